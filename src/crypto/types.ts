@@ -1,0 +1,37 @@
+// Crypto interfaces shared by both engines (`native` on node:crypto,
+// `native-free` on @noble/*). Implementations live in src/crypto/ and native-free/.
+
+/** Which implementation family provides crypto, storage and codecs. */
+export type Engine = 'native' | 'native-free';
+
+export type HashAlgorithm = 'sha256' | 'sm3';
+
+export type SignatureAlgorithm = 'ecdsa-p256' | 'sm2';
+
+export interface Hasher {
+  readonly algorithm: HashAlgorithm;
+  /** Digest of the concatenation of `parts` (avoids copying them into one buffer). */
+  digest(...parts: Uint8Array[]): Uint8Array;
+}
+
+/**
+ * Verifies signatures over a message. The verifier hashes the message itself
+ * (SHA-256 for ecdsa-p256, SM3 over Z_A ‖ message for sm2), as Fabric does.
+ */
+export interface Verifier {
+  readonly algorithm: SignatureAlgorithm;
+  /**
+   * `publicKey` is an uncompressed SEC1 point (0x04 ‖ X ‖ Y). `signature` is DER.
+   * Returns false for a well-formed but wrong signature and for malformed input;
+   * never throws for bad input. ecdsa-p256 rejects high-S signatures (as Fabric).
+   */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export interface Signer {
+  readonly algorithm: SignatureAlgorithm;
+  /** Uncompressed SEC1 point of the signing key. */
+  readonly publicKey: Uint8Array;
+  /** DER signature over `message` (ecdsa-p256: low-S). */
+  sign(message: Uint8Array): Uint8Array;
+}

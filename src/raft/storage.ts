@@ -7,7 +7,12 @@ import type { ConfState, Entry, HardState, Snapshot } from './types.js';
  * - `unavailable`: the requested index is beyond the last index.
  * - `snapshot-temporarily-unavailable`: a snapshot is being made; retry later.
  */
-export type StorageErrorCode = 'compacted' | 'unavailable' | 'snapshot-temporarily-unavailable';
+export type StorageErrorCode =
+  | 'compacted'
+  | 'unavailable'
+  | 'snapshot-temporarily-unavailable'
+  /** Writers only (applySnapshot/createSnapshot): the given snapshot is not newer than the stored one. */
+  | 'snapshot-out-of-date';
 
 export class StorageError extends Error {
   constructor(

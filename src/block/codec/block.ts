@@ -1,0 +1,258 @@
+// Codec for the block-side messages: Block, BlockHeader, BlockData,
+// BlockMetadata (common/common.proto), Metadata, MetadataSignature, LastConfig,
+// OrdererBlockMetadata, and etcdraft BlockMetadata (orderer/etcdraft/metadata.proto).
+
+import { EMPTY_BYTES, type Block, type BlockHeader, type EtcdraftBlockMetadata, type LastConfig, type Metadata, type MetadataSignature, type OrdererBlockMetadata } from '../model.js';
+import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../wire/reader.js';
+import { ProtoWriter } from '../wire/writer.js';
+import type { DecodeContext } from './common.js';
+
+/**
+ * Decodes a Block. Header is required (Fabric never writes a block without
+ * one); missing data or metadata decode as empty lists.
+ */
+export function decodeBlock(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_BLOCK', path: 'block' }): Block {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let header: BlockHeader | undefined;
+  let data: Uint8Array[] = [];
+  let metadata: Uint8Array[] = [];
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_LEN, 'header');
+        header = decodeBlockHeader(r.bytes('header'), { code: ctx.code, path: `${ctx.path}.header` });
+        break;
+      case 2:
+        r.expect(key, WIRE_LEN, 'data');
+        data = decodeRepeatedBytes(r.bytes('data'), { code: ctx.code, path: `${ctx.path}.data` }, 'data');
+        break;
+      case 3:
+        r.expect(key, WIRE_LEN, 'metadata');
+        metadata = decodeRepeatedBytes(r.bytes('metadata'), { code: ctx.code, path: `${ctx.path}.metadata` }, 'metadata');
+        break;
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  if (header === undefined) return r.fail('header', 'missing');
+  return { header, data, metadata };
+}
+
+/** Encodes a Block; envelopes are copied once, straight into the result. */
+export function encodeBlock(block: Block): Uint8Array {
+  return writeBlock(block).finish();
+}
+
+export function writeBlock(block: Block): ProtoWriter {
+  const data = new ProtoWriter();
+  for (const entry of block.data) data.bytesAlways(1, entry);
+  const metadata = new ProtoWriter();
+  for (const entry of block.metadata) metadata.bytesAlways(1, entry);
+  return new ProtoWriter().message(1, writeBlockHeader(block.header)).message(2, data).message(3, metadata);
+}
+
+export function decodeBlockHeader(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_BLOCK', path: 'block_header' }): BlockHeader {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let number = 0;
+  let previousHash = EMPTY_BYTES;
+  let dataHash = EMPTY_BYTES;
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_VARINT, 'number');
+        number = r.uint64('number');
+        break;
+      case 2:
+        r.expect(key, WIRE_LEN, 'previous_hash');
+        previousHash = r.bytes('previous_hash');
+        break;
+      case 3:
+        r.expect(key, WIRE_LEN, 'data_hash');
+        dataHash = r.bytes('data_hash');
+        break;
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return { number, previousHash, dataHash };
+}
+
+export function encodeBlockHeader(header: BlockHeader): Uint8Array {
+  return writeBlockHeader(header).finish();
+}
+
+function writeBlockHeader(header: BlockHeader): ProtoWriter {
+  return new ProtoWriter().uint64(1, header.number).bytes(2, header.previousHash).bytes(3, header.dataHash);
+}
+
+/** BlockData and BlockMetadata: one `repeated bytes` field numbered 1. */
+function decodeRepeatedBytes(bytes: Uint8Array, ctx: DecodeContext, name: string): Uint8Array[] {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  const out: Uint8Array[] = [];
+  while (!r.done) {
+    const key = r.key();
+    if (key >>> 3 === 1) {
+      r.expect(key, WIRE_LEN, `${name}[${out.length}]`);
+      out.push(r.bytes(`${name}[${out.length}]`));
+    } else {
+      r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return out;
+}
+
+export function decodeMetadata(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_METADATA', path: 'metadata' }): Metadata {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let value = EMPTY_BYTES;
+  const signatures: MetadataSignature[] = [];
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_LEN, 'value');
+        value = r.bytes('value');
+        break;
+      case 2: {
+        const name = `signatures[${signatures.length}]`;
+        r.expect(key, WIRE_LEN, name);
+        signatures.push(decodeMetadataSignature(r.bytes(name), { code: ctx.code, path: `${ctx.path}.${name}` }));
+        break;
+      }
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return { value, signatures };
+}
+
+export function encodeMetadata(md: Metadata): Uint8Array {
+  const w = new ProtoWriter().bytes(1, md.value);
+  for (const sig of md.signatures) w.message(2, writeMetadataSignature(sig));
+  return w.finish();
+}
+
+function decodeMetadataSignature(bytes: Uint8Array, ctx: DecodeContext): MetadataSignature {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let signatureHeader = EMPTY_BYTES;
+  let signature = EMPTY_BYTES;
+  let identifierHeader = EMPTY_BYTES;
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_LEN, 'signature_header');
+        signatureHeader = r.bytes('signature_header');
+        break;
+      case 2:
+        r.expect(key, WIRE_LEN, 'signature');
+        signature = r.bytes('signature');
+        break;
+      case 3:
+        r.expect(key, WIRE_LEN, 'identifier_header');
+        identifierHeader = r.bytes('identifier_header');
+        break;
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return { signatureHeader, signature, identifierHeader };
+}
+
+function writeMetadataSignature(sig: MetadataSignature): ProtoWriter {
+  return new ProtoWriter().bytes(1, sig.signatureHeader).bytes(2, sig.signature).bytes(3, sig.identifierHeader);
+}
+
+export function decodeLastConfig(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_METADATA', path: 'last_config' }): LastConfig {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let index = 0;
+  while (!r.done) {
+    const key = r.key();
+    if (key >>> 3 === 1) {
+      r.expect(key, WIRE_VARINT, 'index');
+      index = r.uint64('index');
+    } else {
+      r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return { index };
+}
+
+export function encodeLastConfig(lc: LastConfig): Uint8Array {
+  return new ProtoWriter().uint64(1, lc.index).finish();
+}
+
+export function decodeOrdererBlockMetadata(
+  bytes: Uint8Array,
+  ctx: DecodeContext = { code: 'BAD_METADATA', path: 'orderer_block_metadata' },
+): OrdererBlockMetadata {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let lastConfig: LastConfig | undefined;
+  let consenterMetadata = EMPTY_BYTES;
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_LEN, 'last_config');
+        lastConfig = decodeLastConfig(r.bytes('last_config'), { code: ctx.code, path: `${ctx.path}.last_config` });
+        break;
+      case 2:
+        r.expect(key, WIRE_LEN, 'consenter_metadata');
+        consenterMetadata = r.bytes('consenter_metadata');
+        break;
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return lastConfig === undefined ? { consenterMetadata } : { lastConfig, consenterMetadata };
+}
+
+export function encodeOrdererBlockMetadata(obm: OrdererBlockMetadata): Uint8Array {
+  const lastConfig = obm.lastConfig === undefined ? undefined : new ProtoWriter().uint64(1, obm.lastConfig.index);
+  return new ProtoWriter().message(1, lastConfig).bytes(2, obm.consenterMetadata).finish();
+}
+
+export function decodeEtcdraftBlockMetadata(
+  bytes: Uint8Array,
+  ctx: DecodeContext = { code: 'BAD_METADATA', path: 'etcdraft_block_metadata' },
+): EtcdraftBlockMetadata {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  const consenterIds: number[] = [];
+  let nextConsenterId = 0;
+  let raftIndex = 0;
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        // Go accepts both packed (canonical) and unpacked repeated scalars.
+        if ((key & 7) === WIRE_LEN) {
+          const inner = new ProtoReader(r.bytes('consenter_ids'), ctx.code, `${ctx.path}.consenter_ids`);
+          while (!inner.done) consenterIds.push(inner.uint64(`[${consenterIds.length}]`));
+        } else {
+          r.expect(key, WIRE_VARINT, 'consenter_ids');
+          consenterIds.push(r.uint64('consenter_ids'));
+        }
+        break;
+      case 2:
+        r.expect(key, WIRE_VARINT, 'next_consenter_id');
+        nextConsenterId = r.uint64('next_consenter_id');
+        break;
+      case 3:
+        r.expect(key, WIRE_VARINT, 'raft_index');
+        raftIndex = r.uint64('raft_index');
+        break;
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return { consenterIds, nextConsenterId, raftIndex };
+}
+
+export function encodeEtcdraftBlockMetadata(md: EtcdraftBlockMetadata): Uint8Array {
+  return new ProtoWriter()
+    .packedUint64(1, md.consenterIds)
+    .uint64(2, md.nextConsenterId)
+    .uint64(3, md.raftIndex)
+    .finish();
+}

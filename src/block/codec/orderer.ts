@@ -1,0 +1,214 @@
+// Codec for orderer/ab.proto: SeekPosition, SeekInfo, BroadcastResponse,
+// DeliverResponse. A oneof member is written whenever it is set, even with a
+// default value (as Go does), so `status: UNKNOWN` still appears on the wire.
+
+import {
+  SeekBehavior,
+  SeekContentType,
+  SeekErrorResponse,
+  Status,
+  type Block,
+  type BroadcastResponse,
+  type DeliverResponse,
+  type SeekInfo,
+  type SeekPosition,
+} from '../model.js';
+import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../wire/reader.js';
+import { ProtoWriter } from '../wire/writer.js';
+import { decodeBlock, writeBlock } from './block.js';
+import type { DecodeContext } from './common.js';
+
+const EMPTY_WRITER_BYTES = new Uint8Array(0);
+
+export function decodeSeekPosition(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_SEEK_INFO', path: 'seek_position' }): SeekPosition {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let position: SeekPosition | undefined;
+  while (!r.done) {
+    const key = r.key();
+    const field = key >>> 3;
+    switch (field) {
+      case 1:
+        r.expect(key, WIRE_LEN, 'newest');
+        r.bytes('newest'); // SeekNewest has no fields; unknown ones are ignored
+        position = { type: 'newest' };
+        break;
+      case 2:
+        r.expect(key, WIRE_LEN, 'oldest');
+        r.bytes('oldest');
+        position = { type: 'oldest' };
+        break;
+      case 3: {
+        r.expect(key, WIRE_LEN, 'specified');
+        const inner = new ProtoReader(r.bytes('specified'), ctx.code, `${ctx.path}.specified`);
+        let number = 0;
+        while (!inner.done) {
+          const innerKey = inner.key();
+          if (innerKey >>> 3 === 1) {
+            inner.expect(innerKey, WIRE_VARINT, 'number');
+            number = inner.uint64('number');
+          } else {
+            inner.skip(innerKey & 7, `field ${innerKey >>> 3}`);
+          }
+        }
+        position = { type: 'specified', number };
+        break;
+      }
+      case 4:
+        r.expect(key, WIRE_LEN, 'next_commit');
+        r.bytes('next_commit');
+        position = { type: 'nextCommit' };
+        break;
+      default:
+        r.skip(key & 7, `field ${field}`);
+    }
+  }
+  // Go leaves the oneof nil; Fabric's deliver handler rejects that as a bad seek position.
+  if (position === undefined) return r.fail('Type', 'no seek position set (newest, oldest, specified or next_commit)');
+  return position;
+}
+
+function writeSeekPosition(position: SeekPosition): ProtoWriter {
+  const w = new ProtoWriter();
+  switch (position.type) {
+    case 'newest':
+      return w.bytesAlways(1, EMPTY_WRITER_BYTES);
+    case 'oldest':
+      return w.bytesAlways(2, EMPTY_WRITER_BYTES);
+    case 'specified':
+      return w.message(3, new ProtoWriter().uint64(1, position.number));
+    case 'nextCommit':
+      return w.bytesAlways(4, EMPTY_WRITER_BYTES);
+  }
+}
+
+export function encodeSeekPosition(position: SeekPosition): Uint8Array {
+  return writeSeekPosition(position).finish();
+}
+
+export function decodeSeekInfo(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_SEEK_INFO', path: 'seek_info' }): SeekInfo {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let start: SeekPosition | undefined;
+  let stop: SeekPosition | undefined;
+  let behavior = SeekBehavior.BLOCK_UNTIL_READY;
+  let errorResponse = SeekErrorResponse.STRICT;
+  let contentType = SeekContentType.BLOCK;
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_LEN, 'start');
+        start = decodeSeekPosition(r.bytes('start'), { code: ctx.code, path: `${ctx.path}.start` });
+        break;
+      case 2:
+        r.expect(key, WIRE_LEN, 'stop');
+        stop = decodeSeekPosition(r.bytes('stop'), { code: ctx.code, path: `${ctx.path}.stop` });
+        break;
+      case 3:
+        r.expect(key, WIRE_VARINT, 'behavior');
+        behavior = r.int32('behavior');
+        break;
+      case 4:
+        r.expect(key, WIRE_VARINT, 'error_response');
+        errorResponse = r.int32('error_response');
+        break;
+      case 5:
+        r.expect(key, WIRE_VARINT, 'content_type');
+        contentType = r.int32('content_type');
+        break;
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return { ...(start && { start }), ...(stop && { stop }), behavior, errorResponse, contentType };
+}
+
+export function encodeSeekInfo(info: SeekInfo): Uint8Array {
+  return new ProtoWriter()
+    .message(1, info.start && writeSeekPosition(info.start))
+    .message(2, info.stop && writeSeekPosition(info.stop))
+    .int32(3, info.behavior)
+    .int32(4, info.errorResponse)
+    .int32(5, info.contentType)
+    .finish();
+}
+
+export function decodeBroadcastResponse(
+  bytes: Uint8Array,
+  ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'broadcast_response' },
+): BroadcastResponse {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let status = Status.UNKNOWN;
+  let info = '';
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_VARINT, 'status');
+        status = r.int32('status');
+        break;
+      case 2:
+        r.expect(key, WIRE_LEN, 'info');
+        info = r.string('info');
+        break;
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return { status, info };
+}
+
+export function encodeBroadcastResponse(response: BroadcastResponse): Uint8Array {
+  return new ProtoWriter().int32(1, response.status).string(2, response.info).finish();
+}
+
+export function decodeDeliverResponse(
+  bytes: Uint8Array,
+  ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'deliver_response' },
+): DeliverResponse {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let response: DeliverResponse = { type: 'none' };
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_VARINT, 'status');
+        response = { type: 'status', status: r.int32('status') };
+        break;
+      case 2: {
+        r.expect(key, WIRE_LEN, 'block');
+        const block: Block = decodeBlock(r.bytes('block'), { code: ctx.code, path: `${ctx.path}.block` });
+        response = { type: 'block', block };
+        break;
+      }
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return response;
+}
+
+/** DeliverResponse; a block response copies the block's envelopes once. */
+export function encodeDeliverResponse(response: DeliverResponse): Uint8Array {
+  const w = new ProtoWriter();
+  switch (response.type) {
+    case 'status':
+      return writeOneofStatus(w, response.status).finish();
+    case 'block':
+      return w.message(2, writeBlock(response.block)).finish();
+    case 'none':
+      return w.finish();
+  }
+}
+
+/**
+ * A DeliverResponse whose block is already marshaled (as the ledger stores it):
+ * wraps the bytes without decoding them.
+ */
+export function encodeDeliverResponseBlockBytes(blockBytes: Uint8Array): Uint8Array {
+  return new ProtoWriter().bytesAlways(2, blockBytes).finish();
+}
+
+/** A oneof enum member is written even when 0 (Go: the oneof wrapper is non-nil). */
+function writeOneofStatus(w: ProtoWriter, status: Status): ProtoWriter {
+  return status >= 0 ? w.varintAlways(1, status) : w.int32(1, status);
+}

@@ -1,0 +1,105 @@
+import { common, msp } from '@hyperledger/fabric-protos';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeBlock } from '../../src/block/codec/block.js';
+import { encodeChannelHeader, encodeEnvelope, encodePayload, encodeSerializedIdentity, encodeSignatureHeader } from '../../src/block/codec/common.js';
+import { readEnvelopeFields } from '../../src/block/envelopeFields.js';
+import { MalformedMessageError } from '../../src/block/errors.js';
+import { hex, ledgerBadDir, ledgerSampleDir, readLedgerBlocks, readManifest } from './fixtures.js';
+
+const empty = new Uint8Array(0);
+const realEnvelopes = [ledgerSampleDir, ledgerBadDir].flatMap((dir) => {
+  const manifest = readManifest(dir);
+  return readLedgerBlocks(dir).flatMap((bytes, i) => decodeBlock(bytes).data.map((env, j) => ({ env, tx: manifest[i]!.txs[j]! })));
+});
+
+function envelopeWith(channelHeader: Uint8Array, creator: Uint8Array = empty): Uint8Array {
+  const signatureHeader = encodeSignatureHeader({ creator, nonce: Uint8Array.of(7) });
+  const payload = encodePayload({ header: { channelHeader, signatureHeader }, data: Uint8Array.of(1, 2) });
+  return encodeEnvelope({ payload, signature: Uint8Array.of(9) });
+}
+
+function expectMalformed(fn: () => unknown, field: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(MalformedMessageError);
+    expect((err as MalformedMessageError).code).toBe('BAD_ENVELOPE');
+    expect((err as MalformedMessageError).field).toBe(field);
+    return;
+  }
+  expect.unreachable(`expected a MalformedMessageError on ${field}`);
+}
+
+describe('readEnvelopeFields', () => {
+  it('extracts the same fields as fabric-protos and the manifest on every real envelope', () => {
+    expect(realEnvelopes.length).toBe(18);
+    for (const { env, tx } of realEnvelopes) {
+      const f = readEnvelopeFields(env);
+      const libEnv = common.Envelope.deserializeBinary(env);
+      const libPayload = common.Payload.deserializeBinary(libEnv.getPayload_asU8());
+      const libCh = common.ChannelHeader.deserializeBinary(libPayload.getHeader()!.getChannelHeader_asU8());
+      const libSh = common.SignatureHeader.deserializeBinary(libPayload.getHeader()!.getSignatureHeader_asU8());
+      const libId = msp.SerializedIdentity.deserializeBinary(libSh.getCreator_asU8());
+      expect(hex(f.payload)).toBe(hex(libEnv.getPayload_asU8()));
+      expect(hex(f.signature)).toBe(hex(libEnv.getSignature_asU8()));
+      expect([f.headerType, f.channelId, f.txId]).toEqual([libCh.getType(), libCh.getChannelId(), libCh.getTxId()]);
+      expect(hex(f.creator)).toBe(hex(libSh.getCreator_asU8()));
+      expect(f.creatorMspId).toBe(libId.getMspid());
+      expect(hex(f.creatorIdBytes)).toBe(hex(libId.getIdBytes_asU8()));
+      expect([f.headerType, f.channelId, f.txId, f.creatorMspId]).toEqual([tx.type, tx.channelId, tx.txId, tx.creatorMspId]);
+    }
+  });
+
+  it('returns views into the input, not copies', () => {
+    const { env } = realEnvelopes[1]!;
+    const f = readEnvelopeFields(env);
+    for (const view of [f.payload, f.signature, f.creator, f.creatorIdBytes]) {
+      expect(view.buffer).toBe(env.buffer);
+      expect(view.byteOffset).toBeGreaterThanOrEqual(env.byteOffset);
+      expect(view.byteOffset + view.length).toBeLessThanOrEqual(env.byteOffset + env.length);
+    }
+  });
+
+  it('reads the creator and negative header types of hand-built envelopes', () => {
+    const creator = encodeSerializedIdentity({ mspid: 'Org1MSP', idBytes: Uint8Array.of(1, 2, 3) });
+    const ch = encodeChannelHeader({ type: -5, version: 1, channelId: 'ch', txId: 'tx', epoch: 3, extension: empty, tlsCertHash: empty });
+    const f = readEnvelopeFields(envelopeWith(ch, creator));
+    expect([f.headerType, f.channelId, f.txId, f.creatorMspId, hex(f.creatorIdBytes)]).toEqual([-5, 'ch', 'tx', 'Org1MSP', '010203']);
+  });
+
+  it('names the field of malformed input', () => {
+    const good = realEnvelopes[1]!.env;
+    expectMalformed(() => readEnvelopeFields(good.subarray(0, good.length - 1)), 'envelope.signature');
+    expectMalformed(() => readEnvelopeFields(Uint8Array.of(0x0a, 0x05, 0x01)), 'envelope.payload');
+    // Payload with only data: no header.
+    const headerless = encodeEnvelope({ payload: encodePayload({ data: Uint8Array.of(1) }), signature: Uint8Array.of(1) });
+    expectMalformed(() => readEnvelopeFields(headerless), 'envelope.payload.header');
+    // channel_id (field 4) sent as a varint.
+    expectMalformed(() => readEnvelopeFields(envelopeWith(Uint8Array.of(0x20, 0x01))), 'envelope.payload.header.channel_header.field 4');
+    // channel_id not valid UTF-8.
+    expectMalformed(() => readEnvelopeFields(envelopeWith(Uint8Array.of(0x22, 0x02, 0xc3, 0x28))), 'envelope.payload.header.channel_header.channel_id');
+    // An 11-byte varint for type.
+    const overlong = Uint8Array.of(0x08, ...new Array<number>(10).fill(0xff), 0x01);
+    expectMalformed(() => readEnvelopeFields(envelopeWith(overlong)), 'envelope.payload.header.channel_header.type');
+    // Field number 0.
+    expectMalformed(() => readEnvelopeFields(Uint8Array.of(0x02, 0x00)), 'envelope.key');
+  });
+
+  it('throws nothing but MalformedMessageError on corrupted real envelopes', () => {
+    const envs = realEnvelopes.map((e) => e.env);
+    fc.assert(
+      fc.property(fc.nat(envs.length - 1), fc.nat(), fc.nat(255), fc.nat(), (which, at, value, cut) => {
+        const bytes = Uint8Array.from(envs[which]!);
+        bytes[at % bytes.length] = value;
+        const input = bytes.subarray(0, bytes.length - (cut % 64));
+        try {
+          readEnvelopeFields(input);
+        } catch (err) {
+          expect(err).toBeInstanceOf(MalformedMessageError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

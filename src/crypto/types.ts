@@ -35,3 +35,35 @@ export interface Signer {
   /** DER signature over `message` (ecdsa-p256: low-S). */
   sign(message: Uint8Array): Uint8Array;
 }
+
+/** Hash each signature algorithm digests with (SM2: over Z_A ‖ message). */
+export const HASH_OF: Readonly<Record<SignatureAlgorithm, HashAlgorithm>> = {
+  'ecdsa-p256': 'sha256',
+  sm2: 'sm3',
+};
+
+/**
+ * A private key as given by an operator: PKCS#8 PEM ("PRIVATE KEY", as in a
+ * Fabric MSP keystore; "EC PRIVATE KEY" accepted too) or the raw 32-byte
+ * big-endian secret scalar.
+ */
+export type PrivateKeyInput = string | Uint8Array;
+
+/** A signer whose key the caller may persist (`orderer keygen`). */
+export interface KeyPairSigner extends Signer {
+  /** PKCS#8 PEM of the private key. Handle as a secret. */
+  exportPrivateKeyPem(): string;
+}
+
+/**
+ * One engine's crypto. Objects returned are stateless or internally bounded,
+ * safe to share and to keep for the life of the process.
+ */
+export interface CryptoProvider {
+  readonly engine: Engine;
+  hasher(algorithm: HashAlgorithm): Hasher;
+  verifier(algorithm: SignatureAlgorithm): Verifier;
+  /** Throws CryptoEncodingError / UnsupportedAlgorithmError for a bad or mismatched key. */
+  signerFromPrivateKey(algorithm: SignatureAlgorithm, key: PrivateKeyInput): KeyPairSigner;
+  generateSigner(algorithm: SignatureAlgorithm): KeyPairSigner;
+}

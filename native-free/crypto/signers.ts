@@ -1,0 +1,80 @@
+// Pure-JS signatures: ECDSA P-256 from @noble/curves (SHA-256 prehash,
+// deterministic RFC 6979 nonces, low-S) and SM2 from sm2.ts.
+
+import { p256 } from '@noble/curves/nist.js';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { bigIntToBytes, bytesToBigInt } from '../../src/crypto/der.js';
+import { P256_N, SCALAR_BYTES, SM2_CURVE } from '../../src/crypto/curves.js';
+import { checkEmbeddedPublicKey, checkSecretRange, encodePkcs8Pem, resolvePrivateKey } from '../../src/crypto/keys.js';
+import { acceptableSignature, encodeSignature, toLowS } from '../../src/crypto/signatureDer.js';
+import type { KeyPairSigner, PrivateKeyInput, SignatureAlgorithm, Verifier } from '../../src/crypto/types.js';
+import { sm2PublicKey, sm2Sign, sm2Verify } from './sm2.js';
+
+const p256Verifier: Verifier = {
+  algorithm: 'ecdsa-p256',
+  verify(publicKey, message, signature) {
+    const sig = acceptableSignature('ecdsa-p256', signature);
+    if (sig === undefined) return false;
+    const compact = new Uint8Array(2 * SCALAR_BYTES);
+    compact.set(bigIntToBytes(sig.r, SCALAR_BYTES), 0);
+    compact.set(bigIntToBytes(sig.s, SCALAR_BYTES), SCALAR_BYTES);
+    try {
+      return p256.verify(compact, message, publicKey, { prehash: true, lowS: true, format: 'compact' });
+    } catch (error) {
+      // noble throws on a public key that is not a curve point: that is a "no".
+      if (error instanceof Error) return false;
+      throw error;
+    }
+  },
+};
+
+const sm2Verifier: Verifier = {
+  algorithm: 'sm2',
+  verify(publicKey, message, signature) {
+    const sig = acceptableSignature('sm2', signature);
+    return sig !== undefined && sm2Verify(publicKey, message, sig);
+  },
+};
+
+export function nativeFreeVerifier(algorithm: SignatureAlgorithm): Verifier {
+  return algorithm === 'ecdsa-p256' ? p256Verifier : sm2Verifier;
+}
+
+function p256Signer(secret: Uint8Array, publicKey: Uint8Array): KeyPairSigner {
+  return {
+    algorithm: 'ecdsa-p256',
+    publicKey,
+    sign(message) {
+      const compact = p256.sign(message, secret, { prehash: true, lowS: true, format: 'compact' });
+      const raw = { r: bytesToBigInt(compact.subarray(0, SCALAR_BYTES)), s: bytesToBigInt(compact.subarray(SCALAR_BYTES)) };
+      return encodeSignature(toLowS(raw, P256_N));
+    },
+    exportPrivateKeyPem: () => encodePkcs8Pem('ecdsa-p256', secret, publicKey),
+  };
+}
+
+function sm2Signer(secret: Uint8Array, publicKey: Uint8Array): KeyPairSigner {
+  const d = bytesToBigInt(secret);
+  return {
+    algorithm: 'sm2',
+    publicKey,
+    sign: (message) => encodeSignature(sm2Sign(d, publicKey, message)),
+    exportPrivateKeyPem: () => encodePkcs8Pem('sm2', secret, publicKey),
+  };
+}
+
+export function nativeFreeSignerFromPrivateKey(algorithm: SignatureAlgorithm, key: PrivateKeyInput): KeyPairSigner {
+  const resolved = resolvePrivateKey(algorithm, key);
+  const d = bytesToBigInt(resolved.secret);
+  checkSecretRange(algorithm, d, algorithm === 'sm2' ? SM2_CURVE.n : P256_N);
+  const publicKey = algorithm === 'sm2' ? sm2PublicKey(d) : p256.getPublicKey(resolved.secret, false);
+  checkEmbeddedPublicKey(resolved, publicKey);
+  return algorithm === 'sm2' ? sm2Signer(resolved.secret, publicKey) : p256Signer(resolved.secret, publicKey);
+}
+
+export function nativeFreeGenerateSigner(algorithm: SignatureAlgorithm): KeyPairSigner {
+  const n = algorithm === 'sm2' ? SM2_CURVE.n : P256_N;
+  // Uniform in [1, n-2] (valid for both curves): 64 random bytes, bias < 2^-256.
+  const d = (bytesToBigInt(randomBytes(64)) % (n - 2n)) + 1n;
+  return nativeFreeSignerFromPrivateKey(algorithm, bigIntToBytes(d, SCALAR_BYTES));
+}

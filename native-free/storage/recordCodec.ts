@@ -1,0 +1,208 @@
+// The native-free engine's on-disk format. A segment file is a sequence of
+// frames; one frame is one group-committed batch (so a batch is atomic: a torn
+// frame is dropped whole). A frame holds op records, each with its own crc32,
+// so a damaged record can be named by channel and index.
+//
+//   frame  = magic u32 | payloadBytes u32 | crc32(magic, payloadBytes) u32 | record*
+//   record = metaBytes u32 | blobBytes u32 | crc32(meta, blob) u32 | meta | blob
+//
+// meta is a msgpack array [kind, channel, ...fields]; blob carries the bulk
+// bytes (entry data, snapshot data, block bytes) so they are never re-packed
+// and a block can be read back from its byte position alone. Integers are LE.
+
+import { pack, unpack } from 'msgpackr';
+import { crc32 } from 'node:zlib';
+import type { Entry } from '../../src/raft/types.js';
+import * as shapes from '../../src/storage/storedShapes.js';
+import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
+
+export const frameMagic = 0x314c5752; // "RWL1" little-endian
+export const frameHeaderBytes = 12;
+export const recordHeaderBytes = 12;
+
+/** Where a block record landed inside an encoded frame. */
+export interface BlockPlacement {
+  readonly channel: string;
+  readonly number: number;
+  /** Offset of the record from the start of the frame. */
+  readonly offsetInFrame: number;
+  readonly recordBytes: number;
+}
+
+export interface EncodedFrame {
+  readonly chunks: Buffer[];
+  readonly frameBytes: number;
+  readonly blocks: BlockPlacement[];
+}
+
+export function encodeFrame(ops: readonly WalOp[]): EncodedFrame {
+  const chunks: Buffer[] = [Buffer.alloc(frameHeaderBytes)];
+  const blocks: BlockPlacement[] = [];
+  let offset = frameHeaderBytes;
+  for (const op of ops) {
+    const { meta, blob } = opToRecord(op);
+    const metaBytes = pack(meta);
+    const header = Buffer.alloc(recordHeaderBytes);
+    header.writeUInt32LE(metaBytes.length, 0);
+    header.writeUInt32LE(blob.length, 4);
+    header.writeUInt32LE(crc32(blob, crc32(metaBytes)), 8);
+    const recordBytes = recordHeaderBytes + metaBytes.length + blob.length;
+    if (op.kind === 'block') blocks.push({ channel: op.channel, number: op.block.number, offsetInFrame: offset, recordBytes });
+    chunks.push(header, metaBytes);
+    if (blob.length > 0) chunks.push(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+    offset += recordBytes;
+  }
+  const payloadBytes = offset - frameHeaderBytes;
+  if (payloadBytes > 0xffffffff) throw new RangeError(`frame payload of ${payloadBytes} bytes exceeds the u32 length field`);
+  const head = chunks[0]!;
+  head.writeUInt32LE(frameMagic, 0);
+  head.writeUInt32LE(payloadBytes, 4);
+  head.writeUInt32LE(crc32(head.subarray(0, 8)), 8);
+  return { chunks, frameBytes: offset, blocks };
+}
+
+function opToRecord(op: WalOp): { meta: unknown[]; blob: Uint8Array } {
+  const empty = new Uint8Array(0);
+  switch (op.kind) {
+    case 'entries': {
+      const blob = Buffer.concat(op.entries.map((e) => e.data));
+      const heads = op.entries.map((e) => [e.term, e.type, e.data.length]);
+      return { meta: ['e', op.channel, op.entries[0]!.index, heads], blob };
+    }
+    case 'hardState':
+      return { meta: ['h', op.channel, shapes.hardStateToWire(op.hardState)], blob: empty };
+    case 'confState':
+      return { meta: ['c', op.channel, shapes.confStateToWire(op.confState)], blob: empty };
+    case 'snapshot':
+    case 'resetLog': {
+      const m = op.snapshot.metadata;
+      return { meta: [op.kind === 'snapshot' ? 's' : 'r', op.channel, m.index, m.term, shapes.confStateToWire(m.confState)], blob: op.snapshot.data };
+    }
+    case 'compact':
+      return { meta: ['k', op.channel, op.start.index, op.start.term], blob: empty };
+    case 'block':
+      return { meta: ['b', op.channel, shapes.blockHeadToWire(op.block)], blob: op.block.bytes };
+  }
+}
+
+/** One decoded record; blob views into the segment buffer (copy what outlives it). */
+export interface DecodedRecord {
+  readonly op: WalOp;
+  readonly offset: number;
+  readonly recordBytes: number;
+}
+
+export type FrameScan =
+  | { readonly kind: 'frame'; readonly records: DecodedRecord[]; readonly frameBytes: number }
+  /** Not enough bytes for the header or the payload it announces. */
+  | { readonly kind: 'short' }
+  /** Header, checksum or decoding failure; `channel`/`index` name the first bad record when its meta is readable. */
+  | { readonly kind: 'bad'; readonly reason: string; readonly frameBytes?: number; readonly channel?: string; readonly index?: number };
+
+/** Decodes the frame at `offset` of `buf`. */
+export function scanFrame(buf: Buffer, offset: number): FrameScan {
+  if (buf.length - offset < frameHeaderBytes) return { kind: 'short' };
+  if (buf.readUInt32LE(offset) !== frameMagic) return { kind: 'bad', reason: 'no frame magic' };
+  if (buf.readUInt32LE(offset + 8) !== crc32(buf.subarray(offset, offset + 8))) return { kind: 'bad', reason: 'frame header fails its crc32' };
+  const frameBytes = frameHeaderBytes + buf.readUInt32LE(offset + 4);
+  if (buf.length - offset < frameBytes) return { kind: 'short' };
+  const records: DecodedRecord[] = [];
+  let at = offset + frameHeaderBytes;
+  const end = offset + frameBytes;
+  while (at < end) {
+    const rec = decodeRecord(buf, at, end);
+    if ('reason' in rec) return { kind: 'bad', frameBytes, ...rec };
+    records.push(rec);
+    at += rec.recordBytes;
+  }
+  return { kind: 'frame', records, frameBytes };
+}
+
+/** Decodes one record that must end by `end`; on failure, names what it can. */
+export function decodeRecord(buf: Buffer, at: number, end: number): DecodedRecord | { reason: string; channel?: string; index?: number } {
+  if (end - at < recordHeaderBytes) return { reason: `record at byte ${at} is cut short` };
+  const metaBytes = buf.readUInt32LE(at);
+  const blobBytes = buf.readUInt32LE(at + 4);
+  const recordBytes = recordHeaderBytes + metaBytes + blobBytes;
+  if (end - at < recordBytes) return { reason: `record at byte ${at} overruns its frame` };
+  const meta = buf.subarray(at + recordHeaderBytes, at + recordHeaderBytes + metaBytes);
+  const blob = buf.subarray(at + recordHeaderBytes + metaBytes, at + recordBytes);
+  const crcOk = buf.readUInt32LE(at + 8) === crc32(blob, crc32(meta));
+  let op: WalOp | undefined;
+  let decodeFailure = '';
+  try {
+    op = recordToOp(unpack(meta), blob);
+  } catch (err) {
+    decodeFailure = String(err);
+  }
+  const named = op === undefined ? {} : { channel: op.channel, index: opIndex(op) };
+  if (!crcOk) return { reason: `record at byte ${at} fails its crc32`, ...named };
+  if (op === undefined) return { reason: `record at byte ${at} does not decode: ${decodeFailure}` };
+  return { op, offset: at, recordBytes };
+}
+
+/** The index an op is best named by: first raft index, snapshot index or block number. */
+export function opIndex(op: WalOp): number | undefined {
+  switch (op.kind) {
+    case 'entries':
+      return op.entries[0]?.index;
+    case 'snapshot':
+    case 'resetLog':
+      return op.snapshot.metadata.index;
+    case 'compact':
+      return op.start.index;
+    case 'block':
+      return op.block.number;
+    case 'hardState':
+      return op.hardState.commit;
+    case 'confState':
+      return undefined;
+  }
+}
+
+function str(v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0) throw new shapes.ShapeError('channel is not a string');
+  return v;
+}
+
+function recordToOp(meta: unknown, blob: Buffer): WalOp {
+  if (!Array.isArray(meta) || meta.length < 3) throw new shapes.ShapeError('record meta is not [kind, channel, ...]');
+  const [kind, ch] = meta;
+  const channel = str(ch);
+  switch (kind) {
+    case 'e':
+      return { kind: 'entries', channel, entries: entriesFromRecord(meta[2], meta[3], blob), removeFrom: 1, removeTo: 0 };
+    case 'h':
+      return { kind: 'hardState', channel, hardState: shapes.hardStateFromWire(meta[2]) };
+    case 'c':
+      return { kind: 'confState', channel, confState: shapes.confStateFromWire(meta[2]) };
+    case 's':
+    case 'r': {
+      const snapshot = shapes.snapshotFromWire([meta[2], meta[3], meta[4], blob]);
+      return kind === 's' ? { kind: 'snapshot', channel, snapshot } : { kind: 'resetLog', channel, snapshot, removeFrom: 1, removeTo: 0 };
+    }
+    case 'k':
+      return { kind: 'compact', channel, start: shapes.logStartFromWire([meta[2], meta[3]]), removeFrom: 1 };
+    case 'b':
+      return { kind: 'block', channel, block: shapes.blockFromWire(meta[2], blob) satisfies LedgerBlock };
+    default:
+      throw new shapes.ShapeError(`unknown record kind ${String(kind)}`);
+  }
+}
+
+function entriesFromRecord(first: unknown, heads: unknown, blob: Buffer): Entry[] {
+  if (typeof first !== 'number' || !Number.isSafeInteger(first) || first < 1) throw new shapes.ShapeError('first index is not a positive integer');
+  if (!Array.isArray(heads) || heads.length === 0) throw new shapes.ShapeError('entry heads are not a non-empty list');
+  const entries: Entry[] = [];
+  let at = 0;
+  heads.forEach((h, i) => {
+    const [term, type, len] = Array.isArray(h) && h.length === 3 ? h : [];
+    if (typeof len !== 'number' || !Number.isSafeInteger(len) || len < 0 || at + len > blob.length) {
+      throw new shapes.ShapeError(`entry ${first + i} has a bad length`);
+    }
+    entries.push(shapes.entryFromWire([term, type, blob.subarray(at, at + len)], first + i));
+    at += len;
+  });
+  if (at !== blob.length) throw new shapes.ShapeError('entry lengths do not add up to the blob');
+  return entries;
+}

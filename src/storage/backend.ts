@@ -1,0 +1,50 @@
+// What the engine-independent channel storage needs from an engine (LMDB or
+// native-free files). Writes go through the GroupCommitter (BatchWriter);
+// reads here are synchronous.
+
+import type { BatchWriter } from './groupCommit.js';
+import type { RecoveredLog } from './memoryLog.js';
+import type { LedgerBlock } from './walOps.js';
+
+export type EngineName = 'native' | 'native-free';
+
+/** The ledger's summary as found on disk at start-up. */
+export interface RecoveredLedger {
+  /** Number of blocks; the next block's number. */
+  readonly height: number;
+  /** Header hash of block height-1 (empty when height = 0). */
+  readonly lastHeaderHash: Uint8Array;
+  /** Number of the last config block, -1 if none yet. */
+  readonly lastConfig: number;
+  /** Raft index of block height-1 (0 when height = 0). */
+  readonly lastRaftIndex: number;
+}
+
+export const emptyRecoveredLedger: RecoveredLedger = {
+  height: 0,
+  lastHeaderHash: new Uint8Array(0),
+  lastConfig: -1,
+  lastRaftIndex: 0,
+};
+
+export interface TxLocation {
+  readonly blockNumber: number;
+  /** Index of the envelope in the block's data. */
+  readonly position: number;
+}
+
+export interface StorageBackend extends BatchWriter {
+  readonly engine: EngineName;
+  /** Directory of the environment. */
+  readonly dir: string;
+  /** Channels with anything stored. */
+  channels(): string[];
+  /** The channel's Raft log; throws StorageCorruptError naming file, channel and index. */
+  recoverLog(channel: string): RecoveredLog;
+  recoverLedger(channel: string): RecoveredLedger;
+  /** Block `number` (< durable height); verified against its checksum. The caller owns nothing to free. */
+  readBlock(channel: string, number: number): LedgerBlock;
+  txLocation(channel: string, txId: string): TxLocation | undefined;
+  /** Called once, after the last write completed. */
+  close(): Promise<void>;
+}

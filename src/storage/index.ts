@@ -1,0 +1,71 @@
+// Storage front door: one option picks the engine. `native` = LMDB (lmdb-js,
+// a native addon); `native-free` = append-only segment files in plain
+// JavaScript. Both give the same WalEnvironment, Storage and ledger behaviour.
+
+import type { Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
+import { FileBackend } from '../../native-free/storage/fileBackend.js';
+import type { EngineName, StorageBackend } from './backend.js';
+import { WalEnvironment } from './environment.js';
+import { StorageOptionsError } from './errors.js';
+import type { SyncInfo } from './groupCommit.js';
+import { LmdbBackend } from './lmdbBackend.js';
+
+export { WalEnvironment, type ChannelStorage } from './environment.js';
+export { DurableRaftStorage, type ReadyToPersist } from './durableStorage.js';
+export { BlockLedger, type AppendOutcome } from './ledger.js';
+export type { LedgerBlock } from './walOps.js';
+export type { EngineName, TxLocation } from './backend.js';
+export type { SyncInfo } from './groupCommit.js';
+export { persistDurationBucketsSeconds, type SyncHistogram } from './syncStats.js';
+export * from './errors.js';
+
+export interface WalEnvironmentOptions {
+  /** Directory of the node's storage (created if missing). */
+  readonly dir: string;
+  readonly engine?: EngineName | undefined;
+  readonly logger: Logger;
+  /** Default 5000 (Fabric: tick_interval 500 ms x election_tick 10). */
+  readonly electionTimeoutMs?: number | undefined;
+  /** Default 4, as Fabric's SnapshotCatchUpEntries. */
+  readonly snapshotCatchUpEntries?: number | undefined;
+  /** Default 64 MiB: one sync writes at most this much (one submission always fits). */
+  readonly batchMaxBytes?: number | undefined;
+  /** native-free only: a segment file is closed past this size. Default 64 MiB. */
+  readonly segmentMaxBytes?: number | undefined;
+  /** Tests only: a monotonic clock in ms (default performance.now). */
+  readonly clock?: (() => number) | undefined;
+  /** Tests only: awaited inside every timed sync (gate or slow syncs). */
+  readonly syncHook?: ((info: SyncInfo) => Promise<void>) | undefined;
+}
+
+const MiB = 1024 * 1024;
+
+function positiveInt(value: number | undefined, fallback: number, name: string, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new StorageOptionsError(`options.${name} must be an integer >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+/** Opens the node's storage environment; throws StorageCorruptError if what is on disk is unreadable. */
+export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironment {
+  if (typeof options.dir !== 'string' || options.dir.length === 0) throw new StorageOptionsError('options.dir must be a directory path');
+  const engine = options.engine ?? 'native';
+  if (engine !== 'native' && engine !== 'native-free') {
+    throw new StorageOptionsError(`options.engine must be 'native' or 'native-free', got ${String(engine)}`);
+  }
+  const settings = {
+    logger: options.logger,
+    electionTimeoutMs: positiveInt(options.electionTimeoutMs, 5000, 'electionTimeoutMs'),
+    snapshotCatchUpEntries: positiveInt(options.snapshotCatchUpEntries, 4, 'snapshotCatchUpEntries', 0),
+    batchMaxBytes: positiveInt(options.batchMaxBytes, 64 * MiB, 'batchMaxBytes'),
+    clock: options.clock ?? (() => performance.now()),
+    syncHook: options.syncHook,
+  };
+  const segmentMaxBytes = positiveInt(options.segmentMaxBytes, 64 * MiB, 'segmentMaxBytes', 4096);
+  const backend: StorageBackend =
+    engine === 'native' ? LmdbBackend.open(options.dir) : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger });
+  return new WalEnvironment(backend, settings);
+}

@@ -1,0 +1,216 @@
+// The native engine: one LMDB environment per node. Sub-databases hold, keyed
+// by [channel, ...]: raft entries by index, per-channel meta (hard state, conf
+// state, snapshot, log start, ledger summary), blocks by number, and the
+// txId -> (block, position) index. One group-committed batch is one LMDB write
+// transaction, committed with a sync (overlappingSync off) on lmdb-js's writer
+// thread, so the main thread keeps ticking while the disk works.
+
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { join } from 'node:path';
+import type { RecoveredLedger, StorageBackend, TxLocation } from './backend.js';
+import { emptyRecoveredLedger } from './backend.js';
+import { StorageCorruptError, type RecordLocation } from './errors.js';
+import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
+import { seal, unseal } from './sealedValue.js';
+import * as shapes from './storedShapes.js';
+import type { Entry } from '../raft/types.js';
+import type { LedgerBlock, WalOp } from './walOps.js';
+
+/** 'known' marks a channel as stored, whatever else it has written. */
+type MetaName = 'known' | 'hardState' | 'confState' | 'snapshot' | 'logStart' | 'ledger';
+type EntryKey = [string, number];
+type MetaKey = [string, MetaName];
+type TxKey = [string, string];
+
+export class LmdbBackend implements StorageBackend {
+  readonly engine = 'native' as const;
+  readonly #file: string;
+  readonly #root: RootDatabase<Buffer, string>;
+  readonly #entries: Database<Buffer, EntryKey>;
+  readonly #meta: Database<Buffer, MetaKey>;
+  readonly #blocks: Database<Buffer, EntryKey>;
+  readonly #txIndex: Database<Buffer, TxKey>;
+  /** Ledger summaries as of the last write: kept so a block op need not read them back. */
+  readonly #ledgers = new Map<string, RecoveredLedger>();
+  /** Channels with a 'known' marker on disk (loaded lazily, then kept current). */
+  #known: Set<string> | undefined;
+
+  private constructor(readonly dir: string) {
+    this.#file = join(dir, 'data.mdb');
+    // overlappingSync off: a commit resolves only after its sync, which is what
+    // the group commit times and what "durable" means to Raft.
+    this.#root = open<Buffer, string>({ path: dir, maxDbs: 8, overlappingSync: false, encoding: 'binary', cache: false });
+    const sub = { encoding: 'binary' as const, cache: false };
+    this.#entries = this.#root.openDB<Buffer, EntryKey>({ name: 'raft-entries', ...sub });
+    this.#meta = this.#root.openDB<Buffer, MetaKey>({ name: 'channel-meta', ...sub });
+    this.#blocks = this.#root.openDB<Buffer, EntryKey>({ name: 'ledger-blocks', ...sub });
+    this.#txIndex = this.#root.openDB<Buffer, TxKey>({ name: 'ledger-txids', ...sub });
+  }
+
+  /** Opens (creating if needed) the environment in `dir`; an unreadable one is a StorageCorruptError. */
+  static open(dir: string): LmdbBackend {
+    try {
+      return new LmdbBackend(dir);
+    } catch (err) {
+      throw new StorageCorruptError({ file: join(dir, 'data.mdb') }, `cannot open the LMDB environment: ${String(err)}`, { cause: err });
+    }
+  }
+
+  channels(): string[] {
+    return [...this.#knownChannels()];
+  }
+
+  async writeBatch(ops: readonly WalOp[]): Promise<void> {
+    await this.#root.transaction(() => {
+      for (const op of ops) this.#apply(op);
+    });
+    await this.#root.flushed;
+  }
+
+  recoverLog(channel: string): RecoveredLog {
+    const hs = this.#readMeta(channel, 'hardState', shapes.hardStateFromWire);
+    const snapshot = this.#readMeta(channel, 'snapshot', shapes.snapshotFromWire);
+    const cs = this.#readMeta(channel, 'confState', shapes.confStateFromWire);
+    const start = this.#readMeta(channel, 'logStart', shapes.logStartFromWire) ?? emptyRecoveredLog.start;
+    const entries: Entry[] = [];
+    let expected = start.index + 1;
+    for (const { key, value } of this.#entries.getRange({ start: [channel, start.index + 1], end: [channel, Number.MAX_SAFE_INTEGER] })) {
+      const index = key[1];
+      if (index !== expected) {
+        throw new StorageCorruptError(this.#at(channel, expected, 'raft index'), `entry missing: the next stored entry is ${index}`);
+      }
+      entries.push(this.#decode(value, this.#at(channel, index, 'raft index'), (v) => shapes.entryFromWire(v, index)));
+      expected += 1;
+    }
+    return {
+      hardState: hs ?? emptyRecoveredLog.hardState,
+      snapshot: snapshot ?? emptyRecoveredLog.snapshot,
+      confState: cs ?? snapshot?.metadata.confState ?? emptyRecoveredLog.confState,
+      start,
+      entries,
+    };
+  }
+
+  recoverLedger(channel: string): RecoveredLedger {
+    const summary = this.#readMeta(channel, 'ledger', shapes.ledgerSummaryFromWire) ?? emptyRecoveredLedger;
+    // The summary and the blocks are written in the same transactions: a block
+    // past the height, or a missing last block, means the file was damaged.
+    const beyond = this.#blocks.getKeys({ start: [channel, summary.height], end: [channel, Number.MAX_SAFE_INTEGER], limit: 1 });
+    for (const key of beyond) {
+      throw new StorageCorruptError(this.#at(channel, key[1], 'block number'), `block stored beyond the recorded height ${summary.height}`);
+    }
+    if (summary.height > 0) this.readBlock(channel, summary.height - 1);
+    this.#ledgers.set(channel, summary);
+    return summary;
+  }
+
+  readBlock(channel: string, number: number): LedgerBlock {
+    const at = this.#at(channel, number, 'block number');
+    const raw = this.#blocks.get([channel, number]);
+    if (raw === undefined) throw new StorageCorruptError(at, 'block missing below the ledger height');
+    return this.#decode(raw, at, (v) => {
+      const [head, blockBytes] = Array.isArray(v) && v.length === 2 ? v : [undefined, undefined];
+      if (!(blockBytes instanceof Uint8Array)) throw new shapes.ShapeError('block record is not [head, bytes]');
+      const block = shapes.blockFromWire(head, blockBytes);
+      if (block.number !== number) throw new shapes.ShapeError(`block record says number ${block.number}`);
+      return block;
+    });
+  }
+
+  txLocation(channel: string, txId: string): TxLocation | undefined {
+    const raw = this.#txIndex.get([channel, txId]);
+    if (raw === undefined) return undefined;
+    return this.#decode(raw, { file: this.#file, channel, what: 'meta' }, shapes.txLocationFromWire);
+  }
+
+  async close(): Promise<void> {
+    await this.#root.close();
+  }
+
+  #knownChannels(): Set<string> {
+    if (this.#known === undefined) {
+      this.#known = new Set();
+      for (const key of this.#meta.getKeys()) this.#known.add(key[0]);
+    }
+    return this.#known;
+  }
+
+  #apply(op: WalOp): void {
+    const ch = op.channel;
+    const known = this.#knownChannels();
+    if (!known.has(ch)) {
+      this.#meta.putSync([ch, 'known'], seal(1));
+      known.add(ch);
+    }
+    switch (op.kind) {
+      case 'entries':
+        for (const e of op.entries) this.#entries.putSync([ch, e.index], seal(shapes.entryToWire(e)));
+        for (let i = op.removeFrom; i <= op.removeTo; i++) this.#entries.removeSync([ch, i]);
+        return;
+      case 'hardState':
+        this.#meta.putSync([ch, 'hardState'], seal(shapes.hardStateToWire(op.hardState)));
+        return;
+      case 'confState':
+        this.#meta.putSync([ch, 'confState'], seal(shapes.confStateToWire(op.confState)));
+        return;
+      case 'snapshot':
+        this.#meta.putSync([ch, 'snapshot'], seal(shapes.snapshotToWire(op.snapshot)));
+        this.#meta.putSync([ch, 'confState'], seal(shapes.confStateToWire(op.snapshot.metadata.confState)));
+        return;
+      case 'compact':
+        for (let i = op.removeFrom; i <= op.start.index; i++) this.#entries.removeSync([ch, i]);
+        this.#meta.putSync([ch, 'logStart'], seal(shapes.logStartToWire(op.start)));
+        return;
+      case 'resetLog': {
+        for (let i = op.removeFrom; i <= op.removeTo; i++) this.#entries.removeSync([ch, i]);
+        const meta = op.snapshot.metadata;
+        this.#meta.putSync([ch, 'snapshot'], seal(shapes.snapshotToWire(op.snapshot)));
+        this.#meta.putSync([ch, 'confState'], seal(shapes.confStateToWire(meta.confState)));
+        this.#meta.putSync([ch, 'logStart'], seal(shapes.logStartToWire({ index: meta.index, term: meta.term })));
+        return;
+      }
+      case 'block':
+        this.#applyBlock(ch, op.block);
+        return;
+    }
+  }
+
+  #applyBlock(ch: string, block: LedgerBlock): void {
+    this.#blocks.putSync([ch, block.number], seal([shapes.blockHeadToWire(block), block.bytes]));
+    block.txIds.forEach((txId, position) => {
+      // The first occurrence of a txId wins: a replayed duplicate must not move it.
+      if (!this.#txIndex.doesExist([ch, txId])) this.#txIndex.putSync([ch, txId], seal([block.number, position]));
+    });
+    const before = this.#ledgers.get(ch) ?? emptyRecoveredLedger;
+    const summary: RecoveredLedger = {
+      height: block.number + 1,
+      lastHeaderHash: block.headerHash,
+      lastConfig: block.isConfig ? block.number : before.lastConfig,
+      lastRaftIndex: block.raftIndex,
+    };
+    this.#ledgers.set(ch, summary);
+    this.#meta.putSync([ch, 'ledger'], seal(shapes.ledgerSummaryToWire(summary)));
+  }
+
+  #readMeta<T>(channel: string, name: MetaName, decode: (v: unknown) => T): T | undefined {
+    const raw = this.#meta.get([channel, name]);
+    if (raw === undefined) return undefined;
+    return this.#decode(raw, { file: this.#file, channel, what: 'meta' }, decode, name);
+  }
+
+  #decode<T>(raw: Uint8Array, at: RecordLocation, decode: (v: unknown) => T, name?: string): T {
+    const what = name === undefined ? '' : `${name}: `;
+    const unsealed = unseal(raw);
+    if (!unsealed.ok) throw new StorageCorruptError(at, `${what}${unsealed.reason}`);
+    try {
+      return decode(unsealed.value);
+    } catch (err) {
+      if (err instanceof shapes.ShapeError) throw new StorageCorruptError(at, `${what}${err.message}`);
+      throw err;
+    }
+  }
+
+  #at(channel: string, index: number, what: RecordLocation['what']): RecordLocation {
+    return { file: this.#file, channel, index, what };
+  }
+}

@@ -1,0 +1,67 @@
+// The mutations a channel makes to durable storage, as data. Both engines
+// persist the same ops: LMDB turns them into key puts/removes inside one
+// transaction, the native-free engine appends them to a segment file. One
+// group-committed batch is a list of ops from many channels, written atomically.
+
+import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.js';
+
+/**
+ * A block as the ledger stores it: its marshaled bytes plus the fields the
+ * ledger needs without decoding them (the block layer's decoder fills these).
+ * The ledger owns `bytes` once appended: callers must not mutate it.
+ */
+export interface LedgerBlock {
+  readonly number: number;
+  /** Header hash of this block (the next block's previousHash must equal it). */
+  readonly headerHash: Uint8Array;
+  readonly previousHash: Uint8Array;
+  /** Raft index of the entry this block came from (0 for a genesis block written outside Raft). */
+  readonly raftIndex: number;
+  /** True for a config block: it becomes the channel's last config. */
+  readonly isConfig: boolean;
+  /** Transaction ids in block order; position i is the envelope index in the block. */
+  readonly txIds: readonly string[];
+  /** The marshaled (protobuf) block. */
+  readonly bytes: Uint8Array;
+}
+
+/** The log's start: the entry at `index` is compacted but its term is still answered. */
+export interface LogStart {
+  readonly index: number;
+  readonly term: number;
+}
+
+export type WalOp =
+  /**
+   * Entries written at their indexes; every stored entry in
+   * [`removeFrom`, `removeTo`] that they do not overwrite is deleted
+   * (truncation of a conflicting suffix). `removeFrom > removeTo` = nothing.
+   */
+  | { readonly kind: 'entries'; readonly channel: string; readonly entries: readonly Entry[]; readonly removeFrom: number; readonly removeTo: number }
+  | { readonly kind: 'hardState'; readonly channel: string; readonly hardState: HardState }
+  | { readonly kind: 'confState'; readonly channel: string; readonly confState: ConfState }
+  /** The stored snapshot (and conf state) becomes `snapshot`; no entry is removed. */
+  | { readonly kind: 'snapshot'; readonly channel: string; readonly snapshot: Snapshot }
+  /** Entries in [`removeFrom`, `start.index`] are deleted; `start` becomes the log start. */
+  | { readonly kind: 'compact'; readonly channel: string; readonly start: LogStart; readonly removeFrom: number }
+  /** applySnapshot: the whole log [`removeFrom`, `removeTo`] goes, the snapshot point becomes the log start. */
+  | { readonly kind: 'resetLog'; readonly channel: string; readonly snapshot: Snapshot; readonly removeFrom: number; readonly removeTo: number }
+  | { readonly kind: 'block'; readonly channel: string; readonly block: LedgerBlock };
+
+/** Bytes an op puts on disk, roughly: used for batch bounds, not for accounting. */
+export function opBytes(op: WalOp): number {
+  switch (op.kind) {
+    case 'entries': {
+      let n = 64;
+      for (const e of op.entries) n += e.data.length + 24;
+      return n;
+    }
+    case 'snapshot':
+    case 'resetLog':
+      return op.snapshot.data.length + 128;
+    case 'block':
+      return op.block.bytes.length + 128 + op.block.txIds.length * 72;
+    default:
+      return 64;
+  }
+}

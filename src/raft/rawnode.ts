@@ -1,0 +1,184 @@
+import { encodeConfChange } from './confChangeCodec.js';
+import type { RaftConfig } from './config.js';
+import { entriesBytes } from './entrySize.js';
+import { isEmptyHardState } from './describe.js';
+import { RaftError } from './errors.js';
+import { isLocalMsg, isResponseMsg, newMessage } from './message.js';
+import { Raft } from './raft.js';
+import type { Ready, SoftState } from './state.js';
+import { getStatus, type Status } from './status.js';
+import { EntryType, MessageType, type ConfChange, type ConfState, type HardState, type Message } from './types.js';
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function sameSoftState(a: SoftState, b: SoftState): boolean {
+  return a.lead === b.lead && a.raftState === b.raftState;
+}
+
+/**
+ * The application's handle on one Raft node: feed it ticks, proposals and
+ * messages; take Ready structs out, persist/send/apply them, then advance().
+ * Storage writes are synchronous from the core's point of view: everything in
+ * a Ready must be durable before advance() is called.
+ */
+export class RawNode {
+  readonly #raft: Raft;
+  #prevSoftState: SoftState;
+  #prevHardState: HardState;
+  /** Local acknowledgements to step on advance(): our own votes/acks, storage and apply results. */
+  #stepsOnAdvance: Message[] = [];
+  /** Invariant: at most one Ready handed out and not yet advanced. */
+  #readyOutstanding = false;
+
+  constructor(config: RaftConfig) {
+    this.#raft = new Raft(config);
+    this.#prevSoftState = this.#raft.softState();
+    this.#prevHardState = this.#raft.hardState();
+  }
+
+  tick(): void {
+    this.#raft.tick();
+  }
+
+  /** Starts an election now (pre-vote first if enabled). */
+  campaign(): void {
+    this.#raft.step(newMessage({ type: MessageType.MsgHup, to: 0 }));
+  }
+
+  /** Proposes `data` for the log. Throws ProposalDroppedError if it cannot be accepted now. */
+  propose(data: Uint8Array): void {
+    this.#raft.step(
+      newMessage({ type: MessageType.MsgProp, to: 0, from: this.#raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }),
+    );
+  }
+
+  /** Proposes a single-step membership change, as an EntryConfChange entry. */
+  proposeConfChange(cc: ConfChange): void {
+    const data = encodeConfChange(cc);
+    this.#raft.step(newMessage({ type: MessageType.MsgProp, to: 0, entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }] }));
+  }
+
+  /** To call when a committed EntryConfChange is applied; returns the new membership. */
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.#raft.applyConfChange(cc);
+  }
+
+  /** Steps a message received from a peer. Local message types are refused. */
+  step(m: Message): void {
+    if (isLocalMsg(m.type)) {
+      throw new RaftError('step-local-msg', `raft: cannot step raft local message ${MessageType[m.type]} from ${m.from}`);
+    }
+    if (isResponseMsg(m.type) && !this.#raft.trk.progress.has(m.from)) {
+      throw new RaftError('step-peer-not-found', `raft: cannot step ${MessageType[m.type]} as peer ${m.from} not found`);
+    }
+    this.#raft.step(m);
+  }
+
+  hasReady(): boolean {
+    const r = this.#raft;
+    if (!sameSoftState(r.softState(), this.#prevSoftState)) return true;
+    const hs = r.hardState();
+    if (!isEmptyHardState(hs) && !sameHardState(hs, this.#prevHardState)) return true;
+    if (r.log.hasNextUnstableSnapshot()) return true;
+    if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
+    return r.log.hasNextUnstableEnts() || r.log.hasNextCommittedEnts(true);
+  }
+
+  /** The pending work. Call advance() after handling it, before the next ready(). */
+  ready(): Ready {
+    const r = this.#raft;
+    if (this.#readyOutstanding) throw new RaftError('invalid-config', 'ready() called twice without advance()');
+    const ss = r.softState();
+    const hs = r.hardState();
+    const entries = r.log.nextUnstableEnts();
+    const snapshot = r.log.nextUnstableSnapshot();
+    const committedEntries = r.log.nextCommittedEnts(true);
+    const messages = r.msgs.concat(r.msgsAfterAppend.filter((m) => m.to !== r.id));
+    const hardStateChanged = !isEmptyHardState(hs) && !sameHardState(hs, this.#prevHardState);
+    const rd: Ready = {
+      ...(sameSoftState(ss, this.#prevSoftState) ? {} : { softState: ss }),
+      ...(hardStateChanged ? { hardState: hs } : {}),
+      entries,
+      ...(snapshot ? { snapshot } : {}),
+      committedEntries,
+      messages,
+      mustSync: entries.length !== 0 || hs.vote !== this.#prevHardState.vote || hs.term !== this.#prevHardState.term,
+    };
+    this.#accept(rd);
+    return rd;
+  }
+
+  #accept(rd: Ready): void {
+    const r = this.#raft;
+    if (rd.softState) this.#prevSoftState = rd.softState;
+    if (rd.hardState) this.#prevHardState = rd.hardState;
+    this.#readyOutstanding = true;
+    for (const m of r.msgsAfterAppend) if (m.to === r.id) this.#stepsOnAdvance.push(m);
+    if (r.log.hasNextOrInProgressUnstableEnts() || rd.snapshot) {
+      // Once written, the unstable entries (and snapshot) become stable.
+      const last = r.log.hasNextOrInProgressUnstableEnts() ? r.log.lastEntryId() : { term: 0, index: 0 };
+      this.#stepsOnAdvance.push(
+        newMessage({
+          type: MessageType.MsgStorageAppendResp,
+          to: r.id,
+          term: r.term,
+          index: last.index,
+          logTerm: last.term,
+          ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+        }),
+      );
+    }
+    if (rd.committedEntries.length > 0) {
+      this.#stepsOnAdvance.push(newMessage({ type: MessageType.MsgStorageApplyResp, to: r.id, entries: rd.committedEntries }));
+    }
+    r.msgs = [];
+    r.msgsAfterAppend = [];
+    r.log.acceptUnstable();
+    if (rd.committedEntries.length > 0) {
+      const last = rd.committedEntries[rd.committedEntries.length - 1]!;
+      r.log.acceptApplying(last.index, entriesBytes(rd.committedEntries), true);
+    }
+  }
+
+  /** Everything in the last Ready is persisted, sent and applied. */
+  advance(_rd?: Ready): void {
+    const steps = this.#stepsOnAdvance;
+    this.#stepsOnAdvance = [];
+    this.#readyOutstanding = false;
+    for (const m of steps) this.#raft.step(m);
+  }
+
+  status(): Status {
+    return getStatus(this.#raft, true);
+  }
+
+  transferLeadership(transferee: number): void {
+    this.#raft.step(newMessage({ type: MessageType.MsgTransferLeader, to: 0, from: transferee }));
+  }
+
+  /** The transport failed to deliver to `id`: stop streaming to it optimistically. */
+  reportUnreachable(id: number): void {
+    this.#raft.step(newMessage({ type: MessageType.MsgUnreachable, to: 0, from: id }));
+  }
+
+  reportSnapshot(id: number, status: 'finish' | 'failure'): void {
+    this.#raft.step(newMessage({ type: MessageType.MsgSnapStatus, to: 0, from: id, reject: status === 'failure' }));
+  }
+
+  /** Follower: forget the current leader (e.g. it is known to be gone), so a vote can be granted. */
+  forgetLeader(): void {
+    this.#raft.step(newMessage({ type: MessageType.MsgForgetLeader, to: 0 }));
+  }
+
+  /** Test hook (etcd's SetRandomizedElectionTimeout): fixes the current randomized timeout. */
+  setRandomizedElectionTimeout(ticks: number): void {
+    this.#raft.randomizedElectionTimeout = ticks;
+  }
+
+  /** Snapshot the leader would send, as the storage provides it. */
+  storageSnapshot(): ReturnType<Raft['log']['snapshot']> {
+    return this.#raft.log.snapshot();
+  }
+}

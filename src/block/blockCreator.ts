@@ -1,0 +1,60 @@
+// Block creator, as Fabric's etcdraft blockCreator + protoutil.NewBlock: the
+// leader numbers blocks and chains them by header hash from the last block it
+// CREATED (not the last committed), so it can propose several blocks ahead of
+// the commit index. Metadata starts as five empty entries; the signature and
+// last-config metadata are filled when the block is written (blockMetadata.ts).
+//
+// A new leader starts a new creator from the last committed block.
+
+import assert from 'node:assert/strict';
+import type { Hasher } from '../crypto/types.js';
+import { dataHash, headerHash, type HeaderFields } from './headerHash.js';
+import { BLOCK_METADATA_ENTRIES, EMPTY_BYTES, type Block } from './model.js';
+
+export class BlockCreator {
+  readonly #hasher: Hasher;
+  /** Number of the last created block. Invariant: safe non-negative integer. */
+  #number: number;
+  /** Header hash of the last created block. */
+  #hash: Uint8Array;
+
+  /** `lastBlock`: header of the last block in the ledger (or of the last created one). */
+  constructor(hasher: Hasher, lastBlock: HeaderFields) {
+    assert(Number.isSafeInteger(lastBlock.number) && lastBlock.number >= 0, `lastBlock.number must be a safe non-negative integer, got ${lastBlock.number}`);
+    this.#hasher = hasher;
+    this.#number = lastBlock.number;
+    this.#hash = headerHash(hasher, lastBlock);
+  }
+
+  /** Number of the last block created (or of the starting block). */
+  get lastNumber(): number {
+    return this.#number;
+  }
+
+  /** Header hash of the last block created (or of the starting block). */
+  get lastHash(): Uint8Array {
+    return this.#hash;
+  }
+
+  /**
+   * The next block over `envelopes` (marshaled Envelopes, kept by reference).
+   * `precomputedDataHash`: the data hash when it was computed elsewhere (the
+   * worker pool); it must equal dataHash(hasher, envelopes).
+   */
+  createNextBlock(envelopes: readonly Uint8Array[], precomputedDataHash?: Uint8Array): Block {
+    assert(envelopes.length > 0, 'a block needs at least one envelope');
+    assert(this.#number < Number.MAX_SAFE_INTEGER, 'block number would exceed 2^53 - 1');
+    const header = {
+      number: this.#number + 1,
+      previousHash: this.#hash,
+      dataHash: precomputedDataHash ?? dataHash(this.#hasher, envelopes),
+    };
+    this.#number = header.number;
+    this.#hash = headerHash(this.#hasher, header);
+    return {
+      header,
+      data: [...envelopes],
+      metadata: Array.from({ length: BLOCK_METADATA_ENTRIES }, () => EMPTY_BYTES),
+    };
+  }
+}

@@ -46,6 +46,7 @@ export function describeEntry(e: Entry, f: EntryFormatter = goQuote): string {
       formatted = f(e.data);
       break;
     case EntryType.ConfChange:
+    case EntryType.ConfChangeV2:
       try {
         formatted = describeConfChangeShort(decodeConfChange(e.data));
       } catch (err) {
@@ -53,7 +54,7 @@ export function describeEntry(e: Entry, f: EntryFormatter = goQuote): string {
       }
       break;
     default:
-      formatted = 'ConfChangeV2 is not supported';
+      formatted = `unknown entry type ${String(e.type)}`;
   }
   return `${e.term}/${e.index} Entry${EntryType[e.type]}${formatted !== '' ? ` ${formatted}` : ''}`;
 }

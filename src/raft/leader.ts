@@ -90,9 +90,7 @@ function propose(r: Raft, m: Message): void {
   const ents: Entry[] = m.entries.slice();
   ents.forEach((e, i) => {
     if (e.type === EntryType.Normal) return;
-    if (e.type === EntryType.ConfChangeV2) {
-      throw new RaftError('conf-change-unsupported', 'ConfChangeV2 (joint consensus) is not supported; propose a single-step ConfChange');
-    }
+    // EntryConfChangeV2 is accepted only in its single-step form (see RawNode.proposeConfChangeV2).
     const cc = decodeConfChange(e.data);
     // One membership change at a time: a second one before the first is applied
     // could combine with it into an unsafe two-voter change.

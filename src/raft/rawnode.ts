@@ -60,7 +60,24 @@ export class RawNode {
     this.#raft.step(newMessage({ type: MessageType.MsgProp, to: 0, entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }] }));
   }
 
-  /** To call when a committed EntryConfChange is applied; returns the new membership. */
+  /**
+   * The single-step subset of etcd's ConfChangeV2: exactly one change, which
+   * etcd applies as a simple change too. The entry has type ConfChangeV2 and
+   * the same encoding as a v1 change (encodeConfChange). Joint consensus
+   * (several changes, or explicit/implicit transitions) is refused.
+   */
+  proposeConfChangeV2(changes: readonly ConfChange[]): void {
+    if (changes.length !== 1) {
+      throw new RaftError(
+        'conf-change-unsupported',
+        `ConfChangeV2 with ${changes.length} changes needs joint consensus, which is not supported; propose one change at a time`,
+      );
+    }
+    const data = encodeConfChange(changes[0]!);
+    this.#raft.step(newMessage({ type: MessageType.MsgProp, to: 0, entries: [{ term: 0, index: 0, type: EntryType.ConfChangeV2, data }] }));
+  }
+
+  /** To call when a committed EntryConfChange(V2) is applied; returns the new membership. */
   applyConfChange(cc: ConfChange): ConfState {
     return this.#raft.applyConfChange(cc);
   }

@@ -151,12 +151,10 @@ export class InteractionEnv {
   #apply(n: EnvNode, e: Entry): void {
     let update = e.data;
     let cs: ConfState | undefined;
-    if (e.type === EntryType.ConfChange) {
+    if (e.type === EntryType.ConfChange || e.type === EntryType.ConfChangeV2) {
       const cc = decodeConfChange(e.data);
       update = cc.context ?? new Uint8Array(0);
       cs = n.rawNode.applyConfChange(cc);
-    } else if (e.type === EntryType.ConfChangeV2) {
-      throw new Error('ConfChangeV2 is not supported');
     }
     const last = n.history[n.history.length - 1]!;
     const data = new Uint8Array(last.data.length + update.length);

@@ -264,12 +264,14 @@ function proposeConfChange(env: InteractionEnv, tc: TestCase): void {
   for (const arg of tc.args.slice(1)) {
     for (const v of arg.vals) {
       if (arg.key === 'v1') v1 = bool(v, 'v1');
-      else if (arg.key === 'transition') throw new CommandError('joint consensus transitions (ConfChangeV2) are not supported');
+      else if (arg.key === 'transition') {
+        if (v !== 'auto') throw new CommandError(`transition=${v} needs joint consensus, which is not supported`);
+      }
       else throw new CommandError(`unknown command ${arg.key}`);
     }
   }
   const changes = parseConfChanges(tc.input);
-  if (!v1) throw new CommandError('ConfChangeV2 (joint consensus) is not supported; use v1=true');
+  if (!v1) return env.node(id).rawNode.proposeConfChangeV2(changes);
   if (changes.length !== 1) throw new CommandError('v1 conf change can only have one operation and no transition');
   env.node(id).rawNode.proposeConfChange(changes[0]!);
 }

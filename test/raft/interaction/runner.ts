@@ -70,14 +70,36 @@ export function unifiedDiff(expected: readonly string[], actual: readonly string
       out.push(`  ${expected[i]}`);
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      out.push(`+ ${actual[j]}`);
-      j++;
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
       out.push(`- ${expected[i]}`);
       i++;
+    } else {
+      out.push(`+ ${actual[j]}`);
+      j++;
     }
   }
+  return out;
+}
+
+/** Keeps only changed lines and `context` unchanged lines around them; "..." marks skipped runs. */
+export function diffHunks(diff: readonly string[], context = 3): string[] {
+  const keep = diff.map(() => false);
+  diff.forEach((line, i) => {
+    if (line.startsWith('  ')) return;
+    for (let k = Math.max(0, i - context); k <= Math.min(diff.length - 1, i + context); k++) keep[k] = true;
+  });
+  const out: string[] = [];
+  let skipped = false;
+  diff.forEach((line, i) => {
+    if (keep[i]) {
+      if (skipped) out.push('  ...');
+      skipped = false;
+      out.push(line);
+    } else {
+      skipped = true;
+    }
+  });
+  if (skipped) out.push('  ...');
   return out;
 }
 
@@ -86,7 +108,7 @@ export function describeFailures(r: FileResult, maxCases = 3): string {
   const parts = [`FAIL ${r.file}: ${r.failures.length} of ${r.cases} commands diverged`];
   for (const f of r.failures.slice(0, maxCases)) {
     parts.push(`--- expected / +++ actual, at ${r.file}:${f.testCase.line}: ${f.testCase.cmdLine}`);
-    parts.push(...unifiedDiff(f.expected, f.actual));
+    parts.push(...diffHunks(unifiedDiff(f.expected, f.actual)));
   }
   if (r.failures.length > maxCases) parts.push(`... and ${r.failures.length - maxCases} more diverging commands`);
   return parts.join('\n');

@@ -1,0 +1,253 @@
+// A cluster of simulated nodes on a simulated network, advanced in ticks.
+// Each tick: faults roll, the client may propose, every running node ticks,
+// then `roundsPerTick` delivery rounds run (deliver what is due, run every
+// node's Ready loop, put its messages on the wire). Invariants are checked
+// inside the Ready loops, i.e. after every step of every node.
+
+import assert from 'node:assert/strict';
+import { MessageType, type Entry, type Message } from '../../../src/raft/types.js';
+import { asciiBytes, latin1 } from './app-state.js';
+import { EventLog } from './event-log.js';
+import { FaultInjector, noFaults, type FaultProfile, type FaultTarget } from './faults.js';
+import { SafetyChecker } from './invariants.js';
+import { Network, type LostMessage } from './network.js';
+import type { Prng } from './prng.js';
+import { SimNode } from './sim-node.js';
+
+export interface ClusterOptions {
+  /** Voters 1..size. */
+  readonly size: number;
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly roundsPerTick: number;
+  readonly snapshotEveryEntries: number;
+  readonly entriesKeptAfterCompact: number;
+  readonly maxSizePerMsg: number;
+  readonly maxInflightMsgs: number;
+  /** Bound on messages on the wire; beyond it the network drops (a full transport queue). */
+  readonly inFlightMax: number;
+  readonly eventLogCapacity: number;
+}
+
+export class Cluster implements FaultTarget {
+  readonly options: ClusterOptions;
+  readonly ids: readonly number[];
+  readonly checker = new SafetyChecker();
+  readonly events: EventLog;
+  readonly network: Network;
+  readonly #prng: Prng;
+  readonly #nodes = new Map<number, SimNode>();
+  /** Present while faults are being injected. */
+  #injector: FaultInjector | undefined;
+  #round = 0;
+  #tick = 0;
+  /** Which of the tick's rounds is running; for event stamps only. */
+  #roundInTick = 0;
+  #proposalSeq = 0;
+  /** Liveness markers proposed, and the index where the first one was applied. */
+  readonly #markers = new Set<string>();
+  #markerIndex: number | undefined;
+  readonly #counts = { crashes: 0, partitions: 0, delivered: 0, lost: 0, transfers: 0 };
+
+  constructor(prng: Prng, options: ClusterOptions) {
+    assert.ok(options.size >= 1 && options.roundsPerTick >= 1, 'a cluster needs nodes and rounds');
+    this.options = options;
+    this.#prng = prng;
+    this.events = new EventLog(options.eventLogCapacity);
+    this.network = new Network(prng, options.inFlightMax);
+    this.ids = Array.from({ length: options.size }, (_, i) => i + 1);
+    const random = (): number => prng.next();
+    for (const id of this.ids) {
+      const onApplied = (_: number, e: Entry): void => this.#onApplied(e);
+      const record = (event: string): void => this.record(event);
+      const node = new SimNode({ ...options, id, voters: this.ids, random, onApplied }, this.checker, record);
+      this.#nodes.set(id, node);
+    }
+  }
+
+  get tickCount(): number {
+    return this.#tick;
+  }
+
+  node(id: number): SimNode {
+    const n = this.#nodes.get(id);
+    assert.ok(n !== undefined, `no node ${id}`);
+    return n;
+  }
+
+  /** Turns fault injection on with `profile` (also sets the link faults). */
+  startFaults(profile: FaultProfile): void {
+    this.#injector = new FaultInjector(this.#prng, profile);
+    this.network.setFaults(profile.links);
+    this.record(`faults on: drop ${profile.links.dropRate.toFixed(3)} dup ${profile.links.duplicateRate.toFixed(3)} delay<=${profile.links.delayRoundsMax} rounds`);
+  }
+
+  /** Stops injecting, heals every link, makes links healthy and restarts every down node. */
+  healAll(): void {
+    this.#injector = undefined;
+    this.network.setFaults(noFaults.links);
+    this.healLinks();
+    for (const id of this.ids) if (!this.isRunning(id)) this.restart(id);
+    this.record('all faults healed');
+  }
+
+  /** One tick of simulated time. */
+  runTick(): void {
+    this.#tick++;
+    this.#injector?.onTick(this);
+    const skip = this.#injector?.profile.skipTickChance ?? 0;
+    for (const node of this.#nodes.values()) {
+      if (node.running && !this.#prng.chance(skip)) node.tick();
+    }
+    for (this.#roundInTick = 0; this.#roundInTick < this.options.roundsPerTick; this.#roundInTick++) this.#runRound();
+  }
+
+  #runRound(): void {
+    this.#round++;
+    const { delivered, lost } = this.network.takeDue(this.#round);
+    for (const l of lost) this.#onLost(l);
+    for (const m of delivered) {
+      const to = this.#nodes.get(m.to);
+      if (to === undefined || !to.running) {
+        this.#onLost({ message: m, reason: 'link-cut' });
+        continue;
+      }
+      this.record(`deliver ${describe(m)}`);
+      this.#counts.delivered++;
+      to.step(m);
+      if (m.type === MessageType.MsgSnap) this.node(m.from).reportSnapshot(m.to, 'finish');
+    }
+    const crashChance = this.#injector?.profile.crashAfterPersistChance ?? 0;
+    for (const node of this.#nodes.values()) {
+      const out = node.processReady(() => this.#prng.chance(crashChance));
+      for (const m of out) for (const l of this.network.send(m, this.#round)) this.#onLost(l);
+    }
+  }
+
+  /** What a transport tells the sender about a message it could not deliver. */
+  #onLost(l: LostMessage): void {
+    const m = l.message;
+    this.#counts.lost++;
+    this.record(`lost (${l.reason}) ${describe(m)}`);
+    const from = this.#nodes.get(m.from);
+    if (from === undefined || !from.running) return;
+    if (m.type === MessageType.MsgSnap) from.reportSnapshot(m.to, 'failure');
+    if (l.reason === 'link-cut') from.reportUnreachable(m.to);
+  }
+
+  /** The client: proposes `payload` through node `id`. Returns false if it was refused at once. */
+  propose(id: number, payload: string): boolean {
+    const data = asciiBytes(payload);
+    this.checker.observeProposal(data);
+    const ok = this.node(id).propose(data);
+    this.record(`propose ${payload} at n${id}: ${ok ? 'accepted' : 'dropped'}`);
+    return ok;
+  }
+
+  /** The client's background load: with probability `chance`, one proposal through a random running node. */
+  maybePropose(chance: number): void {
+    if (!this.#prng.chance(chance)) return;
+    const running = this.ids.filter((id) => this.isRunning(id));
+    if (running.length === 0) return;
+    this.propose(this.#prng.pick(running), `p${++this.#proposalSeq}`);
+  }
+
+  /** Proposes a liveness marker (a payload the run waits to see applied everywhere). */
+  proposeMarker(id: number, payload: string): boolean {
+    this.#markers.add(payload);
+    return this.propose(id, payload);
+  }
+
+  #onApplied(e: Entry): void {
+    if (this.#markerIndex !== undefined || e.data.byteLength === 0 || this.#markers.size === 0) return;
+    if (this.#markers.has(latin1(e.data))) this.#markerIndex = e.index;
+  }
+
+  /** True once a marker is applied and every node is up and has applied at least up to it. */
+  markerAppliedEverywhere(): boolean {
+    const at = this.#markerIndex;
+    return at !== undefined && this.ids.every((id) => this.node(id).running && this.node(id).app.appliedIndex >= at);
+  }
+
+  /** One line per node, for failure messages. */
+  describeNodes(): string {
+    return this.ids
+      .map((id) => {
+        const n = this.node(id);
+        if (!n.running) return `n${id} down`;
+        return `n${id} term ${n.term} lead ${n.lead}${n.isLeader ? ' (leader)' : ''} applied ${n.app.appliedIndex} (sum ${n.app.checksum.toString(16)}) log [${n.disk.firstIndex()}, ${n.disk.lastIndex()}]`;
+      })
+      .join('; ');
+  }
+
+  /** Counters for the run's summary. */
+  stats(): Record<string, number> {
+    let snapshotsTaken = 0;
+    let snapshotsRestored = 0;
+    for (const n of this.#nodes.values()) {
+      snapshotsTaken += n.snapshotsTaken;
+      snapshotsRestored += n.snapshotsRestored;
+    }
+    return { ...this.#counts, snapshotsTaken, snapshotsRestored, leaderTerms: this.checker.leaderTerms, committed: this.checker.committedMax };
+  }
+
+  // FaultTarget
+
+  isRunning(id: number): boolean {
+    return this.node(id).running;
+  }
+
+  crash(id: number): void {
+    this.record(`crash n${id}`);
+    this.#counts.crashes++;
+    this.node(id).crash();
+  }
+
+  restart(id: number): void {
+    this.record(`restart n${id}`);
+    this.node(id).start();
+  }
+
+  leaderIds(): number[] {
+    return this.ids.filter((id) => this.node(id).isLeader);
+  }
+
+  transferLeadership(from: number, to: number): void {
+    this.record(`transfer leadership n${from} -> n${to}`);
+    this.#counts.transfers++;
+    this.node(from).transferLeadership(to);
+  }
+
+  partition(groups: readonly (readonly number[])[]): void {
+    this.#counts.partitions++;
+    this.record(`partition ${groups.map((g) => `[${g.join(',')}]`).join(' | ')}`);
+    this.network.partition(groups);
+  }
+
+  cutLink(from: number, to: number): void {
+    this.#counts.partitions++;
+    this.record(`cut link n${from} -> n${to}`);
+    this.network.cutLink(from, to);
+  }
+
+  healLinks(): void {
+    if (this.network.cutLinkCount > 0) this.record('heal links');
+    this.network.heal();
+  }
+
+  record(event: string): void {
+    this.events.record(`t${this.#tick}.${this.#roundInTick} ${event}`);
+  }
+}
+
+function describe(m: Message): string {
+  const parts = [`${MessageType[m.type]} ${m.from}->${m.to} t${m.term}`];
+  if (m.type === MessageType.MsgApp) parts.push(`prev ${m.index}/${m.logTerm} +${m.entries.length} c${m.commit}`);
+  else if (m.type === MessageType.MsgAppResp) parts.push(`i${m.index}${m.reject ? ` reject hint ${m.rejectHint}` : ''}`);
+  else if (m.type === MessageType.MsgSnap && m.snapshot) parts.push(`snap ${m.snapshot.metadata.index}/${m.snapshot.metadata.term}`);
+  else if (m.type === MessageType.MsgVoteResp || m.type === MessageType.MsgPreVoteResp) parts.push(m.reject ? 'rejected' : 'granted');
+  else if (m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote) parts.push(`last ${m.index}/${m.logTerm}`);
+  return parts.join(' ');
+}

@@ -1,0 +1,240 @@
+// One simulated Raft node: a RawNode over a MemoryStorage that plays the
+// node's disk. The disk survives a crash; the RawNode (and everything it held
+// in memory: unstable entries, progress, the un-persisted part of a Ready)
+// does not, exactly as a process crash. The application state is volatile too
+// and is rebuilt at restart from the disk's snapshot plus re-applied entries.
+
+import assert from 'node:assert/strict';
+import {
+  MemoryStorage,
+  ProposalDroppedError,
+  RawNode,
+  StateType,
+  decodeConfChange,
+  type Ready,
+} from '../../../src/raft/index.js';
+import { EntryType, type ConfState, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
+import { applyEntry, decodeAppState, emptyAppState, encodeAppState, type AppState } from './app-state.js';
+import { InvariantViolation, type SafetyChecker } from './invariants.js';
+
+export interface SimNodeOptions {
+  readonly id: number;
+  readonly voters: readonly number[];
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  /** The simulation's PRNG, shared by all nodes so that a seed replays. */
+  readonly random: () => number;
+  /** Snapshot and compact once this many applied entries sit in the log; >= 1. */
+  readonly snapshotEveryEntries: number;
+  /** Entries kept behind a snapshot so that slightly lagging followers catch up without one; >= 0. */
+  readonly entriesKeptAfterCompact: number;
+  readonly maxSizePerMsg: number;
+  readonly maxInflightMsgs: number;
+  /** Told about every entry the node applies (after the checker saw it). */
+  readonly onApplied: (nodeId: number, e: Entry) => void;
+}
+
+export class SimNode {
+  readonly id: number;
+  readonly #options: SimNodeOptions;
+  readonly #checker: SafetyChecker;
+  readonly #record: (event: string) => void;
+  /** The persisted state. Written only in `processReady`, before messages leave. */
+  readonly disk = new MemoryStorage();
+  /** undefined while the node is down. */
+  #raw: RawNode | undefined;
+  #app: AppState = emptyAppState;
+  #confState: ConfState;
+  /** Mirrors of the node's soft and hard state, from its Readys; reset by a crash. */
+  #role: StateType = StateType.Follower;
+  #lead = 0;
+  #hardState: HardState = { term: 0, vote: 0, commit: 0 };
+  /** Counters for the run's summary. */
+  snapshotsRestored = 0;
+  snapshotsTaken = 0;
+
+  constructor(options: SimNodeOptions, checker: SafetyChecker, record: (event: string) => void) {
+    this.id = options.id;
+    this.#options = options;
+    this.#checker = checker;
+    this.#record = record;
+    this.#confState = { voters: options.voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    // Bootstrap: every node starts knowing the membership, as etcd's tests do.
+    this.disk.applySnapshot({ data: new Uint8Array(0), metadata: { confState: this.#confState, index: 0, term: 0 } });
+    this.start();
+  }
+
+  get running(): boolean {
+    return this.#raw !== undefined;
+  }
+
+  get isLeader(): boolean {
+    return this.#raw !== undefined && this.#role === StateType.Leader;
+  }
+
+  get lead(): number {
+    return this.#raw === undefined ? 0 : this.#lead;
+  }
+
+  get term(): number {
+    return this.#hardState.term;
+  }
+
+  get app(): AppState {
+    return this.#app;
+  }
+
+  /** Boots (or reboots) from the disk alone. */
+  start(): void {
+    assert.ok(this.#raw === undefined, `node ${this.id} is already running`);
+    const snap = this.disk.snapshot();
+    this.#app = snap.metadata.index === 0 ? emptyAppState : decodeAppState(snap.data);
+    if (snap.metadata.index > 0) this.#checker.observeSnapshotRestore(this.id, this.#app, snap.metadata.index);
+    this.#confState = snap.metadata.confState;
+    this.#hardState = this.disk.initialState().hardState;
+    this.#checker.observeHardState(this.id, this.#hardState);
+    this.#role = StateType.Follower;
+    this.#lead = 0;
+    const o = this.#options;
+    this.#raw = new RawNode({
+      id: o.id,
+      electionTick: o.electionTick,
+      heartbeatTick: o.heartbeatTick,
+      storage: this.disk,
+      applied: this.#app.appliedIndex,
+      preVote: o.preVote,
+      checkQuorum: o.checkQuorum,
+      maxSizePerMsg: o.maxSizePerMsg,
+      maxInflightMsgs: o.maxInflightMsgs,
+      random: o.random,
+    });
+  }
+
+  /** Loses everything not on disk. */
+  crash(): void {
+    assert.ok(this.#raw !== undefined, `node ${this.id} is already down`);
+    this.#raw = undefined;
+    this.#checker.observeNotLeader(this.id);
+  }
+
+  tick(): void {
+    this.#raw?.tick();
+  }
+
+  step(m: Message): void {
+    try {
+      this.#raw?.step(m);
+    } catch (err) {
+      // A forwarded proposal the leader cannot take (e.g. a transfer is in
+      // progress): etcd returns ErrProposalDropped from Step and transports
+      // ignore it. The client finds out by never seeing its entry applied.
+      if (!(err instanceof ProposalDroppedError)) throw err;
+    }
+  }
+
+  /** Returns false if the node is down or dropped the proposal (no leader, transfer in progress...). */
+  propose(data: Uint8Array): boolean {
+    if (this.#raw === undefined) return false;
+    try {
+      this.#raw.propose(data);
+      return true;
+    } catch (err) {
+      if (err instanceof ProposalDroppedError) return false;
+      throw err;
+    }
+  }
+
+  transferLeadership(to: number): void {
+    this.#raw?.transferLeadership(to);
+  }
+
+  reportUnreachable(id: number): void {
+    this.#raw?.reportUnreachable(id);
+  }
+
+  reportSnapshot(id: number, status: 'finish' | 'failure'): void {
+    this.#raw?.reportSnapshot(id, status);
+  }
+
+  /**
+   * Runs the Ready loop until the node is quiet and returns the messages to
+   * send. `crashAfterPersist` is asked once per Ready, after the Ready is on
+   * disk and before anything is sent or applied: if it says yes the node
+   * crashes there and the Ready's messages are lost.
+   */
+  processReady(crashAfterPersist: () => boolean): Message[] {
+    const out: Message[] = [];
+    // Bound: a quiet node needs one or two Readys; many more means the core loops.
+    for (let round = 0; this.#raw?.hasReady(); round++) {
+      assert.ok(round < 100, `node ${this.id} produced Readys without end`);
+      const raw = this.#raw;
+      const rd = raw.ready();
+      this.#persist(rd);
+      if (crashAfterPersist()) {
+        this.#record(`n${this.id} crashes after persisting a Ready (its ${rd.messages.length} messages are lost)`);
+        this.crash();
+        break;
+      }
+      for (const m of rd.messages) out.push(m);
+      this.#apply(raw, rd);
+      raw.advance(rd);
+      this.#maybeSnapshot();
+    }
+    return out;
+  }
+
+  #persist(rd: Ready): void {
+    if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
+      const snap = rd.snapshot;
+      this.disk.applySnapshot(snap);
+      this.#app = decodeAppState(snap.data);
+      this.#confState = snap.metadata.confState;
+      this.#checker.observeSnapshotRestore(this.id, this.#app, snap.metadata.index);
+      this.snapshotsRestored++;
+      this.#record(`n${this.id} restores snapshot ${snap.metadata.index}/${snap.metadata.term}`);
+    }
+    if (rd.entries.length > 0) {
+      this.disk.append(rd.entries);
+      this.#checker.observeAppend(this.id, rd.entries, this.disk);
+    }
+    if (rd.hardState !== undefined) {
+      const hs = rd.hardState;
+      this.disk.setHardState(hs);
+      this.#checker.observeCommit(this.id, hs.commit, hs.term, this.disk);
+      this.#checker.observeHardState(this.id, hs);
+      this.#hardState = hs;
+    }
+    if (rd.softState !== undefined) {
+      this.#role = rd.softState.raftState;
+      this.#lead = rd.softState.lead;
+      this.#record(`n${this.id} is ${StateType[this.#role]} of term ${this.#hardState.term} (lead ${this.#lead})`);
+    }
+    if (this.#role === StateType.Leader) this.#checker.observeLeader(this.id, this.#hardState.term, this.disk);
+    else this.#checker.observeNotLeader(this.id);
+  }
+
+  #apply(raw: RawNode, rd: Ready): void {
+    for (const e of rd.committedEntries) {
+      if (e.index !== this.#app.appliedIndex + 1) {
+        throw new InvariantViolation('apply-order', `node ${this.id} was given entry ${e.index} to apply after ${this.#app.appliedIndex}`);
+      }
+      this.#app = applyEntry(this.#app, e);
+      this.#checker.observeApply(this.id, e, this.#app, this.#hardState.commit);
+      this.#options.onApplied(this.id, e);
+      if (e.type === EntryType.ConfChange) this.#confState = raw.applyConfChange(decodeConfChange(e.data));
+    }
+  }
+
+  #maybeSnapshot(): void {
+    const o = this.#options;
+    const applied = this.#app.appliedIndex;
+    if (applied - this.disk.snapshot().metadata.index < o.snapshotEveryEntries) return;
+    this.disk.createSnapshot(applied, this.#confState, encodeAppState(this.#app));
+    const compactIndex = applied - o.entriesKeptAfterCompact;
+    if (compactIndex >= this.disk.firstIndex()) this.disk.compact(compactIndex);
+    this.snapshotsTaken++;
+    this.#record(`n${this.id} snapshots at ${applied}, log now [${this.disk.firstIndex()}, ${this.disk.lastIndex()}]`);
+  }
+}

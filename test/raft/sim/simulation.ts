@@ -1,0 +1,134 @@
+// One seeded simulation run: draw a cluster and a fault profile from the seed,
+// run a stretch of faults under client load, heal everything, then require
+// liveness within a bound. Any failure (an invariant, or the core throwing)
+// becomes a SimulationFailure that says how to replay the seed.
+
+import { Cluster, type ClusterOptions } from './cluster.js';
+import { randomFaultProfile } from './faults.js';
+import { InvariantViolation } from './invariants.js';
+import { Prng } from './prng.js';
+
+export interface SimulationSettings {
+  /** Ticks with faults on. */
+  readonly faultTicks: number;
+  /**
+   * Liveness bound, in election timeouts: once every fault is healed, a
+   * proposal must be applied by every node within this many × electionTick
+   * ticks. 20 leaves room for a few split votes (randomized timeouts in
+   * [electionTick, 2 × electionTick)), a CheckQuorum lease to lapse, and a
+   * snapshot catch-up, with a wide margin.
+   */
+  readonly livenessBoundElectionTimeouts: number;
+  /** Per tick, chance that the client proposes an entry. */
+  readonly proposeChance: number;
+  /** Events printed with a failure. */
+  readonly eventsShown: number;
+}
+
+export const defaultSettings: SimulationSettings = Object.freeze({
+  faultTicks: 200,
+  livenessBoundElectionTimeouts: 20,
+  proposeChance: 0.3,
+  eventsShown: 30,
+});
+
+export interface SimulationResult {
+  readonly seed: number;
+  readonly size: number;
+  readonly committed: number;
+  /** Ticks from healing to the liveness proposal being applied everywhere. */
+  readonly livenessTicks: number;
+  readonly stats: Readonly<Record<string, number>>;
+  /** Events recorded and the last few of them, plus every node's end state: equal iff two runs went the same way (for the replay test). */
+  readonly fingerprint: string;
+}
+
+export class SimulationFailure extends Error {
+  constructor(
+    readonly seed: number,
+    cause: unknown,
+    message: string,
+  ) {
+    super(message, { cause });
+    this.name = 'SimulationFailure';
+  }
+}
+
+/** Cluster shape and Raft options, all drawn from the seed. */
+export function clusterOptionsFor(prng: Prng): ClusterOptions {
+  return {
+    size: prng.chance(0.5) ? 3 : 5,
+    electionTick: 10,
+    heartbeatTick: 1,
+    preVote: prng.chance(0.5),
+    checkQuorum: prng.chance(0.5),
+    roundsPerTick: 4,
+    snapshotEveryEntries: prng.between(4, 40),
+    entriesKeptAfterCompact: prng.between(0, 8),
+    maxSizePerMsg: prng.pick([0, 16, 256, Infinity]),
+    maxInflightMsgs: prng.pick([1, 4, 256]),
+    inFlightMax: 2_000,
+    eventLogCapacity: 64,
+  };
+}
+
+export function runSeed(seed: number, settings: SimulationSettings = defaultSettings): SimulationResult {
+  const prng = new Prng(seed);
+  const options = clusterOptionsFor(prng);
+  const profile = randomFaultProfile(prng);
+  const cluster = new Cluster(prng, options);
+  const shape = `${options.size} nodes${options.preVote ? ', preVote' : ''}${options.checkQuorum ? ', checkQuorum' : ''}`;
+  try {
+    cluster.startFaults(profile);
+    for (let t = 0; t < settings.faultTicks; t++) {
+      cluster.maybePropose(settings.proposeChance);
+      cluster.runTick();
+    }
+    cluster.healAll();
+    const livenessTicks = awaitLiveness(cluster, settings);
+    const fingerprint = [cluster.events.total, ...cluster.events.tail(10), cluster.describeNodes()].join('\n');
+    return { seed, size: options.size, committed: cluster.checker.committedMax, livenessTicks, stats: cluster.stats(), fingerprint };
+  } catch (err) {
+    const what = err instanceof InvariantViolation ? `invariant ${err.message}` : `error ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    const events = cluster.events.tail(settings.eventsShown).map((e) => `  ${e}`);
+    throw new SimulationFailure(
+      seed,
+      err,
+      [
+        `seed ${seed} (${shape}) failed at tick ${cluster.tickCount}: ${what}`,
+        `replay: RAFT_SEED=${seed} npm run test:sim`,
+        `last ${events.length} events:`,
+        ...events,
+      ].join('\n'),
+    );
+  }
+}
+
+/**
+ * Healthy network, every node up: proposes a marker through the leader (again
+ * each election timeout, since a proposal can be lost with a deposed leader)
+ * until one marker is applied by every node. Returns the ticks it took.
+ */
+export function awaitLiveness(cluster: Cluster, settings: SimulationSettings): number {
+  const electionTick = cluster.options.electionTick;
+  const boundTicks = settings.livenessBoundElectionTimeouts * electionTick;
+  let markers = 0;
+  let lastTry = -Infinity;
+  for (let t = 0; t < boundTicks; t++) {
+    if (cluster.markerAppliedEverywhere()) return t;
+    const leaders = cluster.leaderIds();
+    if (leaders.length > 0 && t - lastTry >= electionTick) {
+      const newest = leaders.reduce((a, b) => (cluster.node(b).term > cluster.node(a).term ? b : a));
+      cluster.proposeMarker(newest, `live${++markers}`);
+      lastTry = t;
+    }
+    cluster.maybePropose(settings.proposeChance);
+    cluster.runTick();
+  }
+  if (cluster.markerAppliedEverywhere()) return boundTicks;
+  throw new InvariantViolation(
+    'liveness',
+    `no proposal was applied by every node within ${boundTicks} ticks (${settings.livenessBoundElectionTimeouts} election timeouts) ` +
+      `after healing; ${markers} markers proposed; nodes: ${cluster.describeNodes()}`,
+  );
+}

@@ -6,6 +6,7 @@
 // thread, so the main thread keeps ticking while the disk works.
 
 import { open, type Database, type RootDatabase } from 'lmdb';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { RecoveredLedger, StorageBackend, TxLocation } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
@@ -49,6 +50,7 @@ export class LmdbBackend implements StorageBackend {
 
   /** Opens (creating if needed) the environment in `dir`; an unreadable one is a StorageCorruptError. */
   static open(dir: string): LmdbBackend {
+    checkMetaPage(join(dir, 'data.mdb'));
     try {
       return new LmdbBackend(dir);
     } catch (err) {
@@ -212,5 +214,34 @@ export class LmdbBackend implements StorageBackend {
 
   #at(channel: string, index: number, what: RecordLocation['what']): RecordLocation {
     return { file: this.#file, channel, index, what };
+  }
+}
+
+/** LMDB's meta page magic (MDB_MAGIC), after the 24-byte page header of page 0 in lmdb-js's build. */
+const lmdbMetaMagic = 0xbeefc0de;
+const lmdbMetaMagicOffset = 24;
+
+/**
+ * lmdb-js crashes the process (SIGSEGV) on a data file that is not LMDB, so
+ * the first meta page is checked before opening: an unreadable environment
+ * must be an error naming the file, not a dead process. (Damage deeper in the
+ * B-tree is not caught here: LMDB has no page checksums; values carry a crc.)
+ */
+function checkMetaPage(file: string): void {
+  let head: Buffer;
+  try {
+    if (!fs.existsSync(file) || fs.statSync(file).size === 0) return;
+    const fd = fs.openSync(file, 'r');
+    try {
+      head = Buffer.alloc(lmdbMetaMagicOffset + 4);
+      fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    throw new StorageCorruptError({ file }, `cannot read the LMDB data file: ${String(err)}`, { cause: err });
+  }
+  if (head.readUInt32LE(lmdbMetaMagicOffset) !== lmdbMetaMagic) {
+    throw new StorageCorruptError({ file, index: 0, what: 'byte offset' }, 'cannot open the LMDB environment: not an LMDB data file (no meta page magic)');
   }
 }

@@ -1,6 +1,6 @@
 import type { Progress } from './progress.js';
 import type { Raft } from './raft.js';
-import type { SoftState } from './state.js';
+import { StateType, type SoftState } from './state.js';
 import type { ConfState, HardState } from './types.js';
 
 /** A snapshot of a node's state for observers (copies; mutating them changes nothing). */
@@ -17,7 +17,7 @@ export interface Status {
 
 export function getStatus(r: Raft, withProgress: boolean): Status {
   let progress: Map<number, Progress> | undefined;
-  if (withProgress && r.state === 2 /* Leader */) {
+  if (withProgress && r.state === StateType.Leader) {
     progress = new Map();
     r.trk.visit((id, pr) => progress!.set(id, pr.clone()));
   }

@@ -5,18 +5,24 @@
 // inside the Ready loops, i.e. after every step of every node.
 
 import assert from 'node:assert/strict';
-import { MessageType, type Entry, type Message } from '../../../src/raft/types.js';
+import { ConfChangeType, MessageType, type Entry, type Message } from '../../../src/raft/types.js';
 import { asciiBytes, latin1 } from './app-state.js';
 import { EventLog } from './event-log.js';
 import { FaultInjector, noFaults, type FaultProfile, type FaultTarget } from './faults.js';
 import { SafetyChecker } from './invariants.js';
+import { pickConfChange } from './membership.js';
 import { Network, type LostMessage } from './network.js';
 import type { Prng } from './prng.js';
 import { SimNode } from './sim-node.js';
 
 export interface ClusterOptions {
-  /** Voters 1..size. */
+  /** Initial voters 1..size. */
   readonly size: number;
+  /** Nodes size+1..size+spareNodes boot outside the membership; the operator may add them. */
+  readonly spareNodes: number;
+  /** Per tick while faults are on: chance the operator asks the leader for a membership change. */
+  readonly membershipChangeChance: number;
+  readonly stepDownOnRemoval: boolean;
   readonly electionTick: number;
   readonly heartbeatTick: number;
   readonly preVote: boolean;
@@ -49,7 +55,7 @@ export class Cluster implements FaultTarget {
   /** Liveness markers proposed, and the index where the first one was applied. */
   readonly #markers = new Set<string>();
   #markerIndex: number | undefined;
-  readonly #counts = { crashes: 0, partitions: 0, delivered: 0, lost: 0, transfers: 0 };
+  readonly #counts = { crashes: 0, partitions: 0, delivered: 0, lost: 0, transfers: 0, confChangesProposed: 0 };
 
   constructor(prng: Prng, options: ClusterOptions) {
     assert.ok(options.size >= 1 && options.roundsPerTick >= 1, 'a cluster needs nodes and rounds');
@@ -57,12 +63,14 @@ export class Cluster implements FaultTarget {
     this.#prng = prng;
     this.events = new EventLog(options.eventLogCapacity);
     this.network = new Network(prng, options.inFlightMax);
-    this.ids = Array.from({ length: options.size }, (_, i) => i + 1);
+    this.ids = Array.from({ length: options.size + options.spareNodes }, (_, i) => i + 1);
+    const initialVoters = this.ids.slice(0, options.size);
     const random = (): number => prng.next();
     for (const id of this.ids) {
       const onApplied = (_: number, e: Entry): void => this.#onApplied(e);
       const record = (event: string): void => this.record(event);
-      const node = new SimNode({ ...options, id, voters: this.ids, random, onApplied }, this.checker, record);
+      const voters = id <= options.size ? initialVoters : [];
+      const node = new SimNode({ ...options, id, voters, random, onApplied }, this.checker, record);
       this.#nodes.set(id, node);
     }
   }
@@ -84,19 +92,52 @@ export class Cluster implements FaultTarget {
     this.record(`faults on: drop ${profile.links.dropRate.toFixed(3)} dup ${profile.links.duplicateRate.toFixed(3)} delay<=${profile.links.delayRoundsMax} rounds`);
   }
 
-  /** Stops injecting, heals every link, makes links healthy and restarts every down node. */
+  /**
+   * Stops injecting, heals every link and makes links healthy; then brings the
+   * fleet in line with the membership (see reconcileMembership).
+   */
   healAll(): void {
     this.#injector = undefined;
     this.network.setFaults(noFaults.links);
     this.healLinks();
-    for (const id of this.ids) if (!this.isRunning(id)) this.restart(id);
     this.record('all faults healed');
+    this.reconcileMembership();
+  }
+
+  /**
+   * What an operator does once the faults are over: every member of the
+   * latest membership runs, every other node is shut down (decommissioned),
+   * so that a removed node that never learnt of its removal cannot keep
+   * disrupting elections. Called after healing and on every liveness tick,
+   * since a change still in flight may commit after healing.
+   */
+  reconcileMembership(): void {
+    const members = this.latestMembers();
+    for (const id of this.ids) {
+      const member = members.has(id);
+      if (member && !this.isRunning(id)) this.restart(id);
+      if (!member && this.isRunning(id)) {
+        this.record(`decommission n${id} (not a member)`);
+        this.node(id).crash();
+      }
+    }
+  }
+
+  /** Voters and learners of the running node that applied the most: the newest committed membership known. */
+  latestMembers(): Set<number> {
+    let newest: SimNode | undefined;
+    for (const n of this.#nodes.values()) {
+      if (n.running && (newest === undefined || n.app.appliedIndex > newest.app.appliedIndex)) newest = n;
+    }
+    if (newest === undefined) return new Set(this.ids.slice(0, this.options.size));
+    return new Set([...newest.confState.voters, ...newest.confState.learners]);
   }
 
   /** One tick of simulated time. */
   runTick(): void {
     this.#tick++;
     this.#injector?.onTick(this);
+    if (this.#injector !== undefined) this.#maybeChangeMembership();
     const skip = this.#injector?.profile.skipTickChance ?? 0;
     for (const node of this.#nodes.values()) {
       if (node.running && !this.#prng.chance(skip)) node.tick();
@@ -165,10 +206,33 @@ export class Cluster implements FaultTarget {
     if (this.#markers.has(latin1(e.data))) this.#markerIndex = e.index;
   }
 
-  /** True once a marker is applied and every node is up and has applied at least up to it. */
+  /** True once a marker is applied and every member is up and has applied at least up to it. */
   markerAppliedEverywhere(): boolean {
     const at = this.#markerIndex;
-    return at !== undefined && this.ids.every((id) => this.node(id).running && this.node(id).app.appliedIndex >= at);
+    if (at === undefined) return false;
+    for (const id of this.latestMembers()) {
+      const n = this.node(id);
+      if (!n.running || n.app.appliedIndex < at) return false;
+    }
+    return true;
+  }
+
+  /** The leader with the highest term, if any node leads. */
+  newestLeader(): SimNode | undefined {
+    let newest: SimNode | undefined;
+    for (const n of this.#nodes.values()) if (n.isLeader && (newest === undefined || n.term > newest.term)) newest = n;
+    return newest;
+  }
+
+  #maybeChangeMembership(): void {
+    if (!this.#prng.chance(this.options.membershipChangeChance)) return;
+    const leader = this.newestLeader();
+    if (leader === undefined) return;
+    const cc = pickConfChange(this.#prng, leader.confState, { ids: this.ids, votersMin: this.options.size - 1 });
+    if (cc === undefined) return;
+    const ok = leader.proposeConfChange(cc);
+    this.#counts.confChangesProposed++;
+    this.record(`propose conf change ${ConfChangeType[cc.type]} ${cc.nodeId} at n${leader.id}: ${ok ? 'accepted' : 'dropped'}`);
   }
 
   /** One line per node, for failure messages. */
@@ -186,11 +250,13 @@ export class Cluster implements FaultTarget {
   stats(): Record<string, number> {
     let snapshotsTaken = 0;
     let snapshotsRestored = 0;
+    let confChangesApplied = 0;
     for (const n of this.#nodes.values()) {
       snapshotsTaken += n.snapshotsTaken;
       snapshotsRestored += n.snapshotsRestored;
+      confChangesApplied += n.confChangesApplied;
     }
-    return { ...this.#counts, snapshotsTaken, snapshotsRestored, leaderTerms: this.checker.leaderTerms, committed: this.checker.committedMax };
+    return { ...this.#counts, snapshotsTaken, snapshotsRestored, confChangesApplied, leaderTerms: this.checker.leaderTerms, committed: this.checker.committedMax };
   }
 
   // FaultTarget

@@ -8,22 +8,26 @@ import assert from 'node:assert/strict';
 import {
   MemoryStorage,
   ProposalDroppedError,
+  RaftError,
   RawNode,
   StateType,
   decodeConfChange,
   type Ready,
 } from '../../../src/raft/index.js';
+import { ConfChangeType, type ConfChange } from '../../../src/raft/types.js';
 import { EntryType, type ConfState, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
 import { applyEntry, decodeAppState, emptyAppState, encodeAppState, type AppState } from './app-state.js';
 import { InvariantViolation, type SafetyChecker } from './invariants.js';
 
 export interface SimNodeOptions {
   readonly id: number;
+  /** The membership this node boots with: the initial voters, or none for a node that joins later. */
   readonly voters: readonly number[];
   readonly electionTick: number;
   readonly heartbeatTick: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  readonly stepDownOnRemoval: boolean;
   /** The simulation's PRNG, shared by all nodes so that a seed replays. */
   readonly random: () => number;
   /** Snapshot and compact once this many applied entries sit in the log; >= 1. */
@@ -35,6 +39,9 @@ export interface SimNodeOptions {
   /** Told about every entry the node applies (after the checker saw it). */
   readonly onApplied: (nodeId: number, e: Entry) => void;
 }
+
+const bootstrapIndex = 1;
+const bootstrapTerm = 1;
 
 export class SimNode {
   readonly id: number;
@@ -53,7 +60,10 @@ export class SimNode {
   #hardState: HardState = { term: 0, vote: 0, commit: 0 };
   /** Counters for the run's summary. */
   snapshotsRestored = 0;
+  /** Set when the membership grew: the next applied state is snapshotted at once. */
+  #snapshotDue = false;
   snapshotsTaken = 0;
+  confChangesApplied = 0;
 
   constructor(options: SimNodeOptions, checker: SafetyChecker, record: (event: string) => void) {
     this.id = options.id;
@@ -61,8 +71,18 @@ export class SimNode {
     this.#checker = checker;
     this.#record = record;
     this.#confState = { voters: options.voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
-    // Bootstrap: every node starts knowing the membership, as etcd's tests do.
-    this.disk.applySnapshot({ data: new Uint8Array(0), metadata: { confState: this.#confState, index: 0, term: 0 } });
+    if (options.voters.length > 0) {
+      // Bootstrap of an initial member: a snapshot at index 1 (term 1) that
+      // holds the initial membership, as an orderer starts from a genesis
+      // block. Nodes added later start empty and must be sent a snapshot,
+      // since the log before it (and so the initial membership) is gone.
+      const genesis: AppState = { appliedIndex: bootstrapIndex, checksum: emptyAppState.checksum };
+      this.disk.applySnapshot({
+        data: encodeAppState(genesis),
+        metadata: { confState: this.#confState, index: bootstrapIndex, term: bootstrapTerm },
+      });
+      this.disk.setHardState({ term: bootstrapTerm, vote: 0, commit: bootstrapIndex });
+    }
     this.start();
   }
 
@@ -86,6 +106,11 @@ export class SimNode {
     return this.#app;
   }
 
+  /** The membership as of the last applied entry (or restored snapshot). */
+  get confState(): ConfState {
+    return this.#confState;
+  }
+
   /** Boots (or reboots) from the disk alone. */
   start(): void {
     assert.ok(this.#raw === undefined, `node ${this.id} is already running`);
@@ -106,6 +131,7 @@ export class SimNode {
       applied: this.#app.appliedIndex,
       preVote: o.preVote,
       checkQuorum: o.checkQuorum,
+      stepDownOnRemoval: o.stepDownOnRemoval,
       maxSizePerMsg: o.maxSizePerMsg,
       maxInflightMsgs: o.maxInflightMsgs,
       random: o.random,
@@ -127,10 +153,13 @@ export class SimNode {
     try {
       this.#raw?.step(m);
     } catch (err) {
-      // A forwarded proposal the leader cannot take (e.g. a transfer is in
-      // progress): etcd returns ErrProposalDropped from Step and transports
-      // ignore it. The client finds out by never seeing its entry applied.
-      if (!(err instanceof ProposalDroppedError)) throw err;
+      // Errors etcd's Step returns and transports ignore: a forwarded
+      // proposal the leader cannot take (e.g. a transfer is in progress; the
+      // client finds out by never seeing its entry applied), and a response
+      // from a node no longer in the membership.
+      if (err instanceof ProposalDroppedError) return;
+      if (err instanceof RaftError && err.code === 'step-peer-not-found') return;
+      throw err;
     }
   }
 
@@ -139,6 +168,18 @@ export class SimNode {
     if (this.#raw === undefined) return false;
     try {
       this.#raw.propose(data);
+      return true;
+    } catch (err) {
+      if (err instanceof ProposalDroppedError) return false;
+      throw err;
+    }
+  }
+
+  /** Returns false if the node is down or dropped the proposal. */
+  proposeConfChange(cc: ConfChange): boolean {
+    if (this.#raw === undefined) return false;
+    try {
+      this.#raw.proposeConfChange(cc);
       return true;
     } catch (err) {
       if (err instanceof ProposalDroppedError) return false;
@@ -223,14 +264,26 @@ export class SimNode {
       this.#app = applyEntry(this.#app, e);
       this.#checker.observeApply(this.id, e, this.#app, this.#hardState.commit);
       this.#options.onApplied(this.id, e);
-      if (e.type === EntryType.ConfChange) this.#confState = raw.applyConfChange(decodeConfChange(e.data));
+      if (e.type === EntryType.ConfChange || e.type === EntryType.ConfChangeV2) {
+        const cc = decodeConfChange(e.data);
+        this.#confState = raw.applyConfChange(cc);
+        this.confChangesApplied++;
+        // A node refuses a snapshot whose membership does not include it (as
+        // etcd's does), so a node that joins behind the compaction point can
+        // only catch up from a snapshot taken after it was added. Snapshot now
+        // rather than at the next interval, or the newcomer waits that long.
+        if (cc.type === ConfChangeType.AddNode || cc.type === ConfChangeType.AddLearnerNode) this.#snapshotDue = true;
+        this.#record(`n${this.id} applies conf change ${ConfChangeType[cc.type]} ${cc.nodeId} at ${e.index}: voters [${this.#confState.voters.join(',')}] learners [${this.#confState.learners.join(',')}]`);
+      }
     }
   }
 
   #maybeSnapshot(): void {
     const o = this.#options;
     const applied = this.#app.appliedIndex;
-    if (applied - this.disk.snapshot().metadata.index < o.snapshotEveryEntries) return;
+    const sinceSnapshot = applied - this.disk.snapshot().metadata.index;
+    if (sinceSnapshot <= 0 || (sinceSnapshot < o.snapshotEveryEntries && !this.#snapshotDue)) return;
+    this.#snapshotDue = false;
     this.disk.createSnapshot(applied, this.#confState, encodeAppState(this.#app));
     const compactIndex = applied - o.entriesKeptAfterCompact;
     if (compactIndex >= this.disk.firstIndex()) this.disk.compact(compactIndex);

@@ -26,7 +26,7 @@ export interface SimulationSettings {
 }
 
 export const defaultSettings: SimulationSettings = Object.freeze({
-  faultTicks: 200,
+  faultTicks: 300,
   livenessBoundElectionTimeouts: 20,
   proposeChance: 0.3,
   eventsShown: 30,
@@ -56,8 +56,12 @@ export class SimulationFailure extends Error {
 
 /** Cluster shape and Raft options, all drawn from the seed. */
 export function clusterOptionsFor(prng: Prng): ClusterOptions {
+  const changesMembership = prng.chance(0.5);
   return {
     size: prng.chance(0.5) ? 3 : 5,
+    spareNodes: changesMembership ? 1 : 0,
+    membershipChangeChance: changesMembership ? 0.005 + 0.03 * prng.next() : 0,
+    stepDownOnRemoval: prng.chance(0.5),
     electionTick: 10,
     heartbeatTick: 1,
     preVote: prng.chance(0.5),
@@ -115,11 +119,11 @@ export function awaitLiveness(cluster: Cluster, settings: SimulationSettings): n
   let markers = 0;
   let lastTry = -Infinity;
   for (let t = 0; t < boundTicks; t++) {
+    cluster.reconcileMembership();
     if (cluster.markerAppliedEverywhere()) return t;
-    const leaders = cluster.leaderIds();
-    if (leaders.length > 0 && t - lastTry >= electionTick) {
-      const newest = leaders.reduce((a, b) => (cluster.node(b).term > cluster.node(a).term ? b : a));
-      cluster.proposeMarker(newest, `live${++markers}`);
+    const leader = cluster.newestLeader();
+    if (leader !== undefined && t - lastTry >= electionTick) {
+      cluster.proposeMarker(leader.id, `live${++markers}`);
       lastTry = t;
     }
     cluster.maybePropose(settings.proposeChance);

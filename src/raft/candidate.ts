@@ -1,3 +1,4 @@
+import { campaign, poll } from './election.js';
 import { ProposalDroppedError } from './errors.js';
 import { handleAppendEntries, handleHeartbeat, handleSnapshot } from './follower.js';
 import { VoteResult } from './quorum.js';
@@ -25,10 +26,10 @@ export function stepCandidate(r: Raft, m: Message): void {
       handleSnapshot(r, m);
       return;
     case myVoteResp: {
-      const { granted, rejected, result } = r.poll(m.from, m.type, !m.reject);
+      const { granted, rejected, result } = poll(r, m.from, m.type, !m.reject);
       r.logger.info(`${r.hexId()} has received ${granted} ${MessageType[m.type]} votes and ${rejected} vote rejections`);
       if (result === VoteResult.Won) {
-        if (r.state === StateType.PreCandidate) r.campaign('CampaignElection');
+        if (r.state === StateType.PreCandidate) campaign(r, 'CampaignElection');
         else r.winElection();
       } else if (result === VoteResult.Lost) {
         // A pre-candidate keeps its term: becomeFollower(term) is a no-op on it.

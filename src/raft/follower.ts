@@ -1,5 +1,6 @@
 import { assert } from './assert.js';
 import { restoreConfState } from './confchange.js';
+import { hup } from './election.js';
 import { ProposalDroppedError } from './errors.js';
 import { switchToConfig } from './membership.js';
 import type { Raft } from './raft.js';
@@ -50,7 +51,7 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     case MessageType.MsgTimeoutNow:
       r.logger.info(`${r.hexId()} [term ${r.term}] received MsgTimeoutNow from ${m.from.toString(16)} and starts an election to get leadership.`);
-      r.hup('CampaignTransfer');
+      hup(r, 'CampaignTransfer');
       return;
     default:
       return;

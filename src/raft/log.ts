@@ -168,12 +168,21 @@ export class RaftLog {
     }
   }
 
+  /** applied <= applying <= committed <= lastIndex: asserted after every cursor move. */
+  assertCursors(): void {
+    assert(
+      this.applied <= this.applying && this.applying <= this.committed && this.committed <= this.lastIndex(),
+      () => `log cursors out of order: applied=${this.applied} applying=${this.applying} committed=${this.committed} last=${this.lastIndex()}`,
+    );
+  }
+
   appliedTo(i: number, sizeBytes: number): void {
     assert(this.committed >= i && i >= this.applied, () => `applied(${i}) is out of range [prevApplied(${this.applied}), committed(${this.committed})]`);
     this.applied = i;
     this.applying = Math.max(this.applying, i);
     this.applyingEntsBytes = this.applyingEntsBytes > sizeBytes ? this.applyingEntsBytes - sizeBytes : 0;
     this.applyingEntsPaused = this.applyingEntsBytes >= this.maxApplyingEntsBytes;
+    this.assertCursors();
   }
 
   acceptApplying(i: number, sizeBytes: number, allowUnstable: boolean): void {
@@ -181,6 +190,7 @@ export class RaftLog {
     this.applying = i;
     this.applyingEntsBytes += sizeBytes;
     this.applyingEntsPaused = this.applyingEntsBytes >= this.maxApplyingEntsBytes || i < this.maxAppliableIndex(allowUnstable);
+    this.assertCursors();
   }
 
   stableTo(id: EntryId): void {

@@ -107,7 +107,7 @@ export class UnstableLog {
   truncateAndAppend(ents: readonly Entry[]): void {
     const fromIndex = ents[0]!.index;
     if (fromIndex === this.offset + this.entries.length) {
-      this.entries = this.entries.concat(ents);
+      for (const e of ents) this.entries.push(e);
     } else if (fromIndex <= this.offset) {
       this.logger.info(`replace the unstable entries from index ${fromIndex}`);
       this.entries = ents.slice();

@@ -125,7 +125,9 @@ export class MemoryStorage implements Storage {
     const fresh = first > firstNew ? entries.slice(first - firstNew) : entries;
     const at = fresh[0]!.index - this.#offset();
     assert(at <= this.#ents.length, () => `append: missing log entry [last: ${this.lastIndex()}, append at: ${fresh[0]!.index}]`);
-    this.#ents = this.#ents.slice(0, at).concat(fresh);
+    // In place: appending at the end is the common case and must stay O(appended).
+    this.#ents.length = at;
+    for (const e of fresh) this.#ents.push(e);
   }
 
   #offset(): number {

@@ -61,11 +61,13 @@ export class Progress {
       this.next = this.match + 1;
     }
     this.sentCommit = Math.min(this.sentCommit, this.next - 1);
+    this.assertInvariants();
   }
 
   becomeReplicate(): void {
     this.#resetState(ProgressState.Replicate);
     this.next = this.match + 1;
+    this.assertInvariants();
   }
 
   becomeSnapshot(snapshotIndex: number): void {
@@ -73,6 +75,7 @@ export class Progress {
     this.pendingSnapshot = snapshotIndex;
     this.next = snapshotIndex + 1;
     this.sentCommit = snapshotIndex;
+    this.assertInvariants();
   }
 
   /** A MsgApp with `entries` entries (`bytes` of data) was just sent. */
@@ -91,6 +94,7 @@ export class Progress {
       default:
         assert(false, `sending append in unhandled state ${progressStateName(this.state)}`);
     }
+    this.assertInvariants();
   }
 
   /** Whether a message should go out just to tell the follower the commit index. */
@@ -108,6 +112,7 @@ export class Progress {
     this.match = n;
     this.next = Math.max(this.next, n + 1);
     this.msgAppFlowPaused = false;
+    this.assertInvariants();
     return true;
   }
 
@@ -126,6 +131,7 @@ export class Progress {
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.sentCommit = Math.min(this.sentCommit, this.next - 1);
     this.msgAppFlowPaused = false;
+    this.assertInvariants();
     return true;
   }
 
@@ -135,6 +141,8 @@ export class Progress {
 
   assertInvariants(): void {
     assert(this.match >= 0 && this.match < this.next, () => `progress: need 0 <= match(${this.match}) < next(${this.next})`);
+    assert(this.state === ProgressState.Snapshot || this.pendingSnapshot === 0, 'pendingSnapshot set outside StateSnapshot');
+    assert(this.state === ProgressState.Replicate || this.inflights.count() === 0, 'inflights outside StateReplicate');
   }
 
   /** etcd's format, e.g. "StateReplicate match=3 next=4 inflight=1". */

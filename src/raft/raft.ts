@@ -4,10 +4,10 @@ import { resolveConfig, type RaftConfig, type ResolvedRaftConfig } from './confi
 import { entriesBytes } from './entrySize.js';
 import { RaftLog } from './log.js';
 import type { RaftLogger } from './logger.js';
-import { newMessage, voteRespType, type MessageFields } from './message.js';
-import { sortedIds, VoteResult } from './quorum.js';
+import { newMessage, type MessageFields } from './message.js';
 import { randomIntBelow } from './random.js';
 import { bcastAppend } from './replication.js';
+import { handleVoteRequest, hup, isTransferContext } from './election.js';
 import { roleOf } from './roles.js';
 import { StateType, type SoftState } from './state.js';
 import { applyAndSwitchConfig, switchToConfig } from './membership.js';
@@ -17,12 +17,6 @@ import { ProgressState } from './progress.js';
 
 /** Why a node campaigns: a pre-vote round, a real election, or a leader transfer (skips pre-vote and leases). */
 export type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransfer';
-
-const transferContext = new TextEncoder().encode('CampaignTransfer');
-
-function isTransferContext(ctx: Uint8Array | undefined): boolean {
-  return ctx !== undefined && ctx.length === transferContext.length && ctx.every((b, i) => b === transferContext[i]);
-}
 
 /**
  * The Raft state machine of one node. Pure and synchronous: input arrives as
@@ -225,68 +219,12 @@ export class Raft {
     this.logger.info(`${this.hexId()} became leader at term ${this.term}`);
   }
 
-  hup(t: CampaignType): void {
-    if (this.state === StateType.Leader) {
-      this.logger.debug(`${this.hexId()} ignoring MsgHup because already leader`);
-      return;
-    }
-    if (!this.promotable()) {
-      this.logger.warn(`${this.hexId()} is unpromotable and can not campaign`);
-      return;
-    }
-    if (this.hasUnappliedConfChanges()) {
-      this.logger.warn(`${this.hexId()} cannot campaign at term ${this.term} since there are still pending configuration changes to apply`);
-      return;
-    }
-    this.logger.info(`${this.hexId()} is starting a new election at term ${this.term}`);
-    this.campaign(t);
-  }
-
-  hasUnappliedConfChanges(): boolean {
-    if (this.log.applied >= this.log.committed) return false;
-    const ents = this.log.slice(this.log.applied + 1, this.log.committed + 1, Infinity);
-    assert(ents !== undefined, 'unapplied entries were compacted');
-    return ents.some((e) => e.type !== EntryType.Normal);
-  }
-
-  campaign(t: CampaignType): void {
-    let term: number;
-    let voteType: MessageType;
-    if (t === 'CampaignPreElection') {
-      this.becomePreCandidate();
-      voteType = MessageType.MsgPreVote;
-      // A pre-vote asks "would you vote for me at the next term?" without bumping ours.
-      term = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      voteType = MessageType.MsgVote;
-      term = this.term;
-    }
-    for (const id of sortedIds(this.trk.config.voters)) {
-      if (id === this.id) {
-        this.send({ to: id, term, type: voteRespType(voteType) });
-        continue;
-      }
-      const last = this.log.lastEntryId();
-      this.logger.info(`${this.hexId()} [logterm: ${last.term}, index: ${last.index}] sent ${MessageType[voteType]} request to ${id.toString(16)} at term ${this.term}`);
-      const f: MessageFields = { to: id, term, type: voteType, index: last.index, logTerm: last.term };
-      if (t === 'CampaignTransfer') f.context = transferContext;
-      this.send(f);
-    }
-  }
-
-  poll(id: number, t: MessageType, granted: boolean): { granted: number; rejected: number; result: VoteResult } {
-    this.logger.info(`${this.hexId()} received ${MessageType[t]}${granted ? '' : ' rejection'} from ${id.toString(16)} at term ${this.term}`);
-    this.trk.recordVote(id, granted);
-    return this.trk.tallyVotes();
-  }
-
   /** The entry point for every message, local or remote. Throws ProposalDroppedError. */
   step(m: Message): void {
     if (!this.#stepTerm(m)) return;
     switch (m.type) {
       case MessageType.MsgHup:
-        this.hup(this.cfg.preVote ? 'CampaignPreElection' : 'CampaignElection');
+        hup(this, this.cfg.preVote ? 'CampaignPreElection' : 'CampaignElection');
         break;
       case MessageType.MsgStorageAppendResp:
         if (m.index !== 0) this.log.stableTo({ term: m.logTerm, index: m.index });
@@ -300,7 +238,7 @@ export class Raft {
         break;
       case MessageType.MsgVote:
       case MessageType.MsgPreVote:
-        this.#handleVoteRequest(m);
+        handleVoteRequest(this, m);
         break;
       default:
         roleOf(this.state).step(this, m);
@@ -357,28 +295,6 @@ export class Raft {
       return false;
     }
     return true;
-  }
-
-  #handleVoteRequest(m: Message): void {
-    // We can vote if we already voted for this candidate, or have neither voted
-    // nor heard from a leader this term; a pre-vote for a future term is free.
-    const canVote =
-      this.vote === m.from || (this.vote === 0 && this.lead === 0) || (m.type === MessageType.MsgPreVote && m.term > this.term);
-    const last = this.log.lastEntryId();
-    const what = `[logterm: ${last.term}, index: ${last.index}, vote: ${this.vote.toString(16)}]`;
-    const cand = `${m.from.toString(16)} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`;
-    if (canVote && this.log.isUpToDate({ term: m.logTerm, index: m.index })) {
-      this.logger.info(`${this.hexId()} ${what} cast ${MessageType[m.type]} for ${cand}`);
-      // The response carries the candidate's term, even for a pre-vote at a future term.
-      this.send({ to: m.from, term: m.term, type: voteRespType(m.type) });
-      if (m.type === MessageType.MsgVote) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.logger.info(`${this.hexId()} ${what} rejected ${MessageType[m.type]} from ${cand}`);
-      this.send({ to: m.from, term: this.term, type: voteRespType(m.type), reject: true });
-    }
   }
 
   /** Whether this node may become leader: a voter with no snapshot pending. */

@@ -1,5 +1,6 @@
-// Pure-JS signatures: ECDSA P-256 from @noble/curves (SHA-256 prehash,
-// deterministic RFC 6979 nonces, low-S) and SM2 from sm2.ts.
+// Pure-JS signatures: ECDSA P-256 signing from @noble/curves (SHA-256
+// prehash, deterministic RFC 6979 nonces, low-S), verification in p256.ts on
+// noble's arithmetic, and SM2 from sm2.ts.
 
 import { p256 } from '@noble/curves/nist.js';
 import { randomBytes } from '@noble/hashes/utils.js';
@@ -8,23 +9,14 @@ import { P256_N, SCALAR_BYTES, SM2_CURVE } from '../../src/crypto/curves.js';
 import { checkEmbeddedPublicKey, checkSecretRange, encodePkcs8Pem, resolvePrivateKey } from '../../src/crypto/keys.js';
 import { acceptableSignature, encodeSignature, toLowS } from '../../src/crypto/signatureDer.js';
 import type { KeyPairSigner, PrivateKeyInput, SignatureAlgorithm, Verifier } from '../../src/crypto/types.js';
+import { p256Verify } from './p256.js';
 import { sm2PublicKey, sm2Sign, sm2Verify } from './sm2.js';
 
 const p256Verifier: Verifier = {
   algorithm: 'ecdsa-p256',
   verify(publicKey, message, signature) {
     const sig = acceptableSignature('ecdsa-p256', signature);
-    if (sig === undefined) return false;
-    const compact = new Uint8Array(2 * SCALAR_BYTES);
-    compact.set(bigIntToBytes(sig.r, SCALAR_BYTES), 0);
-    compact.set(bigIntToBytes(sig.s, SCALAR_BYTES), SCALAR_BYTES);
-    try {
-      return p256.verify(compact, message, publicKey, { prehash: true, lowS: true, format: 'compact' });
-    } catch (error) {
-      // noble throws on a public key that is not a curve point: that is a "no".
-      if (error instanceof Error) return false;
-      throw error;
-    }
+    return sig !== undefined && p256Verify(publicKey, message, sig);
   },
 };
 

@@ -9,6 +9,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { bigIntToBytes, bytesToBigInt } from '../../src/crypto/der.js';
 import { POINT_BYTES, SCALAR_BYTES, SM2_CURVE, SM2_DEFAULT_USER_ID } from '../../src/crypto/curves.js';
 import type { RawSignature } from '../../src/crypto/signatureDer.js';
+import { PointCache } from './pointCache.js';
 import { sm3 } from './sm3.js';
 
 /** SM3 of the concatenation of its arguments. */
@@ -23,7 +24,8 @@ export const Sm2Point = weierstrass<bigint>({
   Gx: SM2_CURVE.Gx,
   Gy: SM2_CURVE.Gy,
 });
-type Point = InstanceType<typeof Sm2Point>;
+
+const defaultKeyCache = new PointCache(Sm2Point);
 
 const N = SM2_CURVE.n;
 const mod = (x: bigint, m: bigint): bigint => ((x % m) + m) % m;
@@ -64,6 +66,8 @@ export interface Sm2Options {
   readonly hash?: Sm3Function;
   /** Fixed k, only so the standard's worked example can be checked. Never in production. */
   readonly nonceForTest?: bigint;
+  /** Decoded signer keys to reuse across verifications; default: one per thread. */
+  readonly keyCache?: PointCache;
 }
 
 export function sm2PublicKey(secret: bigint): Uint8Array {
@@ -120,22 +124,12 @@ export function sm2Verify(
   if (r <= 0n || r >= N || s <= 0n || s >= N) return false;
   const t = mod(r + s, N);
   if (t === 0n) return false;
-  const point = decodePoint(publicKey);
-  if (point === undefined) return false;
+  const keyCache = options.keyCache ?? defaultKeyCache;
+  const key = keyCache.lookup(publicKey);
+  if (key === undefined) return false;
   const e = messageScalar(publicKey, message, options);
   // (x1, y1) = [s]G + [t]P_A
-  const sum = Sm2Point.BASE.mulAddUnsafe(s, point, t);
+  const sum = keyCache.combine(s, key, t);
   if (sum.is0()) return false;
   return mod(e + sum.toAffine().x, N) === r;
-}
-
-function decodePoint(publicKey: Uint8Array): Point | undefined {
-  if (publicKey.length !== POINT_BYTES || publicKey[0] !== 0x04) return undefined;
-  try {
-    // fromBytes checks the point is on the curve and not infinity.
-    return Sm2Point.fromBytes(publicKey);
-  } catch (error) {
-    if (error instanceof Error) return undefined;
-    throw error;
-  }
 }

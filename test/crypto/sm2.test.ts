@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { ecdsa } from '@noble/curves/abstract/weierstrass.js';
 import { describe, expect, it } from 'vitest';
+import { PointCache } from '../../native-free/crypto/pointCache.js';
 import { sm2PublicKey, Sm2Point, sm2Sign, sm2Verify, sm2Za } from '../../native-free/crypto/sm2.js';
 import { sm3 } from '../../native-free/crypto/sm3.js';
 import { OID } from '../../src/crypto/curves.js';
@@ -94,5 +95,20 @@ describe('node:crypto (OpenSSL 3, Node 20) on the SM2 curve', () => {
     const sig = decodeSignature(crypto.sign('sm3', MESSAGE, sm2OidKey));
     expect(sm2Verify(signer.publicKey, MESSAGE, sig, { userId: new Uint8Array(0) })).toBe(true);
     expect(sm2Verify(signer.publicKey, MESSAGE, sig)).toBe(false); // not with "1234567812345678"
+  });
+});
+
+describe('SM2 verification with per-key tables', () => {
+  it('gives the same answers before and after a key gets its table', () => {
+    const cache = new PointCache(Sm2Point);
+    const pub = fromHex(PUBLIC);
+    for (let i = 0; i < 10; i++) {
+      const msg = utf8(`m${i}`);
+      const sig = sm2Sign(D, pub, msg);
+      expect(sm2Verify(pub, msg, sig, { keyCache: cache }), `use ${i}`).toBe(true);
+      expect(sm2Verify(pub, utf8(`m${i}!`), sig, { keyCache: cache }), `use ${i}, wrong message`).toBe(false);
+    }
+    expect(cache.lookup(pub)!.hasTable).toBe(true);
+    expect(sm2Verify(pub, MESSAGE, { r: R, s: S }, { keyCache: cache })).toBe(true);
   });
 });

@@ -63,10 +63,13 @@ export class LmdbBackend implements StorageBackend {
   }
 
   async writeBatch(ops: readonly WalOp[]): Promise<void> {
+    // With overlappingSync off the commit promise is the flushed promise
+    // (lmdb-js sets commit.flushed = commit): it resolves after LMDB's
+    // mdb_txn_commit synced the data file. Awaiting db.flushed as well only
+    // added a turn of latency (5x fewer syncs/s for a single writer).
     await this.#root.transaction(() => {
       for (const op of ops) this.#apply(op);
     });
-    await this.#root.flushed;
   }
 
   recoverLog(channel: string): RecoveredLog {

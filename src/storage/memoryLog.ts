@@ -127,7 +127,9 @@ export class MemoryLog {
     const at = fresh[0]!.index - this.#offset();
     assert(at <= this.#ents.length, () => `append: missing log entry [last: ${this.lastIndex()}, append at: ${fresh[0]!.index}]`);
     const previousLast = this.lastIndex();
-    this.#ents = this.#ents.slice(0, at).concat(fresh);
+    // In place: the hot path is a pure append, and entries() hands out copies.
+    this.#ents.length = at;
+    for (const e of fresh) this.#ents.push(e);
     return { kind: 'entries', channel: this.channel, entries: fresh, removeFrom: lastNew + 1, removeTo: previousLast };
   }
 

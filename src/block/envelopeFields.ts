@@ -37,40 +37,55 @@ export interface EnvelopeFields {
  * they come back empty and the signature check rejects them.
  */
 export function readEnvelopeFields(bytes: Uint8Array, code: MalformedCode = 'BAD_ENVELOPE'): EnvelopeFields {
-  let r: ProtoReader = new ProtoReader(bytes, code, 'envelope');
-  let payload = EMPTY_BYTES;
+  // One Buffer view over the input and one reader re-pointed at each nested
+  // message in place: only the returned fields become views.
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new ProtoReader(buf, code, 'envelope');
+  let payloadStart = 0;
+  let payloadEnd = 0;
   let signature = EMPTY_BYTES;
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) payload = r.bytes('payload');
-    else if (key === ((2 << 3) | WIRE_LEN)) signature = r.bytes('signature');
+    if (key === ((1 << 3) | WIRE_LEN)) {
+      payloadStart = r.lenStart('payload');
+      payloadEnd = r.pos;
+    } else if (key === ((2 << 3) | WIRE_LEN)) signature = r.bytes('signature');
     else unknownOrMistyped(r, key, 2);
   }
 
-  let header: Uint8Array | undefined;
-  r = new ProtoReader(payload, code, 'envelope.payload');
+  let headerStart = -1;
+  let headerEnd = 0;
+  r.reset(payloadStart, payloadEnd, 'envelope.payload');
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) header = r.bytes('header');
-    else if (key === ((2 << 3) | WIRE_LEN)) r.bytes('data');
+    if (key === ((1 << 3) | WIRE_LEN)) {
+      headerStart = r.lenStart('header');
+      headerEnd = r.pos;
+    } else if (key === ((2 << 3) | WIRE_LEN)) r.lenStart('data');
     else unknownOrMistyped(r, key, 2);
   }
-  if (header === undefined) r.fail('header', 'missing');
+  if (headerStart < 0) r.fail('header', 'missing');
 
-  let channelHeader = EMPTY_BYTES;
-  let signatureHeader = EMPTY_BYTES;
-  r = new ProtoReader(header, code, 'envelope.payload.header');
+  let channelHeaderStart = 0;
+  let channelHeaderEnd = 0;
+  let signatureHeaderStart = 0;
+  let signatureHeaderEnd = 0;
+  r.reset(headerStart, headerEnd, 'envelope.payload.header');
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) channelHeader = r.bytes('channel_header');
-    else if (key === ((2 << 3) | WIRE_LEN)) signatureHeader = r.bytes('signature_header');
-    else unknownOrMistyped(r, key, 2);
+    if (key === ((1 << 3) | WIRE_LEN)) {
+      channelHeaderStart = r.lenStart('channel_header');
+      channelHeaderEnd = r.pos;
+    } else if (key === ((2 << 3) | WIRE_LEN)) {
+      signatureHeaderStart = r.lenStart('signature_header');
+      signatureHeaderEnd = r.pos;
+    } else unknownOrMistyped(r, key, 2);
   }
 
   let headerType = 0;
   let channelId = '';
   let txId = '';
-  r = new ProtoReader(channelHeader, code, 'envelope.payload.header.channel_header');
+  r.reset(channelHeaderStart, channelHeaderEnd, 'envelope.payload.header.channel_header');
   while (!r.done) {
     const key = r.key();
     if (key === ((1 << 3) | WIRE_VARINT)) headerType = r.int32('type');
@@ -80,17 +95,18 @@ export function readEnvelopeFields(bytes: Uint8Array, code: MalformedCode = 'BAD
   }
 
   let creator = EMPTY_BYTES;
-  r = new ProtoReader(signatureHeader, code, 'envelope.payload.header.signature_header');
+  r.reset(signatureHeaderStart, signatureHeaderEnd, 'envelope.payload.header.signature_header');
   while (!r.done) {
     const key = r.key();
     if (key === ((1 << 3) | WIRE_LEN)) creator = r.bytes('creator');
-    else if (key === ((2 << 3) | WIRE_LEN)) r.bytes('nonce');
+    else if (key === ((2 << 3) | WIRE_LEN)) r.lenStart('nonce');
     else unknownOrMistyped(r, key, 2);
   }
 
   let creatorMspId = '';
   let creatorIdBytes = EMPTY_BYTES;
-  r = new ProtoReader(creator, code, 'envelope.payload.header.signature_header.creator');
+  const creatorStart = creator.byteOffset - buf.byteOffset;
+  r.reset(creatorStart, creatorStart + creator.length, 'envelope.payload.header.signature_header.creator');
   while (!r.done) {
     const key = r.key();
     if (key === ((1 << 3) | WIRE_LEN)) creatorMspId = r.string('mspid');
@@ -98,6 +114,7 @@ export function readEnvelopeFields(bytes: Uint8Array, code: MalformedCode = 'BAD
     else unknownOrMistyped(r, key, 2);
   }
 
+  const payload = buf.subarray(payloadStart, payloadEnd);
   return { payload, signature, headerType, channelId, txId, creator, creatorMspId, creatorIdBytes };
 }
 

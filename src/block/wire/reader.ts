@@ -18,11 +18,12 @@ const TWO_POW_32 = 0x1_0000_0000;
 const SAFE_HI_MAX = 0x1f_ffff;
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const ASCII_FAST_PATH_MAX_BYTES = 256;
 
 export class ProtoReader {
   /** Invariant: start <= pos <= end <= buf.length. */
   pos: number;
-  readonly end: number;
+  end: number;
   /** Low and high 32-bit words of the last varint (two's complement for negatives). */
   #lo = 0;
   #hi = 0;
@@ -32,12 +33,20 @@ export class ProtoReader {
     /** Error code for anything malformed found by this reader. */
     readonly code: MalformedCode,
     /** Dotted path of the message being read, used in error messages. */
-    readonly path: string,
+    public path: string,
     start = 0,
     end = buf.length,
   ) {
     this.pos = start;
     this.end = end;
+  }
+
+  /** Re-points the reader at buf[start, end) — a nested message — without allocating. */
+  reset(start: number, end: number, path: string): this {
+    this.pos = start;
+    this.end = end;
+    this.path = path;
+    return this;
   }
 
   get done(): boolean {
@@ -94,10 +103,35 @@ export class ProtoReader {
     return this.buf.subarray(start, start + length);
   }
 
+  /**
+   * Skips over a length-delimited field and returns where its content starts;
+   * it ends at `pos` afterwards. For nested messages read in place (no view).
+   */
+  lenStart(field: string): number {
+    const length = this.#uint32(field);
+    const start = this.pos;
+    if (length > this.end - start) this.fail(field, `length ${length} runs past the end of the message`);
+    this.pos = start + length;
+    return start;
+  }
+
   /** proto3 strings must be valid UTF-8 (Go's unmarshal rejects them otherwise). */
   string(field: string): string {
-    const view = this.bytes(field);
-    return decodeUtf8(view) ?? this.fail(field, 'string is not valid UTF-8');
+    const start = this.lenStart(field);
+    const end = this.pos;
+    const buf = this.buf;
+    // ASCII fast path straight from the buffer (ids are ASCII): no view, no decoder.
+    if (end - start <= ASCII_FAST_PATH_MAX_BYTES) {
+      let ascii = true;
+      for (let i = start; i < end; i++) {
+        if (buf[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return Buffer.isBuffer(buf) ? buf.toString('latin1', start, end) : String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+    }
+    return decodeUtf8(buf.subarray(start, end)) ?? this.fail(field, 'string is not valid UTF-8');
   }
 
   /** Skips an unknown field of the given wire type. */
@@ -110,7 +144,7 @@ export class ProtoReader {
         this.#advance(8, field);
         return;
       case WIRE_LEN:
-        this.bytes(field);
+        this.lenStart(field);
         return;
       case WIRE_FIXED32:
         this.#advance(4, field);

@@ -1,10 +1,11 @@
 // The native crypto engine on node:crypto (OpenSSL 3 in Node 20).
 //
 // SM2 is the exception: node:crypto cannot compute GB/T 32918 SM2 with the
-// standard user id (see SM2.md, proved in test/crypto/sm2-native-finding.test.ts),
+// standard user id (see SM2.md, asserted in test/crypto/sm2.test.ts),
 // so the native engine runs the native-free SM2 curve code, with OpenSSL's SM3.
 
 import crypto, { type KeyObject } from 'node:crypto';
+import { nativeFreeHasher } from '../../native-free/crypto/hashers.js';
 import { sm2PublicKey, sm2Sign, sm2Verify, type Sm3Function } from '../../native-free/crypto/sm2.js';
 import { P256_N, SCALAR_BYTES, SM2_CURVE } from './curves.js';
 import { bigIntToBytes, bytesToBigInt } from './der.js';
@@ -24,7 +25,17 @@ function makeHasher(algorithm: HashAlgorithm): Hasher {
   };
 }
 
-const HASHERS: Readonly<Record<HashAlgorithm, Hasher>> = { sha256: makeHasher('sha256'), sm3: makeHasher('sm3') };
+/**
+ * OpenSSL builds without SM3 exist (FIPS-only providers); Node 20's bundled
+ * OpenSSL has it. Without it the native engine falls back to our SM3 rather
+ * than failing on the first GM channel.
+ */
+export const OPENSSL_HAS_SM3 = crypto.getHashes().includes('sm3');
+
+const HASHERS: Readonly<Record<HashAlgorithm, Hasher>> = {
+  sha256: makeHasher('sha256'),
+  sm3: OPENSSL_HAS_SM3 ? makeHasher('sm3') : nativeFreeHasher('sm3'),
+};
 
 const nativeSm3: Sm3Function = (...parts) => HASHERS.sm3.digest(...parts);
 

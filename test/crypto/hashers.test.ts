@@ -85,3 +85,11 @@ describe('engines agree on hashes', () => {
     );
   });
 });
+
+describe('native SM3 availability', () => {
+  it('Node 20 ships OpenSSL SM3, so the native engine uses it', async () => {
+    const { OPENSSL_HAS_SM3 } = await import('../../src/crypto/native.js');
+    expect(OPENSSL_HAS_SM3).toBe(crypto.getHashes().includes('sm3'));
+    expect(OPENSSL_HAS_SM3).toBe(true);
+  });
+});

@@ -1,0 +1,28 @@
+// Fills the ledger's input type from a marshaled Fabric block with the block
+// layer's decoder and header hash (ASN.1 DER, as protoutil.BlockHeaderHash),
+// so the append rule checks the same hash chain Fabric peers check.
+
+import { isConfigBlock } from '../block/blockMetadata.js';
+import { decodeBlock } from '../block/codec/block.js';
+import { readEnvelopeFields } from '../block/envelopeFields.js';
+import { headerHash } from '../block/headerHash.js';
+import type { Hasher } from '../crypto/types.js';
+import type { LedgerBlock } from './walOps.js';
+
+/**
+ * `bytes`: a marshaled common.Block (kept by reference: the ledger owns it
+ * once appended). `raftIndex`: the Raft entry the block came from (0 for a
+ * genesis block). Throws MalformedMessageError naming the field on bad bytes.
+ */
+export function ledgerBlockFromFabric(bytes: Uint8Array, hasher: Hasher, raftIndex: number): LedgerBlock {
+  const block = decodeBlock(bytes);
+  return {
+    number: block.header.number,
+    headerHash: headerHash(hasher, block.header),
+    previousHash: block.header.previousHash,
+    raftIndex,
+    isConfig: isConfigBlock(block),
+    txIds: block.data.map((envelope) => readEnvelopeFields(envelope, 'BAD_BLOCK').txId),
+    bytes,
+  };
+}

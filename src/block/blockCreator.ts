@@ -8,8 +8,9 @@
 
 import assert from 'node:assert/strict';
 import type { Hasher } from '../crypto/types.js';
+import { encodeLastConfig, encodeMetadata, encodeOrdererBlockMetadata } from './codec/block.js';
 import { dataHash, headerHash, type HeaderFields } from './headerHash.js';
-import { BLOCK_METADATA_ENTRIES, EMPTY_BYTES, type Block } from './model.js';
+import { BLOCK_METADATA_ENTRIES, BlockMetadataIndex, EMPTY_BYTES, type Block } from './model.js';
 
 export class BlockCreator {
   readonly #hasher: Hasher;
@@ -57,4 +58,20 @@ export class BlockCreator {
       metadata: Array.from({ length: BLOCK_METADATA_ENTRIES }, () => EMPTY_BYTES),
     };
   }
+}
+
+/**
+ * A channel's genesis block around its config transaction, as Fabric's
+ * genesis factory (configtxgen) writes it: number 0, no previous hash,
+ * LAST_CONFIG 0 and an unsigned SIGNATURES entry holding OrdererBlockMetadata{last_config: 0}.
+ */
+export function createGenesisBlock(hasher: Hasher, configEnvelope: Uint8Array): Block {
+  const data = [configEnvelope];
+  const metadata: Uint8Array[] = Array.from({ length: BLOCK_METADATA_ENTRIES }, () => EMPTY_BYTES);
+  metadata[BlockMetadataIndex.LAST_CONFIG] = encodeMetadata({ value: encodeLastConfig({ index: 0 }), signatures: [] });
+  metadata[BlockMetadataIndex.SIGNATURES] = encodeMetadata({
+    value: encodeOrdererBlockMetadata({ lastConfig: { index: 0 }, consenterMetadata: EMPTY_BYTES }),
+    signatures: [],
+  });
+  return { header: { number: 0, previousHash: EMPTY_BYTES, dataHash: dataHash(hasher, data) }, data, metadata };
 }

@@ -7,7 +7,7 @@ import { ConfChangeType, type ConfChange, type ConfState } from './types.js';
 /** A new membership and the progress map that goes with it. */
 export interface ConfigChangeResult {
   readonly config: MembershipConfig;
-  readonly progress: Map<number, Progress>;
+  readonly progress: ReadonlyMap<number, Progress>;
 }
 
 /**

@@ -15,6 +15,9 @@ import { ProgressTracker } from './tracker.js';
 import { EntryType, MessageType, type ConfChange, type ConfState, type Entry, type HardState, type Message } from './types.js';
 import { ProgressState } from './progress.js';
 
+// Hot-path constants: enum members read once (imported enums are live bindings).
+const { MsgVote, MsgVoteResp, MsgPreVote, MsgPreVoteResp, MsgProp, MsgReadIndex, MsgAppResp } = MessageType;
+
 /** Why a node campaigns: a pre-vote round, a real election, or a leader transfer (skips pre-vote and leases). */
 export type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransfer';
 
@@ -92,21 +95,21 @@ export class Raft {
    * else gets the current term.
    */
   send(f: MessageFields): void {
-    const isVote = f.type === MessageType.MsgVote || f.type === MessageType.MsgVoteResp || f.type === MessageType.MsgPreVote || f.type === MessageType.MsgPreVoteResp;
-    const from = f.from || this.id;
+    const t = f.type;
+    const isVote = t === MsgVote || t === MsgVoteResp || t === MsgPreVote || t === MsgPreVoteResp;
     let term = f.term ?? 0;
     if (isVote) {
-      assert(term !== 0, () => `term should be set when sending ${MessageType[f.type]}`);
+      assert(term !== 0, () => `term should be set when sending ${MessageType[t]}`);
     } else {
-      assert(term === 0, () => `term should not be set when sending ${MessageType[f.type]} (was ${term})`);
-      if (f.type !== MessageType.MsgProp && f.type !== MessageType.MsgReadIndex) term = this.term;
+      assert(term === 0, () => `term should not be set when sending ${MessageType[t]} (was ${term})`);
+      if (t !== MsgProp && t !== MsgReadIndex) term = this.term;
     }
-    const m = newMessage({ ...f, from, term });
-    if (f.type === MessageType.MsgAppResp || f.type === MessageType.MsgVoteResp || f.type === MessageType.MsgPreVoteResp) {
+    const m = newMessage(f, f.from || this.id, term);
+    if (t === MsgAppResp || t === MsgVoteResp || t === MsgPreVoteResp) {
       // Acks and votes promise durability: they leave only after the Ready's writes.
       this.msgsAfterAppend.push(m);
     } else {
-      assert(m.to !== this.id, () => `message should not be self-addressed when sending ${MessageType[f.type]}`);
+      assert(m.to !== this.id, () => `message should not be self-addressed when sending ${MessageType[t]}`);
       this.msgs.push(m);
     }
   }

@@ -33,7 +33,9 @@ export function confStateOf(c: MembershipConfig): ConfState {
  */
 export class ProgressTracker {
   config: MembershipConfig = { voters: new Set(), learners: new Set() };
-  progress = new Map<number, Progress>();
+  #progress: ReadonlyMap<number, Progress> = new Map();
+  /** Ids of `progress` in ascending order, recomputed when the map is replaced. */
+  #sortedIds: number[] = [];
   votes = new Map<number, boolean>();
 
   constructor(
@@ -42,6 +44,16 @@ export class ProgressTracker {
     /** Bound on unacknowledged entry bytes per follower (Infinity = none). */
     readonly maxInflightBytes: number,
   ) {}
+
+  /** Per-member progress. Replaced as a whole on membership changes, never edited in place. */
+  get progress(): ReadonlyMap<number, Progress> {
+    return this.#progress;
+  }
+
+  set progress(p: ReadonlyMap<number, Progress>) {
+    this.#progress = p;
+    this.#sortedIds = sortedIds(p.keys());
+  }
 
   newInflights(): Inflights {
     return new Inflights(this.maxInflightMsgs, this.maxInflightBytes === Infinity ? 0 : this.maxInflightBytes);
@@ -58,7 +70,7 @@ export class ProgressTracker {
 
   /** Calls `f` for every member in ascending id order (deterministic output). */
   visit(f: (id: number, pr: Progress) => void): void {
-    for (const id of sortedIds(this.progress.keys())) f(id, this.progress.get(id)!);
+    for (const id of this.#sortedIds) f(id, this.#progress.get(id)!);
   }
 
   /** Whether a majority of voters was active since the last check. */

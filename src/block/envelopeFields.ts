@@ -41,51 +41,74 @@ export function readEnvelopeFields(bytes: Uint8Array, code: MalformedCode = 'BAD
   // message in place: only the returned fields become views.
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const r = new ProtoReader(buf, code, 'envelope');
-  let payloadStart = 0;
-  let payloadEnd = 0;
+  const envelope = readEnvelopeLevel(r);
+  const headers = readPayloadAndHeader(r, envelope.payload);
+  const channel = readChannelHeaderFields(r, headers.channelHeader);
+  const creator = readCreatorFields(r, headers.signatureHeader);
+  return {
+    payload: buf.subarray(envelope.payload.start, envelope.payload.end),
+    signature: envelope.signature,
+    headerType: channel.headerType,
+    channelId: channel.channelId,
+    txId: channel.txId,
+    creator: creator.creator,
+    creatorMspId: creator.mspId,
+    creatorIdBytes: creator.idBytes,
+  };
+}
+
+/** [start, end) of a nested message inside the reader's buffer. */
+interface Range {
+  start: number;
+  end: number;
+}
+
+function lenRange(r: ProtoReader, field: string): Range {
+  const start = r.lenStart(field);
+  return { start, end: r.pos };
+}
+
+function readEnvelopeLevel(r: ProtoReader): { payload: Range; signature: Uint8Array } {
+  let payload: Range = { start: 0, end: 0 };
   let signature = EMPTY_BYTES;
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) {
-      payloadStart = r.lenStart('payload');
-      payloadEnd = r.pos;
-    } else if (key === ((2 << 3) | WIRE_LEN)) signature = r.bytes('signature');
+    if (key === ((1 << 3) | WIRE_LEN)) payload = lenRange(r, 'payload');
+    else if (key === ((2 << 3) | WIRE_LEN)) signature = r.bytes('signature');
     else unknownOrMistyped(r, key, 2);
   }
+  return { payload, signature };
+}
 
-  let headerStart = -1;
-  let headerEnd = 0;
-  r.reset(payloadStart, payloadEnd, 'envelope.payload');
+/** Payload -> Header -> the ranges of its channel and signature headers. */
+function readPayloadAndHeader(r: ProtoReader, payload: Range): { channelHeader: Range; signatureHeader: Range } {
+  let header: Range | undefined;
+  r.reset(payload.start, payload.end, 'envelope.payload');
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) {
-      headerStart = r.lenStart('header');
-      headerEnd = r.pos;
-    } else if (key === ((2 << 3) | WIRE_LEN)) r.lenStart('data');
+    if (key === ((1 << 3) | WIRE_LEN)) header = lenRange(r, 'header');
+    else if (key === ((2 << 3) | WIRE_LEN)) r.lenStart('data');
     else unknownOrMistyped(r, key, 2);
   }
-  if (headerStart < 0) r.fail('header', 'missing');
+  if (header === undefined) return r.fail('header', 'missing');
 
-  let channelHeaderStart = 0;
-  let channelHeaderEnd = 0;
-  let signatureHeaderStart = 0;
-  let signatureHeaderEnd = 0;
-  r.reset(headerStart, headerEnd, 'envelope.payload.header');
+  let channelHeader: Range = { start: 0, end: 0 };
+  let signatureHeader: Range = { start: 0, end: 0 };
+  r.reset(header.start, header.end, 'envelope.payload.header');
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) {
-      channelHeaderStart = r.lenStart('channel_header');
-      channelHeaderEnd = r.pos;
-    } else if (key === ((2 << 3) | WIRE_LEN)) {
-      signatureHeaderStart = r.lenStart('signature_header');
-      signatureHeaderEnd = r.pos;
-    } else unknownOrMistyped(r, key, 2);
+    if (key === ((1 << 3) | WIRE_LEN)) channelHeader = lenRange(r, 'channel_header');
+    else if (key === ((2 << 3) | WIRE_LEN)) signatureHeader = lenRange(r, 'signature_header');
+    else unknownOrMistyped(r, key, 2);
   }
+  return { channelHeader, signatureHeader };
+}
 
+function readChannelHeaderFields(r: ProtoReader, range: Range): { headerType: number; channelId: string; txId: string } {
   let headerType = 0;
   let channelId = '';
   let txId = '';
-  r.reset(channelHeaderStart, channelHeaderEnd, 'envelope.payload.header.channel_header');
+  r.reset(range.start, range.end, 'envelope.payload.header.channel_header');
   while (!r.done) {
     const key = r.key();
     if (key === ((1 << 3) | WIRE_VARINT)) headerType = r.int32('type');
@@ -93,29 +116,30 @@ export function readEnvelopeFields(bytes: Uint8Array, code: MalformedCode = 'BAD
     else if (key === ((5 << 3) | WIRE_LEN)) txId = r.string('tx_id');
     else skipChannelHeaderField(r, key);
   }
+  return { headerType, channelId, txId };
+}
 
-  let creator = EMPTY_BYTES;
-  r.reset(signatureHeaderStart, signatureHeaderEnd, 'envelope.payload.header.signature_header');
+/** SignatureHeader.creator, and the SerializedIdentity inside it. */
+function readCreatorFields(r: ProtoReader, range: Range): { creator: Uint8Array; mspId: string; idBytes: Uint8Array } {
+  let creator: Range = { start: 0, end: 0 };
+  r.reset(range.start, range.end, 'envelope.payload.header.signature_header');
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) creator = r.bytes('creator');
+    if (key === ((1 << 3) | WIRE_LEN)) creator = lenRange(r, 'creator');
     else if (key === ((2 << 3) | WIRE_LEN)) r.lenStart('nonce');
     else unknownOrMistyped(r, key, 2);
   }
 
-  let creatorMspId = '';
-  let creatorIdBytes = EMPTY_BYTES;
-  const creatorStart = creator.byteOffset - buf.byteOffset;
-  r.reset(creatorStart, creatorStart + creator.length, 'envelope.payload.header.signature_header.creator');
+  let mspId = '';
+  let idBytes = EMPTY_BYTES;
+  r.reset(creator.start, creator.end, 'envelope.payload.header.signature_header.creator');
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) creatorMspId = r.string('mspid');
-    else if (key === ((2 << 3) | WIRE_LEN)) creatorIdBytes = r.bytes('id_bytes');
+    if (key === ((1 << 3) | WIRE_LEN)) mspId = r.string('mspid');
+    else if (key === ((2 << 3) | WIRE_LEN)) idBytes = r.bytes('id_bytes');
     else unknownOrMistyped(r, key, 2);
   }
-
-  const payload = buf.subarray(payloadStart, payloadEnd);
-  return { payload, signature, headerType, channelId, txId, creator, creatorMspId, creatorIdBytes };
+  return { creator: r.buf.subarray(creator.start, creator.end), mspId, idBytes };
 }
 
 /**

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Sm3, sm3 } from '../../native-free/crypto/sm3.js';
+import { OPENSSL_HAS_SM3 } from '../../src/crypto/native.js';
 import { ENGINES, hex, provider, utf8 } from './engines.js';
 
 describe('SM3 (GB/T 32905-2016 examples)', () => {
@@ -87,8 +88,7 @@ describe('engines agree on hashes', () => {
 });
 
 describe('native SM3 availability', () => {
-  it('Node 20 ships OpenSSL SM3, so the native engine uses it', async () => {
-    const { OPENSSL_HAS_SM3 } = await import('../../src/crypto/native.js');
+  it('Node 20 ships OpenSSL SM3, so the native engine uses it', () => {
     expect(OPENSSL_HAS_SM3).toBe(crypto.getHashes().includes('sm3'));
     expect(OPENSSL_HAS_SM3).toBe(true);
   });

@@ -54,14 +54,20 @@ describe.each(ENGINES)('%s engine', (engine) => {
       }
     });
 
-    it('refuses non-minimal DER (a redundant leading zero in r)', () => {
+    it('refuses non-minimal DER (a redundant leading zero in r) that is otherwise the valid signature', () => {
       const { r, s } = decodeSignature(signature);
-      const rBytes = Buffer.from(r.toString(16).padStart(64, '0'), 'hex');
-      const padded = Buffer.concat([Buffer.of(0, 0), rBytes]); // never minimal
-      const sBytes = encodeSignature({ r: 1n, s }).subarray(5); // the s INTEGER TLV
-      const body = Buffer.concat([Buffer.of(0x02, padded.length), padded, sBytes]);
-      const der = Buffer.concat([Buffer.of(0x30, body.length), body]);
-      expect(verifier.verify(signer.publicKey, message, der)).toBe(false);
+      const sTlv = encodeSignature({ r: 1n, s }).subarray(5); // skip 30 len 02 01 01: the s INTEGER TLV
+      const withR = (rValue: Buffer): Buffer => {
+        const body = Buffer.concat([Buffer.of(0x02, rValue.length), rValue, sTlv]);
+        return Buffer.concat([Buffer.of(0x30, body.length), body]);
+      };
+      let minimal = Buffer.from(r.toString(16).padStart(r.toString(16).length + (r.toString(16).length % 2), '0'), 'hex');
+      if (minimal[0]! & 0x80) minimal = Buffer.concat([Buffer.of(0), minimal]);
+      // Our hand-built encoding is right: with minimal r it is the signature itself.
+      expect(Buffer.compare(withR(minimal), signature)).toBe(0);
+      expect(verifier.verify(signer.publicKey, message, withR(minimal))).toBe(true);
+      const padded = Buffer.concat([Buffer.of(0, 0), minimal]);
+      expect(verifier.verify(signer.publicKey, message, withR(padded))).toBe(false);
     });
 
     it('round-trips its key through PKCS#8 PEM and raw scalar', () => {

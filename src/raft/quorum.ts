@@ -14,11 +14,23 @@ export enum VoteResult {
 export function committedIndex(voters: ReadonlySet<number>, acked: (id: number) => number | undefined): number {
   const n = voters.size;
   if (n === 0) return Infinity;
-  const sorted: number[] = [];
-  for (const id of voters) sorted.push(acked(id) ?? 0);
-  sorted.sort((a, b) => a - b);
-  return sorted[n - (Math.floor(n / 2) + 1)]!;
+  // Runs on every acknowledgement: sort into a reused scratch array
+  // (insertion sort; clusters have a handful of voters), no allocation.
+  if (scratch.length < n) scratch = new Array<number>(n).fill(0);
+  let k = 0;
+  for (const id of voters) {
+    const v = acked(id) ?? 0;
+    let j = k++;
+    while (j > 0 && scratch[j - 1]! > v) {
+      scratch[j] = scratch[j - 1]!;
+      j--;
+    }
+    scratch[j] = v;
+  }
+  return scratch[n - (Math.floor(n / 2) + 1)]!;
 }
+
+let scratch: number[] = new Array<number>(8).fill(0);
 
 /** Won with a majority of yes votes, Lost once that is impossible, else Pending. */
 export function voteResult(voters: ReadonlySet<number>, votes: ReadonlyMap<number, boolean>): VoteResult {

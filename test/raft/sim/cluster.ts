@@ -27,6 +27,7 @@ export interface ClusterOptions {
   readonly heartbeatTick: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  readonly disableProposalForwarding: boolean;
   readonly roundsPerTick: number;
   readonly snapshotEveryEntries: number;
   readonly entriesKeptAfterCompact: number;
@@ -35,6 +36,8 @@ export interface ClusterOptions {
   /** Bound on messages on the wire; beyond it the network drops (a full transport queue). */
   readonly inFlightMax: number;
   readonly eventLogCapacity: number;
+  /** The deliberate bug of SimNodeOptions.sendBeforePersist; false but in the simulator's own tests. */
+  readonly sendBeforePersist: boolean;
 }
 
 export class Cluster implements FaultTarget {

@@ -27,6 +27,7 @@ export interface SimNodeOptions {
   readonly heartbeatTick: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  readonly disableProposalForwarding: boolean;
   readonly stepDownOnRemoval: boolean;
   /** The simulation's PRNG, shared by all nodes so that a seed replays. */
   readonly random: () => number;
@@ -36,6 +37,12 @@ export interface SimNodeOptions {
   readonly entriesKeptAfterCompact: number;
   readonly maxSizePerMsg: number;
   readonly maxInflightMsgs: number;
+  /**
+   * A deliberate bug, for the simulator's own tests only: the Ready's messages
+   * leave before it is persisted, and the crash point sits between the two
+   * (an application that acknowledges before its fsync).
+   */
+  readonly sendBeforePersist: boolean;
   /** Told about every entry the node applies (after the checker saw it). */
   readonly onApplied: (nodeId: number, e: Entry) => void;
 }
@@ -131,6 +138,7 @@ export class SimNode {
       applied: this.#app.appliedIndex,
       preVote: o.preVote,
       checkQuorum: o.checkQuorum,
+      disableProposalForwarding: o.disableProposalForwarding,
       stepDownOnRemoval: o.stepDownOnRemoval,
       maxSizePerMsg: o.maxSizePerMsg,
       maxInflightMsgs: o.maxInflightMsgs,
@@ -201,24 +209,35 @@ export class SimNode {
 
   /**
    * Runs the Ready loop until the node is quiet and returns the messages to
-   * send. `crashAfterPersist` is asked once per Ready, after the Ready is on
-   * disk and before anything is sent or applied: if it says yes the node
-   * crashes there and the Ready's messages are lost.
+   * send. `crashHere` is asked once per Ready, after the Ready is on disk and
+   * before anything is sent or applied: if it says yes the node crashes there
+   * and the Ready's messages are lost. (With `sendBeforePersist`, the
+   * question is asked after sending and before persisting instead.)
    */
-  processReady(crashAfterPersist: () => boolean): Message[] {
+  processReady(crashHere: () => boolean): Message[] {
     const out: Message[] = [];
     // Bound: a quiet node needs one or two Readys; many more means the core loops.
     for (let round = 0; this.#raw?.hasReady(); round++) {
       assert.ok(round < 100, `node ${this.id} produced Readys without end`);
       const raw = this.#raw;
       const rd = raw.ready();
-      this.#persist(rd);
-      if (crashAfterPersist()) {
-        this.#record(`n${this.id} crashes after persisting a Ready (its ${rd.messages.length} messages are lost)`);
-        this.crash();
-        break;
+      if (this.#options.sendBeforePersist) {
+        for (const m of rd.messages) out.push(m);
+        if (crashHere()) {
+          this.#record(`n${this.id} crashes after sending a Ready, before persisting it (the deliberate bug)`);
+          this.crash();
+          break;
+        }
+        this.#persist(rd);
+      } else {
+        this.#persist(rd);
+        if (crashHere()) {
+          this.#record(`n${this.id} crashes after persisting a Ready (its ${rd.messages.length} messages are lost)`);
+          this.crash();
+          break;
+        }
+        for (const m of rd.messages) out.push(m);
       }
-      for (const m of rd.messages) out.push(m);
       this.#apply(raw, rd);
       raw.advance(rd);
       this.#maybeSnapshot();

@@ -27,6 +27,7 @@ export interface SerializedIdentityInput {
   readonly idBytes: Uint8Array;
 }
 
+/** Shared by every cache hit: treat as read-only (the publicKey bytes too). */
 export interface ValidatedIdentity {
   readonly mspId: string;
   readonly algorithm: SignatureAlgorithm;

@@ -10,7 +10,10 @@ export type SignatureAlgorithm = 'ecdsa-p256' | 'sm2';
 
 export interface Hasher {
   readonly algorithm: HashAlgorithm;
-  /** Digest of the concatenation of `parts` (avoids copying them into one buffer). */
+  /**
+   * Digest of the concatenation of `parts` (avoids copying them into one
+   * buffer). Returns a fresh array the caller owns; `parts` are not retained.
+   */
   digest(...parts: Uint8Array[]): Uint8Array;
 }
 
@@ -24,6 +27,7 @@ export interface Verifier {
    * `publicKey` is an uncompressed SEC1 point (0x04 ‖ X ‖ Y). `signature` is DER.
    * Returns false for a well-formed but wrong signature and for malformed input;
    * never throws for bad input. ecdsa-p256 rejects high-S signatures (as Fabric).
+   * Inputs are not retained (key caches copy what they keep).
    */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
@@ -32,7 +36,7 @@ export interface Signer {
   readonly algorithm: SignatureAlgorithm;
   /** Uncompressed SEC1 point of the signing key. */
   readonly publicKey: Uint8Array;
-  /** DER signature over `message` (ecdsa-p256: low-S). */
+  /** DER signature over `message` (ecdsa-p256: low-S); a fresh array the caller owns. */
   sign(message: Uint8Array): Uint8Array;
 }
 

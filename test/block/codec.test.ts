@@ -40,6 +40,7 @@ import {
   encodeDeliverResponseBlockBytes,
   encodeSeekInfo,
 } from '../../src/block/codec/orderer.js';
+import { MalformedMessageError } from '../../src/block/errors.js';
 import { Status, type SeekInfo, type SeekPosition } from '../../src/block/model.js';
 import { hex, ledgerBadDir, ledgerSampleDir, readLedgerBlocks } from './fixtures.js';
 
@@ -341,5 +342,54 @@ describe('codec against fabric-protos on random messages', () => {
     const env = decodeEnvelope(bytes);
     expect(hex(env.payload)).toBe('01');
     expect(hex(env.signature)).toBe('02');
+  });
+});
+
+describe('malformed input names the field and carries a stable code', () => {
+  function caught(fn: () => unknown): MalformedMessageError {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(MalformedMessageError);
+      return err as MalformedMessageError;
+    }
+    return expect.unreachable('expected a MalformedMessageError');
+  }
+
+  it('rejects a block number above 2^53 - 1 instead of rounding it', () => {
+    // Block{header: BlockHeader{number: 2^53}}
+    const header = Uint8Array.of(0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10);
+    const err = caught(() => decodeBlock(Uint8Array.of(0x0a, header.length, ...header)));
+    expect(err.code).toBe('BAD_BLOCK');
+    expect(err.field).toBe('block.header.number');
+    // 2^53 - 1 itself is fine.
+    const max = encodeBlock({ header: { number: Number.MAX_SAFE_INTEGER, previousHash: new Uint8Array(0), dataHash: new Uint8Array(0) }, data: [], metadata: [] });
+    expect(decodeBlock(max).header.number).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('rejects a block without a header, and a truncated block, naming where', () => {
+    expect(caught(() => decodeBlock(Uint8Array.of(0x12, 0x00))).field).toBe('block.header');
+    const real = allBlocks[1]!;
+    const err = caught(() => decodeBlock(real.subarray(0, real.length - 5)));
+    expect(err.code).toBe('BAD_BLOCK');
+    expect(err.message).toMatch(/^block\.metadata/);
+  });
+
+  it('rejects a SeekPosition with no member set, and a SeekInfo with a bad enum wire type', () => {
+    const err = caught(() => decodeSeekInfo(Uint8Array.of(0x0a, 0x00)));
+    expect(err.code).toBe('BAD_SEEK_INFO');
+    expect(err.field).toBe('seek_info.start.Type');
+    expect(caught(() => decodeSeekInfo(Uint8Array.of(0x1a, 0x00))).field).toBe('seek_info.behavior');
+  });
+
+  it('rejects invalid UTF-8 in a proto3 string, as Go does', () => {
+    const err = caught(() => decodeBroadcastResponse(Uint8Array.of(0x12, 0x01, 0xff)));
+    expect(err.code).toBe('BAD_RESPONSE');
+    expect(err.field).toBe('broadcast_response.info');
+  });
+
+  it('decodes multi-byte UTF-8 strings', () => {
+    const info = 'bloc \u00e9 \u533a\u5757 \u{1f600}';
+    expect(decodeBroadcastResponse(encodeBroadcastResponse({ status: Status.SUCCESS, info })).info).toBe(info);
   });
 });

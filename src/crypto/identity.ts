@@ -50,7 +50,7 @@ export const IDENTITY_CACHE_ENTRIES_DEFAULT = 10_000;
 /** A PEM certificate is ~1 KiB; refuse anything absurd before parsing it. */
 export const ID_BYTES_MAX = 64 * 1024;
 
-/** The chain element whose validity window is narrowest decides; its subject names the error. */
+/** Every certificate of the chain, leaf first, must be valid at `now`; the first one that is not names the error. */
 function checkValidity(chain: readonly ParsedCertificate[], now: Date): void {
   for (const cert of chain) {
     if (now.getTime() > cert.notAfter.getTime()) throw new CertificateExpiredError(cert.subject, cert.notAfter, now);

@@ -37,6 +37,8 @@ export class WalEnvironment {
   constructor(
     private readonly backend: StorageBackend,
     private readonly settings: EnvironmentSettings,
+    /** Called once after the engine closed (releases the directory lock). */
+    private readonly onClosed: () => void = () => undefined,
   ) {
     this.stats = new SyncStats(settings.logger, settings.electionTimeoutMs / 2, settings.electionTimeoutMs);
     this.#committer = new GroupCommitter(backend, this.stats, {
@@ -76,6 +78,17 @@ export class WalEnvironment {
     return storage;
   }
 
+  /**
+   * Opens every channel found on disk: start-up calls this so that a damaged
+   * record stops the node before it serves anything (StorageCorruptError
+   * naming file, channel and index).
+   */
+  openStoredChannels(): Map<string, ChannelStorage> {
+    const all = new Map<string, ChannelStorage>();
+    for (const id of this.storedChannels()) all.set(id, this.channel(id));
+    return all;
+  }
+
   /** Resolves when everything submitted so far is durable. */
   whenIdle(): Promise<void> {
     return this.#committer.whenIdle();
@@ -88,5 +101,6 @@ export class WalEnvironment {
     await this.#committer.close();
     for (const ch of this.#channels.values()) ch.ledger.close();
     await this.backend.close();
+    this.onClosed();
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import { FileBackend } from '../../native-free/storage/fileBackend.js';
 import type { EngineName, StorageBackend } from './backend.js';
+import { DirLock } from './dirLock.js';
 import { WalEnvironment } from './environment.js';
 import { StorageOptionsError } from './errors.js';
 import type { SyncInfo } from './groupCommit.js';
@@ -19,6 +20,7 @@ export type { EngineName, TxLocation } from './backend.js';
 export type { SyncInfo } from './groupCommit.js';
 export { persistDurationBucketsSeconds, type SyncHistogram } from './syncStats.js';
 export * from './errors.js';
+export { StorageLockedError } from './dirLock.js';
 
 export interface WalEnvironmentOptions {
   /** Directory of the node's storage (created if missing). */
@@ -49,7 +51,11 @@ function positiveInt(value: number | undefined, fallback: number, name: string, 
   return value;
 }
 
-/** Opens the node's storage environment; throws StorageCorruptError if what is on disk is unreadable. */
+/**
+ * Opens the node's storage environment (one per process and directory: a
+ * second open throws StorageLockedError); throws StorageCorruptError if what
+ * is on disk is unreadable.
+ */
 export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironment {
   if (typeof options.dir !== 'string' || options.dir.length === 0) throw new StorageOptionsError('options.dir must be a directory path');
   const engine = options.engine ?? 'native';
@@ -65,7 +71,13 @@ export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironme
     syncHook: options.syncHook,
   };
   const segmentMaxBytes = positiveInt(options.segmentMaxBytes, 64 * MiB, 'segmentMaxBytes', 4096);
-  const backend: StorageBackend =
-    engine === 'native' ? LmdbBackend.open(options.dir) : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger });
-  return new WalEnvironment(backend, settings);
+  const lock = DirLock.acquire(options.dir);
+  try {
+    const backend: StorageBackend =
+      engine === 'native' ? LmdbBackend.open(options.dir) : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger });
+    return new WalEnvironment(backend, settings, () => lock.release());
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }

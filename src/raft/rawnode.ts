@@ -1,3 +1,4 @@
+import { assert } from './assert.js';
 import { encodeConfChange } from './confChangeCodec.js';
 import type { RaftConfig } from './config.js';
 import { entriesBytes } from './entrySize.js';
@@ -106,7 +107,7 @@ export class RawNode {
   /** The pending work. Call advance() after handling it, before the next ready(). */
   ready(): Ready {
     const r = this.#raft;
-    if (this.#readyOutstanding) throw new RaftError('invalid-config', 'ready() called twice without advance()');
+    assert(!this.#readyOutstanding, 'ready() called twice without advance()');
     const ss = r.softState();
     const hs = r.hardState();
     const entries = r.log.nextUnstableEnts();

@@ -254,6 +254,55 @@ describe('RawNode', () => {
     expect(c.get(1).node.status().progress!.get(2)!.state).toBe(ProgressState.Probe);
   });
 
+  it('bounds the entry bytes of each MsgApp by maxSizePerMsg (at least one entry)', () => {
+    const c = new Cluster([1, 2], { maxSizePerMsg: 2500 });
+    c.get(1).node.campaign();
+    c.settle();
+    c.isolated.add(2);
+    for (let i = 0; i < 10; i++) c.get(1).node.propose(new Uint8Array(1024));
+    c.settle();
+    c.isolated.delete(2);
+    const sizes: number[] = [];
+    c.dropIf = (m) => {
+      if (m.type === MessageType.MsgApp && m.entries.length > 0) sizes.push(m.entries.reduce((n, e) => n + e.data.length, 0));
+      return false;
+    };
+    c.tickAll(3);
+    expect(c.get(2).storage.lastIndex()).toBe(c.get(1).storage.lastIndex());
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const bytes of sizes) expect(bytes).toBeLessThanOrEqual(2500);
+  });
+
+  it('keeps at most maxInflightMsgs unacknowledged MsgApp per follower', () => {
+    const c = new Cluster([1, 2, 3], { maxInflightMsgs: 2 });
+    c.get(1).node.campaign();
+    c.settle();
+    let appsTo2 = 0;
+    c.dropIf = (m) => {
+      if (m.type === MessageType.MsgApp && m.to === 2 && m.entries.length > 0) appsTo2++;
+      return m.from === 2; // node 2 never acknowledges
+    };
+    for (let i = 0; i < 6; i++) c.get(1).node.propose(text(`p${i}`));
+    c.settle();
+    expect(appsTo2).toBe(2);
+    const pr = c.get(1).node.status().progress!.get(2)!;
+    expect(pr.inflights.full()).toBe(true);
+    expect(c.get(3).applied).toHaveLength(6); // the quorum is 1 and 3
+  });
+
+  it('drops proposals beyond maxUncommittedEntriesSize until entries commit', () => {
+    const c = new Cluster([1, 2, 3], { maxUncommittedEntriesSize: 3000 });
+    c.get(1).node.campaign();
+    c.settle();
+    c.isolated.add(2).add(3);
+    c.get(1).node.propose(new Uint8Array(1024));
+    c.get(1).node.propose(new Uint8Array(1024));
+    expect(() => c.get(1).node.propose(new Uint8Array(1024))).toThrow(ProposalDroppedError);
+    c.isolated.clear();
+    c.tickAll(2);
+    c.get(1).node.propose(new Uint8Array(1024));
+  });
+
   it('asserts the 2^53 bound on terms instead of losing precision', () => {
     const storage = new MemoryStorage();
     storage.applySnapshot({ data: new Uint8Array(), metadata: { index: 1, term: 1, confState: { ...emptyConfState, voters: [1] } } });

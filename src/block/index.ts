@@ -1,0 +1,45 @@
+// The block layer's public front: Fabric's block and envelope model, its
+// protobuf codec, header/data hashes, block cutter, block creator and block
+// metadata, envelope building and ledger verification. Other layers import
+// from here rather than from the files behind it.
+
+export * from './model.js';
+export { MalformedMessageError, MessageTooLargeError, type MalformedCode } from './errors.js';
+export * from './codec/common.js';
+export * from './codec/block.js';
+export * from './codec/orderer.js';
+export { readEnvelopeFields, type EnvelopeFields } from './envelopeFields.js';
+export { blockHeaderBytes, headerHash, dataHash, type HeaderFields } from './headerHash.js';
+export {
+  BlockCutter,
+  DEFAULT_BATCH_SIZE,
+  InvalidBatchSizeError,
+  checkAbsoluteMaxBytes,
+  messageSizeBytes,
+  validateBatchSize,
+  type BatchSize,
+  type OrderedResult,
+} from './blockCutter.js';
+export { BlockCreator, createGenesisBlock } from './blockCreator.js';
+export {
+  BlockMetadataWriter,
+  NONCE_BYTES,
+  isConfigBlock,
+  readBlockSignatures,
+  readLastConfigEntry,
+  type BlockMetadataWriterOptions,
+  type BlockSignatureInfo,
+  type OrdererIdentity,
+} from './blockMetadata.js';
+export { computeTxId, createSignedEnvelope, type EnvelopeCreator, type EnvelopeSpec } from './envelopeBuilder.js';
+export {
+  LedgerVerifier,
+  formatBlockReport,
+  formatSummary,
+  verifyLedgerFiles,
+  type BlockFailure,
+  type BlockReport,
+  type CreatorKey,
+  type LedgerVerifyOptions,
+} from './ledgerVerify.js';
+export { createCreatorKeyResolver } from './creatorKey.js';

@@ -1,19 +1,19 @@
 import { assert, assertIndexOrTerm } from './assert.js';
 import { restoreConfState } from './confchange.js';
 import { resolveConfig, type RaftConfig, type ResolvedRaftConfig } from './config.js';
+import { handleVoteRequest, hup, isTransferContext } from './election.js';
 import { entriesBytes } from './entrySize.js';
 import { RaftLog } from './log.js';
 import type { RaftLogger } from './logger.js';
+import { applyAndSwitchConfig, switchToConfig } from './membership.js';
 import { newMessage, type MessageFields } from './message.js';
+import { ProgressState } from './progress.js';
 import { randomIntBelow } from './random.js';
 import { bcastAppend } from './replication.js';
-import { handleVoteRequest, hup, isTransferContext } from './election.js';
 import { roleOf } from './roles.js';
 import { StateType, type SoftState } from './state.js';
-import { applyAndSwitchConfig, switchToConfig } from './membership.js';
 import { ProgressTracker } from './tracker.js';
 import { EntryType, MessageType, type ConfChange, type ConfState, type Entry, type HardState, type Message } from './types.js';
-import { ProgressState } from './progress.js';
 
 // Hot-path constants: enum members read once (imported enums are live bindings).
 const { MsgVote, MsgVoteResp, MsgPreVote, MsgPreVoteResp, MsgProp, MsgReadIndex, MsgAppResp } = MessageType;
@@ -38,11 +38,13 @@ export class Raft {
   readonly log: RaftLog;
   trk: ProgressTracker;
   state = StateType.Follower;
+  /** Whether this node is a learner in the current membership (it never campaigns). */
   isLearner = false;
   /** Messages to send at once. */
   msgs: Message[] = [];
   /** Messages to send only after the entries of this Ready are durable (acks, votes). */
   msgsAfterAppend: Message[] = [];
+  /** The leader of `term` as far as we know (0 = none). */
   lead = 0;
   /** Target of a leader transfer in progress (0 = none). Leader only. */
   leadTransferee = 0;

@@ -16,6 +16,7 @@ import {
   MessageType,
   RaftError,
   RawNode,
+  StorageError,
   type ConfState,
   type Entry,
   type Message,
@@ -78,6 +79,18 @@ export function describeError(err: unknown): string {
         return 'raft: cannot step raft local message';
       case 'step-peer-not-found':
         return 'raft: cannot step as peer not found';
+    }
+  }
+  if (err instanceof StorageError) {
+    switch (err.code) {
+      case 'compacted':
+        return 'requested index is unavailable due to compaction';
+      case 'unavailable':
+        return 'requested entry at index is unavailable';
+      case 'snapshot-out-of-date':
+        return 'requested index is older than the existing snapshot';
+      case 'snapshot-temporarily-unavailable':
+        return 'snapshot is temporarily unavailable';
     }
   }
   if (err instanceof Error) return err.message;

@@ -4,9 +4,9 @@
 
 import { p256 } from '@noble/curves/nist.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { bigIntToBytes, bytesToBigInt } from '../../src/crypto/der.js';
+import { bytesToBigInt } from '../../src/crypto/der.js';
 import { P256_N, SCALAR_BYTES, SM2_CURVE } from '../../src/crypto/curves.js';
-import { checkEmbeddedPublicKey, checkSecretRange, encodePkcs8Pem, resolvePrivateKey } from '../../src/crypto/keys.js';
+import { checkEmbeddedPublicKey, checkSecretRange, encodePkcs8Pem, randomSecret, resolvePrivateKey } from '../../src/crypto/keys.js';
 import { acceptableSignature, encodeSignature, toLowS } from '../../src/crypto/signatureDer.js';
 import type { KeyPairSigner, PrivateKeyInput, SignatureAlgorithm, Verifier } from '../../src/crypto/types.js';
 import { p256Verify } from './p256.js';
@@ -65,8 +65,5 @@ export function nativeFreeSignerFromPrivateKey(algorithm: SignatureAlgorithm, ke
 }
 
 export function nativeFreeGenerateSigner(algorithm: SignatureAlgorithm): KeyPairSigner {
-  const n = algorithm === 'sm2' ? SM2_CURVE.n : P256_N;
-  // Uniform in [1, n-2] (valid for both curves): 64 random bytes, bias < 2^-256.
-  const d = (bytesToBigInt(randomBytes(64)) % (n - 2n)) + 1n;
-  return nativeFreeSignerFromPrivateKey(algorithm, bigIntToBytes(d, SCALAR_BYTES));
+  return nativeFreeSignerFromPrivateKey(algorithm, randomSecret(algorithm === 'sm2' ? SM2_CURVE.n : P256_N, randomBytes));
 }

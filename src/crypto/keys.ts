@@ -4,7 +4,7 @@
 
 import { algorithmOfCurveOid, curveOidOf, OID, POINT_BYTES, SCALAR_BYTES } from './curves.js';
 import {
-  bitString, children, decodeBitStringBytes, decodeOid, decodeUnsignedInteger, explicit,
+  bigIntToBytes, bitString, bytesToBigInt, children, decodeBitStringBytes, decodeOid, decodeUnsignedInteger, explicit,
   octetString, oid, readSingle, sequence, Tag, unsignedInteger, type DerElement,
 } from './der.js';
 import { CryptoEncodingError, UnsupportedAlgorithmError } from './errors.js';
@@ -154,4 +154,14 @@ export function checkEmbeddedPublicKey(resolved: ResolvedPrivateKey, derived: Ui
   if (embedded !== undefined && Buffer.compare(embedded, derived) !== 0) {
     throw new CryptoEncodingError('private key PEM carries a public key that does not match its secret');
   }
+}
+
+/**
+ * A uniformly random secret scalar in [1, n-2] (valid for both curves, see
+ * checkSecretRange): 64 random bytes reduced mod n-2, bias below 2^-256.
+ * `randomBytes` is the engine's CSPRNG.
+ */
+export function randomSecret(n: bigint, randomBytes: (length: number) => Uint8Array): Uint8Array {
+  const d = (bytesToBigInt(randomBytes(64)) % (n - 2n)) + 1n;
+  return bigIntToBytes(d, SCALAR_BYTES);
 }

@@ -7,9 +7,9 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { nativeFreeHasher } from '../../native-free/crypto/hashers.js';
 import { sm2PublicKey, sm2Sign, sm2Verify, type Sm3Function } from '../../native-free/crypto/sm2.js';
-import { P256_N, SCALAR_BYTES, SM2_CURVE } from './curves.js';
-import { bigIntToBytes, bytesToBigInt } from './der.js';
-import { checkEmbeddedPublicKey, checkSecretRange, encodePkcs8, encodePkcs8Pem, encodeSpki, resolvePrivateKey } from './keys.js';
+import { P256_N, SM2_CURVE } from './curves.js';
+import { bytesToBigInt } from './der.js';
+import { checkEmbeddedPublicKey, checkSecretRange, encodePkcs8, encodePkcs8Pem, encodeSpki, randomSecret, resolvePrivateKey } from './keys.js';
 import { LruCache } from './lru.js';
 import { acceptableSignature, decodeSignature, encodeSignature, toLowS } from './signatureDer.js';
 import type { CryptoProvider, HashAlgorithm, Hasher, KeyPairSigner, PrivateKeyInput, SignatureAlgorithm, Verifier } from './types.js';
@@ -123,10 +123,7 @@ function signerFromPrivateKey(algorithm: SignatureAlgorithm, key: PrivateKeyInpu
 }
 
 function generateSigner(algorithm: SignatureAlgorithm): KeyPairSigner {
-  const n = algorithm === 'sm2' ? SM2_CURVE.n : P256_N;
-  // Uniform in [1, n-2] (valid for both curves): 64 random bytes, bias < 2^-256.
-  const d = (bytesToBigInt(crypto.randomBytes(64)) % (n - 2n)) + 1n;
-  return signerFromPrivateKey(algorithm, bigIntToBytes(d, SCALAR_BYTES));
+  return signerFromPrivateKey(algorithm, randomSecret(algorithm === 'sm2' ? SM2_CURVE.n : P256_N, crypto.randomBytes));
 }
 
 export function createNativeCryptoProvider(): CryptoProvider {

@@ -51,6 +51,49 @@ describe('readEnvelopeFields', () => {
     }
   });
 
+  it('agrees with fabric-protos on random envelopes (unicode ids, negative types, empty parts)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff }),
+        fc.string({ unit: 'grapheme' }),
+        fc.string(),
+        fc.string({ unit: 'grapheme' }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 40 }),
+        (type, channelId, txId, mspid, idBytes, signature, data) => {
+          const id = new msp.SerializedIdentity();
+          id.setMspid(mspid);
+          id.setIdBytes(idBytes);
+          const sh = new common.SignatureHeader();
+          sh.setCreator(id.serializeBinary());
+          sh.setNonce(Uint8Array.of(1, 2, 3));
+          const ch = new common.ChannelHeader();
+          ch.setType(type);
+          ch.setChannelId(channelId);
+          ch.setTxId(txId);
+          ch.setEpoch(7);
+          const header = new common.Header();
+          header.setChannelHeader(ch.serializeBinary());
+          header.setSignatureHeader(sh.serializeBinary());
+          const payload = new common.Payload();
+          payload.setHeader(header);
+          payload.setData(data);
+          const env = new common.Envelope();
+          env.setPayload(payload.serializeBinary());
+          env.setSignature(signature);
+          const f = readEnvelopeFields(env.serializeBinary());
+          expect([f.headerType, f.channelId, f.txId, f.creatorMspId]).toEqual([type, channelId, txId, mspid]);
+          expect(hex(f.creatorIdBytes)).toBe(hex(idBytes));
+          expect(hex(f.creator)).toBe(hex(id.serializeBinary()));
+          expect(hex(f.payload)).toBe(hex(payload.serializeBinary()));
+          expect(hex(f.signature)).toBe(hex(signature));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('returns views into the input, not copies', () => {
     const { env } = realEnvelopes[1]!;
     const f = readEnvelopeFields(env);

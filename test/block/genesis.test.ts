@@ -5,7 +5,10 @@ import { isConfigBlock, readBlockSignatures } from '../../src/block/blockMetadat
 import { decodeBlock, encodeBlock } from '../../src/block/codec/block.js';
 import { decodeChannelHeader, decodeEnvelope, decodePayload } from '../../src/block/codec/common.js';
 import { readEnvelopeFields } from '../../src/block/envelopeFields.js';
+import { createCreatorKeyResolver } from '../../src/block/creatorKey.js';
+import { LedgerVerifier } from '../../src/block/ledgerVerify.js';
 import { HeaderType } from '../../src/block/model.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { genesisBlockPath, hex } from './fixtures.js';
 
 const bytes = new Uint8Array(readFileSync(genesisBlockPath));
@@ -38,5 +41,16 @@ describe('etcdraft genesis block (a Fabric config block)', () => {
     expect(readEnvelopeFields(block.data[0]!).headerType).toBe(HeaderType.CONFIG);
     expect(isConfigBlock(block)).toBe(true);
     expect(readBlockSignatures(block).signedData).toEqual([]);
+  });
+
+  it('passes ledger verification with both engines: its config transaction is signed by OrdererMSP', () => {
+    for (const engine of ['native', 'native-free'] as const) {
+      const crypto = createCryptoProvider(engine);
+      const verifier = new LedgerVerifier({ hasher: crypto.hasher('sha256'), verifier: (a) => crypto.verifier(a), creatorKey: createCreatorKeyResolver() });
+      const report = verifier.verifyBlock(bytes);
+      expect(report.failures).toEqual([]);
+      expect(report.notes).toEqual(['genesis block has no orderer signature']);
+      expect(readEnvelopeFields(decodeBlock(bytes).data[0]!).creatorMspId).toBe('OrdererMSP');
+    }
   });
 });

@@ -101,7 +101,7 @@ export class BlockCutter<T> {
   /** Adds a normal message; returns the batches it completes (Fabric's Receiver.Ordered). */
   ordered(message: T): OrderedResult<T> {
     const size = this.#sizeOf(message);
-    assert(Number.isSafeInteger(size) && size >= 0, `message size must be a non-negative integer, got ${size}`);
+    if (!(Number.isSafeInteger(size) && size >= 0)) assert.fail(`message size must be a non-negative integer, got ${size}`);
     const { maxMessageCount, preferredMaxBytes } = this.#batchSize;
     const batches: T[][] = [];
 

@@ -62,7 +62,7 @@ function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 
 /** Content bytes of a DER INTEGER holding a non-negative safe integer. */
 function derUnsignedInteger(value: number): Uint8Array {
-  assert(Number.isSafeInteger(value) && value >= 0, `block number must be a safe non-negative integer, got ${value}`);
+  if (!(Number.isSafeInteger(value) && value >= 0)) assert.fail(`block number must be a safe non-negative integer, got ${value}`);
   if (value === 0) return Uint8Array.of(0);
   const bytes: number[] = [];
   while (value > 0) {

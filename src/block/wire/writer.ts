@@ -6,6 +6,8 @@
 //
 // Large byte fields are referenced, not copied, until `finish()` concatenates
 // everything once: a block's envelopes are copied exactly one time.
+// Assertions are written `if (!ok) assert.fail(message)` so that the message
+// string is only built on failure: they run once per field.
 
 import assert from 'node:assert/strict';
 import { WIRE_LEN, WIRE_VARINT } from './reader.js';
@@ -45,7 +47,7 @@ export class ProtoWriter {
 
   /** int32/enum field; negative values take ten bytes, as in Go. Omitted when 0. */
   int32(field: number, value: number): this {
-    assert(Number.isInteger(value) && value >= -0x8000_0000 && value <= 0x7fff_ffff, `int32 out of range: ${value}`);
+    if (!(Number.isInteger(value) && value >= -0x8000_0000 && value <= 0x7fff_ffff)) assert.fail(`int32 out of range: ${value}`);
     if (value === 0) return this;
     this.#key(field, WIRE_VARINT);
     if (value > 0) this.#varint(value);
@@ -55,7 +57,7 @@ export class ProtoWriter {
 
   /** int64 field (e.g. Timestamp.seconds). Omitted when 0. */
   int64(field: number, value: number): this {
-    assert(Number.isSafeInteger(value), `int64 not a safe integer: ${value}`);
+    if (!Number.isSafeInteger(value)) assert.fail(`int64 not a safe integer: ${value}`);
     if (value === 0) return this;
     this.#key(field, WIRE_VARINT);
     if (value > 0) this.#varint(value);
@@ -119,12 +121,12 @@ export class ProtoWriter {
   }
 
   #key(field: number, wireType: number): void {
-    assert(Number.isInteger(field) && field > 0 && field < 0x2000_0000, `bad field number ${field}`);
+    if (!(Number.isInteger(field) && field > 0 && field < 0x2000_0000)) assert.fail(`bad field number ${field}`);
     this.#varint(field * 8 + wireType);
   }
 
   #varint(value: number): void {
-    assert(Number.isSafeInteger(value) && value >= 0, `varint must be a safe non-negative integer: ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert.fail(`varint must be a safe non-negative integer: ${value}`);
     this.#reserve(10);
     const s = this.#scratch;
     let pos = this.#scratchPos;

@@ -1,0 +1,52 @@
+// What the client-facing server needs from one channel on this node. The
+// chain layer implements it; server/ depends only on this contract.
+
+/** Fabric's common.Status values used on the client API. */
+export type ClientStatus = 'SUCCESS' | 'BAD_REQUEST' | 'FORBIDDEN' | 'NOT_FOUND' | 'SERVICE_UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
+
+export interface SubmitResult {
+  readonly status: ClientStatus;
+  /** Says what was wrong (empty on SUCCESS), e.g. "no Raft leader", "signature does not verify". */
+  readonly info: string;
+}
+
+export interface ChannelSupport {
+  readonly channelId: string;
+  /**
+   * Verifies `envelope` (in the worker pool) and hands it to ordering: on the
+   * leader into the block cutter, on a follower forwarded to the leader.
+   * Resolves with SUCCESS once accepted for ordering (as Fabric: not yet
+   * committed). Waits while the leader is at max_inflight_blocks
+   * (backpressure); never rejects — every failure is a SubmitResult.
+   */
+  submit(envelope: Uint8Array): Promise<SubmitResult>;
+  /**
+   * Checks a Deliver request envelope: well-formed, for this channel, signed
+   * by an identity of one of the channel's organizations.
+   */
+  authorizeDeliver(envelope: Uint8Array): Promise<SubmitResult>;
+  /** Number of committed, durable blocks (= number of the next block). */
+  height(): number;
+  /** Marshaled block `number` (< height()). */
+  block(number: number): Uint8Array;
+  /** Resolves when block `number` is durable; rejects if `signal` aborts or the channel closes. */
+  waitForBlock(number: number, signal?: AbortSignal): Promise<void>;
+  status(): ChannelStatus;
+}
+
+export interface ChannelStatus {
+  readonly channelId: string;
+  readonly nodeId: number;
+  /** 0 when no leader is known. */
+  readonly leaderId: number;
+  readonly isLeader: boolean;
+  readonly height: number;
+  readonly raftTerm: number;
+  readonly clusterSize: number;
+}
+
+/** The channels this node serves. */
+export interface ChannelRegistry {
+  get(channelId: string): ChannelSupport | undefined;
+  list(): readonly ChannelSupport[];
+}

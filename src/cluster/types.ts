@@ -1,0 +1,51 @@
+// The orderer-to-orderer transport as the chain layer sees it. One instance
+// per node carries every channel over one gRPC `Step` stream per peer.
+
+import type { Message } from '../raft/types.js';
+
+/** What a channel on this node hands the transport to receive with. */
+export interface ClusterChannelHandler {
+  /** A Raft message from consenter `from` (already authenticated by its pinned TLS key). */
+  onConsensus(from: number, message: Message): void;
+  /**
+   * An envelope a follower forwarded to this node as leader. Resolves when the
+   * envelope was accepted into ordering; rejects (OrdererError) with the reason
+   * otherwise — the transport reports it back to the forwarding node.
+   */
+  onSubmit(from: number, envelope: Uint8Array): Promise<void>;
+}
+
+export interface ClusterTransport {
+  /** This node's consenter id. */
+  readonly selfId: number;
+  /**
+   * Queues a Raft message for `to`. Never blocks and never throws for a slow
+   * or down peer: when the peer's bounded queue is full the message is dropped
+   * (Raft retries) and counted. Unknown `to` is a programmer error.
+   */
+  sendConsensus(channelId: string, to: number, message: Message): void;
+  /**
+   * Forwards a client envelope to the leader `to`. Waits for room in the
+   * peer's queue (backpressure, not loss); resolves when the leader accepted
+   * it, rejects with an OrdererError (code SERVICE_UNAVAILABLE when the peer is
+   * unreachable, or the leader's own rejection).
+   */
+  forwardSubmit(channelId: string, to: number, envelope: Uint8Array): Promise<void>;
+  /** Registers (or, with undefined, removes) the handler of a channel. */
+  setHandler(channelId: string, handler: ClusterChannelHandler | undefined): void;
+  /** True while a stream to `peer` is established (for quorum checks before membership changes). */
+  isReachable(peer: number): boolean;
+  /** Called when a peer's stream breaks, so chains can `reportUnreachable`. */
+  onUnreachable(listener: (peer: number) => void): void;
+  /** Adds, updates (cert rotation) or removes consenters at runtime. */
+  updatePeers(peers: readonly ClusterPeer[]): void;
+  close(): Promise<void>;
+}
+
+export interface ClusterPeer {
+  readonly id: number;
+  /** host:port of the peer's cluster listener. */
+  readonly address: string;
+  /** PEM TLS certificate the peer presents, as client and as server: its public key is pinned. */
+  readonly tlsCertPem: string;
+}

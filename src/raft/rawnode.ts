@@ -115,11 +115,12 @@ export class RawNode {
     const committedEntries = r.log.nextCommittedEnts(true);
     const messages = r.msgs.concat(r.msgsAfterAppend.filter((m) => m.to !== r.id));
     const hardStateChanged = !isEmptyHardState(hs) && !sameHardState(hs, this.#prevHardState);
+    // One object shape for every Ready (absent parts are undefined): built once per cycle per node.
     const rd: Ready = {
-      ...(sameSoftState(ss, this.#prevSoftState) ? {} : { softState: ss }),
-      ...(hardStateChanged ? { hardState: hs } : {}),
+      softState: sameSoftState(ss, this.#prevSoftState) ? undefined : ss,
+      hardState: hardStateChanged ? hs : undefined,
       entries,
-      ...(snapshot ? { snapshot } : {}),
+      snapshot,
       committedEntries,
       messages,
       mustSync: entries.length !== 0 || hs.vote !== this.#prevHardState.vote || hs.term !== this.#prevHardState.term,
@@ -138,14 +139,7 @@ export class RawNode {
       // Once written, the unstable entries (and snapshot) become stable.
       const last = r.log.hasNextOrInProgressUnstableEnts() ? r.log.lastEntryId() : { term: 0, index: 0 };
       this.#stepsOnAdvance.push(
-        newMessage({
-          type: MessageType.MsgStorageAppendResp,
-          to: r.id,
-          term: r.term,
-          index: last.index,
-          logTerm: last.term,
-          ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
-        }),
+        newMessage({ type: MessageType.MsgStorageAppendResp, to: r.id, term: r.term, index: last.index, logTerm: last.term, snapshot: rd.snapshot }),
       );
     }
     if (rd.committedEntries.length > 0) {

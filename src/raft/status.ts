@@ -26,7 +26,7 @@ export function getStatus(r: Raft, withProgress: boolean): Status {
     hardState: r.hardState(),
     softState: r.softState(),
     applied: r.log.applied,
-    ...(progress ? { progress } : {}),
+    progress,
     leadTransferee: r.leadTransferee,
     config: {
       voters: r.trk.voterIds(),

@@ -32,7 +32,10 @@ export interface ClusterOptions {
   readonly snapshotEveryEntries: number;
   readonly entriesKeptAfterCompact: number;
   readonly maxSizePerMsg: number;
+  readonly maxCommittedSizePerReady: number;
+  readonly maxUncommittedEntriesSize: number;
   readonly maxInflightMsgs: number;
+  readonly snapshotUnavailableChance: number;
   /** Bound on messages on the wire; beyond it the network drops (a full transport queue). */
   readonly inFlightMax: number;
   readonly eventLogCapacity: number;
@@ -254,12 +257,14 @@ export class Cluster implements FaultTarget {
     let snapshotsTaken = 0;
     let snapshotsRestored = 0;
     let confChangesApplied = 0;
+    let snapshotReadsRefused = 0;
     for (const n of this.#nodes.values()) {
       snapshotsTaken += n.snapshotsTaken;
       snapshotsRestored += n.snapshotsRestored;
       confChangesApplied += n.confChangesApplied;
+      snapshotReadsRefused += n.snapshotReadsRefused;
     }
-    return { ...this.#counts, snapshotsTaken, snapshotsRestored, confChangesApplied, leaderTerms: this.checker.leaderTerms, committed: this.checker.committedMax };
+    return { ...this.#counts, snapshotsTaken, snapshotsRestored, confChangesApplied, snapshotReadsRefused, leaderTerms: this.checker.leaderTerms, committed: this.checker.committedMax };
   }
 
   // FaultTarget

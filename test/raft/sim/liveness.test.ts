@@ -61,6 +61,7 @@ describe('failure report', () => {
     expect(lines[1]).toBe('replay: RAFT_SEED=5 npm run test:sim');
     expect(lines[2]).toBe(`last ${defaultSettings.eventsShown} events:`);
     expect(lines.slice(3)).toHaveLength(defaultSettings.eventsShown);
-    expect(lines.at(-1)).toContain('all faults healed');
+    // The failure came right after healing (and restarting or decommissioning nodes).
+    expect(lines.slice(3).some((line) => line.includes('all faults healed'))).toBe(true);
   });
 });

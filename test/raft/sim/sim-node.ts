@@ -17,6 +17,7 @@ import {
 import { ConfChangeType, type ConfChange } from '../../../src/raft/types.js';
 import { EntryType, type ConfState, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
 import { applyEntry, decodeAppState, emptyAppState, encodeAppState, type AppState } from './app-state.js';
+import { FlakySnapshotStorage } from './flaky-storage.js';
 import { InvariantViolation, type SafetyChecker } from './invariants.js';
 
 export interface SimNodeOptions {
@@ -36,7 +37,11 @@ export interface SimNodeOptions {
   /** Entries kept behind a snapshot so that slightly lagging followers catch up without one; >= 0. */
   readonly entriesKeptAfterCompact: number;
   readonly maxSizePerMsg: number;
+  readonly maxCommittedSizePerReady: number;
+  readonly maxUncommittedEntriesSize: number;
   readonly maxInflightMsgs: number;
+  /** Chance in [0, 1] that a snapshot read answers 'snapshot-temporarily-unavailable'. */
+  readonly snapshotUnavailableChance: number;
   /**
    * A deliberate bug, for the simulator's own tests only: the Ready's messages
    * leave before it is persisted, and the crash point sits between the two
@@ -57,6 +62,8 @@ export class SimNode {
   readonly #record: (event: string) => void;
   /** The persisted state. Written only in `processReady`, before messages leave. */
   readonly disk = new MemoryStorage();
+  /** What the RawNode reads: the disk, with snapshot reads that sometimes fail. */
+  readonly #storage: FlakySnapshotStorage;
   /** undefined while the node is down. */
   #raw: RawNode | undefined;
   #app: AppState = emptyAppState;
@@ -72,11 +79,16 @@ export class SimNode {
   snapshotsTaken = 0;
   confChangesApplied = 0;
 
+  get snapshotReadsRefused(): number {
+    return this.#storage.refused;
+  }
+
   constructor(options: SimNodeOptions, checker: SafetyChecker, record: (event: string) => void) {
     this.id = options.id;
     this.#options = options;
     this.#checker = checker;
     this.#record = record;
+    this.#storage = new FlakySnapshotStorage(this.disk, () => options.random() < options.snapshotUnavailableChance);
     this.#confState = { voters: options.voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
     if (options.voters.length > 0) {
       // Bootstrap of an initial member: a snapshot at index 1 (term 1) that
@@ -134,13 +146,15 @@ export class SimNode {
       id: o.id,
       electionTick: o.electionTick,
       heartbeatTick: o.heartbeatTick,
-      storage: this.disk,
+      storage: this.#storage,
       applied: this.#app.appliedIndex,
       preVote: o.preVote,
       checkQuorum: o.checkQuorum,
       disableProposalForwarding: o.disableProposalForwarding,
       stepDownOnRemoval: o.stepDownOnRemoval,
       maxSizePerMsg: o.maxSizePerMsg,
+      maxCommittedSizePerReady: o.maxCommittedSizePerReady,
+      maxUncommittedEntriesSize: o.maxUncommittedEntriesSize,
       maxInflightMsgs: o.maxInflightMsgs,
       random: o.random,
     });

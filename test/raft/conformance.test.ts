@@ -73,6 +73,45 @@ stabilize
     expect(report).toContain('+   HardState Term:1 Vote:1 Commit:4');
   });
 
+  it('transfer-leadership hands leadership over (a command none of the files uses)', () => {
+    const text = `log-level none
+----
+ok
+
+add-nodes 3 voters=(1,2,3) index=2
+----
+ok
+
+campaign 1
+----
+ok
+
+stabilize
+----
+ok
+
+transfer-leadership from=1 to=2
+----
+ok
+
+stabilize
+----
+ok
+
+log-level debug
+----
+ok
+
+raft-state
+----
+1: StateFollower (Voter) Term:2 Lead:2
+2: StateLeader (Voter) Term:2 Lead:2
+3: StateFollower (Voter) Term:2 Lead:2
+`;
+    const r = runInteractionText(text, 'inline');
+    expect(r.failures, describeFailures(r)).toEqual([]);
+  });
+
   it('prints etcd error texts and "ok" for silent commands', () => {
     const text = `log-level none
 ----

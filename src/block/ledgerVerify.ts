@@ -33,6 +33,7 @@ export interface LedgerVerifyOptions {
 }
 
 export type BlockFailure =
+  | { readonly kind: 'unreadable'; readonly detail: string }
   | { readonly kind: 'malformed-block'; readonly detail: string }
   | { readonly kind: 'number'; readonly expected: number; readonly actual: number }
   | { readonly kind: 'data-hash'; readonly stored: string; readonly computed: string }
@@ -59,6 +60,12 @@ export class LedgerVerifier {
 
   constructor(options: LedgerVerifyOptions) {
     this.#options = options;
+  }
+
+  /** Records a block that could not be read at all; the chain restarts after it. */
+  unreadableBlock(reason: string): BlockReport {
+    this.#previous = undefined;
+    return { number: undefined, txCount: 0, headerHash: '', failures: [{ kind: 'unreadable', detail: reason }], notes: [] };
   }
 
   /** Verifies the next block of the chain (marshaled common.Block). */
@@ -160,6 +167,8 @@ export function formatBlockReport(report: BlockReport, label: string): string {
 
 export function describeFailure(failure: BlockFailure): string {
   switch (failure.kind) {
+    case 'unreadable':
+      return `unreadable block file: ${failure.detail}`;
     case 'malformed-block':
       return `malformed block: ${failure.detail}`;
     case 'number':
@@ -190,10 +199,10 @@ function toHex(bytes: Uint8Array): string {
 /** Bound on one block file: Fabric's AbsoluteMaxBytes ceiling is far below it. */
 export const BLOCK_FILE_BYTES_MAX = 512 * 1024 * 1024;
 
-export interface LedgerFile {
-  readonly name: string;
-  readonly bytes: Uint8Array;
-}
+/** A block file as read: its bytes, or why it could not be read. */
+export type LedgerFile =
+  | { readonly name: string; readonly bytes: Uint8Array }
+  | { readonly name: string; readonly unreadable: string };
 
 export interface LedgerSummary {
   readonly blocks: number;
@@ -217,7 +226,7 @@ export function verifyLedgerFiles(files: Iterable<LedgerFile>, options: LedgerVe
   let blocks = 0;
   for (const file of files) {
     blocks++;
-    const report = verifier.verifyBlock(file.bytes);
+    const report = 'bytes' in file ? verifier.verifyBlock(file.bytes) : verifier.unreadableBlock(file.unreadable);
     if (report.failures.length > 0) failed.push(file.name);
     print(formatBlockReport(report, file.name));
   }

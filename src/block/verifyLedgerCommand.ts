@@ -68,10 +68,18 @@ export function runVerifyLedger(argv: readonly string[], io: CommandIo): number 
 /** Reads block files one at a time, so memory stays bounded by the largest block. */
 function* readFiles(dir: string, names: readonly string[]): Generator<LedgerFile> {
   for (const name of names) {
-    const file = path.join(dir, name);
+    yield readBlockFile(path.join(dir, name), name);
+  }
+}
+
+function readBlockFile(file: string, name: string): LedgerFile {
+  try {
     const size = statSync(file).size;
-    // An oversized file is reported as an unreadable block rather than read into memory.
-    if (size > BLOCK_FILE_BYTES_MAX) yield { name, bytes: new Uint8Array(0) };
-    else yield { name, bytes: new Uint8Array(readFileSync(file)) };
+    if (size > BLOCK_FILE_BYTES_MAX) return { name, unreadable: `${size} bytes, more than the ${BLOCK_FILE_BYTES_MAX} a block file may have` };
+    return { name, bytes: new Uint8Array(readFileSync(file)) };
+  } catch (error) {
+    // An I/O error on one file is that block's failure; the rest are still checked.
+    if (!(error instanceof Error)) throw error;
+    return { name, unreadable: error.message };
   }
 }

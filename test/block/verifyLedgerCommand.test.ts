@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,25 @@ describe('npm run verify-ledger', () => {
       const result = run([dir]);
       // Numeric order puts 10.block last (after 6.block): the chain holds. Lexical order would put it second and break it.
       expect(result.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a block file that cannot be read as that block\'s failure and checks the rest', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'verify-ledger-'));
+    try {
+      for (let i = 0; i < 3; i++) copyFileSync(path.join(ledgerSampleDir, `00${i}.block`), path.join(dir, `00${i}.block`));
+      mkdirSync(path.join(dir, '003.block')); // a directory where a block file should be
+      copyFileSync(path.join(ledgerSampleDir, '004.block'), path.join(dir, '004.block'));
+      const result = run([dir]);
+      expect(result.code).toBe(1);
+      const lines = result.out.filter((l) => l.startsWith('block '));
+      expect(lines.length).toBe(5);
+      expect(lines[3]).toMatch(/FAIL unreadable block file: .*EISDIR/);
+      // The chain restarts after an unreadable block: 004 is checked on its own.
+      expect(lines[4]).toMatch(/^block +4 .* OK/);
+      expect(result.out.at(-1)).toBe('5 blocks verified: 1 FAILED (003.block)');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,24 +1,33 @@
-// The native-free engine: the same StorageBackend as LMDB, on plain files.
-// Every op of every channel goes to one append-only WAL (segment files, one
-// frame per group-committed batch, fdatasync per batch). At open the WAL is
-// replayed into memory: each channel's Raft log, and its ledger summary with
-// the byte position of every block (blocks are read back from the segments).
+// The native-free engine: the same StorageBackend as LMDB, on plain files, in
+// two append-only segment streams under the environment directory:
+//   wal/     Raft records of every channel (entries, hard/conf state, snapshots)
+//   ledger/  block records of every channel, kept forever
+// A group-committed batch writes one frame to each stream it touches and
+// fdatasyncs both (in parallel); each submission touches one stream only, and
+// a block is only ever appended after the Raft write that committed it was
+// acknowledged, so the two streams never need to be atomic together.
 //
-// Limits (documented, not hidden): segments are never reclaimed (raft entries
-// older than a snapshot stay on disk; the ledger needs its blocks forever
-// anyway), start-up time grows with the WAL, and the txId index lives in
-// memory. A second process must not open the same directory.
+// The WAL does not grow forever: when the segments behind the current one hold
+// more than twice what the live Raft state takes, a checkpoint frame (every
+// channel's whole log as persisted) starts a fresh segment and the older
+// segments are deleted, as etcd's WAL releases segments before a snapshot.
+//
+// Limits (documented, not hidden): start-up reads the whole ledger stream to
+// rebuild block positions and the txId index (kept in memory), so it grows
+// with the ledger.
 
 import * as fs from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RecoveredLedger, StorageBackend, TxLocation } from '../../src/storage/backend.js';
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { StorageCorruptError } from '../../src/storage/errors.js';
 import { MemoryLog, type RecoveredLog } from '../../src/storage/memoryLog.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
-import { decodeRecord, encodeFrame, opIndex } from './recordCodec.js';
-import { newChannelReplay, replaySegments, type ChannelReplay } from './replay.js';
-import { segmentPath, SegmentWriter } from './segmentFiles.js';
+import { ChannelState } from './channelState.js';
+import { decodeRecord, encodeFrame, opIndex, type DecodedRecord, type FileRecord } from './recordCodec.js';
+import { replayStream, type StreamReplay } from './replay.js';
+import { fsyncDir, segmentPath, SegmentWriter } from './segmentFiles.js';
 
 export interface FileBackendOptions {
   readonly segmentMaxBytes: number;
@@ -27,30 +36,47 @@ export interface FileBackendOptions {
 
 export class FileBackend implements StorageBackend {
   readonly engine = 'native-free' as const;
-  readonly #channels: Map<string, ChannelReplay>;
-  readonly #writer: SegmentWriter;
+  readonly #walDir: string;
+  readonly #ledgerDir: string;
+  readonly #channels: Map<string, ChannelState>;
+  readonly #wal: SegmentWriter;
+  readonly #ledger: SegmentWriter;
+  /** Size of each WAL segment on disk, by sequence number (the reclaimable ones are all but the current). */
+  readonly #walSegmentBytes: Map<number, number>;
+  readonly #logger: Logger | undefined;
 
   private constructor(
     readonly dir: string,
-    channels: Map<string, ChannelReplay>,
-    writer: SegmentWriter,
+    options: FileBackendOptions,
+    channels: Map<string, ChannelState>,
+    wal: StreamReplay,
+    ledger: StreamReplay,
   ) {
+    this.#walDir = join(dir, 'wal');
+    this.#ledgerDir = join(dir, 'ledger');
     this.#channels = channels;
-    this.#writer = writer;
+    this.#walSegmentBytes = wal.segmentBytes;
+    this.#logger = options.logger;
+    this.#wal = new SegmentWriter(this.#walDir, options.segmentMaxBytes, wal.lastSeq, wal.lastSize);
+    this.#ledger = new SegmentWriter(this.#ledgerDir, options.segmentMaxBytes, ledger.lastSeq, ledger.lastSize);
   }
 
-  /** Replays the WAL in `dir` (created if missing); repairs a torn last frame; throws StorageCorruptError otherwise. */
+  /** Replays both streams in `dir` (created if missing); repairs a torn last frame; throws StorageCorruptError otherwise. */
   static open(dir: string, options: FileBackendOptions): FileBackend {
-    fs.mkdirSync(dir, { recursive: true });
-    let replayed;
+    const walDir = join(dir, 'wal');
+    const ledgerDir = join(dir, 'ledger');
+    fs.mkdirSync(walDir, { recursive: true });
+    fs.mkdirSync(ledgerDir, { recursive: true });
+    const channels = new Map<string, ChannelState>();
+    const state = (ch: string): ChannelState => getOrCreate(channels, ch);
     try {
-      replayed = replaySegments(dir, options.logger);
+      const wal = replayStream(walDir, { firstSegment: 'checkpoint-or-1' }, (rec, _seq, path) => replayRaftRecord(state(rec.op.channel), rec, path), options.logger);
+      const ledger = replayStream(ledgerDir, { firstSegment: 'must-be-1' }, (rec, seq, path) => replayBlockRecord(state(rec.op.channel), rec, seq, path), options.logger);
+      return new FileBackend(dir, options, channels, wal, ledger);
     } catch (err) {
       if (err instanceof StorageCorruptError) throw err;
-      throw new StorageCorruptError({ file: dir }, `cannot replay the WAL: ${String(err)}`, { cause: err });
+      throw new StorageCorruptError({ file: dir }, `cannot replay the storage: ${String(err)}`, { cause: err });
     }
-    const writer = new SegmentWriter(dir, options.segmentMaxBytes, replayed.lastSeq, replayed.lastSize);
-    return new FileBackend(dir, replayed.channels, writer);
   }
 
   channels(): string[] {
@@ -58,23 +84,13 @@ export class FileBackend implements StorageBackend {
   }
 
   async writeBatch(ops: readonly WalOp[]): Promise<void> {
-    const frame = encodeFrame(ops);
-    const at = await this.#writer.append(frame.chunks, frame.frameBytes);
-    // Positions are recorded once durable: the ledger reads only durable blocks.
-    for (const b of frame.blocks) {
-      this.#channel(b.channel).blocks.push({ seq: at.seq, offset: at.offset + b.offsetInFrame, recordBytes: b.recordBytes });
-    }
-    for (const op of ops) {
-      if (op.kind === 'block') this.#channel(op.channel).noteBlock(op.block);
-    }
+    const raftOps = ops.filter((op) => op.kind !== 'block');
+    const blockOps = ops.filter((op): op is Extract<WalOp, { kind: 'block' }> => op.kind === 'block');
+    await Promise.all([raftOps.length > 0 ? this.#writeRaft(raftOps) : undefined, blockOps.length > 0 ? this.#writeBlocks(blockOps) : undefined]);
   }
 
   recoverLog(channel: string): RecoveredLog {
-    // Handed over once: the environment keeps the live log from here on.
-    const replay = this.#channels.get(channel);
-    const log = replay?.log ?? new MemoryLog(channel);
-    if (replay !== undefined) replay.log = undefined;
-    return log.export();
+    return (this.#channels.get(channel)?.log ?? new MemoryLog(channel)).export();
   }
 
   recoverLedger(channel: string): RecoveredLedger {
@@ -83,20 +99,21 @@ export class FileBackend implements StorageBackend {
 
   readBlock(channel: string, number: number): LedgerBlock {
     const pos = this.#channels.get(channel)?.blocks[number];
-    const file = pos === undefined ? this.dir : segmentPath(this.dir, pos.seq);
-    if (pos === undefined) throw new StorageCorruptError({ file, channel, index: number, what: 'block number' }, 'no stored position for the block');
+    const file = pos === undefined ? this.#ledgerDir : segmentPath(this.#ledgerDir, pos.seq);
+    const at = { file, channel, index: number, what: 'block number' as const };
+    if (pos === undefined) throw new StorageCorruptError(at, 'no stored position for the block');
     const buf = Buffer.allocUnsafe(pos.recordBytes);
     const fd = fs.openSync(file, 'r');
     try {
       const got = fs.readSync(fd, buf, 0, pos.recordBytes, pos.offset);
-      if (got !== pos.recordBytes) throw new StorageCorruptError({ file, channel, index: number, what: 'block number' }, `record cut short (${got} of ${pos.recordBytes} bytes)`);
+      if (got !== pos.recordBytes) throw new StorageCorruptError(at, `record cut short (${got} of ${pos.recordBytes} bytes)`);
     } finally {
       fs.closeSync(fd);
     }
     const rec = decodeRecord(buf, 0, buf.length);
-    if ('reason' in rec) throw new StorageCorruptError({ file, channel, index: number, what: 'block number' }, rec.reason);
+    if ('reason' in rec) throw new StorageCorruptError(at, rec.reason);
     if (rec.op.kind !== 'block' || rec.op.channel !== channel || opIndex(rec.op) !== number) {
-      throw new StorageCorruptError({ file, channel, index: number, what: 'block number' }, 'the record at the block position is another record');
+      throw new StorageCorruptError(at, 'the record at the block position is another record');
     }
     return rec.op.block;
   }
@@ -106,15 +123,97 @@ export class FileBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
-    this.#writer.close();
+    this.#wal.close();
+    this.#ledger.close();
   }
 
-  #channel(channel: string): ChannelReplay {
-    let c = this.#channels.get(channel);
-    if (c === undefined) {
-      c = newChannelReplay(channel);
-      this.#channels.set(channel, c);
+  async #writeRaft(ops: readonly WalOp[]): Promise<void> {
+    const seqBefore = this.#wal.seq;
+    const frame = encodeFrame(ops);
+    const at = await this.#wal.append(frame.chunks, frame.frameBytes);
+    this.#walSegmentBytes.set(at.seq, at.offset + frame.frameBytes);
+    // The persisted image follows the disk, op by op, in write order.
+    for (const op of ops) getOrCreate(this.#channels, op.channel).log.replay(op);
+    if (at.seq !== seqBefore) await this.#maybeCheckpoint();
+  }
+
+  async #writeBlocks(ops: ReadonlyArray<Extract<WalOp, { kind: 'block' }>>): Promise<void> {
+    const frame = encodeFrame(ops);
+    const at = await this.#ledger.append(frame.chunks, frame.frameBytes);
+    // Positions are recorded once durable: the ledger reads only durable blocks.
+    frame.blocks.forEach((b, i) => {
+      getOrCreate(this.#channels, b.channel).noteBlock(ops[i]!.block, { seq: at.seq, offset: at.offset + b.offsetInFrame, recordBytes: b.recordBytes });
+    });
+  }
+
+  /** After a segment roll: if the old segments outweigh the live state twice, checkpoint and delete them. */
+  async #maybeCheckpoint(): Promise<void> {
+    let oldBytes = 0;
+    for (const [seq, bytes] of this.#walSegmentBytes) if (seq < this.#wal.seq) oldBytes += bytes;
+    let liveBytes = 0;
+    for (const ch of this.#channels.values()) liveBytes += ch.checkpointBytes();
+    if (oldBytes < 2 * liveBytes) return;
+    const records: FileRecord[] = [...this.#channels.values()].map((ch) => ({ kind: 'checkpoint', channel: ch.channel, state: ch.log.export() }));
+    const frame = encodeFrame(records);
+    const at = await this.#wal.append(frame.chunks, frame.frameBytes, true);
+    this.#walSegmentBytes.set(at.seq, at.offset + frame.frameBytes);
+    // Only once the checkpoint is durable may what it replaces go.
+    const doomed = [...this.#walSegmentBytes.keys()].filter((seq) => seq < at.seq);
+    for (const seq of doomed) {
+      fs.rmSync(segmentPath(this.#walDir, seq));
+      this.#walSegmentBytes.delete(seq);
     }
-    return c;
+    fsyncDir(this.#walDir);
+    this.#logger?.info({ checkpointSegment: at.seq, deletedSegments: doomed.length, reclaimedBytes: oldBytes, checkpointBytes: frame.frameBytes }, 'WAL checkpoint written, older segments deleted');
+  }
+}
+
+function getOrCreate(channels: Map<string, ChannelState>, channel: string): ChannelState {
+  let c = channels.get(channel);
+  if (c === undefined) {
+    c = new ChannelState(channel);
+    channels.set(channel, c);
+  }
+  return c;
+}
+
+function replayRaftRecord(ch: ChannelState, rec: DecodedRecord, path: string): void {
+  const op = rec.op;
+  if (op.kind === 'block') throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, 'a block record in the WAL stream');
+  if (op.kind === 'checkpoint') {
+    ch.log = new MemoryLog(op.channel, { ...op.state, snapshot: copySnapshot(op.state.snapshot), entries: op.state.entries.map(copyEntry) });
+    return;
+  }
+  ch.log.replay(copyBulk(op));
+}
+
+function replayBlockRecord(ch: ChannelState, rec: DecodedRecord, seq: number, path: string): void {
+  const op = rec.op;
+  if (op.kind !== 'block') throw new StorageCorruptError({ file: path, channel: op.channel, index: opIndex(op) }, `a ${op.kind} record in the ledger stream`);
+  if (op.block.number !== ch.summary.height) {
+    throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, `block out of sequence (height was ${ch.summary.height})`);
+  }
+  // Block bytes are not kept (the position is enough to read them back); the
+  // header hash is copied so it does not pin the whole segment buffer.
+  const block = { ...op.block, headerHash: new Uint8Array(op.block.headerHash) };
+  ch.noteBlock(block, { seq, offset: rec.offset, recordBytes: rec.recordBytes });
+}
+
+/** Entry and snapshot data are views into the segment buffer: copy them so the buffer can be freed. */
+function copyEntry<T extends { data: Uint8Array }>(e: T): T {
+  return { ...e, data: new Uint8Array(e.data) };
+}
+function copySnapshot<T extends { data: Uint8Array }>(s: T): T {
+  return { ...s, data: new Uint8Array(s.data) };
+}
+function copyBulk(op: WalOp): WalOp {
+  switch (op.kind) {
+    case 'entries':
+      return { ...op, entries: op.entries.map(copyEntry) };
+    case 'snapshot':
+    case 'resetLog':
+      return { ...op, snapshot: copySnapshot(op.snapshot) };
+    default:
+      return op;
   }
 }

@@ -1,7 +1,8 @@
 // The native-free engine's on-disk format. A segment file is a sequence of
-// frames; one frame is one group-committed batch (so a batch is atomic: a torn
-// frame is dropped whole). A frame holds op records, each with its own crc32,
-// so a damaged record can be named by channel and index.
+// frames; one frame is what one group-committed batch wrote to that stream
+// (the WAL or the ledger), so it is atomic: a torn frame is dropped whole. A
+// frame holds records, each with its own crc32, so a damaged record can be
+// named by channel and index.
 //
 //   frame  = magic u32 | payloadBytes u32 | crc32(magic, payloadBytes) u32 | record*
 //   record = metaBytes u32 | blobBytes u32 | crc32(meta, blob) u32 | meta | blob
@@ -14,7 +15,14 @@ import { pack, unpack } from 'msgpackr';
 import { crc32 } from 'node:zlib';
 import type { Entry } from '../../src/raft/types.js';
 import * as shapes from '../../src/storage/storedShapes.js';
+import type { RecoveredLog } from '../../src/storage/memoryLog.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
+
+/**
+ * What a record holds: a WalOp, or (WAL only) a checkpoint: a channel's whole
+ * Raft log state, written at the start of a segment so older segments can go.
+ */
+export type FileRecord = WalOp | { readonly kind: 'checkpoint'; readonly channel: string; readonly state: RecoveredLog };
 
 export const frameMagic = 0x314c5752; // "RWL1" little-endian
 export const frameHeaderBytes = 12;
@@ -35,7 +43,7 @@ export interface EncodedFrame {
   readonly blocks: BlockPlacement[];
 }
 
-export function encodeFrame(ops: readonly WalOp[]): EncodedFrame {
+export function encodeFrame(ops: readonly FileRecord[]): EncodedFrame {
   const chunks: Buffer[] = [Buffer.alloc(frameHeaderBytes)];
   const blocks: BlockPlacement[] = [];
   let offset = frameHeaderBytes;
@@ -61,7 +69,7 @@ export function encodeFrame(ops: readonly WalOp[]): EncodedFrame {
   return { chunks, frameBytes: offset, blocks };
 }
 
-function opToRecord(op: WalOp): { meta: unknown[]; blob: Uint8Array } {
+function opToRecord(op: FileRecord): { meta: unknown[]; blob: Uint8Array } {
   const empty = new Uint8Array(0);
   switch (op.kind) {
     case 'entries': {
@@ -82,12 +90,23 @@ function opToRecord(op: WalOp): { meta: unknown[]; blob: Uint8Array } {
       return { meta: ['k', op.channel, op.start.index, op.start.term], blob: empty };
     case 'block':
       return { meta: ['b', op.channel, shapes.blockHeadToWire(op.block)], blob: op.block.bytes };
+    case 'checkpoint': {
+      const st = op.state;
+      const blob = Buffer.concat([st.snapshot.data, ...st.entries.map((e) => e.data)]);
+      const heads = st.entries.map((e) => [e.term, e.type, e.data.length]);
+      const meta = [
+        'x', op.channel, shapes.hardStateToWire(st.hardState), shapes.confStateToWire(st.confState),
+        [st.snapshot.metadata.index, st.snapshot.metadata.term, shapes.confStateToWire(st.snapshot.metadata.confState), st.snapshot.data.length],
+        shapes.logStartToWire(st.start), heads,
+      ];
+      return { meta, blob };
+    }
   }
 }
 
 /** One decoded record; blob views into the segment buffer (copy what outlives it). */
 export interface DecodedRecord {
-  readonly op: WalOp;
+  readonly op: FileRecord;
   readonly offset: number;
   readonly recordBytes: number;
 }
@@ -128,7 +147,7 @@ export function decodeRecord(buf: Buffer, at: number, end: number): DecodedRecor
   const meta = buf.subarray(at + recordHeaderBytes, at + recordHeaderBytes + metaBytes);
   const blob = buf.subarray(at + recordHeaderBytes + metaBytes, at + recordBytes);
   const crcOk = buf.readUInt32LE(at + 8) === crc32(blob, crc32(meta));
-  let op: WalOp | undefined;
+  let op: FileRecord | undefined;
   let decodeFailure = '';
   try {
     op = recordToOp(unpack(meta), blob);
@@ -142,8 +161,10 @@ export function decodeRecord(buf: Buffer, at: number, end: number): DecodedRecor
 }
 
 /** The index an op is best named by: first raft index, snapshot index or block number. */
-export function opIndex(op: WalOp): number | undefined {
+export function opIndex(op: FileRecord): number | undefined {
   switch (op.kind) {
+    case 'checkpoint':
+      return op.state.start.index;
     case 'entries':
       return op.entries[0]?.index;
     case 'snapshot':
@@ -165,7 +186,7 @@ function str(v: unknown): string {
   return v;
 }
 
-function recordToOp(meta: unknown, blob: Buffer): WalOp {
+function recordToOp(meta: unknown, blob: Buffer): FileRecord {
   if (!Array.isArray(meta) || meta.length < 3) throw new shapes.ShapeError('record meta is not [kind, channel, ...]');
   const [kind, ch] = meta;
   const channel = str(ch);
@@ -185,6 +206,8 @@ function recordToOp(meta: unknown, blob: Buffer): WalOp {
       return { kind: 'compact', channel, start: shapes.logStartFromWire([meta[2], meta[3]]), removeFrom: 1 };
     case 'b':
       return { kind: 'block', channel, block: shapes.blockFromWire(meta[2], blob) satisfies LedgerBlock };
+    case 'x':
+      return { kind: 'checkpoint', channel, state: checkpointFromRecord(meta, blob) };
     default:
       throw new shapes.ShapeError(`unknown record kind ${String(kind)}`);
   }
@@ -205,4 +228,20 @@ function entriesFromRecord(first: unknown, heads: unknown, blob: Buffer): Entry[
   });
   if (at !== blob.length) throw new shapes.ShapeError('entry lengths do not add up to the blob');
   return entries;
+}
+
+function checkpointFromRecord(meta: unknown[], blob: Buffer): RecoveredLog {
+  if (meta.length !== 7) throw new shapes.ShapeError('checkpoint meta is not a 7-tuple');
+  const snap = meta[4];
+  if (!Array.isArray(snap) || snap.length !== 4) throw new shapes.ShapeError('checkpoint snapshot is not a 4-tuple');
+  const snapBytes = snap[3];
+  if (typeof snapBytes !== 'number' || !Number.isSafeInteger(snapBytes) || snapBytes < 0 || snapBytes > blob.length) {
+    throw new shapes.ShapeError('checkpoint snapshot length is bad');
+  }
+  const snapshot = shapes.snapshotFromWire([snap[0], snap[1], snap[2], blob.subarray(0, snapBytes)]);
+  const start = shapes.logStartFromWire(meta[5]);
+  const heads = meta[6];
+  const entries = Array.isArray(heads) && heads.length === 0 ? [] : entriesFromRecord(start.index + 1, heads, blob.subarray(snapBytes));
+  if (entries.length === 0 && snapBytes !== blob.length) throw new shapes.ShapeError('checkpoint blob is longer than its parts');
+  return { hardState: shapes.hardStateFromWire(meta[2]), confState: shapes.confStateFromWire(meta[3]), snapshot, start, entries };
 }

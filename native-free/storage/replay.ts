@@ -1,78 +1,54 @@
-// Start-up of the native-free engine: read every segment in order, verify
-// every frame, and rebuild each channel's state. A torn LAST frame (a crash
-// during its write: it was never acknowledged) is cut off; any other bad
-// record stops start-up with an error naming the file, the channel and the
-// index, because dropping it would silently lose committed data.
+// Start-up of the native-free engine: read every segment of a stream (the WAL
+// or the ledger) in order, verify every frame, and hand each record to the
+// caller. A torn LAST frame (a crash during its write: it was never
+// acknowledged) is cut off; any other bad record stops start-up with an error
+// naming the file, the channel and the index, because dropping it would
+// silently lose committed data.
 
 import * as fs from 'node:fs';
 import type { Logger } from 'pino';
-import type { RecoveredLedger, TxLocation } from '../../src/storage/backend.js';
-import { emptyRecoveredLedger } from '../../src/storage/backend.js';
-import { StorageCorruptError } from '../../src/storage/errors.js';
-import { MemoryLog } from '../../src/storage/memoryLog.js';
-import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
-import { frameHeaderBytes, frameMagic, scanFrame, type FrameScan } from './recordCodec.js';
-import { listSegments, type SegmentRef } from './segmentFiles.js';
 import { crc32 } from 'node:zlib';
+import { StorageCorruptError } from '../../src/storage/errors.js';
+import { frameHeaderBytes, frameMagic, scanFrame, type DecodedRecord, type FrameScan } from './recordCodec.js';
+import { listSegments, segmentPath, type SegmentRef } from './segmentFiles.js';
 
-/** Where a block record is, to read it back. */
-export interface BlockPosition {
-  readonly seq: number;
-  readonly offset: number;
-  readonly recordBytes: number;
-}
-
-/** One channel as rebuilt from the WAL, then kept up to date for the ledger side. */
-export class ChannelReplay {
-  /** The Raft log rebuilt by replay; handed over once (recoverLog) and then dropped. */
-  log: MemoryLog | undefined;
-  summary: RecoveredLedger = emptyRecoveredLedger;
-  /** Invariant: blocks.length === summary.height once a batch is complete (blocks[n] is block n). */
-  readonly blocks: BlockPosition[] = [];
-  /** First occurrence of each txId. */
-  readonly txIndex = new Map<string, TxLocation>();
-
-  constructor(readonly channel: string) {
-    this.log = new MemoryLog(channel);
-  }
-
-  noteBlock(block: LedgerBlock): void {
-    this.summary = {
-      height: block.number + 1,
-      lastHeaderHash: block.headerHash,
-      lastConfig: block.isConfig ? block.number : this.summary.lastConfig,
-      lastRaftIndex: block.raftIndex,
-    };
-    block.txIds.forEach((txId, position) => {
-      if (!this.txIndex.has(txId)) this.txIndex.set(txId, { blockNumber: block.number, position });
-    });
-  }
-}
-
-export function newChannelReplay(channel: string): ChannelReplay {
-  return new ChannelReplay(channel);
-}
-
-export interface ReplayResult {
-  readonly channels: Map<string, ChannelReplay>;
-  /** The segment to continue writing and its size after any repair. */
+export interface StreamReplay {
+  /** Size of every segment on disk after repair, by sequence number. */
+  readonly segmentBytes: Map<number, number>;
+  /** The segment to continue writing and its size. */
   readonly lastSeq: number;
   readonly lastSize: number;
 }
 
-export function replaySegments(dir: string, logger?: Logger): ReplayResult {
+export interface StreamRules {
+  /**
+   * WAL: older segments are deleted after a checkpoint, so the first segment
+   * left must begin with a checkpoint frame. Ledger: nothing is ever deleted,
+   * so the first segment must be number 1.
+   */
+  readonly firstSegment: 'must-be-1' | 'checkpoint-or-1';
+}
+
+export type RecordSink = (rec: DecodedRecord, seq: number, path: string) => void;
+
+export function replayStream(dir: string, rules: StreamRules, sink: RecordSink, logger?: Logger): StreamReplay {
   const segments = listSegments(dir);
-  const channels = new Map<string, ChannelReplay>();
-  if (segments.length === 0) return { channels, lastSeq: 1, lastSize: 0 };
-  let lastSize = 0;
+  const segmentBytes = new Map<number, number>();
+  if (segments.length === 0) return { segmentBytes, lastSeq: 1, lastSize: 0 };
+  const first = segments[0]!;
+  if (first.seq !== 1 && rules.firstSegment === 'must-be-1') {
+    throw new StorageCorruptError({ file: segmentPath(dir, 1) }, `segment missing: the stream starts at ${first.path}`);
+  }
   segments.forEach((seg, i) => {
-    lastSize = replaySegment(seg, i === segments.length - 1, channels, logger);
+    const mustStartWithCheckpoint = i === 0 && seg.seq !== 1;
+    segmentBytes.set(seg.seq, replaySegment(seg, i === segments.length - 1, mustStartWithCheckpoint, sink, logger));
   });
-  return { channels, lastSeq: segments[segments.length - 1]!.seq, lastSize };
+  const last = segments[segments.length - 1]!;
+  return { segmentBytes, lastSeq: last.seq, lastSize: segmentBytes.get(last.seq)! };
 }
 
 /** Replays one segment; returns its size after repair. */
-function replaySegment(seg: SegmentRef, isLast: boolean, channels: Map<string, ChannelReplay>, logger?: Logger): number {
+function replaySegment(seg: SegmentRef, isLast: boolean, mustStartWithCheckpoint: boolean, sink: RecordSink, logger?: Logger): number {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(seg.path);
@@ -83,7 +59,10 @@ function replaySegment(seg: SegmentRef, isLast: boolean, channels: Map<string, C
   while (offset < buf.length) {
     const scan = scanFrame(buf, offset);
     if (scan.kind === 'frame') {
-      for (const rec of scan.records) applyRecord(channels, rec.op, seg.seq, offset, rec.offset, rec.recordBytes);
+      if (offset === 0 && mustStartWithCheckpoint && !scan.records.every((r) => r.op.kind === 'checkpoint')) {
+        throw new StorageCorruptError({ file: seg.path, index: 0, what: 'byte offset' }, 'the oldest WAL segment does not begin with a checkpoint: older segments are missing');
+      }
+      for (const rec of scan.records) sink(rec, seg.seq, seg.path);
       offset += scan.frameBytes;
       continue;
     }
@@ -98,40 +77,10 @@ function replaySegment(seg: SegmentRef, isLast: boolean, channels: Map<string, C
       `${bad.reason} (frame at byte ${offset}); it is not a torn last write, so start-up stops rather than drop data`,
     );
   }
+  if (mustStartWithCheckpoint && buf.length === 0 && !isLast) {
+    throw new StorageCorruptError({ file: seg.path }, 'the oldest WAL segment is empty: older segments are missing');
+  }
   return buf.length;
-}
-
-function applyRecord(channels: Map<string, ChannelReplay>, op: WalOp, seq: number, frameOffset: number, recordOffset: number, recordBytes: number): void {
-  let ch = channels.get(op.channel);
-  if (ch === undefined) {
-    ch = new ChannelReplay(op.channel);
-    channels.set(op.channel, ch);
-  }
-  if (op.kind === 'block') {
-    if (op.block.number !== ch.summary.height) {
-      throw new StorageCorruptError(
-        { file: `segment ${seq}`, channel: op.channel, index: op.block.number, what: 'block number' },
-        `block out of sequence at byte ${frameOffset} (height was ${ch.summary.height})`,
-      );
-    }
-    ch.blocks.push({ seq, offset: recordOffset, recordBytes });
-    ch.noteBlock(op.block);
-    return;
-  }
-  ch.log!.replay(copyBulk(op));
-}
-
-/** Entry and snapshot data are views into the segment buffer: copy them so the buffer can be freed. */
-function copyBulk(op: WalOp): WalOp {
-  switch (op.kind) {
-    case 'entries':
-      return { ...op, entries: op.entries.map((e) => ({ ...e, data: new Uint8Array(e.data) })) };
-    case 'snapshot':
-    case 'resetLog':
-      return { ...op, snapshot: { ...op.snapshot, data: new Uint8Array(op.snapshot.data) } };
-    default:
-      return op;
-  }
 }
 
 /** True if a well-formed frame header starts anywhere after `offset`: then the damage is in the middle. */

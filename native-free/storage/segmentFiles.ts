@@ -22,6 +22,7 @@ export interface SegmentRef {
 
 /** Segments in order; a missing number in the sequence is corruption (a file was lost). */
 export function listSegments(dir: string): SegmentRef[] {
+  if (!fs.existsSync(dir)) return [];
   const refs: SegmentRef[] = [];
   for (const name of fs.readdirSync(dir)) {
     const m = segmentPattern.exec(name);
@@ -73,9 +74,14 @@ export class SegmentWriter {
     this.#openCurrent();
   }
 
-  /** Appends one frame, then fdatasyncs: resolves when it is durable. */
-  async append(chunks: readonly Buffer[], frameBytes: number): Promise<FramePosition> {
-    if (this.#size > 0 && this.#size + frameBytes > this.segmentMaxBytes) this.#roll();
+  /** Sequence number of the segment being written. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Appends one frame, then fdatasyncs: resolves when it is durable. `freshSegment` starts a new segment first. */
+  async append(chunks: readonly Buffer[], frameBytes: number, freshSegment = false): Promise<FramePosition> {
+    if (this.#size > 0 && (freshSegment || this.#size + frameBytes > this.segmentMaxBytes)) this.#roll();
     const fd = this.#fd;
     assert(fd !== undefined, 'segment writer is closed');
     const offset = this.#size;

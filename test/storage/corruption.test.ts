@@ -104,7 +104,7 @@ describe('corruption (native-free / segment files)', () => {
     const env = openEnv('native-free', dir);
     await writeSample(env);
     await env.close();
-    const [segment] = segments(dir);
+    const [segment] = segments(join(dir, 'wal'));
     expect(flipMarker(segment!, 'MARKER-ENTRY-SEVEN')).toBe(1);
     const err = corruptError(() => openEnv('native-free', dir));
     expect(err.code).toBe('STORAGE_CORRUPT');
@@ -121,7 +121,7 @@ describe('corruption (native-free / segment files)', () => {
     const env = openEnv('native-free', dir);
     await writeSample(env);
     await env.close();
-    const [segment] = segments(dir);
+    const [segment] = segments(join(dir, 'ledger'));
     const sizeBefore = fs.statSync(segment!).size;
     expect(flipMarker(segment!, 'MARKER-BLOCK-ONE')).toBe(1);
     // The block's frame is in the middle: start-up itself refuses.
@@ -137,7 +137,7 @@ describe('corruption (native-free / segment files)', () => {
     await writeSample(env);
     await env.channel('corrupt-me').raft.persistReady({ entries: entries(12, 14, 2), hardState: { term: 2, vote: 2, commit: 11 } });
     await env.close();
-    const [segment] = segments(dir);
+    const [segment] = segments(join(dir, 'wal'));
     const full = fs.statSync(segment!).size;
     fs.truncateSync(segment!, full - 5); // the last write was cut mid-way by a crash
     const { logger, lines } = capturingLogger();
@@ -161,7 +161,7 @@ describe('corruption (native-free / segment files)', () => {
     const env = openEnv('native-free', dir);
     await writeSample(env);
     await env.close();
-    const [segment] = segments(dir);
+    const [segment] = segments(join(dir, 'wal'));
     const size = fs.statSync(segment!).size;
     fs.appendFileSync(segment!, Buffer.from([0x52, 0x57, 0x4c, 0x31, 0x09, 0x00]));
     const reopened = openEnv('native-free', dir);
@@ -176,11 +176,24 @@ describe('corruption (native-free / segment files)', () => {
     const raft = env.channel('many').raft;
     for (let i = 1; i <= 30; i++) await raft.persistReady({ entries: [entry(i, 1, 'x'.repeat(500))] });
     await env.close();
-    const segs = segments(dir);
+    const segs = segments(join(dir, 'wal'));
     expect(segs.length).toBeGreaterThanOrEqual(3);
     fs.rmSync(segs[1]!);
     const err = corruptError(() => openEnv('native-free', dir));
     expect(err.message).toContain(segs[1]!);
     expect(err.message).toMatch(/segment missing/);
+  });
+
+  it('losing the oldest WAL segments (without a checkpoint after them) stops start-up', async () => {
+    const dir = freshDir();
+    const env = openEnv('native-free', dir, { segmentMaxBytes: 4096 });
+    const raft = env.channel('many').raft;
+    for (let i = 1; i <= 30; i++) await raft.persistReady({ entries: [entry(i, 1, 'x'.repeat(500))] });
+    await env.close();
+    const segs = segments(join(dir, 'wal'));
+    fs.rmSync(segs[0]!);
+    const err = corruptError(() => openEnv('native-free', dir));
+    expect(err.message).toContain(segs[1]!);
+    expect(err.message).toMatch(/does not begin with a checkpoint/);
   });
 });

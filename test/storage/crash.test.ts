@@ -15,6 +15,8 @@ import { engines, openEnv, removeDir, tempDir, text } from './helpers.js';
 const stormScript = fileURLToPath(new URL('./fixtures/crashStorm.ts', import.meta.url));
 const killsPerDir = 5;
 const dirsPerEngine = 2;
+/** Small segments: the native-free WAL rolls, checkpoints and deletes segments during the storm. */
+const stormSegmentMaxBytes = 64 * 1024;
 
 interface Acks {
   commit: Map<string, number>;
@@ -51,7 +53,8 @@ function noteAck(acks: Acks, line: string): void {
 /** Runs the storm until `killAfterMs` after it is ready, SIGKILLs it, returns what it acknowledged. */
 function runAndKill(engine: EngineName, dir: string, seed: number, killAfterMs: number, acks: Acks): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', stormScript, engine, dir, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['--import', 'tsx', stormScript, engine, dir, String(seed), String(stormSegmentMaxBytes)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;

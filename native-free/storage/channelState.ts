@@ -1,0 +1,54 @@
+// The native-free engine's per-channel state as found on disk and kept up to
+// date as batches become durable: the Raft log exactly as persisted (the
+// checkpoint source), and the ledger's summary, block positions and txId index.
+
+import type { RecoveredLedger, TxLocation } from '../../src/storage/backend.js';
+import { emptyRecoveredLedger } from '../../src/storage/backend.js';
+import { MemoryLog } from '../../src/storage/memoryLog.js';
+import type { LedgerBlock } from '../../src/storage/walOps.js';
+
+/** Where a block record is, to read it back. */
+export interface BlockPosition {
+  readonly seq: number;
+  readonly offset: number;
+  readonly recordBytes: number;
+}
+
+export class ChannelState {
+  /**
+   * The Raft log as persisted (not as the live storage has it: that one is
+   * ahead by the writes still queued). Entries are shared with the live log,
+   * not copied. Checkpoints are written from it.
+   */
+  log: MemoryLog;
+  summary: RecoveredLedger = emptyRecoveredLedger;
+  /** Invariant: blocks.length === summary.height (blocks[n] is where block n is). */
+  readonly blocks: BlockPosition[] = [];
+  /** First occurrence of each txId. */
+  readonly txIndex = new Map<string, TxLocation>();
+
+  constructor(readonly channel: string) {
+    this.log = new MemoryLog(channel);
+  }
+
+  noteBlock(block: LedgerBlock, at: BlockPosition): void {
+    this.blocks.push(at);
+    this.summary = {
+      height: block.number + 1,
+      lastHeaderHash: block.headerHash,
+      lastConfig: block.isConfig ? block.number : this.summary.lastConfig,
+      lastRaftIndex: block.raftIndex,
+    };
+    block.txIds.forEach((txId, position) => {
+      if (!this.txIndex.has(txId)) this.txIndex.set(txId, { blockNumber: block.number, position });
+    });
+  }
+
+  /** Bytes a checkpoint of this channel would write, roughly. */
+  checkpointBytes(): number {
+    const state = this.log.export();
+    let n = 256 + state.snapshot.data.length;
+    for (const e of state.entries) n += e.data.length + 24;
+    return n;
+  }
+}

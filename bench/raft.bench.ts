@@ -55,8 +55,8 @@ function cycleOf(cluster: InMemoryCluster, proposals: number): () => void {
       cluster.propose(new Uint8Array(entrySizeBytes));
     }
     cluster.pump();
-    if (cluster.leaderApplied !== before + proposals) {
-      throw new Error(`expected ${proposals} entries applied, got ${cluster.leaderApplied - before}`);
+    if (cluster.leaderApplied !== before + proposals || cluster.minApplied !== cluster.leaderApplied) {
+      throw new Error(`expected ${proposals} entries applied on every node, got ${cluster.minApplied - before} to ${cluster.leaderApplied - before}`);
     }
   };
 }

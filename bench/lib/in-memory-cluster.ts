@@ -65,6 +65,13 @@ export class InMemoryCluster {
     return this.#node(1).applied;
   }
 
+  /** The lowest applied index over all nodes. */
+  get minApplied(): number {
+    let min = Infinity;
+    for (const n of this.#nodes) min = Math.min(min, n.applied);
+    return min;
+  }
+
   propose(data: Uint8Array): void {
     this.#node(1).raw.propose(data);
   }

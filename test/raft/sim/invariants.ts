@@ -20,6 +20,7 @@ export type InvariantName =
   | 'apply-order' // entries applied once each, in index order, and only once committed
   | 'snapshot-consistency' // a snapshot's state equals what the nodes applied up to its index
   | 'integrity' // every applied client payload was proposed by the client
+  | 'ready-contract' // Ready.mustSync is true iff there are entries or a new term or vote to persist
   | 'liveness'; // after faults heal, a leader is elected and a proposal commits in bounded ticks
 
 export class InvariantViolation extends Error {

@@ -260,6 +260,7 @@ export class SimNode {
   }
 
   #persist(rd: Ready): void {
+    this.#checkMustSync(rd);
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
       const snap = rd.snapshot;
       this.disk.applySnapshot(snap);
@@ -287,6 +288,24 @@ export class SimNode {
     }
     if (this.#role === StateType.Leader) this.#checker.observeLeader(this.id, this.#hardState.term, this.disk);
     else this.#checker.observeNotLeader(this.id);
+  }
+
+  /**
+   * The application fsyncs only when `mustSync` says so: a false "no" loses a
+   * vote or acknowledged entries at the next power cut, so it is checked
+   * against its definition (entries to write, or a new term or vote).
+   */
+  #checkMustSync(rd: Ready): void {
+    const prev = this.#hardState;
+    const hs = rd.hardState;
+    const expected = rd.entries.length > 0 || (hs !== undefined && (hs.term !== prev.term || hs.vote !== prev.vote));
+    if (rd.mustSync !== expected) {
+      throw new InvariantViolation(
+        'ready-contract',
+        `node ${this.id} Ready.mustSync is ${rd.mustSync} with ${rd.entries.length} entries, ` +
+          `hard state ${hs === undefined ? 'unchanged' : `term ${hs.term} vote ${hs.vote}`} after term ${prev.term} vote ${prev.vote}`,
+      );
+    }
   }
 
   #apply(raw: RawNode, rd: Ready): void {

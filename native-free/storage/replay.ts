@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { crc32 } from 'node:zlib';
 import { StorageCorruptError } from '../../src/storage/errors.js';
 import { frameHeaderBytes, frameMagic, scanFrame, type DecodedRecord, type FrameScan } from './recordCodec.js';
-import { listSegments, segmentPath, type SegmentRef } from './segmentFiles.js';
+import { checkContiguous, fsyncDir, listSegments, segmentPath, type SegmentRef } from './segmentFiles.js';
 
 export interface StreamReplay {
   /** Size of every segment on disk after repair, by sequence number. */
@@ -32,9 +32,11 @@ export interface StreamRules {
 export type RecordSink = (rec: DecodedRecord, seq: number, path: string) => void;
 
 export function replayStream(dir: string, rules: StreamRules, sink: RecordSink, logger?: Logger): StreamReplay {
-  const segments = listSegments(dir);
+  let segments = listSegments(dir);
   const segmentBytes = new Map<number, number>();
   if (segments.length === 0) return { segmentBytes, lastSeq: 1, lastSize: 0 };
+  if (rules.firstSegment === 'checkpoint-or-1') segments = dropSegmentsBeforeCheckpoint(dir, segments, logger);
+  checkContiguous(dir, segments);
   const first = segments[0]!;
   if (first.seq !== 1 && rules.firstSegment === 'must-be-1') {
     throw new StorageCorruptError({ file: segmentPath(dir, 1) }, `segment missing: the stream starts at ${first.path}`);
@@ -45,6 +47,39 @@ export function replayStream(dir: string, rules: StreamRules, sink: RecordSink, 
   });
   const last = segments[segments.length - 1]!;
   return { segmentBytes, lastSeq: last.seq, lastSize: segmentBytes.get(last.seq)! };
+}
+
+/**
+ * Segments before the newest one that begins with a checkpoint are dead: a
+ * crash interrupted their deletion after the checkpoint became durable.
+ * Finish the job and replay from the checkpoint.
+ */
+function dropSegmentsBeforeCheckpoint(dir: string, segments: SegmentRef[], logger?: Logger): SegmentRef[] {
+  for (let i = segments.length - 1; i > 0; i--) {
+    if (!beginsWithCheckpoint(segments[i]!)) continue;
+    const dead = segments.slice(0, i);
+    for (const seg of dead) fs.rmSync(seg.path);
+    fsyncDir(dir);
+    logger?.info({ deleted: dead.map((s) => s.path) }, 'WAL: removed segments older than the last checkpoint (deletion had been interrupted)');
+    return segments.slice(i);
+  }
+  return segments;
+}
+
+/** True if the segment's first frame is intact and holds only checkpoint records. */
+function beginsWithCheckpoint(seg: SegmentRef): boolean {
+  const fd = fs.openSync(seg.path, 'r');
+  try {
+    const header = Buffer.alloc(frameHeaderBytes);
+    if (fs.readSync(fd, header, 0, frameHeaderBytes, 0) < frameHeaderBytes) return false;
+    if (header.readUInt32LE(0) !== frameMagic || header.readUInt32LE(8) !== crc32(header.subarray(0, 8))) return false;
+    const frame = Buffer.alloc(frameHeaderBytes + header.readUInt32LE(4));
+    if (fs.readSync(fd, frame, 0, frame.length, 0) < frame.length) return false;
+    const scan = scanFrame(frame, 0);
+    return scan.kind === 'frame' && scan.records.every((r) => r.op.kind === 'checkpoint');
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Replays one segment; returns its size after repair. */

@@ -20,7 +20,7 @@ export interface SegmentRef {
   readonly path: string;
 }
 
-/** Segments in order; a missing number in the sequence is corruption (a file was lost). */
+/** Segments in sequence order (gaps allowed here: see checkContiguous). */
 export function listSegments(dir: string): SegmentRef[] {
   if (!fs.existsSync(dir)) return [];
   const refs: SegmentRef[] = [];
@@ -28,13 +28,16 @@ export function listSegments(dir: string): SegmentRef[] {
     const m = segmentPattern.exec(name);
     if (m !== null) refs.push({ seq: Number(m[1]), path: join(dir, name) });
   }
-  refs.sort((a, b) => a.seq - b.seq);
+  return refs.sort((a, b) => a.seq - b.seq);
+}
+
+/** A missing number in the sequence is corruption: a file was lost. */
+export function checkContiguous(dir: string, refs: readonly SegmentRef[]): void {
   refs.forEach((r, i) => {
     if (i > 0 && r.seq !== refs[i - 1]!.seq + 1) {
       throw new StorageCorruptError({ file: segmentPath(dir, refs[i - 1]!.seq + 1) }, `segment missing between ${refs[i - 1]!.path} and ${r.path}`);
     }
   });
-  return refs;
 }
 
 export function fsyncDir(dir: string): void {

@@ -231,12 +231,6 @@ export class RaftLog {
     return this.slice(i, this.lastIndex() + 1, maxSizeBytes);
   }
 
-  allEntries(): Entry[] {
-    const ents = this.entries(this.firstIndex(), Infinity);
-    assert(ents !== undefined, 'allEntries: log compacted concurrently');
-    return ents;
-  }
-
   /** Whether a candidate whose last entry is `their` is at least as up to date as we are. */
   isUpToDate(their: EntryId): boolean {
     const our = this.lastEntryId();

@@ -188,9 +188,4 @@ export class RawNode {
   setRandomizedElectionTimeout(ticks: number): void {
     this.#raft.randomizedElectionTimeout = ticks;
   }
-
-  /** Snapshot the leader would send, as the storage provides it. */
-  storageSnapshot(): ReturnType<Raft['log']['snapshot']> {
-    return this.#raft.log.snapshot();
-  }
 }

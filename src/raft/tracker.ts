@@ -59,10 +59,6 @@ export class ProgressTracker {
     return new Inflights(this.maxInflightMsgs, this.maxInflightBytes === Infinity ? 0 : this.maxInflightBytes);
   }
 
-  isSingleton(): boolean {
-    return this.config.voters.size === 1;
-  }
-
   /** Highest index a majority of voters has in its log. */
   committed(): number {
     return committedIndex(this.config.voters, (id) => this.progress.get(id)?.match);

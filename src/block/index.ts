@@ -32,6 +32,7 @@ export {
   type OrdererIdentity,
 } from './blockMetadata.js';
 export { computeTxId, createSignedEnvelope, type EnvelopeCreator, type EnvelopeSpec } from './envelopeBuilder.js';
+export { createSeekInfoEnvelope, readDeliverRequest, type DeliverRequest, type SeekInfoEnvelopeSpec } from './deliverRequest.js';
 export {
   LedgerVerifier,
   formatBlockReport,

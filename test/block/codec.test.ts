@@ -12,6 +12,7 @@ import {
   decodeMetadata,
   decodeOrdererBlockMetadata,
   encodeBlock,
+  encodeBlockWithoutData,
   encodeEtcdraftBlockMetadata,
   encodeLastConfig,
   encodeMetadata,
@@ -52,6 +53,14 @@ describe('Block codec on the real Fabric ledgers', () => {
   it('every block decodes and re-encodes to identical bytes', () => {
     expect(allBlocks.length).toBe(18);
     for (const bytes of allBlocks) expect(hex(encodeBlock(decodeBlock(bytes)))).toBe(hex(bytes));
+  });
+
+  it('a block without data (Deliver HEADER_WITH_SIG) encodes as fabric-protos does with data unset', () => {
+    for (const bytes of allBlocks) {
+      const lib = common.Block.deserializeBinary(bytes);
+      lib.clearData();
+      expect(hex(encodeBlockWithoutData(decodeBlock(bytes)))).toBe(hex(lib.serializeBinary()));
+    }
   });
 
   it('every block decodes to what fabric-protos decodes', () => {

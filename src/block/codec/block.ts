@@ -44,6 +44,17 @@ export function encodeBlock(block: Block): Uint8Array {
   return writeBlock(block).finish();
 }
 
+/**
+ * A block without its data field, as Fabric's Deliver sends it for
+ * SeekInfo.content_type HEADER_WITH_SIG (Block{Header, Metadata}, Data nil):
+ * enough to check the hash chain and the orderer signatures.
+ */
+export function encodeBlockWithoutData(block: Block): Uint8Array {
+  const metadata = new ProtoWriter();
+  for (const entry of block.metadata) metadata.bytesAlways(1, entry);
+  return new ProtoWriter().message(1, writeBlockHeader(block.header)).message(3, metadata).finish();
+}
+
 export function writeBlock(block: Block): ProtoWriter {
   const data = new ProtoWriter();
   for (const entry of block.data) data.bytesAlways(1, entry);

@@ -160,9 +160,9 @@ describe('codec against fabric-protos on random messages', () => {
     );
   });
 
-  it('ChannelHeader timestamps (including negative seconds) decode in fabric-protos as written', () => {
+  it('ChannelHeader timestamps over the whole safe int64 range (negative included) decode in fabric-protos as written', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), fc.integer({ min: 0, max: 999_999_999 }), (seconds, nanos) => {
+      fc.property(fc.maxSafeInteger(), fc.integer({ min: 0, max: 999_999_999 }), (seconds, nanos) => {
         const empty = new Uint8Array(0);
         const bytes = encodeChannelHeader({ type: 3, version: 0, timestamp: { seconds, nanos }, channelId: 'c', txId: '', epoch: 0, extension: empty, tlsCertHash: empty });
         const lib = common.ChannelHeader.deserializeBinary(bytes);

@@ -18,7 +18,8 @@ import { ProtoWriter } from '../wire/writer.js';
 import { decodeBlock, writeBlock } from './block.js';
 import type { DecodeContext } from './common.js';
 
-const EMPTY_WRITER_BYTES = new Uint8Array(0);
+/** The bytes of an empty sub-message (SeekNewest{}, SeekOldest{}, SeekNextCommit{}). */
+const EMPTY_MESSAGE = new Uint8Array(0);
 
 export function decodeSeekPosition(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_SEEK_INFO', path: 'seek_position' }): SeekPosition {
   const r = new ProtoReader(bytes, ctx.code, ctx.path);
@@ -71,13 +72,13 @@ function writeSeekPosition(position: SeekPosition): ProtoWriter {
   const w = new ProtoWriter();
   switch (position.type) {
     case 'newest':
-      return w.bytesAlways(1, EMPTY_WRITER_BYTES);
+      return w.bytesAlways(1, EMPTY_MESSAGE);
     case 'oldest':
-      return w.bytesAlways(2, EMPTY_WRITER_BYTES);
+      return w.bytesAlways(2, EMPTY_MESSAGE);
     case 'specified':
       return w.message(3, new ProtoWriter().uint64(1, position.number));
     case 'nextCommit':
-      return w.bytesAlways(4, EMPTY_WRITER_BYTES);
+      return w.bytesAlways(4, EMPTY_MESSAGE);
   }
 }
 

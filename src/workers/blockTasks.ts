@@ -1,0 +1,57 @@
+// The block work the pool does, as plain in-thread functions (the worker
+// entry calls these; tests compare them with the block layer directly).
+
+import { BlockMetadataWriter, type OrdererIdentity } from '../block/blockMetadata.js';
+import { encodeBlock } from '../block/codec/block.js';
+import { dataHash, headerHash } from '../block/headerHash.js';
+import type { Block } from '../block/model.js';
+import { createCryptoProvider } from '../crypto/provider.js';
+import type { Engine, HashAlgorithm } from '../crypto/types.js';
+import type { SignerContextSpec, WireBlockHeader, WireEtcdraftMetadata } from './protocol.js';
+
+export interface BlockHashes {
+  readonly headerHash: Uint8Array;
+  readonly dataHash: Uint8Array;
+}
+
+/** Data hash of `data` and the header hash of the block {number, previousHash, dataHash}, as Fabric. */
+export function hashBlockData(engine: Engine, hashAlgorithm: HashAlgorithm, number: number, previousHash: Uint8Array, data: readonly Uint8Array[]): BlockHashes {
+  const hasher = createCryptoProvider(engine).hasher(hashAlgorithm);
+  const computedDataHash = dataHash(hasher, data);
+  return { dataHash: computedDataHash, headerHash: headerHash(hasher, { number, previousHash, dataHash: computedDataHash }) };
+}
+
+export function marshalBlock(header: WireBlockHeader, data: readonly Uint8Array[], metadata: readonly Uint8Array[]): Uint8Array {
+  return encodeBlock({ header, data, metadata });
+}
+
+/** The orderer identity of a signer context: the key parsed once per worker. */
+export function ordererIdentityOf(spec: SignerContextSpec): OrdererIdentity {
+  return {
+    signer: createCryptoProvider(spec.engine).signerFromPrivateKey(spec.algorithm, spec.privateKeyPem),
+    serializedIdentity: spec.serializedIdentity,
+  };
+}
+
+export interface SignedBlock {
+  /** The marshaled block with LAST_CONFIG and SIGNATURES filled. */
+  readonly bytes: Uint8Array;
+  /** Last config block number after this block (itself if it is a config block). */
+  readonly lastConfigBlockNumber: number;
+}
+
+/**
+ * Fills and signs the block's metadata as Fabric's BlockWriter does
+ * (BlockMetadataWriter), then marshals it. The writer is per call: the
+ * last-config state belongs to the chain on the main thread, not to a worker.
+ */
+export function signAndMarshalBlock(
+  identity: OrdererIdentity,
+  block: Block,
+  lastConfigBlockNumber: number,
+  consenterMetadata: WireEtcdraftMetadata | undefined,
+): SignedBlock {
+  const writer = new BlockMetadataWriter({ identity, lastConfigBlockNumber });
+  const signed = writer.write(block, consenterMetadata);
+  return { bytes: encodeBlock(signed), lastConfigBlockNumber: writer.lastConfigBlockNumber };
+}

@@ -1,0 +1,24 @@
+// The worker layer's public front: the pool, its options and errors, the
+// thread protocol's verdict types, and the in-thread functions the workers run
+// (for benchmarks and for comparing pool results with direct calls).
+
+export {
+  WorkerPool,
+  type ContextHandle,
+  type HashBlockInput,
+  type PoolStats,
+  type SignBlockInput,
+  type SignerInput,
+  type VerificationContextInput,
+} from './pool.js';
+export { fillPoolOptions, type BatchTransfer, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
+export { BatchTooLargeError, PoolClosedError, PoolOptionsError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
+export {
+  REJECTION_CODES,
+  type EnvelopeAcceptance,
+  type EnvelopeRejection,
+  type EnvelopeVerdict,
+  type WireEtcdraftMetadata,
+} from './protocol.js';
+export { VerificationContext } from './verifyEnvelopes.js';
+export { hashBlockData, marshalBlock, signAndMarshalBlock, type BlockHashes, type SignedBlock } from './blockTasks.js';

@@ -1,0 +1,288 @@
+// The worker pool's public front: a small typed API over a private Piscina.
+// The main thread (which keeps Raft's clock) hands every signature check and
+// every block hash/marshal/sign to the pool in batches; nothing CPU-heavy
+// runs here beyond packing a batch into one buffer.
+//
+// Contexts: a channel's verification rules and the orderer's signing key are
+// registered once (checked in a worker at registration) and referred to by id;
+// each worker builds a context the first time it needs one (see protocol.ts).
+
+import assert from 'node:assert/strict';
+import { Piscina } from 'piscina';
+import type { Block } from '../block/model.js';
+import { IDENTITY_CACHE_ENTRIES_DEFAULT } from '../crypto/identity.js';
+import type { OrganizationConfig } from '../crypto/msp.js';
+import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/types.js';
+import { BatchTooLargeError, PoolClosedError, PoolOptionsError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
+import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
+import { packBytes, packedTransferList, totalBytes } from './packedBytes.js';
+import type {
+  ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, SignerContextSpec, TaskKind,
+  VerificationContextSpec, WireEtcdraftMetadata, WorkerResult, WorkerTask,
+} from './protocol.js';
+
+export interface VerificationContextInput {
+  readonly channelId: string;
+  readonly engine: Engine;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly organizations: readonly OrganizationConfig[];
+  /** Per worker; default IDENTITY_CACHE_ENTRIES_DEFAULT. */
+  readonly identityCacheEntriesMax?: number;
+}
+
+export type SignerInput = Omit<SignerContextSpec, 'kind'>;
+
+/** Refers to a registered context; valid until released or the pool closes. */
+export interface ContextHandle<K extends ContextSpec['kind'] = ContextSpec['kind']> {
+  readonly id: ContextId;
+  readonly kind: K;
+}
+
+export interface HashBlockInput {
+  readonly engine: Engine;
+  readonly hashAlgorithm: HashAlgorithm;
+  readonly number: number;
+  readonly previousHash: Uint8Array;
+  /** Marshaled envelopes of the block. */
+  readonly data: readonly Uint8Array[];
+}
+
+export interface SignBlockInput {
+  readonly lastConfigBlockNumber: number;
+  readonly consenterMetadata: WireEtcdraftMetadata | undefined;
+}
+
+export interface PoolStats {
+  readonly threads: number;
+  readonly queuedTasks: number;
+  readonly completedTasks: number;
+  /** Piscina's utilization: fraction of the pool's capacity spent running tasks since start. */
+  readonly utilization: number;
+}
+
+enum PoolState {
+  Open,
+  Closing,
+  Closed,
+}
+
+const ENGINES: readonly Engine[] = ['native', 'native-free'];
+const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = ['ecdsa-p256', 'sm2'];
+const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url).href;
+
+export class WorkerPool {
+  readonly options: FilledPoolOptions;
+  readonly #piscina: Piscina<WorkerTask, WorkerResult>;
+  /** Every context registered and not released. Invariant: ids < #nextContextId. */
+  readonly #contexts = new Map<ContextId, ContextSpec>();
+  #nextContextId: ContextId = 1;
+  #state = PoolState.Open;
+
+  /** Throws PoolOptionsError naming the bad option. Threads start at once (minThreads). */
+  constructor(options: WorkerPoolOptions = {}) {
+    this.options = fillPoolOptions(options);
+    this.#piscina = new Piscina({
+      filename: WORKER_ENTRY,
+      maxThreads: this.options.maxThreads,
+      minThreads: this.options.minThreads,
+      maxQueue: this.options.queueTasksMax,
+      // CPU-bound tasks: one at a time per thread.
+      concurrentTasksPerWorker: 1,
+      closeTimeout: this.options.closeTimeoutMs,
+    });
+  }
+
+  get stats(): PoolStats {
+    return {
+      threads: this.#piscina.threads.length,
+      queuedTasks: this.#piscina.queueSize,
+      completedTasks: this.#piscina.completed,
+      utilization: this.#piscina.utilization,
+    };
+  }
+
+  /**
+   * Registers a channel's verification rules. The CA certificates are checked
+   * in a worker; a bad one rejects with WorkerTaskError (code IDENTITY_BAD_MSP_CONFIG).
+   */
+  async registerVerificationContext(input: VerificationContextInput): Promise<ContextHandle<'verification'>> {
+    const spec: VerificationContextSpec = {
+      kind: 'verification',
+      channelId: input.channelId,
+      engine: input.engine,
+      signatureAlgorithm: input.signatureAlgorithm,
+      organizations: input.organizations,
+      identityCacheEntriesMax: input.identityCacheEntriesMax ?? IDENTITY_CACHE_ENTRIES_DEFAULT,
+    };
+    if (typeof spec.channelId !== 'string' || spec.channelId === '') throw new PoolOptionsError('context.channelId must be a non-empty string');
+    checkEngine('context.engine', spec.engine);
+    checkSignatureAlgorithm('context.signatureAlgorithm', spec.signatureAlgorithm);
+    if (!Array.isArray(spec.organizations)) throw new PoolOptionsError('context.organizations must be an array');
+    if (!Number.isSafeInteger(spec.identityCacheEntriesMax) || spec.identityCacheEntriesMax <= 0) {
+      throw new PoolOptionsError('context.identityCacheEntriesMax must be a positive integer');
+    }
+    return this.#register(spec);
+  }
+
+  /** Registers the orderer's block-signing key; an unusable key rejects with WorkerTaskError. */
+  async registerSigner(input: SignerInput): Promise<ContextHandle<'signer'>> {
+    checkEngine('signer.engine', input.engine);
+    checkSignatureAlgorithm('signer.algorithm', input.algorithm);
+    if (typeof input.privateKeyPem !== 'string') throw new PoolOptionsError('signer.privateKeyPem must be a PEM string');
+    if (!(input.serializedIdentity instanceof Uint8Array)) throw new PoolOptionsError('signer.serializedIdentity must be a Uint8Array');
+    return this.#register({ kind: 'signer', ...input });
+  }
+
+  /** Forgets a context; workers drop it from their bounded caches in time. */
+  releaseContext(handle: ContextHandle): void {
+    if (!this.#contexts.delete(handle.id)) throw new UnknownContextError(handle.id);
+  }
+
+  /**
+   * Verdicts on `envelopes` (marshaled Envelopes), in order. The bytes are
+   * copied into one buffer; the caller keeps its arrays. `nowMs` is the
+   * instant creator certificates must be valid at (default: now).
+   */
+  async verifyBatch(handle: ContextHandle<'verification'>, envelopes: readonly Uint8Array[], nowMs: number = Date.now()): Promise<EnvelopeVerdict[]> {
+    this.#checkBatch('verifyBatch', envelopes);
+    assert.ok(Number.isFinite(nowMs), 'verifyBatch: nowMs must be a finite number');
+    if (envelopes.length === 0) return [];
+    const result = await this.#runWithContext(handle, 'verification', (context) => {
+      const packed = packBytes(envelopes);
+      return { task: { kind: 'verifyBatch', context, envelopes: packed, nowMs }, transfer: this.#transferListOf(packed) };
+    });
+    assert.ok(result.kind === 'verdicts' && result.verdicts.length === envelopes.length, 'verifyBatch: one verdict per envelope');
+    return [...result.verdicts];
+  }
+
+  /** Data hash of `input.data` and the header hash of {number, previousHash, dataHash}, as Fabric. */
+  async hashBlock(input: HashBlockInput): Promise<{ headerHash: Uint8Array; dataHash: Uint8Array }> {
+    this.#checkBatch('hashBlock', input.data);
+    const data = packBytes(input.data);
+    const task: WorkerTask = {
+      kind: 'hashBlock',
+      engine: input.engine,
+      hashAlgorithm: input.hashAlgorithm,
+      number: input.number,
+      previousHash: input.previousHash,
+      data,
+    };
+    const result = await this.#run(task, this.#transferListOf(data));
+    assert.equal(result.kind, 'blockHashes');
+    assert.ok(result.kind === 'blockHashes');
+    return { headerHash: result.headerHash, dataHash: result.dataHash };
+  }
+
+  /** The marshaled common.Block (a buffer the caller owns). */
+  async marshalBlock(block: Block): Promise<Uint8Array> {
+    this.#checkBatch('marshalBlock', block.data);
+    const data = packBytes(block.data);
+    const metadata = packBytes(block.metadata);
+    const result = await this.#run(
+      { kind: 'marshalBlock', header: block.header, data, metadata },
+      [...this.#transferListOf(data), ...this.#transferListOf(metadata)],
+    );
+    assert.ok(result.kind === 'blockBytes');
+    return result.bytes;
+  }
+
+  /**
+   * Fills LAST_CONFIG and SIGNATURES as Fabric's BlockWriter does, signs with
+   * the registered key, and marshals. Returns the bytes to write to the ledger
+   * and the last config block number after this block.
+   */
+  async signBlock(handle: ContextHandle<'signer'>, block: Block, input: SignBlockInput): Promise<{ bytes: Uint8Array; lastConfigBlockNumber: number }> {
+    this.#checkBatch('signBlock', block.data);
+    const result = await this.#runWithContext(handle, 'signer', (context) => {
+      const data = packBytes(block.data);
+      const metadata = packBytes(block.metadata);
+      const task: WorkerTask = {
+        kind: 'signBlock',
+        context,
+        header: block.header,
+        data,
+        metadata,
+        lastConfigBlockNumber: input.lastConfigBlockNumber,
+        consenterMetadata: input.consenterMetadata,
+      };
+      return { task, transfer: [...this.#transferListOf(data), ...this.#transferListOf(metadata)] };
+    });
+    assert.ok(result.kind === 'blockBytes' && result.lastConfigBlockNumber !== undefined);
+    return { bytes: result.bytes, lastConfigBlockNumber: result.lastConfigBlockNumber };
+  }
+
+  /** Stops accepting tasks, lets running ones finish (up to closeTimeoutMs) and ends every thread. */
+  async close(): Promise<void> {
+    if (this.#state !== PoolState.Open) return;
+    this.#state = PoolState.Closing;
+    this.#contexts.clear();
+    await this.#piscina.close();
+    this.#state = PoolState.Closed;
+  }
+
+  async #register<K extends ContextSpec['kind']>(spec: ContextSpec & { kind: K }): Promise<ContextHandle<K>> {
+    this.#checkOpen(`register ${spec.kind} context`);
+    const id = this.#nextContextId++;
+    assert.ok(Number.isSafeInteger(id));
+    await this.#run({ kind: 'loadContext', context: { id, spec } }, []);
+    this.#contexts.set(id, spec);
+    return { id, kind: spec.kind };
+  }
+
+  /** Runs a context task; a worker that lacks the context gets the task again with its spec. */
+  async #runWithContext(
+    handle: ContextHandle,
+    kind: ContextSpec['kind'],
+    build: (context: ContextRef) => { task: WorkerTask; transfer: ArrayBuffer[] },
+  ): Promise<WorkerResult> {
+    const spec = this.#contexts.get(handle.id);
+    if (spec === undefined) throw new UnknownContextError(handle.id);
+    assert.equal(spec.kind, kind, `context ${handle.id} is a ${spec.kind} context, not ${kind}`);
+    // Built per attempt: a transferred batch is gone from this thread after the first run.
+    const first = build({ id: handle.id });
+    const result = await this.#run(first.task, first.transfer);
+    if (result.kind !== 'contextMissing') return result;
+    const retry = build({ id: handle.id, spec });
+    const second = await this.#run(retry.task, retry.transfer);
+    assert.notEqual(second.kind, 'contextMissing', 'a worker given the context spec must not miss it');
+    return second;
+  }
+
+  async #run(task: WorkerTask, transferList: ArrayBuffer[]): Promise<WorkerResult> {
+    this.#checkOpen(task.kind);
+    let result: WorkerResult;
+    try {
+      result = await this.#piscina.run(task, { transferList });
+    } catch (error) {
+      // Piscina signals a full queue with a plain Error; everything else from a worker is a bug.
+      if (error instanceof Error && error.message === 'Task queue is at limit') throw new PoolOverloadedError(this.options.queueTasksMax, { cause: error });
+      throw error;
+    }
+    if (result.kind === 'taskFailed') throw new WorkerTaskError(result.code, result.name, `${task.kind}: ${result.message}`);
+    return result;
+  }
+
+  #transferListOf(packed: PackedBytes): ArrayBuffer[] {
+    return this.options.batchTransfer === 'transfer' ? packedTransferList(packed) : [];
+  }
+
+  #checkOpen(operation: TaskKind | string): void {
+    if (this.#state !== PoolState.Open) throw new PoolClosedError(operation);
+  }
+
+  #checkBatch(operation: string, entries: readonly Uint8Array[]): void {
+    if (entries.length > this.options.batchEntriesMax) throw new BatchTooLargeError(operation, 'entries', entries.length, this.options.batchEntriesMax);
+    const bytes = totalBytes(entries);
+    if (bytes > this.options.batchBytesMax) throw new BatchTooLargeError(operation, 'bytes', bytes, this.options.batchBytesMax);
+  }
+}
+
+function checkEngine(name: string, engine: unknown): void {
+  if (!ENGINES.includes(engine as Engine)) throw new PoolOptionsError(`${name} must be 'native' or 'native-free', got ${String(engine)}`);
+}
+
+function checkSignatureAlgorithm(name: string, algorithm: unknown): void {
+  if (!SIGNATURE_ALGORITHMS.includes(algorithm as SignatureAlgorithm)) {
+    throw new PoolOptionsError(`${name} must be 'ecdsa-p256' or 'sm2', got ${String(algorithm)}`);
+  }
+}

@@ -1,0 +1,148 @@
+// Every message between the main thread and a pool worker, in one place.
+//
+// A task is a discriminated union on `kind`; so is its result. Bytes of a
+// batch (envelopes, block data, block metadata) travel as one PackedBytes:
+// a single ArrayBuffer plus entry offsets, so the whole batch can be
+// transferred (or cloned) as one unit instead of one clone per entry.
+//
+// Contexts (a channel's verification rules, the orderer's signing key) are
+// sent at most once per worker: tasks carry a ContextId, and a worker that
+// does not know it answers `contextMissing`; the front then re-runs the task
+// with the spec attached and the worker keeps it in a bounded cache.
+
+import type { Status } from '../block/model.js';
+import type { OrganizationConfig } from '../crypto/msp.js';
+import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/types.js';
+
+/**
+ * Entries packed back to back: entry i is bytes [offsets[i], offsets[i+1]) of `buffer`.
+ * Invariant: offsets.length = count + 1, offsets[0] = 0, non-decreasing,
+ * offsets[count] <= buffer.byteLength. Whoever receives it owns it.
+ */
+export interface PackedBytes {
+  readonly buffer: ArrayBuffer;
+  readonly offsets: Uint32Array;
+}
+
+/** Assigned by the front, never reused in a pool's life. Invariant: safe positive integer. */
+export type ContextId = number;
+
+/** What a worker needs to verify a channel's envelopes; immutable once registered. */
+export interface VerificationContextSpec {
+  readonly kind: 'verification';
+  /** Envelopes of any other channel are refused (BAD_REQUEST). */
+  readonly channelId: string;
+  readonly engine: Engine;
+  /** Creators must hold keys of this algorithm (ecdsa-p256, or sm2 on a GM channel). */
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  /** The channel's organizations with their root and intermediate CA certificates (PEM). */
+  readonly organizations: readonly OrganizationConfig[];
+  /** Bound of each worker's accepted-creator LRU. */
+  readonly identityCacheEntriesMax: number;
+}
+
+/** The orderer's block-signing identity, as Fabric's BlockWriter signs with it. */
+export interface SignerContextSpec {
+  readonly kind: 'signer';
+  readonly engine: Engine;
+  readonly algorithm: SignatureAlgorithm;
+  /** PKCS#8 PEM (as in a Fabric MSP keystore). A secret: it lives only in the pool's threads. */
+  readonly privateKeyPem: string;
+  /** Marshaled SerializedIdentity{mspid, id_bytes: PEM certificate} of the key. */
+  readonly serializedIdentity: Uint8Array;
+}
+
+export type ContextSpec = VerificationContextSpec | SignerContextSpec;
+
+/** A context reference; `spec` is attached only after the worker said it lacks it (or on load). */
+export interface ContextRef {
+  readonly id: ContextId;
+  readonly spec?: ContextSpec;
+}
+
+export interface WireBlockHeader {
+  readonly number: number;
+  readonly previousHash: Uint8Array;
+  readonly dataHash: Uint8Array;
+}
+
+/** etcdraft BlockMetadata as the chain fills it when writing a block. */
+export interface WireEtcdraftMetadata {
+  readonly consenterIds: readonly number[];
+  readonly nextConsenterId: number;
+  readonly raftIndex: number;
+}
+
+export type WorkerTask =
+  /** Builds (and so validates) a context in the worker that takes it. */
+  | { readonly kind: 'loadContext'; readonly context: Required<ContextRef> }
+  | {
+      readonly kind: 'verifyBatch';
+      readonly context: ContextRef;
+      readonly envelopes: PackedBytes;
+      /** Validity instant for creator certificates (ms since epoch): the main thread owns time. */
+      readonly nowMs: number;
+    }
+  | {
+      readonly kind: 'hashBlock';
+      readonly engine: Engine;
+      readonly hashAlgorithm: HashAlgorithm;
+      readonly number: number;
+      readonly previousHash: Uint8Array;
+      readonly data: PackedBytes;
+    }
+  | { readonly kind: 'marshalBlock'; readonly header: WireBlockHeader; readonly data: PackedBytes; readonly metadata: PackedBytes }
+  | {
+      readonly kind: 'signBlock';
+      readonly context: ContextRef;
+      readonly header: WireBlockHeader;
+      readonly data: PackedBytes;
+      readonly metadata: PackedBytes;
+      /** Number of the last config block before this one. */
+      readonly lastConfigBlockNumber: number;
+      /** undefined: empty consenter metadata (as Fabric on a consensus-type migration). */
+      readonly consenterMetadata: WireEtcdraftMetadata | undefined;
+    };
+
+export type TaskKind = WorkerTask['kind'];
+
+/** Why one envelope was refused: BAD_REQUEST (malformed, wrong channel) or FORBIDDEN (identity, signature). */
+export interface EnvelopeRejection {
+  readonly ok: false;
+  readonly status: Status.BAD_REQUEST | Status.FORBIDDEN;
+  /** Stable code: an OrdererError code (BAD_ENVELOPE, IDENTITY_UNTRUSTED...) or one of REJECTION_CODES. */
+  readonly code: string;
+  /** Names the input that was wrong; fit to send back to the client. */
+  readonly reason: string;
+}
+
+export interface EnvelopeAcceptance {
+  readonly ok: true;
+  readonly channelId: string;
+  readonly txId: string;
+  /** ChannelHeader.type (a HeaderType). */
+  readonly type: number;
+  /** Fabric's message size for the block cutter: len(payload) + len(signature). */
+  readonly sizeBytes: number;
+}
+
+export type EnvelopeVerdict = EnvelopeAcceptance | EnvelopeRejection;
+
+/** Codes of rejections that are not an OrdererError of a lower layer. */
+export const REJECTION_CODES = {
+  wrongChannel: 'WRONG_CHANNEL',
+  unsigned: 'UNSIGNED',
+  algorithmMismatch: 'CREATOR_ALGORITHM_MISMATCH',
+  badSignature: 'BAD_SIGNATURE',
+} as const;
+
+export type WorkerResult =
+  | { readonly kind: 'contextMissing'; readonly contextId: ContextId }
+  /** The task met an operating error (an OrdererError): its class name, stable code and message. */
+  | { readonly kind: 'taskFailed'; readonly name: string; readonly code: string; readonly message: string }
+  | { readonly kind: 'contextLoaded'; readonly contextId: ContextId }
+  /** verdicts[i] is the verdict of envelope i of the task. */
+  | { readonly kind: 'verdicts'; readonly verdicts: readonly EnvelopeVerdict[] }
+  | { readonly kind: 'blockHashes'; readonly headerHash: Uint8Array; readonly dataHash: Uint8Array }
+  /** A marshaled common.Block; `lastConfigBlockNumber` after this block (signBlock only). */
+  | { readonly kind: 'blockBytes'; readonly bytes: Uint8Array; readonly lastConfigBlockNumber?: number };

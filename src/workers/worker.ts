@@ -1,0 +1,81 @@
+// The pool's worker entry: one handler that dispatches on the task kind.
+// Loaded in each worker thread through worker-entry.mjs (which compiles this
+// TypeScript with tsx). Keeps, per worker, the built contexts and with them
+// each channel's creator LRU, so a steady stream costs one signature check
+// per envelope.
+//
+// Results that carry bytes hand their buffers over (transfer) rather than
+// clone them: the bytes were produced here and are not needed here again.
+
+import assert from 'node:assert/strict';
+import { Piscina } from 'piscina';
+import { OrdererError } from '../errors.js';
+import { hashBlockData, marshalBlock, signAndMarshalBlock } from './blockTasks.js';
+import { ContextCache, type BuiltContext } from './contextCache.js';
+import { exclusiveBytes, unpackBytes } from './packedBytes.js';
+import type { ContextRef, WorkerResult, WorkerTask } from './protocol.js';
+
+const contexts = new ContextCache();
+
+/** A result with the buffers Piscina should transfer back instead of cloning. */
+interface TransferringResult {
+  readonly [key: symbol]: unknown;
+}
+
+function transferring(result: WorkerResult, buffers: ArrayBuffer[]): TransferringResult {
+  return { [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result };
+}
+
+function bytesResult(bytes: Uint8Array, lastConfigBlockNumber?: number): TransferringResult {
+  const owned = exclusiveBytes(bytes);
+  const result: WorkerResult = lastConfigBlockNumber === undefined
+    ? { kind: 'blockBytes', bytes: owned }
+    : { kind: 'blockBytes', bytes: owned, lastConfigBlockNumber };
+  return transferring(result, [owned.buffer as ArrayBuffer]);
+}
+
+function resolveAs<K extends BuiltContext['kind']>(ref: ContextRef, kind: K): Extract<BuiltContext, { kind: K }> | undefined {
+  const built = contexts.resolve(ref);
+  if (built === undefined) return undefined;
+  assert.equal(built.kind, kind, `context ${ref.id} is a ${built.kind} context, the task needs ${kind}`);
+  return built as Extract<BuiltContext, { kind: K }>;
+}
+
+export default function handleTask(task: WorkerTask): WorkerResult | TransferringResult {
+  try {
+    return runTask(task);
+  } catch (error) {
+    // Operating errors go back as data so their code survives the thread
+    // boundary; anything else is a bug and rejects the task as it is.
+    if (error instanceof OrdererError) return { kind: 'taskFailed', name: error.name, code: error.code, message: error.message };
+    throw error;
+  }
+}
+
+function runTask(task: WorkerTask): WorkerResult | TransferringResult {
+  switch (task.kind) {
+    case 'loadContext': {
+      assert.ok(contexts.resolve(task.context) !== undefined);
+      return { kind: 'contextLoaded', contextId: task.context.id };
+    }
+    case 'verifyBatch': {
+      const built = resolveAs(task.context, 'verification');
+      if (built === undefined) return { kind: 'contextMissing', contextId: task.context.id };
+      return { kind: 'verdicts', verdicts: built.context.verifyAll(unpackBytes(task.envelopes), new Date(task.nowMs)) };
+    }
+    case 'hashBlock': {
+      // Two 32-byte digests: cloning them is cheaper than a transfer.
+      const hashes = hashBlockData(task.engine, task.hashAlgorithm, task.number, task.previousHash, unpackBytes(task.data));
+      return { kind: 'blockHashes', headerHash: exclusiveBytes(hashes.headerHash), dataHash: exclusiveBytes(hashes.dataHash) };
+    }
+    case 'marshalBlock':
+      return bytesResult(marshalBlock(task.header, unpackBytes(task.data), unpackBytes(task.metadata)));
+    case 'signBlock': {
+      const built = resolveAs(task.context, 'signer');
+      if (built === undefined) return { kind: 'contextMissing', contextId: task.context.id };
+      const block = { header: task.header, data: unpackBytes(task.data), metadata: unpackBytes(task.metadata) };
+      const signed = signAndMarshalBlock(built.identity, block, task.lastConfigBlockNumber, task.consenterMetadata);
+      return bytesResult(signed.bytes, signed.lastConfigBlockNumber);
+    }
+  }
+}

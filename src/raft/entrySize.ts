@@ -17,15 +17,19 @@ export function entriesBytes(ents: readonly Entry[]): number {
 }
 
 /**
- * The longest prefix of `ents` whose total size does not exceed `maxSizeBytes`,
- * but always at least one entry (so a single large entry still makes progress).
+ * Cuts `ents` in place to its longest prefix whose total size does not exceed
+ * `maxSizeBytes`, but at least one entry (so a single large entry still makes
+ * progress), and returns it. Callers pass an array they own.
  */
-export function limitSize<T extends Entry>(ents: readonly T[], maxSizeBytes: number): T[] {
-  if (ents.length === 0) return [];
+export function limitSize<T extends Entry>(ents: T[], maxSizeBytes: number): T[] {
+  if (ents.length <= 1 || maxSizeBytes === Infinity) return ents;
   let size = entryBytes(ents[0]!);
   for (let limit = 1; limit < ents.length; limit++) {
     size += entryBytes(ents[limit]!);
-    if (size > maxSizeBytes) return ents.slice(0, limit);
+    if (size > maxSizeBytes) {
+      ents.length = limit;
+      return ents;
+    }
   }
-  return ents.slice();
+  return ents;
 }

@@ -2,21 +2,12 @@ import { assert } from './assert.js';
 import { encodeConfChange } from './confChangeCodec.js';
 import type { RaftConfig } from './config.js';
 import { entriesBytes } from './entrySize.js';
-import { isEmptyHardState } from './describe.js';
 import { RaftError } from './errors.js';
 import { isLocalMsg, isResponseMsg, newMessage } from './message.js';
 import { Raft } from './raft.js';
 import type { Ready, SoftState } from './state.js';
 import { getStatus, type Status } from './status.js';
 import { EntryType, MessageType, type ConfChange, type ConfState, type HardState, type Message } from './types.js';
-
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
-
-function sameSoftState(a: SoftState, b: SoftState): boolean {
-  return a.lead === b.lead && a.raftState === b.raftState;
-}
 
 /**
  * The application's handle on one Raft node: feed it ticks, proposals and
@@ -96,34 +87,47 @@ export class RawNode {
 
   hasReady(): boolean {
     const r = this.#raft;
-    if (!sameSoftState(r.softState(), this.#prevSoftState)) return true;
-    const hs = r.hardState();
-    if (!isEmptyHardState(hs) && !sameHardState(hs, this.#prevHardState)) return true;
+    if (this.#softStateChanged() || this.#hardStateChanged()) return true;
     if (r.log.hasNextUnstableSnapshot()) return true;
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
     return r.log.hasNextUnstableEnts() || r.log.hasNextCommittedEnts(true);
+  }
+
+  // Field comparisons without building SoftState/HardState objects: hasReady runs in every loop turn.
+  #softStateChanged(): boolean {
+    const r = this.#raft;
+    return r.lead !== this.#prevSoftState.lead || r.state !== this.#prevSoftState.raftState;
+  }
+
+  #hardStateChanged(): boolean {
+    const r = this.#raft;
+    const prev = this.#prevHardState;
+    const empty = r.term === 0 && r.vote === 0 && r.log.committed === 0;
+    return !empty && (r.term !== prev.term || r.vote !== prev.vote || r.log.committed !== prev.commit);
   }
 
   /** The pending work. Call advance() after handling it, before the next ready(). */
   ready(): Ready {
     const r = this.#raft;
     assert(!this.#readyOutstanding, 'ready() called twice without advance()');
-    const ss = r.softState();
-    const hs = r.hardState();
     const entries = r.log.nextUnstableEnts();
     const snapshot = r.log.nextUnstableSnapshot();
     const committedEntries = r.log.nextCommittedEnts(true);
-    const messages = r.msgs.concat(r.msgsAfterAppend.filter((m) => m.to !== r.id));
-    const hardStateChanged = !isEmptyHardState(hs) && !sameHardState(hs, this.#prevHardState);
+    let messages = r.msgs;
+    for (const m of r.msgsAfterAppend) {
+      if (m.to === r.id) continue; // stepped locally on advance()
+      if (messages === r.msgs) messages = r.msgs.slice();
+      messages.push(m);
+    }
     // One object shape for every Ready (absent parts are undefined): built once per cycle per node.
     const rd: Ready = {
-      softState: sameSoftState(ss, this.#prevSoftState) ? undefined : ss,
-      hardState: hardStateChanged ? hs : undefined,
+      softState: this.#softStateChanged() ? r.softState() : undefined,
+      hardState: this.#hardStateChanged() ? r.hardState() : undefined,
       entries,
       snapshot,
       committedEntries,
       messages,
-      mustSync: entries.length !== 0 || hs.vote !== this.#prevHardState.vote || hs.term !== this.#prevHardState.term,
+      mustSync: entries.length !== 0 || r.vote !== this.#prevHardState.vote || r.term !== this.#prevHardState.term,
     };
     this.#accept(rd);
     return rd;

@@ -14,8 +14,15 @@ import {
   decodeConfChange,
   type Ready,
 } from '../../../src/raft/index.js';
-import { ConfChangeType, type ConfChange } from '../../../src/raft/types.js';
-import { EntryType, type ConfState, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
+import {
+  ConfChangeType,
+  EntryType,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+} from '../../../src/raft/types.js';
 import { applyEntry, decodeAppState, emptyAppState, encodeAppState, type AppState } from './app-state.js';
 import { FlakySnapshotStorage } from './flaky-storage.js';
 import { InvariantViolation, type SafetyChecker } from './invariants.js';
@@ -72,10 +79,10 @@ export class SimNode {
   #role: StateType = StateType.Follower;
   #lead = 0;
   #hardState: HardState = { term: 0, vote: 0, commit: 0 };
-  /** Counters for the run's summary. */
-  snapshotsRestored = 0;
   /** Set when the membership grew: the next applied state is snapshotted at once. */
   #snapshotDue = false;
+  /** Counters for the run's summary. */
+  snapshotsRestored = 0;
   snapshotsTaken = 0;
   confChangesApplied = 0;
 

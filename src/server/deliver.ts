@@ -1,0 +1,190 @@
+// The Deliver stream, as Fabric's common/deliver handler: each request is an
+// Envelope whose payload data is a SeekInfo; the answer is the blocks asked
+// for, one DeliverResponse each, then a DeliverResponse{status}. Requests on
+// one stream are served one at a time (the read side pauses meanwhile), so a
+// stream holds at most one request and one block being written.
+
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import {
+  decodeBlock,
+  decodePayload,
+  encodeDeliverResponse,
+  encodeDeliverResponseBlockBytes,
+  isConfigBlock,
+  MalformedMessageError,
+  readEnvelopeFields,
+  SeekContentType,
+  Status,
+} from '../block/index.js';
+import type { ChannelRegistry, ChannelSupport } from '../chain/types.js';
+import { truncate } from './broadcast.js';
+import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
+import type { ServerMetrics } from './metrics.js';
+import { readSeekInfo } from './seekInfo.js';
+import { resolveSeekRange, type SeekRange } from './seekRange.js';
+
+export interface DeliverContext {
+  readonly channels: ChannelRegistry;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+}
+
+interface Outcome {
+  readonly status: Status;
+  /** Why, for the log (Fabric's DeliverResponse carries only the status). */
+  readonly info: string;
+  /** Channel label for metrics: a served channel or "". */
+  readonly channel: string;
+}
+
+export function serveDeliver(call: grpc.ServerDuplexStream<Buffer, Buffer>, context: DeliverContext): void {
+  new DeliverStream(call, context).start();
+}
+
+class DeliverStream {
+  readonly #call: grpc.ServerDuplexStream<Buffer, Buffer>;
+  readonly #context: DeliverContext;
+  /** Aborted when the client cancels or the stream fails: ends block waits. */
+  readonly #closed = new AbortController();
+  /** Invariant: length <= 1 in practice (reading pauses while one is served); bounded by the pause either way. */
+  readonly #requests: Buffer[] = [];
+  #serving = false;
+  #inputEnded = false;
+  #wakeWriter: (() => void) | undefined;
+
+  constructor(call: grpc.ServerDuplexStream<Buffer, Buffer>, context: DeliverContext) {
+    this.#call = call;
+    this.#context = context;
+  }
+
+  start(): void {
+    const call = this.#call;
+    this.#context.metrics.deliverStreamsOpened.inc();
+    call.on('data', (bytes: Buffer) => {
+      call.pause();
+      this.#requests.push(bytes);
+      if (!this.#serving) void this.#serveRequests();
+    });
+    call.on('end', () => {
+      this.#inputEnded = true;
+      this.#endIfIdle();
+    });
+    call.on('drain', () => this.#wake());
+    call.on('cancelled', () => this.#close());
+    call.on('error', () => this.#close());
+  }
+
+  async #serveRequests(): Promise<void> {
+    this.#serving = true;
+    while (this.#requests.length > 0 && !this.#closed.signal.aborted) {
+      const request = this.#requests.shift()!;
+      const outcome = await this.#serve(request).catch((error: unknown) => this.#internalError(error));
+      if (this.#closed.signal.aborted) break;
+      this.#context.logger.debug({ channel: outcome.channel, status: Status[outcome.status], info: outcome.info }, 'deliver request done');
+      await this.#send(encodeDeliverResponse({ type: 'status', status: outcome.status }));
+    }
+    this.#serving = false;
+    if (!this.#closed.signal.aborted) this.#call.resume();
+    this.#endIfIdle();
+  }
+
+  /** Serves one seek request up to (not including) its final status. */
+  async #serve(request: Buffer): Promise<Outcome> {
+    const metrics = this.#context.metrics;
+    let fields;
+    try {
+      fields = readEnvelopeFields(request);
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      return { status: Status.BAD_REQUEST, info: `malformed deliver envelope: ${error.message}`, channel: '' };
+    }
+    const channel = this.#context.channels.get(fields.channelId);
+    if (channel === undefined) {
+      return { status: Status.NOT_FOUND, info: `channel "${truncate(fields.channelId)}" is not served by this orderer`, channel: '' };
+    }
+    const labels = { channel: channel.channelId, filtered: 'false', data_type: 'block' };
+    metrics.deliverRequestsReceived.inc(labels);
+    const outcome = await this.#serveChannel(channel, request, fields.payload);
+    metrics.deliverRequestsCompleted.inc({ ...labels, success: String(outcome.status === Status.SUCCESS) });
+    return outcome;
+  }
+
+  async #serveChannel(channel: ChannelSupport, request: Buffer, payloadBytes: Uint8Array): Promise<Outcome> {
+    const channelId = channel.channelId;
+    const verdict = await channel.authorizeDeliver(ownedEnvelope(request));
+    if (verdict.status !== 'SUCCESS') return { status: Status[verdict.status], info: verdict.info, channel: channelId };
+    let seek;
+    try {
+      seek = readSeekInfo(decodePayload(payloadBytes).data);
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      return { status: Status.BAD_REQUEST, info: `malformed seek info: ${error.message}`, channel: channelId };
+    }
+    const resolution = resolveSeekRange(seek, channel.height());
+    if (!resolution.ok) return { status: Status[resolution.status], info: resolution.info, channel: channelId };
+    return this.#streamBlocks(channel, resolution.range, seek.contentType === SeekContentType.HEADER_WITH_SIG);
+  }
+
+  async #streamBlocks(channel: ChannelSupport, range: SeekRange, headersOnly: boolean): Promise<Outcome> {
+    const channelId = channel.channelId;
+    const sentLabels = { channel: channelId, filtered: 'false', data_type: 'block' };
+    for (let number = range.first; number <= range.last; number++) {
+      if (number >= channel.height()) {
+        if (range.failIfNotReady) {
+          return { status: Status.NOT_FOUND, info: `block ${number} does not exist yet and behavior is FAIL_IF_NOT_READY`, channel: channelId };
+        }
+        try {
+          await channel.waitForBlock(number, this.#closed.signal);
+        } catch (error) {
+          if (this.#closed.signal.aborted) return { status: Status.SUCCESS, info: 'client went away', channel: channelId };
+          const reason = error instanceof Error ? error.message : String(error);
+          return { status: Status.SERVICE_UNAVAILABLE, info: `waiting for block ${number} failed: ${reason}`, channel: channelId };
+        }
+      }
+      await this.#send(blockResponse(channel.block(number), headersOnly));
+      if (this.#closed.signal.aborted) return { status: Status.SUCCESS, info: 'client went away', channel: channelId };
+      this.#context.metrics.deliverBlocksSent.inc(sentLabels);
+    }
+    return { status: Status.SUCCESS, info: `sent blocks ${range.first}..${range.last}`, channel: channelId };
+  }
+
+  /** Writes one response, waiting for the transport to drain so at most one block is buffered per stream. */
+  async #send(response: Uint8Array): Promise<void> {
+    if (this.#closed.signal.aborted) return;
+    if (!this.#call.write(asBuffer(response))) await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
+  }
+
+  #internalError(error: unknown): Outcome {
+    this.#context.logger.error({ err: error }, 'deliver request failed');
+    return { status: Status.INTERNAL_SERVER_ERROR, info: 'internal error', channel: '' };
+  }
+
+  #endIfIdle(): void {
+    if (!this.#inputEnded || this.#serving || this.#requests.length > 0 || this.#closed.signal.aborted) return;
+    this.#closed.abort();
+    this.#context.metrics.deliverStreamsClosed.inc();
+    this.#call.end();
+  }
+
+  #close(): void {
+    if (this.#closed.signal.aborted) return;
+    this.#closed.abort();
+    this.#context.metrics.deliverStreamsClosed.inc();
+    this.#wake();
+  }
+
+  #wake(): void {
+    const wake = this.#wakeWriter;
+    this.#wakeWriter = undefined;
+    wake?.();
+  }
+}
+
+/** HEADER_WITH_SIG: the block without its transactions, except config blocks (Fabric's rule). */
+function blockResponse(blockBytes: Uint8Array, headersOnly: boolean): Uint8Array {
+  if (!headersOnly) return encodeDeliverResponseBlockBytes(blockBytes);
+  const block = decodeBlock(blockBytes);
+  if (isConfigBlock(block)) return encodeDeliverResponseBlockBytes(blockBytes);
+  return encodeDeliverResponse({ type: 'block', block: { ...block, data: [] } });
+}

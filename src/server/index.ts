@@ -1,0 +1,21 @@
+// The server layer's public front: the client gRPC AtomicBroadcast server and
+// the operations HTTP server, with their options and health checks.
+
+export { AtomicBroadcastServer, type AtomicBroadcastServerDeps } from './atomicBroadcastServer.js';
+export { OperationsServer, type OperationsServerDeps } from './operationsServer.js';
+export { HealthChecks, HEALTH_COMPONENTS_MAX, type FailedCheck, type HealthCheck } from './health.js';
+export {
+  BROADCAST_OUTSTANDING_MAX_LIMIT,
+  fillOperationsOptions,
+  fillServerOptions,
+  type AtomicBroadcastServerOptions,
+  type AtomicBroadcastServerOptionsInput,
+  type OperationsServerOptions,
+  type OperationsServerOptionsInput,
+  type ServerTls,
+  type ServerTlsInput,
+} from './options.js';
+export { InvalidServerOptionsError, ListenError } from './errors.js';
+export { ATOMIC_BROADCAST_SERVICE } from './service.js';
+export { readSeekInfo, SEEK_NUMBER_UNBOUNDED } from './seekInfo.js';
+export { resolveSeekRange, type SeekRange, type SeekResolution } from './seekRange.js';

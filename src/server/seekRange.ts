@@ -1,0 +1,65 @@
+// Turns a Deliver request's SeekInfo into the block numbers to send, with the
+// rules of Fabric's common/deliver handler, evaluated against the height the
+// channel has when the request arrives.
+
+import { SeekBehavior, type SeekInfo, type SeekPosition } from '../block/index.js';
+
+/** Blocks [first, last] (both inclusive) to stream; `last` may be beyond the current height. */
+export interface SeekRange {
+  /** Invariant: 0 <= first <= last. */
+  readonly first: number;
+  readonly last: number;
+  /** FAIL_IF_NOT_READY: answer NOT_FOUND instead of waiting for a block that does not exist yet. */
+  readonly failIfNotReady: boolean;
+}
+
+export type SeekResolution =
+  | { readonly ok: true; readonly range: SeekRange }
+  | { readonly ok: false; readonly status: 'BAD_REQUEST' | 'NOT_FOUND'; readonly info: string };
+
+/** `height` = number of blocks the channel has (the next block's number). */
+export function resolveSeekRange(seek: SeekInfo, height: number): SeekResolution {
+  if (seek.start === undefined || seek.stop === undefined) {
+    return { ok: false, status: 'BAD_REQUEST', info: 'seek info is missing its start or stop position' };
+  }
+  if (seek.behavior !== SeekBehavior.BLOCK_UNTIL_READY && seek.behavior !== SeekBehavior.FAIL_IF_NOT_READY) {
+    return { ok: false, status: 'BAD_REQUEST', info: `seek info behavior ${seek.behavior} is unknown` };
+  }
+  const failIfNotReady = seek.behavior === SeekBehavior.FAIL_IF_NOT_READY;
+  const newest = Math.max(height - 1, 0);
+  const first = startNumber(seek.start, height, newest);
+  if (failIfNotReady && first >= height) {
+    return { ok: false, status: 'NOT_FOUND', info: `block ${first} does not exist yet (height ${height}) and behavior is FAIL_IF_NOT_READY` };
+  }
+  const last = stopNumber(seek.stop, seek.start, first, newest);
+  if (last < first) {
+    return { ok: false, status: 'BAD_REQUEST', info: `seek start block ${first} is after stop block ${last}` };
+  }
+  return { ok: true, range: { first, last, failIfNotReady } };
+}
+
+function startNumber(start: SeekPosition, height: number, newest: number): number {
+  switch (start.type) {
+    case 'oldest':
+      return 0;
+    case 'newest':
+      return newest;
+    case 'specified':
+      return start.number;
+    case 'nextCommit':
+      return height;
+  }
+}
+
+function stopNumber(stop: SeekPosition, start: SeekPosition, first: number, newest: number): number {
+  switch (stop.type) {
+    case 'oldest':
+    case 'nextCommit':
+      return first;
+    case 'newest':
+      // Newest..newest is exactly one block even if another commits meanwhile (Fabric's rule).
+      return start.type === 'newest' ? first : newest;
+    case 'specified':
+      return stop.number;
+  }
+}

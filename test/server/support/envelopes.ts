@@ -1,0 +1,55 @@
+// Envelopes and fabric-protos messages for server tests.
+
+import { common } from '@hyperledger/fabric-protos';
+import { encodeSeekInfo, encodeSerializedIdentity, HeaderType, createSignedEnvelope, type SeekInfo } from '../../../src/block/index.js';
+import type { Signer } from '../../../src/crypto/types.js';
+
+/** A signer whose signature is a fixed marker: the fake channels only check that one is present. */
+const markerSigner: Signer = {
+  algorithm: 'ecdsa-p256',
+  publicKey: new Uint8Array(65),
+  sign: () => new Uint8Array([0x30, 0x02, 0x01, 0x01]),
+};
+
+export function creator(mspId: string) {
+  return { signer: markerSigner, serializedIdentity: encodeSerializedIdentity({ mspid: mspId, idBytes: new TextEncoder().encode('cert') }) };
+}
+
+export function transaction(channelId: string, data: string | Uint8Array, mspId = 'Org1MSP'): Uint8Array {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  return createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId, data: bytes, creator: creator(mspId) });
+}
+
+export function unsignedTransaction(channelId: string, data: string): Uint8Array {
+  return createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId, data: new TextEncoder().encode(data) });
+}
+
+export function seekRequest(channelId: string, seek: SeekInfo | Uint8Array, mspId = 'Org1MSP'): Uint8Array {
+  const data = seek instanceof Uint8Array ? seek : encodeSeekInfo(seek);
+  return createSignedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId, data, creator: creator(mspId) });
+}
+
+/** Our bytes as a fabric-protos Envelope (decoded by Fabric's own bindings). */
+export function toProtosEnvelope(bytes: Uint8Array): common.Envelope {
+  return common.Envelope.deserializeBinary(bytes);
+}
+
+/** A fabric-protos Envelope with arbitrary payload bytes (e.g. garbage). */
+export function protosEnvelopeWithPayload(payload: Uint8Array): common.Envelope {
+  const envelope = new common.Envelope();
+  envelope.setPayload(payload);
+  envelope.setSignature(new Uint8Array([1]));
+  return envelope;
+}
+
+/**
+ * SeekInfo{start: oldest, stop: specified{math.MaxUint64}} byte for byte as Go
+ * marshals it: what Fabric's clients send to stream "forever".
+ */
+export function seekOldestToMaxUint64(): Uint8Array {
+  const maxUint64Varint = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+  const specified = [0x08, ...maxUint64Varint];
+  const stopPosition = [0x1a, specified.length, ...specified];
+  const startPosition = [0x12, 0x00]; // SeekPosition{oldest: {}}
+  return new Uint8Array([0x0a, startPosition.length, ...startPosition, 0x12, stopPosition.length, ...stopPosition]);
+}

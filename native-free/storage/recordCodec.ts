@@ -7,16 +7,16 @@
 //   frame  = magic u32 | payloadBytes u32 | crc32(magic, payloadBytes) u32 | record*
 //   record = metaBytes u32 | blobBytes u32 | crc32(meta, blob) u32 | meta | blob
 //
-// meta is a msgpack array [kind, channel, ...fields]; blob carries the bulk
+// meta is a tuple [kind, channel, ...fields] (src/storage/tupleCodec.ts); blob carries the bulk
 // bytes (entry data, snapshot data, block bytes) so they are never re-packed
 // and a block can be read back from its byte position alone. Integers are LE.
 
-import { pack, unpack } from 'msgpackr';
 import { crc32 } from 'node:zlib';
 import type { Entry } from '../../src/raft/types.js';
 import * as shapes from '../../src/storage/storedShapes.js';
 import type { RecoveredLog } from '../../src/storage/memoryLog.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
+import { decodeTuple, encodeTuple, type TupleValue } from '../../src/storage/tupleCodec.js';
 
 /**
  * What a record holds: a WalOp, or (WAL only) a checkpoint: a channel's whole
@@ -49,7 +49,7 @@ export function encodeFrame(ops: readonly FileRecord[]): EncodedFrame {
   let offset = frameHeaderBytes;
   for (const op of ops) {
     const { meta, blob } = opToRecord(op);
-    const metaBytes = pack(meta);
+    const metaBytes = encodeTuple(meta as TupleValue);
     const header = Buffer.alloc(recordHeaderBytes);
     header.writeUInt32LE(metaBytes.length, 0);
     header.writeUInt32LE(blob.length, 4);
@@ -150,7 +150,7 @@ export function decodeRecord(buf: Buffer, at: number, end: number): DecodedRecor
   let op: FileRecord | undefined;
   let decodeFailure = '';
   try {
-    op = recordToOp(unpack(meta), blob);
+    op = recordToOp(decodeTuple(meta), blob);
   } catch (err) {
     decodeFailure = String(err);
   }

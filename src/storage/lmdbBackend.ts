@@ -5,8 +5,9 @@
 // transaction, committed with a sync (overlappingSync off) on lmdb-js's writer
 // thread, so the main thread keeps ticking while the disk works.
 
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { RecoveredLedger, StorageBackend, TxLocation } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
@@ -18,6 +19,16 @@ import type { Entry } from '../raft/types.js';
 import type { LedgerBlock, WalOp } from './walOps.js';
 
 /** 'known' marks a channel as stored, whatever else it has written. */
+/**
+ * lmdb-js is a native addon: loaded on first use, so a node running the
+ * native-free engine never loads it (nor needs a prebuilt binary for its platform).
+ */
+let lmdbModule: typeof import('lmdb') | undefined;
+function lmdb(): typeof import('lmdb') {
+  lmdbModule ??= createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
+  return lmdbModule;
+}
+
 type MetaName = 'known' | 'hardState' | 'confState' | 'snapshot' | 'logStart' | 'ledger';
 type EntryKey = [string, number];
 type MetaKey = [string, MetaName];
@@ -40,7 +51,7 @@ export class LmdbBackend implements StorageBackend {
     this.#file = join(dir, 'data.mdb');
     // overlappingSync off: a commit resolves only after its sync, which is what
     // the group commit times and what "durable" means to Raft.
-    this.#root = open<Buffer, string>({ path: dir, maxDbs: 8, overlappingSync: false, encoding: 'binary', cache: false });
+    this.#root = lmdb().open<Buffer, string>({ path: dir, maxDbs: 8, overlappingSync: false, encoding: 'binary', cache: false });
     const sub = { encoding: 'binary' as const, cache: false };
     this.#entries = this.#root.openDB<Buffer, EntryKey>({ name: 'raft-entries', ...sub });
     this.#meta = this.#root.openDB<Buffer, MetaKey>({ name: 'channel-meta', ...sub });

@@ -2,15 +2,16 @@
 // checksums nothing, and a flipped bit in a block or entry must stop start-up
 // (or the read) with the record named, not hand garbage to Raft or Deliver.
 //
-// Layout: [crc32 u32 LE][msgpack body]; the crc covers the body.
+// Layout: [crc32 u32 LE][tuple body (tupleCodec.ts)]; the crc covers the body.
 
-import { pack, unpack } from 'msgpackr';
 import { crc32 } from 'node:zlib';
+import { ShapeError } from './storedShapes.js';
+import { decodeTuple, encodeTuple, type TupleValue } from './tupleCodec.js';
 
 const headerBytes = 4;
 
 export function seal(value: unknown): Buffer {
-  const body = pack(value);
+  const body = encodeTuple(value as TupleValue);
   const out = Buffer.allocUnsafe(headerBytes + body.length);
   out.writeUInt32LE(crc32(body), 0);
   body.copy(out, headerBytes);
@@ -28,8 +29,9 @@ export function unseal(bytes: Uint8Array): Unsealed {
   const actual = crc32(body);
   if (stored !== actual) return { ok: false, reason: `crc32 mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)})` };
   try {
-    return { ok: true, value: unpack(body) };
+    return { ok: true, value: decodeTuple(body) };
   } catch (err) {
-    return { ok: false, reason: `does not decode: ${String(err)}` };
+    if (err instanceof ShapeError) return { ok: false, reason: `does not decode: ${err.message}` };
+    throw err;
   }
 }

@@ -1,4 +1,4 @@
-// The on-disk shapes of stored records (msgpack arrays, compact and versionable
+// The on-disk shapes of stored records (tuples, see tupleCodec.ts: compact and versionable
 // by position), shared by both engines, with decoders that check every field:
 // a record that decodes to the wrong shape is corruption, not a crash later.
 

@@ -3,6 +3,7 @@
 // start-up opening every stored channel. Both engines.
 
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +19,15 @@ function freshDir(): string {
   dirs.push(d);
   return d;
 }
+
+describe('native-free engine', () => {
+  it('loads no native addon (neither lmdb nor msgpackr-extract)', () => {
+    const probe = fileURLToPath(new URL('./fixtures/nativeFreeProbe.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', probe, freshDir()], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([]);
+  });
+});
 
 describe('options', () => {
   it('an unknown engine is refused naming options.engine', () => {

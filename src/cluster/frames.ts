@@ -1,0 +1,263 @@
+// The frames of the `orderer.Cluster/Step` stream and their msgpackr codec.
+//
+// On the wire a frame is a msgpack array (a tuple), not a map: keys are not
+// repeated in every heartbeat, and the decoder checks each position's type
+// before anything reaches Raft — a peer is authenticated, not trusted to be
+// bug-free. bench/cluster-frames.bench.ts compares this with msgpackr's plain
+// object encoding.
+//
+// Buffers: decoded `Uint8Array` fields (entry data, snapshot data, envelopes)
+// are views into the received frame, which therefore lives as long as they do.
+// Encoded frames are fresh Buffers owned by the caller.
+
+import { Packr } from 'msgpackr';
+import { EntryType, MessageType, type ConfState, type Entry, type Message, type Snapshot } from '../raft/types.js';
+import { ClusterFrameError } from './errors.js';
+
+/** Bumped on any incompatible change of the tuples below; a peer with another version is refused. */
+export const CLUSTER_PROTOCOL_VERSION = 1;
+
+/** Fabric's limit on channel name length (configtx validation). */
+export const CHANNEL_NAME_CHARS_MAX = 249;
+/** A rejection text longer than this is cut: it is for logs and the client's info field. */
+export const ERROR_MESSAGE_CHARS_MAX = 1024;
+
+export enum FrameKind {
+  /** First frame of every outgoing stream: who the dialer claims to be (checked against its TLS key). */
+  Hello = 0,
+  /** The listener accepted the Hello: the stream is established. */
+  Welcome = 1,
+  Consensus = 2,
+  Submit = 3,
+  SubmitResult = 4,
+}
+
+export interface HelloFrame {
+  readonly kind: FrameKind.Hello;
+  readonly protocolVersion: number;
+  /** Consenter id of the dialer. */
+  readonly from: number;
+  /** Consenter id the dialer believes it reached (catches mis-wired addresses). */
+  readonly to: number;
+}
+
+export interface WelcomeFrame {
+  readonly kind: FrameKind.Welcome;
+}
+
+export interface ConsensusFrame {
+  readonly kind: FrameKind.Consensus;
+  readonly channel: string;
+  readonly message: Message;
+}
+
+export interface SubmitFrame {
+  readonly kind: FrameKind.Submit;
+  readonly channel: string;
+  /** Unique per outgoing stream; the SubmitResult answering it carries it back. */
+  readonly requestId: number;
+  readonly envelope: Uint8Array;
+}
+
+export interface SubmitResultFrame {
+  readonly kind: FrameKind.SubmitResult;
+  readonly requestId: number;
+  /** '' when the leader accepted the envelope; otherwise the code of its OrdererError. */
+  readonly errorCode: string;
+  readonly errorMessage: string;
+}
+
+export type Frame = HelloFrame | WelcomeFrame | ConsensusFrame | SubmitFrame | SubmitResultFrame;
+
+// useRecords off: records would embed structure definitions that both sides
+// must agree on; the tuples already carry no keys.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+export function encodeFrame(frame: Frame): Buffer {
+  return packr.pack(frameToTuple(frame));
+}
+
+/** Decodes one received frame; throws ClusterFrameError naming the first bad field. */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  let tuple: unknown;
+  try {
+    tuple = packr.unpack(bytes);
+  } catch (cause) {
+    throw new ClusterFrameError(`frame of ${bytes.length} bytes is not valid msgpack`, { cause });
+  }
+  return tupleToFrame(tuple);
+}
+
+function frameToTuple(frame: Frame): unknown[] {
+  switch (frame.kind) {
+    case FrameKind.Hello:
+      return [FrameKind.Hello, frame.protocolVersion, frame.from, frame.to];
+    case FrameKind.Welcome:
+      return [FrameKind.Welcome];
+    case FrameKind.Consensus:
+      return [FrameKind.Consensus, frame.channel, messageToTuple(frame.message)];
+    case FrameKind.Submit:
+      return [FrameKind.Submit, frame.channel, frame.requestId, frame.envelope];
+    case FrameKind.SubmitResult:
+      return [FrameKind.SubmitResult, frame.requestId, frame.errorCode, frame.errorMessage];
+  }
+}
+
+function tupleToFrame(tuple: unknown): Frame {
+  const t = array(tuple, 'frame', 1);
+  const kind = t[0];
+  switch (kind) {
+    case FrameKind.Hello:
+      expectLength(t, 4, 'hello frame');
+      return { kind, protocolVersion: uint(t[1], 'hello.protocolVersion'), from: uint(t[2], 'hello.from'), to: uint(t[3], 'hello.to') };
+    case FrameKind.Welcome:
+      expectLength(t, 1, 'welcome frame');
+      return { kind };
+    case FrameKind.Consensus:
+      expectLength(t, 3, 'consensus frame');
+      return { kind, channel: channelName(t[1]), message: tupleToMessage(t[2]) };
+    case FrameKind.Submit:
+      expectLength(t, 4, 'submit frame');
+      return { kind, channel: channelName(t[1]), requestId: uint(t[2], 'submit.requestId'), envelope: bytes(t[3], 'submit.envelope') };
+    case FrameKind.SubmitResult:
+      expectLength(t, 4, 'submitResult frame');
+      return {
+        kind,
+        requestId: uint(t[1], 'submitResult.requestId'),
+        errorCode: text(t[2], 'submitResult.errorCode', 64),
+        errorMessage: text(t[3], 'submitResult.errorMessage', ERROR_MESSAGE_CHARS_MAX),
+      };
+    default:
+      throw new ClusterFrameError(`frame kind ${String(kind)} is unknown`);
+  }
+}
+
+// Message tuple: [type, to, from, term, logTerm, index, entries, commit,
+// snapshot | null, reject, rejectHint, context | null]; entries flattened as
+// [term, index, type, data, term, index, type, data, ...].
+const ENTRY_FIELDS = 4;
+
+function messageToTuple(m: Message): unknown[] {
+  const entries: unknown[] = new Array(m.entries.length * ENTRY_FIELDS);
+  let at = 0;
+  for (const e of m.entries) {
+    entries[at++] = e.term;
+    entries[at++] = e.index;
+    entries[at++] = e.type;
+    entries[at++] = e.data;
+  }
+  const snapshot = m.snapshot === undefined ? null : snapshotToTuple(m.snapshot);
+  const context = m.context === undefined ? null : m.context;
+  return [m.type, m.to, m.from, m.term, m.logTerm, m.index, entries, m.commit, snapshot, m.reject, m.rejectHint, context];
+}
+
+function tupleToMessage(value: unknown): Message {
+  const t = array(value, 'message', 12);
+  expectLength(t, 12, 'message');
+  const message: Message = {
+    type: enumValue(t[0], MessageType.MsgForgetLeader, 'message.type') as MessageType,
+    to: uint(t[1], 'message.to'),
+    from: uint(t[2], 'message.from'),
+    term: uint(t[3], 'message.term'),
+    logTerm: uint(t[4], 'message.logTerm'),
+    index: uint(t[5], 'message.index'),
+    entries: tupleToEntries(t[6]),
+    commit: uint(t[7], 'message.commit'),
+    snapshot: t[8] === null ? undefined : tupleToSnapshot(t[8]),
+    reject: bool(t[9], 'message.reject'),
+    rejectHint: uint(t[10], 'message.rejectHint'),
+    context: t[11] === null ? undefined : bytes(t[11], 'message.context'),
+  };
+  return message;
+}
+
+function tupleToEntries(value: unknown): Entry[] {
+  const flat = array(value, 'message.entries', 0);
+  if (flat.length % ENTRY_FIELDS !== 0) throw new ClusterFrameError(`message.entries has ${flat.length} fields, not a multiple of ${ENTRY_FIELDS}`);
+  const entries: Entry[] = new Array(flat.length / ENTRY_FIELDS);
+  for (let i = 0, at = 0; at < flat.length; i++, at += ENTRY_FIELDS) {
+    entries[i] = {
+      term: uint(flat[at], 'entry.term'),
+      index: uint(flat[at + 1], 'entry.index'),
+      type: enumValue(flat[at + 2], EntryType.ConfChangeV2, 'entry.type') as EntryType,
+      data: bytes(flat[at + 3], 'entry.data'),
+    };
+  }
+  return entries;
+}
+
+function snapshotToTuple(s: Snapshot): unknown[] {
+  const c = s.metadata.confState;
+  return [s.data, s.metadata.index, s.metadata.term, c.voters, c.learners, c.votersOutgoing, c.learnersNext, c.autoLeave];
+}
+
+function tupleToSnapshot(value: unknown): Snapshot {
+  const t = array(value, 'message.snapshot', 8);
+  expectLength(t, 8, 'message.snapshot');
+  const confState: ConfState = {
+    voters: ids(t[3], 'snapshot.voters'),
+    learners: ids(t[4], 'snapshot.learners'),
+    votersOutgoing: ids(t[5], 'snapshot.votersOutgoing'),
+    learnersNext: ids(t[6], 'snapshot.learnersNext'),
+    autoLeave: bool(t[7], 'snapshot.autoLeave'),
+  };
+  return { data: bytes(t[0], 'snapshot.data'), metadata: { confState, index: uint(t[1], 'snapshot.index'), term: uint(t[2], 'snapshot.term') } };
+}
+
+// ---- field checks: each names the field it rejects ----
+
+function array(value: unknown, what: string, minLength: number): unknown[] {
+  if (!Array.isArray(value)) throw new ClusterFrameError(`${what} is not an array`);
+  if (value.length < minLength) throw new ClusterFrameError(`${what} has ${value.length} fields, expected at least ${minLength}`);
+  return value;
+}
+
+function expectLength(t: unknown[], length: number, what: string): void {
+  if (t.length !== length) throw new ClusterFrameError(`${what} has ${t.length} fields, expected ${length}`);
+}
+
+function uint(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ClusterFrameError(`${what} is ${describe(value)}, expected a non-negative safe integer`);
+  }
+  return value;
+}
+
+function enumValue(value: unknown, max: number, what: string): number {
+  const n = uint(value, what);
+  if (n > max) throw new ClusterFrameError(`${what} is ${n}, expected at most ${max}`);
+  return n;
+}
+
+function bool(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new ClusterFrameError(`${what} is ${describe(value)}, expected a boolean`);
+  return value;
+}
+
+function bytes(value: unknown, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new ClusterFrameError(`${what} is ${describe(value)}, expected bytes`);
+  return value;
+}
+
+function text(value: unknown, what: string, charsMax: number): string {
+  if (typeof value !== 'string') throw new ClusterFrameError(`${what} is ${describe(value)}, expected a string`);
+  if (value.length > charsMax) throw new ClusterFrameError(`${what} is ${value.length} characters long, at most ${charsMax} allowed`);
+  return value;
+}
+
+function channelName(value: unknown): string {
+  const name = text(value, 'channel', CHANNEL_NAME_CHARS_MAX);
+  if (name.length === 0) throw new ClusterFrameError('channel is empty');
+  return name;
+}
+
+function ids(value: unknown, what: string): number[] {
+  return array(value, what, 0).map((id) => uint(id, what));
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? `a string` : `${typeof value} ${String(value).slice(0, 32)}`;
+}

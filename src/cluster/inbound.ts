@@ -1,0 +1,247 @@
+// The listening side: `Step` streams other consenters dial to us. A stream
+// is authenticated by its first frame (Hello: "I am consenter N") checked
+// against the public key pinned for N and the certificate presented on the
+// TLS connection; then it carries N's consensus messages and forwarded
+// submits to our chains, and our verdicts back.
+
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { OrdererError } from '../errors.js';
+import type { ClusterChannelHandler } from './types.js';
+import { CLUSTER_PROTOCOL_VERSION, ERROR_MESSAGE_CHARS_MAX, FrameKind, decodeFrame, encodeFrame, type Frame, type HelloFrame } from './frames.js';
+import type { ClusterMetrics } from './metrics.js';
+import type { ClusterSettings, PinnedPeer } from './options.js';
+import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
+
+type StepCall = grpc.ServerDuplexStream<Buffer, Buffer>;
+
+/** Streams that have not said Hello yet, at most (a bound against idle connections holding memory). */
+const HANDSHAKES_MAX = 64;
+
+export interface InboundContext {
+  readonly settings: ClusterSettings;
+  readonly metrics: ClusterMetrics;
+  readonly logger: Logger;
+  /** The consenters as currently configured (changes with updatePeers). */
+  readonly peers: () => ReadonlyMap<number, PinnedPeer>;
+  readonly handler: (channel: string) => ClusterChannelHandler | undefined;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: grpc.status,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class InboundStreams {
+  readonly #context: InboundContext;
+  // Invariant: a call is in #handshakes until its Hello is judged, then in #byPeer if accepted.
+  readonly #handshakes = new Set<StepCall>();
+  /** The one accepted stream of each peer; a newer one supersedes it. */
+  readonly #byPeer = new Map<number, StepCall>();
+
+  constructor(context: InboundContext) {
+    this.#context = context;
+  }
+
+  /** Handler of the `Step` method. */
+  readonly accept = (call: StepCall): void => {
+    const remote = call.getPeer();
+    if (this.#handshakes.size >= HANDSHAKES_MAX) {
+      this.#refuse(call, remote, new Refusal(grpc.status.RESOURCE_EXHAUSTED, 'too_many_handshakes', `${HANDSHAKES_MAX} streams are already waiting to say Hello`));
+      return;
+    }
+    this.#handshakes.add(call);
+    const timeoutMs = this.#context.settings.submitTimeoutMs;
+    const timer = setTimeout(() => this.#refuse(call, remote, new Refusal(grpc.status.DEADLINE_EXCEEDED, 'no_hello', `no Hello within ${timeoutMs} ms`)), timeoutMs);
+    call.on('error', () => this.#forget(call));
+    call.on('close', () => {
+      clearTimeout(timer);
+      this.#forget(call);
+    });
+    call.once('data', (bytes: Buffer) => {
+      clearTimeout(timer);
+      if (!this.#handshakes.delete(call)) return;
+      let peer: PinnedPeer;
+      try {
+        peer = this.#authenticate(call, bytes);
+      } catch (error) {
+        if (!(error instanceof Refusal)) throw error;
+        this.#refuse(call, remote, error);
+        return;
+      }
+      this.#admit(call, peer);
+    });
+  };
+
+  /** Ends the stream of `peer` (removed, or its pinned key changed: it must authenticate again). */
+  dropPeer(peer: number, reason: string): void {
+    const call = this.#byPeer.get(peer);
+    if (call === undefined) return;
+    this.#forget(call);
+    this.#context.logger.info({ peer }, `ending the inbound stream of consenter ${peer}: ${reason}`);
+    call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: reason });
+  }
+
+  closeAll(): void {
+    for (const call of [...this.#handshakes, ...this.#byPeer.values()]) {
+      this.#forget(call);
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the consenter is shutting down its cluster transport' });
+    }
+  }
+
+  #authenticate(call: StepCall, bytes: Buffer): PinnedPeer {
+    let hello: Frame;
+    try {
+      hello = decodeFrame(bytes);
+    } catch (error) {
+      throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first frame does not decode: ${(error as Error).message}`);
+    }
+    if (hello.kind !== FrameKind.Hello) throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first frame is of kind ${hello.kind}, not Hello`);
+    return this.#checkClaim(call, hello);
+  }
+
+  #checkClaim(call: StepCall, hello: HelloFrame): PinnedPeer {
+    const { selfId } = this.#context.settings;
+    if (hello.protocolVersion !== CLUSTER_PROTOCOL_VERSION) {
+      throw new Refusal(grpc.status.FAILED_PRECONDITION, 'protocol_version', `it speaks cluster protocol ${hello.protocolVersion}, this node ${CLUSTER_PROTOCOL_VERSION}`);
+    }
+    if (hello.to !== selfId) throw new Refusal(grpc.status.PERMISSION_DENIED, 'wrong_target', `it meant to reach consenter ${hello.to}, this is consenter ${selfId}`);
+    const peer = this.#context.peers().get(hello.from);
+    if (peer === undefined) throw new Refusal(grpc.status.PERMISSION_DENIED, 'unknown_consenter', `it claims to be consenter ${hello.from}, which is not a configured consenter`);
+    const certificate = call.getAuthContext().sslPeerCertificate;
+    if (certificate === undefined) throw new Refusal(grpc.status.UNAUTHENTICATED, 'no_certificate', `it claims to be consenter ${hello.from} but presented no verified client certificate`);
+    const key = publicKeyOfCertificate(certificate.raw);
+    if (!key.equals(peer.pinnedKey)) {
+      throw new Refusal(grpc.status.PERMISSION_DENIED, 'pin_mismatch',
+        `it claims to be consenter ${hello.from} but its TLS certificate's public key (sha256 ${keyFingerprint(key)}) is not the one pinned for it (sha256 ${keyFingerprint(peer.pinnedKey)})`);
+    }
+    return peer;
+  }
+
+  #refuse(call: StepCall, remote: string, refusal: Refusal): void {
+    this.#forget(call);
+    this.#context.metrics.streamsRefused.inc({ direction: 'ingress', reason: refusal.reason });
+    this.#context.logger.error({ remote, reason: refusal.reason }, `refused an inbound cluster stream from ${remote}: ${refusal.message}`);
+    call.emit('error', { code: refusal.status, details: refusal.message });
+  }
+
+  #admit(call: StepCall, peer: PinnedPeer): void {
+    const previous = this.#byPeer.get(peer.id);
+    if (previous !== undefined) {
+      this.#forget(previous);
+      previous.emit('error', { code: grpc.status.ABORTED, details: `superseded by a newer stream from consenter ${peer.id}` });
+    }
+    this.#byPeer.set(peer.id, call);
+    this.#context.metrics.ingressStreams.inc();
+    const log = this.#context.logger.child({ peer: peer.id, remote: call.getPeer() });
+    log.info('inbound stream from peer accepted');
+    const session = new InboundSession(call, peer.id, this.#context, log);
+    call.on('data', (bytes: Buffer) => session.onFrame(bytes));
+    call.on('end', () => call.end());
+    call.write(encodeFrame({ kind: FrameKind.Welcome }));
+  }
+
+  #forget(call: StepCall): void {
+    this.#handshakes.delete(call);
+    for (const [peer, accepted] of this.#byPeer) {
+      if (accepted !== call) continue;
+      this.#byPeer.delete(peer);
+      this.#context.metrics.ingressStreams.dec();
+    }
+  }
+}
+
+/** One authenticated inbound stream: dispatches its frames to the channels. */
+class InboundSession {
+  /** Invariant: 0 <= #submitsInFlight <= settings.inboundSubmitsMax. */
+  #submitsInFlight = 0;
+  #unknownChannelsLogged = new Set<string>();
+
+  constructor(
+    readonly call: StepCall,
+    readonly peer: number,
+    readonly context: InboundContext,
+    readonly log: Logger,
+  ) {}
+
+  onFrame(bytes: Buffer): void {
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (error) {
+      this.#end(grpc.status.INVALID_ARGUMENT, `bad frame: ${(error as Error).message}`);
+      return;
+    }
+    if (frame.kind === FrameKind.Consensus) this.#consensus(frame.channel, frame.message);
+    else if (frame.kind === FrameKind.Submit) this.#submit(frame.channel, frame.requestId, frame.envelope);
+    else this.#end(grpc.status.INVALID_ARGUMENT, `unexpected frame of kind ${frame.kind} after Hello`);
+  }
+
+  #consensus(channel: string, message: Extract<Frame, { kind: FrameKind.Consensus }>['message']): void {
+    const { selfId } = this.context.settings;
+    if (message.from !== this.peer || message.to !== selfId) {
+      // Authenticated as `peer`, it may only speak for itself, to us.
+      this.#end(grpc.status.PERMISSION_DENIED, `consensus message from ${message.from} to ${message.to} on the stream of consenter ${this.peer} to ${selfId}`);
+      return;
+    }
+    const handler = this.#handlerOf(channel);
+    if (handler === undefined) return;
+    try {
+      handler.onConsensus(this.peer, message);
+    } catch (error) {
+      // A chain bug must not take the peer's stream (and every other channel on it) down.
+      this.log.error({ channel, err: error }, 'channel handler threw on a consensus message');
+    }
+  }
+
+  #submit(channel: string, requestId: number, envelope: Uint8Array): void {
+    const { inboundSubmitsMax } = this.context.settings;
+    if (this.#submitsInFlight >= inboundSubmitsMax) {
+      this.#answer(requestId, 'SERVICE_UNAVAILABLE', `consenter ${this.context.settings.selfId} already has ${inboundSubmitsMax} envelopes forwarded by consenter ${this.peer} in flight`);
+      return;
+    }
+    const handler = this.#handlerOf(channel);
+    if (handler === undefined) {
+      this.#answer(requestId, 'NOT_FOUND', `channel "${channel}" is not served by consenter ${this.context.settings.selfId}`);
+      return;
+    }
+    this.#submitsInFlight++;
+    Promise.resolve()
+      .then(() => handler.onSubmit(this.peer, envelope))
+      .then(
+        () => this.#answer(requestId, '', ''),
+        (error: unknown) => {
+          const code = error instanceof OrdererError ? error.code : 'INTERNAL_SERVER_ERROR';
+          if (!(error instanceof OrdererError)) this.log.error({ channel, err: error }, 'channel handler failed a forwarded submit with a non-OrdererError');
+          this.#answer(requestId, code, error instanceof Error ? error.message : String(error));
+        },
+      )
+      .finally(() => this.#submitsInFlight--);
+  }
+
+  #handlerOf(channel: string): ClusterChannelHandler | undefined {
+    const handler = this.context.handler(channel);
+    if (handler === undefined && !this.#unknownChannelsLogged.has(channel) && this.#unknownChannelsLogged.size < 16) {
+      // Normal while a channel is being created on this node; logged once per channel and stream.
+      this.#unknownChannelsLogged.add(channel);
+      this.log.info({ channel }, 'frames for a channel this node does not serve (yet) are dropped');
+    }
+    return handler;
+  }
+
+  #answer(requestId: number, errorCode: string, errorMessage: string): void {
+    if (this.call.destroyed || this.call.writableEnded) return;
+    const message = errorMessage.length > ERROR_MESSAGE_CHARS_MAX ? errorMessage.slice(0, ERROR_MESSAGE_CHARS_MAX) : errorMessage;
+    this.call.write(encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }));
+  }
+
+  #end(status: grpc.status, details: string): void {
+    this.log.error({ status: grpc.status[status] }, `ending the inbound stream of consenter ${this.peer}: ${details}`);
+    this.call.emit('error', { code: status, details });
+  }
+}

@@ -1,0 +1,7 @@
+// Public front of the cluster transport: what chain/ and cli/ import.
+
+export type { ClusterChannelHandler, ClusterPeer, ClusterTransport } from './types.js';
+export { GrpcClusterTransport, type PeerLinkStatus } from './transport.js';
+export type { ClusterTlsOptions, ClusterTransportOptions } from './options.js';
+export { ClusterFrameError, ClusterOptionsError, ClusterUnavailableError, ForwardRejectedError } from './errors.js';
+export { LinkState } from './peerLink.js';

@@ -1,0 +1,50 @@
+// The transport's Prometheus metrics, named as Fabric's cluster metrics
+// (orderer/common/cluster/metrics.go) where Fabric has one. `host` is the
+// peer's address, as in Fabric.
+
+import { Counter, Gauge, Registry } from 'prom-client';
+
+export type DropReason = 'queue_full' | 'unreachable' | 'stream_broke' | 'too_large' | 'closed';
+
+export class ClusterMetrics {
+  readonly registry: Registry;
+  /** Consensus frames dropped instead of sent. */
+  readonly msgDropped: Counter<'host' | 'channel' | 'reason'>;
+  readonly egressQueueLength: Gauge<'host'>;
+  readonly egressQueueCapacity: Gauge<'host'>;
+  /** Outgoing streams established (welcomed by the peer). */
+  readonly egressStreams: Gauge;
+  /** Inbound streams accepted (authenticated). */
+  readonly ingressStreams: Gauge;
+  /** Streams refused, by direction and reason (certificate pin mismatch, bad hello...). */
+  readonly streamsRefused: Counter<'direction' | 'reason'>;
+  /** Forwarded submits by outcome (accepted, rejected by the leader, unavailable). */
+  readonly submitsForwarded: Counter<'host' | 'outcome'>;
+
+  constructor(registry: Registry | undefined) {
+    this.registry = registry ?? new Registry();
+    const registers = [this.registry];
+    this.msgDropped = new Counter({
+      name: 'cluster_comm_msg_dropped_count',
+      help: 'Number of consensus messages dropped (queue full, peer unreachable, stream broke).',
+      labelNames: ['host', 'channel', 'reason'],
+      registers,
+    });
+    this.egressQueueLength = new Gauge({ name: 'cluster_comm_egress_queue_length', help: 'Frames queued for a peer.', labelNames: ['host'], registers });
+    this.egressQueueCapacity = new Gauge({ name: 'cluster_comm_egress_queue_capacity', help: 'Capacity of the queue of a peer, in frames.', labelNames: ['host'], registers });
+    this.egressStreams = new Gauge({ name: 'cluster_comm_egress_stream_count', help: 'Established outgoing streams.', registers });
+    this.ingressStreams = new Gauge({ name: 'cluster_comm_ingress_stream_count', help: 'Authenticated inbound streams.', registers });
+    this.streamsRefused = new Counter({
+      name: 'cluster_comm_stream_refused_count',
+      help: 'Streams refused, by direction (ingress, egress) and reason.',
+      labelNames: ['direction', 'reason'],
+      registers,
+    });
+    this.submitsForwarded = new Counter({
+      name: 'cluster_comm_submit_forwarded_count',
+      help: 'Envelopes forwarded to a leader, by outcome.',
+      labelNames: ['host', 'outcome'],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,341 @@
+// The outgoing side of the link to one peer: a lazily dialed `Step` stream, a
+// bounded send queue in front of it, the forwarded submits awaiting the
+// leader's verdict, and reconnection with backoff when the stream breaks.
+//
+// The link only ever writes; the peer's frames to us (consensus, its own
+// forwarded submits) arrive on the stream the peer dials (inbound.ts). The
+// one thing read back on this stream is the listener's Welcome and the
+// verdicts on our forwarded submits.
+
+import assert from 'node:assert/strict';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Message } from '../raft/types.js';
+import { OrdererError } from '../errors.js';
+import { ReconnectBackoff } from './backoff.js';
+import { ClusterUnavailableError, ForwardRejectedError } from './errors.js';
+import { CLUSTER_PROTOCOL_VERSION, FrameKind, decodeFrame, encodeFrame, type Frame } from './frames.js';
+import type { DropReason, ClusterMetrics } from './metrics.js';
+import type { ClusterSettings, PinnedPeer } from './options.js';
+import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
+import { SendQueue, type QueuedFrame } from './sendQueue.js';
+import { CLUSTER_STEP_PATH, passBytes } from './service.js';
+
+export enum LinkState {
+  /** No stream; the next frame to send dials. */
+  Idle = 'idle',
+  /** Stream opened and Hello written; waiting for the listener's Welcome. */
+  Connecting = 'connecting',
+  /** Welcomed: queued frames are being written. */
+  Established = 'established',
+  /** The last stream broke; frames are refused until the backoff delay ends. */
+  BackingOff = 'backing-off',
+  Closed = 'closed',
+}
+
+interface PendingSubmit {
+  readonly frame: QueuedFrame;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export interface PeerLinkContext {
+  readonly settings: ClusterSettings;
+  readonly metrics: ClusterMetrics;
+  readonly logger: Logger;
+  /** The stream to this peer broke (or could not be established). */
+  readonly onBroken: (peer: number) => void;
+}
+
+export class PeerLink {
+  readonly peer: PinnedPeer;
+  readonly #context: PeerLinkContext;
+  readonly #log: Logger;
+  readonly #queue: SendQueue;
+  readonly #backoff: ReconnectBackoff;
+  // Invariant: #client and #call are set exactly in Connecting and Established.
+  #state = LinkState.Idle;
+  #client: grpc.Client | undefined;
+  #call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  #awaitingDrain = false;
+  #welcomeTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** Why the TLS handshake of the current dial refused the peer's certificate, if it did. */
+  #refusal: string | undefined;
+  #lastError = 'not dialed yet';
+  /** True between the first queue-full drop and the queue draining, so the warning is logged once. */
+  #dropping = false;
+  // Invariant: every entry's frame is queued, waiting for room, or written and awaiting its verdict.
+  readonly #pending = new Map<number, PendingSubmit>();
+  #nextRequestId = 1;
+
+  constructor(peer: PinnedPeer, context: PeerLinkContext) {
+    this.peer = peer;
+    this.#context = context;
+    const s = context.settings;
+    this.#log = context.logger.child({ peer: peer.id, address: peer.address });
+    this.#queue = new SendQueue(s.sendQueueFramesMax, s.sendQueueBytesMax, s.submitWaitersMax);
+    this.#backoff = new ReconnectBackoff(s.reconnectBackoffMinMs, s.reconnectBackoffMaxMs);
+    context.metrics.egressQueueCapacity.set({ host: peer.address }, s.sendQueueFramesMax);
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  get queuedFrames(): number {
+    return this.#queue.length;
+  }
+
+  /** Queues a Raft message; drops it (counted) when the peer is unreachable or its queue is full. Never waits. */
+  sendConsensus(channel: string, message: Message): void {
+    if (this.#state === LinkState.Closed) return this.#drop(channel, 'closed');
+    if (this.#state === LinkState.BackingOff) return this.#drop(channel, 'unreachable');
+    const bytes = encodeFrame({ kind: FrameKind.Consensus, channel, message });
+    if (bytes.length > this.#context.settings.frameBytesMax) {
+      this.#log.error({ channel, frameBytes: bytes.length, frameBytesMax: this.#context.settings.frameBytesMax, type: message.type },
+        'consensus message larger than the cluster frame limit dropped: lower the raft max message size or raise frameBytesMax');
+      return this.#drop(channel, 'too_large');
+    }
+    if (!this.#queue.tryPush({ bytes, channel, consensus: true, cancelled: false })) {
+      if (!this.#dropping) {
+        this.#dropping = true;
+        this.#log.warn({ channel, queuedFrames: this.#queue.length, queuedBytes: this.#queue.bytes }, 'send queue full: dropping consensus messages to this peer');
+      }
+      return this.#drop(channel, 'queue_full');
+    }
+    this.#kick();
+  }
+
+  /** Forwards an envelope; resolves on the peer's acceptance, rejects with its rejection or SERVICE_UNAVAILABLE. */
+  forwardSubmit(channel: string, envelope: Uint8Array): Promise<void> {
+    if (this.#state === LinkState.Closed || this.#state === LinkState.BackingOff) {
+      return Promise.reject(this.#unavailable(`consenter ${this.peer.id} (${this.peer.address}) is unreachable: ${this.#lastError}`));
+    }
+    const requestId = this.#nextRequestId++;
+    const bytes = encodeFrame({ kind: FrameKind.Submit, channel, requestId, envelope });
+    const frameBytesMax = this.#context.settings.frameBytesMax;
+    if (bytes.length > frameBytesMax) {
+      return Promise.reject(new OrdererError('BAD_REQUEST', `envelope of ${envelope.length} bytes does not fit the cluster frame limit of ${frameBytesMax} bytes (frameBytesMax)`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const frame: QueuedFrame = { bytes, channel, consensus: false, cancelled: false };
+      const admission = this.#queue.pushOrWait(frame);
+      if (admission === 'full') {
+        reject(this.#unavailable(`${this.#queue.waiting} forwarded envelopes already wait for room in the send queue to consenter ${this.peer.id} (${this.peer.address})`));
+        return;
+      }
+      const timeoutMs = this.#context.settings.submitTimeoutMs;
+      const timer = setTimeout(() => this.#submitTimedOut(requestId, timeoutMs), timeoutMs);
+      this.#pending.set(requestId, { frame, resolve, reject, timer });
+      this.#kick();
+    });
+  }
+
+  /** Ends the stream and refuses everything still queued or pending. Idempotent. */
+  close(reason: string): void {
+    if (this.#state === LinkState.Closed) return;
+    if (this.#state === LinkState.Established) this.#context.metrics.egressStreams.dec();
+    this.#teardownStream();
+    clearTimeout(this.#retryTimer);
+    this.#state = LinkState.Closed;
+    this.#failQueued(reason, 'closed');
+    this.#context.metrics.egressQueueLength.remove({ host: this.peer.address });
+    this.#context.metrics.egressQueueCapacity.remove({ host: this.peer.address });
+  }
+
+  #kick(): void {
+    if (this.#state === LinkState.Idle) this.#dial();
+    else if (this.#state === LinkState.Established) this.#pump();
+  }
+
+  #dial(): void {
+    assert.equal(this.#state, LinkState.Idle, 'dial only from Idle');
+    const { settings } = this.#context;
+    this.#state = LinkState.Connecting;
+    this.#refusal = undefined;
+    const credentials = grpc.credentials.createSsl(
+      Buffer.from(settings.tls.caPems.join('\n')),
+      Buffer.from(settings.tls.keyPem),
+      Buffer.from(settings.tls.certPem),
+      { checkServerIdentity: (host, cert) => this.#checkServerCertificate(host, cert) },
+    );
+    const client = new grpc.Client(this.peer.address, credentials, {
+      'grpc.max_receive_message_length': settings.frameBytesMax,
+      'grpc.max_send_message_length': settings.frameBytesMax,
+      'grpc.keepalive_time_ms': settings.keepaliveIntervalMs,
+      'grpc.keepalive_timeout_ms': settings.keepaliveIntervalMs,
+      // One channel per dial, closed when the stream breaks: our backoff, not
+      // grpc-js's (up to 2 minutes), decides when the peer is tried again.
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.enable_retries': 0,
+    });
+    const call = client.makeBidiStreamRequest(CLUSTER_STEP_PATH, passBytes, passBytes);
+    this.#client = client;
+    this.#call = call;
+    call.on('data', (bytes: Buffer) => this.#onData(call, bytes));
+    call.on('error', (error: grpc.ServiceError) => this.#onStreamError(call, error));
+    call.on('end', () => this.#broke(call, 'the peer ended the stream'));
+    call.write(encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: settings.selfId, to: this.peer.id }));
+    this.#welcomeTimer = setTimeout(() => this.#broke(call, `no Welcome within ${settings.submitTimeoutMs} ms`), settings.submitTimeoutMs);
+  }
+
+  /** Hostname check as usual, then the pin: the server's key must be the one configured for this consenter. */
+  #checkServerCertificate(host: string, cert: PeerCertificate): Error | undefined {
+    const hostError = checkServerIdentity(host, cert);
+    if (hostError !== undefined) {
+      this.#refusal = `its TLS certificate is not valid for host "${host}": ${hostError.message}`;
+      return hostError;
+    }
+    let key: Buffer;
+    try {
+      key = publicKeyOfCertificate(cert.raw);
+    } catch (cause) {
+      this.#refusal = `its TLS certificate cannot be read: ${String(cause)}`;
+      return new Error(this.#refusal);
+    }
+    if (!key.equals(this.peer.pinnedKey)) {
+      this.#refusal = `its TLS certificate's public key (sha256 ${keyFingerprint(key)}) is not the one pinned for consenter ${this.peer.id} (sha256 ${keyFingerprint(this.peer.pinnedKey)})`;
+      return new Error(this.#refusal);
+    }
+    return undefined;
+  }
+
+  #onData(call: grpc.ClientDuplexStream<Buffer, Buffer>, bytes: Buffer): void {
+    if (call !== this.#call) return;
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (error) {
+      this.#broke(call, `the peer sent a bad frame: ${(error as Error).message}`);
+      return;
+    }
+    if (frame.kind === FrameKind.Welcome && this.#state === LinkState.Connecting) {
+      clearTimeout(this.#welcomeTimer);
+      this.#state = LinkState.Established;
+      this.#backoff.reset();
+      this.#context.metrics.egressStreams.inc();
+      this.#log.info('stream to peer established');
+      this.#pump();
+    } else if (frame.kind === FrameKind.SubmitResult && this.#state === LinkState.Established) {
+      this.#settle(frame.requestId, frame.errorCode, frame.errorMessage);
+    } else {
+      this.#broke(call, `the peer sent an unexpected frame (kind ${frame.kind}) in state ${this.#state}`);
+    }
+  }
+
+  #settle(requestId: number, errorCode: string, errorMessage: string): void {
+    const pending = this.#pending.get(requestId);
+    // A verdict after our timeout: the client was already told SERVICE_UNAVAILABLE.
+    if (pending === undefined) return;
+    this.#pending.delete(requestId);
+    clearTimeout(pending.timer);
+    const { metrics } = this.#context;
+    if (errorCode === '') {
+      metrics.submitsForwarded.inc({ host: this.peer.address, outcome: 'accepted' });
+      pending.resolve();
+    } else {
+      metrics.submitsForwarded.inc({ host: this.peer.address, outcome: 'rejected' });
+      pending.reject(new ForwardRejectedError(this.peer.id, errorCode, errorMessage));
+    }
+  }
+
+  #submitTimedOut(requestId: number, timeoutMs: number): void {
+    const pending = this.#pending.get(requestId);
+    if (pending === undefined) return;
+    this.#pending.delete(requestId);
+    // Not written yet: it never will be. Written: the leader may still order it; the verdict is lost.
+    this.#queue.cancel(pending.frame);
+    pending.reject(this.#unavailable(`consenter ${this.peer.id} (${this.peer.address}) gave no verdict on the forwarded envelope within ${timeoutMs} ms (stream ${this.#state})`));
+  }
+
+  #pump(): void {
+    const call = this.#call;
+    if (this.#state !== LinkState.Established || this.#awaitingDrain || call === undefined) return;
+    for (let bytes = this.#queue.shift(); bytes !== undefined; bytes = this.#queue.shift()) {
+      if (!call.write(bytes)) {
+        this.#awaitingDrain = true;
+        call.once('drain', () => {
+          if (call !== this.#call) return;
+          this.#awaitingDrain = false;
+          this.#pump();
+        });
+        break;
+      }
+    }
+    if (this.#dropping && this.#queue.length === 0) {
+      this.#dropping = false;
+      this.#log.info('send queue drained: consensus messages flow to this peer again');
+    }
+    this.#context.metrics.egressQueueLength.set({ host: this.peer.address }, this.#queue.length);
+  }
+
+  #onStreamError(call: grpc.ClientDuplexStream<Buffer, Buffer>, error: grpc.ServiceError): void {
+    if (call !== this.#call) return;
+    const refusedByPeer = error.code === grpc.status.PERMISSION_DENIED || error.code === grpc.status.UNAUTHENTICATED;
+    if (refusedByPeer) this.#context.metrics.streamsRefused.inc({ direction: 'egress', reason: 'refused_by_peer' });
+    this.#broke(call, refusedByPeer ? `the peer refused us: ${error.details}` : `${grpc.status[error.code] ?? error.code}: ${error.details}`);
+  }
+
+  /** The current stream is gone: refuse what waited on it, back off, tell the chains. */
+  #broke(call: grpc.ClientDuplexStream<Buffer, Buffer>, reason: string): void {
+    if (call !== this.#call) return;
+    const wasEstablished = this.#state === LinkState.Established;
+    if (wasEstablished) this.#context.metrics.egressStreams.dec();
+    this.#teardownStream();
+    const refusal = this.#refusal;
+    this.#lastError = refusal === undefined ? reason : `refused: ${refusal}`;
+    const delayMs = this.#backoff.nextDelayMs();
+    if (refusal !== undefined) {
+      this.#context.metrics.streamsRefused.inc({ direction: 'egress', reason: 'pin_mismatch' });
+      this.#log.error({ retryInMs: delayMs }, `refused the stream to consenter ${this.peer.id} at ${this.peer.address}: ${refusal}`);
+    } else if (wasEstablished || this.#backoff.failures === 1) {
+      this.#log.warn({ retryInMs: delayMs, failures: this.#backoff.failures }, `stream to consenter ${this.peer.id} at ${this.peer.address} ${wasEstablished ? 'broke' : 'failed'}: ${reason}`);
+    } else {
+      this.#log.debug({ retryInMs: delayMs, failures: this.#backoff.failures }, `stream to consenter ${this.peer.id} still failing: ${reason}`);
+    }
+    this.#state = LinkState.BackingOff;
+    this.#failQueued(`the stream to consenter ${this.peer.id} (${this.peer.address}) broke: ${this.#lastError}`, 'stream_broke');
+    this.#retryTimer = setTimeout(() => {
+      if (this.#state === LinkState.BackingOff) this.#state = LinkState.Idle;
+    }, delayMs);
+    this.#context.onBroken(this.peer.id);
+  }
+
+  #teardownStream(): void {
+    clearTimeout(this.#welcomeTimer);
+    const call = this.#call;
+    const client = this.#client;
+    // Cleared first: the listeners still attached see a stale call and ignore what cancel() emits.
+    this.#call = undefined;
+    this.#client = undefined;
+    this.#awaitingDrain = false;
+    call?.cancel();
+    client?.close();
+  }
+
+  /** Drops queued consensus frames (counted) and rejects every pending submit. */
+  #failQueued(reason: string, dropReason: DropReason): void {
+    for (const frame of this.#queue.clear()) {
+      if (frame.consensus) this.#drop(frame.channel, dropReason);
+    }
+    for (const [requestId, pending] of this.#pending) {
+      this.#pending.delete(requestId);
+      clearTimeout(pending.timer);
+      pending.reject(this.#unavailable(`${reason}; the forwarded envelope got no verdict`));
+    }
+    this.#dropping = false;
+    this.#context.metrics.egressQueueLength.set({ host: this.peer.address }, 0);
+  }
+
+  #drop(channel: string, reason: DropReason): void {
+    this.#context.metrics.msgDropped.inc({ host: this.peer.address, channel, reason });
+  }
+
+  #unavailable(message: string): ClusterUnavailableError {
+    this.#context.metrics.submitsForwarded.inc({ host: this.peer.address, outcome: 'unavailable' });
+    return new ClusterUnavailableError(this.peer.id, message);
+  }
+}

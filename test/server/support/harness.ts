@@ -43,7 +43,7 @@ export async function startHarness(
 }
 
 /** Collects every message of a client stream until it ends or fails. */
-export function collect<T>(stream: grpc.ClientDuplexStream<unknown, T>): Promise<{ messages: T[]; error: grpc.ServiceError | undefined }> {
+export function collect<Req, T>(stream: grpc.ClientDuplexStream<Req, T>): Promise<{ messages: T[]; error: grpc.ServiceError | undefined }> {
   return new Promise((resolve) => {
     const messages: T[] = [];
     stream.on('data', (message: T) => messages.push(message));
@@ -53,7 +53,7 @@ export function collect<T>(stream: grpc.ClientDuplexStream<unknown, T>): Promise
 }
 
 /** Resolves with the next `count` messages of a stream (and leaves it open). */
-export function take<T>(stream: grpc.ClientDuplexStream<unknown, T>, count: number): Promise<T[]> {
+export function take<Req, T>(stream: grpc.ClientDuplexStream<Req, T>, count: number): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const messages: T[] = [];
     const onData = (message: T) => {

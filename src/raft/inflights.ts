@@ -4,13 +4,17 @@ import { assert } from './assert.js';
  * Flow control for one follower in StateReplicate: the MsgApp messages sent
  * but not yet acknowledged, each remembered by the index of its last entry.
  * Full when `maxCount` messages or `maxBytes` bytes are in flight.
- * Invariants: indexes are strictly increasing; count <= maxCount.
+ *
+ * A ring buffer that grows (doubling, up to maxCount) and is reused: adding
+ * and freeing allocate nothing in the steady state.
+ * Invariants: 0 <= count <= maxCount; indexes in the ring strictly increase.
  */
 export class Inflights {
-  /** Queue of in-flight messages; live part is [#start, #indexes.length). */
-  #indexes: number[] = [];
-  #bytes: number[] = [];
+  #indexes: Float64Array = new Float64Array(0);
+  #bytes: Float64Array = new Float64Array(0);
+  /** Ring position of the oldest message in flight. */
   #start = 0;
+  #count = 0;
   #totalBytes = 0;
 
   constructor(
@@ -18,43 +22,55 @@ export class Inflights {
     /** 0 or Infinity = no byte limit. */
     readonly maxBytes: number,
   ) {
-    assert(maxCount > 0, 'inflights: maxCount must be positive');
+    assert(Number.isSafeInteger(maxCount) && maxCount > 0, 'inflights: maxCount must be a positive integer');
   }
 
   /** Records a message whose last entry is `index`, carrying `bytes` of entry data. */
   add(index: number, bytes: number): void {
     assert(!this.full(), 'cannot add into a Full inflights');
-    const n = this.#indexes.length;
-    assert(n === this.#start || this.#indexes[n - 1]! < index, () => `inflights: index ${index} not increasing`);
-    this.#indexes.push(index);
-    this.#bytes.push(bytes);
+    if (this.#count > 0) {
+      const lastIndex = this.#indexes[(this.#start + this.#count - 1) % this.#indexes.length]!;
+      assert(lastIndex < index, () => `inflights: index ${index} not increasing (last ${lastIndex})`);
+    }
+    if (this.#count === this.#indexes.length) this.#grow();
+    const at = (this.#start + this.#count) % this.#indexes.length;
+    this.#indexes[at] = index;
+    this.#bytes[at] = bytes;
+    this.#count++;
     this.#totalBytes += bytes;
+  }
+
+  #grow(): void {
+    const capacity = Math.min(Math.max(1, this.#indexes.length * 2), this.maxCount);
+    const indexes = new Float64Array(capacity);
+    const bytes = new Float64Array(capacity);
+    for (let i = 0; i < this.#count; i++) {
+      const from = (this.#start + i) % this.#indexes.length;
+      indexes[i] = this.#indexes[from]!;
+      bytes[i] = this.#bytes[from]!;
+    }
+    this.#indexes = indexes;
+    this.#bytes = bytes;
+    this.#start = 0;
   }
 
   /** Frees every message whose last index is <= `to` (they were acknowledged). */
   freeLE(to: number): void {
-    let i = this.#start;
-    while (i < this.#indexes.length && this.#indexes[i]! <= to) {
-      this.#totalBytes -= this.#bytes[i]!;
-      i++;
+    const capacity = this.#indexes.length;
+    while (this.#count > 0 && this.#indexes[this.#start]! <= to) {
+      this.#totalBytes -= this.#bytes[this.#start]!;
+      this.#start = (this.#start + 1) % capacity;
+      this.#count--;
     }
-    this.#start = i;
-    if (this.#start === this.#indexes.length) {
-      this.reset();
-    } else if (this.#start > 64 && this.#start * 2 > this.#indexes.length) {
-      // Drop the freed prefix so the arrays stay bounded by the live count.
-      this.#indexes = this.#indexes.slice(this.#start);
-      this.#bytes = this.#bytes.slice(this.#start);
-      this.#start = 0;
-    }
+    if (this.#count === 0) this.#start = 0;
   }
 
   full(): boolean {
-    return this.count() === this.maxCount || (this.maxBytes !== 0 && this.#totalBytes >= this.maxBytes);
+    return this.#count === this.maxCount || (this.maxBytes !== 0 && this.#totalBytes >= this.maxBytes);
   }
 
   count(): number {
-    return this.#indexes.length - this.#start;
+    return this.#count;
   }
 
   bytes(): number {
@@ -62,16 +78,17 @@ export class Inflights {
   }
 
   reset(): void {
-    this.#indexes = [];
-    this.#bytes = [];
     this.#start = 0;
+    this.#count = 0;
     this.#totalBytes = 0;
   }
 
   clone(): Inflights {
     const c = new Inflights(this.maxCount, this.maxBytes);
-    c.#indexes = this.#indexes.slice(this.#start);
-    c.#bytes = this.#bytes.slice(this.#start);
+    c.#indexes = this.#indexes.slice();
+    c.#bytes = this.#bytes.slice();
+    c.#start = this.#start;
+    c.#count = this.#count;
     c.#totalBytes = this.#totalBytes;
     return c;
   }

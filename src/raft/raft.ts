@@ -13,7 +13,8 @@ import { bcastAppend } from './replication.js';
 import { roleOf } from './roles.js';
 import { StateType, type SoftState } from './state.js';
 import { ProgressTracker } from './tracker.js';
-import { EntryType, MessageType, type ConfChange, type ConfState, type Entry, type HardState, type Message } from './types.js';
+import type { EntryId } from './logUnstable.js';
+import { EntryType, MessageType, type ConfChange, type ConfState, type Entry, type HardState, type Message, type Snapshot } from './types.js';
 
 // Hot-path constants: enum members read once (imported enums are live bindings).
 const { MsgVote, MsgVoteResp, MsgPreVote, MsgPreVoteResp, MsgProp, MsgReadIndex, MsgAppResp } = MessageType;
@@ -231,16 +232,6 @@ export class Raft {
       case MessageType.MsgHup:
         hup(this, this.cfg.preVote ? 'CampaignPreElection' : 'CampaignElection');
         break;
-      case MessageType.MsgStorageAppendResp:
-        if (m.index !== 0) this.log.stableTo({ term: m.logTerm, index: m.index });
-        if (m.snapshot) this.appliedSnap(m.snapshot.metadata.index);
-        break;
-      case MessageType.MsgStorageApplyResp:
-        if (m.entries.length > 0) {
-          this.appliedTo(m.entries[m.entries.length - 1]!.index, entriesBytes(m.entries));
-          this.reduceUncommittedBytes(entriesBytes(m.entries));
-        }
-        break;
       case MessageType.MsgVote:
       case MessageType.MsgPreVote:
         handleVoteRequest(this, m);
@@ -253,6 +244,30 @@ export class Raft {
   appliedSnap(index: number): void {
     this.log.stableSnapTo(index);
     this.appliedTo(index, 0);
+  }
+
+  /**
+   * The application made a Ready's writes durable: its entries up to `last`
+   * and its snapshot, handed out while the term was `writtenAtTerm`.
+   * (etcd's MsgStorageAppendResp, as a call: no message object per Ready.)
+   */
+  storageAppended(writtenAtTerm: number, last: EntryId | undefined, snapshot: Snapshot | undefined): void {
+    if (writtenAtTerm !== 0 && writtenAtTerm < this.term) {
+      // The log may have been truncated by a new leader since: the entries'
+      // stability is unknown, so keep them unstable. The snapshot still counts.
+      if (last) this.logger.info(`${this.hexId()} [term: ${this.term}] ignored entry appends from a write at lower term ${writtenAtTerm}`);
+    } else if (last) {
+      this.log.stableTo(last);
+    }
+    if (snapshot) this.appliedSnap(snapshot.metadata.index);
+  }
+
+  /** The application applied `entries` (etcd's MsgStorageApplyResp, as a call). */
+  storageApplied(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const bytes = entriesBytes(entries);
+    this.appliedTo(entries[entries.length - 1]!.index, bytes);
+    this.reduceUncommittedBytes(bytes);
   }
 
   /** Term rules common to every role. Returns false if the message is consumed (stale or ignored). */
@@ -292,8 +307,6 @@ export class Raft {
           `${this.hexId()} [logterm: ${last.term}, index: ${last.index}, vote: ${this.vote.toString(16)}] rejected ${MessageType[m.type]} from ${m.from.toString(16)} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
         );
         this.send({ to: m.from, term: this.term, type: MessageType.MsgPreVoteResp, reject: true });
-      } else if (m.type === MessageType.MsgStorageAppendResp) {
-        if (m.snapshot) this.appliedSnap(m.snapshot.metadata.index);
       } else {
         this.logger.info(`${this.hexId()} [term: ${this.term}] ignored a ${MessageType[m.type]} message with lower term from ${m.from.toString(16)} [term: ${m.term}]`);
       }

@@ -7,7 +7,10 @@ import { isLocalMsg, isResponseMsg, newMessage } from './message.js';
 import { Raft } from './raft.js';
 import type { Ready, SoftState } from './state.js';
 import { getStatus, type Status } from './status.js';
-import { EntryType, MessageType, type ConfChange, type ConfState, type HardState, type Message } from './types.js';
+import type { EntryId } from './logUnstable.js';
+import { EntryType, MessageType, type ConfChange, type ConfState, type Entry, type HardState, type Message, type Snapshot } from './types.js';
+
+const noEntries: readonly Entry[] = Object.freeze([]);
 
 /**
  * The application's handle on one Raft node: feed it ticks, proposals and
@@ -19,8 +22,13 @@ export class RawNode {
   readonly #raft: Raft;
   #prevSoftState: SoftState;
   #prevHardState: HardState;
-  /** Local acknowledgements to step on advance(): our own votes/acks, storage and apply results. */
-  #stepsOnAdvance: Message[] = [];
+  // What advance() reports back to the core, in this order (etcd steps them as local messages):
+  /** Our own votes and acks, addressed to ourselves. */
+  #selfMessages: Message[] = [];
+  /** The Ready's writes: term at hand-out, last unstable entry, snapshot. */
+  #appended: { term: number; last: EntryId | undefined; snapshot: Snapshot | undefined } | undefined = undefined;
+  /** The Ready's committed entries. */
+  #applied: readonly Entry[] = noEntries;
   /** Invariant: at most one Ready handed out and not yet advanced. */
   #readyOutstanding = false;
 
@@ -113,12 +121,9 @@ export class RawNode {
     const entries = r.log.nextUnstableEnts();
     const snapshot = r.log.nextUnstableSnapshot();
     const committedEntries = r.log.nextCommittedEnts(true);
-    let messages = r.msgs;
-    for (const m of r.msgsAfterAppend) {
-      if (m.to === r.id) continue; // stepped locally on advance()
-      if (messages === r.msgs) messages = r.msgs.slice();
-      messages.push(m);
-    }
+    // r.msgs is handed over (accept replaces it), so acks are appended to it in place.
+    const messages = r.msgs;
+    for (const m of r.msgsAfterAppend) if (m.to !== r.id) messages.push(m); // self-addressed: stepped on advance()
     // One object shape for every Ready (absent parts are undefined): built once per cycle per node.
     const rd: Ready = {
       softState: this.#softStateChanged() ? r.softState() : undefined,
@@ -138,19 +143,15 @@ export class RawNode {
     if (rd.softState) this.#prevSoftState = rd.softState;
     if (rd.hardState) this.#prevHardState = rd.hardState;
     this.#readyOutstanding = true;
-    for (const m of r.msgsAfterAppend) if (m.to === r.id) this.#stepsOnAdvance.push(m);
-    if (r.log.hasNextOrInProgressUnstableEnts() || rd.snapshot) {
+    for (const m of r.msgsAfterAppend) if (m.to === r.id) this.#selfMessages.push(m);
+    const hasEntries = r.log.hasNextOrInProgressUnstableEnts();
+    if (hasEntries || rd.snapshot) {
       // Once written, the unstable entries (and snapshot) become stable.
-      const last = r.log.hasNextOrInProgressUnstableEnts() ? r.log.lastEntryId() : { term: 0, index: 0 };
-      this.#stepsOnAdvance.push(
-        newMessage({ type: MessageType.MsgStorageAppendResp, to: r.id, term: r.term, index: last.index, logTerm: last.term, snapshot: rd.snapshot }),
-      );
+      this.#appended = { term: r.term, last: hasEntries ? r.log.lastEntryId() : undefined, snapshot: rd.snapshot };
     }
-    if (rd.committedEntries.length > 0) {
-      this.#stepsOnAdvance.push(newMessage({ type: MessageType.MsgStorageApplyResp, to: r.id, entries: rd.committedEntries }));
-    }
-    r.msgs = [];
-    r.msgsAfterAppend = [];
+    this.#applied = rd.committedEntries;
+    r.msgs = []; // the Ready owns the old array now
+    r.msgsAfterAppend.length = 0; // its messages were copied into the Ready or #selfMessages
     r.log.acceptUnstable();
     if (rd.committedEntries.length > 0) {
       const last = rd.committedEntries[rd.committedEntries.length - 1]!;
@@ -160,10 +161,17 @@ export class RawNode {
 
   /** Everything in the last Ready is persisted, sent and applied. */
   advance(_rd?: Ready): void {
-    const steps = this.#stepsOnAdvance;
-    this.#stepsOnAdvance = [];
+    const r = this.#raft;
+    const appended = this.#appended;
+    const applied = this.#applied;
+    this.#appended = undefined;
+    this.#applied = noEntries;
     this.#readyOutstanding = false;
-    for (const m of steps) this.#raft.step(m);
+    // Stepping never adds to #selfMessages (only ready() does), so the array is reused.
+    for (const m of this.#selfMessages) r.step(m);
+    this.#selfMessages.length = 0;
+    if (appended) r.storageAppended(appended.term, appended.last, appended.snapshot);
+    r.storageApplied(applied);
   }
 
   status(): Status {

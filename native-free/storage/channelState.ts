@@ -2,6 +2,7 @@
 // date as batches become durable: the Raft log exactly as persisted (the
 // checkpoint source), and the ledger's summary, block positions and txId index.
 
+import assert from 'node:assert/strict';
 import type { RecoveredLedger, TxLocation } from '../../src/storage/backend.js';
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { MemoryLog } from '../../src/storage/memoryLog.js';
@@ -32,6 +33,7 @@ export class ChannelState {
   }
 
   noteBlock(block: LedgerBlock, at: BlockPosition): void {
+    assert.equal(block.number, this.blocks.length, `channel "${this.channel}": block positions must stay dense`);
     this.blocks.push(at);
     this.summary = {
       height: block.number + 1,

@@ -89,6 +89,11 @@ export class WalEnvironment {
     return all;
   }
 
+  /** Submissions waiting for the next sync (a gauge for metrics). */
+  get queuedSubmissions(): number {
+    return this.#committer.queuedSubmissions;
+  }
+
   /** Resolves when everything submitted so far is durable. */
   whenIdle(): Promise<void> {
     return this.#committer.whenIdle();

@@ -28,6 +28,13 @@ export interface GroupCommitOptions {
   readonly syncHook?: ((info: SyncInfo) => Promise<void>) | undefined;
 }
 
+/**
+ * Submissions waiting for a sync. The Ready loop awaits each persistReady and
+ * the chain bounds blocks in flight, so the queue holds a few per channel; a
+ * million means a caller stopped awaiting: a programmer error.
+ */
+const queueMax = 1_000_000;
+
 enum CommitterState {
   /** Nothing queued, nothing in flight. */
   Idle,
@@ -67,6 +74,7 @@ export class GroupCommitter {
       return Promise.reject(this.#refusal());
     }
     if (ops.length === 0) return Promise.resolve();
+    assert(this.#queue.length < queueMax, `more than ${queueMax} WAL submissions queued: writers are not awaiting their writes`);
     return new Promise<void>((resolve, reject) => {
       let bytes = 0;
       const channels = new Set<string>();
@@ -89,6 +97,11 @@ export class GroupCommitter {
   async close(): Promise<void> {
     await this.whenIdle();
     if (this.#state !== CommitterState.Failed) this.#state = CommitterState.Closed;
+  }
+
+  /** Submissions waiting for the next sync (a gauge for metrics). */
+  get queuedSubmissions(): number {
+    return this.#queue.length;
   }
 
   get failure(): Error | undefined {

@@ -61,6 +61,7 @@ for (const engine of engines) {
         during.push(ch.ledger.append(chainBlock(`ch${c}`, 0)));
       }
       expect(env.stats.syncCount).toBe(0);
+      expect(env.queuedSubmissions).toBe(16);
       gate.release();
       await first;
       await Promise.all(during);

@@ -235,6 +235,7 @@ export class WorkerPool {
     kind: ContextSpec['kind'],
     build: (context: ContextRef) => { task: WorkerTask; transfer: ArrayBuffer[] },
   ): Promise<WorkerResult> {
+    this.#checkOpen(kind === 'verification' ? 'verifyBatch' : 'signBlock');
     const spec = this.#contexts.get(handle.id);
     if (spec === undefined) throw new UnknownContextError(handle.id);
     assert.equal(spec.kind, kind, `context ${handle.id} is a ${spec.kind} context, not ${kind}`);

@@ -23,7 +23,8 @@ interface TransferringResult {
 }
 
 function transferring(result: WorkerResult, buffers: ArrayBuffer[]): TransferringResult {
-  return { [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result };
+  // Piscina only transfers results that went through move() (it marks them).
+  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as unknown as Parameters<typeof Piscina.move>[0]) as unknown as TransferringResult;
 }
 
 function bytesResult(bytes: Uint8Array, lastConfigBlockNumber?: number): TransferringResult {

@@ -1,0 +1,173 @@
+// Applies committed block entries to the ledger, as Fabric's etcdraft
+// writeBlock: each node writes the committed block with its own signature and
+// the etcdraft metadata (consenters, raft index) of the entry it came from.
+// Blocks from entries already in the ledger (replay after a restart) are not
+// written twice. Every snapshotIntervalSizeBytes of blocks, a Raft snapshot
+// whose data is the last block is taken and the log compacted.
+
+import type { Logger } from 'pino';
+import {
+  BlockMetadataWriter,
+  decodeBlock,
+  encodeBlock,
+  headerHash,
+  isConfigBlock,
+  readEnvelopeFields,
+  type Block,
+  type HeaderFields,
+} from '../block/index.js';
+import type { Hasher } from '../crypto/types.js';
+import type { ConfState, Entry } from '../raft/index.js';
+import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../storage/index.js';
+import type { ChainMetrics } from './metrics.js';
+
+/** Where a follower that received a snapshot would pull the blocks it lacks (issue 6). */
+export interface SnapshotCatchUp {
+  /** Blocks [fromNumber, snapshotBlock.header.number] are missing here; resolve once they are in the ledger. */
+  pullBlocks(fromNumber: number, snapshotBlock: Block): Promise<void>;
+}
+
+export interface BlockApplierDeps {
+  readonly channelId: string;
+  readonly ledger: BlockLedger;
+  readonly raftStorage: DurableRaftStorage;
+  readonly hasher: Hasher;
+  readonly metadataWriter: BlockMetadataWriter;
+  readonly consenterIds: readonly number[];
+  readonly snapshotIntervalSizeBytes: number;
+  readonly logger: Logger;
+  readonly metrics: ChainMetrics;
+  /** The current membership, for snapshots. */
+  readonly confState: () => ConfState;
+  /** A failure that makes the channel untrustworthy (halts it). */
+  readonly fail: (err: unknown) => void;
+  readonly catchUp: SnapshotCatchUp | undefined;
+}
+
+export class BlockApplier {
+  /** Number of the next block to append. Invariant: ledger's pending height (durable height + appends in flight). */
+  #nextNumber: number;
+  /** Header of the last block appended (the next block's previousHash must be its hash). */
+  #lastHeader: HeaderFields;
+  /** Bytes of blocks committed since the last snapshot (Fabric: accDataSize). */
+  #bytesSinceSnapshot = 0;
+  /** Set while the ledger lacks blocks below a received snapshot: committed blocks above it cannot be written yet. */
+  #missingBelow: number | undefined;
+
+  constructor(private readonly deps: BlockApplierDeps) {
+    const { ledger } = deps;
+    this.#nextNumber = ledger.height;
+    this.#lastHeader = decodeBlock(ledger.block(ledger.height - 1).bytes).header;
+    deps.metrics.committedBlockNumber.set(ledger.height - 1);
+  }
+
+  /** Header of the last block of the committed log applied here: where a new leader continues. */
+  get lastHeader(): HeaderFields {
+    return this.#lastHeader;
+  }
+
+  /** True while blocks below a received snapshot are missing (this node cannot lead usefully). */
+  get hasGap(): boolean {
+    return this.#missingBelow !== undefined;
+  }
+
+  /** Applies one committed normal entry holding a block; returns the block number (undefined for an empty entry). */
+  applyEntry(entry: Entry): number | undefined {
+    if (entry.data.length === 0) return undefined; // a new leader's empty entry
+    const block = decodeBlock(entry.data);
+    const number = block.header.number;
+    if (entry.index <= this.deps.ledger.lastRaftIndex) {
+      this.#checkReplay(block, entry);
+      return number;
+    }
+    if (this.#missingBelow !== undefined) {
+      this.deps.logger.warn({ block: number, missingBelow: this.#missingBelow }, `block ${number} committed but not written: blocks below ${this.#missingBelow} are missing (catch-up pending)`);
+      return number;
+    }
+    this.#write(block, entry);
+    return number;
+  }
+
+  /**
+   * Raft installed a snapshot from the leader: its data is the leader's last
+   * block at the snapshot point. Blocks this ledger lacks up to it must be
+   * pulled from another orderer (issue 6); until then nothing above is written.
+   */
+  onSnapshotInstalled(data: Uint8Array, snapshotIndex: number): void {
+    const block = decodeBlock(data);
+    const number = block.header.number;
+    if (number < this.#nextNumber) {
+      this.deps.logger.info({ snapshotIndex, block: number }, `snapshot at block ${number} received; the ledger already has it`);
+      return;
+    }
+    this.#missingBelow = number + 1;
+    const from = this.#nextNumber;
+    const catchUp = this.deps.catchUp;
+    if (catchUp === undefined) {
+      this.deps.logger.error(
+        { snapshotIndex, block: number, height: from },
+        `snapshot at block ${number} received but the ledger ends at block ${from - 1}: pulling blocks ${from}..${number} from other orderers is not implemented yet (issue 6); this node keeps voting but writes no blocks`,
+      );
+      return;
+    }
+    catchUp.pullBlocks(from, block).then(
+      () => {
+        this.#nextNumber = this.deps.ledger.height;
+        this.#lastHeader = block.header;
+        this.#missingBelow = undefined;
+        this.deps.logger.info({ block: number }, `caught up to snapshot block ${number}`);
+      },
+      (err: unknown) => this.deps.logger.error({ err }, `catch-up to snapshot block ${number} failed`),
+    );
+  }
+
+  /** A block from an entry the ledger already applied (restart replay): must be the stored one; nothing written. */
+  #checkReplay(block: Block, entry: Entry): void {
+    const replay: LedgerBlock = {
+      number: block.header.number,
+      headerHash: headerHash(this.deps.hasher, block.header),
+      previousHash: block.header.previousHash,
+      raftIndex: entry.index,
+      isConfig: false,
+      txIds: [],
+      bytes: entry.data,
+    };
+    // The ledger compares the header hash with the stored block and throws LedgerAppendError on a mismatch.
+    this.deps.ledger.append(replay).then((outcome) => {
+      if (outcome !== 'duplicate') this.deps.fail(new Error(`replayed entry ${entry.index} appended block ${replay.number} again`));
+    }, this.deps.fail);
+  }
+
+  #write(block: Block, entry: Entry): void {
+    const { deps } = this;
+    const ids = deps.consenterIds;
+    const signed = deps.metadataWriter.write(block, {
+      consenterIds: ids,
+      nextConsenterId: Math.max(...ids) + 1,
+      raftIndex: entry.index,
+    });
+    const bytes = encodeBlock(signed);
+    const ledgerBlock: LedgerBlock = {
+      number: block.header.number,
+      headerHash: headerHash(deps.hasher, block.header),
+      previousHash: block.header.previousHash,
+      raftIndex: entry.index,
+      isConfig: isConfigBlock(block),
+      txIds: block.data.map((envelope) => readEnvelopeFields(envelope, 'BAD_BLOCK').txId),
+      bytes,
+    };
+    // The ledger checks number and previousHash synchronously against its pending end; a failure halts the channel.
+    deps.ledger.append(ledgerBlock).then(() => deps.metrics.committedBlockNumber.set(ledgerBlock.number), deps.fail);
+    this.#nextNumber = ledgerBlock.number + 1;
+    this.#lastHeader = block.header;
+    this.#bytesSinceSnapshot += entry.data.length;
+    if (this.#bytesSinceSnapshot >= deps.snapshotIntervalSizeBytes) this.#snapshot(entry.index, ledgerBlock.number, bytes);
+  }
+
+  #snapshot(index: number, number: number, lastBlock: Uint8Array): void {
+    const { deps } = this;
+    deps.logger.info({ index, block: number, bytes: this.#bytesSinceSnapshot }, `taking snapshot at raft index ${index} (block ${number})`);
+    this.#bytesSinceSnapshot = 0;
+    deps.raftStorage.takeSnapshot(index, deps.confState(), lastBlock).then(() => deps.metrics.snapshotBlockNumber.set(number), deps.fail);
+  }
+}

@@ -1,0 +1,398 @@
+// One channel on one node: drives the Raft RawNode from the main thread (a
+// tick every tickIntervalMs; the Ready loop: persist through the node's group
+// commit, THEN send, apply committed blocks, advance — one Ready in flight at
+// a time, ticks and incoming messages keep flowing meanwhile), routes
+// submits (leader: into its pipeline; follower: forwarded to the leader), and
+// follows leadership changes as Fabric's etcdraft chain does.
+
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { BlockMetadataWriter, checkAbsoluteMaxBytes, HeaderType, MessageTooLargeError } from '../block/index.js';
+import type { ClusterChannelHandler, ClusterTransport } from '../cluster/types.js';
+import { createCryptoProvider } from '../crypto/provider.js';
+import type { Hasher } from '../crypto/types.js';
+import { RaftError, RawNode, StateType, type Message, type SoftState } from '../raft/index.js';
+import type { ChannelStorage } from '../storage/index.js';
+import { BlockApplier, type SnapshotCatchUp } from './blockApplier.js';
+import { bootstrapFreshChannel } from './bootstrap.js';
+import { systemClock, type ChainClock, type TimerHandle } from './clock.js';
+import type { ChainCompute, VerificationContext } from './compute.js';
+import { ChainHaltedError, ServiceUnavailableError } from './errors.js';
+import { Handover } from './handover.js';
+import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from './leaderPipeline.js';
+import { ChainMetrics } from './metrics.js';
+import { resolveChainOptions, type ChainOptions, type ResolvedChainOptions } from './options.js';
+import { ReadyLoop } from './readyLoop.js';
+import { acceptForwarded, failureResult, raftLogger } from './submitSupport.js';
+import type { ChannelStatus, ChannelSupport, SubmitResult } from './types.js';
+import { VerifyBatcher } from './verifyBatcher.js';
+
+/** The collaborators a chain is built with (one of each per node, except storage: per channel). */
+export interface ChainDeps {
+  readonly storage: ChannelStorage;
+  readonly transport: ClusterTransport;
+  readonly compute: ChainCompute;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly clock?: ChainClock;
+  readonly catchUp?: SnapshotCatchUp;
+}
+
+enum Lifecycle {
+  Created,
+  Running,
+  Halted,
+  Closed,
+}
+
+export class Chain implements ChannelSupport {
+  readonly channelId: string;
+  readonly #opts: ResolvedChainOptions;
+  readonly #deps: ChainDeps;
+  readonly #log: Logger;
+  readonly #clock: ChainClock;
+  readonly #hasher: Hasher;
+  readonly #metrics: ChainMetrics;
+  readonly #verifier: VerifyBatcher;
+  readonly #context: VerificationContext;
+  readonly #pipeline: LeaderPipeline;
+  readonly #handover: Handover;
+  readonly #closing = new AbortController();
+  /** How to refuse an intake item handed back by a stepping-down pipeline. */
+  readonly #rejectors = new WeakMap<IntakeItem, (err: unknown) => void>();
+  #state = Lifecycle.Created;
+  #node: RawNode | undefined;
+  #loop: ReadyLoop | undefined;
+  #applier: BlockApplier | undefined;
+  #ticker: TimerHandle | undefined;
+  #soft: SoftState = { lead: 0, raftState: StateType.Follower };
+  #term = 0;
+  /** Fresh channel and this node is the first campaigner: campaign until a leader is known. */
+  #campaignUntilLeader = false;
+  #ticksSinceCampaign = 0;
+
+  constructor(options: ChainOptions, deps: ChainDeps) {
+    this.#opts = resolveChainOptions(options);
+    this.#deps = deps;
+    this.channelId = this.#opts.channelId;
+    this.#log = deps.logger.child({ channel: this.channelId, node: this.#opts.selfId });
+    this.#clock = deps.clock ?? systemClock;
+    this.#hasher = createCryptoProvider(this.#opts.engine).hasher(this.#opts.hashAlgorithm);
+    this.#metrics = new ChainMetrics(deps.metrics, this.channelId);
+    const { channelId, engine, hashAlgorithm, signatureAlgorithm, organizations } = this.#opts;
+    this.#context = { channelId, engine, hashAlgorithm, signatureAlgorithm, organizations };
+    this.#verifier = new VerifyBatcher(deps.compute, this.#context);
+    this.#pipeline = new LeaderPipeline(
+      {
+        batchSize: this.#opts.batchSize,
+        batchTimeoutMs: this.#opts.batchTimeoutMs,
+        maxInflightBlocks: this.#opts.maxInflightBlocks,
+        submitQueueMax: this.#opts.submitQueueMax,
+        hasher: this.#hasher,
+        clock: this.#clock,
+        logger: this.#log,
+        metrics: this.#metrics,
+      },
+      {
+        propose: (data) => {
+          this.#raft().propose(data);
+          this.#loop!.kick();
+        },
+        dataHash: (envelopes) => deps.compute.dataHash(this.#opts.hashAlgorithm, envelopes),
+        lastLogIndex: () => deps.storage.raft.lastIndex(),
+        fail: (err) => this.#halt('block creation failed', err),
+      },
+    );
+    const heldMax = (this.#opts.maxInflightBlocks + 3) * this.#opts.batchSize.maxMessageCount + this.#opts.submitQueueMax;
+    this.#handover = new Handover(heldMax, this.#log, (to, bytes) => deps.transport.forwardSubmit(this.channelId, to, bytes));
+  }
+
+  /**
+   * Writes the genesis block to an empty ledger, bootstraps Raft on a fresh
+   * channel, joins the transport and starts ticking. Throws ChainOptionsError
+   * when the ledger is empty and no genesis block was given.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== Lifecycle.Created) throw new ServiceUnavailableError(`channel "${this.channelId}" was already started`);
+    const { storage } = this.#deps;
+    const fresh = await bootstrapFreshChannel(this.#opts, storage, this.#hasher, this.#log);
+    this.#campaignUntilLeader = fresh.campaign;
+    const applied = storage.raft.snapshot().metadata.index;
+    this.#node = new RawNode({
+      id: this.#opts.selfId,
+      electionTick: this.#opts.electionTick,
+      heartbeatTick: this.#opts.heartbeatTick,
+      storage: storage.raft,
+      applied,
+      maxSizePerMsg: this.#opts.maxSizePerMsgBytes,
+      maxInflightMsgs: 256,
+      // As Fabric's etcdraft: PreVote and CheckQuorum on, proposals only on the leader.
+      checkQuorum: true,
+      preVote: true,
+      disableProposalForwarding: true,
+      logger: raftLogger(this.#log),
+    });
+    this.#term = storage.raft.initialState().hardState.term;
+    this.#applier = new BlockApplier({
+      channelId: this.channelId,
+      ledger: storage.ledger,
+      raftStorage: storage.raft,
+      hasher: this.#hasher,
+      metadataWriter: new BlockMetadataWriter({ identity: this.#opts.identity, lastConfigBlockNumber: Math.max(storage.ledger.lastConfig, 0) }),
+      consenterIds: this.#opts.consenters,
+      snapshotIntervalSizeBytes: this.#opts.snapshotIntervalSizeBytes,
+      logger: this.#log,
+      metrics: this.#metrics,
+      confState: () => this.#raft().status().config,
+      fail: (err) => this.#halt('writing a committed block failed', err),
+      catchUp: this.#deps.catchUp,
+    });
+    const snapshot = storage.raft.snapshot();
+    if (snapshot.metadata.index > 0) this.#applier.onSnapshotInstalled(snapshot.data, snapshot.metadata.index);
+    this.#loop = new ReadyLoop(this.#node, storage.raft, {
+      send: (messages) => this.#send(messages),
+      onSoftState: (ss) => this.#onSoftState(ss),
+      onTerm: (term) => (this.#term = term),
+      applier: this.#applier,
+      onSnapshot: (data, index) => this.#applier!.onSnapshotInstalled(data, index),
+      onApplied: (appliedIndex, blockNumbers) => this.#afterApply(appliedIndex, blockNumbers),
+      fail: (err) => this.#halt('the Ready loop failed', err),
+      log: this.#log,
+    });
+    this.#metrics.clusterSize.set(this.#opts.consenters.length);
+    this.#metrics.isLeader.set(0);
+    this.#state = Lifecycle.Running;
+    this.#deps.transport.setHandler(this.channelId, this.#handler());
+    this.#deps.transport.onUnreachable((peer) => {
+      if (this.#state === Lifecycle.Running && this.#opts.consenters.includes(peer)) this.#raft().reportUnreachable(peer);
+    });
+    this.#ticker = this.#clock.every(this.#opts.tickIntervalMs, () => this.#tick());
+    this.#log.info({ fresh: fresh.fresh, campaign: fresh.campaign, applied, height: storage.ledger.height }, 'chain started');
+    if (this.#campaignUntilLeader) this.#campaign();
+    this.#loop.kick();
+  }
+
+  // ---- ChannelSupport ----
+
+  async submit(envelope: Uint8Array): Promise<SubmitResult> {
+    const unavailable = this.#unavailableReason();
+    if (unavailable !== undefined) return { status: 'SERVICE_UNAVAILABLE', info: unavailable };
+    let verdict;
+    try {
+      verdict = await this.#verifier.verify(envelope);
+    } catch (err) {
+      this.#log.error({ err }, 'envelope verification failed');
+      return { status: 'INTERNAL_SERVER_ERROR', info: `envelope verification failed: ${(err as Error).message}` };
+    }
+    if (!verdict.ok) return { status: verdict.status, info: verdict.info };
+    if (verdict.headerType === HeaderType.CONFIG_UPDATE || verdict.headerType === HeaderType.CONFIG) {
+      // Config processing (validation, CONFIG_UPDATE -> CONFIG) is issue 6.
+      return { status: 'BAD_REQUEST', info: 'config updates are not supported yet' };
+    }
+    try {
+      checkAbsoluteMaxBytes(verdict.sizeBytes, this.#opts.batchSize);
+      await this.#order({ bytes: envelope, sizeBytes: verdict.sizeBytes });
+      return { status: 'SUCCESS', info: '' };
+    } catch (err) {
+      if (err instanceof MessageTooLargeError) return { status: 'BAD_REQUEST', info: err.message };
+      return failureResult(err, this.#log);
+    }
+  }
+
+  async authorizeDeliver(envelope: Uint8Array): Promise<SubmitResult> {
+    if (this.#state === Lifecycle.Closed) return { status: 'SERVICE_UNAVAILABLE', info: `channel "${this.channelId}" is closed` };
+    try {
+      const verdict = await this.#verifier.verify(envelope);
+      return verdict.ok ? { status: 'SUCCESS', info: '' } : { status: verdict.status, info: verdict.info };
+    } catch (err) {
+      this.#log.error({ err }, 'deliver request verification failed');
+      return { status: 'INTERNAL_SERVER_ERROR', info: `deliver request verification failed: ${(err as Error).message}` };
+    }
+  }
+
+  height(): number {
+    return this.#deps.storage.ledger.height;
+  }
+
+  block(number: number): Uint8Array {
+    return this.#deps.storage.ledger.block(number).bytes;
+  }
+
+  waitForBlock(number: number, signal?: AbortSignal): Promise<void> {
+    const signals = signal === undefined ? [this.#closing.signal] : [this.#closing.signal, signal];
+    return this.#deps.storage.ledger.waitForBlock(number, AbortSignal.any(signals));
+  }
+
+  status(): ChannelStatus {
+    return {
+      channelId: this.channelId,
+      nodeId: this.#opts.selfId,
+      leaderId: this.#soft.lead,
+      isLeader: this.#soft.raftState === StateType.Leader,
+      height: this.height(),
+      raftTerm: this.#term,
+      clusterSize: this.#opts.consenters.length,
+    };
+  }
+
+  /** Pipeline figures for tests and the live view. */
+  stats(): { inflightBlocks: number; peakInflightBlocks: number; waitingSubmits: number; heldForHandover: number; serving: boolean } {
+    return {
+      inflightBlocks: this.#pipeline.inflightBlocks,
+      peakInflightBlocks: this.#pipeline.peakInflightBlocks,
+      waitingSubmits: this.#pipeline.waitingCount,
+      heldForHandover: this.#handover.size,
+      serving: this.#pipeline.state === PipelineState.Serving,
+    };
+  }
+
+  /** Stops ticking, waits for the Ready in flight, refuses waiting submits, rejects block waiters. */
+  async close(): Promise<void> {
+    if (this.#state === Lifecycle.Closed) return;
+    const wasRunning = this.#state === Lifecycle.Running || this.#state === Lifecycle.Halted;
+    this.#state = Lifecycle.Closed;
+    this.#ticker?.cancel();
+    this.#releaseLeadership(`channel "${this.channelId}" is closing`);
+    if (this.#handover.size > 0) this.#log.warn({ envelopes: this.#handover.size }, 'closing with accepted envelopes no leader took');
+    this.#closing.abort();
+    if (wasRunning) {
+      this.#deps.transport.setHandler(this.channelId, undefined);
+      await this.#loop?.idle();
+    }
+    this.#log.info('chain closed');
+  }
+
+  // ---- internals ----
+
+  #raft(): RawNode {
+    return this.#node!;
+  }
+
+  #unavailableReason(): string | undefined {
+    if (this.#state === Lifecycle.Running) return undefined;
+    if (this.#state === Lifecycle.Halted) return `channel "${this.channelId}" is halted (see the orderer log)`;
+    return `channel "${this.channelId}" is not running`;
+  }
+
+  #handler(): ClusterChannelHandler {
+    return {
+      onConsensus: (from: number, message: Message) => {
+        if (this.#state !== Lifecycle.Running) return;
+        try {
+          this.#raft().step(message);
+        } catch (err) {
+          // e.g. a response from a peer no longer in the membership: a peer's mistake, not ours.
+          if (!(err instanceof RaftError)) throw err;
+          this.#log.debug({ from, err: err.message }, 'raft message from a peer refused');
+          return;
+        }
+        this.#loop!.kick();
+      },
+      onSubmit: async (from: number, envelope: Uint8Array) => {
+        const unavailable = this.#unavailableReason();
+        if (unavailable !== undefined) throw new ServiceUnavailableError(unavailable);
+        const sizeBytes = acceptForwarded(envelope, from, this.channelId, this.#opts.batchSize);
+        if (this.#soft.raftState !== StateType.Leader) {
+          // No further hop: two nodes with stale views could bounce an envelope between them.
+          throw new ServiceUnavailableError(`node ${this.#opts.selfId} is not the Raft leader of channel "${this.channelId}" (leader: ${this.#soft.lead || 'none'})`);
+        }
+        await this.#order({ bytes: envelope, sizeBytes });
+      },
+    };
+  }
+
+  /** Leader: into the pipeline (resolves once accepted); follower: forwarded; no leader: SERVICE_UNAVAILABLE. */
+  #order(envelope: OrderedEnvelope): Promise<void> {
+    if (this.#soft.raftState === StateType.Leader) {
+      return new Promise<void>((resolve, reject) => {
+        const item: IntakeItem = { ...envelope, accepted: resolve };
+        try {
+          this.#pipeline.enqueue(item);
+        } catch (err) {
+          reject(err);
+          return;
+        }
+        this.#rejectors.set(item, reject);
+      });
+    }
+    const lead = this.#soft.lead;
+    if (lead === 0 || lead === this.#opts.selfId) return Promise.reject(new ServiceUnavailableError('no Raft leader'));
+    return this.#deps.transport.forwardSubmit(this.channelId, lead, envelope.bytes);
+  }
+
+  #tick(): void {
+    if (this.#state !== Lifecycle.Running) return;
+    this.#raft().tick();
+    if (this.#campaignUntilLeader) {
+      // Fabric re-campaigns every tick until elected; we do so every electionTick
+      // ticks, so a slow disk does not turn each tick into a new term.
+      if (this.#soft.lead !== 0) this.#campaignUntilLeader = false;
+      else if (++this.#ticksSinceCampaign >= this.#opts.electionTick) this.#campaign();
+    }
+    const lead = this.#soft.lead;
+    if (lead !== 0 && lead !== this.#opts.selfId) this.#handover.flush(lead);
+    this.#metrics.activeNodes.set(this.#opts.consenters.filter((id) => id === this.#opts.selfId || this.#deps.transport.isReachable(id)).length);
+    this.#loop!.kick();
+  }
+
+  #campaign(): void {
+    this.#ticksSinceCampaign = 0;
+    this.#log.info('this node is picked to start the campaign on a fresh channel');
+    this.#raft().campaign();
+  }
+
+  #send(messages: readonly Message[]): void {
+    for (const m of messages) this.#deps.transport.sendConsensus(this.channelId, m.to, m);
+  }
+
+  #onSoftState(ss: SoftState): void {
+    const before = this.#soft;
+    this.#soft = ss;
+    if (ss.lead !== before.lead && ss.lead !== 0) {
+      this.#metrics.leaderChanges.inc();
+      this.#log.info({ leader: ss.lead, term: this.#term }, `raft leader changed: ${before.lead} -> ${ss.lead}`);
+    }
+    const wasLeader = before.raftState === StateType.Leader;
+    const isLeader = ss.raftState === StateType.Leader;
+    this.#metrics.isLeader.set(isLeader ? 1 : 0);
+    if (isLeader && !wasLeader) {
+      this.#pipeline.becomeLeader();
+      this.#pipeline.carry(this.#handover.takeAll());
+    } else if (wasLeader && !isLeader) {
+      this.#releaseLeadership('no Raft leader');
+    }
+  }
+
+  /** Stepping down (or closing): route not-yet-accepted submits again, hold accepted ones for the next leader. */
+  #releaseLeadership(reason: string): void {
+    const { waiting, accepted } = this.#pipeline.stop();
+    this.#handover.hold(accepted);
+    if (accepted.length > 0 || waiting.length > 0) {
+      this.#log.info({ accepted: accepted.length, waiting: waiting.length }, 'stepped down: pending envelopes handed back');
+    }
+    for (const item of waiting) {
+      const reject = this.#rejectors.get(item)!;
+      if (this.#state !== Lifecycle.Running) reject(new ServiceUnavailableError(reason));
+      else this.#order(item).then(item.accepted, reject);
+    }
+  }
+
+  #afterApply(appliedIndex: number, blockNumbers: readonly number[]): void {
+    const last = blockNumbers[blockNumbers.length - 1];
+    if (last !== undefined) this.#pipeline.onBlockCommitted(last);
+    if (this.#pipeline.state === PipelineState.Catching) {
+      if (this.#applier!.hasGap) return;
+      this.#pipeline.maybeServe(appliedIndex, () => this.#applier!.lastHeader);
+    }
+  }
+
+  #halt(what: string, err: unknown): void {
+    if (this.#state !== Lifecycle.Running) return;
+    const error = new ChainHaltedError(this.channelId, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    this.#log.error({ err }, error.message);
+    this.#state = Lifecycle.Halted;
+    this.#ticker?.cancel();
+    this.#releaseLeadership(error.message);
+  }
+}
+

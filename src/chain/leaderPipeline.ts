@@ -1,0 +1,280 @@
+// The leader's side of ordering: envelopes wait in a bounded intake queue,
+// go through the block cutter (batch timer included), become blocks chained
+// from the last block this leader CREATED, and are proposed to Raft
+// pipelined: at most maxInflightBlocks created-and-not-yet-committed blocks.
+// At the limit the intake is not read (its submitters keep waiting:
+// backpressure) and reading resumes as blocks commit.
+//
+// Lifecycle (PipelineState): Idle on a follower; Catching from the moment
+// this node leads until it has applied every entry of its log (Fabric: a new
+// leader serves only then, so its block creator continues from the last block
+// of the committed log); Serving. A failed proposal drops back to Catching.
+// Stepping down hands back everything not yet proposed: the waiting intake
+// (not yet accepted, to route again) and the accepted envelopes (to give to
+// the next leader, never dropped).
+
+import assert from 'node:assert/strict';
+import type { Logger } from 'pino';
+import { BlockCutter, BlockCreator, encodeBlock, type BatchSize, type HeaderFields } from '../block/index.js';
+import type { Hasher } from '../crypto/types.js';
+import { ProposalDroppedError } from '../raft/index.js';
+import type { ChainClock, TimerHandle } from './clock.js';
+import { ServiceUnavailableError } from './errors.js';
+import type { ChainMetrics } from './metrics.js';
+
+/** An envelope accepted for ordering (verified, sized). */
+export interface OrderedEnvelope {
+  readonly bytes: Uint8Array;
+  /** Fabric's size: len(payload) + len(signature). */
+  readonly sizeBytes: number;
+}
+
+/** An envelope waiting for room; `accepted` once it entered the cutter. */
+export interface IntakeItem extends OrderedEnvelope {
+  accepted(): void;
+}
+
+export enum PipelineState {
+  Idle,
+  Catching,
+  Serving,
+}
+
+export interface PipelineHost {
+  /** Proposes block bytes to Raft; throws ProposalDroppedError if Raft refuses. */
+  propose(data: Uint8Array): void;
+  dataHash(envelopes: readonly Uint8Array[]): Promise<Uint8Array>;
+  /** Index of the last entry in the Raft log (what a new leader must apply before serving). */
+  lastLogIndex(): number;
+  /** A failure the pipeline cannot recover from (halts the channel). */
+  fail(err: unknown): void;
+}
+
+export interface PipelineSettings {
+  readonly batchSize: BatchSize;
+  readonly batchTimeoutMs: number;
+  readonly maxInflightBlocks: number;
+  readonly submitQueueMax: number;
+  readonly hasher: Hasher;
+  readonly clock: ChainClock;
+  readonly logger: Logger;
+  readonly metrics: ChainMetrics;
+}
+
+/** What a leader hands back when it steps down. */
+export interface Handback {
+  /** Not accepted yet: route them again (forward to the new leader, or refuse). */
+  readonly waiting: IntakeItem[];
+  /** Accepted, not proposed: give them to the next leader. */
+  readonly accepted: OrderedEnvelope[];
+}
+
+export class LeaderPipeline {
+  #state = PipelineState.Idle;
+  /** Catching: serve once the applied index reaches this. */
+  #serveAtIndex = 0;
+  /** Bumped on every stop/suspend: block creations started before it are void. */
+  #epoch = 0;
+  /** Invariant: length <= submitQueueMax. */
+  #intake: IntakeItem[] = [];
+  /** Accepted envelopes to feed before the intake (carried over a suspension or from a former leader). */
+  #carried: OrderedEnvelope[] = [];
+  readonly #cutter: BlockCutter<OrderedEnvelope>;
+  #batchTimer: TimerHandle | undefined;
+  /** Cut, not yet turned into blocks. Invariant: length <= 2 (the pump stops feeding while it is non-empty). */
+  #cutBatches: OrderedEnvelope[][] = [];
+  /** Being hashed/created, in creation order. */
+  #creating: OrderedEnvelope[][] = [];
+  /** Numbers of blocks proposed and not yet seen committed, ascending. */
+  #proposed: number[] = [];
+  /** Invariant: #creating.length + #proposed.length <= maxInflightBlocks (asserted in #assertBound). */
+  #peakInflightBlocks = 0;
+  #creator: BlockCreator | undefined;
+  #creation: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly settings: PipelineSettings,
+    private readonly host: PipelineHost,
+  ) {
+    this.#cutter = new BlockCutter<OrderedEnvelope>(settings.batchSize, (m) => m.sizeBytes);
+  }
+
+  get state(): PipelineState {
+    return this.#state;
+  }
+
+  /** Blocks created and not yet committed (what max_inflight_blocks bounds). */
+  get inflightBlocks(): number {
+    return this.#creating.length + this.#proposed.length;
+  }
+
+  /** Highest inflightBlocks ever reached: tests assert it never passes maxInflightBlocks. */
+  get peakInflightBlocks(): number {
+    return this.#peakInflightBlocks;
+  }
+
+  get waitingCount(): number {
+    return this.#intake.length;
+  }
+
+  /** This node became leader: take submits into the intake, serve once caught up. */
+  becomeLeader(): void {
+    assert.equal(this.#state, PipelineState.Idle, 'becomeLeader on a pipeline that is not idle');
+    this.#catchUp();
+  }
+
+  /**
+   * Called after every applied Ready: once the log up to serveAtIndex is
+   * applied, serving starts from `lastBlock`, the last block of the committed log.
+   */
+  maybeServe(appliedIndex: number, lastBlock: () => HeaderFields): void {
+    if (this.#state !== PipelineState.Catching || appliedIndex < this.#serveAtIndex) return;
+    const header = lastBlock();
+    this.#creator = new BlockCreator(this.settings.hasher, header);
+    this.#state = PipelineState.Serving;
+    this.settings.logger.info({ lastBlock: header.number, appliedIndex }, `leader serves: next block ${header.number + 1}`);
+    this.#pump();
+  }
+
+  /** Queues a verified envelope; throws ServiceUnavailableError when the intake is full or this node does not lead. */
+  enqueue(item: IntakeItem): void {
+    if (this.#state === PipelineState.Idle) throw new ServiceUnavailableError('this node is not the Raft leader');
+    if (this.#intake.length >= this.settings.submitQueueMax) {
+      throw new ServiceUnavailableError(`the leader's submit queue is full (${this.settings.submitQueueMax} envelopes waiting)`);
+    }
+    this.#intake.push(item);
+    this.#pump();
+  }
+
+  /** Accepted envelopes from a former leader (or a former term of this one): ordered before the intake. */
+  carry(envelopes: readonly OrderedEnvelope[]): void {
+    assert.notEqual(this.#state, PipelineState.Idle, 'carry on an idle pipeline');
+    this.#carried.push(...envelopes);
+    this.#pump();
+  }
+
+  /** Block `number` was applied: its slot (and every earlier one) frees up. */
+  onBlockCommitted(number: number): void {
+    while (this.#proposed.length > 0 && this.#proposed[0]! <= number) this.#proposed.shift();
+    this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
+    this.#pump();
+  }
+
+  /** Stepped down (or closing): nothing more is created; everything not proposed comes back. */
+  stop(): Handback {
+    if (this.#state === PipelineState.Idle) return { waiting: [], accepted: [] };
+    const accepted = this.#takeUnproposed();
+    const waiting = this.#intake;
+    this.#intake = [];
+    this.#proposed = [];
+    this.#state = PipelineState.Idle;
+    this.settings.metrics.inflightBlocks.set(0);
+    return { waiting, accepted };
+  }
+
+  #catchUp(): void {
+    this.#state = PipelineState.Catching;
+    this.#serveAtIndex = this.host.lastLogIndex();
+    this.#creator = undefined;
+  }
+
+  /** Every accepted, unproposed envelope in order; voids creations in progress. */
+  #takeUnproposed(): OrderedEnvelope[] {
+    this.#epoch++;
+    this.#batchTimer?.cancel();
+    this.#batchTimer = undefined;
+    const out: OrderedEnvelope[] = [];
+    for (const batch of this.#creating) out.push(...batch);
+    for (const batch of this.#cutBatches) out.push(...batch);
+    out.push(...this.#cutter.cut(), ...this.#carried);
+    this.#creating = [];
+    this.#cutBatches = [];
+    this.#carried = [];
+    this.#creation = Promise.resolve();
+    return out;
+  }
+
+  /** Feeds the cutter while there is room. */
+  #pump(): void {
+    if (this.#state !== PipelineState.Serving) return;
+    this.#createBlocks();
+    const max = this.settings.maxInflightBlocks;
+    while (this.#cutBatches.length === 0 && this.inflightBlocks < max) {
+      const carried = this.#carried.shift();
+      const item = carried ?? this.#intake.shift();
+      if (item === undefined) break;
+      const result = this.#cutter.ordered(item);
+      if (carried === undefined) (item as IntakeItem).accepted();
+      this.#cutBatches.push(...result.batches.map((b) => [...b]));
+      this.#setBatchTimer(result.pending);
+      this.#createBlocks();
+    }
+  }
+
+  #setBatchTimer(pending: boolean): void {
+    if (!pending) {
+      this.#batchTimer?.cancel();
+      this.#batchTimer = undefined;
+    } else if (this.#batchTimer === undefined) {
+      this.#batchTimer = this.settings.clock.after(this.settings.batchTimeoutMs, () => this.#onBatchTimeout());
+    }
+  }
+
+  #onBatchTimeout(): void {
+    this.#batchTimer = undefined;
+    if (this.#state !== PipelineState.Serving) return;
+    const batch = this.#cutter.cut();
+    if (batch.length > 0) this.#cutBatches.push(batch);
+    this.#pump();
+  }
+
+  /** Turns cut batches into blocks while fewer than maxInflightBlocks are in flight. */
+  #createBlocks(): void {
+    while (this.#cutBatches.length > 0 && this.inflightBlocks < this.settings.maxInflightBlocks) {
+      const batch = this.#cutBatches.shift()!;
+      this.#creating.push(batch);
+      this.#assertBound();
+      const epoch = this.#epoch;
+      // Serialized: blocks are numbered and chained in cut order.
+      this.#creation = this.#creation.then(() => this.#createAndPropose(batch, epoch)).catch((err: unknown) => this.host.fail(err));
+    }
+  }
+
+  async #createAndPropose(batch: OrderedEnvelope[], epoch: number): Promise<void> {
+    const envelopes = batch.map((m) => m.bytes);
+    const hash = await this.host.dataHash(envelopes);
+    if (epoch !== this.#epoch) return; // stepped down meanwhile: the batch was handed back
+    assert(this.#creating[0] === batch, 'blocks are created in cut order');
+    const block = this.#creator!.createNextBlock(envelopes, hash);
+    this.#creating.shift();
+    try {
+      this.host.propose(encodeBlock(block));
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+      this.#onProposalDropped(block.header.number, batch, err);
+      return;
+    }
+    this.#proposed.push(block.header.number);
+    this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
+  }
+
+  /**
+   * Raft refused a proposal while we still lead (e.g. a leadership transfer).
+   * The creator has numbered past it, so start over as a new leader would:
+   * wait until the log is applied, then re-cut every unproposed envelope.
+   */
+  #onProposalDropped(number: number, batch: OrderedEnvelope[], err: ProposalDroppedError): void {
+    this.settings.metrics.proposalFailures.inc();
+    this.settings.logger.warn({ block: number, envelopes: batch.length, err: err.message }, `proposal of block ${number} dropped by Raft; re-cutting its envelopes`);
+    const unproposed = this.#takeUnproposed();
+    this.#carried = [...batch, ...unproposed];
+    this.#catchUp();
+  }
+
+  #assertBound(): void {
+    const inflight = this.inflightBlocks;
+    assert(inflight <= this.settings.maxInflightBlocks, `${inflight} blocks in flight, more than maxInflightBlocks`);
+    if (inflight > this.#peakInflightBlocks) this.#peakInflightBlocks = inflight;
+    this.settings.metrics.inflightBlocks.set(inflight);
+  }
+}

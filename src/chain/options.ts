@@ -1,0 +1,153 @@
+// ChainOptions: what one channel on one node needs, already mapped from the
+// config files by src/cli/ (this layer never reads config files). Validated
+// once here; the rest of the layer works on the filled ResolvedChainOptions.
+
+import { DEFAULT_BATCH_SIZE, validateBatchSize, type BatchSize, type OrdererIdentity } from '../block/index.js';
+import type { OrganizationConfig } from '../crypto/msp.js';
+import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/types.js';
+import { ChainOptionsError } from './errors.js';
+
+const MiB = 1024 * 1024;
+
+/** Fabric's defaults (configtx.yaml, etcdraft Options). */
+export const CHAIN_DEFAULTS = Object.freeze({
+  tickIntervalMs: 500,
+  electionTick: 10,
+  heartbeatTick: 1,
+  maxInflightBlocks: 5,
+  snapshotIntervalSizeBytes: 20 * MiB,
+  batchTimeoutMs: 2000,
+  submitQueueMax: 10_000,
+});
+
+/** Raft ids are positive; etcdraft channels have a handful of consenters. */
+export const CONSENTERS_MAX = 64;
+
+export interface ChainOptions {
+  readonly channelId: string;
+  /** This node's consenter id (one of `consenters`). */
+  readonly selfId: number;
+  /** Consenter ids of the channel: the initial Raft voters of a fresh channel. */
+  readonly consenters: readonly number[];
+  readonly tickIntervalMs?: number;
+  readonly electionTick?: number;
+  readonly heartbeatTick?: number;
+  /** Blocks proposed but not yet committed, at most (Fabric MaxInflightBlocks). */
+  readonly maxInflightBlocks?: number;
+  /** Bytes of entries per append message; default: batchSize.preferredMaxBytes, as Fabric. */
+  readonly maxSizePerMsgBytes?: number;
+  /** Take a Raft snapshot every this many bytes of committed blocks (Fabric SnapshotIntervalSize). */
+  readonly snapshotIntervalSizeBytes?: number;
+  readonly batchSize?: BatchSize;
+  readonly batchTimeoutMs?: number;
+  /** Envelopes waiting for room in the leader's pipeline, at most; more are refused SERVICE_UNAVAILABLE. */
+  readonly submitQueueMax?: number;
+  /** Block hashes of the channel (header and data hash): sha256, or sm3 on a GM channel. */
+  readonly hashAlgorithm: HashAlgorithm;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly engine: Engine;
+  /** The channel's organizations: creators of submitted envelopes must chain to one of them. */
+  readonly organizations: readonly OrganizationConfig[];
+  /** This orderer's signing identity: every block it writes carries its signature. */
+  readonly identity: OrdererIdentity;
+  /** Marshaled block 0, written to an empty ledger; required when the ledger is empty. */
+  readonly genesisBlock?: Uint8Array;
+}
+
+export interface ResolvedChainOptions {
+  readonly channelId: string;
+  readonly selfId: number;
+  /** Sorted, distinct, positive. */
+  readonly consenters: readonly number[];
+  readonly tickIntervalMs: number;
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  readonly maxInflightBlocks: number;
+  readonly maxSizePerMsgBytes: number;
+  readonly snapshotIntervalSizeBytes: number;
+  readonly batchSize: BatchSize;
+  readonly batchTimeoutMs: number;
+  readonly submitQueueMax: number;
+  readonly hashAlgorithm: HashAlgorithm;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly engine: Engine;
+  readonly organizations: readonly OrganizationConfig[];
+  readonly identity: OrdererIdentity;
+  readonly genesisBlock: Uint8Array | undefined;
+}
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ChainOptionsError(`options.${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(value: T, allowed: readonly T[], name: string): T {
+  if (!allowed.includes(value)) throw new ChainOptionsError(`options.${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  return value;
+}
+
+function resolveConsenters(options: ChainOptions): number[] {
+  const { consenters, selfId } = options;
+  if (!Array.isArray(consenters) || consenters.length === 0 || consenters.length > CONSENTERS_MAX) {
+    throw new ChainOptionsError(`options.consenters must list 1 to ${CONSENTERS_MAX} consenter ids`);
+  }
+  for (const id of consenters) {
+    if (!Number.isSafeInteger(id) || id <= 0) throw new ChainOptionsError(`options.consenters: ${String(id)} is not a positive integer id`);
+  }
+  const sorted = [...new Set(consenters)].sort((a, b) => a - b);
+  if (sorted.length !== consenters.length) throw new ChainOptionsError(`options.consenters lists an id twice: ${consenters.join(', ')}`);
+  if (!sorted.includes(selfId)) throw new ChainOptionsError(`options.selfId ${String(selfId)} is not one of options.consenters (${sorted.join(', ')})`);
+  return sorted;
+}
+
+/** Fills defaults and checks every option; throws ChainOptionsError naming the first bad one. */
+export function resolveChainOptions(options: ChainOptions): ResolvedChainOptions {
+  if (typeof options.channelId !== 'string' || !/^[a-z][a-z0-9.-]{0,248}$/.test(options.channelId)) {
+    // Fabric's channel name rule (configtx validation): lower case, digits, dot, dash; starts with a letter; < 250 chars.
+    throw new ChainOptionsError(`options.channelId "${String(options.channelId)}" must match [a-z][a-z0-9.-]* and be shorter than 250 characters`);
+  }
+  const consenters = resolveConsenters(options);
+  const electionTick = positiveInt(options.electionTick, CHAIN_DEFAULTS.electionTick, 'electionTick');
+  const heartbeatTick = positiveInt(options.heartbeatTick, CHAIN_DEFAULTS.heartbeatTick, 'heartbeatTick');
+  if (heartbeatTick >= electionTick) {
+    throw new ChainOptionsError(`options.heartbeatTick (${heartbeatTick}) must be less than options.electionTick (${electionTick})`);
+  }
+  let batchSize: BatchSize;
+  try {
+    batchSize = validateBatchSize(options.batchSize ?? DEFAULT_BATCH_SIZE);
+  } catch (err) {
+    throw new ChainOptionsError(`options.${(err as Error).message}`);
+  }
+  if (!Array.isArray(options.organizations) || options.organizations.length === 0) {
+    throw new ChainOptionsError('options.organizations must list at least one organization');
+  }
+  if (options.identity === undefined || typeof options.identity.signer?.sign !== 'function' || !(options.identity.serializedIdentity instanceof Uint8Array)) {
+    throw new ChainOptionsError('options.identity must have a signer and a serializedIdentity');
+  }
+  if (options.genesisBlock !== undefined && !(options.genesisBlock instanceof Uint8Array && options.genesisBlock.length > 0)) {
+    throw new ChainOptionsError('options.genesisBlock must be the bytes of a marshaled block');
+  }
+  return {
+    channelId: options.channelId,
+    selfId: options.selfId,
+    consenters,
+    tickIntervalMs: positiveInt(options.tickIntervalMs, CHAIN_DEFAULTS.tickIntervalMs, 'tickIntervalMs'),
+    electionTick,
+    heartbeatTick,
+    maxInflightBlocks: positiveInt(options.maxInflightBlocks, CHAIN_DEFAULTS.maxInflightBlocks, 'maxInflightBlocks'),
+    maxSizePerMsgBytes: positiveInt(options.maxSizePerMsgBytes, batchSize.preferredMaxBytes, 'maxSizePerMsgBytes'),
+    snapshotIntervalSizeBytes: positiveInt(options.snapshotIntervalSizeBytes, CHAIN_DEFAULTS.snapshotIntervalSizeBytes, 'snapshotIntervalSizeBytes'),
+    batchSize,
+    batchTimeoutMs: positiveInt(options.batchTimeoutMs, CHAIN_DEFAULTS.batchTimeoutMs, 'batchTimeoutMs'),
+    submitQueueMax: positiveInt(options.submitQueueMax, CHAIN_DEFAULTS.submitQueueMax, 'submitQueueMax'),
+    hashAlgorithm: oneOf(options.hashAlgorithm, ['sha256', 'sm3'], 'hashAlgorithm'),
+    signatureAlgorithm: oneOf(options.signatureAlgorithm, ['ecdsa-p256', 'sm2'], 'signatureAlgorithm'),
+    engine: oneOf(options.engine, ['native', 'native-free'], 'engine'),
+    organizations: options.organizations,
+    identity: options.identity,
+    genesisBlock: options.genesisBlock,
+  };
+}

@@ -1,0 +1,59 @@
+// Small pieces of the submit path: sizing a forwarded envelope on the leader,
+// mapping failures to client statuses, and the Raft core's logger on pino.
+
+import type { Logger } from 'pino';
+import { MalformedMessageError, checkAbsoluteMaxBytes, messageSizeBytes, readEnvelopeFields, type BatchSize } from '../block/index.js';
+import { OrdererError } from '../errors.js';
+import type { RaftLogger } from '../raft/index.js';
+import { BadRequestError } from './errors.js';
+import type { ClientStatus, SubmitResult } from './types.js';
+
+/**
+ * The leader's check of an envelope a follower forwarded: the follower (an
+ * authenticated consenter) verified creator and signature; the leader re-reads
+ * only what ordering needs. Returns Fabric's message size; throws BadRequestError.
+ */
+export function acceptForwarded(envelope: Uint8Array, from: number, channelId: string, batchSize: BatchSize): number {
+  let fields;
+  try {
+    fields = readEnvelopeFields(envelope);
+  } catch (err) {
+    if (err instanceof MalformedMessageError) throw new BadRequestError(`envelope forwarded by node ${from} is malformed: ${err.message}`);
+    throw err;
+  }
+  if (fields.channelId !== channelId) {
+    throw new BadRequestError(`envelope forwarded by node ${from} is for channel "${fields.channelId}", not "${channelId}"`);
+  }
+  const sizeBytes = messageSizeBytes(fields);
+  try {
+    checkAbsoluteMaxBytes(sizeBytes, batchSize);
+  } catch (err) {
+    throw new BadRequestError((err as Error).message);
+  }
+  return sizeBytes;
+}
+
+const statusOfCode: Readonly<Record<string, ClientStatus>> = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  FORBIDDEN: 'FORBIDDEN',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  CHAIN_HALTED: 'SERVICE_UNAVAILABLE',
+};
+
+/** A failure of ordering as the client sees it: OrdererErrors by code (unknown codes are retryable), anything else internal. */
+export function failureResult(err: unknown, log: Logger): SubmitResult {
+  if (err instanceof OrdererError) return { status: statusOfCode[err.code] ?? 'SERVICE_UNAVAILABLE', info: err.message };
+  log.error({ err }, 'ordering an envelope failed unexpectedly');
+  return { status: 'INTERNAL_SERVER_ERROR', info: `ordering failed: ${(err as Error)?.message ?? String(err)}` };
+}
+
+/** The Raft core's one-line logs as pino debug/info/warn/error events. */
+export function raftLogger(log: Logger): RaftLogger {
+  const raft = log.child({ component: 'raft' });
+  return {
+    debug: (msg) => raft.debug(msg),
+    info: (msg) => raft.info(msg),
+    warn: (msg) => raft.warn(msg),
+    error: (msg) => raft.error(msg),
+  };
+}

@@ -1,6 +1,7 @@
 // Text forms of the Raft model, identical to etcd's (util.go), so that the
 // interaction tests compare byte for byte and logs read like etcd's.
 import { decodeConfChange } from './confChangeCodec.js';
+import { describeSoftState, type Ready } from './state.js';
 import { ConfChangeType, EntryType, MessageType, type ConfChange, type ConfState, type Entry, type HardState, type Message, type Snapshot } from './types.js';
 
 export type EntryFormatter = (data: Uint8Array) => string;
@@ -139,4 +140,16 @@ function decodeRune(data: Uint8Array, i: number): { cp: number; length: number }
 function isPrintable(cp: number): boolean {
   // Approximation of Go's unicode.IsPrint: no controls, no separators but space.
   return !(cp < 0xa0 || (cp >= 0x2028 && cp <= 0x2029) || cp === 0xad || cp === 0xfeff);
+}
+
+/** etcd's DescribeReady: what a Ready holds, one part per line; "<empty Ready>" if nothing. */
+export function describeReady(rd: Ready): string {
+  let buf = '';
+  if (rd.softState) buf += `${describeSoftState(rd.softState)}\n`;
+  if (!isEmptyHardState(rd.hardState)) buf += `HardState ${describeHardState(rd.hardState!)}\n`;
+  if (rd.entries.length > 0) buf += `Entries:\n${describeEntries(rd.entries)}`;
+  if (!isEmptySnapshot(rd.snapshot)) buf += `Snapshot ${describeSnapshot(rd.snapshot!)}\n`;
+  if (rd.committedEntries.length > 0) buf += `CommittedEntries:\n${describeEntries(rd.committedEntries)}`;
+  if (rd.messages.length > 0) buf += `Messages:\n${rd.messages.map((m) => `${describeMessage(m)}\n`).join('')}`;
+  return buf.length > 0 ? `Ready MustSync=${rd.mustSync}:\n${buf}` : '<empty Ready>';
 }

@@ -14,6 +14,7 @@ export {
   describeEntry,
   describeEntries,
   describeMessage,
+  describeReady,
   describeHardState,
   describeSnapshot,
   describeConfState,

@@ -4,13 +4,10 @@
 import {
   decodeConfChange,
   describeEntries,
-  describeHardState,
   describeMessage,
-  describeSnapshot,
-  describeSoftState,
+  describeReady,
   emptyConfState,
   EntryType,
-  isEmptyHardState,
   isEmptySnapshot,
   MemoryStorage,
   MessageType,
@@ -21,7 +18,6 @@ import {
   type Entry,
   type Message,
   type RaftConfig,
-  type Ready,
   type Snapshot,
   type Storage,
 } from '../../../src/raft/index.js';
@@ -95,17 +91,6 @@ export function describeError(err: unknown): string {
   }
   if (err instanceof Error) return err.message;
   return String(err);
-}
-
-export function describeReady(rd: Ready): string {
-  let buf = '';
-  if (rd.softState) buf += `${describeSoftState(rd.softState)}\n`;
-  if (!isEmptyHardState(rd.hardState)) buf += `HardState ${describeHardState(rd.hardState!)}\n`;
-  if (rd.entries.length > 0) buf += `Entries:\n${describeEntries(rd.entries)}`;
-  if (!isEmptySnapshot(rd.snapshot)) buf += `Snapshot ${describeSnapshot(rd.snapshot!)}\n`;
-  if (rd.committedEntries.length > 0) buf += `CommittedEntries:\n${describeEntries(rd.committedEntries)}`;
-  if (rd.messages.length > 0) buf += `Messages:\n${rd.messages.map((m) => `${describeMessage(m)}\n`).join('')}`;
-  return buf.length > 0 ? `Ready MustSync=${rd.mustSync}:\n${buf}` : '<empty Ready>';
 }
 
 export class InteractionEnv {

@@ -1,7 +1,7 @@
 import { assert } from './assert.js';
 import { Inflights } from './inflights.js';
 import type { Progress } from './progress.js';
-import { committedIndex, describeIdSet, sortedIds, voteResult, type VoteResult } from './quorum.js';
+import { committedIndex, describeIdSet, sortedIds, voteResult, VoteResult } from './quorum.js';
 import type { ConfState } from './types.js';
 
 /** Membership: who votes and who only learns. Invariant: voters ∩ learners = ∅. */
@@ -75,7 +75,7 @@ export class ProgressTracker {
     this.visit((id, pr) => {
       if (!pr.isLearner) votes.set(id, pr.recentActive);
     });
-    return voteResult(this.config.voters, votes) === 3;
+    return voteResult(this.config.voters, votes) === VoteResult.Won;
   }
 
   voterIds(): number[] {

@@ -3,6 +3,7 @@
 // or fail submits so ordering and backpressure can be observed.
 
 import { encodeBlock, readEnvelopeFields, type Block } from '../../../src/block/index.js';
+import { transaction } from './envelopes.js';
 import type { ChannelRegistry, ChannelStatus, ChannelSupport, SubmitResult } from '../../../src/chain/types.js';
 
 export const TEST_ABSOLUTE_MAX_BYTES = 4096;
@@ -31,8 +32,8 @@ export class FakeChannel implements ChannelSupport {
     for (let i = 0; i < initialBlocks; i++) this.appendBlock();
   }
 
-  /** Appends block number height() carrying one small envelope-like data item. */
-  appendBlock(data: readonly Uint8Array[] = [new TextEncoder().encode(`tx of block ${this.blocks.length}`)]): void {
+  /** Appends block number height() carrying one transaction envelope. */
+  appendBlock(data: readonly Uint8Array[] = [transaction(this.channelId, `tx of block ${this.blocks.length}`)]): void {
     const number = this.blocks.length;
     const block: Block = {
       header: { number, previousHash: new Uint8Array(32).fill(number), dataHash: new Uint8Array(32).fill(255 - (number % 256)) },

@@ -1,0 +1,91 @@
+// TLS on the client listener: server-authenticated TLS, and mutual TLS that
+// refuses clients without a certificate from the configured CAs.
+
+import * as grpc from '@grpc/grpc-js';
+import { common } from '@hyperledger/fabric-protos';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DevOrganization } from '../../src/crypto/devpki.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
+import { FakeChannel } from './support/fakeChannels.js';
+import { toProtosEnvelope, transaction } from './support/envelopes.js';
+import { collect, startHarness, type Harness } from './support/harness.js';
+
+const provider = createCryptoProvider('native');
+const serverOrg = new DevOrganization({ mspId: 'OrdererMSP', algorithm: 'ecdsa-p256', provider });
+const clientOrg = new DevOrganization({ mspId: 'Org1MSP', algorithm: 'ecdsa-p256', provider });
+const otherOrg = new DevOrganization({ mspId: 'Org9MSP', algorithm: 'ecdsa-p256', provider });
+
+function tlsIdentity(org: DevOrganization, name: string, usage: 'serverAuth' | 'clientAuth') {
+  const member = org.issueMember(name, { subjectAltNames: ['localhost', '127.0.0.1'], extendedKeyUsage: [usage] });
+  return { certPem: member.certPem, keyPem: member.signer.exportPrivateKeyPem() };
+}
+
+const serverTls = tlsIdentity(serverOrg, 'orderer0.example.com', 'serverAuth');
+let harness: Harness | undefined;
+
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function broadcastOne(h: Harness) {
+  const stream = h.client.broadcast();
+  const done = collect(stream);
+  stream.write(toProtosEnvelope(transaction('mychannel', 'over tls')));
+  stream.end();
+  return done;
+}
+
+describe('client listener TLS', () => {
+  it('serves a client that trusts the server CA', async () => {
+    harness = await startHarness(
+      [new FakeChannel('mychannel', 1)],
+      { tls: serverTls },
+      grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem)),
+    );
+    const { messages, error } = await broadcastOne(harness);
+    expect(error).toBeUndefined();
+    expect(messages.map((m) => m.getStatus())).toEqual([common.Status.SUCCESS]);
+  });
+
+  it('refuses a plaintext client', async () => {
+    harness = await startHarness([new FakeChannel('mychannel', 1)], { tls: serverTls });
+    const { error } = await broadcastOne(harness);
+    expect(error?.code).toBe(grpc.status.UNAVAILABLE);
+  });
+
+  describe('mutual TLS', () => {
+    const mutual = { tls: { ...serverTls, clientRootCasPem: [clientOrg.root.certPem], requireClientCert: true } };
+
+    it('serves a client with a certificate from a configured CA', async () => {
+      const client = tlsIdentity(clientOrg, 'user1', 'clientAuth');
+      harness = await startHarness(
+        [new FakeChannel('mychannel', 1)],
+        mutual,
+        grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem)),
+      );
+      const { messages, error } = await broadcastOne(harness);
+      expect(error).toBeUndefined();
+      expect(messages.map((m) => m.getStatus())).toEqual([common.Status.SUCCESS]);
+    });
+
+    it('refuses a client without a certificate', async () => {
+      harness = await startHarness([new FakeChannel('mychannel', 1)], mutual, grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem)));
+      const { messages, error } = await broadcastOne(harness);
+      expect(messages).toHaveLength(0);
+      expect(error?.code).toBe(grpc.status.UNAVAILABLE);
+    });
+
+    it('refuses a client whose certificate comes from another CA', async () => {
+      const stranger = tlsIdentity(otherOrg, 'mallory', 'clientAuth');
+      harness = await startHarness(
+        [new FakeChannel('mychannel', 1)],
+        mutual,
+        grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem), Buffer.from(stranger.keyPem), Buffer.from(stranger.certPem)),
+      );
+      const { messages, error } = await broadcastOne(harness);
+      expect(messages).toHaveLength(0);
+      expect(error?.code).toBe(grpc.status.UNAVAILABLE);
+    });
+  });
+});

@@ -1,6 +1,19 @@
 // Storage front door: one option picks the engine. `native` = LMDB (lmdb-js,
 // a native addon); `native-free` = append-only segment files in plain
 // JavaScript. Both give the same WalEnvironment, Storage and ledger behaviour.
+//
+// Usage, one environment per node:
+//   const env = openWalEnvironment({ dir, engine, logger, electionTimeoutMs });
+//   env.openStoredChannels();                 // start-up: a damaged record stops here
+//   const { raft, ledger } = env.channel(id); // raft: the Storage given to RawNode
+//   Ready loop:  const rd = node.ready();
+//                await raft.persistReady(rd); // durable (group-committed) before...
+//                send(rd.messages);           // ...anything that depends on it is sent
+//                for each committed block: await ledger.append(block) ('duplicate' = replay)
+//                node.advance(rd);
+//   Snapshot:    await raft.takeSnapshot(appliedIndex, confState, lastBlockBytes);
+//   Deliver:     await ledger.waitForBlock(n, signal); ledger.block(n) / ledger.blocks(lo, hi)
+//   Metrics:     env.stats.histogram() (consensus_etcdraft_data_persist_duration), env.stats.syncCount
 
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';

@@ -80,9 +80,7 @@ export function handleAppendEntries(r: Raft, m: Message): void {
 
 export function handleHeartbeat(r: Raft, m: Message): void {
   r.log.commitTo(m.commit);
-  const f: Parameters<Raft['send']>[0] = { to: m.from, type: MessageType.MsgHeartbeatResp };
-  if (m.context !== undefined) f.context = m.context;
-  r.send(f);
+  r.send({ to: m.from, type: MessageType.MsgHeartbeatResp, context: m.context });
 }
 
 export function handleSnapshot(r: Raft, m: Message): void {

@@ -1,5 +1,6 @@
+import { assert } from './assert.js';
 import { decodeConfChange } from './confChangeCodec.js';
-import { ProposalDroppedError, RaftError } from './errors.js';
+import { ProposalDroppedError } from './errors.js';
 import { newMessage } from './message.js';
 import { ProgressState, type Progress } from './progress.js';
 import type { Raft } from './raft.js';
@@ -79,7 +80,7 @@ export function stepLeader(r: Raft, m: Message): void {
 }
 
 function propose(r: Raft, m: Message): void {
-  if (m.entries.length === 0) throw new RaftError('proposal-dropped', `${r.hexId()} stepped empty MsgProp`);
+  assert(m.entries.length > 0, () => `${r.hexId()} stepped empty MsgProp`);
   if (!r.trk.progress.has(r.id)) {
     throw new ProposalDroppedError(`raft proposal dropped: leader ${r.hexId()} is no longer a member`);
   }

@@ -158,7 +158,7 @@ export class Cluster implements FaultTarget {
     for (const m of delivered) {
       const to = this.#nodes.get(m.to);
       if (to === undefined || !to.running) {
-        this.#onLost({ message: m, reason: 'link-cut' });
+        this.#onLost({ message: m, reason: 'node-down' });
         continue;
       }
       this.record(`deliver ${describe(m)}`);
@@ -181,7 +181,8 @@ export class Cluster implements FaultTarget {
     const from = this.#nodes.get(m.from);
     if (from === undefined || !from.running) return;
     if (m.type === MessageType.MsgSnap) from.reportSnapshot(m.to, 'failure');
-    if (l.reason === 'link-cut') from.reportUnreachable(m.to);
+    // What a transport notices (a broken connection), not a silently lost packet.
+    if (l.reason === 'link-cut' || l.reason === 'node-down') from.reportUnreachable(m.to);
   }
 
   /** The client: proposes `payload` through node `id`. Returns false if it was refused at once. */

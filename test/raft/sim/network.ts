@@ -21,7 +21,8 @@ export interface LinkFaults {
 /** What the network looks like once every fault has healed. */
 export const healthyLinks: LinkFaults = Object.freeze({ dropRate: 0, duplicateRate: 0, delayRoundsMax: 2 });
 
-export type LossReason = 'dropped' | 'link-cut' | 'queue-full';
+/** Why a message did not arrive: lost in transit, cut link, full transport queue, or the receiver is down. */
+export type LossReason = 'dropped' | 'link-cut' | 'queue-full' | 'node-down';
 
 export interface LostMessage {
   readonly message: Message;

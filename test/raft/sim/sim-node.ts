@@ -286,6 +286,10 @@ export class SimNode {
       this.disk.setHardState(hs);
       this.#checker.observeCommit(this.id, hs.commit, hs.term, this.disk);
       this.#checker.observeHardState(this.id, hs);
+      // Term and vote changes explain elections in a failure's event tail; commit moves too often to log.
+      if (hs.term !== this.#hardState.term || hs.vote !== this.#hardState.vote) {
+        this.#record(`n${this.id} persists term ${hs.term} vote ${hs.vote} commit ${hs.commit}`);
+      }
       this.#hardState = hs;
     }
     if (rd.softState !== undefined) {

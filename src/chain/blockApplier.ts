@@ -7,9 +7,7 @@
 
 import type { Logger } from 'pino';
 import {
-  BlockMetadataWriter,
   decodeBlock,
-  encodeBlock,
   headerHash,
   isConfigBlock,
   readEnvelopeFields,
@@ -19,6 +17,7 @@ import {
 import type { Hasher } from '../crypto/types.js';
 import type { ConfState, Entry } from '../raft/index.js';
 import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../storage/index.js';
+import type { ChainCompute } from './compute.js';
 import type { ChainMetrics } from './metrics.js';
 
 /** Where a follower that received a snapshot would pull the blocks it lacks (issue 6). */
@@ -32,7 +31,8 @@ export interface BlockApplierDeps {
   readonly ledger: BlockLedger;
   readonly raftStorage: DurableRaftStorage;
   readonly hasher: Hasher;
-  readonly metadataWriter: BlockMetadataWriter;
+  /** Signs and marshals blocks (in the pool). */
+  readonly compute: ChainCompute;
   readonly consenterIds: readonly number[];
   readonly snapshotIntervalSizeBytes: number;
   readonly logger: Logger;
@@ -53,9 +53,18 @@ export class BlockApplier {
   #bytesSinceSnapshot = 0;
   /** Set while the ledger lacks blocks below a received snapshot: committed blocks above it cannot be written yet. */
   #missingBelow: number | undefined;
+  /** Last config block number as of the last block handed to signing (Fabric's LAST_CONFIG). */
+  #lastConfig: number;
+  /**
+   * Signing runs in the pool, so writes are chained: each block is appended
+   * to the ledger after the previous one, in commit order. Never rejects
+   * (a failure halts the channel through deps.fail).
+   */
+  #writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: BlockApplierDeps) {
     const { ledger } = deps;
+    this.#lastConfig = Math.max(ledger.lastConfig, 0);
     this.#nextNumber = ledger.height;
     this.#lastHeader = decodeBlock(ledger.block(ledger.height - 1).bytes).header;
     deps.metrics.committedBlockNumber.set(ledger.height - 1);
@@ -138,36 +147,49 @@ export class BlockApplier {
     }, this.deps.fail);
   }
 
+  /** Resolves when every block handed to the ledger so far is appended (not necessarily durable). */
+  whenWritten(): Promise<void> {
+    return this.#writes;
+  }
+
   #write(block: Block, entry: Entry): void {
     const { deps } = this;
-    const ids = deps.consenterIds;
-    const signed = deps.metadataWriter.write(block, {
-      consenterIds: ids,
-      nextConsenterId: Math.max(...ids) + 1,
-      raftIndex: entry.index,
-    });
-    const bytes = encodeBlock(signed);
-    const ledgerBlock: LedgerBlock = {
-      number: block.header.number,
+    const number = block.header.number;
+    const isConfig = isConfigBlock(block);
+    const lastConfig = this.#lastConfig;
+    if (isConfig) this.#lastConfig = number;
+    const base = {
+      number,
       headerHash: headerHash(deps.hasher, block.header),
       previousHash: block.header.previousHash,
       raftIndex: entry.index,
-      isConfig: isConfigBlock(block),
+      isConfig,
       txIds: block.data.map((envelope) => readEnvelopeFields(envelope, 'BAD_BLOCK').txId),
-      bytes,
     };
-    // The ledger checks number and previousHash synchronously against its pending end; a failure halts the channel.
-    deps.ledger.append(ledgerBlock).then(() => deps.metrics.committedBlockNumber.set(ledgerBlock.number), deps.fail);
-    this.#nextNumber = ledgerBlock.number + 1;
+    const ids = deps.consenterIds;
+    const metadata = { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1, raftIndex: entry.index };
+    const signing = deps.compute.signBlock(block, lastConfig, metadata);
+    this.#nextNumber = number + 1;
     this.#lastHeader = block.header;
     this.#bytesSinceSnapshot += entry.data.length;
-    if (this.#bytesSinceSnapshot >= deps.snapshotIntervalSizeBytes) this.#snapshot(entry.index, ledgerBlock.number, bytes);
+    const snapshotDue = this.#bytesSinceSnapshot >= deps.snapshotIntervalSizeBytes;
+    if (snapshotDue) this.#bytesSinceSnapshot = 0;
+    this.#writes = this.#writes
+      .then(async () => {
+        const { bytes } = await signing;
+        const ledgerBlock: LedgerBlock = { ...base, bytes };
+        // The ledger checks number and previousHash synchronously against its pending end.
+        const appended = deps.ledger.append(ledgerBlock);
+        if (snapshotDue) this.#snapshot(entry.index, number, bytes);
+        await appended;
+        deps.metrics.committedBlockNumber.set(number);
+      })
+      .catch(deps.fail);
   }
 
   #snapshot(index: number, number: number, lastBlock: Uint8Array): void {
     const { deps } = this;
-    deps.logger.info({ index, block: number, bytes: this.#bytesSinceSnapshot }, `taking snapshot at raft index ${index} (block ${number})`);
-    this.#bytesSinceSnapshot = 0;
+    deps.logger.info({ index, block: number }, `taking snapshot at raft index ${index} (block ${number})`);
     deps.raftStorage.takeSnapshot(index, deps.confState(), lastBlock).then(() => deps.metrics.snapshotBlockNumber.set(number), deps.fail);
   }
 }

@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { BlockMetadataWriter, checkAbsoluteMaxBytes, HeaderType, MessageTooLargeError } from '../block/index.js';
+import { checkAbsoluteMaxBytes, HeaderType, MessageTooLargeError } from '../block/index.js';
 import type { ClusterChannelHandler, ClusterTransport } from '../cluster/types.js';
 import { createCryptoProvider } from '../crypto/provider.js';
 import type { Hasher } from '../crypto/types.js';
@@ -23,7 +23,7 @@ import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } 
 import { ChainMetrics } from './metrics.js';
 import { resolveChainOptions, type ChainOptions, type ResolvedChainOptions } from './options.js';
 import { ReadyLoop } from './readyLoop.js';
-import { acceptForwarded, failureResult, raftLogger } from './submitSupport.js';
+import { acceptForwarded, failureResult, raftLogger, rejectionStatus } from './submitSupport.js';
 import type { ChannelStatus, ChannelSupport, SubmitResult } from './types.js';
 import { VerifyBatcher } from './verifyBatcher.js';
 
@@ -98,7 +98,7 @@ export class Chain implements ChannelSupport {
           this.#raft().propose(data);
           this.#loop!.kick();
         },
-        dataHash: (envelopes) => deps.compute.dataHash(this.#opts.hashAlgorithm, envelopes),
+        dataHash: (envelopes) => deps.compute.dataHash(this.#opts.engine, this.#opts.hashAlgorithm, envelopes),
         lastLogIndex: () => deps.storage.raft.lastIndex(),
         fail: (err) => this.#halt('block creation failed', err),
       },
@@ -138,7 +138,7 @@ export class Chain implements ChannelSupport {
       ledger: storage.ledger,
       raftStorage: storage.raft,
       hasher: this.#hasher,
-      metadataWriter: new BlockMetadataWriter({ identity: this.#opts.identity, lastConfigBlockNumber: Math.max(storage.ledger.lastConfig, 0) }),
+      compute: this.#deps.compute,
       consenterIds: this.#opts.consenters,
       snapshotIntervalSizeBytes: this.#opts.snapshotIntervalSizeBytes,
       logger: this.#log,
@@ -184,8 +184,8 @@ export class Chain implements ChannelSupport {
       this.#log.error({ err }, 'envelope verification failed');
       return { status: 'INTERNAL_SERVER_ERROR', info: `envelope verification failed: ${(err as Error).message}` };
     }
-    if (!verdict.ok) return { status: verdict.status, info: verdict.info };
-    if (verdict.headerType === HeaderType.CONFIG_UPDATE || verdict.headerType === HeaderType.CONFIG) {
+    if (!verdict.ok) return { status: rejectionStatus(verdict.status), info: verdict.reason };
+    if (verdict.type === HeaderType.CONFIG_UPDATE || verdict.type === HeaderType.CONFIG) {
       // Config processing (validation, CONFIG_UPDATE -> CONFIG) is issue 6.
       return { status: 'BAD_REQUEST', info: 'config updates are not supported yet' };
     }
@@ -203,7 +203,7 @@ export class Chain implements ChannelSupport {
     if (this.#state === Lifecycle.Closed) return { status: 'SERVICE_UNAVAILABLE', info: `channel "${this.channelId}" is closed` };
     try {
       const verdict = await this.#verifier.verify(envelope);
-      return verdict.ok ? { status: 'SUCCESS', info: '' } : { status: verdict.status, info: verdict.info };
+      return verdict.ok ? { status: 'SUCCESS', info: '' } : { status: rejectionStatus(verdict.status), info: verdict.reason };
     } catch (err) {
       this.#log.error({ err }, 'deliver request verification failed');
       return { status: 'INTERNAL_SERVER_ERROR', info: `deliver request verification failed: ${(err as Error).message}` };
@@ -258,6 +258,7 @@ export class Chain implements ChannelSupport {
     if (wasRunning) {
       this.#deps.transport.setHandler(this.channelId, undefined);
       await this.#loop?.idle();
+      await this.#applier?.whenWritten();
     }
     this.#log.info('chain closed');
   }

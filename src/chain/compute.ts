@@ -1,10 +1,15 @@
 // The CPU-heavy work the chain hands off the main thread: checking client
-// envelopes and hashing block data. The worker pool (src/workers) provides it
-// in production; InThreadCompute (same checks, same results) stands in for
-// tests and for a node run without a pool.
+// envelopes, hashing block data, signing and marshaling written blocks.
+// PoolCompute runs it in the worker pool (production); InThreadCompute runs
+// the very same functions on the calling thread (tests, a node without a pool).
+// The orderer's signing key belongs to the compute (one per node), not to a channel.
 
+import type { Block } from '../block/index.js';
 import type { OrganizationConfig } from '../crypto/msp.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/types.js';
+import type { EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata } from '../workers/index.js';
+
+export type { EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata };
 
 /**
  * What a channel's envelopes are checked against. One object per channel for
@@ -19,23 +24,6 @@ export interface VerificationContext {
   readonly organizations: readonly OrganizationConfig[];
 }
 
-export type EnvelopeVerdict =
-  | {
-      readonly ok: true;
-      /** ChannelHeader.type (a HeaderType). */
-      readonly headerType: number;
-      readonly txId: string;
-      /** Fabric's message size: len(payload) + len(signature). */
-      readonly sizeBytes: number;
-    }
-  | {
-      readonly ok: false;
-      /** BAD_REQUEST: malformed or for another channel; FORBIDDEN: creator or signature refused. */
-      readonly status: 'BAD_REQUEST' | 'FORBIDDEN';
-      /** Says what was wrong, naming the input (e.g. 'unknown MSP id "Org9MSP"'). */
-      readonly info: string;
-    };
-
 export interface ChainCompute {
   /**
    * One verdict per envelope, in order. Checks: well-formed Envelope with a
@@ -45,6 +33,11 @@ export interface ChainCompute {
    * envelope (that is a verdict); rejects only if the compute itself failed.
    */
   verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<EnvelopeVerdict[]>;
-  /** Fabric's block data hash over `envelopes` (marshaled), with `algorithm`. */
-  dataHash(algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array>;
+  /** Fabric's block data hash over `envelopes` (marshaled). */
+  dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array>;
+  /**
+   * `block` with LAST_CONFIG and SIGNATURES filled (signed with this node's
+   * orderer identity) and marshaled, as Fabric's BlockWriter writes it.
+   */
+  signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock>;
 }

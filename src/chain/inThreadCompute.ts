@@ -1,71 +1,40 @@
-// ChainCompute on the calling thread: the same checks the worker pool runs,
-// for tests and for a node without a pool. Identity validation results are
-// cached per verification context (bounded LRU inside IdentityValidator).
+// ChainCompute on the calling thread, with the functions the pool's workers
+// run (src/workers: VerificationContext, hashBlockData, signAndMarshalBlock),
+// so both give identical verdicts and bytes.
 
-import { MalformedMessageError, dataHash, messageSizeBytes, readEnvelopeFields } from '../block/index.js';
-import { OrdererError } from '../errors.js';
-import { IdentityValidator } from '../crypto/identity.js';
-import { createCryptoProvider } from '../crypto/provider.js';
+import type { Block, OrdererIdentity } from '../block/index.js';
 import type { Engine, HashAlgorithm } from '../crypto/types.js';
-import type { ChainCompute, EnvelopeVerdict, VerificationContext } from './compute.js';
+import { hashBlockData, signAndMarshalBlock, VerificationContext as WorkerVerificationContext } from '../workers/index.js';
+import type { ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
 
 export class InThreadCompute implements ChainCompute {
-  /** `engine`: whose hashers dataHash uses (both engines give the same digests). */
-  constructor(private readonly engine: Engine = 'native') {}
+  /** Built once per channel context (its identity cache lives inside). */
+  readonly #contexts = new WeakMap<VerificationContext, WorkerVerificationContext>();
 
-  readonly #validators = new WeakMap<VerificationContext, IdentityValidator>();
+  /** `identity`: this orderer's signing identity. */
+  constructor(private readonly identity: OrdererIdentity) {}
 
   async verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<EnvelopeVerdict[]> {
-    const validator = this.#validator(context);
-    const verifier = createCryptoProvider(context.engine).verifier(context.signatureAlgorithm);
-    const now = new Date();
-    return envelopes.map((bytes) => verifyOne(context, validator, verifier, bytes, now));
-  }
-
-  async dataHash(algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array> {
-    return dataHash(createCryptoProvider(this.engine).hasher(algorithm), envelopes);
-  }
-
-  #validator(context: VerificationContext): IdentityValidator {
-    let validator = this.#validators.get(context);
-    if (validator === undefined) {
-      validator = new IdentityValidator({ engine: context.engine, organizations: context.organizations });
-      this.#validators.set(context, validator);
+    let checker = this.#contexts.get(context);
+    if (checker === undefined) {
+      checker = new WorkerVerificationContext({
+        kind: 'verification',
+        channelId: context.channelId,
+        engine: context.engine,
+        signatureAlgorithm: context.signatureAlgorithm,
+        organizations: context.organizations,
+        identityCacheEntriesMax: 10_000,
+      });
+      this.#contexts.set(context, checker);
     }
-    return validator;
+    return checker.verifyAll(envelopes, new Date());
   }
-}
 
-function verifyOne(
-  context: VerificationContext,
-  validator: IdentityValidator,
-  verifier: ReturnType<ReturnType<typeof createCryptoProvider>['verifier']>,
-  bytes: Uint8Array,
-  now: Date,
-): EnvelopeVerdict {
-  let fields;
-  try {
-    fields = readEnvelopeFields(bytes);
-  } catch (err) {
-    if (err instanceof MalformedMessageError) return { ok: false, status: 'BAD_REQUEST', info: `malformed envelope: ${err.message}` };
-    throw err;
+  async dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array> {
+    return hashBlockData(engine, algorithm, 0, new Uint8Array(0), envelopes).dataHash;
   }
-  if (fields.channelId !== context.channelId) {
-    return { ok: false, status: 'BAD_REQUEST', info: `envelope is for channel "${fields.channelId}", not "${context.channelId}"` };
+
+  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {
+    return signAndMarshalBlock(this.identity, block, lastConfigBlockNumber, consenterMetadata);
   }
-  if (fields.creator.length === 0) return { ok: false, status: 'FORBIDDEN', info: 'envelope has no creator' };
-  let identity;
-  try {
-    identity = validator.validate({ mspId: fields.creatorMspId, idBytes: fields.creatorIdBytes }, now);
-  } catch (err) {
-    if (err instanceof OrdererError) return { ok: false, status: 'FORBIDDEN', info: `creator refused: ${err.message}` };
-    throw err;
-  }
-  if (identity.algorithm !== context.signatureAlgorithm) {
-    return { ok: false, status: 'FORBIDDEN', info: `creator key is ${identity.algorithm}, the channel signs with ${context.signatureAlgorithm}` };
-  }
-  if (!verifier.verify(identity.publicKey, fields.payload, fields.signature)) {
-    return { ok: false, status: 'FORBIDDEN', info: `signature of "${identity.subject}" does not verify` };
-  }
-  return { ok: true, headerType: fields.headerType, txId: fields.txId, sizeBytes: messageSizeBytes(fields) };
 }

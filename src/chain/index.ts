@@ -8,6 +8,7 @@ export { CHAIN_DEFAULTS, CONSENTERS_MAX, resolveChainOptions, type ChainOptions,
 export { ChainOptionsError, ServiceUnavailableError, BadRequestError, ChainHaltedError } from './errors.js';
 export type { ChainCompute, EnvelopeVerdict, VerificationContext } from './compute.js';
 export { InThreadCompute } from './inThreadCompute.js';
+export { PoolCompute } from './poolCompute.js';
 export { systemClock, type ChainClock, type TimerHandle } from './clock.js';
 export { firstCampaigner, goDecodeVarint } from './firstCampaigner.js';
 export type { SnapshotCatchUp } from './blockApplier.js';

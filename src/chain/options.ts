@@ -2,7 +2,7 @@
 // config files by src/cli/ (this layer never reads config files). Validated
 // once here; the rest of the layer works on the filled ResolvedChainOptions.
 
-import { DEFAULT_BATCH_SIZE, validateBatchSize, type BatchSize, type OrdererIdentity } from '../block/index.js';
+import { DEFAULT_BATCH_SIZE, validateBatchSize, type BatchSize } from '../block/index.js';
 import type { OrganizationConfig } from '../crypto/msp.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/types.js';
 import { ChainOptionsError } from './errors.js';
@@ -48,8 +48,6 @@ export interface ChainOptions {
   readonly engine: Engine;
   /** The channel's organizations: creators of submitted envelopes must chain to one of them. */
   readonly organizations: readonly OrganizationConfig[];
-  /** This orderer's signing identity: every block it writes carries its signature. */
-  readonly identity: OrdererIdentity;
   /** Marshaled block 0, written to an empty ledger; required when the ledger is empty. */
   readonly genesisBlock?: Uint8Array;
 }
@@ -72,7 +70,6 @@ export interface ResolvedChainOptions {
   readonly signatureAlgorithm: SignatureAlgorithm;
   readonly engine: Engine;
   readonly organizations: readonly OrganizationConfig[];
-  readonly identity: OrdererIdentity;
   readonly genesisBlock: Uint8Array | undefined;
 }
 
@@ -124,9 +121,6 @@ export function resolveChainOptions(options: ChainOptions): ResolvedChainOptions
   if (!Array.isArray(options.organizations) || options.organizations.length === 0) {
     throw new ChainOptionsError('options.organizations must list at least one organization');
   }
-  if (options.identity === undefined || typeof options.identity.signer?.sign !== 'function' || !(options.identity.serializedIdentity instanceof Uint8Array)) {
-    throw new ChainOptionsError('options.identity must have a signer and a serializedIdentity');
-  }
   if (options.genesisBlock !== undefined && !(options.genesisBlock instanceof Uint8Array && options.genesisBlock.length > 0)) {
     throw new ChainOptionsError('options.genesisBlock must be the bytes of a marshaled block');
   }
@@ -147,7 +141,6 @@ export function resolveChainOptions(options: ChainOptions): ResolvedChainOptions
     signatureAlgorithm: oneOf(options.signatureAlgorithm, ['ecdsa-p256', 'sm2'], 'signatureAlgorithm'),
     engine: oneOf(options.engine, ['native', 'native-free'], 'engine'),
     organizations: options.organizations,
-    identity: options.identity,
     genesisBlock: options.genesisBlock,
   };
 }

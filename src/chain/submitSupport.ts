@@ -2,7 +2,7 @@
 // mapping failures to client statuses, and the Raft core's logger on pino.
 
 import type { Logger } from 'pino';
-import { MalformedMessageError, checkAbsoluteMaxBytes, messageSizeBytes, readEnvelopeFields, type BatchSize } from '../block/index.js';
+import { MalformedMessageError, Status, checkAbsoluteMaxBytes, messageSizeBytes, readEnvelopeFields, type BatchSize } from '../block/index.js';
 import { OrdererError } from '../errors.js';
 import type { RaftLogger } from '../raft/index.js';
 import { BadRequestError } from './errors.js';
@@ -56,4 +56,9 @@ export function raftLogger(log: Logger): RaftLogger {
     warn: (msg) => raft.warn(msg),
     error: (msg) => raft.error(msg),
   };
+}
+
+/** A pool verdict's rejection status as the client API names it. */
+export function rejectionStatus(status: Status.BAD_REQUEST | Status.FORBIDDEN): ClientStatus {
+  return status === Status.FORBIDDEN ? 'FORBIDDEN' : 'BAD_REQUEST';
 }

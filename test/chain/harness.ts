@@ -1,0 +1,234 @@
+// A 3-node (or N-node) channel in one process for chain tests: real storage
+// (one WalEnvironment per node in its own temp dir), the in-memory transport,
+// a manual clock, and in-thread compute (or the real worker pool). Time moves
+// only through tick(): each tick advances the clock one tick interval and then
+// lets the network and the disks settle, so tests count ticks, never time.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import {
+  createGenesisBlock,
+  createSignedEnvelope,
+  decodeBlock,
+  encodeBlock,
+  encodeSerializedIdentity,
+  HeaderType,
+  readEnvelopeFields,
+  type EnvelopeCreator,
+  type OrdererIdentity,
+} from '../../src/block/index.js';
+import { Chain, InThreadCompute, PoolCompute, type ChainCompute, type ChainOptions } from '../../src/chain/index.js';
+import { DevOrganization } from '../../src/crypto/devpki.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
+import { openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
+import type { WorkerPool } from '../../src/workers/index.js';
+import { ManualClock } from './manualClock.js';
+import { MemoryNetwork, type MemoryTransport } from './memoryTransport.js';
+
+export const CHANNEL = 'chain-test';
+export const TICK_MS = 100;
+
+interface NodeBase {
+  readonly id: number;
+  readonly dir: string;
+  readonly registry: Registry;
+  readonly identity: OrdererIdentity;
+  readonly signerPem: string;
+}
+
+export interface Node extends NodeBase {
+  env: WalEnvironment;
+  chain: Chain;
+  transport: MemoryTransport;
+}
+
+export interface ClusterSettings {
+  readonly size?: number;
+  readonly options?: Partial<ChainOptions>;
+  /** Use the real worker pool through PoolCompute instead of InThreadCompute. */
+  readonly pool?: WorkerPool;
+  readonly engine?: 'native' | 'native-free';
+}
+
+const logger = pino({ level: process.env.CHAIN_TEST_LOG ?? 'silent' });
+
+export class TestCluster {
+  readonly clock = new ManualClock();
+  readonly network = new MemoryNetwork();
+  readonly nodes = new Map<number, Node>();
+  readonly org: DevOrganization;
+  readonly client: EnvelopeCreator;
+  readonly genesis: Uint8Array;
+  readonly #root: string;
+  readonly #size: number;
+  #txSeq = 0;
+
+  constructor(readonly settings: ClusterSettings = {}) {
+    this.#size = settings.size ?? 3;
+    this.#root = fs.mkdtempSync(path.join(os.tmpdir(), 'chain-test-'));
+    const provider = createCryptoProvider('native');
+    this.org = new DevOrganization({ mspId: 'Org1MSP', algorithm: 'ecdsa-p256', provider });
+    const member = this.org.issueMember('client1');
+    this.client = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
+    const config = createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new TextEncoder().encode('genesis config') });
+    this.genesis = encodeBlock(createGenesisBlock(provider.hasher('sha256'), config));
+  }
+
+  get ids(): number[] {
+    return Array.from({ length: this.#size }, (_, i) => i + 1);
+  }
+
+  options(id: number): ChainOptions {
+    return {
+      channelId: CHANNEL,
+      selfId: id,
+      consenters: this.ids,
+      tickIntervalMs: TICK_MS,
+      electionTick: 10,
+      heartbeatTick: 1,
+      batchTimeoutMs: 5 * TICK_MS,
+      batchSize: { maxMessageCount: 10, absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 512 * 1024 },
+      hashAlgorithm: 'sha256',
+      signatureAlgorithm: 'ecdsa-p256',
+      engine: this.settings.engine ?? 'native',
+      organizations: [this.org.config],
+      genesisBlock: this.genesis,
+      ...this.settings.options,
+    };
+  }
+
+  /** Opens every node's storage and starts its chain. */
+  async start(): Promise<void> {
+    for (const id of this.ids) {
+      const dir = path.join(this.#root, `node${id}`);
+      const member = this.org.issueMember(`orderer${id}`);
+      const identity = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
+      const base = { id, dir, identity, signerPem: member.signer.exportPrivateKeyPem(), registry: new Registry() };
+      this.nodes.set(id, { ...base, ...(await this.#open(base)) });
+    }
+  }
+
+  async #open(node: NodeBase): Promise<Pick<Node, 'env' | 'transport' | 'chain'>> {
+    const env = openWalEnvironment({ dir: node.dir, engine: this.settings.engine ?? 'native', logger });
+    const transport = this.network.transport(node.id);
+    const chain = new Chain(this.options(node.id), {
+      storage: env.channel(CHANNEL),
+      transport,
+      compute: this.#compute(node),
+      logger,
+      metrics: node.registry,
+      clock: this.clock,
+    });
+    await chain.start();
+    return { env, transport, chain };
+  }
+
+  #compute(node: NodeBase): ChainCompute {
+    if (this.settings.pool === undefined) return new InThreadCompute(node.identity);
+    return new PoolCompute(this.settings.pool, {
+      engine: 'native',
+      algorithm: 'ecdsa-p256',
+      privateKeyPem: node.signerPem,
+      serializedIdentity: node.identity.serializedIdentity,
+    });
+  }
+
+  node(id: number): Node {
+    return this.nodes.get(id)!;
+  }
+
+  chain(id: number): Chain {
+    return this.node(id).chain;
+  }
+
+  /** Closes a node's chain, transport and storage (a clean stop). */
+  async stop(id: number): Promise<void> {
+    const node = this.node(id);
+    await node.chain.close();
+    await node.transport.close();
+    await node.env.close();
+  }
+
+  /** Reopens a stopped node from its storage. */
+  async restart(id: number): Promise<void> {
+    const node = this.node(id);
+    Object.assign(node, await this.#open(node));
+  }
+
+  /** Lets messages, verifications and syncs in flight finish (bounded rounds). */
+  async settle(rounds = 6): Promise<void> {
+    for (let i = 0; i < rounds; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await Promise.all([...this.nodes.values()].filter((n) => n.transport.open).map((n) => n.env.whenIdle()));
+    }
+  }
+
+  async tick(n = 1): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      this.clock.advance(TICK_MS);
+      await this.settle();
+    }
+  }
+
+  /** Ticks until `condition` holds; fails after `maxTicks`. Returns the ticks it took. */
+  async tickUntil(condition: () => boolean, maxTicks: number, what: string): Promise<number> {
+    await this.settle();
+    for (let ticks = 0; ticks <= maxTicks; ticks++) {
+      if (condition()) return ticks;
+      await this.tick();
+    }
+    throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
+  }
+
+  /** The serving leader, if exactly one node leads and all running nodes agree. */
+  leaderId(): number {
+    const running = [...this.nodes.values()].filter((n) => n.transport.open);
+    const leaders = running.filter((n) => n.chain.status().isLeader && n.chain.stats().serving);
+    return leaders.length === 1 ? leaders[0]!.id : 0;
+  }
+
+  async waitForLeader(maxTicks = 60): Promise<number> {
+    await this.tickUntil(() => this.leaderId() !== 0, maxTicks, 'a serving leader');
+    return this.leaderId();
+  }
+
+  /** A fresh, signed ENDORSER_TRANSACTION envelope with a unique tx id. */
+  envelope(sizeBytes = 200): { bytes: Uint8Array; txId: string } {
+    const txId = `tx-${++this.#txSeq}`;
+    const bytes = createSignedEnvelope({
+      type: HeaderType.ENDORSER_TRANSACTION,
+      channelId: CHANNEL,
+      data: new Uint8Array(sizeBytes).fill(this.#txSeq & 0xff),
+      creator: this.client,
+      txId,
+    });
+    return { bytes, txId };
+  }
+
+  /** Transaction ids of node `id`'s ledger, blocks 1.. in order. */
+  txIds(id: number): string[] {
+    const chain = this.chain(id);
+    const out: string[] = [];
+    for (let n = 1; n < chain.height(); n++) {
+      for (const env of decodeBlock(chain.block(n)).data) out.push(txIdOf(env));
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const node of this.nodes.values()) {
+      if (!node.transport.open) continue;
+      await node.chain.close();
+      await node.transport.close();
+      await node.env.close();
+    }
+    fs.rmSync(this.#root, { recursive: true, force: true });
+  }
+}
+
+function txIdOf(envelope: Uint8Array): string {
+  return readEnvelopeFields(envelope).txId;
+}

@@ -1,0 +1,112 @@
+// An in-process ClusterTransport for chain tests: N nodes on one "network"
+// with switches to cut links (both directions) and to count what was sent.
+// Messages are structuredClone'd (as a wire would copy them) and delivered
+// on a later turn of the event loop, never synchronously.
+
+import assert from 'node:assert/strict';
+import type { ClusterChannelHandler, ClusterPeer, ClusterTransport } from '../../src/cluster/types.js';
+import { ServiceUnavailableError } from '../../src/chain/index.js';
+import type { Message } from '../../src/raft/index.js';
+
+export class MemoryNetwork {
+  readonly #transports = new Map<number, MemoryTransport>();
+  /** Cut links, as "a-b" with a < b. */
+  readonly #cut = new Set<string>();
+  consensusSent = 0;
+  consensusDropped = 0;
+
+  transport(id: number): MemoryTransport {
+    const t = new MemoryTransport(id, this);
+    this.#transports.set(id, t);
+    return t;
+  }
+
+  /** Cuts every link of `id` (both directions). */
+  isolate(id: number): void {
+    for (const other of this.#transports.keys()) if (other !== id) this.#cut.add(linkKey(id, other));
+  }
+
+  cutAll(): void {
+    for (const a of this.#transports.keys()) this.isolate(a);
+  }
+
+  heal(): void {
+    this.#cut.clear();
+  }
+
+  connected(a: number, b: number): boolean {
+    return !this.#cut.has(linkKey(a, b)) && this.#transports.get(b)?.open === true && this.#transports.get(a)?.open === true;
+  }
+
+  deliverConsensus(from: number, to: number, channelId: string, message: Message): void {
+    this.consensusSent++;
+    if (!this.connected(from, to)) {
+      this.consensusDropped++;
+      return;
+    }
+    const copy = structuredClone(message);
+    setImmediate(() => {
+      if (!this.connected(from, to)) return;
+      this.#transports.get(to)!.handler(channelId)?.onConsensus(from, copy);
+    });
+  }
+
+  async deliverSubmit(from: number, to: number, channelId: string, envelope: Uint8Array): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!this.connected(from, to)) throw new ServiceUnavailableError(`node ${to} is unreachable from node ${from}`);
+    const handler = this.#transports.get(to)!.handler(channelId);
+    if (handler === undefined) throw new ServiceUnavailableError(`node ${to} does not serve channel "${channelId}"`);
+    await handler.onSubmit(from, new Uint8Array(envelope));
+  }
+}
+
+function linkKey(a: number, b: number): string {
+  return a < b ? `${a}-${b}` : `${b}-${a}`;
+}
+
+export class MemoryTransport implements ClusterTransport {
+  readonly #handlers = new Map<string, ClusterChannelHandler>();
+  open = true;
+  forwarded = 0;
+
+  constructor(
+    readonly selfId: number,
+    private readonly network: MemoryNetwork,
+  ) {}
+
+  handler(channelId: string): ClusterChannelHandler | undefined {
+    return this.#handlers.get(channelId);
+  }
+
+  sendConsensus(channelId: string, to: number, message: Message): void {
+    assert.notEqual(to, this.selfId, 'a node does not send to itself');
+    this.network.deliverConsensus(this.selfId, to, channelId, message);
+  }
+
+  forwardSubmit(channelId: string, to: number, envelope: Uint8Array): Promise<void> {
+    this.forwarded++;
+    return this.network.deliverSubmit(this.selfId, to, channelId, envelope);
+  }
+
+  setHandler(channelId: string, handler: ClusterChannelHandler | undefined): void {
+    if (handler === undefined) this.#handlers.delete(channelId);
+    else this.#handlers.set(channelId, handler);
+  }
+
+  isReachable(peer: number): boolean {
+    return this.network.connected(this.selfId, peer);
+  }
+
+  onUnreachable(): void {
+    // Links here fail silently (dropped messages); Raft's own retries are what the tests exercise.
+  }
+
+  updatePeers(_peers: readonly ClusterPeer[]): void {
+    assert.fail('updatePeers is not used by chain tests');
+  }
+
+  async close(): Promise<void> {
+    this.open = false;
+    this.#handlers.clear();
+  }
+}

@@ -1,13 +1,14 @@
-// The fault simulator over many seeds (see seeds.ts for RAFT_SEED / RAFT_SEEDS).
+// The fault simulator over many seeds (see seeds.ts for RAFT_SEED, RAFT_SEEDS, RAFT_SIM_EVENTS).
 // A failing seed throws a SimulationFailure whose message says how to replay it.
 
 import { describe, expect, it } from 'vitest';
 import { seedPlan, chunks } from './seeds.js';
-import { runSeed, type SimulationResult } from './simulation.js';
+import { defaultSettings, runSeed, type SimulationResult, type SimulationSettings } from './simulation.js';
 
 const defaultSeedCount = 500;
 const seedsPerTest = 50;
 const plan = seedPlan(process.env, defaultSeedCount);
+const settings: SimulationSettings = { ...defaultSettings, eventsShown: plan.eventsShown };
 
 /** Sums of every run's counters, to check that the faults really happened. */
 const totals = new Map<string, number>();
@@ -21,7 +22,7 @@ function record(r: SimulationResult): void {
 describe('raft fault simulation', () => {
   if (plan.replay) {
     it(`replays seed ${plan.seeds[0]}`, () => {
-      const r = runSeed(plan.seeds[0] as number);
+      const r = runSeed(plan.seeds[0] as number, settings);
       console.log(`seed ${r.seed}: ${r.size} nodes, ${r.committed} committed, live after ${r.livenessTicks} ticks`, r.stats);
     });
     return;
@@ -29,7 +30,7 @@ describe('raft fault simulation', () => {
 
   for (const chunk of chunks(plan.seeds, seedsPerTest)) {
     it(`seeds ${chunk[0]}..${chunk[chunk.length - 1]} keep every invariant`, () => {
-      for (const seed of chunk) record(runSeed(seed));
+      for (const seed of chunk) record(runSeed(seed, settings));
     });
   }
 

@@ -97,7 +97,8 @@ export interface SeedOverrides {
 
 export function runSeed(seed: number, settings: SimulationSettings = defaultSettings, overrides: SeedOverrides = {}): SimulationResult {
   const prng = new Prng(seed);
-  const options: ClusterOptions = { ...clusterOptionsFor(prng), ...overrides.cluster };
+  const drawn: ClusterOptions = { ...clusterOptionsFor(prng), ...overrides.cluster };
+  const options: ClusterOptions = { ...drawn, eventLogCapacity: Math.max(drawn.eventLogCapacity, settings.eventsShown) };
   const profile: FaultProfile = { ...randomFaultProfile(prng), ...overrides.faults };
   const cluster = new Cluster(prng, options);
   const shape = [

@@ -120,6 +120,10 @@ export class GroupCommitter {
       const batch = this.#takeBatch();
       const ok = await this.#syncOnce(batch);
       if (!ok) return;
+      // One event-loop turn before the next sync: the writers this sync just
+      // released resubmit in their continuations and join it, instead of the
+      // next sync leaving with only the leftovers of a full batch.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.#state = CommitterState.Idle;
     this.#wakeIdleWaiters();

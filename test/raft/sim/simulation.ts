@@ -13,7 +13,7 @@ export interface SimulationSettings {
   readonly faultTicks: number;
   /**
    * Liveness bound, in election timeouts: once every fault is healed, a
-   * proposal must be applied by every node within this many × electionTick
+   * proposal must be applied by every member within this many × electionTick
    * ticks. 20 leaves room for a few split votes (randomized timeouts in
    * [electionTick, 2 × electionTick)), a CheckQuorum lease to lapse, and a
    * snapshot catch-up, with a wide margin.
@@ -135,9 +135,10 @@ export function runSeed(seed: number, settings: SimulationSettings = defaultSett
 }
 
 /**
- * Healthy network, every node up: proposes a marker through the leader (again
- * each election timeout, since a proposal can be lost with a deposed leader)
- * until one marker is applied by every node. Returns the ticks it took.
+ * Healthy network, every member up (non-members shut down): proposes a marker
+ * through the leader (again each election timeout, since a proposal can be
+ * lost with a deposed leader) until one marker is applied by every member.
+ * Returns the ticks it took; throws a liveness violation past the bound.
  */
 export function awaitLiveness(cluster: Cluster, settings: SimulationSettings): number {
   const electionTick = cluster.options.electionTick;
@@ -158,7 +159,7 @@ export function awaitLiveness(cluster: Cluster, settings: SimulationSettings): n
   if (cluster.markerAppliedEverywhere()) return boundTicks;
   throw new InvariantViolation(
     'liveness',
-    `no proposal was applied by every node within ${boundTicks} ticks (${settings.livenessBoundElectionTimeouts} election timeouts) ` +
+    `no proposal was applied by every member within ${boundTicks} ticks (${settings.livenessBoundElectionTimeouts} election timeouts) ` +
       `after healing; ${markers} markers proposed; nodes: ${cluster.describeNodes()}`,
   );
 }

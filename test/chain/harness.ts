@@ -126,7 +126,23 @@ export class TestCluster {
     return { env, transport, chain };
   }
 
+  /** Blocks each node signed (to write) since its chain was last started. */
+  readonly signedBlocks = new Map<number, number>();
+
   #compute(node: NodeBase): ChainCompute {
+    this.signedBlocks.set(node.id, 0);
+    const inner = this.#innerCompute(node);
+    return {
+      verifyBatch: (context, envelopes) => inner.verifyBatch(context, envelopes),
+      dataHash: (engine, algorithm, envelopes) => inner.dataHash(engine, algorithm, envelopes),
+      signBlock: (block, lastConfig, metadata) => {
+        this.signedBlocks.set(node.id, this.signedBlocks.get(node.id)! + 1);
+        return inner.signBlock(block, lastConfig, metadata);
+      },
+    };
+  }
+
+  #innerCompute(node: NodeBase): ChainCompute {
     if (this.settings.pool === undefined) return new InThreadCompute(node.identity);
     return new PoolCompute(this.settings.pool, {
       engine: 'native',

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { Message } from '../raft/types.js';
+import { MessageType, type Message } from '../raft/types.js';
 import { OrdererError } from '../errors.js';
 import { ReconnectBackoff } from './backoff.js';
 import { ClusterUnavailableError, ForwardRejectedError } from './errors.js';
@@ -47,6 +47,8 @@ export interface PeerLinkContext {
   readonly logger: Logger;
   /** The stream to this peer broke (or could not be established). */
   readonly onBroken: (peer: number) => void;
+  /** A MsgSnap to this peer was written to its stream ('finish') or dropped ('failure'). */
+  readonly onSnapshotStatus: (channel: string, peer: number, status: 'finish' | 'failure') => void;
 }
 
 export class PeerLink {
@@ -91,20 +93,21 @@ export class PeerLink {
 
   /** Queues a Raft message; drops it (counted) when the peer is unreachable or its queue is full. Never waits. */
   sendConsensus(channel: string, message: Message): void {
-    if (this.#state === LinkState.Closed) return this.#drop(channel, 'closed');
-    if (this.#state === LinkState.BackingOff) return this.#drop(channel, 'unreachable');
+    const snapshot = message.type === MessageType.MsgSnap;
+    if (this.#state === LinkState.Closed) return this.#drop(channel, snapshot, 'closed');
+    if (this.#state === LinkState.BackingOff) return this.#drop(channel, snapshot, 'unreachable');
     const bytes = encodeFrame({ kind: FrameKind.Consensus, channel, message });
     if (bytes.length > this.#context.settings.frameBytesMax) {
       this.#log.error({ channel, frameBytes: bytes.length, frameBytesMax: this.#context.settings.frameBytesMax, type: message.type },
         'consensus message larger than the cluster frame limit dropped: lower the raft max message size or raise frameBytesMax');
-      return this.#drop(channel, 'too_large');
+      return this.#drop(channel, snapshot, 'too_large');
     }
-    if (!this.#queue.tryPush({ bytes, channel, consensus: true, cancelled: false })) {
+    if (!this.#queue.tryPush({ bytes, channel, consensus: true, snapshot, cancelled: false })) {
       if (!this.#dropping) {
         this.#dropping = true;
         this.#log.warn({ channel, queuedFrames: this.#queue.length, queuedBytes: this.#queue.bytes }, 'send queue full: dropping consensus messages to this peer');
       }
-      return this.#drop(channel, 'queue_full');
+      return this.#drop(channel, snapshot, 'queue_full');
     }
     this.#kick();
   }
@@ -121,7 +124,7 @@ export class PeerLink {
       return Promise.reject(new OrdererError('BAD_REQUEST', `envelope of ${envelope.length} bytes does not fit the cluster frame limit of ${frameBytesMax} bytes (frameBytesMax)`));
     }
     return new Promise<void>((resolve, reject) => {
-      const frame: QueuedFrame = { bytes, channel, consensus: false, cancelled: false };
+      const frame: QueuedFrame = { bytes, channel, consensus: false, snapshot: false, cancelled: false };
       const admission = this.#queue.pushOrWait(frame);
       if (admission === 'full') {
         reject(this.#unavailable(`${this.#queue.waiting} forwarded envelopes already wait for room in the send queue to consenter ${this.peer.id} (${this.peer.address})`));
@@ -254,8 +257,12 @@ export class PeerLink {
   #pump(): void {
     const call = this.#call;
     if (this.#state !== LinkState.Established || this.#awaitingDrain || call === undefined) return;
-    for (let bytes = this.#queue.shift(); bytes !== undefined; bytes = this.#queue.shift()) {
-      if (!call.write(bytes)) {
+    for (let frame = this.#queue.shift(); frame !== undefined; frame = this.#queue.shift()) {
+      const writable = call.write(frame.bytes);
+      // Handed to the stream counts as sent (as Fabric): if it is lost after all, the
+      // leader's probe that follows 'finish' is rejected and the snapshot sent again.
+      if (frame.snapshot) this.#context.onSnapshotStatus(frame.channel, this.peer.id, 'finish');
+      if (!writable) {
         this.#awaitingDrain = true;
         call.once('drain', () => {
           if (call !== this.#call) return;
@@ -319,7 +326,7 @@ export class PeerLink {
   /** Drops queued consensus frames (counted) and rejects every pending submit. */
   #failQueued(reason: string, dropReason: DropReason): void {
     for (const frame of this.#queue.clear()) {
-      if (frame.consensus) this.#drop(frame.channel, dropReason);
+      if (frame.consensus) this.#drop(frame.channel, frame.snapshot, dropReason);
     }
     for (const [requestId, pending] of this.#pending) {
       this.#pending.delete(requestId);
@@ -330,8 +337,9 @@ export class PeerLink {
     this.#context.metrics.egressQueueLength.set({ host: this.peer.address }, 0);
   }
 
-  #drop(channel: string, reason: DropReason): void {
+  #drop(channel: string, snapshot: boolean, reason: DropReason): void {
     this.#context.metrics.msgDropped.inc({ host: this.peer.address, channel, reason });
+    if (snapshot) this.#context.onSnapshotStatus(channel, this.peer.id, 'failure');
   }
 
   #unavailable(message: string): ClusterUnavailableError {

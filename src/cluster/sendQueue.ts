@@ -14,6 +14,8 @@ export interface QueuedFrame {
   readonly channel: string;
   /** Consensus frames may be dropped; submit frames are only ever cancelled by their owner. */
   readonly consensus: boolean;
+  /** A MsgSnap: its fate (written or dropped) is reported to the chain. */
+  readonly snapshot: boolean;
   /** Set when the frame must not be written after all (its submit timed out or was abandoned). */
   cancelled: boolean;
 }
@@ -67,14 +69,14 @@ export class SendQueue {
   }
 
   /** The next frame to write, skipping cancelled ones; admits waiters into the freed room. */
-  shift(): Buffer | undefined {
+  shift(): QueuedFrame | undefined {
     for (;;) {
       const frame = this.#frames.shift();
       if (frame === undefined) return undefined;
       if (frame.cancelled) continue;
       this.#bytes -= frame.bytes.length;
       this.#admitWaiters();
-      return frame.bytes;
+      return frame;
     }
   }
 

@@ -44,6 +44,7 @@ export class GrpcClusterTransport implements ClusterTransport {
   readonly #links = new Map<number, PeerLink>();
   readonly #handlers = new Map<string, ClusterChannelHandler>();
   readonly #unreachableListeners: Array<(peer: number) => void> = [];
+  readonly #snapshotListeners: Array<(channelId: string, peer: number, status: 'finish' | 'failure') => void> = [];
   #state = TransportState.Running;
 
   /** Validates `options`, binds the listener and returns the running transport. Peers are dialed on first use. */
@@ -128,6 +129,10 @@ export class GrpcClusterTransport implements ClusterTransport {
     this.#unreachableListeners.push(listener);
   }
 
+  onSnapshotStatus(listener: (channelId: string, peer: number, status: 'finish' | 'failure') => void): void {
+    this.#snapshotListeners.push(listener);
+  }
+
   updatePeers(peers: readonly ClusterPeer[]): void {
     assert.equal(this.#state, TransportState.Running, 'updatePeers on a closed transport');
     const next = validatePeers(peers, this.selfId, 'updatePeers(peers)');
@@ -173,16 +178,18 @@ export class GrpcClusterTransport implements ClusterTransport {
       settings: this.#settings,
       metrics: this.#metrics,
       logger: this.#log,
-      onBroken: (id) => this.#notifyUnreachable(id),
+      onBroken: (id) => this.#notify(this.#unreachableListeners, [id], 'onUnreachable'),
+      onSnapshotStatus: (channel, id, status) => this.#notify(this.#snapshotListeners, [channel, id, status], 'onSnapshotStatus'),
     });
   }
 
-  #notifyUnreachable(peer: number): void {
-    for (const listener of this.#unreachableListeners) {
+  /** Calls every listener; one that throws is logged and does not stop the others or the link. */
+  #notify<A extends unknown[]>(listeners: ReadonlyArray<(...args: A) => void>, args: A, what: string): void {
+    for (const listener of listeners) {
       try {
-        listener(peer);
+        listener(...args);
       } catch (error) {
-        this.#log.error({ peer, err: error }, 'an onUnreachable listener threw');
+        this.#log.error({ args, err: error }, `an ${what} listener threw`);
       }
     }
   }

@@ -37,6 +37,14 @@ export interface ClusterTransport {
   isReachable(peer: number): boolean;
   /** Called when a peer's stream breaks, so chains can `reportUnreachable`. */
   onUnreachable(listener: (peer: number) => void): void;
+  /**
+   * Optional (additive): called once per MsgSnap given to `sendConsensus`,
+   * with 'finish' when it was written to the peer's stream and 'failure' when
+   * it was dropped (queue full, peer unreachable, stream broke). The chain
+   * passes it to `RawNode.reportSnapshot`: without a failure report the
+   * leader keeps that follower paused in StateSnapshot (as in etcd).
+   */
+  onSnapshotStatus?(listener: (channelId: string, peer: number, status: 'finish' | 'failure') => void): void;
   /** Adds, updates (cert rotation) or removes consenters at runtime. */
   updatePeers(peers: readonly ClusterPeer[]): void;
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import { ClusterUnavailableError } from '../../src/cluster/errors.js';
 import { clusterServiceDefinition } from '../../src/cluster/service.js';
 import { TestPki, closeAll, heartbeat, metricValue, startCluster, startTransport, waitFor, type TestNode, type TlsMaterial } from './fixtures.js';
 import type { GrpcClusterTransport } from '../../src/cluster/transport.js';
+import { MessageType } from '../../src/raft/types.js';
 
 const pki = new TestPki();
 let closers: Array<() => Promise<void>> = [];
@@ -59,6 +60,26 @@ describe('consensus messages', () => {
     expect(two.handler.consensus.map((c) => c.message.commit)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(await metricValue(one.transport, 'cluster_comm_msg_dropped_count', { reason: 'queue_full' })).toBe(42);
   });
+});
+
+test('a snapshot that cannot be sent is reported as a failure, so the leader does not keep the follower paused', async () => {
+  const { transport } = await nodeFacingSilentPeer({ sendQueueFramesMax: 1, submitTimeoutMs: 300 });
+  const reports: string[] = [];
+  transport.onSnapshotStatus((channel, peer, status) => reports.push(`${channel}:${peer}:${status}`));
+  const snap = (index: number) => ({
+    ...heartbeat(1, 2, 1),
+    type: MessageType.MsgSnap,
+    snapshot: { data: new Uint8Array(64), metadata: { index, term: 1, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } } },
+  });
+  transport.sendConsensus('ch1', 2, snap(10)); // queued while connecting
+  transport.sendConsensus('ch1', 2, snap(11)); // queue full: dropped now
+  expect(reports).toEqual(['ch1:2:failure']);
+  // The silent peer never welcomes: the stream is given up and the queued snapshot dropped too.
+  await waitFor(() => reports.length === 2, 'the queued snapshot to be reported');
+  expect(reports).toEqual(['ch1:2:failure', 'ch1:2:failure']);
+  // A plain heartbeat is not a snapshot: dropping it reports nothing.
+  transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1));
+  expect(reports.length).toBe(2);
 });
 
 describe('forwarded submits', () => {

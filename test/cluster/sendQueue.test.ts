@@ -3,7 +3,7 @@ import { SendQueue, type QueuedFrame } from '../../src/cluster/sendQueue.js';
 import { ReconnectBackoff } from '../../src/cluster/backoff.js';
 
 function frame(bytes: number, consensus = true, tag = 0): QueuedFrame {
-  return { bytes: Buffer.alloc(bytes, tag), channel: 'c', consensus, cancelled: false };
+  return { bytes: Buffer.alloc(bytes, tag), channel: 'c', consensus, snapshot: false, cancelled: false };
 }
 
 describe('SendQueue', () => {
@@ -29,7 +29,7 @@ describe('SendQueue', () => {
     expect(q.pushOrWait(frame(1, false, 3))).toBe('waiting');
     // A consensus frame does not overtake waiting submits.
     expect(q.tryPush(frame(1, true, 9))).toBe(false);
-    expect([q.shift()?.[0], q.shift()?.[0], q.shift()?.[0], q.shift()]).toEqual([1, 2, 3, undefined]);
+    expect([q.shift()?.bytes[0], q.shift()?.bytes[0], q.shift()?.bytes[0], q.shift()]).toEqual([1, 2, 3, undefined]);
   });
 
   test('waiters beyond their bound are refused at once', () => {
@@ -53,7 +53,7 @@ describe('SendQueue', () => {
     q.cancel(c); // waiting
     q.cancel(a); // queued: releases its bytes; d is admitted (the slot of a is freed when shifted)
     expect(q.waiting).toBe(1);
-    expect([q.shift()?.[0], q.shift()?.[0], q.shift()]).toEqual([2, 4, undefined]);
+    expect([q.shift()?.bytes[0], q.shift()?.bytes[0], q.shift()]).toEqual([2, 4, undefined]);
     expect(q.bytes).toBe(0);
   });
 

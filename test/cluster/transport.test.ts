@@ -51,6 +51,20 @@ describe('three transports', () => {
     expect([last.data.length, last.data[0]]).toEqual([2048, 199]);
   });
 
+  test('a snapshot is delivered whole and reported finished', async () => {
+    nodes = await startCluster(pki, 2);
+    const reports: string[] = [];
+    nodes[0]!.transport.onSnapshotStatus((channel, peer, status) => reports.push(`${channel}:${peer}:${status}`));
+    const data = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) % 256);
+    const confState = { voters: [1, 2], learners: [3], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    nodes[0]!.transport.sendConsensus('ch1', 2, { ...heartbeat(1, 2, 4), type: MessageType.MsgSnap, snapshot: { data, metadata: { index: 500, term: 4, confState } } });
+    await waitFor(() => nodes[1]!.handler.consensus.length === 1, 'the snapshot');
+    const got = nodes[1]!.handler.consensus[0]!.message.snapshot!;
+    expect(got.metadata).toEqual({ index: 500, term: 4, confState });
+    expect(Buffer.from(got.data).equals(Buffer.from(data))).toBe(true);
+    expect(reports).toEqual(['ch1:2:finish']);
+  });
+
   test('a forwarded submit resolves when the leader accepts it, with the envelope bytes intact', async () => {
     nodes = await startCluster(pki, 3);
     const envelope = new Uint8Array(1024).map((_, i) => i % 251);

@@ -185,7 +185,7 @@ function fillRaftOptions(at: string, value: unknown): RaftOptionsConfig {
   const record =
     value === undefined ? {} : objectAt(at, value, ['tickInterval', 'electionTick', 'heartbeatTick', 'maxInflightBlocks', 'snapshotIntervalSize', 'evictionSuspicion']);
   const heartbeatTick = record['heartbeatTick'] === undefined ? defaults.heartbeatTick : integerAt(fieldPath(at, 'heartbeatTick'), record['heartbeatTick'], 1, 1000);
-  const electionTick = record['electionTick'] === undefined ? defaults.electionTick : integerAt(fieldPath(at, 'electionTick'), record['electionTick'], 2, 10_000);
+  const electionTick = record['electionTick'] === undefined ? defaults.electionTick : integerAt(fieldPath(at, 'electionTick'), record['electionTick'], 1, 10_000);
   if (electionTick <= heartbeatTick) {
     refuse(fieldPath(at, 'electionTick'), `greater than heartbeatTick (${heartbeatTick})`, electionTick);
   }

@@ -2,10 +2,14 @@
 // two append-only segment streams under the environment directory:
 //   wal/     Raft records of every channel (entries, hard/conf state, snapshots)
 //   ledger/  block records of every channel, kept forever
-// A group-committed batch writes one frame to each stream it touches and
-// fdatasyncs both (in parallel); each submission touches one stream only, and
-// a block is only ever appended after the Raft write that committed it was
-// acknowledged, so the two streams never need to be atomic together.
+// A group-committed batch writes one frame to each stream it touches: first
+// the ledger frame (fdatasync), then the WAL frame (fdatasync). Each
+// submission touches one stream only, so each is atomic; across streams the
+// order gives what LMDB's single transaction gives for the case that matters:
+// if a snapshot (WAL) is durable, the block it was taken at, queued before it,
+// is durable too. A crash between the two can leave the ledger ahead of the
+// local hard state, which is benign: the block came from an entry the cluster
+// committed, and replays at or below the ledger's last raft index are skipped.
 //
 // The WAL does not grow forever: when the segments behind the current one hold
 // more than twice what the live Raft state takes, a checkpoint frame (every
@@ -86,7 +90,8 @@ export class FileBackend implements StorageBackend {
   async writeBatch(ops: readonly WalOp[]): Promise<void> {
     const raftOps = ops.filter((op) => op.kind !== 'block');
     const blockOps = ops.filter((op): op is Extract<WalOp, { kind: 'block' }> => op.kind === 'block');
-    await Promise.all([raftOps.length > 0 ? this.#writeRaft(raftOps) : undefined, blockOps.length > 0 ? this.#writeBlocks(blockOps) : undefined]);
+    if (blockOps.length > 0) await this.#writeBlocks(blockOps);
+    if (raftOps.length > 0) await this.#writeRaft(raftOps);
   }
 
   recoverLog(channel: string): RecoveredLog {

@@ -20,7 +20,7 @@ const channel = new FakeChannel('mychannel', 2);
 
 beforeAll(async () => {
   harness = await startHarness([channel]);
-  raw = new RawClient(`127.0.0.1:${harness.server.port}`, grpc.credentials.createInsecure()) as typeof raw;
+  raw = new RawClient(`127.0.0.1:${harness.server.port}`, grpc.credentials.createInsecure()) as unknown as typeof raw;
 });
 
 afterAll(async () => {

@@ -14,6 +14,11 @@ export interface BlockHashes {
   readonly dataHash: Uint8Array;
 }
 
+/** Fabric's block data hash: `hashAlgorithm` over the concatenated entries. */
+export function hashData(engine: Engine, hashAlgorithm: HashAlgorithm, data: readonly Uint8Array[]): Uint8Array {
+  return dataHash(createCryptoProvider(engine).hasher(hashAlgorithm), data);
+}
+
 /** Data hash of `data` and the header hash of the block {number, previousHash, dataHash}, as Fabric. */
 export function hashBlockData(engine: Engine, hashAlgorithm: HashAlgorithm, number: number, previousHash: Uint8Array, data: readonly Uint8Array[]): BlockHashes {
   const hasher = createCryptoProvider(engine).hasher(hashAlgorithm);

@@ -21,4 +21,4 @@ export {
   type WireEtcdraftMetadata,
 } from './protocol.js';
 export { VerificationContext } from './verifyEnvelopes.js';
-export { hashBlockData, marshalBlock, signAndMarshalBlock, type BlockHashes, type SignedBlock } from './blockTasks.js';
+export { hashBlockData, hashData, marshalBlock, signAndMarshalBlock, type BlockHashes, type SignedBlock } from './blockTasks.js';

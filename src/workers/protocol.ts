@@ -83,6 +83,8 @@ export type WorkerTask =
       /** Validity instant for creator certificates (ms since epoch): the main thread owns time. */
       readonly nowMs: number;
     }
+  /** Fabric's data hash alone, for the block creator (which hashes the small header itself). */
+  | { readonly kind: 'dataHash'; readonly engine: Engine; readonly hashAlgorithm: HashAlgorithm; readonly data: PackedBytes }
   | {
       readonly kind: 'hashBlock';
       readonly engine: Engine;
@@ -143,6 +145,7 @@ export type WorkerResult =
   | { readonly kind: 'contextLoaded'; readonly contextId: ContextId }
   /** verdicts[i] is the verdict of envelope i of the task. */
   | { readonly kind: 'verdicts'; readonly verdicts: readonly EnvelopeVerdict[] }
+  | { readonly kind: 'dataHash'; readonly dataHash: Uint8Array }
   | { readonly kind: 'blockHashes'; readonly headerHash: Uint8Array; readonly dataHash: Uint8Array }
   /** A marshaled common.Block; `lastConfigBlockNumber` after this block (signBlock only). */
   | { readonly kind: 'blockBytes'; readonly bytes: Uint8Array; readonly lastConfigBlockNumber?: number };

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { Piscina } from 'piscina';
 import { OrdererError } from '../errors.js';
-import { hashBlockData, marshalBlock, signAndMarshalBlock } from './blockTasks.js';
+import { hashBlockData, hashData, marshalBlock, signAndMarshalBlock } from './blockTasks.js';
 import { ContextCache, type BuiltContext } from './contextCache.js';
 import { exclusiveBytes, unpackBytes } from './packedBytes.js';
 import type { ContextRef, WorkerResult, WorkerTask } from './protocol.js';
@@ -64,6 +64,8 @@ function runTask(task: WorkerTask): WorkerResult | TransferringResult {
       if (built === undefined) return { kind: 'contextMissing', contextId: task.context.id };
       return { kind: 'verdicts', verdicts: built.context.verifyAll(unpackBytes(task.envelopes), new Date(task.nowMs)) };
     }
+    case 'dataHash':
+      return { kind: 'dataHash', dataHash: exclusiveBytes(hashData(task.engine, task.hashAlgorithm, unpackBytes(task.data))) };
     case 'hashBlock': {
       // Two 32-byte digests: cloning them is cheaper than a transfer.
       const hashes = hashBlockData(task.engine, task.hashAlgorithm, task.number, task.previousHash, unpackBytes(task.data));

@@ -37,6 +37,15 @@ describe.each(ENGINES)('block tasks, %s engine', (engine) => {
     }
   });
 
+  it.each(['sha256', 'sm3'] as const)('dataHash equals the in-thread data hash with %s, and the real ledger\'s', async (hashAlgorithm) => {
+    const data = [new Uint8Array(5000).fill(1), new Uint8Array(0), new Uint8Array(17).fill(2)];
+    expect(hex(await pool.dataHash(engine, hashAlgorithm, data))).toBe(hex(dataHash(createCryptoProvider(engine).hasher(hashAlgorithm), data)));
+    if (hashAlgorithm === 'sha256') {
+      const hashes = await Promise.all(sample.map((block) => pool.dataHash(engine, 'sha256', block.data)));
+      expect(hashes.map(hex)).toEqual(manifest.map((m) => m.computedDataHash));
+    }
+  });
+
   it.each(['sha256', 'sm3'] as const)('hashBlock equals the in-thread hashes with %s', async (hashAlgorithm) => {
     const hasher = createCryptoProvider(engine).hasher(hashAlgorithm);
     const data = [new Uint8Array(0), new Uint8Array(3000).fill(7), new TextEncoder().encode('envelope')];

@@ -3,7 +3,7 @@
 
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SeekBehavior, SeekContentType, SeekErrorResponse, type SeekPosition } from '../../src/block/index.js';
+import { createSignedEnvelope, HeaderType, SeekBehavior, SeekContentType, SeekErrorResponse, type SeekPosition } from '../../src/block/index.js';
 import { FakeChannel } from './support/fakeChannels.js';
 import { protosEnvelopeWithPayload, seekOldestToMaxUint64, seekRequest, toProtosEnvelope } from './support/envelopes.js';
 import { collect, eventually, startHarness, take, type Harness } from './support/harness.js';
@@ -156,6 +156,19 @@ describe('Deliver', () => {
     // The stored block does carry data: the server stripped it.
     const full = await deliverOnce(harness, seekRequest('mychannel', seek(specified(1), specified(1))));
     expect(full.messages[0]!.getBlock()!.getData()!.getDataList()).toHaveLength(1);
+  });
+
+  it('HEADER_WITH_SIG still sends config blocks whole (Fabric’s rule)', async () => {
+    const channel = new FakeChannel('mychannel', 1);
+    channel.appendBlock([createSignedEnvelope({ type: HeaderType.CONFIG, channelId: 'mychannel', data: new Uint8Array([1, 2, 3]) })]);
+    harness = await startHarness([channel]);
+    const { messages } = await deliverOnce(
+      harness,
+      seekRequest('mychannel', seek({ type: 'oldest' }, { type: 'newest' }, SeekBehavior.BLOCK_UNTIL_READY, SeekContentType.HEADER_WITH_SIG)),
+    );
+    expect(describeResponses(messages)).toEqual([0, 1, `status ${Status.SUCCESS}`]);
+    expect(messages[0]!.getBlock()!.getData()?.getDataList() ?? []).toHaveLength(0);
+    expect(Buffer.from(messages[1]!.getBlock()!.serializeBinary()).equals(Buffer.from(channel.blocks[1]!))).toBe(true);
   });
 
   it('counts requests, completions and blocks sent with Fabric’s metric names', async () => {

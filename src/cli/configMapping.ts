@@ -1,0 +1,75 @@
+// The one place config files meet the other layers: a filled NodeConfig
+// (src/config) becomes OrdererNodeOptions (storage, pool, cluster, chains,
+// servers each take their own plain options type).
+
+import { X509Certificate } from 'node:crypto';
+import type { Logger } from 'pino';
+import { encodeSerializedIdentity } from '../block/index.js';
+import type { ChannelConfig, NodeConfig } from '../config/index.js';
+import { ConfigError } from '../config/index.js';
+import { loadLocalMsp } from '../crypto/localMsp.js';
+import { createCryptoProvider } from '../crypto/provider.js';
+import { deterministicGenesisBlock } from './genesis.js';
+import type { ChannelPlan, OrdererNodeOptions } from './ordererNode.js';
+
+export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): OrdererNodeOptions {
+  const msp = loadLocalMsp(config.msp.dir, { mspId: config.msp.mspId, provider: createCryptoProvider(config.engine) });
+  return {
+    nodeId: config.id,
+    engine: config.engine,
+    dataDir: config.dataDir,
+    logger,
+    identity: {
+      signer: msp.signer,
+      serializedIdentity: encodeSerializedIdentity({ mspid: msp.mspId, idBytes: new TextEncoder().encode(msp.certPem) }),
+    },
+    clientListenAddress: config.listen.client,
+    clientTls: config.tls.clientListenerEnabled
+      ? {
+          certPem: config.tls.certPem,
+          keyPem: config.tls.keyPem,
+          clientRootCasPem: config.tls.clientRootCaPems,
+          requireClientCert: config.tls.clientAuthRequired,
+        }
+      : undefined,
+    operationsListenAddress: config.listen.operations,
+    clusterListenAddress: config.listen.cluster,
+    clusterTls: { certPem: config.tls.certPem, keyPem: config.tls.keyPem, caPems: config.tls.rootCaPems },
+    pool: { maxThreads: config.poolSize },
+    channels: config.channels.map((channel, i) => channelPlan(channel, `channels[${i}]`)),
+  };
+}
+
+export function channelPlan(channel: ChannelConfig, at: string): ChannelPlan {
+  return {
+    chain: {
+      channelId: channel.channelId,
+      consenters: channel.consenters.map((c) => c.id),
+      tickIntervalMs: channel.raft.tickIntervalMs,
+      electionTick: channel.raft.electionTick,
+      heartbeatTick: channel.raft.heartbeatTick,
+      maxInflightBlocks: channel.raft.maxInflightBlocks,
+      snapshotIntervalSizeBytes: channel.raft.snapshotIntervalSizeBytes,
+      batchSize: channel.batchSize,
+      batchTimeoutMs: channel.batchTimeoutMs,
+      hashAlgorithm: channel.hashAlgorithm,
+      signatureAlgorithm: channel.signatureAlgorithm,
+      organizations: channel.organizations,
+      genesisBlock: deterministicGenesisBlock(channel.channelId, channel.hashAlgorithm),
+    },
+    consenters: channel.consenters.map((c, j) => {
+      // The cluster pins ONE key per consenter, checked in both directions (Fabric pins both certificates).
+      if (!samePublicKey(c.clientTlsCertPem, c.serverTlsCertPem)) {
+        const field = `${at}.consenters[${j}].serverTlsCert`;
+        throw new ConfigError(field, `${field} must certify the same key as clientTlsCert (consenter ${c.id}): the cluster pins one TLS key per consenter`);
+      }
+      return { id: c.id, address: `${c.host}:${c.port}`, tlsCertPem: c.clientTlsCertPem };
+    }),
+  };
+}
+
+function samePublicKey(a: string, b: string): boolean {
+  if (a === b) return true;
+  const key = (pem: string): Buffer => new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return key(a).equals(key(b));
+}

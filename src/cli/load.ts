@@ -1,0 +1,96 @@
+// The load generator: Broadcast pre-signed envelopes to one node over a few
+// pipelined streams, count the answers per status, report tx/s.
+
+import type * as grpc from '@grpc/grpc-js';
+import { Status, type BroadcastResponse } from '../block/index.js';
+import { BroadcastStream } from './abClient.js';
+import type { SignedEnvelope } from './envelopePool.js';
+
+export interface LoadOptions {
+  readonly client: grpc.Client;
+  readonly envelopes: readonly SignedEnvelope[];
+  /** Concurrent Broadcast streams. */
+  readonly streams: number;
+  /** Envelopes each stream keeps outstanding at most. */
+  readonly windowPerStream: number;
+  /** Stop sending after this long. */
+  readonly durationMs: number;
+  /** Send each pool envelope at most once (true) or cycle through the pool (false). */
+  readonly once: boolean;
+  /** Called with every acknowledged envelope (SUCCESS) — for exactly-once checks. */
+  readonly onAcknowledged?: (envelope: SignedEnvelope) => void;
+  /** Called once a second with the running counts. */
+  readonly onTick?: (report: LoadReport) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface LoadReport {
+  readonly sent: number;
+  readonly succeeded: number;
+  /** Answers other than SUCCESS, by status name, and stream failures under "STREAM_FAILED". */
+  readonly refused: Readonly<Record<string, number>>;
+  readonly elapsedMs: number;
+  /** SUCCESS answers per second over elapsedMs. */
+  readonly acknowledgedTxPerSec: number;
+}
+
+class Counters {
+  sent = 0;
+  succeeded = 0;
+  readonly refused: Record<string, number> = {};
+  readonly startMs = performance.now();
+
+  count(response: BroadcastResponse): void {
+    if (response.status === Status.SUCCESS) this.succeeded++;
+    else this.refuse(Status[response.status] ?? String(response.status));
+  }
+
+  refuse(what: string): void {
+    this.refused[what] = (this.refused[what] ?? 0) + 1;
+  }
+
+  report(): LoadReport {
+    const elapsedMs = performance.now() - this.startMs;
+    return { sent: this.sent, succeeded: this.succeeded, refused: { ...this.refused }, elapsedMs, acknowledgedTxPerSec: (this.succeeded * 1000) / Math.max(1, elapsedMs) };
+  }
+}
+
+/** Runs the load until durationMs, the pool is used up (`once`) or `signal` aborts; waits for outstanding answers. */
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const counters = new Counters();
+  const deadline = counters.startMs + options.durationMs;
+  let next = 0;
+  const take = (): SignedEnvelope | undefined => {
+    if (performance.now() >= deadline || options.signal?.aborted) return undefined;
+    if (options.once && next >= options.envelopes.length) return undefined;
+    return options.envelopes[next++ % options.envelopes.length];
+  };
+  const ticker = options.onTick === undefined ? undefined : setInterval(() => options.onTick!(counters.report()), 1000);
+  try {
+    await Promise.all(Array.from({ length: options.streams }, () => driveStream(options, counters, take)));
+  } finally {
+    if (ticker !== undefined) clearInterval(ticker);
+  }
+  return counters.report();
+}
+
+async function driveStream(options: LoadOptions, counters: Counters, take: () => SignedEnvelope | undefined): Promise<void> {
+  const stream = new BroadcastStream(options.client);
+  const inFlight = new Set<Promise<void>>();
+  for (let envelope = take(); envelope !== undefined && !stream.failed; envelope = take()) {
+    const current = envelope;
+    counters.sent++;
+    const done = stream.send(current.bytes).then(
+      (response) => {
+        counters.count(response);
+        if (response.status === Status.SUCCESS) options.onAcknowledged?.(current);
+      },
+      () => counters.refuse('STREAM_FAILED'),
+    );
+    const tracked = done.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    if (inFlight.size >= options.windowPerStream) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (!stream.failed) await stream.end();
+}

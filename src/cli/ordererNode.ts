@@ -1,0 +1,188 @@
+// One orderer node assembled from already-validated, already-mapped options
+// (configMapping.ts turns the config files into these): storage, worker pool,
+// cluster transport, one Chain per channel, the AtomicBroadcast server and the
+// operations server. Started inner to outer; stopped outer to inner, so no
+// client is served by a half-closed chain and storage is flushed last.
+
+import assert from 'node:assert/strict';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Chain, PoolCompute, type ChainOptions, type ChannelRegistry, type ChannelSupport } from '../chain/index.js';
+import { GrpcClusterTransport, type ClusterPeer, type ClusterTlsOptions } from '../cluster/index.js';
+import type { Engine, KeyPairSigner } from '../crypto/types.js';
+import { AtomicBroadcastServer, HealthChecks, OperationsServer, type ServerTlsInput } from '../server/index.js';
+import { openWalEnvironment, type WalEnvironment } from '../storage/index.js';
+import { WorkerPool, type WorkerPoolOptions } from '../workers/index.js';
+
+/** One channel this node serves: the chain's options and the consenters' cluster endpoints. */
+export interface ChannelPlan {
+  /** selfId and engine are the node's; the rest is the channel's. */
+  readonly chain: Omit<ChainOptions, 'selfId' | 'engine'>;
+  /** Every consenter of the channel (this node's entry included; the transport skips it). */
+  readonly consenters: readonly ClusterPeer[];
+}
+
+export interface OrdererNodeOptions {
+  readonly nodeId: number;
+  readonly engine: Engine;
+  readonly dataDir: string;
+  /** Base logger; the node adds `node` to every line, chains add `channel`. */
+  readonly logger: Logger;
+  /** This orderer's signing identity (its local MSP): signs every block it writes. */
+  readonly identity: { readonly signer: KeyPairSigner; readonly serializedIdentity: Uint8Array };
+  readonly clientListenAddress: string;
+  readonly clientTls: ServerTlsInput | undefined;
+  readonly operationsListenAddress: string;
+  readonly clusterListenAddress: string;
+  readonly clusterTls: ClusterTlsOptions;
+  readonly pool: WorkerPoolOptions;
+  readonly channels: readonly ChannelPlan[];
+}
+
+/** The channels of this node by id (the server's view). */
+class Channels implements ChannelRegistry {
+  readonly #byId = new Map<string, Chain>();
+
+  add(chain: Chain): void {
+    assert(!this.#byId.has(chain.channelId), `channel ${chain.channelId} added twice`);
+    this.#byId.set(chain.channelId, chain);
+  }
+
+  get(channelId: string): ChannelSupport | undefined {
+    return this.#byId.get(channelId);
+  }
+
+  list(): readonly Chain[] {
+    return [...this.#byId.values()];
+  }
+}
+
+/** Everything started so far, in start order; stop() closes it in reverse. */
+interface Parts {
+  storage?: WalEnvironment;
+  pool?: WorkerPool;
+  transport?: GrpcClusterTransport;
+  chains: Chain[];
+  server?: AtomicBroadcastServer;
+  operations?: OperationsServer;
+}
+
+export class OrdererNode {
+  readonly metrics: Registry;
+  readonly channels: ChannelRegistry;
+  readonly #log: Logger;
+  readonly #parts: Parts;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(log: Logger, metrics: Registry, channels: Channels, parts: Parts) {
+    this.#log = log;
+    this.metrics = metrics;
+    this.channels = channels;
+    this.#parts = parts;
+  }
+
+  /** Bound ports (the chosen ones where an address asked for port 0). */
+  get ports(): { client: number; cluster: number; operations: number } {
+    return { client: this.#parts.server!.port, cluster: this.#parts.transport!.port, operations: this.#parts.operations!.port };
+  }
+
+  /** Starts every part; if one fails, what was started is stopped again and the error rethrown. */
+  static async start(options: OrdererNodeOptions): Promise<OrdererNode> {
+    const log = options.logger.child({ node: options.nodeId });
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    const channels = new Channels();
+    const parts: Parts = { chains: [] };
+    const node = new OrdererNode(log, metrics, channels, parts);
+    try {
+      await startParts(options, log, metrics, channels, parts);
+    } catch (error) {
+      log.error({ err: error }, 'start-up failed; stopping what was started');
+      await node.stop();
+      throw error;
+    }
+    log.info({ ports: node.ports, channels: parts.chains.map((c) => c.channelId) }, 'orderer node started');
+    return node;
+  }
+
+  /** Stops outer to inner; storage last, after everything queued is durable. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stopAll();
+    return this.#stopping;
+  }
+
+  async #stopAll(): Promise<void> {
+    const parts = this.#parts;
+    const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+      ['operations server', parts.operations && (() => parts.operations!.close())],
+      ['AtomicBroadcast server', parts.server && (() => parts.server!.close())],
+      ['chains', async () => void (await Promise.all(parts.chains.map((chain) => chain.close())))],
+      ['cluster transport', parts.transport && (() => parts.transport!.close())],
+      ['worker pool', parts.pool && (() => parts.pool!.close())],
+      ['storage', parts.storage && (() => parts.storage!.close())],
+    ];
+    for (const [name, step] of steps) {
+      if (step === undefined) continue;
+      try {
+        await step();
+      } catch (error) {
+        // Keep going: a part that fails to close must not keep storage from being flushed.
+        this.#log.error({ err: error }, `closing the ${name} failed`);
+      }
+    }
+    this.#log.info('orderer node stopped');
+  }
+}
+
+async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Registry, channels: Channels, parts: Parts): Promise<void> {
+  const electionTimeoutMs = Math.min(...options.channels.map((plan) => (plan.chain.tickIntervalMs ?? 500) * (plan.chain.electionTick ?? 10)));
+  parts.storage = openWalEnvironment({ dir: options.dataDir, engine: options.engine, logger: log.child({ component: 'storage' }), electionTimeoutMs });
+  const stored = parts.storage.openStoredChannels();
+  for (const id of stored.keys()) {
+    if (!options.channels.some((plan) => plan.chain.channelId === id)) log.warn({ channel: id }, 'channel found in storage but not configured: not served');
+  }
+  parts.pool = new WorkerPool(options.pool);
+  parts.transport = await GrpcClusterTransport.start({
+    selfId: options.nodeId,
+    listenAddress: options.clusterListenAddress,
+    tls: options.clusterTls,
+    peers: unionOfConsenters(options.channels),
+    logger: log,
+    metrics,
+  });
+  const compute = new PoolCompute(parts.pool, {
+    engine: options.engine,
+    algorithm: options.identity.signer.algorithm,
+    privateKeyPem: options.identity.signer.exportPrivateKeyPem(),
+    serializedIdentity: options.identity.serializedIdentity,
+  });
+  for (const plan of options.channels) {
+    const chain = new Chain(
+      { ...plan.chain, selfId: options.nodeId, engine: options.engine },
+      { storage: parts.storage.channel(plan.chain.channelId), transport: parts.transport, compute, logger: log, metrics },
+    );
+    parts.chains.push(chain);
+    await chain.start();
+    channels.add(chain);
+  }
+  parts.server = await AtomicBroadcastServer.start(
+    { listenAddress: options.clientListenAddress, ...(options.clientTls && { tls: options.clientTls }) },
+    { channels, logger: log, metricsRegistry: metrics },
+  );
+  const health = new HealthChecks();
+  health.watchChannels(channels);
+  parts.operations = await OperationsServer.start({ listenAddress: options.operationsListenAddress }, { metricsRegistry: metrics, health, logger: log });
+}
+
+/** The cluster transport is per node: its peers are every channel's consenters (one entry per id). */
+function unionOfConsenters(plans: readonly ChannelPlan[]): ClusterPeer[] {
+  const byId = new Map<number, ClusterPeer>();
+  for (const plan of plans) {
+    for (const peer of plan.consenters) {
+      const known = byId.get(peer.id);
+      assert(known === undefined || (known.address === peer.address && known.tlsCertPem === peer.tlsCertPem), `consenter ${peer.id} differs between channels`);
+      byId.set(peer.id, peer);
+    }
+  }
+  return [...byId.values()];
+}

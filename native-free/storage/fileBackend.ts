@@ -31,11 +31,13 @@ import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 import { ChannelState } from './channelState.js';
 import { decodeRecord, encodeFrame, opIndex, type DecodedRecord, type FileRecord } from './recordCodec.js';
 import { replayStream, type StreamReplay } from './replay.js';
-import { fsyncDir, segmentPath, SegmentWriter } from './segmentFiles.js';
+import { fsyncDir, listSegments, segmentPath, SegmentWriter } from './segmentFiles.js';
 
 export interface FileBackendOptions {
   readonly segmentMaxBytes: number;
   readonly logger?: Logger | undefined;
+  /** The directory held an environment: both streams must be there. */
+  readonly mustExist: boolean;
 }
 
 export class FileBackend implements StorageBackend {
@@ -69,6 +71,11 @@ export class FileBackend implements StorageBackend {
   static open(dir: string, options: FileBackendOptions): FileBackend {
     const walDir = join(dir, 'wal');
     const ledgerDir = join(dir, 'ledger');
+    for (const stream of [walDir, ledgerDir]) {
+      if (options.mustExist && listSegments(stream).length === 0) {
+        throw new StorageCorruptError({ file: stream }, 'no segment files, but this directory held an environment');
+      }
+    }
     fs.mkdirSync(walDir, { recursive: true });
     fs.mkdirSync(ledgerDir, { recursive: true });
     const channels = new Map<string, ChannelState>();

@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { FileBackend } from '../../native-free/storage/fileBackend.js';
 import type { EngineName, StorageBackend } from './backend.js';
 import { DirLock } from './dirLock.js';
+import { checkMarker, writeMarker } from './envMarker.js';
 import { WalEnvironment } from './environment.js';
 import { StorageOptionsError } from './errors.js';
 import type { SyncInfo } from './groupCommit.js';
@@ -87,8 +88,12 @@ export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironme
   const segmentMaxBytes = positiveInt(options.segmentMaxBytes, 64 * MiB, 'segmentMaxBytes', 4096);
   const lock = DirLock.acquire(options.dir);
   try {
+    const mustExist = checkMarker(options.dir, engine) !== undefined;
     const backend: StorageBackend =
-      engine === 'native' ? LmdbBackend.open(options.dir) : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger });
+      engine === 'native'
+        ? LmdbBackend.open(options.dir, { mustExist })
+        : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger, mustExist });
+    writeMarker(options.dir, engine);
     return new WalEnvironment(backend, settings, () => lock.release());
   } catch (err) {
     lock.release();

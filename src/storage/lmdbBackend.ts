@@ -60,8 +60,8 @@ export class LmdbBackend implements StorageBackend {
   }
 
   /** Opens (creating if needed) the environment in `dir`; an unreadable one is a StorageCorruptError. */
-  static open(dir: string): LmdbBackend {
-    checkMetaPage(join(dir, 'data.mdb'));
+  static open(dir: string, options: { readonly mustExist: boolean }): LmdbBackend {
+    checkMetaPage(join(dir, 'data.mdb'), options.mustExist);
     try {
       return new LmdbBackend(dir);
     } catch (err) {
@@ -241,10 +241,13 @@ const lmdbMetaMagicOffset = 24;
  * must be an error naming the file, not a dead process. (Damage deeper in the
  * B-tree is not caught here: LMDB has no page checksums; values carry a crc.)
  */
-function checkMetaPage(file: string): void {
+function checkMetaPage(file: string, mustExist: boolean): void {
   let head: Buffer;
   try {
-    if (!fs.existsSync(file) || fs.statSync(file).size === 0) return;
+    if (!fs.existsSync(file) || fs.statSync(file).size === 0) {
+      if (mustExist) throw new StorageCorruptError({ file }, 'the LMDB data file is missing or empty, but this directory held an environment');
+      return;
+    }
     const fd = fs.openSync(file, 'r');
     try {
       head = Buffer.alloc(lmdbMetaMagicOffset + 4);
@@ -253,6 +256,7 @@ function checkMetaPage(file: string): void {
       fs.closeSync(fd);
     }
   } catch (err) {
+    if (err instanceof StorageCorruptError) throw err;
     throw new StorageCorruptError({ file }, `cannot read the LMDB data file: ${String(err)}`, { cause: err });
   }
   if (head.readUInt32LE(lmdbMetaMagicOffset) !== lmdbMetaMagic) {

@@ -89,6 +89,17 @@ describe('corruption (native / LMDB)', () => {
     await reopened.close();
   });
 
+  it('a data file lost after the environment existed stops start-up instead of opening empty', async () => {
+    const dir = freshDir();
+    const env = openEnv('native', dir);
+    await writeSample(env);
+    await env.close();
+    fs.rmSync(join(dir, 'data.mdb'));
+    const err = corruptError(() => openEnv('native', dir));
+    expect(err.message).toContain(join(dir, 'data.mdb'));
+    expect(err.message).toMatch(/missing or empty/);
+  });
+
   it('an unreadable environment stops start-up naming the file', () => {
     const dir = freshDir();
     fs.writeFileSync(join(dir, 'data.mdb'), Buffer.alloc(64 * 1024, 0xab));
@@ -168,6 +179,17 @@ describe('corruption (native-free / segment files)', () => {
     expect(reopened.channel('corrupt-me').raft.lastIndex()).toBe(11);
     expect(fs.statSync(segment!).size).toBe(size);
     await reopened.close();
+  });
+
+  it('a lost WAL directory stops start-up instead of opening empty', async () => {
+    const dir = freshDir();
+    const env = openEnv('native-free', dir);
+    await writeSample(env);
+    await env.close();
+    fs.rmSync(join(dir, 'wal'), { recursive: true });
+    const err = corruptError(() => openEnv('native-free', dir));
+    expect(err.message).toContain(join(dir, 'wal'));
+    expect(err.message).toMatch(/no segment files/);
   });
 
   it('a missing segment stops start-up naming it', async () => {

@@ -76,6 +76,14 @@ for (const engine of engines) {
       expect(fs.existsSync(join(dir, 'LOCK'))).toBe(false);
     });
 
+    it('a directory of the other engine is refused naming options.engine', async () => {
+      const dir = freshDir();
+      const env = openEnv(engine, dir);
+      await env.close();
+      const other = engine === 'native' ? 'native-free' : 'native';
+      expect(() => openEnv(other, dir)).toThrow(new StorageOptionsError(`options.engine is '${other}' but ${dir} holds a '${engine}' environment`));
+    });
+
     it('openStoredChannels opens every channel found on disk', async () => {
       const dir = freshDir();
       let env = openEnv(engine, dir);

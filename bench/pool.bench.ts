@@ -171,6 +171,38 @@ async function poolRow(
   }
 }
 
+const HASH_BLOCK_ENTRIES = 256;
+const HASH_BLOCK_ENTRY_BYTES = 4096;
+
+/**
+ * dataHash of 1 MiB blocks (256 x 4 KiB entries), pool saturated: where a
+ * transfer saves the main thread a copy that a clone makes while posting.
+ */
+async function hashRow(args: Args, workers: number, transfer: BatchTransfer): Promise<string> {
+  const pool = new WorkerPool({ maxThreads: workers, batchTransfer: transfer });
+  try {
+    const data = Array.from({ length: HASH_BLOCK_ENTRIES }, (_, i) => new Uint8Array(HASH_BLOCK_ENTRY_BYTES).fill(i & 0xff));
+    await Promise.all(Array.from({ length: workers * 2 }, () => pool.dataHash(args.engine, 'sha256', data)));
+    let blocks = 0;
+    const eluStart = performance.eventLoopUtilization();
+    const start = performance.now();
+    const lane = async (): Promise<void> => {
+      while (performance.now() - start < args.timeMs) {
+        await pool.dataHash(args.engine, 'sha256', data);
+        blocks++;
+      }
+    };
+    await Promise.all(Array.from({ length: workers * IN_FLIGHT_PER_WORKER }, lane));
+    const elapsedMs = performance.now() - start;
+    const elu = performance.eventLoopUtilization(eluStart);
+    const mib = (blocks * HASH_BLOCK_ENTRIES * HASH_BLOCK_ENTRY_BYTES) / (1024 * 1024);
+    return `${String(workers).padStart(7)}  ${transfer.padEnd(8)}  ${fmt(blocks / (elapsedMs / 1000))} blocks/s  ${fmt(mib / (elapsedMs / 1000))} MiB/s` +
+      `   main busy ${pct(elu.utilization)}, ${((elu.active * 1000) / blocks).toFixed(0).padStart(5)} us per block`;
+  } finally {
+    await pool.close();
+  }
+}
+
 /** Event-loop delay p99 of this thread doing nothing, for scale on a loaded machine. */
 async function idleLoopDelayP99Ms(timeMs: number): Promise<number> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -222,6 +254,8 @@ async function main(): Promise<void> {
   for (const batch of [64, 256]) {
     for (const transfer of ['transfer', 'clone'] as const) print(await measuredRow(args, envelopes, context, args.maxWorkers, batch, transfer));
   }
+  console.log(`\ndataHash (sha256, ${args.engine}) of 1 MiB blocks (${HASH_BLOCK_ENTRIES} x ${HASH_BLOCK_ENTRY_BYTES} B), all workers, transfer vs clone:`);
+  for (const transfer of ['transfer', 'clone'] as const) console.log(await hashRow(args, args.maxWorkers, transfer));
   console.log(`\nload after: ${uptimeLine()}`);
   console.log('Target (issue 4): >= 85% of workers x single-core at batch >= 64, loop p99 < 5 ms while saturated.');
 }

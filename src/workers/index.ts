@@ -8,9 +8,8 @@ export {
   type HashBlockInput,
   type PoolStats,
   type SignBlockInput,
-  type SignerInput,
-  type VerificationContextInput,
 } from './pool.js';
+export type { SignerInput, VerificationContextInput } from './contextSpecs.js';
 export { fillPoolOptions, type BatchTransfer, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
 export { BatchTooLargeError, PoolClosedError, PoolOptionsError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
 export {

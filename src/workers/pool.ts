@@ -10,27 +10,14 @@
 import assert from 'node:assert/strict';
 import { Piscina } from 'piscina';
 import type { Block } from '../block/model.js';
-import { IDENTITY_CACHE_ENTRIES_DEFAULT } from '../crypto/identity.js';
-import type { OrganizationConfig } from '../crypto/msp.js';
-import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/types.js';
-import { BatchTooLargeError, PoolClosedError, PoolOptionsError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
+import type { Engine, HashAlgorithm } from '../crypto/types.js';
+import { signerSpecOf, verificationSpecOf, type SignerInput, type VerificationContextInput } from './contextSpecs.js';
+import { BatchTooLargeError, PoolClosedError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
 import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
 import { packBytes, packedTransferList, totalBytes } from './packedBytes.js';
 import type {
-  ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, SignerContextSpec, TaskKind,
-  VerificationContextSpec, WireEtcdraftMetadata, WorkerResult, WorkerTask,
+  ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, TaskKind, WireEtcdraftMetadata, WorkerResult, WorkerTask,
 } from './protocol.js';
-
-export interface VerificationContextInput {
-  readonly channelId: string;
-  readonly engine: Engine;
-  readonly signatureAlgorithm: SignatureAlgorithm;
-  readonly organizations: readonly OrganizationConfig[];
-  /** Per worker; default IDENTITY_CACHE_ENTRIES_DEFAULT. */
-  readonly identityCacheEntriesMax?: number;
-}
-
-export type SignerInput = Omit<SignerContextSpec, 'kind'>;
 
 /** Refers to a registered context; valid until released or the pool closes. */
 export interface ContextHandle<K extends ContextSpec['kind'] = ContextSpec['kind']> {
@@ -66,8 +53,6 @@ enum PoolState {
   Closed,
 }
 
-const ENGINES: readonly Engine[] = ['native', 'native-free'];
-const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = ['ecdsa-p256', 'sm2'];
 const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url).href;
 
 export class WorkerPool {
@@ -106,31 +91,12 @@ export class WorkerPool {
    * in a worker; a bad one rejects with WorkerTaskError (code IDENTITY_BAD_MSP_CONFIG).
    */
   async registerVerificationContext(input: VerificationContextInput): Promise<ContextHandle<'verification'>> {
-    const spec: VerificationContextSpec = {
-      kind: 'verification',
-      channelId: input.channelId,
-      engine: input.engine,
-      signatureAlgorithm: input.signatureAlgorithm,
-      organizations: input.organizations,
-      identityCacheEntriesMax: input.identityCacheEntriesMax ?? IDENTITY_CACHE_ENTRIES_DEFAULT,
-    };
-    if (typeof spec.channelId !== 'string' || spec.channelId === '') throw new PoolOptionsError('context.channelId must be a non-empty string');
-    checkEngine('context.engine', spec.engine);
-    checkSignatureAlgorithm('context.signatureAlgorithm', spec.signatureAlgorithm);
-    if (!Array.isArray(spec.organizations)) throw new PoolOptionsError('context.organizations must be an array');
-    if (!Number.isSafeInteger(spec.identityCacheEntriesMax) || spec.identityCacheEntriesMax <= 0) {
-      throw new PoolOptionsError('context.identityCacheEntriesMax must be a positive integer');
-    }
-    return this.#register(spec);
+    return this.#register(verificationSpecOf(input));
   }
 
   /** Registers the orderer's block-signing key; an unusable key rejects with WorkerTaskError. */
   async registerSigner(input: SignerInput): Promise<ContextHandle<'signer'>> {
-    checkEngine('signer.engine', input.engine);
-    checkSignatureAlgorithm('signer.algorithm', input.algorithm);
-    if (typeof input.privateKeyPem !== 'string') throw new PoolOptionsError('signer.privateKeyPem must be a PEM string');
-    if (!(input.serializedIdentity instanceof Uint8Array)) throw new PoolOptionsError('signer.serializedIdentity must be a Uint8Array');
-    return this.#register({ kind: 'signer', ...input });
+    return this.#register(signerSpecOf(input));
   }
 
   /** Forgets a context; workers drop it from their bounded caches in time. */
@@ -283,15 +249,5 @@ export class WorkerPool {
     if (entries.length > this.options.batchEntriesMax) throw new BatchTooLargeError(operation, 'entries', entries.length, this.options.batchEntriesMax);
     const bytes = totalBytes(entries);
     if (bytes > this.options.batchBytesMax) throw new BatchTooLargeError(operation, 'bytes', bytes, this.options.batchBytesMax);
-  }
-}
-
-function checkEngine(name: string, engine: unknown): void {
-  if (!ENGINES.includes(engine as Engine)) throw new PoolOptionsError(`${name} must be 'native' or 'native-free', got ${String(engine)}`);
-}
-
-function checkSignatureAlgorithm(name: string, algorithm: unknown): void {
-  if (!SIGNATURE_ALGORITHMS.includes(algorithm as SignatureAlgorithm)) {
-    throw new PoolOptionsError(`${name} must be 'ecdsa-p256' or 'sm2', got ${String(algorithm)}`);
   }
 }

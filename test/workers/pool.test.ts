@@ -47,6 +47,10 @@ describe('pool options', () => {
       await expect(pool.registerVerificationContext({ ...contextInput, engine: 'openssl' as never })).rejects.toThrow("context.engine must be 'native' or 'native-free', got openssl");
       await expect(pool.registerVerificationContext({ ...contextInput, signatureAlgorithm: 'rsa' as never })).rejects.toThrow("context.signatureAlgorithm must be 'ecdsa-p256' or 'sm2', got rsa");
       await expect(pool.registerVerificationContext({ ...contextInput, channelId: '' })).rejects.toThrow('context.channelId must be a non-empty string');
+      await expect(pool.registerVerificationContext({ ...contextInput, identityCacheEntriesMax: 0 })).rejects.toThrow('context.identityCacheEntriesMax must be a positive integer, got 0');
+      await expect(pool.registerSigner({ engine: 'native', algorithm: 'ed25519' as never, privateKeyPem: '', serializedIdentity: new Uint8Array(0) })).rejects.toThrow(
+        "signer.algorithm must be 'ecdsa-p256' or 'sm2', got ed25519",
+      );
       expect(pool.stats.completedTasks).toBe(0);
     } finally {
       await pool.close();
@@ -99,6 +103,23 @@ describe('pool lifecycle and bounds', () => {
       await expect(pool.verifyBatch(handle, [envelope, envelope, envelope])).rejects.toThrow(new BatchTooLargeError('verifyBatch', 'entries', 3, 2));
       await expect(pool.marshalBlock({ header: { number: 1, previousHash: new Uint8Array(0), dataHash: new Uint8Array(0) }, data: [new Uint8Array(5000)], metadata: [] }))
         .rejects.toThrow('marshalBlock: 5000 bytes, more than 4096');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a programmer error inside a worker rejects that task only; the pool keeps serving', async () => {
+    const pool = new WorkerPool({ maxThreads: 1 });
+    try {
+      const orderer = channel.org2.issueMember('orderer0');
+      const signer = await pool.registerSigner({
+        engine: 'native', algorithm: 'ecdsa-p256', privateKeyPem: orderer.signer.exportPrivateKeyPem(), serializedIdentity: new Uint8Array(4),
+      });
+      const block = { header: { number: 3, previousHash: new Uint8Array(32), dataHash: new Uint8Array(32) }, data: [signedEnvelope(alice, 'tx-w')], metadata: Array.from({ length: 5 }, () => new Uint8Array(0)) };
+      // The block writer asserts blocks come in order: a last config after this block is a caller bug.
+      await expect(pool.signBlock(signer, block, { lastConfigBlockNumber: 9, consenterMetadata: undefined })).rejects.toThrow('blocks must be written in order');
+      const handle = await pool.registerVerificationContext(contextInput);
+      expect(await pool.verifyBatch(handle, [signedEnvelope(alice, 'tx-after')])).toMatchObject([{ ok: true, txId: 'tx-after' }]);
     } finally {
       await pool.close();
     }

@@ -1,7 +1,7 @@
 // Envelopes and fabric-protos messages for server tests.
 
 import { common } from '@hyperledger/fabric-protos';
-import { encodeSeekInfo, encodeSerializedIdentity, HeaderType, createSignedEnvelope, type SeekInfo } from '../../../src/block/index.js';
+import { encodeSeekInfo, encodeSerializedIdentity, HeaderType, createSignedEnvelope, type EnvelopeCreator, type SeekInfo } from '../../../src/block/index.js';
 import type { Signer } from '../../../src/crypto/types.js';
 
 /** A signer whose signature is a fixed marker: the fake channels only check that one is present. */
@@ -24,9 +24,10 @@ export function unsignedTransaction(channelId: string, data: string): Uint8Array
   return createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId, data: new TextEncoder().encode(data) });
 }
 
-export function seekRequest(channelId: string, seek: SeekInfo | Uint8Array, mspId = 'Org1MSP'): Uint8Array {
+/** A Deliver request; signed with a marker signature as `mspId`, or by `signedBy` for real checks. */
+export function seekRequest(channelId: string, seek: SeekInfo | Uint8Array, mspId = 'Org1MSP', signedBy?: EnvelopeCreator): Uint8Array {
   const data = seek instanceof Uint8Array ? seek : encodeSeekInfo(seek);
-  return createSignedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId, data, creator: creator(mspId) });
+  return createSignedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId, data, creator: signedBy ?? creator(mspId) });
 }
 
 /** Our bytes as a fabric-protos Envelope (decoded by Fabric's own bindings). */

@@ -1,0 +1,140 @@
+// Shared set-up of the e2e tests: a real local cluster (keygen + one child
+// process per node) on free loopback ports in a temp dir, a short Raft tick,
+// clients with the generated identities, and block checks.
+
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import {
+  decodeBlock,
+  encodeBlockHeader,
+  headerHash,
+  readEnvelopeFields,
+  dataHash,
+  type Block,
+  type EnvelopeCreator,
+} from '../../src/block/index.js';
+import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
+import { loadClientCreator } from '../../src/cli/envelopePool.js';
+import { keygen, type KeygenOptions } from '../../src/cli/keygen.js';
+import { address, clientTls, type NodePorts } from '../../src/cli/layout.js';
+import { LocalCluster } from '../../src/cli/localCluster.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
+
+/** Raft timing of the e2e clusters: election timeout 100 ms x 10 = 1 s. */
+export const TICK_INTERVAL_MS = 100;
+export const ELECTION_TICK = 10;
+export const ELECTION_TIMEOUT_MS = TICK_INTERVAL_MS * ELECTION_TICK;
+
+/** Distinct free loopback ports (bound once to port 0, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+export interface E2eCluster {
+  readonly dir: string;
+  readonly cluster: LocalCluster;
+  readonly creator: EnvelopeCreator;
+  readonly channelId: string;
+  client(nodeId: number): grpc.Client;
+  /** Stops every node, closes clients, removes the temp dir. */
+  dispose(): Promise<void>;
+}
+
+/** Generates a cluster in a fresh temp dir and starts it; resolves once every node is healthy. */
+export async function startE2eCluster(overrides: Partial<KeygenOptions> = {}): Promise<E2eCluster> {
+  const nodes = overrides.nodes ?? 3;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-e2e-'));
+  const ports = await freePorts(nodes * 3);
+  const nodePorts: NodePorts[] = Array.from({ length: nodes }, (_, i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! }));
+  const manifest = keygen({
+    outDir: dir,
+    nodes,
+    algorithm: 'ecdsa-p256',
+    channelId: 'e2e-channel',
+    ports: nodePorts,
+    engine: 'native',
+    tickIntervalMs: TICK_INTERVAL_MS,
+    electionTick: ELECTION_TICK,
+    batchTimeoutMs: 100,
+    maxMessageCount: 50,
+    ...overrides,
+  });
+  const cluster = new LocalCluster(dir);
+  const clients = new Map<number, grpc.Client>();
+  const e2e: E2eCluster = {
+    dir,
+    cluster,
+    creator: loadClientCreator(dir, manifest),
+    channelId: manifest.channelId,
+    client(nodeId) {
+      let client = clients.get(nodeId);
+      if (client === undefined) {
+        client = connectAtomicBroadcast(address(cluster.node(nodeId), 'client'), clientTls(dir, manifest));
+        clients.set(nodeId, client);
+      }
+      return client;
+    },
+    async dispose() {
+      for (const client of clients.values()) client.close();
+      await cluster.stopAll(10_000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    cluster.startAll();
+    await cluster.waitHealthy(60_000);
+  } catch (error) {
+    await e2e.dispose();
+    throw error;
+  }
+  return e2e;
+}
+
+/** Blocks [0, stopNumber] of the channel as node `nodeId` serves them. */
+export async function blocksFrom(e2e: E2eCluster, nodeId: number, stopNumber: number): Promise<Block[]> {
+  const outcome = await deliver(e2e.client(nodeId), {
+    channelId: e2e.channelId,
+    creator: e2e.creator,
+    start: { type: 'oldest' },
+    stop: { type: 'specified', number: stopNumber },
+  });
+  return outcome.blocks;
+}
+
+/** Checks each block's data hash and that each previous hash is the header hash of the block before. Returns the first fault. */
+export function hashChainFault(blocks: readonly Block[]): string | undefined {
+  const sha256 = createCryptoProvider('native').hasher('sha256');
+  for (let i = 0; i < blocks.length; i++) {
+    const block = blocks[i]!;
+    if (block.header.number !== i) return `block at position ${i} is number ${block.header.number}`;
+    if (Buffer.compare(dataHash(sha256, block.data), block.header.dataHash) !== 0) return `block ${i}: data hash does not match its data`;
+    if (i > 0 && Buffer.compare(headerHash(sha256, blocks[i - 1]!.header), block.header.previousHash) !== 0) {
+      return `block ${i}: previous hash is not the header hash of block ${i - 1}`;
+    }
+  }
+  return undefined;
+}
+
+/** Tx ids of every envelope in `blocks` after the genesis block, in order. */
+export function txIdsOf(blocks: readonly Block[]): string[] {
+  return blocks.slice(1).flatMap((block) => block.data.map((envelope) => readEnvelopeFields(envelope).txId));
+}
+
+/** Header bytes of each block: equal across nodes iff the chains are the same (data hashes included). */
+export function headersOf(blocks: readonly Block[]): string[] {
+  return blocks.map((block) => Buffer.from(encodeBlockHeader(block.header)).toString('hex'));
+}
+
+export { decodeBlock };

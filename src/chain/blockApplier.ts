@@ -22,8 +22,12 @@ import type { ChainMetrics } from './metrics.js';
 
 /** Where a follower that received a snapshot would pull the blocks it lacks (issue 6). */
 export interface SnapshotCatchUp {
-  /** Blocks [fromNumber, snapshotBlock.header.number] are missing here; resolve once they are in the ledger. */
-  pullBlocks(fromNumber: number, snapshotBlock: Block): Promise<void>;
+  /**
+   * Blocks [fromNumber, target.header.number] are missing here: append them
+   * to this node's ledger (from another orderer) and resolve once they are
+   * durable. Called again for blocks committed while a pull ran.
+   */
+  pullBlocks(fromNumber: number, target: Block): Promise<void>;
 }
 
 export interface BlockApplierDeps {
@@ -53,6 +57,10 @@ export class BlockApplier {
   #bytesSinceSnapshot = 0;
   /** Set while the ledger lacks blocks below a received snapshot: committed blocks above it cannot be written yet. */
   #missingBelow: number | undefined;
+  /** The last committed block not written because of the gap (catch-up pulls up to it too). */
+  #lastSkipped: Block | undefined;
+  /** The gap above is logged once, not per block. */
+  #gapReported = false;
   /** Last config block number as of the last block handed to signing (Fabric's LAST_CONFIG). */
   #lastConfig: number;
   /**
@@ -90,7 +98,11 @@ export class BlockApplier {
       return number;
     }
     if (this.#missingBelow !== undefined) {
-      this.deps.logger.warn({ block: number, missingBelow: this.#missingBelow }, `block ${number} committed but not written: blocks below ${this.#missingBelow} are missing (catch-up pending)`);
+      this.#lastSkipped = block;
+      if (!this.#gapReported) {
+        this.#gapReported = true;
+        this.deps.logger.warn({ block: number, missingBelow: this.#missingBelow }, `committed blocks from ${number} on are not written: blocks below ${this.#missingBelow} are missing (catch-up pending)`);
+      }
       return number;
     }
     this.#write(block, entry);
@@ -110,23 +122,39 @@ export class BlockApplier {
       return;
     }
     this.#missingBelow = number + 1;
-    const from = this.#nextNumber;
-    const catchUp = this.deps.catchUp;
-    if (catchUp === undefined) {
+    this.#gapReported = false;
+    if (this.deps.catchUp === undefined) {
       this.deps.logger.error(
-        { snapshotIndex, block: number, height: from },
-        `snapshot at block ${number} received but the ledger ends at block ${from - 1}: pulling blocks ${from}..${number} from other orderers is not implemented yet (issue 6); this node keeps voting but writes no blocks`,
+        { snapshotIndex, block: number, height: this.#nextNumber },
+        `snapshot at block ${number} received but the ledger ends at block ${this.#nextNumber - 1}: pulling blocks ${this.#nextNumber}..${number} from other orderers is not implemented yet (issue 6); this node keeps voting but writes no blocks`,
       );
       return;
     }
-    catchUp.pullBlocks(from, block).then(
+    this.#pull(this.deps.catchUp, block);
+  }
+
+  /** Pulls up to `target`, then on to the last block committed (and skipped) meanwhile. */
+  #pull(catchUp: SnapshotCatchUp, target: Block): void {
+    const number = target.header.number;
+    catchUp.pullBlocks(this.#nextNumber, target).then(
       () => {
-        this.#nextNumber = this.deps.ledger.height;
-        this.#lastHeader = block.header;
+        if (this.deps.ledger.height !== number + 1) {
+          this.deps.logger.error({ block: number, height: this.deps.ledger.height }, `catch-up to block ${number} resolved but the ledger height is ${this.deps.ledger.height}`);
+          return;
+        }
+        this.#nextNumber = number + 1;
+        this.#lastHeader = target.header;
+        const skipped = this.#lastSkipped;
+        this.#lastSkipped = undefined;
+        if (skipped !== undefined && skipped.header.number > number) {
+          this.#missingBelow = skipped.header.number + 1;
+          this.#pull(catchUp, skipped);
+          return;
+        }
         this.#missingBelow = undefined;
-        this.deps.logger.info({ block: number }, `caught up to snapshot block ${number}`);
+        this.deps.logger.info({ block: number }, `caught up to block ${number}`);
       },
-      (err: unknown) => this.deps.logger.error({ err }, `catch-up to snapshot block ${number} failed`),
+      (err: unknown) => this.deps.logger.error({ err }, `catch-up to block ${number} failed; this node writes no blocks until it succeeds`),
     );
   }
 

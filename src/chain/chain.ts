@@ -332,6 +332,8 @@ export class Chain implements ChannelSupport {
     }
     const lead = this.#soft.lead;
     if (lead !== 0 && lead !== this.#opts.selfId) this.#handover.flush(lead);
+    // A forward that failed while this node became leader put its envelopes back: order them here.
+    else if (lead === this.#opts.selfId && this.#handover.size > 0 && this.#pipeline.state !== PipelineState.Idle) this.#pipeline.carry(this.#handover.takeAll());
     this.#metrics.activeNodes.set(this.#opts.consenters.filter((id) => id === this.#opts.selfId || this.#deps.transport.isReachable(id)).length);
     this.#loop!.kick();
   }

@@ -20,7 +20,7 @@ import {
   type EnvelopeCreator,
   type OrdererIdentity,
 } from '../../src/block/index.js';
-import { Chain, InThreadCompute, PoolCompute, type ChainCompute, type ChainOptions } from '../../src/chain/index.js';
+import { Chain, InThreadCompute, PoolCompute, type ChainCompute, type ChainOptions, type SnapshotCatchUp } from '../../src/chain/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
@@ -51,6 +51,8 @@ export interface ClusterSettings {
   /** Use the real worker pool through PoolCompute instead of InThreadCompute. */
   readonly pool?: WorkerPool;
   readonly engine?: 'native' | 'native-free';
+  /** The snapshot catch-up hook a node gets (none by default, as in production until issue 6). */
+  readonly catchUp?: (id: number) => SnapshotCatchUp | undefined;
 }
 
 const logger = pino({ level: process.env.CHAIN_TEST_LOG ?? 'silent' });
@@ -121,6 +123,7 @@ export class TestCluster {
       logger,
       metrics: node.registry,
       clock: this.clock,
+      ...(this.settings.catchUp?.(node.id) === undefined ? {} : { catchUp: this.settings.catchUp(node.id)! }),
     });
     await chain.start();
     return { env, transport, chain };

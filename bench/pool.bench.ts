@@ -122,17 +122,19 @@ interface PoolRow {
 }
 
 /** The pool row bracketed by single-core measurements, so both see the same machine load. */
-async function measuredRow(args: Args, envelopes: readonly Uint8Array[], input: VerificationContextInput, workers: number, batch: number, transfer: BatchTransfer): Promise<PoolRow> {
+async function measuredRow(
+  args: Args, envelopes: readonly Uint8Array[], input: VerificationContextInput, workers: number, batch: number, transfer: BatchTransfer, niceIncrement = 0,
+): Promise<PoolRow> {
   const before = singleCoreRate(args.timeMs / 2, envelopes, input);
-  const row = await poolRow(args, envelopes, input, workers, batch, transfer);
+  const row = await poolRow(args, envelopes, input, workers, batch, transfer, niceIncrement);
   const after = singleCoreRate(args.timeMs / 2, envelopes, input);
   return { ...row, singleCore: { wall: (before.wall + after.wall) / 2, cpu: (before.cpu + after.cpu) / 2 } };
 }
 
 async function poolRow(
-  args: Args, envelopes: readonly Uint8Array[], input: VerificationContextInput, workers: number, batch: number, transfer: BatchTransfer,
+  args: Args, envelopes: readonly Uint8Array[], input: VerificationContextInput, workers: number, batch: number, transfer: BatchTransfer, niceIncrement: number,
 ): Promise<Omit<PoolRow, 'singleCore'>> {
-  const pool = new WorkerPool({ maxThreads: workers, batchTransfer: transfer });
+  const pool = new WorkerPool({ maxThreads: workers, batchTransfer: transfer, workerNiceIncrement: niceIncrement });
   try {
     const handle = await pool.registerVerificationContext(input);
     const batches = Array.from({ length: ENVELOPES / batch }, (_, i) => envelopes.slice(i * batch, (i + 1) * batch));
@@ -254,6 +256,9 @@ async function main(): Promise<void> {
   for (const batch of [64, 256]) {
     for (const transfer of ['transfer', 'clone'] as const) print(await measuredRow(args, envelopes, context, args.maxWorkers, batch, transfer));
   }
+  console.log('\nworker priority: all workers at nice +10 (main thread favoured), batch 256:');
+  print(await measuredRow(args, envelopes, context, args.maxWorkers, 256, 'transfer', 10));
+
   console.log(`\ndataHash (sha256, ${args.engine}) of 1 MiB blocks (${HASH_BLOCK_ENTRIES} x ${HASH_BLOCK_ENTRY_BYTES} B), all workers, transfer vs clone:`);
   for (const transfer of ['transfer', 'clone'] as const) console.log(await hashRow(args, args.maxWorkers, transfer));
   console.log(`\nload after: ${uptimeLine()}`);

@@ -24,6 +24,11 @@ export interface WorkerPoolOptions {
   readonly batchTransfer?: BatchTransfer;
   /** How long close() waits for running tasks before terminating threads; default 30 000 ms. */
   readonly closeTimeoutMs?: number;
+  /**
+   * Added to the workers' nice value (Linux; 0..19, default 0): a positive value lets the main
+   * thread, which keeps Raft's clock, win the CPU over crypto when cores are contended.
+   */
+  readonly workerNiceIncrement?: number;
 }
 
 export interface FilledPoolOptions {
@@ -34,6 +39,7 @@ export interface FilledPoolOptions {
   readonly batchBytesMax: number;
   readonly batchTransfer: BatchTransfer;
   readonly closeTimeoutMs: number;
+  readonly workerNiceIncrement: number;
 }
 
 /** A pool larger than this is a configuration mistake on any machine we target. */
@@ -68,5 +74,6 @@ export function fillPoolOptions(options: WorkerPoolOptions = {}): FilledPoolOpti
     batchBytesMax: integerOption('batchBytesMax', options.batchBytesMax ?? BATCH_BYTES_MAX_DEFAULT, 1, PACKED_BYTES_MAX),
     batchTransfer,
     closeTimeoutMs: integerOption('closeTimeoutMs', options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS_DEFAULT, 1, 3_600_000),
+    workerNiceIncrement: integerOption('workerNiceIncrement', options.workerNiceIncrement ?? 0, 0, 19),
   };
 }

@@ -74,6 +74,7 @@ export class WorkerPool {
       // CPU-bound tasks: one at a time per thread.
       concurrentTasksPerWorker: 1,
       closeTimeout: this.options.closeTimeoutMs,
+      niceIncrement: this.options.workerNiceIncrement,
     });
   }
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BatchTooLargeError, PoolClosedError, PoolOptionsError, PoolOverloadedError, UnknownContextError, WorkerPool, fillPoolOptions,
 } from '../../src/workers/index.js';
+import fs from 'node:fs';
 import os from 'node:os';
 import { exclusiveBytes, packBytes, unpackBytes } from '../../src/workers/packedBytes.js';
 import { CHANNEL, flipLastByte, signedEnvelope, testChannel } from './fixtures.js';
@@ -36,6 +37,7 @@ describe('pool options', () => {
     [{ queueTasksMax: -1 }, 'options.queueTasksMax must be a positive integer (at most 1000000), got -1'],
     [{ batchEntriesMax: Number.NaN }, 'options.batchEntriesMax must be a positive integer (at most 1048576), got NaN'],
     [{ batchTransfer: 'share' as never }, "options.batchTransfer must be 'transfer' or 'clone', got share"],
+    [{ workerNiceIncrement: 20 }, 'options.workerNiceIncrement must be an integer >= 0 (at most 19), got 20'],
   ])('refuses %j, naming the option', (options, message) => {
     expect(() => new WorkerPool(options)).toThrow(PoolOptionsError);
     expect(() => fillPoolOptions(options)).toThrow(message);
@@ -132,6 +134,33 @@ describe('pool lifecycle and bounds', () => {
       pool.releaseContext(handle);
       await expect(pool.verifyBatch(handle, [signedEnvelope(alice, 'tx-r')])).rejects.toThrow(new UnknownContextError(handle.id));
       expect(() => pool.releaseContext(handle)).toThrow(UnknownContextError);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+/** Nice values of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): number[] {
+  return fs.readdirSync('/proc/self/task').map((tid) => {
+    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Fields after the parenthesized command name; nice is field 19 overall, the 17th after it.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+describe('worker priority', () => {
+  it('workerNiceIncrement lowers the workers\' priority, not the main thread\'s', async () => {
+    const mainNice = os.getPriority();
+    const pool = new WorkerPool({ maxThreads: 2, workerNiceIncrement: 7 });
+    try {
+      const handle = await pool.registerVerificationContext(contextInput);
+      await Promise.all([1, 2, 3, 4].map((i) => pool.verifyBatch(handle, [signedEnvelope(alice, `tx-n${i}`)])));
+      expect(os.getPriority()).toBe(mainNice);
+      if (process.platform === 'linux') {
+        // Both workers (they ran tasks, so they applied it) sit at main + 7.
+        expect(threadNiceValues().filter((n) => n === Math.min(mainNice + 7, 19)).length).toBeGreaterThanOrEqual(2);
+      }
     } finally {
       await pool.close();
     }

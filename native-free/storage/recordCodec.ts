@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import type { Entry } from '../../src/raft/types.js';
 import * as shapes from '../../src/storage/storedShapes.js';
 import type { RecoveredLog } from '../../src/storage/memoryLog.js';
+import { crc32Of } from '../../src/storage/sealedValue.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 import { decodeTuple, encodeTuple, type TupleValue } from '../../src/storage/tupleCodec.js';
 
@@ -53,7 +54,7 @@ export function encodeFrame(ops: readonly FileRecord[]): EncodedFrame {
     const header = Buffer.alloc(recordHeaderBytes);
     header.writeUInt32LE(metaBytes.length, 0);
     header.writeUInt32LE(blob.length, 4);
-    header.writeUInt32LE(crc32(blob, crc32(metaBytes)), 8);
+    header.writeUInt32LE(crc32Of([metaBytes, blob]), 8);
     const recordBytes = recordHeaderBytes + metaBytes.length + blob.length;
     if (op.kind === 'block') blocks.push({ channel: op.channel, number: op.block.number, offsetInFrame: offset, recordBytes });
     chunks.push(header, metaBytes);
@@ -146,7 +147,7 @@ export function decodeRecord(buf: Buffer, at: number, end: number): DecodedRecor
   if (end - at < recordBytes) return { reason: `record at byte ${at} overruns its frame` };
   const meta = buf.subarray(at + recordHeaderBytes, at + recordHeaderBytes + metaBytes);
   const blob = buf.subarray(at + recordHeaderBytes + metaBytes, at + recordBytes);
-  const crcOk = buf.readUInt32LE(at + 8) === crc32(blob, crc32(meta));
+  const crcOk = buf.readUInt32LE(at + 8) === crc32Of([meta, blob]);
   let op: FileRecord | undefined;
   let decodeFailure = '';
   try {

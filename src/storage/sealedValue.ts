@@ -6,16 +6,27 @@
 
 import { crc32 } from 'node:zlib';
 import { ShapeError } from './storedShapes.js';
-import { decodeTuple, encodeTuple, type TupleValue } from './tupleCodec.js';
+import { decodeTuple, encodeTupleParts, type TupleValue } from './tupleCodec.js';
 
 const headerBytes = 4;
 
 export function seal(value: unknown): Buffer {
-  const body = encodeTuple(value as TupleValue);
-  const out = Buffer.allocUnsafe(headerBytes + body.length);
-  out.writeUInt32LE(crc32(body), 0);
-  body.copy(out, headerBytes);
-  return out;
+  // One copy of the (possibly 1 MiB) payload: the pieces go straight into the sealed buffer.
+  const parts = encodeTupleParts(value as TupleValue);
+  const header = Buffer.allocUnsafe(headerBytes);
+  header.writeUInt32LE(crc32Of(parts), 0);
+  return Buffer.concat([header, ...parts]);
+}
+
+/**
+ * crc32 of the concatenation of `parts`. Empty parts are skipped: Node 20's
+ * zlib.crc32 returns 0, not the running value, for a view over a zero-length
+ * ArrayBuffer (e.g. an empty Uint8Array's bytes re-wrapped as a Buffer).
+ */
+export function crc32Of(parts: readonly Uint8Array[]): number {
+  let crc = 0;
+  for (const part of parts) if (part.length > 0) crc = crc32(part, crc);
+  return crc;
 }
 
 export type Unsealed = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };

@@ -30,9 +30,14 @@ const depthMax = 16;
 export type TupleValue = boolean | number | string | Uint8Array | readonly TupleValue[];
 
 export function encodeTuple(value: TupleValue): Buffer {
+  return Buffer.concat(encodeTupleParts(value));
+}
+
+/** The encoding as pieces (byte strings are views, not copies): for callers that frame it themselves. */
+export function encodeTupleParts(value: TupleValue): Buffer[] {
   const parts: Buffer[] = [];
   write(value, parts, 0);
-  return Buffer.concat(parts);
+  return parts;
 }
 
 function write(v: TupleValue, out: Buffer[], depth: number): void {

@@ -4,6 +4,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { crc32 } from 'node:zlib';
+import { crc32Of, seal, unseal } from '../../src/storage/sealedValue.js';
 import { ShapeError } from '../../src/storage/storedShapes.js';
 import { decodeTuple, encodeTuple, type TupleValue } from '../../src/storage/tupleCodec.js';
 
@@ -51,5 +53,21 @@ describe('tuple codec', () => {
   it('refuses trailing bytes and a tuple count beyond the input', () => {
     expect(() => decodeTuple(Buffer.concat([encodeTuple([1, 'a']), Buffer.from([0])]))).toThrow(/trailing/);
     expect(() => decodeTuple(Buffer.from([5, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/cut short/);
+  });
+});
+
+describe('sealed values', () => {
+  it('round-trip with empty byte strings of every origin (Node 20 crc32 quirk on zero-length ArrayBuffers)', () => {
+    const values: TupleValue[] = [[1, new Uint8Array(0)], [new Uint8Array(new ArrayBuffer(0)), 'x'], [Buffer.alloc(0)], []];
+    for (const v of values) {
+      const back = unseal(seal(v));
+      expect(back.ok).toBe(true);
+      if (back.ok) expect(plain(back.value as TupleValue)).toEqual(plain(v));
+    }
+  });
+
+  it('crc32Of equals crc32 of the concatenation, empty parts included', () => {
+    const parts = [Buffer.from('ab'), Buffer.from(new ArrayBuffer(0), 0, 0), new Uint8Array(0), Buffer.from('cd')];
+    expect(crc32Of(parts)).toBe(crc32(Buffer.from('abcd')));
   });
 });

@@ -1,6 +1,8 @@
 // The frames of the `orderer.Cluster/Step` stream and their msgpackr codec.
 //
-// On the wire a frame is a msgpack array (a tuple), not a map: keys are not
+// One gRPC message carries one or more frames back to back (the sender
+// coalesces what it queued in one turn of the event loop: gRPC's cost is per
+// message, not per byte). On the wire a frame is a msgpack array (a tuple), not a map: keys are not
 // repeated in every heartbeat, and the decoder checks each position's type
 // before anything reaches Raft — a peer is authenticated, not trusted to be
 // bug-free. bench/cluster-frames.bench.ts compares this with msgpackr's plain
@@ -86,6 +88,21 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     throw new ClusterFrameError(`frame of ${bytes.length} bytes is not valid msgpack`, { cause });
   }
   return tupleToFrame(tuple);
+}
+
+/**
+ * Decodes a gRPC message of one or more frames back to back (`Buffer.concat`
+ * of encoded frames). All or nothing: one bad frame refuses the message.
+ */
+export function decodeFrames(bytes: Uint8Array): Frame[] {
+  let tuples: unknown[];
+  try {
+    tuples = packr.unpackMultiple(bytes) as unknown[];
+  } catch (cause) {
+    throw new ClusterFrameError(`message of ${bytes.length} bytes is not a sequence of valid msgpack frames`, { cause });
+  }
+  if (tuples.length === 0) throw new ClusterFrameError('message holds no frame');
+  return tuples.map(tupleToFrame);
 }
 
 function frameToTuple(frame: Frame): unknown[] {

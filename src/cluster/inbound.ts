@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { OrdererError } from '../errors.js';
 import type { ClusterChannelHandler } from './types.js';
-import { CLUSTER_PROTOCOL_VERSION, ERROR_MESSAGE_CHARS_MAX, FrameKind, decodeFrame, encodeFrame, type Frame, type HelloFrame } from './frames.js';
+import { CLUSTER_PROTOCOL_VERSION, ERROR_MESSAGE_CHARS_MAX, FrameKind, decodeFrames, encodeFrame, type Frame, type HelloFrame } from './frames.js';
 import type { ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
@@ -95,13 +95,17 @@ export class InboundStreams {
   }
 
   #authenticate(call: StepCall, bytes: Buffer): PinnedPeer {
-    let hello: Frame;
+    let frames: Frame[];
     try {
-      hello = decodeFrame(bytes);
+      frames = decodeFrames(bytes);
     } catch (error) {
-      throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first frame does not decode: ${(error as Error).message}`);
+      throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first message does not decode: ${(error as Error).message}`);
     }
-    if (hello.kind !== FrameKind.Hello) throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first frame is of kind ${hello.kind}, not Hello`);
+    // Nothing may ride along with the Hello: it is judged before any frame is trusted.
+    const hello = frames[0]!;
+    if (frames.length !== 1 || hello.kind !== FrameKind.Hello) {
+      throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first message must be a lone Hello frame, got ${frames.length} frame(s) starting with kind ${hello.kind}`);
+    }
     return this.#checkClaim(call, hello);
   }
 
@@ -141,7 +145,7 @@ export class InboundStreams {
     const log = this.#context.logger.child({ peer: peer.id, remote: call.getPeer() });
     log.info('inbound stream from peer accepted');
     const session = new InboundSession(call, peer.id, this.#context, log);
-    call.on('data', (bytes: Buffer) => session.onFrame(bytes));
+    call.on('data', (bytes: Buffer) => session.onMessage(bytes));
     call.on('end', () => call.end());
     call.write(encodeFrame({ kind: FrameKind.Welcome }));
   }
@@ -160,6 +164,14 @@ export class InboundStreams {
 class InboundSession {
   /** Invariant: 0 <= #submitsInFlight <= settings.inboundSubmitsMax. */
   #submitsInFlight = 0;
+  /**
+   * Verdicts settled in this turn of the event loop, written together as one
+   * gRPC message at its end. Invariant: length <= inboundSubmitsMax + the
+   * refusals of one received message (each answers a submit of it).
+   */
+  #verdicts: Buffer[] = [];
+  /** Set once this side ended the stream: frames still arriving are ignored. */
+  #ended = false;
   #unknownChannelsLogged = new Set<string>();
 
   constructor(
@@ -169,17 +181,21 @@ class InboundSession {
     readonly log: Logger,
   ) {}
 
-  onFrame(bytes: Buffer): void {
-    let frame: Frame;
+  onMessage(bytes: Buffer): void {
+    if (this.#ended) return;
+    let frames: Frame[];
     try {
-      frame = decodeFrame(bytes);
+      frames = decodeFrames(bytes);
     } catch (error) {
       this.#end(grpc.status.INVALID_ARGUMENT, `bad frame: ${(error as Error).message}`);
       return;
     }
-    if (frame.kind === FrameKind.Consensus) this.#consensus(frame.channel, frame.message);
-    else if (frame.kind === FrameKind.Submit) this.#submit(frame.channel, frame.requestId, frame.envelope);
-    else this.#end(grpc.status.INVALID_ARGUMENT, `unexpected frame of kind ${frame.kind} after Hello`);
+    for (const frame of frames) {
+      if (this.#ended) return;
+      if (frame.kind === FrameKind.Consensus) this.#consensus(frame.channel, frame.message);
+      else if (frame.kind === FrameKind.Submit) this.#submit(frame.channel, frame.requestId, frame.envelope);
+      else this.#end(grpc.status.INVALID_ARGUMENT, `unexpected frame of kind ${frame.kind} after Hello`);
+    }
   }
 
   #consensus(channel: string, message: Extract<Frame, { kind: FrameKind.Consensus }>['message']): void {
@@ -235,12 +251,22 @@ class InboundSession {
   }
 
   #answer(requestId: number, errorCode: string, errorMessage: string): void {
-    if (this.call.destroyed || this.call.writableEnded) return;
+    if (this.#ended) return;
     const message = errorMessage.length > ERROR_MESSAGE_CHARS_MAX ? errorMessage.slice(0, ERROR_MESSAGE_CHARS_MAX) : errorMessage;
-    this.call.write(encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }));
+    this.#verdicts.push(encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }));
+    if (this.#verdicts.length === 1) queueMicrotask(() => this.#flushVerdicts());
+  }
+
+  #flushVerdicts(): void {
+    const verdicts = this.#verdicts;
+    this.#verdicts = [];
+    // The dialer gave up on the stream: its submits were failed on its side already.
+    if (this.#ended || this.call.destroyed || this.call.writableEnded) return;
+    this.call.write(verdicts.length === 1 ? verdicts[0]! : Buffer.concat(verdicts));
   }
 
   #end(status: grpc.status, details: string): void {
+    this.#ended = true;
     this.log.error({ status: grpc.status[status] }, `ending the inbound stream of consenter ${this.peer}: ${details}`);
     this.call.emit('error', { code: status, details });
   }

@@ -32,7 +32,10 @@ export interface ClusterTransportOptions {
   readonly sendQueueBytesMax?: number;
   /** Forwarded submits waiting for room in one peer's queue; more are refused at once. Default 1000. */
   readonly submitWaitersMax?: number;
-  /** A forwarded submit without a verdict after this long is rejected SERVICE_UNAVAILABLE. Default 7000 (Fabric's RPCTimeout). */
+  /**
+   * A forwarded submit without a verdict after this long is rejected SERVICE_UNAVAILABLE; also the
+   * bound on a dial (TLS handshake to Welcome) and on an inbound stream's Hello. Default 7000 (Fabric's RPCTimeout).
+   */
   readonly submitTimeoutMs?: number;
   /** Submits one inbound stream may have in the local chain at once; more are answered SERVICE_UNAVAILABLE. Default 1000. */
   readonly inboundSubmitsMax?: number;
@@ -45,7 +48,7 @@ export interface ClusterTransportOptions {
   /** HTTP/2 keepalive ping interval, so a silent dead peer is noticed. Default 10000. */
   readonly keepaliveIntervalMs?: number;
   readonly logger: Logger;
-  /** Where the cluster_comm_* metrics are registered; default a private registry. */
+  /** Where the cluster_comm_* metrics are registered (one transport per registry); default a private registry. */
   readonly metrics?: Registry;
 }
 

@@ -15,12 +15,18 @@ import { MessageType, type Message } from '../raft/types.js';
 import { OrdererError } from '../errors.js';
 import { ReconnectBackoff } from './backoff.js';
 import { ClusterUnavailableError, ForwardRejectedError } from './errors.js';
-import { CLUSTER_PROTOCOL_VERSION, FrameKind, decodeFrame, encodeFrame, type Frame } from './frames.js';
+import { CLUSTER_PROTOCOL_VERSION, FrameKind, decodeFrames, encodeFrame, type Frame } from './frames.js';
 import type { DropReason, ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
 import { SendQueue, type QueuedFrame } from './sendQueue.js';
 import { CLUSTER_STEP_PATH, passBytes } from './service.js';
+
+/**
+ * Frames queued in one turn of the event loop go out as one gRPC message up
+ * to this size (a larger frame goes alone): gRPC's cost is per message.
+ */
+const BATCH_BYTES_TARGET = 256 * 1024;
 
 export enum LinkState {
   /** No stream; the next frame to send dials. */
@@ -62,6 +68,8 @@ export class PeerLink {
   #client: grpc.Client | undefined;
   #call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
   #awaitingDrain = false;
+  /** A pump is scheduled for the end of this turn (so the frames queued in it share a gRPC message). */
+  #pumpScheduled = false;
   #welcomeTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   /** Why the TLS handshake of the current dial refused the peer's certificate, if it did. */
@@ -151,7 +159,16 @@ export class PeerLink {
 
   #kick(): void {
     if (this.#state === LinkState.Idle) this.#dial();
-    else if (this.#state === LinkState.Established) this.#pump();
+    else if (this.#state === LinkState.Established) this.#schedulePump();
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   #dial(): void {
@@ -208,13 +225,20 @@ export class PeerLink {
 
   #onData(call: grpc.ClientDuplexStream<Buffer, Buffer>, bytes: Buffer): void {
     if (call !== this.#call) return;
-    let frame: Frame;
+    let frames: Frame[];
     try {
-      frame = decodeFrame(bytes);
+      frames = decodeFrames(bytes);
     } catch (error) {
       this.#broke(call, `the peer sent a bad frame: ${(error as Error).message}`);
       return;
     }
+    for (const frame of frames) {
+      if (call !== this.#call) return;
+      this.#onFrame(call, frame);
+    }
+  }
+
+  #onFrame(call: grpc.ClientDuplexStream<Buffer, Buffer>, frame: Frame): void {
     if (frame.kind === FrameKind.Welcome && this.#state === LinkState.Connecting) {
       clearTimeout(this.#welcomeTimer);
       this.#state = LinkState.Established;
@@ -257,11 +281,18 @@ export class PeerLink {
   #pump(): void {
     const call = this.#call;
     if (this.#state !== LinkState.Established || this.#awaitingDrain || call === undefined) return;
-    for (let frame = this.#queue.shift(); frame !== undefined; frame = this.#queue.shift()) {
-      const writable = call.write(frame.bytes);
+    const batchBytesMax = Math.min(BATCH_BYTES_TARGET, this.#context.settings.frameBytesMax);
+    for (let first = this.#queue.shift(); first !== undefined; first = this.#queue.shift()) {
+      const batch = [first];
+      let bytes = first.bytes.length;
+      for (let next = this.#queue.shift(batchBytesMax - bytes); next !== undefined; next = this.#queue.shift(batchBytesMax - bytes)) {
+        batch.push(next);
+        bytes += next.bytes.length;
+      }
+      const writable = call.write(batch.length === 1 ? first.bytes : Buffer.concat(batch.map((f) => f.bytes), bytes));
       // Handed to the stream counts as sent (as Fabric): if it is lost after all, the
       // leader's probe that follows 'finish' is rejected and the snapshot sent again.
-      if (frame.snapshot) this.#context.onSnapshotStatus(frame.channel, this.peer.id, 'finish');
+      for (const frame of batch) if (frame.snapshot) this.#context.onSnapshotStatus(frame.channel, this.peer.id, 'finish');
       if (!writable) {
         this.#awaitingDrain = true;
         call.once('drain', () => {

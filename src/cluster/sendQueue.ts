@@ -68,11 +68,16 @@ export class SendQueue {
     return 'waiting';
   }
 
-  /** The next frame to write, skipping cancelled ones; admits waiters into the freed room. */
-  shift(): QueuedFrame | undefined {
+  /**
+   * The next frame to write, skipping cancelled ones, if it is at most
+   * `bytesMax` long (else it stays first in line); admits waiters into the freed room.
+   */
+  shift(bytesMax = Number.POSITIVE_INFINITY): QueuedFrame | undefined {
     for (;;) {
-      const frame = this.#frames.shift();
+      const frame = this.#frames[0];
       if (frame === undefined) return undefined;
+      if (!frame.cancelled && frame.bytes.length > bytesMax) return undefined;
+      this.#frames.shift();
       if (frame.cancelled) continue;
       this.#bytes -= frame.bytes.length;
       this.#admitWaiters();

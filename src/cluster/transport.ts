@@ -134,7 +134,11 @@ export class GrpcClusterTransport implements ClusterTransport {
   }
 
   updatePeers(peers: readonly ClusterPeer[]): void {
-    assert.equal(this.#state, TransportState.Running, 'updatePeers on a closed transport');
+    if (this.#state !== TransportState.Running) {
+      // A config change racing node shutdown: nothing to connect any more.
+      this.#log.debug('updatePeers after close ignored');
+      return;
+    }
     const next = validatePeers(peers, this.selfId, 'updatePeers(peers)');
     for (const [id, link] of this.#links) {
       const updated = next.get(id);

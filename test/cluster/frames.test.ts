@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { ClusterFrameError } from '../../src/cluster/errors.js';
-import { CLUSTER_PROTOCOL_VERSION, FrameKind, decodeFrame, encodeFrame, type Frame } from '../../src/cluster/frames.js';
+import { CLUSTER_PROTOCOL_VERSION, FrameKind, decodeFrame, decodeFrames, encodeFrame, type Frame } from '../../src/cluster/frames.js';
 import { EntryType, MessageType, type Entry, type Message, type Snapshot } from '../../src/raft/types.js';
 
 const messageTypes = Object.values(MessageType).filter((v): v is MessageType => typeof v === 'number');
@@ -125,6 +125,28 @@ describe('frame round trips', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('several frames in one gRPC message', () => {
+  const frames: Frame[] = [
+    { kind: FrameKind.Consensus, channel: 'a', message: sample(MessageType.MsgApp) },
+    { kind: FrameKind.Submit, channel: 'b', requestId: 1, envelope: new Uint8Array([1, 2]) },
+    { kind: FrameKind.Consensus, channel: 'a', message: sample(MessageType.MsgSnap) },
+  ];
+
+  test('decode in order, each as decodeFrame would', () => {
+    const message = Buffer.concat(frames.map(encodeFrame));
+    expect(plain(decodeFrames(message))).toEqual(plain(frames));
+    expect(plain(decodeFrames(encodeFrame(frames[1]!)))).toEqual([plain(frames[1])]);
+  });
+
+  test('a truncated or bad frame anywhere refuses the whole message', () => {
+    const whole = Buffer.concat(frames.map(encodeFrame));
+    expect(() => decodeFrames(whole.subarray(0, whole.length - 3))).toThrow(/not a sequence of valid msgpack frames/);
+    const bad = Buffer.concat([encodeFrame(frames[0]!), new Packr({ useRecords: false }).pack([FrameKind.Submit, 'c', -1, new Uint8Array(0)])]);
+    expect(() => decodeFrames(bad)).toThrow(/submit\.requestId/);
+    expect(() => decodeFrames(new Uint8Array(0))).toThrow(ClusterFrameError);
   });
 });
 

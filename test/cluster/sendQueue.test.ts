@@ -57,6 +57,16 @@ describe('SendQueue', () => {
     expect(q.bytes).toBe(0);
   });
 
+  test('shift(bytesMax) leaves a larger next frame first in line (for batching)', () => {
+    const q = new SendQueue(10, 1000, 0);
+    q.tryPush(frame(10, true, 1));
+    q.tryPush(frame(30, true, 2));
+    expect(q.shift(20)?.bytes[0]).toBe(1);
+    expect(q.shift(20)).toBeUndefined();
+    expect(q.length).toBe(1);
+    expect(q.shift(30)?.bytes[0]).toBe(2);
+  });
+
   test('clear drops queued and waiting frames and reports them', () => {
     const q = new SendQueue(1, 1000, 5);
     q.pushOrWait(frame(3, true));

@@ -10,6 +10,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { encodeBroadcastResponse, HeaderType, MalformedMessageError, readEnvelopeFields, Status } from '../block/index.js';
 import type { ChannelRegistry, SubmitResult } from '../chain/types.js';
+import { truncate } from './clientText.js';
 import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -167,11 +168,4 @@ function count(context: BroadcastContext, channel: string, type: string, started
 /** Fabric's HeaderType name; application-defined types share one label value to bound the label set. */
 function headerTypeLabel(headerType: number): string {
   return HeaderType[headerType] ?? 'OTHER';
-}
-
-const CHANNEL_ID_IN_MESSAGE_MAX_CHARS = 64;
-
-/** Client-chosen text echoed in a response is bounded. */
-export function truncate(text: string): string {
-  return text.length <= CHANNEL_ID_IN_MESSAGE_MAX_CHARS ? text : `${text.slice(0, CHANNEL_ID_IN_MESSAGE_MAX_CHARS)}…`;
 }

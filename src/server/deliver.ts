@@ -18,7 +18,7 @@ import {
   Status,
 } from '../block/index.js';
 import type { ChannelRegistry, ChannelSupport } from '../chain/types.js';
-import { truncate } from './broadcast.js';
+import { truncate } from './clientText.js';
 import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 import { readSeekInfo } from './seekInfo.js';

@@ -67,6 +67,17 @@ describe('Broadcast', () => {
     expect(channel.submitted).toHaveLength(2);
   });
 
+  it('bounds a client-chosen channel id echoed in the NOT_FOUND info', async () => {
+    harness = await startHarness([new FakeChannel('mychannel', 1)]);
+    const longId = 'x'.repeat(10_000);
+    const stream = harness.client.broadcast();
+    stream.write(toProtosEnvelope(transaction(longId, 'a')));
+    const [response] = await take(stream, 1);
+    expect(response!.getStatus()).toBe(Status.NOT_FOUND);
+    expect(response!.getInfo()).toBe(`channel "${'x'.repeat(64)}…" is not served by this orderer`);
+    stream.end();
+  });
+
   it('answers in request order when the channel finishes submits out of order', async () => {
     const channel = new FakeChannel('mychannel', 1);
     const releases = new Map<string, () => void>();

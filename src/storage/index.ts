@@ -33,7 +33,7 @@ export type { LedgerBlock } from './walOps.js';
 export { ledgerBlockFromFabric } from './fabricBlock.js';
 export type { EngineName, TxLocation } from './backend.js';
 export type { SyncInfo } from './groupCommit.js';
-export { persistDurationBucketsSeconds, type SyncHistogram } from './syncStats.js';
+export { persistDurationBucketsSeconds, persistDurationMetricName, type SyncHistogram } from './syncStats.js';
 export * from './errors.js';
 export { StorageLockedError } from './dirLock.js';
 

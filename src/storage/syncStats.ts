@@ -6,6 +6,9 @@
 
 import type { Logger } from 'pino';
 
+/** Fabric's name for this histogram (orderer operations metrics). */
+export const persistDurationMetricName = 'consensus_etcdraft_data_persist_duration';
+
 /** Upper bounds in seconds, Prometheus convention (le), +Inf implied. */
 export const persistDurationBucketsSeconds: readonly number[] = Object.freeze([
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,

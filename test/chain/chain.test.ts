@@ -48,9 +48,9 @@ describe('chain: start-up', () => {
   });
 });
 
-describe('chain: ordering', () => {
+describe.each(['native', 'native-free'] as const)('chain: ordering on %s storage', (engine) => {
   it('orders envelopes submitted to leader and followers into identical hash-chained ledgers, each exactly once', async () => {
-    const c = await started();
+    const c = await started({ engine });
     await c.waitForLeader();
     const submitted: string[] = [];
     const results = [];

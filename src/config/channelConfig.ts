@@ -172,10 +172,13 @@ function fillBatchSize(at: string, value: unknown): ChannelConfig['batchSize'] {
   const maxMessageCount = record['maxMessageCount'] === undefined ? defaults.maxMessageCount : integerAt(fieldPath(at, 'maxMessageCount'), record['maxMessageCount'], 1, UINT32_MAX);
   const absoluteMaxBytes =
     record['absoluteMaxBytes'] === undefined ? defaults.absoluteMaxBytes : byteSizeAt(fieldPath(at, 'absoluteMaxBytes'), record['absoluteMaxBytes'], 1, ABSOLUTE_MAX_BYTES_LIMIT);
+  // A default never breaks a rule: with a small absoluteMaxBytes the default preferred size shrinks to it.
   const preferredMaxBytes =
-    record['preferredMaxBytes'] === undefined ? defaults.preferredMaxBytes : byteSizeAt(fieldPath(at, 'preferredMaxBytes'), record['preferredMaxBytes'], 1, UINT32_MAX);
+    record['preferredMaxBytes'] === undefined
+      ? Math.min(defaults.preferredMaxBytes, absoluteMaxBytes)
+      : byteSizeAt(fieldPath(at, 'preferredMaxBytes'), record['preferredMaxBytes'], 1, UINT32_MAX);
   if (preferredMaxBytes > absoluteMaxBytes) {
-    refuse(fieldPath(at, 'preferredMaxBytes'), `<= absoluteMaxBytes (${absoluteMaxBytes})`, record['preferredMaxBytes'] ?? preferredMaxBytes);
+    refuse(fieldPath(at, 'preferredMaxBytes'), `<= absoluteMaxBytes (${absoluteMaxBytes})`, record['preferredMaxBytes']);
   }
   return { maxMessageCount, absoluteMaxBytes, preferredMaxBytes };
 }

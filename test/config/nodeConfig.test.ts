@@ -12,7 +12,9 @@ import {
   fillNodeConfig,
   loadChannelConfig,
   loadNodeConfig,
+  type ChannelConfigInput,
   type NodeConfig,
+  type NodeConfigInput,
 } from '../../src/config/index.js';
 import { CA_PEM, CERT_PEM, KEY_PEM, makeConfigDir, minimalChannel, minimalNode } from './fixtures.js';
 
@@ -62,6 +64,30 @@ describe('node config defaults', () => {
 
   it('leaves one core to the main thread by default', () => {
     expect(defaultPoolSize()).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('typed inputs', () => {
+  it('a NodeConfigInput with inline channels (as keygen would write it) fills', () => {
+    const channel: ChannelConfigInput = {
+      channelId: 'typed',
+      consenters: [{ id: 7, host: '::1', port: 7051, clientTlsCert: CERT_PEM, serverTlsCert: CERT_PEM }],
+      organizations: [{ mspId: 'Org1MSP', rootCerts: [CA_PEM] }],
+      batchSize: { absoluteMaxBytes: '1 MB' },
+      raft: { tickInterval: '100ms' },
+      signatureAlgorithm: 'sm2',
+    };
+    const input: NodeConfigInput = {
+      id: 7,
+      listen: { client: '[::1]:7050', cluster: '[::1]:7051', operations: '[::1]:0' },
+      tls: { cert: 'tls/server.crt', key: 'tls/server.key', rootCAs: ['tls/ca.crt'], clientAuthRequired: true, clientRootCAs: ['tls/ca.crt'] },
+      msp: { mspId: 'OrdererMSP' },
+      channels: [channel],
+    };
+    const config = fill(input);
+    expect(config.listen.client).toBe('[::1]:7050');
+    expect(config.tls.clientRootCaPems).toEqual([CA_PEM]);
+    expect(config.channels[0]).toMatchObject({ channelId: 'typed', hashAlgorithm: 'sm3', batchSize: { absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 1024 * 1024 } });
   });
 });
 
@@ -122,6 +148,14 @@ describe('node config validation', () => {
     const input = minimalNode(overrides);
     for (const [key, value] of Object.entries(overrides)) if (value === undefined) delete input[key];
     expect(refusal(input)).toEqual({ field, message });
+  });
+
+  it('refuses a PEM file over the size bound, naming field and file', () => {
+    const big = path.join(dir, 'big.crt');
+    writeFileSync(big, `${CA_PEM}${'#'.repeat(1024 * 1024)}`);
+    const { field, message } = refusal(minimalNode({ tls: { cert: 'big.crt', key: KEY_PEM, rootCAs: [CA_PEM] } }));
+    expect(field).toBe('tls.cert');
+    expect(message).toMatch(new RegExp(`^tls\\.cert names file ${big.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} of \\d+ bytes; a PEM file must be at most 1048576 bytes$`));
   });
 
   it('refuses a config that is not a mapping', () => {

@@ -110,7 +110,7 @@ export class WorkerPool {
    * copied into one buffer; the caller keeps its arrays. `nowMs` is the
    * instant creator certificates must be valid at (default: now).
    */
-  async verifyBatch(handle: ContextHandle<'verification'>, envelopes: readonly Uint8Array[], nowMs: number = Date.now()): Promise<EnvelopeVerdict[]> {
+  async verifyBatch(handle: ContextHandle<'verification'>, envelopes: readonly Uint8Array[], nowMs: number = Date.now()): Promise<readonly EnvelopeVerdict[]> {
     this.#checkBatch('verifyBatch', envelopes);
     assert.ok(Number.isFinite(nowMs), 'verifyBatch: nowMs must be a finite number');
     if (envelopes.length === 0) return [];
@@ -119,7 +119,7 @@ export class WorkerPool {
       return { task: { kind: 'verifyBatch', context, envelopes: packed, nowMs }, transfer: this.#transferListOf(packed) };
     });
     assert.ok(result.kind === 'verdicts' && result.verdicts.length === envelopes.length, 'verifyBatch: one verdict per envelope');
-    return [...result.verdicts];
+    return result.verdicts;
   }
 
   /** Fabric's data hash of a block's marshaled envelopes (what BlockCreator.createNextBlock accepts precomputed). */

@@ -27,7 +27,7 @@ describe('chain on the worker pool', () => {
     await c.waitForLeader();
     const envelopes = Array.from({ length: 24 }, () => c.envelope());
     const results = await Promise.all(envelopes.map((e, i) => c.chain(c.ids[i % 3]!).submit(e.bytes)));
-    expect(results.every((r) => r.status === 'SUCCESS')).toBe(true);
+    expect(results.filter((r) => r.status !== 'SUCCESS')).toEqual([]);
     await c.tickUntil(() => c.ids.every((id) => c.txIds(id).length === 24), 100, 'all envelopes everywhere');
     const want = envelopes.map((e) => e.txId).sort();
     for (const id of c.ids) {

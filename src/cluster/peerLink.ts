@@ -8,7 +8,6 @@
 // verdicts on our forwarded submits.
 
 import assert from 'node:assert/strict';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { MessageType, type Message } from '../raft/types.js';
@@ -18,9 +17,8 @@ import { ClusterUnavailableError, ForwardRejectedError } from './errors.js';
 import { CLUSTER_PROTOCOL_VERSION, FrameKind, decodeFrames, encodeFrame, type Frame } from './frames.js';
 import type { DropReason, ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
-import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
 import { SendQueue, type QueuedFrame } from './sendQueue.js';
-import { CLUSTER_STEP_PATH, passBytes } from './service.js';
+import { dialStep, type DialedStream, type StepStream } from './dial.js';
 
 /**
  * Frames queued in one turn of the event loop go out as one gRPC message up
@@ -63,17 +61,14 @@ export class PeerLink {
   readonly #log: Logger;
   readonly #queue: SendQueue;
   readonly #backoff: ReconnectBackoff;
-  // Invariant: #client and #call are set exactly in Connecting and Established.
+  // Invariant: #dialed is set exactly in Connecting and Established.
   #state = LinkState.Idle;
-  #client: grpc.Client | undefined;
-  #call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  #dialed: DialedStream | undefined;
   #awaitingDrain = false;
   /** A pump is scheduled for the end of this turn (so the frames queued in it share a gRPC message). */
   #pumpScheduled = false;
   #welcomeTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
-  /** Why the TLS handshake of the current dial refused the peer's certificate, if it did. */
-  #refusal: string | undefined;
   #lastError = 'not dialed yet';
   /** True between the first queue-full drop and the queue draining, so the warning is logged once. */
   #dropping = false;
@@ -175,56 +170,21 @@ export class PeerLink {
     assert.equal(this.#state, LinkState.Idle, 'dial only from Idle');
     const { settings } = this.#context;
     this.#state = LinkState.Connecting;
-    this.#refusal = undefined;
-    const credentials = grpc.credentials.createSsl(
-      Buffer.from(settings.tls.caPems.join('\n')),
-      Buffer.from(settings.tls.keyPem),
-      Buffer.from(settings.tls.certPem),
-      { checkServerIdentity: (host, cert) => this.#checkServerCertificate(host, cert) },
-    );
-    const client = new grpc.Client(this.peer.address, credentials, {
-      'grpc.max_receive_message_length': settings.frameBytesMax,
-      'grpc.max_send_message_length': settings.frameBytesMax,
-      'grpc.keepalive_time_ms': settings.keepaliveIntervalMs,
-      'grpc.keepalive_timeout_ms': settings.keepaliveIntervalMs,
-      // One channel per dial, closed when the stream breaks: our backoff, not
-      // grpc-js's (up to 2 minutes), decides when the peer is tried again.
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.enable_retries': 0,
-    });
-    const call = client.makeBidiStreamRequest(CLUSTER_STEP_PATH, passBytes, passBytes);
-    this.#client = client;
-    this.#call = call;
+    const dialed = dialStep(this.peer, settings);
+    const call = dialed.call;
+    this.#dialed = dialed;
     call.on('data', (bytes: Buffer) => this.#onData(call, bytes));
     call.on('error', (error: grpc.ServiceError) => this.#onStreamError(call, error));
-    call.on('end', () => this.#broke(call, 'the peer ended the stream'));
+    // A non-OK status arrives as 'error' (with the listener's reason); an OK one only as 'status'.
+    call.on('status', (status: grpc.StatusObject) => {
+      if (status.code === grpc.status.OK) this.#broke(call, 'the peer ended the stream');
+    });
     call.write(encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: settings.selfId, to: this.peer.id }));
     this.#welcomeTimer = setTimeout(() => this.#broke(call, `no Welcome within ${settings.submitTimeoutMs} ms`), settings.submitTimeoutMs);
   }
 
-  /** Hostname check as usual, then the pin: the server's key must be the one configured for this consenter. */
-  #checkServerCertificate(host: string, cert: PeerCertificate): Error | undefined {
-    const hostError = checkServerIdentity(host, cert);
-    if (hostError !== undefined) {
-      this.#refusal = `its TLS certificate is not valid for host "${host}": ${hostError.message}`;
-      return hostError;
-    }
-    let key: Buffer;
-    try {
-      key = publicKeyOfCertificate(cert.raw);
-    } catch (cause) {
-      this.#refusal = `its TLS certificate cannot be read: ${String(cause)}`;
-      return new Error(this.#refusal);
-    }
-    if (!key.equals(this.peer.pinnedKey)) {
-      this.#refusal = `its TLS certificate's public key (sha256 ${keyFingerprint(key)}) is not the one pinned for consenter ${this.peer.id} (sha256 ${keyFingerprint(this.peer.pinnedKey)})`;
-      return new Error(this.#refusal);
-    }
-    return undefined;
-  }
-
-  #onData(call: grpc.ClientDuplexStream<Buffer, Buffer>, bytes: Buffer): void {
-    if (call !== this.#call) return;
+  #onData(call: StepStream, bytes: Buffer): void {
+    if (call !== this.#dialed?.call) return;
     let frames: Frame[];
     try {
       frames = decodeFrames(bytes);
@@ -233,12 +193,12 @@ export class PeerLink {
       return;
     }
     for (const frame of frames) {
-      if (call !== this.#call) return;
+      if (call !== this.#dialed?.call) return;
       this.#onFrame(call, frame);
     }
   }
 
-  #onFrame(call: grpc.ClientDuplexStream<Buffer, Buffer>, frame: Frame): void {
+  #onFrame(call: StepStream, frame: Frame): void {
     if (frame.kind === FrameKind.Welcome && this.#state === LinkState.Connecting) {
       clearTimeout(this.#welcomeTimer);
       this.#state = LinkState.Established;
@@ -279,7 +239,7 @@ export class PeerLink {
   }
 
   #pump(): void {
-    const call = this.#call;
+    const call = this.#dialed?.call;
     if (this.#state !== LinkState.Established || this.#awaitingDrain || call === undefined) return;
     const batchBytesMax = Math.min(BATCH_BYTES_TARGET, this.#context.settings.frameBytesMax);
     for (let first = this.#queue.shift(); first !== undefined; first = this.#queue.shift()) {
@@ -296,7 +256,7 @@ export class PeerLink {
       if (!writable) {
         this.#awaitingDrain = true;
         call.once('drain', () => {
-          if (call !== this.#call) return;
+          if (call !== this.#dialed?.call) return;
           this.#awaitingDrain = false;
           this.#pump();
         });
@@ -310,20 +270,20 @@ export class PeerLink {
     this.#context.metrics.egressQueueLength.set({ host: this.peer.address }, this.#queue.length);
   }
 
-  #onStreamError(call: grpc.ClientDuplexStream<Buffer, Buffer>, error: grpc.ServiceError): void {
-    if (call !== this.#call) return;
+  #onStreamError(call: StepStream, error: grpc.ServiceError): void {
+    if (call !== this.#dialed?.call) return;
     const refusedByPeer = error.code === grpc.status.PERMISSION_DENIED || error.code === grpc.status.UNAUTHENTICATED;
     if (refusedByPeer) this.#context.metrics.streamsRefused.inc({ direction: 'egress', reason: 'refused_by_peer' });
     this.#broke(call, refusedByPeer ? `the peer refused us: ${error.details}` : `${grpc.status[error.code] ?? error.code}: ${error.details}`);
   }
 
   /** The current stream is gone: refuse what waited on it, back off, tell the chains. */
-  #broke(call: grpc.ClientDuplexStream<Buffer, Buffer>, reason: string): void {
-    if (call !== this.#call) return;
+  #broke(call: StepStream, reason: string): void {
+    if (call !== this.#dialed?.call) return;
     const wasEstablished = this.#state === LinkState.Established;
     if (wasEstablished) this.#context.metrics.egressStreams.dec();
+    const refusal = this.#dialed?.refusal();
     this.#teardownStream();
-    const refusal = this.#refusal;
     this.#lastError = refusal === undefined ? reason : `refused: ${refusal}`;
     const delayMs = this.#backoff.nextDelayMs();
     if (refusal !== undefined) {
@@ -344,14 +304,12 @@ export class PeerLink {
 
   #teardownStream(): void {
     clearTimeout(this.#welcomeTimer);
-    const call = this.#call;
-    const client = this.#client;
+    const dialed = this.#dialed;
     // Cleared first: the listeners still attached see a stale call and ignore what cancel() emits.
-    this.#call = undefined;
-    this.#client = undefined;
+    this.#dialed = undefined;
     this.#awaitingDrain = false;
-    call?.cancel();
-    client?.close();
+    dialed?.call.cancel();
+    dialed?.client.close();
   }
 
   /** Drops queued consensus frames (counted) and rejects every pending submit. */

@@ -21,10 +21,10 @@ export class TestPki {
     return this.org.root.certPem;
   }
 
-  /** A TLS certificate for consenter `id` on loopback, with a fresh key. */
-  issueTls(id: number): TlsMaterial {
+  /** A TLS certificate for consenter `id` (by default valid for loopback), with a fresh key. */
+  issueTls(id: number, subjectAltNames: readonly string[] = ['localhost', '127.0.0.1']): TlsMaterial {
     const member = this.org.issueMember(`orderer${id}.example.com`, {
-      subjectAltNames: ['localhost', '127.0.0.1'],
+      subjectAltNames,
       extendedKeyUsage: ['serverAuth', 'clientAuth'],
     });
     return { certPem: member.certPem, keyPem: member.signer.exportPrivateKeyPem() };

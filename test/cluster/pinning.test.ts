@@ -69,6 +69,18 @@ describe('a certificate that is not the pinned one', () => {
     expect(one.handler.submits).toEqual([]);
   });
 
+  test('the pinned certificate is still refused when it does not name the host dialed', async () => {
+    nodes = await startCluster(pki, 1);
+    const [one] = nodes as [TestNode];
+    const elsewhereTls = pki.issueTls(2, ['orderer2.example.com']);
+    const elsewhere = await startTransport(pki, 2, elsewhereTls);
+    nodes.push({ id: 2, tls: elsewhereTls, transport: elsewhere, handler: new RecordingHandler() });
+    one.transport.updatePeers(consenters(nodes));
+    const error = await one.transport.forwardSubmit('ch1', 2, new Uint8Array([1])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClusterUnavailableError);
+    expect((error as Error).message).toMatch(/broke: refused: its TLS certificate is not valid for host "127\.0\.0\.1"/);
+  });
+
   test('a certificate from a CA the node does not trust fails the TLS handshake', async () => {
     const foreign = new TestPki();
     nodes = await startCluster(pki, 1);

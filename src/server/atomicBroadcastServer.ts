@@ -50,7 +50,7 @@ export class AtomicBroadcastServer {
       'grpc.max_concurrent_streams': options.maxConcurrentStreams,
     });
     const broadcastContext = { channels: deps.channels, metrics, logger, outstandingMax: options.broadcastOutstandingMax };
-    const deliverContext = { channels: deps.channels, metrics, logger };
+    const deliverContext = { channels: deps.channels, metrics, logger, tlsBindingRequired: options.tls?.requireClientCert ?? false };
     server.addService(ATOMIC_BROADCAST_SERVICE, {
       Broadcast: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => serveBroadcast(call, broadcastContext),
       Deliver: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => serveDeliver(call, deliverContext),

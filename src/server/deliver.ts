@@ -23,11 +23,14 @@ import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 import { readSeekInfo } from './seekInfo.js';
 import { resolveSeekRange, type SeekRange } from './seekRange.js';
+import { tlsBindingViolation } from './tlsBinding.js';
 
 export interface DeliverContext {
   readonly channels: ChannelRegistry;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
+  /** Under mutual TLS: requests must carry the hash of the client's TLS certificate (Fabric's binding). */
+  readonly tlsBindingRequired: boolean;
 }
 
 interface Outcome {
@@ -112,6 +115,10 @@ class DeliverStream {
 
   async #serveChannel(channel: ChannelSupport, request: Buffer, payloadBytes: Uint8Array): Promise<Outcome> {
     const channelId = channel.channelId;
+    if (this.#context.tlsBindingRequired) {
+      const violation = tlsBindingViolation(this.#call, payloadBytes);
+      if (violation !== undefined) return { ...violation, channel: channelId };
+    }
     const verdict = await channel.authorizeDeliver(ownedEnvelope(request));
     if (verdict.status !== 'SUCCESS') return { status: Status[verdict.status], info: verdict.info, channel: channelId };
     let seek;

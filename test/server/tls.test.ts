@@ -1,13 +1,15 @@
 // TLS on the client listener: server-authenticated TLS, and mutual TLS that
 // refuses clients without a certificate from the configured CAs.
 
+import { createHash, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { common } from '@hyperledger/fabric-protos';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSignedEnvelope, encodeSeekInfo, HeaderType } from '../../src/block/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { FakeChannel } from './support/fakeChannels.js';
-import { toProtosEnvelope, transaction } from './support/envelopes.js';
+import { creator, toProtosEnvelope, transaction } from './support/envelopes.js';
 import { collect, startHarness, type Harness } from './support/harness.js';
 
 const provider = createCryptoProvider('native');
@@ -67,6 +69,37 @@ describe('client listener TLS', () => {
       const { messages, error } = await broadcastOne(harness);
       expect(error).toBeUndefined();
       expect(messages.map((m) => m.getStatus())).toEqual([common.Status.SUCCESS]);
+    });
+
+    it('binds Deliver requests to the client TLS certificate (Fabric’s tls_cert_hash check)', async () => {
+      const client = tlsIdentity(clientOrg, 'user1', 'clientAuth');
+      harness = await startHarness(
+        [new FakeChannel('mychannel', 2)],
+        mutual,
+        grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem)),
+      );
+      const ownHash = createHash('sha256').update(new X509Certificate(client.certPem).raw).digest();
+      const otherHash = createHash('sha256').update(new X509Certificate(serverTls.certPem).raw).digest();
+      const request = (tlsCertHash?: Uint8Array) =>
+        toProtosEnvelope(
+          createSignedEnvelope({
+            type: HeaderType.DELIVER_SEEK_INFO,
+            channelId: 'mychannel',
+            data: encodeSeekInfo({ start: { type: 'oldest' }, stop: { type: 'newest' }, behavior: 0, errorResponse: 0, contentType: 0 }),
+            creator: creator('Org1MSP'),
+            ...(tlsCertHash && { tlsCertHash }),
+          }),
+        );
+      const stream = harness.client.deliver();
+      const done = collect(stream);
+      stream.write(request(ownHash));
+      stream.write(request());
+      stream.write(request(otherHash));
+      stream.end();
+      const { messages, error } = await done;
+      expect(error).toBeUndefined();
+      const S = common.Status;
+      expect(messages.map((m) => (m.hasBlock() ? 'block' : m.getStatus()))).toEqual(['block', 'block', S.SUCCESS, S.FORBIDDEN, S.FORBIDDEN]);
     });
 
     it('refuses a client without a certificate', async () => {

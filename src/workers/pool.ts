@@ -62,6 +62,8 @@ export class WorkerPool {
   readonly #contexts = new Map<ContextId, ContextSpec>();
   #nextContextId: ContextId = 1;
   #state = PoolState.Open;
+  /** Set by the first close(). Invariant: undefined exactly while #state is Open. */
+  #closing: Promise<void> | undefined;
 
   /** Throws PoolOptionsError naming the bad option. Threads start at once (minThreads). */
   constructor(options: WorkerPoolOptions = {}) {
@@ -186,13 +188,19 @@ export class WorkerPool {
     return { bytes: result.bytes, lastConfigBlockNumber: result.lastConfigBlockNumber };
   }
 
-  /** Stops accepting tasks, lets running ones finish (up to closeTimeoutMs) and ends every thread. */
-  async close(): Promise<void> {
-    if (this.#state !== PoolState.Open) return;
-    this.#state = PoolState.Closing;
-    this.#contexts.clear();
-    await this.#piscina.close();
-    this.#state = PoolState.Closed;
+  /**
+   * Stops accepting tasks, lets running ones finish (up to closeTimeoutMs) and
+   * ends every thread. Every call returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#state = PoolState.Closing;
+      this.#contexts.clear();
+      this.#closing = this.#piscina.close().then(() => {
+        this.#state = PoolState.Closed;
+      });
+    }
+    return this.#closing;
   }
 
   async #register<K extends ContextSpec['kind']>(spec: ContextSpec & { kind: K }): Promise<ContextHandle<K>> {

@@ -68,6 +68,7 @@ describe('pool lifecycle and bounds', () => {
     const running = pool.verifyBatch(handle, [signedEnvelope(alice, 'tx-1')]);
     expect(poolHandles().length).toBeGreaterThan(before.length);
     const closing = pool.close();
+    expect(pool.close()).toBe(closing);
     await expect(running).resolves.toMatchObject([{ ok: true, txId: 'tx-1' }]);
     await closing;
     expect(poolHandles()).toEqual(before);

@@ -32,7 +32,7 @@ export interface ChainCompute {
    * Envelopes are read, not retained or modified. Never rejects for a bad
    * envelope (that is a verdict); rejects only if the compute itself failed.
    */
-  verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<EnvelopeVerdict[]>;
+  verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<readonly EnvelopeVerdict[]>;
   /** Fabric's block data hash over `envelopes` (marshaled). */
   dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array>;
   /**

@@ -35,7 +35,7 @@ export class Handover {
 
   hold(envelopes: readonly OrderedEnvelope[]): void {
     if (envelopes.length === 0) return;
-    this.#held.push(...envelopes);
+    this.#held = this.#held.concat(envelopes);
     const excess = this.#held.length - this.heldMax;
     if (excess > 0) {
       this.#held.splice(0, excess);
@@ -67,7 +67,7 @@ export class Handover {
       forwarded += chunk.length - failed.length;
       if (failed.length > 0) {
         const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as unknown;
-        this.#held.unshift(...failed);
+        this.#held = failed.concat(this.#held);
         this.logger.warn({ leader: leaderId, failed: failed.length, err: String(reason) }, `handover to leader ${leaderId}: ${failed.length} envelopes not taken, will retry`);
         break;
       }

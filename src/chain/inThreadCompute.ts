@@ -14,7 +14,7 @@ export class InThreadCompute implements ChainCompute {
   /** `identity`: this orderer's signing identity. */
   constructor(private readonly identity: OrdererIdentity) {}
 
-  async verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<EnvelopeVerdict[]> {
+  async verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<readonly EnvelopeVerdict[]> {
     let checker = this.#contexts.get(context);
     if (checker === undefined) {
       checker = new WorkerVerificationContext({

@@ -20,6 +20,7 @@ import type { Hasher } from '../crypto/types.js';
 import { ProposalDroppedError } from '../raft/index.js';
 import type { ChainClock, TimerHandle } from './clock.js';
 import { ServiceUnavailableError } from './errors.js';
+import { Fifo } from './fifo.js';
 import type { ChainMetrics } from './metrics.js';
 
 /** An envelope accepted for ordering (verified, sized). */
@@ -76,9 +77,9 @@ export class LeaderPipeline {
   /** Bumped on every stop/suspend: block creations started before it are void. */
   #epoch = 0;
   /** Invariant: length <= submitQueueMax. */
-  #intake: IntakeItem[] = [];
+  #intake = new Fifo<IntakeItem>();
   /** Accepted envelopes to feed before the intake (carried over a suspension or from a former leader). */
-  #carried: OrderedEnvelope[] = [];
+  #carried = new Fifo<OrderedEnvelope>();
   readonly #cutter: BlockCutter<OrderedEnvelope>;
   #batchTimer: TimerHandle | undefined;
   /** Cut, not yet turned into blocks. Invariant: length <= 2 (the pump stops feeding while it is non-empty). */
@@ -149,7 +150,7 @@ export class LeaderPipeline {
   /** Accepted envelopes from a former leader (or a former term of this one): ordered before the intake. */
   carry(envelopes: readonly OrderedEnvelope[]): void {
     assert.notEqual(this.#state, PipelineState.Idle, 'carry on an idle pipeline');
-    this.#carried.push(...envelopes);
+    this.#carried.pushAll(envelopes);
     this.#pump();
   }
 
@@ -164,8 +165,7 @@ export class LeaderPipeline {
   stop(): Handback {
     if (this.#state === PipelineState.Idle) return { waiting: [], accepted: [] };
     const accepted = this.#takeUnproposed();
-    const waiting = this.#intake;
-    this.#intake = [];
+    const waiting = this.#intake.drain();
     this.#proposed = [];
     this.#state = PipelineState.Idle;
     this.settings.metrics.inflightBlocks.set(0);
@@ -183,13 +183,10 @@ export class LeaderPipeline {
     this.#epoch++;
     this.#batchTimer?.cancel();
     this.#batchTimer = undefined;
-    const out: OrderedEnvelope[] = [];
-    for (const batch of this.#creating) out.push(...batch);
-    for (const batch of this.#cutBatches) out.push(...batch);
-    out.push(...this.#cutter.cut(), ...this.#carried);
+    // concat, not push(...): a spread of thousands of arguments can overflow the stack.
+    const out = ([] as OrderedEnvelope[]).concat(...this.#creating, ...this.#cutBatches, this.#cutter.cut(), this.#carried.drain());
     this.#creating = [];
     this.#cutBatches = [];
-    this.#carried = [];
     this.#creation = Promise.resolve();
     return out;
   }
@@ -267,7 +264,8 @@ export class LeaderPipeline {
     this.settings.metrics.proposalFailures.inc();
     this.settings.logger.warn({ block: number, envelopes: batch.length, err: err.message }, `proposal of block ${number} dropped by Raft; re-cutting its envelopes`);
     const unproposed = this.#takeUnproposed();
-    this.#carried = [...batch, ...unproposed];
+    this.#carried.pushAll(batch);
+    this.#carried.pushAll(unproposed);
     this.#catchUp();
   }
 

@@ -17,7 +17,7 @@ export class PoolCompute implements ChainCompute {
     private readonly signer: SignerInput,
   ) {}
 
-  async verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<EnvelopeVerdict[]> {
+  async verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<readonly EnvelopeVerdict[]> {
     let handle = this.#verification.get(context);
     if (handle === undefined) {
       const { channelId, engine, signatureAlgorithm, organizations } = context;

@@ -5,7 +5,7 @@
 // transaction, committed with a sync (overlappingSync off) on lmdb-js's writer
 // thread, so the main thread keeps ticking while the disk works.
 
-import type { Database, RootDatabase } from 'lmdb';
+import type { RootDatabase } from 'lmdb';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -13,12 +13,12 @@ import type { RecoveredLedger, StorageBackend, TxLocation } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
 import { StorageCorruptError, type RecordLocation } from './errors.js';
 import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
-import { seal, unseal } from './sealedValue.js';
+import { unseal } from './sealedValue.js';
+import { planWrites, replayPlan, type IndexKey, type LmdbDatabases, type MetaKey, type MetaName, type TxKey } from './lmdbWritePlan.js';
 import * as shapes from './storedShapes.js';
 import type { Entry } from '../raft/types.js';
 import type { LedgerBlock, WalOp } from './walOps.js';
 
-/** 'known' marks a channel as stored, whatever else it has written. */
 /**
  * lmdb-js is a native addon: loaded on first use, so a node running the
  * native-free engine never loads it (nor needs a prebuilt binary for its platform).
@@ -29,19 +29,11 @@ function lmdb(): typeof import('lmdb') {
   return lmdbModule;
 }
 
-type MetaName = 'known' | 'hardState' | 'confState' | 'snapshot' | 'logStart' | 'ledger';
-type EntryKey = [string, number];
-type MetaKey = [string, MetaName];
-type TxKey = [string, string];
-
 export class LmdbBackend implements StorageBackend {
   readonly engine = 'native' as const;
   readonly #file: string;
   readonly #root: RootDatabase<Buffer, string>;
-  readonly #entries: Database<Buffer, EntryKey>;
-  readonly #meta: Database<Buffer, MetaKey>;
-  readonly #blocks: Database<Buffer, EntryKey>;
-  readonly #txIndex: Database<Buffer, TxKey>;
+  readonly #dbs: LmdbDatabases;
   /** Ledger summaries as of the last write: kept so a block op need not read them back. */
   readonly #ledgers = new Map<string, RecoveredLedger>();
   /** Channels with a 'known' marker on disk (loaded lazily, then kept current). */
@@ -53,10 +45,12 @@ export class LmdbBackend implements StorageBackend {
     // the group commit times and what "durable" means to Raft.
     this.#root = lmdb().open<Buffer, string>({ path: dir, maxDbs: 8, overlappingSync: false, encoding: 'binary', cache: false });
     const sub = { encoding: 'binary' as const, cache: false };
-    this.#entries = this.#root.openDB<Buffer, EntryKey>({ name: 'raft-entries', ...sub });
-    this.#meta = this.#root.openDB<Buffer, MetaKey>({ name: 'channel-meta', ...sub });
-    this.#blocks = this.#root.openDB<Buffer, EntryKey>({ name: 'ledger-blocks', ...sub });
-    this.#txIndex = this.#root.openDB<Buffer, TxKey>({ name: 'ledger-txids', ...sub });
+    this.#dbs = {
+      entries: this.#root.openDB<Buffer, IndexKey>({ name: 'raft-entries', ...sub }),
+      meta: this.#root.openDB<Buffer, MetaKey>({ name: 'channel-meta', ...sub }),
+      blocks: this.#root.openDB<Buffer, IndexKey>({ name: 'ledger-blocks', ...sub }),
+      txIndex: this.#root.openDB<Buffer, TxKey>({ name: 'ledger-txids', ...sub }),
+    };
   }
 
   /** Opens (creating if needed) the environment in `dir`; an unreadable one is a StorageCorruptError. */
@@ -78,9 +72,8 @@ export class LmdbBackend implements StorageBackend {
     // (lmdb-js sets commit.flushed = commit): it resolves after LMDB's
     // mdb_txn_commit synced the data file. Awaiting db.flushed as well only
     // added a turn of latency (5x fewer syncs/s for a single writer).
-    await this.#root.transaction(() => {
-      for (const op of ops) this.#apply(op);
-    });
+    const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers });
+    await this.#root.transaction(() => replayPlan(writes));
   }
 
   recoverLog(channel: string): RecoveredLog {
@@ -90,7 +83,7 @@ export class LmdbBackend implements StorageBackend {
     const start = this.#readMeta(channel, 'logStart', shapes.logStartFromWire) ?? emptyRecoveredLog.start;
     const entries: Entry[] = [];
     let expected = start.index + 1;
-    for (const { key, value } of this.#entries.getRange({ start: [channel, start.index + 1], end: [channel, Number.MAX_SAFE_INTEGER] })) {
+    for (const { key, value } of this.#dbs.entries.getRange({ start: [channel, start.index + 1], end: [channel, Number.MAX_SAFE_INTEGER] })) {
       const index = key[1];
       if (index !== expected) {
         throw new StorageCorruptError(this.#at(channel, expected, 'raft index'), `entry missing: the next stored entry is ${index}`);
@@ -111,7 +104,7 @@ export class LmdbBackend implements StorageBackend {
     const summary = this.#readMeta(channel, 'ledger', shapes.ledgerSummaryFromWire) ?? emptyRecoveredLedger;
     // The summary and the blocks are written in the same transactions: a block
     // past the height, or a missing last block, means the file was damaged.
-    const beyond = this.#blocks.getKeys({ start: [channel, summary.height], end: [channel, Number.MAX_SAFE_INTEGER], limit: 1 });
+    const beyond = this.#dbs.blocks.getKeys({ start: [channel, summary.height], end: [channel, Number.MAX_SAFE_INTEGER], limit: 1 });
     for (const key of beyond) {
       throw new StorageCorruptError(this.#at(channel, key[1], 'block number'), `block stored beyond the recorded height ${summary.height}`);
     }
@@ -122,7 +115,7 @@ export class LmdbBackend implements StorageBackend {
 
   readBlock(channel: string, number: number): LedgerBlock {
     const at = this.#at(channel, number, 'block number');
-    const raw = this.#blocks.get([channel, number]);
+    const raw = this.#dbs.blocks.get([channel, number]);
     if (raw === undefined) throw new StorageCorruptError(at, 'block missing below the ledger height');
     return this.#decode(raw, at, (v) => {
       const [head, blockBytes] = Array.isArray(v) && v.length === 2 ? v : [undefined, undefined];
@@ -134,7 +127,7 @@ export class LmdbBackend implements StorageBackend {
   }
 
   txLocation(channel: string, txId: string): TxLocation | undefined {
-    const raw = this.#txIndex.get([channel, txId]);
+    const raw = this.#dbs.txIndex.get([channel, txId]);
     if (raw === undefined) return undefined;
     return this.#decode(raw, { file: this.#file, channel, what: 'meta' }, shapes.txLocationFromWire);
   }
@@ -146,70 +139,13 @@ export class LmdbBackend implements StorageBackend {
   #knownChannels(): Set<string> {
     if (this.#known === undefined) {
       this.#known = new Set();
-      for (const key of this.#meta.getKeys()) this.#known.add(key[0]);
+      for (const key of this.#dbs.meta.getKeys()) this.#known.add(key[0]);
     }
     return this.#known;
   }
 
-  #apply(op: WalOp): void {
-    const ch = op.channel;
-    const known = this.#knownChannels();
-    if (!known.has(ch)) {
-      this.#meta.putSync([ch, 'known'], seal(1));
-      known.add(ch);
-    }
-    switch (op.kind) {
-      case 'entries':
-        for (const e of op.entries) this.#entries.putSync([ch, e.index], seal(shapes.entryToWire(e)));
-        for (let i = op.removeFrom; i <= op.removeTo; i++) this.#entries.removeSync([ch, i]);
-        return;
-      case 'hardState':
-        this.#meta.putSync([ch, 'hardState'], seal(shapes.hardStateToWire(op.hardState)));
-        return;
-      case 'confState':
-        this.#meta.putSync([ch, 'confState'], seal(shapes.confStateToWire(op.confState)));
-        return;
-      case 'snapshot':
-        this.#meta.putSync([ch, 'snapshot'], seal(shapes.snapshotToWire(op.snapshot)));
-        this.#meta.putSync([ch, 'confState'], seal(shapes.confStateToWire(op.snapshot.metadata.confState)));
-        return;
-      case 'compact':
-        for (let i = op.removeFrom; i <= op.start.index; i++) this.#entries.removeSync([ch, i]);
-        this.#meta.putSync([ch, 'logStart'], seal(shapes.logStartToWire(op.start)));
-        return;
-      case 'resetLog': {
-        for (let i = op.removeFrom; i <= op.removeTo; i++) this.#entries.removeSync([ch, i]);
-        const meta = op.snapshot.metadata;
-        this.#meta.putSync([ch, 'snapshot'], seal(shapes.snapshotToWire(op.snapshot)));
-        this.#meta.putSync([ch, 'confState'], seal(shapes.confStateToWire(meta.confState)));
-        this.#meta.putSync([ch, 'logStart'], seal(shapes.logStartToWire({ index: meta.index, term: meta.term })));
-        return;
-      }
-      case 'block':
-        this.#applyBlock(ch, op.block);
-        return;
-    }
-  }
-
-  #applyBlock(ch: string, block: LedgerBlock): void {
-    this.#blocks.putSync([ch, block.number], seal([shapes.blockHeadToWire(block), block.bytes]));
-    block.txIds.forEach((txId, position) => {
-      // The first occurrence of a txId wins: a replayed duplicate must not move it.
-      if (!this.#txIndex.doesExist([ch, txId])) this.#txIndex.putSync([ch, txId], seal([block.number, position]));
-    });
-    const before = this.#ledgers.get(ch) ?? emptyRecoveredLedger;
-    const summary: RecoveredLedger = {
-      height: block.number + 1,
-      lastHeaderHash: block.headerHash,
-      lastConfig: block.isConfig ? block.number : before.lastConfig,
-      lastRaftIndex: block.raftIndex,
-    };
-    this.#ledgers.set(ch, summary);
-    this.#meta.putSync([ch, 'ledger'], seal(shapes.ledgerSummaryToWire(summary)));
-  }
-
   #readMeta<T>(channel: string, name: MetaName, decode: (v: unknown) => T): T | undefined {
-    const raw = this.#meta.get([channel, name]);
+    const raw = this.#dbs.meta.get([channel, name]);
     if (raw === undefined) return undefined;
     return this.#decode(raw, { file: this.#file, channel, what: 'meta' }, decode, name);
   }

@@ -131,6 +131,25 @@ for (const engine of engines) {
       await env.close();
     });
 
+    it('a batch that cannot be encoded writes nothing at all, not even its valid Readys', async () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      let env = openEnv(engine, dir);
+      await env.channel('ok').raft.persistReady({ entries: entries(1, 2, 1) });
+      // Same sync: a valid Ready, then a block whose header hash is not bytes (a caller bug).
+      const valid = env.channel('ok').raft.persistReady({ entries: entries(2, 4, 1), hardState: { term: 1, vote: 1, commit: 3 } });
+      const broken = env.channel('bad').ledger.append({ ...chainBlock('bad', 0), headerHash: undefined as unknown as Uint8Array });
+      await expect(valid).rejects.toBeInstanceOf(StorageFailedError);
+      await expect(broken).rejects.toBeInstanceOf(StorageFailedError);
+      expect(env.stats.syncCount).toBe(2);
+      await env.close();
+      env = openEnv(engine, dir);
+      expect(env.channel('ok').raft.lastIndex()).toBe(1);
+      expect(env.channel('ok').raft.initialState().hardState.commit).toBe(0);
+      expect(env.channel('bad').ledger.height).toBe(0);
+      await env.close();
+    });
+
     it('a failed write rejects its Readys and every later write: the storage stops', async () => {
       let failNext = false;
       const env = open({

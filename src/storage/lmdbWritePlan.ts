@@ -1,0 +1,116 @@
+// Turns a batch of WalOps into LMDB puts and removes BEFORE the write
+// transaction opens. lmdb-js commits an asynchronous transaction's writes
+// even when its callback throws, so everything that can throw (encoding,
+// sealing, reads for the txId index) happens here, and the callback only
+// replays the plan: the batch stays all or nothing.
+
+import type { Database } from 'lmdb';
+import type { RecoveredLedger } from './backend.js';
+import { emptyRecoveredLedger } from './backend.js';
+import { seal } from './sealedValue.js';
+import * as shapes from './storedShapes.js';
+import type { LedgerBlock, WalOp } from './walOps.js';
+
+/** 'known' marks a channel as stored, whatever else it has written. */
+export type MetaName = 'known' | 'hardState' | 'confState' | 'snapshot' | 'logStart' | 'ledger';
+export type IndexKey = [string, number];
+export type MetaKey = [string, MetaName];
+export type TxKey = [string, string];
+
+export interface LmdbDatabases {
+  readonly entries: Database<Buffer, IndexKey>;
+  readonly meta: Database<Buffer, MetaKey>;
+  readonly blocks: Database<Buffer, IndexKey>;
+  readonly txIndex: Database<Buffer, TxKey>;
+}
+
+/** One write of the plan; `value` undefined = remove. */
+export type LmdbWrite =
+  | { readonly db: Database<Buffer, IndexKey>; readonly key: IndexKey; readonly value: Buffer | undefined }
+  | { readonly db: Database<Buffer, MetaKey>; readonly key: MetaKey; readonly value: Buffer | undefined }
+  | { readonly db: Database<Buffer, TxKey>; readonly key: TxKey; readonly value: Buffer | undefined };
+
+/** State the planner reads and advances as it goes (it runs for one batch at a time). */
+export interface PlannerState {
+  /** Channels with a 'known' marker, including those this plan adds. */
+  readonly known: Set<string>;
+  /** Ledger summaries as of the end of the plan so far. */
+  readonly ledgers: Map<string, RecoveredLedger>;
+}
+
+export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: PlannerState): LmdbWrite[] {
+  const writes: LmdbWrite[] = [];
+  const newTxIds = new Set<string>();
+  for (const op of ops) {
+    const ch = op.channel;
+    if (!state.known.has(ch)) {
+      writes.push({ db: dbs.meta, key: [ch, 'known'], value: seal(1) });
+      state.known.add(ch);
+    }
+    const meta = (name: MetaName, value: unknown): void => void writes.push({ db: dbs.meta, key: [ch, name], value: seal(value) });
+    const removeEntries = (from: number, to: number): void => {
+      for (let i = from; i <= to; i++) writes.push({ db: dbs.entries, key: [ch, i], value: undefined });
+    };
+    switch (op.kind) {
+      case 'entries':
+        for (const e of op.entries) writes.push({ db: dbs.entries, key: [ch, e.index], value: seal(shapes.entryToWire(e)) });
+        removeEntries(op.removeFrom, op.removeTo);
+        break;
+      case 'hardState':
+        meta('hardState', shapes.hardStateToWire(op.hardState));
+        break;
+      case 'confState':
+        meta('confState', shapes.confStateToWire(op.confState));
+        break;
+      case 'snapshot':
+        meta('snapshot', shapes.snapshotToWire(op.snapshot));
+        meta('confState', shapes.confStateToWire(op.snapshot.metadata.confState));
+        break;
+      case 'compact':
+        removeEntries(op.removeFrom, op.start.index);
+        meta('logStart', shapes.logStartToWire(op.start));
+        break;
+      case 'resetLog': {
+        removeEntries(op.removeFrom, op.removeTo);
+        const m = op.snapshot.metadata;
+        meta('snapshot', shapes.snapshotToWire(op.snapshot));
+        meta('confState', shapes.confStateToWire(m.confState));
+        meta('logStart', shapes.logStartToWire({ index: m.index, term: m.term }));
+        break;
+      }
+      case 'block':
+        planBlock(ch, op.block, dbs, state, newTxIds, writes);
+        meta('ledger', shapes.ledgerSummaryToWire(state.ledgers.get(ch)!));
+        break;
+    }
+  }
+  return writes;
+}
+
+function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: PlannerState, newTxIds: Set<string>, writes: LmdbWrite[]): void {
+  writes.push({ db: dbs.blocks, key: [ch, block.number], value: seal([shapes.blockHeadToWire(block), block.bytes]) });
+  block.txIds.forEach((txId, position) => {
+    // The first occurrence of a txId wins: a replayed duplicate must not move it.
+    const seen = `${ch}\u0000${txId}`;
+    if (newTxIds.has(seen) || dbs.txIndex.doesExist([ch, txId])) return;
+    newTxIds.add(seen);
+    writes.push({ db: dbs.txIndex, key: [ch, txId], value: seal([block.number, position]) });
+  });
+  const before = state.ledgers.get(ch) ?? emptyRecoveredLedger;
+  state.ledgers.set(ch, {
+    height: block.number + 1,
+    lastHeaderHash: block.headerHash,
+    lastConfig: block.isConfig ? block.number : before.lastConfig,
+    lastRaftIndex: block.raftIndex,
+  });
+}
+
+/** Inside the write transaction: nothing here encodes or reads, so nothing throws but the engine. */
+export function replayPlan(writes: readonly LmdbWrite[]): void {
+  for (const w of writes) {
+    // The union pairs each database with its own key type; one signature to call them all.
+    const db = w.db as Database<Buffer, (string | number)[]>;
+    if (w.value === undefined) db.removeSync(w.key);
+    else db.putSync(w.key, w.value);
+  }
+}

@@ -125,12 +125,14 @@ export class GrpcClusterTransport implements ClusterTransport {
     return this.#links.get(peer)?.state === LinkState.Established;
   }
 
-  onUnreachable(listener: (peer: number) => void): void {
-    this.#unreachableListeners.push(listener);
+  /** Returns a function that unregisters `listener` (beyond the contract: a removed channel should call it). */
+  onUnreachable(listener: (peer: number) => void): () => void {
+    return subscribe(this.#unreachableListeners, listener);
   }
 
-  onSnapshotStatus(listener: (channelId: string, peer: number, status: 'finish' | 'failure') => void): void {
-    this.#snapshotListeners.push(listener);
+  /** Returns a function that unregisters `listener`, as onUnreachable. */
+  onSnapshotStatus(listener: (channelId: string, peer: number, status: 'finish' | 'failure') => void): () => void {
+    return subscribe(this.#snapshotListeners, listener);
   }
 
   updatePeers(peers: readonly ClusterPeer[]): void {
@@ -197,4 +199,12 @@ export class GrpcClusterTransport implements ClusterTransport {
       }
     }
   }
+}
+
+function subscribe<L>(listeners: L[], listener: L): () => void {
+  listeners.push(listener);
+  return () => {
+    const at = listeners.indexOf(listener);
+    if (at >= 0) listeners.splice(at, 1);
+  };
 }

@@ -134,6 +134,20 @@ describe('streams that break', () => {
     expect(nodes[0]!.transport.isReachable(2)).toBe(false);
   });
 
+  test('an unsubscribed onUnreachable listener is not called again', async () => {
+    nodes = await startCluster(pki, 2);
+    const kept: number[] = [];
+    const dropped: number[] = [];
+    nodes[0]!.transport.onUnreachable((peer) => kept.push(peer));
+    const unsubscribe = nodes[0]!.transport.onUnreachable((peer) => dropped.push(peer));
+    unsubscribe();
+    nodes[0]!.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1));
+    await waitFor(() => nodes[1]!.handler.consensus.length === 1, 'the stream to be up');
+    await nodes[1]!.transport.close();
+    await waitFor(() => kept.includes(2), 'the kept listener');
+    expect(dropped).toEqual([]);
+  });
+
   test('after a peer restarts on the same address the stream is re-established and messages flow', async () => {
     nodes = await startCluster(pki, 2);
     const [one, two] = nodes as [TestNode, TestNode];

@@ -12,6 +12,15 @@ import { createCryptoProvider } from '../crypto/provider.js';
 import { deterministicGenesisBlock } from './genesis.js';
 import type { ChannelPlan, OrdererNodeOptions } from './ordererNode.js';
 
+/**
+ * Pool tasks allowed to wait. Not the pool's default (64 per thread): a node
+ * catching up applies a burst of committed blocks and the chain hands each
+ * one's signature to the pool at once, without a bound of its own; an
+ * overloaded pool then rejects a block signature and the process dies
+ * (see the cli report, issue 5). Tasks are small (one block each).
+ */
+export const POOL_QUEUE_TASKS_MAX = 65_536;
+
 export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): OrdererNodeOptions {
   const msp = loadLocalMsp(config.msp.dir, { mspId: config.msp.mspId, provider: createCryptoProvider(config.engine) });
   return {
@@ -35,7 +44,7 @@ export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): Order
     operationsListenAddress: config.listen.operations,
     clusterListenAddress: config.listen.cluster,
     clusterTls: { certPem: config.tls.certPem, keyPem: config.tls.keyPem, caPems: config.tls.rootCaPems },
-    pool: { maxThreads: config.poolSize },
+    pool: { maxThreads: config.poolSize, queueTasksMax: POOL_QUEUE_TASKS_MAX },
     channels: config.channels.map((channel, i) => channelPlan(channel, `channels[${i}]`)),
   };
 }

@@ -2,6 +2,7 @@
 // pipelined streams, count the answers per status, report tx/s.
 
 import type * as grpc from '@grpc/grpc-js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Status, type BroadcastResponse } from '../block/index.js';
 import { BroadcastStream } from './abClient.js';
 import type { SignedEnvelope } from './envelopePool.js';
@@ -17,8 +18,12 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** Send each pool envelope at most once (true) or cycle through the pool (false). */
   readonly once: boolean;
+  /** Send at most this many envelopes per second over all streams (default: as fast as answers come). */
+  readonly maxTxPerSec?: number;
+  /** After a SERVICE_UNAVAILABLE answer (no leader, overloaded) a stream pauses this long. Default 50. */
+  readonly unavailableBackoffMs?: number;
   /** Called with every acknowledged envelope (SUCCESS) — for exactly-once checks. */
-  readonly onAcknowledged?: (envelope: SignedEnvelope) => void;
+  readonly onAcknowledged?: (envelope: SignedEnvelope, atMs: number) => void;
   /** Called once a second with the running counts. */
   readonly onTick?: (report: LoadReport) => void;
   readonly signal?: AbortSignal;
@@ -77,13 +82,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 async function driveStream(options: LoadOptions, counters: Counters, take: () => SignedEnvelope | undefined): Promise<void> {
   const stream = new BroadcastStream(options.client);
   const inFlight = new Set<Promise<void>>();
-  for (let envelope = take(); envelope !== undefined && !stream.failed; envelope = take()) {
-    const current = envelope;
+  const backoffMs = options.unavailableBackoffMs ?? 50;
+  let pausedUntilMs = 0;
+  for (;;) {
+    await pace(options, counters, pausedUntilMs);
+    const envelope = take();
+    if (envelope === undefined || stream.failed) break;
     counters.sent++;
-    const done = stream.send(current.bytes).then(
+    const done = stream.send(envelope.bytes).then(
       (response) => {
         counters.count(response);
-        if (response.status === Status.SUCCESS) options.onAcknowledged?.(current);
+        if (response.status === Status.SUCCESS) options.onAcknowledged?.(envelope, performance.now());
+        // No leader yet (or overloaded): asking again at once would only spin the CPU the election needs.
+        if (response.status === Status.SERVICE_UNAVAILABLE) pausedUntilMs = performance.now() + backoffMs;
       },
       () => counters.refuse('STREAM_FAILED'),
     );
@@ -93,4 +104,16 @@ async function driveStream(options: LoadOptions, counters: Counters, take: () =>
   }
   await Promise.all(inFlight);
   if (!stream.failed) await stream.end();
+}
+
+/** Waits out a stream's pause and the overall rate limit. */
+async function pace(options: LoadOptions, counters: Counters, pausedUntilMs: number): Promise<void> {
+  for (;;) {
+    const now = performance.now();
+    let waitMs = pausedUntilMs - now;
+    if (options.maxTxPerSec !== undefined) waitMs = Math.max(waitMs, counters.startMs + (counters.sent * 1000) / options.maxTxPerSec - now);
+    if (waitMs <= 1 || options.signal?.aborted) return;
+    // Short naps, so an abort is noticed promptly.
+    await sleep(Math.min(waitMs, 250));
+  }
 }

@@ -62,19 +62,27 @@ export class LocalCluster {
     for (const process of this.#processes.values()) if (!process.running) process.start();
   }
 
-  /** Waits until every running node's /healthz is 200 (each channel has a leader). */
+  /**
+   * Waits until every started node's /healthz is 200 (each channel has a
+   * leader). Fails at once if a started node exited (its log says why).
+   */
   async waitHealthy(timeoutMs: number): Promise<void> {
+    const started = this.nodes.filter((n) => this.process(n.id).running);
+    if (started.length === 0) throw new CliRunError('waitHealthy: no node is running');
     await this.#until(timeoutMs, 'every node healthy', async () => {
-      const running = this.nodes.filter((n) => this.process(n.id).running);
-      if (running.length === 0) return false;
-      const healthy = await Promise.all(running.map((n) => isHealthy(address(n, 'operations'))));
+      const exited = started.find((n) => !this.process(n.id).running);
+      if (exited !== undefined) throw new CliRunError(`node ${exited.id} exited during start-up; see ${this.logFile(exited.id)}`);
+      const healthy = await Promise.all(started.map((n) => isHealthy(address(n, 'operations'))));
       return healthy.every(Boolean);
     });
   }
 
-  /** Waits until node `id` answers on its operations listener (start-up finished). */
+  /** Waits until node `id` answers on its operations listener (start-up finished); fails if it exits. */
   async waitListening(id: number, timeoutMs: number): Promise<void> {
-    await this.#until(timeoutMs, `node ${id} listening`, () => isListening(address(this.node(id), 'operations')));
+    await this.#until(timeoutMs, `node ${id} listening`, async () => {
+      if (!this.process(id).running) throw new CliRunError(`node ${id} exited during start-up; see ${this.logFile(id)}`);
+      return isListening(address(this.node(id), 'operations'));
+    });
   }
 
   /** The id of the one running node that says it leads the channel, or undefined. */

@@ -89,7 +89,9 @@ export async function startE2eCluster(overrides: Partial<KeygenOptions> = {}): P
     async dispose() {
       for (const client of clients.values()) client.close();
       await cluster.stopAll(10_000);
-      fs.rmSync(dir, { recursive: true, force: true });
+      // E2E_KEEP=1 keeps keys, ledgers and node logs for a post-mortem.
+      if (process.env['E2E_KEEP'] === '1') console.log(`e2e cluster kept in ${dir}`);
+      else fs.rmSync(dir, { recursive: true, force: true });
     },
   };
   try {

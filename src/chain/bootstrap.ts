@@ -2,12 +2,12 @@
 // on a fresh Raft log (no hard state, no entries, no membership) the
 // consenters recorded as the initial voters — etcd's StartNode(peers), done as
 // a membership record so a restart finds it. Decides whether this node is the
-// first campaigner (firstCampaigner.ts).
+// first campaigner (firstCampaigner.ts), and builds the RawNode.
 
 import type { Logger } from 'pino';
-import { isEmptyHardState } from '../raft/index.js';
+import { isEmptyHardState, RawNode, type RaftLogger } from '../raft/index.js';
 import type { Hasher } from '../crypto/types.js';
-import type { ChannelStorage } from '../storage/index.js';
+import type { ChannelStorage, DurableRaftStorage } from '../storage/index.js';
 import { ledgerBlockFromFabric } from '../storage/fabricBlock.js';
 import { ChainOptionsError } from './errors.js';
 import { firstCampaigner } from './firstCampaigner.js';
@@ -45,4 +45,21 @@ async function writeGenesis(opts: ResolvedChainOptions, storage: ChannelStorage,
   if (genesis.number !== 0) throw new ChainOptionsError(`options.genesisBlock must be block 0, got block ${genesis.number}`);
   await storage.ledger.append(genesis);
   log.info({ txIds: genesis.txIds.length }, 'genesis block written');
+}
+
+/** The channel's RawNode, configured as Fabric's etcdraft: PreVote and CheckQuorum on, proposals only on the leader. */
+export function createRawNode(opts: ResolvedChainOptions, storage: DurableRaftStorage, applied: number, logger: RaftLogger): RawNode {
+  return new RawNode({
+    id: opts.selfId,
+    electionTick: opts.electionTick,
+    heartbeatTick: opts.heartbeatTick,
+    storage,
+    applied,
+    maxSizePerMsg: opts.maxSizePerMsgBytes,
+    maxInflightMsgs: 256,
+    checkQuorum: true,
+    preVote: true,
+    disableProposalForwarding: true,
+    logger,
+  });
 }

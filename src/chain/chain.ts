@@ -11,10 +11,10 @@ import { checkAbsoluteMaxBytes, HeaderType, MessageTooLargeError } from '../bloc
 import type { ClusterChannelHandler, ClusterTransport } from '../cluster/types.js';
 import { createCryptoProvider } from '../crypto/provider.js';
 import type { Hasher } from '../crypto/types.js';
-import { RaftError, RawNode, StateType, type Message, type SoftState } from '../raft/index.js';
+import { RaftError, StateType, type Message, type RawNode, type SoftState } from '../raft/index.js';
 import type { ChannelStorage } from '../storage/index.js';
 import { BlockApplier, type SnapshotCatchUp } from './blockApplier.js';
-import { bootstrapFreshChannel } from './bootstrap.js';
+import { bootstrapFreshChannel, createRawNode } from './bootstrap.js';
 import { systemClock, type ChainClock, type TimerHandle } from './clock.js';
 import type { ChainCompute, VerificationContext } from './compute.js';
 import { ChainHaltedError, ServiceUnavailableError } from './errors.js';
@@ -118,20 +118,7 @@ export class Chain implements ChannelSupport {
     const fresh = await bootstrapFreshChannel(this.#opts, storage, this.#hasher, this.#log);
     this.#campaignUntilLeader = fresh.campaign;
     const applied = storage.raft.snapshot().metadata.index;
-    this.#node = new RawNode({
-      id: this.#opts.selfId,
-      electionTick: this.#opts.electionTick,
-      heartbeatTick: this.#opts.heartbeatTick,
-      storage: storage.raft,
-      applied,
-      maxSizePerMsg: this.#opts.maxSizePerMsgBytes,
-      maxInflightMsgs: 256,
-      // As Fabric's etcdraft: PreVote and CheckQuorum on, proposals only on the leader.
-      checkQuorum: true,
-      preVote: true,
-      disableProposalForwarding: true,
-      logger: raftLogger(this.#log),
-    });
+    this.#node = createRawNode(this.#opts, storage.raft, applied, raftLogger(this.#log));
     this.#term = storage.raft.initialState().hardState.term;
     this.#applier = new BlockApplier({
       channelId: this.channelId,
@@ -351,7 +338,8 @@ export class Chain implements ChannelSupport {
   #onSoftState(ss: SoftState): void {
     const before = this.#soft;
     this.#soft = ss;
-    if (ss.lead !== before.lead && ss.lead !== 0) {
+    if (ss.lead !== before.lead) {
+      // As Fabric: every change counts, losing the leader (-> 0) included.
       this.#metrics.leaderChanges.inc();
       this.#log.info({ leader: ss.lead, term: this.#term }, `raft leader changed: ${before.lead} -> ${ss.lead}`);
     }

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import type { ClusterPeer } from './types.js';
 import { ClusterOptionsError } from './errors.js';
 import { keyMatchesCertificate, publicKeyOfCertificate } from './pinning.js';
@@ -153,6 +154,15 @@ function validateTls(tls: ClusterTlsOptions | undefined): ClusterTlsOptions {
     throw new ClusterOptionsError('options.tls.caPems must list at least one CA certificate (PEM) that issues the consenters\' TLS certificates');
   }
   tls.caPems.forEach((pem, i) => certificate(pem, `options.tls.caPems[${i}]`));
+  try {
+    // What the listener and every dial will build: fail here, naming the option, not at bind time.
+    createSecureContext({ cert: tls.certPem, key: tls.keyPem, ca: [...tls.caPems] });
+  } catch (cause) {
+    throw new ClusterOptionsError(
+      `options.tls.certPem/keyPem cannot be used for TLS by Node (${String(cause)}); cluster TLS needs ECDSA P-256 (or RSA) certificates, SM2 is not supported by Node's TLS`,
+      { cause },
+    );
+  }
   return { certPem: tls.certPem, keyPem: tls.keyPem, caPems: [...tls.caPems] };
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { validateClusterOptions, type ClusterTransportOptions } from '../../src/cluster/options.js';
 import { ClusterOptionsError } from '../../src/cluster/errors.js';
+import { DevOrganization } from '../../src/crypto/devpki.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { TestPki, testLogger } from './fixtures.js';
 
 const pki = new TestPki();
@@ -50,5 +52,12 @@ describe('validateClusterOptions', () => {
     const options = edit(base());
     expect(() => validateClusterOptions(options)).toThrow(ClusterOptionsError);
     expect(() => validateClusterOptions(options)).toThrow(message);
+  });
+
+  test('an SM2 TLS certificate is refused up front, naming the option, not at bind time', () => {
+    const gm = new DevOrganization({ mspId: 'GmMSP', algorithm: 'sm2', provider: createCryptoProvider('native') });
+    const member = gm.issueMember('orderer1', { subjectAltNames: ['127.0.0.1'], extendedKeyUsage: ['serverAuth', 'clientAuth'] });
+    const options = { ...base(), tls: { certPem: member.certPem, keyPem: member.signer.exportPrivateKeyPem(), caPems: [gm.root.certPem] } };
+    expect(() => validateClusterOptions(options)).toThrow(/options\.tls\.certPem\/keyPem cannot be used for TLS by Node .*SM2 is not supported/);
   });
 });

@@ -148,6 +148,7 @@ async function processEnvelope(bytes: Buffer, context: BroadcastContext): Promis
   }
   let result: SubmitResult;
   try {
+    // `bytes` is not used after this call, so the channel may transfer the envelope's buffer.
     result = await channel.submit(ownedEnvelope(bytes));
   } catch (error) {
     // The contract says submit never rejects: a chain bug must not end the stream.

@@ -19,7 +19,7 @@ import {
 } from '../block/index.js';
 import type { ChannelRegistry, ChannelSupport } from '../chain/types.js';
 import { truncate } from './clientText.js';
-import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
+import { asBuffer } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 import { readSeekInfo } from './seekInfo.js';
 import { resolveSeekRange, type SeekRange } from './seekRange.js';
@@ -119,7 +119,8 @@ class DeliverStream {
       const violation = tlsBindingViolation(this.#call, payloadBytes);
       if (violation !== undefined) return { ...violation, channel: channelId };
     }
-    const verdict = await channel.authorizeDeliver(ownedEnvelope(request));
+    // A copy: the channel may transfer what it is given to a worker, and the seek info is read from `request` afterwards.
+    const verdict = await channel.authorizeDeliver(new Uint8Array(request));
     if (verdict.status !== 'SUCCESS') return { status: Status[verdict.status], info: verdict.info, channel: channelId };
     let seek;
     try {

@@ -34,6 +34,21 @@ describe('Broadcast', () => {
     expect(channel.submitted.map((e) => Buffer.from(e).toString('hex'))).toEqual([Buffer.from(envelope).toString('hex')]);
   });
 
+  it('hands the channel envelopes it may transfer to a worker without harming other messages', async () => {
+    const channel = new FakeChannel('mychannel', 1);
+    channel.detachInputs = true;
+    harness = await startHarness([channel]);
+    const envelopes = Array.from({ length: 20 }, (_, i) => transaction('mychannel', `small ${i}`));
+    const stream = harness.client.broadcast();
+    const done = collect(stream);
+    for (const envelope of envelopes) stream.write(toProtosEnvelope(envelope));
+    stream.end();
+    const { messages, error } = await done;
+    expect(error).toBeUndefined();
+    expect(messages.map((m) => m.getStatus())).toEqual(envelopes.map(() => Status.SUCCESS));
+    expect(channel.submitted.map((e) => Buffer.from(e).toString('hex'))).toEqual(envelopes.map((e) => Buffer.from(e).toString('hex')));
+  });
+
   it('gives each kind of bad envelope its status and keeps the stream going', async () => {
     const channel = new FakeChannel('mychannel', 1);
     harness = await startHarness([channel]);

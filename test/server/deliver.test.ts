@@ -46,6 +46,14 @@ describe('Deliver', () => {
     });
   });
 
+  it('works when the channel transfers away the request buffer it is given', async () => {
+    const channel = new FakeChannel('mychannel', 3);
+    channel.detachInputs = true;
+    harness = await startHarness([channel]);
+    const { messages } = await deliverOnce(harness, seekRequest('mychannel', seek({ type: 'oldest' }, { type: 'newest' })));
+    expect(describeResponses(messages)).toEqual([0, 1, 2, `status ${Status.SUCCESS}`]);
+  });
+
   it('newest to newest sends just the last block', async () => {
     harness = await startHarness([new FakeChannel('mychannel', 6)]);
     const { messages } = await deliverOnce(harness, seekRequest('mychannel', seek({ type: 'newest' }, { type: 'newest' })));

@@ -23,6 +23,8 @@ export class FakeChannel implements ChannelSupport {
   /** Number of submit() calls in progress, and the most ever at once. */
   inFlight = 0;
   inFlightPeak = 0;
+  /** Take ownership of every buffer handed in, as a chain transferring it to a worker may. */
+  detachInputs = false;
   /** Signals passed to waitForBlock, to see that cancellation reaches the channel. */
   readonly waitSignals: AbortSignal[] = [];
   readonly #waiters = new Set<{ number: number; resolve: () => void; reject: (error: Error) => void }>();
@@ -49,8 +51,9 @@ export class FakeChannel implements ChannelSupport {
     }
   }
 
-  async submit(envelope: Uint8Array): Promise<SubmitResult> {
+  async submit(input: Uint8Array): Promise<SubmitResult> {
     if (this.failSubmitsWith) throw this.failSubmitsWith;
+    const envelope = this.#take(input);
     this.inFlight++;
     this.inFlightPeak = Math.max(this.inFlightPeak, this.inFlight);
     try {
@@ -68,12 +71,25 @@ export class FakeChannel implements ChannelSupport {
     }
   }
 
-  async authorizeDeliver(envelope: Uint8Array): Promise<SubmitResult> {
+  async authorizeDeliver(input: Uint8Array): Promise<SubmitResult> {
+    const envelope = this.#take(input);
     const fields = readEnvelopeFields(envelope);
     if (fields.creatorMspId !== DELIVER_MSP_ID) {
       return { status: 'FORBIDDEN', info: `creator MSP "${fields.creatorMspId}" may not read channel ${this.channelId}` };
     }
     return { status: 'SUCCESS', info: '' };
+  }
+
+  /**
+   * With detachInputs: a copy is kept and the caller's bytes are wiped, which
+   * is what a caller still reading them would see after a transfer (pooled
+   * buffers cannot really be detached, so wiping is the portable stand-in).
+   */
+  #take(input: Uint8Array): Uint8Array {
+    if (!this.detachInputs) return input;
+    const kept = new Uint8Array(input);
+    input.fill(0);
+    return kept;
   }
 
   height(): number {

@@ -103,16 +103,12 @@ export class LocalCluster {
     return found!;
   }
 
-  /** Committed block number per running node (undefined for a node that does not answer). */
+  /** Committed block number per node, in node order (undefined for a node that is down or does not answer). */
   async committedBlockNumbers(): Promise<Map<number, number | undefined>> {
-    const result = new Map<number, number | undefined>();
-    await Promise.all(
-      this.nodes.map(async (n) => {
-        const view = this.process(n.id).running ? await channelView(address(n, 'operations'), this.manifest.channelId) : undefined;
-        result.set(n.id, view?.committedBlockNumber);
-      }),
+    const views = await Promise.all(
+      this.nodes.map((n) => (this.process(n.id).running ? channelView(address(n, 'operations'), this.manifest.channelId) : undefined)),
     );
-    return result;
+    return new Map(this.nodes.map((n, i) => [n.id, views[i]?.committedBlockNumber]));
   }
 
   /** SIGTERM to every node (SIGKILL after graceMs); resolves with the exit codes. */

@@ -1,0 +1,15 @@
+// `npm start`: local 3-node cluster + steady load + live view (src/cli/demo.ts).
+
+import { CliUsageError } from '../src/cli/errors.js';
+import { demo, DEMO_USAGE } from '../src/cli/demo.js';
+import { OrdererError } from '../src/errors.js';
+
+let code: number;
+try {
+  code = await demo(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof OrdererError)) throw error;
+  process.stderr.write(`npm start: ${error.code}: ${error.message}\n${error instanceof CliUsageError ? `usage: ${DEMO_USAGE}\n` : ''}`);
+  code = error instanceof CliUsageError ? 2 : 1;
+}
+process.exit(code);

@@ -2,11 +2,20 @@
 // whose handshake checks the server's certificate against the key pinned for
 // the consenter we meant to reach (on top of the CA chain and hostname).
 
+import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
 import { CLUSTER_STEP_PATH, passBytes } from './service.js';
+
+/**
+ * TLS ServerName sent when the peer address is an IP literal. grpc-js would
+ * send the IP itself, which RFC 6066 forbids and Node answers with a DEP0123
+ * warning in every node process; our listener ignores the ServerName, and the
+ * certificate is still checked against the real IP (see dialStep).
+ */
+const SERVER_NAME_FOR_IP_ADDRESSES = 'ip-address.invalid';
 
 export type StepStream = grpc.ClientDuplexStream<Buffer, Buffer>;
 
@@ -20,13 +29,15 @@ export interface DialedStream {
 /** Opens the stream; nothing is written yet. The caller closes `client` when done with `call`. */
 export function dialStep(peer: PinnedPeer, settings: ClusterSettings): DialedStream {
   let refusal: string | undefined;
+  const host = peer.address.slice(0, peer.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+  const ipHost = isIP(host) !== 0 ? host : undefined;
   const credentials = grpc.credentials.createSsl(
     Buffer.from(settings.tls.caPems.join('\n')),
     Buffer.from(settings.tls.keyPem),
     Buffer.from(settings.tls.certPem),
     {
-      checkServerIdentity: (host, cert) => {
-        refusal = serverCertificateRefusal(host, cert, peer);
+      checkServerIdentity: (serverName, cert) => {
+        refusal = serverCertificateRefusal(ipHost ?? serverName, cert, peer);
         return refusal === undefined ? undefined : new Error(refusal);
       },
     },
@@ -40,6 +51,7 @@ export function dialStep(peer: PinnedPeer, settings: ClusterSettings): DialedStr
     // grpc-js's (up to 2 minutes), decides when the peer is tried again.
     'grpc.use_local_subchannel_pool': 1,
     'grpc.enable_retries': 0,
+    ...(ipHost === undefined ? {} : { 'grpc.ssl_target_name_override': SERVER_NAME_FOR_IP_ADDRESSES }),
   });
   const call = client.makeBidiStreamRequest(CLUSTER_STEP_PATH, passBytes, passBytes);
   return { client, call, refusal: () => refusal };

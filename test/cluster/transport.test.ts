@@ -18,6 +18,9 @@ afterEach(async () => {
 
 describe('three transports', () => {
   test('every node delivers consensus messages to every other, with the authenticated sender', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => warnings.push(warning.code ?? warning.message);
+    process.on('warning', onWarning);
     nodes = await startCluster(pki, 3);
     for (const from of nodes) {
       for (const to of nodes) {
@@ -31,6 +34,9 @@ describe('three transports', () => {
       expect(got).toEqual(want);
     }
     expect(nodes.every((n) => nodes.every((p) => p === n || n.transport.isReachable(p.id)))).toBe(true);
+    // Dialing 127.0.0.1 must not make Node warn about an IP address as TLS ServerName (DEP0123).
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('DEP0123');
   });
 
   test('messages to one peer arrive in the order they were sent, across channels', async () => {

@@ -20,6 +20,9 @@ import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../storage/in
 import type { ChainCompute } from './compute.js';
 import type { ChainMetrics } from './metrics.js';
 
+/** Blocks being signed at once, at most (the pool queues ~64 tasks per thread). */
+export const SIGNING_IN_FLIGHT_MAX = 16;
+
 /** Where a follower that received a snapshot would pull the blocks it lacks (issue 6). */
 export interface SnapshotCatchUp {
   /**
@@ -69,6 +72,9 @@ export class BlockApplier {
    * (a failure halts the channel through deps.fail).
    */
   #writes: Promise<void> = Promise.resolve();
+  /** Blocks handed to signing, not yet appended. Invariant: <= SIGNING_IN_FLIGHT_MAX (the Ready loop awaits room()). */
+  #signing = 0;
+  #roomWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: BlockApplierDeps) {
     const { ledger } = deps;
@@ -197,6 +203,10 @@ export class BlockApplier {
     const ids = deps.consenterIds;
     const metadata = { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1, raftIndex: entry.index };
     const signing = deps.compute.signBlock(block, lastConfig, metadata);
+    // Handled where it is awaited below (in commit order); this only keeps an
+    // early rejection from counting as unhandled while earlier blocks are written.
+    signing.catch(() => undefined);
+    this.#signing++;
     this.#nextNumber = number + 1;
     this.#lastHeader = block.header;
     this.#bytesSinceSnapshot += entry.data.length;
@@ -204,15 +214,33 @@ export class BlockApplier {
     if (snapshotDue) this.#bytesSinceSnapshot = 0;
     this.#writes = this.#writes
       .then(async () => {
-        const { bytes } = await signing;
-        const ledgerBlock: LedgerBlock = { ...base, bytes };
-        // The ledger checks number and previousHash synchronously against its pending end.
-        const appended = deps.ledger.append(ledgerBlock);
+        let bytes: Uint8Array;
+        try {
+          ({ bytes } = await signing);
+        } finally {
+          this.#signed();
+        }
+        // The ledger checks number and previousHash synchronously against its
+        // pending end and queues the write: the next block need not wait for this sync.
+        deps.ledger.append({ ...base, bytes }).then(() => deps.metrics.committedBlockNumber.set(number), deps.fail);
         if (snapshotDue) this.#snapshot(entry.index, number, bytes);
-        await appended;
-        deps.metrics.committedBlockNumber.set(number);
       })
       .catch(deps.fail);
+  }
+
+  /**
+   * Undefined while fewer than SIGNING_IN_FLIGHT_MAX blocks are being signed;
+   * otherwise a promise of room. The Ready loop awaits it before each block,
+   * so a burst of committed blocks (a follower catching up) never floods the pool.
+   */
+  room(): Promise<void> | undefined {
+    if (this.#signing < SIGNING_IN_FLIGHT_MAX) return undefined;
+    return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #signed(): void {
+    this.#signing--;
+    this.#roomWaiters.shift()?.();
   }
 
   #snapshot(index: number, number: number, lastBlock: Uint8Array): void {

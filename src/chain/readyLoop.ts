@@ -70,7 +70,8 @@ export class ReadyLoop {
           this.#appliedIndex = rd.snapshot.metadata.index;
           this.host.onSnapshot(rd.snapshot.data, rd.snapshot.metadata.index);
         }
-        const blockNumbers = this.#apply(rd.committedEntries);
+        const blockNumbers = await this.#apply(rd.committedEntries);
+        if (this.#stopped) return;
         this.node.advance(rd);
         this.host.onApplied(this.#appliedIndex, blockNumbers);
       }
@@ -81,10 +82,12 @@ export class ReadyLoop {
     }
   }
 
-  #apply(entries: readonly Entry[]): number[] {
+  async #apply(entries: readonly Entry[]): Promise<number[]> {
     const numbers: number[] = [];
     for (const entry of entries) {
       if (entry.type === EntryType.Normal) {
+        const room = this.host.applier.room();
+        if (room !== undefined) await room;
         const n = this.host.applier.applyEntry(entry);
         if (n !== undefined) numbers.push(n);
       } else {

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, headerHash, readBlockSignatures } from '../../src/block/index.js';
 import { firstCampaigner } from '../../src/chain/index.js';
+import { SIGNING_IN_FLIGHT_MAX } from '../../src/chain/blockApplier.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { CHANNEL, TestCluster } from './harness.js';
 
@@ -143,6 +144,23 @@ describe('chain: leadership', () => {
     for (const id of c.ids) expect(c.txIds(id).sort()).toEqual(want);
     expect(c.chain(oldLeader).stats().heldForHandover).toBe(0);
     expectIdenticalHashChains(c);
+  });
+});
+
+describe('chain: catching up', () => {
+  it('a follower catching up on many committed blocks signs at most SIGNING_IN_FLIGHT_MAX at once', async () => {
+    const c = await started({ options: { batchSize: { maxMessageCount: 1, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 19 } } });
+    const leader = await c.waitForLeader();
+    const lagging = c.ids.find((id) => id !== leader)!;
+    c.network.isolate(lagging);
+    const count = 3 * SIGNING_IN_FLIGHT_MAX;
+    await Promise.all(Array.from({ length: count }, () => c.chain(leader).submit(c.envelope().bytes)));
+    await c.tickUntil(() => c.txIds(leader).length === count, 80, 'blocks on the leader');
+    expect(c.chain(lagging).height()).toBe(1);
+    c.network.heal();
+    await c.tickUntil(() => c.chain(lagging).height() === count + 1, 80, 'the lagging node caught up');
+    expect(c.peakSigning.get(lagging)).toBe(SIGNING_IN_FLIGHT_MAX);
+    expect(c.txIds(lagging)).toEqual(c.txIds(leader));
   });
 });
 

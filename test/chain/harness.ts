@@ -129,18 +129,25 @@ export class TestCluster {
     return { env, transport, chain };
   }
 
+  /** Most blocks a node had in signing at once. */
+  readonly peakSigning = new Map<number, number>();
   /** Blocks each node signed (to write) since its chain was last started. */
   readonly signedBlocks = new Map<number, number>();
 
   #compute(node: NodeBase): ChainCompute {
     this.signedBlocks.set(node.id, 0);
     const inner = this.#innerCompute(node);
+    let signing = 0;
     return {
       verifyBatch: (context, envelopes) => inner.verifyBatch(context, envelopes),
       dataHash: (engine, algorithm, envelopes) => inner.dataHash(engine, algorithm, envelopes),
       signBlock: (block, lastConfig, metadata) => {
         this.signedBlocks.set(node.id, this.signedBlocks.get(node.id)! + 1);
-        return inner.signBlock(block, lastConfig, metadata);
+        signing++;
+        this.peakSigning.set(node.id, Math.max(this.peakSigning.get(node.id) ?? 0, signing));
+        const signed = inner.signBlock(block, lastConfig, metadata);
+        void signed.finally(() => signing--);
+        return signed;
       },
     };
   }

@@ -16,7 +16,7 @@ import { BatchTooLargeError, PoolClosedError, PoolOverloadedError, UnknownContex
 import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
 import { packBytes, packedTransferList, totalBytes } from './packedBytes.js';
 import type {
-  ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, TaskKind, WireEtcdraftMetadata, WorkerResult, WorkerTask,
+  ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, TaskKind, WireEtcdraftMetadata, WorkerResult, WorkerTask, WorkerThreadId,
 } from './protocol.js';
 
 /** Refers to a registered context; valid until released or the pool closes. */
@@ -45,7 +45,22 @@ export interface PoolStats {
   readonly completedTasks: number;
   /** Piscina's utilization: fraction of the pool's capacity spent running tasks since start. */
   readonly utilization: number;
+  /** Tasks re-sent with their context's spec because the worker lacked it (a replaced thread, an evicted context). */
+  readonly contextResends: number;
 }
+
+interface RegisteredContext {
+  readonly spec: ContextSpec;
+  /**
+   * Worker threads known to hold the context. The spec rides along with every
+   * task until this has one entry per thread.
+   * Invariant: size <= maxThreads * HELD_BY_PER_THREAD_MAX.
+   */
+  readonly heldBy: Set<WorkerThreadId>;
+}
+
+/** Dead threads' ids are never removed one by one; past this many the set starts over. */
+const HELD_BY_PER_THREAD_MAX = 4;
 
 enum PoolState {
   Open,
@@ -59,9 +74,11 @@ export class WorkerPool {
   readonly options: FilledPoolOptions;
   readonly #piscina: Piscina<WorkerTask, WorkerResult>;
   /** Every context registered and not released. Invariant: ids < #nextContextId. */
-  readonly #contexts = new Map<ContextId, ContextSpec>();
+  readonly #contexts = new Map<ContextId, RegisteredContext>();
   #nextContextId: ContextId = 1;
   #state = PoolState.Open;
+  /** Monotonic: tasks re-run with the context spec attached. */
+  #contextResends = 0;
   /** Set by the first close(). Invariant: undefined exactly while #state is Open. */
   #closing: Promise<void> | undefined;
 
@@ -86,6 +103,7 @@ export class WorkerPool {
       queuedTasks: this.#piscina.queueSize,
       completedTasks: this.#piscina.completed,
       utilization: this.#piscina.utilization,
+      contextResends: this.#contextResends,
     };
   }
 
@@ -184,7 +202,7 @@ export class WorkerPool {
       };
       return { task, transfer: [...this.#transferListOf(data), ...this.#transferListOf(metadata)] };
     });
-    assert.ok(result.kind === 'blockBytes' && result.lastConfigBlockNumber !== undefined);
+    assert.ok(result.kind === 'signedBlock');
     return { bytes: result.bytes, lastConfigBlockNumber: result.lastConfigBlockNumber };
   }
 
@@ -207,29 +225,38 @@ export class WorkerPool {
     this.#checkOpen(`register ${spec.kind} context`);
     const id = this.#nextContextId++;
     assert.ok(Number.isSafeInteger(id));
-    await this.#run({ kind: 'loadContext', context: { id, spec } }, []);
-    this.#contexts.set(id, spec);
+    const loaded = await this.#run({ kind: 'loadContext', context: { id, spec } }, []);
+    assert.ok(loaded.kind === 'contextLoaded');
+    this.#contexts.set(id, { spec, heldBy: new Set([loaded.heldBy]) });
     return { id, kind: spec.kind };
   }
 
-  /** Runs a context task; a worker that lacks the context gets the task again with its spec. */
+  /**
+   * Runs a context task, attaching the spec until every worker holds the
+   * context; a worker that lacks it anyway gets the task again with the spec.
+   */
   async #runWithContext(
     handle: ContextHandle,
     kind: ContextSpec['kind'],
     build: (context: ContextRef) => { task: WorkerTask; transfer: ArrayBuffer[] },
-  ): Promise<WorkerResult> {
+  ): Promise<WorkerResult & { heldBy: WorkerThreadId }> {
     this.#checkOpen(kind === 'verification' ? 'verifyBatch' : 'signBlock');
-    const spec = this.#contexts.get(handle.id);
-    if (spec === undefined) throw new UnknownContextError(handle.id);
-    assert.equal(spec.kind, kind, `context ${handle.id} is a ${spec.kind} context, not ${kind}`);
+    const context = this.#contexts.get(handle.id);
+    if (context === undefined) throw new UnknownContextError(handle.id);
+    assert.equal(context.spec.kind, kind, `context ${handle.id} is a ${context.spec.kind} context, not ${kind}`);
+    const everyWorkerHoldsIt = context.heldBy.size >= this.options.maxThreads;
     // Built per attempt: a transferred batch is gone from this thread after the first run.
-    const first = build({ id: handle.id });
-    const result = await this.#run(first.task, first.transfer);
-    if (result.kind !== 'contextMissing') return result;
-    const retry = build({ id: handle.id, spec });
-    const second = await this.#run(retry.task, retry.transfer);
-    assert.notEqual(second.kind, 'contextMissing', 'a worker given the context spec must not miss it');
-    return second;
+    const first = build(everyWorkerHoldsIt ? { id: handle.id } : { id: handle.id, spec: context.spec });
+    let result = await this.#run(first.task, first.transfer);
+    if (result.kind === 'contextMissing') {
+      this.#contextResends++;
+      const retry = build({ id: handle.id, spec: context.spec });
+      result = await this.#run(retry.task, retry.transfer);
+    }
+    assert.ok('heldBy' in result, `a ${first.task.kind} result names the worker holding the context`);
+    if (context.heldBy.size >= this.options.maxThreads * HELD_BY_PER_THREAD_MAX) context.heldBy.clear();
+    context.heldBy.add(result.heldBy);
+    return result;
   }
 
   async #run(task: WorkerTask, transferList: ArrayBuffer[]): Promise<WorkerResult> {

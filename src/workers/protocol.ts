@@ -6,9 +6,12 @@
 // transferred (or cloned) as one unit instead of one clone per entry.
 //
 // Contexts (a channel's verification rules, the orderer's signing key) are
-// sent at most once per worker: tasks carry a ContextId, and a worker that
-// does not know it answers `contextMissing`; the front then re-runs the task
-// with the spec attached and the worker keeps it in a bounded cache.
+// built once per worker and kept in a bounded cache. Tasks carry a ContextId;
+// every result of a context task names the worker thread that holds the
+// context, and the front attaches the spec only until every worker has
+// confirmed holding it. A worker that lacks it anyway (a replaced thread, an
+// evicted entry) answers `contextMissing` and the front re-runs the task with
+// the spec attached.
 
 import type { Status } from '../block/model.js';
 import type { OrganizationConfig } from '../crypto/msp.js';
@@ -138,14 +141,19 @@ export const REJECTION_CODES = {
   badSignature: 'BAD_SIGNATURE',
 } as const;
 
+/** threadId (node:worker_threads) of the worker that holds the task's context. */
+export type WorkerThreadId = number;
+
 export type WorkerResult =
   | { readonly kind: 'contextMissing'; readonly contextId: ContextId }
   /** The task met an operating error (an OrdererError): its class name, stable code and message. */
   | { readonly kind: 'taskFailed'; readonly name: string; readonly code: string; readonly message: string }
-  | { readonly kind: 'contextLoaded'; readonly contextId: ContextId }
+  | { readonly kind: 'contextLoaded'; readonly contextId: ContextId; readonly heldBy: WorkerThreadId }
   /** verdicts[i] is the verdict of envelope i of the task. */
-  | { readonly kind: 'verdicts'; readonly verdicts: readonly EnvelopeVerdict[] }
+  | { readonly kind: 'verdicts'; readonly verdicts: readonly EnvelopeVerdict[]; readonly heldBy: WorkerThreadId }
   | { readonly kind: 'dataHash'; readonly dataHash: Uint8Array }
   | { readonly kind: 'blockHashes'; readonly headerHash: Uint8Array; readonly dataHash: Uint8Array }
-  /** A marshaled common.Block; `lastConfigBlockNumber` after this block (signBlock only). */
-  | { readonly kind: 'blockBytes'; readonly bytes: Uint8Array; readonly lastConfigBlockNumber?: number };
+  /** A marshaled common.Block. */
+  | { readonly kind: 'blockBytes'; readonly bytes: Uint8Array }
+  /** A signed, marshaled common.Block, and the last config block number after it. */
+  | { readonly kind: 'signedBlock'; readonly bytes: Uint8Array; readonly lastConfigBlockNumber: number; readonly heldBy: WorkerThreadId };

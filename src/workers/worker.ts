@@ -8,6 +8,7 @@
 // clone them: the bytes were produced here and are not needed here again.
 
 import assert from 'node:assert/strict';
+import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { OrdererError } from '../errors.js';
 import { hashBlockData, hashData, marshalBlock, signAndMarshalBlock } from './blockTasks.js';
@@ -27,12 +28,10 @@ function transferring(result: WorkerResult, buffers: ArrayBuffer[]): Transferrin
   return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as unknown as Parameters<typeof Piscina.move>[0]) as unknown as TransferringResult;
 }
 
-function bytesResult(bytes: Uint8Array, lastConfigBlockNumber?: number): TransferringResult {
-  const owned = exclusiveBytes(bytes);
-  const result: WorkerResult = lastConfigBlockNumber === undefined
-    ? { kind: 'blockBytes', bytes: owned }
-    : { kind: 'blockBytes', bytes: owned, lastConfigBlockNumber };
-  return transferring(result, [owned.buffer as ArrayBuffer]);
+/** `result` with its bytes handed over: `bytes` must be `result.bytes`, spanning its whole buffer. */
+function transferringBytes(result: WorkerResult & { bytes: Uint8Array }): TransferringResult {
+  assert.ok(result.bytes.byteOffset === 0 && result.bytes.byteLength === result.bytes.buffer.byteLength);
+  return transferring(result, [result.bytes.buffer as ArrayBuffer]);
 }
 
 function resolveAs<K extends BuiltContext['kind']>(ref: ContextRef, kind: K): Extract<BuiltContext, { kind: K }> | undefined {
@@ -57,12 +56,12 @@ function runTask(task: WorkerTask): WorkerResult | TransferringResult {
   switch (task.kind) {
     case 'loadContext': {
       assert.ok(contexts.resolve(task.context) !== undefined);
-      return { kind: 'contextLoaded', contextId: task.context.id };
+      return { kind: 'contextLoaded', contextId: task.context.id, heldBy: threadId };
     }
     case 'verifyBatch': {
       const built = resolveAs(task.context, 'verification');
       if (built === undefined) return { kind: 'contextMissing', contextId: task.context.id };
-      return { kind: 'verdicts', verdicts: built.context.verifyAll(unpackBytes(task.envelopes), new Date(task.nowMs)) };
+      return { kind: 'verdicts', verdicts: built.context.verifyAll(unpackBytes(task.envelopes), new Date(task.nowMs)), heldBy: threadId };
     }
     case 'dataHash':
       return { kind: 'dataHash', dataHash: exclusiveBytes(hashData(task.engine, task.hashAlgorithm, unpackBytes(task.data))) };
@@ -72,13 +71,13 @@ function runTask(task: WorkerTask): WorkerResult | TransferringResult {
       return { kind: 'blockHashes', headerHash: exclusiveBytes(hashes.headerHash), dataHash: exclusiveBytes(hashes.dataHash) };
     }
     case 'marshalBlock':
-      return bytesResult(marshalBlock(task.header, unpackBytes(task.data), unpackBytes(task.metadata)));
+      return transferringBytes({ kind: 'blockBytes', bytes: exclusiveBytes(marshalBlock(task.header, unpackBytes(task.data), unpackBytes(task.metadata))) });
     case 'signBlock': {
       const built = resolveAs(task.context, 'signer');
       if (built === undefined) return { kind: 'contextMissing', contextId: task.context.id };
       const block = { header: task.header, data: unpackBytes(task.data), metadata: unpackBytes(task.metadata) };
       const signed = signAndMarshalBlock(built.identity, block, task.lastConfigBlockNumber, task.consenterMetadata);
-      return bytesResult(signed.bytes, signed.lastConfigBlockNumber);
+      return transferringBytes({ kind: 'signedBlock', bytes: exclusiveBytes(signed.bytes), lastConfigBlockNumber: signed.lastConfigBlockNumber, heldBy: threadId });
     }
   }
 }

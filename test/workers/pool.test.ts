@@ -9,6 +9,7 @@ import {
 } from '../../src/workers/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
+import { WORKER_CONTEXTS_MAX } from '../../src/workers/contextCache.js';
 import { exclusiveBytes, packBytes, unpackBytes } from '../../src/workers/packedBytes.js';
 import { CHANNEL, flipLastByte, signedEnvelope, testChannel } from './fixtures.js';
 
@@ -149,6 +150,40 @@ function threadNiceValues(): number[] {
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
   });
 }
+
+describe('contexts', () => {
+  it('with the spec riding along until every worker holds the context, no task is ever re-sent', async () => {
+    const pool = new WorkerPool({ maxThreads: 2 });
+    try {
+      const handle = await pool.registerVerificationContext(contextInput);
+      const envelope = signedEnvelope(alice, 'tx-once');
+      for (let round = 0; round < 5; round++) {
+        const verdicts = await Promise.all(Array.from({ length: 8 }, () => pool.verifyBatch(handle, [envelope])));
+        for (const v of verdicts) expect(v).toMatchObject([{ ok: true, txId: 'tx-once' }]);
+      }
+      expect(pool.stats.contextResends).toBe(0);
+      expect(pool.stats.completedTasks).toBe(41);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a worker that evicted a context (over WORKER_CONTEXTS_MAX) gets the task again with the spec', async () => {
+    const pool = new WorkerPool({ maxThreads: 1 });
+    try {
+      const first = await pool.registerVerificationContext(contextInput);
+      const org = { mspId: 'Org2MSP', rootCerts: [channel.org2.root.certPem], intermediateCerts: [] };
+      for (let i = 0; i < WORKER_CONTEXTS_MAX; i++) {
+        await pool.registerVerificationContext({ ...contextInput, channelId: `ch-${i}`, organizations: [org] });
+      }
+      expect(pool.stats.contextResends).toBe(0);
+      expect(await pool.verifyBatch(first, [signedEnvelope(alice, 'tx-evicted')])).toMatchObject([{ ok: true, txId: 'tx-evicted' }]);
+      expect(pool.stats.contextResends).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+});
 
 describe('worker priority', () => {
   it('workerNiceIncrement lowers the workers\' priority, not the main thread\'s', async () => {

@@ -2,6 +2,7 @@
 // pipelining, the bound on outstanding submits, and resilience to bad input.
 
 import { common, orderer } from '@hyperledger/fabric-protos';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeChannel, TEST_ABSOLUTE_MAX_BYTES } from './support/fakeChannels.js';
 import { protosEnvelopeWithPayload, toProtosEnvelope, transaction, unsignedTransaction } from './support/envelopes.js';
@@ -112,6 +113,44 @@ describe('Broadcast', () => {
     expect(messages.map((m) => m.getStatus())).toEqual(envelopes.map(() => Status.SUCCESS));
     expect(channel.submitted.map((e) => Buffer.from(e).toString())).toEqual(
       [...envelopes].reverse().map((e) => Buffer.from(e).toString()),
+    );
+  });
+
+  it('property: for any mix of envelopes and any order the channel finishes them in, responses match a naive in-order model', async () => {
+    const channel = new FakeChannel('mychannel', 1);
+    harness = await startHarness([channel]);
+    const held: { key: string; release: () => void }[] = [];
+    channel.holdSubmits = (envelope) => new Promise<void>((release) => held.push({ key: Buffer.from(envelope).toString('hex'), release }));
+    const kind = fc.constantFrom('valid', 'malformed', 'unknown channel', 'unsigned');
+    await fc.assert(
+      fc.asyncProperty(fc.array(kind, { minLength: 1, maxLength: 25 }), fc.infiniteStream(fc.nat()), async (kinds, picks) => {
+        held.length = 0;
+        const envelopes = kinds.map((k, i) =>
+          k === 'valid'
+            ? toProtosEnvelope(transaction('mychannel', `tx ${i}`))
+            : k === 'malformed'
+              ? protosEnvelopeWithPayload(new Uint8Array([0x0a, 0x7f]))
+              : k === 'unknown channel'
+                ? toProtosEnvelope(transaction('other', `tx ${i}`))
+                : toProtosEnvelope(unsignedTransaction('mychannel', `tx ${i}`)),
+        );
+        const expected = kinds.map((k) =>
+          k === 'valid' ? Status.SUCCESS : k === 'malformed' ? Status.BAD_REQUEST : k === 'unknown channel' ? Status.NOT_FOUND : Status.FORBIDDEN,
+        );
+        const stream = harness!.client.broadcast();
+        const done = collect(stream);
+        for (const envelope of envelopes) stream.write(envelope);
+        stream.end();
+        const validCount = kinds.filter((k) => k === 'valid').length;
+        await eventually(() => held.length === validCount, `${validCount} valid submits are held`);
+        // Release the held submits in an order drawn by fast-check.
+        const iterator = picks[Symbol.iterator]();
+        while (held.length > 0) held.splice(iterator.next().value! % held.length, 1)[0]!.release();
+        const { messages, error } = await done;
+        expect(error).toBeUndefined();
+        expect(messages.map((m) => m.getStatus())).toEqual(expected);
+      }),
+      { numRuns: 30 },
     );
   });
 

@@ -58,11 +58,14 @@ export class InboundStreams {
     this.#handshakes.add(call);
     const timeoutMs = this.#context.settings.submitTimeoutMs;
     const timer = setTimeout(() => this.#refuse(call, remote, new Refusal(grpc.status.DEADLINE_EXCEEDED, 'no_hello', `no Hello within ${timeoutMs} ms`)), timeoutMs);
-    call.on('error', () => this.#forget(call));
-    call.on('close', () => {
+    // Whichever way the stream ends (we end it, the dialer cancels, the connection dies).
+    const gone = () => {
       clearTimeout(timer);
       this.#forget(call);
-    });
+    };
+    call.on('error', gone);
+    call.on('cancelled', gone);
+    call.on('close', gone);
     call.once('data', (bytes: Buffer) => {
       clearTimeout(timer);
       if (!this.#handshakes.delete(call)) return;

@@ -3,7 +3,7 @@
 
 import { expect, test } from 'vitest';
 import { ClusterUnavailableError } from '../../src/cluster/errors.js';
-import { TestPki, closeAll, heartbeat, startCluster, waitFor } from './fixtures.js';
+import { TestPki, closeAll, heartbeat, metricValue, startCluster, waitFor } from './fixtures.js';
 
 /** Handles that would keep the process alive (vitest's own are present before and after alike). */
 function liveHandles(): Record<string, number> {
@@ -28,7 +28,11 @@ test('close refuses pending forwards, stops delivery, and leaves no sockets or t
   await waitFor(() => two.handler.submits.length === 1, 'the hanging submit at the leader');
   expect(Object.values(liveHandles()).reduce((a, b) => a + b, 0)).toBeGreaterThan(Object.values(before).reduce((a, b) => a + b, 0));
 
+  expect(await metricValue(three.transport, 'cluster_comm_ingress_stream_count')).toBe(2);
   await one.transport.close();
+  // Node 1's stream into node 3 was cancelled by the close: node 3 forgets it.
+  for (let i = 0; i < 500 && (await metricValue(three.transport, 'cluster_comm_ingress_stream_count')) !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(await metricValue(three.transport, 'cluster_comm_ingress_stream_count')).toBe(1);
   const error = await hanging;
   expect(error).toBeInstanceOf(ClusterUnavailableError);
   expect((error as Error).message).toContain('the cluster transport of consenter 1 is closing');

@@ -166,9 +166,12 @@ describe('streams that break', () => {
       one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1));
     });
     const port = two.transport.port;
+    expect(await metricValue(one.transport, 'cluster_comm_ingress_stream_count')).toBe(0);
+    expect(await metricValue(two.transport, 'cluster_comm_ingress_stream_count')).toBe(1);
     await two.transport.close();
     await waitFor(() => unreachable.includes(2), 'onUnreachable(2)');
     expect(one.transport.isReachable(2)).toBe(false);
+    expect(await metricValue(one.transport, 'cluster_comm_egress_stream_count')).toBe(0);
 
     two.transport = await startTransport(pki, 2, two.tls, {}, port);
     const restarted = new RecordingHandler();

@@ -139,6 +139,21 @@ describe('updatePeers', () => {
     expect(one.handler.submits.map((s) => s.envelope[0])).toEqual([1]);
   });
 
+  test('a peer that moved to another address is dialed there after the update', async () => {
+    nodes = await startCluster(pki, 2);
+    const [one, two] = nodes as [TestNode, TestNode];
+    one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1));
+    await waitFor(() => two.handler.consensus.length === 1, 'a message to the old address');
+    await two.transport.close();
+    two.transport = await startTransport(pki, 2, two.tls);
+    two.transport.setHandler('ch1', two.handler);
+    two.transport.updatePeers(consenters(nodes));
+    one.transport.updatePeers(consenters(nodes));
+    expect(one.transport.peerStatus()).toMatchObject([{ id: 2, address: `127.0.0.1:${two.transport.port}`, state: 'idle' }]);
+    await one.transport.forwardSubmit('ch1', 2, new Uint8Array([9]));
+    expect(two.handler.submits.map((s) => s.envelope[0])).toEqual([9]);
+  });
+
   test('a removed peer is forgotten: forwards to it fail, sending to it is a programmer error, it is refused', async () => {
     nodes = await startCluster(pki, 3);
     const [one, , three] = nodes as [TestNode, TestNode, TestNode];

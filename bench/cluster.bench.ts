@@ -1,0 +1,205 @@
+// The local 3-node cluster under load, every node its own process, all on
+// this machine with the load generator:
+//
+//   npm run bench:cluster [-- --window-s 15 --kills 5 --streams 4 --window 128]
+//
+// 1. throughput: pre-signed 1 KiB P-256 envelopes Broadcast to the leader for a
+//    fixed window; committed tx/s and blocks/s counted over a Deliver stream
+//    from a follower (only blocks a quorum committed and the follower wrote
+//    count), Fabric's batch defaults (500 messages, 2 s timeout);
+// 2. failover, tick 100 ms x election_tick 10 (election timeout 1 s): kill -9
+//    the leader under load, time until a survivor applies the first
+//    block beyond what any survivor had committed at the kill (which needs a
+//    new leader); restart the killed node, let it catch up; 5 times.
+//
+// The figures include the load generator and three orderers sharing the
+// machine's cores; they are printed with the machine.
+
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectAtomicBroadcast, deliver } from '../src/cli/abClient.js';
+import { intFlag, parseFlags } from '../src/cli/args.js';
+import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../src/cli/envelopePool.js';
+import { keygen } from '../src/cli/keygen.js';
+import { address, clientTls } from '../src/cli/layout.js';
+import { CommitCounter } from '../src/cli/liveView.js';
+import { runLoad } from '../src/cli/load.js';
+import { LocalCluster } from '../src/cli/localCluster.js';
+import { SEEK_NUMBER_UNBOUNDED } from '../src/server/index.js';
+import { describeMachine } from './lib/machine.js';
+
+const TICK_INTERVAL_MS = 100;
+const ELECTION_TICK = 10;
+const FAILOVER_LOAD_TX_PER_SEC = 1500;
+
+type Clients = Map<number, ReturnType<typeof connectAtomicBroadcast>>;
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer().once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+function followBlocks(cluster: LocalCluster, clients: Clients, nodeId: number, onBlock: Parameters<typeof deliver>[1]['onBlock'], signal: AbortSignal) {
+  return deliver(clients.get(nodeId)!, {
+    channelId: cluster.manifest.channelId,
+    creator: loadClientCreator(cluster.dir, cluster.manifest),
+    start: { type: 'newest' },
+    stop: { type: 'specified', number: SEEK_NUMBER_UNBOUNDED },
+    onBlock,
+    signal,
+  }).catch((error: unknown) => {
+    if (!signal.aborted) throw error;
+  });
+}
+
+async function throughput(cluster: LocalCluster, clients: Clients, pool: SignedEnvelope[], windowS: number, streams: number, windowPerStream: number) {
+  const leader = await cluster.waitLeader(30_000);
+  const follower = cluster.nodes.find((n) => n.id !== leader)!.id;
+  const counter = new CommitCounter();
+  const stopFollowing = new AbortController();
+  const following = followBlocks(cluster, clients, follower, counter.onBlock, stopFollowing.signal);
+  const warmupMs = 3000;
+  const loading = runLoad({ client: clients.get(leader)!, envelopes: pool, streams, windowPerStream, durationMs: warmupMs + windowS * 1000 + 1000, once: true });
+  await sleep(warmupMs);
+  counter.take();
+  const started = performance.now();
+  await sleep(windowS * 1000);
+  const { blocks, txs } = counter.take();
+  const seconds = (performance.now() - started) / 1000;
+  const report = await loading;
+  stopFollowing.abort();
+  await following;
+  return { leader, follower, txPerSec: txs / seconds, blocksPerSec: blocks / seconds, txs, blocks, report };
+}
+
+interface Failover {
+  readonly killed: number;
+  readonly newLeader: number;
+  /** Kill to a survivor reporting itself leader on /metrics (polled every 100 ms). */
+  readonly electedMs: number;
+  /** Kill to the first block a survivor applied beyond what any survivor had committed at the kill. */
+  readonly failoverMs: number;
+}
+
+async function failoverOnce(cluster: LocalCluster, clients: Clients, pool: SignedEnvelope[]): Promise<Failover> {
+  await cluster.waitHealthy(60_000);
+  const leader = await cluster.waitLeader(30_000);
+  const watcher = cluster.nodes.find((n) => n.id !== leader)!.id;
+  const stop = new AbortController();
+  let lastSeen = -1;
+  let killedAt: number | undefined;
+  let beyond = Number.MAX_SAFE_INTEGER;
+  let firstNewBlockAt: number | undefined;
+  const following = followBlocks(cluster, clients, watcher, (block) => {
+    lastSeen = Math.max(lastSeen, block.header.number);
+    if (killedAt !== undefined && firstNewBlockAt === undefined && block.header.number > beyond) firstNewBlockAt = performance.now();
+  }, stop.signal);
+  // Enough load that blocks are cut by count (500) well within the 2 s batch timeout.
+  const loading = runLoad({ client: clients.get(watcher)!, envelopes: pool, streams: 2, windowPerStream: 64, durationMs: 120_000, once: false, maxTxPerSec: FAILOVER_LOAD_TX_PER_SEC, signal: stop.signal });
+  await sleep(1500);
+  killedAt = performance.now();
+  await cluster.process(leader).kill('SIGKILL');
+  const atKill = await cluster.committedBlockNumbers();
+  beyond = Math.max(lastSeen, ...[...atKill.values()].map((n) => n ?? -1));
+  const newLeader = await cluster.waitLeader(30_000, leader);
+  const electedMs = performance.now() - killedAt;
+  const deadline = performance.now() + 30_000;
+  while (firstNewBlockAt === undefined && performance.now() < deadline) await sleep(10);
+  stop.abort();
+  await Promise.all([loading, following]);
+  if (firstNewBlockAt === undefined) throw new Error(`no block committed within 30 s after killing leader ${leader}`);
+  // Bring the killed node back and let it catch up before the next round.
+  cluster.process(leader).start();
+  await cluster.waitListening(leader, 60_000);
+  for (;;) {
+    const numbers = await cluster.committedBlockNumbers();
+    const others = Math.max(...cluster.nodes.filter((n) => n.id !== leader).map((n) => numbers.get(n.id) ?? 0));
+    if ((numbers.get(leader) ?? -1) >= others) break;
+    await sleep(200);
+  }
+  return { killed: leader, newLeader, electedMs, failoverMs: firstNewBlockAt - killedAt };
+}
+
+function summary(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return `min ${sorted[0]!.toFixed(0)} ms, median ${median.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`;
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags('bench:cluster', process.argv.slice(2), {
+    'window-s': { type: 'string' },
+    kills: { type: 'string' },
+    streams: { type: 'string' },
+    window: { type: 'string' },
+  });
+  const windowS = intFlag(flags, 'window-s', 15, 1, 600);
+  const kills = intFlag(flags, 'kills', 5, 0, 50);
+  const streams = intFlag(flags, 'streams', 4, 1, 64);
+  const windowPerStream = intFlag(flags, 'window', 128, 1, 4096);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
+  const ports = await freePorts(9);
+  const manifest = keygen({
+    outDir: dir,
+    nodes: 3,
+    algorithm: 'ecdsa-p256',
+    channelId: 'benchchannel',
+    ports: [0, 1, 2].map((i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
+    engine: 'native',
+    tickIntervalMs: TICK_INTERVAL_MS,
+    electionTick: ELECTION_TICK,
+  });
+  const cluster = new LocalCluster(dir);
+  const clients: Clients = new Map(cluster.nodes.map((n) => [n.id, connectAtomicBroadcast(address(n, 'client'), clientTls(dir, manifest))]));
+  console.log(`bench:cluster — 3 orderer processes + load generator on ${describeMachine()}`);
+  try {
+    cluster.startAll();
+    await cluster.waitHealthy(60_000);
+    const creator = loadClientCreator(dir, manifest);
+    const poolSize = 65_536;
+    const signStart = performance.now();
+    const pool = createEnvelopePool({ channelId: manifest.channelId, creator, count: poolSize });
+    console.log(`signed ${poolSize} envelopes of ${pool[0]!.bytes.length} bytes (P-256) in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
+
+    const t = await throughput(cluster, clients, pool, windowS, streams, windowPerStream);
+    console.log(
+      `throughput (load to leader node ${t.leader}, counted on follower node ${t.follower}, ${windowS} s window, ${streams} streams x ${windowPerStream} outstanding): ` +
+        `${t.txPerSec.toFixed(0)} committed tx/s, ${t.blocksPerSec.toFixed(2)} blocks/s (${t.txs} tx in ${t.blocks} blocks); ` +
+        `broadcast answers: ${t.report.succeeded} SUCCESS, refused ${JSON.stringify(t.report.refused)}`,
+    );
+
+    const failovers: Failover[] = [];
+    for (let round = 1; round <= kills; round++) {
+      const f = await failoverOnce(cluster, clients, pool);
+      failovers.push(f);
+      console.log(
+        `failover ${round}/${kills}: killed leader node ${f.killed}; node ${f.newLeader} leader after ${f.electedMs.toFixed(0)} ms, ` +
+          `first block committed by it after ${f.failoverMs.toFixed(0)} ms`,
+      );
+    }
+    if (failovers.length > 0) {
+      console.log(
+        `failover over ${failovers.length} kills under ~${FAILOVER_LOAD_TX_PER_SEC} tx/s (tick ${TICK_INTERVAL_MS} ms x election_tick ${ELECTION_TICK} = ` +
+          `${TICK_INTERVAL_MS * ELECTION_TICK} ms election timeout): kill to first new block ${summary(failovers.map((f) => f.failoverMs))}; ` +
+          `kill to leader seen ${summary(failovers.map((f) => f.electedMs))}`,
+      );
+    }
+  } finally {
+    for (const client of clients.values()) client.close();
+    await cluster.stopAll(10_000);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);

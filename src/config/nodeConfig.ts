@@ -18,7 +18,7 @@ export const NODE_DEFAULTS = {
   dataDir: 'data',
   engine: 'native' as EngineName,
   logLevel: 'info' as LogLevelName,
-  tls: { clientListenerEnabled: true, clientAuthRequired: false },
+  tls: { clientListenerEnabled: true, clientAuthRequired: false, operationsEnabled: false, operationsClientAuthRequired: false },
 } as const;
 
 export const CHANNELS_PER_NODE_MAX = 1024;
@@ -38,6 +38,8 @@ export interface NodeConfigInput {
     clientListenerEnabled?: boolean;
     clientAuthRequired?: boolean;
     clientRootCAs?: string[];
+    operationsEnabled?: boolean;
+    operationsClientAuthRequired?: boolean;
   };
   msp: { dir?: string; mspId: string };
   dataDir?: string;
@@ -77,6 +79,10 @@ export interface NodeTlsConfig {
   /** Invariant: clientAuthRequired implies clientListenerEnabled and clientRootCaPems non-empty. */
   readonly clientAuthRequired: boolean;
   readonly clientRootCaPems: readonly string[];
+  /** HTTPS on the operations listener, with tls.cert/key (Fabric's Operations.TLS). */
+  readonly operationsEnabled: boolean;
+  /** Invariant: implies operationsEnabled and clientRootCaPems non-empty. */
+  readonly operationsClientAuthRequired: boolean;
 }
 
 const NODE_KEYS = ['id', 'listen', 'tls', 'msp', 'dataDir', 'engine', 'poolSize', 'logLevel', 'channels'];
@@ -148,6 +154,8 @@ function fillTls(value: unknown, baseDir: string): NodeTlsConfig {
     'clientListenerEnabled',
     'clientAuthRequired',
     'clientRootCAs',
+    'operationsEnabled',
+    'operationsClientAuthRequired',
   ]);
   const defaults = NODE_DEFAULTS.tls;
   const clientListenerEnabled =
@@ -159,6 +167,15 @@ function fillTls(value: unknown, baseDir: string): NodeTlsConfig {
   if (clientAuthRequired && clientRootCaPems.length === 0) {
     throw new ConfigError('tls.clientRootCAs', 'tls.clientRootCAs must list at least one CA certificate when tls.clientAuthRequired is true');
   }
+  const operationsEnabled = record['operationsEnabled'] === undefined ? defaults.operationsEnabled : booleanAt('tls.operationsEnabled', record['operationsEnabled']);
+  const operationsClientAuthRequired =
+    record['operationsClientAuthRequired'] === undefined
+      ? defaults.operationsClientAuthRequired
+      : booleanAt('tls.operationsClientAuthRequired', record['operationsClientAuthRequired']);
+  if (operationsClientAuthRequired && !operationsEnabled) refuse('tls.operationsClientAuthRequired', 'false when tls.operationsEnabled is false', true);
+  if (operationsClientAuthRequired && clientRootCaPems.length === 0) {
+    throw new ConfigError('tls.clientRootCAs', 'tls.clientRootCAs must list at least one CA certificate when tls.operationsClientAuthRequired is true');
+  }
   return {
     certPem: pemAt('tls.cert', record['cert'], baseDir, 'CERTIFICATE'),
     keyPem: pemAt('tls.key', record['key'], baseDir, 'PRIVATE KEY'),
@@ -166,6 +183,8 @@ function fillTls(value: unknown, baseDir: string): NodeTlsConfig {
     clientListenerEnabled,
     clientAuthRequired,
     clientRootCaPems,
+    operationsEnabled,
+    operationsClientAuthRequired,
   };
 }
 

@@ -1,10 +1,11 @@
-// The operations HTTP listener (as Fabric's operations.System):
+// The operations HTTP(S) listener (as Fabric's operations.System):
 // GET /healthz → 200 {"status":"OK","time":...} or 503 with the failed checks;
 // GET /metrics → Prometheus text from the prom-client Registry.
 // Requests are bounded: no body is read, whole-request and header timeouts,
 // a connection cap, and each health check has its own time bound.
 
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -35,13 +36,27 @@ export class OperationsServer {
   static async start(input: OperationsServerOptionsInput, deps: OperationsServerDeps): Promise<OperationsServer> {
     const options = fillOperationsOptions(input);
     const logger = deps.logger.child({ component: 'operations' });
-    const server = http.createServer((request, response) => {
+    const onRequest = (request: http.IncomingMessage, response: http.ServerResponse) => {
       handle(request, response, options, deps).catch((error: unknown) => {
         logger.error({ err: error, url: request.url }, 'operations request failed');
         if (!response.headersSent) respondJson(response, 500, { status: 'Internal Server Error' });
         else response.destroy();
       });
-    });
+    };
+    const tls = options.tls;
+    const server: http.Server =
+      tls === undefined
+        ? http.createServer(onRequest)
+        : https.createServer(
+            {
+              cert: tls.certPem,
+              key: tls.keyPem,
+              ...(tls.clientRootCasPem.length > 0 && { ca: [...tls.clientRootCasPem] }),
+              requestCert: tls.requireClientCert,
+              rejectUnauthorized: tls.requireClientCert,
+            },
+            onRequest,
+          );
     server.requestTimeout = options.requestTimeoutMs;
     server.headersTimeout = Math.min(options.requestTimeoutMs, 60_000);
     server.maxHeadersCount = 100;
@@ -52,7 +67,7 @@ export class OperationsServer {
       server.listen(port, host, () => resolve());
     });
     const started = new OperationsServer(options, server, logger);
-    logger.info({ address: `${host}:${started.port}` }, 'operations server listening');
+    logger.info({ address: `${host}:${started.port}`, tls: tls !== undefined, mutualTls: tls?.requireClientCert ?? false }, 'operations server listening');
     return started;
   }
 

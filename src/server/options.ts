@@ -81,6 +81,8 @@ function fillTls(input: ServerTlsInput): ServerTls {
 export interface OperationsServerOptionsInput {
   /** host:port of the HTTP listener; port 0 picks a free port. */
   readonly listenAddress: string;
+  /** HTTPS instead of HTTP (Fabric's Operations.TLS), optionally with client certificates required. */
+  readonly tls?: ServerTlsInput;
   /** Whole-request time bound (headers included). Default 10000. */
   readonly requestTimeoutMs?: number;
   /** Bound on one health check; a check still running then counts as failed. Default 5000. */
@@ -91,6 +93,7 @@ export interface OperationsServerOptionsInput {
 
 export interface OperationsServerOptions {
   readonly listenAddress: string;
+  readonly tls: ServerTls | undefined;
   readonly requestTimeoutMs: number;
   /** Invariant: < requestTimeoutMs, so a slow check still gets its 503 answered. */
   readonly healthCheckTimeoutMs: number;
@@ -107,6 +110,7 @@ export function fillOperationsOptions(input: OperationsServerOptionsInput): Oper
   }
   return {
     listenAddress: checkListenAddress('options.listenAddress', input.listenAddress),
+    tls: input.tls === undefined ? undefined : fillTls(input.tls),
     requestTimeoutMs,
     healthCheckTimeoutMs,
     connectionsMax: checkInteger('options.connectionsMax', input.connectionsMax ?? 64, 1, 100_000),

@@ -2,8 +2,11 @@
 // registered checks, each bounded) and /metrics in Prometheus text.
 
 import http from 'node:http';
+import https from 'node:https';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DevOrganization } from '../../src/crypto/devpki.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { HealthChecks, OperationsServer } from '../../src/server/index.js';
 import { FakeChannel, FakeRegistry } from './support/fakeChannels.js';
 import { silentLogger } from './support/harness.js';
@@ -97,6 +100,37 @@ describe('operations server', () => {
     const post = await get(port, '/healthz', 'POST');
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('serves HTTPS, and with requireClientCert refuses clients without a certificate from the CA', async () => {
+    const provider = createCryptoProvider('native');
+    const org = new DevOrganization({ mspId: 'OrdererMSP', algorithm: 'ecdsa-p256', provider });
+    const serverCert = org.issueMember('operations', { subjectAltNames: ['127.0.0.1'], extendedKeyUsage: ['serverAuth'] });
+    const clientCert = org.issueMember('prometheus', { extendedKeyUsage: ['clientAuth'] });
+    const tls = { certPem: serverCert.certPem, keyPem: serverCert.signer.exportPrivateKeyPem(), clientRootCasPem: [org.root.certPem], requireClientCert: true };
+    server = await OperationsServer.start({ listenAddress: '127.0.0.1:0', tls }, { health: new HealthChecks(), metricsRegistry: new Registry(), logger: silentLogger });
+    const port = server.port;
+    const httpsGet = (withClientCert: boolean) =>
+      new Promise<number>((resolve, reject) => {
+        const request = https.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/healthz',
+            ca: org.root.certPem,
+            ...(withClientCert && { cert: clientCert.certPem, key: clientCert.signer.exportPrivateKeyPem() }),
+            timeout: 10_000,
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode!);
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+    expect(await httpsGet(true)).toBe(200);
+    await expect(httpsGet(false)).rejects.toThrow();
   });
 
   it('close() frees the port even with a keep-alive connection open', async () => {

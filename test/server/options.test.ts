@@ -75,6 +75,7 @@ describe('fillOperationsOptions', () => {
   it('fills defaults', () => {
     expect(fillOperationsOptions({ listenAddress: '127.0.0.1:9443' })).toEqual({
       listenAddress: '127.0.0.1:9443',
+      tls: undefined,
       requestTimeoutMs: 10_000,
       healthCheckTimeoutMs: 5000,
       connectionsMax: 64,

@@ -1,0 +1,188 @@
+// The `orderer` command as a user meets it: usage errors name the flag or
+// subcommand (exit 2), keygen writes configs that load as they are, the
+// generated genesis block is the same on every node, and a supervisor that
+// stops — cleanly or by SIGKILL — leaves no orderer process behind.
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeBlock, HeaderType, readEnvelopeFields } from '../../src/block/index.js';
+import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePool.js';
+import { deterministicGenesisBlock } from '../../src/cli/genesis.js';
+import { keygen } from '../../src/cli/keygen.js';
+import { address, readManifest } from '../../src/cli/layout.js';
+import { isHealthy, isListening, metricValue } from '../../src/cli/nodeMetrics.js';
+import { loadNodeConfig } from '../../src/config/index.js';
+import { freePorts } from './helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const tempDirs: string[] = [];
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-cli-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function orderer(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+async function keygenWithFreePorts(dir: string, nodes: number, algorithm: 'ecdsa-p256' | 'sm2' = 'ecdsa-p256') {
+  const ports = await freePorts(nodes * 3);
+  return keygen({
+    outDir: dir,
+    nodes,
+    algorithm,
+    channelId: 'cli-channel',
+    ports: Array.from({ length: nodes }, (_, i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
+    engine: 'native',
+    tickIntervalMs: 100,
+  });
+}
+
+describe('orderer command line', () => {
+  it('refuses an unknown subcommand and bad flags with exit code 2 and a message naming them', () => {
+    const unknown = orderer('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown subcommand "frobnicate"');
+
+    const misspelt = orderer('keygen', '--out', tempDir(), '--nods', '3');
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toContain('--nods');
+
+    const badValue = orderer('keygen', '--out', tempDir(), '--nodes', 'three');
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toContain('--nodes must be an integer');
+
+    const badAlgorithm = orderer('keygen', '--out', tempDir(), '--algorithm', 'rsa');
+    expect(badAlgorithm.code).toBe(2);
+    expect(badAlgorithm.stderr).toContain('--algorithm must be one of ecdsa-p256, sm2');
+
+    const missing = orderer('start');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--config is required');
+  }, 120_000);
+
+  it('refuses to start from a missing config file with exit code 1 naming the file', () => {
+    const file = path.join(tempDir(), 'nowhere.yaml');
+    const result = orderer('start', '--config', file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(file);
+  }, 60_000);
+});
+
+describe('orderer keygen', () => {
+  it.each(['ecdsa-p256', 'sm2'] as const)('writes %s node configs that load as they are, one per consenter, sharing one channel', async (algorithm) => {
+    const dir = tempDir();
+    const manifest = await keygenWithFreePorts(dir, 3, algorithm);
+    expect(readManifest(dir)).toEqual(manifest);
+    const configs = manifest.nodes.map((node) => loadNodeConfig(path.join(dir, node.configFile)));
+    expect(configs.map((c) => c.id)).toEqual([1, 2, 3]);
+    for (const config of configs) {
+      expect(config.channels.map((c) => c.channelId)).toEqual(['cli-channel']);
+      const channel = config.channels[0]!;
+      expect(channel.signatureAlgorithm).toBe(algorithm);
+      expect(channel.hashAlgorithm).toBe(algorithm === 'sm2' ? 'sm3' : 'sha256');
+      expect(channel.consenters.map((c) => `${c.host}:${c.port}`)).toEqual(manifest.nodes.map((n) => address(n, 'cluster')));
+      expect(channel.raft.tickIntervalMs).toBe(100);
+      expect(config.tls.certPem).toContain('BEGIN CERTIFICATE');
+    }
+    // The client identity signs envelopes of about 1 KiB, each with its own tx id.
+    const envelopes = createEnvelopePool({ channelId: 'cli-channel', creator: loadClientCreator(dir, manifest), count: 20 });
+    for (const e of envelopes) expect(Math.abs(e.bytes.length - 1024)).toBeLessThanOrEqual(4);
+    expect(new Set(envelopes.map((e) => e.txId)).size).toBe(20);
+    expect(envelopes.map((e) => readEnvelopeFields(e.bytes).creatorMspId)).toEqual(Array(20).fill('Org1MSP'));
+  }, 60_000);
+
+  it('refuses to overwrite a directory that already holds a cluster', async () => {
+    const dir = tempDir();
+    await keygenWithFreePorts(dir, 1);
+    await expect(keygenWithFreePorts(dir, 1)).rejects.toThrow(/already holds a cluster/);
+  }, 60_000);
+});
+
+describe('genesis block', () => {
+  it('is the same bytes for a channel wherever it is built, a CONFIG block 0, and differs between channels', () => {
+    const a = deterministicGenesisBlock('mychannel', 'sha256');
+    expect(Buffer.from(deterministicGenesisBlock('mychannel', 'sha256')).equals(Buffer.from(a))).toBe(true);
+    expect(Buffer.from(deterministicGenesisBlock('otherchannel', 'sha256')).equals(Buffer.from(a))).toBe(false);
+    expect(Buffer.from(deterministicGenesisBlock('mychannel', 'sm3')).equals(Buffer.from(a))).toBe(false);
+    const block = decodeBlock(a);
+    expect(block.header.number).toBe(0);
+    expect(block.data.length).toBe(1);
+    const fields = readEnvelopeFields(block.data[0]!);
+    expect(fields.headerType).toBe(HeaderType.CONFIG);
+    expect(fields.channelId).toBe('mychannel');
+  });
+});
+
+describe('metrics text', () => {
+  it('reads a labelled sample of the channel asked for and nothing else', () => {
+    const text = [
+      '# HELP consensus_etcdraft_is_leader x',
+      'consensus_etcdraft_is_leader{channel="other"} 1',
+      'consensus_etcdraft_is_leader{channel="mychannel"} 0',
+      'consensus_etcdraft_committed_block_number{channel="mychannel"} 42',
+    ].join('\n');
+    expect(metricValue(text, 'consensus_etcdraft_is_leader', 'mychannel')).toBe(0);
+    expect(metricValue(text, 'consensus_etcdraft_committed_block_number', 'mychannel')).toBe(42);
+    expect(metricValue(text, 'consensus_etcdraft_committed_block_number', 'other')).toBeUndefined();
+  });
+});
+
+describe('orderer cluster (the supervisor)', () => {
+  async function startSupervisor(dir: string) {
+    const manifest = readManifest(dir);
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'cluster', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = performance.now() + 90_000;
+    for (;;) {
+      const healthy = await Promise.all(manifest.nodes.map((n) => isHealthy(address(n, 'operations'))));
+      if (healthy.every(Boolean)) break;
+      if (performance.now() > deadline) throw new Error('cluster did not become healthy');
+      await sleep(200);
+    }
+    return { child, exited, manifest };
+  }
+
+  async function allNodesGone(manifest: ReturnType<typeof readManifest>): Promise<void> {
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      const up = await Promise.all(manifest.nodes.map((n) => isListening(address(n, 'operations'))));
+      if (!up.some(Boolean)) return;
+      if (performance.now() > deadline) throw new Error('orderer processes still answer 30 s after their supervisor stopped');
+      await sleep(200);
+    }
+  }
+
+  it('stops every node and exits 0 on SIGTERM; each node logs a clean stop', async () => {
+    const dir = tempDir();
+    await keygenWithFreePorts(dir, 3);
+    const { child, exited, manifest } = await startSupervisor(dir);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await allNodesGone(manifest);
+    for (const node of manifest.nodes) {
+      expect(fs.readFileSync(path.join(dir, path.dirname(node.configFile), 'orderer.log'), 'utf8')).toContain('orderer node stopped');
+    }
+  }, 180_000);
+
+  it('leaves no orphan node behind when it is killed with SIGKILL', async () => {
+    const dir = tempDir();
+    await keygenWithFreePorts(dir, 3);
+    const { child, exited, manifest } = await startSupervisor(dir);
+    child.kill('SIGKILL');
+    expect(await exited).toBeNull();
+    await allNodesGone(manifest);
+  }, 180_000);
+});

@@ -2,6 +2,7 @@
 // healthz handler: named components, each a check that throws (or rejects)
 // with the reason it is unhealthy. Checks run concurrently, each bounded.
 
+import assert from 'node:assert/strict';
 import type { ChannelRegistry } from '../chain/types.js';
 
 /** Throws or rejects with an Error whose message is the reason the component is unhealthy. */
@@ -22,9 +23,8 @@ export class HealthChecks {
 
   /** Adds or replaces the check of `component`. */
   register(component: string, check: HealthCheck): void {
-    if (!this.#checks.has(component) && this.#checks.size >= HEALTH_COMPONENTS_MAX) {
-      throw new RangeError(`at most ${HEALTH_COMPONENTS_MAX} health components may be registered`);
-    }
+    // Components are fixed by the node's assembly code, never by input: too many is a bug.
+    assert(this.#checks.has(component) || this.#checks.size < HEALTH_COMPONENTS_MAX, `at most ${HEALTH_COMPONENTS_MAX} health components may be registered`);
     this.#checks.set(component, check);
   }
 

@@ -2,12 +2,13 @@
 // close() ends Deliver streams still waiting for blocks after the grace period.
 
 import * as grpc from '@grpc/grpc-js';
+import { orderer } from '@hyperledger/fabric-protos';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { SeekBehavior, SeekContentType, SeekErrorResponse } from '../../src/block/index.js';
 import { AtomicBroadcastServer, ListenError, OperationsServer, HealthChecks } from '../../src/server/index.js';
 import { FakeChannel, FakeRegistry } from './support/fakeChannels.js';
-import { seekRequest, toProtosEnvelope } from './support/envelopes.js';
+import { seekRequest, toProtosEnvelope, transaction } from './support/envelopes.js';
 import { collect, eventually, silentLogger, startHarness } from './support/harness.js';
 
 describe('server lifecycle', () => {
@@ -24,6 +25,28 @@ describe('server lifecycle', () => {
     expect(error?.code).toBe(grpc.status.CANCELLED);
     await eventually(() => channel.waiterCount === 0, 'the wait is aborted');
     harness.client.close();
+  });
+
+  it('restarts on the same port with the same metrics registry, and counts on', async () => {
+    const metricsRegistry = new Registry();
+    const channels = new FakeRegistry([new FakeChannel('mychannel', 1)]);
+    const first = await AtomicBroadcastServer.start({ listenAddress: '127.0.0.1:0', shutdownGraceMs: 50 }, { channels, logger: silentLogger, metricsRegistry });
+    const port = first.port;
+    await first.close();
+    const second = await AtomicBroadcastServer.start({ listenAddress: `127.0.0.1:${port}`, shutdownGraceMs: 50 }, { channels, logger: silentLogger, metricsRegistry });
+    try {
+      expect(second.port).toBe(port);
+      const client = new orderer.AtomicBroadcastClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const stream = client.broadcast();
+      const done = collect(stream);
+      stream.write(toProtosEnvelope(transaction('mychannel', 'after restart')));
+      stream.end();
+      await done;
+      client.close();
+      expect(await metricsRegistry.getSingleMetricAsString('broadcast_processed_count')).toContain('status="SUCCESS"} 1');
+    } finally {
+      await second.close();
+    }
   });
 
   it('a busy port is a ListenError naming the address', async () => {

@@ -82,6 +82,22 @@ test('a snapshot that cannot be sent is reported as a failure, so the leader doe
   expect(reports.length).toBe(2);
 });
 
+test('a message or envelope over frameBytesMax is refused at once: the message dropped and counted, the envelope BAD_REQUEST', async () => {
+  const nodes: TestNode[] = await startCluster(pki, 2, { frameBytesMax: 4096, sendQueueBytesMax: 8192 });
+  closers.push(() => closeAll(nodes));
+  const [one, two] = nodes as [TestNode, TestNode];
+  const big = { ...heartbeat(1, 2, 1), type: MessageType.MsgApp, entries: [{ term: 1, index: 1, type: 0, data: new Uint8Array(5000) }] };
+  one.transport.sendConsensus('ch1', 2, big);
+  expect(await metricValue(one.transport, 'cluster_comm_msg_dropped_count', { reason: 'too_large' })).toBe(1);
+  const error = await one.transport.forwardSubmit('ch1', 2, new Uint8Array(5000)).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'BAD_REQUEST' });
+  expect((error as Error).message).toContain('envelope of 5000 bytes does not fit the cluster frame limit of 4096 bytes');
+  // The link is unharmed: a message that fits still goes through.
+  one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 2));
+  await waitFor(() => two.handler.consensus.length === 1, 'the small message');
+  expect(two.handler.consensus[0]!.message.term).toBe(2);
+});
+
 describe('forwarded submits', () => {
   test('wait for room up to submitWaitersMax, beyond it are refused at once, and time out naming the peer', async () => {
     const { transport } = await nodeFacingSilentPeer({ sendQueueFramesMax: 2, submitWaitersMax: 1, submitTimeoutMs: 300 });

@@ -34,6 +34,7 @@ import { describeMachine } from './lib/machine.js';
 const TICK_INTERVAL_MS = 100;
 const ELECTION_TICK = 10;
 const FAILOVER_LOAD_TX_PER_SEC = 1500;
+const CATCH_UP_TIMEOUT_MS = 60_000;
 
 type Clients = Map<number, ReturnType<typeof connectAtomicBroadcast>>;
 
@@ -121,10 +122,15 @@ async function failoverOnce(cluster: LocalCluster, clients: Clients, pool: Signe
   // Bring the killed node back and let it catch up before the next round.
   cluster.process(leader).start();
   await cluster.waitListening(leader, 60_000);
+  const catchUpDeadline = performance.now() + CATCH_UP_TIMEOUT_MS;
   for (;;) {
     const numbers = await cluster.committedBlockNumbers();
     const others = Math.max(...cluster.nodes.filter((n) => n.id !== leader).map((n) => numbers.get(n.id) ?? 0));
     if ((numbers.get(leader) ?? -1) >= others) break;
+    if (performance.now() > catchUpDeadline) {
+      // E.g. the survivors compacted their Raft log past it: catch-up from a snapshot needs block pulling (issue 6).
+      throw new Error(`restarted node ${leader} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms (at ${numbers.get(leader)}, others at ${others}); see ${cluster.logFile(leader)}`);
+    }
     await sleep(200);
   }
   return { killed: leader, newLeader, electedMs, failoverMs: firstNewBlockAt - killedAt };

@@ -147,7 +147,8 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     listenAddress: options.clusterListenAddress,
     tls: options.clusterTls,
     peers: unionOfConsenters(options.channels),
-    logger: log,
+    // The transport and the chains add `node` (and `channel`) to their lines themselves.
+    logger: options.logger,
     metrics,
   });
   const compute = new PoolCompute(parts.pool, {
@@ -159,7 +160,7 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
   for (const plan of options.channels) {
     const chain = new Chain(
       { ...plan.chain, selfId: options.nodeId, engine: options.engine },
-      { storage: parts.storage.channel(plan.chain.channelId), transport: parts.transport, compute, logger: log, metrics },
+      { storage: parts.storage.channel(plan.chain.channelId), transport: parts.transport, compute, logger: options.logger, metrics },
     );
     parts.chains.push(chain);
     await chain.start();

@@ -201,7 +201,7 @@ function fillChannels(value: unknown, baseDir: string, readChannelFile: (file: s
   const channels = arrayAt('channels', value, 0, CHANNELS_PER_NODE_MAX).map((entry, i) => {
     const at = `channels[${i}]`;
     if (typeof entry !== 'string') return fillChannelConfig(entry, at, baseDir);
-    const file = path.resolve(baseDir, entry);
+    const file = path.resolve(baseDir, stringAt(at, entry));
     try {
       return fillChannelConfig(readChannelFile(file), at, path.dirname(file));
     } catch (error) {

@@ -132,6 +132,18 @@ describe('server over a one-node chain', () => {
     expect(seen.sort()).toEqual([...wanted].sort());
   });
 
+  it('refuses a Deliver request whose signature does not verify', async () => {
+    const seek = { start: { type: 'oldest' as const }, stop: { type: 'newest' as const }, behavior: SeekBehavior.BLOCK_UNTIL_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK };
+    const forged = seekRequest(CHANNEL, seek, 'Org1MSP', member);
+    forged[forged.length - 3] ^= 0xff; // inside the signature
+    const stream = client.deliver();
+    const done = collect(stream);
+    stream.write(toProtosEnvelope(forged));
+    stream.end();
+    const { messages } = await done;
+    expect(messages.map((m) => m.getStatus())).toEqual([common.Status.FORBIDDEN]);
+  });
+
   it('refuses Deliver to a requester outside the channel’s organizations', async () => {
     const stranger = new DevOrganization({ mspId: 'Org9MSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') }).issueMember('eve');
     const creator = { signer: stranger.signer, serializedIdentity: encodeSerializedIdentity({ mspid: stranger.mspId, idBytes: stranger.idBytes }) };

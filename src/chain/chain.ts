@@ -168,8 +168,8 @@ export class Chain implements ChannelSupport {
     try {
       verdict = await this.#verifier.verify(envelope);
     } catch (err) {
-      this.#log.error({ err }, 'envelope verification failed');
-      return { status: 'INTERNAL_SERVER_ERROR', info: `envelope verification failed: ${(err as Error).message}` };
+      // OrdererErrors (pool overloaded or closed, too many waiting) are SERVICE_UNAVAILABLE: the client may retry.
+      return failureResult(err, this.#log);
     }
     if (!verdict.ok) return { status: rejectionStatus(verdict.status), info: verdict.reason };
     if (verdict.type === HeaderType.CONFIG_UPDATE || verdict.type === HeaderType.CONFIG) {
@@ -192,8 +192,7 @@ export class Chain implements ChannelSupport {
       const verdict = await this.#verifier.verify(envelope);
       return verdict.ok ? { status: 'SUCCESS', info: '' } : { status: rejectionStatus(verdict.status), info: verdict.reason };
     } catch (err) {
-      this.#log.error({ err }, 'deliver request verification failed');
-      return { status: 'INTERNAL_SERVER_ERROR', info: `deliver request verification failed: ${(err as Error).message}` };
+      return failureResult(err, this.#log);
     }
   }
 

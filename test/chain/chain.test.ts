@@ -41,7 +41,7 @@ describe('chain: start-up', () => {
   it('the first campaigner of a fresh channel leads before any election timeout passes', async () => {
     const c = await started();
     const expected = firstCampaigner(sha256, CHANNEL, c.ids);
-    const ticks = await c.tickUntil(() => c.leaderId() !== 0, 30, 'a leader');
+    const ticks = await c.tickUntil(() => c.agreedLeaderId() !== 0, 30, 'a leader every node knows');
     expect(c.leaderId()).toBe(expected);
     // The others would campaign only after electionTick (10) ticks without a leader.
     expect(ticks).toBeLessThan(10);

@@ -209,16 +209,25 @@ export class TestCluster {
     throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
   }
 
-  /** The serving leader, if exactly one node leads and all running nodes agree. */
+  /** The serving leader, if exactly one node leads and serves (others may not know it yet). */
   leaderId(): number {
     const running = [...this.nodes.values()].filter((n) => n.transport.open);
     const leaders = running.filter((n) => n.chain.status().isLeader && n.chain.stats().serving);
     return leaders.length === 1 ? leaders[0]!.id : 0;
   }
 
+  /** The serving leader, once every running, connected node knows it (0 before). */
+  agreedLeaderId(): number {
+    const leader = this.leaderId();
+    if (leader === 0) return 0;
+    const running = [...this.nodes.values()].filter((n) => n.transport.open && this.network.connected(n.id, leader));
+    return running.every((n) => n.chain.status().leaderId === leader) ? leader : 0;
+  }
+
+  /** Ticks until a leader serves and every node it can reach knows it. */
   async waitForLeader(maxTicks = 60): Promise<number> {
-    await this.tickUntil(() => this.leaderId() !== 0, maxTicks, 'a serving leader');
-    return this.leaderId();
+    await this.tickUntil(() => this.agreedLeaderId() !== 0, maxTicks, 'a serving leader every node knows');
+    return this.agreedLeaderId();
   }
 
   /** A fresh, signed ENDORSER_TRANSACTION envelope with a unique tx id. */

@@ -38,7 +38,7 @@ describe('chain: snapshots', () => {
     await c.start();
     await c.waitForLeader();
     const lagging = c.ids.find((id) => id !== c!.leaderId())!;
-    const leader = await leaveBehind(c, lagging, 30);
+    const leader = await leaveBehind(c, lagging, 16);
     expect(await snapshotBlockMetric(c, leader)).toBeGreaterThan(0);
     expect(c.node(leader).env.channel(CHANNEL).raft.firstIndex()).toBeGreaterThan(1); // compacted
     c.network.heal();
@@ -47,7 +47,7 @@ describe('chain: snapshots', () => {
     expect(c.chain(lagging).height()).toBe(1); // blocks not pulled (issue 6)
     const r = await c.chain(lagging).submit(c.envelope().bytes);
     expect(r).toEqual({ status: 'SUCCESS', info: '' });
-    await c.tickUntil(() => c!.txIds(leader).length === 31, 30, 'the forwarded envelope ordered');
+    await c.tickUntil(() => c!.txIds(leader).length === 17, 30, 'the forwarded envelope ordered');
   });
 
   it('with a catch-up hook the follower pulls the missing blocks and then writes new ones itself', async () => {
@@ -69,11 +69,11 @@ describe('chain: snapshots', () => {
     await c.waitForLeader();
     const lagging = c.ids.find((id) => id !== c!.leaderId())!;
     source = c.leaderId();
-    const leader = await leaveBehind(c, lagging, 30);
+    const leader = await leaveBehind(c, lagging, 16);
     c.network.heal();
     await c.tickUntil(() => c!.chain(lagging).height() === c!.chain(leader).height(), 60, 'the lagging node caught up');
     await Promise.all(Array.from({ length: 6 }, () => c!.chain(lagging).submit(c!.envelope().bytes)));
-    await c.tickUntil(() => c!.ids.every((id) => c!.txIds(id).length === 36), 60, 'new blocks everywhere');
+    await c.tickUntil(() => c!.ids.every((id) => c!.txIds(id).length === 22), 60, 'new blocks everywhere');
     for (const id of c.ids) expect(c.txIds(id)).toEqual(c.txIds(leader));
     // The blocks after the catch-up are the lagging node's own writes (its signature).
     const last = decodeBlock(c.chain(lagging).block(c.chain(lagging).height() - 1));

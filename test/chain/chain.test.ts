@@ -22,8 +22,9 @@ async function started(settings?: ConstructorParameters<typeof TestCluster>[0]):
   return cluster;
 }
 
-/** Every node's ledger: same headers and data, each block chained to the previous by header hash. */
+/** Every node's ledger: same headers and data, each block chained to the previous by header hash (the channel's hash). */
 function expectIdenticalHashChains(c: TestCluster): void {
+  const hasher = createCryptoProvider('native').hasher(c.hashAlgorithm);
   const heights = c.ids.map((id) => c.chain(id).height());
   expect(new Set(heights).size).toBe(1);
   for (let n = 1; n < heights[0]!; n++) {
@@ -31,8 +32,8 @@ function expectIdenticalHashChains(c: TestCluster): void {
     const previous = decodeBlock(c.chain(1).block(n - 1));
     for (const block of blocks) {
       expect(block.header.number).toBe(n);
-      expect(Buffer.from(block.header.previousHash).equals(Buffer.from(headerHash(sha256, previous.header)))).toBe(true);
-      expect(Buffer.from(headerHash(sha256, block.header)).equals(Buffer.from(headerHash(sha256, blocks[0]!.header)))).toBe(true);
+      expect(Buffer.from(block.header.previousHash).equals(Buffer.from(headerHash(hasher, previous.header)))).toBe(true);
+      expect(Buffer.from(headerHash(hasher, block.header)).equals(Buffer.from(headerHash(hasher, blocks[0]!.header)))).toBe(true);
     }
   }
 }
@@ -49,9 +50,13 @@ describe('chain: start-up', () => {
   });
 });
 
-describe.each(['native', 'native-free'] as const)('chain: ordering on %s storage', (engine) => {
+describe.each([
+  { engine: 'native', gm: false },
+  { engine: 'native-free', gm: false },
+  { engine: 'native', gm: true },
+] as const)('chain: ordering (engine $engine, GM channel: $gm)', ({ engine, gm }) => {
   it('orders envelopes submitted to leader and followers into identical hash-chained ledgers, each exactly once', async () => {
-    const c = await started({ engine });
+    const c = await started({ engine, gm });
     await c.waitForLeader();
     const submitted: string[] = [];
     const results = [];

@@ -51,6 +51,8 @@ export interface ClusterSettings {
   /** Use the real worker pool through PoolCompute instead of InThreadCompute. */
   readonly pool?: WorkerPool;
   readonly engine?: 'native' | 'native-free';
+  /** A GM channel: SM2 signatures and SM3 block hashes (default: P-256 and SHA-256). */
+  readonly gm?: boolean;
   /** The snapshot catch-up hook a node gets (none by default, as in production until issue 6). */
   readonly catchUp?: (id: number) => SnapshotCatchUp | undefined;
 }
@@ -72,11 +74,19 @@ export class TestCluster {
     this.#size = settings.size ?? 3;
     this.#root = fs.mkdtempSync(path.join(os.tmpdir(), 'chain-test-'));
     const provider = createCryptoProvider('native');
-    this.org = new DevOrganization({ mspId: 'Org1MSP', algorithm: 'ecdsa-p256', provider });
+    this.org = new DevOrganization({ mspId: 'Org1MSP', algorithm: this.signatureAlgorithm, provider });
     const member = this.org.issueMember('client1');
     this.client = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
     const config = createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new TextEncoder().encode('genesis config') });
-    this.genesis = encodeBlock(createGenesisBlock(provider.hasher('sha256'), config));
+    this.genesis = encodeBlock(createGenesisBlock(provider.hasher(this.hashAlgorithm), config));
+  }
+
+  get hashAlgorithm(): 'sha256' | 'sm3' {
+    return this.settings.gm === true ? 'sm3' : 'sha256';
+  }
+
+  get signatureAlgorithm(): 'ecdsa-p256' | 'sm2' {
+    return this.settings.gm === true ? 'sm2' : 'ecdsa-p256';
   }
 
   get ids(): number[] {
@@ -93,8 +103,8 @@ export class TestCluster {
       heartbeatTick: 1,
       batchTimeoutMs: 5 * TICK_MS,
       batchSize: { maxMessageCount: 10, absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 512 * 1024 },
-      hashAlgorithm: 'sha256',
-      signatureAlgorithm: 'ecdsa-p256',
+      hashAlgorithm: this.hashAlgorithm,
+      signatureAlgorithm: this.signatureAlgorithm,
       engine: this.settings.engine ?? 'native',
       organizations: [this.org.config],
       genesisBlock: this.genesis,
@@ -156,7 +166,7 @@ export class TestCluster {
     if (this.settings.pool === undefined) return new InThreadCompute(node.identity);
     return new PoolCompute(this.settings.pool, {
       engine: 'native',
-      algorithm: 'ecdsa-p256',
+      algorithm: this.signatureAlgorithm,
       privateKeyPem: node.signerPem,
       serializedIdentity: node.identity.serializedIdentity,
     });

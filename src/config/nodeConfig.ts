@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fillChannelConfig, type ChannelConfig, type ChannelConfigInput } from './channelConfig.js';
 import { ConfigError } from './errors.js';
-import { arrayAt, booleanAt, fieldPath, integerAt, objectAt, oneOfAt, refuse, stringAt } from './fields.js';
+import { arrayAt, booleanAt, durationMsAt, fieldPath, integerAt, objectAt, oneOfAt, refuse, stringAt } from './fields.js';
 import { pemAt, pemListAt } from './pemSource.js';
 
 export type EngineName = 'native' | 'native-free';
@@ -18,6 +18,7 @@ export const NODE_DEFAULTS = {
   dataDir: 'data',
   engine: 'native' as EngineName,
   logLevel: 'info' as LogLevelName,
+  authenticationTimeWindowMs: 15 * 60_000,
   tls: { clientListenerEnabled: true, clientAuthRequired: false, operationsEnabled: false, operationsClientAuthRequired: false },
 } as const;
 
@@ -46,6 +47,8 @@ export interface NodeConfigInput {
   engine?: EngineName;
   poolSize?: number;
   logLevel?: LogLevelName;
+  /** Go duration; Deliver requests timestamped further from the server clock are refused (Fabric's General.Authentication.TimeWindow). */
+  authenticationTimeWindow?: string;
   /** Each an inline channel config or the path of a channel config file. */
   channels?: (ChannelConfigInput | string)[];
 }
@@ -64,6 +67,7 @@ export interface NodeConfig {
   /** Worker threads of the crypto/hash pool. */
   readonly poolSize: number;
   readonly logLevel: LogLevelName;
+  readonly authenticationTimeWindowMs: number;
   /** Invariant: channelIds unique. */
   readonly channels: readonly ChannelConfig[];
 }
@@ -85,7 +89,7 @@ export interface NodeTlsConfig {
   readonly operationsClientAuthRequired: boolean;
 }
 
-const NODE_KEYS = ['id', 'listen', 'tls', 'msp', 'dataDir', 'engine', 'poolSize', 'logLevel', 'channels'];
+const NODE_KEYS = ['id', 'listen', 'tls', 'msp', 'dataDir', 'engine', 'poolSize', 'logLevel', 'authenticationTimeWindow', 'channels'];
 
 /**
  * Validates `input` (parsed YAML/JSON) and fills defaults. Relative paths
@@ -115,6 +119,10 @@ export function fillNodeConfig(
     engine: record['engine'] === undefined ? NODE_DEFAULTS.engine : oneOfAt('engine', record['engine'], ENGINES),
     poolSize: record['poolSize'] === undefined ? defaultPoolSize() : integerAt('poolSize', record['poolSize'], 1, POOL_SIZE_MAX),
     logLevel: record['logLevel'] === undefined ? NODE_DEFAULTS.logLevel : oneOfAt('logLevel', record['logLevel'], LOG_LEVELS),
+    authenticationTimeWindowMs:
+      record['authenticationTimeWindow'] === undefined
+        ? NODE_DEFAULTS.authenticationTimeWindowMs
+        : durationMsAt('authenticationTimeWindow', record['authenticationTimeWindow'], 1000, 7 * 24 * 3_600_000),
     channels,
   };
 }

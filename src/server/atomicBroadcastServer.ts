@@ -50,7 +50,8 @@ export class AtomicBroadcastServer {
       'grpc.max_concurrent_streams': options.maxConcurrentStreams,
     });
     const broadcastContext = { channels: deps.channels, metrics, logger, outstandingMax: options.broadcastOutstandingMax };
-    const deliverContext = { channels: deps.channels, metrics, logger, tlsBindingRequired: options.tls?.requireClientCert ?? false };
+    const headerRules = { timeWindowMs: options.deliverTimeWindowMs, tlsBindingRequired: options.tls?.requireClientCert ?? false };
+    const deliverContext = { channels: deps.channels, metrics, logger, headerRules };
     server.addService(ATOMIC_BROADCAST_SERVICE, {
       Broadcast: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => serveBroadcast(call, broadcastContext),
       Deliver: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => serveDeliver(call, deliverContext),

@@ -23,14 +23,14 @@ import { asBuffer } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 import { readSeekInfo } from './seekInfo.js';
 import { resolveSeekRange, type SeekRange } from './seekRange.js';
-import { tlsBindingViolation } from './tlsBinding.js';
+import { deliverHeaderViolation, type DeliverHeaderRules } from './deliverHeader.js';
 
 export interface DeliverContext {
   readonly channels: ChannelRegistry;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
-  /** Under mutual TLS: requests must carry the hash of the client's TLS certificate (Fabric's binding). */
-  readonly tlsBindingRequired: boolean;
+  /** Timestamp window and, under mutual TLS, the TLS binding of requests. */
+  readonly headerRules: DeliverHeaderRules;
 }
 
 interface Outcome {
@@ -102,6 +102,8 @@ class DeliverStream {
       if (!(error instanceof MalformedMessageError)) throw error;
       return { status: Status.BAD_REQUEST, info: `malformed deliver envelope: ${error.message}`, channel: '' };
     }
+    const violation = deliverHeaderViolation(this.#call, fields.payload, this.#context.headerRules, Date.now());
+    if (violation !== undefined) return { status: Status.BAD_REQUEST, info: violation, channel: '' };
     const channel = this.#context.channels.get(fields.channelId);
     if (channel === undefined) {
       return { status: Status.NOT_FOUND, info: `channel "${truncate(fields.channelId)}" is not served by this orderer`, channel: '' };
@@ -115,10 +117,6 @@ class DeliverStream {
 
   async #serveChannel(channel: ChannelSupport, request: Buffer, payloadBytes: Uint8Array): Promise<Outcome> {
     const channelId = channel.channelId;
-    if (this.#context.tlsBindingRequired) {
-      const violation = tlsBindingViolation(this.#call, payloadBytes);
-      if (violation !== undefined) return { ...violation, channel: channelId };
-    }
     // A copy: the channel may transfer what it is given to a worker, and the seek info is read from `request` afterwards.
     const verdict = await channel.authorizeDeliver(new Uint8Array(request));
     if (verdict.status !== 'SUCCESS') return { status: Status[verdict.status], info: verdict.info, channel: channelId };

@@ -38,6 +38,8 @@ export interface AtomicBroadcastServerOptionsInput {
   readonly maxConcurrentStreams?: number;
   /** How long close() lets streams finish before cancelling them. Default 5000. */
   readonly shutdownGraceMs?: number;
+  /** Deliver requests timestamped further than this from the server clock are refused. Default 15 min (Fabric's General.Authentication.TimeWindow). */
+  readonly deliverTimeWindowMs?: number;
 }
 
 export interface AtomicBroadcastServerOptions {
@@ -49,6 +51,7 @@ export interface AtomicBroadcastServerOptions {
   readonly maxSendMessageBytes: number;
   readonly maxConcurrentStreams: number;
   readonly shutdownGraceMs: number;
+  readonly deliverTimeWindowMs: number;
 }
 
 export const BROADCAST_OUTSTANDING_MAX_LIMIT = 65_536;
@@ -63,6 +66,7 @@ export function fillServerOptions(input: AtomicBroadcastServerOptionsInput): Ato
     maxSendMessageBytes: checkInteger('options.maxSendMessageBytes', input.maxSendMessageBytes ?? 100 * MIB, 1024, MESSAGE_BYTES_LIMIT),
     maxConcurrentStreams: checkInteger('options.maxConcurrentStreams', input.maxConcurrentStreams ?? 1000, 1, 1_000_000),
     shutdownGraceMs: checkInteger('options.shutdownGraceMs', input.shutdownGraceMs ?? 5000, 0, 600_000),
+    deliverTimeWindowMs: checkInteger('options.deliverTimeWindowMs', input.deliverTimeWindowMs ?? 15 * 60_000, 1000, 7 * 24 * 3_600_000),
   };
 }
 

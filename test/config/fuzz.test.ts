@@ -34,6 +34,7 @@ const FIELD_PATHS = [
   'engine',
   'poolSize',
   'logLevel',
+  'authenticationTimeWindow',
   'channels[0]',
   'channels[0].channelId',
   'channels[0].consenters',

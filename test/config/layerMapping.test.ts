@@ -32,6 +32,7 @@ function serverOptions(node: NodeConfig): AtomicBroadcastServerOptionsInput {
   const tls = node.tls;
   return {
     listenAddress: node.listen.client,
+    deliverTimeWindowMs: node.authenticationTimeWindowMs,
     ...(tls.clientListenerEnabled && {
       tls: { certPem: tls.certPem, keyPem: tls.keyPem, clientRootCasPem: tls.clientRootCaPems, requireClientCert: tls.clientAuthRequired },
     }),

@@ -60,6 +60,7 @@ describe('node config defaults', () => {
       engine: 'native',
       poolSize: defaultPoolSize(),
       logLevel: 'info',
+      authenticationTimeWindowMs: 900_000,
       channels: [],
     });
   });
@@ -138,8 +139,9 @@ describe('node config validation', () => {
     ['unknown engine', { engine: 'wasm' }, 'engine', 'engine must be one of native, native-free, got "wasm"'],
     ['poolSize 0', { poolSize: 0 }, 'poolSize', 'poolSize must be an integer in 1..256, got 0'],
     ['unknown log level', { logLevel: 'verbose' }, 'logLevel', 'logLevel must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    ['authenticationTimeWindow too short', { authenticationTimeWindow: '1ms' }, 'authenticationTimeWindow', 'authenticationTimeWindow must be between 1000ms and 604800000ms, got "1ms"'],
     ['dataDir empty', { dataDir: '' }, 'dataDir', 'dataDir must be a non-empty string, got ""'],
-    ['unknown field', { listenAddress: '0.0.0.0:7050' }, 'listenAddress', 'listenAddress is not a known field (known fields: id, listen, tls, msp, dataDir, engine, poolSize, logLevel, channels)'],
+    ['unknown field', { listenAddress: '0.0.0.0:7050' }, 'listenAddress', 'listenAddress is not a known field (known fields: id, listen, tls, msp, dataDir, engine, poolSize, logLevel, authenticationTimeWindow, channels)'],
     [
       'channel error, named from the top',
       { channels: [minimalChannel({ batchSize: { preferredMaxBytes: 20_000_000 } })] },
@@ -212,6 +214,7 @@ describe('loading config files', () => {
         'engine: native-free',
         'poolSize: 2',
         'logLevel: debug',
+        'authenticationTimeWindow: 5m',
         'channels:',
         '  - ../channels/mychannel.yaml',
         '',
@@ -224,7 +227,7 @@ describe('loading config files', () => {
     expect(config.tls.keyPem).toBe(KEY_PEM);
     expect(config.msp.dir).toBe(path.join(nodeDir, 'msp'));
     expect(config.dataDir).toBe(path.join(nodeDir, 'ledger'));
-    expect([config.engine, config.poolSize, config.logLevel]).toEqual(['native-free', 2, 'debug']);
+    expect([config.engine, config.poolSize, config.logLevel, config.authenticationTimeWindowMs]).toEqual(['native-free', 2, 'debug', 300_000]);
     expect(config.channels.map((c) => [c.channelId, c.batchTimeoutMs, c.consenters[0]!.serverTlsCertPem === CERT_PEM])).toEqual([['mychannel', 100, true]]);
   });
 

@@ -5,7 +5,7 @@ import { common, orderer } from '@hyperledger/fabric-protos';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignedEnvelope, HeaderType, SeekBehavior, SeekContentType, SeekErrorResponse, type SeekPosition } from '../../src/block/index.js';
 import { FakeChannel } from './support/fakeChannels.js';
-import { protosEnvelopeWithPayload, seekOldestToMaxUint64, seekRequest, toProtosEnvelope } from './support/envelopes.js';
+import { protosEnvelopeWithPayload, seekOldestToMaxUint64, seekRequest, seekRequestAt, toProtosEnvelope } from './support/envelopes.js';
 import { collect, eventually, startHarness, take, type Harness } from './support/harness.js';
 
 const Status = common.Status;
@@ -52,6 +52,21 @@ describe('Deliver', () => {
     harness = await startHarness([channel]);
     const { messages } = await deliverOnce(harness, seekRequest('mychannel', seek({ type: 'oldest' }, { type: 'newest' })));
     expect(describeResponses(messages)).toEqual([0, 1, 2, `status ${Status.SUCCESS}`]);
+  });
+
+  it('refuses requests without a timestamp or outside the 15-minute window with BAD_REQUEST, as Fabric', async () => {
+    harness = await startHarness([new FakeChannel('mychannel', 1)]);
+    const all = seek({ type: 'oldest' }, { type: 'newest' });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const stream = harness.client.deliver();
+    const done = collect(stream);
+    stream.write(toProtosEnvelope(seekRequestAt('mychannel', all, undefined)));
+    stream.write(toProtosEnvelope(seekRequestAt('mychannel', all, { seconds: nowSeconds - 16 * 60, nanos: 0 })));
+    stream.write(toProtosEnvelope(seekRequestAt('mychannel', all, { seconds: nowSeconds + 16 * 60, nanos: 0 })));
+    stream.write(toProtosEnvelope(seekRequestAt('mychannel', all, { seconds: nowSeconds - 60, nanos: 0 })));
+    stream.end();
+    const { messages } = await done;
+    expect(describeResponses(messages)).toEqual([`status ${Status.BAD_REQUEST}`, `status ${Status.BAD_REQUEST}`, `status ${Status.BAD_REQUEST}`, 0, `status ${Status.SUCCESS}`]);
   });
 
   it('newest to newest sends just the last block', async () => {

@@ -27,6 +27,7 @@ describe('fillServerOptions', () => {
       maxSendMessageBytes: 100 * 1024 * 1024,
       maxConcurrentStreams: 1000,
       shutdownGraceMs: 5000,
+      deliverTimeWindowMs: 900_000,
     });
   });
 
@@ -49,6 +50,7 @@ describe('fillServerOptions', () => {
     [{ maxSendMessageBytes: 2 ** 31 }, 'options.maxSendMessageBytes must be an integer in 1024..2147483647, got 2147483648'],
     [{ maxConcurrentStreams: 0 }, 'options.maxConcurrentStreams must be an integer in 1..1000000, got 0'],
     [{ shutdownGraceMs: -1 }, 'options.shutdownGraceMs must be an integer in 0..600000, got -1'],
+    [{ deliverTimeWindowMs: 10 }, 'options.deliverTimeWindowMs must be an integer in 1000..604800000, got 10'],
   ])('refuses %o', (bad, message) => {
     expect(refusal({ listenAddress: '127.0.0.1:0', ...bad })).toBe(message);
   });

@@ -71,7 +71,7 @@ describe('client listener TLS', () => {
       expect(messages.map((m) => m.getStatus())).toEqual([common.Status.SUCCESS]);
     });
 
-    it('binds Deliver requests to the client TLS certificate (Fabric’s tls_cert_hash check)', async () => {
+    it('binds Deliver requests to the client TLS certificate (Fabric’s tls_cert_hash check, BAD_REQUEST as Fabric)', async () => {
       const client = tlsIdentity(clientOrg, 'user1', 'clientAuth');
       harness = await startHarness(
         [new FakeChannel('mychannel', 2)],
@@ -99,7 +99,7 @@ describe('client listener TLS', () => {
       const { messages, error } = await done;
       expect(error).toBeUndefined();
       const S = common.Status;
-      expect(messages.map((m) => (m.hasBlock() ? 'block' : m.getStatus()))).toEqual(['block', 'block', S.SUCCESS, S.FORBIDDEN, S.FORBIDDEN]);
+      expect(messages.map((m) => (m.hasBlock() ? 'block' : m.getStatus()))).toEqual(['block', 'block', S.SUCCESS, S.BAD_REQUEST, S.BAD_REQUEST]);
     });
 
     it('refuses a client without a certificate', async () => {

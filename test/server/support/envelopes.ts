@@ -1,7 +1,19 @@
 // Envelopes and fabric-protos messages for server tests.
 
 import { common } from '@hyperledger/fabric-protos';
-import { encodeSeekInfo, encodeSerializedIdentity, HeaderType, createSignedEnvelope, type EnvelopeCreator, type SeekInfo } from '../../../src/block/index.js';
+import {
+  createSignedEnvelope,
+  encodeChannelHeader,
+  encodeEnvelope,
+  encodePayload,
+  encodeSeekInfo,
+  encodeSerializedIdentity,
+  encodeSignatureHeader,
+  HeaderType,
+  type EnvelopeCreator,
+  type SeekInfo,
+  type Timestamp,
+} from '../../../src/block/index.js';
 import type { Signer } from '../../../src/crypto/types.js';
 
 /** A signer whose signature is a fixed marker: the fake channels only check that one is present. */
@@ -28,6 +40,23 @@ export function unsignedTransaction(channelId: string, data: string): Uint8Array
 export function seekRequest(channelId: string, seek: SeekInfo | Uint8Array, mspId = 'Org1MSP', signedBy?: EnvelopeCreator): Uint8Array {
   const data = seek instanceof Uint8Array ? seek : encodeSeekInfo(seek);
   return createSignedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId, data, creator: signedBy ?? creator(mspId) });
+}
+
+/** A Deliver request with a chosen channel-header timestamp, or none at all (which createSignedEnvelope cannot build). */
+export function seekRequestAt(channelId: string, seek: SeekInfo, timestamp: Timestamp | undefined): Uint8Array {
+  const channelHeader = encodeChannelHeader({
+    type: HeaderType.DELIVER_SEEK_INFO,
+    version: 0,
+    ...(timestamp && { timestamp }),
+    channelId,
+    txId: '',
+    epoch: 0,
+    extension: new Uint8Array(0),
+    tlsCertHash: new Uint8Array(0),
+  });
+  const signatureHeader = encodeSignatureHeader({ creator: creator('Org1MSP').serializedIdentity, nonce: new Uint8Array(24) });
+  const payload = encodePayload({ header: { channelHeader, signatureHeader }, data: encodeSeekInfo(seek) });
+  return encodeEnvelope({ payload, signature: new Uint8Array([0x30, 0x02, 0x01, 0x01]) });
 }
 
 /** Our bytes as a fabric-protos Envelope (decoded by Fabric's own bindings). */

@@ -70,7 +70,7 @@ export function take<Req, T>(stream: grpc.ClientDuplexStream<Req, T>, count: num
 }
 
 /** Polls `condition` on the event loop (no wall-clock assertions), bounded by `attemptsMax` turns of 10 ms. */
-export async function eventually(condition: () => boolean, what: string, attemptsMax = 500): Promise<void> {
+export async function eventually(condition: () => boolean, what: string, attemptsMax = 2000): Promise<void> {
   for (let i = 0; i < attemptsMax; i++) {
     if (condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -9,17 +9,25 @@ import type { ChannelConfig, NodeConfig } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
 import { loadLocalMsp } from '../crypto/localMsp.js';
 import { createCryptoProvider } from '../crypto/provider.js';
+import { SIGNING_IN_FLIGHT_MAX } from '../chain/blockApplier.js';
+import { VERIFY_BATCHER_DEFAULTS } from '../chain/verifyBatcher.js';
+import { QUEUE_TASKS_PER_THREAD_DEFAULT } from '../workers/options.js';
 import { deterministicGenesisBlock } from './genesis.js';
 import type { ChannelPlan, OrdererNodeOptions } from './ordererNode.js';
 
 /**
- * Pool tasks allowed to wait. Not the pool's default (64 per thread): a node
- * catching up applies a burst of committed blocks and the chain hands each
- * one's signature to the pool at once, without a bound of its own; an
- * overloaded pool then rejects a block signature and the process dies
- * (see the cli report, issue 5). Tasks are small (one block each).
+ * Pool tasks one channel may have queued at once: its block signatures in
+ * flight, its verification batches in flight, and a data hash on the leader.
+ * An overloaded pool refuses a block signature and that halts the channel, so
+ * the pool's queue must hold every channel's worst case (the pool's default,
+ * 64 per thread, does not once there are a few channels on a small machine).
  */
-export const POOL_QUEUE_TASKS_MAX = 65_536;
+export const POOL_TASKS_PER_CHANNEL_MAX = SIGNING_IN_FLIGHT_MAX + VERIFY_BATCHER_DEFAULTS.tasksInFlightMax + 1;
+
+/** The pool's queue bound for `channels` channels (at least the pool's own default). */
+export function poolQueueTasksMax(channels: number, poolThreads: number): number {
+  return Math.max(QUEUE_TASKS_PER_THREAD_DEFAULT * poolThreads, channels * POOL_TASKS_PER_CHANNEL_MAX);
+}
 
 export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): OrdererNodeOptions {
   const msp = loadLocalMsp(config.msp.dir, { mspId: config.msp.mspId, provider: createCryptoProvider(config.engine) });
@@ -44,7 +52,7 @@ export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): Order
     operationsListenAddress: config.listen.operations,
     clusterListenAddress: config.listen.cluster,
     clusterTls: { certPem: config.tls.certPem, keyPem: config.tls.keyPem, caPems: config.tls.rootCaPems },
-    pool: { maxThreads: config.poolSize, queueTasksMax: POOL_QUEUE_TASKS_MAX },
+    pool: { maxThreads: config.poolSize, queueTasksMax: poolQueueTasksMax(config.channels.length, config.poolSize) },
     channels: config.channels.map((channel, i) => channelPlan(channel, `channels[${i}]`)),
   };
 }

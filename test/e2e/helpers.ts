@@ -22,6 +22,7 @@ import { keygen, type KeygenOptions } from '../../src/cli/keygen.js';
 import { address, clientTls, type NodePorts } from '../../src/cli/layout.js';
 import { LocalCluster } from '../../src/cli/localCluster.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
+import type { HashAlgorithm } from '../../src/crypto/types.js';
 
 /** Raft timing of the e2e clusters: election timeout 100 ms x 10 = 1 s. */
 export const TICK_INTERVAL_MS = 100;
@@ -116,13 +117,13 @@ export async function blocksFrom(e2e: E2eCluster, nodeId: number, stopNumber: nu
 }
 
 /** Checks each block's data hash and that each previous hash is the header hash of the block before. Returns the first fault. */
-export function hashChainFault(blocks: readonly Block[]): string | undefined {
-  const sha256 = createCryptoProvider('native').hasher('sha256');
+export function hashChainFault(blocks: readonly Block[], algorithm: HashAlgorithm = 'sha256'): string | undefined {
+  const hasher = createCryptoProvider('native').hasher(algorithm);
   for (let i = 0; i < blocks.length; i++) {
     const block = blocks[i]!;
     if (block.header.number !== i) return `block at position ${i} is number ${block.header.number}`;
-    if (Buffer.compare(dataHash(sha256, block.data), block.header.dataHash) !== 0) return `block ${i}: data hash does not match its data`;
-    if (i > 0 && Buffer.compare(headerHash(sha256, blocks[i - 1]!.header), block.header.previousHash) !== 0) {
+    if (Buffer.compare(dataHash(hasher, block.data), block.header.dataHash) !== 0) return `block ${i}: data hash does not match its data`;
+    if (i > 0 && Buffer.compare(headerHash(hasher, blocks[i - 1]!.header), block.header.previousHash) !== 0) {
       return `block ${i}: previous hash is not the header hash of block ${i - 1}`;
     }
   }

@@ -68,6 +68,7 @@ describe.each([
     await c.tickUntil(() => c.ids.every((id) => c.txIds(id).length === submitted.length), 80, 'all envelopes in every ledger');
     for (const r of await Promise.all(results)) expect(r).toEqual({ status: 'SUCCESS', info: '' });
     expectIdenticalHashChains(c);
+    for (const id of c.ids) expect(c.peakPersists.get(id)).toBe(1); // one Ready in flight per chain
     for (const id of c.ids) expect(c.txIds(id).sort()).toEqual([...submitted].sort());
     // Each node signs the blocks it writes with its own identity.
     for (const id of c.ids) {

@@ -23,7 +23,7 @@ import {
 import { Chain, InThreadCompute, PoolCompute, type ChainCompute, type ChainOptions, type SnapshotCatchUp } from '../../src/chain/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
+import { openWalEnvironment, type DurableRaftStorage, type WalEnvironment } from '../../src/storage/index.js';
 import type { WorkerPool } from '../../src/workers/index.js';
 import { ManualClock } from './manualClock.js';
 import { MemoryNetwork, type MemoryTransport } from './memoryTransport.js';
@@ -126,8 +126,10 @@ export class TestCluster {
   async #open(node: NodeBase): Promise<Pick<Node, 'env' | 'transport' | 'chain'>> {
     const env = openWalEnvironment({ dir: node.dir, engine: this.settings.engine ?? 'native', logger });
     const transport = this.network.transport(node.id);
+    const storage = env.channel(CHANNEL);
+    this.#countPersists(node.id, storage.raft);
     const chain = new Chain(this.options(node.id), {
-      storage: env.channel(CHANNEL),
+      storage,
       transport,
       compute: this.#compute(node),
       logger,
@@ -137,6 +139,19 @@ export class TestCluster {
     });
     await chain.start();
     return { env, transport, chain };
+  }
+
+  /** Most Readies a node had being persisted at once (the Ready loop allows one). */
+  readonly peakPersists = new Map<number, number>();
+
+  #countPersists(id: number, raft: DurableRaftStorage): void {
+    const persist = raft.persistReady.bind(raft);
+    let inFlight = 0;
+    raft.persistReady = (ready) => {
+      inFlight++;
+      this.peakPersists.set(id, Math.max(this.peakPersists.get(id) ?? 0, inFlight));
+      return persist(ready).finally(() => inFlight--);
+    };
   }
 
   /** Most blocks a node had in signing at once. */

@@ -2,6 +2,7 @@
 // material, signing identity (local MSP), storage, engine, worker pool, log
 // level, and the channels it serves (inline or as channel config files).
 
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fillChannelConfig, type ChannelConfig, type ChannelConfigInput } from './channelConfig.js';
@@ -198,10 +199,22 @@ function fillTls(value: unknown, baseDir: string): NodeTlsConfig {
 
 function fillMsp(value: unknown, baseDir: string): NodeConfig['msp'] {
   const record = objectAt('msp', value ?? refuse('msp', 'a mapping with mspId (and dir)', value), ['dir', 'mspId']);
+  const dir = path.resolve(baseDir, record['dir'] === undefined ? NODE_DEFAULTS.mspDir : stringAt('msp.dir', record['dir']));
+  // Checked here so a wrong path is reported against the config field, not later by the MSP loader.
+  if (!isDirectory(dir)) throw new ConfigError('msp.dir', `msp.dir must be a local MSP directory, but ${dir} is not a directory`);
   return {
-    dir: path.resolve(baseDir, record['dir'] === undefined ? NODE_DEFAULTS.mspDir : stringAt('msp.dir', record['dir'])),
+    dir,
     mspId: stringAt('msp.mspId', record['mspId'], { pattern: /^[A-Za-z0-9._-]+$/, patternRule: 'an MSP id of letters, digits, ".", "_" and "-"', maxLength: 128 }),
   };
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw new ConfigError('msp.dir', `msp.dir names ${dir}, which cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
 }
 
 function fillChannels(value: unknown, baseDir: string, readChannelFile: (file: string) => unknown): ChannelConfig[] {

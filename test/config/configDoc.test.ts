@@ -38,6 +38,7 @@ describe('CONFIG.md example', () => {
       mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
       writeFileSync(path.join(dir, name), content);
     }
+    mkdirSync(path.join(dir, 'node1/msp'));
     const config = loadNodeConfig(path.join(dir, 'node1/orderer.yaml'));
     expect(config.id).toBe(1);
     expect(config.dataDir).toBe(path.join(dir, 'node1/data'));

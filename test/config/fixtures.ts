@@ -14,10 +14,11 @@ export const CA_PEM = org.root.certPem;
 export const CERT_PEM = tls.certPem;
 export const KEY_PEM = tls.signer.exportPrivateKeyPem();
 
-/** A temp dir with tls/{ca,server}.crt, tls/server.key; removed by cleanup(). */
+/** A temp dir with tls/{ca,server}.crt, tls/server.key and an (empty) msp/ dir; removed by cleanup(). */
 export function makeConfigDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'config-test-'));
   mkdirSync(path.join(dir, 'tls'));
+  mkdirSync(path.join(dir, 'msp'));
   writeFileSync(path.join(dir, 'tls', 'ca.crt'), CA_PEM);
   writeFileSync(path.join(dir, 'tls', 'server.crt'), CERT_PEM);
   writeFileSync(path.join(dir, 'tls', 'server.key'), KEY_PEM);

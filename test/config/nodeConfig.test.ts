@@ -136,6 +136,8 @@ describe('node config validation', () => {
     ['clientListenerEnabled not boolean', { tls: { cert: CERT_PEM, key: KEY_PEM, rootCAs: [CA_PEM], clientListenerEnabled: 'yes' } }, 'tls.clientListenerEnabled', 'tls.clientListenerEnabled must be true or false, got "yes"'],
     ['msp missing', { msp: undefined }, 'msp', 'msp must be a mapping with mspId (and dir), got nothing'],
     ['msp without mspId', { msp: { dir: 'msp' } }, 'msp.mspId', 'msp.mspId is required'],
+    ['msp dir that is a file', { msp: { dir: 'tls/ca.crt', mspId: 'OrdererMSP' } }, 'msp.dir', `msp.dir must be a local MSP directory, but ${path.join(dir, 'tls/ca.crt')} is not a directory`],
+    ['msp dir that does not exist', { msp: { dir: 'nowhere', mspId: 'OrdererMSP' } }, 'msp.dir', `msp.dir must be a local MSP directory, but ${path.join(dir, 'nowhere')} is not a directory`],
     ['unknown engine', { engine: 'wasm' }, 'engine', 'engine must be one of native, native-free, got "wasm"'],
     ['poolSize 0', { poolSize: 0 }, 'poolSize', 'poolSize must be an integer in 1..256, got 0'],
     ['unknown log level', { logLevel: 'verbose' }, 'logLevel', 'logLevel must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
@@ -182,7 +184,7 @@ describe('node config validation', () => {
 describe('loading config files', () => {
   const nodeDir = path.join(dir, 'node1');
   const channelDir = path.join(dir, 'channels');
-  mkdirSync(nodeDir);
+  mkdirSync(path.join(nodeDir, 'msp'), { recursive: true });
   mkdirSync(channelDir);
   // The channel file names its certificates relative to ITS directory.
   writeFileSync(

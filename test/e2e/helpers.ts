@@ -43,6 +43,24 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port B for keygen's layout (B+i client, B+100+i cluster, B+200+i operations) whose ports are all free now. */
+export async function freeBasePort(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const ports = [0, 100, 200].flatMap((offset) => Array.from({ length: nodes }, (_, i) => base + offset + i));
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
+  }
+  throw new Error('no free base port found in 50 attempts');
+}
+
 export interface E2eCluster {
   readonly dir: string;
   readonly cluster: LocalCluster;

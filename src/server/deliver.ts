@@ -8,6 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   decodeBlock,
+  encodeBlockWithoutData,
   decodePayload,
   encodeDeliverResponse,
   encodeDeliverResponseBlockBytes,
@@ -187,10 +188,10 @@ class DeliverStream {
   }
 }
 
-/** HEADER_WITH_SIG: the block without its transactions, except config blocks (Fabric's rule). */
+/** HEADER_WITH_SIG: the block without its data field (Data nil, as Fabric), except config blocks. */
 function blockResponse(blockBytes: Uint8Array, headersOnly: boolean): Uint8Array {
   if (!headersOnly) return encodeDeliverResponseBlockBytes(blockBytes);
   const block = decodeBlock(blockBytes);
   if (isConfigBlock(block)) return encodeDeliverResponseBlockBytes(blockBytes);
-  return encodeDeliverResponse({ type: 'block', block: { ...block, data: [] } });
+  return encodeDeliverResponseBlockBytes(encodeBlockWithoutData(block));
 }

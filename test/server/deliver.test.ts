@@ -173,7 +173,8 @@ describe('Deliver', () => {
     expect(describeResponses(messages)).toEqual([0, 1, `status ${Status.SUCCESS}`]);
     for (const m of messages.slice(0, 2)) {
       const block = m.getBlock()!;
-      expect(block.getData()?.getDataList() ?? []).toHaveLength(0);
+      expect(block.hasData()).toBe(false); // Data nil, as Fabric sends it
+      expect(block.hasHeader()).toBe(true);
       expect(block.getMetadata()!.getMetadataList()).toHaveLength(5);
     }
     // The stored block does carry data: the server stripped it.

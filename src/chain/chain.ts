@@ -40,6 +40,7 @@ export interface ChainDeps {
 
 enum Lifecycle {
   Created,
+  Starting,
   Running,
   Halted,
   Closed,
@@ -114,8 +115,17 @@ export class Chain implements ChannelSupport {
    */
   async start(): Promise<void> {
     if (this.#state !== Lifecycle.Created) throw new ServiceUnavailableError(`channel "${this.channelId}" was already started`);
+    this.#state = Lifecycle.Starting;
     const { storage } = this.#deps;
-    const fresh = await bootstrapFreshChannel(this.#opts, storage, this.#hasher, this.#log);
+    let fresh;
+    try {
+      fresh = await bootstrapFreshChannel(this.#opts, storage, this.#hasher, this.#log);
+    } catch (err) {
+      if (this.#state === Lifecycle.Starting) this.#state = Lifecycle.Created; // e.g. no genesis block: fix and start again
+      throw err;
+    }
+    // close() during the bootstrap write: do not come alive afterwards.
+    if (this.#state !== Lifecycle.Starting) return;
     this.#campaignUntilLeader = fresh.campaign;
     const applied = storage.raft.snapshot().metadata.index;
     this.#node = createRawNode(this.#opts, storage.raft, applied, raftLogger(this.#log));

@@ -137,7 +137,13 @@ export class TestCluster {
       clock: this.clock,
       ...(this.settings.catchUp?.(node.id) === undefined ? {} : { catchUp: this.settings.catchUp(node.id)! }),
     });
-    await chain.start();
+    try {
+      await chain.start();
+    } catch (err) {
+      await transport.close();
+      await env.close();
+      throw err;
+    }
     return { env, transport, chain };
   }
 

@@ -108,3 +108,11 @@ describe('deliver authorization and block waits', () => {
     expect((await c.chain(id).submit(c.envelope().bytes)).status).toBe('SERVICE_UNAVAILABLE');
   });
 });
+
+describe('start-up errors', () => {
+  it('refuses to start on an empty ledger without a genesis block, naming the option', async () => {
+    const lone = new TestCluster({ size: 1, options: { genesisBlock: undefined } });
+    await expect(lone.start()).rejects.toThrow('options.genesisBlock is required: the ledger of channel "chain-test" is empty');
+    await lone.close();
+  });
+});

@@ -24,6 +24,7 @@ import { asBuffer } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 import { readSeekInfo } from './seekInfo.js';
 import { resolveSeekRange, type SeekRange } from './seekRange.js';
+import { certificateExpiryMs } from './sessionExpiry.js';
 import { deliverHeaderViolation, type DeliverHeaderRules } from './deliverHeader.js';
 
 export interface DeliverContext {
@@ -111,12 +112,12 @@ class DeliverStream {
     }
     const labels = { channel: channel.channelId, filtered: 'false', data_type: 'block' };
     metrics.deliverRequestsReceived.inc(labels);
-    const outcome = await this.#serveChannel(channel, request, fields.payload);
+    const outcome = await this.#serveChannel(channel, request, fields.payload, fields.creatorIdBytes);
     metrics.deliverRequestsCompleted.inc({ ...labels, success: String(outcome.status === Status.SUCCESS) });
     return outcome;
   }
 
-  async #serveChannel(channel: ChannelSupport, request: Buffer, payloadBytes: Uint8Array): Promise<Outcome> {
+  async #serveChannel(channel: ChannelSupport, request: Buffer, payloadBytes: Uint8Array, creatorIdBytes: Uint8Array): Promise<Outcome> {
     const channelId = channel.channelId;
     // A copy: the channel may transfer what it is given to a worker, and the seek info is read from `request` afterwards.
     const verdict = await channel.authorizeDeliver(new Uint8Array(request));
@@ -130,10 +131,11 @@ class DeliverStream {
     }
     const resolution = resolveSeekRange(seek, channel.height());
     if (!resolution.ok) return { status: Status[resolution.status], info: resolution.info, channel: channelId };
-    return this.#streamBlocks(channel, resolution.range, seek.contentType === SeekContentType.HEADER_WITH_SIG);
+    const sessionEndMs = certificateExpiryMs(creatorIdBytes) ?? Number.POSITIVE_INFINITY;
+    return this.#streamBlocks(channel, resolution.range, seek.contentType === SeekContentType.HEADER_WITH_SIG, sessionEndMs);
   }
 
-  async #streamBlocks(channel: ChannelSupport, range: SeekRange, headersOnly: boolean): Promise<Outcome> {
+  async #streamBlocks(channel: ChannelSupport, range: SeekRange, headersOnly: boolean, sessionEndMs: number): Promise<Outcome> {
     const channelId = channel.channelId;
     const sentLabels = { channel: channelId, filtered: 'false', data_type: 'block' };
     for (let number = range.first; number <= range.last; number++) {
@@ -148,6 +150,9 @@ class DeliverStream {
           const reason = error instanceof Error ? error.message : String(error);
           return { status: Status.SERVICE_UNAVAILABLE, info: `waiting for block ${number} failed: ${reason}`, channel: channelId };
         }
+      }
+      if (Date.now() > sessionEndMs) {
+        return { status: Status.FORBIDDEN, info: `the requester's certificate expired at ${new Date(sessionEndMs).toISOString()}`, channel: channelId };
       }
       await this.#send(blockResponse(channel.block(number), headersOnly));
       if (this.#closed.signal.aborted) return { status: Status.SUCCESS, info: 'client went away', channel: channelId };

@@ -3,7 +3,9 @@
 
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSignedEnvelope, HeaderType, SeekBehavior, SeekContentType, SeekErrorResponse, type SeekPosition } from '../../src/block/index.js';
+import { createSignedEnvelope, encodeSerializedIdentity, HeaderType, SeekBehavior, SeekContentType, SeekErrorResponse, type SeekPosition } from '../../src/block/index.js';
+import { DevOrganization, type DevIdentity } from '../../src/crypto/devpki.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { FakeChannel } from './support/fakeChannels.js';
 import { protosEnvelopeWithPayload, seekOldestToMaxUint64, seekRequest, seekRequestAt, toProtosEnvelope } from './support/envelopes.js';
 import { collect, eventually, startHarness, take, type Harness } from './support/harness.js';
@@ -67,6 +69,19 @@ describe('Deliver', () => {
     stream.end();
     const { messages } = await done;
     expect(describeResponses(messages)).toEqual([`status ${Status.BAD_REQUEST}`, `status ${Status.BAD_REQUEST}`, `status ${Status.BAD_REQUEST}`, 0, `status ${Status.SUCCESS}`]);
+  });
+
+  it('ends the session with FORBIDDEN once the requester’s certificate has expired (Fabric’s session rule)', async () => {
+    harness = await startHarness([new FakeChannel('mychannel', 2)]);
+    const org = new DevOrganization({ mspId: 'Org1MSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native'), notBefore: new Date(Date.now() - 3 * 86_400_000) });
+    const asCreator = (member: DevIdentity) => ({ signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) });
+    const expired = org.issueMember('expired', { notAfter: new Date(Date.now() - 3_600_000) });
+    const valid = org.issueMember('valid');
+    const all = seek({ type: 'oldest' }, { type: 'newest' });
+    const refused = await deliverOnce(harness, seekRequest('mychannel', all, 'Org1MSP', asCreator(expired)));
+    expect(describeResponses(refused.messages)).toEqual([`status ${Status.FORBIDDEN}`]);
+    const served = await deliverOnce(harness, seekRequest('mychannel', all, 'Org1MSP', asCreator(valid)));
+    expect(describeResponses(served.messages)).toEqual([0, 1, `status ${Status.SUCCESS}`]);
   });
 
   it('newest to newest sends just the last block', async () => {

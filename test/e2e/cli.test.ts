@@ -5,6 +5,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -79,6 +80,33 @@ describe('orderer command line', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(file);
   }, 60_000);
+});
+
+describe('orderer start', () => {
+  it('fails with exit code 1 naming the address when its client port is taken, and releases what it opened', async () => {
+    const dir = tempDir();
+    const manifest = await keygenWithFreePorts(dir, 1);
+    const node = manifest.nodes[0]!;
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(node.ports.client, '127.0.0.1', resolve));
+    try {
+      const taken = orderer('start', '--config', path.join(dir, node.configFile));
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain(`127.0.0.1:${node.ports.client}`);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    // The storage lock and the other listeners were released: the same node starts now.
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--config', path.join(dir, node.configFile)], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = performance.now() + 60_000;
+    while (!(await isHealthy(address(node, 'operations')))) {
+      if (performance.now() > deadline || child.exitCode !== null) throw new Error('the node did not start after the port was freed');
+      await sleep(200);
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 120_000);
 });
 
 describe('orderer keygen', () => {

@@ -94,14 +94,14 @@ export class BlockApplier {
     return this.#missingBelow !== undefined;
   }
 
-  /** Applies one committed normal entry holding a block; returns the block number (undefined for an empty entry). */
-  applyEntry(entry: Entry): number | undefined {
+  /** Applies one committed normal entry holding a block; returns the block's header (undefined for an empty entry). */
+  applyEntry(entry: Entry): HeaderFields | undefined {
     if (entry.data.length === 0) return undefined; // a new leader's empty entry
     const block = decodeBlock(entry.data);
     const number = block.header.number;
     if (entry.index <= this.deps.ledger.lastRaftIndex) {
       this.#checkReplay(block, entry);
-      return number;
+      return block.header;
     }
     if (this.#missingBelow !== undefined) {
       this.#lastSkipped = block;
@@ -109,10 +109,10 @@ export class BlockApplier {
         this.#gapReported = true;
         this.deps.logger.warn({ block: number, missingBelow: this.#missingBelow }, `committed blocks from ${number} on are not written: blocks below ${this.#missingBelow} are missing (catch-up pending)`);
       }
-      return number;
+      return block.header;
     }
     this.#write(block, entry);
-    return number;
+    return block.header;
   }
 
   /**

@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { checkAbsoluteMaxBytes, HeaderType, MessageTooLargeError } from '../block/index.js';
+import { checkAbsoluteMaxBytes, HeaderType, MessageTooLargeError, type HeaderFields } from '../block/index.js';
 import type { ClusterChannelHandler, ClusterTransport } from '../cluster/types.js';
 import { createCryptoProvider } from '../crypto/provider.js';
 import type { Hasher } from '../crypto/types.js';
@@ -152,7 +152,7 @@ export class Chain implements ChannelSupport {
       onTerm: (term) => (this.#term = term),
       applier: this.#applier,
       onSnapshot: (data, index) => this.#applier!.onSnapshotInstalled(data, index),
-      onApplied: (appliedIndex, blockNumbers) => this.#afterApply(appliedIndex, blockNumbers),
+      onApplied: (appliedIndex, blocks) => this.#afterApply(appliedIndex, blocks),
       fail: (err) => this.#halt('the Ready loop failed', err),
       log: this.#log,
     });
@@ -377,9 +377,15 @@ export class Chain implements ChannelSupport {
     }
   }
 
-  #afterApply(appliedIndex: number, blockNumbers: readonly number[]): void {
-    const last = blockNumbers[blockNumbers.length - 1];
-    if (last !== undefined) this.#pipeline.onBlockCommitted(last);
+  #afterApply(appliedIndex: number, blocks: readonly HeaderFields[]): void {
+    for (const header of blocks) {
+      // Envelopes of blocks this node proposed that lost to another leader's block: order them again.
+      const orphans = this.#pipeline.onBlockCommitted(header);
+      if (orphans.length === 0) continue;
+      this.#log.info({ block: header.number, envelopes: orphans.length }, `own proposals superseded at block ${header.number}: their envelopes are ordered again`);
+      if (this.#pipeline.state === PipelineState.Idle) this.#handover.hold(orphans);
+      else this.#pipeline.carry(orphans);
+    }
     if (this.#pipeline.state === PipelineState.Catching) {
       if (this.#applier!.hasGap) return;
       this.#pipeline.maybeServe(appliedIndex, () => this.#applier!.lastHeader);

@@ -35,6 +35,9 @@ export interface IntakeItem extends OrderedEnvelope {
   accepted(): void;
 }
 
+/** Proposals remembered until Raft shows their fate, per in-flight slot (several terms' worth). */
+const UNCONFIRMED_PER_INFLIGHT_BLOCK = 4;
+
 export enum PipelineState {
   Idle,
   Catching,
@@ -90,6 +93,12 @@ export class LeaderPipeline {
   #proposed: number[] = [];
   /** Invariant: #creating.length + #proposed.length <= maxInflightBlocks (asserted in #assertBound). */
   #peakInflightBlocks = 0;
+  /**
+   * Blocks this node proposed whose fate Raft has not shown yet, by number
+   * (kept across step-downs: an old proposal may still commit, or lose).
+   * Invariant: size <= unconfirmedMax (the oldest are forgotten, loudly).
+   */
+  readonly #unconfirmed = new Map<number, { readonly dataHash: Uint8Array; readonly envelopes: readonly OrderedEnvelope[] }>();
   #creator: BlockCreator | undefined;
   #creation: Promise<void> = Promise.resolve();
 
@@ -154,11 +163,29 @@ export class LeaderPipeline {
     this.#pump();
   }
 
-  /** Block `number` was applied: its slot (and every earlier one) frees up. */
-  onBlockCommitted(number: number): void {
+  /**
+   * A block was applied: its slot (and every earlier one) frees up. If this
+   * node had proposed a different block with that number, its proposal lost
+   * (another leader's block was committed) and so did every later one of
+   * ours, chained on it: their envelopes are returned, to be ordered again.
+   */
+  onBlockCommitted(header: HeaderFields): OrderedEnvelope[] {
+    const number = header.number;
     while (this.#proposed.length > 0 && this.#proposed[0]! <= number) this.#proposed.shift();
+    let orphans: OrderedEnvelope[] = [];
+    const mine = this.#unconfirmed.get(number);
+    const lost = mine !== undefined && !bytesEqual(mine.dataHash, header.dataHash);
+    for (const [n, block] of this.#unconfirmed) {
+      if (lost && n >= number) {
+        orphans = orphans.concat(block.envelopes);
+        this.#unconfirmed.delete(n);
+      } else if (n <= number) {
+        this.#unconfirmed.delete(n);
+      }
+    }
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
     this.#pump();
+    return orphans;
   }
 
   /** Stepped down (or closing): nothing more is created; everything not proposed comes back. */
@@ -252,7 +279,9 @@ export class LeaderPipeline {
       return;
     }
     this.#proposed.push(block.header.number);
+    this.#remember(block.header.number, block.header.dataHash, batch);
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
+    this.settings.logger.debug({ block: block.header.number, envelopes: envelopes.length, inflight: this.inflightBlocks }, `proposed block ${block.header.number}`);
   }
 
   /**
@@ -269,10 +298,26 @@ export class LeaderPipeline {
     this.#catchUp();
   }
 
+  #remember(number: number, dataHash: Uint8Array, envelopes: readonly OrderedEnvelope[]): void {
+    // A re-elected leader may propose a number again after its earlier proposal lost: the new one replaces it.
+    this.#unconfirmed.delete(number);
+    this.#unconfirmed.set(number, { dataHash, envelopes });
+    const max = UNCONFIRMED_PER_INFLIGHT_BLOCK * this.settings.maxInflightBlocks;
+    for (const [oldest, block] of this.#unconfirmed) {
+      if (this.#unconfirmed.size <= max) break;
+      this.#unconfirmed.delete(oldest);
+      this.settings.logger.warn({ block: oldest, envelopes: block.envelopes.length }, `forgot proposed block ${oldest}: more than ${max} proposals unconfirmed`);
+    }
+  }
+
   #assertBound(): void {
     const inflight = this.inflightBlocks;
     assert(inflight <= this.settings.maxInflightBlocks, `${inflight} blocks in flight, more than maxInflightBlocks`);
     if (inflight > this.#peakInflightBlocks) this.#peakInflightBlocks = inflight;
     this.settings.metrics.inflightBlocks.set(inflight);
   }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }

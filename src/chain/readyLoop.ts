@@ -5,6 +5,7 @@
 // Ready is in flight: the loop picks the new work up when it comes round).
 
 import type { Logger } from 'pino';
+import type { HeaderFields } from '../block/index.js';
 import { decodeConfChange, EntryType, type Entry, type Message, type RawNode, type SoftState } from '../raft/index.js';
 import type { DurableRaftStorage } from '../storage/index.js';
 import type { BlockApplier } from './blockApplier.js';
@@ -16,8 +17,8 @@ export interface ReadyLoopHost {
   readonly applier: BlockApplier;
   /** A snapshot from the leader was installed (data: its last block). */
   onSnapshot(data: Uint8Array, index: number): void;
-  /** After each Ready's committed entries were applied: the last applied index and the block numbers applied. */
-  onApplied(appliedIndex: number, blockNumbers: readonly number[]): void;
+  /** After each Ready's committed entries were applied: the last applied index and the headers of the blocks applied. */
+  onApplied(appliedIndex: number, blocks: readonly HeaderFields[]): void;
   fail(err: unknown): void;
   readonly log: Logger;
 }
@@ -70,10 +71,10 @@ export class ReadyLoop {
           this.#appliedIndex = rd.snapshot.metadata.index;
           this.host.onSnapshot(rd.snapshot.data, rd.snapshot.metadata.index);
         }
-        const blockNumbers = await this.#apply(rd.committedEntries);
+        const blocks = await this.#apply(rd.committedEntries);
         if (this.#stopped) return;
         this.node.advance(rd);
-        this.host.onApplied(this.#appliedIndex, blockNumbers);
+        this.host.onApplied(this.#appliedIndex, blocks);
       }
     } catch (err) {
       this.host.fail(err);
@@ -82,14 +83,14 @@ export class ReadyLoop {
     }
   }
 
-  async #apply(entries: readonly Entry[]): Promise<number[]> {
-    const numbers: number[] = [];
+  async #apply(entries: readonly Entry[]): Promise<HeaderFields[]> {
+    const blocks: HeaderFields[] = [];
     for (const entry of entries) {
       if (entry.type === EntryType.Normal) {
         const room = this.host.applier.room();
         if (room !== undefined) await room;
-        const n = this.host.applier.applyEntry(entry);
-        if (n !== undefined) numbers.push(n);
+        const header = this.host.applier.applyEntry(entry);
+        if (header !== undefined) blocks.push(header);
       } else {
         const cs = this.node.applyConfChange(decodeConfChange(entry.data));
         this.storage.setConfState(cs);
@@ -97,6 +98,6 @@ export class ReadyLoop {
       }
       this.#appliedIndex = entry.index;
     }
-    return numbers;
+    return blocks;
   }
 }

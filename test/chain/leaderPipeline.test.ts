@@ -1,8 +1,9 @@
-// The leader pipeline against a model: under any interleaving of submits,
-// commits, batch timeouts, dropped proposals and leadership changes, at most
-// maxInflightBlocks blocks are in flight, blocks are numbered and hash-chained
-// without gaps, and every envelope is ordered exactly once or handed back —
-// never lost, never duplicated.
+// The leader pipeline against a model of the committed chain: under any
+// interleaving of submits, commits, batch timeouts, dropped proposals,
+// re-elections and proposals superseded by another leader's block, at most
+// maxInflightBlocks blocks are in flight, the committed chain is numbered and
+// hash-chained without gaps, and every envelope is committed exactly once,
+// handed back, or still waiting — never lost, never duplicated.
 
 import fc from 'fast-check';
 import { pino } from 'pino';
@@ -17,26 +18,35 @@ import { ManualClock } from './manualClock.js';
 
 const sha256 = createCryptoProvider('native').hasher('sha256');
 const BATCH_TIMEOUT_MS = 1000;
+const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
 type Op =
   | { kind: 'submit'; count: number }
   | { kind: 'commit' }
   | { kind: 'timeout' }
   | { kind: 'drop' }
-  | { kind: 'stepDown' };
+  | { kind: 'relead' }
+  | { kind: 'supersede' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: 1, max: 6 }).map((count) => ({ kind: 'submit' as const, count })) },
   { weight: 4, arbitrary: fc.constant({ kind: 'commit' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'timeout' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'drop' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'stepDown' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'relead' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'supersede' as const }) },
 );
 
 class Model {
   readonly clock = new ManualClock();
-  readonly proposed: Block[] = [];
-  committed = 0;
+  /** Blocks the pipeline proposed, in order; index `firstUncommitted` on are not committed (yet). */
+  proposed: Block[] = [];
+  firstUncommitted = 0;
+  /** The committed chain after genesis: our blocks and other leaders' (which carry none of our envelopes). */
+  readonly chain: HeaderFields[] = [];
+  readonly committedEnvelopes: string[] = [];
+  /** Accepted envelopes handed back by step-downs and superseded proposals, not yet given back to the pipeline. */
+  handedBack: OrderedEnvelope[] = [];
   dropNext = false;
   logIndex = 0;
   failures: unknown[] = [];
@@ -44,6 +54,7 @@ class Model {
   readonly pipeline: LeaderPipeline;
   readonly genesis: HeaderFields = { number: 0, previousHash: new Uint8Array(0), dataHash: new Uint8Array(32) };
   #seq = 0;
+  #foreign = 0;
 
   constructor(readonly maxInflightBlocks: number, maxMessageCount: number) {
     this.pipeline = new LeaderPipeline(
@@ -74,11 +85,7 @@ class Model {
   }
 
   item(id: string): IntakeItem {
-    return {
-      bytes: new TextEncoder().encode(id),
-      sizeBytes: 10,
-      accepted: () => this.acceptedCount.set(id, (this.acceptedCount.get(id) ?? 0) + 1),
-    };
+    return { bytes: new TextEncoder().encode(id), sizeBytes: 10, accepted: () => this.acceptedCount.set(id, (this.acceptedCount.get(id) ?? 0) + 1) };
   }
 
   submit(): void {
@@ -89,24 +96,65 @@ class Model {
     return Array.from({ length: this.#seq }, (_, i) => `env-${i + 1}`);
   }
 
-  /** Applied everything proposed so far: a (re)elected leader serves from the last proposed block. */
+  get tip(): HeaderFields {
+    return this.chain[this.chain.length - 1] ?? this.genesis;
+  }
+
+  /** Once the log is applied, a (re)elected leader serves from the committed tip. */
   serve(): void {
-    const last = this.proposed[this.proposed.length - 1]?.header ?? this.genesis;
-    this.pipeline.maybeServe(this.logIndex, () => last);
+    if (this.firstUncommitted < this.proposed.length) return; // its own proposals must commit or lose first
+    const tip = this.tip;
+    this.pipeline.maybeServe(this.logIndex, () => tip);
   }
 
+  #apply(header: HeaderFields, envelopes: readonly Uint8Array[]): void {
+    expect(header.number).toBe(this.tip.number + 1);
+    expect(Buffer.from(header.previousHash).equals(Buffer.from(headerHash(sha256, this.tip)))).toBe(true);
+    this.chain.push(header);
+    this.committedEnvelopes.push(...envelopes.map(decode));
+    this.handedBack.push(...this.pipeline.onBlockCommitted(header));
+  }
+
+  /** Raft commits our oldest uncommitted proposal. */
   commitOne(): void {
-    if (this.committed >= this.proposed.length) return;
-    this.pipeline.onBlockCommitted(this.proposed[this.committed++]!.header.number);
+    const block = this.proposed[this.firstUncommitted];
+    if (block === undefined) return;
+    this.firstUncommitted++;
+    this.#apply(block.header, block.data);
   }
 
-  /** Step down, then lead again at once (as a re-election of the same node). */
+  /** Step down, Raft commits all we proposed, lead again. */
   relead(): void {
+    this.#stepDown();
+    while (this.firstUncommitted < this.proposed.length) this.commitOne();
+    this.#leadAgain();
+  }
+
+  /** Step down; another leader's block is committed where our oldest uncommitted proposal was; lead again. */
+  supersede(): void {
+    if (this.firstUncommitted === this.proposed.length) return;
+    this.#stepDown();
+    const tip = this.tip;
+    const foreign = [new TextEncoder().encode(`foreign-${++this.#foreign}`)];
+    this.proposed = this.proposed.slice(0, this.firstUncommitted); // ours from here on are overwritten in the log
+    this.#apply({ number: tip.number + 1, previousHash: headerHash(sha256, tip), dataHash: dataHash(sha256, foreign) }, []);
+    this.#leadAgain();
+  }
+
+  #stepDown(): void {
     const { waiting, accepted } = this.pipeline.stop();
-    this.committed = this.proposed.length; // Raft commits what was proposed (the model's choice)
+    this.handedBack.push(...accepted);
+    this.waitingAfterStop = waiting;
+  }
+
+  waitingAfterStop: IntakeItem[] = [];
+
+  #leadAgain(): void {
     this.pipeline.becomeLeader();
-    this.pipeline.carry(accepted);
-    for (const item of waiting) this.pipeline.enqueue(item);
+    this.pipeline.carry(this.handedBack);
+    this.handedBack = [];
+    for (const item of this.waitingAfterStop) this.pipeline.enqueue(item);
+    this.waitingAfterStop = [];
   }
 }
 
@@ -122,7 +170,8 @@ async function run(model: Model, ops: readonly Op[]): Promise<void> {
     else if (op.kind === 'commit') model.commitOne();
     else if (op.kind === 'timeout') model.clock.advance(BATCH_TIMEOUT_MS);
     else if (op.kind === 'drop') model.dropNext = true;
-    else model.relead();
+    else if (op.kind === 'relead') model.relead();
+    else model.supersede();
     await flush();
     if (model.pipeline.state === PipelineState.Catching) model.serve();
     await flush();
@@ -131,38 +180,30 @@ async function run(model: Model, ops: readonly Op[]): Promise<void> {
 }
 
 describe('LeaderPipeline', () => {
-  it('keeps the in-flight bound, numbers and chains blocks without gaps, and orders every envelope exactly once or hands it back', async () => {
+  it('keeps the in-flight bound and a gapless chain, and never loses or duplicates an envelope, even when its proposals lose', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.array(opArb, { maxLength: 40 }), async (maxInflight, maxCount, ops) => {
         const model = new Model(maxInflight, maxCount);
         await run(model, ops);
         expect(model.failures).toEqual([]);
         expect(model.pipeline.peakInflightBlocks).toBeLessThanOrEqual(maxInflight);
-        // Numbered 1, 2, 3... each chained to the one before by header hash.
-        let previous = model.genesis;
-        model.proposed.forEach((block, i) => {
-          expect(block.header.number).toBe(i + 1);
-          expect(Buffer.from(block.header.previousHash).equals(Buffer.from(headerHash(sha256, previous)))).toBe(true);
-          previous = block.header;
-        });
+        // Whatever is still uncommitted is settled by Raft committing it (the model's choice at the end).
+        while (model.firstUncommitted < model.proposed.length) model.commitOne();
         const { waiting, accepted } = model.pipeline.stop();
-        const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-        const inBlocks = model.proposed.flatMap((b) => b.data.map(decode));
-        const handedBack = accepted.map((m: OrderedEnvelope) => decode(m.bytes));
-        const stillWaiting = waiting.map((m) => decode(m.bytes));
-        const everywhere = [...inBlocks, ...handedBack, ...stillWaiting].sort();
-        expect(everywhere).toEqual(model.submittedIds.sort());
-        for (const id of [...inBlocks, ...handedBack]) expect(model.acceptedCount.get(id)).toBe(1);
+        const committed = model.committedEnvelopes;
+        const handedBack = [...model.handedBack, ...accepted].map((m) => decode(m.bytes));
+        const stillWaiting = [...model.waitingAfterStop, ...waiting].map((m) => decode(m.bytes));
+        expect([...committed, ...handedBack, ...stillWaiting].sort()).toEqual(model.submittedIds.sort());
+        for (const id of [...committed, ...handedBack]) expect(model.acceptedCount.get(id)).toBe(1);
         for (const id of stillWaiting) expect(model.acceptedCount.get(id)).toBeUndefined();
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
   it('refuses submits when not leading and when the intake is full, naming why', () => {
     const model = new Model(1, 1);
     expect(() => model.submit()).toThrow('this node is not the Raft leader');
-    model.pipeline.becomeLeader(); // catching up: submits wait in the intake
     const small = new LeaderPipeline(
       {
         batchSize: { maxMessageCount: 1, absoluteMaxBytes: 100, preferredMaxBytes: 100 },
@@ -176,7 +217,7 @@ describe('LeaderPipeline', () => {
       },
       { propose: () => undefined, dataHash: async () => new Uint8Array(32), lastLogIndex: () => 1, fail: () => undefined },
     );
-    small.becomeLeader();
+    small.becomeLeader(); // catching up: submits wait in the intake
     small.enqueue(model.item('a'));
     small.enqueue(model.item('b'));
     expect(() => small.enqueue(model.item('c'))).toThrow("the leader's submit queue is full (2 envelopes waiting)");

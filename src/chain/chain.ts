@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { checkAbsoluteMaxBytes, HeaderType, MessageTooLargeError, type HeaderFields } from '../block/index.js';
+import type { HeaderFields } from '../block/index.js';
 import type { ClusterChannelHandler, ClusterTransport } from '../cluster/types.js';
 import { createCryptoProvider } from '../crypto/provider.js';
 import type { Hasher } from '../crypto/types.js';
@@ -23,7 +23,7 @@ import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } 
 import { ChainMetrics } from './metrics.js';
 import { resolveChainOptions, type ChainOptions, type ResolvedChainOptions } from './options.js';
 import { ReadyLoop } from './readyLoop.js';
-import { acceptForwarded, failureResult, raftLogger, rejectionStatus } from './submitSupport.js';
+import { acceptForwarded, failureResult, raftLogger, refusalOf, rejectionStatus } from './submitSupport.js';
 import type { ChannelStatus, ChannelSupport, SubmitResult } from './types.js';
 import { VerifyBatcher } from './verifyBatcher.js';
 
@@ -182,16 +182,12 @@ export class Chain implements ChannelSupport {
       return failureResult(err, this.#log);
     }
     if (!verdict.ok) return { status: rejectionStatus(verdict.status), info: verdict.reason };
-    if (verdict.type === HeaderType.CONFIG_UPDATE || verdict.type === HeaderType.CONFIG) {
-      // Config processing (validation, CONFIG_UPDATE -> CONFIG) is issue 6.
-      return { status: 'BAD_REQUEST', info: 'config updates are not supported yet' };
-    }
+    const refusal = refusalOf(verdict, this.#opts.batchSize);
+    if (refusal !== undefined) return refusal;
     try {
-      checkAbsoluteMaxBytes(verdict.sizeBytes, this.#opts.batchSize);
       await this.#order({ bytes: envelope, sizeBytes: verdict.sizeBytes });
       return { status: 'SUCCESS', info: '' };
     } catch (err) {
-      if (err instanceof MessageTooLargeError) return { status: 'BAD_REQUEST', info: err.message };
       return failureResult(err, this.#log);
     }
   }

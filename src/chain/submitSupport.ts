@@ -2,7 +2,8 @@
 // mapping failures to client statuses, and the Raft core's logger on pino.
 
 import type { Logger } from 'pino';
-import { MalformedMessageError, Status, checkAbsoluteMaxBytes, messageSizeBytes, readEnvelopeFields, type BatchSize } from '../block/index.js';
+import { HeaderType, MalformedMessageError, MessageTooLargeError, Status, checkAbsoluteMaxBytes, messageSizeBytes, readEnvelopeFields, type BatchSize } from '../block/index.js';
+import type { EnvelopeAcceptance } from '../workers/index.js';
 import { OrdererError } from '../errors.js';
 import type { RaftLogger } from '../raft/index.js';
 import { BadRequestError } from './errors.js';
@@ -61,4 +62,22 @@ export function raftLogger(log: Logger): RaftLogger {
 /** A pool verdict's rejection status as the client API names it. */
 export function rejectionStatus(status: Status.BAD_REQUEST | Status.FORBIDDEN): ClientStatus {
   return status === Status.FORBIDDEN ? 'FORBIDDEN' : 'BAD_REQUEST';
+}
+
+/**
+ * The client's answer for a verified envelope ordering must not take, or
+ * undefined when it may be ordered: a config transaction (config processing,
+ * CONFIG_UPDATE -> CONFIG, is issue 6) or a message above AbsoluteMaxBytes.
+ */
+export function refusalOf(verdict: EnvelopeAcceptance, batchSize: BatchSize): SubmitResult | undefined {
+  if (verdict.type === HeaderType.CONFIG_UPDATE || verdict.type === HeaderType.CONFIG) {
+    return { status: 'BAD_REQUEST', info: 'config updates are not supported yet' };
+  }
+  try {
+    checkAbsoluteMaxBytes(verdict.sizeBytes, batchSize);
+  } catch (err) {
+    if (err instanceof MessageTooLargeError) return { status: 'BAD_REQUEST', info: err.message };
+    throw err;
+  }
+  return undefined;
 }

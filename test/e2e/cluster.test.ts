@@ -18,7 +18,7 @@ import { runLoad } from '../../src/cli/load.js';
 import { isHealthy } from '../../src/cli/nodeMetrics.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { blocksFrom, hashChainFault, headersOf, startE2eCluster, txIdsOf, type E2eCluster } from './helpers.js';
+import { blockSignerCerts, blocksFrom, hashChainFault, headersOf, ledgerFailures, nodeSignCert, startE2eCluster, txIdsOf, type E2eCluster } from './helpers.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -67,8 +67,11 @@ describe('a 3-node cluster of orderer processes', () => {
     expect(wanted.size).toBe(400);
     const perNode = await Promise.all(e2e.cluster.nodes.map((n) => waitForTxIds(n.id, wanted, 30_000)));
     const shortest = Math.min(...perNode.map((blocks) => blocks.length));
-    for (const blocks of perNode) {
+    for (const [i, blocks] of perNode.entries()) {
       expect(hashChainFault(blocks)).toBeUndefined();
+      expect(ledgerFailures(blocks)).toEqual([]); // creator and orderer signatures included
+      // Each node writes its own copy of a block, signed with its own identity (as Fabric's orderers do).
+      expect([...blockSignerCerts(blocks)]).toEqual([nodeSignCert(e2e, e2e.cluster.nodes[i]!.id)]);
       const ids = txIdsOf(blocks);
       expect(ids.length).toBe(new Set(ids).size); // nothing twice
       expect(ids.filter((id) => wanted.has(id)).length).toBe(400); // everything once

@@ -10,7 +10,7 @@ import { createEnvelopePool } from '../../src/cli/envelopePool.js';
 import { runLoad } from '../../src/cli/load.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { blocksFrom, hashChainFault, headersOf, startE2eCluster, txIdsOf, type E2eCluster } from './helpers.js';
+import { blocksFrom, hashChainFault, headersOf, ledgerFailures, startE2eCluster, txIdsOf, type E2eCluster } from './helpers.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 let e2e: E2eCluster;
@@ -45,6 +45,7 @@ describe('an SM2/SM3 (GM) channel on a 3-node cluster', () => {
     }
     for (const blocks of perNode) {
       expect(hashChainFault(blocks, 'sm3')).toBeUndefined();
+      expect(ledgerFailures(blocks, 'sm3')).toEqual([]); // SM2 creator and orderer signatures verify
       expect(hashChainFault(blocks, 'sha256')).toBeDefined(); // the chain really is SM3, not SHA-256
       expect(headersOf(blocks)).toEqual(headersOf(perNode[0]!));
     }

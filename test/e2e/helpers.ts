@@ -8,8 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import {
+  createCreatorKeyResolver,
   decodeBlock,
+  decodeSerializedIdentity,
+  encodeBlock,
   encodeBlockHeader,
+  formatBlockReport,
+  LedgerVerifier,
+  readBlockSignatures,
   headerHash,
   readEnvelopeFields,
   dataHash,
@@ -146,6 +152,34 @@ export function hashChainFault(blocks: readonly Block[], algorithm: HashAlgorith
     }
   }
   return undefined;
+}
+
+/**
+ * Full ledger verification (block layer's LedgerVerifier): hash chain, data
+ * hashes, every transaction's creator signature, every orderer signature in
+ * the metadata. Returns one line per failure (empty when all is well).
+ */
+export function ledgerFailures(blocks: readonly Block[], algorithm: HashAlgorithm = 'sha256'): string[] {
+  const provider = createCryptoProvider('native');
+  const verifier = new LedgerVerifier({ hasher: provider.hasher(algorithm), verifier: (a) => provider.verifier(a), creatorKey: createCreatorKeyResolver() });
+  return blocks.flatMap((block) => {
+    const report = verifier.verifyBlock(encodeBlock(block));
+    return report.failures.length === 0 ? [] : [formatBlockReport(report, `block ${block.header.number}`)];
+  });
+}
+
+/** The PEM certificates that signed blocks 1.. (orderer signatures in the SIGNATURES metadata). */
+export function blockSignerCerts(blocks: readonly Block[]): Set<string> {
+  const signers = new Set<string>();
+  for (const block of blocks.slice(1)) {
+    for (const signed of readBlockSignatures(block).signedData) signers.add(new TextDecoder().decode(decodeSerializedIdentity(signed.creator).idBytes));
+  }
+  return signers;
+}
+
+/** Node `id`'s signing certificate as keygen wrote it. */
+export function nodeSignCert(e2e: E2eCluster, id: number): string {
+  return fs.readFileSync(path.join(e2e.dir, `nodes/node${id}/msp/signcerts/cert.pem`), 'utf8');
 }
 
 /** Tx ids of every envelope in `blocks` after the genesis block, in order. */

@@ -21,6 +21,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SEEK_MAX } from '../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../src/cli/abClient.js';
 import { intFlag, parseFlags } from '../src/cli/args.js';
 import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../src/cli/envelopePool.js';
@@ -29,7 +30,6 @@ import { address, clientTls } from '../src/cli/layout.js';
 import { CommitCounter } from '../src/cli/liveView.js';
 import { runLoad } from '../src/cli/load.js';
 import { LocalCluster } from '../src/cli/localCluster.js';
-import { SEEK_NUMBER_UNBOUNDED } from '../src/server/index.js';
 import { describeMachine } from './lib/machine.js';
 
 const TICK_INTERVAL_MS = 100;
@@ -56,7 +56,7 @@ function followBlocks(cluster: LocalCluster, clients: Clients, nodeId: number, o
     channelId: cluster.manifest.channelId,
     creator: loadClientCreator(cluster.dir, cluster.manifest),
     start: { type: 'newest' },
-    stop: { type: 'specified', number: SEEK_NUMBER_UNBOUNDED },
+    stop: { type: 'specified', number: SEEK_MAX },
     onBlock,
     signal,
   }).catch((error: unknown) => {

@@ -139,9 +139,20 @@ export interface EtcdraftBlockMetadata {
   readonly raftIndex: number;
 }
 
+/**
+ * What SeekSpecified.number reads as when the wire holds a value above 2^53 - 1.
+ * Fabric's clients (peer deliver client, gateway block events) ask to stream
+ * "forever" with stop = specified{math.MaxUint64}; no block number gets beyond
+ * 2^53 - 1, so every such value means "no bound". The codec writes SEEK_MAX
+ * back as MaxUint64, so Go's bytes round-trip. Only this field saturates:
+ * every other uint64 above 2^53 - 1 is still rejected as malformed.
+ */
+export const SEEK_MAX = Number.POSITIVE_INFINITY;
+
 export type SeekPosition =
   | { readonly type: 'newest' }
   | { readonly type: 'oldest' }
+  /** Invariant: `number` is a safe non-negative integer or SEEK_MAX. */
   | { readonly type: 'specified'; readonly number: number }
   | { readonly type: 'nextCommit' };
 

@@ -10,6 +10,7 @@ import {
   decodeBlock,
   encodeBlockWithoutData,
   decodePayload,
+  decodeSeekInfo,
   encodeDeliverResponse,
   encodeDeliverResponseBlockBytes,
   isConfigBlock,
@@ -22,7 +23,6 @@ import type { ChannelRegistry, ChannelSupport } from '../chain/types.js';
 import { truncate } from './clientText.js';
 import { asBuffer } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
-import { readSeekInfo } from './seekInfo.js';
 import { resolveSeekRange, type SeekRange } from './seekRange.js';
 import { certificateExpiryMs } from './sessionExpiry.js';
 import { deliverHeaderViolation, type DeliverHeaderRules } from './deliverHeader.js';
@@ -124,7 +124,8 @@ class DeliverStream {
     if (verdict.status !== 'SUCCESS') return { status: Status[verdict.status], info: verdict.info, channel: channelId };
     let seek;
     try {
-      seek = readSeekInfo(decodePayload(payloadBytes).data);
+      // A stop of specified{MaxUint64} (Fabric's "stream forever") reads as SEEK_MAX.
+      seek = decodeSeekInfo(decodePayload(payloadBytes).data);
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
       return { status: Status.BAD_REQUEST, info: `malformed seek info: ${error.message}`, channel: channelId };

@@ -6,7 +6,7 @@ import { SeekBehavior, type SeekInfo, type SeekPosition } from '../block/index.j
 
 /** Blocks [first, last] (both inclusive) to stream; `last` may be beyond the current height. */
 export interface SeekRange {
-  /** Invariant: 0 <= first <= last. */
+  /** Invariant: 0 <= first <= last; `first` is a safe integer, `last` may be SEEK_MAX (unbounded). */
   readonly first: number;
   readonly last: number;
   /** FAIL_IF_NOT_READY: answer NOT_FOUND instead of waiting for a block that does not exist yet. */
@@ -45,7 +45,9 @@ function startNumber(start: SeekPosition, height: number, newest: number): numbe
     case 'newest':
       return newest;
     case 'specified':
-      return start.number;
+      // SEEK_MAX (a MaxUint64 start) is a block that never comes: wait for the last safe number instead,
+      // as the ledger counts in safe integers.
+      return Math.min(start.number, Number.MAX_SAFE_INTEGER);
     case 'nextCommit':
       return height;
   }

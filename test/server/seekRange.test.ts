@@ -1,7 +1,7 @@
 // Fabric's deliver rules for turning SeekInfo into a block range.
 
 import { describe, expect, it } from 'vitest';
-import { SeekBehavior, SeekContentType, SeekErrorResponse, type SeekInfo, type SeekPosition } from '../../src/block/index.js';
+import { SEEK_MAX, SeekBehavior, SeekContentType, SeekErrorResponse, type SeekInfo, type SeekPosition } from '../../src/block/index.js';
 import { resolveSeekRange } from '../../src/server/seekRange.js';
 
 const oldest: SeekPosition = { type: 'oldest' };
@@ -30,6 +30,18 @@ describe('resolveSeekRange', () => {
 
   it('specified to specified is that range, possibly beyond the height', () => {
     expect(resolveSeekRange(seek(specified(3), specified(10)), 5)).toEqual({ ok: true, range: { first: 3, last: 10, failIfNotReady: false } });
+  });
+
+  it('a stop of SEEK_MAX (Fabric’s specified{MaxUint64}) is unbounded: every block from the start on', () => {
+    expect(resolveSeekRange(seek(oldest, specified(SEEK_MAX)), 7)).toEqual({ ok: true, range: { first: 0, last: SEEK_MAX, failIfNotReady: false } });
+    expect(resolveSeekRange(seek(specified(5), specified(SEEK_MAX)), 3)).toEqual({ ok: true, range: { first: 5, last: SEEK_MAX, failIfNotReady: false } });
+  });
+
+  it('a start of SEEK_MAX waits at the last safe block number (one that never comes), not at a non-integer', () => {
+    expect(resolveSeekRange(seek(specified(SEEK_MAX), specified(SEEK_MAX)), 3)).toEqual({
+      ok: true,
+      range: { first: Number.MAX_SAFE_INTEGER, last: SEEK_MAX, failIfNotReady: false },
+    });
   });
 
   it('next_commit starts at the height and, as a stop, means the start block', () => {

@@ -3,6 +3,7 @@
 // default value (as Go does), so `status: UNKNOWN` still appears on the wire.
 
 import {
+  SEEK_MAX,
   SeekBehavior,
   SeekContentType,
   SeekErrorResponse,
@@ -46,7 +47,8 @@ export function decodeSeekPosition(bytes: Uint8Array, ctx: DecodeContext = { cod
           const innerKey = inner.key();
           if (innerKey >>> 3 === 1) {
             inner.expect(innerKey, WIRE_VARINT, 'number');
-            number = inner.uint64('number');
+            // The one uint64 that saturates: MaxUint64 is how Fabric clients say "forever".
+            number = inner.uint64Saturating('number', SEEK_MAX);
           } else {
             inner.skip(innerKey & 7, `field ${innerKey >>> 3}`);
           }
@@ -76,10 +78,15 @@ function writeSeekPosition(position: SeekPosition): ProtoWriter {
     case 'oldest':
       return w.bytesAlways(2, EMPTY_MESSAGE);
     case 'specified':
-      return w.message(3, new ProtoWriter().uint64(1, position.number));
+      return w.message(3, writeSeekSpecified(position.number));
     case 'nextCommit':
       return w.bytesAlways(4, EMPTY_MESSAGE);
   }
+}
+
+function writeSeekSpecified(number: number): ProtoWriter {
+  const w = new ProtoWriter();
+  return number === SEEK_MAX ? w.maxUint64(1) : w.uint64(1, number);
 }
 
 export function encodeSeekPosition(position: SeekPosition): Uint8Array {

@@ -4,7 +4,8 @@
 // Only what Fabric's messages need: varints (uint64/int64/int32/enum/bool),
 // length-delimited fields, and skipping of fixed32/fixed64 unknown fields.
 // Integers are JS numbers: a uint64 above 2^53 - 1 is rejected as malformed
-// rather than silently rounded (block numbers and raft indexes never get there).
+// rather than silently rounded (block numbers and raft indexes never get there),
+// except where a field opts into saturation (`uint64Saturating`).
 
 import { MalformedMessageError, type MalformedCode } from '../errors.js';
 
@@ -24,7 +25,7 @@ export class ProtoReader {
   /** Invariant: start <= pos <= end <= buf.length. */
   pos: number;
   end: number;
-  /** Low and high 32-bit words of the last varint (two's complement for negatives). */
+  /** Low and high 32-bit words of the last varint (two's complement for negatives). Invariant: 0 <= #hi < 2^32. */
   #lo = 0;
   #hi = 0;
 
@@ -67,6 +68,16 @@ export class ProtoReader {
   uint64(field: string): number {
     this.#varint(field);
     if (this.#hi > SAFE_HI_MAX) this.fail(field, 'value exceeds 2^53 - 1');
+    return this.#hi * TWO_POW_32 + (this.#lo >>> 0);
+  }
+
+  /**
+   * A uint64 where any value above 2^53 - 1 means "unbounded" (Go's
+   * math.MaxUint64 as a limit): returns `saturated` for it instead of failing.
+   */
+  uint64Saturating(field: string, saturated: number): number {
+    this.#varint(field);
+    if (this.#hi > SAFE_HI_MAX) return saturated;
     return this.#hi * TWO_POW_32 + (this.#lo >>> 0);
   }
 
@@ -210,7 +221,8 @@ export class ProtoReader {
   #setVarint(pos: number, lo: number, hi: number): void {
     this.pos = pos;
     this.#lo = lo;
-    this.#hi = hi;
+    // Unsigned: with bit 63 set, `hi` is a negative int32 and would pass the `> SAFE_HI_MAX` checks.
+    this.#hi = hi >>> 0;
   }
 }
 

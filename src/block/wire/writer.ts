@@ -16,6 +16,8 @@ const SCRATCH_BYTES = 256;
 /** Byte fields at least this long are referenced instead of copied into scratch. */
 const REFERENCE_MIN_BYTES = 64;
 const utf8 = new TextEncoder();
+/** 2^64 - 1 as a varint: nine bytes of seven 1-bits, then the 64th bit. */
+const MAX_UINT64_VARINT = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
 
 export class ProtoWriter {
   /** Finished pieces, in order. Invariant: sum of their lengths + #scratchPos - #scratchStart = byteLength. */
@@ -35,6 +37,13 @@ export class ProtoWriter {
     if (value === 0) return this;
     this.#key(field, WIRE_VARINT);
     this.#varint(value);
+    return this;
+  }
+
+  /** uint64 field holding Go's math.MaxUint64 (2^64 - 1), which a JS number cannot carry. */
+  maxUint64(field: number): this {
+    this.#key(field, WIRE_VARINT);
+    this.#raw(MAX_UINT64_VARINT);
     return this;
   }
 

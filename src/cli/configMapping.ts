@@ -49,7 +49,16 @@ export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): Order
           requireClientCert: config.tls.clientAuthRequired,
         }
       : undefined,
+    deliverTimeWindowMs: config.authenticationTimeWindowMs,
     operationsListenAddress: config.listen.operations,
+    operationsTls: config.tls.operationsEnabled
+      ? {
+          certPem: config.tls.certPem,
+          keyPem: config.tls.keyPem,
+          clientRootCasPem: config.tls.clientRootCaPems,
+          requireClientCert: config.tls.operationsClientAuthRequired,
+        }
+      : undefined,
     clusterListenAddress: config.listen.cluster,
     clusterTls: { certPem: config.tls.certPem, keyPem: config.tls.keyPem, caPems: config.tls.rootCaPems },
     pool: { maxThreads: config.poolSize, queueTasksMax: poolQueueTasksMax(config.channels.length, config.poolSize) },

@@ -5,7 +5,7 @@
 // them closes, see nodeProcess.ts).
 
 import path from 'node:path';
-import { SEEK_NUMBER_UNBOUNDED } from '../server/index.js';
+import { SEEK_MAX } from '../block/index.js';
 import { connectAtomicBroadcast, deliver } from './abClient.js';
 import { intFlag, parseFlags, stringFlag } from './args.js';
 import { ensureCluster, stopSignal } from './clusterCommand.js';
@@ -86,7 +86,7 @@ async function followCommits(cluster: LocalCluster, clients: ReturnType<typeof c
         channelId: cluster.manifest.channelId,
         creator,
         start: { type: 'newest' },
-        stop: { type: 'specified', number: SEEK_NUMBER_UNBOUNDED },
+        stop: { type: 'specified', number: SEEK_MAX },
         onBlock: counter.onBlock,
         signal,
       });

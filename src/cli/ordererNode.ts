@@ -32,7 +32,11 @@ export interface OrdererNodeOptions {
   readonly identity: { readonly signer: KeyPairSigner; readonly serializedIdentity: Uint8Array };
   readonly clientListenAddress: string;
   readonly clientTls: ServerTlsInput | undefined;
+  /** Deliver requests timestamped further than this from our clock are refused (Fabric's Authentication.TimeWindow). */
+  readonly deliverTimeWindowMs: number;
   readonly operationsListenAddress: string;
+  /** HTTPS on the operations listener when set. */
+  readonly operationsTls: ServerTlsInput | undefined;
   readonly clusterListenAddress: string;
   readonly clusterTls: ClusterTlsOptions;
   readonly pool: WorkerPoolOptions;
@@ -167,12 +171,15 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     channels.add(chain);
   }
   parts.server = await AtomicBroadcastServer.start(
-    { listenAddress: options.clientListenAddress, ...(options.clientTls && { tls: options.clientTls }) },
+    { listenAddress: options.clientListenAddress, deliverTimeWindowMs: options.deliverTimeWindowMs, ...(options.clientTls && { tls: options.clientTls }) },
     { channels, logger: log, metricsRegistry: metrics },
   );
   const health = new HealthChecks();
   health.watchChannels(channels);
-  parts.operations = await OperationsServer.start({ listenAddress: options.operationsListenAddress }, { metricsRegistry: metrics, health, logger: log });
+  parts.operations = await OperationsServer.start(
+    { listenAddress: options.operationsListenAddress, ...(options.operationsTls && { tls: options.operationsTls }) },
+    { metricsRegistry: metrics, health, logger: log },
+  );
 }
 
 /** The cluster transport is per node: its peers are every channel's consenters (one entry per id). */

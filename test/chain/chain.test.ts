@@ -153,6 +153,28 @@ describe('chain: leadership', () => {
   });
 });
 
+describe('chain: a stalled disk', () => {
+  it('ticks keep reaching Raft while a Ready waits on the disk, and the node catches up after', async () => {
+    const c = await started();
+    const leader = await c.waitForLeader();
+    const stalled = c.ids.find((id) => id !== leader)!;
+    c.stallDisk(stalled);
+    // A full batch (maxMessageCount 10) is cut and proposed at once: the stalled node's Ready with its entry waits on the disk.
+    await Promise.all(Array.from({ length: 10 }, () => c.chain(leader).submit(c.envelope().bytes)));
+    await c.tick(2);
+    expect(c.chain(stalled).height()).toBe(1);
+    c.network.isolate(stalled);
+    await c.tick(25); // more than 2 x electionTick: only ticks can make it give up on its leader
+    expect(c.chain(stalled).status().leaderId).toBe(leader); // nothing processed yet: its Ready is still in flight
+    c.resumeDisk(stalled);
+    await c.settle(); // no tick from here on
+    expect(c.chain(stalled).status().leaderId).toBe(0); // the ticks it got while stalled took effect
+    c.network.heal();
+    await c.tickUntil(() => c.agreedLeaderId() !== 0 && c.chain(stalled).height() === c.chain(c.agreedLeaderId()).height(), 60, 'the stalled node caught up');
+    expectIdenticalHashChains(c);
+  });
+});
+
 describe('chain: catching up', () => {
   it('a follower catching up on many committed blocks signs at most SIGNING_IN_FLIGHT_MAX at once', async () => {
     const c = await started({ options: { batchSize: { maxMessageCount: 1, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 19 } } });

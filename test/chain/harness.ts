@@ -124,7 +124,7 @@ export class TestCluster {
   }
 
   async #open(node: NodeBase): Promise<Pick<Node, 'env' | 'transport' | 'chain'>> {
-    const env = openWalEnvironment({ dir: node.dir, engine: this.settings.engine ?? 'native', logger });
+    const env = openWalEnvironment({ dir: node.dir, engine: this.settings.engine ?? 'native', logger, syncHook: () => this.#diskGates.get(node.id) ?? Promise.resolve() });
     const transport = this.network.transport(node.id);
     const storage = env.channel(CHANNEL);
     this.#countPersists(node.id, storage.raft);
@@ -145,6 +145,21 @@ export class TestCluster {
       throw err;
     }
     return { env, transport, chain };
+  }
+
+  /** Nodes whose disk is stalled: every sync waits for the gate to open. */
+  readonly #diskGates = new Map<number, Promise<void>>();
+  readonly #openGates = new Map<number, () => void>();
+
+  /** Stalls node `id`'s disk: its syncs (and so its Ready loop) wait until resumeDisk. */
+  stallDisk(id: number): void {
+    this.#diskGates.set(id, new Promise<void>((resolve) => this.#openGates.set(id, resolve)));
+  }
+
+  resumeDisk(id: number): void {
+    this.#diskGates.delete(id);
+    this.#openGates.get(id)?.();
+    this.#openGates.delete(id);
   }
 
   /** Most Readies a node had being persisted at once (the Ready loop allows one). */
@@ -219,7 +234,8 @@ export class TestCluster {
   async settle(rounds = 6): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       await new Promise((resolve) => setImmediate(resolve));
-      await Promise.all([...this.nodes.values()].filter((n) => n.transport.open).map((n) => n.env.whenIdle()));
+      const settled = [...this.nodes.values()].filter((n) => n.transport.open && !this.#diskGates.has(n.id));
+      await Promise.all(settled.map((n) => n.env.whenIdle()));
     }
   }
 

@@ -11,7 +11,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeBlock, HeaderType, readEnvelopeFields } from '../../src/block/index.js';
+import { pino } from 'pino';
+import { decodeBlock, decodeSerializedIdentity, HeaderType, readEnvelopeFields } from '../../src/block/index.js';
+import { channelPlan, nodeOptionsFromConfig, POOL_TASKS_PER_CHANNEL_MAX } from '../../src/cli/configMapping.js';
 import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePool.js';
 import { deterministicGenesisBlock } from '../../src/cli/genesis.js';
 import { keygen } from '../../src/cli/keygen.js';
@@ -136,6 +138,42 @@ describe('orderer keygen', () => {
     const dir = tempDir();
     await keygenWithFreePorts(dir, 1);
     await expect(keygenWithFreePorts(dir, 1)).rejects.toThrow(/already holds a cluster/);
+  }, 60_000);
+});
+
+describe('config mapping', () => {
+  it('maps a generated node config onto the node assembly: listeners, TLS, identity, pool, and a plan per channel', async () => {
+    const dir = tempDir();
+    const manifest = await keygenWithFreePorts(dir, 3);
+    const node = manifest.nodes[1]!;
+    const config = loadNodeConfig(path.join(dir, node.configFile));
+    const options = nodeOptionsFromConfig(config, pino({ level: 'silent' }));
+    expect(options.nodeId).toBe(2);
+    expect([options.clientListenAddress, options.clusterListenAddress, options.operationsListenAddress]).toEqual([
+      address(node, 'client'),
+      address(node, 'cluster'),
+      address(node, 'operations'),
+    ]);
+    expect(options.clientTls?.certPem).toBe(config.tls.certPem);
+    expect(options.clusterTls.caPems).toEqual(config.tls.rootCaPems);
+    expect(options.identity.signer.algorithm).toBe('ecdsa-p256');
+    expect(decodeSerializedIdentity(options.identity.serializedIdentity).mspid).toBe('OrdererMSP');
+    expect(options.pool.queueTasksMax).toBeGreaterThanOrEqual(POOL_TASKS_PER_CHANNEL_MAX);
+    const [plan] = options.channels;
+    expect(plan!.chain.consenters).toEqual([1, 2, 3]);
+    expect(plan!.consenters.map((c) => c.address)).toEqual(manifest.nodes.map((n) => address(n, 'cluster')));
+    expect(plan!.chain.tickIntervalMs).toBe(100);
+    expect(Buffer.from(plan!.chain.genesisBlock!).equals(Buffer.from(deterministicGenesisBlock('cli-channel', 'sha256')))).toBe(true);
+  }, 60_000);
+
+  it('refuses a consenter whose client and server TLS certificates hold different keys, naming the field', async () => {
+    const dir = tempDir();
+    const manifest = await keygenWithFreePorts(dir, 2);
+    const config = loadNodeConfig(path.join(dir, manifest.nodes[0]!.configFile));
+    const channel = config.channels[0]!;
+    const other = channel.consenters[1]!.serverTlsCertPem;
+    const tampered = { ...channel, consenters: [{ ...channel.consenters[0]!, serverTlsCertPem: other }, channel.consenters[1]!] };
+    expect(() => channelPlan(tampered, 'channels[0]')).toThrow(/channels\[0\]\.consenters\[0\]\.serverTlsCert must certify the same key as clientTlsCert/);
   }, 60_000);
 });
 

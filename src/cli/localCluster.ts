@@ -49,9 +49,9 @@ export class LocalCluster {
   }
 
   process(id: number): NodeProcess {
-    const process = this.#processes.get(id);
-    if (process === undefined) throw new CliRunError(`no node ${id} in ${this.dir}`);
-    return process;
+    const child = this.#processes.get(id);
+    if (child === undefined) throw new CliRunError(`no node ${id} in ${this.dir}`);
+    return child;
   }
 
   logFile(id: number): string {
@@ -59,7 +59,7 @@ export class LocalCluster {
   }
 
   startAll(): void {
-    for (const process of this.#processes.values()) if (!process.running) process.start();
+    for (const child of this.#processes.values()) if (!child.running) child.start();
   }
 
   /**

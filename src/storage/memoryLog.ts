@@ -4,19 +4,14 @@
 // makes the same change durable. All entries since the last compaction are in
 // memory, as in Fabric's etcdraft (MemoryStorage in front of the WAL); the chain
 // bounds that by snapshotting every snapshot_interval_size bytes.
+// The entries themselves live in raft's MemoryEntries, as in MemoryStorage;
+// what differs here is the rest: a membership newer than the snapshot
+// (setConfState), a log start recovered from disk, and a WalOp per mutation.
 
 import { assert, assertIndexOrTerm } from '../raft/assert.js';
-import { limitSize } from '../raft/entrySize.js';
+import { MemoryEntries } from '../raft/memoryEntries.js';
 import { StorageError } from '../raft/storage.js';
-import {
-  emptyConfState,
-  emptyHardState,
-  EntryType,
-  type ConfState,
-  type Entry,
-  type HardState,
-  type Snapshot,
-} from '../raft/types.js';
+import { emptyConfState, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from '../raft/types.js';
 import type { LogStart, WalOp } from './walOps.js';
 
 const emptyData = new Uint8Array(0);
@@ -49,8 +44,8 @@ export class MemoryLog {
   /** Membership returned by initialState: the snapshot's, or a newer one set by setConfState. */
   #confState: ConfState;
   #snapshot: Snapshot;
-  /** Invariant: length >= 1; ents[0] is the dummy at the log start; ents[i].index === ents[0].index + i. */
-  #ents: Entry[];
+  /** Invariant: starts at the snapshot point or after it (compaction moves it on). */
+  readonly #entries: MemoryEntries;
 
   constructor(
     readonly channel: string,
@@ -59,11 +54,11 @@ export class MemoryLog {
     this.#hardState = recovered.hardState;
     this.#confState = recovered.confState;
     this.#snapshot = recovered.snapshot;
-    this.#ents = [dummyEntry(recovered.start.term, recovered.start.index)];
+    this.#entries = new MemoryEntries(recovered.start.index, recovered.start.term);
     recovered.entries.forEach((e, i) => {
       assert(e.index === recovered.start.index + 1 + i, () => `recovered log of "${channel}" is not contiguous at ${e.index}`);
-      this.#ents.push(e);
     });
+    this.#entries.append(recovered.entries);
   }
 
   initialState(): { hardState: HardState; confState: ConfState } {
@@ -71,32 +66,19 @@ export class MemoryLog {
   }
 
   entries(lo: number, hi: number, maxSizeBytes: number): Entry[] {
-    assert(lo <= hi, () => `entries: invalid range [${lo}, ${hi})`);
-    const offset = this.#offset();
-    if (lo <= offset) {
-      throw new StorageError('compacted', `entries [${lo}, ${hi}): index ${lo} is compacted (first index ${offset + 1})`);
-    }
-    if (hi > this.lastIndex() + 1) {
-      throw new StorageError('unavailable', `entries [${lo}, ${hi}): beyond last index ${this.lastIndex()}`);
-    }
-    return limitSize(this.#ents.slice(lo - offset, hi - offset), maxSizeBytes);
+    return this.#entries.entries(lo, hi, maxSizeBytes);
   }
 
   term(i: number): number {
-    const offset = this.#offset();
-    if (i < offset) throw new StorageError('compacted', `term(${i}): compacted (log start ${offset})`);
-    if (i - offset >= this.#ents.length) {
-      throw new StorageError('unavailable', `term(${i}): beyond last index ${this.lastIndex()}`);
-    }
-    return this.#ents[i - offset]!.term;
+    return this.#entries.term(i);
   }
 
   lastIndex(): number {
-    return this.#offset() + this.#ents.length - 1;
+    return this.#entries.lastIndex();
   }
 
   firstIndex(): number {
-    return this.#offset() + 1;
+    return this.#entries.firstIndex();
   }
 
   snapshot(): Snapshot {
@@ -117,19 +99,10 @@ export class MemoryLog {
 
   /** Appends contiguous entries, overwriting the suffix from their first index; null if nothing changes. */
   append(entries: readonly Entry[]): WalOp | null {
-    if (entries.length === 0) return null;
-    const first = this.firstIndex();
-    const firstNew = entries[0]!.index;
-    const lastNew = firstNew + entries.length - 1;
-    assertIndexOrTerm(lastNew, 'last appended index');
-    if (lastNew < first) return null;
-    const fresh = first > firstNew ? entries.slice(first - firstNew) : entries;
-    const at = fresh[0]!.index - this.#offset();
-    assert(at <= this.#ents.length, () => `append: missing log entry [last: ${this.lastIndex()}, append at: ${fresh[0]!.index}]`);
     const previousLast = this.lastIndex();
-    // In place: the hot path is a pure append, and entries() hands out copies.
-    this.#ents.length = at;
-    for (const e of fresh) this.#ents.push(e);
+    const fresh = this.#entries.append(entries);
+    if (fresh.length === 0) return null;
+    const lastNew = fresh[fresh.length - 1]!.index;
     return { kind: 'entries', channel: this.channel, entries: fresh, removeFrom: lastNew + 1, removeTo: previousLast };
   }
 
@@ -143,9 +116,7 @@ export class MemoryLog {
       );
     }
     const op: WalOp = { kind: 'resetLog', channel: this.channel, snapshot: snap, removeFrom: this.firstIndex(), removeTo: this.lastIndex() };
-    this.#snapshot = snap;
-    this.#confState = snap.metadata.confState;
-    this.#ents = [dummyEntry(snap.metadata.term, incoming)];
+    this.#resetTo(snap);
     return op;
   }
 
@@ -157,8 +128,8 @@ export class MemoryLog {
       );
     }
     assert(i <= this.lastIndex(), () => `createSnapshot(${i}) is beyond last index ${this.lastIndex()}`);
-    assert(i >= this.#offset(), () => `createSnapshot(${i}) is below the log start ${this.#offset()}`);
-    const term = this.#ents[i - this.#offset()]!.term;
+    assert(i >= this.#entries.startIndex, () => `createSnapshot(${i}) is below the log start ${this.#entries.startIndex}`);
+    const term = this.#entries.term(i);
     // Without a new membership, the snapshot carries the current one (the
     // snapshot's or a newer one recorded by setConfState).
     const confState = cs ?? this.#confState;
@@ -168,22 +139,16 @@ export class MemoryLog {
   }
 
   compact(compactIndex: number): WalOp {
-    const offset = this.#offset();
-    if (compactIndex <= offset) {
-      throw new StorageError('compacted', `compact(${compactIndex}): already compacted to ${offset}`);
-    }
-    assert(compactIndex <= this.lastIndex(), () => `compact(${compactIndex}) is beyond last index ${this.lastIndex()}`);
-    const i = compactIndex - offset;
-    const start: LogStart = { index: compactIndex, term: this.#ents[i]!.term };
-    const op: WalOp = { kind: 'compact', channel: this.channel, start, removeFrom: this.firstIndex() };
-    this.#ents = [dummyEntry(start.term, compactIndex), ...this.#ents.slice(i + 1)];
-    return op;
+    const removeFrom = this.firstIndex();
+    this.#entries.compact(compactIndex);
+    const start: LogStart = { index: compactIndex, term: this.#entries.startTerm };
+    return { kind: 'compact', channel: this.channel, start, removeFrom };
   }
 
   /** The whole state, as an engine would recover it (the native-free engine builds its start-up state this way). */
   export(): RecoveredLog {
-    const start: LogStart = { index: this.#offset(), term: this.#ents[0]!.term };
-    return { hardState: this.#hardState, confState: this.#confState, snapshot: this.#snapshot, start, entries: this.#ents.slice(1) };
+    const start: LogStart = { index: this.#entries.startIndex, term: this.#entries.startTerm };
+    return { hardState: this.#hardState, confState: this.#confState, snapshot: this.#snapshot, start, entries: this.#entries.all() };
   }
 
   /** Replays a persisted op (native-free engine start-up); the inverse of the methods above. */
@@ -206,20 +171,16 @@ export class MemoryLog {
         this.compact(op.start.index);
         return;
       case 'resetLog':
-        this.#snapshot = op.snapshot;
-        this.#confState = op.snapshot.metadata.confState;
-        this.#ents = [dummyEntry(op.snapshot.metadata.term, op.snapshot.metadata.index)];
+        this.#resetTo(op.snapshot);
         return;
       case 'block':
         assert(false, 'block ops belong to the ledger, not the raft log');
     }
   }
 
-  #offset(): number {
-    return this.#ents[0]!.index;
+  #resetTo(snap: Snapshot): void {
+    this.#snapshot = snap;
+    this.#confState = snap.metadata.confState;
+    this.#entries.reset(snap.metadata.index, snap.metadata.term);
   }
-}
-
-function dummyEntry(term: number, index: number): Entry {
-  return { term, index, type: EntryType.Normal, data: emptyData };
 }

@@ -44,3 +44,4 @@ export {
   type LedgerVerifyOptions,
 } from './ledgerVerify.js';
 export { createCreatorKeyResolver } from './creatorKey.js';
+export * from './configtx/index.js';

@@ -9,6 +9,8 @@
 import { Buffer } from 'node:buffer';
 import { decodePemBlocks } from '../../crypto/pem.js';
 import { OrdererError } from '../../errors.js';
+import { readBlockSignatures } from '../blockMetadata.js';
+import type { Block } from '../model.js';
 import type { ConsenterValues } from './channelValues.js';
 import { ConfigTransitionError } from './errors.js';
 
@@ -101,4 +103,14 @@ export function assignConsenterIds(current: readonly ConsenterValues[], ids: Con
 
 function sameEndpoint(a: ConsenterValues, b: ConsenterValues): boolean {
   return a.host === b.host && a.port === b.port && a.serverTlsCertPem === b.serverTlsCertPem;
+}
+
+/**
+ * The consenter ids a block was written with (its etcdraft block metadata),
+ * or, for a block without (a genesis block), Fabric's initial 1..n.
+ */
+export function consenterIdsOf(block: Block, consenters: readonly ConsenterValues[]): ConsenterIds {
+  const etcdraft = readBlockSignatures(block).etcdraft;
+  if (etcdraft === undefined) return initialConsenterIds(consenters);
+  return { consenterIds: etcdraft.consenterIds, nextConsenterId: etcdraft.nextConsenterId };
 }

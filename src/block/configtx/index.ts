@@ -23,3 +23,12 @@ export {
 } from './values.js';
 export { MSP_TYPE_FABRIC, decodeFabricMspConfig, decodeMspConfig, encodeFabricMspConfig, encodeMspConfig, type FabricMspConfig, type MspConfig } from './mspValue.js';
 export { ImplicitMetaRule, MspRole, PolicyType, implicitMetaPolicy, signedByRolePolicy } from './policies.js';
+export { consenterIdsOf } from './consenters.js';
+export { computeGroupUpdate, type GroupUpdate } from './computeUpdate.js';
+export { patchConfigTree } from './patch.js';
+export {
+  buildConfigUpdateEnvelope, currentConfigOf, readConfigTransaction,
+  type ConfigTransaction, type ConfigUpdateOptions, type CurrentConfig, type SignedData,
+} from './update.js';
+export { isOrganizationAdmin } from './admin.js';
+export { RUNTIME_RAFT_OPTIONS, validateConfigTransition, type TransitionResult, type TransitionSubmitter } from './transition.js';

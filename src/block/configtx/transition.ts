@@ -1,0 +1,141 @@
+// validateConfigTransition: whether the leader may order a proposed config
+// after the current one. Fabric's rules (configtx validator, channelconfig,
+// etcdraft CheckConfigMetadata / ValidateConsensusMetadata /
+// ComputeMembershipChanges), with this orderer's approximations of policy
+// evaluation documented in CONFIGTX.md. The first broken rule is thrown as a
+// ConfigTransitionError naming it.
+
+import { isDeepStrictEqual } from 'node:util';
+import { OrdererError } from '../../errors.js';
+import { validateBatchSize, type BatchSize } from '../blockCutter.js';
+import type { ChannelConfigValues, RaftOptionValues } from './channelValues.js';
+import { consenterKey, diffConsenters, initialConsenterIds, type ConsenterDiff, type ConsenterIds } from './consenters.js';
+import { ConfigTransitionError } from './errors.js';
+import { ETCDRAFT } from './extract.js';
+
+export interface TransitionSubmitter {
+  /** MSP id of the (already verified) creator of the CONFIG envelope. */
+  readonly creatorMspId: string;
+  /** Whether that creator is an admin of its org (see isOrganizationAdmin). */
+  readonly creatorIsAdmin: boolean;
+}
+
+export interface TransitionResult {
+  readonly consenters: ConsenterDiff;
+  /** Raft options that differ; only snapshotIntervalSizeBytes and maxInflightBlocks take effect without a restart. */
+  readonly changedRaftOptions: readonly (keyof RaftOptionValues)[];
+  /** Whether the orderer section (batch values, consensus, orderer orgs, orderer capabilities) changes. */
+  readonly ordererSectionChanged: boolean;
+}
+
+/** Raft options the chain applies at once; the others take effect when a node restarts (as in Fabric). */
+export const RUNTIME_RAFT_OPTIONS: readonly (keyof RaftOptionValues)[] = ['snapshotIntervalSizeBytes', 'maxInflightBlocks'];
+
+/**
+ * Checks `next` against `current`. `ids` maps the current consenters to Raft
+ * ids (the last block's etcdraft metadata; default: 1..n as at genesis).
+ */
+export function validateConfigTransition(
+  current: ChannelConfigValues,
+  next: ChannelConfigValues,
+  submitter: TransitionSubmitter,
+  ids: ConsenterIds = initialConsenterIds(current.consenters),
+): TransitionResult {
+  if (next.sequence !== current.sequence + 1) {
+    throw new ConfigTransitionError('sequence', `config sequence must be ${current.sequence + 1} (current ${current.sequence} + 1), got ${next.sequence}`);
+  }
+  if (next.channelId !== current.channelId) {
+    throw new ConfigTransitionError('channel-id', `config is for channel "${next.channelId}", this channel is "${current.channelId}"`);
+  }
+  if (next.hashAlgorithm !== current.hashAlgorithm || next.signatureAlgorithm !== current.signatureAlgorithm) {
+    throw new ConfigTransitionError(
+      'hash-algorithm',
+      `a channel's crypto suite cannot change (${current.hashAlgorithm}/${current.signatureAlgorithm} to ${next.hashAlgorithm}/${next.signatureAlgorithm})`,
+    );
+  }
+  if (next.consensusType !== ETCDRAFT || current.consensusType !== ETCDRAFT) {
+    throw new ConfigTransitionError('consensus-type', `consensus type must stay "${ETCDRAFT}" (current "${current.consensusType}", proposed "${next.consensusType}"); migration is not supported`);
+  }
+  checkSubmitter(current, submitter);
+  checkBatch(next.batchSize, next.batchTimeoutMs);
+  checkRaftOptions(next.raftOptions);
+  checkOrganizations(next);
+  const consenters = checkConsenters(current, next, ids);
+  const changedRaftOptions = (Object.keys(next.raftOptions!) as (keyof RaftOptionValues)[]).filter((k) => current.raftOptions![k] !== next.raftOptions![k]);
+  const ordererSectionChanged =
+    !isDeepStrictEqual(current.batchSize, next.batchSize) ||
+    current.batchTimeoutMs !== next.batchTimeoutMs ||
+    changedRaftOptions.length > 0 ||
+    !isDeepStrictEqual(current.consenters, next.consenters) ||
+    !isDeepStrictEqual(ordererOrgs(current), ordererOrgs(next)) ||
+    !isDeepStrictEqual(current.capabilities.orderer, next.capabilities.orderer);
+  return { consenters, changedRaftOptions, ordererSectionChanged };
+}
+
+function ordererOrgs(values: ChannelConfigValues) {
+  return values.organizations.filter((o) => o.sections.includes('orderer'));
+}
+
+/**
+ * Approximates the Admins mod_policy (MAJORITY of org admins in Fabric) by
+ * "one admin of an organization of the CURRENT config": an org being added
+ * cannot vote itself in.
+ */
+function checkSubmitter(current: ChannelConfigValues, submitter: TransitionSubmitter): void {
+  const org = current.organizations.find((o) => o.mspId === submitter.creatorMspId);
+  if (org === undefined) {
+    throw new ConfigTransitionError('submitter-not-admin', `submitter's MSP "${submitter.creatorMspId}" is not an organization of the current config`);
+  }
+  if (!submitter.creatorIsAdmin) {
+    throw new ConfigTransitionError('submitter-not-admin', `submitter is a member of "${submitter.creatorMspId}" but not one of its admins`);
+  }
+}
+
+function checkBatch(batchSize: BatchSize, batchTimeoutMs: number): void {
+  try {
+    validateBatchSize(batchSize);
+  } catch (err) {
+    if (!(err instanceof OrdererError)) throw err;
+    throw new ConfigTransitionError('batch-size', err.message);
+  }
+  if (!(Number.isSafeInteger(batchTimeoutMs) && batchTimeoutMs > 0)) {
+    throw new ConfigTransitionError('batch-timeout', `batch timeout must be positive, got ${batchTimeoutMs} ms`);
+  }
+}
+
+/** Fabric's CheckConfigMetadata on the options. */
+function checkRaftOptions(options: RaftOptionValues | undefined): void {
+  if (options === undefined) throw new ConfigTransitionError('raft-options', 'etcdraft options are missing');
+  const { heartbeatTick, electionTick, maxInflightBlocks, tickIntervalMs } = options;
+  if (heartbeatTick === 0 || electionTick === 0 || maxInflightBlocks === 0) {
+    throw new ConfigTransitionError('raft-options', `none of HeartbeatTick (${heartbeatTick}), ElectionTick (${electionTick}) and MaxInflightBlocks (${maxInflightBlocks}) can be zero`);
+  }
+  if (electionTick <= heartbeatTick) {
+    throw new ConfigTransitionError('raft-options', `ElectionTick (${electionTick}) must be greater than HeartbeatTick (${heartbeatTick})`);
+  }
+  if (tickIntervalMs <= 0) throw new ConfigTransitionError('raft-options', `TickInterval must be positive, got ${tickIntervalMs} ms`);
+}
+
+function checkOrganizations(next: ChannelConfigValues): void {
+  if (ordererOrgs(next).length === 0) throw new ConfigTransitionError('organizations', 'the config must keep at least one orderer organization');
+}
+
+function checkConsenters(current: ChannelConfigValues, next: ChannelConfigValues, ids: ConsenterIds): ConsenterDiff {
+  if (next.consenters.length === 0) throw new ConfigTransitionError('consenter-set-empty', 'the consenter set cannot be empty');
+  const seen = new Set<string>();
+  const clients = new Set<string>();
+  for (const c of next.consenters) {
+    if (c.clientTlsCertPem === '' || c.serverTlsCertPem === '') {
+      throw new ConfigTransitionError('duplicate-consenter', `consenter ${c.host}:${c.port} lacks a client or server TLS certificate`);
+    }
+    // Fabric's duplicate check: the same client and server certificates twice.
+    const key = `${c.clientTlsCertPem}\n${c.serverTlsCertPem}`;
+    if (seen.has(key)) throw new ConfigTransitionError('duplicate-consenter', `consenter ${c.host}:${c.port} is listed twice`);
+    seen.add(key);
+    // A consenter is known by its client certificate: two with the same one cannot be told apart.
+    const client = consenterKey(c);
+    if (clients.has(client)) throw new ConfigTransitionError('duplicate-consenter', `consenter ${c.host}:${c.port} has the client TLS certificate of another consenter`);
+    clients.add(client);
+  }
+  return diffConsenters(current.consenters, ids, next.consenters);
+}

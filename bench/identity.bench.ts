@@ -1,7 +1,9 @@
-// The accepted-creator cache on the worker's hot path: one lookup per envelope.
-// Figures for a cache hit through IdentityValidator.validate, and for the key
+// Per-envelope work on the worker's hot path besides the curve math: the
+// accepted-creator cache lookup and the signature's DER acceptance check.
+// Figures for a cache hit through IdentityValidator.validate, for the key
 // lookup alone under the previous scheme (a ~1 KiB latin1 string built per
-// envelope) beside the current one.
+// envelope) beside the current one, and for acceptableSignature (strict DER,
+// r and s in range, low-S) on P-256 signatures.
 //
 //   npm run bench:identity [-- --time-ms=1000]
 //
@@ -14,6 +16,7 @@ import { BytesKeyedLru } from '../src/crypto/bytesKeyedLru.js';
 import { IdentityValidator, type SerializedIdentityInput } from '../src/crypto/identity.js';
 import { LruCache } from '../src/crypto/lru.js';
 import { createCryptoProvider } from '../src/crypto/provider.js';
+import { acceptableSignature } from '../src/crypto/signatureDer.js';
 import { describeMachine } from './lib/machine.js';
 
 const TIME_MS_DEFAULT = 1000;
@@ -67,6 +70,11 @@ async function main(): Promise<void> {
     const c = creators[i++ % CREATORS]!;
     if (byDigest.get(c.mspId, c.idBytes) === undefined) throw new Error('digest cache missed');
   });
+  const signer = createCryptoProvider('native').generateSigner('ecdsa-p256');
+  const signatures = Array.from({ length: CREATORS }, (_, k) => signer.sign(new Uint8Array(1024).fill(k)));
+  bench.add('acceptableSignature(ecdsa-p256), DER check before verify', () => {
+    if (acceptableSignature('ecdsa-p256', signatures[i++ % CREATORS]!) === undefined) throw new Error('signature refused');
+  });
   await bench.run();
 
   console.log(`machine: ${describeMachine()} (other processes depress these figures)`);
@@ -77,7 +85,7 @@ async function main(): Promise<void> {
       if (result.state !== 'completed') throw new Error(`task ${task.name} ended ${result.state}`);
       return {
         task: task.name,
-        'lookups/s': Math.round(result.throughput.mean).toLocaleString('en-US'),
+        'ops/s': Math.round(result.throughput.mean).toLocaleString('en-US'),
         'mean ns': Math.round(result.latency.mean * 1e6),
         'p50 ns': Math.round(result.latency.p50 * 1e6),
       };

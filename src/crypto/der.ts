@@ -161,10 +161,10 @@ export function decodeTime(element: DerElement): Date {
   return new Date(Date.UTC(year, mo - 1, d, h, mi, s));
 }
 
+/** Big-endian unsigned. On every signature check: hex via Buffer (native), not a string built per byte. */
 export function bytesToBigInt(bytes: Uint8Array): bigint {
-  let hex = '';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
-  return hex === '' ? 0n : BigInt('0x' + hex);
+  if (bytes.length === 0) return 0n;
+  return BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
 }
 
 /** Big-endian, left-padded to `length` bytes. Asserts the value fits. */

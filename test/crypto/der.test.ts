@@ -8,6 +8,18 @@ import { decodeSignature, encodeSignature } from '../../src/crypto/signatureDer.
 import { hex } from './engines.js';
 
 describe('DER', () => {
+  it('bytesToBigInt reads big-endian bytes, from any view into a larger buffer, as a byte-by-byte sum does', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat({ max: 7 }), (bytes, offset) => {
+        const host = new Uint8Array(offset + bytes.length + 3);
+        host.set(bytes, offset);
+        const view = host.subarray(offset, offset + bytes.length);
+        const expected = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+        expect(der.bytesToBigInt(view)).toBe(expected);
+      }),
+    );
+  });
+
   it('round-trips unsigned INTEGERs with minimal encoding (property)', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: (1n << 300n) - 1n }), (value) => {

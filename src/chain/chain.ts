@@ -38,6 +38,19 @@ export interface ChainDeps {
   readonly catchUp?: SnapshotCatchUp;
 }
 
+/** The pipeline's figures (for tests, the live view and debugging). */
+export interface ChainStats {
+  readonly inflightBlocks: number;
+  readonly peakInflightBlocks: number;
+  /** Submits waiting for room in the leader's pipeline. */
+  readonly waitingSubmits: number;
+  /** Accepted envelopes not yet in a proposed block. */
+  readonly unproposedEnvelopes: number;
+  /** Accepted envelopes held for the next leader. */
+  readonly heldForHandover: number;
+  readonly serving: boolean;
+}
+
 enum Lifecycle {
   Created,
   Starting,
@@ -101,6 +114,7 @@ export class Chain implements ChannelSupport {
         },
         dataHash: (envelopes) => deps.compute.dataHash(this.#opts.engine, this.#opts.hashAlgorithm, envelopes),
         lastLogIndex: () => deps.storage.raft.lastIndex(),
+        currentTerm: () => this.#term,
         fail: (err) => this.#halt('block creation failed', err),
       },
     );
@@ -152,7 +166,7 @@ export class Chain implements ChannelSupport {
       onTerm: (term) => (this.#term = term),
       applier: this.#applier,
       onSnapshot: (data, index) => this.#applier!.onSnapshotInstalled(data, index),
-      onApplied: (appliedIndex, blocks) => this.#afterApply(appliedIndex, blocks),
+      onApplied: (appliedIndex, blocks, lastTerm) => this.#afterApply(appliedIndex, blocks, lastTerm),
       fail: (err) => this.#halt('the Ready loop failed', err),
       log: this.#log,
     });
@@ -228,11 +242,12 @@ export class Chain implements ChannelSupport {
   }
 
   /** Pipeline figures for tests and the live view. */
-  stats(): { inflightBlocks: number; peakInflightBlocks: number; waitingSubmits: number; heldForHandover: number; serving: boolean } {
+  stats(): ChainStats {
     return {
       inflightBlocks: this.#pipeline.inflightBlocks,
       peakInflightBlocks: this.#pipeline.peakInflightBlocks,
       waitingSubmits: this.#pipeline.waitingCount,
+      unproposedEnvelopes: this.#pipeline.unproposedCount,
       heldForHandover: this.#handover.size,
       serving: this.#pipeline.state === PipelineState.Serving,
     };
@@ -373,19 +388,22 @@ export class Chain implements ChannelSupport {
     }
   }
 
-  #afterApply(appliedIndex: number, blocks: readonly HeaderFields[]): void {
-    for (const header of blocks) {
-      // Envelopes of blocks this node proposed that lost to another leader's block: order them again.
-      const orphans = this.#pipeline.onBlockCommitted(header);
-      if (orphans.length === 0) continue;
-      this.#log.info({ block: header.number, envelopes: orphans.length }, `own proposals superseded at block ${header.number}: their envelopes are ordered again`);
-      if (this.#pipeline.state === PipelineState.Idle) this.#handover.hold(orphans);
-      else this.#pipeline.carry(orphans);
-    }
+  #afterApply(appliedIndex: number, blocks: readonly HeaderFields[], lastTerm: number): void {
+    // Envelopes of blocks this node proposed that can no longer commit (another
+    // leader's block took their number, or a later term committed without them): order them again.
+    for (const header of blocks) this.#reorder(this.#pipeline.onBlockCommitted(header), `superseded at block ${header.number}`);
+    if (lastTerm > 0) this.#reorder(this.#pipeline.onTermApplied(lastTerm), `dropped by the leader of term ${lastTerm}`);
     if (this.#pipeline.state === PipelineState.Catching) {
       if (this.#applier!.hasGap) return;
       this.#pipeline.maybeServe(appliedIndex, () => this.#applier!.lastHeader);
     }
+  }
+
+  #reorder(orphans: OrderedEnvelope[], why: string): void {
+    if (orphans.length === 0) return;
+    this.#log.info({ envelopes: orphans.length }, `own proposals ${why}: their envelopes are ordered again`);
+    if (this.#pipeline.state === PipelineState.Idle) this.#handover.hold(orphans);
+    else this.#pipeline.carry(orphans);
   }
 
   #halt(what: string, err: unknown): void {

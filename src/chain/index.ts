@@ -3,7 +3,7 @@
 // in-thread stand-in for the worker pool) and its clock abstraction.
 
 export * from './types.js';
-export { Chain, type ChainDeps } from './chain.js';
+export { Chain, type ChainDeps, type ChainStats } from './chain.js';
 export { CHAIN_DEFAULTS, CONSENTERS_MAX, resolveChainOptions, type ChainOptions, type ResolvedChainOptions } from './options.js';
 export { ChainOptionsError, ServiceUnavailableError, BadRequestError, ChainHaltedError } from './errors.js';
 export type { ChainCompute, EnvelopeVerdict, VerificationContext } from './compute.js';

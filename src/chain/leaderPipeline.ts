@@ -50,6 +50,8 @@ export interface PipelineHost {
   dataHash(envelopes: readonly Uint8Array[]): Promise<Uint8Array>;
   /** Index of the last entry in the Raft log (what a new leader must apply before serving). */
   lastLogIndex(): number;
+  /** The Raft term this node leads in (the term its proposals get). */
+  currentTerm(): number;
   /** A failure the pipeline cannot recover from (halts the channel). */
   fail(err: unknown): void;
 }
@@ -98,7 +100,7 @@ export class LeaderPipeline {
    * (kept across step-downs: an old proposal may still commit, or lose).
    * Invariant: size <= unconfirmedMax (the oldest are forgotten, loudly).
    */
-  readonly #unconfirmed = new Map<number, { readonly dataHash: Uint8Array; readonly envelopes: readonly OrderedEnvelope[] }>();
+  readonly #unconfirmed = new Map<number, { readonly term: number; readonly dataHash: Uint8Array; readonly envelopes: readonly OrderedEnvelope[] }>();
   #creator: BlockCreator | undefined;
   #creation: Promise<void> = Promise.resolve();
 
@@ -125,6 +127,14 @@ export class LeaderPipeline {
 
   get waitingCount(): number {
     return this.#intake.length;
+  }
+
+  /** Accepted envelopes not yet in a proposed block (cutter, cut batches, blocks being created, carried). */
+  get unproposedCount(): number {
+    let n = this.#cutter.pendingCount + this.#carried.length;
+    for (const batch of this.#cutBatches) n += batch.length;
+    for (const batch of this.#creating) n += batch.length;
+    return n;
   }
 
   /** This node became leader: take submits into the intake, serve once caught up. */
@@ -185,6 +195,24 @@ export class LeaderPipeline {
     }
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
     this.#pump();
+    return orphans;
+  }
+
+  /**
+   * Committed entries up to one of term `term` were applied. A proposal of an
+   * earlier term still unconfirmed can never commit any more (an entry of a
+   * later term is committed after every entry of an earlier term that will
+   * ever commit, and ours were matched by number as they were applied): its
+   * envelopes are returned, to be ordered again. Call after onBlockCommitted
+   * for the same entries.
+   */
+  onTermApplied(term: number): OrderedEnvelope[] {
+    let orphans: OrderedEnvelope[] = [];
+    for (const [n, block] of this.#unconfirmed) {
+      if (block.term >= term) continue;
+      orphans = orphans.concat(block.envelopes);
+      this.#unconfirmed.delete(n);
+    }
     return orphans;
   }
 
@@ -279,7 +307,7 @@ export class LeaderPipeline {
       return;
     }
     this.#proposed.push(block.header.number);
-    this.#remember(block.header.number, block.header.dataHash, batch);
+    this.#remember(block.header.number, this.host.currentTerm(), block.header.dataHash, batch);
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
     this.settings.logger.debug({ block: block.header.number, envelopes: envelopes.length, inflight: this.inflightBlocks }, `proposed block ${block.header.number}`);
   }
@@ -298,10 +326,10 @@ export class LeaderPipeline {
     this.#catchUp();
   }
 
-  #remember(number: number, dataHash: Uint8Array, envelopes: readonly OrderedEnvelope[]): void {
+  #remember(number: number, term: number, dataHash: Uint8Array, envelopes: readonly OrderedEnvelope[]): void {
     // A re-elected leader may propose a number again after its earlier proposal lost: the new one replaces it.
     this.#unconfirmed.delete(number);
-    this.#unconfirmed.set(number, { dataHash, envelopes });
+    this.#unconfirmed.set(number, { term, dataHash, envelopes });
     const max = UNCONFIRMED_PER_INFLIGHT_BLOCK * this.settings.maxInflightBlocks;
     for (const [oldest, block] of this.#unconfirmed) {
       if (this.#unconfirmed.size <= max) break;

@@ -17,8 +17,12 @@ export interface ReadyLoopHost {
   readonly applier: BlockApplier;
   /** A snapshot from the leader was installed (data: its last block). */
   onSnapshot(data: Uint8Array, index: number): void;
-  /** After each Ready's committed entries were applied: the last applied index and the headers of the blocks applied. */
-  onApplied(appliedIndex: number, blocks: readonly HeaderFields[]): void;
+  /**
+   * After each Ready's committed entries were applied: the last applied
+   * index, the headers of the blocks applied, and the term of the last
+   * committed entry (0 when there was none).
+   */
+  onApplied(appliedIndex: number, blocks: readonly HeaderFields[], lastTerm: number): void;
   fail(err: unknown): void;
   readonly log: Logger;
 }
@@ -74,7 +78,7 @@ export class ReadyLoop {
         const blocks = await this.#apply(rd.committedEntries);
         if (this.#stopped) return;
         this.node.advance(rd);
-        this.host.onApplied(this.#appliedIndex, blocks);
+        this.host.onApplied(this.#appliedIndex, blocks, rd.committedEntries[rd.committedEntries.length - 1]?.term ?? 0);
       }
     } catch (err) {
       this.host.fail(err);

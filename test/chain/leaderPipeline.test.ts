@@ -1,6 +1,7 @@
 // The leader pipeline against a model of the committed chain: under any
 // interleaving of submits, commits, batch timeouts, dropped proposals,
-// re-elections and proposals superseded by another leader's block, at most
+// re-elections, proposals superseded by another leader's block and proposals
+// that vanish with a leader change (a later term commits without them), at most
 // maxInflightBlocks blocks are in flight, the committed chain is numbered and
 // hash-chained without gaps, and every envelope is committed exactly once,
 // handed back, or still waiting — never lost, never duplicated.
@@ -26,7 +27,8 @@ type Op =
   | { kind: 'timeout' }
   | { kind: 'drop' }
   | { kind: 'relead' }
-  | { kind: 'supersede' };
+  | { kind: 'supersede' }
+  | { kind: 'vanish' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: 1, max: 6 }).map((count) => ({ kind: 'submit' as const, count })) },
@@ -35,12 +37,17 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'drop' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'relead' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'supersede' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'vanish' as const }) },
 );
 
 class Model {
   readonly clock = new ManualClock();
   /** Blocks the pipeline proposed, in order; index `firstUncommitted` on are not committed (yet). */
   proposed: Block[] = [];
+  /** The Raft term of each proposed block (the term its leader led in). */
+  proposedTerms: number[] = [];
+  /** The current term: each leadership change moves it on. */
+  term = 1;
   firstUncommitted = 0;
   /** The committed chain after genesis: our blocks and other leaders' (which carry none of our envelopes). */
   readonly chain: HeaderFields[] = [];
@@ -76,9 +83,11 @@ class Model {
           }
           this.logIndex++;
           this.proposed.push(decodeBlock(data));
+          this.proposedTerms.push(this.term);
         },
         dataHash: async (envelopes) => dataHash(sha256, envelopes),
         lastLogIndex: () => this.logIndex,
+        currentTerm: () => this.term,
         fail: (err) => this.failures.push(err),
       },
     );
@@ -107,27 +116,46 @@ class Model {
     this.pipeline.maybeServe(this.logIndex, () => tip);
   }
 
-  #apply(header: HeaderFields, envelopes: readonly Uint8Array[]): void {
+  #apply(header: HeaderFields, envelopes: readonly Uint8Array[], term: number): void {
     expect(header.number).toBe(this.tip.number + 1);
     expect(Buffer.from(header.previousHash).equals(Buffer.from(headerHash(sha256, this.tip)))).toBe(true);
     this.chain.push(header);
     this.committedEnvelopes.push(...envelopes.map(decode));
     this.handedBack.push(...this.pipeline.onBlockCommitted(header));
+    this.handedBack.push(...this.pipeline.onTermApplied(term));
+  }
+
+  /** A new leader's empty entry of term `term` is committed. */
+  #applyEmpty(term: number): void {
+    this.handedBack.push(...this.pipeline.onTermApplied(term));
   }
 
   /** Raft commits our oldest uncommitted proposal. */
   commitOne(): void {
     const block = this.proposed[this.firstUncommitted];
     if (block === undefined) return;
-    this.firstUncommitted++;
-    this.#apply(block.header, block.data);
+    this.#apply(block.header, block.data, this.proposedTerms[this.firstUncommitted++]!);
   }
 
-  /** Step down, Raft commits all we proposed, lead again. */
+  /** Step down, Raft commits all we proposed, lead again (a new term, whose empty entry commits). */
   relead(): void {
     this.#stepDown();
     while (this.firstUncommitted < this.proposed.length) this.commitOne();
     this.#leadAgain();
+  }
+
+  /** Step down; another leader's log lacked our uncommitted proposals and it orders nothing new; lead again. */
+  vanish(): void {
+    this.#stepDown();
+    this.#forgetUncommitted();
+    this.term++; // the other leader's term: only its empty entry commits
+    this.#applyEmpty(this.term);
+    this.#leadAgain();
+  }
+
+  #forgetUncommitted(): void {
+    this.proposed = this.proposed.slice(0, this.firstUncommitted);
+    this.proposedTerms = this.proposedTerms.slice(0, this.firstUncommitted);
   }
 
   /** Step down; another leader's block is committed where our oldest uncommitted proposal was; lead again. */
@@ -136,8 +164,9 @@ class Model {
     this.#stepDown();
     const tip = this.tip;
     const foreign = [new TextEncoder().encode(`foreign-${++this.#foreign}`)];
-    this.proposed = this.proposed.slice(0, this.firstUncommitted); // ours from here on are overwritten in the log
-    this.#apply({ number: tip.number + 1, previousHash: headerHash(sha256, tip), dataHash: dataHash(sha256, foreign) }, []);
+    this.#forgetUncommitted(); // ours from here on are overwritten in the log
+    this.term++;
+    this.#apply({ number: tip.number + 1, previousHash: headerHash(sha256, tip), dataHash: dataHash(sha256, foreign) }, [], this.term);
     this.#leadAgain();
   }
 
@@ -150,11 +179,13 @@ class Model {
   waitingAfterStop: IntakeItem[] = [];
 
   #leadAgain(): void {
+    this.term++;
     this.pipeline.becomeLeader();
     this.pipeline.carry(this.handedBack);
     this.handedBack = [];
     for (const item of this.waitingAfterStop) this.pipeline.enqueue(item);
     this.waitingAfterStop = [];
+    this.#applyEmpty(this.term); // our own empty entry, after everything we proposed before (committed above)
   }
 }
 
@@ -171,6 +202,7 @@ async function run(model: Model, ops: readonly Op[]): Promise<void> {
     else if (op.kind === 'timeout') model.clock.advance(BATCH_TIMEOUT_MS);
     else if (op.kind === 'drop') model.dropNext = true;
     else if (op.kind === 'relead') model.relead();
+    else if (op.kind === 'vanish') model.vanish();
     else model.supersede();
     await flush();
     if (model.pipeline.state === PipelineState.Catching) model.serve();
@@ -215,7 +247,7 @@ describe('LeaderPipeline', () => {
         logger: pino({ level: 'silent' }),
         metrics: new ChainMetrics(new Registry(), 'small'),
       },
-      { propose: () => undefined, dataHash: async () => new Uint8Array(32), lastLogIndex: () => 1, fail: () => undefined },
+      { propose: () => undefined, dataHash: async () => new Uint8Array(32), lastLogIndex: () => 1, currentTerm: () => 1, fail: () => undefined },
     );
     small.becomeLeader(); // catching up: submits wait in the intake
     small.enqueue(model.item('a'));

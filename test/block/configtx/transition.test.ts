@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { ChannelConfigValues } from '../../../src/block/configtx/channelValues.js';
+import { ConfigTransitionError, type TransitionRule } from '../../../src/block/configtx/errors.js';
+import { validateConfigTransition } from '../../../src/block/configtx/transition.js';
+import { makeTestChannel } from './helpers.js';
+
+const channel = makeTestChannel();
+const current: ChannelConfigValues = { ...channel.values, signatureAlgorithm: 'ecdsa-p256' };
+const admin = { creatorMspId: 'OrdererMSP', creatorIsAdmin: true };
+const next = (change: Partial<ChannelConfigValues>): ChannelConfigValues => ({ ...current, sequence: current.sequence + 1, ...change });
+
+function refusedBy(proposed: ChannelConfigValues, submitter = admin): TransitionRule | undefined {
+  try {
+    validateConfigTransition(current, proposed, submitter);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ConfigTransitionError) return err.rule;
+    throw err;
+  }
+}
+
+describe('validateConfigTransition', () => {
+  it('accepts a batch size and timeout change by an orderer admin and reports the orderer section changed', () => {
+    const result = validateConfigTransition(current, next({ batchSize: { ...current.batchSize, maxMessageCount: 10 }, batchTimeoutMs: 100 }), admin);
+    expect(result.ordererSectionChanged).toBe(true);
+    expect(result.consenters).toEqual({ endpointsChanged: [] });
+  });
+
+  it('reports which raft options change', () => {
+    const result = validateConfigTransition(current, next({ raftOptions: { ...current.raftOptions!, snapshotIntervalSizeBytes: 1024 } }), admin);
+    expect(result.changedRaftOptions).toEqual(['snapshotIntervalSizeBytes']);
+  });
+
+  it('reports a consenter addition with its new id', () => {
+    const c4 = channel.consenter(4);
+    const result = validateConfigTransition(current, next({ consenters: [...current.consenters, c4] }), admin);
+    expect(result.consenters.added).toEqual({ id: 4, consenter: c4 });
+  });
+
+  it.each<[string, Partial<ChannelConfigValues>, TransitionRule]>([
+    ['a skipped sequence', { sequence: current.sequence + 2 }, 'sequence'],
+    ['the same sequence', { sequence: current.sequence }, 'sequence'],
+    ['another channel id', { channelId: 'other' }, 'channel-id'],
+    ['another hash algorithm', { hashAlgorithm: 'sm3' }, 'hash-algorithm'],
+    ['another consensus type', { consensusType: 'BFT' }, 'consensus-type'],
+    ['an empty consenter set', { consenters: [] }, 'consenter-set-empty'],
+    ['two consenters added', { consenters: [...current.consenters, channel.consenter(4), channel.consenter(5)] }, 'one-consenter-change'],
+    ['two consenters removed', { consenters: current.consenters.slice(0, 1) }, 'one-consenter-change'],
+    ['a consenter listed twice', { consenters: [...current.consenters, current.consenters[0]!] }, 'duplicate-consenter'],
+    ['preferred above absolute max bytes', { batchSize: { maxMessageCount: 10, absoluteMaxBytes: 100, preferredMaxBytes: 200 } }, 'batch-size'],
+    ['zero max message count', { batchSize: { ...current.batchSize, maxMessageCount: 0 } }, 'batch-size'],
+    ['zero batch timeout', { batchTimeoutMs: 0 }, 'batch-timeout'],
+    ['election tick not above heartbeat tick', { raftOptions: { ...current.raftOptions!, electionTick: 1, heartbeatTick: 1 } }, 'raft-options'],
+    ['zero max inflight blocks', { raftOptions: { ...current.raftOptions!, maxInflightBlocks: 0 } }, 'raft-options'],
+    ['zero tick interval', { raftOptions: { ...current.raftOptions!, tickIntervalMs: 0 } }, 'raft-options'],
+    ['no orderer organization left', { organizations: current.organizations.filter((o) => !o.sections.includes('orderer')) }, 'organizations'],
+  ])('refuses %s', (_name, change, rule) => {
+    expect(refusedBy(next(change))).toBe(rule);
+  });
+
+  it('refuses a submitter who is not an admin, or whose org is not in the current config', () => {
+    const proposed = next({ batchTimeoutMs: 100 });
+    expect(refusedBy(proposed, { creatorMspId: 'OrdererMSP', creatorIsAdmin: false })).toBe('submitter-not-admin');
+    expect(refusedBy(proposed, { creatorMspId: 'EvilMSP', creatorIsAdmin: true })).toBe('submitter-not-admin');
+    expect(refusedBy(proposed, { creatorMspId: 'Org1MSP', creatorIsAdmin: true })).toBeUndefined();
+  });
+
+  it('names the rule and the values in the message', () => {
+    expect(() => validateConfigTransition(current, next({ sequence: 5 }), admin)).toThrow('config update refused (sequence): config sequence must be 1 (current 0 + 1), got 5');
+  });
+});

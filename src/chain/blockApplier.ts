@@ -120,12 +120,12 @@ export class BlockApplier {
    * block at the snapshot point. Blocks this ledger lacks up to it must be
    * pulled from another orderer (issue 6); until then nothing above is written.
    */
-  onSnapshotInstalled(data: Uint8Array, snapshotIndex: number): void {
+  onSnapshotInstalled(data: Uint8Array, snapshotIndex: number): HeaderFields {
     const block = decodeBlock(data);
     const number = block.header.number;
     if (number < this.#nextNumber) {
       this.deps.logger.info({ snapshotIndex, block: number }, `snapshot at block ${number} received; the ledger already has it`);
-      return;
+      return block.header;
     }
     this.#missingBelow = number + 1;
     this.#gapReported = false;
@@ -134,9 +134,10 @@ export class BlockApplier {
         { snapshotIndex, block: number, height: this.#nextNumber },
         `snapshot at block ${number} received but the ledger ends at block ${this.#nextNumber - 1}: pulling blocks ${this.#nextNumber}..${number} from other orderers is not implemented yet (issue 6); this node keeps voting but writes no blocks`,
       );
-      return;
+      return block.header;
     }
     this.#pull(this.deps.catchUp, block);
+    return block.header;
   }
 
   /** Pulls up to `target`, then on to the last block committed (and skipped) meanwhile. */

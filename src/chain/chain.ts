@@ -165,7 +165,10 @@ export class Chain implements ChannelSupport {
       onSoftState: (ss) => this.#onSoftState(ss),
       onTerm: (term) => (this.#term = term),
       applier: this.#applier,
-      onSnapshot: (data, index) => this.#applier!.onSnapshotInstalled(data, index),
+      onSnapshot: (data, index) => {
+        const last = this.#applier!.onSnapshotInstalled(data, index);
+        this.#reorder(this.#pipeline.onSnapshotInstalled(last), `superseded by the snapshot's block ${last.number}`);
+      },
       onApplied: (appliedIndex, blocks, lastTerm) => this.#afterApply(appliedIndex, blocks, lastTerm),
       fail: (err) => this.#halt('the Ready loop failed', err),
       log: this.#log,

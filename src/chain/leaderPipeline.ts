@@ -22,13 +22,9 @@ import type { ChainClock, TimerHandle } from './clock.js';
 import { ServiceUnavailableError } from './errors.js';
 import { Fifo } from './fifo.js';
 import type { ChainMetrics } from './metrics.js';
+import { UnconfirmedProposals, type OrderedEnvelope } from './unconfirmedProposals.js';
 
-/** An envelope accepted for ordering (verified, sized). */
-export interface OrderedEnvelope {
-  readonly bytes: Uint8Array;
-  /** Fabric's size: len(payload) + len(signature). */
-  readonly sizeBytes: number;
-}
+export type { OrderedEnvelope };
 
 /** An envelope waiting for room; `accepted` once it entered the cutter. */
 export interface IntakeItem extends OrderedEnvelope {
@@ -95,12 +91,8 @@ export class LeaderPipeline {
   #proposed: number[] = [];
   /** Invariant: #creating.length + #proposed.length <= maxInflightBlocks (asserted in #assertBound). */
   #peakInflightBlocks = 0;
-  /**
-   * Blocks this node proposed whose fate Raft has not shown yet, by number
-   * (kept across step-downs: an old proposal may still commit, or lose).
-   * Invariant: size <= unconfirmedMax (the oldest are forgotten, loudly).
-   */
-  readonly #unconfirmed = new Map<number, { readonly term: number; readonly dataHash: Uint8Array; readonly envelopes: readonly OrderedEnvelope[] }>();
+  /** Our proposals whose fate Raft has not shown yet (kept across step-downs). */
+  readonly #unconfirmed: UnconfirmedProposals;
   #creator: BlockCreator | undefined;
   #creation: Promise<void> = Promise.resolve();
 
@@ -109,6 +101,7 @@ export class LeaderPipeline {
     private readonly host: PipelineHost,
   ) {
     this.#cutter = new BlockCutter<OrderedEnvelope>(settings.batchSize, (m) => m.sizeBytes);
+    this.#unconfirmed = new UnconfirmedProposals(UNCONFIRMED_PER_INFLIGHT_BLOCK * settings.maxInflightBlocks, settings.logger);
   }
 
   get state(): PipelineState {
@@ -174,46 +167,27 @@ export class LeaderPipeline {
   }
 
   /**
-   * A block was applied: its slot (and every earlier one) frees up. If this
-   * node had proposed a different block with that number, its proposal lost
-   * (another leader's block was committed) and so did every later one of
-   * ours, chained on it: their envelopes are returned, to be ordered again.
+   * A block was applied: its slot (and every earlier one) frees up. Returns
+   * the envelopes of our proposals it proves lost, to be ordered again
+   * (UnconfirmedProposals says how).
    */
   onBlockCommitted(header: HeaderFields): OrderedEnvelope[] {
-    const number = header.number;
-    while (this.#proposed.length > 0 && this.#proposed[0]! <= number) this.#proposed.shift();
-    let orphans: OrderedEnvelope[] = [];
-    const mine = this.#unconfirmed.get(number);
-    const lost = mine !== undefined && !bytesEqual(mine.dataHash, header.dataHash);
-    for (const [n, block] of this.#unconfirmed) {
-      if (lost && n >= number) {
-        orphans = orphans.concat(block.envelopes);
-        this.#unconfirmed.delete(n);
-      } else if (n <= number) {
-        this.#unconfirmed.delete(n);
-      }
-    }
+    while (this.#proposed.length > 0 && this.#proposed[0]! <= header.number) this.#proposed.shift();
+    const orphans = this.#unconfirmed.onBlockCommitted(header);
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
     this.#pump();
     return orphans;
   }
 
-  /**
-   * Committed entries up to one of term `term` were applied. A proposal of an
-   * earlier term still unconfirmed can never commit any more (an entry of a
-   * later term is committed after every entry of an earlier term that will
-   * ever commit, and ours were matched by number as they were applied): its
-   * envelopes are returned, to be ordered again. Call after onBlockCommitted
-   * for the same entries.
-   */
+  /** Entries up to one of `term` were applied (after onBlockCommitted for them): envelopes of our earlier-term proposals, lost. */
   onTermApplied(term: number): OrderedEnvelope[] {
-    let orphans: OrderedEnvelope[] = [];
-    for (const [n, block] of this.#unconfirmed) {
-      if (block.term >= term) continue;
-      orphans = orphans.concat(block.envelopes);
-      this.#unconfirmed.delete(n);
-    }
-    return orphans;
+    return this.#unconfirmed.onTermApplied(term);
+  }
+
+  /** A snapshot up to block `last` was installed: envelopes of our proposals it proves lost. */
+  onSnapshotInstalled(last: HeaderFields): OrderedEnvelope[] {
+    while (this.#proposed.length > 0 && this.#proposed[0]! <= last.number) this.#proposed.shift();
+    return this.#unconfirmed.onSnapshotInstalled(last);
   }
 
   /** Stepped down (or closing): nothing more is created; everything not proposed comes back. */
@@ -307,7 +281,7 @@ export class LeaderPipeline {
       return;
     }
     this.#proposed.push(block.header.number);
-    this.#remember(block.header.number, this.host.currentTerm(), block.header.dataHash, batch);
+    this.#unconfirmed.remember(block.header.number, this.host.currentTerm(), block.header.dataHash, batch);
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
     this.settings.logger.debug({ block: block.header.number, envelopes: envelopes.length, inflight: this.inflightBlocks }, `proposed block ${block.header.number}`);
   }
@@ -326,26 +300,10 @@ export class LeaderPipeline {
     this.#catchUp();
   }
 
-  #remember(number: number, term: number, dataHash: Uint8Array, envelopes: readonly OrderedEnvelope[]): void {
-    // A re-elected leader may propose a number again after its earlier proposal lost: the new one replaces it.
-    this.#unconfirmed.delete(number);
-    this.#unconfirmed.set(number, { term, dataHash, envelopes });
-    const max = UNCONFIRMED_PER_INFLIGHT_BLOCK * this.settings.maxInflightBlocks;
-    for (const [oldest, block] of this.#unconfirmed) {
-      if (this.#unconfirmed.size <= max) break;
-      this.#unconfirmed.delete(oldest);
-      this.settings.logger.warn({ block: oldest, envelopes: block.envelopes.length }, `forgot proposed block ${oldest}: more than ${max} proposals unconfirmed`);
-    }
-  }
-
   #assertBound(): void {
     const inflight = this.inflightBlocks;
     assert(inflight <= this.settings.maxInflightBlocks, `${inflight} blocks in flight, more than maxInflightBlocks`);
     if (inflight > this.#peakInflightBlocks) this.#peakInflightBlocks = inflight;
     this.settings.metrics.inflightBlocks.set(inflight);
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }

@@ -25,6 +25,7 @@ export type TransitionRule =
   | 'consenter-set-empty'
   | 'one-consenter-change'
   | 'duplicate-consenter'
+  | 'consenter-certificate'
   | 'batch-size'
   | 'batch-timeout'
   | 'raft-options'

@@ -8,7 +8,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { OrdererError } from '../../errors.js';
 import { validateBatchSize, type BatchSize } from '../blockCutter.js';
-import type { ChannelConfigValues, RaftOptionValues } from './channelValues.js';
+import { decodePemBlocks } from '../../crypto/pem.js';
+import { parseCertificate } from '../../crypto/x509/certificate.js';
+import type { ChannelConfigValues, ConsenterValues, RaftOptionValues } from './channelValues.js';
 import { consenterKey, diffConsenters, initialConsenterIds, type ConsenterDiff, type ConsenterIds } from './consenters.js';
 import { ConfigTransitionError } from './errors.js';
 import { ETCDRAFT } from './extract.js';
@@ -125,9 +127,8 @@ function checkConsenters(current: ChannelConfigValues, next: ChannelConfigValues
   const seen = new Set<string>();
   const clients = new Set<string>();
   for (const c of next.consenters) {
-    if (c.clientTlsCertPem === '' || c.serverTlsCertPem === '') {
-      throw new ConfigTransitionError('duplicate-consenter', `consenter ${c.host}:${c.port} lacks a client or server TLS certificate`);
-    }
+    checkCertificate(c, 'client', c.clientTlsCertPem);
+    checkCertificate(c, 'server', c.serverTlsCertPem);
     // Fabric's duplicate check: the same client and server certificates twice.
     const key = `${c.clientTlsCertPem}\n${c.serverTlsCertPem}`;
     if (seen.has(key)) throw new ConfigTransitionError('duplicate-consenter', `consenter ${c.host}:${c.port} is listed twice`);
@@ -138,4 +139,17 @@ function checkConsenters(current: ChannelConfigValues, next: ChannelConfigValues
     clients.add(client);
   }
   return diffConsenters(current.consenters, ids, next.consenters);
+}
+
+/** Fabric's validateConsenterTLSCerts, first part: both certificates are X.509 PEM (chain and expiry: see CONFIGTX.md). */
+function checkCertificate(consenter: ConsenterValues, which: 'client' | 'server', pem: string): void {
+  const what = `consenter ${consenter.host}:${consenter.port} ${which} TLS certificate`;
+  try {
+    const block = decodePemBlocks(pem, what).find((b) => b.label === 'CERTIFICATE');
+    if (block === undefined) throw new ConfigTransitionError('consenter-certificate', `${what} is not a PEM certificate`);
+    parseCertificate(block.der);
+  } catch (err) {
+    if (err instanceof ConfigTransitionError || !(err instanceof OrdererError)) throw err;
+    throw new ConfigTransitionError('consenter-certificate', `${what} does not parse: ${err.message}`);
+  }
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { common } from '@hyperledger/fabric-protos';
 import { describe, expect, it } from 'vitest';
 import {
@@ -82,5 +83,25 @@ describe('config tree codec', () => {
     const lib = common.ConfigUpdate.deserializeBinary(bytes);
     expect(lib.getReadSet()!.getGroupsMap().get('Orderer')!.getVersion()).toBe(3);
     expect(lib.getChannelId()).toBe('ch1');
+  });
+});
+
+describe('config codec under corrupted input', () => {
+  it('property: a corrupted genesis config decodes, or fails with MalformedMessageError — never another error', () => {
+    const bytes = configEnvelopeBytes(etcdraftGenesis());
+    fc.assert(
+      fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(bytes.length), (at, byte, cut) => {
+        const corrupted = Uint8Array.from(bytes.subarray(0, Math.max(cut, at + 1)));
+        corrupted[at] = byte;
+        try {
+          const decoded = decodeConfigEnvelope(corrupted);
+          // Whatever decodes re-encodes without throwing.
+          encodeConfigEnvelope(decoded);
+        } catch (err) {
+          expect(err).toBeInstanceOf(MalformedMessageError);
+        }
+      }),
+      { numRuns: 300, seed: 11 },
+    );
   });
 });

@@ -14,6 +14,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Signer } from '../crypto/types.js';
+import { concatBytes } from './bytes.js';
 import {
   decodeEtcdraftBlockMetadata,
   decodeLastConfig,
@@ -92,7 +93,7 @@ export class BlockMetadataWriter {
         consenterMetadata: encodeMetadata({ value: consenter, signatures: [] }),
       });
       const signatureHeader = encodeSignatureHeader({ creator: this.#identity.serializedIdentity, nonce: this.#nonce() });
-      const signature = this.#identity.signer.sign(concat(value, signatureHeader, blockHeaderBytes(block.header)));
+      const signature = this.#identity.signer.sign(concatBytes([value, signatureHeader, blockHeaderBytes(block.header)]));
       metadata[BlockMetadataIndex.SIGNATURES] = encodeMetadata({
         value,
         signatures: [{ signatureHeader, signature, identifierHeader: new Uint8Array(0) }],
@@ -131,7 +132,7 @@ export function readBlockSignatures(block: Block): BlockSignatureInfo {
   const headerBytes = blockHeaderBytes(block.header);
   const signedData = md.signatures.map((sig, i) => {
     const sh = decodeSignatureHeader(sig.signatureHeader, { code: 'BAD_METADATA', path: `block.metadata[SIGNATURES].signatures[${i}].signature_header` });
-    return { creator: sh.creator, data: concat(md.value, sig.signatureHeader, headerBytes), signature: sig.signature };
+    return { creator: sh.creator, data: concatBytes([md.value, sig.signatureHeader, headerBytes]), signature: sig.signature };
   });
   return { lastConfigIndex, etcdraft, signedData };
 }
@@ -142,16 +143,4 @@ export function readLastConfigEntry(block: Block): number | undefined {
   if (raw === undefined) return undefined;
   const md = decodeMetadata(raw, { code: 'BAD_METADATA', path: 'block.metadata[LAST_CONFIG]' });
   return decodeLastConfig(md.value, { code: 'BAD_METADATA', path: 'block.metadata[LAST_CONFIG].value' }).index;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

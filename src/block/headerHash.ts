@@ -10,6 +10,7 @@
 
 import assert from 'node:assert/strict';
 import type { Hasher } from '../crypto/types.js';
+import { concatBytes } from './bytes.js';
 import type { BlockHeader } from './model.js';
 
 const DER_INTEGER = 0x02;
@@ -46,18 +47,6 @@ export function headerHash(hasher: Hasher, header: HeaderFields): Uint8Array {
 export function dataHash(hasher: Hasher, data: readonly Uint8Array[]): Uint8Array {
   if (data.length <= DIGEST_SPREAD_MAX_PARTS) return hasher.digest(...data);
   return hasher.digest(concatBytes(data));
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 /** Content bytes of a DER INTEGER holding a non-negative safe integer. */

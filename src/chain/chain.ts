@@ -19,10 +19,11 @@ import { systemClock, type ChainClock, type TimerHandle } from './clock.js';
 import type { ChainCompute, VerificationContext } from './compute.js';
 import { ChainHaltedError, ServiceUnavailableError } from './errors.js';
 import { Handover } from './handover.js';
-import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from './leaderPipeline.js';
+import { LeaderPipeline, PipelineState } from './leaderPipeline.js';
 import { ChainMetrics } from './metrics.js';
 import { resolveChainOptions, type ChainOptions, type ResolvedChainOptions } from './options.js';
 import { ReadyLoop } from './readyLoop.js';
+import { EnvelopeRouter } from './router.js';
 import { acceptForwarded, failureResult, raftLogger, refusalOf, rejectionStatus } from './submitSupport.js';
 import type { ChannelStatus, ChannelSupport, SubmitResult } from './types.js';
 import { VerifyBatcher } from './verifyBatcher.js';
@@ -71,9 +72,8 @@ export class Chain implements ChannelSupport {
   readonly #context: VerificationContext;
   readonly #pipeline: LeaderPipeline;
   readonly #handover: Handover;
+  readonly #router: EnvelopeRouter;
   readonly #closing = new AbortController();
-  /** How to refuse an intake item handed back by a stepping-down pipeline. */
-  readonly #rejectors = new WeakMap<IntakeItem, (err: unknown) => void>();
   #state = Lifecycle.Created;
   #node: RawNode | undefined;
   #loop: ReadyLoop | undefined;
@@ -120,6 +120,14 @@ export class Chain implements ChannelSupport {
     );
     const heldMax = (this.#opts.maxInflightBlocks + 3) * this.#opts.batchSize.maxMessageCount + this.#opts.submitQueueMax;
     this.#handover = new Handover(heldMax, this.#log, (to, bytes) => deps.transport.forwardSubmit(this.channelId, to, bytes));
+    const view = {
+      channelId: this.channelId,
+      selfId: this.#opts.selfId,
+      isLeader: () => this.#soft.raftState === StateType.Leader,
+      leaderId: () => this.#soft.lead,
+      isRunning: () => this.#state === Lifecycle.Running,
+    };
+    this.#router = new EnvelopeRouter(view, this.#pipeline, this.#handover, deps.transport, this.#log);
   }
 
   /**
@@ -167,7 +175,7 @@ export class Chain implements ChannelSupport {
       applier: this.#applier,
       onSnapshot: (data, index) => {
         const last = this.#applier!.onSnapshotInstalled(data, index);
-        this.#reorder(this.#pipeline.onSnapshotInstalled(last), `superseded by the snapshot's block ${last.number}`);
+        this.#router.reorder(this.#pipeline.onSnapshotInstalled(last), `superseded by the snapshot's block ${last.number}`);
       },
       onApplied: (appliedIndex, blocks, lastTerm) => this.#afterApply(appliedIndex, blocks, lastTerm),
       fail: (err) => this.#halt('the Ready loop failed', err),
@@ -202,7 +210,7 @@ export class Chain implements ChannelSupport {
     const refusal = refusalOf(verdict, this.#opts.batchSize);
     if (refusal !== undefined) return refusal;
     try {
-      await this.#order({ bytes: envelope, sizeBytes: verdict.sizeBytes });
+      await this.#router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes });
       return { status: 'SUCCESS', info: '' };
     } catch (err) {
       return failureResult(err, this.#log);
@@ -262,7 +270,7 @@ export class Chain implements ChannelSupport {
     const wasRunning = this.#state === Lifecycle.Running || this.#state === Lifecycle.Halted;
     this.#state = Lifecycle.Closed;
     this.#ticker?.cancel();
-    this.#releaseLeadership(`channel "${this.channelId}" is closing`);
+    this.#router.steppedDown(`channel "${this.channelId}" is closing`);
     if (this.#handover.size > 0) this.#log.warn({ envelopes: this.#handover.size }, 'closing with accepted envelopes no leader took');
     this.#closing.abort();
     if (wasRunning) {
@@ -307,28 +315,9 @@ export class Chain implements ChannelSupport {
           // No further hop: two nodes with stale views could bounce an envelope between them.
           throw new ServiceUnavailableError(`node ${this.#opts.selfId} is not the Raft leader of channel "${this.channelId}" (leader: ${this.#soft.lead || 'none'})`);
         }
-        await this.#order({ bytes: envelope, sizeBytes });
+        await this.#router.order({ bytes: envelope, sizeBytes });
       },
     };
-  }
-
-  /** Leader: into the pipeline (resolves once accepted); follower: forwarded; no leader: SERVICE_UNAVAILABLE. */
-  #order(envelope: OrderedEnvelope): Promise<void> {
-    if (this.#soft.raftState === StateType.Leader) {
-      return new Promise<void>((resolve, reject) => {
-        const item: IntakeItem = { ...envelope, accepted: resolve };
-        try {
-          this.#pipeline.enqueue(item);
-        } catch (err) {
-          reject(err);
-          return;
-        }
-        this.#rejectors.set(item, reject);
-      });
-    }
-    const lead = this.#soft.lead;
-    if (lead === 0 || lead === this.#opts.selfId) return Promise.reject(new ServiceUnavailableError('no Raft leader'));
-    return this.#deps.transport.forwardSubmit(this.channelId, lead, envelope.bytes);
   }
 
   #tick(): void {
@@ -340,10 +329,7 @@ export class Chain implements ChannelSupport {
       if (this.#soft.lead !== 0) this.#campaignUntilLeader = false;
       else if (++this.#ticksSinceCampaign >= this.#opts.electionTick) this.#campaign();
     }
-    const lead = this.#soft.lead;
-    if (lead !== 0 && lead !== this.#opts.selfId) this.#handover.flush(lead);
-    // A forward that failed while this node became leader put its envelopes back: order them here.
-    else if (lead === this.#opts.selfId && this.#handover.size > 0 && this.#pipeline.state !== PipelineState.Idle) this.#pipeline.carry(this.#handover.takeAll());
+    this.#router.onTick();
     this.#metrics.activeNodes.set(this.#opts.consenters.filter((id) => id === this.#opts.selfId || this.#deps.transport.isReachable(id)).length);
     this.#loop!.kick();
   }
@@ -370,43 +356,21 @@ export class Chain implements ChannelSupport {
     const isLeader = ss.raftState === StateType.Leader;
     this.#metrics.isLeader.set(isLeader ? 1 : 0);
     if (isLeader && !wasLeader) {
-      this.#pipeline.becomeLeader();
-      this.#pipeline.carry(this.#handover.takeAll());
+      this.#router.becameLeader();
     } else if (wasLeader && !isLeader) {
-      this.#releaseLeadership('no Raft leader');
-    }
-  }
-
-  /** Stepping down (or closing): route not-yet-accepted submits again, hold accepted ones for the next leader. */
-  #releaseLeadership(reason: string): void {
-    const { waiting, accepted } = this.#pipeline.stop();
-    this.#handover.hold(accepted);
-    if (accepted.length > 0 || waiting.length > 0) {
-      this.#log.info({ accepted: accepted.length, waiting: waiting.length }, 'stepped down: pending envelopes handed back');
-    }
-    for (const item of waiting) {
-      const reject = this.#rejectors.get(item)!;
-      if (this.#state !== Lifecycle.Running) reject(new ServiceUnavailableError(reason));
-      else this.#order(item).then(item.accepted, reject);
+      this.#router.steppedDown('no Raft leader');
     }
   }
 
   #afterApply(appliedIndex: number, blocks: readonly HeaderFields[], lastTerm: number): void {
     // Envelopes of blocks this node proposed that can no longer commit (another
     // leader's block took their number, or a later term committed without them): order them again.
-    for (const header of blocks) this.#reorder(this.#pipeline.onBlockCommitted(header), `superseded at block ${header.number}`);
-    if (lastTerm > 0) this.#reorder(this.#pipeline.onTermApplied(lastTerm), `dropped by the leader of term ${lastTerm}`);
+    for (const header of blocks) this.#router.reorder(this.#pipeline.onBlockCommitted(header), `superseded at block ${header.number}`);
+    if (lastTerm > 0) this.#router.reorder(this.#pipeline.onTermApplied(lastTerm), `dropped by the leader of term ${lastTerm}`);
     if (this.#pipeline.state === PipelineState.Catching) {
       if (this.#applier!.hasGap) return;
       this.#pipeline.maybeServe(appliedIndex, () => this.#applier!.lastHeader);
     }
-  }
-
-  #reorder(orphans: OrderedEnvelope[], why: string): void {
-    if (orphans.length === 0) return;
-    this.#log.info({ envelopes: orphans.length }, `own proposals ${why}: their envelopes are ordered again`);
-    if (this.#pipeline.state === PipelineState.Idle) this.#handover.hold(orphans);
-    else this.#pipeline.carry(orphans);
   }
 
   #halt(what: string, err: unknown): void {
@@ -415,7 +379,7 @@ export class Chain implements ChannelSupport {
     this.#log.error({ err }, error.message);
     this.#state = Lifecycle.Halted;
     this.#ticker?.cancel();
-    this.#releaseLeadership(error.message);
+    this.#router.steppedDown(error.message);
   }
 }
 

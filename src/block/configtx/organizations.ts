@@ -38,7 +38,6 @@ export function readOrganizations(ordererGroup: ConfigGroup, applicationGroup: C
       const path = `${parentPath}.groups.${groupName}`;
       const msp = group.values.get('MSP');
       if (msp === undefined) throw new ChannelConfigError(`${path}.values.MSP`, 'missing');
-      const previous = byMspId.size;
       const org = readOrganization(group, msp.value, section, path);
       const existing = byMspId.get(org.mspId);
       if (existing !== undefined) {
@@ -48,7 +47,7 @@ export function readOrganizations(ordererGroup: ConfigGroup, applicationGroup: C
         byMspId.set(org.mspId, { org: { ...existing.org, sections: [...existing.org.sections, section] }, mspBytes: existing.mspBytes });
         continue;
       }
-      if (previous >= CHANNEL_ORGANIZATIONS_MAX) throw new ChannelConfigError(parentPath, `more than ${CHANNEL_ORGANIZATIONS_MAX} organizations`);
+      if (byMspId.size >= CHANNEL_ORGANIZATIONS_MAX) throw new ChannelConfigError(parentPath, `more than ${CHANNEL_ORGANIZATIONS_MAX} organizations`);
       for (const [i, pem] of org.rootCerts.entries()) {
         const algorithm = caKeyAlgorithm(pem, `${path}.values.MSP.root_certs[${i}]`);
         if (signatureAlgorithm !== undefined && algorithm !== signatureAlgorithm) {

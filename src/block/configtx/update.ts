@@ -7,11 +7,11 @@
 // signatures readConfigTransaction exposes. See CONFIGTX.md.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { decodeChannelHeader, decodeEnvelope, decodePayload, decodeSignatureHeader, encodeSignatureHeader } from '../codec/common.js';
 import { NONCE_BYTES } from '../blockMetadata.js';
 import { createSignedEnvelope, type EnvelopeCreator } from '../envelopeBuilder.js';
 import { HeaderType, type Block, type Timestamp } from '../model.js';
-import { randomBytes } from 'node:crypto';
 import type { ChannelConfigInput } from './build.js';
 import type { ChannelConfigValues } from './channelValues.js';
 import { decodeConfigUpdate, decodeConfigUpdateEnvelope, encodeConfigEnvelope, encodeConfigUpdate, encodeConfigUpdateEnvelope } from './codec.js';

@@ -1,6 +1,9 @@
 import { common } from '@hyperledger/fabric-protos';
 import { describe, expect, it } from 'vitest';
+import { BlockCreator } from '../../../src/block/blockCreator.js';
+import { BlockMetadataWriter } from '../../../src/block/blockMetadata.js';
 import { decodeBlock, encodeBlock } from '../../../src/block/codec/block.js';
+import { consenterIdsOf } from '../../../src/block/configtx/consenters.js';
 import { encodeSerializedIdentity } from '../../../src/block/codec/common.js';
 import { encodeConfigGroup } from '../../../src/block/configtx/codec.js';
 import { isOrganizationAdmin } from '../../../src/block/configtx/admin.js';
@@ -95,5 +98,21 @@ describe('isOrganizationAdmin', () => {
     expect(isOrganizationAdmin(orderer, member.certPem)).toBe(false);
     const { adminOu: _ignored, ...withoutNodeOus } = orderer;
     expect(isOrganizationAdmin(withoutNodeOus, adminIdentity.certPem)).toBe(false);
+  });
+});
+
+describe('consenterIdsOf', () => {
+  it('reads the ids a block was written with, and gives a genesis block 1..n', () => {
+    const current = currentConfigOf(genesis);
+    expect(consenterIdsOf(genesis, current.values.consenters)).toEqual({ consenterIds: [1, 2, 3], nextConsenterId: 4 });
+    const envelope = buildConfigUpdateEnvelope(current, { ...current.values, consenters: [...current.values.consenters, channel.consenter(4)] }, creator);
+    const hasher = provider.hasher('sha256');
+    const block = new BlockCreator(hasher, genesis.header).createNextBlock([envelope]);
+    const orderer = channel.ordererOrg.issueMember('orderer1');
+    const writer = new BlockMetadataWriter({ identity: { signer: orderer.signer, serializedIdentity: encodeSerializedIdentity({ mspid: 'OrdererMSP', idBytes: orderer.idBytes }) }, lastConfigBlockNumber: 0 });
+    const written = writer.write(block, { consenterIds: [1, 2, 3, 4], nextConsenterId: 5, raftIndex: 7 });
+    const next = currentConfigOf(decodeBlock(encodeBlock(written)));
+    expect(next.values.sequence).toBe(1);
+    expect(consenterIdsOf(written, next.values.consenters)).toEqual({ consenterIds: [1, 2, 3, 4], nextConsenterId: 5 });
   });
 });

@@ -26,6 +26,7 @@ export type TransitionRule =
   | 'one-consenter-change'
   | 'duplicate-consenter'
   | 'consenter-certificate'
+  | 'consenter-endpoint'
   | 'batch-size'
   | 'batch-timeout'
   | 'raft-options'

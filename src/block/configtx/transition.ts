@@ -127,6 +127,9 @@ function checkConsenters(current: ChannelConfigValues, next: ChannelConfigValues
   const seen = new Set<string>();
   const clients = new Set<string>();
   for (const c of next.consenters) {
+    if (c.host === '' || !(Number.isInteger(c.port) && c.port >= 1 && c.port <= 65_535)) {
+      throw new ConfigTransitionError('consenter-endpoint', `consenter "${c.host}:${c.port}" needs a host and a port in 1..65535`);
+    }
     checkCertificate(c, 'client', c.clientTlsCertPem);
     checkCertificate(c, 'server', c.serverTlsCertPem);
     // Fabric's duplicate check: the same client and server certificates twice.

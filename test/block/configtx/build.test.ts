@@ -6,7 +6,8 @@ import { decodeConfigEnvelope, encodeConfigEnvelope } from '../../../src/block/c
 import { extractChannelConfig } from '../../../src/block/configtx/extract.js';
 import { isConfigBlock } from '../../../src/block/blockMetadata.js';
 import { createCryptoProvider } from '../../../src/crypto/provider.js';
-import { hex } from '../fixtures.js';
+import { readFileSync } from 'node:fs';
+import { genesisBlockPath, hex } from '../fixtures.js';
 import { makeTestChannel } from './helpers.js';
 
 const provider = createCryptoProvider('native');
@@ -19,6 +20,13 @@ describe('buildConfigEnvelope / buildGenesisBlock', () => {
     expect(isConfigBlock(block)).toBe(true);
     const back = extractChannelConfig(decodeBlock(encodeBlock(block)));
     expect(back).toEqual({ ...values, signatureAlgorithm: algorithm });
+  });
+
+  it('rebuilds the Fabric etcdraft genesis config from its values: a config with the same values, certificates included', () => {
+    const fabric = extractChannelConfig(decodeBlock(readFileSync(genesisBlockPath)));
+    const { signatureAlgorithm: _derived, ...input } = fabric;
+    const rebuilt = extractChannelConfig(decodeBlock(encodeBlock(buildGenesisBlock(input, provider.hasher('sha256')))));
+    expect(rebuilt).toEqual(fabric);
   });
 
   it('is deterministic: the same values give the same block bytes', () => {

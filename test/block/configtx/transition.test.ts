@@ -46,6 +46,8 @@ describe('validateConfigTransition', () => {
     ['an empty consenter set', { consenters: [] }, 'consenter-set-empty'],
     ['two consenters added', { consenters: [...current.consenters, channel.consenter(4), channel.consenter(5)] }, 'one-consenter-change'],
     ['two consenters removed', { consenters: current.consenters.slice(0, 1) }, 'one-consenter-change'],
+    ['a consenter without a port', { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, port: 0 }] }, 'consenter-endpoint'],
+    ['a consenter without a host', { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, host: '' }] }, 'consenter-endpoint'],
     ['a consenter whose client certificate is not PEM', { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, clientTlsCertPem: 'not a cert' }] }, 'consenter-certificate'],
     ['a consenter whose server certificate does not parse', { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, serverTlsCertPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }] }, 'consenter-certificate'],
     ['a consenter listed twice', { consenters: [...current.consenters, current.consenters[0]!] }, 'duplicate-consenter'],

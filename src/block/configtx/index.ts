@@ -32,3 +32,4 @@ export {
 } from './update.js';
 export { isOrganizationAdmin } from './admin.js';
 export { RUNTIME_RAFT_OPTIONS, validateConfigTransition, type TransitionResult, type TransitionSubmitter } from './transition.js';
+export { checkConsenterTlsCertificates, type ConsenterTlsCheck } from './consenterTls.js';

@@ -12,6 +12,7 @@ import { decodePemBlocks } from '../../crypto/pem.js';
 import { parseCertificate } from '../../crypto/x509/certificate.js';
 import type { ChannelConfigValues, ConsenterValues, RaftOptionValues } from './channelValues.js';
 import { consenterKey, diffConsenters, initialConsenterIds, type ConsenterDiff, type ConsenterIds } from './consenters.js';
+import { checkConsenterTlsCertificates, type ConsenterTlsCheck } from './consenterTls.js';
 import { ConfigTransitionError } from './errors.js';
 import { ETCDRAFT } from './extract.js';
 
@@ -36,12 +37,15 @@ export const RUNTIME_RAFT_OPTIONS: readonly (keyof RaftOptionValues)[] = ['snaps
 /**
  * Checks `next` against `current`. `ids` maps the current consenters to Raft
  * ids (the last block's etcdraft metadata; default: 1..n as at genesis).
+ * `tls`, when given, also checks that the consenters' TLS certificates chain
+ * to the orderer organizations' TLS CAs (and that arriving ones are valid now).
  */
 export function validateConfigTransition(
   current: ChannelConfigValues,
   next: ChannelConfigValues,
   submitter: TransitionSubmitter,
   ids: ConsenterIds = initialConsenterIds(current.consenters),
+  tls?: ConsenterTlsCheck,
 ): TransitionResult {
   if (next.sequence !== current.sequence + 1) {
     throw new ConfigTransitionError('sequence', `config sequence must be ${current.sequence + 1} (current ${current.sequence} + 1), got ${next.sequence}`);
@@ -63,6 +67,10 @@ export function validateConfigTransition(
   checkRaftOptions(next.raftOptions);
   checkOrganizations(next);
   const consenters = checkConsenters(current, next, ids);
+  if (tls !== undefined) {
+    const arriving = [consenters.added?.consenter, consenters.rotated?.to].filter((c): c is ConsenterValues => c !== undefined);
+    checkConsenterTlsCertificates(next, arriving, tls);
+  }
   const changedRaftOptions = (Object.keys(next.raftOptions!) as (keyof RaftOptionValues)[]).filter((k) => current.raftOptions![k] !== next.raftOptions![k]);
   const ordererSectionChanged =
     !isDeepStrictEqual(current.batchSize, next.batchSize) ||

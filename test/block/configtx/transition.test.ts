@@ -73,3 +73,29 @@ describe('validateConfigTransition', () => {
     expect(() => validateConfigTransition(current, next({ sequence: 5 }), admin)).toThrow('config update refused (sequence): config sequence must be 1 (current 0 + 1), got 5');
   });
 });
+
+describe('validateConfigTransition with the consenter TLS check', () => {
+  const tls = { engine: 'native' as const, now: new Date() };
+
+  it('accepts consenters issued by an orderer org\'s TLS CA', () => {
+    const c4 = channel.consenter(4);
+    expect(validateConfigTransition(current, next({ consenters: [...current.consenters, c4] }), admin, undefined, tls).consenters.added?.id).toBe(4);
+  });
+
+  it('refuses a consenter issued by a CA that is not an orderer TLS CA, naming it', () => {
+    const stranger = channel.appOrg.issueMember('orderer9');
+    const c9 = { host: 'o9', port: 7059, clientTlsCertPem: stranger.certPem, serverTlsCertPem: stranger.certPem };
+    expect(() => validateConfigTransition(current, next({ consenters: [...current.consenters, c9] }), admin, undefined, tls)).toThrow(
+      /consenter-certificate.*consenter o9:7059 client TLS certificate/,
+    );
+  });
+
+  it('refuses an arriving consenter whose certificate expired, but keeps an expired existing one', () => {
+    const expiredCert = channel.ordererOrg.issueMember('old', { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) }).certPem;
+    const expired = { host: 'old', port: 7060, clientTlsCertPem: expiredCert, serverTlsCertPem: expiredCert };
+    expect(() => validateConfigTransition(current, next({ consenters: [...current.consenters, expired] }), admin, undefined, tls)).toThrow(/consenter-certificate.*old:7060/);
+    const withExpired = { ...current, consenters: [...current.consenters, expired] };
+    const result = validateConfigTransition(withExpired, { ...withExpired, sequence: 1, batchTimeoutMs: 100 }, admin, undefined, tls);
+    expect(result.consenters).toEqual({ endpointsChanged: [] });
+  });
+});

@@ -4,9 +4,9 @@
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { StorageCorruptError, type WalEnvironment } from '../../src/storage/index.js';
-import { capturingLogger, chainBlock, entries, entry, openEnv, removeDir, tempDir, text } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { StorageCorruptError, type EngineName, type WalEnvironment } from '../../src/storage/index.js';
+import { capturingLogger, chainBlock, entries, entry, openEnv, tempDirsPerTest, text } from './helpers.js';
 
 /** Flips one byte inside every occurrence of `marker` in `file`; returns how many were hit. */
 function flipMarker(file: string, marker: string): number {
@@ -35,15 +35,7 @@ function segments(dir: string): string[] {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().map((f) => join(dir, f));
 }
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-function freshDir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const freshDir = tempDirsPerTest();
 
 async function writeSample(env: WalEnvironment): Promise<void> {
   const raft = env.channel('corrupt-me').raft;
@@ -56,12 +48,18 @@ async function writeSample(env: WalEnvironment): Promise<void> {
   await ledger.append(chainBlock('corrupt-me', 2));
 }
 
+/** A fresh directory holding the sample, written by `engine` and closed. */
+async function closedSampleDir(engine: EngineName): Promise<string> {
+  const dir = freshDir();
+  const env = openEnv(engine, dir);
+  await writeSample(env);
+  await env.close();
+  return dir;
+}
+
 describe('corruption (native / LMDB)', () => {
   it('a flipped byte in a raft entry stops the channel open, naming data.mdb, the channel and the index', async () => {
-    const dir = freshDir();
-    const env = openEnv('native', dir);
-    await writeSample(env);
-    await env.close();
+    const dir = await closedSampleDir('native');
     expect(flipMarker(join(dir, 'data.mdb'), 'MARKER-ENTRY-SEVEN')).toBeGreaterThan(0);
     const reopened = openEnv('native', dir);
     // Start-up opens every stored channel, so the damage stops it there.
@@ -75,10 +73,7 @@ describe('corruption (native / LMDB)', () => {
   });
 
   it('a flipped byte in a block fails the read of that block, naming the block number', async () => {
-    const dir = freshDir();
-    const env = openEnv('native', dir);
-    await writeSample(env);
-    await env.close();
+    const dir = await closedSampleDir('native');
     expect(flipMarker(join(dir, 'data.mdb'), 'MARKER-BLOCK-ONE')).toBeGreaterThan(0);
     const reopened = openEnv('native', dir);
     const ledger = reopened.channel('corrupt-me').ledger;
@@ -90,10 +85,7 @@ describe('corruption (native / LMDB)', () => {
   });
 
   it('a data file lost after the environment existed stops start-up instead of opening empty', async () => {
-    const dir = freshDir();
-    const env = openEnv('native', dir);
-    await writeSample(env);
-    await env.close();
+    const dir = await closedSampleDir('native');
     fs.rmSync(join(dir, 'data.mdb'));
     const err = corruptError(() => openEnv('native', dir));
     expect(err.message).toContain(join(dir, 'data.mdb'));
@@ -111,10 +103,7 @@ describe('corruption (native / LMDB)', () => {
 
 describe('corruption (native-free / segment files)', () => {
   it('a flipped byte in a middle record stops start-up, naming the segment, the channel and the index', async () => {
-    const dir = freshDir();
-    const env = openEnv('native-free', dir);
-    await writeSample(env);
-    await env.close();
+    const dir = await closedSampleDir('native-free');
     const [segment] = segments(join(dir, 'wal'));
     expect(flipMarker(segment!, 'MARKER-ENTRY-SEVEN')).toBe(1);
     const err = corruptError(() => openEnv('native-free', dir));
@@ -128,10 +117,7 @@ describe('corruption (native-free / segment files)', () => {
   });
 
   it('a flipped byte in a stored block fails its read, naming the block number', async () => {
-    const dir = freshDir();
-    const env = openEnv('native-free', dir);
-    await writeSample(env);
-    await env.close();
+    const dir = await closedSampleDir('native-free');
     const [segment] = segments(join(dir, 'ledger'));
     const sizeBefore = fs.statSync(segment!).size;
     expect(flipMarker(segment!, 'MARKER-BLOCK-ONE')).toBe(1);
@@ -168,10 +154,7 @@ describe('corruption (native-free / segment files)', () => {
   });
 
   it('garbage after the last frame (a torn header) is cut off too', async () => {
-    const dir = freshDir();
-    const env = openEnv('native-free', dir);
-    await writeSample(env);
-    await env.close();
+    const dir = await closedSampleDir('native-free');
     const [segment] = segments(join(dir, 'wal'));
     const size = fs.statSync(segment!).size;
     fs.appendFileSync(segment!, Buffer.from([0x52, 0x57, 0x4c, 0x31, 0x09, 0x00]));
@@ -182,10 +165,7 @@ describe('corruption (native-free / segment files)', () => {
   });
 
   it('a lost WAL directory stops start-up instead of opening empty', async () => {
-    const dir = freshDir();
-    const env = openEnv('native-free', dir);
-    await writeSample(env);
-    await env.close();
+    const dir = await closedSampleDir('native-free');
     fs.rmSync(join(dir, 'wal'), { recursive: true });
     const err = corruptError(() => openEnv('native-free', dir));
     expect(err.message).toContain(join(dir, 'wal'));

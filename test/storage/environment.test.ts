@@ -6,19 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openWalEnvironment, StorageLockedError, StorageOptionsError, type EngineName } from '../../src/storage/index.js';
-import { engines, entries, openEnv, removeDir, silentLogger, tempDir } from './helpers.js';
+import { engines, entries, openEnv, silentLogger, tempDirsPerTest } from './helpers.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-function freshDir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const freshDir = tempDirsPerTest();
 
 describe('native-free engine', () => {
   it('loads no native addon (neither lmdb nor msgpackr-extract)', () => {

@@ -2,22 +2,18 @@
 // the sample ledger chains by header hash and is accepted whole; the tampered
 // one is refused at the block whose previous hash is wrong. Both engines.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LedgerAppendError } from '../../src/storage/index.js';
 import { ledgerBlockFromFabric } from '../../src/storage/fabricBlock.js';
 import { hex, ledgerBadDir, ledgerSampleDir, nodeSha256, readLedgerBlocks, readManifest } from '../block/fixtures.js';
-import { engines, openEnv, removeDir, tempDir } from './helpers.js';
+import { engines, openEnv, tempDirsPerTest } from './helpers.js';
 
 for (const engine of engines) {
   describe(`ledger on real Fabric blocks (${engine})`, () => {
-    const dirs: string[] = [];
-    afterEach(() => {
-      for (const d of dirs.splice(0)) removeDir(d);
-    });
+    const freshDir = tempDirsPerTest();
 
     it('accepts the sample ledger, keeps its header hashes and indexes its transactions', async () => {
-      const dir = tempDir();
-      dirs.push(dir);
+      const dir = freshDir();
       let env = openEnv(engine, dir);
       const manifest = readManifest(ledgerSampleDir);
       const blocks = readLedgerBlocks(ledgerSampleDir);
@@ -38,8 +34,7 @@ for (const engine of engines) {
     });
 
     it('refuses the tampered ledger at block 1 (previous hash mismatch)', async () => {
-      const dir = tempDir();
-      dirs.push(dir);
+      const dir = freshDir();
       const env = openEnv(engine, dir);
       const [b0, b1] = readLedgerBlocks(ledgerBadDir);
       await env.channel('mychannel').ledger.append(ledgerBlockFromFabric(b0!, nodeSha256, 0));

@@ -2,9 +2,9 @@
 // timing), the slow-sync warning with an injected clock, and fail-stop after a
 // failed write. Both engines.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StorageFailedError, type SyncInfo } from '../../src/storage/index.js';
-import { capturingLogger, chainBlock, engines, entries, openEnv, removeDir, tempDir, type EnvOptions } from './helpers.js';
+import { capturingLogger, chainBlock, engines, entries, openEnv, tempDirsPerTest, type EnvOptions } from './helpers.js';
 
 /** A sync hook that holds sync number 1 until released, so later submissions pile up behind it. */
 function gateFirstSync(): { hook: (info: SyncInfo) => Promise<void>; started: Promise<void>; release: () => void } {
@@ -26,13 +26,9 @@ function gateFirstSync(): { hook: (info: SyncInfo) => Promise<void>; started: Pr
 
 for (const engine of engines) {
   describe(`group commit (${engine})`, () => {
-    const dirs: string[] = [];
-    afterEach(() => {
-      for (const d of dirs.splice(0)) removeDir(d);
-    });
+    const freshDir = tempDirsPerTest();
     function open(options: EnvOptions = {}) {
-      const dir = tempDir();
-      dirs.push(dir);
+      const dir = freshDir();
       return openEnv(engine, dir, options);
     }
 
@@ -132,8 +128,7 @@ for (const engine of engines) {
     });
 
     it('a batch that cannot be encoded writes nothing at all, not even its valid Readys', async () => {
-      const dir = tempDir();
-      dirs.push(dir);
+      const dir = freshDir();
       let env = openEnv(engine, dir);
       await env.channel('ok').raft.persistReady({ entries: entries(1, 2, 1) });
       // Same sync: a valid Ready, then a block whose header hash is not bytes (a caller bug).

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
+import { afterEach } from 'vitest';
 import { EntryType, type Entry } from '../../src/raft/types.js';
 import { openWalEnvironment, type EngineName, type LedgerBlock, type WalEnvironment, type WalEnvironmentOptions } from '../../src/storage/index.js';
 
@@ -18,6 +19,22 @@ export function tempDir(prefix = 'raft-orderer-storage-'): string {
 
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Call at a suite's top level: returns a maker of fresh temp directories, each
+ * removed after the test that made it.
+ */
+export function tempDirsPerTest(): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+  return () => {
+    const d = tempDir();
+    dirs.push(d);
+    return d;
+  };
 }
 
 /** A pino logger writing JSON lines into `lines` (for asserting on warnings). */

@@ -4,12 +4,12 @@
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/raft/memoryStorage.js';
 import type { Storage } from '../../src/raft/storage.js';
 import { encodeFrame } from '../../native-free/storage/recordCodec.js';
 import { segmentPath } from '../../native-free/storage/segmentFiles.js';
-import { capturingLogger, chainBlock, entry, openEnv, removeDir, tempDir, text } from './helpers.js';
+import { capturingLogger, chainBlock, entry, openEnv, tempDirsPerTest, text } from './helpers.js';
 
 function observe(s: Storage): unknown {
   const first = s.firstIndex();
@@ -25,14 +25,10 @@ function observe(s: Storage): unknown {
 }
 
 describe('native-free WAL checkpoints', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) removeDir(d);
-  });
+  const freshDir = tempDirsPerTest();
 
   it('deletes old segments once snapshots compact the logs, and loses nothing', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = freshDir();
     const { logger, lines } = capturingLogger();
     const env = openEnv('native-free', dir, { segmentMaxBytes: 8192, logger });
     const models = new Map([['a', new MemoryStorage()], ['b', new MemoryStorage()]]);

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { decodeChannelHeader, decodeEnvelope, decodePayload, decodeSignatureHeader, encodeSignatureHeader } from '../codec/common.js';
 import { NONCE_BYTES } from '../blockMetadata.js';
+import { concatBytes } from '../bytes.js';
 import { createSignedEnvelope, type EnvelopeCreator } from '../envelopeBuilder.js';
 import { HeaderType, type Block, type Timestamp } from '../model.js';
 import type { ChannelConfigInput } from './build.js';
@@ -63,7 +64,7 @@ export function buildConfigUpdateEnvelope(current: CurrentConfig, next: ChannelC
 
   const configUpdate = encodeConfigUpdate({ channelId: current.channelId, readSet: delta.readSet, writeSet: delta.writeSet, isolatedData: new Map() });
   const signatureHeader = encodeSignatureHeader({ creator: admin.serializedIdentity, nonce: nonce() });
-  const signature = admin.signer.sign(concat(signatureHeader, configUpdate));
+  const signature = admin.signer.sign(concatBytes([signatureHeader, configUpdate]));
   const updateEnvelope = createSignedEnvelope({
     type: HeaderType.CONFIG_UPDATE,
     channelId: current.channelId,
@@ -119,7 +120,7 @@ export function readConfigTransaction(envelopeBytes: Uint8Array): ConfigTransact
     }
     updateEnvelope.signatures.forEach((sig, i) => {
       const sh = decodeSignatureHeader(sig.signatureHeader, { code: 'BAD_ENVELOPE', path: `${path}.payload.data.signatures[${i}].signature_header` });
-      updateSignatures.push({ creator: sh.creator, data: concat(sig.signatureHeader, updateEnvelope.configUpdate), signature: sig.signature });
+      updateSignatures.push({ creator: sh.creator, data: concatBytes([sig.signatureHeader, updateEnvelope.configUpdate]), signature: sig.signature });
     });
   }
   return {
@@ -129,11 +130,4 @@ export function readConfigTransaction(envelopeBytes: Uint8Array): ConfigTransact
     envelopeSignature: { creator, data: envelope.payload, signature: envelope.signature },
     updateSignatures,
   };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

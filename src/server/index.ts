@@ -20,3 +20,14 @@ export { ATOMIC_BROADCAST_SERVICE } from './service.js';
 /** The block layer's SEEK_MAX under its former server name, still imported by src/cli; new code uses SEEK_MAX. */
 export { SEEK_MAX as SEEK_NUMBER_UNBOUNDED } from '../block/index.js';
 export { resolveSeekRange, type SeekRange, type SeekResolution } from './seekRange.js';
+export {
+  ChannelExistsError,
+  ChannelNotFoundError,
+  PARTICIPATION_PREFIX,
+  ParticipationRequestError,
+  type ChannelInfo,
+  type ChannelParticipation,
+  type ChannelParticipationStatus,
+  type ConsensusRelation,
+} from './participation.js';
+export { JOIN_BODY_BYTES_MAX } from './participationBody.js';

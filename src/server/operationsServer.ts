@@ -1,8 +1,11 @@
 // The operations HTTP(S) listener (as Fabric's operations.System):
 // GET /healthz → 200 {"status":"OK","time":...} or 503 with the failed checks;
-// GET /metrics → Prometheus text from the prom-client Registry.
-// Requests are bounded: no body is read, whole-request and header timeouts,
-// a connection cap, and each health check has its own time bound.
+// GET /metrics → Prometheus text from the prom-client Registry;
+// /participation/v1/channels... → channel participation (participation.ts)
+// when the node offers it.
+// Requests are bounded: only a join reads a body (bounded in bytes),
+// whole-request and header timeouts, a connection cap, and each health check
+// has its own time bound.
 
 import http from 'node:http';
 import https from 'node:https';
@@ -11,12 +14,15 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ListenError } from './errors.js';
 import type { HealthChecks } from './health.js';
+import { handleParticipation, isParticipationPath, type ChannelParticipation } from './participation.js';
 import { fillOperationsOptions, splitHostPort, type OperationsServerOptions, type OperationsServerOptionsInput } from './options.js';
 
 export interface OperationsServerDeps {
   readonly metricsRegistry: Registry;
   readonly health: HealthChecks;
   readonly logger: Logger;
+  /** Channel participation API; absent: its paths answer 404. */
+  readonly participation?: ChannelParticipation;
 }
 
 export class OperationsServer {
@@ -82,9 +88,13 @@ export class OperationsServer {
 }
 
 async function handle(request: http.IncomingMessage, response: http.ServerResponse, options: OperationsServerOptions, deps: OperationsServerDeps): Promise<void> {
-  // Bodies are never needed: drop whatever a client sends.
+  const path = (request.url ?? '/').split('?')[0]!;
+  if (deps.participation !== undefined && isParticipationPath(path)) {
+    await handleParticipation(request, response, deps.participation);
+    return;
+  }
+  // No other path needs a body: drop whatever a client sends.
   request.resume();
-  const path = (request.url ?? '/').split('?')[0];
   if (path !== '/healthz' && path !== '/metrics') {
     respondJson(response, 404, { status: 'Not Found' });
     return;

@@ -114,3 +114,27 @@ export class MemoryEntries {
 function dummyEntry(term: number, index: number): Entry {
   return { term, index, type: EntryType.Normal, data: emptyData };
 }
+
+/**
+ * The Storage contract's rules for snapshots, shared by both in-memory logs:
+ * applySnapshot takes only a newer snapshot (any, when there is none yet), and
+ * createSnapshot only a point beyond the current snapshot and within the log.
+ */
+export function checkIncomingSnapshot(currentIndex: number, incomingIndex: number): void {
+  if (currentIndex !== 0 && currentIndex >= incomingIndex) {
+    throw new StorageError(
+      'snapshot-out-of-date',
+      `applySnapshot: snapshot index ${incomingIndex} is not newer than the current ${currentIndex}`,
+    );
+  }
+}
+
+/** See checkIncomingSnapshot; returns the term at `i`, the new snapshot's term. */
+export function checkSnapshotPoint(entries: MemoryEntries, i: number, currentIndex: number): number {
+  if (i <= currentIndex) {
+    throw new StorageError('snapshot-out-of-date', `createSnapshot(${i}): not newer than the current snapshot ${currentIndex}`);
+  }
+  assert(i <= entries.lastIndex(), () => `createSnapshot(${i}) is beyond last index ${entries.lastIndex()}`);
+  assert(i >= entries.startIndex, () => `createSnapshot(${i}) is below the log start ${entries.startIndex}`);
+  return entries.term(i);
+}

@@ -1,6 +1,5 @@
-import { assert } from './assert.js';
-import { MemoryEntries } from './memoryEntries.js';
-import { StorageError, type Storage } from './storage.js';
+import { checkIncomingSnapshot, checkSnapshotPoint, MemoryEntries } from './memoryEntries.js';
+import type { Storage } from './storage.js';
 import { emptyConfState, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
 
 const emptyData = new Uint8Array(0);
@@ -47,16 +46,9 @@ export class MemoryStorage implements Storage {
 
   /** Replaces the whole log with `snap`. Throws `snapshot-out-of-date` if it is not newer. */
   applySnapshot(snap: Snapshot): void {
-    const current = this.#snapshot.metadata.index;
-    const incoming = snap.metadata.index;
-    if (current !== 0 && current >= incoming) {
-      throw new StorageError(
-        'snapshot-out-of-date',
-        `applySnapshot: snapshot index ${incoming} is not newer than the current ${current}`,
-      );
-    }
+    checkIncomingSnapshot(this.#snapshot.metadata.index, snap.metadata.index);
     this.#snapshot = snap;
-    this.#entries.reset(incoming, snap.metadata.term);
+    this.#entries.reset(snap.metadata.index, snap.metadata.term);
   }
 
   /**
@@ -64,15 +56,7 @@ export class MemoryStorage implements Storage {
    * membership (the previous one if undefined) and application state.
    */
   createSnapshot(i: number, cs: ConfState | undefined, data: Uint8Array): Snapshot {
-    if (i <= this.#snapshot.metadata.index) {
-      throw new StorageError(
-        'snapshot-out-of-date',
-        `createSnapshot(${i}): not newer than the current snapshot ${this.#snapshot.metadata.index}`,
-      );
-    }
-    assert(i <= this.lastIndex(), () => `createSnapshot(${i}) is beyond last index ${this.lastIndex()}`);
-    assert(i >= this.#entries.startIndex, () => `createSnapshot(${i}) is below the log start ${this.#entries.startIndex}`);
-    const term = this.#entries.term(i);
+    const term = checkSnapshotPoint(this.#entries, i, this.#snapshot.metadata.index);
     this.#snapshot = { data, metadata: { confState: cs ?? this.#snapshot.metadata.confState, index: i, term } };
     return this.#snapshot;
   }

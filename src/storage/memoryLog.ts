@@ -9,8 +9,7 @@
 // (setConfState), a log start recovered from disk, and a WalOp per mutation.
 
 import { assert, assertIndexOrTerm } from '../raft/assert.js';
-import { MemoryEntries } from '../raft/memoryEntries.js';
-import { StorageError } from '../raft/storage.js';
+import { checkIncomingSnapshot, checkSnapshotPoint, MemoryEntries } from '../raft/memoryEntries.js';
 import { emptyConfState, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from '../raft/types.js';
 import type { LogStart, WalOp } from './walOps.js';
 
@@ -107,29 +106,14 @@ export class MemoryLog {
   }
 
   applySnapshot(snap: Snapshot): WalOp {
-    const current = this.#snapshot.metadata.index;
-    const incoming = snap.metadata.index;
-    if (current !== 0 && current >= incoming) {
-      throw new StorageError(
-        'snapshot-out-of-date',
-        `applySnapshot: snapshot index ${incoming} is not newer than the current ${current}`,
-      );
-    }
+    checkIncomingSnapshot(this.#snapshot.metadata.index, snap.metadata.index);
     const op: WalOp = { kind: 'resetLog', channel: this.channel, snapshot: snap, removeFrom: this.firstIndex(), removeTo: this.lastIndex() };
     this.#resetTo(snap);
     return op;
   }
 
   createSnapshot(i: number, cs: ConfState | undefined, data: Uint8Array): { snapshot: Snapshot; op: WalOp } {
-    if (i <= this.#snapshot.metadata.index) {
-      throw new StorageError(
-        'snapshot-out-of-date',
-        `createSnapshot(${i}): not newer than the current snapshot ${this.#snapshot.metadata.index}`,
-      );
-    }
-    assert(i <= this.lastIndex(), () => `createSnapshot(${i}) is beyond last index ${this.lastIndex()}`);
-    assert(i >= this.#entries.startIndex, () => `createSnapshot(${i}) is below the log start ${this.#entries.startIndex}`);
-    const term = this.#entries.term(i);
+    const term = checkSnapshotPoint(this.#entries, i, this.#snapshot.metadata.index);
     // Without a new membership, the snapshot carries the current one (the
     // snapshot's or a newer one recorded by setConfState).
     const confState = cs ?? this.#confState;

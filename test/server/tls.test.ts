@@ -23,6 +23,13 @@ function tlsIdentity(org: DevOrganization, name: string, usage: 'serverAuth' | '
 }
 
 const serverTls = tlsIdentity(serverOrg, 'orderer0.example.com', 'serverAuth');
+
+/** A client that trusts the server's CA, presenting `identity` as its own certificate if given. */
+function clientCredentials(identity?: { certPem: string; keyPem: string }): grpc.ChannelCredentials {
+  const rootCa = Buffer.from(serverOrg.root.certPem);
+  if (identity === undefined) return grpc.credentials.createSsl(rootCa);
+  return grpc.credentials.createSsl(rootCa, Buffer.from(identity.keyPem), Buffer.from(identity.certPem));
+}
 let harness: Harness | undefined;
 
 afterEach(async () => {
@@ -43,7 +50,7 @@ describe('client listener TLS', () => {
     harness = await startHarness(
       [new FakeChannel('mychannel', 1)],
       { tls: serverTls },
-      grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem)),
+      clientCredentials(),
     );
     const { messages, error } = await broadcastOne(harness);
     expect(error).toBeUndefined();
@@ -64,7 +71,7 @@ describe('client listener TLS', () => {
       harness = await startHarness(
         [new FakeChannel('mychannel', 1)],
         mutual,
-        grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem)),
+        clientCredentials(client),
       );
       const { messages, error } = await broadcastOne(harness);
       expect(error).toBeUndefined();
@@ -76,7 +83,7 @@ describe('client listener TLS', () => {
       harness = await startHarness(
         [new FakeChannel('mychannel', 2)],
         mutual,
-        grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem)),
+        clientCredentials(client),
       );
       const ownHash = createHash('sha256').update(new X509Certificate(client.certPem).raw).digest();
       const otherHash = createHash('sha256').update(new X509Certificate(serverTls.certPem).raw).digest();
@@ -103,7 +110,7 @@ describe('client listener TLS', () => {
     });
 
     it('refuses a client without a certificate', async () => {
-      harness = await startHarness([new FakeChannel('mychannel', 1)], mutual, grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem)));
+      harness = await startHarness([new FakeChannel('mychannel', 1)], mutual, clientCredentials());
       const { messages, error } = await broadcastOne(harness);
       expect(messages).toHaveLength(0);
       expect(error?.code).toBe(grpc.status.UNAVAILABLE);
@@ -114,7 +121,7 @@ describe('client listener TLS', () => {
       harness = await startHarness(
         [new FakeChannel('mychannel', 1)],
         mutual,
-        grpc.credentials.createSsl(Buffer.from(serverOrg.root.certPem), Buffer.from(stranger.keyPem), Buffer.from(stranger.certPem)),
+        clientCredentials(stranger),
       );
       const { messages, error } = await broadcastOne(harness);
       expect(messages).toHaveLength(0);

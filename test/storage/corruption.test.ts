@@ -57,6 +57,16 @@ async function closedSampleDir(engine: EngineName): Promise<string> {
   return dir;
 }
 
+/** A fresh native-free directory whose WAL spans several 4 KiB segments (30 entries of 500 bytes), closed. */
+async function closedMultiSegmentWalDir(): Promise<string> {
+  const dir = freshDir();
+  const env = openEnv('native-free', dir, { segmentMaxBytes: 4096 });
+  const raft = env.channel('many').raft;
+  for (let i = 1; i <= 30; i++) await raft.persistReady({ entries: [entry(i, 1, 'x'.repeat(500))] });
+  await env.close();
+  return dir;
+}
+
 describe('corruption (native / LMDB)', () => {
   it('a flipped byte in a raft entry stops the channel open, naming data.mdb, the channel and the index', async () => {
     const dir = await closedSampleDir('native');
@@ -173,11 +183,7 @@ describe('corruption (native-free / segment files)', () => {
   });
 
   it('a missing segment stops start-up naming it', async () => {
-    const dir = freshDir();
-    const env = openEnv('native-free', dir, { segmentMaxBytes: 4096 });
-    const raft = env.channel('many').raft;
-    for (let i = 1; i <= 30; i++) await raft.persistReady({ entries: [entry(i, 1, 'x'.repeat(500))] });
-    await env.close();
+    const dir = await closedMultiSegmentWalDir();
     const segs = segments(join(dir, 'wal'));
     expect(segs.length).toBeGreaterThanOrEqual(3);
     fs.rmSync(segs[1]!);
@@ -187,11 +193,7 @@ describe('corruption (native-free / segment files)', () => {
   });
 
   it('losing the oldest WAL segments (without a checkpoint after them) stops start-up', async () => {
-    const dir = freshDir();
-    const env = openEnv('native-free', dir, { segmentMaxBytes: 4096 });
-    const raft = env.channel('many').raft;
-    for (let i = 1; i <= 30; i++) await raft.persistReady({ entries: [entry(i, 1, 'x'.repeat(500))] });
-    await env.close();
+    const dir = await closedMultiSegmentWalDir();
     const segs = segments(join(dir, 'wal'));
     fs.rmSync(segs[0]!);
     const err = corruptError(() => openEnv('native-free', dir));

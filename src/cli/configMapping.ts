@@ -12,7 +12,7 @@ import { createCryptoProvider } from '../crypto/provider.js';
 import { SIGNING_IN_FLIGHT_MAX } from '../chain/blockApplier.js';
 import { VERIFY_BATCHER_DEFAULTS } from '../chain/verifyBatcher.js';
 import { QUEUE_TASKS_PER_THREAD_DEFAULT } from '../workers/options.js';
-import { deterministicGenesisBlock } from './genesis.js';
+import { genesisBlockOfChannel } from './genesis.js';
 import type { ChannelPlan, OrdererNodeOptions } from './ordererNode.js';
 
 /**
@@ -81,7 +81,7 @@ export function channelPlan(channel: ChannelConfig, at: string): ChannelPlan {
       hashAlgorithm: channel.hashAlgorithm,
       signatureAlgorithm: channel.signatureAlgorithm,
       organizations: channel.organizations,
-      genesisBlock: deterministicGenesisBlock(channel.channelId, channel.hashAlgorithm),
+      genesisBlock: genesisBlockOfChannel(channel),
     },
     consenters: channel.consenters.map((c, j) => {
       // The cluster pins ONE key per consenter, checked in both directions (Fabric pins both certificates).

@@ -12,10 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { decodeBlock, decodeSerializedIdentity, HeaderType, readEnvelopeFields } from '../../src/block/index.js';
+import { decodeBlock, decodeSerializedIdentity, extractChannelConfig, HeaderType, readEnvelopeFields } from '../../src/block/index.js';
 import { channelPlan, nodeOptionsFromConfig, POOL_TASKS_PER_CHANNEL_MAX } from '../../src/cli/configMapping.js';
 import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePool.js';
-import { deterministicGenesisBlock } from '../../src/cli/genesis.js';
+import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
 import { keygen } from '../../src/cli/keygen.js';
 import { address, readManifest } from '../../src/cli/layout.js';
 import { isHealthy, isListening, metricValue } from '../../src/cli/nodeMetrics.js';
@@ -163,7 +163,11 @@ describe('config mapping', () => {
     expect(plan!.chain.consenters).toEqual([1, 2, 3]);
     expect(plan!.consenters.map((c) => c.address)).toEqual(manifest.nodes.map((n) => address(n, 'cluster')));
     expect(plan!.chain.tickIntervalMs).toBe(100);
-    expect(Buffer.from(plan!.chain.genesisBlock!).equals(Buffer.from(deterministicGenesisBlock('cli-channel', 'sha256')))).toBe(true);
+    expect(Buffer.from(plan!.chain.genesisBlock!).equals(Buffer.from(genesisBlockOfChannel(config.channels[0]!)))).toBe(true);
+    const carried = extractChannelConfig(decodeBlock(plan!.chain.genesisBlock!));
+    expect(carried.channelId).toBe('cli-channel');
+    expect(carried.consenters.map((c) => c.port)).toEqual(config.channels[0]!.consenters.map((c) => c.port));
+    expect(carried.batchTimeoutMs).toBe(config.channels[0]!.batchTimeoutMs);
   }, 60_000);
 
   it('refuses a consenter whose client and server TLS certificates hold different keys, naming the field', async () => {
@@ -178,18 +182,25 @@ describe('config mapping', () => {
 });
 
 describe('genesis block', () => {
-  it('is the same bytes for a channel wherever it is built, a CONFIG block 0, and differs between channels', () => {
-    const a = deterministicGenesisBlock('mychannel', 'sha256');
-    expect(Buffer.from(deterministicGenesisBlock('mychannel', 'sha256')).equals(Buffer.from(a))).toBe(true);
-    expect(Buffer.from(deterministicGenesisBlock('otherchannel', 'sha256')).equals(Buffer.from(a))).toBe(false);
-    expect(Buffer.from(deterministicGenesisBlock('mychannel', 'sm3')).equals(Buffer.from(a))).toBe(false);
+  it('is the same bytes for a channel wherever it is built, a CONFIG block 0 carrying the config, and differs between channels', async () => {
+    const dir = tempDir();
+    const manifest = await keygenWithFreePorts(dir, 3);
+    const channel = loadNodeConfig(path.join(dir, manifest.nodes[0]!.configFile)).channels[0]!;
+    const fromNode3 = loadNodeConfig(path.join(dir, manifest.nodes[2]!.configFile)).channels[0]!;
+    const a = genesisBlockOfChannel(channel);
+    expect(Buffer.from(genesisBlockOfChannel(fromNode3)).equals(Buffer.from(a))).toBe(true);
+    expect(Buffer.from(genesisBlockOfChannel({ ...channel, channelId: 'otherchannel' })).equals(Buffer.from(a))).toBe(false);
+    expect(Buffer.from(genesisBlockOfChannel({ ...channel, batchTimeoutMs: channel.batchTimeoutMs + 1 })).equals(Buffer.from(a))).toBe(false);
     const block = decodeBlock(a);
     expect(block.header.number).toBe(0);
     expect(block.data.length).toBe(1);
     const fields = readEnvelopeFields(block.data[0]!);
     expect(fields.headerType).toBe(HeaderType.CONFIG);
-    expect(fields.channelId).toBe('mychannel');
-  });
+    expect(fields.channelId).toBe(channel.channelId);
+    const values = extractChannelConfig(block);
+    expect(values.organizations.map((o) => o.mspId).sort()).toEqual(channel.organizations.map((o) => o.mspId).sort());
+    expect(values.raftOptions?.tickIntervalMs).toBe(channel.raft.tickIntervalMs);
+  }, 60_000);
 });
 
 describe('metrics text', () => {

@@ -13,34 +13,22 @@ import { SafetyChecker } from './invariants.js';
 import { pickConfChange } from './membership.js';
 import { Network, type LostMessage } from './network.js';
 import type { Prng } from './prng.js';
-import { SimNode } from './sim-node.js';
+import { SimNode, type SimNodeOptions } from './sim-node.js';
 
-export interface ClusterOptions {
+/** What every node of the cluster shares; the cluster fills in each node's id, voters, PRNG and apply hook. */
+export type SharedNodeOptions = Omit<SimNodeOptions, 'id' | 'voters' | 'random' | 'onApplied'>;
+
+export interface ClusterOptions extends SharedNodeOptions {
   /** Initial voters 1..size. */
   readonly size: number;
   /** Nodes size+1..size+spareNodes boot outside the membership; the operator may add them. */
   readonly spareNodes: number;
   /** Per tick while faults are on: chance the operator asks the leader for a membership change. */
   readonly membershipChangeChance: number;
-  readonly stepDownOnRemoval: boolean;
-  readonly electionTick: number;
-  readonly heartbeatTick: number;
-  readonly preVote: boolean;
-  readonly checkQuorum: boolean;
-  readonly disableProposalForwarding: boolean;
   readonly roundsPerTick: number;
-  readonly snapshotEveryEntries: number;
-  readonly entriesKeptAfterCompact: number;
-  readonly maxSizePerMsg: number;
-  readonly maxCommittedSizePerReady: number;
-  readonly maxUncommittedEntriesSize: number;
-  readonly maxInflightMsgs: number;
-  readonly snapshotUnavailableChance: number;
   /** Bound on messages on the wire; beyond it the network drops (a full transport queue). */
   readonly inFlightMax: number;
   readonly eventLogCapacity: number;
-  /** The deliberate bug of SimNodeOptions.sendBeforePersist; false but in the simulator's own tests. */
-  readonly sendBeforePersist: boolean;
 }
 
 export class Cluster implements FaultTarget {

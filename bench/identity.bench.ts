@@ -2,8 +2,8 @@
 // accepted-creator cache lookup and the signature's DER acceptance check.
 // Figures for a cache hit through IdentityValidator.validate, for the key
 // lookup alone under the previous scheme (a ~1 KiB latin1 string built per
-// envelope) beside the current one, and for acceptableSignature (strict DER,
-// r and s in range, low-S) on P-256 signatures.
+// envelope) beside the current one, and for the P-256 signature acceptance
+// rule (strict DER, r and s in range, low-S) through bigints and on the bytes.
 //
 //   npm run bench:identity [-- --time-ms=1000]
 //
@@ -16,6 +16,7 @@ import { BytesKeyedLru } from '../src/crypto/bytesKeyedLru.js';
 import { IdentityValidator, type SerializedIdentityInput } from '../src/crypto/identity.js';
 import { LruCache } from '../src/crypto/lru.js';
 import { createCryptoProvider } from '../src/crypto/provider.js';
+import { isAcceptableP256Signature } from '../src/crypto/p256SignatureBytes.js';
 import { acceptableSignature } from '../src/crypto/signatureDer.js';
 import { describeMachine } from './lib/machine.js';
 
@@ -74,6 +75,9 @@ async function main(): Promise<void> {
   const signatures = Array.from({ length: CREATORS }, (_, k) => signer.sign(new Uint8Array(1024).fill(k)));
   bench.add('acceptableSignature(ecdsa-p256), DER check before verify', () => {
     if (acceptableSignature('ecdsa-p256', signatures[i++ % CREATORS]!) === undefined) throw new Error('signature refused');
+  });
+  bench.add('isAcceptableP256Signature, the same rule on the bytes (native verifier)', () => {
+    if (!isAcceptableP256Signature(signatures[i++ % CREATORS]!)) throw new Error('signature refused');
   });
   await bench.run();
 

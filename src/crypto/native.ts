@@ -11,6 +11,7 @@ import { P256_N, SM2_CURVE } from './curves.js';
 import { bytesToBigInt } from './der.js';
 import { checkEmbeddedPublicKey, checkSecretRange, encodePkcs8, encodePkcs8Pem, encodeSpki, randomSecret, resolvePrivateKey } from './keys.js';
 import { LruCache } from './lru.js';
+import { isAcceptableP256Signature } from './p256SignatureBytes.js';
 import { acceptableSignature, decodeSignature, encodeSignature, toLowS } from './signatureDer.js';
 import type { CryptoProvider, HashAlgorithm, Hasher, KeyPairSigner, PrivateKeyInput, SignatureAlgorithm, Verifier } from './types.js';
 
@@ -51,7 +52,8 @@ class P256NativeVerifier implements Verifier {
   readonly #keys = new LruCache<string, KeyObject | null>(P256_KEY_CACHE_ENTRIES_MAX);
 
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    if (acceptableSignature('ecdsa-p256', signature) === undefined) return false;
+    // OpenSSL takes the DER as is: decide Fabric's acceptance rule on the bytes, no bigints.
+    if (!isAcceptableP256Signature(signature)) return false;
     const key = this.#keyObject(publicKey);
     if (key === null) return false;
     return crypto.verify('sha256', message, key, signature);

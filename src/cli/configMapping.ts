@@ -24,6 +24,12 @@ import type { ChannelPlan, OrdererNodeOptions } from './ordererNode.js';
  */
 export const POOL_TASKS_PER_CHANNEL_MAX = SIGNING_IN_FLIGHT_MAX + VERIFY_BATCHER_DEFAULTS.tasksInFlightMax + 1;
 
+/**
+ * Channels the pool's queue is sized for at least: channels joined at run time
+ * (participation API) are not known when the pool starts.
+ */
+export const JOINED_CHANNELS_PLANNED = 16;
+
 /** The pool's queue bound for `channels` channels (at least the pool's own default). */
 export function poolQueueTasksMax(channels: number, poolThreads: number): number {
   return Math.max(QUEUE_TASKS_PER_THREAD_DEFAULT * poolThreads, channels * POOL_TASKS_PER_CHANNEL_MAX);
@@ -61,7 +67,7 @@ export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): Order
       : undefined,
     clusterListenAddress: config.listen.cluster,
     clusterTls: { certPem: config.tls.certPem, keyPem: config.tls.keyPem, caPems: config.tls.rootCaPems },
-    pool: { maxThreads: config.poolSize, queueTasksMax: poolQueueTasksMax(config.channels.length, config.poolSize) },
+    pool: { maxThreads: config.poolSize, queueTasksMax: poolQueueTasksMax(Math.max(config.channels.length, JOINED_CHANNELS_PLANNED), config.poolSize) },
     channels: config.channels.map((channel, i) => channelPlan(channel, `channels[${i}]`)),
   };
 }

@@ -1,18 +1,21 @@
 // One orderer node assembled from already-validated, already-mapped options
 // (configMapping.ts turns the config files into these): storage, worker pool,
-// cluster transport, one Chain per channel, the AtomicBroadcast server and the
-// operations server. Started inner to outer; stopped outer to inner, so no
+// cluster transport, one Chain per channel (nodeChannels.ts: configured,
+// joined earlier, joined at run time), the AtomicBroadcast server and the
+// operations server (with the channel participation API). Started inner to outer; stopped outer to inner, so no
 // client is served by a half-closed chain and storage is flushed last.
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { Chain, PoolCompute, type ChainOptions, type ChannelRegistry, type ChannelSupport } from '../chain/index.js';
+import path from 'node:path';
+import { PoolCompute, type ChainOptions, type ChannelRegistry } from '../chain/index.js';
 import { GrpcClusterTransport, type ClusterPeer, type ClusterTlsOptions } from '../cluster/index.js';
 import type { Engine, KeyPairSigner } from '../crypto/types.js';
 import { AtomicBroadcastServer, HealthChecks, OperationsServer, type ServerTlsInput } from '../server/index.js';
 import { openWalEnvironment, type WalEnvironment } from '../storage/index.js';
 import { WorkerPool, type WorkerPoolOptions } from '../workers/index.js';
+import { NodeChannels } from './nodeChannels.js';
 
 /** One channel this node serves: the chain's options and the consenters' cluster endpoints. */
 export interface ChannelPlan {
@@ -40,49 +43,40 @@ export interface OrdererNodeOptions {
   readonly clusterListenAddress: string;
   readonly clusterTls: ClusterTlsOptions;
   readonly pool: WorkerPoolOptions;
+  /** The configured channels (may be none: channels are then joined over the participation API). */
   readonly channels: readonly ChannelPlan[];
 }
 
-/** The channels of this node by id (the server's view). */
-class Channels implements ChannelRegistry {
-  readonly #byId = new Map<string, Chain>();
-
-  add(chain: Chain): void {
-    assert(!this.#byId.has(chain.channelId), `channel ${chain.channelId} added twice`);
-    this.#byId.set(chain.channelId, chain);
-  }
-
-  get(channelId: string): ChannelSupport | undefined {
-    return this.#byId.get(channelId);
-  }
-
-  list(): readonly Chain[] {
-    return [...this.#byId.values()];
-  }
-}
+/** Storage's slow-sync warning threshold when no channel is configured (Fabric's default election timeout). */
+const ELECTION_TIMEOUT_MS_WITHOUT_CHANNELS = 5000;
+/** Name of the removed-channels record in the data directory. */
+export const REMOVED_CHANNELS_FILE = 'removed-channels.json';
 
 /** Everything started so far, in start order; stop() closes it in reverse. */
 interface Parts {
   storage?: WalEnvironment;
   pool?: WorkerPool;
   transport?: GrpcClusterTransport;
-  chains: Chain[];
+  chains?: NodeChannels;
   server?: AtomicBroadcastServer;
   operations?: OperationsServer;
 }
 
 export class OrdererNode {
   readonly metrics: Registry;
-  readonly channels: ChannelRegistry;
   readonly #log: Logger;
   readonly #parts: Parts;
   #stopping: Promise<void> | undefined;
 
-  private constructor(log: Logger, metrics: Registry, channels: Channels, parts: Parts) {
+  private constructor(log: Logger, metrics: Registry, parts: Parts) {
     this.#log = log;
     this.metrics = metrics;
-    this.channels = channels;
     this.#parts = parts;
+  }
+
+  /** The channels this node serves (empty until started). */
+  get channels(): ChannelRegistry {
+    return this.#parts.chains ?? { get: () => undefined, list: () => [] };
   }
 
   /** Bound ports (the chosen ones where an address asked for port 0). */
@@ -95,17 +89,16 @@ export class OrdererNode {
     const log = options.logger.child({ node: options.nodeId });
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    const channels = new Channels();
-    const parts: Parts = { chains: [] };
-    const node = new OrdererNode(log, metrics, channels, parts);
+    const parts: Parts = {};
+    const node = new OrdererNode(log, metrics, parts);
     try {
-      await startParts(options, log, metrics, channels, parts);
+      await startParts(options, log, metrics, parts);
     } catch (error) {
       log.error({ err: error }, 'start-up failed; stopping what was started');
       await node.stop();
       throw error;
     }
-    log.info({ ports: node.ports, channels: parts.chains.map((c) => c.channelId) }, 'orderer node started');
+    log.info({ ports: node.ports, channels: node.channels.list().map((c) => c.channelId) }, 'orderer node started');
     return node;
   }
 
@@ -120,7 +113,7 @@ export class OrdererNode {
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ['operations server', parts.operations && (() => parts.operations!.close())],
       ['AtomicBroadcast server', parts.server && (() => parts.server!.close())],
-      ['chains', async () => void (await Promise.all(parts.chains.map((chain) => chain.close())))],
+      ['chains', parts.chains && (() => parts.chains!.closeAll())],
       ['cluster transport', parts.transport && (() => parts.transport!.close())],
       ['worker pool', parts.pool && (() => parts.pool!.close())],
       ['storage', parts.storage && (() => parts.storage!.close())],
@@ -138,13 +131,14 @@ export class OrdererNode {
   }
 }
 
-async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Registry, channels: Channels, parts: Parts): Promise<void> {
-  const electionTimeoutMs = Math.min(...options.channels.map((plan) => (plan.chain.tickIntervalMs ?? 500) * (plan.chain.electionTick ?? 10)));
+async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Registry, parts: Parts): Promise<void> {
+  const electionTimeoutMs = Math.min(
+    ELECTION_TIMEOUT_MS_WITHOUT_CHANNELS,
+    ...options.channels.map((plan) => (plan.chain.tickIntervalMs ?? 500) * (plan.chain.electionTick ?? 10)),
+  );
   parts.storage = openWalEnvironment({ dir: options.dataDir, engine: options.engine, logger: log.child({ component: 'storage' }), electionTimeoutMs });
-  const stored = parts.storage.openStoredChannels();
-  for (const id of stored.keys()) {
-    if (!options.channels.some((plan) => plan.chain.channelId === id)) log.warn({ channel: id }, 'channel found in storage but not configured: not served');
-  }
+  // Opened before anything serves: a damaged record stops the node here.
+  parts.storage.openStoredChannels();
   parts.pool = new WorkerPool(options.pool);
   parts.transport = await GrpcClusterTransport.start({
     selfId: options.nodeId,
@@ -161,15 +155,19 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     privateKeyPem: options.identity.signer.exportPrivateKeyPem(),
     serializedIdentity: options.identity.serializedIdentity,
   });
-  for (const plan of options.channels) {
-    const chain = new Chain(
-      { ...plan.chain, selfId: options.nodeId, engine: options.engine },
-      { storage: parts.storage.channel(plan.chain.channelId), transport: parts.transport, compute, logger: options.logger, metrics },
-    );
-    parts.chains.push(chain);
-    await chain.start();
-    channels.add(chain);
-  }
+  const channels = new NodeChannels({
+    nodeId: options.nodeId,
+    engine: options.engine,
+    tlsCertPem: options.clusterTls.certPem,
+    storage: parts.storage,
+    transport: parts.transport,
+    chainDeps: { transport: parts.transport, compute, logger: options.logger, metrics },
+    logger: log,
+    metrics,
+    removedChannelsFile: path.join(options.dataDir, REMOVED_CHANNELS_FILE),
+  });
+  parts.chains = channels;
+  await channels.startAll(options.channels);
   parts.server = await AtomicBroadcastServer.start(
     { listenAddress: options.clientListenAddress, deliverTimeWindowMs: options.deliverTimeWindowMs, ...(options.clientTls && { tls: options.clientTls }) },
     { channels, logger: log, metricsRegistry: metrics },
@@ -178,7 +176,7 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
   health.watchChannels(channels);
   parts.operations = await OperationsServer.start(
     { listenAddress: options.operationsListenAddress, ...(options.operationsTls && { tls: options.operationsTls }) },
-    { metricsRegistry: metrics, health, logger: log },
+    { metricsRegistry: metrics, health, logger: log, participation: channels.participation },
   );
 }
 

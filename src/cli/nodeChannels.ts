@@ -1,0 +1,187 @@
+// The channels of one running node: one Chain per channel over the node's
+// shared storage environment, worker pool and cluster transport. Channels come
+// from the node config (files), from storage at start-up (channels joined
+// earlier: their config is read back from their stored block 0), and at run
+// time from the participation API (join a genesis block, remove).
+
+import assert from 'node:assert/strict';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import type { Chain as ChainType, ChainDeps, ChannelRegistry, ChannelSupport } from '../chain/index.js';
+import { Chain } from '../chain/index.js';
+import type { ClusterPeer, GrpcClusterTransport } from '../cluster/index.js';
+import type { Engine } from '../crypto/types.js';
+import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
+import type { WalEnvironment } from '../storage/index.js';
+import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
+import type { ChannelPlan } from './ordererNode.js';
+import { RemovedChannels } from './removedChannels.js';
+
+export type ChannelSource = 'config' | 'joined';
+
+interface Served {
+  readonly chain: ChainType;
+  readonly plan: ChannelPlan;
+  readonly source: ChannelSource;
+}
+
+export interface NodeChannelsDeps {
+  readonly nodeId: number;
+  readonly engine: Engine;
+  /** This node's cluster TLS certificate: how a config block names it among the consenters. */
+  readonly tlsCertPem: string;
+  readonly storage: WalEnvironment;
+  readonly transport: GrpcClusterTransport;
+  /** The chain deps every channel shares (storage is per channel, added here). */
+  readonly chainDeps: Omit<ChainDeps, 'storage'>;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  /** Where removed channels are remembered across restarts (in the data directory). */
+  readonly removedChannelsFile: string;
+}
+
+export class NodeChannels implements ChannelRegistry {
+  readonly participation: ChannelParticipation;
+  readonly #deps: NodeChannelsDeps;
+  readonly #log: Logger;
+  /** Invariant: a channel id is in at most one of #served and #busy. */
+  readonly #served = new Map<string, Served>();
+  /** Channels being joined or removed right now: a second request for one of them is refused (409). */
+  readonly #busy = new Set<string>();
+  readonly #removed: RemovedChannels;
+  readonly #channelsGauge: Gauge;
+
+  constructor(deps: NodeChannelsDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: 'channels' });
+    this.#removed = new RemovedChannels(deps.removedChannelsFile);
+    this.#channelsGauge = new Gauge({ name: 'orderer_channels', help: 'Channels this node serves.', registers: [deps.metrics] });
+    this.participation = {
+      list: () => [...this.#served.keys()].map((name) => this.#info(name)!),
+      info: (name) => this.#info(name),
+      join: (block) => this.#join(block),
+      remove: (name) => this.#remove(name),
+    };
+  }
+
+  get(channelId: string): ChannelSupport | undefined {
+    return this.#served.get(channelId)?.chain;
+  }
+
+  list(): readonly ChainType[] {
+    return [...this.#served.values()].map((s) => s.chain);
+  }
+
+  /** Starts the configured channels, then the joined ones found in storage (not removed, not configured). */
+  async startAll(configured: readonly ChannelPlan[]): Promise<void> {
+    for (const plan of configured) await this.#startChain(plan, 'config');
+    for (const id of this.#deps.storage.storedChannels()) {
+      if (this.#served.has(id)) continue;
+      if (this.#removed.has(id)) {
+        this.#log.info({ channel: id }, 'channel removed from this node earlier: its stored data is not served');
+        continue;
+      }
+      const ledger = this.#deps.storage.channel(id).ledger;
+      if (ledger.height === 0) {
+        this.#log.warn({ channel: id }, 'channel in storage without a genesis block: not served');
+        continue;
+      }
+      // Its config is read back from the stored genesis block, as when it was joined.
+      const { plan } = joinPlanOfBlock(ledger.block(0).bytes, { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem });
+      await this.#startChain(plan, 'joined');
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#served.values()].map((s) => s.chain.close()));
+  }
+
+  async #join(blockBytes: Uint8Array): Promise<ChannelInfo> {
+    const { plan } = joinPlanOfBlock(blockBytes, { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem });
+    const id = plan.chain.channelId;
+    if (this.#served.has(id) || this.#busy.has(id)) throw new ChannelExistsError(id);
+    if (this.#removed.has(id) || this.#deps.storage.storedChannels().includes(id)) {
+      // Storage cannot delete a channel's data yet: joining again would resume the old ledger, not this block.
+      throw new ChannelExistsError(id, 'it was removed from this node earlier and its data is still in storage (use a fresh data directory)');
+    }
+    this.#busy.add(id);
+    try {
+      await this.#startChain(plan, 'joined');
+    } finally {
+      this.#busy.delete(id);
+    }
+    this.#log.info({ channel: id, consenters: plan.chain.consenters }, 'channel joined');
+    return this.#info(id)!;
+  }
+
+  async #remove(id: string): Promise<void> {
+    const served = this.#served.get(id);
+    if (served === undefined) throw new ChannelNotFoundError(id);
+    this.#busy.add(id);
+    this.#served.delete(id);
+    try {
+      // Remembered first: a crash between the two steps must not bring the channel back at restart.
+      this.#removed.add(id);
+      await served.chain.close();
+      this.#forgetMetrics(id);
+      this.#deps.transport.updatePeers(this.#peers());
+      this.#channelsGauge.set(this.#served.size);
+    } finally {
+      this.#busy.delete(id);
+    }
+    this.#log.warn({ channel: id, source: served.source }, 'channel removed from this node (its data stays in storage)');
+  }
+
+  async #startChain(plan: ChannelPlan, source: ChannelSource): Promise<void> {
+    const id = plan.chain.channelId;
+    assert(!this.#served.has(id), `channel ${id} started twice`);
+    // Peers first: the chain's first messages go to them.
+    this.#deps.transport.updatePeers(this.#peers(plan));
+    const chain = new Chain(
+      { ...plan.chain, selfId: this.#deps.nodeId, engine: this.#deps.engine },
+      { ...this.#deps.chainDeps, storage: this.#deps.storage.channel(id) },
+    );
+    try {
+      await chain.start();
+    } catch (error) {
+      await chain.close();
+      this.#deps.transport.updatePeers(this.#peers());
+      throw error;
+    }
+    this.#served.set(id, { chain, plan, source });
+    this.#channelsGauge.set(this.#served.size);
+  }
+
+  #info(name: string): ChannelInfo | undefined {
+    const served = this.#served.get(name);
+    if (served === undefined) return undefined;
+    // The chain exposes no halted flag yet: a served channel is reported active (Fabric's status for a consenter).
+    return { name, status: 'active', consensusRelation: 'consenter', height: served.chain.height() };
+  }
+
+  /** Every served channel's consenters (plus `extra`'s): the transport's peer set is per node. */
+  #peers(extra?: ChannelPlan): ClusterPeer[] {
+    const byId = new Map<number, ClusterPeer>();
+    const plans = [...[...this.#served.values()].map((s) => s.plan), ...(extra ? [extra] : [])];
+    for (const plan of plans) {
+      for (const peer of plan.consenters) {
+        const known = byId.get(peer.id);
+        if (known !== undefined && (known.address !== peer.address || known.tlsCertPem !== peer.tlsCertPem)) {
+          throw new UnservableChannelError(
+            `channel "${plan.chain.channelId}": consenter ${peer.id} (${peer.address}) differs from consenter ${peer.id} of another channel (${known.address}); the cluster runs one endpoint and TLS key per id`,
+          );
+        }
+        byId.set(peer.id, peer);
+      }
+    }
+    return [...byId.values()];
+  }
+
+  /** A removed channel's labelled samples leave /metrics with it. */
+  #forgetMetrics(channelId: string): void {
+    for (const metric of this.#deps.metrics.getMetricsAsArray()) {
+      const labelled = metric as unknown as { labelNames?: readonly string[]; remove?: (labels: Record<string, string>) => void };
+      if (labelled.labelNames?.includes('channel') && typeof labelled.remove === 'function') labelled.remove({ channel: channelId });
+    }
+  }
+}

@@ -3,7 +3,9 @@
 
 import { OrdererError } from '../errors.js';
 import { clusterCommand, CLUSTER_USAGE } from './clusterCommand.js';
+import { channelCommand, CHANNEL_USAGE } from './channelCommand.js';
 import { CliUsageError } from './errors.js';
+import { genesisCommand, GENESIS_USAGE } from './genesisCommand.js';
 import { keygenCommand, KEYGEN_USAGE } from './keygenCommand.js';
 import { loadCommand, LOAD_USAGE } from './loadCommand.js';
 import { startCommand, START_USAGE } from './startCommand.js';
@@ -13,6 +15,8 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => numb
   keygen: { run: keygenCommand, usage: KEYGEN_USAGE },
   cluster: { run: clusterCommand, usage: CLUSTER_USAGE },
   load: { run: loadCommand, usage: LOAD_USAGE },
+  channel: { run: (argv) => channelCommand(argv), usage: CHANNEL_USAGE },
+  genesis: { run: (argv) => genesisCommand(argv), usage: GENESIS_USAGE },
 };
 
 export function usage(): string {

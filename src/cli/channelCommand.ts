@@ -1,0 +1,69 @@
+// `orderer channel join|list|remove`: the operator's side of the channel
+// participation API (as Fabric's osnadmin channel join/list/remove), against
+// one node's operations listener. Prints the node's JSON answer.
+
+import fs from 'node:fs';
+import { parseFlags, requiredStringFlag, stringFlag, type ParsedFlags } from './args.js';
+import { CliRunError, CliUsageError } from './errors.js';
+import { callParticipation, expectStatus, participationTarget, PARTICIPATION_PATH, type ParticipationTarget } from './participationClient.js';
+
+export const CHANNEL_USAGE =
+  'orderer channel join --block <config block file> | list [--channel <name>] | remove --channel <name>  (each with --node <operations URL> [--ca-file F] [--client-cert F --client-key F])';
+
+/** A config block is at most one 100 MiB message. */
+const BLOCK_FILE_BYTES_MAX = 100 * 1024 * 1024;
+const TARGET_FLAGS = { node: { type: 'string' }, 'ca-file': { type: 'string' }, 'client-cert': { type: 'string' }, 'client-key': { type: 'string' } } as const;
+
+export async function channelCommand(argv: readonly string[], print: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const [action, ...rest] = argv;
+  switch (action) {
+    case 'join': {
+      const flags = parseFlags('channel join', rest, { ...TARGET_FLAGS, block: { type: 'string' } });
+      const block = readBlockFile(requiredStringFlag(flags, 'block'));
+      const answer = await callParticipation(targetOf(flags), 'POST', PARTICIPATION_PATH, block);
+      print(`${JSON.stringify(expectStatus(answer, 201, 'join'), null, 2)}\n`);
+      return 0;
+    }
+    case 'list': {
+      const flags = parseFlags('channel list', rest, { ...TARGET_FLAGS, channel: { type: 'string' } });
+      const channel = stringFlag(flags, 'channel');
+      const path = channel === undefined ? PARTICIPATION_PATH : `${PARTICIPATION_PATH}/${encodeURIComponent(channel)}`;
+      const answer = await callParticipation(targetOf(flags), 'GET', path);
+      print(`${JSON.stringify(expectStatus(answer, 200, 'list'), null, 2)}\n`);
+      return 0;
+    }
+    case 'remove': {
+      const flags = parseFlags('channel remove', rest, { ...TARGET_FLAGS, channel: { type: 'string' } });
+      const channel = requiredStringFlag(flags, 'channel');
+      const answer = await callParticipation(targetOf(flags), 'DELETE', `${PARTICIPATION_PATH}/${encodeURIComponent(channel)}`);
+      expectStatus(answer, 204, `remove ${channel}`);
+      print(`channel "${channel}" removed\n`);
+      return 0;
+    }
+    default:
+      throw new CliUsageError(action === undefined ? 'orderer channel needs join, list or remove' : `unknown channel action "${action}" (join, list or remove)`);
+  }
+}
+
+function targetOf(flags: ParsedFlags): ParticipationTarget {
+  return participationTarget(requiredStringFlag(flags, 'node'), {
+    ...optional('ca', stringFlag(flags, 'ca-file')),
+    ...optional('cert', stringFlag(flags, 'client-cert')),
+    ...optional('key', stringFlag(flags, 'client-key')),
+  });
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+function readBlockFile(file: string): Uint8Array {
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch (error) {
+    throw new CliRunError(`cannot read --block ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  if (size === 0 || size > BLOCK_FILE_BYTES_MAX) throw new CliRunError(`--block ${file} is ${size} bytes; a config block is 1..${BLOCK_FILE_BYTES_MAX} bytes`);
+  return fs.readFileSync(file);
+}

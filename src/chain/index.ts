@@ -12,3 +12,6 @@ export { PoolCompute } from './poolCompute.js';
 export { systemClock, type ChainClock, type TimerHandle } from './clock.js';
 export { firstCampaigner, goDecodeVarint } from './firstCampaigner.js';
 export type { SnapshotCatchUp } from './blockApplier.js';
+export { BlockPuller, PULL_ROUNDS_MAX_DEFAULT, type BlockSource, type BlockPullerOptions } from './blockPuller.js';
+export { PulledBlockVerifier, BlockPullError, type PulledBlockVerifierOptions, type ChainTip } from './pulledBlockVerifier.js';
+export { DeliverBlockSource, type DeliverSourceOptions, type DeliverSourceTls } from './deliverSource.js';

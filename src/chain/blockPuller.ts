@@ -1,0 +1,169 @@
+// The block puller (Fabric's cluster.BlockPuller, etcdraft catchUp): a
+// follower whose Raft log was replaced by a snapshot beyond its ledger, or a
+// node whose data directory was wiped, fetches the blocks it lacks over Deliver
+// from the other orderers of the channel. Each block is verified (hash chain
+// from the local tip, data hash, orderer signature) before it is appended;
+// a source that fails or lies is left for the next one; whole rounds over all
+// sources are retried with a bounded, doubling back-off.
+
+import type { Logger } from 'pino';
+import { decodeBlock, readBlockSignatures, type Block } from '../block/index.js';
+import type { Hasher } from '../crypto/types.js';
+import { OrdererError } from '../errors.js';
+import { ledgerBlockFromFabric, type BlockLedger } from '../storage/index.js';
+import type { SnapshotCatchUp } from './blockApplier.js';
+import { systemClock, type ChainClock } from './clock.js';
+import { BlockPullError, equalBytes, type ChainTip, type PulledBlockVerifier } from './pulledBlockVerifier.js';
+
+/** One orderer blocks can be pulled from. */
+export interface BlockSource {
+  /** For logs and errors, e.g. "orderer 2 (10.0.0.2:7050)". */
+  readonly name: string;
+  /**
+   * Streams blocks [fromNumber, toNumber] of `channelId` in order to `onBlock`
+   * (awaited before the next is read); resolves after `toNumber` was handed
+   * over; rejects (OrdererError) if the orderer cannot serve the range or the
+   * stream fails; rejects soon after `signal` aborts. An `onBlock` rejection
+   * ends the stream and rejects with it.
+   */
+  deliver(channelId: string, fromNumber: number, toNumber: number, onBlock: (bytes: Uint8Array) => Promise<void>, signal: AbortSignal): Promise<void>;
+  /** Marshaled newest block of the channel on that orderer. */
+  newest(channelId: string, signal: AbortSignal): Promise<Uint8Array>;
+}
+
+export interface BlockPullerOptions {
+  readonly channelId: string;
+  /** The other orderers of the channel, tried in turn (the order is rotated per round). */
+  readonly sources: readonly BlockSource[];
+  readonly verifier: PulledBlockVerifier;
+  readonly ledger: BlockLedger;
+  readonly hasher: Hasher;
+  readonly logger: Logger;
+  /** Rounds over every source before a pull gives up (the applier calls again on the next snapshot). Default 10. */
+  readonly roundsMax?: number;
+  /** Back-off after the first failed round, doubled per round up to backoffMaxMs. Default 500. */
+  readonly backoffInitialMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly clock?: ChainClock;
+  /** Called once per block appended (metrics). */
+  readonly onBlockPulled?: (number: number) => void;
+}
+
+export const PULL_ROUNDS_MAX_DEFAULT = 10;
+
+export class BlockPuller implements SnapshotCatchUp {
+  readonly #opts: BlockPullerOptions;
+  readonly #clock: ChainClock;
+  readonly #closing = new AbortController();
+  /** Rotates so that a source that failed last is not always asked first. */
+  #firstSource = 0;
+
+  constructor(options: BlockPullerOptions) {
+    if (options.sources.length === 0) throw new BlockPullError(`channel "${options.channelId}": the block puller needs at least one other orderer to pull from`);
+    this.#opts = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Appends blocks [fromNumber, target] to the ledger, verified; resolves when
+   * the ledger ends at `target` (its header hash must match). Rejects with
+   * BlockPullError after roundsMax failed rounds or when closed.
+   */
+  async pullBlocks(fromNumber: number, target: Block): Promise<void> {
+    const { ledger, logger } = this.#opts;
+    const toNumber = target.header.number;
+    if (ledger.height !== fromNumber) throw new BlockPullError(`pull from block ${fromNumber} asked but the ledger's height is ${ledger.height}`);
+    logger.info({ from: fromNumber, to: toNumber }, `pulling blocks ${fromNumber}..${toNumber} from other orderers`);
+    await this.#pullRange(toNumber);
+    const tip = this.#tip();
+    const wanted = this.#opts.verifier.tipOf(target.header);
+    if (!equalBytes(tip.headerHash, wanted.headerHash)) {
+      throw new BlockPullError(`pulled block ${toNumber} is not the block the Raft snapshot names (header hashes differ)`);
+    }
+    logger.info({ to: toNumber }, `pulled blocks up to ${toNumber}`);
+  }
+
+  /** Asks every source for its newest block and returns the highest one that verifies its own signature. */
+  async newestBlock(): Promise<Block | undefined> {
+    let best: Block | undefined;
+    for (const source of this.#opts.sources) {
+      try {
+        const block = decodeBlock(await source.newest(this.#opts.channelId, this.#closing.signal));
+        if (best === undefined || block.header.number > best.header.number) best = block;
+      } catch (err) {
+        if (!(err instanceof OrdererError)) throw err;
+        this.#opts.logger.warn({ source: source.name, err: err.message }, `newest block from ${source.name} unavailable`);
+      }
+    }
+    return best;
+  }
+
+  /** Aborts pulls in progress (they reject). */
+  close(): void {
+    this.#closing.abort();
+  }
+
+  #tip(): ChainTip {
+    const { ledger } = this.#opts;
+    return this.#opts.verifier.tipOf(decodeBlock(ledger.block(ledger.height - 1).bytes).header);
+  }
+
+  async #pullRange(toNumber: number): Promise<void> {
+    const { sources, logger } = this.#opts;
+    const roundsMax = this.#opts.roundsMax ?? PULL_ROUNDS_MAX_DEFAULT;
+    let backoffMs = this.#opts.backoffInitialMs ?? 500;
+    const backoffMaxMs = this.#opts.backoffMaxMs ?? 10_000;
+    const failures: string[] = [];
+    for (let round = 1; round <= roundsMax; round++) {
+      for (let i = 0; i < sources.length; i++) {
+        this.#checkOpen();
+        if (this.#opts.ledger.height > toNumber) return;
+        const source = sources[(this.#firstSource + i) % sources.length]!;
+        try {
+          await this.#pullFrom(source, toNumber);
+          return;
+        } catch (err) {
+          if (!(err instanceof OrdererError) || this.#closing.signal.aborted) throw err;
+          failures.push(err.message);
+          logger.warn({ source: source.name, round, err: err.message }, `pulling blocks from ${source.name} failed; trying the next orderer`);
+          this.#firstSource = (this.#firstSource + i + 1) % sources.length;
+        }
+      }
+      if (round < roundsMax) await this.#sleep(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
+    }
+    throw new BlockPullError(`pulling blocks up to ${toNumber} failed after ${roundsMax} rounds over ${sources.length} orderers; last: ${failures.at(-1) ?? 'none'}`);
+  }
+
+  async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
+    const { ledger, verifier, hasher, channelId } = this.#opts;
+    let tip = this.#tip();
+    await source.deliver(channelId, tip.number + 1, toNumber, async (bytes) => {
+      const block = verifier.verifyNext(bytes, tip, source.name);
+      const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
+      if (raftIndex === undefined) throw new BlockPullError(`block ${block.header.number} from ${source.name} carries no etcdraft metadata (raft index)`);
+      await ledger.append(ledgerBlockFromFabric(bytes, hasher, raftIndex));
+      tip = verifier.tipOf(block.header);
+      this.#opts.onBlockPulled?.(block.header.number);
+    }, this.#closing.signal);
+    if (tip.number < toNumber) throw new BlockPullError(`${source.name} ended the stream at block ${tip.number}, before block ${toNumber}`);
+  }
+
+  #checkOpen(): void {
+    if (this.#closing.signal.aborted) throw new BlockPullError(`channel "${this.#opts.channelId}": block puller closed`);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.after(ms, () => {
+        this.#closing.signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      const onAbort = (): void => {
+        timer.cancel();
+        resolve();
+      };
+      this.#closing.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,82 @@
+// Catch-up through the block puller: a follower left behind a snapshot, or
+// whose data directory was wiped, pulls the blocks it lacks from the other
+// nodes' ledgers (verified block by block), then writes new blocks itself.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeBlock, readBlockSignatures, type Block } from '../../src/block/index.js';
+import { CHANNEL, TestCluster } from './harness.js';
+import { ledgerSource, pullerFor, type PullRecord } from './catchupSupport.js';
+
+const options = { snapshotIntervalSizeBytes: 2000, batchSize: { maxMessageCount: 2, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 19 } };
+let c: TestCluster | undefined;
+
+afterEach(async () => {
+  await c?.close();
+  c = undefined;
+});
+
+/** Orders `count` envelopes through the leader while `lagging` is cut off or down. */
+async function orderWithout(cluster: TestCluster, lagging: number, count: number, already = 0): Promise<number> {
+  const leader = cluster.leaderId();
+  const others = cluster.ids.filter((id) => id !== lagging);
+  await Promise.all(Array.from({ length: count }, () => cluster.chain(leader).submit(cluster.envelope().bytes)));
+  await cluster.tickUntil(() => others.every((id) => cluster.txIds(id).length === already + count), 60, 'blocks on the connected nodes');
+  return leader;
+}
+
+function others(cluster: TestCluster, id: number): number[] {
+  return cluster.ids.filter((other) => other !== id);
+}
+
+/** A block whose first envelope was replaced: the data hash no longer matches. */
+function forgeData(block: Block): Block {
+  if (block.data.length === 0) return block;
+  const data = [...block.data];
+  data[0] = new Uint8Array(data[0]!.length).fill(7);
+  return { ...block, data };
+}
+
+describe('chain: catch-up through the block puller', () => {
+  it('a follower far behind a snapshot pulls the missing blocks, verified, and then writes new ones itself', async () => {
+    const records = new Map<number, PullRecord>();
+    c = new TestCluster({ options, catchUp: (id) => pullerFor(c!, id, (self) => others(c!, self).map((o) => ledgerSource(c!, o)), records) });
+    await c.start();
+    await c.waitForLeader();
+    const lagging = c.ids.find((id) => id !== c!.leaderId())!;
+    c.network.isolate(lagging);
+    const leader = await orderWithout(c, lagging, 16);
+    expect(c.node(leader).env.channel(CHANNEL).raft.firstIndex()).toBeGreaterThan(1); // the leader compacted: only a snapshot can help
+    c.network.heal();
+    await c.tickUntil(() => c!.chain(lagging).height() === c!.chain(leader).height(), 60, 'the lagging node caught up');
+    const pulled = records.get(lagging)!.pulled;
+    expect(pulled.length).toBeGreaterThan(0);
+    expect(pulled).toEqual(Array.from({ length: pulled.length }, (_, i) => 1 + i)); // in order from block 1
+    await Promise.all(Array.from({ length: 4 }, () => c!.chain(lagging).submit(c!.envelope().bytes)));
+    await c.tickUntil(() => c!.ids.every((id) => c!.txIds(id).length === 20), 60, 'new blocks everywhere');
+    for (const id of c.ids) expect(c.txIds(id)).toEqual(c.txIds(leader));
+    const last = decodeBlock(c.chain(lagging).block(c.chain(lagging).height() - 1));
+    expect(Buffer.from(readBlockSignatures(last).signedData[0]!.creator).equals(Buffer.from(c.node(lagging).identity.serializedIdentity))).toBe(true);
+  });
+
+  it('a source serving a forged block is left for the next one; the ledger holds only genuine blocks', async () => {
+    const records = new Map<number, PullRecord>();
+    c = new TestCluster({
+      options,
+      catchUp: (id) =>
+        pullerFor(c!, id, (self) => {
+          const [liar, honest] = others(c!, self);
+          return [ledgerSource(c!, liar!, forgeData), ledgerSource(c!, honest!)];
+        }, records),
+    });
+    await c.start();
+    await c.waitForLeader();
+    const lagging = c.ids.find((id) => id !== c!.leaderId())!;
+    c.network.isolate(lagging);
+    const leader = await orderWithout(c, lagging, 16);
+    c.network.heal();
+    await c.tickUntil(() => c!.chain(lagging).height() === c!.chain(leader).height(), 80, 'the lagging node caught up');
+    const liar = others(c, lagging)[0]!;
+    expect(records.get(lagging)!.failedSources).toContain(`node ${liar}`);
+    expect(c.txIds(lagging)).toEqual(c.txIds(leader));
+  });
+});

@@ -1,0 +1,249 @@
+// Channels on running nodes (real `orderer start` processes on loopback):
+// 1. three nodes start with NO channel; a channel is joined on all three with
+//    `orderer channel join`, orders envelopes, is listed, removed from one
+//    node, and comes back after a restart of a node that still has it;
+// 2. four channels at once under load on a 3-node cluster (one configured,
+//    three joined over the participation API), each chain checked separately:
+//    valid hash chain, identical on every node, every acknowledged envelope
+//    exactly once.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { decodeBlock, type Block } from '../../src/block/index.js';
+import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
+import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
+import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
+import { keygen } from '../../src/cli/keygen.js';
+import { address, clientTls, readManifest } from '../../src/cli/layout.js';
+import { runLoad } from '../../src/cli/load.js';
+import { LocalCluster } from '../../src/cli/localCluster.js';
+import { channelView, metricValue } from '../../src/cli/nodeMetrics.js';
+import { loadChannelConfig } from '../../src/config/index.js';
+import { ELECTION_TICK, freePorts, hashChainFault, headersOf, TICK_INTERVAL_MS, txIdsOf } from './helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const CLI_TIMEOUT_MS = 60_000;
+const disposers: Array<() => Promise<void>> = [];
+
+afterAll(async () => {
+  for (const dispose of disposers.reverse()) await dispose();
+}, 120_000);
+
+interface Setup {
+  readonly dir: string;
+  readonly cluster: LocalCluster;
+  readonly channelFile: string;
+}
+
+/** A keygen'd 3-node cluster in a temp dir; with `withoutChannels` its node configs list no channel. */
+async function setUp(channelId: string, withoutChannels: boolean): Promise<Setup> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-channels-'));
+  const ports = await freePorts(9);
+  const manifest = keygen({
+    outDir: dir,
+    nodes: 3,
+    algorithm: 'ecdsa-p256',
+    channelId,
+    ports: [0, 1, 2].map((i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
+    engine: 'native',
+    tickIntervalMs: TICK_INTERVAL_MS,
+    electionTick: ELECTION_TICK,
+    batchTimeoutMs: 100,
+    maxMessageCount: 50,
+  });
+  if (withoutChannels) {
+    for (const node of manifest.nodes) {
+      const file = path.join(dir, node.configFile);
+      const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      delete config['channels'];
+      fs.writeFileSync(file, stringify(config));
+    }
+  }
+  const cluster = new LocalCluster(dir);
+  disposers.push(async () => {
+    await cluster.stopAll(10_000);
+    if (process.env['E2E_KEEP'] === '1') console.log(`kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  });
+  cluster.startAll();
+  await cluster.waitHealthy(60_000);
+  return { dir, cluster, channelFile: path.join(dir, `channels/${channelId}.yaml`) };
+}
+
+/** Runs the `orderer` command; resolves with its exit code and output. */
+function orderer(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: CLI_TIMEOUT_MS });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function operationsUrl(setup: Setup, id: number): string {
+  return `http://${address(setup.cluster.node(id), 'operations')}`;
+}
+
+/** Polls until the running nodes agree that exactly one of them leads `channelId`. */
+async function waitLeaderOf(setup: Setup, channelId: string, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const running = setup.cluster.nodes.filter((n) => setup.cluster.process(n.id).running);
+    const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), channelId)));
+    const leaders = running.filter((_, i) => views[i]?.isLeader === true);
+    if (leaders.length === 1) return leaders[0]!.id;
+    if (performance.now() > deadline) throw new Error(`no single leader of ${channelId} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Blocks of `channelId` on node `id` once it holds every tx id of `txIds` (polling its height). */
+async function blocksHolding(setup: Setup, id: number, channelId: string, txIds: readonly string[], timeoutMs: number): Promise<Block[]> {
+  const manifest = readManifest(setup.dir);
+  const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
+  const creator = loadClientCreator(setup.dir, manifest);
+  try {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const committed = (await channelView(address(setup.cluster.node(id), 'operations'), channelId))?.committedBlockNumber;
+      if (committed !== undefined) {
+        const { blocks } = await deliver(client, { channelId, creator, start: { type: 'oldest' }, stop: { type: 'specified', number: committed } });
+        const seen = new Set(txIdsOf(blocks));
+        if (txIds.every((t) => seen.has(t))) return blocks;
+      }
+      if (performance.now() > deadline) throw new Error(`node ${id} did not commit all ${txIds.length} envelopes of ${channelId} within ${timeoutMs} ms`);
+      await sleep(200);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** Broadcasts `count` envelopes of `channelId` to node `id`; resolves with the acknowledged ones. */
+async function order(setup: Setup, id: number, channelId: string, count: number): Promise<SignedEnvelope[]> {
+  const manifest = readManifest(setup.dir);
+  const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
+  const acknowledged: SignedEnvelope[] = [];
+  try {
+    const envelopes = createEnvelopePool({ channelId, creator: loadClientCreator(setup.dir, manifest), count });
+    await runLoad({ client, envelopes, streams: 2, windowPerStream: 16, durationMs: 60_000, once: true, onAcknowledged: (e) => acknowledged.push(e) });
+  } finally {
+    client.close();
+  }
+  return acknowledged;
+}
+
+/** Every node's blocks of the channel: same headers everywhere, valid hash chain, each acknowledged envelope exactly once. */
+async function checkChannel(setup: Setup, channelId: string, nodeIds: readonly number[], acknowledged: readonly SignedEnvelope[]): Promise<void> {
+  const ids = acknowledged.map((e) => e.txId);
+  const perNode = await Promise.all(nodeIds.map((id) => blocksHolding(setup, id, channelId, ids, 60_000)));
+  const shortest = Math.min(...perNode.map((b) => b.length));
+  const reference = perNode[0]!;
+  expect(hashChainFault(reference)).toBeUndefined();
+  for (const blocks of perNode) expect(headersOf(blocks.slice(0, shortest))).toEqual(headersOf(reference.slice(0, shortest)));
+  const ordered = txIdsOf(reference);
+  expect(new Set(ordered).size).toBe(ordered.length);
+  const orderedSet = new Set(ordered);
+  expect(ids.filter((t) => !orderedSet.has(t))).toEqual([]);
+}
+
+describe('channels joined on running nodes', () => {
+  it('joins a channel on three channel-less nodes with the CLI, orders, lists, removes from one node, and keeps it across a restart', async () => {
+    const channelId = 'joined-channel';
+    const setup = await setUp(channelId, true);
+    for (const node of setup.cluster.nodes) {
+      const listed = await orderer(['channel', 'list', '--node', operationsUrl(setup, node.id)]);
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout).channels).toEqual([]);
+    }
+    const blockFile = path.join(setup.dir, 'joined-channel.block');
+    const written = await orderer(['genesis', '--channel-config', setup.channelFile, '--out', blockFile]);
+    expect(written.code, written.stderr).toBe(0);
+    for (const node of setup.cluster.nodes) {
+      const joined = await orderer(['channel', 'join', '--block', blockFile, '--node', operationsUrl(setup, node.id)]);
+      expect(joined.code, joined.stderr).toBe(0);
+      expect(JSON.parse(joined.stdout)).toMatchObject({ name: channelId, status: 'active', consensusRelation: 'consenter' });
+    }
+    const again = await orderer(['channel', 'join', '--block', blockFile, '--node', operationsUrl(setup, 1)]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/HTTP 409.*joined-channel/);
+
+    await waitLeaderOf(setup, channelId, 30_000);
+    const first = await order(setup, 1, channelId, 120);
+    expect(first.length).toBe(120);
+    await checkChannel(setup, channelId, [1, 2, 3], first);
+
+    const one = await orderer(['channel', 'list', '--channel', channelId, '--node', operationsUrl(setup, 2)]);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout).height).toBeGreaterThan(1);
+
+    const removed = await orderer(['channel', 'remove', '--channel', channelId, '--node', operationsUrl(setup, 3)]);
+    expect(removed.code, removed.stderr).toBe(0);
+    const gone = await orderer(['channel', 'list', '--channel', channelId, '--node', operationsUrl(setup, 3)]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/HTTP 404/);
+    const metrics = await (await fetch(`${operationsUrl(setup, 3)}/metrics`)).text();
+    expect(metricValue(metrics, 'consensus_etcdraft_cluster_size', channelId)).toBeUndefined();
+
+    // Node 1 restarts: the joined channel is re-opened from its stored genesis block.
+    await setup.cluster.process(1).stop(10_000);
+    setup.cluster.process(1).start();
+    await setup.cluster.waitListening(1, 60_000);
+    const afterRestart = await orderer(['channel', 'list', '--node', operationsUrl(setup, 1)]);
+    expect(JSON.parse(afterRestart.stdout).channels.map((c: { name: string }) => c.name)).toEqual([channelId]);
+    await waitLeaderOf(setup, channelId, 30_000);
+    const second = await order(setup, 2, channelId, 60);
+    expect(second.length).toBe(60);
+    await checkChannel(setup, channelId, [1, 2], [...first, ...second]);
+
+    // Node 3 restarts: the channel removed from it stays removed.
+    await setup.cluster.process(3).stop(10_000);
+    setup.cluster.process(3).start();
+    await setup.cluster.waitListening(3, 60_000);
+    const stillGone = await orderer(['channel', 'list', '--node', operationsUrl(setup, 3)]);
+    expect(JSON.parse(stillGone.stdout).channels).toEqual([]);
+  }, 240_000);
+
+  it('runs four channels at once under load; each chain is valid, identical on every node, every acknowledged envelope once', async () => {
+    const configured = 'chan-a';
+    const setup = await setUp(configured, false);
+    const base = loadChannelConfig(setup.channelFile);
+    const joined = ['chan-b', 'chan-c', 'chan-d'];
+    for (const channelId of joined) {
+      const block = genesisBlockOfChannel({ ...base, channelId });
+      expect(decodeBlock(block).header.number).toBe(0);
+      for (const node of setup.cluster.nodes) {
+        const answer = await fetch(`${operationsUrl(setup, node.id)}/participation/v1/channels`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/octet-stream' },
+          body: block,
+          signal: AbortSignal.timeout(30_000),
+        });
+        expect(answer.status, await answer.clone().text()).toBe(201);
+      }
+    }
+    const channels = [configured, ...joined];
+    for (const channelId of channels) await waitLeaderOf(setup, channelId, 30_000);
+    const metrics = await (await fetch(`${operationsUrl(setup, 1)}/metrics`)).text();
+    expect(metrics).toMatch(/^orderer_channels 4$/m);
+    for (const channelId of channels) {
+      expect(metricValue(metrics, 'consensus_etcdraft_cluster_size', channelId)).toBe(3);
+      expect(metricValue(metrics, 'consensus_etcdraft_active_nodes', channelId)).toBeDefined();
+    }
+    // Load on all four at once, each channel through a different entry node.
+    const acknowledged = await Promise.all(channels.map((channelId, i) => order(setup, (i % 3) + 1, channelId, 200)));
+    for (const [i, channelId] of channels.entries()) {
+      expect(acknowledged[i]!.length).toBe(200);
+      await checkChannel(setup, channelId, [1, 2, 3], acknowledged[i]!);
+    }
+  }, 240_000);
+});

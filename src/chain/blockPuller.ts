@@ -115,10 +115,12 @@ export class BlockPuller implements SnapshotCatchUp {
     const backoffMaxMs = this.#opts.backoffMaxMs ?? 10_000;
     const failures: string[] = [];
     for (let round = 1; round <= roundsMax; round++) {
+      const first = this.#firstSource;
       for (let i = 0; i < sources.length; i++) {
         this.#checkOpen();
         if (this.#opts.ledger.height > toNumber) return;
-        const source = sources[(this.#firstSource + i) % sources.length]!;
+        const index = (first + i) % sources.length;
+        const source = sources[index]!;
         try {
           await this.#pullFrom(source, toNumber);
           return;
@@ -126,13 +128,14 @@ export class BlockPuller implements SnapshotCatchUp {
           if (!(err instanceof OrdererError) || this.#closing.signal.aborted) throw err;
           failures.push(err.message);
           logger.warn({ source: source.name, round, err: err.message }, `pulling blocks from ${source.name} failed; trying the next orderer`);
-          this.#firstSource = (this.#firstSource + i + 1) % sources.length;
+          // The next pull starts after the source that failed last.
+          this.#firstSource = (index + 1) % sources.length;
         }
       }
       if (round < roundsMax) await this.#sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
     }
-    throw new BlockPullError(`pulling blocks up to ${toNumber} failed after ${roundsMax} rounds over ${sources.length} orderers; last: ${failures.at(-1) ?? 'none'}`);
+    throw new BlockPullError(`pulling blocks up to ${toNumber} failed after ${roundsMax} rounds over ${sources.length} orderers: ${failures.slice(-sources.length).join(' | ')}`);
   }
 
   async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {

@@ -33,6 +33,22 @@ export interface SnapshotCatchUp {
   pullBlocks(fromNumber: number, target: Block): Promise<void>;
 }
 
+/** The etcdraft consenter ids written into a block's metadata (Fabric's BlockMetadata). */
+export interface ConsenterMetadata {
+  readonly consenterIds: readonly number[];
+  readonly nextConsenterId: number;
+}
+
+/**
+ * Config blocks as they commit (every node, in commit order, before the
+ * block is signed): the chain applies the new config and says which
+ * consenter ids the block (and later ones) carry.
+ */
+export interface ConfigBlockHook {
+  /** Called for each committed block to write; returns its consenter metadata (the ids after the change for a config block). */
+  metadataFor(block: Block, isConfig: boolean): ConsenterMetadata;
+}
+
 export interface BlockApplierDeps {
   readonly channelId: string;
   readonly ledger: BlockLedger;
@@ -49,6 +65,8 @@ export interface BlockApplierDeps {
   /** A failure that makes the channel untrustworthy (halts it). */
   readonly fail: (err: unknown) => void;
   readonly catchUp: SnapshotCatchUp | undefined;
+  /** Config-aware metadata; without it every block carries `consenterIds` (a channel without a readable config). */
+  readonly configHook?: ConfigBlockHook;
 }
 
 export class BlockApplier {
@@ -75,10 +93,13 @@ export class BlockApplier {
   /** Blocks handed to signing, not yet appended. Invariant: <= SIGNING_IN_FLIGHT_MAX (the Ready loop awaits room()). */
   #signing = 0;
   #roomWaiters: (() => void)[] = [];
+  /** deps.snapshotIntervalSizeBytes until a config block changes it. */
+  #snapshotIntervalSizeBytes: number;
 
   constructor(private readonly deps: BlockApplierDeps) {
     const { ledger } = deps;
     this.#lastConfig = Math.max(ledger.lastConfig, 0);
+    this.#snapshotIntervalSizeBytes = deps.snapshotIntervalSizeBytes;
     this.#nextNumber = ledger.height;
     this.#lastHeader = decodeBlock(ledger.block(ledger.height - 1).bytes).header;
     deps.metrics.committedBlockNumber.set(ledger.height - 1);
@@ -87,6 +108,12 @@ export class BlockApplier {
   /** Header of the last block of the committed log applied here: where a new leader continues. */
   get lastHeader(): HeaderFields {
     return this.#lastHeader;
+  }
+
+  /** A config block changed SnapshotIntervalSize: applies from the next block on. */
+  setSnapshotInterval(bytes: number): void {
+    if (!(Number.isSafeInteger(bytes) && bytes > 0)) throw new RangeError(`snapshot interval must be a positive integer, got ${bytes}`);
+    this.#snapshotIntervalSizeBytes = bytes;
   }
 
   /** True while blocks below a received snapshot are missing (this node cannot lead usefully). */
@@ -202,7 +229,8 @@ export class BlockApplier {
       txIds: block.data.map((envelope) => readEnvelopeFields(envelope, 'BAD_BLOCK').txId),
     };
     const ids = deps.consenterIds;
-    const metadata = { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1, raftIndex: entry.index };
+    const consenters = deps.configHook?.metadataFor(block, isConfig) ?? { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1 };
+    const metadata = { consenterIds: consenters.consenterIds, nextConsenterId: consenters.nextConsenterId, raftIndex: entry.index };
     const signing = deps.compute.signBlock(block, lastConfig, metadata);
     // Handled where it is awaited below (in commit order); this only keeps an
     // early rejection from counting as unhandled while earlier blocks are written.
@@ -211,7 +239,7 @@ export class BlockApplier {
     this.#nextNumber = number + 1;
     this.#lastHeader = block.header;
     this.#bytesSinceSnapshot += entry.data.length;
-    const snapshotDue = this.#bytesSinceSnapshot >= deps.snapshotIntervalSizeBytes;
+    const snapshotDue = this.#bytesSinceSnapshot >= this.#snapshotIntervalSizeBytes;
     if (snapshotDue) this.#bytesSinceSnapshot = 0;
     this.#writes = this.#writes
       .then(async () => {

@@ -7,17 +7,19 @@
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { HeaderFields } from '../block/index.js';
+import { HeaderType, type BatchSize, type HeaderFields } from '../block/index.js';
 import type { ClusterChannelHandler, ClusterTransport } from '../cluster/types.js';
 import { createCryptoProvider } from '../crypto/provider.js';
 import type { Hasher } from '../crypto/types.js';
 import { RaftError, StateType, type Message, type RawNode, type SoftState } from '../raft/index.js';
 import type { ChannelStorage } from '../storage/index.js';
 import { BlockApplier, type SnapshotCatchUp } from './blockApplier.js';
+import { loadConfigState, organizationConfigsOf } from './channelConfig.js';
+import { ConfigControl } from './configControl.js';
 import { bootstrapFreshChannel, createRawNode } from './bootstrap.js';
 import { systemClock, type ChainClock, type TimerHandle } from './clock.js';
 import type { ChainCompute, VerificationContext } from './compute.js';
-import { ChainHaltedError, ServiceUnavailableError } from './errors.js';
+import { BadRequestError, ChainHaltedError, ServiceUnavailableError } from './errors.js';
 import { Handover } from './handover.js';
 import { LeaderPipeline, PipelineState } from './leaderPipeline.js';
 import { ChainMetrics } from './metrics.js';
@@ -68,8 +70,13 @@ export class Chain implements ChannelSupport {
   readonly #clock: ChainClock;
   readonly #hasher: Hasher;
   readonly #metrics: ChainMetrics;
-  readonly #verifier: VerifyBatcher;
-  readonly #context: VerificationContext;
+  /** Replaced (with a new context) when a config block changes the organizations. */
+  #verifier: VerifyBatcher;
+  #context: VerificationContext;
+  /** The channel's current BatchSize (options, then config blocks). */
+  #batchSize: BatchSize;
+  /** Config transactions and membership; undefined when block 0 holds no readable config (updates refused). */
+  #config: ConfigControl | undefined;
   readonly #pipeline: LeaderPipeline;
   readonly #handover: Handover;
   readonly #router: EnvelopeRouter;
@@ -96,6 +103,7 @@ export class Chain implements ChannelSupport {
     const { channelId, engine, hashAlgorithm, signatureAlgorithm, organizations } = this.#opts;
     this.#context = { channelId, engine, hashAlgorithm, signatureAlgorithm, organizations };
     this.#verifier = new VerifyBatcher(deps.compute, this.#context);
+    this.#batchSize = this.#opts.batchSize;
     this.#pipeline = new LeaderPipeline(
       {
         batchSize: this.#opts.batchSize,
@@ -116,6 +124,7 @@ export class Chain implements ChannelSupport {
         lastLogIndex: () => deps.storage.raft.lastIndex(),
         currentTerm: () => this.#term,
         fail: (err) => this.#halt('block creation failed', err),
+        admitConfig: (envelope) => this.#config?.admit(envelope) ?? false,
       },
     );
     const heldMax = (this.#opts.maxInflightBlocks + 3) * this.#opts.batchSize.maxMessageCount + this.#opts.submitQueueMax;
@@ -152,6 +161,7 @@ export class Chain implements ChannelSupport {
     const applied = storage.raft.snapshot().metadata.index;
     this.#node = createRawNode(this.#opts, storage.raft, applied, raftLogger(this.#log));
     this.#term = storage.raft.initialState().hardState.term;
+    this.#config = this.#configControl();
     this.#applier = new BlockApplier({
       channelId: this.channelId,
       ledger: storage.ledger,
@@ -165,7 +175,9 @@ export class Chain implements ChannelSupport {
       confState: () => this.#raft().status().config,
       fail: (err) => this.#halt('writing a committed block failed', err),
       catchUp: this.#deps.catchUp,
+      ...(this.#config !== undefined && { configHook: this.#config }),
     });
+    this.#applyCommittedConfig();
     const snapshot = storage.raft.snapshot();
     if (snapshot.metadata.index > 0) this.#applier.onSnapshotInstalled(snapshot.data, snapshot.metadata.index);
     this.#loop = new ReadyLoop(this.#node, storage.raft, {
@@ -186,7 +198,7 @@ export class Chain implements ChannelSupport {
     this.#state = Lifecycle.Running;
     this.#deps.transport.setHandler(this.channelId, this.#handler());
     this.#deps.transport.onUnreachable((peer) => {
-      if (this.#state === Lifecycle.Running && this.#opts.consenters.includes(peer)) this.#raft().reportUnreachable(peer);
+      if (this.#state === Lifecycle.Running && this.#consenterIds().includes(peer)) this.#raft().reportUnreachable(peer);
     });
     this.#ticker = this.#clock.every(this.#opts.tickIntervalMs, () => this.#tick());
     this.#log.info({ fresh: fresh.fresh, campaign: fresh.campaign, applied, height: storage.ledger.height }, 'chain started');
@@ -207,10 +219,12 @@ export class Chain implements ChannelSupport {
       return failureResult(err, this.#log);
     }
     if (!verdict.ok) return { status: rejectionStatus(verdict.status), info: verdict.reason };
-    const refusal = refusalOf(verdict, this.#opts.batchSize);
+    const refusal = refusalOf(verdict, this.#batchSize);
     if (refusal !== undefined) return refusal;
+    const isConfig = verdict.type === HeaderType.CONFIG;
     try {
-      await this.#router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes });
+      if (isConfig) this.#checkConfig(envelope);
+      await this.#router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, ...(isConfig && { isConfig }) });
       return { status: 'SUCCESS', info: '' };
     } catch (err) {
       return failureResult(err, this.#log);
@@ -287,7 +301,51 @@ export class Chain implements ChannelSupport {
     return this.#node!;
   }
 
+  /** The config tracker over the ledger's last config block (undefined when it holds no readable config). */
+  #configControl(): ConfigControl | undefined {
+    const state = loadConfigState(this.#deps.storage.ledger, this.#log);
+    if (state === undefined) return undefined;
+    return new ConfigControl(state, {
+      channelId: this.channelId,
+      selfId: this.#opts.selfId,
+      engine: this.#opts.engine,
+      log: this.#log,
+      metrics: this.#metrics,
+      transport: this.#deps.transport,
+      raft: () => this.#raft(),
+      servingLeader: () => this.#soft.raftState === StateType.Leader && this.#pipeline.state === PipelineState.Serving,
+      applyBatch: (values) => {
+        this.#batchSize = values.batchSize;
+        this.#pipeline.applyBatchSettings(values.batchSize, values.batchTimeoutMs);
+      },
+      applySnapshotInterval: (bytes) => this.#applier!.setSnapshotInterval(bytes),
+      applyOrganizations: (organizations) => {
+        // A new context object: the pool registers contexts by identity, so the new MSPs take effect for later submits.
+        this.#context = { ...this.#context, organizations };
+        this.#verifier = new VerifyBatcher(this.#deps.compute, this.#context);
+      },
+      kick: () => this.#loop?.kick(),
+    });
+  }
+
+  /** At start: the last config block's runtime values win over the options (config updates since genesis). */
+  #applyCommittedConfig(): void {
+    const values = this.#config?.state.values;
+    if (values === undefined) return;
+    this.#batchSize = values.batchSize;
+    this.#pipeline.applyBatchSettings(values.batchSize, values.batchTimeoutMs);
+    if (values.raftOptions !== undefined) this.#applier!.setSnapshotInterval(values.raftOptions.snapshotIntervalSizeBytes);
+    this.#context = { ...this.#context, organizations: organizationConfigsOf(values) };
+    this.#verifier = new VerifyBatcher(this.#deps.compute, this.#context);
+  }
+
+  /** The consenter ids of the committed config (the options' before any config update). */
+  #consenterIds(): readonly number[] {
+    return this.#config?.state.ids.consenterIds ?? this.#opts.consenters;
+  }
+
   #unavailableReason(): string | undefined {
+    if (this.#config?.removed === true) return `this node was removed from channel "${this.channelId}"`;
     if (this.#state === Lifecycle.Running) return undefined;
     if (this.#state === Lifecycle.Halted) return `channel "${this.channelId}" is halted (see the orderer log)`;
     return `channel "${this.channelId}" is not running`;
@@ -310,18 +368,28 @@ export class Chain implements ChannelSupport {
       onSubmit: async (from: number, envelope: Uint8Array) => {
         const unavailable = this.#unavailableReason();
         if (unavailable !== undefined) throw new ServiceUnavailableError(unavailable);
-        const sizeBytes = acceptForwarded(envelope, from, this.channelId, this.#opts.batchSize);
+        const { sizeBytes, isConfig } = acceptForwarded(envelope, from, this.channelId, this.#batchSize);
         if (this.#soft.raftState !== StateType.Leader) {
           // No further hop: two nodes with stale views could bounce an envelope between them.
           throw new ServiceUnavailableError(`node ${this.#opts.selfId} is not the Raft leader of channel "${this.channelId}" (leader: ${this.#soft.lead || 'none'})`);
         }
-        await this.#router.order({ bytes: envelope, sizeBytes });
+        if (isConfig) this.#checkConfig(envelope);
+        await this.#router.order({ bytes: envelope, sizeBytes, ...(isConfig && { isConfig }) });
       },
     };
   }
 
+  /** Throws BadRequestError / ForbiddenError for a CONFIG envelope that may not be ordered. */
+  #checkConfig(envelope: Uint8Array): void {
+    this.#metrics.configProposalsReceived.inc();
+    if (this.#config === undefined) throw new BadRequestError(`channel "${this.channelId}" has no readable config in its config block: config updates are refused`);
+    this.#config.check(envelope);
+  }
+
   #tick(): void {
     if (this.#state !== Lifecycle.Running) return;
+    // Removed by config: a follower stops ticking (never campaigns), a leader only once it handed leadership over.
+    if (this.#config?.removed === true && this.#soft.raftState !== StateType.Leader) return;
     this.#raft().tick();
     if (this.#campaignUntilLeader) {
       // Fabric re-campaigns every tick until elected; we do so every electionTick
@@ -330,7 +398,7 @@ export class Chain implements ChannelSupport {
       else if (++this.#ticksSinceCampaign >= this.#opts.electionTick) this.#campaign();
     }
     this.#router.onTick();
-    this.#metrics.activeNodes.set(this.#opts.consenters.filter((id) => id === this.#opts.selfId || this.#deps.transport.isReachable(id)).length);
+    this.#metrics.activeNodes.set(this.#consenterIds().filter((id) => id === this.#opts.selfId || this.#deps.transport.isReachable(id)).length);
     this.#loop!.kick();
   }
 
@@ -367,6 +435,7 @@ export class Chain implements ChannelSupport {
     // leader's block took their number, or a later term committed without them): order them again.
     for (const header of blocks) this.#router.reorder(this.#pipeline.onBlockCommitted(header), `superseded at block ${header.number}`);
     if (lastTerm > 0) this.#router.reorder(this.#pipeline.onTermApplied(lastTerm), `dropped by the leader of term ${lastTerm}`);
+    this.#config?.afterApply();
     if (this.#pipeline.state === PipelineState.Catching) {
       if (this.#applier!.hasGap) return;
       this.#pipeline.maybeServe(appliedIndex, () => this.#applier!.lastHeader);

@@ -50,6 +50,11 @@ export interface PipelineHost {
   currentTerm(): number;
   /** A failure the pipeline cannot recover from (halts the channel). */
   fail(err: unknown): void;
+  /**
+   * Re-checks a CONFIG envelope right before it is cut (a config committed
+   * since it was accepted may have made it stale); false drops it (logged by the host).
+   */
+  admitConfig?(envelope: OrderedEnvelope): boolean;
 }
 
 export interface PipelineSettings {
@@ -81,7 +86,14 @@ export class LeaderPipeline {
   #intake = new Fifo<IntakeItem>();
   /** Accepted envelopes to feed before the intake (carried over a suspension or from a former leader). */
   #carried = new Fifo<OrderedEnvelope>();
-  readonly #cutter: BlockCutter<OrderedEnvelope>;
+  #cutter: BlockCutter<OrderedEnvelope>;
+  #batchTimeoutMs: number;
+  /**
+   * A CONFIG envelope was cut and its block has not committed yet: nothing
+   * more is cut (Fabric: the leader accepts no new transactions until a
+   * config block commits, so the next block is cut under the new config).
+   */
+  #configInFlight = false;
   #batchTimer: TimerHandle | undefined;
   /** Cut, not yet turned into blocks. Invariant: length <= 2 (the pump stops feeding while it is non-empty). */
   #cutBatches: OrderedEnvelope[][] = [];
@@ -101,6 +113,7 @@ export class LeaderPipeline {
     private readonly host: PipelineHost,
   ) {
     this.#cutter = new BlockCutter<OrderedEnvelope>(settings.batchSize, (m) => m.sizeBytes);
+    this.#batchTimeoutMs = settings.batchTimeoutMs;
     this.#unconfirmed = new UnconfirmedProposals(UNCONFIRMED_PER_INFLIGHT_BLOCK * settings.maxInflightBlocks, settings.logger);
   }
 
@@ -173,6 +186,8 @@ export class LeaderPipeline {
    */
   onBlockCommitted(header: HeaderFields): OrderedEnvelope[] {
     while (this.#proposed.length > 0 && this.#proposed[0]! <= header.number) this.#proposed.shift();
+    // Intake paused behind a config block: it committed once nothing is in flight or cut.
+    if (this.#configInFlight && this.inflightBlocks === 0 && this.#cutBatches.length === 0) this.#configInFlight = false;
     const orphans = this.#unconfirmed.onBlockCommitted(header);
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
     this.#pump();
@@ -188,6 +203,30 @@ export class LeaderPipeline {
   onSnapshotInstalled(last: HeaderFields): OrderedEnvelope[] {
     while (this.#proposed.length > 0 && this.#proposed[0]! <= last.number) this.#proposed.shift();
     return this.#unconfirmed.onSnapshotInstalled(last);
+  }
+
+  /** True while intake is paused behind a config block in flight. */
+  get pausedForConfig(): boolean {
+    return this.#configInFlight;
+  }
+
+  /**
+   * A config block committed with new batch values: later blocks are cut with
+   * them. Called with the intake paused (nothing pending in the cutter on a
+   * leader); anything pending is re-fed to the new cutter.
+   */
+  applyBatchSettings(batchSize: BatchSize, batchTimeoutMs: number): void {
+    const pending = this.#cutter.cut();
+    this.#cutter = new BlockCutter<OrderedEnvelope>(batchSize, (m) => m.sizeBytes);
+    this.#batchTimeoutMs = batchTimeoutMs;
+    this.#batchTimer?.cancel();
+    this.#batchTimer = undefined;
+    for (const item of pending) {
+      const result = this.#cutter.ordered(item);
+      this.#cutBatches.push(...result.batches.map((b) => [...b]));
+      this.#setBatchTimer(result.pending);
+    }
+    this.#pump();
   }
 
   /** Stepped down (or closing): nothing more is created; everything not proposed comes back. */
@@ -210,6 +249,7 @@ export class LeaderPipeline {
   /** Every accepted, unproposed envelope in order; voids creations in progress. */
   #takeUnproposed(): OrderedEnvelope[] {
     this.#epoch++;
+    this.#configInFlight = false;
     this.#batchTimer?.cancel();
     this.#batchTimer = undefined;
     // concat, not push(...): a spread of thousands of arguments can overflow the stack.
@@ -225,12 +265,14 @@ export class LeaderPipeline {
     if (this.#state !== PipelineState.Serving) return;
     this.#createBlocks();
     const max = this.settings.maxInflightBlocks;
-    while (this.#cutBatches.length === 0 && this.inflightBlocks < max) {
+    while (this.#cutBatches.length === 0 && this.inflightBlocks < max && !this.#configInFlight) {
       const carried = this.#carried.shift();
       const item = carried ?? this.#intake.shift();
       if (item === undefined) break;
-      const result = this.#cutter.ordered(item);
       if (carried === undefined) (item as IntakeItem).accepted();
+      if (item.isConfig === true && this.host.admitConfig?.(item) === false) continue;
+      const result = item.isConfig === true ? this.#cutter.orderedAlone(item) : this.#cutter.ordered(item);
+      if (item.isConfig === true) this.#configInFlight = true;
       this.#cutBatches.push(...result.batches.map((b) => [...b]));
       this.#setBatchTimer(result.pending);
       this.#createBlocks();
@@ -242,7 +284,7 @@ export class LeaderPipeline {
       this.#batchTimer?.cancel();
       this.#batchTimer = undefined;
     } else if (this.#batchTimer === undefined) {
-      this.#batchTimer = this.settings.clock.after(this.settings.batchTimeoutMs, () => this.#onBatchTimeout());
+      this.#batchTimer = this.settings.clock.after(this.#batchTimeoutMs, () => this.#onBatchTimeout());
     }
   }
 

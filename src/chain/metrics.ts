@@ -30,6 +30,7 @@ export class ChainMetrics {
   readonly snapshotBlockNumber: Gauge.Internal<Label>;
   /** Ours (Fabric has none): blocks proposed and not yet committed on the leader; never above max_inflight_blocks. */
   readonly inflightBlocks: Gauge.Internal<Label>;
+  readonly configProposalsReceived: Counter.Internal;
 
   constructor(registry: Registry, channelId: string) {
     const labels = { channel: channelId };
@@ -40,6 +41,7 @@ export class ChainMetrics {
     this.clusterSize = gauge(registry, 'consensus_etcdraft_cluster_size', 'Number of nodes in this channel.').labels(labels);
     this.activeNodes = gauge(registry, 'consensus_etcdraft_active_nodes', 'Number of active nodes in this channel.').labels(labels);
     this.snapshotBlockNumber = gauge(registry, 'consensus_etcdraft_snapshot_block_number', 'The block number of the latest snapshot.').labels(labels);
+    this.configProposalsReceived = counter(registry, 'consensus_etcdraft_config_proposals_received', 'The total number of proposals received for config type transactions.').labels(labels);
     this.inflightBlocks = gauge(registry, 'consensus_etcdraft_inflight_blocks', 'Blocks proposed by this leader and not yet committed.').labels(labels);
   }
 }

@@ -12,9 +12,11 @@ import type { ClientStatus, SubmitResult } from './types.js';
 /**
  * The leader's check of an envelope a follower forwarded: the follower (an
  * authenticated consenter) verified creator and signature; the leader re-reads
- * only what ordering needs. Returns Fabric's message size; throws BadRequestError.
+ * only what ordering needs (a CONFIG envelope is then checked as a config
+ * update by the caller). Returns Fabric's message size and whether it is a
+ * CONFIG envelope; throws BadRequestError.
  */
-export function acceptForwarded(envelope: Uint8Array, from: number, channelId: string, batchSize: BatchSize): number {
+export function acceptForwarded(envelope: Uint8Array, from: number, channelId: string, batchSize: BatchSize): { sizeBytes: number; isConfig: boolean } {
   let fields;
   try {
     fields = readEnvelopeFields(envelope);
@@ -31,7 +33,7 @@ export function acceptForwarded(envelope: Uint8Array, from: number, channelId: s
   } catch (err) {
     throw new BadRequestError((err as Error).message);
   }
-  return sizeBytes;
+  return { sizeBytes, isConfig: fields.headerType === HeaderType.CONFIG };
 }
 
 const statusOfCode: Readonly<Record<string, ClientStatus>> = {
@@ -66,12 +68,16 @@ export function rejectionStatus(status: Status.BAD_REQUEST | Status.FORBIDDEN): 
 
 /**
  * The client's answer for a verified envelope ordering must not take, or
- * undefined when it may be ordered: a config transaction (config processing,
- * CONFIG_UPDATE -> CONFIG, is issue 6) or a message above AbsoluteMaxBytes.
+ * undefined when it may be ordered: a CONFIG_UPDATE (this orderer takes the
+ * CONFIG envelope computed from it, see src/block/configtx/CONFIGTX.md) or a
+ * message above AbsoluteMaxBytes. CONFIG envelopes pass: the chain checks them.
  */
 export function refusalOf(verdict: EnvelopeAcceptance, batchSize: BatchSize): SubmitResult | undefined {
-  if (verdict.type === HeaderType.CONFIG_UPDATE || verdict.type === HeaderType.CONFIG) {
-    return { status: 'BAD_REQUEST', info: 'config updates are not supported yet' };
+  if (verdict.type === HeaderType.CONFIG_UPDATE) {
+    return {
+      status: 'BAD_REQUEST',
+      info: 'CONFIG_UPDATE envelopes are not processed by this orderer: submit the signed CONFIG envelope computed from the update (buildConfigUpdateEnvelope)',
+    };
   }
   try {
     checkAbsoluteMaxBytes(verdict.sizeBytes, batchSize);

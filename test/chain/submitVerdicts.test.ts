@@ -59,11 +59,18 @@ describe('submit verdicts', () => {
     expect(r.info).toMatch(/4096/);
   });
 
-  it('BAD_REQUEST "config updates are not supported yet" for CONFIG_UPDATE and CONFIG envelopes', async () => {
-    for (const type of [HeaderType.CONFIG_UPDATE, HeaderType.CONFIG]) {
-      const env = createSignedEnvelope({ type, channelId: CHANNEL, data: new Uint8Array(4), creator: c.client });
-      expect(await c.chain(follower).submit(env)).toEqual({ status: 'BAD_REQUEST', info: 'config updates are not supported yet' });
-    }
+  it('BAD_REQUEST for a CONFIG_UPDATE envelope (the computed CONFIG envelope is what is submitted)', async () => {
+    const env = createSignedEnvelope({ type: HeaderType.CONFIG_UPDATE, channelId: CHANNEL, data: new Uint8Array(4), creator: c.client });
+    const r = await c.chain(follower).submit(env);
+    expect(r.status).toBe('BAD_REQUEST');
+    expect(r.info).toMatch(/CONFIG_UPDATE envelopes are not processed/);
+  });
+
+  it('BAD_REQUEST for a CONFIG envelope on a channel whose genesis block holds no readable config', async () => {
+    const env = createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new Uint8Array(4), creator: c.client });
+    const r = await c.chain(follower).submit(env);
+    expect(r.status).toBe('BAD_REQUEST');
+    expect(r.info).toMatch(/no readable config/);
   });
 
   it('nothing refused reached the ledger', async () => {

@@ -1,0 +1,169 @@
+// The chain's side of config transactions and membership (Fabric's etcdraft
+// chain.go writeConfigBlock / apply / proposeConfChange): checks CONFIG
+// envelopes on the leader, applies each committed config block on every node
+// (batch size and timeout, organizations, snapshot interval, consenter ids in
+// the block metadata, transport peers), and on the leader brings the Raft
+// membership to the config's consenters one ConfChange at a time — resumed by
+// any new leader, since it is derived from the last config block and the
+// applied ConfState. A leader the config removes hands leadership over first;
+// a node the config removes stops serving the channel.
+
+import type { Logger } from 'pino';
+import type { Block } from '../block/index.js';
+import type { ClusterPeer, ClusterTransport } from '../cluster/types.js';
+import type { OrganizationConfig } from '../crypto/msp.js';
+import type { Engine } from '../crypto/types.js';
+import { ConfChangeType, ProposalDroppedError, StateType, type RawNode } from '../raft/index.js';
+import type { ConsenterMetadata } from './blockApplier.js';
+import { nextConfigState, organizationConfigsOf, type ChannelConfigState } from './channelConfig.js';
+import { checkConfigEnvelope } from './configProcessor.js';
+import { ServiceUnavailableError } from './errors.js';
+import type { OrderedEnvelope } from './leaderPipeline.js';
+import { pendingConfChange, transfereeOf } from './membership.js';
+import type { ChainMetrics } from './metrics.js';
+
+export interface ConfigControlHost {
+  readonly channelId: string;
+  readonly selfId: number;
+  readonly engine: Engine;
+  readonly log: Logger;
+  readonly metrics: ChainMetrics;
+  readonly transport: ClusterTransport;
+  raft(): RawNode;
+  /** This node leads and its pipeline serves (it applied its whole log). */
+  servingLeader(): boolean;
+  /** The committed config changed runtime values: apply them. */
+  applyBatch(values: ChannelConfigState['values']): void;
+  applySnapshotInterval(bytes: number): void;
+  applyOrganizations(organizations: readonly OrganizationConfig[]): void;
+  /** Something was proposed or stepped: run the Ready loop. */
+  kick(): void;
+}
+
+export class ConfigControl {
+  #state: ChannelConfigState;
+  /** The ConfChange (or leadership transfer) already asked for, as "kind:id:term": not asked twice in a term. */
+  #requested = '';
+  #lastVoters = '';
+  /** The committed config no longer lists this node. */
+  #removed = false;
+
+  constructor(
+    state: ChannelConfigState,
+    private readonly host: ConfigControlHost,
+  ) {
+    this.#state = state;
+    this.#removed = !state.ids.consenterIds.includes(host.selfId);
+  }
+
+  get state(): ChannelConfigState {
+    return this.#state;
+  }
+
+  /** The committed config removed this node: it serves the channel no more. */
+  get removed(): boolean {
+    return this.#removed;
+  }
+
+  /** Leader check of a CONFIG envelope; throws BadRequestError / ForbiddenError naming the rule. */
+  check(envelope: Uint8Array): void {
+    if (this.#removed) throw new ServiceUnavailableError(`this node was removed from channel "${this.host.channelId}"`);
+    checkConfigEnvelope(envelope, {
+      state: this.#state,
+      engine: this.host.engine,
+      selfId: this.host.selfId,
+      voters: this.host.raft().status().config.voters,
+      isReachable: (id) => this.host.transport.isReachable(id),
+      now: new Date(),
+    });
+  }
+
+  /** Re-check of an accepted CONFIG envelope right before it is cut: false if a config committed since made it stale. */
+  admit(envelope: OrderedEnvelope): boolean {
+    try {
+      this.check(envelope.bytes);
+      return true;
+    } catch (err) {
+      this.host.log.warn({ err: (err as Error).message }, 'accepted config envelope dropped before cutting: no longer valid');
+      return false;
+    }
+  }
+
+  /** BlockApplier's hook: every committed block, in order, before it is signed. */
+  metadataFor(block: Block, isConfig: boolean): ConsenterMetadata {
+    if (isConfig) this.#apply(block);
+    return this.#state.ids;
+  }
+
+  #apply(block: Block): void {
+    let next: ChannelConfigState;
+    try {
+      next = nextConfigState(this.#state, block);
+    } catch (err) {
+      // The leader validated it; a block this node cannot read keeps the previous config here.
+      this.host.log.error({ err, block: block.header.number }, `committed config block ${block.header.number} is unreadable; keeping the config of block ${this.#state.blockNumber}`);
+      return;
+    }
+    const before = this.#state.values;
+    const after = next.values;
+    this.#state = next;
+    if (JSON.stringify(before.batchSize) !== JSON.stringify(after.batchSize) || before.batchTimeoutMs !== after.batchTimeoutMs) this.host.applyBatch(after);
+    if (after.raftOptions !== undefined && before.raftOptions?.snapshotIntervalSizeBytes !== after.raftOptions.snapshotIntervalSizeBytes) {
+      this.host.applySnapshotInterval(after.raftOptions.snapshotIntervalSizeBytes);
+    }
+    if (JSON.stringify(before.organizations) !== JSON.stringify(after.organizations)) this.host.applyOrganizations(organizationConfigsOf(after));
+    if (JSON.stringify(before.consenters) !== JSON.stringify(after.consenters)) this.host.transport.updatePeers(this.#peers());
+    this.host.log.info({ block: block.header.number, sequence: after.sequence, consenterIds: next.ids.consenterIds }, `config block ${block.header.number} applied (sequence ${after.sequence})`);
+    if (!this.#removed && !next.ids.consenterIds.includes(this.host.selfId)) {
+      this.#removed = true;
+      this.host.log.warn(`this node was removed from channel "${this.host.channelId}" by config block ${block.header.number}: it stops serving the channel`);
+    }
+  }
+
+  #peers(): ClusterPeer[] {
+    const { values, ids } = this.#state;
+    return values.consenters
+      .map((c, i) => ({ id: ids.consenterIds[i]!, address: `${c.host}:${c.port}`, tlsCertPem: c.clientTlsCertPem }))
+      .filter((p) => p.id !== this.host.selfId);
+  }
+
+  /** After each applied Ready: cluster size, and on a serving leader the next membership step. */
+  afterApply(): void {
+    const raft = this.host.raft();
+    const status = raft.status();
+    const voters = status.config.voters;
+    const key = voters.join(',');
+    if (key !== this.#lastVoters) {
+      this.#lastVoters = key;
+      this.host.metrics.clusterSize.set(voters.length);
+    }
+    if (!this.host.servingLeader() || status.softState.raftState !== StateType.Leader) return;
+    const change = pendingConfChange(this.#state.ids.consenterIds, voters);
+    if (change === undefined) return;
+    const term = status.hardState.term;
+    if (change.type === ConfChangeType.RemoveNode && change.nodeId === this.host.selfId) {
+      // Fabric: a leader being removed transfers leadership; the next leader proposes the removal.
+      const to = transfereeOf(status.progress ?? new Map(), voters, this.host.selfId);
+      const request = `transfer:${to}:${term}`;
+      if (to === undefined || request === this.#requested) return;
+      this.#requested = request;
+      this.host.log.info({ to }, `this leader is removed from the channel by config: transferring leadership to node ${to} first`);
+      raft.transferLeadership(to);
+      this.host.kick();
+      return;
+    }
+    const request = `${change.type}:${change.nodeId}:${term}`;
+    if (request === this.#requested) return;
+    try {
+      raft.proposeConfChange(change);
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+      this.host.log.warn({ err: err.message }, 'membership change proposal dropped; retried after the next applied Ready');
+      return;
+    }
+    this.#requested = request;
+    const what = change.type === ConfChangeType.AddNode ? 'adding' : 'removing';
+    this.host.log.info({ nodeId: change.nodeId }, `proposed raft membership change: ${what} node ${change.nodeId}`);
+    this.host.kick();
+  }
+}

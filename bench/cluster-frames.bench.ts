@@ -12,14 +12,8 @@ import { Bench } from 'tinybench';
 import { Packr } from 'msgpackr';
 import { FrameKind, decodeFrame, encodeFrame, type Frame } from '../src/cluster/frames.js';
 import { EntryType, MessageType, type Message } from '../src/raft/types.js';
+import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
-
-function timeMsFromArgs(): number {
-  const arg = process.argv.find((a) => a.startsWith('--time-ms='));
-  const value = arg === undefined ? 500 : Number(arg.slice('--time-ms='.length));
-  if (!Number.isFinite(value) || value < 50 || value > 60_000) throw new RangeError('--time-ms must be in [50, 60000]');
-  return value;
-}
 
 function message(type: MessageType, entryBytes: number[]): Message {
   return {
@@ -58,7 +52,7 @@ const CODECS: readonly Codec[] = [
 ];
 
 async function main(): Promise<void> {
-  const timeMs = timeMsFromArgs();
+  const timeMs = numberFlag('time-ms', { fallback: 500, min: 50, max: 60_000 });
   const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs / 4) });
   const sizes = new Map<string, number>();
   for (const [frameName, frame] of FRAMES) {

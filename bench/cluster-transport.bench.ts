@@ -15,16 +15,10 @@ import { createCryptoProvider } from '../src/crypto/provider.js';
 import { GrpcClusterTransport } from '../src/cluster/transport.js';
 import type { ClusterChannelHandler } from '../src/cluster/types.js';
 import { EntryType, MessageType, type Message } from '../src/raft/types.js';
+import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 
 const QUEUE_FRAMES_MAX = 1000;
-
-function messagesFromArgs(): number {
-  const arg = process.argv.find((a) => a.startsWith('--messages='));
-  const value = arg === undefined ? 20_000 : Number(arg.slice('--messages='.length));
-  if (!Number.isSafeInteger(value) || value < 100 || value > 10_000_000) throw new RangeError('--messages must be an integer in [100, 10000000]');
-  return value;
-}
 
 function consensus(type: MessageType, entryBytes: number, index: number): Message {
   const entries = entryBytes === 0 ? [] : [{ term: 2, index: index + 1, type: EntryType.Normal, data: new Uint8Array(entryBytes).fill(index % 256) }];
@@ -78,7 +72,7 @@ async function submits(sender: GrpcClusterTransport, handler: CountingHandler, c
 }
 
 async function main(): Promise<void> {
-  const count = messagesFromArgs();
+  const count = numberFlag('messages', { fallback: 20_000, min: 100, max: 10_000_000, integer: true });
   const org = new DevOrganization({ mspId: 'OrdererMSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') });
   const tls = [1, 2].map((id) => {
     const member = org.issueMember(`orderer${id}`, { subjectAltNames: ['127.0.0.1'], extendedKeyUsage: ['serverAuth', 'clientAuth'] });

@@ -18,16 +18,10 @@ import { readEnvelopeFields } from '../src/block/envelopeFields.js';
 import { dataHash, headerHash } from '../src/block/headerHash.js';
 import { createCryptoProvider } from '../src/crypto/provider.js';
 import { ledgerBadDir, ledgerSampleDir, readLedgerBlocks } from '../test/block/fixtures.js';
+import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 
 const TIME_MS_DEFAULT = 800;
-
-function timeMsFromArgs(): number {
-  const arg = process.argv.find((a) => a.startsWith('--time-ms='));
-  const value = arg === undefined ? TIME_MS_DEFAULT : Number(arg.slice('--time-ms='.length));
-  if (!Number.isFinite(value) || value < 50 || value > 5_000) throw new RangeError('--time-ms must be in [50, 5000]');
-  return value;
-}
 
 const blocks = [...readLedgerBlocks(ledgerSampleDir), ...readLedgerBlocks(ledgerBadDir)].map((b) => new Uint8Array(Buffer.from(b)));
 const envelopes = blocks.flatMap((b) => decodeBlock(b).data).filter((e) => readEnvelopeFields(e).creator.length > 0);
@@ -112,7 +106,7 @@ const groups: Group[] = [
 ];
 
 async function main(): Promise<void> {
-  const timeMs = timeMsFromArgs();
+  const timeMs = numberFlag('time-ms', { fallback: TIME_MS_DEFAULT, min: 50, max: 5_000 });
   const rows: Record<string, string | number>[] = [];
   for (const [title, tasks] of groups) {
     const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs / 4) });

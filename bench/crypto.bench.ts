@@ -13,17 +13,11 @@ import { DevOrganization } from '../src/crypto/devpki.js';
 import { IdentityValidator } from '../src/crypto/identity.js';
 import { createCryptoProvider } from '../src/crypto/provider.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../src/crypto/types.js';
+import { numberFlag } from './lib/flags.js';
 
 const ENGINES: readonly Engine[] = ['native', 'native-free'];
 const TIME_MS_DEFAULT = 1000;
 const MESSAGES = 16; // distinct pre-signed messages, cycled, so nothing is trivially repeated
-
-function timeMsFromArgs(): number {
-  const arg = process.argv.find((a) => a.startsWith('--time-ms='));
-  const value = arg === undefined ? TIME_MS_DEFAULT : Number(arg.slice('--time-ms='.length));
-  if (!Number.isFinite(value) || value < 50 || value > 60_000) throw new RangeError('--time-ms must be in [50, 60000]');
-  return value;
-}
 
 interface Row {
   readonly operation: string;
@@ -95,7 +89,7 @@ function format(value: number | undefined): string {
 }
 
 async function main(): Promise<void> {
-  const timeMs = timeMsFromArgs();
+  const timeMs = numberFlag('time-ms', { fallback: TIME_MS_DEFAULT, min: 50, max: 60_000 });
   const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs / 4) });
   const labels = new Map<string, [string, string, number]>();
   for (const engine of ENGINES) {

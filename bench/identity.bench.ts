@@ -18,18 +18,12 @@ import { LruCache } from '../src/crypto/lru.js';
 import { createCryptoProvider } from '../src/crypto/provider.js';
 import { isAcceptableP256Signature } from '../src/crypto/p256SignatureBytes.js';
 import { acceptableSignature } from '../src/crypto/signatureDer.js';
+import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 
 const TIME_MS_DEFAULT = 1000;
 /** Distinct creators cycled through, as envelopes from several clients would be. */
 const CREATORS = 16;
-
-function timeMsFromArgs(): number {
-  const arg = process.argv.find((a) => a.startsWith('--time-ms='));
-  const value = arg === undefined ? TIME_MS_DEFAULT : Number(arg.slice('--time-ms='.length));
-  if (!Number.isFinite(value) || value < 50 || value > 10_000) throw new RangeError('--time-ms must be in [50, 10000]');
-  return value;
-}
 
 /** Each creator's bytes in a fresh buffer per "envelope", as decoded envelopes hand them over. */
 function envelopeCopies(creators: readonly SerializedIdentityInput[]): SerializedIdentityInput[] {
@@ -47,7 +41,7 @@ function latin1Key(identity: SerializedIdentityInput): string {
 }
 
 async function main(): Promise<void> {
-  const timeMs = timeMsFromArgs();
+  const timeMs = numberFlag('time-ms', { fallback: TIME_MS_DEFAULT, min: 50, max: 10_000 });
   const org = new DevOrganization({ mspId: 'Org1MSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') });
   const creators = envelopeCopies(Array.from({ length: CREATORS }, (_, i) => org.issueMember(`User${i}`)));
   const now = new Date();

@@ -17,19 +17,13 @@ import { Bench } from 'tinybench';
 import { createSeekInfoEnvelope, createSignedEnvelope, encodeBlock, encodeSerializedIdentity, HeaderType } from '../src/block/index.js';
 import type { ChannelSupport } from '../src/chain/types.js';
 import { ATOMIC_BROADCAST_SERVICE, AtomicBroadcastServer } from '../src/server/index.js';
+import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 
 const ENVELOPES_PER_ROUND = 2000;
 const BLOCKS_PER_DELIVER = 200;
 const ENVELOPES_PER_BLOCK = 100;
 const ROUNDS_DEFAULT = 10;
-
-function roundsFromArgs(): number {
-  const arg = process.argv.find((a) => a.startsWith('--rounds='));
-  const value = arg === undefined ? ROUNDS_DEFAULT : Number(arg.slice('--rounds='.length));
-  if (!Number.isSafeInteger(value) || value < 1 || value > 100) throw new RangeError('--rounds must be an integer in [1, 100]');
-  return value;
-}
 
 const fakeSigner = { algorithm: 'ecdsa-p256' as const, publicKey: new Uint8Array(65), sign: () => new Uint8Array(72) };
 const envelope = Buffer.from(
@@ -112,7 +106,7 @@ function deliverAll(client: RawClient): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const rounds = roundsFromArgs();
+  const rounds = numberFlag('rounds', { fallback: ROUNDS_DEFAULT, min: 1, max: 100, integer: true });
   const server = await AtomicBroadcastServer.start(
     { listenAddress: '127.0.0.1:0' },
     { channels: { get: (id) => (id === 'bench' ? accepting : undefined), list: () => [accepting] }, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() },

@@ -8,7 +8,7 @@
 // bound on entries is a bound on memory: entriesMax x 92 KiB per thread.
 
 import type { WeierstrassPoint, WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
-import { LruCache } from '../../src/crypto/lru.js';
+import { BytesKeyedLru } from '../../src/crypto/bytesKeyedLru.js';
 
 type Point = WeierstrassPoint<bigint>;
 
@@ -27,23 +27,22 @@ export interface CachedPoint {
 
 export class PointCache {
   // null: the bytes are not a point of this curve (cached so junk costs one parse).
-  readonly #entries: LruCache<string, CachedPoint | null>;
+  readonly #entries: BytesKeyedLru<CachedPoint | null>;
 
   constructor(
     private readonly curve: WeierstrassPointCons<bigint>,
     entriesMax = POINT_CACHE_ENTRIES_MAX,
   ) {
-    this.#entries = new LruCache(entriesMax);
+    this.#entries = new BytesKeyedLru(entriesMax);
   }
 
   /** The point for SEC1 `bytes`, or undefined if they do not encode one (never throws). */
   lookup(bytes: Uint8Array): CachedPoint | undefined {
-    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-    let entry = this.#entries.get(key);
+    let entry = this.#entries.get('', bytes);
     if (entry === undefined) {
       const point = this.#decode(bytes);
       entry = point === undefined ? null : { point, uses: 0, hasTable: false };
-      this.#entries.set(key, entry);
+      this.#entries.set('', bytes, entry);
     }
     if (entry === null) return undefined;
     entry.uses++;

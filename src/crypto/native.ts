@@ -10,7 +10,7 @@ import { sm2PublicKey, sm2Sign, sm2Verify, type Sm3Function } from '../../native
 import { P256_N, SM2_CURVE } from './curves.js';
 import { bytesToBigInt } from './der.js';
 import { checkEmbeddedPublicKey, checkSecretRange, encodePkcs8, encodePkcs8Pem, encodeSpki, randomSecret, resolvePrivateKey } from './keys.js';
-import { LruCache } from './lru.js';
+import { BytesKeyedLru } from './bytesKeyedLru.js';
 import { isAcceptableP256Signature } from './p256SignatureBytes.js';
 import { acceptableSignature, decodeSignature, encodeSignature, toLowS } from './signatureDer.js';
 import type { CryptoProvider, HashAlgorithm, Hasher, KeyPairSigner, PrivateKeyInput, SignatureAlgorithm, Verifier } from './types.js';
@@ -49,7 +49,7 @@ const P256_KEY_CACHE_ENTRIES_MAX = 4096;
 
 class P256NativeVerifier implements Verifier {
   readonly algorithm = 'ecdsa-p256' as const;
-  readonly #keys = new LruCache<string, KeyObject | null>(P256_KEY_CACHE_ENTRIES_MAX);
+  readonly #keys = new BytesKeyedLru<KeyObject | null>(P256_KEY_CACHE_ENTRIES_MAX);
 
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     // OpenSSL takes the DER as is: decide Fabric's acceptance rule on the bytes, no bigints.
@@ -61,8 +61,7 @@ class P256NativeVerifier implements Verifier {
 
   /** null caches "not a P-256 point" so a bad key costs one parse only. */
   #keyObject(publicKey: Uint8Array): KeyObject | null {
-    const cacheKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1');
-    const cached = this.#keys.get(cacheKey);
+    const cached = this.#keys.get('', publicKey);
     if (cached !== undefined) return cached;
     let key: KeyObject | null;
     try {
@@ -72,7 +71,7 @@ class P256NativeVerifier implements Verifier {
       if (!(error instanceof Error)) throw error;
       key = null;
     }
-    this.#keys.set(cacheKey, key);
+    this.#keys.set('', publicKey, key);
     return key;
   }
 }

@@ -11,6 +11,7 @@ import type { Chain as ChainType, ChainDeps, ChannelRegistry, ChannelSupport } f
 import { Chain } from '../chain/index.js';
 import type { ClusterPeer, GrpcClusterTransport } from '../cluster/index.js';
 import type { Engine } from '../crypto/types.js';
+import { OrdererError } from '../errors.js';
 import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
 import type { WalEnvironment } from '../storage/index.js';
 import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
@@ -87,7 +88,15 @@ export class NodeChannels implements ChannelRegistry {
         continue;
       }
       // Its config is read back from the stored genesis block, as when it was joined.
-      const { plan } = joinPlanOfBlock(ledger.block(0).bytes, { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem });
+      let plan: ChannelPlan;
+      try {
+        plan = joinPlanOfBlock(ledger.block(0).bytes, { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem }).plan;
+      } catch (error) {
+        // One channel this node can no longer serve (its TLS key or id changed) must not keep the others down.
+        if (!(error instanceof OrdererError)) throw error;
+        this.#log.error({ channel: id, err: error }, 'joined channel in storage cannot be served by this node: not started');
+        continue;
+      }
       await this.#startChain(plan, 'joined');
     }
   }

@@ -29,6 +29,8 @@ import { ELECTION_TICK, freePorts, hashChainFault, headersOf, TICK_INTERVAL_MS, 
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const CLI_TIMEOUT_MS = 60_000;
+/** Load of the four-channel test: 4 x this many 1 KiB envelopes at once (a few seconds on 2 shared cores). */
+const ENVELOPES_PER_CHANNEL = 800;
 const disposers: Array<() => Promise<void>> = [];
 
 afterAll(async () => {
@@ -240,9 +242,9 @@ describe('channels joined on running nodes', () => {
       expect(metricValue(metrics, 'consensus_etcdraft_active_nodes', channelId)).toBeDefined();
     }
     // Load on all four at once, each channel through a different entry node.
-    const acknowledged = await Promise.all(channels.map((channelId, i) => order(setup, (i % 3) + 1, channelId, 200)));
+    const acknowledged = await Promise.all(channels.map((channelId, i) => order(setup, (i % 3) + 1, channelId, ENVELOPES_PER_CHANNEL)));
     for (const [i, channelId] of channels.entries()) {
-      expect(acknowledged[i]!.length).toBe(200);
+      expect(acknowledged[i]!.length).toBe(ENVELOPES_PER_CHANNEL);
       await checkChannel(setup, channelId, [1, 2, 3], acknowledged[i]!);
     }
   }, 240_000);

@@ -5,7 +5,7 @@
 
 import { ID_BYTES_MAX } from '../crypto/identity.js';
 import { CertificateParseError } from '../crypto/errors.js';
-import { LruCache } from '../crypto/lru.js';
+import { BytesKeyedLru } from '../crypto/bytesKeyedLru.js';
 import { decodePem } from '../crypto/pem.js';
 import { parseCertificate } from '../crypto/x509/certificate.js';
 import type { CreatorKey } from './ledgerVerify.js';
@@ -14,15 +14,15 @@ const CREATOR_KEY_CACHE_ENTRIES = 1024;
 
 /** Returns a resolver with its own bounded cache. Throws OrdererError subclasses for unusable certificates. */
 export function createCreatorKeyResolver(): (idBytes: Uint8Array) => CreatorKey {
-  const cache = new LruCache<string, CreatorKey>(CREATOR_KEY_CACHE_ENTRIES);
+  const cache = new BytesKeyedLru<CreatorKey>(CREATOR_KEY_CACHE_ENTRIES);
   return (idBytes) => {
     if (idBytes.length > ID_BYTES_MAX) throw new CertificateParseError(`creator id_bytes are ${idBytes.length} bytes, more than ${ID_BYTES_MAX}`);
-    const pem = new TextDecoder().decode(idBytes);
-    const cached = cache.get(pem);
+    const cached = cache.get('', idBytes);
     if (cached !== undefined) return cached;
+    const pem = new TextDecoder().decode(idBytes);
     const { algorithm, publicKey } = parseCertificate(decodePem(pem, ['CERTIFICATE'], 'creator id_bytes').der).publicKey;
     const key = { algorithm, publicKey };
-    cache.set(pem, key);
+    cache.set('', idBytes, key);
     return key;
   };
 }

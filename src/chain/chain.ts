@@ -345,7 +345,8 @@ export class Chain implements ChannelSupport {
   }
 
   #unavailableReason(): string | undefined {
-    if (this.#config?.removed === true) return `this node was removed from channel "${this.channelId}"`;
+    const notServing = this.#config?.notServingReason;
+    if (notServing !== undefined) return notServing;
     if (this.#state === Lifecycle.Running) return undefined;
     if (this.#state === Lifecycle.Halted) return `channel "${this.channelId}" is halted (see the orderer log)`;
     return `channel "${this.channelId}" is not running`;

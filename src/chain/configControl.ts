@@ -45,29 +45,41 @@ export class ConfigControl {
   /** The ConfChange (or leadership transfer) already asked for, as "kind:id:term": not asked twice in a term. */
   #requested = '';
   #lastVoters = '';
-  /** The committed config no longer lists this node. */
-  #removed = false;
+  /**
+   * Why this node does not serve the channel, or undefined while the
+   * committed config lists it: removed by a config block, or (a node joining
+   * from block 0) not yet added by the blocks it has.
+   */
+  #notServing: string | undefined;
 
   constructor(
     state: ChannelConfigState,
     private readonly host: ConfigControlHost,
   ) {
     this.#state = state;
-    this.#removed = !state.ids.consenterIds.includes(host.selfId);
+    if (!state.ids.consenterIds.includes(host.selfId)) {
+      this.#notServing = `this node is not a consenter of channel "${host.channelId}" as of its config block ${state.blockNumber}`;
+      host.log.info(`${this.#notServing}: it serves the channel once a config block it receives adds it`);
+    }
   }
 
   get state(): ChannelConfigState {
     return this.#state;
   }
 
-  /** The committed config removed this node: it serves the channel no more. */
+  /** The committed config does not list this node: it does not serve the channel (nor tick, unless leading). */
   get removed(): boolean {
-    return this.#removed;
+    return this.#notServing !== undefined;
+  }
+
+  /** Why this node does not serve the channel (undefined when it does). */
+  get notServingReason(): string | undefined {
+    return this.#notServing;
   }
 
   /** Leader check of a CONFIG envelope; throws BadRequestError / ForbiddenError naming the rule. */
   check(envelope: Uint8Array): void {
-    if (this.#removed) throw new ServiceUnavailableError(`this node was removed from channel "${this.host.channelId}"`);
+    if (this.#notServing !== undefined) throw new ServiceUnavailableError(this.#notServing);
     checkConfigEnvelope(envelope, {
       state: this.#state,
       engine: this.host.engine,
@@ -114,9 +126,13 @@ export class ConfigControl {
     if (JSON.stringify(before.organizations) !== JSON.stringify(after.organizations)) this.host.applyOrganizations(organizationConfigsOf(after));
     if (JSON.stringify(before.consenters) !== JSON.stringify(after.consenters)) this.host.transport.updatePeers(this.#peers());
     this.host.log.info({ block: block.header.number, sequence: after.sequence, consenterIds: next.ids.consenterIds }, `config block ${block.header.number} applied (sequence ${after.sequence})`);
-    if (!this.#removed && !next.ids.consenterIds.includes(this.host.selfId)) {
-      this.#removed = true;
-      this.host.log.warn(`this node was removed from channel "${this.host.channelId}" by config block ${block.header.number}: it stops serving the channel`);
+    const member = next.ids.consenterIds.includes(this.host.selfId);
+    if (member && this.#notServing !== undefined) {
+      this.#notServing = undefined;
+      this.host.log.info(`this node was added to channel "${this.host.channelId}" by config block ${block.header.number}: it serves the channel`);
+    } else if (!member && this.#notServing === undefined) {
+      this.#notServing = `this node was removed from channel "${this.host.channelId}" by config block ${block.header.number}`;
+      this.host.log.warn(`${this.#notServing}: it stops serving the channel`);
     }
   }
 
@@ -144,9 +160,8 @@ export class ConfigControl {
     if (change.type === ConfChangeType.RemoveNode && change.nodeId === this.host.selfId) {
       // Fabric: a leader being removed transfers leadership; the next leader proposes the removal.
       const to = transfereeOf(status.progress ?? new Map(), voters, this.host.selfId);
-      const request = `transfer:${to}:${term}`;
-      if (to === undefined || request === this.#requested) return;
-      this.#requested = request;
+      // Retried while no transfer is in progress (etcd aborts one that does not finish within an election timeout).
+      if (to === undefined || status.leadTransferee !== 0) return;
       this.host.log.info({ to }, `this leader is removed from the channel by config: transferring leadership to node ${to} first`);
       raft.transferLeadership(to);
       this.host.kick();

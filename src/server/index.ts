@@ -17,8 +17,6 @@ export {
 } from './options.js';
 export { InvalidServerOptionsError, ListenError } from './errors.js';
 export { ATOMIC_BROADCAST_SERVICE } from './service.js';
-/** The block layer's SEEK_MAX under its former server name, still imported by src/cli; new code uses SEEK_MAX. */
-export { SEEK_MAX as SEEK_NUMBER_UNBOUNDED } from '../block/index.js';
 export { resolveSeekRange, type SeekRange, type SeekResolution } from './seekRange.js';
 export {
   ChannelExistsError,

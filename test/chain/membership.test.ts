@@ -1,0 +1,149 @@
+// Membership changes through config: one consenter at a time, the Raft
+// ConfChange proposed by the leader after the config block commits.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChannelConfigInput } from '../../src/block/configtx/index.js';
+import { ConfigCluster } from './configCluster.js';
+
+let c: ConfigCluster | undefined;
+
+afterEach(async () => {
+  await c?.close();
+  c = undefined;
+});
+
+/** Submits `count` envelopes round-robin over `via`, returns their tx ids (all must be SUCCESS). */
+async function submitSome(cluster: ConfigCluster, via: readonly number[], count: number): Promise<string[]> {
+  const ids: string[] = [];
+  const results = [];
+  for (let i = 0; i < count; i++) {
+    const e = cluster.envelope();
+    ids.push(e.txId);
+    results.push(cluster.chain(via[i % via.length]!).submit(e.bytes));
+  }
+  for (const r of await Promise.all(results)) expect(r).toEqual({ status: 'SUCCESS', info: '' });
+  return ids;
+}
+
+/** Submits a config change to the leader and ticks until every node in `expectOn` has it. */
+async function reconfigure(cluster: ConfigCluster, change: (v: ChannelConfigInput) => ChannelConfigInput, expectOn: readonly number[]): Promise<void> {
+  const leader = await cluster.waitForLeader();
+  const sequence = cluster.currentConfig(leader).values.sequence + 1;
+  const r = await cluster.chain(leader).submit(cluster.configUpdate(leader, change));
+  expect(r).toEqual({ status: 'SUCCESS', info: '' });
+  await cluster.tickUntil(() => expectOn.every((id) => cluster.currentConfig(id).values.sequence === sequence), 80, `config sequence ${sequence} on ${expectOn.join(',')}`);
+}
+
+async function expectSameLedgers(cluster: ConfigCluster, ids: readonly number[], acknowledged: readonly string[]): Promise<void> {
+  await cluster.tickUntil(() => ids.every((id) => cluster.txIds(id).length >= acknowledged.length), 120, 'every acknowledged envelope on every node');
+  await cluster.tickUntil(() => ids.every((id) => cluster.chain(id).height() === cluster.chain(ids[0]!).height()), 60, 'equal heights');
+  const reference = cluster.headers(ids[0]!);
+  for (const id of ids) {
+    expect(cluster.headers(id)).toEqual(reference);
+    expect(new Set(cluster.txIds(id))).toEqual(new Set(acknowledged));
+    expect(cluster.txIds(id)).toHaveLength(acknowledged.length);
+  }
+}
+
+function clusterSizeGauge(cluster: ConfigCluster, id: number): Promise<string> {
+  return cluster.nodes.get(id)!.registry.getSingleMetricAsString('consensus_etcdraft_cluster_size');
+}
+
+describe('chain: membership through config', () => {
+  it('grows 3 -> 4 -> 5 and shrinks back to 3 with submits flowing; all ledgers identical, nothing acknowledged lost', async () => {
+    c = new ConfigCluster(3);
+    await c.start([1, 2, 3]);
+    await c.waitForLeader();
+    const acked = await submitSome(c, [1, 2, 3], 12);
+
+    // Add node 4: config first, then the node starts from block 0 and catches up.
+    await reconfigure(c, (v) => ({ ...v, consenters: [...v.consenters, c!.channel.consenter(4)] }), [1, 2, 3]);
+    await c.startNode(4, [1, 2, 3, 4]);
+    acked.push(...(await submitSome(c, [1, 2, 3], 12)));
+    await expectSameLedgers(c, [1, 2, 3, 4], acked);
+    expect(await clusterSizeGauge(c, 1)).toMatch(/\} 4\b/);
+    expect(c.nodes.get(1)!.peerUpdates.at(-1)!.map((p) => p.id).sort()).toEqual([2, 3, 4]);
+
+    await reconfigure(c, (v) => ({ ...v, consenters: [...v.consenters, c!.channel.consenter(5)] }), [1, 2, 3, 4]);
+    await c.startNode(5, [1, 2, 3, 4, 5]);
+    acked.push(...(await submitSome(c, [1, 4], 12)));
+    await expectSameLedgers(c, [1, 2, 3, 4, 5], acked);
+    expect(await clusterSizeGauge(c, 5)).toMatch(/\} 5\b/);
+
+    // Node 5 takes part in the quorum: with 1 and 2 cut off, 3, 4, 5 still order.
+    c.network.isolate(1);
+    c.network.isolate(2);
+    await c.tickUntil(() => [3, 4, 5].includes(c!.leaderId()), 120, 'a leader among 3, 4, 5');
+    acked.push(...(await submitSome(c, [3, 4, 5], 6)));
+    c.network.heal();
+    await expectSameLedgers(c, [1, 2, 3, 4, 5], acked);
+
+    // Shrink back: remove 5, then 4 (each stops serving).
+    for (const gone of [5, 4]) {
+      const index = gone - 1; // consenters stay in id order here: ids 1..5 at positions 0..4
+      const keep = [1, 2, 3, 4, 5].filter((id) => id < gone);
+      await reconfigure(c, (v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== index) }), keep);
+      acked.push(...(await submitSome(c, keep, 6)));
+      await expectSameLedgers(c, keep, acked);
+      const refused = await c.chain(gone).submit(c.envelope().bytes);
+      expect(refused.status).toBe('SERVICE_UNAVAILABLE');
+      expect(refused.info).toMatch(/was removed from channel "config-test"/);
+    }
+    expect(await clusterSizeGauge(c, 1)).toMatch(/\} 3\b/);
+    // The remaining three form the quorum on their own.
+    await c.stop(4);
+    await c.stop(5);
+    acked.push(...(await submitSome(c, [1, 2, 3], 6)));
+    await expectSameLedgers(c, [1, 2, 3], acked);
+  }, 120_000);
+
+  it('removing the leader transfers leadership first; the new leader removes it and the channel keeps ordering', async () => {
+    c = new ConfigCluster(3);
+    await c.start([1, 2, 3]);
+    const old = await c.waitForLeader();
+    const acked = await submitSome(c, [1, 2, 3], 6);
+    const rest = [1, 2, 3].filter((id) => id !== old);
+    await reconfigure(c, (v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== old - 1) }), [1, 2, 3]);
+    await c.tickUntil(() => rest.includes(c!.leaderId()), 120, 'a new leader among the remaining');
+    acked.push(...(await submitSome(c, rest, 6)));
+    await expectSameLedgers(c, rest, acked);
+    // The Raft membership of the remaining nodes is the two of them (the gauge follows the applied ConfState).
+    for (const id of rest) expect(await clusterSizeGauge(c, id)).toMatch(/\} 2\b/);
+    const refused = await c.chain(old).submit(c.envelope().bytes);
+    expect(refused.status).toBe('SERVICE_UNAVAILABLE');
+    expect(refused.info).toMatch(/was removed/);
+    // The two remaining order on their own (the removed node no longer counts).
+    await c.stop(old);
+    acked.push(...(await submitSome(c, rest, 4)));
+    await expectSameLedgers(c, rest, acked);
+  }, 60_000);
+
+  it('refuses a consenter change after which the reachable voters would not form a quorum, naming the unreachable nodes', async () => {
+    c = new ConfigCluster(3);
+    await c.start([1, 2, 3]);
+    const leader = await c.waitForLeader();
+    const down = [1, 2, 3].find((id) => id !== leader)!;
+    c.network.isolate(down);
+    await c.tick(2);
+    const r = await c.chain(leader).submit(c.configUpdate(leader, (v) => ({ ...v, consenters: [...v.consenters, c!.channel.consenter(4)] })));
+    expect(r.status).toBe('BAD_REQUEST');
+    expect(r.info).toMatch(/quorum/);
+    expect(r.info).toMatch(new RegExp(`unreachable or changing: .*\\b${down}\\b`));
+    expect(c.currentConfig(leader).values.consenters).toHaveLength(3);
+  }, 60_000);
+
+  it('rotates a consenter certificate: no Raft change, peers re-pinned, ordering goes on', async () => {
+    c = new ConfigCluster(3);
+    await c.start([1, 2, 3]);
+    const leader = await c.waitForLeader();
+    const rotated = [1, 2, 3].find((id) => id !== leader)!;
+    const fresh = c.channel.consenter(rotated);
+    await reconfigure(c, (v) => ({ ...v, consenters: v.consenters.map((x, i) => (i === rotated - 1 ? fresh : x)) }), [1, 2, 3]);
+    const update = c.nodes.get(leader)!.peerUpdates.at(-1)!;
+    expect(update.find((p) => p.id === rotated)!.tlsCertPem).toBe(fresh.clientTlsCertPem);
+    const acked = await submitSome(c, [1, 2, 3], 9);
+    await expectSameLedgers(c, [1, 2, 3], acked);
+    expect(await clusterSizeGauge(c, leader)).toMatch(/\} 3\b/);
+    expect(c.chain(rotated).status().height).toBe(c.chain(leader).height());
+  }, 60_000);
+});

@@ -29,6 +29,8 @@ import { EnvelopeRouter } from './router.js';
 import { acceptForwarded, failureResult, raftLogger, refusalOf, rejectionStatus } from './submitSupport.js';
 import type { ChannelStatus, ChannelSupport, SubmitResult } from './types.js';
 import { VerifyBatcher } from './verifyBatcher.js';
+import type { NewestBlockSource } from './evictionSuspicion.js';
+import { Liveness } from './liveness.js';
 
 /** The collaborators a chain is built with (one of each per node, except storage: per channel). */
 export interface ChainDeps {
@@ -39,6 +41,8 @@ export interface ChainDeps {
   readonly metrics: Registry;
   readonly clock?: ChainClock;
   readonly catchUp?: SnapshotCatchUp;
+  /** The other orderers' newest block, for eviction suspicion (the BlockPuller); none: no suspicion. */
+  readonly membershipProbe?: NewestBlockSource;
 }
 
 /** The pipeline's figures (for tests, the live view and debugging). */
@@ -86,6 +90,8 @@ export class Chain implements ChannelSupport {
   #loop: ReadyLoop | undefined;
   #applier: BlockApplier | undefined;
   #ticker: TimerHandle | undefined;
+  /** Lost-log guard, eviction suspicion, shutdown handoff; set once running. */
+  #liveness: Liveness | undefined;
   #soft: SoftState = { lead: 0, raftState: StateType.Follower };
   #term = 0;
   /** Fresh channel and this node is the first campaigner: campaign until a leader is known. */
@@ -200,6 +206,13 @@ export class Chain implements ChannelSupport {
     this.#deps.transport.onUnreachable((peer) => {
       if (this.#state === Lifecycle.Running && this.#consenterIds().includes(peer)) this.#raft().reportUnreachable(peer);
     });
+    this.#deps.transport.onSnapshotStatus?.((channelId, peer, status) => {
+      // Without the failure report a leader keeps that follower paused in StateSnapshot (etcd).
+      if (channelId !== this.channelId || this.#state !== Lifecycle.Running || !this.#consenterIds().includes(peer)) return;
+      this.#raft().reportSnapshot(peer, status);
+      this.#loop!.kick();
+    });
+    this.#liveness = this.#createLiveness();
     this.#ticker = this.#clock.every(this.#opts.tickIntervalMs, () => this.#tick());
     this.#log.info({ fresh: fresh.fresh, campaign: fresh.campaign, applied, height: storage.ledger.height }, 'chain started');
     if (this.#campaignUntilLeader) this.#campaign();
@@ -278,9 +291,19 @@ export class Chain implements ChannelSupport {
     };
   }
 
-  /** Stops ticking, waits for the Ready in flight, refuses waiting submits, rejects block waiters. */
-  async close(): Promise<void> {
+  /**
+   * Stops ticking, waits for the Ready in flight, refuses waiting submits,
+   * rejects block waiters. With `transferLeadership` (SIGTERM), a leader
+   * first hands leadership to its most caught-up follower and waits for the
+   * new leader (at most 2 election timeouts), so clients see no election.
+   */
+  async close(options: { readonly transferLeadership?: boolean } = {}): Promise<void> {
     if (this.#state === Lifecycle.Closed) return;
+    if (options.transferLeadership === true && this.#state === Lifecycle.Running) {
+      await this.#liveness?.handOverLeadership();
+      // Another close() may have finished during the handoff (TypeScript cannot see the await change #state).
+      if ((this.#state as Lifecycle) === Lifecycle.Closed) return;
+    }
     const wasRunning = this.#state === Lifecycle.Running || this.#state === Lifecycle.Halted;
     this.#state = Lifecycle.Closed;
     this.#ticker?.cancel();
@@ -357,7 +380,7 @@ export class Chain implements ChannelSupport {
       onConsensus: (from: number, message: Message) => {
         if (this.#state !== Lifecycle.Running) return;
         try {
-          this.#raft().step(message);
+          this.#raft().step(this.#liveness!.inbound(message));
         } catch (err) {
           // e.g. a response from a peer no longer in the membership: a peer's mistake, not ours.
           if (!(err instanceof RaftError)) throw err;
@@ -399,6 +422,7 @@ export class Chain implements ChannelSupport {
       else if (++this.#ticksSinceCampaign >= this.#opts.electionTick) this.#campaign();
     }
     this.#router.onTick();
+    this.#liveness!.onTick(this.#soft.lead !== 0);
     this.#metrics.activeNodes.set(this.#consenterIds().filter((id) => id === this.#opts.selfId || this.#deps.transport.isReachable(id)).length);
     this.#loop!.kick();
   }
@@ -416,6 +440,7 @@ export class Chain implements ChannelSupport {
   #onSoftState(ss: SoftState): void {
     const before = this.#soft;
     this.#soft = ss;
+    this.#liveness?.onLeader(ss.lead);
     if (ss.lead !== before.lead) {
       // As Fabric: every change counts, losing the leader (-> 0) included.
       this.#metrics.leaderChanges.inc();
@@ -441,6 +466,24 @@ export class Chain implements ChannelSupport {
       if (this.#applier!.hasGap) return;
       this.#pipeline.maybeServe(appliedIndex, () => this.#applier!.lastHeader);
     }
+  }
+
+  #createLiveness(): Liveness {
+    const host = {
+      channelId: this.channelId,
+      selfId: this.#opts.selfId,
+      electionTick: this.#opts.electionTick,
+      log: this.#log,
+      clock: this.#clock,
+      raft: () => this.#raft(),
+      lastIndex: () => this.#deps.storage.raft.lastIndex(),
+      kick: () => this.#loop!.kick(),
+      sendConsensus: (m: Message) => this.#deps.transport.sendConsensus(this.channelId, m.to, m),
+      isReachable: (peer: number) => this.#deps.transport.isReachable(peer),
+      heldForHandover: () => this.#handover.size,
+      evicted: (reason: string) => this.#halt('evicted', new Error(reason)),
+    };
+    return new Liveness(host, { evictionSuspicionMs: this.#opts.evictionSuspicionMs, membershipProbe: this.#deps.membershipProbe });
   }
 
   #halt(what: string, err: unknown): void {

@@ -18,6 +18,8 @@ export const CHAIN_DEFAULTS = Object.freeze({
   snapshotIntervalSizeBytes: 20 * MiB,
   batchTimeoutMs: 2000,
   submitQueueMax: 10_000,
+  /** Fabric's EvictionSuspicion: 10 minutes without a leader before asking the others whether this node was removed. */
+  evictionSuspicionMs: 10 * 60 * 1000,
 });
 
 /** Raft ids are positive; etcdraft channels have a handful of consenters. */
@@ -50,6 +52,8 @@ export interface ChainOptions {
   readonly organizations: readonly OrganizationConfig[];
   /** Marshaled block 0, written to an empty ledger; required when the ledger is empty. */
   readonly genesisBlock?: Uint8Array;
+  /** Without a Raft leader this long, ask the other orderers whether this node is still a consenter (Fabric EvictionSuspicion). */
+  readonly evictionSuspicionMs?: number;
 }
 
 export interface ResolvedChainOptions {
@@ -71,6 +75,7 @@ export interface ResolvedChainOptions {
   readonly engine: Engine;
   readonly organizations: readonly OrganizationConfig[];
   readonly genesisBlock: Uint8Array | undefined;
+  readonly evictionSuspicionMs: number;
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
@@ -142,5 +147,6 @@ export function resolveChainOptions(options: ChainOptions): ResolvedChainOptions
     engine: oneOf(options.engine, ['native', 'native-free'], 'engine'),
     organizations: options.organizations,
     genesisBlock: options.genesisBlock,
+    evictionSuspicionMs: positiveInt(options.evictionSuspicionMs, CHAIN_DEFAULTS.evictionSuspicionMs, 'evictionSuspicionMs'),
   };
 }

@@ -2,6 +2,7 @@
 // whose data directory was wiped, pulls the blocks it lacks from the other
 // nodes' ledgers (verified block by block), then writes new blocks itself.
 
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, readBlockSignatures, type Block } from '../../src/block/index.js';
 import { CHANNEL, TestCluster } from './harness.js';
@@ -78,5 +79,28 @@ describe('chain: catch-up through the block puller', () => {
     const liar = others(c, lagging)[0]!;
     expect(records.get(lagging)!.failedSources).toContain(`node ${liar}`);
     expect(c.txIds(lagging)).toEqual(c.txIds(leader));
+  });
+
+  it('a node whose data directory was wiped rejoins: genesis, then the pulled blocks, then replication', async () => {
+    const records = new Map<number, PullRecord>();
+    c = new TestCluster({ options, catchUp: (id) => pullerFor(c!, id, (self) => others(c!, self).map((o) => ledgerSource(c!, o)), records) });
+    await c.start();
+    await c.waitForLeader();
+    const wiped = c.ids.find((id) => id !== c!.leaderId())!;
+    await orderWithout(c, 0, 4);
+    await c.stop(wiped);
+    fs.rmSync(c.node(wiped).dir, { recursive: true, force: true });
+    const leader = await orderWithout(c, wiped, 16, 4);
+    await c.restart(wiped);
+    expect(c.chain(wiped).height()).toBe(1); // genesis only
+    await c.tickUntil(() => c!.chain(wiped).height() === c!.chain(leader).height(), 80, 'the wiped node caught up');
+    expect(records.get(wiped)!.pulled[0]).toBe(1);
+    // A Raft leader never lowers a follower's match index: the old leader handed over so that a new one sent the snapshot.
+    await c.waitForLeader();
+    expect(c.leaderId()).not.toBe(leader);
+    expect(c.leaderId()).not.toBe(wiped);
+    await Promise.all(Array.from({ length: 4 }, () => c!.chain(leader).submit(c!.envelope().bytes)));
+    await c.tickUntil(() => c!.ids.every((id) => c!.txIds(id).length === 24), 60, 'new blocks everywhere');
+    for (const id of c.ids) expect(c.txIds(id)).toEqual(c.txIds(leader));
   });
 });

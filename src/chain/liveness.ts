@@ -1,0 +1,132 @@
+// What keeps one chain live across the failures of issue 6, beside the Raft
+// core: the lost-log guard (lostLog.ts) on every inbound Raft message,
+// eviction suspicion on ticks (evictionSuspicion.ts), and the bounded
+// leadership handoff of a graceful shutdown (shutdown.ts). Chain.ts calls
+// into it from its handler, its tick and its soft-state changes.
+
+import type { Logger } from 'pino';
+import { MessageType, StateType, type Message, type RawNode } from '../raft/index.js';
+import type { ChainClock } from './clock.js';
+import { EvictionSuspector, type NewestBlockSource } from './evictionSuspicion.js';
+import { guardHeartbeat, lostLogOf } from './lostLog.js';
+import { LeadershipHandoff, mostCaughtUpFollower, type HandoffOutcome } from './shutdown.js';
+
+export interface LivenessHost {
+  readonly channelId: string;
+  readonly selfId: number;
+  readonly electionTick: number;
+  readonly log: Logger;
+  readonly clock: ChainClock;
+  raft(): RawNode;
+  /** Last index of the durable Raft log (a follower's match never exceeds it unless the log was lost). */
+  lastIndex(): number;
+  /** Runs the Ready loop (after stepping or transferring). */
+  kick(): void;
+  sendConsensus(message: Message): void;
+  isReachable(peer: number): boolean;
+  /** Accepted envelopes still held for the next leader (the handoff waits for them). */
+  heldForHandover(): number;
+  /** The node is no longer a consenter: stop serving the channel. */
+  evicted(reason: string): void;
+}
+
+export interface LivenessOptions {
+  readonly evictionSuspicionMs: number;
+  /** Undefined: no eviction suspicion (no other orderer to ask). */
+  readonly membershipProbe: NewestBlockSource | undefined;
+}
+
+export class Liveness {
+  readonly #suspector: EvictionSuspector | undefined;
+  #handoff: LeadershipHandoff | undefined;
+  /** The term in which a lost follower log last made this leader hand over (once per term). */
+  #lostLogTerm = 0;
+
+  constructor(private readonly host: LivenessHost, options: LivenessOptions) {
+    this.#suspector =
+      options.membershipProbe === undefined
+        ? undefined
+        : new EvictionSuspector({
+            selfId: host.selfId,
+            evictionSuspicionMs: options.evictionSuspicionMs,
+            source: options.membershipProbe,
+            logger: host.log,
+            onEvicted: (reason) => host.evicted(reason),
+          });
+  }
+
+  /** Eviction checks made so far (tests). */
+  get evictionChecks(): number {
+    return this.#suspector?.checks ?? 0;
+  }
+
+  /** The Raft message to step for `m` from a peer (a guarded heartbeat, or `m` itself). Cheap unless `m` is a rejection or a heartbeat past the log. */
+  inbound(m: Message): Message {
+    if (m.type === MessageType.MsgAppResp) {
+      if (m.reject) this.#checkLostLog(m);
+      return m;
+    }
+    if (m.type !== MessageType.MsgHeartbeat) return m;
+    const lastIndex = this.host.lastIndex();
+    if (m.commit <= lastIndex) return m;
+    const { step, reply } = guardHeartbeat(m, lastIndex, this.host.raft().status().hardState.commit);
+    if (reply !== undefined) {
+      this.host.log.warn({ leader: m.from, leaderCommit: m.commit, lastIndex }, `the leader says index ${m.commit} is committed but this node's Raft log ends at ${lastIndex}: the log was lost (data directory wiped?); asking the leader to start over`);
+      this.host.sendConsensus(reply);
+    }
+    return step;
+  }
+
+  onTick(leaderKnown: boolean): void {
+    this.#suspector?.onTick(this.host.clock.now(), leaderKnown);
+    this.#handoff?.onTick();
+  }
+
+  onLeader(lead: number): void {
+    this.#handoff?.onLeader(lead);
+  }
+
+  /**
+   * On a leader: transfers leadership to the most caught-up reachable
+   * follower and waits (at most 2 election timeouts of ticks) until another
+   * node leads and took the envelopes held for it. Resolves at once elsewhere.
+   */
+  async handOverLeadership(): Promise<HandoffOutcome | 'not-leader' | 'no-follower'> {
+    const raft = this.host.raft();
+    const status = raft.status();
+    if (status.softState.raftState !== StateType.Leader) return 'not-leader';
+    const to = mostCaughtUpFollower(status, this.host.selfId, (id) => this.host.isReachable(id));
+    if (to === undefined) {
+      this.host.log.warn('closing as leader with no reachable follower to hand leadership to');
+      return 'no-follower';
+    }
+    const handoff = new LeadershipHandoff(this.host.selfId, 2 * this.host.electionTick, () => this.host.heldForHandover() === 0);
+    this.#handoff = handoff;
+    this.host.log.info({ to }, `shutting down: transferring leadership to node ${to}`);
+    raft.transferLeadership(to);
+    this.host.kick();
+    const outcome = await handoff.done;
+    this.#handoff = undefined;
+    if (outcome === 'transferred') this.host.log.info({ leader: handoff.newLeader }, `leadership handed over to node ${handoff.newLeader}`);
+    else this.host.log.warn({ to }, `leadership transfer to node ${to} did not complete within ${2 * this.host.electionTick} ticks; stopping anyway`);
+    return outcome;
+  }
+
+  #checkLostLog(m: Message): void {
+    const raft = this.host.raft();
+    const status = raft.status();
+    if (status.softState.raftState !== StateType.Leader) return;
+    const lost = lostLogOf(m, status);
+    if (lost === undefined || this.#lostLogTerm === status.hardState.term || status.leadTransferee !== 0) return;
+    this.#lostLogTerm = status.hardState.term;
+    const to = mostCaughtUpFollower(status, this.host.selfId, (id) => id !== lost.follower && this.host.isReachable(id));
+    const what = `node ${lost.follower} lost its Raft log (it acknowledged index ${lost.match}, its log ends at ${lost.lastIndex})`;
+    if (to === undefined) {
+      this.host.log.error(lost, `${what}; no other follower to hand leadership to, so it cannot be sent a snapshot in this term`);
+      return;
+    }
+    this.host.log.warn(lost, `${what}; transferring leadership to node ${to} so that a new leader replicates it from scratch (snapshot, then block catch-up)`);
+    raft.transferLeadership(to);
+    this.host.kick();
+  }
+}

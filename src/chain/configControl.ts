@@ -35,7 +35,10 @@ export interface ConfigControlHost {
   /** The committed config changed runtime values: apply them. */
   applyBatch(values: ChannelConfigState['values']): void;
   applySnapshotInterval(bytes: number): void;
+  applyMaxInflightBlocks?(max: number): void;
   applyOrganizations(organizations: readonly OrganizationConfig[]): void;
+  /** A voter was added: snapshot at the applied index, so the snapshot a joining node may be sent lists it. */
+  snapshotNow?(appliedIndex: number): void;
   /** Something was proposed or stepped: run the Ready loop. */
   kick(): void;
 }
@@ -123,6 +126,9 @@ export class ConfigControl {
     if (after.raftOptions !== undefined && before.raftOptions?.snapshotIntervalSizeBytes !== after.raftOptions.snapshotIntervalSizeBytes) {
       this.host.applySnapshotInterval(after.raftOptions.snapshotIntervalSizeBytes);
     }
+    if (after.raftOptions !== undefined && before.raftOptions?.maxInflightBlocks !== after.raftOptions.maxInflightBlocks) {
+      this.host.applyMaxInflightBlocks?.(after.raftOptions.maxInflightBlocks);
+    }
     if (JSON.stringify(before.organizations) !== JSON.stringify(after.organizations)) this.host.applyOrganizations(organizationConfigsOf(after));
     if (JSON.stringify(before.consenters) !== JSON.stringify(after.consenters)) this.host.transport.updatePeers(this.#peers());
     this.host.log.info({ block: block.header.number, sequence: after.sequence, consenterIds: next.ids.consenterIds }, `config block ${block.header.number} applied (sequence ${after.sequence})`);
@@ -150,8 +156,10 @@ export class ConfigControl {
     const voters = status.config.voters;
     const key = voters.join(',');
     if (key !== this.#lastVoters) {
+      const before = this.#lastVoters === '' ? undefined : this.#lastVoters.split(',').map(Number);
       this.#lastVoters = key;
       this.host.metrics.clusterSize.set(voters.length);
+      if (before !== undefined && voters.some((id) => !before.includes(id))) this.host.snapshotNow?.(status.applied);
     }
     if (!this.host.servingLeader() || status.softState.raftState !== StateType.Leader) return;
     const change = pendingConfChange(this.#state.ids.consenterIds, voters);

@@ -88,6 +88,8 @@ export class LeaderPipeline {
   #carried = new Fifo<OrderedEnvelope>();
   #cutter: BlockCutter<OrderedEnvelope>;
   #batchTimeoutMs: number;
+  /** settings.maxInflightBlocks until a config block changes it (blocks already in flight above a lowered bound just finish). */
+  #maxInflightBlocks: number;
   /**
    * A CONFIG envelope was cut and its block has not committed yet: nothing
    * more is cut (Fabric: the leader accepts no new transactions until a
@@ -114,6 +116,7 @@ export class LeaderPipeline {
   ) {
     this.#cutter = new BlockCutter<OrderedEnvelope>(settings.batchSize, (m) => m.sizeBytes);
     this.#batchTimeoutMs = settings.batchTimeoutMs;
+    this.#maxInflightBlocks = settings.maxInflightBlocks;
     this.#unconfirmed = new UnconfirmedProposals(UNCONFIRMED_PER_INFLIGHT_BLOCK * settings.maxInflightBlocks, settings.logger);
   }
 
@@ -229,6 +232,13 @@ export class LeaderPipeline {
     this.#pump();
   }
 
+  /** A config block changed MaxInflightBlocks (one of configtx's RUNTIME_RAFT_OPTIONS). */
+  setMaxInflightBlocks(max: number): void {
+    assert(Number.isSafeInteger(max) && max > 0, `maxInflightBlocks must be a positive integer, got ${max}`);
+    this.#maxInflightBlocks = max;
+    this.#pump();
+  }
+
   /** Stepped down (or closing): nothing more is created; everything not proposed comes back. */
   stop(): Handback {
     if (this.#state === PipelineState.Idle) return { waiting: [], accepted: [] };
@@ -264,7 +274,7 @@ export class LeaderPipeline {
   #pump(): void {
     if (this.#state !== PipelineState.Serving) return;
     this.#createBlocks();
-    const max = this.settings.maxInflightBlocks;
+    const max = this.#maxInflightBlocks;
     while (this.#cutBatches.length === 0 && this.inflightBlocks < max && !this.#configInFlight) {
       const carried = this.#carried.shift();
       const item = carried ?? this.#intake.shift();
@@ -298,7 +308,7 @@ export class LeaderPipeline {
 
   /** Turns cut batches into blocks while fewer than maxInflightBlocks are in flight. */
   #createBlocks(): void {
-    while (this.#cutBatches.length > 0 && this.inflightBlocks < this.settings.maxInflightBlocks) {
+    while (this.#cutBatches.length > 0 && this.inflightBlocks < this.#maxInflightBlocks) {
       const batch = this.#cutBatches.shift()!;
       this.#creating.push(batch);
       this.#assertBound();
@@ -344,7 +354,7 @@ export class LeaderPipeline {
 
   #assertBound(): void {
     const inflight = this.inflightBlocks;
-    assert(inflight <= this.settings.maxInflightBlocks, `${inflight} blocks in flight, more than maxInflightBlocks`);
+    assert(inflight <= this.#maxInflightBlocks, `${inflight} blocks in flight, more than maxInflightBlocks`);
     if (inflight > this.#peakInflightBlocks) this.#peakInflightBlocks = inflight;
     this.settings.metrics.inflightBlocks.set(inflight);
   }

@@ -9,13 +9,14 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { Chain as ChainType, ChainDeps, ChannelRegistry, ChannelSupport } from '../chain/index.js';
 import { Chain } from '../chain/index.js';
-import type { ClusterPeer, GrpcClusterTransport } from '../cluster/index.js';
+import type { GrpcClusterTransport } from '../cluster/index.js';
 import type { Engine } from '../crypto/types.js';
 import { OrdererError } from '../errors.js';
 import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
 import type { WalEnvironment } from '../storage/index.js';
 import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
 import type { ChannelPlan } from './ordererNode.js';
+import { ChannelPeerSets } from './channelTransport.js';
 import { RemovedChannels } from './removedChannels.js';
 
 export type ChannelSource = 'config' | 'joined';
@@ -33,8 +34,8 @@ export interface NodeChannelsDeps {
   readonly tlsCertPem: string;
   readonly storage: WalEnvironment;
   readonly transport: GrpcClusterTransport;
-  /** The chain deps every channel shares (storage is per channel, added here). */
-  readonly chainDeps: Omit<ChainDeps, 'storage'>;
+  /** The chain deps every channel shares (storage and the transport view are per channel, added here). */
+  readonly chainDeps: Omit<ChainDeps, 'storage' | 'transport'>;
   readonly logger: Logger;
   readonly metrics: Registry;
   /** Where removed channels are remembered across restarts (in the data directory). */
@@ -51,11 +52,13 @@ export class NodeChannels implements ChannelRegistry {
   readonly #busy = new Set<string>();
   readonly #removed: RemovedChannels;
   readonly #channelsGauge: Gauge;
+  readonly #peerSets: ChannelPeerSets;
 
   constructor(deps: NodeChannelsDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'channels' });
     this.#removed = new RemovedChannels(deps.removedChannelsFile);
+    this.#peerSets = new ChannelPeerSets(deps.transport, this.#log);
     this.#channelsGauge = new Gauge({ name: 'orderer_channels', help: 'Channels this node serves.', registers: [deps.metrics] });
     this.participation = {
       list: () => [...this.#served.keys()].map((name) => this.#info(name)!),
@@ -133,7 +136,7 @@ export class NodeChannels implements ChannelRegistry {
       this.#removed.add(id);
       await served.chain.close();
       this.#forgetMetrics(id);
-      this.#deps.transport.updatePeers(this.#peers());
+      this.#peerSets.delete(id);
       this.#channelsGauge.set(this.#served.size);
     } finally {
       this.#busy.delete(id);
@@ -144,17 +147,19 @@ export class NodeChannels implements ChannelRegistry {
   async #startChain(plan: ChannelPlan, source: ChannelSource): Promise<void> {
     const id = plan.chain.channelId;
     assert(!this.#served.has(id), `channel ${id} started twice`);
+    const conflict = this.#peerSets.conflictWith(id, plan.consenters);
+    if (conflict !== undefined) throw new UnservableChannelError(`channel "${id}": ${conflict}`);
     // Peers first: the chain's first messages go to them.
-    this.#deps.transport.updatePeers(this.#peers(plan));
+    this.#peerSets.set(id, plan.consenters);
     const chain = new Chain(
       { ...plan.chain, selfId: this.#deps.nodeId, engine: this.#deps.engine },
-      { ...this.#deps.chainDeps, storage: this.#deps.storage.channel(id) },
+      { ...this.#deps.chainDeps, transport: this.#peerSets.viewFor(id), storage: this.#deps.storage.channel(id) },
     );
     try {
       await chain.start();
     } catch (error) {
       await chain.close();
-      this.#deps.transport.updatePeers(this.#peers());
+      this.#peerSets.delete(id);
       throw error;
     }
     this.#served.set(id, { chain, plan, source });
@@ -166,24 +171,6 @@ export class NodeChannels implements ChannelRegistry {
     if (served === undefined) return undefined;
     // The chain exposes no halted flag yet: a served channel is reported active (Fabric's status for a consenter).
     return { name, status: 'active', consensusRelation: 'consenter', height: served.chain.height() };
-  }
-
-  /** Every served channel's consenters (plus `extra`'s): the transport's peer set is per node. */
-  #peers(extra?: ChannelPlan): ClusterPeer[] {
-    const byId = new Map<number, ClusterPeer>();
-    const plans = [...[...this.#served.values()].map((s) => s.plan), ...(extra ? [extra] : [])];
-    for (const plan of plans) {
-      for (const peer of plan.consenters) {
-        const known = byId.get(peer.id);
-        if (known !== undefined && (known.address !== peer.address || known.tlsCertPem !== peer.tlsCertPem)) {
-          throw new UnservableChannelError(
-            `channel "${plan.chain.channelId}": consenter ${peer.id} (${peer.address}) differs from consenter ${peer.id} of another channel (${known.address}); the cluster runs one endpoint and TLS key per id`,
-          );
-        }
-        byId.set(peer.id, peer);
-      }
-    }
-    return [...byId.values()];
   }
 
   /** A removed channel's labelled samples leave /metrics with it. */

@@ -161,7 +161,7 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     tlsCertPem: options.clusterTls.certPem,
     storage: parts.storage,
     transport: parts.transport,
-    chainDeps: { transport: parts.transport, compute, logger: options.logger, metrics },
+    chainDeps: { compute, logger: options.logger, metrics },
     logger: log,
     metrics,
     removedChannelsFile: path.join(options.dataDir, REMOVED_CHANNELS_FILE),

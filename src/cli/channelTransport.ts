@@ -1,0 +1,79 @@
+// The cluster transport is one per node, but every chain keeps its channel's
+// consenters current on it (updatePeers after a config block). A chain's own
+// list must not drop the peers of the node's other channels, so each chain
+// gets this view: its updatePeers records the channel's peers and the node
+// applies the union of all channels' peers to the real transport.
+
+import type { Logger } from 'pino';
+import type { ClusterPeer, ClusterTransport } from '../cluster/index.js';
+
+export class ChannelPeerSets {
+  readonly #transport: ClusterTransport;
+  readonly #log: Logger;
+  /** Peers per channel, as each channel last gave them. Invariant: what the transport holds is their union (newest wins on a conflict). */
+  readonly #byChannel = new Map<string, { peers: readonly ClusterPeer[]; updatedAt: number }>();
+  #updates = 0;
+
+  constructor(transport: ClusterTransport, log: Logger) {
+    this.#transport = transport;
+    this.#log = log;
+  }
+
+  /** The union of every channel's peers, `candidate` (a channel about to start) included; undefined when ids conflict. */
+  conflictWith(channelId: string, candidate: readonly ClusterPeer[]): string | undefined {
+    for (const [other, { peers }] of this.#byChannel) {
+      if (other === channelId) continue;
+      for (const peer of candidate) {
+        const known = peers.find((p) => p.id === peer.id);
+        if (known !== undefined && (known.address !== peer.address || known.tlsCertPem !== peer.tlsCertPem)) {
+          return `consenter ${peer.id} (${peer.address}) differs from consenter ${peer.id} of channel "${other}" (${known.address}); the cluster runs one endpoint and TLS key per id`;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  set(channelId: string, peers: readonly ClusterPeer[]): void {
+    this.#byChannel.set(channelId, { peers: peers.filter((p) => p.id !== this.#transport.selfId), updatedAt: ++this.#updates });
+    this.#apply();
+  }
+
+  delete(channelId: string): void {
+    if (this.#byChannel.delete(channelId)) this.#apply();
+  }
+
+  /** A ClusterTransport for one channel's chain: everything goes to the node's transport, peer updates through this set. */
+  viewFor(channelId: string): ClusterTransport {
+    const transport = this.#transport;
+    return {
+      get selfId() {
+        return transport.selfId;
+      },
+      sendConsensus: (c, to, message) => transport.sendConsensus(c, to, message),
+      forwardSubmit: (c, to, envelope) => transport.forwardSubmit(c, to, envelope),
+      setHandler: (c, handler) => transport.setHandler(c, handler),
+      isReachable: (peer) => transport.isReachable(peer),
+      onUnreachable: (listener) => transport.onUnreachable(listener),
+      ...(transport.onSnapshotStatus && { onSnapshotStatus: (listener: Parameters<NonNullable<ClusterTransport['onSnapshotStatus']>>[0]) => transport.onSnapshotStatus!(listener) }),
+      updatePeers: (peers) => this.set(channelId, peers),
+      // The node closes its transport once, after every chain.
+      close: async () => undefined,
+    };
+  }
+
+  #apply(): void {
+    const union = new Map<number, { peer: ClusterPeer; updatedAt: number; channel: string }>();
+    for (const [channel, { peers, updatedAt }] of this.#byChannel) {
+      for (const peer of peers) {
+        const known = union.get(peer.id);
+        if (known !== undefined && (known.peer.address !== peer.address || known.peer.tlsCertPem !== peer.tlsCertPem)) {
+          // A consenter rotated or moved in one channel before the others: the newest update is the live endpoint.
+          this.#log.warn({ consenter: peer.id, channels: [known.channel, channel] }, 'channels disagree on a consenter endpoint or certificate: using the newest');
+          if (known.updatedAt > updatedAt) continue;
+        }
+        union.set(peer.id, { peer, updatedAt, channel });
+      }
+    }
+    this.#transport.updatePeers([...union.values()].map((u) => u.peer));
+  }
+}

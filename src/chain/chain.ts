@@ -92,6 +92,8 @@ export class Chain implements ChannelSupport {
   #ticker: TimerHandle | undefined;
   /** Lost-log guard, eviction suspicion, shutdown handoff; set once running. */
   #liveness: Liveness | undefined;
+  /** Term of the last entry applied (for the shutdown handoff). */
+  #appliedTerm = 0;
   #soft: SoftState = { lead: 0, raftState: StateType.Follower };
   #term = 0;
   /** Fresh channel and this node is the first campaigner: campaign until a leader is known. */
@@ -460,6 +462,7 @@ export class Chain implements ChannelSupport {
     // Envelopes of blocks this node proposed that can no longer commit (another
     // leader's block took their number, or a later term committed without them): order them again.
     for (const header of blocks) this.#router.reorder(this.#pipeline.onBlockCommitted(header), `superseded at block ${header.number}`);
+    if (lastTerm > 0) this.#appliedTerm = lastTerm;
     if (lastTerm > 0) this.#router.reorder(this.#pipeline.onTermApplied(lastTerm), `dropped by the leader of term ${lastTerm}`);
     this.#config?.afterApply();
     if (this.#pipeline.state === PipelineState.Catching) {
@@ -480,7 +483,8 @@ export class Chain implements ChannelSupport {
       kick: () => this.#loop!.kick(),
       sendConsensus: (m: Message) => this.#deps.transport.sendConsensus(this.channelId, m.to, m),
       isReachable: (peer: number) => this.#deps.transport.isReachable(peer),
-      heldForHandover: () => this.#handover.size,
+      pendingEnvelopes: () => this.#handover.size + this.#pipeline.unproposedCount,
+      appliedTerm: () => this.#appliedTerm,
       evicted: (reason: string) => this.#halt('evicted', new Error(reason)),
     };
     return new Liveness(host, { evictionSuspicionMs: this.#opts.evictionSuspicionMs, membershipProbe: this.#deps.membershipProbe });

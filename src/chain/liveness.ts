@@ -24,8 +24,10 @@ export interface LivenessHost {
   kick(): void;
   sendConsensus(message: Message): void;
   isReachable(peer: number): boolean;
-  /** Accepted envelopes still held for the next leader (the handoff waits for them). */
-  heldForHandover(): number;
+  /** Accepted envelopes not yet proposed or held for the next leader (the handoff waits for them). */
+  pendingEnvelopes(): number;
+  /** Term of the last entry applied here: once above this node's leader term, its unconfirmed proposals were settled (committed or ordered again). */
+  appliedTerm(): number;
   /** The node is no longer a consenter: stop serving the channel. */
   evicted(reason: string): void;
 }
@@ -100,7 +102,9 @@ export class Liveness {
       this.host.log.warn('closing as leader with no reachable follower to hand leadership to');
       return 'no-follower';
     }
-    const handoff = new LeadershipHandoff(this.host.selfId, 2 * this.host.electionTick, () => this.host.heldForHandover() === 0);
+    const leaderTerm = status.hardState.term;
+    const settled = (): boolean => this.host.pendingEnvelopes() === 0 && this.host.appliedTerm() > leaderTerm;
+    const handoff = new LeadershipHandoff(this.host.selfId, 2 * this.host.electionTick, settled);
     this.#handoff = handoff;
     this.host.log.info({ to }, `shutting down: transferring leadership to node ${to}`);
     raft.transferLeadership(to);

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import type { Chain as ChainType, ChainDeps, ChannelRegistry, ChannelSupport } from '../chain/index.js';
+import type { Chain as ChainType, ChainDeps, ChannelRegistry, ChannelSupport, SnapshotCatchUp } from '../chain/index.js';
 import { Chain } from '../chain/index.js';
 import type { GrpcClusterTransport } from '../cluster/index.js';
 import type { Engine } from '../crypto/types.js';
 import { OrdererError } from '../errors.js';
 import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
-import type { WalEnvironment } from '../storage/index.js';
+import type { ChannelStorage, WalEnvironment } from '../storage/index.js';
 import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
 import type { ChannelPlan } from './ordererNode.js';
 import { ChannelPeerSets } from './channelTransport.js';
@@ -40,6 +40,11 @@ export interface NodeChannelsDeps {
   readonly metrics: Registry;
   /** Where removed channels are remembered across restarts (in the data directory). */
   readonly removedChannelsFile: string;
+  /**
+   * The block puller of a channel (Deliver from the other orderers) behind
+   * ChainDeps.catchUp, if the node wires one; called once per started chain.
+   */
+  readonly catchUpFor?: (plan: ChannelPlan, storage: ChannelStorage) => SnapshotCatchUp | undefined;
 }
 
 export class NodeChannels implements ChannelRegistry {
@@ -151,9 +156,11 @@ export class NodeChannels implements ChannelRegistry {
     if (conflict !== undefined) throw new UnservableChannelError(`channel "${id}": ${conflict}`);
     // Peers first: the chain's first messages go to them.
     this.#peerSets.set(id, plan.consenters);
+    const storage = this.#deps.storage.channel(id);
+    const catchUp = this.#deps.catchUpFor?.(plan, storage);
     const chain = new Chain(
       { ...plan.chain, selfId: this.#deps.nodeId, engine: this.#deps.engine },
-      { ...this.#deps.chainDeps, transport: this.#peerSets.viewFor(id), storage: this.#deps.storage.channel(id) },
+      { ...this.#deps.chainDeps, transport: this.#peerSets.viewFor(id), storage, ...(catchUp && { catchUp }) },
     );
     try {
       await chain.start();

@@ -147,6 +147,10 @@ export class NodeChannels implements ChannelRegistry {
       this.#busy.delete(id);
     }
     this.#log.warn({ channel: id, source: served.source }, 'channel removed from this node (its data stays in storage)');
+    if (served.source === 'config') {
+      // The node config is the operator's explicit list: it wins at the next start.
+      this.#log.warn({ channel: id }, 'the removed channel is listed in the node config: it is served again at the next start unless taken out of the config');
+    }
   }
 
   async #startChain(plan: ChannelPlan, source: ChannelSource): Promise<void> {

@@ -31,6 +31,12 @@ export interface SnapshotCatchUp {
    * durable. Called again for blocks committed while a pull ran.
    */
   pullBlocks(fromNumber: number, target: Block): Promise<void>;
+  /**
+   * Optional: the newest block the other orderers serve (undefined when none
+   * answered). With it, a node without a leader for evictionSuspicionMs checks
+   * whether it is still a consenter (eviction suspicion).
+   */
+  newestBlock?(): Promise<Block | undefined>;
 }
 
 /** The etcdraft consenter ids written into a block's metadata (Fabric's BlockMetadata). */

@@ -83,12 +83,12 @@ export class BlockPuller implements SnapshotCatchUp {
     logger.info({ to: toNumber }, `pulled blocks up to ${toNumber}`);
   }
 
-  /** Asks every source for its newest block and returns the highest one that verifies its own signature. */
+  /** Asks every source for its newest block and returns the highest one that is signed by an orderer of the channel. */
   async newestBlock(): Promise<Block | undefined> {
     let best: Block | undefined;
     for (const source of this.#opts.sources) {
       try {
-        const block = decodeBlock(await source.newest(this.#opts.channelId, this.#closing.signal));
+        const block = this.#opts.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name);
         if (best === undefined || block.header.number > best.header.number) best = block;
       } catch (err) {
         if (!(err instanceof OrdererError)) throw err;

@@ -29,7 +29,6 @@ import { EnvelopeRouter } from './router.js';
 import { acceptForwarded, failureResult, raftLogger, refusalOf, rejectionStatus } from './submitSupport.js';
 import type { ChannelStatus, ChannelSupport, SubmitResult } from './types.js';
 import { VerifyBatcher } from './verifyBatcher.js';
-import type { NewestBlockSource } from './evictionSuspicion.js';
 import { Liveness } from './liveness.js';
 
 /** The collaborators a chain is built with (one of each per node, except storage: per channel). */
@@ -41,8 +40,6 @@ export interface ChainDeps {
   readonly metrics: Registry;
   readonly clock?: ChainClock;
   readonly catchUp?: SnapshotCatchUp;
-  /** The other orderers' newest block, for eviction suspicion (the BlockPuller); none: no suspicion. */
-  readonly membershipProbe?: NewestBlockSource;
 }
 
 /** The pipeline's figures (for tests, the live view and debugging). */
@@ -344,6 +341,8 @@ export class Chain implements ChannelSupport {
         this.#pipeline.applyBatchSettings(values.batchSize, values.batchTimeoutMs);
       },
       applySnapshotInterval: (bytes) => this.#applier!.setSnapshotInterval(bytes),
+      applyMaxInflightBlocks: (max) => this.#pipeline.setMaxInflightBlocks(max),
+      snapshotNow: (appliedIndex) => this.#applier!.snapshotNow(appliedIndex),
       applyOrganizations: (organizations) => {
         // A new context object: the pool registers contexts by identity, so the new MSPs take effect for later submits.
         this.#context = { ...this.#context, organizations };
@@ -487,7 +486,9 @@ export class Chain implements ChannelSupport {
       appliedTerm: () => this.#appliedTerm,
       evicted: (reason: string) => this.#halt('evicted', new Error(reason)),
     };
-    return new Liveness(host, { evictionSuspicionMs: this.#opts.evictionSuspicionMs, membershipProbe: this.#deps.membershipProbe });
+    const { catchUp } = this.#deps;
+    const membershipProbe = catchUp?.newestBlock === undefined ? undefined : { newestBlock: () => catchUp.newestBlock!() };
+    return new Liveness(host, { evictionSuspicionMs: this.#opts.evictionSuspicionMs, membershipProbe });
   }
 
   #halt(what: string, err: unknown): void {

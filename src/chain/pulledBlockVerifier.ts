@@ -61,23 +61,40 @@ export class PulledBlockVerifier {
    */
   verifyNext(bytes: Uint8Array, tip: ChainTip, source: string, now = new Date()): Block {
     const expected = tip.number + 1;
-    let block: Block;
-    try {
-      block = decodeBlock(bytes);
-    } catch (err) {
-      if (!(err instanceof OrdererError)) throw err;
-      throw new BlockPullError(`block ${expected} from ${source} does not decode: ${err.message}`, { cause: err });
-    }
+    const block = this.#decode(bytes, `block ${expected}`, source);
     const { number } = block.header;
     if (number !== expected) throw new BlockPullError(`${source} sent block ${number} where block ${expected} was expected`);
     if (!equalBytes(block.header.previousHash, tip.headerHash)) {
       throw new BlockPullError(`block ${number} from ${source} does not extend the local chain: its previous hash is not the header hash of block ${tip.number}`);
     }
+    this.#verifyContent(block, source, now);
+    return block;
+  }
+
+  /**
+   * A block on its own (no chain to extend, e.g. the newest block read for
+   * eviction suspicion): data hash and orderer signature. Throws BlockPullError.
+   */
+  verifyStandalone(bytes: Uint8Array, source: string, now = new Date()): Block {
+    const block = this.#decode(bytes, 'newest block', source);
+    this.#verifyContent(block, source, now);
+    return block;
+  }
+
+  #decode(bytes: Uint8Array, what: string, source: string): Block {
+    try {
+      return decodeBlock(bytes);
+    } catch (err) {
+      if (!(err instanceof OrdererError)) throw err;
+      throw new BlockPullError(`${what} from ${source} does not decode: ${err.message}`, { cause: err });
+    }
+  }
+
+  #verifyContent(block: Block, source: string, now: Date): void {
     if (!equalBytes(dataHash(this.#hasher, block.data), block.header.dataHash)) {
-      throw new BlockPullError(`block ${number} from ${source}: its data does not hash to the header's data hash`);
+      throw new BlockPullError(`block ${block.header.number} from ${source}: its data does not hash to the header's data hash`);
     }
     this.#verifyOrdererSignature(block, source, now);
-    return block;
   }
 
   /** At least one signature by an orderer organization's identity that verifies. */

@@ -4,7 +4,10 @@
 
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBlock, readBlockSignatures, type Block } from '../../src/block/index.js';
+import { pino } from 'pino';
+import { decodeBlock, encodeBlock, readBlockSignatures, type Block } from '../../src/block/index.js';
+import { BlockPuller, PulledBlockVerifier, type BlockSource } from '../../src/chain/index.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { CHANNEL, TestCluster } from './harness.js';
 import { ledgerSource, pullerFor, type PullRecord } from './catchupSupport.js';
 
@@ -102,5 +105,27 @@ describe('chain: catch-up through the block puller', () => {
     await Promise.all(Array.from({ length: 4 }, () => c!.chain(leader).submit(c!.envelope().bytes)));
     await c.tickUntil(() => c!.ids.every((id) => c!.txIds(id).length === 24), 60, 'new blocks everywhere');
     for (const id of c.ids) expect(c.txIds(id)).toEqual(c.txIds(leader));
+  });
+
+  it('newestBlock answers the highest block that verifies; a forged newest block is ignored', async () => {
+    c = new TestCluster({ options });
+    await c.start();
+    const leader = await c.waitForLeader();
+    await orderWithout(c, 0, 6);
+    const hasher = createCryptoProvider('native').hasher('sha256');
+    const puller = (sources: BlockSource[]): BlockPuller =>
+      new BlockPuller({
+        channelId: CHANNEL,
+        sources,
+        verifier: new PulledBlockVerifier({ engine: 'native', hasher, organizations: [c!.org.config] }),
+        ledger: c!.node(leader).env.channel(CHANNEL).ledger,
+        hasher,
+        logger: pino({ level: 'silent' }),
+      });
+    const height = c.chain(leader).height();
+    const [a, b] = others(c, 0);
+    expect((await puller([ledgerSource(c, a!), ledgerSource(c, b!)]).newestBlock())?.header.number).toBe(height - 1);
+    const forgedHigher: BlockSource = { ...ledgerSource(c, a!), newest: async () => encodeBlock({ ...forgeData(decodeBlock(c!.chain(a!).block(height - 1))), header: { ...decodeBlock(c!.chain(a!).block(height - 1)).header, number: height + 5 } }) };
+    expect((await puller([forgedHigher, ledgerSource(c, b!)]).newestBlock())?.header.number).toBe(height - 1);
   });
 });

@@ -37,6 +37,8 @@ export interface SnapshotCatchUp {
    * whether it is still a consenter (eviction suspicion).
    */
   newestBlock?(): Promise<Block | undefined>;
+  /** Optional: called when the chain closes (stops pulls, releases connections). */
+  close?(): void;
 }
 
 /** The etcdraft consenter ids written into a block's metadata (Fabric's BlockMetadata). */

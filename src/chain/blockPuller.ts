@@ -29,6 +29,8 @@ export interface BlockSource {
   deliver(channelId: string, fromNumber: number, toNumber: number, onBlock: (bytes: Uint8Array) => Promise<void>, signal: AbortSignal): Promise<void>;
   /** Marshaled newest block of the channel on that orderer. */
   newest(channelId: string, signal: AbortSignal): Promise<Uint8Array>;
+  /** Releases the connection, if any. */
+  close?(): void;
 }
 
 export interface BlockPullerOptions {
@@ -98,9 +100,10 @@ export class BlockPuller implements SnapshotCatchUp {
     return best;
   }
 
-  /** Aborts pulls in progress (they reject). */
+  /** Aborts pulls in progress (they reject) and closes the sources' connections. */
   close(): void {
     this.#closing.abort();
+    for (const source of this.#opts.sources) source.close?.();
   }
 
   #tip(): ChainTip {

@@ -314,6 +314,7 @@ export class Chain implements ChannelSupport {
       await this.#loop?.idle();
       await this.#applier?.whenWritten();
     }
+    this.#deps.catchUp?.close?.();
     this.#log.info('chain closed');
   }
 

@@ -15,3 +15,4 @@ export type { SnapshotCatchUp } from './blockApplier.js';
 export { BlockPuller, PULL_ROUNDS_MAX_DEFAULT, type BlockSource, type BlockPullerOptions } from './blockPuller.js';
 export { PulledBlockVerifier, BlockPullError, type PulledBlockVerifierOptions, type ChainTip } from './pulledBlockVerifier.js';
 export { DeliverBlockSource, type DeliverSourceOptions, type DeliverSourceTls } from './deliverSource.js';
+export { createChannelPuller, deliverEndpointsOf, type ChannelPullerOptions, type DeliverEndpoints } from './channelPuller.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import path from 'node:path';
-import { PoolCompute, type ChainOptions, type ChannelRegistry } from '../chain/index.js';
+import { Chain, createChannelPuller, PoolCompute, type ChainOptions, type ChannelRegistry } from '../chain/index.js';
 import { GrpcClusterTransport, type ClusterPeer, type ClusterTlsOptions } from '../cluster/index.js';
 import type { Engine, KeyPairSigner } from '../crypto/types.js';
 import { AtomicBroadcastServer, HealthChecks, OperationsServer, type ServerTlsInput } from '../server/index.js';
@@ -113,6 +113,8 @@ export class OrdererNode {
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ['operations server', parts.operations && (() => parts.operations!.close())],
       ['AtomicBroadcast server', parts.server && (() => parts.server!.close())],
+      // SIGTERM: a leader hands leadership over before it stops, so clients see no election timeout.
+      ['leadership handoff', parts.chains && (() => handOverLeaderships(parts.chains!))],
       ['chains', parts.chains && (() => parts.chains!.closeAll())],
       ['cluster transport', parts.transport && (() => parts.transport!.close())],
       ['worker pool', parts.pool && (() => parts.pool!.close())],
@@ -165,6 +167,19 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     logger: log,
     metrics,
     removedChannelsFile: path.join(options.dataDir, REMOVED_CHANNELS_FILE),
+    catchUpFor: (plan, storage) =>
+      createChannelPuller({
+        channelId: plan.chain.channelId,
+        engine: options.engine,
+        hashAlgorithm: plan.chain.hashAlgorithm,
+        organizations: plan.chain.organizations,
+        configBlock: plan.chain.genesisBlock ?? storage.ledger.block(0).bytes,
+        selfAddress: options.clientListenAddress,
+        creator: options.identity,
+        tls: options.clientTls === undefined ? undefined : { certPem: options.clusterTls.certPem, keyPem: options.clusterTls.keyPem },
+        ledger: storage.ledger,
+        logger: log,
+      }),
   });
   parts.chains = channels;
   await channels.startAll(options.channels);
@@ -191,4 +206,9 @@ function unionOfConsenters(plans: readonly ChannelPlan[]): ClusterPeer[] {
     }
   }
   return [...byId.values()];
+}
+
+/** Closes every chain with a leadership transfer first (each bounded by 2 election timeouts). */
+async function handOverLeaderships(channels: ChannelRegistry): Promise<void> {
+  await Promise.all(channels.list().map((channel) => (channel instanceof Chain ? channel.close({ transferLeadership: true }) : undefined)));
 }

@@ -344,6 +344,8 @@ export class Chain implements ChannelSupport {
       applySnapshotInterval: (bytes) => this.#applier!.setSnapshotInterval(bytes),
       applyMaxInflightBlocks: (max) => this.#pipeline.setMaxInflightBlocks(max),
       snapshotNow: (appliedIndex) => this.#applier!.snapshotNow(appliedIndex),
+      ledgerLastConfig: () => this.#deps.storage.ledger.lastConfig,
+      loadLedgerConfig: () => loadConfigState(this.#deps.storage.ledger, this.#log),
       applyOrganizations: (organizations) => {
         // A new context object: the pool registers contexts by identity, so the new MSPs take effect for later submits.
         this.#context = { ...this.#context, organizations };

@@ -41,6 +41,13 @@ export interface ConfigControlHost {
   snapshotNow?(appliedIndex: number): void;
   /** Something was proposed or stepped: run the Ready loop. */
   kick(): void;
+  /**
+   * The ledger's durable last config block number, and its config state:
+   * config blocks can reach the ledger without being applied here (pulled by
+   * catch-up after a snapshot), and the chain then reads the config from them.
+   */
+  ledgerLastConfig?(): number;
+  loadLedgerConfig?(): ChannelConfigState | undefined;
 }
 
 export class ConfigControl {
@@ -106,6 +113,7 @@ export class ConfigControl {
 
   /** BlockApplier's hook: every committed block, in order, before it is signed. */
   metadataFor(block: Block, isConfig: boolean): ConsenterMetadata {
+    this.#refreshFromLedger();
     if (isConfig) this.#apply(block);
     return this.#state.ids;
   }
@@ -119,6 +127,20 @@ export class ConfigControl {
       this.host.log.error({ err, block: block.header.number }, `committed config block ${block.header.number} is unreadable; keeping the config of block ${this.#state.blockNumber}`);
       return;
     }
+    this.#adopt(next);
+  }
+
+  /** Config blocks pulled into the ledger by catch-up (never applied here): adopt the newest one's config. */
+  #refreshFromLedger(): void {
+    const number = this.host.ledgerLastConfig?.();
+    if (number === undefined || number <= this.#state.blockNumber) return;
+    const state = this.host.loadLedgerConfig?.();
+    if (state === undefined || state.blockNumber <= this.#state.blockNumber) return;
+    this.host.log.info({ block: state.blockNumber }, `config of block ${state.blockNumber} read from the ledger (blocks pulled by catch-up)`);
+    this.#adopt(state);
+  }
+
+  #adopt(next: ChannelConfigState): void {
     const before = this.#state.values;
     const after = next.values;
     this.#state = next;
@@ -131,13 +153,13 @@ export class ConfigControl {
     }
     if (JSON.stringify(before.organizations) !== JSON.stringify(after.organizations)) this.host.applyOrganizations(organizationConfigsOf(after));
     if (JSON.stringify(before.consenters) !== JSON.stringify(after.consenters)) this.host.transport.updatePeers(this.#peers());
-    this.host.log.info({ block: block.header.number, sequence: after.sequence, consenterIds: next.ids.consenterIds }, `config block ${block.header.number} applied (sequence ${after.sequence})`);
+    this.host.log.info({ block: next.blockNumber, sequence: after.sequence, consenterIds: next.ids.consenterIds }, `config block ${next.blockNumber} applied (sequence ${after.sequence})`);
     const member = next.ids.consenterIds.includes(this.host.selfId);
     if (member && this.#notServing !== undefined) {
       this.#notServing = undefined;
-      this.host.log.info(`this node was added to channel "${this.host.channelId}" by config block ${block.header.number}: it serves the channel`);
+      this.host.log.info(`this node was added to channel "${this.host.channelId}" by config block ${next.blockNumber}: it serves the channel`);
     } else if (!member && this.#notServing === undefined) {
-      this.#notServing = `this node was removed from channel "${this.host.channelId}" by config block ${block.header.number}`;
+      this.#notServing = `this node was removed from channel "${this.host.channelId}" by config block ${next.blockNumber}`;
       this.host.log.warn(`${this.#notServing}: it stops serving the channel`);
     }
   }
@@ -151,6 +173,7 @@ export class ConfigControl {
 
   /** After each applied Ready: cluster size, and on a serving leader the next membership step. */
   afterApply(): void {
+    this.#refreshFromLedger();
     const raft = this.host.raft();
     const status = raft.status();
     const voters = status.config.voters;

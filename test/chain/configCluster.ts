@@ -17,16 +17,18 @@ import {
   encodeSerializedIdentity,
   HeaderType,
   isConfigBlock,
+  readBlockSignatures,
   readEnvelopeFields,
   type EnvelopeCreator,
 } from '../../src/block/index.js';
 import { buildConfigUpdateEnvelope, buildGenesisBlock, currentConfigOf, type ChannelConfigInput, type CurrentConfig } from '../../src/block/configtx/index.js';
-import { Chain, InThreadCompute, type ChainOptions } from '../../src/chain/index.js';
+import { Chain, InThreadCompute, type ChainOptions, type SnapshotCatchUp } from '../../src/chain/index.js';
 import { organizationConfigsOf } from '../../src/chain/channelConfig.js';
 import type { ClusterPeer } from '../../src/cluster/types.js';
 import type { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
+import { ledgerBlockFromFabric } from '../../src/storage/fabricBlock.js';
+import { openWalEnvironment, type BlockLedger, type WalEnvironment } from '../../src/storage/index.js';
 import { makeTestChannel, type TestChannel } from '../block/configtx/helpers.js';
 import { ManualClock } from './manualClock.js';
 import { MemoryNetwork, type MemoryTransport } from './memoryTransport.js';
@@ -111,16 +113,33 @@ export class ConfigCluster {
     const member = this.channel.ordererOrg.issueMember(`orderer${id}-signer`);
     const identity = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
     const registry = existing?.registry ?? new Registry();
+    const storage = env.channel(CHANNEL);
     const chain = new Chain(this.options(id, consenters), {
-      storage: env.channel(CHANNEL),
+      storage,
       transport,
       compute: new InThreadCompute(identity),
       logger,
       metrics: registry,
       clock: this.clock,
+      catchUp: this.#catchUp(id, storage.ledger),
     });
     await chain.start();
     this.nodes.set(id, { id, dir, registry, env, chain, transport, peerUpdates });
+  }
+
+  /** Stands in for the block puller: copies the missing blocks from a running node that has them (as they were written there). */
+  #catchUp(id: number, ledger: BlockLedger): SnapshotCatchUp {
+    const sha256 = createCryptoProvider('native').hasher('sha256');
+    return {
+      pullBlocks: async (from, target) => {
+        const donor = this.running().find((n) => n.id !== id && n.chain.height() > target.header.number);
+        if (donor === undefined) throw new Error(`node ${id}: no running node has block ${target.header.number} yet`);
+        for (let n = from; n <= target.header.number; n++) {
+          const bytes = new Uint8Array(donor.chain.block(n));
+          await ledger.append(ledgerBlockFromFabric(bytes, sha256, readBlockSignatures(decodeBlock(bytes)).etcdraft!.raftIndex));
+        }
+      },
+    };
   }
 
   async start(ids: readonly number[]): Promise<void> {

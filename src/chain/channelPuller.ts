@@ -45,8 +45,8 @@ export interface ChannelPullerOptions {
   readonly engine: Engine;
   readonly hashAlgorithm: HashAlgorithm;
   readonly organizations: readonly OrganizationConfig[];
-  /** The channel's config block (block 0 or the last config block). */
-  readonly configBlock: Uint8Array;
+  /** The channel's config block (the last one, or block 0); undefined: none known, no puller. */
+  readonly configBlock: Uint8Array | undefined;
   /** This node's own client address: never pulled from. */
   readonly selfAddress: string;
   /** Signs Deliver requests: this orderer's identity. */
@@ -59,7 +59,7 @@ export interface ChannelPullerOptions {
 
 /** The channel's BlockPuller, or undefined (logged) when its config names no other orderer endpoint. */
 export function createChannelPuller(options: ChannelPullerOptions): BlockPuller | undefined {
-  const endpoints = deliverEndpointsOf(options.configBlock);
+  const endpoints = options.configBlock === undefined ? undefined : deliverEndpointsOf(options.configBlock);
   const addresses = (endpoints?.addresses ?? []).filter((a) => a !== options.selfAddress);
   if (endpoints === undefined || addresses.length === 0) {
     options.logger.warn(`channel "${options.channelId}": its config block names no other orderer endpoint; blocks missing after a snapshot cannot be pulled`);

@@ -173,7 +173,8 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
         engine: options.engine,
         hashAlgorithm: plan.chain.hashAlgorithm,
         organizations: plan.chain.organizations,
-        configBlock: plan.chain.genesisBlock ?? storage.ledger.block(0).bytes,
+        // The latest config block this node has (its endpoints are the current ones), else the plan's genesis block.
+        configBlock: storage.ledger.height > 0 ? storage.ledger.block(Math.max(storage.ledger.lastConfig, 0)).bytes : plan.chain.genesisBlock,
         selfAddress: options.clientListenAddress,
         creator: options.identity,
         tls: options.clientTls === undefined ? undefined : { certPem: options.clusterTls.certPem, keyPem: options.clusterTls.keyPem },

@@ -2,8 +2,10 @@
 // name the rule), ordered alone in their own block, applied on every node.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBlock, isConfigBlock, readBlockSignatures } from '../../src/block/index.js';
-import { ConfigCluster } from './configCluster.js';
+import { createSignedEnvelope, decodeBlock, encodeSerializedIdentity, HeaderType, isConfigBlock, readBlockSignatures, type EnvelopeCreator } from '../../src/block/index.js';
+import { DevOrganization } from '../../src/crypto/devpki.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
+import { CHANNEL, ConfigCluster } from './configCluster.js';
 
 let c: ConfigCluster | undefined;
 
@@ -93,5 +95,51 @@ describe('chain: config transactions', () => {
     }
     const metrics = await c.nodes.get(leader)!.registry.getSingleMetricAsString('consensus_etcdraft_config_proposals_received');
     expect(metrics).toMatch(/consensus_etcdraft_config_proposals_received\{channel="config-test"\} [45]\b/);
+  });
+
+  it('refuses a CONFIG envelope whose ConfigUpdate signature does not verify (the envelope itself is well signed)', async () => {
+    const { c, leader } = await started();
+    let calls = 0;
+    // buildConfigUpdateEnvelope signs the ConfigUpdate first: that one signature is made over other bytes.
+    const forger: EnvelopeCreator = {
+      serializedIdentity: c.admin.serializedIdentity,
+      signer: { ...c.admin.signer, sign: (m: Uint8Array) => c.admin.signer.sign(++calls === 1 ? new Uint8Array([...m, 0]) : m) },
+    };
+    const r = await c.chain(leader).submit(c.configUpdate(leader, (v) => ({ ...v, batchTimeoutMs: 900 }), forger));
+    expect(r.status).toBe('FORBIDDEN');
+    expect(r.info).toMatch(/config update signature 0 does not verify/);
+  });
+
+  it('an organization added by config may submit from the next block on, and the config survives a restart of every node', async () => {
+    const { c, leader } = await started();
+    const org2 = new DevOrganization({ mspId: 'Org2MSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') });
+    const member = org2.issueMember('client2');
+    const client2: EnvelopeCreator = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
+    const envelopeOf = (txId: string) => createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new Uint8Array(50), creator: client2, txId });
+
+    const before = await c.chain(leader).submit(envelopeOf('org2-early'));
+    expect(before.status).toBe('FORBIDDEN');
+
+    const org2Values = {
+      mspId: 'Org2MSP', sections: ['application' as const], rootCerts: [org2.root.certPem], intermediateCerts: [],
+      adminCerts: [], tlsRootCerts: [], tlsIntermediateCerts: [],
+    };
+    const update = c.configUpdate(leader, (v) => ({ ...v, organizations: [...v.organizations, org2Values], batchSize: { ...v.batchSize, maxMessageCount: 2 } }));
+    expect(await c.chain(leader).submit(update)).toEqual({ status: 'SUCCESS', info: '' });
+    await c.tickUntil(() => [1, 2, 3].every((id) => configBlocks(c!, id).length === 1), 60, 'the config block everywhere');
+    for (const id of [1, 2, 3]) expect(await c.chain(id).submit(envelopeOf(`org2-${id}`))).toEqual({ status: 'SUCCESS', info: '' });
+    await c.tickUntil(() => [1, 2, 3].every((id) => c!.txIds(id).length === 3), 60, 'the three org2 envelopes everywhere');
+
+    // Restart every node: the last config block's values (new org, batch size 2) apply again, from the ledger.
+    for (const id of [1, 2, 3]) await c.stop(id);
+    await c.start([1, 2, 3]);
+    const next = await c.waitForLeader();
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((t) => c!.chain(next).submit(envelopeOf(`org2-after-${t}`))));
+    for (const r of results) expect(r).toEqual({ status: 'SUCCESS', info: '' });
+    await c.tickUntil(() => [1, 2, 3].every((id) => c!.txIds(id).length === 7), 60, 'the envelopes after the restart everywhere');
+    const height = c.chain(next).height();
+    const lastTwo = [height - 2, height - 1].map((n) => decodeBlock(c!.chain(next).block(n)).data.length);
+    expect(lastTwo).toEqual([2, 2]); // cut at 2 by count, without waiting for the batch timeout
+    for (const id of [1, 2, 3]) expect(c.headers(id)).toEqual(c.headers(next));
   });
 });

@@ -104,7 +104,14 @@ export class Liveness {
     }
     const leaderTerm = status.hardState.term;
     const settled = (): boolean => this.host.pendingEnvelopes() === 0 && this.host.appliedTerm() > leaderTerm;
-    const handoff = new LeadershipHandoff(this.host.selfId, 2 * this.host.electionTick, settled);
+    // Pointless to wait on: the transferee is gone (e.g. the whole cluster is shutting down), or Raft
+    // gave the transfer up (still leading, no transferee) — stopping now costs the others one election.
+    const abandoned = (): boolean => {
+      if (!this.host.isReachable(to)) return true;
+      const now = raft.status();
+      return now.softState.raftState === StateType.Leader && now.leadTransferee === 0;
+    };
+    const handoff = new LeadershipHandoff(this.host.selfId, 2 * this.host.electionTick, settled, abandoned);
     this.#handoff = handoff;
     this.host.log.info({ to }, `shutting down: transferring leadership to node ${to}`);
     raft.transferLeadership(to);
@@ -112,6 +119,7 @@ export class Liveness {
     const outcome = await handoff.done;
     this.#handoff = undefined;
     if (outcome === 'transferred') this.host.log.info({ leader: handoff.newLeader }, `leadership handed over to node ${handoff.newLeader}`);
+    else if (outcome === 'abandoned') this.host.log.warn({ to }, `leadership transfer to node ${to} abandoned (unreachable, or Raft gave it up); stopping anyway`);
     else this.host.log.warn({ to }, `leadership transfer to node ${to} did not complete within ${2 * this.host.electionTick} ticks; stopping anyway`);
     return outcome;
   }

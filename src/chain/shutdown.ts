@@ -27,7 +27,7 @@ export function mostCaughtUpFollower(status: Status, selfId: number, isReachable
   return best;
 }
 
-export type HandoffOutcome = 'transferred' | 'timed-out';
+export type HandoffOutcome = 'transferred' | 'timed-out' | 'abandoned';
 
 /**
  * Waits for a leader transfer to complete: another node leads and nothing is
@@ -46,6 +46,8 @@ export class LeadershipHandoff {
     private readonly maxTicks: number,
     /** True once the envelopes this node held for the next leader were taken over. */
     private readonly settled: () => boolean,
+    /** True when waiting longer is pointless (the transferee became unreachable, Raft aborted the transfer). */
+    private readonly abandoned: () => boolean = () => false,
   ) {
     assert.ok(Number.isSafeInteger(maxTicks) && maxTicks > 0, 'maxTicks must be a positive integer');
     this.done = new Promise((resolve) => (this.#resolve = resolve));
@@ -64,6 +66,7 @@ export class LeadershipHandoff {
   onTick(): void {
     this.#ticks++;
     this.#check();
+    if (!this.#finished && this.#newLeader === 0 && this.abandoned()) this.#finish('abandoned');
     if (!this.#finished && this.#ticks >= this.maxTicks) this.#finish('timed-out');
   }
 

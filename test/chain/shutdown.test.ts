@@ -100,4 +100,16 @@ describe('chain: graceful shutdown of the leader', () => {
     await c.tick(3);
     expect(c.leaderId()).toBe(leader);
   });
+
+  it('a leader whose transferee becomes unreachable stops without waiting out the bound', async () => {
+    c = new TestCluster({ options: { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK } });
+    await c.start();
+    const leader = await c.waitForLeader();
+    c.network.isolate(leader); // nobody reachable: the transfer cannot even start
+    let closed = false;
+    const closing = c.chain(leader).close({ transferLeadership: true }).then(() => void (closed = true));
+    const ticks = await c.tickUntil(() => closed, 2 * ELECTION_TICK, 'the isolated leader closed');
+    await closing;
+    expect(ticks).toBeLessThanOrEqual(1);
+  });
 });

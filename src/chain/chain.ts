@@ -274,7 +274,7 @@ export class Chain implements ChannelSupport {
       isLeader: this.#soft.raftState === StateType.Leader,
       height: this.height(),
       raftTerm: this.#term,
-      clusterSize: this.#opts.consenters.length,
+      clusterSize: this.#consenterIds().length,
     };
   }
 

@@ -90,12 +90,13 @@ export class ConfigControl {
   /** Leader check of a CONFIG envelope; throws BadRequestError / ForbiddenError naming the rule. */
   check(envelope: Uint8Array): void {
     if (this.#notServing !== undefined) throw new ServiceUnavailableError(this.#notServing);
+    const status = this.host.raft().status();
+    const leading = status.softState.raftState === StateType.Leader;
     checkConfigEnvelope(envelope, {
       state: this.#state,
       engine: this.host.engine,
       selfId: this.host.selfId,
-      voters: this.host.raft().status().config.voters,
-      isReachable: (id) => this.host.transport.isReachable(id),
+      quorum: leading ? { voters: status.config.voters, isReachable: (id) => this.host.transport.isReachable(id) } : undefined,
       now: new Date(),
     });
   }

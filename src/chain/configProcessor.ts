@@ -38,9 +38,12 @@ export interface ConfigCheckContext {
   readonly state: ChannelConfigState;
   readonly engine: Engine;
   readonly selfId: number;
-  /** Current Raft voters. */
-  readonly voters: readonly number[];
-  readonly isReachable: (id: number) => boolean;
+  /**
+   * Current Raft voters and reachability, on the leader (which proposes the
+   * ConfChange and knows who answers); undefined on a follower, which leaves
+   * the quorum check to the leader it forwards to.
+   */
+  readonly quorum: { readonly voters: readonly number[]; readonly isReachable: (id: number) => boolean } | undefined;
   readonly now: Date;
 }
 
@@ -68,7 +71,7 @@ export function checkConfigEnvelope(envelope: Uint8Array, ctx: ConfigCheckContex
     if (err.rule === 'submitter-not-admin') throw new ForbiddenError(err.message);
     throw new BadRequestError(err.message);
   }
-  checkQuorum(transition, ctx);
+  if (ctx.quorum !== undefined) checkQuorum(transition, ctx.selfId, ctx.quorum);
   return { next: tx.values, transition };
 }
 
@@ -99,10 +102,10 @@ function submitterOf(signed: SignedData, current: ChannelConfigValues): { creato
   return { creatorMspId: identity.mspid, creatorIsAdmin: org !== undefined && isOrganizationAdmin(org, pem) };
 }
 
-function checkQuorum(transition: TransitionResult, ctx: ConfigCheckContext): void {
+function checkQuorum(transition: TransitionResult, selfId: number, quorum: NonNullable<ConfigCheckContext['quorum']>): void {
   const { added, removed, rotated } = transition.consenters;
-  const voters = ctx.voters;
-  if (added !== undefined) checkQuorumAfterChange([...voters, added.id], added.id, ctx.selfId, ctx.isReachable);
-  else if (removed !== undefined) checkQuorumAfterChange(voters.filter((id) => id !== removed.id), removed.id, ctx.selfId, ctx.isReachable);
-  else if (rotated !== undefined && rotated.id !== ctx.selfId) checkQuorumAfterChange(voters, rotated.id, ctx.selfId, ctx.isReachable);
+  const { voters, isReachable } = quorum;
+  if (added !== undefined) checkQuorumAfterChange([...voters, added.id], added.id, selfId, isReachable);
+  else if (removed !== undefined) checkQuorumAfterChange(voters.filter((id) => id !== removed.id), removed.id, selfId, isReachable);
+  else if (rotated !== undefined && rotated.id !== selfId) checkQuorumAfterChange(voters, rotated.id, selfId, isReachable);
 }

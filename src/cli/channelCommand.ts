@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import { parseFlags, requiredStringFlag, stringFlag, type ParsedFlags } from './args.js';
 import { CliRunError, CliUsageError } from './errors.js';
-import { callParticipation, expectStatus, participationTarget, PARTICIPATION_PATH, type ParticipationTarget } from './participationClient.js';
+import { callParticipation, expectStatus, multipartForm, participationTarget, PARTICIPATION_PATH, type ParticipationTarget } from './participationClient.js';
 
 export const CHANNEL_USAGE =
-  'orderer channel join --block <config block file> | list [--channel <name>] | remove --channel <name>  (each with --node <operations URL> [--ca-file F] [--client-cert F --client-key F])';
+  'orderer channel join --block <config block file> [--genesis-block <file>] | list [--channel <name>] | remove --channel <name>  (each with --node <operations URL> [--ca-file F] [--client-cert F --client-key F])';
 
 /** A config block is at most one 100 MiB message. */
 const BLOCK_FILE_BYTES_MAX = 100 * 1024 * 1024;
@@ -18,9 +18,12 @@ export async function channelCommand(argv: readonly string[], print: (text: stri
   const [action, ...rest] = argv;
   switch (action) {
     case 'join': {
-      const flags = parseFlags('channel join', rest, { ...TARGET_FLAGS, block: { type: 'string' } });
-      const block = readBlockFile(requiredStringFlag(flags, 'block'));
-      const answer = await callParticipation(targetOf(flags), 'POST', PARTICIPATION_PATH, block);
+      const flags = parseFlags('channel join', rest, { ...TARGET_FLAGS, block: { type: 'string' }, 'genesis-block': { type: 'string' } });
+      const block = readBlockFile('--block', requiredStringFlag(flags, 'block'));
+      const genesisFile = stringFlag(flags, 'genesis-block');
+      // The form is what osnadmin sends; the genesis part lets a consenter added after block 0 join with the latest config block.
+      const form = multipartForm({ 'config-block': block, ...(genesisFile !== undefined && { 'genesis-block': readBlockFile('--genesis-block', genesisFile) }) });
+      const answer = await callParticipation(targetOf(flags), 'POST', PARTICIPATION_PATH, form.body, form.contentType);
       print(`${JSON.stringify(expectStatus(answer, 201, 'join'), null, 2)}\n`);
       return 0;
     }
@@ -57,13 +60,13 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
-function readBlockFile(file: string): Uint8Array {
+function readBlockFile(flag: string, file: string): Uint8Array {
   let size: number;
   try {
     size = fs.statSync(file).size;
   } catch (error) {
-    throw new CliRunError(`cannot read --block ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new CliRunError(`cannot read ${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
-  if (size === 0 || size > BLOCK_FILE_BYTES_MAX) throw new CliRunError(`--block ${file} is ${size} bytes; a config block is 1..${BLOCK_FILE_BYTES_MAX} bytes`);
+  if (size === 0 || size > BLOCK_FILE_BYTES_MAX) throw new CliRunError(`${flag} ${file} is ${size} bytes; a config block is 1..${BLOCK_FILE_BYTES_MAX} bytes`);
   return fs.readFileSync(file);
 }

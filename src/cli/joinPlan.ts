@@ -1,6 +1,9 @@
 // A channel to join from its config block (participation API, restart of a
 // joined channel): the block's config (configtx's extractChannelConfig) as a
-// ChannelPlan. This node must be one of the block's consenters, found by its
+// ChannelPlan. The block is the genesis block, or a later config block (a
+// consenter added by a config update) together with the genesis block: the
+// chain starts its empty ledger from block 0 with the later block's consenters
+// as Raft voters, and catches up from the leader. This node must be one of the block's consenters, found by its
 // cluster TLS certificate as Fabric does, under the node's own Raft id: the
 // cluster transport runs one id per node for every channel.
 
@@ -21,14 +24,15 @@ export interface JoinPlan {
   readonly plan: ChannelPlan;
 }
 
-/** Throws BAD_BLOCK / ChannelConfigError for a malformed block, UnservableChannelError for one this node cannot serve. */
-export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId: number; readonly tlsCertPem: string }): JoinPlan {
+/**
+ * `genesisBytes` is required when `blockBytes` is a config block after block 0.
+ * Throws BAD_BLOCK / ChannelConfigError for a malformed block, UnservableChannelError for one this node cannot serve.
+ */
+export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId: number; readonly tlsCertPem: string }, genesisBytes?: Uint8Array): JoinPlan {
   const block = decodeBlock(blockBytes);
-  const number = Number(block.header?.number ?? 0n);
+  const number = Number(block.header.number);
   const values = extractChannelConfig(block);
-  if (number !== 0) {
-    throw new UnservableChannelError(`channel "${values.channelId}": the block is number ${number}; only a genesis block (number 0) can be joined (no block pulling on join yet)`);
-  }
+  if (number !== 0) checkGenesisOf(values.channelId, number, genesisBytes);
   if (values.consensusType !== 'etcdraft' || values.raftOptions === undefined) {
     throw new UnservableChannelError(`channel "${values.channelId}" uses consensus "${values.consensusType}"; this orderer serves etcdraft channels`);
   }
@@ -60,11 +64,21 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
         hashAlgorithm: values.hashAlgorithm,
         signatureAlgorithm: values.signatureAlgorithm,
         organizations: values.organizations.map((org) => ({ mspId: org.mspId, rootCerts: org.rootCerts, intermediateCerts: org.intermediateCerts })),
-        genesisBlock: blockBytes,
+        genesisBlock: number === 0 ? blockBytes : genesisBytes!,
       },
       consenters: values.consenters.map((c, i) => ({ id: ids[i]!, address: `${c.host}:${c.port}`, tlsCertPem: c.clientTlsCertPem })),
     },
   };
+}
+
+function checkGenesisOf(channelId: string, configNumber: number, genesisBytes: Uint8Array | undefined): void {
+  if (genesisBytes === undefined) {
+    throw new UnservableChannelError(`channel "${channelId}": config block ${configNumber} is after block 0; join with the channel's genesis block too (part "genesis-block", --genesis-block)`);
+  }
+  const genesis = decodeBlock(genesisBytes, { code: 'BAD_BLOCK', path: 'genesis-block' });
+  if (Number(genesis.header.number) !== 0) throw new UnservableChannelError(`the genesis block given with channel "${channelId}" is block ${genesis.header.number}, not block 0`);
+  const genesisChannel = extractChannelConfig(genesis).channelId;
+  if (genesisChannel !== channelId) throw new UnservableChannelError(`the genesis block given is of channel "${genesisChannel}", the config block of channel "${channelId}"`);
 }
 
 function publicKeyOf(pem: string): Buffer {

@@ -13,7 +13,8 @@ import type { GrpcClusterTransport } from '../cluster/index.js';
 import type { Engine } from '../crypto/types.js';
 import { OrdererError } from '../errors.js';
 import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
-import type { ChannelStorage, WalEnvironment } from '../storage/index.js';
+import { decodeBlock, readBlockSignatures } from '../block/index.js';
+import type { BlockLedger, ChannelStorage, WalEnvironment } from '../storage/index.js';
 import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
 import type { ChannelPlan } from './ordererNode.js';
 import { ChannelPeerSets } from './channelTransport.js';
@@ -68,7 +69,7 @@ export class NodeChannels implements ChannelRegistry {
     this.participation = {
       list: () => [...this.#served.keys()].map((name) => this.#info(name)!),
       info: (name) => this.#info(name),
-      join: (block) => this.#join(block),
+      join: (block, genesis) => this.#join(block, genesis),
       remove: (name) => this.#remove(name),
     };
   }
@@ -95,10 +96,9 @@ export class NodeChannels implements ChannelRegistry {
         this.#log.warn({ channel: id }, 'channel in storage without a genesis block: not served');
         continue;
       }
-      // Its config is read back from the stored genesis block, as when it was joined.
       let plan: ChannelPlan;
       try {
-        plan = joinPlanOfBlock(ledger.block(0).bytes, { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem }).plan;
+        plan = this.#storedPlan(ledger);
       } catch (error) {
         // One channel this node can no longer serve (its TLS key or id changed) must not keep the others down.
         if (!(error instanceof OrdererError)) throw error;
@@ -109,12 +109,24 @@ export class NodeChannels implements ChannelRegistry {
     }
   }
 
+  /**
+   * A joined channel's plan from its ledger: the config of its latest config
+   * block (the LAST_CONFIG index of its last block), with block 0 as genesis.
+   */
+  #storedPlan(ledger: BlockLedger): ChannelPlan {
+    const self = { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem };
+    const genesis = ledger.block(0).bytes;
+    const lastConfig = readBlockSignatures(decodeBlock(ledger.block(ledger.height - 1).bytes)).lastConfigIndex ?? 0;
+    if (lastConfig === 0 || lastConfig >= ledger.height) return joinPlanOfBlock(genesis, self).plan;
+    return joinPlanOfBlock(ledger.block(lastConfig).bytes, self, genesis).plan;
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all([...this.#served.values()].map((s) => s.chain.close()));
   }
 
-  async #join(blockBytes: Uint8Array): Promise<ChannelInfo> {
-    const { plan } = joinPlanOfBlock(blockBytes, { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem });
+  async #join(blockBytes: Uint8Array, genesisBytes: Uint8Array | undefined): Promise<ChannelInfo> {
+    const { plan } = joinPlanOfBlock(blockBytes, { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem }, genesisBytes);
     const id = plan.chain.channelId;
     if (this.#served.has(id) || this.#busy.has(id)) throw new ChannelExistsError(id);
     if (this.#removed.has(id) || this.#deps.storage.storedChannels().includes(id)) {

@@ -2,6 +2,7 @@
 // over HTTP or HTTPS with optional client certificates. Every call is bounded
 // in time and in the size of the answer it reads.
 
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -48,12 +49,18 @@ export function participationTarget(node: string, tlsFiles: { ca?: string; cert?
   return { url, ...(caPem && { caPem }), ...(clientCertPem && { clientCertPem }), ...(clientKeyPem && { clientKeyPem }) };
 }
 
-export function callParticipation(target: ParticipationTarget, method: string, path: string, body?: Uint8Array): Promise<Answer> {
+export function callParticipation(
+  target: ParticipationTarget,
+  method: string,
+  path: string,
+  body?: Uint8Array,
+  contentType = 'application/octet-stream',
+): Promise<Answer> {
   const url = new URL(path, target.url);
   const options: https.RequestOptions = {
     method,
     timeout: PARTICIPATION_REQUEST_TIMEOUT_MS,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length },
+    headers: body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': body.length },
     ...(target.caPem && { ca: target.caPem }),
     ...(target.clientCertPem && { cert: target.clientCertPem, key: target.clientKeyPem }),
   };
@@ -74,6 +81,18 @@ export function callParticipation(target: ParticipationTarget, method: string, p
     request.on('error', (error) => reject(new CliRunError(`${method} ${url.href} failed: ${error.message}`, { cause: error })));
     request.end(body);
   });
+}
+
+/** A multipart/form-data body of binary parts (RFC 7578), as osnadmin sends a join. */
+export function multipartForm(parts: Readonly<Record<string, Uint8Array>>): { body: Buffer; contentType: string } {
+  const boundary = `orderer-${randomBytes(12).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  for (const [name, bytes] of Object.entries(parts)) {
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.block"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    chunks.push(Buffer.from(bytes), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 /** The answer's JSON when its status is `expected`; otherwise a CliRunError with the status and the node's error text. */

@@ -9,7 +9,7 @@
 
 import type http from 'node:http';
 import { OrdererError } from '../errors.js';
-import { readConfigBlockBody } from './participationBody.js';
+import { readJoinBody } from './participationBody.js';
 
 export const PARTICIPATION_PREFIX = '/participation/v1/channels';
 
@@ -30,8 +30,12 @@ export interface ChannelInfo {
 export interface ChannelParticipation {
   list(): readonly ChannelInfo[];
   info(name: string): ChannelInfo | undefined;
-  /** Creates the channel from its config block. Throws ChannelExistsError, or an OrdererError naming what is wrong with the block. */
-  join(configBlock: Uint8Array): Promise<ChannelInfo>;
+  /**
+   * Creates the channel from its config block (and, for a config block after
+   * block 0, the genesis block). Throws ChannelExistsError, or an OrdererError
+   * naming what is wrong with the block.
+   */
+  join(configBlock: Uint8Array, genesisBlock?: Uint8Array): Promise<ChannelInfo>;
   /** Stops the channel on this node and forgets it. Throws ChannelNotFoundError. */
   remove(name: string): Promise<void>;
 }
@@ -94,8 +98,8 @@ async function onCollection(request: http.IncomingMessage, response: http.Server
     return;
   }
   if (request.method === 'POST') {
-    const block = await readConfigBlockBody(request);
-    const info = await participation.join(block);
+    const body = await readJoinBody(request);
+    const info = await participation.join(body.configBlock, body.genesisBlock);
     response.setHeader('Location', channelUrl(info.name));
     respondJson(response, 201, withUrl(info));
     return;

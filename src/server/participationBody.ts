@@ -1,6 +1,7 @@
 // The body of a join request: the config block, either raw
 // (Content-Type: application/octet-stream) or, as Fabric's osnadmin sends it,
-// the `config-block` part of a multipart/form-data body. Read with a byte
+// the `config-block` part of a multipart/form-data body; a form may add a
+// `genesis-block` part (ours, not Fabric's) for a config block after block 0. Read with a byte
 // bound so a client cannot make the node buffer an unbounded body.
 
 import type http from 'node:http';
@@ -9,8 +10,14 @@ import { ParticipationRequestError } from './participation.js';
 /** A block must fit one 100 MiB gRPC message; the form's framing adds a little. */
 export const JOIN_BODY_BYTES_MAX = 100 * 1024 * 1024 + 64 * 1024;
 const FORM_FIELD = 'config-block';
+const GENESIS_FIELD = 'genesis-block';
 
-export async function readConfigBlockBody(request: http.IncomingMessage, bodyBytesMax = JOIN_BODY_BYTES_MAX): Promise<Uint8Array> {
+export interface JoinBody {
+  readonly configBlock: Uint8Array;
+  readonly genesisBlock: Uint8Array | undefined;
+}
+
+export async function readJoinBody(request: http.IncomingMessage, bodyBytesMax = JOIN_BODY_BYTES_MAX): Promise<JoinBody> {
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
   const isRaw = contentType === '' || contentType.startsWith('application/octet-stream');
   const boundary = /^multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(request.headers['content-type'] ?? '')?.[1];
@@ -19,8 +26,10 @@ export async function readConfigBlockBody(request: http.IncomingMessage, bodyByt
   }
   const body = await readBounded(request, bodyBytesMax);
   const block = boundary === undefined ? body : formPart(body, boundary, FORM_FIELD);
+  if (block === undefined) throw new ParticipationRequestError(`the multipart form has no "${FORM_FIELD}" part`);
   if (block.length === 0) throw new ParticipationRequestError('the request carries no config block (empty body)');
-  return block;
+  const genesisBlock = boundary === undefined ? undefined : formPart(body, boundary, GENESIS_FIELD);
+  return { configBlock: block, genesisBlock };
 }
 
 async function readBounded(request: http.IncomingMessage, bodyBytesMax: number): Promise<Buffer> {
@@ -39,8 +48,8 @@ async function readBounded(request: http.IncomingMessage, bodyBytesMax: number):
   return Buffer.concat(chunks, total);
 }
 
-/** The content of the form part named `field` (RFC 7578): between its blank line and the next delimiter. */
-export function formPart(body: Buffer, boundary: string, field: string): Uint8Array {
+/** The content of the form part named `field` (RFC 7578): between its blank line and the next delimiter; undefined if absent. */
+export function formPart(body: Buffer, boundary: string, field: string): Uint8Array | undefined {
   const delimiter = Buffer.from(`--${boundary}`);
   let at = body.indexOf(delimiter);
   while (at >= 0) {
@@ -55,5 +64,5 @@ export function formPart(body: Buffer, boundary: string, field: string): Uint8Ar
     }
     at = next + 2;
   }
-  throw new ParticipationRequestError(`the multipart form has no "${field}" part`);
+  return undefined;
 }

@@ -76,15 +76,35 @@ describe('joinPlanOfBlock', () => {
     expect(() => joinPlanOfBlock(block, { nodeId: 1, tlsCertPem })).toThrow(UnservableChannelError);
   }, 60_000);
 
-  it('refuses a block that is not block 0, bytes that are not a block, and a block without a config envelope', async () => {
+  it('refuses a block after block 0 given alone, bytes that are not a block, and a block without a config envelope', async () => {
     const { channel, tlsCertPem } = await layout();
     const genesis = decodeBlock(genesisBlockOfChannel(channel));
     const later = encodeBlock({ ...genesis, header: { ...genesis.header, number: 7 } });
-    expect(() => joinPlanOfBlock(later, { nodeId: 2, tlsCertPem })).toThrow(/block is number 7; only a genesis block/);
+    expect(() => joinPlanOfBlock(later, { nodeId: 2, tlsCertPem })).toThrow(/config block 7 is after block 0; join with the channel's genesis block too/);
     expect(() => joinPlanOfBlock(new Uint8Array([0xff, 0xff, 0xff]), { nodeId: 2, tlsCertPem })).toThrow(OrdererError);
     const normal = createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: 'join-channel', data: new Uint8Array([1]) });
     const notConfig = encodeBlock({ ...genesis, data: [normal] });
     expect(() => joinPlanOfBlock(notConfig, { nodeId: 2, tlsCertPem })).toThrow(/CONFIG/);
+  }, 60_000);
+});
+
+describe('joinPlanOfBlock with a config block after block 0 (a consenter added by a config update)', () => {
+  it('takes the later block\'s consenters as Raft voters and block 0 as genesis; refuses without block 0 or with another channel\'s', async () => {
+    const { channel } = await layout();
+    const other = await layout();
+    const genesis = genesisBlockOfChannel(channel);
+    // The config as a config update left it: a fourth consenter (the other layout's node 2), written in block 5.
+    const grown = decodeBlock(genesisBlockOfChannel({ ...channel, consenters: [...channel.consenters, other.channel.consenters[1]!] }));
+    const later = encodeBlock({ ...grown, header: { ...grown.header, number: 5 } });
+    const newcomer = { nodeId: 4, tlsCertPem: other.tlsCertPem };
+    const { plan } = joinPlanOfBlock(later, newcomer, genesis);
+    expect(plan.chain.consenters).toEqual([1, 2, 3, 4]);
+    expect(Buffer.from(plan.chain.genesisBlock!).equals(Buffer.from(genesis))).toBe(true);
+    expect(plan.consenters.map((c) => c.id)).toEqual([1, 2, 3, 4]);
+    expect(() => joinPlanOfBlock(later, newcomer)).toThrow(/config block 5 is after block 0; join with the channel's genesis block too/);
+    const foreignGenesis = genesisBlockOfChannel({ ...other.channel, channelId: 'another-channel' });
+    expect(() => joinPlanOfBlock(later, newcomer, foreignGenesis)).toThrow(/genesis block given is of channel "another-channel"/);
+    expect(() => joinPlanOfBlock(later, newcomer, later)).toThrow(/is block 5, not block 0/);
   }, 60_000);
 });
 

@@ -20,6 +20,7 @@ import { silentLogger } from './support/harness.js';
 class FakeNode implements ChannelParticipation {
   readonly channels = new Map<string, ChannelInfo>();
   readonly joinedBlocks: Uint8Array[] = [];
+  readonly joinedGenesis: (Uint8Array | undefined)[] = [];
 
   list(): readonly ChannelInfo[] {
     return [...this.channels.values()];
@@ -29,8 +30,9 @@ class FakeNode implements ChannelParticipation {
     return this.channels.get(name);
   }
 
-  async join(configBlock: Uint8Array): Promise<ChannelInfo> {
+  async join(configBlock: Uint8Array, genesisBlock?: Uint8Array): Promise<ChannelInfo> {
     this.joinedBlocks.push(configBlock);
+    this.joinedGenesis.push(genesisBlock);
     const name = Buffer.from(configBlock).toString();
     if (name === 'bad') throw new OrdererError('BAD_BLOCK', 'block.data[0] is not a config envelope');
     if (this.channels.has(name)) throw new ChannelExistsError(name);
@@ -109,6 +111,21 @@ describe('channel participation API', () => {
     const joined = await send(port, 'POST', CHANNELS, form, `multipart/form-data; boundary=${boundary}`);
     expect(joined.status).toBe(201);
     expect(Buffer.from(node.joinedBlocks[0]!).toString()).toBe('formchannel');
+    expect(node.joinedGenesis[0]).toBeUndefined();
+  });
+
+  it('passes a genesis-block part along with the config block (a consenter joining after block 0)', async () => {
+    const node = new FakeNode();
+    const port = await start(node);
+    const form = Buffer.concat([
+      Buffer.from('--b\r\nContent-Disposition: form-data; name="genesis-block"\r\n\r\n'),
+      Buffer.from([0, 13, 10, 45, 98, 255]), // binary with a CRLF inside the part (the sender's boundary never occurs in it)
+      Buffer.from('\r\n--b\r\nContent-Disposition: form-data; name="config-block"\r\n\r\nlaterchannel\r\n--b--\r\n'),
+    ]);
+    const joined = await send(port, 'POST', CHANNELS, form, 'multipart/form-data; boundary=b');
+    expect(joined.status).toBe(201);
+    expect(Buffer.from(node.joinedBlocks[0]!).toString()).toBe('laterchannel');
+    expect([...node.joinedGenesis[0]!]).toEqual([0, 13, 10, 45, 98, 255]);
   });
 
   it('answers 409 with a JSON error when the channel exists, 400 naming the block fault for a bad block', async () => {

@@ -13,6 +13,7 @@ import { OrdererError } from '../errors.js';
 import { ledgerBlockFromFabric, type BlockLedger } from '../storage/index.js';
 import type { SnapshotCatchUp } from './blockApplier.js';
 import { systemClock, type ChainClock } from './clock.js';
+import type { CatchUpMetrics } from './catchUpMetrics.js';
 import { BlockPullError, equalBytes, type ChainTip, type PulledBlockVerifier } from './pulledBlockVerifier.js';
 
 /** One orderer blocks can be pulled from. */
@@ -47,8 +48,9 @@ export interface BlockPullerOptions {
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
   readonly clock?: ChainClock;
-  /** Called once per block appended (metrics). */
+  /** Called once per block appended. */
   readonly onBlockPulled?: (number: number) => void;
+  readonly metrics?: CatchUpMetrics;
 }
 
 export const PULL_ROUNDS_MAX_DEFAULT = 10;
@@ -130,6 +132,7 @@ export class BlockPuller implements SnapshotCatchUp {
         } catch (err) {
           if (!(err instanceof OrdererError) || this.#closing.signal.aborted) throw err;
           failures.push(err.message);
+          this.#opts.metrics?.sourceFailures.inc();
           logger.warn({ source: source.name, round, err: err.message }, `pulling blocks from ${source.name} failed; trying the next orderer`);
           // The next pull starts after the source that failed last.
           this.#firstSource = (index + 1) % sources.length;
@@ -138,6 +141,7 @@ export class BlockPuller implements SnapshotCatchUp {
       if (round < roundsMax) await this.#sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
     }
+    this.#opts.metrics?.pullFailures.inc();
     throw new BlockPullError(`pulling blocks up to ${toNumber} failed after ${roundsMax} rounds over ${sources.length} orderers: ${failures.slice(-sources.length).join(' | ')}`);
   }
 
@@ -151,6 +155,7 @@ export class BlockPuller implements SnapshotCatchUp {
       await ledger.append(ledgerBlockFromFabric(bytes, hasher, raftIndex));
       tip = verifier.tipOf(block.header);
       this.#opts.onBlockPulled?.(block.header.number);
+      this.#opts.metrics?.blocksPulled.inc();
     }, this.#closing.signal);
     if (tip.number < toNumber) throw new BlockPullError(`${source.name} ended the stream at block ${tip.number}, before block ${toNumber}`);
   }

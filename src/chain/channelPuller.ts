@@ -5,6 +5,8 @@
 // the organizations' TLS root certificates.
 
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { CatchUpMetrics } from './catchUpMetrics.js';
 import { decodeBlock, extractChannelConfig, type EnvelopeCreator } from '../block/index.js';
 import type { OrganizationConfig } from '../crypto/msp.js';
 import { createCryptoProvider } from '../crypto/provider.js';
@@ -55,6 +57,8 @@ export interface ChannelPullerOptions {
   readonly tls: { readonly certPem: string; readonly keyPem: string } | undefined;
   readonly ledger: BlockLedger;
   readonly logger: Logger;
+  /** The node's registry: catch-up counters are registered there. */
+  readonly metrics?: Registry;
 }
 
 /** The channel's BlockPuller, or undefined (logged) when its config names no other orderer endpoint. */
@@ -77,5 +81,6 @@ export function createChannelPuller(options: ChannelPullerOptions): BlockPuller 
     ledger: options.ledger,
     hasher,
     logger: options.logger.child({ channel: options.channelId, component: 'block-puller' }),
+    ...(options.metrics && { metrics: new CatchUpMetrics(options.metrics, options.channelId) }),
   });
 }

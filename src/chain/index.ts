@@ -16,3 +16,4 @@ export { BlockPuller, PULL_ROUNDS_MAX_DEFAULT, type BlockSource, type BlockPulle
 export { PulledBlockVerifier, BlockPullError, type PulledBlockVerifierOptions, type ChainTip } from './pulledBlockVerifier.js';
 export { DeliverBlockSource, type DeliverSourceOptions, type DeliverSourceTls } from './deliverSource.js';
 export { createChannelPuller, deliverEndpointsOf, type ChannelPullerOptions, type DeliverEndpoints } from './channelPuller.js';
+export { CatchUpMetrics } from './catchUpMetrics.js';

@@ -180,6 +180,7 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
         tls: options.clientTls === undefined ? undefined : { certPem: options.clusterTls.certPem, keyPem: options.clusterTls.keyPem },
         ledger: storage.ledger,
         logger: log,
+        metrics,
       }),
   });
   parts.chains = channels;

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, encodeSerializedIdentity, type EnvelopeCreator } from '../../src/block/index.js';
-import { BlockPuller, DeliverBlockSource, PulledBlockVerifier, type ChannelRegistry } from '../../src/chain/index.js';
+import { BlockPuller, CatchUpMetrics, DeliverBlockSource, PulledBlockVerifier, type ChannelRegistry } from '../../src/chain/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { AtomicBroadcastServer } from '../../src/server/index.js';
@@ -69,7 +69,9 @@ describe('block puller over a real Deliver server', () => {
     const ledger = env.channel(CHANNEL).ledger;
     const creator = ordererCreator(c, 'orderer9');
     const pulled: number[] = [];
+    const registry = new Registry();
     const puller = new BlockPuller({
+      metrics: new CatchUpMetrics(registry, CHANNEL),
       channelId: CHANNEL,
       sources: [source('down', '127.0.0.1:1', creator), source('node 1', address, creator)],
       verifier: new PulledBlockVerifier({ engine: 'native', hasher: sha256, organizations: [c.org.config], ordererMspIds: ['Org1MSP'] }),
@@ -83,6 +85,9 @@ describe('block puller over a real Deliver server', () => {
     await puller.pullBlocks(1, decodeBlock(c.chain(1).block(height - 1)));
     expect(ledger.height).toBe(height);
     expect(pulled).toEqual(Array.from({ length: height - 1 }, (_, i) => i + 1));
+    const metric = async (name: string): Promise<number | undefined> => (await registry.getSingleMetric(name)!.get()).values[0]?.value;
+    expect(await metric('consensus_etcdraft_catchup_blocks_pulled')).toBe(height - 1);
+    expect(await metric('consensus_etcdraft_catchup_source_failures')).toBe(1); // the source that is down
     for (let n = 0; n < height; n++) expect(Buffer.from(ledger.block(n).bytes).equals(Buffer.from(c.chain(1).block(n)))).toBe(true);
   });
 

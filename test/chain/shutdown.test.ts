@@ -101,7 +101,7 @@ describe('chain: graceful shutdown of the leader', () => {
     expect(c.leaderId()).toBe(leader);
   });
 
-  it('a leader whose transferee becomes unreachable stops without waiting out the bound', async () => {
+  it('a leader with no reachable follower stops at once, without waiting out the bound', async () => {
     c = new TestCluster({ options: { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK } });
     await c.start();
     const leader = await c.waitForLeader();

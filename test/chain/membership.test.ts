@@ -129,6 +129,11 @@ describe('chain: membership through config', () => {
     expect(r.status).toBe('BAD_REQUEST');
     expect(r.info).toMatch(/quorum/);
     expect(r.info).toMatch(new RegExp(`unreachable or changing: .*\\b${down}\\b`));
+    // Submitted to the connected follower: forwarded, and the leader's check refuses it the same way.
+    const follower = [1, 2, 3].find((id) => id !== leader && id !== down)!;
+    const viaFollower = await c.chain(follower).submit(c.configUpdate(leader, (v) => ({ ...v, consenters: [...v.consenters, c!.channel.consenter(4)] })));
+    expect(viaFollower.status).toBe('BAD_REQUEST');
+    expect(viaFollower.info).toMatch(/quorum/);
     expect(c.currentConfig(leader).values.consenters).toHaveLength(3);
   }, 60_000);
 

@@ -64,7 +64,10 @@ describe('chain: membership through config', () => {
     expect(await clusterSizeGauge(c, 1)).toMatch(/\} 4\b/);
     expect(c.nodes.get(1)!.peerUpdates.at(-1)!.map((p) => p.id).sort()).toEqual([2, 3, 4]);
 
+    // Submits racing the config update: they wait while the intake is paused for the config block, none is lost.
+    const during = submitSome(c, [1, 2, 3, 4], 12);
     await reconfigure(c, (v) => ({ ...v, consenters: [...v.consenters, c!.channel.consenter(5)] }), [1, 2, 3, 4]);
+    acked.push(...(await during));
     await c.startNode(5, [1, 2, 3, 4, 5]);
     acked.push(...(await submitSome(c, [1, 4], 12)));
     await expectSameLedgers(c, [1, 2, 3, 4, 5], acked);

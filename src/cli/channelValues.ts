@@ -23,7 +23,7 @@ export function channelValuesOfConfig(channel: ChannelConfig): ChannelConfigInpu
       sections: ['orderer', 'application'],
       rootCerts: org.rootCerts,
       intermediateCerts: org.intermediateCerts,
-      adminCerts: [],
+      adminCerts: org.adminCerts,
       tlsRootCerts: [],
       tlsIntermediateCerts: [],
     })),

@@ -58,6 +58,8 @@ export interface OrganizationInput {
   mspId: string;
   rootCerts: string[];
   intermediateCerts?: string[];
+  /** Certificates of the organization's admins (FabricMSPConfig.admins in block 0): they may sign config updates. */
+  adminCerts?: string[];
 }
 
 /** Filled and validated: defaults applied, durations in ms, sizes in bytes, certificates as PEM. */
@@ -84,11 +86,12 @@ export interface ConsenterConfig {
   readonly serverTlsCertPem: string;
 }
 
-/** Same shape as the crypto layer's OrganizationConfig. */
+/** The crypto layer's OrganizationConfig, plus the admins written into the genesis block. */
 export interface OrganizationConfigFilled {
   readonly mspId: string;
   readonly rootCerts: readonly string[];
   readonly intermediateCerts: readonly string[];
+  readonly adminCerts: readonly string[];
 }
 
 export interface RaftOptionsConfig {
@@ -154,12 +157,13 @@ function fillConsenters(at: string, value: unknown, baseDir: string): ConsenterC
 function fillOrganizations(at: string, value: unknown, baseDir: string): OrganizationConfigFilled[] {
   const organizations = arrayAt(at, value, 1, ORGANIZATIONS_MAX).map((entry, i): OrganizationConfigFilled => {
     const path = fieldPath(at, i);
-    const record = objectAt(path, entry, ['mspId', 'rootCerts', 'intermediateCerts']);
+    const record = objectAt(path, entry, ['mspId', 'rootCerts', 'intermediateCerts', 'adminCerts']);
     const intermediates = record['intermediateCerts'] ?? [];
     return {
       mspId: stringAt(fieldPath(path, 'mspId'), record['mspId'], { pattern: MSP_ID, patternRule: 'an MSP id of letters, digits, ".", "_" and "-"', maxLength: 128 }),
       rootCerts: pemListAt(fieldPath(path, 'rootCerts'), record['rootCerts'], baseDir, 'CERTIFICATE', 1, CA_CERTS_PER_ORGANIZATION_MAX),
       intermediateCerts: pemListAt(fieldPath(path, 'intermediateCerts'), intermediates, baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
+      adminCerts: pemListAt(fieldPath(path, 'adminCerts'), record['adminCerts'] ?? [], baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
     };
   });
   rejectDuplicates(at, organizations, (o) => o.mspId, 'mspId');

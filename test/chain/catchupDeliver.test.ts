@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBlock, encodeSerializedIdentity, type EnvelopeCreator } from '../../src/block/index.js';
+import { decodeBlock, encodeBlock, encodeSerializedIdentity, type EnvelopeCreator } from '../../src/block/index.js';
 import { BlockPuller, CatchUpMetrics, DeliverBlockSource, PulledBlockVerifier, type ChannelRegistry } from '../../src/chain/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
@@ -89,6 +89,10 @@ describe('block puller over a real Deliver server', () => {
     expect(await metric('consensus_etcdraft_catchup_blocks_pulled')).toBe(height - 1);
     expect(await metric('consensus_etcdraft_catchup_source_failures')).toBe(1); // the source that is down
     for (let n = 0; n < height; n++) expect(Buffer.from(ledger.block(n).bytes).equals(Buffer.from(c.chain(1).block(n)))).toBe(true);
+    // Eviction suspicion's question over the same Deliver: the newest block, verified (the down source is skipped).
+    const newest = await puller.newestBlock();
+    expect(newest?.header.number).toBe(height - 1);
+    expect(Buffer.from(encodeBlock(newest!)).equals(Buffer.from(c.chain(1).block(height - 1)))).toBe(true);
   });
 
   it('a requester outside the channel is refused by the server and the pull fails saying so', async () => {

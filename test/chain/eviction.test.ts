@@ -8,14 +8,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, type Block } from '../../src/block/index.js';
 import type { SnapshotCatchUp } from '../../src/chain/index.js';
 import { EvictionSuspector, type NewestBlockSource } from '../../src/chain/evictionSuspicion.js';
+import { ConfigCluster } from './configCluster.js';
 import { TestCluster, TICK_MS } from './harness.js';
 
 const SUSPICION_TICKS = 30;
 const logger = pino({ level: 'silent' });
 const clusters: TestCluster[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
   for (const cluster of clusters.splice(0)) await cluster.close();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 async function clusterWithBlocks(size: number, settings: ConstructorParameters<typeof TestCluster>[0] = {}): Promise<TestCluster> {
@@ -114,5 +117,33 @@ describe('eviction suspicion', () => {
     await c.tickUntil(() => c.chain(3).status().leaderId !== 0, 60, 'node 3 knows a leader again');
     expect((await c.chain(3).submit(c.envelope().bytes)).status).toBe('SUCCESS');
     await c.tickUntil(() => c.txIds(3).length === 1 && c.txIds(1).length === 1, 60, 'the envelope ordered');
+  });
+
+  it('after a real config removal of a node cut off from the others, the blocks they write tell it it was evicted', async () => {
+    const cc = new ConfigCluster(3);
+    cleanups.push(() => cc.close());
+    await cc.start([1, 2, 3]);
+    await cc.waitForLeader();
+    const gone = [1, 2, 3].find((id) => id !== cc.leaderId())!;
+    cc.network.isolate(gone);
+    const leader = cc.leaderId();
+    const sequence = cc.currentConfig(leader).values.sequence + 1;
+    const update = cc.configUpdate(leader, (v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== gone - 1) }));
+    expect((await cc.chain(leader).submit(update)).status).toBe('SUCCESS');
+    const rest = [1, 2, 3].filter((id) => id !== gone);
+    await cc.tickUntil(() => rest.every((id) => cc.currentConfig(id).values.sequence === sequence), 80, 'the removal committed on the others');
+    const before = cc.chain(leader).height();
+    expect((await cc.chain(leader).submit(cc.envelope().bytes)).status).toBe('SUCCESS');
+    await cc.tickUntil(() => cc.chain(leader).height() > before, 40, 'a block after the removal');
+    const evicted: string[] = [];
+    const probe: NewestBlockSource = { newestBlock: async () => decodeBlock(cc.chain(leader).block(cc.chain(leader).height() - 1)) };
+    const suspector = new EvictionSuspector({ selfId: gone, evictionSuspicionMs: 1000, source: probe, logger, onEvicted: (reason) => evicted.push(reason) });
+    const verdict = await suspector.check();
+    expect(verdict).toMatchObject({ kind: 'evicted', consenters: rest });
+    expect(evicted).toHaveLength(1);
+    expect(evicted[0]).toMatch(new RegExp(`this node \\(${gone}\\) is no longer a consenter`));
+    // The same question from a remaining node: still a member.
+    const stays = new EvictionSuspector({ selfId: rest[0]!, evictionSuspicionMs: 1000, source: probe, logger, onEvicted: () => expect.fail('not evicted') });
+    expect((await stays.check()).kind).toBe('member');
   });
 });

@@ -23,6 +23,8 @@ export interface ChannelFileSpec {
   readonly algorithm: SignatureAlgorithm;
   readonly nodes: readonly GeneratedNode[];
   readonly organizations: readonly OrganizationConfig[];
+  /** Admin certificate files per MSP id (relative to the output directory): written as the organization's adminCerts. */
+  readonly adminCertFiles?: Readonly<Record<string, string>>;
   readonly tickIntervalMs?: number | undefined;
   readonly electionTick?: number | undefined;
   readonly batchTimeoutMs?: number | undefined;
@@ -42,7 +44,15 @@ export function renderChannelConfig(spec: ChannelFileSpec): string {
       clientTlsCert: fromChannelsDir(node.paths.tlsCert),
       serverTlsCert: fromChannelsDir(node.paths.tlsCert),
     })),
-    organizations: spec.organizations.map((org) => ({ mspId: org.mspId, rootCerts: [...org.rootCerts], intermediateCerts: [...org.intermediateCerts] })),
+    organizations: spec.organizations.map((org) => {
+      const adminFile = spec.adminCertFiles?.[org.mspId];
+      return {
+        mspId: org.mspId,
+        rootCerts: [...org.rootCerts],
+        intermediateCerts: [...org.intermediateCerts],
+        ...(adminFile !== undefined && { adminCerts: [fromChannelsDir(adminFile)] }),
+      };
+    }),
     ...(spec.batchTimeoutMs !== undefined && { batchTimeout: `${spec.batchTimeoutMs}ms` }),
     ...(spec.maxMessageCount !== undefined && { batchSize: { maxMessageCount: spec.maxMessageCount } }),
     raft: {

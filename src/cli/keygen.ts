@@ -22,6 +22,8 @@ import { LOCAL_TLS_SERVER_NAME, MANIFEST_FILE, nodePaths, writeManifest, type Cl
 export const ORDERER_MSP_ID = 'OrdererMSP';
 export const CLIENT_MSP_ID = 'Org1MSP';
 export const LOOPBACK = '127.0.0.1';
+/** Local MSPs of the organizations' admins (relative to keygen's output directory). */
+export const ADMIN_MSP_DIRS = { orderer: 'admins/orderer/msp', client: 'admins/org1/msp' } as const;
 
 export interface KeygenOptions {
   /** Output directory: created if missing; must not already hold a cluster. */
@@ -82,6 +84,13 @@ export function keygen(options: KeygenOptions): ClusterManifest {
   }
   const client = clientOrg.issueMember('User1@org1.example.com', { organizationalUnit: 'client' });
   writeLocalMsp(path.join(options.outDir, 'client/msp'), localMspFiles(clientOrg, client));
+  // One admin per organization: listed as the organization's admin in block 0, it may sign config updates.
+  const adminCertFiles: Record<string, string> = {};
+  for (const [org, dir] of [[ordererOrg, ADMIN_MSP_DIRS.orderer], [clientOrg, ADMIN_MSP_DIRS.client]] as const) {
+    const admin = org.issueMember(`Admin@${org.config.mspId}`, { organizationalUnit: 'admin' });
+    writeLocalMsp(path.join(options.outDir, dir), localMspFiles(org, admin));
+    adminCertFiles[org.config.mspId] = path.posix.join(dir, 'signcerts/cert.pem');
+  }
 
   const channelConfigFile = `channels/${options.channelId}.yaml`;
   writeFile(
@@ -92,6 +101,7 @@ export function keygen(options: KeygenOptions): ClusterManifest {
       algorithm: options.algorithm,
       nodes: generated,
       organizations: [ordererOrg.config, clientOrg.config],
+      adminCertFiles,
       tickIntervalMs: options.tickIntervalMs,
       electionTick: options.electionTick,
       batchTimeoutMs: options.batchTimeoutMs,

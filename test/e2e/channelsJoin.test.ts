@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSignedEnvelope, decodeBlock, encodeBlock, HeaderType } from '../../src/block/index.js';
+import { createSignedEnvelope, decodeBlock, encodeBlock, extractChannelConfig, HeaderType, isOrganizationAdmin } from '../../src/block/index.js';
 import { channelPlan } from '../../src/cli/configMapping.js';
 import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
 import { joinPlanOfBlock, UnservableChannelError } from '../../src/cli/joinPlan.js';
-import { keygen } from '../../src/cli/keygen.js';
+import { ADMIN_MSP_DIRS, keygen } from '../../src/cli/keygen.js';
 import { RemovedChannels } from '../../src/cli/removedChannels.js';
 import { loadNodeConfig, type ChannelConfig } from '../../src/config/index.js';
 import { OrdererError } from '../../src/errors.js';
@@ -105,6 +105,19 @@ describe('joinPlanOfBlock with a config block after block 0 (a consenter added b
     const foreignGenesis = genesisBlockOfChannel({ ...other.channel, channelId: 'another-channel' });
     expect(() => joinPlanOfBlock(later, newcomer, foreignGenesis)).toThrow(/genesis block given is of channel "another-channel"/);
     expect(() => joinPlanOfBlock(later, newcomer, later)).toThrow(/is block 5, not block 0/);
+  }, 60_000);
+});
+
+describe('admins of a keygen channel', () => {
+  it('are written into block 0, so each organization has an admin who may sign config updates (and the clients are not admins)', async () => {
+    const { dir, channel } = await layout();
+    const values = extractChannelConfig(decodeBlock(genesisBlockOfChannel(channel)));
+    const cert = (relative: string) => fs.readFileSync(path.join(dir, relative, 'signcerts/cert.pem'), 'utf8');
+    const org = (mspId: string) => values.organizations.find((o) => o.mspId === mspId)!;
+    expect(isOrganizationAdmin(org('OrdererMSP'), cert(ADMIN_MSP_DIRS.orderer))).toBe(true);
+    expect(isOrganizationAdmin(org('Org1MSP'), cert(ADMIN_MSP_DIRS.client))).toBe(true);
+    expect(isOrganizationAdmin(org('Org1MSP'), cert('client/msp'))).toBe(false);
+    expect(isOrganizationAdmin(org('OrdererMSP'), cert(ADMIN_MSP_DIRS.client))).toBe(false);
   }, 60_000);
 });
 

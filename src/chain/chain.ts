@@ -14,7 +14,7 @@ import type { Hasher } from '../crypto/types.js';
 import { RaftError, StateType, type Message, type RawNode, type SoftState } from '../raft/index.js';
 import type { ChannelStorage } from '../storage/index.js';
 import { BlockApplier, type SnapshotCatchUp } from './blockApplier.js';
-import { loadConfigState, organizationConfigsOf } from './channelConfig.js';
+import { consenterIdsMismatch, loadConfigState, organizationConfigsOf } from './channelConfig.js';
 import { ConfigControl } from './configControl.js';
 import { bootstrapFreshChannel, createRawNode } from './bootstrap.js';
 import { systemClock, type ChainClock, type TimerHandle } from './clock.js';
@@ -328,6 +328,11 @@ export class Chain implements ChannelSupport {
   #configControl(): ConfigControl | undefined {
     const state = loadConfigState(this.#deps.storage.ledger, this.#log);
     if (state === undefined) return undefined;
+    const mismatch = consenterIdsMismatch(state, this.#opts.consenters);
+    if (mismatch !== undefined) {
+      this.#log.warn(`${mismatch}: config updates are refused on this channel`);
+      return undefined;
+    }
     return new ConfigControl(state, {
       channelId: this.channelId,
       selfId: this.#opts.selfId,

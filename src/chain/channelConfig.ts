@@ -66,3 +66,19 @@ export function voterIdsOf(state: ChannelConfigState): number[] {
 export function organizationConfigsOf(values: ChannelConfigValues): OrganizationConfig[] {
   return values.organizations.map((o) => ({ mspId: o.mspId, rootCerts: o.rootCerts, intermediateCerts: o.intermediateCerts }));
 }
+
+/**
+ * Why the config's consenter ids cannot be this channel's Raft ids, or
+ * undefined when they can. Block 0 numbers its consenters 1..n in config
+ * order (Fabric); a channel founded from a config file with other ids (the
+ * options' voters, as many as the config's consenters, another set) would
+ * have its membership managed against the wrong ids. A node joining later
+ * starts from block 0 with a different number of voters and is not refused.
+ */
+export function consenterIdsMismatch(state: ChannelConfigState, foundingVoters: readonly number[]): string | undefined {
+  if (state.blockNumber !== 0) return undefined;
+  const ids = voterIdsOf(state);
+  if (ids.length !== foundingVoters.length) return undefined;
+  if (ids.every((id, i) => id === foundingVoters[i])) return undefined;
+  return `the channel's consenter ids (${foundingVoters.join(', ')}) are not those of its block 0, 1..n in config order (${ids.join(', ')})`;
+}

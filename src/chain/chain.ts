@@ -14,7 +14,7 @@ import type { Hasher } from '../crypto/types.js';
 import { RaftError, StateType, type Message, type RawNode, type SoftState } from '../raft/index.js';
 import type { ChannelStorage } from '../storage/index.js';
 import { BlockApplier, type SnapshotCatchUp } from './blockApplier.js';
-import { consenterIdsMismatch, loadConfigState, organizationConfigsOf } from './channelConfig.js';
+import { consenterIdsMismatch, loadConfigState } from './channelConfig.js';
 import { ConfigControl } from './configControl.js';
 import { bootstrapFreshChannel, createRawNode } from './bootstrap.js';
 import { systemClock, type ChainClock, type TimerHandle } from './clock.js';
@@ -182,7 +182,7 @@ export class Chain implements ChannelSupport {
       catchUp: this.#deps.catchUp,
       ...(this.#config !== undefined && { configHook: this.#config }),
     });
-    this.#applyCommittedConfig();
+    this.#config?.applyAtStart();
     const snapshot = storage.raft.snapshot();
     if (snapshot.metadata.index > 0) this.#applier.onSnapshotInstalled(snapshot.data, snapshot.metadata.index);
     this.#loop = new ReadyLoop(this.#node, storage.raft, {
@@ -358,17 +358,6 @@ export class Chain implements ChannelSupport {
       },
       kick: () => this.#loop?.kick(),
     });
-  }
-
-  /** At start: the last config block's runtime values win over the options (config updates since genesis). */
-  #applyCommittedConfig(): void {
-    const values = this.#config?.state.values;
-    if (values === undefined) return;
-    this.#batchSize = values.batchSize;
-    this.#pipeline.applyBatchSettings(values.batchSize, values.batchTimeoutMs);
-    if (values.raftOptions !== undefined) this.#applier!.setSnapshotInterval(values.raftOptions.snapshotIntervalSizeBytes);
-    this.#context = { ...this.#context, organizations: organizationConfigsOf(values) };
-    this.#verifier = new VerifyBatcher(this.#deps.compute, this.#context);
   }
 
   /** The consenter ids of the committed config (the options' before any config update). */

@@ -87,6 +87,17 @@ export class ConfigControl {
     return this.#notServing;
   }
 
+  /** At start: the last config block's runtime values win over the options (config updates since genesis). */
+  applyAtStart(): void {
+    const values = this.#state.values;
+    this.host.applyBatch(values);
+    if (values.raftOptions !== undefined) {
+      this.host.applySnapshotInterval(values.raftOptions.snapshotIntervalSizeBytes);
+      this.host.applyMaxInflightBlocks?.(values.raftOptions.maxInflightBlocks);
+    }
+    this.host.applyOrganizations(organizationConfigsOf(values));
+  }
+
   /** Leader check of a CONFIG envelope; throws BadRequestError / ForbiddenError naming the rule. */
   check(envelope: Uint8Array): void {
     if (this.#notServing !== undefined) throw new ServiceUnavailableError(this.#notServing);

@@ -42,7 +42,11 @@ export interface BlockPullerOptions {
   readonly ledger: BlockLedger;
   readonly hasher: Hasher;
   readonly logger: Logger;
-  /** Rounds over every source before a pull gives up (the applier calls again on the next snapshot). Default 10. */
+  /**
+   * Rounds over every source before a pull gives up. Default: no limit — until
+   * it succeeds or the puller closes (nothing else would restart a follower's
+   * catch-up; Fabric's etcdraft halts instead). Back-off between rounds is capped.
+   */
   readonly roundsMax?: number;
   /** Back-off after the first failed round, doubled per round up to backoffMaxMs. Default 500. */
   readonly backoffInitialMs?: number;
@@ -53,7 +57,7 @@ export interface BlockPullerOptions {
   readonly metrics?: CatchUpMetrics;
 }
 
-export const PULL_ROUNDS_MAX_DEFAULT = 10;
+export const PULL_ROUNDS_MAX_DEFAULT = Number.POSITIVE_INFINITY;
 
 export class BlockPuller implements SnapshotCatchUp {
   readonly #opts: BlockPullerOptions;
@@ -138,10 +142,11 @@ export class BlockPuller implements SnapshotCatchUp {
           this.#firstSource = (index + 1) % sources.length;
         }
       }
+      this.#opts.metrics?.failedRounds.inc();
+      logger.warn({ round, toNumber, backoffMs }, `round ${round} of pulling blocks up to ${toNumber} failed on every orderer`);
       if (round < roundsMax) await this.#sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
     }
-    this.#opts.metrics?.pullFailures.inc();
     throw new BlockPullError(`pulling blocks up to ${toNumber} failed after ${roundsMax} rounds over ${sources.length} orderers: ${failures.slice(-sources.length).join(' | ')}`);
   }
 

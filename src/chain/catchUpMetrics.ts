@@ -14,13 +14,13 @@ export class CatchUpMetrics {
   readonly blocksPulled: Counter.Internal;
   /** Pulls from one orderer that failed (unreachable, refused, or a block that did not verify). */
   readonly sourceFailures: Counter.Internal;
-  /** Pulls given up after every round over every orderer. */
-  readonly pullFailures: Counter.Internal;
+  /** Rounds in which every orderer failed (a back-off follows). */
+  readonly failedRounds: Counter.Internal;
 
   constructor(registry: Registry, channelId: string) {
     const labels = { channel: channelId };
     this.blocksPulled = counter(registry, 'consensus_etcdraft_catchup_blocks_pulled', 'Blocks pulled from other orderers during catch-up.').labels(labels);
     this.sourceFailures = counter(registry, 'consensus_etcdraft_catchup_source_failures', 'Catch-up pulls from one orderer that failed.').labels(labels);
-    this.pullFailures = counter(registry, 'consensus_etcdraft_catchup_failures', 'Catch-ups given up after all retries.').labels(labels);
+    this.failedRounds = counter(registry, 'consensus_etcdraft_catchup_failed_rounds', 'Catch-up rounds in which every other orderer failed.').labels(labels);
   }
 }

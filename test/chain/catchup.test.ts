@@ -3,11 +3,15 @@
 // nodes' ledgers (verified block by block), then writes new blocks itself.
 
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { decodeBlock, encodeBlock, readBlockSignatures, type Block } from '../../src/block/index.js';
-import { BlockPuller, PulledBlockVerifier, type BlockSource } from '../../src/chain/index.js';
+import { BlockPuller, BlockPullError, CatchUpMetrics, PulledBlockVerifier, type BlockSource } from '../../src/chain/index.js';
+import { Registry } from 'prom-client';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
+import { ledgerBlockFromFabric, openWalEnvironment } from '../../src/storage/index.js';
 import { CHANNEL, TestCluster } from './harness.js';
 import { ledgerSource, pullerFor, type PullRecord } from './catchupSupport.js';
 
@@ -127,5 +131,39 @@ describe('chain: catch-up through the block puller', () => {
     expect((await puller([ledgerSource(c, a!), ledgerSource(c, b!)]).newestBlock())?.header.number).toBe(height - 1);
     const forgedHigher: BlockSource = { ...ledgerSource(c, a!), newest: async () => encodeBlock({ ...forgeData(decodeBlock(c!.chain(a!).block(height - 1))), header: { ...decodeBlock(c!.chain(a!).block(height - 1)).header, number: height + 5 } }) };
     expect((await puller([forgedHigher, ledgerSource(c, b!)]).newestBlock())?.header.number).toBe(height - 1);
+  });
+
+  it('keeps retrying rounds (capped back-off) until an orderer serves the blocks, counting the failed rounds', async () => {
+    c = new TestCluster({ options });
+    await c.start();
+    const leader = await c.waitForLeader();
+    await orderWithout(c, 0, 6);
+    const target = decodeBlock(c.chain(leader).block(c.chain(leader).height() - 1));
+    const honest = ledgerSource(c, leader);
+    let failuresLeft = 3;
+    const flaky: BlockSource = {
+      ...honest,
+      deliver: (...args) => (failuresLeft-- > 0 ? Promise.reject(new BlockPullError('orderer restarting')) : honest.deliver(...args)),
+    };
+    const hasher = createCryptoProvider('native').hasher('sha256');
+    const registry = new Registry();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catchup-retry-'));
+    const env = openWalEnvironment({ dir, engine: 'native', logger: pino({ level: 'silent' }) });
+    const ledger = env.channel(CHANNEL).ledger;
+    await ledger.append(ledgerBlockFromFabric(c.genesis, hasher, 0));
+    const puller = new BlockPuller({
+      channelId: CHANNEL, sources: [flaky], ledger, hasher, logger: pino({ level: 'silent' }),
+      verifier: new PulledBlockVerifier({ engine: 'native', hasher, organizations: [c.org.config] }),
+      backoffInitialMs: 1, backoffMaxMs: 4, roundsMax: 50, metrics: new CatchUpMetrics(registry, CHANNEL),
+    });
+    try {
+      await puller.pullBlocks(1, target);
+      expect(ledger.height).toBe(target.header.number + 1);
+      expect((await registry.getSingleMetric('consensus_etcdraft_catchup_failed_rounds')!.get()).values[0]?.value).toBe(3);
+    } finally {
+      puller.close();
+      await env.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

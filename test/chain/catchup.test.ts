@@ -66,6 +66,26 @@ describe('chain: catch-up through the block puller', () => {
     expect(Buffer.from(readBlockSignatures(last).signedData[0]!.creator).equals(Buffer.from(c.node(lagging).identity.serializedIdentity))).toBe(true);
   });
 
+  it('a follower restarted far behind (the leader compacted past its log) pulls the missing blocks and rejoins', async () => {
+    const records = new Map<number, PullRecord>();
+    c = new TestCluster({ options, catchUp: (id) => pullerFor(c!, id, (self) => others(c!, self).map((o) => ledgerSource(c!, o)), records) });
+    await c.start();
+    await c.waitForLeader();
+    const behind = c.ids.find((id) => id !== c!.leaderId())!;
+    await orderWithout(c, 0, 4);
+    const lastIndexBehind = c.node(behind).env.channel(CHANNEL).raft.lastIndex();
+    await c.stop(behind);
+    const leader = await orderWithout(c, behind, 16, 4);
+    // The leader's log starts past the stopped node's: only a snapshot (then the puller) can bring it back.
+    expect(c.node(leader).env.channel(CHANNEL).raft.firstIndex()).toBeGreaterThan(lastIndexBehind + 1);
+    await c.restart(behind);
+    await c.tickUntil(() => c!.chain(behind).height() === c!.chain(leader).height(), 80, 'the restarted node caught up');
+    expect(records.get(behind)!.pulled.length).toBeGreaterThan(0);
+    await Promise.all(Array.from({ length: 4 }, () => c!.chain(behind).submit(c!.envelope().bytes)));
+    await c.tickUntil(() => c!.ids.every((id) => c!.txIds(id).length === 24), 60, 'new blocks everywhere');
+    for (const id of c.ids) expect(c.txIds(id)).toEqual(c.txIds(leader));
+  });
+
   it('a source serving a forged block is left for the next one; the ledger holds only genuine blocks', async () => {
     const records = new Map<number, PullRecord>();
     c = new TestCluster({

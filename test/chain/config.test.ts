@@ -1,10 +1,11 @@
 // Config transactions through the chain: validated by the leader (refusals
 // name the rule), ordered alone in their own block, applied on every node.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createSignedEnvelope, decodeBlock, encodeSerializedIdentity, HeaderType, isConfigBlock, readBlockSignatures, type EnvelopeCreator } from '../../src/block/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
+import { WorkerPool } from '../../src/workers/index.js';
 import { CHANNEL, ConfigCluster } from './configCluster.js';
 
 let c: ConfigCluster | undefined;
@@ -110,8 +111,15 @@ describe('chain: config transactions', () => {
     expect(r.info).toMatch(/config update signature 0 does not verify/);
   });
 
-  it('an organization added by config may submit from the next block on, and the config survives a restart of every node', async () => {
-    const { c, leader } = await started();
+  it.each([
+    { compute: 'in-thread compute' },
+    { compute: 'worker pool' },
+  ])('an organization added by config may submit from the next block on, and the config survives a restart of every node ($compute)', async ({ compute }) => {
+    const pool = compute === 'worker pool' ? new WorkerPool({ maxThreads: 1 }) : undefined;
+    onTestFinished(() => pool?.close());
+    c = new ConfigCluster(3, pool);
+    await c.start([1, 2, 3]);
+    const leader = await c.waitForLeader();
     const org2 = new DevOrganization({ mspId: 'Org2MSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') });
     const member = org2.issueMember('client2');
     const client2: EnvelopeCreator = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };

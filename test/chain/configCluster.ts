@@ -22,13 +22,14 @@ import {
   type EnvelopeCreator,
 } from '../../src/block/index.js';
 import { buildConfigUpdateEnvelope, buildGenesisBlock, currentConfigOf, type ChannelConfigInput, type CurrentConfig } from '../../src/block/configtx/index.js';
-import { Chain, InThreadCompute, type ChainOptions, type SnapshotCatchUp } from '../../src/chain/index.js';
+import { Chain, InThreadCompute, PoolCompute, type ChainCompute, type ChainOptions, type SnapshotCatchUp } from '../../src/chain/index.js';
 import { organizationConfigsOf } from '../../src/chain/channelConfig.js';
 import type { ClusterPeer } from '../../src/cluster/types.js';
 import type { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { ledgerBlockFromFabric } from '../../src/storage/fabricBlock.js';
 import { openWalEnvironment, type BlockLedger, type WalEnvironment } from '../../src/storage/index.js';
+import type { WorkerPool } from '../../src/workers/index.js';
 import { makeTestChannel, type TestChannel } from '../block/configtx/helpers.js';
 import { ManualClock } from './manualClock.js';
 import { MemoryNetwork, type MemoryTransport } from './memoryTransport.js';
@@ -69,7 +70,8 @@ export class ConfigCluster {
   readonly #root = fs.mkdtempSync(path.join(os.tmpdir(), 'config-test-'));
   #txSeq = 0;
 
-  constructor(size = 3) {
+  /** `pool`: verify, hash and sign in the real worker pool (PoolCompute) instead of in the test's thread. */
+  constructor(size = 3, readonly pool?: WorkerPool) {
     this.channel = makeTestChannel('ecdsa-p256', CHANNEL);
     const consenters = Array.from({ length: size }, (_, i) => this.channel.consenter(i + 1));
     this.genesisValues = {
@@ -112,12 +114,16 @@ export class ConfigCluster {
     transport.updatePeers = (peers) => void peerUpdates.push([...peers]);
     const member = this.channel.ordererOrg.issueMember(`orderer${id}-signer`);
     const identity = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
+    const compute: ChainCompute =
+      this.pool === undefined
+        ? new InThreadCompute(identity)
+        : new PoolCompute(this.pool, { engine: 'native', algorithm: 'ecdsa-p256', privateKeyPem: member.signer.exportPrivateKeyPem(), serializedIdentity: identity.serializedIdentity });
     const registry = existing?.registry ?? new Registry();
     const storage = env.channel(CHANNEL);
     const chain = new Chain(this.options(id, consenters), {
       storage,
       transport,
-      compute: new InThreadCompute(identity),
+      compute,
       logger,
       metrics: registry,
       clock: this.clock,

@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import { parseFlags, requiredStringFlag, stringFlag, type ParsedFlags } from './args.js';
 import { CliRunError, CliUsageError } from './errors.js';
+import { updateChannel } from './channelUpdate.js';
 import { callParticipation, expectStatus, multipartForm, participationTarget, PARTICIPATION_PATH, type ParticipationTarget } from './participationClient.js';
 
 export const CHANNEL_USAGE =
-  'orderer channel join --block <config block file> [--genesis-block <file>] | list [--channel <name>] | remove --channel <name>  (each with --node <operations URL> [--ca-file F] [--client-cert F --client-key F])';
+  'orderer channel join --block <config block file> [--genesis-block <file>] | list [--channel <name>] | remove --channel <name>  (each with --node <operations URL> [--ca-file F] [--client-cert F --client-key F]) | update --channel-config <file> --orderer <host:port> [--tls-ca F] [--server-name N] --msp-dir <admin MSP> --msp-id <id>';
 
 /** A config block is at most one 100 MiB message. */
 const BLOCK_FILE_BYTES_MAX = 100 * 1024 * 1024;
@@ -43,8 +44,28 @@ export async function channelCommand(argv: readonly string[], print: (text: stri
       print(`channel "${channel}" removed\n`);
       return 0;
     }
+    case 'update': {
+      const flags = parseFlags('channel update', rest, {
+        'channel-config': { type: 'string' },
+        orderer: { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'server-name': { type: 'string' },
+        'msp-dir': { type: 'string' },
+        'msp-id': { type: 'string' },
+      });
+      const outcome = await updateChannel({
+        channelConfigFile: requiredStringFlag(flags, 'channel-config'),
+        ordererAddress: requiredStringFlag(flags, 'orderer'),
+        tlsCaFile: stringFlag(flags, 'tls-ca'),
+        serverNameOverride: stringFlag(flags, 'server-name'),
+        adminMspDir: requiredStringFlag(flags, 'msp-dir'),
+        adminMspId: requiredStringFlag(flags, 'msp-id'),
+      });
+      print(`config update of channel "${outcome.channelId}" accepted (sequence ${outcome.sequence}, from config block ${outcome.fromConfigBlock})\n`);
+      return 0;
+    }
     default:
-      throw new CliUsageError(action === undefined ? 'orderer channel needs join, list or remove' : `unknown channel action "${action}" (join, list or remove)`);
+      throw new CliUsageError(action === undefined ? 'orderer channel needs join, list, remove or update' : `unknown channel action "${action}" (join, list, remove or update)`);
   }
 }
 

@@ -24,7 +24,7 @@ export function channelValuesOfConfig(channel: ChannelConfig): ChannelConfigInpu
       rootCerts: org.rootCerts,
       intermediateCerts: org.intermediateCerts,
       adminCerts: org.adminCerts,
-      tlsRootCerts: [],
+      tlsRootCerts: org.tlsRootCerts,
       tlsIntermediateCerts: [],
     })),
     batchSize: channel.batchSize,

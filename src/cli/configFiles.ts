@@ -25,6 +25,8 @@ export interface ChannelFileSpec {
   readonly organizations: readonly OrganizationConfig[];
   /** Admin certificate files per MSP id (relative to the output directory): written as the organization's adminCerts. */
   readonly adminCertFiles?: Readonly<Record<string, string>>;
+  /** TLS CA file per MSP id (relative to the output directory): written as the organization's tlsRootCerts. */
+  readonly tlsRootCertFiles?: Readonly<Record<string, string>>;
   readonly tickIntervalMs?: number | undefined;
   readonly electionTick?: number | undefined;
   readonly batchTimeoutMs?: number | undefined;
@@ -46,11 +48,13 @@ export function renderChannelConfig(spec: ChannelFileSpec): string {
     })),
     organizations: spec.organizations.map((org) => {
       const adminFile = spec.adminCertFiles?.[org.mspId];
+      const tlsRootFile = spec.tlsRootCertFiles?.[org.mspId];
       return {
         mspId: org.mspId,
         rootCerts: [...org.rootCerts],
         intermediateCerts: [...org.intermediateCerts],
         ...(adminFile !== undefined && { adminCerts: [fromChannelsDir(adminFile)] }),
+        ...(tlsRootFile !== undefined && { tlsRootCerts: [fromChannelsDir(tlsRootFile)] }),
       };
     }),
     ...(spec.batchTimeoutMs !== undefined && { batchTimeout: `${spec.batchTimeoutMs}ms` }),

@@ -102,6 +102,8 @@ export function keygen(options: KeygenOptions): ClusterManifest {
       nodes: generated,
       organizations: [ordererOrg.config, clientOrg.config],
       adminCertFiles,
+      // The consenters' TLS certificates come from the TLS CA: config updates check consenters against it.
+      tlsRootCertFiles: { [ORDERER_MSP_ID]: 'tlsca/ca.crt' },
       tickIntervalMs: options.tickIntervalMs,
       electionTick: options.electionTick,
       batchTimeoutMs: options.batchTimeoutMs,

@@ -60,6 +60,8 @@ export interface OrganizationInput {
   intermediateCerts?: string[];
   /** Certificates of the organization's admins (FabricMSPConfig.admins in block 0): they may sign config updates. */
   adminCerts?: string[];
+  /** CAs of the TLS certificates of this organization's nodes (FabricMSPConfig.tls_root_certs): consenter certificates in config updates are checked against them. */
+  tlsRootCerts?: string[];
 }
 
 /** Filled and validated: defaults applied, durations in ms, sizes in bytes, certificates as PEM. */
@@ -92,6 +94,7 @@ export interface OrganizationConfigFilled {
   readonly rootCerts: readonly string[];
   readonly intermediateCerts: readonly string[];
   readonly adminCerts: readonly string[];
+  readonly tlsRootCerts: readonly string[];
 }
 
 export interface RaftOptionsConfig {
@@ -157,13 +160,14 @@ function fillConsenters(at: string, value: unknown, baseDir: string): ConsenterC
 function fillOrganizations(at: string, value: unknown, baseDir: string): OrganizationConfigFilled[] {
   const organizations = arrayAt(at, value, 1, ORGANIZATIONS_MAX).map((entry, i): OrganizationConfigFilled => {
     const path = fieldPath(at, i);
-    const record = objectAt(path, entry, ['mspId', 'rootCerts', 'intermediateCerts', 'adminCerts']);
+    const record = objectAt(path, entry, ['mspId', 'rootCerts', 'intermediateCerts', 'adminCerts', 'tlsRootCerts']);
     const intermediates = record['intermediateCerts'] ?? [];
     return {
       mspId: stringAt(fieldPath(path, 'mspId'), record['mspId'], { pattern: MSP_ID, patternRule: 'an MSP id of letters, digits, ".", "_" and "-"', maxLength: 128 }),
       rootCerts: pemListAt(fieldPath(path, 'rootCerts'), record['rootCerts'], baseDir, 'CERTIFICATE', 1, CA_CERTS_PER_ORGANIZATION_MAX),
       intermediateCerts: pemListAt(fieldPath(path, 'intermediateCerts'), intermediates, baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
       adminCerts: pemListAt(fieldPath(path, 'adminCerts'), record['adminCerts'] ?? [], baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
+      tlsRootCerts: pemListAt(fieldPath(path, 'tlsRootCerts'), record['tlsRootCerts'] ?? [], baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
     };
   });
   rejectDuplicates(at, organizations, (o) => o.mspId, 'mspId');

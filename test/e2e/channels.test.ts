@@ -15,11 +15,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { decodeBlock, type Block } from '../../src/block/index.js';
+import { decodeBlock, extractChannelConfig, HeaderType, readEnvelopeFields, type Block } from '../../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
 import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
 import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
-import { keygen } from '../../src/cli/keygen.js';
+import { ADMIN_MSP_DIRS, keygen } from '../../src/cli/keygen.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
 import { runLoad } from '../../src/cli/load.js';
 import { LocalCluster } from '../../src/cli/localCluster.js';
@@ -213,6 +213,38 @@ describe('channels joined on running nodes', () => {
     await setup.cluster.waitListening(3, 60_000);
     const stillGone = await orderer(['channel', 'list', '--node', operationsUrl(setup, 3)]);
     expect(JSON.parse(stillGone.stdout).channels).toEqual([]);
+  }, 240_000);
+
+  it('updates a running channel\'s batch size with orderer channel update signed by an admin; a client is refused', async () => {
+    const channelId = 'upd-channel';
+    const setup = await setUp(channelId, false);
+    await waitLeaderOf(setup, channelId, 30_000);
+    const manifest = readManifest(setup.dir);
+    const original = fs.readFileSync(setup.channelFile, 'utf8');
+    const edited = parse(original) as { batchSize: { maxMessageCount: number } };
+    edited.batchSize.maxMessageCount = 3;
+    const editedFile = path.join(setup.dir, 'channels/upd-edited.yaml');
+    fs.writeFileSync(editedFile, stringify(edited));
+    const target = ['--channel-config', editedFile, '--orderer', address(setup.cluster.node(1), 'client'), '--tls-ca', path.join(setup.dir, manifest.tlsCaFile), '--server-name', 'localhost'];
+
+    const byClient = await orderer(['channel', 'update', ...target, '--msp-dir', path.join(setup.dir, 'client/msp'), '--msp-id', 'Org1MSP']);
+    expect(byClient.code).toBe(1);
+    expect(byClient.stderr).toMatch(/refused the config update/);
+
+    const byAdmin = await orderer(['channel', 'update', ...target, '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.orderer), '--msp-id', 'OrdererMSP']);
+    expect(byAdmin.code, byAdmin.stderr).toBe(0);
+    expect(byAdmin.stdout).toContain('sequence 1');
+
+    const acknowledged = await order(setup, 2, channelId, 60);
+    await checkChannel(setup, channelId, [1, 2, 3], acknowledged);
+    const blocks = await blocksHolding(setup, 3, channelId, acknowledged.map((e) => e.txId), 60_000);
+    const configBlocks = blocks.filter((b) => b.header.number > 0 && readEnvelopeFields(b.data[0]!).headerType === HeaderType.CONFIG);
+    expect(configBlocks).toHaveLength(1);
+    expect(configBlocks[0]!.data).toHaveLength(1);
+    expect(extractChannelConfig(configBlocks[0]!).batchSize.maxMessageCount).toBe(3);
+    const after = blocks.filter((b) => b.header.number > configBlocks[0]!.header.number);
+    expect(after.length).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...after.map((b) => b.data.length))).toBeLessThanOrEqual(3);
   }, 240_000);
 
   it('runs four channels at once under load; each chain is valid, identical on every node, every acknowledged envelope once', async () => {

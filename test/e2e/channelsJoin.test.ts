@@ -139,7 +139,7 @@ describe('orderer channel / orderer genesis commands', () => {
   it('exit 2 naming the problem for bad usage', () => {
     const noAction = run(['channel']);
     expect(noAction.code).toBe(2);
-    expect(noAction.stderr).toContain('join, list or remove');
+    expect(noAction.stderr).toContain('join, list, remove or update');
     const noNode = run(['channel', 'list']);
     expect(noNode.code).toBe(2);
     expect(noNode.stderr).toContain('--node is required');

@@ -3,6 +3,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelConfigInput } from '../../src/block/configtx/index.js';
+import { decodeBlock, isConfigBlock, readBlockSignatures } from '../../src/block/index.js';
 import { ConfigCluster } from './configCluster.js';
 
 let c: ConfigCluster | undefined;
@@ -58,6 +59,10 @@ describe('chain: membership through config', () => {
 
     // Add node 4: config first, then the node starts from block 0 and catches up.
     await reconfigure(c, (v) => ({ ...v, consenters: [...v.consenters, c!.channel.consenter(4)] }), [1, 2, 3]);
+    // The config block's etcdraft metadata already holds the ids after the change (Fabric): node 4 is next_consenter_id.
+    const configBlock = decodeBlock(c.chain(1).block(c.chain(1).height() - 1));
+    expect(isConfigBlock(configBlock)).toBe(true);
+    expect(readBlockSignatures(configBlock).etcdraft).toMatchObject({ consenterIds: [1, 2, 3, 4], nextConsenterId: 5 });
     await c.startNode(4, [1, 2, 3, 4]);
     acked.push(...(await submitSome(c, [1, 2, 3], 12)));
     await expectSameLedgers(c, [1, 2, 3, 4], acked);

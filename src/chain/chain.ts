@@ -479,7 +479,7 @@ export class Chain implements ChannelSupport {
       kick: () => this.#loop!.kick(),
       sendConsensus: (m: Message) => this.#deps.transport.sendConsensus(this.channelId, m.to, m),
       isReachable: (peer: number) => this.#deps.transport.isReachable(peer),
-      pendingEnvelopes: () => this.#handover.size + this.#pipeline.unproposedCount,
+      pendingEnvelopes: () => this.#handover.unsettled + this.#pipeline.unproposedCount,
       appliedTerm: () => this.#appliedTerm,
       evicted: (reason: string) => this.#halt('evicted', new Error(reason)),
     };

@@ -15,6 +15,8 @@ export class Handover {
   #held: OrderedEnvelope[] = [];
   #sending = false;
   #dropped = 0;
+  /** Forwards sent and not yet answered. Invariant: 0 <= #inFlight <= FORWARDS_IN_FLIGHT_MAX. */
+  #inFlight = 0;
 
   constructor(
     private readonly heldMax: number,
@@ -26,6 +28,11 @@ export class Handover {
 
   get size(): number {
     return this.#held.length;
+  }
+
+  /** Held plus forwarded but not yet taken: a stopping node waits for this to reach 0. */
+  get unsettled(): number {
+    return this.#held.length + this.#inFlight;
   }
 
   /** Envelopes dropped because more than heldMax were held (should stay 0). */
@@ -62,7 +69,9 @@ export class Handover {
     let forwarded = 0;
     while (this.#held.length > 0) {
       const chunk = this.#held.splice(0, FORWARDS_IN_FLIGHT_MAX);
+      this.#inFlight += chunk.length;
       const results = await Promise.allSettled(chunk.map((m) => this.forward(leaderId, m.bytes)));
+      this.#inFlight -= chunk.length;
       const failed = chunk.filter((_, i) => results[i]!.status === 'rejected');
       forwarded += chunk.length - failed.length;
       if (failed.length > 0) {

@@ -26,6 +26,7 @@ export function channelValuesOfConfig(channel: ChannelConfig): ChannelConfigInpu
       adminCerts: org.adminCerts,
       tlsRootCerts: org.tlsRootCerts,
       tlsIntermediateCerts: [],
+      ...(org.ordererEndpoints.length > 0 && { ordererEndpoints: org.ordererEndpoints }),
     })),
     batchSize: channel.batchSize,
     batchTimeoutMs: channel.batchTimeoutMs,

@@ -27,6 +27,8 @@ export interface ChannelFileSpec {
   readonly adminCertFiles?: Readonly<Record<string, string>>;
   /** TLS CA file per MSP id (relative to the output directory): written as the organization's tlsRootCerts. */
   readonly tlsRootCertFiles?: Readonly<Record<string, string>>;
+  /** Orderer client endpoints per MSP id (host:port): written as the organization's ordererEndpoints. */
+  readonly ordererEndpoints?: Readonly<Record<string, readonly string[]>>;
   readonly tickIntervalMs?: number | undefined;
   readonly electionTick?: number | undefined;
   readonly batchTimeoutMs?: number | undefined;
@@ -55,6 +57,7 @@ export function renderChannelConfig(spec: ChannelFileSpec): string {
         intermediateCerts: [...org.intermediateCerts],
         ...(adminFile !== undefined && { adminCerts: [fromChannelsDir(adminFile)] }),
         ...(tlsRootFile !== undefined && { tlsRootCerts: [fromChannelsDir(tlsRootFile)] }),
+        ...(spec.ordererEndpoints?.[org.mspId] !== undefined && { ordererEndpoints: [...spec.ordererEndpoints[org.mspId]!] }),
       };
     }),
     ...(spec.batchTimeoutMs !== undefined && { batchTimeout: `${spec.batchTimeoutMs}ms` }),

@@ -104,6 +104,8 @@ export function keygen(options: KeygenOptions): ClusterManifest {
       adminCertFiles,
       // The consenters' TLS certificates come from the TLS CA: config updates check consenters against it.
       tlsRootCertFiles: { [ORDERER_MSP_ID]: 'tlsca/ca.crt' },
+      // Where a node behind a snapshot pulls blocks from (Fabric's org Endpoints).
+      ordererEndpoints: { [ORDERER_MSP_ID]: generated.map((node) => `${node.host}:${node.ports.client}`) },
       tickIntervalMs: options.tickIntervalMs,
       electionTick: options.electionTick,
       batchTimeoutMs: options.batchTimeoutMs,

@@ -30,6 +30,8 @@ const CHANNEL_ID = /^[a-z][a-z0-9.-]*$/;
 const CHANNEL_ID_MAX_CHARS = 249;
 const MSP_ID = /^[A-Za-z0-9._-]+$/;
 const HOST = /^[A-Za-z0-9._-]+$|^\[?[0-9a-fA-F:]+\]?$/;
+/** An orderer endpoint: host:port (IPv6 hosts in brackets). */
+const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/;
 const UINT32_MAX = 0xffff_ffff;
 /** Fabric's gRPC message bound (General.MaxRecvMsgSize): a block must fit in one message. */
 const ABSOLUTE_MAX_BYTES_LIMIT = 100 * MIB;
@@ -62,6 +64,8 @@ export interface OrganizationInput {
   adminCerts?: string[];
   /** CAs of the TLS certificates of this organization's nodes (FabricMSPConfig.tls_root_certs): consenter certificates in config updates are checked against them. */
   tlsRootCerts?: string[];
+  /** host:port of this organization's orderers' client (Broadcast/Deliver) listeners: where other orderers pull blocks from (Fabric's org Endpoints). */
+  ordererEndpoints?: string[];
 }
 
 /** Filled and validated: defaults applied, durations in ms, sizes in bytes, certificates as PEM. */
@@ -95,6 +99,7 @@ export interface OrganizationConfigFilled {
   readonly intermediateCerts: readonly string[];
   readonly adminCerts: readonly string[];
   readonly tlsRootCerts: readonly string[];
+  readonly ordererEndpoints: readonly string[];
 }
 
 export interface RaftOptionsConfig {
@@ -160,7 +165,7 @@ function fillConsenters(at: string, value: unknown, baseDir: string): ConsenterC
 function fillOrganizations(at: string, value: unknown, baseDir: string): OrganizationConfigFilled[] {
   const organizations = arrayAt(at, value, 1, ORGANIZATIONS_MAX).map((entry, i): OrganizationConfigFilled => {
     const path = fieldPath(at, i);
-    const record = objectAt(path, entry, ['mspId', 'rootCerts', 'intermediateCerts', 'adminCerts', 'tlsRootCerts']);
+    const record = objectAt(path, entry, ['mspId', 'rootCerts', 'intermediateCerts', 'adminCerts', 'tlsRootCerts', 'ordererEndpoints']);
     const intermediates = record['intermediateCerts'] ?? [];
     return {
       mspId: stringAt(fieldPath(path, 'mspId'), record['mspId'], { pattern: MSP_ID, patternRule: 'an MSP id of letters, digits, ".", "_" and "-"', maxLength: 128 }),
@@ -168,6 +173,9 @@ function fillOrganizations(at: string, value: unknown, baseDir: string): Organiz
       intermediateCerts: pemListAt(fieldPath(path, 'intermediateCerts'), intermediates, baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
       adminCerts: pemListAt(fieldPath(path, 'adminCerts'), record['adminCerts'] ?? [], baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
       tlsRootCerts: pemListAt(fieldPath(path, 'tlsRootCerts'), record['tlsRootCerts'] ?? [], baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
+      ordererEndpoints: arrayAt(fieldPath(path, 'ordererEndpoints'), record['ordererEndpoints'] ?? [], 0, CONSENTERS_MAX).map((endpoint, j) =>
+        stringAt(fieldPath(fieldPath(path, 'ordererEndpoints'), j), endpoint, { pattern: ENDPOINT, patternRule: 'host:port', maxLength: 300 }),
+      ),
     };
   });
   rejectDuplicates(at, organizations, (o) => o.mspId, 'mspId');

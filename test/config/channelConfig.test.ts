@@ -32,7 +32,7 @@ describe('channel config defaults', () => {
     expect(config).toEqual({
       channelId: 'mychannel',
       consenters: [{ id: 1, host: '127.0.0.1', port: 7051, clientTlsCertPem: CERT_PEM, serverTlsCertPem: CERT_PEM }],
-      organizations: [{ mspId: 'Org1MSP', rootCerts: [CA_PEM], intermediateCerts: [], adminCerts: [], tlsRootCerts: [] }],
+      organizations: [{ mspId: 'Org1MSP', rootCerts: [CA_PEM], intermediateCerts: [], adminCerts: [], tlsRootCerts: [], ordererEndpoints: [] }],
       batchSize: { maxMessageCount: 500, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 2 * 1024 * 1024 },
       batchTimeoutMs: 2000,
       raft: {
@@ -70,12 +70,12 @@ describe('channel config defaults', () => {
     const config = fill(
       minimalChannel({
         consenters: [consenter({ clientTlsCert: 'tls/server.crt', serverTlsCert: path.join(dir, 'tls', 'server.crt') })],
-        organizations: [{ mspId: 'Org1MSP', rootCerts: ['tls/ca.crt'], intermediateCerts: ['./tls/ca.crt'], adminCerts: ['tls/server.crt'], tlsRootCerts: ['tls/ca.crt'] }],
+        organizations: [{ mspId: 'Org1MSP', rootCerts: ['tls/ca.crt'], intermediateCerts: ['./tls/ca.crt'], adminCerts: ['tls/server.crt'], tlsRootCerts: ['tls/ca.crt'], ordererEndpoints: ['127.0.0.1:7050', '[::1]:7050'] }],
       }),
     );
     expect(config.consenters[0]!.clientTlsCertPem).toBe(CERT_PEM);
     expect(config.consenters[0]!.serverTlsCertPem).toBe(CERT_PEM);
-    expect(config.organizations[0]).toEqual({ mspId: 'Org1MSP', rootCerts: [CA_PEM], intermediateCerts: [CA_PEM], adminCerts: [CERT_PEM], tlsRootCerts: [CA_PEM] });
+    expect(config.organizations[0]).toEqual({ mspId: 'Org1MSP', rootCerts: [CA_PEM], intermediateCerts: [CA_PEM], adminCerts: [CERT_PEM], tlsRootCerts: [CA_PEM], ordererEndpoints: ['127.0.0.1:7050', '[::1]:7050'] });
   });
 });
 

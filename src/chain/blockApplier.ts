@@ -204,6 +204,9 @@ export class BlockApplier {
         }
         this.#nextNumber = number + 1;
         this.#lastHeader = target.header;
+        // Pulled blocks count as committed here, and a pulled config block is the LAST_CONFIG of the blocks written next.
+        this.deps.metrics.committedBlockNumber.set(number);
+        this.#lastConfig = Math.max(this.#lastConfig, this.deps.ledger.lastConfig);
         const skipped = this.#lastSkipped;
         this.#lastSkipped = undefined;
         if (skipped !== undefined && skipped.header.number > number) {

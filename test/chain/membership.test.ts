@@ -67,6 +67,13 @@ describe('chain: membership through config', () => {
     acked.push(...(await submitSome(c, [1, 2, 3], 12)));
     await expectSameLedgers(c, [1, 2, 3, 4], acked);
     expect(await clusterSizeGauge(c, 1)).toMatch(/\} 4\b/);
+    // Node 4 joined through the post-add snapshot and pulled blocks: they count as committed there,
+    // and the blocks it wrote afterwards name the pulled config block as LAST_CONFIG, like everyone's.
+    const committedOn4 = await c.nodes.get(4)!.registry.getSingleMetricAsString('consensus_etcdraft_committed_block_number');
+    expect(committedOn4).toMatch(new RegExp(`\\} ${c.chain(4).height() - 1}\\b`));
+    const last4 = decodeBlock(c.chain(4).block(c.chain(4).height() - 1));
+    const last1 = decodeBlock(c.chain(1).block(c.chain(4).height() - 1));
+    expect(readBlockSignatures(last4).lastConfigIndex).toBe(readBlockSignatures(last1).lastConfigIndex);
     expect(c.nodes.get(1)!.peerUpdates.at(-1)!.map((p) => p.id).sort()).toEqual([2, 3, 4]);
 
     // Submits racing the config update: they wait while the intake is paused for the config block, none is lost.

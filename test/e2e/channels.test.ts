@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { decodeBlock, extractChannelConfig, HeaderType, readEnvelopeFields, type Block } from '../../src/block/index.js';
+import { decodeBlock, encodeBlock, extractChannelConfig, HeaderType, readEnvelopeFields, type Block } from '../../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
 import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
 import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
@@ -44,15 +44,15 @@ interface Setup {
 }
 
 /** A keygen'd 3-node cluster in a temp dir; with `withoutChannels` its node configs list no channel. */
-async function setUp(channelId: string, withoutChannels: boolean): Promise<Setup> {
+async function setUp(channelId: string, withoutChannels: boolean, nodes = 3): Promise<Setup> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-channels-'));
-  const ports = await freePorts(9);
+  const ports = await freePorts(3 * nodes);
   const manifest = keygen({
     outDir: dir,
-    nodes: 3,
+    nodes,
     algorithm: 'ecdsa-p256',
     channelId,
-    ports: [0, 1, 2].map((i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
+    ports: Array.from({ length: nodes }, (_, i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
     engine: 'native',
     tickIntervalMs: TICK_INTERVAL_MS,
     electionTick: ELECTION_TICK,
@@ -116,12 +116,10 @@ async function blocksHolding(setup: Setup, id: number, channelId: string, txIds:
   try {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const committed = (await channelView(address(setup.cluster.node(id), 'operations'), channelId))?.committedBlockNumber;
-      if (committed !== undefined) {
-        const { blocks } = await deliver(client, { channelId, creator, start: { type: 'oldest' }, stop: { type: 'specified', number: committed } });
-        const seen = new Set(txIdsOf(blocks));
-        if (txIds.every((t) => seen.has(t))) return blocks;
-      }
+      // Up to the newest block the node serves (blocks pulled by catch-up included).
+      const { blocks } = await deliver(client, { channelId, creator, start: { type: 'oldest' }, stop: { type: 'newest' } });
+      const seen = new Set(txIdsOf(blocks));
+      if (txIds.every((t) => seen.has(t))) return blocks;
       if (performance.now() > deadline) throw new Error(`node ${id} did not commit all ${txIds.length} envelopes of ${channelId} within ${timeoutMs} ms`);
       await sleep(200);
     }
@@ -245,6 +243,55 @@ describe('channels joined on running nodes', () => {
     const after = blocks.filter((b) => b.header.number > configBlocks[0]!.header.number);
     expect(after.length).toBeGreaterThanOrEqual(20);
     expect(Math.max(...after.map((b) => b.data.length))).toBeLessThanOrEqual(3);
+  }, 240_000);
+
+  it('grows a joined channel from 3 to 4 consenters: config update by an admin, then the new node joins with the latest config block and block 0', async () => {
+    const channelId = 'grow-channel';
+    const setup = await setUp(channelId, true, 4);
+    const manifest = readManifest(setup.dir);
+    // Block 0 names consenters 1..3; the keygen file (all four) is the config after the update.
+    const fourFile = setup.channelFile;
+    const three = parse(fs.readFileSync(fourFile, 'utf8')) as { consenters: unknown[] };
+    three.consenters = three.consenters.slice(0, 3);
+    const threeFile = path.join(setup.dir, 'channels/grow-three.yaml');
+    fs.writeFileSync(threeFile, stringify(three));
+    const genesisFile = path.join(setup.dir, 'grow-genesis.block');
+    fs.writeFileSync(genesisFile, genesisBlockOfChannel(loadChannelConfig(threeFile)));
+    for (const id of [1, 2, 3]) expect((await orderer(['channel', 'join', '--block', genesisFile, '--node', operationsUrl(setup, id)])).code).toBe(0);
+    await waitLeaderOf(setup, channelId, 30_000);
+    const first = await order(setup, 1, channelId, 60);
+
+    const update = await orderer([
+      'channel', 'update', '--channel-config', fourFile, '--orderer', address(setup.cluster.node(1), 'client'),
+      '--tls-ca', path.join(setup.dir, manifest.tlsCaFile), '--server-name', 'localhost',
+      '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.orderer), '--msp-id', 'OrdererMSP',
+    ]);
+    expect(update.code, update.stderr).toBe(0);
+    // The latest config block, as node 1 serves it, is what node 4 joins with.
+    const client = connectAtomicBroadcast(address(setup.cluster.node(1), 'client'), clientTls(setup.dir, manifest));
+    let configBlock: Block | undefined;
+    try {
+      const deadline = performance.now() + 30_000;
+      while (configBlock === undefined && performance.now() < deadline) {
+        const { blocks } = await deliver(client, { channelId, creator: loadClientCreator(setup.dir, manifest), start: { type: 'oldest' }, stop: { type: 'newest' } });
+        configBlock = blocks.find((b) => b.header.number > 0 && readEnvelopeFields(b.data[0]!).headerType === HeaderType.CONFIG);
+        if (configBlock === undefined) await sleep(200);
+      }
+    } finally {
+      client.close();
+    }
+    expect(configBlock).toBeDefined();
+    expect(extractChannelConfig(configBlock!).consenters).toHaveLength(4);
+    const configFile = path.join(setup.dir, 'grow-config.block');
+    fs.writeFileSync(configFile, encodeBlock(configBlock!));
+    const joined = await orderer(['channel', 'join', '--block', configFile, '--genesis-block', genesisFile, '--node', operationsUrl(setup, 4)]);
+    expect(joined.code, joined.stderr).toBe(0);
+
+    const second = await order(setup, 2, channelId, 60);
+    expect(second.length).toBe(60);
+    await checkChannel(setup, channelId, [1, 2, 3, 4], [...first, ...second]);
+    const metrics = await (await fetch(`${operationsUrl(setup, 1)}/metrics`)).text();
+    expect(metricValue(metrics, 'consensus_etcdraft_cluster_size', channelId)).toBe(4);
   }, 240_000);
 
   it('runs four channels at once under load; each chain is valid, identical on every node, every acknowledged envelope once', async () => {

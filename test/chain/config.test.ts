@@ -150,4 +150,20 @@ describe('chain: config transactions', () => {
     expect(lastTwo).toEqual([2, 2]); // cut at 2 by count, without waiting for the batch timeout
     for (const id of [1, 2, 3]) expect(c.headers(id)).toEqual(c.headers(next));
   });
+
+  it('a smaller SnapshotIntervalSize from config makes every node snapshot at the next block', async () => {
+    const { c, leader } = await started();
+    const snapshotBlock = async (id: number) => c!.nodes.get(id)!.registry.getSingleMetricAsString('consensus_etcdraft_snapshot_block_number');
+    for (const id of [1, 2, 3]) expect(await snapshotBlock(id)).not.toMatch(/config-test"\} [1-9]/);
+    const update = c.configUpdate(leader, (v) => ({ ...v, raftOptions: { ...v.raftOptions!, snapshotIntervalSizeBytes: 1024 } }));
+    expect(await c.chain(leader).submit(update)).toEqual({ status: 'SUCCESS', info: '' });
+    await c.tickUntil(() => [1, 2, 3].every((id) => configBlocks(c!, id).length === 1), 60, 'the config block everywhere');
+    for (const r of await Promise.all([1, 2, 3].map(() => c!.chain(leader).submit(c!.envelope().bytes)))) expect(r.status).toBe('SUCCESS');
+    await c.tickUntil(() => [1, 2, 3].every((id) => c!.txIds(id).length === 3), 60, 'the envelopes everywhere');
+    const last = c.chain(leader).height() - 1;
+    await c.settle();
+    for (const id of [1, 2, 3]) {
+      expect(await snapshotBlock(id)).toMatch(new RegExp(`config-test"\\} ${last}\\b`));
+    }
+  });
 });

@@ -123,4 +123,16 @@ describe('leader pipeline: config envelopes', () => {
     await t.settle();
     expect(t.proposed.map((b) => b.data.map(text))).toEqual([['p'], ['cfg']]);
   });
+
+  it('setMaxInflightBlocks bounds the blocks proposed and not yet committed from then on', async () => {
+    const t = setup();
+    t.pipeline.setMaxInflightBlocks(1);
+    for (let i = 0; i < 12; i++) t.pipeline.enqueue(t.item(`m${i}`));
+    await t.settle();
+    expect(t.proposed).toHaveLength(1);
+    expect(t.pipeline.inflightBlocks).toBe(1);
+    await t.commitAll();
+    expect(t.proposed).toHaveLength(1);
+    expect(t.pipeline.peakInflightBlocks).toBe(1);
+  });
 });

@@ -4,6 +4,7 @@
 
 export {
   WorkerPool,
+  TASKS_PER_THREAD_MAX,
   type ContextHandle,
   type HashBlockInput,
   type PoolStats,

@@ -31,11 +31,11 @@ import { ledgerBlockFromFabric } from '../../src/storage/fabricBlock.js';
 import { openWalEnvironment, type BlockLedger, type WalEnvironment } from '../../src/storage/index.js';
 import type { WorkerPool } from '../../src/workers/index.js';
 import { makeTestChannel, type TestChannel } from '../block/configtx/helpers.js';
-import { ManualClock } from './manualClock.js';
+import { TickedCluster, TICK_MS } from './tickedCluster.js';
 import { MemoryNetwork, type MemoryTransport } from './memoryTransport.js';
 
 export const CHANNEL = 'config-test';
-export const TICK_MS = 100;
+export { TICK_MS };
 
 export interface ConfigNode {
   readonly id: number;
@@ -55,8 +55,7 @@ function creatorOf(org: DevOrganization, name: string, ou?: string): EnvelopeCre
   return { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
 }
 
-export class ConfigCluster {
-  readonly clock = new ManualClock();
+export class ConfigCluster extends TickedCluster {
   readonly network = new MemoryNetwork();
   readonly nodes = new Map<number, ConfigNode>();
   readonly channel: TestChannel;
@@ -72,6 +71,7 @@ export class ConfigCluster {
 
   /** `pool`: verify, hash and sign in the real worker pool (PoolCompute) instead of in the test's thread. */
   constructor(size = 3, readonly pool?: WorkerPool) {
+    super();
     this.channel = makeTestChannel('ecdsa-p256', CHANNEL);
     const consenters = Array.from({ length: size }, (_, i) => this.channel.consenter(i + 1));
     this.genesisValues = {
@@ -167,7 +167,7 @@ export class ConfigCluster {
     await node.env.close();
   }
 
-  async settle(rounds = 6): Promise<void> {
+  override async settle(rounds = 6): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       await new Promise((resolve) => setImmediate(resolve));
       // Pool threads answer in real time (verification, signing): pace the manual clock so a loaded machine keeps up.
@@ -176,21 +176,7 @@ export class ConfigCluster {
     }
   }
 
-  async tick(n = 1): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      this.clock.advance(TICK_MS);
-      await this.settle();
-    }
-  }
 
-  async tickUntil(condition: () => boolean, maxTicks: number, what: string): Promise<number> {
-    await this.settle();
-    for (let ticks = 0; ticks <= maxTicks; ticks++) {
-      if (condition()) return ticks;
-      await this.tick();
-    }
-    throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
-  }
 
   /** The one running node that leads and serves, or 0. */
   leaderId(): number {

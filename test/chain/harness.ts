@@ -25,11 +25,11 @@ import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { openWalEnvironment, type DurableRaftStorage, type WalEnvironment } from '../../src/storage/index.js';
 import type { WorkerPool } from '../../src/workers/index.js';
-import { ManualClock } from './manualClock.js';
+import { TickedCluster, TICK_MS } from './tickedCluster.js';
 import { MemoryNetwork, type MemoryTransport } from './memoryTransport.js';
 
 export const CHANNEL = 'chain-test';
-export const TICK_MS = 100;
+export { TICK_MS };
 
 interface NodeBase {
   readonly id: number;
@@ -59,8 +59,7 @@ export interface ClusterSettings {
 
 const logger = pino({ level: process.env.CHAIN_TEST_LOG ?? 'silent' });
 
-export class TestCluster {
-  readonly clock = new ManualClock();
+export class TestCluster extends TickedCluster {
   readonly network = new MemoryNetwork();
   readonly nodes = new Map<number, Node>();
   readonly org: DevOrganization;
@@ -71,6 +70,7 @@ export class TestCluster {
   #txSeq = 0;
 
   constructor(readonly settings: ClusterSettings = {}) {
+    super();
     this.#size = settings.size ?? 3;
     this.#root = fs.mkdtempSync(path.join(os.tmpdir(), 'chain-test-'));
     const provider = createCryptoProvider('native');
@@ -231,7 +231,7 @@ export class TestCluster {
   }
 
   /** Lets messages, verifications and syncs in flight finish (bounded rounds). */
-  async settle(rounds = 6): Promise<void> {
+  override async settle(rounds = 6): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       await new Promise((resolve) => setImmediate(resolve));
       const settled = [...this.nodes.values()].filter((n) => n.transport.open && !this.#diskGates.has(n.id));
@@ -239,22 +239,7 @@ export class TestCluster {
     }
   }
 
-  async tick(n = 1): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      this.clock.advance(TICK_MS);
-      await this.settle();
-    }
-  }
 
-  /** Ticks until `condition` holds; fails after `maxTicks`. Returns the ticks it took. */
-  async tickUntil(condition: () => boolean, maxTicks: number, what: string): Promise<number> {
-    await this.settle();
-    for (let ticks = 0; ticks <= maxTicks; ticks++) {
-      if (condition()) return ticks;
-      await this.tick();
-    }
-    throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
-  }
 
   /** The serving leader, if exactly one node leads and serves (others may not know it yet). */
   leaderId(): number {

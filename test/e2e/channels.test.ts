@@ -7,28 +7,21 @@
 //    valid hash chain, identical on every node, every acknowledged envelope
 //    exactly once.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { decodeBlock, encodeBlock, extractChannelConfig, HeaderType, readEnvelopeFields, type Block } from '../../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
-import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
+import { loadClientCreator } from '../../src/cli/envelopePool.js';
 import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
-import { ADMIN_MSP_DIRS, keygen } from '../../src/cli/keygen.js';
+import { ADMIN_MSP_DIRS } from '../../src/cli/keygen.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
-import { runLoad } from '../../src/cli/load.js';
-import { LocalCluster } from '../../src/cli/localCluster.js';
-import { channelView, metricValue } from '../../src/cli/nodeMetrics.js';
+import { metricValue } from '../../src/cli/nodeMetrics.js';
 import { loadChannelConfig } from '../../src/config/index.js';
-import { ELECTION_TICK, freePorts, hashChainFault, headersOf, TICK_INTERVAL_MS, txIdsOf } from './helpers.js';
+import { blocksHolding, checkChannel, order, orderer, operationsUrl, setUp as setUpCluster, waitLeaderOf, type Setup } from './channelSupport.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const CLI_TIMEOUT_MS = 60_000;
 /** Load of the four-channel test: 4 x this many 1 KiB envelopes at once (a few seconds on 2 shared cores). */
 const ENVELOPES_PER_CHANNEL = 800;
 const disposers: Array<() => Promise<void>> = [];
@@ -37,123 +30,8 @@ afterAll(async () => {
   for (const dispose of disposers.reverse()) await dispose();
 }, 120_000);
 
-interface Setup {
-  readonly dir: string;
-  readonly cluster: LocalCluster;
-  readonly channelFile: string;
-}
-
-/** A keygen'd 3-node cluster in a temp dir; with `withoutChannels` its node configs list no channel. */
-async function setUp(channelId: string, withoutChannels: boolean, nodes = 3): Promise<Setup> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-channels-'));
-  const ports = await freePorts(3 * nodes);
-  const manifest = keygen({
-    outDir: dir,
-    nodes,
-    algorithm: 'ecdsa-p256',
-    channelId,
-    ports: Array.from({ length: nodes }, (_, i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
-    engine: 'native',
-    tickIntervalMs: TICK_INTERVAL_MS,
-    electionTick: ELECTION_TICK,
-    batchTimeoutMs: 100,
-    maxMessageCount: 50,
-  });
-  if (withoutChannels) {
-    for (const node of manifest.nodes) {
-      const file = path.join(dir, node.configFile);
-      const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-      delete config['channels'];
-      fs.writeFileSync(file, stringify(config));
-    }
-  }
-  const cluster = new LocalCluster(dir);
-  disposers.push(async () => {
-    await cluster.stopAll(10_000);
-    if (process.env['E2E_KEEP'] === '1') console.log(`kept ${dir}`);
-    else fs.rmSync(dir, { recursive: true, force: true });
-  });
-  cluster.startAll();
-  await cluster.waitHealthy(60_000);
-  return { dir, cluster, channelFile: path.join(dir, `channels/${channelId}.yaml`) };
-}
-
-/** Runs the `orderer` command; resolves with its exit code and output. */
-function orderer(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: CLI_TIMEOUT_MS });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function operationsUrl(setup: Setup, id: number): string {
-  return `http://${address(setup.cluster.node(id), 'operations')}`;
-}
-
-/** Polls until the running nodes agree that exactly one of them leads `channelId`. */
-async function waitLeaderOf(setup: Setup, channelId: string, timeoutMs: number): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const running = setup.cluster.nodes.filter((n) => setup.cluster.process(n.id).running);
-    const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), channelId)));
-    const leaders = running.filter((_, i) => views[i]?.isLeader === true);
-    if (leaders.length === 1) return leaders[0]!.id;
-    if (performance.now() > deadline) throw new Error(`no single leader of ${channelId} within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
-/** Blocks of `channelId` on node `id` once it holds every tx id of `txIds` (polling its height). */
-async function blocksHolding(setup: Setup, id: number, channelId: string, txIds: readonly string[], timeoutMs: number): Promise<Block[]> {
-  const manifest = readManifest(setup.dir);
-  const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
-  const creator = loadClientCreator(setup.dir, manifest);
-  try {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      // Up to the newest block the node serves (blocks pulled by catch-up included).
-      const { blocks } = await deliver(client, { channelId, creator, start: { type: 'oldest' }, stop: { type: 'newest' } });
-      const seen = new Set(txIdsOf(blocks));
-      if (txIds.every((t) => seen.has(t))) return blocks;
-      if (performance.now() > deadline) throw new Error(`node ${id} did not commit all ${txIds.length} envelopes of ${channelId} within ${timeoutMs} ms`);
-      await sleep(200);
-    }
-  } finally {
-    client.close();
-  }
-}
-
-/** Broadcasts `count` envelopes of `channelId` to node `id`; resolves with the acknowledged ones. */
-async function order(setup: Setup, id: number, channelId: string, count: number): Promise<SignedEnvelope[]> {
-  const manifest = readManifest(setup.dir);
-  const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
-  const acknowledged: SignedEnvelope[] = [];
-  try {
-    const envelopes = createEnvelopePool({ channelId, creator: loadClientCreator(setup.dir, manifest), count });
-    await runLoad({ client, envelopes, streams: 2, windowPerStream: 16, durationMs: 60_000, once: true, onAcknowledged: (e) => acknowledged.push(e) });
-  } finally {
-    client.close();
-  }
-  return acknowledged;
-}
-
-/** Every node's blocks of the channel: same headers everywhere, valid hash chain, each acknowledged envelope exactly once. */
-async function checkChannel(setup: Setup, channelId: string, nodeIds: readonly number[], acknowledged: readonly SignedEnvelope[]): Promise<void> {
-  const ids = acknowledged.map((e) => e.txId);
-  const perNode = await Promise.all(nodeIds.map((id) => blocksHolding(setup, id, channelId, ids, 60_000)));
-  const shortest = Math.min(...perNode.map((b) => b.length));
-  const reference = perNode[0]!;
-  expect(hashChainFault(reference)).toBeUndefined();
-  for (const blocks of perNode) expect(headersOf(blocks.slice(0, shortest))).toEqual(headersOf(reference.slice(0, shortest)));
-  const ordered = txIdsOf(reference);
-  expect(new Set(ordered).size).toBe(ordered.length);
-  const orderedSet = new Set(ordered);
-  expect(ids.filter((t) => !orderedSet.has(t))).toEqual([]);
+function setUp(channelId: string, withoutChannels: boolean, nodes = 3): Promise<Setup> {
+  return setUpCluster(channelId, disposers, { withoutChannels, nodes });
 }
 
 describe('channels joined on running nodes', () => {

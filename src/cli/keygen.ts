@@ -24,6 +24,20 @@ export const CLIENT_MSP_ID = 'Org1MSP';
 export const LOOPBACK = '127.0.0.1';
 /** Local MSPs of the organizations' admins (relative to keygen's output directory). */
 export const ADMIN_MSP_DIRS = { orderer: 'admins/orderer/msp', client: 'admins/org1/msp' } as const;
+/** Domain of the TLS CA: its subject is O=<domain>, CN=ca.<domain> (DevOrganization's root). */
+export const TLS_CA_DOMAIN = 'tls.example.com';
+/**
+ * The TLS CA's certificate and key (relative to keygen's output directory).
+ * The key is kept, as cryptogen keeps tlsca/priv_sk, so `orderer keygen
+ * reissue-tls` can issue a node a new TLS certificate from the same CA.
+ */
+export const TLS_CA_FILES = { cert: 'tlsca/ca.crt', key: 'tlsca/ca.key' } as const;
+
+/** Subject common name and SANs of node `id`'s TLS certificate (keygen and reissue-tls issue the same). */
+export function nodeTlsNames(id: number): { commonName: string; subjectAltNames: string[] } {
+  const commonName = `orderer${id}.orderer.example.com`;
+  return { commonName, subjectAltNames: [LOOPBACK, LOCAL_TLS_SERVER_NAME, commonName] };
+}
 
 export interface KeygenOptions {
   /** Output directory: created if missing; must not already hold a cluster. */
@@ -66,18 +80,17 @@ export function keygen(options: KeygenOptions): ClusterManifest {
   const provider = createCryptoProvider(options.engine);
   const ordererOrg = new DevOrganization({ mspId: ORDERER_MSP_ID, algorithm: options.algorithm, provider, domain: 'orderer.example.com' });
   const clientOrg = new DevOrganization({ mspId: CLIENT_MSP_ID, algorithm: options.algorithm, provider, domain: 'org1.example.com' });
-  const tlsCa = new DevOrganization({ mspId: 'TLSCA', algorithm: 'ecdsa-p256', provider, domain: 'tls.example.com' });
-  writeFile(options.outDir, 'tlsca/ca.crt', tlsCa.root.certPem);
+  const tlsCa = new DevOrganization({ mspId: 'TLSCA', algorithm: 'ecdsa-p256', provider, domain: TLS_CA_DOMAIN });
+  writeFile(options.outDir, TLS_CA_FILES.cert, tlsCa.root.certPem);
+  writeFile(options.outDir, TLS_CA_FILES.key, tlsCa.root.signer.exportPrivateKeyPem(), true);
 
   const generated: GeneratedNode[] = [];
   for (let id = 1; id <= options.nodes; id++) {
     const paths = nodePaths(id);
     const member = ordererOrg.issueMember(`orderer${id}.orderer.example.com`, { organizationalUnit: 'orderer' });
     writeLocalMsp(path.join(options.outDir, paths.mspDir), localMspFiles(ordererOrg, member));
-    const tls = tlsCa.issueMember(`orderer${id}.orderer.example.com`, {
-      subjectAltNames: [LOOPBACK, LOCAL_TLS_SERVER_NAME, `orderer${id}.orderer.example.com`],
-      extendedKeyUsage: ['serverAuth', 'clientAuth'],
-    });
+    const names = nodeTlsNames(id);
+    const tls = tlsCa.issueMember(names.commonName, { subjectAltNames: names.subjectAltNames, extendedKeyUsage: ['serverAuth', 'clientAuth'] });
     writeFile(options.outDir, paths.tlsCert, tls.certPem);
     writeFile(options.outDir, paths.tlsKey, tls.signer.exportPrivateKeyPem(), true);
     generated.push({ id, host: LOOPBACK, ports: options.ports[id - 1]!, paths, tlsCertPem: tls.certPem });
@@ -103,7 +116,7 @@ export function keygen(options: KeygenOptions): ClusterManifest {
       organizations: [ordererOrg.config, clientOrg.config],
       adminCertFiles,
       // The consenters' TLS certificates come from the TLS CA: config updates check consenters against it.
-      tlsRootCertFiles: { [ORDERER_MSP_ID]: 'tlsca/ca.crt' },
+      tlsRootCertFiles: { [ORDERER_MSP_ID]: TLS_CA_FILES.cert },
       // Where a node behind a snapshot pulls blocks from (Fabric's org Endpoints).
       ordererEndpoints: { [ORDERER_MSP_ID]: generated.map((node) => `${node.host}:${node.ports.client}`) },
       tickIntervalMs: options.tickIntervalMs,
@@ -113,7 +126,7 @@ export function keygen(options: KeygenOptions): ClusterManifest {
     }),
   );
   for (const node of generated) {
-    writeFile(options.outDir, node.paths.config, renderNodeConfig({ node, engine: options.engine, mspId: ORDERER_MSP_ID, channelConfigFile, tlsCaFile: 'tlsca/ca.crt' }));
+    writeFile(options.outDir, node.paths.config, renderNodeConfig({ node, engine: options.engine, mspId: ORDERER_MSP_ID, channelConfigFile, tlsCaFile: TLS_CA_FILES.cert }));
   }
   // What was written must load: the config layer's validation is the check (throws ConfigError naming the field).
   for (const node of generated) loadNodeConfig(path.join(options.outDir, node.paths.config));
@@ -123,7 +136,7 @@ export function keygen(options: KeygenOptions): ClusterManifest {
     algorithm: options.algorithm,
     channelConfigFile,
     client: { mspId: CLIENT_MSP_ID, mspDir: 'client/msp' },
-    tlsCaFile: 'tlsca/ca.crt',
+    tlsCaFile: TLS_CA_FILES.cert,
     nodes: generated.map((node) => ({ id: node.id, host: node.host, ports: node.ports, configFile: node.paths.config, dataDir: node.paths.data })),
   };
   writeManifest(options.outDir, manifest);

@@ -9,10 +9,14 @@ import { genesisCommand, GENESIS_USAGE } from './genesisCommand.js';
 import { keygenCommand, KEYGEN_USAGE } from './keygenCommand.js';
 import { loadCommand, LOAD_USAGE } from './loadCommand.js';
 import { startCommand, START_USAGE } from './startCommand.js';
+import { reissueTlsCommand, REISSUE_TLS_USAGE } from './tlsReissueCommand.js';
 
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => number | Promise<number>; usage: string }>> = {
   start: { run: startCommand, usage: START_USAGE },
-  keygen: { run: keygenCommand, usage: KEYGEN_USAGE },
+  keygen: {
+    run: (argv) => (argv[0] === 'reissue-tls' ? reissueTlsCommand(argv.slice(1)) : keygenCommand(argv)),
+    usage: `${KEYGEN_USAGE}\n  ${REISSUE_TLS_USAGE}`,
+  },
   cluster: { run: clusterCommand, usage: CLUSTER_USAGE },
   load: { run: loadCommand, usage: LOAD_USAGE },
   channel: { run: (argv) => channelCommand(argv), usage: CHANNEL_USAGE },

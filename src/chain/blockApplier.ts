@@ -37,6 +37,12 @@ export interface SnapshotCatchUp {
    * whether it is still a consenter (eviction suspicion).
    */
   newestBlock?(): Promise<Block | undefined>;
+  /**
+   * Optional: block `number` as another orderer serves it, verified on its
+   * own; undefined when none served it. With newestBlock, eviction suspicion
+   * reads the latest config block (the newest block's LAST_CONFIG).
+   */
+  blockAt?(number: number): Promise<Block | undefined>;
   /** Optional: called when the chain closes (stops pulls, releases connections). */
   close?(): void;
 }

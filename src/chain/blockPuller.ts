@@ -106,6 +106,28 @@ export class BlockPuller implements SnapshotCatchUp {
     return best;
   }
 
+  /**
+   * Block `number` from the first source that serves it, verified on its own
+   * (data hash, orderer signature: no local tip to chain it to); undefined when
+   * none did. Eviction suspicion reads the latest config block with it.
+   */
+  async blockAt(number: number): Promise<Block | undefined> {
+    for (const source of this.#opts.sources) {
+      let block: Block | undefined;
+      try {
+        await source.deliver(this.#opts.channelId, number, number, async (bytes) => {
+          block = this.#opts.verifier.verifyStandalone(bytes, source.name);
+        }, this.#closing.signal);
+      } catch (err) {
+        if (!(err instanceof OrdererError)) throw err;
+        this.#opts.logger.warn({ source: source.name, block: number, err: err.message }, `block ${number} from ${source.name} unavailable`);
+        continue;
+      }
+      if (block !== undefined) return block;
+    }
+    return undefined;
+  }
+
   /** Aborts pulls in progress (they reject) and closes the sources' connections. */
   close(): void {
     this.#closing.abort();

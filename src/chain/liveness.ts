@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import { MessageType, StateType, type Message, type RawNode } from '../raft/index.js';
 import type { ChainClock } from './clock.js';
-import { EvictionSuspector, type NewestBlockSource } from './evictionSuspicion.js';
+import { EvictionSuspector, type EvictedVerdict, type ReaddedVerdict } from './evictionSuspicion.js';
+import type { ConfigBlockSource } from './latestConfigBlock.js';
 import { guardHeartbeat, lostLogOf } from './lostLog.js';
 import { LeadershipHandoff, mostCaughtUpFollower, type HandoffOutcome } from './shutdown.js';
 
@@ -28,14 +29,31 @@ export interface LivenessHost {
   pendingEnvelopes(): number;
   /** Term of the last entry applied here: once above this node's leader term, its unconfirmed proposals were settled (committed or ordered again). */
   appliedTerm(): number;
-  /** The node is no longer a consenter: stop serving the channel. */
+  /** The node is no longer a consenter (or is one under another Raft id): stop serving the channel. */
   evicted(reason: string): void;
+}
+
+/** The node's side of eviction suspicion (ChainDeps.eviction). */
+export interface EvictionDeps {
+  /** This node's cluster TLS certificate: how a config block names it among the consenters. */
+  readonly selfTlsCertPem: string;
+  /**
+   * Told once, after the chain stopped serving, when the latest config block
+   * removed this node (evicted) or lists it under another Raft id (readded:
+   * the node re-onboards the channel under that id).
+   */
+  onVerdict(verdict: EvictedVerdict | ReaddedVerdict): void;
 }
 
 export interface LivenessOptions {
   readonly evictionSuspicionMs: number;
-  /** Undefined: no eviction suspicion (no other orderer to ask). */
-  readonly membershipProbe: NewestBlockSource | undefined;
+  /**
+   * Undefined: no eviction suspicion (no other orderer to ask). Without
+   * blockAt only a newest block that is itself the config block can be judged.
+   */
+  readonly membershipProbe: (Omit<ConfigBlockSource, 'blockAt'> & Partial<Pick<ConfigBlockSource, 'blockAt'>>) | undefined;
+  /** Undefined: the node is looked up by Raft id alone and nobody outside the chain is told. */
+  readonly eviction?: EvictionDeps | undefined;
 }
 
 export class Liveness {
@@ -51,9 +69,17 @@ export class Liveness {
         : new EvictionSuspector({
             selfId: host.selfId,
             evictionSuspicionMs: options.evictionSuspicionMs,
-            source: options.membershipProbe,
+            source: configBlockSourceOf(options.membershipProbe),
             logger: host.log,
-            onEvicted: (reason) => host.evicted(reason),
+            ...(options.eviction !== undefined && { selfTlsCertPem: options.eviction.selfTlsCertPem }),
+            onEvicted: (reason, verdict) => {
+              host.evicted(reason);
+              options.eviction?.onVerdict(verdict);
+            },
+            onReadded: (reason, verdict) => {
+              host.evicted(`re-added under another Raft id: ${reason}`);
+              options.eviction?.onVerdict(verdict);
+            },
           });
   }
 
@@ -141,4 +167,12 @@ export class Liveness {
     raft.transferLeadership(to);
     this.host.kick();
   }
+}
+
+function configBlockSourceOf(probe: NonNullable<LivenessOptions['membershipProbe']>): ConfigBlockSource {
+  const { blockAt } = probe;
+  return {
+    newestBlock: () => probe.newestBlock(),
+    blockAt: blockAt === undefined ? async () => undefined : (number) => blockAt.call(probe, number),
+  };
 }

@@ -1,114 +1,208 @@
 // Eviction suspicion: a node without a Raft leader for evictionSuspicionMs
-// asks the other orderers for their newest block; if the consenters it
-// records no longer include the node, the node stops serving the channel,
-// otherwise it keeps waiting and rejoins once it reaches a leader.
+// reads the channel's latest config block from the other orderers (their
+// newest block, then the block its LAST_CONFIG names) and looks itself up by
+// its TLS certificate: not listed -> it stops serving the channel; listed under
+// another Raft id (removed and added again while away) -> re-added; listed under
+// its own id -> it keeps waiting and rejoins once it reaches a leader.
 
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBlock, type Block } from '../../src/block/index.js';
+import { decodeBlock, isConfigBlock, type Block } from '../../src/block/index.js';
 import type { SnapshotCatchUp } from '../../src/chain/index.js';
-import { EvictionSuspector, type NewestBlockSource } from '../../src/chain/evictionSuspicion.js';
+import { standingIn } from '../../src/chain/consenterStanding.js';
+import { EvictionSuspector, type EvictedVerdict, type ReaddedVerdict } from '../../src/chain/evictionSuspicion.js';
+import { fetchLatestConfigBlock, type ConfigBlockSource } from '../../src/chain/latestConfigBlock.js';
 import { ConfigCluster } from './configCluster.js';
 import { TestCluster, TICK_MS } from './harness.js';
 
 const SUSPICION_TICKS = 30;
 const logger = pino({ level: 'silent' });
-const clusters: TestCluster[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
-  for (const cluster of clusters.splice(0)) await cluster.close();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function clusterWithBlocks(size: number, settings: ConstructorParameters<typeof TestCluster>[0] = {}): Promise<TestCluster> {
-  const cluster = new TestCluster({ size, ...settings });
-  clusters.push(cluster);
-  await cluster.start();
-  const leader = await cluster.waitForLeader();
-  await Promise.all(Array.from({ length: 12 }, () => cluster.chain(leader).submit(cluster.envelope().bytes)));
-  await cluster.tickUntil(() => cluster.ids.every((id) => cluster.txIds(id).length === 12), 60, 'blocks everywhere');
-  return cluster;
-}
-
-function newestOf(cluster: TestCluster, id: number): Block {
-  const chain = cluster.chain(id);
-  return decodeBlock(chain.block(chain.height() - 1));
-}
-
-/** A catch-up hook whose newestBlock answers with `newest()` and counts the questions. */
-function probing(newest: () => Block | undefined, asked: { count: number }): SnapshotCatchUp {
+/** A source answering from node `id` of `cc` as the block puller would (blocks decoded from its ledger). */
+function sourceOf(cc: ConfigCluster, id: () => number, asked = { count: 0 }): ConfigBlockSource {
   return {
-    pullBlocks: () => Promise.reject(new Error('no pull expected in this test')),
     newestBlock: async () => {
       asked.count++;
-      return newest();
+      const chain = cc.chain(id());
+      return decodeBlock(chain.block(chain.height() - 1));
     },
+    blockAt: async (n) => (n < cc.chain(id()).height() ? decodeBlock(cc.chain(id()).block(n)) : undefined),
   };
+}
+
+async function configCluster(): Promise<ConfigCluster> {
+  const cc = new ConfigCluster(3);
+  cleanups.push(() => cc.close());
+  await cc.start([1, 2, 3]);
+  await cc.waitForLeader();
+  return cc;
+}
+
+/** Submits a config update on the leader and waits until every node but `except` applied it. */
+async function reconfigure(cc: ConfigCluster, except: number, change: Parameters<ConfigCluster['configUpdate']>[1]): Promise<void> {
+  const leader = cc.leaderId();
+  const sequence = cc.currentConfig(leader).values.sequence + 1;
+  const result = await cc.chain(leader).submit(cc.configUpdate(leader, change));
+  expect(result.status, result.info).toBe('SUCCESS');
+  const rest = [1, 2, 3].filter((id) => id !== except);
+  await cc.tickUntil(() => rest.every((id) => cc.currentConfig(id).values.sequence === sequence), 80, 'the config update committed on the others');
+}
+
+/** Orders one envelope so the newest block is not the config block (its LAST_CONFIG must be followed). */
+async function oneMoreBlock(cc: ConfigCluster): Promise<void> {
+  const leader = await cc.waitForLeader();
+  const before = cc.chain(leader).height();
+  expect((await cc.chain(leader).submit(cc.envelope().bytes)).status).toBe('SUCCESS');
+  await cc.tickUntil(() => cc.chain(leader).height() > before, 40, 'a block after the config block');
+}
+
+/** A cluster where node `gone` was cut off, removed by config, and a block ordered after that. */
+async function removedWhileAway(): Promise<{ cc: ConfigCluster; gone: number; rest: number[] }> {
+  const cc = await configCluster();
+  const gone = [1, 2, 3].find((id) => id !== cc.leaderId())!;
+  cc.network.isolate(gone);
+  await reconfigure(cc, gone, (v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== gone - 1) }));
+  await oneMoreBlock(cc);
+  return { cc, gone, rest: [1, 2, 3].filter((id) => id !== gone) };
+}
+
+function suspectorFor(source: ConfigBlockSource, selfId: number, selfTlsCertPem: string | undefined, seen: { evicted: string[]; readded: ReaddedVerdict[] }): EvictionSuspector {
+  return new EvictionSuspector({
+    selfId,
+    ...(selfTlsCertPem !== undefined && { selfTlsCertPem }),
+    evictionSuspicionMs: 1000,
+    source,
+    logger,
+    onEvicted: (reason: string, _verdict: EvictedVerdict) => seen.evicted.push(reason),
+    onReadded: (_reason: string, verdict: ReaddedVerdict) => seen.readded.push(verdict),
+  });
+}
+
+describe('standing in a config block', () => {
+  it('names the node by its TLS certificate and the Raft id the block gives it', async () => {
+    const cc = new ConfigCluster(3);
+    cleanups.push(() => cc.close());
+    const genesis = decodeBlock(cc.genesis);
+    const certOf = (n: number): string => cc.genesisValues.consenters[n - 1]!.clientTlsCertPem;
+    expect(standingIn(genesis, { id: 2, tlsCertPem: certOf(2) })).toEqual({ kind: 'member', consenters: [1, 2, 3] });
+    // The certificate of consenter 2 on a node running as 3: the config knows it as 2.
+    expect(standingIn(genesis, { id: 3, tlsCertPem: certOf(2) })).toEqual({ kind: 'readded', newId: 2, consenters: [1, 2, 3] });
+    const stranger = cc.channel.consenter(9).clientTlsCertPem;
+    expect(standingIn(genesis, { id: 1, tlsCertPem: stranger })).toEqual({ kind: 'evicted', consenters: [1, 2, 3] });
+    // Without a certificate, the Raft id alone decides.
+    expect(standingIn(genesis, { id: 3 }).kind).toBe('member');
+    expect(standingIn(genesis, { id: 7 }).kind).toBe('evicted');
+  });
+});
+
+describe('the latest config block from the other orderers', () => {
+  it("follows the newest block's LAST_CONFIG and refuses a source that answers with another or a non-config block", async () => {
+    const { cc, rest } = await removedWhileAway();
+    const good = sourceOf(cc, () => rest[0]!);
+    const latest = await fetchLatestConfigBlock(good);
+    expect(latest.kind).toBe('found');
+    if (latest.kind !== 'found') return;
+    const newest = (await good.newestBlock())!.header.number;
+    expect(latest.newest).toBe(newest);
+    expect(latest.config.header.number).toBe(lastConfigBlockOf(cc, rest[0]!));
+    expect(latest.config.header.number).toBeLessThan(newest);
+
+    const wrongBlock: ConfigBlockSource = { ...good, blockAt: async () => (await good.newestBlock())! };
+    expect(await fetchLatestConfigBlock(wrongBlock)).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/asked for config block \d+, got block/) });
+    const notConfig: ConfigBlockSource = { newestBlock: good.newestBlock, blockAt: async () => withNumber(await good.newestBlock(), latest.config.header.number) };
+    expect(await fetchLatestConfigBlock(notConfig)).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/is not a config block/) });
+    const silent: ConfigBlockSource = { newestBlock: async () => undefined, blockAt: good.blockAt };
+    expect(await fetchLatestConfigBlock(silent)).toMatchObject({ kind: 'unknown', reason: 'no other orderer served its newest block' });
+    const noConfig: ConfigBlockSource = { newestBlock: good.newestBlock, blockAt: async () => undefined };
+    expect(await fetchLatestConfigBlock(noConfig)).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/no other orderer served config block/) });
+  });
+});
+
+/** Number of node `id`'s last config block, read from its ledger. */
+function lastConfigBlockOf(cc: ConfigCluster, id: number): number {
+  const chain = cc.chain(id);
+  for (let n = chain.height() - 1; n >= 0; n--) if (isConfigBlock(decodeBlock(chain.block(n)))) return n;
+  throw new Error(`node ${id} has no config block`);
+}
+
+/** `block` relabelled as block `number` (a lying source). */
+function withNumber(block: Block | undefined, number: number): Block {
+  return { ...block!, header: { ...block!.header, number } };
 }
 
 describe('eviction suspicion', () => {
   it('asks only after the suspicion time without a leader, then once per period; a known leader resets it', async () => {
-    const source = await clusterWithBlocks(3);
-    let asked = 0;
-    const probe: NewestBlockSource = {
-      newestBlock: async () => {
-        asked++;
-        return newestOf(source, 1);
-      },
-    };
+    const cc = await configCluster();
+    const asked = { count: 0 };
+    const seen = { evicted: [] as string[], readded: [] as ReaddedVerdict[] };
+    const suspector = suspectorFor(sourceOf(cc, () => 1, asked), 3, cc.genesisValues.consenters[2]!.clientTlsCertPem, seen);
     const checkDone = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-    const suspector = new EvictionSuspector({ selfId: 3, evictionSuspicionMs: 1000, source: probe, logger, onEvicted: () => expect.fail('node 3 is a consenter') });
     suspector.onTick(0, false);
     suspector.onTick(999, false);
-    expect(asked).toBe(0);
+    expect(asked.count).toBe(0);
     suspector.onTick(1000, false);
     await checkDone();
-    expect(asked).toBe(1);
+    expect(asked.count).toBe(1);
     suspector.onTick(1500, false);
     suspector.onTick(1999, false);
-    expect(asked).toBe(1);
+    expect(asked.count).toBe(1);
     suspector.onTick(2100, true); // a leader: the count starts over
     suspector.onTick(2200, false);
     suspector.onTick(3100, false);
-    expect(asked).toBe(1);
+    expect(asked.count).toBe(1);
     suspector.onTick(3200, false);
-    expect(asked).toBe(2);
+    expect(asked.count).toBe(2);
     expect(suspector.evicted).toBe(false);
+    expect(seen).toEqual({ evicted: [], readded: [] });
   });
 
-  it('a cut-off node whose peers record a membership without it stops serving the channel, saying why', async () => {
-    const elsewhere = await clusterWithBlocks(2); // its blocks record consenters 1, 2
-    const asked = { count: 0 };
-    const c = new TestCluster({
-      options: { evictionSuspicionMs: SUSPICION_TICKS * TICK_MS },
-      catchUp: (id) => (id === 3 ? probing(() => newestOf(elsewhere, 1), asked) : undefined),
-    });
-    clusters.push(c);
-    await c.start();
-    await c.waitForLeader();
-    c.network.isolate(3);
-    await c.tickUntil(() => asked.count > 0, 3 * SUSPICION_TICKS, 'node 3 asks the others');
-    await c.tick(2);
-    const refused = await c.chain(3).submit(c.envelope().bytes);
-    expect(refused.status).toBe('SERVICE_UNAVAILABLE');
-    expect(refused.info).toMatch(/halted/);
-    // The check ran once the leader had been gone for the suspicion time, not before.
-    expect(asked.count).toBe(1);
-    c.network.heal();
-    const leader = c.leaderId();
-    expect([1, 2]).toContain(leader);
-    expect((await c.chain(leader).submit(c.envelope().bytes)).status).toBe('SUCCESS');
+  it('a node removed by config while away is evicted, naming the config block; a remaining node is a member', async () => {
+    const { cc, gone, rest } = await removedWhileAway();
+    const source = sourceOf(cc, () => rest[0]!);
+    const configBlock = lastConfigBlockOf(cc, rest[0]!);
+    const seen = { evicted: [] as string[], readded: [] as ReaddedVerdict[] };
+    const suspector = suspectorFor(source, gone, cc.genesisValues.consenters[gone - 1]!.clientTlsCertPem, seen);
+    expect(await suspector.check()).toMatchObject({ kind: 'evicted', configBlock, consenters: rest });
+    expect(seen.evicted).toEqual([expect.stringMatching(new RegExp(`this node \\(${gone}\\) is no longer a consenter: config block ${configBlock} .*lists consenters ${rest.join(', ')}`))]);
+    expect(suspector.evicted).toBe(true);
+    // Decided: no further check acts again.
+    await suspector.check();
+    expect(seen.evicted).toHaveLength(1);
+    const staying = suspectorFor(source, rest[0]!, cc.genesisValues.consenters[rest[0]! - 1]!.clientTlsCertPem, { evicted: [], readded: [] });
+    expect((await staying.check()).kind).toBe('member');
+  });
+
+  it('a node removed and added again (same certificate) while away is re-added under the next consenter id', async () => {
+    const { cc, gone, rest } = await removedWhileAway();
+    const goneConsenter = cc.genesisValues.consenters[gone - 1]!;
+    await reconfigure(cc, gone, (v) => ({ ...v, consenters: [...v.consenters, goneConsenter] }));
+    await oneMoreBlock(cc);
+    const seen = { evicted: [] as string[], readded: [] as ReaddedVerdict[] };
+    const suspector = suspectorFor(sourceOf(cc, () => rest[0]!), gone, goneConsenter.clientTlsCertPem, seen);
+    const verdict = await suspector.check();
+    expect(verdict).toMatchObject({ kind: 'readded', newId: 4, consenters: [...rest, 4] });
+    expect(seen.evicted).toEqual([]);
+    expect(seen.readded).toHaveLength(1);
+    expect(seen.readded[0]!.config.header.number).toBe(lastConfigBlockOf(cc, rest[0]!));
+    // Looked up by Raft id alone (no certificate), the same node reads as evicted.
+    const byId = suspectorFor(sourceOf(cc, () => rest[0]!), gone, undefined, { evicted: [], readded: [] });
+    expect((await byId.check()).kind).toBe('evicted');
   });
 
   it('a cut-off node that is still a consenter keeps waiting and rejoins when the network heals', async () => {
+    const cc = await configCluster();
     const asked = { count: 0 };
-    let c: TestCluster;
-    c = new TestCluster({
+    const probe = sourceOf(cc, () => 1, asked);
+    const c = new TestCluster({
       options: { evictionSuspicionMs: SUSPICION_TICKS * TICK_MS },
-      catchUp: (id) => (id === 3 ? probing(() => newestOf(c, 1), asked) : undefined),
+      catchUp: (id): SnapshotCatchUp | undefined => (id === 3 ? { pullBlocks: () => Promise.reject(new Error('no pull expected')), ...probe } : undefined),
     });
-    clusters.push(c);
+    cleanups.push(() => c.close());
     await c.start();
     await c.waitForLeader();
     c.network.isolate(3);
@@ -117,33 +211,5 @@ describe('eviction suspicion', () => {
     await c.tickUntil(() => c.chain(3).status().leaderId !== 0, 60, 'node 3 knows a leader again');
     expect((await c.chain(3).submit(c.envelope().bytes)).status).toBe('SUCCESS');
     await c.tickUntil(() => c.txIds(3).length === 1 && c.txIds(1).length === 1, 60, 'the envelope ordered');
-  });
-
-  it('after a real config removal of a node cut off from the others, the blocks they write tell it it was evicted', async () => {
-    const cc = new ConfigCluster(3);
-    cleanups.push(() => cc.close());
-    await cc.start([1, 2, 3]);
-    await cc.waitForLeader();
-    const gone = [1, 2, 3].find((id) => id !== cc.leaderId())!;
-    cc.network.isolate(gone);
-    const leader = cc.leaderId();
-    const sequence = cc.currentConfig(leader).values.sequence + 1;
-    const update = cc.configUpdate(leader, (v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== gone - 1) }));
-    expect((await cc.chain(leader).submit(update)).status).toBe('SUCCESS');
-    const rest = [1, 2, 3].filter((id) => id !== gone);
-    await cc.tickUntil(() => rest.every((id) => cc.currentConfig(id).values.sequence === sequence), 80, 'the removal committed on the others');
-    const before = cc.chain(leader).height();
-    expect((await cc.chain(leader).submit(cc.envelope().bytes)).status).toBe('SUCCESS');
-    await cc.tickUntil(() => cc.chain(leader).height() > before, 40, 'a block after the removal');
-    const evicted: string[] = [];
-    const probe: NewestBlockSource = { newestBlock: async () => decodeBlock(cc.chain(leader).block(cc.chain(leader).height() - 1)) };
-    const suspector = new EvictionSuspector({ selfId: gone, evictionSuspicionMs: 1000, source: probe, logger, onEvicted: (reason) => evicted.push(reason) });
-    const verdict = await suspector.check();
-    expect(verdict).toMatchObject({ kind: 'evicted', consenters: rest });
-    expect(evicted).toHaveLength(1);
-    expect(evicted[0]).toMatch(new RegExp(`this node \\(${gone}\\) is no longer a consenter`));
-    // The same question from a remaining node: still a member.
-    const stays = new EvictionSuspector({ selfId: rest[0]!, evictionSuspicionMs: 1000, source: probe, logger, onEvicted: () => expect.fail('not evicted') });
-    expect((await stays.check()).kind).toBe('member');
   });
 });

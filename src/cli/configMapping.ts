@@ -82,6 +82,8 @@ export function channelPlan(channel: ChannelConfig, at: string): ChannelPlan {
       heartbeatTick: channel.raft.heartbeatTick,
       maxInflightBlocks: channel.raft.maxInflightBlocks,
       snapshotIntervalSizeBytes: channel.raft.snapshotIntervalSizeBytes,
+      // A node setting in Fabric (orderer.yaml), not in the block: only a channel file carries it.
+      evictionSuspicionMs: channel.raft.evictionSuspicionMs,
       batchSize: channel.batchSize,
       batchTimeoutMs: channel.batchTimeoutMs,
       hashAlgorithm: channel.hashAlgorithm,

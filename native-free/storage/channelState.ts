@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { RecoveredLedger, TxLocation } from '../../src/storage/backend.js';
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { MemoryLog } from '../../src/storage/memoryLog.js';
-import type { LedgerBlock } from '../../src/storage/walOps.js';
+import type { RecoveredLog } from '../../src/storage/memoryLog.js';
+import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 
 /** Where a block record is, to read it back. */
 export interface BlockPosition {
@@ -22,6 +23,8 @@ export class ChannelState {
    * not copied. Checkpoints are written from it.
    */
   log: MemoryLog;
+  /** True once any Raft record of the channel was written or replayed (and not dropped since). */
+  hasRaftState = false;
   summary: RecoveredLedger = emptyRecoveredLedger;
   /** Invariant: blocks.length === summary.height (blocks[n] is where block n is). */
   readonly blocks: BlockPosition[] = [];
@@ -30,6 +33,36 @@ export class ChannelState {
 
   constructor(readonly channel: string) {
     this.log = new MemoryLog(channel);
+  }
+
+  /** A persisted Raft op, replayed onto the persisted image. */
+  applyRaft(op: WalOp): void {
+    this.log.replay(op);
+    this.hasRaftState = true;
+  }
+
+  /** A checkpoint record: the whole log as it was persisted. */
+  restoreCheckpoint(state: RecoveredLog): void {
+    this.log = new MemoryLog(this.channel, state);
+    this.hasRaftState = true;
+  }
+
+  /** A WAL tombstone: the Raft state is gone. */
+  dropLog(): void {
+    this.log = new MemoryLog(this.channel);
+    this.hasRaftState = false;
+  }
+
+  /** A ledger tombstone: the blocks and the txId index are gone. */
+  dropLedger(): void {
+    this.blocks.length = 0;
+    this.txIndex.clear();
+    this.summary = emptyRecoveredLedger;
+  }
+
+  /** Nothing stored: the engine forgets the channel (storedChannels no longer lists it). */
+  isEmpty(): boolean {
+    return !this.hasRaftState && this.summary.height === 0;
   }
 
   noteBlock(block: LedgerBlock, at: BlockPosition): void {

@@ -16,9 +16,16 @@
 // channel's whole log as persisted) starts a fresh segment and the older
 // segments are deleted, as etcd's WAL releases segments before a snapshot.
 //
+// A channel drop is a tombstone record: replay forgets what the stream held
+// for the channel before it. A drop that keeps the ledger writes one in the
+// WAL only; a full drop writes one in each stream, bracketed by an intent file
+// (pendingDrops.ts) so a crash between the two frames is finished at open.
+//
 // Limits (documented, not hidden): start-up reads the whole ledger stream to
 // rebuild block positions and the txId index (kept in memory), so it grows
-// with the ledger.
+// with the ledger. A dropped channel's Raft records leave the disk with the
+// next WAL checkpoint; its blocks stay in the ledger segments as dead bytes
+// (the ledger stream is never rewritten), skipped at every start-up.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -31,13 +38,22 @@ import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 import { ChannelState } from './channelState.js';
 import { decodeRecord, encodeFrame, opIndex, type DecodedRecord, type FileRecord } from './recordCodec.js';
 import { replayStream, type StreamReplay } from './replay.js';
+import { clearPendingDrops, readPendingDrops, writePendingDrops } from './pendingDrops.js';
 import { fsyncDir, listSegments, segmentPath, SegmentWriter } from './segmentFiles.js';
+
+/** Points inside a full channel drop, in order (tests kill the process at each). */
+export type DropStep = 'intent-durable' | 'ledger-tombstone-durable' | 'wal-tombstone-durable';
+
+type DropOp = Extract<WalOp, { kind: 'dropChannel' }>;
+type LedgerOp = Extract<WalOp, { kind: 'block' | 'dropChannel' }>;
 
 export interface FileBackendOptions {
   readonly segmentMaxBytes: number;
   readonly logger?: Logger | undefined;
   /** The directory held an environment: both streams must be there. */
   readonly mustExist: boolean;
+  /** Tests only: called at each step of a full channel drop, once that step is durable. */
+  readonly dropStepHook?: ((step: DropStep) => void) | undefined;
 }
 
 export class FileBackend implements StorageBackend {
@@ -50,6 +66,7 @@ export class FileBackend implements StorageBackend {
   /** Size of each WAL segment on disk, by sequence number (the reclaimable ones are all but the current). */
   readonly #walSegmentBytes: Map<number, number>;
   readonly #logger: Logger | undefined;
+  readonly #dropStepHook: ((step: DropStep) => void) | undefined;
 
   private constructor(
     readonly dir: string,
@@ -63,6 +80,7 @@ export class FileBackend implements StorageBackend {
     this.#channels = channels;
     this.#walSegmentBytes = wal.segmentBytes;
     this.#logger = options.logger;
+    this.#dropStepHook = options.dropStepHook;
     this.#wal = new SegmentWriter(this.#walDir, options.segmentMaxBytes, wal.lastSeq, wal.lastSize);
     this.#ledger = new SegmentWriter(this.#ledgerDir, options.segmentMaxBytes, ledger.lastSeq, ledger.lastSize);
   }
@@ -81,9 +99,11 @@ export class FileBackend implements StorageBackend {
     const channels = new Map<string, ChannelState>();
     const state = (ch: string): ChannelState => getOrCreate(channels, ch);
     try {
-      const wal = replayStream(walDir, { firstSegment: 'checkpoint-or-1' }, (rec, _seq, path) => replayRaftRecord(state(rec.op.channel), rec, path), options.logger);
-      const ledger = replayStream(ledgerDir, { firstSegment: 'must-be-1' }, (rec, seq, path) => replayBlockRecord(state(rec.op.channel), rec, seq, path), options.logger);
-      return new FileBackend(dir, options, channels, wal, ledger);
+      const wal = replayStream(walDir, { firstSegment: 'checkpoint-or-1' }, (rec, _seq, path) => replayRaftRecord(channels, state(rec.op.channel), rec, path), options.logger);
+      const ledger = replayStream(ledgerDir, { firstSegment: 'must-be-1' }, (rec, seq, path) => replayBlockRecord(channels, state(rec.op.channel), rec, seq, path), options.logger);
+      const backend = new FileBackend(dir, options, channels, wal, ledger);
+      backend.#finishPendingDrops();
+      return backend;
     } catch (err) {
       if (err instanceof StorageCorruptError) throw err;
       throw new StorageCorruptError({ file: dir }, `cannot replay the storage: ${String(err)}`, { cause: err });
@@ -96,9 +116,19 @@ export class FileBackend implements StorageBackend {
 
   async writeBatch(ops: readonly WalOp[]): Promise<void> {
     const raftOps = ops.filter((op) => op.kind !== 'block');
-    const blockOps = ops.filter((op): op is Extract<WalOp, { kind: 'block' }> => op.kind === 'block');
-    if (blockOps.length > 0) await this.#writeBlocks(blockOps);
+    const ledgerOps = ops.filter((op): op is LedgerOp => op.kind === 'block' || (op.kind === 'dropChannel' && !op.keepLedger));
+    const fullDrops = ledgerOps.filter((op): op is DropOp => op.kind === 'dropChannel').map((op) => op.channel);
+    if (fullDrops.length > 0) {
+      writePendingDrops(this.dir, fullDrops);
+      this.#dropStepHook?.('intent-durable');
+    }
+    if (ledgerOps.length > 0) await this.#writeLedger(ledgerOps);
+    if (fullDrops.length > 0) this.#dropStepHook?.('ledger-tombstone-durable');
     if (raftOps.length > 0) await this.#writeRaft(raftOps);
+    if (fullDrops.length > 0) {
+      this.#dropStepHook?.('wal-tombstone-durable');
+      clearPendingDrops(this.dir);
+    }
   }
 
   recoverLog(channel: string): RecoveredLog {
@@ -145,17 +175,45 @@ export class FileBackend implements StorageBackend {
     const at = await this.#wal.append(frame.chunks, frame.frameBytes);
     this.#walSegmentBytes.set(at.seq, at.offset + frame.frameBytes);
     // The persisted image follows the disk, op by op, in write order.
-    for (const op of ops) getOrCreate(this.#channels, op.channel).log.replay(op);
+    for (const op of ops) {
+      if (op.kind === 'dropChannel') forgetPart(this.#channels, op.channel, 'log');
+      else getOrCreate(this.#channels, op.channel).applyRaft(op);
+    }
     if (at.seq !== seqBefore) await this.#maybeCheckpoint();
   }
 
-  async #writeBlocks(ops: ReadonlyArray<Extract<WalOp, { kind: 'block' }>>): Promise<void> {
+  async #writeLedger(ops: readonly LedgerOp[]): Promise<void> {
     const frame = encodeFrame(ops);
     const at = await this.#ledger.append(frame.chunks, frame.frameBytes);
     // Positions are recorded once durable: the ledger reads only durable blocks.
-    frame.blocks.forEach((b, i) => {
-      getOrCreate(this.#channels, b.channel).noteBlock(ops[i]!.block, { seq: at.seq, offset: at.offset + b.offsetInFrame, recordBytes: b.recordBytes });
-    });
+    // In frame order: a tombstone forgets the blocks before it, not after.
+    let placed = 0;
+    for (const op of ops) {
+      if (op.kind === 'dropChannel') {
+        forgetPart(this.#channels, op.channel, 'ledger');
+        continue;
+      }
+      const b = frame.blocks[placed++]!;
+      getOrCreate(this.#channels, b.channel).noteBlock(op.block, { seq: at.seq, offset: at.offset + b.offsetInFrame, recordBytes: b.recordBytes });
+    }
+  }
+
+  /** At open: a full drop the intent file still names is written again in both streams, then the file goes. */
+  #finishPendingDrops(): void {
+    const pending = readPendingDrops(this.dir);
+    if (pending.length === 0) return;
+    const tombstones: DropOp[] = pending.map((channel) => ({ kind: 'dropChannel', channel, keepLedger: false }));
+    const ledgerFrame = encodeFrame(tombstones);
+    this.#ledger.appendSync(ledgerFrame.chunks, ledgerFrame.frameBytes);
+    const walFrame = encodeFrame(tombstones);
+    const at = this.#wal.appendSync(walFrame.chunks, walFrame.frameBytes);
+    this.#walSegmentBytes.set(at.seq, at.offset + walFrame.frameBytes);
+    for (const channel of pending) {
+      forgetPart(this.#channels, channel, 'ledger');
+      forgetPart(this.#channels, channel, 'log');
+    }
+    clearPendingDrops(this.dir);
+    this.#logger?.warn({ channels: pending }, 'channel drop interrupted by a crash: finished at open');
   }
 
   /** After a segment roll: if the old segments outweigh the live state twice, checkpoint and delete them. */
@@ -165,7 +223,10 @@ export class FileBackend implements StorageBackend {
     let liveBytes = 0;
     for (const ch of this.#channels.values()) liveBytes += ch.checkpointBytes();
     if (oldBytes < 2 * liveBytes) return;
-    const records: FileRecord[] = [...this.#channels.values()].map((ch) => ({ kind: 'checkpoint', channel: ch.channel, state: ch.log.export() }));
+    // A channel holding only a ledger (its Raft state dropped) has nothing to checkpoint.
+    const records: FileRecord[] = [...this.#channels.values()]
+      .filter((ch) => ch.hasRaftState)
+      .map((ch) => ({ kind: 'checkpoint', channel: ch.channel, state: ch.log.export() }));
     const frame = encodeFrame(records);
     const at = await this.#wal.append(frame.chunks, frame.frameBytes, true);
     this.#walSegmentBytes.set(at.seq, at.offset + frame.frameBytes);
@@ -189,18 +250,35 @@ function getOrCreate(channels: Map<string, ChannelState>, channel: string): Chan
   return c;
 }
 
-function replayRaftRecord(ch: ChannelState, rec: DecodedRecord, path: string): void {
+/** A tombstone's effect on the engine's image: the part goes; a channel with nothing left is forgotten. */
+function forgetPart(channels: Map<string, ChannelState>, channel: string, part: 'log' | 'ledger'): void {
+  const ch = channels.get(channel);
+  if (ch === undefined) return;
+  if (part === 'log') ch.dropLog();
+  else ch.dropLedger();
+  if (ch.isEmpty()) channels.delete(channel);
+}
+
+function replayRaftRecord(channels: Map<string, ChannelState>, ch: ChannelState, rec: DecodedRecord, path: string): void {
   const op = rec.op;
   if (op.kind === 'block') throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, 'a block record in the WAL stream');
   if (op.kind === 'checkpoint') {
-    ch.log = new MemoryLog(op.channel, { ...op.state, snapshot: copySnapshot(op.state.snapshot), entries: op.state.entries.map(copyEntry) });
+    ch.restoreCheckpoint({ ...op.state, snapshot: copySnapshot(op.state.snapshot), entries: op.state.entries.map(copyEntry) });
     return;
   }
-  ch.log.replay(copyBulk(op));
+  if (op.kind === 'dropChannel') {
+    forgetPart(channels, op.channel, 'log');
+    return;
+  }
+  ch.applyRaft(copyBulk(op));
 }
 
-function replayBlockRecord(ch: ChannelState, rec: DecodedRecord, seq: number, path: string): void {
+function replayBlockRecord(channels: Map<string, ChannelState>, ch: ChannelState, rec: DecodedRecord, seq: number, path: string): void {
   const op = rec.op;
+  if (op.kind === 'dropChannel' && !op.keepLedger) {
+    forgetPart(channels, op.channel, 'ledger');
+    return;
+  }
   if (op.kind !== 'block') throw new StorageCorruptError({ file: path, channel: op.channel, index: opIndex(op) }, `a ${op.kind} record in the ledger stream`);
   if (op.block.number !== ch.summary.height) {
     throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, `block out of sequence (height was ${ch.summary.height})`);

@@ -91,6 +91,9 @@ function opToRecord(op: FileRecord): { meta: unknown[]; blob: Uint8Array } {
       return { meta: ['k', op.channel, op.start.index, op.start.term], blob: empty };
     case 'block':
       return { meta: ['b', op.channel, shapes.blockHeadToWire(op.block)], blob: op.block.bytes };
+    case 'dropChannel':
+      // A tombstone: replay forgets what the stream held for the channel before it.
+      return { meta: ['d', op.channel, op.keepLedger ? 1 : 0], blob: empty };
     case 'checkpoint': {
       const st = op.state;
       const blob = Buffer.concat([st.snapshot.data, ...st.entries.map((e) => e.data)]);
@@ -178,6 +181,7 @@ export function opIndex(op: FileRecord): number | undefined {
     case 'hardState':
       return op.hardState.commit;
     case 'confState':
+    case 'dropChannel':
       return undefined;
   }
 }
@@ -209,6 +213,11 @@ function recordToOp(meta: unknown, blob: Buffer): FileRecord {
       return { kind: 'block', channel, block: shapes.blockFromWire(meta[2], blob) satisfies LedgerBlock };
     case 'x':
       return { kind: 'checkpoint', channel, state: checkpointFromRecord(meta, blob) };
+    case 'd': {
+      const keep = meta[2];
+      if ((keep !== 0 && keep !== 1) || blob.length !== 0) throw new shapes.ShapeError('drop record is not [d, channel, 0|1] without a blob');
+      return { kind: 'dropChannel', channel, keepLedger: keep === 1 };
+    }
     default:
       throw new shapes.ShapeError(`unknown record kind ${String(kind)}`);
   }

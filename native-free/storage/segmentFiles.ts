@@ -100,6 +100,26 @@ export class SegmentWriter {
     return { seq: this.#seq, offset };
   }
 
+  /**
+   * append, synchronously: for the few frames written while the engine opens
+   * (finishing an interrupted channel drop), when nothing else is writing.
+   */
+  appendSync(chunks: readonly Buffer[], frameBytes: number): FramePosition {
+    if (this.#size > 0 && this.#size + frameBytes > this.segmentMaxBytes) this.#roll();
+    const fd = this.#fd;
+    assert(fd !== undefined, 'segment writer is closed');
+    const offset = this.#size;
+    let written = 0;
+    while (written < frameBytes) {
+      const bytesWritten = fs.writevSync(fd, sliceFrom(chunks, written), offset + written);
+      if (bytesWritten === 0) throw new Error(`${segmentPath(this.dir, this.#seq)}: write made no progress`);
+      written += bytesWritten;
+    }
+    fs.fdatasyncSync(fd);
+    this.#size = offset + frameBytes;
+    return { seq: this.#seq, offset };
+  }
+
   close(): void {
     const fd = this.#fd;
     this.#fd = undefined;

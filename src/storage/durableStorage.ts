@@ -6,6 +6,7 @@
 
 import type { Storage } from '../raft/storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.js';
+import { ChannelReleasedError } from './errors.js';
 import type { GroupCommitter } from './groupCommit.js';
 import type { MemoryLog } from './memoryLog.js';
 import type { WalOp } from './walOps.js';
@@ -23,6 +24,8 @@ export class DurableRaftStorage implements Storage {
   /** Settles after every write queued so far; never rejects (the failure is kept in #failure). */
   #lastWrite: Promise<void> = Promise.resolve();
   #failure: Error | undefined;
+  /** Set by release (WalEnvironment.releaseChannel): every mutation is refused from then on. */
+  #released = false;
 
   constructor(
     readonly channel: string,
@@ -121,6 +124,16 @@ export class DurableRaftStorage implements Storage {
     void this.#submit([this.log.compact(compactIndex)]);
   }
 
+  /**
+   * WalEnvironment.releaseChannel: refuses later mutations and resolves once
+   * the writes already submitted have settled (a failure stays the caller's:
+   * the environment's committer refuses everything after it anyway).
+   */
+  async release(): Promise<void> {
+    this.#released = true;
+    await this.#lastWrite;
+  }
+
   #submit(ops: readonly WalOp[]): Promise<void> {
     const written = this.committer.submit(ops);
     // Kept for whenDurable and for sync callers who do not await: the failure is
@@ -135,6 +148,7 @@ export class DurableRaftStorage implements Storage {
   }
 
   #throwIfFailed(): void {
+    if (this.#released) throw new ChannelReleasedError(this.channel);
     const failure = this.#failure ?? this.committer.failure;
     if (failure !== undefined) throw failure;
   }

@@ -1,10 +1,20 @@
 // One storage environment per orderer node: one engine (LMDB or native-free
 // files), one group commit shared by every channel, one set of sync metrics.
 // Channels are opened from it; each gets a durable Raft Storage and a ledger.
+//
+// Channel lifecycle: channel(id) opens (recovers) a channel's storage and keeps
+// it open — "in use" — until releaseChannel(id), which refuses later writes
+// through it and waits for those already submitted. Only a released (or never
+// opened) channel can be dropped: dropChannel(id, { keepLedger }) is one op in
+// the group commit, so it is ordered after every earlier write and atomic on
+// disk (LMDB: inside one write transaction; native-free: tombstone records,
+// see native-free/storage/pendingDrops.ts). The other channels keep appending
+// meanwhile: their writes ride the same syncs.
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { StorageBackend } from './backend.js';
+import { ChannelInUseError } from './errors.js';
 import { DurableRaftStorage } from './durableStorage.js';
 import { GroupCommitter, type SyncInfo } from './groupCommit.js';
 import { BlockLedger } from './ledger.js';
@@ -31,7 +41,10 @@ export interface ChannelStorage {
 export class WalEnvironment {
   readonly stats: SyncStats;
   readonly #committer: GroupCommitter;
+  /** Open channel storages: "in use" until releaseChannel. */
   readonly #channels = new Map<string, ChannelStorage>();
+  /** Channels whose drop is in flight. Invariant: none of them is in #channels. */
+  readonly #dropping = new Set<string>();
   #closed = false;
 
   constructor(
@@ -70,6 +83,8 @@ export class WalEnvironment {
     assert(channelId.length > 0 && channelId.length <= 249, `bad channel id "${channelId}"`);
     const open = this.#channels.get(channelId);
     if (open !== undefined) return open;
+    // Recovering now would read what the drop is about to delete.
+    if (this.#dropping.has(channelId)) throw new ChannelInUseError(channelId, 'its storage is being dropped: open it once the drop is done');
     const log = new MemoryLog(channelId, this.backend.recoverLog(channelId));
     const ledger = new BlockLedger(channelId, this.backend, this.#committer, this.backend.recoverLedger(channelId));
     const raft = new DurableRaftStorage(channelId, log, this.#committer, this.settings.snapshotCatchUpEntries);
@@ -87,6 +102,50 @@ export class WalEnvironment {
     const all = new Map<string, ChannelStorage>();
     for (const id of this.storedChannels()) all.set(id, this.channel(id));
     return all;
+  }
+
+  /** True while the channel's storage is open (from channel() until releaseChannel). */
+  isOpen(channelId: string): boolean {
+    return this.#channels.has(channelId);
+  }
+
+  /**
+   * Ends the use of a channel's storage: later writes through its raft storage
+   * or ledger throw ChannelReleasedError, ledger waiters (Deliver streams) are
+   * rejected, and this resolves once the writes already submitted settled. The
+   * next channel(id) recovers it afresh from disk. Call it after the Chain,
+   * its block puller and its Deliver streams stopped. A no-op if not open.
+   */
+  async releaseChannel(channelId: string): Promise<void> {
+    const open = this.#channels.get(channelId);
+    if (open === undefined) return;
+    this.#channels.delete(channelId);
+    await Promise.all([open.raft.release(), open.ledger.release()]);
+  }
+
+  /**
+   * Deletes the channel's Raft state (entries, hard state, conf state,
+   * snapshot) and, unless `keepLedger`, its blocks and txId index; resolves
+   * once that is durable. Afterwards channel(id) gives empty storage (or one
+   * holding only the ledger), and storedChannels() no longer lists a channel
+   * with nothing left. Atomic across a crash: the next open finds the channel
+   * whole or dropped. Throws ChannelInUseError while the channel is open (see
+   * releaseChannel) or already being dropped. Dropping an unknown channel does
+   * nothing.
+   */
+  async dropChannel(channelId: string, options: { readonly keepLedger: boolean }): Promise<void> {
+    assert(!this.#closed, 'dropChannel() on a closed WalEnvironment');
+    assert(typeof options?.keepLedger === 'boolean', 'dropChannel: options.keepLedger must be a boolean');
+    if (this.#channels.has(channelId)) throw new ChannelInUseError(channelId, 'its storage is open: release it (releaseChannel) before dropping it');
+    if (this.#dropping.has(channelId)) throw new ChannelInUseError(channelId, 'its storage is already being dropped');
+    if (!this.backend.channels().includes(channelId)) return;
+    this.#dropping.add(channelId);
+    try {
+      await this.#committer.submit([{ kind: 'dropChannel', channel: channelId, keepLedger: options.keepLedger }]);
+    } finally {
+      this.#dropping.delete(channelId);
+    }
+    this.settings.logger.info({ channel: channelId, keepLedger: options.keepLedger }, options.keepLedger ? 'channel raft state dropped, ledger kept' : 'channel data dropped');
   }
 
   /** Submissions waiting for the next sync (a gauge for metrics). */

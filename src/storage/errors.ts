@@ -84,3 +84,24 @@ export class WaitAbortedError extends OrdererError {
     super('LEDGER_WAIT_ABORTED', message);
   }
 }
+
+/**
+ * dropChannel refused: the channel's storage is open (a Chain, a block puller
+ * or a Deliver may still use it: releaseChannel first), or a drop of it is
+ * already running; channel() refused while a drop of it is running.
+ */
+export class ChannelInUseError extends OrdererError {
+  constructor(
+    readonly channel: string,
+    reason: string,
+  ) {
+    super('STORAGE_CHANNEL_IN_USE', `channel "${channel}": ${reason}`);
+  }
+}
+
+/** A write through a channel storage after releaseChannel (or after the environment closed). */
+export class ChannelReleasedError extends OrdererError {
+  constructor(readonly channel: string) {
+    super('STORAGE_CHANNEL_RELEASED', `channel "${channel}": its storage was released, it takes no more writes`);
+  }
+}

@@ -14,10 +14,24 @@
 //   Snapshot:    await raft.takeSnapshot(appliedIndex, confState, lastBlockBytes);
 //   Deliver:     await ledger.waitForBlock(n, signal); ledger.block(n) / ledger.blocks(lo, hi)
 //   Metrics:     env.stats.histogram() (consensus_etcdraft_data_persist_duration), env.stats.syncCount
+//
+// Channel lifecycle. A channel's storage is created by its first write and is
+// "in use" from env.channel(id) until `await env.releaseChannel(id)` (after
+// its Chain, block puller and Deliver streams stopped; later writes through it
+// throw ChannelReleasedError). A released channel can be dropped:
+//   await env.dropChannel(id, { keepLedger: false }) // channel removed from the node: all of it
+//   await env.dropChannel(id, { keepLedger: true })  // re-onboarding: Raft state only, blocks stay
+// (ChannelInUseError while it is open). The drop is durable and atomic when
+// it resolves, a crash leaves the channel whole or dropped, and the other
+// channels keep appending meanwhile (it is one op of the shared group commit).
+// Then env.channel(id) gives empty storage (or one holding only the ledger) and
+// storedChannels() lists the channel only if its ledger was kept. On LMDB the
+// space is reused; the native-free engine reclaims the Raft records at its next
+// WAL checkpoint but keeps dropped blocks as dead bytes in its ledger segments.
 
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
-import { FileBackend } from '../../native-free/storage/fileBackend.js';
+import { FileBackend, type DropStep } from '../../native-free/storage/fileBackend.js';
 import type { EngineName, StorageBackend } from './backend.js';
 import { DirLock } from './dirLock.js';
 import { checkMarker, writeMarker } from './envMarker.js';
@@ -33,6 +47,7 @@ export type { LedgerBlock } from './walOps.js';
 export { ledgerBlockFromFabric } from './fabricBlock.js';
 export type { EngineName, TxLocation } from './backend.js';
 export type { SyncInfo } from './groupCommit.js';
+export type { DropStep } from '../../native-free/storage/fileBackend.js';
 export { persistDurationBucketsSeconds, persistDurationMetricName, type SyncHistogram } from './syncStats.js';
 export * from './errors.js';
 export { StorageLockedError } from './dirLock.js';
@@ -54,6 +69,8 @@ export interface WalEnvironmentOptions {
   readonly clock?: (() => number) | undefined;
   /** Tests only: awaited inside every timed sync (gate or slow syncs). */
   readonly syncHook?: ((info: SyncInfo) => Promise<void>) | undefined;
+  /** Tests only, native-free only: called at each durable step of a full channel drop (crash tests kill there). */
+  readonly dropStepHook?: ((step: DropStep) => void) | undefined;
 }
 
 const MiB = 1024 * 1024;
@@ -92,7 +109,7 @@ export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironme
     const backend: StorageBackend =
       engine === 'native'
         ? LmdbBackend.open(options.dir, { mustExist })
-        : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger, mustExist });
+        : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger, mustExist, dropStepHook: options.dropStepHook });
     writeMarker(options.dir, engine);
     return new WalEnvironment(backend, settings, () => lock.release());
   } catch (err) {

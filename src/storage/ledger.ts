@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import type { StorageBackend, RecoveredLedger, TxLocation } from './backend.js';
-import { BlockNotFoundError, LedgerAppendError, WaitAbortedError } from './errors.js';
+import { BlockNotFoundError, ChannelReleasedError, LedgerAppendError, WaitAbortedError } from './errors.js';
 import type { GroupCommitter } from './groupCommit.js';
 import type { LedgerBlock } from './walOps.js';
 
@@ -35,6 +35,10 @@ export class BlockLedger {
   #pendingHashes = new Map<number, Uint8Array>();
   #waiters: Waiter[] = [];
   #closed = false;
+  /** Set by release (WalEnvironment.releaseChannel): appends are refused from then on. */
+  #released = false;
+  /** Settles after every append submitted so far; never rejects (append's caller gets the error). */
+  #lastWrite: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly channel: string,
@@ -71,6 +75,7 @@ export class BlockLedger {
    * restart: 'duplicate', nothing written. Throws LedgerAppendError otherwise.
    */
   async append(block: LedgerBlock): Promise<AppendOutcome> {
+    if (this.#released) throw new ChannelReleasedError(this.channel);
     if (this.#isReplay(block)) return 'duplicate';
     this.#checkExtendsChain(block);
     this.#pendingHeight = block.number + 1;
@@ -78,7 +83,9 @@ export class BlockLedger {
     this.#pendingLastRaftIndex = block.raftIndex;
     this.#pendingHashes.set(block.number, block.headerHash);
     const isConfig = block.isConfig;
-    await this.committer.submit([{ kind: 'block', channel: this.channel, block }]);
+    const written = this.committer.submit([{ kind: 'block', channel: this.channel, block }]);
+    this.#lastWrite = Promise.allSettled([this.#lastWrite, written]);
+    await written;
     // Syncs complete in submission order, so durable heights only grow by one here.
     assert.equal(this.#height, block.number, 'blocks become durable in order');
     this.#pendingHashes.delete(block.number);
@@ -135,6 +142,16 @@ export class BlockLedger {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });
+  }
+
+  /**
+   * WalEnvironment.releaseChannel: refuses later appends, rejects every
+   * waiter, and resolves once the appends already submitted have settled.
+   */
+  async release(): Promise<void> {
+    this.#released = true;
+    this.close();
+    await this.#lastWrite;
   }
 
   /** Rejects every waiter; called when the environment closes. */

@@ -159,6 +159,9 @@ export class MemoryLog {
         return;
       case 'block':
         assert(false, 'block ops belong to the ledger, not the raft log');
+        return;
+      case 'dropChannel':
+        assert(false, 'a channel drop replaces the log: the engine handles it, not the log');
     }
   }
 

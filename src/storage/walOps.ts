@@ -46,7 +46,13 @@ export type WalOp =
   | { readonly kind: 'compact'; readonly channel: string; readonly start: LogStart; readonly removeFrom: number }
   /** applySnapshot: the whole log [`removeFrom`, `removeTo`] goes, the snapshot point becomes the log start. */
   | { readonly kind: 'resetLog'; readonly channel: string; readonly snapshot: Snapshot; readonly removeFrom: number; readonly removeTo: number }
-  | { readonly kind: 'block'; readonly channel: string; readonly block: LedgerBlock };
+  | { readonly kind: 'block'; readonly channel: string; readonly block: LedgerBlock }
+  /**
+   * WalEnvironment.dropChannel: the channel's Raft state (entries, hard state,
+   * conf state, snapshot, log start) goes, and unless `keepLedger` its blocks
+   * and txId index too. Ops of the channel earlier in the same batch go with it.
+   */
+  | { readonly kind: 'dropChannel'; readonly channel: string; readonly keepLedger: boolean };
 
 /** Bytes an op puts on disk, roughly: used for batch bounds, not for accounting. */
 export function opBytes(op: WalOp): number {

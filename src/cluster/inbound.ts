@@ -24,6 +24,8 @@ export interface InboundContext {
   readonly logger: Logger;
   /** The consenters as currently configured (changes with updatePeers). */
   readonly peers: () => ReadonlyMap<number, PinnedPeer>;
+  /** True for settings.selfId and for any other id this node answers to (GrpcClusterTransport.addLocalId). */
+  readonly isLocalId: (id: number) => boolean;
   readonly handler: (channel: string) => ClusterChannelHandler | undefined;
 }
 
@@ -39,10 +41,14 @@ class Refusal extends Error {
 
 export class InboundStreams {
   readonly #context: InboundContext;
-  // Invariant: a call is in #handshakes until its Hello is judged, then in #byPeer if accepted.
+  // Invariant: a call is in #handshakes until its Hello is judged, then in #accepted if accepted.
   readonly #handshakes = new Set<StepCall>();
-  /** The one accepted stream of each peer; a newer one supersedes it. */
-  readonly #byPeer = new Map<number, StepCall>();
+  /**
+   * The one accepted stream of each (peer, local id) pair, keyed by streamKey;
+   * a newer one supersedes it. A peer has one stream per id of ours it talks
+   * to (usually just selfId).
+   */
+  readonly #accepted = new Map<string, { readonly call: StepCall; readonly peer: number }>();
 
   constructor(context: InboundContext) {
     this.#context = context;
@@ -69,35 +75,36 @@ export class InboundStreams {
     call.once('data', (bytes: Buffer) => {
       clearTimeout(timer);
       if (!this.#handshakes.delete(call)) return;
-      let peer: PinnedPeer;
+      let claim: { peer: PinnedPeer; local: number };
       try {
-        peer = this.#authenticate(call, bytes);
+        claim = this.#authenticate(call, bytes);
       } catch (error) {
         if (!(error instanceof Refusal)) throw error;
         this.#refuse(call, remote, error);
         return;
       }
-      this.#admit(call, peer);
+      this.#admit(call, claim.peer, claim.local);
     });
   };
 
-  /** Ends the stream of `peer` (removed, or its pinned key changed: it must authenticate again). */
+  /** Ends the streams of `peer` (removed, or its pinned key changed: it must authenticate again). */
   dropPeer(peer: number, reason: string): void {
-    const call = this.#byPeer.get(peer);
-    if (call === undefined) return;
-    this.#forget(call);
-    this.#context.logger.info({ peer }, `ending the inbound stream of consenter ${peer}: ${reason}`);
-    call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: reason });
+    for (const accepted of [...this.#accepted.values()]) {
+      if (accepted.peer !== peer) continue;
+      this.#forget(accepted.call);
+      this.#context.logger.info({ peer }, `ending the inbound stream of consenter ${peer}: ${reason}`);
+      accepted.call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: reason });
+    }
   }
 
   closeAll(): void {
-    for (const call of [...this.#handshakes, ...this.#byPeer.values()]) {
+    for (const call of [...this.#handshakes, ...[...this.#accepted.values()].map((a) => a.call)]) {
       this.#forget(call);
       call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the consenter is shutting down its cluster transport' });
     }
   }
 
-  #authenticate(call: StepCall, bytes: Buffer): PinnedPeer {
+  #authenticate(call: StepCall, bytes: Buffer): { peer: PinnedPeer; local: number } {
     let frames: Frame[];
     try {
       frames = decodeFrames(bytes);
@@ -109,7 +116,7 @@ export class InboundStreams {
     if (frames.length !== 1 || hello.kind !== FrameKind.Hello) {
       throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first message must be a lone Hello frame, got ${frames.length} frame(s) starting with kind ${hello.kind}`);
     }
-    return this.#checkClaim(call, hello);
+    return { peer: this.#checkClaim(call, hello), local: hello.to };
   }
 
   #checkClaim(call: StepCall, hello: HelloFrame): PinnedPeer {
@@ -117,7 +124,7 @@ export class InboundStreams {
     if (hello.protocolVersion !== CLUSTER_PROTOCOL_VERSION) {
       throw new Refusal(grpc.status.FAILED_PRECONDITION, 'protocol_version', `it speaks cluster protocol ${hello.protocolVersion}, this node ${CLUSTER_PROTOCOL_VERSION}`);
     }
-    if (hello.to !== selfId) throw new Refusal(grpc.status.PERMISSION_DENIED, 'wrong_target', `it meant to reach consenter ${hello.to}, this is consenter ${selfId}`);
+    if (!this.#context.isLocalId(hello.to)) throw new Refusal(grpc.status.PERMISSION_DENIED, 'wrong_target', `it meant to reach consenter ${hello.to}, this is consenter ${selfId}`);
     const peer = this.#context.peers().get(hello.from);
     if (peer === undefined) throw new Refusal(grpc.status.PERMISSION_DENIED, 'unknown_consenter', `it claims to be consenter ${hello.from}, which is not a configured consenter`);
     const certificate = call.getAuthContext().sslPeerCertificate;
@@ -137,17 +144,18 @@ export class InboundStreams {
     call.emit('error', { code: refusal.status, details: refusal.message });
   }
 
-  #admit(call: StepCall, peer: PinnedPeer): void {
-    const previous = this.#byPeer.get(peer.id);
+  #admit(call: StepCall, peer: PinnedPeer, local: number): void {
+    const key = streamKey(peer.id, local);
+    const previous = this.#accepted.get(key)?.call;
     if (previous !== undefined) {
       this.#forget(previous);
       previous.emit('error', { code: grpc.status.ABORTED, details: `superseded by a newer stream from consenter ${peer.id}` });
     }
-    this.#byPeer.set(peer.id, call);
+    this.#accepted.set(key, { call, peer: peer.id });
     this.#context.metrics.ingressStreams.inc();
-    const log = this.#context.logger.child({ peer: peer.id, remote: call.getPeer() });
+    const log = this.#context.logger.child({ peer: peer.id, remote: call.getPeer(), ...(local !== this.#context.settings.selfId && { as: local }) });
     log.info('inbound stream from peer accepted');
-    const session = new InboundSession(call, peer.id, this.#context, log);
+    const session = new InboundSession(call, peer.id, local, this.#context, log);
     call.on('data', (bytes: Buffer) => session.onMessage(bytes));
     call.on('end', () => call.end());
     call.write(encodeFrame({ kind: FrameKind.Welcome }));
@@ -155,12 +163,16 @@ export class InboundStreams {
 
   #forget(call: StepCall): void {
     this.#handshakes.delete(call);
-    for (const [peer, accepted] of this.#byPeer) {
-      if (accepted !== call) continue;
-      this.#byPeer.delete(peer);
+    for (const [key, accepted] of this.#accepted) {
+      if (accepted.call !== call) continue;
+      this.#accepted.delete(key);
       this.#context.metrics.ingressStreams.dec();
     }
   }
+}
+
+function streamKey(peer: number, local: number): string {
+  return `${peer}>${local}`;
 }
 
 /** One authenticated inbound stream: dispatches its frames to the channels. */
@@ -180,6 +192,8 @@ class InboundSession {
   constructor(
     readonly call: StepCall,
     readonly peer: number,
+    /** The id of ours the peer addressed in its Hello: its consensus messages must be to it. */
+    readonly local: number,
     readonly context: InboundContext,
     readonly log: Logger,
   ) {}
@@ -202,10 +216,9 @@ class InboundSession {
   }
 
   #consensus(channel: string, message: Extract<Frame, { kind: FrameKind.Consensus }>['message']): void {
-    const { selfId } = this.context.settings;
-    if (message.from !== this.peer || message.to !== selfId) {
-      // Authenticated as `peer`, it may only speak for itself, to us.
-      this.#end(grpc.status.PERMISSION_DENIED, `consensus message from ${message.from} to ${message.to} on the stream of consenter ${this.peer} to ${selfId}`);
+    if (message.from !== this.peer || message.to !== this.local) {
+      // Authenticated as `peer`, it may only speak for itself, to the id of ours it said Hello to.
+      this.#end(grpc.status.PERMISSION_DENIED, `consensus message from ${message.from} to ${message.to} on the stream of consenter ${this.peer} to ${this.local}`);
       return;
     }
     const handler = this.#handlerOf(channel);

@@ -53,6 +53,12 @@ export interface PeerLinkContext {
   readonly onBroken: (peer: number) => void;
   /** A MsgSnap to this peer was written to its stream ('finish') or dropped ('failure'). */
   readonly onSnapshotStatus: (channel: string, peer: number, status: 'finish' | 'failure') => void;
+  /**
+   * The consenter id this node speaks as on this link (its Hello's `from`);
+   * default settings.selfId. Another id: a channel that re-added this node
+   * under a new Raft id (see GrpcClusterTransport.addLocalId).
+   */
+  readonly localId?: number;
 }
 
 export class PeerLink {
@@ -80,7 +86,7 @@ export class PeerLink {
     this.peer = peer;
     this.#context = context;
     const s = context.settings;
-    this.#log = context.logger.child({ peer: peer.id, address: peer.address });
+    this.#log = context.logger.child({ peer: peer.id, address: peer.address, ...(context.localId !== undefined && { as: context.localId }) });
     this.#queue = new SendQueue(s.sendQueueFramesMax, s.sendQueueBytesMax, s.submitWaitersMax);
     this.#backoff = new ReconnectBackoff(s.reconnectBackoffMinMs, s.reconnectBackoffMaxMs);
     context.metrics.egressQueueCapacity.set({ host: peer.address }, s.sendQueueFramesMax);
@@ -179,7 +185,7 @@ export class PeerLink {
     call.on('status', (status: grpc.StatusObject) => {
       if (status.code === grpc.status.OK) this.#broke(call, 'the peer ended the stream');
     });
-    call.write(encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: settings.selfId, to: this.peer.id }));
+    call.write(encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: this.#context.localId ?? settings.selfId, to: this.peer.id }));
     this.#welcomeTimer = setTimeout(() => this.#broke(call, `no Welcome within ${settings.submitTimeoutMs} ms`), settings.submitTimeoutMs);
   }
 

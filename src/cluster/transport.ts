@@ -42,6 +42,15 @@ export class GrpcClusterTransport implements ClusterTransport {
   // Invariant: #links has exactly one link per id of #peers.
   #peers: ReadonlyMap<number, PinnedPeer>;
   readonly #links = new Map<number, PeerLink>();
+  /**
+   * Other ids this node answers to and speaks as, beside selfId: a channel
+   * that removed this node and added it again gave it a new Raft id (Fabric
+   * numbers a re-added consenter anew), while the node keeps its id elsewhere.
+   * Invariant: disjoint from #peers' ids; never holds selfId.
+   */
+  readonly #localIds = new Set<number>();
+  /** Links speaking as an id of #localIds, keyed aliasKey(local, peer); made on first use. Invariant: each peer is in #peers. */
+  readonly #aliasLinks = new Map<string, PeerLink>();
   readonly #handlers = new Map<string, ClusterChannelHandler>();
   readonly #unreachableListeners: Array<(peer: number) => void> = [];
   readonly #snapshotListeners: Array<(channelId: string, peer: number, status: 'finish' | 'failure') => void> = [];
@@ -86,6 +95,7 @@ export class GrpcClusterTransport implements ClusterTransport {
       logger: this.#log,
       peers: () => this.#peers,
       handler: (channel) => this.#handlers.get(channel),
+      isLocalId: (id) => this.isLocalId(id),
     });
     server.addService(clusterServiceDefinition, { Step: this.#inbound.accept });
     for (const peer of this.#peers.values()) this.#links.set(peer.id, this.#newLink(peer));
@@ -97,20 +107,54 @@ export class GrpcClusterTransport implements ClusterTransport {
     return this.#metrics.registry;
   }
 
+  /** True for selfId and the ids added with addLocalId. */
+  isLocalId(id: number): boolean {
+    return id === this.selfId || this.#localIds.has(id);
+  }
+
+  /**
+   * This node also answers to, and speaks as, consenter `id` (a channel that
+   * re-added it under a new Raft id). A peer configured under that id (this
+   * node itself, as a channel's consenter list names it) is dropped.
+   */
+  addLocalId(id: number): void {
+    assert.ok(Number.isInteger(id) && id > 0, `addLocalId: ${id} is not a positive integer`);
+    if (this.isLocalId(id)) return;
+    this.#localIds.add(id);
+    if (this.#peers.has(id)) {
+      this.updatePeers([...this.#peers.values()]);
+    }
+    this.#log.info({ localIds: [this.selfId, ...this.#localIds] }, `this node also answers as consenter ${id}`);
+  }
+
+  /** Stops answering as `id` (its channel stopped here) and closes the links that spoke as it. */
+  removeLocalId(id: number): void {
+    if (!this.#localIds.delete(id)) return;
+    for (const [key, link] of this.#aliasLinks) {
+      if (!key.startsWith(`${id}>`)) continue;
+      link.close(`this node no longer speaks as consenter ${id}`);
+      this.#aliasLinks.delete(key);
+    }
+  }
+
+  /** The message's `from` picks the id this node speaks as: selfId, or one of addLocalId. */
   sendConsensus(channelId: string, to: number, message: Message): void {
     assert.equal(message.to, to, `sendConsensus: message.to ${message.to} differs from to ${to}`);
     if (this.#state !== TransportState.Running) return;
-    const link = this.#links.get(to);
+    assert.ok(this.isLocalId(message.from), `sendConsensus from ${message.from}, which is not an id of this node (${this.selfId})`);
+    const link = this.#linkAs(message.from, to);
     assert.ok(link !== undefined, `sendConsensus to consenter ${to}, which is not a configured peer of consenter ${this.selfId}`);
     link.sendConsensus(channelId, message);
   }
 
-  forwardSubmit(channelId: string, to: number, envelope: Uint8Array): Promise<void> {
-    assert.notEqual(to, this.selfId, 'forwardSubmit to this node itself: the chain submits locally when it leads');
+  /** `from`: the id this node speaks as (default selfId; another one for a channel that re-added it). */
+  forwardSubmit(channelId: string, to: number, envelope: Uint8Array, from = this.selfId): Promise<void> {
+    assert.ok(!this.isLocalId(to), 'forwardSubmit to this node itself: the chain submits locally when it leads');
+    assert.ok(this.isLocalId(from), `forwardSubmit as ${from}, which is not an id of this node (${this.selfId})`);
     if (this.#state !== TransportState.Running) {
       return Promise.reject(new ClusterUnavailableError(to, `the cluster transport of consenter ${this.selfId} is closed`));
     }
-    const link = this.#links.get(to);
+    const link = this.#linkAs(from, to);
     // The leader id comes from the network and may name a consenter not (yet) configured here.
     if (link === undefined) return Promise.reject(new ClusterUnavailableError(to, `consenter ${to} is not a configured peer of consenter ${this.selfId}`));
     return link.forwardSubmit(channelId, envelope);
@@ -121,8 +165,10 @@ export class GrpcClusterTransport implements ClusterTransport {
     else this.#handlers.set(channelId, handler);
   }
 
-  isReachable(peer: number): boolean {
-    return this.#links.get(peer)?.state === LinkState.Established;
+  /** `from`: as forwardSubmit. A link not used yet is not reachable. */
+  isReachable(peer: number, from = this.selfId): boolean {
+    const link = from === this.selfId ? this.#links.get(peer) : this.#aliasLinks.get(aliasKey(from, peer));
+    return link?.state === LinkState.Established;
   }
 
   /** Returns a function that unregisters `listener` (beyond the contract: a removed channel should call it). */
@@ -141,7 +187,7 @@ export class GrpcClusterTransport implements ClusterTransport {
       this.#log.debug('updatePeers after close ignored');
       return;
     }
-    const next = validatePeers(peers, this.selfId, 'updatePeers(peers)');
+    const next = validatePeers(peers.filter((p) => !this.#localIds.has(p?.id)), this.selfId, 'updatePeers(peers)');
     for (const [id, link] of this.#links) {
       const updated = next.get(id);
       const keyChanged = updated === undefined || !updated.pinnedKey.equals(link.peer.pinnedKey);
@@ -157,6 +203,13 @@ export class GrpcClusterTransport implements ClusterTransport {
     for (const peer of next.values()) {
       if (!this.#links.has(peer.id)) this.#links.set(peer.id, this.#newLink(peer));
     }
+    // Links speaking as another id follow their peer: made again on next use if it changed.
+    for (const [key, link] of this.#aliasLinks) {
+      const updated = next.get(link.peer.id);
+      if (updated !== undefined && updated.pinnedKey.equals(link.peer.pinnedKey) && updated.address === link.peer.address) continue;
+      link.close(`consenter ${link.peer.id} was removed or updated`);
+      this.#aliasLinks.delete(key);
+    }
   }
 
   /** Per-peer view for tests and the operations view. */
@@ -168,7 +221,7 @@ export class GrpcClusterTransport implements ClusterTransport {
   async close(): Promise<void> {
     if (this.#state !== TransportState.Running) return;
     this.#state = TransportState.Closing;
-    for (const link of this.#links.values()) link.close(`the cluster transport of consenter ${this.selfId} is closing`);
+    for (const link of [...this.#links.values(), ...this.#aliasLinks.values()]) link.close(`the cluster transport of consenter ${this.selfId} is closing`);
     this.#inbound.closeAll();
     await new Promise<void>((resolve) => {
       // Streams were ended above; forceShutdown covers connections that never sent a stream.
@@ -179,8 +232,22 @@ export class GrpcClusterTransport implements ClusterTransport {
     this.#log.info('cluster transport closed');
   }
 
-  #newLink(peer: PinnedPeer): PeerLink {
+  /** The link to `peer` speaking as `local` (made on first use for an id of addLocalId); undefined for an unknown peer. */
+  #linkAs(local: number, peer: number): PeerLink | undefined {
+    if (local === this.selfId) return this.#links.get(peer);
+    const key = aliasKey(local, peer);
+    const known = this.#aliasLinks.get(key);
+    if (known !== undefined) return known;
+    const pinned = this.#peers.get(peer);
+    if (pinned === undefined) return undefined;
+    const link = this.#newLink(pinned, local);
+    this.#aliasLinks.set(key, link);
+    return link;
+  }
+
+  #newLink(peer: PinnedPeer, localId?: number): PeerLink {
     return new PeerLink(peer, {
+      ...(localId !== undefined && { localId }),
       settings: this.#settings,
       metrics: this.#metrics,
       logger: this.#log,
@@ -199,6 +266,10 @@ export class GrpcClusterTransport implements ClusterTransport {
       }
     }
   }
+}
+
+function aliasKey(local: number, peer: number): string {
+  return `${local}>${peer}`;
 }
 
 function subscribe<L>(listeners: L[], listener: L): () => void {

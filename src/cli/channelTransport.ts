@@ -7,14 +7,26 @@
 import type { Logger } from 'pino';
 import type { ClusterPeer, ClusterTransport } from '../cluster/index.js';
 
+/**
+ * The node's transport (GrpcClusterTransport). A channel may run this node
+ * under another Raft id than the transport's selfId (it removed the node and
+ * added it back while it was away): its view then speaks as that id.
+ */
+export interface NodeTransport extends ClusterTransport {
+  forwardSubmit(channelId: string, to: number, envelope: Uint8Array, from?: number): Promise<void>;
+  isReachable(peer: number, from?: number): boolean;
+  /** True for selfId and every id added for such a channel; absent: selfId only. */
+  isLocalId?(id: number): boolean;
+}
+
 export class ChannelPeerSets {
-  readonly #transport: ClusterTransport;
+  readonly #transport: NodeTransport;
   readonly #log: Logger;
   /** Peers per channel, as each channel last gave them. Invariant: what the transport holds is their union (newest wins on a conflict). */
   readonly #byChannel = new Map<string, { peers: readonly ClusterPeer[]; updatedAt: number }>();
   #updates = 0;
 
-  constructor(transport: ClusterTransport, log: Logger) {
+  constructor(transport: NodeTransport, log: Logger) {
     this.#transport = transport;
     this.#log = log;
   }
@@ -34,7 +46,7 @@ export class ChannelPeerSets {
   }
 
   set(channelId: string, peers: readonly ClusterPeer[]): void {
-    this.#byChannel.set(channelId, { peers: peers.filter((p) => p.id !== this.#transport.selfId), updatedAt: ++this.#updates });
+    this.#byChannel.set(channelId, { peers: peers.filter((p) => !this.#isLocal(p.id)), updatedAt: ++this.#updates });
     this.#apply();
   }
 
@@ -42,23 +54,30 @@ export class ChannelPeerSets {
     if (this.#byChannel.delete(channelId)) this.#apply();
   }
 
-  /** A ClusterTransport for one channel's chain: everything goes to the node's transport, peer updates through this set. */
-  viewFor(channelId: string): ClusterTransport {
+  /**
+   * A ClusterTransport for one channel's chain: everything goes to the node's
+   * transport, peer updates through this set. `selfId`: the Raft id the chain
+   * runs as (default the transport's; another one must be a local id of it).
+   */
+  viewFor(channelId: string, selfId = this.#transport.selfId): ClusterTransport {
     const transport = this.#transport;
+    const asSelf = selfId === transport.selfId;
     return {
-      get selfId() {
-        return transport.selfId;
-      },
+      selfId,
       sendConsensus: (c, to, message) => transport.sendConsensus(c, to, message),
-      forwardSubmit: (c, to, envelope) => transport.forwardSubmit(c, to, envelope),
+      forwardSubmit: (c, to, envelope) => (asSelf ? transport.forwardSubmit(c, to, envelope) : transport.forwardSubmit(c, to, envelope, selfId)),
       setHandler: (c, handler) => transport.setHandler(c, handler),
-      isReachable: (peer) => transport.isReachable(peer),
+      isReachable: (peer) => (asSelf ? transport.isReachable(peer) : transport.isReachable(peer, selfId)),
       onUnreachable: (listener) => transport.onUnreachable(listener),
       ...(transport.onSnapshotStatus && { onSnapshotStatus: (listener: Parameters<NonNullable<ClusterTransport['onSnapshotStatus']>>[0]) => transport.onSnapshotStatus!(listener) }),
       updatePeers: (peers) => this.set(channelId, peers),
       // The node closes its transport once, after every chain.
       close: async () => undefined,
     };
+  }
+
+  #isLocal(id: number): boolean {
+    return this.#transport.isLocalId?.(id) ?? id === this.#transport.selfId;
   }
 
   #apply(): void {

@@ -99,9 +99,9 @@ export class ChannelInUseError extends OrdererError {
   }
 }
 
-/** A write through a channel storage after releaseChannel (or after the environment closed). */
+/** A write (or a block read) through a channel storage after releaseChannel: the channel was removed or is being reset. */
 export class ChannelReleasedError extends OrdererError {
   constructor(readonly channel: string) {
-    super('STORAGE_CHANNEL_RELEASED', `channel "${channel}": its storage was released, it takes no more writes`);
+    super('STORAGE_CHANNEL_RELEASED', `channel "${channel}": its storage was released (channel removed or reset), it serves no more writes or block reads`);
   }
 }

@@ -95,8 +95,9 @@ export class BlockLedger {
     return 'appended';
   }
 
-  /** Block `number`; throws BlockNotFoundError at or past the height. */
+  /** Block `number`; throws BlockNotFoundError at or past the height, ChannelReleasedError once released (its data may be dropped). */
   block(number: number): LedgerBlock {
+    if (this.#released) throw new ChannelReleasedError(this.channel);
     if (!Number.isSafeInteger(number) || number < 0 || number >= this.#height) {
       throw new BlockNotFoundError(this.channel, number, this.#height);
     }

@@ -105,6 +105,7 @@ for (const engine of engines) {
         await expect(waiting).rejects.toThrow(/ledger closed/);
         expect(() => raft.persistReady({ hardState: { term: 2, vote: 1, commit: 2 } })).toThrow(ChannelReleasedError);
         await expect(ledger.append(chainBlock('busy', 2))).rejects.toThrow(/channel "busy": its storage was released/);
+        expect(() => ledger.block(0)).toThrow(ChannelReleasedError);
         const drop = env.dropChannel('busy', { keepLedger: false });
         await expect(env.dropChannel('busy', { keepLedger: true })).rejects.toThrow(/channel "busy": its storage is already being dropped/);
         expect(() => env.channel('busy')).toThrow(/channel "busy": its storage is being dropped/);

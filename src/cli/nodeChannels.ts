@@ -82,15 +82,18 @@ export class NodeChannels implements ChannelRegistry {
     return [...this.#served.values()].map((s) => s.chain);
   }
 
-  /** Starts the configured channels, then the joined ones found in storage (not removed, not configured). */
+  /**
+   * Finishes removals a crash interrupted (their data is deleted), then starts
+   * the configured channels, then the joined ones found in storage.
+   */
   async startAll(configured: readonly ChannelPlan[]): Promise<void> {
+    for (const id of this.#removed.names()) {
+      this.#log.warn({ channel: id }, 'channel removal was interrupted: deleting its data now');
+      await this.#dropData(id);
+    }
     for (const plan of configured) await this.#startChain(plan, 'config');
     for (const id of this.#deps.storage.storedChannels()) {
       if (this.#served.has(id)) continue;
-      if (this.#removed.has(id)) {
-        this.#log.info({ channel: id }, 'channel removed from this node earlier: its stored data is not served');
-        continue;
-      }
       const ledger = this.#deps.storage.channel(id).ledger;
       if (ledger.height === 0) {
         this.#log.warn({ channel: id }, 'channel in storage without a genesis block: not served');
@@ -129,9 +132,9 @@ export class NodeChannels implements ChannelRegistry {
     const { plan } = joinPlanOfBlock(blockBytes, { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem }, genesisBytes);
     const id = plan.chain.channelId;
     if (this.#served.has(id) || this.#busy.has(id)) throw new ChannelExistsError(id);
-    if (this.#removed.has(id) || this.#deps.storage.storedChannels().includes(id)) {
-      // Storage cannot delete a channel's data yet: joining again would resume the old ledger, not this block.
-      throw new ChannelExistsError(id, 'it was removed from this node earlier and its data is still in storage (use a fresh data directory)');
+    if (this.#deps.storage.storedChannels().includes(id)) {
+      // Data this node does not serve (its chain could not start): joining would resume that ledger, not this block.
+      throw new ChannelExistsError(id, 'its data is in this node\'s storage but the channel is not served (see the start-up log)');
     }
     this.#busy.add(id);
     try {
@@ -149,20 +152,28 @@ export class NodeChannels implements ChannelRegistry {
     this.#busy.add(id);
     this.#served.delete(id);
     try {
-      // Remembered first: a crash between the two steps must not bring the channel back at restart.
+      // Remembered first: a crash before the data is gone must not bring the channel back at restart (startAll finishes the removal).
       this.#removed.add(id);
       await served.chain.close();
       this.#forgetMetrics(id);
       this.#peerSets.delete(id);
       this.#channelsGauge.set(this.#served.size);
+      await this.#dropData(id);
     } finally {
       this.#busy.delete(id);
     }
-    this.#log.warn({ channel: id, source: served.source }, 'channel removed from this node (its data stays in storage)');
+    this.#log.warn({ channel: id, source: served.source }, 'channel removed from this node, its data deleted');
     if (served.source === 'config') {
       // The node config is the operator's explicit list: it wins at the next start.
-      this.#log.warn({ channel: id }, 'the removed channel is listed in the node config: it is served again at the next start unless taken out of the config');
+      this.#log.warn({ channel: id }, 'the removed channel is listed in the node config: it is served again at the next start, from its genesis block (catching up from the other orderers), unless taken out of the config');
     }
+  }
+
+  /** Deletes a removed channel's Raft state and ledger (its chain stopped), then forgets the removal. */
+  async #dropData(id: string): Promise<void> {
+    await this.#deps.storage.releaseChannel(id);
+    await this.#deps.storage.dropChannel(id, { keepLedger: false });
+    this.#removed.delete(id);
   }
 
   async #startChain(plan: ChannelPlan, source: ChannelSource): Promise<void> {

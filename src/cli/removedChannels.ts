@@ -1,6 +1,8 @@
-// Channels removed from this node through the participation API, remembered
-// in a small JSON file in the data directory: storage cannot delete a
-// channel's data yet, so without this a restart would serve it again.
+// Channel removals in progress on this node (participation API), remembered
+// in a small JSON file in the data directory. A removal deletes the channel's
+// data after its chain stopped; a name is added before that and deleted once
+// the data is gone, so a crash in between is finished at the next start
+// instead of serving the half-removed channel again.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -22,10 +24,24 @@ export class RemovedChannels {
     return this.#names.has(name);
   }
 
+  /** The names remembered, sorted. */
+  names(): string[] {
+    return [...this.#names].sort();
+  }
+
   /** Durable before it returns (written to a temporary file, synced, renamed). */
   add(name: string): void {
     assert(this.#names.size < REMOVED_CHANNELS_MAX, `more than ${REMOVED_CHANNELS_MAX} removed channels`);
     this.#names.add(name);
+    this.#write();
+  }
+
+  /** Durable before it returns; a name not remembered is a no-op. */
+  delete(name: string): void {
+    if (this.#names.delete(name)) this.#write();
+  }
+
+  #write(): void {
     const temporary = `${this.#file}.tmp`;
     const fd = fs.openSync(temporary, 'w');
     try {

@@ -1,7 +1,9 @@
 // Channels on running nodes (real `orderer start` processes on loopback):
 // 1. three nodes start with NO channel; a channel is joined on all three with
 //    `orderer channel join`, orders envelopes, is listed, removed from one
-//    node, and comes back after a restart of a node that still has it;
+//    node (its data deleted: not back after a restart), comes back after a
+//    restart of a node that still has it, and is joined again on the node it
+//    was removed from, which catches up from block 0;
 // 2. four channels at once under load on a 3-node cluster (one configured,
 //    three joined over the participation API), each chain checked separately:
 //    valid hash chain, identical on every node, every acknowledged envelope
@@ -20,6 +22,8 @@ import { ADMIN_MSP_DIRS } from '../../src/cli/keygen.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
 import { metricValue } from '../../src/cli/nodeMetrics.js';
 import { loadChannelConfig } from '../../src/config/index.js';
+import { openWalEnvironment } from '../../src/storage/index.js';
+import pino from 'pino';
 import { blocksHolding, checkChannel, order, orderer, operationsUrl, setUp as setUpCluster, waitLeaderOf, type Setup } from './channelSupport.js';
 
 /** Load of the four-channel test: 4 x this many 1 KiB envelopes at once (a few seconds on 2 shared cores). */
@@ -35,7 +39,7 @@ function setUp(channelId: string, withoutChannels: boolean, nodes = 3): Promise<
 }
 
 describe('channels joined on running nodes', () => {
-  it('joins a channel on three channel-less nodes with the CLI, orders, lists, removes from one node, and keeps it across a restart', async () => {
+  it('joins a channel on three channel-less nodes with the CLI, orders, lists, removes it from one node (its data deleted), keeps it across a restart, and joins it again where it was removed', async () => {
     const channelId = 'joined-channel';
     const setup = await setUp(channelId, true);
     for (const node of setup.cluster.nodes) {
@@ -83,12 +87,27 @@ describe('channels joined on running nodes', () => {
     expect(second.length).toBe(60);
     await checkChannel(setup, channelId, [1, 2], [...first, ...second]);
 
-    // Node 3 restarts: the channel removed from it stays removed.
+    // Node 3 restarts: the channel removed from it stays removed, its data is gone from its storage.
     await setup.cluster.process(3).stop(10_000);
+    const storage = openWalEnvironment({ dir: path.join(setup.dir, setup.cluster.node(3).dataDir), engine: 'native', logger: pino({ level: 'silent' }) });
+    try {
+      expect(storage.storedChannels()).not.toContain(channelId);
+    } finally {
+      await storage.close();
+    }
     setup.cluster.process(3).start();
     await setup.cluster.waitListening(3, 60_000);
     const stillGone = await orderer(['channel', 'list', '--node', operationsUrl(setup, 3)]);
     expect(JSON.parse(stillGone.stdout).channels).toEqual([]);
+
+    // Joined again on node 3 from the genesis block: it starts from block 0 and catches up with the others.
+    const rejoined = await orderer(['channel', 'join', '--block', blockFile, '--node', operationsUrl(setup, 3)]);
+    expect(rejoined.code, rejoined.stderr).toBe(0);
+    await waitLeaderOf(setup, channelId, 30_000);
+    // Ordered through node 1: node 3's cluster streams are still in reconnect back-off; checkChannel waits until it holds every envelope.
+    const third = await order(setup, 1, channelId, 60);
+    expect(third.length).toBe(60);
+    await checkChannel(setup, channelId, [1, 2, 3], [...first, ...second, ...third]);
   }, 240_000);
 
   it('updates a running channel\'s batch size with orderer channel update signed by an admin; a client is refused', async () => {

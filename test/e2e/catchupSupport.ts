@@ -50,14 +50,25 @@ export async function metricOf(setup: Setup, id: number, metric: string, channel
   }
 }
 
-/** The `msg` of every JSON log line node `id` wrote (its log file accumulates across restarts). */
-export function logMessages(setup: Setup, id: number): string[] {
+/** One JSON log line of a node: its message and when it was written (ms since the epoch). */
+export interface LogRecord {
+  readonly msg: string;
+  readonly timeMs: number;
+}
+
+/** Every JSON log line node `id` wrote (its log file accumulates across restarts). */
+export function logRecords(setup: Setup, id: number): LogRecord[] {
   const text = fs.readFileSync(setup.cluster.logFile(id), 'utf8');
   return text.split('\n').flatMap((line) => {
     if (!line.startsWith('{')) return [];
-    const record = JSON.parse(line) as { msg?: unknown };
-    return typeof record.msg === 'string' ? [record.msg] : [];
+    const record = JSON.parse(line) as { msg?: unknown; time?: unknown };
+    return typeof record.msg === 'string' && typeof record.time === 'number' ? [{ msg: record.msg, timeMs: record.time }] : [];
   });
+}
+
+/** The messages of node `id`'s log lines. */
+export function logMessages(setup: Setup, id: number): string[] {
+  return logRecords(setup, id).map((r) => r.msg);
 }
 
 /** Node `id`'s data directory (absolute). */
@@ -106,13 +117,13 @@ export function followBlocks(setup: Setup, id: number, channelId: string, fromNu
   };
 }
 
-/** The largest gap between consecutive arrivals whose later block arrived in [fromMs, toMs]; with the numbers of the blocks around it. */
+/** The largest gap between consecutive arrivals whose later block arrived in (fromMs, toMs]; with the numbers of the blocks around it. */
 export function largestGap(arrivals: readonly BlockArrival[], fromMs: number, toMs: number): { gapMs: number; after: number; before: number } {
   let largest = { gapMs: 0, after: -1, before: -1 };
   for (let i = 1; i < arrivals.length; i++) {
     const previous = arrivals[i - 1]!;
     const current = arrivals[i]!;
-    if (current.atMs < fromMs || current.atMs > toMs) continue;
+    if (current.atMs <= fromMs || current.atMs > toMs) continue;
     const gapMs = current.atMs - previous.atMs;
     if (gapMs > largest.gapMs) largest = { gapMs, after: previous.number, before: current.number };
   }

@@ -73,11 +73,13 @@ async function orderPastSnapshot(leader: number, via: number, pastBlock: number)
   return snapshotBlock;
 }
 
-/** After a restart of node `id` whose log had `linesBefore` messages: it pulled blocks over Deliver and says so. */
+/** After a restart of node `id` whose log had `linesBefore` messages: it received a snapshot, pulled blocks over Deliver and says so. */
 async function expectPulled(id: number, linesBefore: number, upToBlock: number): Promise<void> {
   await waitUntil(`node ${id} to pull blocks`, 60_000, async () => ((await metricOf(setup, id, PULLED_METRIC, CHANNEL)) ?? 0) > 0);
   await waitUntil(`node ${id} to commit block ${upToBlock}`, 60_000, () => committedAtLeast(id, upToBlock));
   const since = logMessages(setup, id).slice(linesBefore);
+  // Raft's own line: the leader sent a snapshot (its log no longer had the entries this node lacked).
+  expect(since.some((m) => / restored snapshot \[index: \d+, term: \d+\]$/.test(m)), since.join('\n')).toBe(true);
   expect(since.some((m) => /^pulling blocks \d+\.\.\d+ from other orderers$/.test(m)), since.join('\n')).toBe(true);
   expect(since.some((m) => /^caught up to block \d+$/.test(m)), since.join('\n')).toBe(true);
 }

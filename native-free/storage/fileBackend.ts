@@ -30,7 +30,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { RecoveredLedger, StorageBackend, TxLocation } from '../../src/storage/backend.js';
+import type { DropStep, RecoveredLedger, StorageBackend, TxLocation } from '../../src/storage/backend.js';
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { StorageCorruptError } from '../../src/storage/errors.js';
 import { MemoryLog, type RecoveredLog } from '../../src/storage/memoryLog.js';
@@ -41,8 +41,6 @@ import { replayStream, type StreamReplay } from './replay.js';
 import { clearPendingDrops, readPendingDrops, writePendingDrops } from './pendingDrops.js';
 import { fsyncDir, listSegments, segmentPath, SegmentWriter } from './segmentFiles.js';
 
-/** Points inside a full channel drop, in order (tests kill the process at each). */
-export type DropStep = 'intent-durable' | 'ledger-tombstone-durable' | 'wal-tombstone-durable';
 
 type DropOp = Extract<WalOp, { kind: 'dropChannel' }>;
 type LedgerOp = Extract<WalOp, { kind: 'block' | 'dropChannel' }>;
@@ -163,6 +161,9 @@ export class FileBackend implements StorageBackend {
   txLocation(channel: string, txId: string): TxLocation | undefined {
     return this.#channels.get(channel)?.txIndex.get(txId);
   }
+
+  /** The tombstones written by writeBatch are the whole drop: nothing is left to remove. */
+  async finishDrop(_channel: string): Promise<void> {}
 
   async close(): Promise<void> {
     this.#wal.close();

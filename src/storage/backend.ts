@@ -8,6 +8,14 @@ import type { LedgerBlock } from './walOps.js';
 
 export type EngineName = 'native' | 'native-free';
 
+/**
+ * Durable points inside a channel drop, in order, where crash tests kill the
+ * process. native-free: intent-durable, ledger-tombstone-durable,
+ * wal-tombstone-durable (full drop); LMDB: intent-durable (the marker
+ * transaction), then sweep-step-durable after each sweep transaction.
+ */
+export type DropStep = 'intent-durable' | 'ledger-tombstone-durable' | 'wal-tombstone-durable' | 'sweep-step-durable';
+
 /** The ledger's summary as found on disk at start-up. */
 export interface RecoveredLedger {
   /** Number of blocks; the next block's number. */
@@ -45,6 +53,12 @@ export interface StorageBackend extends BatchWriter {
   /** Block `number` (< durable height); verified against its checksum. The caller owns nothing to free. */
   readBlock(channel: string, number: number): LedgerBlock;
   txLocation(channel: string, txId: string): TxLocation | undefined;
+  /**
+   * After a dropChannel op is durable (the channel reads as dropped from
+   * then on): removes whatever that op left on disk, without holding up the
+   * group commit; resolves when done. Nothing of the channel is written until then.
+   */
+  finishDrop(channel: string): Promise<void>;
   /** Called once, after the last write completed. */
   close(): Promise<void>;
 }

@@ -7,8 +7,9 @@
 // through it and waits for those already submitted. Only a released (or never
 // opened) channel can be dropped: dropChannel(id, { keepLedger }) is one op in
 // the group commit, so it is ordered after every earlier write and atomic on
-// disk (LMDB: inside one write transaction; native-free: tombstone records,
-// see native-free/storage/pendingDrops.ts). The other channels keep appending
+// disk (LMDB: a marker, then the bulk removed in small transactions, see
+// lmdbDrop.ts; native-free: tombstone records, see
+// native-free/storage/pendingDrops.ts). The other channels keep appending
 // meanwhile: their writes ride the same syncs.
 
 import assert from 'node:assert/strict';
@@ -142,6 +143,8 @@ export class WalEnvironment {
     this.#dropping.add(channelId);
     try {
       await this.#committer.submit([{ kind: 'dropChannel', channel: channelId, keepLedger: options.keepLedger }]);
+      // Durable from here: the channel reads as dropped. The engine removes what is left between the group commit's batches.
+      await this.backend.finishDrop(channelId);
     } finally {
       this.#dropping.delete(channelId);
     }

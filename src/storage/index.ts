@@ -31,8 +31,8 @@
 
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
-import { FileBackend, type DropStep } from '../../native-free/storage/fileBackend.js';
-import type { EngineName, StorageBackend } from './backend.js';
+import { FileBackend } from '../../native-free/storage/fileBackend.js';
+import type { DropStep, EngineName, StorageBackend } from './backend.js';
 import { DirLock } from './dirLock.js';
 import { checkMarker, writeMarker } from './envMarker.js';
 import { WalEnvironment } from './environment.js';
@@ -47,7 +47,7 @@ export type { LedgerBlock } from './walOps.js';
 export { ledgerBlockFromFabric } from './fabricBlock.js';
 export type { EngineName, TxLocation } from './backend.js';
 export type { SyncInfo } from './groupCommit.js';
-export type { DropStep } from '../../native-free/storage/fileBackend.js';
+export type { DropStep } from './backend.js';
 export { persistDurationBucketsSeconds, persistDurationMetricName, type SyncHistogram } from './syncStats.js';
 export * from './errors.js';
 export { StorageLockedError } from './dirLock.js';
@@ -69,7 +69,9 @@ export interface WalEnvironmentOptions {
   readonly clock?: (() => number) | undefined;
   /** Tests only: awaited inside every timed sync (gate or slow syncs). */
   readonly syncHook?: ((info: SyncInfo) => Promise<void>) | undefined;
-  /** Tests only, native-free only: called at each durable step of a full channel drop (crash tests kill there). */
+  /** native only: a channel drop deletes at most this many keys per LMDB transaction (default 1000), so other channels' syncs wait little. */
+  readonly dropChunkKeys?: number | undefined;
+  /** Tests only: called at each durable step of a channel drop (crash tests kill there). */
   readonly dropStepHook?: ((step: DropStep) => void) | undefined;
 }
 
@@ -108,7 +110,7 @@ export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironme
     const mustExist = checkMarker(options.dir, engine) !== undefined;
     const backend: StorageBackend =
       engine === 'native'
-        ? LmdbBackend.open(options.dir, { mustExist })
+        ? LmdbBackend.open(options.dir, { mustExist, dropChunkKeys: positiveInt(options.dropChunkKeys, 1000, 'dropChunkKeys'), dropStepHook: options.dropStepHook })
         : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger, mustExist, dropStepHook: options.dropStepHook });
     writeMarker(options.dir, engine);
     return new WalEnvironment(backend, settings, () => lock.release());

@@ -9,9 +9,10 @@ import type { RootDatabase } from 'lmdb';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { RecoveredLedger, StorageBackend, TxLocation } from './backend.js';
+import type { DropStep, RecoveredLedger, StorageBackend, TxLocation } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
 import { StorageCorruptError, type RecordLocation } from './errors.js';
+import { finishDropsSync, sweep } from './lmdbDrop.js';
 import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
 import { unseal } from './sealedValue.js';
 import { planWrites, replayPlan, type IndexKey, type LmdbDatabases, type MetaKey, type MetaName, type TxKey } from './lmdbWritePlan.js';
@@ -29,6 +30,15 @@ function lmdb(): typeof import('lmdb') {
   return lmdbModule;
 }
 
+export interface LmdbBackendOptions {
+  /** The directory held an environment: its data file must be there. */
+  readonly mustExist: boolean;
+  /** Keys a channel drop deletes per transaction (lmdbDrop.ts). */
+  readonly dropChunkKeys?: number | undefined;
+  /** Tests only: called at each durable step of a channel drop. */
+  readonly dropStepHook?: ((step: DropStep) => void) | undefined;
+}
+
 export class LmdbBackend implements StorageBackend {
   readonly engine = 'native' as const;
   readonly #file: string;
@@ -38,8 +48,15 @@ export class LmdbBackend implements StorageBackend {
   readonly #ledgers = new Map<string, RecoveredLedger>();
   /** Channels with a 'known' marker on disk (loaded lazily, then kept current). */
   #known: Set<string> | undefined;
+  readonly #dropChunkKeys: number;
+  readonly #dropStepHook: ((step: DropStep) => void) | undefined;
 
-  private constructor(readonly dir: string) {
+  private constructor(
+    readonly dir: string,
+    options: LmdbBackendOptions,
+  ) {
+    this.#dropChunkKeys = options.dropChunkKeys ?? 1000;
+    this.#dropStepHook = options.dropStepHook;
     this.#file = join(dir, 'data.mdb');
     // overlappingSync off: a commit resolves only after its sync, which is what
     // the group commit times and what "durable" means to Raft.
@@ -54,13 +71,17 @@ export class LmdbBackend implements StorageBackend {
   }
 
   /** Opens (creating if needed) the environment in `dir`; an unreadable one is a StorageCorruptError. */
-  static open(dir: string, options: { readonly mustExist: boolean }): LmdbBackend {
+  static open(dir: string, options: LmdbBackendOptions): LmdbBackend {
     checkMetaPage(join(dir, 'data.mdb'), options.mustExist);
+    let backend: LmdbBackend;
     try {
-      return new LmdbBackend(dir);
+      backend = new LmdbBackend(dir, options);
     } catch (err) {
       throw new StorageCorruptError({ file: join(dir, 'data.mdb') }, `cannot open the LMDB environment: ${String(err)}`, { cause: err });
     }
+    // A drop a crash interrupted is finished before anything reads the channel.
+    finishDropsSync(backend.#root, backend.#dbs, backend.#dropChunkKeys);
+    return backend;
   }
 
   channels(): string[] {
@@ -74,6 +95,15 @@ export class LmdbBackend implements StorageBackend {
     // added a turn of latency (5x fewer syncs/s for a single writer).
     const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers });
     await this.#root.transaction(() => replayPlan(writes));
+    if (this.#dropStepHook !== undefined && ops.some((op) => op.kind === 'dropChannel')) this.#dropStepHook('intent-durable');
+  }
+
+  async finishDrop(channel: string): Promise<void> {
+    const marker = this.#dbs.meta.get([channel, 'dropping']);
+    if (marker === undefined) return;
+    const unsealed = unseal(marker);
+    const keepLedger = unsealed.ok && unsealed.value === 1;
+    await sweep(this.#root, this.#dbs, channel, keepLedger, this.#dropChunkKeys, () => this.#dropStepHook?.('sweep-step-durable'));
   }
 
   recoverLog(channel: string): RecoveredLog {
@@ -139,7 +169,8 @@ export class LmdbBackend implements StorageBackend {
   #knownChannels(): Set<string> {
     if (this.#known === undefined) {
       this.#known = new Set();
-      for (const key of this.#dbs.meta.getKeys()) this.#known.add(key[0]);
+      // A channel with only a drop marker left is not stored (its sweep finishes at open).
+      for (const key of this.#dbs.meta.getKeys()) if (key[1] !== 'dropping') this.#known.add(key[0]);
     }
     return this.#known;
   }

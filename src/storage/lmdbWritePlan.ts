@@ -7,12 +7,16 @@
 import type { Database } from 'lmdb';
 import type { RecoveredLedger } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
+import { planDropMarker } from './lmdbDrop.js';
 import { seal } from './sealedValue.js';
 import * as shapes from './storedShapes.js';
 import type { LedgerBlock, WalOp } from './walOps.js';
 
-/** 'known' marks a channel as stored, whatever else it has written. */
-export type MetaName = 'known' | 'hardState' | 'confState' | 'snapshot' | 'logStart' | 'ledger';
+/**
+ * 'known' marks a channel as stored, whatever else it has written;
+ * 'dropping' marks a channel drop whose bulk deletion is not finished (lmdbDrop.ts).
+ */
+export type MetaName = 'known' | 'hardState' | 'confState' | 'snapshot' | 'logStart' | 'ledger' | 'dropping';
 export type IndexKey = [string, number];
 export type MetaKey = [string, MetaName];
 export type TxKey = [string, string];
@@ -44,7 +48,7 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
   for (const op of ops) {
     const ch = op.channel;
     if (op.kind === 'dropChannel') {
-      writes = planDrop(ch, op.keepLedger, writes, dbs, state, newTxIds);
+      writes = planDropMarker(ch, op.keepLedger, writes, dbs, state, newTxIds);
       continue;
     }
     if (!state.known.has(ch)) {
@@ -107,46 +111,6 @@ function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: Pl
     lastConfig: block.isConfig ? block.number : before.lastConfig,
     lastRaftIndex: block.raftIndex,
   });
-}
-
-/** Meta records of the Raft state (the rest, 'known' and 'ledger', belong to the ledger side). */
-const raftMetaNames: readonly MetaName[] = ['hardState', 'confState', 'snapshot', 'logStart'];
-
-/**
- * A channel drop inside the batch: earlier writes of the channel in this plan
- * are taken out, then every stored key of what goes is removed. The key scans
- * run here, before the transaction, on committed data: batches are written
- * one at a time, so nothing of this channel is written in between.
- * Cost: one remove per stored entry, block and txId, all in the one
- * transaction (a big ledger makes a big, but still atomic, transaction).
- */
-function planDrop(ch: string, keepLedger: boolean, planned: LmdbWrite[], dbs: LmdbDatabases, state: PlannerState, newTxIds: Set<string>): LmdbWrite[] {
-  const recorded = state.ledgers.get(ch);
-  const ledgerStays = keepLedger && (recorded !== undefined ? recorded.height > 0 : dbs.meta.doesExist([ch, 'ledger']));
-  const goes = (w: LmdbWrite): boolean => {
-    if (w.key[0] !== ch) return false;
-    if (!ledgerStays) return true;
-    return w.db === dbs.entries || (w.db === dbs.meta && raftMetaNames.includes(w.key[1] as MetaName));
-  };
-  const writes = planned.filter((w) => !goes(w));
-  for (const key of keysOf(dbs.entries, ch)) writes.push({ db: dbs.entries, key, value: undefined });
-  for (const name of raftMetaNames) if (dbs.meta.doesExist([ch, name])) writes.push({ db: dbs.meta, key: [ch, name], value: undefined });
-  if (ledgerStays) return writes;
-  for (const key of keysOf(dbs.blocks, ch)) writes.push({ db: dbs.blocks, key, value: undefined });
-  for (const key of keysOf(dbs.txIndex, ch)) writes.push({ db: dbs.txIndex, key, value: undefined });
-  for (const name of ['ledger', 'known'] as const) if (dbs.meta.doesExist([ch, name])) writes.push({ db: dbs.meta, key: [ch, name], value: undefined });
-  for (const seen of [...newTxIds]) if (seen.startsWith(`${ch}\u0000`)) newTxIds.delete(seen);
-  state.known.delete(ch);
-  state.ledgers.set(ch, emptyRecoveredLedger);
-  return writes;
-}
-
-/** Every stored key of `channel` in `db` (keys are [channel, ...]; a channel's keys are contiguous). */
-function* keysOf<K extends IndexKey | TxKey>(db: Database<Buffer, K>, channel: string): Generator<K> {
-  for (const key of db.getKeys({ start: [channel] as unknown as K })) {
-    if (key[0] !== channel) return;
-    yield key;
-  }
 }
 
 /** Inside the write transaction: nothing here encodes or reads, so nothing throws but the engine. */

@@ -53,6 +53,10 @@ for (const engine of engines) {
         { kind: 'dropChannel', channel: 'gone', keepLedger: false },
         { kind: 'dropChannel', channel: 'ledger-only', keepLedger: true },
       ]);
+      // Listed no more as soon as the op is durable; what is left on disk goes with finishDrop.
+      expect(backend.channels().sort()).toEqual(['kept', 'ledger-only']);
+      await backend.finishDrop('gone');
+      await backend.finishDrop('ledger-only');
       expectState(backend, 'after the batch');
       await backend.close();
       const reopened = openBackend(engine, dir, true);

@@ -82,6 +82,8 @@ async function verify(engine: EngineName, dir: string, run: ChildRun, expected: 
 
 const steps: ReadonlyArray<{ engine: EngineName; killAt: string; expected: 'whole' | 'gone' }> = [
   { engine: 'native', killAt: 'before-drop-sync', expected: 'whole' },
+  { engine: 'native', killAt: 'intent-durable', expected: 'gone' },
+  { engine: 'native', killAt: 'sweep-step-durable', expected: 'gone' },
   { engine: 'native-free', killAt: 'before-drop-sync', expected: 'whole' },
   { engine: 'native-free', killAt: 'intent-durable', expected: 'gone' },
   { engine: 'native-free', killAt: 'ledger-tombstone-durable', expected: 'gone' },

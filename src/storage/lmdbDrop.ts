@@ -1,0 +1,107 @@
+// A channel drop on LMDB, in two phases, so that a channel of millions of
+// blocks never holds the other channels' syncs up for long:
+//   1. marker: inside the group-committed batch that carries the dropChannel
+//      op, one transaction removes the channel's small meta records (hard
+//      state, conf state, snapshot, log start; and for a full drop the ledger
+//      summary and the 'known' mark) and puts [channel, 'dropping']. From its
+//      commit the channel reads as dropped: recovery would see no log start,
+//      no ledger summary, and storedChannels() no longer lists it;
+//   2. sweep: the channel's entries (and for a full drop its blocks and txId
+//      index) are removed `dropChunkKeys` keys per transaction, each its own
+//      commit, interleaved with the group commit's batches; the last one
+//      removes the marker.
+// A crash before 1 commits leaves the channel whole; after it, the next open
+// finishes the sweep before anything reads the channel (finishDropsSync).
+// Nothing writes the channel's keys during the sweep: WalEnvironment refuses
+// to open a channel while its drop runs.
+
+import type { Database, RootDatabase } from 'lmdb';
+import { emptyRecoveredLedger } from './backend.js';
+import type { IndexKey, LmdbDatabases, LmdbWrite, MetaName, PlannerState, TxKey } from './lmdbWritePlan.js';
+import { replayPlan } from './lmdbWritePlan.js';
+import { seal, unseal } from './sealedValue.js';
+
+/** Meta records of the Raft state (the rest, 'known' and 'ledger', belong to the ledger side). */
+const raftMetaNames: readonly MetaName[] = ['hardState', 'confState', 'snapshot', 'logStart'];
+
+/**
+ * Phase 1, planned inside a batch: earlier writes of the channel in this
+ * batch are taken out (they would outlive the drop), the meta records go, the
+ * marker is put. Returns the new plan.
+ */
+export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWrite[], dbs: LmdbDatabases, state: PlannerState, newTxIds: Set<string>): LmdbWrite[] {
+  const recorded = state.ledgers.get(ch);
+  // keepLedger on a channel without blocks leaves nothing: it is a full drop.
+  const full = !keepLedger || (recorded !== undefined ? recorded.height === 0 : !dbs.meta.doesExist([ch, 'ledger']));
+  const goes = (w: LmdbWrite): boolean => {
+    if (w.key[0] !== ch) return false;
+    return full || w.db === dbs.entries || (w.db === dbs.meta && raftMetaNames.includes(w.key[1] as MetaName));
+  };
+  const writes = planned.filter((w) => !goes(w));
+  const metaGoing = full ? [...raftMetaNames, 'ledger', 'known'] as const : raftMetaNames;
+  for (const name of metaGoing) if (dbs.meta.doesExist([ch, name])) writes.push({ db: dbs.meta, key: [ch, name], value: undefined });
+  writes.push({ db: dbs.meta, key: [ch, 'dropping'], value: seal(full ? 0 : 1) });
+  if (full) {
+    for (const seen of [...newTxIds]) if (seen.startsWith(`${ch}\u0000`)) newTxIds.delete(seen);
+    state.known.delete(ch);
+    state.ledgers.set(ch, emptyRecoveredLedger);
+  }
+  return writes;
+}
+
+/** Channels whose sweep is not finished, with whether their ledger stays. */
+export function unfinishedDrops(dbs: LmdbDatabases): Array<{ channel: string; keepLedger: boolean }> {
+  const found: Array<{ channel: string; keepLedger: boolean }> = [];
+  for (const { key, value } of dbs.meta.getRange()) {
+    if (key[1] !== 'dropping') continue;
+    const unsealed = unseal(value);
+    // A damaged marker is still a drop that began: sweeping the ledger too is the safe reading only if it says so.
+    found.push({ channel: key[0], keepLedger: unsealed.ok && unsealed.value === 1 });
+  }
+  return found;
+}
+
+/** Phase 2, one step: the next removals of the sweep (at most `maxKeys`, plus the marker on the last one). */
+export function nextSweep(dbs: LmdbDatabases, ch: string, keepLedger: boolean, maxKeys: number): { writes: LmdbWrite[]; last: boolean } {
+  const writes: LmdbWrite[] = [];
+  const sources: Array<Database<Buffer, IndexKey> | Database<Buffer, TxKey>> = keepLedger ? [dbs.entries] : [dbs.entries, dbs.blocks, dbs.txIndex];
+  for (const db of sources) {
+    for (const key of keysOf(db as Database<Buffer, IndexKey | TxKey>, ch)) {
+      if (writes.length >= maxKeys) return { writes, last: false };
+      writes.push({ db: db as Database<Buffer, IndexKey>, key: key as IndexKey, value: undefined });
+    }
+  }
+  writes.push({ db: dbs.meta, key: [ch, 'dropping'], value: undefined });
+  return { writes, last: true };
+}
+
+/** Phase 2, asynchronously: one transaction per step, between the group commit's batches. */
+export async function sweep(root: RootDatabase<Buffer, string>, dbs: LmdbDatabases, ch: string, keepLedger: boolean, maxKeys: number, onStep?: () => void): Promise<void> {
+  for (;;) {
+    const { writes, last } = nextSweep(dbs, ch, keepLedger, maxKeys);
+    await root.transaction(() => replayPlan(writes));
+    onStep?.();
+    if (last) return;
+  }
+}
+
+/** Phase 2 at open, before anything reads: the same steps, synchronously. */
+export function finishDropsSync(root: RootDatabase<Buffer, string>, dbs: LmdbDatabases, maxKeys: number): string[] {
+  const drops = unfinishedDrops(dbs);
+  for (const { channel, keepLedger } of drops) {
+    for (;;) {
+      const { writes, last } = nextSweep(dbs, channel, keepLedger, maxKeys);
+      root.transactionSync(() => replayPlan(writes));
+      if (last) break;
+    }
+  }
+  return drops.map((d) => d.channel);
+}
+
+/** Every stored key of `channel` in `db` (keys are [channel, ...]; a channel's keys are contiguous). */
+function* keysOf<K extends IndexKey | TxKey>(db: Database<Buffer, K>, channel: string): Generator<K> {
+  for (const key of db.getKeys({ start: [channel] as unknown as K })) {
+    if (key[0] !== channel) return;
+    yield key;
+  }
+}

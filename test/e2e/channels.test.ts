@@ -19,6 +19,7 @@ import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
 import { loadClientCreator } from '../../src/cli/envelopePool.js';
 import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
 import { ADMIN_MSP_DIRS } from '../../src/cli/keygen.js';
+import { REMOVED_CHANNELS_FILE } from '../../src/cli/ordererNode.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
 import { metricValue } from '../../src/cli/nodeMetrics.js';
 import { loadChannelConfig } from '../../src/config/index.js';
@@ -107,6 +108,17 @@ describe('channels joined on running nodes', () => {
     // Ordered through node 1: node 3's cluster streams are still in reconnect back-off; checkChannel waits until it holds every envelope.
     const third = await order(setup, 1, channelId, 60);
     expect(third.length).toBe(60);
+    await checkChannel(setup, channelId, [1, 2, 3], [...first, ...second, ...third]);
+
+    // A removal a crash interrupted (journaled, data not yet deleted) is finished at the next start:
+    // the channel is not served and its data is gone, so it can be joined again.
+    await setup.cluster.process(3).stop(10_000);
+    fs.writeFileSync(path.join(setup.dir, setup.cluster.node(3).dataDir, REMOVED_CHANNELS_FILE), JSON.stringify({ removed: [channelId] }));
+    setup.cluster.process(3).start();
+    await setup.cluster.waitListening(3, 60_000);
+    expect(JSON.parse((await orderer(['channel', 'list', '--node', operationsUrl(setup, 3)])).stdout).channels).toEqual([]);
+    const joinedAfterCrash = await orderer(['channel', 'join', '--block', blockFile, '--node', operationsUrl(setup, 3)]);
+    expect(joinedAfterCrash.code, joinedAfterCrash.stderr).toBe(0);
     await checkChannel(setup, channelId, [1, 2, 3], [...first, ...second, ...third]);
   }, 240_000);
 

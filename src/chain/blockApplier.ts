@@ -61,6 +61,12 @@ export interface ConsenterMetadata {
 export interface ConfigBlockHook {
   /** Called for each committed block to write; returns its consenter metadata (the ids after the change for a config block). */
   metadataFor(block: Block, isConfig: boolean): ConsenterMetadata;
+  /**
+   * Catch-up wrote pulled blocks up to the ledger's end: config blocks among
+   * them were never applied here (a node removed by one of them gets no more
+   * entries that would make it read them).
+   */
+  afterCatchUp?(): void;
 }
 
 export interface BlockApplierDeps {
@@ -222,6 +228,7 @@ export class BlockApplier {
         }
         this.#missingBelow = undefined;
         this.deps.logger.info({ block: number }, `caught up to block ${number}`);
+        this.deps.configHook?.afterCatchUp?.();
       },
       (err: unknown) => this.deps.logger.error({ err }, `catch-up to block ${number} failed; this node writes no blocks until it succeeds`),
     );

@@ -8,6 +8,7 @@
 // applied ConfState. A leader the config removes hands leadership over first;
 // a node the config removes stops serving the channel.
 
+import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { Block } from '../block/index.js';
 import type { ClusterPeer, ClusterTransport } from '../cluster/types.js';
@@ -61,16 +62,42 @@ export class ConfigControl {
    * from block 0) not yet added by the blocks it has.
    */
   #notServing: string | undefined;
+  /** #notServing says this node was removed (logged once). */
+  #removedNoticed = false;
+  /**
+   * Consenters the committed config removed that are still Raft voters: they
+   * stay transport peers until the ConfChange removing them is applied. Raft
+   * keeps sending to a voter (the removal entry itself must be replicated
+   * with it counted), and sending to a consenter that is not a transport peer
+   * is a programmer error there. Invariant: no id here is in the config's
+   * consenter ids.
+   */
+  readonly #leaving = new Map<number, ClusterPeer>();
 
   constructor(
     state: ChannelConfigState,
     private readonly host: ConfigControlHost,
   ) {
     this.#state = state;
-    if (!state.ids.consenterIds.includes(host.selfId)) {
+    if (state.ids.consenterIds.includes(host.selfId)) return;
+    if (this.#wasAdded(state)) {
+      this.#removedNoticed = true;
+      this.#notServing = `this node was removed from channel "${host.channelId}" (not a consenter as of its config block ${state.blockNumber})`;
+      host.log.warn(`${this.#notServing}: it does not serve the channel`);
+    } else {
       this.#notServing = `this node is not a consenter of channel "${host.channelId}" as of its config block ${state.blockNumber}`;
       host.log.info(`${this.#notServing}: it serves the channel once a config block it receives adds it`);
     }
+  }
+
+  /**
+   * This node's id was given out by `state` or a config before it (ids are
+   * never reused: every id below next_consenter_id was a consenter once), so
+   * not being listed means removed — not "not added yet", as for a node that
+   * joined from block 0 and has not reached the block adding it.
+   */
+  #wasAdded(state: ChannelConfigState): boolean {
+    return this.host.selfId < state.ids.nextConsenterId;
   }
 
   get state(): ChannelConfigState {
@@ -142,6 +169,11 @@ export class ConfigControl {
     this.#adopt(next);
   }
 
+  /** BlockApplier's hook: pulled blocks are written; their newest config is this node's (it may say this node was removed). */
+  afterCatchUp(): void {
+    this.#refreshFromLedger();
+  }
+
   /** Config blocks pulled into the ledger by catch-up (never applied here): adopt the newest one's config. */
   #refreshFromLedger(): void {
     const number = this.host.ledgerLastConfig?.();
@@ -155,6 +187,7 @@ export class ConfigControl {
   #adopt(next: ChannelConfigState): void {
     const before = this.#state.values;
     const after = next.values;
+    const peersBefore = this.#configPeers();
     this.#state = next;
     if (JSON.stringify(before.batchSize) !== JSON.stringify(after.batchSize) || before.batchTimeoutMs !== after.batchTimeoutMs) this.host.applyBatch(after);
     if (after.raftOptions !== undefined && before.raftOptions?.snapshotIntervalSizeBytes !== after.raftOptions.snapshotIntervalSizeBytes) {
@@ -164,23 +197,52 @@ export class ConfigControl {
       this.host.applyMaxInflightBlocks?.(after.raftOptions.maxInflightBlocks);
     }
     if (JSON.stringify(before.organizations) !== JSON.stringify(after.organizations)) this.host.applyOrganizations(organizationConfigsOf(after));
-    if (JSON.stringify(before.consenters) !== JSON.stringify(after.consenters)) this.host.transport.updatePeers(this.#peers());
+    if (JSON.stringify(before.consenters) !== JSON.stringify(after.consenters)) {
+      const voters = new Set(this.host.raft().status().config.voters);
+      for (const peer of peersBefore) {
+        if (!next.ids.consenterIds.includes(peer.id) && voters.has(peer.id)) this.#leaving.set(peer.id, peer);
+      }
+      this.host.transport.updatePeers(this.#peers());
+    }
     this.host.log.info({ block: next.blockNumber, sequence: after.sequence, consenterIds: next.ids.consenterIds }, `config block ${next.blockNumber} applied (sequence ${after.sequence})`);
     const member = next.ids.consenterIds.includes(this.host.selfId);
     if (member && this.#notServing !== undefined) {
       this.#notServing = undefined;
+      this.#removedNoticed = false;
       this.host.log.info(`this node was added to channel "${this.host.channelId}" by config block ${next.blockNumber}: it serves the channel`);
-    } else if (!member && this.#notServing === undefined) {
+    } else if (!member && !this.#removedNoticed && this.#wasAdded(next)) {
+      // Also when it never served: a node that caught up through blocks pulled past both the block adding it and the one removing it.
+      this.#removedNoticed = true;
       this.#notServing = `this node was removed from channel "${this.host.channelId}" by config block ${next.blockNumber}`;
       this.host.log.warn(`${this.#notServing}: it stops serving the channel`);
     }
   }
 
-  #peers(): ClusterPeer[] {
+  /** The committed config's consenters but this node. */
+  #configPeers(): ClusterPeer[] {
     const { values, ids } = this.#state;
     return values.consenters
       .map((c, i) => ({ id: ids.consenterIds[i]!, address: `${c.host}:${c.port}`, tlsCertPem: c.clientTlsCertPem }))
       .filter((p) => p.id !== this.host.selfId);
+  }
+
+  /** Transport peers: the config's consenters, and removed ones Raft still counts as voters. */
+  #peers(): ClusterPeer[] {
+    const peers = this.#configPeers();
+    for (const [id, peer] of this.#leaving) {
+      assert.ok(!this.#state.ids.consenterIds.includes(id), `leaving consenter ${id} is a consenter of config block ${this.#state.blockNumber}`);
+      if (id !== this.host.selfId) peers.push(peer);
+    }
+    return peers;
+  }
+
+  /** Removed consenters that are no longer Raft voters stop being transport peers. */
+  #forgetLeft(voters: readonly number[]): void {
+    const left = [...this.#leaving.keys()].filter((id) => !voters.includes(id));
+    if (left.length === 0) return;
+    for (const id of left) this.#leaving.delete(id);
+    this.host.log.info({ consenters: left }, `removed consenter(s) ${left.join(', ')} left the Raft voters: no longer cluster peers`);
+    this.host.transport.updatePeers(this.#peers());
   }
 
   /** After each applied Ready: cluster size, and on a serving leader the next membership step. */
@@ -194,6 +256,7 @@ export class ConfigControl {
       const before = this.#lastVoters === '' ? undefined : this.#lastVoters.split(',').map(Number);
       this.#lastVoters = key;
       this.host.metrics.clusterSize.set(voters.length);
+      this.#forgetLeft(voters);
       if (before !== undefined && voters.some((id) => !before.includes(id))) this.host.snapshotNow?.(status.applied);
     }
     if (!this.host.servingLeader() || status.softState.raftState !== StateType.Leader) return;

@@ -25,6 +25,10 @@ export class ChannelPeerSets {
   /** Peers per channel, as each channel last gave them. Invariant: what the transport holds is their union (newest wins on a conflict). */
   readonly #byChannel = new Map<string, { peers: readonly ClusterPeer[]; updatedAt: number }>();
   #updates = 0;
+  /** Ids the transport holds as peers now (the union last applied); undefined before the first apply. */
+  #peerIds: ReadonlySet<number> | undefined;
+  /** "channel/id" pairs whose dropped Raft messages were logged (once each). */
+  readonly #droppedLogged = new Set<string>();
 
   constructor(transport: NodeTransport, log: Logger) {
     this.#transport = transport;
@@ -64,7 +68,10 @@ export class ChannelPeerSets {
     const asSelf = selfId === transport.selfId;
     return {
       selfId,
-      sendConsensus: (c, to, message) => transport.sendConsensus(c, to, message),
+      sendConsensus: (c, to, message) => {
+        if (this.#peerIds !== undefined && !this.#peerIds.has(to)) return this.#drop(c, to);
+        transport.sendConsensus(c, to, message);
+      },
       forwardSubmit: (c, to, envelope) => (asSelf ? transport.forwardSubmit(c, to, envelope) : transport.forwardSubmit(c, to, envelope, selfId)),
       setHandler: (c, handler) => transport.setHandler(c, handler),
       isReachable: (peer) => (asSelf ? transport.isReachable(peer) : transport.isReachable(peer, selfId)),
@@ -74,6 +81,18 @@ export class ChannelPeerSets {
       // The node closes its transport once, after every chain.
       close: async () => undefined,
     };
+  }
+
+  /**
+   * Raft may still address a consenter that just stopped being a peer (a
+   * message of the Ready that applied its removal, an answer to a removed
+   * node): dropped, as Fabric's comm drops messages to an unknown destination.
+   */
+  #drop(channelId: string, to: number): void {
+    const key = `${channelId}/${to}`;
+    if (this.#droppedLogged.has(key)) return;
+    this.#droppedLogged.add(key);
+    this.#log.info({ channel: channelId, consenter: to }, `raft messages of channel "${channelId}" to consenter ${to} are dropped: it is not a cluster peer (removed)`);
   }
 
   #isLocal(id: number): boolean {
@@ -94,5 +113,8 @@ export class ChannelPeerSets {
       }
     }
     this.#transport.updatePeers([...union.values()].map((u) => u.peer));
+    this.#peerIds = new Set(union.keys());
+    // A consenter that is a peer again (re-added) gets its drop logged anew if it leaves again.
+    for (const key of this.#droppedLogged) if (this.#peerIds.has(Number(key.slice(key.lastIndexOf('/') + 1)))) this.#droppedLogged.delete(key);
   }
 }

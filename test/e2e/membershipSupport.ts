@@ -1,0 +1,217 @@
+// Support of the membership e2e tests (real `orderer start` processes): channel
+// files with a chosen consenter set, `orderer channel update` by the orderer
+// admin, the config block of a given sequence as a node serves it, metric
+// and log polling, one Broadcast, and a background load that keeps running
+// while the consenter set changes.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
+import { currentConfigOf, encodeBlock, HeaderType, readEnvelopeFields, type Block, type BroadcastResponse } from '../../src/block/index.js';
+import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
+import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
+import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
+import { ADMIN_MSP_DIRS } from '../../src/cli/keygen.js';
+import { address, clientTls, readManifest } from '../../src/cli/layout.js';
+import { runLoad } from '../../src/cli/load.js';
+import { metricValue } from '../../src/cli/nodeMetrics.js';
+import { loadChannelConfig } from '../../src/config/index.js';
+import { expect } from 'vitest';
+import { blocksHolding, orderer, operationsUrl, servedBlocks, type Setup } from './channelSupport.js';
+import { hashChainFault, headersOf } from './helpers.js';
+
+const POLL_MS = 200;
+
+/**
+ * `channels/<name>.yaml`: the keygen channel file with only the consenters
+ * `ids` (file order kept; a consenter's TLS certificate stays a path to the
+ * node's tls/server.crt, so a reissued certificate is picked up).
+ */
+export function channelFileWith(setup: Setup, name: string, ids: readonly number[]): string {
+  const config = parse(fs.readFileSync(setup.channelFile, 'utf8')) as { consenters: { id: number }[] };
+  config.consenters = config.consenters.filter((c) => ids.includes(c.id));
+  const file = path.join(path.dirname(setup.channelFile), `${name}.yaml`);
+  fs.writeFileSync(file, stringify(config));
+  return file;
+}
+
+/** Block 0 of a channel file, written next to it; returns the block file. */
+export function writeGenesis(setup: Setup, channelFile: string, name: string): string {
+  const file = path.join(setup.dir, `${name}.block`);
+  fs.writeFileSync(file, genesisBlockOfChannel(loadChannelConfig(channelFile)));
+  return file;
+}
+
+/** `orderer channel update` of the channel to `channelFile`, signed by the OrdererMSP admin, sent to node `via`. */
+export function updateChannel(setup: Setup, via: number, channelFile: string): ReturnType<typeof orderer> {
+  const manifest = readManifest(setup.dir);
+  return orderer([
+    'channel', 'update', '--channel-config', channelFile, '--orderer', address(setup.cluster.node(via), 'client'),
+    '--tls-ca', path.join(setup.dir, manifest.tlsCaFile), '--server-name', 'localhost',
+    '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.orderer), '--msp-id', 'OrdererMSP',
+  ]);
+}
+
+/** The config block of config `sequence`, once node `id` serves it. */
+export async function configBlockOf(setup: Setup, id: number, channelId: string, sequence: number, timeoutMs: number): Promise<Block> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const blocks = await servedBlocks(setup, id, channelId);
+    const found = blocks.find((b) => readEnvelopeFields(b.data[0]!).headerType === HeaderType.CONFIG && currentConfigOf(b).config.sequence === sequence);
+    if (found !== undefined) return found;
+    if (performance.now() > deadline) throw new Error(`node ${id} served no config block of sequence ${sequence} of ${channelId} within ${timeoutMs} ms`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** Writes `block` to `<dir>/<name>.block`; returns the file. */
+export function writeBlock(setup: Setup, block: Block, name: string): string {
+  const file = path.join(setup.dir, `${name}.block`);
+  fs.writeFileSync(file, encodeBlock(block));
+  return file;
+}
+
+/** `metric{channel}` as node `id` reports it now (undefined if absent or the node does not answer). */
+export async function metricOf(setup: Setup, id: number, metric: string, channelId: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${operationsUrl(setup, id)}/metrics`, { signal: AbortSignal.timeout(2000) });
+    return metricValue(await response.text(), metric, channelId);
+  } catch (err) {
+    // A node that does not answer has no value now; the caller polls again.
+    if (err instanceof Error) return undefined;
+    throw err;
+  }
+}
+
+/** Polls until every node of `ids` reports `metric{channel}` = `expected`. */
+export async function waitMetric(setup: Setup, ids: readonly number[], metric: string, channelId: string, expected: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const values = await Promise.all(ids.map((id) => metricOf(setup, id, metric, channelId)));
+    if (values.every((v) => v === expected)) return;
+    if (performance.now() > deadline) {
+      throw new Error(`${metric}{channel="${channelId}"} on nodes ${ids.join(', ')} is ${values.join(', ')} after ${timeoutMs} ms, expected ${expected} everywhere`);
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** Sum of a labelled counter's samples in node `id`'s /metrics whose labels include every `labels` entry. */
+export async function counterSum(setup: Setup, id: number, metric: string, labels: readonly string[]): Promise<number> {
+  const text = await (await fetch(`${operationsUrl(setup, id)}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`)) continue;
+    const close = line.indexOf('}');
+    const present = line.slice(metric.length + 1, close).split(',');
+    if (labels.every((l) => present.includes(l))) sum += Number(line.slice(close + 1).trim());
+  }
+  return sum;
+}
+
+/** Polls node `id`'s log until a line matches `pattern`; returns that line. */
+export async function waitLogLine(setup: Setup, id: number, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const line = fs.readFileSync(setup.cluster.logFile(id), 'utf8').split('\n').find((l) => pattern.test(l));
+    if (line !== undefined) return line;
+    if (performance.now() > deadline) throw new Error(`no line of node ${id}'s log matches ${pattern} within ${timeoutMs} ms`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** Broadcasts one fresh envelope of `channelId` to node `id`; resolves with the answer. */
+export async function broadcastOne(setup: Setup, id: number, channelId: string): Promise<BroadcastResponse> {
+  const manifest = readManifest(setup.dir);
+  const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
+  try {
+    const [envelope] = createEnvelopePool({ channelId, creator: loadClientCreator(setup.dir, manifest), count: 1 });
+    const stream = new BroadcastStream(client);
+    const response = await stream.send(envelope!.bytes);
+    await stream.end();
+    return response;
+  } finally {
+    client.close();
+  }
+}
+
+export interface BackgroundLoad {
+  /** Envelopes acknowledged so far (SUCCESS), in answer order. */
+  readonly acknowledged: readonly SignedEnvelope[];
+  /** Resolves once `more` envelopes beyond the ones acknowledged now are acknowledged. */
+  waitMore(more: number, timeoutMs: number): Promise<void>;
+  /** Stops sending, waits for outstanding answers; resolves with every acknowledged envelope. */
+  stop(): Promise<SignedEnvelope[]>;
+}
+
+/** Envelopes signed per round of the background load (signing happens before each round). */
+const LOAD_ROUND_ENVELOPES = 400;
+
+/**
+ * Broadcasts to node `id` at most `txPerSec` envelopes a second, in rounds of
+ * fresh envelopes, until stopped; SERVICE_UNAVAILABLE answers (leader change,
+ * config block in flight) pause a stream briefly and count as not acknowledged.
+ */
+export function startBackgroundLoad(setup: Setup, id: number, channelId: string, txPerSec: number): BackgroundLoad {
+  const manifest = readManifest(setup.dir);
+  const creator = loadClientCreator(setup.dir, manifest);
+  const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
+  const abort = new AbortController();
+  const acknowledged: SignedEnvelope[] = [];
+  const running = (async () => {
+    while (!abort.signal.aborted) {
+      const envelopes = createEnvelopePool({ channelId, creator, count: LOAD_ROUND_ENVELOPES });
+      await runLoad({
+        client, envelopes, streams: 2, windowPerStream: 8, durationMs: 120_000, once: true, maxTxPerSec: txPerSec,
+        unavailableBackoffMs: 100, signal: abort.signal, onAcknowledged: (e) => acknowledged.push(e),
+      });
+      // A round that ended at once (stream refused) must not become a busy loop of signing.
+      await sleep(50);
+    }
+  })();
+  return {
+    acknowledged,
+    async waitMore(more, timeoutMs) {
+      const target = acknowledged.length + more;
+      const deadline = performance.now() + timeoutMs;
+      while (acknowledged.length < target) {
+        if (performance.now() > deadline) throw new Error(`the background load to node ${id} got ${acknowledged.length} of ${target} acknowledgements within ${timeoutMs} ms`);
+        await sleep(POLL_MS);
+      }
+    },
+    async stop() {
+      abort.abort();
+      try {
+        await running;
+      } finally {
+        client.close();
+      }
+      return [...acknowledged];
+    },
+  };
+}
+
+/** Tx ids of the transactions (not the config envelopes, whose tx id is empty, as Fabric's) in `blocks` after block 0. */
+export function transactionIdsOf(blocks: readonly Block[]): string[] {
+  return blocks.slice(1).flatMap((b) => b.data.map((e) => readEnvelopeFields(e)).filter((f) => f.headerType !== HeaderType.CONFIG).map((f) => f.txId));
+}
+
+/**
+ * The issue's end-of-test check on a channel with several config blocks
+ * (channelSupport's checkChannel counts their empty tx ids as duplicates):
+ * same headers on every node over the common prefix, valid hash chain, every
+ * acknowledged envelope exactly once, and no transaction twice.
+ */
+export async function checkMembers(setup: Setup, channelId: string, nodeIds: readonly number[], acknowledged: readonly SignedEnvelope[]): Promise<void> {
+  const ids = acknowledged.map((e) => e.txId);
+  const perNode = await Promise.all(nodeIds.map((id) => blocksHolding(setup, id, channelId, ids, 60_000)));
+  const shortest = Math.min(...perNode.map((b) => b.length));
+  const reference = perNode.reduce((a, b) => (b.length > a.length ? b : a));
+  expect(hashChainFault(reference)).toBeUndefined();
+  for (const blocks of perNode) expect(headersOf(blocks.slice(0, shortest))).toEqual(headersOf(reference.slice(0, shortest)));
+  const ordered = transactionIdsOf(reference);
+  expect(ordered.length - new Set(ordered).size).toBe(0);
+  const orderedSet = new Set(ordered);
+  expect(ids.filter((t) => !orderedSet.has(t))).toEqual([]);
+}

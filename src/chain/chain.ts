@@ -27,7 +27,7 @@ import { Handover } from './handover.js';
 import { LeaderPipeline, PipelineState } from './leaderPipeline.js';
 import { Leadership } from './leadership.js';
 import { ChainLifecycle } from './lifecycle.js';
-import { Liveness } from './liveness.js';
+import { Liveness, type EvictionDeps } from './liveness.js';
 import { ChainMetrics } from './metrics.js';
 import { resolveChainOptions, type ChainOptions, type ResolvedChainOptions } from './options.js';
 import { ReadyLoop } from './readyLoop.js';
@@ -48,6 +48,8 @@ export interface ChainDeps {
   readonly metrics: Registry;
   readonly clock?: ChainClock;
   readonly catchUp?: SnapshotCatchUp;
+  /** The node's side of eviction suspicion: its TLS certificate and who hears the verdict; absent: looked up by Raft id only. */
+  readonly eviction?: EvictionDeps;
 }
 
 export class Chain implements ChannelSupport {
@@ -341,8 +343,10 @@ export class Chain implements ChannelSupport {
       evicted: (reason: string) => this.#halt('evicted', new Error(reason)),
     };
     const { catchUp } = this.#deps;
-    const membershipProbe = catchUp?.newestBlock === undefined ? undefined : { newestBlock: () => catchUp.newestBlock!() };
-    return new Liveness(host, { evictionSuspicionMs: this.#opts.evictionSuspicionMs, membershipProbe });
+    const membershipProbe = catchUp?.newestBlock === undefined
+      ? undefined
+      : { newestBlock: () => catchUp.newestBlock!(), ...(catchUp.blockAt && { blockAt: (n: number) => catchUp.blockAt!(n) }) };
+    return new Liveness(host, { evictionSuspicionMs: this.#opts.evictionSuspicionMs, membershipProbe, eviction: this.#deps.eviction });
   }
 
   // ---- internals: running ----

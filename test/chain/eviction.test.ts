@@ -194,6 +194,31 @@ describe('eviction suspicion', () => {
     expect((await byId.check()).kind).toBe('evicted');
   });
 
+  it('a cut-off chain whose peers removed it stops serving the channel; the others keep ordering', async () => {
+    const { cc, gone } = await removedWhileAway();
+    // The chains of a second cluster stand in for the node: its probe reads the first cluster's blocks.
+    const asked = { count: 0 };
+    const probe = sourceOf(cc, () => [1, 2, 3].find((id) => id !== gone)!, asked);
+    const c = new TestCluster({
+      options: { evictionSuspicionMs: SUSPICION_TICKS * TICK_MS },
+      catchUp: (id): SnapshotCatchUp | undefined => (id === gone ? { pullBlocks: () => Promise.reject(new Error('no pull expected')), ...probe } : undefined),
+    });
+    cleanups.push(() => c.close());
+    await c.start();
+    await c.waitForLeader();
+    c.network.isolate(gone);
+    await c.tickUntil(() => asked.count > 0, 3 * SUSPICION_TICKS, `node ${gone} asks the others`);
+    await c.tick(2);
+    const refused = await c.chain(gone).submit(c.envelope().bytes);
+    expect(refused.status).toBe('SERVICE_UNAVAILABLE');
+    expect(refused.info).toMatch(/halted/);
+    expect(asked.count).toBe(1);
+    c.network.heal();
+    const leader = c.leaderId();
+    expect(leader).not.toBe(gone);
+    expect((await c.chain(leader).submit(c.envelope().bytes)).status).toBe('SUCCESS');
+  });
+
   it('a cut-off node that is still a consenter keeps waiting and rejoins when the network heals', async () => {
     const cc = await configCluster();
     const asked = { count: 0 };

@@ -6,6 +6,7 @@ import { EMPTY_BYTES, type Block, type BlockHeader, type EtcdraftBlockMetadata, 
 import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../wire/reader.js';
 import { ProtoWriter } from '../wire/writer.js';
 import type { DecodeContext } from './common.js';
+import { bytesField, decodeFields, messageField, repeatedMessageField, uint64Field, type Draft, type FieldTable } from './fields.js';
 
 /**
  * Decodes a Block. Header is required (Fabric never writes a block without
@@ -114,28 +115,28 @@ function decodeRepeatedBytes(bytes: Uint8Array, ctx: DecodeContext, name: string
   return out;
 }
 
+// The metadata messages below are read once per block at most (signature
+// checks, catch-up, verify-ledger), off the per-envelope path: field tables.
+
+const METADATA_SIGNATURE_FIELDS: FieldTable<Draft<MetadataSignature>> = {
+  1: bytesField('signature_header', 'signatureHeader'),
+  2: bytesField('signature', 'signature'),
+  3: bytesField('identifier_header', 'identifierHeader'),
+};
+
+const METADATA_FIELDS: FieldTable<Draft<Metadata>> = {
+  1: bytesField('value', 'value'),
+  2: repeatedMessageField('signatures', 'signatures', (bytes, ctx) =>
+    decodeFields<Draft<MetadataSignature>>(bytes, ctx, METADATA_SIGNATURE_FIELDS, {
+      signatureHeader: EMPTY_BYTES,
+      signature: EMPTY_BYTES,
+      identifierHeader: EMPTY_BYTES,
+    }),
+  ),
+};
+
 export function decodeMetadata(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_METADATA', path: 'metadata' }): Metadata {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let value = EMPTY_BYTES;
-  const signatures: MetadataSignature[] = [];
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_LEN, 'value');
-        value = r.bytes('value');
-        break;
-      case 2: {
-        const name = `signatures[${signatures.length}]`;
-        r.expect(key, WIRE_LEN, name);
-        signatures.push(decodeMetadataSignature(r.bytes(name), { code: ctx.code, path: `${ctx.path}.${name}` }));
-        break;
-      }
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { value, signatures };
+  return decodeFields<Draft<Metadata>>(bytes, ctx, METADATA_FIELDS, { value: EMPTY_BYTES, signatures: [] });
 }
 
 export function encodeMetadata(md: Metadata): Uint8Array {
@@ -144,79 +145,30 @@ export function encodeMetadata(md: Metadata): Uint8Array {
   return w.finish();
 }
 
-function decodeMetadataSignature(bytes: Uint8Array, ctx: DecodeContext): MetadataSignature {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let signatureHeader = EMPTY_BYTES;
-  let signature = EMPTY_BYTES;
-  let identifierHeader = EMPTY_BYTES;
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_LEN, 'signature_header');
-        signatureHeader = r.bytes('signature_header');
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'signature');
-        signature = r.bytes('signature');
-        break;
-      case 3:
-        r.expect(key, WIRE_LEN, 'identifier_header');
-        identifierHeader = r.bytes('identifier_header');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { signatureHeader, signature, identifierHeader };
-}
-
 function writeMetadataSignature(sig: MetadataSignature): ProtoWriter {
   return new ProtoWriter().bytes(1, sig.signatureHeader).bytes(2, sig.signature).bytes(3, sig.identifierHeader);
 }
 
+const LAST_CONFIG_FIELDS: FieldTable<Draft<LastConfig>> = { 1: uint64Field('index', 'index') };
+
 export function decodeLastConfig(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_METADATA', path: 'last_config' }): LastConfig {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let index = 0;
-  while (!r.done) {
-    const key = r.key();
-    if (key >>> 3 === 1) {
-      r.expect(key, WIRE_VARINT, 'index');
-      index = r.uint64('index');
-    } else {
-      r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { index };
+  return decodeFields<Draft<LastConfig>>(bytes, ctx, LAST_CONFIG_FIELDS, { index: 0 });
 }
 
 export function encodeLastConfig(lc: LastConfig): Uint8Array {
   return new ProtoWriter().uint64(1, lc.index).finish();
 }
 
+const ORDERER_BLOCK_METADATA_FIELDS: FieldTable<Draft<OrdererBlockMetadata>> = {
+  1: messageField('last_config', 'lastConfig', decodeLastConfig),
+  2: bytesField('consenter_metadata', 'consenterMetadata'),
+};
+
 export function decodeOrdererBlockMetadata(
   bytes: Uint8Array,
   ctx: DecodeContext = { code: 'BAD_METADATA', path: 'orderer_block_metadata' },
 ): OrdererBlockMetadata {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let lastConfig: LastConfig | undefined;
-  let consenterMetadata = EMPTY_BYTES;
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_LEN, 'last_config');
-        lastConfig = decodeLastConfig(r.bytes('last_config'), { code: ctx.code, path: `${ctx.path}.last_config` });
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'consenter_metadata');
-        consenterMetadata = r.bytes('consenter_metadata');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return lastConfig === undefined ? { consenterMetadata } : { lastConfig, consenterMetadata };
+  return decodeFields<Draft<OrdererBlockMetadata>>(bytes, ctx, ORDERER_BLOCK_METADATA_FIELDS, { consenterMetadata: EMPTY_BYTES });
 }
 
 export function encodeOrdererBlockMetadata(obm: OrdererBlockMetadata): Uint8Array {
@@ -224,40 +176,27 @@ export function encodeOrdererBlockMetadata(obm: OrdererBlockMetadata): Uint8Arra
   return new ProtoWriter().message(1, lastConfig).bytes(2, obm.consenterMetadata).finish();
 }
 
+const ETCDRAFT_BLOCK_METADATA_FIELDS: FieldTable<Draft<EtcdraftBlockMetadata>> = {
+  1: (r, key, into) => {
+    const ids = into.consenterIds as number[];
+    // Go accepts both packed (canonical) and unpacked repeated scalars.
+    if ((key & 7) === WIRE_LEN) {
+      const inner = new ProtoReader(r.bytes('consenter_ids'), r.code, `${r.path}.consenter_ids`);
+      while (!inner.done) ids.push(inner.uint64(`[${ids.length}]`));
+    } else {
+      r.expect(key, WIRE_VARINT, 'consenter_ids');
+      ids.push(r.uint64('consenter_ids'));
+    }
+  },
+  2: uint64Field('next_consenter_id', 'nextConsenterId'),
+  3: uint64Field('raft_index', 'raftIndex'),
+};
+
 export function decodeEtcdraftBlockMetadata(
   bytes: Uint8Array,
   ctx: DecodeContext = { code: 'BAD_METADATA', path: 'etcdraft_block_metadata' },
 ): EtcdraftBlockMetadata {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  const consenterIds: number[] = [];
-  let nextConsenterId = 0;
-  let raftIndex = 0;
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        // Go accepts both packed (canonical) and unpacked repeated scalars.
-        if ((key & 7) === WIRE_LEN) {
-          const inner = new ProtoReader(r.bytes('consenter_ids'), ctx.code, `${ctx.path}.consenter_ids`);
-          while (!inner.done) consenterIds.push(inner.uint64(`[${consenterIds.length}]`));
-        } else {
-          r.expect(key, WIRE_VARINT, 'consenter_ids');
-          consenterIds.push(r.uint64('consenter_ids'));
-        }
-        break;
-      case 2:
-        r.expect(key, WIRE_VARINT, 'next_consenter_id');
-        nextConsenterId = r.uint64('next_consenter_id');
-        break;
-      case 3:
-        r.expect(key, WIRE_VARINT, 'raft_index');
-        raftIndex = r.uint64('raft_index');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { consenterIds, nextConsenterId, raftIndex };
+  return decodeFields<Draft<EtcdraftBlockMetadata>>(bytes, ctx, ETCDRAFT_BLOCK_METADATA_FIELDS, { consenterIds: [], nextConsenterId: 0, raftIndex: 0 });
 }
 
 export function encodeEtcdraftBlockMetadata(md: EtcdraftBlockMetadata): Uint8Array {

@@ -18,6 +18,7 @@ import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../wire/reader.js';
 import { ProtoWriter } from '../wire/writer.js';
 import { decodeBlock, writeBlock } from './block.js';
 import type { DecodeContext } from './common.js';
+import { decodeFields, int32Field, messageField, stringField, type Draft, type FieldTable } from './fields.js';
 
 /** The bytes of an empty sub-message (SeekNewest{}, SeekOldest{}, SeekNextCommit{}). */
 const EMPTY_MESSAGE = new Uint8Array(0);
@@ -93,41 +94,20 @@ export function encodeSeekPosition(position: SeekPosition): Uint8Array {
   return writeSeekPosition(position).finish();
 }
 
+const SEEK_INFO_FIELDS: FieldTable<Draft<SeekInfo>> = {
+  1: messageField('start', 'start', decodeSeekPosition),
+  2: messageField('stop', 'stop', decodeSeekPosition),
+  3: int32Field('behavior', 'behavior'),
+  4: int32Field('error_response', 'errorResponse'),
+  5: int32Field('content_type', 'contentType'),
+};
+
 export function decodeSeekInfo(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_SEEK_INFO', path: 'seek_info' }): SeekInfo {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let start: SeekPosition | undefined;
-  let stop: SeekPosition | undefined;
-  let behavior = SeekBehavior.BLOCK_UNTIL_READY;
-  let errorResponse = SeekErrorResponse.STRICT;
-  let contentType = SeekContentType.BLOCK;
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_LEN, 'start');
-        start = decodeSeekPosition(r.bytes('start'), { code: ctx.code, path: `${ctx.path}.start` });
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'stop');
-        stop = decodeSeekPosition(r.bytes('stop'), { code: ctx.code, path: `${ctx.path}.stop` });
-        break;
-      case 3:
-        r.expect(key, WIRE_VARINT, 'behavior');
-        behavior = r.int32('behavior');
-        break;
-      case 4:
-        r.expect(key, WIRE_VARINT, 'error_response');
-        errorResponse = r.int32('error_response');
-        break;
-      case 5:
-        r.expect(key, WIRE_VARINT, 'content_type');
-        contentType = r.int32('content_type');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { ...(start && { start }), ...(stop && { stop }), behavior, errorResponse, contentType };
+  return decodeFields<Draft<SeekInfo>>(bytes, ctx, SEEK_INFO_FIELDS, {
+    behavior: SeekBehavior.BLOCK_UNTIL_READY,
+    errorResponse: SeekErrorResponse.STRICT,
+    contentType: SeekContentType.BLOCK,
+  });
 }
 
 export function encodeSeekInfo(info: SeekInfo): Uint8Array {
@@ -140,29 +120,16 @@ export function encodeSeekInfo(info: SeekInfo): Uint8Array {
     .finish();
 }
 
+const BROADCAST_RESPONSE_FIELDS: FieldTable<Draft<BroadcastResponse>> = {
+  1: int32Field('status', 'status'),
+  2: stringField('info', 'info'),
+};
+
 export function decodeBroadcastResponse(
   bytes: Uint8Array,
   ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'broadcast_response' },
 ): BroadcastResponse {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let status = Status.UNKNOWN;
-  let info = '';
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_VARINT, 'status');
-        status = r.int32('status');
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'info');
-        info = r.string('info');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { status, info };
+  return decodeFields<Draft<BroadcastResponse>>(bytes, ctx, BROADCAST_RESPONSE_FIELDS, { status: Status.UNKNOWN, info: '' });
 }
 
 export function encodeBroadcastResponse(response: BroadcastResponse): Uint8Array {

@@ -4,14 +4,29 @@
 // into the input and throw MalformedMessageError naming the field path;
 // encoders write Go's field order and proto3 omissions.
 //
+// The decoders are field tables (../codec/fields.ts): the config tree is read
+// once per config block, never on the per-envelope path.
+//
 // Map fields are repeated entry messages {key = 1, value = 2}; Go writes both
 // members of an entry even when empty, and so do we. Entries are written in
 // the Map's iteration order (see model.ts). A key seen twice keeps the last
 // value, as Go's unmarshal does.
 
 import { decodeEnvelope, type DecodeContext } from '../codec/common.js';
-import { EMPTY_BYTES, type Envelope } from '../model.js';
-import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../wire/reader.js';
+import {
+  bytesField,
+  decodeFields,
+  readFields,
+  mapField,
+  messageField,
+  repeatedMessageField,
+  stringField,
+  uint64Field,
+  type Draft,
+  type FieldTable,
+} from '../codec/fields.js';
+import { EMPTY_BYTES } from '../model.js';
+import { ProtoReader } from '../wire/reader.js';
 import { ProtoWriter } from '../wire/writer.js';
 import type { Config, ConfigEnvelope, ConfigGroup, ConfigPolicy, ConfigSignature, ConfigUpdate, ConfigUpdateEnvelope, ConfigValue } from './model.js';
 
@@ -20,26 +35,13 @@ export const CONFIG_GROUP_DEPTH_MAX = 16;
 
 const DEFAULT_CTX: DecodeContext = { code: 'BAD_PROTOBUF', path: 'config_envelope' };
 
+const CONFIG_ENVELOPE_FIELDS: FieldTable<Draft<ConfigEnvelope>> = {
+  1: messageField('config', 'config', (bytes, ctx) => decodeConfig(bytes, ctx)),
+  2: messageField('last_update', 'lastUpdate', decodeEnvelope),
+};
+
 export function decodeConfigEnvelope(bytes: Uint8Array, ctx: DecodeContext = DEFAULT_CTX): ConfigEnvelope {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let config: Config | undefined;
-  let lastUpdate: Envelope | undefined;
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_LEN, 'config');
-        config = decodeConfig(r.bytes('config'), { code: ctx.code, path: `${ctx.path}.config` });
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'last_update');
-        lastUpdate = decodeEnvelope(r.bytes('last_update'), { code: ctx.code, path: `${ctx.path}.last_update` });
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { ...(config && { config }), ...(lastUpdate && { lastUpdate }) };
+  return decodeFields<Draft<ConfigEnvelope>>(bytes, ctx, CONFIG_ENVELOPE_FIELDS, {});
 }
 
 export function encodeConfigEnvelope(envelope: ConfigEnvelope): Uint8Array {
@@ -50,27 +52,14 @@ export function encodeConfigEnvelope(envelope: ConfigEnvelope): Uint8Array {
   return w.finish();
 }
 
+const CONFIG_FIELDS: FieldTable<Draft<Config>> = {
+  1: uint64Field('sequence', 'sequence'),
+  // Paths of the tree start at channel_group, as Fabric's config paths do.
+  2: messageField('channel_group', 'channelGroup', (bytes, ctx) => decodeGroup(bytes, { code: ctx.code, path: 'channel_group' }, 0)),
+};
+
 export function decodeConfig(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_PROTOBUF', path: 'config' }): Config {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let sequence = 0;
-  let channelGroup: ConfigGroup | undefined;
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_VARINT, 'sequence');
-        sequence = r.uint64('sequence');
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'channel_group');
-        // Paths of the tree start at channel_group, as Fabric's config paths do.
-        channelGroup = decodeGroup(r.bytes('channel_group'), ctx.code, 'channel_group', 0);
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return channelGroup === undefined ? { sequence } : { sequence, channelGroup };
+  return decodeFields<Draft<Config>>(bytes, ctx, CONFIG_FIELDS, { sequence: 0 });
 }
 
 export function encodeConfig(config: Config): Uint8Array {
@@ -82,55 +71,35 @@ function writeConfig(config: Config): ProtoWriter {
 }
 
 export function decodeConfigGroup(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_PROTOBUF', path: 'channel_group' }): ConfigGroup {
-  return decodeGroup(bytes, ctx.code, ctx.path, 0);
+  return decodeGroup(bytes, ctx, 0);
 }
 
 export function encodeConfigGroup(group: ConfigGroup): Uint8Array {
   return writeGroup(group).finish();
 }
 
-function decodeGroup(bytes: Uint8Array, code: DecodeContext['code'], path: string, depth: number): ConfigGroup {
-  const r = new ProtoReader(bytes, code, path);
-  if (depth >= CONFIG_GROUP_DEPTH_MAX) r.fail('groups', `config groups nested deeper than ${CONFIG_GROUP_DEPTH_MAX}`);
-  let version = 0;
-  let modPolicy = '';
-  const groups = new Map<string, ConfigGroup>();
-  const values = new Map<string, ConfigValue>();
-  const policies = new Map<string, ConfigPolicy>();
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_VARINT, 'version');
-        version = r.uint64('version');
-        break;
-      case 2: {
-        r.expect(key, WIRE_LEN, 'groups');
-        const entry = readMapEntry(r, 'groups');
-        groups.set(entry.key, decodeGroup(entry.value, code, `${path}.groups.${entry.key}`, depth + 1));
-        break;
-      }
-      case 3: {
-        r.expect(key, WIRE_LEN, 'values');
-        const entry = readMapEntry(r, 'values');
-        values.set(entry.key, decodeConfigValue(entry.value, { code, path: `${path}.values.${entry.key}` }));
-        break;
-      }
-      case 4: {
-        r.expect(key, WIRE_LEN, 'policies');
-        const entry = readMapEntry(r, 'policies');
-        policies.set(entry.key, decodeConfigPolicy(entry.value, { code, path: `${path}.policies.${entry.key}` }));
-        break;
-      }
-      case 5:
-        r.expect(key, WIRE_LEN, 'mod_policy');
-        modPolicy = r.string('mod_policy');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
+/** The field table of a group at each depth: a sub-group is read with the next one (built once, on first use). */
+const groupFieldsByDepth: FieldTable<Draft<ConfigGroup>>[] = [];
+
+function groupFields(depth: number): FieldTable<Draft<ConfigGroup>> {
+  let table = groupFieldsByDepth[depth];
+  if (table === undefined) {
+    table = {
+      1: uint64Field('version', 'version'),
+      2: mapField('groups', 'groups', (bytes, ctx) => decodeGroup(bytes, ctx, depth + 1)),
+      3: mapField('values', 'values', decodeConfigValue),
+      4: mapField('policies', 'policies', decodeConfigPolicy),
+      5: stringField('mod_policy', 'modPolicy'),
+    };
+    groupFieldsByDepth[depth] = table;
   }
-  return { version, groups, values, policies, modPolicy };
+  return table;
+}
+
+function decodeGroup(bytes: Uint8Array, ctx: DecodeContext, depth: number): ConfigGroup {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  if (depth >= CONFIG_GROUP_DEPTH_MAX) r.fail('groups', `config groups nested deeper than ${CONFIG_GROUP_DEPTH_MAX}`);
+  return readFields<Draft<ConfigGroup>>(r, groupFields(depth), { version: 0, groups: new Map(), values: new Map(), policies: new Map(), modPolicy: '' });
 }
 
 function writeGroup(group: ConfigGroup): ProtoWriter {
@@ -146,87 +115,28 @@ function mapEntry(key: string, value: ProtoWriter): ProtoWriter {
   return new ProtoWriter().bytesAlways(1, new TextEncoder().encode(key)).message(2, value);
 }
 
-/** Reads one {key: string, value: bytes} map entry; a missing member is empty, as in Go. */
-function readMapEntry(r: ProtoReader, field: string): { key: string; value: Uint8Array } {
-  const start = r.lenStart(field);
-  const end = r.pos;
-  const entry = new ProtoReader(r.buf, r.code, `${r.path}.${field}`, start, end);
-  let key = '';
-  let value = EMPTY_BYTES;
-  while (!entry.done) {
-    const k = entry.key();
-    switch (k >>> 3) {
-      case 1:
-        entry.expect(k, WIRE_LEN, 'key');
-        key = entry.string('key');
-        break;
-      case 2:
-        entry.expect(k, WIRE_LEN, 'value');
-        value = entry.bytes('value');
-        break;
-      default:
-        entry.skip(k & 7, `field ${k >>> 3}`);
-    }
-  }
-  return { key, value };
-}
+const CONFIG_VALUE_FIELDS: FieldTable<Draft<ConfigValue>> = {
+  1: uint64Field('version', 'version'),
+  2: bytesField('value', 'value'),
+  3: stringField('mod_policy', 'modPolicy'),
+};
 
 export function decodeConfigValue(bytes: Uint8Array, ctx: DecodeContext): ConfigValue {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let version = 0;
-  let value = EMPTY_BYTES;
-  let modPolicy = '';
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_VARINT, 'version');
-        version = r.uint64('version');
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'value');
-        value = r.bytes('value');
-        break;
-      case 3:
-        r.expect(key, WIRE_LEN, 'mod_policy');
-        modPolicy = r.string('mod_policy');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { version, value, modPolicy };
+  return decodeFields<Draft<ConfigValue>>(bytes, ctx, CONFIG_VALUE_FIELDS, { version: 0, value: EMPTY_BYTES, modPolicy: '' });
 }
 
 function writeValue(value: ConfigValue): ProtoWriter {
   return new ProtoWriter().uint64(1, value.version).bytes(2, value.value).string(3, value.modPolicy);
 }
 
+const CONFIG_POLICY_FIELDS: FieldTable<Draft<ConfigPolicy>> = {
+  1: uint64Field('version', 'version'),
+  2: bytesField('policy', 'policy'),
+  3: stringField('mod_policy', 'modPolicy'),
+};
+
 export function decodeConfigPolicy(bytes: Uint8Array, ctx: DecodeContext): ConfigPolicy {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let version = 0;
-  let policy: Uint8Array | undefined;
-  let modPolicy = '';
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_VARINT, 'version');
-        version = r.uint64('version');
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'policy');
-        policy = r.bytes('policy');
-        break;
-      case 3:
-        r.expect(key, WIRE_LEN, 'mod_policy');
-        modPolicy = r.string('mod_policy');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return policy === undefined ? { version, modPolicy } : { version, policy, modPolicy };
+  return decodeFields<Draft<ConfigPolicy>>(bytes, ctx, CONFIG_POLICY_FIELDS, { version: 0, modPolicy: '' });
 }
 
 function writePolicy(policy: ConfigPolicy): ProtoWriter {
@@ -235,29 +145,23 @@ function writePolicy(policy: ConfigPolicy): ProtoWriter {
   return w.string(3, policy.modPolicy);
 }
 
+const CONFIG_SIGNATURE_FIELDS: FieldTable<Draft<ConfigSignature>> = {
+  1: bytesField('signature_header', 'signatureHeader'),
+  2: bytesField('signature', 'signature'),
+};
+
+const CONFIG_UPDATE_ENVELOPE_FIELDS: FieldTable<Draft<ConfigUpdateEnvelope>> = {
+  1: bytesField('config_update', 'configUpdate'),
+  2: repeatedMessageField('signatures', 'signatures', (bytes, ctx) =>
+    decodeFields<Draft<ConfigSignature>>(bytes, ctx, CONFIG_SIGNATURE_FIELDS, { signatureHeader: EMPTY_BYTES, signature: EMPTY_BYTES }),
+  ),
+};
+
 export function decodeConfigUpdateEnvelope(
   bytes: Uint8Array,
   ctx: DecodeContext = { code: 'BAD_PROTOBUF', path: 'config_update_envelope' },
 ): ConfigUpdateEnvelope {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let configUpdate = EMPTY_BYTES;
-  const signatures: ConfigSignature[] = [];
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_LEN, 'config_update');
-        configUpdate = r.bytes('config_update');
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'signatures');
-        signatures.push(decodeConfigSignature(r.bytes('signatures'), { code: ctx.code, path: `${ctx.path}.signatures[${signatures.length}]` }));
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { configUpdate, signatures };
+  return decodeFields<Draft<ConfigUpdateEnvelope>>(bytes, ctx, CONFIG_UPDATE_ENVELOPE_FIELDS, { configUpdate: EMPTY_BYTES, signatures: [] });
 }
 
 export function encodeConfigUpdateEnvelope(envelope: ConfigUpdateEnvelope): Uint8Array {
@@ -266,60 +170,15 @@ export function encodeConfigUpdateEnvelope(envelope: ConfigUpdateEnvelope): Uint
   return w.finish();
 }
 
-function decodeConfigSignature(bytes: Uint8Array, ctx: DecodeContext): ConfigSignature {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let signatureHeader = EMPTY_BYTES;
-  let signature = EMPTY_BYTES;
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_LEN, 'signature_header');
-        signatureHeader = r.bytes('signature_header');
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'signature');
-        signature = r.bytes('signature');
-        break;
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { signatureHeader, signature };
-}
+const CONFIG_UPDATE_FIELDS: FieldTable<Draft<ConfigUpdate>> = {
+  1: stringField('channel_id', 'channelId'),
+  2: messageField('read_set', 'readSet', (bytes, ctx) => decodeGroup(bytes, ctx, 0)),
+  3: messageField('write_set', 'writeSet', (bytes, ctx) => decodeGroup(bytes, ctx, 0)),
+  5: mapField('isolated_data', 'isolatedData', (bytes) => bytes),
+};
 
 export function decodeConfigUpdate(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_PROTOBUF', path: 'config_update' }): ConfigUpdate {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let channelId = '';
-  let readSet: ConfigGroup | undefined;
-  let writeSet: ConfigGroup | undefined;
-  const isolatedData = new Map<string, Uint8Array>();
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_LEN, 'channel_id');
-        channelId = r.string('channel_id');
-        break;
-      case 2:
-        r.expect(key, WIRE_LEN, 'read_set');
-        readSet = decodeGroup(r.bytes('read_set'), ctx.code, `${ctx.path}.read_set`, 0);
-        break;
-      case 3:
-        r.expect(key, WIRE_LEN, 'write_set');
-        writeSet = decodeGroup(r.bytes('write_set'), ctx.code, `${ctx.path}.write_set`, 0);
-        break;
-      case 5: {
-        r.expect(key, WIRE_LEN, 'isolated_data');
-        const entry = readMapEntry(r, 'isolated_data');
-        isolatedData.set(entry.key, entry.value);
-        break;
-      }
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return { channelId, ...(readSet && { readSet }), ...(writeSet && { writeSet }), isolatedData };
+  return decodeFields<Draft<ConfigUpdate>>(bytes, ctx, CONFIG_UPDATE_FIELDS, { channelId: '', isolatedData: new Map() });
 }
 
 export function encodeConfigUpdate(update: ConfigUpdate): Uint8Array {

@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { StorageBackend } from './backend.js';
-import { ChannelInUseError } from './errors.js';
+import { ChannelInUseError, StorageFailedError } from './errors.js';
 import { DurableRaftStorage } from './durableStorage.js';
 import { GroupCommitter, type SyncInfo } from './groupCommit.js';
 import { BlockLedger } from './ledger.js';
@@ -46,6 +46,8 @@ export class WalEnvironment {
   readonly #channels = new Map<string, ChannelStorage>();
   /** Channels whose drop is in flight. Invariant: none of them is in #channels. */
   readonly #dropping = new Set<string>();
+  /** Drops in flight: close waits for them (a sweep writes outside the group commit). */
+  readonly #dropTasks = new Set<Promise<void>>();
   #closed = false;
 
   constructor(
@@ -140,15 +142,33 @@ export class WalEnvironment {
     if (this.#channels.has(channelId)) throw new ChannelInUseError(channelId, 'its storage is open: release it (releaseChannel) before dropping it');
     if (this.#dropping.has(channelId)) throw new ChannelInUseError(channelId, 'its storage is already being dropped');
     if (!this.backend.channels().includes(channelId)) return;
+    const task = this.#drop(channelId, options.keepLedger);
+    this.#dropTasks.add(task);
+    try {
+      await task;
+    } finally {
+      this.#dropTasks.delete(task);
+    }
+  }
+
+  async #drop(channelId: string, keepLedger: boolean): Promise<void> {
     this.#dropping.add(channelId);
     try {
-      await this.#committer.submit([{ kind: 'dropChannel', channel: channelId, keepLedger: options.keepLedger }]);
-      // Durable from here: the channel reads as dropped. The engine removes what is left between the group commit's batches.
-      await this.backend.finishDrop(channelId);
-    } finally {
+      await this.#committer.submit([{ kind: 'dropChannel', channel: channelId, keepLedger }]);
+    } catch (err) {
+      // Not durable: the committer has failed and refuses everything from now on.
       this.#dropping.delete(channelId);
+      throw err;
     }
-    this.settings.logger.info({ channel: channelId, keepLedger: options.keepLedger }, options.keepLedger ? 'channel raft state dropped, ledger kept' : 'channel data dropped');
+    // Durable from here: the channel reads as dropped. The engine removes what is left between the group commit's batches.
+    try {
+      await this.backend.finishDrop(channelId);
+    } catch (err) {
+      // Half removed on disk: the channel stays refused (channel() would read the remains) until the next open finishes the drop.
+      throw new StorageFailedError(`channel "${channelId}": dropping its data failed; it is finished when the storage is opened again: ${String(err)}`, { cause: err });
+    }
+    this.#dropping.delete(channelId);
+    this.settings.logger.info({ channel: channelId, keepLedger }, keepLedger ? 'channel raft state dropped, ledger kept' : 'channel data dropped');
   }
 
   /** Submissions waiting for the next sync (a gauge for metrics). */
@@ -165,6 +185,7 @@ export class WalEnvironment {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled(this.#dropTasks);
     await this.#committer.close();
     for (const ch of this.#channels.values()) ch.ledger.close();
     await this.backend.close();

@@ -159,6 +159,24 @@ for (const engine of engines) {
       expect(dropSyncSubmissions, 'the drop was queued together with other writes').toBeGreaterThan(1);
     });
 
+    it('close waits for a drop in flight (LMDB sweeps in many small transactions here)', async () => {
+      const dir = freshDir();
+      const env = openEnv(engine, dir, { dropChunkKeys: 7 });
+      await fillChannel(env, 'swept', 30);
+      await fillChannel(env, 'kept', 2);
+      await env.releaseChannel('swept');
+      const drop = env.dropChannel('swept', { keepLedger: false });
+      await env.close();
+      await drop;
+      const reopened = openEnv(engine, dir);
+      try {
+        expectDropped(reopened, 'swept');
+        expectFilled(reopened, 'kept', 2);
+      } finally {
+        await reopened.close();
+      }
+    });
+
     it('dropping a channel that was never stored does nothing', async () => {
       await withReopen(
         engine,

@@ -12,12 +12,17 @@ import { currentConfigOf, encodeBlock, HeaderType, readEnvelopeFields, type Bloc
 import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
 import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
 import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
-import { ADMIN_MSP_DIRS } from '../../src/cli/keygen.js';
-import { address, clientTls, readManifest } from '../../src/cli/layout.js';
+import { ADMIN_MSP_DIRS, TLS_CA_FILES } from '../../src/cli/keygen.js';
+import { address, clientTls, nodePaths, readManifest } from '../../src/cli/layout.js';
 import { runLoad } from '../../src/cli/load.js';
 import { metricValue } from '../../src/cli/nodeMetrics.js';
 import { loadChannelConfig } from '../../src/config/index.js';
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
 import { expect } from 'vitest';
+import { dialStep } from '../../src/cluster/dial.js';
+import { CLUSTER_PROTOCOL_VERSION, decodeFrames, encodeFrame, FrameKind } from '../../src/cluster/frames.js';
+import { validateClusterOptions } from '../../src/cluster/options.js';
 import { blocksHolding, orderer, operationsUrl, servedBlocks, type Setup } from './channelSupport.js';
 import { hashChainFault, headersOf } from './helpers.js';
 
@@ -214,4 +219,43 @@ export async function checkMembers(setup: Setup, channelId: string, nodeIds: rea
   expect(ordered.length - new Set(ordered).size).toBe(0);
   const orderedSet = new Set(ordered);
   expect(ids.filter((t) => !orderedSet.has(t))).toEqual([]);
+}
+
+/** Bound on one Hello probe (TLS handshake to Welcome or refusal). */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Dials node `target`'s cluster listener presenting `tls` (certificate and
+ * key PEM) and says Hello as consenter `claimId`: resolves "welcome", or the
+ * refusal as "<grpc status>: <details>" (the listener's pinning check, see
+ * src/cluster/PROTOCOL.md). A welcomed probe supersedes the real node's
+ * stream for a moment (it dials again).
+ */
+export async function helloProbe(setup: Setup, target: number, claimId: number, tls: { certPem: string; keyPem: string }): Promise<string> {
+  const read = (relative: string): string => fs.readFileSync(path.join(setup.dir, relative), 'utf8');
+  const settings = validateClusterOptions({
+    selfId: claimId,
+    listenAddress: '127.0.0.1:0',
+    tls: { ...tls, caPems: [read(TLS_CA_FILES.cert)] },
+    peers: [{ id: target, address: address(setup.cluster.node(target), 'cluster'), tlsCertPem: read(nodePaths(target).tlsCert) }],
+    logger: pino({ level: 'silent' }),
+  });
+  const { client, call } = dialStep(settings.peers.get(target)!, settings);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (outcome: string): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      call.cancel();
+      client.close();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish(`no answer within ${PROBE_TIMEOUT_MS} ms`), PROBE_TIMEOUT_MS);
+    call.on('data', (bytes: Buffer) => {
+      if (decodeFrames(bytes)[0]?.kind === FrameKind.Welcome) finish('welcome');
+    });
+    call.on('error', (err: grpc.ServiceError) => finish(`${grpc.status[err.code] ?? err.code}: ${err.details}`));
+    call.write(encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: claimId, to: target }));
+  });
 }

@@ -9,6 +9,7 @@
 
 import { X509Certificate } from 'node:crypto';
 import { consenterIdsOf, decodeBlock, extractChannelConfig, type ChannelConfigValues } from '../block/index.js';
+import { CHAIN_DEFAULTS } from '../chain/index.js';
 import { OrdererError } from '../errors.js';
 import type { ChannelPlan } from './ordererNode.js';
 
@@ -59,6 +60,8 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
         heartbeatTick: raft.heartbeatTick,
         maxInflightBlocks: raft.maxInflightBlocks,
         snapshotIntervalSizeBytes: raft.snapshotIntervalSizeBytes,
+        // A node setting (Fabric's orderer.yaml), not in the block: the default, as a channel file without it gives.
+        evictionSuspicionMs: CHAIN_DEFAULTS.evictionSuspicionMs,
         batchSize: values.batchSize,
         batchTimeoutMs: values.batchTimeoutMs,
         hashAlgorithm: values.hashAlgorithm,

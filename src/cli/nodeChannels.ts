@@ -15,7 +15,9 @@ import { OrdererError } from '../errors.js';
 import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
 import { decodeBlock, readBlockSignatures } from '../block/index.js';
 import type { BlockLedger, ChannelStorage, WalEnvironment } from '../storage/index.js';
+import type { EvictedVerdict, ReaddedVerdict } from '../chain/evictionSuspicion.js';
 import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
+import { dropRaftStateKeepingBlocks, pullThroughConfigBlock, reonboardingPlan, storedRaftId } from './reonboarding.js';
 import type { ChannelPlan } from './ordererNode.js';
 import { ChannelPeerSets } from './channelTransport.js';
 import { RemovedChannels } from './removedChannels.js';
@@ -26,6 +28,10 @@ interface Served {
   readonly chain: ChainType;
   readonly plan: ChannelPlan;
   readonly source: ChannelSource;
+  /** The Raft id this node runs the channel as: the node's, or the one a re-adding config gave it. */
+  readonly raftId: number;
+  /** Set when eviction suspicion found this node removed: the config block that removed it (the chain stopped serving). */
+  evictedBy?: number;
 }
 
 export interface NodeChannelsDeps {
@@ -59,6 +65,8 @@ export class NodeChannels implements ChannelRegistry {
   readonly #removed: RemovedChannels;
   readonly #channelsGauge: Gauge;
   readonly #peerSets: ChannelPeerSets;
+  /** Block pullers of re-onboardings in progress: closed (their pulls abort) when the node stops. */
+  readonly #pulling = new Set<SnapshotCatchUp>();
 
   constructor(deps: NodeChannelsDeps) {
     this.#deps = deps;
@@ -117,7 +125,8 @@ export class NodeChannels implements ChannelRegistry {
    * block (the LAST_CONFIG index of its last block), with block 0 as genesis.
    */
   #storedPlan(ledger: BlockLedger): ChannelPlan {
-    const self = { nodeId: this.#deps.nodeId, tlsCertPem: this.#deps.tlsCertPem };
+    // Under the id its latest config gives this node (another than the node's once re-onboarded).
+    const self = { nodeId: storedRaftId(ledger, this.#deps), tlsCertPem: this.#deps.tlsCertPem };
     const genesis = ledger.block(0).bytes;
     const lastConfig = readBlockSignatures(decodeBlock(ledger.block(ledger.height - 1).bytes)).lastConfigIndex ?? 0;
     if (lastConfig === 0 || lastConfig >= ledger.height) return joinPlanOfBlock(genesis, self).plan;
@@ -125,6 +134,7 @@ export class NodeChannels implements ChannelRegistry {
   }
 
   async closeAll(): Promise<void> {
+    for (const puller of this.#pulling) puller.close?.();
     await Promise.all([...this.#served.values()].map((s) => s.chain.close()));
   }
 
@@ -157,6 +167,7 @@ export class NodeChannels implements ChannelRegistry {
       await served.chain.close();
       this.#forgetMetrics(id);
       this.#peerSets.delete(id);
+      this.#releaseRaftId(served.raftId);
       this.#channelsGauge.set(this.#served.size);
       await this.#dropData(id);
     } finally {
@@ -176,33 +187,96 @@ export class NodeChannels implements ChannelRegistry {
     this.#removed.delete(id);
   }
 
-  async #startChain(plan: ChannelPlan, source: ChannelSource): Promise<void> {
+  /** `raftId`: the id to run the channel as; default what its stored config gives this node (storedRaftId). */
+  async #startChain(plan: ChannelPlan, source: ChannelSource, raftId?: number): Promise<void> {
     const id = plan.chain.channelId;
     assert(!this.#served.has(id), `channel ${id} started twice`);
+    const storage = this.#deps.storage.channel(id);
+    const selfId = raftId ?? storedRaftId(storage.ledger, this.#deps);
     const conflict = this.#peerSets.conflictWith(id, plan.consenters);
     if (conflict !== undefined) throw new UnservableChannelError(`channel "${id}": ${conflict}`);
+    // The transport answers to the channel's id for this node before anyone can address it.
+    if (selfId !== this.#deps.nodeId) this.#deps.transport.addLocalId(selfId);
     // Peers first: the chain's first messages go to them.
     this.#peerSets.set(id, plan.consenters);
-    const storage = this.#deps.storage.channel(id);
     const catchUp = this.#deps.catchUpFor?.(plan, storage);
+    const eviction = { selfTlsCertPem: this.#deps.tlsCertPem, onVerdict: (verdict: EvictedVerdict | ReaddedVerdict) => this.#onEvictionVerdict(id, verdict) };
     const chain = new Chain(
-      { ...plan.chain, selfId: this.#deps.nodeId, engine: this.#deps.engine },
-      { ...this.#deps.chainDeps, transport: this.#peerSets.viewFor(id), storage, ...(catchUp && { catchUp }) },
+      { ...plan.chain, selfId, engine: this.#deps.engine },
+      { ...this.#deps.chainDeps, transport: this.#peerSets.viewFor(id, selfId), storage, eviction, ...(catchUp && { catchUp }) },
     );
     try {
       await chain.start();
     } catch (error) {
       await chain.close();
       this.#peerSets.delete(id);
+      this.#releaseRaftId(selfId);
       throw error;
     }
-    this.#served.set(id, { chain, plan, source });
+    this.#served.set(id, { chain, plan, source, raftId: selfId });
     this.#channelsGauge.set(this.#served.size);
+  }
+
+  /** The transport stops answering to a channel's own Raft id once that channel stops here. */
+  #releaseRaftId(raftId: number): void {
+    if (raftId !== this.#deps.nodeId) this.#deps.transport.removeLocalId(raftId);
+  }
+
+  /** Eviction suspicion's verdict on a channel (its chain already stopped serving it). */
+  #onEvictionVerdict(id: string, verdict: EvictedVerdict | ReaddedVerdict): void {
+    const served = this.#served.get(id);
+    if (served === undefined) return;
+    if (verdict.kind === 'evicted') served.evictedBy = verdict.configBlock;
+    else void this.#reonboard(id, served, verdict);
+  }
+
+  /**
+   * The channel removed this node and added it back while it was away, under
+   * a new Raft id (reonboarding.ts): stop the chain, drop its Raft state (blocks
+   * kept), pull the blocks up to the re-adding config block, and start it
+   * again under the new id, joining from that config block.
+   */
+  async #reonboard(id: string, served: Served, verdict: ReaddedVerdict): Promise<void> {
+    if (this.#busy.has(id)) return;
+    this.#busy.add(id);
+    this.#served.delete(id);
+    try {
+      await served.chain.close();
+      this.#peerSets.delete(id);
+      this.#releaseRaftId(served.raftId);
+      const kept = await dropRaftStateKeepingBlocks(this.#deps.storage, id);
+      this.#log.warn(
+        { channel: id, configBlock: verdict.configBlock, raftId: verdict.newId, formerRaftId: served.raftId, blocksKept: kept },
+        `re-onboarding channel "${id}": this node was removed and added back while away, as consenter ${verdict.newId} (config block ${verdict.configBlock}); its Raft state was dropped, its ${kept} blocks kept; pulling the blocks up to config block ${verdict.configBlock}, then joining as consenter ${verdict.newId}`,
+      );
+      const storage = this.#deps.storage.channel(id);
+      const plan = reonboardingPlan(verdict, storage.ledger.block(0).bytes, this.#deps, served.plan);
+      const puller = this.#deps.catchUpFor?.(plan, storage);
+      if (puller !== undefined) {
+        this.#pulling.add(puller);
+        try {
+          await pullThroughConfigBlock(puller, storage.ledger, verdict);
+        } finally {
+          this.#pulling.delete(puller);
+          puller.close?.();
+        }
+      }
+      await this.#startChain(plan, served.source, verdict.newId);
+      this.#log.info({ channel: id, raftId: verdict.newId, height: storage.ledger.height }, `channel "${id}" re-onboarded as consenter ${verdict.newId}: catching up from the leader`);
+    } catch (error) {
+      // Not served until the next start (which suspects eviction again); the log says why.
+      if (!(error instanceof OrdererError)) throw error;
+      this.#log.error({ channel: id, err: error }, `re-onboarding channel "${id}" failed: the channel is not served until the node restarts`);
+    } finally {
+      this.#busy.delete(id);
+    }
   }
 
   #info(name: string): ChannelInfo | undefined {
     const served = this.#served.get(name);
     if (served === undefined) return undefined;
+    // Removed by config while away: as Fabric's inactive chain (status inactive, relation config-tracker).
+    if (served.evictedBy !== undefined) return { name, status: 'inactive', consensusRelation: 'config-tracker', height: served.chain.height() };
     // The chain exposes no halted flag yet: a served channel is reported active (Fabric's status for a consenter).
     return { name, status: 'active', consensusRelation: 'consenter', height: served.chain.height() };
   }

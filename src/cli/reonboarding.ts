@@ -8,6 +8,7 @@
 // keeps its own id on its other channels (the cluster transport answers to both).
 
 import { decodeBlock, encodeBlock } from '../block/index.js';
+import type { SnapshotCatchUp } from '../chain/index.js';
 import type { ReaddedVerdict } from '../chain/evictionSuspicion.js';
 import { standingIn } from '../chain/consenterStanding.js';
 import { OrdererError } from '../errors.js';
@@ -42,6 +43,18 @@ export async function dropRaftStateKeepingBlocks(storage: WalEnvironment, channe
   await storage.releaseChannel(channelId);
   await storage.dropChannel(channelId, { keepLedger: true });
   return storage.channel(channelId).ledger.height;
+}
+
+/**
+ * Pulls the blocks the kept ledger lacks up to the re-adding config block
+ * (verified by the block puller: hash chain from the local tip, orderer
+ * signatures, the config block's own header hash at the end), so the chain
+ * starts under the config that lists this node under its new id. Rejects
+ * when the puller is closed (the node stops).
+ */
+export async function pullThroughConfigBlock(puller: SnapshotCatchUp, ledger: BlockLedger, verdict: ReaddedVerdict): Promise<void> {
+  if (ledger.height > verdict.configBlock) return;
+  await puller.pullBlocks(ledger.height, verdict.config);
 }
 
 /**

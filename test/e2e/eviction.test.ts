@@ -1,0 +1,106 @@
+// Eviction with real `orderer start` processes on loopback (issue 6), with a
+// 3 s eviction suspicion in the channel file:
+// (a) a node removed by a config update while it is down, then restarted,
+//     finds no leader, reads the latest config block from the others, stops
+//     serving the channel and says why; the others keep ordering;
+// (b) a node removed and added again (same certificate, so a new Raft id)
+//     while it is down re-onboards by itself under its new id: it drops its
+//     Raft state, keeps its blocks, catches up, orders and replicates.
+// Both end with the issue's check: the same blocks everywhere, a valid hash
+// chain, every acknowledged envelope exactly once.
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { extractChannelConfig, readBlockSignatures, Status } from '../../src/block/index.js';
+import { blocksHolding, order, servedBlocks, setUp, waitLeaderOf, type Setup } from './channelSupport.js';
+import { broadcastOne, channelFileWith, checkChannelWithConfigs, configBlockOf, participationOf, setEvictionSuspicion, updateChannel, waitLogLine } from './evictionSupport.js';
+import { hashChainFault, headersOf } from './helpers.js';
+
+const EVICTION_SUSPICION = '3s';
+const disposers: Array<() => Promise<void>> = [];
+
+afterAll(async () => {
+  for (const dispose of disposers.reverse()) await dispose();
+}, 120_000);
+
+/** A started 3-node cluster whose channel suspects eviction after 3 s without a leader; resolves with its leader. */
+async function startCluster(channelId: string): Promise<{ setup: Setup; leader: number }> {
+  const setup = await setUp(channelId, disposers, { startNodes: [] });
+  setEvictionSuspicion(setup, EVICTION_SUSPICION);
+  setup.cluster.startAll();
+  await setup.cluster.waitHealthy(60_000);
+  return { setup, leader: await waitLeaderOf(setup, channelId, 30_000) };
+}
+
+/** Stops follower `victim` once it holds every envelope acknowledged so far, and removes it with a config update on the others. */
+async function removeWhileDown(setup: Setup, channelId: string, victim: number, rest: readonly number[], acknowledgedTxIds: readonly string[]): Promise<number> {
+  await blocksHolding(setup, victim, channelId, acknowledgedTxIds, 60_000);
+  await setup.cluster.process(victim).stop(10_000);
+  const update = await updateChannel(setup, rest[0]!, channelFileWith(setup, `${channelId}-without-${victim}`, rest));
+  expect(update.code, update.stderr).toBe(0);
+  const removal = await configBlockOf(setup, rest[0]!, channelId, 1, 30_000);
+  expect(readBlockSignatures(removal).etcdraft?.consenterIds).toEqual([...rest]);
+  return removal.header.number;
+}
+
+describe('eviction of a node removed while it was down', () => {
+  it('(a) a removed node restarted stops serving the channel and says why; the others keep ordering', async () => {
+    const channelId = 'evict-removed';
+    const { setup, leader } = await startCluster(channelId);
+    const victim = [1, 2, 3].find((id) => id !== leader)!;
+    const rest = [1, 2, 3].filter((id) => id !== victim);
+    const first = await order(setup, leader, channelId, 60);
+    expect(first.length).toBe(60);
+    const removalBlock = await removeWhileDown(setup, channelId, victim, rest, first.map((e) => e.txId));
+    const second = await order(setup, rest[1]!, channelId, 60);
+    expect(second.length).toBe(60);
+
+    setup.cluster.process(victim).start();
+    await setup.cluster.waitListening(victim, 60_000);
+    const line = await waitLogLine(setup, victim, /evicted: this node \(\d+\) is no longer a consenter/, 60_000);
+    expect(line).toContain(`this node (${victim}) is no longer a consenter: config block ${removalBlock} `);
+    expect(line).toContain(`lists consenters ${rest.join(', ')}`);
+    expect(await participationOf(setup, victim, channelId)).toMatchObject({ name: channelId, status: 'inactive', consensusRelation: 'config-tracker' });
+    const refused = await broadcastOne(setup, victim, channelId);
+    expect(refused.status).toBe(Status.SERVICE_UNAVAILABLE);
+    expect(refused.info).toMatch(/halted/);
+
+    const third = await order(setup, rest[0]!, channelId, 60);
+    expect(third.length).toBe(60);
+    await checkChannelWithConfigs(setup, channelId, rest, [...first, ...second, ...third]);
+    // The evicted node's ledger is a prefix of the others' chain, with every envelope acknowledged before it went down.
+    const kept = await servedBlocks(setup, victim, channelId);
+    const reference = await servedBlocks(setup, rest[0]!, channelId);
+    expect(hashChainFault(kept)).toBeUndefined();
+    expect(headersOf(kept)).toEqual(headersOf(reference.slice(0, kept.length)));
+    expect(extractChannelConfig(reference[removalBlock]!).consenters).toHaveLength(2);
+  }, 240_000);
+
+  it('(b) a node removed and added back (same certificate) while down re-onboards by itself under its new Raft id, then orders and replicates', async () => {
+    const channelId = 'evict-readded';
+    const { setup, leader } = await startCluster(channelId);
+    const victim = [1, 2, 3].find((id) => id !== leader)!;
+    const rest = [1, 2, 3].filter((id) => id !== victim);
+    const first = await order(setup, leader, channelId, 60);
+    expect(first.length).toBe(60);
+    await removeWhileDown(setup, channelId, victim, rest, first.map((e) => e.txId));
+    // Added back: the keygen channel file lists it again, with the same certificate. Fabric numbers it anew: 4.
+    const readd = await updateChannel(setup, rest[0]!, setup.channelFile);
+    expect(readd.code, readd.stderr).toBe(0);
+    const readding = await configBlockOf(setup, rest[0]!, channelId, 2, 30_000);
+    expect(readBlockSignatures(readding).etcdraft?.consenterIds).toEqual([1, 2, 3].map((id) => (id === victim ? 4 : id)));
+    const second = await order(setup, rest[1]!, channelId, 60);
+    expect(second.length).toBe(60);
+
+    setup.cluster.process(victim).start();
+    await setup.cluster.waitListening(victim, 60_000);
+    const line = await waitLogLine(setup, victim, /re-onboarding channel/, 60_000);
+    expect(line).toContain(`as consenter 4 (config block ${readding.header.number})`);
+    // Caught up by itself: every envelope acknowledged while it was away, in its own ledger.
+    await blocksHolding(setup, victim, channelId, [...first, ...second].map((e) => e.txId), 90_000);
+    expect(await participationOf(setup, victim, channelId)).toMatchObject({ status: 'active', consensusRelation: 'consenter' });
+    // It orders again: envelopes broadcast to it are forwarded to the leader as consenter 4 and replicated everywhere.
+    const third = await order(setup, victim, channelId, 60);
+    expect(third.length).toBe(60);
+    await checkChannelWithConfigs(setup, channelId, [1, 2, 3], [...first, ...second, ...third]);
+  }, 240_000);
+});

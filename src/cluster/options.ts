@@ -159,7 +159,7 @@ function validateTls(tls: ClusterTlsOptions | undefined): ClusterTlsOptions {
     createSecureContext({ cert: tls.certPem, key: tls.keyPem, ca: [...tls.caPems] });
   } catch (cause) {
     throw new ClusterOptionsError(
-      `options.tls.certPem/keyPem cannot be used for TLS by Node (${String(cause)}); cluster TLS needs ECDSA P-256 (or RSA) certificates, SM2 is not supported by Node's TLS`,
+      `options.tls.certPem/keyPem cannot be used for TLS by Node (${String(cause)}); cluster TLS takes what OpenSSL takes (ECDSA P-256 or P-384, RSA, Ed25519); SM2 is not supported by Node's TLS`,
       { cause },
     );
   }

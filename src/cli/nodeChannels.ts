@@ -17,7 +17,7 @@ import { decodeBlock, readBlockSignatures } from '../block/index.js';
 import type { BlockLedger, ChannelStorage, WalEnvironment } from '../storage/index.js';
 import type { EvictedVerdict, ReaddedVerdict } from '../chain/evictionSuspicion.js';
 import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
-import { dropRaftStateKeepingBlocks, pullThroughConfigBlock, reonboardingPlan, storedRaftId } from './reonboarding.js';
+import { dropRaftStateKeepingBlocks, pullThroughConfigBlock, reonboardingPlan, storedRaftId, withNodeSettingsOf } from './reonboarding.js';
 import type { ChannelPlan } from './ordererNode.js';
 import { ChannelPeerSets } from './channelTransport.js';
 import { RemovedChannels } from './removedChannels.js';
@@ -188,11 +188,13 @@ export class NodeChannels implements ChannelRegistry {
   }
 
   /** `raftId`: the id to run the channel as; default what its stored config gives this node (storedRaftId). */
-  async #startChain(plan: ChannelPlan, source: ChannelSource, raftId?: number): Promise<void> {
-    const id = plan.chain.channelId;
+  async #startChain(given: ChannelPlan, source: ChannelSource, raftId?: number): Promise<void> {
+    const id = given.chain.channelId;
     assert(!this.#served.has(id), `channel ${id} started twice`);
     const storage = this.#deps.storage.channel(id);
     const selfId = raftId ?? storedRaftId(storage.ledger, this.#deps);
+    // A configured channel that re-onboarded this node under another id: its ledger's config wins over the file's consenters.
+    const plan = given.chain.consenters.includes(selfId) ? given : withNodeSettingsOf(given, this.#storedPlan(storage.ledger));
     const conflict = this.#peerSets.conflictWith(id, plan.consenters);
     if (conflict !== undefined) throw new UnservableChannelError(`channel "${id}": ${conflict}`);
     // The transport answers to the channel's id for this node before anyone can address it.

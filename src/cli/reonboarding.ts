@@ -31,6 +31,11 @@ export interface NodeIdentity {
 export function reonboardingPlan(verdict: ReaddedVerdict, genesis: Uint8Array, self: NodeIdentity, previous: ChannelPlan): ChannelPlan {
   const config = encodeBlock(verdict.config);
   const { plan } = joinPlanOfBlock(config, { nodeId: verdict.newId, tlsCertPem: self.tlsCertPem }, verdict.config.header.number === 0 ? undefined : genesis);
+  return withNodeSettingsOf(previous, plan);
+}
+
+/** `plan` with the node-side settings of `previous` (not in any block: eviction suspicion). */
+export function withNodeSettingsOf(previous: ChannelPlan, plan: ChannelPlan): ChannelPlan {
   const { evictionSuspicionMs } = previous.chain;
   return { ...plan, chain: { ...plan.chain, ...(evictionSuspicionMs !== undefined && { evictionSuspicionMs }) } };
 }

@@ -55,37 +55,23 @@ function set<T>(into: T, prop: PropertyKey, value: unknown): void {
   (into as Record<PropertyKey, unknown>)[prop] = value;
 }
 
-/** uint64 field `name` (varint) into `prop`; above 2^53 - 1 is malformed (ProtoReader.uint64). */
-export function uint64Field<T>(name: string, prop: PropsHolding<T, number>): FieldReader<T> {
-  return (r, key, into) => {
-    r.expect(key, WIRE_VARINT, name);
-    set(into, prop, r.uint64(name));
-  };
+/** A reader builder for one scalar kind: checks the wire type, reads with `read`, stores into `prop`. */
+function scalarField<V>(wireType: number, read: (r: ProtoReader, name: string) => V) {
+  return <T>(name: string, prop: PropsHolding<T, V>): FieldReader<T> =>
+    (r, key, into) => {
+      r.expect(key, wireType, name);
+      set(into, prop, read(r, name));
+    };
 }
 
-/** int32 (or enum) field `name` into `prop`. */
-export function int32Field<T>(name: string, prop: PropsHolding<T, number>): FieldReader<T> {
-  return (r, key, into) => {
-    r.expect(key, WIRE_VARINT, name);
-    set(into, prop, r.int32(name));
-  };
-}
-
-/** bytes field `name` into `prop` (a view into the input). */
-export function bytesField<T>(name: string, prop: PropsHolding<T, Uint8Array>): FieldReader<T> {
-  return (r, key, into) => {
-    r.expect(key, WIRE_LEN, name);
-    set(into, prop, r.bytes(name));
-  };
-}
-
-/** string field `name` into `prop` (strict UTF-8). */
-export function stringField<T>(name: string, prop: PropsHolding<T, string>): FieldReader<T> {
-  return (r, key, into) => {
-    r.expect(key, WIRE_LEN, name);
-    set(into, prop, r.string(name));
-  };
-}
+/** uint64 field (varint); above 2^53 - 1 is malformed (ProtoReader.uint64). */
+export const uint64Field = scalarField(WIRE_VARINT, (r, name) => r.uint64(name));
+/** int32 (or enum) field (varint). */
+export const int32Field = scalarField(WIRE_VARINT, (r, name) => r.int32(name));
+/** bytes field: a view into the input. */
+export const bytesField = scalarField(WIRE_LEN, (r, name) => r.bytes(name));
+/** string field (strict UTF-8). */
+export const stringField = scalarField(WIRE_LEN, (r, name) => r.string(name));
 
 /** Decodes a sub-message's bytes; `ctx` names the field's path. */
 export type Decoder<V> = (bytes: Uint8Array, ctx: DecodeContext) => V;

@@ -38,6 +38,13 @@ export interface ConfigControlHost {
   applySnapshotInterval(bytes: number): void;
   applyMaxInflightBlocks?(max: number): void;
   applyOrganizations(organizations: readonly OrganizationConfig[]): void;
+  /**
+   * This leader's pipeline holds envelopes not yet in a committed block
+   * (waiting, accepted, cut or proposed). A leader the config removes orders
+   * them before it hands leadership over: once removed, the peers refuse its
+   * forwards, so envelopes it held for the next leader would be lost.
+   */
+  holdsUncommitted?(): boolean;
   /** A voter was added: snapshot at the applied index, so the snapshot a joining node may be sent lists it. */
   snapshotNow?(appliedIndex: number): void;
   /** Something was proposed or stepped: run the Ready loop. */
@@ -268,6 +275,8 @@ export class ConfigControl {
       const to = transfereeOf(status.progress ?? new Map(), voters, this.host.selfId);
       // Retried while no transfer is in progress (etcd aborts one that does not finish within an election timeout).
       if (to === undefined || status.leadTransferee !== 0) return;
+      // New submits are refused now; the commit of the last block it still orders calls afterApply again.
+      if (this.host.holdsUncommitted?.() === true) return;
       this.host.log.info({ to }, `this leader is removed from the channel by config: transferring leadership to node ${to} first`);
       raft.transferLeadership(to);
       this.host.kick();

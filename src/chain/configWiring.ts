@@ -56,6 +56,7 @@ export function openConfigControl(parts: ConfigurableParts): ConfigControl | und
     transport: parts.transport,
     raft: () => parts.raft(),
     servingLeader: () => parts.leadership.isLeader && pipeline.state === PipelineState.Serving,
+    holdsUncommitted: () => pipeline.waitingCount > 0 || pipeline.unproposedCount > 0 || pipeline.inflightBlocks > 0,
     applyBatch: (values) => {
       intake.setBatchSize(values.batchSize);
       pipeline.applyBatchSettings(values.batchSize, values.batchTimeoutMs);

@@ -218,15 +218,24 @@ export class Chain implements ChannelSupport {
   }
 
   /**
+   * SIGTERM's first step: a leader hands leadership to its most caught-up
+   * follower and waits for the new leader (at most 2 election timeouts), so
+   * clients see no election; the chain keeps running as a follower (its
+   * clients' submits are forwarded) until close(). Resolves at once elsewhere.
+   */
+  async handOverLeadership(): Promise<void> {
+    if (this.#lifecycle.running) await this.#liveness?.handOverLeadership();
+  }
+
+  /**
    * Stops ticking, waits for the Ready in flight, refuses waiting submits,
    * rejects block waiters. With `transferLeadership` (SIGTERM), a leader
-   * first hands leadership to its most caught-up follower and waits for the
-   * new leader (at most 2 election timeouts), so clients see no election.
+   * first hands leadership over (handOverLeadership()).
    */
   async close(options: { readonly transferLeadership?: boolean } = {}): Promise<void> {
     if (this.#lifecycle.closed) return;
-    if (options.transferLeadership === true && this.#lifecycle.running) {
-      await this.#liveness?.handOverLeadership();
+    if (options.transferLeadership === true) {
+      await this.handOverLeadership();
       // Another close() may have finished during the handoff.
       if (this.#lifecycle.closed) return;
     }

@@ -112,10 +112,13 @@ export class OrdererNode {
     const parts = this.#parts;
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ['operations server', parts.operations && (() => parts.operations!.close())],
-      ['AtomicBroadcast server', parts.server && (() => parts.server!.close())],
-      // SIGTERM: a leader hands leadership over before it stops, so clients see no election timeout.
-      ['leadership handoff', parts.chains && (() => handOverLeaderships(parts.chains!))],
-      ['chains', parts.chains && (() => parts.chains!.closeAll())],
+      // SIGTERM: leaderships move at once, so clients see no election timeout, while the client
+      // listener takes no new streams and gives open ones their grace period (served as a follower
+      // then, forwarding to the new leader). Handing over after that grace delayed the handoff by
+      // up to the whole grace period, and a supervisor's kill timeout could cut it short.
+      ['AtomicBroadcast server and leadership handoff', () => allSettledOrThrow([parts.server?.close(), parts.chains && handOverLeaderships(parts.chains)])],
+      // With a transfer again: a node that came to lead during the grace period hands over too.
+      ['chains', parts.chains && (() => closeChains(parts.chains!))],
       ['cluster transport', parts.transport && (() => parts.transport!.close())],
       ['worker pool', parts.pool && (() => parts.pool!.close())],
       ['storage', parts.storage && (() => parts.storage!.close())],
@@ -210,7 +213,20 @@ function unionOfConsenters(plans: readonly ChannelPlan[]): ClusterPeer[] {
   return [...byId.values()];
 }
 
-/** Closes every chain with a leadership transfer first (each bounded by 2 election timeouts). */
+/** Every chain this node leads hands leadership over (each bounded by 2 election timeouts); the chains keep running. */
 async function handOverLeaderships(channels: ChannelRegistry): Promise<void> {
+  await Promise.all(channels.list().map((channel) => (channel instanceof Chain ? channel.handOverLeadership() : undefined)));
+}
+
+/** Closes every chain, with a leadership transfer first where it leads; then the rest of the registry (pullers). */
+async function closeChains(channels: NodeChannels): Promise<void> {
   await Promise.all(channels.list().map((channel) => (channel instanceof Chain ? channel.close({ transferLeadership: true }) : undefined)));
+  await channels.closeAll();
+}
+
+/** Waits for every task to end; then throws if any failed (all failures together). */
+async function allSettledOrThrow(tasks: ReadonlyArray<Promise<void> | undefined>): Promise<void> {
+  const failures = (await Promise.allSettled(tasks)).flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} parts failed to stop`);
 }

@@ -12,7 +12,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig, readBlockSignatures, Status } from '../../src/block/index.js';
 import { blocksHolding, order, servedBlocks, setUp, waitLeaderOf, type Setup } from './channelSupport.js';
-import { broadcastOne, channelFileWith, checkChannelWithConfigs, configBlockOf, logLines, participationOf, setEvictionSuspicion, updateChannel, waitLogLine } from './evictionSupport.js';
+import { broadcastOne, channelFileWith, checkChannelWithConfigs, configBlockOf, logLines, participationOf, setEvictionSuspicion, updateChannel, waitHealthz, waitLogLine } from './evictionSupport.js';
 import { hashChainFault, headersOf } from './helpers.js';
 
 const EVICTION_SUSPICION = '3s';
@@ -107,7 +107,7 @@ describe('eviction of a node removed while it was down', () => {
     await setup.cluster.process(victim).stop(10_000);
     setup.cluster.process(victim).start();
     await setup.cluster.waitListening(victim, 60_000);
-    await waitLeaderOf(setup, channelId, 30_000);
+    await waitHealthz(setup, victim, 30_000);
     const fourth = await order(setup, victim, channelId, 30);
     expect(fourth.length).toBe(30);
     await checkChannelWithConfigs(setup, channelId, [1, 2, 3], [...first, ...second, ...third, ...fourth]);

@@ -69,6 +69,20 @@ export async function waitLogLine(setup: Setup, id: number, pattern: RegExp, tim
   }
 }
 
+/** Polls node `id`'s /healthz until it answers 200 (every channel it serves knows a Raft leader). */
+export async function waitHealthz(setup: Setup, id: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(`${operationsUrl(setup, id)}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      (err: unknown) => (err instanceof Error ? 0 : Promise.reject(err)),
+    );
+    if (status === 200) return;
+    if (performance.now() > deadline) throw new Error(`node ${id}'s /healthz did not answer 200 within ${timeoutMs} ms (last: ${status})`);
+    await sleep(POLL_MS);
+  }
+}
+
 /** Lines of node `id`'s log that match `pattern`. */
 export function logLines(setup: Setup, id: number, pattern: RegExp): string[] {
   return fs.readFileSync(setup.cluster.logFile(id), 'utf8').split('\n').filter((l) => pattern.test(l));

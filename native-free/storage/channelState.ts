@@ -26,6 +26,12 @@ export class ChannelState {
   /** True once any Raft record of the channel was written or replayed (and not dropped since). */
   hasRaftState = false;
   summary: RecoveredLedger = emptyRecoveredLedger;
+  /**
+   * Replay only: blocks of this channel were missing before block `number`
+   * (in `file`): a compaction removed them from a dropped incarnation, so a
+   * tombstone must follow; blocks `number`..`next - 1` seen since are dead.
+   */
+  gap: { next: number; readonly file: string; readonly number: number } | undefined;
   /** Invariant: blocks.length === summary.height (blocks[n] is where block n is). */
   readonly blocks: BlockPosition[] = [];
   /** First occurrence of each txId. */
@@ -53,11 +59,13 @@ export class ChannelState {
     this.hasRaftState = false;
   }
 
-  /** A ledger tombstone: the blocks and the txId index are gone. */
-  dropLedger(): void {
-    this.blocks.length = 0;
+  /** A ledger tombstone: the blocks and the txId index are gone. Returns where the dropped blocks were (now dead bytes). */
+  dropLedger(): BlockPosition[] {
+    const dead = this.blocks.splice(0);
+    this.gap = undefined;
     this.txIndex.clear();
     this.summary = emptyRecoveredLedger;
+    return dead;
   }
 
   /** Nothing stored: the engine forgets the channel (storedChannels no longer lists it). */

@@ -24,8 +24,9 @@
 // Limits (documented, not hidden): start-up reads the whole ledger stream to
 // rebuild block positions and the txId index (kept in memory), so it grows
 // with the ledger. A dropped channel's Raft records leave the disk with the
-// next WAL checkpoint; its blocks stay in the ledger segments as dead bytes
-// (the ledger stream is never rewritten), skipped at every start-up.
+// next WAL checkpoint; its blocks leave when the closed ledger segments they
+// are in are at least half dead (ledgerCompaction.ts, run by finishDrop);
+// until then they are dead bytes, skipped at start-up.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -36,14 +37,14 @@ import { StorageCorruptError } from '../../src/storage/errors.js';
 import { MemoryLog, type RecoveredLog } from '../../src/storage/memoryLog.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 import { ChannelState } from './channelState.js';
-import { decodeRecord, encodeFrame, opIndex, type DecodedRecord, type FileRecord } from './recordCodec.js';
+import { LedgerSpace, removeRewriteLeftovers, writeRewrite } from './ledgerCompaction.js';
+import { decodeRecord, encodeFrame, opIndex, type DecodedRecord, type FileRecord, type LedgerOp } from './recordCodec.js';
 import { replayStream, type StreamReplay } from './replay.js';
 import { clearPendingDrops, readPendingDrops, writePendingDrops } from './pendingDrops.js';
 import { fsyncDir, listSegments, segmentPath, SegmentWriter } from './segmentFiles.js';
 
 
 type DropOp = Extract<WalOp, { kind: 'dropChannel' }>;
-type LedgerOp = Extract<WalOp, { kind: 'block' | 'dropChannel' }>;
 
 export interface FileBackendOptions {
   readonly segmentMaxBytes: number;
@@ -65,6 +66,9 @@ export class FileBackend implements StorageBackend {
   readonly #walSegmentBytes: Map<number, number>;
   readonly #logger: Logger | undefined;
   readonly #dropStepHook: ((step: DropStep) => void) | undefined;
+  readonly #ledgerSpace: LedgerSpace;
+  /** The ledger compaction running, if any (they run one at a time); never rejects. */
+  #compacting: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -72,7 +76,10 @@ export class FileBackend implements StorageBackend {
     channels: Map<string, ChannelState>,
     wal: StreamReplay,
     ledger: StreamReplay,
+    ledgerSpace: LedgerSpace,
   ) {
+    this.#ledgerSpace = ledgerSpace;
+    for (const [seq, bytes] of ledger.segmentBytes) ledgerSpace.setSize(seq, bytes);
     this.#walDir = join(dir, 'wal');
     this.#ledgerDir = join(dir, 'ledger');
     this.#channels = channels;
@@ -94,12 +101,15 @@ export class FileBackend implements StorageBackend {
     }
     fs.mkdirSync(walDir, { recursive: true });
     fs.mkdirSync(ledgerDir, { recursive: true });
+    removeRewriteLeftovers(ledgerDir);
     const channels = new Map<string, ChannelState>();
     const state = (ch: string): ChannelState => getOrCreate(channels, ch);
+    const ledgerSpace = new LedgerSpace();
     try {
       const wal = replayStream(walDir, { firstSegment: 'checkpoint-or-1' }, (rec, _seq, path) => replayRaftRecord(channels, state(rec.op.channel), rec, path), options.logger);
-      const ledger = replayStream(ledgerDir, { firstSegment: 'must-be-1' }, (rec, seq, path) => replayBlockRecord(channels, state(rec.op.channel), rec, seq, path), options.logger);
-      const backend = new FileBackend(dir, options, channels, wal, ledger);
+      const ledger = replayStream(ledgerDir, { firstSegment: 'must-be-1' }, (rec, seq, path) => replayBlockRecord(channels, state(rec.op.channel), rec, seq, path, ledgerSpace), options.logger);
+      checkNoGaps(channels);
+      const backend = new FileBackend(dir, options, channels, wal, ledger, ledgerSpace);
       backend.#finishPendingDrops();
       return backend;
     } catch (err) {
@@ -162,10 +172,20 @@ export class FileBackend implements StorageBackend {
     return this.#channels.get(channel)?.txIndex.get(txId);
   }
 
-  /** The tombstones written by writeBatch are the whole drop: nothing is left to remove. */
-  async finishDrop(_channel: string): Promise<void> {}
+  /** The tombstones written by writeBatch are the drop; what is left is space: ledger segments now mostly dead are rewritten. */
+  async finishDrop(_channel: string): Promise<void> {
+    const run = this.#compacting.then(() => this.#compactLedger());
+    this.#compacting = run.catch((err: unknown) => this.#logger?.error({ err }, 'ledger compaction failed: the dead blocks stay on disk'));
+    await run;
+  }
+
+  /** Ledger bytes of dropped channels still on disk. */
+  get ledgerDeadBytes(): number {
+    return this.#ledgerSpace.deadBytes;
+  }
 
   async close(): Promise<void> {
+    await this.#compacting;
     this.#wal.close();
     this.#ledger.close();
   }
@@ -186,12 +206,13 @@ export class FileBackend implements StorageBackend {
   async #writeLedger(ops: readonly LedgerOp[]): Promise<void> {
     const frame = encodeFrame(ops);
     const at = await this.#ledger.append(frame.chunks, frame.frameBytes);
+    this.#ledgerSpace.setSize(at.seq, at.offset + frame.frameBytes);
     // Positions are recorded once durable: the ledger reads only durable blocks.
     // In frame order: a tombstone forgets the blocks before it, not after.
     let placed = 0;
     for (const op of ops) {
       if (op.kind === 'dropChannel') {
-        forgetPart(this.#channels, op.channel, 'ledger');
+        forgetPart(this.#channels, op.channel, 'ledger', this.#ledgerSpace);
         continue;
       }
       const b = frame.blocks[placed++]!;
@@ -205,16 +226,40 @@ export class FileBackend implements StorageBackend {
     if (pending.length === 0) return;
     const tombstones: DropOp[] = pending.map((channel) => ({ kind: 'dropChannel', channel, keepLedger: false }));
     const ledgerFrame = encodeFrame(tombstones);
-    this.#ledger.appendSync(ledgerFrame.chunks, ledgerFrame.frameBytes);
+    const ledgerAt = this.#ledger.appendSync(ledgerFrame.chunks, ledgerFrame.frameBytes);
+    this.#ledgerSpace.setSize(ledgerAt.seq, ledgerAt.offset + ledgerFrame.frameBytes);
     const walFrame = encodeFrame(tombstones);
     const at = this.#wal.appendSync(walFrame.chunks, walFrame.frameBytes);
     this.#walSegmentBytes.set(at.seq, at.offset + walFrame.frameBytes);
     for (const channel of pending) {
-      forgetPart(this.#channels, channel, 'ledger');
+      forgetPart(this.#channels, channel, 'ledger', this.#ledgerSpace);
       forgetPart(this.#channels, channel, 'log');
     }
     clearPendingDrops(this.dir);
     this.#logger?.warn({ channels: pending }, 'channel drop interrupted by a crash: finished at open');
+  }
+
+  /** Rewrites, one by one, the closed ledger segments at least half dead (ledgerCompaction.ts). */
+  async #compactLedger(): Promise<void> {
+    for (const seq of this.#ledgerSpace.candidates(this.#ledger.seq)) {
+      const rewrite = await writeRewrite(this.#ledgerDir, seq, (channel, number, offset) => {
+        const pos = this.#channels.get(channel)?.blocks[number];
+        return pos !== undefined && pos.seq === seq && pos.offset === offset;
+      });
+      if (rewrite === undefined) continue;
+      this.#dropStepHook?.('ledger-rewrite-written');
+      // One synchronous step: the file and the positions change together.
+      fs.renameSync(rewrite.tmpPath, rewrite.path);
+      fsyncDir(this.#ledgerDir);
+      for (const m of rewrite.moved) {
+        const ch = this.#channels.get(m.channel);
+        const pos = ch?.blocks[m.number];
+        if (ch !== undefined && pos !== undefined && pos.seq === seq && pos.offset === m.oldOffset) ch.blocks[m.number] = { ...pos, offset: m.newOffset };
+      }
+      this.#ledgerSpace.rewritten(seq, rewrite.bytesAfter);
+      this.#dropStepHook?.('ledger-segment-rewritten');
+      this.#logger?.info({ segment: rewrite.path, bytesBefore: rewrite.bytesBefore, bytesAfter: rewrite.bytesAfter }, 'ledger segment rewritten without the blocks of dropped channels');
+    }
   }
 
   /** After a segment roll: if the old segments outweigh the live state twice, checkpoint and delete them. */
@@ -252,11 +297,11 @@ function getOrCreate(channels: Map<string, ChannelState>, channel: string): Chan
 }
 
 /** A tombstone's effect on the engine's image: the part goes; a channel with nothing left is forgotten. */
-function forgetPart(channels: Map<string, ChannelState>, channel: string, part: 'log' | 'ledger'): void {
+function forgetPart(channels: Map<string, ChannelState>, channel: string, part: 'log' | 'ledger', space?: LedgerSpace): void {
   const ch = channels.get(channel);
   if (ch === undefined) return;
   if (part === 'log') ch.dropLog();
-  else ch.dropLedger();
+  else space?.noteDead(ch.dropLedger());
   if (ch.isEmpty()) channels.delete(channel);
 }
 
@@ -274,20 +319,40 @@ function replayRaftRecord(channels: Map<string, ChannelState>, ch: ChannelState,
   ch.applyRaft(copyBulk(op));
 }
 
-function replayBlockRecord(channels: Map<string, ChannelState>, ch: ChannelState, rec: DecodedRecord, seq: number, path: string): void {
+function replayBlockRecord(channels: Map<string, ChannelState>, ch: ChannelState, rec: DecodedRecord, seq: number, path: string, space: LedgerSpace): void {
   const op = rec.op;
   if (op.kind === 'dropChannel' && !op.keepLedger) {
-    forgetPart(channels, op.channel, 'ledger');
+    forgetPart(channels, op.channel, 'ledger', space);
     return;
   }
   if (op.kind !== 'block') throw new StorageCorruptError({ file: path, channel: op.channel, index: opIndex(op) }, `a ${op.kind} record in the ledger stream`);
-  if (op.block.number !== ch.summary.height) {
-    throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, `block out of sequence (height was ${ch.summary.height})`);
+  const at = { seq, offset: rec.offset, recordBytes: rec.recordBytes };
+  const expected = ch.gap?.next ?? ch.summary.height;
+  if (op.block.number !== expected && !(ch.gap === undefined && op.block.number > expected)) {
+    throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, `block out of sequence (expected block ${expected})`);
+  }
+  // Blocks missing before this one: a compaction removed the earlier blocks of
+  // a dropped incarnation, whose tombstone must follow (checked at the end).
+  if (ch.gap !== undefined || op.block.number > expected) {
+    ch.gap = { next: op.block.number + 1, file: ch.gap?.file ?? path, number: ch.gap?.number ?? op.block.number };
+    space.noteDead([at]);
+    return;
   }
   // Block bytes are not kept (the position is enough to read them back); the
   // header hash is copied so it does not pin the whole segment buffer.
   const block = { ...op.block, headerHash: new Uint8Array(op.block.headerHash) };
-  ch.noteBlock(block, { seq, offset: rec.offset, recordBytes: rec.recordBytes });
+  ch.noteBlock(block, at);
+}
+
+/** After the ledger replay: a gap no tombstone explained means blocks were lost. */
+function checkNoGaps(channels: Map<string, ChannelState>): void {
+  for (const ch of channels.values()) {
+    if (ch.gap === undefined) continue;
+    throw new StorageCorruptError(
+      { file: ch.gap.file, channel: ch.channel, index: ch.gap.number, what: 'block number' },
+      `block out of sequence (expected block ${ch.summary.height}) and no drop of the channel follows: blocks are missing`,
+    );
+  }
 }
 
 /** Entry and snapshot data are views into the segment buffer: copy them so the buffer can be freed. */

@@ -25,6 +25,9 @@ import { decodeTuple, encodeTuple, type TupleValue } from '../../src/storage/tup
  */
 export type FileRecord = WalOp | { readonly kind: 'checkpoint'; readonly channel: string; readonly state: RecoveredLog };
 
+/** The records of the ledger stream: blocks and full-drop tombstones. */
+export type LedgerOp = Extract<WalOp, { kind: 'block' | 'dropChannel' }>;
+
 export const frameMagic = 0x314c5752; // "RWL1" little-endian
 export const frameHeaderBytes = 12;
 export const recordHeaderBytes = 12;

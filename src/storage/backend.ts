@@ -11,10 +11,12 @@ export type EngineName = 'native' | 'native-free';
 /**
  * Durable points inside a channel drop, in order, where crash tests kill the
  * process. native-free: intent-durable, ledger-tombstone-durable,
- * wal-tombstone-durable (full drop); LMDB: intent-durable (the marker
- * transaction), then sweep-step-durable after each sweep transaction.
+ * wal-tombstone-durable (full drop), then for each ledger segment rewritten
+ * without dead blocks ledger-rewrite-written (.tmp durable) and
+ * ledger-segment-rewritten (renamed over the segment); LMDB: intent-durable (the
+ * marker transaction), then sweep-step-durable after each sweep transaction.
  */
-export type DropStep = 'intent-durable' | 'ledger-tombstone-durable' | 'wal-tombstone-durable' | 'sweep-step-durable';
+export type DropStep = 'intent-durable' | 'ledger-tombstone-durable' | 'wal-tombstone-durable' | 'sweep-step-durable' | 'ledger-rewrite-written' | 'ledger-segment-rewritten';
 
 /** The ledger's summary as found on disk at start-up. */
 export interface RecoveredLedger {

@@ -26,8 +26,11 @@
 // channels keep appending meanwhile (it is one op of the shared group commit).
 // Then env.channel(id) gives empty storage (or one holding only the ledger) and
 // storedChannels() lists the channel only if its ledger was kept. On LMDB the
-// space is reused; the native-free engine reclaims the Raft records at its next
-// WAL checkpoint but keeps dropped blocks as dead bytes in its ledger segments.
+// keys are swept in small transactions and the space reused; the native-free
+// engine reclaims the Raft records at its next WAL checkpoint and the blocks by
+// rewriting the closed ledger segments that are at least half dead (blocks in
+// the segment still being appended to, or in mostly live segments, stay as
+// dead bytes until then).
 
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';

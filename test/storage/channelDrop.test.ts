@@ -4,6 +4,8 @@
 // channels whose names share a prefix), refuse while the channel is open, and
 // let the other channels keep appending during the drop.
 
+import * as fs from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChannelInUseError, ChannelReleasedError, type EngineName, type WalEnvironment } from '../../src/storage/index.js';
 import { expectDropped, expectFilled, fillChannel } from './fixtures/dropFill.js';
@@ -192,6 +194,47 @@ for (const engine of engines) {
     });
   });
 }
+
+/** Bytes of the files in `dir`. */
+function bytesIn(dir: string): number {
+  return fs.readdirSync(dir).reduce((n, name) => n + fs.statSync(join(dir, name)).size, 0);
+}
+
+describe('dropChannel (native-free) reclaims ledger space', () => {
+  it('closed ledger segments at least half dead are rewritten without the dropped blocks; the others\' blocks stay readable', async () => {
+    const dir = freshDir();
+    const ledgerDir = join(dir, 'ledger');
+    let env = openEnv('native-free', dir, { segmentMaxBytes: 8192 });
+    try {
+      const big = env.channel('big').ledger;
+      const small = env.channel('small').ledger;
+      // Shared segments (mostly big's bytes), then segments of big alone.
+      for (let n = 0; n < 20; n++) await Promise.all([big.append(chainBlock('big', n, { size: 2048 })), small.append(chainBlock('small', n, { size: 256 }))]);
+      for (let n = 20; n < 40; n++) await big.append(chainBlock('big', n, { size: 2048 }));
+      for (let n = 20; n < 25; n++) await small.append(chainBlock('small', n, { size: 256 }));
+      const before = bytesIn(ledgerDir);
+      await env.releaseChannel('big');
+      await env.dropChannel('big', { keepLedger: false });
+      const after = bytesIn(ledgerDir);
+      // big wrote 40 x 2 KiB; all but the blocks in the segment still being appended to are gone.
+      expect(before - after).toBeGreaterThan(30 * 2048);
+      for (let n = 0; n < 25; n++) expect(Buffer.compare(small.block(n).bytes, chainBlock('small', n, { size: 256 }).bytes), `small block ${n}`).toBe(0);
+      await small.append(chainBlock('small', 25, { size: 256 }));
+    } finally {
+      await env.close();
+    }
+    env = openEnv('native-free', dir, { segmentMaxBytes: 8192 });
+    try {
+      expectDropped(env, 'big');
+      const small = env.channel('small').ledger;
+      expect(small.height).toBe(26);
+      for (let n = 0; n < 26; n++) expect(Buffer.compare(small.block(n).bytes, chainBlock('small', n, { size: 256 }).bytes), `small block ${n} reopened`).toBe(0);
+      expect(small.txLocation('small-tx-25-1')).toEqual({ blockNumber: 25, position: 1 });
+    } finally {
+      await env.close();
+    }
+  });
+});
 
 describe('dropChannel (native-free) and WAL checkpoints', () => {
   it('a checkpoint after a drop does not bring the dropped Raft state back, and keeps a ledger-only channel', async () => {

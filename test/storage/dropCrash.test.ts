@@ -61,7 +61,7 @@ function runChild(engine: EngineName, dir: string, killAt: string, randomKillMs?
 async function verify(engine: EngineName, dir: string, run: ChildRun, expected: 'whole' | 'gone' | 'whole-or-gone'): Promise<'whole' | 'gone'> {
   let found: 'whole' | 'gone' | undefined;
   for (let open = 0; open < 2; open++) {
-    const env = openEnv(engine, dir);
+    const env = openEnv(engine, dir, { segmentMaxBytes: 4096 });
     try {
       const now = env.storedChannels().includes('doomed') ? 'whole' : 'gone';
       if (expected !== 'whole-or-gone') expect(now, `open ${open}: doomed`).toBe(expected);
@@ -75,7 +75,10 @@ async function verify(engine: EngineName, dir: string, run: ChildRun, expected: 
     } finally {
       await env.close();
     }
-    if (engine === 'native-free') expect(fs.existsSync(join(dir, 'pending-drops.json')), 'no drop left pending after an open').toBe(false);
+    if (engine === 'native-free') {
+      expect(fs.existsSync(join(dir, 'pending-drops.json')), 'no drop left pending after an open').toBe(false);
+      expect(fs.readdirSync(join(dir, 'ledger')).filter((n) => n.endsWith('.tmp')), 'no rewrite left behind after an open').toEqual([]);
+    }
   }
   return found!;
 }
@@ -88,6 +91,8 @@ const steps: ReadonlyArray<{ engine: EngineName; killAt: string; expected: 'whol
   { engine: 'native-free', killAt: 'intent-durable', expected: 'gone' },
   { engine: 'native-free', killAt: 'ledger-tombstone-durable', expected: 'gone' },
   { engine: 'native-free', killAt: 'wal-tombstone-durable', expected: 'gone' },
+  { engine: 'native-free', killAt: 'ledger-rewrite-written', expected: 'gone' },
+  { engine: 'native-free', killAt: 'ledger-segment-rewritten', expected: 'gone' },
 ];
 
 describe('channel drop killed by SIGKILL', () => {

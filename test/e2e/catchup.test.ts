@@ -4,7 +4,9 @@
 //    and compacts past it) is restarted: it receives a snapshot, pulls the
 //    missing blocks over Deliver from the other orderers, then replicates and
 //    writes new blocks itself;
-// 2. a follower whose data directory was wiped rejoins the same way.
+// 2. a follower whose data directory was wiped rejoins the same way;
+// 3. a far-behind follower catches up while the first orderer it would pull
+//    from is down (the puller leaves it for the next one).
 // Each ends with the issue's check: same blocks on every node, valid hash
 // chain, every acknowledged envelope exactly once.
 
@@ -137,6 +139,40 @@ describe('snapshots and catch-up of real nodes', () => {
     const anyOther = setup.cluster.nodes.map((n) => n.id).find((id) => id !== wiped)!;
     await waitUntil(`node ${wiped} to match node ${anyOther}`, 60_000, async () => (await heightOf(wiped)) === (await heightOf(anyOther)));
     await expectSignsNewBlocks(wiped);
+    await checkChannel(setup, CHANNEL, [1, 2, 3], acknowledged);
+  }, 200_000);
+
+  it('a far-behind follower catches up while the first orderer it would pull from is down: that one fails, the next serves', async () => {
+    // Node 1's endpoint comes first in the channel's orderer endpoints: it is the one down, so it must be a follower.
+    let leader = await waitLeaderOf(setup, CHANNEL, 30_000);
+    if (leader === 1) {
+      await stopNode(1);
+      setup.cluster.process(1).start();
+      await setup.cluster.waitListening(1, 60_000);
+      leader = await waitLeaderOf(setup, CHANNEL, 30_000);
+    }
+    const down = 1;
+    const behind = [2, 3].find((id) => id !== leader)!;
+    await waitUntil(`node ${behind} to match node ${leader}`, 60_000, async () => (await heightOf(behind)) === (await heightOf(leader)));
+    const lastBlockBehind = (await heightOf(behind)) - 1;
+    await stopNode(behind);
+    const snapshotBlock = await orderPastSnapshot(leader, down, lastBlockBehind + 10);
+    await stopNode(down);
+
+    // The leader and the restarted node are a quorum; node 1 is unreachable while node `behind` pulls.
+    const linesBefore = logMessages(setup, behind).length;
+    setup.cluster.process(behind).start();
+    await setup.cluster.waitListening(behind, 60_000);
+    await expectPulled(behind, linesBefore, snapshotBlock);
+    expect((await metricOf(setup, behind, 'consensus_etcdraft_catchup_source_failures', CHANNEL)) ?? 0).toBeGreaterThanOrEqual(1);
+    const since = logMessages(setup, behind).slice(linesBefore);
+    expect(since.some((m) => /^pulling blocks from .+ failed; trying the next orderer$/.test(m)), since.join('\n')).toBe(true);
+
+    await waitLeaderOf(setup, CHANNEL, 30_000);
+    await orderVia(behind, 100);
+    setup.cluster.process(down).start();
+    await setup.cluster.waitListening(down, 60_000);
+    await expectSignsNewBlocks(behind);
     await checkChannel(setup, CHANNEL, [1, 2, 3], acknowledged);
   }, 200_000);
 });

@@ -46,13 +46,6 @@ export class LedgerSpace {
     this.#segmentBytes.set(seq, bytes);
     this.#deadBytes.delete(seq);
   }
-
-  /** Dead bytes still on disk (a gauge for tests and logs). */
-  get deadBytes(): number {
-    let n = 0;
-    for (const d of this.#deadBytes.values()) n += d;
-    return n;
-  }
 }
 
 /** A block kept by a rewrite and where it moves within the segment. */

@@ -349,7 +349,7 @@ export class Chain implements ChannelSupport {
       isReachable: (peer: number) => this.#deps.transport.isReachable(peer),
       pendingEnvelopes: () => this.#handover.unsettled + this.#pipeline.unproposedCount,
       appliedTerm: () => this.#appliedTerm,
-      evicted: (reason: string) => this.#halt('evicted', new Error(reason)),
+      evicted: (reason: string) => this.#halt('evicted', new Error(reason), reason),
     };
     const { catchUp } = this.#deps;
     const membershipProbe = catchUp?.newestBlock === undefined
@@ -398,8 +398,9 @@ export class Chain implements ChannelSupport {
     }
   }
 
-  #halt(what: string, err: unknown): void {
-    if (!this.#lifecycle.halt()) return;
+  /** `publicReason`: what submitters are told (lifecycle.halt); internal failures point them at the log. */
+  #halt(what: string, err: unknown, publicReason?: string): void {
+    if (!this.#lifecycle.halt(publicReason)) return;
     const error = new ChainHaltedError(this.channelId, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     this.#log.error({ err }, error.message);
     this.#ticker?.cancel();

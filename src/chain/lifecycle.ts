@@ -17,6 +17,8 @@ export enum Lifecycle {
 
 export class ChainLifecycle {
   #state = Lifecycle.Created;
+  /** Set by halt(): what submitters of a halted chain are told. */
+  #haltedBecause: string | undefined;
 
   constructor(private readonly channelId: string) {}
 
@@ -54,10 +56,15 @@ export class ChainLifecycle {
     this.#state = Lifecycle.Running;
   }
 
-  /** Running → Halted; false when not running (a closed or halted chain halts no more). */
-  halt(): boolean {
+  /**
+   * Running → Halted; false when not running (a closed or halted chain halts
+   * no more). `publicReason`: what submitters are told (e.g. an eviction);
+   * without it they are pointed at the log (internal failures stay there).
+   */
+  halt(publicReason?: string): boolean {
     if (this.#state !== Lifecycle.Running) return false;
     this.#state = Lifecycle.Halted;
+    this.#haltedBecause = publicReason;
     return true;
   }
 
@@ -71,7 +78,7 @@ export class ChainLifecycle {
   /** Why the chain takes no envelope now, undefined while it runs. */
   unavailableReason(): string | undefined {
     if (this.#state === Lifecycle.Running) return undefined;
-    if (this.#state === Lifecycle.Halted) return `channel "${this.channelId}" is halted (see the orderer log)`;
+    if (this.#state === Lifecycle.Halted) return `channel "${this.channelId}" is halted${this.#haltedBecause === undefined ? ' (see the orderer log)' : `: ${this.#haltedBecause}`}`;
     return `channel "${this.channelId}" is not running`;
   }
 }

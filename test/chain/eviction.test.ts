@@ -211,7 +211,7 @@ describe('eviction suspicion', () => {
     await c.tick(2);
     const refused = await c.chain(gone).submit(c.envelope().bytes);
     expect(refused.status).toBe('SERVICE_UNAVAILABLE');
-    expect(refused.info).toMatch(/halted/);
+    expect(refused.info).toMatch(new RegExp(`is halted: this node \\(${gone}\\) is no longer a consenter: config block \\d+`));
     expect(asked.count).toBe(1);
     c.network.heal();
     const leader = c.leaderId();

@@ -74,11 +74,7 @@ interface StopRun {
   readonly survivors: number[];
   /** What `stop` resolved with (the exit code). */
   readonly exitCode: number | null;
-  /**
-   * Largest gap between blocks arriving on a survivor around the stop: from
-   * the stop until the first block after the leader exited and (SIGTERM)
-   * logged the handoff complete.
-   */
+  /** Largest gap between blocks arriving on a survivor from the stop until STEADY_MS after the leader exited. */
   readonly gapMs: number;
   /** Block numbers the survivor received, in arrival order. */
   readonly numbers: number[];
@@ -121,15 +117,11 @@ async function stopLeaderUnderLoad(stop: (leader: number) => Promise<number | nu
     await follow.stop();
     const leaderLog = logRecords(setup, leader).slice(linesBefore);
     const handedOver = leaderLog.find((r) => r.msg.startsWith('leadership handed over'));
-    const settledAtMs = Math.max(exitedAtMs, handedOver === undefined ? 0 : handedOver.timeMs - epochOffsetMs);
-    const windowEnd = follow.arrivals.find((a) => a.atMs > settledAtMs)!;
-    const gap = largestGap(follow.arrivals, stoppedAtMs, windowEnd.atMs);
-    const afterwards = largestGap(follow.arrivals, windowEnd.atMs, follow.arrivals[follow.arrivals.length - 1]!.atMs);
+    const gap = largestGap(follow.arrivals, stoppedAtMs, follow.arrivals[follow.arrivals.length - 1]!.atMs);
     console.log(
       `node ${leader} (leader) stopped, exit code ${exitCode} after ${(exitedAtMs - stoppedAtMs).toFixed(0)} ms` +
         (handedOver === undefined ? '' : `, handoff logged after ${(handedOver.timeMs - epochOffsetMs - stoppedAtMs).toFixed(0)} ms`) +
-        `; largest gap between blocks on node ${watcher} from the stop until block ${windowEnd.number} ${gap.gapMs.toFixed(0)} ms (blocks ${gap.after} -> ${gap.before}; 2 heartbeats = ${TWO_HEARTBEATS_MS} ms)` +
-        `, in the ${STEADY_MS} ms after it ${afterwards.gapMs.toFixed(0)} ms; ` +
+        `; largest gap between blocks on node ${watcher} from the stop until ${STEADY_MS} ms after the exit ${gap.gapMs.toFixed(0)} ms (blocks ${gap.after} -> ${gap.before}; 2 heartbeats = ${TWO_HEARTBEATS_MS} ms); ` +
         `load ${JSON.stringify(reports.map((r) => ({ sent: r.sent, succeeded: r.succeeded, refused: r.refused })))}`,
     );
     return {

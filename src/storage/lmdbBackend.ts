@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { DropStep, RecoveredLedger, StorageBackend, TxLocation } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
 import { StorageCorruptError, type RecordLocation } from './errors.js';
-import { finishDropsSync, sweep } from './lmdbDrop.js';
+import { finishDropsSync, markerKeepsLedger, sweep } from './lmdbDrop.js';
 import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
 import { unseal } from './sealedValue.js';
 import { planWrites, replayPlan, type IndexKey, type LmdbDatabases, type MetaKey, type MetaName, type TxKey } from './lmdbWritePlan.js';
@@ -80,7 +80,7 @@ export class LmdbBackend implements StorageBackend {
       throw new StorageCorruptError({ file: join(dir, 'data.mdb') }, `cannot open the LMDB environment: ${String(err)}`, { cause: err });
     }
     // A drop a crash interrupted is finished before anything reads the channel.
-    finishDropsSync(backend.#root, backend.#dbs, backend.#dropChunkKeys);
+    finishDropsSync(backend.#root, backend.#dbs, backend.#dropChunkKeys, backend.#file);
     return backend;
   }
 
@@ -101,8 +101,7 @@ export class LmdbBackend implements StorageBackend {
   async finishDrop(channel: string): Promise<void> {
     const marker = this.#dbs.meta.get([channel, 'dropping']);
     if (marker === undefined) return;
-    const unsealed = unseal(marker);
-    const keepLedger = unsealed.ok && unsealed.value === 1;
+    const keepLedger = markerKeepsLedger(marker, channel, this.#file);
     await sweep(this.#root, this.#dbs, channel, keepLedger, this.#dropChunkKeys, () => this.#dropStepHook?.('sweep-step-durable'));
   }
 

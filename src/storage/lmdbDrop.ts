@@ -17,6 +17,7 @@
 
 import type { Database, RootDatabase } from 'lmdb';
 import { emptyRecoveredLedger } from './backend.js';
+import { StorageCorruptError } from './errors.js';
 import type { IndexKey, LmdbDatabases, LmdbWrite, MetaName, PlannerState, TxKey } from './lmdbWritePlan.js';
 import { replayPlan } from './lmdbWritePlan.js';
 import { seal, unseal } from './sealedValue.js';
@@ -50,15 +51,25 @@ export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWri
 }
 
 /** Channels whose sweep is not finished, with whether their ledger stays. */
-export function unfinishedDrops(dbs: LmdbDatabases): Array<{ channel: string; keepLedger: boolean }> {
+export function unfinishedDrops(dbs: LmdbDatabases, file: string): Array<{ channel: string; keepLedger: boolean }> {
   const found: Array<{ channel: string; keepLedger: boolean }> = [];
   for (const { key, value } of dbs.meta.getRange()) {
-    if (key[1] !== 'dropping') continue;
-    const unsealed = unseal(value);
-    // A damaged marker is still a drop that began: sweeping the ledger too is the safe reading only if it says so.
-    found.push({ channel: key[0], keepLedger: unsealed.ok && unsealed.value === 1 });
+    if (key[1] === 'dropping') found.push({ channel: key[0], keepLedger: markerKeepsLedger(value, key[0], file) });
   }
   return found;
+}
+
+/**
+ * The marker's value: 1 = the ledger stays, 0 = it goes. A damaged marker
+ * stops the node: guessing would either delete a ledger meant to stay or
+ * leave blocks without their summary.
+ */
+export function markerKeepsLedger(raw: Uint8Array, channel: string, file: string): boolean {
+  const unsealed = unseal(raw);
+  if (!unsealed.ok || (unsealed.value !== 0 && unsealed.value !== 1)) {
+    throw new StorageCorruptError({ file, channel, what: 'meta' }, `dropping: ${unsealed.ok ? 'not 0 or 1' : unsealed.reason}`);
+  }
+  return unsealed.value === 1;
 }
 
 /** Phase 2, one step: the next removals of the sweep (at most `maxKeys`, plus the marker on the last one). */
@@ -86,8 +97,8 @@ export async function sweep(root: RootDatabase<Buffer, string>, dbs: LmdbDatabas
 }
 
 /** Phase 2 at open, before anything reads: the same steps, synchronously. */
-export function finishDropsSync(root: RootDatabase<Buffer, string>, dbs: LmdbDatabases, maxKeys: number): string[] {
-  const drops = unfinishedDrops(dbs);
+export function finishDropsSync(root: RootDatabase<Buffer, string>, dbs: LmdbDatabases, maxKeys: number, file: string): string[] {
+  const drops = unfinishedDrops(dbs, file);
   for (const { channel, keepLedger } of drops) {
     for (;;) {
       const { writes, last } = nextSweep(dbs, channel, keepLedger, maxKeys);

@@ -5,11 +5,12 @@
 // writes settled, before it can be dropped), so this is the engines' own
 // guarantee, checked before and after reopening.
 
+import { open as openLmdb } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { FileBackend } from '../../native-free/storage/fileBackend.js';
 import type { StorageBackend } from '../../src/storage/backend.js';
 import { LmdbBackend } from '../../src/storage/lmdbBackend.js';
-import type { EngineName } from '../../src/storage/index.js';
+import { StorageCorruptError, type EngineName } from '../../src/storage/index.js';
 import type { WalOp } from '../../src/storage/walOps.js';
 import { chainBlock, engines, entries, tempDirsPerTest } from './helpers.js';
 
@@ -68,3 +69,17 @@ for (const engine of engines) {
     });
   });
 }
+
+describe('an LMDB drop marker', () => {
+  it('that is damaged stops the open naming the channel (neither the ledger nor its summary is guessed away)', async () => {
+    const dir = freshDir();
+    const backend = openBackend('native', dir, false);
+    await backend.writeBatch([...writesOf('x', 2), { kind: 'dropChannel', channel: 'x', keepLedger: true }]);
+    await backend.close();
+    const raw = openLmdb<Buffer, string>({ path: dir, maxDbs: 8, encoding: 'binary' });
+    await raw.openDB<Buffer, [string, string]>({ name: 'channel-meta', encoding: 'binary' }).put(['x', 'dropping'], Buffer.from([9, 9, 9]));
+    await raw.close();
+    expect(() => openBackend('native', dir, true)).toThrow(StorageCorruptError);
+    expect(() => openBackend('native', dir, true)).toThrow(/channel "x", index unknown: dropping: /);
+  });
+});

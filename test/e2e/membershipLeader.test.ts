@@ -5,13 +5,17 @@
 //    proposes the removal; the removed node stops serving the channel and
 //    logs why; ordering goes on under a Broadcast load;
 // 2. a change that would lose quorum with one of three nodes stopped (adding
-//    a fourth, removing a live one) is refused by `orderer channel update`
+//    a fourth, removing a live one, rotating the leader's own certificate) is refused by `orderer channel update`
 //    naming the quorum rule and the unreachable node; the config stays at
 //    its sequence and ordering goes on.
 // Each ends with the issue's check.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentConfigOf, HeaderType, readEnvelopeFields, Status } from '../../src/block/index.js';
+import { nodePaths } from '../../src/cli/layout.js';
+import { PREVIOUS_TLS_DIR } from '../../src/cli/tlsReissue.js';
 import { order, orderer, operationsUrl, servedBlocks, setUp, waitLeaderOf } from './channelSupport.js';
 import {
   broadcastOne, channelFileWith, checkMembers, startBackgroundLoad, updateChannel, waitLogLine, waitMetric, writeGenesis,
@@ -89,6 +93,17 @@ describe('membership changes of the leader and the quorum', () => {
     expect(removingLive.code).toBe(1);
     expect(removingLive.stderr).toMatch(/BAD_REQUEST: config update refused \(quorum\): after this consenter change 2 voters need 2 to agree, but only 1 are reachable/);
     expect(removingLive.stderr).toMatch(new RegExp(`unreachable or changing: ${down}\\b`));
+
+    // The leader rotating its own certificate: the peers would refuse it until it restarts, so it counts as unreachable too.
+    const reissued = await orderer(['keygen', 'reissue-tls', '--dir', setup.dir, '--node', String(leader)]);
+    expect(reissued.code, reissued.stderr).toBe(0);
+    const rotatingLeader = await updateChannel(setup, leader, threeFile);
+    expect(rotatingLeader.code).toBe(1);
+    expect(rotatingLeader.stderr).toMatch(/BAD_REQUEST: config update refused \(quorum\): after this consenter change 3 voters need 2 to agree, but only 1 are reachable/);
+    expect(rotatingLeader.stderr).toMatch(new RegExp(`unreachable or changing: .*\\b${down}\\b`));
+    // Back to the certificate it runs with (a later restart must present the pinned one).
+    const tlsDir = path.join(setup.dir, path.dirname(nodePaths(leader).tlsCert));
+    for (const file of ['server.crt', 'server.key']) fs.copyFileSync(path.join(tlsDir, PREVIOUS_TLS_DIR, file), path.join(tlsDir, file));
 
     // Nothing was ordered: block 0 is still the only config block, at sequence 0.
     const blocks = await servedBlocks(setup, leader, channelId);

@@ -5,9 +5,12 @@
 // writes settled, before it can be dropped), so this is the engines' own
 // guarantee, checked before and after reopening.
 
+import * as fs from 'node:fs';
+import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { FileBackend } from '../../native-free/storage/fileBackend.js';
+import { pendingDropsFileName } from '../../native-free/storage/pendingDrops.js';
 import type { StorageBackend } from '../../src/storage/backend.js';
 import { LmdbBackend } from '../../src/storage/lmdbBackend.js';
 import { StorageCorruptError, type EngineName } from '../../src/storage/index.js';
@@ -81,5 +84,18 @@ describe('an LMDB drop marker', () => {
     await raw.close();
     expect(() => openBackend('native', dir, true)).toThrow(StorageCorruptError);
     expect(() => openBackend('native', dir, true)).toThrow(/channel "x", index unknown: dropping: /);
+  });
+});
+
+describe('the native-free pending-drops intent file', () => {
+  it('that is damaged stops the open naming the file', async () => {
+    const dir = freshDir();
+    const backend = openBackend('native-free', dir, false);
+    await backend.writeBatch(writesOf('x', 1));
+    await backend.close();
+    const file = join(dir, pendingDropsFileName);
+    fs.writeFileSync(file, '{"channels": [3]}');
+    expect(() => openBackend('native-free', dir, true)).toThrow(StorageCorruptError);
+    expect(() => openBackend('native-free', dir, true)).toThrow(`storage corrupt at file ${file}, channel unknown, index unknown: pending channel drops must be`);
   });
 });

@@ -107,11 +107,6 @@ export class WalEnvironment {
     return all;
   }
 
-  /** True while the channel's storage is open (from channel() until releaseChannel). */
-  isOpen(channelId: string): boolean {
-    return this.#channels.has(channelId);
-  }
-
   /**
    * Ends the use of a channel's storage: later writes through its raft storage
    * or ledger throw ChannelReleasedError, ledger waiters (Deliver streams) are

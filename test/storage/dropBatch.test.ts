@@ -3,7 +3,8 @@
 // channels (they stay), on both engines, through the backend directly: the
 // environment never queues such a batch itself (a channel is released, its
 // writes settled, before it can be dropped), so this is the engines' own
-// guarantee, checked before and after reopening.
+// guarantee, checked before and after reopening. Also: the engines' drop
+// records (LMDB marker, native-free intent file) damaged stop the open.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';

@@ -371,8 +371,11 @@ export class Chain implements ChannelSupport {
 
   #tick(): void {
     if (!this.#lifecycle.running) return;
-    // Removed by config: a follower stops ticking (never campaigns), a leader only once it handed leadership over.
-    if (this.#config?.removed === true && !this.#leadership.isLeader) return;
+    // Removed by config: a follower stops ticking once Raft no longer counts it as a voter, a leader
+    // only once it handed leadership over. Until the RemoveNode is applied it keeps ticking: without
+    // ticks its election lease never expires and it refuses every vote, so if the leader is lost before
+    // the RemoveNode commits, the others could never elect the leader that proposes it.
+    if (this.#config?.removed === true && !this.#leadership.isLeader && !this.#raft().status().config.voters.includes(this.#opts.selfId)) return;
     this.#raft().tick();
     this.#campaign!.onTick(this.#leadership.leaderId);
     this.#router.onTick();

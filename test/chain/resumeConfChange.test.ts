@@ -6,6 +6,7 @@
 // the Raft voters (1..3): it must propose AddNode(4) itself. Node 4 then joins
 // as a voter, everyone (the old leader too, once restarted) ends with four
 // voters and the same blocks, and every acknowledged envelope is there once.
+// The same holds for a removal (the next leader proposes RemoveNode).
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { EntryType, type Message } from '../../src/raft/index.js';
@@ -112,5 +113,41 @@ describe('chain: a new leader resumes a pending ConfChange', () => {
     acked.push(...(await submitSome(c, [old, ...rest, 4], 8)));
     await expectSameLedgers(c, [1, 2, 3, 4], acked);
     await tickUntilSizes(c, [1, 2, 3, 4], 4);
+  }, 60_000);
+
+  it('the same for a removal: the config block removing a follower committed, the RemoveNode never left the old leader; the next leader removes it', async () => {
+    c = new ConfigCluster(3);
+    await c.start([1, 2, 3]);
+    const old = await c.waitForLeader();
+    const [removed, next] = [1, 2, 3].filter((id) => id !== old) as [number, number];
+    const acked = await submitSome(c, [1, 2, 3], 6);
+
+    const fromOld = dropConfChangesFrom(c, old);
+    const sequence = c.currentConfig(old).values.sequence + 1;
+    // Consenters are in id order here: ids 1..3 at positions 0..2.
+    expect(await c.chain(old).submit(c.configUpdate(old, (v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== removed - 1) })))).toEqual({ status: 'SUCCESS', info: '' });
+    await c.tickUntil(
+      () => fromOld.dropped > 0 && [1, 2, 3].every((id) => c!.currentConfig(id).values.sequence === sequence),
+      80,
+      'the config block removing a follower committed everywhere and the old leader proposed the ConfChange',
+    );
+    await c.tick(5);
+    expect(await clusterSizes(c, [1, 2, 3])).toEqual([3, 3, 3]);
+
+    // The removed node still votes (it ticks until the RemoveNode is applied: without ticks its election
+    // lease never expired and it refused every vote, so no leader was ever elected here). Should it win,
+    // a leader the config removes hands over first.
+    await c.stop(old);
+    await c.tickUntil(() => c!.leaderId() === next, 120, `node ${next} leads`);
+    await tickUntilSizes(c, [next], 2);
+    // Voters are now the old leader and `next`: ordering needs the old leader back.
+    await c.startNode(old, [1, 2, 3]);
+    await c.tickUntil(() => c!.chain(old).status().leaderId !== 0, 120, `node ${old} follows a leader`);
+    acked.push(...(await submitSome(c, [old, next], 8)));
+    await expectSameLedgers(c, [old, next], acked);
+    await tickUntilSizes(c, [old, next], 2);
+    const refused = await c.chain(removed).submit(c.envelope().bytes);
+    expect(refused.status).toBe('SERVICE_UNAVAILABLE');
+    expect(refused.info).toMatch(/was removed from channel "config-test"/);
   }, 60_000);
 });

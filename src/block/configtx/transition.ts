@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { OrdererError } from '../../errors.js';
 import { validateBatchSize, type BatchSize } from '../blockCutter.js';
 import { decodePemBlocks } from '../../crypto/pem.js';
-import { parseCertificate } from '../../crypto/x509/certificate.js';
+import { readTlsCertificate } from '../../crypto/tls/tlsCertificate.js';
 import type { ChannelConfigValues, ConsenterValues, RaftOptionValues } from './channelValues.js';
 import { consenterKey, diffConsenters, initialConsenterIds, type ConsenterDiff, type ConsenterIds } from './consenters.js';
 import { checkConsenterTlsCertificates, type ConsenterTlsCheck } from './consenterTls.js';
@@ -152,13 +152,16 @@ function checkConsenters(current: ChannelConfigValues, next: ChannelConfigValues
   return diffConsenters(current.consenters, ids, next.consenters);
 }
 
-/** Fabric's validateConsenterTLSCerts, first part: both certificates are X.509 PEM (chain and expiry: see CONFIGTX.md). */
+/**
+ * Fabric's validateConsenterTLSCerts, first part: both certificates are X.509
+ * PEM that OpenSSL reads, of any algorithm Node's TLS takes (chain and expiry: see CONFIGTX.md).
+ */
 function checkCertificate(consenter: ConsenterValues, which: 'client' | 'server', pem: string): void {
   const what = `consenter ${consenter.host}:${consenter.port} ${which} TLS certificate`;
   try {
     const block = decodePemBlocks(pem, what).find((b) => b.label === 'CERTIFICATE');
     if (block === undefined) throw new ConfigTransitionError('consenter-certificate', `${what} is not a PEM certificate`);
-    parseCertificate(block.der);
+    readTlsCertificate(block.der, what);
   } catch (err) {
     if (err instanceof ConfigTransitionError || !(err instanceof OrdererError)) throw err;
     throw new ConfigTransitionError('consenter-certificate', `${what} does not parse: ${err.message}`);

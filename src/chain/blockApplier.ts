@@ -228,7 +228,12 @@ export class BlockApplier {
         }
         this.#missingBelow = undefined;
         this.deps.logger.info({ block: number }, `caught up to block ${number}`);
-        this.deps.configHook?.afterCatchUp?.();
+        try {
+          this.deps.configHook?.afterCatchUp?.();
+        } catch (err) {
+          // Not the pull's failure (the blocks are written): an unreadable config halts the chain, as in apply.
+          this.deps.fail(err);
+        }
       },
       (err: unknown) => this.deps.logger.error({ err }, `catch-up to block ${number} failed; this node writes no blocks until it succeeds`),
     );

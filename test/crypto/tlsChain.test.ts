@@ -1,4 +1,4 @@
-// TLS chains of every algorithm OpenSSL verifies (RSA and P-384 fixtures made by
+// TLS chains of every algorithm OpenSSL verifies (RSA, P-384 and Ed25519 fixtures made by
 // test/crypto/tls/make.sh), and the SM2 / P-256 chains of the dev PKI.
 
 import { readFileSync } from 'node:fs';
@@ -40,6 +40,12 @@ describe('TlsCaPool with RSA and P-384 CAs (OpenSSL path)', () => {
   it('accepts P-384 leaves of a P-384 root, and pools CAs of several organizations', () => {
     const pool = new TlsCaPool({ engine: 'native', rootCerts: [fixture('rsa-root'), fixture('p384-root')], intermediateCerts: [fixture('rsa-ica')] });
     for (const leaf of ['p384-leaf', 'p384-leaf2', 'rsa-leaf', 'p384-via-ica']) expect(pool.verify(fixture(leaf), NOW, true).ok).toBe(true);
+  });
+
+  it('accepts an Ed25519 leaf of an Ed25519 root, and refuses it under the RSA root', () => {
+    const pool = new TlsCaPool({ engine: 'native', rootCerts: [fixture('ed25519-root')], intermediateCerts: [] });
+    expect(subjectsOf(pool.verify(fixture('ed25519-leaf'), NOW, true))).toEqual(['CN=orderer1.ed25519.example.com,O=TlsOrg', 'CN=tlsca.ed25519.example.com,O=TlsOrg']);
+    expect(refusal(rsaPool().verify(fixture('ed25519-leaf'), NOW, true)).problem).toBe('untrusted');
   });
 
   it('refuses a leaf of another CA, naming the certificate', () => {

@@ -5,6 +5,7 @@
 #   rsa-root ─ rsa-ica ─ rsa-leaf2      RSA 2048 leaf from the intermediate
 #   rsa-root ─ rsa-leaf                 RSA 2048 leaf straight from the root
 #   p384-root ─ p384-leaf, p384-leaf2   ECDSA P-384 (SHA-384) throughout
+#   ed25519-root ─ ed25519-leaf         Ed25519 throughout
 #   impostor-root ─ impostor-leaf       rsa-root's name on another key; the leaf carries
 #                                       no key ids, so only the signature tells them apart
 # Keys are not kept: the tests need certificates only.
@@ -13,6 +14,7 @@ cd "$(dirname "$0")"
 DAYS=36500
 RSA="-newkey rsa:2048"
 P384="-newkey ec -pkeyopt ec_paramgen_curve:P-384"
+ED25519="-newkey ed25519"
 CA_EXT="basicConstraints=critical,CA:TRUE
 keyUsage=critical,keyCertSign,cRLSign,digitalSignature
 subjectKeyIdentifier=hash"
@@ -51,6 +53,10 @@ issue p384-leaf "$P384" "/O=TlsOrg/CN=orderer1.p384.example.com" p384-root "$LEA
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid"
 issue p384-leaf2 "$P384" "/O=TlsOrg/CN=orderer2.p384.example.com" p384-root "$LEAF_EXT
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid"
+self_signed ed25519-root "$ED25519" "/O=TlsOrg/CN=tlsca.ed25519.example.com"
+issue ed25519-leaf "$ED25519" "/O=TlsOrg/CN=orderer1.ed25519.example.com" ed25519-root "$LEAF_EXT
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid"
 self_signed impostor-root "$RSA" "/O=TlsOrg/CN=tlsca.rsa.example.com"

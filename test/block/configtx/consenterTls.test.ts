@@ -117,3 +117,22 @@ describe('config updates on a P-256 channel meeting RSA and P-384 certificates',
     expect(validateConfigTransition(current.values, next, submitter, undefined, { engine: 'native', now: new Date() }).consenters.added?.consenter).toEqual(rsa);
   });
 });
+
+describe('config updates on an SM2 channel (TLS CA certificates checked by the engine\'s SM2 verifier)', () => {
+  const gm = makeTestChannel('sm2', 'gm1');
+  const gmAdmin = gm.ordererOrg.issueMember('Admin2@orderer', { organizationalUnit: 'admin' });
+  const gmCreator = { signer: gmAdmin.signer, serializedIdentity: encodeSerializedIdentity({ mspid: 'OrdererMSP', idBytes: gmAdmin.idBytes }) };
+  const genesis = decodeBlock(encodeBlock(buildGenesisBlock(gm.values, provider.hasher('sm3'))));
+  const current = currentConfigOf(genesis);
+  const next = (change: Partial<ChannelConfigInput>) => readConfigTransaction(buildConfigUpdateEnvelope(current, { ...current.values, ...change }, gmCreator)).values;
+
+  it.each<Engine>(['native', 'native-free'])('accepts an SM2 consenter of the orderer TLS CA and refuses one of the application org, naming it (%s engine)', (engine) => {
+    const tls = { engine, now: new Date() };
+    const c4 = gm.consenter(4);
+    expect(validateConfigTransition(current.values, next({ consenters: [...current.values.consenters, c4] }), submitter, undefined, tls).consenters.added?.id).toBe(4);
+    const stranger = gm.appOrg.issueMember('orderer9').certPem;
+    const c9 = { host: 'o9', port: 7059, clientTlsCertPem: stranger, serverTlsCertPem: stranger };
+    const err = refusalOf(() => validateConfigTransition(current.values, next({ consenters: [...current.values.consenters, c9] }), submitter, undefined, tls));
+    expect(err.message).toBe('config update refused (consenter-certificate): consenter o9:7059 client TLS certificate: certificate "CN=orderer9,O=org1msp" is not issued by a TLS CA of an orderer organization');
+  });
+});

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { TlsCaConfigError, TlsCaPool, type TlsChainVerdict } from '../../src/crypto/tls/tlsChain.js';
+import { TLS_LEAF_PEM_CHARS_MAX, TlsCaConfigError, TlsCaPool, type TlsChainVerdict } from '../../src/crypto/tls/tlsChain.js';
 import type { Engine, SignatureAlgorithm } from '../../src/crypto/types.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./tls/${name}.crt`, import.meta.url), 'utf8');
@@ -79,6 +79,9 @@ describe('TlsCaPool with RSA and P-384 CAs (OpenSSL path)', () => {
     expect(refusal(rsaPool().verify(fixture('rsa-ica'), NOW, true)).problem).toBe('ca-as-leaf');
     expect(refusal(rsaPool().verify('not a certificate', NOW, true)).problem).toBe('unparsable');
     expect(refusal(rsaPool().verify('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', NOW, true)).problem).toBe('unparsable');
+    // Bounded before parsing: a valid certificate padded past TLS_LEAF_PEM_CHARS_MAX is refused as such.
+    const padded = fixture('rsa-leaf') + ' '.repeat(TLS_LEAF_PEM_CHARS_MAX);
+    expect(refusal(rsaPool().verify(padded, NOW, true)).message).toBe(`PEM of ${padded.length} characters, more than ${TLS_LEAF_PEM_CHARS_MAX}`);
   });
 
   it.each<[string, () => TlsCaPool, RegExp]>([

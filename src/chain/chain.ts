@@ -380,6 +380,7 @@ export class Chain implements ChannelSupport {
     this.#campaign!.onTick(this.#leadership.leaderId);
     this.#router.onTick();
     this.#liveness!.onTick(this.#leadership.leaderId !== 0);
+    this.#config?.onTick(this.#leadership.leaderId);
     this.#metrics.activeNodes.set(this.#consenterIds().filter((id) => id === this.#opts.selfId || this.#deps.transport.isReachable(id)).length);
     this.#loop!.kick();
   }

@@ -5,8 +5,10 @@
 // the block metadata, transport peers), and on the leader brings the Raft
 // membership to the config's consenters one ConfChange at a time — resumed by
 // any new leader, since it is derived from the last config block and the
-// applied ConfState. A leader the config removes hands leadership over first;
-// a node the config removes stops serving the channel.
+// applied ConfState. A leader the config removes hands leadership over first,
+// and so does a leader whose own TLS certificate the config rotates (the
+// peers keep its old certificate pinned meanwhile: rotationHandoff.ts); a
+// node the config removes stops serving the channel.
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
@@ -20,8 +22,9 @@ import { nextConfigState, organizationConfigsOf, type ChannelConfigState } from 
 import { checkConfigEnvelope } from './configProcessor.js';
 import { ServiceUnavailableError } from './errors.js';
 import type { OrderedEnvelope } from './leaderPipeline.js';
-import { pendingConfChange, transfereeOf } from './membership.js';
+import { pendingConfChange, rotatedConsenterOf, transfereeOf } from './membership.js';
 import type { ChainMetrics } from './metrics.js';
+import { RotationHandoff } from './rotationHandoff.js';
 
 export interface ConfigControlHost {
   readonly channelId: string;
@@ -49,6 +52,8 @@ export interface ConfigControlHost {
   snapshotNow?(appliedIndex: number): void;
   /** Something was proposed or stepped: run the Ready loop. */
   kick(): void;
+  /** The chain's election timeout in ticks (default 10): bounds the leader handoff of a certificate rotation. */
+  readonly electionTicks?: number;
   /**
    * The ledger's durable last config block number, and its config state:
    * config blocks can reach the ledger without being applied here (pulled by
@@ -80,12 +85,24 @@ export class ConfigControl {
    * consenter ids.
    */
   readonly #leaving = new Map<number, ClusterPeer>();
+  /** A rotation of the leader's own certificate: its handoff, and the old certificate pinned meanwhile. */
+  readonly #rotation: RotationHandoff;
 
   constructor(
     state: ChannelConfigState,
     private readonly host: ConfigControlHost,
   ) {
     this.#state = state;
+    this.#rotation = new RotationHandoff({
+      channelId: host.channelId,
+      selfId: host.selfId,
+      log: host.log,
+      electionTicks: host.electionTicks ?? 10,
+      raft: () => host.raft(),
+      isReachable: (id) => host.transport.isReachable(id),
+      holdsUncommitted: () => host.holdsUncommitted?.() === true,
+      kick: () => host.kick(),
+    });
     if (state.ids.consenterIds.includes(host.selfId)) return;
     if (this.#wasAdded(state)) {
       this.#removedNoticed = true;
@@ -116,9 +133,14 @@ export class ConfigControl {
     return this.#notServing !== undefined;
   }
 
-  /** Why this node does not serve the channel (undefined when it does). */
+  /** Why this node does not serve the channel, or refuses new envelopes for a moment (undefined when it serves). */
   get notServingReason(): string | undefined {
-    return this.#notServing;
+    return this.#notServing ?? this.#rotation.refusalReason;
+  }
+
+  /** Every tick, with the leader known now (0: none): moves a certificate rotation's leader handoff on. */
+  onTick(leaderId: number): void {
+    if (this.#rotation.onTick(leaderId)) this.host.transport.updatePeers(this.#peers());
   }
 
   /** At start: the last config block's runtime values win over the options (config updates since genesis). */
@@ -192,6 +214,7 @@ export class ConfigControl {
   }
 
   #adopt(next: ChannelConfigState): void {
+    const rotated = rotatedConsenterOf(this.#state, next);
     const before = this.#state.values;
     const after = next.values;
     const peersBefore = this.#configPeers();
@@ -209,6 +232,8 @@ export class ConfigControl {
       for (const peer of peersBefore) {
         if (!next.ids.consenterIds.includes(peer.id) && voters.has(peer.id)) this.#leaving.set(peer.id, peer);
       }
+      // Before updatePeers: a rotated leader's old certificate stays pinned until it handed over.
+      if (rotated !== undefined) this.#rotation.onRotation(rotated, peersBefore.find((p) => p.id === rotated), next.blockNumber);
       this.host.transport.updatePeers(this.#peers());
     }
     this.host.log.info({ block: next.blockNumber, sequence: after.sequence, consenterIds: next.ids.consenterIds }, `config block ${next.blockNumber} applied (sequence ${after.sequence})`);
@@ -233,9 +258,9 @@ export class ConfigControl {
       .filter((p) => p.id !== this.host.selfId);
   }
 
-  /** Transport peers: the config's consenters, and removed ones Raft still counts as voters. */
+  /** Transport peers: the config's consenters (a rotated leader with its old certificate until it handed over), and removed ones Raft still counts as voters. */
   #peers(): ClusterPeer[] {
-    const peers = this.#configPeers();
+    const peers = this.#configPeers().map((p) => this.#rotation.heldPeer(p.id) ?? p);
     for (const [id, peer] of this.#leaving) {
       assert.ok(!this.#state.ids.consenterIds.includes(id), `leaving consenter ${id} is a consenter of config block ${this.#state.blockNumber}`);
       if (id !== this.host.selfId) peers.push(peer);
@@ -257,6 +282,7 @@ export class ConfigControl {
     this.#refreshFromLedger();
     const raft = this.host.raft();
     const status = raft.status();
+    this.#rotation.observeLeader(status.softState.lead);
     const voters = status.config.voters;
     const key = voters.join(',');
     if (key !== this.#lastVoters) {
@@ -265,6 +291,10 @@ export class ConfigControl {
       this.host.metrics.clusterSize.set(voters.length);
       this.#forgetLeft(voters);
       if (before !== undefined && voters.some((id) => !before.includes(id))) this.host.snapshotNow?.(status.applied);
+    }
+    if (this.#rotation.abdicating) {
+      this.#rotation.step();
+      return;
     }
     if (!this.host.servingLeader() || status.softState.raftState !== StateType.Leader) return;
     const change = pendingConfChange(this.#state.ids.consenterIds, voters);

@@ -68,5 +68,6 @@ export function openConfigControl(parts: ConfigurableParts): ConfigControl | und
     loadLedgerConfig: () => loadConfigState(storage.ledger, log),
     applyOrganizations: (organizations) => intake.setOrganizations(organizations),
     kick: () => parts.kick(),
+    electionTicks: opts.electionTick,
   });
 }

@@ -4,6 +4,7 @@
 // voters (refused before it is ordered when it would not).
 
 import { ConfChangeType, type ConfChange } from '../raft/index.js';
+import type { ChannelConfigState } from './channelConfig.js';
 import { BadRequestError } from './errors.js';
 
 /**
@@ -62,4 +63,22 @@ export function transfereeOf(progress: ReadonlyMap<number, { readonly match: num
     }
   }
   return best;
+}
+
+/**
+ * The consenter id whose TLS certificates `after` changes while keeping it
+ * (a rotation: same Raft id, new client or server certificate), or
+ * undefined. Configs change one consenter at a time, so there is at most one.
+ */
+export function rotatedConsenterOf(before: ChannelConfigState, after: ChannelConfigState): number | undefined {
+  const certsOf = (state: ChannelConfigState, id: number): string | undefined => {
+    const index = state.ids.consenterIds.indexOf(id);
+    if (index < 0) return undefined;
+    const consenter = state.values.consenters[index]!;
+    return `${consenter.clientTlsCertPem}\n${consenter.serverTlsCertPem}`;
+  };
+  return after.ids.consenterIds.find((id) => {
+    const previous = certsOf(before, id);
+    return previous !== undefined && previous !== certsOf(after, id);
+  });
 }

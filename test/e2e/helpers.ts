@@ -17,6 +17,7 @@ import {
   LedgerVerifier,
   readBlockSignatures,
   headerHash,
+  HeaderType,
   readEnvelopeFields,
   dataHash,
   type Block,
@@ -182,9 +183,15 @@ export function nodeSignCert(e2e: E2eCluster, id: number): string {
   return fs.readFileSync(path.join(e2e.dir, `nodes/node${id}/msp/signcerts/cert.pem`), 'utf8');
 }
 
-/** Tx ids of every envelope in `blocks` after the genesis block, in order. */
+/**
+ * Tx ids of the transactions in `blocks` after the genesis block, in order.
+ * CONFIG envelopes are skipped: their tx id is empty (as Fabric's), so a
+ * chain with several config blocks would otherwise show "duplicates".
+ */
 export function txIdsOf(blocks: readonly Block[]): string[] {
-  return blocks.slice(1).flatMap((block) => block.data.map((envelope) => readEnvelopeFields(envelope).txId));
+  return blocks.slice(1).flatMap((block) =>
+    block.data.map((envelope) => readEnvelopeFields(envelope)).filter((fields) => fields.headerType !== HeaderType.CONFIG).map((fields) => fields.txId),
+  );
 }
 
 /** Header bytes of each block: equal across nodes iff the chains are the same (data hashes included). */

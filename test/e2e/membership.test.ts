@@ -10,9 +10,9 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig, Status } from '../../src/block/index.js';
-import { blocksHolding, orderer, operationsUrl, setUp, waitLeaderOf } from './channelSupport.js';
+import { checkChannel, blocksHolding, orderer, operationsUrl, setUp, waitLeaderOf } from './channelSupport.js';
 import {
-  broadcastOne, channelFileWith, checkMembers, configBlockOf, startBackgroundLoad, updateChannel, waitLogLine, waitMetric, writeBlock, writeGenesis,
+  broadcastOne, channelFileWith, configBlockOf, startBackgroundLoad, updateChannel, waitLogLine, waitMetric, writeBlock, writeGenesis,
 } from './membershipSupport.js';
 
 const disposers: Array<() => Promise<void>> = [];
@@ -78,9 +78,9 @@ describe('membership changes under load', () => {
 
       const acknowledged = await load.stop();
       expect(acknowledged.length).toBeGreaterThanOrEqual(5 * PROGRESS_PER_STEP);
-      await checkMembers(setup, channelId, [1, 2, 3], acknowledged);
+      await checkChannel(setup, channelId, [1, 2, 3], acknowledged);
       // The removed nodes hold a prefix of the same chain, up to at least the block that removed them.
-      await checkMembers(setup, channelId, [1, 4, 5], []);
+      await checkChannel(setup, channelId, [1, 4, 5], []);
     } finally {
       await load.stop();
     }

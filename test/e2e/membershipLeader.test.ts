@@ -16,9 +16,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { currentConfigOf, HeaderType, readEnvelopeFields, Status } from '../../src/block/index.js';
 import { nodePaths } from '../../src/cli/layout.js';
 import { PREVIOUS_TLS_DIR } from '../../src/cli/tlsReissue.js';
-import { order, orderer, operationsUrl, servedBlocks, setUp, waitLeaderOf } from './channelSupport.js';
+import { checkChannel, order, orderer, operationsUrl, servedBlocks, setUp, waitLeaderOf } from './channelSupport.js';
 import {
-  broadcastOne, channelFileWith, checkMembers, startBackgroundLoad, updateChannel, waitLogLine, waitMetric, writeGenesis,
+  broadcastOne, channelFileWith, startBackgroundLoad, updateChannel, waitLogLine, waitMetric, writeGenesis,
 } from './membershipSupport.js';
 
 const disposers: Array<() => Promise<void>> = [];
@@ -56,8 +56,8 @@ describe('membership changes of the leader and the quorum', () => {
 
       await load.waitMore(40, 30_000);
       const acknowledged = await load.stop();
-      await checkMembers(setup, channelId, staying, acknowledged);
-      await checkMembers(setup, channelId, [staying[0]!, leader], []);
+      await checkChannel(setup, channelId, staying, acknowledged);
+      await checkChannel(setup, channelId, [staying[0]!, leader], []);
     } finally {
       await load.stop();
     }
@@ -116,6 +116,6 @@ describe('membership changes of the leader and the quorum', () => {
     expect(second.length).toBe(60);
     setup.cluster.process(down).start();
     await setup.cluster.waitListening(down, 60_000);
-    await checkMembers(setup, channelId, [1, 2, 3], [...first, ...second]);
+    await checkChannel(setup, channelId, [1, 2, 3], [...first, ...second]);
   }, 240_000);
 });

@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig } from '../../src/block/index.js';
 import { nodePaths } from '../../src/cli/layout.js';
 import { publicKeyOfCertificate } from '../../src/cluster/pinning.js';
-import { order, orderer, setUp, waitLeaderOf } from './channelSupport.js';
-import { checkMembers, configBlockOf, counterSum, helloProbe, updateChannel } from './membershipSupport.js';
+import { checkChannel, order, orderer, setUp, waitLeaderOf } from './channelSupport.js';
+import { configBlockOf, counterSum, helloProbe, updateChannel } from './membershipSupport.js';
 
 const disposers: Array<() => Promise<void>> = [];
 
@@ -73,7 +73,7 @@ describe('consenter certificate rotation', () => {
     // Back with the new certificate: it serves (forwards to the leader) and replicates.
     const after = await order(setup, rotated, channelId, 60);
     expect(after.length).toBe(60);
-    await checkMembers(setup, channelId, [1, 2, 3], [...first, ...meanwhile, ...after]);
+    await checkChannel(setup, channelId, [1, 2, 3], [...first, ...meanwhile, ...after]);
     // The old certificate stays refused.
     expect(await helloProbe(setup, peer, rotated, old)).toMatch(/^PERMISSION_DENIED: /);
   }, 240_000);

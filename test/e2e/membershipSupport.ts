@@ -19,12 +19,10 @@ import { metricValue } from '../../src/cli/nodeMetrics.js';
 import { loadChannelConfig } from '../../src/config/index.js';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { expect } from 'vitest';
 import { dialStep } from '../../src/cluster/dial.js';
 import { CLUSTER_PROTOCOL_VERSION, decodeFrames, encodeFrame, FrameKind } from '../../src/cluster/frames.js';
 import { validateClusterOptions } from '../../src/cluster/options.js';
-import { blocksHolding, orderer, operationsUrl, servedBlocks, type Setup } from './channelSupport.js';
-import { hashChainFault, headersOf } from './helpers.js';
+import { orderer, operationsUrl, servedBlocks, type Setup } from './channelSupport.js';
 
 const POLL_MS = 200;
 
@@ -195,30 +193,6 @@ export function startBackgroundLoad(setup: Setup, id: number, channelId: string,
       return [...acknowledged];
     },
   };
-}
-
-/** Tx ids of the transactions (not the config envelopes, whose tx id is empty, as Fabric's) in `blocks` after block 0. */
-export function transactionIdsOf(blocks: readonly Block[]): string[] {
-  return blocks.slice(1).flatMap((b) => b.data.map((e) => readEnvelopeFields(e)).filter((f) => f.headerType !== HeaderType.CONFIG).map((f) => f.txId));
-}
-
-/**
- * The issue's end-of-test check on a channel with several config blocks
- * (channelSupport's checkChannel counts their empty tx ids as duplicates):
- * same headers on every node over the common prefix, valid hash chain, every
- * acknowledged envelope exactly once, and no transaction twice.
- */
-export async function checkMembers(setup: Setup, channelId: string, nodeIds: readonly number[], acknowledged: readonly SignedEnvelope[]): Promise<void> {
-  const ids = acknowledged.map((e) => e.txId);
-  const perNode = await Promise.all(nodeIds.map((id) => blocksHolding(setup, id, channelId, ids, 60_000)));
-  const shortest = Math.min(...perNode.map((b) => b.length));
-  const reference = perNode.reduce((a, b) => (b.length > a.length ? b : a));
-  expect(hashChainFault(reference)).toBeUndefined();
-  for (const blocks of perNode) expect(headersOf(blocks.slice(0, shortest))).toEqual(headersOf(reference.slice(0, shortest)));
-  const ordered = transactionIdsOf(reference);
-  expect(ordered.length - new Set(ordered).size).toBe(0);
-  const orderedSet = new Set(ordered);
-  expect(ids.filter((t) => !orderedSet.has(t))).toEqual([]);
 }
 
 /** Bound on one Hello probe (TLS handshake to Welcome or refusal). */

@@ -1,5 +1,5 @@
 // Snapshots and catch-up with real `orderer start` processes on loopback, on a
-// channel whose snapshot interval is tiny (a snapshot at almost every block):
+// channel whose snapshot interval is tiny (a snapshot every block or two):
 // 1. a follower stopped while many blocks are ordered (the leader snapshots
 //    and compacts past it) is restarted: it receives a snapshot, pulls the
 //    missing blocks over Deliver from the other orderers, then replicates and
@@ -31,7 +31,7 @@ const COMMITTED_METRIC = 'consensus_etcdraft_committed_block_number';
 
 const disposers: Array<() => Promise<void>> = [];
 let setup: Setup;
-/** Every envelope acknowledged so far, over both tests (the chain is shared). */
+/** Every envelope acknowledged so far, over all the tests (they share the chain). */
 const acknowledged: SignedEnvelope[] = [];
 
 beforeAll(async () => {
@@ -68,7 +68,7 @@ async function stopNode(id: number): Promise<void> {
   expect(await setup.cluster.process(id).stop(15_000)).toBe(0);
 }
 
-/** Orders while `away` is down, until the leader's snapshot is past block `pastBlock`; resolves with the leader's snapshot block. */
+/** Orders through `via` (a follower being down), then waits until the leader's snapshot is past block `pastBlock`; resolves with that snapshot's block. */
 async function orderPastSnapshot(leader: number, via: number, pastBlock: number): Promise<number> {
   await orderVia(via, ORDERED_WHILE_AWAY);
   let snapshotBlock = -1;

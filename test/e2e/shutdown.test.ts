@@ -81,8 +81,8 @@ interface StopRun {
   /** Block number the survivor's stream started at. */
   readonly fromNumber: number;
   readonly acks: Ack[];
-  /** When the first block arrived after the stopped leader was gone. */
-  readonly firstBlockAfterMs: number;
+  /** When the block ending the largest gap arrived (after a SIGKILL: the new leader's first). */
+  readonly resumedAtMs: number;
   /** Log messages of the leader written from the stop on. */
   readonly leaderLog: string[];
 }
@@ -132,7 +132,7 @@ async function stopLeaderUnderLoad(stop: (leader: number) => Promise<number | nu
       numbers: follow.arrivals.map((a) => a.number),
       fromNumber,
       acks,
-      firstBlockAfterMs: follow.arrivals.find((a) => a.atMs > exitedAtMs)!.atMs,
+      resumedAtMs: follow.arrivals.find((a) => a.number === gap.before)!.atMs,
       leaderLog: leaderLog.map((r) => r.msg),
     };
   } finally {
@@ -182,7 +182,7 @@ describe('SIGTERM of the leader under load', () => {
     // and everything acknowledged once the new leader served is committed.
     const newLeader = await waitLeaderOf(setup, CHANNEL, 30_000);
     await restartAndCatchUp(run.leader, newLeader);
-    const afterCrash = run.acks.filter((a) => a.atMs > run.firstBlockAfterMs).map((a) => a.envelope);
+    const afterCrash = run.acks.filter((a) => a.atMs > run.resumedAtMs).map((a) => a.envelope);
     expect(afterCrash.length).toBeGreaterThan(0);
     await checkChannel(setup, CHANNEL, [1, 2, 3], afterCrash);
     const committed = new Set(txIdsOf(await servedBlocks(setup, newLeader, CHANNEL)));

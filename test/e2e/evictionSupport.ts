@@ -13,10 +13,7 @@ import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.
 import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePool.js';
 import { ADMIN_MSP_DIRS } from '../../src/cli/keygen.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
-import type { SignedEnvelope } from '../../src/cli/envelopePool.js';
-import { expect } from 'vitest';
-import { blocksHolding, orderer, operationsUrl, servedBlocks, type Setup } from './channelSupport.js';
-import { hashChainFault, headersOf } from './helpers.js';
+import { orderer, operationsUrl, servedBlocks, type Setup } from './channelSupport.js';
 
 const POLL_MS = 200;
 
@@ -115,28 +112,4 @@ export async function broadcastOne(setup: Setup, id: number, channelId: string):
   } finally {
     client.close();
   }
-}
-
-/** Tx ids of the envelopes of `blocks`, config envelopes left out (they carry no tx id: two config updates would read as a duplicate). */
-export function transactionIdsOf(blocks: readonly Block[]): string[] {
-  return blocks.flatMap((block) => block.data.filter((e) => readEnvelopeFields(e).headerType !== HeaderType.CONFIG).map((e) => readEnvelopeFields(e).txId));
-}
-
-/**
- * The issue's check (channelSupport's checkChannel, for a channel with
- * several config blocks): every node of `nodeIds` has every acknowledged
- * envelope, the nodes agree block by block over their common prefix, the hash
- * chain is valid, and each acknowledged envelope is in it exactly once.
- */
-export async function checkChannelWithConfigs(setup: Setup, channelId: string, nodeIds: readonly number[], acknowledged: readonly SignedEnvelope[]): Promise<void> {
-  const ids = acknowledged.map((e) => e.txId);
-  const perNode = await Promise.all(nodeIds.map((id) => blocksHolding(setup, id, channelId, ids, 60_000)));
-  const shortest = Math.min(...perNode.map((b) => b.length));
-  const reference = perNode[0]!;
-  expect(hashChainFault(reference)).toBeUndefined();
-  for (const blocks of perNode) expect(headersOf(blocks.slice(0, shortest))).toEqual(headersOf(reference.slice(0, shortest)));
-  const ordered = transactionIdsOf(reference);
-  expect(new Set(ordered).size).toBe(ordered.length);
-  const orderedSet = new Set(ordered);
-  expect(ids.filter((t) => !orderedSet.has(t))).toEqual([]);
 }

@@ -11,6 +11,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EntryType, type Message } from '../../src/raft/index.js';
 import { ConfigCluster, CHANNEL } from './configCluster.js';
+import { clusterSize, expectSameLedgers, submitSome } from './configClusterSupport.js';
 
 let c: ConfigCluster | undefined;
 
@@ -34,14 +35,6 @@ function dropConfChangesFrom(cluster: ConfigCluster, id: number): { dropped: num
   return counter;
 }
 
-/** Applied Raft voters of node `id`, as its cluster_size gauge reports them. */
-async function clusterSize(cluster: ConfigCluster, id: number): Promise<number> {
-  const text = await cluster.nodes.get(id)!.registry.getSingleMetricAsString('consensus_etcdraft_cluster_size');
-  const match = /consensus_etcdraft_cluster_size\{channel="config-test"\} (\d+)/.exec(text);
-  if (match === null) throw new Error(`node ${id} reports no cluster size: ${text}`);
-  return Number(match[1]);
-}
-
 async function clusterSizes(cluster: ConfigCluster, ids: readonly number[]): Promise<number[]> {
   return Promise.all(ids.map((id) => clusterSize(cluster, id)));
 }
@@ -53,24 +46,6 @@ async function tickUntilSizes(cluster: ConfigCluster, ids: readonly number[], si
     await cluster.tick();
   }
   throw new Error(`nodes ${ids.join(',')} did not all apply ${size} voters within 60 ticks: ${(await clusterSizes(cluster, ids)).join(',')}`);
-}
-
-/** Submits `count` envelopes round-robin over `via`; all must be acknowledged. Returns their tx ids. */
-async function submitSome(cluster: ConfigCluster, via: readonly number[], count: number): Promise<string[]> {
-  const envelopes = Array.from({ length: count }, () => cluster.envelope());
-  const results = await Promise.all(envelopes.map((e, i) => cluster.chain(via[i % via.length]!).submit(e.bytes)));
-  for (const r of results) expect(r).toEqual({ status: 'SUCCESS', info: '' });
-  return envelopes.map((e) => e.txId);
-}
-
-async function expectSameLedgers(cluster: ConfigCluster, ids: readonly number[], acknowledged: readonly string[]): Promise<void> {
-  await cluster.tickUntil(() => ids.every((id) => cluster.txIds(id).length >= acknowledged.length), 120, 'every acknowledged envelope on every node');
-  await cluster.tickUntil(() => ids.every((id) => cluster.chain(id).height() === cluster.chain(ids[0]!).height()), 60, 'equal heights');
-  for (const id of ids) {
-    expect(cluster.headers(id)).toEqual(cluster.headers(ids[0]!));
-    expect(cluster.txIds(id)).toHaveLength(acknowledged.length);
-    expect(new Set(cluster.txIds(id))).toEqual(new Set(acknowledged));
-  }
 }
 
 describe('chain: a new leader resumes a pending ConfChange', () => {

@@ -11,6 +11,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType, type Message } from '../../src/raft/index.js';
 import { CHANNEL, ConfigCluster } from './configCluster.js';
+import { expectSameLedgers, submitSome } from './configClusterSupport.js';
 
 const ELECTION_TICKS = 10;
 
@@ -59,26 +60,6 @@ function simulatePinning(cluster: ConfigCluster, ids: readonly number[]): Pinnin
     };
   }
   return state;
-}
-
-/** Submits `count` envelopes round-robin over `via`; all must be acknowledged. Returns their tx ids. */
-async function submitSome(cluster: ConfigCluster, via: readonly number[], count: number): Promise<string[]> {
-  const envelopes = Array.from({ length: count }, () => cluster.envelope());
-  const results = await Promise.all(envelopes.map((e, i) => cluster.chain(via[i % via.length]!).submit(e.bytes)));
-  for (const r of results) expect(r).toEqual({ status: 'SUCCESS', info: '' });
-  return envelopes.map((e) => e.txId);
-}
-
-/** Same blocks on every node of `ids`, every acknowledged tx id exactly once. */
-async function expectSameLedgers(cluster: ConfigCluster, ids: readonly number[], acknowledged: readonly string[]): Promise<void> {
-  await cluster.tickUntil(() => ids.every((id) => cluster.txIds(id).length >= acknowledged.length), 120, 'every acknowledged envelope on every node');
-  await cluster.tickUntil(() => ids.every((id) => cluster.chain(id).height() === cluster.chain(ids[0]!).height()), 60, 'equal heights');
-  const reference = cluster.headers(ids[0]!);
-  for (const id of ids) {
-    expect(cluster.headers(id)).toEqual(reference);
-    expect(cluster.txIds(id)).toHaveLength(acknowledged.length);
-    expect(new Set(cluster.txIds(id))).toEqual(new Set(acknowledged));
-  }
 }
 
 /** Submits the config update giving node `rotated` a fresh certificate; returns that certificate. */

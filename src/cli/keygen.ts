@@ -67,6 +67,35 @@ function writeFile(outDir: string, relative: string, content: string, secret = f
   fs.writeFileSync(file, content, { mode: secret ? 0o600 : 0o644 });
 }
 
+/** Each node's local MSP (an OrdererMSP member) and TLS key pair (issued by the TLS CA); node `i + 1` listens on `ports[i]`. */
+function writeNodeIdentities(outDir: string, ordererOrg: DevOrganization, tlsCa: DevOrganization, ports: readonly NodePorts[]): GeneratedNode[] {
+  return ports.map((nodePorts, i) => {
+    const id = i + 1;
+    const paths = nodePaths(id);
+    const member = ordererOrg.issueMember(`orderer${id}.orderer.example.com`, { organizationalUnit: 'orderer' });
+    writeLocalMsp(path.join(outDir, paths.mspDir), localMspFiles(ordererOrg, member));
+    const names = nodeTlsNames(id);
+    const tls = tlsCa.issueMember(names.commonName, { subjectAltNames: names.subjectAltNames, extendedKeyUsage: ['serverAuth', 'clientAuth'] });
+    writeFile(outDir, paths.tlsCert, tls.certPem);
+    writeFile(outDir, paths.tlsKey, tls.signer.exportPrivateKeyPem(), true);
+    return { id, host: LOOPBACK, ports: nodePorts, paths, tlsCertPem: tls.certPem };
+  });
+}
+
+/**
+ * One admin per organization: listed as the organization's admin in block 0,
+ * it may sign config updates. Returns each admin's certificate file by MSP id.
+ */
+function writeAdmins(outDir: string, ordererOrg: DevOrganization, clientOrg: DevOrganization): Record<string, string> {
+  const adminCertFiles: Record<string, string> = {};
+  for (const [org, dir] of [[ordererOrg, ADMIN_MSP_DIRS.orderer], [clientOrg, ADMIN_MSP_DIRS.client]] as const) {
+    const admin = org.issueMember(`Admin@${org.config.mspId}`, { organizationalUnit: 'admin' });
+    writeLocalMsp(path.join(outDir, dir), localMspFiles(org, admin));
+    adminCertFiles[org.config.mspId] = path.posix.join(dir, 'signcerts/cert.pem');
+  }
+  return adminCertFiles;
+}
+
 /** Generates everything and writes `<outDir>/cluster.json` last (its presence means the directory is complete). */
 export function keygen(options: KeygenOptions): ClusterManifest {
   if (!Number.isSafeInteger(options.nodes) || options.nodes < 1 || options.nodes > CONSENTERS_MAX) {
@@ -84,26 +113,10 @@ export function keygen(options: KeygenOptions): ClusterManifest {
   writeFile(options.outDir, TLS_CA_FILES.cert, tlsCa.root.certPem);
   writeFile(options.outDir, TLS_CA_FILES.key, tlsCa.root.signer.exportPrivateKeyPem(), true);
 
-  const generated: GeneratedNode[] = [];
-  for (let id = 1; id <= options.nodes; id++) {
-    const paths = nodePaths(id);
-    const member = ordererOrg.issueMember(`orderer${id}.orderer.example.com`, { organizationalUnit: 'orderer' });
-    writeLocalMsp(path.join(options.outDir, paths.mspDir), localMspFiles(ordererOrg, member));
-    const names = nodeTlsNames(id);
-    const tls = tlsCa.issueMember(names.commonName, { subjectAltNames: names.subjectAltNames, extendedKeyUsage: ['serverAuth', 'clientAuth'] });
-    writeFile(options.outDir, paths.tlsCert, tls.certPem);
-    writeFile(options.outDir, paths.tlsKey, tls.signer.exportPrivateKeyPem(), true);
-    generated.push({ id, host: LOOPBACK, ports: options.ports[id - 1]!, paths, tlsCertPem: tls.certPem });
-  }
+  const generated = writeNodeIdentities(options.outDir, ordererOrg, tlsCa, options.ports);
   const client = clientOrg.issueMember('User1@org1.example.com', { organizationalUnit: 'client' });
   writeLocalMsp(path.join(options.outDir, 'client/msp'), localMspFiles(clientOrg, client));
-  // One admin per organization: listed as the organization's admin in block 0, it may sign config updates.
-  const adminCertFiles: Record<string, string> = {};
-  for (const [org, dir] of [[ordererOrg, ADMIN_MSP_DIRS.orderer], [clientOrg, ADMIN_MSP_DIRS.client]] as const) {
-    const admin = org.issueMember(`Admin@${org.config.mspId}`, { organizationalUnit: 'admin' });
-    writeLocalMsp(path.join(options.outDir, dir), localMspFiles(org, admin));
-    adminCertFiles[org.config.mspId] = path.posix.join(dir, 'signcerts/cert.pem');
-  }
+  const adminCertFiles = writeAdmins(options.outDir, ordererOrg, clientOrg);
 
   const channelConfigFile = `channels/${options.channelId}.yaml`;
   writeFile(

@@ -17,8 +17,10 @@ import { decodeSerializedIdentity, readBlockSignatures, type Block } from '../..
 import type { SignedEnvelope } from '../../src/cli/envelopePool.js';
 import { address } from '../../src/cli/layout.js';
 import { isHealthy } from '../../src/cli/nodeMetrics.js';
-import { checkChannel, order, servedBlocks, setUp, waitLeaderOf, type Setup } from './channelSupport.js';
-import { dataDirOf, logMessages, metricOf, setRaftOptions, waitUntil } from './catchupSupport.js';
+import { checkChannel, order, servedBlocks, waitLeaderOf, type Setup } from './channelSupport.js';
+import { dataDirOf } from './catchupSupport.js';
+import { setUpWithRaft } from './configUpdateSupport.js';
+import { logMessages, metricOf, waitUntil } from './nodeSupport.js';
 
 const CHANNEL = 'catchup-channel';
 /** Blocks hold up to 50 envelopes of 1 KiB (about 30 under the tests' load): a snapshot every block or two. */
@@ -35,10 +37,7 @@ let setup: Setup;
 const acknowledged: SignedEnvelope[] = [];
 
 beforeAll(async () => {
-  setup = await setUp(CHANNEL, disposers, { startNodes: [] });
-  setRaftOptions(setup.channelFile, { snapshotIntervalSize: SNAPSHOT_INTERVAL });
-  setup.cluster.startAll();
-  await setup.cluster.waitHealthy(60_000);
+  setup = await setUpWithRaft(CHANNEL, disposers, { snapshotIntervalSize: SNAPSHOT_INTERVAL });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,75 +1,14 @@
-// Support of the catch-up and shutdown e2e tests: raft options written into
-// the keygen channel file before the first start (block 0 is made from it),
-// metrics and log lines of one node, bounded polling, and a Deliver stream
-// that records when each block arrives on a node.
+// Support of the catch-up and shutdown e2e tests: a node's data directory
+// and a Deliver stream that records when each block arrives on a node. Raft
+// options of the channel are in configUpdateSupport.ts, polling, logs and
+// metrics in nodeSupport.ts.
 
-import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parse, stringify } from 'yaml';
 import { SEEK_MAX, type Block } from '../../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
 import { loadClientCreator } from '../../src/cli/envelopePool.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
-import { metricValue } from '../../src/cli/nodeMetrics.js';
-import { operationsUrl, type Setup } from './channelSupport.js';
-
-/** Raft options of a channel file (YAML form: sizes like '64 KB'). */
-export interface RaftOverrides {
-  readonly heartbeatTick?: number;
-  readonly electionTick?: number;
-  readonly snapshotIntervalSize?: string;
-  readonly maxInflightBlocks?: number;
-}
-
-/** Merges `raft` into the channel file's raft section (before any node started: block 0 is made from it). */
-export function setRaftOptions(channelFile: string, raft: RaftOverrides): void {
-  const config = parse(fs.readFileSync(channelFile, 'utf8')) as { raft?: Record<string, unknown> };
-  config.raft = { ...config.raft, ...raft };
-  fs.writeFileSync(channelFile, stringify(config));
-}
-
-/** Polls `condition` every 200 ms until it holds; fails naming `what` after `timeoutMs`. */
-export async function waitUntil(what: string, timeoutMs: number, condition: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-/** `metric{channel}` on node `id` now; undefined when the node does not answer or has no such series. */
-export async function metricOf(setup: Setup, id: number, metric: string, channelId: string): Promise<number | undefined> {
-  try {
-    const response = await fetch(`${operationsUrl(setup, id)}/metrics`, { signal: AbortSignal.timeout(2000) });
-    return metricValue(await response.text(), metric, channelId);
-  } catch (error) {
-    // A node that is down or starting answers nothing: that is a reading too.
-    if (error instanceof Error) return undefined;
-    throw error;
-  }
-}
-
-/** One JSON log line of a node: its message and when it was written (ms since the epoch). */
-export interface LogRecord {
-  readonly msg: string;
-  readonly timeMs: number;
-}
-
-/** Every JSON log line node `id` wrote (its log file accumulates across restarts). */
-export function logRecords(setup: Setup, id: number): LogRecord[] {
-  const text = fs.readFileSync(setup.cluster.logFile(id), 'utf8');
-  return text.split('\n').flatMap((line) => {
-    if (!line.startsWith('{')) return [];
-    const record = JSON.parse(line) as { msg?: unknown; time?: unknown };
-    return typeof record.msg === 'string' && typeof record.time === 'number' ? [{ msg: record.msg, timeMs: record.time }] : [];
-  });
-}
-
-/** The messages of node `id`'s log lines. */
-export function logMessages(setup: Setup, id: number): string[] {
-  return logRecords(setup, id).map((r) => r.msg);
-}
+import type { Setup } from './channelSupport.js';
 
 /** Node `id`'s data directory (absolute). */
 export function dataDirOf(setup: Setup, id: number): string {

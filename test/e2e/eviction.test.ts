@@ -11,8 +11,10 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig, readBlockSignatures, Status } from '../../src/block/index.js';
-import { blocksHolding, checkChannel, order, servedBlocks, setUp, waitLeaderOf, type Setup } from './channelSupport.js';
-import { broadcastOne, channelFileWith, configBlockOf, logLines, participationOf, setEvictionSuspicion, updateChannel, waitHealthz, waitLogLine } from './evictionSupport.js';
+import { blocksHolding, checkChannel, order, servedBlocks, waitLeaderOf, type Setup } from './channelSupport.js';
+import { channelFileWith, configBlockOf, setUpWithRaft, updateChannel } from './configUpdateSupport.js';
+import { participationOf, waitHealthz } from './evictionSupport.js';
+import { broadcastOne, logLines, waitLogLine } from './nodeSupport.js';
 import { hashChainFault, headersOf } from './helpers.js';
 
 const EVICTION_SUSPICION = '3s';
@@ -24,10 +26,7 @@ afterAll(async () => {
 
 /** A started 3-node cluster whose channel suspects eviction after 3 s without a leader; resolves with its leader. */
 async function startCluster(channelId: string): Promise<{ setup: Setup; leader: number }> {
-  const setup = await setUp(channelId, disposers, { startNodes: [] });
-  setEvictionSuspicion(setup, EVICTION_SUSPICION);
-  setup.cluster.startAll();
-  await setup.cluster.waitHealthy(60_000);
+  const setup = await setUpWithRaft(channelId, disposers, { evictionSuspicion: EVICTION_SUSPICION });
   return { setup, leader: await waitLeaderOf(setup, channelId, 30_000) };
 }
 

@@ -11,9 +11,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig, Status } from '../../src/block/index.js';
 import { checkChannel, blocksHolding, orderer, operationsUrl, setUp, waitLeaderOf } from './channelSupport.js';
-import {
-  broadcastOne, channelFileWith, configBlockOf, startBackgroundLoad, updateChannel, waitLogLine, waitMetric, writeBlock, writeGenesis,
-} from './membershipSupport.js';
+import { channelFileWith, configBlockOf, updateChannel } from './configUpdateSupport.js';
+import { startBackgroundLoad, waitMetric, writeBlock, writeGenesis } from './membershipSupport.js';
+import { broadcastOne, waitLogLine } from './nodeSupport.js';
 
 const disposers: Array<() => Promise<void>> = [];
 /** Acknowledgements the load must gather after each step: ordering goes on under the new membership. */

@@ -17,9 +17,9 @@ import { currentConfigOf, HeaderType, readEnvelopeFields, Status } from '../../s
 import { nodePaths } from '../../src/cli/layout.js';
 import { PREVIOUS_TLS_DIR } from '../../src/cli/tlsReissue.js';
 import { checkChannel, order, orderer, operationsUrl, servedBlocks, setUp, waitLeaderOf } from './channelSupport.js';
-import {
-  broadcastOne, channelFileWith, startBackgroundLoad, updateChannel, waitLogLine, waitMetric, writeGenesis,
-} from './membershipSupport.js';
+import { channelFileWith, updateChannel } from './configUpdateSupport.js';
+import { startBackgroundLoad, waitMetric, writeGenesis } from './membershipSupport.js';
+import { broadcastOne, waitLogLine } from './nodeSupport.js';
 
 const disposers: Array<() => Promise<void>> = [];
 

@@ -17,10 +17,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig } from '../../src/block/index.js';
 import { nodePaths } from '../../src/cli/layout.js';
 import { publicKeyOfCertificate } from '../../src/cluster/pinning.js';
-import { followBlocks, largestGap, logRecords, setRaftOptions, waitUntil } from './catchupSupport.js';
-import { checkChannel, orderer, servedBlocks, setUp, waitLeaderOf } from './channelSupport.js';
+import { followBlocks, largestGap } from './catchupSupport.js';
+import { checkChannel, orderer, servedBlocks, waitLeaderOf } from './channelSupport.js';
+import { configBlockOf, setUpWithRaft, updateChannel } from './configUpdateSupport.js';
+import { logRecords, waitUntil } from './nodeSupport.js';
 import { TICK_INTERVAL_MS } from './helpers.js';
-import { configBlockOf, startBackgroundLoad, updateChannel } from './membershipSupport.js';
+import { startBackgroundLoad } from './membershipSupport.js';
 
 const CHANNEL = 'rotate-leader';
 const HEARTBEAT_TICK = 10;
@@ -39,10 +41,7 @@ afterAll(async () => {
 
 describe('rotating the Raft leader\'s own TLS certificate', () => {
   it('the leader hands over by MsgTimeoutNow when the rotation commits: no block gap of an election timeout on a follower under load; restarted with its new certificate it replicates; chains identical, nothing acknowledged lost', async () => {
-    const setup = await setUp(CHANNEL, disposers, { startNodes: [] });
-    setRaftOptions(setup.channelFile, { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK });
-    setup.cluster.startAll();
-    await setup.cluster.waitHealthy(60_000);
+    const setup = await setUpWithRaft(CHANNEL, disposers, { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK });
     const leader = await waitLeaderOf(setup, CHANNEL, 30_000);
     const followers = setup.cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
     const watcher = followers[0]!;

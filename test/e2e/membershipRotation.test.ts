@@ -14,7 +14,8 @@ import { extractChannelConfig } from '../../src/block/index.js';
 import { nodePaths } from '../../src/cli/layout.js';
 import { publicKeyOfCertificate } from '../../src/cluster/pinning.js';
 import { checkChannel, order, orderer, setUp, waitLeaderOf } from './channelSupport.js';
-import { configBlockOf, counterSum, helloProbe, updateChannel } from './membershipSupport.js';
+import { configBlockOf, updateChannel } from './configUpdateSupport.js';
+import { counterSum, helloProbe } from './membershipSupport.js';
 
 const disposers: Array<() => Promise<void>> = [];
 

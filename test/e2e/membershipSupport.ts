@@ -1,43 +1,27 @@
-// Support of the membership e2e tests (real `orderer start` processes): channel
-// files with a chosen consenter set, `orderer channel update` by the orderer
-// admin, the config block of a given sequence as a node serves it, metric
-// and log polling, one Broadcast, and a background load that keeps running
-// while the consenter set changes.
+// Support of the membership e2e tests (real `orderer start` processes): block
+// files (genesis of a channel file, a served block), metric polling, a
+// background load that keeps running while the consenter set changes, and a
+// Hello probe of a cluster listener. Channel updates are in
+// configUpdateSupport.ts, logs and one Broadcast in nodeSupport.ts.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse, stringify } from 'yaml';
-import { currentConfigOf, encodeBlock, HeaderType, readEnvelopeFields, type Block, type BroadcastResponse } from '../../src/block/index.js';
-import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
+import { encodeBlock, type Block } from '../../src/block/index.js';
+import { connectAtomicBroadcast } from '../../src/cli/abClient.js';
 import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
 import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
-import { ADMIN_MSP_DIRS, TLS_CA_FILES } from '../../src/cli/keygen.js';
+import { TLS_CA_FILES } from '../../src/cli/keygen.js';
 import { address, clientTls, nodePaths, readManifest } from '../../src/cli/layout.js';
 import { runLoad } from '../../src/cli/load.js';
-import { metricValue } from '../../src/cli/nodeMetrics.js';
 import { loadChannelConfig } from '../../src/config/index.js';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { dialStep } from '../../src/cluster/dial.js';
 import { CLUSTER_PROTOCOL_VERSION, decodeFrames, encodeFrame, FrameKind } from '../../src/cluster/frames.js';
 import { validateClusterOptions } from '../../src/cluster/options.js';
-import { orderer, operationsUrl, servedBlocks, type Setup } from './channelSupport.js';
-
-const POLL_MS = 200;
-
-/**
- * `channels/<name>.yaml`: the keygen channel file with only the consenters
- * `ids` (file order kept; a consenter's TLS certificate stays a path to the
- * node's tls/server.crt, so a reissued certificate is picked up).
- */
-export function channelFileWith(setup: Setup, name: string, ids: readonly number[]): string {
-  const config = parse(fs.readFileSync(setup.channelFile, 'utf8')) as { consenters: { id: number }[] };
-  config.consenters = config.consenters.filter((c) => ids.includes(c.id));
-  const file = path.join(path.dirname(setup.channelFile), `${name}.yaml`);
-  fs.writeFileSync(file, stringify(config));
-  return file;
-}
+import { operationsUrl, type Setup } from './channelSupport.js';
+import { metricOf, POLL_MS } from './nodeSupport.js';
 
 /** Block 0 of a channel file, written next to it; returns the block file. */
 export function writeGenesis(setup: Setup, channelFile: string, name: string): string {
@@ -46,45 +30,11 @@ export function writeGenesis(setup: Setup, channelFile: string, name: string): s
   return file;
 }
 
-/** `orderer channel update` of the channel to `channelFile`, signed by the OrdererMSP admin, sent to node `via`. */
-export function updateChannel(setup: Setup, via: number, channelFile: string): ReturnType<typeof orderer> {
-  const manifest = readManifest(setup.dir);
-  return orderer([
-    'channel', 'update', '--channel-config', channelFile, '--orderer', address(setup.cluster.node(via), 'client'),
-    '--tls-ca', path.join(setup.dir, manifest.tlsCaFile), '--server-name', 'localhost',
-    '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.orderer), '--msp-id', 'OrdererMSP',
-  ]);
-}
-
-/** The config block of config `sequence`, once node `id` serves it. */
-export async function configBlockOf(setup: Setup, id: number, channelId: string, sequence: number, timeoutMs: number): Promise<Block> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const blocks = await servedBlocks(setup, id, channelId);
-    const found = blocks.find((b) => readEnvelopeFields(b.data[0]!).headerType === HeaderType.CONFIG && currentConfigOf(b).config.sequence === sequence);
-    if (found !== undefined) return found;
-    if (performance.now() > deadline) throw new Error(`node ${id} served no config block of sequence ${sequence} of ${channelId} within ${timeoutMs} ms`);
-    await sleep(POLL_MS);
-  }
-}
-
 /** Writes `block` to `<dir>/<name>.block`; returns the file. */
 export function writeBlock(setup: Setup, block: Block, name: string): string {
   const file = path.join(setup.dir, `${name}.block`);
   fs.writeFileSync(file, encodeBlock(block));
   return file;
-}
-
-/** `metric{channel}` as node `id` reports it now (undefined if absent or the node does not answer). */
-export async function metricOf(setup: Setup, id: number, metric: string, channelId: string): Promise<number | undefined> {
-  try {
-    const response = await fetch(`${operationsUrl(setup, id)}/metrics`, { signal: AbortSignal.timeout(2000) });
-    return metricValue(await response.text(), metric, channelId);
-  } catch (err) {
-    // A node that does not answer has no value now; the caller polls again.
-    if (err instanceof Error) return undefined;
-    throw err;
-  }
 }
 
 /** Polls until every node of `ids` reports `metric{channel}` = `expected`. */
@@ -111,32 +61,6 @@ export async function counterSum(setup: Setup, id: number, metric: string, label
     if (labels.every((l) => present.includes(l))) sum += Number(line.slice(close + 1).trim());
   }
   return sum;
-}
-
-/** Polls node `id`'s log until a line matches `pattern`; returns that line. */
-export async function waitLogLine(setup: Setup, id: number, pattern: RegExp, timeoutMs: number): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const line = fs.readFileSync(setup.cluster.logFile(id), 'utf8').split('\n').find((l) => pattern.test(l));
-    if (line !== undefined) return line;
-    if (performance.now() > deadline) throw new Error(`no line of node ${id}'s log matches ${pattern} within ${timeoutMs} ms`);
-    await sleep(POLL_MS);
-  }
-}
-
-/** Broadcasts one fresh envelope of `channelId` to node `id`; resolves with the answer. */
-export async function broadcastOne(setup: Setup, id: number, channelId: string): Promise<BroadcastResponse> {
-  const manifest = readManifest(setup.dir);
-  const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
-  try {
-    const [envelope] = createEnvelopePool({ channelId, creator: loadClientCreator(setup.dir, manifest), count: 1 });
-    const stream = new BroadcastStream(client);
-    const response = await stream.send(envelope!.bytes);
-    await stream.end();
-    return response;
-  } finally {
-    client.close();
-  }
 }
 
 export interface BackgroundLoad {

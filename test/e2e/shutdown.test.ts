@@ -16,8 +16,10 @@ import { connectAtomicBroadcast } from '../../src/cli/abClient.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
 import { runLoad, type LoadReport } from '../../src/cli/load.js';
 import { TICK_INTERVAL_MS, txIdsOf } from './helpers.js';
-import { checkChannel, servedBlocks, setUp, waitLeaderOf, type Setup } from './channelSupport.js';
-import { followBlocks, largestGap, logRecords, setRaftOptions, waitUntil } from './catchupSupport.js';
+import { checkChannel, servedBlocks, waitLeaderOf, type Setup } from './channelSupport.js';
+import { followBlocks, largestGap } from './catchupSupport.js';
+import { setUpWithRaft } from './configUpdateSupport.js';
+import { logRecords, waitUntil } from './nodeSupport.js';
 
 const CHANNEL = 'shutdown-channel';
 const HEARTBEAT_TICK = 10;
@@ -34,10 +36,7 @@ const disposers: Array<() => Promise<void>> = [];
 let setup: Setup;
 
 beforeAll(async () => {
-  setup = await setUp(CHANNEL, disposers, { startNodes: [] });
-  setRaftOptions(setup.channelFile, { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK });
-  setup.cluster.startAll();
-  await setup.cluster.waitHealthy(60_000);
+  setup = await setUpWithRaft(CHANNEL, disposers, { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK });
 }, 120_000);
 
 afterAll(async () => {

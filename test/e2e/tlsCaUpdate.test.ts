@@ -16,7 +16,7 @@ import { TLS_CA_FILES } from '../../src/cli/keygen.js';
 import { nodePaths } from '../../src/cli/layout.js';
 import { blocksHolding, checkChannel, order, setUp, waitLeaderOf, type Setup } from './channelSupport.js';
 import { freePorts } from './helpers.js';
-import { updateChannel } from './membershipSupport.js';
+import { updateChannel } from './configUpdateSupport.js';
 
 const clusterTlsFixture = (name: string): string => fileURLPath(`../cluster/tls/${name}`);
 const impostorCertFile = fileURLPath('../crypto/tls/impostor-leaf.crt');

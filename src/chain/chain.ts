@@ -12,7 +12,7 @@ import type { HeaderFields } from '../block/index.js';
 import type { ClusterTransport } from '../cluster/types.js';
 import { createCryptoProvider } from '../crypto/provider.js';
 import type { Hasher } from '../crypto/types.js';
-import type { Message, RawNode } from '../raft/index.js';
+import type { RawNode } from '../raft/index.js';
 import type { ChannelStorage } from '../storage/index.js';
 import { BlockApplier, type SnapshotCatchUp } from './blockApplier.js';
 import { bootstrapFreshChannel, createRawNode } from './bootstrap.js';
@@ -27,7 +27,8 @@ import { Handover } from './handover.js';
 import { LeaderPipeline, PipelineState } from './leaderPipeline.js';
 import { Leadership } from './leadership.js';
 import { ChainLifecycle } from './lifecycle.js';
-import { Liveness, type EvictionDeps } from './liveness.js';
+import type { EvictionDeps, Liveness } from './liveness.js';
+import { openLiveness } from './livenessWiring.js';
 import { ChainMetrics } from './metrics.js';
 import { resolveChainOptions, type ChainOptions, type ResolvedChainOptions } from './options.js';
 import { ReadyLoop } from './readyLoop.js';
@@ -307,7 +308,9 @@ export class Chain implements ChannelSupport {
 
   #createReadyLoop(node: RawNode, applier: BlockApplier): ReadyLoop {
     return new ReadyLoop(node, this.#deps.storage.raft, {
-      send: (messages) => this.#send(messages),
+      send: (messages) => {
+        for (const m of messages) this.#deps.transport.sendConsensus(this.channelId, m.to, m);
+      },
       onSoftState: (ss) => this.#leadership.onSoftState(ss),
       onTerm: (term) => (this.#leadership.term = term),
       applier,
@@ -336,26 +339,20 @@ export class Chain implements ChannelSupport {
   }
 
   #createLiveness(): Liveness {
-    const host = {
-      channelId: this.channelId,
-      selfId: this.#opts.selfId,
-      electionTick: this.#opts.electionTick,
+    return openLiveness({
+      opts: this.#opts,
+      storage: this.#deps.storage,
+      transport: this.#deps.transport,
+      catchUp: this.#deps.catchUp,
+      eviction: this.#deps.eviction,
       log: this.#log,
       clock: this.#clock,
       raft: () => this.#raft(),
-      lastIndex: () => this.#deps.storage.raft.lastIndex(),
       kick: () => this.#loop!.kick(),
-      sendConsensus: (m: Message) => this.#deps.transport.sendConsensus(this.channelId, m.to, m),
-      isReachable: (peer: number) => this.#deps.transport.isReachable(peer),
       pendingEnvelopes: () => this.#handover.unsettled + this.#pipeline.unproposedCount,
       appliedTerm: () => this.#appliedTerm,
-      evicted: (reason: string) => this.#halt('evicted', new Error(reason), reason),
-    };
-    const { catchUp } = this.#deps;
-    const membershipProbe = catchUp?.newestBlock === undefined
-      ? undefined
-      : { newestBlock: () => catchUp.newestBlock!(), ...(catchUp.blockAt && { blockAt: (n: number) => catchUp.blockAt!(n) }) };
-    return new Liveness(host, { evictionSuspicionMs: this.#opts.evictionSuspicionMs, membershipProbe, eviction: this.#deps.eviction });
+      evicted: (reason) => this.#halt('evicted', new Error(reason), reason),
+    });
   }
 
   // ---- internals: running ----
@@ -383,10 +380,6 @@ export class Chain implements ChannelSupport {
     this.#config?.onTick(this.#leadership.leaderId);
     this.#metrics.activeNodes.set(this.#consenterIds().filter((id) => id === this.#opts.selfId || this.#deps.transport.isReachable(id)).length);
     this.#loop!.kick();
-  }
-
-  #send(messages: readonly Message[]): void {
-    for (const m of messages) this.#deps.transport.sendConsensus(this.channelId, m.to, m);
   }
 
   #afterApply(appliedIndex: number, blocks: readonly HeaderFields[], lastTerm: number): void {

@@ -1,8 +1,9 @@
 // What keeps one chain live across the failures of issue 6, beside the Raft
 // core: the lost-log guard (lostLog.ts) on every inbound Raft message,
 // eviction suspicion on ticks (evictionSuspicion.ts), and the bounded
-// leadership handoff of a graceful shutdown (shutdown.ts). Chain.ts calls
-// into it from its handler, its tick and its soft-state changes.
+// leadership handoff of a graceful shutdown (shutdown.ts). chain.ts builds it
+// (livenessWiring.ts) and calls into it from the transport binding's inbound
+// messages, its tick and its leader changes.
 
 import type { Logger } from 'pino';
 import { MessageType, StateType, type Message, type RawNode } from '../raft/index.js';

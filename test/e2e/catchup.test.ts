@@ -15,12 +15,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSerializedIdentity, readBlockSignatures, type Block } from '../../src/block/index.js';
 import type { SignedEnvelope } from '../../src/cli/envelopePool.js';
-import { address } from '../../src/cli/layout.js';
-import { isHealthy } from '../../src/cli/nodeMetrics.js';
 import { checkChannel, order, servedBlocks, waitLeaderOf, type Setup } from './channelSupport.js';
 import { dataDirOf } from './catchupSupport.js';
 import { setUpWithRaft } from './configUpdateSupport.js';
-import { logMessages, metricOf, waitUntil } from './nodeSupport.js';
+import { logMessages, metricOf, waitHealthz, waitUntil } from './nodeSupport.js';
 
 const CHANNEL = 'catchup-channel';
 /** Blocks hold up to 50 envelopes of 1 KiB (about 30 under the tests' load): a snapshot every block or two. */
@@ -46,7 +44,7 @@ afterAll(async () => {
 
 /** Orders `count` envelopes through node `id` once it knows a leader (a node just restarted may not yet); all must be acknowledged. */
 async function orderVia(id: number, count: number): Promise<void> {
-  await waitUntil(`node ${id} to know a leader`, 30_000, () => isHealthy(address(setup.cluster.node(id), 'operations')));
+  await waitHealthz(setup, id, 30_000);
   const acked = await order(setup, id, CHANNEL, count);
   expect(acked.length).toBe(count);
   acknowledged.push(...acked);

@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig, readBlockSignatures, Status } from '../../src/block/index.js';
 import { blocksHolding, checkChannel, order, servedBlocks, waitLeaderOf, type Setup } from './channelSupport.js';
 import { channelFileWith, configBlockOf, setUpWithRaft, updateChannel } from './configUpdateSupport.js';
-import { participationOf, waitHealthz } from './evictionSupport.js';
-import { broadcastOne, logLines, waitLogLine } from './nodeSupport.js';
+import { participationOf } from './evictionSupport.js';
+import { broadcastOne, logLines, waitHealthz, waitLogLine } from './nodeSupport.js';
 import { hashChainFault, headersOf } from './helpers.js';
 
 const EVICTION_SUSPICION = '3s';

@@ -1,5 +1,5 @@
 // Watching and poking one running node in the e2e tests: bounded polling,
-// its log lines, a metric it reports, and one Broadcast to it.
+// its health, its log lines, a metric it reports, and one Broadcast to it.
 
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,7 +7,7 @@ import type { BroadcastResponse } from '../../src/block/index.js';
 import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
 import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePool.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
-import { metricValue } from '../../src/cli/nodeMetrics.js';
+import { isHealthy, metricValue } from '../../src/cli/nodeMetrics.js';
 import { operationsUrl, type Setup } from './channelSupport.js';
 
 /** Interval of every poll in the e2e support. */
@@ -20,6 +20,11 @@ export async function waitUntil(what: string, timeoutMs: number, condition: () =
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(POLL_MS);
   }
+}
+
+/** Polls node `id`'s /healthz until it answers 200: every channel it serves knows a Raft leader. */
+export async function waitHealthz(setup: Setup, id: number, timeoutMs: number): Promise<void> {
+  await waitUntil(`node ${id}'s /healthz to answer 200`, timeoutMs, () => isHealthy(address(setup.cluster.node(id), 'operations')));
 }
 
 /** Lines of node `id`'s log that match `pattern` (its log file accumulates across restarts). */

@@ -21,7 +21,7 @@ import { dialStep } from '../../src/cluster/dial.js';
 import { CLUSTER_PROTOCOL_VERSION, decodeFrames, encodeFrame, FrameKind } from '../../src/cluster/frames.js';
 import { validateClusterOptions } from '../../src/cluster/options.js';
 import { operationsUrl, type Setup } from './channelSupport.js';
-import { metricOf, POLL_MS } from './nodeSupport.js';
+import { metricOf, waitUntil } from './nodeSupport.js';
 
 /** Block 0 of a channel file, written next to it; returns the block file. */
 export function writeGenesis(setup: Setup, channelFile: string, name: string): string {
@@ -39,15 +39,15 @@ export function writeBlock(setup: Setup, block: Block, name: string): string {
 
 /** Polls until every node of `ids` reports `metric{channel}` = `expected`. */
 export async function waitMetric(setup: Setup, ids: readonly number[], metric: string, channelId: string, expected: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const values = await Promise.all(ids.map((id) => metricOf(setup, id, metric, channelId)));
-    if (values.every((v) => v === expected)) return;
-    if (performance.now() > deadline) {
-      throw new Error(`${metric}{channel="${channelId}"} on nodes ${ids.join(', ')} is ${values.join(', ')} after ${timeoutMs} ms, expected ${expected} everywhere`);
-    }
-    await sleep(POLL_MS);
-  }
+  let values: Array<number | undefined> = [];
+  await waitUntil(
+    () => `${metric}{channel="${channelId}"} = ${expected} on nodes ${ids.join(', ')} (last: ${values.join(', ')})`,
+    timeoutMs,
+    async () => {
+      values = await Promise.all(ids.map((id) => metricOf(setup, id, metric, channelId)));
+      return values.every((v) => v === expected);
+    },
+  );
 }
 
 /** Sum of a labelled counter's samples in node `id`'s /metrics whose labels include every `labels` entry. */
@@ -101,11 +101,7 @@ export function startBackgroundLoad(setup: Setup, id: number, channelId: string,
     acknowledged,
     async waitMore(more, timeoutMs) {
       const target = acknowledged.length + more;
-      const deadline = performance.now() + timeoutMs;
-      while (acknowledged.length < target) {
-        if (performance.now() > deadline) throw new Error(`the background load to node ${id} got ${acknowledged.length} of ${target} acknowledgements within ${timeoutMs} ms`);
-        await sleep(POLL_MS);
-      }
+      await waitUntil(() => `${target} acknowledgements of the background load to node ${id} (got ${acknowledged.length})`, timeoutMs, () => acknowledged.length >= target);
     },
     async stop() {
       abort.abort();

@@ -11,13 +11,16 @@ import { isHealthy, metricValue } from '../../src/cli/nodeMetrics.js';
 import { operationsUrl, type Setup } from './channelSupport.js';
 
 /** Interval of every poll in the e2e support. */
-export const POLL_MS = 200;
+const POLL_MS = 200;
 
-/** Polls `condition` every POLL_MS until it holds; fails naming `what` after `timeoutMs`. */
-export async function waitUntil(what: string, timeoutMs: number, condition: () => Promise<boolean> | boolean): Promise<void> {
+/**
+ * Polls `condition` every POLL_MS until it holds; fails naming `what` after
+ * `timeoutMs` (a function: asked at the failure, so it can tell the last reading).
+ */
+export async function waitUntil(what: string | (() => string), timeoutMs: number, condition: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(POLL_MS);
   }
 }

@@ -14,8 +14,8 @@ import type { ChannelConfigState } from '../../src/chain/channelConfig.js';
 import { ConfigControl } from '../../src/chain/configControl.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import type { ClusterPeer } from '../../src/cluster/index.js';
-import { StateType, type RawNode } from '../../src/raft/index.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';
+import { scriptedLeaderRaft } from './scriptedLeaderRaft.js';
 
 const channel = makeTestChannel();
 
@@ -35,20 +35,7 @@ interface Scripted {
 
 function control(initial: ChannelConfigState, selfId: number, scripted: Scripted) {
   const peerUpdates: number[][] = [];
-  const transfers: number[] = [];
-  const raft = {
-    status: () => ({
-      id: selfId,
-      applied: 20,
-      leadTransferee: 0,
-      hardState: { term: 3, vote: selfId, commit: 20 },
-      softState: { lead: selfId, raftState: StateType.Leader },
-      config: { voters: scripted.voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
-      progress: new Map(scripted.voters.map((id) => [id, { match: 10 + id }])),
-    }),
-    proposeConfChange: () => undefined,
-    transferLeadership: (to: number) => void transfers.push(to),
-  } as unknown as RawNode;
+  const { raft, transfers } = scriptedLeaderRaft({ selfId, voters: () => scripted.voters, matchOf: (id) => 10 + id });
   const ctl = new ConfigControl(initial, {
     channelId: 'ch1',
     selfId,

@@ -10,8 +10,9 @@ import type { ChannelConfigState } from '../../src/chain/channelConfig.js';
 import { ConfigControl } from '../../src/chain/configControl.js';
 import { checkQuorumAfterChange, pendingConfChange, quorumOf, transfereeOf } from '../../src/chain/membership.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
-import { ConfChangeType, StateType, type ConfChange, type RawNode } from '../../src/raft/index.js';
+import { ConfChangeType } from '../../src/raft/index.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';
+import { scriptedLeaderRaft } from './scriptedLeaderRaft.js';
 
 describe('pendingConfChange', () => {
   it('adds the one config id Raft lacks, removes the one Raft has in excess, and is undefined when they agree', () => {
@@ -74,21 +75,7 @@ describe('ConfigControl on a new leader', () => {
       values: { ...channel.values, consenters, signatureAlgorithm: 'ecdsa-p256' },
       ids: { consenterIds, nextConsenterId: Math.max(...consenterIds) + 1 },
     };
-    const proposed: ConfChange[] = [];
-    const transfers: number[] = [];
-    const raft = {
-      status: () => ({
-        id: selfId,
-        applied: 20,
-        leadTransferee,
-        hardState: { term: 3, vote: selfId, commit: 20 },
-        softState: { lead: selfId, raftState: StateType.Leader },
-        config: { voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
-        progress: new Map(voters.map((id) => [id, { match: id === 3 ? 20 : 10 }])),
-      }),
-      proposeConfChange: (cc: ConfChange) => void proposed.push(cc),
-      transferLeadership: (to: number) => void transfers.push(to),
-    } as unknown as RawNode;
+    const { raft, proposed, transfers } = scriptedLeaderRaft({ selfId, voters: () => voters, leadTransferee, matchOf: (id) => (id === 3 ? 20 : 10) });
     const ctl = new ConfigControl(state, {
       channelId: 'ch1',
       selfId,

@@ -17,7 +17,6 @@
 // machine's cores; they are printed with the machine.
 
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +24,7 @@ import { SEEK_MAX } from '../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../src/cli/abClient.js';
 import { intFlag, parseFlags } from '../src/cli/args.js';
 import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../src/cli/envelopePool.js';
+import { freeNodePorts } from '../src/cli/freePorts.js';
 import { keygen } from '../src/cli/keygen.js';
 import { address, clientTls } from '../src/cli/layout.js';
 import { CommitCounter } from '../src/cli/liveView.js';
@@ -38,18 +38,6 @@ const FAILOVER_LOAD_TX_PER_SEC = 1500;
 const CATCH_UP_TIMEOUT_MS = 60_000;
 
 type Clients = Map<number, ReturnType<typeof connectAtomicBroadcast>>;
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer().once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
 
 function followBlocks(cluster: LocalCluster, clients: Clients, nodeId: number, onBlock: Parameters<typeof deliver>[1]['onBlock'], signal: AbortSignal) {
   return deliver(clients.get(nodeId)!, {
@@ -174,13 +162,12 @@ async function main(): Promise<void> {
   const streams = intFlag(flags, 'streams', 4, 1, 64);
   const windowPerStream = intFlag(flags, 'window', 128, 1, 4096);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
-  const ports = await freePorts(9);
   const manifest = keygen({
     outDir: dir,
     nodes: 3,
     algorithm: 'ecdsa-p256',
     channelId: 'benchchannel',
-    ports: [0, 1, 2].map((i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
+    ports: await freeNodePorts(3),
     engine: 'native',
     tickIntervalMs: TICK_INTERVAL_MS,
     electionTick: ELECTION_TICK,

@@ -15,12 +15,13 @@ import { parse, stringify } from 'yaml';
 import type { Block } from '../../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
 import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
+import { freeNodePorts } from '../../src/cli/freePorts.js';
 import { keygen, type KeygenOptions } from '../../src/cli/keygen.js';
 import { address, clientTls, readManifest } from '../../src/cli/layout.js';
 import { runLoad } from '../../src/cli/load.js';
 import { LocalCluster } from '../../src/cli/localCluster.js';
 import { channelView } from '../../src/cli/nodeMetrics.js';
-import { ELECTION_TICK, freePorts, hashChainFault, headersOf, TICK_INTERVAL_MS, txIdsOf } from './helpers.js';
+import { ELECTION_TICK, hashChainFault, headersOf, TICK_INTERVAL_MS, txIdsOf } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const CLI_TIMEOUT_MS = 60_000;
@@ -49,13 +50,12 @@ export interface SetUpOptions {
 export async function setUp(channelId: string, disposers: Array<() => Promise<void>>, options: SetUpOptions = {}): Promise<Setup> {
   const nodes = options.nodes ?? 3;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-channels-'));
-  const ports = await freePorts(3 * nodes);
   const manifest = keygen({
     outDir: dir,
     nodes,
     algorithm: 'ecdsa-p256',
     channelId,
-    ports: Array.from({ length: nodes }, (_, i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
+    ports: await freeNodePorts(nodes),
     engine: 'native',
     tickIntervalMs: TICK_INTERVAL_MS,
     electionTick: ELECTION_TICK,

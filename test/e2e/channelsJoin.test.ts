@@ -17,7 +17,7 @@ import { ADMIN_MSP_DIRS, keygen } from '../../src/cli/keygen.js';
 import { RemovedChannels } from '../../src/cli/removedChannels.js';
 import { loadNodeConfig, type ChannelConfig } from '../../src/config/index.js';
 import { OrdererError } from '../../src/errors.js';
-import { freePorts } from './helpers.js';
+import { freeNodePorts, freePorts } from '../../src/cli/freePorts.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dirs: string[] = [];
@@ -35,13 +35,12 @@ function tempDir(): string {
 /** A keygen'd 3-node layout; node 2's config (its channel and TLS certificate). */
 async function layout(): Promise<{ dir: string; channel: ChannelConfig; tlsCertPem: string; channelFile: string }> {
   const dir = tempDir();
-  const ports = await freePorts(9);
   const manifest = keygen({
     outDir: dir,
     nodes: 3,
     algorithm: 'ecdsa-p256',
     channelId: 'join-channel',
-    ports: [0, 1, 2].map((i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
+    ports: await freeNodePorts(3),
     engine: 'native',
   });
   const config = loadNodeConfig(path.join(dir, manifest.nodes[1]!.configFile));

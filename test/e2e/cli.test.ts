@@ -20,7 +20,7 @@ import { keygen } from '../../src/cli/keygen.js';
 import { address, readManifest } from '../../src/cli/layout.js';
 import { isHealthy, isListening, metricValue } from '../../src/cli/nodeMetrics.js';
 import { loadNodeConfig } from '../../src/config/index.js';
-import { freePorts } from './helpers.js';
+import { freeNodePorts } from '../../src/cli/freePorts.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const tempDirs: string[] = [];
@@ -41,13 +41,12 @@ function orderer(...args: string[]) {
 }
 
 async function keygenWithFreePorts(dir: string, nodes: number, algorithm: 'ecdsa-p256' | 'sm2' = 'ecdsa-p256') {
-  const ports = await freePorts(nodes * 3);
   return keygen({
     outDir: dir,
     nodes,
     algorithm,
     channelId: 'cli-channel',
-    ports: Array.from({ length: nodes }, (_, i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! })),
+    ports: await freeNodePorts(nodes),
     engine: 'native',
     tickIntervalMs: 100,
   });

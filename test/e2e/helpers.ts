@@ -26,7 +26,8 @@ import {
 import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
 import { loadClientCreator } from '../../src/cli/envelopePool.js';
 import { keygen, type KeygenOptions } from '../../src/cli/keygen.js';
-import { address, clientTls, type NodePorts } from '../../src/cli/layout.js';
+import { address, clientTls } from '../../src/cli/layout.js';
+import { freeNodePorts, freePorts } from '../../src/cli/freePorts.js';
 import { LocalCluster } from '../../src/cli/localCluster.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import type { HashAlgorithm } from '../../src/crypto/types.js';
@@ -36,19 +37,8 @@ export const TICK_INTERVAL_MS = 100;
 export const ELECTION_TICK = 10;
 export const ELECTION_TIMEOUT_MS = TICK_INTERVAL_MS * ELECTION_TICK;
 
-/** Distinct free loopback ports (bound once to port 0, then released). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
+/** Free loopback ports (src/cli/freePorts.ts), here beside the other e2e helpers. */
+export { freePorts };
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -82,8 +72,7 @@ export interface E2eCluster {
 export async function startE2eCluster(overrides: Partial<KeygenOptions> = {}): Promise<E2eCluster> {
   const nodes = overrides.nodes ?? 3;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-e2e-'));
-  const ports = await freePorts(nodes * 3);
-  const nodePorts: NodePorts[] = Array.from({ length: nodes }, (_, i) => ({ client: ports[3 * i]!, cluster: ports[3 * i + 1]!, operations: ports[3 * i + 2]! }));
+  const nodePorts = await freeNodePorts(nodes);
   const manifest = keygen({
     outDir: dir,
     nodes,

@@ -10,8 +10,8 @@
 
 import { Bench } from 'tinybench';
 import { Packr } from 'msgpackr';
-import { FrameKind, decodeFrame, encodeFrame, type Frame } from '../src/cluster/frames.js';
-import { EntryType, MessageType, type Message } from '../src/raft/types.js';
+import { FrameKind, decodeFrame, encodeFrame, type Frame } from '../src/cluster/index.js';
+import { EntryType, MessageType, type Message } from '../src/raft/index.js';
 import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 

@@ -10,11 +10,11 @@
 // pace and drops are Raft's problem; here drops would only measure the bound).
 
 import pino from 'pino';
-import { DevOrganization } from '../src/crypto/devpki.js';
-import { createCryptoProvider } from '../src/crypto/provider.js';
-import { GrpcClusterTransport } from '../src/cluster/transport.js';
-import type { ClusterChannelHandler } from '../src/cluster/types.js';
-import { EntryType, MessageType, type Message } from '../src/raft/types.js';
+import { DevOrganization } from '../src/crypto/index.js';
+import { createCryptoProvider } from '../src/crypto/index.js';
+import { GrpcClusterTransport } from '../src/cluster/index.js';
+import type { ClusterChannelHandler } from '../src/cluster/index.js';
+import { EntryType, MessageType, type Message } from '../src/raft/index.js';
 import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 

@@ -21,15 +21,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SEEK_MAX } from '../src/block/index.js';
-import { connectAtomicBroadcast, deliver } from '../src/cli/abClient.js';
-import { intFlag, parseFlags } from '../src/cli/args.js';
-import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../src/cli/envelopePool.js';
-import { freeNodePorts } from '../src/cli/freePorts.js';
-import { keygen } from '../src/cli/keygen.js';
-import { address, clientTls } from '../src/cli/layout.js';
-import { CommitCounter } from '../src/cli/liveView.js';
-import { runLoad } from '../src/cli/load.js';
-import { LocalCluster } from '../src/cli/localCluster.js';
+import { connectAtomicBroadcast, deliver } from '../src/client/index.js';
+import { intFlag, parseFlags } from '../src/cli/index.js';
+import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../src/client/index.js';
+import { freeNodePorts } from '../src/cli/index.js';
+import { keygen } from '../src/cli/index.js';
+import { address, clientMsp, clientTls } from '../src/cli/index.js';
+import { CommitCounter } from '../src/cli/index.js';
+import { runLoad } from '../src/client/index.js';
+import { LocalCluster } from '../src/cli/index.js';
 import { describeMachine } from './lib/machine.js';
 
 const TICK_INTERVAL_MS = 100;
@@ -42,7 +42,7 @@ type Clients = Map<number, ReturnType<typeof connectAtomicBroadcast>>;
 function followBlocks(cluster: LocalCluster, clients: Clients, nodeId: number, onBlock: Parameters<typeof deliver>[1]['onBlock'], signal: AbortSignal) {
   return deliver(clients.get(nodeId)!, {
     channelId: cluster.manifest.channelId,
-    creator: loadClientCreator(cluster.dir, cluster.manifest),
+    creator: loadClientCreator(clientMsp(cluster.dir, cluster.manifest)),
     start: { type: 'newest' },
     stop: { type: 'specified', number: SEEK_MAX },
     onBlock,
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
   try {
     cluster.startAll();
     await cluster.waitHealthy(60_000);
-    const creator = loadClientCreator(dir, manifest);
+    const creator = loadClientCreator(clientMsp(dir, manifest));
     const poolSize = 32_768;
     const signStart = performance.now();
     const pool = createEnvelopePool({ channelId: manifest.channelId, creator, count: poolSize });

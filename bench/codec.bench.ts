@@ -2,7 +2,7 @@
 // under 5 µs) with our zero-copy reader against the two libraries at hand,
 // @hyperledger/fabric-protos (google-protobuf) and protobufjs; per-block decode
 // and re-encode; header + data hash per block, both engines. Inputs are the
-// Fabric sample ledgers under ../shared/testdata/fabric.
+// Fabric sample ledgers under test/fixtures/fabric.
 //
 //   npm run bench:codec [-- --time-ms=500]
 //
@@ -12,12 +12,12 @@
 import { common, msp } from '@hyperledger/fabric-protos';
 import protobuf from 'protobufjs';
 import { Bench } from 'tinybench';
-import { decodeBlock, encodeBlock } from '../src/block/codec/block.js';
-import { decodeChannelHeader, decodeEnvelope, decodePayload, decodeSerializedIdentity, decodeSignatureHeader } from '../src/block/codec/common.js';
-import { readEnvelopeFields } from '../src/block/envelopeFields.js';
-import { dataHash, headerHash } from '../src/block/headerHash.js';
-import { createCryptoProvider } from '../src/crypto/provider.js';
-import { ledgerBadDir, ledgerSampleDir, readLedgerBlocks } from '../test/block/fixtures.js';
+import { decodeBlock, encodeBlock } from '../src/block/index.js';
+import { decodeChannelHeader, decodeEnvelope, decodePayload, decodeSerializedIdentity, decodeSignatureHeader } from '../src/block/index.js';
+import { readEnvelopeFields } from '../src/block/index.js';
+import { dataHash, headerHash } from '../src/block/index.js';
+import { createCryptoProvider } from '../src/crypto/index.js';
+import { ledgerBadDir, ledgerSampleDir, readLedgerBlocks } from './lib/fabricLedger.js';
 import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 

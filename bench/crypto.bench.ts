@@ -9,10 +9,10 @@
 
 import os from 'node:os';
 import { Bench } from 'tinybench';
-import { DevOrganization } from '../src/crypto/devpki.js';
-import { IdentityValidator } from '../src/crypto/identity.js';
-import { createCryptoProvider } from '../src/crypto/provider.js';
-import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../src/crypto/types.js';
+import { DevOrganization } from '../src/crypto/index.js';
+import { IdentityValidator } from '../src/crypto/index.js';
+import { createCryptoProvider } from '../src/crypto/index.js';
+import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../src/crypto/index.js';
 import { numberFlag } from './lib/flags.js';
 
 const ENGINES: readonly Engine[] = ['native', 'native-free'];

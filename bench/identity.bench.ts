@@ -11,13 +11,13 @@
 // does not matter here. Figures depend on machine load, printed with them.
 
 import { Bench } from 'tinybench';
-import { DevOrganization } from '../src/crypto/devpki.js';
-import { BytesKeyedLru } from '../src/crypto/bytesKeyedLru.js';
-import { IdentityValidator, type SerializedIdentityInput } from '../src/crypto/identity.js';
-import { LruCache } from '../src/crypto/lru.js';
-import { createCryptoProvider } from '../src/crypto/provider.js';
-import { isAcceptableP256Signature } from '../src/crypto/p256SignatureBytes.js';
-import { acceptableSignature } from '../src/crypto/signatureDer.js';
+import { DevOrganization } from '../src/crypto/index.js';
+import { BytesKeyedLru } from '../src/crypto/index.js';
+import { IdentityValidator, type SerializedIdentityInput } from '../src/crypto/index.js';
+import { LruCache } from '../src/crypto/index.js';
+import { createCryptoProvider } from '../src/crypto/index.js';
+import { isAcceptableP256Signature } from '../src/crypto/index.js';
+import { acceptableSignature } from '../src/crypto/index.js';
 import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 

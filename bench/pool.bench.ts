@@ -18,9 +18,9 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createSignedEnvelope, encodeSerializedIdentity, HeaderType } from '../src/block/index.js';
-import { DevOrganization } from '../src/crypto/devpki.js';
-import { createCryptoProvider } from '../src/crypto/provider.js';
-import type { Engine, SignatureAlgorithm } from '../src/crypto/types.js';
+import { DevOrganization } from '../src/crypto/index.js';
+import { createCryptoProvider } from '../src/crypto/index.js';
+import type { Engine, SignatureAlgorithm } from '../src/crypto/index.js';
 import { VerificationContext, WorkerPool, type BatchTransfer, type EnvelopeVerdict, type VerificationContextInput } from '../src/workers/index.js';
 import { describeMachine } from './lib/machine.js';
 

@@ -15,8 +15,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Bench } from 'tinybench';
 import { createSeekInfoEnvelope, createSignedEnvelope, encodeBlock, encodeSerializedIdentity, HeaderType } from '../src/block/index.js';
-import type { ChannelSupport } from '../src/chain/types.js';
-import { ATOMIC_BROADCAST_SERVICE, AtomicBroadcastServer } from '../src/server/index.js';
+import type { ChannelSupport } from '../src/chain/index.js';
+import { AtomicBroadcastServer } from '../src/server/index.js';
+import { ATOMIC_BROADCAST_SERVICE } from '../src/block/index.js';
 import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
 

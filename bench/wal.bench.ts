@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
-import { EntryType, type Entry } from '../src/raft/types.js';
+import { EntryType, type Entry } from '../src/raft/index.js';
 import { openWalEnvironment, type EngineName, type LedgerBlock, type WalEnvironment } from '../src/storage/index.js';
 
 const KiB = 1024;

@@ -1,6 +1,6 @@
 // Runs etcd-raft interaction files against our Raft core.
 // Usage: npm run raft:conformance -- <file.txt>...   (exit 1 if any fails)
-import { describeFailures, runInteractionFile } from '../test/raft/interaction/runner.js';
+import { describeFailures, runInteractionFile } from './raft-interaction/runner.js';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {

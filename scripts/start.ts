@@ -1,7 +1,7 @@
 // `npm start`: local 3-node cluster + steady load + live view (src/cli/demo.ts).
 
-import { CliUsageError } from '../src/cli/errors.js';
-import { demo, DEMO_USAGE } from '../src/cli/demo.js';
+import { CliUsageError } from '../src/cli/index.js';
+import { demo, DEMO_USAGE } from '../src/cli/index.js';
 import { OrdererError } from '../src/errors.js';
 
 let code: number;

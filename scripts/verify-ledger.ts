@@ -2,7 +2,7 @@
 // each): `npm run verify-ledger -- <dir> [--engine native|native-free] [--hash sha256|sm3]`.
 // Prints one line per block and a summary; exit 1 if any block fails.
 
-import { runVerifyLedger } from '../src/block/verifyLedgerCommand.js';
+import { runVerifyLedger } from '../src/cli/index.js';
 
 process.exitCode = runVerifyLedger(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { MemoryStorage, RawNode, StateType } from '../../src/raft/index.js';
-import type { ConfState, Message } from '../../src/raft/types.js';
+import type { ConfState, Message } from '../../src/raft/index.js';
 
 export interface InMemoryClusterOptions {
   readonly size: number;

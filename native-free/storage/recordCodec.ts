@@ -12,7 +12,7 @@
 // and a block can be read back from its byte position alone. Integers are LE.
 
 import { crc32 } from 'node:zlib';
-import type { Entry } from '../../src/raft/types.js';
+import type { Entry } from '../../src/raft/index.js';
 import * as shapes from '../../src/storage/storedShapes.js';
 import type { RecoveredLog } from '../../src/storage/memoryLog.js';
 import { crc32Of } from '../../src/storage/sealedValue.js';

@@ -7,7 +7,7 @@
 // A new leader starts a new creator from the last committed block.
 
 import assert from 'node:assert/strict';
-import type { Hasher } from '../crypto/types.js';
+import type { Hasher } from '../crypto/index.js';
 import { encodeLastConfig, encodeMetadata, encodeOrdererBlockMetadata } from './codec/block.js';
 import { dataHash, headerHash, type HeaderFields } from './headerHash.js';
 import { BLOCK_METADATA_ENTRIES, BlockMetadataIndex, EMPTY_BYTES, type Block } from './model.js';

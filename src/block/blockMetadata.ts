@@ -13,7 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Signer } from '../crypto/types.js';
+import type { Signer } from '../crypto/index.js';
 import { concatBytes } from './bytes.js';
 import {
   decodeEtcdraftBlockMetadata,

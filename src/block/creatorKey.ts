@@ -3,11 +3,11 @@
 // Pure DER parsing from src/crypto, so it serves both engines. Parsed keys are
 // cached by certificate bytes: a ledger repeats the same few creators.
 
-import { ID_BYTES_MAX } from '../crypto/identity.js';
-import { CertificateParseError } from '../crypto/errors.js';
-import { BytesKeyedLru } from '../crypto/bytesKeyedLru.js';
-import { decodePem } from '../crypto/pem.js';
-import { parseCertificate } from '../crypto/x509/certificate.js';
+import { ID_BYTES_MAX } from '../crypto/index.js';
+import { CertificateParseError } from '../crypto/index.js';
+import { BytesKeyedLru } from '../crypto/index.js';
+import { decodePem } from '../crypto/index.js';
+import { parseCertificate } from '../crypto/index.js';
 import type { CreatorKey } from './ledgerVerify.js';
 
 const CREATOR_KEY_CACHE_ENTRIES = 1024;

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Hasher, Signer } from '../crypto/types.js';
+import type { Hasher, Signer } from '../crypto/index.js';
 import { encodeChannelHeader, encodeEnvelope, encodePayload, encodeSignatureHeader } from './codec/common.js';
 import { NONCE_BYTES } from './blockMetadata.js';
 import { EMPTY_BYTES, type Timestamp } from './model.js';

@@ -9,7 +9,7 @@
 // single 0x00 byte for zero. SM3 channels swap the hasher, nothing else.
 
 import assert from 'node:assert/strict';
-import type { Hasher } from '../crypto/types.js';
+import type { Hasher } from '../crypto/index.js';
 import { concatBytes } from './bytes.js';
 import type { BlockHeader } from './model.js';
 

@@ -36,12 +36,16 @@ export { createSeekInfoEnvelope, readDeliverRequest, type DeliverRequest, type S
 export {
   LedgerVerifier,
   formatBlockReport,
+  BLOCK_FILE_BYTES_MAX,
   formatSummary,
+  ledgerFileNames,
   verifyLedgerFiles,
   type BlockFailure,
   type BlockReport,
   type CreatorKey,
+  type LedgerFile,
   type LedgerVerifyOptions,
 } from './ledgerVerify.js';
 export { createCreatorKeyResolver } from './creatorKey.js';
 export * from './configtx/index.js';
+export { ATOMIC_BROADCAST_SERVICE } from './atomicBroadcastService.js';

@@ -9,7 +9,7 @@
 // Input order is the caller's; verifyBlock() is called once per block in
 // chain order. Nothing here depends on a manifest: it works on any ledger.
 
-import type { Hasher, SignatureAlgorithm, Verifier } from '../crypto/types.js';
+import type { Hasher, SignatureAlgorithm, Verifier } from '../crypto/index.js';
 import { decodeBlock } from './codec/block.js';
 import { decodeSerializedIdentity } from './codec/common.js';
 import { readBlockSignatures } from './blockMetadata.js';

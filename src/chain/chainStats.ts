@@ -1,7 +1,7 @@
 // The leader pipeline's figures as one value (tests, the live view, debugging).
 
-import type { Handover } from './handover.js';
-import { PipelineState, type LeaderPipeline } from './leaderPipeline.js';
+import type { Handover } from './submit/handover.js';
+import { PipelineState, type LeaderPipeline } from './order/leaderPipeline.js';
 
 export interface ChainStats {
   readonly inflightBlocks: number;

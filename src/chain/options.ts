@@ -3,8 +3,8 @@
 // once here; the rest of the layer works on the filled ResolvedChainOptions.
 
 import { DEFAULT_BATCH_SIZE, validateBatchSize, type BatchSize } from '../block/index.js';
-import type { OrganizationConfig } from '../crypto/msp.js';
-import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/types.js';
+import type { OrganizationConfig } from '../crypto/index.js';
+import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/index.js';
 import { ChainOptionsError } from './errors.js';
 
 const MiB = 1024 * 1024;

@@ -5,7 +5,7 @@
 // consenters only. While the chain does not run, peers' messages are dropped.
 
 import type { Logger } from 'pino';
-import type { ClusterChannelHandler, ClusterTransport } from '../cluster/types.js';
+import type { ClusterChannelHandler, ClusterTransport } from '../cluster/index.js';
 import { RaftError, type Message, type RawNode } from '../raft/index.js';
 
 export interface TransportBindingHost {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { parseFlags, requiredStringFlag, stringFlag, type ParsedFlags } from './args.js';
 import { CliRunError, CliUsageError } from './errors.js';
 import { updateChannel } from './channelUpdate.js';
-import { callParticipation, expectStatus, multipartForm, participationTarget, PARTICIPATION_PATH, type ParticipationTarget } from './participationClient.js';
+import { callParticipation, expectStatus, multipartForm, participationTarget, PARTICIPATION_PATH, type ParticipationTarget } from '../client/index.js';
 
 export const CHANNEL_USAGE =
   'orderer channel join --block <config block file> [--genesis-block <file>] | list [--channel <name>] | remove --channel <name>  (each with --node <operations URL> [--ca-file F] [--client-cert F --client-key F]) | update --channel-config <file> --orderer <host:port> [--tls-ca F] [--server-name N] --msp-dir <admin MSP> --msp-id <id>';

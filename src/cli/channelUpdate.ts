@@ -17,10 +17,10 @@ import {
   type EnvelopeCreator,
 } from '../block/index.js';
 import { loadChannelConfig } from '../config/index.js';
-import { loadLocalMsp } from '../crypto/localMsp.js';
-import { createCryptoProvider } from '../crypto/provider.js';
-import { BroadcastStream, connectAtomicBroadcast, deliver } from './abClient.js';
-import { channelValuesOfConfig } from './channelValues.js';
+import { loadLocalMsp } from '../crypto/index.js';
+import { createCryptoProvider } from '../crypto/index.js';
+import { BroadcastStream, connectAtomicBroadcast, deliver } from '../client/index.js';
+import { channelValuesOfConfig } from '../node/index.js';
 import { CliRunError } from './errors.js';
 
 export interface ChannelUpdateRequest {

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { parseFlags, stringFlag } from './args.js';
 import { CliUsageError } from './errors.js';
 import { keygenFromFlags, KEYGEN_FLAGS } from './keygenCommand.js';
-import { address, hasManifest, readManifest } from './layout.js';
-import { LocalCluster } from './localCluster.js';
+import { address, hasManifest, readManifest } from './dev/layout.js';
+import { LocalCluster } from './dev/localCluster.js';
 
 export const CLUSTER_USAGE = 'orderer cluster [--nodes 3] [--dir .data/cluster] [keygen flags for a new directory]';
 export const DEFAULT_CLUSTER_DIR = '.data/cluster';

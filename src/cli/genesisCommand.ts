@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { loadChannelConfig } from '../config/index.js';
 import { parseFlags, requiredStringFlag } from './args.js';
 import { CliRunError } from './errors.js';
-import { genesisBlockOfChannel } from './genesis.js';
+import { genesisBlockOfChannel } from '../node/index.js';
 
 export const GENESIS_USAGE = 'orderer genesis --channel-config <channel config file> --out <block file>';
 

@@ -1,9 +1,9 @@
 // `orderer keygen --out <dir> --nodes N [--algorithm ecdsa-p256|sm2] ...`
 
 import path from 'node:path';
-import type { SignatureAlgorithm } from '../crypto/types.js';
+import type { SignatureAlgorithm } from '../crypto/index.js';
 import { choiceFlag, intFlag, parseFlags, requiredStringFlag, stringFlag, type FlagSpec } from './args.js';
-import { keygen, portsFromBase } from './keygen.js';
+import { keygen, portsFromBase } from './dev/keygen.js';
 
 export const KEYGEN_USAGE =
   'orderer keygen --out <dir> [--nodes 3] [--algorithm ecdsa-p256|sm2] [--channel mychannel] [--base-port 7050] ' +

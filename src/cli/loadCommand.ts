@@ -3,12 +3,12 @@
 
 import path from 'node:path';
 import { Status } from '../block/index.js';
-import { connectAtomicBroadcast } from './abClient.js';
+import { connectAtomicBroadcast } from '../client/index.js';
 import { intFlag, parseFlags, stringFlag } from './args.js';
 import { DEFAULT_CLUSTER_DIR } from './clusterCommand.js';
-import { createEnvelopePool, ENVELOPE_POOL_MAX, loadClientCreator } from './envelopePool.js';
-import { address, clientTls, readManifest } from './layout.js';
-import { runLoad, type LoadReport } from './load.js';
+import { createEnvelopePool, ENVELOPE_POOL_MAX, loadClientCreator } from '../client/index.js';
+import { address, clientMsp, clientTls, readManifest } from './dev/layout.js';
+import { runLoad, type LoadReport } from '../client/index.js';
 
 export const LOAD_USAGE =
   'orderer load [--dir .data/cluster] [--node 1] [--duration-s 10] [--streams 4] [--window 64] [--pool 10000] [--envelope-bytes 1024]';
@@ -34,7 +34,7 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   const node = manifest.nodes.find((n) => n.id === nodeId)!;
 
   process.stdout.write(`signing ${poolSize} envelopes of ~${envelopeBytes} bytes...\n`);
-  const creator = loadClientCreator(dir, manifest);
+  const creator = loadClientCreator(clientMsp(dir, manifest));
   const envelopes = createEnvelopePool({ channelId: manifest.channelId, creator, count: poolSize, envelopeBytes });
   const client = connectAtomicBroadcast(address(node, 'client'), clientTls(dir, manifest));
   try {

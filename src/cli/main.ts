@@ -4,6 +4,7 @@
 import { OrdererError } from '../errors.js';
 import { clusterCommand, CLUSTER_USAGE } from './clusterCommand.js';
 import { channelCommand, CHANNEL_USAGE } from './channelCommand.js';
+import { ClientUsageError } from '../client/index.js';
 import { CliUsageError } from './errors.js';
 import { genesisCommand, GENESIS_USAGE } from './genesisCommand.js';
 import { keygenCommand, KEYGEN_USAGE } from './keygenCommand.js';
@@ -38,7 +39,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === undefined) throw new CliUsageError(`unknown subcommand "${name}"`);
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof CliUsageError) {
+    if (error instanceof CliUsageError || error instanceof ClientUsageError) {
       process.stderr.write(`orderer: ${error.message}\n${usage()}`);
       return 2;
     }

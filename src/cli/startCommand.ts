@@ -5,9 +5,9 @@
 import { pino } from 'pino';
 import { loadNodeConfig } from '../config/index.js';
 import { parseFlags, requiredStringFlag } from './args.js';
-import { nodeOptionsFromConfig } from './configMapping.js';
-import { EXIT_WITH_PARENT_ENV } from './nodeProcess.js';
-import { OrdererNode } from './ordererNode.js';
+import { nodeOptionsFromConfig } from '../node/index.js';
+import { EXIT_WITH_PARENT_ENV } from './dev/nodeProcess.js';
+import { OrdererNode } from '../node/index.js';
 
 export const START_USAGE = 'orderer start --config <node config file>';
 

@@ -2,8 +2,8 @@
 
 import path from 'node:path';
 import { intFlag, parseFlags, requiredStringFlag, type FlagSpec } from './args.js';
-import { CONSENTERS_MAX } from '../chain/options.js';
-import { reissueNodeTls } from './tlsReissue.js';
+import { CONSENTERS_MAX } from '../chain/index.js';
+import { reissueNodeTls } from './dev/tlsReissue.js';
 
 export const REISSUE_TLS_USAGE = 'orderer keygen reissue-tls --dir <cluster dir> --node <id>';
 

@@ -13,7 +13,7 @@
 // Encoded frames are fresh Buffers owned by the caller.
 
 import { Packr } from 'msgpackr';
-import { EntryType, MessageType, type ConfState, type Entry, type Message, type Snapshot } from '../raft/types.js';
+import { EntryType, MessageType, type ConfState, type Entry, type Message, type Snapshot } from '../raft/index.js';
 import { ClusterFrameError } from './errors.js';
 
 /** Bumped on any incompatible change of the tuples below; a peer with another version is refused. */

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { MessageType, type Message } from '../raft/types.js';
+import { MessageType, type Message } from '../raft/index.js';
 import { OrdererError } from '../errors.js';
 import { ReconnectBackoff } from './backoff.js';
 import { ClusterUnavailableError, ForwardRejectedError } from './errors.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Message } from '../raft/types.js';
+import type { Message } from '../raft/index.js';
 import type { ClusterChannelHandler, ClusterPeer, ClusterTransport } from './types.js';
 import { ClusterOptionsError, ClusterUnavailableError } from './errors.js';
 import { InboundStreams } from './inbound.js';

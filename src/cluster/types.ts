@@ -1,7 +1,7 @@
 // The orderer-to-orderer transport as the chain layer sees it. One instance
 // per node carries every channel over one gRPC `Step` stream per peer.
 
-import type { Message } from '../raft/types.js';
+import type { Message } from '../raft/index.js';
 
 /** What a channel on this node hands the transport to receive with. */
 export interface ClusterChannelHandler {

@@ -25,3 +25,6 @@ export {
 } from './describe.js';
 export { StorageError, type Storage, type StorageErrorCode } from './storage.js';
 export * from './types.js';
+// Building blocks for durable Storage implementations outside this layer.
+export { assert, assertIndexOrTerm } from './assert.js';
+export { checkIncomingSnapshot, checkSnapshotPoint, MemoryEntries } from './memoryEntries.js';

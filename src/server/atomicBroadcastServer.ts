@@ -4,13 +4,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ChannelRegistry } from '../chain/types.js';
+import type { ChannelRegistry } from '../chain/index.js';
 import { serveBroadcast } from './broadcast.js';
 import { serveDeliver } from './deliver.js';
 import { ListenError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { fillServerOptions, splitHostPort, type AtomicBroadcastServerOptions, type AtomicBroadcastServerOptionsInput } from './options.js';
-import { ATOMIC_BROADCAST_SERVICE } from './service.js';
+import { ATOMIC_BROADCAST_SERVICE } from '../block/index.js';
 
 export interface AtomicBroadcastServerDeps {
   readonly channels: ChannelRegistry;

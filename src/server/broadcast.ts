@@ -9,7 +9,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { encodeBroadcastResponse, HeaderType, MalformedMessageError, readEnvelopeFields, Status } from '../block/index.js';
-import type { ChannelRegistry, SubmitResult } from '../chain/types.js';
+import type { ChannelRegistry, SubmitResult } from '../chain/index.js';
 import { truncate } from './clientText.js';
 import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';

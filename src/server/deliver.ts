@@ -19,7 +19,7 @@ import {
   SeekContentType,
   Status,
 } from '../block/index.js';
-import type { ChannelRegistry, ChannelSupport } from '../chain/types.js';
+import type { ChannelRegistry, ChannelSupport } from '../chain/index.js';
 import { truncate } from './clientText.js';
 import { asBuffer } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';

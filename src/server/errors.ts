@@ -15,3 +15,13 @@ export class ListenError extends OrdererError {
     super('LISTEN_FAILED', `cannot listen on ${address}: ${reason}`, options);
   }
 }
+
+/** A request the API cannot take: missing or oversized body, bad content type, bad name (400 or 413). */
+export class ParticipationRequestError extends OrdererError {
+  constructor(
+    message: string,
+    readonly httpStatus = 400,
+  ) {
+    super('BAD_PARTICIPATION_REQUEST', message);
+  }
+}

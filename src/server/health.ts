@@ -3,7 +3,7 @@
 // with the reason it is unhealthy. Checks run concurrently, each bounded.
 
 import assert from 'node:assert/strict';
-import type { ChannelRegistry } from '../chain/types.js';
+import type { ChannelRegistry } from '../chain/index.js';
 
 /** Throws or rejects with an Error whose message is the reason the component is unhealthy. */
 export type HealthCheck = () => void | Promise<void>;

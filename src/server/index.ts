@@ -16,16 +16,15 @@ export {
   type ServerTlsInput,
 } from './options.js';
 export { InvalidServerOptionsError, ListenError } from './errors.js';
-export { ATOMIC_BROADCAST_SERVICE } from './service.js';
 export { resolveSeekRange, type SeekRange, type SeekResolution } from './seekRange.js';
 export {
   ChannelExistsError,
   ChannelNotFoundError,
   PARTICIPATION_PREFIX,
-  ParticipationRequestError,
   type ChannelInfo,
   type ChannelParticipation,
   type ChannelParticipationStatus,
   type ConsensusRelation,
 } from './participation.js';
 export { JOIN_BODY_BYTES_MAX } from './participationBody.js';
+export { ParticipationRequestError } from './errors.js';

@@ -9,6 +9,7 @@
 
 import type http from 'node:http';
 import { OrdererError } from '../errors.js';
+import { ParticipationRequestError } from './errors.js';
 import { readJoinBody } from './participationBody.js';
 
 export const PARTICIPATION_PREFIX = '/participation/v1/channels';
@@ -51,16 +52,6 @@ export class ChannelExistsError extends OrdererError {
 export class ChannelNotFoundError extends OrdererError {
   constructor(name: string) {
     super('CHANNEL_NOT_FOUND', `channel "${name}" is not on this node`);
-  }
-}
-
-/** A request the API cannot take: missing or oversized body, bad content type, bad name (400 or 413). */
-export class ParticipationRequestError extends OrdererError {
-  constructor(
-    message: string,
-    readonly httpStatus = 400,
-  ) {
-    super('BAD_PARTICIPATION_REQUEST', message);
   }
 }
 

@@ -5,7 +5,7 @@
 // bound so a client cannot make the node buffer an unbounded body.
 
 import type http from 'node:http';
-import { ParticipationRequestError } from './participation.js';
+import { ParticipationRequestError } from './errors.js';
 
 /** A block must fit one 100 MiB gRPC message; the form's framing adds a little. */
 export const JOIN_BODY_BYTES_MAX = 100 * 1024 * 1024 + 64 * 1024;

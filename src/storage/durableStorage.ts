@@ -4,8 +4,8 @@
 // durable: the Ready loop must not send messages that depend on a Ready (votes,
 // appends acknowledged) before persistReady resolves.
 
-import type { Storage } from '../raft/storage.js';
-import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.js';
+import type { Storage } from '../raft/index.js';
+import type { ConfState, Entry, HardState, Snapshot } from '../raft/index.js';
 import { ChannelReleasedError } from './errors.js';
 import type { GroupCommitter } from './groupCommit.js';
 import type { MemoryLog } from './memoryLog.js';

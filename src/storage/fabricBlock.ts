@@ -2,11 +2,11 @@
 // layer's decoder and header hash (ASN.1 DER, as protoutil.BlockHeaderHash),
 // so the append rule checks the same hash chain Fabric peers check.
 
-import { isConfigBlock } from '../block/blockMetadata.js';
-import { decodeBlock } from '../block/codec/block.js';
-import { readEnvelopeFields } from '../block/envelopeFields.js';
-import { headerHash } from '../block/headerHash.js';
-import type { Hasher } from '../crypto/types.js';
+import { isConfigBlock } from '../block/index.js';
+import { decodeBlock } from '../block/index.js';
+import { readEnvelopeFields } from '../block/index.js';
+import { headerHash } from '../block/index.js';
+import type { Hasher } from '../crypto/index.js';
 import type { LedgerBlock } from './walOps.js';
 
 /**

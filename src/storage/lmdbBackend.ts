@@ -17,7 +17,7 @@ import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
 import { unseal } from './sealedValue.js';
 import { planWrites, replayPlan, type IndexKey, type LmdbDatabases, type MetaKey, type MetaName, type TxKey } from './lmdbWritePlan.js';
 import * as shapes from './storedShapes.js';
-import type { Entry } from '../raft/types.js';
+import type { Entry } from '../raft/index.js';
 import type { LedgerBlock, WalOp } from './walOps.js';
 
 /**

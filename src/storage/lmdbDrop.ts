@@ -16,39 +16,10 @@
 // to open a channel while its drop runs.
 
 import type { Database, RootDatabase } from 'lmdb';
-import { emptyRecoveredLedger } from './backend.js';
 import { StorageCorruptError } from './errors.js';
-import type { IndexKey, LmdbDatabases, LmdbWrite, MetaName, PlannerState, TxKey } from './lmdbWritePlan.js';
+import type { IndexKey, LmdbDatabases, LmdbWrite, TxKey } from './lmdbWritePlan.js';
 import { replayPlan } from './lmdbWritePlan.js';
-import { seal, unseal } from './sealedValue.js';
-
-/** Meta records of the Raft state (the rest, 'known' and 'ledger', belong to the ledger side). */
-const raftMetaNames: readonly MetaName[] = ['hardState', 'confState', 'snapshot', 'logStart'];
-
-/**
- * Phase 1, planned inside a batch: earlier writes of the channel in this
- * batch are taken out (they would outlive the drop), the meta records go, the
- * marker is put. Returns the new plan.
- */
-export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWrite[], dbs: LmdbDatabases, state: PlannerState, newTxIds: Set<string>): LmdbWrite[] {
-  const recorded = state.ledgers.get(ch);
-  // keepLedger on a channel without blocks leaves nothing: it is a full drop.
-  const full = !keepLedger || (recorded !== undefined ? recorded.height === 0 : !dbs.meta.doesExist([ch, 'ledger']));
-  const goes = (w: LmdbWrite): boolean => {
-    if (w.key[0] !== ch) return false;
-    return full || w.db === dbs.entries || (w.db === dbs.meta && raftMetaNames.includes(w.key[1] as MetaName));
-  };
-  const writes = planned.filter((w) => !goes(w));
-  const metaGoing = full ? [...raftMetaNames, 'ledger', 'known'] as const : raftMetaNames;
-  for (const name of metaGoing) if (dbs.meta.doesExist([ch, name])) writes.push({ db: dbs.meta, key: [ch, name], value: undefined });
-  writes.push({ db: dbs.meta, key: [ch, 'dropping'], value: seal(full ? 0 : 1) });
-  if (full) {
-    for (const seen of [...newTxIds]) if (seen.startsWith(`${ch}\u0000`)) newTxIds.delete(seen);
-    state.known.delete(ch);
-    state.ledgers.set(ch, emptyRecoveredLedger);
-  }
-  return writes;
-}
+import { unseal } from './sealedValue.js';
 
 /** Channels whose sweep is not finished, with whether their ledger stays. */
 export function unfinishedDrops(dbs: LmdbDatabases, file: string): Array<{ channel: string; keepLedger: boolean }> {

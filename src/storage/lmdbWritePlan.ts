@@ -7,7 +7,6 @@
 import type { Database } from 'lmdb';
 import type { RecoveredLedger } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
-import { planDropMarker } from './lmdbDrop.js';
 import { seal } from './sealedValue.js';
 import * as shapes from './storedShapes.js';
 import type { LedgerBlock, WalOp } from './walOps.js';
@@ -121,4 +120,32 @@ export function replayPlan(writes: readonly LmdbWrite[]): void {
     if (w.value === undefined) db.removeSync(w.key);
     else db.putSync(w.key, w.value);
   }
+}
+
+/** Meta records of the Raft state (the rest, 'known' and 'ledger', belong to the ledger side). */
+export const raftMetaNames: readonly MetaName[] = ['hardState', 'confState', 'snapshot', 'logStart'];
+
+/**
+ * Phase 1, planned inside a batch: earlier writes of the channel in this
+ * batch are taken out (they would outlive the drop), the meta records go, the
+ * marker is put. Returns the new plan.
+ */
+export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWrite[], dbs: LmdbDatabases, state: PlannerState, newTxIds: Set<string>): LmdbWrite[] {
+  const recorded = state.ledgers.get(ch);
+  // keepLedger on a channel without blocks leaves nothing: it is a full drop.
+  const full = !keepLedger || (recorded !== undefined ? recorded.height === 0 : !dbs.meta.doesExist([ch, 'ledger']));
+  const goes = (w: LmdbWrite): boolean => {
+    if (w.key[0] !== ch) return false;
+    return full || w.db === dbs.entries || (w.db === dbs.meta && raftMetaNames.includes(w.key[1] as MetaName));
+  };
+  const writes = planned.filter((w) => !goes(w));
+  const metaGoing = full ? [...raftMetaNames, 'ledger', 'known'] as const : raftMetaNames;
+  for (const name of metaGoing) if (dbs.meta.doesExist([ch, name])) writes.push({ db: dbs.meta, key: [ch, name], value: undefined });
+  writes.push({ db: dbs.meta, key: [ch, 'dropping'], value: seal(full ? 0 : 1) });
+  if (full) {
+    for (const seen of [...newTxIds]) if (seen.startsWith(`${ch}\u0000`)) newTxIds.delete(seen);
+    state.known.delete(ch);
+    state.ledgers.set(ch, emptyRecoveredLedger);
+  }
+  return writes;
 }

@@ -8,9 +8,9 @@
 // what differs here is the rest: a membership newer than the snapshot
 // (setConfState), a log start recovered from disk, and a WalOp per mutation.
 
-import { assert, assertIndexOrTerm } from '../raft/assert.js';
-import { checkIncomingSnapshot, checkSnapshotPoint, MemoryEntries } from '../raft/memoryEntries.js';
-import { emptyConfState, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from '../raft/types.js';
+import { assert, assertIndexOrTerm } from '../raft/index.js';
+import { checkIncomingSnapshot, checkSnapshotPoint, MemoryEntries } from '../raft/index.js';
+import { emptyConfState, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from '../raft/index.js';
 import type { LogStart, WalOp } from './walOps.js';
 
 const emptyData = new Uint8Array(0);

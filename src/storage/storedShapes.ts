@@ -2,7 +2,7 @@
 // by position), shared by both engines, with decoders that check every field:
 // a record that decodes to the wrong shape is corruption, not a crash later.
 
-import { EntryType, type ConfState, type Entry, type HardState, type Snapshot } from '../raft/types.js';
+import { EntryType, type ConfState, type Entry, type HardState, type Snapshot } from '../raft/index.js';
 import type { RecoveredLedger } from './backend.js';
 import type { LedgerBlock, LogStart } from './walOps.js';
 

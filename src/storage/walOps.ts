@@ -3,7 +3,7 @@
 // transaction, the native-free engine appends them to a segment file. One
 // group-committed batch is a list of ops from many channels, written atomically.
 
-import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.js';
+import type { ConfState, Entry, HardState, Snapshot } from '../raft/index.js';
 
 /**
  * A block as the ledger stores it: its marshaled bytes plus the fields the

@@ -1,12 +1,12 @@
 // The block work the pool does, as plain in-thread functions (the worker
 // entry calls these; tests compare them with the block layer directly).
 
-import { BlockMetadataWriter, type OrdererIdentity } from '../block/blockMetadata.js';
-import { encodeBlock } from '../block/codec/block.js';
-import { dataHash, headerHash } from '../block/headerHash.js';
-import type { Block } from '../block/model.js';
-import { createCryptoProvider } from '../crypto/provider.js';
-import type { Engine, HashAlgorithm } from '../crypto/types.js';
+import { BlockMetadataWriter, type OrdererIdentity } from '../block/index.js';
+import { encodeBlock } from '../block/index.js';
+import { dataHash, headerHash } from '../block/index.js';
+import type { Block } from '../block/index.js';
+import { createCryptoProvider } from '../crypto/index.js';
+import type { Engine, HashAlgorithm } from '../crypto/index.js';
 import type { SignerContextSpec, WireBlockHeader, WireEtcdraftMetadata } from './protocol.js';
 
 export interface BlockHashes {

@@ -3,8 +3,8 @@
 // evicted while still in use costs one `contextMissing` round trip.
 
 import assert from 'node:assert/strict';
-import type { OrdererIdentity } from '../block/blockMetadata.js';
-import { LruCache } from '../crypto/lru.js';
+import type { OrdererIdentity } from '../block/index.js';
+import { LruCache } from '../crypto/index.js';
 import { ordererIdentityOf } from './blockTasks.js';
 import type { ContextId, ContextRef, ContextSpec } from './protocol.js';
 import { VerificationContext } from './verifyEnvelopes.js';

@@ -2,9 +2,9 @@
 // Only the shape is checked here (on the main thread, cheaply); certificates
 // and keys are parsed in a worker at registration (loadContext).
 
-import { IDENTITY_CACHE_ENTRIES_DEFAULT } from '../crypto/identity.js';
-import type { OrganizationConfig } from '../crypto/msp.js';
-import type { Engine, SignatureAlgorithm } from '../crypto/types.js';
+import { IDENTITY_CACHE_ENTRIES_DEFAULT } from '../crypto/index.js';
+import type { OrganizationConfig } from '../crypto/index.js';
+import type { Engine, SignatureAlgorithm } from '../crypto/index.js';
 import { PoolOptionsError } from './errors.js';
 import type { SignerContextSpec, VerificationContextSpec } from './protocol.js';
 

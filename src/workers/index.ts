@@ -22,3 +22,4 @@ export {
 } from './protocol.js';
 export { VerificationContext } from './verifyEnvelopes.js';
 export { hashBlockData, hashData, marshalBlock, signAndMarshalBlock, type BlockHashes, type SignedBlock } from './blockTasks.js';
+export { QUEUE_TASKS_PER_THREAD_DEFAULT } from './options.js';

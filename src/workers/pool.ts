@@ -9,8 +9,8 @@
 
 import assert from 'node:assert/strict';
 import { Piscina } from 'piscina';
-import type { Block } from '../block/model.js';
-import type { Engine, HashAlgorithm } from '../crypto/types.js';
+import type { Block } from '../block/index.js';
+import type { Engine, HashAlgorithm } from '../crypto/index.js';
 import { signerSpecOf, verificationSpecOf, type SignerInput, type VerificationContextInput } from './contextSpecs.js';
 import { BatchTooLargeError, PoolClosedError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
 import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';

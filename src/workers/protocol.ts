@@ -13,9 +13,9 @@
 // evicted entry) answers `contextMissing` and the front re-runs the task with
 // the spec attached.
 
-import type { Status } from '../block/model.js';
-import type { OrganizationConfig } from '../crypto/msp.js';
-import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/types.js';
+import type { Status } from '../block/index.js';
+import type { OrganizationConfig } from '../crypto/index.js';
+import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/index.js';
 
 /**
  * Entries packed back to back: entry i is bytes [offsets[i], offsets[i+1]) of `buffer`.

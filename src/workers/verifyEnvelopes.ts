@@ -8,14 +8,14 @@
 // code and a reason naming what was wrong. This is the same code the pool's
 // workers run; benchmarks call it in-thread for the single-core rate.
 
-import { messageSizeBytes } from '../block/blockCutter.js';
-import { readEnvelopeFields } from '../block/envelopeFields.js';
-import { MalformedMessageError } from '../block/errors.js';
-import { Status } from '../block/model.js';
-import { IdentityError } from '../crypto/errors.js';
-import { IdentityValidator } from '../crypto/identity.js';
-import { createCryptoProvider } from '../crypto/provider.js';
-import type { Verifier } from '../crypto/types.js';
+import { messageSizeBytes } from '../block/index.js';
+import { readEnvelopeFields } from '../block/index.js';
+import { MalformedMessageError } from '../block/index.js';
+import { Status } from '../block/index.js';
+import { IdentityError } from '../crypto/index.js';
+import { IdentityValidator } from '../crypto/index.js';
+import { createCryptoProvider } from '../crypto/index.js';
+import type { Verifier } from '../crypto/index.js';
 import { REJECTION_CODES, type EnvelopeRejection, type EnvelopeVerdict, type VerificationContextSpec } from './protocol.js';
 
 /** A channel's verification rules, parsed once (CA certificates checked) with its own creator LRU. */

@@ -1,5 +1,5 @@
-// Shared test fixtures: the real Fabric ledgers of ../shared/testdata/fabric
-// (see /work/shared/testdata/SOURCE.md) and their manifests.
+// Shared test fixtures: the real Fabric ledgers of test/fixtures/fabric (see
+// its SOURCE.md) and their manifests.
 
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Hasher } from '../../src/crypto/types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const fabricTestdata = path.resolve(repoRoot, '../shared/testdata/fabric');
+export const fabricTestdata = path.join(repoRoot, 'test/fixtures/fabric');
 export const ledgerSampleDir = path.join(fabricTestdata, 'ledger-sample');
 export const ledgerBadDir = path.join(fabricTestdata, 'ledger-bad');
 export const genesisBlockPath = path.join(fabricTestdata, 'etcdraft-genesis.block');

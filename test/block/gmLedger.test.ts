@@ -19,7 +19,7 @@ import { computeTxId, createSignedEnvelope } from '../../src/block/envelopeBuild
 import { readEnvelopeFields } from '../../src/block/envelopeFields.js';
 import { headerHash } from '../../src/block/headerHash.js';
 import { HeaderType, type Block } from '../../src/block/model.js';
-import { runVerifyLedger } from '../../src/block/verifyLedgerCommand.js';
+import { runVerifyLedger } from '../../src/cli/verifyLedgerCommand.js';
 import { hex, ledgerBadDir, readLedgerBlocks, readManifest } from './fixtures.js';
 
 const tmpDirs: string[] = [];

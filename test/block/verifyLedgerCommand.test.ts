@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { VERIFY_LEDGER_USAGE, runVerifyLedger } from '../../src/block/verifyLedgerCommand.js';
+import { VERIFY_LEDGER_USAGE, runVerifyLedger } from '../../src/cli/verifyLedgerCommand.js';
 import { ledgerBadDir, ledgerSampleDir } from './fixtures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

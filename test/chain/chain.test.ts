@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, headerHash, readBlockSignatures } from '../../src/block/index.js';
 import { firstCampaigner } from '../../src/chain/index.js';
-import { SIGNING_IN_FLIGHT_MAX } from '../../src/chain/blockApplier.js';
+import { SIGNING_IN_FLIGHT_MAX } from '../../src/chain/order/blockApplier.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { CHANNEL, TestCluster } from './harness.js';
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../../src/chain/errors.js';
-import { FreshCampaign } from '../../src/chain/freshCampaign.js';
+import { FreshCampaign } from '../../src/chain/order/freshCampaign.js';
 import { ChainLifecycle, Lifecycle } from '../../src/chain/lifecycle.js';
 
 describe('chain lifecycle', () => {

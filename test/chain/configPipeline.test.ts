@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { dataHash, decodeBlock, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
-import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from '../../src/chain/leaderPipeline.js';
+import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from '../../src/chain/order/leaderPipeline.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { ManualClock } from './manualClock.js';

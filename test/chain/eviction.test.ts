@@ -8,10 +8,10 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, isConfigBlock, type Block } from '../../src/block/index.js';
-import type { SnapshotCatchUp } from '../../src/chain/index.js';
-import { standingIn } from '../../src/chain/consenterStanding.js';
-import { EvictionSuspector, type EvictedVerdict, type ReaddedVerdict } from '../../src/chain/evictionSuspicion.js';
-import { fetchLatestConfigBlock, type ConfigBlockSource } from '../../src/chain/latestConfigBlock.js';
+import type { SnapshotCatchUp } from '../../src/catchup/index.js';
+import { standingIn } from '../../src/chain/liveness/consenterStanding.js';
+import { EvictionSuspector, type EvictedVerdict, type ReaddedVerdict } from '../../src/chain/liveness/evictionSuspicion.js';
+import { fetchLatestConfigBlock, type ConfigBlockSource } from '../../src/chain/liveness/latestConfigBlock.js';
 import { ConfigCluster } from './configCluster.js';
 import { TestCluster, TICK_MS } from './harness.js';
 

@@ -10,8 +10,8 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { ChannelConfigState } from '../../src/chain/channelConfig.js';
-import { ConfigControl } from '../../src/chain/configControl.js';
+import type { ChannelConfigState } from '../../src/chain/config/channelConfig.js';
+import { ConfigControl } from '../../src/chain/config/configControl.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import type { ClusterPeer } from '../../src/cluster/index.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';

@@ -6,9 +6,9 @@
 
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { ChannelConfigState } from '../../src/chain/channelConfig.js';
-import { rotatedConsenterOf } from '../../src/chain/membership.js';
-import { RotationHandoff } from '../../src/chain/rotationHandoff.js';
+import type { ChannelConfigState } from '../../src/chain/config/channelConfig.js';
+import { rotatedConsenterOf } from '../../src/chain/config/membership.js';
+import { RotationHandoff } from '../../src/chain/config/rotationHandoff.js';
 import type { ClusterPeer } from '../../src/cluster/types.js';
 import { StateType, type RawNode } from '../../src/raft/index.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';

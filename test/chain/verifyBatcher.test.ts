@@ -2,9 +2,9 @@
 // never more calls in flight than the limit; beyond waitingMax, refused.
 
 import { describe, expect, it } from 'vitest';
-import type { ChainCompute, EnvelopeVerdict, VerificationContext } from '../../src/chain/compute.js';
+import type { ChainCompute, EnvelopeVerdict, VerificationContext } from '../../src/chain/compute/compute.js';
 import { ServiceUnavailableError } from '../../src/chain/errors.js';
-import { VerifyBatcher } from '../../src/chain/verifyBatcher.js';
+import { VerifyBatcher } from '../../src/chain/submit/verifyBatcher.js';
 
 const context: VerificationContext = { channelId: 'ch', engine: 'native', hashAlgorithm: 'sha256', signatureAlgorithm: 'ecdsa-p256', organizations: [] };
 

@@ -1,14 +1,15 @@
-// Certificates found in the real Fabric ledger sample (shared test data):
+// Certificates found in the real Fabric ledger sample (test/fixtures/fabric):
 // ca.org1.example.com (SampleOrg's root CA, in block 0's config) and
 // peer0.org1.example.com (a transaction creator it issued), plus Org2's root
 // and intermediate. Extracted by PEM armour, without decoding protobuf.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { decodePemBlocks } from '../../src/crypto/pem.js';
 import { parseCertificate, type ParsedCertificate } from '../../src/crypto/x509/certificate.js';
 
-export const LEDGER_SAMPLE = '/work/shared/testdata/fabric/ledger-sample';
+export const LEDGER_SAMPLE = fileURLToPath(new URL('../fixtures/fabric/ledger-sample', import.meta.url));
 
 export interface FabricCert {
   readonly pem: string;

@@ -5,9 +5,9 @@
 
 import path from 'node:path';
 import { SEEK_MAX, type Block } from '../../src/block/index.js';
-import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
-import { loadClientCreator } from '../../src/cli/envelopePool.js';
-import { address, clientTls, readManifest } from '../../src/cli/layout.js';
+import { connectAtomicBroadcast, deliver } from '../../src/client/abClient.js';
+import { loadClientCreator } from '../../src/client/envelopePool.js';
+import { clientMsp, address, clientTls, readManifest } from '../../src/cli/dev/layout.js';
 import type { Setup } from './channelSupport.js';
 
 /** Node `id`'s data directory (absolute). */
@@ -33,7 +33,7 @@ export function followBlocks(setup: Setup, id: number, channelId: string, fromNu
   const arrivals: BlockArrival[] = [];
   const streaming = deliver(client, {
     channelId,
-    creator: loadClientCreator(setup.dir, manifest),
+    creator: loadClientCreator(clientMsp(setup.dir, manifest)),
     start: { type: 'specified', number: fromNumber },
     stop: { type: 'specified', number: SEEK_MAX },
     signal: aborter.signal,

@@ -13,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Block } from '../../src/block/index.js';
-import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
-import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
-import { freeNodePorts } from '../../src/cli/freePorts.js';
-import { keygen, type KeygenOptions } from '../../src/cli/keygen.js';
-import { address, clientTls, readManifest } from '../../src/cli/layout.js';
-import { runLoad } from '../../src/cli/load.js';
-import { LocalCluster } from '../../src/cli/localCluster.js';
-import { channelView } from '../../src/cli/nodeMetrics.js';
+import { connectAtomicBroadcast, deliver } from '../../src/client/abClient.js';
+import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/client/envelopePool.js';
+import { freeNodePorts } from '../../src/cli/dev/freePorts.js';
+import { keygen, type KeygenOptions } from '../../src/cli/dev/keygen.js';
+import { clientMsp, address, clientTls, readManifest } from '../../src/cli/dev/layout.js';
+import { runLoad } from '../../src/client/load.js';
+import { LocalCluster } from '../../src/cli/dev/localCluster.js';
+import { channelView } from '../../src/client/nodeMetrics.js';
 import { ELECTION_TICK, hashChainFault, headersOf, TICK_INTERVAL_MS, txIdsOf } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -122,7 +122,7 @@ export async function servedBlocks(setup: Setup, id: number, channelId: string):
   const manifest = readManifest(setup.dir);
   const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
   try {
-    const { blocks } = await deliver(client, { channelId, creator: loadClientCreator(setup.dir, manifest), start: { type: 'oldest' }, stop: { type: 'newest' } });
+    const { blocks } = await deliver(client, { channelId, creator: loadClientCreator(clientMsp(setup.dir, manifest)), start: { type: 'oldest' }, stop: { type: 'newest' } });
     return blocks;
   } finally {
     client.close();
@@ -147,7 +147,7 @@ export async function order(setup: Setup, id: number, channelId: string, count: 
   const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
   const acknowledged: SignedEnvelope[] = [];
   try {
-    const envelopes = createEnvelopePool({ channelId, creator: loadClientCreator(setup.dir, manifest), count });
+    const envelopes = createEnvelopePool({ channelId, creator: loadClientCreator(clientMsp(setup.dir, manifest)), count });
     await runLoad({ client, envelopes, streams: 2, windowPerStream: 16, durationMs: 60_000, once: true, onAcknowledged: (e) => acknowledged.push(e) });
   } finally {
     client.close();

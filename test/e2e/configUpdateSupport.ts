@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { currentConfigOf, HeaderType, readEnvelopeFields, type Block } from '../../src/block/index.js';
-import { ADMIN_MSP_DIRS } from '../../src/cli/keygen.js';
-import { address, readManifest } from '../../src/cli/layout.js';
+import { ADMIN_MSP_DIRS } from '../../src/cli/dev/keygen.js';
+import { address, readManifest } from '../../src/cli/dev/layout.js';
 import { orderer, servedBlocks, setUp, type Setup } from './channelSupport.js';
 import { waitUntil } from './nodeSupport.js';
 

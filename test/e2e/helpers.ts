@@ -23,12 +23,12 @@ import {
   type Block,
   type EnvelopeCreator,
 } from '../../src/block/index.js';
-import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
-import { loadClientCreator } from '../../src/cli/envelopePool.js';
-import { keygen, type KeygenOptions } from '../../src/cli/keygen.js';
-import { address, clientTls } from '../../src/cli/layout.js';
-import { freeNodePorts, freePorts } from '../../src/cli/freePorts.js';
-import { LocalCluster } from '../../src/cli/localCluster.js';
+import { connectAtomicBroadcast, deliver } from '../../src/client/abClient.js';
+import { loadClientCreator } from '../../src/client/envelopePool.js';
+import { keygen, type KeygenOptions } from '../../src/cli/dev/keygen.js';
+import { clientMsp, address, clientTls } from '../../src/cli/dev/layout.js';
+import { freeNodePorts, freePorts } from '../../src/cli/dev/freePorts.js';
+import { LocalCluster } from '../../src/cli/dev/localCluster.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import type { HashAlgorithm } from '../../src/crypto/types.js';
 
@@ -91,7 +91,7 @@ export async function startE2eCluster(overrides: Partial<KeygenOptions> = {}): P
   const e2e: E2eCluster = {
     dir,
     cluster,
-    creator: loadClientCreator(dir, manifest),
+    creator: loadClientCreator(clientMsp(dir, manifest)),
     channelId: manifest.channelId,
     client(nodeId) {
       let client = clients.get(nodeId);

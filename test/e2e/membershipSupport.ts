@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeBlock, type Block } from '../../src/block/index.js';
-import { connectAtomicBroadcast } from '../../src/cli/abClient.js';
-import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/cli/envelopePool.js';
-import { genesisBlockOfChannel } from '../../src/cli/genesis.js';
-import { TLS_CA_FILES } from '../../src/cli/keygen.js';
-import { address, clientTls, nodePaths, readManifest } from '../../src/cli/layout.js';
-import { runLoad } from '../../src/cli/load.js';
+import { connectAtomicBroadcast } from '../../src/client/abClient.js';
+import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/client/envelopePool.js';
+import { genesisBlockOfChannel } from '../../src/node/genesis.js';
+import { TLS_CA_FILES } from '../../src/cli/dev/keygen.js';
+import { clientMsp, address, clientTls, nodePaths, readManifest } from '../../src/cli/dev/layout.js';
+import { runLoad } from '../../src/client/load.js';
 import { loadChannelConfig } from '../../src/config/index.js';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
@@ -82,7 +82,7 @@ const LOAD_ROUND_ENVELOPES = 400;
  */
 export function startBackgroundLoad(setup: Setup, id: number, channelId: string, txPerSec: number): BackgroundLoad {
   const manifest = readManifest(setup.dir);
-  const creator = loadClientCreator(setup.dir, manifest);
+  const creator = loadClientCreator(clientMsp(setup.dir, manifest));
   const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
   const abort = new AbortController();
   const acknowledged: SignedEnvelope[] = [];

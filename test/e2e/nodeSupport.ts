@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BroadcastResponse } from '../../src/block/index.js';
-import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
-import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePool.js';
-import { address, clientTls, readManifest } from '../../src/cli/layout.js';
-import { isHealthy, metricValue } from '../../src/cli/nodeMetrics.js';
+import { BroadcastStream, connectAtomicBroadcast } from '../../src/client/abClient.js';
+import { createEnvelopePool, loadClientCreator } from '../../src/client/envelopePool.js';
+import { address, clientMsp, clientTls, readManifest } from '../../src/cli/dev/layout.js';
+import { isHealthy, metricValue } from '../../src/client/nodeMetrics.js';
 import { operationsUrl, type Setup } from './channelSupport.js';
 
 /** Interval of every poll in the e2e support. */
@@ -80,7 +80,7 @@ export async function broadcastOne(setup: Setup, id: number, channelId: string):
   const manifest = readManifest(setup.dir);
   const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
   try {
-    const [envelope] = createEnvelopePool({ channelId, creator: loadClientCreator(setup.dir, manifest), count: 1 });
+    const [envelope] = createEnvelopePool({ channelId, creator: loadClientCreator(clientMsp(setup.dir, manifest)), count: 1 });
     const stream = new BroadcastStream(client);
     const response = await stream.send(envelope!.bytes);
     await stream.end();

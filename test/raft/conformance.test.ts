@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { describeFailures, runInteractionFile, runInteractionText } from './interaction/runner.js';
+import { describeFailures, runInteractionFile, runInteractionText } from '../../scripts/raft-interaction/runner.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/etcd-raft');
 const listTxt = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();

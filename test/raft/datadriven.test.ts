@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DatadrivenParseError, parseCommandLine, parseDatadriven } from './interaction/datadriven.js';
+import { DatadrivenParseError, parseCommandLine, parseDatadriven } from '../../scripts/raft-interaction/datadriven.js';
 
 describe('datadriven parser', () => {
   it('parses commands, arguments, input lines and expected output', () => {

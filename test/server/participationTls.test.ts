@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { callParticipation, expectStatus, participationTarget, PARTICIPATION_PATH } from '../../src/cli/participationClient.js';
+import { callParticipation, expectStatus, participationTarget, PARTICIPATION_PATH } from '../../src/client/participationClient.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { HealthChecks, OperationsServer, type ChannelInfo, type ChannelParticipation } from '../../src/server/index.js';

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBroadcastResponse, decodeDeliverResponse, Status } from '../../src/block/index.js';
-import { ATOMIC_BROADCAST_SERVICE } from '../../src/server/index.js';
+import { ATOMIC_BROADCAST_SERVICE } from '../../src/block/index.js';
 import { FakeChannel } from './support/fakeChannels.js';
 import { transaction } from './support/envelopes.js';
 import { collect, startHarness, type Harness } from './support/harness.js';

@@ -1,4 +1,4 @@
-// The ledger on real Fabric blocks (../shared/testdata/fabric, see SOURCE.md):
+// The ledger on real Fabric blocks (test/fixtures/fabric, see its SOURCE.md):
 // the sample ledger chains by header hash and is accepted whole; the tampered
 // one is refused at the block whose previous hash is wrong. Both engines.
 

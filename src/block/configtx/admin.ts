@@ -6,8 +6,8 @@
 // decides the role of an already valid member.
 
 import { Buffer } from 'node:buffer';
-import { decodePemBlocks } from '../../crypto/pem.js';
-import { parseCertificate } from '../../crypto/x509/certificate.js';
+import { decodePemBlocks } from '../../crypto/index.js';
+import { parseCertificate } from '../../crypto/index.js';
 import type { OrganizationValues } from './channelValues.js';
 
 function derOf(pem: string, what: string): Uint8Array | undefined {

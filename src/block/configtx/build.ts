@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Hasher } from '../../crypto/types.js';
+import type { Hasher } from '../../crypto/index.js';
 import { createGenesisBlock } from '../blockCreator.js';
 import { NONCE_BYTES } from '../blockMetadata.js';
 import { computeTxId, createSignedEnvelope } from '../envelopeBuilder.js';

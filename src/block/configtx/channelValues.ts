@@ -2,7 +2,7 @@
 // everything extractChannelConfig reads from a config block and everything
 // buildConfigEnvelope needs to write one. Certificates are PEM text.
 
-import type { HashAlgorithm, SignatureAlgorithm } from '../../crypto/types.js';
+import type { HashAlgorithm, SignatureAlgorithm } from '../../crypto/index.js';
 import type { BatchSize } from '../blockCutter.js';
 
 /** Where in the config tree an organization is defined. */

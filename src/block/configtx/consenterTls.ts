@@ -6,8 +6,8 @@
 // The chains are TLS chains (src/crypto/tls/tlsChain.ts), not MSP identities:
 // RSA and P-384 TLS CAs work as they do in the cluster transport.
 
-import { TlsCaConfigError, TlsCaPool } from '../../crypto/tls/tlsChain.js';
-import type { Engine } from '../../crypto/types.js';
+import { TlsCaConfigError, TlsCaPool } from '../../crypto/index.js';
+import type { Engine } from '../../crypto/index.js';
 import type { ChannelConfigValues, ConsenterValues } from './channelValues.js';
 import { consenterKey } from './consenters.js';
 import { ConfigTransitionError } from './errors.js';

@@ -7,7 +7,7 @@
 // unchanged keeps its id even if its host, port or server cert change.
 
 import { Buffer } from 'node:buffer';
-import { decodePemBlocks } from '../../crypto/pem.js';
+import { decodePemBlocks } from '../../crypto/index.js';
 import { OrdererError } from '../../errors.js';
 import { readBlockSignatures } from '../blockMetadata.js';
 import type { Block } from '../model.js';

@@ -4,7 +4,7 @@
 // ChannelConfigError naming the config path; bytes that are not protobuf are
 // MalformedMessageError naming the field.
 
-import type { HashAlgorithm, SignatureAlgorithm } from '../../crypto/types.js';
+import type { HashAlgorithm, SignatureAlgorithm } from '../../crypto/index.js';
 import type { DecodeContext } from '../codec/common.js';
 import { decodeChannelHeader, decodeEnvelope, decodePayload } from '../codec/common.js';
 import { HeaderType, type Block } from '../model.js';

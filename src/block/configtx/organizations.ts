@@ -4,9 +4,9 @@
 // type of the CA certificates, which decides the channel's signature algorithm.
 
 import { Buffer } from 'node:buffer';
-import { decodePemBlocks } from '../../crypto/pem.js';
-import type { SignatureAlgorithm } from '../../crypto/types.js';
-import { parseCertificate } from '../../crypto/x509/certificate.js';
+import { decodePemBlocks } from '../../crypto/index.js';
+import type { SignatureAlgorithm } from '../../crypto/index.js';
+import { parseCertificate } from '../../crypto/index.js';
 import { OrdererError } from '../../errors.js';
 import type { OrganizationSection, OrganizationValues } from './channelValues.js';
 import { ChannelConfigError } from './errors.js';

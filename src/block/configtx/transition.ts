@@ -8,8 +8,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { OrdererError } from '../../errors.js';
 import { validateBatchSize, type BatchSize } from '../blockCutter.js';
-import { decodePemBlocks } from '../../crypto/pem.js';
-import { readTlsCertificate } from '../../crypto/tls/tlsCertificate.js';
+import { decodePemBlocks } from '../../crypto/index.js';
+import { readTlsCertificate } from '../../crypto/index.js';
 import type { ChannelConfigValues, ConsenterValues, RaftOptionValues } from './channelValues.js';
 import { consenterKey, diffConsenters, initialConsenterIds, type ConsenterDiff, type ConsenterIds } from './consenters.js';
 import { checkConsenterTlsCertificates, type ConsenterTlsCheck } from './consenterTls.js';

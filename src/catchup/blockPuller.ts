@@ -1,0 +1,207 @@
+// The block puller (Fabric's cluster.BlockPuller, etcdraft catchUp): a
+// follower whose Raft log was replaced by a snapshot beyond its ledger, or a
+// node whose data directory was wiped, fetches the blocks it lacks over Deliver
+// from the other orderers of the channel. Each block is verified (hash chain
+// from the local tip, data hash, orderer signature) before it is appended;
+// a source that fails or lies is left for the next one; whole rounds over all
+// sources are retried with a bounded, doubling back-off.
+
+import type { Logger } from 'pino';
+import { decodeBlock, readBlockSignatures, type Block } from '../block/index.js';
+import type { Hasher } from '../crypto/index.js';
+import { OrdererError } from '../errors.js';
+import { ledgerBlockFromFabric, type BlockLedger } from '../storage/index.js';
+import type { SnapshotCatchUp } from './snapshotCatchUp.js';
+import { systemClock, type ChainClock } from '../clock.js';
+import type { CatchUpMetrics } from './catchUpMetrics.js';
+import { BlockPullError, equalBytes, type ChainTip, type PulledBlockVerifier } from './pulledBlockVerifier.js';
+
+/** One orderer blocks can be pulled from. */
+export interface BlockSource {
+  /** For logs and errors, e.g. "orderer 2 (10.0.0.2:7050)". */
+  readonly name: string;
+  /**
+   * Streams blocks [fromNumber, toNumber] of `channelId` in order to `onBlock`
+   * (awaited before the next is read); resolves after `toNumber` was handed
+   * over; rejects (OrdererError) if the orderer cannot serve the range or the
+   * stream fails; rejects soon after `signal` aborts. An `onBlock` rejection
+   * ends the stream and rejects with it.
+   */
+  deliver(channelId: string, fromNumber: number, toNumber: number, onBlock: (bytes: Uint8Array) => Promise<void>, signal: AbortSignal): Promise<void>;
+  /** Marshaled newest block of the channel on that orderer. */
+  newest(channelId: string, signal: AbortSignal): Promise<Uint8Array>;
+  /** Releases the connection, if any. */
+  close?(): void;
+}
+
+export interface BlockPullerOptions {
+  readonly channelId: string;
+  /** The other orderers of the channel, tried in turn (the order is rotated per round). */
+  readonly sources: readonly BlockSource[];
+  readonly verifier: PulledBlockVerifier;
+  readonly ledger: BlockLedger;
+  readonly hasher: Hasher;
+  readonly logger: Logger;
+  /**
+   * Rounds over every source before a pull gives up. Default: no limit — until
+   * it succeeds or the puller closes (nothing else would restart a follower's
+   * catch-up; Fabric's etcdraft halts instead). Back-off between rounds is capped.
+   */
+  readonly roundsMax?: number;
+  /** Back-off after the first failed round, doubled per round up to backoffMaxMs. Default 500. */
+  readonly backoffInitialMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly clock?: ChainClock;
+  /** Called once per block appended. */
+  readonly onBlockPulled?: (number: number) => void;
+  readonly metrics?: CatchUpMetrics;
+}
+
+export const PULL_ROUNDS_MAX_DEFAULT = Number.POSITIVE_INFINITY;
+
+export class BlockPuller implements SnapshotCatchUp {
+  readonly #opts: BlockPullerOptions;
+  readonly #clock: ChainClock;
+  readonly #closing = new AbortController();
+  /** Rotates so that a source that failed last is not always asked first. */
+  #firstSource = 0;
+
+  constructor(options: BlockPullerOptions) {
+    if (options.sources.length === 0) throw new BlockPullError(`channel "${options.channelId}": the block puller needs at least one other orderer to pull from`);
+    this.#opts = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Appends blocks [fromNumber, target] to the ledger, verified; resolves when
+   * the ledger ends at `target` (its header hash must match). Rejects with
+   * BlockPullError after roundsMax failed rounds or when closed.
+   */
+  async pullBlocks(fromNumber: number, target: Block): Promise<void> {
+    const { ledger, logger } = this.#opts;
+    const toNumber = target.header.number;
+    if (ledger.height !== fromNumber) throw new BlockPullError(`pull from block ${fromNumber} asked but the ledger's height is ${ledger.height}`);
+    logger.info({ from: fromNumber, to: toNumber }, `pulling blocks ${fromNumber}..${toNumber} from other orderers`);
+    await this.#pullRange(toNumber);
+    const tip = this.#tip();
+    const wanted = this.#opts.verifier.tipOf(target.header);
+    if (!equalBytes(tip.headerHash, wanted.headerHash)) {
+      throw new BlockPullError(`pulled block ${toNumber} is not the block the Raft snapshot names (header hashes differ)`);
+    }
+    logger.info({ to: toNumber }, `pulled blocks up to ${toNumber}`);
+  }
+
+  /** Asks every source for its newest block and returns the highest one that is signed by an orderer of the channel. */
+  async newestBlock(): Promise<Block | undefined> {
+    let best: Block | undefined;
+    for (const source of this.#opts.sources) {
+      try {
+        const block = this.#opts.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name);
+        if (best === undefined || block.header.number > best.header.number) best = block;
+      } catch (err) {
+        if (!(err instanceof OrdererError)) throw err;
+        this.#opts.logger.warn({ source: source.name, err: err.message }, `newest block from ${source.name} unavailable`);
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Block `number` from the first source that serves it, verified on its own
+   * (data hash, orderer signature: no local tip to chain it to); undefined when
+   * none did. Eviction suspicion reads the latest config block with it.
+   */
+  async blockAt(number: number): Promise<Block | undefined> {
+    for (const source of this.#opts.sources) {
+      let block: Block | undefined;
+      try {
+        await source.deliver(this.#opts.channelId, number, number, async (bytes) => {
+          block = this.#opts.verifier.verifyStandalone(bytes, source.name);
+        }, this.#closing.signal);
+      } catch (err) {
+        if (!(err instanceof OrdererError)) throw err;
+        this.#opts.logger.warn({ source: source.name, block: number, err: err.message }, `block ${number} from ${source.name} unavailable`);
+        continue;
+      }
+      if (block !== undefined) return block;
+    }
+    return undefined;
+  }
+
+  /** Aborts pulls in progress (they reject) and closes the sources' connections. */
+  close(): void {
+    this.#closing.abort();
+    for (const source of this.#opts.sources) source.close?.();
+  }
+
+  #tip(): ChainTip {
+    const { ledger } = this.#opts;
+    return this.#opts.verifier.tipOf(decodeBlock(ledger.block(ledger.height - 1).bytes).header);
+  }
+
+  async #pullRange(toNumber: number): Promise<void> {
+    const { sources, logger } = this.#opts;
+    const roundsMax = this.#opts.roundsMax ?? PULL_ROUNDS_MAX_DEFAULT;
+    let backoffMs = this.#opts.backoffInitialMs ?? 500;
+    const backoffMaxMs = this.#opts.backoffMaxMs ?? 10_000;
+    const failures: string[] = [];
+    for (let round = 1; round <= roundsMax; round++) {
+      const first = this.#firstSource;
+      for (let i = 0; i < sources.length; i++) {
+        this.#checkOpen();
+        if (this.#opts.ledger.height > toNumber) return;
+        const index = (first + i) % sources.length;
+        const source = sources[index]!;
+        try {
+          await this.#pullFrom(source, toNumber);
+          return;
+        } catch (err) {
+          if (!(err instanceof OrdererError) || this.#closing.signal.aborted) throw err;
+          failures.push(err.message);
+          this.#opts.metrics?.sourceFailures.inc();
+          logger.warn({ source: source.name, round, err: err.message }, `pulling blocks from ${source.name} failed; trying the next orderer`);
+          // The next pull starts after the source that failed last.
+          this.#firstSource = (index + 1) % sources.length;
+        }
+      }
+      this.#opts.metrics?.failedRounds.inc();
+      logger.warn({ round, toNumber, backoffMs }, `round ${round} of pulling blocks up to ${toNumber} failed on every orderer`);
+      if (round < roundsMax) await this.#sleep(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
+    }
+    throw new BlockPullError(`pulling blocks up to ${toNumber} failed after ${roundsMax} rounds over ${sources.length} orderers: ${failures.slice(-sources.length).join(' | ')}`);
+  }
+
+  async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
+    const { ledger, verifier, hasher, channelId } = this.#opts;
+    let tip = this.#tip();
+    await source.deliver(channelId, tip.number + 1, toNumber, async (bytes) => {
+      const block = verifier.verifyNext(bytes, tip, source.name);
+      const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
+      if (raftIndex === undefined) throw new BlockPullError(`block ${block.header.number} from ${source.name} carries no etcdraft metadata (raft index)`);
+      await ledger.append(ledgerBlockFromFabric(bytes, hasher, raftIndex));
+      tip = verifier.tipOf(block.header);
+      this.#opts.onBlockPulled?.(block.header.number);
+      this.#opts.metrics?.blocksPulled.inc();
+    }, this.#closing.signal);
+    if (tip.number < toNumber) throw new BlockPullError(`${source.name} ended the stream at block ${tip.number}, before block ${toNumber}`);
+  }
+
+  #checkOpen(): void {
+    if (this.#closing.signal.aborted) throw new BlockPullError(`channel "${this.#opts.channelId}": block puller closed`);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.after(ms, () => {
+        this.#closing.signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      const onAbort = (): void => {
+        timer.cancel();
+        resolve();
+      };
+      this.#closing.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

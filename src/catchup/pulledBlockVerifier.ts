@@ -1,0 +1,136 @@
+// Verification of a block pulled from another orderer before it enters this
+// node's ledger (Fabric's BlockPuller + VerifyBlocks): it must be the next
+// block of the local chain (number, previous hash), its data must hash to the
+// header's data hash, and it must carry at least one orderer signature that
+// verifies under a certificate of one of the channel's orderer organizations.
+// A block failing any check is never appended: the puller tries another orderer.
+
+import { dataHash, decodeBlock, decodeSerializedIdentity, headerHash, readBlockSignatures, type Block, type HeaderFields } from '../block/index.js';
+import { IdentityValidator } from '../crypto/index.js';
+import type { OrganizationConfig } from '../crypto/index.js';
+import { createCryptoProvider } from '../crypto/index.js';
+import type { Engine, Hasher } from '../crypto/index.js';
+import { OrdererError } from '../errors.js';
+
+/** A pulled block (or a whole pull) was refused; the message names the block, the source and the check. */
+export class BlockPullError extends OrdererError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BLOCK_PULL_FAILED', message, options);
+  }
+}
+
+export interface PulledBlockVerifierOptions {
+  readonly engine: Engine;
+  /** The channel's block hash (sha256, sm3 on GM channels). */
+  readonly hasher: Hasher;
+  /** Organizations whose certified identities may sign blocks. */
+  readonly organizations: readonly OrganizationConfig[];
+  /**
+   * MSP ids allowed to sign blocks (Fabric: the orderer organizations). Empty
+   * or absent: any organization of `organizations`.
+   */
+  readonly ordererMspIds?: readonly string[];
+}
+
+/** The local end of the chain a pulled block must extend. */
+export interface ChainTip {
+  readonly number: number;
+  readonly headerHash: Uint8Array;
+}
+
+export class PulledBlockVerifier {
+  readonly #hasher: Hasher;
+  readonly #identities: IdentityValidator;
+  readonly #engine: Engine;
+  readonly #ordererMspIds: ReadonlySet<string>;
+
+  constructor(options: PulledBlockVerifierOptions) {
+    this.#hasher = options.hasher;
+    this.#engine = options.engine;
+    this.#identities = new IdentityValidator({ engine: options.engine, organizations: options.organizations, cacheEntriesMax: 64 });
+    this.#ordererMspIds = new Set(options.ordererMspIds ?? []);
+  }
+
+  tipOf(header: HeaderFields): ChainTip {
+    return { number: header.number, headerHash: headerHash(this.#hasher, header) };
+  }
+
+  /**
+   * Returns the decoded block if `bytes` is a well-formed, correctly signed
+   * successor of `tip`; throws BlockPullError naming the failed check otherwise.
+   */
+  verifyNext(bytes: Uint8Array, tip: ChainTip, source: string, now = new Date()): Block {
+    const expected = tip.number + 1;
+    const block = this.#decode(bytes, `block ${expected}`, source);
+    const { number } = block.header;
+    if (number !== expected) throw new BlockPullError(`${source} sent block ${number} where block ${expected} was expected`);
+    if (!equalBytes(block.header.previousHash, tip.headerHash)) {
+      throw new BlockPullError(`block ${number} from ${source} does not extend the local chain: its previous hash is not the header hash of block ${tip.number}`);
+    }
+    this.#verifyContent(block, source, now);
+    return block;
+  }
+
+  /**
+   * A block on its own (no chain to extend, e.g. the newest block read for
+   * eviction suspicion): data hash and orderer signature. Throws BlockPullError.
+   */
+  verifyStandalone(bytes: Uint8Array, source: string, now = new Date()): Block {
+    const block = this.#decode(bytes, 'newest block', source);
+    this.#verifyContent(block, source, now);
+    return block;
+  }
+
+  #decode(bytes: Uint8Array, what: string, source: string): Block {
+    try {
+      return decodeBlock(bytes);
+    } catch (err) {
+      if (!(err instanceof OrdererError)) throw err;
+      throw new BlockPullError(`${what} from ${source} does not decode: ${err.message}`, { cause: err });
+    }
+  }
+
+  #verifyContent(block: Block, source: string, now: Date): void {
+    if (!equalBytes(dataHash(this.#hasher, block.data), block.header.dataHash)) {
+      throw new BlockPullError(`block ${block.header.number} from ${source}: its data does not hash to the header's data hash`);
+    }
+    this.#verifyOrdererSignature(block, source, now);
+  }
+
+  /** At least one signature by an orderer organization's identity that verifies. */
+  #verifyOrdererSignature(block: Block, source: string, now: Date): void {
+    const { number } = block.header;
+    let signatures;
+    try {
+      signatures = readBlockSignatures(block).signedData;
+    } catch (err) {
+      if (!(err instanceof OrdererError)) throw err;
+      throw new BlockPullError(`block ${number} from ${source}: unreadable signatures metadata: ${err.message}`, { cause: err });
+    }
+    const problems: string[] = [];
+    for (const [i, signed] of signatures.entries()) {
+      try {
+        const creator = decodeSerializedIdentity(signed.creator, { code: 'BAD_METADATA', path: `block ${number} signature ${i} creator` });
+        if (this.#ordererMspIds.size > 0 && !this.#ordererMspIds.has(creator.mspid)) {
+          problems.push(`signature ${i}: ${creator.mspid} is not an orderer organization`);
+          continue;
+        }
+        const identity = this.#identities.validate({ mspId: creator.mspid, idBytes: creator.idBytes }, now);
+        const verifier = createCryptoProvider(this.#engine).verifier(identity.algorithm);
+        if (verifier.verify(identity.publicKey, signed.data, signed.signature)) return;
+        problems.push(`signature ${i}: does not verify`);
+      } catch (err) {
+        if (!(err instanceof OrdererError)) throw err;
+        problems.push(`signature ${i}: ${err.message}`);
+      }
+    }
+    const why = problems.length === 0 ? 'no orderer signature' : problems.join('; ');
+    throw new BlockPullError(`block ${number} from ${source} is not signed by an orderer of the channel (${why})`);
+  }
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,43 @@
+// The CPU-heavy work the chain hands off the main thread: checking client
+// envelopes, hashing block data, signing and marshaling written blocks.
+// PoolCompute runs it in the worker pool (production); InThreadCompute runs
+// the very same functions on the calling thread (tests, a node without a pool).
+// The orderer's signing key belongs to the compute (one per node), not to a channel.
+
+import type { Block } from '../../block/index.js';
+import type { OrganizationConfig } from '../../crypto/index.js';
+import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../../crypto/index.js';
+import type { EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata } from '../../workers/index.js';
+
+export type { EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata };
+
+/**
+ * What a channel's envelopes are checked against. One object per channel for
+ * its whole life: an implementation may register it once (e.g. in every
+ * worker) and key its caches by the object.
+ */
+export interface VerificationContext {
+  readonly channelId: string;
+  readonly engine: Engine;
+  readonly hashAlgorithm: HashAlgorithm;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly organizations: readonly OrganizationConfig[];
+}
+
+export interface ChainCompute {
+  /**
+   * One verdict per envelope, in order. Checks: well-formed Envelope with a
+   * header, channel id equal to the context's, creator certificate chaining to
+   * one of the organizations and valid now, signature over the payload.
+   * Envelopes are read, not retained or modified. Never rejects for a bad
+   * envelope (that is a verdict); rejects only if the compute itself failed.
+   */
+  verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<readonly EnvelopeVerdict[]>;
+  /** Fabric's block data hash over `envelopes` (marshaled). */
+  dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array>;
+  /**
+   * `block` with LAST_CONFIG and SIGNATURES filled (signed with this node's
+   * orderer identity) and marshaled, as Fabric's BlockWriter writes it.
+   */
+  signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock>;
+}

@@ -1,0 +1,40 @@
+// ChainCompute on the calling thread, with the functions the pool's workers
+// run (src/workers: VerificationContext, hashBlockData, signAndMarshalBlock),
+// so both give identical verdicts and bytes.
+
+import type { Block, OrdererIdentity } from '../../block/index.js';
+import type { Engine, HashAlgorithm } from '../../crypto/index.js';
+import { hashBlockData, signAndMarshalBlock, VerificationContext as WorkerVerificationContext } from '../../workers/index.js';
+import type { ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
+
+export class InThreadCompute implements ChainCompute {
+  /** Built once per channel context (its identity cache lives inside). */
+  readonly #contexts = new WeakMap<VerificationContext, WorkerVerificationContext>();
+
+  /** `identity`: this orderer's signing identity. */
+  constructor(private readonly identity: OrdererIdentity) {}
+
+  async verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<readonly EnvelopeVerdict[]> {
+    let checker = this.#contexts.get(context);
+    if (checker === undefined) {
+      checker = new WorkerVerificationContext({
+        kind: 'verification',
+        channelId: context.channelId,
+        engine: context.engine,
+        signatureAlgorithm: context.signatureAlgorithm,
+        organizations: context.organizations,
+        identityCacheEntriesMax: 10_000,
+      });
+      this.#contexts.set(context, checker);
+    }
+    return checker.verifyAll(envelopes, new Date());
+  }
+
+  async dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array> {
+    return hashBlockData(engine, algorithm, 0, new Uint8Array(0), envelopes).dataHash;
+  }
+
+  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {
+    return signAndMarshalBlock(this.identity, block, lastConfigBlockNumber, consenterMetadata);
+  }
+}

@@ -1,0 +1,40 @@
+// ChainCompute over the worker pool: every signature check, block hash and
+// block signature runs in the pool's threads. A channel's verification
+// context is registered once (on first use) and referred to by its handle.
+
+import type { Block } from '../../block/index.js';
+import type { Engine, HashAlgorithm } from '../../crypto/index.js';
+import type { ContextHandle, SignerInput, WorkerPool } from '../../workers/index.js';
+import type { ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
+
+export class PoolCompute implements ChainCompute {
+  readonly #verification = new WeakMap<VerificationContext, Promise<ContextHandle<'verification'>>>();
+  #signer: Promise<ContextHandle<'signer'>> | undefined;
+
+  /** `signer`: this orderer's signing key and identity, registered in the pool on first use. */
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly signer: SignerInput,
+  ) {}
+
+  async verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<readonly EnvelopeVerdict[]> {
+    let handle = this.#verification.get(context);
+    if (handle === undefined) {
+      const { channelId, engine, signatureAlgorithm, organizations } = context;
+      handle = this.pool.registerVerificationContext({ channelId, engine, signatureAlgorithm, organizations });
+      this.#verification.set(context, handle);
+    }
+    return this.pool.verifyBatch(await handle, envelopes);
+  }
+
+  async dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array> {
+    // The header hash the task also returns is not used: the block creator chains in-thread (one small ASN.1 hash).
+    const hashes = await this.pool.hashBlock({ engine, hashAlgorithm: algorithm, number: 0, previousHash: new Uint8Array(0), data: envelopes });
+    return hashes.dataHash;
+  }
+
+  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {
+    this.#signer ??= this.pool.registerSigner(this.signer);
+    return this.pool.signBlock(await this.#signer, block, { lastConfigBlockNumber, consenterMetadata });
+  }
+}

@@ -1,0 +1,126 @@
+// Eviction suspicion (Fabric's etcdraft eviction.go): a node that has known
+// no Raft leader for `evictionSuspicionMs` asks the other orderers for the
+// channel's latest config block (their newest block, then the block its
+// LAST_CONFIG names; latestConfigBlock.ts, verified by the block puller) and
+// looks itself up there by its TLS certificate (consenterStanding.ts):
+// - not a consenter: it was removed while it could not hear about it; it
+//   stops serving the channel, naming the config block (onEvicted);
+// - a consenter under another Raft id: removed and added again while offline
+//   (the re-added certificate got a new id); the node re-onboards under the new
+//   id (onReadded: the node drops the chain's Raft state and starts it again);
+// - a consenter under its own id: nothing is forced; it keeps voting and
+//   catches up through Raft (a snapshot, then the block puller) once it
+//   reaches a leader. Checked again every period.
+
+import type { Logger } from 'pino';
+import type { Block } from '../../block/index.js';
+import { OrdererError } from '../../errors.js';
+import { standingIn } from './consenterStanding.js';
+import { fetchLatestConfigBlock, type ConfigBlockSource } from './latestConfigBlock.js';
+
+interface Seen {
+  /** Number of the latest config block the other orderers serve. */
+  readonly configBlock: number;
+  /** Their newest block, whose LAST_CONFIG named it. */
+  readonly newestBlock: number;
+  /** Raft ids of that config's consenters, in config order. */
+  readonly consenters: readonly number[];
+}
+
+export type EvictedVerdict = Seen & { readonly kind: 'evicted' };
+export type ReaddedVerdict = Seen & { readonly kind: 'readded'; readonly newId: number; readonly config: Block };
+
+export type EvictionVerdict =
+  | (Seen & { readonly kind: 'member' })
+  | EvictedVerdict
+  | ReaddedVerdict
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+export interface EvictionSuspectorOptions {
+  /** The Raft id this node runs the channel as. */
+  readonly selfId: number;
+  /** This node's cluster TLS certificate; absent: looked up by Raft id only (no re-added verdict). */
+  readonly selfTlsCertPem?: string;
+  readonly evictionSuspicionMs: number;
+  readonly source: ConfigBlockSource;
+  readonly logger: Logger;
+  /** Called once when the node turns out to be removed; `reason` names the config block. Checks stop. */
+  readonly onEvicted: (reason: string, verdict: EvictedVerdict) => void;
+  /** Called once when the node turns out to be a consenter under another Raft id. Checks stop. */
+  readonly onReadded: (reason: string, verdict: ReaddedVerdict) => void;
+}
+
+export class EvictionSuspector {
+  /** Clock time since which no leader is known; undefined while one is. */
+  #leaderlessSinceMs: number | undefined;
+  /** Invariant: at most one check in flight. */
+  #checking = false;
+  /** Set once by an evicted or re-added verdict; no check after it. */
+  #decided: EvictedVerdict | ReaddedVerdict | undefined;
+  /** Checks done (tests, metrics). */
+  checks = 0;
+
+  constructor(private readonly opts: EvictionSuspectorOptions) {}
+
+  get evicted(): boolean {
+    return this.#decided?.kind === 'evicted';
+  }
+
+  /** The evicted or re-added verdict that ended the checks, if any. */
+  get decided(): EvictedVerdict | ReaddedVerdict | undefined {
+    return this.#decided;
+  }
+
+  /** Called on every tick with the clock's time and whether a leader is known. */
+  onTick(nowMs: number, leaderKnown: boolean): void {
+    if (leaderKnown || this.#decided !== undefined) {
+      this.#leaderlessSinceMs = undefined;
+      return;
+    }
+    this.#leaderlessSinceMs ??= nowMs;
+    if (this.#checking || nowMs - this.#leaderlessSinceMs < this.opts.evictionSuspicionMs) return;
+    // The next check comes one suspicion period after this one, not on every tick.
+    this.#leaderlessSinceMs = nowMs;
+    this.#checking = true;
+    void this.check().finally(() => (this.#checking = false));
+  }
+
+  /** Asks the other orderers; acts on an eviction or a re-addition. Never rejects with an OrdererError. */
+  async check(): Promise<EvictionVerdict> {
+    this.checks++;
+    const { logger, selfId, evictionSuspicionMs } = this.opts;
+    const verdict = await this.#verdict();
+    if (this.#decided !== undefined) return verdict;
+    const leaderless = `no Raft leader for ${evictionSuspicionMs} ms`;
+    if (verdict.kind === 'unknown') {
+      logger.warn({ reason: verdict.reason }, `${leaderless} and the latest config block could not be read from the other orderers: ${verdict.reason}`);
+      return verdict;
+    }
+    const where = `config block ${verdict.configBlock} (the last config of the other orderers' newest block ${verdict.newestBlock}) lists consenters ${verdict.consenters.join(', ')}`;
+    if (verdict.kind === 'member') {
+      logger.info({ configBlock: verdict.configBlock, consenters: verdict.consenters }, `${leaderless}; ${where}, this node (${selfId}) among them: waiting to rejoin`);
+    } else if (verdict.kind === 'evicted') {
+      this.#decided = verdict;
+      this.opts.onEvicted(`this node (${selfId}) is no longer a consenter: ${where}`, verdict);
+    } else {
+      this.#decided = verdict;
+      this.opts.onReadded(`this node's TLS certificate is consenter ${verdict.newId}, not ${selfId}: ${where} (removed and added again while this node was away)`, verdict);
+    }
+    return verdict;
+  }
+
+  async #verdict(): Promise<EvictionVerdict> {
+    const latest = await fetchLatestConfigBlock(this.opts.source);
+    if (latest.kind === 'unknown') return latest;
+    const seen = { configBlock: latest.config.header.number, newestBlock: latest.newest };
+    let standing;
+    try {
+      standing = standingIn(latest.config, { id: this.opts.selfId, ...(this.opts.selfTlsCertPem !== undefined && { tlsCertPem: this.opts.selfTlsCertPem }) });
+    } catch (err) {
+      if (!(err instanceof OrdererError)) throw err;
+      return { kind: 'unknown', reason: `config block ${seen.configBlock}: ${err.message}` };
+    }
+    if (standing.kind === 'readded') return { ...seen, kind: 'readded', newId: standing.newId, consenters: standing.consenters, config: latest.config };
+    return { ...seen, kind: standing.kind, consenters: standing.consenters };
+  }
+}

@@ -1,0 +1,305 @@
+// Applies committed block entries to the ledger, as Fabric's etcdraft
+// writeBlock: each node writes the committed block with its own signature and
+// the etcdraft metadata (consenters, raft index) of the entry it came from.
+// Blocks from entries already in the ledger (replay after a restart) are not
+// written twice. Every snapshotIntervalSizeBytes of blocks, a Raft snapshot
+// whose data is the last block is taken and the log compacted.
+
+import type { Logger } from 'pino';
+import {
+  decodeBlock,
+  headerHash,
+  isConfigBlock,
+  readEnvelopeFields,
+  type Block,
+  type HeaderFields,
+} from '../../block/index.js';
+import type { Hasher } from '../../crypto/index.js';
+import type { ConfState, Entry } from '../../raft/index.js';
+import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../../storage/index.js';
+import type { ChainCompute } from '../compute/compute.js';
+import type { ChainMetrics } from '../metrics.js';
+import type { SnapshotCatchUp } from '../../catchup/index.js';
+
+/** Blocks being signed at once, at most (the pool queues ~64 tasks per thread). */
+export const SIGNING_IN_FLIGHT_MAX = 16;
+
+
+/** The etcdraft consenter ids written into a block's metadata (Fabric's BlockMetadata). */
+export interface ConsenterMetadata {
+  readonly consenterIds: readonly number[];
+  readonly nextConsenterId: number;
+}
+
+/**
+ * Config blocks as they commit (every node, in commit order, before the
+ * block is signed): the chain applies the new config and says which
+ * consenter ids the block (and later ones) carry.
+ */
+export interface ConfigBlockHook {
+  /** Called for each committed block to write; returns its consenter metadata (the ids after the change for a config block). */
+  metadataFor(block: Block, isConfig: boolean): ConsenterMetadata;
+  /**
+   * Catch-up wrote pulled blocks up to the ledger's end: config blocks among
+   * them were never applied here (a node removed by one of them gets no more
+   * entries that would make it read them).
+   */
+  afterCatchUp?(): void;
+}
+
+export interface BlockApplierDeps {
+  readonly channelId: string;
+  readonly ledger: BlockLedger;
+  readonly raftStorage: DurableRaftStorage;
+  readonly hasher: Hasher;
+  /** Signs and marshals blocks (in the pool). */
+  readonly compute: ChainCompute;
+  readonly consenterIds: readonly number[];
+  readonly snapshotIntervalSizeBytes: number;
+  readonly logger: Logger;
+  readonly metrics: ChainMetrics;
+  /** The current membership, for snapshots. */
+  readonly confState: () => ConfState;
+  /** A failure that makes the channel untrustworthy (halts it). */
+  readonly fail: (err: unknown) => void;
+  readonly catchUp: SnapshotCatchUp | undefined;
+  /** Config-aware metadata; without it every block carries `consenterIds` (a channel without a readable config). */
+  readonly configHook?: ConfigBlockHook;
+}
+
+export class BlockApplier {
+  /** Number of the next block to append. Invariant: ledger's pending height (durable height + appends in flight). */
+  #nextNumber: number;
+  /** Header of the last block appended (the next block's previousHash must be its hash). */
+  #lastHeader: HeaderFields;
+  /** Bytes of blocks committed since the last snapshot (Fabric: accDataSize). */
+  #bytesSinceSnapshot = 0;
+  /** Set while the ledger lacks blocks below a received snapshot: committed blocks above it cannot be written yet. */
+  #missingBelow: number | undefined;
+  /** The last committed block not written because of the gap (catch-up pulls up to it too). */
+  #lastSkipped: Block | undefined;
+  /** The gap above is logged once, not per block. */
+  #gapReported = false;
+  /** Last config block number as of the last block handed to signing (Fabric's LAST_CONFIG). */
+  #lastConfig: number;
+  /**
+   * Signing runs in the pool, so writes are chained: each block is appended
+   * to the ledger after the previous one, in commit order. Never rejects
+   * (a failure halts the channel through deps.fail).
+   */
+  #writes: Promise<void> = Promise.resolve();
+  /** Blocks handed to signing, not yet appended. Invariant: <= SIGNING_IN_FLIGHT_MAX (the Ready loop awaits room()). */
+  #signing = 0;
+  #roomWaiters: (() => void)[] = [];
+  /** deps.snapshotIntervalSizeBytes until a config block changes it. */
+  #snapshotIntervalSizeBytes: number;
+
+  constructor(private readonly deps: BlockApplierDeps) {
+    const { ledger } = deps;
+    this.#lastConfig = Math.max(ledger.lastConfig, 0);
+    this.#snapshotIntervalSizeBytes = deps.snapshotIntervalSizeBytes;
+    this.#nextNumber = ledger.height;
+    this.#lastHeader = decodeBlock(ledger.block(ledger.height - 1).bytes).header;
+    deps.metrics.committedBlockNumber.set(ledger.height - 1);
+  }
+
+  /** Header of the last block of the committed log applied here: where a new leader continues. */
+  get lastHeader(): HeaderFields {
+    return this.#lastHeader;
+  }
+
+  /** A config block changed SnapshotIntervalSize: applies from the next block on. */
+  setSnapshotInterval(bytes: number): void {
+    if (!(Number.isSafeInteger(bytes) && bytes > 0)) throw new RangeError(`snapshot interval must be a positive integer, got ${bytes}`);
+    this.#snapshotIntervalSizeBytes = bytes;
+  }
+
+  /**
+   * Takes a snapshot at raft index `index` (applied, at or after the entry of
+   * the last block handed to writing) once that block is durable; its data is
+   * that block. After a node is added (Fabric does the same): a snapshot
+   * taken before lists old voters only, and the new node would refuse it.
+   */
+  snapshotNow(index: number): void {
+    if (this.#missingBelow !== undefined) return; // no last block here to put in it; the next interval snapshot will do
+    const number = this.#nextNumber - 1;
+    this.#bytesSinceSnapshot = 0;
+    this.#writes = this.#writes
+      .then(async () => {
+        await this.deps.ledger.waitForBlock(number);
+        this.#snapshot(index, number, this.deps.ledger.block(number).bytes);
+      })
+      .catch(this.deps.fail);
+  }
+
+  /** True while blocks below a received snapshot are missing (this node cannot lead usefully). */
+  get hasGap(): boolean {
+    return this.#missingBelow !== undefined;
+  }
+
+  /** Applies one committed normal entry holding a block; returns the block's header (undefined for an empty entry). */
+  applyEntry(entry: Entry): HeaderFields | undefined {
+    if (entry.data.length === 0) return undefined; // a new leader's empty entry
+    const block = decodeBlock(entry.data);
+    const number = block.header.number;
+    if (entry.index <= this.deps.ledger.lastRaftIndex) {
+      this.#checkReplay(block, entry);
+      return block.header;
+    }
+    if (this.#missingBelow !== undefined) {
+      this.#lastSkipped = block;
+      if (!this.#gapReported) {
+        this.#gapReported = true;
+        this.deps.logger.warn({ block: number, missingBelow: this.#missingBelow }, `committed blocks from ${number} on are not written: blocks below ${this.#missingBelow} are missing (catch-up pending)`);
+      }
+      return block.header;
+    }
+    this.#write(block, entry);
+    return block.header;
+  }
+
+  /**
+   * Raft installed a snapshot from the leader: its data is the leader's last
+   * block at the snapshot point. Blocks this ledger lacks up to it must be
+   * pulled from another orderer (issue 6); until then nothing above is written.
+   */
+  onSnapshotInstalled(data: Uint8Array, snapshotIndex: number): HeaderFields {
+    const block = decodeBlock(data);
+    const number = block.header.number;
+    if (number < this.#nextNumber) {
+      this.deps.logger.info({ snapshotIndex, block: number }, `snapshot at block ${number} received; the ledger already has it`);
+      return block.header;
+    }
+    this.#missingBelow = number + 1;
+    this.#gapReported = false;
+    if (this.deps.catchUp === undefined) {
+      this.deps.logger.error(
+        { snapshotIndex, block: number, height: this.#nextNumber },
+        `snapshot at block ${number} received but the ledger ends at block ${this.#nextNumber - 1}: pulling blocks ${this.#nextNumber}..${number} from other orderers is not implemented yet (issue 6); this node keeps voting but writes no blocks`,
+      );
+      return block.header;
+    }
+    this.#pull(this.deps.catchUp, block);
+    return block.header;
+  }
+
+  /** Pulls up to `target`, then on to the last block committed (and skipped) meanwhile. */
+  #pull(catchUp: SnapshotCatchUp, target: Block): void {
+    const number = target.header.number;
+    catchUp.pullBlocks(this.#nextNumber, target).then(
+      () => {
+        if (this.deps.ledger.height !== number + 1) {
+          this.deps.logger.error({ block: number, height: this.deps.ledger.height }, `catch-up to block ${number} resolved but the ledger height is ${this.deps.ledger.height}`);
+          return;
+        }
+        this.#nextNumber = number + 1;
+        this.#lastHeader = target.header;
+        // Pulled blocks count as committed here, and a pulled config block is the LAST_CONFIG of the blocks written next.
+        this.deps.metrics.committedBlockNumber.set(number);
+        this.#lastConfig = Math.max(this.#lastConfig, this.deps.ledger.lastConfig);
+        const skipped = this.#lastSkipped;
+        this.#lastSkipped = undefined;
+        if (skipped !== undefined && skipped.header.number > number) {
+          this.#missingBelow = skipped.header.number + 1;
+          this.#pull(catchUp, skipped);
+          return;
+        }
+        this.#missingBelow = undefined;
+        this.deps.logger.info({ block: number }, `caught up to block ${number}`);
+        try {
+          this.deps.configHook?.afterCatchUp?.();
+        } catch (err) {
+          // Not the pull's failure (the blocks are written): an unreadable config halts the chain, as in apply.
+          this.deps.fail(err);
+        }
+      },
+      (err: unknown) => this.deps.logger.error({ err }, `catch-up to block ${number} failed; this node writes no blocks until it succeeds`),
+    );
+  }
+
+  /** A block from an entry the ledger already applied (restart replay): must be the stored one; nothing written. */
+  #checkReplay(block: Block, entry: Entry): void {
+    const replay: LedgerBlock = {
+      number: block.header.number,
+      headerHash: headerHash(this.deps.hasher, block.header),
+      previousHash: block.header.previousHash,
+      raftIndex: entry.index,
+      isConfig: false,
+      txIds: [],
+      bytes: entry.data,
+    };
+    // The ledger compares the header hash with the stored block and throws LedgerAppendError on a mismatch.
+    this.deps.ledger.append(replay).then((outcome) => {
+      if (outcome !== 'duplicate') this.deps.fail(new Error(`replayed entry ${entry.index} appended block ${replay.number} again`));
+    }, this.deps.fail);
+  }
+
+  /** Resolves when every block handed to the ledger so far is appended (not necessarily durable). */
+  whenWritten(): Promise<void> {
+    return this.#writes;
+  }
+
+  #write(block: Block, entry: Entry): void {
+    const { deps } = this;
+    const number = block.header.number;
+    const isConfig = isConfigBlock(block);
+    const lastConfig = this.#lastConfig;
+    if (isConfig) this.#lastConfig = number;
+    const base = {
+      number,
+      headerHash: headerHash(deps.hasher, block.header),
+      previousHash: block.header.previousHash,
+      raftIndex: entry.index,
+      isConfig,
+      txIds: block.data.map((envelope) => readEnvelopeFields(envelope, 'BAD_BLOCK').txId),
+    };
+    const ids = deps.consenterIds;
+    const consenters = deps.configHook?.metadataFor(block, isConfig) ?? { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1 };
+    const metadata = { consenterIds: consenters.consenterIds, nextConsenterId: consenters.nextConsenterId, raftIndex: entry.index };
+    const signing = deps.compute.signBlock(block, lastConfig, metadata);
+    // Handled where it is awaited below (in commit order); this only keeps an
+    // early rejection from counting as unhandled while earlier blocks are written.
+    signing.catch(() => undefined);
+    this.#signing++;
+    this.#nextNumber = number + 1;
+    this.#lastHeader = block.header;
+    this.#bytesSinceSnapshot += entry.data.length;
+    const snapshotDue = this.#bytesSinceSnapshot >= this.#snapshotIntervalSizeBytes;
+    if (snapshotDue) this.#bytesSinceSnapshot = 0;
+    this.#writes = this.#writes
+      .then(async () => {
+        let bytes: Uint8Array;
+        try {
+          ({ bytes } = await signing);
+        } finally {
+          this.#signed();
+        }
+        // The ledger checks number and previousHash synchronously against its
+        // pending end and queues the write: the next block need not wait for this sync.
+        deps.ledger.append({ ...base, bytes }).then(() => deps.metrics.committedBlockNumber.set(number), deps.fail);
+        if (snapshotDue) this.#snapshot(entry.index, number, bytes);
+      })
+      .catch(deps.fail);
+  }
+
+  /**
+   * Undefined while fewer than SIGNING_IN_FLIGHT_MAX blocks are being signed;
+   * otherwise a promise of room. The Ready loop awaits it before each block,
+   * so a burst of committed blocks (a follower catching up) never floods the pool.
+   */
+  room(): Promise<void> | undefined {
+    if (this.#signing < SIGNING_IN_FLIGHT_MAX) return undefined;
+    return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #signed(): void {
+    this.#signing--;
+    this.#roomWaiters.shift()?.();
+  }
+
+  #snapshot(index: number, number: number, lastBlock: Uint8Array): void {
+    const { deps } = this;
+    deps.logger.info({ index, block: number }, `taking snapshot at raft index ${index} (block ${number})`);
+    deps.raftStorage.takeSnapshot(index, deps.confState(), lastBlock).then(() => deps.metrics.snapshotBlockNumber.set(number), deps.fail);
+  }
+}

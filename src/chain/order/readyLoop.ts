@@ -1,0 +1,107 @@
+// The Ready loop of one chain: take a Ready, persist it through the node's
+// group commit and wait until durable, THEN send its messages, apply its
+// committed entries, advance. One Ready in flight at a time; ticks and peer
+// messages keep stepping the RawNode meanwhile (kick() is a no-op while a
+// Ready is in flight: the loop picks the new work up when it comes round).
+
+import type { Logger } from 'pino';
+import type { HeaderFields } from '../../block/index.js';
+import { decodeConfChange, EntryType, type Entry, type Message, type RawNode, type SoftState } from '../../raft/index.js';
+import type { DurableRaftStorage } from '../../storage/index.js';
+import type { BlockApplier } from './blockApplier.js';
+
+export interface ReadyLoopHost {
+  send(messages: readonly Message[]): void;
+  onSoftState(ss: SoftState): void;
+  onTerm(term: number): void;
+  readonly applier: BlockApplier;
+  /** A snapshot from the leader was installed (data: its last block). */
+  onSnapshot(data: Uint8Array, index: number): void;
+  /**
+   * After each Ready's committed entries were applied: the last applied
+   * index, the headers of the blocks applied, and the term of the last
+   * committed entry (0 when there was none).
+   */
+  onApplied(appliedIndex: number, blocks: readonly HeaderFields[], lastTerm: number): void;
+  fail(err: unknown): void;
+  readonly log: Logger;
+}
+
+export class ReadyLoop {
+  /** Invariant: true exactly while #drain runs (set before it starts, cleared in its finally). */
+  #draining = false;
+  #current: Promise<void> = Promise.resolve();
+  #stopped = false;
+  #appliedIndex: number;
+
+  constructor(
+    private readonly node: RawNode,
+    private readonly storage: DurableRaftStorage,
+    private readonly host: ReadyLoopHost,
+  ) {
+    this.#appliedIndex = storage.snapshot().metadata.index;
+  }
+
+  get appliedIndex(): number {
+    return this.#appliedIndex;
+  }
+
+  /** Processes Readies if there are any and none is in flight. */
+  kick(): void {
+    if (this.#draining || this.#stopped || !this.node.hasReady()) return;
+    this.#draining = true;
+    this.#current = this.#drain();
+  }
+
+  /** Stops taking Readies; resolves when the one in flight (if any) is done. */
+  idle(): Promise<void> {
+    this.#stopped = true;
+    return this.#current;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (!this.#stopped && this.node.hasReady()) {
+        const rd = this.node.ready();
+        const durable = this.storage.persistReady({ entries: rd.entries, hardState: rd.hardState, snapshot: rd.snapshot });
+        if (rd.hardState !== undefined) this.host.onTerm(rd.hardState.term);
+        await durable;
+        if (this.#stopped) return;
+        // After the write: a new leader's empty entry is then in the log, and
+        // "serve once applied up to the last index" includes it.
+        if (rd.softState !== undefined) this.host.onSoftState(rd.softState);
+        this.host.send(rd.messages);
+        if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
+          this.#appliedIndex = rd.snapshot.metadata.index;
+          this.host.onSnapshot(rd.snapshot.data, rd.snapshot.metadata.index);
+        }
+        const blocks = await this.#apply(rd.committedEntries);
+        if (this.#stopped) return;
+        this.node.advance(rd);
+        this.host.onApplied(this.#appliedIndex, blocks, rd.committedEntries[rd.committedEntries.length - 1]?.term ?? 0);
+      }
+    } catch (err) {
+      this.host.fail(err);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #apply(entries: readonly Entry[]): Promise<HeaderFields[]> {
+    const blocks: HeaderFields[] = [];
+    for (const entry of entries) {
+      if (entry.type === EntryType.Normal) {
+        const room = this.host.applier.room();
+        if (room !== undefined) await room;
+        const header = this.host.applier.applyEntry(entry);
+        if (header !== undefined) blocks.push(header);
+      } else {
+        const cs = this.node.applyConfChange(decodeConfChange(entry.data));
+        this.storage.setConfState(cs);
+        this.host.log.info({ index: entry.index, voters: cs.voters, learners: cs.learners }, 'membership change applied');
+      }
+      this.#appliedIndex = entry.index;
+    }
+    return blocks;
+  }
+}

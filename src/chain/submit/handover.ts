@@ -1,0 +1,86 @@
+// Envelopes a former leader accepted for ordering but never proposed. Fabric
+// drops them on a leader change; we hold them and forward them to the next
+// leader (or order them ourselves if we lead again), retrying until a leader
+// takes them. Bounded: past `heldMax` the oldest are dropped, loudly.
+
+import assert from 'node:assert/strict';
+import type { Logger } from 'pino';
+import type { OrderedEnvelope } from '../order/leaderPipeline.js';
+
+/** Forwards in flight at once, at most (the transport queues per peer; this bounds our promises). */
+const FORWARDS_IN_FLIGHT_MAX = 64;
+
+export class Handover {
+  /** Invariant: length <= heldMax. */
+  #held: OrderedEnvelope[] = [];
+  #sending = false;
+  #dropped = 0;
+  /** Forwards sent and not yet answered. Invariant: 0 <= #inFlight <= FORWARDS_IN_FLIGHT_MAX. */
+  #inFlight = 0;
+
+  constructor(
+    private readonly heldMax: number,
+    private readonly logger: Logger,
+    private readonly forward: (leaderId: number, envelope: Uint8Array) => Promise<void>,
+  ) {
+    assert(Number.isSafeInteger(heldMax) && heldMax > 0, 'heldMax must be a positive integer');
+  }
+
+  get size(): number {
+    return this.#held.length;
+  }
+
+  /** Held plus forwarded but not yet taken: a stopping node waits for this to reach 0. */
+  get unsettled(): number {
+    return this.#held.length + this.#inFlight;
+  }
+
+  /** Envelopes dropped because more than heldMax were held (should stay 0). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  hold(envelopes: readonly OrderedEnvelope[]): void {
+    if (envelopes.length === 0) return;
+    this.#held = this.#held.concat(envelopes);
+    const excess = this.#held.length - this.heldMax;
+    if (excess > 0) {
+      this.#held.splice(0, excess);
+      this.#dropped += excess;
+      this.logger.error({ dropped: excess, heldMax: this.heldMax }, `handover queue full: ${excess} accepted envelopes dropped`);
+    }
+  }
+
+  /** Everything held (this node leads again and orders them itself). */
+  takeAll(): OrderedEnvelope[] {
+    return this.#held.splice(0);
+  }
+
+  /** Forwards what is held to `leaderId`; what fails stays held for the next attempt. */
+  flush(leaderId: number): void {
+    if (this.#sending || this.#held.length === 0) return;
+    this.#sending = true;
+    void this.#send(leaderId).finally(() => {
+      this.#sending = false;
+    });
+  }
+
+  async #send(leaderId: number): Promise<void> {
+    let forwarded = 0;
+    while (this.#held.length > 0) {
+      const chunk = this.#held.splice(0, FORWARDS_IN_FLIGHT_MAX);
+      this.#inFlight += chunk.length;
+      const results = await Promise.allSettled(chunk.map((m) => this.forward(leaderId, m.bytes)));
+      this.#inFlight -= chunk.length;
+      const failed = chunk.filter((_, i) => results[i]!.status === 'rejected');
+      forwarded += chunk.length - failed.length;
+      if (failed.length > 0) {
+        const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as unknown;
+        this.#held = failed.concat(this.#held);
+        this.logger.warn({ leader: leaderId, failed: failed.length, err: String(reason) }, `handover to leader ${leaderId}: ${failed.length} envelopes not taken, will retry`);
+        break;
+      }
+    }
+    if (forwarded > 0) this.logger.info({ leader: leaderId, forwarded }, `handed ${forwarded} accepted envelopes over to leader ${leaderId}`);
+  }
+}

@@ -1,0 +1,91 @@
+// Where an envelope goes, and where it goes when leadership moves: on the
+// leader into its pipeline, on a follower forwarded to the leader, with no
+// leader refused. A stepping-down leader routes its waiting submits again and
+// holds its accepted ones for the next leader (Handover); a node leading again
+// orders what it holds itself; envelopes of its lost proposals are ordered again.
+
+import type { Logger } from 'pino';
+import type { ClusterTransport } from '../../cluster/index.js';
+import { ServiceUnavailableError } from '../errors.js';
+import type { Handover } from './handover.js';
+import { PipelineState, type IntakeItem, type LeaderPipeline, type OrderedEnvelope } from '../order/leaderPipeline.js';
+
+/** What the router needs to know of the chain's current view. */
+export interface RouterView {
+  readonly channelId: string;
+  readonly selfId: number;
+  /** This node leads (as of the last Ready processed). */
+  isLeader(): boolean;
+  /** The known leader, 0 if none. */
+  leaderId(): number;
+  /** The chain runs (not halted or closed): handed-back submits may be routed again. */
+  isRunning(): boolean;
+}
+
+export class EnvelopeRouter {
+  /** How to refuse an intake item handed back by a stepping-down pipeline. */
+  readonly #rejectors = new WeakMap<IntakeItem, (err: unknown) => void>();
+
+  constructor(
+    private readonly view: RouterView,
+    private readonly pipeline: LeaderPipeline,
+    private readonly handover: Handover,
+    private readonly transport: ClusterTransport,
+    private readonly log: Logger,
+  ) {}
+
+  /** Leader: into the pipeline (resolves once accepted); follower: forwarded; no leader: SERVICE_UNAVAILABLE. */
+  order(envelope: OrderedEnvelope): Promise<void> {
+    if (this.view.isLeader()) {
+      return new Promise<void>((resolve, reject) => {
+        const item: IntakeItem = { ...envelope, accepted: resolve };
+        try {
+          this.pipeline.enqueue(item);
+        } catch (err) {
+          reject(err);
+          return;
+        }
+        this.#rejectors.set(item, reject);
+      });
+    }
+    const lead = this.view.leaderId();
+    if (lead === 0 || lead === this.view.selfId) return Promise.reject(new ServiceUnavailableError('no Raft leader'));
+    return this.transport.forwardSubmit(this.view.channelId, lead, envelope.bytes);
+  }
+
+  /** This node became leader: its pipeline takes submits, and what it held for a leader. */
+  becameLeader(): void {
+    this.pipeline.becomeLeader();
+    this.pipeline.carry(this.handover.takeAll());
+  }
+
+  /** Stepping down (or closing, halting): route not-yet-accepted submits again, hold accepted ones for the next leader. */
+  steppedDown(reason: string): void {
+    const { waiting, accepted } = this.pipeline.stop();
+    this.handover.hold(accepted);
+    if (accepted.length > 0 || waiting.length > 0) {
+      this.log.info({ accepted: accepted.length, waiting: waiting.length }, 'stepped down: pending envelopes handed back');
+    }
+    for (const item of waiting) {
+      const reject = this.#rejectors.get(item)!;
+      if (!this.view.isRunning()) reject(new ServiceUnavailableError(reason));
+      else this.order(item).then(item.accepted, reject);
+    }
+  }
+
+  /** Envelopes of this node's proposals that can no longer commit: ordered again. */
+  reorder(orphans: OrderedEnvelope[], why: string): void {
+    if (orphans.length === 0) return;
+    this.log.info({ envelopes: orphans.length }, `own proposals ${why}: their envelopes are ordered again`);
+    if (this.pipeline.state === PipelineState.Idle) this.handover.hold(orphans);
+    else this.pipeline.carry(orphans);
+  }
+
+  /** Every tick: hand held envelopes to the leader (or, leading, order them here). */
+  onTick(): void {
+    const lead = this.view.leaderId();
+    if (lead !== 0 && lead !== this.view.selfId) this.handover.flush(lead);
+    // A forward that failed while this node became leader put its envelopes back: order them here.
+    else if (lead === this.view.selfId && this.handover.size > 0 && this.pipeline.state !== PipelineState.Idle) this.pipeline.carry(this.handover.takeAll());
+  }
+}

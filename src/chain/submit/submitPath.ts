@@ -1,0 +1,126 @@
+// The chain's intake of envelopes: a client's submit (verified in the compute,
+// refused when ordering must not take it, a CONFIG envelope checked as a config
+// update), a follower's forwarded submit on the leader (trusted, re-sized), and
+// a Deliver request's authorization. What passes goes to the EnvelopeRouter.
+// Owns the verification context and the BatchSize, which config blocks replace.
+
+import type { Logger } from 'pino';
+import { HeaderType, type BatchSize } from '../../block/index.js';
+import type { ChainCompute, VerificationContext } from '../compute/compute.js';
+import type { ConfigControl } from '../config/configControl.js';
+import { BadRequestError, ServiceUnavailableError } from '../errors.js';
+import type { ChainMetrics } from '../metrics.js';
+import type { EnvelopeRouter } from './router.js';
+import { acceptForwarded, failureResult, refusalOf, rejectionStatus } from './submitSupport.js';
+import type { SubmitResult } from '../types.js';
+import { VerifyBatcher } from './verifyBatcher.js';
+
+/** What the intake needs to know of the chain's current state. */
+export interface SubmitHost {
+  readonly channelId: string;
+  readonly selfId: number;
+  readonly log: Logger;
+  readonly metrics: ChainMetrics;
+  /** Why the channel takes no envelope now (halted, not running, removed…); undefined when it does. */
+  unavailableReason(): string | undefined;
+  /** The chain is closed (a Deliver request is refused; a halted chain still authorizes). */
+  isClosed(): boolean;
+  /** This node leads (as of the last Ready processed). */
+  isLeader(): boolean;
+  /** The known leader, 0 if none. */
+  leaderId(): number;
+  /** Config transactions; undefined when block 0 holds no readable config (updates refused). */
+  config(): ConfigControl | undefined;
+}
+
+export class SubmitPath {
+  /** Replaced (with a new context) when a config block changes the organizations. */
+  #verifier: VerifyBatcher;
+  #context: VerificationContext;
+  /** The channel's current BatchSize (options, then config blocks): AbsoluteMaxBytes bounds every envelope. */
+  #batchSize: BatchSize;
+
+  constructor(
+    private readonly host: SubmitHost,
+    private readonly compute: ChainCompute,
+    private readonly router: EnvelopeRouter,
+    context: VerificationContext,
+    batchSize: BatchSize,
+  ) {
+    this.#context = context;
+    this.#verifier = new VerifyBatcher(compute, context);
+    this.#batchSize = batchSize;
+  }
+
+  /** ChannelSupport.submit: never rejects, every failure is a SubmitResult. */
+  async submit(envelope: Uint8Array): Promise<SubmitResult> {
+    const unavailable = this.host.unavailableReason();
+    if (unavailable !== undefined) return { status: 'SERVICE_UNAVAILABLE', info: unavailable };
+    let verdict;
+    try {
+      verdict = await this.#verifier.verify(envelope);
+    } catch (err) {
+      // OrdererErrors (pool overloaded or closed, too many waiting) are SERVICE_UNAVAILABLE: the client may retry.
+      return failureResult(err, this.host.log);
+    }
+    if (!verdict.ok) return { status: rejectionStatus(verdict.status), info: verdict.reason };
+    const refusal = refusalOf(verdict, this.#batchSize);
+    if (refusal !== undefined) return refusal;
+    const isConfig = verdict.type === HeaderType.CONFIG;
+    try {
+      if (isConfig) this.#checkConfig(envelope);
+      await this.router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, ...(isConfig && { isConfig }) });
+      return { status: 'SUCCESS', info: '' };
+    } catch (err) {
+      return failureResult(err, this.host.log);
+    }
+  }
+
+  /** ChannelSupport.authorizeDeliver. */
+  async authorizeDeliver(envelope: Uint8Array): Promise<SubmitResult> {
+    if (this.host.isClosed()) return { status: 'SERVICE_UNAVAILABLE', info: `channel "${this.host.channelId}" is closed` };
+    try {
+      const verdict = await this.#verifier.verify(envelope);
+      return verdict.ok ? { status: 'SUCCESS', info: '' } : { status: rejectionStatus(verdict.status), info: verdict.reason };
+    } catch (err) {
+      return failureResult(err, this.host.log);
+    }
+  }
+
+  /**
+   * An envelope a consenter forwarded to this node (the cluster's onSubmit):
+   * resolves once accepted for ordering; throws an OrdererError the transport
+   * carries back by code.
+   */
+  async forwarded(from: number, envelope: Uint8Array): Promise<void> {
+    const unavailable = this.host.unavailableReason();
+    if (unavailable !== undefined) throw new ServiceUnavailableError(unavailable);
+    const { sizeBytes, isConfig } = acceptForwarded(envelope, from, this.host.channelId, this.#batchSize);
+    if (!this.host.isLeader()) {
+      // No further hop: two nodes with stale views could bounce an envelope between them.
+      throw new ServiceUnavailableError(`node ${this.host.selfId} is not the Raft leader of channel "${this.host.channelId}" (leader: ${this.host.leaderId() || 'none'})`);
+    }
+    if (isConfig) this.#checkConfig(envelope);
+    await this.router.order({ bytes: envelope, sizeBytes, ...(isConfig && { isConfig }) });
+  }
+
+  /** A config block changed the BatchSize: later envelopes are bounded by its AbsoluteMaxBytes. */
+  setBatchSize(batchSize: BatchSize): void {
+    this.#batchSize = batchSize;
+  }
+
+  /** A config block changed the organizations: later envelopes are verified against them. */
+  setOrganizations(organizations: VerificationContext['organizations']): void {
+    // A new context object: the pool registers contexts by identity, so the new MSPs take effect for later submits.
+    this.#context = { ...this.#context, organizations };
+    this.#verifier = new VerifyBatcher(this.compute, this.#context);
+  }
+
+  /** Throws BadRequestError / ForbiddenError for a CONFIG envelope that may not be ordered. */
+  #checkConfig(envelope: Uint8Array): void {
+    this.host.metrics.configProposalsReceived.inc();
+    const config = this.host.config();
+    if (config === undefined) throw new BadRequestError(`channel "${this.host.channelId}" has no readable config in its config block: config updates are refused`);
+    config.check(envelope);
+  }
+}

@@ -1,0 +1,129 @@
+// A local cluster made by `orderer keygen`: one child process per node, each
+// with its own config, data dir and log file. Start, stop, kill -9 and
+// restart single nodes; find the leader; wait for health. Shared by
+// `orderer cluster`, `npm start`, the e2e tests and bench:cluster.
+
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CliRunError } from '../errors.js';
+import { address, readManifest, type ClusterManifest, type ManifestNode } from './layout.js';
+import { NodeProcess } from './nodeProcess.js';
+import { channelView, isHealthy, isListening } from '../../client/index.js';
+
+const POLL_MS = 100;
+
+export interface LocalClusterOptions {
+  /** Extra environment of every node (e.g. LOG_LEVEL). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export class LocalCluster {
+  readonly dir: string;
+  readonly manifest: ClusterManifest;
+  readonly #processes = new Map<number, NodeProcess>();
+
+  constructor(dir: string, options: LocalClusterOptions = {}) {
+    this.dir = path.resolve(dir);
+    this.manifest = readManifest(this.dir);
+    for (const node of this.manifest.nodes) {
+      this.#processes.set(
+        node.id,
+        new NodeProcess({
+          id: node.id,
+          configFile: path.join(this.dir, node.configFile),
+          logFile: path.join(this.dir, path.dirname(node.configFile), 'orderer.log'),
+          ...(options.env && { env: options.env }),
+        }),
+      );
+    }
+  }
+
+  get nodes(): readonly ManifestNode[] {
+    return this.manifest.nodes;
+  }
+
+  node(id: number): ManifestNode {
+    const node = this.manifest.nodes.find((n) => n.id === id);
+    if (node === undefined) throw new CliRunError(`no node ${id} in ${this.dir}`);
+    return node;
+  }
+
+  process(id: number): NodeProcess {
+    const child = this.#processes.get(id);
+    if (child === undefined) throw new CliRunError(`no node ${id} in ${this.dir}`);
+    return child;
+  }
+
+  logFile(id: number): string {
+    return path.join(this.dir, path.dirname(this.node(id).configFile), 'orderer.log');
+  }
+
+  startAll(): void {
+    for (const child of this.#processes.values()) if (!child.running) child.start();
+  }
+
+  /**
+   * Waits until every started node's /healthz is 200 (each channel has a
+   * leader). Fails at once if a started node exited (its log says why).
+   */
+  async waitHealthy(timeoutMs: number): Promise<void> {
+    const started = this.nodes.filter((n) => this.process(n.id).running);
+    if (started.length === 0) throw new CliRunError('waitHealthy: no node is running');
+    await this.#until(timeoutMs, 'every node healthy', async () => {
+      const exited = started.find((n) => !this.process(n.id).running);
+      if (exited !== undefined) throw new CliRunError(`node ${exited.id} exited during start-up; see ${this.logFile(exited.id)}`);
+      const healthy = await Promise.all(started.map((n) => isHealthy(address(n, 'operations'))));
+      return healthy.every(Boolean);
+    });
+  }
+
+  /** Waits until node `id` answers on its operations listener (start-up finished); fails if it exits. */
+  async waitListening(id: number, timeoutMs: number): Promise<void> {
+    await this.#until(timeoutMs, `node ${id} listening`, async () => {
+      if (!this.process(id).running) throw new CliRunError(`node ${id} exited during start-up; see ${this.logFile(id)}`);
+      return isListening(address(this.node(id), 'operations'));
+    });
+  }
+
+  /** The id of the one running node that says it leads the channel, or undefined. */
+  async leader(): Promise<number | undefined> {
+    const running = this.nodes.filter((n) => this.process(n.id).running);
+    const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), this.manifest.channelId)));
+    const leaders = running.filter((_, i) => views[i]?.isLeader === true);
+    return leaders.length === 1 ? leaders[0]!.id : undefined;
+  }
+
+  /** Waits for a leader other than `except` (if given); resolves with its id. */
+  async waitLeader(timeoutMs: number, except?: number): Promise<number> {
+    let found: number | undefined;
+    await this.#until(timeoutMs, except === undefined ? 'a leader' : `a leader other than node ${except}`, async () => {
+      found = await this.leader();
+      return found !== undefined && found !== except;
+    });
+    return found!;
+  }
+
+  /** Committed block number per node, in node order (undefined for a node that is down or does not answer). */
+  async committedBlockNumbers(): Promise<Map<number, number | undefined>> {
+    const views = await Promise.all(
+      this.nodes.map((n) => (this.process(n.id).running ? channelView(address(n, 'operations'), this.manifest.channelId) : undefined)),
+    );
+    return new Map(this.nodes.map((n, i) => [n.id, views[i]?.committedBlockNumber]));
+  }
+
+  /** SIGTERM to every node (SIGKILL after graceMs); resolves with the exit codes. */
+  async stopAll(graceMs = 15_000): Promise<Map<number, number | null>> {
+    const codes = new Map<number, number | null>();
+    await Promise.all([...this.#processes.values()].map(async (p) => codes.set(p.id, await p.stop(graceMs))));
+    return codes;
+  }
+
+  async #until(timeoutMs: number, what: string, condition: () => Promise<boolean>): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (await condition()) return;
+      if (performance.now() >= deadline) throw new CliRunError(`timed out after ${timeoutMs} ms waiting for ${what} (logs: ${this.dir}/nodes/*/orderer.log)`);
+      await sleep(POLL_MS);
+    }
+  }
+}

@@ -1,0 +1,11 @@
+// The cli layer's public front.
+export { CliRunError, CliUsageError } from './errors.js';
+export { address, clientMsp, clientTls } from './dev/layout.js';
+export type { ClusterManifest } from './dev/layout.js';
+export { intFlag, parseFlags } from './args.js';
+export { freeNodePorts } from './dev/freePorts.js';
+export { keygen } from './dev/keygen.js';
+export { CommitCounter } from './dev/liveView.js';
+export { LocalCluster } from './dev/localCluster.js';
+export { DEMO_USAGE, demo } from './dev/demo.js';
+export { runVerifyLedger, VERIFY_LEDGER_USAGE } from './verifyLedgerCommand.js';

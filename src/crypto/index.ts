@@ -1,0 +1,21 @@
+// The crypto layer's public front.
+export type { Engine, HashAlgorithm, Hasher, KeyPairSigner, SignatureAlgorithm, Signer, Verifier } from './types.js';
+export { decodePem, decodePemBlocks } from './pem.js';
+export { parseCertificate } from './x509/certificate.js';
+export type { ParsedCertificate } from './x509/certificate.js';
+export { TlsCaConfigError, TlsCaPool } from './tls/tlsChain.js';
+export { readTlsCertificate } from './tls/tlsCertificate.js';
+export { IDENTITY_CACHE_ENTRIES_DEFAULT, ID_BYTES_MAX, IdentityValidator } from './identity.js';
+export type { SerializedIdentityInput } from './identity.js';
+export { CertificateParseError, IdentityError } from './errors.js';
+export { BytesKeyedLru } from './bytesKeyedLru.js';
+export { createCryptoProvider } from './provider.js';
+export type { OrganizationConfig } from './msp.js';
+export { loadLocalMsp, localMspFiles, writeLocalMsp } from './localMsp.js';
+export { DevOrganization } from './devpki.js';
+export { encodeName } from './x509/names.js';
+export type { DistinguishedName } from './x509/names.js';
+export { issueCertificate } from './x509/writer.js';
+export { LruCache } from './lru.js';
+export { isAcceptableP256Signature } from './p256SignatureBytes.js';
+export { acceptableSignature } from './signatureDer.js';

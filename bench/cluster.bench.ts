@@ -136,7 +136,6 @@ async function failoverOnce(cluster: LocalCluster, clients: Clients, pool: Signe
     const others = Math.max(...cluster.nodes.filter((n) => n.id !== leader).map((n) => numbers.get(n.id) ?? 0));
     if ((numbers.get(leader) ?? -1) >= others) break;
     if (performance.now() > catchUpDeadline) {
-      // E.g. the survivors compacted their Raft log past it: catch-up from a snapshot needs block pulling (issue 6).
       throw new Error(`restarted node ${leader} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms (at ${numbers.get(leader)}, others at ${others}); see ${cluster.logFile(leader)}`);
     }
     await sleep(200);

@@ -262,7 +262,7 @@ async function main(): Promise<void> {
   console.log(`\ndataHash (sha256, ${args.engine}) of 1 MiB blocks (${HASH_BLOCK_ENTRIES} x ${HASH_BLOCK_ENTRY_BYTES} B), all workers, transfer vs clone:`);
   for (const transfer of ['transfer', 'clone'] as const) console.log(await hashRow(args, args.maxWorkers, transfer));
   console.log(`\nload after: ${uptimeLine()}`);
-  console.log('Target (issue 4): >= 85% of workers x single-core at batch >= 64, loop p99 < 5 ms while saturated.');
+  console.log('Target: >= 85% of workers x single-core at batch >= 64, loop p99 < 5 ms while saturated.');
 }
 
 await main();

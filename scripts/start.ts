@@ -1,4 +1,4 @@
-// `npm start`: local 3-node cluster + steady load + live view (src/cli/demo.ts).
+// `npm start`: local 3-node cluster + steady load + live view (src/cli/dev/demo.ts).
 
 import { CliUsageError } from '../src/cli/index.js';
 import { demo, DEMO_USAGE } from '../src/cli/index.js';

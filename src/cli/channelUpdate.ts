@@ -3,7 +3,7 @@
 // consenters one at a time). The current config is read from the channel's
 // latest config block (Deliver), the update is computed and signed by an
 // organization admin (configtx buildConfigUpdateEnvelope), then broadcast:
-// the leader validates it, orders it alone and applies it (issue 6).
+// the leader validates it, orders it alone and applies it.
 
 import fs from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';

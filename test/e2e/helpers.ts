@@ -37,7 +37,7 @@ export const TICK_INTERVAL_MS = 100;
 export const ELECTION_TICK = 10;
 export const ELECTION_TIMEOUT_MS = TICK_INTERVAL_MS * ELECTION_TICK;
 
-/** Free loopback ports (src/cli/freePorts.ts), here beside the other e2e helpers. */
+/** Free loopback ports (src/cli/dev/freePorts.ts), here beside the other e2e helpers. */
 export { freePorts };
 
 async function portFree(port: number): Promise<boolean> {

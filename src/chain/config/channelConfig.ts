@@ -33,7 +33,7 @@ export function configStateOfBlock(block: Block): ChannelConfigState {
 /**
  * The config state of the ledger's last config block, or undefined when that
  * block holds no readable Fabric config (a channel bootstrapped from a
- * placeholder genesis: config updates are then refused, as before issue 6).
+ * placeholder genesis: config updates are then refused).
  */
 export function loadConfigState(ledger: BlockLedger, log: Logger): ChannelConfigState | undefined {
   const number = Math.max(ledger.lastConfig, 0);

@@ -1,5 +1,5 @@
-// What keeps one chain live across the failures of issue 6, beside the Raft
-// core: the lost-log guard (lostLog.ts) on every inbound Raft message,
+// What keeps one chain live across lost logs, evictions and shutdowns, beside
+// the Raft core: the lost-log guard (lostLog.ts) on every inbound Raft message,
 // eviction suspicion on ticks (evictionSuspicion.ts), and the bounded
 // leadership handoff of a graceful shutdown (shutdown.ts). chain.ts builds it
 // (livenessWiring.ts) and calls into it from the transport binding's inbound

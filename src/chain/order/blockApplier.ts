@@ -161,7 +161,7 @@ export class BlockApplier {
   /**
    * Raft installed a snapshot from the leader: its data is the leader's last
    * block at the snapshot point. Blocks this ledger lacks up to it must be
-   * pulled from another orderer (issue 6); until then nothing above is written.
+   * pulled from another orderer (catch-up); until then nothing above is written.
    */
   onSnapshotInstalled(data: Uint8Array, snapshotIndex: number): HeaderFields {
     const block = decodeBlock(data);
@@ -175,7 +175,7 @@ export class BlockApplier {
     if (this.deps.catchUp === undefined) {
       this.deps.logger.error(
         { snapshotIndex, block: number, height: this.#nextNumber },
-        `snapshot at block ${number} received but the ledger ends at block ${this.#nextNumber - 1}: pulling blocks ${this.#nextNumber}..${number} from other orderers is not implemented yet (issue 6); this node keeps voting but writes no blocks`,
+        `snapshot at block ${number} received but the ledger ends at block ${this.#nextNumber - 1}: this chain has no catch-up to pull blocks ${this.#nextNumber}..${number} from other orderers; this node keeps voting but writes no blocks`,
       );
       return block.header;
     }

@@ -6,7 +6,7 @@ import { OrdererError } from '../errors.js';
 /** An option of `ClusterTransportOptions` is invalid; the message names it. */
 export class ClusterOptionsError extends OrdererError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('INVALID_CLUSTER_OPTION', message, options);
+    super('CLUSTER_BAD_OPTIONS', message, options);
   }
 }
 

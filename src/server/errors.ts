@@ -5,7 +5,7 @@ import { OrdererError } from '../errors.js';
 /** An option given to the server or the operations listener is out of its rule. */
 export class InvalidServerOptionsError extends OrdererError {
   constructor(message: string) {
-    super('BAD_SERVER_OPTIONS', message);
+    super('SERVER_BAD_OPTIONS', message);
   }
 }
 

@@ -11,7 +11,7 @@ function refusal(input: AtomicBroadcastServerOptionsInput): string {
     fillServerOptions(input);
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidServerOptionsError);
-    expect((error as InvalidServerOptionsError).code).toBe('BAD_SERVER_OPTIONS');
+    expect((error as InvalidServerOptionsError).code).toBe('SERVER_BAD_OPTIONS');
     return (error as Error).message;
   }
   throw new Error('options were accepted');

@@ -11,7 +11,7 @@ import type { OrderedEnvelope } from '../order/leaderPipeline.js';
 const FORWARDS_IN_FLIGHT_MAX = 64;
 
 export class Handover {
-  /** Invariant: length <= heldMax. */
+  /** Invariant: #held.length + #inFlight <= heldMax (a failed forward comes back into that room). */
   #held: OrderedEnvelope[] = [];
   #sending = false;
   #dropped = 0;
@@ -43,12 +43,14 @@ export class Handover {
   hold(envelopes: readonly OrderedEnvelope[]): void {
     if (envelopes.length === 0) return;
     this.#held = this.#held.concat(envelopes);
-    const excess = this.#held.length - this.heldMax;
+    // Forwards in flight keep their room: if they fail they are held again.
+    const excess = this.#held.length + this.#inFlight - this.heldMax;
     if (excess > 0) {
       this.#held.splice(0, excess);
       this.#dropped += excess;
       this.logger.error({ dropped: excess, heldMax: this.heldMax }, `handover queue full: ${excess} accepted envelopes dropped`);
     }
+    this.#assertBound();
   }
 
   /** Everything held (this node leads again and orders them itself). */
@@ -70,6 +72,7 @@ export class Handover {
     while (this.#held.length > 0) {
       const chunk = this.#held.splice(0, FORWARDS_IN_FLIGHT_MAX);
       this.#inFlight += chunk.length;
+      this.#assertBound();
       const results = await Promise.allSettled(chunk.map((m) => this.forward(leaderId, m.bytes)));
       this.#inFlight -= chunk.length;
       const failed = chunk.filter((_, i) => results[i]!.status === 'rejected');
@@ -77,10 +80,16 @@ export class Handover {
       if (failed.length > 0) {
         const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as unknown;
         this.#held = failed.concat(this.#held);
+        this.#assertBound();
         this.logger.warn({ leader: leaderId, failed: failed.length, err: String(reason) }, `handover to leader ${leaderId}: ${failed.length} envelopes not taken, will retry`);
         break;
       }
     }
     if (forwarded > 0) this.logger.info({ leader: leaderId, forwarded }, `handed ${forwarded} accepted envelopes over to leader ${leaderId}`);
+  }
+
+  #assertBound(): void {
+    assert(this.#inFlight >= 0 && this.#inFlight <= FORWARDS_IN_FLIGHT_MAX, `handover: ${this.#inFlight} forwards in flight`);
+    assert(this.#held.length + this.#inFlight <= this.heldMax, `handover: ${this.#held.length} held + ${this.#inFlight} in flight > heldMax ${this.heldMax}`);
   }
 }

@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       unit: row.unit,
       native: format(row.values.native),
       'native-free': format(row.values['native-free']),
-      'native / native-free': row.values.native && row.values['native-free'] ? (row.values.native / row.values['native-free']).toFixed(1) + 'x' : '-',
+      'native / native-free': row.values.native && row.values['native-free'] ? `${(row.values.native / row.values['native-free']).toFixed(1)}x` : '-',
     })),
   );
   console.log('SM2: both engines run the same pure-JS curve code (see src/crypto/SM2.md); native only swaps in OpenSSL SM3.');

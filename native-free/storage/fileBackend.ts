@@ -36,7 +36,7 @@ import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { StorageCorruptError } from '../../src/storage/errors.js';
 import { MemoryLog, type RecoveredLog } from '../../src/storage/memoryLog.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
-import { ChannelState } from './channelState.js';
+import type { ChannelState } from './channelState.js';
 import { LedgerSpace, removeRewriteLeftovers, writeRewrite } from './ledgerCompaction.js';
 import { decodeRecord, encodeFrame, opIndex, type FileRecord, type LedgerOp } from './recordCodec.js';
 import { replayStream, type StreamReplay } from './replay.js';

@@ -10,7 +10,7 @@ import {
   EntryType,
   isEmptySnapshot,
   MemoryStorage,
-  MessageType,
+  type MessageType,
   RaftError,
   RawNode,
   StorageError,

@@ -11,7 +11,7 @@ import {
   SeekBehavior,
   SeekContentType,
   SeekErrorResponse,
-  Status,
+  type Status,
   type Block,
   type BroadcastResponse,
   type EnvelopeCreator,

@@ -206,7 +206,7 @@ export class GrpcClusterTransport implements ClusterTransport {
     // Links speaking as another id follow their peer: made again on next use if it changed.
     for (const [key, link] of this.#aliasLinks) {
       const updated = next.get(link.peer.id);
-      if (updated !== undefined && updated.pinnedKey.equals(link.peer.pinnedKey) && updated.address === link.peer.address) continue;
+      if (updated?.pinnedKey.equals(link.peer.pinnedKey) && updated.address === link.peer.address) continue;
       link.close(`consenter ${link.peer.id} was removed or updated`);
       this.#aliasLinks.delete(key);
     }

@@ -164,7 +164,7 @@ export function decodeTime(element: DerElement): Date {
 /** Big-endian unsigned. On every signature check: hex via Buffer (native), not a string built per byte. */
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
-  return BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
+  return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
 }
 
 /** Big-endian, left-padded to `length` bytes. Asserts the value fits. */
@@ -211,9 +211,9 @@ export const utf8String = (text: string): Uint8Array => tlv(Tag.UTF8_STRING, new
 export function unsignedInteger(value: bigint): Uint8Array {
   if (value < 0n) throw new RangeError('unsignedInteger: negative value');
   let hex = value.toString(16);
-  if (hex.length % 2) hex = '0' + hex;
+  if (hex.length % 2) hex = `0${hex}`;
   // A leading 1 bit would read as negative: prefix a zero octet.
-  if (parseInt(hex.slice(0, 2), 16) & 0x80) hex = '00' + hex;
+  if (parseInt(hex.slice(0, 2), 16) & 0x80) hex = `00${hex}`;
   return tlv(Tag.INTEGER, Uint8Array.from(Buffer.from(hex, 'hex')));
 }
 
@@ -236,7 +236,7 @@ export function oid(dotted: string): Uint8Array {
 /** X.509 time: UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
 export function time(date: Date): Uint8Array {
   const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, '') + 'Z';
+  const digits = `${iso.slice(0, 19).replace(/[-T:]/g, '')}Z`;
   const year = date.getUTCFullYear();
   if (year >= 1950 && year < 2050) return tlv(Tag.UTC_TIME, new TextEncoder().encode(digits.slice(2)));
   return tlv(Tag.GENERALIZED_TIME, new TextEncoder().encode(digits));

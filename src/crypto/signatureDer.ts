@@ -4,7 +4,7 @@
 import { orderOf } from './curves.js';
 import { CryptoEncodingError } from './errors.js';
 import type { SignatureAlgorithm } from './types.js';
-import { DerReader, children, decodeUnsignedInteger, readSingle, sequence, Tag, unsignedInteger } from './der.js';
+import { type DerReader, children, decodeUnsignedInteger, readSingle, sequence, Tag, unsignedInteger } from './der.js';
 
 export interface RawSignature {
   readonly r: bigint;

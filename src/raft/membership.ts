@@ -28,7 +28,7 @@ export function switchToConfig(r: Raft, next: ConfigChangeResult): ConfState {
   r.logger.info(`${r.hexId()} switched to configuration ${describeMembership(r.trk.config)}`);
   const cs = confStateOf(r.trk.config);
   const pr = r.trk.progress.get(r.id);
-  r.isLearner = pr !== undefined && pr.isLearner;
+  r.isLearner = pr?.isLearner === true;
   if ((pr === undefined || r.isLearner) && r.state === StateType.Leader) {
     // Without stepDownOnRemoval the removed leader keeps leading (etcd's
     // historical behaviour) until it notices; proposals are refused meanwhile.

@@ -1,5 +1,5 @@
 import { assert } from './assert.js';
-import { Inflights } from './inflights.js';
+import type { Inflights } from './inflights.js';
 
 /** How the leader replicates to one follower. */
 export enum ProgressState {

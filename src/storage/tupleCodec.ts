@@ -15,7 +15,7 @@
 
 import { ShapeError } from './storedShapes.js';
 
-const enum Tag {
+enum Tag {
   False = 0,
   True = 1,
   Number = 2,

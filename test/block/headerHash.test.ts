@@ -26,14 +26,14 @@ describe('blockHeaderBytes (ASN.1 DER as Go encoding/asn1 with a *big.Int number
       const der = blockHeaderBytes({ number, previousHash: new Uint8Array(0), dataHash: new Uint8Array(0) });
       const intLen = content.length / 2;
       expect(hex(der), `number ${number}`).toBe(
-        '30' + (intLen + 6).toString(16).padStart(2, '0') + '02' + intLen.toString(16).padStart(2, '0') + content + '0400' + '0400',
+        `30${(intLen + 6).toString(16).padStart(2, '0')}02${intLen.toString(16).padStart(2, '0')}${content}04000400`,
       );
     }
   });
 
   it('lays out SEQUENCE{INTEGER, OCTET STRING previous, OCTET STRING data} with 32-byte hashes', () => {
     const der = blockHeaderBytes({ number: 5, previousHash: hash32(0xaa), dataHash: hash32(0xbb) });
-    expect(hex(der)).toBe('3047' + '020105' + '0420' + 'aa'.repeat(32) + '0420' + 'bb'.repeat(32));
+    expect(hex(der)).toBe(`30470201050420${'aa'.repeat(32)}0420${'bb'.repeat(32)}`);
   });
 
   it('switches to the DER long length form above 127 content bytes', () => {

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, encodeBlock, encodeSerializedIdentity, type EnvelopeCreator } from '../../src/block/index.js';
-import { type ChannelRegistry } from '../../src/chain/index.js';
+import type { ChannelRegistry } from '../../src/chain/index.js';
 import { BlockPuller, CatchUpMetrics, DeliverBlockSource, PulledBlockVerifier } from '../../src/catchup/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';

@@ -21,7 +21,7 @@ import {
   type OrdererIdentity,
 } from '../../src/block/index.js';
 import { Chain, InThreadCompute, PoolCompute, type ChainCompute, type ChainOptions } from '../../src/chain/index.js';
-import { type SnapshotCatchUp } from '../../src/catchup/index.js';
+import type { SnapshotCatchUp } from '../../src/catchup/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { openWalEnvironment, type DurableRaftStorage, type WalEnvironment } from '../../src/storage/index.js';

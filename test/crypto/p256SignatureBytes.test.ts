@@ -87,9 +87,9 @@ describe('isAcceptableP256Signature', () => {
       return Uint8Array.from([0x30, body.length, ...body]);
     };
     expect(isAcceptableP256Signature(withR(rHex.replace(/^(00)*/, '')))).toBe(bigintPath(withR(rHex.replace(/^(00)*/, ''))));
-    const padded = withR('0000' + rHex.replace(/^(00)*/, ''));
+    const padded = withR(`0000${rHex.replace(/^(00)*/, '')}`);
     expect([isAcceptableP256Signature(padded), bigintPath(padded)]).toEqual([false, false]);
-    const negative = withR('ff' + rHex);
+    const negative = withR(`ff${rHex}`);
     expect([isAcceptableP256Signature(negative), bigintPath(negative)]).toEqual([false, false]);
   });
 });

@@ -52,7 +52,7 @@ describe('SM2 (GB/T 32918.2) pure implementation', () => {
     const a = 'fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffc';
     const b = '28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93';
     const g = Sm2Point.BASE.toHex(false).slice(2);
-    const input = fromHex('0080' + hex(utf8('1234567812345678')) + a + b + g + PUBLIC.slice(2));
+    const input = fromHex(`0080${hex(utf8('1234567812345678'))}${a}${b}${g}${PUBLIC.slice(2)}`);
     expect(hex(za)).toBe(hex(sm3(input)));
   });
 

@@ -9,7 +9,7 @@ import {
   ProgressState,
   ProposalDroppedError,
   RaftAssertionError,
-  RaftError,
+  type RaftError,
   RawNode,
   StateType,
   emptyConfState,

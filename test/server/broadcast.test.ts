@@ -1,7 +1,7 @@
 // Broadcast through Fabric's generated client: statuses, order under
 // pipelining, the bound on outstanding submits, and resilience to bad input.
 
-import { common, orderer } from '@hyperledger/fabric-protos';
+import { common, type orderer } from '@hyperledger/fabric-protos';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeChannel, TEST_ABSOLUTE_MAX_BYTES } from './support/fakeChannels.js';

@@ -1,7 +1,7 @@
 // Deliver through Fabric's generated client: seek positions, behaviors,
 // statuses, cancellation, content types and metrics.
 
-import { common, orderer } from '@hyperledger/fabric-protos';
+import { common, type orderer } from '@hyperledger/fabric-protos';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignedEnvelope, encodeSerializedIdentity, HeaderType, SeekBehavior, SeekContentType, SeekErrorResponse, type SeekPosition } from '../../src/block/index.js';
 import { DevOrganization, type DevIdentity } from '../../src/crypto/devpki.js';

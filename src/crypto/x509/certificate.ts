@@ -4,7 +4,7 @@
 // uses it only where node's X509Certificate falls short (SM2 signatures).
 
 import {
-  children, decodeBitStringBytes, decodeOid, decodeTime, decodeUnsignedInteger, DerReader, readSingle, Tag,
+  children, decodeBitStringBytes, decodeOid, decodeTime, decodeUnsignedInteger, type DerReader, readSingle, Tag,
   type DerElement,
 } from '../der.js';
 import { decodeSpki, type PublicKeyInfo } from '../keys.js';

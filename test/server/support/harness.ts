@@ -6,7 +6,7 @@ import { orderer } from '@hyperledger/fabric-protos';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { AtomicBroadcastServer, type AtomicBroadcastServerOptionsInput } from '../../../src/server/index.js';
-import { FakeChannel, FakeRegistry } from './fakeChannels.js';
+import { type FakeChannel, FakeRegistry } from './fakeChannels.js';
 
 export const silentLogger = pino({ level: 'silent' });
 

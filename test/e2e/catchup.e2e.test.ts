@@ -80,11 +80,14 @@ async function orderPastSnapshot(leader: number, via: number, pastBlock: number)
 async function expectPulled(id: number, linesBefore: number, upToBlock: number): Promise<void> {
   await waitUntil(`node ${id} to pull blocks`, 60_000, async () => ((await metricOf(setup, id, PULLED_METRIC, CHANNEL)) ?? 0) > 0);
   await waitUntil(`node ${id} to commit block ${upToBlock}`, 60_000, () => committedAtLeast(id, upToBlock));
-  const since = logMessages(setup, id).slice(linesBefore);
-  // Raft's own line: the leader sent a snapshot (its log no longer had the entries this node lacked).
-  expect(since.some((m) => / restored snapshot \[index: \d+, term: \d+\]$/.test(m)), since.join('\n')).toBe(true);
-  expect(since.some((m) => /^pulling blocks \d+\.\.\d+ from other orderers$/.test(m)), since.join('\n')).toBe(true);
-  expect(since.some((m) => /^caught up to block \d+$/.test(m)), since.join('\n')).toBe(true);
+  // Raft's own line (the leader sent a snapshot: its log no longer had the entries this node lacked),
+  // then the puller's. The node writes its log asynchronously: a line may land after the metric moved.
+  const expected = [/ restored snapshot \[index: \d+, term: \d+\]$/, /^pulling blocks \d+\.\.\d+ from other orderers$/, /^caught up to block \d+$/];
+  const missing = (): RegExp[] => {
+    const since = logMessages(setup, id).slice(linesBefore);
+    return expected.filter((pattern) => !since.some((m) => pattern.test(m)));
+  };
+  await waitUntil(() => `node ${id} to log ${missing().join(', ')}:\n${logMessages(setup, id).slice(linesBefore).join('\n')}`, 10_000, () => missing().length === 0);
 }
 
 /** Rounds of ordering after which a caught-up node must have written a block itself. */

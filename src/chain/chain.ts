@@ -37,7 +37,8 @@ import { EnvelopeRouter } from './submit/router.js';
 import { SubmitPath } from './submit/submitPath.js';
 import { raftLogger } from './submit/submitSupport.js';
 import { bindTransport } from './transportBinding.js';
-import type { ChannelStatus, ChannelSupport, SubmitResult } from './types.js';
+import { TxTracker } from './submit/txTracker.js';
+import type { ChannelStatus, ChannelSupport, SubmitOptions, SubmitResult } from './types.js';
 
 export type { ChainStats } from './chainStats.js';
 
@@ -68,6 +69,7 @@ export class Chain implements ChannelSupport {
   readonly #handover: Handover;
   readonly #router: EnvelopeRouter;
   readonly #intake: SubmitPath;
+  readonly #txs: TxTracker;
   readonly #closing = new AbortController();
   /** Config transactions and membership; undefined when block 0 holds no readable config (updates refused). */
   #config: ConfigControl | undefined;
@@ -91,6 +93,12 @@ export class Chain implements ChannelSupport {
     this.#hasher = createCryptoProvider(this.#opts.engine).hasher(this.#opts.hashAlgorithm);
     this.#metrics = new ChainMetrics(deps.metrics, this.channelId);
     this.#lifecycle = new ChainLifecycle(this.channelId);
+    const ledger = deps.storage.ledger;
+    this.#txs = new TxTracker({
+      recentMax: this.#opts.recentTxIdsMax,
+      waitersMax: this.#opts.submitQueueMax * 4,
+      ledgerLookup: (txId) => ledger.txLocation(txId)?.blockNumber,
+    });
     this.#leadership = new Leadership({
       log: this.#log,
       metrics: this.#metrics,
@@ -108,7 +116,7 @@ export class Chain implements ChannelSupport {
       leaderId: () => this.#leadership.leaderId,
       isRunning: () => this.#lifecycle.running,
     };
-    this.#router = new EnvelopeRouter(view, this.#pipeline, this.#handover, deps.transport, this.#log);
+    this.#router = new EnvelopeRouter(view, this.#pipeline, this.#handover, deps.transport, this.#log, this.#txs);
     const { channelId, engine, hashAlgorithm, signatureAlgorithm, organizations } = this.#opts;
     this.#intake = new SubmitPath(
       {
@@ -118,6 +126,8 @@ export class Chain implements ChannelSupport {
         unavailableReason: () => this.#unavailableReason(),
         isClosed: () => this.#lifecycle.closed,
         config: () => this.#config,
+        closing: this.#closing.signal,
+        txs: this.#txs,
       },
       deps.compute,
       this.#router,
@@ -181,8 +191,8 @@ export class Chain implements ChannelSupport {
 
   // ---- ChannelSupport ----
 
-  submit(envelope: Uint8Array): Promise<SubmitResult> {
-    return this.#intake.submit(envelope);
+  submit(envelope: Uint8Array, options?: SubmitOptions): Promise<SubmitResult> {
+    return this.#intake.submit(envelope, options);
   }
 
   authorizeDeliver(envelope: Uint8Array): Promise<SubmitResult> {
@@ -284,6 +294,8 @@ export class Chain implements ChannelSupport {
         currentTerm: () => this.#leadership.term,
         fail: (err) => this.#halt('block creation failed', err),
         admitConfig: (envelope) => this.#config?.admit(envelope) ?? false,
+        claim: (envelope) => this.#txs.claim(envelope.txId ?? ''),
+        released: (envelopes) => this.#txs.release(envelopes.map((m) => m.txId ?? '')),
       },
     );
   }
@@ -304,6 +316,7 @@ export class Chain implements ChannelSupport {
       fail: (err) => this.#halt('writing a committed block failed', err),
       catchUp: this.#deps.catchUp,
       ...(this.#config !== undefined && { configHook: this.#config }),
+      onTxIds: (number, txIds) => this.#txs.onCommitted(number, txIds),
     });
   }
 

@@ -18,6 +18,8 @@ export const CHAIN_DEFAULTS = Object.freeze({
   snapshotIntervalSizeBytes: 20 * MiB,
   batchTimeoutMs: 2000,
   submitQueueMax: 10_000,
+  /** Tx ids of recently committed blocks kept in memory for duplicate checks (older ones: the ledger's index). */
+  recentTxIdsMax: 65_536,
   /** Fabric's EvictionSuspicion: 10 minutes without a leader before asking the others whether this node was removed. */
   evictionSuspicionMs: 10 * 60 * 1000,
 });
@@ -44,6 +46,8 @@ export interface ChainOptions {
   readonly batchTimeoutMs?: number;
   /** Envelopes waiting for room in the leader's pipeline, at most; more are refused SERVICE_UNAVAILABLE. */
   readonly submitQueueMax?: number;
+  /** Tx ids of recently committed blocks remembered in memory for the duplicate check (the ledger's tx-id index answers for older ones). */
+  readonly recentTxIdsMax?: number;
   /** Block hashes of the channel (header and data hash): sha256, or sm3 on a GM channel. */
   readonly hashAlgorithm: HashAlgorithm;
   readonly signatureAlgorithm: SignatureAlgorithm;
@@ -70,6 +74,7 @@ export interface ResolvedChainOptions {
   readonly batchSize: BatchSize;
   readonly batchTimeoutMs: number;
   readonly submitQueueMax: number;
+  readonly recentTxIdsMax: number;
   readonly hashAlgorithm: HashAlgorithm;
   readonly signatureAlgorithm: SignatureAlgorithm;
   readonly engine: Engine;
@@ -142,6 +147,7 @@ export function resolveChainOptions(options: ChainOptions): ResolvedChainOptions
     batchSize,
     batchTimeoutMs: positiveInt(options.batchTimeoutMs, CHAIN_DEFAULTS.batchTimeoutMs, 'batchTimeoutMs'),
     submitQueueMax: positiveInt(options.submitQueueMax, CHAIN_DEFAULTS.submitQueueMax, 'submitQueueMax'),
+    recentTxIdsMax: positiveInt(options.recentTxIdsMax, CHAIN_DEFAULTS.recentTxIdsMax, 'recentTxIdsMax'),
     hashAlgorithm: oneOf(options.hashAlgorithm, ['sha256', 'sm3'], 'hashAlgorithm'),
     signatureAlgorithm: oneOf(options.signatureAlgorithm, ['ecdsa-p256', 'sm2'], 'signatureAlgorithm'),
     engine: oneOf(options.engine, ['native', 'native-free'], 'engine'),

@@ -10,16 +10,37 @@ export interface SubmitResult {
   readonly info: string;
 }
 
+/**
+ * When Broadcast answers SUCCESS: 'accepted' once the envelope entered the
+ * leader's block cutter (Fabric's behaviour; a leader crash can still lose
+ * it), 'committed' once its block is committed by a Raft quorum (and applied
+ * on the answering node).
+ */
+export type AckMode = 'accepted' | 'committed';
+
+export interface SubmitOptions {
+  /** Default 'accepted'. */
+  readonly ack?: AckMode;
+  /** 'committed': answer SERVICE_UNAVAILABLE when the block has not committed within this time. */
+  readonly ackTimeoutMs?: number;
+}
+
+/** How long a 'committed' submit waits for its block by default. */
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+
 export interface ChannelSupport {
   readonly channelId: string;
   /**
    * Verifies `envelope` (in the worker pool) and hands it to ordering: on the
    * leader into the block cutter, on a follower forwarded to the leader.
    * Resolves with SUCCESS once accepted for ordering (as Fabric: not yet
-   * committed). Waits while the leader is at max_inflight_blocks
-   * (backpressure); never rejects — every failure is a SubmitResult.
+   * committed), or with `ack: 'committed'` once its block is committed (info
+   * "committed in block n"). A tx id already ordered or in flight is not
+   * ordered again: SUCCESS with info "duplicate: ..." (see SERVER.md). Waits
+   * while the leader is at max_inflight_blocks (backpressure); never
+   * rejects — every failure is a SubmitResult.
    */
-  submit(envelope: Uint8Array): Promise<SubmitResult>;
+  submit(envelope: Uint8Array, options?: SubmitOptions): Promise<SubmitResult>;
   /**
    * Checks a Deliver request envelope: well-formed, for this channel, signed
    * by an identity of one of the channel's organizations.

@@ -20,12 +20,17 @@ export const NODE_DEFAULTS = {
   engine: 'native' as EngineName,
   logLevel: 'info' as LogLevelName,
   authenticationTimeWindowMs: 15 * 60_000,
+  broadcastAck: 'accepted' as BroadcastAckName,
+  broadcastAckTimeoutMs: 10_000,
   tls: { clientListenerEnabled: true, clientAuthRequired: false, operationsEnabled: false, operationsClientAuthRequired: false },
 } as const;
 
 export const CHANNELS_PER_NODE_MAX = 1024;
 export const POOL_SIZE_MAX = 256;
 const ENGINES: readonly EngineName[] = ['native', 'native-free'];
+/** When Broadcast answers SUCCESS: accepted for ordering (Fabric) or committed by a Raft quorum. */
+export type BroadcastAckName = 'accepted' | 'committed';
+const BROADCAST_ACKS: readonly BroadcastAckName[] = ['accepted', 'committed'];
 const LOG_LEVELS: readonly LogLevelName[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
@@ -50,6 +55,10 @@ export interface NodeConfigInput {
   logLevel?: LogLevelName;
   /** Go duration; Deliver requests timestamped further from the server clock are refused (Fabric's General.Authentication.TimeWindow). */
   authenticationTimeWindow?: string;
+  /** When Broadcast answers SUCCESS for clients that do not choose (request header `orderer-ack`). */
+  broadcastAck?: BroadcastAckName;
+  /** Go duration: how long a 'committed' acknowledgement waits for the block before SERVICE_UNAVAILABLE. */
+  broadcastAckTimeout?: string;
   /** Each an inline channel config or the path of a channel config file. */
   channels?: (ChannelConfigInput | string)[];
 }
@@ -69,6 +78,8 @@ export interface NodeConfig {
   readonly poolSize: number;
   readonly logLevel: LogLevelName;
   readonly authenticationTimeWindowMs: number;
+  readonly broadcastAck: BroadcastAckName;
+  readonly broadcastAckTimeoutMs: number;
   /** Invariant: channelIds unique. */
   readonly channels: readonly ChannelConfig[];
 }
@@ -90,7 +101,7 @@ export interface NodeTlsConfig {
   readonly operationsClientAuthRequired: boolean;
 }
 
-const NODE_KEYS = ['id', 'listen', 'tls', 'msp', 'dataDir', 'engine', 'poolSize', 'logLevel', 'authenticationTimeWindow', 'channels'];
+const NODE_KEYS = ['id', 'listen', 'tls', 'msp', 'dataDir', 'engine', 'poolSize', 'logLevel', 'authenticationTimeWindow', 'broadcastAck', 'broadcastAckTimeout', 'channels'];
 
 /**
  * Validates `input` (parsed YAML/JSON) and fills defaults. Relative paths
@@ -124,6 +135,11 @@ export function fillNodeConfig(
       record['authenticationTimeWindow'] === undefined
         ? NODE_DEFAULTS.authenticationTimeWindowMs
         : durationMsAt('authenticationTimeWindow', record['authenticationTimeWindow'], 1000, 7 * 24 * 3_600_000),
+    broadcastAck: record['broadcastAck'] === undefined ? NODE_DEFAULTS.broadcastAck : oneOfAt('broadcastAck', record['broadcastAck'], BROADCAST_ACKS),
+    broadcastAckTimeoutMs:
+      record['broadcastAckTimeout'] === undefined
+        ? NODE_DEFAULTS.broadcastAckTimeoutMs
+        : durationMsAt('broadcastAckTimeout', record['broadcastAckTimeout'], 100, 600_000),
     channels,
   };
 }

@@ -57,6 +57,8 @@ export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): Order
         }
       : undefined,
     deliverTimeWindowMs: config.authenticationTimeWindowMs,
+    broadcastAck: config.broadcastAck,
+    broadcastAckTimeoutMs: config.broadcastAckTimeoutMs,
     operationsListenAddress: config.listen.operations,
     operationsTls: config.tls.operationsEnabled
       ? {

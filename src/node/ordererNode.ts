@@ -32,6 +32,9 @@ export interface OrdererNodeOptions {
   readonly clientTls: ServerTlsInput | undefined;
   /** Deliver requests timestamped further than this from our clock are refused (Fabric's Authentication.TimeWindow). */
   readonly deliverTimeWindowMs: number;
+  /** When Broadcast answers SUCCESS by default ('accepted' when absent) and how long 'committed' waits. */
+  readonly broadcastAck?: 'accepted' | 'committed';
+  readonly broadcastAckTimeoutMs?: number;
   readonly operationsListenAddress: string;
   /** HTTPS on the operations listener when set. */
   readonly operationsTls: ServerTlsInput | undefined;
@@ -184,7 +187,13 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
   parts.chains = channels;
   await channels.startAll(options.channels);
   parts.server = await AtomicBroadcastServer.start(
-    { listenAddress: options.clientListenAddress, deliverTimeWindowMs: options.deliverTimeWindowMs, ...(options.clientTls && { tls: options.clientTls }) },
+    {
+      listenAddress: options.clientListenAddress,
+      deliverTimeWindowMs: options.deliverTimeWindowMs,
+      ...(options.broadcastAck !== undefined && { broadcastAck: options.broadcastAck }),
+      ...(options.broadcastAckTimeoutMs !== undefined && { broadcastAckTimeoutMs: options.broadcastAckTimeoutMs }),
+      ...(options.clientTls && { tls: options.clientTls }),
+    },
     { channels, logger: log, metricsRegistry: metrics },
   );
   const health = new HealthChecks();

@@ -49,7 +49,8 @@ export class AtomicBroadcastServer {
       'grpc.max_send_message_length': options.maxSendMessageBytes,
       'grpc.max_concurrent_streams': options.maxConcurrentStreams,
     });
-    const broadcastContext = { channels: deps.channels, metrics, logger, outstandingMax: options.broadcastOutstandingMax };
+    const ack = { ack: options.broadcastAck, ackTimeoutMs: options.broadcastAckTimeoutMs };
+    const broadcastContext = { channels: deps.channels, metrics, logger, outstandingMax: options.broadcastOutstandingMax, ack };
     const headerRules = { timeWindowMs: options.deliverTimeWindowMs, tlsBindingRequired: options.tls?.requireClientCert ?? false };
     const deliverContext = { channels: deps.channels, metrics, logger, headerRules };
     server.addService(ATOMIC_BROADCAST_SERVICE, {

@@ -9,7 +9,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { encodeBroadcastResponse, HeaderType, MalformedMessageError, readEnvelopeFields, Status } from '../block/index.js';
-import type { ChannelRegistry, SubmitResult } from '../chain/index.js';
+import type { ChannelRegistry, SubmitOptions, SubmitResult } from '../chain/index.js';
+import { ackChoiceOf } from './ackChoice.js';
 import { truncate } from './clientText.js';
 import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
@@ -20,6 +21,8 @@ export interface BroadcastContext {
   readonly logger: Logger;
   /** Envelopes of one stream submitted but not yet answered; validated positive by the server's options. */
   readonly outstandingMax: number;
+  /** When SUCCESS is answered unless the stream's `orderer-ack` header says otherwise (ackChoice.ts). */
+  readonly ack: Required<SubmitOptions>;
 }
 
 interface Verdict {
@@ -49,10 +52,13 @@ class BroadcastStream {
   #draining = false;
   /** Resolves a pending wait for the transport to drain (or for the stream to close). */
   #wakeWriter: (() => void) | undefined;
+  /** The stream's acknowledgement choice, or why its header is refused (every envelope answered BAD_REQUEST). */
+  readonly #ack: SubmitOptions | string;
 
   constructor(call: grpc.ServerDuplexStream<Buffer, Buffer>, context: BroadcastContext) {
     this.#call = call;
     this.#context = context;
+    this.#ack = ackChoiceOf(call.metadata, context.ack);
   }
 
   start(): void {
@@ -69,7 +75,9 @@ class BroadcastStream {
 
   #onEnvelope(bytes: Buffer): void {
     if (this.#state !== StreamState.Open) return;
-    this.#verdicts.push(processEnvelope(bytes, this.#context).catch((error: unknown) => this.#internalError(error)));
+    const ack = this.#ack;
+    const processing = typeof ack === 'string' ? Promise.resolve({ status: Status.BAD_REQUEST, info: ack }) : processEnvelope(bytes, this.#context, ack);
+    this.#verdicts.push(processing.catch((error: unknown) => this.#internalError(error)));
     if (this.#verdicts.length >= this.#context.outstandingMax && !this.#readPaused) {
       this.#readPaused = true;
       this.#call.pause();
@@ -128,7 +136,7 @@ class BroadcastStream {
 }
 
 /** Decodes, routes and submits one envelope; operating errors become verdicts. */
-async function processEnvelope(bytes: Buffer, context: BroadcastContext): Promise<Verdict> {
+async function processEnvelope(bytes: Buffer, context: BroadcastContext, ack: SubmitOptions): Promise<Verdict> {
   const startedNs = process.hrtime.bigint();
   let fields;
   try {
@@ -149,7 +157,7 @@ async function processEnvelope(bytes: Buffer, context: BroadcastContext): Promis
   let result: SubmitResult;
   try {
     // `bytes` is not used after this call, so the channel may transfer the envelope's buffer.
-    result = await channel.submit(ownedEnvelope(bytes));
+    result = await channel.submit(ownedEnvelope(bytes), ack);
   } catch (error) {
     // The contract says submit never rejects: a chain bug must not end the stream.
     context.logger.error({ channel: channel.channelId, err: error }, 'channel submit rejected, contrary to its contract');

@@ -2,6 +2,7 @@
 // input types (what callers write) apart from filled types (defaults applied,
 // validated once here, naming the option that breaks its rule).
 
+import { DEFAULT_ACK_TIMEOUT_MS, type AckMode } from '../chain/index.js';
 import { InvalidServerOptionsError } from './errors.js';
 
 const MIB = 1024 * 1024;
@@ -40,6 +41,10 @@ export interface AtomicBroadcastServerOptionsInput {
   readonly shutdownGraceMs?: number;
   /** Deliver requests timestamped further than this from the server clock are refused. Default 15 min (Fabric's General.Authentication.TimeWindow). */
   readonly deliverTimeWindowMs?: number;
+  /** When Broadcast answers SUCCESS for streams that do not choose (header `orderer-ack`): 'accepted' (default, as Fabric) or 'committed'. */
+  readonly broadcastAck?: AckMode;
+  /** 'committed' acknowledgements wait at most this long for the block, then answer SERVICE_UNAVAILABLE. Default 10000. */
+  readonly broadcastAckTimeoutMs?: number;
 }
 
 export interface AtomicBroadcastServerOptions {
@@ -52,6 +57,8 @@ export interface AtomicBroadcastServerOptions {
   readonly maxConcurrentStreams: number;
   readonly shutdownGraceMs: number;
   readonly deliverTimeWindowMs: number;
+  readonly broadcastAck: AckMode;
+  readonly broadcastAckTimeoutMs: number;
 }
 
 export const BROADCAST_OUTSTANDING_MAX_LIMIT = 65_536;
@@ -67,6 +74,8 @@ export function fillServerOptions(input: AtomicBroadcastServerOptionsInput): Ato
     maxConcurrentStreams: checkInteger('options.maxConcurrentStreams', input.maxConcurrentStreams ?? 1000, 1, 1_000_000),
     shutdownGraceMs: checkInteger('options.shutdownGraceMs', input.shutdownGraceMs ?? 5000, 0, 600_000),
     deliverTimeWindowMs: checkInteger('options.deliverTimeWindowMs', input.deliverTimeWindowMs ?? 15 * 60_000, 1000, 7 * 24 * 3_600_000),
+    broadcastAck: checkAckMode(input.broadcastAck ?? 'accepted'),
+    broadcastAckTimeoutMs: checkInteger('options.broadcastAckTimeoutMs', input.broadcastAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS, 100, 600_000),
   };
 }
 
@@ -148,4 +157,9 @@ function checkPem(name: string, pem: unknown, label: 'CERTIFICATE' | 'PRIVATE KE
   if (typeof pem !== 'string' || !new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(pem)) {
     throw new InvalidServerOptionsError(`${name} must be a PEM ${label.toLowerCase()}`);
   }
+}
+
+function checkAckMode(value: unknown): AckMode {
+  if (value !== 'accepted' && value !== 'committed') throw new InvalidServerOptionsError(`options.broadcastAck must be 'accepted' or 'committed', got ${JSON.stringify(value)}`);
+  return value;
 }

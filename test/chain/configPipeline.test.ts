@@ -44,7 +44,7 @@ function setup(admit: (e: OrderedEnvelope) => boolean = () => true) {
   pipeline.becomeLeader();
   pipeline.maybeServe(0, () => genesis);
   expect(pipeline.state).toBe(PipelineState.Serving);
-  const item = (id: string, isConfig = false): IntakeItem => ({ bytes: new TextEncoder().encode(id), sizeBytes: 10, ...(isConfig && { isConfig }), accepted: () => accepted.push(id) });
+  const item = (id: string, isConfig = false): IntakeItem => ({ bytes: new TextEncoder().encode(id), sizeBytes: 10, ...(isConfig && { isConfig }), accepted: () => accepted.push(id), refused: (err) => { throw err; } });
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
   const commitAll = async () => {
     await settle();

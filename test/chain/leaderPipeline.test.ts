@@ -94,7 +94,7 @@ class Model {
   }
 
   item(id: string): IntakeItem {
-    return { bytes: new TextEncoder().encode(id), sizeBytes: 10, accepted: () => this.acceptedCount.set(id, (this.acceptedCount.get(id) ?? 0) + 1) };
+    return { bytes: new TextEncoder().encode(id), sizeBytes: 10, accepted: () => this.acceptedCount.set(id, (this.acceptedCount.get(id) ?? 0) + 1), refused: (err) => this.failures.push(err) };
   }
 
   submit(): void {

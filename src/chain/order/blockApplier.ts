@@ -65,6 +65,8 @@ export interface BlockApplierDeps {
   readonly catchUp: SnapshotCatchUp | undefined;
   /** Config-aware metadata; without it every block carries `consenterIds` (a channel without a readable config). */
   readonly configHook?: ConfigBlockHook;
+  /** A committed block's tx ids, as it is applied (before it is signed and durable here). */
+  readonly onTxIds?: (blockNumber: number, txIds: readonly string[]) => void;
 }
 
 export class BlockApplier {
@@ -253,6 +255,7 @@ export class BlockApplier {
       isConfig,
       txIds: block.data.map((envelope) => readEnvelopeFields(envelope, 'BAD_BLOCK').txId),
     };
+    deps.onTxIds?.(number, base.txIds);
     const ids = deps.consenterIds;
     const consenters = deps.configHook?.metadataFor(block, isConfig) ?? { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1 };
     const metadata = { consenterIds: consenters.consenterIds, nextConsenterId: consenters.nextConsenterId, raftIndex: entry.index };

@@ -26,9 +26,10 @@ import { UnconfirmedProposals, type OrderedEnvelope } from './unconfirmedProposa
 
 export type { OrderedEnvelope };
 
-/** An envelope waiting for room; `accepted` once it entered the cutter. */
+/** An envelope waiting for room; `accepted` once it entered the cutter, `refused` if it may not (a duplicate tx id). */
 export interface IntakeItem extends OrderedEnvelope {
   accepted(): void;
+  refused(err: unknown): void;
 }
 
 /** Proposals remembered until Raft shows their fate, per in-flight slot (several terms' worth). */
@@ -55,6 +56,14 @@ export interface PipelineHost {
    * since it was accepted may have made it stale); false drops it (logged by the host).
    */
   admitConfig?(envelope: OrderedEnvelope): boolean;
+  /**
+   * The envelope is about to be cut: an error if its tx id is already ordered
+   * or in flight (the envelope is refused, or dropped if it was carried),
+   * undefined when it may be (then its tx id counts as in flight).
+   */
+  claim?(envelope: OrderedEnvelope): Error | undefined;
+  /** Claimed envelopes handed back (to cut again, or to give to the next leader): no longer in flight here. */
+  released?(envelopes: readonly OrderedEnvelope[]): void;
 }
 
 export interface PipelineSettings {
@@ -263,11 +272,12 @@ export class LeaderPipeline {
     this.#batchTimer?.cancel();
     this.#batchTimer = undefined;
     // concat, not push(...): a spread of thousands of arguments can overflow the stack.
-    const out = ([] as OrderedEnvelope[]).concat(...this.#creating, ...this.#cutBatches, this.#cutter.cut(), this.#carried.drain());
+    const claimed = ([] as OrderedEnvelope[]).concat(...this.#creating, ...this.#cutBatches, this.#cutter.cut());
     this.#creating = [];
     this.#cutBatches = [];
     this.#creation = Promise.resolve();
-    return out;
+    this.host.released?.(claimed);
+    return claimed.concat(this.#carried.drain());
   }
 
   /** Feeds the cutter while there is room. */
@@ -279,6 +289,12 @@ export class LeaderPipeline {
       const carried = this.#carried.shift();
       const item = carried ?? this.#intake.shift();
       if (item === undefined) break;
+      const duplicate = this.host.claim?.(item);
+      if (duplicate !== undefined) {
+        if (carried === undefined) (item as IntakeItem).refused(duplicate);
+        else this.settings.logger.info({ err: duplicate.message }, 'a carried envelope is a duplicate: not ordered again');
+        continue;
+      }
       if (carried === undefined) (item as IntakeItem).accepted();
       if (item.isConfig === true && this.host.admitConfig?.(item) === false) continue;
       const result = item.isConfig === true ? this.#cutter.orderedAlone(item) : this.#cutter.ordered(item);

@@ -16,6 +16,8 @@ export interface OrderedEnvelope {
   readonly bytes: Uint8Array;
   /** Fabric's size: len(payload) + len(signature). */
   readonly sizeBytes: number;
+  /** The channel header's tx id ('' or absent: never a duplicate, e.g. CONFIG envelopes). */
+  readonly txId?: string;
   /** A CONFIG envelope (validated by the leader): cut alone into its own block. */
   readonly isConfig?: boolean;
 }

@@ -5,7 +5,9 @@
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
+import { OrdererError } from '../../errors.js';
 import type { OrderedEnvelope } from '../order/leaderPipeline.js';
+import { DUPLICATE_TX_CODE } from './txTracker.js';
 
 /** Forwards in flight at once, at most (the transport queues per peer; this bounds our promises). */
 const FORWARDS_IN_FLIGHT_MAX = 64;
@@ -75,10 +77,11 @@ export class Handover {
       this.#assertBound();
       const results = await Promise.allSettled(chunk.map((m) => this.forward(leaderId, m.bytes)));
       this.#inFlight -= chunk.length;
-      const failed = chunk.filter((_, i) => results[i]!.status === 'rejected');
+      // A duplicate was taken already (an earlier forward whose answer was lost, or a client's retry).
+      const failed = chunk.filter((_, i) => results[i]!.status === 'rejected' && !isDuplicate((results[i] as PromiseRejectedResult).reason));
       forwarded += chunk.length - failed.length;
       if (failed.length > 0) {
-        const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as unknown;
+        const reason = (results.find((r, i) => r.status === 'rejected' && failed.includes(chunk[i]!)) as PromiseRejectedResult).reason as unknown;
         this.#held = failed.concat(this.#held);
         this.#assertBound();
         this.logger.warn({ leader: leaderId, failed: failed.length, err: String(reason) }, `handover to leader ${leaderId}: ${failed.length} envelopes not taken, will retry`);
@@ -92,4 +95,8 @@ export class Handover {
     assert(this.#inFlight >= 0 && this.#inFlight <= FORWARDS_IN_FLIGHT_MAX, `handover: ${this.#inFlight} forwards in flight`);
     assert(this.#held.length + this.#inFlight <= this.heldMax, `handover: ${this.#held.length} held + ${this.#inFlight} in flight > heldMax ${this.heldMax}`);
   }
+}
+
+function isDuplicate(reason: unknown): boolean {
+  return reason instanceof OrdererError && reason.code === DUPLICATE_TX_CODE;
 }

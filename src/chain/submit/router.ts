@@ -9,6 +9,7 @@ import type { ClusterTransport } from '../../cluster/index.js';
 import { ServiceUnavailableError } from '../errors.js';
 import type { Handover } from './handover.js';
 import { PipelineState, type IntakeItem, type LeaderPipeline, type OrderedEnvelope } from '../order/leaderPipeline.js';
+import type { TxTracker } from './txTracker.js';
 
 /** What the router needs to know of the chain's current view. */
 export interface RouterView {
@@ -23,29 +24,25 @@ export interface RouterView {
 }
 
 export class EnvelopeRouter {
-  /** How to refuse an intake item handed back by a stepping-down pipeline. */
-  readonly #rejectors = new WeakMap<IntakeItem, (err: unknown) => void>();
-
   constructor(
     private readonly view: RouterView,
     private readonly pipeline: LeaderPipeline,
     private readonly handover: Handover,
     private readonly transport: ClusterTransport,
     private readonly log: Logger,
+    private readonly txs: TxTracker,
   ) {}
 
   /** Leader: into the pipeline (resolves once accepted); follower: forwarded; no leader: SERVICE_UNAVAILABLE. */
   order(envelope: OrderedEnvelope): Promise<void> {
     if (this.view.isLeader()) {
       return new Promise<void>((resolve, reject) => {
-        const item: IntakeItem = { ...envelope, accepted: resolve };
+        const item: IntakeItem = { ...envelope, accepted: resolve, refused: reject };
         try {
           this.pipeline.enqueue(item);
         } catch (err) {
           reject(err);
-          return;
         }
-        this.#rejectors.set(item, reject);
       });
     }
     const lead = this.view.leaderId();
@@ -62,20 +59,22 @@ export class EnvelopeRouter {
   /** Stepping down (or closing, halting): route not-yet-accepted submits again, hold accepted ones for the next leader. */
   steppedDown(reason: string): void {
     const { waiting, accepted } = this.pipeline.stop();
+    // Its proposed blocks are Raft's now: the next leader applies them before it serves.
+    this.txs.releaseAll();
     this.handover.hold(accepted);
     if (accepted.length > 0 || waiting.length > 0) {
       this.log.info({ accepted: accepted.length, waiting: waiting.length }, 'stepped down: pending envelopes handed back');
     }
     for (const item of waiting) {
-      const reject = this.#rejectors.get(item)!;
-      if (!this.view.isRunning()) reject(new ServiceUnavailableError(reason));
-      else this.order(item).then(item.accepted, reject);
+      if (!this.view.isRunning()) item.refused(new ServiceUnavailableError(reason));
+      else this.order(item).then(item.accepted, item.refused);
     }
   }
 
   /** Envelopes of this node's proposals that can no longer commit: ordered again. */
   reorder(orphans: OrderedEnvelope[], why: string): void {
     if (orphans.length === 0) return;
+    this.txs.release(orphans.map((m) => m.txId ?? ''));
     this.log.info({ envelopes: orphans.length }, `own proposals ${why}: their envelopes are ordered again`);
     if (this.pipeline.state === PipelineState.Idle) this.handover.hold(orphans);
     else this.pipeline.carry(orphans);

@@ -6,13 +6,15 @@
 
 import type { Logger } from 'pino';
 import { HeaderType, type BatchSize } from '../../block/index.js';
+import { OrdererError } from '../../errors.js';
 import type { ChainCompute, VerificationContext } from '../compute/compute.js';
 import type { ConfigControl } from '../config/configControl.js';
 import { BadRequestError, ServiceUnavailableError } from '../errors.js';
 import type { ChainMetrics } from '../metrics.js';
 import type { EnvelopeRouter } from './router.js';
 import { acceptForwarded, failureResult, refusalOf, rejectionStatus } from './submitSupport.js';
-import type { SubmitResult } from '../types.js';
+import { DEFAULT_ACK_TIMEOUT_MS, type SubmitOptions, type SubmitResult } from '../types.js';
+import { DUPLICATE_TX_CODE, duplicateBlockOf, type TxTracker } from './txTracker.js';
 import { VerifyBatcher } from './verifyBatcher.js';
 
 /** What the intake needs to know of the chain's current state. */
@@ -31,6 +33,10 @@ export interface SubmitHost {
   leaderId(): number;
   /** Config transactions; undefined when block 0 holds no readable config (updates refused). */
   config(): ConfigControl | undefined;
+  /** Aborted when the chain closes (submits waiting for their block give up). */
+  readonly closing: AbortSignal;
+  /** Tx ids ordered or in flight, and submits waiting for their block. */
+  readonly txs: TxTracker;
 }
 
 export class SubmitPath {
@@ -53,7 +59,7 @@ export class SubmitPath {
   }
 
   /** ChannelSupport.submit: never rejects, every failure is a SubmitResult. */
-  async submit(envelope: Uint8Array): Promise<SubmitResult> {
+  async submit(envelope: Uint8Array, options?: SubmitOptions): Promise<SubmitResult> {
     const unavailable = this.host.unavailableReason();
     if (unavailable !== undefined) return { status: 'SERVICE_UNAVAILABLE', info: unavailable };
     let verdict;
@@ -67,10 +73,38 @@ export class SubmitPath {
     const refusal = refusalOf(verdict, this.#batchSize);
     if (refusal !== undefined) return refusal;
     const isConfig = verdict.type === HeaderType.CONFIG;
+    const { txId } = verdict;
+    if (options?.ack === 'committed' && txId !== '') return this.#orderCommitted(envelope, verdict.sizeBytes, isConfig, txId, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
     try {
       if (isConfig) this.#checkConfig(envelope);
-      await this.router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, ...(isConfig && { isConfig }) });
+      await this.router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, txId, ...(isConfig && { isConfig }) });
       return { status: 'SUCCESS', info: '' };
+    } catch (err) {
+      // A duplicate (ordered, or in flight on the leader) is answered SUCCESS: the transaction is or will be ordered once.
+      if (isDuplicate(err)) return { status: 'SUCCESS', info: err.message };
+      return failureResult(err, this.host.log);
+    }
+  }
+
+  /** Ordered, then answered once its block is committed here (a duplicate in flight waits for the first copy's block). */
+  async #orderCommitted(envelope: Uint8Array, sizeBytes: number, isConfig: boolean, txId: string, timeoutMs: number): Promise<SubmitResult> {
+    const cancel = new AbortController();
+    // Registered before ordering: the block can commit before order() resolves.
+    const committed = this.host.txs.waitCommitted(txId, timeoutMs, AbortSignal.any([this.host.closing, cancel.signal]));
+    committed.catch(() => undefined); // awaited below, or abandoned via cancel
+    try {
+      if (isConfig) this.#checkConfig(envelope);
+      await this.router.order({ bytes: envelope, sizeBytes, txId, ...(isConfig && { isConfig }) });
+    } catch (err) {
+      const inFlightDuplicate = isDuplicate(err) && duplicateBlockOf(err.message) === undefined;
+      if (!inFlightDuplicate) {
+        cancel.abort();
+        if (isDuplicate(err)) return { status: 'SUCCESS', info: err.message };
+        return failureResult(err, this.host.log);
+      }
+    }
+    try {
+      return { status: 'SUCCESS', info: `committed in block ${await committed}` };
     } catch (err) {
       return failureResult(err, this.host.log);
     }
@@ -95,13 +129,13 @@ export class SubmitPath {
   async forwarded(from: number, envelope: Uint8Array): Promise<void> {
     const unavailable = this.host.unavailableReason();
     if (unavailable !== undefined) throw new ServiceUnavailableError(unavailable);
-    const { sizeBytes, isConfig } = acceptForwarded(envelope, from, this.host.channelId, this.#batchSize);
+    const { sizeBytes, isConfig, txId } = acceptForwarded(envelope, from, this.host.channelId, this.#batchSize);
     if (!this.host.isLeader()) {
       // No further hop: two nodes with stale views could bounce an envelope between them.
       throw new ServiceUnavailableError(`node ${this.host.selfId} is not the Raft leader of channel "${this.host.channelId}" (leader: ${this.host.leaderId() || 'none'})`);
     }
     if (isConfig) this.#checkConfig(envelope);
-    await this.router.order({ bytes: envelope, sizeBytes, ...(isConfig && { isConfig }) });
+    await this.router.order({ bytes: envelope, sizeBytes, txId, ...(isConfig && { isConfig }) });
   }
 
   /** A config block changed the BatchSize: later envelopes are bounded by its AbsoluteMaxBytes. */
@@ -123,4 +157,9 @@ export class SubmitPath {
     if (config === undefined) throw new BadRequestError(`channel "${this.host.channelId}" has no readable config in its config block: config updates are refused`);
     config.check(envelope);
   }
+}
+
+/** The leader found the tx id ordered or in flight (here, or carried back by code from a forward). */
+function isDuplicate(err: unknown): err is OrdererError {
+  return err instanceof OrdererError && err.code === DUPLICATE_TX_CODE;
 }

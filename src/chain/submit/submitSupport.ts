@@ -16,7 +16,7 @@ import type { ClientStatus, SubmitResult } from '../types.js';
  * update by the caller). Returns Fabric's message size and whether it is a
  * CONFIG envelope; throws BadRequestError.
  */
-export function acceptForwarded(envelope: Uint8Array, from: number, channelId: string, batchSize: BatchSize): { sizeBytes: number; isConfig: boolean } {
+export function acceptForwarded(envelope: Uint8Array, from: number, channelId: string, batchSize: BatchSize): { sizeBytes: number; isConfig: boolean; txId: string } {
   let fields;
   try {
     fields = readEnvelopeFields(envelope);
@@ -33,7 +33,7 @@ export function acceptForwarded(envelope: Uint8Array, from: number, channelId: s
   } catch (err) {
     throw new BadRequestError((err as Error).message);
   }
-  return { sizeBytes, isConfig: fields.headerType === HeaderType.CONFIG };
+  return { sizeBytes, isConfig: fields.headerType === HeaderType.CONFIG, txId: fields.txId };
 }
 
 const statusOfCode: Readonly<Record<string, ClientStatus>> = {

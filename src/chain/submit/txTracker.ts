@@ -1,0 +1,167 @@
+// Which transaction ids this channel has ordered or is ordering, so that a
+// client's retry, or a former leader's handover of an envelope the leader
+// already took, is never ordered twice; and who waits for a tx id to commit
+// (Broadcast answered only once the envelope's block is committed).
+//
+// A tx id is a duplicate when it is
+// - in flight on this leader: cut into a block not yet committed (claimed);
+// - in a recently committed block: a bounded window filled as blocks are
+//   applied (before the ledger's index has them: signing and the group
+//   commit come after Raft's commit);
+// - in the ledger's tx-id index (storage), for older blocks.
+// A new leader serves only once it applied its whole log, so what its
+// predecessors committed is in the window or the index by then.
+
+import assert from 'node:assert/strict';
+import { OrdererError } from '../../errors.js';
+import { ServiceUnavailableError } from '../errors.js';
+
+/**
+ * The envelope's tx id was ordered already (block known) or is being ordered
+ * on the leader (block not known yet). The client's answer is SUCCESS with
+ * this message as info; the transport carries the code back to a follower.
+ */
+export class DuplicateTxError extends OrdererError {
+  constructor(
+    readonly txId: string,
+    /** The block holding the first copy; undefined while it is not committed. */
+    readonly blockNumber: number | undefined,
+  ) {
+    super(
+      'DUPLICATE_TX',
+      blockNumber === undefined
+        ? `duplicate: tx ${txId} is already being ordered (not yet committed)`
+        : `duplicate: tx ${txId} is already ordered in block ${blockNumber}`,
+    );
+  }
+}
+
+export const DUPLICATE_TX_CODE = 'DUPLICATE_TX';
+
+/** The block number of a duplicate's first copy as an answer's info carries it ("... in block 12"); undefined if not committed. */
+export function duplicateBlockOf(info: string): number | undefined {
+  const m = /^duplicate: tx \S+ is already ordered in block (\d+)$/.exec(info);
+  return m === null ? undefined : Number(m[1]);
+}
+
+export interface TxTrackerSettings {
+  /** Tx ids of recently committed blocks kept in memory, at most. */
+  readonly recentMax: number;
+  /** Submits waiting for their block to commit, at most (more are refused: SERVICE_UNAVAILABLE). */
+  readonly waitersMax: number;
+  /** The ledger's index: block number of a committed tx id, undefined if none. */
+  readonly ledgerLookup: (txId: string) => number | undefined;
+}
+
+type Waiter = (blockNumber: number) => void;
+
+export class TxTracker {
+  /** Claimed by this leader's pipeline, not yet seen committed. Cleared when it stops leading. */
+  readonly #inflight = new Set<string>();
+  /** tx id → block number, insertion order = commit order. Invariant: size <= recentMax. */
+  readonly #recent = new Map<string, number>();
+  readonly #waiters = new Map<string, Waiter[]>();
+  #waiting = 0;
+
+  constructor(private readonly settings: TxTrackerSettings) {
+    assert(Number.isSafeInteger(settings.recentMax) && settings.recentMax > 0, 'recentMax must be a positive integer');
+  }
+
+  get inflightCount(): number {
+    return this.#inflight.size;
+  }
+
+  get waitingCount(): number {
+    return this.#waiting;
+  }
+
+  /** The duplicate a tx id would be, or undefined; '' (CONFIG envelopes) is never a duplicate. */
+  duplicateOf(txId: string): DuplicateTxError | undefined {
+    if (txId === '') return undefined;
+    if (this.#inflight.has(txId)) return new DuplicateTxError(txId, undefined);
+    const block = this.#recent.get(txId) ?? this.settings.ledgerLookup(txId);
+    return block === undefined ? undefined : new DuplicateTxError(txId, block);
+  }
+
+  /** The leader cuts `txId`: undefined when it may (now claimed), else the duplicate it is. */
+  claim(txId: string): DuplicateTxError | undefined {
+    const duplicate = this.duplicateOf(txId);
+    if (duplicate === undefined && txId !== '') this.#inflight.add(txId);
+    return duplicate;
+  }
+
+  /** Claimed envelopes go back to be cut again (a dropped proposal, a lost one): no longer in flight. */
+  release(txIds: Iterable<string>): void {
+    for (const txId of txIds) this.#inflight.delete(txId);
+  }
+
+  /** Not leading any more: whatever was in flight is handed over or left to Raft. */
+  releaseAll(): void {
+    this.#inflight.clear();
+  }
+
+  /** Block `number` was committed (applied on this node) with these tx ids. */
+  onCommitted(number: number, txIds: readonly string[]): void {
+    const { recentMax } = this.settings;
+    for (const txId of txIds) {
+      if (txId === '') continue;
+      this.#inflight.delete(txId);
+      if (!this.#recent.has(txId)) this.#recent.set(txId, number);
+      if (this.#waiting > 0) this.#wake(txId, number);
+    }
+    let excess = this.#recent.size - recentMax;
+    if (excess <= 0) return;
+    for (const key of this.#recent.keys()) {
+      this.#recent.delete(key);
+      if (--excess === 0) break;
+    }
+  }
+
+  /**
+   * Resolves with the block number once `txId` is committed here; rejects
+   * with ServiceUnavailableError after `timeoutMs` or when `signal` aborts.
+   * Register BEFORE the envelope is ordered, so its commit cannot be missed.
+   */
+  waitCommitted(txId: string, timeoutMs: number, signal: AbortSignal): Promise<number> {
+    assert(txId !== '', 'waitCommitted needs a tx id');
+    if (this.#waiting >= this.settings.waitersMax) {
+      return Promise.reject(new ServiceUnavailableError(`${this.#waiting} submits already wait for their block to commit`));
+    }
+    if (signal.aborted) return Promise.reject(new ServiceUnavailableError(`tx ${txId}: the channel is closing`));
+    return new Promise<number>((resolve, reject) => {
+      const done = (err: Error | undefined, block?: number): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.#remove(txId, waiter);
+        if (err === undefined) resolve(block!);
+        else reject(err);
+      };
+      const waiter: Waiter = (block) => done(undefined, block);
+      const onAbort = (): void => done(new ServiceUnavailableError(`tx ${txId}: the channel closed before its block committed`));
+      const timer = setTimeout(
+        () => done(new ServiceUnavailableError(`tx ${txId} was not committed within ${timeoutMs} ms (it may still be; a retry is answered as a duplicate if so)`)),
+        timeoutMs,
+      );
+      signal.addEventListener('abort', onAbort, { once: true });
+      const list = this.#waiters.get(txId);
+      if (list === undefined) this.#waiters.set(txId, [waiter]);
+      else list.push(waiter);
+      this.#waiting++;
+    });
+  }
+
+  #wake(txId: string, number: number): void {
+    const list = this.#waiters.get(txId);
+    if (list === undefined) return;
+    for (const waiter of [...list]) waiter(number);
+  }
+
+  #remove(txId: string, waiter: Waiter): void {
+    const list = this.#waiters.get(txId);
+    const i = list?.indexOf(waiter) ?? -1;
+    if (i < 0) return;
+    list!.splice(i, 1);
+    if (list!.length === 0) this.#waiters.delete(txId);
+    this.#waiting--;
+  }
+}

@@ -61,6 +61,8 @@ describe('node config defaults', () => {
       poolSize: defaultPoolSize(),
       logLevel: 'info',
       authenticationTimeWindowMs: 900_000,
+      broadcastAck: 'accepted',
+      broadcastAckTimeoutMs: 10_000,
       channels: [],
     });
   });
@@ -143,7 +145,9 @@ describe('node config validation', () => {
     ['unknown log level', { logLevel: 'verbose' }, 'logLevel', 'logLevel must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
     ['authenticationTimeWindow too short', { authenticationTimeWindow: '1ms' }, 'authenticationTimeWindow', 'authenticationTimeWindow must be between 1000ms and 604800000ms, got "1ms"'],
     ['dataDir empty', { dataDir: '' }, 'dataDir', 'dataDir must be a non-empty string, got ""'],
-    ['unknown field', { listenAddress: '0.0.0.0:7050' }, 'listenAddress', 'listenAddress is not a known field (known fields: id, listen, tls, msp, dataDir, engine, poolSize, logLevel, authenticationTimeWindow, channels)'],
+    ['unknown field', { listenAddress: '0.0.0.0:7050' }, 'listenAddress', 'listenAddress is not a known field (known fields: id, listen, tls, msp, dataDir, engine, poolSize, logLevel, authenticationTimeWindow, broadcastAck, broadcastAckTimeout, channels)'],
+    ['broadcastAck unknown', { broadcastAck: 'durable' }, 'broadcastAck', 'broadcastAck must be one of accepted, committed, got "durable"'],
+    ['broadcastAckTimeout too short', { broadcastAckTimeout: '10ms' }, 'broadcastAckTimeout', 'broadcastAckTimeout must be between 100ms and 600000ms, got "10ms"'],
     [
       'channel error, named from the top',
       { channels: [minimalChannel({ batchSize: { preferredMaxBytes: 20_000_000 } })] },

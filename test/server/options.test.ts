@@ -28,6 +28,8 @@ describe('fillServerOptions', () => {
       maxConcurrentStreams: 1000,
       shutdownGraceMs: 5000,
       deliverTimeWindowMs: 900_000,
+      broadcastAck: 'accepted',
+      broadcastAckTimeoutMs: 10_000,
     });
   });
 
@@ -51,6 +53,8 @@ describe('fillServerOptions', () => {
     [{ maxConcurrentStreams: 0 }, 'options.maxConcurrentStreams must be an integer in 1..1000000, got 0'],
     [{ shutdownGraceMs: -1 }, 'options.shutdownGraceMs must be an integer in 0..600000, got -1'],
     [{ deliverTimeWindowMs: 10 }, 'options.deliverTimeWindowMs must be an integer in 1000..604800000, got 10'],
+    [{ broadcastAck: 'durable' as never }, `options.broadcastAck must be 'accepted' or 'committed', got "durable"`],
+    [{ broadcastAckTimeoutMs: 5 }, 'options.broadcastAckTimeoutMs must be an integer in 100..600000, got 5'],
   ])('refuses %o', (bad, message) => {
     expect(refusal({ listenAddress: '127.0.0.1:0', ...bad })).toBe(message);
   });

@@ -4,7 +4,7 @@
 
 import { encodeBlock, readEnvelopeFields, type Block } from '../../../src/block/index.js';
 import { transaction } from './envelopes.js';
-import type { ChannelRegistry, ChannelStatus, ChannelSupport, SubmitResult } from '../../../src/chain/types.js';
+import type { ChannelRegistry, ChannelStatus, ChannelSupport, SubmitOptions, SubmitResult } from '../../../src/chain/types.js';
 
 export const TEST_ABSOLUTE_MAX_BYTES = 4096;
 /** The only MSP allowed to Deliver from fake channels. */
@@ -15,6 +15,8 @@ export class FakeChannel implements ChannelSupport {
   readonly blocks: Uint8Array[] = [];
   /** Envelopes accepted, in the order submit() was called with them. */
   readonly submitted: Uint8Array[] = [];
+  /** The options of every submit() call, in call order. */
+  readonly submitOptions: (SubmitOptions | undefined)[] = [];
   leaderId = 1;
   /** While set, submits wait for it: tests release them in any order. */
   holdSubmits: ((envelope: Uint8Array) => Promise<void>) | undefined;
@@ -51,8 +53,9 @@ export class FakeChannel implements ChannelSupport {
     }
   }
 
-  async submit(input: Uint8Array): Promise<SubmitResult> {
+  async submit(input: Uint8Array, options?: SubmitOptions): Promise<SubmitResult> {
     if (this.failSubmitsWith) throw this.failSubmitsWith;
+    this.submitOptions.push(options);
     const envelope = this.#take(input);
     this.inFlight++;
     this.inFlightPeak = Math.max(this.inFlightPeak, this.inFlight);

@@ -61,9 +61,10 @@ export class BroadcastStream {
   /** Settles after the newest send settled; the send's caller handles its outcome. */
   #lastSettled: Promise<void> = Promise.resolve();
 
-  constructor(client: grpc.Client) {
+  /** `metadata`: request headers, e.g. `orderer-ack: committed` (src/server/SERVER.md). */
+  constructor(client: grpc.Client, metadata: grpc.Metadata = new grpc.Metadata()) {
     const method = ATOMIC_BROADCAST_SERVICE.Broadcast;
-    this.#call = client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize);
+    this.#call = client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, metadata);
     this.#call.on('data', (bytes: Buffer) => this.#onResponse(bytes));
     this.#call.on('error', (error: Error) => this.#fail(new ClientCallError(`Broadcast stream failed: ${error.message}`, { cause: error })));
     this.#call.on('end', () => this.#fail(new ClientCallError('Broadcast stream ended by the server')));

@@ -3,7 +3,7 @@
 // and the waiters for a tx id's block.
 
 import { describe, expect, it } from 'vitest';
-import { DuplicateTxError, duplicateBlockOf, TxTracker } from '../../src/chain/txTracker.js';
+import { DuplicateTxError, duplicateBlockOf, TxTracker } from '../../src/chain/submit/txTracker.js';
 
 function tracker(ledger: Record<string, number> = {}, recentMax = 3): TxTracker {
   return new TxTracker({ recentMax, waitersMax: 2, ledgerLookup: (txId) => ledger[txId] });

@@ -8,18 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import {
-  createCreatorKeyResolver,
   decodeBlock,
   decodeSerializedIdentity,
-  encodeBlock,
-  encodeBlockHeader,
-  formatBlockReport,
-  LedgerVerifier,
   readBlockSignatures,
-  headerHash,
-  HeaderType,
-  readEnvelopeFields,
-  dataHash,
   type Block,
   type EnvelopeCreator,
 } from '../../src/block/index.js';
@@ -29,8 +20,6 @@ import { keygen, type KeygenOptions } from '../../src/cli/dev/keygen.js';
 import { clientMsp, address, clientTls } from '../../src/cli/dev/layout.js';
 import { freeNodePorts, freePorts } from '../../src/cli/dev/freePorts.js';
 import { LocalCluster } from '../../src/cli/dev/localCluster.js';
-import { createCryptoProvider } from '../../src/crypto/provider.js';
-import type { HashAlgorithm } from '../../src/crypto/types.js';
 
 /** Raft timing of the e2e clusters: election timeout 100 ms x 10 = 1 s. */
 export const TICK_INTERVAL_MS = 100;
@@ -130,34 +119,6 @@ export async function blocksFrom(e2e: E2eCluster, nodeId: number, stopNumber: nu
   return outcome.blocks;
 }
 
-/** Checks each block's data hash and that each previous hash is the header hash of the block before. Returns the first fault. */
-export function hashChainFault(blocks: readonly Block[], algorithm: HashAlgorithm = 'sha256'): string | undefined {
-  const hasher = createCryptoProvider('native').hasher(algorithm);
-  for (let i = 0; i < blocks.length; i++) {
-    const block = blocks[i]!;
-    if (block.header.number !== i) return `block at position ${i} is number ${block.header.number}`;
-    if (Buffer.compare(dataHash(hasher, block.data), block.header.dataHash) !== 0) return `block ${i}: data hash does not match its data`;
-    if (i > 0 && Buffer.compare(headerHash(hasher, blocks[i - 1]!.header), block.header.previousHash) !== 0) {
-      return `block ${i}: previous hash is not the header hash of block ${i - 1}`;
-    }
-  }
-  return undefined;
-}
-
-/**
- * Full ledger verification (block layer's LedgerVerifier): hash chain, data
- * hashes, every transaction's creator signature, every orderer signature in
- * the metadata. Returns one line per failure (empty when all is well).
- */
-export function ledgerFailures(blocks: readonly Block[], algorithm: HashAlgorithm = 'sha256'): string[] {
-  const provider = createCryptoProvider('native');
-  const verifier = new LedgerVerifier({ hasher: provider.hasher(algorithm), verifier: (a) => provider.verifier(a), creatorKey: createCreatorKeyResolver() });
-  return blocks.flatMap((block) => {
-    const report = verifier.verifyBlock(encodeBlock(block));
-    return report.failures.length === 0 ? [] : [formatBlockReport(report, `block ${block.header.number}`)];
-  });
-}
-
 /** The PEM certificates that signed blocks 1.. (orderer signatures in the SIGNATURES metadata). */
 export function blockSignerCerts(blocks: readonly Block[]): Set<string> {
   const signers = new Set<string>();
@@ -172,20 +133,5 @@ export function nodeSignCert(e2e: E2eCluster, id: number): string {
   return fs.readFileSync(path.join(e2e.dir, `nodes/node${id}/msp/signcerts/cert.pem`), 'utf8');
 }
 
-/**
- * Tx ids of the transactions in `blocks` after the genesis block, in order.
- * CONFIG envelopes are skipped: their tx id is empty (as Fabric's), so a
- * chain with several config blocks would otherwise show "duplicates".
- */
-export function txIdsOf(blocks: readonly Block[]): string[] {
-  return blocks.slice(1).flatMap((block) =>
-    block.data.map((envelope) => readEnvelopeFields(envelope)).filter((fields) => fields.headerType !== HeaderType.CONFIG).map((fields) => fields.txId),
-  );
-}
-
-/** Header bytes of each block: equal across nodes iff the chains are the same (data hashes included). */
-export function headersOf(blocks: readonly Block[]): string[] {
-  return blocks.map((block) => Buffer.from(encodeBlockHeader(block.header)).toString('hex'));
-}
-
 export { decodeBlock };
+export { hashChainFault, headersOf, ledgerFailures, txIdsOf } from '../../bench/lib/ledgerChecks.js';

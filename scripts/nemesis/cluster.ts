@@ -1,0 +1,121 @@
+// The cluster under test: `orderer keygen` output in a temp dir, rewritten
+// so that (1) the consenters' cluster addresses in every channel config are
+// TCP proxies (proxy.ts) in front of the nodes' real cluster ports, (2) every
+// node serves `channels` channels, (3) each node runs the engine the options
+// give it, and (4) Broadcast answers with the acknowledgement the load asks
+// for per stream (request header). One NodeProcess per node (LocalCluster).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { freeNodePorts, freePorts } from '../../src/cli/freePorts.js';
+import { keygen } from '../../src/cli/keygen.js';
+import { address, type ClusterManifest } from '../../src/cli/layout.js';
+import { LocalCluster } from '../../src/cli/localCluster.js';
+import { channelView, isHealthy } from '../../src/cli/nodeMetrics.js';
+import { ClusterProxies } from './proxy.js';
+import type { NemesisOptions } from './options.js';
+
+export interface NemesisCluster {
+  readonly dir: string;
+  readonly manifest: ClusterManifest;
+  readonly local: LocalCluster;
+  readonly proxies: ClusterProxies;
+  readonly channels: readonly string[];
+  readonly ids: readonly number[];
+  dispose(keep: boolean): Promise<void>;
+}
+
+export async function createCluster(options: NemesisOptions): Promise<NemesisCluster> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-nemesis-'));
+  const channels = Array.from({ length: options.channels }, (_, i) => `nemesis-${i}`);
+  const ports = await freeNodePorts(options.nodes);
+  const manifest = keygen({
+    outDir: dir,
+    nodes: options.nodes,
+    algorithm: options.algorithm,
+    channelId: channels[0]!,
+    ports,
+    engine: 'native',
+    tickIntervalMs: options.tickIntervalMs,
+    electionTick: options.electionTick,
+    batchTimeoutMs: options.batchTimeoutMs,
+    maxMessageCount: 100,
+  });
+  const proxyPorts = await freePorts(options.nodes);
+  const proxyOf = new Map(manifest.nodes.map((n, i) => [n.id, proxyPorts[i]!]));
+  const channelFiles = writeChannels(dir, manifest.channelConfigFile, channels, proxyOf);
+  manifest.nodes.forEach((node, i) => {
+    const file = path.join(dir, node.configFile);
+    const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    config['channels'] = channelFiles.map((f) => path.relative(path.dirname(file), f));
+    config['engine'] = engineOf(options.engine, i);
+    config['broadcastAckTimeout'] = `${options.ackTimeoutMs}ms`;
+    fs.writeFileSync(file, stringify(config));
+  });
+  const local = new LocalCluster(dir);
+  const pids = (): Map<number, number> => new Map(manifest.nodes.flatMap((n) => (local.process(n.id).pid === undefined ? [] : [[n.id, local.process(n.id).pid!] as const])));
+  const proxies = await ClusterProxies.start(new Map(manifest.nodes.map((n) => [n.id, n.ports.cluster])), proxyOf, pids);
+  return {
+    dir,
+    manifest,
+    local,
+    proxies,
+    channels,
+    ids: manifest.nodes.map((n) => n.id),
+    async dispose(keep) {
+      await local.stopAll(10_000);
+      await proxies.close();
+      if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The nodes' engines: all one, or alternating (node 1 native, node 2 native-free, ...). */
+function engineOf(engine: NemesisOptions['engine'], index: number): 'native' | 'native-free' {
+  if (engine === 'mixed') return index % 2 === 0 ? 'native' : 'native-free';
+  return engine;
+}
+
+/** One channel config per channel id, consenters' ports pointing at the proxies. Returns their absolute paths. */
+function writeChannels(dir: string, templateFile: string, channels: readonly string[], proxyOf: ReadonlyMap<number, number>): string[] {
+  const template = parse(fs.readFileSync(path.join(dir, templateFile), 'utf8')) as Record<string, unknown>;
+  return channels.map((channelId) => {
+    const consenters = (template['consenters'] as Array<Record<string, unknown>>).map((c) => ({ ...c, port: proxyOf.get(c['id'] as number)! }));
+    const file = path.join(dir, 'channels', `${channelId}.yaml`);
+    fs.writeFileSync(file, stringify({ ...template, channelId, consenters }));
+    return file;
+  });
+}
+
+export interface HealthView {
+  readonly healthy: boolean;
+  /** Per channel: the leader's id (0 if not exactly one) and the committed heights of running nodes. */
+  readonly why: string;
+}
+
+/** Every running node healthy (a leader for each of its channels) and, per channel, committed block numbers within one. */
+export async function clusterHealth(cluster: NemesisCluster): Promise<HealthView> {
+  const running = cluster.manifest.nodes.filter((n) => cluster.local.process(n.id).running);
+  if (running.length < cluster.ids.length) return { healthy: false, why: `${cluster.ids.length - running.length} node(s) down` };
+  const healthy = await Promise.all(running.map((n) => isHealthy(address(n, 'operations'))));
+  const sick = running.filter((_, i) => !healthy[i]).map((n) => n.id);
+  if (sick.length > 0) return { healthy: false, why: `node(s) ${sick.join(',')} report no leader` };
+  for (const channel of cluster.channels) {
+    const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), channel)));
+    if (views.some((v) => v === undefined)) return { healthy: false, why: `${channel}: a node does not answer` };
+    const heights = views.map((v) => v!.committedBlockNumber);
+    if (Math.max(...heights) - Math.min(...heights) > 1) return { healthy: false, why: `${channel}: heights ${heights.join(',')}` };
+    if (views.filter((v) => v!.isLeader).length !== 1) return { healthy: false, why: `${channel}: not exactly one leader` };
+  }
+  return { healthy: true, why: '' };
+}
+
+/** The node leading `channel` now, per the running nodes' metrics (undefined if not exactly one). */
+export async function leaderOf(cluster: NemesisCluster, channel: string): Promise<number | undefined> {
+  const running = cluster.manifest.nodes.filter((n) => cluster.local.process(n.id).running);
+  const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), channel)));
+  const leaders = running.filter((_, i) => views[i]?.isLeader === true);
+  return leaders.length === 1 ? leaders[0]!.id : undefined;
+}

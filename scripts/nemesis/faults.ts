@@ -1,0 +1,107 @@
+// Injecting one planned fault into the running cluster and healing it:
+// kill -9 (then restart), SIGSTOP/SIGCONT, SIGTERM (then restart), kill -9
+// with the data dir wiped (the node rejoins empty), a partition (the node
+// cut off from one or all others, both directions, at the cluster proxies),
+// a slow link. A kill of a channel's leader is recorded as a crash: default-
+// mode acknowledgements shortly before it may be lost (checker.ts).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { leaderOf, type NemesisCluster } from './cluster.js';
+import type { PlannedFault } from './schedule.js';
+
+/** A process crash (kill -9, or wipe): the channels it led at that moment. */
+export interface CrashEvent {
+  readonly atMs: number;
+  readonly node: number;
+  readonly ledChannels: readonly string[];
+}
+
+export interface AppliedFault {
+  readonly plan: PlannedFault;
+  readonly node: number;
+  /** The other end of a partition or slow link (undefined: every other node). */
+  readonly peer: number | undefined;
+  readonly startedMs: number;
+  /** When the fault was healed (process restarted or continued, link restored). */
+  healedMs: number;
+  /** Back to healthy after healing, ms; undefined when it never was within the limit. */
+  backToHealthyMs: number | undefined;
+  readonly crash: CrashEvent | undefined;
+  /** Ends the fault (restart, SIGCONT, heal the link). */
+  heal(): Promise<void>;
+}
+
+/** Starts `plan` on the cluster; `now` is the run's clock. */
+export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, now: () => number): Promise<AppliedFault> {
+  const channel = cluster.channels[plan.channel]!;
+  const leader = await leaderOf(cluster, channel);
+  const followers = cluster.ids.filter((id) => id !== leader);
+  const node = plan.role === 'leader' && leader !== undefined ? leader : followers[plan.pick % followers.length]!;
+  const others = cluster.ids.filter((id) => id !== node);
+  const peer = plan.peer < 0 ? undefined : others[plan.peer % others.length];
+  const led = await Promise.all(cluster.channels.map(async (c) => ((await leaderOf(cluster, c)) === node ? c : undefined)));
+  const ledChannels = led.filter((c): c is string => c !== undefined);
+  const process = cluster.local.process(node);
+  const startedMs = now();
+  let crash: CrashEvent | undefined;
+  let heal: () => Promise<void>;
+  switch (plan.kind) {
+    case 'kill9':
+    case 'wipe': {
+      await process.kill('SIGKILL');
+      crash = { atMs: startedMs, node, ledChannels };
+      if (plan.kind === 'wipe') fs.rmSync(path.join(cluster.dir, cluster.local.node(node).dataDir), { recursive: true, force: true });
+      heal = async () => process.start();
+      break;
+    }
+    case 'term': {
+      await process.stop(15_000);
+      heal = async () => process.start();
+      break;
+    }
+    case 'stop': {
+      globalThis.process.kill(process.pid!, 'SIGSTOP');
+      heal = async () => {
+        globalThis.process.kill(process.pid!, 'SIGCONT');
+      };
+      break;
+    }
+    case 'partition':
+    case 'slow': {
+      const state = plan.kind === 'partition' ? ({ kind: 'cut' } as const) : ({ kind: 'slow', delayMs: plan.delayMs } as const);
+      for (const other of peer === undefined ? others : [peer]) cluster.proxies.setLink(node, other, state);
+      heal = async () => cluster.proxies.healAll();
+      break;
+    }
+  }
+  const applied: AppliedFault = {
+    plan,
+    node,
+    peer,
+    startedMs,
+    healedMs: startedMs,
+    backToHealthyMs: undefined,
+    crash,
+    heal: async () => {
+      await heal();
+      applied.healedMs = now();
+    },
+  };
+  return applied;
+}
+
+/** Holds the fault for its planned duration (from its start). */
+export async function holdFault(fault: AppliedFault, now: () => number): Promise<void> {
+  const left = fault.startedMs + fault.plan.durationMs - now();
+  if (left > 0) await sleep(left);
+}
+
+export function describeFault(f: AppliedFault): string {
+  const p = f.plan;
+  const target = `node ${f.node} (${p.role} of ${p.channel})`;
+  const detail =
+    p.kind === 'partition' ? ` from ${f.peer ?? 'all'}` : p.kind === 'slow' ? ` to ${f.peer ?? 'all'} +${p.delayMs} ms` : '';
+  return `#${p.index} ${p.kind} ${target}${detail} for ${p.durationMs} ms`;
+}

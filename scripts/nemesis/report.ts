@@ -1,0 +1,45 @@
+// The run's figures as text: faults by kind, back-to-healthy distribution,
+// load and the checker's per-channel counts, failures with the seed to replay.
+
+import type { NemesisReport } from './run.js';
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export function backToHealthy(report: NemesisReport): { count: number; medianMs: number; p90Ms: number; maxMs: number } {
+  const times = report.faults.flatMap((f) => (f.backToHealthyMs === undefined ? [] : [f.backToHealthyMs])).sort((a, b) => a - b);
+  return { count: times.length, medianMs: quantile(times, 0.5), p90Ms: quantile(times, 0.9), maxMs: times[times.length - 1] ?? NaN };
+}
+
+export function formatReport(report: NemesisReport): string {
+  const o = report.options;
+  const kinds = new Map<string, number>();
+  for (const f of report.faults) kinds.set(f.plan.kind, (kinds.get(f.plan.kind) ?? 0) + 1);
+  const b = backToHealthy(report);
+  const byKind = [...new Map(report.faults.map((f) => [f.plan.kind, 0])).keys()].map((kind) => {
+    const t = report.faults.filter((f) => f.plan.kind === kind && f.backToHealthyMs !== undefined).map((f) => f.backToHealthyMs!).sort((x, y) => x - y);
+    return `${kind} ${quantile(t, 0.5).toFixed(0)}/${(t[t.length - 1] ?? NaN).toFixed(0)}`;
+  });
+  const lines = [
+    `nemesis seed ${o.seed}: ${o.durationS} s, ${o.nodes} nodes, ${o.channels} channels, engine ${o.engine}, ${o.algorithm}, election timeout ${o.tickIntervalMs * o.electionTick} ms, ${o.ratePerSec} env/s offered`,
+    `faults: ${report.faults.length} (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); leader crashes ${report.faults.filter((f) => f.crash !== undefined && f.crash.ledChannels.length > 0).length}`,
+    `back to healthy after healing (ms): median ${b.medianMs.toFixed(0)}, p90 ${b.p90Ms.toFixed(0)}, max ${b.maxMs.toFixed(0)} over ${b.count}; by kind median/max: ${byKind.join(', ')}`,
+    `load: sent ${report.load.sent} (retries ${report.load.retries}), acknowledged ${report.acknowledged} (${report.load.duplicateAnswers} answered as duplicates), SERVICE_UNAVAILABLE ${report.load.unavailable}, stream failures ${report.load.streamFailures}, other refusals ${JSON.stringify(report.load.refused)}`,
+  ];
+  for (const c of report.verdict.channels) {
+    lines.push(
+      `${c.channel}: ${c.height} blocks, ${c.transactions} tx, duplicates ${c.duplicates}; committed-mode acks ${c.committedAcks}, lost ${c.committedLost}; accepted-mode acks ${c.acceptedAcks}, lost to a leader crash ${c.acceptedLostToCrash}, lost unexplained ${c.acceptedLostUnexplained}`,
+    );
+  }
+  const failures = [...report.failures, ...report.verdict.failures];
+  if (failures.length === 0) lines.push(`PASS (seed ${o.seed})`);
+  else lines.push(...failures.map((f) => `FAIL: ${f}`), `FAILED: seed ${o.seed}; replay with: npm run nemesis -- --seed ${o.seed} ${replayFlags(report)} (cluster kept in ${report.dir})`);
+  return lines.join('\n');
+}
+
+function replayFlags(report: NemesisReport): string {
+  const o = report.options;
+  return `--duration-s ${o.durationS} --nodes ${o.nodes} --channels ${o.channels} --engine ${o.engine} --algorithm ${o.algorithm} --rate ${o.ratePerSec} --faults ${o.faults.join(',')}`;
+}

@@ -1,0 +1,130 @@
+// One nemesis run: a cluster (cluster.ts) under load (load.ts), faults from
+// the seeded schedule (schedule.ts) one after the other — inject, hold, heal,
+// wait until back to healthy (every node up with a leader for each channel,
+// committed heights within one block, a Broadcast accepted), pause — until
+// the duration is spent; then the load stops and the checker's verdict.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Status } from '../../src/block/index.js';
+import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
+import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePool.js';
+import { address, clientTls } from '../../src/cli/layout.js';
+import { checkRun, type Verdict } from './checker.js';
+import { clusterHealth, createCluster, type NemesisCluster } from './cluster.js';
+import { applyFault, describeFault, holdFault, type AppliedFault, type CrashEvent } from './faults.js';
+import { NemesisLoad, type LoadFigures } from './load.js';
+import type { NemesisOptions } from './options.js';
+import { faultSchedule } from './schedule.js';
+
+/** A fault after which the cluster is not healthy within this long fails the run. */
+const HEALTHY_WITHIN_MS = 60_000;
+
+export interface NemesisReport {
+  readonly options: NemesisOptions;
+  readonly faults: readonly AppliedFault[];
+  readonly load: LoadFigures;
+  readonly acknowledged: number;
+  readonly verdict: Verdict;
+  /** Failures of the run itself (never healthy again, set-up) besides the checker's. */
+  readonly failures: readonly string[];
+  readonly dir: string;
+}
+
+export async function runNemesis(options: NemesisOptions, log: (line: string) => void): Promise<NemesisReport> {
+  const cluster = await createCluster(options);
+  const t0 = performance.now();
+  const now = (): number => performance.now() - t0;
+  const failures: string[] = [];
+  const faults: AppliedFault[] = [];
+  const crashes: CrashEvent[] = [];
+  let load: NemesisLoad | undefined;
+  let verdict: Verdict = { channels: [], failures: [] };
+  try {
+    cluster.local.startAll();
+    await cluster.local.waitHealthy(120_000);
+    const creator = loadClientCreator(cluster.dir, cluster.manifest);
+    await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS);
+    log(`cluster up in ${cluster.dir}: ${options.nodes} nodes, channels ${cluster.channels.join(', ')}, engine ${options.engine}, ${options.algorithm}`);
+    load = new NemesisLoad(cluster, creator, now);
+    load.start(options.ratePerSec);
+    await sleep(2000);
+    const endAt = options.durationS * 1000;
+    for (const plan of faultSchedule(options)) {
+      if (now() >= endAt) break;
+      const fault = await applyFault(cluster, plan, now);
+      faults.push(fault);
+      if (fault.crash !== undefined) crashes.push(fault.crash);
+      await holdFault(fault, now);
+      await fault.heal();
+      const healthyAt = await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS).then(
+        () => now(),
+        (err: Error) => {
+          failures.push(`after ${describeFault(fault)}: ${err.message}`);
+          return undefined;
+        },
+      );
+      fault.backToHealthyMs = healthyAt === undefined ? undefined : healthyAt - fault.healedMs;
+      log(`${(now() / 1000).toFixed(1)} s ${describeFault(fault)}: back to healthy ${fault.backToHealthyMs?.toFixed(0) ?? 'NEVER'} ms; acks ${load.acks.size}`);
+      if (healthyAt === undefined) break;
+      await sleep(plan.pauseMs);
+    }
+    cluster.proxies.healAll();
+    await load.stop();
+    log(`load stopped: ${load.acks.size} acknowledged; checking every node's chains`);
+    verdict = await checkRun(cluster, load, crashes);
+  } catch (err) {
+    failures.push(`run failed: ${(err as Error).stack ?? String(err)}`);
+  } finally {
+    const failed = failures.length + verdict.failures.length > 0;
+    await cluster.dispose(options.keep || failed);
+  }
+  return {
+    options,
+    faults,
+    load: load?.figures ?? { sent: 0, retries: 0, refused: {}, unavailable: 0, streamFailures: 0, duplicateAnswers: 0 },
+    acknowledged: load?.acks.size ?? 0,
+    verdict,
+    failures,
+    dir: cluster.dir,
+  };
+}
+
+/** Polls until the cluster is healthy and each channel accepts a Broadcast; throws after `timeoutMs` naming what was still wrong. */
+async function waitHealthy(cluster: NemesisCluster, creator: ReturnType<typeof loadClientCreator>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let why = '';
+  while (performance.now() < deadline) {
+    const health = await clusterHealth(cluster);
+    why = health.why;
+    if (health.healthy) {
+      const refused = await broadcastRefusal(cluster, creator);
+      if (refused === undefined) return;
+      why = refused;
+    }
+    await sleep(50);
+  }
+  throw new Error(`not back to healthy within ${timeoutMs} ms: ${why}`);
+}
+
+let probeNode = 0;
+
+/** One fresh envelope per channel, each to the next node in turn: undefined if every one is answered SUCCESS, else why not. */
+async function broadcastRefusal(cluster: NemesisCluster, creator: ReturnType<typeof loadClientCreator>): Promise<string | undefined> {
+  for (const channel of cluster.channels) {
+    const node = cluster.ids[probeNode++ % cluster.ids.length]!;
+    const client = connectAtomicBroadcast(address(cluster.local.node(node), 'client'), clientTls(cluster.dir, cluster.manifest));
+    const stream = new BroadcastStream(client);
+    try {
+      const [envelope] = createEnvelopePool({ channelId: channel, creator, count: 1, envelopeBytes: 200 });
+      const answer = await Promise.race([stream.send(envelope!.bytes), sleep(2000).then(() => undefined)]);
+      if (answer === undefined) return `${channel}: Broadcast to node ${node} not answered within 2 s`;
+      if (answer.status !== Status.SUCCESS) return `${channel}: Broadcast to node ${node}: ${Status[answer.status]} ${answer.info}`;
+    } catch (err) {
+      return `${channel}: Broadcast to node ${node}: ${(err as Error).message}`;
+    } finally {
+      stream.cancel();
+      client.close();
+    }
+  }
+  return undefined;
+}

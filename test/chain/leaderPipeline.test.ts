@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { dataHash, decodeBlock, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
 import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from '../../src/chain/order/leaderPipeline.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
+import { TxTracker } from '../../src/chain/txTracker.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { ProposalDroppedError } from '../../src/raft/index.js';
 import { ManualClock } from './manualClock.js';
@@ -62,6 +63,8 @@ class Model {
   readonly genesis: HeaderFields = { number: 0, previousHash: new Uint8Array(0), dataHash: new Uint8Array(32) };
   #seq = 0;
   #foreign = 0;
+  /** The duplicate check as the chain wires it (claim at the cutter, release what comes back, commit). */
+  readonly txs = new TxTracker({ recentMax: 1 << 16, waitersMax: 1, ledgerLookup: () => undefined });
 
   constructor(readonly maxInflightBlocks: number, maxMessageCount: number) {
     this.pipeline = new LeaderPipeline(
@@ -89,12 +92,14 @@ class Model {
         lastLogIndex: () => this.logIndex,
         currentTerm: () => this.term,
         fail: (err) => this.failures.push(err),
+        claim: (m) => this.txs.claim(m.txId ?? ''),
+        released: (ms) => this.txs.release(ms.map((m) => m.txId ?? '')),
       },
     );
   }
 
   item(id: string): IntakeItem {
-    return { bytes: new TextEncoder().encode(id), sizeBytes: 10, accepted: () => this.acceptedCount.set(id, (this.acceptedCount.get(id) ?? 0) + 1), refused: (err) => this.failures.push(err) };
+    return { bytes: new TextEncoder().encode(id), sizeBytes: 10, txId: id, accepted: () => this.acceptedCount.set(id, (this.acceptedCount.get(id) ?? 0) + 1), refused: (err) => this.failures.push(err) };
   }
 
   submit(): void {
@@ -121,13 +126,20 @@ class Model {
     expect(Buffer.from(header.previousHash).equals(Buffer.from(headerHash(sha256, this.tip)))).toBe(true);
     this.chain.push(header);
     this.committedEnvelopes.push(...envelopes.map(decode));
-    this.handedBack.push(...this.pipeline.onBlockCommitted(header));
-    this.handedBack.push(...this.pipeline.onTermApplied(term));
+    this.txs.onCommitted(header.number, envelopes.map(decode));
+    this.#handBack(this.pipeline.onBlockCommitted(header));
+    this.#handBack(this.pipeline.onTermApplied(term));
+  }
+
+  /** Envelopes of lost proposals, to order again (the router releases their tx ids). */
+  #handBack(orphans: OrderedEnvelope[]): void {
+    this.txs.release(orphans.map((m) => m.txId ?? ''));
+    this.handedBack.push(...orphans);
   }
 
   /** A new leader's empty entry of term `term` is committed. */
   #applyEmpty(term: number): void {
-    this.handedBack.push(...this.pipeline.onTermApplied(term));
+    this.#handBack(this.pipeline.onTermApplied(term));
   }
 
   /** Raft commits our oldest uncommitted proposal. */
@@ -172,6 +184,7 @@ class Model {
 
   #stepDown(): void {
     const { waiting, accepted } = this.pipeline.stop();
+    this.txs.releaseAll();
     this.handedBack.push(...accepted);
     this.waitingAfterStop = waiting;
   }

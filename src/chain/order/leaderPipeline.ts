@@ -363,6 +363,8 @@ export class LeaderPipeline {
     this.settings.metrics.proposalFailures.inc();
     this.settings.logger.warn({ block: number, envelopes: batch.length, err: err.message }, `proposal of block ${number} dropped by Raft; re-cutting its envelopes`);
     const unproposed = this.#takeUnproposed();
+    // Out of #creating already, so #takeUnproposed did not release it: its tx ids are cut again.
+    this.host.released?.(batch);
     this.#carried.pushAll(batch);
     this.#carried.pushAll(unproposed);
     this.#catchUp();

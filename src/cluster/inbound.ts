@@ -27,6 +27,8 @@ export interface InboundContext {
   /** True for settings.selfId and for any other id this node answers to (GrpcClusterTransport.addLocalId). */
   readonly isLocalId: (id: number) => boolean;
   readonly handler: (channel: string) => ClusterChannelHandler | undefined;
+  /** A peer's stream was accepted: it is up (e.g. restarted), so a link backing off from it may dial at once. */
+  readonly peerAdmitted?: (peerId: number) => void;
 }
 
 class Refusal extends Error {
@@ -155,6 +157,7 @@ export class InboundStreams {
     this.#context.metrics.ingressStreams.inc();
     const log = this.#context.logger.child({ peer: peer.id, remote: call.getPeer(), ...(local !== this.#context.settings.selfId && { as: local }) });
     log.info('inbound stream from peer accepted');
+    this.#context.peerAdmitted?.(peer.id);
     const session = new InboundSession(call, peer.id, local, this.#context, log);
     call.on('data', (bytes: Buffer) => session.onMessage(bytes));
     call.on('end', () => call.end());

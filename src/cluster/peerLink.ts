@@ -146,6 +146,19 @@ export class PeerLink {
     });
   }
 
+  /**
+   * The peer just dialed us (it restarted or its network healed): a link
+   * waiting out its back-off may dial at the next send instead of up to
+   * reconnectBackoffMaxMs later, so the peer hears from us (e.g. the leader's
+   * heartbeats) as soon as it can.
+   */
+  peerIsUp(): void {
+    if (this.#state !== LinkState.BackingOff) return;
+    clearTimeout(this.#retryTimer);
+    this.#backoff.reset();
+    this.#state = LinkState.Idle;
+  }
+
   /** Ends the stream and refuses everything still queued or pending. Idempotent. */
   close(reason: string): void {
     if (this.#state === LinkState.Closed) return;

@@ -96,6 +96,7 @@ export class GrpcClusterTransport implements ClusterTransport {
       peers: () => this.#peers,
       handler: (channel) => this.#handlers.get(channel),
       isLocalId: (id) => this.isLocalId(id),
+      peerAdmitted: (id) => this.#links.get(id)?.peerIsUp(),
     });
     server.addService(clusterServiceDefinition, { Step: this.#inbound.accept });
     for (const peer of this.#peers.values()) this.#links.set(peer.id, this.#newLink(peer));

@@ -189,4 +189,29 @@ describe('streams that break', () => {
     // The message sent while it was down was dropped and counted, not queued.
     expect(await metricValue(one.transport, 'cluster_comm_msg_dropped_count', { reason: 'unreachable' })).toBeGreaterThanOrEqual(1);
   });
+
+  test('a link backing off from a peer dials again as soon as that peer dials us (restarted), not after its back-off', async () => {
+    // A back-off long enough that only the peer's own stream can explain a prompt reconnection.
+    nodes = await startCluster(pki, 2, { reconnectBackoffMinMs: 60_000, reconnectBackoffMaxMs: 60_000 });
+    const [one, two] = nodes as [TestNode, TestNode];
+    one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1));
+    await waitFor(() => two.handler.consensus.length === 1, 'first message');
+    const port = two.transport.port;
+    await two.transport.close();
+    await waitFor(() => !one.transport.isReachable(2), 'node 2 unreachable');
+    one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1)); // dropped: backing off for a minute
+    two.transport = await startTransport(pki, 2, two.tls, { reconnectBackoffMinMs: 60_000, reconnectBackoffMaxMs: 60_000 }, port);
+    const restarted = new RecordingHandler();
+    two.transport.setHandler('ch1', restarted);
+    two.transport.updatePeers(consenters(nodes));
+    two.transport.sendConsensus('ch1', 1, heartbeat(2, 1, 2)); // node 2 dials node 1
+    await waitFor(() => one.handler.consensus.some((c) => c.from === 2 && c.message.term === 2), 'node 2 reached node 1');
+    let term = 3;
+    await waitFor(() => {
+      if (restarted.consensus.length > 0) return true;
+      one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, term++));
+      return false;
+    }, 'node 1 reaches the restarted node 2 within the back-off', 10_000);
+    expect(restarted.consensus[0]!.from).toBe(1);
+  });
 });

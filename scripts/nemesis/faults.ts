@@ -26,7 +26,9 @@ export interface AppliedFault {
   readonly startedMs: number;
   /** When the fault was healed (process restarted or continued, link restored). */
   healedMs: number;
-  /** Back to healthy after healing, ms; undefined when it never was within the limit. */
+  /** A restarted node's listeners answer again (its process start-up done); undefined for faults without a restart. */
+  upMs: number | undefined;
+  /** Back to healthy after healing (after the restarted node is up, for restarts), ms; undefined when it never was within the limit. */
   backToHealthyMs: number | undefined;
   readonly crash: CrashEvent | undefined;
   /** Ends the fault (restart, SIGCONT, heal the link). */
@@ -82,6 +84,7 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
     peer,
     startedMs,
     healedMs: startedMs,
+    upMs: undefined,
     backToHealthyMs: undefined,
     crash,
     heal: async () => {
@@ -104,4 +107,9 @@ export function describeFault(f: AppliedFault): string {
   const detail =
     p.kind === 'partition' ? ` from ${f.peer ?? 'all'}` : p.kind === 'slow' ? ` to ${f.peer ?? 'all'} +${p.delayMs} ms` : '';
   return `#${p.index} ${p.kind} ${target}${detail} for ${p.durationMs} ms`;
+}
+
+/** Faults that end with the node's process started again. */
+export function restarts(f: AppliedFault): boolean {
+  return f.plan.kind === 'kill9' || f.plan.kind === 'wipe' || f.plan.kind === 'term';
 }

@@ -25,7 +25,7 @@ export function formatReport(report: NemesisReport): string {
   const lines = [
     `nemesis seed ${o.seed}: ${o.durationS} s, ${o.nodes} nodes, ${o.channels} channels, engine ${o.engine}, ${o.algorithm}, election timeout ${o.tickIntervalMs * o.electionTick} ms, ${o.ratePerSec} env/s offered`,
     `faults: ${report.faults.length} (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); leader crashes ${report.faults.filter((f) => f.crash !== undefined && f.crash.ledChannels.length > 0).length}`,
-    `back to healthy after healing (ms): median ${b.medianMs.toFixed(0)}, p90 ${b.p90Ms.toFixed(0)}, max ${b.maxMs.toFixed(0)} over ${b.count}; by kind median/max: ${byKind.join(', ')}`,
+    `back to healthy after healing, from the restarted node's start-up for restarts (ms): median ${b.medianMs.toFixed(0)}, p90 ${b.p90Ms.toFixed(0)}, max ${b.maxMs.toFixed(0)} over ${b.count}; by kind median/max: ${byKind.join(', ')}`,
     `load: sent ${report.load.sent} (retries ${report.load.retries}), acknowledged ${report.acknowledged} (${report.load.duplicateAnswers} answered as duplicates), SERVICE_UNAVAILABLE ${report.load.unavailable}, stream failures ${report.load.streamFailures}, other refusals ${JSON.stringify(report.load.refused)}`,
   ];
   for (const c of report.verdict.channels) {

@@ -11,7 +11,7 @@ import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePoo
 import { address, clientTls } from '../../src/cli/layout.js';
 import { checkRun, type Verdict } from './checker.js';
 import { clusterHealth, createCluster, type NemesisCluster } from './cluster.js';
-import { applyFault, describeFault, holdFault, type AppliedFault, type CrashEvent } from './faults.js';
+import { applyFault, describeFault, holdFault, restarts, type AppliedFault, type CrashEvent } from './faults.js';
 import { NemesisLoad, type LoadFigures } from './load.js';
 import type { NemesisOptions } from './options.js';
 import { faultSchedule } from './schedule.js';
@@ -56,6 +56,10 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
       if (fault.crash !== undefined) crashes.push(fault.crash);
       await holdFault(fault, now);
       await fault.heal();
+      if (restarts(fault)) {
+        await cluster.local.waitListening(fault.node, HEALTHY_WITHIN_MS * 2);
+        fault.upMs = now();
+      }
       const healthyAt = await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS).then(
         () => now(),
         (err: Error) => {
@@ -63,8 +67,9 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
           return undefined;
         },
       );
-      fault.backToHealthyMs = healthyAt === undefined ? undefined : healthyAt - fault.healedMs;
-      log(`${(now() / 1000).toFixed(1)} s ${describeFault(fault)}: back to healthy ${fault.backToHealthyMs?.toFixed(0) ?? 'NEVER'} ms; acks ${load.acks.size}`);
+      fault.backToHealthyMs = healthyAt === undefined ? undefined : healthyAt - (fault.upMs ?? fault.healedMs);
+      const startUp = fault.upMs === undefined ? '' : ` (node start-up ${(fault.upMs - fault.healedMs).toFixed(0)} ms before)`;
+      log(`${(now() / 1000).toFixed(1)} s ${describeFault(fault)}: back to healthy ${fault.backToHealthyMs?.toFixed(0) ?? 'NEVER'} ms${startUp}; acks ${load.acks.size}`);
       if (healthyAt === undefined) break;
       await sleep(plan.pauseMs);
     }

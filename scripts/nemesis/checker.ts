@@ -7,9 +7,9 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Block } from '../../src/block/index.js';
-import { connectAtomicBroadcast, deliver } from '../../src/cli/abClient.js';
-import { loadClientCreator } from '../../src/cli/envelopePool.js';
-import { address, clientTls } from '../../src/cli/layout.js';
+import { connectAtomicBroadcast, deliver } from '../../src/client/index.js';
+import { loadClientCreator } from '../../src/client/index.js';
+import { address, clientMsp, clientTls } from '../../src/cli/dev/layout.js';
 import { hashChainFault, headersOf, ledgerFailures, txIdsOf } from '../../bench/lib/ledgerChecks.js';
 import type { NemesisCluster } from './cluster.js';
 import type { CrashEvent } from './faults.js';
@@ -39,7 +39,7 @@ export interface Verdict {
 async function blocksOf(cluster: NemesisCluster, node: number, channel: string): Promise<Block[]> {
   const client = connectAtomicBroadcast(address(cluster.local.node(node), 'client'), clientTls(cluster.dir, cluster.manifest));
   try {
-    const creator = loadClientCreator(cluster.dir, cluster.manifest);
+    const creator = loadClientCreator(clientMsp(cluster.dir, cluster.manifest));
     const { blocks } = await deliver(client, { channelId: channel, creator, start: { type: 'oldest' }, stop: { type: 'newest' } });
     return blocks;
   } finally {

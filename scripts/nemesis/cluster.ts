@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { freeNodePorts, freePorts } from '../../src/cli/freePorts.js';
-import { keygen } from '../../src/cli/keygen.js';
-import { address, type ClusterManifest } from '../../src/cli/layout.js';
-import { LocalCluster } from '../../src/cli/localCluster.js';
-import { channelView, isHealthy } from '../../src/cli/nodeMetrics.js';
+import { freeNodePorts, freePorts } from '../../src/cli/dev/freePorts.js';
+import { keygen } from '../../src/cli/dev/keygen.js';
+import { address, type ClusterManifest } from '../../src/cli/dev/layout.js';
+import { LocalCluster } from '../../src/cli/dev/localCluster.js';
+import { channelView, isHealthy } from '../../src/client/index.js';
 import { ClusterProxies } from './proxy.js';
 import type { NemesisOptions } from './options.js';
 

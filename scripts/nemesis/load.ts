@@ -10,9 +10,9 @@ import * as grpc from '@grpc/grpc-js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Status, type EnvelopeCreator } from '../../src/block/index.js';
 import type { AckMode } from '../../src/chain/index.js';
-import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
-import { createEnvelopePool, type SignedEnvelope } from '../../src/cli/envelopePool.js';
-import { address, clientTls } from '../../src/cli/layout.js';
+import { BroadcastStream, connectAtomicBroadcast } from '../../src/client/index.js';
+import { createEnvelopePool, type SignedEnvelope } from '../../src/client/index.js';
+import { address, clientTls } from '../../src/cli/dev/layout.js';
 import type { NemesisCluster } from './cluster.js';
 
 export interface Acknowledgement {

@@ -6,9 +6,9 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Status } from '../../src/block/index.js';
-import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
-import { createEnvelopePool, loadClientCreator } from '../../src/cli/envelopePool.js';
-import { address, clientTls } from '../../src/cli/layout.js';
+import { BroadcastStream, connectAtomicBroadcast } from '../../src/client/index.js';
+import { createEnvelopePool, loadClientCreator } from '../../src/client/index.js';
+import { address, clientMsp, clientTls } from '../../src/cli/dev/layout.js';
 import { checkRun, type Verdict } from './checker.js';
 import { clusterHealth, createCluster, type NemesisCluster } from './cluster.js';
 import { applyFault, describeFault, holdFault, restarts, type AppliedFault, type CrashEvent } from './faults.js';
@@ -42,7 +42,7 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
   try {
     cluster.local.startAll();
     await cluster.local.waitHealthy(120_000);
-    const creator = loadClientCreator(cluster.dir, cluster.manifest);
+    const creator = loadClientCreator(clientMsp(cluster.dir, cluster.manifest));
     await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS);
     log(`cluster up in ${cluster.dir}: ${options.nodes} nodes, channels ${cluster.channels.join(', ')}, engine ${options.engine}, ${options.algorithm}`);
     load = new NemesisLoad(cluster, creator, now);

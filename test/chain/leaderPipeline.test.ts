@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { dataHash, decodeBlock, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
 import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from '../../src/chain/order/leaderPipeline.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
-import { TxTracker } from '../../src/chain/txTracker.js';
+import { TxTracker } from '../../src/chain/submit/txTracker.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { ProposalDroppedError } from '../../src/raft/index.js';
 import { ManualClock } from './manualClock.js';

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Block } from '../../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../../src/client/index.js';
 import { loadClientCreator } from '../../src/client/index.js';
-import { address, clientMsp, clientTls } from '../../src/cli/dev/layout.js';
+import { address, clientMsp, clientTls } from '../../src/cli/index.js';
 import { hashChainFault, headersOf, ledgerFailures, txIdsOf } from '../../bench/lib/ledgerChecks.js';
 import type { NemesisCluster } from './cluster.js';
 import type { CrashEvent } from './faults.js';

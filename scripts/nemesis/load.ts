@@ -12,7 +12,7 @@ import { Status, type EnvelopeCreator } from '../../src/block/index.js';
 import type { AckMode } from '../../src/chain/index.js';
 import { BroadcastStream, connectAtomicBroadcast } from '../../src/client/index.js';
 import { createEnvelopePool, type SignedEnvelope } from '../../src/client/index.js';
-import { address, clientTls } from '../../src/cli/dev/layout.js';
+import { address, clientTls } from '../../src/cli/index.js';
 import type { NemesisCluster } from './cluster.js';
 
 export interface Acknowledgement {

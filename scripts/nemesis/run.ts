@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Status } from '../../src/block/index.js';
 import { BroadcastStream, connectAtomicBroadcast } from '../../src/client/index.js';
 import { createEnvelopePool, loadClientCreator } from '../../src/client/index.js';
-import { address, clientMsp, clientTls } from '../../src/cli/dev/layout.js';
+import { address, clientMsp, clientTls } from '../../src/cli/index.js';
 import { checkRun, type Verdict } from './checker.js';
 import { clusterHealth, createCluster, type NemesisCluster } from './cluster.js';
 import { applyFault, describeFault, holdFault, restarts, type AppliedFault, type CrashEvent } from './faults.js';

@@ -23,6 +23,8 @@ export interface NemesisOptions {
   /** Envelopes per second offered over all channels and both acknowledgement modes. */
   readonly ratePerSec: number;
   readonly faults: readonly FaultKind[];
+  /** Stop after this many faults even if time is left. */
+  readonly faultsMax: number;
   /** Keep the cluster's directory (keys, ledgers, node logs) afterwards. */
   readonly keep: boolean;
 }
@@ -39,6 +41,7 @@ export const NEMESIS_DEFAULTS: Omit<NemesisOptions, 'seed'> = {
   ackTimeoutMs: 5000,
   ratePerSec: 120,
   faults: FAULT_KINDS,
+  faultsMax: 1_000_000,
   keep: false,
 };
 
@@ -46,7 +49,7 @@ export class NemesisOptionsError extends Error {}
 
 const USAGE = `usage: npm run nemesis -- [--seed N] [--duration-s 120] [--nodes 3] [--channels 2] [--engine native|native-free|mixed]
   [--algorithm ecdsa-p256|sm2] [--tick-interval-ms 100] [--election-tick 10] [--batch-timeout-ms 200] [--ack-timeout-ms 5000]
-  [--rate 120] [--faults kill9,stop,term,wipe,partition,slow] [--keep]`;
+  [--rate 120] [--faults kill9,stop,term,wipe,partition,slow] [--faults-max N] [--keep]`;
 
 export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
   const values = new Map<string, string>();
@@ -60,7 +63,7 @@ export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
     if (!flag.startsWith('--') || i + 1 >= argv.length) throw new NemesisOptionsError(`unexpected argument ${flag}\n${USAGE}`);
     values.set(flag.slice(2), argv[++i]!);
   }
-  const known = ['seed', 'duration-s', 'nodes', 'channels', 'engine', 'algorithm', 'tick-interval-ms', 'election-tick', 'batch-timeout-ms', 'ack-timeout-ms', 'rate', 'faults'];
+  const known = ['seed', 'duration-s', 'nodes', 'channels', 'engine', 'algorithm', 'tick-interval-ms', 'election-tick', 'batch-timeout-ms', 'ack-timeout-ms', 'rate', 'faults', 'faults-max'];
   for (const key of values.keys()) if (!known.includes(key)) throw new NemesisOptionsError(`unknown flag --${key}\n${USAGE}`);
   const int = (key: string, fallback: number, min: number, max: number): number => {
     const raw = values.get(key);
@@ -92,6 +95,7 @@ export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
     ackTimeoutMs: int('ack-timeout-ms', d.ackTimeoutMs, 100, 600_000),
     ratePerSec: int('rate', d.ratePerSec, 1, 100_000),
     faults: faults as FaultKind[],
+    faultsMax: int('faults-max', d.faultsMax, 1, 1_000_000),
     keep,
   };
 }

@@ -41,5 +41,5 @@ export function formatReport(report: NemesisReport): string {
 
 function replayFlags(report: NemesisReport): string {
   const o = report.options;
-  return `--duration-s ${o.durationS} --nodes ${o.nodes} --channels ${o.channels} --engine ${o.engine} --algorithm ${o.algorithm} --rate ${o.ratePerSec} --faults ${o.faults.join(',')}`;
+  return `--duration-s ${o.durationS} --nodes ${o.nodes} --channels ${o.channels} --engine ${o.engine} --algorithm ${o.algorithm} --rate ${o.ratePerSec} --faults ${o.faults.join(',')}${o.faultsMax < 1_000_000 ? ` --faults-max ${o.faultsMax}` : ''}`;
 }

@@ -48,9 +48,10 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
     load = new NemesisLoad(cluster, creator, now);
     load.start(options.ratePerSec);
     await sleep(2000);
-    const endAt = options.durationS * 1000;
+    // The duration counts from the first fault: the cluster's start-up is not part of it.
+    const endAt = now() + options.durationS * 1000;
     for (const plan of faultSchedule(options)) {
-      if (now() >= endAt) break;
+      if (now() >= endAt || plan.index >= options.faultsMax) break;
       const fault = await applyFault(cluster, plan, now);
       faults.push(fault);
       if (fault.crash !== undefined) crashes.push(fault.crash);

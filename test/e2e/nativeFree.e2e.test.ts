@@ -33,8 +33,16 @@ afterEach(async () => {
 async function refusingCluster(engine: Engine, nodes: number): Promise<Refusing> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-addonfree-'));
   keygen({
-    outDir: dir, nodes, algorithm: 'ecdsa-p256', channelId: CHANNEL, ports: await freeNodePorts(nodes), engine,
-    tickIntervalMs: TICK_INTERVAL_MS, electionTick: ELECTION_TICK, batchTimeoutMs: 100, maxMessageCount: 20,
+    outDir: dir,
+    nodes,
+    algorithm: 'ecdsa-p256',
+    channelId: CHANNEL,
+    ports: await freeNodePorts(nodes),
+    engine,
+    tickIntervalMs: TICK_INTERVAL_MS,
+    electionTick: ELECTION_TICK,
+    batchTimeoutMs: 100,
+    maxMessageCount: 20,
   });
   const addonLog = path.join(dir, 'addons.log');
   const nodeOptions = `${process.env['NODE_OPTIONS'] ?? ''} --require ${JSON.stringify(PRELOAD)}`.trim();
@@ -48,7 +56,12 @@ async function refusingCluster(engine: Engine, nodes: number): Promise<Refusing>
 }
 
 function recorded(setup: Refusing): string[] {
-  return fs.existsSync(setup.addonLog) ? fs.readFileSync(setup.addonLog, 'utf8').split('\n').filter((l) => l !== '') : [];
+  return fs.existsSync(setup.addonLog)
+    ? fs
+        .readFileSync(setup.addonLog, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 }
 
 describe('with every native add-on refused', () => {
@@ -79,7 +92,10 @@ describe('with every native add-on refused', () => {
     setup.cluster.startAll();
     await expect(setup.cluster.waitHealthy(30_000)).rejects.toThrow(/node 1 exited during start-up/);
     const refused = recorded(setup).filter((l) => l.startsWith('refused'));
-    expect(refused.some((l) => /lmdb.*\.node$/.test(l)), refused.join('\n')).toBe(true);
+    expect(
+      refused.some((l) => /lmdb.*\.node$/.test(l)),
+      refused.join('\n'),
+    ).toBe(true);
     expect(fs.readFileSync(setup.cluster.logFile(1), 'utf8')).toMatch(/native add-on refused: .*lmdb.*\.node/);
   }, 40_000);
 });

@@ -1,5 +1,5 @@
 // Cluster frame encode/decode: our tuple codec (src/cluster/frames.ts, with
-// its field checks on decode) against msgpackr's plain object encoding and
+// its field checks on decode; each engine's msgpackr build) against msgpackr's plain object encoding and
 // msgpackr records (shared structures, best case: one Packr on both ends),
 // for the frames the transport carries most: heartbeats, MsgApp with one
 // 1 KiB entry, MsgApp with one 1 MiB block, and a forwarded 1 KiB envelope.
@@ -9,8 +9,9 @@
 // Single core, main thread. Figures depend on machine load (printed with them).
 
 import { Bench } from 'tinybench';
-import { Packr } from 'msgpackr';
-import { FrameKind, decodeFrame, encodeFrame, type Frame } from '../src/cluster/index.js';
+// The pure-JS entry point: msgpackr's main one would switch the native-free codec's copy to the add-on too.
+import { Packr } from 'msgpackr/pack';
+import { FrameKind, frameCodec, type Frame } from '../src/cluster/index.js';
 import { EntryType, MessageType, type Message } from '../src/raft/index.js';
 import { numberFlag } from './lib/flags.js';
 import { describeMachine } from './lib/machine.js';
@@ -35,6 +36,7 @@ const FRAMES: ReadonlyArray<[string, Frame]> = [
   ['MsgApp 1x1KiB', { kind: FrameKind.Consensus, channel: 'mychannel', message: message(MessageType.MsgApp, [1024]) }],
   ['MsgApp 1x1MiB', { kind: FrameKind.Consensus, channel: 'mychannel', message: message(MessageType.MsgApp, [1024 * 1024]) }],
   ['submit 1KiB', { kind: FrameKind.Submit, channel: 'mychannel', requestId: 42, envelope: new Uint8Array(1024).fill(3) }],
+  ['refusal 1000 chars', { kind: FrameKind.SubmitResult, requestId: 42, errorCode: 'SERVICE_UNAVAILABLE', errorMessage: 'é'.repeat(1000) }],
 ];
 
 interface Codec {
@@ -46,7 +48,8 @@ interface Codec {
 const plain = new Packr({ useRecords: false });
 const records = new Packr({ structures: [] });
 const CODECS: readonly Codec[] = [
-  { name: 'tuple (ours, checked)', encode: encodeFrame, decode: decodeFrame },
+  { name: 'tuple (ours, native-free)', encode: frameCodec('native-free').encodeFrame, decode: frameCodec('native-free').decodeFrame },
+  { name: 'tuple (ours, native)', encode: frameCodec('native').encodeFrame, decode: frameCodec('native').decodeFrame },
   { name: 'msgpackr object', encode: (f) => plain.pack(f), decode: (b) => plain.unpack(b) },
   { name: 'msgpackr records', encode: (f) => records.pack(f), decode: (b) => records.unpack(b) },
 ];

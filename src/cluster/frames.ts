@@ -11,8 +11,18 @@
 // Buffers: decoded `Uint8Array` fields (entry data, snapshot data, envelopes)
 // are views into the received frame, which therefore lives as long as they do.
 // Encoded frames are fresh Buffers owned by the caller.
+//
+// Two msgpackr builds, chosen per engine (frameCodec): msgpackr's main entry
+// point, on Node, loads the msgpackr-extract add-on (a native string decoder)
+// when it is installed and switches every decoder of that module copy to it.
+// Its `msgpackr/pack` entry point is the same code without that loader: pure
+// JavaScript. The native-free engine decodes with the latter (this module
+// never imports the main entry point); the native engine requires the main
+// entry point's CommonJS build, a separate copy of msgpackr, so turning the
+// add-on on there leaves the pure copy pure, even in one process.
 
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import * as msgpackrPure from 'msgpackr/pack';
 import { EntryType, MessageType, type ConfState, type Entry, type Message, type Snapshot } from '../raft/index.js';
 import { ClusterFrameError } from './errors.js';
 
@@ -71,39 +81,75 @@ export interface SubmitResultFrame {
 
 export type Frame = HelloFrame | WelcomeFrame | ConsensusFrame | SubmitFrame | SubmitResultFrame;
 
+/** The engines of the node (as storage and crypto name them): which msgpackr build the frames use. */
+export type FrameEngine = 'native' | 'native-free';
+
+/** Encodes and decodes frames with one msgpackr build; the same bytes on the wire whichever. */
+export interface FrameCodec {
+  /** True when msgpackr-extract's native add-on decodes this codec's strings. */
+  readonly nativeAcceleration: boolean;
+  encodeFrame(frame: Frame): Buffer;
+  /** Decodes one received frame; throws ClusterFrameError naming the first bad field. */
+  decodeFrame(bytes: Uint8Array): Frame;
+  /**
+   * Decodes a gRPC message of one or more frames back to back (`Buffer.concat`
+   * of encoded frames). All or nothing: one bad frame refuses the message.
+   */
+  decodeFrames(bytes: Uint8Array): Frame[];
+}
+
 // useRecords off: records would embed structure definitions that both sides
 // must agree on; the tuples already carry no keys.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const PACKR_OPTIONS = { useRecords: false, mapsAsObjects: true } as const;
 
-export function encodeFrame(frame: Frame): Buffer {
-  return packr.pack(frameToTuple(frame));
+/** A msgpackr module copy: its Packr and its (live) add-on flag, which `msgpackr/pack`'s type declarations omit. */
+type MsgpackrCopy = Pick<typeof import('msgpackr'), 'Packr' | 'isNativeAccelerationEnabled'>;
+
+function codecOf(copy: MsgpackrCopy): FrameCodec {
+  const packr = new copy.Packr(PACKR_OPTIONS);
+  return {
+    get nativeAcceleration() {
+      return copy.isNativeAccelerationEnabled;
+    },
+    encodeFrame: (frame) => packr.pack(frameToTuple(frame)),
+    decodeFrame(bytes) {
+      let tuple: unknown;
+      try {
+        tuple = packr.unpack(bytes);
+      } catch (cause) {
+        throw new ClusterFrameError(`frame of ${bytes.length} bytes is not valid msgpack`, { cause });
+      }
+      return tupleToFrame(tuple);
+    },
+    decodeFrames(bytes) {
+      let tuples: unknown[];
+      try {
+        tuples = packr.unpackMultiple(bytes) as unknown[];
+      } catch (cause) {
+        throw new ClusterFrameError(`message of ${bytes.length} bytes is not a sequence of valid msgpack frames`, { cause });
+      }
+      if (tuples.length === 0) throw new ClusterFrameError('message holds no frame');
+      return tuples.map(tupleToFrame);
+    },
+  };
 }
 
-/** Decodes one received frame; throws ClusterFrameError naming the first bad field. */
-export function decodeFrame(bytes: Uint8Array): Frame {
-  let tuple: unknown;
-  try {
-    tuple = packr.unpack(bytes);
-  } catch (cause) {
-    throw new ClusterFrameError(`frame of ${bytes.length} bytes is not valid msgpack`, { cause });
-  }
-  return tupleToFrame(tuple);
-}
+const pureCodec = codecOf(msgpackrPure as unknown as MsgpackrCopy);
+let nativeCodec: FrameCodec | undefined;
 
 /**
- * Decodes a gRPC message of one or more frames back to back (`Buffer.concat`
- * of encoded frames). All or nothing: one bad frame refuses the message.
+ * The frame codec of an engine: native-free decodes in pure JavaScript and
+ * loads no add-on; native uses msgpackr's Node build, loaded on first use,
+ * with msgpackr-extract's add-on when it is installed.
  */
-export function decodeFrames(bytes: Uint8Array): Frame[] {
-  let tuples: unknown[];
-  try {
-    tuples = packr.unpackMultiple(bytes) as unknown[];
-  } catch (cause) {
-    throw new ClusterFrameError(`message of ${bytes.length} bytes is not a sequence of valid msgpack frames`, { cause });
-  }
-  if (tuples.length === 0) throw new ClusterFrameError('message holds no frame');
-  return tuples.map(tupleToFrame);
+export function frameCodec(engine: FrameEngine): FrameCodec {
+  if (engine === 'native-free') return pureCodec;
+  nativeCodec ??= codecOf(createRequire(import.meta.url)('msgpackr') as MsgpackrCopy);
+  return nativeCodec;
 }
+
+/** The pure-JavaScript codec's functions, for callers outside a transport (tests, benches). */
+export const { encodeFrame, decodeFrame, decodeFrames } = pureCodec;
 
 function frameToTuple(frame: Frame): unknown[] {
   switch (frame.kind) {

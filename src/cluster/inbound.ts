@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { OrdererError } from '../errors.js';
 import type { ClusterChannelHandler } from './types.js';
-import { CLUSTER_PROTOCOL_VERSION, ERROR_MESSAGE_CHARS_MAX, FrameKind, decodeFrames, encodeFrame, type Frame, type HelloFrame } from './frames.js';
+import { CLUSTER_PROTOCOL_VERSION, ERROR_MESSAGE_CHARS_MAX, FrameKind, type Frame, type HelloFrame } from './frames.js';
 import type { ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
@@ -109,7 +109,7 @@ export class InboundStreams {
   #authenticate(call: StepCall, bytes: Buffer): { peer: PinnedPeer; local: number } {
     let frames: Frame[];
     try {
-      frames = decodeFrames(bytes);
+      frames = this.#context.settings.frames.decodeFrames(bytes);
     } catch (error) {
       throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first message does not decode: ${(error as Error).message}`);
     }
@@ -161,7 +161,7 @@ export class InboundStreams {
     const session = new InboundSession(call, peer.id, local, this.#context, log);
     call.on('data', (bytes: Buffer) => session.onMessage(bytes));
     call.on('end', () => call.end());
-    call.write(encodeFrame({ kind: FrameKind.Welcome }));
+    call.write(this.#context.settings.frames.encodeFrame({ kind: FrameKind.Welcome }));
   }
 
   #forget(call: StepCall): void {
@@ -205,7 +205,7 @@ class InboundSession {
     if (this.#ended) return;
     let frames: Frame[];
     try {
-      frames = decodeFrames(bytes);
+      frames = this.context.settings.frames.decodeFrames(bytes);
     } catch (error) {
       this.#end(grpc.status.INVALID_ARGUMENT, `bad frame: ${(error as Error).message}`);
       return;
@@ -272,7 +272,7 @@ class InboundSession {
   #answer(requestId: number, errorCode: string, errorMessage: string): void {
     if (this.#ended) return;
     const message = errorMessage.length > ERROR_MESSAGE_CHARS_MAX ? errorMessage.slice(0, ERROR_MESSAGE_CHARS_MAX) : errorMessage;
-    this.#verdicts.push(encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }));
+    this.#verdicts.push(this.context.settings.frames.encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }));
     if (this.#verdicts.length === 1) queueMicrotask(() => this.#flushVerdicts());
   }
 

@@ -9,6 +9,7 @@ import { createSecureContext } from 'node:tls';
 import type { ClusterPeer } from './types.js';
 import { ClusterOptionsError } from './errors.js';
 import { keyMatchesCertificate, publicKeyOfCertificate } from './pinning.js';
+import { frameCodec, type FrameCodec, type FrameEngine } from './frames.js';
 
 export interface ClusterTlsOptions {
   /** This node's TLS certificate (PEM), presented as server and as client. */
@@ -51,6 +52,12 @@ export interface ClusterTransportOptions {
   readonly logger: Logger;
   /** Where the cluster_comm_* metrics are registered (one transport per registry); default a private registry. */
   readonly metrics?: Registry;
+  /**
+   * The node's engine. 'native-free': frames are decoded in pure JavaScript and no add-on is loaded;
+   * 'native' (default): msgpackr's Node build, with its native string decoder when installed.
+   * Both put the same bytes on the wire.
+   */
+  readonly engine?: FrameEngine;
 }
 
 export interface PinnedPeer extends ClusterPeer {
@@ -75,6 +82,8 @@ export interface ClusterSettings {
   readonly keepaliveIntervalMs: number;
   readonly logger: Logger;
   readonly metrics: Registry | undefined;
+  /** Encodes and decodes every frame of this transport (the engine's msgpackr build). */
+  readonly frames: FrameCodec;
 }
 
 const MIB = 1024 * 1024;
@@ -115,6 +124,7 @@ export function validateClusterOptions(options: ClusterTransportOptions): Cluste
     keepaliveIntervalMs: bounded(options.keepaliveIntervalMs, 10_000, 'options.keepaliveIntervalMs', 1000, 3_600_000),
     logger: options.logger,
     metrics: options.metrics,
+    frames: frameCodec(engineOf(options.engine)),
   };
 }
 
@@ -184,6 +194,12 @@ export function parseAddress(address: unknown, what: string, portZeroAllowed: bo
     throw new ClusterOptionsError(`${what} "${address}" is not a "host:port" address with a port in ${portZeroAllowed ? 0 : 1}..65535`);
   }
   return { host: match[1]!, port };
+}
+
+function engineOf(engine: unknown): FrameEngine {
+  if (engine === undefined) return 'native';
+  if (engine !== 'native' && engine !== 'native-free') throw new ClusterOptionsError(`options.engine must be 'native' or 'native-free', got ${String(engine)}`);
+  return engine;
 }
 
 function positiveInteger(value: unknown, what: string): number {

@@ -14,7 +14,7 @@ import { MessageType, type Message } from '../raft/index.js';
 import { OrdererError } from '../errors.js';
 import { ReconnectBackoff } from './backoff.js';
 import { ClusterUnavailableError, ForwardRejectedError } from './errors.js';
-import { CLUSTER_PROTOCOL_VERSION, FrameKind, decodeFrames, encodeFrame, type Frame } from './frames.js';
+import { CLUSTER_PROTOCOL_VERSION, FrameKind, type Frame } from './frames.js';
 import type { DropReason, ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { SendQueue, type QueuedFrame } from './sendQueue.js';
@@ -105,7 +105,7 @@ export class PeerLink {
     const snapshot = message.type === MessageType.MsgSnap;
     if (this.#state === LinkState.Closed) return this.#drop(channel, snapshot, 'closed');
     if (this.#state === LinkState.BackingOff) return this.#drop(channel, snapshot, 'unreachable');
-    const bytes = encodeFrame({ kind: FrameKind.Consensus, channel, message });
+    const bytes = this.#context.settings.frames.encodeFrame({ kind: FrameKind.Consensus, channel, message });
     if (bytes.length > this.#context.settings.frameBytesMax) {
       this.#log.error({ channel, frameBytes: bytes.length, frameBytesMax: this.#context.settings.frameBytesMax, type: message.type },
         'consensus message larger than the cluster frame limit dropped: lower the raft max message size or raise frameBytesMax');
@@ -127,7 +127,7 @@ export class PeerLink {
       return Promise.reject(this.#unavailable(`consenter ${this.peer.id} (${this.peer.address}) is unreachable: ${this.#lastError}`));
     }
     const requestId = this.#nextRequestId++;
-    const bytes = encodeFrame({ kind: FrameKind.Submit, channel, requestId, envelope });
+    const bytes = this.#context.settings.frames.encodeFrame({ kind: FrameKind.Submit, channel, requestId, envelope });
     const frameBytesMax = this.#context.settings.frameBytesMax;
     if (bytes.length > frameBytesMax) {
       return Promise.reject(new OrdererError('BAD_REQUEST', `envelope of ${envelope.length} bytes does not fit the cluster frame limit of ${frameBytesMax} bytes (frameBytesMax)`));
@@ -198,7 +198,7 @@ export class PeerLink {
     call.on('status', (status: grpc.StatusObject) => {
       if (status.code === grpc.status.OK) this.#broke(call, 'the peer ended the stream');
     });
-    call.write(encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: this.#context.localId ?? settings.selfId, to: this.peer.id }));
+    call.write(settings.frames.encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: this.#context.localId ?? settings.selfId, to: this.peer.id }));
     this.#welcomeTimer = setTimeout(() => this.#broke(call, `no Welcome within ${settings.submitTimeoutMs} ms`), settings.submitTimeoutMs);
   }
 
@@ -206,7 +206,7 @@ export class PeerLink {
     if (call !== this.#dialed?.call) return;
     let frames: Frame[];
     try {
-      frames = decodeFrames(bytes);
+      frames = this.#context.settings.frames.decodeFrames(bytes);
     } catch (error) {
       this.#broke(call, `the peer sent a bad frame: ${(error as Error).message}`);
       return;

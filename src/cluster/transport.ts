@@ -100,7 +100,7 @@ export class GrpcClusterTransport implements ClusterTransport {
     });
     server.addService(clusterServiceDefinition, { Step: this.#inbound.accept });
     for (const peer of this.#peers.values()) this.#links.set(peer.id, this.#newLink(peer));
-    this.#log.info({ port, peers: [...this.#peers.keys()] }, 'cluster transport listening');
+    this.#log.info({ port, peers: [...this.#peers.keys()], nativeFrameDecoding: settings.frames.nativeAcceleration }, 'cluster transport listening');
   }
 
   /** The registry holding the cluster_comm_* metrics (options.metrics, or a private one). */

@@ -1,8 +1,10 @@
 // The native crypto engine on node:crypto (OpenSSL 3 in Node 20).
 //
 // SM2 is the exception: node:crypto cannot compute GB/T 32918 SM2 with the
-// standard user id (see SM2.md, asserted in test/crypto/sm2.test.ts),
-// so the native engine runs the native-free SM2 curve code, with OpenSSL's SM3.
+// standard user id (a key it generates signs ECDSA, a key it reads from PEM
+// signs SM2 with an empty user id: SM2.md, asserted in
+// test/crypto/sm2KeyKinds.test.ts), so the native engine runs the native-free
+// SM2 curve code, with OpenSSL's SM3.
 
 import crypto, { type KeyObject } from 'node:crypto';
 import { nativeFreeHasher } from '../../native-free/crypto/hashers.js';

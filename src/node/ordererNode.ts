@@ -151,6 +151,7 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     // The transport and the chains add `node` (and `channel`) to their lines themselves.
     logger: options.logger,
     metrics,
+    engine: options.engine,
   });
   const compute = new PoolCompute(parts.pool, {
     engine: options.engine,

@@ -1,13 +1,8 @@
-import crypto from 'node:crypto';
-import { ecdsa } from '@noble/curves/abstract/weierstrass.js';
 import { describe, expect, it } from 'vitest';
 import { PointCache } from '../../native-free/crypto/pointCache.js';
 import { sm2PublicKey, Sm2Point, sm2Sign, sm2Verify, sm2Za } from '../../native-free/crypto/sm2.js';
 import { sm3 } from '../../native-free/crypto/sm3.js';
-import { OID } from '../../src/crypto/curves.js';
-import * as der from '../../src/crypto/der.js';
-import { decodePrivateKeyPem, decodeSpki } from '../../src/crypto/keys.js';
-import { decodeSignature, encodeSignature } from '../../src/crypto/signatureDer.js';
+import { encodeSignature } from '../../src/crypto/signatureDer.js';
 import { ENGINES, fromHex, hex, provider, utf8 } from './engines.js';
 
 // GM/T 0003.5-2012 / GB/T 32918 worked example on the recommended curve,
@@ -62,39 +57,6 @@ describe('SM2 (GB/T 32918.2) pure implementation', () => {
     expect(sm2Verify(pub, MESSAGE, { r: R, s: n - R })).toBe(false); // r + s = n
     expect(sm2Verify(pub, MESSAGE, { r: 0n, s: S })).toBe(false);
     expect(sm2Verify(pub, MESSAGE, { r: R, s: n })).toBe(false);
-  });
-});
-
-// The finding documented in src/crypto/SM2.md: what node:crypto really computes.
-describe('node:crypto (OpenSSL 3, Node 20) on the SM2 curve', () => {
-  const sm3Hash = Object.assign((m: Uint8Array) => sm3(m), { outputLen: 32, blockLen: 64, create: () => { throw new Error('unused'); } });
-  const ecdsaOnSm2Curve = ecdsa(Sm2Point, sm3Hash as never, { lowS: false });
-
-  it('an "ec" key on curve SM2 computes plain ECDSA with SM3, not SM2', () => {
-    const pair = crypto.generateKeyPairSync('ec', { namedCurve: 'SM2' });
-    const pub = decodeSpki(new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }))).publicKey;
-    const der = crypto.sign('sm3', MESSAGE, pair.privateKey);
-    expect(sm2Verify(pub, MESSAGE, decodeSignature(der))).toBe(false);
-    expect(ecdsaOnSm2Curve.verify(der, MESSAGE, pub, { format: 'der', lowS: false })).toBe(true);
-    // And a real SM2 signature does not verify there.
-    const nf = provider('native-free').signerFromPrivateKey('sm2', pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-    expect(crypto.verify('sm3', MESSAGE, pair.publicKey, nf.sign(MESSAGE))).toBe(false);
-  });
-
-  it('a key under the SM2 algorithm OID computes real SM2, but with an empty user id that Node cannot set', () => {
-    const signer = provider('native-free').generateSigner('sm2');
-    const { secret } = decodePrivateKeyPem(signer.exportPrivateKeyPem());
-    // PKCS#8 as OpenSSL's "SM2" key type reads it: algorithm OID sm2, curve sm2.
-    const pkcs8 = der.sequence(
-      der.unsignedInteger(0n),
-      der.sequence(der.oid(OID.sm2Curve), der.oid(OID.sm2Curve)),
-      der.octetString(der.sequence(der.unsignedInteger(1n), der.octetString(secret))),
-    );
-    const sm2OidKey = crypto.createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
-    expect(sm2OidKey.asymmetricKeyType).toBeUndefined(); // Node does not even name the type
-    const sig = decodeSignature(crypto.sign('sm3', MESSAGE, sm2OidKey));
-    expect(sm2Verify(signer.publicKey, MESSAGE, sig, { userId: new Uint8Array(0) })).toBe(true);
-    expect(sm2Verify(signer.publicKey, MESSAGE, sig)).toBe(false); // not with "1234567812345678"
   });
 });
 

@@ -1,8 +1,9 @@
 // One TLS certificate as the TLS chain check reads it: through node's
 // X509Certificate (OpenSSL), so every algorithm Node's TLS takes works (RSA,
 // ECDSA P-256/P-384/P-521, Ed25519...), plus our strict DER reading for SM2.
-// OpenSSL on Node 20 computes ECDSA, not SM2, for SM2-curve keys (SM2.md), so
-// SM2-signed certificates and SM2 CA keys go through the MSP code's SM2 check.
+// OpenSSL on Node 20 checks SM2 certificate signatures with an empty user id,
+// not the default one (SM2.md), so SM2-signed certificates and SM2 CA keys go
+// through the MSP code's SM2 check.
 
 import { X509Certificate } from 'node:crypto';
 import { OrdererError } from '../../errors.js';
@@ -69,7 +70,7 @@ export function tlsIssuedBy(child: TlsCertificate, issuer: TlsCertificate, sm2Si
   if (child.sm2?.signatureAlgorithm === 'sm2') {
     return issuer.sm2 !== undefined && mayHaveIssued(issuer.sm2, child.sm2) && sm2SignedBy(child.sm2, issuer.sm2);
   }
-  // An SM2 CA key signs with SM2 only; OpenSSL would check ECDSA on the SM2 curve.
+  // An SM2 CA key signs with SM2 only, and OpenSSL would check that with an empty user id.
   if (issuer.sm2?.publicKey.algorithm === 'sm2') return false;
   return child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.x509.publicKey);
 }

@@ -29,7 +29,7 @@ function withVerifier(provider: CryptoProvider): CertificateSignatureCheck {
 /**
  * Native: OpenSSL's X509_verify through node's X509Certificate for ECDSA
  * P-256. SM2-signed certificates go through our SM2 verifier, because node's
- * X509Certificate.verify computes ECDSA for SM2-curve keys (see SM2.md).
+ * X509Certificate.verify checks SM2 with an empty user id, not the default one (see SM2.md).
  */
 function native(): CertificateSignatureCheck {
   const sm2 = withVerifier(createCryptoProvider('native'));

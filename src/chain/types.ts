@@ -28,6 +28,15 @@ export interface SubmitOptions {
 /** How long a 'committed' submit waits for its block by default. */
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 
+export interface DeliverAuthorization extends SubmitResult {
+  /**
+   * On SUCCESS: until when (ms since epoch) the requester's identity is valid;
+   * the session ends then (Fabric's SessionAccessControl). Read from the
+   * certificate the channel checked, so the server never parses it again.
+   */
+  readonly validUntilMs?: number;
+}
+
 export interface ChannelSupport {
   readonly channelId: string;
   /**
@@ -43,9 +52,9 @@ export interface ChannelSupport {
   submit(envelope: Uint8Array, options?: SubmitOptions): Promise<SubmitResult>;
   /**
    * Checks a Deliver request envelope: well-formed, for this channel, signed
-   * by an identity of one of the channel's organizations.
+   * by an identity of one of the channel's organizations. Never rejects.
    */
-  authorizeDeliver(envelope: Uint8Array): Promise<SubmitResult>;
+  authorizeDeliver(envelope: Uint8Array): Promise<DeliverAuthorization>;
   /** Number of committed, durable blocks (= number of the next block). */
   height(): number;
   /** Marshaled block `number` (< height()). */

@@ -18,13 +18,14 @@ import {
   readEnvelopeFields,
   SeekContentType,
   Status,
+  type EnvelopeFields,
+  type SeekInfo,
 } from '../block/index.js';
 import type { ChannelRegistry, ChannelSupport } from '../chain/index.js';
 import { truncate } from './clientText.js';
 import { asBuffer } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 import { resolveSeekRange, type SeekRange } from './seekRange.js';
-import { certificateExpiryMs } from './sessionExpiry.js';
 import { deliverHeaderViolation, type DeliverHeaderRules } from './deliverHeader.js';
 
 export interface DeliverContext {
@@ -94,46 +95,68 @@ class DeliverStream {
     this.#endIfIdle();
   }
 
-  /** Serves one seek request up to (not including) its final status. */
+  /**
+   * Serves one seek request up to (not including) its final status, checking
+   * in Fabric's order (common/deliver deliverBlocks): envelope and channel
+   * header (BAD_REQUEST), channel (NOT_FOUND), seek info (BAD_REQUEST), the
+   * requester (FORBIDDEN), then the range (BAD_REQUEST, then NOT_FOUND).
+   */
   async #serve(request: Buffer): Promise<Outcome> {
     const metrics = this.#context.metrics;
-    let fields;
-    try {
-      fields = readEnvelopeFields(request);
-    } catch (error) {
-      if (!(error instanceof MalformedMessageError)) throw error;
-      return { status: Status.BAD_REQUEST, info: `malformed deliver envelope: ${error.message}`, channel: '' };
-    }
-    const violation = deliverHeaderViolation(this.#call, fields.payload, this.#context.headerRules, Date.now());
-    if (violation !== undefined) return { status: Status.BAD_REQUEST, info: violation, channel: '' };
+    const read = this.#readRequest(request);
+    if ('status' in read) return read;
+    const { fields } = read;
     const channel = this.#context.channels.get(fields.channelId);
     if (channel === undefined) {
       return { status: Status.NOT_FOUND, info: `channel "${truncate(fields.channelId)}" is not served by this orderer`, channel: '' };
     }
     const labels = { channel: channel.channelId, filtered: 'false', data_type: 'block' };
     metrics.deliverRequestsReceived.inc(labels);
-    const outcome = await this.#serveChannel(channel, request, fields.payload, fields.creatorIdBytes);
+    const outcome = await this.#serveChannel(channel, request, fields.payload);
     metrics.deliverRequestsCompleted.inc({ ...labels, success: String(outcome.status === Status.SUCCESS) });
     return outcome;
   }
 
-  async #serveChannel(channel: ChannelSupport, request: Buffer, payloadBytes: Uint8Array, creatorIdBytes: Uint8Array): Promise<Outcome> {
+  /**
+   * The envelope's routing fields once its channel header passed; otherwise
+   * BAD_REQUEST. Anything that fails while reading the request is the
+   * request's answer, never the stream's: a failure no layer names is logged.
+   */
+  #readRequest(request: Buffer): { fields: EnvelopeFields } | Outcome {
+    try {
+      const fields = readEnvelopeFields(request);
+      const violation = deliverHeaderViolation(this.#call, fields.payload, this.#context.headerRules, Date.now());
+      if (violation !== undefined) return { status: Status.BAD_REQUEST, info: violation, channel: '' };
+      return { fields };
+    } catch (error) {
+      return this.#unreadable('deliver envelope', error, '');
+    }
+  }
+
+  async #serveChannel(channel: ChannelSupport, request: Buffer, payloadBytes: Uint8Array): Promise<Outcome> {
     const channelId = channel.channelId;
-    // A copy: the channel may transfer what it is given to a worker, and the seek info is read from `request` afterwards.
-    const verdict = await channel.authorizeDeliver(new Uint8Array(request));
-    if (verdict.status !== 'SUCCESS') return { status: Status[verdict.status], info: verdict.info, channel: channelId };
-    let seek;
+    let seek: SeekInfo;
     try {
       // A stop of specified{MaxUint64} (Fabric's "stream forever") reads as SEEK_MAX.
       seek = decodeSeekInfo(decodePayload(payloadBytes).data);
     } catch (error) {
-      if (!(error instanceof MalformedMessageError)) throw error;
-      return { status: Status.BAD_REQUEST, info: `malformed seek info: ${error.message}`, channel: channelId };
+      return this.#unreadable('seek info', error, channelId);
     }
+    // A copy: the channel may transfer what it is given to a worker, and the request's bytes are read afterwards.
+    const verdict = await channel.authorizeDeliver(new Uint8Array(request));
+    if (verdict.status !== 'SUCCESS') return { status: Status[verdict.status], info: verdict.info, channel: channelId };
     const resolution = resolveSeekRange(seek, channel.height());
     if (!resolution.ok) return { status: Status[resolution.status], info: resolution.info, channel: channelId };
-    const sessionEndMs = certificateExpiryMs(creatorIdBytes) ?? Number.POSITIVE_INFINITY;
+    const sessionEndMs = verdict.validUntilMs ?? Number.POSITIVE_INFINITY;
     return this.#streamBlocks(channel, resolution.range, seek.contentType === SeekContentType.HEADER_WITH_SIG, sessionEndMs);
+  }
+
+  /** BAD_REQUEST for bytes that do not read as `what`; a failure other than MalformedMessageError is also logged. */
+  #unreadable(what: string, error: unknown, channel: string): Outcome {
+    if (error instanceof MalformedMessageError) return { status: Status.BAD_REQUEST, info: `malformed ${what}: ${error.message}`, channel };
+    this.#context.logger.error({ err: error, channel }, `reading a ${what} failed unexpectedly; the request alone is refused`);
+    const reason = error instanceof Error ? error.message : String(error);
+    return { status: Status.BAD_REQUEST, info: `unreadable ${what}: ${reason}`, channel };
   }
 
   async #streamBlocks(channel: ChannelSupport, range: SeekRange, headersOnly: boolean, sessionEndMs: number): Promise<Outcome> {

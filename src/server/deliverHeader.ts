@@ -17,7 +17,7 @@ export interface DeliverHeaderRules {
   readonly tlsBindingRequired: boolean;
 }
 
-/** Undefined when the header passes; otherwise why not. `nowMs`: the server clock. */
+/** Undefined when the header passes; otherwise why not. `nowMs`: the server clock. Throws only what the codec throws. */
 export function deliverHeaderViolation(
   call: grpc.ServerDuplexStream<Buffer, Buffer>,
   payloadBytes: Uint8Array,

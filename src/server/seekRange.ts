@@ -17,7 +17,12 @@ export type SeekResolution =
   | { readonly ok: true; readonly range: SeekRange }
   | { readonly ok: false; readonly status: 'BAD_REQUEST' | 'NOT_FOUND'; readonly info: string };
 
-/** `height` = number of blocks the channel has (the next block's number). */
+/**
+ * `height` = number of blocks the channel has (the next block's number).
+ * Checked in Fabric's order (common/deliver deliverBlocks): start and stop
+ * present, a specified stop before the start (BAD_REQUEST), then a start
+ * beyond the height with FAIL_IF_NOT_READY (NOT_FOUND).
+ */
 export function resolveSeekRange(seek: SeekInfo, height: number): SeekResolution {
   if (seek.start === undefined || seek.stop === undefined) {
     return { ok: false, status: 'BAD_REQUEST', info: 'seek info is missing its start or stop position' };
@@ -28,13 +33,14 @@ export function resolveSeekRange(seek: SeekInfo, height: number): SeekResolution
   const failIfNotReady = seek.behavior === SeekBehavior.FAIL_IF_NOT_READY;
   const newest = Math.max(height - 1, 0);
   const first = startNumber(seek.start, height, newest);
+  const last = stopNumber(seek.stop, seek.start, first, newest);
+  const before = (): SeekResolution => ({ ok: false, status: 'BAD_REQUEST', info: `seek start block ${first} is after stop block ${last}` });
+  if (seek.stop.type === 'specified' && last < first) return before();
   if (failIfNotReady && first >= height) {
     return { ok: false, status: 'NOT_FOUND', info: `block ${first} does not exist yet (height ${height}) and behavior is FAIL_IF_NOT_READY` };
   }
-  const last = stopNumber(seek.stop, seek.start, first, newest);
-  if (last < first) {
-    return { ok: false, status: 'BAD_REQUEST', info: `seek start block ${first} is after stop block ${last}` };
-  }
+  // A newest stop below a start beyond the height: Fabric would stream from the start forever; an empty range is refused instead.
+  if (last < first) return before();
   return { ok: true, range: { first, last, failIfNotReady } };
 }
 

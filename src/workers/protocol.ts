@@ -119,6 +119,8 @@ export interface EnvelopeRejection {
   readonly code: string;
   /** Names the input that was wrong; fit to send back to the client. */
   readonly reason: string;
+  /** Only with code UNEXPECTED: the stack of what failed, for the orderer's log (not for the client). */
+  readonly cause?: string;
 }
 
 export interface EnvelopeAcceptance {
@@ -129,6 +131,8 @@ export interface EnvelopeAcceptance {
   readonly type: number;
   /** Fabric's message size for the block cutter: len(payload) + len(signature). */
   readonly sizeBytes: number;
+  /** Until when (ms since epoch) the creator and every CA of its chain are valid: a Deliver session ends then. */
+  readonly creatorValidUntilMs: number;
 }
 
 export type EnvelopeVerdict = EnvelopeAcceptance | EnvelopeRejection;
@@ -139,6 +143,8 @@ export const REJECTION_CODES = {
   unsigned: 'UNSIGNED',
   algorithmMismatch: 'CREATOR_ALGORITHM_MISMATCH',
   badSignature: 'BAD_SIGNATURE',
+  /** Reading or checking the envelope threw something no layer names (a bug, or input a library refused). */
+  unexpected: 'UNEXPECTED',
 } as const;
 
 /** threadId (node:worker_threads) of the worker that holds the task's context. */

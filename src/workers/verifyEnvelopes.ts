@@ -9,10 +9,11 @@
 // workers run; benchmarks call it in-thread for the single-core rate.
 
 import { messageSizeBytes } from '../block/index.js';
-import { readEnvelopeFields } from '../block/index.js';
+import { readEnvelopeFields, type EnvelopeFields } from '../block/index.js';
 import { MalformedMessageError } from '../block/index.js';
 import { Status } from '../block/index.js';
 import { IdentityError } from '../crypto/index.js';
+import { OrdererError } from '../errors.js';
 import { IdentityValidator } from '../crypto/index.js';
 import { createCryptoProvider } from '../crypto/index.js';
 import type { Verifier } from '../crypto/index.js';
@@ -41,15 +42,31 @@ export class VerificationContext {
     return { ...this.#validator.cacheStats, size: this.#validator.cacheSize };
   }
 
-  /** The verdict on one marshaled Envelope. Never throws for bad input; rethrows programmer errors. */
+  /**
+   * The verdict on one marshaled Envelope. Never throws: any failure while
+   * reading or checking this envelope is its own rejection (BAD_REQUEST while
+   * reading, FORBIDDEN while checking its creator and signature), so one
+   * envelope cannot fail the others of its batch. A failure that is not one
+   * of the lower layers' OrdererErrors is still this envelope's answer, with
+   * code UNEXPECTED and its stack in `cause` for the orderer's log.
+   */
   verify(envelope: Uint8Array, now: Date): EnvelopeVerdict {
     let fields;
     try {
       fields = readEnvelopeFields(envelope);
     } catch (error) {
       if (error instanceof MalformedMessageError) return reject(Status.BAD_REQUEST, error.code, `malformed envelope: ${error.message}`);
-      throw error;
+      return unexpected(Status.BAD_REQUEST, 'reading the envelope', error);
     }
+    try {
+      return this.#check(fields, now);
+    } catch (error) {
+      if (error instanceof OrdererError) return reject(Status.FORBIDDEN, error.code, `tx "${fields.txId}": ${error.message}`);
+      return unexpected(Status.FORBIDDEN, `checking tx "${fields.txId}"`, error);
+    }
+  }
+
+  #check(fields: EnvelopeFields, now: Date): EnvelopeVerdict {
     if (fields.channelId !== this.channelId) {
       return reject(Status.BAD_REQUEST, REJECTION_CODES.wrongChannel, `envelope is for channel "${fields.channelId}", not "${this.channelId}"`);
     }
@@ -77,7 +94,14 @@ export class VerificationContext {
         `signature of tx "${fields.txId}" does not verify against creator "${identity.subject}" of "${identity.mspId}"`,
       );
     }
-    return { ok: true, channelId: fields.channelId, txId: fields.txId, type: fields.headerType, sizeBytes: messageSizeBytes(fields) };
+    return {
+      ok: true,
+      channelId: fields.channelId,
+      txId: fields.txId,
+      type: fields.headerType,
+      sizeBytes: messageSizeBytes(fields),
+      creatorValidUntilMs: identity.notAfter.getTime(),
+    };
   }
 
   /** verdicts[i] is the verdict on envelopes[i]. */
@@ -88,4 +112,11 @@ export class VerificationContext {
 
 function reject(status: EnvelopeRejection['status'], code: string, reason: string): EnvelopeRejection {
   return { ok: false, status, code, reason };
+}
+
+/** A failure no lower layer names: the envelope's answer says what was being done; the stack goes to the log. */
+function unexpected(status: EnvelopeRejection['status'], doing: string, error: unknown): EnvelopeRejection {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const cause = error instanceof Error && error.stack !== undefined ? error.stack : message;
+  return { ok: false, status, code: REJECTION_CODES.unexpected, reason: `${doing} failed: ${message}`, cause };
 }

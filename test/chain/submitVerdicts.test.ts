@@ -82,7 +82,7 @@ describe('submit verdicts', () => {
 describe('deliver authorization and block waits', () => {
   it('authorizes a channel member and refuses an outsider', async () => {
     const seek = (creator: typeof c.client) => createSignedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId: CHANNEL, data: new Uint8Array(2), creator });
-    expect(await c.chain(follower).authorizeDeliver(seek(c.client))).toEqual({ status: 'SUCCESS', info: '' });
+    expect(await c.chain(follower).authorizeDeliver(seek(c.client))).toMatchObject({ status: 'SUCCESS', info: '' });
     expect((await c.chain(follower).authorizeDeliver(seek(outsiderCreator))).status).toBe('FORBIDDEN');
   });
 

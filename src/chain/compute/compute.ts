@@ -7,9 +7,10 @@
 import type { Block } from '../../block/index.js';
 import type { OrganizationConfig } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../../crypto/index.js';
-import type { EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata } from '../../workers/index.js';
+import type { EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata } from '../../workers/index.js';
 
-export type { EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata };
+export { REJECTION_CODES } from '../../workers/index.js';
+export type { EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata };
 
 /**
  * What a channel's envelopes are checked against. One object per channel for

@@ -7,13 +7,13 @@
 import type { Logger } from 'pino';
 import { HeaderType, type BatchSize } from '../../block/index.js';
 import { OrdererError } from '../../errors.js';
-import type { ChainCompute, VerificationContext } from '../compute/compute.js';
+import { REJECTION_CODES, type ChainCompute, type EnvelopeRejection, type VerificationContext } from '../compute/compute.js';
 import type { ConfigControl } from '../config/configControl.js';
 import { BadRequestError, ServiceUnavailableError } from '../errors.js';
 import type { ChainMetrics } from '../metrics.js';
 import type { EnvelopeRouter } from './router.js';
 import { acceptForwarded, failureResult, refusalOf, rejectionStatus } from './submitSupport.js';
-import { DEFAULT_ACK_TIMEOUT_MS, type SubmitOptions, type SubmitResult } from '../types.js';
+import { DEFAULT_ACK_TIMEOUT_MS, type DeliverAuthorization, type SubmitOptions, type SubmitResult } from '../types.js';
 import { DUPLICATE_TX_CODE, duplicateBlockOf, type TxTracker } from './txTracker.js';
 import { VerifyBatcher } from './verifyBatcher.js';
 
@@ -69,7 +69,7 @@ export class SubmitPath {
       // OrdererErrors (pool overloaded or closed, too many waiting) are SERVICE_UNAVAILABLE: the client may retry.
       return failureResult(err, this.host.log);
     }
-    if (!verdict.ok) return { status: rejectionStatus(verdict.status), info: verdict.reason };
+    if (!verdict.ok) return this.#rejected(verdict);
     const refusal = refusalOf(verdict, this.#batchSize);
     if (refusal !== undefined) return refusal;
     const isConfig = verdict.type === HeaderType.CONFIG;
@@ -111,14 +111,22 @@ export class SubmitPath {
   }
 
   /** ChannelSupport.authorizeDeliver. */
-  async authorizeDeliver(envelope: Uint8Array): Promise<SubmitResult> {
+  async authorizeDeliver(envelope: Uint8Array): Promise<DeliverAuthorization> {
     if (this.host.isClosed()) return { status: 'SERVICE_UNAVAILABLE', info: `channel "${this.host.channelId}" is closed` };
     try {
       const verdict = await this.#verifier.verify(envelope);
-      return verdict.ok ? { status: 'SUCCESS', info: '' } : { status: rejectionStatus(verdict.status), info: verdict.reason };
+      return verdict.ok ? { status: 'SUCCESS', info: '', validUntilMs: verdict.creatorValidUntilMs } : this.#rejected(verdict);
     } catch (err) {
       return failureResult(err, this.host.log);
     }
+  }
+
+  /** The client's answer for a refused envelope; a refusal no layer named is logged with its cause, as the orderer's to look at. */
+  #rejected(verdict: EnvelopeRejection): SubmitResult {
+    if (verdict.code === REJECTION_CODES.unexpected) {
+      this.host.log.error({ reason: verdict.reason, cause: verdict.cause }, 'checking an envelope failed unexpectedly; the envelope alone is refused');
+    }
+    return { status: rejectionStatus(verdict.status), info: verdict.reason };
   }
 
   /**

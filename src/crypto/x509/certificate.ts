@@ -1,7 +1,9 @@
 // A strict reader of the X.509 v3 fields identity validation needs (RFC 5280):
 // names, validity, key, CA flag, key ids, and the signed TBSCertificate bytes.
-// Pure DER (no node:crypto), so both engines can use it; the native engine
-// uses it only where node's X509Certificate falls short (SM2 signatures).
+// Pure DER (no node:crypto), so both engines use it: it is the one reader of
+// MSP certificates (creators, CAs). Strict where Go's crypto/x509 is (names'
+// string types, minimal DER), so what it accepts Fabric and OpenSSL read too
+// (test/crypto/fuzz.test.ts checks that on mutated certificates).
 
 import {
   children, decodeBitStringBytes, decodeOid, decodeTime, decodeUnsignedInteger, type DerReader, readSingle, Tag,
@@ -11,7 +13,7 @@ import { decodeSpki, type PublicKeyInfo } from '../keys.js';
 import { OID } from '../curves.js';
 import { CryptoEncodingError, UnsupportedAlgorithmError } from '../errors.js';
 import type { SignatureAlgorithm } from '../types.js';
-import { ATTRIBUTE_SHORT_NAMES } from './names.js';
+import { readName } from './nameReader.js';
 
 export interface ParsedCertificate {
   readonly der: Uint8Array;
@@ -51,22 +53,6 @@ function readSignatureAlgorithm(element: DerElement): SignatureAlgorithm {
     throw new UnsupportedAlgorithmError(`certificate signature algorithm ${algorithmOid} is not supported (ecdsa-with-SHA256 or SM2-with-SM3)`);
   }
   return algorithm;
-}
-
-/** "CN=a,OU=b,O=c": most specific first, as Fabric prints identities. */
-function describeName(name: DerElement): string {
-  const parts: string[] = [];
-  const rdns = children(name);
-  while (!rdns.done) {
-    const attributes = children(rdns.read(Tag.SET, 'RDN'));
-    while (!attributes.done) {
-      const attribute = children(attributes.read(Tag.SEQUENCE, 'attribute'));
-      const type = decodeOid(attribute.read(Tag.OID, 'attribute type').value);
-      const value = new TextDecoder().decode(attribute.read(undefined, 'attribute value').value);
-      parts.push(`${ATTRIBUTE_SHORT_NAMES.get(type) ?? type}=${value}`);
-    }
-  }
-  return parts.reverse().join(',');
 }
 
 interface Extensions {
@@ -116,6 +102,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const innerAlgorithm = readSignatureAlgorithm(tbs.read(Tag.SEQUENCE, 'TBSCertificate signature'));
   if (innerAlgorithm !== signatureAlgorithm) throw new CryptoEncodingError('certificate signature algorithms disagree');
   const issuer = tbs.read(Tag.SEQUENCE, 'issuer');
+  readName(issuer, 'issuer');
   const validity = children(tbs.read(Tag.SEQUENCE, 'validity'));
   const notBefore = decodeTime(validity.read(undefined, 'notBefore'));
   const notAfter = decodeTime(validity.read(undefined, 'notAfter'));
@@ -133,7 +120,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     serialNumber,
     issuerName: issuer.raw,
     subjectName: subject.raw,
-    subject: describeName(subject),
+    subject: readName(subject, 'subject'),
     notBefore,
     notAfter,
     publicKey,

@@ -1,8 +1,13 @@
-// "Did `issuer` sign `child`?" for each engine. Certificate signatures follow
-// X.509, not Fabric's transaction rule: a CA's high-S ECDSA signature is valid
-// (Go's crypto/x509 and OpenSSL accept it), so the low-S rule is not applied.
+// "Did `issuer` sign `child`?" for each engine, over what parseCertificate
+// read: the engine's Verifier over the TBS bytes with the issuer's key. No
+// second X.509 reader is involved (node's X509Certificate would re-parse the
+// DER with OpenSSL, which may refuse what was accepted, and throw), so a
+// certificate is read once, by parseCertificate, and refused there.
+//
+// Certificate signatures follow X.509, not Fabric's transaction rule: a CA's
+// high-S ECDSA signature is valid (Go's crypto/x509 and OpenSSL accept it), so
+// it is normalised to low-S before the Verifier (which takes only low-S) sees it.
 
-import { X509Certificate } from 'node:crypto';
 import { P256_N } from '../curves.js';
 import { createCryptoProvider } from '../provider.js';
 import { encodeSignature, toLowS, tryDecodeSignature } from '../signatureDer.js';
@@ -11,7 +16,6 @@ import type { ParsedCertificate } from './certificate.js';
 
 export type CertificateSignatureCheck = (child: ParsedCertificate, issuer: ParsedCertificate) => boolean;
 
-/** Verifies with our Verifier over the TBS bytes, normalising a high-S ECDSA signature first. */
 function withVerifier(provider: CryptoProvider): CertificateSignatureCheck {
   return (child, issuer) => {
     if (child.signatureAlgorithm !== issuer.publicKey.algorithm) return false;
@@ -26,20 +30,7 @@ function withVerifier(provider: CryptoProvider): CertificateSignatureCheck {
   };
 }
 
-/**
- * Native: OpenSSL's X509_verify through node's X509Certificate for ECDSA
- * P-256. SM2-signed certificates go through our SM2 verifier, because node's
- * X509Certificate.verify checks SM2 with an empty user id, not the default one (see SM2.md).
- */
-function native(): CertificateSignatureCheck {
-  const sm2 = withVerifier(createCryptoProvider('native'));
-  return (child, issuer) => {
-    if (child.signatureAlgorithm === 'sm2') return sm2(child, issuer);
-    if (issuer.publicKey.algorithm !== 'ecdsa-p256') return false;
-    return new X509Certificate(child.der).verify(new X509Certificate(issuer.der).publicKey);
-  };
-}
-
+/** The native engine checks with OpenSSL's ECDSA (and our SM2, see SM2.md); native-free with @noble/curves. */
 export function certificateSignatureCheck(engine: Engine): CertificateSignatureCheck {
-  return engine === 'native' ? native() : withVerifier(createCryptoProvider('native-free'));
+  return withVerifier(createCryptoProvider(engine));
 }

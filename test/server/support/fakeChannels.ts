@@ -4,7 +4,9 @@
 
 import { encodeBlock, readEnvelopeFields, type Block } from '../../../src/block/index.js';
 import { transaction } from './envelopes.js';
-import type { ChannelRegistry, ChannelStatus, ChannelSupport, SubmitOptions, SubmitResult } from '../../../src/chain/types.js';
+import type { ChannelRegistry, ChannelStatus, ChannelSupport, DeliverAuthorization, SubmitOptions, SubmitResult } from '../../../src/chain/types.js';
+import { decodePem } from '../../../src/crypto/pem.js';
+import { parseCertificate } from '../../../src/crypto/x509/certificate.js';
 
 export const TEST_ABSOLUTE_MAX_BYTES = 4096;
 /** The only MSP allowed to Deliver from fake channels. */
@@ -74,13 +76,18 @@ export class FakeChannel implements ChannelSupport {
     }
   }
 
-  async authorizeDeliver(input: Uint8Array): Promise<SubmitResult> {
+  async authorizeDeliver(input: Uint8Array): Promise<DeliverAuthorization> {
     const envelope = this.#take(input);
     const fields = readEnvelopeFields(envelope);
     if (fields.creatorMspId !== DELIVER_MSP_ID) {
       return { status: 'FORBIDDEN', info: `creator MSP "${fields.creatorMspId}" may not read channel ${this.channelId}` };
     }
-    return { status: 'SUCCESS', info: '' };
+    const pem = new TextDecoder().decode(fields.creatorIdBytes);
+    // Most fake requests carry a marker, not a certificate: no end to their session.
+    if (!pem.startsWith('-----BEGIN CERTIFICATE-----')) return { status: 'SUCCESS', info: '' };
+    // As a chain does: the validity of the certificate it checked ends the session.
+    const certificate = parseCertificate(decodePem(pem, ['CERTIFICATE']).der);
+    return { status: 'SUCCESS', info: '', validUntilMs: certificate.notAfter.getTime() };
   }
 
   /**

@@ -3,17 +3,10 @@
 // reads them back in blocks through Deliver. Checks the server/chain
 // contract end to end, not timing.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { common, orderer } from '@hyperledger/fabric-protos';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { common, type orderer } from '@hyperledger/fabric-protos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createGenesisBlock,
   createSignedEnvelope,
-  encodeBlock,
   encodeSerializedIdentity,
   HeaderType,
   SeekBehavior,
@@ -21,77 +14,27 @@ import {
   SeekErrorResponse,
   type EnvelopeCreator,
 } from '../../src/block/index.js';
-import { Chain, InThreadCompute, type ChannelRegistry } from '../../src/chain/index.js';
-import type { ClusterTransport } from '../../src/cluster/types.js';
+import type { Chain } from '../../src/chain/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { AtomicBroadcastServer } from '../../src/server/index.js';
-import { openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
+import { startChainServer, type ChainServer } from './support/chainServer.js';
 import { seekRequest, toProtosEnvelope } from './support/envelopes.js';
 import { collect, eventually } from './support/harness.js';
 
 const CHANNEL = 'server-chain';
-const logger = pino({ level: 'silent' });
 
-/** A one-node channel never sends to peers; any use of the transport is a bug here. */
-const loneTransport: ClusterTransport = {
-  selfId: 1,
-  sendConsensus: () => {
-    throw new Error('a one-node channel has no peer to send to');
-  },
-  forwardSubmit: () => Promise.reject(new Error('a one-node channel has no leader to forward to')),
-  setHandler: () => undefined,
-  isReachable: () => false,
-  onUnreachable: () => undefined,
-  updatePeers: () => undefined,
-  close: async () => undefined,
-};
-
-let dir: string;
-let env: WalEnvironment;
+let setup: ChainServer;
 let chain: Chain;
-let server: AtomicBroadcastServer;
 let client: orderer.AtomicBroadcastClient;
 let member: EnvelopeCreator;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'server-chain-'));
-  const provider = createCryptoProvider('native');
-  const org = new DevOrganization({ mspId: 'Org1MSP', algorithm: 'ecdsa-p256', provider });
-  const user = org.issueMember('user1');
-  member = { signer: user.signer, serializedIdentity: encodeSerializedIdentity({ mspid: user.mspId, idBytes: user.idBytes }) };
-  const ordererMember = org.issueMember('orderer1');
-  const identity = { signer: ordererMember.signer, serializedIdentity: encodeSerializedIdentity({ mspid: ordererMember.mspId, idBytes: ordererMember.idBytes }) };
-  const config = createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new TextEncoder().encode('genesis config') });
-  env = openWalEnvironment({ dir, engine: 'native', logger });
-  chain = new Chain(
-    {
-      channelId: CHANNEL,
-      selfId: 1,
-      consenters: [1],
-      tickIntervalMs: 20,
-      batchTimeoutMs: 50,
-      batchSize: { maxMessageCount: 5, absoluteMaxBytes: 64 * 1024, preferredMaxBytes: 32 * 1024 },
-      hashAlgorithm: 'sha256',
-      signatureAlgorithm: 'ecdsa-p256',
-      engine: 'native',
-      organizations: [org.config],
-      genesisBlock: encodeBlock(createGenesisBlock(provider.hasher('sha256'), config)),
-    },
-    { storage: env.channel(CHANNEL), transport: loneTransport, compute: new InThreadCompute(identity), logger, metrics: new Registry() },
-  );
-  await chain.start();
-  const channels: ChannelRegistry = { get: (id) => (id === CHANNEL ? chain : undefined), list: () => [chain] };
-  server = await AtomicBroadcastServer.start({ listenAddress: '127.0.0.1:0' }, { channels, logger, metricsRegistry: new Registry() });
-  client = new orderer.AtomicBroadcastClient(`127.0.0.1:${server.port}`, (await import('@grpc/grpc-js')).credentials.createInsecure());
+  setup = await startChainServer({ channelId: CHANNEL });
+  ({ chain, client, member } = setup);
 });
 
 afterAll(async () => {
-  client?.close();
-  await server?.close();
-  await chain?.close();
-  await env?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await setup?.close();
 });
 
 describe('server over a one-node chain', () => {

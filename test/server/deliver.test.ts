@@ -128,6 +128,16 @@ describe('Deliver', () => {
     expect(describeResponses(partly.messages)).toEqual([1, 2, `status ${Status.NOT_FOUND}`]);
   });
 
+  it('checks in Fabric’s order: a bad seek info before the requester, a stop before the start ahead of FAIL_IF_NOT_READY', async () => {
+    harness = await startHarness([new FakeChannel('mychannel', 3)]);
+    // From a reader the channel refuses, with unreadable seek info: Fabric unmarshals the seek info first (BAD_REQUEST).
+    const refusedAndMalformed = await deliverOnce(harness, seekRequest('mychannel', new Uint8Array([0xff]), 'Org9MSP'));
+    expect(describeResponses(refusedAndMalformed.messages)).toEqual([`status ${Status.BAD_REQUEST}`]);
+    // Start beyond the height, stop before it, FAIL_IF_NOT_READY: BAD_REQUEST, not NOT_FOUND.
+    const backwards = await deliverOnce(harness, seekRequest('mychannel', seek(specified(9), specified(4), SeekBehavior.FAIL_IF_NOT_READY)));
+    expect(describeResponses(backwards.messages)).toEqual([`status ${Status.BAD_REQUEST}`]);
+  });
+
   it('answers NOT_FOUND for an unknown channel, FORBIDDEN for a reader the channel refuses, BAD_REQUEST for bad input', async () => {
     harness = await startHarness([new FakeChannel('mychannel', 2)]);
     const all = seek({ type: 'oldest' }, { type: 'newest' });

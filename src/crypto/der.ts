@@ -113,6 +113,12 @@ export function decodeUnsignedInteger(value: Uint8Array, what = 'INTEGER'): bigi
   return bytesToBigInt(value);
 }
 
+/** BOOLEAN contents, DER: one octet, 0x00 or 0xFF (BER's other non-zero values are refused, as Go and OpenSSL do). */
+export function decodeBoolean(value: Uint8Array, what = 'BOOLEAN'): boolean {
+  if (value.length !== 1 || (value[0] !== 0x00 && value[0] !== 0xff)) throw new CryptoEncodingError(`DER: ${what} is not 0x00 or 0xFF`);
+  return value[0] === 0xff;
+}
+
 export function decodeOid(value: Uint8Array): string {
   if (value.length === 0) throw new CryptoEncodingError('DER: empty OID');
   const arcs: number[] = [];

@@ -74,6 +74,50 @@ describe.each(ALGORITHMS)('X.509 writer and reader, %s', (algorithm) => {
   });
 });
 
+describe('names and booleans as strict as Go’s crypto/x509 (what it accepts, OpenSSL reads)', () => {
+  const signer = provider('native').generateSigner('ecdsa-p256');
+  const name = { organization: 'org1.example.com', commonName: 'User1' };
+  const cert = issueCertificate(
+    { subject: name, publicKeyAlgorithm: 'ecdsa-p256', publicKey: signer.publicKey, notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2036-01-01T00:00:00Z'), isCa: true, keyUsage: ['keyCertSign'] },
+    { name, signer },
+  ).der;
+  /** `cert` with `from` (a unique byte string of it) replaced by `to`, same length. */
+  const patched = (from: Uint8Array, to: Uint8Array): Uint8Array => {
+    const at = Buffer.from(cert).indexOf(from);
+    expect(at).toBeGreaterThan(0);
+    const copy = Uint8Array.from(cert);
+    copy.set(to, at);
+    return copy;
+  };
+  const encoder = new TextEncoder();
+
+  it('refuses a UTF8String holding 0xFF in the subject or the issuer, naming it', () => {
+    const text = Buffer.from(cert);
+    for (const at of [text.indexOf('User1'), text.lastIndexOf('User1'), text.indexOf('org1.example.com'), text.lastIndexOf('org1.example.com')]) {
+      const bad = Uint8Array.from(cert);
+      bad[at] = 0xff;
+      expect(() => parseCertificate(bad)).toThrow(/UTF8String is not valid UTF-8/);
+      expect(() => new X509Certificate(bad)).toThrow();
+    }
+  });
+
+  it('refuses a PrintableString with a character outside its set, and a value of a non-string type', () => {
+    // 0x0c 0x05 "User1" -> PrintableString "User@" / INTEGER
+    expect(() => parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x13, 5, ...encoder.encode('User@'))))).toThrow(/not allowed in its string type/);
+    expect(() => parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x02, 5, 1, 2, 3, 4, 5)))).toThrow(/not a directory string type/);
+    // The issuer's CN as a valid PrintableString reads (the signature no longer matches, which is not the reader's business).
+    expect(() => parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x13, 5, ...encoder.encode('User2'))))).not.toThrow();
+  });
+
+  it('refuses a BOOLEAN that is not one octet of 0x00 or 0xFF (criticality, cA)', () => {
+    const critical = Uint8Array.of(0x01, 0x01, 0xff, 0x04); // critical TRUE, then the extension's OCTET STRING
+    expect(() => parseCertificate(patched(critical, Uint8Array.of(0x01, 0x01, 0x01, 0x04)))).toThrow(/extension critical is not 0x00 or 0xFF/);
+    expect(() => parseCertificate(patched(critical, Uint8Array.of(0x01, 0x02, 0xff, 0x04)))).toThrow(/DER/);
+    const ca = Uint8Array.of(0x30, 0x03, 0x01, 0x01, 0xff); // BasicConstraints SEQUENCE { cA TRUE }
+    expect(() => parseCertificate(patched(ca, Uint8Array.of(0x30, 0x03, 0x01, 0x01, 0x02)))).toThrow(/basicConstraints cA is not 0x00 or 0xFF/);
+  });
+});
+
 describe('real Fabric certificates (ledger-sample)', () => {
   it('parses every certificate in the ledger', () => {
     const certs = fabricCertificates();

@@ -6,7 +6,7 @@
 // (test/crypto/fuzz.test.ts checks that on mutated certificates).
 
 import {
-  children, decodeBitStringBytes, decodeOid, decodeTime, decodeUnsignedInteger, type DerReader, readSingle, Tag,
+  children, decodeBitStringBytes, decodeBoolean, decodeOid, decodeTime, decodeUnsignedInteger, type DerReader, readSingle, Tag,
   type DerElement,
 } from '../der.js';
 import { decodeSpki, type PublicKeyInfo } from '../keys.js';
@@ -68,13 +68,14 @@ function readExtensions(element: DerElement | undefined): Extensions {
   while (!list.done) {
     const ext = children(list.read(Tag.SEQUENCE, 'extension'));
     const extensionOid = decodeOid(ext.read(Tag.OID, 'extension id').value);
-    ext.readOptional(Tag.BOOLEAN, 'extension critical');
+    const critical = ext.readOptional(Tag.BOOLEAN, 'extension critical');
+    if (critical !== undefined) decodeBoolean(critical.value, 'extension critical');
     const value = ext.read(Tag.OCTET_STRING, 'extension value').value;
     ext.end('extension');
     if (extensionOid === '2.5.29.19') {
       const constraints = children(readSingle(value, Tag.SEQUENCE, 'basicConstraints'));
       const ca = constraints.readOptional(Tag.BOOLEAN, 'basicConstraints cA');
-      result.isCa = ca !== undefined && ca.value[0] !== 0;
+      result.isCa = ca !== undefined && decodeBoolean(ca.value, 'basicConstraints cA');
     } else if (extensionOid === '2.5.29.14') {
       result.subjectKeyId = Uint8Array.from(readSingle(value, Tag.OCTET_STRING, 'subjectKeyIdentifier').value);
     } else if (extensionOid === '2.5.29.35') {

@@ -55,7 +55,7 @@ export async function runDecoders(
   const figures: TargetFigures[] = targets.map((t) => ({ name: t.name, layer: t.layer, inputs: 0, decoded: 0, refused: 0, defects: 0, cpuMicros: 0 }));
   const defects: Defect[] = [];
   // Batches per target keep the CPU accounting per target cheap (one cpuUsage call per batch).
-  const batch = 1000;
+  const batch = Math.max(1, Math.min(1000, Math.floor(inputs / targets.length)));
   for (let done = 0; done < inputs; ) {
     for (let t = 0; t < targets.length && done < inputs; t++) {
       const target = targets[t]!;

@@ -25,7 +25,7 @@ import { decodePem, encodePem } from '../../src/crypto/pem.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { parseCertificate } from '../../src/crypto/x509/certificate.js';
 import { EntryType, MessageType } from '../../src/raft/types.js';
-import { ParticipationRequestError } from '../../src/server/participation.js';
+import { ParticipationRequestError } from '../../src/server/errors.js';
 import { formPart, readJoinBody } from '../../src/server/participationBody.js';
 import { resolveSeekRange } from '../../src/server/seekRange.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';

@@ -11,10 +11,10 @@
 // of --inputs). A defect prints its target, seed index, mutations and input
 // (base64), so `--seed` with the same counts replays the run.
 
-import { buildTargets } from '../test/fuzz/targets.js';
-import { runDecoders } from '../test/fuzz/decoderRun.js';
-import { seededRandom } from '../test/fuzz/mutate.js';
-import { runServer } from '../test/fuzz/serverRun.js';
+import { buildTargets } from './fuzz/targets.js';
+import { runDecoders } from './fuzz/decoderRun.js';
+import { seededRandom } from './fuzz/mutate.js';
+import { runServer } from './fuzz/serverRun.js';
 import { describeMachine } from '../bench/lib/machine.js';
 
 /** `--name value` or `--name=value`, an integer in [min, max]. */

@@ -9,3 +9,4 @@ export { CommitCounter } from './dev/liveView.js';
 export { LocalCluster } from './dev/localCluster.js';
 export { DEMO_USAGE, demo } from './dev/demo.js';
 export { runVerifyLedger, VERIFY_LEDGER_USAGE } from './verifyLedgerCommand.js';
+export { asCreator, startChainServer, type ChainServer, type ChainServerOptions } from './dev/chainServer.js';

@@ -1,6 +1,6 @@
 // The crypto layer's public front.
 export type { Engine, HashAlgorithm, Hasher, KeyPairSigner, SignatureAlgorithm, Signer, Verifier } from './types.js';
-export { decodePem, decodePemBlocks } from './pem.js';
+export { decodePem, decodePemBlocks, encodePem } from './pem.js';
 export { parseCertificate } from './x509/certificate.js';
 export type { ParsedCertificate } from './x509/certificate.js';
 export { TlsCaConfigError, TlsCaPool } from './tls/tlsChain.js';
@@ -12,10 +12,11 @@ export { BytesKeyedLru } from './bytesKeyedLru.js';
 export { createCryptoProvider } from './provider.js';
 export type { OrganizationConfig } from './msp.js';
 export { loadLocalMsp, localMspFiles, writeLocalMsp } from './localMsp.js';
-export { DevOrganization } from './devpki.js';
+export { DevOrganization, type DevIdentity } from './devpki.js';
 export { encodeName } from './x509/names.js';
 export type { DistinguishedName } from './x509/names.js';
 export { issueCertificate } from './x509/writer.js';
 export { LruCache } from './lru.js';
 export { isAcceptableP256Signature } from './p256SignatureBytes.js';
 export { acceptableSignature } from './signatureDer.js';
+export { CryptoEncodingError, UnsupportedAlgorithmError } from './errors.js';

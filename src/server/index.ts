@@ -26,5 +26,5 @@ export {
   type ChannelParticipationStatus,
   type ConsensusRelation,
 } from './participation.js';
-export { JOIN_BODY_BYTES_MAX } from './participationBody.js';
+export { JOIN_BODY_BYTES_MAX, formPart, readJoinBody, type JoinBody } from './participationBody.js';
 export { ParticipationRequestError } from './errors.js';

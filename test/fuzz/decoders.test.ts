@@ -7,8 +7,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LENGTH_VALUES, mutate, type Mutation } from './mutate.js';
-import { buildTargets, isAllowed, type FuzzTarget } from './targets.js';
+import { LENGTH_VALUES, mutate, type Mutation } from '../../scripts/fuzz/mutate.js';
+import { buildTargets, isAllowed, type FuzzTarget } from '../../scripts/fuzz/targets.js';
 
 const RUNS_PER_TARGET = 300;
 

@@ -13,9 +13,9 @@ import { createSignedEnvelope, encodeSerializedIdentity, HeaderType, SeekBehavio
 import { PoolCompute } from '../../src/chain/index.js';
 import { WorkerPool } from '../../src/workers/index.js';
 import { envelopeWithBadCreator, withBadSubjectByte } from '../workers/hostileCertificates.js';
-import { startChainServer, type ChainServer } from './support/chainServer.js';
+import { startChainServer, type ChainServer } from '../../src/cli/dev/chainServer.js';
 import { seekRequest, toProtosEnvelope } from './support/envelopes.js';
-import { collect, eventually } from './support/harness.js';
+import { collect, connectClient, eventually } from './support/harness.js';
 
 const CHANNEL = 'isolation';
 
@@ -34,6 +34,8 @@ const PINO_ERROR = 50;
 
 let pool: WorkerPool;
 let setup: ChainServer;
+let client: orderer.AtomicBroadcastClient;
+const others: orderer.AtomicBroadcastClient[] = [];
 
 beforeAll(async () => {
   pool = new WorkerPool({ maxThreads: 2 });
@@ -49,9 +51,11 @@ beforeAll(async () => {
       }),
   });
   await eventually(() => setup.chain.status().isLeader, 'the lone node leads its channel');
+  client = connectClient(setup.address);
 });
 
 afterAll(async () => {
+  for (const c of [client, ...others]) c?.close();
   await setup?.close();
   await pool?.close();
 });
@@ -76,9 +80,9 @@ describe('one bad creator certificate affects only its own answer', () => {
     // 90 envelopes on one stream, every 9th with the mutated creator (the issue's 49-of-90 case);
     // meanwhile two other connections send 150 honest envelopes each.
     const mixed = Array.from({ length: 90 }, (_, i) => (i % 9 === 4 ? envelopeWithBadCreator(setup.user, CHANNEL, `bad-${i}`) : honest(`mixed-${i}`)));
-    const others = [setup.connect(), setup.connect()];
+    others.push(connectClient(setup.address), connectClient(setup.address));
     const [mixedStatuses, ...otherStatuses] = await Promise.all([
-      broadcastAll(setup.client, mixed),
+      broadcastAll(client, mixed),
       ...others.map((client, c) => broadcastAll(client, Array.from({ length: 150 }, (_, i) => honest(`other-${c}-${i}`)))),
     ]);
     expect(mixedStatuses).toEqual(mixed.map((_, i) => (i % 9 === 4 ? common.Status.FORBIDDEN : common.Status.SUCCESS)));
@@ -90,7 +94,7 @@ describe('one bad creator certificate affects only its own answer', () => {
     const idBytes = new TextEncoder().encode(withBadSubjectByte(setup.user.certPem));
     const creator = { signer: setup.user.signer, serializedIdentity: encodeSerializedIdentity({ mspid: setup.user.mspId, idBytes }) };
     const seek = { start: { type: 'oldest' as const }, stop: { type: 'newest' as const }, behavior: SeekBehavior.FAIL_IF_NOT_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK };
-    const stream = setup.client.deliver();
+    const stream = client.deliver();
     const done = collect(stream);
     stream.write(toProtosEnvelope(seekRequest(CHANNEL, seek, 'Org1MSP', creator)));
     stream.write(toProtosEnvelope(seekRequest(CHANNEL, seek, 'Org1MSP', setup.member)));

@@ -17,9 +17,9 @@ import {
 import type { Chain } from '../../src/chain/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { startChainServer, type ChainServer } from './support/chainServer.js';
+import { startChainServer, type ChainServer } from '../../src/cli/dev/chainServer.js';
 import { seekRequest, toProtosEnvelope } from './support/envelopes.js';
-import { collect, eventually } from './support/harness.js';
+import { collect, connectClient, eventually } from './support/harness.js';
 
 const CHANNEL = 'server-chain';
 
@@ -30,10 +30,12 @@ let member: EnvelopeCreator;
 
 beforeAll(async () => {
   setup = await startChainServer({ channelId: CHANNEL });
-  ({ chain, client, member } = setup);
+  ({ chain, member } = setup);
+  client = connectClient(setup.address);
 });
 
 afterAll(async () => {
+  client?.close();
   await setup?.close();
 });
 

@@ -42,6 +42,11 @@ export async function startHarness(
   };
 }
 
+/** Fabric's generated client on its own connection (a local subchannel pool: grpc-js shares none). */
+export function connectClient(address: string): orderer.AtomicBroadcastClient {
+  return new orderer.AtomicBroadcastClient(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+}
+
 /** Collects every message of a client stream until it ends or fails. */
 export function collect<Req, T>(stream: grpc.ClientDuplexStream<Req, T>): Promise<{ messages: T[]; error: grpc.ServiceError | undefined }> {
   return new Promise((resolve) => {

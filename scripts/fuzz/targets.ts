@@ -10,25 +10,19 @@ import { Readable } from 'node:stream';
 import type http from 'node:http';
 import {
   ChannelConfigError, buildGenesisBlock, channelConfigValuesOf, createSeekInfoEnvelope, createSignedEnvelope, decodeBlock,
-  decodeChannelHeader, decodeConfigEnvelope, decodeConfigUpdate, decodeConfigUpdateEnvelope, decodeEnvelope, decodeHeader,
-  decodePayload, decodeSeekInfo, decodeSerializedIdentity, decodeSignatureHeader, encodeBlock, encodeConfigUpdate,
+  decodeChannelHeader, decodeConfigEnvelope, decodeConfigUpdate, decodeConfigUpdateEnvelope, decodeEnvelope, decodeFabricMspConfig,
+  decodeHeader, decodePayload, decodeSeekInfo, decodeSerializedIdentity, decodeSignatureHeader, encodeBlock, encodeConfigUpdate,
   encodeConfigUpdateEnvelope, encodeSeekInfo, encodeSerializedIdentity, encodeSignatureHeader, extractChannelConfig, HeaderType,
   MalformedMessageError, readDeliverRequest, readEnvelopeFields, SEEK_MAX, SeekBehavior, SeekContentType, SeekErrorResponse,
   type EnvelopeCreator, type SeekInfo,
 } from '../../src/block/index.js';
-import { decodeFabricMspConfig } from '../../src/block/configtx/mspValue.js';
-import { ClusterFrameError } from '../../src/cluster/errors.js';
-import { CLUSTER_PROTOCOL_VERSION, decodeFrames, encodeFrame, FrameKind } from '../../src/cluster/frames.js';
-import { CryptoEncodingError, IdentityError, UnsupportedAlgorithmError } from '../../src/crypto/errors.js';
-import { IdentityValidator } from '../../src/crypto/identity.js';
-import { decodePem, encodePem } from '../../src/crypto/pem.js';
-import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { parseCertificate } from '../../src/crypto/x509/certificate.js';
-import { EntryType, MessageType } from '../../src/raft/types.js';
-import { ParticipationRequestError } from '../../src/server/errors.js';
-import { formPart, readJoinBody } from '../../src/server/participationBody.js';
-import { resolveSeekRange } from '../../src/server/seekRange.js';
-import { makeTestChannel } from '../block/configtx/helpers.js';
+import { CLUSTER_PROTOCOL_VERSION, ClusterFrameError, decodeFrames, encodeFrame, FrameKind } from '../../src/cluster/index.js';
+import {
+  createCryptoProvider, CryptoEncodingError, decodePem, encodePem, IdentityError, IdentityValidator, parseCertificate, UnsupportedAlgorithmError,
+} from '../../src/crypto/index.js';
+import { EntryType, MessageType } from '../../src/raft/index.js';
+import { formPart, ParticipationRequestError, readJoinBody, resolveSeekRange } from '../../src/server/index.js';
+import { fuzzChannel } from './seeds.js';
 import type { InputFormat } from './mutate.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -56,7 +50,7 @@ const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** Builds every target with fresh keys and certificates (a few ms of key generation). */
 export function buildTargets(): FuzzTarget[] {
-  const channel = makeTestChannel('ecdsa-p256', 'ch1');
+  const channel = fuzzChannel('ch1');
   const provider = createCryptoProvider('native');
   const member = channel.appOrg.issueMember('User1');
   const creator: EnvelopeCreator = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };

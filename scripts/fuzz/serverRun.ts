@@ -13,9 +13,9 @@ import {
   SeekBehavior, SeekContentType, SeekErrorResponse, Status, type EnvelopeCreator, type SeekInfo,
 } from '../../src/block/index.js';
 import { PoolCompute } from '../../src/chain/index.js';
-import { decodePem, encodePem } from '../../src/crypto/pem.js';
+import { startChainServer, type ChainServer } from '../../src/cli/index.js';
+import { decodePem, encodePem } from '../../src/crypto/index.js';
 import { WorkerPool } from '../../src/workers/index.js';
-import { startChainServer, type ChainServer } from '../server/support/chainServer.js';
 import { mutate, randomMutations, type Random } from './mutate.js';
 
 /** What a client may be answered; INTERNAL_SERVER_ERROR is the orderer's fault, never a client's. */
@@ -90,7 +90,7 @@ export async function runServer(options: ServerRunOptions): Promise<ServerFigure
   const started = process.cpuUsage();
   try {
     await waitForLeader(setup);
-    const address = `127.0.0.1:${setup.server.port}`;
+    const address = setup.address;
     const seeds = new Seeds(setup);
     const counter = (statuses: Map<string, number>) => (status: Status): void => {
       const name = Status[status] ?? String(status);

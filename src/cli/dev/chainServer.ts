@@ -1,24 +1,22 @@
 // The client-facing server over a real one-node Chain (real storage, real
-// timers) on 127.0.0.1, with Fabric's generated client connected: for tests
-// of the server/chain contract end to end. The compute is the test's choice
-// (in-thread, or the worker pool as a node runs it).
+// timers) on 127.0.0.1: for tests
+// of the server/chain contract end to end and for the live part of
+// `npm run fuzz`. The compute is the caller's choice (in-thread, or the worker
+// pool as a node runs it).
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { orderer } from '@hyperledger/fabric-protos';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import {
   createGenesisBlock, createSignedEnvelope, encodeBlock, encodeSerializedIdentity, HeaderType, type EnvelopeCreator,
-} from '../../../src/block/index.js';
-import { Chain, InThreadCompute, type ChainCompute, type ChannelRegistry } from '../../../src/chain/index.js';
-import type { ClusterTransport } from '../../../src/cluster/types.js';
-import { DevOrganization, type DevIdentity } from '../../../src/crypto/devpki.js';
-import { createCryptoProvider } from '../../../src/crypto/provider.js';
-import { AtomicBroadcastServer } from '../../../src/server/index.js';
-import { openWalEnvironment, type WalEnvironment } from '../../../src/storage/index.js';
+} from '../../block/index.js';
+import { Chain, InThreadCompute, type ChainCompute, type ChannelRegistry } from '../../chain/index.js';
+import type { ClusterTransport } from '../../cluster/index.js';
+import { createCryptoProvider, DevOrganization, type DevIdentity } from '../../crypto/index.js';
+import { AtomicBroadcastServer } from '../../server/index.js';
+import { openWalEnvironment, type WalEnvironment } from '../../storage/index.js';
 
 /** A one-node channel never sends to peers; any use of the transport is a bug here. */
 const loneTransport: ClusterTransport = {
@@ -38,13 +36,12 @@ export interface ChainServer {
   readonly channelId: string;
   readonly chain: Chain;
   readonly server: AtomicBroadcastServer;
-  readonly client: orderer.AtomicBroadcastClient;
+  /** "127.0.0.1:<port>" of the server. */
+  readonly address: string;
   /** The channel's organization (Org1MSP) and a member of it. */
   readonly org: DevOrganization;
   readonly user: DevIdentity;
   readonly member: EnvelopeCreator;
-  /** Another client connection to the same server (a separate HTTP/2 connection). */
-  connect(): orderer.AtomicBroadcastClient;
   close(): Promise<void>;
 }
 
@@ -95,18 +92,9 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   await chain.start();
   const channels: ChannelRegistry = { get: (id) => (id === channelId ? chain : undefined), list: () => [chain] };
   const server = await AtomicBroadcastServer.start({ listenAddress: '127.0.0.1:0' }, { channels, logger, metricsRegistry: new Registry() });
-  const clients: orderer.AtomicBroadcastClient[] = [];
-  const connect = (): orderer.AtomicBroadcastClient => {
-    // A local subchannel pool: grpc-js opens this client's own connection instead of sharing one.
-    const client = new orderer.AtomicBroadcastClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
-    clients.push(client);
-    return client;
-  };
-  const client = connect();
   return {
-    channelId, chain, server, client, org, user, member: asCreator(user), connect,
+    channelId, chain, server, address: `127.0.0.1:${server.port}`, org, user, member: asCreator(user),
     async close() {
-      for (const c of clients) c.close();
       await server.close();
       await chain.close();
       await env.close();

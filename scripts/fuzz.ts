@@ -16,19 +16,7 @@ import { runDecoders } from './fuzz/decoderRun.js';
 import { seededRandom } from './fuzz/mutate.js';
 import { runServer } from './fuzz/serverRun.js';
 import { describeMachine } from '../bench/lib/machine.js';
-
-/** `--name value` or `--name=value`, an integer in [min, max]. */
-function intFlag(name: string, fallback: number, min: number, max: number): number {
-  const args = process.argv.slice(2);
-  let raw: string | undefined;
-  args.forEach((arg, i) => {
-    if (arg === `--${name}`) raw = args[i + 1];
-    else if (arg.startsWith(`--${name}=`)) raw = arg.slice(name.length + 3);
-  });
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`--${name} must be an integer in [${min}, ${max}]`);
-  return value;
-}
+import { intFlag, parseFlags } from '../src/cli/index.js';
 
 const MB = 1024 * 1024;
 
@@ -50,10 +38,13 @@ class RssSampler {
 }
 
 async function main(): Promise<number> {
-  const inputs = intFlag('inputs', 1_000_000, 0, 1e9);
-  const serverInputs = intFlag('server-inputs', Math.floor(inputs / 5), 0, 1e9);
-  const seed = intFlag('seed', Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1);
-  const rssMaxMb = intFlag('rss-max-mb', 1536, 64, 65536);
+  const flags = parseFlags('fuzz', process.argv.slice(2), {
+    inputs: { type: 'string' }, 'server-inputs': { type: 'string' }, seed: { type: 'string' }, 'rss-max-mb': { type: 'string' },
+  });
+  const inputs = intFlag(flags, 'inputs', 1_000_000, 0, 1e9);
+  const serverInputs = intFlag(flags, 'server-inputs', Math.floor(inputs / 5), 0, 1e9);
+  const seed = intFlag(flags, 'seed', Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1);
+  const rssMaxMb = intFlag(flags, 'rss-max-mb', 1536, 64, 65536);
   console.log(`fuzz: ${inputs} decoder inputs, ${serverInputs} live server inputs, seed ${seed}`);
   console.log(`machine: ${describeMachine()}`);
   const rss = new RssSampler();
@@ -104,7 +95,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error);
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
     process.exit(2);
   },
 );

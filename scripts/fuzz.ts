@@ -39,7 +39,10 @@ class RssSampler {
 
 async function main(): Promise<number> {
   const flags = parseFlags('fuzz', process.argv.slice(2), {
-    inputs: { type: 'string' }, 'server-inputs': { type: 'string' }, seed: { type: 'string' }, 'rss-max-mb': { type: 'string' },
+    inputs: { type: 'string' },
+    'server-inputs': { type: 'string' },
+    seed: { type: 'string' },
+    'rss-max-mb': { type: 'string' },
   });
   const inputs = intFlag(flags, 'inputs', 1_000_000, 0, 1e9);
   const serverInputs = intFlag(flags, 'server-inputs', Math.floor(inputs / 5), 0, 1e9);
@@ -52,7 +55,9 @@ async function main(): Promise<number> {
 
   const targets = buildTargets();
   const wallStart = Date.now();
-  const decoders = await runDecoders(targets, inputs, seededRandom(seed), (done) => console.log(`  decoders: ${done} inputs, rss ${rss.sample().toFixed(0)} MB`));
+  const decoders = await runDecoders(targets, inputs, seededRandom(seed), (done) =>
+    console.log(`  decoders: ${done} inputs, rss ${rss.sample().toFixed(0)} MB`),
+  );
   console.log(`\ndecoders (${((Date.now() - wallStart) / 1000).toFixed(1)} s wall):`);
   console.log('| target | layer | inputs | decoded | refused (typed) | defects | CPU µs/input |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
@@ -71,7 +76,9 @@ async function main(): Promise<number> {
       onProgress: (done) => console.log(`  server: ${done} answers, rss ${rss.sample().toFixed(0)} MB`),
     });
     const total = server.broadcastInputs + server.deliverInputs + server.honestSent;
-    console.log(`\nlive server (${((Date.now() - serverStart) / 1000).toFixed(1)} s wall): ${server.broadcastInputs} mutated Broadcast envelopes, ${server.deliverInputs} mutated Deliver requests`);
+    console.log(
+      `\nlive server (${((Date.now() - serverStart) / 1000).toFixed(1)} s wall): ${server.broadcastInputs} mutated Broadcast envelopes, ${server.deliverInputs} mutated Deliver requests`,
+    );
     const list = (statuses: Map<string, number>): string => [...statuses].map(([s, n]) => `${s} ${n}`).join(', ');
     console.log(`  Broadcast answers: ${list(server.broadcastStatuses)}`);
     console.log(`  Deliver final statuses: ${list(server.deliverStatuses)}`);
@@ -83,7 +90,9 @@ async function main(): Promise<number> {
     defects += server.defectCount;
   }
   const endMb = rss.stop();
-  console.log(`\nRSS: start ${rss.startMb.toFixed(0)} MB, after decoders ${decoderRssMb.toFixed(0)} MB, peak ${rss.maxMb.toFixed(0)} MB, end ${endMb.toFixed(0)} MB (bound ${rssMaxMb} MB)`);
+  console.log(
+    `\nRSS: start ${rss.startMb.toFixed(0)} MB, after decoders ${decoderRssMb.toFixed(0)} MB, peak ${rss.maxMb.toFixed(0)} MB, end ${endMb.toFixed(0)} MB (bound ${rssMaxMb} MB)`,
+  );
   if (rss.maxMb > rssMaxMb) {
     console.log(`DEFECT peak RSS ${rss.maxMb.toFixed(0)} MB is over the bound`);
     defects++;

@@ -4,10 +4,30 @@
 // each encoded as on the wire.
 
 import {
-  buildGenesisBlock, createSeekInfoEnvelope, createSignedEnvelope, decodeBlock, decodeConfigEnvelope, decodeEnvelope, decodePayload,
-  DEFAULT_RAFT_OPTIONS, encodeBlock, encodeConfigUpdate, encodeConfigUpdateEnvelope, encodeHeader, encodeSeekInfo, encodeSerializedIdentity,
-  encodeSignatureHeader, HeaderType, SEEK_MAX, SeekBehavior, SeekContentType, SeekErrorResponse, type ChannelConfigInput, type ConsenterValues,
-  type EnvelopeCreator, type SeekInfo,
+  buildGenesisBlock,
+  createSeekInfoEnvelope,
+  createSignedEnvelope,
+  decodeBlock,
+  decodeConfigEnvelope,
+  decodeEnvelope,
+  decodePayload,
+  DEFAULT_RAFT_OPTIONS,
+  encodeBlock,
+  encodeConfigUpdate,
+  encodeConfigUpdateEnvelope,
+  encodeHeader,
+  encodeSeekInfo,
+  encodeSerializedIdentity,
+  encodeSignatureHeader,
+  HeaderType,
+  SEEK_MAX,
+  SeekBehavior,
+  SeekContentType,
+  SeekErrorResponse,
+  type ChannelConfigInput,
+  type ConsenterValues,
+  type EnvelopeCreator,
+  type SeekInfo,
 } from '../../src/block/index.js';
 import { CLUSTER_PROTOCOL_VERSION, encodeFrame, FrameKind } from '../../src/cluster/index.js';
 import { createCryptoProvider, decodePem, DevOrganization, IdentityValidator } from '../../src/crypto/index.js';
@@ -35,13 +55,24 @@ export function fuzzChannel(channelId: string): FuzzChannel {
     consensusType: 'etcdraft',
     organizations: [
       {
-        mspId: 'OrdererMSP', sections: ['orderer'], rootCerts: [ordererOrg.root.certPem], intermediateCerts: [],
-        adminCerts: [admin.certPem], tlsRootCerts: [ordererOrg.root.certPem], tlsIntermediateCerts: [], adminOu: 'admin',
+        mspId: 'OrdererMSP',
+        sections: ['orderer'],
+        rootCerts: [ordererOrg.root.certPem],
+        intermediateCerts: [],
+        adminCerts: [admin.certPem],
+        tlsRootCerts: [ordererOrg.root.certPem],
+        tlsIntermediateCerts: [],
+        adminOu: 'admin',
         ordererEndpoints: ['127.0.0.1:7051'],
       },
       {
-        mspId: 'Org1MSP', sections: ['application'], rootCerts: [appOrg.root.certPem], intermediateCerts: [],
-        adminCerts: [], tlsRootCerts: [], tlsIntermediateCerts: [],
+        mspId: 'Org1MSP',
+        sections: ['application'],
+        rootCerts: [appOrg.root.certPem],
+        intermediateCerts: [],
+        adminCerts: [],
+        tlsRootCerts: [],
+        tlsIntermediateCerts: [],
       },
     ],
     batchSize: { maxMessageCount: 100, absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 512 * 1024 },
@@ -118,9 +149,27 @@ export function fuzzInputs(): FuzzInputs {
 }
 
 const SEEK_INFOS: readonly SeekInfo[] = [
-  { start: { type: 'oldest' }, stop: { type: 'newest' }, behavior: SeekBehavior.FAIL_IF_NOT_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK },
-  { start: { type: 'specified', number: 3 }, stop: { type: 'specified', number: SEEK_MAX }, behavior: SeekBehavior.BLOCK_UNTIL_READY, errorResponse: SeekErrorResponse.BEST_EFFORT, contentType: SeekContentType.HEADER_WITH_SIG },
-  { start: { type: 'nextCommit' }, stop: { type: 'specified', number: 7 }, behavior: SeekBehavior.FAIL_IF_NOT_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK },
+  {
+    start: { type: 'oldest' },
+    stop: { type: 'newest' },
+    behavior: SeekBehavior.FAIL_IF_NOT_READY,
+    errorResponse: SeekErrorResponse.STRICT,
+    contentType: SeekContentType.BLOCK,
+  },
+  {
+    start: { type: 'specified', number: 3 },
+    stop: { type: 'specified', number: SEEK_MAX },
+    behavior: SeekBehavior.BLOCK_UNTIL_READY,
+    errorResponse: SeekErrorResponse.BEST_EFFORT,
+    contentType: SeekContentType.HEADER_WITH_SIG,
+  },
+  {
+    start: { type: 'nextCommit' },
+    stop: { type: 'specified', number: 7 },
+    behavior: SeekBehavior.FAIL_IF_NOT_READY,
+    errorResponse: SeekErrorResponse.STRICT,
+    contentType: SeekContentType.BLOCK,
+  },
 ];
 
 function clusterFrames(envelope: Uint8Array, someBytes: Uint8Array): Uint8Array[] {
@@ -133,9 +182,20 @@ function clusterFrames(envelope: Uint8Array, someBytes: Uint8Array): Uint8Array[
       kind: FrameKind.Consensus,
       channel: 'ch1',
       message: {
-        type: MessageType.MsgApp, to: 2, from: 1, term: 3, logTerm: 3, index: 10, commit: 9, reject: false, rejectHint: 0,
+        type: MessageType.MsgApp,
+        to: 2,
+        from: 1,
+        term: 3,
+        logTerm: 3,
+        index: 10,
+        commit: 9,
+        reject: false,
+        rejectHint: 0,
         entries: [{ term: 3, index: 11, type: EntryType.Normal, data: someBytes.subarray(0, 64) }],
-        snapshot: { data: enc('snap'), metadata: { index: 5, term: 2, confState: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } } },
+        snapshot: {
+          data: enc('snap'),
+          metadata: { index: 5, term: 2, confState: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } },
+        },
         context: undefined,
       },
     }),

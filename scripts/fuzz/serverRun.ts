@@ -9,8 +9,18 @@ import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import {
-  createSeekInfoEnvelope, createSignedEnvelope, decodeBroadcastResponse, decodeDeliverResponse, encodeSerializedIdentity, HeaderType,
-  SeekBehavior, SeekContentType, SeekErrorResponse, Status, type EnvelopeCreator, type SeekInfo,
+  createSeekInfoEnvelope,
+  createSignedEnvelope,
+  decodeBroadcastResponse,
+  decodeDeliverResponse,
+  encodeSerializedIdentity,
+  HeaderType,
+  SeekBehavior,
+  SeekContentType,
+  SeekErrorResponse,
+  Status,
+  type EnvelopeCreator,
+  type SeekInfo,
 } from '../../src/block/index.js';
 import { PoolCompute } from '../../src/chain/index.js';
 import { startChainServer, type ChainServer } from '../../src/cli/index.js';
@@ -20,7 +30,12 @@ import { mutate, randomMutations, type Random } from './mutate.js';
 
 /** What a client may be answered; INTERNAL_SERVER_ERROR is the orderer's fault, never a client's. */
 const PROPER_STATUSES: ReadonlySet<Status> = new Set([
-  Status.SUCCESS, Status.BAD_REQUEST, Status.FORBIDDEN, Status.NOT_FOUND, Status.REQUEST_ENTITY_TOO_LARGE, Status.SERVICE_UNAVAILABLE,
+  Status.SUCCESS,
+  Status.BAD_REQUEST,
+  Status.FORBIDDEN,
+  Status.NOT_FOUND,
+  Status.REQUEST_ENTITY_TOO_LARGE,
+  Status.SERVICE_UNAVAILABLE,
 ]);
 
 export interface ServerFigures {
@@ -61,7 +76,17 @@ const DEFECTS_KEPT_MAX = 20;
 
 export async function runServer(options: ServerRunOptions): Promise<ServerFigures> {
   const figures: ServerFigures = {
-    broadcastInputs: 0, deliverInputs: 0, honestSent: 0, honestSucceeded: 0, broadcastStatuses: new Map(), deliverStatuses: new Map(), deliverCancelled: 0, defects: [], defectCount: 0, loggedErrors: 0, cpuMicros: 0,
+    broadcastInputs: 0,
+    deliverInputs: 0,
+    honestSent: 0,
+    honestSucceeded: 0,
+    broadcastStatuses: new Map(),
+    deliverStatuses: new Map(),
+    deliverCancelled: 0,
+    defects: [],
+    defectCount: 0,
+    loggedErrors: 0,
+    cpuMicros: 0,
   };
   const defect = (what: string): void => {
     figures.defectCount++;
@@ -83,7 +108,9 @@ export async function runServer(options: ServerRunOptions): Promise<ServerFigure
     logger,
     compute: (orderer) =>
       new PoolCompute(pool, {
-        engine: 'native', algorithm: 'ecdsa-p256', privateKeyPem: orderer.signer.exportPrivateKeyPem(),
+        engine: 'native',
+        algorithm: 'ecdsa-p256',
+        privateKeyPem: orderer.signer.exportPrivateKeyPem(),
         serializedIdentity: encodeSerializedIdentity({ mspid: orderer.mspId, idBytes: orderer.idBytes }),
       }),
   });
@@ -92,10 +119,12 @@ export async function runServer(options: ServerRunOptions): Promise<ServerFigure
     await waitForLeader(setup);
     const address = setup.address;
     const seeds = new Seeds(setup);
-    const counter = (statuses: Map<string, number>) => (status: Status): void => {
-      const name = Status[status] ?? String(status);
-      statuses.set(name, (statuses.get(name) ?? 0) + 1);
-    };
+    const counter =
+      (statuses: Map<string, number>) =>
+      (status: Status): void => {
+        const name = Status[status] ?? String(status);
+        statuses.set(name, (statuses.get(name) ?? 0) + 1);
+      };
     const deliverEvery = options.deliverEvery ?? 10;
     const deliverInputs = Math.floor(options.inputs / deliverEvery);
     const broadcastInputs = options.inputs - deliverInputs;
@@ -107,7 +136,17 @@ export async function runServer(options: ServerRunOptions): Promise<ServerFigure
     const streams = options.streams ?? 4;
     await Promise.all([
       ...Array.from({ length: streams }, (_, s) =>
-        broadcastStream(address, Math.floor(broadcastInputs / streams) + (s < broadcastInputs % streams ? 1 : 0), options.honestEvery ?? 20, seeds, options.random, figures, counter(figures.broadcastStatuses), defect, progress),
+        broadcastStream(
+          address,
+          Math.floor(broadcastInputs / streams) + (s < broadcastInputs % streams ? 1 : 0),
+          options.honestEvery ?? 20,
+          seeds,
+          options.random,
+          figures,
+          counter(figures.broadcastStatuses),
+          defect,
+          progress,
+        ),
       ),
       deliverRequests(address, deliverInputs, seeds, options.random, figures, counter(figures.deliverStatuses), defect, progress),
     ]);
@@ -158,7 +197,10 @@ class Seeds {
   /** An envelope signed by the member whose creator certificate is `der` (mutated by the caller). */
   withCertificate(mutatedDer: Uint8Array): Uint8Array {
     const idBytes = new TextEncoder().encode(encodePem('CERTIFICATE', mutatedDer));
-    return this.#transaction({ signer: this.setup.user.signer, serializedIdentity: encodeSerializedIdentity({ mspid: this.setup.user.mspId, idBytes }) }, 'mutated-creator');
+    return this.#transaction(
+      { signer: this.setup.user.signer, serializedIdentity: encodeSerializedIdentity({ mspid: this.setup.user.mspId, idBytes }) },
+      'mutated-creator',
+    );
   }
 
   get certificate(): Uint8Array {
@@ -175,7 +217,11 @@ class Seeds {
     const creator = this.setup.member;
     this.#envelopes = [this.#transaction(creator, 'seed-1'), this.#transaction(creator, 'seed-2')];
     const seek = (start: SeekInfo['start'], stop: SeekInfo['stop'], behavior: SeekBehavior): Uint8Array =>
-      createSeekInfoEnvelope({ channelId: 'fuzz', creator, seekInfo: { start, stop, behavior, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK } });
+      createSeekInfoEnvelope({
+        channelId: 'fuzz',
+        creator,
+        seekInfo: { start, stop, behavior, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK },
+      });
     this.#requests = [
       seek({ type: 'specified', number: 0 }, { type: 'specified', number: 0 }, SeekBehavior.FAIL_IF_NOT_READY),
       seek({ type: 'newest' }, { type: 'newest' }, SeekBehavior.BLOCK_UNTIL_READY),
@@ -192,8 +238,15 @@ const identity = (b: Buffer): Buffer => b;
 
 /** One Broadcast stream: `inputs` mutated envelopes and, among them, one honest one every `honestEvery`; at most WINDOW unanswered. */
 async function broadcastStream(
-  address: string, inputs: number, honestEvery: number, seeds: Seeds, random: Random, figures: ServerFigures,
-  count: (s: Status) => void, defect: (what: string) => void, progress: () => void,
+  address: string,
+  inputs: number,
+  honestEvery: number,
+  seeds: Seeds,
+  random: Random,
+  figures: ServerFigures,
+  count: (s: Status) => void,
+  defect: (what: string) => void,
+  progress: () => void,
 ): Promise<void> {
   const client = rawClient(address);
   const call = client.makeBidiStreamRequest<Buffer, Buffer>('/orderer.AtomicBroadcast/Broadcast', identity, identity);
@@ -247,8 +300,14 @@ function mutatedEnvelope(seeds: Seeds, random: Random): Uint8Array {
 
 /** `inputs` mutated Deliver requests, each on its own stream, DELIVER_CONCURRENCY at once. */
 async function deliverRequests(
-  address: string, inputs: number, seeds: Seeds, random: Random, figures: ServerFigures,
-  count: (s: Status) => void, defect: (what: string) => void, progress: () => void,
+  address: string,
+  inputs: number,
+  seeds: Seeds,
+  random: Random,
+  figures: ServerFigures,
+  count: (s: Status) => void,
+  defect: (what: string) => void,
+  progress: () => void,
 ): Promise<void> {
   const client = rawClient(address);
   let next = 0;
@@ -266,7 +325,13 @@ async function deliverRequests(
   client.close();
 }
 
-function deliverOnce(client: grpc.Client, request: Uint8Array, figures: ServerFigures, count: (s: Status) => void, defect: (what: string) => void): Promise<void> {
+function deliverOnce(
+  client: grpc.Client,
+  request: Uint8Array,
+  figures: ServerFigures,
+  count: (s: Status) => void,
+  defect: (what: string) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     const call = client.makeBidiStreamRequest<Buffer, Buffer>('/orderer.AtomicBroadcast/Deliver', identity, identity);
     let responses = 0;

@@ -9,9 +9,24 @@ import { X509Certificate } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type http from 'node:http';
 import {
-  ChannelConfigError, channelConfigValuesOf, decodeBlock, decodeChannelHeader, decodeConfigEnvelope, decodeConfigUpdate,
-  decodeConfigUpdateEnvelope, decodeEnvelope, decodeFabricMspConfig, decodeHeader, decodePayload, decodeSeekInfo,
-  decodeSerializedIdentity, decodeSignatureHeader, extractChannelConfig, MalformedMessageError, readDeliverRequest, readEnvelopeFields,
+  ChannelConfigError,
+  channelConfigValuesOf,
+  decodeBlock,
+  decodeChannelHeader,
+  decodeConfigEnvelope,
+  decodeConfigUpdate,
+  decodeConfigUpdateEnvelope,
+  decodeEnvelope,
+  decodeFabricMspConfig,
+  decodeHeader,
+  decodePayload,
+  decodeSeekInfo,
+  decodeSerializedIdentity,
+  decodeSignatureHeader,
+  extractChannelConfig,
+  MalformedMessageError,
+  readDeliverRequest,
+  readEnvelopeFields,
   type Header,
 } from '../../src/block/index.js';
 import { ClusterFrameError, decodeFrames } from '../../src/cluster/index.js';
@@ -52,16 +67,34 @@ const CONFIG: readonly ErrorClass[] = [MalformedMessageError, ChannelConfigError
 
 function blockTargets(i: FuzzInputs): FuzzTarget[] {
   return [
-    { name: 'envelope routing fields (Broadcast)', layer: 'block', format: 'protobuf', seeds: [i.transaction, ...i.seekRequests, i.configTransaction], allowed: BLOCK, run: (b) => void readEnvelopeFields(b) },
     {
-      name: 'envelope, payload and headers (full codec)', layer: 'block', format: 'protobuf', seeds: [i.transaction, i.seekRequests[0]!, i.configTransaction], allowed: BLOCK,
+      name: 'envelope routing fields (Broadcast)',
+      layer: 'block',
+      format: 'protobuf',
+      seeds: [i.transaction, ...i.seekRequests, i.configTransaction],
+      allowed: BLOCK,
+      run: (b) => void readEnvelopeFields(b),
+    },
+    {
+      name: 'envelope, payload and headers (full codec)',
+      layer: 'block',
+      format: 'protobuf',
+      seeds: [i.transaction, i.seekRequests[0]!, i.configTransaction],
+      allowed: BLOCK,
       run: (b) => {
         const header = decodePayload(decodeEnvelope(b).payload).header;
         if (header !== undefined) readHeader(header);
       },
     },
     { name: 'payload header', layer: 'block', format: 'protobuf', seeds: i.headers, allowed: BLOCK, run: (b) => readHeader(decodeHeader(b)) },
-    { name: 'SeekInfo, resolved', layer: 'block', format: 'protobuf', seeds: i.seekInfos, allowed: BLOCK, run: (b) => void resolveSeekRange(decodeSeekInfo(b), 5) },
+    {
+      name: 'SeekInfo, resolved',
+      layer: 'block',
+      format: 'protobuf',
+      seeds: i.seekInfos,
+      allowed: BLOCK,
+      run: (b) => void resolveSeekRange(decodeSeekInfo(b), 5),
+    },
     { name: 'Deliver request envelope', layer: 'block', format: 'protobuf', seeds: i.seekRequests, allowed: BLOCK, run: (b) => void readDeliverRequest(b) },
     { name: 'block (Deliver, catch-up)', layer: 'block', format: 'protobuf', seeds: [i.genesisBlock], allowed: BLOCK, run: (b) => void decodeBlock(b) },
   ];
@@ -76,14 +109,22 @@ function identityTargets(i: FuzzInputs): FuzzTarget[] {
   const now = new Date();
   return [
     {
-      name: 'creator SerializedIdentity, validated', layer: 'block + crypto', format: 'protobuf', seeds: [i.creator], allowed: [MalformedMessageError, IdentityError],
+      name: 'creator SerializedIdentity, validated',
+      layer: 'block + crypto',
+      format: 'protobuf',
+      seeds: [i.creator],
+      allowed: [MalformedMessageError, IdentityError],
       run: (b) => {
         const identity = decodeSerializedIdentity(b);
         i.validator.validate({ mspId: identity.mspid, idBytes: identity.idBytes }, now);
       },
     },
     {
-      name: 'X.509 certificate (DER), read and validated', layer: 'crypto', format: 'der', seeds: i.certificates, allowed: [CryptoEncodingError, UnsupportedAlgorithmError, IdentityError],
+      name: 'X.509 certificate (DER), read and validated',
+      layer: 'crypto',
+      format: 'der',
+      seeds: i.certificates,
+      allowed: [CryptoEncodingError, UnsupportedAlgorithmError, IdentityError],
       run: (b) => {
         parseCertificate(b);
         // What our reader accepts, OpenSSL must read too: certificates are refused where they are parsed, not later.
@@ -100,16 +141,31 @@ function identityTargets(i: FuzzInputs): FuzzTarget[] {
 
 function configTargets(i: FuzzInputs): FuzzTarget[] {
   return [
-    { name: 'config block, channel config extracted', layer: 'block/configtx', format: 'protobuf', seeds: [i.genesisBlock], allowed: CONFIG, run: (b) => void extractChannelConfig(decodeBlock(b)) },
     {
-      name: 'config envelope, channel config extracted', layer: 'block/configtx', format: 'protobuf', seeds: [i.configEnvelope], allowed: CONFIG,
+      name: 'config block, channel config extracted',
+      layer: 'block/configtx',
+      format: 'protobuf',
+      seeds: [i.genesisBlock],
+      allowed: CONFIG,
+      run: (b) => void extractChannelConfig(decodeBlock(b)),
+    },
+    {
+      name: 'config envelope, channel config extracted',
+      layer: 'block/configtx',
+      format: 'protobuf',
+      seeds: [i.configEnvelope],
+      allowed: CONFIG,
       run: (b) => {
         const envelope = decodeConfigEnvelope(b);
         if (envelope.config !== undefined) channelConfigValuesOf(envelope.config, 'ch1');
       },
     },
     {
-      name: 'config update envelope', layer: 'block/configtx', format: 'protobuf', seeds: [i.configUpdateEnvelope], allowed: BLOCK,
+      name: 'config update envelope',
+      layer: 'block/configtx',
+      format: 'protobuf',
+      seeds: [i.configUpdateEnvelope],
+      allowed: BLOCK,
       run: (b) => {
         const envelope = decodeConfigUpdateEnvelope(b);
         decodeConfigUpdate(envelope.configUpdate);
@@ -117,15 +173,33 @@ function configTargets(i: FuzzInputs): FuzzTarget[] {
       },
     },
     { name: 'config update', layer: 'block/configtx', format: 'protobuf', seeds: [i.configUpdate], allowed: BLOCK, run: (b) => void decodeConfigUpdate(b) },
-    { name: 'MSP config value', layer: 'block/configtx', format: 'protobuf', seeds: i.mspConfigs, allowed: BLOCK, run: (b) => void decodeFabricMspConfig(b, { code: 'BAD_PROTOBUF', path: 'msp' }) },
+    {
+      name: 'MSP config value',
+      layer: 'block/configtx',
+      format: 'protobuf',
+      seeds: i.mspConfigs,
+      allowed: BLOCK,
+      run: (b) => void decodeFabricMspConfig(b, { code: 'BAD_PROTOBUF', path: 'msp' }),
+    },
   ];
 }
 
 function transportTargets(i: FuzzInputs): FuzzTarget[] {
   return [
-    { name: 'cluster frames', layer: 'cluster', format: 'text', seeds: [...i.frames, Buffer.concat(i.frames)], allowed: [ClusterFrameError], run: (b) => void decodeFrames(b) },
     {
-      name: 'participation join body (multipart form)', layer: 'server', format: 'text', seeds: i.joinForms, allowed: [ParticipationRequestError, ...CONFIG],
+      name: 'cluster frames',
+      layer: 'cluster',
+      format: 'text',
+      seeds: [...i.frames, Buffer.concat(i.frames)],
+      allowed: [ClusterFrameError],
+      run: (b) => void decodeFrames(b),
+    },
+    {
+      name: 'participation join body (multipart form)',
+      layer: 'server',
+      format: 'text',
+      seeds: i.joinForms,
+      allowed: [ParticipationRequestError, ...CONFIG],
       run: async (b) => {
         const body = Buffer.from(b);
         formPart(body, i.formBoundary, 'genesis-block');

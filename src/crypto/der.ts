@@ -55,9 +55,7 @@ export class DerReader {
     const tag = bytes[start]!;
     if ((tag & 0x1f) === 0x1f) throw new CryptoEncodingError(`DER: multi-byte tags unsupported in ${what}`);
     if (expectedTag !== undefined && tag !== expectedTag) {
-      throw new CryptoEncodingError(
-        `DER: ${what} has tag 0x${tag.toString(16)}, expected 0x${expectedTag.toString(16)}`,
-      );
+      throw new CryptoEncodingError(`DER: ${what} has tag 0x${tag.toString(16)}, expected 0x${expectedTag.toString(16)}`);
     }
     let length = bytes[start + 1]!;
     let headerBytes = 2;

@@ -143,7 +143,8 @@ async function processEnvelope(bytes: Buffer, context: BroadcastContext, ack: Su
     fields = readEnvelopeFields(bytes);
   } catch (error) {
     // Whatever fails while reading one envelope is its answer, never the stream's; a failure the codec does not name is logged.
-    if (error instanceof MalformedMessageError) return count(context, '', '', startedNs, { status: Status.BAD_REQUEST, info: `malformed envelope: ${error.message}` });
+    if (error instanceof MalformedMessageError)
+      return count(context, '', '', startedNs, { status: Status.BAD_REQUEST, info: `malformed envelope: ${error.message}` });
     context.logger.error({ err: error }, 'reading a broadcast envelope failed unexpectedly; the envelope alone is refused');
     const reason = error instanceof Error ? error.message : String(error);
     return count(context, '', '', startedNs, { status: Status.BAD_REQUEST, info: `unreadable envelope: ${reason}` });

@@ -38,14 +38,20 @@ describe('submit verdicts', () => {
     expect(await c.chain(leader).submit(env)).toEqual({ status: 'BAD_REQUEST', info: `envelope is for channel "other", not "${CHANNEL}"` });
   });
 
-  it('FORBIDDEN for a creator outside the channel\'s organizations', async () => {
-    const env = createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new Uint8Array(4), creator: outsiderCreator, txId: 'mallory-1' });
+  it("FORBIDDEN for a creator outside the channel's organizations", async () => {
+    const env = createSignedEnvelope({
+      type: HeaderType.ENDORSER_TRANSACTION,
+      channelId: CHANNEL,
+      data: new Uint8Array(4),
+      creator: outsiderCreator,
+      txId: 'mallory-1',
+    });
     const r = await c.chain(leader).submit(env);
     expect(r.status).toBe('FORBIDDEN');
     expect(r.info).toContain('OutsiderMSP');
   });
 
-  it('FORBIDDEN for a signature that is not the creator\'s', async () => {
+  it("FORBIDDEN for a signature that is not the creator's", async () => {
     const forged = { signer: outsider.signer, serializedIdentity: c.client.serializedIdentity };
     const env = createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new Uint8Array(4), creator: forged, txId: 'forged-1' });
     const r = await c.chain(follower).submit(env);
@@ -81,7 +87,8 @@ describe('submit verdicts', () => {
 
 describe('deliver authorization and block waits', () => {
   it('authorizes a channel member and refuses an outsider', async () => {
-    const seek = (creator: typeof c.client) => createSignedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId: CHANNEL, data: new Uint8Array(2), creator });
+    const seek = (creator: typeof c.client) =>
+      createSignedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId: CHANNEL, data: new Uint8Array(2), creator });
     expect(await c.chain(follower).authorizeDeliver(seek(c.client))).toMatchObject({ status: 'SUCCESS', info: '' });
     expect((await c.chain(follower).authorizeDeliver(seek(outsiderCreator))).status).toBe('FORBIDDEN');
   });

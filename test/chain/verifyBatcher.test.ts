@@ -21,7 +21,14 @@ class GatedCompute implements ChainCompute {
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     await new Promise<void>((resolve) => this.#gates.push(resolve));
     this.inFlight--;
-    return envelopes.map((e) => ({ ok: true, channelId: 'ch', txId: String(e[0]), type: 3, sizeBytes: e.length, creatorValidUntilMs: Number.MAX_SAFE_INTEGER }));
+    return envelopes.map((e) => ({
+      ok: true,
+      channelId: 'ch',
+      txId: String(e[0]),
+      type: 3,
+      sizeBytes: e.length,
+      creatorValidUntilMs: Number.MAX_SAFE_INTEGER,
+    }));
   }
 
   releaseAll(): void {

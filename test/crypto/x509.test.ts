@@ -24,8 +24,14 @@ describe.each(ALGORITHMS)('X.509 writer and reader, %s', (algorithm) => {
   const leaf = issueCertificate(
     {
       subject: { organization: 'org1.example.com', organizationalUnit: 'client', commonName: 'User1@org1.example.com' },
-      publicKeyAlgorithm: algorithm, publicKey: leafSigner.publicKey, notBefore, notAfter: new Date('2036-01-01T00:00:00Z'),
-      isCa: false, keyUsage: ['digitalSignature'], subjectAltNames: ['orderer0.example.com', '127.0.0.1'], serialNumber: 4242n,
+      publicKeyAlgorithm: algorithm,
+      publicKey: leafSigner.publicKey,
+      notBefore,
+      notAfter: new Date('2036-01-01T00:00:00Z'),
+      isCa: false,
+      keyUsage: ['digitalSignature'],
+      subjectAltNames: ['orderer0.example.com', '127.0.0.1'],
+      serialNumber: 4242n,
     },
     { name: caName, signer: caSigner },
   );
@@ -78,7 +84,15 @@ describe('names and booleans as strict as Go’s crypto/x509 (what it accepts, O
   const signer = provider('native').generateSigner('ecdsa-p256');
   const name = { organization: 'org1.example.com', commonName: 'User1' };
   const cert = issueCertificate(
-    { subject: name, publicKeyAlgorithm: 'ecdsa-p256', publicKey: signer.publicKey, notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2036-01-01T00:00:00Z'), isCa: true, keyUsage: ['keyCertSign'] },
+    {
+      subject: name,
+      publicKeyAlgorithm: 'ecdsa-p256',
+      publicKey: signer.publicKey,
+      notBefore: new Date('2026-01-01T00:00:00Z'),
+      notAfter: new Date('2036-01-01T00:00:00Z'),
+      isCa: true,
+      keyUsage: ['keyCertSign'],
+    },
     { name, signer },
   ).der;
   /** `cert` with `from` (a unique byte string of it) replaced by `to`, same length. */
@@ -103,10 +117,16 @@ describe('names and booleans as strict as Go’s crypto/x509 (what it accepts, O
 
   it('refuses a PrintableString with a character outside its set, and a value of a non-string type', () => {
     // 0x0c 0x05 "User1" -> PrintableString "User@" / INTEGER
-    expect(() => parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x13, 5, ...encoder.encode('User@'))))).toThrow(/not allowed in its string type/);
-    expect(() => parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x02, 5, 1, 2, 3, 4, 5)))).toThrow(/not a directory string type/);
+    expect(() => parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x13, 5, ...encoder.encode('User@'))))).toThrow(
+      /not allowed in its string type/,
+    );
+    expect(() => parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x02, 5, 1, 2, 3, 4, 5)))).toThrow(
+      /not a directory string type/,
+    );
     // The issuer's CN as a valid PrintableString reads (the signature no longer matches, which is not the reader's business).
-    expect(() => parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x13, 5, ...encoder.encode('User2'))))).not.toThrow();
+    expect(() =>
+      parseCertificate(patched(Uint8Array.of(0x0c, 5, ...encoder.encode('User1')), Uint8Array.of(0x13, 5, ...encoder.encode('User2')))),
+    ).not.toThrow();
   });
 
   it('refuses a BOOLEAN that is not one octet of 0x00 or 0xFF (criticality, cA)', () => {

@@ -3,7 +3,15 @@
 
 import { common, type orderer } from '@hyperledger/fabric-protos';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSignedEnvelope, encodeSerializedIdentity, HeaderType, SeekBehavior, SeekContentType, SeekErrorResponse, type SeekPosition } from '../../src/block/index.js';
+import {
+  createSignedEnvelope,
+  encodeSerializedIdentity,
+  HeaderType,
+  SeekBehavior,
+  SeekContentType,
+  SeekErrorResponse,
+  type SeekPosition,
+} from '../../src/block/index.js';
 import { DevOrganization, type DevIdentity } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { FakeChannel } from './support/fakeChannels.js';
@@ -68,13 +76,27 @@ describe('Deliver', () => {
     stream.write(toProtosEnvelope(seekRequestAt('mychannel', all, { seconds: nowSeconds - 60, nanos: 0 })));
     stream.end();
     const { messages } = await done;
-    expect(describeResponses(messages)).toEqual([`status ${Status.BAD_REQUEST}`, `status ${Status.BAD_REQUEST}`, `status ${Status.BAD_REQUEST}`, 0, `status ${Status.SUCCESS}`]);
+    expect(describeResponses(messages)).toEqual([
+      `status ${Status.BAD_REQUEST}`,
+      `status ${Status.BAD_REQUEST}`,
+      `status ${Status.BAD_REQUEST}`,
+      0,
+      `status ${Status.SUCCESS}`,
+    ]);
   });
 
   it('ends the session with FORBIDDEN once the requester’s certificate has expired (Fabric’s session rule)', async () => {
     harness = await startHarness([new FakeChannel('mychannel', 2)]);
-    const org = new DevOrganization({ mspId: 'Org1MSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native'), notBefore: new Date(Date.now() - 3 * 86_400_000) });
-    const asCreator = (member: DevIdentity) => ({ signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) });
+    const org = new DevOrganization({
+      mspId: 'Org1MSP',
+      algorithm: 'ecdsa-p256',
+      provider: createCryptoProvider('native'),
+      notBefore: new Date(Date.now() - 3 * 86_400_000),
+    });
+    const asCreator = (member: DevIdentity) => ({
+      signer: member.signer,
+      serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }),
+    });
     const expired = org.issueMember('expired', { notAfter: new Date(Date.now() - 3_600_000) });
     const valid = org.issueMember('valid');
     const all = seek({ type: 'oldest' }, { type: 'newest' });

@@ -83,7 +83,12 @@ describe('one bad creator certificate affects only its own answer', () => {
     others.push(connectClient(setup.address), connectClient(setup.address));
     const [mixedStatuses, ...otherStatuses] = await Promise.all([
       broadcastAll(client, mixed),
-      ...others.map((client, c) => broadcastAll(client, Array.from({ length: 150 }, (_, i) => honest(`other-${c}-${i}`)))),
+      ...others.map((client, c) =>
+        broadcastAll(
+          client,
+          Array.from({ length: 150 }, (_, i) => honest(`other-${c}-${i}`)),
+        ),
+      ),
     ]);
     expect(mixedStatuses).toEqual(mixed.map((_, i) => (i % 9 === 4 ? common.Status.FORBIDDEN : common.Status.SUCCESS)));
     for (const statuses of otherStatuses) expect(statuses).toEqual(Array.from({ length: 150 }, () => common.Status.SUCCESS));
@@ -93,7 +98,13 @@ describe('one bad creator certificate affects only its own answer', () => {
   it('Deliver: a request whose creator has the mutated certificate is FORBIDDEN, not INTERNAL_SERVER_ERROR', async () => {
     const idBytes = new TextEncoder().encode(withBadSubjectByte(setup.user.certPem));
     const creator = { signer: setup.user.signer, serializedIdentity: encodeSerializedIdentity({ mspid: setup.user.mspId, idBytes }) };
-    const seek = { start: { type: 'oldest' as const }, stop: { type: 'newest' as const }, behavior: SeekBehavior.FAIL_IF_NOT_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK };
+    const seek = {
+      start: { type: 'oldest' as const },
+      stop: { type: 'newest' as const },
+      behavior: SeekBehavior.FAIL_IF_NOT_READY,
+      errorResponse: SeekErrorResponse.STRICT,
+      contentType: SeekContentType.BLOCK,
+    };
     const stream = client.deliver();
     const done = collect(stream);
     stream.write(toProtosEnvelope(seekRequest(CHANNEL, seek, 'Org1MSP', creator)));

@@ -67,18 +67,28 @@ describe('resolveSeekRange', () => {
   });
 
   it('a missing start or stop is BAD_REQUEST', () => {
-    expect(resolveSeekRange(seek(undefined, newest), 3)).toMatchObject({ ok: false, status: 'BAD_REQUEST', info: 'seek info is missing its start or stop position' });
+    expect(resolveSeekRange(seek(undefined, newest), 3)).toMatchObject({
+      ok: false,
+      status: 'BAD_REQUEST',
+      info: 'seek info is missing its start or stop position',
+    });
     expect(resolveSeekRange(seek(oldest, undefined), 3)).toMatchObject({ ok: false, status: 'BAD_REQUEST' });
   });
 
   it('a stop before the start is BAD_REQUEST naming both', () => {
-    expect(resolveSeekRange(seek(specified(8), specified(2)), 10)).toEqual({ ok: false, status: 'BAD_REQUEST', info: 'seek start block 8 is after stop block 2' });
+    expect(resolveSeekRange(seek(specified(8), specified(2)), 10)).toEqual({
+      ok: false,
+      status: 'BAD_REQUEST',
+      info: 'seek start block 8 is after stop block 2',
+    });
   });
 
   it('checks a specified stop before the start ahead of FAIL_IF_NOT_READY, as Fabric’s deliverBlocks: BAD_REQUEST, not NOT_FOUND', () => {
     // Start beyond the height and stop < start: Fabric answers BAD_REQUEST before it looks for the start block.
     expect(resolveSeekRange(seek(specified(9), specified(2), SeekBehavior.FAIL_IF_NOT_READY), 5)).toEqual({
-      ok: false, status: 'BAD_REQUEST', info: 'seek start block 9 is after stop block 2',
+      ok: false,
+      status: 'BAD_REQUEST',
+      info: 'seek start block 9 is after stop block 2',
     });
     expect(resolveSeekRange(seek(nextCommit, specified(1), SeekBehavior.FAIL_IF_NOT_READY), 5)).toMatchObject({ ok: false, status: 'BAD_REQUEST' });
     // A newest stop is not compared with the start first (Fabric compares only a specified stop): NOT_FOUND.

@@ -46,7 +46,12 @@ describe('server over a one-node chain', () => {
     const envelopes = Array.from({ length: count }, (_, i) =>
       createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new TextEncoder().encode(`tx ${i}`), creator: member }),
     );
-    const forged = createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new TextEncoder().encode('forged'), creator: member });
+    const forged = createSignedEnvelope({
+      type: HeaderType.ENDORSER_TRANSACTION,
+      channelId: CHANNEL,
+      data: new TextEncoder().encode('forged'),
+      creator: member,
+    });
     forged[forged.length - 3] ^= 0xff; // inside the signature
     const broadcast = client.broadcast();
     const broadcastDone = collect(broadcast);
@@ -64,7 +69,13 @@ describe('server over a one-node chain', () => {
     for (let next = 1; seen.length < count; next++) {
       const stream = client.deliver();
       const done = collect(stream);
-      const seek = { start: { type: 'specified' as const, number: next }, stop: { type: 'specified' as const, number: next }, behavior: SeekBehavior.BLOCK_UNTIL_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK };
+      const seek = {
+        start: { type: 'specified' as const, number: next },
+        stop: { type: 'specified' as const, number: next },
+        behavior: SeekBehavior.BLOCK_UNTIL_READY,
+        errorResponse: SeekErrorResponse.STRICT,
+        contentType: SeekContentType.BLOCK,
+      };
       stream.write(toProtosEnvelope(seekRequest(CHANNEL, seek, 'Org1MSP', member)));
       stream.end();
       const { messages } = await done;
@@ -78,7 +89,13 @@ describe('server over a one-node chain', () => {
   });
 
   it('refuses a Deliver request whose signature does not verify', async () => {
-    const seek = { start: { type: 'oldest' as const }, stop: { type: 'newest' as const }, behavior: SeekBehavior.BLOCK_UNTIL_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK };
+    const seek = {
+      start: { type: 'oldest' as const },
+      stop: { type: 'newest' as const },
+      behavior: SeekBehavior.BLOCK_UNTIL_READY,
+      errorResponse: SeekErrorResponse.STRICT,
+      contentType: SeekContentType.BLOCK,
+    };
     const forged = seekRequest(CHANNEL, seek, 'Org1MSP', member);
     forged[forged.length - 3] ^= 0xff; // inside the signature
     const stream = client.deliver();
@@ -94,7 +111,13 @@ describe('server over a one-node chain', () => {
     const creator = { signer: stranger.signer, serializedIdentity: encodeSerializedIdentity({ mspid: stranger.mspId, idBytes: stranger.idBytes }) };
     const stream = client.deliver();
     const done = collect(stream);
-    const seek = { start: { type: 'oldest' as const }, stop: { type: 'newest' as const }, behavior: SeekBehavior.BLOCK_UNTIL_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK };
+    const seek = {
+      start: { type: 'oldest' as const },
+      stop: { type: 'newest' as const },
+      behavior: SeekBehavior.BLOCK_UNTIL_READY,
+      errorResponse: SeekErrorResponse.STRICT,
+      contentType: SeekContentType.BLOCK,
+    };
     stream.write(toProtosEnvelope(seekRequest(CHANNEL, seek, 'Org9MSP', creator)));
     stream.end();
     const { messages } = await done;

@@ -26,7 +26,12 @@ describe.each(ENGINES)('a creator certificate with a subject byte set to 0xFF, %
   const bob = channel.org2.issueMember('Bob');
 
   it('is refused as FORBIDDEN in its own verdict; the valid envelopes of its batch pass', async () => {
-    const handle = await pool.registerVerificationContext({ channelId: CHANNEL, engine, signatureAlgorithm: 'ecdsa-p256', organizations: channel.organizations });
+    const handle = await pool.registerVerificationContext({
+      channelId: CHANNEL,
+      engine,
+      signatureAlgorithm: 'ecdsa-p256',
+      organizations: channel.organizations,
+    });
     const envelopes = [
       signedEnvelope(alice, 'tx-0'),
       envelopeWithBadCreator(bob, CHANNEL, 'tx-bad'),
@@ -36,7 +41,10 @@ describe.each(ENGINES)('a creator certificate with a subject byte set to 0xFF, %
     ];
     const verdicts = await pool.verifyBatch(handle, envelopes);
     expect(verdicts.map((v) => v.ok)).toEqual([true, false, true, false, true]);
-    for (const [i, txId] of [[1, 'tx-bad'], [3, 'tx-bad-2']] as const) {
+    for (const [i, txId] of [
+      [1, 'tx-bad'],
+      [3, 'tx-bad-2'],
+    ] as const) {
       const verdict = verdicts[i]!;
       if (verdict.ok) throw new Error('expected a rejection');
       expect(verdict.status).toBe(Status.FORBIDDEN);

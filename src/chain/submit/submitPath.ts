@@ -140,7 +140,9 @@ export class SubmitPath {
     const { sizeBytes, isConfig, txId } = acceptForwarded(envelope, from, this.host.channelId, this.#batchSize);
     if (!this.host.isLeader()) {
       // No further hop: two nodes with stale views could bounce an envelope between them.
-      throw new ServiceUnavailableError(`node ${this.host.selfId} is not the Raft leader of channel "${this.host.channelId}" (leader: ${this.host.leaderId() || 'none'})`);
+      throw new ServiceUnavailableError(
+        `node ${this.host.selfId} is not the Raft leader of channel "${this.host.channelId}" (leader: ${this.host.leaderId() || 'none'})`,
+      );
     }
     if (isConfig) this.#checkConfig(envelope);
     await this.router.order({ bytes: envelope, sizeBytes, txId, ...(isConfig && { isConfig }) });
@@ -162,7 +164,8 @@ export class SubmitPath {
   #checkConfig(envelope: Uint8Array): void {
     this.host.metrics.configProposalsReceived.inc();
     const config = this.host.config();
-    if (config === undefined) throw new BadRequestError(`channel "${this.host.channelId}" has no readable config in its config block: config updates are refused`);
+    if (config === undefined)
+      throw new BadRequestError(`channel "${this.host.channelId}" has no readable config in its config block: config updates are refused`);
     config.check(envelope);
   }
 }

@@ -9,9 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import {
-  createGenesisBlock, createSignedEnvelope, encodeBlock, encodeSerializedIdentity, HeaderType, type EnvelopeCreator,
-} from '../../block/index.js';
+import { createGenesisBlock, createSignedEnvelope, encodeBlock, encodeSerializedIdentity, HeaderType, type EnvelopeCreator } from '../../block/index.js';
 import { Chain, InThreadCompute, type ChainCompute, type ChannelRegistry } from '../../chain/index.js';
 import type { ClusterTransport } from '../../cluster/index.js';
 import { createCryptoProvider, DevOrganization, type DevIdentity } from '../../crypto/index.js';
@@ -93,7 +91,13 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   const channels: ChannelRegistry = { get: (id) => (id === channelId ? chain : undefined), list: () => [chain] };
   const server = await AtomicBroadcastServer.start({ listenAddress: '127.0.0.1:0' }, { channels, logger, metricsRegistry: new Registry() });
   return {
-    channelId, chain, server, address: `127.0.0.1:${server.port}`, org, user, member: asCreator(user),
+    channelId,
+    chain,
+    server,
+    address: `127.0.0.1:${server.port}`,
+    org,
+    user,
+    member: asCreator(user),
     async close() {
       await server.close();
       await chain.close();

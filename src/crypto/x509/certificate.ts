@@ -6,7 +6,15 @@
 // (test/crypto/fuzz.test.ts checks that on mutated certificates).
 
 import {
-  children, decodeBitStringBytes, decodeBoolean, decodeOid, decodeTime, decodeUnsignedInteger, type DerReader, readSingle, Tag,
+  children,
+  decodeBitStringBytes,
+  decodeBoolean,
+  decodeOid,
+  decodeTime,
+  decodeUnsignedInteger,
+  type DerReader,
+  readSingle,
+  Tag,
   type DerElement,
 } from '../der.js';
 import { decodeSpki, type PublicKeyInfo } from '../keys.js';

@@ -1,8 +1,7 @@
 // The client-facing server over a real one-node Chain (real storage, real
-// timers) on 127.0.0.1: for tests
-// of the server/chain contract end to end and for the live part of
-// `npm run fuzz`. The compute is the caller's choice (in-thread, or the worker
-// pool as a node runs it).
+// timers) on 127.0.0.1: for tests of the server/chain contract end to end and
+// for the live part of `npm run fuzz`. The compute is the caller's choice
+// (in-thread, or the worker pool as a node runs it).
 
 import fs from 'node:fs';
 import os from 'node:os';

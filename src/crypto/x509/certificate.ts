@@ -3,7 +3,7 @@
 // Pure DER (no node:crypto), so both engines use it: it is the one reader of
 // MSP certificates (creators, CAs). Strict where Go's crypto/x509 is (names'
 // string types, minimal DER), so what it accepts Fabric and OpenSSL read too
-// (test/crypto/fuzz.test.ts checks that on mutated certificates).
+// (test/fuzz/decoders.test.ts and `npm run fuzz` check that on mutated certificates).
 
 import {
   children,

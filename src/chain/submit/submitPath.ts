@@ -74,7 +74,8 @@ export class SubmitPath {
     if (refusal !== undefined) return refusal;
     const isConfig = verdict.type === HeaderType.CONFIG;
     const { txId } = verdict;
-    if (options?.ack === 'committed' && txId !== '') return this.#orderCommitted(envelope, verdict.sizeBytes, isConfig, txId, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    if (options?.ack === 'committed' && txId !== '')
+      return this.#orderCommitted(envelope, verdict.sizeBytes, isConfig, txId, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
     try {
       if (isConfig) this.#checkConfig(envelope);
       await this.router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, txId, ...(isConfig && { isConfig }) });

@@ -47,11 +47,17 @@ export interface BlockMetadataWriterOptions {
   readonly nonce?: () => Uint8Array;
 }
 
-/** Fabric's protoutil.IsConfigBlock: one envelope whose header type is CONFIG (or the legacy ORDERER_TRANSACTION). */
+/**
+ * A config block: exactly one envelope, of header type CONFIG. Only the
+ * orderer creates CONFIG envelopes (Broadcast refuses them from clients, and
+ * refuses ORDERER_TRANSACTION, which Fabric 2 no longer supports), so a block
+ * counting here holds a config the orderer produced and checked.
+ * ORDERER_TRANSACTION does not count: such a block is never a channel's
+ * LAST_CONFIG.
+ */
 export function isConfigBlock(block: Block): boolean {
   if (block.data.length !== 1) return false;
-  const type = readEnvelopeFields(block.data[0]!, 'BAD_BLOCK').headerType;
-  return type === HeaderType.CONFIG || type === HeaderType.ORDERER_TRANSACTION;
+  return readEnvelopeFields(block.data[0]!, 'BAD_BLOCK').headerType === HeaderType.CONFIG;
 }
 
 export class BlockMetadataWriter {

@@ -162,6 +162,7 @@ export class Chain implements ChannelSupport {
     this.#leadership.term = storage.raft.initialState().hardState.term;
     this.#config = openConfigControl({
       opts: this.#opts,
+      compute: this.#deps.compute,
       storage,
       transport: this.#deps.transport,
       log: this.#log,

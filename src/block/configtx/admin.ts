@@ -27,7 +27,7 @@ export function isOrganizationAdmin(org: OrganizationValues, certPem: string): b
 }
 
 /** The OU values of a subject printed "CN=a,OU=b,O=c". */
-function organizationalUnits(subject: string): string[] {
+export function organizationalUnits(subject: string): string[] {
   return subject
     .split(',')
     .map((part) => part.trim())

@@ -30,8 +30,7 @@ export type TransitionRule =
   | 'batch-size'
   | 'batch-timeout'
   | 'raft-options'
-  | 'organizations'
-  | 'submitter-not-admin';
+  | 'organizations';
 
 /** A proposed config refused against the current one; `rule` names what was broken. */
 export class ConfigTransitionError extends OrdererError {
@@ -40,5 +39,19 @@ export class ConfigTransitionError extends OrdererError {
     message: string,
   ) {
     super('BAD_CONFIG_UPDATE', `config update refused (${rule}): ${message}`);
+  }
+}
+
+/**
+ * A CONFIG_UPDATE this orderer refuses, with Fabric's reason text. `forbidden`:
+ * the signatures do not satisfy a mod_policy (client status FORBIDDEN); else
+ * the update itself is wrong (BAD_REQUEST).
+ */
+export class ConfigUpdateError extends OrdererError {
+  constructor(
+    readonly forbidden: boolean,
+    message: string,
+  ) {
+    super(forbidden ? 'CONFIG_UPDATE_FORBIDDEN' : 'BAD_CONFIG_UPDATE', message);
   }
 }

@@ -6,7 +6,7 @@
 export * from './model.js';
 export * from './codec.js';
 export * from './channelValues.js';
-export { ChannelConfigError, ConfigTransitionError, type TransitionRule } from './errors.js';
+export { ChannelConfigError, ConfigTransitionError, ConfigUpdateError, type TransitionRule } from './errors.js';
 export { extractChannelConfig, channelConfigValuesOf, readConfigEnvelope, ETCDRAFT } from './extract.js';
 export { buildConfig, buildConfigEnvelope, buildGenesisBlock, type ChannelConfigInput } from './build.js';
 export {
@@ -27,9 +27,12 @@ export { consenterIdsOf } from './consenters.js';
 export { computeGroupUpdate, type GroupUpdate } from './computeUpdate.js';
 export { patchConfigTree } from './patch.js';
 export {
-  buildConfigUpdateEnvelope, currentConfigOf, readConfigTransaction,
-  type ConfigTransaction, type ConfigUpdateOptions, type CurrentConfig, type SignedData,
+  buildConfigUpdateEnvelope, computeConfigUpdate, configEnvelopeOf, configUpdateEnvelopeOf, currentConfigOf, signConfigUpdate,
+  type ConfigUpdateOptions, type CurrentConfig,
 } from './update.js';
+export { proposeConfigUpdate, sameConfigGroup, type ConfigUpdatePolicies, type ProposedConfig } from './configUpdate.js';
+export { mapConfig, configFromMap, type ConfigElement } from './configMap.js';
+export * from './policy/index.js';
 export { isOrganizationAdmin } from './admin.js';
-export { RUNTIME_RAFT_OPTIONS, validateConfigTransition, type TransitionResult, type TransitionSubmitter } from './transition.js';
+export { RUNTIME_RAFT_OPTIONS, validateConfigTransition, type TransitionResult } from './transition.js';
 export { checkConsenterTlsCertificates, type ConsenterTlsCheck } from './consenterTls.js';

@@ -1,9 +1,9 @@
 // validateConfigTransition: whether the leader may order a proposed config
 // after the current one. Fabric's rules (configtx validator, channelconfig,
 // etcdraft CheckConfigMetadata / ValidateConsensusMetadata /
-// ComputeMembershipChanges), with this orderer's approximations of policy
-// evaluation documented in CONFIGTX.md. The first broken rule is thrown as a
-// ConfigTransitionError naming it.
+// ComputeMembershipChanges), applied to the config a CONFIG_UPDATE produced
+// after its policies were satisfied (configUpdate.ts). The first broken rule
+// is thrown as a ConfigTransitionError naming it.
 
 import { isDeepStrictEqual } from 'node:util';
 import { OrdererError } from '../../errors.js';
@@ -15,13 +15,6 @@ import { consenterKey, diffConsenters, initialConsenterIds, type ConsenterDiff, 
 import { checkConsenterTlsCertificates, type ConsenterTlsCheck } from './consenterTls.js';
 import { ConfigTransitionError } from './errors.js';
 import { ETCDRAFT } from './extract.js';
-
-export interface TransitionSubmitter {
-  /** MSP id of the (already verified) creator of the CONFIG envelope. */
-  readonly creatorMspId: string;
-  /** Whether that creator is an admin of its org (see isOrganizationAdmin). */
-  readonly creatorIsAdmin: boolean;
-}
 
 export interface TransitionResult {
   readonly consenters: ConsenterDiff;
@@ -43,7 +36,6 @@ export const RUNTIME_RAFT_OPTIONS: readonly (keyof RaftOptionValues)[] = ['snaps
 export function validateConfigTransition(
   current: ChannelConfigValues,
   next: ChannelConfigValues,
-  submitter: TransitionSubmitter,
   ids: ConsenterIds = initialConsenterIds(current.consenters),
   tls?: ConsenterTlsCheck,
 ): TransitionResult {
@@ -62,7 +54,6 @@ export function validateConfigTransition(
   if (next.consensusType !== ETCDRAFT || current.consensusType !== ETCDRAFT) {
     throw new ConfigTransitionError('consensus-type', `consensus type must stay "${ETCDRAFT}" (current "${current.consensusType}", proposed "${next.consensusType}"); migration is not supported`);
   }
-  checkSubmitter(current, submitter);
   checkBatch(next.batchSize, next.batchTimeoutMs);
   checkRaftOptions(next.raftOptions);
   checkOrganizations(next);
@@ -84,21 +75,6 @@ export function validateConfigTransition(
 
 function ordererOrgs(values: ChannelConfigValues) {
   return values.organizations.filter((o) => o.sections.includes('orderer'));
-}
-
-/**
- * Approximates the Admins mod_policy (MAJORITY of org admins in Fabric) by
- * "one admin of an organization of the CURRENT config": an org being added
- * cannot vote itself in.
- */
-function checkSubmitter(current: ChannelConfigValues, submitter: TransitionSubmitter): void {
-  const org = current.organizations.find((o) => o.mspId === submitter.creatorMspId);
-  if (org === undefined) {
-    throw new ConfigTransitionError('submitter-not-admin', `submitter's MSP "${submitter.creatorMspId}" is not an organization of the current config`);
-  }
-  if (!submitter.creatorIsAdmin) {
-    throw new ConfigTransitionError('submitter-not-admin', `submitter is a member of "${submitter.creatorMspId}" but not one of its admins`);
-  }
 }
 
 function checkBatch(batchSize: BatchSize, batchTimeoutMs: number): void {

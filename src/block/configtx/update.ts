@@ -1,25 +1,23 @@
-// Config updates as our tooling submits them: a CONFIG envelope carrying the
-// complete next config (sequence + 1, Fabric's versions) and, as
-// last_update, the signed CONFIG_UPDATE envelope that produced it. Fabric's
-// path (a client sends CONFIG_UPDATE, the orderer's msgprocessor turns it into
-// a CONFIG envelope) is approximated: the submitter computes the CONFIG
-// envelope and the orderer validates it (validateConfigTransition) and the
-// signatures readConfigTransaction exposes. See CONFIGTX.md.
+// Config updates as Fabric's tools make them: the ConfigUpdate between the
+// current config and the wanted one (configtxlator compute_update), a
+// ConfigSignature per admin over signature_header ‖ config_update, and the
+// CONFIG_UPDATE envelope a client broadcasts. The orderer turns it into the
+// CONFIG envelope it signs itself (configUpdate.ts, configEnvelopeOf).
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { decodeChannelHeader, decodeEnvelope, decodePayload, decodeSignatureHeader, encodeSignatureHeader } from '../codec/common.js';
+import { encodeSignatureHeader } from '../codec/common.js';
 import { NONCE_BYTES } from '../blockMetadata.js';
 import { concatBytes } from '../bytes.js';
 import { createSignedEnvelope, type EnvelopeCreator } from '../envelopeBuilder.js';
-import { HeaderType, type Block, type Timestamp } from '../model.js';
+import { HeaderType, type Block, type Envelope, type Timestamp } from '../model.js';
 import type { ChannelConfigInput } from './build.js';
 import type { ChannelConfigValues } from './channelValues.js';
-import { decodeConfigUpdate, decodeConfigUpdateEnvelope, encodeConfigEnvelope, encodeConfigUpdate, encodeConfigUpdateEnvelope } from './codec.js';
+import { encodeConfigEnvelope, encodeConfigUpdate, encodeConfigUpdateEnvelope } from './codec.js';
 import { computeGroupUpdate } from './computeUpdate.js';
 import { ChannelConfigError } from './errors.js';
 import { channelConfigValuesOf, readConfigEnvelope } from './extract.js';
-import type { Config } from './model.js';
+import type { Config, ConfigSignature } from './model.js';
 import { patchConfigTree } from './patch.js';
 
 /** A channel's config as the last config block holds it. */
@@ -40,94 +38,77 @@ export function currentConfigOf(configBlock: Block): CurrentConfig {
 export interface ConfigUpdateOptions {
   /** Default: now, whole seconds. */
   readonly timestamp?: Timestamp;
-  /** Nonces of the CONFIG_UPDATE envelope, its ConfigSignature and the CONFIG envelope; default random. */
+  /** Nonces of the ConfigSignatures and the envelope; default random. */
   readonly nonce?: () => Uint8Array;
 }
 
+const randomNonce = () => new Uint8Array(randomBytes(NONCE_BYTES));
+
 /**
- * A marshaled CONFIG envelope moving `current` to `next` (the sequence is
- * current + 1 whatever `next.sequence` says), signed by `admin` three times,
- * as Fabric's tooling would: the ConfigSignature over the ConfigUpdate, the
- * CONFIG_UPDATE envelope, and the CONFIG envelope. Throws ChannelConfigError
- * when `next` changes nothing.
+ * The marshaled ConfigUpdate moving `current` to `next` (configtxlator's
+ * compute_update over the patched tree). Throws ChannelConfigError when
+ * `next` changes nothing.
  */
-export function buildConfigUpdateEnvelope(current: CurrentConfig, next: ChannelConfigInput, admin: EnvelopeCreator, options: ConfigUpdateOptions = {}): Uint8Array {
+export function computeConfigUpdate(current: CurrentConfig, next: ChannelConfigInput): Uint8Array {
   assert.equal(next.channelId, current.channelId, 'a config update stays on its channel');
   const currentTree = current.config.channelGroup;
   assert(currentTree !== undefined, 'the current config has a channel group');
-  const sequence = current.config.sequence + 1;
-  const patched = patchConfigTree(currentTree, current.values, { ...next, sequence });
+  const patched = patchConfigTree(currentTree, current.values, { ...next, sequence: current.config.sequence + 1 });
   const delta = computeGroupUpdate(currentTree, patched);
   if (delta === undefined) throw new ChannelConfigError('channel_group', 'the proposed config changes nothing');
-  const nonce = options.nonce ?? (() => new Uint8Array(randomBytes(NONCE_BYTES)));
-  const timestamp = options.timestamp;
+  return encodeConfigUpdate({ channelId: current.channelId, readSet: delta.readSet, writeSet: delta.writeSet, isolatedData: new Map() });
+}
 
-  const configUpdate = encodeConfigUpdate({ channelId: current.channelId, readSet: delta.readSet, writeSet: delta.writeSet, isolatedData: new Map() });
-  const signatureHeader = encodeSignatureHeader({ creator: admin.serializedIdentity, nonce: nonce() });
-  const signature = admin.signer.sign(concatBytes([signatureHeader, configUpdate]));
-  const updateEnvelope = createSignedEnvelope({
+/** `signer`'s ConfigSignature over signature_header ‖ configUpdate (peer channel signconfigtx). */
+export function signConfigUpdate(configUpdate: Uint8Array, signer: EnvelopeCreator, nonce: () => Uint8Array = randomNonce): ConfigSignature {
+  const signatureHeader = encodeSignatureHeader({ creator: signer.serializedIdentity, nonce: nonce() });
+  return { signatureHeader, signature: signer.signer.sign(concatBytes([signatureHeader, configUpdate])) };
+}
+
+/** The CONFIG_UPDATE envelope a client broadcasts: `configUpdate` with its signatures, signed by `creator`. */
+export function configUpdateEnvelopeOf(
+  channelId: string,
+  configUpdate: Uint8Array,
+  signatures: readonly ConfigSignature[],
+  creator: EnvelopeCreator,
+  options: ConfigUpdateOptions = {},
+): Uint8Array {
+  return createSignedEnvelope({
     type: HeaderType.CONFIG_UPDATE,
-    channelId: current.channelId,
-    data: encodeConfigUpdateEnvelope({ configUpdate, signatures: [{ signatureHeader, signature }] }),
-    creator: admin,
-    nonce: nonce(),
-    ...(timestamp && { timestamp }),
+    channelId,
+    data: encodeConfigUpdateEnvelope({ configUpdate, signatures }),
+    creator,
+    nonce: (options.nonce ?? randomNonce)(),
+    ...(options.timestamp && { timestamp: options.timestamp }),
   });
-  const data = encodeConfigEnvelope({ config: { sequence, channelGroup: delta.merged }, lastUpdate: decodeEnvelope(updateEnvelope) });
-  return createSignedEnvelope({ type: HeaderType.CONFIG, channelId: current.channelId, data, creator: admin, nonce: nonce(), ...(timestamp && { timestamp }) });
-}
-
-/** One signature to verify: `signature` by `creator` (marshaled SerializedIdentity) over `data`. */
-export interface SignedData {
-  readonly creator: Uint8Array;
-  readonly data: Uint8Array;
-  readonly signature: Uint8Array;
-}
-
-export interface ConfigTransaction {
-  readonly channelId: string;
-  readonly config: Config;
-  readonly values: ChannelConfigValues;
-  /** The CONFIG envelope's own signature (its creator is the submitter). */
-  readonly envelopeSignature: SignedData;
-  /** The ConfigUpdate's ConfigSignatures (Fabric evaluates mod_policies over these); empty without last_update. */
-  readonly updateSignatures: readonly SignedData[];
 }
 
 /**
- * Reads a CONFIG envelope: its config as values and the signatures a
- * validator must check. Throws ChannelConfigError / MalformedMessageError
- * naming the path; the last update must be a CONFIG_UPDATE for the same channel.
+ * A marshaled CONFIG_UPDATE envelope moving `current` to `next`, signed as
+ * Fabric's tooling would: a ConfigSignature by each of `signers` (the admins
+ * whose policies the change needs), the envelope by the first of them.
  */
-export function readConfigTransaction(envelopeBytes: Uint8Array): ConfigTransaction {
-  const envelope = decodeEnvelope(envelopeBytes);
-  const payload = decodePayload(envelope.payload, { code: 'BAD_ENVELOPE', path: 'envelope.payload' });
-  const { channelId, configEnvelope } = readConfigEnvelope(envelopeBytes);
-  const config = configEnvelope.config;
-  if (config === undefined) throw new ChannelConfigError('envelope.payload.data.config', 'missing');
-  const creator = decodeSignatureHeader(payload.header!.signatureHeader, { code: 'BAD_ENVELOPE', path: 'envelope.payload.header.signature_header' }).creator;
-  const updateSignatures: SignedData[] = [];
-  if (configEnvelope.lastUpdate !== undefined) {
-    const path = 'envelope.payload.data.last_update';
-    const updatePayload = decodePayload(configEnvelope.lastUpdate.payload, { code: 'BAD_ENVELOPE', path: `${path}.payload` });
-    if (updatePayload.header === undefined) throw new ChannelConfigError(`${path}.payload.header`, 'missing');
-    const header = decodeChannelHeader(updatePayload.header.channelHeader, { code: 'BAD_ENVELOPE', path: `${path}.payload.header.channel_header` });
-    if (header.type !== HeaderType.CONFIG_UPDATE) throw new ChannelConfigError(`${path}.payload.header.channel_header.type`, `is ${header.type}, expected CONFIG_UPDATE (${HeaderType.CONFIG_UPDATE})`);
-    const updateEnvelope = decodeConfigUpdateEnvelope(updatePayload.data, { code: 'BAD_ENVELOPE', path: `${path}.payload.data` });
-    const update = decodeConfigUpdate(updateEnvelope.configUpdate, { code: 'BAD_ENVELOPE', path: `${path}.payload.data.config_update` });
-    if (update.channelId !== channelId || header.channelId !== channelId) {
-      throw new ChannelConfigError(`${path}.payload.data.config_update.channel_id`, `is "${update.channelId}", the envelope is for channel "${channelId}"`);
-    }
-    updateEnvelope.signatures.forEach((sig, i) => {
-      const sh = decodeSignatureHeader(sig.signatureHeader, { code: 'BAD_ENVELOPE', path: `${path}.payload.data.signatures[${i}].signature_header` });
-      updateSignatures.push({ creator: sh.creator, data: concatBytes([sig.signatureHeader, updateEnvelope.configUpdate]), signature: sig.signature });
-    });
-  }
-  return {
+export function buildConfigUpdateEnvelope(
+  current: CurrentConfig,
+  next: ChannelConfigInput,
+  signers: EnvelopeCreator | readonly EnvelopeCreator[],
+  options: ConfigUpdateOptions = {},
+): Uint8Array {
+  const all = Array.isArray(signers) ? (signers as readonly EnvelopeCreator[]) : [signers as EnvelopeCreator];
+  assert(all.length > 0, 'a config update needs at least one signer');
+  const configUpdate = computeConfigUpdate(current, next);
+  const signatures = all.map((s) => signConfigUpdate(configUpdate, s, options.nonce));
+  return configUpdateEnvelopeOf(current.channelId, configUpdate, signatures, all[0]!, options);
+}
+
+/** The CONFIG envelope the orderer orders: ConfigEnvelope{config, last_update}, signed by the orderer's identity. */
+export function configEnvelopeOf(channelId: string, config: Config, lastUpdate: Envelope, orderer: EnvelopeCreator, options: ConfigUpdateOptions = {}): Uint8Array {
+  return createSignedEnvelope({
+    type: HeaderType.CONFIG,
     channelId,
-    config,
-    values: channelConfigValuesOf(config, channelId),
-    envelopeSignature: { creator, data: envelope.payload, signature: envelope.signature },
-    updateSignatures,
-  };
+    data: encodeConfigEnvelope({ config, lastUpdate }),
+    creator: orderer,
+    nonce: (options.nonce ?? randomNonce)(),
+    ...(options.timestamp && { timestamp: options.timestamp }),
+  });
 }

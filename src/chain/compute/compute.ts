@@ -4,7 +4,7 @@
 // the very same functions on the calling thread (tests, a node without a pool).
 // The orderer's signing key belongs to the compute (one per node), not to a channel.
 
-import type { Block } from '../../block/index.js';
+import type { Block, EnvelopeCreator } from '../../block/index.js';
 import type { OrganizationConfig } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../../crypto/index.js';
 import type { EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata } from '../../workers/index.js';
@@ -41,4 +41,6 @@ export interface ChainCompute {
    * orderer identity) and marshaled, as Fabric's BlockWriter writes it.
    */
   signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock>;
+  /** This node's orderer identity, for the envelopes the orderer itself creates (the CONFIG envelope of a config update, as Fabric's). */
+  ordererIdentity(): EnvelopeCreator;
 }

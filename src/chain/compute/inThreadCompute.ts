@@ -2,7 +2,7 @@
 // run (src/workers: VerificationContext, hashBlockData, signAndMarshalBlock),
 // so both give identical verdicts and bytes.
 
-import type { Block, OrdererIdentity } from '../../block/index.js';
+import type { Block, EnvelopeCreator, OrdererIdentity } from '../../block/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
 import { hashBlockData, signAndMarshalBlock, VerificationContext as WorkerVerificationContext } from '../../workers/index.js';
 import type { ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
@@ -36,5 +36,9 @@ export class InThreadCompute implements ChainCompute {
 
   async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {
     return signAndMarshalBlock(this.identity, block, lastConfigBlockNumber, consenterMetadata);
+  }
+
+  ordererIdentity(): EnvelopeCreator {
+    return this.identity;
   }
 }

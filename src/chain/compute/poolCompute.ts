@@ -2,7 +2,8 @@
 // block signature runs in the pool's threads. A channel's verification
 // context is registered once (on first use) and referred to by its handle.
 
-import type { Block } from '../../block/index.js';
+import type { Block, EnvelopeCreator } from '../../block/index.js';
+import { createCryptoProvider } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
 import type { ContextHandle, SignerInput, WorkerPool } from '../../workers/index.js';
 import type { ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
@@ -10,6 +11,7 @@ import type { ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, W
 export class PoolCompute implements ChainCompute {
   readonly #verification = new WeakMap<VerificationContext, Promise<ContextHandle<'verification'>>>();
   #signer: Promise<ContextHandle<'signer'>> | undefined;
+  #identity: EnvelopeCreator | undefined;
 
   /** `signer`: this orderer's signing key and identity, registered in the pool on first use. */
   constructor(
@@ -36,5 +38,14 @@ export class PoolCompute implements ChainCompute {
   async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {
     this.#signer ??= this.pool.registerSigner(this.signer);
     return this.pool.signBlock(await this.#signer, block, { lastConfigBlockNumber, consenterMetadata });
+  }
+
+  /** Signs on the calling thread: the orderer creates an envelope only per config update. */
+  ordererIdentity(): EnvelopeCreator {
+    this.#identity ??= {
+      signer: createCryptoProvider(this.signer.engine).signerFromPrivateKey(this.signer.algorithm, this.signer.privateKeyPem),
+      serializedIdentity: this.signer.serializedIdentity,
+    };
+    return this.#identity;
   }
 }

@@ -10,6 +10,7 @@ import {
   consenterIdsOf,
   currentConfigOf,
   type ChannelConfigValues,
+  type Config,
   type ConsenterIds,
 } from '../../block/index.js';
 import type { OrganizationConfig } from '../../crypto/index.js';
@@ -20,14 +21,16 @@ export interface ChannelConfigState {
   /** Number of the config block these values come from. */
   readonly blockNumber: number;
   readonly values: ChannelConfigValues;
+  /** The config tree the values come from (config updates are computed against it). */
+  readonly config: Config;
   /** Invariant: ids.consenterIds.length === values.consenters.length; ids distinct and < nextConsenterId. */
   readonly ids: ConsenterIds;
 }
 
 /** The config state a config block holds; throws ChannelConfigError / MalformedMessageError when it carries no readable config. */
 export function configStateOfBlock(block: Block): ChannelConfigState {
-  const { values } = currentConfigOf(block);
-  return { blockNumber: block.header.number, values, ids: consenterIdsOf(block, values.consenters) };
+  const { values, config } = currentConfigOf(block);
+  return { blockNumber: block.header.number, values, config, ids: consenterIdsOf(block, values.consenters) };
 }
 
 /**
@@ -52,9 +55,9 @@ export function loadConfigState(ledger: BlockLedger, log: Logger): ChannelConfig
  * next_consenter_id, a rotated one keeps its id, as Fabric).
  */
 export function nextConfigState(current: ChannelConfigState, block: Block): ChannelConfigState {
-  const { values } = currentConfigOf(block);
+  const { values, config } = currentConfigOf(block);
   const ids = assignConsenterIds(current.values.consenters, current.ids, values.consenters);
-  return { blockNumber: block.header.number, values, ids };
+  return { blockNumber: block.header.number, values, config, ids };
 }
 
 /** The Raft ids of the config's consenters, ascending. */

@@ -1,6 +1,7 @@
 // The chain's side of config transactions and membership (Fabric's etcdraft
-// chain.go writeConfigBlock / apply / proposeConfChange): checks CONFIG
-// envelopes on the leader, applies each committed config block on every node
+// chain.go writeConfigBlock / apply / proposeConfChange): turns a client's
+// CONFIG_UPDATE into the CONFIG envelope this node signs (configProcessor.ts),
+// re-checks CONFIG envelopes on the leader, applies each committed config block on every node
 // (batch size and timeout, organizations, snapshot interval, consenter ids in
 // the block metadata, transport peers), and on the leader brings the Raft
 // membership to the config's consenters one ConfChange at a time — resumed by
@@ -12,14 +13,15 @@
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import type { Block } from '../../block/index.js';
+import type { Block, EnvelopeCreator } from '../../block/index.js';
+import type { ConfigUpdatePolicies } from '../../block/index.js';
 import type { ClusterPeer, ClusterTransport } from '../../cluster/index.js';
 import type { OrganizationConfig } from '../../crypto/index.js';
 import type { Engine } from '../../crypto/index.js';
 import { ConfChangeType, ProposalDroppedError, StateType, type RawNode } from '../../raft/index.js';
 import type { ConsenterMetadata } from '../order/blockApplier.js';
 import { nextConfigState, organizationConfigsOf, type ChannelConfigState } from './channelConfig.js';
-import { checkConfigEnvelope } from './configProcessor.js';
+import { checkConfigEnvelope, policiesOf, processConfigUpdate, type ConfigCheckContext } from './configProcessor.js';
 import { ServiceUnavailableError } from '../errors.js';
 import type { OrderedEnvelope } from '../order/leaderPipeline.js';
 import { pendingConfChange, rotatedConsenterOf, transfereeOf } from './membership.js';
@@ -30,6 +32,8 @@ export interface ConfigControlHost {
   readonly channelId: string;
   readonly selfId: number;
   readonly engine: Engine;
+  /** This node's orderer identity: signs the CONFIG envelopes it creates. */
+  ordererIdentity(): EnvelopeCreator;
   readonly log: Logger;
   readonly metrics: ChainMetrics;
   readonly transport: ClusterTransport;
@@ -87,6 +91,8 @@ export class ConfigControl {
   readonly #leaving = new Map<number, ClusterPeer>();
   /** A rotation of the leader's own certificate: its handoff, and the old certificate pinned meanwhile. */
   readonly #rotation: RotationHandoff;
+  /** The policies of #state, built on first use. */
+  #policies: { readonly state: ChannelConfigState; readonly value: ConfigUpdatePolicies } | undefined;
 
   constructor(
     state: ChannelConfigState,
@@ -154,18 +160,29 @@ export class ConfigControl {
     this.host.applyOrganizations(organizationConfigsOf(values));
   }
 
-  /** Leader check of a CONFIG envelope; throws BadRequestError / ForbiddenError naming the rule. */
+  /** A client's CONFIG_UPDATE: the CONFIG envelope to order, signed by this node. Throws BadRequestError / ForbiddenError with the reason. */
+  processUpdate(updateEnvelope: Uint8Array): Uint8Array {
+    return processConfigUpdate(updateEnvelope, this.#checkContext(), this.host.ordererIdentity()).envelope;
+  }
+
+  /** Check of a CONFIG envelope an orderer produced (forwarded, or about to be cut); throws BadRequestError / ForbiddenError naming the rule. */
   check(envelope: Uint8Array): void {
+    checkConfigEnvelope(envelope, this.#checkContext());
+  }
+
+  #checkContext(): ConfigCheckContext {
     if (this.#notServing !== undefined) throw new ServiceUnavailableError(this.#notServing);
     const status = this.host.raft().status();
     const leading = status.softState.raftState === StateType.Leader;
-    checkConfigEnvelope(envelope, {
+    if (this.#policies?.state !== this.#state) this.#policies = { state: this.#state, value: policiesOf(this.#state, this.host.engine) };
+    return {
       state: this.#state,
+      policies: this.#policies.value,
       engine: this.host.engine,
       selfId: this.host.selfId,
       quorum: leading ? { voters: status.config.voters, isReachable: (id) => this.host.transport.isReachable(id) } : undefined,
       now: new Date(),
-    });
+    };
   }
 
   /** Re-check of an accepted CONFIG envelope right before it is cut: false if a config committed since made it stale. */

@@ -1,33 +1,45 @@
-// The leader's check of a CONFIG envelope before it is ordered (Fabric's
-// msgprocessor + etcdraft's consenter checks): readable config transaction,
-// every signature verifies, the submitter is an admin of a current
-// organization, configtx's validateConfigTransition against the current
-// config, and — for a consenter change — a quorum of reachable voters after it.
-// The envelope's creator was already checked against the channel's MSPs by
-// the verifier (pool) like any envelope.
+// The config path of a channel (Fabric's msgprocessor ProcessConfigUpdateMsg
+// / ProcessConfigMsg + etcdraft's consenter checks): a client's CONFIG_UPDATE
+// becomes the CONFIG envelope this orderer signs and orders —
+//  1. configtx's proposeConfigUpdate against the current config: read set
+//     versions, each changed element's mod_policy over the ConfigSignatures
+//     (FORBIDDEN naming the policy), the next config with Fabric's versions;
+//  2. the next config must be readable, its policies usable, and pass
+//     validateConfigTransition (one consenter change, consenter TLS chains...);
+//  3. on the leader, a consenter change must leave a quorum of reachable voters;
+//  4. the CONFIG envelope {config, last_update} signed with the orderer's identity.
+// A CONFIG envelope (forwarded by a consenter, or re-checked before it is
+// cut) is checked by re-running its last_update: it must produce the same
+// config (Fabric's ProcessConfigMsg / configtx Validate).
 
 import {
-  createCreatorKeyResolver,
-  decodeSerializedIdentity,
-} from '../../block/index.js';
-import {
+  ChannelConfigError,
+  decodeEnvelope,
+  type Envelope,
+  type EnvelopeCreator,
   ConfigTransitionError,
-  isOrganizationAdmin,
-  readConfigTransaction,
+  ConfigUpdateError,
+  PolicyManager,
+  SignerChecker,
+  channelConfigValuesOf,
+  channelMspsOf,
+  configEnvelopeOf,
+  proposeConfigUpdate,
+  readConfigEnvelope,
+  sameConfigGroup,
   validateConfigTransition,
   type ChannelConfigValues,
-  type ConfigTransaction,
-  type SignedData,
+  type Config,
+  type ConfigUpdatePolicies,
   type TransitionResult,
 } from '../../block/index.js';
-import { createCryptoProvider } from '../../crypto/index.js';
 import type { Engine } from '../../crypto/index.js';
 import { OrdererError } from '../../errors.js';
 import type { ChannelConfigState } from './channelConfig.js';
 import { BadRequestError } from '../errors.js';
 import { checkQuorumAfterChange } from './membership.js';
 
-/** A config update refused because of who asks or signs (client status FORBIDDEN). */
+/** A config update refused because its signatures do not satisfy a policy (client status FORBIDDEN). */
 export class ForbiddenError extends OrdererError {
   constructor(message: string) {
     super('FORBIDDEN', message);
@@ -36,6 +48,8 @@ export class ForbiddenError extends OrdererError {
 
 export interface ConfigCheckContext {
   readonly state: ChannelConfigState;
+  /** The current config's policy manager and signer checker (built once per config state). */
+  readonly policies: ConfigUpdatePolicies;
   readonly engine: Engine;
   readonly selfId: number;
   /**
@@ -52,54 +66,69 @@ export interface AcceptedConfig {
   readonly transition: TransitionResult;
 }
 
-/** Throws BadRequestError / ForbiddenError naming the broken rule; returns the next config when it may be ordered. */
+/** The policies of a config state: its MSPs and policy tree. */
+export function policiesOf(state: ChannelConfigState, engine: Engine): ConfigUpdatePolicies {
+  const group = state.config.channelGroup!;
+  const msps = channelMspsOf(group);
+  return { manager: new PolicyManager(group, msps), signers: new SignerChecker(msps, engine) };
+}
+
+/** A client's CONFIG_UPDATE envelope → the signed CONFIG envelope to order. Throws BadRequestError / ForbiddenError with the reason. */
+export function processConfigUpdate(updateEnvelope: Uint8Array, ctx: ConfigCheckContext, orderer: EnvelopeCreator): AcceptedConfig & { envelope: Uint8Array } {
+  const update = decodeEnvelope(updateEnvelope);
+  const config = propose(update, ctx);
+  const accepted = checkNext(config, ctx);
+  return { ...accepted, envelope: configEnvelopeOf(ctx.state.values.channelId, config, update, orderer) };
+}
+
+/** A CONFIG envelope some orderer produced: its last_update must produce its config now. Throws BadRequestError / ForbiddenError. */
 export function checkConfigEnvelope(envelope: Uint8Array, ctx: ConfigCheckContext): AcceptedConfig {
-  let tx: ConfigTransaction;
+  let supplied: { config: Config | undefined; lastUpdate: Envelope | undefined };
   try {
-    tx = readConfigTransaction(envelope);
+    supplied = readConfigEnvelope(envelope).configEnvelope;
   } catch (err) {
     if (err instanceof OrdererError) throw new BadRequestError(`config envelope refused: ${err.message}`);
     throw err;
   }
-  verifySignatures(tx, ctx.engine);
-  const submitter = submitterOf(tx.envelopeSignature, ctx.state.values);
+  if (supplied.lastUpdate === undefined || supplied.config === undefined) {
+    throw new BadRequestError('config envelope refused: a CONFIG envelope carries its config and the CONFIG_UPDATE (last_update) that produced it');
+  }
+  const config = propose(supplied.lastUpdate, ctx);
+  if (config.sequence !== supplied.config.sequence || !sameConfigGroup(config.channelGroup, supplied.config.channelGroup)) {
+    throw new BadRequestError('config envelope refused: ConfigEnvelope LastUpdate did not produce the supplied config result');
+  }
+  return checkNext(config, ctx);
+}
+
+function propose(update: Envelope, ctx: ConfigCheckContext): Config {
+  try {
+    return proposeConfigUpdate(ctx.state.values.channelId, ctx.state.config, update, ctx.policies, ctx.now).config;
+  } catch (err) {
+    if (!(err instanceof ConfigUpdateError)) throw err;
+    throw err.forbidden ? new ForbiddenError(err.message) : new BadRequestError(err.message);
+  }
+}
+
+function checkNext(config: Config, ctx: ConfigCheckContext): AcceptedConfig {
+  const { state } = ctx;
+  let next: ChannelConfigValues;
+  try {
+    next = channelConfigValuesOf(config, state.values.channelId);
+    const problems = new PolicyManager(config.channelGroup!, channelMspsOf(config.channelGroup!)).problems;
+    if (problems.length > 0) throw new ChannelConfigError('channel_group', problems[0]!);
+  } catch (err) {
+    if (err instanceof OrdererError) throw new BadRequestError(`config update refused: the resulting config is not valid: ${err.message}`);
+    throw err;
+  }
   let transition: TransitionResult;
   try {
-    transition = validateConfigTransition(ctx.state.values, tx.values, submitter, ctx.state.ids, { engine: ctx.engine, now: ctx.now });
+    transition = validateConfigTransition(state.values, next, state.ids, { engine: ctx.engine, now: ctx.now });
   } catch (err) {
     if (!(err instanceof ConfigTransitionError)) throw err;
-    if (err.rule === 'submitter-not-admin') throw new ForbiddenError(err.message);
     throw new BadRequestError(err.message);
   }
   if (ctx.quorum !== undefined) checkQuorum(transition, ctx.selfId, ctx.quorum);
-  return { next: tx.values, transition };
-}
-
-function verifySignatures(tx: ConfigTransaction, engine: Engine): void {
-  const provider = createCryptoProvider(engine);
-  const keyOf = createCreatorKeyResolver();
-  const all: [string, SignedData][] = [
-    ['the CONFIG envelope signature', tx.envelopeSignature],
-    ...tx.updateSignatures.map((s, i): [string, SignedData] => [`config update signature ${i}`, s]),
-  ];
-  for (const [what, signed] of all) {
-    let ok: boolean;
-    try {
-      const key = keyOf(decodeSerializedIdentity(signed.creator).idBytes);
-      ok = provider.verifier(key.algorithm).verify(key.publicKey, signed.data, signed.signature);
-    } catch (err) {
-      if (!(err instanceof OrdererError)) throw err;
-      throw new ForbiddenError(`config update refused (signature): ${what} has an unusable creator: ${err.message}`);
-    }
-    if (!ok) throw new ForbiddenError(`config update refused (signature): ${what} does not verify`);
-  }
-}
-
-function submitterOf(signed: SignedData, current: ChannelConfigValues): { creatorMspId: string; creatorIsAdmin: boolean } {
-  const identity = decodeSerializedIdentity(signed.creator);
-  const org = current.organizations.find((o) => o.mspId === identity.mspid);
-  const pem = new TextDecoder().decode(identity.idBytes);
-  return { creatorMspId: identity.mspid, creatorIsAdmin: org !== undefined && isOrganizationAdmin(org, pem) };
+  return { next, transition };
 }
 
 function checkQuorum(transition: TransitionResult, selfId: number, quorum: NonNullable<ConfigCheckContext['quorum']>): void {

@@ -9,6 +9,7 @@ import type { ClusterTransport } from '../../cluster/index.js';
 import type { RawNode } from '../../raft/index.js';
 import type { ChannelStorage } from '../../storage/index.js';
 import type { BlockApplier } from '../order/blockApplier.js';
+import type { ChainCompute } from '../compute/compute.js';
 import { consenterIdsMismatch, loadConfigState } from './channelConfig.js';
 import { ConfigControl } from './configControl.js';
 import { PipelineState, type LeaderPipeline } from '../order/leaderPipeline.js';
@@ -20,6 +21,8 @@ import type { SubmitPath } from '../submit/submitPath.js';
 /** The chain's parts a config change reaches; getters for those built after the config tracker. */
 export interface ConfigurableParts {
   readonly opts: ResolvedChainOptions;
+  /** Signs the CONFIG envelopes this node creates from config updates. */
+  readonly compute: ChainCompute;
   readonly storage: ChannelStorage;
   readonly transport: ClusterTransport;
   readonly log: Logger;
@@ -51,6 +54,7 @@ export function openConfigControl(parts: ConfigurableParts): ConfigControl | und
     channelId: opts.channelId,
     selfId: opts.selfId,
     engine: opts.engine,
+    ordererIdentity: () => parts.compute.ordererIdentity(),
     log,
     metrics: parts.metrics,
     transport: parts.transport,

@@ -1,6 +1,7 @@
 // The chain's intake of envelopes: a client's submit (verified in the compute,
-// refused when ordering must not take it, a CONFIG envelope checked as a config
-// update), a follower's forwarded submit on the leader (trusted, re-sized), and
+// refused when ordering must not take it, a CONFIG_UPDATE turned into the
+// CONFIG envelope this node signs), a follower's forwarded submit on the
+// leader (trusted, re-sized; a CONFIG envelope re-checked), and
 // a Deliver request's authorization. What passes goes to the EnvelopeRouter.
 // Owns the verification context and the BatchSize, which config blocks replace.
 
@@ -12,7 +13,7 @@ import type { ConfigControl } from '../config/configControl.js';
 import { BadRequestError, ServiceUnavailableError } from '../errors.js';
 import type { ChainMetrics } from '../metrics.js';
 import type { EnvelopeRouter } from './router.js';
-import { acceptForwarded, failureResult, refusalOf, rejectionStatus } from './submitSupport.js';
+import { acceptForwarded, configEnvelopeSize, failureResult, refusalOf, rejectionStatus } from './submitSupport.js';
 import { DEFAULT_ACK_TIMEOUT_MS, type DeliverAuthorization, type SubmitOptions, type SubmitResult } from '../types.js';
 import { DUPLICATE_TX_CODE, duplicateBlockOf, type TxTracker } from './txTracker.js';
 import { VerifyBatcher } from './verifyBatcher.js';
@@ -72,13 +73,11 @@ export class SubmitPath {
     if (!verdict.ok) return this.#rejected(verdict);
     const refusal = refusalOf(verdict, this.#batchSize);
     if (refusal !== undefined) return refusal;
-    const isConfig = verdict.type === HeaderType.CONFIG;
+    if (verdict.type === HeaderType.CONFIG_UPDATE) return this.#orderConfigUpdate(envelope);
     const { txId } = verdict;
-    if (options?.ack === 'committed' && txId !== '')
-      return this.#orderCommitted(envelope, verdict.sizeBytes, isConfig, txId, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    if (options?.ack === 'committed' && txId !== '') return this.#orderCommitted(envelope, verdict.sizeBytes, txId, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
     try {
-      if (isConfig) this.#checkConfig(envelope);
-      await this.router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, txId, ...(isConfig && { isConfig }) });
+      await this.router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, txId });
       return { status: 'SUCCESS', info: '' };
     } catch (err) {
       // A duplicate (ordered, or in flight on the leader) is answered SUCCESS: the transaction is or will be ordered once.
@@ -87,15 +86,29 @@ export class SubmitPath {
     }
   }
 
+  /**
+   * A CONFIG_UPDATE: the CONFIG envelope this node makes of it is ordered,
+   * answered once accepted (its tx id is empty, as Fabric's: there is no
+   * committed acknowledgement to wait for by tx id).
+   */
+  async #orderConfigUpdate(updateEnvelope: Uint8Array): Promise<SubmitResult> {
+    try {
+      const config = this.#configOf(updateEnvelope);
+      await this.router.order({ bytes: config, sizeBytes: configEnvelopeSize(config, this.#batchSize), txId: '', isConfig: true });
+      return { status: 'SUCCESS', info: '' };
+    } catch (err) {
+      return failureResult(err, this.host.log);
+    }
+  }
+
   /** Ordered, then answered once its block is committed here (a duplicate in flight waits for the first copy's block). */
-  async #orderCommitted(envelope: Uint8Array, sizeBytes: number, isConfig: boolean, txId: string, timeoutMs: number): Promise<SubmitResult> {
+  async #orderCommitted(envelope: Uint8Array, sizeBytes: number, txId: string, timeoutMs: number): Promise<SubmitResult> {
     const cancel = new AbortController();
     // Registered before ordering: the block can commit before order() resolves.
     const committed = this.host.txs.waitCommitted(txId, timeoutMs, AbortSignal.any([this.host.closing, cancel.signal]));
     committed.catch(() => undefined); // awaited below, or abandoned via cancel
     try {
-      if (isConfig) this.#checkConfig(envelope);
-      await this.router.order({ bytes: envelope, sizeBytes, txId, ...(isConfig && { isConfig }) });
+      await this.router.order({ bytes: envelope, sizeBytes, txId });
     } catch (err) {
       const inFlightDuplicate = isDuplicate(err) && duplicateBlockOf(err.message) === undefined;
       if (!inFlightDuplicate) {
@@ -161,13 +174,23 @@ export class SubmitPath {
     this.#verifier = new VerifyBatcher(this.compute, this.#context);
   }
 
-  /** Throws BadRequestError / ForbiddenError for a CONFIG envelope that may not be ordered. */
+  /** The CONFIG envelope a CONFIG_UPDATE produces; throws BadRequestError / ForbiddenError when it may not be ordered. */
+  #configOf(updateEnvelope: Uint8Array): Uint8Array {
+    this.host.metrics.configProposalsReceived.inc();
+    return this.#configControl().processUpdate(updateEnvelope);
+  }
+
+  /** Throws BadRequestError / ForbiddenError for a forwarded CONFIG envelope that may not be ordered. */
   #checkConfig(envelope: Uint8Array): void {
     this.host.metrics.configProposalsReceived.inc();
+    this.#configControl().check(envelope);
+  }
+
+  #configControl(): ConfigControl {
     const config = this.host.config();
     if (config === undefined)
       throw new BadRequestError(`channel "${this.host.channelId}" has no readable config in its config block: config updates are refused`);
-    config.check(envelope);
+    return config;
   }
 }
 

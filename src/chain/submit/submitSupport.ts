@@ -12,9 +12,10 @@ import type { ClientStatus, SubmitResult } from '../types.js';
 /**
  * The leader's check of an envelope a follower forwarded: the follower (an
  * authenticated consenter) verified creator and signature; the leader re-reads
- * only what ordering needs (a CONFIG envelope is then checked as a config
- * update by the caller). Returns Fabric's message size and whether it is a
- * CONFIG envelope; throws BadRequestError.
+ * only what ordering needs (a CONFIG envelope, which the follower created
+ * from a client's CONFIG_UPDATE, is then re-checked by the caller). Returns
+ * Fabric's message size and whether it is a CONFIG envelope; throws
+ * BadRequestError, also for the types a consenter never forwards.
  */
 export function acceptForwarded(envelope: Uint8Array, from: number, channelId: string, batchSize: BatchSize): { sizeBytes: number; isConfig: boolean; txId: string } {
   let fields;
@@ -26,6 +27,9 @@ export function acceptForwarded(envelope: Uint8Array, from: number, channelId: s
   }
   if (fields.channelId !== channelId) {
     throw new BadRequestError(`envelope forwarded by node ${from} is for channel "${fields.channelId}", not "${channelId}"`);
+  }
+  if (fields.headerType === HeaderType.CONFIG_UPDATE || fields.headerType === HeaderType.ORDERER_TRANSACTION) {
+    throw new BadRequestError(`envelope forwarded by node ${from} is of type ${fields.headerType}: consenters forward normal and CONFIG envelopes only`);
   }
   const sizeBytes = messageSizeBytes(fields);
   try {
@@ -68,17 +72,16 @@ export function rejectionStatus(status: Status.BAD_REQUEST | Status.FORBIDDEN): 
 
 /**
  * The client's answer for a verified envelope ordering must not take, or
- * undefined when it may be ordered: a CONFIG_UPDATE (this orderer takes the
- * CONFIG envelope computed from it, see src/block/configtx/CONFIGTX.md) or a
- * message above AbsoluteMaxBytes. CONFIG envelopes pass: the chain checks them.
+ * undefined when it may be ordered (as a normal message, or a CONFIG_UPDATE
+ * the chain turns into a CONFIG envelope): what Fabric's Broadcast refuses
+ * before processing — a CONFIG envelope ("cannot be processed directly": only
+ * the orderer creates them) or an ORDERER_TRANSACTION ("no longer
+ * supported") — and a message above AbsoluteMaxBytes. Other header types are
+ * normal messages, as in Fabric's StandardChannel.ClassifyMsg.
  */
 export function refusalOf(verdict: EnvelopeAcceptance, batchSize: BatchSize): SubmitResult | undefined {
-  if (verdict.type === HeaderType.CONFIG_UPDATE) {
-    return {
-      status: 'BAD_REQUEST',
-      info: 'CONFIG_UPDATE envelopes are not processed by this orderer: submit the signed CONFIG envelope computed from the update (buildConfigUpdateEnvelope)',
-    };
-  }
+  if (verdict.type === HeaderType.CONFIG) return { status: 'BAD_REQUEST', info: 'message is of type that cannot be processed directly' };
+  if (verdict.type === HeaderType.ORDERER_TRANSACTION) return { status: 'BAD_REQUEST', info: 'message is of type that is no longer supported' };
   try {
     checkAbsoluteMaxBytes(verdict.sizeBytes, batchSize);
   } catch (err) {
@@ -86,4 +89,16 @@ export function refusalOf(verdict: EnvelopeAcceptance, batchSize: BatchSize): Su
     throw err;
   }
   return undefined;
+}
+
+/** Fabric's message size of the CONFIG envelope this node created; BadRequestError above AbsoluteMaxBytes (Fabric's final checks). */
+export function configEnvelopeSize(envelope: Uint8Array, batchSize: BatchSize): number {
+  const sizeBytes = messageSizeBytes(readEnvelopeFields(envelope));
+  try {
+    checkAbsoluteMaxBytes(sizeBytes, batchSize);
+  } catch (err) {
+    if (err instanceof MessageTooLargeError) throw new BadRequestError(`config update for existing channel did not pass final checks: ${err.message}`);
+    throw err;
+  }
+  return sizeBytes;
 }

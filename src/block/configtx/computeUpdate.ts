@@ -72,14 +72,16 @@ export function computeGroupUpdate(original: ConfigGroup, updated: ConfigGroup):
       merged,
     };
   }
-  const union = <T>(a: ReadonlyMap<string, T>, b: ReadonlyMap<string, T>) => new Map([...a, ...b]);
+  // Members in the updated group's order, so the orderer rebuilds the group in that order.
+  const union = <T>(order: ReadonlyMap<string, unknown>, a: ReadonlyMap<string, T>, b: ReadonlyMap<string, T>) =>
+    new Map([...order.keys()].filter((k) => a.has(k) || b.has(k)).map((k) => [k, a.get(k) ?? b.get(k)!]));
   return {
-    readSet: { ...versionOnlyGroup(original.version), groups: union(readGroups, sameGroups), values: values.same, policies: policies.same },
+    readSet: { ...versionOnlyGroup(original.version), groups: union(mergedGroups, readGroups, sameGroups), values: values.same, policies: policies.same },
     writeSet: {
       version,
-      groups: union(writeGroups, sameGroups),
-      values: union(values.changed, values.same),
-      policies: union(policies.changed, policies.same),
+      groups: union(mergedGroups, writeGroups, sameGroups),
+      values: union(values.merged, values.changed, values.same),
+      policies: union(policies.merged, policies.changed, policies.same),
       modPolicy: updated.modPolicy,
     },
     merged,

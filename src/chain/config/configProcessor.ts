@@ -83,7 +83,7 @@ export function processConfigUpdate(updateEnvelope: Uint8Array, ctx: ConfigCheck
 
 /** A CONFIG envelope some orderer produced: its last_update must produce its config now. Throws BadRequestError / ForbiddenError. */
 export function checkConfigEnvelope(envelope: Uint8Array, ctx: ConfigCheckContext): AcceptedConfig {
-  let supplied: { config: Config | undefined; lastUpdate: Envelope | undefined };
+  let supplied: { readonly config?: Config; readonly lastUpdate?: Envelope };
   try {
     supplied = readConfigEnvelope(envelope).configEnvelope;
   } catch (err) {

@@ -7,7 +7,14 @@ import { decodeEnvelope, decodePayload } from '../../../src/block/codec/common.j
 import type { ChannelConfigInput } from '../../../src/block/configtx/build.js';
 import { DEFAULT_RAFT_OPTIONS, type ConsenterValues } from '../../../src/block/configtx/channelValues.js';
 import type { Block } from '../../../src/block/model.js';
-import { DevOrganization } from '../../../src/crypto/devpki.js';
+import type { ChannelConfigValues } from '../../../src/block/configtx/channelValues.js';
+import { proposeConfigUpdate, type ConfigUpdatePolicies } from '../../../src/block/configtx/configUpdate.js';
+import { channelConfigValuesOf } from '../../../src/block/configtx/extract.js';
+import type { Config } from '../../../src/block/configtx/model.js';
+import { channelMspsOf, PolicyManager, SignerChecker } from '../../../src/block/configtx/policy/index.js';
+import type { CurrentConfig } from '../../../src/block/configtx/update.js';
+import type { Engine } from '../../../src/crypto/types.js';
+import { DevOrganization, type DevIdentity } from '../../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../../src/crypto/provider.js';
 import type { SignatureAlgorithm } from '../../../src/crypto/types.js';
 import { genesisBlockPath, ledgerSampleDir } from '../fixtures.js';
@@ -29,6 +36,8 @@ export interface TestChannel {
   readonly values: ChannelConfigInput;
   readonly ordererOrg: DevOrganization;
   readonly appOrg: DevOrganization;
+  /** Listed in Org1MSP's admins (the application org has no NodeOUs). */
+  readonly appAdmin: DevIdentity;
   /** TLS certificates for extra consenters: issue with `consenter(n)`. */
   consenter(n: number): ConsenterValues;
 }
@@ -39,6 +48,7 @@ export function makeTestChannel(algorithm: SignatureAlgorithm = 'ecdsa-p256', ch
   const ordererOrg = new DevOrganization({ mspId: 'OrdererMSP', algorithm, provider });
   const appOrg = new DevOrganization({ mspId: 'Org1MSP', algorithm, provider });
   const admin = ordererOrg.issueMember('Admin@orderer', { organizationalUnit: 'admin' });
+  const appAdmin = appOrg.issueMember('Admin@org1');
   const consenter = (n: number): ConsenterValues => {
     const tls = ordererOrg.issueMember(`orderer${n}`, { subjectAltNames: ['127.0.0.1'] });
     return { host: '127.0.0.1', port: 7050 + n, clientTlsCertPem: tls.certPem, serverTlsCertPem: tls.certPem };
@@ -55,7 +65,7 @@ export function makeTestChannel(algorithm: SignatureAlgorithm = 'ecdsa-p256', ch
       },
       {
         mspId: 'Org1MSP', sections: ['application'], rootCerts: [appOrg.root.certPem], intermediateCerts: [],
-        adminCerts: [], tlsRootCerts: [], tlsIntermediateCerts: [],
+        adminCerts: [appAdmin.certPem], tlsRootCerts: [], tlsIntermediateCerts: [],
       },
     ],
     batchSize: { maxMessageCount: 100, absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 512 * 1024 },
@@ -67,5 +77,17 @@ export function makeTestChannel(algorithm: SignatureAlgorithm = 'ecdsa-p256', ch
     capabilities: { channel: ['V2_0'], orderer: ['V2_0'], application: ['V2_0'] },
     hasApplicationGroup: true,
   };
-  return { values, ordererOrg, appOrg, consenter };
+  return { values, ordererOrg, appOrg, appAdmin, consenter };
+}
+
+/** The policies of `config` as the orderer builds them (its MSPs, its policy tree). */
+export function policiesOfConfig(config: Config, engine: Engine = 'native'): ConfigUpdatePolicies {
+  const msps = channelMspsOf(config.channelGroup!);
+  return { manager: new PolicyManager(config.channelGroup!, msps), signers: new SignerChecker(msps, engine) };
+}
+
+/** What the orderer makes of a CONFIG_UPDATE envelope on `current`: the next config and its values. Throws ConfigUpdateError. */
+export function applyConfigUpdate(current: CurrentConfig, updateEnvelope: Uint8Array, policies = policiesOfConfig(current.config)): { config: Config; values: ChannelConfigValues } {
+  const { config } = proposeConfigUpdate(current.channelId, current.config, decodeEnvelope(updateEnvelope), policies, new Date());
+  return { config, values: channelConfigValuesOf(config, current.channelId) };
 }

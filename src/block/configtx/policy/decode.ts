@@ -51,7 +51,7 @@ export interface MspRolePrincipal {
 
 /** Nesting bound of n_out_of rules (Fabric policies nest 2-3 levels). */
 export const SIGNATURE_RULE_DEPTH_MAX = 16;
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 export function decodePolicy(bytes: Uint8Array, ctx: DecodeContext): PolicyMessage {
   let type: number = PolicyType.UNKNOWN;

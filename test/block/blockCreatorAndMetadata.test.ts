@@ -7,7 +7,8 @@ import { BlockMetadataWriter, NONCE_BYTES, isConfigBlock, readBlockSignatures, r
 import { decodeBlock, decodeMetadata, encodeBlock } from '../../src/block/codec/block.js';
 import { decodeSerializedIdentity, decodeSignatureHeader, encodeSerializedIdentity } from '../../src/block/codec/common.js';
 import { headerHash } from '../../src/block/headerHash.js';
-import { BLOCK_METADATA_ENTRIES, BlockMetadataIndex, type Block } from '../../src/block/model.js';
+import { BLOCK_METADATA_ENTRIES, BlockMetadataIndex, HeaderType, type Block } from '../../src/block/model.js';
+import { createSignedEnvelope } from '../../src/block/envelopeBuilder.js';
 import { hex, ledgerBadDir, ledgerSampleDir, nodeSha256, readLedgerBlocks } from './fixtures.js';
 
 const sample = readLedgerBlocks(ledgerSampleDir).map((b) => decodeBlock(b));
@@ -105,6 +106,17 @@ describe('BlockMetadataWriter on the real Fabric ledgers', () => {
     expect(isConfigBlock(bad[3]!)).toBe(false);
     expect(bad.map((b) => readLastConfigEntry(b))).toEqual([0, 1, 2, 2, 2, 2, 2, 2, 2, 2]);
     expect(bad.slice(1).map((b) => readBlockSignatures(b).etcdraft?.raftIndex)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('does not count a one-envelope ORDERER_TRANSACTION block as a config block, nor make it LAST_CONFIG', () => {
+    const crypto = createCryptoProvider('native');
+    const signer = crypto.generateSigner('ecdsa-p256');
+    const creator = { signer, serializedIdentity: encodeSerializedIdentity({ mspid: 'Org1MSP', idBytes: Uint8Array.of(1) }) };
+    const envelope = createSignedEnvelope({ type: HeaderType.ORDERER_TRANSACTION, channelId: 'ch1', data: Uint8Array.of(7, 7, 7), creator });
+    const block = new BlockCreator(crypto.hasher('sha256'), bad[2]!.header).createNextBlock([envelope]);
+    expect(isConfigBlock(block)).toBe(false);
+    const writer = new BlockMetadataWriter({ identity: creator, lastConfigBlockNumber: 2 });
+    expect(readBlockSignatures(writer.write(block, undefined)).lastConfigIndex).toBe(2);
   });
 });
 

@@ -2,7 +2,7 @@
 // configtx test channel: an orderer org with a NodeOUs admin OU, an
 // application org), for config-update and membership tests: nodes can be
 // started later (a consenter joining from block 0), stopped, and config
-// updates are built with configtx's buildConfigUpdateEnvelope as our tooling does.
+// updates are CONFIG_UPDATE envelopes built with configtx's buildConfigUpdateEnvelope as our tooling does.
 // Same rules as harness.ts: a manual clock, the in-memory transport, real storage.
 
 import fs from 'node:fs';
@@ -67,6 +67,8 @@ export class ConfigCluster extends TickedCluster {
   readonly admin: EnvelopeCreator;
   /** An application-org member: submits transactions, is no admin. */
   readonly client: EnvelopeCreator;
+  /** The application org's (listed) admin: needed for changes under /Channel/Application. */
+  readonly appAdmin: EnvelopeCreator;
   readonly #root = fs.mkdtempSync(path.join(os.tmpdir(), 'config-test-'));
   #txSeq = 0;
 
@@ -85,6 +87,8 @@ export class ConfigCluster extends TickedCluster {
     this.genesis = encodeBlock(buildGenesisBlock(this.genesisValues, createCryptoProvider('native').hasher('sha256')));
     this.admin = creatorOf(this.channel.ordererOrg, 'Admin2@orderer', 'admin');
     this.client = creatorOf(this.channel.appOrg, 'client1');
+    const appAdmin = this.channel.appAdmin;
+    this.appAdmin = { signer: appAdmin.signer, serializedIdentity: encodeSerializedIdentity({ mspid: appAdmin.mspId, idBytes: appAdmin.idBytes }) };
   }
 
   options(id: number, consenters: readonly number[]): ChainOptions {
@@ -206,8 +210,8 @@ export class ConfigCluster extends TickedCluster {
     throw new Error(`node ${id} has no config block`);
   }
 
-  /** A signed CONFIG envelope moving node `id`'s current config by `change`. */
-  configUpdate(id: number, change: (values: ChannelConfigInput) => ChannelConfigInput, by: EnvelopeCreator = this.admin): Uint8Array {
+  /** A CONFIG_UPDATE envelope moving node `id`'s current config by `change`, signed by `by` (the orderer org's admin: enough for /Channel/Orderer/Admins). */
+  configUpdate(id: number, change: (values: ChannelConfigInput) => ChannelConfigInput, by: EnvelopeCreator | readonly EnvelopeCreator[] = this.admin): Uint8Array {
     const current = this.currentConfig(id);
     return buildConfigUpdateEnvelope(current, change(current.values), by);
   }

@@ -196,6 +196,7 @@ export class TestCluster extends TickedCluster {
         void signed.finally(() => signing--);
         return signed;
       },
+      ordererIdentity: () => inner.ordererIdentity(),
     };
   }
 

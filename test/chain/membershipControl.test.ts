@@ -14,17 +14,16 @@ import type { ChannelConfigState } from '../../src/chain/config/channelConfig.js
 import { ConfigControl } from '../../src/chain/config/configControl.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import type { ClusterPeer } from '../../src/cluster/index.js';
+import assert from 'node:assert/strict';
+import { buildConfig } from '../../src/block/configtx/index.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';
 import { scriptedLeaderRaft } from './scriptedLeaderRaft.js';
 
 const channel = makeTestChannel();
 
 function stateOf(blockNumber: number, consenterIds: number[], nextConsenterId = Math.max(...consenterIds) + 1): ChannelConfigState {
-  return {
-    blockNumber,
-    values: { ...channel.values, consenters: consenterIds.map((id) => channel.consenter(id)), signatureAlgorithm: 'ecdsa-p256' },
-    ids: { consenterIds, nextConsenterId },
-  };
+  const values = { ...channel.values, consenters: consenterIds.map((id) => channel.consenter(id)), signatureAlgorithm: 'ecdsa-p256' as const };
+  return { blockNumber, values, config: buildConfig(values), ids: { consenterIds, nextConsenterId } };
 }
 
 interface Scripted {
@@ -40,6 +39,7 @@ function control(initial: ChannelConfigState, selfId: number, scripted: Scripted
     channelId: 'ch1',
     selfId,
     engine: 'native',
+    ordererIdentity: () => assert.fail('no config update in these tests'),
     log: pino({ level: 'silent' }),
     metrics: new ChainMetrics(new Registry(), 'ch1'),
     transport: { isReachable: () => true, updatePeers: (peers: readonly ClusterPeer[]) => void peerUpdates.push(peers.map((p) => p.id).sort()) } as never,

@@ -11,6 +11,8 @@ import { ConfigControl } from '../../src/chain/config/configControl.js';
 import { checkQuorumAfterChange, pendingConfChange, quorumOf, transfereeOf } from '../../src/chain/config/membership.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import { ConfChangeType } from '../../src/raft/index.js';
+import assert from 'node:assert/strict';
+import { buildConfig } from '../../src/block/configtx/index.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';
 import { scriptedLeaderRaft } from './scriptedLeaderRaft.js';
 
@@ -70,16 +72,14 @@ describe('ConfigControl on a new leader', () => {
   function control(consenterIds: number[], voters: number[], selfId = 1, leadTransferee = 0) {
     const channel = makeTestChannel();
     const consenters = consenterIds.map((id) => channel.consenter(id));
-    const state: ChannelConfigState = {
-      blockNumber: 7,
-      values: { ...channel.values, consenters, signatureAlgorithm: 'ecdsa-p256' },
-      ids: { consenterIds, nextConsenterId: Math.max(...consenterIds) + 1 },
-    };
+    const values = { ...channel.values, consenters, signatureAlgorithm: 'ecdsa-p256' as const };
+    const state: ChannelConfigState = { blockNumber: 7, values, config: buildConfig(values), ids: { consenterIds, nextConsenterId: Math.max(...consenterIds) + 1 } };
     const { raft, proposed, transfers } = scriptedLeaderRaft({ selfId, voters: () => voters, leadTransferee, matchOf: (id) => (id === 3 ? 20 : 10) });
     const ctl = new ConfigControl(state, {
       channelId: 'ch1',
       selfId,
       engine: 'native',
+      ordererIdentity: () => assert.fail('no config update in these tests'),
       log: pino({ level: 'silent' }),
       metrics: new ChainMetrics(new Registry(), 'ch1'),
       transport: { isReachable: () => true } as never,

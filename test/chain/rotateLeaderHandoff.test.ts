@@ -11,6 +11,7 @@ import { rotatedConsenterOf } from '../../src/chain/config/membership.js';
 import { RotationHandoff } from '../../src/chain/config/rotationHandoff.js';
 import type { ClusterPeer } from '../../src/cluster/types.js';
 import { StateType, type RawNode } from '../../src/raft/index.js';
+import { buildConfig } from '../../src/block/configtx/index.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';
 
 const channel = makeTestChannel();
@@ -18,11 +19,8 @@ const ELECTION_TICKS = 10;
 const [c1, c2, c3] = [channel.consenter(1), channel.consenter(2), channel.consenter(3)];
 
 function stateOf(consenters: ReturnType<typeof channel.consenter>[], consenterIds: number[]): ChannelConfigState {
-  return {
-    blockNumber: 1,
-    values: { ...channel.values, consenters, signatureAlgorithm: 'ecdsa-p256' },
-    ids: { consenterIds, nextConsenterId: Math.max(...consenterIds) + 1 },
-  };
+  const values = { ...channel.values, consenters, signatureAlgorithm: 'ecdsa-p256' as const };
+  return { blockNumber: 1, values, config: buildConfig(values), ids: { consenterIds, nextConsenterId: Math.max(...consenterIds) + 1 } };
 }
 
 interface Scripted {

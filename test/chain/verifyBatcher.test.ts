@@ -42,6 +42,10 @@ class GatedCompute implements ChainCompute {
   signBlock(): never {
     throw new Error('not used');
   }
+
+  ordererIdentity(): never {
+    throw new Error('not used');
+  }
 }
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));

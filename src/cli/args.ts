@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { CliUsageError } from './errors.js';
 
-export type FlagSpec = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string }>>;
+export type FlagSpec = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string; readonly multiple?: boolean }>>;
 
 export type ParsedFlags = Readonly<Record<string, string | boolean | undefined>>;
 

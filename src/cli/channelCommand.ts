@@ -50,16 +50,15 @@ export async function channelCommand(argv: readonly string[], print: (text: stri
         orderer: { type: 'string' },
         'tls-ca': { type: 'string' },
         'server-name': { type: 'string' },
-        'msp-dir': { type: 'string' },
-        'msp-id': { type: 'string' },
+        'msp-dir': { type: 'string', multiple: true },
+        'msp-id': { type: 'string', multiple: true },
       });
       const outcome = await updateChannel({
         channelConfigFile: requiredStringFlag(flags, 'channel-config'),
         ordererAddress: requiredStringFlag(flags, 'orderer'),
         tlsCaFile: stringFlag(flags, 'tls-ca'),
         serverNameOverride: stringFlag(flags, 'server-name'),
-        adminMspDir: requiredStringFlag(flags, 'msp-dir'),
-        adminMspId: requiredStringFlag(flags, 'msp-id'),
+        admins: adminPairs(flags),
       });
       print(`config update of channel "${outcome.channelId}" accepted (sequence ${outcome.sequence}, from config block ${outcome.fromConfigBlock})\n`);
       return 0;
@@ -90,4 +89,22 @@ function readBlockFile(flag: string, file: string): Uint8Array {
   }
   if (size === 0 || size > BLOCK_FILE_BYTES_MAX) throw new CliRunError(`${flag} ${file} is ${size} bytes; a config block is 1..${BLOCK_FILE_BYTES_MAX} bytes`);
   return fs.readFileSync(file);
+}
+
+/** The --msp-dir/--msp-id pairs of `channel update`, in order: each admin signs the config update. */
+function adminPairs(flags: ParsedFlags): { mspDir: string; mspId: string }[] {
+  const list = (name: string): string[] => {
+    // A flag declared `multiple` parses to a list (ParsedFlags types the single-valued flags).
+    const value = (flags as Readonly<Record<string, unknown>>)[name];
+    const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v !== 'string' || v.length === 0)) throw new CliUsageError(`--${name} needs a value`);
+    return values as string[];
+  };
+  const dirs = list('msp-dir');
+  const ids = list('msp-id');
+  if (dirs.length === 0) throw new CliUsageError('--msp-dir is required (with --msp-id: the local MSP of an admin who signs the update)');
+  if (dirs.length !== ids.length) {
+    throw new CliUsageError(`--msp-dir and --msp-id come in pairs, one per signing admin: got ${dirs.length} --msp-dir and ${ids.length} --msp-id`);
+  }
+  return dirs.map((mspDir, i) => ({ mspDir, mspId: ids[i]! }));
 }

@@ -1,9 +1,12 @@
 // `orderer channel update`: move a running channel to the config of an edited
 // channel config file (batch size/timeout, Raft options, organizations,
-// consenters one at a time). The current config is read from the channel's
-// latest config block (Deliver), the update is computed and signed by an
-// organization admin (configtx buildConfigUpdateEnvelope), then broadcast:
-// the leader validates it, orders it alone and applies it.
+// consenters one at a time). As Fabric's tools: the current config is read
+// from the channel's latest config block (Deliver), the ConfigUpdate is
+// computed (configtxlator compute_update), signed by every admin given
+// (peer channel signconfigtx) and broadcast as a CONFIG_UPDATE envelope
+// created by the first of them (peer channel update). The orderer evaluates
+// the changed elements' mod_policies over those signatures, computes the
+// CONFIG envelope, orders it alone and applies it.
 
 import fs from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
@@ -30,9 +33,8 @@ export interface ChannelUpdateRequest {
   /** CA of the orderer's TLS certificate (PEM file); plaintext without. */
   readonly tlsCaFile: string | undefined;
   readonly serverNameOverride: string | undefined;
-  /** Local MSP of an organization admin: signs the update. */
-  readonly adminMspDir: string;
-  readonly adminMspId: string;
+  /** Local MSPs of the admins who sign the update (the first also signs the envelope): as many as the changed elements' policies need. */
+  readonly admins: readonly { readonly mspDir: string; readonly mspId: string }[];
 }
 
 export interface ChannelUpdateOutcome {
@@ -44,11 +46,12 @@ export interface ChannelUpdateOutcome {
 
 export async function updateChannel(request: ChannelUpdateRequest): Promise<ChannelUpdateOutcome> {
   const channel = loadChannelConfig(request.channelConfigFile);
-  const msp = loadLocalMsp(request.adminMspDir, { mspId: request.adminMspId, provider: createCryptoProvider('native') });
-  const admin: EnvelopeCreator = {
-    signer: msp.signer,
-    serializedIdentity: encodeSerializedIdentity({ mspid: msp.mspId, idBytes: new TextEncoder().encode(msp.certPem) }),
-  };
+  if (request.admins.length === 0) throw new CliRunError('a config update needs at least one signing admin');
+  const admins = request.admins.map(({ mspDir, mspId }): EnvelopeCreator => {
+    const msp = loadLocalMsp(mspDir, { mspId, provider: createCryptoProvider('native') });
+    return { signer: msp.signer, serializedIdentity: encodeSerializedIdentity({ mspid: msp.mspId, idBytes: new TextEncoder().encode(msp.certPem) }) };
+  });
+  const admin = admins[0]!;
   const client = connectAtomicBroadcast(request.ordererAddress, {
     tlsCaPem: request.tlsCaFile === undefined ? undefined : fs.readFileSync(request.tlsCaFile, 'utf8'),
     serverNameOverride: request.serverNameOverride,
@@ -56,7 +59,7 @@ export async function updateChannel(request: ChannelUpdateRequest): Promise<Chan
   try {
     const configBlock = await latestConfigBlock(client, channel.channelId, admin);
     const current = currentConfigOf(configBlock);
-    const envelope = buildConfigUpdateEnvelope(current, { ...channelValuesOfConfig(channel), sequence: current.config.sequence + 1 }, admin);
+    const envelope = buildConfigUpdateEnvelope(current, { ...channelValuesOfConfig(channel), sequence: current.config.sequence + 1 }, admins);
     const stream = new BroadcastStream(client);
     const response = await stream.send(envelope);
     await stream.end();

@@ -31,7 +31,7 @@ const role = (mspId: string, r: MspRole): msp.MSPPrincipal => {
   p.setPrincipalClassification(msp.MSPPrincipal.Classification.ROLE);
   const mspRole = new msp.MSPRole();
   mspRole.setMspIdentifier(mspId);
-  mspRole.setRole(r as number as msp.MSPRole.MSPRoleType);
+  mspRole.setRole(r as number as msp.MSPRole.MSPRoleTypeMap[keyof msp.MSPRole.MSPRoleTypeMap]);
   p.setPrincipal(mspRole.serializeBinary());
   return p;
 };

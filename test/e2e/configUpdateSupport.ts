@@ -1,8 +1,8 @@
 // Channel configuration in the e2e tests (real `orderer start` processes):
 // raft options written into the keygen channel file before the first start
 // (block 0 is made from it), channel files with a chosen consenter set,
-// `orderer channel update` by the orderer admin, and the config block of a
-// sequence as a node serves it.
+// `orderer channel update` signed by the admins the orderer's policies need,
+// and the config block of a sequence as a node serves it.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,13 +51,24 @@ export function channelFileWith(setup: Setup, name: string, ids: readonly number
   return file;
 }
 
-/** `orderer channel update` of the channel to `channelFile`, signed by the OrdererMSP admin, sent to node `via`. */
-export function updateChannel(setup: Setup, via: number, channelFile: string): ReturnType<typeof orderer> {
+/** The admins keygen writes, as `orderer channel update` takes them. */
+export const ADMINS = {
+  orderer: { dir: ADMIN_MSP_DIRS.orderer, mspId: 'OrdererMSP' },
+  org1: { dir: ADMIN_MSP_DIRS.client, mspId: 'Org1MSP' },
+} as const;
+
+/**
+ * `orderer channel update` of the channel to `channelFile`, sent to node
+ * `via`, signed by `admins`. Default: both keygen organizations' admins — a
+ * channel file puts every organization in the Orderer group, so
+ * /Channel/Orderer/Admins (MAJORITY) needs both.
+ */
+export function updateChannel(setup: Setup, via: number, channelFile: string, admins: readonly { dir: string; mspId: string }[] = [ADMINS.orderer, ADMINS.org1]): ReturnType<typeof orderer> {
   const manifest = readManifest(setup.dir);
   return orderer([
     'channel', 'update', '--channel-config', channelFile, '--orderer', address(setup.cluster.node(via), 'client'),
     '--tls-ca', path.join(setup.dir, manifest.tlsCaFile), '--server-name', 'localhost',
-    '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.orderer), '--msp-id', 'OrdererMSP',
+    ...admins.flatMap((a) => ['--msp-dir', path.join(setup.dir, a.dir), '--msp-id', a.mspId]),
   ]);
 }
 

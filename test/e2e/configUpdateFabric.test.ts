@@ -11,9 +11,9 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSignedEnvelope, encodeBlock, extractChannelConfig, HeaderType, isConfigBlock, Status } from '../../src/block/index.js';
-import { BroadcastStream, connectAtomicBroadcast } from '../../src/cli/abClient.js';
-import { loadClientCreator } from '../../src/cli/envelopePool.js';
-import { address, clientTls, readManifest } from '../../src/cli/layout.js';
+import { BroadcastStream, connectAtomicBroadcast } from '../../src/client/abClient.js';
+import { loadClientCreator } from '../../src/client/envelopePool.js';
+import { address, clientMsp, clientTls, readManifest } from '../../src/cli/dev/layout.js';
 import { loadLocalMsp } from '../../src/crypto/localMsp.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { computeUpdate, configOfBlock, configUpdateEnvelope, signConfigUpdate, withMaxMessageCount, type FabricSigner } from '../support/fabricConfigTx.js';
@@ -50,7 +50,7 @@ describe('a config update built with fabric-protos as Fabric\'s tools build it (
     await waitLeaderOf(setup, channelId, 30_000);
     const first = await order(setup, 1, channelId, 20);
 
-    const member = loadClientCreator(setup.dir, readManifest(setup.dir));
+    const member = loadClientCreator(clientMsp(setup.dir, readManifest(setup.dir)));
     const ordererTx = createSignedEnvelope({ type: HeaderType.ORDERER_TRANSACTION, channelId, data: new Uint8Array(32), creator: member });
     expect(await broadcast(setup, 1, ordererTx)).toEqual({ status: Status.BAD_REQUEST, info: 'message is of type that is no longer supported' });
 

@@ -8,13 +8,9 @@
 
 import { Buffer } from 'node:buffer';
 import { decodeSerializedIdentity } from '../../codec/common.js';
-import { IdentityValidator } from '../../../crypto/identity.js';
-import { createCryptoProvider } from '../../../crypto/provider.js';
-import type { Engine } from '../../../crypto/types.js';
+import { createCryptoProvider, decodePem, IdentityValidator, parseCertificate, type Engine } from '../../../crypto/index.js';
 import { OrdererError } from '../../../errors.js';
 import { organizationalUnits } from '../admin.js';
-import { parseCertificate } from '../../../crypto/x509/certificate.js';
-import { decodePem } from '../../../crypto/pem.js';
 import type { ChannelMsp } from './msps.js';
 
 /** One signature to check: `signature` by `creator` (marshaled SerializedIdentity) over `data`. */

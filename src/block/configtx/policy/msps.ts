@@ -4,9 +4,8 @@
 // Read from the Orderer and Application org groups of a config tree.
 
 import { Buffer } from 'node:buffer';
-import { CryptoEncodingError } from '../../../crypto/errors.js';
-import { decodePemBlocks } from '../../../crypto/pem.js';
-import type { OrganizationConfig } from '../../../crypto/msp.js';
+import { decodePemBlocks, type OrganizationConfig } from '../../../crypto/index.js';
+import { OrdererError } from '../../../errors.js';
 import type { ConfigGroup } from '../model.js';
 import { MSP_TYPE_FABRIC, decodeFabricMspConfig, decodeMspConfig } from '../mspValue.js';
 import { MspRole } from '../policies.js';
@@ -65,7 +64,7 @@ export function certificateDers(pem: string): Uint8Array[] {
   try {
     return decodePemBlocks(pem, 'certificate').filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
   } catch (err) {
-    if (err instanceof CryptoEncodingError) return [];
+    if (err instanceof OrdererError) return [];
     throw err;
   }
 }

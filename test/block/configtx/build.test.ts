@@ -1,7 +1,9 @@
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { describe, expect, it } from 'vitest';
+import { mapConfig } from '../../../src/block/configtx/configMap.js';
+import type { ConfigGroup } from '../../../src/block/configtx/model.js';
 import { decodeBlock, encodeBlock } from '../../../src/block/codec/block.js';
-import { buildConfigEnvelope, buildGenesisBlock } from '../../../src/block/configtx/build.js';
+import { buildConfig, buildConfigEnvelope, buildGenesisBlock } from '../../../src/block/configtx/build.js';
 import { decodeConfigEnvelope, encodeConfigEnvelope } from '../../../src/block/configtx/codec.js';
 import { extractChannelConfig } from '../../../src/block/configtx/extract.js';
 import { isConfigBlock } from '../../../src/block/blockMetadata.js';
@@ -72,5 +74,28 @@ describe('buildConfigEnvelope / buildGenesisBlock', () => {
     expect(envelope.getRule()!.getNOutOf()!.getRulesList()[0]!.hasSignedBy()).toBe(true);
     const channelAdmins = common.ImplicitMetaPolicy.deserializeBinary(channel.getPoliciesMap().get('Admins')!.getPolicy()!.getValue_asU8());
     expect([channelAdmins.getSubPolicy(), channelAdmins.getRule()]).toEqual(['Admins', common.ImplicitMetaPolicy.Rule.MAJORITY]);
+  });
+
+  it("carries configtxgen's standard policies: ImplicitMeta at group level (/Channel/Orderer/Admins MAJORITY Admins), per-org signature policies, mod_policy Admins everywhere", () => {
+    const { values } = makeTestChannel();
+    const tree = buildConfig({ ...values, ordererAddresses: ['127.0.0.1:7050'] }).channelGroup!;
+    const implicit = (group: ConfigGroup, name: string) => {
+      const policy = common.Policy.deserializeBinary(group.policies.get(name)!.policy!);
+      expect(policy.getType()).toBe(common.Policy.PolicyType.IMPLICIT_META);
+      const meta = common.ImplicitMetaPolicy.deserializeBinary(policy.getValue_asU8());
+      return `${['ANY', 'ALL', 'MAJORITY'][meta.getRule()]} ${meta.getSubPolicy()}`;
+    };
+    for (const group of [tree, tree.groups.get('Orderer')!, tree.groups.get('Application')!]) {
+      expect([implicit(group, 'Admins'), implicit(group, 'Readers'), implicit(group, 'Writers')]).toEqual(['MAJORITY Admins', 'ANY Readers', 'ANY Writers']);
+    }
+    expect(implicit(tree.groups.get('Orderer')!, 'BlockValidation')).toBe('ANY Writers');
+    for (const org of [tree.groups.get('Orderer')!.groups.get('OrdererMSP')!, tree.groups.get('Application')!.groups.get('Org1MSP')!]) {
+      expect([...org.policies.keys()]).toEqual(['Admins', 'Readers', 'Writers']);
+      for (const policy of org.policies.values()) expect(common.Policy.deserializeBinary(policy.policy!).getType()).toBe(common.Policy.PolicyType.SIGNATURE);
+    }
+    const modPolicies = new Map([...mapConfig(tree, 'config')].map(([key, e]) => [key, e.kind === 'group' ? e.group.modPolicy : e.kind === 'value' ? e.value.modPolicy : e.policy.modPolicy]));
+    expect(modPolicies.get('[Value]  /Channel/OrdererAddresses')).toBe('/Channel/Orderer/Admins');
+    modPolicies.delete('[Value]  /Channel/OrdererAddresses');
+    expect(new Set(modPolicies.values())).toEqual(new Set(['Admins']));
   });
 });

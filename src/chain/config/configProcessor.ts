@@ -66,11 +66,16 @@ export interface AcceptedConfig {
   readonly transition: TransitionResult;
 }
 
-/** The policies of a config state: its MSPs and policy tree. */
+/** The policies of a config state: its MSPs and policy tree. BadRequestError when its MSPs cannot judge signatures. */
 export function policiesOf(state: ChannelConfigState, engine: Engine): ConfigUpdatePolicies {
   const group = state.config.channelGroup!;
-  const msps = channelMspsOf(group);
-  return { manager: new PolicyManager(group, msps), signers: new SignerChecker(msps, engine) };
+  try {
+    const msps = channelMspsOf(group);
+    return { manager: new PolicyManager(group, msps), signers: new SignerChecker(msps, engine) };
+  } catch (err) {
+    if (!(err instanceof OrdererError)) throw err;
+    throw new BadRequestError(`config updates are refused: the MSPs of config block ${state.blockNumber} cannot check signatures: ${err.message}`);
+  }
 }
 
 /** A client's CONFIG_UPDATE envelope → the signed CONFIG envelope to order. Throws BadRequestError / ForbiddenError with the reason. */

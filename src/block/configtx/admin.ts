@@ -1,9 +1,10 @@
-// Who may submit a config update: an admin of an organization, as Fabric's
-// MSP decides it (msp/mspimpl.go hasOURole / isAdmin): the certificate is
+// Whether a member is an admin of an organization, as Fabric's MSP decides
+// it (msp/mspimpl.go hasOURole / isAdmin): the certificate is
 // listed in the MSP's admins, or NodeOUs are enabled and the certificate
 // carries the admin OU. The caller must first have validated the certificate
 // against the organization's CAs (src/crypto's IdentityValidator): this only
-// decides the role of an already valid member.
+// decides the role of an already valid member. (Config updates are judged by
+// the policy engine, policy/principals.ts, which applies the same rule.)
 
 import { Buffer } from 'node:buffer';
 import { decodePemBlocks } from '../../crypto/index.js';

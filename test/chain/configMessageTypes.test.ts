@@ -38,7 +38,12 @@ describe('chain: message types as Fabric', () => {
     const leader = await c.waitForLeader();
     const follower = [1, 2, 3].find((id) => id !== leader)!;
 
-    const ordererTx = createSignedEnvelope({ type: HeaderType.ORDERER_TRANSACTION, channelId: CHANNEL, data: new Uint8Array(randomBytes(64)), creator: c.client });
+    const ordererTx = createSignedEnvelope({
+      type: HeaderType.ORDERER_TRANSACTION,
+      channelId: CHANNEL,
+      data: new Uint8Array(randomBytes(64)),
+      creator: c.client,
+    });
     for (const id of [leader, follower]) {
       expect(await c.chain(id).submit(ordererTx)).toEqual({ status: 'BAD_REQUEST', info: 'message is of type that is no longer supported' });
     }

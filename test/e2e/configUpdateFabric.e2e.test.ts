@@ -43,7 +43,7 @@ async function broadcast(setup: Setup, id: number, envelope: Uint8Array): Promis
   }
 }
 
-describe('a config update built with fabric-protos as Fabric\'s tools build it (real processes)', () => {
+describe("a config update built with fabric-protos as Fabric's tools build it (real processes)", () => {
   it('fewer admins: FORBIDDEN naming /Channel/Orderer/Admins; enough: applied on every node; again: refused by the version check', async () => {
     const channelId = 'fabric-update';
     const setup = await setUp(channelId, disposers);
@@ -61,7 +61,13 @@ describe('a config update built with fabric-protos as Fabric\'s tools build it (
     const updateBytes = computeUpdate(channelId, config, withMaxMessageCount(config, 4)).serializeBinary();
     const ordererAdmin = adminSigner(setup, ADMINS.orderer);
     const org1Admin = adminSigner(setup, ADMINS.org1);
-    const envelopeSignedBy = (signers: FabricSigner[]) => configUpdateEnvelope(channelId, updateBytes, signers.map((s) => signConfigUpdate(updateBytes, s)), signers[0]!);
+    const envelopeSignedBy = (signers: FabricSigner[]) =>
+      configUpdateEnvelope(
+        channelId,
+        updateBytes,
+        signers.map((s) => signConfigUpdate(updateBytes, s)),
+        signers[0]!,
+      );
 
     const fewer = await broadcast(setup, 2, envelopeSignedBy([ordererAdmin]));
     expect(fewer.status).toBe(Status.FORBIDDEN);

@@ -52,10 +52,16 @@ export function computeUpdate(channelId: string, original: common.Config, update
 
 type Leaf = common.ConfigValue | common.ConfigPolicy;
 const leafBytes = (leaf: Leaf): string =>
-  Buffer.from(leaf instanceof common.ConfigValue ? leaf.getValue_asU8() : (leaf.getPolicy()?.serializeBinary() ?? new Uint8Array(0))).toString('hex') + '|' + leaf.getModPolicy();
+  Buffer.from(leaf instanceof common.ConfigValue ? leaf.getValue_asU8() : (leaf.getPolicy()?.serializeBinary() ?? new Uint8Array(0))).toString('hex') +
+  '|' +
+  leaf.getModPolicy();
 
 /** Fabric's computePoliciesMapUpdate / computeValuesMapUpdate: write set, same set, whether members changed. */
-function diffLeaves<T extends Leaf>(original: Map<string, T>, updated: Map<string, T>, make: () => T): { write: Map<string, T>; same: Map<string, T>; membersChanged: boolean } {
+function diffLeaves<T extends Leaf>(
+  original: Map<string, T>,
+  updated: Map<string, T>,
+  make: () => T,
+): { write: Map<string, T>; same: Map<string, T>; membersChanged: boolean } {
   const write = new Map<string, T>();
   const same = new Map<string, T>();
   let membersChanged = false;
@@ -93,8 +99,16 @@ const entries = <T>(map: { forEach(cb: (v: T, k: string) => void): void }): Map<
 };
 
 function diffGroup(original: common.ConfigGroup, updated: common.ConfigGroup): GroupDiff {
-  const policies = diffLeaves(entries<common.ConfigPolicy>(original.getPoliciesMap()), entries<common.ConfigPolicy>(updated.getPoliciesMap()), () => new common.ConfigPolicy());
-  const values = diffLeaves(entries<common.ConfigValue>(original.getValuesMap()), entries<common.ConfigValue>(updated.getValuesMap()), () => new common.ConfigValue());
+  const policies = diffLeaves(
+    entries<common.ConfigPolicy>(original.getPoliciesMap()),
+    entries<common.ConfigPolicy>(updated.getPoliciesMap()),
+    () => new common.ConfigPolicy(),
+  );
+  const values = diffLeaves(
+    entries<common.ConfigValue>(original.getValuesMap()),
+    entries<common.ConfigValue>(updated.getValuesMap()),
+    () => new common.ConfigValue(),
+  );
   const readGroups = new Map<string, common.ConfigGroup>();
   const writeGroups = new Map<string, common.ConfigGroup>();
   const sameGroups = new Map<string, common.ConfigGroup>();
@@ -119,7 +133,13 @@ function diffGroup(original: common.ConfigGroup, updated: common.ConfigGroup): G
     groupsChanged = true;
     writeGroups.set(name, common.ConfigGroup.deserializeBinary(after.serializeBinary()));
   }
-  const group = (version: number, g: Map<string, common.ConfigGroup>, v: Map<string, common.ConfigValue>, p: Map<string, common.ConfigPolicy>, modPolicy = '') => {
+  const group = (
+    version: number,
+    g: Map<string, common.ConfigGroup>,
+    v: Map<string, common.ConfigValue>,
+    p: Map<string, common.ConfigPolicy>,
+    modPolicy = '',
+  ) => {
     const out = new common.ConfigGroup();
     out.setVersion(version);
     out.setModPolicy(modPolicy);

@@ -63,7 +63,10 @@ export function proposeConfigUpdate(channelId: string, current: Config, updateEn
     const existing = currentMap.get(key);
     if (existing === undefined) fail(false, `error validating ReadSet: existing config does not contain element for ${key} but was in the read set`);
     else if (versionOf(existing) !== versionOf(element)) {
-      fail(false, `error validating ReadSet: proposed update requires that key ${key} be at version ${versionOf(element)}, but it is currently at version ${versionOf(existing)}`);
+      fail(
+        false,
+        `error validating ReadSet: proposed update requires that key ${key} be at version ${versionOf(element)}, but it is currently at version ${versionOf(existing)}`,
+      );
     }
   }
   const writeSet = mapped(configUpdate.writeSet, 'WriteSet');
@@ -75,7 +78,8 @@ export function proposeConfigUpdate(channelId: string, current: Config, updateEn
     if (modProblem !== undefined) fail(false, `error validating DeltaSet: invalid mod_policy for element ${key}: ${modProblem}`);
     const existing = currentMap.get(key);
     if (existing === undefined) {
-      if (versionOf(element) !== 0) fail(false, `error validating DeltaSet: attempted to set key ${key} to version ${versionOf(element)}, but key does not exist`);
+      if (versionOf(element) !== 0)
+        fail(false, `error validating DeltaSet: attempted to set key ${key} to version ${versionOf(element)}, but key does not exist`);
       continue;
     }
     if (versionOf(element) !== versionOf(existing) + 1) {
@@ -90,7 +94,8 @@ export function proposeConfigUpdate(channelId: string, current: Config, updateEn
   }
   const next = new Map(currentMap);
   for (const [key, element] of delta) next.set(key, element);
-  for (const key of writeSet.keys()) if (!next.has(key)) fail(false, `full config did not verify: writeset contained key ${key} which did not appear in proposed config`);
+  for (const key of writeSet.keys())
+    if (!next.has(key)) fail(false, `full config did not verify: writeset contained key ${key} which did not appear in proposed config`);
   let channelGroup: ConfigGroup;
   try {
     channelGroup = configFromMap(next);
@@ -124,7 +129,10 @@ function readUpdate(envelope: Envelope, prefix: string) {
     if (payload.header === undefined) throw new ConfigUpdateError(false, `${prefix}: error converting envelope to config update: missing header`);
     const header = decodeChannelHeader(payload.header.channelHeader, { code: 'BAD_ENVELOPE', path: `${path}.payload.header.channel_header` });
     if (header.type !== HeaderType.CONFIG_UPDATE) {
-      throw new ConfigUpdateError(false, `${prefix}: error converting envelope to config update: header type ${header.type} is not CONFIG_UPDATE (${HeaderType.CONFIG_UPDATE})`);
+      throw new ConfigUpdateError(
+        false,
+        `${prefix}: error converting envelope to config update: header type ${header.type} is not CONFIG_UPDATE (${HeaderType.CONFIG_UPDATE})`,
+      );
     }
     const updateEnvelope = decodeConfigUpdateEnvelope(payload.data, { code: 'BAD_ENVELOPE', path: `${path}.payload.data` });
     const configUpdate = decodeConfigUpdate(updateEnvelope.configUpdate, { code: 'BAD_ENVELOPE', path: `${path}.payload.data.config_update` });
@@ -146,7 +154,8 @@ export function sameConfigGroup(a: ConfigGroup | undefined, b: ConfigGroup | und
   if (a.version !== b.version || a.modPolicy !== b.modPolicy) return false;
   const sameMap = <T>(x: ReadonlyMap<string, T>, y: ReadonlyMap<string, T>, same: (p: T, q: T) => boolean) =>
     x.size === y.size && [...x].every(([k, v]) => y.has(k) && same(v, y.get(k)!));
-  const bytes = (p: Uint8Array | undefined, q: Uint8Array | undefined) => (p === undefined || q === undefined ? (p?.length ?? 0) === (q?.length ?? 0) : Buffer.compare(p, q) === 0);
+  const bytes = (p: Uint8Array | undefined, q: Uint8Array | undefined) =>
+    p === undefined || q === undefined ? (p?.length ?? 0) === (q?.length ?? 0) : Buffer.compare(p, q) === 0;
   return (
     sameMap(a.groups, b.groups, sameConfigGroup) &&
     sameMap(a.values, b.values, (p, q) => p.version === q.version && p.modPolicy === q.modPolicy && bytes(p.value, q.value)) &&

@@ -25,7 +25,16 @@ const values: ChannelConfigInput = {
   ...channel.values,
   organizations: [
     ...channel.values.organizations,
-    { mspId: 'Orderer2MSP', sections: ['orderer'], rootCerts: [orderer2.root.certPem], intermediateCerts: [], adminCerts: [], tlsRootCerts: [orderer2.root.certPem], tlsIntermediateCerts: [], adminOu: 'admin' },
+    {
+      mspId: 'Orderer2MSP',
+      sections: ['orderer'],
+      rootCerts: [orderer2.root.certPem],
+      intermediateCerts: [],
+      adminCerts: [],
+      tlsRootCerts: [orderer2.root.certPem],
+      tlsIntermediateCerts: [],
+      adminOu: 'admin',
+    },
   ],
 };
 const genesisBytes = encodeBlock(buildGenesisBlock(values, provider.hasher('sha256')));
@@ -36,11 +45,21 @@ const ordererAdmin = fabricSigner(channel.ordererOrg.issueMember('Admin2@orderer
 const orderer2Admin = fabricSigner(orderer2.issueMember('Admin@orderer2', { organizationalUnit: 'admin' }));
 
 /** configtxlator + signconfigtx + channel update, with fabric-protos only. */
-function clientUpdate(base: common.Config, change: (c: common.Config) => common.Config, signers: FabricSigner[], tamper?: (u: common.ConfigUpdate) => void): Uint8Array {
+function clientUpdate(
+  base: common.Config,
+  change: (c: common.Config) => common.Config,
+  signers: FabricSigner[],
+  tamper?: (u: common.ConfigUpdate) => void,
+): Uint8Array {
   const update = computeUpdate('ch1', base, change(base));
   tamper?.(update);
   const bytes = update.serializeBinary();
-  return configUpdateEnvelope('ch1', bytes, signers.map((s) => signConfigUpdate(bytes, s)), signers[0]!);
+  return configUpdateEnvelope(
+    'ch1',
+    bytes,
+    signers.map((s) => signConfigUpdate(bytes, s)),
+    signers[0]!,
+  );
 }
 
 function refusal(run: () => unknown): ConfigUpdateError {
@@ -80,37 +99,66 @@ describe('config updates as Fabric processes them (client: fabric-protos only)',
   });
 
   it('refuses a read set naming a version that is not current', () => {
-    const envelope = clientUpdate(base, (c) => withMaxMessageCount(c, 7), [ordererAdmin, orderer2Admin], (u) => u.getReadSet()!.getGroupsMap().get('Orderer')!.setVersion(3));
+    const envelope = clientUpdate(
+      base,
+      (c) => withMaxMessageCount(c, 7),
+      [ordererAdmin, orderer2Admin],
+      (u) => u.getReadSet()!.getGroupsMap().get('Orderer')!.setVersion(3),
+    );
     const err = refusal(() => applyConfigUpdate(current, envelope));
     expect(err.forbidden).toBe(false);
-    expect(err.message).toBe(`${PREFIX}error validating ReadSet: proposed update requires that key [Group]  /Channel/Orderer be at version 3, but it is currently at version 0`);
+    expect(err.message).toBe(
+      `${PREFIX}error validating ReadSet: proposed update requires that key [Group]  /Channel/Orderer be at version 3, but it is currently at version 0`,
+    );
   });
 
   it('refuses an update computed from an older config (the element is already at the version it writes)', () => {
-    const first = applyConfigUpdate(current, clientUpdate(base, (c) => withMaxMessageCount(c, 7), [ordererAdmin, orderer2Admin]));
+    const first = applyConfigUpdate(
+      current,
+      clientUpdate(base, (c) => withMaxMessageCount(c, 7), [ordererAdmin, orderer2Admin]),
+    );
     const stale = clientUpdate(base, (c) => withMaxMessageCount(c, 9), [ordererAdmin, orderer2Admin]);
     const err = refusal(() => proposeConfigUpdate('ch1', first.config, decodeEnvelope(stale), policiesOfConfig(first.config), new Date()));
-    expect(err.message).toBe(`${PREFIX}error validating DeltaSet: attempt to set key [Value]  /Channel/Orderer/BatchSize to version 1, but key is at version 1`);
+    expect(err.message).toBe(
+      `${PREFIX}error validating DeltaSet: attempt to set key [Value]  /Channel/Orderer/BatchSize to version 1, but key is at version 1`,
+    );
   });
 
   it('refuses an update that writes nothing new, and a new element not at version 0', () => {
-    const empty = clientUpdate(base, (c) => withMaxMessageCount(c, 7), [ordererAdmin], (u) => {
-      u.setWriteSet(u.getReadSet());
-    });
-    expect(refusal(() => applyConfigUpdate(current, empty)).message).toBe(`${PREFIX}error validating DeltaSet: delta set was empty -- update would have no effect`);
-    const fresh = clientUpdate(base, (c) => withMaxMessageCount(c, 7), [ordererAdmin, orderer2Admin], (u) => {
-      const value = new common.ConfigValue();
-      value.setVersion(2);
-      value.setModPolicy('Admins');
-      u.getWriteSet()!.getGroupsMap().get('Orderer')!.getValuesMap().set('Extra', value);
-    });
+    const empty = clientUpdate(
+      base,
+      (c) => withMaxMessageCount(c, 7),
+      [ordererAdmin],
+      (u) => {
+        u.setWriteSet(u.getReadSet());
+      },
+    );
+    expect(refusal(() => applyConfigUpdate(current, empty)).message).toBe(
+      `${PREFIX}error validating DeltaSet: delta set was empty -- update would have no effect`,
+    );
+    const fresh = clientUpdate(
+      base,
+      (c) => withMaxMessageCount(c, 7),
+      [ordererAdmin, orderer2Admin],
+      (u) => {
+        const value = new common.ConfigValue();
+        value.setVersion(2);
+        value.setModPolicy('Admins');
+        u.getWriteSet()!.getGroupsMap().get('Orderer')!.getValuesMap().set('Extra', value);
+      },
+    );
     expect(refusal(() => applyConfigUpdate(current, fresh)).message).toBe(
       `${PREFIX}error validating DeltaSet: attempted to set key [Value]  /Channel/Orderer/Extra to version 2, but key does not exist`,
     );
   });
 
   it('refuses an update for another channel', () => {
-    const envelope = clientUpdate(base, (c) => withMaxMessageCount(c, 7), [ordererAdmin], (u) => u.setChannelId('other'));
+    const envelope = clientUpdate(
+      base,
+      (c) => withMaxMessageCount(c, 7),
+      [ordererAdmin],
+      (u) => u.setChannelId('other'),
+    );
     expect(refusal(() => applyConfigUpdate(current, envelope)).message).toBe(`${PREFIX}ConfigUpdate for channel 'other' but envelope for channel 'ch1'`);
   });
 });

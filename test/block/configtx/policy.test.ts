@@ -22,7 +22,16 @@ const values: ChannelConfigInput = {
   ...channel.values,
   organizations: [
     ...channel.values.organizations,
-    { mspId: 'Orderer2MSP', sections: ['orderer'], rootCerts: [orderer2.root.certPem], intermediateCerts: [], adminCerts: [], tlsRootCerts: [orderer2.root.certPem], tlsIntermediateCerts: [], adminOu: 'admin' },
+    {
+      mspId: 'Orderer2MSP',
+      sections: ['orderer'],
+      rootCerts: [orderer2.root.certPem],
+      intermediateCerts: [],
+      adminCerts: [],
+      tlsRootCerts: [orderer2.root.certPem],
+      tlsIntermediateCerts: [],
+      adminOu: 'admin',
+    },
   ],
 };
 
@@ -76,7 +85,11 @@ const signed = (id: DevIdentity, data = DATA): SignedData => ({
   data,
   signature: id.signer.sign(data),
 });
-const identities = (...ids: DevIdentity[]): readonly PolicyIdentity[] => checker.signers(ids.map((id) => signed(id)), new Date()).identities;
+const identities = (...ids: DevIdentity[]): readonly PolicyIdentity[] =>
+  checker.signers(
+    ids.map((id) => signed(id)),
+    new Date(),
+  ).identities;
 
 const ordererAdmin = channel.ordererOrg.issueMember('Admin2@orderer', { organizationalUnit: 'admin' });
 const orderer2Admin = orderer2.issueMember('Admin@orderer2', { organizationalUnit: 'admin' });
@@ -155,7 +168,9 @@ describe('SignaturePolicy rules (n out of m)', () => {
   });
 
   it('a policy with an identity index out of range, or a SignaturePolicy version other than 0, is unusable and says why', () => {
-    expect(verdict('OutOfRange', ordererAdmin)).toMatch(/policy \/Channel\/OutOfRange is unusable: identity index out of range, requested 5, but identities length is 2/);
+    expect(verdict('OutOfRange', ordererAdmin)).toMatch(
+      /policy \/Channel\/OutOfRange is unusable: identity index out of range, requested 5, but identities length is 2/,
+    );
     expect(verdict('Version1', ordererAdmin)).toMatch(/only understands messages of version 0, but version was 1/);
     expect(m.problems).toHaveLength(2);
   });
@@ -167,7 +182,7 @@ describe('ImplicitMeta policies and policy paths', () => {
     AnyAdmins: implicitMetaPolicy(ImplicitMetaRule.ANY, 'Admins'),
   });
 
-  it('MAJORITY of the orderer organizations\' Admins: 2 of 2 here, and the message says so', () => {
+  it("MAJORITY of the orderer organizations' Admins: 2 of 2 here, and the message says so", () => {
     const admins = m.policy('/Channel/Orderer/Admins');
     expect(admins.path).toBe('/Channel/Orderer/Admins');
     expect(admins.evaluate(identities(ordererAdmin))).toBe(
@@ -176,7 +191,7 @@ describe('ImplicitMeta policies and policy paths', () => {
     expect(admins.evaluate(identities(ordererAdmin, orderer2Admin))).toBeUndefined();
   });
 
-  it('ANY and ALL over the channel\'s sub-groups (Orderer, Application), each itself an ImplicitMeta', () => {
+  it("ANY and ALL over the channel's sub-groups (Orderer, Application), each itself an ImplicitMeta", () => {
     expect(m.policy('/Channel/AnyAdmins').evaluate(identities(channel.appAdmin))).toBeUndefined();
     expect(m.policy('/Channel/AllAdmins').evaluate(identities(channel.appAdmin))).toBe(
       "implicit policy evaluation failed - 1 sub-policies were satisfied, but this policy requires 2 of the 'Admins' sub-policies to be satisfied",
@@ -187,7 +202,13 @@ describe('ImplicitMeta policies and policy paths', () => {
   it('a group without sub-groups satisfies its ImplicitMeta policies with no signature (threshold 0)', () => {
     const org = m.policy('Admins', ['Channel', 'Orderer', 'OrdererMSP']);
     expect(org.path).toBe('/Channel/Orderer/OrdererMSP/Admins');
-    const leaf: ConfigGroup = { version: 0, modPolicy: 'Admins', groups: new Map(), values: new Map(), policies: new Map([['Admins', { version: 0, policy: implicitMetaPolicy(ImplicitMetaRule.MAJORITY, 'Admins'), modPolicy: 'Admins' }]]) };
+    const leaf: ConfigGroup = {
+      version: 0,
+      modPolicy: 'Admins',
+      groups: new Map(),
+      values: new Map(),
+      policies: new Map([['Admins', { version: 0, policy: implicitMetaPolicy(ImplicitMetaRule.MAJORITY, 'Admins'), modPolicy: 'Admins' }]]),
+    };
     expect(new PolicyManager(leaf, new Map()).policy('/Channel/Admins').evaluate([])).toBeUndefined();
   });
 
@@ -204,7 +225,11 @@ describe('ImplicitMeta policies and policy paths', () => {
 describe('which signatures count', () => {
   it('ignores, saying why: a signature that does not verify, an unknown MSP, an expired certificate, the same identity twice', () => {
     const stranger = new DevOrganization({ mspId: 'EvilMSP', algorithm: 'ecdsa-p256', provider }).issueMember('Admin', { organizationalUnit: 'admin' });
-    const expired = channel.ordererOrg.issueMember('old-admin', { organizationalUnit: 'admin', notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+    const expired = channel.ordererOrg.issueMember('old-admin', {
+      organizationalUnit: 'admin',
+      notBefore: new Date(Date.now() - 10 * 86_400_000),
+      notAfter: new Date(Date.now() - 86_400_000),
+    });
     const forged = { ...signed(orderer2Admin), signature: orderer2Admin.signer.sign(new TextEncoder().encode('other bytes')) };
     const set = checker.signers([forged, signed(stranger), signed(expired), signed(ordererAdmin), signed(ordererAdmin)], new Date());
     expect(set.identities.map((id) => id.mspId)).toEqual(['OrdererMSP']);

@@ -39,7 +39,10 @@ export class SignerChecker {
   readonly #validator: IdentityValidator;
   readonly #engine: Engine;
 
-  constructor(readonly msps: ReadonlyMap<string, ChannelMsp>, engine: Engine) {
+  constructor(
+    readonly msps: ReadonlyMap<string, ChannelMsp>,
+    engine: Engine,
+  ) {
     this.#engine = engine;
     this.#validator = new IdentityValidator({ engine, organizations: [...msps.values()].map((m) => m.ca), cacheEntriesMax: 1024 });
   }

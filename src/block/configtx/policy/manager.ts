@@ -112,7 +112,13 @@ function compilePolicy(bytes: Uint8Array, path: string, node: PolicyNode, msps: 
     const rule = compileRule(envelope.rule, principals);
     return {
       path,
-      evaluate: (identities) => (rule(identities, identities.map(() => false)) ? undefined : 'signature set did not satisfy policy'),
+      evaluate: (identities) =>
+        rule(
+          identities,
+          identities.map(() => false),
+        )
+          ? undefined
+          : 'signature set did not satisfy policy',
     };
   }
   if (message.type === PolicyType.IMPLICIT_META) {
@@ -129,7 +135,8 @@ type CompiledRule = (identities: readonly PolicyIdentity[], used: boolean[]) => 
 function compileRule(rule: SignatureRule, principals: readonly ((id: PolicyIdentity) => boolean)[]): CompiledRule {
   if (rule.kind === 'signedBy') {
     const principal = principals[rule.index];
-    if (principal === undefined) throw new UnusablePolicyError(`identity index out of range, requested ${rule.index}, but identities length is ${principals.length}`);
+    if (principal === undefined)
+      throw new UnusablePolicyError(`identity index out of range, requested ${rule.index}, but identities length is ${principals.length}`);
     return (identities, used) => {
       const i = identities.findIndex((id, j) => !used[j] && principal(id));
       if (i < 0) return false;

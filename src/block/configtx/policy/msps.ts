@@ -62,7 +62,9 @@ export function channelMspsOf(channelGroup: ConfigGroup): Map<string, ChannelMsp
 /** DER of each CERTIFICATE block of `pem`; nothing for text that is not PEM. */
 export function certificateDers(pem: string): Uint8Array[] {
   try {
-    return decodePemBlocks(pem, 'certificate').filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+    return decodePemBlocks(pem, 'certificate')
+      .filter((b) => b.label === 'CERTIFICATE')
+      .map((b) => b.der);
   } catch (err) {
     if (err instanceof OrdererError) return [];
     throw err;

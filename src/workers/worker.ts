@@ -15,6 +15,9 @@ import { hashBlockData, hashData, marshalBlock, signAndMarshalBlock } from './bl
 import { ContextCache, type BuiltContext } from './contextCache.js';
 import { exclusiveBytes, unpackBytes } from './packedBytes.js';
 import type { ContextRef, WorkerResult, WorkerTask } from './protocol.js';
+import { nameThisThread, POOL_THREAD_NAME } from './threadName.js';
+
+nameThisThread(POOL_THREAD_NAME);
 
 const contexts = new ContextCache();
 

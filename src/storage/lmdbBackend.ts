@@ -1,7 +1,7 @@
 // The native engine: one LMDB environment per node. Sub-databases hold, keyed
 // by [channel, ...]: raft entries by index, per-channel meta (hard state, conf
-// state, snapshot, log start, ledger summary), blocks by number, and the
-// txId -> (block, position) index. One group-committed batch is one LMDB write
+// state, snapshot, log start, ledger summary) and blocks by number (their
+// heads carry the tx ids: lmdbTxIndex.ts). One group-committed batch is one LMDB write
 // transaction, committed with a sync (overlappingSync off) on lmdb-js's writer
 // thread, so the main thread keeps ticking while the disk works.
 
@@ -15,6 +15,7 @@ import { StorageCorruptError, type RecordLocation } from './errors.js';
 import { finishDropsSync, markerKeepsLedger, sweep } from './lmdbDrop.js';
 import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
 import { unseal } from './sealedValue.js';
+import { LmdbTxIndex } from './lmdbTxIndex.js';
 import { planWrites, replayPlan, type IndexKey, type LmdbDatabases, type MetaKey, type MetaName, type TxKey } from './lmdbWritePlan.js';
 import * as shapes from './storedShapes.js';
 import type { Entry } from '../raft/index.js';
@@ -46,6 +47,7 @@ export class LmdbBackend implements StorageBackend {
   readonly #dbs: LmdbDatabases;
   /** Ledger summaries as of the last write: kept so a block op need not read them back. */
   readonly #ledgers = new Map<string, RecoveredLedger>();
+  readonly #txIndex = new LmdbTxIndex();
   /** Channels with a 'known' marker on disk (loaded lazily, then kept current). */
   #known: Set<string> | undefined;
   readonly #dropChunkKeys: number;
@@ -66,6 +68,7 @@ export class LmdbBackend implements StorageBackend {
       entries: this.#root.openDB<Buffer, IndexKey>({ name: 'raft-entries', ...sub }),
       meta: this.#root.openDB<Buffer, MetaKey>({ name: 'channel-meta', ...sub }),
       blocks: this.#root.openDB<Buffer, IndexKey>({ name: 'ledger-blocks', ...sub }),
+      // Per-transaction index records: nothing writes them now, a channel drop still sweeps those an environment holds.
       txIndex: this.#root.openDB<Buffer, TxKey>({ name: 'ledger-txids', ...sub }),
     };
   }
@@ -95,6 +98,7 @@ export class LmdbBackend implements StorageBackend {
     // added a turn of latency (5x fewer syncs/s for a single writer).
     const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers });
     await this.#root.transaction(() => replayPlan(writes));
+    this.#txIndex.committed(ops);
     if (this.#dropStepHook !== undefined && ops.some((op) => op.kind === 'dropChannel')) this.#dropStepHook('intent-durable');
   }
 
@@ -156,9 +160,13 @@ export class LmdbBackend implements StorageBackend {
   }
 
   txLocation(channel: string, txId: string): TxLocation | undefined {
-    const raw = this.#dbs.txIndex.get([channel, txId]);
-    if (raw === undefined) return undefined;
-    return this.#decode(raw, { file: this.#file, channel, what: 'meta' }, shapes.txLocationFromWire);
+    return this.#txIndex.locate(channel, txId, () => this.#committedBlocks(channel));
+  }
+
+  /** The channel's blocks below its durable height, in order, each checked against its checksum. */
+  *#committedBlocks(channel: string): Generator<LedgerBlock> {
+    const height = this.#readMeta(channel, 'ledger', shapes.ledgerSummaryFromWire)?.height ?? 0;
+    for (let number = 0; number < height; number++) yield this.readBlock(channel, number);
   }
 
   async close(): Promise<void> {

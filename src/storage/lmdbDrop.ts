@@ -6,8 +6,8 @@
 //      summary and the 'known' mark) and puts [channel, 'dropping']. From its
 //      commit the channel reads as dropped: recovery would see no log start,
 //      no ledger summary, and storedChannels() no longer lists it;
-//   2. sweep: the channel's entries (and for a full drop its blocks and txId
-//      index) are removed `dropChunkKeys` keys per transaction, each its own
+//   2. sweep: the channel's entries (and for a full drop its blocks, and the
+//      per-transaction index records an environment may hold) are removed `dropChunkKeys` keys per transaction, each its own
 //      commit, interleaved with the group commit's batches; the last one
 //      removes the marker.
 // A crash before 1 commits leaves the channel whole; after it, the next open

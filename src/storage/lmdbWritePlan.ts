@@ -1,8 +1,14 @@
 // Turns a batch of WalOps into LMDB puts and removes BEFORE the write
 // transaction opens. lmdb-js commits an asynchronous transaction's writes
 // even when its callback throws, so everything that can throw (encoding,
-// sealing, reads for the txId index) happens here, and the callback only
-// replays the plan: the batch stays all or nothing.
+// sealing, reads) happens here, and the callback only replays the plan: the
+// batch stays all or nothing.
+//
+// A block is one put: its head (tx ids included) and bytes in one sealed
+// record. There is no per-transaction record: a B-tree insert per tx id cost
+// ~14 µs of the main thread per transaction on every node, more than the
+// whole budget of a follower; lmdbTxIndex.ts answers txLocation from the
+// block heads instead.
 
 import type { Database } from 'lmdb';
 import type { RecoveredLedger } from './backend.js';
@@ -43,11 +49,10 @@ export interface PlannerState {
 
 export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: PlannerState): LmdbWrite[] {
   let writes: LmdbWrite[] = [];
-  const newTxIds = new Set<string>();
   for (const op of ops) {
     const ch = op.channel;
     if (op.kind === 'dropChannel') {
-      writes = planDropMarker(ch, op.keepLedger, writes, dbs, state, newTxIds);
+      writes = planDropMarker(ch, op.keepLedger, writes, dbs, state);
       continue;
     }
     if (!state.known.has(ch)) {
@@ -86,7 +91,7 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
         break;
       }
       case 'block':
-        planBlock(ch, op.block, dbs, state, newTxIds, writes);
+        planBlock(ch, op.block, dbs, state, writes);
         meta('ledger', shapes.ledgerSummaryToWire(state.ledgers.get(ch)!));
         break;
     }
@@ -94,15 +99,8 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
   return writes;
 }
 
-function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: PlannerState, newTxIds: Set<string>, writes: LmdbWrite[]): void {
+function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: PlannerState, writes: LmdbWrite[]): void {
   writes.push({ db: dbs.blocks, key: [ch, block.number], value: seal([shapes.blockHeadToWire(block), block.bytes]) });
-  block.txIds.forEach((txId, position) => {
-    // The first occurrence of a txId wins: a replayed duplicate must not move it.
-    const seen = `${ch}\u0000${txId}`;
-    if (newTxIds.has(seen) || dbs.txIndex.doesExist([ch, txId])) return;
-    newTxIds.add(seen);
-    writes.push({ db: dbs.txIndex, key: [ch, txId], value: seal([block.number, position]) });
-  });
   const before = state.ledgers.get(ch) ?? emptyRecoveredLedger;
   state.ledgers.set(ch, {
     height: block.number + 1,
@@ -130,7 +128,7 @@ export const raftMetaNames: readonly MetaName[] = ['hardState', 'confState', 'sn
  * batch are taken out (they would outlive the drop), the meta records go, the
  * marker is put. Returns the new plan.
  */
-export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWrite[], dbs: LmdbDatabases, state: PlannerState, newTxIds: Set<string>): LmdbWrite[] {
+export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWrite[], dbs: LmdbDatabases, state: PlannerState): LmdbWrite[] {
   const recorded = state.ledgers.get(ch);
   // keepLedger on a channel without blocks leaves nothing: it is a full drop.
   const full = !keepLedger || (recorded !== undefined ? recorded.height === 0 : !dbs.meta.doesExist([ch, 'ledger']));
@@ -143,7 +141,6 @@ export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWri
   for (const name of metaGoing) if (dbs.meta.doesExist([ch, name])) writes.push({ db: dbs.meta, key: [ch, name], value: undefined });
   writes.push({ db: dbs.meta, key: [ch, 'dropping'], value: seal(full ? 0 : 1) });
   if (full) {
-    for (const seen of [...newTxIds]) if (seen.startsWith(`${ch}\u0000`)) newTxIds.delete(seen);
     state.known.delete(ch);
     state.ledgers.set(ch, emptyRecoveredLedger);
   }

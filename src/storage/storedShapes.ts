@@ -118,8 +118,3 @@ export function ledgerSummaryFromWire(v: unknown): RecoveredLedger {
     lastRaftIndex: nat(lastRaftIndex, 'last raft index'),
   };
 }
-
-export function txLocationFromWire(v: unknown): { blockNumber: number; position: number } {
-  const [blockNumber, position] = tuple(v, 2, 'tx location');
-  return { blockNumber: nat(blockNumber, 'tx block number'), position: nat(position, 'tx position') };
-}

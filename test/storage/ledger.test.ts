@@ -68,6 +68,20 @@ for (const engine of engines) {
       expect(ledger.txLocation('zzz')).toBeUndefined();
     });
 
+    it('keeps the txId index current after its first use, and across a reopen', async () => {
+      let ledger = env.channel('ch').ledger;
+      await ledger.append(chainBlock('ch', 0, { txIds: ['a'] }));
+      expect(ledger.txLocation('a')).toEqual({ blockNumber: 0, position: 0 });
+      await ledger.append(chainBlock('ch', 1, { txIds: ['b', 'a'] }));
+      expect(ledger.txLocation('b')).toEqual({ blockNumber: 1, position: 0 });
+      expect(ledger.txLocation('a')).toEqual({ blockNumber: 0, position: 0 });
+      await env.close();
+      env = openEnv(engine, dir);
+      ledger = env.channel('ch').ledger;
+      expect(ledger.txLocation('b')).toEqual({ blockNumber: 1, position: 0 });
+      expect(ledger.txLocation('a')).toEqual({ blockNumber: 0, position: 0 });
+    });
+
     it('waitForBlock resolves when the block is appended and at once for an old block', async () => {
       const ledger = env.channel('ch').ledger;
       const order: string[] = [];

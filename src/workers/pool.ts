@@ -16,7 +16,7 @@ import { BatchTooLargeError, PoolClosedError, PoolOverloadedError, UnknownContex
 import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
 import { packBytes, packedTransferList, totalBytes } from './packedBytes.js';
 import type {
-  ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, TaskKind, WireEtcdraftMetadata, WorkerResult, WorkerTask, WorkerThreadId,
+  ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, TaskKind, WireBlockHeader, WireEtcdraftMetadata, WorkerResult, WorkerTask, WorkerThreadId,
 } from './protocol.js';
 
 /** Refers to a registered context; valid until released or the pool closes. */
@@ -75,6 +75,16 @@ const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url).href;
  * `queueTasksMax` this bounds accepted work at maxThreads x this + queueTasksMax.
  */
 export const TASKS_PER_THREAD_MAX = 2;
+
+/**
+ * The header with its hashes in buffers of their own. A decoded block's
+ * hashes are views into the block's (or its Raft entry's) bytes, and a
+ * structured clone copies a view's WHOLE ArrayBuffer: without this, each
+ * block task sent the block along a second time.
+ */
+export function wireHeader(header: WireBlockHeader): WireBlockHeader {
+  return { number: header.number, previousHash: header.previousHash.slice(), dataHash: header.dataHash.slice() };
+}
 
 export class WorkerPool {
   readonly options: FilledPoolOptions;
@@ -170,7 +180,7 @@ export class WorkerPool {
       engine: input.engine,
       hashAlgorithm: input.hashAlgorithm,
       number: input.number,
-      previousHash: input.previousHash,
+      previousHash: input.previousHash.slice(),
       data,
     };
     const result = await this.#run(task, this.#transferListOf(data));
@@ -184,7 +194,7 @@ export class WorkerPool {
     const data = packBytes(block.data);
     const metadata = packBytes(block.metadata);
     const result = await this.#run(
-      { kind: 'marshalBlock', header: block.header, data, metadata },
+      { kind: 'marshalBlock', header: wireHeader(block.header), data, metadata },
       [...this.#transferListOf(data), ...this.#transferListOf(metadata)],
     );
     assert.ok(result.kind === 'blockBytes');
@@ -204,7 +214,7 @@ export class WorkerPool {
       const task: WorkerTask = {
         kind: 'signBlock',
         context,
-        header: block.header,
+        header: wireHeader(block.header),
         data,
         metadata,
         lastConfigBlockNumber: input.lastConfigBlockNumber,

@@ -15,6 +15,7 @@ import { signerSpecOf, verificationSpecOf, type SignerInput, type VerificationCo
 import { BatchTooLargeError, PoolClosedError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
 import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
 import { packBytes, packedTransferList, totalBytes } from './packedBytes.js';
+import { unpackVerdicts } from './packedVerdicts.js';
 import type {
   ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, TaskKind, WireBlockHeader, WireEtcdraftMetadata, WorkerResult, WorkerTask, WorkerThreadId,
 } from './protocol.js';
@@ -158,8 +159,8 @@ export class WorkerPool {
       const packed = packBytes(envelopes);
       return { task: { kind: 'verifyBatch', context, envelopes: packed, nowMs }, transfer: this.#transferListOf(packed) };
     });
-    assert.ok(result.kind === 'verdicts' && result.verdicts.length === envelopes.length, 'verifyBatch: one verdict per envelope');
-    return result.verdicts;
+    assert.ok(result.kind === 'verdicts' && result.verdicts.count === envelopes.length, 'verifyBatch: one verdict per envelope');
+    return unpackVerdicts(result.verdicts);
   }
 
   /** Fabric's data hash of a block's marshaled envelopes (what BlockCreator.createNextBlock accepts precomputed). */

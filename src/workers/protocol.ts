@@ -16,6 +16,7 @@
 import type { Status } from '../block/index.js';
 import type { OrganizationConfig } from '../crypto/index.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/index.js';
+import type { PackedVerdicts } from './packedVerdicts.js';
 
 /**
  * Entries packed back to back: entry i is bytes [offsets[i], offsets[i+1]) of `buffer`.
@@ -155,8 +156,8 @@ export type WorkerResult =
   /** The task met an operating error (an OrdererError): its class name, stable code and message. */
   | { readonly kind: 'taskFailed'; readonly name: string; readonly code: string; readonly message: string }
   | { readonly kind: 'contextLoaded'; readonly contextId: ContextId; readonly heldBy: WorkerThreadId }
-  /** verdicts[i] is the verdict of envelope i of the task. */
-  | { readonly kind: 'verdicts'; readonly verdicts: readonly EnvelopeVerdict[]; readonly heldBy: WorkerThreadId }
+  /** Entry i of `verdicts` (packedVerdicts.ts) is the verdict of envelope i of the task. */
+  | { readonly kind: 'verdicts'; readonly verdicts: PackedVerdicts; readonly heldBy: WorkerThreadId }
   | { readonly kind: 'dataHash'; readonly dataHash: Uint8Array }
   | { readonly kind: 'blockHashes'; readonly headerHash: Uint8Array; readonly dataHash: Uint8Array }
   /** A marshaled common.Block. */

@@ -14,6 +14,7 @@ import { OrdererError } from '../errors.js';
 import { hashBlockData, hashData, marshalBlock, signAndMarshalBlock } from './blockTasks.js';
 import { ContextCache, type BuiltContext } from './contextCache.js';
 import { exclusiveBytes, unpackBytes } from './packedBytes.js';
+import { packedVerdictsTransferList, packVerdicts } from './packedVerdicts.js';
 import type { ContextRef, WorkerResult, WorkerTask } from './protocol.js';
 import { nameThisThread, POOL_THREAD_NAME } from './threadName.js';
 
@@ -64,7 +65,8 @@ function runTask(task: WorkerTask): WorkerResult | TransferringResult {
     case 'verifyBatch': {
       const built = resolveAs(task.context, 'verification');
       if (built === undefined) return { kind: 'contextMissing', contextId: task.context.id };
-      return { kind: 'verdicts', verdicts: built.context.verifyAll(unpackBytes(task.envelopes), new Date(task.nowMs)), heldBy: threadId };
+      const verdicts = packVerdicts(built.context.verifyAll(unpackBytes(task.envelopes), new Date(task.nowMs)));
+      return transferring({ kind: 'verdicts', verdicts, heldBy: threadId }, packedVerdictsTransferList(verdicts));
     }
     case 'dataHash':
       return { kind: 'dataHash', dataHash: exclusiveBytes(hashData(task.engine, task.hashAlgorithm, unpackBytes(task.data))) };

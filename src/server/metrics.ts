@@ -5,7 +5,10 @@
 // requests naming an unknown or no channel), so a client cannot grow the
 // label set without bound.
 
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type LabelValues, type Registry } from 'prom-client';
+import { Status } from '../block/index.js';
+
+type BroadcastLabels = LabelValues<'channel' | 'type' | 'status'>;
 
 export class ServerMetrics {
   /** Labels channel, type (HeaderType name), status (Status name). */
@@ -17,6 +20,12 @@ export class ServerMetrics {
   readonly deliverRequestsReceived: Counter<'channel' | 'filtered' | 'data_type'>;
   readonly deliverRequestsCompleted: Counter<'channel' | 'filtered' | 'data_type' | 'success'>;
   readonly deliverBlocksSent: Counter<'channel' | 'filtered' | 'data_type'>;
+  /**
+   * Label objects of the broadcast metrics, made once per (channel, type,
+   * status) rather than once per envelope. Bounded as the label set is:
+   * served channels (or "") x HeaderType names x statuses.
+   */
+  readonly #broadcastLabels = new Map<string, Map<string, Map<number, BroadcastLabels>>>();
 
   constructor(registry: Registry) {
     this.broadcastProcessed = counter(registry, 'broadcast_processed_count', 'The number of transactions processed.', ['channel', 'type', 'status']);
@@ -40,6 +49,17 @@ export class ServerMetrics {
       'success',
     ]);
     this.deliverBlocksSent = counter(registry, 'deliver_blocks_sent', 'The number of blocks sent by the deliver service.', ['channel', 'filtered', 'data_type']);
+  }
+
+  /** The (frozen, shared) labels of a broadcast verdict: `type` a HeaderType name, `status` a Status. */
+  broadcastLabels(channel: string, type: string, status: Status): BroadcastLabels {
+    let byType = this.#broadcastLabels.get(channel);
+    if (byType === undefined) this.#broadcastLabels.set(channel, (byType = new Map()));
+    let byStatus = byType.get(type);
+    if (byStatus === undefined) byType.set(type, (byStatus = new Map()));
+    let labels = byStatus.get(status);
+    if (labels === undefined) byStatus.set(status, (labels = Object.freeze({ channel, type, status: Status[status] ?? String(status) })));
+    return labels;
   }
 }
 

@@ -57,6 +57,29 @@ export function readEnvelopeFields(bytes: Uint8Array, code: MalformedCode = 'BAD
   };
 }
 
+/**
+ * The tx id (ChannelHeader.tx_id) of each envelope, in order — what the
+ * ledger indexes for every committed block, on every node. Cheaper than
+ * readEnvelopeFields per envelope: one reader over the block's buffer,
+ * re-pointed at each envelope, and nothing read but the path to tx_id (no
+ * channel id, creator or signature). Same errors as readEnvelopeFields.
+ */
+export function readTxIds(envelopes: readonly Uint8Array[], code: MalformedCode = 'BAD_ENVELOPE'): string[] {
+  const out = new Array<string>(envelopes.length);
+  if (envelopes.length === 0) return out;
+  // A decoded block's envelopes are views into one buffer: one Buffer view over all of it.
+  const backing = envelopes[0]!.buffer;
+  const whole = Buffer.from(backing, 0, backing.byteLength);
+  const shared = new ProtoReader(whole, code, 'envelope');
+  for (let i = 0; i < envelopes.length; i++) {
+    const e = envelopes[i]!;
+    const r = e.buffer === backing ? shared.reset(e.byteOffset, e.byteOffset + e.byteLength, 'envelope') : new ProtoReader(Buffer.from(e.buffer, e.byteOffset, e.byteLength), code, 'envelope');
+    const payload = readEnvelopeLevel(r).payload;
+    out[i] = readChannelHeaderFields(r, readPayloadAndHeader(r, payload).channelHeader).txId;
+  }
+  return out;
+}
+
 /** [start, end) of a nested message inside the reader's buffer. */
 interface Range {
   start: number;

@@ -8,7 +8,7 @@ export { MalformedMessageError, MessageTooLargeError, type MalformedCode } from 
 export * from './codec/common.js';
 export * from './codec/block.js';
 export * from './codec/orderer.js';
-export { readEnvelopeFields, type EnvelopeFields } from './envelopeFields.js';
+export { readEnvelopeFields, readTxIds, type EnvelopeFields } from './envelopeFields.js';
 export { blockHeaderBytes, headerHash, dataHash, type HeaderFields } from './headerHash.js';
 export {
   BlockCutter,

@@ -4,7 +4,7 @@
 
 import { isConfigBlock } from '../block/index.js';
 import { decodeBlock } from '../block/index.js';
-import { readEnvelopeFields } from '../block/index.js';
+import { readTxIds } from '../block/index.js';
 import { headerHash } from '../block/index.js';
 import type { Hasher } from '../crypto/index.js';
 import type { LedgerBlock } from './walOps.js';
@@ -22,7 +22,7 @@ export function ledgerBlockFromFabric(bytes: Uint8Array, hasher: Hasher, raftInd
     previousHash: block.header.previousHash,
     raftIndex,
     isConfig: isConfigBlock(block),
-    txIds: block.data.map((envelope) => readEnvelopeFields(envelope, 'BAD_BLOCK').txId),
+    txIds: readTxIds(block.data, 'BAD_BLOCK'),
     bytes,
   };
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBlock } from '../../src/block/codec/block.js';
 import { encodeChannelHeader, encodeEnvelope, encodePayload, encodeSerializedIdentity, encodeSignatureHeader } from '../../src/block/codec/common.js';
-import { readEnvelopeFields } from '../../src/block/envelopeFields.js';
+import { readEnvelopeFields, readTxIds } from '../../src/block/envelopeFields.js';
 import { MalformedMessageError } from '../../src/block/errors.js';
 import { hex, ledgerBadDir, ledgerSampleDir, readLedgerBlocks, readManifest } from './fixtures.js';
 
@@ -144,5 +144,36 @@ describe('readEnvelopeFields', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('readTxIds', () => {
+  it('reads the tx ids of every real block, as the manifest and readEnvelopeFields have them', () => {
+    for (const dir of [ledgerSampleDir, ledgerBadDir]) {
+      const manifest = readManifest(dir);
+      readLedgerBlocks(dir).forEach((bytes, i) => {
+        const data = decodeBlock(bytes).data;
+        expect(readTxIds(data)).toEqual(data.map((env) => readEnvelopeFields(env).txId));
+        expect(readTxIds(data)).toEqual(manifest[i]!.txs.map((tx) => tx.txId));
+      });
+    }
+  });
+
+  it('reads envelopes from separate buffers as well as views into one', () => {
+    const a = envelopeWith(encodeChannelHeader({ type: 3, version: 0, channelId: 'ch', txId: 'tx-a', epoch: 0, extension: empty, tlsCertHash: empty }));
+    const b = envelopeWith(encodeChannelHeader({ type: 3, version: 0, channelId: 'ch', txId: 'tx-b', epoch: 0, extension: empty, tlsCertHash: empty }));
+    expect(readTxIds([a, b])).toEqual(['tx-a', 'tx-b']);
+    expect(readTxIds([])).toEqual([]);
+  });
+
+  it('refuses a malformed envelope naming the field, with the code asked for', () => {
+    try {
+      readTxIds([Uint8Array.of(0x0a, 0x05, 0x01)], 'BAD_BLOCK');
+      expect.unreachable('a truncated envelope must be refused');
+    } catch (err) {
+      expect(err).toBeInstanceOf(MalformedMessageError);
+      expect((err as MalformedMessageError).code).toBe('BAD_BLOCK');
+      expect((err as MalformedMessageError).field).toBe('envelope.payload');
+    }
   });
 });

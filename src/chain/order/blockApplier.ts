@@ -10,7 +10,7 @@ import {
   decodeBlock,
   headerHash,
   isConfigBlock,
-  readEnvelopeFields,
+  readTxIds,
   type Block,
   type HeaderFields,
 } from '../../block/index.js';
@@ -253,7 +253,7 @@ export class BlockApplier {
       previousHash: block.header.previousHash,
       raftIndex: entry.index,
       isConfig,
-      txIds: block.data.map((envelope) => readEnvelopeFields(envelope, 'BAD_BLOCK').txId),
+      txIds: readTxIds(block.data, 'BAD_BLOCK'),
     };
     deps.onTxIds?.(number, base.txIds);
     const ids = deps.consenterIds;

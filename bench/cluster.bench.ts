@@ -49,6 +49,8 @@ const FAILOVER_LOAD_TX_PER_SEC = 1500;
 const CATCH_UP_TIMEOUT_MS = 60_000;
 /** Of the signed envelopes, each throughput phase gets this part; the failover rounds share the rest. */
 const PHASE_SHARE = 0.4;
+/** Seconds over which each process's CPU without load is measured. */
+const IDLE_MEASURE_S = 5;
 
 type Clients = Map<number, ReturnType<typeof connectAtomicBroadcast>>;
 
@@ -94,20 +96,42 @@ function clusterCpu(cluster: LocalCluster): Map<number | 'load', ThreadGroupsCpu
   return cpu;
 }
 
-/** One line per role: µs of CPU per committed tx over the window. */
-function describeCpu(before: Map<number | 'load', ThreadGroupsCpu>, after: Map<number | 'load', ThreadGroupsCpu>, leader: number, txs: number, verifyUs: number): string[] {
+type ClusterCpu = Map<number | 'load', ThreadGroupsCpu>;
+
+/** µs of CPU per second each process spends with no load (ticks, heartbeats, metrics, timers). */
+async function idleCpuPerSecond(cluster: LocalCluster, seconds: number): Promise<Map<number | 'load', number>> {
+  const before = clusterCpu(cluster);
+  await sleep(seconds * 1000);
+  const after = clusterCpu(cluster);
+  const idle = new Map<number | 'load', number>();
+  for (const [who, end] of after) {
+    const start = before.get(who);
+    if (start !== undefined) idle.set(who, totalUs(cpuSince(start, end)) / seconds);
+  }
+  return idle;
+}
+
+/**
+ * One line per role: µs of CPU per committed tx over the window, and the same
+ * net of the role's idle CPU rate (on a loaded machine a window commits few
+ * transactions, and a process's fixed cost per second would weigh on each).
+ */
+function describeCpu(before: ClusterCpu, after: ClusterCpu, idlePerS: Map<number | 'load', number>, seconds: number, leader: number, txs: number, verifyUs: number): string[] {
   const per = (us: number) => (txs > 0 ? us / txs : Number.NaN).toFixed(1);
   const lines: string[] = [];
   let all = 0;
+  let allNet = 0;
   for (const [who, end] of after) {
     const start = before.get(who);
     if (start === undefined) continue;
     const d = cpuSince(start, end);
+    const net = totalUs(d) - (idlePerS.get(who) ?? 0) * seconds;
     all += totalUs(d);
+    allNet += net;
     const role = who === 'load' ? 'load generator (this process)' : who === leader ? `leader node ${who}` : `follower node ${who}`;
-    lines.push(`  ${role.padEnd(30)} ${per(totalUs(d)).padStart(7)} µs/tx = main ${per(d.mainUs)} + pool ${per(d.poolUs)} + other threads (GC, libuv) ${per(d.otherUs)}`);
+    lines.push(`  ${role.padEnd(30)} ${per(totalUs(d)).padStart(7)} µs/tx = main ${per(d.mainUs)} + pool ${per(d.poolUs)} + other threads (GC, libuv) ${per(d.otherUs)}; net of idle ${per(net)}`);
   }
-  lines.push(`  ${'all processes'.padEnd(30)} ${per(all).padStart(7)} µs/tx = ${(all / txs / verifyUs).toFixed(2)} x one P-256 verify (${verifyUs.toFixed(1)} µs on one core, this run)`);
+  lines.push(`  ${'all processes'.padEnd(30)} ${per(all).padStart(7)} µs/tx = ${(all / txs / verifyUs).toFixed(2)} x one P-256 verify (${verifyUs.toFixed(1)} µs on one core, this run); net of idle ${per(allNet)}`);
   return lines;
 }
 
@@ -128,7 +152,7 @@ function singleCoreVerifyUs(): number {
   return (used.user + used.system) / rounds;
 }
 
-async function throughput(cluster: LocalCluster, clients: Clients, supply: EnvelopeSupply, target: LoadTarget, windowS: number, streams: number, windowPerStream: number, verifyUs: number) {
+async function throughput(cluster: LocalCluster, clients: Clients, supply: EnvelopeSupply, target: LoadTarget, windowS: number, streams: number, windowPerStream: number, verifyUs: number, idlePerS: Map<number | 'load', number>) {
   const leader = await cluster.waitLeader(30_000);
   const follower = cluster.nodes.find((n) => n.id !== leader)!.id;
   const targets = target === 'leader' ? [leader] : cluster.nodes.map((n) => n.id);
@@ -166,7 +190,7 @@ async function throughput(cluster: LocalCluster, clients: Clients, supply: Envel
   const succeeded = reports.reduce((sum, r) => sum + r.succeeded, 0);
   const sent = reports.reduce((sum, r) => sum + r.sent, 0);
   const ranOut = sent >= share * targets.length;
-  return { leader, follower, targets, txPerSec: txs / seconds, blocksPerSec: blocks / seconds, txs, blocks, succeeded, refused, ranOut, cpu: describeCpu(cpuBefore, cpuAfter, leader, txs, verifyUs) };
+  return { leader, follower, targets, txPerSec: txs / seconds, blocksPerSec: blocks / seconds, txs, blocks, succeeded, refused, ranOut, cpu: describeCpu(cpuBefore, cpuAfter, idlePerS, seconds, leader, txs, verifyUs) };
 }
 
 interface Failover {
@@ -266,10 +290,12 @@ async function main(): Promise<void> {
     }
     console.log(`signed ${pool.length} envelopes of ${pool[0]!.bytes.length} bytes (P-256), each with its own tx id, in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
     const verifyUs = singleCoreVerifyUs();
+    const idlePerS = await idleCpuPerSecond(cluster, IDLE_MEASURE_S);
+    console.log(`idle CPU, µs per second: ${[...idlePerS].map(([who, us]) => `${who === 'load' ? 'load generator' : `node ${who}`} ${us.toFixed(0)}`).join(', ')}`);
     const supply = new EnvelopeSupply(pool);
 
     for (const target of ['leader', 'all nodes'] as const) {
-      const t = await throughput(cluster, clients, supply, target, windowS, streams, windowPerStream, verifyUs);
+      const t = await throughput(cluster, clients, supply, target, windowS, streams, windowPerStream, verifyUs, idlePerS);
       console.log(
         `throughput, load to ${target === 'leader' ? `leader node ${t.leader}` : `nodes ${t.targets.join(', ')} (followers forward)`}, ` +
           `counted on follower node ${t.follower}, ${windowS} s window, ${streams} streams x ${windowPerStream} outstanding: ` +

@@ -46,6 +46,32 @@ export interface SignedBlock {
 }
 
 /**
+ * What a worker needs of a block to sign it: the signature covers the header
+ * and the metadata, never the data, so the data stays with the caller — all
+ * but a single envelope (the writer checks whether a one-envelope block is a
+ * config block). Views into `block`, no copy.
+ */
+export function signingStandIn(block: Block): Block {
+  return { header: block.header, data: block.data.length === 1 ? block.data : [], metadata: block.metadata };
+}
+
+/**
+ * Fills and signs a block's metadata as Fabric's BlockWriter does
+ * (BlockMetadataWriter): `block` may be its signingStandIn. Returns the
+ * metadata entries to marshal the block with.
+ */
+export function signBlockMetadata(
+  identity: OrdererIdentity,
+  block: Block,
+  lastConfigBlockNumber: number,
+  consenterMetadata: WireEtcdraftMetadata | undefined,
+): { metadata: readonly Uint8Array[]; lastConfigBlockNumber: number } {
+  const writer = new BlockMetadataWriter({ identity, lastConfigBlockNumber });
+  const signed = writer.write(block, consenterMetadata);
+  return { metadata: signed.metadata, lastConfigBlockNumber: writer.lastConfigBlockNumber };
+}
+
+/**
  * Fills and signs the block's metadata as Fabric's BlockWriter does
  * (BlockMetadataWriter), then marshals it. The writer is per call: the
  * last-config state belongs to the chain on the main thread, not to a worker.

@@ -9,12 +9,13 @@
 
 import assert from 'node:assert/strict';
 import { Piscina } from 'piscina';
-import type { Block } from '../block/index.js';
+import { encodeBlock, type Block } from '../block/index.js';
 import type { Engine, HashAlgorithm } from '../crypto/index.js';
 import { signerSpecOf, verificationSpecOf, type SignerInput, type VerificationContextInput } from './contextSpecs.js';
 import { BatchTooLargeError, PoolClosedError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
 import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
-import { packBytes, packedTransferList, totalBytes } from './packedBytes.js';
+import { packBytes, packedTransferList, totalBytes, unpackBytes } from './packedBytes.js';
+import { signingStandIn } from './blockTasks.js';
 import { unpackVerdicts } from './packedVerdicts.js';
 import type {
   ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, TaskKind, WireBlockHeader, WireEtcdraftMetadata, WorkerResult, WorkerTask, WorkerThreadId,
@@ -210,8 +211,10 @@ export class WorkerPool {
   async signBlock(handle: ContextHandle<'signer'>, block: Block, input: SignBlockInput): Promise<{ bytes: Uint8Array; lastConfigBlockNumber: number }> {
     this.#checkBatch('signBlock', block.data);
     const result = await this.#runWithContext(handle, 'signer', (context) => {
-      const data = packBytes(block.data);
-      const metadata = packBytes(block.metadata);
+      // The signature covers header and metadata only: the data (the block's bulk) never crosses to the worker.
+      const standIn = signingStandIn(block);
+      const data = packBytes(standIn.data);
+      const metadata = packBytes(standIn.metadata);
       const task: WorkerTask = {
         kind: 'signBlock',
         context,
@@ -223,8 +226,10 @@ export class WorkerPool {
       };
       return { task, transfer: [...this.#transferListOf(data), ...this.#transferListOf(metadata)] };
     });
-    assert.ok(result.kind === 'signedBlock');
-    return { bytes: result.bytes, lastConfigBlockNumber: result.lastConfigBlockNumber };
+    assert.ok(result.kind === 'signedMetadata');
+    // The one copy of the block's data on this path: straight into the marshaled block.
+    const bytes = encodeBlock({ header: block.header, data: block.data, metadata: unpackBytes(result.metadata) });
+    return { bytes, lastConfigBlockNumber: result.lastConfigBlockNumber };
   }
 
   /**

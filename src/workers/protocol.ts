@@ -99,9 +99,11 @@ export type WorkerTask =
     }
   | { readonly kind: 'marshalBlock'; readonly header: WireBlockHeader; readonly data: PackedBytes; readonly metadata: PackedBytes }
   | {
+      /** Signs a block's metadata (signature over header and metadata); the worker never sees the data. */
       readonly kind: 'signBlock';
       readonly context: ContextRef;
       readonly header: WireBlockHeader;
+      /** The block's single envelope (to tell a config block), or none when it has several: blockTasks.signingStandIn. */
       readonly data: PackedBytes;
       readonly metadata: PackedBytes;
       /** Number of the last config block before this one. */
@@ -162,5 +164,5 @@ export type WorkerResult =
   | { readonly kind: 'blockHashes'; readonly headerHash: Uint8Array; readonly dataHash: Uint8Array }
   /** A marshaled common.Block. */
   | { readonly kind: 'blockBytes'; readonly bytes: Uint8Array }
-  /** A signed, marshaled common.Block, and the last config block number after it. */
-  | { readonly kind: 'signedBlock'; readonly bytes: Uint8Array; readonly lastConfigBlockNumber: number; readonly heldBy: WorkerThreadId };
+  /** A block's signed metadata entries, and the last config block number after it. */
+  | { readonly kind: 'signedMetadata'; readonly metadata: PackedBytes; readonly lastConfigBlockNumber: number; readonly heldBy: WorkerThreadId };

@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { OrdererError } from '../errors.js';
-import { hashBlockData, hashData, marshalBlock, signAndMarshalBlock } from './blockTasks.js';
+import { hashBlockData, hashData, marshalBlock, signBlockMetadata } from './blockTasks.js';
 import { ContextCache, type BuiltContext } from './contextCache.js';
-import { exclusiveBytes, unpackBytes } from './packedBytes.js';
+import { exclusiveBytes, packBytes, packedTransferList, unpackBytes } from './packedBytes.js';
 import { packedVerdictsTransferList, packVerdicts } from './packedVerdicts.js';
 import type { ContextRef, WorkerResult, WorkerTask } from './protocol.js';
 import { nameThisThread, POOL_THREAD_NAME } from './threadName.js';
@@ -80,9 +80,10 @@ function runTask(task: WorkerTask): WorkerResult | TransferringResult {
     case 'signBlock': {
       const built = resolveAs(task.context, 'signer');
       if (built === undefined) return { kind: 'contextMissing', contextId: task.context.id };
-      const block = { header: task.header, data: unpackBytes(task.data), metadata: unpackBytes(task.metadata) };
-      const signed = signAndMarshalBlock(built.identity, block, task.lastConfigBlockNumber, task.consenterMetadata);
-      return transferringBytes({ kind: 'signedBlock', bytes: exclusiveBytes(signed.bytes), lastConfigBlockNumber: signed.lastConfigBlockNumber, heldBy: threadId });
+      const standIn = { header: task.header, data: unpackBytes(task.data), metadata: unpackBytes(task.metadata) };
+      const signed = signBlockMetadata(built.identity, standIn, task.lastConfigBlockNumber, task.consenterMetadata);
+      const metadata = packBytes(signed.metadata);
+      return transferring({ kind: 'signedMetadata', metadata, lastConfigBlockNumber: signed.lastConfigBlockNumber, heldBy: threadId }, packedTransferList(metadata));
     }
   }
 }

@@ -144,9 +144,14 @@ export function fillNodeConfig(
   };
 }
 
-/** One worker per core, leaving one core to the main thread (which owns raft ticks and I/O). */
+/**
+ * One worker per core. The main thread (Raft ticks and I/O) uses well under a
+ * core, so leaving it a whole core capped verification at cores − 1 while that
+ * core idled; instead the node lowers the workers' priority (POOL_WORKER_NICE
+ * in src/node/configMapping.ts), so the main thread still wins a contended core.
+ */
 export function defaultPoolSize(): number {
-  return Math.min(POOL_SIZE_MAX, Math.max(1, os.availableParallelism() - 1));
+  return Math.min(POOL_SIZE_MAX, Math.max(1, os.availableParallelism()));
 }
 
 function fillListen(value: unknown): NodeConfig['listen'] {

@@ -31,6 +31,13 @@ export const POOL_TASKS_PER_CHANNEL_MAX = SIGNING_IN_FLIGHT_MAX + VERIFY_BATCHER
  */
 export const JOINED_CHANNELS_PLANNED = 16;
 
+/**
+ * Nice increment of the pool's workers: there is one per core (config
+ * defaultPoolSize), so they share a core with the main thread, which keeps
+ * Raft's clock and the I/O; at a lower priority they take only what it leaves.
+ */
+export const POOL_WORKER_NICE = 10;
+
 /** The pool's queue bound for `channels` channels (at least the pool's own default). */
 export function poolQueueTasksMax(channels: number, poolThreads: number): number {
   return Math.max(QUEUE_TASKS_PER_THREAD_DEFAULT * poolThreads, channels * POOL_TASKS_PER_CHANNEL_MAX);
@@ -70,7 +77,11 @@ export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): Order
       : undefined,
     clusterListenAddress: config.listen.cluster,
     clusterTls: { certPem: config.tls.certPem, keyPem: config.tls.keyPem, caPems: config.tls.rootCaPems },
-    pool: { maxThreads: config.poolSize, queueTasksMax: poolQueueTasksMax(Math.max(config.channels.length, JOINED_CHANNELS_PLANNED), config.poolSize) },
+    pool: {
+      maxThreads: config.poolSize,
+      queueTasksMax: poolQueueTasksMax(Math.max(config.channels.length, JOINED_CHANNELS_PLANNED), config.poolSize),
+      workerNiceIncrement: POOL_WORKER_NICE,
+    },
     channels: config.channels.map((channel, i) => channelPlan(channel, `channels[${i}]`)),
   };
 }

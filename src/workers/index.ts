@@ -21,6 +21,6 @@ export {
   type WireEtcdraftMetadata,
 } from './protocol.js';
 export { VerificationContext } from './verifyEnvelopes.js';
-export { POOL_THREAD_NAME } from './threadName.js';
+export { POOL_THREAD_NAME } from './thisThread.js';
 export { hashBlockData, hashData, marshalBlock, signAndMarshalBlock, type BlockHashes, type SignedBlock } from './blockTasks.js';
 export { QUEUE_TASKS_PER_THREAD_DEFAULT } from './options.js';

@@ -115,7 +115,8 @@ export class WorkerPool {
       // batch 64 went from 82% to 87-88% of 2 x single-core, batch 256 from 88% to 91%.
       concurrentTasksPerWorker: TASKS_PER_THREAD_MAX,
       closeTimeout: this.options.closeTimeoutMs,
-      niceIncrement: this.options.workerNiceIncrement,
+      // Applied by each worker itself (worker.ts → thisThread.ts): Piscina's own niceIncrement needs an optional native addon.
+      workerData: { niceIncrement: this.options.workerNiceIncrement },
     });
   }
 

@@ -16,9 +16,12 @@ import { ContextCache, type BuiltContext } from './contextCache.js';
 import { exclusiveBytes, packBytes, packedTransferList, unpackBytes } from './packedBytes.js';
 import { packedVerdictsTransferList, packVerdicts } from './packedVerdicts.js';
 import type { ContextRef, WorkerResult, WorkerTask } from './protocol.js';
-import { nameThisThread, POOL_THREAD_NAME } from './threadName.js';
+import { lowerThisThreadPriority, nameThisThread, POOL_THREAD_NAME } from './thisThread.js';
 
 nameThisThread(POOL_THREAD_NAME);
+// The pool passes its workerNiceIncrement (pool.ts): workers that share cores with the main thread yield to it.
+const niceIncrement = (Piscina.workerData as { niceIncrement?: number } | undefined)?.niceIncrement ?? 0;
+if (niceIncrement > 0) lowerThisThreadPriority(niceIncrement);
 
 const contexts = new ContextCache();
 

@@ -14,14 +14,7 @@
 //   reason), their UTF-16 lengths in stringLengths[2i], stringLengths[2i+1].
 
 import assert from 'node:assert/strict';
-import type { EnvelopeVerdict } from './protocol.js';
-
-export interface PackedVerdicts {
-  readonly count: number;
-  readonly numbers: Float64Array;
-  readonly stringLengths: Uint32Array;
-  readonly strings: string;
-}
+import type { EnvelopeVerdict, PackedVerdicts } from './protocol.js';
 
 const ACCEPTED = 1;
 

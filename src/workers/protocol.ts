@@ -16,7 +16,6 @@
 import type { Status } from '../block/index.js';
 import type { OrganizationConfig } from '../crypto/index.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../crypto/index.js';
-import type { PackedVerdicts } from './packedVerdicts.js';
 
 /**
  * Entries packed back to back: entry i is bytes [offsets[i], offsets[i+1]) of `buffer`.
@@ -149,6 +148,19 @@ export const REJECTION_CODES = {
   /** Reading or checking the envelope threw something no layer names (a bug, or input a library refused). */
   unexpected: 'UNEXPECTED',
 } as const;
+
+/**
+ * Verdicts of a verifyBatch, packed (packedVerdicts.ts): entry i of `count` is
+ * numbers[3i..3i+2] (1 accepted or the rejection's Status; type; sizeBytes)
+ * and two strings (accepted: channelId, txId; rejected: code, reason) whose
+ * UTF-16 lengths are stringLengths[2i], stringLengths[2i+1], back to back in `strings`.
+ */
+export interface PackedVerdicts {
+  readonly count: number;
+  readonly numbers: Float64Array;
+  readonly stringLengths: Uint32Array;
+  readonly strings: string;
+}
 
 /** threadId (node:worker_threads) of the worker that holds the task's context. */
 export type WorkerThreadId = number;

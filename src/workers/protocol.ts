@@ -151,7 +151,7 @@ export const REJECTION_CODES = {
 
 /**
  * Verdicts of a verifyBatch, packed (packedVerdicts.ts): entry i of `count` is
- * numbers[3i..3i+2] (1 accepted or the rejection's Status; type; sizeBytes)
+ * numbers[4i..4i+3] (1 accepted or the rejection's Status; type; sizeBytes; creatorValidUntilMs)
  * and two strings (accepted: channelId, txId; rejected: code, reason) whose
  * UTF-16 lengths are stringLengths[2i], stringLengths[2i+1], back to back in `strings`.
  */

@@ -12,6 +12,7 @@ const accepted = fc.record({
   txId: fc.string({ unit: 'binary' }),
   type: fc.integer({ min: 0, max: 0x7fffffff }),
   sizeBytes: fc.nat(),
+  creatorValidUntilMs: fc.nat(),
 });
 const rejected = fc.record({
   ok: fc.constant(false as const),
@@ -29,7 +30,7 @@ it('unpacks exactly the verdicts packed, accepted and rejected mixed, any string
 });
 
 it('refuses a packed batch whose lengths do not add up', () => {
-  const packed = packVerdicts([{ ok: true, channelId: 'ch', txId: 'tx', type: 3, sizeBytes: 10 }]);
+  const packed = packVerdicts([{ ok: true, channelId: 'ch', txId: 'tx', type: 3, sizeBytes: 10, creatorValidUntilMs: 1_900_000_000_000 }]);
   expect(() => unpackVerdicts({ ...packed, strings: `${packed.strings}x` })).toThrow(/string lengths/);
   expect(() => unpackVerdicts({ ...packed, count: 2 })).toThrow(/array lengths/);
 });

@@ -61,7 +61,14 @@ export function unpackVerdicts(packed: PackedVerdicts): EnvelopeVerdict[] {
     const head = numbers[STRIDE * i]!;
     out[i] =
       head === ACCEPTED
-        ? { ok: true, channelId: a, txId: b, type: numbers[STRIDE * i + 1]!, sizeBytes: numbers[STRIDE * i + 2]!, creatorValidUntilMs: numbers[STRIDE * i + 3]! }
+        ? {
+            ok: true,
+            channelId: a,
+            txId: b,
+            type: numbers[STRIDE * i + 1]!,
+            sizeBytes: numbers[STRIDE * i + 2]!,
+            creatorValidUntilMs: numbers[STRIDE * i + 3]!,
+          }
         : { ok: false, status: head as Extract<EnvelopeVerdict, { ok: false }>['status'], code: a, reason: b };
   }
   assert.equal(at, strings.length, 'packed verdicts: string lengths do not cover the strings');

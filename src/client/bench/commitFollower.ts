@@ -5,9 +5,10 @@
 // reopened on the next endpoint from the block after the last one seen.
 
 import type * as grpc from '@grpc/grpc-js';
-import { readEnvelopeFields, SEEK_MAX, Status, type Block, type EnvelopeCreator } from '../../block/index.js';
+import { SEEK_MAX, Status, type Block, type EnvelopeCreator } from '../../block/index.js';
 import { deliver } from '../../cli/abClient.js';
 import { BenchTargetError } from './errors.js';
+import { txIdOf } from './txIdOf.js';
 
 export interface FollowOptions {
   readonly channelId: string;
@@ -84,12 +85,9 @@ export class CommitFollower {
     this.#lastNumber = number;
     const txIds: string[] = [];
     for (const envelope of block.data) {
-      try {
-        const txId = readEnvelopeFields(envelope).txId;
-        if (txId !== '') txIds.push(txId);
-      } catch {
-        // Not an envelope the harness sent (nor one it can count as a transaction).
-      }
+      // Config envelopes carry no tx id, and are not counted as transactions.
+      const txId = txIdOf(envelope);
+      if (txId !== '') txIds.push(txId);
     }
     this.options.onBlock(number, txIds, now);
   }

@@ -23,7 +23,8 @@ export interface SupplyStats {
 export class EnvelopeSupply {
   readonly #spec: SignerSpec;
   readonly #pool: Piscina;
-  readonly #batches: SignedBatch[] = [];
+  /** Signed batches as one Buffer view per envelope (made when a batch arrives, not per send). */
+  readonly #batches: { views: Buffer[]; txIds: string[] }[] = [];
   #batchIndex = 0;
   #offsetInBatch = 0;
   #queued = 0;
@@ -75,8 +76,7 @@ export class EnvelopeSupply {
     }
     const batch = this.#batches[this.#batchIndex]!;
     const i = this.#offsetInBatch;
-    const start = i === 0 ? 0 : batch.ends[i - 1]!;
-    out.bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset + start, batch.ends[i]! - start);
+    out.bytes = batch.views[i]!;
     out.txId = batch.txIds[i]!;
     this.#queued--;
     if (++this.#offsetInBatch === batch.txIds.length) {
@@ -111,7 +111,13 @@ export class EnvelopeSupply {
 
   async #sign(count: number): Promise<void> {
     const batch = (await this.#pool.run({ spec: this.#spec, count })) as SignedBatch;
-    this.#batches.push(batch);
+    const views: Buffer[] = [];
+    let start = 0;
+    for (const end of batch.ends) {
+      views.push(Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset + start, end - start));
+      start = end;
+    }
+    this.#batches.push({ views, txIds: batch.txIds });
     this.#queued += batch.txIds.length;
   }
 }

@@ -107,15 +107,16 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     sampler.start();
     const faulting = target.cluster === undefined ? Promise.resolve([]) : runFaults(target.cluster, schedule.faults, startMs, stop.signal);
 
-    const rounds: RoundResult[] = [];
+    const roundStarts: number[] = [];
     for (const phase of schedule.phases) {
       if (stop.signal.aborted) break;
       phaseName = phase.name;
       recorder.startRound();
+      roundStarts.push(performance.now());
       driver.setPhase(phase, performance.now());
       await sleep(phase.durationS * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
-      rounds.push({ ...recorder.rounds.at(-1)!.summary(), name: phase.name, kind: phase.kind, durationS: phase.durationS });
     }
+    const sendingEndMs = performance.now();
     const interrupted = stop.signal.aborted && options.signal?.aborted === true;
     driver.setPhase(undefined, performance.now());
     phaseName = 'drain';
@@ -129,11 +130,14 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     await sampler.stop();
     const faults = await faulting;
     for (const lane of driver.lanes) lane.cancel();
-    // Rounds the run ended during still count what they saw.
-    const finalRounds = rounds.length < recorder.rounds.length
-      ? [...rounds, { ...recorder.rounds.at(-1)!.summary(), name: schedule.phases[rounds.length]!.name, kind: schedule.phases[rounds.length]!.kind, durationS: schedule.phases[rounds.length]!.durationS }]
-      : rounds;
-    const total = recorder.total.summary();
+    // A round the run was interrupted in counts for the time it ran.
+    const rounds: RoundResult[] = recorder.roundSummaries().map((summary, i) => {
+      const phase = schedule.phases[i]!;
+      const durationS = ((roundStarts[i + 1] ?? sendingEndMs) - roundStarts[i]!) / 1000;
+      return { ...summary, name: phase.name, kind: phase.kind, durationS: Math.round(durationS * 1000) / 1000 };
+    });
+    const totals = recorder.totalSummary();
+    const total = totals.summary;
     const mainUs = cpuStart.main && cpuEnd.main ? cpuEnd.main.cpuUs - cpuStart.main.cpuUs : NaN;
     const processUs = cpuEnd.process.user + cpuEnd.process.system;
     return {
@@ -141,7 +145,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       elapsedMs: endMs - startMs,
       interrupted,
       total,
-      rounds: finalRounds,
+      rounds,
       seconds: sampler.samples,
       faults,
       unavailability: faults.map((f, i) => unavailability(recorder, f, i, startMs, endMs)),
@@ -157,7 +161,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       nodeMetrics: await scrapeAll(target),
       nodeMetricsAtStart,
       awaitingCommitAtEnd: recorder.awaitingCommit,
-      distribution: { ack: distribution(recorder.total.ack), ackService: distribution(recorder.total.ackService), commit: distribution(recorder.total.commit) },
+      distribution: { ack: distribution(totals.ack), ackService: distribution(totals.ackService), commit: distribution(totals.commit) },
     };
   } finally {
     stop.abort();

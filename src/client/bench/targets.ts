@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SignatureAlgorithm } from '../../crypto/types.js';
-import { connectAtomicBroadcast } from '../../cli/abClient.js';
 import { freeNodePorts } from '../../cli/freePorts.js';
 import { keygen } from '../../cli/keygen.js';
 import { address, clientTls } from '../../cli/layout.js';
 import { LocalCluster } from '../../cli/localCluster.js';
+import { connectBench } from './benchClient.js';
 import { BenchConfigError, BenchTargetError } from './errors.js';
 import { loadCreator, type SignerSpec } from './signing.js';
 import type { EnvelopeCreator } from '../../block/index.js';
@@ -90,7 +90,7 @@ export async function externalTarget(options: ExternalTargetOptions): Promise<Be
   }
   const endpoints: Endpoint[] = options.endpoints.map((label) => ({
     label,
-    client: connectAtomicBroadcast(label, { tlsCaPem, serverNameOverride: options.serverNameOverride }),
+    client: connectBench(label, tlsCaPem, options.serverNameOverride),
   }));
   try {
     await Promise.all(endpoints.map((e) => checkReachable(e.label, e.client)));
@@ -140,7 +140,7 @@ export async function localTarget(options: LocalTargetOptions): Promise<BenchTar
   });
   const cluster = new LocalCluster(dir);
   const tls = clientTls(dir, manifest);
-  const clients = new Map(cluster.nodes.map((n) => [n.id, connectAtomicBroadcast(address(n, 'client'), tls)]));
+  const clients = new Map(cluster.nodes.map((n) => [n.id, connectBench(address(n, 'client'), tls.tlsCaPem, tls.serverNameOverride)]));
   const endpoint = (id: number): Endpoint => ({ label: `node ${id}`, client: clients.get(id)!, nodeId: id });
   const close = async (): Promise<void> => {
     for (const client of clients.values()) client.close();

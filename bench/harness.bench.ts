@@ -12,9 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intFlag, parseFlags } from '../src/cli/args.js';
-import { freeNodePorts } from '../src/cli/freePorts.js';
-import { keygen } from '../src/cli/keygen.js';
-import { EnvelopeSupply, externalTarget, runBench, type Schedule } from '../src/client/bench/index.js';
+import { freeNodePorts, keygen } from '../src/cli/index.js';
+import { EnvelopeSupply, externalTarget, runBench, type Schedule } from '../src/client/index.js';
 import { describeMachine } from './lib/machine.js';
 
 const flags = parseFlags('bench:harness', process.argv.slice(2), {

@@ -1,7 +1,7 @@
 // A stub orderer in its own process (src/client/bench/stubOrderer.ts): prints
 // its address on stdout, stops when stdin closes (its parent is gone).
 
-import { startStubOrderer } from '../../src/client/bench/stubOrderer.js';
+import { startStubOrderer } from '../../src/client/index.js';
 
 const stub = await startStubOrderer({ blockIntervalMs: Number(process.argv[2] ?? 100) });
 process.stdout.write(`${stub.address}\n`);

@@ -14,7 +14,6 @@ import {
   EnvelopeSupply,
   evaluateThresholds,
   externalTarget,
-  localTarget,
   parseThreshold,
   plannedEnvelopes,
   progressLine,
@@ -26,11 +25,12 @@ import {
   type Schedule,
   type TargetRole,
   type Threshold,
-} from '../client/bench/index.js';
+} from '../client/index.js';
 import { choiceFlag, intFlag, stringFlag, type ParsedFlags } from './args.js';
 import { stopSignal } from './clusterCommand.js';
 import { CliUsageError } from './errors.js';
-import { LinePainter } from './liveView.js';
+import { LinePainter } from './dev/liveView.js';
+import { localTarget } from './dev/benchLocalTarget.js';
 import { benchCompareCommand } from './benchCompareCommand.js';
 
 export const BENCH_USAGE =

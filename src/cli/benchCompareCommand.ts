@@ -3,7 +3,7 @@
 // checked against NEW and make the exit code 1 when one fails.
 
 import { parseArgs } from 'node:util';
-import { compareReports, evaluateThresholds, formatComparison, parseThreshold, readReport } from '../client/bench/index.js';
+import { compareReports, evaluateThresholds, formatComparison, parseThreshold, readReport } from '../client/index.js';
 import { CliUsageError } from './errors.js';
 
 export async function benchCompareCommand(argv: readonly string[]): Promise<number> {

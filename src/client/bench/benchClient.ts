@@ -4,7 +4,7 @@
 // the harness must not pay (an envelope that fails is counted, not resent).
 
 import * as grpc from '@grpc/grpc-js';
-import { ATOMIC_BROADCAST_SERVICE } from '../../server/service.js';
+import { ATOMIC_BROADCAST_SERVICE } from '../../block/index.js';
 
 const AtomicBroadcastClient = grpc.makeGenericClientConstructor(ATOMIC_BROADCAST_SERVICE, 'AtomicBroadcast');
 

@@ -6,7 +6,7 @@
 
 import type * as grpc from '@grpc/grpc-js';
 import { decodeBroadcastResponse, Status } from '../../block/index.js';
-import { ATOMIC_BROADCAST_SERVICE } from '../../server/service.js';
+import { ATOMIC_BROADCAST_SERVICE } from '../../block/index.js';
 
 /** Status reported for envelopes outstanding on a stream that failed. */
 export const STREAM_FAILED = -1;

@@ -6,7 +6,7 @@
 
 import type * as grpc from '@grpc/grpc-js';
 import { SEEK_MAX, Status, type Block, type EnvelopeCreator } from '../../block/index.js';
-import { deliver } from '../../cli/abClient.js';
+import { deliver } from '../abClient.js';
 import { BenchTargetError } from './errors.js';
 import { txIdOf } from './txIdOf.js';
 

@@ -4,12 +4,25 @@
 // records when a different leader was first seen on /metrics.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LocalCluster } from '../../cli/localCluster.js';
 import { BenchConfigError } from './errors.js';
 import type { Fault } from './schedule.js';
 
 const LEADER_POLL_MS = 100;
 const LEADER_WAIT_MS = 60_000;
+
+/** The node processes of a cluster the harness started (the cli's ProcessCluster is one). */
+export interface ProcessCluster {
+  readonly nodes: readonly { readonly id: number }[];
+  /** The one running node that says it leads the channel, or undefined. */
+  leader(): Promise<number | undefined>;
+  process(id: number): {
+    readonly pid: number | undefined;
+    readonly running: boolean;
+    kill(signal: NodeJS.Signals): Promise<number | null>;
+    start(): void;
+    exited(): Promise<number | null>;
+  };
+}
 
 export interface FaultEvent {
   readonly fault: Fault;
@@ -24,7 +37,7 @@ export interface FaultEvent {
   error: string | undefined;
 }
 
-export function checkFaults(faults: readonly Fault[], cluster: LocalCluster | undefined): void {
+export function checkFaults(faults: readonly Fault[], cluster: ProcessCluster | undefined): void {
   if (faults.length === 0) return;
   if (cluster === undefined) throw new BenchConfigError('faults[0]: faults need a local cluster (the harness cannot signal an external orderer)');
   faults.forEach((fault, i) => {
@@ -35,7 +48,7 @@ export function checkFaults(faults: readonly Fault[], cluster: LocalCluster | un
 }
 
 /** Runs every fault at its time (relative to `startMs`); resolves with their events once all have happened, or the signal aborts. */
-export async function runFaults(cluster: LocalCluster, faults: readonly Fault[], startMs: number, signal: AbortSignal): Promise<FaultEvent[]> {
+export async function runFaults(cluster: ProcessCluster, faults: readonly Fault[], startMs: number, signal: AbortSignal): Promise<FaultEvent[]> {
   return Promise.all(faults.map((fault) => runFault(cluster, fault, startMs, signal)));
 }
 
@@ -45,7 +58,7 @@ async function waitUntil(ms: number, signal: AbortSignal): Promise<boolean> {
   return !signal.aborted;
 }
 
-async function runFault(cluster: LocalCluster, fault: Fault, startMs: number, signal: AbortSignal): Promise<FaultEvent> {
+async function runFault(cluster: ProcessCluster, fault: Fault, startMs: number, signal: AbortSignal): Promise<FaultEvent> {
   const event: FaultEvent = { fault, nodeId: undefined, atMs: fault.atS * 1000, restartedAtMs: undefined, newLeader: undefined, newLeaderAtMs: undefined, error: undefined };
   if (!(await waitUntil(startMs + fault.atS * 1000, signal))) return event;
   const nodeId = fault.node === 'leader' ? await cluster.leader() : fault.node;
@@ -76,7 +89,7 @@ async function runFault(cluster: LocalCluster, fault: Fault, startMs: number, si
   return event;
 }
 
-async function watchLeader(cluster: LocalCluster, faulted: number, startMs: number, event: FaultEvent, signal: AbortSignal): Promise<void> {
+async function watchLeader(cluster: ProcessCluster, faulted: number, startMs: number, event: FaultEvent, signal: AbortSignal): Promise<void> {
   const deadline = performance.now() + LEADER_WAIT_MS;
   while (!signal.aborted && performance.now() < deadline) {
     const leader = await cluster.leader();

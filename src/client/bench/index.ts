@@ -5,7 +5,11 @@
 export { BenchConfigError, BenchTargetError } from './errors.js';
 export { parseSchedule, readScheduleFile, plannedEnvelopes, scheduleDurationS, type Schedule, type Phase, type Fault } from './schedule.js';
 export { EnvelopeSupply, type SupplyStats } from './envelopeSupply.js';
-export { externalTarget, localTarget, type BenchTarget, type TargetRole, type ExternalTargetOptions, type LocalTargetOptions } from './targets.js';
+export { externalTarget, checkReachable, type BenchTarget, type Endpoint, type ObservedNode, type TargetRole, type ExternalTargetOptions } from './targets.js';
+export { connectBench } from './benchClient.js';
+export { loadCreator, type SignerSpec } from './signing.js';
+export type { ProcessCluster } from './faults.js';
+export { startStubOrderer, type StubOrderer, type StubOptions } from './stubOrderer.js';
 export { runBench, type RunOptions, type RunResult } from './runner.js';
 export type { SecondSample } from './sampler.js';
 export { buildReport, describeMachine, type BenchReport, type BenchConfig } from './report.js';

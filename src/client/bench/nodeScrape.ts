@@ -2,7 +2,7 @@
 // committed block number, and how many ENDORSER_TRANSACTION envelopes its
 // Broadcast service answered SUCCESS (to check the harness's own count).
 
-import { SCRAPE_TIMEOUT_MS } from '../../cli/nodeMetrics.js';
+import { SCRAPE_TIMEOUT_MS } from '../nodeMetrics.js';
 
 export interface NodeScrape {
   readonly isLeader: boolean | undefined;

@@ -4,8 +4,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { computeTxId, createSignedEnvelope, encodeSerializedIdentity, HeaderType, NONCE_BYTES, type EnvelopeCreator } from '../../block/index.js';
-import { loadLocalMsp } from '../../crypto/localMsp.js';
-import { createCryptoProvider } from '../../crypto/provider.js';
+import { loadLocalMsp } from '../../crypto/index.js';
+import { createCryptoProvider } from '../../crypto/index.js';
 
 export interface SignerSpec {
   /** Fabric local MSP directory (signcerts/, keystore/, cacerts/). */

@@ -6,7 +6,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { encodeBroadcastResponse, encodeDeliverResponse, Status } from '../../block/index.js';
-import { ATOMIC_BROADCAST_SERVICE } from '../../server/service.js';
+import { ATOMIC_BROADCAST_SERVICE } from '../../block/index.js';
 
 export interface StubOptions {
   /** Cut a block of what arrived this often. Default 100 ms. */

@@ -1,21 +1,16 @@
-// What the harness points at. A local cluster it makes (keygen in a temp
-// dir) and starts itself, or running AtomicBroadcast endpoints — this
-// orderer's or a Fabric orderer's — given only what a Fabric client has: the
-// endpoints, the TLS CA, the channel and an MSP directory to sign with.
+// What the harness points at: a BenchTarget. Here, running AtomicBroadcast
+// endpoints — this orderer's or a Fabric orderer's — given only what a Fabric
+// client has: the endpoints, the TLS CA, the channel and an MSP directory to
+// sign with. The local cluster target lives with the dev tooling
+// (src/cli/dev/benchLocalTarget.ts), which starts the node processes.
 
 import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { SignatureAlgorithm } from '../../crypto/types.js';
-import { freeNodePorts } from '../../cli/freePorts.js';
-import { keygen } from '../../cli/keygen.js';
-import { address, clientTls } from '../../cli/layout.js';
-import { LocalCluster } from '../../cli/localCluster.js';
 import { connectBench } from './benchClient.js';
 import { BenchConfigError, BenchTargetError } from './errors.js';
 import { loadCreator, type SignerSpec } from './signing.js';
 import type { EnvelopeCreator } from '../../block/index.js';
+import type { ProcessCluster } from './faults.js';
 
 /** Which nodes receive the Broadcast load. */
 export type TargetRole = 'leader' | 'followers' | 'all';
@@ -47,15 +42,15 @@ export interface BenchTarget {
   sendEndpoints(role: TargetRole): Promise<Endpoint[]>;
   /** Endpoints to follow blocks from, preferred first. */
   deliverEndpoints(): Endpoint[];
-  /** The local cluster, for faults; undefined for external targets. */
-  readonly cluster: LocalCluster | undefined;
+  /** The local cluster's processes, for faults; undefined for external targets. */
+  readonly cluster: ProcessCluster | undefined;
   close(): Promise<void>;
 }
 
 const CONNECT_TIMEOUT_MS = 5000;
 
 /** Resolves when the channel to `address` is ready; BenchTargetError naming it otherwise. */
-async function checkReachable(label: string, client: grpc.Client): Promise<void> {
+export async function checkReachable(label: string, client: grpc.Client): Promise<void> {
   await new Promise<void>((resolve, reject) =>
     client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (error) =>
       error ? reject(new BenchTargetError(`endpoint ${label} is unreachable: no connection within ${CONNECT_TIMEOUT_MS} ms (${error.message})`)) : resolve(),
@@ -116,64 +111,3 @@ export async function externalTarget(options: ExternalTargetOptions): Promise<Be
   };
 }
 
-export interface LocalTargetOptions {
-  readonly nodes: number;
-  readonly algorithm: SignatureAlgorithm;
-  readonly envelopeBytes: number;
-  readonly batchTimeoutMs?: number;
-  /** Where the cluster's keys, configs, data and logs go; a fresh temp dir (removed at close) if absent. */
-  readonly dir?: string;
-}
-
-export async function localTarget(options: LocalTargetOptions): Promise<BenchTarget> {
-  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-bench-'));
-  const manifest = keygen({
-    outDir: dir,
-    nodes: options.nodes,
-    algorithm: options.algorithm,
-    channelId: 'benchchannel',
-    ports: await freeNodePorts(options.nodes),
-    engine: 'native',
-    tickIntervalMs: 100,
-    electionTick: 10,
-    ...(options.batchTimeoutMs !== undefined && { batchTimeoutMs: options.batchTimeoutMs }),
-  });
-  const cluster = new LocalCluster(dir);
-  const tls = clientTls(dir, manifest);
-  const clients = new Map(cluster.nodes.map((n) => [n.id, connectBench(address(n, 'client'), tls.tlsCaPem, tls.serverNameOverride)]));
-  const endpoint = (id: number): Endpoint => ({ label: `node ${id}`, client: clients.get(id)!, nodeId: id });
-  const close = async (): Promise<void> => {
-    for (const client of clients.values()) client.close();
-    await cluster.stopAll(10_000);
-    if (options.dir === undefined) fs.rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    cluster.startAll();
-    await cluster.waitHealthy(120_000);
-  } catch (error) {
-    await close();
-    throw new BenchTargetError(`the local cluster did not start: ${(error as Error).message}`, { cause: error });
-  }
-  const mspDir = path.join(dir, manifest.client.mspDir);
-  return {
-    kind: 'local',
-    description: `local cluster of ${options.nodes} orderer processes (${options.algorithm}) on this machine`,
-    channelId: manifest.channelId,
-    signer: { mspDir, mspId: manifest.client.mspId, channelId: manifest.channelId, envelopeBytes: options.envelopeBytes },
-    creator: loadCreator(mspDir, manifest.client.mspId),
-    nodes: cluster.nodes.map((n) => ({ id: n.id, label: `node ${n.id}`, operations: address(n, 'operations'), pid: () => (cluster.process(n.id).running ? cluster.process(n.id).pid : undefined) })),
-    cluster,
-    sendEndpoints: async (role) => {
-      const running = cluster.nodes.filter((n) => cluster.process(n.id).running).map((n) => n.id);
-      if (role === 'all') return running.map(endpoint);
-      const leader = await cluster.leader();
-      if (role === 'leader') return leader === undefined ? [] : [endpoint(leader)];
-      return running.filter((id) => id !== leader).map(endpoint);
-    },
-    deliverEndpoints: () => {
-      const running = cluster.nodes.filter((n) => cluster.process(n.id).running).map((n) => n.id);
-      return running.map(endpoint);
-    },
-    close,
-  };
-}

@@ -15,6 +15,13 @@ import type { Phase } from './schedule.js';
 const UNAVAILABLE_PAUSE_MS = 50;
 /** While nothing can be sent (every lane down or paused, no envelope signed yet), look again this often. */
 const IDLE_POLL_MS = 5;
+/**
+ * Open loop: the pump wakes at most this often and sends every envelope due
+ * by then in one burst. Each wake-up of the event loop costs more CPU than a
+ * send on a busy machine; an envelope sent up to this late has that delay in
+ * its latency (measured from its intended time), so it is never hidden.
+ */
+const OPEN_LOOP_TICK_MS = 2;
 
 export class Driver implements LaneSink {
   readonly lanes: BroadcastLane[] = [];
@@ -29,6 +36,8 @@ export class Driver implements LaneSink {
   #immediate: NodeJS.Immediate | undefined;
   #timer: NodeJS.Timeout | undefined;
   #drained: (() => void) | undefined;
+  /** The last pump stopped short of what was due or wanted (cap, no lane, no envelope). */
+  #blocked = false;
   readonly #envelope = { bytes: Buffer.alloc(0), txId: '' };
   /** Called when a lane's stream fails (to reopen it). */
   laneDownHandler: (lane: BroadcastLane, reason: string) => void = () => undefined;
@@ -68,7 +77,8 @@ export class Driver implements LaneSink {
       this.#drained = undefined;
       drained();
     }
-    this.wake();
+    // Open loop, the timer paces sending: an answer matters only when the cap (or no envelope) held sending back.
+    if (this.#phase?.kind === 'backlog' || this.#blocked) this.wake();
   }
 
   onLaneDown(lane: BroadcastLane, reason: string): void {
@@ -109,8 +119,9 @@ export class Driver implements LaneSink {
         }
       }
     }
+    this.#blocked = blocked;
     // An answer wakes the pump when capacity is the limit; a timer covers the next due time and lanes coming back.
-    if (phase.kind === 'rate' && !blocked) this.#timer = setTimeout(() => this.#pump(), Math.max(0, this.#nextDueMs - performance.now()));
+    if (phase.kind === 'rate' && !blocked) this.#timer = setTimeout(() => this.#pump(), Math.max(OPEN_LOOP_TICK_MS, this.#nextDueMs - performance.now()));
     else if (blocked && this.#outstanding < (phase.kind === 'rate' ? this.#maxOutstanding : phase.backlog)) this.#timer = setTimeout(() => this.#pump(), IDLE_POLL_MS);
   }
 

@@ -30,6 +30,7 @@ export class EnvelopeSupply {
   #queued = 0;
   #refilling = 0;
   #running = false;
+  #refill = true;
   #signedAhead = 0;
   #signedDuringRun = 0;
   #starved = 0;
@@ -51,9 +52,15 @@ export class EnvelopeSupply {
     this.#signedAhead += count;
   }
 
-  /** From now on, signing is counted as during the run and the queue is refilled below its reserve. */
-  startRun(): void {
+  /**
+   * From now on signing counts as during the run. With `refill` (closed loop:
+   * how many envelopes the run needs is unknown) the queue is topped up while
+   * it still holds a reserve; without it (open loop: everything was signed
+   * ahead) more are signed only if the queue runs dry.
+   */
+  startRun(refill: boolean): void {
     this.#running = true;
+    this.#refill = refill;
   }
 
   get available(): number {
@@ -69,7 +76,7 @@ export class EnvelopeSupply {
    * starved; more are on their way). Fills `out` to avoid an object per call.
    */
   take(out: { bytes: Buffer; txId: string }): boolean {
-    if (this.#running && this.#queued < BATCH * 2 && this.#refilling < 2) this.#refill();
+    if (this.#running && this.#refilling < 2 && (this.#queued === 0 || (this.#refill && this.#queued < BATCH * 2))) this.#signMore();
     if (this.#queued === 0) {
       this.#starved++;
       return false;
@@ -95,7 +102,7 @@ export class EnvelopeSupply {
     await this.#pool.destroy();
   }
 
-  #refill(): void {
+  #signMore(): void {
     this.#refilling++;
     this.#sign(BATCH).then(
       () => {

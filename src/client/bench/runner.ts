@@ -95,7 +95,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     await Promise.race([follower.firstBlock, sleep(30_000).then(() => Promise.reject(new Error('no block delivered within 30 s')))]);
     await openLanes(driver, options, stop.signal);
     driver.laneDownHandler = (lane) => void reopenLane(lane, driver, options, stop.signal);
-    options.supply.startRun();
+    options.supply.startRun(schedule.phases.some((p) => p.kind === 'backlog'));
     const nodeMetricsAtStart = await scrapeAll(target);
 
     const startMs = performance.now();

@@ -96,9 +96,9 @@ function scheduleFrom(flags: ParsedFlags): Schedule {
   return { phases: [{ kind: 'backlog', name: `backlog ${backlog}`, durationS, backlog }], faults: [] };
 }
 
-/** Envelopes to sign before the clock starts: what open-loop phases make due (+2%), and ~3,000/s for closed-loop ones (more are signed on the fly). */
+/** Envelopes to sign before the clock starts: what open-loop phases make due (+2%), and ~1,500/s for closed-loop ones (more are signed on the fly). */
 function presignCount(flags: ParsedFlags, schedule: Schedule): number {
-  const planned = schedule.phases.reduce((sum, p) => sum + (plannedEnvelopes(p) ?? Math.ceil(p.durationS * 3000)), 0);
+  const planned = schedule.phases.reduce((sum, p) => sum + (plannedEnvelopes(p) ?? Math.ceil(p.durationS * 1500)), 0);
   return intFlag(flags, 'presign', Math.min(600_000, Math.ceil(planned * 1.02) + 100), 100, 5_000_000);
 }
 

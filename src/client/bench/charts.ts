@@ -5,7 +5,6 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import { DISTRIBUTION_POINTS } from './latency.js';
 import type { BenchReport } from './report.js';
 
 export interface Chart {
@@ -36,11 +35,11 @@ function faultRules(report: BenchReport): Row[] {
 function timeSeries(title: string, yTitle: string, rows: Row[], faults: Row[], logY = false): TopLevelSpec {
   const layers: object[] = [
     {
-      mark: { type: 'line', point: rows.length < 40, interpolate: 'monotone' },
+      mark: { type: 'line', point: rows.length < 40 },
       encoding: {
         x: { field: 't', type: 'quantitative', title: 'time (s)' },
         y: { field: 'value', type: 'quantitative', title: yTitle, scale: logY ? { type: 'log' } : { zero: true } },
-        color: { field: 'series', type: 'nominal', title: null },
+        color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
       },
     },
   ];
@@ -89,7 +88,7 @@ function distributionSpec(report: BenchReport): TopLevelSpec {
   const rows = distributions.flatMap(({ kind, points }) =>
     points.filter((p) => p.percentile < 100).map((p) => ({ series: kind, percentile: p.percentile, x: 1 / (1 - p.percentile / 100), ms: Math.max(p.ms, 0.001) })),
   );
-  const ticks = DISTRIBUTION_POINTS.filter((p) => p < 100).map((p) => 1 / (1 - p / 100));
+  const ticks = [0, 50, 90, 99, 99.9, 99.99].map((p) => 1 / (1 - p / 100));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `latency distribution (${report.summary.acknowledged} acknowledged, ${report.summary.commit.count} commits timed)`,
@@ -106,7 +105,7 @@ function distributionSpec(report: BenchReport): TopLevelSpec {
         axis: { values: ticks, labelExpr: "format(100 - 100 / datum.value, '.4~f') + '%'" },
       },
       y: { field: 'ms', type: 'quantitative', title: 'latency (ms)', scale: { type: 'log' } },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
     },
   } as TopLevelSpec;
 }

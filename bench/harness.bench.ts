@@ -4,16 +4,20 @@
 // CPU per envelope sent, acknowledged and seen committed, which must stay
 // ≤ 15 µs for the harness not to measure itself.
 //
-//   npm run bench:harness [-- --duration-s 10 --backlog 512 --rate 0 --streams 4]
+//   npm run bench:harness [-- --duration-s 10 --backlog 512 --rate 0 --streams 4 --generator bench|load]
+//
+// --generator load measures instead runLoad (src/client/load.ts: `orderer
+// load`, bench:cluster, npm start), 4 streams x 128 outstanding, cycling a
+// pre-signed pool, acknowledgements only.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intFlag, parseFlags } from '../src/cli/args.js';
+import { choiceFlag, intFlag, parseFlags } from '../src/cli/args.js';
 import { freeNodePorts, keygen } from '../src/cli/index.js';
-import { EnvelopeSupply, externalTarget, runBench, type Schedule } from '../src/client/index.js';
+import { connectAtomicBroadcast, createEnvelopePool, EnvelopeSupply, externalTarget, loadCreator, readMainThread, runBench, runLoad, type Schedule } from '../src/client/index.js';
 import { describeMachine } from './lib/machine.js';
 
 const flags = parseFlags('bench:harness', process.argv.slice(2), {
@@ -21,7 +25,9 @@ const flags = parseFlags('bench:harness', process.argv.slice(2), {
   backlog: { type: 'string' },
   rate: { type: 'string' },
   streams: { type: 'string' },
+  generator: { type: 'string' },
 });
+const generator = choiceFlag(flags, 'generator', ['bench', 'load'] as const, 'bench');
 const durationS = intFlag(flags, 'duration-s', 10, 1, 600);
 const backlog = intFlag(flags, 'backlog', 512, 1, 100_000);
 const rate = intFlag(flags, 'rate', 0, 0, 1_000_000);
@@ -36,6 +42,23 @@ const schedule: Schedule = {
   phases: [rate > 0 ? { kind: 'rate', name: `${rate} tx/s`, durationS, rate, toRate: rate } : { kind: 'backlog', name: `backlog ${backlog}`, durationS, backlog }],
   faults: [],
 };
+if (generator === 'load') {
+  const creator = loadCreator(path.join(dir, manifest.client.mspDir), manifest.client.mspId);
+  const envelopes = createEnvelopePool({ channelId: 'stub', creator, count: 32_768 });
+  const client = connectAtomicBroadcast(address);
+  const before = readMainThread()!;
+  const report = await runLoad({ client, envelopes, streams, windowPerStream: 128, durationMs: durationS * 1000, once: false, ...(rate > 0 && { maxTxPerSec: rate }) });
+  const cpuUs = readMainThread()!.cpuUs - before.cpuUs;
+  console.log(`bench:harness --generator load on ${describeMachine()}`);
+  console.log(
+    `runLoad, ${streams} streams x 128 outstanding${rate > 0 ? `, at most ${rate} tx/s` : ''}, stub orderer in another process: ${report.succeeded} acknowledged in ${(report.elapsedMs / 1000).toFixed(1)} s ` +
+      `(${Math.round(report.acknowledgedTxPerSec)}/s); main thread ${(cpuUs / report.succeeded).toFixed(1)} µs CPU per envelope`,
+  );
+  client.close();
+  stub.stdin!.end();
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 const target = await externalTarget({ endpoints: [address], channelId: 'stub', mspDir: path.join(dir, manifest.client.mspDir), mspId: manifest.client.mspId, envelopeBytes: 1024 });
 const supply = new EnvelopeSupply(target.signer);
 try {

@@ -18,3 +18,4 @@ export { renderMarkdown } from './markdown.js';
 export { parseThreshold, evaluateThresholds, type Threshold } from './thresholds.js';
 export { compareReports, formatComparison, readReport } from './compare.js';
 export { progressLine } from './progress.js';
+export { readMainThread, readProc } from './procStat.js';

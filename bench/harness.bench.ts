@@ -17,7 +17,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { choiceFlag, intFlag, parseFlags } from '../src/cli/args.js';
 import { freeNodePorts, keygen } from '../src/cli/index.js';
-import { connectAtomicBroadcast, createEnvelopePool, EnvelopeSupply, externalTarget, loadCreator, readMainThread, runBench, runLoad, type Schedule } from '../src/client/index.js';
+import {
+  connectAtomicBroadcast,
+  createEnvelopePool,
+  EnvelopeSupply,
+  externalTarget,
+  loadCreator,
+  readMainThread,
+  runBench,
+  runLoad,
+  type Schedule,
+} from '../src/client/index.js';
 import { describeMachine } from './lib/machine.js';
 
 const flags = parseFlags('bench:harness', process.argv.slice(2), {
@@ -39,7 +49,9 @@ const stubScript = fileURLToPath(new URL('./lib/stubOrdererProcess.ts', import.m
 const stub = spawn(process.execPath, ['--import', 'tsx', stubScript, '100'], { stdio: ['pipe', 'pipe', 'inherit'] });
 const address = await new Promise<string>((resolve) => stub.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
 const schedule: Schedule = {
-  phases: [rate > 0 ? { kind: 'rate', name: `${rate} tx/s`, durationS, rate, toRate: rate } : { kind: 'backlog', name: `backlog ${backlog}`, durationS, backlog }],
+  phases: [
+    rate > 0 ? { kind: 'rate', name: `${rate} tx/s`, durationS, rate, toRate: rate } : { kind: 'backlog', name: `backlog ${backlog}`, durationS, backlog },
+  ],
   faults: [],
 };
 if (generator === 'load') {
@@ -47,7 +59,15 @@ if (generator === 'load') {
   const envelopes = createEnvelopePool({ channelId: 'stub', creator, count: 32_768 });
   const client = connectAtomicBroadcast(address);
   const before = readMainThread()!;
-  const report = await runLoad({ client, envelopes, streams, windowPerStream: 128, durationMs: durationS * 1000, once: false, ...(rate > 0 && { maxTxPerSec: rate }) });
+  const report = await runLoad({
+    client,
+    envelopes,
+    streams,
+    windowPerStream: 128,
+    durationMs: durationS * 1000,
+    once: false,
+    ...(rate > 0 && { maxTxPerSec: rate }),
+  });
   const cpuUs = readMainThread()!.cpuUs - before.cpuUs;
   console.log(`bench:harness --generator load on ${describeMachine()}`);
   console.log(
@@ -59,7 +79,13 @@ if (generator === 'load') {
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
-const target = await externalTarget({ endpoints: [address], channelId: 'stub', mspDir: path.join(dir, manifest.client.mspDir), mspId: manifest.client.mspId, envelopeBytes: 1024 });
+const target = await externalTarget({
+  endpoints: [address],
+  channelId: 'stub',
+  mspDir: path.join(dir, manifest.client.mspDir),
+  mspId: manifest.client.mspId,
+  envelopeBytes: 1024,
+});
 const supply = new EnvelopeSupply(target.signer);
 try {
   const count = rate > 0 ? Math.ceil(rate * durationS * 1.02) + 100 : 30_000 * durationS;

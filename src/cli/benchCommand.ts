@@ -85,7 +85,8 @@ function scheduleFrom(flags: ParsedFlags): Schedule {
     }
     return readScheduleFile(path.resolve(file));
   }
-  if (flags['rate'] !== undefined && flags['backlog'] !== undefined) throw new CliUsageError('--rate (open loop) and --backlog (closed loop) exclude each other');
+  if (flags['rate'] !== undefined && flags['backlog'] !== undefined)
+    throw new CliUsageError('--rate (open loop) and --backlog (closed loop) exclude each other');
   if (flags['rate'] !== undefined) {
     const rate = intFlag(flags, 'rate', 0, 1, 1_000_000);
     const toRate = intFlag(flags, 'to-rate', rate, 1, 1_000_000);
@@ -102,7 +103,13 @@ function presignCount(flags: ParsedFlags, schedule: Schedule): number {
   return intFlag(flags, 'presign', Math.min(600_000, Math.ceil(planned * 1.02) + 100), 100, 5_000_000);
 }
 
-async function openTarget(flags: ParsedFlags, endpoints: string[], operations: string[], envelopeBytes: number, algorithm: 'ecdsa-p256' | 'sm2'): Promise<BenchTarget> {
+async function openTarget(
+  flags: ParsedFlags,
+  endpoints: string[],
+  operations: string[],
+  envelopeBytes: number,
+  algorithm: 'ecdsa-p256' | 'sm2',
+): Promise<BenchTarget> {
   if (endpoints.length === 0) {
     for (const name of ['channel', 'msp-dir', 'msp-id', 'tls-ca', 'server-name']) {
       if (flags[name] !== undefined) throw new CliUsageError(`--${name} is for external endpoints: give --endpoint too`);
@@ -118,7 +125,8 @@ async function openTarget(flags: ParsedFlags, endpoints: string[], operations: s
   const mspDir = stringFlag(flags, 'msp-dir');
   if (channelId === undefined) throw new CliUsageError('--channel is required with --endpoint');
   if (mspDir === undefined) throw new CliUsageError('--msp-dir is required with --endpoint (a Fabric MSP directory with signcerts/ and keystore/)');
-  if (operations.length > 0 && operations.length !== endpoints.length) throw new CliUsageError(`--operations must be given once per --endpoint (${endpoints.length}), got ${operations.length}`);
+  if (operations.length > 0 && operations.length !== endpoints.length)
+    throw new CliUsageError(`--operations must be given once per --endpoint (${endpoints.length}), got ${operations.length}`);
   const tlsCa = stringFlag(flags, 'tls-ca');
   const serverName = stringFlag(flags, 'server-name');
   return externalTarget({
@@ -152,8 +160,10 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
   const outDir = path.resolve(stringFlag(flags, 'out') ?? 'bench-report');
   const presign = presignCount(flags, schedule);
   const endpoints = multi['endpoint']!;
-  if (endpoints.length > 0 && flags['algorithm'] !== undefined) throw new CliUsageError('--algorithm is for the local cluster: external endpoints sign with the --msp-dir key');
-  if (endpoints.length > 0 && schedule.faults.length > 0) throw new BenchConfigError('the schedule has faults: faults need the local cluster (the harness cannot signal an external orderer)');
+  if (endpoints.length > 0 && flags['algorithm'] !== undefined)
+    throw new CliUsageError('--algorithm is for the local cluster: external endpoints sign with the --msp-dir key');
+  if (endpoints.length > 0 && schedule.faults.length > 0)
+    throw new BenchConfigError('the schedule has faults: faults need the local cluster (the harness cannot signal an external orderer)');
 
   const stop = stopSignal();
   const target = await openTarget(flags, endpoints, multi['operations']!, envelopeBytes, algorithm);
@@ -178,7 +188,18 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     });
     const report = buildReport(
       run,
-      { target: target.description, kind: target.kind, nodes: target.nodes.length, algorithm: endpoints.length > 0 ? 'as the MSP key' : algorithm, envelopeBytes, role, streamsPerNode, maxOutstanding, schedule, channelId: target.channelId },
+      {
+        target: target.description,
+        kind: target.kind,
+        nodes: target.nodes.length,
+        algorithm: endpoints.length > 0 ? 'as the MSP key' : algorithm,
+        envelopeBytes,
+        role,
+        streamsPerNode,
+        maxOutstanding,
+        schedule,
+        channelId: target.channelId,
+      },
       describeMachine(),
     );
     report.thresholds = evaluateThresholds(report, thresholds);

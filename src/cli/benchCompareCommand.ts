@@ -10,7 +10,12 @@ export async function benchCompareCommand(argv: readonly string[]): Promise<numb
   let values: { threshold?: string[] };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: { threshold: { type: 'string', multiple: true } }, strict: true, allowPositionals: true }));
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: { threshold: { type: 'string', multiple: true } },
+      strict: true,
+      allowPositionals: true,
+    }));
   } catch (error) {
     throw new CliUsageError(`orderer bench compare: ${(error as Error).message}`);
   }

@@ -55,17 +55,31 @@ describe('orderer bench against an orderer started separately', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    manifest = keygen({ outDir: dir, nodes: 1, algorithm: 'ecdsa-p256', channelId: 'extchannel', ports: await freeNodePorts(1), engine: 'native', tickIntervalMs: 100, batchTimeoutMs: 200 });
+    manifest = keygen({
+      outDir: dir,
+      nodes: 1,
+      algorithm: 'ecdsa-p256',
+      channelId: 'extchannel',
+      ports: await freeNodePorts(1),
+      engine: 'native',
+      tickIntervalMs: 100,
+      batchTimeoutMs: 200,
+    });
     cluster = new LocalCluster(dir);
     cluster.startAll();
     await cluster.waitHealthy(90_000);
     const node = manifest.nodes[0]!;
     external = [
-      '--endpoint', address(node, 'client'),
-      '--tls-ca', path.join(dir, manifest.tlsCaFile),
-      '--server-name', 'localhost',
-      '--channel', manifest.channelId,
-      '--msp-id', manifest.client.mspId,
+      '--endpoint',
+      address(node, 'client'),
+      '--tls-ca',
+      path.join(dir, manifest.tlsCaFile),
+      '--server-name',
+      'localhost',
+      '--channel',
+      manifest.channelId,
+      '--msp-id',
+      manifest.client.mspId,
     ];
   }, 120_000);
 
@@ -76,7 +90,20 @@ describe('orderer bench against an orderer started separately', () => {
   it('orders with only the endpoint, TLS CA, channel and MSP dir; its counts match the node /metrics', async () => {
     const out = tempDir();
     const ops = address(manifest.nodes[0]!, 'operations');
-    const result = await orderer('bench', ...external, '--msp-dir', path.join(dir, manifest.client.mspDir), '--operations', ops, '--duration-s', '3', '--rate', '100', '--out', out);
+    const result = await orderer(
+      'bench',
+      ...external,
+      '--msp-dir',
+      path.join(dir, manifest.client.mspDir),
+      '--operations',
+      ops,
+      '--duration-s',
+      '3',
+      '--rate',
+      '100',
+      '--out',
+      out,
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = readReport(out);
@@ -111,7 +138,21 @@ describe('orderer bench against an orderer started separately', () => {
   it('names an unreachable endpoint', async () => {
     const [free] = await freeNodePorts(1);
     const unreachable = `127.0.0.1:${free!.client}`;
-    const result = await orderer('bench', '--endpoint', unreachable, '--channel', manifest.channelId, '--msp-dir', path.join(dir, manifest.client.mspDir), '--duration-s', '1', '--rate', '10', '--out', tempDir());
+    const result = await orderer(
+      'bench',
+      '--endpoint',
+      unreachable,
+      '--channel',
+      manifest.channelId,
+      '--msp-dir',
+      path.join(dir, manifest.client.mspDir),
+      '--duration-s',
+      '1',
+      '--rate',
+      '10',
+      '--out',
+      tempDir(),
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`BENCH_TARGET: endpoint ${unreachable} is unreachable`);
   }, 60_000);
@@ -139,8 +180,30 @@ describe('orderer bench on the local cluster it starts', () => {
   beforeAll(async () => {
     out = tempDir();
     const schedule = path.join(tempDir(), 'schedule.json');
-    fs.writeFileSync(schedule, JSON.stringify({ phases: [{ name: 'open', duration_s: 3, rate: 200 }, { name: 'closed', duration_s: 3, backlog: 64 }] }));
-    result = await orderer('bench', '--nodes', '3', '--schedule', schedule, '--batch-timeout-ms', '200', '--out', out, '--threshold', 'tps>1', '--threshold', 'refused<1');
+    fs.writeFileSync(
+      schedule,
+      JSON.stringify({
+        phases: [
+          { name: 'open', duration_s: 3, rate: 200 },
+          { name: 'closed', duration_s: 3, backlog: 64 },
+        ],
+      }),
+    );
+    result = await orderer(
+      'bench',
+      '--nodes',
+      '3',
+      '--schedule',
+      schedule,
+      '--batch-timeout-ms',
+      '200',
+      '--out',
+      out,
+      '--threshold',
+      'tps>1',
+      '--threshold',
+      'refused<1',
+    );
     report = readReport(out);
   }, 170_000);
 
@@ -150,7 +213,8 @@ describe('orderer bench on the local cluster it starts', () => {
     for (const file of ['report.md', 'report.json', 'throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg', 'rss.svg']) {
       expect(fs.existsSync(path.join(out, file)), file).toBe(true);
     }
-    for (const file of ['throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg']) expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatch(/^<svg[^>]*>/);
+    for (const file of ['throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg'])
+      expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatch(/^<svg[^>]*>/);
     expect(fs.readFileSync(path.join(out, 'throughput.svg'), 'utf8')).toContain('throughput per second');
     expect(report.thresholds.map((t) => t.pass)).toEqual([true, true]);
   });

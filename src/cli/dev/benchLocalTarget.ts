@@ -57,7 +57,12 @@ export async function localTarget(options: LocalTargetOptions): Promise<BenchTar
     channelId: manifest.channelId,
     signer: { mspDir, mspId: manifest.client.mspId, channelId: manifest.channelId, envelopeBytes: options.envelopeBytes },
     creator: loadCreator(mspDir, manifest.client.mspId),
-    nodes: cluster.nodes.map((n) => ({ id: n.id, label: `node ${n.id}`, operations: address(n, 'operations'), pid: () => (cluster.process(n.id).running ? cluster.process(n.id).pid : undefined) })),
+    nodes: cluster.nodes.map((n) => ({
+      id: n.id,
+      label: `node ${n.id}`,
+      operations: address(n, 'operations'),
+      pid: () => (cluster.process(n.id).running ? cluster.process(n.id).pid : undefined),
+    })),
     cluster,
     sendEndpoints: async (role) => {
       const running = cluster.nodes.filter((n) => cluster.process(n.id).running).map((n) => n.id);

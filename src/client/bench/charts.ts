@@ -44,10 +44,25 @@ function timeSeries(title: string, yTitle: string, rows: Row[], faults: Row[], l
     },
   ];
   if (faults.length > 0) {
-    layers.push({ data: { values: faults }, mark: { type: 'rule', color: 'firebrick', strokeDash: [4, 3] }, encoding: { x: { field: 't', type: 'quantitative' } } });
-    layers.push({ data: { values: faults }, mark: { type: 'text', color: 'firebrick', align: 'left', dx: 3, dy: -4, baseline: 'top', y: 0 }, encoding: { x: { field: 't', type: 'quantitative' }, text: { field: 'label' } } });
+    layers.push({
+      data: { values: faults },
+      mark: { type: 'rule', color: 'firebrick', strokeDash: [4, 3] },
+      encoding: { x: { field: 't', type: 'quantitative' } },
+    });
+    layers.push({
+      data: { values: faults },
+      mark: { type: 'text', color: 'firebrick', align: 'left', dx: 3, dy: -4, baseline: 'top', y: 0 },
+      encoding: { x: { field: 't', type: 'quantitative' }, text: { field: 'label' } },
+    });
   }
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title, width: WIDTH, height: HEIGHT, data: { values: rows }, layer: layers } as TopLevelSpec;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    layer: layers,
+  } as TopLevelSpec;
 }
 
 function throughputRows(report: BenchReport): Row[] {
@@ -61,8 +76,15 @@ function throughputRows(report: BenchReport): Row[] {
 function latencyRows(report: BenchReport): Row[] {
   const rows: Row[] = [];
   for (const s of report.seconds) {
-    for (const [kind, p] of [['ack', s.ack], ['commit', s.commit]] as const) {
-      for (const [name, value] of [['p50', p.p50], ['p99', p.p99], ['p99.9', p.p999]] as const) {
+    for (const [kind, p] of [
+      ['ack', s.ack],
+      ['commit', s.commit],
+    ] as const) {
+      for (const [name, value] of [
+        ['p50', p.p50],
+        ['p99', p.p99],
+        ['p99.9', p.p999],
+      ] as const) {
         if (value !== null) rows.push({ t: s.t, series: `${kind} ${name}`, value: Math.max(value, 0.001) });
       }
     }
@@ -74,7 +96,8 @@ function resourceRows(report: BenchReport, field: 'cpuPct' | 'rssMb'): Row[] {
   const rows: Row[] = [];
   for (const s of report.seconds) {
     for (const n of s.nodes) if (n[field] !== undefined && n[field] !== null) rows.push({ t: s.t, series: `node ${n.id}`, value: n[field] as number });
-    if (field === 'cpuPct' && s.harnessCpuPct !== undefined && s.harnessCpuPct !== null) rows.push({ t: s.t, series: 'harness (main thread)', value: s.harnessCpuPct });
+    if (field === 'cpuPct' && s.harnessCpuPct !== undefined && s.harnessCpuPct !== null)
+      rows.push({ t: s.t, series: 'harness (main thread)', value: s.harnessCpuPct });
   }
   return rows;
 }
@@ -86,7 +109,9 @@ function distributionSpec(report: BenchReport): TopLevelSpec {
     { kind: 'commit (from intended send)', points: report.distribution.commit },
   ];
   const rows = distributions.flatMap(({ kind, points }) =>
-    points.filter((p) => p.percentile < 100).map((p) => ({ series: kind, percentile: p.percentile, x: 1 / (1 - p.percentile / 100), ms: Math.max(p.ms, 0.001) })),
+    points
+      .filter((p) => p.percentile < 100)
+      .map((p) => ({ series: kind, percentile: p.percentile, x: 1 / (1 - p.percentile / 100), ms: Math.max(p.ms, 0.001) })),
   );
   const ticks = [0, 50, 90, 99, 99.9, 99.99].map((p) => 1 / (1 - p / 100));
   return {
@@ -115,12 +140,18 @@ export async function renderCharts(report: BenchReport): Promise<Chart[]> {
   const faults = faultRules(report);
   const charts: Chart[] = [
     { file: 'throughput.svg', title: 'Throughput over time', svg: await render(timeSeries('throughput per second', 'tx/s', throughputRows(report), faults)) },
-    { file: 'latency.svg', title: 'Latency percentiles over time', svg: await render(timeSeries('latency percentiles per second (ms, log scale)', 'ms', latencyRows(report), faults, true)) },
+    {
+      file: 'latency.svg',
+      title: 'Latency percentiles over time',
+      svg: await render(timeSeries('latency percentiles per second (ms, log scale)', 'ms', latencyRows(report), faults, true)),
+    },
     { file: 'distribution.svg', title: 'Latency distribution', svg: await render(distributionSpec(report)) },
   ];
   const cpu = resourceRows(report, 'cpuPct');
-  if (cpu.length > 0) charts.push({ file: 'cpu.svg', title: 'CPU per process', svg: await render(timeSeries('CPU per process (% of one core)', '% of one core', cpu, faults)) });
+  if (cpu.length > 0)
+    charts.push({ file: 'cpu.svg', title: 'CPU per process', svg: await render(timeSeries('CPU per process (% of one core)', '% of one core', cpu, faults)) });
   const rss = resourceRows(report, 'rssMb');
-  if (rss.length > 0) charts.push({ file: 'rss.svg', title: 'Resident memory per node', svg: await render(timeSeries('resident memory per node (MiB)', 'MiB', rss, faults)) });
+  if (rss.length > 0)
+    charts.push({ file: 'rss.svg', title: 'Resident memory per node', svg: await render(timeSeries('resident memory per node (MiB)', 'MiB', rss, faults)) });
   return charts;
 }

@@ -60,12 +60,16 @@ export class CommitFollower {
           signal,
         });
         if (this.#baseNumber === undefined) {
-          this.#firstBlockFailed!(new BenchTargetError(`Deliver from ${label} on channel "${this.options.channelId}" answered ${Status[outcome.status] ?? outcome.status}`));
+          this.#firstBlockFailed!(
+            new BenchTargetError(`Deliver from ${label} on channel "${this.options.channelId}" answered ${Status[outcome.status] ?? outcome.status}`),
+          );
         }
       } catch (error) {
         if (!(error instanceof Error)) throw error;
         if (this.#baseNumber === undefined && !signal.aborted) {
-          this.#firstBlockFailed!(new BenchTargetError(`Deliver from ${label} on channel "${this.options.channelId}" failed: ${error.message}`, { cause: error }));
+          this.#firstBlockFailed!(
+            new BenchTargetError(`Deliver from ${label} on channel "${this.options.channelId}" failed: ${error.message}`, { cause: error }),
+          );
         }
       }
       if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 200));

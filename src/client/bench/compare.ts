@@ -55,7 +55,10 @@ export function formatComparison(rows: readonly ComparedFigure[], oldName: strin
   const fmt = (v: number | null): string => (v === null ? '—' : String(Math.round(v * 100) / 100));
   const lines = [`| figure | ${oldName} | ${newName} | change |`, '|---|---:|---:|---:|'];
   for (const r of rows) {
-    const change = r.changePct === null ? '—' : `${r.changePct > 0 ? '+' : ''}${r.changePct}%${r.changePct === 0 ? '' : (r.changePct > 0) === r.higherIsBetter ? ' (better)' : ' (worse)'}`;
+    const change =
+      r.changePct === null
+        ? '—'
+        : `${r.changePct > 0 ? '+' : ''}${r.changePct}%${r.changePct === 0 ? '' : r.changePct > 0 === r.higherIsBetter ? ' (better)' : ' (worse)'}`;
     lines.push(`| ${r.figure} | ${fmt(r.old)} | ${fmt(r.new)} | ${change} |`);
   }
   return `${lines.join('\n')}\n`;

@@ -122,7 +122,8 @@ export class Driver implements LaneSink {
     this.#blocked = blocked;
     // An answer wakes the pump when capacity is the limit; a timer covers the next due time and lanes coming back.
     if (phase.kind === 'rate' && !blocked) this.#timer = setTimeout(() => this.#pump(), Math.max(OPEN_LOOP_TICK_MS, this.#nextDueMs - performance.now()));
-    else if (blocked && this.#outstanding < (phase.kind === 'rate' ? this.#maxOutstanding : phase.backlog)) this.#timer = setTimeout(() => this.#pump(), IDLE_POLL_MS);
+    else if (blocked && this.#outstanding < (phase.kind === 'rate' ? this.#maxOutstanding : phase.backlog))
+      this.#timer = setTimeout(() => this.#pump(), IDLE_POLL_MS);
   }
 
   #rateAt(phase: Phase & { kind: 'rate' }, atMs: number): number {

@@ -59,7 +59,15 @@ async function waitUntil(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 async function runFault(cluster: ProcessCluster, fault: Fault, startMs: number, signal: AbortSignal): Promise<FaultEvent> {
-  const event: FaultEvent = { fault, nodeId: undefined, atMs: fault.atS * 1000, restartedAtMs: undefined, newLeader: undefined, newLeaderAtMs: undefined, error: undefined };
+  const event: FaultEvent = {
+    fault,
+    nodeId: undefined,
+    atMs: fault.atS * 1000,
+    restartedAtMs: undefined,
+    newLeader: undefined,
+    newLeaderAtMs: undefined,
+    error: undefined,
+  };
   if (!(await waitUntil(startMs + fault.atS * 1000, signal))) return event;
   const nodeId = fault.node === 'leader' ? await cluster.leader() : fault.node;
   if (nodeId === undefined) {

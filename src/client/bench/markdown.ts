@@ -43,7 +43,10 @@ export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): s
     '## Schedule',
     '',
     ...describeSchedule(report),
-    ...report.config.schedule.faults.map((f) => `- fault: ${f.action} ${f.node === 'leader' ? 'the leader' : `node ${f.node}`} at ${f.atS} s${f.restartAtS === undefined ? '' : `, restart at ${f.restartAtS} s`}`),
+    ...report.config.schedule.faults.map(
+      (f) =>
+        `- fault: ${f.action} ${f.node === 'leader' ? 'the leader' : `node ${f.node}`} at ${f.atS} s${f.restartAtS === undefined ? '' : `, restart at ${f.restartAtS} s`}`,
+    ),
     '',
     '## Summary',
     '',
@@ -53,7 +56,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): s
       `(${int(s.committedTx)} tx in ${int(s.blocks)} blocks on the Deliver stream)${report.awaitingCommitAtEnd > 0 ? `; ${int(report.awaitingCommitAtEnd)} sent but not seen committed at the end` : ''}.`,
     '',
     'Latency in ms. "ack" is Broadcast acknowledgement, "commit" is Broadcast to the block holding the envelope delivered; both count from the',
-    "*intended* send time (open loop: the schedule's time, so a stalled orderer cannot hide its stall); \"ack, from actual send\" is what a tool without that correction would show.",
+    '*intended* send time (open loop: the schedule\'s time, so a stalled orderer cannot hide its stall); "ack, from actual send" is what a tool without that correction would show.',
     '',
     '| latency | count | p50 | p90 | p99 | p99.9 | max |',
     '|---|---:|---:|---:|---:|---:|---:|',

@@ -9,7 +9,11 @@ export function progressLine(s: SecondSample, outstanding: number): string {
   const leader = s.nodes.find((n) => n.isLeader === true)?.id;
   return (
     `t=${s.t.toFixed(0).padStart(4)}s ${s.phase.padEnd(10).slice(0, 10)} ` +
-    `committed ${Math.round(s.committedOwn / s.intervalS).toString().padStart(6)} tx/s  ack ${Math.round(s.acknowledged / s.intervalS).toString().padStart(6)} tx/s  ` +
+    `committed ${Math.round(s.committedOwn / s.intervalS)
+      .toString()
+      .padStart(6)} tx/s  ack ${Math.round(s.acknowledged / s.intervalS)
+      .toString()
+      .padStart(6)} tx/s  ` +
     `ack p50/p99 ${fmt(s.ack.p50)}/${fmt(s.ack.p99)} ms  commit p99 ${fmt(s.commit.p99)} ms  refused ${refused}  outstanding ${outstanding}` +
     (s.nodes.some((n) => n.isLeader !== undefined) ? `  leader ${leader === undefined ? 'none' : `node ${leader}`}` : '')
   );

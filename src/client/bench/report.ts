@@ -78,7 +78,12 @@ export interface BenchReport {
     readonly commitGapMs: number | null;
     readonly error: string | null;
   }[];
-  readonly harness: RunResult['harness'] & { readonly signedAhead: number; readonly signedDuringRun: number; readonly starved: number; readonly signingAheadS: number };
+  readonly harness: RunResult['harness'] & {
+    readonly signedAhead: number;
+    readonly signedDuringRun: number;
+    readonly starved: number;
+    readonly signingAheadS: number;
+  };
   readonly blocks: RunResult['blocks'];
   readonly nodeMetrics: Record<number, NodeScrape>;
   readonly nodeMetricsAtStart: Record<number, NodeScrape>;

@@ -103,7 +103,13 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     recorder.ackGaps.start(startMs);
     recorder.commitGaps.start(startMs);
     const cpuStart = { main: readMainThread(), process: process.cpuUsage() };
-    const sampler = new Sampler(target, recorder, startMs, () => phaseName, (s) => options.onSample?.(s, driver));
+    const sampler = new Sampler(
+      target,
+      recorder,
+      startMs,
+      () => phaseName,
+      (s) => options.onSample?.(s, driver),
+    );
     sampler.start();
     const faulting = target.cluster === undefined ? Promise.resolve([]) : runFaults(target.cluster, schedule.faults, startMs, stop.signal);
 

@@ -63,7 +63,7 @@ export class Sampler {
     this.#lastMs = now;
     const summary = this.recorder.takeSecond();
     const harness = readMainThread();
-    const harnessCpuPct = harness && this.#previousHarness ? ((harness.cpuUs - this.#previousHarness.cpuUs) / 1e4 / intervalS) : undefined;
+    const harnessCpuPct = harness && this.#previousHarness ? (harness.cpuUs - this.#previousHarness.cpuUs) / 1e4 / intervalS : undefined;
     this.#previousHarness = harness;
     const nodes: NodeSample[] = this.target.nodes.map((node) => {
       const delta = this.#procDelta(node.id, node.pid());

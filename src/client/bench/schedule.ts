@@ -97,7 +97,8 @@ function parsePhase(value: Json, index: number): Phase {
   const toRate = num(obj, 'to_rate', path, 1, RATE_MAX, false);
   const backlog = num(obj, 'backlog', path, 1, BACKLOG_MAX, false);
   if (backlog !== undefined) {
-    if (rate !== undefined || toRate !== undefined) throw new BenchConfigError(`${path} has both backlog and rate: a phase is open loop (rate) or closed loop (backlog)`);
+    if (rate !== undefined || toRate !== undefined)
+      throw new BenchConfigError(`${path} has both backlog and rate: a phase is open loop (rate) or closed loop (backlog)`);
     if (!Number.isInteger(backlog)) throw fieldError(`${path}.backlog`, 'must be an integer', backlog);
     return { kind: 'backlog', name, durationS, backlog };
   }

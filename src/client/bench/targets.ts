@@ -4,7 +4,7 @@
 // sign with. The local cluster target lives with the dev tooling
 // (src/cli/dev/benchLocalTarget.ts), which starts the node processes.
 
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import { connectBench } from './benchClient.js';
 import { BenchConfigError, BenchTargetError } from './errors.js';
@@ -110,4 +110,3 @@ export async function externalTarget(options: ExternalTargetOptions): Promise<Be
     },
   };
 }
-

@@ -7,7 +7,15 @@ import type { BenchReport, ThresholdOutcome } from './report.js';
 
 type Getter = (r: BenchReport) => number | null;
 
-const LATENCY: Readonly<Record<string, 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'mean'>> = { p50: 'p50', p90: 'p90', p99: 'p99', 'p99.9': 'p999', p999: 'p999', max: 'max', mean: 'mean' };
+const LATENCY: Readonly<Record<string, 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'mean'>> = {
+  p50: 'p50',
+  p90: 'p90',
+  p99: 'p99',
+  'p99.9': 'p999',
+  p999: 'p999',
+  max: 'max',
+  mean: 'mean',
+};
 
 /** Every metric a threshold may name, with its unit kind. */
 export const THRESHOLD_METRICS: Readonly<Record<string, { get: Getter; latency: boolean }>> = {
@@ -39,7 +47,8 @@ export function parseThreshold(expression: string): Threshold {
   if (match === null) throw new BenchConfigError(`threshold "${expression}" is not <metric><op><number>[unit], e.g. p99<200ms or tps>10000`);
   const [, metric, op, number, unit] = match;
   const known = THRESHOLD_METRICS[metric!];
-  if (known === undefined) throw new BenchConfigError(`threshold "${expression}": unknown metric "${metric}" (known: ${Object.keys(THRESHOLD_METRICS).join(', ')})`);
+  if (known === undefined)
+    throw new BenchConfigError(`threshold "${expression}": unknown metric "${metric}" (known: ${Object.keys(THRESHOLD_METRICS).join(', ')})`);
   if (unit !== undefined && !known.latency) throw new BenchConfigError(`threshold "${expression}": ${metric} is not a latency, it takes no unit`);
   const value = Number(number) * (known.latency ? UNIT_MS[unit ?? 'ms']! : 1);
   return { expression, metric: metric!, op: op as Threshold['op'], value };

@@ -5,7 +5,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BenchConfigError, compareReports, evaluateThresholds, parseSchedule, parseThreshold, readScheduleFile, type BenchReport } from '../../../src/client/index.js';
+import {
+  BenchConfigError,
+  compareReports,
+  evaluateThresholds,
+  parseSchedule,
+  parseThreshold,
+  readScheduleFile,
+  type BenchReport,
+} from '../../../src/client/index.js';
 
 describe('bench schedule', () => {
   it('reads open-loop, ramp and closed-loop phases and faults from YAML', () => {

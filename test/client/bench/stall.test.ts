@@ -24,7 +24,13 @@ describe('open-loop latency from the intended send time', () => {
     const manifest = keygen({ outDir: dir, nodes: 1, algorithm: 'ecdsa-p256', channelId: 'stub', ports: await freeNodePorts(1), engine: 'native' });
     // The stall starts once the first second's envelopes went through.
     const stub = await startStubOrderer({ stallAfterEnvelopes: RATE, stallMs: STALL_MS, blockIntervalMs: 50 });
-    const target = await externalTarget({ endpoints: [stub.address], channelId: 'stub', mspDir: path.join(dir, manifest.client.mspDir), mspId: manifest.client.mspId, envelopeBytes: 512 });
+    const target = await externalTarget({
+      endpoints: [stub.address],
+      channelId: 'stub',
+      mspDir: path.join(dir, manifest.client.mspDir),
+      mspId: manifest.client.mspId,
+      envelopeBytes: 512,
+    });
     const supply = new EnvelopeSupply(target.signer, 1);
     try {
       await supply.prepare(RATE * 4 + 50);

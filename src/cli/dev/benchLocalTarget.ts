@@ -23,7 +23,7 @@ export interface LocalTargetOptions {
 
 export async function localTarget(options: LocalTargetOptions): Promise<BenchTarget> {
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-bench-'));
-  const manifest = keygen({
+  keygen({
     outDir: dir,
     nodes: options.nodes,
     algorithm: options.algorithm,
@@ -35,11 +35,12 @@ export async function localTarget(options: LocalTargetOptions): Promise<BenchTar
     ...(options.batchTimeoutMs !== undefined && { batchTimeoutMs: options.batchTimeoutMs }),
   });
   const cluster = new LocalCluster(dir);
-  const tls = clientTls(dir, manifest);
-  const clients = new Map(cluster.nodes.map((n) => [n.id, connectBench(address(n, 'client'), tls.tlsCaPem, tls.serverNameOverride)]));
-  const endpoint = (id: number): Endpoint => ({ label: `node ${id}`, client: clients.get(id)!, nodeId: id });
+  const target = clusterTarget(cluster, {
+    envelopeBytes: options.envelopeBytes,
+    description: `local cluster of ${options.nodes} orderer processes (${options.algorithm}) on this machine`,
+  });
   const close = async (): Promise<void> => {
-    for (const client of clients.values()) client.close();
+    await target.close();
     await cluster.stopAll(10_000);
     if (options.dir === undefined) fs.rmSync(dir, { recursive: true, force: true });
   };
@@ -50,10 +51,24 @@ export async function localTarget(options: LocalTargetOptions): Promise<BenchTar
     await close();
     throw new BenchTargetError(`the local cluster did not start: ${(error as Error).message}`, { cause: error });
   }
+  return { ...target, close };
+}
+
+/**
+ * A BenchTarget over a LocalCluster someone else starts and stops (the
+ * live view of `npm start` keeps its cluster across runs): its close() only
+ * closes the harness's connections.
+ */
+export function clusterTarget(cluster: LocalCluster, options: { envelopeBytes: number; description: string }): BenchTarget {
+  const { dir, manifest } = cluster;
+  const tls = clientTls(dir, manifest);
+  const clients = new Map(cluster.nodes.map((n) => [n.id, connectBench(address(n, 'client'), tls.tlsCaPem, tls.serverNameOverride)]));
+  const endpoint = (id: number): Endpoint => ({ label: `node ${id}`, client: clients.get(id)!, nodeId: id });
+  const running = (): number[] => cluster.nodes.filter((n) => cluster.process(n.id).running).map((n) => n.id);
   const mspDir = path.join(dir, manifest.client.mspDir);
   return {
     kind: 'local',
-    description: `local cluster of ${options.nodes} orderer processes (${options.algorithm}) on this machine`,
+    description: options.description,
     channelId: manifest.channelId,
     signer: { mspDir, mspId: manifest.client.mspId, channelId: manifest.channelId, envelopeBytes: options.envelopeBytes },
     creator: loadCreator(mspDir, manifest.client.mspId),
@@ -65,16 +80,16 @@ export async function localTarget(options: LocalTargetOptions): Promise<BenchTar
     })),
     cluster,
     sendEndpoints: async (role) => {
-      const running = cluster.nodes.filter((n) => cluster.process(n.id).running).map((n) => n.id);
-      if (role === 'all') return running.map(endpoint);
+      if (role === 'all') return running().map(endpoint);
       const leader = await cluster.leader();
       if (role === 'leader') return leader === undefined ? [] : [endpoint(leader)];
-      return running.filter((id) => id !== leader).map(endpoint);
+      return running()
+        .filter((id) => id !== leader)
+        .map(endpoint);
     },
-    deliverEndpoints: () => {
-      const running = cluster.nodes.filter((n) => cluster.process(n.id).running).map((n) => n.id);
-      return running.map(endpoint);
+    deliverEndpoints: () => running().map(endpoint),
+    close: async () => {
+      for (const client of clients.values()) client.close();
     },
-    close,
   };
 }

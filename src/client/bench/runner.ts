@@ -31,6 +31,8 @@ export interface RunOptions {
   /** Open loop: envelopes outstanding at most (beyond it, due envelopes wait, their latency counting). */
   readonly maxOutstanding: number;
   readonly supply: EnvelopeSupply;
+  /** Sign more on the fly while the queue holds a reserve. Default: when a phase is closed loop (how many it needs is unknown). */
+  readonly refill?: boolean;
   readonly signal?: AbortSignal;
   readonly onSample?: (sample: SecondSample, driver: { outstanding: number }) => void;
 }
@@ -95,7 +97,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     await Promise.race([follower.firstBlock, sleep(30_000).then(() => Promise.reject(new Error('no block delivered within 30 s')))]);
     await openLanes(driver, options, stop.signal);
     driver.laneDownHandler = (lane) => void reopenLane(lane, driver, options, stop.signal);
-    options.supply.startRun(schedule.phases.some((p) => p.kind === 'backlog'));
+    options.supply.startRun(options.refill ?? schedule.phases.some((p) => p.kind === 'backlog'));
     const nodeMetricsAtStart = await scrapeAll(target);
 
     const startMs = performance.now();
@@ -120,7 +122,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       recorder.startRound();
       roundStarts.push(performance.now());
       driver.setPhase(phase, performance.now());
-      await sleep(phase.durationS * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
+      await sleepLong(phase.durationS * 1000, stop.signal);
     }
     const sendingEndMs = performance.now();
     const interrupted = stop.signal.aborted && options.signal?.aborted === true;
@@ -254,4 +256,14 @@ async function scrapeAll(target: BenchTarget): Promise<Record<number, NodeScrape
     }),
   );
   return out;
+}
+
+/** Sleeps `ms` (longer than a timer's 2^31 - 1 ms, for the live view's year-long phase) or until `signal` aborts. */
+async function sleepLong(ms: number, signal: AbortSignal): Promise<void> {
+  const until = performance.now() + ms;
+  while (!signal.aborted) {
+    const left = until - performance.now();
+    if (left <= 0) return;
+    await sleep(Math.min(left, 3_600_000), undefined, { signal }).catch(() => undefined);
+  }
 }

@@ -30,6 +30,8 @@ export class Driver implements LaneSink {
   readonly #maxOutstanding: number;
   #phase: Phase | undefined;
   #phaseStartMs = 0;
+  /** An open-loop phase makes due exactly the envelopes whose intended time falls before its end. */
+  #phaseEndMs = 0;
   #nextDueMs = 0;
   #outstanding = 0;
   #laneCursor = 0;
@@ -56,6 +58,7 @@ export class Driver implements LaneSink {
   setPhase(phase: Phase | undefined, nowMs: number): void {
     this.#phase = phase;
     this.#phaseStartMs = nowMs;
+    this.#phaseEndMs = phase === undefined ? nowMs : nowMs + phase.durationS * 1000;
     this.#nextDueMs = nowMs;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -104,7 +107,7 @@ export class Driver implements LaneSink {
     const now = performance.now();
     let blocked = false;
     if (phase.kind === 'rate') {
-      while (this.#nextDueMs <= now) {
+      while (this.#nextDueMs <= now && this.#nextDueMs < this.#phaseEndMs) {
         if (this.#outstanding >= this.#maxOutstanding || !this.#sendOne(this.#nextDueMs, now)) {
           blocked = true;
           break;
@@ -121,7 +124,8 @@ export class Driver implements LaneSink {
     }
     this.#blocked = blocked;
     // An answer wakes the pump when capacity is the limit; a timer covers the next due time and lanes coming back.
-    if (phase.kind === 'rate' && !blocked) this.#timer = setTimeout(() => this.#pump(), Math.max(OPEN_LOOP_TICK_MS, this.#nextDueMs - performance.now()));
+    if (phase.kind === 'rate' && !blocked && this.#nextDueMs < this.#phaseEndMs)
+      this.#timer = setTimeout(() => this.#pump(), Math.max(OPEN_LOOP_TICK_MS, this.#nextDueMs - performance.now()));
     else if (blocked && this.#outstanding < (phase.kind === 'rate' ? this.#maxOutstanding : phase.backlog))
       this.#timer = setTimeout(() => this.#pump(), IDLE_POLL_MS);
   }

@@ -15,8 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { choiceFlag, intFlag, parseFlags } from '../src/cli/args.js';
-import { freeNodePorts, keygen } from '../src/cli/index.js';
+import { choiceFlag, freeNodePorts, intFlag, keygen, parseFlags } from '../src/cli/index.js';
 import {
   connectAtomicBroadcast,
   createEnvelopePool,

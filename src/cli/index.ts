@@ -2,7 +2,7 @@
 export { CliRunError, CliUsageError } from './errors.js';
 export { address, clientMsp, clientTls } from './dev/layout.js';
 export type { ClusterManifest } from './dev/layout.js';
-export { intFlag, parseFlags } from './args.js';
+export { choiceFlag, intFlag, parseFlags } from './args.js';
 export { freeNodePorts, freePorts } from './dev/freePorts.js';
 export { keygen } from './dev/keygen.js';
 export { CommitCounter } from './dev/liveView.js';

@@ -2,6 +2,7 @@
 // Exit codes: 0 done, 1 the command failed (message names what), 2 bad usage.
 
 import { OrdererError } from '../errors.js';
+import { benchCommand, BENCH_USAGE } from './benchCommand.js';
 import { clusterCommand, CLUSTER_USAGE } from './clusterCommand.js';
 import { channelCommand, CHANNEL_USAGE } from './channelCommand.js';
 import { ClientUsageError } from '../client/index.js';
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => numb
   },
   cluster: { run: clusterCommand, usage: CLUSTER_USAGE },
   load: { run: loadCommand, usage: LOAD_USAGE },
+  bench: { run: benchCommand, usage: BENCH_USAGE },
   channel: { run: (argv) => channelCommand(argv), usage: CHANNEL_USAGE },
   genesis: { run: (argv) => genesisCommand(argv), usage: GENESIS_USAGE },
 };

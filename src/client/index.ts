@@ -8,3 +8,4 @@ export { runLoad } from './load.js';
 export type { LoadReport } from './load.js';
 export { channelView, isHealthy, isListening } from './nodeMetrics.js';
 export { ClientCallError, ClientUsageError } from './errors.js';
+export * from './bench/index.js';

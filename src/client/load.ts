@@ -81,29 +81,59 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 
 async function driveStream(options: LoadOptions, counters: Counters, take: () => SignedEnvelope | undefined): Promise<void> {
   const stream = new BroadcastStream(options.client);
-  const inFlight = new Set<Promise<void>>();
   const backoffMs = options.unavailableBackoffMs ?? 50;
   let pausedUntilMs = 0;
+  // One counter and at most one waiter: the loop sleeps until `outstanding` drops below `wakeBelow`.
+  let outstanding = 0;
+  let wakeBelow = 0;
+  let wake: (() => void) | undefined;
+  const settled = (): void => {
+    outstanding--;
+    if (wake !== undefined && outstanding < wakeBelow) {
+      const resolve = wake;
+      wake = undefined;
+      resolve();
+    }
+  };
+  const below = (limit: number): Promise<void> | undefined => {
+    if (outstanding < limit) return undefined;
+    wakeBelow = limit;
+    return new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  };
   for (;;) {
-    await pace(options, counters, pausedUntilMs);
+    if (mustWait(options, counters, pausedUntilMs)) await pace(options, counters, pausedUntilMs);
     const envelope = take();
     if (envelope === undefined || stream.failed) break;
     counters.sent++;
-    const done = stream.send(envelope.bytes).then(
+    outstanding++;
+    stream.send(envelope.bytes).then(
       (response) => {
         counters.count(response);
         if (response.status === Status.SUCCESS) options.onAcknowledged?.(envelope, performance.now());
         // No leader yet (or overloaded): asking again at once would only spin the CPU the election needs.
         if (response.status === Status.SERVICE_UNAVAILABLE) pausedUntilMs = performance.now() + backoffMs;
+        settled();
       },
-      () => counters.refuse('STREAM_FAILED'),
+      () => {
+        counters.refuse('STREAM_FAILED');
+        settled();
+      },
     );
-    const tracked = done.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
-    if (inFlight.size >= options.windowPerStream) await Promise.race(inFlight);
+    const full = below(options.windowPerStream);
+    if (full !== undefined) await full;
   }
-  await Promise.all(inFlight);
+  const drained = below(1);
+  if (drained !== undefined) await drained;
   if (!stream.failed) await stream.end();
+}
+
+/** Whether the next send must wait (a pause after SERVICE_UNAVAILABLE, the rate limit): most sends need not, and skip the await. */
+function mustWait(options: LoadOptions, counters: Counters, pausedUntilMs: number): boolean {
+  const now = performance.now();
+  if (pausedUntilMs - now > 1) return true;
+  return options.maxTxPerSec !== undefined && counters.startMs + (counters.sent * 1000) / options.maxTxPerSec - now > 1;
 }
 
 /** Waits out a stream's pause and the overall rate limit. */

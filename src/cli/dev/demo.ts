@@ -1,99 +1,181 @@
-// `npm start`: the local 3-node cluster (keys and data under .data/, made on
-// first run), a steady stream of signed transactions into it, and the live
-// view. Ctrl-C (or SIGTERM) stops the load, the Deliver stream and every node;
-// no orderer process outlives it (children also stop when our stdin pipe to
-// them closes, see nodeProcess.ts).
+// `npm start`: the local cluster (3 nodes, or --nodes 5 for Fabric's classic
+// failover demo; keys and data under .data/, made on first run), a steady
+// open-loop stream of signed transactions to the leader through the load
+// harness (src/client/bench), and the live view: committed tx/s, blocks/s,
+// leader, heights, latency percentiles. On a terminal, keys inject faults
+// into the leader (kill -9, pause) and restart what is down, so the
+// unavailability window, the new leader and the latencies' recovery show
+// live. Ctrl-C (or SIGTERM) stops the load and every node; no orderer
+// process outlives it (children also stop when our stdin pipe to them
+// closes, see nodeProcess.ts).
 
 import path from 'node:path';
-import { SEEK_MAX } from '../../block/index.js';
-import { connectAtomicBroadcast, deliver } from '../../client/index.js';
+import { EnvelopeSupply, runBench, type SecondSample } from '../../client/index.js';
 import { intFlag, parseFlags, stringFlag } from '../args.js';
 import { ensureCluster, stopSignal } from '../clusterCommand.js';
-import { createEnvelopePool, loadClientCreator } from '../../client/index.js';
-import { address, clientMsp, clientTls } from './layout.js';
-import { CommitCounter, LinePainter, renderSample, sample } from './liveView.js';
-import { runLoad } from '../../client/index.js';
+import { clusterTarget } from './benchLocalTarget.js';
+import { LinePainter, renderSample } from './liveView.js';
 import { LocalCluster } from './localCluster.js';
 
-export const DEMO_USAGE = 'npm start -- [--dir .data/demo] [--rate 1000] [--base-port 7050]';
+export const DEMO_USAGE = 'npm start -- [--dir .data/demo] [--nodes 3] [--rate 1000] [--base-port 7050]';
+
+const YEAR_S = 365 * 24 * 3600;
 
 export async function demo(argv: readonly string[]): Promise<number> {
-  const flags = parseFlags('demo', argv, { dir: { type: 'string' }, rate: { type: 'string' }, 'base-port': { type: 'string' } });
+  const flags = parseFlags('demo', argv, { dir: { type: 'string' }, nodes: { type: 'string' }, rate: { type: 'string' }, 'base-port': { type: 'string' } });
   const dir = path.resolve(stringFlag(flags, 'dir') ?? '.data/demo');
   const rate = intFlag(flags, 'rate', 1000, 1, 1_000_000);
+  const nodes = intFlag(flags, 'nodes', 3, 1, 9);
   const stop = stopSignal();
-  process.stdout.write(`local 3-node cluster in ${dir} (keys made on first run)\n`);
-  ensureCluster(dir, { nodes: '3', 'batch-timeout-ms': '500', ...(flags['base-port'] !== undefined && { 'base-port': flags['base-port'] }) });
+  process.stdout.write(`local ${nodes}-node cluster in ${dir} (keys made on first run)\n`);
+  ensureCluster(dir, { nodes: String(nodes), 'batch-timeout-ms': '500', ...(flags['base-port'] !== undefined && { 'base-port': flags['base-port'] }) });
   const cluster = new LocalCluster(dir);
+  const target = clusterTarget(cluster, { envelopeBytes: 1024, description: `local cluster in ${dir}` });
+  const supply = new EnvelopeSupply(target.signer);
   const aborter = new AbortController();
-  const clients = cluster.nodes.map((n) => connectAtomicBroadcast(address(n, 'client'), clientTls(dir, cluster.manifest)));
+  void stop.promise.then(() => aborter.abort());
+  const keys = new FaultKeys(cluster);
   cluster.startAll();
   try {
     process.stdout.write('starting nodes...\n');
     await Promise.race([cluster.waitHealthy(120_000), stop.promise]);
     if (stop.requested) return 0;
-    const creator = loadClientCreator(clientMsp(dir, cluster.manifest));
-    process.stdout.write('signing a pool of 20000 envelopes (1 KiB, P-256 or SM2 as generated)...\n');
-    const envelopes = createEnvelopePool({ channelId: cluster.manifest.channelId, creator, count: 20_000 });
-    process.stdout.write(`submitting ~${rate} tx/s to node 1; logs in ${dir}/nodes/*/orderer.log; Ctrl-C stops everything\n\n`);
-
-    const load = { acknowledged: 0, refused: 0 };
-    const loading = runLoad({
-      client: clients[0]!,
-      envelopes,
-      streams: 2,
-      windowPerStream: 64,
-      durationMs: 365 * 24 * 3600 * 1000,
-      once: false,
-      maxTxPerSec: rate,
+    process.stdout.write('signing envelopes ahead (1 KiB, unique tx ids; more are signed as the run goes)...\n');
+    await Promise.race([supply.prepare(Math.min(rate * 5, 50_000)), stop.promise]);
+    if (stop.requested) return 0;
+    process.stdout.write(`submitting ~${rate} tx/s to the leader; logs in ${dir}/nodes/*/orderer.log; ${keys.help}Ctrl-C stops everything\n\n`);
+    keys.listen(() => aborter.abort());
+    const painter = new LinePainter();
+    const outage = new OutageWatch();
+    let acknowledged = 0;
+    let refused = 0;
+    await runBench({
+      target,
+      schedule: { phases: [{ kind: 'rate', name: 'live', durationS: YEAR_S, rate, toRate: rate }], faults: [] },
+      role: 'leader',
+      streamsPerNode: 2,
+      maxOutstanding: Math.max(1000, rate * 10),
+      supply,
+      refill: true,
       signal: aborter.signal,
-      onTick: (report) => {
-        load.acknowledged = report.succeeded;
-        load.refused = Object.values(report.refused).reduce((sum, n) => sum + n, 0);
+      onSample: (s) => {
+        acknowledged += s.acknowledged;
+        refused += Object.values(s.refused).reduce((a, b) => a + b, 0);
+        painter.paint([...renderSample(liveSample(s, acknowledged, refused)), latencyLine(s, outage), keys.status()]);
       },
     });
-    const counter = new CommitCounter();
-    const following = followCommits(cluster, clients, counter, aborter.signal);
-    const painter = new LinePainter();
-    const started = performance.now();
-    let since = started;
-    while (!stop.requested) {
-      await Promise.race([stop.promise, new Promise((resolve) => setTimeout(resolve, 1000))]);
-      if (stop.requested) break;
-      const s = await sample(cluster, counter, since, started, load);
-      since = performance.now();
-      painter.paint(renderSample(s));
-    }
-    aborter.abort();
-    await Promise.allSettled([loading, following]);
     return 0;
   } finally {
     aborter.abort();
-    for (const client of clients) client.close();
+    keys.close();
+    await supply.close();
+    await target.close();
     process.stdout.write('\nstopping nodes...\n');
+    for (const node of cluster.nodes) keys.resume(node.id);
     const codes = await cluster.stopAll();
     process.stdout.write(`stopped: ${[...codes].map(([id, code]) => `node ${id} exit ${code}`).join(', ')}\n`);
   }
 }
 
-/** Follows new blocks over Deliver, from node 1 or, if it fails, the next node; until `signal` aborts. */
-async function followCommits(cluster: LocalCluster, clients: ReturnType<typeof connectAtomicBroadcast>[], counter: CommitCounter, signal: AbortSignal): Promise<void> {
-  const creator = loadClientCreator(clientMsp(cluster.dir, cluster.manifest));
-  for (let attempt = 0; !signal.aborted; attempt++) {
-    const index = attempt % clients.length;
-    try {
-      await deliver(clients[index]!, {
-        channelId: cluster.manifest.channelId,
-        creator,
-        start: { type: 'newest' },
-        stop: { type: 'specified', number: SEEK_MAX },
-        onBlock: counter.onBlock,
-        signal,
-      });
-    } catch (error) {
-      // A node down (or restarting) breaks its stream: follow another one after the pause below.
-      if (!(error instanceof Error)) throw error;
+function liveSample(s: SecondSample, acknowledged: number, refused: number) {
+  return {
+    elapsedS: s.t,
+    txPerSec: s.committedOwn / s.intervalS,
+    blocksPerSec: s.blocks / s.intervalS,
+    leader: s.nodes.find((n) => n.isLeader === true)?.id,
+    heights: new Map(s.nodes.map((n) => [n.id, n.height])),
+    acknowledged,
+    refused,
+  };
+}
+
+/** The time since the last committed block while blocks stop coming, and the longest such window so far (from the first block on). */
+class OutageWatch {
+  #seenBlock = false;
+  #quietS = 0;
+  #longestS = 0;
+
+  update(s: SecondSample): string {
+    if (s.blocks > 0) {
+      this.#seenBlock = true;
+      this.#quietS = 0;
+    } else if (this.#seenBlock) {
+      this.#quietS += s.intervalS;
+      this.#longestS = Math.max(this.#longestS, this.#quietS);
     }
-    if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 500));
+    if (this.#quietS >= 1) return `  NO COMMIT for ${this.#quietS.toFixed(0)} s`;
+    return this.#longestS < 1 ? '' : `  longest window without commits ~${this.#longestS.toFixed(0)} s`;
+  }
+}
+
+function latencyLine(s: SecondSample, outage: OutageWatch): string {
+  const ms = (v: number | null): string => (v === null ? '—' : v.toFixed(0));
+  return `        latency ms (from intended send): ack p50 ${ms(s.ack.p50)} p99 ${ms(s.ack.p99)}  commit p50 ${ms(s.commit.p50)} p99 ${ms(s.commit.p99)}${outage.update(s)}`;
+}
+
+/** Keys of the live view on a terminal: k kill -9 the leader, p pause (SIGSTOP) it, r restart or resume every node that is down, q quit. */
+class FaultKeys {
+  readonly #cluster: LocalCluster;
+  readonly #paused = new Set<number>();
+  #last = '';
+  #onData: ((key: Buffer) => void) | undefined;
+
+  constructor(cluster: LocalCluster) {
+    this.#cluster = cluster;
+  }
+
+  get help(): string {
+    return process.stdin.isTTY ? 'keys: k = kill -9 the leader, p = pause it (SIGSTOP), r = restart/resume what is down, q = quit; ' : '';
+  }
+
+  listen(quit: () => void): void {
+    if (!process.stdin.isTTY) return;
+    process.stdin.setRawMode(true);
+    process.stdin.resume();
+    this.#onData = (key) => void this.#key(key.toString(), quit);
+    process.stdin.on('data', this.#onData);
+  }
+
+  status(): string {
+    return this.#last === '' ? '' : `        ${this.#last}`;
+  }
+
+  resume(id: number): void {
+    const pid = this.#cluster.process(id).pid;
+    if (this.#paused.delete(id) && pid !== undefined) process.kill(pid, 'SIGCONT');
+  }
+
+  close(): void {
+    if (this.#onData === undefined) return;
+    process.stdin.off('data', this.#onData);
+    process.stdin.setRawMode(false);
+    process.stdin.pause();
+  }
+
+  async #key(key: string, quit: () => void): Promise<void> {
+    if (key === 'q' || key === '\u0003') return quit();
+    if (key === 'r') {
+      for (const node of this.#cluster.nodes) {
+        this.resume(node.id);
+        if (!this.#cluster.process(node.id).running) this.#cluster.process(node.id).start();
+      }
+      this.#last = 'restarted/resumed every node that was down';
+      return;
+    }
+    if (key !== 'k' && key !== 'p') return;
+    const leader = await this.#cluster.leader();
+    if (leader === undefined) {
+      this.#last = 'no leader right now';
+      return;
+    }
+    const child = this.#cluster.process(leader);
+    if (key === 'k') {
+      void child.kill('SIGKILL');
+      this.#last = `kill -9 node ${leader} (the leader) at ${new Date().toISOString().slice(11, 19)}`;
+    } else if (child.pid !== undefined) {
+      process.kill(child.pid, 'SIGSTOP');
+      this.#paused.add(leader);
+      this.#last = `paused node ${leader} (the leader) at ${new Date().toISOString().slice(11, 19)}; r resumes it`;
+    }
   }
 }

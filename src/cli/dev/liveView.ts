@@ -1,10 +1,11 @@
 // The live view of `npm start`: once a second, committed tx/s and blocks/s
 // (counted from a Deliver stream, so only what is committed counts), the
-// current leader and each node's height (from its /metrics). On a terminal the
-// lines refresh in place; otherwise one line per second is printed.
+// current leader and each node's height (from its /metrics); the samples come
+// from the load harness (demo.ts). On a terminal the lines refresh in place;
+// otherwise one line per second is printed. CommitCounter counts delivered
+// blocks for bench:cluster.
 
 import type { Block } from '../../block/index.js';
-import type { LocalCluster } from './localCluster.js';
 
 export interface LiveSample {
   readonly elapsedS: number;
@@ -34,23 +35,6 @@ export class CommitCounter {
     this.#txs = 0;
     return counts;
   }
-}
-
-export async function sample(cluster: LocalCluster, counter: CommitCounter, sinceMs: number, startedMs: number, load: { acknowledged: number; refused: number }): Promise<LiveSample> {
-  const [leader, numbers] = await Promise.all([cluster.leader(), cluster.committedBlockNumbers()]);
-  const seconds = Math.max(0.001, (performance.now() - sinceMs) / 1000);
-  const { blocks, txs } = counter.take();
-  const heights = new Map<number, number | undefined>();
-  for (const [id, n] of numbers) heights.set(id, n === undefined ? undefined : n + 1);
-  return {
-    elapsedS: (performance.now() - startedMs) / 1000,
-    txPerSec: txs / seconds,
-    blocksPerSec: blocks / seconds,
-    leader,
-    heights,
-    acknowledged: load.acknowledged,
-    refused: load.refused,
-  };
 }
 
 export function renderSample(s: LiveSample): string[] {

@@ -1,0 +1,219 @@
+// `orderer bench`: the load harness. Points at a local cluster it starts
+// itself (--nodes N) or at running AtomicBroadcast endpoints (--endpoint,
+// --tls-ca, --channel, --msp-dir), drives a schedule (flags or a YAML/JSON
+// file), and writes report.md, report.json and SVG charts. Thresholds make
+// the exit code non-zero (1) for CI; bad flags exit 2; Ctrl-C writes the
+// report so far.
+
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  BenchConfigError,
+  buildReport,
+  describeMachine,
+  EnvelopeSupply,
+  evaluateThresholds,
+  externalTarget,
+  parseThreshold,
+  plannedEnvelopes,
+  progressLine,
+  readScheduleFile,
+  runBench,
+  scheduleDurationS,
+  writeReport,
+  type BenchTarget,
+  type Schedule,
+  type TargetRole,
+  type Threshold,
+} from '../client/index.js';
+import { choiceFlag, intFlag, stringFlag, type ParsedFlags } from './args.js';
+import { stopSignal } from './clusterCommand.js';
+import { CliUsageError } from './errors.js';
+import { LinePainter } from './dev/liveView.js';
+import { localTarget } from './dev/benchLocalTarget.js';
+import { benchCompareCommand } from './benchCompareCommand.js';
+
+export const BENCH_USAGE =
+  'orderer bench [--nodes 3] [--algorithm p256|sm2] | [--endpoint host:port ... --channel ID --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
+  '      [--duration-s 30] [--rate TX/S [--to-rate TX/S] | --backlog N | --schedule FILE] [--target leader|followers|all] [--envelope-bytes 1024]\n' +
+  '      [--streams 4] [--max-outstanding 20000] [--presign N] [--out bench-report] [--threshold EXPR ...]\n' +
+  '  orderer bench compare OLD.json NEW.json [--threshold EXPR ...]';
+
+const FLAGS = {
+  nodes: { type: 'string' },
+  algorithm: { type: 'string' },
+  endpoint: { type: 'string', multiple: true },
+  operations: { type: 'string', multiple: true },
+  channel: { type: 'string' },
+  'msp-dir': { type: 'string' },
+  'msp-id': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'server-name': { type: 'string' },
+  'duration-s': { type: 'string' },
+  rate: { type: 'string' },
+  'to-rate': { type: 'string' },
+  backlog: { type: 'string' },
+  schedule: { type: 'string' },
+  target: { type: 'string' },
+  'envelope-bytes': { type: 'string' },
+  streams: { type: 'string' },
+  'max-outstanding': { type: 'string' },
+  presign: { type: 'string' },
+  out: { type: 'string' },
+  threshold: { type: 'string', multiple: true },
+  'batch-timeout-ms': { type: 'string' },
+} as const;
+
+function parse(argv: readonly string[]): { flags: ParsedFlags; multi: Record<string, string[]> } {
+  try {
+    const { values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false });
+    const multi = { endpoint: values.endpoint ?? [], operations: values.operations ?? [], threshold: values.threshold ?? [] };
+    const { endpoint: _e, operations: _o, threshold: _t, ...single } = values;
+    return { flags: single, multi };
+  } catch (error) {
+    throw new CliUsageError(`orderer bench: ${(error as Error).message}`);
+  }
+}
+
+/** The schedule from --schedule, or one phase from --rate/--to-rate/--backlog (default: closed loop, 512 outstanding). */
+function scheduleFrom(flags: ParsedFlags): Schedule {
+  const file = stringFlag(flags, 'schedule');
+  const durationS = intFlag(flags, 'duration-s', 30, 1, 24 * 3600);
+  if (file !== undefined) {
+    for (const name of ['rate', 'to-rate', 'backlog', 'duration-s']) {
+      if (flags[name] !== undefined) throw new CliUsageError(`--${name} and --schedule exclude each other (the schedule file says it)`);
+    }
+    return readScheduleFile(path.resolve(file));
+  }
+  if (flags['rate'] !== undefined && flags['backlog'] !== undefined)
+    throw new CliUsageError('--rate (open loop) and --backlog (closed loop) exclude each other');
+  if (flags['rate'] !== undefined) {
+    const rate = intFlag(flags, 'rate', 0, 1, 1_000_000);
+    const toRate = intFlag(flags, 'to-rate', rate, 1, 1_000_000);
+    return { phases: [{ kind: 'rate', name: rate === toRate ? `${rate} tx/s` : `ramp ${rate}-${toRate}`, durationS, rate, toRate }], faults: [] };
+  }
+  if (flags['to-rate'] !== undefined) throw new CliUsageError('--to-rate needs --rate');
+  const backlog = intFlag(flags, 'backlog', 512, 1, 100_000);
+  return { phases: [{ kind: 'backlog', name: `backlog ${backlog}`, durationS, backlog }], faults: [] };
+}
+
+/** Envelopes to sign before the clock starts: what open-loop phases make due (+2%), and ~1,500/s for closed-loop ones (more are signed on the fly). */
+function presignCount(flags: ParsedFlags, schedule: Schedule): number {
+  const planned = schedule.phases.reduce((sum, p) => sum + (plannedEnvelopes(p) ?? Math.ceil(p.durationS * 1500)), 0);
+  return intFlag(flags, 'presign', Math.min(600_000, Math.ceil(planned * 1.02) + 100), 100, 5_000_000);
+}
+
+async function openTarget(
+  flags: ParsedFlags,
+  endpoints: string[],
+  operations: string[],
+  envelopeBytes: number,
+  algorithm: 'ecdsa-p256' | 'sm2',
+): Promise<BenchTarget> {
+  if (endpoints.length === 0) {
+    for (const name of ['channel', 'msp-dir', 'msp-id', 'tls-ca', 'server-name']) {
+      if (flags[name] !== undefined) throw new CliUsageError(`--${name} is for external endpoints: give --endpoint too`);
+    }
+    if (operations.length > 0) throw new CliUsageError('--operations is for external endpoints: give --endpoint too');
+    const nodes = intFlag(flags, 'nodes', 3, 1, 9);
+    const batchTimeoutMs = flags['batch-timeout-ms'] === undefined ? undefined : intFlag(flags, 'batch-timeout-ms', 2000, 1, 60_000);
+    process.stdout.write(`starting a local cluster of ${nodes} nodes...\n`);
+    return localTarget({ nodes, algorithm, envelopeBytes, ...(batchTimeoutMs !== undefined && { batchTimeoutMs }) });
+  }
+  if (flags['nodes'] !== undefined) throw new CliUsageError('--nodes starts a local cluster: it does not go with --endpoint');
+  const channelId = stringFlag(flags, 'channel');
+  const mspDir = stringFlag(flags, 'msp-dir');
+  if (channelId === undefined) throw new CliUsageError('--channel is required with --endpoint');
+  if (mspDir === undefined) throw new CliUsageError('--msp-dir is required with --endpoint (a Fabric MSP directory with signcerts/ and keystore/)');
+  if (operations.length > 0 && operations.length !== endpoints.length)
+    throw new CliUsageError(`--operations must be given once per --endpoint (${endpoints.length}), got ${operations.length}`);
+  const tlsCa = stringFlag(flags, 'tls-ca');
+  const serverName = stringFlag(flags, 'server-name');
+  return externalTarget({
+    endpoints,
+    channelId,
+    mspDir: path.resolve(mspDir),
+    mspId: stringFlag(flags, 'msp-id') ?? 'ClientMSP',
+    envelopeBytes,
+    ...(tlsCa !== undefined && { tlsCaFile: path.resolve(tlsCa) }),
+    ...(serverName !== undefined && { serverNameOverride: serverName }),
+    ...(operations.length > 0 && { operations }),
+  });
+}
+
+export async function benchCommand(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'compare') return benchCompareCommand(argv.slice(1));
+  const { flags, multi } = parse(argv);
+  const thresholds: Threshold[] = multi['threshold']!.map((t) => {
+    try {
+      return parseThreshold(t);
+    } catch (error) {
+      throw new CliUsageError(`--threshold: ${(error as Error).message}`);
+    }
+  });
+  const schedule = scheduleFrom(flags);
+  const algorithm = choiceFlag(flags, 'algorithm', ['p256', 'sm2'] as const, 'p256') === 'sm2' ? 'sm2' : 'ecdsa-p256';
+  const envelopeBytes = intFlag(flags, 'envelope-bytes', 1024, 256, 1024 * 1024);
+  const role = choiceFlag<TargetRole>(flags, 'target', ['leader', 'followers', 'all'], 'leader');
+  const streamsPerNode = intFlag(flags, 'streams', 4, 1, 256);
+  const maxOutstanding = intFlag(flags, 'max-outstanding', 20_000, 1, 1_000_000);
+  const outDir = path.resolve(stringFlag(flags, 'out') ?? 'bench-report');
+  const presign = presignCount(flags, schedule);
+  const endpoints = multi['endpoint']!;
+  if (endpoints.length > 0 && flags['algorithm'] !== undefined)
+    throw new CliUsageError('--algorithm is for the local cluster: external endpoints sign with the --msp-dir key');
+  if (endpoints.length > 0 && schedule.faults.length > 0)
+    throw new BenchConfigError('the schedule has faults: faults need the local cluster (the harness cannot signal an external orderer)');
+
+  const stop = stopSignal();
+  const target = await openTarget(flags, endpoints, multi['operations']!, envelopeBytes, algorithm);
+  const supply = new EnvelopeSupply(target.signer);
+  try {
+    process.stdout.write(`${target.description}\nsigning ${presign.toLocaleString('en-US')} envelopes ahead (worker threads)...\n`);
+    await Promise.race([supply.prepare(presign), stop.promise]);
+    if (stop.requested) return 1;
+    process.stdout.write(`running ${scheduleDurationS(schedule)} s; Ctrl-C ends early and writes the report so far\n`);
+    const aborter = new AbortController();
+    void stop.promise.then(() => aborter.abort());
+    const painter = new LinePainter();
+    const run = await runBench({
+      target,
+      schedule,
+      role,
+      streamsPerNode,
+      maxOutstanding,
+      supply,
+      signal: aborter.signal,
+      onSample: (sample, driver) => painter.paint([progressLine(sample, driver.outstanding)]),
+    });
+    const report = buildReport(
+      run,
+      {
+        target: target.description,
+        kind: target.kind,
+        nodes: target.nodes.length,
+        algorithm: endpoints.length > 0 ? 'as the MSP key' : algorithm,
+        envelopeBytes,
+        role,
+        streamsPerNode,
+        maxOutstanding,
+        schedule,
+        channelId: target.channelId,
+      },
+      describeMachine(),
+    );
+    report.thresholds = evaluateThresholds(report, thresholds);
+    const files = await writeReport(outDir, report);
+    const s = report.summary;
+    process.stdout.write(
+      `\n${Math.round(s.committedTxPerS)} committed tx/s, ack p50/p99/p99.9 ${s.ack.p50}/${s.ack.p99}/${s.ack.p999} ms, commit p50/p99 ${s.commit.p50}/${s.commit.p99} ms, ` +
+        `refused ${Object.values(s.refused).reduce((a, b) => a + b, 0)}; harness ${report.harness.mainThreadUsPerEnvelope?.toFixed(1) ?? '—'} µs CPU per envelope\n` +
+        `report: ${files.join(', ')}\n`,
+    );
+    for (const t of report.thresholds) process.stdout.write(`threshold ${t.expression}: ${t.pass ? 'pass' : 'FAIL'} (value ${t.value ?? '—'})\n`);
+    return report.thresholds.every((t) => t.pass) ? 0 : 1;
+  } finally {
+    await supply.close();
+    await target.close();
+  }
+}

@@ -1,0 +1,157 @@
+// The report's charts as SVG, drawn by vega-lite + vega in Node (headless,
+// no browser, no canvas): throughput and latency percentiles over time with
+// fault markers, the latency distribution, CPU and RSS per node.
+
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import type { BenchReport } from './report.js';
+
+export interface Chart {
+  readonly file: string;
+  readonly title: string;
+  readonly svg: string;
+}
+
+const WIDTH = 640;
+const HEIGHT = 220;
+
+type Row = Record<string, string | number | null>;
+
+async function render(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+function faultRules(report: BenchReport): Row[] {
+  return report.faults.map((f) => ({ t: f.atS, label: `${f.action} ${f.nodeId === null ? f.target : `node ${f.nodeId}`}` }));
+}
+
+/** A time-series chart: one line per series, fault markers as vertical rules. */
+function timeSeries(title: string, yTitle: string, rows: Row[], faults: Row[], logY = false): TopLevelSpec {
+  const layers: object[] = [
+    {
+      mark: { type: 'line', point: rows.length < 40 },
+      encoding: {
+        x: { field: 't', type: 'quantitative', title: 'time (s)' },
+        y: { field: 'value', type: 'quantitative', title: yTitle, scale: logY ? { type: 'log' } : { zero: true } },
+        color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
+      },
+    },
+  ];
+  if (faults.length > 0) {
+    layers.push({
+      data: { values: faults },
+      mark: { type: 'rule', color: 'firebrick', strokeDash: [4, 3] },
+      encoding: { x: { field: 't', type: 'quantitative' } },
+    });
+    layers.push({
+      data: { values: faults },
+      mark: { type: 'text', color: 'firebrick', align: 'left', dx: 3, dy: -4, baseline: 'top', y: 0 },
+      encoding: { x: { field: 't', type: 'quantitative' }, text: { field: 'label' } },
+    });
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    layer: layers,
+  } as TopLevelSpec;
+}
+
+function throughputRows(report: BenchReport): Row[] {
+  return report.seconds.flatMap((s) => [
+    { t: s.t, series: 'committed tx/s', value: s.committedOwn / s.intervalS },
+    { t: s.t, series: 'acknowledged tx/s', value: s.acknowledged / s.intervalS },
+    { t: s.t, series: 'refused/s', value: Object.values(s.refused).reduce((a, b) => a + b, 0) / s.intervalS },
+  ]);
+}
+
+function latencyRows(report: BenchReport): Row[] {
+  const rows: Row[] = [];
+  for (const s of report.seconds) {
+    for (const [kind, p] of [
+      ['ack', s.ack],
+      ['commit', s.commit],
+    ] as const) {
+      for (const [name, value] of [
+        ['p50', p.p50],
+        ['p99', p.p99],
+        ['p99.9', p.p999],
+      ] as const) {
+        if (value !== null) rows.push({ t: s.t, series: `${kind} ${name}`, value: Math.max(value, 0.001) });
+      }
+    }
+  }
+  return rows;
+}
+
+function resourceRows(report: BenchReport, field: 'cpuPct' | 'rssMb'): Row[] {
+  const rows: Row[] = [];
+  for (const s of report.seconds) {
+    for (const n of s.nodes) if (n[field] !== undefined && n[field] !== null) rows.push({ t: s.t, series: `node ${n.id}`, value: n[field] as number });
+    if (field === 'cpuPct' && s.harnessCpuPct !== undefined && s.harnessCpuPct !== null)
+      rows.push({ t: s.t, series: 'harness (main thread)', value: s.harnessCpuPct });
+  }
+  return rows;
+}
+
+function distributionSpec(report: BenchReport): TopLevelSpec {
+  const distributions = [
+    { kind: 'ack (from intended send)', points: report.distribution.ack },
+    { kind: 'ack (from actual send)', points: report.distribution.ackService },
+    { kind: 'commit (from intended send)', points: report.distribution.commit },
+  ];
+  const rows = distributions.flatMap(({ kind, points }) =>
+    points
+      .filter((p) => p.percentile < 100)
+      .map((p) => ({ series: kind, percentile: p.percentile, x: 1 / (1 - p.percentile / 100), ms: Math.max(p.ms, 0.001) })),
+  );
+  const ticks = [0, 50, 90, 99, 99.9, 99.99].map((p) => 1 / (1 - p / 100));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `latency distribution (${report.summary.acknowledged} acknowledged, ${report.summary.commit.count} commits timed)`,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: 'percentile',
+        scale: { type: 'log' },
+        axis: { values: ticks, labelExpr: "format(100 - 100 / datum.value, '.4~f') + '%'" },
+      },
+      y: { field: 'ms', type: 'quantitative', title: 'latency (ms)', scale: { type: 'log' } },
+      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
+    },
+  } as TopLevelSpec;
+}
+
+/** Every chart of the report. */
+export async function renderCharts(report: BenchReport): Promise<Chart[]> {
+  const faults = faultRules(report);
+  const charts: Chart[] = [
+    { file: 'throughput.svg', title: 'Throughput over time', svg: await render(timeSeries('throughput per second', 'tx/s', throughputRows(report), faults)) },
+    {
+      file: 'latency.svg',
+      title: 'Latency percentiles over time',
+      svg: await render(timeSeries('latency percentiles per second (ms, log scale)', 'ms', latencyRows(report), faults, true)),
+    },
+    { file: 'distribution.svg', title: 'Latency distribution', svg: await render(distributionSpec(report)) },
+  ];
+  const cpu = resourceRows(report, 'cpuPct');
+  if (cpu.length > 0)
+    charts.push({ file: 'cpu.svg', title: 'CPU per process', svg: await render(timeSeries('CPU per process (% of one core)', '% of one core', cpu, faults)) });
+  const rss = resourceRows(report, 'rssMb');
+  if (rss.length > 0)
+    charts.push({ file: 'rss.svg', title: 'Resident memory per node', svg: await render(timeSeries('resident memory per node (MiB)', 'MiB', rss, faults)) });
+  return charts;
+}

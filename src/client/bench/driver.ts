@@ -1,0 +1,153 @@
+// The sending loop. Open loop: envelope k of a phase is due at its intended
+// time (fixed rate, or a linear ramp), whatever the orderer does; its latency
+// counts from that time even when the harness could only send it later (the
+// outstanding cap reached, no stream up) — wrk2's correction, so a stalled
+// orderer cannot hide its stall. Closed loop: keep `backlog` envelopes
+// outstanding. One pump per event-loop turn sends everything allowed, so
+// answers arriving together produce one burst of writes; no promise per send.
+
+import type { BroadcastLane, LaneSink } from './broadcastLane.js';
+import type { EnvelopeSupply } from './envelopeSupply.js';
+import type { Recorder } from './recorder.js';
+import type { Phase } from './schedule.js';
+
+/** After SERVICE_UNAVAILABLE (no leader, overloaded) a lane waits this long: retrying at once would spin the CPU an election needs. */
+const UNAVAILABLE_PAUSE_MS = 50;
+/** While nothing can be sent (every lane down or paused, no envelope signed yet), look again this often. */
+const IDLE_POLL_MS = 5;
+/**
+ * Open loop: the pump wakes at most this often and sends every envelope due
+ * by then in one burst. Each wake-up of the event loop costs more CPU than a
+ * send on a busy machine; an envelope sent up to this late has that delay in
+ * its latency (measured from its intended time), so it is never hidden.
+ */
+const OPEN_LOOP_TICK_MS = 2;
+
+export class Driver implements LaneSink {
+  readonly lanes: BroadcastLane[] = [];
+  readonly #recorder: Recorder;
+  readonly #supply: EnvelopeSupply;
+  readonly #maxOutstanding: number;
+  #phase: Phase | undefined;
+  #phaseStartMs = 0;
+  /** An open-loop phase makes due exactly the envelopes whose intended time falls before its end. */
+  #phaseEndMs = 0;
+  #nextDueMs = 0;
+  #outstanding = 0;
+  #laneCursor = 0;
+  #immediate: NodeJS.Immediate | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #drained: (() => void) | undefined;
+  /** The last pump stopped short of what was due or wanted (cap, no lane, no envelope). */
+  #blocked = false;
+  readonly #envelope = { bytes: Buffer.alloc(0), txId: '' };
+  /** Called when a lane's stream fails (to reopen it). */
+  laneDownHandler: (lane: BroadcastLane, reason: string) => void = () => undefined;
+
+  constructor(recorder: Recorder, supply: EnvelopeSupply, maxOutstanding: number) {
+    this.#recorder = recorder;
+    this.#supply = supply;
+    this.#maxOutstanding = maxOutstanding;
+  }
+
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  /** Starts a phase at `nowMs`; undefined stops sending (answers still count). */
+  setPhase(phase: Phase | undefined, nowMs: number): void {
+    this.#phase = phase;
+    this.#phaseStartMs = nowMs;
+    this.#phaseEndMs = phase === undefined ? nowMs : nowMs + phase.durationS * 1000;
+    this.#nextDueMs = nowMs;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.wake();
+  }
+
+  /** Resolves once nothing is outstanding (or at once). */
+  drained(): Promise<void> {
+    if (this.#outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#drained = resolve));
+  }
+
+  onAnswer(lane: BroadcastLane, status: number, txId: string, intendedMs: number, sentMs: number, nowMs: number): void {
+    this.#outstanding--;
+    this.#recorder.answer(status, txId, intendedMs, sentMs, nowMs);
+    if (status === 503) lane.pausedUntilMs = nowMs + UNAVAILABLE_PAUSE_MS;
+    if (this.#outstanding === 0 && this.#drained !== undefined) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained();
+    }
+    // Open loop, the timer paces sending: an answer matters only when the cap (or no envelope) held sending back.
+    if (this.#phase?.kind === 'backlog' || this.#blocked) this.wake();
+  }
+
+  onLaneDown(lane: BroadcastLane, reason: string): void {
+    this.laneDownHandler(lane, reason);
+  }
+
+  /** Pumps on the next turn of the event loop (once, however many answers arrive in this one). */
+  wake(): void {
+    if (this.#immediate !== undefined || this.#phase === undefined) return;
+    this.#immediate = setImmediate(() => {
+      this.#immediate = undefined;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    const phase = this.#phase;
+    if (phase === undefined) return;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const now = performance.now();
+    let blocked = false;
+    if (phase.kind === 'rate') {
+      while (this.#nextDueMs <= now && this.#nextDueMs < this.#phaseEndMs) {
+        if (this.#outstanding >= this.#maxOutstanding || !this.#sendOne(this.#nextDueMs, now)) {
+          blocked = true;
+          break;
+        }
+        this.#nextDueMs += 1000 / this.#rateAt(phase, this.#nextDueMs);
+      }
+    } else {
+      while (this.#outstanding < phase.backlog) {
+        if (!this.#sendOne(now, now)) {
+          blocked = true;
+          break;
+        }
+      }
+    }
+    this.#blocked = blocked;
+    // An answer wakes the pump when capacity is the limit; a timer covers the next due time and lanes coming back.
+    if (phase.kind === 'rate' && !blocked && this.#nextDueMs < this.#phaseEndMs)
+      this.#timer = setTimeout(() => this.#pump(), Math.max(OPEN_LOOP_TICK_MS, this.#nextDueMs - performance.now()));
+    else if (blocked && this.#outstanding < (phase.kind === 'rate' ? this.#maxOutstanding : phase.backlog))
+      this.#timer = setTimeout(() => this.#pump(), IDLE_POLL_MS);
+  }
+
+  #rateAt(phase: Phase & { kind: 'rate' }, atMs: number): number {
+    const fraction = Math.min(1, Math.max(0, (atMs - this.#phaseStartMs) / (phase.durationS * 1000)));
+    return phase.rate + (phase.toRate - phase.rate) * fraction;
+  }
+
+  /** Sends the next envelope on the next usable lane (round robin); false if no lane or envelope is available. */
+  #sendOne(intendedMs: number, nowMs: number): boolean {
+    const lanes = this.lanes;
+    for (let tried = 0; tried < lanes.length; tried++) {
+      const lane = lanes[this.#laneCursor]!;
+      this.#laneCursor = (this.#laneCursor + 1) % lanes.length;
+      if (!lane.up || lane.pausedUntilMs > nowMs) continue;
+      if (!this.#supply.take(this.#envelope)) return false;
+      this.#outstanding++;
+      this.#recorder.sent(this.#envelope.txId, intendedMs);
+      lane.send(this.#envelope.bytes, this.#envelope.txId, intendedMs, nowMs);
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,130 @@
+// Where the harness takes envelopes from: signed ahead, before the clock
+// starts, by a pool of worker threads; when a run needs more than were signed
+// ahead (closed loop, a long ramp) the workers sign more on the fly, in
+// batches, while the queue still holds a reserve. Every envelope is used once:
+// every tx id is unique.
+
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import type { SignedBatch, SignerSpec } from './signing.js';
+
+const WORKER_ENTRY = new URL('./sign-worker-entry.mjs', import.meta.url).href;
+const BATCH = 2000;
+
+export interface SupplyStats {
+  /** Envelopes signed before the clock started, and while the run went on. */
+  readonly signedAhead: number;
+  readonly signedDuringRun: number;
+  /** Times the sender found the queue empty (the signers were the bottleneck). */
+  readonly starved: number;
+  readonly signingMs: number;
+}
+
+export class EnvelopeSupply {
+  readonly #spec: SignerSpec;
+  readonly #pool: Piscina;
+  /** Signed batches as one Buffer view per envelope (made when a batch arrives, not per send). */
+  readonly #batches: { views: Buffer[]; txIds: string[] }[] = [];
+  #batchIndex = 0;
+  #offsetInBatch = 0;
+  #queued = 0;
+  #refilling = 0;
+  #running = false;
+  #refill = true;
+  #signedAhead = 0;
+  #signedDuringRun = 0;
+  #starved = 0;
+  #signingMs = 0;
+  #failure: Error | undefined;
+
+  constructor(spec: SignerSpec, threads = Math.max(1, os.availableParallelism())) {
+    this.#spec = spec;
+    this.#pool = new Piscina({ filename: WORKER_ENTRY, minThreads: threads, maxThreads: threads });
+  }
+
+  /** Signs `count` envelopes before the run; rejects with the signer's error (bad MSP...). */
+  async prepare(count: number): Promise<void> {
+    const started = performance.now();
+    const tasks: Promise<void>[] = [];
+    for (let left = count; left > 0; left -= BATCH) tasks.push(this.#sign(Math.min(BATCH, left)));
+    await Promise.all(tasks);
+    this.#signingMs += performance.now() - started;
+    this.#signedAhead += count;
+  }
+
+  /**
+   * From now on signing counts as during the run. With `refill` (closed loop:
+   * how many envelopes the run needs is unknown) the queue is topped up while
+   * it still holds a reserve; without it (open loop: everything was signed
+   * ahead) more are signed only if the queue runs dry.
+   */
+  startRun(refill: boolean): void {
+    this.#running = true;
+    this.#refill = refill;
+  }
+
+  get available(): number {
+    return this.#queued;
+  }
+
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * The next envelope, or undefined when none is signed yet (counted as
+   * starved; more are on their way). Fills `out` to avoid an object per call.
+   */
+  take(out: { bytes: Buffer; txId: string }): boolean {
+    if (this.#running && this.#refilling < 2 && (this.#queued === 0 || (this.#refill && this.#queued < BATCH * 2))) this.#signMore();
+    if (this.#queued === 0) {
+      this.#starved++;
+      return false;
+    }
+    const batch = this.#batches[this.#batchIndex]!;
+    const i = this.#offsetInBatch;
+    out.bytes = batch.views[i]!;
+    out.txId = batch.txIds[i]!;
+    this.#queued--;
+    if (++this.#offsetInBatch === batch.txIds.length) {
+      this.#batches[this.#batchIndex] = undefined as never;
+      this.#batchIndex++;
+      this.#offsetInBatch = 0;
+    }
+    return true;
+  }
+
+  stats(): SupplyStats {
+    return { signedAhead: this.#signedAhead, signedDuringRun: this.#signedDuringRun, starved: this.#starved, signingMs: this.#signingMs };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.destroy();
+  }
+
+  #signMore(): void {
+    this.#refilling++;
+    this.#sign(BATCH).then(
+      () => {
+        this.#signedDuringRun += BATCH;
+        this.#refilling--;
+      },
+      (error: unknown) => {
+        this.#failure = error as Error;
+        this.#refilling--;
+      },
+    );
+  }
+
+  async #sign(count: number): Promise<void> {
+    const batch = (await this.#pool.run({ spec: this.#spec, count })) as SignedBatch;
+    const views: Buffer[] = [];
+    let start = 0;
+    for (const end of batch.ends) {
+      views.push(Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset + start, end - start));
+      start = end;
+    }
+    this.#batches.push({ views, txIds: batch.txIds });
+    this.#queued += batch.txIds.length;
+  }
+}

@@ -1,0 +1,119 @@
+// report.md: a self-contained page a person reads — what ran where, the
+// headline figures, the rounds, faults with their unavailability windows, the
+// harness's own cost, the charts — every number taken from report.json.
+
+import type { Percentiles } from './latency.js';
+import type { BenchReport } from './report.js';
+import type { Chart } from './charts.js';
+
+const n = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const int = (v: number): string => v.toLocaleString('en-US');
+
+function latencyRow(name: string, p: Percentiles): string {
+  return `| ${name} | ${int(p.count)} | ${n(p.p50)} | ${n(p.p90)} | ${n(p.p99)} | ${n(p.p999)} | ${n(p.max)} |`;
+}
+
+function refusedText(refused: Record<string, number>): string {
+  const entries = Object.entries(refused);
+  return entries.length === 0 ? 'none' : entries.map(([status, count]) => `${status} ${int(count)}`).join(', ');
+}
+
+function describeSchedule(report: BenchReport): string[] {
+  return report.config.schedule.phases.map((p) =>
+    p.kind === 'rate'
+      ? `- ${p.name}: open loop, ${p.rate === p.toRate ? `${int(p.rate)} tx/s` : `ramp ${int(p.rate)} → ${int(p.toRate)} tx/s`} for ${p.durationS} s`
+      : `- ${p.name}: closed loop, ${int(p.backlog)} envelopes outstanding, for ${p.durationS} s`,
+  );
+}
+
+export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): string {
+  const s = report.summary;
+  const m = report.machine;
+  const h = report.harness;
+  const lines: string[] = [
+    `# orderer bench — ${report.startedAt}`,
+    '',
+    `${report.config.target}; channel \`${report.config.channelId}\`; ${report.config.algorithm} envelopes of ${int(report.config.envelopeBytes)} bytes, every tx id unique; ` +
+      `load to ${report.config.role} over ${report.config.streamsPerNode} Broadcast stream(s) per node.`,
+    '',
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} at the end` +
+      ` (the harness and every local node share these cores).`,
+    report.interrupted ? '\n**Interrupted (Ctrl-C): the figures cover the run so far.**' : '',
+    '',
+    '## Schedule',
+    '',
+    ...describeSchedule(report),
+    ...report.config.schedule.faults.map(
+      (f) =>
+        `- fault: ${f.action} ${f.node === 'leader' ? 'the leader' : `node ${f.node}`} at ${f.atS} s${f.restartAtS === undefined ? '' : `, restart at ${f.restartAtS} s`}`,
+    ),
+    '',
+    '## Summary',
+    '',
+    `Over ${n(report.elapsedS)} s (drain included): **${int(Math.round(s.committedTxPerS))} committed tx/s**, ${int(Math.round(s.acknowledgedTxPerS))} acknowledged tx/s, ${n(s.blocksPerS, 2)} blocks/s.`,
+    '',
+    `Sent ${int(s.sent)}, acknowledged ${int(s.acknowledged)}, refused: ${refusedText(s.refused)}; committed ${int(s.committedOwn)} of the harness's envelopes ` +
+      `(${int(s.committedTx)} tx in ${int(s.blocks)} blocks on the Deliver stream)${report.awaitingCommitAtEnd > 0 ? `; ${int(report.awaitingCommitAtEnd)} sent but not seen committed at the end` : ''}.`,
+    '',
+    'Latency in ms. "ack" is Broadcast acknowledgement, "commit" is Broadcast to the block holding the envelope delivered; both count from the',
+    '*intended* send time (open loop: the schedule\'s time, so a stalled orderer cannot hide its stall); "ack, from actual send" is what a tool without that correction would show.',
+    '',
+    '| latency | count | p50 | p90 | p99 | p99.9 | max |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    latencyRow('ack', s.ack),
+    latencyRow('ack, from actual send', s.ackService),
+    latencyRow('commit', s.commit),
+    '',
+    '## Rounds',
+    '',
+    '| round | s | committed tx/s | ack tx/s | refused | ack p50 | ack p99 | ack p99.9 | commit p50 | commit p99 |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|',
+    ...report.rounds.map(
+      (r) =>
+        `| ${r.name} | ${r.durationS} | ${int(Math.round(r.committedTxPerS))} | ${int(Math.round(r.acknowledgedTxPerS))} | ${refusedText(r.refused)} | ${n(r.ack.p50)} | ${n(r.ack.p99)} | ${n(r.ack.p999)} | ${n(r.commit.p50)} | ${n(r.commit.p99)} |`,
+    ),
+    '',
+  ];
+  if (report.faults.length > 0) {
+    lines.push(
+      '## Faults',
+      '',
+      'Unavailability: the longest silence within 60 s of the fault, in acknowledgements and in delivered blocks.',
+      '',
+      '| fault | node | at s | restarted at s | new leader | after ms | ack gap ms | commit gap ms |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...report.faults.map(
+        (f) =>
+          `| ${f.action} ${f.target}${f.error ? ` (${f.error})` : ''} | ${f.nodeId ?? '—'} | ${n(f.atS)} | ${n(f.restartedAtS)} | ${f.newLeader ?? '—'} | ${f.newLeaderAfterMs ?? '—'} | ${f.ackGapMs ?? '—'} | ${f.commitGapMs ?? '—'} |`,
+      ),
+      '',
+    );
+  }
+  lines.push(
+    '## Harness cost',
+    '',
+    `**${n(h.mainThreadUsPerEnvelope)} µs of main-thread CPU per envelope sent and acknowledged** (${int(Math.round(h.mainThreadCpuUs / 1000))} ms over ${int(h.acknowledged)} envelopes: ` +
+      `gRPC, TLS, sending, counting, following blocks); the whole process, signing workers included: ${n(h.processUsPerEnvelope)} µs. ` +
+      `Signed ahead: ${int(h.signedAhead)} envelopes in ${n(h.signingAheadS)} s; signed during the run: ${int(h.signedDuringRun)}; sender found no envelope ready ${int(h.starved)} times.`,
+    '',
+  );
+  const metrics = Object.entries(report.nodeMetrics);
+  if (metrics.length > 0) {
+    lines.push(
+      '## Nodes at the end (/metrics)',
+      '',
+      '| node | leader | committed block | Broadcast SUCCESS during the run |',
+      '|---|---|---:|---:|',
+      ...metrics.map(([id, m]) => {
+        const before = report.nodeMetricsAtStart[Number(id)]?.broadcastSuccess ?? 0;
+        return `| ${id} | ${m.isLeader ? 'yes' : 'no'} | ${m.committedBlockNumber ?? '—'} | ${m.broadcastSuccess === undefined ? '—' : int(m.broadcastSuccess - before)} |`;
+      }),
+      '',
+    );
+  }
+  if (report.thresholds.length > 0) {
+    lines.push('## Thresholds', '', ...report.thresholds.map((t) => `- ${t.pass ? 'pass' : '**FAIL**'}: \`${t.expression}\` (value ${n(t.value, 2)})`), '');
+  }
+  lines.push('## Charts', '', ...charts.flatMap((c) => [`### ${c.title}`, '', `![${c.title}](${c.file})`, '']));
+  return `${lines.filter((line, i, all) => !(line === '' && all[i - 1] === '')).join('\n')}\n`;
+}

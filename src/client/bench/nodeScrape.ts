@@ -1,0 +1,53 @@
+// One scrape of a node's /metrics: whether it leads the channel, its
+// committed block number, and how many ENDORSER_TRANSACTION envelopes its
+// Broadcast service answered SUCCESS (to check the harness's own count).
+
+import { SCRAPE_TIMEOUT_MS } from '../nodeMetrics.js';
+
+export interface NodeScrape {
+  readonly isLeader: boolean | undefined;
+  readonly committedBlockNumber: number | undefined;
+  readonly broadcastSuccess: number | undefined;
+}
+
+interface Sample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+function samples(text: string, metric: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const labels: Record<string, string> = {};
+    for (const match of line.slice(metric.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)) labels[match[1]!] = match[2]!;
+    const value = Number(line.slice(close + 1).trim());
+    if (Number.isFinite(value)) out.push({ labels, value });
+  }
+  return out;
+}
+
+export function parseNodeMetrics(text: string, channelId: string): NodeScrape {
+  const ofChannel = (metric: string) => samples(text, metric).filter((s) => s.labels['channel'] === channelId);
+  const leader = ofChannel('consensus_etcdraft_is_leader')[0]?.value;
+  const committed = ofChannel('consensus_etcdraft_committed_block_number')[0]?.value;
+  const success = ofChannel('broadcast_processed_count').filter((s) => s.labels['status'] === 'SUCCESS' && s.labels['type'] === 'ENDORSER_TRANSACTION');
+  return {
+    isLeader: leader === undefined ? undefined : leader === 1,
+    committedBlockNumber: committed,
+    broadcastSuccess: success.length === 0 ? undefined : success.reduce((sum, s) => sum + s.value, 0),
+  };
+}
+
+/** Scrapes http://operationsAddress/metrics; undefined when the node does not answer. */
+export async function scrapeNode(operationsAddress: string, channelId: string): Promise<NodeScrape | undefined> {
+  try {
+    const response = await fetch(`http://${operationsAddress}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
+    if (response.status !== 200) return undefined;
+    return parseNodeMetrics(await response.text(), channelId);
+  } catch (error) {
+    if (error instanceof Error) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,168 @@
+// report.json: every figure of a run with the machine and the configuration
+// it ran on. report.md and the charts are drawn from this object only, so
+// they agree with it by construction.
+
+import os from 'node:os';
+import type { Percentiles } from './latency.js';
+import type { NodeScrape } from './nodeScrape.js';
+import type { RunResult } from './runner.js';
+import type { SecondSample } from './sampler.js';
+import type { Schedule } from './schedule.js';
+
+export const REPORT_VERSION = 1;
+
+export interface BenchConfig {
+  readonly target: string;
+  readonly kind: 'local' | 'external';
+  readonly nodes: number;
+  readonly algorithm: string;
+  readonly envelopeBytes: number;
+  readonly role: string;
+  readonly streamsPerNode: number;
+  readonly maxOutstanding: number;
+  readonly schedule: Schedule;
+  readonly channelId: string;
+}
+
+export interface Machine {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly loadAverage1m: number;
+  readonly os: string;
+  readonly node: string;
+}
+
+export interface Summary {
+  readonly sent: number;
+  readonly acknowledged: number;
+  readonly refused: Record<string, number>;
+  readonly committedOwn: number;
+  readonly committedTx: number;
+  readonly blocks: number;
+  /** Over the whole run, drain included. */
+  readonly acknowledgedTxPerS: number;
+  readonly committedTxPerS: number;
+  readonly blocksPerS: number;
+  readonly ack: Percentiles;
+  readonly ackService: Percentiles;
+  readonly commit: Percentiles;
+}
+
+export interface ThresholdOutcome {
+  readonly expression: string;
+  readonly value: number | null;
+  readonly pass: boolean;
+}
+
+export interface BenchReport {
+  readonly version: number;
+  readonly tool: 'orderer bench';
+  readonly machine: Machine;
+  readonly config: BenchConfig;
+  readonly startedAt: string;
+  readonly elapsedS: number;
+  readonly interrupted: boolean;
+  readonly summary: Summary;
+  readonly rounds: (Summary & { name: string; kind: string; durationS: number })[];
+  readonly seconds: SecondSample[];
+  readonly faults: {
+    readonly action: string;
+    readonly target: string;
+    readonly nodeId: number | null;
+    readonly atS: number;
+    readonly restartedAtS: number | null;
+    readonly newLeader: number | null;
+    readonly newLeaderAfterMs: number | null;
+    readonly ackGapMs: number | null;
+    readonly commitGapMs: number | null;
+    readonly error: string | null;
+  }[];
+  readonly harness: RunResult['harness'] & {
+    readonly signedAhead: number;
+    readonly signedDuringRun: number;
+    readonly starved: number;
+    readonly signingAheadS: number;
+  };
+  readonly blocks: RunResult['blocks'];
+  readonly nodeMetrics: Record<number, NodeScrape>;
+  readonly nodeMetricsAtStart: Record<number, NodeScrape>;
+  readonly awaitingCommitAtEnd: number;
+  readonly distribution: RunResult['distribution'];
+  thresholds: ThresholdOutcome[];
+}
+
+export function describeMachine(): Machine {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage1m: Number(os.loadavg()[0]?.toFixed(2)),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+  };
+}
+
+const rate = (n: number, s: number): number => Math.round((n / Math.max(s, 0.001)) * 10) / 10;
+
+function summarize(b: RunResult['total'], seconds: number): Summary {
+  return {
+    sent: b.sent,
+    acknowledged: b.acknowledged,
+    refused: b.refused,
+    committedOwn: b.committedOwn,
+    committedTx: b.committedTx,
+    blocks: b.blocks,
+    acknowledgedTxPerS: rate(b.acknowledged, seconds),
+    committedTxPerS: rate(b.committedOwn, seconds),
+    blocksPerS: rate(b.blocks, seconds),
+    ack: b.ack,
+    ackService: b.ackService,
+    commit: b.commit,
+  };
+}
+
+export function buildReport(run: RunResult, config: BenchConfig, machine: Machine): BenchReport {
+  const elapsedS = run.elapsedMs / 1000;
+  return {
+    version: REPORT_VERSION,
+    tool: 'orderer bench',
+    machine,
+    config,
+    startedAt: run.startedAt,
+    elapsedS: Math.round(elapsedS * 1000) / 1000,
+    interrupted: run.interrupted,
+    summary: summarize(run.total, elapsedS),
+    rounds: run.rounds.map((r) => ({ ...summarize(r, r.durationS), name: r.name, kind: r.kind, durationS: r.durationS })),
+    seconds: run.seconds,
+    faults: run.faults.map((f, i) => {
+      const gap = run.unavailability[i]!;
+      return {
+        action: f.fault.action,
+        target: String(f.fault.node),
+        nodeId: f.nodeId ?? null,
+        atS: Math.round(f.atMs) / 1000,
+        restartedAtS: f.restartedAtMs === undefined ? null : Math.round(f.restartedAtMs) / 1000,
+        newLeader: f.newLeader ?? null,
+        newLeaderAfterMs: f.newLeaderAtMs === undefined ? null : Math.round(f.newLeaderAtMs - f.atMs),
+        ackGapMs: gap.ackGapMs,
+        commitGapMs: gap.commitGapMs,
+        error: f.error ?? null,
+      };
+    }),
+    harness: {
+      ...run.harness,
+      signedAhead: run.supply.signedAhead,
+      signedDuringRun: run.supply.signedDuringRun,
+      starved: run.supply.starved,
+      signingAheadS: Math.round(run.supply.signingMs) / 1000,
+    },
+    blocks: run.blocks,
+    nodeMetrics: run.nodeMetrics,
+    nodeMetricsAtStart: run.nodeMetricsAtStart,
+    awaitingCommitAtEnd: run.awaitingCommitAtEnd,
+    distribution: run.distribution,
+    thresholds: [],
+  };
+}

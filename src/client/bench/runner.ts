@@ -1,0 +1,269 @@
+// One benchmark run: open the Broadcast lanes, follow commits, drive the
+// schedule's phases, inject its faults, sample every second; then drain
+// (outstanding answers, commits of acknowledged envelopes) and hand back
+// every figure. Aborting the signal (Ctrl-C) ends the run early with what
+// was measured so far.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BroadcastLane } from './broadcastLane.js';
+import { distribution } from './latency.js';
+import { CommitFollower } from './commitFollower.js';
+import { Driver } from './driver.js';
+import type { EnvelopeSupply, SupplyStats } from './envelopeSupply.js';
+import { checkFaults, runFaults, type FaultEvent } from './faults.js';
+import { scrapeNode, type NodeScrape } from './nodeScrape.js';
+import { readMainThread } from './procStat.js';
+import { Recorder, type BucketSummary } from './recorder.js';
+import { Sampler, type SecondSample } from './sampler.js';
+import type { Schedule } from './schedule.js';
+import type { BenchTarget, TargetRole } from './targets.js';
+
+const LANE_RETRY_MS = 200;
+const ANSWER_DRAIN_MS = 10_000;
+const COMMIT_DRAIN_MS = 10_000;
+
+export interface RunOptions {
+  readonly target: BenchTarget;
+  readonly schedule: Schedule;
+  readonly role: TargetRole;
+  /** Broadcast streams per target node. */
+  readonly streamsPerNode: number;
+  /** Open loop: envelopes outstanding at most (beyond it, due envelopes wait, their latency counting). */
+  readonly maxOutstanding: number;
+  readonly supply: EnvelopeSupply;
+  /** Sign more on the fly while the queue holds a reserve. Default: when a phase is closed loop (how many it needs is unknown). */
+  readonly refill?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onSample?: (sample: SecondSample, driver: { outstanding: number }) => void;
+}
+
+export interface RoundResult extends BucketSummary {
+  readonly name: string;
+  readonly kind: 'rate' | 'backlog';
+  readonly durationS: number;
+}
+
+export interface HarnessCost {
+  /** Main-thread CPU (sending, gRPC, TLS, counting, following blocks) from the first send to the end of the drain. */
+  readonly mainThreadCpuUs: number;
+  /** Whole process over the same time, signing workers included. */
+  readonly processCpuUs: number;
+  readonly acknowledged: number;
+  readonly mainThreadUsPerEnvelope: number | null;
+  readonly processUsPerEnvelope: number | null;
+}
+
+export interface RunResult {
+  readonly startedAt: string;
+  readonly elapsedMs: number;
+  readonly interrupted: boolean;
+  readonly total: BucketSummary;
+  readonly rounds: RoundResult[];
+  readonly seconds: SecondSample[];
+  readonly faults: FaultEvent[];
+  readonly unavailability: { fault: number; ackGapMs: number | null; ackGapFromS: number | null; commitGapMs: number | null; commitGapFromS: number | null }[];
+  readonly harness: HarnessCost;
+  readonly supply: SupplyStats;
+  /** Block numbers seen on the Deliver stream: the newest at the start, the last at the end. */
+  readonly blocks: { readonly base: number | null; readonly last: number | null };
+  /** Each node's /metrics after the drain, and before the first send. */
+  readonly nodeMetrics: Record<number, NodeScrape>;
+  readonly nodeMetricsAtStart: Record<number, NodeScrape>;
+  readonly awaitingCommitAtEnd: number;
+  /** Whole-run latency distributions (percentile -> ms). */
+  readonly distribution: { readonly ack: Point[]; readonly ackService: Point[]; readonly commit: Point[] };
+}
+
+type Point = { percentile: number; ms: number };
+
+export async function runBench(options: RunOptions): Promise<RunResult> {
+  const { target, schedule } = options;
+  checkFaults(schedule.faults, target.cluster);
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  options.signal?.addEventListener('abort', onAbort);
+  const recorder = new Recorder();
+  const driver = new Driver(recorder, options.supply, options.maxOutstanding);
+  const follower = new CommitFollower({
+    channelId: target.channelId,
+    creator: target.creator,
+    clients: () => target.deliverEndpoints(),
+    onBlock: (_number, txIds, nowMs) => recorder.block(txIds, nowMs),
+    signal: stop.signal,
+  });
+  const following = follower.run();
+  let phaseName = 'starting';
+  try {
+    await Promise.race([follower.firstBlock, sleep(30_000).then(() => Promise.reject(new Error('no block delivered within 30 s')))]);
+    await openLanes(driver, options, stop.signal);
+    driver.laneDownHandler = (lane) => void reopenLane(lane, driver, options, stop.signal);
+    options.supply.startRun(options.refill ?? schedule.phases.some((p) => p.kind === 'backlog'));
+    const nodeMetricsAtStart = await scrapeAll(target);
+
+    const startMs = performance.now();
+    const startedAt = new Date().toISOString();
+    recorder.ackGaps.start(startMs);
+    recorder.commitGaps.start(startMs);
+    const cpuStart = { main: readMainThread(), process: process.cpuUsage() };
+    const sampler = new Sampler(
+      target,
+      recorder,
+      startMs,
+      () => phaseName,
+      (s) => options.onSample?.(s, driver),
+    );
+    sampler.start();
+    const faulting = target.cluster === undefined ? Promise.resolve([]) : runFaults(target.cluster, schedule.faults, startMs, stop.signal);
+
+    const roundStarts: number[] = [];
+    for (const phase of schedule.phases) {
+      if (stop.signal.aborted) break;
+      phaseName = phase.name;
+      recorder.startRound();
+      roundStarts.push(performance.now());
+      driver.setPhase(phase, performance.now());
+      await sleepLong(phase.durationS * 1000, stop.signal);
+    }
+    const sendingEndMs = performance.now();
+    const interrupted = stop.signal.aborted && options.signal?.aborted === true;
+    driver.setPhase(undefined, performance.now());
+    phaseName = 'drain';
+    await Promise.race([driver.drained(), sleep(interrupted ? 2000 : ANSWER_DRAIN_MS)]);
+    const commitDeadline = performance.now() + (interrupted ? 2000 : COMMIT_DRAIN_MS);
+    while (recorder.awaitingCommit > 0 && follower.lastNumber !== undefined && performance.now() < commitDeadline) await sleep(50);
+    const endMs = performance.now();
+    const cpuEnd = { main: readMainThread(), process: process.cpuUsage(cpuStart.process) };
+    stop.abort();
+    sampler.sample();
+    await sampler.stop();
+    const faults = await faulting;
+    for (const lane of driver.lanes) lane.cancel();
+    // A round the run was interrupted in counts for the time it ran.
+    const rounds: RoundResult[] = recorder.roundSummaries().map((summary, i) => {
+      const phase = schedule.phases[i]!;
+      const durationS = ((roundStarts[i + 1] ?? sendingEndMs) - roundStarts[i]!) / 1000;
+      return { ...summary, name: phase.name, kind: phase.kind, durationS: Math.round(durationS * 1000) / 1000 };
+    });
+    const totals = recorder.totalSummary();
+    const total = totals.summary;
+    const mainUs = cpuStart.main && cpuEnd.main ? cpuEnd.main.cpuUs - cpuStart.main.cpuUs : NaN;
+    const processUs = cpuEnd.process.user + cpuEnd.process.system;
+    return {
+      startedAt,
+      elapsedMs: endMs - startMs,
+      interrupted,
+      total,
+      rounds,
+      seconds: sampler.samples,
+      faults,
+      unavailability: faults.map((f, i) => unavailability(recorder, f, i, startMs, endMs)),
+      harness: {
+        mainThreadCpuUs: mainUs,
+        processCpuUs: processUs,
+        acknowledged: total.acknowledged,
+        mainThreadUsPerEnvelope: total.acknowledged > 0 && Number.isFinite(mainUs) ? mainUs / total.acknowledged : null,
+        processUsPerEnvelope: total.acknowledged > 0 ? processUs / total.acknowledged : null,
+      },
+      supply: options.supply.stats(),
+      blocks: { base: follower.baseNumber ?? null, last: follower.lastNumber ?? null },
+      nodeMetrics: await scrapeAll(target),
+      nodeMetricsAtStart,
+      awaitingCommitAtEnd: recorder.awaitingCommit,
+      distribution: { ack: distribution(totals.ack), ackService: distribution(totals.ackService), commit: distribution(totals.commit) },
+    };
+  } finally {
+    stop.abort();
+    options.signal?.removeEventListener('abort', onAbort);
+    for (const lane of driver.lanes) lane.cancel();
+    await following;
+    resumeStopped(target, schedule);
+  }
+}
+
+function unavailability(recorder: Recorder, fault: FaultEvent, index: number, startMs: number, endMs: number) {
+  const from = startMs + fault.atMs;
+  const to = Math.min(endMs, from + 60_000);
+  const ack = recorder.ackGaps.longestWithin(from, to, endMs);
+  const commit = recorder.commitGaps.longestWithin(from, to, endMs);
+  const round = (ms: number) => Math.round(ms);
+  return {
+    fault: index,
+    ackGapMs: ack ? round(ack.toMs - ack.fromMs) : null,
+    ackGapFromS: ack ? (ack.fromMs - startMs) / 1000 : null,
+    commitGapMs: commit ? round(commit.toMs - commit.fromMs) : null,
+    commitGapFromS: commit ? (commit.fromMs - startMs) / 1000 : null,
+  };
+}
+
+/** A SIGSTOPped node that the schedule never resumed is resumed, so it can stop cleanly. */
+function resumeStopped(target: BenchTarget, schedule: Schedule): void {
+  if (target.cluster === undefined) return;
+  for (const fault of schedule.faults) {
+    if (fault.action !== 'stop') continue;
+    for (const node of target.cluster.nodes) {
+      const pid = target.cluster.process(node.id).pid;
+      if (pid !== undefined && target.cluster.process(node.id).running) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  }
+}
+
+async function openLanes(driver: Driver, options: RunOptions, signal: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const endpoints = await options.target.sendEndpoints(options.role);
+    if (endpoints.length > 0) {
+      for (const endpoint of endpoints) {
+        for (let s = 0; s < options.streamsPerNode; s++) {
+          const lane = new BroadcastLane(`${endpoint.label} #${s + 1}`, driver);
+          lane.open(endpoint.client, endpoint.nodeId);
+          driver.lanes.push(lane);
+        }
+      }
+      return;
+    }
+    if (signal.aborted || attempt > 150) throw new Error(`no ${options.role} endpoint to send to`);
+    await sleep(LANE_RETRY_MS);
+  }
+}
+
+/** Reopens a failed lane on an endpoint of its role (after a kill the leader may be another node), retrying until the run ends. */
+async function reopenLane(lane: BroadcastLane, driver: Driver, options: RunOptions, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(LANE_RETRY_MS, undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return;
+    const endpoints = await options.target.sendEndpoints(options.role);
+    if (endpoints.length === 0) continue;
+    const same = endpoints.find((e) => e.nodeId !== undefined && e.nodeId === lane.nodeId);
+    const endpoint = same ?? endpoints[driver.lanes.indexOf(lane) % endpoints.length]!;
+    lane.open(endpoint.client, endpoint.nodeId);
+    driver.wake();
+    return;
+  }
+}
+
+async function scrapeAll(target: BenchTarget): Promise<Record<number, NodeScrape>> {
+  const out: Record<number, NodeScrape> = {};
+  await Promise.all(
+    target.nodes.map(async (node) => {
+      if (node.operations === undefined) return;
+      const scrape = await scrapeNode(node.operations, target.channelId);
+      if (scrape !== undefined) out[node.id] = scrape;
+    }),
+  );
+  return out;
+}
+
+/** Sleeps `ms` (longer than a timer's 2^31 - 1 ms, for the live view's year-long phase) or until `signal` aborts. */
+async function sleepLong(ms: number, signal: AbortSignal): Promise<void> {
+  const until = performance.now() + ms;
+  while (!signal.aborted) {
+    const left = until - performance.now();
+    if (left <= 0) return;
+    await sleep(Math.min(left, 3_600_000), undefined, { signal }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,112 @@
+// What the harness points at: a BenchTarget. Here, running AtomicBroadcast
+// endpoints — this orderer's or a Fabric orderer's — given only what a Fabric
+// client has: the endpoints, the TLS CA, the channel and an MSP directory to
+// sign with. The local cluster target lives with the dev tooling
+// (src/cli/dev/benchLocalTarget.ts), which starts the node processes.
+
+import type * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs';
+import { connectBench } from './benchClient.js';
+import { BenchConfigError, BenchTargetError } from './errors.js';
+import { loadCreator, type SignerSpec } from './signing.js';
+import type { EnvelopeCreator } from '../../block/index.js';
+import type { ProcessCluster } from './faults.js';
+
+/** Which nodes receive the Broadcast load. */
+export type TargetRole = 'leader' | 'followers' | 'all';
+
+export interface Endpoint {
+  readonly label: string;
+  readonly client: grpc.Client;
+  /** Local clusters: the node id. */
+  readonly nodeId?: number;
+}
+
+export interface ObservedNode {
+  readonly id: number;
+  readonly label: string;
+  /** host:port of /metrics, when known. */
+  readonly operations: string | undefined;
+  /** The process id, for a local node that is running. */
+  pid(): number | undefined;
+}
+
+export interface BenchTarget {
+  readonly kind: 'local' | 'external';
+  readonly description: string;
+  readonly channelId: string;
+  readonly signer: SignerSpec;
+  readonly creator: EnvelopeCreator;
+  readonly nodes: readonly ObservedNode[];
+  /** The endpoints the load goes to now (the leader may have changed). */
+  sendEndpoints(role: TargetRole): Promise<Endpoint[]>;
+  /** Endpoints to follow blocks from, preferred first. */
+  deliverEndpoints(): Endpoint[];
+  /** The local cluster's processes, for faults; undefined for external targets. */
+  readonly cluster: ProcessCluster | undefined;
+  close(): Promise<void>;
+}
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** Resolves when the channel to `address` is ready; BenchTargetError naming it otherwise. */
+export async function checkReachable(label: string, client: grpc.Client): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (error) =>
+      error ? reject(new BenchTargetError(`endpoint ${label} is unreachable: no connection within ${CONNECT_TIMEOUT_MS} ms (${error.message})`)) : resolve(),
+    ),
+  );
+}
+
+export interface ExternalTargetOptions {
+  readonly endpoints: readonly string[];
+  /** PEM file of the TLS CA; plaintext when absent. */
+  readonly tlsCaFile?: string;
+  readonly serverNameOverride?: string;
+  readonly channelId: string;
+  readonly mspDir: string;
+  readonly mspId: string;
+  readonly envelopeBytes: number;
+  /** host:port of each endpoint's operations listener (same order), for /metrics. */
+  readonly operations?: readonly string[];
+}
+
+export async function externalTarget(options: ExternalTargetOptions): Promise<BenchTarget> {
+  if (options.endpoints.length === 0) throw new BenchConfigError('at least one endpoint is needed');
+  if (!fs.existsSync(options.mspDir)) throw new BenchConfigError(`MSP directory ${options.mspDir} does not exist`);
+  const creator = loadCreator(options.mspDir, options.mspId);
+  let tlsCaPem: string | undefined;
+  if (options.tlsCaFile !== undefined) {
+    try {
+      tlsCaPem = fs.readFileSync(options.tlsCaFile, 'utf8');
+    } catch (error) {
+      throw new BenchConfigError(`TLS CA file ${options.tlsCaFile}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  const endpoints: Endpoint[] = options.endpoints.map((label) => ({
+    label,
+    client: connectBench(label, tlsCaPem, options.serverNameOverride),
+  }));
+  try {
+    await Promise.all(endpoints.map((e) => checkReachable(e.label, e.client)));
+  } catch (error) {
+    for (const e of endpoints) e.client.close();
+    throw error;
+  }
+  const nodes: ObservedNode[] = endpoints.map((e, i) => ({ id: i + 1, label: e.label, operations: options.operations?.[i], pid: () => undefined }));
+  return {
+    kind: 'external',
+    description: `external endpoints ${options.endpoints.join(', ')}`,
+    channelId: options.channelId,
+    signer: { mspDir: options.mspDir, mspId: options.mspId, channelId: options.channelId, envelopeBytes: options.envelopeBytes },
+    creator,
+    nodes,
+    cluster: undefined,
+    // Leadership of an external orderer is unknown here: the load goes to every endpoint given.
+    sendEndpoints: async () => endpoints,
+    deliverEndpoints: () => endpoints,
+    close: async () => {
+      for (const e of endpoints) e.client.close();
+    },
+  };
+}

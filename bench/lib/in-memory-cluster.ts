@@ -4,7 +4,7 @@
 // apply, then advance), so what it measures is the core's cost per commit.
 
 import assert from 'node:assert/strict';
-import { MemoryStorage, RawNode, StateType } from '../../src/raft/index.js';
+import { MemoryStorage, RawNode, StateType, seededRandom } from '../../src/raft/index.js';
 import type { ConfState, Message } from '../../src/raft/index.js';
 
 export interface InMemoryClusterOptions {
@@ -46,6 +46,7 @@ export class InMemoryCluster {
         electionTick: 10,
         heartbeatTick: 1,
         storage,
+        random: seededRandom(id),
         maxSizePerMsg: options.maxSizePerMsg,
         maxInflightMsgs: options.maxInflightMsgs,
       });

@@ -2,6 +2,7 @@
 // messages in flight between them, driven command by command (etcd's
 // rafttest.InteractionEnv, re-designed for TypeScript).
 import {
+  seededRandom,
   decodeConfChange,
   describeEntries,
   describeMessage,
@@ -63,7 +64,7 @@ export interface EnvNode {
 }
 
 /** Node options; add-nodes uses etcd's config stub (electionTick 3, heartbeatTick 1). */
-export type NodeOptions = Omit<RaftConfig, 'id' | 'storage' | 'logger'>;
+export type NodeOptions = Omit<RaftConfig, 'id' | 'storage' | 'logger' | 'random'>;
 
 /** etcd's error texts for the core's error codes, so outputs compare equal. */
 export function describeError(err: unknown): string {
@@ -122,6 +123,8 @@ export class InteractionEnv {
         ...opts,
         ...(snap ? { applied: snap.metadata.index } : {}),
         id,
+        // Replayable per node: the transcripts were recorded with these draws.
+        random: seededRandom(id * 2654435761),
         storage: new HistoryStorage(mem, history),
         logger: this.output.logger(),
       });

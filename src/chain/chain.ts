@@ -32,6 +32,7 @@ import type { EvictionDeps, Liveness } from './liveness/liveness.js';
 import { openLiveness } from './liveness/livenessWiring.js';
 import { ChainMetrics } from './metrics.js';
 import { resolveChainOptions, type ChainOptions, type ResolvedChainOptions } from './options.js';
+import { osRandom } from './order/osRandom.js';
 import { ReadyLoop } from './order/readyLoop.js';
 import { EnvelopeRouter } from './submit/router.js';
 import { SubmitPath } from './submit/submitPath.js';
@@ -53,6 +54,8 @@ export interface ChainDeps {
   readonly catchUp?: SnapshotCatchUp;
   /** The node's side of eviction suspicion: its TLS certificate and who hears the verdict; absent: looked up by Raft id only. */
   readonly eviction?: EvictionDeps;
+  /** Uniform floats in [0, 1) for Raft's election timeouts and the early campaign's delay; default the OS's CSPRNG (tests pass a seeded one to replay). */
+  readonly random?: () => number;
 }
 
 export class Chain implements ChannelSupport {
@@ -71,6 +74,7 @@ export class Chain implements ChannelSupport {
   readonly #intake: SubmitPath;
   readonly #txs: TxTracker;
   readonly #closing = new AbortController();
+  readonly #random: () => number;
   /** Config transactions and membership; undefined when block 0 holds no readable config (updates refused). */
   #config: ConfigControl | undefined;
   // Set once started (start() builds them over the storage it bootstrapped).
@@ -90,6 +94,7 @@ export class Chain implements ChannelSupport {
     this.channelId = this.#opts.channelId;
     this.#log = deps.logger.child({ channel: this.channelId, node: this.#opts.selfId });
     this.#clock = deps.clock ?? systemClock;
+    this.#random = deps.random ?? osRandom;
     this.#hasher = createCryptoProvider(this.#opts.engine).hasher(this.#opts.hashAlgorithm);
     this.#metrics = new ChainMetrics(deps.metrics, this.channelId);
     this.#lifecycle = new ChainLifecycle(this.channelId);
@@ -154,7 +159,7 @@ export class Chain implements ChannelSupport {
     // close() during the bootstrap write: do not come alive afterwards.
     if (!this.#lifecycle.starting) return;
     const applied = storage.raft.snapshot().metadata.index;
-    this.#node = createRawNode(this.#opts, storage.raft, applied, raftLogger(this.#log));
+    this.#node = createRawNode(this.#opts, storage.raft, applied, raftLogger(this.#log), this.#random);
     this.#campaign = new FreshCampaign(fresh.campaign, this.#opts.electionTick, () => {
       this.#log.info('this node is picked to start the campaign on a fresh channel');
       this.#raft().campaign();

@@ -1,6 +1,5 @@
 import { RaftError } from './errors.js';
 import { silentLogger, type RaftLogger } from './logger.js';
-import { seededRandom } from './random.js';
 import type { Storage } from './storage.js';
 
 /** Options of one Raft node, as the application passes them. */
@@ -35,8 +34,14 @@ export interface RaftConfig {
   stepDownOnRemoval?: boolean;
   /** Followers drop proposals instead of forwarding them to the leader. */
   disableProposalForwarding?: boolean;
-  /** Seeded PRNG in [0, 1); default: a fixed-seed generator derived from id. */
-  random?: () => number;
+  /**
+   * Uniform floats in [0, 1) drawing the randomized election timeouts. Required:
+   * Raft's liveness rests on peers drawing different timeouts, so a running node
+   * passes an OS random source; tests and the simulator pass seededRandom(seed)
+   * to replay a run. (A generator seeded by the node id would make every process
+   * draw the same sequence at every start, and two peers tie on the same timeout.)
+   */
+  random: () => number;
   logger?: RaftLogger;
 }
 
@@ -87,6 +92,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     throw invalid(`config.electionTick (${c.electionTick}) must be greater than config.heartbeatTick (${c.heartbeatTick})`);
   }
   if (!c.storage) throw invalid('config.storage is required');
+  if (typeof c.random !== 'function') throw invalid('config.random is required: a function returning uniform floats in [0, 1)');
   const applied = c.applied ?? 0;
   if (!Number.isSafeInteger(applied) || applied < 0) throw invalid(`config.applied must be a non-negative integer, got ${applied}`);
   const maxSizePerMsg = byteLimit('maxSizePerMsg', c.maxSizePerMsg, Infinity);
@@ -110,7 +116,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     preVote: c.preVote ?? false,
     stepDownOnRemoval: c.stepDownOnRemoval ?? false,
     disableProposalForwarding: c.disableProposalForwarding ?? false,
-    random: c.random ?? seededRandom(c.id * 2654435761),
+    random: c.random,
     logger: c.logger ?? silentLogger,
   };
 }

@@ -34,6 +34,7 @@ import type { WorkerPool } from '../../src/workers/index.js';
 import { makeTestChannel, type TestChannel } from '../block/configtx/helpers.js';
 import { TickedCluster, TICK_MS } from './tickedCluster.js';
 import { MemoryNetwork, type MemoryTransport } from './memoryTransport.js';
+import { seededRandom } from '../../src/raft/index.js';
 
 export const CHANNEL = 'config-test';
 export { TICK_MS };
@@ -132,6 +133,8 @@ export class ConfigCluster extends TickedCluster {
       logger,
       metrics: registry,
       clock: this.clock,
+      // Replayable: the draws the scenarios were written against.
+      random: seededRandom(id * 2654435761),
       catchUp: this.#catchUp(id, storage.ledger),
     });
     await chain.start();

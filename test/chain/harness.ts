@@ -28,6 +28,7 @@ import { openWalEnvironment, type DurableRaftStorage, type WalEnvironment } from
 import type { WorkerPool } from '../../src/workers/index.js';
 import { TickedCluster, TICK_MS } from './tickedCluster.js';
 import { MemoryNetwork, type MemoryTransport } from './memoryTransport.js';
+import { seededRandom } from '../../src/raft/index.js';
 
 export const CHANNEL = 'chain-test';
 export { TICK_MS };
@@ -136,6 +137,8 @@ export class TestCluster extends TickedCluster {
       logger,
       metrics: node.registry,
       clock: this.clock,
+      // Replayable: the draws the scenarios were written against.
+      random: seededRandom(node.id * 2654435761),
       ...(this.settings.catchUp?.(node.id) === undefined ? {} : { catchUp: this.settings.catchUp(node.id)! }),
     });
     try {

@@ -1,6 +1,7 @@
 // RawNode behaviour through its public API, on a tiny synchronous network.
 import { describe, expect, it } from 'vitest';
 import {
+  seededRandom,
   ConfChangeType,
   decodeConfChange,
   EntryType,
@@ -42,7 +43,7 @@ class Cluster {
     if (voters.length > 0) {
       storage.applySnapshot({ data: new Uint8Array(), metadata: { index: 1, term: 1, confState: { ...emptyConfState, voters } } });
     }
-    const node = new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, applied: voters.length > 0 ? 1 : 0, ...opts });
+    const node = new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, applied: voters.length > 0 ? 1 : 0, random: seededRandom(id), ...opts });
     const m = { node, storage, applied: [] };
     this.members.set(id, m);
     return m;
@@ -100,7 +101,7 @@ const text = (s: string) => new TextEncoder().encode(s);
 describe('RawNode', () => {
   it('validates its config with errors that name the option', () => {
     const storage = new MemoryStorage();
-    const attempt = (c: Partial<RaftConfig>) => () => new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage, ...c });
+    const attempt = (c: Partial<RaftConfig>) => () => new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage, random: seededRandom(1), ...c });
     expect(attempt({ id: 0 })).toThrow(/config\.id/);
     expect(attempt({ electionTick: 1 })).toThrow(/config\.electionTick \(1\) must be greater than config\.heartbeatTick/);
     expect(attempt({ maxInflightMsgs: 0 })).toThrow(/config\.maxInflightMsgs/);
@@ -307,7 +308,7 @@ describe('RawNode', () => {
     const storage = new MemoryStorage();
     storage.applySnapshot({ data: new Uint8Array(), metadata: { index: 1, term: 1, confState: { ...emptyConfState, voters: [1] } } });
     storage.setHardState({ term: Number.MAX_SAFE_INTEGER, vote: 0, commit: 1 });
-    const node = new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage });
+    const node = new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage, random: seededRandom(1) });
     expect(() => node.campaign()).toThrow(RaftAssertionError);
   });
 });

@@ -5,7 +5,7 @@
 // persisted term/vote, and keeps committing. Both engines.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { EntryType, RawNode, StateType, emptyConfState, type Message } from '../../src/raft/index.js';
+import { EntryType, RawNode, StateType, emptyConfState, seededRandom, type Message } from '../../src/raft/index.js';
 import type { WalEnvironment } from '../../src/storage/index.js';
 import { engines, openEnv, removeDir, tempDir } from './helpers.js';
 
@@ -22,7 +22,7 @@ function start(engine: Parameters<typeof openEnv>[0], dir: string, id: number, f
   const storage = env.channel('sys').raft;
   if (fresh) storage.applySnapshot({ data: new Uint8Array(), metadata: { index: 1, term: 1, confState: { ...emptyConfState, voters: ids } } });
   // applied = the snapshot point: every committed entry after it is applied again from storage.
-  const node = new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, applied: storage.snapshot().metadata.index });
+  const node = new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, applied: storage.snapshot().metadata.index, random: seededRandom(id) });
   return { env, node, applied: [] };
 }
 

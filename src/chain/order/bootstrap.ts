@@ -48,7 +48,7 @@ async function writeGenesis(opts: ResolvedChainOptions, storage: ChannelStorage,
 }
 
 /** The channel's RawNode, configured as Fabric's etcdraft: PreVote and CheckQuorum on, proposals only on the leader. */
-export function createRawNode(opts: ResolvedChainOptions, storage: DurableRaftStorage, applied: number, logger: RaftLogger): RawNode {
+export function createRawNode(opts: ResolvedChainOptions, storage: DurableRaftStorage, applied: number, logger: RaftLogger, random: () => number): RawNode {
   return new RawNode({
     id: opts.selfId,
     electionTick: opts.electionTick,
@@ -60,6 +60,7 @@ export function createRawNode(opts: ResolvedChainOptions, storage: DurableRaftSt
     checkQuorum: true,
     preVote: true,
     disableProposalForwarding: true,
+    random,
     logger,
   });
 }

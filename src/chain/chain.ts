@@ -259,6 +259,7 @@ export class Chain implements ChannelSupport {
     }
     const wasAlive = this.#lifecycle.close();
     this.#ticker?.cancel();
+    this.#liveness?.close();
     this.#router.steppedDown(`channel "${this.channelId}" is closing`);
     if (this.#handover.size > 0) this.#log.warn({ envelopes: this.#handover.size }, 'closing with accepted envelopes no leader took');
     this.#closing.abort();
@@ -354,6 +355,7 @@ export class Chain implements ChannelSupport {
       raft: () => this.#raft(),
       kick: () => this.#loop!.kick(),
       inbound: (message) => this.#liveness!.inbound(message),
+      peerLost: (peer) => this.#liveness?.onPeerLost(peer),
       forwarded: (from, envelope) => this.#intake.forwarded(from, envelope),
     });
   }
@@ -367,6 +369,8 @@ export class Chain implements ChannelSupport {
       eviction: this.#deps.eviction,
       log: this.#log,
       clock: this.#clock,
+      random: this.#random,
+      metrics: this.#metrics,
       raft: () => this.#raft(),
       kick: () => this.#loop!.kick(),
       pendingEnvelopes: () => this.#handover.unsettled + this.#pipeline.unproposedCount,
@@ -421,6 +425,7 @@ export class Chain implements ChannelSupport {
     const error = new ChainHaltedError(this.channelId, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     this.#log.error({ err }, error.message);
     this.#ticker?.cancel();
+    this.#liveness?.close();
     this.#router.steppedDown(error.message);
   }
 }

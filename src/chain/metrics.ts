@@ -19,6 +19,12 @@ function counter(registry: Registry, name: string, help: string): Counter<Label>
   return new Counter<Label>({ name, help, labelNames: ['channel'], registers: [registry] });
 }
 
+function causeCounter(registry: Registry, name: string, help: string): Counter<'channel' | 'cause'> {
+  const existing = registry.getSingleMetric(name);
+  if (existing !== undefined) return existing as Counter<'channel' | 'cause'>;
+  return new Counter<'channel' | 'cause'>({ name, help, labelNames: ['channel', 'cause'], registers: [registry] });
+}
+
 /** One channel's view of the metrics (label bound). */
 export class ChainMetrics {
   readonly isLeader: Gauge.Internal<Label>;
@@ -31,6 +37,9 @@ export class ChainMetrics {
   /** Ours (Fabric has none): blocks proposed and not yet committed on the leader; never above max_inflight_blocks. */
   readonly inflightBlocks: Gauge.Internal<Label>;
   readonly configProposalsReceived: Counter.Internal;
+  /** Ours: campaigns started before the election timeout because the stream to the leader closed, by cause. */
+  readonly earlyCampaigns: Counter<'channel' | 'cause'>;
+  readonly #channelId: string;
 
   constructor(registry: Registry, channelId: string) {
     const labels = { channel: channelId };
@@ -42,6 +51,13 @@ export class ChainMetrics {
     this.activeNodes = gauge(registry, 'consensus_etcdraft_active_nodes', 'Number of active nodes in this channel.').labels(labels);
     this.snapshotBlockNumber = gauge(registry, 'consensus_etcdraft_snapshot_block_number', 'The block number of the latest snapshot.').labels(labels);
     this.configProposalsReceived = counter(registry, 'consensus_etcdraft_config_proposals_received', 'The total number of proposals received for config type transactions.').labels(labels);
+    this.#channelId = channelId;
+    this.earlyCampaigns = causeCounter(registry, 'consensus_etcdraft_early_campaigns', 'Campaigns started before the election timeout because the cluster stream to the leader closed and did not come back.');
     this.inflightBlocks = gauge(registry, 'consensus_etcdraft_inflight_blocks', 'Blocks proposed by this leader and not yet committed.').labels(labels);
+  }
+
+  /** One early campaign of this channel, `cause` as LeaderLossCause. */
+  countEarlyCampaign(cause: string): void {
+    this.earlyCampaigns.inc({ channel: this.#channelId, cause });
   }
 }

@@ -22,6 +22,14 @@ export const CHAIN_DEFAULTS = Object.freeze({
   recentTxIdsMax: 65_536,
   /** Fabric's EvictionSuspicion: 10 minutes without a leader before asking the others whether this node was removed. */
   evictionSuspicionMs: 10 * 60 * 1000,
+  leaderLossDetection: true,
+  /**
+   * Ours. Covers a redial of a live peer whose stream was reset (TCP + TLS +
+   * HTTP/2 handshake and the Welcome: 2-6 ms on loopback here, a few RTTs on a
+   * LAN), with room for a loaded event loop; a dead peer's redial is refused
+   * sooner (about a millisecond) and does not wait for it.
+   */
+  leaderLossGraceMs: 40,
 });
 
 /** Raft ids are positive; etcdraft channels have a handful of consenters. */
@@ -58,6 +66,10 @@ export interface ChainOptions {
   readonly genesisBlock?: Uint8Array;
   /** Without a Raft leader this long, ask the other orderers whether this node is still a consenter (Fabric EvictionSuspicion). */
   readonly evictionSuspicionMs?: number;
+  /** A follower whose cluster stream to the leader closed and did not come back forgets the leader and campaigns early (leaderLoss.ts). */
+  readonly leaderLossDetection?: boolean;
+  /** How long such a stream may take to come back, 1..10000 ms. */
+  readonly leaderLossGraceMs?: number;
 }
 
 export interface ResolvedChainOptions {
@@ -81,6 +93,8 @@ export interface ResolvedChainOptions {
   readonly organizations: readonly OrganizationConfig[];
   readonly genesisBlock: Uint8Array | undefined;
   readonly evictionSuspicionMs: number;
+  readonly leaderLossDetection: boolean;
+  readonly leaderLossGraceMs: number;
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
@@ -89,6 +103,18 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
     throw new ChainOptionsError(`options.${name} must be a positive integer, got ${String(value)}`);
   }
   return value;
+}
+
+function boolean(value: boolean | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ChainOptionsError(`options.${name} must be true or false, got ${String(value)}`);
+  return value;
+}
+
+function leaderLossGraceMs(value: number | undefined): number {
+  const ms = positiveInt(value, CHAIN_DEFAULTS.leaderLossGraceMs, 'leaderLossGraceMs');
+  if (ms > 10_000) throw new ChainOptionsError(`options.leaderLossGraceMs must be at most 10000 ms, got ${ms}`);
+  return ms;
 }
 
 function oneOf<T extends string>(value: T, allowed: readonly T[], name: string): T {
@@ -154,5 +180,7 @@ export function resolveChainOptions(options: ChainOptions): ResolvedChainOptions
     organizations: options.organizations,
     genesisBlock: options.genesisBlock,
     evictionSuspicionMs: positiveInt(options.evictionSuspicionMs, CHAIN_DEFAULTS.evictionSuspicionMs, 'evictionSuspicionMs'),
+    leaderLossDetection: boolean(options.leaderLossDetection, CHAIN_DEFAULTS.leaderLossDetection, 'leaderLossDetection'),
+    leaderLossGraceMs: leaderLossGraceMs(options.leaderLossGraceMs),
   };
 }

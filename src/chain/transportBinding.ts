@@ -19,6 +19,8 @@ export interface TransportBindingHost {
   kick(): void;
   /** The lost-log guard over an inbound Raft message (liveness.ts). */
   inbound(message: Message): Message;
+  /** The transport reports the stream to a consenter broken (leader-loss detection). */
+  peerLost(peer: number): void;
   /** An envelope a consenter forwarded: resolves once accepted for ordering, throws an OrdererError otherwise. */
   forwarded(from: number, envelope: Uint8Array): Promise<void>;
 }
@@ -27,7 +29,9 @@ export interface TransportBindingHost {
 export function bindTransport(transport: ClusterTransport, host: TransportBindingHost): void {
   transport.setHandler(host.channelId, channelHandler(host));
   transport.onUnreachable((peer) => {
-    if (host.isRunning() && host.consenterIds().includes(peer)) host.raft().reportUnreachable(peer);
+    if (!host.isRunning() || !host.consenterIds().includes(peer)) return;
+    host.raft().reportUnreachable(peer);
+    host.peerLost(peer);
   });
   transport.onSnapshotStatus?.((channelId, peer, status) => {
     // Without the failure report a leader keeps that follower paused in StateSnapshot (etcd).

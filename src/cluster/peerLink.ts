@@ -159,6 +159,19 @@ export class PeerLink {
     this.#state = LinkState.Idle;
   }
 
+  /**
+   * Dials now if no stream is up or being set up, cutting a backoff delay
+   * short: the chain asks once after the stream to its leader broke, to tell a
+   * dead peer (the dial is refused: onBroken again) from a reset stream.
+   */
+  probe(): void {
+    if (this.#state === LinkState.BackingOff) {
+      clearTimeout(this.#retryTimer);
+      this.#state = LinkState.Idle;
+    }
+    if (this.#state === LinkState.Idle) this.#dial();
+  }
+
   /** Ends the stream and refuses everything still queued or pending. Idempotent. */
   close(reason: string): void {
     if (this.#state === LinkState.Closed) return;

@@ -172,6 +172,12 @@ export class GrpcClusterTransport implements ClusterTransport {
     return link?.state === LinkState.Established;
   }
 
+  /** `from`: as forwardSubmit. An unknown peer is ignored (the leader id came from the network). */
+  probe(peer: number, from = this.selfId): void {
+    if (this.#state !== TransportState.Running || this.isLocalId(peer)) return;
+    this.#linkAs(from, peer)?.probe();
+  }
+
   /** Returns a function that unregisters `listener` (beyond the contract: a removed channel should call it). */
   onUnreachable(listener: (peer: number) => void): () => void {
     return subscribe(this.#unreachableListeners, listener);

@@ -35,8 +35,16 @@ export interface ClusterTransport {
   setHandler(channelId: string, handler: ClusterChannelHandler | undefined): void;
   /** True while a stream to `peer` is established (for quorum checks before membership changes). */
   isReachable(peer: number): boolean;
-  /** Called when a peer's stream breaks, so chains can `reportUnreachable`. */
+  /** Called when a peer's stream breaks (or a dial to it fails), so chains can `reportUnreachable`. */
   onUnreachable(listener: (peer: number) => void): void;
+  /**
+   * Optional (additive): dials `peer` now when no stream to it is up or being
+   * set up, skipping a reconnect backoff in progress. A chain asks when the
+   * stream to its leader broke: a refused dial (reported through
+   * onUnreachable) says the leader's process is gone, an established one
+   * (isReachable) that only the stream was.
+   */
+  probe?(peer: number): void;
   /**
    * Optional (additive): called once per MsgSnap given to `sendConsensus`,
    * with 'finish' when it was written to the peer's stream and 'failure' when

@@ -2,7 +2,7 @@
 // it (organizations), how blocks are cut and how Raft runs — with Fabric's
 // defaults (configtx.yaml Orderer section and etcdraft Options).
 
-import { fieldPath, byteSizeAt, durationMsAt, integerAt, objectAt, oneOfAt, refuse, stringAt, arrayAt } from './fields.js';
+import { fieldPath, booleanAt, byteSizeAt, durationMsAt, integerAt, objectAt, oneOfAt, refuse, stringAt, arrayAt } from './fields.js';
 import { ConfigError } from './errors.js';
 import { pemAt, pemListAt } from './pemSource.js';
 
@@ -18,7 +18,7 @@ export const HASH_FOR_SIGNATURE: Readonly<Record<SignatureAlgorithmName, HashAlg
 export const CHANNEL_DEFAULTS = {
   batchSize: { maxMessageCount: 500, absoluteMaxBytes: 10 * MIB, preferredMaxBytes: 2 * MIB },
   batchTimeoutMs: 2000,
-  raft: { tickIntervalMs: 500, electionTick: 10, heartbeatTick: 1, maxInflightBlocks: 5, snapshotIntervalSizeBytes: 20 * MIB, evictionSuspicionMs: 600_000 },
+  raft: { tickIntervalMs: 500, electionTick: 10, heartbeatTick: 1, maxInflightBlocks: 5, snapshotIntervalSizeBytes: 20 * MIB, evictionSuspicionMs: 600_000, leaderLossDetection: true, leaderLossGraceMs: 40 },
   signatureAlgorithm: 'ecdsa-p256' as SignatureAlgorithmName,
 } as const;
 
@@ -43,7 +43,7 @@ export interface ChannelConfigInput {
   organizations: OrganizationInput[];
   batchSize?: { maxMessageCount?: number; absoluteMaxBytes?: number | string; preferredMaxBytes?: number | string };
   batchTimeout?: string;
-  raft?: { tickInterval?: string; electionTick?: number; heartbeatTick?: number; maxInflightBlocks?: number; snapshotIntervalSize?: number | string; evictionSuspicion?: string };
+  raft?: { tickInterval?: string; electionTick?: number; heartbeatTick?: number; maxInflightBlocks?: number; snapshotIntervalSize?: number | string; evictionSuspicion?: string; leaderLossDetection?: boolean; leaderLossGrace?: string };
   hashAlgorithm?: HashAlgorithmName;
   signatureAlgorithm?: SignatureAlgorithmName;
 }
@@ -110,6 +110,9 @@ export interface RaftOptionsConfig {
   readonly maxInflightBlocks: number;
   readonly snapshotIntervalSizeBytes: number;
   readonly evictionSuspicionMs: number;
+  /** Early campaign when the stream to the leader closes (a node setting, as evictionSuspicion). */
+  readonly leaderLossDetection: boolean;
+  readonly leaderLossGraceMs: number;
 }
 
 const CHANNEL_KEYS = ['channelId', 'consenters', 'organizations', 'batchSize', 'batchTimeout', 'raft', 'hashAlgorithm', 'signatureAlgorithm'];
@@ -202,7 +205,7 @@ function fillBatchSize(at: string, value: unknown): ChannelConfig['batchSize'] {
 function fillRaftOptions(at: string, value: unknown): RaftOptionsConfig {
   const defaults = CHANNEL_DEFAULTS.raft;
   const record =
-    value === undefined ? {} : objectAt(at, value, ['tickInterval', 'electionTick', 'heartbeatTick', 'maxInflightBlocks', 'snapshotIntervalSize', 'evictionSuspicion']);
+    value === undefined ? {} : objectAt(at, value, ['tickInterval', 'electionTick', 'heartbeatTick', 'maxInflightBlocks', 'snapshotIntervalSize', 'evictionSuspicion', 'leaderLossDetection', 'leaderLossGrace']);
   const heartbeatTick = record['heartbeatTick'] === undefined ? defaults.heartbeatTick : integerAt(fieldPath(at, 'heartbeatTick'), record['heartbeatTick'], 1, 1000);
   const electionTick = record['electionTick'] === undefined ? defaults.electionTick : integerAt(fieldPath(at, 'electionTick'), record['electionTick'], 1, 10_000);
   if (electionTick <= heartbeatTick) {
@@ -220,6 +223,10 @@ function fillRaftOptions(at: string, value: unknown): RaftOptionsConfig {
         : byteSizeAt(fieldPath(at, 'snapshotIntervalSize'), record['snapshotIntervalSize'], 1, 2 ** 40),
     evictionSuspicionMs:
       record['evictionSuspicion'] === undefined ? defaults.evictionSuspicionMs : durationMsAt(fieldPath(at, 'evictionSuspicion'), record['evictionSuspicion'], 1000, 7 * 24 * 3_600_000),
+    leaderLossDetection:
+      record['leaderLossDetection'] === undefined ? defaults.leaderLossDetection : booleanAt(fieldPath(at, 'leaderLossDetection'), record['leaderLossDetection']),
+    leaderLossGraceMs:
+      record['leaderLossGrace'] === undefined ? defaults.leaderLossGraceMs : durationMsAt(fieldPath(at, 'leaderLossGrace'), record['leaderLossGrace'], 1, 10_000),
   };
 }
 

@@ -15,6 +15,7 @@ import type { ClusterPeer, ClusterTransport } from '../cluster/index.js';
 export interface NodeTransport extends ClusterTransport {
   forwardSubmit(channelId: string, to: number, envelope: Uint8Array, from?: number): Promise<void>;
   isReachable(peer: number, from?: number): boolean;
+  probe?(peer: number, from?: number): void;
   /** True for selfId and every id added for such a channel; absent: selfId only. */
   isLocalId?(id: number): boolean;
 }
@@ -76,6 +77,7 @@ export class ChannelPeerSets {
       setHandler: (c, handler) => transport.setHandler(c, handler),
       isReachable: (peer) => (asSelf ? transport.isReachable(peer) : transport.isReachable(peer, selfId)),
       onUnreachable: (listener) => transport.onUnreachable(listener),
+      ...(transport.probe && { probe: (peer: number) => (asSelf ? transport.probe!(peer) : transport.probe!(peer, selfId)) }),
       ...(transport.onSnapshotStatus && { onSnapshotStatus: (listener: Parameters<NonNullable<ClusterTransport['onSnapshotStatus']>>[0]) => transport.onSnapshotStatus!(listener) }),
       updatePeers: (peers) => this.set(channelId, peers),
       // The node closes its transport once, after every chain.

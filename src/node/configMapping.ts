@@ -98,6 +98,8 @@ export function channelPlan(channel: ChannelConfig, at: string): ChannelPlan {
       snapshotIntervalSizeBytes: channel.raft.snapshotIntervalSizeBytes,
       // A node setting in Fabric (orderer.yaml), not in the block: only a channel file carries it.
       evictionSuspicionMs: channel.raft.evictionSuspicionMs,
+      leaderLossDetection: channel.raft.leaderLossDetection,
+      leaderLossGraceMs: channel.raft.leaderLossGraceMs,
       batchSize: channel.batchSize,
       batchTimeoutMs: channel.batchTimeoutMs,
       hashAlgorithm: channel.hashAlgorithm,

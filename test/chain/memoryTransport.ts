@@ -1,5 +1,8 @@
 // An in-process ClusterTransport for chain tests: N nodes on one "network"
 // with switches to cut links (both directions) and to count what was sent.
+// Cut links fail silently (a paused or partitioned peer); streamsClosed and
+// flap report a closed stream as the gRPC transport does (a crashed peer, a
+// reset connection), and probe answers as a redial would.
 // Messages are structuredClone'd (as a wire would copy them) and delivered
 // on a later turn of the event loop, never synchronously.
 
@@ -12,6 +15,8 @@ export class MemoryNetwork {
   readonly #transports = new Map<number, MemoryTransport>();
   /** Cut links, as "a-b" with a < b. */
   readonly #cut = new Set<string>();
+  /** "a>b": a's redials to b are refused (its stream to b broke) while messages still flow. */
+  readonly #refused = new Set<string>();
   consensusSent = 0;
   consensusDropped = 0;
 
@@ -32,6 +37,26 @@ export class MemoryNetwork {
 
   heal(): void {
     this.#cut.clear();
+    this.#refused.clear();
+  }
+
+  /** `id`'s process died: every other open node sees its streams close (the kernel resets them). */
+  streamsClosed(id: number): void {
+    for (const [other, t] of this.#transports) if (other !== id && t.open) t.reportLost(id);
+  }
+
+  /**
+   * Node `a`'s own stream to `b` breaks while `b` is healthy and still reaches `a`.
+   * With `redialRefused`, a's redials to b fail until heal(); else the first redial succeeds.
+   */
+  flap(a: number, b: number, options: { readonly redialRefused?: boolean } = {}): void {
+    if (options.redialRefused === true) this.#refused.add(`${a}>${b}`);
+    this.#transports.get(a)!.reportLost(b);
+  }
+
+  /** What a redial from `a` to `b` finds. */
+  dialable(a: number, b: number): boolean {
+    return this.connected(a, b) && !this.#refused.has(`${a}>${b}`);
   }
 
   connected(a: number, b: number): boolean {
@@ -66,7 +91,9 @@ function linkKey(a: number, b: number): string {
 
 export class MemoryTransport implements ClusterTransport {
   readonly #handlers = new Map<string, ClusterChannelHandler>();
+  readonly #lostListeners: Array<(peer: number) => void> = [];
   open = true;
+  probes = 0;
   forwarded = 0;
 
   constructor(
@@ -94,11 +121,24 @@ export class MemoryTransport implements ClusterTransport {
   }
 
   isReachable(peer: number): boolean {
-    return this.network.connected(this.selfId, peer);
+    return this.network.dialable(this.selfId, peer);
   }
 
-  onUnreachable(): void {
-    // Links here fail silently (dropped messages); Raft's own retries are what the tests exercise.
+  onUnreachable(listener: (peer: number) => void): void {
+    this.#lostListeners.push(listener);
+  }
+
+  /** A redial, answered on a later turn: refused (reported lost again) unless the peer is dialable. */
+  probe(peer: number): void {
+    this.probes++;
+    setImmediate(() => {
+      if (this.open && !this.network.dialable(this.selfId, peer)) this.reportLost(peer);
+    });
+  }
+
+  /** The stream to `peer` broke (the network's events call this). */
+  reportLost(peer: number): void {
+    for (const listener of this.#lostListeners) listener(peer);
   }
 
   updatePeers(_peers: readonly ClusterPeer[]): void {

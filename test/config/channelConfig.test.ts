@@ -42,6 +42,8 @@ describe('channel config defaults', () => {
         maxInflightBlocks: 5,
         snapshotIntervalSizeBytes: 20 * 1024 * 1024,
         evictionSuspicionMs: 600_000,
+        leaderLossDetection: true,
+        leaderLossGraceMs: 40,
       },
       hashAlgorithm: 'sha256',
       signatureAlgorithm: 'ecdsa-p256',
@@ -53,12 +55,12 @@ describe('channel config defaults', () => {
       minimalChannel({
         batchSize: { maxMessageCount: 10, absoluteMaxBytes: '99 MB', preferredMaxBytes: '512 KB' },
         batchTimeout: '250ms',
-        raft: { tickInterval: '100ms', electionTick: 20, heartbeatTick: 2, maxInflightBlocks: 3, snapshotIntervalSize: '16 MB', evictionSuspicion: '5m' },
+        raft: { tickInterval: '100ms', electionTick: 20, heartbeatTick: 2, maxInflightBlocks: 3, snapshotIntervalSize: '16 MB', evictionSuspicion: '5m', leaderLossDetection: false, leaderLossGrace: '15ms' },
       }),
     );
     expect(config.batchSize).toEqual({ maxMessageCount: 10, absoluteMaxBytes: 99 * 1024 * 1024, preferredMaxBytes: 512 * 1024 });
     expect(config.batchTimeoutMs).toBe(250);
-    expect(config.raft).toEqual({ tickIntervalMs: 100, electionTick: 20, heartbeatTick: 2, maxInflightBlocks: 3, snapshotIntervalSizeBytes: 16 * 1024 * 1024, evictionSuspicionMs: 300_000 });
+    expect(config.raft).toEqual({ tickIntervalMs: 100, electionTick: 20, heartbeatTick: 2, maxInflightBlocks: 3, snapshotIntervalSizeBytes: 16 * 1024 * 1024, evictionSuspicionMs: 300_000, leaderLossDetection: false, leaderLossGraceMs: 15 });
   });
 
   it('pairs SM3 with SM2 when only the signature algorithm is given', () => {

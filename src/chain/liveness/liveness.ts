@@ -1,7 +1,8 @@
-// What keeps one chain live across lost logs, evictions and shutdowns, beside
-// the Raft core: the lost-log guard (lostLog.ts) on every inbound Raft message,
-// eviction suspicion on ticks (evictionSuspicion.ts), and the bounded
-// leadership handoff of a graceful shutdown (shutdown.ts). chain.ts builds it
+// What keeps one chain live across failures, beside the Raft core: the
+// lost-log guard (lostLog.ts) on every inbound Raft message, eviction
+// suspicion on ticks (evictionSuspicion.ts), the bounded leadership handoff of
+// a graceful shutdown (shutdown.ts), and the early campaign when the stream to
+// a leader closes (leaderLoss.ts). chain.ts builds it
 // (livenessWiring.ts) and calls into it from the transport binding's inbound
 // messages, its tick and its leader changes.
 
@@ -10,6 +11,7 @@ import { MessageType, StateType, type Message, type RawNode } from '../../raft/i
 import type { ChainClock } from '../../clock.js';
 import { EvictionSuspector, type EvictedVerdict, type ReaddedVerdict } from './evictionSuspicion.js';
 import type { ConfigBlockSource } from './latestConfigBlock.js';
+import { LeaderLossWatch, type LeaderLossCause, type LeaderLossOptions } from './leaderLoss.js';
 import { guardHeartbeat, lostLogOf } from './lostLog.js';
 import { LeadershipHandoff, mostCaughtUpFollower, type HandoffOutcome } from './shutdown.js';
 
@@ -26,6 +28,11 @@ export interface LivenessHost {
   kick(): void;
   sendConsensus(message: Message): void;
   isReachable(peer: number): boolean;
+  /** Dials `peer` at once (ClusterTransport.probe); a no-op where the transport cannot. */
+  probe(peer: number): void;
+  /** Uniform floats in [0, 1). */
+  readonly random: () => number;
+  countEarlyCampaign(cause: LeaderLossCause): void;
   /** Accepted envelopes not yet proposed or held for the next leader (the handoff waits for them). */
   pendingEnvelopes(): number;
   /** Term of the last entry applied here: once above this node's leader term, its unconfirmed proposals were settled (committed or ordered again). */
@@ -55,6 +62,7 @@ export interface LivenessOptions {
   readonly membershipProbe: (Omit<ConfigBlockSource, 'blockAt'> & Partial<Pick<ConfigBlockSource, 'blockAt'>>) | undefined;
   /** Undefined: the node is looked up by Raft id alone and nobody outside the chain is told. */
   readonly eviction?: EvictionDeps | undefined;
+  readonly leaderLoss: LeaderLossOptions;
 }
 
 export class Liveness {
@@ -62,8 +70,10 @@ export class Liveness {
   #handoff: LeadershipHandoff | undefined;
   /** The term in which a lost follower log last made this leader hand over (once per term). */
   #lostLogTerm = 0;
+  readonly #leaderLoss: LeaderLossWatch;
 
   constructor(private readonly host: LivenessHost, options: LivenessOptions) {
+    this.#leaderLoss = new LeaderLossWatch(host, options.leaderLoss);
     this.#suspector =
       options.membershipProbe === undefined
         ? undefined
@@ -91,6 +101,7 @@ export class Liveness {
 
   /** The Raft message to step for `m` from a peer (a guarded heartbeat, or `m` itself). Cheap unless `m` is a rejection or a heartbeat past the log. */
   inbound(m: Message): Message {
+    this.#leaderLoss.observe(m);
     if (m.type === MessageType.MsgAppResp) {
       if (m.reject) this.#checkLostLog(m);
       return m;
@@ -113,6 +124,17 @@ export class Liveness {
 
   onLeader(lead: number): void {
     this.#handoff?.onLeader(lead);
+    this.#leaderLoss.onLeader(lead);
+  }
+
+  /** The transport reports the stream to `peer` broken, or a dial to it failed. */
+  onPeerLost(peer: number): void {
+    this.#leaderLoss.onPeerLost(peer);
+  }
+
+  /** The chain stops: no early campaign after this. */
+  close(): void {
+    this.#leaderLoss.close();
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Message, RawNode } from '../../raft/index.js';
 import type { ChannelStorage } from '../../storage/index.js';
 import type { SnapshotCatchUp } from '../../catchup/index.js';
 import type { ChainClock } from '../../clock.js';
+import type { ChainMetrics } from '../metrics.js';
 import { Liveness, type EvictionDeps, type LivenessOptions } from './liveness.js';
 import type { ResolvedChainOptions } from '../options.js';
 
@@ -21,6 +22,8 @@ export interface LivenessParts {
   readonly eviction: EvictionDeps | undefined;
   readonly log: Logger;
   readonly clock: ChainClock;
+  readonly random: () => number;
+  readonly metrics: ChainMetrics;
   raft(): RawNode;
   kick(): void;
   /** Accepted envelopes not yet proposed or held for the next leader. */
@@ -45,11 +48,19 @@ export function openLiveness(parts: LivenessParts): Liveness {
     kick: parts.kick,
     sendConsensus: (m: Message) => transport.sendConsensus(channelId, m.to, m),
     isReachable: (peer: number) => transport.isReachable(peer),
+    probe: (peer: number) => transport.probe?.(peer),
+    random: parts.random,
+    countEarlyCampaign: (cause: string) => parts.metrics.countEarlyCampaign(cause),
     pendingEnvelopes: parts.pendingEnvelopes,
     appliedTerm: parts.appliedTerm,
     evicted: parts.evicted,
   };
-  return new Liveness(host, { evictionSuspicionMs: opts.evictionSuspicionMs, membershipProbe: membershipProbeOf(parts.catchUp), eviction: parts.eviction });
+  return new Liveness(host, {
+    evictionSuspicionMs: opts.evictionSuspicionMs,
+    membershipProbe: membershipProbeOf(parts.catchUp),
+    eviction: parts.eviction,
+    leaderLoss: { enabled: opts.leaderLossDetection, graceMs: opts.leaderLossGraceMs },
+  });
 }
 
 function membershipProbeOf(catchUp: SnapshotCatchUp | undefined): LivenessOptions['membershipProbe'] {

@@ -1,0 +1,176 @@
+// Leader-loss detection from the transport: a follower whose cluster stream to
+// the leader closes (end, reset) redials at once; when the redial is refused,
+// or the stream is not back within a short grace, the leader's process is
+// taken for dead. The follower then forgets the leader (etcd's ForgetLeader:
+// a leaderless follower grants a PreVote at once, without waiting out its
+// CheckQuorum lease) and, after a delay set by its rank among the surviving
+// voters plus jitter (so two survivors do not split the vote), campaigns —
+// PreVote first. The other survivors saw the same streams close and forgot the
+// leader too, so they grant; a survivor that still hears the leader keeps its
+// lease and refuses, and a live leader ignores the PreVote: a false alarm (a
+// flapping link of one follower) costs that follower one refused PreVote, never
+// the cluster a leader change. What this cannot see: a leader that is alive to
+// the kernel but silent (paused process, cut cable, full partition) closes no
+// stream; the election timeout still finds it.
+
+import type { Logger } from 'pino';
+import { MessageType, StateType, type Message, type RawNode } from '../../raft/index.js';
+import type { ChainClock, TimerHandle } from '../../clock.js';
+
+/** Why the leader was taken for dead, as the metric label. */
+export type LeaderLossCause = 'redial_refused' | 'no_reconnect';
+
+export interface LeaderLossOptions {
+  /** False: no early campaign; a lost leader is found by the election timeout only. */
+  readonly enabled: boolean;
+  /** How long a closed stream to the leader may take to come back before the leader is taken for dead. */
+  readonly graceMs: number;
+}
+
+export interface LeaderLossHost {
+  readonly selfId: number;
+  readonly log: Logger;
+  readonly clock: ChainClock;
+  /** Uniform floats in [0, 1): the jitter of the campaign delay. */
+  readonly random: () => number;
+  raft(): RawNode;
+  kick(): void;
+  /** True while this node's stream to `peer` is established. */
+  isReachable(peer: number): boolean;
+  /** Dials `peer` at once if no stream is up or being set up; a refusal is reported as another loss of `peer`. */
+  probe(peer: number): void;
+  /** Counts one early campaign. */
+  countEarlyCampaign(cause: LeaderLossCause): void;
+}
+
+/** A (pre)vote request of another node seen this recently postpones our early campaign by one slot. */
+const POSTPONES_MAX = 4;
+
+interface Suspicion {
+  readonly leader: number;
+  /** clock.now() when the stream to the leader closed. */
+  readonly closedAt: number;
+  timer: TimerHandle | undefined;
+  cause: LeaderLossCause | undefined;
+  postponed: number;
+}
+
+export class LeaderLossWatch {
+  #suspicion: Suspicion | undefined;
+  /** clock.now() of the last PreVote/Vote request from another node. */
+  #voteRequestAt = -Infinity;
+
+  constructor(
+    private readonly host: LeaderLossHost,
+    private readonly options: LeaderLossOptions,
+  ) {}
+
+  /** The delay between two survivors' early campaigns (their ranks differ by one). */
+  get slotMs(): number {
+    return Math.max(1, this.options.graceMs / 2);
+  }
+
+  /** The transport reports the stream to `peer` broken (or a redial to it failed). */
+  onPeerLost(peer: number): void {
+    if (!this.options.enabled) return;
+    const s = this.#suspicion;
+    if (s !== undefined && s.leader === peer) {
+      // The redial we asked for failed: nobody listens there any more.
+      if (s.cause === undefined) this.#declareLost(s, 'redial_refused');
+      return;
+    }
+    const status = this.host.raft().status();
+    if (status.softState.raftState !== StateType.Follower || status.softState.lead !== peer) return;
+    this.#cancel();
+    const suspicion: Suspicion = { leader: peer, closedAt: this.host.clock.now(), timer: undefined, cause: undefined, postponed: 0 };
+    this.#suspicion = suspicion;
+    suspicion.timer = this.host.clock.after(this.options.graceMs, () => this.#graceOver(suspicion));
+    this.host.probe(peer);
+  }
+
+  /** Every inbound Raft message: another node's (pre)vote request postpones our own campaign. */
+  observe(m: Message): void {
+    if (this.#suspicion === undefined) return;
+    if (m.type === MessageType.MsgPreVote || m.type === MessageType.MsgVote) this.#voteRequestAt = this.host.clock.now();
+  }
+
+  /** Every soft state: a known leader ends the watch (the lost one came back, or a new one was elected). */
+  onLeader(lead: number): void {
+    const s = this.#suspicion;
+    if (s === undefined || lead === 0) return;
+    if (lead !== s.leader || s.cause === undefined) this.#cancel();
+  }
+
+  /** Stops the timers (chain closing). */
+  close(): void {
+    this.#cancel();
+  }
+
+  #graceOver(s: Suspicion): void {
+    if (this.#suspicion !== s || s.cause !== undefined) return;
+    if (this.host.isReachable(s.leader)) {
+      this.host.log.debug({ leader: s.leader }, `stream to leader ${s.leader} came back within ${this.options.graceMs} ms`);
+      this.#cancel();
+      return;
+    }
+    this.#declareLost(s, 'no_reconnect');
+  }
+
+  #declareLost(s: Suspicion, cause: LeaderLossCause): void {
+    s.timer?.cancel();
+    s.cause = cause;
+    const raft = this.host.raft();
+    const status = raft.status();
+    // Only a follower of that very leader forgets it (a new leader may already be known).
+    if (status.softState.raftState !== StateType.Follower || status.softState.lead !== s.leader) {
+      this.#cancel();
+      return;
+    }
+    raft.forgetLeader();
+    this.host.kick();
+    const delayMs = this.#campaignDelayMs(status.config.voters, s.leader);
+    this.host.log.info({ leader: s.leader, cause, campaignInMs: Math.round(delayMs) }, `${this.#describe(s)}: leader ${s.leader} forgotten, campaigning in ${Math.round(delayMs)} ms unless another leader is known first`);
+    s.timer = this.host.clock.after(delayMs, () => this.#campaign(s));
+  }
+
+  /** Rank among the surviving voters (by id) times a slot, plus jitter within the first half of the slot. */
+  #campaignDelayMs(voters: readonly number[], lost: number): number {
+    const survivors = voters.filter((id) => id !== lost).sort((a, b) => a - b);
+    const rank = Math.max(0, survivors.indexOf(this.host.selfId));
+    return (rank + 0.25 + 0.5 * this.host.random()) * this.slotMs;
+  }
+
+  #campaign(s: Suspicion): void {
+    if (this.#suspicion !== s) return;
+    const raft = this.host.raft();
+    const status = raft.status();
+    if (status.softState.lead !== 0 || status.softState.raftState !== StateType.Follower || !status.config.voters.includes(this.host.selfId)) {
+      this.#cancel();
+      return;
+    }
+    const now = this.host.clock.now();
+    if (now - this.#voteRequestAt < this.slotMs && s.postponed < POSTPONES_MAX) {
+      // Another survivor campaigns: give its election a slot before competing with it.
+      s.postponed++;
+      s.timer = this.host.clock.after(this.slotMs, () => this.#campaign(s));
+      return;
+    }
+    const cause = s.cause!;
+    this.#suspicion = undefined;
+    this.host.countEarlyCampaign(cause);
+    this.host.log.warn({ leader: s.leader, term: status.hardState.term, cause }, `${this.#describe(s)}: campaigning early`);
+    raft.campaign();
+    this.host.kick();
+  }
+
+  #describe(s: Suspicion): string {
+    const agoMs = Math.round(this.host.clock.now() - s.closedAt);
+    const how = s.cause === 'redial_refused' ? 'its redial refused' : `not back within ${this.options.graceMs} ms`;
+    return `stream to leader ${s.leader} closed ${agoMs} ms ago, ${how}`;
+  }
+
+  #cancel(): void {
+    this.#suspicion?.timer?.cancel();
+    this.#suspicion = undefined;
+  }
+}

@@ -23,6 +23,7 @@ import type { ChainCompute } from './compute/compute.js';
 import type { ConfigControl } from './config/configControl.js';
 import { openConfigControl } from './config/configWiring.js';
 import { ChainHaltedError } from './errors.js';
+import { Forwarder } from './submit/forwarder.js';
 import { FreshCampaign } from './order/freshCampaign.js';
 import { Handover } from './submit/handover.js';
 import { LeaderPipeline, PipelineState } from './order/leaderPipeline.js';
@@ -107,7 +108,10 @@ export class Chain implements ChannelSupport {
     this.#leadership = new Leadership({
       log: this.#log,
       metrics: this.#metrics,
-      onLeader: (lead) => this.#liveness?.onLeader(lead),
+      onLeader: (lead) => {
+        this.#router.onLeader(lead);
+        this.#liveness?.onLeader(lead);
+      },
       becameLeader: () => this.#router.becameLeader(),
       steppedDown: () => this.#router.steppedDown('no Raft leader'),
     });
@@ -121,7 +125,18 @@ export class Chain implements ChannelSupport {
       leaderId: () => this.#leadership.leaderId,
       isRunning: () => this.#lifecycle.running,
     };
-    this.#router = new EnvelopeRouter(view, this.#pipeline, this.#handover, deps.transport, this.#log, this.#txs);
+    const forwarder = new Forwarder(
+      {
+        selfId: this.#opts.selfId,
+        log: this.#log,
+        clock: this.#clock,
+        leaderId: () => this.#leadership.leaderId,
+        send: (to, bytes) => deps.transport.forwardSubmit(this.channelId, to, bytes),
+        orderHere: (envelope) => this.#router.orderHere(envelope),
+      },
+      2 * this.#opts.electionTick * this.#opts.tickIntervalMs,
+    );
+    this.#router = new EnvelopeRouter(view, this.#pipeline, this.#handover, forwarder, this.#log, this.#txs);
     const { channelId, engine, hashAlgorithm, signatureAlgorithm, organizations } = this.#opts;
     this.#intake = new SubmitPath(
       {

@@ -62,6 +62,19 @@ test('a peer killed with SIGKILL: onUnreachable fires and a later forward fails 
   expect(error).toBeInstanceOf(ClusterUnavailableError);
 });
 
+test('a killed peer probed at once: the redial is refused and reported as another loss, with no backoff wait', async () => {
+  const { one, child } = await setUp(10_000);
+  const unreachable: number[] = [];
+  one.transport.onUnreachable((peer) => unreachable.push(peer));
+  child.kill('SIGKILL');
+  await waitFor(() => unreachable.length === 1, 'onUnreachable(2) after SIGKILL');
+  // The link backs off now (100 ms and more): probe() dials anyway, and nobody listens on the port.
+  one.transport.probe(2);
+  await waitFor(() => unreachable.length === 2, 'the probe refused');
+  expect(unreachable).toEqual([2, 2]);
+  expect(one.transport.isReachable(2)).toBe(false);
+});
+
 test('a frozen peer (SIGSTOP) is detected by keepalive: the waiting forward fails; after SIGCONT it is reachable again', async () => {
   const { one, child } = await setUp(1000);
   const unreachable: number[] = [];

@@ -154,6 +154,26 @@ describe('streams that break', () => {
     expect(dropped).toEqual([]);
   });
 
+  test('probe() dials a peer at once, with no frame to send and past a backoff in progress; a refused probe is reported', async () => {
+    nodes = await startCluster(pki, 2, { reconnectBackoffMinMs: 60_000, reconnectBackoffMaxMs: 60_000 });
+    const [one, two] = nodes as [TestNode, TestNode];
+    one.transport.probe(2);
+    await waitFor(() => one.transport.isReachable(2), 'the probed stream to be up');
+    const unreachable: number[] = [];
+    one.transport.onUnreachable((peer) => unreachable.push(peer));
+    const port = two.transport.port;
+    await two.transport.close();
+    await waitFor(() => unreachable.length === 1, 'onUnreachable(2)');
+    // Backing off for 30..60 s now; the probe still dials, and the closed port refuses it.
+    one.transport.probe(2);
+    await waitFor(() => unreachable.length === 2, 'the refused probe reported');
+    two.transport = await startTransport(pki, 2, two.tls, {}, port);
+    two.transport.updatePeers(consenters(nodes));
+    one.transport.probe(2);
+    await waitFor(() => one.transport.isReachable(2), 'the stream to the restarted peer, without waiting out the backoff');
+    one.transport.probe(99);
+  });
+
   test('after a peer restarts on the same address the stream is re-established and messages flow', async () => {
     nodes = await startCluster(pki, 2);
     const [one, two] = nodes as [TestNode, TestNode];

@@ -9,7 +9,7 @@ import type { ChainMetrics } from '../metrics.js';
 export interface LeadershipHost {
   readonly log: Logger;
   readonly metrics: ChainMetrics;
-  /** Every soft state, the leader id 0 (none known) included. */
+  /** Every soft state, the leader id 0 (none known) included; after becameLeader / steppedDown. */
   onLeader(leaderId: number): void;
   /** This node became leader. */
   becameLeader(): void;
@@ -45,7 +45,6 @@ export class Leadership {
   onSoftState(ss: SoftState): void {
     const before = this.#soft;
     this.#soft = ss;
-    this.host.onLeader(ss.lead);
     if (ss.lead !== before.lead) {
       // As Fabric: every change counts, losing the leader (-> 0) included.
       this.host.metrics.leaderChanges.inc();
@@ -56,5 +55,7 @@ export class Leadership {
     this.host.metrics.isLeader.set(isLeader ? 1 : 0);
     if (isLeader && !wasLeader) this.host.becameLeader();
     else if (wasLeader && !isLeader) this.host.steppedDown();
+    // Last: a new leader's pipeline takes envelopes by now (forwards re-routed to this node land in it).
+    this.host.onLeader(ss.lead);
   }
 }

@@ -1,12 +1,13 @@
 // Where an envelope goes, and where it goes when leadership moves: on the
-// leader into its pipeline, on a follower forwarded to the leader, with no
+// leader into its pipeline, on a follower forwarded to the leader (and sent
+// again to the next leader while it has no verdict: forwarder.ts), with no
 // leader refused. A stepping-down leader routes its waiting submits again and
 // holds its accepted ones for the next leader (Handover); a node leading again
 // orders what it holds itself; envelopes of its lost proposals are ordered again.
 
 import type { Logger } from 'pino';
-import type { ClusterTransport } from '../../cluster/index.js';
 import { ServiceUnavailableError } from '../errors.js';
+import type { Forwarder } from './forwarder.js';
 import type { Handover } from './handover.js';
 import { PipelineState, type IntakeItem, type LeaderPipeline, type OrderedEnvelope } from '../order/leaderPipeline.js';
 import type { TxTracker } from './txTracker.js';
@@ -28,13 +29,21 @@ export class EnvelopeRouter {
     private readonly view: RouterView,
     private readonly pipeline: LeaderPipeline,
     private readonly handover: Handover,
-    private readonly transport: ClusterTransport,
+    private readonly forwarder: Forwarder,
     private readonly log: Logger,
     private readonly txs: TxTracker,
   ) {}
 
   /** Leader: into the pipeline (resolves once accepted); follower: forwarded; no leader: SERVICE_UNAVAILABLE. */
   order(envelope: OrderedEnvelope): Promise<void> {
+    if (this.view.isLeader()) return this.orderHere(envelope);
+    const lead = this.view.leaderId();
+    if (lead === 0 || lead === this.view.selfId) return Promise.reject(new ServiceUnavailableError('no Raft leader'));
+    return this.forwarder.forward(lead, envelope);
+  }
+
+  /** Into this leader's pipeline (resolves once accepted); refused when this node does not lead. */
+  orderHere(envelope: OrderedEnvelope): Promise<void> {
     if (this.view.isLeader()) {
       return new Promise<void>((resolve, reject) => {
         const item: IntakeItem = { ...envelope, accepted: resolve, refused: reject };
@@ -45,9 +54,12 @@ export class EnvelopeRouter {
         }
       });
     }
-    const lead = this.view.leaderId();
-    if (lead === 0 || lead === this.view.selfId) return Promise.reject(new ServiceUnavailableError('no Raft leader'));
-    return this.transport.forwardSubmit(this.view.channelId, lead, envelope.bytes);
+    return Promise.reject(new ServiceUnavailableError(`node ${this.view.selfId} no longer leads`));
+  }
+
+  /** Every leader change: forwards without a verdict follow the leadership. */
+  onLeader(lead: number): void {
+    this.forwarder.onLeader(lead);
   }
 
   /** This node became leader: its pipeline takes submits, and what it held for a leader. */
@@ -58,6 +70,7 @@ export class EnvelopeRouter {
 
   /** Stepping down (or closing, halting): route not-yet-accepted submits again, hold accepted ones for the next leader. */
   steppedDown(reason: string): void {
+    if (!this.view.isRunning()) this.forwarder.close(new ServiceUnavailableError(reason));
     const { waiting, accepted } = this.pipeline.stop();
     // Its proposed blocks are Raft's now: the next leader applies them before it serves.
     this.txs.releaseAll();

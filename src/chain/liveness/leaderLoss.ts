@@ -25,6 +25,13 @@ export interface LeaderLossOptions {
   readonly enabled: boolean;
   /** How long a closed stream to the leader may take to come back before the leader is taken for dead. */
   readonly graceMs: number;
+  /**
+   * The spacing of two survivors' campaigns (their ranks differ by one). It must
+   * exceed a PreVote's one-way delay, so that the next survivor sees the first
+   * one's PreVote before its own turn and postpones instead of splitting the
+   * vote. Default graceMs / 2.
+   */
+  readonly slotMs?: number;
 }
 
 export interface LeaderLossHost {
@@ -67,7 +74,7 @@ export class LeaderLossWatch {
 
   /** The delay between two survivors' early campaigns (their ranks differ by one). */
   get slotMs(): number {
-    return Math.max(1, this.options.graceMs / 2);
+    return this.options.slotMs ?? Math.max(1, this.options.graceMs / 2);
   }
 
   /** The transport reports the stream to `peer` broken (or a redial to it failed). */
@@ -94,11 +101,14 @@ export class LeaderLossWatch {
     if (m.type === MessageType.MsgPreVote || m.type === MessageType.MsgVote) this.#voteRequestAt = this.host.clock.now();
   }
 
-  /** Every soft state: a known leader ends the watch (the lost one came back, or a new one was elected). */
+  /**
+   * The known leader (on every soft state, or more often): another leader, or
+   * the lost one known again after it was forgotten, ends the watch.
+   */
   onLeader(lead: number): void {
     const s = this.#suspicion;
     if (s === undefined || lead === 0) return;
-    if (lead !== s.leader || s.cause === undefined) this.#cancel();
+    if (lead !== s.leader || s.cause !== undefined) this.#cancel();
   }
 
   /** Stops the timers (chain closing). */

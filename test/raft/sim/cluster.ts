@@ -14,6 +14,7 @@ import { pickConfChange } from './membership.js';
 import { Network, type LostMessage } from './network.js';
 import type { Prng } from './prng.js';
 import { SimNode, type SimNodeOptions } from './sim-node.js';
+import { TransportLoss } from './transport-loss.js';
 
 /** What every node of the cluster shares; the cluster fills in each node's id, voters, PRNG and apply hook. */
 export type SharedNodeOptions = Omit<SimNodeOptions, 'id' | 'voters' | 'random' | 'onApplied'>;
@@ -29,6 +30,11 @@ export interface ClusterOptions extends SharedNodeOptions {
   /** Bound on messages on the wire; beyond it the network drops (a full transport queue). */
   readonly inFlightMax: number;
   readonly eventLogCapacity: number;
+  /**
+   * Transport-loss events acted on by the chain's leader-loss policy
+   * (transport-loss.ts) with this grace in ms; undefined: Raft alone, as etcd.
+   */
+  readonly leaderLossGraceMs: number | undefined;
 }
 
 export class Cluster implements FaultTarget {
@@ -41,6 +47,8 @@ export class Cluster implements FaultTarget {
   readonly #nodes = new Map<number, SimNode>();
   /** Present while faults are being injected. */
   #injector: FaultInjector | undefined;
+  /** Present with options.leaderLossGraceMs. */
+  readonly transportLoss: TransportLoss | undefined;
   #round = 0;
   #tick = 0;
   /** Which of the tick's rounds is running; for event stamps only. */
@@ -67,6 +75,22 @@ export class Cluster implements FaultTarget {
       const node = new SimNode({ ...options, id, voters, random, onApplied }, this.checker, record);
       this.#nodes.set(id, node);
     }
+    this.transportLoss =
+      options.leaderLossGraceMs === undefined
+        ? undefined
+        : new TransportLoss(
+            {
+              ids: this.ids,
+              isRunning: (id) => this.isRunning(id),
+              raw: (id) => this.node(id).rawNode,
+              lead: (id) => this.node(id).lead,
+              isLinkUp: (from, to) => this.network.isLinkUp(from, to),
+              record: (event) => this.record(event),
+            },
+            options.roundsPerTick,
+            options.leaderLossGraceMs,
+            random,
+          );
   }
 
   get tickCount(): number {
@@ -151,6 +175,7 @@ export class Cluster implements FaultTarget {
       }
       this.record(`deliver ${describe(m)}`);
       this.#counts.delivered++;
+      this.transportLoss?.observe(m.to, m);
       to.step(m);
       if (m.type === MessageType.MsgSnap) this.node(m.from).reportSnapshot(m.to, 'finish');
     }
@@ -159,6 +184,7 @@ export class Cluster implements FaultTarget {
       const out = node.processReady(() => this.#prng.chance(crashChance));
       for (const m of out) for (const l of this.network.send(m, this.#round)) this.#onLost(l);
     }
+    this.transportLoss?.onRound();
   }
 
   /** What a transport tells the sender about a message it could not deliver. */
@@ -170,7 +196,10 @@ export class Cluster implements FaultTarget {
     if (from === undefined || !from.running) return;
     if (m.type === MessageType.MsgSnap) from.reportSnapshot(m.to, 'failure');
     // What a transport notices (a broken connection), not a silently lost packet.
-    if (l.reason === 'link-cut' || l.reason === 'node-down') from.reportUnreachable(m.to);
+    if (l.reason === 'link-cut' || l.reason === 'node-down') {
+      from.reportUnreachable(m.to);
+      this.transportLoss?.streamBroke(m.from, m.to);
+    }
   }
 
   /** The client: proposes `payload` through node `id`. Returns false if it was refused at once. */
@@ -253,7 +282,7 @@ export class Cluster implements FaultTarget {
       confChangesApplied += n.confChangesApplied;
       snapshotReadsRefused += n.snapshotReadsRefused;
     }
-    return { ...this.#counts, snapshotsTaken, snapshotsRestored, confChangesApplied, snapshotReadsRefused, leaderTerms: this.checker.leaderTerms, committed: this.checker.committedMax };
+    return { ...this.#counts, ...this.transportLoss?.counts, snapshotsTaken, snapshotsRestored, confChangesApplied, snapshotReadsRefused, leaderTerms: this.checker.leaderTerms, committed: this.checker.committedMax };
   }
 
   // FaultTarget
@@ -266,11 +295,13 @@ export class Cluster implements FaultTarget {
     this.record(`crash n${id}`);
     this.#counts.crashes++;
     this.node(id).crash();
+    this.transportLoss?.died(id);
   }
 
   restart(id: number): void {
     this.record(`restart n${id}`);
     this.node(id).start();
+    this.transportLoss?.started(id);
   }
 
   leaderIds(): number[] {
@@ -298,6 +329,13 @@ export class Cluster implements FaultTarget {
   healLinks(): void {
     if (this.network.cutLinkCount > 0) this.record('heal links');
     this.network.heal();
+    this.transportLoss?.heal();
+  }
+
+  flapToLeader(at: number, refuseRedials: boolean): void {
+    const lead = this.node(at).lead;
+    if (this.transportLoss === undefined || lead === 0 || lead === at) return;
+    this.transportLoss.flap(at, lead, refuseRedials);
   }
 
   record(event: string): void {

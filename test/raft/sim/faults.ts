@@ -22,6 +22,8 @@ export interface FaultProfile {
   readonly transferChance: number;
   /** Per node and tick: chance the node misses the tick (a slow clock or a stalled process). */
   readonly skipTickChance: number;
+  /** Per tick: chance a follower's own stream to its leader flaps (the leader stays healthy); half of them refuse redials until healed. */
+  readonly flapChance: number;
 }
 
 export const noFaults: FaultProfile = Object.freeze({
@@ -33,6 +35,7 @@ export const noFaults: FaultProfile = Object.freeze({
   crashAfterPersistChance: 0,
   transferChance: 0,
   skipTickChance: 0,
+  flapChance: 0,
 });
 
 export function randomFaultProfile(prng: Prng): FaultProfile {
@@ -50,6 +53,7 @@ export function randomFaultProfile(prng: Prng): FaultProfile {
     crashAfterPersistChance: 0.002 * intensity,
     transferChance: 0.01 * prng.next(),
     skipTickChance: 0.1 * prng.next(),
+    flapChance: 0.03 * intensity,
   };
 }
 
@@ -64,6 +68,8 @@ export interface FaultTarget {
   partition(groups: readonly (readonly number[])[]): void;
   cutLink(from: number, to: number): void;
   healLinks(): void;
+  /** Follower `at`'s stream to its leader flaps; a no-op without transport-loss events. */
+  flapToLeader(at: number, refuseRedials: boolean): void;
   record(event: string): void;
 }
 
@@ -92,6 +98,10 @@ export class FaultInjector {
     }
     for (const id of target.ids) {
       if (!target.isRunning(id) && p.chance(f.restartChance)) target.restart(id);
+    }
+    if (p.chance(f.flapChance)) {
+      const running = target.ids.filter((id) => target.isRunning(id));
+      if (running.length > 0) target.flapToLeader(p.pick(running), p.chance(0.5));
     }
     if (p.chance(f.transferChance)) {
       const leaders = target.leaderIds();

@@ -167,6 +167,12 @@ export class SimNode {
     });
   }
 
+  /** The running RawNode (the chain's leader-loss watch drives it as a chain would). */
+  get rawNode(): RawNode {
+    assert.ok(this.#raw !== undefined, `node ${this.id} is down`);
+    return this.#raw;
+  }
+
   /** Loses everything not on disk. */
   crash(): void {
     assert.ok(this.#raw !== undefined, `node ${this.id} is already down`);

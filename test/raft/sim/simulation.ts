@@ -86,6 +86,8 @@ export function clusterOptionsFor(prng: Prng): ClusterOptions {
     inFlightMax: 2_000,
     eventLogCapacity: 64,
     sendBeforePersist: false,
+    // Every seed runs with the chain's early campaign on transport loss, at the chain's default grace.
+    leaderLossGraceMs: 40,
   };
 }
 

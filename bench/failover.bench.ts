@@ -1,0 +1,219 @@
+// Failover of a local 3-node cluster under load, every node its own process
+// on this machine with the load generator:
+//
+//   npm run bench:failover [-- --kills 20 --pauses 3 --pause-ms 3000 --rate 500 --early on|off]
+//
+// Per kill -9 of the leader (the load goes to a follower, which forwards):
+//   leader known by all: the kill to the last survivor's "raft leader changed: x -> new" log line
+//                        (the nodes' own clocks, same machine: no polling in the figure);
+//   first ack:           to the first Broadcast SUCCESS the load saw once a survivor knew the new leader
+//                        (earlier ones are verdicts the old leader sent before it died);
+//   first block:         to the first block, on a survivor's Deliver stream, beyond every block committed at the kill;
+//   split votes:         elections that took more than one term (new term - old term > 1).
+// Per SIGSTOP of the leader for --pause-ms (then SIGCONT): leader known by all, first ack.
+// After each kill the killed node restarts and catches up before the next round.
+// `--early off` writes raft.leaderLossDetection: false into the channel file (the election timeout alone).
+// Figures include the load generator and three orderers sharing the machine's cores.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
+import { SEEK_MAX } from '../src/block/index.js';
+import { connectAtomicBroadcast, deliver } from '../src/cli/abClient.js';
+import { choiceFlag, intFlag, parseFlags } from '../src/cli/args.js';
+import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../src/cli/envelopePool.js';
+import { freeNodePorts } from '../src/cli/freePorts.js';
+import { keygen } from '../src/cli/keygen.js';
+import { address, clientTls } from '../src/cli/layout.js';
+import { runLoad, type LoadReport } from '../src/cli/load.js';
+import { LocalCluster } from '../src/cli/localCluster.js';
+import { describeMachine } from './lib/machine.js';
+
+const TICK_INTERVAL_MS = 100;
+const ELECTION_TICK = 10;
+const MAX_MESSAGE_COUNT = 50;
+const BATCH_TIMEOUT_MS = 200;
+
+type Clients = Map<number, ReturnType<typeof connectAtomicBroadcast>>;
+
+interface Round {
+  readonly kind: 'kill' | 'pause';
+  readonly old: number;
+  readonly leader: number;
+  readonly knownByAllMs: number;
+  readonly firstAckMs: number | undefined;
+  readonly firstBlockMs: number | undefined;
+  readonly termsTaken: number;
+  readonly refused: number;
+}
+
+/** Leader-change log lines of node `id` since epoch ms `since`: [time, new leader, term]. */
+function leaderChanges(cluster: LocalCluster, id: number, since: number): Array<{ time: number; to: number; term: number }> {
+  const out: Array<{ time: number; to: number; term: number }> = [];
+  for (const line of fs.readFileSync(cluster.logFile(id), 'utf8').split('\n')) {
+    if (!line.includes('raft leader changed')) continue;
+    const entry = JSON.parse(line) as { time: number; msg: string; leader: number; term: number };
+    if (entry.time >= since) out.push({ time: entry.time, to: entry.leader, term: entry.term });
+  }
+  return out;
+}
+
+/** Waits until every survivor logged a leader other than `old` since `since`; returns each one's first such line. */
+async function newLeaderSeen(cluster: LocalCluster, survivors: readonly number[], old: number, since: number): Promise<Array<{ time: number; to: number; term: number }>> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const firsts = survivors.map((id) => leaderChanges(cluster, id, since).find((c) => c.to !== 0 && c.to !== old));
+    if (firsts.every((f) => f !== undefined)) return firsts as Array<{ time: number; to: number; term: number }>;
+    if (Date.now() > deadline) throw new Error(`no new leader logged by nodes ${survivors.join(', ')} within 30 s`);
+    await sleep(20);
+  }
+}
+
+async function oneRound(cluster: LocalCluster, clients: Clients, pool: SignedEnvelope[], kind: 'kill' | 'pause', pauseMs: number, rate: number): Promise<Round> {
+  await cluster.waitHealthy(60_000);
+  const old = await cluster.waitLeader(30_000);
+  const survivors = cluster.nodes.map((n) => n.id).filter((id) => id !== old);
+  const watcher = survivors[0]!;
+  const oldTerm = Math.max(0, ...leaderChanges(cluster, watcher, 0).filter((c) => c.to === old).map((c) => c.term));
+  const stop = new AbortController();
+  const acks: number[] = [];
+  let beyond = Number.MAX_SAFE_INTEGER;
+  let lastSeen = -1;
+  let firstBlockAt: number | undefined;
+  let faultAt = Number.MAX_SAFE_INTEGER;
+  const following = deliver(clients.get(watcher)!, {
+    channelId: cluster.manifest.channelId,
+    creator: loadClientCreator(cluster.dir, cluster.manifest),
+    start: { type: 'newest' },
+    stop: { type: 'specified', number: SEEK_MAX },
+    onBlock: (block) => {
+      lastSeen = Math.max(lastSeen, block.header.number);
+      if (firstBlockAt === undefined && block.header.number > beyond) firstBlockAt = performance.now();
+    },
+    signal: stop.signal,
+  }).catch((error: unknown) => {
+    if (!stop.signal.aborted) throw error;
+  });
+  let refusedBefore = 0;
+  const loading = runLoad({
+    client: clients.get(watcher)!, envelopes: pool, streams: 2, windowPerStream: 64, durationMs: 120_000, once: false, maxTxPerSec: rate, signal: stop.signal,
+    onAcknowledged: (_envelope, atMs) => {
+      if (atMs >= faultAt) acks.push(atMs);
+    },
+    onTick: (report: LoadReport) => {
+      if (faultAt === Number.MAX_SAFE_INTEGER) refusedBefore = Object.values(report.refused).reduce((a, b) => a + b, 0);
+    },
+  });
+  await sleep(1500);
+  const faultEpoch = Date.now();
+  faultAt = performance.now();
+  if (kind === 'kill') await cluster.process(old).kill('SIGKILL');
+  else process.kill(cluster.process(old).pid!, 'SIGSTOP');
+  const atFault = await cluster.committedBlockNumbers();
+  beyond = Math.max(lastSeen, ...[...atFault.values()].map((n) => n ?? -1));
+  const seen = await newLeaderSeen(cluster, survivors, old, faultEpoch);
+  const knownByAllMs = Math.max(...seen.map((s) => s.time)) - faultEpoch;
+  const firstKnownPerf = faultAt + Math.min(...seen.map((s) => s.time)) - faultEpoch;
+  const settleUntil = performance.now() + 5000;
+  while (performance.now() < settleUntil && (acks.every((t) => t < firstKnownPerf) || firstBlockAt === undefined)) await sleep(20);
+  if (kind === 'pause') {
+    await sleep(Math.max(0, faultAt + pauseMs - performance.now()));
+    process.kill(cluster.process(old).pid!, 'SIGCONT');
+  }
+  stop.abort();
+  const [report] = await Promise.all([loading, following]);
+  const firstAck = acks.find((t) => t >= firstKnownPerf);
+  const refused = Object.values(report.refused).reduce((a, b) => a + b, 0) - refusedBefore;
+  if (kind === 'kill') {
+    cluster.process(old).start();
+    await cluster.waitListening(old, 60_000);
+  }
+  await waitCaughtUp(cluster);
+  return {
+    kind, old, leader: seen[0]!.to, knownByAllMs,
+    firstAckMs: firstAck === undefined ? undefined : firstAck - faultAt,
+    firstBlockMs: firstBlockAt === undefined ? undefined : firstBlockAt - faultAt,
+    termsTaken: Math.max(...seen.map((s) => s.term)) - oldTerm,
+    refused,
+  };
+}
+
+async function waitCaughtUp(cluster: LocalCluster): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const numbers = [...(await cluster.committedBlockNumbers()).values()];
+    if (numbers.every((n) => n !== undefined && n === numbers[0])) return;
+    if (performance.now() > deadline) throw new Error(`nodes did not converge within 60 s: ${numbers.join(', ')}`);
+    await sleep(200);
+  }
+}
+
+function percentiles(values: readonly (number | undefined)[]): string {
+  const sorted = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  if (sorted.length === 0) return 'none';
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  const missing = values.length - sorted.length;
+  return `p50 ${at(50).toFixed(0)} ms, p99 ${at(99).toFixed(0)} ms, min ${sorted[0]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)} (n=${sorted.length}${missing > 0 ? `, ${missing} none within 5 s` : ''})`;
+}
+
+function disableEarlyCampaign(dir: string, channelId: string): void {
+  const file = path.join(dir, 'channels', `${channelId}.yaml`);
+  const doc = parse(fs.readFileSync(file, 'utf8')) as { raft?: Record<string, unknown> };
+  doc.raft = { ...doc.raft, leaderLossDetection: false };
+  fs.writeFileSync(file, stringify(doc));
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags('bench:failover', process.argv.slice(2), {
+    kills: { type: 'string' }, pauses: { type: 'string' }, 'pause-ms': { type: 'string' }, rate: { type: 'string' }, early: { type: 'string' },
+  });
+  const kills = intFlag(flags, 'kills', 20, 0, 200);
+  const pauses = intFlag(flags, 'pauses', 3, 0, 50);
+  const pauseMs = intFlag(flags, 'pause-ms', 3000, 100, 60_000);
+  const rate = intFlag(flags, 'rate', 500, 1, 100_000);
+  const early = choiceFlag(flags, 'early', ['on', 'off'] as const, 'on');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-failover-'));
+  const manifest = keygen({
+    outDir: dir, nodes: 3, algorithm: 'ecdsa-p256', channelId: 'benchchannel', ports: await freeNodePorts(3), engine: 'native',
+    tickIntervalMs: TICK_INTERVAL_MS, electionTick: ELECTION_TICK, batchTimeoutMs: BATCH_TIMEOUT_MS, maxMessageCount: MAX_MESSAGE_COUNT,
+  });
+  if (early === 'off') disableEarlyCampaign(dir, manifest.channelId);
+  const cluster = new LocalCluster(dir);
+  const clients: Clients = new Map(cluster.nodes.map((n) => [n.id, connectAtomicBroadcast(address(n, 'client'), clientTls(dir, manifest))]));
+  console.log(`bench:failover — 3 orderer processes + load generator on ${describeMachine()}`);
+  console.log(`tick ${TICK_INTERVAL_MS} ms x election_tick ${ELECTION_TICK}; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`);
+  const rounds: Round[] = [];
+  try {
+    cluster.startAll();
+    await cluster.waitHealthy(60_000);
+    const pool = createEnvelopePool({ channelId: manifest.channelId, creator: loadClientCreator(dir, manifest), count: 8192 });
+    const plan = [...Array<'kill'>(kills).fill('kill'), ...Array<'pause'>(pauses).fill('pause')];
+    for (const [i, kind] of plan.entries()) {
+      const r = await oneRound(cluster, clients, pool, kind, pauseMs, rate);
+      rounds.push(r);
+      console.log(
+        `${kind} ${i + 1}/${plan.length}: node ${r.old} -> leader ${r.leader} known by all after ${r.knownByAllMs} ms (${r.termsTaken} term${r.termsTaken === 1 ? '' : 's'}), ` +
+          `first ack ${r.firstAckMs?.toFixed(0) ?? '-'} ms, first block ${r.firstBlockMs?.toFixed(0) ?? '-'} ms, ${r.refused} Broadcasts refused`,
+      );
+    }
+  } finally {
+    for (const client of clients.values()) client.close();
+    await cluster.stopAll(10_000);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  for (const kind of ['kill', 'pause'] as const) {
+    const of = rounds.filter((r) => r.kind === kind);
+    if (of.length === 0) continue;
+    const what = kind === 'kill' ? 'kill -9 leader' : `SIGSTOP leader ${pauseMs} ms`;
+    console.log(`${what} -> new leader known by all survivors: ${percentiles(of.map((r) => r.knownByAllMs))}`);
+    console.log(`${what} -> first Broadcast acknowledged: ${percentiles(of.map((r) => r.firstAckMs))}`);
+    if (kind === 'kill') console.log(`${what} -> first block committed: ${percentiles(of.map((r) => r.firstBlockMs))}`);
+    const splits = of.filter((r) => r.termsTaken > 1).length;
+    console.log(`${what}: split votes ${splits} of ${of.length}${of[0]!.termsTaken > 1 ? ' (the first one after the start split)' : ' (not the first one after the start)'}; Broadcasts refused per round ${percentiles(of.map((r) => r.refused)).replace(/ ms/g, '')}`);
+  }
+}
+
+await main();
+process.exit(0);

@@ -201,7 +201,9 @@ async function main(): Promise<void> {
   } finally {
     for (const client of clients.values()) client.close();
     await cluster.stopAll(10_000);
-    fs.rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the nodes' logs (where the time went) and ledgers.
+    if (process.env['BENCH_KEEP'] === '1') console.log(`cluster kept in ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   }
   for (const kind of ['kill', 'pause'] as const) {
     const of = rounds.filter((r) => r.kind === kind);

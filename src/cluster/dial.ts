@@ -2,7 +2,7 @@
 // whose handshake checks the server's certificate against the key pinned for
 // the consenter we meant to reach (on top of the CA chain and hostname).
 
-import { isIP } from 'node:net';
+import { connect, isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
@@ -26,10 +26,35 @@ export interface DialedStream {
   readonly refusal: () => string | undefined;
 }
 
+/** The host of a `host:port` address, without an IPv6 literal's brackets. */
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+}
+
+/**
+ * A bare TCP connect to `address`: 'refused' when nothing listens there (the
+ * peer's process is gone: the kernel answers RST at once), 'open' when the
+ * connection was accepted (by the kernel: a paused process still accepts),
+ * 'unknown' on any other failure. A gRPC dial learns the same about 30 ms later
+ * on a busy machine (channel, TLS credentials), and a dead leader's early
+ * detection waits on it.
+ */
+export function tcpProbe(address: string, outcome: (result: 'refused' | 'open' | 'unknown') => void): void {
+  const socket = connect({ host: hostOf(address), port: Number(address.slice(address.lastIndexOf(':') + 1)) });
+  socket.once('connect', () => {
+    socket.destroy();
+    outcome('open');
+  });
+  socket.once('error', (error: NodeJS.ErrnoException) => {
+    socket.destroy();
+    outcome(error.code === 'ECONNREFUSED' ? 'refused' : 'unknown');
+  });
+}
+
 /** Opens the stream; nothing is written yet. The caller closes `client` when done with `call`. */
 export function dialStep(peer: PinnedPeer, settings: ClusterSettings): DialedStream {
   let refusal: string | undefined;
-  const host = peer.address.slice(0, peer.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+  const host = hostOf(peer.address);
   const ipHost = isIP(host) !== 0 ? host : undefined;
   const credentials = grpc.credentials.createSsl(
     Buffer.from(settings.tls.caPems.join('\n')),

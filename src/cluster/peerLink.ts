@@ -18,7 +18,7 @@ import { CLUSTER_PROTOCOL_VERSION, FrameKind, type Frame } from './frames.js';
 import type { DropReason, ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { SendQueue, type QueuedFrame } from './sendQueue.js';
-import { dialStep, type DialedStream, type StepStream } from './dial.js';
+import { dialStep, tcpProbe, type DialedStream, type StepStream } from './dial.js';
 
 /**
  * Frames queued in one turn of the event loop go out as one gRPC message up
@@ -162,14 +162,25 @@ export class PeerLink {
   /**
    * Dials now if no stream is up or being set up, cutting a backoff delay
    * short: the chain asks once after the stream to its leader broke, to tell a
-   * dead peer (the dial is refused: onBroken again) from a reset stream.
+   * dead peer (a TCP connect refused: onBroken again, within a millisecond on
+   * a LAN) from a reset stream (the dial that follows establishes it again).
    */
   probe(): void {
-    if (this.#state === LinkState.BackingOff) {
-      clearTimeout(this.#retryTimer);
-      this.#state = LinkState.Idle;
-    }
-    if (this.#state === LinkState.Idle) this.#dial();
+    if (this.#state !== LinkState.BackingOff && this.#state !== LinkState.Idle) return;
+    tcpProbe(this.peer.address, (result) => {
+      if (this.#state !== LinkState.BackingOff && this.#state !== LinkState.Idle) return;
+      if (result === 'refused') {
+        this.#lastError = `nothing listens at ${this.peer.address} (connection refused)`;
+        this.#log.debug('probe: connection refused');
+        this.#context.onBroken(this.peer.id);
+        return;
+      }
+      if (this.#state === LinkState.BackingOff) {
+        clearTimeout(this.#retryTimer);
+        this.#state = LinkState.Idle;
+      }
+      this.#dial();
+    });
   }
 
   /** Ends the stream and refuses everything still queued or pending. Idempotent. */

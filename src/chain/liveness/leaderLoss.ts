@@ -4,8 +4,11 @@
 // taken for dead. The follower then forgets the leader (etcd's ForgetLeader:
 // a leaderless follower grants a PreVote at once, without waiting out its
 // CheckQuorum lease) and, after a delay set by its rank among the surviving
-// voters plus jitter (so two survivors do not split the vote), campaigns —
-// PreVote first. The other survivors saw the same streams close and forgot the
+// voters (by id) plus a little jitter, campaigns — PreVote first. The first
+// survivor campaigns at once; the next only a slot later (half an election
+// timeout in the chain), in case the first could not win: two
+// survivors campaigning within a message delay of each other would each get
+// the other's PreVote and then split the real vote. The other survivors saw the same streams close and forgot the
 // leader too, so they grant; a survivor that still hears the leader keeps its
 // lease and refuses, and a live leader ignores the PreVote: a false alarm (a
 // flapping link of one follower) costs that follower one refused PreVote, never
@@ -27,11 +30,11 @@ export interface LeaderLossOptions {
   readonly graceMs: number;
   /**
    * The spacing of two survivors' campaigns (their ranks differ by one). It must
-   * exceed a PreVote's one-way delay, so that the next survivor sees the first
-   * one's PreVote before its own turn and postpones instead of splitting the
-   * vote. Default graceMs / 2.
+   * exceed a PreVote's one-way delay, event-loop lag included, so that the next
+   * survivor sees the first one's PreVote before its own turn and postpones
+   * instead of splitting the vote.
    */
-  readonly slotMs?: number;
+  readonly slotMs: number;
 }
 
 export interface LeaderLossHost {
@@ -50,8 +53,10 @@ export interface LeaderLossHost {
   countEarlyCampaign(cause: LeaderLossCause): void;
 }
 
-/** A (pre)vote request of another node seen this recently postpones our early campaign by one slot. */
+/** A (pre)vote request of another node seen within a slot postpones our early campaign by one slot, this many times at most. */
 const POSTPONES_MAX = 4;
+/** Early campaigns per lost leader, at most (a PreVote refused by a survivor that had not yet seen the loss is tried again). */
+const CAMPAIGNS_MAX = 3;
 
 interface Suspicion {
   readonly leader: number;
@@ -60,6 +65,7 @@ interface Suspicion {
   timer: TimerHandle | undefined;
   cause: LeaderLossCause | undefined;
   postponed: number;
+  campaigns: number;
 }
 
 export class LeaderLossWatch {
@@ -72,9 +78,8 @@ export class LeaderLossWatch {
     private readonly options: LeaderLossOptions,
   ) {}
 
-  /** The delay between two survivors' early campaigns (their ranks differ by one). */
   get slotMs(): number {
-    return this.options.slotMs ?? Math.max(1, this.options.graceMs / 2);
+    return this.options.slotMs;
   }
 
   /** The transport reports the stream to `peer` broken (or a redial to it failed). */
@@ -89,7 +94,7 @@ export class LeaderLossWatch {
     const status = this.host.raft().status();
     if (status.softState.raftState !== StateType.Follower || status.softState.lead !== peer) return;
     this.#cancel();
-    const suspicion: Suspicion = { leader: peer, closedAt: this.host.clock.now(), timer: undefined, cause: undefined, postponed: 0 };
+    const suspicion: Suspicion = { leader: peer, closedAt: this.host.clock.now(), timer: undefined, cause: undefined, postponed: 0, campaigns: 0 };
     this.#suspicion = suspicion;
     suspicion.timer = this.host.clock.after(this.options.graceMs, () => this.#graceOver(suspicion));
     this.host.probe(peer);
@@ -143,19 +148,30 @@ export class LeaderLossWatch {
     s.timer = this.host.clock.after(delayMs, () => this.#campaign(s));
   }
 
-  /** Rank among the surviving voters (by id) times a slot, plus jitter within the first half of the slot. */
+  /** Rank among the surviving voters (by id) times a slot, plus jitter up to a quarter of the grace. */
   #campaignDelayMs(voters: readonly number[], lost: number): number {
     const survivors = voters.filter((id) => id !== lost).sort((a, b) => a - b);
     const rank = Math.max(0, survivors.indexOf(this.host.selfId));
-    return (rank + 0.25 + 0.5 * this.host.random()) * this.slotMs;
+    return rank * this.slotMs + (this.host.random() * this.options.graceMs) / 4;
   }
 
+  /**
+   * Campaigns unless a leader is known, this node's own campaign is still
+   * under way, or another survivor's is. A PreVote refused because a slower
+   * survivor had not yet seen the loss (its lease still held) leaves this node
+   * a leaderless follower: it tries again, CAMPAIGNS_MAX times in all.
+   */
   #campaign(s: Suspicion): void {
     if (this.#suspicion !== s) return;
     const raft = this.host.raft();
     const status = raft.status();
-    if (status.softState.lead !== 0 || status.softState.raftState !== StateType.Follower || !status.config.voters.includes(this.host.selfId)) {
+    if (status.softState.lead !== 0 || !status.config.voters.includes(this.host.selfId)) {
       this.#cancel();
+      return;
+    }
+    const retryMs = 2 * this.options.graceMs;
+    if (status.softState.raftState !== StateType.Follower) {
+      s.timer = this.host.clock.after(retryMs, () => this.#campaign(s));
       return;
     }
     const now = this.host.clock.now();
@@ -165,12 +181,17 @@ export class LeaderLossWatch {
       s.timer = this.host.clock.after(this.slotMs, () => this.#campaign(s));
       return;
     }
+    if (s.campaigns >= CAMPAIGNS_MAX) {
+      this.#cancel(); // the election timeout takes over
+      return;
+    }
+    s.campaigns++;
     const cause = s.cause!;
-    this.#suspicion = undefined;
     this.host.countEarlyCampaign(cause);
-    this.host.log.warn({ leader: s.leader, term: status.hardState.term, cause }, `${this.#describe(s)}: campaigning early`);
+    this.host.log.warn({ leader: s.leader, term: status.hardState.term, cause, attempt: s.campaigns }, `${this.#describe(s)}: campaigning early`);
     raft.campaign();
     this.host.kick();
+    s.timer = this.host.clock.after(retryMs, () => this.#campaign(s));
   }
 
   #describe(s: Suspicion): string {

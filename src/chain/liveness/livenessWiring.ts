@@ -59,7 +59,10 @@ export function openLiveness(parts: LivenessParts): Liveness {
     evictionSuspicionMs: opts.evictionSuspicionMs,
     membershipProbe: membershipProbeOf(parts.catchUp),
     eviction: parts.eviction,
-    leaderLoss: { enabled: opts.leaderLossDetection, graceMs: opts.leaderLossGraceMs },
+    // Half an election timeout between two survivors' turns: far above a PreVote's delay, even with the
+    // 150 ms event-loop lags of a saturated machine; if the first cannot win, the next one still starts
+    // before the election timeout would have.
+    leaderLoss: { enabled: opts.leaderLossDetection, graceMs: opts.leaderLossGraceMs, slotMs: (opts.electionTick * opts.tickIntervalMs) / 2 },
   });
 }
 

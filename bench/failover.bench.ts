@@ -21,14 +21,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { SEEK_MAX } from '../src/block/index.js';
-import { connectAtomicBroadcast, deliver } from '../src/cli/abClient.js';
-import { choiceFlag, intFlag, parseFlags } from '../src/cli/args.js';
-import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../src/cli/envelopePool.js';
-import { freeNodePorts } from '../src/cli/freePorts.js';
-import { keygen } from '../src/cli/keygen.js';
-import { address, clientTls } from '../src/cli/layout.js';
-import { runLoad, type LoadReport } from '../src/cli/load.js';
-import { LocalCluster } from '../src/cli/localCluster.js';
+import { address, clientMsp, clientTls, freeNodePorts, intFlag, keygen, LocalCluster, parseFlags } from '../src/cli/index.js';
+import { connectAtomicBroadcast, createEnvelopePool, deliver, loadClientCreator, runLoad, type LoadReport, type SignedEnvelope } from '../src/client/index.js';
 import { describeMachine } from './lib/machine.js';
 
 const TICK_INTERVAL_MS = 100;
@@ -85,7 +79,7 @@ async function oneRound(cluster: LocalCluster, clients: Clients, pool: SignedEnv
   let faultAt = Number.MAX_SAFE_INTEGER;
   const following = deliver(clients.get(watcher)!, {
     channelId: cluster.manifest.channelId,
-    creator: loadClientCreator(cluster.dir, cluster.manifest),
+    creator: loadClientCreator(clientMsp(cluster.dir, cluster.manifest)),
     start: { type: 'newest' },
     stop: { type: 'specified', number: SEEK_MAX },
     onBlock: (block) => {
@@ -173,7 +167,8 @@ async function main(): Promise<void> {
   const pauses = intFlag(flags, 'pauses', 3, 0, 50);
   const pauseMs = intFlag(flags, 'pause-ms', 3000, 100, 60_000);
   const rate = intFlag(flags, 'rate', 500, 1, 100_000);
-  const early = choiceFlag(flags, 'early', ['on', 'off'] as const, 'on');
+  const early = flags['early'] ?? 'on';
+  if (early !== 'on' && early !== 'off') throw new Error(`--early must be on or off, got "${String(early)}"`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-failover-'));
   const manifest = keygen({
     outDir: dir, nodes: 3, algorithm: 'ecdsa-p256', channelId: 'benchchannel', ports: await freeNodePorts(3), engine: 'native',
@@ -188,7 +183,7 @@ async function main(): Promise<void> {
   try {
     cluster.startAll();
     await cluster.waitHealthy(60_000);
-    const pool = createEnvelopePool({ channelId: manifest.channelId, creator: loadClientCreator(dir, manifest), count: 8192 });
+    const pool = createEnvelopePool({ channelId: manifest.channelId, creator: loadClientCreator(clientMsp(dir, manifest)), count: 8192 });
     const plan = [...Array<'kill'>(kills).fill('kill'), ...Array<'pause'>(pauses).fill('pause')];
     for (const [i, kind] of plan.entries()) {
       const r = await oneRound(cluster, clients, pool, kind, pauseMs, rate);

@@ -1,5 +1,5 @@
 // Transport-loss events in the simulator, acted on by the chain's own
-// leader-loss policy (src/chain/leaderLoss.ts): a node's process dying closes
+// leader-loss policy (src/chain/liveness/leaderLoss.ts): a node's process dying closes
 // its streams at every running peer, a cut link is noticed by the sender as a
 // broken stream, and a follower's own stream to a healthy leader may flap.
 // Each running node has a LeaderLossWatch on a simulated clock (a tick is
@@ -8,8 +8,8 @@
 // down, the link is cut or the flap refuses redials.
 
 import { pino } from 'pino';
-import { LeaderLossWatch, type LeaderLossCause } from '../../../src/chain/leaderLoss.js';
-import type { ChainClock, TimerHandle } from '../../../src/chain/clock.js';
+import { LeaderLossWatch, type LeaderLossCause } from '../../../src/chain/liveness/leaderLoss.js';
+import type { ChainClock, TimerHandle } from '../../../src/clock.js';
 import type { Message, RawNode } from '../../../src/raft/index.js';
 
 /** The chain's tick in the benchmarks and the e2e tests. */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelopePool, type SignedEnvelope } from '../../src/client/envelopePool.js';
 import { runLoad, type LoadReport } from '../../src/client/load.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { address } from '../../src/cli/index.js';
 import { blocksFrom, ELECTION_TIMEOUT_MS, hashChainFault, headersOf, startE2eCluster, txIdsOf, type E2eCluster } from './helpers.js';
 
 let e2e: E2eCluster;
@@ -20,6 +21,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await e2e?.dispose();
 }, 60_000);
+
+/** consensus_etcdraft_early_campaigns of a channel on one node, every cause summed. */
+async function earlyCampaigns(operationsAddress: string, channelId: string): Promise<number> {
+  const text = await (await fetch(`http://${operationsAddress}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('consensus_etcdraft_early_campaigns{') && line.includes(`channel="${channelId}"`))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
 
 async function waitUntil(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -63,6 +73,9 @@ describe('leader failure under load', () => {
         `first new block seen after ${servedAfterMs.toFixed(0)} ms (election timeout ${ELECTION_TIMEOUT_MS} ms; polling adds up to ~100 ms)`,
     );
     expect(newLeader).not.toBe(oldLeader);
+    // The survivors saw the killed leader's streams close and campaigned without waiting for the election timeout.
+    const early = await Promise.all(cluster.nodes.filter((n) => n.id !== oldLeader).map((n) => earlyCampaigns(address(n, 'operations'), e2e.channelId)));
+    expect(early.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
 
     const report = await load;
     const ackedAfterElection = acknowledged.filter((a) => a.atMs > killedAtMs + electedAfterMs);

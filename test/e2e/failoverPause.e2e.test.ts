@@ -1,0 +1,92 @@
+// SIGSTOP the leader of a real 3-node cluster under load to a follower: no
+// stream closes, so the election timeout finds it; the survivors elect a
+// leader and the client's Broadcasts are answered while the old leader is
+// still frozen (the follower sends its waiting forwards to the new leader
+// instead of waiting on the frozen one). After SIGCONT the old leader follows:
+// every node holds the same hash-chained blocks and every acknowledged
+// envelope is in them. No timing is asserted.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEnvelopePool, runLoad, type LoadReport, type SignedEnvelope } from '../../src/client/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { blocksFrom, hashChainFault, headersOf, startE2eCluster, txIdsOf, type E2eCluster } from './helpers.js';
+
+let e2e: E2eCluster;
+
+beforeAll(async () => {
+  e2e = await startE2eCluster();
+}, 120_000);
+
+afterAll(async () => {
+  await e2e?.dispose();
+}, 60_000);
+
+async function waitUntil(what: string, timeoutMs: number, condition: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('a frozen leader (SIGSTOP)', () => {
+  it('is replaced while frozen; Broadcasts through a follower are answered before it wakes; afterwards all ledgers agree and hold every acknowledged envelope', async () => {
+    const { cluster } = e2e;
+    const oldLeader = await cluster.waitLeader(30_000);
+    const survivors = cluster.nodes.map((n) => n.id).filter((id) => id !== oldLeader);
+    const target = survivors[0]!;
+    const pool = createEnvelopePool({ channelId: e2e.channelId, creator: e2e.creator, count: 2500 });
+    const acknowledged: Array<{ envelope: SignedEnvelope; atMs: number }> = [];
+    const load: Promise<LoadReport> = runLoad({
+      client: e2e.client(target),
+      envelopes: pool,
+      streams: 2,
+      windowPerStream: 16,
+      durationMs: 12_000,
+      once: true,
+      maxTxPerSec: 250,
+      onAcknowledged: (envelope, atMs) => acknowledged.push({ envelope, atMs }),
+    });
+    await waitUntil('load acknowledged before the pause', 20_000, () => acknowledged.length >= 100);
+
+    const frozen = cluster.process(oldLeader);
+    process.kill(frozen.pid!, 'SIGSTOP');
+    let newLeader: number;
+    let thawedAtMs: number;
+    try {
+      // The frozen node's /metrics does not answer (counted as not leading).
+      newLeader = await cluster.waitLeader(20_000, oldLeader);
+      const electedAtMs = performance.now();
+      // Answers keep coming while the old leader is still frozen: waiting forwards went to the new leader.
+      await waitUntil('a Broadcast acknowledged through the new leader while the old one is frozen', 20_000, () => acknowledged.some((a) => a.atMs > electedAtMs));
+      expect(frozen.running).toBe(true);
+    } finally {
+      process.kill(frozen.pid!, 'SIGCONT');
+      thawedAtMs = performance.now();
+    }
+    expect(survivors).toContain(newLeader);
+    const report = await load;
+    console.log(`SIGSTOP failover: node ${oldLeader} frozen, node ${newLeader} led; load ${JSON.stringify({ sent: report.sent, succeeded: report.succeeded, refused: report.refused })}`);
+    expect(acknowledged.some((a) => a.atMs < thawedAtMs)).toBe(true);
+
+    let height = 0;
+    await waitUntil('every node at the same height', 60_000, async () => {
+      const numbers = [...(await cluster.committedBlockNumbers()).values()];
+      height = numbers[0] ?? -1;
+      return numbers.every((n) => n !== undefined && n === numbers[0]);
+    });
+    const perNode = await Promise.all(cluster.nodes.map((n) => blocksFrom(e2e, n.id, height)));
+    for (const blocks of perNode) {
+      expect(blocks.length).toBe(height + 1);
+      expect(hashChainFault(blocks)).toBeUndefined();
+      expect(headersOf(blocks)).toEqual(headersOf(perNode[0]!));
+    }
+    // Nothing acknowledged is lost: no process crashed.
+    const ordered = txIdsOf(perNode[0]!);
+    const committed = new Set(ordered);
+    expect(acknowledged.filter((a) => !committed.has(a.envelope.txId)).map((a) => a.envelope.txId)).toEqual([]);
+    // A forward the frozen leader read after it woke may be ordered a second time (the new leader also
+    // got it); the leader's tx-id duplicate check keeps one. Counted here, not asserted.
+    console.log(`acknowledged ${acknowledged.length}, committed ${committed.size}, ordered twice ${ordered.length - committed.size}`);
+  }, 180_000);
+});

@@ -8,7 +8,9 @@
 // survivor campaigns at once; the next only a slot later (half an election
 // timeout in the chain), in case the first could not win: two
 // survivors campaigning within a message delay of each other would each get
-// the other's PreVote and then split the real vote. The other survivors saw the same streams close and forgot the
+// the other's PreVote and then split the real vote. A survivor that receives a
+// PreVote from one whose log is behind its own (Raft refuses it) campaigns at
+// once: the busiest follower is often the one a few entries behind. The other survivors saw the same streams close and forgot the
 // leader too, so they grant; a survivor that still hears the leader keeps its
 // lease and refuses, and a live leader ignores the PreVote: a false alarm (a
 // flapping link of one follower) costs that follower one refused PreVote, never
@@ -51,6 +53,8 @@ export interface LeaderLossHost {
   probe(peer: number): void;
   /** Counts one early campaign. */
   countEarlyCampaign(cause: LeaderLossCause): void;
+  /** Index and term of the last entry of this node's durable Raft log. */
+  lastLog(): { readonly index: number; readonly term: number };
 }
 
 /** A (pre)vote request of another node seen within a slot postpones our early campaign by one slot, this many times at most. */
@@ -100,10 +104,22 @@ export class LeaderLossWatch {
     this.host.probe(peer);
   }
 
-  /** Every inbound Raft message: another node's (pre)vote request postpones our own campaign. */
+  /**
+   * Every inbound Raft message. Another node's (pre)vote request postpones our
+   * own campaign — unless its log is behind ours: Raft refuses it, and then
+   * this node is the one that can win, so it campaigns at once.
+   */
   observe(m: Message): void {
-    if (this.#suspicion === undefined) return;
-    if (m.type === MessageType.MsgPreVote || m.type === MessageType.MsgVote) this.#voteRequestAt = this.host.clock.now();
+    const s = this.#suspicion;
+    if (s === undefined || (m.type !== MessageType.MsgPreVote && m.type !== MessageType.MsgVote)) return;
+    const last = this.host.lastLog();
+    const behind = m.logTerm < last.term || (m.logTerm === last.term && m.index < last.index);
+    if (behind && s.cause !== undefined && s.campaigns === 0) {
+      s.timer?.cancel();
+      s.timer = this.host.clock.after(0, () => this.#campaign(s, true));
+      return;
+    }
+    this.#voteRequestAt = this.host.clock.now();
   }
 
   /**
@@ -161,7 +177,7 @@ export class LeaderLossWatch {
    * survivor had not yet seen the loss (its lease still held) leaves this node
    * a leaderless follower: it tries again, CAMPAIGNS_MAX times in all.
    */
-  #campaign(s: Suspicion): void {
+  #campaign(s: Suspicion, ahead = false): void {
     if (this.#suspicion !== s) return;
     const raft = this.host.raft();
     const status = raft.status();
@@ -175,7 +191,7 @@ export class LeaderLossWatch {
       return;
     }
     const now = this.host.clock.now();
-    if (now - this.#voteRequestAt < this.slotMs && s.postponed < POSTPONES_MAX) {
+    if (!ahead && now - this.#voteRequestAt < this.slotMs && s.postponed < POSTPONES_MAX) {
       // Another survivor campaigns: give its election a slot before competing with it.
       s.postponed++;
       s.timer = this.host.clock.after(this.slotMs, () => this.#campaign(s));

@@ -33,6 +33,8 @@ export interface LivenessHost {
   /** Uniform floats in [0, 1). */
   readonly random: () => number;
   countEarlyCampaign(cause: LeaderLossCause): void;
+  /** Index and term of the last entry of the durable Raft log. */
+  lastLog(): { readonly index: number; readonly term: number };
   /** Accepted envelopes not yet proposed or held for the next leader (the handoff waits for them). */
   pendingEnvelopes(): number;
   /** Term of the last entry applied here: once above this node's leader term, its unconfirmed proposals were settled (committed or ordered again). */

@@ -51,6 +51,10 @@ export function openLiveness(parts: LivenessParts): Liveness {
     probe: (peer: number) => transport.probe?.(peer),
     random: parts.random,
     countEarlyCampaign: (cause: string) => parts.metrics.countEarlyCampaign(cause),
+    lastLog: () => {
+      const index = storage.raft.lastIndex();
+      return { index, term: storage.raft.term(index) };
+    },
     pendingEnvelopes: parts.pendingEnvelopes,
     appliedTerm: parts.appliedTerm,
     evicted: parts.evicted,

@@ -85,6 +85,10 @@ export class Cluster implements FaultTarget {
               raw: (id) => this.node(id).rawNode,
               lead: (id) => this.node(id).lead,
               isLinkUp: (from, to) => this.network.isLinkUp(from, to),
+              lastLog: (id) => {
+                const disk = this.node(id).disk;
+                return { index: disk.lastIndex(), term: disk.term(disk.lastIndex()) };
+              },
               record: (event) => this.record(event),
             },
             options.roundsPerTick,

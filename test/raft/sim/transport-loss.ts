@@ -22,6 +22,8 @@ export interface TransportLossTarget {
   raw(id: number): RawNode;
   lead(id: number): number;
   isLinkUp(from: number, to: number): boolean;
+  /** Index and term of the last entry on node `id`'s disk. */
+  lastLog(id: number): { index: number; term: number };
   record(event: string): void;
 }
 
@@ -93,6 +95,7 @@ export class TransportLoss {
         kick: () => undefined,
         isReachable: (peer) => this.#dialable(id, peer),
         probe: (peer) => this.#probes.push({ from: id, to: peer }),
+        lastLog: () => target.lastLog(id),
         countEarlyCampaign: (cause: LeaderLossCause) => {
           this.counts.earlyCampaigns++;
           target.record(`n${id} campaigns early (${cause})`);

@@ -1,0 +1,122 @@
+// LeaderLossWatch on its own, over a scripted Raft node: who campaigns when,
+// after the stream to the leader closed.
+
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { LeaderLossWatch, type LeaderLossCause } from '../../src/chain/liveness/leaderLoss.js';
+import { MessageType, StateType, emptyConfState, type Message, type RawNode } from '../../src/raft/index.js';
+import { ManualClock } from './manualClock.js';
+
+function setUp(selfId: number, last = { index: 10, term: 2 }) {
+  const clock = new ManualClock();
+  const state = { lead: 1, raftState: StateType.Follower as StateType, campaigns: 0, forgot: 0 };
+  const raft = {
+    status: () => ({
+      softState: { lead: state.lead, raftState: state.raftState },
+      hardState: { term: 2, vote: 1, commit: 10 },
+      config: { ...emptyConfState, voters: [1, 2, 3] },
+    }),
+    forgetLeader: () => {
+      state.forgot++;
+      state.lead = 0;
+    },
+    campaign: () => {
+      state.campaigns++;
+      state.raftState = StateType.PreCandidate;
+    },
+  } as unknown as RawNode;
+  const causes: LeaderLossCause[] = [];
+  const watch = new LeaderLossWatch(
+    {
+      selfId,
+      log: pino({ level: 'silent' }),
+      clock,
+      random: () => 0.5,
+      raft: () => raft,
+      kick: () => undefined,
+      isReachable: () => false,
+      probe: () => undefined,
+      countEarlyCampaign: (cause) => causes.push(cause),
+      lastLog: () => last,
+    },
+    { enabled: true, graceMs: 40, slotMs: 500 },
+  );
+  return { clock, state, causes, watch };
+}
+
+const preVote = (from: number, index: number, logTerm: number): Message =>
+  ({ type: MessageType.MsgPreVote, from, to: 3, term: 3, index, logTerm, commit: 0, entries: [], reject: false, rejectHint: 0, vote: 0 }) as unknown as Message;
+
+describe('LeaderLossWatch', () => {
+  it('the first surviving voter campaigns within the jitter once the redial is refused; the next waits a slot', () => {
+    const first = setUp(2);
+    first.watch.onPeerLost(1);
+    first.watch.onPeerLost(1); // the probe refused
+    expect(first.state.forgot).toBe(1);
+    first.clock.advance(10);
+    expect(first.state.campaigns).toBe(1);
+    expect(first.causes).toEqual(['redial_refused']);
+
+    const second = setUp(3);
+    second.watch.onPeerLost(1);
+    second.clock.advance(40); // grace over, not reconnected
+    expect(second.state.forgot).toBe(1);
+    second.clock.advance(400);
+    expect(second.state.campaigns).toBe(0);
+    second.clock.advance(200);
+    expect(second.state.campaigns).toBe(1);
+    expect(second.causes).toEqual(['no_reconnect']);
+  });
+
+  it('the next survivor campaigns at once on a PreVote from a survivor whose log is behind its own', () => {
+    const { clock, state, watch } = setUp(3, { index: 10, term: 2 });
+    watch.onPeerLost(1);
+    watch.onPeerLost(1);
+    watch.observe(preVote(2, 8, 2));
+    clock.advance(0);
+    expect(state.campaigns).toBe(1);
+  });
+
+  it('a PreVote from a survivor as far along postpones its turn instead', () => {
+    const { clock, state, watch } = setUp(3, { index: 10, term: 2 });
+    watch.onPeerLost(1);
+    watch.onPeerLost(1);
+    clock.advance(400);
+    watch.observe(preVote(2, 10, 2));
+    clock.advance(200);
+    expect(state.campaigns).toBe(0);
+  });
+
+  it('a refused PreVote is tried again, three campaigns in all; a known leader ends it', () => {
+    const { clock, state, watch } = setUp(2);
+    watch.onPeerLost(1);
+    watch.onPeerLost(1);
+    clock.advance(10);
+    expect(state.campaigns).toBe(1);
+    state.raftState = StateType.Follower; // refused: back to a leaderless follower
+    clock.advance(80);
+    expect(state.campaigns).toBe(2);
+    state.raftState = StateType.Follower;
+    clock.advance(80);
+    expect(state.campaigns).toBe(3);
+    state.raftState = StateType.Follower;
+    clock.advance(1000);
+    expect(state.campaigns).toBe(3);
+
+    const other = setUp(2);
+    other.watch.onPeerLost(1);
+    other.watch.onPeerLost(1);
+    other.state.lead = 3;
+    other.watch.onLeader(3);
+    other.clock.advance(1000);
+    expect(other.state.campaigns).toBe(0);
+  });
+
+  it('a leader that is not the one whose stream closed is left alone', () => {
+    const { clock, state, watch } = setUp(2);
+    watch.onPeerLost(3);
+    clock.advance(1000);
+    expect(state.forgot).toBe(0);
+    expect(state.campaigns).toBe(0);
+  });
+});

@@ -87,21 +87,21 @@ describe('LeaderLossWatch', () => {
     expect(state.campaigns).toBe(0);
   });
 
-  it('a refused PreVote is tried again, three campaigns in all; a known leader ends it', () => {
+  it('a refused PreVote is tried again every 2 graces for a slot; a known leader ends it', () => {
     const { clock, state, watch } = setUp(2);
     watch.onPeerLost(1);
     watch.onPeerLost(1);
     clock.advance(10);
     expect(state.campaigns).toBe(1);
-    state.raftState = StateType.Follower; // refused: back to a leaderless follower
-    clock.advance(80);
-    expect(state.campaigns).toBe(2);
-    state.raftState = StateType.Follower;
-    clock.advance(80);
-    expect(state.campaigns).toBe(3);
+    // Refused each time: back to a leaderless follower. 80 ms apart, for a 500 ms slot: 7 campaigns.
+    for (let attempt = 2; attempt <= 7; attempt++) {
+      state.raftState = StateType.Follower;
+      clock.advance(80);
+      expect(state.campaigns).toBe(attempt);
+    }
     state.raftState = StateType.Follower;
     clock.advance(1000);
-    expect(state.campaigns).toBe(3);
+    expect(state.campaigns).toBe(7);
 
     const other = setUp(2);
     other.watch.onPeerLost(1);

@@ -59,8 +59,8 @@ export interface LeaderLossHost {
 
 /** A (pre)vote request of another node seen within a slot postpones our early campaign by one slot, this many times at most. */
 const POSTPONES_MAX = 4;
-/** Early campaigns per lost leader, at most (a PreVote refused by a survivor that had not yet seen the loss is tried again). */
-const CAMPAIGNS_MAX = 3;
+/** Early campaigns per lost leader, at least (a PreVote refused by a survivor that had not yet seen the loss is tried again, for a slot). */
+const CAMPAIGNS_MIN = 3;
 
 interface Suspicion {
   readonly leader: number;
@@ -175,7 +175,9 @@ export class LeaderLossWatch {
    * Campaigns unless a leader is known, this node's own campaign is still
    * under way, or another survivor's is. A PreVote refused because a slower
    * survivor had not yet seen the loss (its lease still held) leaves this node
-   * a leaderless follower: it tries again, CAMPAIGNS_MAX times in all.
+   * a leaderless follower: it tries again every 2 graces for a slot (at least
+   * CAMPAIGNS_MIN times in all) — a loaded peer may see the loss hundreds of
+   * milliseconds late.
    */
   #campaign(s: Suspicion, ahead = false): void {
     if (this.#suspicion !== s) return;
@@ -197,7 +199,7 @@ export class LeaderLossWatch {
       s.timer = this.host.clock.after(this.slotMs, () => this.#campaign(s));
       return;
     }
-    if (s.campaigns >= CAMPAIGNS_MAX) {
+    if (s.campaigns >= Math.max(CAMPAIGNS_MIN, Math.ceil(this.slotMs / retryMs))) {
       this.#cancel(); // the election timeout takes over
       return;
     }

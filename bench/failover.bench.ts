@@ -55,7 +55,12 @@ function leaderChanges(cluster: LocalCluster, id: number, since: number): Array<
 }
 
 /** Waits until every survivor logged a leader other than `old` since `since`; returns each one's first such line. */
-async function newLeaderSeen(cluster: LocalCluster, survivors: readonly number[], old: number, since: number): Promise<Array<{ time: number; to: number; term: number }>> {
+async function newLeaderSeen(
+  cluster: LocalCluster,
+  survivors: readonly number[],
+  old: number,
+  since: number,
+): Promise<Array<{ time: number; to: number; term: number }>> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const firsts = survivors.map((id) => leaderChanges(cluster, id, since).find((c) => c.to !== 0 && c.to !== old));
@@ -65,12 +70,24 @@ async function newLeaderSeen(cluster: LocalCluster, survivors: readonly number[]
   }
 }
 
-async function oneRound(cluster: LocalCluster, clients: Clients, pool: SignedEnvelope[], kind: 'kill' | 'pause', pauseMs: number, rate: number): Promise<Round> {
+async function oneRound(
+  cluster: LocalCluster,
+  clients: Clients,
+  pool: SignedEnvelope[],
+  kind: 'kill' | 'pause',
+  pauseMs: number,
+  rate: number,
+): Promise<Round> {
   await cluster.waitHealthy(60_000);
   const old = await cluster.waitLeader(30_000);
   const survivors = cluster.nodes.map((n) => n.id).filter((id) => id !== old);
   const watcher = survivors[0]!;
-  const oldTerm = Math.max(0, ...leaderChanges(cluster, watcher, 0).filter((c) => c.to === old).map((c) => c.term));
+  const oldTerm = Math.max(
+    0,
+    ...leaderChanges(cluster, watcher, 0)
+      .filter((c) => c.to === old)
+      .map((c) => c.term),
+  );
   const stop = new AbortController();
   const acks: number[] = [];
   let beyond = Number.MAX_SAFE_INTEGER;
@@ -92,7 +109,14 @@ async function oneRound(cluster: LocalCluster, clients: Clients, pool: SignedEnv
   });
   let refusedBefore = 0;
   const loading = runLoad({
-    client: clients.get(watcher)!, envelopes: pool, streams: 2, windowPerStream: 64, durationMs: 120_000, once: false, maxTxPerSec: rate, signal: stop.signal,
+    client: clients.get(watcher)!,
+    envelopes: pool,
+    streams: 2,
+    windowPerStream: 64,
+    durationMs: 120_000,
+    once: false,
+    maxTxPerSec: rate,
+    signal: stop.signal,
     onAcknowledged: (_envelope, atMs) => {
       if (atMs >= faultAt) acks.push(atMs);
     },
@@ -126,7 +150,10 @@ async function oneRound(cluster: LocalCluster, clients: Clients, pool: SignedEnv
   }
   await waitCaughtUp(cluster);
   return {
-    kind, old, leader: seen[0]!.to, knownByAllMs,
+    kind,
+    old,
+    leader: seen[0]!.to,
+    knownByAllMs,
     firstAckMs: firstAck === undefined ? undefined : firstAck - faultAt,
     firstBlockMs: firstBlockAt === undefined ? undefined : firstBlockAt - faultAt,
     termsTaken: Math.max(...seen.map((s) => s.term)) - oldTerm,
@@ -161,7 +188,11 @@ function disableEarlyCampaign(dir: string, channelId: string): void {
 
 async function main(): Promise<void> {
   const flags = parseFlags('bench:failover', process.argv.slice(2), {
-    kills: { type: 'string' }, pauses: { type: 'string' }, 'pause-ms': { type: 'string' }, rate: { type: 'string' }, early: { type: 'string' },
+    kills: { type: 'string' },
+    pauses: { type: 'string' },
+    'pause-ms': { type: 'string' },
+    rate: { type: 'string' },
+    early: { type: 'string' },
   });
   const kills = intFlag(flags, 'kills', 20, 0, 200);
   const pauses = intFlag(flags, 'pauses', 3, 0, 50);
@@ -171,14 +202,24 @@ async function main(): Promise<void> {
   if (early !== 'on' && early !== 'off') throw new Error(`--early must be on or off, got "${String(early)}"`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-failover-'));
   const manifest = keygen({
-    outDir: dir, nodes: 3, algorithm: 'ecdsa-p256', channelId: 'benchchannel', ports: await freeNodePorts(3), engine: 'native',
-    tickIntervalMs: TICK_INTERVAL_MS, electionTick: ELECTION_TICK, batchTimeoutMs: BATCH_TIMEOUT_MS, maxMessageCount: MAX_MESSAGE_COUNT,
+    outDir: dir,
+    nodes: 3,
+    algorithm: 'ecdsa-p256',
+    channelId: 'benchchannel',
+    ports: await freeNodePorts(3),
+    engine: 'native',
+    tickIntervalMs: TICK_INTERVAL_MS,
+    electionTick: ELECTION_TICK,
+    batchTimeoutMs: BATCH_TIMEOUT_MS,
+    maxMessageCount: MAX_MESSAGE_COUNT,
   });
   if (early === 'off') disableEarlyCampaign(dir, manifest.channelId);
   const cluster = new LocalCluster(dir);
   const clients: Clients = new Map(cluster.nodes.map((n) => [n.id, connectAtomicBroadcast(address(n, 'client'), clientTls(dir, manifest))]));
   console.log(`bench:failover — 3 orderer processes + load generator on ${describeMachine()}`);
-  console.log(`tick ${TICK_INTERVAL_MS} ms x election_tick ${ELECTION_TICK}; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`);
+  console.log(
+    `tick ${TICK_INTERVAL_MS} ms x election_tick ${ELECTION_TICK}; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`,
+  );
   const rounds: Round[] = [];
   try {
     cluster.startAll();
@@ -208,7 +249,9 @@ async function main(): Promise<void> {
     console.log(`${what} -> first Broadcast acknowledged: ${percentiles(of.map((r) => r.firstAckMs))}`);
     if (kind === 'kill') console.log(`${what} -> first block committed: ${percentiles(of.map((r) => r.firstBlockMs))}`);
     const splits = of.filter((r) => r.termsTaken > 1).length;
-    console.log(`${what}: split votes ${splits} of ${of.length}${of[0]!.termsTaken > 1 ? ' (the first one after the start split)' : ' (not the first one after the start)'}; Broadcasts refused per round ${percentiles(of.map((r) => r.refused)).replace(/ ms/g, '')}`);
+    console.log(
+      `${what}: split votes ${splits} of ${of.length}${of[0]!.termsTaken > 1 ? ' (the first one after the start split)' : ' (not the first one after the start)'}; Broadcasts refused per round ${percentiles(of.map((r) => r.refused)).replace(/ ms/g, '')}`,
+    );
   }
 }
 

@@ -46,10 +46,13 @@ const envelope = (n: number): OrderedEnvelope => ({ bytes: new Uint8Array([n]), 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('Forwarder', () => {
-  it('a forward without a verdict goes to the new leader at once; the old leader\'s late verdict is ignored', async () => {
+  it("a forward without a verdict goes to the new leader at once; the old leader's late verdict is ignored", async () => {
     const { sent, forwarder, setLeader } = setUp();
     let outcome = 'pending';
-    void forwarder.forward(2, envelope(7)).then(() => (outcome = 'accepted'), (e: Error) => (outcome = e.message));
+    void forwarder.forward(2, envelope(7)).then(
+      () => (outcome = 'accepted'),
+      (e: Error) => (outcome = e.message),
+    );
     expect(sent.map((s) => s.to)).toEqual([2]);
     setLeader(3);
     expect(sent.map((s) => s.to)).toEqual([2, 3]);

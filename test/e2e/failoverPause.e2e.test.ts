@@ -58,7 +58,9 @@ describe('a frozen leader (SIGSTOP)', () => {
       newLeader = await cluster.waitLeader(20_000, oldLeader);
       const electedAtMs = performance.now();
       // Answers keep coming while the old leader is still frozen: waiting forwards went to the new leader.
-      await waitUntil('a Broadcast acknowledged through the new leader while the old one is frozen', 20_000, () => acknowledged.some((a) => a.atMs > electedAtMs));
+      await waitUntil('a Broadcast acknowledged through the new leader while the old one is frozen', 20_000, () =>
+        acknowledged.some((a) => a.atMs > electedAtMs),
+      );
       expect(frozen.running).toBe(true);
     } finally {
       process.kill(frozen.pid!, 'SIGCONT');
@@ -66,21 +68,27 @@ describe('a frozen leader (SIGSTOP)', () => {
     }
     expect(survivors).toContain(newLeader);
     const report = await load;
-    console.log(`SIGSTOP failover: node ${oldLeader} frozen, node ${newLeader} led; load ${JSON.stringify({ sent: report.sent, succeeded: report.succeeded, refused: report.refused })}`);
+    console.log(
+      `SIGSTOP failover: node ${oldLeader} frozen, node ${newLeader} led; load ${JSON.stringify({ sent: report.sent, succeeded: report.succeeded, refused: report.refused })}`,
+    );
     expect(acknowledged.some((a) => a.atMs < thawedAtMs)).toBe(true);
 
     // Envelopes the frozen leader had accepted are handed to the new leader after it wakes: wait for them.
     const ackedIds = acknowledged.map((a) => a.envelope.txId);
     let perNode: Awaited<ReturnType<typeof blocksFrom>>[] = [];
     let missing: string[] = ackedIds;
-    await waitUntil(() => `every node at one height holding every acknowledged envelope (${missing.length} missing)`, 60_000, async () => {
-      const numbers = [...(await cluster.committedBlockNumbers()).values()];
-      if (!numbers.every((n) => n !== undefined && n === numbers[0])) return false;
-      perNode = await Promise.all(cluster.nodes.map((n) => blocksFrom(e2e, n.id, numbers[0]!)));
-      const committed = new Set(txIdsOf(perNode[0]!));
-      missing = ackedIds.filter((id) => !committed.has(id));
-      return missing.length === 0;
-    });
+    await waitUntil(
+      () => `every node at one height holding every acknowledged envelope (${missing.length} missing)`,
+      60_000,
+      async () => {
+        const numbers = [...(await cluster.committedBlockNumbers()).values()];
+        if (!numbers.every((n) => n !== undefined && n === numbers[0])) return false;
+        perNode = await Promise.all(cluster.nodes.map((n) => blocksFrom(e2e, n.id, numbers[0]!)));
+        const committed = new Set(txIdsOf(perNode[0]!));
+        missing = ackedIds.filter((id) => !committed.has(id));
+        return missing.length === 0;
+      },
+    );
     for (const blocks of perNode) {
       expect(hashChainFault(blocks)).toBeUndefined();
       expect(headersOf(blocks)).toEqual(headersOf(perNode[0]!));

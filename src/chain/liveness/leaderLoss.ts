@@ -160,7 +160,10 @@ export class LeaderLossWatch {
     raft.forgetLeader();
     this.host.kick();
     const delayMs = this.#campaignDelayMs(status.config.voters, s.leader);
-    this.host.log.info({ leader: s.leader, cause, campaignInMs: Math.round(delayMs) }, `${this.#describe(s)}: leader ${s.leader} forgotten, campaigning in ${Math.round(delayMs)} ms unless another leader is known first`);
+    this.host.log.info(
+      { leader: s.leader, cause, campaignInMs: Math.round(delayMs) },
+      `${this.#describe(s)}: leader ${s.leader} forgotten, campaigning in ${Math.round(delayMs)} ms unless another leader is known first`,
+    );
     s.timer = this.host.clock.after(delayMs, () => this.#campaign(s));
   }
 

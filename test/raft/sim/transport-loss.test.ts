@@ -41,7 +41,7 @@ function ticksToAgreedLeader(cluster: Cluster, maxTicks: number): number {
   throw new Error(`no agreed leader within ${maxTicks} ticks: ${cluster.describeNodes()}`);
 }
 
-describe('transport-loss events (the chain\'s leader-loss policy in the simulator)', () => {
+describe("transport-loss events (the chain's leader-loss policy in the simulator)", () => {
   it('a crashed leader is replaced within fewer ticks than the shortest election timeout, by one election', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const cluster = healthyCluster(seed);

@@ -62,6 +62,8 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
         snapshotIntervalSizeBytes: raft.snapshotIntervalSizeBytes,
         // A node setting (Fabric's orderer.yaml), not in the block: the default, as a channel file without it gives.
         evictionSuspicionMs: CHAIN_DEFAULTS.evictionSuspicionMs,
+        leaderLossDetection: CHAIN_DEFAULTS.leaderLossDetection,
+        leaderLossGraceMs: CHAIN_DEFAULTS.leaderLossGraceMs,
         batchSize: values.batchSize,
         batchTimeoutMs: values.batchTimeoutMs,
         hashAlgorithm: values.hashAlgorithm,

@@ -34,10 +34,18 @@ export function reonboardingPlan(verdict: ReaddedVerdict, genesis: Uint8Array, s
   return withNodeSettingsOf(previous, plan);
 }
 
-/** `plan` with the node-side settings of `previous` (not in any block: eviction suspicion). */
+/** `plan` with the node-side settings of `previous` (not in any block: eviction suspicion, leader-loss detection). */
 export function withNodeSettingsOf(previous: ChannelPlan, plan: ChannelPlan): ChannelPlan {
-  const { evictionSuspicionMs } = previous.chain;
-  return { ...plan, chain: { ...plan.chain, ...(evictionSuspicionMs !== undefined && { evictionSuspicionMs }) } };
+  const { evictionSuspicionMs, leaderLossDetection, leaderLossGraceMs } = previous.chain;
+  return {
+    ...plan,
+    chain: {
+      ...plan.chain,
+      ...(evictionSuspicionMs !== undefined && { evictionSuspicionMs }),
+      ...(leaderLossDetection !== undefined && { leaderLossDetection }),
+      ...(leaderLossGraceMs !== undefined && { leaderLossGraceMs }),
+    },
+  };
 }
 
 /**

@@ -20,6 +20,7 @@ export interface RaftOverrides {
   readonly snapshotIntervalSize?: string;
   readonly maxInflightBlocks?: number;
   readonly evictionSuspicion?: string;
+  readonly leaderLossDetection?: boolean;
 }
 
 /** Merges `raft` into the channel file's raft section (before any node started: block 0 is made from it). */

@@ -8,7 +8,9 @@
 // tests, a WAL fsync stall alone pauses commits for 0.5-1.5 s now and then,
 // SIGTERM or not. The leader also exits 0, logs the transfer, and every
 // envelope any node acknowledged is committed exactly once. The control
-// (SIGKILL, no handoff) shows the measure catches an election timeout.
+// (SIGKILL, no handoff) shows the measure catches an election timeout; the
+// channel runs with leaderLossDetection off, or the survivors would see the
+// killed leader's streams close and elect another at once (failover.e2e).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelopePool, loadClientCreator, type SignedEnvelope } from '../../src/client/envelopePool.js';
@@ -36,7 +38,7 @@ const disposers: Array<() => Promise<void>> = [];
 let setup: Setup;
 
 beforeAll(async () => {
-  setup = await setUpWithRaft(CHANNEL, disposers, { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK });
+  setup = await setUpWithRaft(CHANNEL, disposers, { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK, leaderLossDetection: false });
 }, 120_000);
 
 afterAll(async () => {

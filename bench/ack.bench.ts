@@ -85,8 +85,13 @@ try {
   const leader = await cluster.waitLeader(30_000);
   const follower = manifest.nodes.find((n) => n.id !== leader)!.id;
   const creator = loadClientCreator(clientMsp(dir, manifest));
-  console.log(`${describeMachine()}\n3 orderer processes, batch timeout ${batchTimeoutMs} ms, max 100 per block; one stream, ${window} in flight, at most ${rate}/s, ${windowS} s per cell`);
-  for (const [role, id] of [['leader', leader], ['follower', follower]] as const) {
+  console.log(
+    `${describeMachine()}\n3 orderer processes, batch timeout ${batchTimeoutMs} ms, max 100 per block; one stream, ${window} in flight, at most ${rate}/s, ${windowS} s per cell`,
+  );
+  for (const [role, id] of [
+    ['leader', leader],
+    ['follower', follower],
+  ] as const) {
     const client = connectAtomicBroadcast(address(cluster.node(id), 'client'), clientTls(dir, manifest));
     for (const mode of ['accepted', 'committed', 'accepted', 'committed'] as const) {
       const pool = createEnvelopePool({ channelId: 'bench', creator, count: Math.min(65_536, rate * windowS + window), envelopeBytes: 1024 });

@@ -38,7 +38,14 @@ class CountingHandler implements ClusterChannelHandler {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function oneWay(sender: GrpcClusterTransport, handler: CountingHandler, label: string, type: MessageType, entryBytes: number, count: number): Promise<Record<string, string>> {
+async function oneWay(
+  sender: GrpcClusterTransport,
+  handler: CountingHandler,
+  label: string,
+  type: MessageType,
+  entryBytes: number,
+  count: number,
+): Promise<Record<string, string>> {
   handler.received = 0;
   const started = process.hrtime.bigint();
   let sent = 0;
@@ -68,7 +75,11 @@ async function submits(sender: GrpcClusterTransport, handler: CountingHandler, c
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { workload: `forwarded submit 1 KiB, ${inFlight} in flight`, 'messages/s': Math.round(count / seconds).toLocaleString('en-US'), 'payload MB/s': ((count * 1024) / seconds / 1e6).toFixed(1) };
+  return {
+    workload: `forwarded submit 1 KiB, ${inFlight} in flight`,
+    'messages/s': Math.round(count / seconds).toLocaleString('en-US'),
+    'payload MB/s': ((count * 1024) / seconds / 1e6).toFixed(1),
+  };
 }
 
 async function main(): Promise<void> {
@@ -80,7 +91,9 @@ async function main(): Promise<void> {
   });
   const logger = pino({ level: 'warn' });
   const transports = await Promise.all(
-    tls.map((t, i) => GrpcClusterTransport.start({ selfId: i + 1, listenAddress: '127.0.0.1:0', tls: t, peers: [], logger, sendQueueFramesMax: QUEUE_FRAMES_MAX })),
+    tls.map((t, i) =>
+      GrpcClusterTransport.start({ selfId: i + 1, listenAddress: '127.0.0.1:0', tls: t, peers: [], logger, sendQueueFramesMax: QUEUE_FRAMES_MAX }),
+    ),
   );
   const peers = transports.map((t, i) => ({ id: i + 1, address: `127.0.0.1:${t.port}`, tlsCertPem: tls[i]!.certPem }));
   for (const t of transports) t.updatePeers(peers);

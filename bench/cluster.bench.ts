@@ -116,7 +116,15 @@ async function idleCpuPerSecond(cluster: LocalCluster, seconds: number): Promise
  * net of the role's idle CPU rate (on a loaded machine a window commits few
  * transactions, and a process's fixed cost per second would weigh on each).
  */
-function describeCpu(before: ClusterCpu, after: ClusterCpu, idlePerS: Map<number | 'load', number>, seconds: number, leader: number, txs: number, verifyUs: number): string[] {
+function describeCpu(
+  before: ClusterCpu,
+  after: ClusterCpu,
+  idlePerS: Map<number | 'load', number>,
+  seconds: number,
+  leader: number,
+  txs: number,
+  verifyUs: number,
+): string[] {
   const per = (us: number) => (txs > 0 ? us / txs : Number.NaN).toFixed(1);
   const lines: string[] = [];
   let all = 0;
@@ -129,9 +137,13 @@ function describeCpu(before: ClusterCpu, after: ClusterCpu, idlePerS: Map<number
     all += totalUs(d);
     allNet += net;
     const role = who === 'load' ? 'load generator (this process)' : who === leader ? `leader node ${who}` : `follower node ${who}`;
-    lines.push(`  ${role.padEnd(30)} ${per(totalUs(d)).padStart(7)} µs/tx = main ${per(d.mainUs)} + pool ${per(d.poolUs)} + other threads (GC, libuv) ${per(d.otherUs)}; net of idle ${per(net)}`);
+    lines.push(
+      `  ${role.padEnd(30)} ${per(totalUs(d)).padStart(7)} µs/tx = main ${per(d.mainUs)} + pool ${per(d.poolUs)} + other threads (GC, libuv) ${per(d.otherUs)}; net of idle ${per(net)}`,
+    );
   }
-  lines.push(`  ${'all processes'.padEnd(30)} ${per(all).padStart(7)} µs/tx = ${(all / txs / verifyUs).toFixed(2)} x one P-256 verify (${verifyUs.toFixed(1)} µs on one core, this run); net of idle ${per(allNet)}`);
+  lines.push(
+    `  ${'all processes'.padEnd(30)} ${per(all).padStart(7)} µs/tx = ${(all / txs / verifyUs).toFixed(2)} x one P-256 verify (${verifyUs.toFixed(1)} µs on one core, this run); net of idle ${per(allNet)}`,
+  );
   return lines;
 }
 
@@ -152,7 +164,17 @@ function singleCoreVerifyUs(): number {
   return (used.user + used.system) / rounds;
 }
 
-async function throughput(cluster: LocalCluster, clients: Clients, supply: EnvelopeSupply, target: LoadTarget, windowS: number, streams: number, windowPerStream: number, verifyUs: number, idlePerS: Map<number | 'load', number>) {
+async function throughput(
+  cluster: LocalCluster,
+  clients: Clients,
+  supply: EnvelopeSupply,
+  target: LoadTarget,
+  windowS: number,
+  streams: number,
+  windowPerStream: number,
+  verifyUs: number,
+  idlePerS: Map<number | 'load', number>,
+) {
   const leader = await cluster.waitLeader(30_000);
   const follower = cluster.nodes.find((n) => n.id !== leader)!.id;
   const targets = target === 'leader' ? [leader] : cluster.nodes.map((n) => n.id);
@@ -190,7 +212,19 @@ async function throughput(cluster: LocalCluster, clients: Clients, supply: Envel
   const succeeded = reports.reduce((sum, r) => sum + r.succeeded, 0);
   const sent = reports.reduce((sum, r) => sum + r.sent, 0);
   const ranOut = sent >= share * targets.length;
-  return { leader, follower, targets, txPerSec: txs / seconds, blocksPerSec: blocks / seconds, txs, blocks, succeeded, refused, ranOut, cpu: describeCpu(cpuBefore, cpuAfter, idlePerS, seconds, leader, txs, verifyUs) };
+  return {
+    leader,
+    follower,
+    targets,
+    txPerSec: txs / seconds,
+    blocksPerSec: blocks / seconds,
+    txs,
+    blocks,
+    succeeded,
+    refused,
+    ranOut,
+    cpu: describeCpu(cpuBefore, cpuAfter, idlePerS, seconds, leader, txs, verifyUs),
+  };
 }
 
 interface Failover {
@@ -211,12 +245,27 @@ async function failoverOnce(cluster: LocalCluster, clients: Clients, pool: reado
   let killedAt: number | undefined;
   let beyond = Number.MAX_SAFE_INTEGER;
   let firstNewBlockAt: number | undefined;
-  const following = followBlocks(cluster, clients, watcher, (block) => {
-    lastSeen = Math.max(lastSeen, block.header.number);
-    if (killedAt !== undefined && firstNewBlockAt === undefined && block.header.number > beyond) firstNewBlockAt = performance.now();
-  }, stop.signal);
+  const following = followBlocks(
+    cluster,
+    clients,
+    watcher,
+    (block) => {
+      lastSeen = Math.max(lastSeen, block.header.number);
+      if (killedAt !== undefined && firstNewBlockAt === undefined && block.header.number > beyond) firstNewBlockAt = performance.now();
+    },
+    stop.signal,
+  );
   // Enough load that blocks are cut by count (500) well within the 2 s batch timeout.
-  const loading = runLoad({ client: clients.get(watcher)!, envelopes: pool, streams: 2, windowPerStream: 64, durationMs: 120_000, once: true, maxTxPerSec: FAILOVER_LOAD_TX_PER_SEC, signal: stop.signal });
+  const loading = runLoad({
+    client: clients.get(watcher)!,
+    envelopes: pool,
+    streams: 2,
+    windowPerStream: 64,
+    durationMs: 120_000,
+    once: true,
+    maxTxPerSec: FAILOVER_LOAD_TX_PER_SEC,
+    signal: stop.signal,
+  });
   await sleep(1500);
   killedAt = performance.now();
   await cluster.process(leader).kill('SIGKILL');
@@ -238,7 +287,9 @@ async function failoverOnce(cluster: LocalCluster, clients: Clients, pool: reado
     const others = Math.max(...cluster.nodes.filter((n) => n.id !== leader).map((n) => numbers.get(n.id) ?? 0));
     if ((numbers.get(leader) ?? -1) >= others) break;
     if (performance.now() > catchUpDeadline) {
-      throw new Error(`restarted node ${leader} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms (at ${numbers.get(leader)}, others at ${others}); see ${cluster.logFile(leader)}`);
+      throw new Error(
+        `restarted node ${leader} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms (at ${numbers.get(leader)}, others at ${others}); see ${cluster.logFile(leader)}`,
+      );
     }
     await sleep(200);
   }
@@ -288,10 +339,14 @@ async function main(): Promise<void> {
       const count = Math.min(ENVELOPE_POOL_MAX, envelopeCount - pool.length);
       for (const envelope of createEnvelopePool({ channelId: manifest.channelId, creator, count })) pool.push(envelope);
     }
-    console.log(`signed ${pool.length} envelopes of ${pool[0]!.bytes.length} bytes (P-256), each with its own tx id, in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
+    console.log(
+      `signed ${pool.length} envelopes of ${pool[0]!.bytes.length} bytes (P-256), each with its own tx id, in ${((performance.now() - signStart) / 1000).toFixed(1)} s`,
+    );
     const verifyUs = singleCoreVerifyUs();
     const idlePerS = await idleCpuPerSecond(cluster, IDLE_MEASURE_S);
-    console.log(`idle CPU, µs per second: ${[...idlePerS].map(([who, us]) => `${who === 'load' ? 'load generator' : `node ${who}`} ${us.toFixed(0)}`).join(', ')}`);
+    console.log(
+      `idle CPU, µs per second: ${[...idlePerS].map(([who, us]) => `${who === 'load' ? 'load generator' : `node ${who}`} ${us.toFixed(0)}`).join(', ')}`,
+    );
     const supply = new EnvelopeSupply(pool);
 
     for (const target of ['leader', 'all nodes'] as const) {

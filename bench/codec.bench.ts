@@ -42,7 +42,12 @@ message BlockData { repeated bytes data = 1; }
 message BlockMetadata { repeated bytes metadata = 1; }`).root;
 const pbjsType = (name: string): protobuf.Type => pbjs.lookupType(`p.${name}`);
 const [E, P, C, S, I, B] = ['Envelope', 'Payload', 'ChannelHeader', 'SignatureHeader', 'SerializedIdentity', 'Block'].map(pbjsType) as [
-  protobuf.Type, protobuf.Type, protobuf.Type, protobuf.Type, protobuf.Type, protobuf.Type,
+  protobuf.Type,
+  protobuf.Type,
+  protobuf.Type,
+  protobuf.Type,
+  protobuf.Type,
+  protobuf.Type,
 ];
 
 /** Results go here so that no decode is optimised away. */
@@ -54,53 +59,77 @@ const groups: Group[] = [
   [
     'per envelope: channel id, type, tx id, creator, payload, signature',
     [
-      ['readEnvelopeFields (ours, zero-copy)', () => {
-        sink = readEnvelopeFields(nextEnvelope());
-      }],
-      ['full codec chain (ours)', () => {
-        const env = decodeEnvelope(nextEnvelope());
-        const header = decodePayload(env.payload).header!;
-        const ch = decodeChannelHeader(header.channelHeader);
-        sink = [ch, decodeSerializedIdentity(decodeSignatureHeader(header.signatureHeader).creator), env.signature];
-      }],
-      ['@hyperledger/fabric-protos (google-protobuf)', () => {
-        const env = common.Envelope.deserializeBinary(nextEnvelope());
-        const header = common.Payload.deserializeBinary(env.getPayload_asU8()).getHeader()!;
-        const ch = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
-        const id = msp.SerializedIdentity.deserializeBinary(common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8()).getCreator_asU8());
-        sink = [ch.getChannelId(), ch.getType(), ch.getTxId(), id.getMspid(), id.getIdBytes_asU8(), env.getSignature_asU8()];
-      }],
-      ['protobufjs (reflection + generated code)', () => {
-        const env = E.decode(nextEnvelope()) as unknown as { payload: Uint8Array; signature: Uint8Array };
-        const header = (P.decode(env.payload) as unknown as { header: { channelHeader: Uint8Array; signatureHeader: Uint8Array } }).header;
-        const ch = C.decode(header.channelHeader);
-        const sh = S.decode(header.signatureHeader) as unknown as { creator: Uint8Array };
-        sink = [ch, I.decode(sh.creator), env.signature];
-      }],
+      [
+        'readEnvelopeFields (ours, zero-copy)',
+        () => {
+          sink = readEnvelopeFields(nextEnvelope());
+        },
+      ],
+      [
+        'full codec chain (ours)',
+        () => {
+          const env = decodeEnvelope(nextEnvelope());
+          const header = decodePayload(env.payload).header!;
+          const ch = decodeChannelHeader(header.channelHeader);
+          sink = [ch, decodeSerializedIdentity(decodeSignatureHeader(header.signatureHeader).creator), env.signature];
+        },
+      ],
+      [
+        '@hyperledger/fabric-protos (google-protobuf)',
+        () => {
+          const env = common.Envelope.deserializeBinary(nextEnvelope());
+          const header = common.Payload.deserializeBinary(env.getPayload_asU8()).getHeader()!;
+          const ch = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
+          const id = msp.SerializedIdentity.deserializeBinary(common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8()).getCreator_asU8());
+          sink = [ch.getChannelId(), ch.getType(), ch.getTxId(), id.getMspid(), id.getIdBytes_asU8(), env.getSignature_asU8()];
+        },
+      ],
+      [
+        'protobufjs (reflection + generated code)',
+        () => {
+          const env = E.decode(nextEnvelope()) as unknown as { payload: Uint8Array; signature: Uint8Array };
+          const header = (P.decode(env.payload) as unknown as { header: { channelHeader: Uint8Array; signatureHeader: Uint8Array } }).header;
+          const ch = C.decode(header.channelHeader);
+          const sh = S.decode(header.signatureHeader) as unknown as { creator: Uint8Array };
+          sink = [ch, I.decode(sh.creator), env.signature];
+        },
+      ],
     ],
   ],
   [
     'per block (~4 KiB, 1 envelope): decode + re-encode',
     [
-      ['ours', () => {
-        sink = encodeBlock(decodeBlock(nextBlock()));
-      }],
-      ['@hyperledger/fabric-protos', () => {
-        sink = common.Block.deserializeBinary(nextBlock()).serializeBinary();
-      }],
-      ['protobufjs', () => {
-        sink = B.encode(B.decode(nextBlock())).finish();
-      }],
+      [
+        'ours',
+        () => {
+          sink = encodeBlock(decodeBlock(nextBlock()));
+        },
+      ],
+      [
+        '@hyperledger/fabric-protos',
+        () => {
+          sink = common.Block.deserializeBinary(nextBlock()).serializeBinary();
+        },
+      ],
+      [
+        'protobufjs',
+        () => {
+          sink = B.encode(B.decode(nextBlock())).finish();
+        },
+      ],
     ],
   ],
   [
     'per block: header hash + data hash (SHA-256)',
     (['native', 'native-free'] as const).map((engine): [string, () => void] => {
       const hasher = createCryptoProvider(engine).hasher('sha256');
-      return [engine, () => {
-        const block = decodeBlock(nextBlock());
-        sink = [headerHash(hasher, block.header), dataHash(hasher, block.data)];
-      }];
+      return [
+        engine,
+        () => {
+          const block = decodeBlock(nextBlock());
+          sink = [headerHash(hasher, block.header), dataHash(hasher, block.data)];
+        },
+      ];
     }),
   ],
 ];

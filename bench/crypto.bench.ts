@@ -60,7 +60,10 @@ function addSignatureTasks(bench: Bench, engine: Engine, algorithm: SignatureAlg
 
 function addHashTasks(bench: Bench, engine: Engine, algorithm: HashAlgorithm, labels: Map<string, [string, string, number]>): void {
   const hasher = createCryptoProvider(engine).hasher(algorithm);
-  for (const [size, label] of [[1024, '1 KiB'], [1024 * 1024, '1 MiB']] as const) {
+  for (const [size, label] of [
+    [1024, '1 KiB'],
+    [1024 * 1024, '1 MiB'],
+  ] as const) {
     const data = new Uint8Array(size).fill(0x5a);
     const name = `${engine} ${algorithm} ${label}`;
     bench.add(name, () => {
@@ -108,7 +111,12 @@ async function main(): Promise<void> {
   }
   const cpus = os.cpus();
   console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, node ${process.version}, OpenSSL ${process.versions.openssl}`);
-  console.log(`load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes depress these figures)`);
+  console.log(
+    `load average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (other processes depress these figures)`,
+  );
   console.log(`single core (main thread), ${timeMs} ms per task\n`);
   console.table(
     [...rows.values()].map((row) => ({

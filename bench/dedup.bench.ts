@@ -61,7 +61,12 @@ async function measure(engine: EngineName): Promise<Record<string, string>> {
     for (const txId of fresh) sink += txId.length;
     const baseUs = (cpuMicros() - t0) / txs;
     if (sink === 0) throw new Error('unreachable');
-    return { engine, 'new tx id µs/tx (claim + commit)': freshUs.toFixed(2), 'retry found in ledger µs': ledgerHitUs.toFixed(2), 'loop alone µs': baseUs.toFixed(3) };
+    return {
+      engine,
+      'new tx id µs/tx (claim + commit)': freshUs.toFixed(2),
+      'retry found in ledger µs': ledgerHitUs.toFixed(2),
+      'loop alone µs': baseUs.toFixed(3),
+    };
   } finally {
     await env.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -123,7 +123,13 @@ interface PoolRow {
 
 /** The pool row bracketed by single-core measurements, so both see the same machine load. */
 async function measuredRow(
-  args: Args, envelopes: readonly Uint8Array[], input: VerificationContextInput, workers: number, batch: number, transfer: BatchTransfer, niceIncrement = 0,
+  args: Args,
+  envelopes: readonly Uint8Array[],
+  input: VerificationContextInput,
+  workers: number,
+  batch: number,
+  transfer: BatchTransfer,
+  niceIncrement = 0,
 ): Promise<PoolRow> {
   const before = singleCoreRate(args.timeMs / 2, envelopes, input);
   const row = await poolRow(args, envelopes, input, workers, batch, transfer, niceIncrement);
@@ -132,7 +138,13 @@ async function measuredRow(
 }
 
 async function poolRow(
-  args: Args, envelopes: readonly Uint8Array[], input: VerificationContextInput, workers: number, batch: number, transfer: BatchTransfer, niceIncrement: number,
+  args: Args,
+  envelopes: readonly Uint8Array[],
+  input: VerificationContextInput,
+  workers: number,
+  batch: number,
+  transfer: BatchTransfer,
+  niceIncrement: number,
 ): Promise<Omit<PoolRow, 'singleCore'>> {
   const pool = new WorkerPool({ maxThreads: workers, batchTransfer: transfer, workerNiceIncrement: niceIncrement });
   try {
@@ -198,8 +210,10 @@ async function hashRow(args: Args, workers: number, transfer: BatchTransfer): Pr
     const elapsedMs = performance.now() - start;
     const elu = performance.eventLoopUtilization(eluStart);
     const mib = (blocks * HASH_BLOCK_ENTRIES * HASH_BLOCK_ENTRY_BYTES) / (1024 * 1024);
-    return `${String(workers).padStart(7)}  ${transfer.padEnd(8)}  ${fmt(blocks / (elapsedMs / 1000))} blocks/s  ${fmt(mib / (elapsedMs / 1000))} MiB/s` +
-      `   main busy ${pct(elu.utilization)}, ${((elu.active * 1000) / blocks).toFixed(0).padStart(5)} us per block`;
+    return (
+      `${String(workers).padStart(7)}  ${transfer.padEnd(8)}  ${fmt(blocks / (elapsedMs / 1000))} blocks/s  ${fmt(mib / (elapsedMs / 1000))} MiB/s` +
+      `   main busy ${pct(elu.utilization)}, ${((elu.active * 1000) / blocks).toFixed(0).padStart(5)} us per block`
+    );
   } finally {
     await pool.close();
   }
@@ -229,7 +243,9 @@ async function main(): Promise<void> {
   const args = parseArgs();
   console.log(`bench:pool  ${describeMachine()}`);
   console.log(`load before: ${uptimeLine()}`);
-  console.log(`verifyBatch, ${args.engine} engine, ${args.algorithm}, ${ENVELOPES} envelopes of ~${PAYLOAD_DATA_BYTES + 1000} B from ${CREATORS} creators, ${args.timeMs} ms per row`);
+  console.log(
+    `verifyBatch, ${args.engine} engine, ${args.algorithm}, ${ENVELOPES} envelopes of ~${PAYLOAD_DATA_BYTES + 1000} B from ${CREATORS} creators, ${args.timeMs} ms per row`,
+  );
   const { envelopes, context } = makeEnvelopes(args);
 
   const single = singleCoreRate(args.timeMs, envelopes, context);

@@ -63,9 +63,7 @@ function cycleOf(cluster: InMemoryCluster, proposals: number): () => void {
 
 async function main(): Promise<void> {
   console.log(`machine: ${describeMachine()}`);
-  console.log(
-    `3-node in-memory cluster, ${entrySizeBytes}-byte entries, compaction every ${compactEveryEntries} entries, ${timePerTaskMs} ms per scenario`,
-  );
+  console.log(`3-node in-memory cluster, ${entrySizeBytes}-byte entries, compaction every ${compactEveryEntries} entries, ${timePerTaskMs} ms per scenario`);
   const bench = new Bench({ time: timePerTaskMs, warmupTime: 500, throws: true });
   for (const s of scenarios) bench.add(s.name, cycleOf(newCluster(), s.proposalsPerCycle));
   await bench.run();
@@ -89,7 +87,7 @@ async function main(): Promise<void> {
   }
   console.table(rows);
   console.log(
-    'JS heap bytes/proposal: estimate by V8\'s sampling heap profiler (objects that died young included), ' +
+    "JS heap bytes/proposal: estimate by V8's sampling heap profiler (objects that died young included), " +
       `over ${allocationSampleOps} proposals; excludes ArrayBuffer backing stores such as the ${entrySizeBytes}-byte payloads.`,
   );
 }

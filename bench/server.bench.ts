@@ -110,7 +110,11 @@ async function main(): Promise<void> {
   const rounds = numberFlag('rounds', { fallback: ROUNDS_DEFAULT, min: 1, max: 100, integer: true });
   const server = await AtomicBroadcastServer.start(
     { listenAddress: '127.0.0.1:0' },
-    { channels: { get: (id) => (id === 'bench' ? accepting : undefined), list: () => [accepting] }, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() },
+    {
+      channels: { get: (id) => (id === 'bench' ? accepting : undefined), list: () => [accepting] },
+      logger: pino({ level: 'silent' }),
+      metricsRegistry: new Registry(),
+    },
   );
   const Client = grpc.makeGenericClientConstructor(ATOMIC_BROADCAST_SERVICE, 'AtomicBroadcast');
   const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as RawClient;

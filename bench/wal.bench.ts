@@ -125,7 +125,15 @@ async function main(): Promise<void> {
   }
   const header = ['workload', 'writers', 'engine', 'appends/s', 'syncs/s', 'appends/sync', 'MiB/s', 'sync p50 ms', 'sync p99 ms'];
   const rows = cells.map((c) => [
-    c.workload, String(c.writers), c.engine, fmt(c.appendsPerSec), fmt(c.syncsPerSec), fmt(c.perSync, 1), fmt(c.mibPerSec, 1), fmt(c.p50Ms, 2), fmt(c.p99Ms, 2),
+    c.workload,
+    String(c.writers),
+    c.engine,
+    fmt(c.appendsPerSec),
+    fmt(c.syncsPerSec),
+    fmt(c.perSync, 1),
+    fmt(c.mibPerSec, 1),
+    fmt(c.p50Ms, 2),
+    fmt(c.p99Ms, 2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((v, i) => (i < 3 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');

@@ -53,7 +53,10 @@ export function ledgerFailures(blocks: readonly Block[], algorithm: HashAlgorith
  */
 export function txIdsOf(blocks: readonly Block[]): string[] {
   return blocks.slice(1).flatMap((block) =>
-    block.data.map((envelope) => readEnvelopeFields(envelope)).filter((fields) => fields.headerType !== HeaderType.CONFIG).map((fields) => fields.txId),
+    block.data
+      .map((envelope) => readEnvelopeFields(envelope))
+      .filter((fields) => fields.headerType !== HeaderType.CONFIG)
+      .map((fields) => fields.txId),
   );
 }
 

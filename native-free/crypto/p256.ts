@@ -17,12 +17,7 @@ const defaultKeyCache = new PointCache(p256.Point);
  * True iff (r, s) is an ECDSA signature of SHA-256(message) under `publicKey`.
  * The caller has checked r, s in [1, n-1] (acceptableSignature); no low-S rule here.
  */
-export function p256Verify(
-  publicKey: Uint8Array,
-  message: Uint8Array,
-  signature: RawSignature,
-  keyCache: PointCache = defaultKeyCache,
-): boolean {
+export function p256Verify(publicKey: Uint8Array, message: Uint8Array, signature: RawSignature, keyCache: PointCache = defaultKeyCache): boolean {
   const { r, s } = signature;
   if (r <= 0n || r >= P256_N || s <= 0n || s >= P256_N) return false;
   const key = keyCache.lookup(publicKey);

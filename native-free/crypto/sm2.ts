@@ -32,19 +32,13 @@ const mod = (x: bigint, m: bigint): bigint => ((x % m) + m) % m;
 
 /** Curve constants a ‖ b ‖ Gx ‖ Gy, the fixed middle of every Z_A input. */
 const CURVE_BYTES = new Uint8Array(4 * SCALAR_BYTES);
-[SM2_CURVE.a, SM2_CURVE.b, SM2_CURVE.Gx, SM2_CURVE.Gy].forEach((v, i) =>
-  CURVE_BYTES.set(bigIntToBytes(v, SCALAR_BYTES), i * SCALAR_BYTES),
-);
+[SM2_CURVE.a, SM2_CURVE.b, SM2_CURVE.Gx, SM2_CURVE.Gy].forEach((v, i) => CURVE_BYTES.set(bigIntToBytes(v, SCALAR_BYTES), i * SCALAR_BYTES));
 
 /** Bit length of the id is encoded on 16 bits (ENTL_A). */
 const USER_ID_BYTES_MAX = 0xffff >> 3;
 
 /** Z_A = SM3(ENTL_A ‖ ID_A ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA); `publicKey` is 0x04 ‖ X ‖ Y. */
-export function sm2Za(
-  publicKey: Uint8Array,
-  userId: Uint8Array = SM2_DEFAULT_USER_ID,
-  hash: Sm3Function = sm3,
-): Uint8Array {
+export function sm2Za(publicKey: Uint8Array, userId: Uint8Array = SM2_DEFAULT_USER_ID, hash: Sm3Function = sm3): Uint8Array {
   if (userId.length > USER_ID_BYTES_MAX) throw new RangeError(`sm2Za: user id longer than ${USER_ID_BYTES_MAX} bytes`);
   if (publicKey.length !== POINT_BYTES || publicKey[0] !== 0x04) {
     throw new RangeError('sm2Za: public key must be an uncompressed SEC1 point');
@@ -86,12 +80,7 @@ function randomNonce(): bigint {
 }
 
 /** Signs `message` with secret d; `publicKey` must be d·G (callers derive it once per key). */
-export function sm2Sign(
-  secret: bigint,
-  publicKey: Uint8Array,
-  message: Uint8Array,
-  options: Sm2Options = {},
-): RawSignature {
+export function sm2Sign(secret: bigint, publicKey: Uint8Array, message: Uint8Array, options: Sm2Options = {}): RawSignature {
   assertSecret(secret);
   const nonceForTest = options.nonceForTest;
   const e = messageScalar(publicKey, message, options);
@@ -114,12 +103,7 @@ export function sm2Sign(
 }
 
 /** GB/T 32918.2 section 7: false for any invalid signature or key, never throws on bad input. */
-export function sm2Verify(
-  publicKey: Uint8Array,
-  message: Uint8Array,
-  signature: RawSignature,
-  options: Sm2Options = {},
-): boolean {
+export function sm2Verify(publicKey: Uint8Array, message: Uint8Array, signature: RawSignature, options: Sm2Options = {}): boolean {
   const { r, s } = signature;
   if (r <= 0n || r >= N || s <= 0n || s >= N) return false;
   const t = mod(r + s, N);

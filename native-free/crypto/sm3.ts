@@ -5,9 +5,7 @@
 const BLOCK_BYTES = 64;
 const DIGEST_BYTES = 32;
 
-const IV = new Uint32Array([
-  0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600, 0xa96f30bc, 0x163138aa, 0xe38dee4d, 0xb0fb0e4e,
-]);
+const IV = new Uint32Array([0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600, 0xa96f30bc, 0x163138aa, 0xe38dee4d, 0xb0fb0e4e]);
 
 /** rotl(T_j, j mod 32) precomputed: T_j = 0x79cc4519 for j < 16, 0x7a879d8a after. */
 const ROUND_CONSTANTS = (() => {
@@ -95,7 +93,14 @@ export class Sm3 {
       w[j] = (p1(w[j - 16]! ^ w[j - 9]! ^ rotl(w[j - 3]!, 15)) ^ rotl(w[j - 13]!, 7) ^ w[j - 6]!) >>> 0;
     }
     const v = this.#state;
-    let a = v[0]!, b = v[1]!, c = v[2]!, d = v[3]!, e = v[4]!, f = v[5]!, g = v[6]!, h = v[7]!;
+    let a = v[0]!,
+      b = v[1]!,
+      c = v[2]!,
+      d = v[3]!,
+      e = v[4]!,
+      f = v[5]!,
+      g = v[6]!,
+      h = v[7]!;
     for (let j = 0; j < 64; j++) {
       const a12 = rotl(a, 12);
       const ss1 = rotl((a12 + e + ROUND_CONSTANTS[j]!) >>> 0, 7);
@@ -115,8 +120,14 @@ export class Sm3 {
       f = e;
       e = p0(tt2) >>> 0;
     }
-    v[0]! ^= a; v[1]! ^= b; v[2]! ^= c; v[3]! ^= d;
-    v[4]! ^= e; v[5]! ^= f; v[6]! ^= g; v[7]! ^= h;
+    v[0]! ^= a;
+    v[1]! ^= b;
+    v[2]! ^= c;
+    v[3]! ^= d;
+    v[4]! ^= e;
+    v[5]! ^= f;
+    v[6]! ^= g;
+    v[7]! ^= h;
   }
 }
 

@@ -44,7 +44,6 @@ import { checkNoGaps, forgetPart, getOrCreate, replayBlockRecord, replayRaftReco
 import { clearPendingDrops, readPendingDrops, writePendingDrops } from './pendingDrops.js';
 import { fsyncDir, listSegments, segmentPath, SegmentWriter } from './segmentFiles.js';
 
-
 type DropOp = Extract<WalOp, { kind: 'dropChannel' }>;
 
 export interface FileBackendOptions {
@@ -107,8 +106,18 @@ export class FileBackend implements StorageBackend {
     const state = (ch: string): ChannelState => getOrCreate(channels, ch);
     const ledgerSpace = new LedgerSpace();
     try {
-      const wal = replayStream(walDir, { firstSegment: 'checkpoint-or-1' }, (rec, _seq, path) => replayRaftRecord(channels, state(rec.op.channel), rec, path), options.logger);
-      const ledger = replayStream(ledgerDir, { firstSegment: 'must-be-1' }, (rec, seq, path) => replayBlockRecord(channels, state(rec.op.channel), rec, seq, path, ledgerSpace), options.logger);
+      const wal = replayStream(
+        walDir,
+        { firstSegment: 'checkpoint-or-1' },
+        (rec, _seq, path) => replayRaftRecord(channels, state(rec.op.channel), rec, path),
+        options.logger,
+      );
+      const ledger = replayStream(
+        ledgerDir,
+        { firstSegment: 'must-be-1' },
+        (rec, seq, path) => replayBlockRecord(channels, state(rec.op.channel), rec, seq, path, ledgerSpace),
+        options.logger,
+      );
       checkNoGaps(channels);
       const backend = new FileBackend(dir, options, channels, wal, ledger, ledgerSpace);
       backend.#finishPendingDrops();
@@ -254,7 +263,10 @@ export class FileBackend implements StorageBackend {
       }
       this.#ledgerSpace.rewritten(seq, rewrite.bytesAfter);
       this.#dropStepHook?.('ledger-segment-rewritten');
-      this.#logger?.info({ segment: rewrite.path, bytesBefore: rewrite.bytesBefore, bytesAfter: rewrite.bytesAfter }, 'ledger segment rewritten without the blocks of dropped channels');
+      this.#logger?.info(
+        { segment: rewrite.path, bytesBefore: rewrite.bytesBefore, bytesAfter: rewrite.bytesAfter },
+        'ledger segment rewritten without the blocks of dropped channels',
+      );
     }
   }
 
@@ -279,6 +291,9 @@ export class FileBackend implements StorageBackend {
       this.#walSegmentBytes.delete(seq);
     }
     fsyncDir(this.#walDir);
-    this.#logger?.info({ checkpointSegment: at.seq, deletedSegments: doomed.length, reclaimedBytes: oldBytes, checkpointBytes: frame.frameBytes }, 'WAL checkpoint written, older segments deleted');
+    this.#logger?.info(
+      { checkpointSegment: at.seq, deletedSegments: doomed.length, reclaimedBytes: oldBytes, checkpointBytes: frame.frameBytes },
+      'WAL checkpoint written, older segments deleted',
+    );
   }
 }

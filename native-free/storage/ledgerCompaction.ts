@@ -71,7 +71,11 @@ export interface SegmentRewrite {
  * indexed. Undefined if nothing is dead or the segment does not scan cleanly
  * (then it is left alone: start-up reports damage, not compaction).
  */
-export async function writeRewrite(dir: string, seq: number, isLive: (channel: string, number: number, offset: number) => boolean): Promise<SegmentRewrite | undefined> {
+export async function writeRewrite(
+  dir: string,
+  seq: number,
+  isLive: (channel: string, number: number, offset: number) => boolean,
+): Promise<SegmentRewrite | undefined> {
   const path = segmentPath(dir, seq);
   const buf = await fs.promises.readFile(path);
   const frames: LedgerOp[][] = [];

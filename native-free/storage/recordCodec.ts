@@ -102,9 +102,13 @@ function opToRecord(op: FileRecord): { meta: unknown[]; blob: Uint8Array } {
       const blob = Buffer.concat([st.snapshot.data, ...st.entries.map((e) => e.data)]);
       const heads = st.entries.map((e) => [e.term, e.type, e.data.length]);
       const meta = [
-        'x', op.channel, shapes.hardStateToWire(st.hardState), shapes.confStateToWire(st.confState),
+        'x',
+        op.channel,
+        shapes.hardStateToWire(st.hardState),
+        shapes.confStateToWire(st.confState),
         [st.snapshot.metadata.index, st.snapshot.metadata.term, shapes.confStateToWire(st.snapshot.metadata.confState), st.snapshot.data.length],
-        shapes.logStartToWire(st.start), heads,
+        shapes.logStartToWire(st.start),
+        heads,
       ];
       return { meta, blob };
     }

@@ -95,7 +95,10 @@ function replaySegment(seg: SegmentRef, isLast: boolean, mustStartWithCheckpoint
     const scan = scanFrame(buf, offset);
     if (scan.kind === 'frame') {
       if (offset === 0 && mustStartWithCheckpoint && !scan.records.every((r) => r.op.kind === 'checkpoint')) {
-        throw new StorageCorruptError({ file: seg.path, index: 0, what: 'byte offset' }, 'the oldest WAL segment does not begin with a checkpoint: older segments are missing');
+        throw new StorageCorruptError(
+          { file: seg.path, index: 0, what: 'byte offset' },
+          'the oldest WAL segment does not begin with a checkpoint: older segments are missing',
+        );
       }
       for (const rec of scan.records) sink(rec, seg.seq, seg.path);
       offset += scan.frameBytes;
@@ -135,5 +138,8 @@ function repairTornTail(path: string, offset: number, size: number, scan: FrameS
     fs.closeSync(fd);
   }
   const reason = scan.kind === 'bad' ? scan.reason : 'frame cut short';
-  logger?.warn({ file: path, offset, droppedBytes: size - offset, reason }, `WAL: torn last frame (${reason}) cut off at byte ${offset}; it was never acknowledged`);
+  logger?.warn(
+    { file: path, offset, droppedBytes: size - offset, reason },
+    `WAL: torn last frame (${reason}) cut off at byte ${offset}; it was never acknowledged`,
+  );
 }

@@ -28,7 +28,8 @@ export function forgetPart(channels: Map<string, ChannelState>, channel: string,
 
 export function replayRaftRecord(channels: Map<string, ChannelState>, ch: ChannelState, rec: DecodedRecord, path: string): void {
   const op = rec.op;
-  if (op.kind === 'block') throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, 'a block record in the WAL stream');
+  if (op.kind === 'block')
+    throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, 'a block record in the WAL stream');
   if (op.kind === 'checkpoint') {
     ch.restoreCheckpoint({ ...op.state, snapshot: copySnapshot(op.state.snapshot), entries: op.state.entries.map(copyEntry) });
     return;
@@ -40,7 +41,14 @@ export function replayRaftRecord(channels: Map<string, ChannelState>, ch: Channe
   ch.applyRaft(copyBulk(op));
 }
 
-export function replayBlockRecord(channels: Map<string, ChannelState>, ch: ChannelState, rec: DecodedRecord, seq: number, path: string, space: LedgerSpace): void {
+export function replayBlockRecord(
+  channels: Map<string, ChannelState>,
+  ch: ChannelState,
+  rec: DecodedRecord,
+  seq: number,
+  path: string,
+  space: LedgerSpace,
+): void {
   const op = rec.op;
   if (op.kind === 'dropChannel' && !op.keepLedger) {
     forgetPart(channels, op.channel, 'ledger', space);
@@ -50,7 +58,10 @@ export function replayBlockRecord(channels: Map<string, ChannelState>, ch: Chann
   const at = { seq, offset: rec.offset, recordBytes: rec.recordBytes };
   const expected = ch.gap?.next ?? ch.summary.height;
   if (op.block.number !== expected && !(ch.gap === undefined && op.block.number > expected)) {
-    throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, `block out of sequence (expected block ${expected})`);
+    throw new StorageCorruptError(
+      { file: path, channel: op.channel, index: op.block.number, what: 'block number' },
+      `block out of sequence (expected block ${expected})`,
+    );
   }
   // Blocks missing before this one: a compaction removed the earlier blocks of
   // a dropped incarnation, whose tombstone must follow (checked at the end).

@@ -106,11 +106,25 @@ export async function checkRun(cluster: NemesisCluster, load: NemesisLoad, crash
       if (explained) acceptedLostToCrash++;
       else {
         acceptedLostUnexplained++;
-        if (acceptedLostUnexplained <= 5) failures.push(`${channel}: tx ${txId} acknowledged (accepted mode) at ${ack.atMs.toFixed(0)} ms is lost with no leader crash within ${LOSS_WINDOW_MS} ms after`);
+        if (acceptedLostUnexplained <= 5)
+          failures.push(
+            `${channel}: tx ${txId} acknowledged (accepted mode) at ${ack.atMs.toFixed(0)} ms is lost with no leader crash within ${LOSS_WINDOW_MS} ms after`,
+          );
       }
     }
-    if (acceptedLostUnexplained > 5) failures.push(`${channel}: ${acceptedLostUnexplained} accepted-mode acknowledgements lost without a leader crash to explain them`);
-    channels.push({ channel, height: reference.length, transactions: ordered.length, duplicates, committedAcks, committedLost, acceptedAcks, acceptedLostToCrash, acceptedLostUnexplained });
+    if (acceptedLostUnexplained > 5)
+      failures.push(`${channel}: ${acceptedLostUnexplained} accepted-mode acknowledgements lost without a leader crash to explain them`);
+    channels.push({
+      channel,
+      height: reference.length,
+      transactions: ordered.length,
+      duplicates,
+      committedAcks,
+      committedLost,
+      acceptedAcks,
+      acceptedLostToCrash,
+      acceptedLostUnexplained,
+    });
   }
   return { channels, failures };
 }

@@ -52,7 +52,8 @@ export async function createCluster(options: NemesisOptions): Promise<NemesisClu
     fs.writeFileSync(file, stringify(config));
   });
   const local = new LocalCluster(dir);
-  const pids = (): Map<number, number> => new Map(manifest.nodes.flatMap((n) => (local.process(n.id).pid === undefined ? [] : [[n.id, local.process(n.id).pid!] as const])));
+  const pids = (): Map<number, number> =>
+    new Map(manifest.nodes.flatMap((n) => (local.process(n.id).pid === undefined ? [] : [[n.id, local.process(n.id).pid!] as const])));
   const proxies = await ClusterProxies.start(new Map(manifest.nodes.map((n) => [n.id, n.ports.cluster])), proxyOf, pids);
   return {
     dir,

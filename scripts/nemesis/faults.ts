@@ -104,8 +104,7 @@ export async function holdFault(fault: AppliedFault, now: () => number): Promise
 export function describeFault(f: AppliedFault): string {
   const p = f.plan;
   const target = `node ${f.node} (${p.role} of ${p.channel})`;
-  const detail =
-    p.kind === 'partition' ? ` from ${f.peer ?? 'all'}` : p.kind === 'slow' ? ` to ${f.peer ?? 'all'} +${p.delayMs} ms` : '';
+  const detail = p.kind === 'partition' ? ` from ${f.peer ?? 'all'}` : p.kind === 'slow' ? ` to ${f.peer ?? 'all'} +${p.delayMs} ms` : '';
   return `#${p.index} ${p.kind} ${target}${detail} for ${p.durationMs} ms`;
 }
 

@@ -63,7 +63,21 @@ export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
     if (!flag.startsWith('--') || i + 1 >= argv.length) throw new NemesisOptionsError(`unexpected argument ${flag}\n${USAGE}`);
     values.set(flag.slice(2), argv[++i]!);
   }
-  const known = ['seed', 'duration-s', 'nodes', 'channels', 'engine', 'algorithm', 'tick-interval-ms', 'election-tick', 'batch-timeout-ms', 'ack-timeout-ms', 'rate', 'faults', 'faults-max'];
+  const known = [
+    'seed',
+    'duration-s',
+    'nodes',
+    'channels',
+    'engine',
+    'algorithm',
+    'tick-interval-ms',
+    'election-tick',
+    'batch-timeout-ms',
+    'ack-timeout-ms',
+    'rate',
+    'faults',
+    'faults-max',
+  ];
   for (const key of values.keys()) if (!known.includes(key)) throw new NemesisOptionsError(`unknown flag --${key}\n${USAGE}`);
   const int = (key: string, fallback: number, min: number, max: number): number => {
     const raw = values.get(key);
@@ -80,7 +94,8 @@ export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
   };
   const faults = values.get('faults')?.split(',') ?? NEMESIS_DEFAULTS.faults;
   const badFault = faults.find((f) => !(FAULT_KINDS as readonly string[]).includes(f));
-  if (badFault !== undefined || faults.length === 0) throw new NemesisOptionsError(`--faults must list some of ${FAULT_KINDS.join(', ')}, got "${values.get('faults')}"`);
+  if (badFault !== undefined || faults.length === 0)
+    throw new NemesisOptionsError(`--faults must list some of ${FAULT_KINDS.join(', ')}, got "${values.get('faults')}"`);
   const d = NEMESIS_DEFAULTS;
   return {
     seed: int('seed', Math.floor(Math.random() * 2 ** 31), 0, 2 ** 31 - 1),

@@ -44,7 +44,10 @@ export class ClusterProxies {
 
   /** Sets the link between a and b (both directions); 'cut' also ends its open connections. */
   setLink(a: number, b: number, state: LinkState): void {
-    for (const [from, to] of [[a, b], [b, a]] as const) {
+    for (const [from, to] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       this.#links.set(`${from}>${to}`, state);
       if (state.kind === 'cut') for (const c of this.#connections) if (c.from === from && c.to === to) this.#drop(c);
     }

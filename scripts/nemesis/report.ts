@@ -19,7 +19,10 @@ export function formatReport(report: NemesisReport): string {
   for (const f of report.faults) kinds.set(f.plan.kind, (kinds.get(f.plan.kind) ?? 0) + 1);
   const b = backToHealthy(report);
   const byKind = [...new Map(report.faults.map((f) => [f.plan.kind, 0])).keys()].map((kind) => {
-    const t = report.faults.filter((f) => f.plan.kind === kind && f.backToHealthyMs !== undefined).map((f) => f.backToHealthyMs!).sort((x, y) => x - y);
+    const t = report.faults
+      .filter((f) => f.plan.kind === kind && f.backToHealthyMs !== undefined)
+      .map((f) => f.backToHealthyMs!)
+      .sort((x, y) => x - y);
     return `${kind} ${quantile(t, 0.5).toFixed(0)}/${(t[t.length - 1] ?? NaN).toFixed(0)}`;
   });
   const lines = [
@@ -35,7 +38,11 @@ export function formatReport(report: NemesisReport): string {
   }
   const failures = [...report.failures, ...report.verdict.failures];
   if (failures.length === 0) lines.push(`PASS (seed ${o.seed})`);
-  else lines.push(...failures.map((f) => `FAIL: ${f}`), `FAILED: seed ${o.seed}; replay with: npm run nemesis -- --seed ${o.seed} ${replayFlags(report)} (cluster kept in ${report.dir})`);
+  else
+    lines.push(
+      ...failures.map((f) => `FAIL: ${f}`),
+      `FAILED: seed ${o.seed}; replay with: npm run nemesis -- --seed ${o.seed} ${replayFlags(report)} (cluster kept in ${report.dir})`,
+    );
   return lines.join('\n');
 }
 

@@ -70,7 +70,9 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
       );
       fault.backToHealthyMs = healthyAt === undefined ? undefined : healthyAt - (fault.upMs ?? fault.healedMs);
       const startUp = fault.upMs === undefined ? '' : ` (node start-up ${(fault.upMs - fault.healedMs).toFixed(0)} ms before)`;
-      log(`${(now() / 1000).toFixed(1)} s ${describeFault(fault)}: back to healthy ${fault.backToHealthyMs?.toFixed(0) ?? 'NEVER'} ms${startUp}; acks ${load.acks.size}`);
+      log(
+        `${(now() / 1000).toFixed(1)} s ${describeFault(fault)}: back to healthy ${fault.backToHealthyMs?.toFixed(0) ?? 'NEVER'} ms${startUp}; acks ${load.acks.size}`,
+      );
       if (healthyAt === undefined) break;
       await sleep(plan.pauseMs);
     }

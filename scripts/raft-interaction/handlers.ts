@@ -266,8 +266,7 @@ function proposeConfChange(env: InteractionEnv, tc: TestCase): void {
       if (arg.key === 'v1') v1 = bool(v, 'v1');
       else if (arg.key === 'transition') {
         if (v !== 'auto') throw new CommandError(`transition=${v} needs joint consensus, which is not supported`);
-      }
-      else throw new CommandError(`unknown command ${arg.key}`);
+      } else throw new CommandError(`unknown command ${arg.key}`);
     }
   }
   const changes = parseConfChanges(tc.input);

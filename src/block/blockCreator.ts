@@ -21,7 +21,8 @@ export class BlockCreator {
 
   /** `lastBlock`: header of the last block in the ledger (or of the last created one). */
   constructor(hasher: Hasher, lastBlock: HeaderFields) {
-    if (!(Number.isSafeInteger(lastBlock.number) && lastBlock.number >= 0)) assert.fail(`lastBlock.number must be a safe non-negative integer, got ${lastBlock.number}`);
+    if (!(Number.isSafeInteger(lastBlock.number) && lastBlock.number >= 0))
+      assert.fail(`lastBlock.number must be a safe non-negative integer, got ${lastBlock.number}`);
     this.#hasher = hasher;
     this.#number = lastBlock.number;
     this.#hash = headerHash(hasher, lastBlock);

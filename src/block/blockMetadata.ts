@@ -67,7 +67,10 @@ export class BlockMetadataWriter {
   #lastConfigBlockNumber: number;
 
   constructor(options: BlockMetadataWriterOptions) {
-    assert(Number.isSafeInteger(options.lastConfigBlockNumber) && options.lastConfigBlockNumber >= 0, 'lastConfigBlockNumber must be a safe non-negative integer');
+    assert(
+      Number.isSafeInteger(options.lastConfigBlockNumber) && options.lastConfigBlockNumber >= 0,
+      'lastConfigBlockNumber must be a safe non-negative integer',
+    );
     this.#identity = options.identity;
     this.#nonce = options.nonce ?? (() => new Uint8Array(randomBytes(NONCE_BYTES)));
     this.#lastConfigBlockNumber = options.lastConfigBlockNumber;
@@ -85,7 +88,7 @@ export class BlockMetadataWriter {
    * keeps them (Fabric signs only when SIGNATURES is empty).
    */
   write(block: Block, consenterMetadata: EtcdraftBlockMetadata | undefined): Block {
-    assert(block.metadata.length >= BLOCK_METADATA_ENTRIES, 'block metadata must have Fabric\'s five entries');
+    assert(block.metadata.length >= BLOCK_METADATA_ENTRIES, "block metadata must have Fabric's five entries");
     assert(block.header.number >= this.#lastConfigBlockNumber, 'blocks must be written in order');
     if (isConfigBlock(block)) this.#lastConfigBlockNumber = block.header.number;
     const lastConfig = { index: this.#lastConfigBlockNumber };

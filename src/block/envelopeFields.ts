@@ -73,7 +73,10 @@ export function readTxIds(envelopes: readonly Uint8Array[], code: MalformedCode 
   const shared = new ProtoReader(whole, code, 'envelope');
   for (let i = 0; i < envelopes.length; i++) {
     const e = envelopes[i]!;
-    const r = e.buffer === backing ? shared.reset(e.byteOffset, e.byteOffset + e.byteLength, 'envelope') : new ProtoReader(Buffer.from(e.buffer, e.byteOffset, e.byteLength), code, 'envelope');
+    const r =
+      e.buffer === backing
+        ? shared.reset(e.byteOffset, e.byteOffset + e.byteLength, 'envelope')
+        : new ProtoReader(Buffer.from(e.buffer, e.byteOffset, e.byteLength), code, 'envelope');
     const payload = readEnvelopeLevel(r).payload;
     out[i] = readChannelHeaderFields(r, readPayloadAndHeader(r, payload).channelHeader).txId;
   }

@@ -5,13 +5,7 @@
 import { OrdererError } from '../errors.js';
 
 /** Stable codes: one per kind of top-level input, so callers can map them to a Status. */
-export type MalformedCode =
-  | 'BAD_ENVELOPE'
-  | 'BAD_BLOCK'
-  | 'BAD_SEEK_INFO'
-  | 'BAD_METADATA'
-  | 'BAD_RESPONSE'
-  | 'BAD_PROTOBUF';
+export type MalformedCode = 'BAD_ENVELOPE' | 'BAD_BLOCK' | 'BAD_SEEK_INFO' | 'BAD_METADATA' | 'BAD_RESPONSE' | 'BAD_PROTOBUF';
 
 /** Bytes that do not decode as the protobuf message they claim to be. */
 export class MalformedMessageError extends OrdererError {
@@ -32,9 +26,6 @@ export class MessageTooLargeError extends OrdererError {
     readonly sizeBytes: number,
     readonly absoluteMaxBytes: number,
   ) {
-    super(
-      'MESSAGE_TOO_LARGE',
-      `message payload is ${sizeBytes} bytes and exceeds maximum allowed ${absoluteMaxBytes} bytes`,
-    );
+    super('MESSAGE_TOO_LARGE', `message payload is ${sizeBytes} bytes and exceeds maximum allowed ${absoluteMaxBytes} bytes`);
   }
 }

@@ -25,10 +25,7 @@ export type HeaderFields = Pick<BlockHeader, 'number' | 'previousHash' | 'dataHa
 /** The ASN.1 DER bytes Fabric hashes and signs for a block header (protoutil.BlockHeaderBytes). */
 export function blockHeaderBytes(header: HeaderFields): Uint8Array {
   const number = derUnsignedInteger(header.number);
-  const contentLength =
-    derElementLength(number.length) +
-    derElementLength(header.previousHash.length) +
-    derElementLength(header.dataHash.length);
+  const contentLength = derElementLength(number.length) + derElementLength(header.previousHash.length) + derElementLength(header.dataHash.length);
   const out = new Uint8Array(derElementLength(contentLength));
   let pos = writeDerPrefix(out, 0, DER_SEQUENCE, contentLength);
   pos = writeDerElement(out, pos, DER_INTEGER, number);

@@ -144,7 +144,9 @@ export class LedgerVerifier {
         return;
       }
       try {
-        const key = this.#options.creatorKey(decodeSerializedIdentity(signed.creator, { code: 'BAD_METADATA', path: `orderer signature ${i} creator` }).idBytes);
+        const key = this.#options.creatorKey(
+          decodeSerializedIdentity(signed.creator, { code: 'BAD_METADATA', path: `orderer signature ${i} creator` }).idBytes,
+        );
         if (!this.#options.verifier(key.algorithm).verify(key.publicKey, signed.data, signed.signature)) {
           failures.push({ kind: 'orderer-signature', signature: i, detail: 'bad signature' });
         }
@@ -200,9 +202,7 @@ function toHex(bytes: Uint8Array): string {
 export const BLOCK_FILE_BYTES_MAX = 512 * 1024 * 1024;
 
 /** A block file as read: its bytes, or why it could not be read. */
-export type LedgerFile =
-  | { readonly name: string; readonly bytes: Uint8Array }
-  | { readonly name: string; readonly unreadable: string };
+export type LedgerFile = { readonly name: string; readonly bytes: Uint8Array } | { readonly name: string; readonly unreadable: string };
 
 export interface LedgerSummary {
   readonly blocks: number;

@@ -67,7 +67,8 @@ export class BlockPuller implements SnapshotCatchUp {
   #firstSource = 0;
 
   constructor(options: BlockPullerOptions) {
-    if (options.sources.length === 0) throw new BlockPullError(`channel "${options.channelId}": the block puller needs at least one other orderer to pull from`);
+    if (options.sources.length === 0)
+      throw new BlockPullError(`channel "${options.channelId}": the block puller needs at least one other orderer to pull from`);
     this.#opts = options;
     this.#clock = options.clock ?? systemClock;
   }
@@ -115,9 +116,15 @@ export class BlockPuller implements SnapshotCatchUp {
     for (const source of this.#opts.sources) {
       let block: Block | undefined;
       try {
-        await source.deliver(this.#opts.channelId, number, number, async (bytes) => {
-          block = this.#opts.verifier.verifyStandalone(bytes, source.name);
-        }, this.#closing.signal);
+        await source.deliver(
+          this.#opts.channelId,
+          number,
+          number,
+          async (bytes) => {
+            block = this.#opts.verifier.verifyStandalone(bytes, source.name);
+          },
+          this.#closing.signal,
+        );
       } catch (err) {
         if (!(err instanceof OrdererError)) throw err;
         this.#opts.logger.warn({ source: source.name, block: number, err: err.message }, `block ${number} from ${source.name} unavailable`);
@@ -169,21 +176,29 @@ export class BlockPuller implements SnapshotCatchUp {
       if (round < roundsMax) await this.#sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
     }
-    throw new BlockPullError(`pulling blocks up to ${toNumber} failed after ${roundsMax} rounds over ${sources.length} orderers: ${failures.slice(-sources.length).join(' | ')}`);
+    throw new BlockPullError(
+      `pulling blocks up to ${toNumber} failed after ${roundsMax} rounds over ${sources.length} orderers: ${failures.slice(-sources.length).join(' | ')}`,
+    );
   }
 
   async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
     const { ledger, verifier, hasher, channelId } = this.#opts;
     let tip = this.#tip();
-    await source.deliver(channelId, tip.number + 1, toNumber, async (bytes) => {
-      const block = verifier.verifyNext(bytes, tip, source.name);
-      const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
-      if (raftIndex === undefined) throw new BlockPullError(`block ${block.header.number} from ${source.name} carries no etcdraft metadata (raft index)`);
-      await ledger.append(ledgerBlockFromFabric(bytes, hasher, raftIndex));
-      tip = verifier.tipOf(block.header);
-      this.#opts.onBlockPulled?.(block.header.number);
-      this.#opts.metrics?.blocksPulled.inc();
-    }, this.#closing.signal);
+    await source.deliver(
+      channelId,
+      tip.number + 1,
+      toNumber,
+      async (bytes) => {
+        const block = verifier.verifyNext(bytes, tip, source.name);
+        const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
+        if (raftIndex === undefined) throw new BlockPullError(`block ${block.header.number} from ${source.name} carries no etcdraft metadata (raft index)`);
+        await ledger.append(ledgerBlockFromFabric(bytes, hasher, raftIndex));
+        tip = verifier.tipOf(block.header);
+        this.#opts.onBlockPulled?.(block.header.number);
+        this.#opts.metrics?.blocksPulled.inc();
+      },
+      this.#closing.signal,
+    );
     if (tip.number < toNumber) throw new BlockPullError(`${source.name} ended the stream at block ${tip.number}, before block ${toNumber}`);
   }
 

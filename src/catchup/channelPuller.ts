@@ -69,9 +69,10 @@ export function createChannelPuller(options: ChannelPullerOptions): BlockPuller 
     options.logger.warn(`channel "${options.channelId}": its config block names no other orderer endpoint; blocks missing after a snapshot cannot be pulled`);
     return undefined;
   }
-  const tls = options.tls === undefined || endpoints.tlsRootCertsPem.length === 0
-    ? undefined
-    : { rootCasPem: endpoints.tlsRootCertsPem.join('\n'), clientCertPem: options.tls.certPem, clientKeyPem: options.tls.keyPem };
+  const tls =
+    options.tls === undefined || endpoints.tlsRootCertsPem.length === 0
+      ? undefined
+      : { rootCasPem: endpoints.tlsRootCertsPem.join('\n'), clientCertPem: options.tls.certPem, clientKeyPem: options.tls.keyPem };
   const sources = addresses.map((address) => new DeliverBlockSource({ name: `orderer ${address}`, address, creator: options.creator, ...(tls && { tls }) }));
   const hasher = createCryptoProvider(options.engine).hasher(options.hashAlgorithm);
   return new BlockPuller({

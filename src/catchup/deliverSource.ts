@@ -60,17 +60,21 @@ export class DeliverBlockSource implements BlockSource {
     this.#opts = options;
     this.name = `${options.name} (${options.address})`;
     const { tls } = options;
-    const credentials = tls === undefined
-      ? grpc.credentials.createInsecure()
-      : grpc.credentials.createSsl(
-          Buffer.from(tls.rootCasPem),
-          tls.clientKeyPem === undefined ? null : Buffer.from(tls.clientKeyPem),
-          tls.clientCertPem === undefined ? null : Buffer.from(tls.clientCertPem),
-        );
+    const credentials =
+      tls === undefined
+        ? grpc.credentials.createInsecure()
+        : grpc.credentials.createSsl(
+            Buffer.from(tls.rootCasPem),
+            tls.clientKeyPem === undefined ? null : Buffer.from(tls.clientKeyPem),
+            tls.clientCertPem === undefined ? null : Buffer.from(tls.clientCertPem),
+          );
     this.#tlsCertHash = tls?.clientCertPem === undefined ? undefined : pemCertificateSha256(tls.clientCertPem);
     this.#client = new grpc.Client(options.address, credentials, {
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 100 * 1024 * 1024,
-      ...(tls?.serverNameOverride !== undefined && { 'grpc.ssl_target_name_override': tls.serverNameOverride, 'grpc.default_authority': tls.serverNameOverride }),
+      ...(tls?.serverNameOverride !== undefined && {
+        'grpc.ssl_target_name_override': tls.serverNameOverride,
+        'grpc.default_authority': tls.serverNameOverride,
+      }),
     });
   }
 
@@ -132,10 +136,7 @@ export class DeliverBlockSource implements BlockSource {
         if (response.type === 'block') {
           call.pause();
           const bytes = encodeBlock(response.block);
-          handling = handling.then(() => onBlock(bytes)).then(
-            () => void call.resume(),
-            fail,
-          );
+          handling = handling.then(() => onBlock(bytes)).then(() => void call.resume(), fail);
         } else if (response.type === 'status') {
           const status = response.status;
           void handling.then(() => {

@@ -65,7 +65,9 @@ export class PulledBlockVerifier {
     const { number } = block.header;
     if (number !== expected) throw new BlockPullError(`${source} sent block ${number} where block ${expected} was expected`);
     if (!equalBytes(block.header.previousHash, tip.headerHash)) {
-      throw new BlockPullError(`block ${number} from ${source} does not extend the local chain: its previous hash is not the header hash of block ${tip.number}`);
+      throw new BlockPullError(
+        `block ${number} from ${source} does not extend the local chain: its previous hash is not the header hash of block ${tip.number}`,
+      );
     }
     this.#verifyContent(block, source, now);
     return block;

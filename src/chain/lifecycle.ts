@@ -78,7 +78,8 @@ export class ChainLifecycle {
   /** Why the chain takes no envelope now, undefined while it runs. */
   unavailableReason(): string | undefined {
     if (this.#state === Lifecycle.Running) return undefined;
-    if (this.#state === Lifecycle.Halted) return `channel "${this.channelId}" is halted${this.#haltedBecause === undefined ? ' (see the orderer log)' : `: ${this.#haltedBecause}`}`;
+    if (this.#state === Lifecycle.Halted)
+      return `channel "${this.channelId}" is halted${this.#haltedBecause === undefined ? ' (see the orderer log)' : `: ${this.#haltedBecause}`}`;
     return `channel "${this.channelId}" is not running`;
   }
 }

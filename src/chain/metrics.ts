@@ -50,9 +50,17 @@ export class ChainMetrics {
     this.clusterSize = gauge(registry, 'consensus_etcdraft_cluster_size', 'Number of nodes in this channel.').labels(labels);
     this.activeNodes = gauge(registry, 'consensus_etcdraft_active_nodes', 'Number of active nodes in this channel.').labels(labels);
     this.snapshotBlockNumber = gauge(registry, 'consensus_etcdraft_snapshot_block_number', 'The block number of the latest snapshot.').labels(labels);
-    this.configProposalsReceived = counter(registry, 'consensus_etcdraft_config_proposals_received', 'The total number of proposals received for config type transactions.').labels(labels);
+    this.configProposalsReceived = counter(
+      registry,
+      'consensus_etcdraft_config_proposals_received',
+      'The total number of proposals received for config type transactions.',
+    ).labels(labels);
     this.#channelId = channelId;
-    this.earlyCampaigns = causeCounter(registry, 'consensus_etcdraft_early_campaigns', 'Campaigns started before the election timeout because the cluster stream to the leader closed and did not come back.');
+    this.earlyCampaigns = causeCounter(
+      registry,
+      'consensus_etcdraft_early_campaigns',
+      'Campaigns started before the election timeout because the cluster stream to the leader closed and did not come back.',
+    );
     this.inflightBlocks = gauge(registry, 'consensus_etcdraft_inflight_blocks', 'Blocks proposed by this leader and not yet committed.').labels(labels);
   }
 

@@ -23,7 +23,10 @@ export async function channelCommand(argv: readonly string[], print: (text: stri
       const block = readBlockFile('--block', requiredStringFlag(flags, 'block'));
       const genesisFile = stringFlag(flags, 'genesis-block');
       // The form is what osnadmin sends; the genesis part lets a consenter added after block 0 join with the latest config block.
-      const form = multipartForm({ 'config-block': block, ...(genesisFile !== undefined && { 'genesis-block': readBlockFile('--genesis-block', genesisFile) }) });
+      const form = multipartForm({
+        'config-block': block,
+        ...(genesisFile !== undefined && { 'genesis-block': readBlockFile('--genesis-block', genesisFile) }),
+      });
       const answer = await callParticipation(targetOf(flags), 'POST', PARTICIPATION_PATH, form.body, form.contentType);
       print(`${JSON.stringify(expectStatus(answer, 201, 'join'), null, 2)}\n`);
       return 0;
@@ -64,7 +67,9 @@ export async function channelCommand(argv: readonly string[], print: (text: stri
       return 0;
     }
     default:
-      throw new CliUsageError(action === undefined ? 'orderer channel needs join, list, remove or update' : `unknown channel action "${action}" (join, list, remove or update)`);
+      throw new CliUsageError(
+        action === undefined ? 'orderer channel needs join, list, remove or update' : `unknown channel action "${action}" (join, list, remove or update)`,
+      );
   }
 }
 

@@ -64,7 +64,9 @@ export async function updateChannel(request: ChannelUpdateRequest): Promise<Chan
     const response = await stream.send(envelope);
     await stream.end();
     if (response.status !== Status.SUCCESS) {
-      throw new CliRunError(`the orderer refused the config update of channel "${channel.channelId}": ${Status[response.status] ?? response.status}: ${response.info}`);
+      throw new CliRunError(
+        `the orderer refused the config update of channel "${channel.channelId}": ${Status[response.status] ?? response.status}: ${response.info}`,
+      );
     }
     return { channelId: channel.channelId, sequence: current.config.sequence + 1, fromConfigBlock: Number(configBlock.header.number) };
   } finally {

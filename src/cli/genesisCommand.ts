@@ -19,7 +19,10 @@ export function genesisCommand(argv: readonly string[], print: (text: string) =>
   try {
     fs.writeFileSync(out, block, { flag: 'wx' });
   } catch (error) {
-    throw new CliRunError(`cannot write --out ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (an existing file is never overwritten)`, { cause: error });
+    throw new CliRunError(
+      `cannot write --out ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (an existing file is never overwritten)`,
+      { cause: error },
+    );
   }
   print(`wrote the genesis block of channel "${channel.channelId}" (${block.length} bytes) to ${out}\n`);
   return 0;

@@ -10,8 +10,7 @@ import { createEnvelopePool, ENVELOPE_POOL_MAX, loadClientCreator } from '../cli
 import { address, clientMsp, clientTls, readManifest } from './dev/layout.js';
 import { runLoad, type LoadReport } from '../client/index.js';
 
-export const LOAD_USAGE =
-  'orderer load [--dir .data/cluster] [--node 1] [--duration-s 10] [--streams 4] [--window 64] [--pool 10000] [--envelope-bytes 1024]';
+export const LOAD_USAGE = 'orderer load [--dir .data/cluster] [--node 1] [--duration-s 10] [--streams 4] [--window 64] [--pool 10000] [--envelope-bytes 1024]';
 
 export async function loadCommand(argv: readonly string[]): Promise<number> {
   const flags = parseFlags('load', argv, {
@@ -61,7 +60,9 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
 }
 
 export function formatLoadReport(report: LoadReport): string {
-  const refused = Object.entries(report.refused).map(([what, n]) => `${what} ${n}`).join(', ');
+  const refused = Object.entries(report.refused)
+    .map(([what, n]) => `${what} ${n}`)
+    .join(', ');
   return (
     `sent ${report.sent}, ${Status[Status.SUCCESS]} ${report.succeeded}${refused ? `, ${refused}` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s: ` +
     `${report.acknowledgedTxPerSec.toFixed(0)} tx/s acknowledged\n`

@@ -27,7 +27,9 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => numb
 };
 
 export function usage(): string {
-  return `usage:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n`;
+  return `usage:\n${Object.values(COMMANDS)
+    .map((c) => `  ${c.usage}`)
+    .join('\n')}\n`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

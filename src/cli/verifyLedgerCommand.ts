@@ -11,8 +11,7 @@ import type { Engine, HashAlgorithm } from '../crypto/index.js';
 import { createCreatorKeyResolver } from '../block/index.js';
 import { BLOCK_FILE_BYTES_MAX, formatSummary, ledgerFileNames, verifyLedgerFiles, type LedgerFile } from '../block/index.js';
 
-export const VERIFY_LEDGER_USAGE =
-  'usage: verify-ledger <dir of NNN.block files> [--engine native|native-free] [--hash sha256|sm3]';
+export const VERIFY_LEDGER_USAGE = 'usage: verify-ledger <dir of NNN.block files> [--engine native|native-free] [--hash sha256|sm3]';
 
 const ENGINES: readonly Engine[] = ['native', 'native-free'];
 const HASHES: readonly HashAlgorithm[] = ['sha256', 'sm3'];

@@ -56,7 +56,13 @@ class Counters {
 
   report(): LoadReport {
     const elapsedMs = performance.now() - this.startMs;
-    return { sent: this.sent, succeeded: this.succeeded, refused: { ...this.refused }, elapsedMs, acknowledgedTxPerSec: (this.succeeded * 1000) / Math.max(1, elapsedMs) };
+    return {
+      sent: this.sent,
+      succeeded: this.succeeded,
+      refused: { ...this.refused },
+      elapsedMs,
+      acknowledgedTxPerSec: (this.succeeded * 1000) / Math.max(1, elapsedMs),
+    };
   }
 }
 

@@ -88,7 +88,11 @@ export function multipartForm(parts: Readonly<Record<string, Uint8Array>>): { bo
   const boundary = `orderer-${randomBytes(12).toString('hex')}`;
   const chunks: Buffer[] = [];
   for (const [name, bytes] of Object.entries(parts)) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.block"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.block"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+    );
     chunks.push(Buffer.from(bytes), Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));

@@ -60,12 +60,19 @@ export class InboundStreams {
   readonly accept = (call: StepCall): void => {
     const remote = call.getPeer();
     if (this.#handshakes.size >= HANDSHAKES_MAX) {
-      this.#refuse(call, remote, new Refusal(grpc.status.RESOURCE_EXHAUSTED, 'too_many_handshakes', `${HANDSHAKES_MAX} streams are already waiting to say Hello`));
+      this.#refuse(
+        call,
+        remote,
+        new Refusal(grpc.status.RESOURCE_EXHAUSTED, 'too_many_handshakes', `${HANDSHAKES_MAX} streams are already waiting to say Hello`),
+      );
       return;
     }
     this.#handshakes.add(call);
     const timeoutMs = this.#context.settings.submitTimeoutMs;
-    const timer = setTimeout(() => this.#refuse(call, remote, new Refusal(grpc.status.DEADLINE_EXCEEDED, 'no_hello', `no Hello within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => this.#refuse(call, remote, new Refusal(grpc.status.DEADLINE_EXCEEDED, 'no_hello', `no Hello within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     // Whichever way the stream ends (we end it, the dialer cancels, the connection dies).
     const gone = () => {
       clearTimeout(timer);
@@ -116,7 +123,11 @@ export class InboundStreams {
     // Nothing may ride along with the Hello: it is judged before any frame is trusted.
     const hello = frames[0]!;
     if (frames.length !== 1 || hello.kind !== FrameKind.Hello) {
-      throw new Refusal(grpc.status.INVALID_ARGUMENT, 'bad_hello', `its first message must be a lone Hello frame, got ${frames.length} frame(s) starting with kind ${hello.kind}`);
+      throw new Refusal(
+        grpc.status.INVALID_ARGUMENT,
+        'bad_hello',
+        `its first message must be a lone Hello frame, got ${frames.length} frame(s) starting with kind ${hello.kind}`,
+      );
     }
     return { peer: this.#checkClaim(call, hello), local: hello.to };
   }
@@ -124,17 +135,27 @@ export class InboundStreams {
   #checkClaim(call: StepCall, hello: HelloFrame): PinnedPeer {
     const { selfId } = this.#context.settings;
     if (hello.protocolVersion !== CLUSTER_PROTOCOL_VERSION) {
-      throw new Refusal(grpc.status.FAILED_PRECONDITION, 'protocol_version', `it speaks cluster protocol ${hello.protocolVersion}, this node ${CLUSTER_PROTOCOL_VERSION}`);
+      throw new Refusal(
+        grpc.status.FAILED_PRECONDITION,
+        'protocol_version',
+        `it speaks cluster protocol ${hello.protocolVersion}, this node ${CLUSTER_PROTOCOL_VERSION}`,
+      );
     }
-    if (!this.#context.isLocalId(hello.to)) throw new Refusal(grpc.status.PERMISSION_DENIED, 'wrong_target', `it meant to reach consenter ${hello.to}, this is consenter ${selfId}`);
+    if (!this.#context.isLocalId(hello.to))
+      throw new Refusal(grpc.status.PERMISSION_DENIED, 'wrong_target', `it meant to reach consenter ${hello.to}, this is consenter ${selfId}`);
     const peer = this.#context.peers().get(hello.from);
-    if (peer === undefined) throw new Refusal(grpc.status.PERMISSION_DENIED, 'unknown_consenter', `it claims to be consenter ${hello.from}, which is not a configured consenter`);
+    if (peer === undefined)
+      throw new Refusal(grpc.status.PERMISSION_DENIED, 'unknown_consenter', `it claims to be consenter ${hello.from}, which is not a configured consenter`);
     const certificate = call.getAuthContext().sslPeerCertificate;
-    if (certificate === undefined) throw new Refusal(grpc.status.UNAUTHENTICATED, 'no_certificate', `it claims to be consenter ${hello.from} but presented no verified client certificate`);
+    if (certificate === undefined)
+      throw new Refusal(grpc.status.UNAUTHENTICATED, 'no_certificate', `it claims to be consenter ${hello.from} but presented no verified client certificate`);
     const key = publicKeyOfCertificate(certificate.raw);
     if (!key.equals(peer.pinnedKey)) {
-      throw new Refusal(grpc.status.PERMISSION_DENIED, 'pin_mismatch',
-        `it claims to be consenter ${hello.from} but its TLS certificate's public key (sha256 ${keyFingerprint(key)}) is not the one pinned for it (sha256 ${keyFingerprint(peer.pinnedKey)})`);
+      throw new Refusal(
+        grpc.status.PERMISSION_DENIED,
+        'pin_mismatch',
+        `it claims to be consenter ${hello.from} but its TLS certificate's public key (sha256 ${keyFingerprint(key)}) is not the one pinned for it (sha256 ${keyFingerprint(peer.pinnedKey)})`,
+      );
     }
     return peer;
   }
@@ -221,7 +242,10 @@ class InboundSession {
   #consensus(channel: string, message: Extract<Frame, { kind: FrameKind.Consensus }>['message']): void {
     if (message.from !== this.peer || message.to !== this.local) {
       // Authenticated as `peer`, it may only speak for itself, to the id of ours it said Hello to.
-      this.#end(grpc.status.PERMISSION_DENIED, `consensus message from ${message.from} to ${message.to} on the stream of consenter ${this.peer} to ${this.local}`);
+      this.#end(
+        grpc.status.PERMISSION_DENIED,
+        `consensus message from ${message.from} to ${message.to} on the stream of consenter ${this.peer} to ${this.local}`,
+      );
       return;
     }
     const handler = this.#handlerOf(channel);
@@ -237,7 +261,11 @@ class InboundSession {
   #submit(channel: string, requestId: number, envelope: Uint8Array): void {
     const { inboundSubmitsMax } = this.context.settings;
     if (this.#submitsInFlight >= inboundSubmitsMax) {
-      this.#answer(requestId, 'SERVICE_UNAVAILABLE', `consenter ${this.context.settings.selfId} already has ${inboundSubmitsMax} envelopes forwarded by consenter ${this.peer} in flight`);
+      this.#answer(
+        requestId,
+        'SERVICE_UNAVAILABLE',
+        `consenter ${this.context.settings.selfId} already has ${inboundSubmitsMax} envelopes forwarded by consenter ${this.peer} in flight`,
+      );
       return;
     }
     const handler = this.#handlerOf(channel);
@@ -272,7 +300,9 @@ class InboundSession {
   #answer(requestId: number, errorCode: string, errorMessage: string): void {
     if (this.#ended) return;
     const message = errorMessage.length > ERROR_MESSAGE_CHARS_MAX ? errorMessage.slice(0, ERROR_MESSAGE_CHARS_MAX) : errorMessage;
-    this.#verdicts.push(this.context.settings.frames.encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }));
+    this.#verdicts.push(
+      this.context.settings.frames.encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }),
+    );
     if (this.#verdicts.length === 1) queueMicrotask(() => this.#flushVerdicts());
   }
 

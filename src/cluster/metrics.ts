@@ -31,7 +31,12 @@ export class ClusterMetrics {
       registers,
     });
     this.egressQueueLength = new Gauge({ name: 'cluster_comm_egress_queue_length', help: 'Frames queued for a peer.', labelNames: ['host'], registers });
-    this.egressQueueCapacity = new Gauge({ name: 'cluster_comm_egress_queue_capacity', help: 'Capacity of the queue of a peer, in frames.', labelNames: ['host'], registers });
+    this.egressQueueCapacity = new Gauge({
+      name: 'cluster_comm_egress_queue_capacity',
+      help: 'Capacity of the queue of a peer, in frames.',
+      labelNames: ['host'],
+      registers,
+    });
     this.egressStreams = new Gauge({ name: 'cluster_comm_egress_stream_count', help: 'Established outgoing streams.', registers });
     this.ingressStreams = new Gauge({ name: 'cluster_comm_ingress_stream_count', help: 'Authenticated inbound streams.', registers });
     this.streamsRefused = new Counter({

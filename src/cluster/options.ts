@@ -97,12 +97,16 @@ export function validateClusterOptions(options: ClusterTransportOptions): Cluste
   const frameBytesMax = bounded(options.frameBytesMax, 100 * MIB, 'options.frameBytesMax', 1024, GRPC_MESSAGE_BYTES_MAX);
   const sendQueueBytesMax = bounded(options.sendQueueBytesMax, Math.max(128 * MIB, frameBytesMax), 'options.sendQueueBytesMax', 1, Number.MAX_SAFE_INTEGER);
   if (sendQueueBytesMax < frameBytesMax) {
-    throw new ClusterOptionsError(`options.sendQueueBytesMax (${sendQueueBytesMax}) must be at least options.frameBytesMax (${frameBytesMax}), or the largest frame could never be queued`);
+    throw new ClusterOptionsError(
+      `options.sendQueueBytesMax (${sendQueueBytesMax}) must be at least options.frameBytesMax (${frameBytesMax}), or the largest frame could never be queued`,
+    );
   }
   const reconnectBackoffMinMs = bounded(options.reconnectBackoffMinMs, 100, 'options.reconnectBackoffMinMs', 1, 60_000);
   const reconnectBackoffMaxMs = bounded(options.reconnectBackoffMaxMs, 5000, 'options.reconnectBackoffMaxMs', 1, 600_000);
   if (reconnectBackoffMaxMs < reconnectBackoffMinMs) {
-    throw new ClusterOptionsError(`options.reconnectBackoffMaxMs (${reconnectBackoffMaxMs}) must be at least options.reconnectBackoffMinMs (${reconnectBackoffMinMs})`);
+    throw new ClusterOptionsError(
+      `options.reconnectBackoffMaxMs (${reconnectBackoffMaxMs}) must be at least options.reconnectBackoffMinMs (${reconnectBackoffMinMs})`,
+    );
   }
   if (options.logger === undefined || typeof options.logger.child !== 'function') {
     throw new ClusterOptionsError('options.logger must be a pino logger');
@@ -161,7 +165,7 @@ function validateTls(tls: ClusterTlsOptions | undefined): ClusterTlsOptions {
   }
   if (!matches) throw new ClusterOptionsError('options.tls.keyPem is not the private key of options.tls.certPem');
   if (!Array.isArray(tls.caPems) || tls.caPems.length === 0) {
-    throw new ClusterOptionsError('options.tls.caPems must list at least one CA certificate (PEM) that issues the consenters\' TLS certificates');
+    throw new ClusterOptionsError("options.tls.caPems must list at least one CA certificate (PEM) that issues the consenters' TLS certificates");
   }
   tls.caPems.forEach((pem, i) => certificate(pem, `options.tls.caPems[${i}]`));
   try {

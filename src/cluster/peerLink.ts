@@ -107,14 +107,19 @@ export class PeerLink {
     if (this.#state === LinkState.BackingOff) return this.#drop(channel, snapshot, 'unreachable');
     const bytes = this.#context.settings.frames.encodeFrame({ kind: FrameKind.Consensus, channel, message });
     if (bytes.length > this.#context.settings.frameBytesMax) {
-      this.#log.error({ channel, frameBytes: bytes.length, frameBytesMax: this.#context.settings.frameBytesMax, type: message.type },
-        'consensus message larger than the cluster frame limit dropped: lower the raft max message size or raise frameBytesMax');
+      this.#log.error(
+        { channel, frameBytes: bytes.length, frameBytesMax: this.#context.settings.frameBytesMax, type: message.type },
+        'consensus message larger than the cluster frame limit dropped: lower the raft max message size or raise frameBytesMax',
+      );
       return this.#drop(channel, snapshot, 'too_large');
     }
     if (!this.#queue.tryPush({ bytes, channel, consensus: true, snapshot, cancelled: false })) {
       if (!this.#dropping) {
         this.#dropping = true;
-        this.#log.warn({ channel, queuedFrames: this.#queue.length, queuedBytes: this.#queue.bytes }, 'send queue full: dropping consensus messages to this peer');
+        this.#log.warn(
+          { channel, queuedFrames: this.#queue.length, queuedBytes: this.#queue.bytes },
+          'send queue full: dropping consensus messages to this peer',
+        );
       }
       return this.#drop(channel, snapshot, 'queue_full');
     }
@@ -130,13 +135,19 @@ export class PeerLink {
     const bytes = this.#context.settings.frames.encodeFrame({ kind: FrameKind.Submit, channel, requestId, envelope });
     const frameBytesMax = this.#context.settings.frameBytesMax;
     if (bytes.length > frameBytesMax) {
-      return Promise.reject(new OrdererError('BAD_REQUEST', `envelope of ${envelope.length} bytes does not fit the cluster frame limit of ${frameBytesMax} bytes (frameBytesMax)`));
+      return Promise.reject(
+        new OrdererError('BAD_REQUEST', `envelope of ${envelope.length} bytes does not fit the cluster frame limit of ${frameBytesMax} bytes (frameBytesMax)`),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       const frame: QueuedFrame = { bytes, channel, consensus: false, snapshot: false, cancelled: false };
       const admission = this.#queue.pushOrWait(frame);
       if (admission === 'full') {
-        reject(this.#unavailable(`${this.#queue.waiting} forwarded envelopes already wait for room in the send queue to consenter ${this.peer.id} (${this.peer.address})`));
+        reject(
+          this.#unavailable(
+            `${this.#queue.waiting} forwarded envelopes already wait for room in the send queue to consenter ${this.peer.id} (${this.peer.address})`,
+          ),
+        );
         return;
       }
       const timeoutMs = this.#context.settings.submitTimeoutMs;
@@ -222,7 +233,14 @@ export class PeerLink {
     call.on('status', (status: grpc.StatusObject) => {
       if (status.code === grpc.status.OK) this.#broke(call, 'the peer ended the stream');
     });
-    call.write(settings.frames.encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: this.#context.localId ?? settings.selfId, to: this.peer.id }));
+    call.write(
+      settings.frames.encodeFrame({
+        kind: FrameKind.Hello,
+        protocolVersion: CLUSTER_PROTOCOL_VERSION,
+        from: this.#context.localId ?? settings.selfId,
+        to: this.peer.id,
+      }),
+    );
     this.#welcomeTimer = setTimeout(() => this.#broke(call, `no Welcome within ${settings.submitTimeoutMs} ms`), settings.submitTimeoutMs);
   }
 
@@ -278,7 +296,11 @@ export class PeerLink {
     this.#pending.delete(requestId);
     // Not written yet: it never will be. Written: the leader may still order it; the verdict is lost.
     this.#queue.cancel(pending.frame);
-    pending.reject(this.#unavailable(`consenter ${this.peer.id} (${this.peer.address}) gave no verdict on the forwarded envelope within ${timeoutMs} ms (stream ${this.#state})`));
+    pending.reject(
+      this.#unavailable(
+        `consenter ${this.peer.id} (${this.peer.address}) gave no verdict on the forwarded envelope within ${timeoutMs} ms (stream ${this.#state})`,
+      ),
+    );
   }
 
   #pump(): void {
@@ -292,7 +314,14 @@ export class PeerLink {
         batch.push(next);
         bytes += next.bytes.length;
       }
-      const writable = call.write(batch.length === 1 ? first.bytes : Buffer.concat(batch.map((f) => f.bytes), bytes));
+      const writable = call.write(
+        batch.length === 1
+          ? first.bytes
+          : Buffer.concat(
+              batch.map((f) => f.bytes),
+              bytes,
+            ),
+      );
       // Handed to the stream counts as sent (as Fabric): if it is lost after all, the
       // leader's probe that follows 'finish' is rejected and the snapshot sent again.
       for (const frame of batch) if (frame.snapshot) this.#context.onSnapshotStatus(frame.channel, this.peer.id, 'finish');
@@ -333,7 +362,10 @@ export class PeerLink {
       this.#context.metrics.streamsRefused.inc({ direction: 'egress', reason: 'pin_mismatch' });
       this.#log.error({ retryInMs: delayMs }, `refused the stream to consenter ${this.peer.id} at ${this.peer.address}: ${refusal}`);
     } else if (wasEstablished || this.#backoff.failures === 1) {
-      this.#log.warn({ retryInMs: delayMs, failures: this.#backoff.failures }, `stream to consenter ${this.peer.id} at ${this.peer.address} ${wasEstablished ? 'broke' : 'failed'}: ${reason}`);
+      this.#log.warn(
+        { retryInMs: delayMs, failures: this.#backoff.failures },
+        `stream to consenter ${this.peer.id} at ${this.peer.address} ${wasEstablished ? 'broke' : 'failed'}: ${reason}`,
+      );
     } else {
       this.#log.debug({ retryInMs: delayMs, failures: this.#backoff.failures }, `stream to consenter ${this.peer.id} still failing: ${reason}`);
     }

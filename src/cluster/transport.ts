@@ -194,12 +194,17 @@ export class GrpcClusterTransport implements ClusterTransport {
       this.#log.debug('updatePeers after close ignored');
       return;
     }
-    const next = validatePeers(peers.filter((p) => !this.#localIds.has(p?.id)), this.selfId, 'updatePeers(peers)');
+    const next = validatePeers(
+      peers.filter((p) => !this.#localIds.has(p?.id)),
+      this.selfId,
+      'updatePeers(peers)',
+    );
     for (const [id, link] of this.#links) {
       const updated = next.get(id);
       const keyChanged = updated === undefined || !updated.pinnedKey.equals(link.peer.pinnedKey);
       if (updated !== undefined && !keyChanged && updated.address === link.peer.address) continue;
-      const why = updated === undefined ? 'removed from the consenters' : keyChanged ? 'its TLS certificate was rotated' : `its address changed to ${updated.address}`;
+      const why =
+        updated === undefined ? 'removed from the consenters' : keyChanged ? 'its TLS certificate was rotated' : `its address changed to ${updated.address}`;
       this.#log.info({ peer: id }, `consenter ${id}: ${why}`);
       link.close(`consenter ${id} was ${updated === undefined ? 'removed' : 'updated'}: ${why}`);
       this.#links.delete(id);

@@ -18,7 +18,16 @@ export const HASH_FOR_SIGNATURE: Readonly<Record<SignatureAlgorithmName, HashAlg
 export const CHANNEL_DEFAULTS = {
   batchSize: { maxMessageCount: 500, absoluteMaxBytes: 10 * MIB, preferredMaxBytes: 2 * MIB },
   batchTimeoutMs: 2000,
-  raft: { tickIntervalMs: 500, electionTick: 10, heartbeatTick: 1, maxInflightBlocks: 5, snapshotIntervalSizeBytes: 20 * MIB, evictionSuspicionMs: 600_000, leaderLossDetection: true, leaderLossGraceMs: 40 },
+  raft: {
+    tickIntervalMs: 500,
+    electionTick: 10,
+    heartbeatTick: 1,
+    maxInflightBlocks: 5,
+    snapshotIntervalSizeBytes: 20 * MIB,
+    evictionSuspicionMs: 600_000,
+    leaderLossDetection: true,
+    leaderLossGraceMs: 40,
+  },
   signatureAlgorithm: 'ecdsa-p256' as SignatureAlgorithmName,
 } as const;
 
@@ -43,7 +52,16 @@ export interface ChannelConfigInput {
   organizations: OrganizationInput[];
   batchSize?: { maxMessageCount?: number; absoluteMaxBytes?: number | string; preferredMaxBytes?: number | string };
   batchTimeout?: string;
-  raft?: { tickInterval?: string; electionTick?: number; heartbeatTick?: number; maxInflightBlocks?: number; snapshotIntervalSize?: number | string; evictionSuspicion?: string; leaderLossDetection?: boolean; leaderLossGrace?: string };
+  raft?: {
+    tickInterval?: string;
+    electionTick?: number;
+    heartbeatTick?: number;
+    maxInflightBlocks?: number;
+    snapshotIntervalSize?: number | string;
+    evictionSuspicion?: string;
+    leaderLossDetection?: boolean;
+    leaderLossGrace?: string;
+  };
   hashAlgorithm?: HashAlgorithmName;
   signatureAlgorithm?: SignatureAlgorithmName;
 }
@@ -141,7 +159,9 @@ export function fillChannelConfig(input: unknown, at: string, baseDir: string): 
     organizations: fillOrganizations(fieldPath(at, 'organizations'), record['organizations'], baseDir),
     batchSize: fillBatchSize(fieldPath(at, 'batchSize'), record['batchSize']),
     batchTimeoutMs:
-      record['batchTimeout'] === undefined ? CHANNEL_DEFAULTS.batchTimeoutMs : durationMsAt(fieldPath(at, 'batchTimeout'), record['batchTimeout'], 1, 3_600_000),
+      record['batchTimeout'] === undefined
+        ? CHANNEL_DEFAULTS.batchTimeoutMs
+        : durationMsAt(fieldPath(at, 'batchTimeout'), record['batchTimeout'], 1, 3_600_000),
     raft: fillRaftOptions(fieldPath(at, 'raft'), record['raft']),
     hashAlgorithm,
     signatureAlgorithm,
@@ -171,7 +191,11 @@ function fillOrganizations(at: string, value: unknown, baseDir: string): Organiz
     const record = objectAt(path, entry, ['mspId', 'rootCerts', 'intermediateCerts', 'adminCerts', 'tlsRootCerts', 'ordererEndpoints']);
     const intermediates = record['intermediateCerts'] ?? [];
     return {
-      mspId: stringAt(fieldPath(path, 'mspId'), record['mspId'], { pattern: MSP_ID, patternRule: 'an MSP id of letters, digits, ".", "_" and "-"', maxLength: 128 }),
+      mspId: stringAt(fieldPath(path, 'mspId'), record['mspId'], {
+        pattern: MSP_ID,
+        patternRule: 'an MSP id of letters, digits, ".", "_" and "-"',
+        maxLength: 128,
+      }),
       rootCerts: pemListAt(fieldPath(path, 'rootCerts'), record['rootCerts'], baseDir, 'CERTIFICATE', 1, CA_CERTS_PER_ORGANIZATION_MAX),
       intermediateCerts: pemListAt(fieldPath(path, 'intermediateCerts'), intermediates, baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
       adminCerts: pemListAt(fieldPath(path, 'adminCerts'), record['adminCerts'] ?? [], baseDir, 'CERTIFICATE', 0, CA_CERTS_PER_ORGANIZATION_MAX),
@@ -188,9 +212,12 @@ function fillOrganizations(at: string, value: unknown, baseDir: string): Organiz
 function fillBatchSize(at: string, value: unknown): ChannelConfig['batchSize'] {
   const defaults = CHANNEL_DEFAULTS.batchSize;
   const record = value === undefined ? {} : objectAt(at, value, ['maxMessageCount', 'absoluteMaxBytes', 'preferredMaxBytes']);
-  const maxMessageCount = record['maxMessageCount'] === undefined ? defaults.maxMessageCount : integerAt(fieldPath(at, 'maxMessageCount'), record['maxMessageCount'], 1, UINT32_MAX);
+  const maxMessageCount =
+    record['maxMessageCount'] === undefined ? defaults.maxMessageCount : integerAt(fieldPath(at, 'maxMessageCount'), record['maxMessageCount'], 1, UINT32_MAX);
   const absoluteMaxBytes =
-    record['absoluteMaxBytes'] === undefined ? defaults.absoluteMaxBytes : byteSizeAt(fieldPath(at, 'absoluteMaxBytes'), record['absoluteMaxBytes'], 1, ABSOLUTE_MAX_BYTES_LIMIT);
+    record['absoluteMaxBytes'] === undefined
+      ? defaults.absoluteMaxBytes
+      : byteSizeAt(fieldPath(at, 'absoluteMaxBytes'), record['absoluteMaxBytes'], 1, ABSOLUTE_MAX_BYTES_LIMIT);
   // A default never breaks a rule: with a small absoluteMaxBytes the default preferred size shrinks to it.
   const preferredMaxBytes =
     record['preferredMaxBytes'] === undefined
@@ -205,28 +232,50 @@ function fillBatchSize(at: string, value: unknown): ChannelConfig['batchSize'] {
 function fillRaftOptions(at: string, value: unknown): RaftOptionsConfig {
   const defaults = CHANNEL_DEFAULTS.raft;
   const record =
-    value === undefined ? {} : objectAt(at, value, ['tickInterval', 'electionTick', 'heartbeatTick', 'maxInflightBlocks', 'snapshotIntervalSize', 'evictionSuspicion', 'leaderLossDetection', 'leaderLossGrace']);
-  const heartbeatTick = record['heartbeatTick'] === undefined ? defaults.heartbeatTick : integerAt(fieldPath(at, 'heartbeatTick'), record['heartbeatTick'], 1, 1000);
-  const electionTick = record['electionTick'] === undefined ? defaults.electionTick : integerAt(fieldPath(at, 'electionTick'), record['electionTick'], 1, 10_000);
+    value === undefined
+      ? {}
+      : objectAt(at, value, [
+          'tickInterval',
+          'electionTick',
+          'heartbeatTick',
+          'maxInflightBlocks',
+          'snapshotIntervalSize',
+          'evictionSuspicion',
+          'leaderLossDetection',
+          'leaderLossGrace',
+        ]);
+  const heartbeatTick =
+    record['heartbeatTick'] === undefined ? defaults.heartbeatTick : integerAt(fieldPath(at, 'heartbeatTick'), record['heartbeatTick'], 1, 1000);
+  const electionTick =
+    record['electionTick'] === undefined ? defaults.electionTick : integerAt(fieldPath(at, 'electionTick'), record['electionTick'], 1, 10_000);
   if (electionTick <= heartbeatTick) {
     refuse(fieldPath(at, 'electionTick'), `greater than heartbeatTick (${heartbeatTick})`, electionTick);
   }
   return {
-    tickIntervalMs: record['tickInterval'] === undefined ? defaults.tickIntervalMs : durationMsAt(fieldPath(at, 'tickInterval'), record['tickInterval'], 1, 60_000),
+    tickIntervalMs:
+      record['tickInterval'] === undefined ? defaults.tickIntervalMs : durationMsAt(fieldPath(at, 'tickInterval'), record['tickInterval'], 1, 60_000),
     electionTick,
     heartbeatTick,
     maxInflightBlocks:
-      record['maxInflightBlocks'] === undefined ? defaults.maxInflightBlocks : integerAt(fieldPath(at, 'maxInflightBlocks'), record['maxInflightBlocks'], 1, 1000),
+      record['maxInflightBlocks'] === undefined
+        ? defaults.maxInflightBlocks
+        : integerAt(fieldPath(at, 'maxInflightBlocks'), record['maxInflightBlocks'], 1, 1000),
     snapshotIntervalSizeBytes:
       record['snapshotIntervalSize'] === undefined
         ? defaults.snapshotIntervalSizeBytes
         : byteSizeAt(fieldPath(at, 'snapshotIntervalSize'), record['snapshotIntervalSize'], 1, 2 ** 40),
     evictionSuspicionMs:
-      record['evictionSuspicion'] === undefined ? defaults.evictionSuspicionMs : durationMsAt(fieldPath(at, 'evictionSuspicion'), record['evictionSuspicion'], 1000, 7 * 24 * 3_600_000),
+      record['evictionSuspicion'] === undefined
+        ? defaults.evictionSuspicionMs
+        : durationMsAt(fieldPath(at, 'evictionSuspicion'), record['evictionSuspicion'], 1000, 7 * 24 * 3_600_000),
     leaderLossDetection:
-      record['leaderLossDetection'] === undefined ? defaults.leaderLossDetection : booleanAt(fieldPath(at, 'leaderLossDetection'), record['leaderLossDetection']),
+      record['leaderLossDetection'] === undefined
+        ? defaults.leaderLossDetection
+        : booleanAt(fieldPath(at, 'leaderLossDetection'), record['leaderLossDetection']),
     leaderLossGraceMs:
-      record['leaderLossGrace'] === undefined ? defaults.leaderLossGraceMs : durationMsAt(fieldPath(at, 'leaderLossGrace'), record['leaderLossGrace'], 1, 10_000),
+      record['leaderLossGrace'] === undefined
+        ? defaults.leaderLossGraceMs
+        : durationMsAt(fieldPath(at, 'leaderLossGrace'), record['leaderLossGrace'], 1, 10_000),
   };
 }
 

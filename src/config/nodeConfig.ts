@@ -101,24 +101,36 @@ export interface NodeTlsConfig {
   readonly operationsClientAuthRequired: boolean;
 }
 
-const NODE_KEYS = ['id', 'listen', 'tls', 'msp', 'dataDir', 'engine', 'poolSize', 'logLevel', 'authenticationTimeWindow', 'broadcastAck', 'broadcastAckTimeout', 'channels'];
+const NODE_KEYS = [
+  'id',
+  'listen',
+  'tls',
+  'msp',
+  'dataDir',
+  'engine',
+  'poolSize',
+  'logLevel',
+  'authenticationTimeWindow',
+  'broadcastAck',
+  'broadcastAckTimeout',
+  'channels',
+];
 
 /**
  * Validates `input` (parsed YAML/JSON) and fills defaults. Relative paths
  * resolve from `baseDir`; `readChannelFile` loads a channel entry given as a path.
  */
-export function fillNodeConfig(
-  input: unknown,
-  baseDir: string,
-  configFile: string | undefined,
-  readChannelFile: (file: string) => unknown,
-): NodeConfig {
+export function fillNodeConfig(input: unknown, baseDir: string, configFile: string | undefined, readChannelFile: (file: string) => unknown): NodeConfig {
   const record = objectAt('', input, NODE_KEYS);
   const id = integerAt('id', record['id'], 1, 0xffff_ffff);
   const channels = fillChannels(record['channels'], baseDir, readChannelFile);
   channels.forEach((channel, i) => {
     if (!channel.consenters.some((c) => c.id === id)) {
-      refuse(fieldPath(`channels[${i}]`, 'consenters'), `a list that includes this node's id ${id}`, channel.consenters.map((c) => c.id));
+      refuse(
+        fieldPath(`channels[${i}]`, 'consenters'),
+        `a list that includes this node's id ${id}`,
+        channel.consenters.map((c) => c.id),
+      );
     }
   });
   return {
@@ -197,7 +209,8 @@ function fillTls(value: unknown, baseDir: string): NodeTlsConfig {
   if (clientAuthRequired && clientRootCaPems.length === 0) {
     throw new ConfigError('tls.clientRootCAs', 'tls.clientRootCAs must list at least one CA certificate when tls.clientAuthRequired is true');
   }
-  const operationsEnabled = record['operationsEnabled'] === undefined ? defaults.operationsEnabled : booleanAt('tls.operationsEnabled', record['operationsEnabled']);
+  const operationsEnabled =
+    record['operationsEnabled'] === undefined ? defaults.operationsEnabled : booleanAt('tls.operationsEnabled', record['operationsEnabled']);
   const operationsClientAuthRequired =
     record['operationsClientAuthRequired'] === undefined
       ? defaults.operationsClientAuthRequired
@@ -225,7 +238,11 @@ function fillMsp(value: unknown, baseDir: string): NodeConfig['msp'] {
   if (!isDirectory(dir)) throw new ConfigError('msp.dir', `msp.dir must be a local MSP directory, but ${dir} is not a directory`);
   return {
     dir,
-    mspId: stringAt('msp.mspId', record['mspId'], { pattern: /^[A-Za-z0-9._-]+$/, patternRule: 'an MSP id of letters, digits, ".", "_" and "-"', maxLength: 128 }),
+    mspId: stringAt('msp.mspId', record['mspId'], {
+      pattern: /^[A-Za-z0-9._-]+$/,
+      patternRule: 'an MSP id of letters, digits, ".", "_" and "-"',
+      maxLength: 128,
+    }),
   };
 }
 

@@ -34,19 +34,13 @@ export class CertificateParseError extends IdentityError {
 
 export class CertificateExpiredError extends IdentityError {
   constructor(subject: string, notAfter: Date, now: Date) {
-    super(
-      'IDENTITY_CERT_EXPIRED',
-      `certificate "${subject}" expired at ${notAfter.toISOString()} (now ${now.toISOString()})`,
-    );
+    super('IDENTITY_CERT_EXPIRED', `certificate "${subject}" expired at ${notAfter.toISOString()} (now ${now.toISOString()})`);
   }
 }
 
 export class CertificateNotYetValidError extends IdentityError {
   constructor(subject: string, notBefore: Date, now: Date) {
-    super(
-      'IDENTITY_CERT_NOT_YET_VALID',
-      `certificate "${subject}" is not valid before ${notBefore.toISOString()} (now ${now.toISOString()})`,
-    );
+    super('IDENTITY_CERT_NOT_YET_VALID', `certificate "${subject}" is not valid before ${notBefore.toISOString()} (now ${now.toISOString()})`);
   }
 }
 

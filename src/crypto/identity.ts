@@ -11,8 +11,14 @@
 
 import assert from 'node:assert/strict';
 import {
-  CaAsCreatorError, CertificateExpiredError, CertificateNotYetValidError, CertificateParseError, CryptoEncodingError,
-  UnknownMspError, UnsupportedAlgorithmError, UntrustedCertificateError,
+  CaAsCreatorError,
+  CertificateExpiredError,
+  CertificateNotYetValidError,
+  CertificateParseError,
+  CryptoEncodingError,
+  UnknownMspError,
+  UnsupportedAlgorithmError,
+  UntrustedCertificateError,
 } from './errors.js';
 import { BytesKeyedLru } from './bytesKeyedLru.js';
 import { loadOrganizations, mayHaveIssued, type Organization, type OrganizationConfig } from './msp.js';

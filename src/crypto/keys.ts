@@ -4,8 +4,21 @@
 
 import { algorithmOfCurveOid, curveOidOf, OID, POINT_BYTES, SCALAR_BYTES } from './curves.js';
 import {
-  bigIntToBytes, bitString, bytesToBigInt, children, decodeBitStringBytes, decodeOid, decodeUnsignedInteger, explicit,
-  octetString, oid, readSingle, sequence, Tag, unsignedInteger, type DerElement,
+  bigIntToBytes,
+  bitString,
+  bytesToBigInt,
+  children,
+  decodeBitStringBytes,
+  decodeOid,
+  decodeUnsignedInteger,
+  explicit,
+  octetString,
+  oid,
+  readSingle,
+  sequence,
+  Tag,
+  unsignedInteger,
+  type DerElement,
 } from './der.js';
 import { CryptoEncodingError, UnsupportedAlgorithmError } from './errors.js';
 import { decodePem, encodePem } from './pem.js';
@@ -68,9 +81,7 @@ function readEcPrivateKey(der: Uint8Array, fallback: SignatureAlgorithm | undefi
   }
   if (algorithm === undefined) throw new CryptoEncodingError('ECPrivateKey names no curve');
   const pub = reader.readOptional(0xa1, 'ECPrivateKey public key');
-  const publicKey = pub
-    ? checkPoint(decodeBitStringBytes(readSingle(pub.value, Tag.BIT_STRING, 'ECPrivateKey public key').value), 'ECPrivateKey')
-    : undefined;
+  const publicKey = pub ? checkPoint(decodeBitStringBytes(readSingle(pub.value, Tag.BIT_STRING, 'ECPrivateKey public key').value), 'ECPrivateKey') : undefined;
   return { algorithm, secret: Uint8Array.from(secret), publicKey: publicKey && Uint8Array.from(publicKey) };
 }
 
@@ -93,11 +104,7 @@ export function encodePkcs8(algorithm: SignatureAlgorithm, secret: Uint8Array, p
   if (secret.length !== SCALAR_BYTES) throw new RangeError(`encodePkcs8: secret must be ${SCALAR_BYTES} bytes`);
   checkPoint(publicKey, 'encodePkcs8');
   const ecPrivateKey = sequence(unsignedInteger(1n), octetString(secret), explicit(1, bitString(publicKey)));
-  return sequence(
-    unsignedInteger(0n),
-    sequence(oid(OID.ecPublicKey), oid(curveOidOf(algorithm))),
-    octetString(ecPrivateKey),
-  );
+  return sequence(unsignedInteger(0n), sequence(oid(OID.ecPublicKey), oid(curveOidOf(algorithm))), octetString(ecPrivateKey));
 }
 
 export const encodePkcs8Pem = (algorithm: SignatureAlgorithm, secret: Uint8Array, publicKey: Uint8Array): string =>

@@ -32,7 +32,10 @@ function readFolder(dir: string, folder: string, required: boolean): string[] {
     if (required) throw new MspConfigError(`MSP directory ${dir} has no ${folder}/ folder`);
     return [];
   }
-  const names = fs.readdirSync(full).filter((name) => !name.startsWith('.')).sort();
+  const names = fs
+    .readdirSync(full)
+    .filter((name) => !name.startsWith('.'))
+    .sort();
   if (names.length > MSP_FILES_PER_FOLDER_MAX) throw new MspConfigError(`${full} holds more than ${MSP_FILES_PER_FOLDER_MAX} files`);
   return names.map((name) => {
     const file = path.join(full, name);

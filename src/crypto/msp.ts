@@ -32,8 +32,7 @@ export const CA_CHAIN_DEPTH_MAX = 8;
 export const ORGANIZATIONS_MAX = 1024;
 export const CA_CERTS_PER_ORGANIZATION_MAX = 256;
 
-const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
-  a !== undefined && b !== undefined && Buffer.compare(a, b) === 0;
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => a !== undefined && b !== undefined && Buffer.compare(a, b) === 0;
 
 /** Could `issuer` have issued `child`? Names match, and key ids when both carry them. */
 export function mayHaveIssued(issuer: ParsedCertificate, child: ParsedCertificate): boolean {
@@ -98,10 +97,7 @@ function loadOrganization(config: OrganizationConfig, signedBy: CertificateSigna
 }
 
 /** Parses and checks every organization. Throws MspConfigError naming the MSP and certificate. */
-export function loadOrganizations(
-  configs: readonly OrganizationConfig[],
-  signedBy: CertificateSignatureCheck,
-): ReadonlyMap<string, Organization> {
+export function loadOrganizations(configs: readonly OrganizationConfig[], signedBy: CertificateSignatureCheck): ReadonlyMap<string, Organization> {
   if (configs.length > ORGANIZATIONS_MAX) throw new MspConfigError(`more than ${ORGANIZATIONS_MAX} organizations`);
   const organizations = new Map<string, Organization>();
   for (const config of configs) {

@@ -78,7 +78,9 @@ export class ChannelPeerSets {
       isReachable: (peer) => (asSelf ? transport.isReachable(peer) : transport.isReachable(peer, selfId)),
       onUnreachable: (listener) => transport.onUnreachable(listener),
       ...(transport.probe && { probe: (peer: number) => (asSelf ? transport.probe!(peer) : transport.probe!(peer, selfId)) }),
-      ...(transport.onSnapshotStatus && { onSnapshotStatus: (listener: Parameters<NonNullable<ClusterTransport['onSnapshotStatus']>>[0]) => transport.onSnapshotStatus!(listener) }),
+      ...(transport.onSnapshotStatus && {
+        onSnapshotStatus: (listener: Parameters<NonNullable<ClusterTransport['onSnapshotStatus']>>[0]) => transport.onSnapshotStatus!(listener),
+      }),
       updatePeers: (peers) => this.set(channelId, peers),
       // The node closes its transport once, after every chain.
       close: async () => undefined,
@@ -94,7 +96,10 @@ export class ChannelPeerSets {
     const key = `${channelId}/${to}`;
     if (this.#droppedLogged.has(key)) return;
     this.#droppedLogged.add(key);
-    this.#log.info({ channel: channelId, consenter: to }, `raft messages of channel "${channelId}" to consenter ${to} are dropped: it is not a cluster peer (removed)`);
+    this.#log.info(
+      { channel: channelId, consenter: to },
+      `raft messages of channel "${channelId}" to consenter ${to} are dropped: it is not a cluster peer (removed)`,
+    );
   }
 
   #isLocal(id: number): boolean {
@@ -108,7 +113,10 @@ export class ChannelPeerSets {
         const known = union.get(peer.id);
         if (known !== undefined && (known.peer.address !== peer.address || known.peer.tlsCertPem !== peer.tlsCertPem)) {
           // A consenter rotated or moved in one channel before the others: the newest update is the live endpoint.
-          this.#log.warn({ consenter: peer.id, channels: [known.channel, channel] }, 'channels disagree on a consenter endpoint or certificate: using the newest');
+          this.#log.warn(
+            { consenter: peer.id, channels: [known.channel, channel] },
+            'channels disagree on a consenter endpoint or certificate: using the newest',
+          );
           if (known.updatedAt > updatedAt) continue;
         }
         union.set(peer.id, { peer, updatedAt, channel });

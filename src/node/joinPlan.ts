@@ -41,7 +41,9 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
   const selfKey = publicKeyOf(self.tlsCertPem);
   const selfIndex = values.consenters.findIndex((c) => publicKeyOf(c.clientTlsCertPem).equals(selfKey));
   if (selfIndex < 0) {
-    throw new UnservableChannelError(`this node's TLS certificate is not among the ${values.consenters.length} consenters of channel "${values.channelId}" (followers are not supported)`);
+    throw new UnservableChannelError(
+      `this node's TLS certificate is not among the ${values.consenters.length} consenters of channel "${values.channelId}" (followers are not supported)`,
+    );
   }
   if (ids[selfIndex] !== self.nodeId) {
     throw new UnservableChannelError(
@@ -78,12 +80,16 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
 
 function checkGenesisOf(channelId: string, configNumber: number, genesisBytes: Uint8Array | undefined): void {
   if (genesisBytes === undefined) {
-    throw new UnservableChannelError(`channel "${channelId}": config block ${configNumber} is after block 0; join with the channel's genesis block too (part "genesis-block", --genesis-block)`);
+    throw new UnservableChannelError(
+      `channel "${channelId}": config block ${configNumber} is after block 0; join with the channel's genesis block too (part "genesis-block", --genesis-block)`,
+    );
   }
   const genesis = decodeBlock(genesisBytes, { code: 'BAD_BLOCK', path: 'genesis-block' });
-  if (Number(genesis.header.number) !== 0) throw new UnservableChannelError(`the genesis block given with channel "${channelId}" is block ${genesis.header.number}, not block 0`);
+  if (Number(genesis.header.number) !== 0)
+    throw new UnservableChannelError(`the genesis block given with channel "${channelId}" is block ${genesis.header.number}, not block 0`);
   const genesisChannel = extractChannelConfig(genesis).channelId;
-  if (genesisChannel !== channelId) throw new UnservableChannelError(`the genesis block given is of channel "${genesisChannel}", the config block of channel "${channelId}"`);
+  if (genesisChannel !== channelId)
+    throw new UnservableChannelError(`the genesis block given is of channel "${genesisChannel}", the config block of channel "${channelId}"`);
 }
 
 function publicKeyOf(pem: string): Buffer {

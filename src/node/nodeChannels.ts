@@ -145,7 +145,7 @@ export class NodeChannels implements ChannelRegistry {
     if (this.#served.has(id) || this.#busy.has(id)) throw new ChannelExistsError(id);
     if (this.#deps.storage.storedChannels().includes(id)) {
       // Data this node does not serve (its chain could not start): joining would resume that ledger, not this block.
-      throw new ChannelExistsError(id, 'its data is in this node\'s storage but the channel is not served (see the start-up log)');
+      throw new ChannelExistsError(id, "its data is in this node's storage but the channel is not served (see the start-up log)");
     }
     this.#busy.add(id);
     try {
@@ -177,7 +177,10 @@ export class NodeChannels implements ChannelRegistry {
     this.#log.warn({ channel: id, source: served.source }, 'channel removed from this node, its data deleted');
     if (served.source === 'config') {
       // The node config is the operator's explicit list: it wins at the next start.
-      this.#log.warn({ channel: id }, 'the removed channel is listed in the node config: it is served again at the next start, from its genesis block (catching up from the other orderers), unless taken out of the config');
+      this.#log.warn(
+        { channel: id },
+        'the removed channel is listed in the node config: it is served again at the next start, from its genesis block (catching up from the other orderers), unless taken out of the config',
+      );
     }
   }
 
@@ -265,7 +268,10 @@ export class NodeChannels implements ChannelRegistry {
         }
       }
       await this.#startChain(plan, served.source, verdict.newId);
-      this.#log.info({ channel: id, raftId: verdict.newId, height: storage.ledger.height }, `channel "${id}" re-onboarded as consenter ${verdict.newId}: catching up from the leader`);
+      this.#log.info(
+        { channel: id, raftId: verdict.newId, height: storage.ledger.height },
+        `channel "${id}" re-onboarded as consenter ${verdict.newId}: catching up from the leader`,
+      );
     } catch (error) {
       // Not served until the next start (which suspects eviction again); the log says why.
       if (!(error instanceof OrdererError)) throw error;

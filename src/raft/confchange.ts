@@ -77,12 +77,7 @@ export function applySimpleChanges(
  * Rebuilds membership from a ConfState (start-up, snapshot restore) by adding
  * its members one at a time. A joint ConfState is refused.
  */
-export function restoreConfState(
-  base: ConfigChangeResult,
-  newInflights: () => Inflights,
-  lastIndex: number,
-  cs: ConfState,
-): ConfigChangeResult {
+export function restoreConfState(base: ConfigChangeResult, newInflights: () => Inflights, lastIndex: number, cs: ConfState): ConfigChangeResult {
   if (cs.votersOutgoing.length > 0 || cs.learnersNext.length > 0 || cs.autoLeave) {
     throw new RaftError('conf-change-unsupported', 'joint configurations (ConfChangeV2) are not supported');
   }

@@ -108,15 +108,24 @@ export function goQuote(data: Uint8Array): string {
 
 function quoteAscii(b: number): string {
   switch (b) {
-    case 0x07: return '\\a';
-    case 0x08: return '\\b';
-    case 0x0c: return '\\f';
-    case 0x0a: return '\\n';
-    case 0x0d: return '\\r';
-    case 0x09: return '\\t';
-    case 0x0b: return '\\v';
-    case 0x22: return '\\"';
-    case 0x5c: return '\\\\';
+    case 0x07:
+      return '\\a';
+    case 0x08:
+      return '\\b';
+    case 0x0c:
+      return '\\f';
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
+    case 0x09:
+      return '\\t';
+    case 0x0b:
+      return '\\v';
+    case 0x22:
+      return '\\"';
+    case 0x5c:
+      return '\\\\';
   }
   if (b >= 0x20 && b < 0x7f) return String.fromCharCode(b);
   return `\\x${b.toString(16).padStart(2, '0')}`;

@@ -88,8 +88,7 @@ export function poll(r: Raft, id: number, t: MessageType, granted: boolean): { g
 export function handleVoteRequest(r: Raft, m: Message): void {
   // We can vote if we already voted for this candidate, or have neither voted
   // nor heard from a leader this term; a pre-vote for a future term is free.
-  const canVote =
-    r.vote === m.from || (r.vote === 0 && r.lead === 0) || (m.type === MessageType.MsgPreVote && m.term > r.term);
+  const canVote = r.vote === m.from || (r.vote === 0 && r.lead === 0) || (m.type === MessageType.MsgPreVote && m.term > r.term);
   const last = r.log.lastEntryId();
   const what = `[logterm: ${last.term}, index: ${last.index}, vote: ${r.vote.toString(16)}]`;
   const cand = `${m.from.toString(16)} [logterm: ${m.logTerm}, index: ${m.index}] at term ${r.term}`;

@@ -63,7 +63,9 @@ export function stepLeader(r: Raft, m: Message): void {
       if (pr.state !== ProgressState.Snapshot) return;
       if (m.reject) pr.pendingSnapshot = 0;
       pr.becomeProbe();
-      r.logger.debug(`${r.hexId()} snapshot ${m.reject ? 'failed' : 'succeeded'}, resumed sending replication messages to ${m.from.toString(16)} [${pr.toString()}]`);
+      r.logger.debug(
+        `${r.hexId()} snapshot ${m.reject ? 'failed' : 'succeeded'}, resumed sending replication messages to ${m.from.toString(16)} [${pr.toString()}]`,
+      );
       // Wait for a MsgAppResp/heartbeat response before probing again.
       pr.msgAppFlowPaused = true;
       return;
@@ -160,7 +162,9 @@ function transferLeader(r: Raft, transferee: number, pr: Progress): void {
   const last = r.leadTransferee;
   if (last !== 0) {
     if (last === transferee) {
-      r.logger.info(`${r.hexId()} [term ${r.term}] transfer leadership to ${transferee.toString(16)} is in progress, ignores request to same node ${transferee.toString(16)}`);
+      r.logger.info(
+        `${r.hexId()} [term ${r.term}] transfer leadership to ${transferee.toString(16)} is in progress, ignores request to same node ${transferee.toString(16)}`,
+      );
       return;
     }
     r.leadTransferee = 0;

@@ -7,12 +7,7 @@ import type { ConfChange, ConfState } from './types.js';
 
 /** Applies a committed single-step conf change and switches to the result. */
 export function applyAndSwitchConfig(r: Raft, cc: ConfChange): ConfState {
-  const result = applySimpleChanges(
-    { config: r.trk.config, progress: r.trk.progress },
-    () => r.trk.newInflights(),
-    r.log.lastIndex(),
-    [cc],
-  );
+  const result = applySimpleChanges({ config: r.trk.config, progress: r.trk.progress }, () => r.trk.newInflights(), r.log.lastIndex(), [cc]);
   return switchToConfig(r, result);
 }
 

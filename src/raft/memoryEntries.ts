@@ -122,10 +122,7 @@ function dummyEntry(term: number, index: number): Entry {
  */
 export function checkIncomingSnapshot(currentIndex: number, incomingIndex: number): void {
   if (currentIndex !== 0 && currentIndex >= incomingIndex) {
-    throw new StorageError(
-      'snapshot-out-of-date',
-      `applySnapshot: snapshot index ${incomingIndex} is not newer than the current ${currentIndex}`,
-    );
+    throw new StorageError('snapshot-out-of-date', `applySnapshot: snapshot index ${incomingIndex} is not newer than the current ${currentIndex}`);
   }
 }
 

@@ -50,7 +50,9 @@ export function voteResult(voters: ReadonlySet<number>, votes: ReadonlyMap<numbe
 
 /** "(1 2 3)": ids sorted, in hex as etcd prints them. */
 export function describeIdSet(ids: ReadonlySet<number>): string {
-  return `(${sortedIds(ids).map((id) => id.toString(16)).join(' ')})`;
+  return `(${sortedIds(ids)
+    .map((id) => id.toString(16))
+    .join(' ')})`;
 }
 
 export function sortedIds(ids: Iterable<number>): number[] {

@@ -76,7 +76,10 @@ export class Raft {
     this.becomeFollower(this.term, 0);
     const last = this.log.lastEntryId();
     this.logger.info(
-      `newRaft ${this.hexId()} [peers: [${this.trk.voterIds().map((id) => id.toString(16)).join(',')}], term: ${this.term}, commit: ${this.log.committed}, applied: ${this.log.applied}, lastindex: ${last.index}, lastterm: ${last.term}]`,
+      `newRaft ${this.hexId()} [peers: [${this.trk
+        .voterIds()
+        .map((id) => id.toString(16))
+        .join(',')}], term: ${this.term}, commit: ${this.log.committed}, applied: ${this.log.applied}, lastindex: ${last.index}, lastterm: ${last.term}]`,
     );
   }
 
@@ -291,7 +294,9 @@ export class Raft {
         // Pre-votes do not change our term; a granted pre-vote response's term is the future one.
         return true;
       }
-      this.logger.info(`${this.hexId()} [term: ${this.term}] received a ${MessageType[m.type]} message with higher term from ${m.from.toString(16)} [term: ${m.term}]`);
+      this.logger.info(
+        `${this.hexId()} [term: ${this.term}] received a ${MessageType[m.type]} message with higher term from ${m.from.toString(16)} [term: ${m.term}]`,
+      );
       const fromLeader = m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgSnap;
       this.becomeFollower(m.term, fromLeader ? m.from : 0);
       return true;
@@ -308,7 +313,9 @@ export class Raft {
         );
         this.send({ to: m.from, term: this.term, type: MessageType.MsgPreVoteResp, reject: true });
       } else {
-        this.logger.info(`${this.hexId()} [term: ${this.term}] ignored a ${MessageType[m.type]} message with lower term from ${m.from.toString(16)} [term: ${m.term}]`);
+        this.logger.info(
+          `${this.hexId()} [term: ${this.term}] ignored a ${MessageType[m.type]} message with lower term from ${m.from.toString(16)} [term: ${m.term}]`,
+        );
       }
       return false;
     }

@@ -49,9 +49,7 @@ export class RawNode {
 
   /** Proposes `data` for the log. Throws ProposalDroppedError if it cannot be accepted now. */
   propose(data: Uint8Array): void {
-    this.#raft.step(
-      newMessage({ type: MessageType.MsgProp, to: 0, from: this.#raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }),
-    );
+    this.#raft.step(newMessage({ type: MessageType.MsgProp, to: 0, from: this.#raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }));
   }
 
   /** Proposes a single-step membership change, as an EntryConfChange entry. */

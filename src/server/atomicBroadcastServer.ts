@@ -90,11 +90,7 @@ function credentials(options: AtomicBroadcastServerOptions): grpc.ServerCredenti
   const tls = options.tls;
   if (tls === undefined) return grpc.ServerCredentials.createInsecure();
   const rootCerts = tls.clientRootCasPem.length === 0 ? null : Buffer.from(tls.clientRootCasPem.join('\n'));
-  return grpc.ServerCredentials.createSsl(
-    rootCerts,
-    [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }],
-    tls.requireClientCert,
-  );
+  return grpc.ServerCredentials.createSsl(rootCerts, [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }], tls.requireClientCert);
 }
 
 function bind(server: grpc.Server, options: AtomicBroadcastServerOptions): Promise<number> {

@@ -29,12 +29,11 @@ export class ServerMetrics {
 
   constructor(registry: Registry) {
     this.broadcastProcessed = counter(registry, 'broadcast_processed_count', 'The number of transactions processed.', ['channel', 'type', 'status']);
-    this.broadcastValidateSeconds = histogram(
-      registry,
-      'broadcast_validate_duration',
-      'The time to validate a transaction in seconds.',
-      ['channel', 'type', 'status'],
-    );
+    this.broadcastValidateSeconds = histogram(registry, 'broadcast_validate_duration', 'The time to validate a transaction in seconds.', [
+      'channel',
+      'type',
+      'status',
+    ]);
     this.deliverStreamsOpened = counter(registry, 'deliver_streams_opened', 'The number of GRPC streams that have been opened for the deliver service.', []);
     this.deliverStreamsClosed = counter(registry, 'deliver_streams_closed', 'The number of GRPC streams that have been closed for the deliver service.', []);
     this.deliverRequestsReceived = counter(registry, 'deliver_requests_received', 'The number of deliver requests that have been received.', [
@@ -48,7 +47,11 @@ export class ServerMetrics {
       'data_type',
       'success',
     ]);
-    this.deliverBlocksSent = counter(registry, 'deliver_blocks_sent', 'The number of blocks sent by the deliver service.', ['channel', 'filtered', 'data_type']);
+    this.deliverBlocksSent = counter(registry, 'deliver_blocks_sent', 'The number of blocks sent by the deliver service.', [
+      'channel',
+      'filtered',
+      'data_type',
+    ]);
   }
 
   /** The (frozen, shared) labels of a broadcast verdict: `type` a HeaderType name, `status` a Status. */

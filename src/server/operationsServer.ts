@@ -87,7 +87,12 @@ export class OperationsServer {
   }
 }
 
-async function handle(request: http.IncomingMessage, response: http.ServerResponse, options: OperationsServerOptions, deps: OperationsServerDeps): Promise<void> {
+async function handle(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  options: OperationsServerOptions,
+  deps: OperationsServerDeps,
+): Promise<void> {
   const path = (request.url ?? '/').split('?')[0]!;
   if (deps.participation !== undefined && isParticipationPath(path)) {
     await handleParticipation(request, response, deps.participation);

@@ -160,6 +160,7 @@ function checkPem(name: string, pem: unknown, label: 'CERTIFICATE' | 'PRIVATE KE
 }
 
 function checkAckMode(value: unknown): AckMode {
-  if (value !== 'accepted' && value !== 'committed') throw new InvalidServerOptionsError(`options.broadcastAck must be 'accepted' or 'committed', got ${JSON.stringify(value)}`);
+  if (value !== 'accepted' && value !== 'committed')
+    throw new InvalidServerOptionsError(`options.broadcastAck must be 'accepted' or 'committed', got ${JSON.stringify(value)}`);
   return value;
 }

@@ -16,7 +16,13 @@ export type EngineName = 'native' | 'native-free';
  * ledger-segment-rewritten (renamed over the segment); LMDB: intent-durable (the
  * marker transaction), then sweep-step-durable after each sweep transaction.
  */
-export type DropStep = 'intent-durable' | 'ledger-tombstone-durable' | 'wal-tombstone-durable' | 'sweep-step-durable' | 'ledger-rewrite-written' | 'ledger-segment-rewritten';
+export type DropStep =
+  | 'intent-durable'
+  | 'ledger-tombstone-durable'
+  | 'wal-tombstone-durable'
+  | 'sweep-step-durable'
+  | 'ledger-rewrite-written'
+  | 'ledger-segment-rewritten';
 
 /** The ledger's summary as found on disk at start-up. */
 export interface RecoveredLedger {

@@ -160,7 +160,9 @@ export class WalEnvironment {
       await this.backend.finishDrop(channelId);
     } catch (err) {
       // Half removed on disk: the channel stays refused (channel() would read the remains) until the next open finishes the drop.
-      throw new StorageFailedError(`channel "${channelId}": dropping its data failed; it is finished when the storage is opened again: ${String(err)}`, { cause: err });
+      throw new StorageFailedError(`channel "${channelId}": dropping its data failed; it is finished when the storage is opened again: ${String(err)}`, {
+        cause: err,
+      });
     }
     this.#dropping.delete(channelId);
     this.settings.logger.info({ channel: channelId, keepLedger }, keepLedger ? 'channel raft state dropped, ledger kept' : 'channel data dropped');

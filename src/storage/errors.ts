@@ -53,10 +53,7 @@ export class LedgerAppendError extends OrdererError {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(
-      'LEDGER_BAD_BLOCK',
-      `channel "${channel}": block ${blockNumber} refused: ${field} expected ${expected}, got ${actual}`,
-    );
+    super('LEDGER_BAD_BLOCK', `channel "${channel}": block ${blockNumber} refused: ${field} expected ${expected}, got ${actual}`);
   }
 }
 

@@ -113,7 +113,11 @@ export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironme
     const mustExist = checkMarker(options.dir, engine) !== undefined;
     const backend: StorageBackend =
       engine === 'native'
-        ? LmdbBackend.open(options.dir, { mustExist, dropChunkKeys: positiveInt(options.dropChunkKeys, 1000, 'dropChunkKeys'), dropStepHook: options.dropStepHook })
+        ? LmdbBackend.open(options.dir, {
+            mustExist,
+            dropChunkKeys: positiveInt(options.dropChunkKeys, 1000, 'dropChunkKeys'),
+            dropStepHook: options.dropStepHook,
+          })
         : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger, mustExist, dropStepHook: options.dropStepHook });
     writeMarker(options.dir, engine);
     return new WalEnvironment(backend, settings, () => lock.release());

@@ -58,7 +58,14 @@ export function nextSweep(dbs: LmdbDatabases, ch: string, keepLedger: boolean, m
 }
 
 /** Phase 2, asynchronously: one transaction per step, between the group commit's batches. */
-export async function sweep(root: RootDatabase<Buffer, string>, dbs: LmdbDatabases, ch: string, keepLedger: boolean, maxKeys: number, onStep?: () => void): Promise<void> {
+export async function sweep(
+  root: RootDatabase<Buffer, string>,
+  dbs: LmdbDatabases,
+  ch: string,
+  keepLedger: boolean,
+  maxKeys: number,
+  onStep?: () => void,
+): Promise<void> {
   for (;;) {
     const { writes, last } = nextSweep(dbs, ch, keepLedger, maxKeys);
     await root.transaction(() => replayPlan(writes));

@@ -137,7 +137,7 @@ export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWri
     return full || w.db === dbs.entries || (w.db === dbs.meta && raftMetaNames.includes(w.key[1] as MetaName));
   };
   const writes = planned.filter((w) => !goes(w));
-  const metaGoing = full ? [...raftMetaNames, 'ledger', 'known'] as const : raftMetaNames;
+  const metaGoing = full ? ([...raftMetaNames, 'ledger', 'known'] as const) : raftMetaNames;
   for (const name of metaGoing) if (dbs.meta.doesExist([ch, name])) writes.push({ db: dbs.meta, key: [ch, name], value: undefined });
   writes.push({ db: dbs.meta, key: [ch, 'dropping'], value: seal(full ? 0 : 1) });
   if (full) {

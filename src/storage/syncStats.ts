@@ -10,9 +10,7 @@ import type { Logger } from 'pino';
 export const persistDurationMetricName = 'consensus_etcdraft_data_persist_duration';
 
 /** Upper bounds in seconds, Prometheus convention (le), +Inf implied. */
-export const persistDurationBucketsSeconds: readonly number[] = Object.freeze([
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-]);
+export const persistDurationBucketsSeconds: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
 /** Recent sync durations kept for quantiles (bench, debugging); older ones roll off. */
 const recentWindowMax = 8192;

@@ -20,7 +20,13 @@ export function hashData(engine: Engine, hashAlgorithm: HashAlgorithm, data: rea
 }
 
 /** Data hash of `data` and the header hash of the block {number, previousHash, dataHash}, as Fabric. */
-export function hashBlockData(engine: Engine, hashAlgorithm: HashAlgorithm, number: number, previousHash: Uint8Array, data: readonly Uint8Array[]): BlockHashes {
+export function hashBlockData(
+  engine: Engine,
+  hashAlgorithm: HashAlgorithm,
+  number: number,
+  previousHash: Uint8Array,
+  data: readonly Uint8Array[],
+): BlockHashes {
   const hasher = createCryptoProvider(engine).hasher(hashAlgorithm);
   const computedDataHash = dataHash(hasher, data);
   return { dataHash: computedDataHash, headerHash: headerHash(hasher, { number, previousHash, dataHash: computedDataHash }) };

@@ -18,7 +18,17 @@ import { packBytes, packedTransferList, totalBytes, unpackBytes } from './packed
 import { signingStandIn } from './blockTasks.js';
 import { unpackVerdicts } from './packedVerdicts.js';
 import type {
-  ContextId, ContextRef, ContextSpec, EnvelopeVerdict, PackedBytes, TaskKind, WireBlockHeader, WireEtcdraftMetadata, WorkerResult, WorkerTask, WorkerThreadId,
+  ContextId,
+  ContextRef,
+  ContextSpec,
+  EnvelopeVerdict,
+  PackedBytes,
+  TaskKind,
+  WireBlockHeader,
+  WireEtcdraftMetadata,
+  WorkerResult,
+  WorkerTask,
+  WorkerThreadId,
 } from './protocol.js';
 
 /** Refers to a registered context; valid until released or the pool closes. */
@@ -196,10 +206,10 @@ export class WorkerPool {
     this.#checkBatch('marshalBlock', block.data);
     const data = packBytes(block.data);
     const metadata = packBytes(block.metadata);
-    const result = await this.#run(
-      { kind: 'marshalBlock', header: wireHeader(block.header), data, metadata },
-      [...this.#transferListOf(data), ...this.#transferListOf(metadata)],
-    );
+    const result = await this.#run({ kind: 'marshalBlock', header: wireHeader(block.header), data, metadata }, [
+      ...this.#transferListOf(data),
+      ...this.#transferListOf(metadata),
+    ]);
     assert.ok(result.kind === 'blockBytes');
     return result.bytes;
   }

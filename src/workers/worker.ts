@@ -32,7 +32,9 @@ interface TransferringResult {
 
 function transferring(result: WorkerResult, buffers: ArrayBuffer[]): TransferringResult {
   // Piscina only transfers results that went through move() (it marks them).
-  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as unknown as Parameters<typeof Piscina.move>[0]) as unknown as TransferringResult;
+  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as unknown as Parameters<
+    typeof Piscina.move
+  >[0]) as unknown as TransferringResult;
 }
 
 /** `result` with its bytes handed over: `bytes` must be `result.bytes`, spanning its whole buffer. */
@@ -86,7 +88,10 @@ function runTask(task: WorkerTask): WorkerResult | TransferringResult {
       const standIn = { header: task.header, data: unpackBytes(task.data), metadata: unpackBytes(task.metadata) };
       const signed = signBlockMetadata(built.identity, standIn, task.lastConfigBlockNumber, task.consenterMetadata);
       const metadata = packBytes(signed.metadata);
-      return transferring({ kind: 'signedMetadata', metadata, lastConfigBlockNumber: signed.lastConfigBlockNumber, heldBy: threadId }, packedTransferList(metadata));
+      return transferring(
+        { kind: 'signedMetadata', metadata, lastConfigBlockNumber: signed.lastConfigBlockNumber, heldBy: threadId },
+        packedTransferList(metadata),
+      );
     }
   }
 }

@@ -37,7 +37,10 @@ export function importsOf(file: string): ImportEdge[] {
   const edges: ImportEdge[] = [];
   for (const match of text.matchAll(IMPORT)) {
     const spec = match[3] ?? match[4]!;
-    const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts');
+    const target = path.posix
+      .normalize(path.posix.join(path.posix.dirname(file), spec))
+      .replace(/\.js$/, '.ts')
+      .replace(/\.mjs$/, '.mts');
     edges.push({ from: file, to: target, typeOnly: match[2] !== undefined });
   }
   return edges;

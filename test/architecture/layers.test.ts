@@ -38,7 +38,12 @@ function describeEdges(edges: readonly ImportEdge[]): string[] {
 
 describe('layers', () => {
   it('every folder of src/ is a known layer with a front door (index.ts)', () => {
-    const layers = new Set(appFiles.filter((f) => f.startsWith('src/')).map(layerOf).filter((l) => l !== undefined));
+    const layers = new Set(
+      appFiles
+        .filter((f) => f.startsWith('src/'))
+        .map(layerOf)
+        .filter((l) => l !== undefined),
+    );
     expect([...layers].filter((l) => MAY_IMPORT[l] === undefined)).toEqual([]);
     expect([...layers].filter((l) => !appFiles.includes(`src/${l}/index.ts`))).toEqual([]);
   });

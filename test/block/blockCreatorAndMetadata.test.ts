@@ -18,7 +18,10 @@ const empty = new Uint8Array(0);
 describe('BlockCreator', () => {
   it('re-creates the headers of the real Fabric ledger from each previous block', () => {
     // ledger-bad's block 0 header was tampered with, so its chain is checked from block 1 on.
-    for (const [ledger, from] of [[sample, 0], [bad, 1]] as const) {
+    for (const [ledger, from] of [
+      [sample, 0],
+      [bad, 1],
+    ] as const) {
       for (let i = from; i + 1 < ledger.length; i++) {
         const creator = new BlockCreator(nodeSha256, ledger[i]!.header);
         const next = creator.createNextBlock(ledger[i + 1]!.data);
@@ -39,7 +42,7 @@ describe('BlockCreator', () => {
     expect(hex(creator.lastHash)).toBe(hex(headerHash(nodeSha256, sample.at(-1)!.header)));
   });
 
-  it('starts with Fabric\'s five empty metadata entries and keeps envelopes by reference', () => {
+  it("starts with Fabric's five empty metadata entries and keeps envelopes by reference", () => {
     const envelopes = [Uint8Array.of(1), Uint8Array.of(2, 3)];
     const block = new BlockCreator(nodeSha256, { number: 4, previousHash: empty, dataHash: empty }).createNextBlock(envelopes);
     expect(block.metadata.length).toBe(BLOCK_METADATA_ENTRIES);
@@ -72,7 +75,10 @@ function replaySigner(signature: Uint8Array, signed: Uint8Array[]): Signer {
 }
 
 describe('BlockMetadataWriter on the real Fabric ledgers', () => {
-  for (const [name, ledger] of [['ledger-sample (solo)', sample], ['ledger-bad (etcdraft)', bad]] as const) {
+  for (const [name, ledger] of [
+    ['ledger-sample (solo)', sample],
+    ['ledger-bad (etcdraft)', bad],
+  ] as const) {
     it(`reproduces the SIGNATURES and LAST_CONFIG metadata of ${name} byte for byte`, () => {
       const writer = new BlockMetadataWriter({
         identity: { signer: replaySigner(empty, []), serializedIdentity: empty },

@@ -101,7 +101,14 @@ describe('BlockCutter properties against random streams', () => {
   const streamArb = fc.record({
     maxMessageCount: fc.integer({ min: 1, max: 6 }),
     preferredMaxBytes: fc.integer({ min: 1, max: 60 }),
-    ops: fc.array(fc.oneof({ weight: 8, arbitrary: fc.nat(80).map((size) => ({ kind: 'msg' as const, size })) }, { weight: 1, arbitrary: fc.constant({ kind: 'config' as const, size: 3 }) }, { weight: 1, arbitrary: fc.constant({ kind: 'timeout' as const, size: 0 }) }), { maxLength: 60 }),
+    ops: fc.array(
+      fc.oneof(
+        { weight: 8, arbitrary: fc.nat(80).map((size) => ({ kind: 'msg' as const, size })) },
+        { weight: 1, arbitrary: fc.constant({ kind: 'config' as const, size: 3 }) },
+        { weight: 1, arbitrary: fc.constant({ kind: 'timeout' as const, size: 0 }) },
+      ),
+      { maxLength: 60 },
+    ),
   });
 
   it('preserves order, respects every bound, and cuts early only when the next message forces it', () => {

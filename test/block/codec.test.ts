@@ -164,7 +164,16 @@ describe('codec against fabric-protos on random messages', () => {
     fc.assert(
       fc.property(fc.maxSafeInteger(), fc.integer({ min: 0, max: 999_999_999 }), (seconds, nanos) => {
         const empty = new Uint8Array(0);
-        const bytes = encodeChannelHeader({ type: 3, version: 0, timestamp: { seconds, nanos }, channelId: 'c', txId: '', epoch: 0, extension: empty, tlsCertHash: empty });
+        const bytes = encodeChannelHeader({
+          type: 3,
+          version: 0,
+          timestamp: { seconds, nanos },
+          channelId: 'c',
+          txId: '',
+          epoch: 0,
+          extension: empty,
+          tlsCertHash: empty,
+        });
         const lib = common.ChannelHeader.deserializeBinary(bytes);
         expect(lib.getTimestamp()!.getSeconds()).toBe(seconds);
         expect(lib.getTimestamp()!.getNanos()).toBe(nanos);
@@ -231,7 +240,14 @@ describe('codec against fabric-protos on random messages', () => {
 
   it('Metadata, LastConfig, OrdererBlockMetadata (present-but-empty last_config), etcdraft BlockMetadata', () => {
     fc.assert(
-      fc.property(bytesArb, fc.array(fc.tuple(bytesArb, bytesArb, bytesArb), { maxLength: 3 }), u53, fc.array(u53, { maxLength: 5 }), u53, u53, fc.boolean(),
+      fc.property(
+        bytesArb,
+        fc.array(fc.tuple(bytesArb, bytesArb, bytesArb), { maxLength: 3 }),
+        u53,
+        fc.array(u53, { maxLength: 5 }),
+        u53,
+        u53,
+        fc.boolean(),
         (value, sigs, index, ids, next, raftIndex, withLastConfig) => {
           const md = new common.Metadata();
           md.setValue(value);
@@ -244,7 +260,10 @@ describe('codec against fabric-protos on random messages', () => {
               return ms;
             }),
           );
-          const oursMd = encodeMetadata({ value, signatures: sigs.map(([signatureHeader, signature, identifierHeader]) => ({ signatureHeader, signature, identifierHeader })) });
+          const oursMd = encodeMetadata({
+            value,
+            signatures: sigs.map(([signatureHeader, signature, identifierHeader]) => ({ signatureHeader, signature, identifierHeader })),
+          });
           expect(hex(oursMd)).toBe(hex(md.serializeBinary()));
           expect(decodeMetadata(oursMd).signatures.length).toBe(sigs.length);
 
@@ -300,18 +319,25 @@ describe('codec against fabric-protos on random messages', () => {
 
   it('SeekInfo with every kind of position and enum', () => {
     fc.assert(
-      fc.property(fc.option(positionArb, { nil: undefined }), fc.option(positionArb, { nil: undefined }), fc.nat(1), fc.nat(1), fc.nat(1), (start, stop, behavior, errorResponse, contentType) => {
-        const lib = new orderer.SeekInfo();
-        if (start) lib.setStart(libPosition(start));
-        if (stop) lib.setStop(libPosition(stop));
-        lib.setBehavior(behavior as 0 | 1);
-        lib.setErrorResponse(errorResponse as 0 | 1);
-        lib.setContentType(contentType as 0 | 1);
-        const info: SeekInfo = { ...(start && { start }), ...(stop && { stop }), behavior, errorResponse, contentType };
-        const ours = encodeSeekInfo(info);
-        expect(hex(ours)).toBe(hex(lib.serializeBinary()));
-        expect(decodeSeekInfo(lib.serializeBinary())).toEqual(info);
-      }),
+      fc.property(
+        fc.option(positionArb, { nil: undefined }),
+        fc.option(positionArb, { nil: undefined }),
+        fc.nat(1),
+        fc.nat(1),
+        fc.nat(1),
+        (start, stop, behavior, errorResponse, contentType) => {
+          const lib = new orderer.SeekInfo();
+          if (start) lib.setStart(libPosition(start));
+          if (stop) lib.setStop(libPosition(stop));
+          lib.setBehavior(behavior as 0 | 1);
+          lib.setErrorResponse(errorResponse as 0 | 1);
+          lib.setContentType(contentType as 0 | 1);
+          const info: SeekInfo = { ...(start && { start }), ...(stop && { stop }), behavior, errorResponse, contentType };
+          const ours = encodeSeekInfo(info);
+          expect(hex(ours)).toBe(hex(lib.serializeBinary()));
+          expect(decodeSeekInfo(lib.serializeBinary())).toEqual(info);
+        },
+      ),
     );
   });
 
@@ -372,7 +398,11 @@ describe('malformed input names the field and carries a stable code', () => {
     expect(err.code).toBe('BAD_BLOCK');
     expect(err.field).toBe('block.header.number');
     // 2^53 - 1 itself is fine.
-    const max = encodeBlock({ header: { number: Number.MAX_SAFE_INTEGER, previousHash: new Uint8Array(0), dataHash: new Uint8Array(0) }, data: [], metadata: [] });
+    const max = encodeBlock({
+      header: { number: Number.MAX_SAFE_INTEGER, previousHash: new Uint8Array(0), dataHash: new Uint8Array(0) },
+      data: [],
+      metadata: [],
+    });
     expect(decodeBlock(max).header.number).toBe(Number.MAX_SAFE_INTEGER);
   });
 

@@ -100,10 +100,27 @@ describe('table-driven field reading', () => {
   it('skips fields the table does not name, of every wire type', () => {
     const known = new ProtoWriter().uint64(1, 5).finish();
     const unknown = Uint8Array.of(
-      (10 << 3) | 0, 0x96, 0x01, // varint
-      (11 << 3) | 1, 1, 2, 3, 4, 5, 6, 7, 8, // fixed64
-      (12 << 3) | 2, 2, 0xaa, 0xbb, // length-delimited
-      (13 << 3) | 5, 1, 2, 3, 4, // fixed32
+      (10 << 3) | 0,
+      0x96,
+      0x01, // varint
+      (11 << 3) | 1,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8, // fixed64
+      (12 << 3) | 2,
+      2,
+      0xaa,
+      0xbb, // length-delimited
+      (13 << 3) | 5,
+      1,
+      2,
+      3,
+      4, // fixed32
     );
     const out = decodeOuter(new Uint8Array([...unknown, ...known]));
     expect(out.id).toBe(5);

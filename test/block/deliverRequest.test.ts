@@ -1,7 +1,14 @@
 import { orderer } from '@hyperledger/fabric-protos';
 import { describe, expect, it } from 'vitest';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { decodePayload, encodeChannelHeader, encodeEnvelope, encodePayload, encodeSerializedIdentity, encodeSignatureHeader } from '../../src/block/codec/common.js';
+import {
+  decodePayload,
+  encodeChannelHeader,
+  encodeEnvelope,
+  encodePayload,
+  encodeSerializedIdentity,
+  encodeSignatureHeader,
+} from '../../src/block/codec/common.js';
 import { createSeekInfoEnvelope, readDeliverRequest } from '../../src/block/deliverRequest.js';
 import { MalformedMessageError } from '../../src/block/errors.js';
 import { HeaderType, SeekBehavior, SeekContentType, SeekErrorResponse, type SeekInfo } from '../../src/block/model.js';
@@ -35,7 +42,15 @@ describe('Deliver requests', () => {
   });
 
   it('names the SeekInfo field that is wrong, with BAD_SEEK_INFO', () => {
-    const channelHeader = encodeChannelHeader({ type: HeaderType.DELIVER_SEEK_INFO, version: 0, channelId: 'c', txId: '', epoch: 0, extension: new Uint8Array(0), tlsCertHash: new Uint8Array(0) });
+    const channelHeader = encodeChannelHeader({
+      type: HeaderType.DELIVER_SEEK_INFO,
+      version: 0,
+      channelId: 'c',
+      txId: '',
+      epoch: 0,
+      extension: new Uint8Array(0),
+      tlsCertHash: new Uint8Array(0),
+    });
     const signatureHeader = encodeSignatureHeader({ creator: creator.serializedIdentity, nonce: Uint8Array.of(1) });
     // SeekInfo{start: SeekPosition{}} — no member of the oneof set.
     const payload = encodePayload({ header: { channelHeader, signatureHeader }, data: Uint8Array.of(0x0a, 0x00) });

@@ -38,7 +38,9 @@ function buildLedger(engine: Engine, algorithm: SignatureAlgorithm, hash: HashAl
   const genesis = createGenesisBlock(hasher, createSignedEnvelope({ type: HeaderType.CONFIG, channelId: 'gmchannel', data: Uint8Array.of(1, 2, 3) }));
   const creator = new BlockCreator(hasher, genesis.header);
   const writer = new BlockMetadataWriter({ identity: ordererIdentity, lastConfigBlockNumber: 0 });
-  const cutter = new BlockCutter<Uint8Array>({ maxMessageCount: 3, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 19 }, (e) => messageSizeBytes(readEnvelopeFields(e)));
+  const cutter = new BlockCutter<Uint8Array>({ maxMessageCount: 3, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 19 }, (e) =>
+    messageSizeBytes(readEnvelopeFields(e)),
+  );
   const blocks: Block[] = [genesis];
   const emit = (batch: readonly Uint8Array[], raftIndex: number) =>
     blocks.push(writer.write(creator.createNextBlock(batch), { consenterIds: [1, 2, 3], nextConsenterId: 4, raftIndex }));
@@ -46,7 +48,14 @@ function buildLedger(engine: Engine, algorithm: SignatureAlgorithm, hash: HashAl
   for (let i = 0; i < 7; i++) {
     const nonce = new Uint8Array(24).fill(i);
     const txId = computeTxId(provider.hasher('sha256'), nonce, clientIdentity.serializedIdentity);
-    const envelope = createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: 'gmchannel', data: new Uint8Array(100).fill(i), creator: clientIdentity, txId, nonce });
+    const envelope = createSignedEnvelope({
+      type: HeaderType.ENDORSER_TRANSACTION,
+      channelId: 'gmchannel',
+      data: new Uint8Array(100).fill(i),
+      creator: clientIdentity,
+      txId,
+      nonce,
+    });
     for (const batch of cutter.ordered(envelope).batches) emit(batch, blocks.length + 2);
   }
   emit(cutter.cut(), blocks.length + 2);
@@ -66,7 +75,10 @@ function verify(dir: string, engine: Engine, hash: HashAlgorithm) {
   return { code, out };
 }
 
-const suites: Array<[SignatureAlgorithm, HashAlgorithm]> = [['sm2', 'sm3'], ['ecdsa-p256', 'sha256']];
+const suites: Array<[SignatureAlgorithm, HashAlgorithm]> = [
+  ['sm2', 'sm3'],
+  ['ecdsa-p256', 'sha256'],
+];
 
 for (const [algorithm, hash] of suites) {
   for (const builder of ['native', 'native-free'] as const) {
@@ -109,7 +121,7 @@ for (const [algorithm, hash] of suites) {
 }
 
 describe('createGenesisBlock', () => {
-  it('lays out a genesis block as Fabric\'s genesis factory does (real ledger-bad block 0)', () => {
+  it("lays out a genesis block as Fabric's genesis factory does (real ledger-bad block 0)", () => {
     const real = decodeBlock(readLedgerBlocks(ledgerBadDir)[0]!);
     const sha256 = createCryptoProvider('native').hasher('sha256');
     const ours = createGenesisBlock(sha256, real.data[0]!);

@@ -25,9 +25,7 @@ describe('blockHeaderBytes (ASN.1 DER as Go encoding/asn1 with a *big.Int number
     for (const [number, content] of cases) {
       const der = blockHeaderBytes({ number, previousHash: new Uint8Array(0), dataHash: new Uint8Array(0) });
       const intLen = content.length / 2;
-      expect(hex(der), `number ${number}`).toBe(
-        `30${(intLen + 6).toString(16).padStart(2, '0')}02${intLen.toString(16).padStart(2, '0')}${content}04000400`,
-      );
+      expect(hex(der), `number ${number}`).toBe(`30${(intLen + 6).toString(16).padStart(2, '0')}02${intLen.toString(16).padStart(2, '0')}${content}04000400`);
     }
   });
 

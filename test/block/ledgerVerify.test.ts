@@ -120,7 +120,7 @@ for (const engine of ['native', 'native-free'] as const) {
       expect(checked).toBe(17);
     });
 
-    it('a flipped byte in any transaction\'s payload or signature is reported as a bad signature in that tx', () => {
+    it("a flipped byte in any transaction's payload or signature is reported as a bad signature in that tx", () => {
       for (const dir of [ledgerSampleDir, ledgerBadDir]) {
         const blocks = readLedgerBlocks(dir);
         for (let b = 1; b < blocks.length; b++) {

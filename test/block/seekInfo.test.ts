@@ -62,10 +62,17 @@ describe('SeekInfo: stop = specified{MaxUint64}', () => {
 
   it('every position, SEEK_MAX included, round-trips through encode and decode', () => {
     fc.assert(
-      fc.property(position, position, fc.constantFrom(0, 1), fc.constantFrom(0, 1), fc.constantFrom(0, 1), (start, stop, behavior, errorResponse, contentType) => {
-        const info: SeekInfo = { start, stop, behavior, errorResponse, contentType };
-        expect(decodeSeekInfo(encodeSeekInfo(info))).toEqual(info);
-      }),
+      fc.property(
+        position,
+        position,
+        fc.constantFrom(0, 1),
+        fc.constantFrom(0, 1),
+        fc.constantFrom(0, 1),
+        (start, stop, behavior, errorResponse, contentType) => {
+          const info: SeekInfo = { start, stop, behavior, errorResponse, contentType };
+          expect(decodeSeekInfo(encodeSeekInfo(info))).toEqual(info);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -57,7 +57,7 @@ describe('npm run verify-ledger', () => {
     }
   });
 
-  it('reports a block file that cannot be read as that block\'s failure and checks the rest', () => {
+  it("reports a block file that cannot be read as that block's failure and checks the rest", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'verify-ledger-'));
     try {
       for (let i = 0; i < 3; i++) copyFileSync(path.join(ledgerSampleDir, `00${i}.block`), path.join(dir, `00${i}.block`));

@@ -91,10 +91,15 @@ describe('chain: catch-up through the block puller', () => {
     c = new TestCluster({
       options,
       catchUp: (id) =>
-        pullerFor(c!, id, (self) => {
-          const [liar, honest] = others(c!, self);
-          return [ledgerSource(c!, liar!, forgeData), ledgerSource(c!, honest!)];
-        }, records),
+        pullerFor(
+          c!,
+          id,
+          (self) => {
+            const [liar, honest] = others(c!, self);
+            return [ledgerSource(c!, liar!, forgeData), ledgerSource(c!, honest!)];
+          },
+          records,
+        ),
     });
     await c.start();
     await c.waitForLeader();
@@ -149,7 +154,14 @@ describe('chain: catch-up through the block puller', () => {
     const height = c.chain(leader).height();
     const [a, b] = others(c, 0);
     expect((await puller([ledgerSource(c, a!), ledgerSource(c, b!)]).newestBlock())?.header.number).toBe(height - 1);
-    const forgedHigher: BlockSource = { ...ledgerSource(c, a!), newest: async () => encodeBlock({ ...forgeData(decodeBlock(c!.chain(a!).block(height - 1))), header: { ...decodeBlock(c!.chain(a!).block(height - 1)).header, number: height + 5 } }) };
+    const forgedHigher: BlockSource = {
+      ...ledgerSource(c, a!),
+      newest: async () =>
+        encodeBlock({
+          ...forgeData(decodeBlock(c!.chain(a!).block(height - 1))),
+          header: { ...decodeBlock(c!.chain(a!).block(height - 1)).header, number: height + 5 },
+        }),
+    };
     expect((await puller([forgedHigher, ledgerSource(c, b!)]).newestBlock())?.header.number).toBe(height - 1);
   });
 
@@ -172,9 +184,16 @@ describe('chain: catch-up through the block puller', () => {
     const ledger = env.channel(CHANNEL).ledger;
     await ledger.append(ledgerBlockFromFabric(c.genesis, hasher, 0));
     const puller = new BlockPuller({
-      channelId: CHANNEL, sources: [flaky], ledger, hasher, logger: pino({ level: 'silent' }),
+      channelId: CHANNEL,
+      sources: [flaky],
+      ledger,
+      hasher,
+      logger: pino({ level: 'silent' }),
       verifier: new PulledBlockVerifier({ engine: 'native', hasher, organizations: [c.org.config] }),
-      backoffInitialMs: 1, backoffMaxMs: 4, roundsMax: 50, metrics: new CatchUpMetrics(registry, CHANNEL),
+      backoffInitialMs: 1,
+      backoffMaxMs: 4,
+      roundsMax: 50,
+      metrics: new CatchUpMetrics(registry, CHANNEL),
     });
     try {
       await puller.pullBlocks(1, target);

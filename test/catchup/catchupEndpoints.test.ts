@@ -15,7 +15,7 @@ const sha256 = createCryptoProvider('native').hasher('sha256');
 const logger = pino({ level: 'silent' });
 
 describe('block puller endpoints from the channel config', () => {
-  it('reads the orderer organizations\' endpoints and every organization\'s TLS roots', () => {
+  it("reads the orderer organizations' endpoints and every organization's TLS roots", () => {
     const channel = makeTestChannel('ecdsa-p256', 'endpoints');
     const values = {
       ...channel.values,
@@ -27,7 +27,7 @@ describe('block puller endpoints from the channel config', () => {
     expect(endpoints.tlsRootCertsPem).toEqual(values.organizations.flatMap((o) => [...o.tlsRootCerts, ...o.tlsIntermediateCerts]));
   });
 
-  it('falls back to the channel\'s OrdererAddresses when no organization lists endpoints', () => {
+  it("falls back to the channel's OrdererAddresses when no organization lists endpoints", () => {
     const channel = makeTestChannel('ecdsa-p256', 'addresses');
     const values = {
       ...channel.values,
@@ -42,8 +42,14 @@ describe('block puller endpoints from the channel config', () => {
     expect(deliverEndpointsOf(plain.genesis)).toBeUndefined();
     const channel = makeTestChannel('ecdsa-p256', 'alone');
     const common = {
-      channelId: 'alone', engine: 'native' as const, hashAlgorithm: 'sha256' as const, organizations: [plain.org.config],
-      creator: plain.client, tls: undefined, ledger: {} as BlockLedger, logger,
+      channelId: 'alone',
+      engine: 'native' as const,
+      hashAlgorithm: 'sha256' as const,
+      organizations: [plain.org.config],
+      creator: plain.client,
+      tls: undefined,
+      ledger: {} as BlockLedger,
+      logger,
     };
     expect(createChannelPuller({ ...common, configBlock: plain.genesis, selfAddress: 'x:1' })).toBeUndefined();
     const only = encodeBlock(buildGenesisBlock(channel.values, sha256)); // OrdererMSP lists 127.0.0.1:7051

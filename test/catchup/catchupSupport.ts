@@ -47,15 +47,17 @@ export function pullerFor(c: TestCluster, id: number, sources: (id: number) => B
     pullBlocks(fromNumber, target) {
       const node = c.node(id);
       const hasher = createCryptoProvider('native').hasher(c.hashAlgorithm);
-      const wrapped = sources(id).map((s): BlockSource => ({
-        name: s.name,
-        newest: (ch, signal) => s.newest(ch, signal),
-        deliver: (ch, from, to, onBlock, signal) =>
-          s.deliver(ch, from, to, onBlock, signal).catch((err: unknown) => {
-            record.failedSources.push(s.name);
-            throw err;
-          }),
-      }));
+      const wrapped = sources(id).map(
+        (s): BlockSource => ({
+          name: s.name,
+          newest: (ch, signal) => s.newest(ch, signal),
+          deliver: (ch, from, to, onBlock, signal) =>
+            s.deliver(ch, from, to, onBlock, signal).catch((err: unknown) => {
+              record.failedSources.push(s.name);
+              throw err;
+            }),
+        }),
+      );
       const puller = new BlockPuller({
         channelId: CHANNEL,
         sources: wrapped,

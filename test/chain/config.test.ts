@@ -2,7 +2,15 @@
 // name the rule), ordered alone in their own block, applied on every node.
 
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { createSignedEnvelope, decodeBlock, encodeSerializedIdentity, HeaderType, isConfigBlock, readBlockSignatures, type EnvelopeCreator } from '../../src/block/index.js';
+import {
+  createSignedEnvelope,
+  decodeBlock,
+  encodeSerializedIdentity,
+  HeaderType,
+  isConfigBlock,
+  readBlockSignatures,
+  type EnvelopeCreator,
+} from '../../src/block/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { WorkerPool } from '../../src/workers/index.js';
@@ -112,53 +120,66 @@ describe('chain: config transactions', () => {
     };
     const r = await c.chain(leader).submit(c.configUpdate(leader, (v) => ({ ...v, batchTimeoutMs: 900 }), forger));
     expect(r.status).toBe('FORBIDDEN');
-    expect(r.info).toMatch(/policy for \[Value\] {2}\/Channel\/Orderer\/BatchTimeout not satisfied: mod_policy \/Channel\/Orderer\/Admins: .*\(signatures not counted: signature 0 \(.*OrdererMSP\): signature does not verify\)/);
+    expect(r.info).toMatch(
+      /policy for \[Value\] {2}\/Channel\/Orderer\/BatchTimeout not satisfied: mod_policy \/Channel\/Orderer\/Admins: .*\(signatures not counted: signature 0 \(.*OrdererMSP\): signature does not verify\)/,
+    );
   });
 
-  it.each([
-    { compute: 'in-thread compute' },
-    { compute: 'worker pool' },
-  ])('an organization added by config may submit from the next block on, and the config survives a restart of every node ($compute)', async ({ compute }) => {
-    const pool = compute === 'worker pool' ? new WorkerPool({ maxThreads: 1 }) : undefined;
-    onTestFinished(() => pool?.close());
-    c = new ConfigCluster(3, pool);
-    await c.start([1, 2, 3]);
-    const leader = await c.waitForLeader();
-    const org2 = new DevOrganization({ mspId: 'Org2MSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') });
-    const member = org2.issueMember('client2');
-    const client2: EnvelopeCreator = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
-    const envelopeOf = (txId: string) => createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new Uint8Array(50), creator: client2, txId });
+  it.each([{ compute: 'in-thread compute' }, { compute: 'worker pool' }])(
+    'an organization added by config may submit from the next block on, and the config survives a restart of every node ($compute)',
+    async ({ compute }) => {
+      const pool = compute === 'worker pool' ? new WorkerPool({ maxThreads: 1 }) : undefined;
+      onTestFinished(() => pool?.close());
+      c = new ConfigCluster(3, pool);
+      await c.start([1, 2, 3]);
+      const leader = await c.waitForLeader();
+      const org2 = new DevOrganization({ mspId: 'Org2MSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') });
+      const member = org2.issueMember('client2');
+      const client2: EnvelopeCreator = {
+        signer: member.signer,
+        serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }),
+      };
+      const envelopeOf = (txId: string) =>
+        createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new Uint8Array(50), creator: client2, txId });
 
-    const before = await c.chain(leader).submit(envelopeOf('org2-early'));
-    expect(before.status).toBe('FORBIDDEN');
+      const before = await c.chain(leader).submit(envelopeOf('org2-early'));
+      expect(before.status).toBe('FORBIDDEN');
 
-    const org2Values = {
-      mspId: 'Org2MSP', sections: ['application' as const], rootCerts: [org2.root.certPem], intermediateCerts: [],
-      adminCerts: [], tlsRootCerts: [], tlsIntermediateCerts: [],
-    };
-    // /Channel/Application changes need Org1MSP's admin, the batch size the orderer org's.
-    const change = (v: ChannelConfigInput) => ({ ...v, organizations: [...v.organizations, org2Values], batchSize: { ...v.batchSize, maxMessageCount: 2 } });
-    const ordererOnly = await c.chain(leader).submit(c.configUpdate(leader, change));
-    expect(ordererOnly.status).toBe('FORBIDDEN');
-    expect(ordererOnly.info).toContain("policy for [Group]  /Channel/Application not satisfied: mod_policy /Channel/Application/Admins: implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Admins' sub-policies to be satisfied");
-    const update = c.configUpdate(leader, change, [c.admin, c.appAdmin]);
-    expect(await c.chain(leader).submit(update)).toEqual({ status: 'SUCCESS', info: '' });
-    await c.tickUntil(() => [1, 2, 3].every((id) => configBlocks(c!, id).length === 1), 60, 'the config block everywhere');
-    for (const id of [1, 2, 3]) expect(await c.chain(id).submit(envelopeOf(`org2-${id}`))).toEqual({ status: 'SUCCESS', info: '' });
-    await c.tickUntil(() => [1, 2, 3].every((id) => c!.txIds(id).length === 3), 60, 'the three org2 envelopes everywhere');
+      const org2Values = {
+        mspId: 'Org2MSP',
+        sections: ['application' as const],
+        rootCerts: [org2.root.certPem],
+        intermediateCerts: [],
+        adminCerts: [],
+        tlsRootCerts: [],
+        tlsIntermediateCerts: [],
+      };
+      // /Channel/Application changes need Org1MSP's admin, the batch size the orderer org's.
+      const change = (v: ChannelConfigInput) => ({ ...v, organizations: [...v.organizations, org2Values], batchSize: { ...v.batchSize, maxMessageCount: 2 } });
+      const ordererOnly = await c.chain(leader).submit(c.configUpdate(leader, change));
+      expect(ordererOnly.status).toBe('FORBIDDEN');
+      expect(ordererOnly.info).toContain(
+        "policy for [Group]  /Channel/Application not satisfied: mod_policy /Channel/Application/Admins: implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Admins' sub-policies to be satisfied",
+      );
+      const update = c.configUpdate(leader, change, [c.admin, c.appAdmin]);
+      expect(await c.chain(leader).submit(update)).toEqual({ status: 'SUCCESS', info: '' });
+      await c.tickUntil(() => [1, 2, 3].every((id) => configBlocks(c!, id).length === 1), 60, 'the config block everywhere');
+      for (const id of [1, 2, 3]) expect(await c.chain(id).submit(envelopeOf(`org2-${id}`))).toEqual({ status: 'SUCCESS', info: '' });
+      await c.tickUntil(() => [1, 2, 3].every((id) => c!.txIds(id).length === 3), 60, 'the three org2 envelopes everywhere');
 
-    // Restart every node: the last config block's values (new org, batch size 2) apply again, from the ledger.
-    for (const id of [1, 2, 3]) await c.stop(id);
-    await c.start([1, 2, 3]);
-    const next = await c.waitForLeader();
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((t) => c!.chain(next).submit(envelopeOf(`org2-after-${t}`))));
-    for (const r of results) expect(r).toEqual({ status: 'SUCCESS', info: '' });
-    await c.tickUntil(() => [1, 2, 3].every((id) => c!.txIds(id).length === 7), 60, 'the envelopes after the restart everywhere');
-    const height = c.chain(next).height();
-    const lastTwo = [height - 2, height - 1].map((n) => decodeBlock(c!.chain(next).block(n)).data.length);
-    expect(lastTwo).toEqual([2, 2]); // cut at 2 by count, without waiting for the batch timeout
-    for (const id of [1, 2, 3]) expect(c.headers(id)).toEqual(c.headers(next));
-  });
+      // Restart every node: the last config block's values (new org, batch size 2) apply again, from the ledger.
+      for (const id of [1, 2, 3]) await c.stop(id);
+      await c.start([1, 2, 3]);
+      const next = await c.waitForLeader();
+      const results = await Promise.all(['a', 'b', 'c', 'd'].map((t) => c!.chain(next).submit(envelopeOf(`org2-after-${t}`))));
+      for (const r of results) expect(r).toEqual({ status: 'SUCCESS', info: '' });
+      await c.tickUntil(() => [1, 2, 3].every((id) => c!.txIds(id).length === 7), 60, 'the envelopes after the restart everywhere');
+      const height = c.chain(next).height();
+      const lastTwo = [height - 2, height - 1].map((n) => decodeBlock(c!.chain(next).block(n)).data.length);
+      expect(lastTwo).toEqual([2, 2]); // cut at 2 by count, without waiting for the batch timeout
+      for (const id of [1, 2, 3]) expect(c.headers(id)).toEqual(c.headers(next));
+    },
+  );
 
   it('a smaller SnapshotIntervalSize from config makes every node snapshot at the next block', async () => {
     const { c, leader } = await started();

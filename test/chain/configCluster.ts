@@ -74,7 +74,10 @@ export class ConfigCluster extends TickedCluster {
   #txSeq = 0;
 
   /** `pool`: verify, hash and sign in the real worker pool (PoolCompute) instead of in the test's thread. */
-  constructor(size = 3, readonly pool?: WorkerPool) {
+  constructor(
+    size = 3,
+    readonly pool?: WorkerPool,
+  ) {
     super();
     this.channel = makeTestChannel('ecdsa-p256', CHANNEL);
     const consenters = Array.from({ length: size }, (_, i) => this.channel.consenter(i + 1));
@@ -123,7 +126,12 @@ export class ConfigCluster extends TickedCluster {
     const compute: ChainCompute =
       this.pool === undefined
         ? new InThreadCompute(identity)
-        : new PoolCompute(this.pool, { engine: 'native', algorithm: 'ecdsa-p256', privateKeyPem: member.signer.exportPrivateKeyPem(), serializedIdentity: identity.serializedIdentity });
+        : new PoolCompute(this.pool, {
+            engine: 'native',
+            algorithm: 'ecdsa-p256',
+            privateKeyPem: member.signer.exportPrivateKeyPem(),
+            serializedIdentity: identity.serializedIdentity,
+          });
     const registry = existing?.registry ?? new Registry();
     const storage = env.channel(CHANNEL);
     const chain = new Chain(this.options(id, consenters), {
@@ -184,8 +192,6 @@ export class ConfigCluster extends TickedCluster {
     }
   }
 
-
-
   /** The one running node that leads and serves, or 0. */
   leaderId(): number {
     const leaders = this.running().filter((n) => n.chain.status().isLeader && n.chain.stats().serving);
@@ -193,13 +199,24 @@ export class ConfigCluster extends TickedCluster {
   }
 
   async waitForLeader(maxTicks = 80): Promise<number> {
-    await this.tickUntil(() => this.leaderId() !== 0 && this.running().every((n) => n.chain.status().leaderId === this.leaderId() || !this.network.connected(n.id, this.leaderId())), maxTicks, 'a serving leader');
+    await this.tickUntil(
+      () =>
+        this.leaderId() !== 0 && this.running().every((n) => n.chain.status().leaderId === this.leaderId() || !this.network.connected(n.id, this.leaderId())),
+      maxTicks,
+      'a serving leader',
+    );
     return this.leaderId();
   }
 
   envelope(): { bytes: Uint8Array; txId: string } {
     const txId = `tx-${++this.#txSeq}`;
-    const bytes = createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new Uint8Array(100).fill(this.#txSeq & 0xff), creator: this.client, txId });
+    const bytes = createSignedEnvelope({
+      type: HeaderType.ENDORSER_TRANSACTION,
+      channelId: CHANNEL,
+      data: new Uint8Array(100).fill(this.#txSeq & 0xff),
+      creator: this.client,
+      txId,
+    });
     return { bytes, txId };
   }
 
@@ -214,7 +231,11 @@ export class ConfigCluster extends TickedCluster {
   }
 
   /** A CONFIG_UPDATE envelope moving node `id`'s current config by `change`, signed by `by` (the orderer org's admin: enough for /Channel/Orderer/Admins). */
-  configUpdate(id: number, change: (values: ChannelConfigInput) => ChannelConfigInput, by: EnvelopeCreator | readonly EnvelopeCreator[] = this.admin): Uint8Array {
+  configUpdate(
+    id: number,
+    change: (values: ChannelConfigInput) => ChannelConfigInput,
+    by: EnvelopeCreator | readonly EnvelopeCreator[] = this.admin,
+  ): Uint8Array {
     const current = this.currentConfig(id);
     return buildConfigUpdateEnvelope(current, change(current.values), by);
   }

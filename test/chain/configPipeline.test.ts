@@ -44,7 +44,15 @@ function setup(admit: (e: OrderedEnvelope) => boolean = () => true) {
   pipeline.becomeLeader();
   pipeline.maybeServe(0, () => genesis);
   expect(pipeline.state).toBe(PipelineState.Serving);
-  const item = (id: string, isConfig = false): IntakeItem => ({ bytes: new TextEncoder().encode(id), sizeBytes: 10, ...(isConfig && { isConfig }), accepted: () => accepted.push(id), refused: (err) => { throw err; } });
+  const item = (id: string, isConfig = false): IntakeItem => ({
+    bytes: new TextEncoder().encode(id),
+    sizeBytes: 10,
+    ...(isConfig && { isConfig }),
+    accepted: () => accepted.push(id),
+    refused: (err) => {
+      throw err;
+    },
+  });
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
   const commitAll = async () => {
     await settle();
@@ -98,7 +106,10 @@ describe('leader pipeline: config envelopes', () => {
     t.pipeline.applyBatchSettings({ maxMessageCount: 2, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 16 }, 300);
     for (const id of ['1', '2', '3', '4', '5']) t.pipeline.enqueue(t.item(id));
     await t.settle();
-    expect(t.proposed.map((b) => b.data.map(text))).toEqual([['1', '2'], ['3', '4']]);
+    expect(t.proposed.map((b) => b.data.map(text))).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+    ]);
     t.clock.advance(299);
     await t.settle();
     expect(t.proposed).toHaveLength(2);

@@ -35,7 +35,7 @@ describe('channel config state', () => {
     expect(afterRotation.values.consenters[1]!.clientTlsCertPem).not.toBe(afterAdd.values.consenters[1]!.clientTlsCertPem);
   });
 
-  it('refuses founding voters that are not block 0\'s ids, but not a node joining later or a later config block', () => {
+  it("refuses founding voters that are not block 0's ids, but not a node joining later or a later config block", () => {
     expect(consenterIdsMismatch(state, [1, 2, 3])).toBeUndefined();
     expect(consenterIdsMismatch(state, [10, 20, 30])).toMatch(/\(10, 20, 30\) are not those of its block 0, 1..n in config order \(1, 2, 3\)/);
     expect(consenterIdsMismatch(state, [1, 2, 3, 4])).toBeUndefined();

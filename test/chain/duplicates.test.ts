@@ -59,7 +59,10 @@ describe('committed acknowledgement', () => {
   it('answers only once the block is committed, naming it (submitted to a follower)', async () => {
     const { bytes, txId } = c.envelope();
     let answer: SubmitResult | undefined;
-    const pending = c.chain(follower).submit(copy(bytes), { ack: 'committed', ackTimeoutMs: 60_000 }).then((a) => (answer = a));
+    const pending = c
+      .chain(follower)
+      .submit(copy(bytes), { ack: 'committed', ackTimeoutMs: 60_000 })
+      .then((a) => (answer = a));
     await c.settle();
     expect(answer).toBeUndefined(); // accepted by the leader, but the batch timer has not cut it
     await committedEverywhere(txId);
@@ -68,7 +71,7 @@ describe('committed acknowledgement', () => {
     expect(answer).toEqual({ status: 'SUCCESS', info: `committed in block ${block}` });
   });
 
-  it('a duplicate in flight waits for the first copy\'s block; a committed one answers at once', async () => {
+  it("a duplicate in flight waits for the first copy's block; a committed one answers at once", async () => {
     const { bytes, txId } = c.envelope();
     const first = c.chain(leader).submit(copy(bytes), { ack: 'committed', ackTimeoutMs: 60_000 });
     const retry = c.chain(follower).submit(copy(bytes), { ack: 'committed', ackTimeoutMs: 60_000 });
@@ -76,7 +79,10 @@ describe('committed acknowledgement', () => {
     const block = c.chain(leader).height() - 1;
     expect(await first).toEqual({ status: 'SUCCESS', info: `committed in block ${block}` });
     expect(await retry).toEqual({ status: 'SUCCESS', info: `committed in block ${block}` });
-    expect(await c.chain(follower).submit(copy(bytes), { ack: 'committed' })).toEqual({ status: 'SUCCESS', info: `duplicate: tx ${txId} is already ordered in block ${block}` });
+    expect(await c.chain(follower).submit(copy(bytes), { ack: 'committed' })).toEqual({
+      status: 'SUCCESS',
+      info: `duplicate: tx ${txId} is already ordered in block ${block}`,
+    });
   });
 
   it('SERVICE_UNAVAILABLE when the block does not commit in time (leader cut off), and a later retry is not ordered twice', async () => {

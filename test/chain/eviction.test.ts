@@ -71,7 +71,12 @@ async function removedWhileAway(): Promise<{ cc: ConfigCluster; gone: number; re
   return { cc, gone, rest: [1, 2, 3].filter((id) => id !== gone) };
 }
 
-function suspectorFor(source: ConfigBlockSource, selfId: number, selfTlsCertPem: string | undefined, seen: { evicted: string[]; readded: ReaddedVerdict[] }): EvictionSuspector {
+function suspectorFor(
+  source: ConfigBlockSource,
+  selfId: number,
+  selfTlsCertPem: string | undefined,
+  seen: { evicted: string[]; readded: ReaddedVerdict[] },
+): EvictionSuspector {
   return new EvictionSuspector({
     selfId,
     ...(selfTlsCertPem !== undefined && { selfTlsCertPem }),
@@ -114,7 +119,10 @@ describe('the latest config block from the other orderers', () => {
 
     const wrongBlock: ConfigBlockSource = { ...good, blockAt: async () => (await good.newestBlock())! };
     expect(await fetchLatestConfigBlock(wrongBlock)).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/asked for config block \d+, got block/) });
-    const notConfig: ConfigBlockSource = { newestBlock: good.newestBlock, blockAt: async () => withNumber(await good.newestBlock(), latest.config.header.number) };
+    const notConfig: ConfigBlockSource = {
+      newestBlock: good.newestBlock,
+      blockAt: async () => withNumber(await good.newestBlock(), latest.config.header.number),
+    };
     expect(await fetchLatestConfigBlock(notConfig)).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/is not a config block/) });
     const silent: ConfigBlockSource = { newestBlock: async () => undefined, blockAt: good.blockAt };
     expect(await fetchLatestConfigBlock(silent)).toMatchObject({ kind: 'unknown', reason: 'no other orderer served its newest block' });
@@ -140,7 +148,12 @@ describe('eviction suspicion', () => {
     const cc = await configCluster();
     const asked = { count: 0 };
     const seen = { evicted: [] as string[], readded: [] as ReaddedVerdict[] };
-    const suspector = suspectorFor(sourceOf(cc, () => 1, asked), 3, cc.genesisValues.consenters[2]!.clientTlsCertPem, seen);
+    const suspector = suspectorFor(
+      sourceOf(cc, () => 1, asked),
+      3,
+      cc.genesisValues.consenters[2]!.clientTlsCertPem,
+      seen,
+    );
     const checkDone = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     suspector.onTick(0, false);
     suspector.onTick(999, false);
@@ -168,7 +181,9 @@ describe('eviction suspicion', () => {
     const seen = { evicted: [] as string[], readded: [] as ReaddedVerdict[] };
     const suspector = suspectorFor(source, gone, cc.genesisValues.consenters[gone - 1]!.clientTlsCertPem, seen);
     expect(await suspector.check()).toMatchObject({ kind: 'evicted', configBlock, consenters: rest });
-    expect(seen.evicted).toEqual([expect.stringMatching(new RegExp(`this node \\(${gone}\\) is no longer a consenter: config block ${configBlock} .*lists consenters ${rest.join(', ')}`))]);
+    expect(seen.evicted).toEqual([
+      expect.stringMatching(new RegExp(`this node \\(${gone}\\) is no longer a consenter: config block ${configBlock} .*lists consenters ${rest.join(', ')}`)),
+    ]);
     expect(suspector.evicted).toBe(true);
     // Decided: no further check acts again.
     await suspector.check();
@@ -183,14 +198,24 @@ describe('eviction suspicion', () => {
     await reconfigure(cc, gone, (v) => ({ ...v, consenters: [...v.consenters, goneConsenter] }));
     await oneMoreBlock(cc);
     const seen = { evicted: [] as string[], readded: [] as ReaddedVerdict[] };
-    const suspector = suspectorFor(sourceOf(cc, () => rest[0]!), gone, goneConsenter.clientTlsCertPem, seen);
+    const suspector = suspectorFor(
+      sourceOf(cc, () => rest[0]!),
+      gone,
+      goneConsenter.clientTlsCertPem,
+      seen,
+    );
     const verdict = await suspector.check();
     expect(verdict).toMatchObject({ kind: 'readded', newId: 4, consenters: [...rest, 4] });
     expect(seen.evicted).toEqual([]);
     expect(seen.readded).toHaveLength(1);
     expect(seen.readded[0]!.config.header.number).toBe(lastConfigBlockOf(cc, rest[0]!));
     // Looked up by Raft id alone (no certificate), the same node reads as evicted.
-    const byId = suspectorFor(sourceOf(cc, () => rest[0]!), gone, undefined, { evicted: [], readded: [] });
+    const byId = suspectorFor(
+      sourceOf(cc, () => rest[0]!),
+      gone,
+      undefined,
+      { evicted: [], readded: [] },
+    );
     expect((await byId.check()).kind).toBe('evicted');
   });
 

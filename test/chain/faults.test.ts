@@ -25,7 +25,9 @@ afterEach(async () => {
 async function scenario(seed: number, withRestarts = false): Promise<void> {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  c = new TestCluster({ options: { maxInflightBlocks: 2, batchTimeoutMs: 300, batchSize: { maxMessageCount: 4, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 19 } } });
+  c = new TestCluster({
+    options: { maxInflightBlocks: 2, batchTimeoutMs: 300, batchSize: { maxMessageCount: 4, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 19 } },
+  });
   await c.start();
   await c.waitForLeader();
   const answers: Promise<SubmitResult>[] = [];

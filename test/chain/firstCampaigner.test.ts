@@ -24,14 +24,14 @@ describe('goDecodeVarint (Go proto.DecodeVarint)', () => {
 });
 
 describe('firstCampaigner', () => {
-  it('picks Fabric\'s node for single-byte varints', () => {
+  it("picks Fabric's node for single-byte varints", () => {
     // sha256("mychannel")[24:] = 34da..: varint 0x34 = 52; 52 % 3 + 1 = 2
     expect(firstCampaigner(sha256, 'mychannel', [1, 2, 3])).toBe(2);
     // sha256("ch1")[24:] = 7bc8..: 123 % 3 + 1 = 1
     expect(firstCampaigner(sha256, 'ch1', [1, 2, 3])).toBe(1);
   });
 
-  it('picks Fabric\'s node for a two-byte varint', () => {
+  it("picks Fabric's node for a two-byte varint", () => {
     // sha256("channel3")[24:] = b821..: 0x38 | 0x21 << 7 = 4280; 4280 % 3 + 1 = 3, 4280 % 5 + 1 = 1
     expect(firstCampaigner(sha256, 'channel3', [1, 2, 3])).toBe(3);
     expect(firstCampaigner(sha256, 'channel3', [1, 2, 3, 4, 5])).toBe(1);
@@ -42,7 +42,7 @@ describe('firstCampaigner', () => {
     expect(firstCampaigner(sha256, 'mychannel', [10, 20, 30])).toBe(20);
   });
 
-  it('uses the channel\'s hash: SM3 on a GM channel', () => {
+  it("uses the channel's hash: SM3 on a GM channel", () => {
     const digest = sm3.digest(new TextEncoder().encode('mychannel'));
     const expected = Number(goDecodeVarint(digest.subarray(24)) % 7n) + 1;
     expect(firstCampaigner(sm3, 'mychannel', [1, 2, 3, 4, 5, 6, 7])).toBe(expected);

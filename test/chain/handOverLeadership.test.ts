@@ -19,7 +19,10 @@ describe('chain: handOverLeadership', () => {
     await c.start();
     const old = await c.waitForLeader();
     let handedOver = false;
-    const handing = c.chain(old).handOverLeadership().then(() => void (handedOver = true));
+    const handing = c
+      .chain(old)
+      .handOverLeadership()
+      .then(() => void (handedOver = true));
     await c.tickUntil(() => handedOver, 40, 'the handoff');
     await handing;
     const next = await c.waitForLeader();

@@ -126,7 +126,12 @@ export class TestCluster extends TickedCluster {
   }
 
   async #open(node: NodeBase): Promise<Pick<Node, 'env' | 'transport' | 'chain'>> {
-    const env = openWalEnvironment({ dir: node.dir, engine: this.settings.engine ?? 'native', logger, syncHook: () => this.#diskGates.get(node.id) ?? Promise.resolve() });
+    const env = openWalEnvironment({
+      dir: node.dir,
+      engine: this.settings.engine ?? 'native',
+      logger,
+      syncHook: () => this.#diskGates.get(node.id) ?? Promise.resolve(),
+    });
     const transport = this.network.transport(node.id);
     const storage = env.channel(CHANNEL);
     this.#countPersists(node.id, storage.raft);
@@ -243,8 +248,6 @@ export class TestCluster extends TickedCluster {
       await Promise.all(settled.map((n) => n.env.whenIdle()));
     }
   }
-
-
 
   /** The serving leader, if exactly one node leads and serves (others may not know it yet). */
   leaderId(): number {

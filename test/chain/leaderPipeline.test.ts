@@ -66,7 +66,10 @@ class Model {
   /** The duplicate check as the chain wires it (claim at the cutter, release what comes back, commit). */
   readonly txs = new TxTracker({ recentMax: 1 << 16, waitersMax: 1, ledgerLookup: () => undefined });
 
-  constructor(readonly maxInflightBlocks: number, maxMessageCount: number) {
+  constructor(
+    readonly maxInflightBlocks: number,
+    maxMessageCount: number,
+  ) {
     this.pipeline = new LeaderPipeline(
       {
         batchSize: { maxMessageCount, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 16 },
@@ -99,7 +102,13 @@ class Model {
   }
 
   item(id: string): IntakeItem {
-    return { bytes: new TextEncoder().encode(id), sizeBytes: 10, txId: id, accepted: () => this.acceptedCount.set(id, (this.acceptedCount.get(id) ?? 0) + 1), refused: (err) => this.failures.push(err) };
+    return {
+      bytes: new TextEncoder().encode(id),
+      sizeBytes: 10,
+      txId: id,
+      accepted: () => this.acceptedCount.set(id, (this.acceptedCount.get(id) ?? 0) + 1),
+      refused: (err) => this.failures.push(err),
+    };
   }
 
   submit(): void {
@@ -227,21 +236,26 @@ async function run(model: Model, ops: readonly Op[]): Promise<void> {
 describe('LeaderPipeline', () => {
   it('keeps the in-flight bound and a gapless chain, and never loses or duplicates an envelope, even when its proposals lose', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.array(opArb, { maxLength: 40 }), async (maxInflight, maxCount, ops) => {
-        const model = new Model(maxInflight, maxCount);
-        await run(model, ops);
-        expect(model.failures).toEqual([]);
-        expect(model.pipeline.peakInflightBlocks).toBeLessThanOrEqual(maxInflight);
-        // Whatever is still uncommitted is settled by Raft committing it (the model's choice at the end).
-        while (model.firstUncommitted < model.proposed.length) model.commitOne();
-        const { waiting, accepted } = model.pipeline.stop();
-        const committed = model.committedEnvelopes;
-        const handedBack = [...model.handedBack, ...accepted].map((m) => decode(m.bytes));
-        const stillWaiting = [...model.waitingAfterStop, ...waiting].map((m) => decode(m.bytes));
-        expect([...committed, ...handedBack, ...stillWaiting].sort()).toEqual(model.submittedIds.sort());
-        for (const id of [...committed, ...handedBack]) expect(model.acceptedCount.get(id)).toBe(1);
-        for (const id of stillWaiting) expect(model.acceptedCount.get(id)).toBeUndefined();
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(opArb, { maxLength: 40 }),
+        async (maxInflight, maxCount, ops) => {
+          const model = new Model(maxInflight, maxCount);
+          await run(model, ops);
+          expect(model.failures).toEqual([]);
+          expect(model.pipeline.peakInflightBlocks).toBeLessThanOrEqual(maxInflight);
+          // Whatever is still uncommitted is settled by Raft committing it (the model's choice at the end).
+          while (model.firstUncommitted < model.proposed.length) model.commitOne();
+          const { waiting, accepted } = model.pipeline.stop();
+          const committed = model.committedEnvelopes;
+          const handedBack = [...model.handedBack, ...accepted].map((m) => decode(m.bytes));
+          const stillWaiting = [...model.waitingAfterStop, ...waiting].map((m) => decode(m.bytes));
+          expect([...committed, ...handedBack, ...stillWaiting].sort()).toEqual(model.submittedIds.sort());
+          for (const id of [...committed, ...handedBack]) expect(model.acceptedCount.get(id)).toBe(1);
+          for (const id of stillWaiting) expect(model.acceptedCount.get(id)).toBeUndefined();
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -20,7 +20,11 @@ async function reconfigure(cluster: ConfigCluster, change: (v: ChannelConfigInpu
   const sequence = cluster.currentConfig(leader).values.sequence + 1;
   const r = await cluster.chain(leader).submit(cluster.configUpdate(leader, change));
   expect(r).toEqual({ status: 'SUCCESS', info: '' });
-  await cluster.tickUntil(() => expectOn.every((id) => cluster.currentConfig(id).values.sequence === sequence), 80, `config sequence ${sequence} on ${expectOn.join(',')}`);
+  await cluster.tickUntil(
+    () => expectOn.every((id) => cluster.currentConfig(id).values.sequence === sequence),
+    80,
+    `config sequence ${sequence} on ${expectOn.join(',')}`,
+  );
 }
 
 describe('chain: membership through config', () => {
@@ -47,7 +51,13 @@ describe('chain: membership through config', () => {
     const last4 = decodeBlock(c.chain(4).block(c.chain(4).height() - 1));
     const last1 = decodeBlock(c.chain(1).block(c.chain(4).height() - 1));
     expect(readBlockSignatures(last4).lastConfigIndex).toBe(readBlockSignatures(last1).lastConfigIndex);
-    expect(c.nodes.get(1)!.peerUpdates.at(-1)!.map((p) => p.id).sort()).toEqual([2, 3, 4]);
+    expect(
+      c.nodes
+        .get(1)!
+        .peerUpdates.at(-1)!
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([2, 3, 4]);
 
     // Submits racing the config update: they wait while the intake is paused for the config block, none is lost.
     const during = submitSome(c, [1, 2, 3, 4], 12);

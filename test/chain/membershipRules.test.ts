@@ -27,15 +27,19 @@ describe('pendingConfChange', () => {
 
   it('applying the changes it names one by one always reaches the config (property)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 7 }), fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 7 }), (config, start) => {
-        let voters = [...start];
-        for (let step = 0; step < 30; step++) {
-          const cc = pendingConfChange(config, voters);
-          if (cc === undefined) break;
-          voters = cc.type === ConfChangeType.AddNode ? [...voters, cc.nodeId] : voters.filter((id) => id !== cc.nodeId);
-        }
-        expect([...voters].sort((a, b) => a - b)).toEqual([...config].sort((a, b) => a - b));
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 7 }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 7 }),
+        (config, start) => {
+          let voters = [...start];
+          for (let step = 0; step < 30; step++) {
+            const cc = pendingConfChange(config, voters);
+            if (cc === undefined) break;
+            voters = cc.type === ConfChangeType.AddNode ? [...voters, cc.nodeId] : voters.filter((id) => id !== cc.nodeId);
+          }
+          expect([...voters].sort((a, b) => a - b)).toEqual([...config].sort((a, b) => a - b));
+        },
+      ),
     );
   });
 });
@@ -62,7 +66,12 @@ describe('checkQuorumAfterChange', () => {
 
 describe('transfereeOf', () => {
   it('picks the other voter with the highest match index (lowest id on a tie), never the leader itself', () => {
-    const progress = new Map([[1, { match: 50 }], [2, { match: 40 }], [3, { match: 45 }], [4, { match: 45 }]]);
+    const progress = new Map([
+      [1, { match: 50 }],
+      [2, { match: 40 }],
+      [3, { match: 45 }],
+      [4, { match: 45 }],
+    ]);
     expect(transfereeOf(progress, [1, 2, 3, 4], 1)).toBe(3);
     expect(transfereeOf(progress, [1], 1)).toBeUndefined();
   });
@@ -73,7 +82,12 @@ describe('ConfigControl on a new leader', () => {
     const channel = makeTestChannel();
     const consenters = consenterIds.map((id) => channel.consenter(id));
     const values = { ...channel.values, consenters, signatureAlgorithm: 'ecdsa-p256' as const };
-    const state: ChannelConfigState = { blockNumber: 7, values, config: buildConfig(values), ids: { consenterIds, nextConsenterId: Math.max(...consenterIds) + 1 } };
+    const state: ChannelConfigState = {
+      blockNumber: 7,
+      values,
+      config: buildConfig(values),
+      ids: { consenterIds, nextConsenterId: Math.max(...consenterIds) + 1 },
+    };
     const { raft, proposed, transfers } = scriptedLeaderRaft({ selfId, voters: () => voters, leadTransferee, matchOf: (id) => (id === 3 ? 20 : 10) });
     const ctl = new ConfigControl(state, {
       channelId: 'ch1',

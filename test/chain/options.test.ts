@@ -29,13 +29,16 @@ function refusal(patch: Partial<Record<keyof ChainOptions, unknown>>): string {
 describe('resolveChainOptions', () => {
   it('leader-loss detection: on by default with a 40 ms grace; a bad switch or grace is refused by name', () => {
     expect(resolveChainOptions(valid)).toMatchObject({ leaderLossDetection: true, leaderLossGraceMs: 40 });
-    expect(resolveChainOptions({ ...valid, leaderLossDetection: false, leaderLossGraceMs: 15 })).toMatchObject({ leaderLossDetection: false, leaderLossGraceMs: 15 });
+    expect(resolveChainOptions({ ...valid, leaderLossDetection: false, leaderLossGraceMs: 15 })).toMatchObject({
+      leaderLossDetection: false,
+      leaderLossGraceMs: 15,
+    });
     expect(refusal({ leaderLossDetection: 'yes' })).toMatch(/options\.leaderLossDetection must be true or false, got yes/);
     expect(refusal({ leaderLossGraceMs: 0 })).toMatch(/options\.leaderLossGraceMs must be a positive integer/);
     expect(refusal({ leaderLossGraceMs: 60_000 })).toMatch(/options\.leaderLossGraceMs must be at most 10000 ms/);
   });
 
-  it('fills Fabric\'s defaults and sorts the consenters', () => {
+  it("fills Fabric's defaults and sorts the consenters", () => {
     const r = resolveChainOptions(valid);
     expect(r).toMatchObject({
       consenters: [1, 2, 3],

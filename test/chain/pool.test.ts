@@ -38,7 +38,7 @@ describe('chain on the worker pool', () => {
     }
   });
 
-  it('passes on the pool\'s FORBIDDEN verdict with its reason', async () => {
+  it("passes on the pool's FORBIDDEN verdict with its reason", async () => {
     const outsider = new DevOrganization({ mspId: 'OutsiderMSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') }).issueMember('eve');
     const creator = { signer: outsider.signer, serializedIdentity: encodeSerializedIdentity({ mspid: outsider.mspId, idBytes: outsider.idBytes }) };
     const env = createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data: new Uint8Array(4), creator });

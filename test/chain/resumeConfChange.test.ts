@@ -58,7 +58,10 @@ describe('chain: a new leader resumes a pending ConfChange', () => {
 
     const fromOld = dropConfChangesFrom(c, old);
     const sequence = c.currentConfig(old).values.sequence + 1;
-    expect(await c.chain(old).submit(c.configUpdate(old, (v) => ({ ...v, consenters: [...v.consenters, c!.channel.consenter(4)] })))).toEqual({ status: 'SUCCESS', info: '' });
+    expect(await c.chain(old).submit(c.configUpdate(old, (v) => ({ ...v, consenters: [...v.consenters, c!.channel.consenter(4)] })))).toEqual({
+      status: 'SUCCESS',
+      info: '',
+    });
     await c.tickUntil(
       () => fromOld.dropped > 0 && [old, ...rest].every((id) => c!.currentConfig(id).values.sequence === sequence),
       80,
@@ -100,7 +103,10 @@ describe('chain: a new leader resumes a pending ConfChange', () => {
     const fromOld = dropConfChangesFrom(c, old);
     const sequence = c.currentConfig(old).values.sequence + 1;
     // Consenters are in id order here: ids 1..3 at positions 0..2.
-    expect(await c.chain(old).submit(c.configUpdate(old, (v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== removed - 1) })))).toEqual({ status: 'SUCCESS', info: '' });
+    expect(await c.chain(old).submit(c.configUpdate(old, (v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== removed - 1) })))).toEqual({
+      status: 'SUCCESS',
+      info: '',
+    });
     await c.tickUntil(
       () => fromOld.dropped > 0 && [1, 2, 3].every((id) => c!.currentConfig(id).values.sequence === sequence),
       80,

@@ -78,10 +78,13 @@ async function tickUntilLedAlike(cluster: ConfigCluster, ids: readonly number[])
 
 /** The cert node `id`'s transport pins for `peer` now (its last updatePeers). */
 function pinnedBy(cluster: ConfigCluster, id: number, peer: number): string | undefined {
-  return cluster.nodes.get(id)!.peerUpdates.at(-1)?.find((p) => p.id === peer)?.tlsCertPem;
+  return cluster.nodes
+    .get(id)!
+    .peerUpdates.at(-1)
+    ?.find((p) => p.id === peer)?.tlsCertPem;
 }
 
-describe('chain: rotating the Raft leader\'s own certificate', () => {
+describe("chain: rotating the Raft leader's own certificate", () => {
   it('the leader hands over by MsgTimeoutNow before the peers pin its new certificate: another leader within an election timeout, nothing lost', async () => {
     c = new ConfigCluster(3);
     await c.start([1, 2, 3]);
@@ -92,7 +95,11 @@ describe('chain: rotating the Raft leader\'s own certificate', () => {
     const termBefore = c.chain(leader).status().raftTerm;
 
     const fresh = await rotate(c, leader, leader);
-    const committedTicks = await c.tickUntil(() => [1, 2, 3].every((id) => c!.currentConfig(id).values.sequence === 1), 40, 'the rotation committed everywhere');
+    const committedTicks = await c.tickUntil(
+      () => [1, 2, 3].every((id) => c!.currentConfig(id).values.sequence === 1),
+      40,
+      'the rotation committed everywhere',
+    );
     // Another node serves as leader in fewer ticks than an election timeout (counted from the submit).
     const movedTicks = await c.tickUntil(() => c!.leaderId() !== 0 && c!.leaderId() !== leader, ELECTION_TICKS, 'another serving leader');
     expect(committedTicks + movedTicks).toBeLessThan(ELECTION_TICKS);

@@ -42,7 +42,13 @@ function handoff(selfId: number, scripted: Scripted) {
       softState: { lead: scripted.lead, raftState: scripted.leading ? StateType.Leader : StateType.Follower },
       config: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
       // Node 3 matches most, then node 2.
-      progress: scripted.leading ? new Map([[1, { match: 20 }], [2, { match: 18 }], [3, { match: 19 }]]) : undefined,
+      progress: scripted.leading
+        ? new Map([
+            [1, { match: 20 }],
+            [2, { match: 18 }],
+            [3, { match: 19 }],
+          ])
+        : undefined,
     }),
     transferLeadership: (to: number) => void transfers.push(to),
   } as unknown as RawNode;

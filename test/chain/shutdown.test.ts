@@ -39,7 +39,12 @@ async function stopLeaderUnderLoad(cluster: TestCluster, stop: (leader: number) 
     for (let i = 0; i < 10; i++) {
       const { bytes, txId } = cluster.envelope();
       const via = followers[i % followers.length]!;
-      pending.push(cluster.chain(via).submit(bytes).then((r) => void (r.status === 'SUCCESS' && acknowledged.push(txId))));
+      pending.push(
+        cluster
+          .chain(via)
+          .submit(bytes)
+          .then((r) => void (r.status === 'SUCCESS' && acknowledged.push(txId))),
+      );
     }
   };
   for (let t = 0; t < 5; t++) {
@@ -61,7 +66,11 @@ async function stopLeaderUnderLoad(cluster: TestCluster, stop: (leader: number) 
     lastHeight = height;
   }
   await stopping;
-  await cluster.tickUntil(() => cluster.chain(survivor).stats().unproposedEnvelopes === 0 && cluster.chain(survivor).stats().inflightBlocks === 0, 60, 'the load drained');
+  await cluster.tickUntil(
+    () => cluster.chain(survivor).stats().unproposedEnvelopes === 0 && cluster.chain(survivor).stats().inflightBlocks === 0,
+    60,
+    'the load drained',
+  );
   await cluster.tick(10);
   await Promise.all(pending);
   return { gapTicks, acknowledged, survivor, oldLeader };
@@ -107,7 +116,10 @@ describe('chain: graceful shutdown of the leader', () => {
     const leader = await c.waitForLeader();
     c.network.isolate(leader); // nobody reachable: the transfer cannot even start
     let closed = false;
-    const closing = c.chain(leader).close({ transferLeadership: true }).then(() => void (closed = true));
+    const closing = c
+      .chain(leader)
+      .close({ transferLeadership: true })
+      .then(() => void (closed = true));
     const ticks = await c.tickUntil(() => closed, 2 * ELECTION_TICK, 'the isolated leader closed');
     await closing;
     expect(ticks).toBeLessThanOrEqual(1);

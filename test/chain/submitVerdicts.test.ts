@@ -74,8 +74,14 @@ describe('submit verdicts', () => {
 
   it("BAD_REQUEST for a client's CONFIG and ORDERER_TRANSACTION envelopes, with Fabric's reasons", async () => {
     const of = (type: HeaderType) => createSignedEnvelope({ type, channelId: CHANNEL, data: new Uint8Array(4), creator: c.client });
-    expect(await c.chain(follower).submit(of(HeaderType.CONFIG))).toEqual({ status: 'BAD_REQUEST', info: 'message is of type that cannot be processed directly' });
-    expect(await c.chain(leader).submit(of(HeaderType.ORDERER_TRANSACTION))).toEqual({ status: 'BAD_REQUEST', info: 'message is of type that is no longer supported' });
+    expect(await c.chain(follower).submit(of(HeaderType.CONFIG))).toEqual({
+      status: 'BAD_REQUEST',
+      info: 'message is of type that cannot be processed directly',
+    });
+    expect(await c.chain(leader).submit(of(HeaderType.ORDERER_TRANSACTION))).toEqual({
+      status: 'BAD_REQUEST',
+      info: 'message is of type that is no longer supported',
+    });
   });
 
   it('nothing refused reached the ledger', async () => {

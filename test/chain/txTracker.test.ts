@@ -62,7 +62,10 @@ describe('TxTracker', () => {
     await expect(first).resolves.toBe(4);
     await expect(second).resolves.toBe(4);
     expect(t.waitingCount).toBe(0);
-    await expect(t.waitCommitted('c', 5, signal)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/not committed within 5 ms/) });
+    await expect(t.waitCommitted('c', 5, signal)).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      message: expect.stringMatching(/not committed within 5 ms/),
+    });
     expect(t.waitingCount).toBe(0);
   });
 

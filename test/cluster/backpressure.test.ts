@@ -22,7 +22,11 @@ async function startSilentPeer(tls: TlsMaterial): Promise<{ port: number; stream
   const server = new grpc.Server();
   const calls: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
   server.addService(clusterServiceDefinition, { Step: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => calls.push(call) });
-  const credentials = grpc.ServerCredentials.createSsl(Buffer.from(pki.caPem), [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }], true);
+  const credentials = grpc.ServerCredentials.createSsl(
+    Buffer.from(pki.caPem),
+    [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }],
+    true,
+  );
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (e, p) => (e ? reject(e) : resolve(p))));
   closers.push(async () => {
     for (const call of calls) call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'test over' });
@@ -31,7 +35,9 @@ async function startSilentPeer(tls: TlsMaterial): Promise<{ port: number; stream
   return { port, streams: () => calls.length };
 }
 
-async function nodeFacingSilentPeer(overrides: Parameters<typeof startTransport>[3]): Promise<{ transport: GrpcClusterTransport; silent: { streams: () => number } }> {
+async function nodeFacingSilentPeer(
+  overrides: Parameters<typeof startTransport>[3],
+): Promise<{ transport: GrpcClusterTransport; silent: { streams: () => number } }> {
   const silentTls = pki.issueTls(2);
   const silent = await startSilentPeer(silentTls);
   const transport = await startTransport(pki, 1, pki.issueTls(1), overrides);
@@ -44,7 +50,9 @@ describe('consensus messages', () => {
   test('are dropped and counted once the queue of a slow peer is full; sending never waits', async () => {
     const { transport, silent } = await nodeFacingSilentPeer({ sendQueueFramesMax: 4 });
     for (let term = 1; term <= 100; term++) transport.sendConsensus('ch1', 2, heartbeat(1, 2, term));
-    expect(await metricValue(transport, 'cluster_comm_msg_dropped_count', { host: transport.peerStatus()[0]!.address, channel: 'ch1', reason: 'queue_full' })).toBe(96);
+    expect(
+      await metricValue(transport, 'cluster_comm_msg_dropped_count', { host: transport.peerStatus()[0]!.address, channel: 'ch1', reason: 'queue_full' }),
+    ).toBe(96);
     expect(transport.peerStatus()[0]).toMatchObject({ state: 'connecting', queuedFrames: 4 });
     expect(await metricValue(transport, 'cluster_comm_egress_queue_capacity')).toBe(4);
     await waitFor(() => silent.streams() === 1, 'the dial to reach the silent peer');
@@ -69,7 +77,10 @@ test('a snapshot that cannot be sent is reported as a failure, so the leader doe
   const snap = (index: number) => ({
     ...heartbeat(1, 2, 1),
     type: MessageType.MsgSnap,
-    snapshot: { data: new Uint8Array(64), metadata: { index, term: 1, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } } },
+    snapshot: {
+      data: new Uint8Array(64),
+      metadata: { index, term: 1, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } },
+    },
   });
   transport.sendConsensus('ch1', 2, snap(10)); // queued while connecting
   transport.sendConsensus('ch1', 2, snap(11)); // queue full: dropped now
@@ -118,7 +129,10 @@ describe('forwarded submits', () => {
     expect(settled).toEqual(['4:SERVICE_UNAVAILABLE']);
     const errors = (await Promise.all(forwards.slice(0, 3))) as Error[];
     expect(settled.sort()).toEqual(['1:SERVICE_UNAVAILABLE', '2:SERVICE_UNAVAILABLE', '3:SERVICE_UNAVAILABLE', '4:SERVICE_UNAVAILABLE']);
-    for (const error of errors) expect(error.message).toMatch(/consenter 2 \(127\.0\.0\.1:\d+\) gave no verdict on the forwarded envelope within 300 ms|stream to consenter 2 .* broke: no Welcome/);
+    for (const error of errors)
+      expect(error.message).toMatch(
+        /consenter 2 \(127\.0\.0\.1:\d+\) gave no verdict on the forwarded envelope within 300 ms|stream to consenter 2 .* broke: no Welcome/,
+      );
     expect(await metricValue(transport, 'cluster_comm_submit_forwarded_count', { outcome: 'unavailable' })).toBe(4);
   });
 

@@ -113,9 +113,7 @@ export async function metricValue(transport: GrpcClusterTransport, name: string,
   const metric = transport.metricsRegistry.getSingleMetric(name);
   if (metric === undefined) throw new Error(`metric ${name} is not registered`);
   const { values } = await metric.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
-    .reduce((sum, v) => sum + v.value, 0);
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((sum, v) => sum + v.value, 0);
 }
 
 export async function closeAll(nodes: readonly { transport: GrpcClusterTransport }[]): Promise<void> {

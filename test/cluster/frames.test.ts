@@ -154,7 +154,7 @@ describe('several frames in one gRPC message', () => {
 
 describe('malformed frames are refused naming the field', () => {
   const packr = new Packr({ useRecords: false });
-  const good = (encodeFrame({ kind: FrameKind.Consensus, channel: 'c', message: sample(MessageType.MsgApp) }));
+  const good = encodeFrame({ kind: FrameKind.Consensus, channel: 'c', message: sample(MessageType.MsgApp) });
   const goodTuple = packr.unpack(good) as unknown[];
 
   function withMessageField(position: number, value: unknown): Uint8Array {

@@ -62,17 +62,46 @@ test('a Hello followed by its consenter speaking for itself is welcomed and deli
   const { transport, handler, peerTls } = await listener();
   const stream = dial(transport.port, peerTls);
   stream.call.write(hello());
-  stream.call.write(Buffer.concat([encodeFrame({ kind: FrameKind.Consensus, channel: 'ch1', message: heartbeat(2, 1, 3) }), encodeFrame({ kind: FrameKind.Consensus, channel: 'ch1', message: heartbeat(2, 1, 4) })]));
+  stream.call.write(
+    Buffer.concat([
+      encodeFrame({ kind: FrameKind.Consensus, channel: 'ch1', message: heartbeat(2, 1, 3) }),
+      encodeFrame({ kind: FrameKind.Consensus, channel: 'ch1', message: heartbeat(2, 1, 4) }),
+    ]),
+  );
   await expect.poll(() => handler.consensus.length).toBe(2);
   expect(decodeFrames(stream.received[0]!)).toEqual([{ kind: FrameKind.Welcome }]);
   expect(handler.consensus.map((c) => c.message.term)).toEqual([3, 4]);
 });
 
 test.each([
-  ['frames riding along with the Hello', () => Buffer.concat([hello(), encodeFrame({ kind: FrameKind.Consensus, channel: 'ch1', message: heartbeat(2, 1, 1) })]), grpc.status.INVALID_ARGUMENT, /must be a lone Hello frame/, 'bad_hello'],
-  ['a first frame that is not Hello', () => encodeFrame({ kind: FrameKind.Consensus, channel: 'ch1', message: heartbeat(2, 1, 1) }), grpc.status.INVALID_ARGUMENT, /starting with kind 2/, 'bad_hello'],
-  ['a Hello aimed at another consenter', () => hello(2, 7), grpc.status.PERMISSION_DENIED, /it meant to reach consenter 7, this is consenter 1/, 'wrong_target'],
-  ['another protocol version', () => hello(2, 1, CLUSTER_PROTOCOL_VERSION + 1), grpc.status.FAILED_PRECONDITION, /speaks cluster protocol 2/, 'protocol_version'],
+  [
+    'frames riding along with the Hello',
+    () => Buffer.concat([hello(), encodeFrame({ kind: FrameKind.Consensus, channel: 'ch1', message: heartbeat(2, 1, 1) })]),
+    grpc.status.INVALID_ARGUMENT,
+    /must be a lone Hello frame/,
+    'bad_hello',
+  ],
+  [
+    'a first frame that is not Hello',
+    () => encodeFrame({ kind: FrameKind.Consensus, channel: 'ch1', message: heartbeat(2, 1, 1) }),
+    grpc.status.INVALID_ARGUMENT,
+    /starting with kind 2/,
+    'bad_hello',
+  ],
+  [
+    'a Hello aimed at another consenter',
+    () => hello(2, 7),
+    grpc.status.PERMISSION_DENIED,
+    /it meant to reach consenter 7, this is consenter 1/,
+    'wrong_target',
+  ],
+  [
+    'another protocol version',
+    () => hello(2, 1, CLUSTER_PROTOCOL_VERSION + 1),
+    grpc.status.FAILED_PRECONDITION,
+    /speaks cluster protocol 2/,
+    'protocol_version',
+  ],
   ['an unknown consenter id', () => hello(5, 1), grpc.status.PERMISSION_DENIED, /consenter 5, which is not a configured consenter/, 'unknown_consenter'],
   ['garbage', () => Buffer.from([0x93, 0x01]), grpc.status.INVALID_ARGUMENT, /does not decode/, 'bad_hello'],
 ] as const)('refuses %s, naming why, and counts it', async (_name, first, code, details, reason) => {

@@ -21,15 +21,24 @@ async function twoNodesOneAlias(): Promise<{ one: TestNode; two: TestNode; reOnO
   nodes = [one, two];
   const reOnOne = new RecordingHandler();
   const reOnTwo = new RecordingHandler();
-  for (const [node, re] of [[one, reOnOne], [two, reOnTwo]] as const) {
+  for (const [node, re] of [
+    [one, reOnOne],
+    [two, reOnTwo],
+  ] as const) {
     node.transport.setHandler('ch1', node.handler);
     node.transport.setHandler('re', re);
   }
   const addressOf = (n: TestNode): string => `127.0.0.1:${n.transport.port}`;
   // Node 1 knows node 2 under both ids; node 2 lists itself as 4, as the re-adding config does.
-  one.transport.updatePeers([{ id: 2, address: addressOf(two), tlsCertPem: tls2.certPem }, { id: 4, address: addressOf(two), tlsCertPem: tls2.certPem }]);
+  one.transport.updatePeers([
+    { id: 2, address: addressOf(two), tlsCertPem: tls2.certPem },
+    { id: 4, address: addressOf(two), tlsCertPem: tls2.certPem },
+  ]);
   two.transport.addLocalId(4);
-  two.transport.updatePeers([{ id: 1, address: addressOf(one), tlsCertPem: tls1.certPem }, { id: 4, address: addressOf(two), tlsCertPem: tls2.certPem }]);
+  two.transport.updatePeers([
+    { id: 1, address: addressOf(one), tlsCertPem: tls1.certPem },
+    { id: 4, address: addressOf(two), tlsCertPem: tls2.certPem },
+  ]);
   return { one, two, reOnOne, reOnTwo };
 }
 
@@ -42,7 +51,10 @@ describe('a second local consenter id', () => {
     one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 3, 12));
     two.transport.sendConsensus('re', 1, heartbeat(4, 1, 7, 13));
     two.transport.sendConsensus('ch1', 1, heartbeat(2, 1, 3, 14));
-    await waitFor(() => reOnTwo.consensus.length === 1 && two.handler.consensus.length === 1 && reOnOne.consensus.length === 1 && one.handler.consensus.length === 1, 'one message each way per channel');
+    await waitFor(
+      () => reOnTwo.consensus.length === 1 && two.handler.consensus.length === 1 && reOnOne.consensus.length === 1 && one.handler.consensus.length === 1,
+      'one message each way per channel',
+    );
     expect(reOnTwo.consensus.map((c) => [c.from, c.message.to, c.message.commit])).toEqual([[1, 4, 11]]);
     expect(two.handler.consensus.map((c) => [c.from, c.message.to, c.message.commit])).toEqual([[1, 2, 12]]);
     expect(reOnOne.consensus.map((c) => [c.from, c.message.from, c.message.commit])).toEqual([[4, 4, 13]]);

@@ -42,7 +42,11 @@ describe('validateClusterOptions', () => {
     ['duplicate peer', (o) => ({ ...o, peers: [...o.peers, o.peers[1]!] }), /options\.peers\[2\]\.id 2 appears twice/],
     ['peer port 0', (o) => ({ ...o, peers: [{ ...o.peers[1]!, address: 'x:0' }] }), /options\.peers\[0\]\.address "x:0"/],
     ['peer cert garbage', (o) => ({ ...o, peers: [{ ...o.peers[1]!, tlsCertPem: 'x' }] }), /options\.peers\[0\]\.tlsCertPem \(consenter 2\)/],
-    ['queue bytes below frame size', (o) => ({ ...o, frameBytesMax: 4096, sendQueueBytesMax: 2048 }), /options\.sendQueueBytesMax \(2048\) must be at least options\.frameBytesMax/],
+    [
+      'queue bytes below frame size',
+      (o) => ({ ...o, frameBytesMax: 4096, sendQueueBytesMax: 2048 }),
+      /options\.sendQueueBytesMax \(2048\) must be at least options\.frameBytesMax/,
+    ],
     ['backoff max below min', (o) => ({ ...o, reconnectBackoffMinMs: 500, reconnectBackoffMaxMs: 100 }), /options\.reconnectBackoffMaxMs \(100\)/],
     ['fractional timeout', (o) => ({ ...o, submitTimeoutMs: 1.5 }), /options\.submitTimeoutMs must be an integer/],
     ['zero queue', (o) => ({ ...o, sendQueueFramesMax: 0 }), /options\.sendQueueFramesMax must be an integer in 1\.\./],

@@ -7,7 +7,19 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { AssertionError } from 'node:assert';
 import { ClusterUnavailableError } from '../../src/cluster/errors.js';
-import { RecordingHandler, TestPki, closeAll, consenters, heartbeat, metricValue, startCluster, startTransport, waitFor, type TestNode, type TlsMaterial } from './fixtures.js';
+import {
+  RecordingHandler,
+  TestPki,
+  closeAll,
+  consenters,
+  heartbeat,
+  metricValue,
+  startCluster,
+  startTransport,
+  waitFor,
+  type TestNode,
+  type TlsMaterial,
+} from './fixtures.js';
 
 const pki = new TestPki();
 let nodes: TestNode[] = [];
@@ -37,7 +49,9 @@ describe('a certificate that is not the pinned one', () => {
     const [one, , three] = nodes as [TestNode, TestNode, TestNode];
     const error = await three.transport.forwardSubmit('ch1', 1, new Uint8Array([1])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClusterUnavailableError);
-    expect((error as Error).message).toMatch(/refused us: it claims to be consenter 3 but its TLS certificate's public key \(sha256 [0-9a-f]{16}\) is not the one pinned/);
+    expect((error as Error).message).toMatch(
+      /refused us: it claims to be consenter 3 but its TLS certificate's public key \(sha256 [0-9a-f]{16}\) is not the one pinned/,
+    );
     expect(one.handler.submits).toEqual([]);
     expect(await metricValue(one.transport, 'cluster_comm_stream_refused_count', { direction: 'ingress', reason: 'pin_mismatch' })).toBe(1);
     expect(three.transport.isReachable(1)).toBe(false);
@@ -55,7 +69,9 @@ describe('a certificate that is not the pinned one', () => {
     expect(one.transport.isReachable(3)).toBe(false);
     // The link is backing off: a forward fails at once, naming the refusal.
     const error = await one.transport.forwardSubmit('ch1', 3, new Uint8Array([1])).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/consenter 3 .* is unreachable: refused: its TLS certificate's public key .* is not the one pinned for consenter 3/);
+    expect((error as Error).message).toMatch(
+      /consenter 3 .* is unreachable: refused: its TLS certificate's public key .* is not the one pinned for consenter 3/,
+    );
   });
 
   test("an impostor presenting consenter 2's own certificate cannot claim to be consenter 3", async () => {

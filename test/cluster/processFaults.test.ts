@@ -87,10 +87,14 @@ test('a frozen peer (SIGSTOP) is detected by keepalive: the waiting forward fail
   expect(unreachable).toContain(2);
   child.kill('SIGCONT');
   // Heartbeats, as Raft would send them, make the link dial again once its backoff ends.
-  await waitFor(() => {
-    if (one.transport.isReachable(2)) return true;
-    one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1));
-    return false;
-  }, 'the thawed peer to be reachable', 20_000);
+  await waitFor(
+    () => {
+      if (one.transport.isReachable(2)) return true;
+      one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1));
+      return false;
+    },
+    'the thawed peer to be reachable',
+    20_000,
+  );
   await one.transport.forwardSubmit('ch1', 2, new Uint8Array([4]));
 }, 40_000);

@@ -54,7 +54,11 @@ async function startNode(kind: Kind, id: number, presented = id): Promise<Node> 
   return node;
 }
 
-const peerOf = (node: Node, pinnedCertPem = node.certPem): ClusterPeer => ({ id: node.id, address: `127.0.0.1:${node.transport.port}`, tlsCertPem: pinnedCertPem });
+const peerOf = (node: Node, pinnedCertPem = node.certPem): ClusterPeer => ({
+  id: node.id,
+  address: `127.0.0.1:${node.transport.port}`,
+  tlsCertPem: pinnedCertPem,
+});
 
 describe.each([
   ['RSA 2048 (sha256WithRSAEncryption)', 'rsa'],

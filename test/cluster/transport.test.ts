@@ -30,7 +30,10 @@ describe('three transports', () => {
     await waitFor(() => nodes.every((n) => n.handler.consensus.length === 2), 'two messages at every node');
     for (const node of nodes) {
       const got = node.handler.consensus.map(({ from, message }) => [from, message.from, message.to, message.commit]).sort();
-      const want = nodes.filter((n) => n !== node).map((n) => [n.id, n.id, node.id, n.id * 10 + node.id]).sort();
+      const want = nodes
+        .filter((n) => n !== node)
+        .map((n) => [n.id, n.id, node.id, n.id * 10 + node.id])
+        .sort();
       expect(got).toEqual(want);
     }
     expect(nodes.every((n) => nodes.every((p) => p === n || n.transport.isReachable(p.id)))).toBe(true);
@@ -63,7 +66,11 @@ describe('three transports', () => {
     nodes[0]!.transport.onSnapshotStatus((channel, peer, status) => reports.push(`${channel}:${peer}:${status}`));
     const data = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) % 256);
     const confState = { voters: [1, 2], learners: [3], votersOutgoing: [], learnersNext: [], autoLeave: false };
-    nodes[0]!.transport.sendConsensus('ch1', 2, { ...heartbeat(1, 2, 4), type: MessageType.MsgSnap, snapshot: { data, metadata: { index: 500, term: 4, confState } } });
+    nodes[0]!.transport.sendConsensus('ch1', 2, {
+      ...heartbeat(1, 2, 4),
+      type: MessageType.MsgSnap,
+      snapshot: { data, metadata: { index: 500, term: 4, confState } },
+    });
     await waitFor(() => nodes[1]!.handler.consensus.length === 1, 'the snapshot');
     const got = nodes[1]!.handler.consensus[0]!.message.snapshot!;
     expect(got.metadata).toEqual({ index: 500, term: 4, confState });
@@ -227,11 +234,15 @@ describe('streams that break', () => {
     two.transport.sendConsensus('ch1', 1, heartbeat(2, 1, 2)); // node 2 dials node 1
     await waitFor(() => one.handler.consensus.some((c) => c.from === 2 && c.message.term === 2), 'node 2 reached node 1');
     let term = 3;
-    await waitFor(() => {
-      if (restarted.consensus.length > 0) return true;
-      one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, term++));
-      return false;
-    }, 'node 1 reaches the restarted node 2 within the back-off', 10_000);
+    await waitFor(
+      () => {
+        if (restarted.consensus.length > 0) return true;
+        one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, term++));
+        return false;
+      },
+      'node 1 reaches the restarted node 2 within the back-off',
+      10_000,
+    );
     expect(restarted.consensus[0]!.from).toBe(1);
   });
 });

@@ -108,7 +108,15 @@ describe('config fuzzing', () => {
             field.startsWith(`${fieldPath}.`) ||
             field.startsWith(`${fieldPath}[`) ||
             // Cross-field rules name their partner: an id no longer among the consenters, a size bound, a tick relation.
-            ['channels[0].consenters', 'channels[0].batchSize.preferredMaxBytes', 'channels[0].raft.electionTick', 'channels[0].hashAlgorithm', 'tls.clientRootCAs', 'tls.clientAuthRequired', 'the config'].includes(field) ||
+            [
+              'channels[0].consenters',
+              'channels[0].batchSize.preferredMaxBytes',
+              'channels[0].raft.electionTick',
+              'channels[0].hashAlgorithm',
+              'tls.clientRootCAs',
+              'tls.clientAuthRequired',
+              'the config',
+            ].includes(field) ||
             (fieldPath.startsWith('channels[0].consenters') && field.startsWith('channels[0].consenters'));
           expect(related, `${fieldPath} := ${JSON.stringify(value)} was reported at ${field}: ${(error as Error).message}`).toBe(true);
           expect((error as Error).message.startsWith(field)).toBe(true);

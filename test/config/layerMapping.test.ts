@@ -63,7 +63,13 @@ describe('filled config onto the layers’ options', () => {
       const channel = node.channels[0]!;
       const chain = chainOptions(node, channel);
       // The spread of channel.raft must carry exactly ChainOptions' raft names.
-      expect(chain).toMatchObject({ tickIntervalMs: 100, electionTick: 10, heartbeatTick: 1, maxInflightBlocks: 3, snapshotIntervalSizeBytes: 20 * 1024 * 1024 });
+      expect(chain).toMatchObject({
+        tickIntervalMs: 100,
+        electionTick: 10,
+        heartbeatTick: 1,
+        maxInflightBlocks: 3,
+        snapshotIntervalSizeBytes: 20 * 1024 * 1024,
+      });
       expect(clusterPeers(channel)).toEqual([{ id: 1, address: '127.0.0.1:7051', tlsCertPem: channel.consenters[0]!.clientTlsCertPem }]);
       expect(serverOptions(node).tls?.certPem).toBe(node.tls.certPem);
       expect(operationsOptions(node)).toEqual({ listenAddress: '127.0.0.1:8443' });

@@ -92,7 +92,11 @@ describe('typed inputs', () => {
     const config = fill(input);
     expect(config.listen.client).toBe('[::1]:7050');
     expect(config.tls.clientRootCaPems).toEqual([CA_PEM]);
-    expect(config.channels[0]).toMatchObject({ channelId: 'typed', hashAlgorithm: 'sm3', batchSize: { absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 1024 * 1024 } });
+    expect(config.channels[0]).toMatchObject({
+      channelId: 'typed',
+      hashAlgorithm: 'sm3',
+      batchSize: { absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 1024 * 1024 },
+    });
   });
 });
 
@@ -100,8 +104,18 @@ describe('node config validation', () => {
   it.each<[string, Record<string, unknown>, string, string]>([
     ['id 0', { id: 0 }, 'id', 'id must be an integer in 1..4294967295, got 0'],
     ['id as a string', { id: '1' }, 'id', 'id must be an integer, got "1"'],
-    ['listen address without port', { listen: { client: 'localhost' } }, 'listen.client', 'listen.client must be host:port (IPv6 hosts in brackets), got "localhost"'],
-    ['listen port out of range', { listen: { cluster: '127.0.0.1:99999' } }, 'listen.cluster', 'listen.cluster must be host:port with a port 0..65535, got "127.0.0.1:99999"'],
+    [
+      'listen address without port',
+      { listen: { client: 'localhost' } },
+      'listen.client',
+      'listen.client must be host:port (IPv6 hosts in brackets), got "localhost"',
+    ],
+    [
+      'listen port out of range',
+      { listen: { cluster: '127.0.0.1:99999' } },
+      'listen.cluster',
+      'listen.cluster must be host:port with a port 0..65535, got "127.0.0.1:99999"',
+    ],
     [
       'two listeners on one address',
       { listen: { client: '127.0.0.1:7050', operations: '127.0.0.1:7050' } },
@@ -109,7 +123,12 @@ describe('node config validation', () => {
       'listen.operations must be different from listen.client, got "127.0.0.1:7050"',
     ],
     ['tls missing', { tls: undefined }, 'tls', 'tls must be a mapping with cert, key and rootCAs, got nothing'],
-    ['tls key that is a certificate', { tls: { cert: CERT_PEM, key: CERT_PEM, rootCAs: [CA_PEM] } }, 'tls.key', 'tls.key must be a PEM private key (or the path of one), but the inline PEM holds no "-----BEGIN ...PRIVATE KEY-----" block'],
+    [
+      'tls key that is a certificate',
+      { tls: { cert: CERT_PEM, key: CERT_PEM, rootCAs: [CA_PEM] } },
+      'tls.key',
+      'tls.key must be a PEM private key (or the path of one), but the inline PEM holds no "-----BEGIN ...PRIVATE KEY-----" block',
+    ],
     ['tls without CAs', { tls: { cert: CERT_PEM, key: KEY_PEM, rootCAs: [] } }, 'tls.rootCAs', 'tls.rootCAs must be a list of 1 to 256 entries, got 0 entries'],
     [
       'client auth without client CAs',
@@ -135,19 +154,49 @@ describe('node config validation', () => {
       'tls.clientRootCAs',
       'tls.clientRootCAs must list at least one CA certificate when tls.operationsClientAuthRequired is true',
     ],
-    ['clientListenerEnabled not boolean', { tls: { cert: CERT_PEM, key: KEY_PEM, rootCAs: [CA_PEM], clientListenerEnabled: 'yes' } }, 'tls.clientListenerEnabled', 'tls.clientListenerEnabled must be true or false, got "yes"'],
+    [
+      'clientListenerEnabled not boolean',
+      { tls: { cert: CERT_PEM, key: KEY_PEM, rootCAs: [CA_PEM], clientListenerEnabled: 'yes' } },
+      'tls.clientListenerEnabled',
+      'tls.clientListenerEnabled must be true or false, got "yes"',
+    ],
     ['msp missing', { msp: undefined }, 'msp', 'msp must be a mapping with mspId (and dir), got nothing'],
     ['msp without mspId', { msp: { dir: 'msp' } }, 'msp.mspId', 'msp.mspId is required'],
-    ['msp dir that is a file', { msp: { dir: 'tls/ca.crt', mspId: 'OrdererMSP' } }, 'msp.dir', `msp.dir must be a local MSP directory, but ${path.join(dir, 'tls/ca.crt')} is not a directory`],
-    ['msp dir that does not exist', { msp: { dir: 'nowhere', mspId: 'OrdererMSP' } }, 'msp.dir', `msp.dir must be a local MSP directory, but ${path.join(dir, 'nowhere')} is not a directory`],
+    [
+      'msp dir that is a file',
+      { msp: { dir: 'tls/ca.crt', mspId: 'OrdererMSP' } },
+      'msp.dir',
+      `msp.dir must be a local MSP directory, but ${path.join(dir, 'tls/ca.crt')} is not a directory`,
+    ],
+    [
+      'msp dir that does not exist',
+      { msp: { dir: 'nowhere', mspId: 'OrdererMSP' } },
+      'msp.dir',
+      `msp.dir must be a local MSP directory, but ${path.join(dir, 'nowhere')} is not a directory`,
+    ],
     ['unknown engine', { engine: 'wasm' }, 'engine', 'engine must be one of native, native-free, got "wasm"'],
     ['poolSize 0', { poolSize: 0 }, 'poolSize', 'poolSize must be an integer in 1..256, got 0'],
     ['unknown log level', { logLevel: 'verbose' }, 'logLevel', 'logLevel must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
-    ['authenticationTimeWindow too short', { authenticationTimeWindow: '1ms' }, 'authenticationTimeWindow', 'authenticationTimeWindow must be between 1000ms and 604800000ms, got "1ms"'],
+    [
+      'authenticationTimeWindow too short',
+      { authenticationTimeWindow: '1ms' },
+      'authenticationTimeWindow',
+      'authenticationTimeWindow must be between 1000ms and 604800000ms, got "1ms"',
+    ],
     ['dataDir empty', { dataDir: '' }, 'dataDir', 'dataDir must be a non-empty string, got ""'],
-    ['unknown field', { listenAddress: '0.0.0.0:7050' }, 'listenAddress', 'listenAddress is not a known field (known fields: id, listen, tls, msp, dataDir, engine, poolSize, logLevel, authenticationTimeWindow, broadcastAck, broadcastAckTimeout, channels)'],
+    [
+      'unknown field',
+      { listenAddress: '0.0.0.0:7050' },
+      'listenAddress',
+      'listenAddress is not a known field (known fields: id, listen, tls, msp, dataDir, engine, poolSize, logLevel, authenticationTimeWindow, broadcastAck, broadcastAckTimeout, channels)',
+    ],
     ['broadcastAck unknown', { broadcastAck: 'durable' }, 'broadcastAck', 'broadcastAck must be one of accepted, committed, got "durable"'],
-    ['broadcastAckTimeout too short', { broadcastAckTimeout: '10ms' }, 'broadcastAckTimeout', 'broadcastAckTimeout must be between 100ms and 600000ms, got "10ms"'],
+    [
+      'broadcastAckTimeout too short',
+      { broadcastAckTimeout: '10ms' },
+      'broadcastAckTimeout',
+      'broadcastAckTimeout must be between 100ms and 600000ms, got "10ms"',
+    ],
     [
       'channel error, named from the top',
       { channels: [minimalChannel({ batchSize: { preferredMaxBytes: 20_000_000 } })] },
@@ -177,7 +226,9 @@ describe('node config validation', () => {
     writeFileSync(big, `${CA_PEM}${'#'.repeat(1024 * 1024)}`);
     const { field, message } = refusal(minimalNode({ tls: { cert: 'big.crt', key: KEY_PEM, rootCAs: [CA_PEM] } }));
     expect(field).toBe('tls.cert');
-    expect(message).toMatch(new RegExp(`^tls\\.cert names file ${big.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} of \\d+ bytes; a PEM file must be at most 1048576 bytes$`));
+    expect(message).toMatch(
+      new RegExp(`^tls\\.cert names file ${big.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} of \\d+ bytes; a PEM file must be at most 1048576 bytes$`),
+    );
   });
 
   it('refuses a config that is not a mapping', () => {
@@ -239,7 +290,10 @@ describe('loading config files', () => {
 
   it('loads the same node config from JSON', () => {
     const file = path.join(nodeDir, 'orderer.json');
-    writeFileSync(file, JSON.stringify({ id: 1, tls: { cert: '../tls/server.crt', key: '../tls/server.key', rootCAs: ['../tls/ca.crt'] }, msp: { mspId: 'OrdererMSP' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ id: 1, tls: { cert: '../tls/server.crt', key: '../tls/server.key', rootCAs: ['../tls/ca.crt'] }, msp: { mspId: 'OrdererMSP' } }),
+    );
     expect(loadNodeConfig(file).tls.rootCaPems).toEqual([CA_PEM]);
   });
 

@@ -18,7 +18,10 @@ export interface FabricCert {
 
 export function fabricCertificates(): FabricCert[] {
   const found = new Map<string, FabricCert>();
-  for (const file of fs.readdirSync(LEDGER_SAMPLE).filter((f) => f.endsWith('.block')).sort()) {
+  for (const file of fs
+    .readdirSync(LEDGER_SAMPLE)
+    .filter((f) => f.endsWith('.block'))
+    .sort()) {
     const text = fs.readFileSync(path.join(LEDGER_SAMPLE, file)).toString('latin1');
     for (const match of text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)) {
       const pem = match[0];

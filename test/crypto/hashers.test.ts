@@ -66,9 +66,7 @@ describe.each(ENGINES)('%s hashers', (engine) => {
   it('hashes the concatenation of its parts', () => {
     const whole = crypto.randomBytes(200);
     for (const hasher of [sha256, sm3Hasher]) {
-      expect(hex(hasher.digest(whole.subarray(0, 7), whole.subarray(7, 130), whole.subarray(130)))).toBe(
-        hex(hasher.digest(whole)),
-      );
+      expect(hex(hasher.digest(whole.subarray(0, 7), whole.subarray(7, 130), whole.subarray(130)))).toBe(hex(hasher.digest(whole)));
       expect(hex(hasher.digest())).toBe(hex(hasher.digest(new Uint8Array(0))));
     }
   });

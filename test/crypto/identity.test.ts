@@ -88,7 +88,7 @@ describe.each(ENGINES)('identities, %s engine', (engine) => {
     });
   });
 
-  it('accepts the real Fabric creator (peer0.org1) against SampleOrg\'s CA, and only within its validity', () => {
+  it("accepts the real Fabric creator (peer0.org1) against SampleOrg's CA, and only within its validity", () => {
     const ca = fabricCert('ca.org1.example.com');
     const peer = fabricCert('peer0.org1.example.com');
     const validator = new IdentityValidator({ engine, organizations: [{ mspId: 'SampleOrg', rootCerts: [ca.pem], intermediateCerts: [] }] });
@@ -163,7 +163,7 @@ describe('MSP configuration', () => {
     throw new Error('expected an MspConfigError');
   };
 
-  it('refuses an intermediate that does not chain to the organization\'s roots', () => {
+  it("refuses an intermediate that does not chain to the organization's roots", () => {
     const error = configError([{ ...org.config, rootCerts: other.config.rootCerts }]);
     expect(error.code).toBe('IDENTITY_BAD_MSP_CONFIG');
     expect(error.message).toBe('intermediate certificate "CN=ica.org1msp,O=org1msp" of "Org1MSP" does not chain to a root CA of "Org1MSP"');

@@ -29,7 +29,9 @@ describe.each(ALGORITHMS)('%s key encodings', (algorithm) => {
 
   it.each(ENGINES)('%s refuses a PEM whose public key does not match its secret', (engine) => {
     const info = decodePkcs8(pkcs8);
-    const other = decodeSpki(new Uint8Array(crypto.generateKeyPairSync('ec', { namedCurve: CURVES[algorithm] }).publicKey.export({ type: 'spki', format: 'der' })));
+    const other = decodeSpki(
+      new Uint8Array(crypto.generateKeyPairSync('ec', { namedCurve: CURVES[algorithm] }).publicKey.export({ type: 'spki', format: 'der' })),
+    );
     const forged = Buffer.from(encodePkcs8(algorithm, info.secret, other.publicKey)).toString('base64');
     const pem = `-----BEGIN PRIVATE KEY-----\n${forged}\n-----END PRIVATE KEY-----\n`;
     expect(() => provider(engine).signerFromPrivateKey(algorithm, pem)).toThrow(/does not match its secret/);

@@ -23,7 +23,7 @@ describe.each(ALGORITHMS)('local MSP directory, %s', (algorithm) => {
     expect(fs.statSync(path.join(dir, 'keystore/priv_sk')).mode & 0o777).toBe(0o600);
   });
 
-  it('loads back a signer whose signatures validate against the directory\'s own CAs', () => {
+  it("loads back a signer whose signatures validate against the directory's own CAs", () => {
     const msp = loadLocalMsp(dir, { mspId: 'OrdererMSP', provider: p });
     expect(Buffer.from(msp.signer.publicKey)).toEqual(Buffer.from(member.signer.publicKey));
     const validator = new IdentityValidator({ engine: 'native-free', organizations: [msp.organization] });

@@ -28,7 +28,10 @@ describe('native-free P-256 verify agrees with @noble/curves p256.verify', () =>
     const cache = new PointCache(p256.Point, 2); // tiny: also exercises eviction
     fc.assert(
       fc.property(
-        fc.nat(2), fc.nat(2), fc.uint8Array({ maxLength: 64 }), fc.constantFrom('valid', 'flip-r', 'flip-s', 'high-s', 'other-msg'),
+        fc.nat(2),
+        fc.nat(2),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.constantFrom('valid', 'flip-r', 'flip-s', 'high-s', 'other-msg'),
         (signerIndex, verifierIndex, msg, mutation) => {
           const { secretKey } = keys[signerIndex]!;
           const pub = keys[verifierIndex]!.publicKey;

@@ -49,7 +49,12 @@ describe.each(ENGINES)('%s engine', (engine) => {
     it('refuses r = 0, s = 0 and values >= n', () => {
       const n = algorithm === 'sm2' ? SM2_CURVE.n : P256_N;
       const { r, s } = decodeSignature(signature);
-      for (const sig of [{ r: 0n, s }, { r, s: 0n }, { r: r + n, s }, { r, s: s + n }]) {
+      for (const sig of [
+        { r: 0n, s },
+        { r, s: 0n },
+        { r: r + n, s },
+        { r, s: s + n },
+      ]) {
         expect(verifier.verify(signer.publicKey, message, encodeSignature(sig))).toBe(false);
       }
     });
@@ -79,14 +84,15 @@ describe.each(ENGINES)('%s engine', (engine) => {
 
     it('refuses a key of the other algorithm', () => {
       const other = ALGORITHMS.find((a) => a !== algorithm)!;
-      expect(() => provider(engine).signerFromPrivateKey(other, signer.exportPrivateKeyPem())).toThrow(
-        UnsupportedAlgorithmError,
-      );
+      expect(() => provider(engine).signerFromPrivateKey(other, signer.exportPrivateKeyPem())).toThrow(UnsupportedAlgorithmError);
     });
   });
 
   it('reads PKCS#8 PEM keys written by OpenSSL, for both curves', () => {
-    for (const [algorithm, namedCurve] of [['ecdsa-p256', 'prime256v1'], ['sm2', 'SM2']] as const) {
+    for (const [algorithm, namedCurve] of [
+      ['ecdsa-p256', 'prime256v1'],
+      ['sm2', 'SM2'],
+    ] as const) {
       const pair = crypto.generateKeyPairSync('ec', { namedCurve });
       const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
       const signer = provider(engine).signerFromPrivateKey(algorithm, pem);
@@ -139,7 +145,10 @@ describe('ECDSA P-256 low-S rule (as Fabric)', () => {
 
 describe('cross-engine verification', () => {
   it.each(ALGORITHMS)('%s: a signature made by either engine verifies in the other', (algorithm) => {
-    for (const [from, to] of [['native', 'native-free'], ['native-free', 'native']] as const) {
+    for (const [from, to] of [
+      ['native', 'native-free'],
+      ['native-free', 'native'],
+    ] as const) {
       const signer = provider(from).generateSigner(algorithm);
       for (let i = 0; i < 8; i++) {
         const m = utf8(`message ${i} from ${from}`);

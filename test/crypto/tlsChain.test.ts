@@ -22,14 +22,13 @@ function refusal(verdict: TlsChainVerdict): { problem: string; message: string }
 }
 
 describe('TlsCaPool with RSA and P-384 CAs (OpenSSL path)', () => {
-  it.each<Engine>(['native', 'native-free'])('accepts a P-384 leaf under an RSA intermediate and RSA root, giving its path to the root (%s engine)', (engine) => {
-    const verdict = rsaPool(engine).verify(fixture('p384-via-ica'), NOW, true);
-    expect(subjectsOf(verdict)).toEqual([
-      'CN=orderer1.rsa.example.com,O=TlsOrg',
-      'CN=tlsica.rsa.example.com,O=TlsOrg',
-      'CN=tlsca.rsa.example.com,O=TlsOrg',
-    ]);
-  });
+  it.each<Engine>(['native', 'native-free'])(
+    'accepts a P-384 leaf under an RSA intermediate and RSA root, giving its path to the root (%s engine)',
+    (engine) => {
+      const verdict = rsaPool(engine).verify(fixture('p384-via-ica'), NOW, true);
+      expect(subjectsOf(verdict)).toEqual(['CN=orderer1.rsa.example.com,O=TlsOrg', 'CN=tlsica.rsa.example.com,O=TlsOrg', 'CN=tlsca.rsa.example.com,O=TlsOrg']);
+    },
+  );
 
   it('accepts RSA leaves issued by the root and by the intermediate', () => {
     const pool = rsaPool();
@@ -44,7 +43,10 @@ describe('TlsCaPool with RSA and P-384 CAs (OpenSSL path)', () => {
 
   it('accepts an Ed25519 leaf of an Ed25519 root, and refuses it under the RSA root', () => {
     const pool = new TlsCaPool({ engine: 'native', rootCerts: [fixture('ed25519-root')], intermediateCerts: [] });
-    expect(subjectsOf(pool.verify(fixture('ed25519-leaf'), NOW, true))).toEqual(['CN=orderer1.ed25519.example.com,O=TlsOrg', 'CN=tlsca.ed25519.example.com,O=TlsOrg']);
+    expect(subjectsOf(pool.verify(fixture('ed25519-leaf'), NOW, true))).toEqual([
+      'CN=orderer1.ed25519.example.com,O=TlsOrg',
+      'CN=tlsca.ed25519.example.com,O=TlsOrg',
+    ]);
     expect(refusal(rsaPool().verify(fixture('ed25519-leaf'), NOW, true)).problem).toBe('untrusted');
   });
 
@@ -55,10 +57,12 @@ describe('TlsCaPool with RSA and P-384 CAs (OpenSSL path)', () => {
     });
   });
 
-  it('refuses a leaf whose issuer has the root\'s name but another key (the signature is checked, not only names)', () => {
+  it("refuses a leaf whose issuer has the root's name but another key (the signature is checked, not only names)", () => {
     expect(refusal(rsaPool().verify(fixture('impostor-leaf'), NOW, true)).problem).toBe('untrusted');
     // The same leaf is accepted by its real issuer: the refusal above is about the key.
-    expect(new TlsCaPool({ engine: 'native', rootCerts: [fixture('impostor-root')], intermediateCerts: [] }).verify(fixture('impostor-leaf'), NOW, true).ok).toBe(true);
+    expect(
+      new TlsCaPool({ engine: 'native', rootCerts: [fixture('impostor-root')], intermediateCerts: [] }).verify(fixture('impostor-leaf'), NOW, true).ok,
+    ).toBe(true);
   });
 
   it('refuses a leaf under an intermediate the pool does not list', () => {
@@ -85,11 +89,27 @@ describe('TlsCaPool with RSA and P-384 CAs (OpenSSL path)', () => {
   });
 
   it.each<[string, () => TlsCaPool, RegExp]>([
-    ['a leaf given as a root', () => new TlsCaPool({ engine: 'native', rootCerts: [fixture('rsa-leaf')], intermediateCerts: [] }), /TLS root certificate "CN=orderer2\.rsa\.example\.com,O=TlsOrg" is not a CA certificate/],
-    ['an intermediate given as a root', () => new TlsCaPool({ engine: 'native', rootCerts: [fixture('rsa-ica')], intermediateCerts: [] }), /TLS root certificate "CN=tlsica\.rsa\.example\.com,O=TlsOrg" is not self-signed/],
-    ['an intermediate of another root', () => new TlsCaPool({ engine: 'native', rootCerts: [fixture('p384-root')], intermediateCerts: [fixture('rsa-ica')] }), /TLS intermediate certificate "CN=tlsica\.rsa\.example\.com,O=TlsOrg" does not chain to a TLS root certificate/],
+    [
+      'a leaf given as a root',
+      () => new TlsCaPool({ engine: 'native', rootCerts: [fixture('rsa-leaf')], intermediateCerts: [] }),
+      /TLS root certificate "CN=orderer2\.rsa\.example\.com,O=TlsOrg" is not a CA certificate/,
+    ],
+    [
+      'an intermediate given as a root',
+      () => new TlsCaPool({ engine: 'native', rootCerts: [fixture('rsa-ica')], intermediateCerts: [] }),
+      /TLS root certificate "CN=tlsica\.rsa\.example\.com,O=TlsOrg" is not self-signed/,
+    ],
+    [
+      'an intermediate of another root',
+      () => new TlsCaPool({ engine: 'native', rootCerts: [fixture('p384-root')], intermediateCerts: [fixture('rsa-ica')] }),
+      /TLS intermediate certificate "CN=tlsica\.rsa\.example\.com,O=TlsOrg" does not chain to a TLS root certificate/,
+    ],
     ['no root', () => new TlsCaPool({ engine: 'native', rootCerts: [], intermediateCerts: [] }), /no TLS root certificate/],
-    ['a root that is not PEM', () => new TlsCaPool({ engine: 'native', rootCerts: [fixture('rsa-root'), 'garbage'], intermediateCerts: [] }), /TLS root certificate #1 is unusable/],
+    [
+      'a root that is not PEM',
+      () => new TlsCaPool({ engine: 'native', rootCerts: [fixture('rsa-root'), 'garbage'], intermediateCerts: [] }),
+      /TLS root certificate #1 is unusable/,
+    ],
   ])('refuses %s when the pool is built', (_name, build, message) => {
     expect(build).toThrow(TlsCaConfigError);
     expect(build).toThrow(message);
@@ -97,8 +117,13 @@ describe('TlsCaPool with RSA and P-384 CAs (OpenSSL path)', () => {
 });
 
 describe('TlsCaPool with dev PKI CAs (SM2 through the engine, P-256 through OpenSSL)', () => {
-  const cases: [SignatureAlgorithm, Engine][] = [['sm2', 'native'], ['sm2', 'native-free'], ['ecdsa-p256', 'native'], ['ecdsa-p256', 'native-free']];
-  it.each(cases)('accepts a %s leaf of the org\'s intermediate and refuses one of another org (%s engine)', (algorithm, engine) => {
+  const cases: [SignatureAlgorithm, Engine][] = [
+    ['sm2', 'native'],
+    ['sm2', 'native-free'],
+    ['ecdsa-p256', 'native'],
+    ['ecdsa-p256', 'native-free'],
+  ];
+  it.each(cases)("accepts a %s leaf of the org's intermediate and refuses one of another org (%s engine)", (algorithm, engine) => {
     const provider = createCryptoProvider(engine);
     const org = new DevOrganization({ mspId: 'TlsMSP', algorithm, provider, withIntermediate: true });
     const other = new DevOrganization({ mspId: 'OtherMSP', algorithm, provider });
@@ -107,7 +132,7 @@ describe('TlsCaPool with dev PKI CAs (SM2 through the engine, P-256 through Open
     expect(refusal(pool.verify(other.issueMember('orderer1').certPem, NOW, true)).problem).toBe('untrusted');
   });
 
-  it('refuses an SM2 leaf signed by a P-256 CA\'s name-alike, and pools SM2 with RSA CAs', () => {
+  it("refuses an SM2 leaf signed by a P-256 CA's name-alike, and pools SM2 with RSA CAs", () => {
     const provider = createCryptoProvider('native');
     const sm2Org = new DevOrganization({ mspId: 'GmMSP', algorithm: 'sm2', provider });
     const pool = new TlsCaPool({ engine: 'native', rootCerts: [sm2Org.root.certPem, fixture('rsa-root')], intermediateCerts: [fixture('rsa-ica')] });

@@ -87,7 +87,11 @@ async function expectPulled(id: number, linesBefore: number, upToBlock: number):
     const since = logMessages(setup, id).slice(linesBefore);
     return expected.filter((pattern) => !since.some((m) => pattern.test(m)));
   };
-  await waitUntil(() => `node ${id} to log ${missing().join(', ')}:\n${logMessages(setup, id).slice(linesBefore).join('\n')}`, 10_000, () => missing().length === 0);
+  await waitUntil(
+    () => `node ${id} to log ${missing().join(', ')}:\n${logMessages(setup, id).slice(linesBefore).join('\n')}`,
+    10_000,
+    () => missing().length === 0,
+  );
 }
 
 /** Rounds of ordering after which a caught-up node must have written a block itself. */
@@ -102,7 +106,8 @@ const REPLICATION_ROUNDS_MAX = 5;
  */
 async function expectReplicatesAgain(id: number): Promise<void> {
   const ownCert = fs.readFileSync(path.join(setup.dir, `nodes/node${id}/msp/signcerts/cert.pem`), 'utf8');
-  const signersOf = (block: Block): string[] => readBlockSignatures(block).signedData.map((s) => new TextDecoder().decode(decodeSerializedIdentity(s.creator).idBytes));
+  const signersOf = (block: Block): string[] =>
+    readBlockSignatures(block).signedData.map((s) => new TextDecoder().decode(decodeSerializedIdentity(s.creator).idBytes));
   const other = setup.cluster.nodes.map((n) => n.id).find((o) => o !== id && setup.cluster.process(o).running)!;
   for (let round = 1; round <= REPLICATION_ROUNDS_MAX; round++) {
     const from = await heightOf(id);
@@ -179,7 +184,10 @@ describe('snapshots and catch-up of real nodes', () => {
     await expectPulled(behind, linesBefore, snapshotBlock);
     expect((await metricOf(setup, behind, 'consensus_etcdraft_catchup_source_failures', CHANNEL)) ?? 0).toBeGreaterThanOrEqual(1);
     const since = logMessages(setup, behind).slice(linesBefore);
-    expect(since.some((m) => /^pulling blocks from .+ failed; trying the next orderer$/.test(m)), since.join('\n')).toBe(true);
+    expect(
+      since.some((m) => /^pulling blocks from .+ failed; trying the next orderer$/.test(m)),
+      since.join('\n'),
+    ).toBe(true);
 
     await waitLeaderOf(setup, CHANNEL, 30_000);
     await expectReplicatesAgain(behind);

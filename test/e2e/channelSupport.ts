@@ -122,7 +122,12 @@ export async function servedBlocks(setup: Setup, id: number, channelId: string):
   const manifest = readManifest(setup.dir);
   const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
   try {
-    const { blocks } = await deliver(client, { channelId, creator: loadClientCreator(clientMsp(setup.dir, manifest)), start: { type: 'oldest' }, stop: { type: 'newest' } });
+    const { blocks } = await deliver(client, {
+      channelId,
+      creator: loadClientCreator(clientMsp(setup.dir, manifest)),
+      start: { type: 'oldest' },
+      stop: { type: 'newest' },
+    });
     return blocks;
   } finally {
     client.close();

@@ -122,7 +122,7 @@ describe('channels joined on running nodes', () => {
     await checkChannel(setup, channelId, [1, 2, 3], [...first, ...second, ...third]);
   }, 240_000);
 
-  it('updates a running channel\'s batch size with orderer channel update signed by enough admins; fewer are FORBIDDEN naming the policy', async () => {
+  it("updates a running channel's batch size with orderer channel update signed by enough admins; fewer are FORBIDDEN naming the policy", async () => {
     const channelId = 'upd-channel';
     const setup = await setUp(channelId, false);
     await waitLeaderOf(setup, channelId, 30_000);
@@ -132,7 +132,16 @@ describe('channels joined on running nodes', () => {
     edited.batchSize.maxMessageCount = 3;
     const editedFile = path.join(setup.dir, 'channels/upd-edited.yaml');
     fs.writeFileSync(editedFile, stringify(edited));
-    const target = ['--channel-config', editedFile, '--orderer', address(setup.cluster.node(1), 'client'), '--tls-ca', path.join(setup.dir, manifest.tlsCaFile), '--server-name', 'localhost'];
+    const target = [
+      '--channel-config',
+      editedFile,
+      '--orderer',
+      address(setup.cluster.node(1), 'client'),
+      '--tls-ca',
+      path.join(setup.dir, manifest.tlsCaFile),
+      '--server-name',
+      'localhost',
+    ];
 
     const needs = (satisfied: number) =>
       `FORBIDDEN: error applying config update to existing channel '${channelId}': error authorizing update: error validating DeltaSet: ` +
@@ -148,17 +157,30 @@ describe('channels joined on running nodes', () => {
     expect(oneAdmin.stderr).toContain(needs(1));
 
     const byAdmins = await orderer([
-      'channel', 'update', ...target,
-      '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.orderer), '--msp-id', 'OrdererMSP',
-      '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.client), '--msp-id', 'Org1MSP',
+      'channel',
+      'update',
+      ...target,
+      '--msp-dir',
+      path.join(setup.dir, ADMIN_MSP_DIRS.orderer),
+      '--msp-id',
+      'OrdererMSP',
+      '--msp-dir',
+      path.join(setup.dir, ADMIN_MSP_DIRS.client),
+      '--msp-id',
+      'Org1MSP',
     ]);
     expect(byAdmins.code, byAdmins.stderr).toBe(0);
     expect(byAdmins.stdout).toContain('sequence 1');
 
-
     const acknowledged = await order(setup, 2, channelId, 60);
     await checkChannel(setup, channelId, [1, 2, 3], acknowledged);
-    const blocks = await blocksHolding(setup, 3, channelId, acknowledged.map((e) => e.txId), 60_000);
+    const blocks = await blocksHolding(
+      setup,
+      3,
+      channelId,
+      acknowledged.map((e) => e.txId),
+      60_000,
+    );
     const configBlocks = blocks.filter((b) => b.header.number > 0 && readEnvelopeFields(b.data[0]!).headerType === HeaderType.CONFIG);
     expect(configBlocks).toHaveLength(1);
     expect(configBlocks[0]!.data).toHaveLength(1);
@@ -185,10 +207,24 @@ describe('channels joined on running nodes', () => {
     const first = await order(setup, 1, channelId, 60);
 
     const update = await orderer([
-      'channel', 'update', '--channel-config', fourFile, '--orderer', address(setup.cluster.node(1), 'client'),
-      '--tls-ca', path.join(setup.dir, manifest.tlsCaFile), '--server-name', 'localhost',
-      '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.orderer), '--msp-id', 'OrdererMSP',
-      '--msp-dir', path.join(setup.dir, ADMIN_MSP_DIRS.client), '--msp-id', 'Org1MSP',
+      'channel',
+      'update',
+      '--channel-config',
+      fourFile,
+      '--orderer',
+      address(setup.cluster.node(1), 'client'),
+      '--tls-ca',
+      path.join(setup.dir, manifest.tlsCaFile),
+      '--server-name',
+      'localhost',
+      '--msp-dir',
+      path.join(setup.dir, ADMIN_MSP_DIRS.orderer),
+      '--msp-id',
+      'OrdererMSP',
+      '--msp-dir',
+      path.join(setup.dir, ADMIN_MSP_DIRS.client),
+      '--msp-id',
+      'Org1MSP',
     ]);
     expect(update.code, update.stderr).toBe(0);
     // The latest config block, as node 1 serves it, is what node 4 joins with.
@@ -197,7 +233,12 @@ describe('channels joined on running nodes', () => {
     try {
       const deadline = performance.now() + 30_000;
       while (configBlock === undefined && performance.now() < deadline) {
-        const { blocks } = await deliver(client, { channelId, creator: loadClientCreator(clientMsp(setup.dir, manifest)), start: { type: 'oldest' }, stop: { type: 'newest' } });
+        const { blocks } = await deliver(client, {
+          channelId,
+          creator: loadClientCreator(clientMsp(setup.dir, manifest)),
+          start: { type: 'oldest' },
+          stop: { type: 'newest' },
+        });
         configBlock = blocks.find((b) => b.header.number > 0 && readEnvelopeFields(b.data[0]!).headerType === HeaderType.CONFIG);
         if (configBlock === undefined) await sleep(200);
       }

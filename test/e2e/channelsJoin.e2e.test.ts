@@ -88,7 +88,7 @@ describe('joinPlanOfBlock', () => {
 });
 
 describe('joinPlanOfBlock with a config block after block 0 (a consenter added by a config update)', () => {
-  it('takes the later block\'s consenters as Raft voters and block 0 as genesis; refuses without block 0 or with another channel\'s', async () => {
+  it("takes the later block's consenters as Raft voters and block 0 as genesis; refuses without block 0 or with another channel's", async () => {
     const { channel } = await layout();
     const other = await layout();
     const genesis = genesisBlockOfChannel(channel);

@@ -27,7 +27,7 @@ const peer = (id: number, cert = `cert${id}`): ClusterPeer => ({ id, address: `1
 const ids = (peers: readonly ClusterPeer[] | undefined) => (peers ?? []).map((p) => p.id).sort((a, b) => a - b);
 
 describe('ChannelPeerSets', () => {
-  it('applies the union of every channel\'s peers, without this node, when one channel updates its own', () => {
+  it("applies the union of every channel's peers, without this node, when one channel updates its own", () => {
     const { transport, applied } = fakeTransport(1);
     const sets = new ChannelPeerSets(transport, pino({ level: 'silent' }));
     sets.set('a', [peer(1), peer(2), peer(3)]);
@@ -51,7 +51,7 @@ describe('ChannelPeerSets', () => {
     expect(applied.at(-1)).toEqual([peer(2, 'rotated')]);
   });
 
-  it('passes everything else of a channel\'s view through to the node\'s transport, and its close does not close it', async () => {
+  it("passes everything else of a channel's view through to the node's transport, and its close does not close it", async () => {
     const { transport, closed } = fakeTransport(7);
     const view = new ChannelPeerSets(transport, pino({ level: 'silent' })).viewFor('a');
     expect(view.selfId).toBe(7);

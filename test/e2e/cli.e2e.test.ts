@@ -111,27 +111,31 @@ describe('orderer start', () => {
 });
 
 describe('orderer keygen', () => {
-  it.each(['ecdsa-p256', 'sm2'] as const)('writes %s node configs that load as they are, one per consenter, sharing one channel', async (algorithm) => {
-    const dir = tempDir();
-    const manifest = await keygenWithFreePorts(dir, 3, algorithm);
-    expect(readManifest(dir)).toEqual(manifest);
-    const configs = manifest.nodes.map((node) => loadNodeConfig(path.join(dir, node.configFile)));
-    expect(configs.map((c) => c.id)).toEqual([1, 2, 3]);
-    for (const config of configs) {
-      expect(config.channels.map((c) => c.channelId)).toEqual(['cli-channel']);
-      const channel = config.channels[0]!;
-      expect(channel.signatureAlgorithm).toBe(algorithm);
-      expect(channel.hashAlgorithm).toBe(algorithm === 'sm2' ? 'sm3' : 'sha256');
-      expect(channel.consenters.map((c) => `${c.host}:${c.port}`)).toEqual(manifest.nodes.map((n) => address(n, 'cluster')));
-      expect(channel.raft.tickIntervalMs).toBe(100);
-      expect(config.tls.certPem).toContain('BEGIN CERTIFICATE');
-    }
-    // The client identity signs envelopes of about 1 KiB, each with its own tx id.
-    const envelopes = createEnvelopePool({ channelId: 'cli-channel', creator: loadClientCreator(clientMsp(dir, manifest)), count: 20 });
-    for (const e of envelopes) expect(Math.abs(e.bytes.length - 1024)).toBeLessThanOrEqual(4);
-    expect(new Set(envelopes.map((e) => e.txId)).size).toBe(20);
-    expect(envelopes.map((e) => readEnvelopeFields(e.bytes).creatorMspId)).toEqual(Array(20).fill('Org1MSP'));
-  }, 60_000);
+  it.each(['ecdsa-p256', 'sm2'] as const)(
+    'writes %s node configs that load as they are, one per consenter, sharing one channel',
+    async (algorithm) => {
+      const dir = tempDir();
+      const manifest = await keygenWithFreePorts(dir, 3, algorithm);
+      expect(readManifest(dir)).toEqual(manifest);
+      const configs = manifest.nodes.map((node) => loadNodeConfig(path.join(dir, node.configFile)));
+      expect(configs.map((c) => c.id)).toEqual([1, 2, 3]);
+      for (const config of configs) {
+        expect(config.channels.map((c) => c.channelId)).toEqual(['cli-channel']);
+        const channel = config.channels[0]!;
+        expect(channel.signatureAlgorithm).toBe(algorithm);
+        expect(channel.hashAlgorithm).toBe(algorithm === 'sm2' ? 'sm3' : 'sha256');
+        expect(channel.consenters.map((c) => `${c.host}:${c.port}`)).toEqual(manifest.nodes.map((n) => address(n, 'cluster')));
+        expect(channel.raft.tickIntervalMs).toBe(100);
+        expect(config.tls.certPem).toContain('BEGIN CERTIFICATE');
+      }
+      // The client identity signs envelopes of about 1 KiB, each with its own tx id.
+      const envelopes = createEnvelopePool({ channelId: 'cli-channel', creator: loadClientCreator(clientMsp(dir, manifest)), count: 20 });
+      for (const e of envelopes) expect(Math.abs(e.bytes.length - 1024)).toBeLessThanOrEqual(4);
+      expect(new Set(envelopes.map((e) => e.txId)).size).toBe(20);
+      expect(envelopes.map((e) => readEnvelopeFields(e.bytes).creatorMspId)).toEqual(Array(20).fill('Org1MSP'));
+    },
+    60_000,
+  );
 
   it('refuses to overwrite a directory that already holds a cluster', async () => {
     const dir = tempDir();

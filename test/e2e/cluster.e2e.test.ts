@@ -10,7 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignedEnvelope, decodeEnvelope, encodeEnvelope, encodeSerializedIdentity, HeaderType, readEnvelopeFields, Status } from '../../src/block/index.js';
+import {
+  createSignedEnvelope,
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeSerializedIdentity,
+  HeaderType,
+  readEnvelopeFields,
+  Status,
+} from '../../src/block/index.js';
 import { BroadcastStream } from '../../src/client/abClient.js';
 import { createEnvelopePool, type SignedEnvelope } from '../../src/client/envelopePool.js';
 import { address, LOCAL_TLS_SERVER_NAME } from '../../src/cli/dev/layout.js';
@@ -57,8 +65,24 @@ describe('a 3-node cluster of orderer processes', () => {
     const pool = createEnvelopePool({ channelId: e2e.channelId, creator: e2e.creator, count: 400 });
     const acknowledged: SignedEnvelope[] = [];
     const [toLeader, toFollower] = await Promise.all([
-      runLoad({ client: e2e.client(leader), envelopes: pool.slice(0, 200), streams: 2, windowPerStream: 32, durationMs: 60_000, once: true, onAcknowledged: (e) => acknowledged.push(e) }),
-      runLoad({ client: e2e.client(follower), envelopes: pool.slice(200), streams: 2, windowPerStream: 32, durationMs: 60_000, once: true, onAcknowledged: (e) => acknowledged.push(e) }),
+      runLoad({
+        client: e2e.client(leader),
+        envelopes: pool.slice(0, 200),
+        streams: 2,
+        windowPerStream: 32,
+        durationMs: 60_000,
+        once: true,
+        onAcknowledged: (e) => acknowledged.push(e),
+      }),
+      runLoad({
+        client: e2e.client(follower),
+        envelopes: pool.slice(200),
+        streams: 2,
+        windowPerStream: 32,
+        durationMs: 60_000,
+        once: true,
+        onAcknowledged: (e) => acknowledged.push(e),
+      }),
     ]);
     expect(toLeader).toMatchObject({ sent: 200, succeeded: 200, refused: {} });
     expect(toFollower).toMatchObject({ sent: 200, succeeded: 200, refused: {} });
@@ -94,9 +118,21 @@ describe('a 3-node cluster of orderer processes', () => {
     const cases: Array<[string, Uint8Array, Status]> = [
       ['malformed protobuf', new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), Status.BAD_REQUEST],
       ['bad signature', encodeEnvelope({ payload: signed.payload, signature: badSignature }), Status.FORBIDDEN],
-      ['unknown creator', createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: e2e.channelId, data: new Uint8Array(16), creator: strangerCreator }), Status.FORBIDDEN],
-      ['unknown channel', createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: 'no-such-channel', data: new Uint8Array(16), creator: e2e.creator }), Status.NOT_FOUND],
-      ['oversize envelope', createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: e2e.channelId, data: new Uint8Array(11 * 1024 * 1024), creator: e2e.creator }), Status.BAD_REQUEST],
+      [
+        'unknown creator',
+        createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: e2e.channelId, data: new Uint8Array(16), creator: strangerCreator }),
+        Status.FORBIDDEN,
+      ],
+      [
+        'unknown channel',
+        createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: 'no-such-channel', data: new Uint8Array(16), creator: e2e.creator }),
+        Status.NOT_FOUND,
+      ],
+      [
+        'oversize envelope',
+        createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: e2e.channelId, data: new Uint8Array(11 * 1024 * 1024), creator: e2e.creator }),
+        Status.BAD_REQUEST,
+      ],
       ['a good envelope after them', last!.bytes, Status.SUCCESS],
     ];
     for (const node of [leader, follower]) {
@@ -140,7 +176,12 @@ describe('a 3-node cluster of orderer processes', () => {
       seek.setStart(position);
       seek.setStop(position);
       seek.setBehavior(orderer.SeekInfo.SeekBehavior.BLOCK_UNTIL_READY);
-      const request = createSignedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId: e2e.channelId, data: seek.serializeBinary(), creator: e2e.creator });
+      const request = createSignedEnvelope({
+        type: HeaderType.DELIVER_SEEK_INFO,
+        channelId: e2e.channelId,
+        data: seek.serializeBinary(),
+        creator: e2e.creator,
+      });
       const deliverStream = client.deliver();
       const received: orderer.DeliverResponse[] = [];
       const ended = new Promise<void>((resolve, reject) => {
@@ -156,7 +197,10 @@ describe('a 3-node cluster of orderer processes', () => {
       expect(received.map((r) => (r.hasBlock() ? 'block' : `status ${r.getStatus()}`))).toEqual(['block', `status ${common.Status.SUCCESS}`]);
       const block = received[0]!.getBlock()!;
       expect(block.getHeader()!.getNumber()).toBe(holding);
-      const envelopes = block.getData()!.getDataList_asU8().map((bytes) => Buffer.from(bytes).toString('hex'));
+      const envelopes = block
+        .getData()!
+        .getDataList_asU8()
+        .map((bytes) => Buffer.from(bytes).toString('hex'));
       expect(envelopes).toContain(Buffer.from(envelope!.bytes).toString('hex'));
     } finally {
       client.close();
@@ -164,10 +208,14 @@ describe('a 3-node cluster of orderer processes', () => {
   });
 
   it('drives a given node with `orderer load` and reports acknowledged tx/s', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'load', '--dir', e2e.dir, '--node', String(follower), '--duration-s', '2', '--pool', '300', '--streams', '1'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'load', '--dir', e2e.dir, '--node', String(follower), '--duration-s', '2', '--pool', '300', '--streams', '1'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(result.stderr).not.toMatch(/orderer load: /);
     expect(result.status).toBe(0);
     const summary = /sent (\d+), SUCCESS (\d+)(.*) in [\d.]+ s: (\d+) tx\/s acknowledged/.exec(result.stdout);

@@ -64,11 +64,24 @@ export const ADMINS = {
  * channel file puts every organization in the Orderer group, so
  * /Channel/Orderer/Admins (MAJORITY) needs both.
  */
-export function updateChannel(setup: Setup, via: number, channelFile: string, admins: readonly { dir: string; mspId: string }[] = [ADMINS.orderer, ADMINS.org1]): ReturnType<typeof orderer> {
+export function updateChannel(
+  setup: Setup,
+  via: number,
+  channelFile: string,
+  admins: readonly { dir: string; mspId: string }[] = [ADMINS.orderer, ADMINS.org1],
+): ReturnType<typeof orderer> {
   const manifest = readManifest(setup.dir);
   return orderer([
-    'channel', 'update', '--channel-config', channelFile, '--orderer', address(setup.cluster.node(via), 'client'),
-    '--tls-ca', path.join(setup.dir, manifest.tlsCaFile), '--server-name', 'localhost',
+    'channel',
+    'update',
+    '--channel-config',
+    channelFile,
+    '--orderer',
+    address(setup.cluster.node(via), 'client'),
+    '--tls-ca',
+    path.join(setup.dir, manifest.tlsCaFile),
+    '--server-name',
+    'localhost',
     ...admins.flatMap((a) => ['--msp-dir', path.join(setup.dir, a.dir), '--msp-id', a.mspId]),
   ]);
 }

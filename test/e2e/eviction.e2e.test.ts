@@ -31,7 +31,13 @@ async function startCluster(channelId: string): Promise<{ setup: Setup; leader: 
 }
 
 /** Stops follower `victim` once it holds every envelope acknowledged so far, and removes it with a config update on the others. */
-async function removeWhileDown(setup: Setup, channelId: string, victim: number, rest: readonly number[], acknowledgedTxIds: readonly string[]): Promise<number> {
+async function removeWhileDown(
+  setup: Setup,
+  channelId: string,
+  victim: number,
+  rest: readonly number[],
+  acknowledgedTxIds: readonly string[],
+): Promise<number> {
   await blocksHolding(setup, victim, channelId, acknowledgedTxIds, 60_000);
   await setup.cluster.process(victim).stop(10_000);
   const update = await updateChannel(setup, rest[0]!, channelFileWith(setup, `${channelId}-without-${victim}`, rest));
@@ -49,7 +55,13 @@ describe('eviction of a node removed while it was down', () => {
     const rest = [1, 2, 3].filter((id) => id !== victim);
     const first = await order(setup, leader, channelId, 60);
     expect(first.length).toBe(60);
-    const removalBlock = await removeWhileDown(setup, channelId, victim, rest, first.map((e) => e.txId));
+    const removalBlock = await removeWhileDown(
+      setup,
+      channelId,
+      victim,
+      rest,
+      first.map((e) => e.txId),
+    );
     const second = await order(setup, rest[1]!, channelId, 60);
     expect(second.length).toBe(60);
 
@@ -81,7 +93,13 @@ describe('eviction of a node removed while it was down', () => {
     const rest = [1, 2, 3].filter((id) => id !== victim);
     const first = await order(setup, leader, channelId, 60);
     expect(first.length).toBe(60);
-    await removeWhileDown(setup, channelId, victim, rest, first.map((e) => e.txId));
+    await removeWhileDown(
+      setup,
+      channelId,
+      victim,
+      rest,
+      first.map((e) => e.txId),
+    );
     // Added back: the keygen channel file lists it again, with the same certificate. Fabric numbers it anew: 4.
     const readd = await updateChannel(setup, rest[0]!, setup.channelFile);
     expect(readd.code, readd.stderr).toBe(0);
@@ -95,7 +113,13 @@ describe('eviction of a node removed while it was down', () => {
     const line = await waitLogLine(setup, victim, /re-onboarding channel/, 60_000);
     expect(line).toContain(`as consenter 4 (config block ${readding.header.number})`);
     // Caught up by itself: every envelope acknowledged while it was away, in its own ledger.
-    await blocksHolding(setup, victim, channelId, [...first, ...second].map((e) => e.txId), 90_000);
+    await blocksHolding(
+      setup,
+      victim,
+      channelId,
+      [...first, ...second].map((e) => e.txId),
+      90_000,
+    );
     expect(await participationOf(setup, victim, channelId)).toMatchObject({ status: 'active', consensusRelation: 'consenter' });
     // It orders again: envelopes broadcast to it are forwarded to the leader as consenter 4 and replicated everywhere.
     const third = await order(setup, victim, channelId, 60);

@@ -33,7 +33,12 @@ describe('a channel run under another Raft id of this node', () => {
     sets.set('other', [peer(1), peer(2), peer(3)]);
     // The re-adding config lists this node (its address) as consenter 4.
     sets.set('readded', [peer(1), peer(2), peer(4, '127.0.0.1:7003')]);
-    expect(applied.at(-1)!.map((p) => p.id).sort()).toEqual([1, 2]);
+    expect(
+      applied
+        .at(-1)!
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([1, 2]);
     const view = sets.viewFor('readded', 4);
     expect(view.selfId).toBe(4);
     await view.forwardSubmit('readded', 1, new Uint8Array([1]));

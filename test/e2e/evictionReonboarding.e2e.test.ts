@@ -83,7 +83,7 @@ describe('the Raft id of a stored channel', () => {
 });
 
 describe('the plan of a re-onboarded channel', () => {
-  it('runs the re-adding config block\'s consenters from block 0 of the kept ledger, keeping the node-side eviction suspicion', async () => {
+  it("runs the re-adding config block's consenters from block 0 of the kept ledger, keeping the node-side eviction suspicion", async () => {
     const verdict = await readdedVerdict();
     expect(verdict.newId).toBe(4);
     const genesis = cc.chain(gone).block(0);

@@ -57,7 +57,9 @@ describe('an SM2/SM3 (GM) channel on a 3-node cluster', () => {
     const member = other.issueMember('User1@org1.example.com');
     const creator = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: 'Org1MSP', idBytes: member.idBytes }) };
     const stream = new BroadcastStream(e2e.client(1));
-    const response = await stream.send(createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: e2e.channelId, data: new Uint8Array(8), creator }));
+    const response = await stream.send(
+      createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: e2e.channelId, data: new Uint8Array(8), creator }),
+    );
     await stream.end();
     expect(Status[response.status]).toBe('FORBIDDEN');
   });

@@ -7,13 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import {
-  decodeBlock,
-  decodeSerializedIdentity,
-  readBlockSignatures,
-  type Block,
-  type EnvelopeCreator,
-} from '../../src/block/index.js';
+import { decodeBlock, decodeSerializedIdentity, readBlockSignatures, type Block, type EnvelopeCreator } from '../../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../../src/client/abClient.js';
 import { loadClientCreator } from '../../src/client/envelopePool.js';
 import { keygen, type KeygenOptions } from '../../src/cli/dev/keygen.js';

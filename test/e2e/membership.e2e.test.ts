@@ -29,7 +29,16 @@ describe('membership changes under load', () => {
     const channelId = 'members-channel';
     // Five channel-less nodes; block 0 names consenters 1..3, nodes 4 and 5 join when added.
     const setup = await setUp(channelId, disposers, { withoutChannels: true, nodes: 5 });
-    const files = new Map([3, 4, 5].map((n) => [n, channelFileWith(setup, `members-${n}`, Array.from({ length: n }, (_, i) => i + 1))]));
+    const files = new Map(
+      [3, 4, 5].map((n) => [
+        n,
+        channelFileWith(
+          setup,
+          `members-${n}`,
+          Array.from({ length: n }, (_, i) => i + 1),
+        ),
+      ]),
+    );
     const genesisFile = writeGenesis(setup, files.get(3)!, 'members-genesis');
     for (const id of [1, 2, 3]) {
       const joined = await orderer(['channel', 'join', '--block', genesisFile, '--node', operationsUrl(setup, id)]);
@@ -49,15 +58,27 @@ describe('membership changes under load', () => {
         const configBlock = await configBlockOf(setup, 1, channelId, sequence, STEP_TIMEOUT_MS);
         expect(extractChannelConfig(configBlock).consenters).toHaveLength(added);
         const joined = await orderer([
-          'channel', 'join', '--block', writeBlock(setup, configBlock, `members-config-${sequence}`), '--genesis-block', genesisFile,
-          '--node', operationsUrl(setup, added),
+          'channel',
+          'join',
+          '--block',
+          writeBlock(setup, configBlock, `members-config-${sequence}`),
+          '--genesis-block',
+          genesisFile,
+          '--node',
+          operationsUrl(setup, added),
         ]);
         expect(joined.code, joined.stderr).toBe(0);
         const members = Array.from({ length: added }, (_, i) => i + 1);
         await waitMetric(setup, members, 'consensus_etcdraft_cluster_size', channelId, added, STEP_TIMEOUT_MS);
         await load.waitMore(PROGRESS_PER_STEP, STEP_TIMEOUT_MS);
         // The new node replicates: it holds everything acknowledged so far (pulled, then written by itself).
-        await blocksHolding(setup, added, channelId, load.acknowledged.map((e) => e.txId), STEP_TIMEOUT_MS);
+        await blocksHolding(
+          setup,
+          added,
+          channelId,
+          load.acknowledged.map((e) => e.txId),
+          STEP_TIMEOUT_MS,
+        );
       }
 
       for (const removed of [5, 4]) {

@@ -86,12 +86,24 @@ describe('membership changes of the leader and the quorum', () => {
 
     const adding = await updateChannel(setup, live, channelFileWith(setup, 'quorum-four', [1, 2, 3, 4]));
     expect(adding.code).toBe(1);
-    expect(adding.stderr).toMatch(/BAD_REQUEST: config update refused \(quorum\): after this consenter change 4 voters need 3 to agree, but only 2 are reachable/);
+    expect(adding.stderr).toMatch(
+      /BAD_REQUEST: config update refused \(quorum\): after this consenter change 4 voters need 3 to agree, but only 2 are reachable/,
+    );
     expect(adding.stderr).toMatch(new RegExp(`unreachable or changing: .*\\b${down}\\b`));
 
-    const removingLive = await updateChannel(setup, leader, channelFileWith(setup, 'quorum-without-live', [1, 2, 3].filter((id) => id !== live)));
+    const removingLive = await updateChannel(
+      setup,
+      leader,
+      channelFileWith(
+        setup,
+        'quorum-without-live',
+        [1, 2, 3].filter((id) => id !== live),
+      ),
+    );
     expect(removingLive.code).toBe(1);
-    expect(removingLive.stderr).toMatch(/BAD_REQUEST: config update refused \(quorum\): after this consenter change 2 voters need 2 to agree, but only 1 are reachable/);
+    expect(removingLive.stderr).toMatch(
+      /BAD_REQUEST: config update refused \(quorum\): after this consenter change 2 voters need 2 to agree, but only 1 are reachable/,
+    );
     expect(removingLive.stderr).toMatch(new RegExp(`unreachable or changing: ${down}\\b`));
 
     // The leader rotating its own certificate: the peers would refuse it until it restarts, so it counts as unreachable too.
@@ -99,7 +111,9 @@ describe('membership changes of the leader and the quorum', () => {
     expect(reissued.code, reissued.stderr).toBe(0);
     const rotatingLeader = await updateChannel(setup, leader, threeFile);
     expect(rotatingLeader.code).toBe(1);
-    expect(rotatingLeader.stderr).toMatch(/BAD_REQUEST: config update refused \(quorum\): after this consenter change 3 voters need 2 to agree, but only 1 are reachable/);
+    expect(rotatingLeader.stderr).toMatch(
+      /BAD_REQUEST: config update refused \(quorum\): after this consenter change 3 voters need 2 to agree, but only 1 are reachable/,
+    );
     expect(rotatingLeader.stderr).toMatch(new RegExp(`unreachable or changing: .*\\b${down}\\b`));
     // Back to the certificate it runs with (a later restart must present the pinned one).
     const tlsDir = path.join(setup.dir, path.dirname(nodePaths(leader).tlsCert));

@@ -39,7 +39,7 @@ afterAll(async () => {
   for (const dispose of disposers.reverse()) await dispose();
 }, 120_000);
 
-describe('rotating the Raft leader\'s own TLS certificate', () => {
+describe("rotating the Raft leader's own TLS certificate", () => {
   it('the leader hands over by MsgTimeoutNow when the rotation commits: no block gap of an election timeout on a follower under load; restarted with its new certificate it replicates; chains identical, nothing acknowledged lost', async () => {
     const setup = await setUpWithRaft(CHANNEL, disposers, { heartbeatTick: HEARTBEAT_TICK, electionTick: ELECTION_TICK });
     const leader = await waitLeaderOf(setup, CHANNEL, 30_000);
@@ -65,7 +65,9 @@ describe('rotating the Raft leader\'s own TLS certificate', () => {
       const update = await updateChannel(setup, leader, setup.channelFile);
       expect(update.code, update.stderr).toBe(0);
       const configBlock = await configBlockOf(setup, watcher, CHANNEL, 1, 30_000);
-      expect(publicKeyOfCertificate(extractChannelConfig(configBlock).consenters[leader - 1]!.clientTlsCertPem).equals(publicKeyOfCertificate(newCert))).toBe(true);
+      expect(publicKeyOfCertificate(extractChannelConfig(configBlock).consenters[leader - 1]!.clientTlsCertPem).equals(publicKeyOfCertificate(newCert))).toBe(
+        true,
+      );
 
       const newLeader = await waitLeaderOf(setup, CHANNEL, 30_000).then(async (id) => (id === leader ? waitForOtherLeader(setup, leader) : id));
       expect(followers).toContain(newLeader);
@@ -82,9 +84,15 @@ describe('rotating the Raft leader\'s own TLS certificate', () => {
       expect(numbers).toEqual(numbers.map((_, i) => fromNumber + i));
 
       // Moved by a leader transfer, not an election timeout.
-      const leaderLog = logRecords(setup, leader).slice(linesBefore).map((r) => r.msg);
-      expect(leaderLog).toContain(`certificate of this Raft leader is rotated by config block ${configBlock.header.number}: transferring leadership to node ${newLeader}`);
-      expect(logRecords(setup, newLeader).some((r) => r.msg.startsWith(`${newLeader} [term`) && r.msg.includes(`received MsgTimeoutNow from ${leader}`))).toBe(true);
+      const leaderLog = logRecords(setup, leader)
+        .slice(linesBefore)
+        .map((r) => r.msg);
+      expect(leaderLog).toContain(
+        `certificate of this Raft leader is rotated by config block ${configBlock.header.number}: transferring leadership to node ${newLeader}`,
+      );
+      expect(logRecords(setup, newLeader).some((r) => r.msg.startsWith(`${newLeader} [term`) && r.msg.includes(`received MsgTimeoutNow from ${leader}`))).toBe(
+        true,
+      );
 
       // Restarted with its new certificate, the old leader replicates again.
       await setup.cluster.process(leader).stop(10_000);

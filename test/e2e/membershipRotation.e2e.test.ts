@@ -26,7 +26,7 @@ afterAll(async () => {
 const samePublicKey = (a: string, b: string): boolean => publicKeyOfCertificate(a).equals(publicKeyOfCertificate(b));
 
 describe('consenter certificate rotation', () => {
-  it('rotates a follower\'s TLS certificate: reissued from the TLS CA, config update, restart; the old certificate is refused by the peers\' pinning', async () => {
+  it("rotates a follower's TLS certificate: reissued from the TLS CA, config update, restart; the old certificate is refused by the peers' pinning", async () => {
     const channelId = 'rotate-channel';
     const setup = await setUp(channelId, disposers);
     const leader = await waitLeaderOf(setup, channelId, 30_000);
@@ -57,11 +57,17 @@ describe('consenter certificate rotation', () => {
     const deadline = performance.now() + 30_000;
     let refusals = 0;
     while (refusals === 0 && performance.now() < deadline) {
-      refusals = (await Promise.all([leader, peer].map((id) => counterSum(setup, id, 'cluster_comm_stream_refused_count', ['direction="ingress"', 'reason="pin_mismatch"'])))).reduce((a, b) => a + b, 0);
+      refusals = (
+        await Promise.all(
+          [leader, peer].map((id) => counterSum(setup, id, 'cluster_comm_stream_refused_count', ['direction="ingress"', 'reason="pin_mismatch"'])),
+        )
+      ).reduce((a, b) => a + b, 0);
       if (refusals === 0) await sleep(200);
     }
     expect(refusals).toBeGreaterThan(0);
-    expect(await helloProbe(setup, peer, rotated, old)).toMatch(/^PERMISSION_DENIED: .*consenter \d+ but its TLS certificate's public key .* is not the one pinned for it/);
+    expect(await helloProbe(setup, peer, rotated, old)).toMatch(
+      /^PERMISSION_DENIED: .*consenter \d+ but its TLS certificate's public key .* is not the one pinned for it/,
+    );
     // Two of three consenters still order.
     const meanwhile = await order(setup, leader, channelId, 60);
     expect(meanwhile.length).toBe(60);

@@ -90,8 +90,16 @@ export function startBackgroundLoad(setup: Setup, id: number, channelId: string,
     while (!abort.signal.aborted) {
       const envelopes = createEnvelopePool({ channelId, creator, count: LOAD_ROUND_ENVELOPES });
       await runLoad({
-        client, envelopes, streams: 2, windowPerStream: 8, durationMs: 120_000, once: true, maxTxPerSec: txPerSec,
-        unavailableBackoffMs: 100, signal: abort.signal, onAcknowledged: (e) => acknowledged.push(e),
+        client,
+        envelopes,
+        streams: 2,
+        windowPerStream: 8,
+        durationMs: 120_000,
+        once: true,
+        maxTxPerSec: txPerSec,
+        unavailableBackoffMs: 100,
+        signal: abort.signal,
+        onAcknowledged: (e) => acknowledged.push(e),
       });
       // A round that ended at once (stream refused) must not become a busy loop of signing.
       await sleep(50);
@@ -101,7 +109,11 @@ export function startBackgroundLoad(setup: Setup, id: number, channelId: string,
     acknowledged,
     async waitMore(more, timeoutMs) {
       const target = acknowledged.length + more;
-      await waitUntil(() => `${target} acknowledgements of the background load to node ${id} (got ${acknowledged.length})`, timeoutMs, () => acknowledged.length >= target);
+      await waitUntil(
+        () => `${target} acknowledgements of the background load to node ${id} (got ${acknowledged.length})`,
+        timeoutMs,
+        () => acknowledged.length >= target,
+      );
     },
     async stop() {
       abort.abort();

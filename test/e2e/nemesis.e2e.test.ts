@@ -19,8 +19,14 @@ describe('nemesis, short schedule', () => {
     );
     const text = formatReport(report);
     expect([...report.failures, ...report.verdict.failures], text).toEqual([]);
-    expect(report.faults.map((f) => f.plan.kind), text).toEqual(['kill9', 'partition', 'stop']);
-    expect(report.faults.every((f) => f.backToHealthyMs !== undefined), text).toBe(true);
+    expect(
+      report.faults.map((f) => f.plan.kind),
+      text,
+    ).toEqual(['kill9', 'partition', 'stop']);
+    expect(
+      report.faults.every((f) => f.backToHealthyMs !== undefined),
+      text,
+    ).toBe(true);
     expect(report.verdict.channels).toHaveLength(2);
     for (const c of report.verdict.channels) {
       expect(c.duplicates, text).toBe(0);

@@ -32,7 +32,10 @@ export async function waitHealthz(setup: Setup, id: number, timeoutMs: number): 
 
 /** Lines of node `id`'s log that match `pattern` (its log file accumulates across restarts). */
 export function logLines(setup: Setup, id: number, pattern: RegExp): string[] {
-  return fs.readFileSync(setup.cluster.logFile(id), 'utf8').split('\n').filter((l) => pattern.test(l));
+  return fs
+    .readFileSync(setup.cluster.logFile(id), 'utf8')
+    .split('\n')
+    .filter((l) => pattern.test(l));
 }
 
 /** Polls node `id`'s log until a line matches `pattern`; returns that line. */

@@ -55,7 +55,11 @@ interface Ack {
 function loadOn(id: number, acks: Ack[], signal: AbortSignal): { done: Promise<LoadReport>; close(): void } {
   const manifest = readManifest(setup.dir);
   const client = connectAtomicBroadcast(address(setup.cluster.node(id), 'client'), clientTls(setup.dir, manifest));
-  const envelopes = createEnvelopePool({ channelId: CHANNEL, creator: loadClientCreator(clientMsp(setup.dir, manifest)), count: Math.ceil((TX_PER_SEC_PER_NODE * LOAD_MAX_MS) / 1000) });
+  const envelopes = createEnvelopePool({
+    channelId: CHANNEL,
+    creator: loadClientCreator(clientMsp(setup.dir, manifest)),
+    count: Math.ceil((TX_PER_SEC_PER_NODE * LOAD_MAX_MS) / 1000),
+  });
   const done = runLoad({
     client,
     envelopes,
@@ -148,13 +152,20 @@ async function stopLeaderUnderLoad(stop: (leader: number) => Promise<number | nu
 async function restartAndCatchUp(id: number, like: number): Promise<void> {
   setup.cluster.process(id).start();
   await setup.cluster.waitListening(id, 60_000);
-  await waitUntil(`node ${id} to catch up with node ${like}`, 60_000, async () => (await servedBlocks(setup, id, CHANNEL)).length >= (await servedBlocks(setup, like, CHANNEL)).length);
+  await waitUntil(
+    `node ${id} to catch up with node ${like}`,
+    60_000,
+    async () => (await servedBlocks(setup, id, CHANNEL)).length >= (await servedBlocks(setup, like, CHANNEL)).length,
+  );
 }
 
 describe('SIGTERM of the leader under load', () => {
   it('hands leadership over: the committed blocks pause for less than 2 heartbeats, the leader exits 0 after logging the transfer, nothing acknowledged is lost', async () => {
     // The leader's own clients too: what it acknowledged before it stopped serving them must be committed.
-    const run = await stopLeaderUnderLoad((leader) => setup.cluster.process(leader).stop(30_000), () => setup.cluster.nodes.map((n) => n.id));
+    const run = await stopLeaderUnderLoad(
+      (leader) => setup.cluster.process(leader).stop(30_000),
+      () => setup.cluster.nodes.map((n) => n.id),
+    );
     expect(run.exitCode).toBe(0);
     expect(run.gapMs).toBeLessThan(TWO_HEARTBEATS_MS);
     // Blocks kept coming all along: consecutive numbers, none skipped.
@@ -168,12 +179,20 @@ describe('SIGTERM of the leader under load', () => {
 
     // The stopped leader's ledger is checked too once it is back (what it wrote before exiting was durable).
     await restartAndCatchUp(run.leader, newLeader);
-    await checkChannel(setup, CHANNEL, [1, 2, 3], run.acks.map((a) => a.envelope));
+    await checkChannel(
+      setup,
+      CHANNEL,
+      [1, 2, 3],
+      run.acks.map((a) => a.envelope),
+    );
   }, 200_000);
 
   it('control: a leader killed with SIGKILL leaves the others without blocks for 2 heartbeats or more (an election timeout)', async () => {
     // Load on the survivors only: the killed leader's clients would just see their stream break.
-    const run = await stopLeaderUnderLoad((leader) => setup.cluster.process(leader).kill('SIGKILL'), (leader) => setup.cluster.nodes.map((n) => n.id).filter((id) => id !== leader));
+    const run = await stopLeaderUnderLoad(
+      (leader) => setup.cluster.process(leader).kill('SIGKILL'),
+      (leader) => setup.cluster.nodes.map((n) => n.id).filter((id) => id !== leader),
+    );
     expect(run.exitCode).toBeNull();
     expect(run.gapMs).toBeGreaterThanOrEqual(TWO_HEARTBEATS_MS);
     expect(run.leaderLog.some((m) => m.startsWith('shutting down: transferring leadership'))).toBe(false);

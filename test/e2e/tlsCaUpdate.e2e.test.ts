@@ -42,7 +42,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('config updates of a channel whose TLS CA is RSA 2048 (real processes)', () => {
-  it('accepts an admin\'s batch size update, refuses a consenter of another CA naming it, and keeps ordering', async () => {
+  it("accepts an admin's batch size update, refuses a consenter of another CA naming it, and keeps ordering", async () => {
     const channelId = 'rsa-tls-channel';
     const setup = await setUp(channelId, disposers, { startNodes: [] });
     useRsaTls(setup, [1, 2, 3]);
@@ -67,12 +67,22 @@ describe('config updates of a channel whose TLS CA is RSA 2048 (real processes)'
     fs.writeFileSync(withImpostorFile, stringify(edited));
     const refused = await updateChannel(setup, 3, withImpostorFile);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`consenter-certificate.*consenter 127\\.0\\.0\\.1:${impostorPort} client TLS certificate: certificate "CN=orderer9\\.rsa\\.example\\.com,O=TlsOrg" is not issued by a TLS CA`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `consenter-certificate.*consenter 127\\.0\\.0\\.1:${impostorPort} client TLS certificate: certificate "CN=orderer9\\.rsa\\.example\\.com,O=TlsOrg" is not issued by a TLS CA`,
+      ),
+    );
 
     const second = await order(setup, 3, channelId, 40);
     expect(second.length).toBe(40);
     await checkChannel(setup, channelId, [1, 2, 3], [...first, ...second]);
-    const blocks = await blocksHolding(setup, 1, channelId, second.map((e) => e.txId), 60_000);
+    const blocks = await blocksHolding(
+      setup,
+      1,
+      channelId,
+      second.map((e) => e.txId),
+      60_000,
+    );
     const configBlocks = blocks.filter((b) => b.header.number > 0 && readEnvelopeFields(b.data[0]!).headerType === HeaderType.CONFIG);
     expect(configBlocks.map((b) => extractChannelConfig(b).batchSize.maxMessageCount)).toEqual([3]);
     expect(extractChannelConfig(configBlocks[0]!).consenters).toHaveLength(3);

@@ -80,22 +80,41 @@ describe('an orderer node in process', () => {
       const ops = participationTarget(`http://127.0.0.1:${node.ports.operations}`, {});
       expect(node.channels.list().map((c) => c.channelId)).toEqual([CHANNEL]);
 
-      await waitFor(() => broadcastOne(address, tls, creator), (answer) => answer.status === Status.SUCCESS);
-      expect((await waitFor(() => blocksOf(address, tls, creator), (blocks) => blocks.length >= 2)).length).toBe(2);
+      await waitFor(
+        () => broadcastOne(address, tls, creator),
+        (answer) => answer.status === Status.SUCCESS,
+      );
+      expect(
+        (
+          await waitFor(
+            () => blocksOf(address, tls, creator),
+            (blocks) => blocks.length >= 2,
+          )
+        ).length,
+      ).toBe(2);
 
       const listed = expectStatus(await callParticipation(ops, 'GET', '/participation/v1/channels'), 200, 'list') as { channels: Array<{ name: string }> };
       expect(listed.channels.map((c) => c.name)).toEqual([CHANNEL]);
 
       expectStatus(await callParticipation(ops, 'DELETE', `/participation/v1/channels/${CHANNEL}`), 204, 'remove');
       expect(node.channels.get(CHANNEL)).toBeUndefined();
-      const afterRemoval = await broadcastOne(address, tls, creator).then((answer) => answer.status, () => 'refused');
+      const afterRemoval = await broadcastOne(address, tls, creator).then(
+        (answer) => answer.status,
+        () => 'refused',
+      );
       expect(afterRemoval).not.toBe(Status.SUCCESS);
 
       const form = multipartForm({ 'config-block': genesisBlockOfChannel(config.channels[0]!) });
       expectStatus(await callParticipation(ops, 'POST', '/participation/v1/channels', form.body, form.contentType), 201, 'join');
-      await waitFor(() => broadcastOne(address, tls, creator), (answer) => answer.status === Status.SUCCESS);
+      await waitFor(
+        () => broadcastOne(address, tls, creator),
+        (answer) => answer.status === Status.SUCCESS,
+      );
       // Removal deleted the channel's data: the re-joined chain orders from block 0 again.
-      const rejoined = await waitFor(() => blocksOf(address, tls, creator), (blocks) => blocks.length >= 2);
+      const rejoined = await waitFor(
+        () => blocksOf(address, tls, creator),
+        (blocks) => blocks.length >= 2,
+      );
       expect(rejoined.map((b) => b.header.number)).toEqual([0, 1]);
     } finally {
       await node.stop();
@@ -111,5 +130,7 @@ async function waitFor<T>(attempt: () => Promise<T>, done: (value: T) => boolean
     if (done(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`not done after 100 attempts; last: ${JSON.stringify(last, (_, v) => (typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? `<${v.length} bytes>` : v))}`);
+  throw new Error(
+    `not done after 100 attempts; last: ${JSON.stringify(last, (_, v) => (typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? `<${v.length} bytes>` : v))}`,
+  );
 }

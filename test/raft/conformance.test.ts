@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { describeFailures, runInteractionFile, runInteractionText } from '../../scripts/raft-interaction/runner.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/etcd-raft');
-const listTxt = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+const listTxt = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
 
 describe('etcd-raft interaction files', () => {
   const core = listTxt(fixtures);

@@ -44,6 +44,8 @@ line 2
   });
 
   it('names the line of a command without separator', () => {
-    expect(() => parseDatadriven('ok\n----\nok\n\nbroken 1\n', 'f.txt')).toThrow(new DatadrivenParseError('f.txt', 5, 'command "broken 1" has no ---- separator'));
+    expect(() => parseDatadriven('ok\n----\nok\n\nbroken 1\n', 'f.txt')).toThrow(
+      new DatadrivenParseError('f.txt', 5, 'command "broken 1" has no ---- separator'),
+    );
   });
 });

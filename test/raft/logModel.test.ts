@@ -10,9 +10,7 @@ import { EntryType, type Entry } from '../../src/raft/types.js';
 
 type Op =
   /** Append after index (our last index + 1 - back): mostly overlapping our log, sometimes beyond it. */
-  | { kind: 'append'; leader: 0 | 1; back: number; count: number }
-  | { kind: 'persist' }
-  | { kind: 'compact'; back: number };
+  { kind: 'append'; leader: 0 | 1; back: number; count: number } | { kind: 'persist' } | { kind: 'compact'; back: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('append' as const), leader: fc.constantFrom(0 as const, 1 as const), back: fc.nat(12), count: fc.nat(6) }),

@@ -15,7 +15,11 @@ function naiveCommitted(acked: number[]): number {
 describe('quorum', () => {
   it('committedIndex is the majority-acknowledged index', () => {
     const voters = new Set([1, 2, 3]);
-    const acked = new Map([[1, 5], [2, 3], [3, 1]]);
+    const acked = new Map([
+      [1, 5],
+      [2, 3],
+      [3, 1],
+    ]);
     expect(committedIndex(voters, (id) => acked.get(id))).toBe(3);
     expect(committedIndex(new Set([1, 2, 3, 4]), (id) => acked.get(id))).toBe(1);
   });
@@ -39,14 +43,58 @@ describe('quorum', () => {
 
   it('voteResult: won with a majority, lost once impossible, else pending', () => {
     const v = new Set([1, 2, 3, 4, 5]);
-    expect(voteResult(v, new Map([[1, true], [2, true]]))).toBe(VoteResult.Pending);
-    expect(voteResult(v, new Map([[1, true], [2, true], [3, true]]))).toBe(VoteResult.Won);
-    expect(voteResult(v, new Map([[1, false], [2, false], [3, false]]))).toBe(VoteResult.Lost);
-    expect(voteResult(v, new Map([[1, false], [2, false], [3, true]]))).toBe(VoteResult.Pending);
+    expect(
+      voteResult(
+        v,
+        new Map([
+          [1, true],
+          [2, true],
+        ]),
+      ),
+    ).toBe(VoteResult.Pending);
+    expect(
+      voteResult(
+        v,
+        new Map([
+          [1, true],
+          [2, true],
+          [3, true],
+        ]),
+      ),
+    ).toBe(VoteResult.Won);
+    expect(
+      voteResult(
+        v,
+        new Map([
+          [1, false],
+          [2, false],
+          [3, false],
+        ]),
+      ),
+    ).toBe(VoteResult.Lost);
+    expect(
+      voteResult(
+        v,
+        new Map([
+          [1, false],
+          [2, false],
+          [3, true],
+        ]),
+      ),
+    ).toBe(VoteResult.Pending);
     expect(voteResult(new Set(), new Map())).toBe(VoteResult.Won);
   });
 
   it('voteResult ignores votes of non-voters', () => {
-    expect(voteResult(new Set([1, 2, 3]), new Map([[1, true], [7, true], [8, true]]))).toBe(VoteResult.Pending);
+    expect(
+      voteResult(
+        new Set([1, 2, 3]),
+        new Map([
+          [1, true],
+          [7, true],
+          [8, true],
+        ]),
+      ),
+    ).toBe(VoteResult.Pending);
   });
 });

@@ -87,7 +87,10 @@ export function storageContractSuite(name: string, make: () => StorageUnderTest 
       const s = await compactedAt3();
       expect(codeOf(() => s.entries(3, 5, Infinity))).toBe('compacted');
       expect(ids(s.entries(4, 5, Infinity))).toEqual([[4, 4]]);
-      expect(ids(s.entries(4, 6, Infinity))).toEqual([[4, 4], [5, 5]]);
+      expect(ids(s.entries(4, 6, Infinity))).toEqual([
+        [4, 4],
+        [5, 5],
+      ]);
       expect(s.entries(5, 5, Infinity)).toEqual([]);
       expect(codeOf(() => s.entries(4, 7, Infinity))).toBe('unavailable');
     });
@@ -96,7 +99,10 @@ export function storageContractSuite(name: string, make: () => StorageUnderTest 
       const s = await compactedAt3();
       expect(ids(s.entries(4, 6, 0))).toEqual([[4, 4]]);
       expect(ids(s.entries(4, 6, 19))).toEqual([[4, 4]]);
-      expect(ids(s.entries(4, 6, 20))).toEqual([[4, 4], [5, 5]]);
+      expect(ids(s.entries(4, 6, 20))).toEqual([
+        [4, 4],
+        [5, 5],
+      ]);
     });
 
     it('entries returns the appended data unchanged', async () => {
@@ -128,10 +134,17 @@ export function storageContractSuite(name: string, make: () => StorageUnderTest 
     it('append overwrites a conflicting suffix', async () => {
       const s = await compactedAt3();
       s.append([ent(4, 6), ent(5, 6), ent(6, 6)]);
-      expect(ids(s.entries(4, 7, Infinity))).toEqual([[4, 6], [5, 6], [6, 6]]);
+      expect(ids(s.entries(4, 7, Infinity))).toEqual([
+        [4, 6],
+        [5, 6],
+        [6, 6],
+      ]);
       s.append([ent(5, 7)]);
       expect(s.lastIndex()).toBe(5);
-      expect(ids(s.entries(4, 6, Infinity))).toEqual([[4, 6], [5, 7]]);
+      expect(ids(s.entries(4, 6, Infinity))).toEqual([
+        [4, 6],
+        [5, 7],
+      ]);
     });
 
     it('append extends contiguously and ignores entries at or below the snapshot point', async () => {

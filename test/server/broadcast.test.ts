@@ -97,8 +97,7 @@ describe('Broadcast', () => {
   it('answers in request order when the channel finishes submits out of order', async () => {
     const channel = new FakeChannel('mychannel', 1);
     const releases = new Map<string, () => void>();
-    channel.holdSubmits = (envelope) =>
-      new Promise<void>((resolve) => releases.set(Buffer.from(envelope).toString('hex'), resolve));
+    channel.holdSubmits = (envelope) => new Promise<void>((resolve) => releases.set(Buffer.from(envelope).toString('hex'), resolve));
     harness = await startHarness([channel]);
     const envelopes = Array.from({ length: 8 }, (_, i) => transaction('mychannel', `tx ${i}`));
     const stream = harness.client.broadcast();
@@ -111,9 +110,7 @@ describe('Broadcast', () => {
     const { messages, error } = await done;
     expect(error).toBeUndefined();
     expect(messages.map((m) => m.getStatus())).toEqual(envelopes.map(() => Status.SUCCESS));
-    expect(channel.submitted.map((e) => Buffer.from(e).toString())).toEqual(
-      [...envelopes].reverse().map((e) => Buffer.from(e).toString()),
-    );
+    expect(channel.submitted.map((e) => Buffer.from(e).toString())).toEqual([...envelopes].reverse().map((e) => Buffer.from(e).toString()));
   });
 
   it('property: for any mix of envelopes and any order the channel finishes them in, responses match a naive in-order model', async () => {

@@ -49,7 +49,9 @@ describe('Broadcast acknowledgement mode', () => {
 
   it('any other value: BAD_REQUEST naming the header, nothing submitted', async () => {
     const { channel, statuses } = await broadcastOne(['durable']);
-    expect(statuses).toEqual([{ status: common.Status.BAD_REQUEST, info: 'request header orderer-ack must be one of accepted, committed (once), got "durable"' }]);
+    expect(statuses).toEqual([
+      { status: common.Status.BAD_REQUEST, info: 'request header orderer-ack must be one of accepted, committed (once), got "durable"' },
+    ]);
     expect(channel.submitOptions).toEqual([]);
   });
 });

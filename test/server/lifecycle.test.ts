@@ -17,7 +17,13 @@ describe('server lifecycle', () => {
     const harness = await startHarness([channel], { shutdownGraceMs: 50 });
     const stream = harness.client.deliver();
     const done = collect(stream);
-    const seek = { start: { type: 'specified' as const, number: 5 }, stop: { type: 'specified' as const, number: 5 }, behavior: SeekBehavior.BLOCK_UNTIL_READY, errorResponse: SeekErrorResponse.STRICT, contentType: SeekContentType.BLOCK };
+    const seek = {
+      start: { type: 'specified' as const, number: 5 },
+      stop: { type: 'specified' as const, number: 5 },
+      behavior: SeekBehavior.BLOCK_UNTIL_READY,
+      errorResponse: SeekErrorResponse.STRICT,
+      contentType: SeekContentType.BLOCK,
+    };
     stream.write(toProtosEnvelope(seekRequest('mychannel', seek)));
     await eventually(() => channel.waiterCount === 1, 'the server waits for block 5');
     await harness.server.close();
@@ -33,7 +39,10 @@ describe('server lifecycle', () => {
     const first = await AtomicBroadcastServer.start({ listenAddress: '127.0.0.1:0', shutdownGraceMs: 50 }, { channels, logger: silentLogger, metricsRegistry });
     const port = first.port;
     await first.close();
-    const second = await AtomicBroadcastServer.start({ listenAddress: `127.0.0.1:${port}`, shutdownGraceMs: 50 }, { channels, logger: silentLogger, metricsRegistry });
+    const second = await AtomicBroadcastServer.start(
+      { listenAddress: `127.0.0.1:${port}`, shutdownGraceMs: 50 },
+      { channels, logger: silentLogger, metricsRegistry },
+    );
     try {
       expect(second.port).toBe(port);
       const client = new orderer.AtomicBroadcastClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -56,7 +65,10 @@ describe('server lifecycle', () => {
     );
     const address = `127.0.0.1:${first.port}`;
     try {
-      const operations = OperationsServer.start({ listenAddress: address }, { health: new HealthChecks(), metricsRegistry: new Registry(), logger: silentLogger });
+      const operations = OperationsServer.start(
+        { listenAddress: address },
+        { health: new HealthChecks(), metricsRegistry: new Registry(), logger: silentLogger },
+      );
       await expect(operations).rejects.toThrow(ListenError);
       await expect(operations).rejects.toThrow(`cannot listen on ${address}`);
     } finally {

@@ -108,7 +108,10 @@ describe('operations server', () => {
     const serverCert = org.issueMember('operations', { subjectAltNames: ['127.0.0.1'], extendedKeyUsage: ['serverAuth'] });
     const clientCert = org.issueMember('prometheus', { extendedKeyUsage: ['clientAuth'] });
     const tls = { certPem: serverCert.certPem, keyPem: serverCert.signer.exportPrivateKeyPem(), clientRootCasPem: [org.root.certPem], requireClientCert: true };
-    server = await OperationsServer.start({ listenAddress: '127.0.0.1:0', tls }, { health: new HealthChecks(), metricsRegistry: new Registry(), logger: silentLogger });
+    server = await OperationsServer.start(
+      { listenAddress: '127.0.0.1:0', tls },
+      { health: new HealthChecks(), metricsRegistry: new Registry(), logger: silentLogger },
+    );
     const port = server.port;
     const httpsGet = (withClientCert: boolean) =>
       new Promise<number>((resolve, reject) => {

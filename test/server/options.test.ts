@@ -95,7 +95,11 @@ describe('fillOperationsOptions', () => {
   });
 
   it('refuses out-of-range bounds naming the option', () => {
-    expect(() => fillOperationsOptions({ listenAddress: '127.0.0.1:0', connectionsMax: 0 })).toThrow('options.connectionsMax must be an integer in 1..100000, got 0');
-    expect(() => fillOperationsOptions({ listenAddress: '127.0.0.1:0', requestTimeoutMs: 5 })).toThrow('options.requestTimeoutMs must be an integer in 100..600000, got 5');
+    expect(() => fillOperationsOptions({ listenAddress: '127.0.0.1:0', connectionsMax: 0 })).toThrow(
+      'options.connectionsMax must be an integer in 1..100000, got 0',
+    );
+    expect(() => fillOperationsOptions({ listenAddress: '127.0.0.1:0', requestTimeoutMs: 5 })).toThrow(
+      'options.requestTimeoutMs must be an integer in 100..600000, got 5',
+    );
   });
 });

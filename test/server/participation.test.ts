@@ -157,7 +157,13 @@ describe('channel participation API', () => {
     const port = await start(node);
     const answer = await new Promise<number>((resolve, reject) => {
       const request = http.request(
-        { host: '127.0.0.1', port, path: CHANNELS, method: 'POST', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': 200 * 1024 * 1024 } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: CHANNELS,
+          method: 'POST',
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': 200 * 1024 * 1024 },
+        },
         (response) => {
           response.resume();
           resolve(response.statusCode!);

@@ -51,7 +51,11 @@ describe('participation API over mutual TLS', () => {
     );
     const url = `https://127.0.0.1:${server.port}`;
     const ca = write('ca.pem', org.root.certPem);
-    const admin = participationTarget(url, { ca, cert: write('admin.pem', adminCert.certPem), key: write('admin.key', adminCert.signer.exportPrivateKeyPem()) });
+    const admin = participationTarget(url, {
+      ca,
+      cert: write('admin.pem', adminCert.certPem),
+      key: write('admin.key', adminCert.signer.exportPrivateKeyPem()),
+    });
     const answer = await callParticipation(admin, 'POST', PARTICIPATION_PATH, Buffer.from('tlschannel'));
     expect(expectStatus(answer, 201, 'join')).toMatchObject({ name: 'tlschannel' });
     const list = expectStatus(await callParticipation(admin, 'GET', PARTICIPATION_PATH), 200, 'list') as { channels: { name: string }[] };

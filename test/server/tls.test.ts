@@ -47,11 +47,7 @@ async function broadcastOne(h: Harness) {
 
 describe('client listener TLS', () => {
   it('serves a client that trusts the server CA', async () => {
-    harness = await startHarness(
-      [new FakeChannel('mychannel', 1)],
-      { tls: serverTls },
-      clientCredentials(),
-    );
+    harness = await startHarness([new FakeChannel('mychannel', 1)], { tls: serverTls }, clientCredentials());
     const { messages, error } = await broadcastOne(harness);
     expect(error).toBeUndefined();
     expect(messages.map((m) => m.getStatus())).toEqual([common.Status.SUCCESS]);
@@ -68,11 +64,7 @@ describe('client listener TLS', () => {
 
     it('serves a client with a certificate from a configured CA', async () => {
       const client = tlsIdentity(clientOrg, 'user1', 'clientAuth');
-      harness = await startHarness(
-        [new FakeChannel('mychannel', 1)],
-        mutual,
-        clientCredentials(client),
-      );
+      harness = await startHarness([new FakeChannel('mychannel', 1)], mutual, clientCredentials(client));
       const { messages, error } = await broadcastOne(harness);
       expect(error).toBeUndefined();
       expect(messages.map((m) => m.getStatus())).toEqual([common.Status.SUCCESS]);
@@ -80,11 +72,7 @@ describe('client listener TLS', () => {
 
     it('binds Deliver requests to the client TLS certificate (Fabric’s tls_cert_hash check, BAD_REQUEST as Fabric)', async () => {
       const client = tlsIdentity(clientOrg, 'user1', 'clientAuth');
-      harness = await startHarness(
-        [new FakeChannel('mychannel', 2)],
-        mutual,
-        clientCredentials(client),
-      );
+      harness = await startHarness([new FakeChannel('mychannel', 2)], mutual, clientCredentials(client));
       const ownHash = createHash('sha256').update(new X509Certificate(client.certPem).raw).digest();
       const otherHash = createHash('sha256').update(new X509Certificate(serverTls.certPem).raw).digest();
       const request = (tlsCertHash?: Uint8Array) =>
@@ -118,11 +106,7 @@ describe('client listener TLS', () => {
 
     it('refuses a client whose certificate comes from another CA', async () => {
       const stranger = tlsIdentity(otherOrg, 'mallory', 'clientAuth');
-      harness = await startHarness(
-        [new FakeChannel('mychannel', 1)],
-        mutual,
-        clientCredentials(stranger),
-      );
+      harness = await startHarness([new FakeChannel('mychannel', 1)], mutual, clientCredentials(stranger));
       const { messages, error } = await broadcastOne(harness);
       expect(messages).toHaveLength(0);
       expect(error?.code).toBe(grpc.status.UNAVAILABLE);

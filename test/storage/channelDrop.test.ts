@@ -14,7 +14,12 @@ import { chainBlock, engines, entries, entry, openEnv, tempDirsPerTest } from '.
 const freshDir = tempDirsPerTest();
 
 /** Runs `body` on an environment in a fresh directory, then reopens it for `after`. */
-async function withReopen(engine: EngineName, body: (env: WalEnvironment) => Promise<void>, after: (env: WalEnvironment) => void, segmentMaxBytes?: number): Promise<void> {
+async function withReopen(
+  engine: EngineName,
+  body: (env: WalEnvironment) => Promise<void>,
+  after: (env: WalEnvironment) => void,
+  segmentMaxBytes?: number,
+): Promise<void> {
   const dir = freshDir();
   const env = openEnv(engine, dir, { segmentMaxBytes });
   try {
@@ -102,7 +107,9 @@ for (const engine of engines) {
         await fillChannel(env, 'busy', 2);
         const { raft, ledger } = env.channel('busy');
         const waiting = ledger.waitForBlock(10);
-        await expect(env.dropChannel('busy', { keepLedger: false })).rejects.toThrow(new ChannelInUseError('busy', 'its storage is open: release it (releaseChannel) before dropping it'));
+        await expect(env.dropChannel('busy', { keepLedger: false })).rejects.toThrow(
+          new ChannelInUseError('busy', 'its storage is open: release it (releaseChannel) before dropping it'),
+        );
         await env.releaseChannel('busy');
         await expect(waiting).rejects.toThrow(/ledger closed/);
         expect(() => raft.persistReady({ hardState: { term: 2, vote: 1, commit: 2 } })).toThrow(ChannelReleasedError);
@@ -201,7 +208,7 @@ function bytesIn(dir: string): number {
 }
 
 describe('dropChannel (native-free) reclaims ledger space', () => {
-  it('closed ledger segments at least half dead are rewritten without the dropped blocks; the others\' blocks stay readable', async () => {
+  it("closed ledger segments at least half dead are rewritten without the dropped blocks; the others' blocks stay readable", async () => {
     const dir = freshDir();
     const ledgerDir = join(dir, 'ledger');
     let env = openEnv('native-free', dir, { segmentMaxBytes: 8192 });
@@ -228,7 +235,8 @@ describe('dropChannel (native-free) reclaims ledger space', () => {
       expectDropped(env, 'big');
       const small = env.channel('small').ledger;
       expect(small.height).toBe(26);
-      for (let n = 0; n < 26; n++) expect(Buffer.compare(small.block(n).bytes, chainBlock('small', n, { size: 256 }).bytes), `small block ${n} reopened`).toBe(0);
+      for (let n = 0; n < 26; n++)
+        expect(Buffer.compare(small.block(n).bytes, chainBlock('small', n, { size: 256 }).bytes), `small block ${n} reopened`).toBe(0);
       expect(small.txLocation('small-tx-25-1')).toEqual({ blockNumber: 25, position: 1 });
     } finally {
       await env.close();

@@ -32,7 +32,11 @@ function corruptError(f: () => unknown): StorageCorruptError {
 }
 
 function segments(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().map((f) => join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.seg'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 const freshDir = tempDirsPerTest();

@@ -46,7 +46,7 @@ function expectState(backend: StorageBackend, where: string): void {
 
 for (const engine of engines) {
   describe(`a drop inside a batch (${engine})`, () => {
-    it('takes the channel\'s earlier writes of the batch with it and leaves the other channels\' writes', async () => {
+    it("takes the channel's earlier writes of the batch with it and leaves the other channels' writes", async () => {
       const dir = freshDir();
       const backend = openBackend(engine, dir, false);
       // Stored before the batch: part of 'gone' and 'ledger-only'.
@@ -97,6 +97,8 @@ describe('the native-free pending-drops intent file', () => {
     const file = join(dir, pendingDropsFileName);
     fs.writeFileSync(file, '{"channels": [3]}');
     expect(() => openBackend('native-free', dir, true)).toThrow(StorageCorruptError);
-    expect(() => openBackend('native-free', dir, true)).toThrow(`storage corrupt at file ${file}, channel unknown, index unknown: pending channel drops must be`);
+    expect(() => openBackend('native-free', dir, true)).toThrow(
+      `storage corrupt at file ${file}, channel unknown, index unknown: pending channel drops must be`,
+    );
   });
 });

@@ -77,7 +77,10 @@ async function verify(engine: EngineName, dir: string, run: ChildRun, expected: 
     }
     if (engine === 'native-free') {
       expect(fs.existsSync(join(dir, 'pending-drops.json')), 'no drop left pending after an open').toBe(false);
-      expect(fs.readdirSync(join(dir, 'ledger')).filter((n) => n.endsWith('.tmp')), 'no rewrite left behind after an open').toEqual([]);
+      expect(
+        fs.readdirSync(join(dir, 'ledger')).filter((n) => n.endsWith('.tmp')),
+        'no rewrite left behind after an open',
+      ).toEqual([]);
     }
   }
   return found!;

@@ -133,7 +133,12 @@ for (const engine of engines) {
       env = openEnv(engine, dir);
       const back = env.channel('c1').raft;
       expect(back.lastIndex()).toBe(4);
-      expect(back.entries(1, 5, Infinity).map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 1], [3, 1], [4, 2]]);
+      expect(back.entries(1, 5, Infinity).map((e) => [e.index, e.term])).toEqual([
+        [1, 1],
+        [2, 1],
+        [3, 1],
+        [4, 2],
+      ]);
       expect(back.initialState().hardState).toEqual({ term: 2, vote: 2, commit: 3 });
       await env.close();
     });
@@ -194,7 +199,11 @@ for (const engine of engines) {
       await env.close();
       env = openEnv(engine, dir);
       expect(env.storedChannels().sort()).toEqual(['a', 'b', 'c']);
-      expect(['a', 'b', 'c'].map((ch) => [env.channel(ch).raft.lastIndex(), env.channel(ch).raft.term(1)])).toEqual([[1, 1], [2, 2], [3, 3]]);
+      expect(['a', 'b', 'c'].map((ch) => [env.channel(ch).raft.lastIndex(), env.channel(ch).raft.term(1)])).toEqual([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ]);
       await env.close();
     });
   });

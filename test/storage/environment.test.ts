@@ -29,11 +29,15 @@ describe('options', () => {
   });
 
   it('a non-positive election timeout is refused naming the option', () => {
-    expect(() => openWalEnvironment({ dir: freshDir(), logger: silentLogger, electionTimeoutMs: 0 })).toThrow(/options\.electionTimeoutMs must be an integer >= 1, got 0/);
+    expect(() => openWalEnvironment({ dir: freshDir(), logger: silentLogger, electionTimeoutMs: 0 })).toThrow(
+      /options\.electionTimeoutMs must be an integer >= 1, got 0/,
+    );
   });
 
   it('a segment size below 4096 bytes is refused naming the option', () => {
-    expect(() => openWalEnvironment({ dir: freshDir(), engine: 'native-free', logger: silentLogger, segmentMaxBytes: 100 })).toThrow(/options\.segmentMaxBytes/);
+    expect(() => openWalEnvironment({ dir: freshDir(), engine: 'native-free', logger: silentLogger, segmentMaxBytes: 100 })).toThrow(
+      /options\.segmentMaxBytes/,
+    );
   });
 });
 

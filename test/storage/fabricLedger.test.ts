@@ -38,7 +38,10 @@ for (const engine of engines) {
       const env = openEnv(engine, dir);
       const [b0, b1] = readLedgerBlocks(ledgerBadDir);
       await env.channel('mychannel').ledger.append(ledgerBlockFromFabric(b0!, nodeSha256, 0));
-      const err = await env.channel('mychannel').ledger.append(ledgerBlockFromFabric(b1!, nodeSha256, 1)).catch((e: unknown) => e);
+      const err = await env
+        .channel('mychannel')
+        .ledger.append(ledgerBlockFromFabric(b1!, nodeSha256, 1))
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LedgerAppendError);
       expect((err as LedgerAppendError).field).toBe('previousHash');
       expect(env.channel('mychannel').ledger.height).toBe(1);

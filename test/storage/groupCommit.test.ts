@@ -112,7 +112,9 @@ for (const engine of engines) {
       await raft.persistReady({ entries: entries(4, 5, 1) });
       const warnings = lines.filter((l) => l.level === 40);
       expect(warnings).toHaveLength(2);
-      expect(warnings[0]!.msg).toMatch(/WAL sync took 3000\.0 ms, more than half of the election timeout \(5000 ms\): the disk is too slow, this may cause leader elections/);
+      expect(warnings[0]!.msg).toMatch(
+        /WAL sync took 3000\.0 ms, more than half of the election timeout \(5000 ms\): the disk is too slow, this may cause leader elections/,
+      );
       expect(warnings[0]).toMatchObject({ durationMs: 3000, electionTimeoutMs: 5000, channels: ['slowdisk'] });
       await env.close();
     });

@@ -36,7 +36,10 @@ for (const engine of engines) {
 
     it('refuses a block whose number is not the height, naming expected and actual', async () => {
       await appendChain('ch', 2);
-      const err = await env.channel('ch').ledger.append(chainBlock('ch', 3)).catch((e: unknown) => e);
+      const err = await env
+        .channel('ch')
+        .ledger.append(chainBlock('ch', 3))
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LedgerAppendError);
       expect((err as LedgerAppendError).code).toBe('LEDGER_BAD_BLOCK');
       expect((err as LedgerAppendError).message).toMatch(/block 3 refused: number expected 2, got 3/);
@@ -46,7 +49,10 @@ for (const engine of engines) {
     it('refuses a block whose previous hash is not the header hash of the last block', async () => {
       await appendChain('ch', 2);
       const forged = { ...chainBlock('ch', 2), previousHash: fakeHeaderHash('other', 1) };
-      const err = await env.channel('ch').ledger.append(forged).catch((e: unknown) => e);
+      const err = await env
+        .channel('ch')
+        .ledger.append(forged)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LedgerAppendError);
       expect((err as Error).message).toContain(`previousHash expected ${Buffer.from(fakeHeaderHash('ch', 1)).toString('hex')}`);
       expect((err as Error).message).toContain(Buffer.from(fakeHeaderHash('other', 1)).toString('hex'));

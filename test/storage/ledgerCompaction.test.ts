@@ -34,7 +34,11 @@ describe('native-free ledger compaction', () => {
     fs.renameSync(rewrite!.tmpPath, rewrite!.path);
     const opening = (): unknown => openEnv('native-free', dir);
     expect(opening).toThrow(StorageCorruptError);
-    expect(opening).toThrow(new RegExp(`file ${segmentPath(ledgerDir, 1)}, channel "x", block number 3: block out of sequence \\(expected block 0\\) and no drop of the channel follows`));
+    expect(opening).toThrow(
+      new RegExp(
+        `file ${segmentPath(ledgerDir, 1)}, channel "x", block number 3: block out of sequence \\(expected block 0\\) and no drop of the channel follows`,
+      ),
+    );
   });
 
   it('a rewrite with nothing dead writes nothing; one with dead blocks keeps every other record in order', async () => {

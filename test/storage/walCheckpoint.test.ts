@@ -31,7 +31,10 @@ describe('native-free WAL checkpoints', () => {
     const dir = freshDir();
     const { logger, lines } = capturingLogger();
     const env = openEnv('native-free', dir, { segmentMaxBytes: 8192, logger });
-    const models = new Map([['a', new MemoryStorage()], ['b', new MemoryStorage()]]);
+    const models = new Map([
+      ['a', new MemoryStorage()],
+      ['b', new MemoryStorage()],
+    ]);
     let maxSegments = 0;
     for (let i = 1; i <= 300; i++) {
       for (const [ch, model] of models) {
@@ -58,7 +61,10 @@ describe('native-free WAL checkpoints', () => {
     // behind (here with a gap and with a record that would change the state
     // if it were replayed): start-up must skip them and finish the deletion.
     const walDir = join(dir, 'wal');
-    const seqs = fs.readdirSync(walDir).map((f) => Number(/\d+/.exec(f)![0])).sort((x, y) => x - y);
+    const seqs = fs
+      .readdirSync(walDir)
+      .map((f) => Number(/\d+/.exec(f)![0]))
+      .sort((x, y) => x - y);
     expect(seqs[0]).toBeGreaterThan(3);
     const stale = encodeFrame([{ kind: 'hardState', channel: 'a', hardState: { term: 99, vote: 9, commit: 1 } }]);
     fs.writeFileSync(segmentPath(walDir, seqs[0]! - 1), Buffer.concat(stale.chunks));

@@ -3,8 +3,19 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BlockCreator, HeaderType, LedgerVerifier, createCreatorKeyResolver, createGenesisBlock, createSignedEnvelope, dataHash, decodeBlock,
-  encodeBlock, encodeSerializedIdentity, headerHash, readBlockSignatures, readLastConfigEntry,
+  BlockCreator,
+  HeaderType,
+  LedgerVerifier,
+  createCreatorKeyResolver,
+  createGenesisBlock,
+  createSignedEnvelope,
+  dataHash,
+  decodeBlock,
+  encodeBlock,
+  encodeSerializedIdentity,
+  headerHash,
+  readBlockSignatures,
+  readLastConfigEntry,
 } from '../../src/block/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
@@ -14,7 +25,10 @@ import { hex, ledgerSampleDir, readLedgerBlocks, readManifest } from '../block/f
 import { CHANNEL, signedEnvelope, testChannel } from './fixtures.js';
 
 const ENGINES: readonly Engine[] = ['native', 'native-free'];
-const SUITES: readonly [SignatureAlgorithm, HashAlgorithm][] = [['ecdsa-p256', 'sha256'], ['sm2', 'sm3']];
+const SUITES: readonly [SignatureAlgorithm, HashAlgorithm][] = [
+  ['ecdsa-p256', 'sha256'],
+  ['sm2', 'sm3'],
+];
 
 let pool: WorkerPool;
 beforeAll(() => {
@@ -29,15 +43,21 @@ const sample = sampleBytes.map((b) => decodeBlock(b));
 const manifest = readManifest(ledgerSampleDir);
 
 describe.each(ENGINES)('block tasks, %s engine', (engine) => {
-  it('hashBlock gives the real Fabric ledger\'s data and header hashes', async () => {
+  it("hashBlock gives the real Fabric ledger's data and header hashes", async () => {
     for (const [i, block] of sample.entries()) {
-      const hashes = await pool.hashBlock({ engine, hashAlgorithm: 'sha256', number: block.header.number, previousHash: block.header.previousHash, data: block.data });
+      const hashes = await pool.hashBlock({
+        engine,
+        hashAlgorithm: 'sha256',
+        number: block.header.number,
+        previousHash: block.header.previousHash,
+        data: block.data,
+      });
       expect(hex(hashes.dataHash)).toBe(manifest[i]!.computedDataHash);
       expect(hex(hashes.headerHash)).toBe(manifest[i]!.headerHash);
     }
   });
 
-  it.each(['sha256', 'sm3'] as const)('dataHash equals the in-thread data hash with %s, and the real ledger\'s', async (hashAlgorithm) => {
+  it.each(['sha256', 'sm3'] as const)("dataHash equals the in-thread data hash with %s, and the real ledger's", async (hashAlgorithm) => {
     const data = [new Uint8Array(5000).fill(1), new Uint8Array(0), new Uint8Array(17).fill(2)];
     expect(hex(await pool.dataHash(engine, hashAlgorithm, data))).toBe(hex(dataHash(createCryptoProvider(engine).hasher(hashAlgorithm), data)));
     if (hashAlgorithm === 'sha256') {
@@ -77,7 +97,7 @@ describe.each(ENGINES)('block tasks, %s engine', (engine) => {
       signer = await pool.registerSigner({ engine, algorithm, privateKeyPem: orderer.signer.exportPrivateKeyPem(), serializedIdentity });
     });
 
-    it('fills the metadata as Fabric\'s BlockWriter and signs with the registered key', async () => {
+    it("fills the metadata as Fabric's BlockWriter and signs with the registered key", async () => {
       const config = createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new Uint8Array(16) });
       const genesis = createGenesisBlock(hasher, config);
       const creator = new BlockCreator(hasher, genesis.header);
@@ -105,7 +125,9 @@ describe.each(ENGINES)('block tasks, %s engine', (engine) => {
 
     it('a config block becomes its own last config', async () => {
       const creator = new BlockCreator(hasher, { number: 4, previousHash: new Uint8Array(32), dataHash: new Uint8Array(32) });
-      const configBlock = creator.createNextBlock([createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new Uint8Array(8), creator: { signer: client.signer, serializedIdentity } })]);
+      const configBlock = creator.createNextBlock([
+        createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new Uint8Array(8), creator: { signer: client.signer, serializedIdentity } }),
+      ]);
       const signed = await pool.signBlock(signer, configBlock, { lastConfigBlockNumber: 2, consenterMetadata: undefined });
       expect(signed.lastConfigBlockNumber).toBe(5);
       const info = readBlockSignatures(decodeBlock(signed.bytes));
@@ -116,7 +138,7 @@ describe.each(ENGINES)('block tasks, %s engine', (engine) => {
 });
 
 describe('signer registration', () => {
-  it('refuses a private key that is not a key, with the crypto layer\'s code', async () => {
+  it("refuses a private key that is not a key, with the crypto layer's code", async () => {
     const registration = pool.registerSigner({ engine: 'native', algorithm: 'ecdsa-p256', privateKeyPem: 'not a pem', serializedIdentity: new Uint8Array(1) });
     await expect(registration).rejects.toBeInstanceOf(WorkerTaskError);
     await expect(registration).rejects.toMatchObject({ code: 'CRYPTO_BAD_ENCODING' });

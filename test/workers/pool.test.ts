@@ -5,7 +5,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BatchTooLargeError, PoolClosedError, PoolOptionsError, PoolOverloadedError, TASKS_PER_THREAD_MAX, UnknownContextError, WorkerPool, fillPoolOptions,
+  BatchTooLargeError,
+  PoolClosedError,
+  PoolOptionsError,
+  PoolOverloadedError,
+  TASKS_PER_THREAD_MAX,
+  UnknownContextError,
+  WorkerPool,
+  fillPoolOptions,
 } from '../../src/workers/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +26,10 @@ const contextInput = { channelId: CHANNEL, engine: 'native', signatureAlgorithm:
 
 /** Handles of kinds a pool creates (threads, message ports), as node reports them. */
 function poolHandles(): string[] {
-  return process.getActiveResourcesInfo().filter((r) => r === 'MessagePort' || r === 'Worker' || r === 'WorkerThread').sort();
+  return process
+    .getActiveResourcesInfo()
+    .filter((r) => r === 'MessagePort' || r === 'Worker' || r === 'WorkerThread')
+    .sort();
 }
 
 describe('pool options', () => {
@@ -47,13 +57,19 @@ describe('pool options', () => {
   it('refuses a context with a bad engine, algorithm or channel id before any worker sees it', async () => {
     const pool = new WorkerPool({ maxThreads: 1 });
     try {
-      await expect(pool.registerVerificationContext({ ...contextInput, engine: 'openssl' as never })).rejects.toThrow("context.engine must be 'native' or 'native-free', got openssl");
-      await expect(pool.registerVerificationContext({ ...contextInput, signatureAlgorithm: 'rsa' as never })).rejects.toThrow("context.signatureAlgorithm must be 'ecdsa-p256' or 'sm2', got rsa");
-      await expect(pool.registerVerificationContext({ ...contextInput, channelId: '' })).rejects.toThrow('context.channelId must be a non-empty string');
-      await expect(pool.registerVerificationContext({ ...contextInput, identityCacheEntriesMax: 0 })).rejects.toThrow('context.identityCacheEntriesMax must be a positive integer, got 0');
-      await expect(pool.registerSigner({ engine: 'native', algorithm: 'ed25519' as never, privateKeyPem: '', serializedIdentity: new Uint8Array(0) })).rejects.toThrow(
-        "signer.algorithm must be 'ecdsa-p256' or 'sm2', got ed25519",
+      await expect(pool.registerVerificationContext({ ...contextInput, engine: 'openssl' as never })).rejects.toThrow(
+        "context.engine must be 'native' or 'native-free', got openssl",
       );
+      await expect(pool.registerVerificationContext({ ...contextInput, signatureAlgorithm: 'rsa' as never })).rejects.toThrow(
+        "context.signatureAlgorithm must be 'ecdsa-p256' or 'sm2', got rsa",
+      );
+      await expect(pool.registerVerificationContext({ ...contextInput, channelId: '' })).rejects.toThrow('context.channelId must be a non-empty string');
+      await expect(pool.registerVerificationContext({ ...contextInput, identityCacheEntriesMax: 0 })).rejects.toThrow(
+        'context.identityCacheEntriesMax must be a positive integer, got 0',
+      );
+      await expect(
+        pool.registerSigner({ engine: 'native', algorithm: 'ed25519' as never, privateKeyPem: '', serializedIdentity: new Uint8Array(0) }),
+      ).rejects.toThrow("signer.algorithm must be 'ecdsa-p256' or 'sm2', got ed25519");
       expect(pool.stats.completedTasks).toBe(0);
     } finally {
       await pool.close();
@@ -105,8 +121,9 @@ describe('pool lifecycle and bounds', () => {
       expect(pool.stats.completedTasks).toBe(completed);
       const envelope = signedEnvelope(alice, 'tx-b');
       await expect(pool.verifyBatch(handle, [envelope, envelope, envelope])).rejects.toThrow(new BatchTooLargeError('verifyBatch', 'entries', 3, 2));
-      await expect(pool.marshalBlock({ header: { number: 1, previousHash: new Uint8Array(0), dataHash: new Uint8Array(0) }, data: [new Uint8Array(5000)], metadata: [] }))
-        .rejects.toThrow('marshalBlock: 5000 bytes, more than 4096');
+      await expect(
+        pool.marshalBlock({ header: { number: 1, previousHash: new Uint8Array(0), dataHash: new Uint8Array(0) }, data: [new Uint8Array(5000)], metadata: [] }),
+      ).rejects.toThrow('marshalBlock: 5000 bytes, more than 4096');
     } finally {
       await pool.close();
     }
@@ -117,11 +134,20 @@ describe('pool lifecycle and bounds', () => {
     try {
       const orderer = channel.org2.issueMember('orderer0');
       const signer = await pool.registerSigner({
-        engine: 'native', algorithm: 'ecdsa-p256', privateKeyPem: orderer.signer.exportPrivateKeyPem(), serializedIdentity: new Uint8Array(4),
+        engine: 'native',
+        algorithm: 'ecdsa-p256',
+        privateKeyPem: orderer.signer.exportPrivateKeyPem(),
+        serializedIdentity: new Uint8Array(4),
       });
-      const block = { header: { number: 3, previousHash: new Uint8Array(32), dataHash: new Uint8Array(32) }, data: [signedEnvelope(alice, 'tx-w')], metadata: Array.from({ length: 5 }, () => new Uint8Array(0)) };
+      const block = {
+        header: { number: 3, previousHash: new Uint8Array(32), dataHash: new Uint8Array(32) },
+        data: [signedEnvelope(alice, 'tx-w')],
+        metadata: Array.from({ length: 5 }, () => new Uint8Array(0)),
+      };
       // The block writer asserts blocks come in order: a last config after this block is a caller bug.
-      await expect(pool.signBlock(signer, block, { lastConfigBlockNumber: 9, consenterMetadata: undefined })).rejects.toThrow('blocks must be written in order');
+      await expect(pool.signBlock(signer, block, { lastConfigBlockNumber: 9, consenterMetadata: undefined })).rejects.toThrow(
+        'blocks must be written in order',
+      );
       const handle = await pool.registerVerificationContext(contextInput);
       expect(await pool.verifyBatch(handle, [signedEnvelope(alice, 'tx-after')])).toMatchObject([{ ok: true, txId: 'tx-after' }]);
     } finally {
@@ -186,7 +212,7 @@ describe('contexts', () => {
 });
 
 describe('worker priority', () => {
-  it('workerNiceIncrement lowers the workers\' priority, not the main thread\'s', async () => {
+  it("workerNiceIncrement lowers the workers' priority, not the main thread's", async () => {
     const mainNice = os.getPriority();
     const pool = new WorkerPool({ maxThreads: 2, workerNiceIncrement: 7 });
     try {
@@ -204,7 +230,7 @@ describe('worker priority', () => {
 });
 
 describe('batch transfer', () => {
-  it('transferred and cloned batches give the same verdicts, and the caller\'s envelopes stay intact', async () => {
+  it("transferred and cloned batches give the same verdicts, and the caller's envelopes stay intact", async () => {
     const envelopes = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? flipLastByte(signedEnvelope(alice, `tx-${i}`)) : signedEnvelope(alice, `tx-${i}`)));
     const copies = envelopes.map((e) => Uint8Array.from(e));
     const results = [];

@@ -9,7 +9,12 @@ import { CHANNEL, signedEnvelope, testChannel } from './fixtures.js';
 
 const channel = testChannel('ecdsa-p256');
 const spec = {
-  kind: 'verification', channelId: CHANNEL, engine: 'native', signatureAlgorithm: 'ecdsa-p256', organizations: channel.organizations, identityCacheEntriesMax: 2,
+  kind: 'verification',
+  channelId: CHANNEL,
+  engine: 'native',
+  signatureAlgorithm: 'ecdsa-p256',
+  organizations: channel.organizations,
+  identityCacheEntriesMax: 2,
 } as const;
 
 describe('VerificationContext', () => {
@@ -25,7 +30,10 @@ describe('VerificationContext', () => {
   it('keeps at most identityCacheEntriesMax creators', () => {
     const context = new VerificationContext(spec);
     const members = ['C', 'D', 'E'].map((cn) => channel.org1.issueMember(cn));
-    context.verifyAll(members.map((m, i) => signedEnvelope(m, `tx-${i}`)), new Date());
+    context.verifyAll(
+      members.map((m, i) => signedEnvelope(m, `tx-${i}`)),
+      new Date(),
+    );
     expect(context.identityCacheStats).toEqual({ hits: 0, misses: 3, size: 2 });
   });
 

@@ -8,9 +8,7 @@ import { createSignedEnvelope, decodeBlock, HeaderType, Status } from '../../src
 import type { Engine, SignatureAlgorithm } from '../../src/crypto/types.js';
 import { REJECTION_CODES, VerificationContext, WorkerPool, WorkerTaskError, type ContextHandle, type EnvelopeVerdict } from '../../src/workers/index.js';
 import { ledgerSampleDir, readLedgerBlocks, readManifest } from '../block/fixtures.js';
-import {
-  CHANNEL, SAMPLE_EXPIRED_AT_MS, SAMPLE_VALID_AT_MS, flipLastByte, sampleOrgConfig, signedEnvelope, testChannel, withSignatureOf,
-} from './fixtures.js';
+import { CHANNEL, SAMPLE_EXPIRED_AT_MS, SAMPLE_VALID_AT_MS, flipLastByte, sampleOrgConfig, signedEnvelope, testChannel, withSignatureOf } from './fixtures.js';
 
 const ENGINES: readonly Engine[] = ['native', 'native-free'];
 const ALGORITHMS: readonly SignatureAlgorithm[] = ['ecdsa-p256', 'sm2'];
@@ -51,7 +49,7 @@ describe.each(ENGINES)('verifyBatch, %s engine', (engine) => {
       expect(size).toBeLessThan(a.length);
     });
 
-    it('refuses a bad signature (another payload\'s signature, a flipped signature byte) as FORBIDDEN', async () => {
+    it("refuses a bad signature (another payload's signature, a flipped signature byte) as FORBIDDEN", async () => {
       const good = signedEnvelope(alice, 'tx-1');
       const swapped = withSignatureOf(good, signedEnvelope(alice, 'tx-2'));
       const flipped = flipLastByte(good);
@@ -66,7 +64,7 @@ describe.each(ENGINES)('verifyBatch, %s engine', (engine) => {
       expect(verdicts[2]).toMatchObject({ ok: true, txId: 'tx-1' });
     });
 
-    it('refuses unknown creators: an unknown MSP, a look-alike CA, another organization\'s MSP id', async () => {
+    it("refuses unknown creators: an unknown MSP, a look-alike CA, another organization's MSP id", async () => {
       const outsider = testChannel(algorithm).org2.issueMember('Mallory'); // same MSP name "Org2MSP", other CA key
       const stranger = { ...channel.org1.issueMember('Eve'), mspId: 'Org9MSP' };
       const spy = { ...channel.org2.issueMember('Spy'), mspId: 'Org1MSP' };
@@ -112,7 +110,12 @@ describe.each(ENGINES)('verifyBatch, %s engine', (engine) => {
         return i % 5 === 4 ? flipLastByte(e) : e;
       });
       const inThread = new VerificationContext({
-        kind: 'verification', channelId: CHANNEL, engine, signatureAlgorithm: algorithm, organizations: channel.organizations, identityCacheEntriesMax: 16,
+        kind: 'verification',
+        channelId: CHANNEL,
+        engine,
+        signatureAlgorithm: algorithm,
+        organizations: channel.organizations,
+        identityCacheEntriesMax: 16,
       });
       const now = Date.now();
       const batches = await Promise.all(Array.from({ length: 6 }, (_, b) => pool.verifyBatch(handle, envelopes.slice(b * 4, b * 4 + 4), now)));
@@ -121,11 +124,14 @@ describe.each(ENGINES)('verifyBatch, %s engine', (engine) => {
     });
   });
 
-  it('refuses a creator whose key algorithm is not the channel\'s', async () => {
+  it("refuses a creator whose key algorithm is not the channel's", async () => {
     const p256 = testChannel('ecdsa-p256');
     const sm2 = testChannel('sm2');
     const handle = await pool.registerVerificationContext({
-      channelId: CHANNEL, engine, signatureAlgorithm: 'sm2', organizations: [sm2.org1.config, p256.org2.config],
+      channelId: CHANNEL,
+      engine,
+      signatureAlgorithm: 'sm2',
+      organizations: [sm2.org1.config, p256.org2.config],
     });
     const r = rejection((await pool.verifyBatch(handle, [signedEnvelope(p256.org2.issueMember('Dave'), 'tx-d')]))[0]);
     expect(r).toEqual({
@@ -135,8 +141,13 @@ describe.each(ENGINES)('verifyBatch, %s engine', (engine) => {
     });
   });
 
-  it('verifies the real Fabric ledger\'s transactions as its manifest says, within the certificates\' validity only', async () => {
-    const handle = await pool.registerVerificationContext({ channelId: 'mychannel', engine, signatureAlgorithm: 'ecdsa-p256', organizations: [sampleOrgConfig()] });
+  it("verifies the real Fabric ledger's transactions as its manifest says, within the certificates' validity only", async () => {
+    const handle = await pool.registerVerificationContext({
+      channelId: 'mychannel',
+      engine,
+      signatureAlgorithm: 'ecdsa-p256',
+      organizations: [sampleOrgConfig()],
+    });
     const envelopes = readLedgerBlocks(ledgerSampleDir).flatMap((b) => decodeBlock(b).data);
     const expected = readManifest(ledgerSampleDir).flatMap((b) => b.txs);
     expect(envelopes).toHaveLength(expected.length);
@@ -157,7 +168,9 @@ describe('verification contexts', () => {
     const channel = testChannel('ecdsa-p256');
     const member = channel.org1.issueMember('NotACa');
     const registration = pool.registerVerificationContext({
-      channelId: CHANNEL, engine: 'native', signatureAlgorithm: 'ecdsa-p256',
+      channelId: CHANNEL,
+      engine: 'native',
+      signatureAlgorithm: 'ecdsa-p256',
       organizations: [{ mspId: 'Org1MSP', rootCerts: [member.certPem], intermediateCerts: [] }],
     });
     await expect(registration).rejects.toBeInstanceOf(WorkerTaskError);
@@ -168,8 +181,18 @@ describe('verification contexts', () => {
   it('contexts of two channels are kept apart in the same workers', async () => {
     const a = testChannel('ecdsa-p256');
     const b = testChannel('ecdsa-p256');
-    const ha = await pool.registerVerificationContext({ channelId: 'chan-a', engine: 'native', signatureAlgorithm: 'ecdsa-p256', organizations: a.organizations });
-    const hb = await pool.registerVerificationContext({ channelId: 'chan-b', engine: 'native', signatureAlgorithm: 'ecdsa-p256', organizations: b.organizations });
+    const ha = await pool.registerVerificationContext({
+      channelId: 'chan-a',
+      engine: 'native',
+      signatureAlgorithm: 'ecdsa-p256',
+      organizations: a.organizations,
+    });
+    const hb = await pool.registerVerificationContext({
+      channelId: 'chan-b',
+      engine: 'native',
+      signatureAlgorithm: 'ecdsa-p256',
+      organizations: b.organizations,
+    });
     const fromA = signedEnvelope(a.org1.issueMember('A'), 'tx-a', 'chan-a');
     const fromBOnA = signedEnvelope(b.org1.issueMember('B'), 'tx-b', 'chan-a');
     const [va, vb] = await Promise.all([pool.verifyBatch(ha, [fromA, fromBOnA]), pool.verifyBatch(hb, [fromA])]);

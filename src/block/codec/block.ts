@@ -2,7 +2,16 @@
 // BlockMetadata (common/common.proto), Metadata, MetadataSignature, LastConfig,
 // OrdererBlockMetadata, and etcdraft BlockMetadata (orderer/etcdraft/metadata.proto).
 
-import { EMPTY_BYTES, type Block, type BlockHeader, type EtcdraftBlockMetadata, type LastConfig, type Metadata, type MetadataSignature, type OrdererBlockMetadata } from '../model.js';
+import {
+  EMPTY_BYTES,
+  type Block,
+  type BlockHeader,
+  type EtcdraftBlockMetadata,
+  type LastConfig,
+  type Metadata,
+  type MetadataSignature,
+  type OrdererBlockMetadata,
+} from '../model.js';
 import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../wire/reader.js';
 import { ProtoWriter } from '../wire/writer.js';
 import type { DecodeContext } from './common.js';
@@ -200,9 +209,5 @@ export function decodeEtcdraftBlockMetadata(
 }
 
 export function encodeEtcdraftBlockMetadata(md: EtcdraftBlockMetadata): Uint8Array {
-  return new ProtoWriter()
-    .packedUint64(1, md.consenterIds)
-    .uint64(2, md.nextConsenterId)
-    .uint64(3, md.raftIndex)
-    .finish();
+  return new ProtoWriter().packedUint64(1, md.consenterIds).uint64(2, md.nextConsenterId).uint64(3, md.raftIndex).finish();
 }

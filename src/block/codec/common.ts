@@ -139,10 +139,7 @@ function writeTimestamp(ts: Timestamp): ProtoWriter {
   return new ProtoWriter().int64(1, ts.seconds).int32(2, ts.nanos);
 }
 
-export function decodeChannelHeader(
-  bytes: Uint8Array,
-  ctx: DecodeContext = { code: 'BAD_ENVELOPE', path: 'channel_header' },
-): ChannelHeader {
+export function decodeChannelHeader(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_ENVELOPE', path: 'channel_header' }): ChannelHeader {
   const r = new ProtoReader(bytes, ctx.code, ctx.path);
   let type = 0;
   let version = 0;
@@ -209,10 +206,7 @@ export function encodeChannelHeader(ch: ChannelHeader): Uint8Array {
     .finish();
 }
 
-export function decodeSignatureHeader(
-  bytes: Uint8Array,
-  ctx: DecodeContext = { code: 'BAD_ENVELOPE', path: 'signature_header' },
-): SignatureHeader {
+export function decodeSignatureHeader(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_ENVELOPE', path: 'signature_header' }): SignatureHeader {
   const r = new ProtoReader(bytes, ctx.code, ctx.path);
   let creator = EMPTY_BYTES;
   let nonce = EMPTY_BYTES;
@@ -238,10 +232,7 @@ export function encodeSignatureHeader(sh: SignatureHeader): Uint8Array {
   return new ProtoWriter().bytes(1, sh.creator).bytes(2, sh.nonce).finish();
 }
 
-export function decodeSerializedIdentity(
-  bytes: Uint8Array,
-  ctx: DecodeContext = { code: 'BAD_ENVELOPE', path: 'creator' },
-): SerializedIdentity {
+export function decodeSerializedIdentity(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_ENVELOPE', path: 'creator' }): SerializedIdentity {
   const r = new ProtoReader(bytes, ctx.code, ctx.path);
   let mspid = '';
   let idBytes = EMPTY_BYTES;

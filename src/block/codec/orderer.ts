@@ -125,10 +125,7 @@ const BROADCAST_RESPONSE_FIELDS: FieldTable<Draft<BroadcastResponse>> = {
   2: stringField('info', 'info'),
 };
 
-export function decodeBroadcastResponse(
-  bytes: Uint8Array,
-  ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'broadcast_response' },
-): BroadcastResponse {
+export function decodeBroadcastResponse(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'broadcast_response' }): BroadcastResponse {
   return decodeFields<Draft<BroadcastResponse>>(bytes, ctx, BROADCAST_RESPONSE_FIELDS, { status: Status.UNKNOWN, info: '' });
 }
 
@@ -136,10 +133,7 @@ export function encodeBroadcastResponse(response: BroadcastResponse): Uint8Array
   return new ProtoWriter().int32(1, response.status).string(2, response.info).finish();
 }
 
-export function decodeDeliverResponse(
-  bytes: Uint8Array,
-  ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'deliver_response' },
-): DeliverResponse {
+export function decodeDeliverResponse(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'deliver_response' }): DeliverResponse {
   const r = new ProtoReader(bytes, ctx.code, ctx.path);
   let response: DeliverResponse = { type: 'none' };
   while (!r.done) {

@@ -19,8 +19,14 @@ import type { Config, ConfigGroup, ConfigPolicy, ConfigValue } from './model.js'
 import { MSP_TYPE_FABRIC, encodeFabricMspConfig, encodeMspConfig } from './mspValue.js';
 import { ImplicitMetaRule, MspRole, implicitMetaPolicy, signedByRolePolicy } from './policies.js';
 import {
-  encodeBatchSize, encodeBatchTimeout, encodeBlockDataHashingStructure, encodeCapabilities, encodeConsensusType,
-  encodeEtcdraftConfigMetadata, encodeHashingAlgorithm, encodeOrdererAddresses,
+  encodeBatchSize,
+  encodeBatchTimeout,
+  encodeBlockDataHashingStructure,
+  encodeCapabilities,
+  encodeConsensusType,
+  encodeEtcdraftConfigMetadata,
+  encodeHashingAlgorithm,
+  encodeOrdererAddresses,
 } from './values.js';
 
 const ADMINS = 'Admins';
@@ -59,7 +65,7 @@ export function buildConfigEnvelope(values: ChannelConfigInput): Uint8Array {
  * on every node. `hasher` is the channel's (data hash).
  */
 export function buildGenesisBlock(values: ChannelConfigInput, hasher: Hasher): Block {
-  assert.equal(hasher.algorithm, values.hashAlgorithm, 'the genesis block is hashed with the channel\'s hash algorithm');
+  assert.equal(hasher.algorithm, values.hashAlgorithm, "the genesis block is hashed with the channel's hash algorithm");
   const nonce = new Uint8Array(createHash('sha256').update(`genesis:${values.channelId}`).digest()).subarray(0, NONCE_BYTES);
   const envelope = createSignedEnvelope({
     type: HeaderType.CONFIG,
@@ -132,7 +138,13 @@ function orgGroup(org: OrganizationValues, values: ChannelConfigInput, section: 
     tlsIntermediateCerts: pem(org.tlsIntermediateCerts),
     cryptoConfig: { signatureHashFamily: gm ? 'SM3' : 'SHA2', identityIdentifierHashFunction: gm ? 'SM3' : 'SHA256' },
     ...(org.adminOu !== undefined && {
-      fabricNodeOus: { enable: true, clientOuIdentifier: ou('client'), peerOuIdentifier: ou('peer'), adminOuIdentifier: ou(org.adminOu), ordererOuIdentifier: ou('orderer') },
+      fabricNodeOus: {
+        enable: true,
+        clientOuIdentifier: ou('client'),
+        peerOuIdentifier: ou('peer'),
+        adminOuIdentifier: ou(org.adminOu),
+        ordererOuIdentifier: ou('orderer'),
+      },
     }),
   });
   const orgValues: [string, ConfigValue][] = [['MSP', value(encodeMspConfig({ type: MSP_TYPE_FABRIC, config: fabricConfig }))]];

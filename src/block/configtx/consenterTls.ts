@@ -22,18 +22,25 @@ export interface ConsenterTlsCheck {
 export function checkConsenterTlsCertificates(next: ChannelConfigValues, arriving: readonly ConsenterValues[], check: ConsenterTlsCheck): void {
   const ordererOrgs = next.organizations.filter((org) => org.sections.includes('orderer'));
   const rootCerts = ordererOrgs.flatMap((org) => org.tlsRootCerts);
-  if (rootCerts.length === 0) throw new ConfigTransitionError('consenter-certificate', 'no orderer organization lists TLS root certificates to verify consenters against');
+  if (rootCerts.length === 0)
+    throw new ConfigTransitionError('consenter-certificate', 'no orderer organization lists TLS root certificates to verify consenters against');
   let pool: TlsCaPool;
   try {
     pool = new TlsCaPool({ engine: check.engine, rootCerts, intermediateCerts: ordererOrgs.flatMap((org) => org.tlsIntermediateCerts) });
   } catch (err) {
     if (!(err instanceof TlsCaConfigError)) throw err;
-    throw new ConfigTransitionError('consenter-certificate', `orderer TLS CAs of ${ordererOrgs.map((o) => `"${o.mspId}"`).join(', ')} are unusable: ${err.message}`);
+    throw new ConfigTransitionError(
+      'consenter-certificate',
+      `orderer TLS CAs of ${ordererOrgs.map((o) => `"${o.mspId}"`).join(', ')} are unusable: ${err.message}`,
+    );
   }
   const arrivingKeys = new Set(arriving.map(consenterKey));
   for (const consenter of next.consenters) {
     const enforceValidity = arrivingKeys.has(consenterKey(consenter));
-    for (const [which, pem] of [['client', consenter.clientTlsCertPem], ['server', consenter.serverTlsCertPem]] as const) {
+    for (const [which, pem] of [
+      ['client', consenter.clientTlsCertPem],
+      ['server', consenter.serverTlsCertPem],
+    ] as const) {
       const verdict = pool.verify(pem, check.now, enforceValidity);
       if (!verdict.ok) {
         throw new ConfigTransitionError('consenter-certificate', `consenter ${consenter.host}:${consenter.port} ${which} TLS certificate: ${verdict.message}`);

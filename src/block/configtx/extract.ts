@@ -14,7 +14,16 @@ import { parseGoDurationMs } from './duration.js';
 import { ChannelConfigError } from './errors.js';
 import type { Config, ConfigEnvelope, ConfigGroup } from './model.js';
 import { readOrganizations } from './organizations.js';
-import { decodeBatchSize, decodeBatchTimeout, decodeCapabilities, decodeConsensusType, decodeEtcdraftConfigMetadata, decodeHashingAlgorithm, decodeOrdererAddresses, type EtcdraftOptions } from './values.js';
+import {
+  decodeBatchSize,
+  decodeBatchTimeout,
+  decodeCapabilities,
+  decodeConsensusType,
+  decodeEtcdraftConfigMetadata,
+  decodeHashingAlgorithm,
+  decodeOrdererAddresses,
+  type EtcdraftOptions,
+} from './values.js';
 
 export const ETCDRAFT = 'etcdraft';
 const utf8 = new TextDecoder();
@@ -102,7 +111,9 @@ export function channelConfigValuesOf(config: Config, channelId: string): Channe
       channel: optionalValue(channel, 'Capabilities', 'channel_group', decodeCapabilities)?.names ?? [],
       orderer: optionalValue(ordererGroup, 'Capabilities', ordererPath, decodeCapabilities)?.names ?? [],
       application:
-        applicationGroup === undefined ? [] : optionalValue(applicationGroup, 'Capabilities', 'channel_group.groups.Application', decodeCapabilities)?.names ?? [],
+        applicationGroup === undefined
+          ? []
+          : (optionalValue(applicationGroup, 'Capabilities', 'channel_group.groups.Application', decodeCapabilities)?.names ?? []),
     },
     hasApplicationGroup: applicationGroup !== undefined,
   };

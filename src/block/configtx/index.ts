@@ -10,25 +10,58 @@ export { ChannelConfigError, ConfigTransitionError, ConfigUpdateError, type Tran
 export { extractChannelConfig, channelConfigValuesOf, readConfigEnvelope, ETCDRAFT } from './extract.js';
 export { buildConfig, buildConfigEnvelope, buildGenesisBlock, type ChannelConfigInput } from './build.js';
 export {
-  assignConsenterIds, consenterKey, diffConsenters, initialConsenterIds,
-  type ConsenterDiff, type ConsenterIds, type IdentifiedConsenter,
+  assignConsenterIds,
+  consenterKey,
+  diffConsenters,
+  initialConsenterIds,
+  type ConsenterDiff,
+  type ConsenterIds,
+  type IdentifiedConsenter,
 } from './consenters.js';
 export { formatGoDurationMs, parseGoDurationMs } from './duration.js';
 export {
   ConsensusState,
-  decodeBatchSize, decodeBatchTimeout, decodeCapabilities, decodeConsensusType, decodeEtcdraftConfigMetadata, decodeHashingAlgorithm,
-  decodeOrdererAddresses, encodeBatchSize, encodeBatchTimeout, encodeCapabilities, encodeConsensusType, encodeEtcdraftConfigMetadata,
-  encodeHashingAlgorithm, encodeOrdererAddresses,
-  type Consenter, type ConsensusType, type EtcdraftConfigMetadata, type EtcdraftOptions,
+  decodeBatchSize,
+  decodeBatchTimeout,
+  decodeCapabilities,
+  decodeConsensusType,
+  decodeEtcdraftConfigMetadata,
+  decodeHashingAlgorithm,
+  decodeOrdererAddresses,
+  encodeBatchSize,
+  encodeBatchTimeout,
+  encodeCapabilities,
+  encodeConsensusType,
+  encodeEtcdraftConfigMetadata,
+  encodeHashingAlgorithm,
+  encodeOrdererAddresses,
+  type Consenter,
+  type ConsensusType,
+  type EtcdraftConfigMetadata,
+  type EtcdraftOptions,
 } from './values.js';
-export { MSP_TYPE_FABRIC, decodeFabricMspConfig, decodeMspConfig, encodeFabricMspConfig, encodeMspConfig, type FabricMspConfig, type MspConfig } from './mspValue.js';
+export {
+  MSP_TYPE_FABRIC,
+  decodeFabricMspConfig,
+  decodeMspConfig,
+  encodeFabricMspConfig,
+  encodeMspConfig,
+  type FabricMspConfig,
+  type MspConfig,
+} from './mspValue.js';
 export { ImplicitMetaRule, MspRole, PolicyType, implicitMetaPolicy, signedByRolePolicy } from './policies.js';
 export { consenterIdsOf } from './consenters.js';
 export { computeGroupUpdate, type GroupUpdate } from './computeUpdate.js';
 export { patchConfigTree } from './patch.js';
 export {
-  buildConfigUpdateEnvelope, computeConfigUpdate, configEnvelopeOf, configUpdateEnvelopeOf, currentConfigOf, signConfigUpdate,
-  type ConfigUpdateOptions, type CurrentConfig,
+  buildConfigUpdateEnvelope,
+  computeConfigUpdate,
+  configEnvelopeOf,
+  configUpdateEnvelopeOf,
+  currentConfigOf,
+  signConfigUpdate,
+  type ConfigUpdateOptions,
+  type CurrentConfig,
 } from './update.js';
 export { proposeConfigUpdate, sameConfigGroup, type ConfigUpdatePolicies, type ProposedConfig } from './configUpdate.js';
 export { mapConfig, configFromMap, type ConfigElement } from './configMap.js';

@@ -111,7 +111,12 @@ export function decodeFabricMspConfig(bytes: Uint8Array, ctx: DecodeContext): Fa
     }
   });
   return {
-    name, rootCerts, intermediateCerts, admins, tlsRootCerts, tlsIntermediateCerts,
+    name,
+    rootCerts,
+    intermediateCerts,
+    admins,
+    tlsRootCerts,
+    tlsIntermediateCerts,
     ...(cryptoConfig && { cryptoConfig }),
     ...(fabricNodeOus && { fabricNodeOus }),
   };

@@ -51,7 +51,10 @@ export function readOrganizations(ordererGroup: ConfigGroup, applicationGroup: C
       for (const [i, pem] of org.rootCerts.entries()) {
         const algorithm = caKeyAlgorithm(pem, `${path}.values.MSP.root_certs[${i}]`);
         if (signatureAlgorithm !== undefined && algorithm !== signatureAlgorithm) {
-          throw new ChannelConfigError(`${path}.values.MSP.root_certs[${i}]`, `CA key is ${algorithm} but ${algorithmSource} is ${signatureAlgorithm}: a channel uses one signature algorithm`);
+          throw new ChannelConfigError(
+            `${path}.values.MSP.root_certs[${i}]`,
+            `CA key is ${algorithm} but ${algorithmSource} is ${signatureAlgorithm}: a channel uses one signature algorithm`,
+          );
         }
         signatureAlgorithm = algorithm;
         algorithmSource ||= `${path}.values.MSP.root_certs[${i}]`;
@@ -73,7 +76,8 @@ function readOrganization(group: ConfigGroup, mspBytes: Uint8Array, section: Org
   const nodeOus = config.fabricNodeOus;
   const adminOu = nodeOus?.enable === true ? nodeOus.adminOuIdentifier?.organizationalUnitIdentifier : undefined;
   const endpoints = group.values.get('Endpoints');
-  const ordererEndpoints = endpoints === undefined ? undefined : decodeOrdererAddresses(endpoints.value, { code: 'BAD_PROTOBUF', path: `${path}.values.Endpoints.value` }).addresses;
+  const ordererEndpoints =
+    endpoints === undefined ? undefined : decodeOrdererAddresses(endpoints.value, { code: 'BAD_PROTOBUF', path: `${path}.values.Endpoints.value` }).addresses;
   return {
     mspId: config.name,
     sections: [section],

@@ -50,7 +50,13 @@ export function patchConfigTree(current: ConfigGroup, currentValues: ChannelConf
   return channel;
 }
 
-function patchOrganizations(group: ConfigGroup, built: ConfigGroup, currentValues: ChannelConfigValues, next: ChannelConfigInput, section: OrganizationSection): ConfigGroup {
+function patchOrganizations(
+  group: ConfigGroup,
+  built: ConfigGroup,
+  currentValues: ChannelConfigValues,
+  next: ChannelConfigInput,
+  section: OrganizationSection,
+): ConfigGroup {
   const inSection = (orgs: readonly OrganizationValues[]) => new Map(orgs.filter((o) => o.sections.includes(section)).map((o) => [o.mspId, o]));
   const before = inSection(currentValues.organizations);
   const after = inSection(next.organizations);

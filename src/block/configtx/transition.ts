@@ -52,7 +52,10 @@ export function validateConfigTransition(
     );
   }
   if (next.consensusType !== ETCDRAFT || current.consensusType !== ETCDRAFT) {
-    throw new ConfigTransitionError('consensus-type', `consensus type must stay "${ETCDRAFT}" (current "${current.consensusType}", proposed "${next.consensusType}"); migration is not supported`);
+    throw new ConfigTransitionError(
+      'consensus-type',
+      `consensus type must stay "${ETCDRAFT}" (current "${current.consensusType}", proposed "${next.consensusType}"); migration is not supported`,
+    );
   }
   checkBatch(next.batchSize, next.batchTimeoutMs);
   checkRaftOptions(next.raftOptions);
@@ -94,7 +97,10 @@ function checkRaftOptions(options: RaftOptionValues | undefined): void {
   if (options === undefined) throw new ConfigTransitionError('raft-options', 'etcdraft options are missing');
   const { heartbeatTick, electionTick, maxInflightBlocks, tickIntervalMs } = options;
   if (heartbeatTick === 0 || electionTick === 0 || maxInflightBlocks === 0) {
-    throw new ConfigTransitionError('raft-options', `none of HeartbeatTick (${heartbeatTick}), ElectionTick (${electionTick}) and MaxInflightBlocks (${maxInflightBlocks}) can be zero`);
+    throw new ConfigTransitionError(
+      'raft-options',
+      `none of HeartbeatTick (${heartbeatTick}), ElectionTick (${electionTick}) and MaxInflightBlocks (${maxInflightBlocks}) can be zero`,
+    );
   }
   if (electionTick <= heartbeatTick) {
     throw new ConfigTransitionError('raft-options', `ElectionTick (${electionTick}) must be greater than HeartbeatTick (${heartbeatTick})`);
@@ -122,7 +128,8 @@ function checkConsenters(current: ChannelConfigValues, next: ChannelConfigValues
     seen.add(key);
     // A consenter is known by its client certificate: two with the same one cannot be told apart.
     const client = consenterKey(c);
-    if (clients.has(client)) throw new ConfigTransitionError('duplicate-consenter', `consenter ${c.host}:${c.port} has the client TLS certificate of another consenter`);
+    if (clients.has(client))
+      throw new ConfigTransitionError('duplicate-consenter', `consenter ${c.host}:${c.port} has the client TLS certificate of another consenter`);
     clients.add(client);
   }
   return diffConsenters(current.consenters, ids, next.consenters);

@@ -29,7 +29,8 @@ export interface CurrentConfig {
 
 /** The current config of a config block (its one CONFIG envelope). */
 export function currentConfigOf(configBlock: Block): CurrentConfig {
-  if (configBlock.data.length !== 1) throw new ChannelConfigError('block.data', `a config block holds exactly one envelope, this one holds ${configBlock.data.length}`);
+  if (configBlock.data.length !== 1)
+    throw new ChannelConfigError('block.data', `a config block holds exactly one envelope, this one holds ${configBlock.data.length}`);
   const { channelId, configEnvelope } = readConfigEnvelope(configBlock.data[0]!, 'block.data[0]');
   if (configEnvelope.config === undefined) throw new ChannelConfigError('config', 'missing');
   return { channelId, config: configEnvelope.config, values: channelConfigValuesOf(configEnvelope.config, channelId) };
@@ -102,7 +103,13 @@ export function buildConfigUpdateEnvelope(
 }
 
 /** The CONFIG envelope the orderer orders: ConfigEnvelope{config, last_update}, signed by the orderer's identity. */
-export function configEnvelopeOf(channelId: string, config: Config, lastUpdate: Envelope, orderer: EnvelopeCreator, options: ConfigUpdateOptions = {}): Uint8Array {
+export function configEnvelopeOf(
+  channelId: string,
+  config: Config,
+  lastUpdate: Envelope,
+  orderer: EnvelopeCreator,
+  options: ConfigUpdateOptions = {},
+): Uint8Array {
   return createSignedEnvelope({
     type: HeaderType.CONFIG,
     channelId,

@@ -140,7 +140,8 @@ export class ProtoReader {
           break;
         }
       }
-      if (ascii) return Buffer.isBuffer(buf) ? buf.toString('latin1', start, end) : String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+      if (ascii)
+        return Buffer.isBuffer(buf) ? buf.toString('latin1', start, end) : String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
     }
     return decodeUtf8(buf.subarray(start, end)) ?? this.fail(field, 'string is not valid UTF-8');
   }

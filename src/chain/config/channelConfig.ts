@@ -5,14 +5,7 @@
 
 import type { Logger } from 'pino';
 import { decodeBlock, type Block } from '../../block/index.js';
-import {
-  assignConsenterIds,
-  consenterIdsOf,
-  currentConfigOf,
-  type ChannelConfigValues,
-  type Config,
-  type ConsenterIds,
-} from '../../block/index.js';
+import { assignConsenterIds, consenterIdsOf, currentConfigOf, type ChannelConfigValues, type Config, type ConsenterIds } from '../../block/index.js';
 import type { OrganizationConfig } from '../../crypto/index.js';
 import type { BlockLedger } from '../../storage/index.js';
 import { OrdererError } from '../../errors.js';

@@ -209,7 +209,10 @@ export class ConfigControl {
       next = nextConfigState(this.#state, block);
     } catch (err) {
       // The leader validated it; a block this node cannot read keeps the previous config here.
-      this.host.log.error({ err, block: block.header.number }, `committed config block ${block.header.number} is unreadable; keeping the config of block ${this.#state.blockNumber}`);
+      this.host.log.error(
+        { err, block: block.header.number },
+        `committed config block ${block.header.number} is unreadable; keeping the config of block ${this.#state.blockNumber}`,
+      );
       return;
     }
     this.#adopt(next);
@@ -250,10 +253,18 @@ export class ConfigControl {
         if (!next.ids.consenterIds.includes(peer.id) && voters.has(peer.id)) this.#leaving.set(peer.id, peer);
       }
       // Before updatePeers: a rotated leader's old certificate stays pinned until it handed over.
-      if (rotated !== undefined) this.#rotation.onRotation(rotated, peersBefore.find((p) => p.id === rotated), next.blockNumber);
+      if (rotated !== undefined)
+        this.#rotation.onRotation(
+          rotated,
+          peersBefore.find((p) => p.id === rotated),
+          next.blockNumber,
+        );
       this.host.transport.updatePeers(this.#peers());
     }
-    this.host.log.info({ block: next.blockNumber, sequence: after.sequence, consenterIds: next.ids.consenterIds }, `config block ${next.blockNumber} applied (sequence ${after.sequence})`);
+    this.host.log.info(
+      { block: next.blockNumber, sequence: after.sequence, consenterIds: next.ids.consenterIds },
+      `config block ${next.blockNumber} applied (sequence ${after.sequence})`,
+    );
     const member = next.ids.consenterIds.includes(this.host.selfId);
     if (member && this.#notServing !== undefined) {
       this.#notServing = undefined;

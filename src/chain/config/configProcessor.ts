@@ -140,7 +140,13 @@ function checkQuorum(transition: TransitionResult, selfId: number, quorum: NonNu
   const { added, removed, rotated } = transition.consenters;
   const { voters, isReachable } = quorum;
   if (added !== undefined) checkQuorumAfterChange([...voters, added.id], added.id, selfId, isReachable);
-  else if (removed !== undefined) checkQuorumAfterChange(voters.filter((id) => id !== removed.id), removed.id, selfId, isReachable);
+  else if (removed !== undefined)
+    checkQuorumAfterChange(
+      voters.filter((id) => id !== removed.id),
+      removed.id,
+      selfId,
+      isReachable,
+    );
   // The leader rotating its own certificate counts too: the peers re-pin at once and refuse it until it restarts with the new one.
   else if (rotated !== undefined) checkQuorumAfterChange(voters, rotated.id, selfId, isReachable);
 }

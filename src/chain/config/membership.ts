@@ -34,12 +34,7 @@ export function quorumOf(n: number): number {
  * arrives, leaves or restarts with a new certificate (rotation) — counted as
  * unreachable, since it cannot vote until it (re)connects.
  */
-export function checkQuorumAfterChange(
-  nextVoters: readonly number[],
-  changing: number,
-  selfId: number,
-  isReachable: (id: number) => boolean,
-): void {
+export function checkQuorumAfterChange(nextVoters: readonly number[], changing: number, selfId: number, isReachable: (id: number) => boolean): void {
   const reachable = nextVoters.filter((id) => id !== changing && (id === selfId || isReachable(id)));
   const needed = quorumOf(nextVoters.length);
   if (reachable.length >= needed) return;

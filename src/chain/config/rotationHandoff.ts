@@ -87,7 +87,9 @@ export class RotationHandoff {
       if (status.softState.raftState !== StateType.Leader) return;
       this.#abdicating = { block, ticksLeft: ticks };
       // The transfer itself waits for afterApply or a tick: this runs while a Ready is being applied.
-      this.host.log.info(`config block ${block} rotates the TLS certificate of this Raft leader: handing leadership over before the peers pin the new certificate`);
+      this.host.log.info(
+        `config block ${block} rotates the TLS certificate of this Raft leader: handing leadership over before the peers pin the new certificate`,
+      );
       return;
     }
     assert.ok(previous !== undefined && previous.id === rotatedId, `rotated leader ${rotatedId} had no transport entry`);
@@ -110,14 +112,19 @@ export class RotationHandoff {
     const status = raft.status();
     if (status.softState.raftState !== StateType.Leader) {
       this.#abdicating = undefined;
-      this.host.log.info({ leader: status.softState.lead }, `leadership handed over (leader now: ${status.softState.lead || 'none yet'}); restart this node with its new TLS certificate`);
+      this.host.log.info(
+        { leader: status.softState.lead },
+        `leadership handed over (leader now: ${status.softState.lead || 'none yet'}); restart this node with its new TLS certificate`,
+      );
       return;
     }
     if (status.leadTransferee !== 0 || this.host.holdsUncommitted()) return;
     const to = mostCaughtUpFollower(status, this.host.selfId, (id) => this.host.isReachable(id));
     if (to === undefined) {
       this.#abdicating = undefined;
-      this.host.log.warn(`no reachable voter to hand leadership to: this node leads on; the peers refuse its old TLS certificate until it restarts with the new one`);
+      this.host.log.warn(
+        `no reachable voter to hand leadership to: this node leads on; the peers refuse its old TLS certificate until it restarts with the new one`,
+      );
       return;
     }
     this.host.log.info({ to }, `certificate of this Raft leader is rotated by config block ${abdicating.block}: transferring leadership to node ${to}`);
@@ -132,7 +139,9 @@ export class RotationHandoff {
       this.#abdicating.ticksLeft--;
       if (this.#abdicating.ticksLeft <= 0) {
         this.#abdicating = undefined;
-        this.host.log.warn(`leadership not handed over within ${2 * this.host.electionTicks} ticks: this node leads on until the peers refuse its old TLS certificate`);
+        this.host.log.warn(
+          `leadership not handed over within ${2 * this.host.electionTicks} ticks: this node leads on until the peers refuse its old TLS certificate`,
+        );
       } else {
         this.step();
       }
@@ -141,13 +150,18 @@ export class RotationHandoff {
     if (held === undefined) return false;
     if (leaderId !== 0 && leaderId !== held.peer.id) {
       this.#held = undefined;
-      this.host.log.info({ leader: leaderId }, `leadership moved from node ${held.peer.id} to node ${leaderId}: pinning node ${held.peer.id}'s rotated TLS certificate`);
+      this.host.log.info(
+        { leader: leaderId },
+        `leadership moved from node ${held.peer.id} to node ${leaderId}: pinning node ${held.peer.id}'s rotated TLS certificate`,
+      );
       return true;
     }
     held.ticksLeft--;
     if (held.ticksLeft > 0) return false;
     this.#held = undefined;
-    this.host.log.warn(`node ${held.peer.id} still leads ${2 * this.host.electionTicks} ticks after its TLS certificate was rotated: pinning the new certificate anyway`);
+    this.host.log.warn(
+      `node ${held.peer.id} still leads ${2 * this.host.electionTicks} ticks after its TLS certificate was rotated: pinning the new certificate anyway`,
+    );
     return true;
   }
 }

@@ -30,11 +30,7 @@ interface Seen {
 export type EvictedVerdict = Seen & { readonly kind: 'evicted' };
 export type ReaddedVerdict = Seen & { readonly kind: 'readded'; readonly newId: number; readonly config: Block };
 
-export type EvictionVerdict =
-  | (Seen & { readonly kind: 'member' })
-  | EvictedVerdict
-  | ReaddedVerdict
-  | { readonly kind: 'unknown'; readonly reason: string };
+export type EvictionVerdict = (Seen & { readonly kind: 'member' }) | EvictedVerdict | ReaddedVerdict | { readonly kind: 'unknown'; readonly reason: string };
 
 export interface EvictionSuspectorOptions {
   /** The Raft id this node runs the channel as. */
@@ -98,13 +94,19 @@ export class EvictionSuspector {
     }
     const where = `config block ${verdict.configBlock} (the last config of the other orderers' newest block ${verdict.newestBlock}) lists consenters ${verdict.consenters.join(', ')}`;
     if (verdict.kind === 'member') {
-      logger.info({ configBlock: verdict.configBlock, consenters: verdict.consenters }, `${leaderless}; ${where}, this node (${selfId}) among them: waiting to rejoin`);
+      logger.info(
+        { configBlock: verdict.configBlock, consenters: verdict.consenters },
+        `${leaderless}; ${where}, this node (${selfId}) among them: waiting to rejoin`,
+      );
     } else if (verdict.kind === 'evicted') {
       this.#decided = verdict;
       this.opts.onEvicted(`this node (${selfId}) is no longer a consenter: ${where}`, verdict);
     } else {
       this.#decided = verdict;
-      this.opts.onReadded(`this node's TLS certificate is consenter ${verdict.newId}, not ${selfId}: ${where} (removed and added again while this node was away)`, verdict);
+      this.opts.onReadded(
+        `this node's TLS certificate is consenter ${verdict.newId}, not ${selfId}: ${where} (removed and added again while this node was away)`,
+        verdict,
+      );
     }
     return verdict;
   }

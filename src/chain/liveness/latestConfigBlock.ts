@@ -16,9 +16,7 @@ export interface ConfigBlockSource {
   blockAt(number: number): Promise<Block | undefined>;
 }
 
-export type LatestConfig =
-  | { readonly kind: 'found'; readonly newest: number; readonly config: Block }
-  | { readonly kind: 'unknown'; readonly reason: string };
+export type LatestConfig = { readonly kind: 'found'; readonly newest: number; readonly config: Block } | { readonly kind: 'unknown'; readonly reason: string };
 
 /** Never rejects with an OrdererError: a failure is `unknown`, naming why. */
 export async function fetchLatestConfigBlock(source: ConfigBlockSource): Promise<LatestConfig> {
@@ -39,7 +37,8 @@ async function fetchOrThrow(source: ConfigBlockSource): Promise<LatestConfig> {
     return { kind: 'unknown', reason: `block ${newestNumber} names config block ${configNumber}, after itself` };
   }
   const config = configNumber === newestNumber ? newest : await source.blockAt(configNumber);
-  if (config === undefined) return { kind: 'unknown', reason: `no other orderer served config block ${configNumber} (the LAST_CONFIG of block ${newestNumber})` };
+  if (config === undefined)
+    return { kind: 'unknown', reason: `no other orderer served config block ${configNumber} (the LAST_CONFIG of block ${newestNumber})` };
   if (config.header.number !== configNumber) {
     return { kind: 'unknown', reason: `asked for config block ${configNumber}, got block ${config.header.number}` };
   }

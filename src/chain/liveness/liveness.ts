@@ -74,7 +74,10 @@ export class Liveness {
   #lostLogTerm = 0;
   readonly #leaderLoss: LeaderLossWatch;
 
-  constructor(private readonly host: LivenessHost, options: LivenessOptions) {
+  constructor(
+    private readonly host: LivenessHost,
+    options: LivenessOptions,
+  ) {
     this.#leaderLoss = new LeaderLossWatch(host, options.leaderLoss);
     this.#suspector =
       options.membershipProbe === undefined
@@ -113,7 +116,10 @@ export class Liveness {
     if (m.commit <= lastIndex) return m;
     const { step, reply } = guardHeartbeat(m, lastIndex, this.host.raft().status().hardState.commit);
     if (reply !== undefined) {
-      this.host.log.warn({ leader: m.from, leaderCommit: m.commit, lastIndex }, `the leader says index ${m.commit} is committed but this node's Raft log ends at ${lastIndex}: the log was lost (data directory wiped?); asking the leader to start over`);
+      this.host.log.warn(
+        { leader: m.from, leaderCommit: m.commit, lastIndex },
+        `the leader says index ${m.commit} is committed but this node's Raft log ends at ${lastIndex}: the log was lost (data directory wiped?); asking the leader to start over`,
+      );
       this.host.sendConsensus(reply);
     }
     return step;
@@ -170,7 +176,8 @@ export class Liveness {
     const outcome = await handoff.done;
     this.#handoff = undefined;
     if (outcome === 'transferred') this.host.log.info({ leader: handoff.newLeader }, `leadership handed over to node ${handoff.newLeader}`);
-    else if (outcome === 'abandoned') this.host.log.warn({ to }, `leadership transfer to node ${to} abandoned (unreachable, or Raft gave it up); stopping anyway`);
+    else if (outcome === 'abandoned')
+      this.host.log.warn({ to }, `leadership transfer to node ${to} abandoned (unreachable, or Raft gave it up); stopping anyway`);
     else this.host.log.warn({ to }, `leadership transfer to node ${to} did not complete within ${2 * this.host.electionTick} ticks; stopping anyway`);
     return outcome;
   }

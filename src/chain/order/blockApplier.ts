@@ -6,14 +6,7 @@
 // whose data is the last block is taken and the log compacted.
 
 import type { Logger } from 'pino';
-import {
-  decodeBlock,
-  headerHash,
-  isConfigBlock,
-  readTxIds,
-  type Block,
-  type HeaderFields,
-} from '../../block/index.js';
+import { decodeBlock, headerHash, isConfigBlock, readTxIds, type Block, type HeaderFields } from '../../block/index.js';
 import type { Hasher } from '../../crypto/index.js';
 import type { ConfState, Entry } from '../../raft/index.js';
 import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../../storage/index.js';
@@ -23,7 +16,6 @@ import type { SnapshotCatchUp } from '../../catchup/index.js';
 
 /** Blocks being signed at once, at most (the pool queues ~64 tasks per thread). */
 export const SIGNING_IN_FLIGHT_MAX = 16;
-
 
 /** The etcdraft consenter ids written into a block's metadata (Fabric's BlockMetadata). */
 export interface ConsenterMetadata {
@@ -152,7 +144,10 @@ export class BlockApplier {
       this.#lastSkipped = block;
       if (!this.#gapReported) {
         this.#gapReported = true;
-        this.deps.logger.warn({ block: number, missingBelow: this.#missingBelow }, `committed blocks from ${number} on are not written: blocks below ${this.#missingBelow} are missing (catch-up pending)`);
+        this.deps.logger.warn(
+          { block: number, missingBelow: this.#missingBelow },
+          `committed blocks from ${number} on are not written: blocks below ${this.#missingBelow} are missing (catch-up pending)`,
+        );
       }
       return block.header;
     }
@@ -191,7 +186,10 @@ export class BlockApplier {
     catchUp.pullBlocks(this.#nextNumber, target).then(
       () => {
         if (this.deps.ledger.height !== number + 1) {
-          this.deps.logger.error({ block: number, height: this.deps.ledger.height }, `catch-up to block ${number} resolved but the ledger height is ${this.deps.ledger.height}`);
+          this.deps.logger.error(
+            { block: number, height: this.deps.ledger.height },
+            `catch-up to block ${number} resolved but the ledger height is ${this.deps.ledger.height}`,
+          );
           return;
         }
         this.#nextNumber = number + 1;

@@ -20,12 +20,7 @@ export interface BootstrapOutcome {
   readonly campaign: boolean;
 }
 
-export async function bootstrapFreshChannel(
-  opts: ResolvedChainOptions,
-  storage: ChannelStorage,
-  hasher: Hasher,
-  log: Logger,
-): Promise<BootstrapOutcome> {
+export async function bootstrapFreshChannel(opts: ResolvedChainOptions, storage: ChannelStorage, hasher: Hasher, log: Logger): Promise<BootstrapOutcome> {
   if (storage.ledger.height === 0) await writeGenesis(opts, storage, hasher, log);
   const { hardState, confState } = storage.raft.initialState();
   const fresh = isEmptyHardState(hardState) && storage.raft.lastIndex() === 0 && confState.voters.length === 0;

@@ -351,7 +351,10 @@ export class LeaderPipeline {
     this.#proposed.push(block.header.number);
     this.#unconfirmed.remember(block.header.number, this.host.currentTerm(), block.header.dataHash, batch);
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
-    this.settings.logger.debug({ block: block.header.number, envelopes: envelopes.length, inflight: this.inflightBlocks }, `proposed block ${block.header.number}`);
+    this.settings.logger.debug(
+      { block: block.header.number, envelopes: envelopes.length, inflight: this.inflightBlocks },
+      `proposed block ${block.header.number}`,
+    );
   }
 
   /**
@@ -361,7 +364,10 @@ export class LeaderPipeline {
    */
   #onProposalDropped(number: number, batch: OrderedEnvelope[], err: ProposalDroppedError): void {
     this.settings.metrics.proposalFailures.inc();
-    this.settings.logger.warn({ block: number, envelopes: batch.length, err: err.message }, `proposal of block ${number} dropped by Raft; re-cutting its envelopes`);
+    this.settings.logger.warn(
+      { block: number, envelopes: batch.length, err: err.message },
+      `proposal of block ${number} dropped by Raft; re-cutting its envelopes`,
+    );
     const unproposed = this.#takeUnproposed();
     // Out of #creating already, so #takeUnproposed did not release it: its tx ids are cut again.
     this.host.released?.(batch);

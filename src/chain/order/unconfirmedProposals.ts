@@ -93,7 +93,11 @@ export class UnconfirmedProposals {
       unknown += proposal.envelopes.length;
       this.#byNumber.delete(n);
     }
-    if (unknown > 0) this.logger.warn({ block: last.number, envelopes: unknown }, `snapshot at block ${last.number}: ${unknown} envelopes of own earlier proposals may or may not be ordered`);
+    if (unknown > 0)
+      this.logger.warn(
+        { block: last.number, envelopes: unknown },
+        `snapshot at block ${last.number}: ${unknown} envelopes of own earlier proposals may or may not be ordered`,
+      );
     return this.onBlockCommitted(last);
   }
 }

@@ -84,7 +84,10 @@ export class Handover {
         const reason = (results.find((r, i) => r.status === 'rejected' && failed.includes(chunk[i]!)) as PromiseRejectedResult).reason as unknown;
         this.#held = failed.concat(this.#held);
         this.#assertBound();
-        this.logger.warn({ leader: leaderId, failed: failed.length, err: String(reason) }, `handover to leader ${leaderId}: ${failed.length} envelopes not taken, will retry`);
+        this.logger.warn(
+          { leader: leaderId, failed: failed.length, err: String(reason) },
+          `handover to leader ${leaderId}: ${failed.length} envelopes not taken, will retry`,
+        );
         break;
       }
     }

@@ -75,7 +75,8 @@ export class SubmitPath {
     if (refusal !== undefined) return refusal;
     if (verdict.type === HeaderType.CONFIG_UPDATE) return this.#orderConfigUpdate(envelope);
     const { txId } = verdict;
-    if (options?.ack === 'committed' && txId !== '') return this.#orderCommitted(envelope, verdict.sizeBytes, txId, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    if (options?.ack === 'committed' && txId !== '')
+      return this.#orderCommitted(envelope, verdict.sizeBytes, txId, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
     try {
       await this.router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, txId });
       return { status: 'SUCCESS', info: '' };

@@ -2,7 +2,16 @@
 // mapping failures to client statuses, and the Raft core's logger on pino.
 
 import type { Logger } from 'pino';
-import { HeaderType, MalformedMessageError, MessageTooLargeError, Status, checkAbsoluteMaxBytes, messageSizeBytes, readEnvelopeFields, type BatchSize } from '../../block/index.js';
+import {
+  HeaderType,
+  MalformedMessageError,
+  MessageTooLargeError,
+  Status,
+  checkAbsoluteMaxBytes,
+  messageSizeBytes,
+  readEnvelopeFields,
+  type BatchSize,
+} from '../../block/index.js';
 import type { EnvelopeAcceptance } from '../../workers/index.js';
 import { OrdererError } from '../../errors.js';
 import type { RaftLogger } from '../../raft/index.js';
@@ -17,7 +26,12 @@ import type { ClientStatus, SubmitResult } from '../types.js';
  * Fabric's message size and whether it is a CONFIG envelope; throws
  * BadRequestError, also for the types a consenter never forwards.
  */
-export function acceptForwarded(envelope: Uint8Array, from: number, channelId: string, batchSize: BatchSize): { sizeBytes: number; isConfig: boolean; txId: string } {
+export function acceptForwarded(
+  envelope: Uint8Array,
+  from: number,
+  channelId: string,
+  batchSize: BatchSize,
+): { sizeBytes: number; isConfig: boolean; txId: string } {
   let fields;
   try {
     fields = readEnvelopeFields(envelope);

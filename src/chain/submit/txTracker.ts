@@ -139,7 +139,8 @@ export class TxTracker {
       const waiter: Waiter = (block) => done(undefined, block);
       const onAbort = (): void => done(new ServiceUnavailableError(`tx ${txId}: the channel closed before its block committed`));
       const timer = setTimeout(
-        () => done(new ServiceUnavailableError(`tx ${txId} was not committed within ${timeoutMs} ms (it may still be; a retry is answered as a duplicate if so)`)),
+        () =>
+          done(new ServiceUnavailableError(`tx ${txId} was not committed within ${timeoutMs} ms (it may still be; a retry is answered as a duplicate if so)`)),
         timeoutMs,
       );
       signal.addEventListener('abort', onAbort, { once: true });

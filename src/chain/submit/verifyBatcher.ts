@@ -43,7 +43,9 @@ export class VerifyBatcher {
 
   verify(envelope: Uint8Array): Promise<EnvelopeVerdict> {
     if (this.#waiting.length >= this.limits.waitingMax) {
-      return Promise.reject(new ServiceUnavailableError(`${this.limits.waitingMax} envelopes are already waiting for verification on channel "${this.context.channelId}"`));
+      return Promise.reject(
+        new ServiceUnavailableError(`${this.limits.waitingMax} envelopes are already waiting for verification on channel "${this.context.channelId}"`),
+      );
     }
     return new Promise<EnvelopeVerdict>((resolve, reject) => {
       this.#waiting.push({ envelope, resolve, reject });
@@ -64,7 +66,10 @@ export class VerifyBatcher {
       const batch = this.#waiting.splice(0, this.limits.batchMax);
       this.#tasksInFlight++;
       this.compute
-        .verifyBatch(this.context, batch.map((w) => w.envelope))
+        .verifyBatch(
+          this.context,
+          batch.map((w) => w.envelope),
+        )
         .then(
           (verdicts) => {
             assert.equal(verdicts.length, batch.length, 'verifyBatch must return one verdict per envelope');

@@ -14,7 +14,14 @@ export interface GeneratedNode {
   readonly host: string;
   readonly ports: NodePorts;
   /** Paths relative to the output directory. */
-  readonly paths: { readonly dir: string; readonly mspDir: string; readonly tlsCert: string; readonly tlsKey: string; readonly config: string; readonly data: string };
+  readonly paths: {
+    readonly dir: string;
+    readonly mspDir: string;
+    readonly tlsCert: string;
+    readonly tlsKey: string;
+    readonly config: string;
+    readonly data: string;
+  };
   readonly tlsCertPem: string;
 }
 

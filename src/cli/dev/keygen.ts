@@ -88,7 +88,10 @@ function writeNodeIdentities(outDir: string, ordererOrg: DevOrganization, tlsCa:
  */
 function writeAdmins(outDir: string, ordererOrg: DevOrganization, clientOrg: DevOrganization): Record<string, string> {
   const adminCertFiles: Record<string, string> = {};
-  for (const [org, dir] of [[ordererOrg, ADMIN_MSP_DIRS.orderer], [clientOrg, ADMIN_MSP_DIRS.client]] as const) {
+  for (const [org, dir] of [
+    [ordererOrg, ADMIN_MSP_DIRS.orderer],
+    [clientOrg, ADMIN_MSP_DIRS.client],
+  ] as const) {
     const admin = org.issueMember(`Admin@${org.config.mspId}`, { organizationalUnit: 'admin' });
     writeLocalMsp(path.join(outDir, dir), localMspFiles(org, admin));
     adminCertFiles[org.config.mspId] = path.posix.join(dir, 'signcerts/cert.pem');
@@ -139,7 +142,11 @@ export function keygen(options: KeygenOptions): ClusterManifest {
     }),
   );
   for (const node of generated) {
-    writeFile(options.outDir, node.paths.config, renderNodeConfig({ node, engine: options.engine, mspId: ORDERER_MSP_ID, channelConfigFile, tlsCaFile: TLS_CA_FILES.cert }));
+    writeFile(
+      options.outDir,
+      node.paths.config,
+      renderNodeConfig({ node, engine: options.engine, mspId: ORDERER_MSP_ID, channelConfigFile, tlsCaFile: TLS_CA_FILES.cert }),
+    );
   }
   // What was written must load: the config layer's validation is the check (throws ConfigError naming the field).
   for (const node of generated) loadNodeConfig(path.join(options.outDir, node.paths.config));

@@ -57,7 +57,8 @@ export function readTlsCertificate(der: Uint8Array, what: string): TlsCertificat
   const subject = x509.subject.split('\n').reverse().join(',');
   const notBefore = dateOf(x509.validFrom, 'notBefore', subject);
   const notAfter = dateOf(x509.validTo, 'notAfter', subject);
-  if (notBefore.getTime() > notAfter.getTime()) throw new CryptoEncodingError(`certificate "${subject}" is valid from ${x509.validFrom} to ${x509.validTo}: an empty window`);
+  if (notBefore.getTime() > notAfter.getTime())
+    throw new CryptoEncodingError(`certificate "${subject}" is valid from ${x509.validFrom} to ${x509.validTo}: an empty window`);
   return { x509, subject, notBefore, notAfter, isCa: x509.ca, sm2: sm2Reading(der) };
 }
 

@@ -42,7 +42,7 @@ export type TlsChainProblem = 'unparsable' | 'ca-as-leaf' | 'untrusted' | 'expir
 
 /** Outcome of TlsCaPool.verify: a refusal is an expected answer, not an exception. */
 export type TlsChainVerdict =
-  | { readonly ok: true; readonly subject: string; /** [leaf, issuer, ..., root] */ readonly chain: readonly TlsCertificate[] }
+  | { readonly ok: true; readonly subject: string /** [leaf, issuer, ..., root] */; readonly chain: readonly TlsCertificate[] }
   | { readonly ok: false; readonly problem: TlsChainProblem; readonly message: string };
 
 interface TrustedTlsCa {
@@ -78,7 +78,11 @@ function validityProblem(chain: readonly TlsCertificate[], now: Date): TlsChainV
       return { ok: false, problem: 'expired', message: `certificate "${cert.subject}" expired at ${cert.notAfter.toISOString()} (now ${now.toISOString()})` };
     }
     if (now.getTime() < cert.notBefore.getTime()) {
-      return { ok: false, problem: 'not-yet-valid', message: `certificate "${cert.subject}" is not valid before ${cert.notBefore.toISOString()} (now ${now.toISOString()})` };
+      return {
+        ok: false,
+        problem: 'not-yet-valid',
+        message: `certificate "${cert.subject}" is not valid before ${cert.notBefore.toISOString()} (now ${now.toISOString()})`,
+      };
     }
   }
   return undefined;

@@ -8,9 +8,7 @@ import { isIP } from 'node:net';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { signatureOidOf } from '../curves.js';
-import {
-  bitString, boolean, bytesToBigInt, explicit, octetString, oid, sequence, time, tlv, unsignedInteger,
-} from '../der.js';
+import { bitString, boolean, bytesToBigInt, explicit, octetString, oid, sequence, time, tlv, unsignedInteger } from '../der.js';
 import { encodeSpki } from '../keys.js';
 import { encodePem } from '../pem.js';
 import type { Signer, SignatureAlgorithm } from '../types.js';
@@ -74,9 +72,7 @@ export function subjectKeyIdOf(publicKey: Uint8Array): Uint8Array {
 }
 
 function extension(extensionOid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical
-    ? sequence(oid(extensionOid), boolean(true), octetString(value))
-    : sequence(oid(extensionOid), octetString(value));
+  return critical ? sequence(oid(extensionOid), boolean(true), octetString(value)) : sequence(oid(extensionOid), octetString(value));
 }
 
 function keyUsageValue(usages: readonly KeyUsage[]): Uint8Array {

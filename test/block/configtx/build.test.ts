@@ -93,7 +93,12 @@ describe('buildConfigEnvelope / buildGenesisBlock', () => {
       expect([...org.policies.keys()]).toEqual(['Admins', 'Readers', 'Writers']);
       for (const policy of org.policies.values()) expect(common.Policy.deserializeBinary(policy.policy!).getType()).toBe(common.Policy.PolicyType.SIGNATURE);
     }
-    const modPolicies = new Map([...mapConfig(tree, 'config')].map(([key, e]) => [key, e.kind === 'group' ? e.group.modPolicy : e.kind === 'value' ? e.value.modPolicy : e.policy.modPolicy]));
+    const modPolicies = new Map(
+      [...mapConfig(tree, 'config')].map(([key, e]) => [
+        key,
+        e.kind === 'group' ? e.group.modPolicy : e.kind === 'value' ? e.value.modPolicy : e.policy.modPolicy,
+      ]),
+    );
     expect(modPolicies.get('[Value]  /Channel/OrdererAddresses')).toBe('/Channel/Orderer/Admins');
     modPolicies.delete('[Value]  /Channel/OrdererAddresses');
     expect(new Set(modPolicies.values())).toEqual(new Set(['Admins']));

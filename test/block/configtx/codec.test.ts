@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { common } from '@hyperledger/fabric-protos';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeConfigEnvelope, decodeConfigUpdate, encodeConfigEnvelope, encodeConfigGroup, encodeConfigUpdate, decodeConfigGroup,
+  decodeConfigEnvelope,
+  decodeConfigUpdate,
+  encodeConfigEnvelope,
+  encodeConfigGroup,
+  encodeConfigUpdate,
+  decodeConfigGroup,
   CONFIG_GROUP_DEPTH_MAX,
 } from '../../../src/block/configtx/codec.js';
 import type { ConfigGroup } from '../../../src/block/configtx/model.js';
@@ -11,7 +16,11 @@ import { hex } from '../fixtures.js';
 import { configEnvelopeBytes, etcdraftGenesis, readBlock, sampleBlock0Path } from './helpers.js';
 
 const group = (version: number, groups: [string, ConfigGroup][] = []): ConfigGroup => ({
-  version, groups: new Map(groups), values: new Map(), policies: new Map(), modPolicy: 'Admins',
+  version,
+  groups: new Map(groups),
+  values: new Map(),
+  policies: new Map(),
+  modPolicy: 'Admins',
 });
 
 describe('config tree codec', () => {
@@ -44,7 +53,10 @@ describe('config tree codec', () => {
   });
 
   it('keeps map entries in wire order, so a non-sorted map re-encodes as it came', () => {
-    const unsorted = group(1, [['Zeta', group(0)], ['Alpha', group(2)]]);
+    const unsorted = group(1, [
+      ['Zeta', group(0)],
+      ['Alpha', group(2)],
+    ]);
     const bytes = encodeConfigGroup(unsorted);
     const decoded = decodeConfigGroup(bytes);
     expect([...decoded.groups.keys()]).toEqual(['Zeta', 'Alpha']);

@@ -22,7 +22,12 @@ const adminIdentity = channel.ordererOrg.issueMember('Admin2@orderer', { organiz
 const admin = { signer: adminIdentity.signer, serializedIdentity: encodeSerializedIdentity({ mspid: 'OrdererMSP', idBytes: adminIdentity.idBytes }) };
 
 let port = 7100;
-const consenterOf = (client: string, server = client): ConsenterValues => ({ host: '127.0.0.1', port: port++, clientTlsCertPem: tlsFixture(client), serverTlsCertPem: tlsFixture(server) });
+const consenterOf = (client: string, server = client): ConsenterValues => ({
+  host: '127.0.0.1',
+  port: port++,
+  clientTlsCertPem: tlsFixture(client),
+  serverTlsCertPem: tlsFixture(server),
+});
 
 /**
  * The test channel with its orderer org's TLS CAs replaced: RSA root + RSA
@@ -32,7 +37,10 @@ function rsaAndP384Channel(): ChannelConfigInput {
   const [ordererOrg, ...others] = channel.values.organizations;
   return {
     ...channel.values,
-    organizations: [{ ...ordererOrg!, tlsRootCerts: [tlsFixture('rsa-root'), tlsFixture('p384-root')], tlsIntermediateCerts: [tlsFixture('rsa-ica')] }, ...others],
+    organizations: [
+      { ...ordererOrg!, tlsRootCerts: [tlsFixture('rsa-root'), tlsFixture('p384-root')], tlsIntermediateCerts: [tlsFixture('rsa-ica')] },
+      ...others,
+    ],
     consenters: [consenterOf('rsa-leaf'), consenterOf('p384-leaf'), consenterOf('p384-via-ica', 'rsa-leaf2')],
   };
 }
@@ -65,18 +73,27 @@ describe('config updates on a channel with RSA and P-384 TLS CAs', () => {
   it('accepts adding a P-384 consenter and an RSA one under the intermediate', () => {
     const tls = { engine: 'native' as const, now: new Date() };
     const p384 = consenterOf('p384-leaf2');
-    expect(validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, p384] }), undefined, tls).consenters.added).toEqual({ id: 4, consenter: p384 });
+    expect(
+      validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, p384] }), undefined, tls).consenters.added,
+    ).toEqual({ id: 4, consenter: p384 });
     const rsa = consenterOf('rsa-leaf2');
-    expect(validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, rsa] }), undefined, tls).consenters.added?.id).toBe(4);
+    expect(
+      validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, rsa] }), undefined, tls).consenters.added?.id,
+    ).toBe(4);
   });
 
   it('refuses a consenter whose certificate comes from another CA with the same name, naming the consenter', () => {
     const impostor = consenterOf('impostor-leaf');
-    const err = refusalOf(() => validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, impostor] }), undefined, { engine: 'native', now: new Date() }));
+    const err = refusalOf(() =>
+      validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, impostor] }), undefined, {
+        engine: 'native',
+        now: new Date(),
+      }),
+    );
     expect(err.rule).toBe('consenter-certificate');
     expect(err.message).toBe(
       `config update refused (consenter-certificate): consenter 127.0.0.1:${impostor.port} client TLS certificate: ` +
-      'certificate "CN=orderer9.rsa.example.com,O=TlsOrg" is not issued by a TLS CA of an orderer organization',
+        'certificate "CN=orderer9.rsa.example.com,O=TlsOrg" is not issued by a TLS CA of an orderer organization',
     );
   });
 
@@ -91,8 +108,14 @@ describe('config updates on a channel with RSA and P-384 TLS CAs', () => {
     const longAgo = { engine: 'native' as const, now: new Date('2000-01-01T00:00:00Z') };
     expect(validateConfigTransition(current.values, proposed(current, { batchTimeoutMs: 100 }), undefined, longAgo).ordererSectionChanged).toBe(true);
     const arriving = consenterOf('p384-leaf2');
-    const err = refusalOf(() => validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, arriving] }), undefined, longAgo));
-    expect(err.message).toMatch(new RegExp(`consenter 127\\.0\\.0\\.1:${arriving.port} client TLS certificate: certificate "CN=orderer2\\.p384\\.example\\.com,O=TlsOrg" is not valid before`));
+    const err = refusalOf(() =>
+      validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, arriving] }), undefined, longAgo),
+    );
+    expect(err.message).toMatch(
+      new RegExp(
+        `consenter 127\\.0\\.0\\.1:${arriving.port} client TLS certificate: certificate "CN=orderer2\\.p384\\.example\\.com,O=TlsOrg" is not valid before`,
+      ),
+    );
   });
 });
 
@@ -102,8 +125,17 @@ describe('config updates on a P-256 channel meeting RSA and P-384 certificates',
 
   it('refuses an RSA consenter the P-256 TLS CA did not issue, naming it (it parses now, the chain is what fails)', () => {
     const rsa = consenterOf('rsa-leaf');
-    const err = refusalOf(() => validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, rsa] }), undefined, { engine: 'native', now: new Date() }));
-    expect(err.message).toMatch(new RegExp(`consenter 127\\.0\\.0\\.1:${rsa.port} client TLS certificate: certificate "CN=orderer2\\.rsa\\.example\\.com,O=TlsOrg" is not issued by a TLS CA`));
+    const err = refusalOf(() =>
+      validateConfigTransition(current.values, proposed(current, { consenters: [...current.values.consenters, rsa] }), undefined, {
+        engine: 'native',
+        now: new Date(),
+      }),
+    );
+    expect(err.message).toMatch(
+      new RegExp(
+        `consenter 127\\.0\\.0\\.1:${rsa.port} client TLS certificate: certificate "CN=orderer2\\.rsa\\.example\\.com,O=TlsOrg" is not issued by a TLS CA`,
+      ),
+    );
   });
 
   it('accepts adding an RSA TLS root to the orderer org together with a consenter it issued', () => {
@@ -117,21 +149,27 @@ describe('config updates on a P-256 channel meeting RSA and P-384 certificates',
   });
 });
 
-describe('config updates on an SM2 channel (TLS CA certificates checked by the engine\'s SM2 verifier)', () => {
+describe("config updates on an SM2 channel (TLS CA certificates checked by the engine's SM2 verifier)", () => {
   const gm = makeTestChannel('sm2', 'gm1');
   const gmAdmin = gm.ordererOrg.issueMember('Admin2@orderer', { organizationalUnit: 'admin' });
   const gmCreator = { signer: gmAdmin.signer, serializedIdentity: encodeSerializedIdentity({ mspid: 'OrdererMSP', idBytes: gmAdmin.idBytes }) };
   const genesis = decodeBlock(encodeBlock(buildGenesisBlock(gm.values, provider.hasher('sm3'))));
   const current = currentConfigOf(genesis);
-  const next = (change: Partial<ChannelConfigInput>) => applyConfigUpdate(current, buildConfigUpdateEnvelope(current, { ...current.values, ...change }, gmCreator)).values;
+  const next = (change: Partial<ChannelConfigInput>) =>
+    applyConfigUpdate(current, buildConfigUpdateEnvelope(current, { ...current.values, ...change }, gmCreator)).values;
 
-  it.each<Engine>(['native', 'native-free'])('accepts an SM2 consenter of the orderer TLS CA and refuses one of the application org, naming it (%s engine)', (engine) => {
-    const tls = { engine, now: new Date() };
-    const c4 = gm.consenter(4);
-    expect(validateConfigTransition(current.values, next({ consenters: [...current.values.consenters, c4] }), undefined, tls).consenters.added?.id).toBe(4);
-    const stranger = gm.appOrg.issueMember('orderer9').certPem;
-    const c9 = { host: 'o9', port: 7059, clientTlsCertPem: stranger, serverTlsCertPem: stranger };
-    const err = refusalOf(() => validateConfigTransition(current.values, next({ consenters: [...current.values.consenters, c9] }), undefined, tls));
-    expect(err.message).toBe('config update refused (consenter-certificate): consenter o9:7059 client TLS certificate: certificate "CN=orderer9,O=org1msp" is not issued by a TLS CA of an orderer organization');
-  });
+  it.each<Engine>(['native', 'native-free'])(
+    'accepts an SM2 consenter of the orderer TLS CA and refuses one of the application org, naming it (%s engine)',
+    (engine) => {
+      const tls = { engine, now: new Date() };
+      const c4 = gm.consenter(4);
+      expect(validateConfigTransition(current.values, next({ consenters: [...current.values.consenters, c4] }), undefined, tls).consenters.added?.id).toBe(4);
+      const stranger = gm.appOrg.issueMember('orderer9').certPem;
+      const c9 = { host: 'o9', port: 7059, clientTlsCertPem: stranger, serverTlsCertPem: stranger };
+      const err = refusalOf(() => validateConfigTransition(current.values, next({ consenters: [...current.values.consenters, c9] }), undefined, tls));
+      expect(err.message).toBe(
+        'config update refused (consenter-certificate): consenter o9:7059 client TLS certificate: certificate "CN=orderer9,O=org1msp" is not issued by a TLS CA of an orderer organization',
+      );
+    },
+  );
 });

@@ -31,7 +31,7 @@ describe('consenter ids and diffs (Fabric ComputeMembershipChanges)', () => {
     expect(diffConsenters([c3, c1], after, [c3, c1, c4]).added?.id).toBe(4);
   });
 
-  it('treats one leaving and one arriving as a rotation keeping the leaver\'s id', () => {
+  it("treats one leaving and one arriving as a rotation keeping the leaver's id", () => {
     const diff = diffConsenters([c1, c2, c3], ids, [c1, c4, c3]);
     expect(diff.rotated).toEqual({ id: 2, from: c2, to: c4 });
     expect(diff.added).toBeUndefined();

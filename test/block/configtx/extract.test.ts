@@ -46,7 +46,11 @@ describe('extractChannelConfig', () => {
     }
     // This block predates Fabric 1.4.1: tick_interval is a uint64 of milliseconds.
     expect(values.raftOptions).toEqual({ tickIntervalMs: 100, electionTick: 10, heartbeatTick: 1, maxInflightBlocks: 256, snapshotIntervalSizeBytes: 1048576 });
-    expect(values.organizations.map((o) => [o.mspId, o.sections])).toEqual([['OrdererMSP', ['orderer']], ['Org1MSP', ['application']], ['Org2MSP', ['application']]]);
+    expect(values.organizations.map((o) => [o.mspId, o.sections])).toEqual([
+      ['OrdererMSP', ['orderer']],
+      ['Org1MSP', ['application']],
+      ['Org2MSP', ['application']],
+    ]);
     for (const org of values.organizations) {
       expect(org.rootCerts.length).toBe(1);
       expect(org.adminCerts.length).toBe(1);

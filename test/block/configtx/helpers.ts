@@ -59,13 +59,24 @@ export function makeTestChannel(algorithm: SignatureAlgorithm = 'ecdsa-p256', ch
     consensusType: 'etcdraft',
     organizations: [
       {
-        mspId: 'OrdererMSP', sections: ['orderer'], rootCerts: [ordererOrg.root.certPem], intermediateCerts: [],
-        adminCerts: [admin.certPem], tlsRootCerts: [ordererOrg.root.certPem], tlsIntermediateCerts: [], adminOu: 'admin',
+        mspId: 'OrdererMSP',
+        sections: ['orderer'],
+        rootCerts: [ordererOrg.root.certPem],
+        intermediateCerts: [],
+        adminCerts: [admin.certPem],
+        tlsRootCerts: [ordererOrg.root.certPem],
+        tlsIntermediateCerts: [],
+        adminOu: 'admin',
         ordererEndpoints: ['127.0.0.1:7051'],
       },
       {
-        mspId: 'Org1MSP', sections: ['application'], rootCerts: [appOrg.root.certPem], intermediateCerts: [],
-        adminCerts: [appAdmin.certPem], tlsRootCerts: [], tlsIntermediateCerts: [],
+        mspId: 'Org1MSP',
+        sections: ['application'],
+        rootCerts: [appOrg.root.certPem],
+        intermediateCerts: [],
+        adminCerts: [appAdmin.certPem],
+        tlsRootCerts: [],
+        tlsIntermediateCerts: [],
       },
     ],
     batchSize: { maxMessageCount: 100, absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 512 * 1024 },
@@ -87,7 +98,11 @@ export function policiesOfConfig(config: Config, engine: Engine = 'native'): Con
 }
 
 /** What the orderer makes of a CONFIG_UPDATE envelope on `current`: the next config and its values. Throws ConfigUpdateError. */
-export function applyConfigUpdate(current: CurrentConfig, updateEnvelope: Uint8Array, policies = policiesOfConfig(current.config)): { config: Config; values: ChannelConfigValues } {
+export function applyConfigUpdate(
+  current: CurrentConfig,
+  updateEnvelope: Uint8Array,
+  policies = policiesOfConfig(current.config),
+): { config: Config; values: ChannelConfigValues } {
   const { config } = proposeConfigUpdate(current.channelId, current.config, decodeEnvelope(updateEnvelope), policies, new Date());
   return { config, values: channelConfigValuesOf(config, current.channelId) };
 }

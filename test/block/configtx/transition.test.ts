@@ -47,8 +47,21 @@ describe('validateConfigTransition', () => {
     ['two consenters removed', { consenters: current.consenters.slice(0, 1) }, 'one-consenter-change'],
     ['a consenter without a port', { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, port: 0 }] }, 'consenter-endpoint'],
     ['a consenter without a host', { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, host: '' }] }, 'consenter-endpoint'],
-    ['a consenter whose client certificate is not PEM', { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, clientTlsCertPem: 'not a cert' }] }, 'consenter-certificate'],
-    ['a consenter whose server certificate does not parse', { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, serverTlsCertPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }] }, 'consenter-certificate'],
+    [
+      'a consenter whose client certificate is not PEM',
+      { consenters: [...current.consenters.slice(0, 2), { ...current.consenters[2]!, clientTlsCertPem: 'not a cert' }] },
+      'consenter-certificate',
+    ],
+    [
+      'a consenter whose server certificate does not parse',
+      {
+        consenters: [
+          ...current.consenters.slice(0, 2),
+          { ...current.consenters[2]!, serverTlsCertPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' },
+        ],
+      },
+      'consenter-certificate',
+    ],
     ['a consenter listed twice', { consenters: [...current.consenters, current.consenters[0]!] }, 'duplicate-consenter'],
     ['preferred above absolute max bytes', { batchSize: { maxMessageCount: 10, absoluteMaxBytes: 100, preferredMaxBytes: 200 } }, 'batch-size'],
     ['zero max message count', { batchSize: { ...current.batchSize, maxMessageCount: 0 } }, 'batch-size'],
@@ -62,14 +75,16 @@ describe('validateConfigTransition', () => {
   });
 
   it('names the rule and the values in the message', () => {
-    expect(() => validateConfigTransition(current, next({ sequence: 5 }))).toThrow('config update refused (sequence): config sequence must be 1 (current 0 + 1), got 5');
+    expect(() => validateConfigTransition(current, next({ sequence: 5 }))).toThrow(
+      'config update refused (sequence): config sequence must be 1 (current 0 + 1), got 5',
+    );
   });
 });
 
 describe('validateConfigTransition with the consenter TLS check', () => {
   const tls = { engine: 'native' as const, now: new Date() };
 
-  it('accepts consenters issued by an orderer org\'s TLS CA', () => {
+  it("accepts consenters issued by an orderer org's TLS CA", () => {
     const c4 = channel.consenter(4);
     expect(validateConfigTransition(current, next({ consenters: [...current.consenters, c4] }), undefined, tls).consenters.added?.id).toBe(4);
   });
@@ -83,9 +98,14 @@ describe('validateConfigTransition with the consenter TLS check', () => {
   });
 
   it('refuses an arriving consenter whose certificate expired, but keeps an expired existing one', () => {
-    const expiredCert = channel.ordererOrg.issueMember('old', { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) }).certPem;
+    const expiredCert = channel.ordererOrg.issueMember('old', {
+      notBefore: new Date(Date.now() - 10 * 86_400_000),
+      notAfter: new Date(Date.now() - 86_400_000),
+    }).certPem;
     const expired = { host: 'old', port: 7060, clientTlsCertPem: expiredCert, serverTlsCertPem: expiredCert };
-    expect(() => validateConfigTransition(current, next({ consenters: [...current.consenters, expired] }), undefined, tls)).toThrow(/consenter-certificate.*old:7060/);
+    expect(() => validateConfigTransition(current, next({ consenters: [...current.consenters, expired] }), undefined, tls)).toThrow(
+      /consenter-certificate.*old:7060/,
+    );
     const withExpired = { ...current, consenters: [...current.consenters, expired] };
     const result = validateConfigTransition(withExpired, { ...withExpired, sequence: 1, batchTimeoutMs: 100 }, undefined, tls);
     expect(result.consenters).toEqual({ endpointsChanged: [] });

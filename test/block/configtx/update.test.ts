@@ -56,7 +56,9 @@ describe('config update envelopes', () => {
       .getSignaturesList()
       .map((s) => common.SignatureHeader.deserializeBinary(s.getSignatureHeader_asU8()).getCreator_asU8());
     expect(creators.map(hex)).toEqual([hex(creator.serializedIdentity), hex(second.serializedIdentity)]);
-    expect(hex(common.SignatureHeader.deserializeBinary(payload.getHeader()!.getSignatureHeader_asU8()).getCreator_asU8())).toBe(hex(creator.serializedIdentity));
+    expect(hex(common.SignatureHeader.deserializeBinary(payload.getHeader()!.getSignatureHeader_asU8()).getCreator_asU8())).toBe(
+      hex(creator.serializedIdentity),
+    );
   });
 
   it('bumps the versions of changed elements only, as Fabric, and lists them in the write set', () => {
@@ -67,7 +69,9 @@ describe('config update envelopes', () => {
     expect(ordererGroup.values.get('BatchSize')!.version).toBe(0);
     expect(ordererGroup.version).toBe(0);
     // The write set, read with fabric-protos.
-    const updateEnvelope = common.ConfigUpdateEnvelope.deserializeBinary(common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8()).getData_asU8());
+    const updateEnvelope = common.ConfigUpdateEnvelope.deserializeBinary(
+      common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8()).getData_asU8(),
+    );
     const update = common.ConfigUpdate.deserializeBinary(updateEnvelope.getConfigUpdate_asU8());
     const written = update.getWriteSet()!.getGroupsMap().get('Orderer')!;
     expect([...written.getValuesMap().keys()]).toEqual(['BatchTimeout']);
@@ -78,14 +82,27 @@ describe('config update envelopes', () => {
   it('bumps the version of a group whose members change (an organization added); unchanged members are read and written at their version', () => {
     const current = currentConfigOf(genesis);
     const org2 = makeTestChannel('ecdsa-p256').appOrg;
-    const organizations = [...current.values.organizations, { mspId: 'Org2MSP', sections: ['application' as const], rootCerts: [org2.root.certPem], intermediateCerts: [], adminCerts: [], tlsRootCerts: [], tlsIntermediateCerts: [] }];
+    const organizations = [
+      ...current.values.organizations,
+      {
+        mspId: 'Org2MSP',
+        sections: ['application' as const],
+        rootCerts: [org2.root.certPem],
+        intermediateCerts: [],
+        adminCerts: [],
+        tlsRootCerts: [],
+        tlsIntermediateCerts: [],
+      },
+    ];
     const signer = { signer: channel.appAdmin.signer, serializedIdentity: encodeSerializedIdentity({ mspid: 'Org1MSP', idBytes: channel.appAdmin.idBytes }) };
     const envelope = buildConfigUpdateEnvelope(current, { ...current.values, organizations }, signer);
     const next = applyConfigUpdate(current, envelope);
     expect(next.config.channelGroup!.groups.get('Application')!.version).toBe(1);
     expect(next.values.organizations.map((o) => o.mspId)).toEqual(['OrdererMSP', 'Org1MSP', 'Org2MSP']);
     const update = common.ConfigUpdate.deserializeBinary(
-      common.ConfigUpdateEnvelope.deserializeBinary(common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8()).getData_asU8()).getConfigUpdate_asU8(),
+      common.ConfigUpdateEnvelope.deserializeBinary(
+        common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8()).getData_asU8(),
+      ).getConfigUpdate_asU8(),
     );
     const read = update.getReadSet()!.getGroupsMap().get('Application')!;
     const written = update.getWriteSet()!.getGroupsMap().get('Application')!;
@@ -99,7 +116,10 @@ describe('config update envelopes', () => {
     const current = currentConfigOf(etcdraftGenesis());
     const envelope = buildConfigUpdateEnvelope(current, { ...current.values, batchTimeoutMs: 1500 }, creator);
     // The sample's admins' keys are not at hand: this test is about the tree the update produces, so every policy passes here.
-    const anyone: ConfigUpdatePolicies = { ...policiesOfConfig(current.config), manager: { policy: (id: string) => ({ path: id, evaluate: () => undefined }) } as unknown as PolicyManager };
+    const anyone: ConfigUpdatePolicies = {
+      ...policiesOfConfig(current.config),
+      manager: { policy: (id: string) => ({ path: id, evaluate: () => undefined }) } as unknown as PolicyManager,
+    };
     const next = applyConfigUpdate(current, envelope, anyone);
     const before = current.config.channelGroup!;
     const after = next.config.channelGroup!;

@@ -111,7 +111,9 @@ export class Cluster implements FaultTarget {
   startFaults(profile: FaultProfile): void {
     this.#injector = new FaultInjector(this.#prng, profile);
     this.network.setFaults(profile.links);
-    this.record(`faults on: drop ${profile.links.dropRate.toFixed(3)} dup ${profile.links.duplicateRate.toFixed(3)} delay<=${profile.links.delayRoundsMax} rounds`);
+    this.record(
+      `faults on: drop ${profile.links.dropRate.toFixed(3)} dup ${profile.links.duplicateRate.toFixed(3)} delay<=${profile.links.delayRoundsMax} rounds`,
+    );
   }
 
   /**
@@ -286,7 +288,16 @@ export class Cluster implements FaultTarget {
       confChangesApplied += n.confChangesApplied;
       snapshotReadsRefused += n.snapshotReadsRefused;
     }
-    return { ...this.#counts, ...this.transportLoss?.counts, snapshotsTaken, snapshotsRestored, confChangesApplied, snapshotReadsRefused, leaderTerms: this.checker.leaderTerms, committed: this.checker.committedMax };
+    return {
+      ...this.#counts,
+      ...this.transportLoss?.counts,
+      snapshotsTaken,
+      snapshotsRestored,
+      confChangesApplied,
+      snapshotReadsRefused,
+      leaderTerms: this.checker.leaderTerms,
+      committed: this.checker.committedMax,
+    };
   }
 
   // FaultTarget

@@ -29,10 +29,7 @@ export class EventLog {
 
   /** The last `count` events, oldest first. */
   tail(count: number): string[] {
-    const ordered =
-      this.#ring.length < this.#capacity
-        ? this.#ring.slice()
-        : [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)];
+    const ordered = this.#ring.length < this.#capacity ? this.#ring.slice() : [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)];
     return ordered.slice(Math.max(0, ordered.length - count));
   }
 }

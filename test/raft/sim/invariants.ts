@@ -156,8 +156,7 @@ export class SafetyChecker {
       } else if (seen.key !== key || (prevTerm !== undefined && seen.prevTerm !== prevTerm)) {
         throw new InvariantViolation(
           'log-matching',
-          `node ${id} has entry ${key} after term ${prevTerm} at index ${e.index}, ` +
-            `another log had ${seen.key} after term ${seen.prevTerm} there`,
+          `node ${id} has entry ${key} after term ${prevTerm} at index ${e.index}, ` + `another log had ${seen.key} after term ${seen.prevTerm} there`,
         );
       }
       prevTerm = e.term;

@@ -26,13 +26,7 @@ describe('pickConfChange', () => {
       const cc = pickConfChange(prng, config([1, 2, 3], [4]), { ids: [1, 2, 3, 4, 5], votersMin: 2 });
       if (cc) seen.add(`${ConfChangeType[cc.type]} ${[1, 2, 3].includes(cc.nodeId) ? 'voter' : cc.nodeId === 4 ? 'learner' : 'outsider'}`);
     }
-    expect([...seen].sort()).toEqual([
-      'AddLearnerNode outsider',
-      'AddNode learner',
-      'AddNode outsider',
-      'RemoveNode learner',
-      'RemoveNode voter',
-    ]);
+    expect([...seen].sort()).toEqual(['AddLearnerNode outsider', 'AddNode learner', 'AddNode outsider', 'RemoveNode learner', 'RemoveNode voter']);
   });
 
   it('has nothing to do when no change keeps the bounds', () => {

@@ -52,7 +52,9 @@ describe('Network', () => {
 
     const doubling = new Network(new Prng(5), 1_000);
     doubling.setFaults({ dropRate: 0, duplicateRate: 1, delayRoundsMax: 3 });
-    const doubled = sendAndDrain(doubling, 10, 3).delivered.map((m) => m.index).sort((a, b) => a - b);
+    const doubled = sendAndDrain(doubling, 10, 3)
+      .delivered.map((m) => m.index)
+      .sort((a, b) => a - b);
     expect(doubled).toEqual(Array.from({ length: 10 }, (_, i) => [i, i]).flat());
   });
 

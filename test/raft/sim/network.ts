@@ -60,7 +60,10 @@ export class Network {
   setFaults(faults: LinkFaults): void {
     assert.ok(faults.dropRate >= 0 && faults.dropRate <= 1, `dropRate must be in [0, 1], got ${faults.dropRate}`);
     assert.ok(faults.duplicateRate >= 0 && faults.duplicateRate <= 1, `duplicateRate must be in [0, 1], got ${faults.duplicateRate}`);
-    assert.ok(Number.isSafeInteger(faults.delayRoundsMax) && faults.delayRoundsMax >= 1, `delayRoundsMax must be an integer >= 1, got ${faults.delayRoundsMax}`);
+    assert.ok(
+      Number.isSafeInteger(faults.delayRoundsMax) && faults.delayRoundsMax >= 1,
+      `delayRoundsMax must be an integer >= 1, got ${faults.delayRoundsMax}`,
+    );
     this.#faults = faults;
   }
 

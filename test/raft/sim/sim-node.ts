@@ -5,24 +5,8 @@
 // and is rebuilt at restart from the disk's snapshot plus re-applied entries.
 
 import assert from 'node:assert/strict';
-import {
-  MemoryStorage,
-  ProposalDroppedError,
-  RaftError,
-  RawNode,
-  StateType,
-  decodeConfChange,
-  type Ready,
-} from '../../../src/raft/index.js';
-import {
-  ConfChangeType,
-  EntryType,
-  type ConfChange,
-  type ConfState,
-  type Entry,
-  type HardState,
-  type Message,
-} from '../../../src/raft/types.js';
+import { MemoryStorage, ProposalDroppedError, RaftError, RawNode, StateType, decodeConfChange, type Ready } from '../../../src/raft/index.js';
+import { ConfChangeType, EntryType, type ConfChange, type ConfState, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
 import { applyEntry, decodeAppState, emptyAppState, encodeAppState, type AppState } from './app-state.js';
 import { FlakySnapshotStorage } from './flaky-storage.js';
 import { InvariantViolation, type SafetyChecker } from './invariants.js';
@@ -342,7 +326,9 @@ export class SimNode {
         // only catch up from a snapshot taken after it was added. Snapshot now
         // rather than at the next interval, or the newcomer waits that long.
         if (cc.type === ConfChangeType.AddNode || cc.type === ConfChangeType.AddLearnerNode) this.#snapshotDue = true;
-        this.#record(`n${this.id} applies conf change ${ConfChangeType[cc.type]} ${cc.nodeId} at ${e.index}: voters [${this.#confState.voters.join(',')}] learners [${this.#confState.learners.join(',')}]`);
+        this.#record(
+          `n${this.id} applies conf change ${ConfChangeType[cc.type]} ${cc.nodeId} at ${e.index}: voters [${this.#confState.voters.join(',')}] learners [${this.#confState.learners.join(',')}]`,
+        );
       }
     }
   }

@@ -36,7 +36,21 @@ describe('raft fault simulation', () => {
 
   it.runIf(plan.seeds.length >= 100)('exercised both cluster sizes and every kind of fault', () => {
     expect([...sizes].sort()).toEqual([3, 5]);
-    for (const counter of ['crashes', 'partitions', 'lost', 'transfers', 'streamsClosed', 'flaps', 'earlyCampaigns', 'snapshotsTaken', 'snapshotsRestored', 'snapshotReadsRefused', 'confChangesApplied', 'leaderTerms', 'committed']) {
+    for (const counter of [
+      'crashes',
+      'partitions',
+      'lost',
+      'transfers',
+      'streamsClosed',
+      'flaps',
+      'earlyCampaigns',
+      'snapshotsTaken',
+      'snapshotsRestored',
+      'snapshotReadsRefused',
+      'confChangesApplied',
+      'leaderTerms',
+      'committed',
+    ]) {
       expect(totals.get(counter), counter).toBeGreaterThan(0);
     }
   });

@@ -32,7 +32,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SEEK_MAX } from '../src/block/index.js';
 import { connectAtomicBroadcast, deliver } from '../src/client/index.js';
 import { intFlag, parseFlags } from '../src/cli/index.js';
-import { createEnvelopePool, ENVELOPE_POOL_MAX, loadClientCreator, type SignedEnvelope } from '../src/client/index.js';
+import { loadClientCreator, type SignedEnvelope } from '../src/client/index.js';
+import { signedEnvelopes } from './lib/signedEnvelopes.js';
 import { freeNodePorts } from '../src/cli/index.js';
 import { keygen } from '../src/cli/index.js';
 import { address, clientMsp, clientTls } from '../src/cli/index.js';
@@ -334,11 +335,7 @@ async function main(): Promise<void> {
     await cluster.waitHealthy(60_000);
     const creator = loadClientCreator(clientMsp(dir, manifest));
     const signStart = performance.now();
-    const pool: SignedEnvelope[] = [];
-    while (pool.length < envelopeCount) {
-      const count = Math.min(ENVELOPE_POOL_MAX, envelopeCount - pool.length);
-      for (const envelope of createEnvelopePool({ channelId: manifest.channelId, creator, count })) pool.push(envelope);
-    }
+    const pool = signedEnvelopes(manifest.channelId, creator, envelopeCount);
     console.log(
       `signed ${pool.length} envelopes of ${pool[0]!.bytes.length} bytes (P-256), each with its own tx id, in ${((performance.now() - signStart) / 1000).toFixed(1)} s`,
     );

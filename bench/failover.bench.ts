@@ -22,16 +22,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { SEEK_MAX } from '../src/block/index.js';
 import { address, clientMsp, clientTls, freeNodePorts, intFlag, keygen, LocalCluster, parseFlags } from '../src/cli/index.js';
-import {
-  connectAtomicBroadcast,
-  createEnvelopePool,
-  deliver,
-  ENVELOPE_POOL_MAX,
-  loadClientCreator,
-  runLoad,
-  type LoadReport,
-  type SignedEnvelope,
-} from '../src/client/index.js';
+import { connectAtomicBroadcast, deliver, loadClientCreator, runLoad, type LoadReport, type SignedEnvelope } from '../src/client/index.js';
+import { signedEnvelopes } from './lib/signedEnvelopes.js';
 import { describeMachine } from './lib/machine.js';
 
 const TICK_INTERVAL_MS = 100;
@@ -241,10 +233,7 @@ async function main(): Promise<void> {
     // without cutting a block, so a cycled pool would delay each round's first block further.
     const perRound = Math.ceil(rate * ((1500 + 5000 + pauseMs) / 1000 + 1));
     const creator = loadClientCreator(clientMsp(dir, manifest));
-    const pool: SignedEnvelope[] = [];
-    for (let left = perRound * plan.length; left > 0; left -= ENVELOPE_POOL_MAX) {
-      pool.push(...createEnvelopePool({ channelId: manifest.channelId, creator, count: Math.min(left, ENVELOPE_POOL_MAX) }));
-    }
+    const pool = signedEnvelopes(manifest.channelId, creator, perRound * plan.length);
     let cursor = 0;
     for (const [i, kind] of plan.entries()) {
       const r = await oneRound(cluster, clients, pool.slice(cursor), kind, pauseMs, rate);

@@ -54,6 +54,11 @@ export function encodeBlock(block: Block): Uint8Array {
   return writeBlock(block).finish();
 }
 
+/** `prefix` ‖ the marshaled block, in one buffer (a Raft entry's tx ids ahead of its block: blockEntry.ts). */
+export function encodeBlockWithPrefix(block: Block, prefix: Uint8Array): Uint8Array {
+  return writeBlock(block).finish(prefix);
+}
+
 /**
  * A block without its data field, as Fabric's Deliver sends it for
  * SeekInfo.content_type HEADER_WITH_SIG (Block{Header, Metadata}, Data nil):

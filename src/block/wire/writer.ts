@@ -116,16 +116,21 @@ export class ProtoWriter {
   }
 
   /** The encoded message in one new buffer. The writer must not be used afterwards. */
-  finish(): Uint8Array {
+  /** The encoding, in one buffer; with `prefix`, that buffer is `prefix` ‖ encoding (still one allocation, one copy of each part). */
+  finish(prefix?: Uint8Array): Uint8Array {
     this.#flush();
-    if (this.#parts.length === 1) return this.#parts[0]!;
-    const out = new Uint8Array(this.#byteLength);
+    if (this.#parts.length === 1 && prefix === undefined) return this.#parts[0]!;
+    const out = new Uint8Array((prefix?.length ?? 0) + this.#byteLength);
     let offset = 0;
+    if (prefix !== undefined) {
+      out.set(prefix, 0);
+      offset = prefix.length;
+    }
     for (const part of this.#parts) {
       out.set(part, offset);
       offset += part.length;
     }
-    assert.equal(offset, this.#byteLength);
+    assert.equal(offset, out.length);
     return out;
   }
 

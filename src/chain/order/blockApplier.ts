@@ -6,7 +6,7 @@
 // whose data is the last block is taken and the log compacted.
 
 import type { Logger } from 'pino';
-import { decodeBlock, headerHash, isConfigBlock, readTxIds, type Block, type HeaderFields } from '../../block/index.js';
+import { decodeBlock, decodeBlockEntry, headerHash, isConfigBlock, readTxIds, type Block, type DecodedBlockEntry, type HeaderFields } from '../../block/index.js';
 import type { Hasher } from '../../crypto/index.js';
 import type { ConfState, Entry } from '../../raft/index.js';
 import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../../storage/index.js';
@@ -134,10 +134,11 @@ export class BlockApplier {
   /** Applies one committed normal entry holding a block; returns the block's header (undefined for an empty entry). */
   applyEntry(entry: Entry): HeaderFields | undefined {
     if (entry.data.length === 0) return undefined; // a new leader's empty entry
-    const block = decodeBlock(entry.data);
+    const carried = decodeBlockEntry(entry.data);
+    const block = decodeBlock(carried.block);
     const number = block.header.number;
     if (entry.index <= this.deps.ledger.lastRaftIndex) {
-      this.#checkReplay(block, entry);
+      this.#checkReplay(block, carried.block, entry);
       return block.header;
     }
     if (this.#missingBelow !== undefined) {
@@ -151,7 +152,7 @@ export class BlockApplier {
       }
       return block.header;
     }
-    this.#write(block, entry);
+    this.#write(block, carried, entry);
     return block.header;
   }
 
@@ -218,7 +219,7 @@ export class BlockApplier {
   }
 
   /** A block from an entry the ledger already applied (restart replay): must be the stored one; nothing written. */
-  #checkReplay(block: Block, entry: Entry): void {
+  #checkReplay(block: Block, blockBytes: Uint8Array, entry: Entry): void {
     const replay: LedgerBlock = {
       number: block.header.number,
       headerHash: headerHash(this.deps.hasher, block.header),
@@ -226,7 +227,7 @@ export class BlockApplier {
       raftIndex: entry.index,
       isConfig: false,
       txIds: [],
-      bytes: entry.data,
+      bytes: blockBytes,
     };
     // The ledger compares the header hash with the stored block and throws LedgerAppendError on a mismatch.
     this.deps.ledger.append(replay).then((outcome) => {
@@ -239,7 +240,8 @@ export class BlockApplier {
     return this.#writes;
   }
 
-  #write(block: Block, entry: Entry): void {
+  /** `carried`: the entry's block bytes and the tx ids the leader put beside them (older entries: none, read from the block). */
+  #write(block: Block, carried: DecodedBlockEntry, entry: Entry): void {
     const { deps } = this;
     const number = block.header.number;
     const isConfig = isConfigBlock(block);
@@ -251,8 +253,11 @@ export class BlockApplier {
       previousHash: block.header.previousHash,
       raftIndex: entry.index,
       isConfig,
-      txIds: readTxIds(block.data, 'BAD_BLOCK'),
+      txIds: carried.txIds ?? readTxIds(block.data, 'BAD_BLOCK'),
     };
+    if (base.txIds.length !== block.data.length) {
+      throw new Error(`entry ${entry.index} carries ${base.txIds.length} tx ids for the ${block.data.length} envelopes of block ${number}`);
+    }
     deps.onTxIds?.(number, base.txIds);
     const ids = deps.consenterIds;
     const consenters = deps.configHook?.metadataFor(block, isConfig) ?? { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1 };
@@ -264,7 +269,7 @@ export class BlockApplier {
     this.#signing++;
     this.#nextNumber = number + 1;
     this.#lastHeader = block.header;
-    this.#bytesSinceSnapshot += entry.data.length;
+    this.#bytesSinceSnapshot += carried.block.length;
     const snapshotDue = this.#bytesSinceSnapshot >= this.#snapshotIntervalSizeBytes;
     if (snapshotDue) this.#bytesSinceSnapshot = 0;
     this.#writes = this.#writes

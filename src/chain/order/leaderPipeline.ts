@@ -15,7 +15,7 @@
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import { BlockCutter, BlockCreator, encodeBlock, type BatchSize, type HeaderFields } from '../../block/index.js';
+import { BlockCutter, BlockCreator, encodeBlockEntry, readTxIds, type BatchSize, type HeaderFields } from '../../block/index.js';
 import type { Hasher } from '../../crypto/index.js';
 import { ProposalDroppedError } from '../../raft/index.js';
 import type { ChainClock, TimerHandle } from '../../clock.js';
@@ -342,7 +342,7 @@ export class LeaderPipeline {
     const block = this.#creator!.createNextBlock(envelopes, hash);
     this.#creating.shift();
     try {
-      this.host.propose(encodeBlock(block));
+      this.host.propose(encodeBlockEntry(block, batch.map(txIdOf)));
     } catch (err) {
       if (!(err instanceof ProposalDroppedError)) throw err;
       this.#onProposalDropped(block.header.number, batch, err);
@@ -382,4 +382,13 @@ export class LeaderPipeline {
     if (inflight > this.#peakInflightBlocks) this.#peakInflightBlocks = inflight;
     this.settings.metrics.inflightBlocks.set(inflight);
   }
+}
+
+/**
+ * The tx id the ledger indexes for `m`: the one read when it was verified or
+ * forwarded; a CONFIG envelope (made by an orderer, carried with '') is read
+ * again, as every node must index exactly what the block's bytes say.
+ */
+function txIdOf(m: OrderedEnvelope): string {
+  return m.isConfig === true || m.txId === undefined ? readTxIds([m.bytes], 'BAD_BLOCK')[0]! : m.txId;
 }

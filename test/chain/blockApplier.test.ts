@@ -1,0 +1,129 @@
+// BlockApplier over real storage: a committed entry's tx ids come from the
+// entry (the leader put them there), not from parsing its envelopes again; an
+// entry written before tx ids were carried (a bare block) still applies, its
+// tx ids read from the block.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BlockCreator,
+  createGenesisBlock,
+  createSignedEnvelope,
+  decodeBlock,
+  encodeBlock,
+  encodeBlockEntry,
+  encodeSerializedIdentity,
+  HeaderType,
+  headerHash,
+  readTxIds,
+} from '../../src/block/index.js';
+import { InThreadCompute } from '../../src/chain/index.js';
+import { BlockApplier } from '../../src/chain/order/blockApplier.js';
+import { ChainMetrics } from '../../src/chain/metrics.js';
+import { DevOrganization } from '../../src/crypto/devpki.js';
+import { createCryptoProvider } from '../../src/crypto/provider.js';
+import { EntryType, type Entry } from '../../src/raft/index.js';
+import { ledgerBlockFromFabric, openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
+
+const CHANNEL = 'applier-test';
+const logger = pino({ level: 'silent' });
+const provider = createCryptoProvider('native');
+const hasher = provider.hasher('sha256');
+const org = new DevOrganization({ mspId: 'Org1MSP', algorithm: 'ecdsa-p256', provider });
+const member = org.issueMember('orderer1');
+const identity = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
+const client = org.issueMember('client1');
+const creator = { signer: client.signer, serializedIdentity: encodeSerializedIdentity({ mspid: client.mspId, idBytes: client.idBytes }) };
+
+const dirs: string[] = [];
+const envs: WalEnvironment[] = [];
+afterEach(async () => {
+  for (const env of envs.splice(0)) await env.close();
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function setUp(engine: 'native' | 'native-free') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'applier-test-'));
+  dirs.push(dir);
+  const env = openWalEnvironment({ dir, engine, logger });
+  envs.push(env);
+  const storage = env.channel(CHANNEL);
+  const config = createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new TextEncoder().encode('genesis config') });
+  const genesis = createGenesisBlock(hasher, config);
+  await storage.ledger.append(ledgerBlockFromFabric(encodeBlock(genesis), hasher, 0));
+  const committed: { number: number; txIds: readonly string[] }[] = [];
+  const failures: unknown[] = [];
+  const applier = new BlockApplier({
+    channelId: CHANNEL,
+    ledger: storage.ledger,
+    raftStorage: storage.raft,
+    hasher,
+    compute: new InThreadCompute(identity),
+    consenterIds: [1],
+    snapshotIntervalSizeBytes: 1 << 30,
+    logger,
+    metrics: new ChainMetrics(new Registry(), CHANNEL),
+    confState: () => ({ voters: [1], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }),
+    fail: (err) => failures.push(err),
+    catchUp: undefined,
+    onTxIds: (number, txIds) => committed.push({ number, txIds }),
+  });
+  const creatorOfBlocks = new BlockCreator(hasher, genesis.header);
+  const envelopes = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, creator, txId: `tx-${++txSeq}`, data: Uint8Array.of(i) }),
+    );
+  return { storage, applier, committed, failures, nextBlock: (n: number) => creatorOfBlocks.createNextBlock(envelopes(n)) };
+}
+
+let txSeq = 0;
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const entry = (index: number, data: Uint8Array): Entry => ({ index, term: 1, type: EntryType.Normal, data });
+
+describe.each(['native', 'native-free'] as const)('BlockApplier (%s storage)', (engine) => {
+  it('indexes the tx ids the entry carries, without reading them from the envelopes', async () => {
+    const { storage, applier, committed, failures, nextBlock } = await setUp(engine);
+    const block = nextBlock(3);
+    // Not the envelopes' own tx ids: what the applier indexes can only have come from the entry.
+    const carried = ['carried-a', 'carried-b', ''];
+    expect(readTxIds(block.data, 'BAD_BLOCK')).not.toEqual(carried);
+    expect(applier.applyEntry(entry(5, encodeBlockEntry(block, carried)))?.number).toBe(1);
+    await applier.whenWritten();
+    await storage.ledger.waitForBlock(1);
+    expect(failures).toEqual([]);
+    expect(committed).toEqual([{ number: 1, txIds: carried }]);
+    expect(storage.ledger.txLocation('carried-b')).toEqual({ blockNumber: 1, position: 1 });
+    // The ledger holds Fabric's block: the same header and data, this node's signature in the metadata.
+    const written = decodeBlock(storage.ledger.block(1).bytes);
+    expect(headerHash(hasher, written.header)).toEqual(headerHash(hasher, block.header));
+    expect(written.data.map(hex)).toEqual(block.data.map(hex));
+  });
+
+  it('applies an entry written before tx ids were carried (a bare block), reading its tx ids from the envelopes', async () => {
+    const { storage, applier, committed, failures, nextBlock } = await setUp(engine);
+    const block = nextBlock(2);
+    applier.applyEntry(entry(5, encodeBlock(block)));
+    await applier.whenWritten();
+    await storage.ledger.waitForBlock(1);
+    expect(failures).toEqual([]);
+    const txIds = readTxIds(block.data, 'BAD_BLOCK');
+    expect(txIds.every((id) => id.length > 0)).toBe(true);
+    expect(committed).toEqual([{ number: 1, txIds }]);
+    expect(storage.ledger.txLocation(txIds[1]!)).toEqual({ blockNumber: 1, position: 1 });
+  });
+
+  it('refuses an entry whose tx ids do not match its envelopes', async () => {
+    const { applier, committed, nextBlock } = await setUp(engine);
+    const block = nextBlock(2);
+    const data = encodeBlockEntry({ ...block, data: block.data.slice(0, 1) }, ['only-one']);
+    // The tx ids were written for a one-envelope block; splice them in front of the two-envelope block.
+    const prefixLength = data.length - encodeBlock({ ...block, data: block.data.slice(0, 1) }).length;
+    const mismatched = Buffer.concat([data.subarray(0, prefixLength), encodeBlock(block)]);
+    expect(() => applier.applyEntry(entry(5, mismatched))).toThrow(/carries 1 tx ids for the 2 envelopes of block 1/);
+    expect(committed).toEqual([]);
+  });
+});

@@ -71,7 +71,7 @@ export function decodeBlockEntry(data: Uint8Array): DecodedBlockEntry {
     txIds[i] = length === 0 ? '' : buf.toString('utf8', cursor.at, end);
     cursor.at = end;
   }
-  return { block: buf.subarray(cursor.at), txIds };
+  return { block: data.subarray(cursor.at), txIds };
 }
 
 function bad(what: string): MalformedMessageError {

@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { dataHash, decodeBlock, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
+import { dataHash, decodeBlock, decodeBlockEntry, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
 import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from '../../src/chain/order/leaderPipeline.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
@@ -31,7 +31,7 @@ function setup(admit: (e: OrderedEnvelope) => boolean = () => true) {
       metrics: new ChainMetrics(new Registry(), 'cfg'),
     },
     {
-      propose: (data) => void proposed.push(decodeBlock(data)),
+      propose: (data) => void proposed.push(decodeBlock(decodeBlockEntry(data).block)),
       dataHash: async (envelopes) => dataHash(sha256, envelopes),
       lastLogIndex: () => 0,
       currentTerm: () => 1,

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { dataHash, decodeBlock, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
+import { dataHash, decodeBlock, decodeBlockEntry, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
 import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from '../../src/chain/order/leaderPipeline.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import { TxTracker } from '../../src/chain/submit/txTracker.js';
@@ -88,7 +88,7 @@ class Model {
             throw new ProposalDroppedError('dropped by the test');
           }
           this.logIndex++;
-          this.proposed.push(decodeBlock(data));
+          this.proposed.push(decodeBlock(decodeBlockEntry(data).block));
           this.proposedTerms.push(this.term);
         },
         dataHash: async (envelopes) => dataHash(sha256, envelopes),

@@ -15,7 +15,7 @@
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import { BlockCutter, BlockCreator, encodeBlockEntry, readTxIds, type BatchSize, type HeaderFields } from '../../block/index.js';
+import { BlockCutter, BlockCreator, encodeBlockEntry, type BatchSize, type HeaderFields } from '../../block/index.js';
 import type { Hasher } from '../../crypto/index.js';
 import { ProposalDroppedError } from '../../raft/index.js';
 import type { ChainClock, TimerHandle } from '../../clock.js';
@@ -385,10 +385,11 @@ export class LeaderPipeline {
 }
 
 /**
- * The tx id the ledger indexes for `m`: the one read when it was verified or
- * forwarded; a CONFIG envelope (made by an orderer, carried with '') is read
- * again, as every node must index exactly what the block's bytes say.
+ * The tx id the ledger indexes for `m`, as read when it was verified or
+ * forwarded (the path to ChannelHeader.tx_id, as readTxIds reads it). The
+ * CONFIG envelope an orderer makes of a config update has none (Fabric's
+ * CreateSignedEnvelope leaves it empty), so '' is what its block says too.
  */
 function txIdOf(m: OrderedEnvelope): string {
-  return m.isConfig === true || m.txId === undefined ? readTxIds([m.bytes], 'BAD_BLOCK')[0]! : m.txId;
+  return m.txId ?? '';
 }

@@ -26,8 +26,19 @@ import * as msgpackrPure from 'msgpackr/pack';
 import { EntryType, MessageType, type ConfState, type Entry, type Message, type Snapshot } from '../raft/index.js';
 import { ClusterFrameError } from './errors.js';
 
-/** Bumped on any incompatible change of the tuples below; a peer with another version is refused. */
-export const CLUSTER_PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change of the tuples below. A node dials with
+ * this version (it forwards envelopes in SubmitBatch frames) and accepts
+ * dialers of CLUSTER_PROTOCOL_VERSIONS_ACCEPTED: a version-1 dialer (one
+ * Submit frame per envelope) is answered one SubmitResult per envelope.
+ */
+export const CLUSTER_PROTOCOL_VERSION = 2;
+export const CLUSTER_PROTOCOL_VERSIONS_ACCEPTED: readonly number[] = [1, 2];
+
+/** Envelopes in one SubmitBatch frame, at most (the decoder refuses more). */
+export const SUBMIT_BATCH_ENVELOPES_MAX = 1024;
+/** Entries of a SubmitResults frame's lists, at most: accepted ranges, rejections. */
+export const SUBMIT_RESULTS_ITEMS_MAX = 65_536;
 
 /** Fabric's limit on channel name length (configtx validation). */
 export const CHANNEL_NAME_CHARS_MAX = 249;
@@ -40,8 +51,14 @@ export enum FrameKind {
   /** The listener accepted the Hello: the stream is established. */
   Welcome = 1,
   Consensus = 2,
+  /** One forwarded envelope (protocol 1). */
   Submit = 3,
+  /** The verdict on one Submit (answers protocol-1 dialers). */
   SubmitResult = 4,
+  /** Forwarded envelopes of one channel, request ids consecutive from the first (protocol 2). */
+  SubmitBatch = 5,
+  /** Verdicts on SubmitBatch envelopes: ranges of accepted request ids and the rejections. */
+  SubmitResults = 6,
 }
 
 export interface HelloFrame {
@@ -79,7 +96,31 @@ export interface SubmitResultFrame {
   readonly errorMessage: string;
 }
 
-export type Frame = HelloFrame | WelcomeFrame | ConsensusFrame | SubmitFrame | SubmitResultFrame;
+export interface SubmitBatchFrame {
+  readonly kind: FrameKind.SubmitBatch;
+  readonly channel: string;
+  /** Request id of envelopes[0]; envelopes[i] is request firstRequestId + i (unique per outgoing stream). */
+  readonly firstRequestId: number;
+  /** 1..SUBMIT_BATCH_ENVELOPES_MAX envelopes. */
+  readonly envelopes: readonly Uint8Array[];
+}
+
+/** A rejected forwarded envelope of a SubmitBatch. */
+export interface SubmitRejection {
+  readonly requestId: number;
+  /** The code of the leader's OrdererError (never ''). */
+  readonly errorCode: string;
+  readonly errorMessage: string;
+}
+
+export interface SubmitResultsFrame {
+  readonly kind: FrameKind.SubmitResults;
+  /** Accepted request ids as [first, count] ranges (count >= 1). */
+  readonly accepted: readonly (readonly [first: number, count: number])[];
+  readonly rejected: readonly SubmitRejection[];
+}
+
+export type Frame = HelloFrame | WelcomeFrame | ConsensusFrame | SubmitFrame | SubmitResultFrame | SubmitBatchFrame | SubmitResultsFrame;
 
 /** The engines of the node (as storage and crypto name them): which msgpackr build the frames use. */
 export type FrameEngine = 'native' | 'native-free';
@@ -163,6 +204,10 @@ function frameToTuple(frame: Frame): unknown[] {
       return [FrameKind.Submit, frame.channel, frame.requestId, frame.envelope];
     case FrameKind.SubmitResult:
       return [FrameKind.SubmitResult, frame.requestId, frame.errorCode, frame.errorMessage];
+    case FrameKind.SubmitBatch:
+      return [FrameKind.SubmitBatch, frame.channel, frame.firstRequestId, frame.envelopes];
+    case FrameKind.SubmitResults:
+      return [FrameKind.SubmitResults, frame.accepted.flat(), frame.rejected.flatMap((r) => [r.requestId, r.errorCode, r.errorMessage])];
   }
 }
 
@@ -190,9 +235,58 @@ function tupleToFrame(tuple: unknown): Frame {
         errorCode: text(t[2], 'submitResult.errorCode', 64),
         errorMessage: text(t[3], 'submitResult.errorMessage', ERROR_MESSAGE_CHARS_MAX),
       };
+    case FrameKind.SubmitBatch: {
+      expectLength(t, 4, 'submitBatch frame');
+      const firstRequestId = uint(t[2], 'submitBatch.firstRequestId');
+      const list = array(t[3], 'submitBatch.envelopes', 1);
+      if (list.length > SUBMIT_BATCH_ENVELOPES_MAX) {
+        throw new ClusterFrameError(`submitBatch.envelopes has ${list.length} envelopes, at most ${SUBMIT_BATCH_ENVELOPES_MAX} allowed`);
+      }
+      if (firstRequestId > Number.MAX_SAFE_INTEGER - (list.length - 1)) {
+        throw new ClusterFrameError(`submitBatch.firstRequestId + envelopes passes 2^53 - 1 (first ${firstRequestId}, ${list.length} envelopes)`);
+      }
+      const envelopes = new Array<Uint8Array>(list.length);
+      for (let i = 0; i < list.length; i++) envelopes[i] = bytes(list[i], 'submitBatch.envelopes[]');
+      return { kind, channel: channelName(t[1]), firstRequestId, envelopes };
+    }
+    case FrameKind.SubmitResults:
+      expectLength(t, 3, 'submitResults frame');
+      return { kind, accepted: acceptedRanges(t[1]), rejected: rejections(t[2]) };
     default:
       throw new ClusterFrameError(`frame kind ${String(kind)} is unknown`);
   }
+}
+
+function acceptedRanges(value: unknown): [number, number][] {
+  const flat = array(value, 'submitResults.accepted', 0);
+  if (flat.length % 2 !== 0) throw new ClusterFrameError(`submitResults.accepted has ${flat.length} fields, not [first, count] pairs`);
+  if (flat.length / 2 > SUBMIT_RESULTS_ITEMS_MAX) throw new ClusterFrameError(`submitResults.accepted has ${flat.length / 2} ranges, at most ${SUBMIT_RESULTS_ITEMS_MAX}`);
+  const ranges = new Array<[number, number]>(flat.length / 2);
+  for (let i = 0; i < ranges.length; i++) {
+    const first = uint(flat[2 * i], 'submitResults.accepted.first');
+    const count = uint(flat[2 * i + 1], 'submitResults.accepted.count');
+    if (count === 0 || count > SUBMIT_RESULTS_ITEMS_MAX) throw new ClusterFrameError(`submitResults.accepted.count is ${count}, expected 1..${SUBMIT_RESULTS_ITEMS_MAX}`);
+    if (first > Number.MAX_SAFE_INTEGER - (count - 1)) throw new ClusterFrameError(`submitResults.accepted.first + count passes 2^53 - 1 (first ${first}, count ${count})`);
+    ranges[i] = [first, count];
+  }
+  return ranges;
+}
+
+function rejections(value: unknown): SubmitRejection[] {
+  const flat = array(value, 'submitResults.rejected', 0);
+  if (flat.length % 3 !== 0) throw new ClusterFrameError(`submitResults.rejected has ${flat.length} fields, not [requestId, errorCode, errorMessage] triples`);
+  if (flat.length / 3 > SUBMIT_RESULTS_ITEMS_MAX) throw new ClusterFrameError(`submitResults.rejected has ${flat.length / 3} rejections, at most ${SUBMIT_RESULTS_ITEMS_MAX}`);
+  const out = new Array<SubmitRejection>(flat.length / 3);
+  for (let i = 0; i < out.length; i++) {
+    const errorCode = text(flat[3 * i + 1], 'submitResults.rejected.errorCode', 64);
+    if (errorCode === '') throw new ClusterFrameError('submitResults.rejected.errorCode is empty');
+    out[i] = {
+      requestId: uint(flat[3 * i], 'submitResults.rejected.requestId'),
+      errorCode,
+      errorMessage: text(flat[3 * i + 2], 'submitResults.rejected.errorMessage', ERROR_MESSAGE_CHARS_MAX),
+    };
+  }
+  return out;
 }
 
 // Message tuple: [type, to, from, term, logTerm, index, entries, commit,

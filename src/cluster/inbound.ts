@@ -8,7 +8,16 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { OrdererError } from '../errors.js';
 import type { ClusterChannelHandler } from './types.js';
-import { CLUSTER_PROTOCOL_VERSION, ERROR_MESSAGE_CHARS_MAX, FrameKind, type Frame, type HelloFrame } from './frames.js';
+import {
+  CLUSTER_PROTOCOL_VERSION,
+  CLUSTER_PROTOCOL_VERSIONS_ACCEPTED,
+  ERROR_MESSAGE_CHARS_MAX,
+  FrameKind,
+  SUBMIT_RESULTS_ITEMS_MAX,
+  type Frame,
+  type HelloFrame,
+  type SubmitRejection,
+} from './frames.js';
 import type { ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
@@ -84,7 +93,7 @@ export class InboundStreams {
     call.once('data', (bytes: Buffer) => {
       clearTimeout(timer);
       if (!this.#handshakes.delete(call)) return;
-      let claim: { peer: PinnedPeer; local: number };
+      let claim: { peer: PinnedPeer; local: number; protocolVersion: number };
       try {
         claim = this.#authenticate(call, bytes);
       } catch (error) {
@@ -92,7 +101,7 @@ export class InboundStreams {
         this.#refuse(call, remote, error);
         return;
       }
-      this.#admit(call, claim.peer, claim.local);
+      this.#admit(call, claim.peer, claim.local, claim.protocolVersion);
     });
   };
 
@@ -113,7 +122,7 @@ export class InboundStreams {
     }
   }
 
-  #authenticate(call: StepCall, bytes: Buffer): { peer: PinnedPeer; local: number } {
+  #authenticate(call: StepCall, bytes: Buffer): { peer: PinnedPeer; local: number; protocolVersion: number } {
     let frames: Frame[];
     try {
       frames = this.#context.settings.frames.decodeFrames(bytes);
@@ -129,16 +138,16 @@ export class InboundStreams {
         `its first message must be a lone Hello frame, got ${frames.length} frame(s) starting with kind ${hello.kind}`,
       );
     }
-    return { peer: this.#checkClaim(call, hello), local: hello.to };
+    return { peer: this.#checkClaim(call, hello), local: hello.to, protocolVersion: hello.protocolVersion };
   }
 
   #checkClaim(call: StepCall, hello: HelloFrame): PinnedPeer {
     const { selfId } = this.#context.settings;
-    if (hello.protocolVersion !== CLUSTER_PROTOCOL_VERSION) {
+    if (!CLUSTER_PROTOCOL_VERSIONS_ACCEPTED.includes(hello.protocolVersion)) {
       throw new Refusal(
         grpc.status.FAILED_PRECONDITION,
         'protocol_version',
-        `it speaks cluster protocol ${hello.protocolVersion}, this node ${CLUSTER_PROTOCOL_VERSION}`,
+        `it speaks cluster protocol ${hello.protocolVersion}, this node ${CLUSTER_PROTOCOL_VERSION} (and takes ${CLUSTER_PROTOCOL_VERSIONS_ACCEPTED.join(', ')})`,
       );
     }
     if (!this.#context.isLocalId(hello.to))
@@ -167,7 +176,7 @@ export class InboundStreams {
     call.emit('error', { code: refusal.status, details: refusal.message });
   }
 
-  #admit(call: StepCall, peer: PinnedPeer, local: number): void {
+  #admit(call: StepCall, peer: PinnedPeer, local: number, protocolVersion: number): void {
     const key = streamKey(peer.id, local);
     const previous = this.#accepted.get(key)?.call;
     if (previous !== undefined) {
@@ -179,7 +188,7 @@ export class InboundStreams {
     const log = this.#context.logger.child({ peer: peer.id, remote: call.getPeer(), ...(local !== this.#context.settings.selfId && { as: local }) });
     log.info('inbound stream from peer accepted');
     this.#context.peerAdmitted?.(peer.id);
-    const session = new InboundSession(call, peer.id, local, this.#context, log);
+    const session = new InboundSession(call, peer.id, local, protocolVersion, this.#context, log);
     call.on('data', (bytes: Buffer) => session.onMessage(bytes));
     call.on('end', () => call.end());
     call.write(this.#context.settings.frames.encodeFrame({ kind: FrameKind.Welcome }));
@@ -205,10 +214,16 @@ class InboundSession {
   #submitsInFlight = 0;
   /**
    * Verdicts settled in this turn of the event loop, written together as one
-   * gRPC message at its end. Invariant: length <= inboundSubmitsMax + the
-   * refusals of one received message (each answers a submit of it).
+   * gRPC message at its end: to a protocol-1 dialer one SubmitResult frame
+   * each (#verdicts), to a later one a single SubmitResults frame (#accepted,
+   * #rejected). Invariant: together at most inboundSubmitsMax + the refusals
+   * of one received message (each answers a submit of it).
    */
   #verdicts: Buffer[] = [];
+  /** Accepted request ids, in the order their verdicts settled. */
+  #accepted: number[] = [];
+  #rejected: SubmitRejection[] = [];
+  #flushScheduled = false;
   /** Set once this side ended the stream: frames still arriving are ignored. */
   #ended = false;
   #unknownChannelsLogged = new Set<string>();
@@ -218,6 +233,8 @@ class InboundSession {
     readonly peer: number,
     /** The id of ours the peer addressed in its Hello: its consensus messages must be to it. */
     readonly local: number,
+    /** The protocol version of the peer's Hello: how verdicts are answered. */
+    readonly protocolVersion: number,
     readonly context: InboundContext,
     readonly log: Logger,
   ) {}
@@ -234,7 +251,9 @@ class InboundSession {
     for (const frame of frames) {
       if (this.#ended) return;
       if (frame.kind === FrameKind.Consensus) this.#consensus(frame.channel, frame.message);
-      else if (frame.kind === FrameKind.Submit) this.#submit(frame.channel, frame.requestId, frame.envelope);
+      else if (frame.kind === FrameKind.SubmitBatch) {
+        for (let i = 0; i < frame.envelopes.length && !this.#ended; i++) this.#submit(frame.channel, frame.firstRequestId + i, frame.envelopes[i]!);
+      } else if (frame.kind === FrameKind.Submit) this.#submit(frame.channel, frame.requestId, frame.envelope);
       else this.#end(grpc.status.INVALID_ARGUMENT, `unexpected frame of kind ${frame.kind} after Hello`);
     }
   }
@@ -274,17 +293,24 @@ class InboundSession {
       return;
     }
     this.#submitsInFlight++;
-    Promise.resolve()
-      .then(() => handler.onSubmit(this.peer, envelope))
-      .then(
-        () => this.#answer(requestId, '', ''),
-        (error: unknown) => {
-          const code = error instanceof OrdererError ? error.code : 'INTERNAL_SERVER_ERROR';
-          if (!(error instanceof OrdererError)) this.log.error({ channel, err: error }, 'channel handler failed a forwarded submit with a non-OrdererError');
-          this.#answer(requestId, code, error instanceof Error ? error.message : String(error));
-        },
-      )
-      .finally(() => this.#submitsInFlight--);
+    let verdict: Promise<void>;
+    try {
+      verdict = handler.onSubmit(this.peer, envelope);
+    } catch (error) {
+      verdict = Promise.reject(error);
+    }
+    verdict.then(
+      () => {
+        this.#submitsInFlight--;
+        this.#answer(requestId, '', '');
+      },
+      (error: unknown) => {
+        this.#submitsInFlight--;
+        const code = error instanceof OrdererError ? error.code : 'INTERNAL_SERVER_ERROR';
+        if (!(error instanceof OrdererError)) this.log.error({ channel, err: error }, 'channel handler failed a forwarded submit with a non-OrdererError');
+        this.#answer(requestId, code, error instanceof Error ? error.message : String(error));
+      },
+    );
   }
 
   #handlerOf(channel: string): ClusterChannelHandler | undefined {
@@ -300,17 +326,37 @@ class InboundSession {
   #answer(requestId: number, errorCode: string, errorMessage: string): void {
     if (this.#ended) return;
     const message = errorMessage.length > ERROR_MESSAGE_CHARS_MAX ? errorMessage.slice(0, ERROR_MESSAGE_CHARS_MAX) : errorMessage;
-    this.#verdicts.push(
-      this.context.settings.frames.encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }),
-    );
-    if (this.#verdicts.length === 1) queueMicrotask(() => this.#flushVerdicts());
+    if (this.protocolVersion < 2) {
+      this.#verdicts.push(
+        this.context.settings.frames.encodeFrame({ kind: FrameKind.SubmitResult, requestId, errorCode: errorCode.slice(0, 64), errorMessage: message }),
+      );
+    } else if (errorCode === '') {
+      this.#accepted.push(requestId);
+    } else {
+      this.#rejected.push({ requestId, errorCode: errorCode.slice(0, 64), errorMessage: message });
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flushVerdicts());
+    }
   }
 
   #flushVerdicts(): void {
+    this.#flushScheduled = false;
     const verdicts = this.#verdicts;
+    const accepted = this.#accepted;
+    const rejected = this.#rejected;
     this.#verdicts = [];
+    this.#accepted = [];
+    this.#rejected = [];
     // The dialer gave up on the stream: its submits were failed on its side already.
     if (this.#ended || this.call.destroyed || this.call.writableEnded) return;
+    const ranges = idRanges(accepted);
+    // Each list of a frame within the decoder's bound (a turn holds at most inboundSubmitsMax verdicts, which may be set higher).
+    for (let at = 0; at < Math.max(ranges.length, rejected.length); at += SUBMIT_RESULTS_ITEMS_MAX) {
+      const frame = { accepted: ranges.slice(at, at + SUBMIT_RESULTS_ITEMS_MAX), rejected: rejected.slice(at, at + SUBMIT_RESULTS_ITEMS_MAX) };
+      verdicts.push(this.context.settings.frames.encodeFrame({ kind: FrameKind.SubmitResults, ...frame }));
+    }
     this.call.write(verdicts.length === 1 ? verdicts[0]! : Buffer.concat(verdicts));
   }
 
@@ -319,4 +365,18 @@ class InboundSession {
     this.log.error({ status: grpc.status[status] }, `ending the inbound stream of consenter ${this.peer}: ${details}`);
     this.call.emit('error', { code: status, details });
   }
+}
+
+/** Request ids as [first, count] runs of consecutive ids, in the order given (verdicts settle mostly in request order). */
+function idRanges(ids: readonly number[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  let range: [number, number] | undefined;
+  for (const id of ids) {
+    if (range !== undefined && id === range[0] + range[1]) range[1]++;
+    else {
+      range = [id, 1];
+      ranges.push(range);
+    }
+  }
+  return ranges;
 }

@@ -18,6 +18,10 @@ export interface QueuedFrame {
   readonly snapshot: boolean;
   /** Set when the frame must not be written after all (its submit timed out or was abandoned). */
   cancelled: boolean;
+  /** Forwarded envelopes the frame carries (a SubmitBatch): what the waiters bound counts; 1 when absent. */
+  readonly submits?: number;
+  /** Set once shift handed the frame out to be written: cancelling it then frees no room. */
+  dequeued?: boolean;
 }
 
 export class SendQueue {
@@ -25,8 +29,9 @@ export class SendQueue {
   // #frames.length <= framesMax and #bytes <= bytesMax.
   readonly #frames: QueuedFrame[] = [];
   #bytes = 0;
-  // Invariant: #waiters.length <= waitersMax; a waiter exists only while its frame does not fit.
+  // Invariant: #waitingSubmits = sum of submitsOf() over #waiters <= waitersMax; a waiter exists only while its frame does not fit.
   readonly #waiters: QueuedFrame[] = [];
+  #waitingSubmits = 0;
 
   constructor(
     readonly framesMax: number,
@@ -44,8 +49,9 @@ export class SendQueue {
     return this.#bytes;
   }
 
+  /** Forwarded envelopes waiting for room (a batch frame counts its envelopes). */
   get waiting(): number {
-    return this.#waiters.length;
+    return this.#waitingSubmits;
   }
 
   /** Queues `frame` if it fits now (and nobody is waiting ahead of it); false otherwise. */
@@ -63,8 +69,10 @@ export class SendQueue {
   pushOrWait(frame: QueuedFrame): 'queued' | 'waiting' | 'full' {
     assert.ok(frame.bytes.length <= this.bytesMax, `frame of ${frame.bytes.length} bytes can never fit a queue of ${this.bytesMax}`);
     if (this.tryPush(frame)) return 'queued';
-    if (this.#waiters.length >= this.waitersMax) return 'full';
+    const submits = submitsOf(frame);
+    if (this.#waitingSubmits + submits > this.waitersMax) return 'full';
     this.#waiters.push(frame);
+    this.#waitingSubmits += submits;
     return 'waiting';
   }
 
@@ -79,19 +87,21 @@ export class SendQueue {
       if (!frame.cancelled && frame.bytes.length > bytesMax) return undefined;
       this.#frames.shift();
       if (frame.cancelled) continue;
+      frame.dequeued = true;
       this.#bytes -= frame.bytes.length;
       this.#admitWaiters();
       return frame;
     }
   }
 
-  /** Marks a queued or waiting frame as not to be written and releases its room. */
+  /** Marks a queued or waiting frame as not to be written and releases its room; a frame already handed out to be written is left alone. */
   cancel(frame: QueuedFrame): void {
-    if (frame.cancelled) return;
+    if (frame.cancelled || frame.dequeued === true) return;
     frame.cancelled = true;
     const waiting = this.#waiters.indexOf(frame);
     if (waiting >= 0) {
       this.#waiters.splice(waiting, 1);
+      this.#waitingSubmits -= submitsOf(frame);
       return;
     }
     this.#bytes -= frame.bytes.length;
@@ -104,6 +114,7 @@ export class SendQueue {
     for (const frame of dropped) frame.cancelled = true;
     this.#frames.length = 0;
     this.#waiters.length = 0;
+    this.#waitingSubmits = 0;
     this.#bytes = 0;
     return dropped;
   }
@@ -120,7 +131,13 @@ export class SendQueue {
 
   #admitWaiters(): void {
     while (this.#waiters.length > 0 && this.#fits(this.#waiters[0]!.bytes.length)) {
-      this.#append(this.#waiters.shift()!);
+      const frame = this.#waiters.shift()!;
+      this.#waitingSubmits -= submitsOf(frame);
+      this.#append(frame);
     }
   }
+}
+
+function submitsOf(frame: QueuedFrame): number {
+  return frame.submits ?? 1;
 }

@@ -80,6 +80,16 @@ describe('frame round trips', () => {
       { kind: FrameKind.Submit, channel: 'ch', requestId: 77, envelope: new Uint8Array(1024).fill(5) },
       { kind: FrameKind.SubmitResult, requestId: 77, errorCode: '', errorMessage: '' },
       { kind: FrameKind.SubmitResult, requestId: 78, errorCode: 'FORBIDDEN', errorMessage: 'signature does not verify' },
+      { kind: FrameKind.SubmitBatch, channel: 'ch', firstRequestId: 100, envelopes: [new Uint8Array(1024).fill(1), new Uint8Array(0), Uint8Array.of(3)] },
+      {
+        kind: FrameKind.SubmitResults,
+        accepted: [
+          [100, 1],
+          [102, 7],
+        ],
+        rejected: [{ requestId: 101, errorCode: 'BAD_REQUEST', errorMessage: 'malformed' }],
+      },
+      { kind: FrameKind.SubmitResults, accepted: [], rejected: [] },
     ];
     for (const frame of frames) expect(plain(roundTrip(frame))).toEqual(plain(frame));
   });
@@ -180,6 +190,15 @@ describe('malformed frames are refused naming the field', () => {
     ['snapshot too short', withMessageField(8, [new Uint8Array(0)]), /message\.snapshot has 1 fields/],
     ['submit envelope not bytes', packr.pack([FrameKind.Submit, 'c', 1, 'x']), /submit\.envelope/],
     ['submit result message too long', packr.pack([FrameKind.SubmitResult, 1, 'X', 'm'.repeat(5000)]), /submitResult\.errorMessage is 5000 characters/],
+    ['submit batch without envelopes', packr.pack([FrameKind.SubmitBatch, 'c', 1, []]), /submitBatch\.envelopes has 0 fields/],
+    ['submit batch envelope not bytes', packr.pack([FrameKind.SubmitBatch, 'c', 1, [new Uint8Array(1), 'x']]), /submitBatch\.envelopes\[\] is a string/],
+    ['submit batch too long', packr.pack([FrameKind.SubmitBatch, 'c', 1, Array.from({ length: 1025 }, () => new Uint8Array(0))]), /1025 envelopes, at most 1024/],
+    ['submit batch ids past 2^53', packr.pack([FrameKind.SubmitBatch, 'c', 2 ** 53 - 1, [new Uint8Array(1), new Uint8Array(1)]]), /firstRequestId \+ envelopes/],
+    ['submit results range past 2^53', packr.pack([FrameKind.SubmitResults, [2 ** 53 - 1, 2], []]), /accepted\.first \+ count passes/],
+    ['submit results range of 0', packr.pack([FrameKind.SubmitResults, [5, 0], []]), /accepted\.count is 0/],
+    ['submit results odd ranges', packr.pack([FrameKind.SubmitResults, [5], []]), /accepted has 1 fields, not \[first, count\] pairs/],
+    ['submit results rejection without code', packr.pack([FrameKind.SubmitResults, [], [5, '', 'm']]), /rejected\.errorCode is empty/],
+    ['submit results rejection cut short', packr.pack([FrameKind.SubmitResults, [], [5, 'X']]), /rejected has 2 fields/],
   ];
 
   test.each(cases)('%s', (_name, bytes, message) => {

@@ -7,6 +7,7 @@ import { afterEach, expect, test } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { CLUSTER_PROTOCOL_VERSION, FrameKind, decodeFrames, encodeFrame } from '../../src/cluster/frames.js';
 import { CLUSTER_STEP_PATH, passBytes } from '../../src/cluster/service.js';
+import { OrdererError } from '../../src/errors.js';
 import { RecordingHandler, TestPki, heartbeat, metricValue, startTransport, type TlsMaterial } from './fixtures.js';
 import type { GrpcClusterTransport } from '../../src/cluster/transport.js';
 
@@ -99,7 +100,7 @@ test.each([
     'another protocol version',
     () => hello(2, 1, CLUSTER_PROTOCOL_VERSION + 1),
     grpc.status.FAILED_PRECONDITION,
-    /speaks cluster protocol 2/,
+    /speaks cluster protocol 3, this node 2 \(and takes 1, 2\)/,
     'protocol_version',
   ],
   ['an unknown consenter id', () => hello(5, 1), grpc.status.PERMISSION_DENIED, /consenter 5, which is not a configured consenter/, 'unknown_consenter'],
@@ -144,4 +145,55 @@ test('a stream that never says Hello is ended after the handshake bound', async 
   const status = await stream.status;
   expect(status.code).toBe(grpc.status.DEADLINE_EXCEEDED);
   expect(status.details).toContain('no Hello within 200 ms');
+});
+
+/** Every frame the listener wrote back after its Welcome. */
+function framesAfterWelcome(stream: RawStream) {
+  return stream.received.flatMap((bytes) => decodeFrames(bytes)).filter((f) => f.kind !== FrameKind.Welcome);
+}
+
+test('a SubmitBatch is taken envelope by envelope and answered in one SubmitResults frame: accepted ranges and each rejection', async () => {
+  const { transport, handler, peerTls } = await listener();
+  handler.decide = (envelope) =>
+    envelope[0] === 3 ? Promise.reject(new OrdererError('BAD_REQUEST', 'envelope 3 is malformed')) : Promise.resolve();
+  const stream = dial(transport.port, peerTls);
+  stream.call.write(hello());
+  const envelopes = [1, 2, 3, 4, 5].map((i) => Uint8Array.of(i));
+  stream.call.write(encodeFrame({ kind: FrameKind.SubmitBatch, channel: 'ch1', firstRequestId: 40, envelopes }));
+  await expect.poll(() => framesAfterWelcome(stream).length).toBe(1);
+  expect(handler.submits.map((s) => [s.from, s.envelope[0]])).toEqual([
+    [2, 1],
+    [2, 2],
+    [2, 3],
+    [2, 4],
+    [2, 5],
+  ]);
+  expect(framesAfterWelcome(stream)).toEqual([
+    {
+      kind: FrameKind.SubmitResults,
+      accepted: [
+        [40, 2],
+        [43, 2],
+      ],
+      rejected: [{ requestId: 42, errorCode: 'BAD_REQUEST', errorMessage: 'envelope 3 is malformed' }],
+    },
+  ]);
+});
+
+test('a dialer of protocol 1 (one Submit frame per envelope) is welcomed and answered one SubmitResult per envelope', async () => {
+  const { transport, handler, peerTls } = await listener();
+  handler.decide = (envelope) => (envelope[0] === 2 ? Promise.reject(new OrdererError('FORBIDDEN', 'no')) : Promise.resolve());
+  const stream = dial(transport.port, peerTls);
+  stream.call.write(hello(2, 1, 1));
+  stream.call.write(
+    Buffer.concat([
+      encodeFrame({ kind: FrameKind.Submit, channel: 'ch1', requestId: 7, envelope: Uint8Array.of(1) }),
+      encodeFrame({ kind: FrameKind.Submit, channel: 'ch1', requestId: 8, envelope: Uint8Array.of(2) }),
+    ]),
+  );
+  await expect.poll(() => framesAfterWelcome(stream).length).toBe(2);
+  expect(framesAfterWelcome(stream)).toEqual([
+    { kind: FrameKind.SubmitResult, requestId: 7, errorCode: '', errorMessage: '' },
+    { kind: FrameKind.SubmitResult, requestId: 8, errorCode: 'FORBIDDEN', errorMessage: 'no' },
+  ]);
 });

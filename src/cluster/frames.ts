@@ -260,13 +260,16 @@ function tupleToFrame(tuple: unknown): Frame {
 function acceptedRanges(value: unknown): [number, number][] {
   const flat = array(value, 'submitResults.accepted', 0);
   if (flat.length % 2 !== 0) throw new ClusterFrameError(`submitResults.accepted has ${flat.length} fields, not [first, count] pairs`);
-  if (flat.length / 2 > SUBMIT_RESULTS_ITEMS_MAX) throw new ClusterFrameError(`submitResults.accepted has ${flat.length / 2} ranges, at most ${SUBMIT_RESULTS_ITEMS_MAX}`);
+  if (flat.length / 2 > SUBMIT_RESULTS_ITEMS_MAX)
+    throw new ClusterFrameError(`submitResults.accepted has ${flat.length / 2} ranges, at most ${SUBMIT_RESULTS_ITEMS_MAX}`);
   const ranges = new Array<[number, number]>(flat.length / 2);
   for (let i = 0; i < ranges.length; i++) {
     const first = uint(flat[2 * i], 'submitResults.accepted.first');
     const count = uint(flat[2 * i + 1], 'submitResults.accepted.count');
-    if (count === 0 || count > SUBMIT_RESULTS_ITEMS_MAX) throw new ClusterFrameError(`submitResults.accepted.count is ${count}, expected 1..${SUBMIT_RESULTS_ITEMS_MAX}`);
-    if (first > Number.MAX_SAFE_INTEGER - (count - 1)) throw new ClusterFrameError(`submitResults.accepted.first + count passes 2^53 - 1 (first ${first}, count ${count})`);
+    if (count === 0 || count > SUBMIT_RESULTS_ITEMS_MAX)
+      throw new ClusterFrameError(`submitResults.accepted.count is ${count}, expected 1..${SUBMIT_RESULTS_ITEMS_MAX}`);
+    if (first > Number.MAX_SAFE_INTEGER - (count - 1))
+      throw new ClusterFrameError(`submitResults.accepted.first + count passes 2^53 - 1 (first ${first}, count ${count})`);
     ranges[i] = [first, count];
   }
   return ranges;
@@ -275,7 +278,8 @@ function acceptedRanges(value: unknown): [number, number][] {
 function rejections(value: unknown): SubmitRejection[] {
   const flat = array(value, 'submitResults.rejected', 0);
   if (flat.length % 3 !== 0) throw new ClusterFrameError(`submitResults.rejected has ${flat.length} fields, not [requestId, errorCode, errorMessage] triples`);
-  if (flat.length / 3 > SUBMIT_RESULTS_ITEMS_MAX) throw new ClusterFrameError(`submitResults.rejected has ${flat.length / 3} rejections, at most ${SUBMIT_RESULTS_ITEMS_MAX}`);
+  if (flat.length / 3 > SUBMIT_RESULTS_ITEMS_MAX)
+    throw new ClusterFrameError(`submitResults.rejected has ${flat.length / 3} rejections, at most ${SUBMIT_RESULTS_ITEMS_MAX}`);
   const out = new Array<SubmitRejection>(flat.length / 3);
   for (let i = 0; i < out.length; i++) {
     const errorCode = text(flat[3 * i + 1], 'submitResults.rejected.errorCode', 64);

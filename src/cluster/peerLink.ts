@@ -221,7 +221,12 @@ export class PeerLink {
     }
     const firstRequestId = this.#nextRequestId;
     this.#nextRequestId += count;
-    const bytes = this.#context.settings.frames.encodeFrame({ kind: FrameKind.SubmitBatch, channel: batch.channel, firstRequestId, envelopes: batch.envelopes });
+    const bytes = this.#context.settings.frames.encodeFrame({
+      kind: FrameKind.SubmitBatch,
+      channel: batch.channel,
+      firstRequestId,
+      envelopes: batch.envelopes,
+    });
     const frame: QueuedFrame = { bytes, channel: batch.channel, consensus: false, snapshot: false, cancelled: false, submits: count };
     const admission = this.#queue.pushOrWait(frame);
     if (admission === 'full') {

@@ -192,8 +192,16 @@ describe('malformed frames are refused naming the field', () => {
     ['submit result message too long', packr.pack([FrameKind.SubmitResult, 1, 'X', 'm'.repeat(5000)]), /submitResult\.errorMessage is 5000 characters/],
     ['submit batch without envelopes', packr.pack([FrameKind.SubmitBatch, 'c', 1, []]), /submitBatch\.envelopes has 0 fields/],
     ['submit batch envelope not bytes', packr.pack([FrameKind.SubmitBatch, 'c', 1, [new Uint8Array(1), 'x']]), /submitBatch\.envelopes\[\] is a string/],
-    ['submit batch too long', packr.pack([FrameKind.SubmitBatch, 'c', 1, Array.from({ length: 1025 }, () => new Uint8Array(0))]), /1025 envelopes, at most 1024/],
-    ['submit batch ids past 2^53', packr.pack([FrameKind.SubmitBatch, 'c', 2 ** 53 - 1, [new Uint8Array(1), new Uint8Array(1)]]), /firstRequestId \+ envelopes/],
+    [
+      'submit batch too long',
+      packr.pack([FrameKind.SubmitBatch, 'c', 1, Array.from({ length: 1025 }, () => new Uint8Array(0))]),
+      /1025 envelopes, at most 1024/,
+    ],
+    [
+      'submit batch ids past 2^53',
+      packr.pack([FrameKind.SubmitBatch, 'c', 2 ** 53 - 1, [new Uint8Array(1), new Uint8Array(1)]]),
+      /firstRequestId \+ envelopes/,
+    ],
     ['submit results range past 2^53', packr.pack([FrameKind.SubmitResults, [2 ** 53 - 1, 2], []]), /accepted\.first \+ count passes/],
     ['submit results range of 0', packr.pack([FrameKind.SubmitResults, [5, 0], []]), /accepted\.count is 0/],
     ['submit results odd ranges', packr.pack([FrameKind.SubmitResults, [5], []]), /accepted has 1 fields, not \[first, count\] pairs/],

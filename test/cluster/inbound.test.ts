@@ -154,8 +154,7 @@ function framesAfterWelcome(stream: RawStream) {
 
 test('a SubmitBatch is taken envelope by envelope and answered in one SubmitResults frame: accepted ranges and each rejection', async () => {
   const { transport, handler, peerTls } = await listener();
-  handler.decide = (envelope) =>
-    envelope[0] === 3 ? Promise.reject(new OrdererError('BAD_REQUEST', 'envelope 3 is malformed')) : Promise.resolve();
+  handler.decide = (envelope) => (envelope[0] === 3 ? Promise.reject(new OrdererError('BAD_REQUEST', 'envelope 3 is malformed')) : Promise.resolve());
   const stream = dial(transport.port, peerTls);
   stream.call.write(hello());
   const envelopes = [1, 2, 3, 4, 5].map((i) => Uint8Array.of(i));

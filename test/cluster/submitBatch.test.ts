@@ -73,7 +73,12 @@ test('the envelopes forwarded in one turn leave as one SubmitBatch per channel, 
   const follower = await followerOf(leaderTls, leader.port);
   const envelopes = [1, 2, 0xff, 4, 5].map((b) => Uint8Array.of(b));
   const outcomes = await Promise.all([
-    ...envelopes.map((e) => follower.forwardSubmit('ch1', 2, e).then(() => 'ok', (err: unknown) => err)),
+    ...envelopes.map((e) =>
+      follower.forwardSubmit('ch1', 2, e).then(
+        () => 'ok',
+        (err: unknown) => err,
+      ),
+    ),
     follower.forwardSubmit('ch2', 2, Uint8Array.of(9)).then(() => 'ok'),
   ]);
   expect(outcomes.map((o) => (o === 'ok' ? o : (o as ForwardRejectedError).code))).toEqual(['ok', 'ok', 'FORBIDDEN', 'ok', 'ok', 'ok']);
@@ -107,7 +112,12 @@ test('between two real transports: a burst of forwards is ordered, each answered
   const [one, two] = nodes as [TestNode, TestNode];
   two.handler.decide = (envelope) => (envelope[0] % 10 === 0 ? Promise.reject(new ForwardRejectedError(2, 'BAD_REQUEST', 'no tens')) : Promise.resolve());
   const outcomes = await Promise.all(
-    Array.from({ length: 600 }, (_, i) => one.transport.forwardSubmit('ch1', 2, Uint8Array.of(i % 256, i >> 8)).then(() => 'ok', (e: Error) => e.message)),
+    Array.from({ length: 600 }, (_, i) =>
+      one.transport.forwardSubmit('ch1', 2, Uint8Array.of(i % 256, i >> 8)).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+    ),
   );
   expect(two.handler.submits.map((s) => s.envelope[0]! + (s.envelope[1]! << 8))).toEqual(Array.from({ length: 600 }, (_, i) => i));
   outcomes.forEach((outcome, i) => expect(outcome).toBe((i % 256) % 10 === 0 ? 'no tens' : 'ok'));

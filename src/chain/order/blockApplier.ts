@@ -6,7 +6,16 @@
 // whose data is the last block is taken and the log compacted.
 
 import type { Logger } from 'pino';
-import { decodeBlock, decodeBlockEntry, headerHash, isConfigBlock, readTxIds, type Block, type DecodedBlockEntry, type HeaderFields } from '../../block/index.js';
+import {
+  decodeBlock,
+  decodeBlockEntry,
+  headerHash,
+  isConfigBlock,
+  readTxIds,
+  type Block,
+  type DecodedBlockEntry,
+  type HeaderFields,
+} from '../../block/index.js';
 import type { Hasher } from '../../crypto/index.js';
 import type { ConfState, Entry } from '../../raft/index.js';
 import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../../storage/index.js';

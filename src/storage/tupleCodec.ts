@@ -30,41 +30,91 @@ const depthMax = 16;
 export type TupleValue = boolean | number | string | Uint8Array | readonly TupleValue[];
 
 export function encodeTuple(value: TupleValue): Buffer {
-  return Buffer.concat(encodeTupleParts(value));
+  const parts = encodeTupleParts(value);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-/** The encoding as pieces (byte strings are views, not copies): for callers that frame it themselves. */
+/**
+ * The encoding as pieces, for callers that frame it themselves: tags,
+ * lengths, numbers, strings and small byte strings are packed together into
+ * a few scratch buffers; byte strings of REFERENCE_MIN_BYTES or more are
+ * views, not copies. (A block head's 500 tx ids make 3 pieces, not 1,000:
+ * the checksum and the concatenation after it pay per piece.)
+ */
 export function encodeTupleParts(value: TupleValue): Buffer[] {
-  const parts: Buffer[] = [];
-  write(value, parts, 0);
-  return parts;
+  const writer = new PartsWriter();
+  writer.value(value, 0);
+  return writer.finish();
 }
 
-function write(v: TupleValue, out: Buffer[], depth: number): void {
-  if (depth > depthMax) throw new RangeError(`tuple nested deeper than ${depthMax}`);
-  if (typeof v === 'boolean') {
-    out.push(Buffer.from([v ? Tag.True : Tag.False]));
-  } else if (typeof v === 'number') {
-    const b = Buffer.allocUnsafe(9);
-    b[0] = Tag.Number;
-    b.writeDoubleLE(v, 1);
-    out.push(b);
-  } else if (typeof v === 'string') {
-    const s = Buffer.from(v, 'utf8');
-    out.push(header(Tag.String, s.length), s);
-  } else if (v instanceof Uint8Array) {
-    out.push(header(Tag.Bytes, v.length), Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-  } else {
-    out.push(header(Tag.Tuple, v.length));
-    for (const item of v) write(item, out, depth + 1);
+/** Byte strings at least this long are referenced by the encoding's pieces instead of copied into scratch. */
+const REFERENCE_MIN_BYTES = 4096;
+const SCRATCH_FIRST_BYTES = 1024;
+const SCRATCH_MAX_BYTES = 64 * 1024;
+
+class PartsWriter {
+  readonly #parts: Buffer[] = [];
+  #scratch = Buffer.allocUnsafe(SCRATCH_FIRST_BYTES);
+  /** Start of the part of #scratch not yet in #parts. Invariant: #start <= #pos <= #scratch.length. */
+  #start = 0;
+  #pos = 0;
+
+  value(v: TupleValue, depth: number): void {
+    if (depth > depthMax) throw new RangeError(`tuple nested deeper than ${depthMax}`);
+    if (typeof v === 'boolean') {
+      this.#reserve(1);
+      this.#scratch[this.#pos++] = v ? Tag.True : Tag.False;
+    } else if (typeof v === 'number') {
+      this.#reserve(9);
+      this.#scratch[this.#pos] = Tag.Number;
+      this.#scratch.writeDoubleLE(v, this.#pos + 1);
+      this.#pos += 9;
+    } else if (typeof v === 'string') {
+      const length = Buffer.byteLength(v, 'utf8');
+      this.#header(Tag.String, length, length);
+      this.#pos += this.#scratch.write(v, this.#pos, length, 'utf8');
+    } else if (v instanceof Uint8Array) {
+      if (v.length >= REFERENCE_MIN_BYTES) {
+        this.#header(Tag.Bytes, v.length, 0);
+        this.#flush();
+        this.#parts.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      } else {
+        this.#header(Tag.Bytes, v.length, v.length);
+        this.#scratch.set(v, this.#pos);
+        this.#pos += v.length;
+      }
+    } else {
+      this.#header(Tag.Tuple, v.length, 0);
+      for (const item of v) this.value(item, depth + 1);
+    }
   }
-}
 
-function header(tag: Tag, n: number): Buffer {
-  const b = Buffer.allocUnsafe(5);
-  b[0] = tag;
-  b.writeUInt32LE(n, 1);
-  return b;
+  finish(): Buffer[] {
+    this.#flush();
+    return this.#parts;
+  }
+
+  /** Writes tag and length, with room for `bodyBytes` more behind them. */
+  #header(tag: Tag, n: number, bodyBytes: number): void {
+    this.#reserve(5 + bodyBytes);
+    this.#scratch[this.#pos] = tag;
+    this.#scratch.writeUInt32LE(n, this.#pos + 1);
+    this.#pos += 5;
+  }
+
+  #reserve(n: number): void {
+    if (this.#pos + n <= this.#scratch.length) return;
+    this.#flush();
+    // Regions already in #parts stay untouched: a fresh scratch, not a reuse.
+    this.#scratch = Buffer.allocUnsafe(Math.max(n, Math.min(4 * this.#scratch.length, SCRATCH_MAX_BYTES)));
+    this.#start = 0;
+    this.#pos = 0;
+  }
+
+  #flush(): void {
+    if (this.#pos > this.#start) this.#parts.push(this.#scratch.subarray(this.#start, this.#pos));
+    this.#start = this.#pos;
+  }
 }
 
 /** Decodes exactly one value spanning all of `buf`; throws ShapeError on anything malformed. */

@@ -2,7 +2,8 @@
 // this process over mutual TLS on 127.0.0.1 (both ends share one core's event
 // loop, so these are lower bounds for two processes). Measures one-way
 // consensus messages/s (heartbeats; MsgApp with one 1 KiB entry; MsgApp with
-// one 256 KiB block) and forwarded-submit round trips/s with 256 in flight.
+// one 256 KiB block) and forwarded-submit round trips/s with 256 in flight,
+// each with the CPU this process spent per message (both ends).
 //
 //   npm run bench:transport [-- --messages=20000]
 //
@@ -47,6 +48,7 @@ async function oneWay(
   count: number,
 ): Promise<Record<string, string>> {
   handler.received = 0;
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   let sent = 0;
   while (handler.received < count) {
@@ -59,12 +61,14 @@ async function oneWay(
     workload: label,
     'messages/s': Math.round(count / seconds).toLocaleString('en-US'),
     'payload MB/s': entryBytes === 0 ? '-' : ((count * entryBytes) / seconds / 1e6).toFixed(1),
+    'CPU µs/message': cpuPer(cpu, count),
   };
 }
 
 async function submits(sender: GrpcClusterTransport, handler: CountingHandler, count: number, inFlight: number): Promise<Record<string, string>> {
   handler.received = 0;
   const envelope = new Uint8Array(1024).fill(7);
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   let issued = 0;
   const worker = async () => {
@@ -79,7 +83,14 @@ async function submits(sender: GrpcClusterTransport, handler: CountingHandler, c
     workload: `forwarded submit 1 KiB, ${inFlight} in flight`,
     'messages/s': Math.round(count / seconds).toLocaleString('en-US'),
     'payload MB/s': ((count * 1024) / seconds / 1e6).toFixed(1),
+    'CPU µs/message': cpuPer(cpu, count),
   };
+}
+
+/** CPU of this process (both ends, every thread) per message since `start`: on a shared machine the figure to compare, not messages/s. */
+function cpuPer(start: NodeJS.CpuUsage, count: number): string {
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) / count).toFixed(1);
 }
 
 async function main(): Promise<void> {

@@ -78,7 +78,8 @@ function cpuMicros(): number {
 function entryEncoder(kind: 'carried' | 'bare'): (block: blockLayer.Block, txIds: readonly string[]) => Uint8Array {
   const encodeBlockEntry = (blockLayer as unknown as { encodeBlockEntry?: (b: blockLayer.Block, ids: readonly string[]) => Uint8Array }).encodeBlockEntry;
   if (kind === 'carried') {
-    if (encodeBlockEntry === undefined) throw new Error('--entry carried: this build has no encodeBlockEntry (tx ids are not carried in entries); use --entry bare');
+    if (encodeBlockEntry === undefined)
+      throw new Error('--entry carried: this build has no encodeBlockEntry (tx ids are not carried in entries); use --entry bare');
     return encodeBlockEntry;
   }
   return (block) => encodeBlock(block);
@@ -184,7 +185,9 @@ const flags = parseFlags('bench:follower', process.argv.slice(2), {
 const blocks = intFlag(flags, 'blocks', 300, 10, 100_000);
 const engines = (flags.engine === undefined ? ['native', 'native-free'] : [String(flags.engine)]) as EngineName[];
 const entryKinds = (flags.entry === undefined ? ['carried', 'bare'] : [String(flags.entry)]) as ('carried' | 'bare')[];
-console.log(`bench:follower — one follower chain fed ${blocks} blocks of ${PER_BLOCK} x ${ENVELOPE_BYTES} B envelopes by this process, on ${describeMachine()}`);
+console.log(
+  `bench:follower — one follower chain fed ${blocks} blocks of ${PER_BLOCK} x ${ENVELOPE_BYTES} B envelopes by this process, on ${describeMachine()}`,
+);
 for (const engine of engines) {
   for (const entry of entryKinds) {
     let r: Awaited<ReturnType<typeof run>>;
@@ -194,7 +197,9 @@ for (const engine of engines) {
       console.log(`  ${engine.padEnd(11)} entries ${entry.padEnd(7)} not run: ${(error as Error).message}`);
       continue;
     }
-    console.log(`  ${engine.padEnd(11)} entries ${entry.padEnd(7)} ${r.cpuPerTxUs.toFixed(2).padStart(6)} µs CPU per committed tx (all threads), ${r.txPerSec.toFixed(0)} tx/s over ${r.txs} tx`);
+    console.log(
+      `  ${engine.padEnd(11)} entries ${entry.padEnd(7)} ${r.cpuPerTxUs.toFixed(2).padStart(6)} µs CPU per committed tx (all threads), ${r.txPerSec.toFixed(0)} tx/s over ${r.txs} tx`,
+    );
   }
 }
 process.exit(0);

@@ -2,6 +2,7 @@
 // committed (a bounded window) or as committed long ago (the ledger's index),
 // and the waiters for a tx id's block.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DuplicateTxError, duplicateBlockOf, TxTracker } from '../../src/chain/submit/txTracker.js';
 
@@ -43,6 +44,28 @@ describe('TxTracker', () => {
     expect(t.duplicateOf('d')!.blockNumber).toBe(3);
     expect(t.duplicateOf('old')!.blockNumber).toBe(1);
     expect(t.duplicateOf('new')).toBeUndefined();
+  });
+
+  it('the window is the newest recentMax distinct committed tx ids, first block kept (property, against a naive model)', () => {
+    const ids = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', '');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.array(ids, { maxLength: 6 }), { maxLength: 30 }), (recentMax, blocks) => {
+        const t = tracker({}, recentMax);
+        // The model: distinct tx ids in first-commit order, the newest recentMax kept.
+        let model: { txId: string; block: number }[] = [];
+        blocks.forEach((txIds, i) => {
+          t.onCommitted(i, txIds);
+          for (const txId of txIds) {
+            if (txId === '' || model.some((m) => m.txId === txId)) continue;
+            model.push({ txId, block: i });
+            if (model.length > recentMax) model = model.slice(1);
+          }
+          for (const txId of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+            expect(t.duplicateOf(txId)?.blockNumber).toBe(model.find((m) => m.txId === txId)?.block);
+          }
+        });
+      }),
+    );
   });
 
   it('an empty tx id (CONFIG envelopes) is never a duplicate nor claimed', () => {

@@ -60,6 +60,14 @@ export class TxTracker {
   readonly #inflight = new Set<string>();
   /** tx id → block number, insertion order = commit order. Invariant: size <= recentMax. */
   readonly #recent = new Map<string, number>();
+  /**
+   * The keys of #recent in commit order, as a ring: the oldest is evicted
+   * from here in O(1). (Evicting by iterating the Map from its start walked
+   * over every slot deleted since its last rehash: up to recentMax per block.)
+   * Invariant: #ring[(#ringHead + i) % recentMax] for i < #recent.size are exactly #recent's keys, oldest first.
+   */
+  readonly #ring: string[] = [];
+  #ringHead = 0;
   readonly #waiters = new Map<string, Waiter[]>();
   #waiting = 0;
 
@@ -103,18 +111,22 @@ export class TxTracker {
   /** Block `number` was committed (applied on this node) with these tx ids. */
   onCommitted(number: number, txIds: readonly string[]): void {
     const { recentMax } = this.settings;
+    const inflight = this.#inflight.size > 0;
     for (const txId of txIds) {
       if (txId === '') continue;
-      this.#inflight.delete(txId);
-      if (!this.#recent.has(txId)) this.#recent.set(txId, number);
+      if (inflight) this.#inflight.delete(txId);
+      if (!this.#recent.has(txId)) {
+        if (this.#recent.size === recentMax) this.#evictOldest();
+        this.#ring[(this.#ringHead + this.#recent.size) % recentMax] = txId;
+        this.#recent.set(txId, number);
+      }
       if (this.#waiting > 0) this.#wake(txId, number);
     }
-    let excess = this.#recent.size - recentMax;
-    if (excess <= 0) return;
-    for (const key of this.#recent.keys()) {
-      this.#recent.delete(key);
-      if (--excess === 0) break;
-    }
+  }
+
+  #evictOldest(): void {
+    this.#recent.delete(this.#ring[this.#ringHead]!);
+    this.#ringHead = (this.#ringHead + 1) % this.settings.recentMax;
   }
 
   /**

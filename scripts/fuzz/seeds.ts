@@ -178,6 +178,15 @@ function clusterFrames(envelope: Uint8Array, someBytes: Uint8Array): Uint8Array[
     encodeFrame({ kind: FrameKind.Welcome }),
     encodeFrame({ kind: FrameKind.Submit, channel: 'ch1', requestId: 7, envelope }),
     encodeFrame({ kind: FrameKind.SubmitResult, requestId: 7, errorCode: 'BAD_REQUEST', errorMessage: 'no' }),
+    encodeFrame({ kind: FrameKind.SubmitBatch, channel: 'ch1', firstRequestId: 8, envelopes: [envelope, envelope.subarray(0, 10)] }),
+    encodeFrame({
+      kind: FrameKind.SubmitResults,
+      accepted: [
+        [8, 1],
+        [10, 3],
+      ],
+      rejected: [{ requestId: 9, errorCode: 'FORBIDDEN', errorMessage: 'no' }],
+    }),
     encodeFrame({
       kind: FrameKind.Consensus,
       channel: 'ch1',

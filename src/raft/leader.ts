@@ -4,7 +4,7 @@ import { ProposalDroppedError } from './errors.js';
 import { newMessage } from './message.js';
 import { ProgressState, type Progress } from './progress.js';
 import type { Raft } from './raft.js';
-import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendAppend } from './replication.js';
+import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendAppend, sendEmptyProbe } from './replication.js';
 import { StateType } from './state.js';
 import { EntryType, MessageType, type Entry, type Message } from './types.js';
 
@@ -54,11 +54,20 @@ export function stepLeader(r: Raft, m: Message): void {
     case MessageType.MsgAppResp:
       handleAppResp(r, m, pr);
       return;
-    case MessageType.MsgHeartbeatResp:
+    case MessageType.MsgHeartbeatResp: {
       pr.recentActive = true;
+      // In Probe with a probe unanswered, every heartbeat response used to send
+      // the probe's entries again (up to maxSizePerMsg each): a follower that
+      // answers heartbeats in batches (slow to persist, just restarted) got
+      // one full-size copy per response, and the flood held every other
+      // message to it (its heartbeats, other channels) behind it. The probe
+      // is asked again without entries: its answer resumes replication.
+      const probeOutstanding = pr.state === ProgressState.Probe && pr.msgAppFlowPaused;
       pr.msgAppFlowPaused = false;
-      if (pr.match < r.log.lastIndex() || pr.state === ProgressState.Probe) sendAppend(r, m.from);
+      if (probeOutstanding) sendEmptyProbe(r, m.from);
+      else if (pr.match < r.log.lastIndex() || pr.state === ProgressState.Probe) sendAppend(r, m.from);
       return;
+    }
     case MessageType.MsgSnapStatus:
       if (pr.state !== ProgressState.Snapshot) return;
       if (m.reject) pr.pendingSnapshot = 0;

@@ -36,6 +36,26 @@ export function maybeSendAppend(r: Raft, to: number, sendIfEmpty: boolean): bool
   return true;
 }
 
+/**
+ * Probe state with a probe unanswered: asks again at the same index without
+ * entries (the heartbeat response says the follower is there, not that the
+ * probe was lost), and stays paused until an answer, so that a burst of
+ * heartbeat responses costs a few bytes each instead of a full MsgApp each.
+ */
+export function sendEmptyProbe(r: Raft, to: number): void {
+  const pr = r.trk.progress.get(to);
+  assert(pr !== undefined && pr.state === ProgressState.Probe, () => `empty probe to ${to} outside StateProbe`);
+  const prevIndex = pr.next - 1;
+  const prevTerm = r.log.term(prevIndex);
+  if (prevTerm === undefined) {
+    maybeSendSnapshot(r, to, pr);
+    return;
+  }
+  r.send({ to, type: MessageType.MsgApp, index: prevIndex, logTerm: prevTerm, entries: [], commit: r.log.committed });
+  pr.sentCommitTo(r.log.committed);
+  pr.msgAppFlowPaused = true;
+}
+
 function maybeSendSnapshot(r: Raft, to: number, pr: Progress): boolean {
   if (!pr.recentActive) {
     r.logger.debug(`ignore sending snapshot to ${to.toString(16)} since it is not recently active`);

@@ -2,49 +2,50 @@
 // Exit codes: 0 done, 1 the command failed (message names what), 2 bad usage.
 
 import { OrdererError } from '../errors.js';
-import { benchCommand, BENCH_USAGE } from './benchCommand.js';
-import { clusterCommand, CLUSTER_USAGE } from './clusterCommand.js';
-import { channelCommand, CHANNEL_USAGE } from './channelCommand.js';
-import { ClientUsageError } from '../client/index.js';
 import { CliUsageError } from './errors.js';
-import { genesisCommand, GENESIS_USAGE } from './genesisCommand.js';
-import { keygenCommand, KEYGEN_USAGE } from './keygenCommand.js';
-import { loadCommand, LOAD_USAGE } from './loadCommand.js';
-import { startCommand, START_USAGE } from './startCommand.js';
-import { reissueTlsCommand, REISSUE_TLS_USAGE } from './tlsReissueCommand.js';
 
-const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => number | Promise<number>; usage: string }>> = {
-  start: { run: startCommand, usage: START_USAGE },
+type Run = (argv: readonly string[]) => number | Promise<number>;
+
+// Each command's module is imported when it runs: a node started with
+// `orderer start` does not load the bench, keygen, load or channel tooling
+// (and the charting libraries behind the bench), which cost seconds of
+// start-up through tsx on a loaded machine.
+const COMMANDS: Readonly<Record<string, { load: () => Promise<{ run: Run; usage: string }> }>> = {
+  start: { load: async () => import('./startCommand.js').then((m) => ({ run: m.startCommand, usage: m.START_USAGE })) },
   keygen: {
-    run: (argv) => (argv[0] === 'reissue-tls' ? reissueTlsCommand(argv.slice(1)) : keygenCommand(argv)),
-    usage: `${KEYGEN_USAGE}\n  ${REISSUE_TLS_USAGE}`,
+    load: async () => {
+      const [keygen, reissue] = await Promise.all([import('./keygenCommand.js'), import('./tlsReissueCommand.js')]);
+      return {
+        run: (argv) => (argv[0] === 'reissue-tls' ? reissue.reissueTlsCommand(argv.slice(1)) : keygen.keygenCommand(argv)),
+        usage: `${keygen.KEYGEN_USAGE}\n  ${reissue.REISSUE_TLS_USAGE}`,
+      };
+    },
   },
-  cluster: { run: clusterCommand, usage: CLUSTER_USAGE },
-  load: { run: loadCommand, usage: LOAD_USAGE },
-  bench: { run: benchCommand, usage: BENCH_USAGE },
-  channel: { run: (argv) => channelCommand(argv), usage: CHANNEL_USAGE },
-  genesis: { run: (argv) => genesisCommand(argv), usage: GENESIS_USAGE },
+  cluster: { load: async () => import('./clusterCommand.js').then((m) => ({ run: m.clusterCommand, usage: m.CLUSTER_USAGE })) },
+  load: { load: async () => import('./loadCommand.js').then((m) => ({ run: m.loadCommand, usage: m.LOAD_USAGE })) },
+  bench: { load: async () => import('./benchCommand.js').then((m) => ({ run: m.benchCommand, usage: m.BENCH_USAGE })) },
+  channel: { load: async () => import('./channelCommand.js').then((m) => ({ run: (argv) => m.channelCommand(argv), usage: m.CHANNEL_USAGE })) },
+  genesis: { load: async () => import('./genesisCommand.js').then((m) => ({ run: (argv) => m.genesisCommand(argv), usage: m.GENESIS_USAGE })) },
 };
 
-export function usage(): string {
-  return `usage:\n${Object.values(COMMANDS)
-    .map((c) => `  ${c.usage}`)
-    .join('\n')}\n`;
+export async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((c) => c.load()));
+  return `usage:\n${commands.map((c) => `  ${c.usage}`).join('\n')}\n`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === 'help') {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS[name];
   try {
     if (command === undefined) throw new CliUsageError(`unknown subcommand "${name}"`);
-    return await command.run(rest);
+    return await (await command.load()).run(rest);
   } catch (error) {
-    if (error instanceof CliUsageError || error instanceof ClientUsageError) {
-      process.stderr.write(`orderer: ${error.message}\n${usage()}`);
+    if (error instanceof CliUsageError || (error instanceof OrdererError && error.code === 'CLIENT_USAGE')) {
+      process.stderr.write(`orderer: ${error.message}\n${await usage()}`);
       return 2;
     }
     if (error instanceof OrdererError) {

@@ -21,10 +21,10 @@ function failureOf(seed: number, overrides: SeedOverrides): SimulationFailure | 
 }
 
 describe('bug detection', () => {
-  it('catches send-before-persist as a broken safety invariant within 60 seeds', () => {
+  it('catches send-before-persist as a broken safety invariant within 120 seeds', () => {
     const violations: string[] = [];
     let failures = 0;
-    for (let seed = 1; seed <= 60; seed++) {
+    for (let seed = 1; seed <= 120; seed++) {
       const failure = failureOf(seed, buggy);
       if (failure === undefined) continue;
       failures++;

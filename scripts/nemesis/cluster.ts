@@ -110,6 +110,18 @@ export async function clusterHealth(cluster: NemesisCluster): Promise<HealthView
   return { healthy: true, why: '' };
 }
 
+/** Every running node's committed block number of every channel, as one comparable string ('' if a node does not answer). */
+export async function committedHeights(cluster: NemesisCluster): Promise<string> {
+  const running = cluster.manifest.nodes.filter((n) => cluster.local.process(n.id).running);
+  const parts: string[] = [];
+  for (const channel of cluster.channels) {
+    const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), channel)));
+    if (views.some((v) => v === undefined)) return '';
+    parts.push(`${channel}:${views.map((v) => v!.committedBlockNumber).join(',')}`);
+  }
+  return parts.join(' ');
+}
+
 /** The node leading `channel` now, per the running nodes' metrics (undefined if not exactly one). */
 export async function leaderOf(cluster: NemesisCluster, channel: string): Promise<number | undefined> {
   const running = cluster.manifest.nodes.filter((n) => cluster.local.process(n.id).running);

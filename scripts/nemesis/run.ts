@@ -10,7 +10,7 @@ import { BroadcastStream, connectAtomicBroadcast } from '../../src/client/index.
 import { createEnvelopePool, loadClientCreator } from '../../src/client/index.js';
 import { address, clientMsp, clientTls } from '../../src/cli/index.js';
 import { checkRun, type Verdict } from './checker.js';
-import { clusterHealth, createCluster, type NemesisCluster } from './cluster.js';
+import { clusterHealth, committedHeights, createCluster, type NemesisCluster } from './cluster.js';
 import { applyFault, describeFault, holdFault, restarts, type AppliedFault, type CrashEvent } from './faults.js';
 import { NemesisLoad, type LoadFigures } from './load.js';
 import type { NemesisOptions } from './options.js';
@@ -78,6 +78,12 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
     }
     cluster.proxies.healAll();
     await load.stop();
+    // Envelopes accepted before the load stopped may still be in a leader's block cutter, or
+    // being ordered again after a leader stepped down: read the chains once a leader serves
+    // every channel and no height moved for a while (a block committed after the read
+    // counted its envelopes as lost).
+    await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS).catch((err: Error) => failures.push(`after the load stopped: ${err.message}`));
+    await waitQuiet(cluster, 2 * options.electionTick * options.tickIntervalMs + options.batchTimeoutMs, HEALTHY_WITHIN_MS);
     log(`load stopped: ${load.acks.size} acknowledged; checking every node's chains`);
     verdict = await checkRun(cluster, load, crashes);
   } catch (err) {
@@ -112,6 +118,23 @@ async function waitHealthy(cluster: NemesisCluster, creator: ReturnType<typeof l
     await sleep(50);
   }
   throw new Error(`not back to healthy within ${timeoutMs} ms: ${why}`);
+}
+
+/** Returns once no committed height changed for `quietMs` (or after `timeoutMs`). */
+async function waitQuiet(cluster: NemesisCluster, quietMs: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = await committedHeights(cluster);
+  let since = performance.now();
+  while (performance.now() < deadline) {
+    await sleep(Math.min(250, quietMs));
+    const now = await committedHeights(cluster);
+    if (now !== last || now === '') {
+      last = now;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) {
+      return;
+    }
+  }
 }
 
 let probeNode = 0;

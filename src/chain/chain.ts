@@ -339,6 +339,7 @@ export class Chain implements ChannelSupport {
       catchUp: this.#deps.catchUp,
       ...(this.#config !== undefined && { configHook: this.#config }),
       onTxIds: (number, txIds) => this.#txs.onCommitted(number, txIds),
+      whenRaftApplied: (index) => this.#loop!.whenAdvanced(index),
     });
   }
 

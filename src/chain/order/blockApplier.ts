@@ -68,6 +68,12 @@ export interface BlockApplierDeps {
   readonly configHook?: ConfigBlockHook;
   /** A committed block's tx ids, as it is applied (before it is signed and durable here). */
   readonly onTxIds?: (blockNumber: number, txIds: readonly string[]) => void;
+  /**
+   * Resolves once Raft counts the entries up to `index` as applied (the Ready
+   * loop advanced past them): a snapshot compacts the log, and Raft must never
+   * find its unapplied entries compacted. Absent: at once (tests without Raft).
+   */
+  readonly whenRaftApplied?: (index: number) => Promise<void>;
 }
 
 export class BlockApplier {
@@ -314,7 +320,16 @@ export class BlockApplier {
 
   #snapshot(index: number, number: number, lastBlock: Uint8Array): void {
     const { deps } = this;
-    deps.logger.info({ index, block: number }, `taking snapshot at raft index ${index} (block ${number})`);
-    deps.raftStorage.takeSnapshot(index, deps.confState(), lastBlock).then(() => deps.metrics.snapshotBlockNumber.set(number), deps.fail);
+    // A block is durable (and its snapshot due) while the Ready that carried it may still be
+    // applying later entries (waiting for signing room): compacting then left Raft's unapplied
+    // entries missing, and a campaign in that window asserted ("unapplied entries were
+    // compacted"). Not awaited in the write chain: later blocks' signing must not wait for it.
+    const applied = deps.whenRaftApplied?.(index) ?? Promise.resolve();
+    applied
+      .then(() => {
+        deps.logger.info({ index, block: number }, `taking snapshot at raft index ${index} (block ${number})`);
+        return deps.raftStorage.takeSnapshot(index, deps.confState(), lastBlock);
+      })
+      .then(() => deps.metrics.snapshotBlockNumber.set(number), deps.fail);
   }
 }

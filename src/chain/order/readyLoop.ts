@@ -33,6 +33,10 @@ export class ReadyLoop {
   #current: Promise<void> = Promise.resolve();
   #stopped = false;
   #appliedIndex: number;
+  /** Index of the last committed entry Raft was told is applied (advance()). Invariant: <= #appliedIndex. */
+  #advancedIndex: number;
+  /** Callers of whenAdvanced, each resolved once #advancedIndex reaches its index. */
+  #advanceWaiters: { readonly index: number; readonly resolve: () => void }[] = [];
 
   constructor(
     private readonly node: RawNode,
@@ -40,6 +44,18 @@ export class ReadyLoop {
     private readonly host: ReadyLoopHost,
   ) {
     this.#appliedIndex = storage.snapshot().metadata.index;
+    this.#advancedIndex = this.#appliedIndex;
+  }
+
+  /**
+   * Resolves once Raft was told (advance) that the entries up to `index` are
+   * applied. The log may be compacted only up to there: Raft reads its
+   * unapplied entries (a campaign scans them for conf changes) and asserts
+   * they exist. Never resolves if the loop stops first.
+   */
+  whenAdvanced(index: number): Promise<void> {
+    if (index <= this.#advancedIndex) return Promise.resolve();
+    return new Promise((resolve) => this.#advanceWaiters.push({ index, resolve }));
   }
 
   get appliedIndex(): number {
@@ -78,6 +94,7 @@ export class ReadyLoop {
         const blocks = await this.#apply(rd.committedEntries);
         if (this.#stopped) return;
         this.node.advance(rd);
+        this.#advanced(this.#appliedIndex);
         this.host.onApplied(this.#appliedIndex, blocks, rd.committedEntries[rd.committedEntries.length - 1]?.term ?? 0);
       }
     } catch (err) {
@@ -85,6 +102,14 @@ export class ReadyLoop {
     } finally {
       this.#draining = false;
     }
+  }
+
+  #advanced(index: number): void {
+    this.#advancedIndex = index;
+    if (this.#advanceWaiters.length === 0) return;
+    const due = this.#advanceWaiters.filter((w) => w.index <= index);
+    this.#advanceWaiters = this.#advanceWaiters.filter((w) => w.index > index);
+    for (const w of due) w.resolve();
   }
 
   async #apply(entries: readonly Entry[]): Promise<HeaderFields[]> {

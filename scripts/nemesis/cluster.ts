@@ -122,6 +122,16 @@ export async function committedHeights(cluster: NemesisCluster): Promise<string>
   return parts.join(' ');
 }
 
+/**
+ * Whether `node` considers itself the leader of `channel` (its own metrics). During a
+ * leadership change the others may not agree yet, so leaderOf() may see no single leader
+ * while this node already took envelopes as leader.
+ */
+export async function leadsItself(cluster: NemesisCluster, node: number, channel: string): Promise<boolean> {
+  if (!cluster.local.process(node).running) return false;
+  return (await channelView(address(cluster.local.node(node), 'operations'), channel))?.isLeader === true;
+}
+
 /** The node leading `channel` now, per the running nodes' metrics (undefined if not exactly one). */
 export async function leaderOf(cluster: NemesisCluster, channel: string): Promise<number | undefined> {
   const running = cluster.manifest.nodes.filter((n) => cluster.local.process(n.id).running);

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { leaderOf, type NemesisCluster } from './cluster.js';
+import { leadsItself, leaderOf, type NemesisCluster } from './cluster.js';
 import type { PlannedFault } from './schedule.js';
 
 /** A process crash (kill -9, or wipe): the channels it led at that moment. */
@@ -43,7 +43,12 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
   const node = plan.role === 'leader' && leader !== undefined ? leader : followers[plan.pick % followers.length]!;
   const others = cluster.ids.filter((id) => id !== node);
   const peer = plan.peer < 0 ? undefined : others[plan.peer % others.length];
-  const led = await Promise.all(cluster.channels.map(async (c) => ((await leaderOf(cluster, c)) === node ? c : undefined)));
+  // The channels this node leads by its own account: right after an election the others'
+  // metrics may not show one leader yet, and a crash of a leader the checker does not know
+  // of made its lost accepted-mode envelopes look unexplained.
+  const led = await Promise.all(
+    cluster.channels.map(async (c) => ((await leaderOf(cluster, c)) === node || (await leadsItself(cluster, node, c)) ? c : undefined)),
+  );
   const ledChannels = led.filter((c): c is string => c !== undefined);
   const process = cluster.local.process(node);
   const startedMs = now();

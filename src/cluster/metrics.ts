@@ -8,8 +8,8 @@ export type DropReason = 'queue_full' | 'unreachable' | 'stream_broke' | 'too_la
 
 export class ClusterMetrics {
   readonly registry: Registry;
-  /** Consensus frames dropped instead of sent. */
-  readonly msgDropped: Counter<'host' | 'channel' | 'reason'>;
+  /** Consensus frames dropped instead of sent, by send-queue lane (control, bulk: lanes.ts). */
+  readonly msgDropped: Counter<'host' | 'channel' | 'lane' | 'reason'>;
   readonly egressQueueLength: Gauge<'host'>;
   readonly egressQueueCapacity: Gauge<'host'>;
   /** Outgoing streams established (welcomed by the peer). */
@@ -26,14 +26,14 @@ export class ClusterMetrics {
     const registers = [this.registry];
     this.msgDropped = new Counter({
       name: 'cluster_comm_msg_dropped_count',
-      help: 'Number of consensus messages dropped (queue full, peer unreachable, stream broke).',
-      labelNames: ['host', 'channel', 'reason'],
+      help: 'Number of consensus messages dropped (queue full, peer unreachable, stream broke), by lane (control, bulk).',
+      labelNames: ['host', 'channel', 'lane', 'reason'],
       registers,
     });
     this.egressQueueLength = new Gauge({ name: 'cluster_comm_egress_queue_length', help: 'Frames queued for a peer.', labelNames: ['host'], registers });
     this.egressQueueCapacity = new Gauge({
       name: 'cluster_comm_egress_queue_capacity',
-      help: 'Capacity of the queue of a peer, in frames.',
+      help: 'Capacity of each lane (control, bulk) of the queue of a peer, in frames.',
       labelNames: ['host'],
       registers,
     });

@@ -18,6 +18,7 @@ import { CLUSTER_PROTOCOL_VERSION, FrameKind, SUBMIT_BATCH_ENVELOPES_MAX, type F
 import type { DropReason, ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { SendQueue, type QueuedFrame } from './sendQueue.js';
+import { laneOfMessage, type Lane } from './lanes.js';
 import { dialStep, tcpProbe, type DialedStream, type StepStream } from './dial.js';
 
 /**
@@ -137,25 +138,26 @@ export class PeerLink {
   /** Queues a Raft message; drops it (counted) when the peer is unreachable or its queue is full. Never waits. */
   sendConsensus(channel: string, message: Message): void {
     const snapshot = message.type === MessageType.MsgSnap;
-    if (this.#state === LinkState.Closed) return this.#drop(channel, snapshot, 'closed');
-    if (this.#state === LinkState.BackingOff) return this.#drop(channel, snapshot, 'unreachable');
+    const lane = laneOfMessage(message.type);
+    if (this.#state === LinkState.Closed) return this.#drop(channel, lane, snapshot, 'closed');
+    if (this.#state === LinkState.BackingOff) return this.#drop(channel, lane, snapshot, 'unreachable');
     const bytes = this.#context.settings.frames.encodeFrame({ kind: FrameKind.Consensus, channel, message });
     if (bytes.length > this.#context.settings.frameBytesMax) {
       this.#log.error(
         { channel, frameBytes: bytes.length, frameBytesMax: this.#context.settings.frameBytesMax, type: message.type },
         'consensus message larger than the cluster frame limit dropped: lower the raft max message size or raise frameBytesMax',
       );
-      return this.#drop(channel, snapshot, 'too_large');
+      return this.#drop(channel, lane, snapshot, 'too_large');
     }
-    if (!this.#queue.tryPush({ bytes, channel, consensus: true, snapshot, cancelled: false })) {
+    if (!this.#queue.tryPush({ bytes, channel, lane, consensus: true, snapshot, cancelled: false })) {
       if (!this.#dropping) {
         this.#dropping = true;
         this.#log.warn(
-          { channel, queuedFrames: this.#queue.length, queuedBytes: this.#queue.bytes },
+          { channel, lane, frameBytes: bytes.length, queuedFrames: this.#queue.length, queuedBytes: this.#queue.bytes },
           'send queue full: dropping consensus messages to this peer',
         );
       }
-      return this.#drop(channel, snapshot, 'queue_full');
+      return this.#drop(channel, lane, snapshot, 'queue_full');
     }
     this.#kick();
   }
@@ -227,7 +229,7 @@ export class PeerLink {
       firstRequestId,
       envelopes: batch.envelopes,
     });
-    const frame: QueuedFrame = { bytes, channel: batch.channel, consensus: false, snapshot: false, cancelled: false, submits: count };
+    const frame: QueuedFrame = { bytes, channel: batch.channel, lane: 'bulk', consensus: false, snapshot: false, cancelled: false, submits: count };
     const admission = this.#queue.pushOrWait(frame);
     if (admission === 'full') {
       const error = this.#unavailable(
@@ -517,7 +519,7 @@ export class PeerLink {
   /** Drops queued consensus frames (counted) and rejects every pending submit. */
   #failQueued(reason: string, dropReason: DropReason): void {
     for (const frame of this.#queue.clear()) {
-      if (frame.consensus) this.#drop(frame.channel, frame.snapshot, dropReason);
+      if (frame.consensus) this.#drop(frame.channel, frame.lane, frame.snapshot, dropReason);
     }
     const openBatches = [...this.#openBatches.values()];
     this.#openBatches.clear();
@@ -536,8 +538,8 @@ export class PeerLink {
     this.#context.metrics.egressQueueLength.set({ host: this.peer.address }, 0);
   }
 
-  #drop(channel: string, snapshot: boolean, reason: DropReason): void {
-    this.#context.metrics.msgDropped.inc({ host: this.peer.address, channel, reason });
+  #drop(channel: string, lane: Lane, snapshot: boolean, reason: DropReason): void {
+    this.#context.metrics.msgDropped.inc({ host: this.peer.address, channel, lane, reason });
     if (snapshot) this.#context.onSnapshotStatus(channel, this.peer.id, 'failure');
   }
 

@@ -1,17 +1,31 @@
 // The bounded queue of encoded frames waiting to be written to one peer.
 //
+// Two lanes, each bounded by framesMax frames and bytesMax bytes on its own:
+// control frames (heartbeats, votes, append responses...: see lanes.ts) are
+// handed out first, in FIFO order; bulk frames (appends, snapshots, forwarded
+// submit batches) after them, round-robin across channels (FIFO within one),
+// so one channel's backlog does not hold back another's.
+//
 // Two admission rules, because the two kinds of traffic want different
 // things: a consensus frame is pushed only if it fits now (Raft retries, and
 // the main thread must never wait on a slow peer); a forwarded submit waits
 // for room, in a bounded FIFO of waiters, because losing a client's envelope
 // is worse than making its Broadcast stream wait.
+//
+// A bulk consensus frame refused for lack of room reserves its size: until a
+// frame at least that large is admitted, smaller bulk consensus frames are
+// admitted only into the room beyond the reservation. So a large MsgApp that
+// did not fit is not kept out forever by a stream of small ones: once the
+// lane has drained enough, its retry fits.
 
 import assert from 'node:assert/strict';
+import type { Lane } from './lanes.js';
 
 export interface QueuedFrame {
   readonly bytes: Buffer;
-  /** For the drop counter's label. */
+  /** For the drop counter's label and the bulk lane's round-robin. */
   readonly channel: string;
+  readonly lane: Lane;
   /** Consensus frames may be dropped; submit frames are only ever cancelled by their owner. */
   readonly consensus: boolean;
   /** A MsgSnap: its fate (written or dropped) is reported to the chain. */
@@ -25,10 +39,17 @@ export interface QueuedFrame {
 }
 
 export class SendQueue {
-  // Invariant: #bytes = sum of bytes.length of the non-cancelled frames in #frames;
-  // #frames.length <= framesMax and #bytes <= bytesMax.
-  readonly #frames: QueuedFrame[] = [];
-  #bytes = 0;
+  // Invariant: #controlBytes = sum of bytes.length of the non-cancelled frames in #control;
+  // #control.length <= framesMax and #controlBytes <= bytesMax.
+  readonly #control: QueuedFrame[] = [];
+  #controlBytes = 0;
+  // Invariant: every FIFO in #bulk is non-empty; Map order is the round-robin order (next channel first).
+  // #bulkFrames = total length of the FIFOs <= framesMax; #bulkBytes = sum over their non-cancelled frames <= bytesMax.
+  readonly #bulk = new Map<string, QueuedFrame[]>();
+  #bulkFrames = 0;
+  #bulkBytes = 0;
+  /** Size of the largest bulk consensus frame refused for room since a frame that large was admitted; 0 if none. */
+  #reservedBytes = 0;
   // Invariant: #waitingSubmits = sum of submitsOf() over #waiters <= waitersMax; a waiter exists only while its frame does not fit.
   readonly #waiters: QueuedFrame[] = [];
   #waitingSubmits = 0;
@@ -42,11 +63,11 @@ export class SendQueue {
   }
 
   get length(): number {
-    return this.#frames.length;
+    return this.#control.length + this.#bulkFrames;
   }
 
   get bytes(): number {
-    return this.#bytes;
+    return this.#controlBytes + this.#bulkBytes;
   }
 
   /** Forwarded envelopes waiting for room (a batch frame counts its envelopes). */
@@ -54,19 +75,36 @@ export class SendQueue {
     return this.#waitingSubmits;
   }
 
-  /** Queues `frame` if it fits now (and nobody is waiting ahead of it); false otherwise. */
+  /** Bytes held for a large bulk frame that was refused (see the file comment). */
+  get reservedBytes(): number {
+    return this.#reservedBytes;
+  }
+
+  /** Queues `frame` if it fits its lane now (and, in the bulk lane, nobody is waiting ahead of it); false otherwise. */
   tryPush(frame: QueuedFrame): boolean {
-    if (this.#waiters.length > 0 || !this.#fits(frame.bytes.length)) return false;
-    this.#append(frame);
+    const size = frame.bytes.length;
+    if (frame.lane === 'control') {
+      if (this.#control.length >= this.framesMax || this.#controlBytes + size > this.bytesMax) return false;
+      this.#control.push(frame);
+      this.#controlBytes += size;
+      return true;
+    }
+    if (this.#waiters.length > 0) return false;
+    if (!this.#bulkFits(size, frame.consensus)) {
+      if (frame.consensus && size <= this.bytesMax) this.#reservedBytes = Math.max(this.#reservedBytes, size);
+      return false;
+    }
+    this.#appendBulk(frame);
     return true;
   }
 
   /**
-   * Queues `frame` now ('queued'), or keeps it in the FIFO of waiters that
+   * Queues a bulk `frame` now ('queued'), or keeps it in the FIFO of waiters that
    * `shift` admits as room frees up ('waiting'), or refuses it when the
    * waiters bound is reached ('full'; nothing is kept then).
    */
   pushOrWait(frame: QueuedFrame): 'queued' | 'waiting' | 'full' {
+    assert.equal(frame.lane, 'bulk', 'only bulk frames wait for room');
     assert.ok(frame.bytes.length <= this.bytesMax, `frame of ${frame.bytes.length} bytes can never fit a queue of ${this.bytesMax}`);
     if (this.tryPush(frame)) return 'queued';
     const submits = submitsOf(frame);
@@ -77,21 +115,39 @@ export class SendQueue {
   }
 
   /**
-   * The next frame to write, skipping cancelled ones, if it is at most
-   * `bytesMax` long (else it stays first in line); admits waiters into the freed room.
+   * The next frame to write — control first, then bulk round-robin across
+   * channels — skipping cancelled ones, if it is at most `bytesMax` long (else
+   * it stays next in line); admits waiters into the freed room.
    */
   shift(bytesMax = Number.POSITIVE_INFINITY): QueuedFrame | undefined {
-    for (;;) {
-      const frame = this.#frames[0];
-      if (frame === undefined) return undefined;
-      if (!frame.cancelled && frame.bytes.length > bytesMax) return undefined;
-      this.#frames.shift();
-      if (frame.cancelled) continue;
+    const control = this.#firstLive(this.#control);
+    if (control !== undefined) {
+      if (control.bytes.length > bytesMax) return undefined;
+      this.#control.shift();
+      this.#controlBytes -= control.bytes.length;
+      control.dequeued = true;
+      return control;
+    }
+    for (const [channel, fifo] of this.#bulk) {
+      const before = fifo.length;
+      const frame = this.#firstLive(fifo);
+      this.#bulkFrames -= before - fifo.length;
+      if (frame === undefined) {
+        this.#bulk.delete(channel);
+        continue;
+      }
+      if (frame.bytes.length > bytesMax) return undefined;
+      fifo.shift();
+      this.#bulkFrames--;
+      this.#bulkBytes -= frame.bytes.length;
+      // To the back of the round-robin order.
+      this.#bulk.delete(channel);
+      if (fifo.length > 0) this.#bulk.set(channel, fifo);
       frame.dequeued = true;
-      this.#bytes -= frame.bytes.length;
       this.#admitWaiters();
       return frame;
     }
+    return undefined;
   }
 
   /** Marks a queued or waiting frame as not to be written and releases its room; a frame already handed out to be written is left alone. */
@@ -104,36 +160,64 @@ export class SendQueue {
       this.#waitingSubmits -= submitsOf(frame);
       return;
     }
-    this.#bytes -= frame.bytes.length;
+    if (frame.lane === 'control') {
+      this.#controlBytes -= frame.bytes.length;
+      return;
+    }
+    this.#bulkBytes -= frame.bytes.length;
     this.#admitWaiters();
   }
 
   /** Empties the queue and the waiters (the stream broke); returns the frames that were dropped. */
   clear(): QueuedFrame[] {
-    const dropped = [...this.#frames, ...this.#waiters].filter((f) => !f.cancelled);
+    const queued = [...this.#control, ...[...this.#bulk.values()].flat(), ...this.#waiters];
+    const dropped = queued.filter((f) => !f.cancelled);
     for (const frame of dropped) frame.cancelled = true;
-    this.#frames.length = 0;
+    this.#control.length = 0;
+    this.#bulk.clear();
     this.#waiters.length = 0;
     this.#waitingSubmits = 0;
-    this.#bytes = 0;
+    this.#controlBytes = 0;
+    this.#bulkFrames = 0;
+    this.#bulkBytes = 0;
+    this.#reservedBytes = 0;
     return dropped;
   }
 
-  #fits(frameBytes: number): boolean {
-    return this.#frames.length < this.framesMax && this.#bytes + frameBytes <= this.bytesMax;
+  /** Drops the cancelled frames at the head of `fifo`; returns its first live frame. */
+  #firstLive(fifo: QueuedFrame[]): QueuedFrame | undefined {
+    while (fifo.length > 0 && fifo[0]!.cancelled) fifo.shift();
+    return fifo[0];
   }
 
-  #append(frame: QueuedFrame): void {
-    this.#frames.push(frame);
-    this.#bytes += frame.bytes.length;
-    assert.ok(this.#bytes <= this.bytesMax && this.#frames.length <= this.framesMax, 'send queue over its bounds');
+  /**
+   * Room in the bulk lane for a frame of `size` bytes. A consensus frame
+   * smaller than the reservation must also leave the reserved bytes and one
+   * frame slot free; waiters (admitted in FIFO order, ahead of any consensus
+   * frame) ignore the reservation.
+   */
+  #bulkFits(size: number, consensus: boolean): boolean {
+    if (this.#bulkFrames >= this.framesMax || this.#bulkBytes + size > this.bytesMax) return false;
+    if (!consensus || this.#reservedBytes === 0 || size >= this.#reservedBytes) return true;
+    return this.#bulkFrames + 1 < this.framesMax && this.#bulkBytes + size + this.#reservedBytes <= this.bytesMax;
+  }
+
+  #appendBulk(frame: QueuedFrame): void {
+    const size = frame.bytes.length;
+    const fifo = this.#bulk.get(frame.channel);
+    if (fifo === undefined) this.#bulk.set(frame.channel, [frame]);
+    else fifo.push(frame);
+    this.#bulkFrames++;
+    this.#bulkBytes += size;
+    if (frame.consensus && size >= this.#reservedBytes) this.#reservedBytes = 0;
+    assert.ok(this.#bulkBytes <= this.bytesMax && this.#bulkFrames <= this.framesMax, 'send queue over its bounds');
   }
 
   #admitWaiters(): void {
-    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0]!.bytes.length)) {
+    while (this.#waiters.length > 0 && this.#bulkFits(this.#waiters[0]!.bytes.length, false)) {
       const frame = this.#waiters.shift()!;
       this.#waitingSubmits -= submitsOf(frame);
-      this.#append(frame);
+      this.#appendBulk(frame);
     }
   }
 }

@@ -1,9 +1,19 @@
 import { describe, expect, test } from 'vitest';
 import { SendQueue, type QueuedFrame } from '../../src/cluster/sendQueue.js';
+import { laneOfMessage, type Lane } from '../../src/cluster/lanes.js';
+import { MessageType } from '../../src/raft/types.js';
 import { ReconnectBackoff } from '../../src/cluster/backoff.js';
 
-function frame(bytes: number, consensus = true, tag = 0): QueuedFrame {
-  return { bytes: Buffer.alloc(bytes, tag), channel: 'c', consensus, snapshot: false, cancelled: false };
+function frame(bytes: number, consensus = true, tag = 0, lane: Lane = 'bulk', channel = 'c'): QueuedFrame {
+  return { bytes: Buffer.alloc(bytes, tag), channel, lane, consensus, snapshot: false, cancelled: false };
+}
+
+const control = (tag: number): QueuedFrame => frame(1, true, tag, 'control');
+/** The tags of every frame `q` hands out, in order, until it is empty. */
+function tags(q: SendQueue): number[] {
+  const out: number[] = [];
+  for (let f = q.shift(); f !== undefined; f = q.shift()) out.push(f.bytes[0]!);
+  return out;
 }
 
 describe('SendQueue', () => {
@@ -15,10 +25,11 @@ describe('SendQueue', () => {
   });
 
   test('the byte bound refuses a frame that would overflow it', () => {
+    // Control frames: in the bulk lane the refused frame would also reserve its room (tested below).
     const q = new SendQueue(100, 25, 10);
-    expect(q.tryPush(frame(20))).toBe(true);
-    expect(q.tryPush(frame(6))).toBe(false);
-    expect(q.tryPush(frame(5))).toBe(true);
+    expect(q.tryPush(frame(20, true, 0, 'control'))).toBe(true);
+    expect(q.tryPush(frame(6, true, 0, 'control'))).toBe(false);
+    expect(q.tryPush(frame(5, true, 0, 'control'))).toBe(true);
     expect(q.bytes).toBe(25);
   });
 
@@ -75,6 +86,99 @@ describe('SendQueue', () => {
     expect(dropped.map((f) => f.consensus)).toEqual([true, false]);
     expect(dropped.every((f) => f.cancelled)).toBe(true);
     expect([q.length, q.bytes, q.waiting, q.shift()]).toEqual([0, 0, 0, undefined]);
+  });
+});
+
+describe('SendQueue lanes', () => {
+  test('a control frame queued after bulk frames is handed out first; bulk keeps its order', () => {
+    const q = new SendQueue(100, 1000, 0);
+    for (let tag = 1; tag <= 3; tag++) q.tryPush(frame(100, true, tag));
+    q.tryPush(control(9));
+    q.tryPush(frame(100, true, 4));
+    q.tryPush(control(8));
+    expect(tags(q)).toEqual([9, 8, 1, 2, 3, 4]);
+  });
+
+  test('a full bulk lane or waiting submits do not refuse control frames; a full control lane does not refuse bulk ones', () => {
+    const q = new SendQueue(2, 1000, 5);
+    expect([q.pushOrWait(frame(10, false, 1)), q.pushOrWait(frame(10, false, 2)), q.pushOrWait(frame(10, false, 3))]).toEqual([
+      'queued',
+      'queued',
+      'waiting',
+    ]);
+    expect(q.tryPush(frame(1, true, 4))).toBe(false);
+    expect([q.tryPush(control(5)), q.tryPush(control(6)), q.tryPush(control(7))]).toEqual([true, true, false]);
+    expect(tags(q)).toEqual([5, 6, 1, 2, 3]);
+  });
+
+  test('the bulk lane takes channels in turn, each in its own order', () => {
+    const q = new SendQueue(100, 1000, 0);
+    const push = (channel: string, tag: number) => q.tryPush(frame(1, true, tag, 'bulk', channel));
+    push('a', 1);
+    push('a', 2);
+    push('a', 3);
+    push('b', 11);
+    push('c', 21);
+    push('c', 22);
+    expect(q.shift()?.bytes[0]).toBe(1);
+    push('b', 12); // b is next in turn already: it keeps its place
+    expect(tags(q)).toEqual([11, 21, 2, 12, 22, 3]);
+  });
+
+  test('shift(bytesMax) stops at a large next frame without skipping its turn', () => {
+    const q = new SendQueue(100, 1000, 0);
+    q.tryPush(frame(50, true, 1, 'bulk', 'a'));
+    q.tryPush(frame(5, true, 2, 'bulk', 'b'));
+    expect(q.shift(10)).toBeUndefined();
+    expect(tags(q)).toEqual([1, 2]);
+  });
+
+  test('a large bulk frame refused for room gets in once the lane drains, though small frames keep coming', () => {
+    const q = new SendQueue(1000, 100, 0);
+    for (let i = 0; i < 10; i++) expect(q.tryPush(frame(10, true, 1))).toBe(true);
+    expect(q.tryPush(frame(50, true, 2))).toBe(false);
+    expect(q.reservedBytes).toBe(50);
+    // Each round one small frame is written, a small one offered, and the large one retried (as Raft does).
+    let rounds = 0;
+    for (; rounds < 100 && !q.tryPush(frame(50, true, 2)); rounds++) {
+      q.shift();
+      q.tryPush(frame(10, true, 1));
+    }
+    expect(rounds).toBeLessThan(100);
+    expect(q.reservedBytes).toBe(0);
+    expect(tags(q)).toContain(2);
+  });
+
+  test('the reservation only holds back frames smaller than it, and never the queue\'s last free room forever', () => {
+    const q = new SendQueue(1000, 100, 0);
+    q.tryPush(frame(60, true, 1));
+    expect(q.tryPush(frame(50, true, 2))).toBe(false);
+    expect(q.tryPush(frame(10, true, 3))).toBe(false); // 60 + 10 + 50 reserved > 100
+    expect(q.tryPush(control(4))).toBe(true); // the control lane is not affected
+    q.shift();
+    q.shift();
+    expect(q.tryPush(frame(10, true, 3))).toBe(true); // 10 + 50 reserved <= 100
+    expect(q.tryPush(frame(50, true, 2))).toBe(true);
+    expect(q.reservedBytes).toBe(0);
+    expect(q.tryPush(frame(40, true, 5))).toBe(true);
+    expect(q.bytes).toBe(100);
+  });
+
+  test('control: heartbeats, votes, responses, TimeoutNow, ReadIndex; bulk: appends, snapshots, proposals', () => {
+    const control = [
+      MessageType.MsgHeartbeat,
+      MessageType.MsgHeartbeatResp,
+      MessageType.MsgVote,
+      MessageType.MsgVoteResp,
+      MessageType.MsgPreVote,
+      MessageType.MsgPreVoteResp,
+      MessageType.MsgAppResp,
+      MessageType.MsgTimeoutNow,
+      MessageType.MsgReadIndex,
+      MessageType.MsgReadIndexResp,
+    ];
+    expect(control.map(laneOfMessage)).toEqual(control.map(() => 'control'));
+    expect([MessageType.MsgApp, MessageType.MsgSnap, MessageType.MsgProp].map(laneOfMessage)).toEqual(['bulk', 'bulk', 'bulk']);
   });
 });
 

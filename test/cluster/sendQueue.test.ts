@@ -101,11 +101,7 @@ describe('SendQueue lanes', () => {
 
   test('a full bulk lane or waiting submits do not refuse control frames; a full control lane does not refuse bulk ones', () => {
     const q = new SendQueue(2, 1000, 5);
-    expect([q.pushOrWait(frame(10, false, 1)), q.pushOrWait(frame(10, false, 2)), q.pushOrWait(frame(10, false, 3))]).toEqual([
-      'queued',
-      'queued',
-      'waiting',
-    ]);
+    expect([q.pushOrWait(frame(10, false, 1)), q.pushOrWait(frame(10, false, 2)), q.pushOrWait(frame(10, false, 3))]).toEqual(['queued', 'queued', 'waiting']);
     expect(q.tryPush(frame(1, true, 4))).toBe(false);
     expect([q.tryPush(control(5)), q.tryPush(control(6)), q.tryPush(control(7))]).toEqual([true, true, false]);
     expect(tags(q)).toEqual([5, 6, 1, 2, 3]);
@@ -149,7 +145,7 @@ describe('SendQueue lanes', () => {
     expect(tags(q)).toContain(2);
   });
 
-  test('the reservation only holds back frames smaller than it, and never the queue\'s last free room forever', () => {
+  test('the reservation holds back only smaller bulk consensus frames, and only from the reserved room', () => {
     const q = new SendQueue(1000, 100, 0);
     q.tryPush(frame(60, true, 1));
     expect(q.tryPush(frame(50, true, 2))).toBe(false);

@@ -53,6 +53,9 @@ describe('consensus messages', () => {
     expect(
       await metricValue(transport, 'cluster_comm_msg_dropped_count', { host: transport.peerStatus()[0]!.address, channel: 'ch1', reason: 'queue_full' }),
     ).toBe(96);
+    // Heartbeats are control messages: counted in that lane.
+    expect(await metricValue(transport, 'cluster_comm_msg_dropped_count', { lane: 'control', reason: 'queue_full' })).toBe(96);
+    expect(await metricValue(transport, 'cluster_comm_msg_dropped_count', { lane: 'bulk' })).toBe(0);
     expect(transport.peerStatus()[0]).toMatchObject({ state: 'connecting', queuedFrames: 4 });
     expect(await metricValue(transport, 'cluster_comm_egress_queue_capacity')).toBe(4);
     await waitFor(() => silent.streams() === 1, 'the dial to reach the silent peer');
@@ -99,7 +102,7 @@ test('a message or envelope over frameBytesMax is refused at once: the message d
   const [one, two] = nodes as [TestNode, TestNode];
   const big = { ...heartbeat(1, 2, 1), type: MessageType.MsgApp, entries: [{ term: 1, index: 1, type: 0, data: new Uint8Array(5000) }] };
   one.transport.sendConsensus('ch1', 2, big);
-  expect(await metricValue(one.transport, 'cluster_comm_msg_dropped_count', { reason: 'too_large' })).toBe(1);
+  expect(await metricValue(one.transport, 'cluster_comm_msg_dropped_count', { lane: 'bulk', reason: 'too_large' })).toBe(1);
   const error = await one.transport.forwardSubmit('ch1', 2, new Uint8Array(5000)).catch((e: unknown) => e);
   expect(error).toMatchObject({ code: 'BAD_REQUEST' });
   expect((error as Error).message).toContain('envelope of 5000 bytes does not fit the cluster frame limit of 4096 bytes');

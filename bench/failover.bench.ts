@@ -25,6 +25,7 @@ import { address, clientMsp, clientTls, freeNodePorts, intFlag, keygen, LocalClu
 import { connectAtomicBroadcast, deliver, loadClientCreator, runLoad, type LoadReport, type SignedEnvelope } from '../src/client/index.js';
 import { signedEnvelopes } from './lib/signedEnvelopes.js';
 import { describeMachine } from './lib/machine.js';
+import { describePhases, failoverTimeline, phasesOf, type FailoverPhases } from './lib/failoverTimeline.js';
 
 const TICK_INTERVAL_MS = 100;
 const ELECTION_TICK = 10;
@@ -44,6 +45,8 @@ interface Round {
   readonly sent: number;
   readonly termsTaken: number;
   readonly refused: number;
+  /** Where the time to "known by all" went (the nodes' log lines). */
+  readonly phases: FailoverPhases & { readonly exit: number | undefined };
 }
 
 /** Leader-change log lines of node `id` since epoch ms `since`: [time, new leader, term]. */
@@ -130,12 +133,17 @@ async function oneRound(
   await sleep(1500);
   const faultEpoch = Date.now();
   faultAt = performance.now();
-  if (kind === 'kill') await cluster.process(old).kill('SIGKILL');
+  let exitMs: number | undefined;
+  if (kind === 'kill') {
+    await cluster.process(old).kill('SIGKILL');
+    exitMs = Date.now() - faultEpoch;
+  }
   else process.kill(cluster.process(old).pid!, 'SIGSTOP');
   const atFault = await cluster.committedBlockNumbers();
   beyond = Math.max(lastSeen, ...[...atFault.values()].map((n) => n ?? -1));
   const seen = await newLeaderSeen(cluster, survivors, old, faultEpoch);
   const knownByAllMs = Math.max(...seen.map((s) => s.time)) - faultEpoch;
+  const phases = { exit: exitMs, ...phasesOf(failoverTimeline((id) => cluster.logFile(id), survivors, old, seen[0]!.to, faultEpoch)) };
   const firstKnownPerf = faultAt + Math.min(...seen.map((s) => s.time)) - faultEpoch;
   const settleUntil = performance.now() + 5000;
   while (performance.now() < settleUntil && (acks.every((t) => t < firstKnownPerf) || firstBlockAt === undefined)) await sleep(20);
@@ -162,6 +170,7 @@ async function oneRound(
     termsTaken: Math.max(...seen.map((s) => s.term)) - oldTerm,
     refused,
     sent: report.sent,
+    phases,
   };
 }
 
@@ -181,6 +190,11 @@ function percentiles(values: readonly (number | undefined)[]): string {
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
   const missing = values.length - sorted.length;
   return `p50 ${at(50).toFixed(0)} ms, p99 ${at(99).toFixed(0)} ms, min ${sorted[0]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)} (n=${sorted.length}${missing > 0 ? `, ${missing} none within 5 s` : ''})`;
+}
+
+function median(values: readonly (number | undefined)[]): string {
+  const sorted = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  return sorted.length === 0 ? '-' : sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(0);
 }
 
 function disableEarlyCampaign(dir: string, channelId: string): void {
@@ -243,6 +257,7 @@ async function main(): Promise<void> {
         `${kind} ${i + 1}/${plan.length}: node ${r.old} -> leader ${r.leader} known by all after ${r.knownByAllMs} ms (${r.termsTaken} term${r.termsTaken === 1 ? '' : 's'}), ` +
           `first ack ${r.firstAckMs?.toFixed(0) ?? '-'} ms, first block ${r.firstBlockMs?.toFixed(0) ?? '-'} ms, ${r.refused} Broadcasts refused`,
       );
+      console.log(`  where the time went (ms): ${r.kind === 'kill' ? `process gone ${r.phases.exit} (as the bench saw it); ` : ''}${describePhases(r.phases)}`);
     }
   } finally {
     for (const client of clients.values()) client.close();
@@ -258,6 +273,10 @@ async function main(): Promise<void> {
     console.log(`${what} -> new leader known by all survivors: ${percentiles(of.map((r) => r.knownByAllMs))}`);
     console.log(`${what} -> first Broadcast acknowledged: ${percentiles(of.map((r) => r.firstAckMs))}`);
     if (kind === 'kill') console.log(`${what} -> first block committed: ${percentiles(of.map((r) => r.firstBlockMs))}`);
+    const phaseNames = ['exit', 'seen', 'declare', 'delay', 'preVote', 'vote', 'announce'] as const;
+    console.log(
+      `${what}: where the time went, p50 per phase (ms): ${phaseNames.map((name) => `${name} ${median(of.map((r) => r.phases[name]))}`).join(', ')}`,
+    );
     const splits = of.filter((r) => r.termsTaken > 1).length;
     console.log(
       `${what}: split votes ${splits} of ${of.length}${of[0]!.termsTaken > 1 ? ' (the first one after the start split)' : ' (not the first one after the start)'}; Broadcasts refused per round ${percentiles(of.map((r) => r.refused)).replace(/ ms/g, '')}`,

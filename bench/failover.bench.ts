@@ -1,7 +1,8 @@
 // Failover of a local 3-node cluster under load, every node its own process
 // on this machine with the load generator:
 //
-//   npm run bench:failover [-- --kills 20 --pauses 3 --pause-ms 3000 --rate 500 --early on|off]
+//   npm run bench:failover [-- --kills 20 --pauses 3 --pause-ms 3000 --rate 500 --early on|off
+//                              --tick-ms 100 --election-tick 10 --fresh-starts 0 --soak-s 0]
 //
 // Per kill -9 of the leader (the load goes to a follower, which forwards):
 //   leader known by all: the kill to the last survivor's "raft leader changed: x -> new" log line
@@ -13,6 +14,10 @@
 // Per SIGSTOP of the leader for --pause-ms (then SIGCONT): leader known by all, first ack.
 // After each kill the killed node restarts and catches up before the next round.
 // `--early off` writes raft.leaderLossDetection: false into the channel file (the election timeout alone).
+// `--tick-ms 500 --election-tick 10` is Fabric's default timing (a 5 s election timeout).
+// `--fresh-starts N`: N more kill rounds, each right after every node restarted (stop all, start all):
+//                     the first kill after a start is where a non-random election timeout split the vote.
+// `--soak-s S`: first S seconds of load with no fault; every leader change the nodes log meanwhile is spurious.
 // Figures include the load generator and three orderers sharing the machine's cores.
 
 import fs from 'node:fs';
@@ -27,15 +32,14 @@ import { signedEnvelopes } from './lib/signedEnvelopes.js';
 import { describeMachine } from './lib/machine.js';
 import { describePhases, failoverTimeline, phasesOf, type FailoverPhases } from './lib/failoverTimeline.js';
 
-const TICK_INTERVAL_MS = 100;
-const ELECTION_TICK = 10;
 const MAX_MESSAGE_COUNT = 50;
 const BATCH_TIMEOUT_MS = 200;
 
 type Clients = Map<number, ReturnType<typeof connectAtomicBroadcast>>;
 
 interface Round {
-  readonly kind: 'kill' | 'pause';
+  /** 'fresh': a kill right after every node restarted. */
+  readonly kind: 'kill' | 'pause' | 'fresh';
   readonly old: number;
   readonly leader: number;
   readonly knownByAllMs: number;
@@ -80,7 +84,7 @@ async function oneRound(
   cluster: LocalCluster,
   clients: Clients,
   pool: SignedEnvelope[],
-  kind: 'kill' | 'pause',
+  kind: 'kill' | 'pause' | 'fresh',
   pauseMs: number,
   rate: number,
 ): Promise<Round> {
@@ -134,11 +138,10 @@ async function oneRound(
   const faultEpoch = Date.now();
   faultAt = performance.now();
   let exitMs: number | undefined;
-  if (kind === 'kill') {
+  if (kind !== 'pause') {
     await cluster.process(old).kill('SIGKILL');
     exitMs = Date.now() - faultEpoch;
-  }
-  else process.kill(cluster.process(old).pid!, 'SIGSTOP');
+  } else process.kill(cluster.process(old).pid!, 'SIGSTOP');
   const atFault = await cluster.committedBlockNumbers();
   beyond = Math.max(lastSeen, ...[...atFault.values()].map((n) => n ?? -1));
   const seen = await newLeaderSeen(cluster, survivors, old, faultEpoch);
@@ -155,7 +158,7 @@ async function oneRound(
   const [report] = await Promise.all([loading, following]);
   const firstAck = acks.find((t) => t >= firstKnownPerf);
   const refused = Object.values(report.refused).reduce((a, b) => a + b, 0) - refusedBefore;
-  if (kind === 'kill') {
+  if (kind !== 'pause') {
     cluster.process(old).start();
     await cluster.waitListening(old, 60_000);
   }
@@ -197,6 +200,48 @@ function median(values: readonly (number | undefined)[]): string {
   return sorted.length === 0 ? '-' : sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(0);
 }
 
+/**
+ * Load with no fault for `seconds`, in one-minute parts (each with envelopes
+ * of its own, signed before it starts); returns the leader changes every node
+ * logged meanwhile.
+ */
+async function soak(
+  cluster: LocalCluster,
+  clients: Clients,
+  creator: ReturnType<typeof loadClientCreator>,
+  seconds: number,
+  rate: number,
+): Promise<{ changes: string[]; sent: number; acknowledged: number; refused: number }> {
+  await cluster.waitHealthy(60_000);
+  const leader = await cluster.waitLeader(30_000);
+  const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader)!;
+  const since = Date.now();
+  let sent = 0;
+  let acknowledged = 0;
+  let refused = 0;
+  for (let left = seconds; left > 0; left -= 60) {
+    const part = Math.min(60, left);
+    const envelopes = signedEnvelopes(cluster.manifest.channelId, creator, Math.ceil(rate * (part + 1)));
+    const report = await runLoad({
+      client: clients.get(follower)!,
+      envelopes,
+      streams: 2,
+      windowPerStream: 64,
+      durationMs: part * 1000,
+      once: true,
+      maxTxPerSec: rate,
+    });
+    sent += report.sent;
+    acknowledged += report.succeeded;
+    refused += Object.values(report.refused).reduce((a, b) => a + b, 0);
+    console.log(`soak: ${seconds - left + part} of ${seconds} s, ${report.succeeded} acknowledged in this part, ${acknowledged} in all`);
+  }
+  const changes = cluster.nodes.flatMap((n) =>
+    leaderChanges(cluster, n.id, since).map((c) => `node ${n.id} at +${c.time - since} ms: leader ${c.to} (term ${c.term})`),
+  );
+  return { changes, sent, acknowledged, refused };
+}
+
 function disableEarlyCampaign(dir: string, channelId: string): void {
   const file = path.join(dir, 'channels', `${channelId}.yaml`);
   const doc = parse(fs.readFileSync(file, 'utf8')) as { raft?: Record<string, unknown> };
@@ -211,7 +256,15 @@ async function main(): Promise<void> {
     'pause-ms': { type: 'string' },
     rate: { type: 'string' },
     early: { type: 'string' },
+    'tick-ms': { type: 'string' },
+    'election-tick': { type: 'string' },
+    'fresh-starts': { type: 'string' },
+    'soak-s': { type: 'string' },
   });
+  const tickIntervalMs = intFlag(flags, 'tick-ms', 100, 1, 10_000);
+  const electionTick = intFlag(flags, 'election-tick', 10, 2, 1000);
+  const freshStarts = intFlag(flags, 'fresh-starts', 0, 0, 200);
+  const soakS = intFlag(flags, 'soak-s', 0, 0, 86_400);
   const kills = intFlag(flags, 'kills', 20, 0, 200);
   const pauses = intFlag(flags, 'pauses', 3, 0, 50);
   const pauseMs = intFlag(flags, 'pause-ms', 3000, 100, 60_000);
@@ -226,8 +279,8 @@ async function main(): Promise<void> {
     channelId: 'benchchannel',
     ports: await freeNodePorts(3),
     engine: 'native',
-    tickIntervalMs: TICK_INTERVAL_MS,
-    electionTick: ELECTION_TICK,
+    tickIntervalMs,
+    electionTick,
     batchTimeoutMs: BATCH_TIMEOUT_MS,
     maxMessageCount: MAX_MESSAGE_COUNT,
   });
@@ -236,20 +289,26 @@ async function main(): Promise<void> {
   const clients: Clients = new Map(cluster.nodes.map((n) => [n.id, connectAtomicBroadcast(address(n, 'client'), clientTls(dir, manifest))]));
   console.log(`bench:failover — 3 orderer processes + load generator on ${describeMachine()}`);
   console.log(
-    `tick ${TICK_INTERVAL_MS} ms x election_tick ${ELECTION_TICK}; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`,
+    `tick ${tickIntervalMs} ms x election_tick ${electionTick}; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`,
   );
   const rounds: Round[] = [];
+  let soaked: Awaited<ReturnType<typeof soak>> | undefined;
   try {
     cluster.startAll();
     await cluster.waitHealthy(60_000);
-    const plan = [...Array<'kill'>(kills).fill('kill'), ...Array<'pause'>(pauses).fill('pause')];
+    const creator = loadClientCreator(clientMsp(dir, manifest));
+    if (soakS > 0) soaked = await soak(cluster, clients, creator, soakS, rate);
+    const plan = [...Array<'kill'>(kills).fill('kill'), ...Array<'pause'>(pauses).fill('pause'), ...Array<'fresh'>(freshStarts).fill('fresh')];
     // Every envelope is sent once: the leader answers a tx id it already ordered as a duplicate
     // without cutting a block, so a cycled pool would delay each round's first block further.
     const perRound = Math.ceil(rate * ((1500 + 5000 + pauseMs) / 1000 + 1));
-    const creator = loadClientCreator(clientMsp(dir, manifest));
     const pool = signedEnvelopes(manifest.channelId, creator, perRound * plan.length);
     let cursor = 0;
     for (const [i, kind] of plan.entries()) {
+      if (kind === 'fresh') {
+        await cluster.stopAll(10_000);
+        cluster.startAll();
+      }
       const r = await oneRound(cluster, clients, pool.slice(cursor), kind, pauseMs, rate);
       cursor += r.sent;
       rounds.push(r);
@@ -257,7 +316,9 @@ async function main(): Promise<void> {
         `${kind} ${i + 1}/${plan.length}: node ${r.old} -> leader ${r.leader} known by all after ${r.knownByAllMs} ms (${r.termsTaken} term${r.termsTaken === 1 ? '' : 's'}), ` +
           `first ack ${r.firstAckMs?.toFixed(0) ?? '-'} ms, first block ${r.firstBlockMs?.toFixed(0) ?? '-'} ms, ${r.refused} Broadcasts refused`,
       );
-      console.log(`  where the time went (ms): ${r.kind === 'kill' ? `process gone ${r.phases.exit} (as the bench saw it); ` : ''}${describePhases(r.phases)}`);
+      console.log(
+        `  where the time went (ms): ${r.kind !== 'pause' ? `process gone ${r.phases.exit} (as the bench saw it); ` : ''}${describePhases(r.phases)}`,
+      );
     }
   } finally {
     for (const client of clients.values()) client.close();
@@ -266,20 +327,23 @@ async function main(): Promise<void> {
     if (process.env['BENCH_KEEP'] === '1') console.log(`cluster kept in ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }
-  for (const kind of ['kill', 'pause'] as const) {
+  if (soaked !== undefined) {
+    console.log(
+      `no fault, ${soakS} s of load (${soaked.acknowledged} of ${soaked.sent} acknowledged, ${soaked.refused} refused): ${soaked.changes.length} leader changes logged${soaked.changes.length > 0 ? `:\n  ${soaked.changes.join('\n  ')}` : ''}`,
+    );
+  }
+  for (const kind of ['kill', 'pause', 'fresh'] as const) {
     const of = rounds.filter((r) => r.kind === kind);
     if (of.length === 0) continue;
-    const what = kind === 'kill' ? 'kill -9 leader' : `SIGSTOP leader ${pauseMs} ms`;
+    const what = kind === 'kill' ? 'kill -9 leader' : kind === 'fresh' ? 'kill -9 leader right after a restart of all nodes' : `SIGSTOP leader ${pauseMs} ms`;
     console.log(`${what} -> new leader known by all survivors: ${percentiles(of.map((r) => r.knownByAllMs))}`);
     console.log(`${what} -> first Broadcast acknowledged: ${percentiles(of.map((r) => r.firstAckMs))}`);
-    if (kind === 'kill') console.log(`${what} -> first block committed: ${percentiles(of.map((r) => r.firstBlockMs))}`);
+    if (kind !== 'pause') console.log(`${what} -> first block committed: ${percentiles(of.map((r) => r.firstBlockMs))}`);
     const phaseNames = ['exit', 'seen', 'declare', 'delay', 'preVote', 'vote', 'announce'] as const;
-    console.log(
-      `${what}: where the time went, p50 per phase (ms): ${phaseNames.map((name) => `${name} ${median(of.map((r) => r.phases[name]))}`).join(', ')}`,
-    );
+    console.log(`${what}: where the time went, p50 per phase (ms): ${phaseNames.map((name) => `${name} ${median(of.map((r) => r.phases[name]))}`).join(', ')}`);
     const splits = of.filter((r) => r.termsTaken > 1).length;
     console.log(
-      `${what}: split votes ${splits} of ${of.length}${of[0]!.termsTaken > 1 ? ' (the first one after the start split)' : ' (not the first one after the start)'}; Broadcasts refused per round ${percentiles(of.map((r) => r.refused)).replace(/ ms/g, '')}`,
+      `${what}: split votes ${splits} of ${of.length}${kind === 'fresh' ? '' : of[0]!.termsTaken > 1 ? ' (the first one after the start split)' : ' (not the first one after the start)'}; Broadcasts refused per round ${percentiles(of.map((r) => r.refused)).replace(/ ms/g, '')}`,
     );
   }
 }

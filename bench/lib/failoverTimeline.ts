@@ -47,13 +47,7 @@ function linesSince(file: string, since: number): Line[] {
 }
 
 /** Reads the failover of leader `old` to `winner` from the survivors' logs since epoch ms `since`. */
-export function failoverTimeline(
-  logFile: (id: number) => string,
-  survivors: readonly number[],
-  old: number,
-  winner: number,
-  since: number,
-): FailoverTimeline {
+export function failoverTimeline(logFile: (id: number) => string, survivors: readonly number[], old: number, winner: number, since: number): FailoverTimeline {
   const seenBy = new Map<number, number>();
   const knownBy = new Map<number, number>();
   let declared: number | undefined;

@@ -24,6 +24,7 @@ import type { ConfigControl } from './config/configControl.js';
 import { openConfigControl } from './config/configWiring.js';
 import { ChainHaltedError } from './errors.js';
 import { Forwarder } from './submit/forwarder.js';
+import { leaderlessHold } from './submit/leaderlessHold.js';
 import { FreshCampaign } from './order/freshCampaign.js';
 import { Handover } from './submit/handover.js';
 import { LeaderPipeline, PipelineState } from './order/leaderPipeline.js';
@@ -135,6 +136,7 @@ export class Chain implements ChannelSupport {
         orderHere: (envelope) => this.#router.orderHere(envelope),
       },
       2 * this.#opts.electionTick * this.#opts.tickIntervalMs,
+      leaderlessHold(this.#opts),
     );
     this.#router = new EnvelopeRouter(view, this.#pipeline, this.#handover, forwarder, this.#log, this.#txs);
     const { channelId, engine, hashAlgorithm, signatureAlgorithm, organizations } = this.#opts;

@@ -114,14 +114,34 @@ describe('chain: backpressure', () => {
 });
 
 describe('chain: leadership', () => {
-  it('answers SERVICE_UNAVAILABLE "no Raft leader" when no leader is known', async () => {
+  it('holds a submit while no leader is known, and answers SERVICE_UNAVAILABLE when none is within an election timeout', async () => {
     const c = await started();
     await c.waitForLeader();
     c.network.cutAll();
     await c.tickUntil(() => c.ids.every((id) => c.chain(id).status().leaderId === 0), 40, 'every node without a leader');
-    for (const id of c.ids) {
-      expect(await c.chain(id).submit(c.envelope().bytes)).toEqual({ status: 'SERVICE_UNAVAILABLE', info: 'no Raft leader' });
-    }
+    const answers = c.ids.map((id) => c.chain(id).submit(c.envelope().bytes));
+    let answered = 0;
+    for (const a of answers) void a.then(() => answered++);
+    await c.settle(); // verified, and held
+    await c.tick(9); // 900 ms of a 1,000 ms election timeout
+    await c.settle();
+    expect(answered).toBe(0);
+    await c.tickUntil(() => answered === answers.length, 2, 'every held submit answered');
+    for (const a of answers) expect(await a).toEqual({ status: 'SERVICE_UNAVAILABLE', info: 'no Raft leader known within 1000 ms' });
+  });
+
+  it('a submit made while no leader is known is ordered once a leader is elected', async () => {
+    const c = await started();
+    await c.waitForLeader();
+    c.network.cutAll();
+    await c.tickUntil(() => c.ids.every((id) => c.chain(id).status().leaderId === 0), 40, 'every node without a leader');
+    const envelope = c.envelope();
+    const answer = c.chain(c.ids[0]!).submit(envelope.bytes);
+    c.network.heal();
+    await c.tickUntil(() => c.ids.every((id) => c.chain(id).status().leaderId !== 0), 9, 'a leader within the hold');
+    await c.tick(3);
+    expect(await answer).toEqual({ status: 'SUCCESS', info: '' });
+    await c.tickUntil(() => c.txIds(c.ids[0]!).includes(envelope.txId), 40, 'the held envelope ordered');
   });
 
   it('a follower that cannot reach the leader answers SERVICE_UNAVAILABLE naming the unreachable leader', async () => {

@@ -167,10 +167,16 @@ export class LeaderLossWatch {
     s.timer = this.host.clock.after(delayMs, () => this.#campaign(s));
   }
 
-  /** Rank among the surviving voters (by id) times a slot, plus jitter up to a quarter of the grace. */
+  /**
+   * Rank among the surviving voters (by id) times a slot: the first survivor
+   * at once (every survivor computes the same ranks, so no jitter is needed to
+   * keep it apart from the others; a jitter there only added its mean to every
+   * failover); later ones a slot each plus jitter up to a quarter of the grace.
+   */
   #campaignDelayMs(voters: readonly number[], lost: number): number {
     const survivors = voters.filter((id) => id !== lost).sort((a, b) => a - b);
     const rank = Math.max(0, survivors.indexOf(this.host.selfId));
+    if (rank === 0) return 0;
     return rank * this.slotMs + (this.host.random() * this.options.graceMs) / 4;
   }
 

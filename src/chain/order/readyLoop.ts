@@ -1,12 +1,13 @@
 // The Ready loop of one chain: take a Ready, persist it through the node's
 // group commit and wait until durable, THEN send its messages, apply its
-// committed entries, advance. One Ready in flight at a time; ticks and peer
+// committed entries, advance (a follower's new view of the leader is passed
+// on before the write: it is volatile). One Ready in flight at a time; ticks and peer
 // messages keep stepping the RawNode meanwhile (kick() is a no-op while a
 // Ready is in flight: the loop picks the new work up when it comes round).
 
 import type { Logger } from 'pino';
 import type { HeaderFields } from '../../block/index.js';
-import { decodeConfChange, EntryType, type Entry, type Message, type RawNode, type SoftState } from '../../raft/index.js';
+import { decodeConfChange, EntryType, StateType, type Entry, type Message, type RawNode, type SoftState } from '../../raft/index.js';
 import type { DurableRaftStorage } from '../../storage/index.js';
 import type { BlockApplier } from './blockApplier.js';
 
@@ -37,6 +38,8 @@ export class ReadyLoop {
   #advancedIndex: number;
   /** Callers of whenAdvanced, each resolved once #advancedIndex reaches its index. */
   #advanceWaiters: { readonly index: number; readonly resolve: () => void }[] = [];
+  /** The last soft state handed to the host was the leader's. */
+  #leads = false;
 
   constructor(
     private readonly node: RawNode,
@@ -81,11 +84,19 @@ export class ReadyLoop {
         const rd = this.node.ready();
         const durable = this.storage.persistReady({ entries: rd.entries, hardState: rd.hardState, snapshot: rd.snapshot });
         if (rd.hardState !== undefined) this.host.onTerm(rd.hardState.term);
+        // A soft state that neither starts nor ends this node's leadership (a
+        // follower learning or losing the leader) is volatile and decides nothing
+        // Raft persists: the chain learns it before the write, so its forwards
+        // go to a new leader one disk sync sooner.
+        const soft = rd.softState;
+        const softBeforeWrite = soft !== undefined && !this.#leads && soft.raftState !== StateType.Leader;
+        if (softBeforeWrite) this.host.onSoftState(soft);
         await durable;
         if (this.#stopped) return;
-        // After the write: a new leader's empty entry is then in the log, and
-        // "serve once applied up to the last index" includes it.
-        if (rd.softState !== undefined) this.host.onSoftState(rd.softState);
+        // A leadership change after the write: a new leader's empty entry is
+        // then in the log, and "serve once applied up to the last index" includes it.
+        if (soft !== undefined && !softBeforeWrite) this.host.onSoftState(soft);
+        if (soft !== undefined) this.#leads = soft.raftState === StateType.Leader;
         this.host.send(rd.messages);
         if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
           this.#appliedIndex = rd.snapshot.metadata.index;

@@ -7,6 +7,12 @@
 // (the stream to the leader broke) waits for the next leader, at most
 // `parkMs`, before the refusal reaches the client.
 //
+// An envelope submitted while no leader is known (the gap of a failover) is
+// held the same way, instead of refused at once: it goes to the leader as soon
+// as one is known, and is refused SERVICE_UNAVAILABLE only when none is within
+// `hold.ms` (at most an election timeout) or when the envelopes waiting for a
+// leader already reach `hold.count` / `hold.bytes`.
+//
 // Sending again may order an envelope twice when the old leader took it after
 // all (it wakes and proposes what it read): the leader's duplicate check by
 // tx id is what keeps one copy; this file only decides where an envelope goes.
@@ -14,6 +20,7 @@
 import type { Logger } from 'pino';
 import { ClusterUnavailableError } from '../../cluster/index.js';
 import { OrdererError } from '../../errors.js';
+import { ServiceUnavailableError } from '../errors.js';
 import type { ChainClock, TimerHandle } from '../../clock.js';
 import type { OrderedEnvelope } from '../order/leaderPipeline.js';
 
@@ -32,6 +39,19 @@ export interface ForwarderHost {
   orderHere(envelope: OrderedEnvelope): Promise<void>;
 }
 
+/** How long and how much a node without a known leader holds submitted envelopes for the next one. */
+export interface LeaderlessHold {
+  /** Time an envelope waits for a leader before it is refused. */
+  readonly ms: number;
+  /** Envelopes waiting for a leader (held or parked), at most; beyond it a submit is refused at once. */
+  readonly count: number;
+  /** Their bytes, at most. */
+  readonly bytes: number;
+}
+
+/** Holds nothing: every submit without a leader is refused at once. */
+export const NO_HOLD: LeaderlessHold = Object.freeze({ ms: 0, count: 0, bytes: 0 });
+
 interface Forward {
   readonly envelope: OrderedEnvelope;
   /** The leader of the current attempt; 0 while parked (waiting for a leader). */
@@ -48,12 +68,27 @@ export class Forwarder {
   /** Forwards without a final answer. Bounded by the callers' own windows (Broadcast streams, handover). */
   readonly #open = new Set<Forward>();
   #rerouted = 0;
+  #refusedLeaderless = 0;
+  /** Open forwards waiting for a leader (leader 0), and their bytes. */
+  #waiting = 0;
+  #waitingBytes = 0;
 
   constructor(
     private readonly host: ForwarderHost,
     /** How long a forward refused as unavailable waits for a new leader. */
     private readonly parkMs: number,
+    private readonly hold: LeaderlessHold = NO_HOLD,
   ) {}
+
+  /** Envelopes waiting for a leader to be known (tests, stats). */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /** Submits refused because no leader was known within the hold, or the hold was full. */
+  get refusedLeaderless(): number {
+    return this.#refusedLeaderless;
+  }
 
   /** Forwards not yet answered (tests, stats). */
   get open(): number {
@@ -74,6 +109,28 @@ export class Forwarder {
     });
   }
 
+  /**
+   * No leader is known: holds `envelope` until one is (then it goes there, or
+   * into this node's pipeline), at most hold.ms; refused at once when the
+   * envelopes waiting for a leader fill the hold.
+   */
+  holdForLeader(envelope: OrderedEnvelope): Promise<void> {
+    const { ms, count, bytes } = this.hold;
+    if (this.#waiting >= count || this.#waitingBytes + envelope.bytes.length > bytes) {
+      this.#refusedLeaderless++;
+      const why = count === 0 ? '' : ` (${this.#waiting} envelopes, ${this.#waitingBytes} bytes already wait for one)`;
+      return Promise.reject(new ServiceUnavailableError(`no Raft leader${why}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const f: Forward = { envelope, leader: 0, attempt: 0, routes: 0, parkTimer: undefined, resolve, reject };
+      this.#open.add(f);
+      this.#park(f, ms, () => {
+        this.#refusedLeaderless++;
+        return new ServiceUnavailableError(`no Raft leader known within ${ms} ms`);
+      });
+    });
+  }
+
   /** Every leader change: what waits on another leader (or on none) goes to this one. */
   onLeader(lead: number): void {
     if (lead === 0 || this.#open.size === 0) return;
@@ -81,8 +138,7 @@ export class Forwarder {
     for (const f of this.#open) {
       if (f.leader === lead) continue;
       if (f.routes >= ROUTES_MAX) continue;
-      f.parkTimer?.cancel();
-      f.parkTimer = undefined;
+      this.#unpark(f);
       f.leader = lead;
       f.routes++;
       moved++;
@@ -130,13 +186,28 @@ export class Forwarder {
       return;
     }
     // Wait for the next leader (leader-loss detection or the election timeout finds one).
+    this.#park(f, this.parkMs, () => error);
+  }
+
+  /** `f` waits for a leader, at most `ms`; then it is answered with `error()`. */
+  #park(f: Forward, ms: number, error: () => unknown): void {
     f.leader = 0;
-    f.parkTimer = this.host.clock.after(this.parkMs, () => this.#finish(f, error));
+    this.#waiting++;
+    this.#waitingBytes += f.envelope.bytes.length;
+    f.parkTimer = this.host.clock.after(ms, () => this.#finish(f, error()));
+  }
+
+  #unpark(f: Forward): void {
+    if (f.parkTimer === undefined) return;
+    f.parkTimer.cancel();
+    f.parkTimer = undefined;
+    this.#waiting--;
+    this.#waitingBytes -= f.envelope.bytes.length;
   }
 
   #finish(f: Forward, error: unknown): void {
     if (!this.#open.delete(f)) return;
-    f.parkTimer?.cancel();
+    this.#unpark(f);
     f.attempt++;
     if (error === undefined) f.resolve();
     else f.reject(error);

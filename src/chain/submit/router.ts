@@ -1,7 +1,7 @@
 // Where an envelope goes, and where it goes when leadership moves: on the
 // leader into its pipeline, on a follower forwarded to the leader (and sent
 // again to the next leader while it has no verdict: forwarder.ts), with no
-// leader refused. A stepping-down leader routes its waiting submits again and
+// leader held briefly for the next one (forwarder.ts), then refused. A stepping-down leader routes its waiting submits again and
 // holds its accepted ones for the next leader (Handover); a node leading again
 // orders what it holds itself; envelopes of its lost proposals are ordered again.
 
@@ -34,11 +34,15 @@ export class EnvelopeRouter {
     private readonly txs: TxTracker,
   ) {}
 
-  /** Leader: into the pipeline (resolves once accepted); follower: forwarded; no leader: SERVICE_UNAVAILABLE. */
+  /**
+   * Leader: into the pipeline (resolves once accepted); follower: forwarded;
+   * no leader known (or this node's leadership not yet processed): held for
+   * the next leader, within the forwarder's bounds, then SERVICE_UNAVAILABLE.
+   */
   order(envelope: OrderedEnvelope): Promise<void> {
     if (this.view.isLeader()) return this.orderHere(envelope);
     const lead = this.view.leaderId();
-    if (lead === 0 || lead === this.view.selfId) return Promise.reject(new ServiceUnavailableError('no Raft leader'));
+    if (lead === 0 || lead === this.view.selfId) return this.forwarder.holdForLeader(envelope);
     return this.forwarder.forward(lead, envelope);
   }
 

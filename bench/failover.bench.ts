@@ -12,6 +12,8 @@
 //   first block:         to the first block, on a survivor's Deliver stream, beyond every block committed at the kill;
 //   split votes:         elections that took more than one term (new term - old term > 1).
 // Per SIGSTOP of the leader for --pause-ms (then SIGCONT): leader known by all, first ack.
+// Each round also prints where its time went, phase by phase, from the nodes' own log lines
+// (bench/lib/failoverTimeline.ts), and the kill until the bench saw the killed process exit.
 // After each kill the killed node restarts and catches up before the next round.
 // `--early off` writes raft.leaderLossDetection: false into the channel file (the election timeout alone).
 // `--tick-ms 500 --election-tick 10` is Fabric's default timing (a 5 s election timeout).
@@ -339,7 +341,7 @@ async function main(): Promise<void> {
     console.log(`${what} -> new leader known by all survivors: ${percentiles(of.map((r) => r.knownByAllMs))}`);
     console.log(`${what} -> first Broadcast acknowledged: ${percentiles(of.map((r) => r.firstAckMs))}`);
     if (kind !== 'pause') console.log(`${what} -> first block committed: ${percentiles(of.map((r) => r.firstBlockMs))}`);
-    const phaseNames = ['exit', 'seen', 'declare', 'delay', 'preVote', 'vote', 'announce'] as const;
+    const phaseNames = ['exit', 'seen', 'spread', 'declare', 'delay', 'preVote', 'vote', 'announce'] as const;
     console.log(`${what}: where the time went, p50 per phase (ms): ${phaseNames.map((name) => `${name} ${median(of.map((r) => r.phases[name]))}`).join(', ')}`);
     const splits = of.filter((r) => r.termsTaken > 1).length;
     console.log(

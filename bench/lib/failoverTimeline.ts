@@ -89,6 +89,8 @@ export function failoverTimeline(logFile: (id: number) => string, survivors: rea
 export interface FailoverPhases {
   /** Fault -> the first survivor's transport saw the close. */
   readonly seen?: number;
+  /** The last survivor saw it this much later than the first. */
+  readonly spread?: number;
   /** -> the winner forgot the old leader (probe refused / grace over). */
   readonly declare?: number;
   /** -> the winner's early campaign (rank slot + jitter). */
@@ -108,6 +110,7 @@ export function phasesOf(t: FailoverTimeline): FailoverPhases {
   const diff = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
   return {
     ...(seen !== undefined && { seen }),
+    ...(seen !== undefined && t.seenBy.size > 1 && { spread: Math.max(...t.seenBy.values()) - seen }),
     ...(diff(t.declared, winnerSeen) !== undefined && { declare: diff(t.declared, winnerSeen) }),
     ...(diff(t.campaign, t.declared) !== undefined && { delay: diff(t.campaign, t.declared) }),
     ...(diff(t.candidate, t.preCandidate) !== undefined && { preVote: diff(t.candidate, t.preCandidate) }),
@@ -120,5 +123,5 @@ const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(0));
 
 /** One line: the phases of one failover. */
 export function describePhases(p: FailoverPhases): string {
-  return `seen ${fmt(p.seen)}, declare +${fmt(p.declare)}, delay +${fmt(p.delay)}, PreVote +${fmt(p.preVote)}, vote +${fmt(p.vote)}, announce +${fmt(p.announce)}`;
+  return `seen ${fmt(p.seen)} (last survivor +${fmt(p.spread)}), declare +${fmt(p.declare)}, delay +${fmt(p.delay)}, PreVote +${fmt(p.preVote)}, vote +${fmt(p.vote)}, announce +${fmt(p.announce)}`;
 }

@@ -137,6 +137,10 @@ async function oneRound(
     },
   });
   await sleep(1500);
+  // Read before the fault, not after: a /metrics scrape costs each survivor CPU in the very
+  // milliseconds of its failover. The leader's own count is the highest; a block it commits in
+  // the few ms between this read and the kill could pass for the new leader's first.
+  const atFault = await cluster.committedBlockNumbers();
   const faultEpoch = Date.now();
   faultAt = performance.now();
   let exitMs: number | undefined;
@@ -144,7 +148,6 @@ async function oneRound(
     await cluster.process(old).kill('SIGKILL');
     exitMs = Date.now() - faultEpoch;
   } else process.kill(cluster.process(old).pid!, 'SIGSTOP');
-  const atFault = await cluster.committedBlockNumbers();
   beyond = Math.max(lastSeen, ...[...atFault.values()].map((n) => n ?? -1));
   const seen = await newLeaderSeen(cluster, survivors, old, faultEpoch);
   const knownByAllMs = Math.max(...seen.map((s) => s.time)) - faultEpoch;

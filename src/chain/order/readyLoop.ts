@@ -1,9 +1,10 @@
 // The Ready loop of one chain: take a Ready, persist it through the node's
 // group commit and wait until durable, THEN send its messages, apply its
 // committed entries, advance (a follower's new view of the leader is passed
-// on before the write: it is volatile). One Ready in flight at a time; ticks and peer
-// messages keep stepping the RawNode meanwhile (kick() is a no-op while a
-// Ready is in flight: the loop picks the new work up when it comes round).
+// on before the write: it is volatile). One Ready in flight at a time; ticks
+// and peer messages keep stepping the RawNode meanwhile (kick() is a no-op
+// while a Ready is in flight: the loop picks the new work up when it comes
+// round).
 
 import type { Logger } from 'pino';
 import type { HeaderFields } from '../../block/index.js';

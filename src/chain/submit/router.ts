@@ -1,9 +1,10 @@
 // Where an envelope goes, and where it goes when leadership moves: on the
 // leader into its pipeline, on a follower forwarded to the leader (and sent
 // again to the next leader while it has no verdict: forwarder.ts), with no
-// leader held briefly for the next one (forwarder.ts), then refused. A stepping-down leader routes its waiting submits again and
-// holds its accepted ones for the next leader (Handover); a node leading again
-// orders what it holds itself; envelopes of its lost proposals are ordered again.
+// leader held briefly for the next one (forwarder.ts), then refused. A
+// stepping-down leader routes its waiting submits again and holds its accepted
+// ones for the next leader (Handover); a node leading again orders what it
+// holds itself; envelopes of its lost proposals are ordered again.
 
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '../errors.js';

@@ -13,6 +13,7 @@ import {
   describeMachine,
   EnvelopeSupply,
   evaluateThresholds,
+  findMaxPhase,
   externalTarget,
   parseThreshold,
   plannedEnvelopes,
@@ -36,6 +37,7 @@ import { benchCompareCommand } from './benchCompareCommand.js';
 export const BENCH_USAGE =
   'orderer bench [--nodes 3] [--algorithm p256|sm2] | [--endpoint host:port ... --channel ID --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
   '      [--duration-s 30] [--rate TX/S [--to-rate TX/S] | --backlog N | --schedule FILE] [--target leader|followers|all] [--envelope-bytes 1024]\n' +
+  '      [--find-max --rate START [--step-rate TX/S] [--step-s 5] [--max-rate TX/S] [--max-steps 20] --bound EXPR ...]\n' +
   '      [--streams 4] [--max-outstanding 20000] [--presign N] [--out bench-report] [--threshold EXPR ...]\n' +
   '  orderer bench compare OLD.json NEW.json [--threshold EXPR ...]';
 
@@ -53,6 +55,12 @@ const FLAGS = {
   rate: { type: 'string' },
   'to-rate': { type: 'string' },
   backlog: { type: 'string' },
+  'find-max': { type: 'boolean' },
+  'step-rate': { type: 'string' },
+  'step-s': { type: 'string' },
+  'max-rate': { type: 'string' },
+  'max-steps': { type: 'string' },
+  bound: { type: 'string', multiple: true },
   schedule: { type: 'string' },
   target: { type: 'string' },
   'envelope-bytes': { type: 'string' },
@@ -67,24 +75,50 @@ const FLAGS = {
 function parse(argv: readonly string[]): { flags: ParsedFlags; multi: Record<string, string[]> } {
   try {
     const { values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false });
-    const multi = { endpoint: values.endpoint ?? [], operations: values.operations ?? [], threshold: values.threshold ?? [] };
-    const { endpoint: _e, operations: _o, threshold: _t, ...single } = values;
+    const multi = { endpoint: values.endpoint ?? [], operations: values.operations ?? [], threshold: values.threshold ?? [], bound: values.bound ?? [] };
+    const { endpoint: _e, operations: _o, threshold: _t, bound: _b, ...single } = values;
     return { flags: single, multi };
   } catch (error) {
     throw new CliUsageError(`orderer bench: ${(error as Error).message}`);
   }
 }
 
-/** The schedule from --schedule, or one phase from --rate/--to-rate/--backlog (default: closed loop, 512 outstanding). */
-function scheduleFrom(flags: ParsedFlags): Schedule {
+const FIND_MAX_FLAGS = ['step-rate', 'step-s', 'max-rate', 'max-steps'] as const;
+
+/** --find-max: step the rate up from --rate by --step-rate every --step-s while every --bound holds. */
+function findMaxFrom(flags: ParsedFlags, bounds: readonly string[]): Schedule {
+  for (const name of ['to-rate', 'backlog', 'duration-s']) {
+    if (flags[name] !== undefined) throw new CliUsageError(`--${name} does not go with --find-max (its steps say how long and how fast)`);
+  }
+  if (flags['rate'] === undefined) throw new CliUsageError("--find-max needs --rate, the first step's rate (tx/s)");
+  const startRate = intFlag(flags, 'rate', 0, 1, 1_000_000);
+  const stepRate = intFlag(flags, 'step-rate', startRate, 1, 1_000_000);
+  const stepS = intFlag(flags, 'step-s', 5, 1, 3600);
+  const maxSteps = intFlag(flags, 'max-steps', 20, 1, 1000);
+  const maxRate = flags['max-rate'] === undefined ? undefined : intFlag(flags, 'max-rate', 0, startRate, 1_000_000);
+  if (bounds.length === 0) throw new CliUsageError('--find-max needs at least one --bound (e.g. --bound ack_p99<200ms --bound refused_ratio<0.01)');
+  try {
+    const phase = findMaxPhase({ name: 'find max', startRate, stepRate, stepS, maxSteps, bounds, ...(maxRate !== undefined && { maxRate }) }, '--find-max');
+    return { phases: [phase], faults: [] };
+  } catch (error) {
+    throw new CliUsageError((error as Error).message.replace(/--find-max\.bounds\[\d+\]: /, '--bound: '));
+  }
+}
+
+/** The schedule from --schedule, --find-max, or one phase from --rate/--to-rate/--backlog (default: closed loop, 512 outstanding). */
+function scheduleFrom(flags: ParsedFlags, bounds: readonly string[]): Schedule {
   const file = stringFlag(flags, 'schedule');
-  const durationS = intFlag(flags, 'duration-s', 30, 1, 24 * 3600);
   if (file !== undefined) {
-    for (const name of ['rate', 'to-rate', 'backlog', 'duration-s']) {
+    for (const name of ['rate', 'to-rate', 'backlog', 'duration-s', 'find-max', ...FIND_MAX_FLAGS]) {
       if (flags[name] !== undefined) throw new CliUsageError(`--${name} and --schedule exclude each other (the schedule file says it)`);
     }
+    if (bounds.length > 0) throw new CliUsageError('--bound and --schedule exclude each other (a find_max phase of the file has its bounds)');
     return readScheduleFile(path.resolve(file));
   }
+  if (flags['find-max'] === true) return findMaxFrom(flags, bounds);
+  for (const name of FIND_MAX_FLAGS) if (flags[name] !== undefined) throw new CliUsageError(`--${name} needs --find-max`);
+  if (bounds.length > 0) throw new CliUsageError('--bound needs --find-max (to gate a whole run, use --threshold)');
+  const durationS = intFlag(flags, 'duration-s', 30, 1, 24 * 3600);
   if (flags['rate'] !== undefined && flags['backlog'] !== undefined)
     throw new CliUsageError('--rate (open loop) and --backlog (closed loop) exclude each other');
   if (flags['rate'] !== undefined) {
@@ -97,7 +131,7 @@ function scheduleFrom(flags: ParsedFlags): Schedule {
   return { phases: [{ kind: 'backlog', name: `backlog ${backlog}`, durationS, backlog }], faults: [] };
 }
 
-/** Envelopes to sign before the clock starts: what open-loop phases make due (+2%), and ~1,500/s for closed-loop ones (more are signed on the fly). */
+/** Envelopes to sign before the clock starts: what open-loop phases make due (+2%; every step of a find-max phase), and ~1,500/s for closed-loop ones (more are signed on the fly). */
 function presignCount(flags: ParsedFlags, schedule: Schedule): number {
   const planned = schedule.phases.reduce((sum, p) => sum + (plannedEnvelopes(p) ?? Math.ceil(p.durationS * 1500)), 0);
   return intFlag(flags, 'presign', Math.min(600_000, Math.ceil(planned * 1.02) + 100), 100, 5_000_000);
@@ -151,7 +185,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       throw new CliUsageError(`--threshold: ${(error as Error).message}`);
     }
   });
-  const schedule = scheduleFrom(flags);
+  const schedule = scheduleFrom(flags, multi['bound']!);
   const algorithm = choiceFlag(flags, 'algorithm', ['p256', 'sm2'] as const, 'p256') === 'sm2' ? 'sm2' : 'ecdsa-p256';
   const envelopeBytes = intFlag(flags, 'envelope-bytes', 1024, 256, 1024 * 1024);
   const role = choiceFlag<TargetRole>(flags, 'target', ['leader', 'followers', 'all'], 'leader');
@@ -205,6 +239,11 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     report.thresholds = evaluateThresholds(report, thresholds);
     const files = await writeReport(outDir, report);
     const s = report.summary;
+    for (const f of report.findMax)
+      process.stdout.write(
+        `\nfind the maximum (${f.bounds.join(', ')}): ${f.steps.map((st) => `${st.rate} tx/s ${st.pass ? 'ok' : 'over'}`).join(', ')} -> ` +
+          `maximum sustainable rate ${f.maxSustainableRate === null ? 'none' : `${f.maxSustainableRate} tx/s`}`,
+      );
     process.stdout.write(
       `\n${Math.round(s.committedTxPerS)} committed tx/s, ack p50/p99/p99.9 ${s.ack.p50}/${s.ack.p99}/${s.ack.p999} ms, commit p50/p99 ${s.commit.p50}/${s.commit.p99} ms, ` +
         `refused ${Object.values(s.refused).reduce((a, b) => a + b, 0)}; harness ${report.harness.mainThreadUsPerEnvelope?.toFixed(1) ?? '—'} µs CPU per envelope\n` +

@@ -169,6 +169,15 @@ describe('orderer bench against an orderer started separately', () => {
     const threshold = await orderer('bench', '--threshold', 'p98<1ms');
     expect(threshold.code).toBe(2);
     expect(threshold.stderr).toContain('unknown metric "p98"');
+    const noBound = await orderer('bench', '--find-max', '--rate', '100');
+    expect(noBound.code).toBe(2);
+    expect(noBound.stderr).toContain('--find-max needs at least one --bound');
+    const badBound = await orderer('bench', '--find-max', '--rate', '100', '--bound', 'tps>5');
+    expect(badBound.code).toBe(2);
+    expect(badBound.stderr).toContain('--bound: bound "tps>5" is not');
+    const stepAlone = await orderer('bench', '--step-rate', '100');
+    expect(stepAlone.code).toBe(2);
+    expect(stepAlone.stderr).toContain('--step-rate needs --find-max');
   }, 60_000);
 });
 

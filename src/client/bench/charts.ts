@@ -135,6 +135,73 @@ function distributionSpec(report: BenchReport): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/** A find-max phase: achieved throughput and latency percentiles against the offered rate of each step. */
+function findMaxSpec(f: BenchReport['findMax'][number]): TopLevelSpec {
+  const throughput = f.steps.flatMap((st) => [
+    { offered: st.rate, series: 'offered tx/s', value: st.rate, pass: st.pass ? 'within bounds' : 'over' },
+    { offered: st.rate, series: 'acknowledged tx/s', value: st.acknowledgedTxPerS, pass: st.pass ? 'within bounds' : 'over' },
+    { offered: st.rate, series: 'committed tx/s', value: st.committedTxPerS, pass: st.pass ? 'within bounds' : 'over' },
+  ]);
+  const latency = f.steps.flatMap((st) =>
+    (
+      [
+        ['ack p50', st.ackP50],
+        ['ack p99', st.ackP99],
+        ['commit p50', st.commitP50],
+        ['commit p99', st.commitP99],
+      ] as const
+    ).flatMap(([series, value]) => (value === null ? [] : [{ offered: st.rate, series, value: Math.max(value, 0.001) }])),
+  );
+  const x = { field: 'offered', type: 'quantitative', title: 'offered rate (tx/s)' };
+  const color = { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } };
+  const maxRule =
+    f.maxSustainableRate === null
+      ? []
+      : [
+          {
+            data: { values: [{ offered: f.maxSustainableRate, label: `max sustainable ${f.maxSustainableRate} tx/s` }] },
+            layer: [
+              { mark: { type: 'rule', color: 'seagreen', strokeDash: [4, 3] }, encoding: { x: { field: 'offered', type: 'quantitative' } } },
+              {
+                mark: { type: 'text', color: 'seagreen', align: 'left', dx: 3, baseline: 'top', y: 0 },
+                encoding: { x: { field: 'offered', type: 'quantitative' }, text: { field: 'label' } },
+              },
+            ],
+          },
+        ];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `find the maximum: ${f.phase} (${f.bounds.join(', ')})`,
+    vconcat: [
+      {
+        width: WIDTH,
+        height: HEIGHT,
+        layer: [
+          {
+            data: { values: throughput },
+            mark: { type: 'line', point: true },
+            encoding: { x, y: { field: 'value', type: 'quantitative', title: 'tx/s' }, color },
+          },
+          ...maxRule,
+        ],
+      },
+      {
+        width: WIDTH,
+        height: HEIGHT,
+        layer: [
+          {
+            data: { values: latency },
+            mark: { type: 'line', point: true },
+            encoding: { x, y: { field: 'value', type: 'quantitative', title: 'latency (ms, log scale)', scale: { type: 'log' } }, color },
+          },
+          ...maxRule,
+        ],
+      },
+    ],
+    resolve: { scale: { color: 'independent' } },
+  } as TopLevelSpec;
+}
+
 /** Every chart of the report. */
 export async function renderCharts(report: BenchReport): Promise<Chart[]> {
   const faults = faultRules(report);
@@ -147,6 +214,11 @@ export async function renderCharts(report: BenchReport): Promise<Chart[]> {
     },
     { file: 'distribution.svg', title: 'Latency distribution', svg: await render(distributionSpec(report)) },
   ];
+  for (const [i, f] of (report.findMax ?? []).entries()) {
+    if (f.steps.length === 0) continue;
+    const file = i === 0 ? 'find-max.svg' : `find-max-${i + 1}.svg`;
+    charts.push({ file, title: `Find the maximum: ${f.phase}`, svg: await render(findMaxSpec(f)) });
+  }
   const cpu = resourceRows(report, 'cpuPct');
   if (cpu.length > 0)
     charts.push({ file: 'cpu.svg', title: 'CPU per process', svg: await render(timeSeries('CPU per process (% of one core)', '% of one core', cpu, faults)) });

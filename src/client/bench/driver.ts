@@ -9,7 +9,10 @@
 import type { BroadcastLane, LaneSink } from './broadcastLane.js';
 import type { EnvelopeSupply } from './envelopeSupply.js';
 import type { Recorder } from './recorder.js';
-import type { Phase } from './schedule.js';
+import type { BacklogPhase, RatePhase } from './schedule.js';
+
+/** What the driver runs: open loop at a rate (a find-max step is one), or closed loop. */
+type Phase = RatePhase | BacklogPhase;
 
 /** After SERVICE_UNAVAILABLE (no leader, overloaded) a lane waits this long: retrying at once would spin the CPU an election needs. */
 const UNAVAILABLE_PAUSE_MS = 50;

@@ -3,7 +3,20 @@
 // control, latency and resource measurement, faults, reports and gates.
 
 export { BenchConfigError, BenchTargetError } from './errors.js';
-export { parseSchedule, readScheduleFile, plannedEnvelopes, scheduleDurationS, type Schedule, type Phase, type Fault } from './schedule.js';
+export {
+  parseSchedule,
+  readScheduleFile,
+  plannedEnvelopes,
+  scheduleDurationS,
+  findMaxPhase,
+  findMaxRates,
+  parseStepBound,
+  type Schedule,
+  type Phase,
+  type Fault,
+  type FindMaxPhase,
+} from './schedule.js';
+export { judgeStep, KEEP_UP, type FindMaxResult, type StepResult } from './findMax.js';
 export { EnvelopeSupply, type SupplyStats } from './envelopeSupply.js';
 export { externalTarget, checkReachable, type BenchTarget, type Endpoint, type ObservedNode, type TargetRole, type ExternalTargetOptions } from './targets.js';
 export { connectBench } from './benchClient.js';

@@ -22,8 +22,36 @@ function describeSchedule(report: BenchReport): string[] {
   return report.config.schedule.phases.map((p) =>
     p.kind === 'rate'
       ? `- ${p.name}: open loop, ${p.rate === p.toRate ? `${int(p.rate)} tx/s` : `ramp ${int(p.rate)} → ${int(p.toRate)} tx/s`} for ${p.durationS} s`
-      : `- ${p.name}: closed loop, ${int(p.backlog)} envelopes outstanding, for ${p.durationS} s`,
+      : p.kind === 'backlog'
+        ? `- ${p.name}: closed loop, ${int(p.backlog)} envelopes outstanding, for ${p.durationS} s`
+        : `- ${p.name}: find the maximum, open loop from ${int(p.startRate)} tx/s, +${int(p.stepRate)} tx/s every ${p.stepS} s up to ${int(p.maxRate)} tx/s ` +
+          `(${p.maxSteps} steps at most), while ${p.bounds.map((b) => `\`${b.expression}\``).join(' and ')}`,
   );
+}
+
+function findMaxLines(report: BenchReport): string[] {
+  const lines: string[] = [];
+  for (const f of report.findMax ?? []) {
+    const max = f.maxSustainableRate;
+    const ratio = (v: number | null) => (v === null ? '—' : `${n(v * 100, 2)}%`);
+    lines.push(
+      `## Find the maximum: ${f.phase}`,
+      '',
+      `**Maximum sustainable rate: ${max === null ? 'none (the first step already broke a bound)' : `${int(max)} tx/s offered`}** — ` +
+        `each step within ${f.bounds.map((b) => `\`${b}\``).join(' and ')} and acknowledging at least ${Math.round(f.keepUp * 100)}% of what it made due; ` +
+        `the search ended: ${f.ended}.`,
+      '',
+      '| offered tx/s | s | ack tx/s | committed tx/s | refused | ack p50 | ack p99 | commit p50 | commit p99 | verdict |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+      ...f.steps.map(
+        (st) =>
+          `| ${int(st.rate)} | ${n(st.durationS)} | ${int(Math.round(st.acknowledgedTxPerS))} | ${int(Math.round(st.committedTxPerS))} | ${ratio(st.refusedRatio)} | ` +
+          `${n(st.ackP50)} | ${n(st.ackP99)} | ${n(st.commitP50)} | ${n(st.commitP99)} | ${st.pass ? 'within bounds' : `**over**: ${st.reasons.join('; ')}`} |`,
+      ),
+      '',
+    );
+  }
+  return lines;
 }
 
 export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): string {
@@ -74,6 +102,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): s
     ),
     '',
   ];
+  lines.push(...findMaxLines(report));
   if (report.faults.length > 0) {
     lines.push(
       '## Faults',

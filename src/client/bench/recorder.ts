@@ -80,6 +80,11 @@ export class Recorder {
     return this.#rounds.map((r) => r.summary());
   }
 
+  /** The round going on, so far (a find-max step is judged on it when it ends). */
+  currentRoundSummary(): BucketSummary {
+    return this.#round.summary(false);
+  }
+
   /** The whole run: every round added up. */
   totalSummary(): { summary: BucketSummary; ack: Histogram; ackService: Histogram; commit: Histogram } {
     const total = new Bucket();

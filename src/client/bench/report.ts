@@ -5,6 +5,7 @@
 import os from 'node:os';
 import type { Percentiles } from './latency.js';
 import type { NodeScrape } from './nodeScrape.js';
+import type { FindMaxResult } from './findMax.js';
 import type { RunResult } from './runner.js';
 import type { SecondSample } from './sampler.js';
 import type { Schedule } from './schedule.js';
@@ -78,6 +79,8 @@ export interface BenchReport {
     readonly commitGapMs: number | null;
     readonly error: string | null;
   }[];
+  /** Each find-max phase: its steps and the maximum sustainable rate. */
+  readonly findMax: FindMaxResult[];
   readonly harness: RunResult['harness'] & {
     readonly signedAhead: number;
     readonly signedDuringRun: number;
@@ -151,6 +154,7 @@ export function buildReport(run: RunResult, config: BenchConfig, machine: Machin
         error: f.error ?? null,
       };
     }),
+    findMax: run.findMax,
     harness: {
       ...run.harness,
       signedAhead: run.supply.signedAhead,

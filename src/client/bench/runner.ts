@@ -15,7 +15,8 @@ import { scrapeNode, type NodeScrape } from './nodeScrape.js';
 import { readMainThread } from './procStat.js';
 import { Recorder, type BucketSummary } from './recorder.js';
 import { Sampler, type SecondSample } from './sampler.js';
-import type { Schedule } from './schedule.js';
+import { findMaxRates, type FindMaxPhase, type Phase, type Schedule } from './schedule.js';
+import { findMaxResult, judgeStep, type FindMaxResult, type StepResult } from './findMax.js';
 import type { BenchTarget, TargetRole } from './targets.js';
 
 const LANE_RETRY_MS = 200;
@@ -39,7 +40,8 @@ export interface RunOptions {
 
 export interface RoundResult extends BucketSummary {
   readonly name: string;
-  readonly kind: 'rate' | 'backlog';
+  /** A find-max phase has one round per step. */
+  readonly kind: Phase['kind'];
   readonly durationS: number;
 }
 
@@ -61,6 +63,8 @@ export interface RunResult {
   readonly rounds: RoundResult[];
   readonly seconds: SecondSample[];
   readonly faults: FaultEvent[];
+  /** One per find-max phase that ran: each step's figures and the maximum sustainable rate. */
+  readonly findMax: FindMaxResult[];
   readonly unavailability: { fault: number; ackGapMs: number | null; ackGapFromS: number | null; commitGapMs: number | null; commitGapFromS: number | null }[];
   readonly harness: HarnessCost;
   readonly supply: SupplyStats;
@@ -97,7 +101,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     await Promise.race([follower.firstBlock, sleep(30_000).then(() => Promise.reject(new Error('no block delivered within 30 s')))]);
     await openLanes(driver, options, stop.signal);
     driver.laneDownHandler = (lane) => void reopenLane(lane, driver, options, stop.signal);
-    options.supply.startRun(options.refill ?? schedule.phases.some((p) => p.kind === 'backlog'));
+    options.supply.startRun(options.refill ?? schedule.phases.some((p) => p.kind !== 'rate'));
     const nodeMetricsAtStart = await scrapeAll(target);
 
     const startMs = performance.now();
@@ -115,12 +119,20 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     sampler.start();
     const faulting = target.cluster === undefined ? Promise.resolve([]) : runFaults(target.cluster, schedule.faults, startMs, stop.signal);
 
-    const roundStarts: number[] = [];
+    const roundsRun: { name: string; kind: Phase['kind']; startMs: number }[] = [];
+    const startRound = (name: string, kind: Phase['kind']): void => {
+      phaseName = name;
+      recorder.startRound();
+      roundsRun.push({ name, kind, startMs: performance.now() });
+    };
+    const findMax: FindMaxResult[] = [];
     for (const phase of schedule.phases) {
       if (stop.signal.aborted) break;
-      phaseName = phase.name;
-      recorder.startRound();
-      roundStarts.push(performance.now());
+      if (phase.kind === 'find-max') {
+        findMax.push(await stepUp(phase, driver, recorder, startRound, stop.signal));
+        continue;
+      }
+      startRound(phase.name, phase.kind);
       driver.setPhase(phase, performance.now());
       await sleepLong(phase.durationS * 1000, stop.signal);
     }
@@ -140,9 +152,9 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     for (const lane of driver.lanes) lane.cancel();
     // A round the run was interrupted in counts for the time it ran.
     const rounds: RoundResult[] = recorder.roundSummaries().map((summary, i) => {
-      const phase = schedule.phases[i]!;
-      const durationS = ((roundStarts[i + 1] ?? sendingEndMs) - roundStarts[i]!) / 1000;
-      return { ...summary, name: phase.name, kind: phase.kind, durationS: Math.round(durationS * 1000) / 1000 };
+      const round = roundsRun[i]!;
+      const durationS = ((roundsRun[i + 1]?.startMs ?? sendingEndMs) - round.startMs) / 1000;
+      return { ...summary, name: round.name, kind: round.kind, durationS: Math.round(durationS * 1000) / 1000 };
     });
     const totals = recorder.totalSummary();
     const total = totals.summary;
@@ -156,6 +168,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       rounds,
       seconds: sampler.samples,
       faults,
+      findMax,
       unavailability: faults.map((f, i) => unavailability(recorder, f, i, startMs, endMs)),
       harness: {
         mainThreadCpuUs: mainUs,
@@ -178,6 +191,33 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     await following;
     resumeStopped(target, schedule);
   }
+}
+
+/**
+ * Runs a find-max phase: one open-loop round per step, each judged when it
+ * ends; stops at the first step that fails its bounds, after the last step,
+ * or when the run is aborted (a step cut short is not judged).
+ */
+async function stepUp(
+  phase: FindMaxPhase,
+  driver: Driver,
+  recorder: Recorder,
+  startRound: (name: string, kind: Phase['kind']) => void,
+  signal: AbortSignal,
+): Promise<FindMaxResult> {
+  const steps: StepResult[] = [];
+  for (const rate of findMaxRates(phase)) {
+    const name = `${phase.name} ${rate} tx/s`;
+    startRound(name, 'find-max');
+    const started = performance.now();
+    driver.setPhase({ kind: 'rate', name, durationS: phase.stepS, rate, toRate: rate }, started);
+    await sleepLong(phase.stepS * 1000, signal);
+    if (signal.aborted) break;
+    const step = judgeStep(rate, (performance.now() - started) / 1000, recorder.currentRoundSummary(), phase.bounds);
+    steps.push(step);
+    if (!step.pass) break;
+  }
+  return findMaxResult(phase, steps, signal.aborted);
 }
 
 function unavailability(recorder: Recorder, fault: FaultEvent, index: number, startMs: number, endMs: number) {

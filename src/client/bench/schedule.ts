@@ -1,7 +1,8 @@
 // What a benchmark run does over time: phases (rounds) of open-loop rate
-// (fixed or a linear ramp) or closed-loop backlog, and faults injected into
-// local nodes. Read from flags or from a YAML/JSON file; every bad field is a
-// BenchConfigError naming its path ("phases[1].rate").
+// (fixed, a linear ramp, or stepped up to find the maximum) or closed-loop
+// backlog, and faults injected into local nodes. Read from flags or from a
+// YAML/JSON file; every bad field is a BenchConfigError naming its path
+// ("phases[1].rate").
 
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -24,7 +25,36 @@ export interface BacklogPhase {
   readonly backlog: number;
 }
 
-export type Phase = RatePhase | BacklogPhase;
+/** An upper bound a "find the maximum" step must stay within: a latency percentile (ms) or the refused share of answers. */
+export interface StepBound {
+  readonly expression: string;
+  /** ack_p99 (Broadcast acknowledgement), commit_p99 (end to end), refused_ratio. */
+  readonly metric: string;
+  readonly op: '<' | '<=';
+  /** Milliseconds for latencies, a fraction (0..1) for refused_ratio. */
+  readonly value: number;
+}
+
+/**
+ * Open loop, stepping up: `startRate` for `stepS`, then `stepRate` more each
+ * step, until a step breaks one of `bounds` (or does not keep up: fewer than
+ * KEEP_UP of its due envelopes acknowledged), or `maxRate`/`maxSteps` is
+ * reached. The last step within the bounds is the maximum sustainable rate.
+ */
+export interface FindMaxPhase {
+  readonly kind: 'find-max';
+  readonly name: string;
+  readonly startRate: number;
+  readonly stepRate: number;
+  readonly stepS: number;
+  readonly maxRate: number;
+  readonly maxSteps: number;
+  readonly bounds: readonly StepBound[];
+  /** The longest the phase can run: every step taken. */
+  readonly durationS: number;
+}
+
+export type Phase = RatePhase | BacklogPhase | FindMaxPhase;
 
 export type FaultAction = 'kill' | 'stop' | 'term';
 
@@ -51,10 +81,83 @@ export function scheduleDurationS(schedule: Schedule): number {
   return schedule.phases.reduce((sum, p) => sum + p.durationS, 0);
 }
 
-/** Envelopes an open-loop phase makes due (the integral of its rate). */
+/** The offered rate of each step of a find-max phase, in order (as many as it may take). */
+export function findMaxRates(phase: FindMaxPhase): number[] {
+  const rates: number[] = [];
+  for (let rate = phase.startRate; rate <= phase.maxRate && rates.length < phase.maxSteps; rate += phase.stepRate) rates.push(rate);
+  return rates;
+}
+
+/** Envelopes an open-loop phase makes due (the integral of its rate; every step of a find-max phase). */
 export function plannedEnvelopes(phase: Phase): number | undefined {
-  if (phase.kind !== 'rate') return undefined;
+  if (phase.kind === 'backlog') return undefined;
+  if (phase.kind === 'find-max') return findMaxRates(phase).reduce((sum, rate) => sum + Math.ceil(rate * phase.stepS), 0);
   return Math.ceil(((phase.rate + phase.toRate) / 2) * phase.durationS);
+}
+
+const BOUND_METRICS: Readonly<Record<string, true>> = Object.fromEntries(
+  ['ack', 'commit'].flatMap((kind) => ['p50', 'p90', 'p99', 'p999'].map((p) => [`${kind}_${p}`, true] as const)).concat([['refused_ratio', true]]),
+);
+const BOUND_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
+
+/**
+ * A step bound as a user writes it: `ack_p99<200ms`, `commit_p99<=1s`,
+ * `refused_ratio<0.01` (`p99` alone is ack_p99, `p99.9` is p999). Upper
+ * bounds only: a step is sustainable while every bound holds.
+ */
+export function parseStepBound(expression: string): StepBound {
+  const match = /^\s*([a-z_0-9.]+)\s*(<=|<)\s*([0-9]+(?:\.[0-9]+)?)\s*(us|ms|s)?\s*$/.exec(expression);
+  if (match === null) throw new BenchConfigError(`bound "${expression}" is not <metric><|<=<number>[unit], e.g. ack_p99<200ms or refused_ratio<0.01`);
+  const [, written, op, number, unit] = match;
+  let metric = written!.replace('p99.9', 'p999');
+  if (/^p[0-9]+$/.test(metric)) metric = `ack_${metric}`;
+  if (BOUND_METRICS[metric] === undefined)
+    throw new BenchConfigError(`bound "${expression}": unknown metric "${written}" (known: ${Object.keys(BOUND_METRICS).join(', ')})`);
+  const ratio = metric === 'refused_ratio';
+  if (ratio && unit !== undefined) throw new BenchConfigError(`bound "${expression}": refused_ratio is a fraction, it takes no unit`);
+  const value = Number(number) * (ratio ? 1 : BOUND_UNIT_MS[unit ?? 'ms']!);
+  if (ratio && value > 1) throw new BenchConfigError(`bound "${expression}": refused_ratio is a fraction in 0..1`);
+  return { expression: expression.trim(), metric, op: op as StepBound['op'], value };
+}
+
+export interface FindMaxSpec {
+  readonly name: string;
+  readonly startRate: number;
+  readonly stepRate: number;
+  readonly stepS: number;
+  readonly maxRate?: number;
+  readonly maxSteps?: number;
+  readonly bounds: readonly string[];
+}
+
+export const FIND_MAX_STEPS_DEFAULT = 20;
+
+/** A find-max phase from its parts (flags or a schedule file); errors name `path`'s fields. */
+export function findMaxPhase(spec: FindMaxSpec, path = 'find_max'): FindMaxPhase {
+  if (spec.bounds.length === 0)
+    throw new BenchConfigError(`${path}.bounds needs at least one bound (e.g. ack_p99<200ms): without one every step is sustainable`);
+  const bounds = spec.bounds.map((b, i) => {
+    try {
+      return parseStepBound(b);
+    } catch (error) {
+      throw new BenchConfigError(`${path}.bounds[${i}]: ${(error as Error).message}`);
+    }
+  });
+  const maxSteps = spec.maxSteps ?? FIND_MAX_STEPS_DEFAULT;
+  const maxRate = spec.maxRate ?? spec.startRate + spec.stepRate * (maxSteps - 1);
+  if (maxRate < spec.startRate) throw fieldError(`${path}.max_rate`, `must be at least start_rate (${spec.startRate})`, maxRate);
+  const phase: FindMaxPhase = {
+    kind: 'find-max',
+    name: spec.name,
+    startRate: spec.startRate,
+    stepRate: spec.stepRate,
+    stepS: spec.stepS,
+    maxRate,
+    maxSteps,
+    bounds,
+    durationS: 0,
+  };
+  return { ...phase, durationS: findMaxRates(phase).length * spec.stepS };
 }
 
 type Json = unknown;
@@ -86,12 +189,39 @@ function record(value: Json, path: string): Record<string, Json> {
   return value as Record<string, Json>;
 }
 
+function parseFindMax(value: Json, path: string, name: string): FindMaxPhase {
+  const obj = record(value, path);
+  only(obj, path, ['start_rate', 'step_rate', 'step_s', 'max_rate', 'max_steps', 'bounds']);
+  const startRate = num(obj, 'start_rate', path, 1, RATE_MAX, true)!;
+  const stepRate = num(obj, 'step_rate', path, 1, RATE_MAX, true)!;
+  const stepS = num(obj, 'step_s', path, 0.5, DURATION_MAX_S, true)!;
+  const maxRate = num(obj, 'max_rate', path, 1, RATE_MAX, false);
+  const maxSteps = num(obj, 'max_steps', path, 1, 1000, false);
+  if (maxSteps !== undefined && !Number.isInteger(maxSteps)) throw fieldError(`${path}.max_steps`, 'must be an integer', maxSteps);
+  const bounds = obj['bounds'];
+  if (!Array.isArray(bounds) || bounds.length === 0)
+    throw fieldError(`${path}.bounds`, 'must be a non-empty list such as ["ack_p99<200ms", "refused_ratio<0.01"]', bounds);
+  bounds.forEach((b, i) => {
+    if (typeof b !== 'string') throw fieldError(`${path}.bounds[${i}]`, 'must be a string such as "ack_p99<200ms"', b);
+  });
+  return findMaxPhase(
+    { name, startRate, stepRate, stepS, bounds: bounds as string[], ...(maxRate !== undefined && { maxRate }), ...(maxSteps !== undefined && { maxSteps }) },
+    path,
+  );
+}
+
 function parsePhase(value: Json, index: number): Phase {
   const path = `phases[${index}]`;
   const obj = record(value, path);
-  only(obj, path, ['name', 'duration_s', 'rate', 'to_rate', 'backlog']);
+  only(obj, path, ['name', 'duration_s', 'rate', 'to_rate', 'backlog', 'find_max']);
   const name = obj['name'] === undefined ? `round ${index + 1}` : obj['name'];
   if (typeof name !== 'string' || name.length === 0) throw fieldError(`${path}.name`, 'must be a non-empty string', name);
+  if (obj['find_max'] !== undefined) {
+    for (const key of ['duration_s', 'rate', 'to_rate', 'backlog']) {
+      if (obj[key] !== undefined) throw new BenchConfigError(`${path}.${key} does not go with find_max (its steps say how long and how fast)`);
+    }
+    return parseFindMax(obj['find_max'], `${path}.find_max`, name);
+  }
   const durationS = num(obj, 'duration_s', path, 0.1, DURATION_MAX_S, true)!;
   const rate = num(obj, 'rate', path, 1, RATE_MAX, false);
   const toRate = num(obj, 'to_rate', path, 1, RATE_MAX, false);
@@ -102,7 +232,7 @@ function parsePhase(value: Json, index: number): Phase {
     if (!Number.isInteger(backlog)) throw fieldError(`${path}.backlog`, 'must be an integer', backlog);
     return { kind: 'backlog', name, durationS, backlog };
   }
-  if (rate === undefined) throw new BenchConfigError(`${path} needs rate (open loop, tx/s) or backlog (closed loop)`);
+  if (rate === undefined) throw new BenchConfigError(`${path} needs rate (open loop, tx/s), backlog (closed loop) or find_max (step the rate up)`);
   return { kind: 'rate', name, durationS, rate, toRate: toRate ?? rate };
 }
 

@@ -1,5 +1,6 @@
 // An AtomicBroadcast server that orders nothing: it acknowledges every
-// envelope at once (or, on request, stalls its answers for a known time) and
+// envelope at once (or, on request, stalls its answers for a known time, or
+// answers no more than a given number per second) and
 // cuts every envelope received so far into a "block" delivered to every
 // Deliver stream at a fixed interval. Plaintext, loopback only. It measures
 // the harness alone (bench:harness) and tests its latency accounting.
@@ -14,6 +15,8 @@ export interface StubOptions {
   /** When this many envelopes have arrived, hold every answer for `stallMs` (once). */
   readonly stallAfterEnvelopes?: number;
   readonly stallMs?: number;
+  /** Acknowledge at most this many envelopes per second (answers queue beyond it), as an orderer at its capacity. */
+  readonly ackPerS?: number;
 }
 
 export interface StubOrderer {
@@ -34,6 +37,27 @@ export async function startStubOrderer(options: StubOptions = {}): Promise<StubO
   let number = 0;
   const held: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
   const subscribers = new Set<grpc.ServerDuplexStream<Buffer, Buffer>>();
+  // Capacity: answers wait in arrival order; every 10 ms the ones the rate allows since the start are written.
+  const queued: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
+  let queueHead = 0;
+  let answeredByRate = 0;
+  const rateStartMs = performance.now();
+  const rateTimer =
+    options.ackPerS === undefined
+      ? undefined
+      : setInterval(() => {
+          const allowed = Math.floor(((performance.now() - rateStartMs) / 1000) * options.ackPerS!);
+          // An idle stub does not bank capacity for a later burst.
+          if (queueHead === queued.length) answeredByRate = Math.max(answeredByRate, allowed - 1);
+          while (queueHead < queued.length && answeredByRate < allowed) {
+            queued[queueHead++]!.write(SUCCESS);
+            answeredByRate++;
+          }
+          if (queueHead === queued.length) {
+            queued.length = 0;
+            queueHead = 0;
+          }
+        }, 10);
   const blockOf = (data: Uint8Array[]): Buffer =>
     Buffer.from(encodeDeliverResponse({ type: 'block', block: { header: { number, previousHash: EMPTY, dataHash: EMPTY }, data, metadata: [] } }));
 
@@ -49,6 +73,7 @@ export async function startStubOrderer(options: StubOptions = {}): Promise<StubO
           }, options.stallMs ?? 1000);
         }
         if (performance.now() < stalledUntil) held.push(call);
+        else if (rateTimer !== undefined) queued.push(call);
         else call.write(SUCCESS);
       });
       call.on('end', () => call.end());
@@ -83,6 +108,7 @@ export async function startStubOrderer(options: StubOptions = {}): Promise<StubO
     blocks: () => number,
     close: async () => {
       clearInterval(cutter);
+      clearInterval(rateTimer);
       for (const call of subscribers) call.end();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       server.forceShutdown();

@@ -35,7 +35,7 @@ import { localTarget } from './dev/benchLocalTarget.js';
 import { benchCompareCommand } from './benchCompareCommand.js';
 
 export const BENCH_USAGE =
-  'orderer bench [--nodes 3] [--algorithm p256|sm2] | [--endpoint host:port ... --channel ID --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
+  'orderer bench [--nodes 3] [--algorithm p256|sm2] [--channels 1] | [--endpoint host:port ... --channel ID[,ID...] ... --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
   '      [--duration-s 30] [--rate TX/S [--to-rate TX/S] | --backlog N | --schedule FILE] [--target leader|followers|all] [--envelope-bytes 1024]\n' +
   '      [--find-max --rate START [--step-rate TX/S] [--step-s 5] [--max-rate TX/S] [--max-steps 20] --bound EXPR ...]\n' +
   '      [--streams 4] [--max-outstanding 20000] [--presign N] [--out bench-report] [--threshold EXPR ...]\n' +
@@ -46,7 +46,8 @@ const FLAGS = {
   algorithm: { type: 'string' },
   endpoint: { type: 'string', multiple: true },
   operations: { type: 'string', multiple: true },
-  channel: { type: 'string' },
+  channel: { type: 'string', multiple: true },
+  channels: { type: 'string' },
   'msp-dir': { type: 'string' },
   'msp-id': { type: 'string' },
   'tls-ca': { type: 'string' },
@@ -75,8 +76,15 @@ const FLAGS = {
 function parse(argv: readonly string[]): { flags: ParsedFlags; multi: Record<string, string[]> } {
   try {
     const { values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false });
-    const multi = { endpoint: values.endpoint ?? [], operations: values.operations ?? [], threshold: values.threshold ?? [], bound: values.bound ?? [] };
-    const { endpoint: _e, operations: _o, threshold: _t, bound: _b, ...single } = values;
+    const multi = {
+      endpoint: values.endpoint ?? [],
+      operations: values.operations ?? [],
+      threshold: values.threshold ?? [],
+      bound: values.bound ?? [],
+      // --channel a --channel b, or --channel a,b
+      channel: (values.channel ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()),
+    };
+    const { endpoint: _e, operations: _o, threshold: _t, bound: _b, channel: _c, ...single } = values;
     return { flags: single, multi };
   } catch (error) {
     throw new CliUsageError(`orderer bench: ${(error as Error).message}`);
@@ -141,23 +149,29 @@ async function openTarget(
   flags: ParsedFlags,
   endpoints: string[],
   operations: string[],
+  channelIds: string[],
   envelopeBytes: number,
   algorithm: 'ecdsa-p256' | 'sm2',
 ): Promise<BenchTarget> {
   if (endpoints.length === 0) {
-    for (const name of ['channel', 'msp-dir', 'msp-id', 'tls-ca', 'server-name']) {
+    for (const name of ['msp-dir', 'msp-id', 'tls-ca', 'server-name']) {
       if (flags[name] !== undefined) throw new CliUsageError(`--${name} is for external endpoints: give --endpoint too`);
     }
+    if (channelIds.length > 0) throw new CliUsageError('--channel is for external endpoints: give --endpoint too (the local cluster takes --channels N)');
     if (operations.length > 0) throw new CliUsageError('--operations is for external endpoints: give --endpoint too');
     const nodes = intFlag(flags, 'nodes', 3, 1, 9);
+    const channels = intFlag(flags, 'channels', 1, 1, 32);
     const batchTimeoutMs = flags['batch-timeout-ms'] === undefined ? undefined : intFlag(flags, 'batch-timeout-ms', 2000, 1, 60_000);
-    process.stdout.write(`starting a local cluster of ${nodes} nodes...\n`);
-    return localTarget({ nodes, algorithm, envelopeBytes, ...(batchTimeoutMs !== undefined && { batchTimeoutMs }) });
+    process.stdout.write(`starting a local cluster of ${nodes} nodes${channels > 1 ? ` serving ${channels} channels` : ''}...\n`);
+    return localTarget({ nodes, algorithm, envelopeBytes, channels, ...(batchTimeoutMs !== undefined && { batchTimeoutMs }) });
   }
   if (flags['nodes'] !== undefined) throw new CliUsageError('--nodes starts a local cluster: it does not go with --endpoint');
-  const channelId = stringFlag(flags, 'channel');
+  if (flags['channels'] !== undefined) throw new CliUsageError('--channels N is for the local cluster: name external channels with --channel a,b');
   const mspDir = stringFlag(flags, 'msp-dir');
-  if (channelId === undefined) throw new CliUsageError('--channel is required with --endpoint');
+  if (channelIds.length === 0) throw new CliUsageError('--channel is required with --endpoint');
+  if (channelIds.some((c) => c.length === 0)) throw new CliUsageError('--channel has an empty channel name');
+  const duplicate = channelIds.find((c, i) => channelIds.indexOf(c) !== i);
+  if (duplicate !== undefined) throw new CliUsageError(`--channel names ${duplicate} twice`);
   if (mspDir === undefined) throw new CliUsageError('--msp-dir is required with --endpoint (a Fabric MSP directory with signcerts/ and keystore/)');
   if (operations.length > 0 && operations.length !== endpoints.length)
     throw new CliUsageError(`--operations must be given once per --endpoint (${endpoints.length}), got ${operations.length}`);
@@ -165,7 +179,7 @@ async function openTarget(
   const serverName = stringFlag(flags, 'server-name');
   return externalTarget({
     endpoints,
-    channelId,
+    channelId: channelIds,
     mspDir: path.resolve(mspDir),
     mspId: stringFlag(flags, 'msp-id') ?? 'ClientMSP',
     envelopeBytes,
@@ -200,11 +214,13 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     throw new BenchConfigError('the schedule has faults: faults need the local cluster (the harness cannot signal an external orderer)');
 
   const stop = stopSignal();
-  const target = await openTarget(flags, endpoints, multi['operations']!, envelopeBytes, algorithm);
-  const supply = new EnvelopeSupply(target.signer);
+  const target = await openTarget(flags, endpoints, multi['operations']!, multi['channel']!, envelopeBytes, algorithm);
+  const supplies = EnvelopeSupply.forChannels(target.signer, target.channelIds);
   try {
-    process.stdout.write(`${target.description}\nsigning ${presign.toLocaleString('en-US')} envelopes ahead (worker threads)...\n`);
-    await Promise.race([supply.prepare(presign), stop.promise]);
+    process.stdout.write(
+      `${target.description}\nsigning ${presign.toLocaleString('en-US')} envelopes ahead (worker threads)${supplies.length > 1 ? `, split over ${supplies.length} channels` : ''}...\n`,
+    );
+    await Promise.race([Promise.all(supplies.map((s) => s.prepare(Math.ceil(presign / supplies.length)))), stop.promise]);
     if (stop.requested) return 1;
     process.stdout.write(`running ${scheduleDurationS(schedule)} s; Ctrl-C ends early and writes the report so far\n`);
     const aborter = new AbortController();
@@ -216,7 +232,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       role,
       streamsPerNode,
       maxOutstanding,
-      supply,
+      supply: supplies,
       signal: aborter.signal,
       onSample: (sample, driver) => painter.paint([progressLine(sample, driver.outstanding)]),
     });
@@ -233,6 +249,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
         maxOutstanding,
         schedule,
         channelId: target.channelId,
+        channelIds: target.channelIds,
       },
       describeMachine(),
     );
@@ -252,7 +269,8 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     for (const t of report.thresholds) process.stdout.write(`threshold ${t.expression}: ${t.pass ? 'pass' : 'FAIL'} (value ${t.value ?? '—'})\n`);
     return report.thresholds.every((t) => t.pass) ? 0 : 1;
   } finally {
-    await supply.close();
+    for (const supply of supplies.slice(1)) await supply.close();
+    await supplies[0]!.close();
     await target.close();
   }
 }

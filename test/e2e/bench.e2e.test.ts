@@ -1,8 +1,9 @@
 // `orderer bench` as a user runs it. Against an orderer started separately,
 // given only what a Fabric client has (endpoint, TLS CA, channel, MSP dir);
 // bad input named with exit code 2 (usage) or 1 (what was given cannot be
-// used); and against the local cluster it starts itself, whose report.md,
-// report.json and charts agree with each other and with the nodes' /metrics.
+// used); and against the local cluster it starts itself (two channels),
+// whose report.md, report.json and charts agree with each other and with the
+// nodes' /metrics, channel by channel.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -202,6 +203,8 @@ describe('orderer bench on the local cluster it starts', () => {
       'bench',
       '--nodes',
       '3',
+      '--channels',
+      '2',
       '--schedule',
       schedule,
       '--batch-timeout-ms',
@@ -244,15 +247,26 @@ describe('orderer bench on the local cluster it starts', () => {
     expect(report.harness.mainThreadUsPerEnvelope).toBeGreaterThan(0);
   });
 
-  it("agrees with the nodes' /metrics: Broadcast SUCCESS counts and the committed height", () => {
-    const ids = Object.keys(report.nodeMetrics).map(Number);
-    expect(ids).toEqual([1, 2, 3]);
-    // A node no envelope was sent to has no SUCCESS counter yet.
-    const acknowledgedByNodes = sum(ids.map((id) => (report.nodeMetrics[id]!.broadcastSuccess ?? 0) - (report.nodeMetricsAtStart[id]?.broadcastSuccess ?? 0)));
-    expect(acknowledgedByNodes).toBe(report.summary.acknowledged);
-    expect(report.summary.blocks).toBe(report.blocks.last! - report.blocks.base!);
-    expect(Math.max(...ids.map((id) => report.nodeMetrics[id]!.committedBlockNumber!))).toBe(report.blocks.last);
-    expect(ids.filter((id) => report.nodeMetrics[id]!.isLeader)).toHaveLength(1);
+  it("agrees with the nodes' /metrics on each channel: Broadcast SUCCESS counts and the committed height", () => {
+    expect(report.channels.map((c) => c.channelId)).toEqual(['benchchannel-1', 'benchchannel-2']);
+    for (const channel of report.channels) {
+      const ids = Object.keys(channel.nodeMetrics).map(Number);
+      expect(ids).toEqual([1, 2, 3]);
+      // A node no envelope was sent to has no SUCCESS counter yet.
+      const acknowledgedByNodes = sum(
+        ids.map((id) => (channel.nodeMetrics[id]!.broadcastSuccess ?? 0) - (channel.nodeMetricsAtStart[id]?.broadcastSuccess ?? 0)),
+      );
+      expect(acknowledgedByNodes).toBe(channel.summary.acknowledged);
+      expect(channel.summary.blocks).toBe(channel.blocks.last! - channel.blocks.base!);
+      expect(Math.max(...ids.map((id) => channel.nodeMetrics[id]!.committedBlockNumber!))).toBe(channel.blocks.last);
+      expect(ids.filter((id) => channel.nodeMetrics[id]!.isLeader)).toHaveLength(1);
+      // The load was split evenly: each channel got its share of every round.
+      expect(channel.summary.sent).toBeGreaterThan(report.summary.sent / 4);
+      expect(channel.summary.committedOwn).toBe(channel.summary.acknowledged);
+    }
+    expect(report.blocks).toEqual(report.channels[0]!.blocks);
+    for (const field of ['sent', 'acknowledged', 'committedOwn', 'blocks'] as const)
+      expect(sum(report.channels.map((c) => c.summary[field])), field).toBe(report.summary[field]);
   });
 
   it('report.md prints the figures of report.json', () => {
@@ -263,6 +277,8 @@ describe('orderer bench on the local cluster it starts', () => {
     expect(md).toContain(`| ack | ${s.ack.count.toLocaleString('en-US')} | ${s.ack.p50!.toFixed(1)} |`);
     expect(md).toContain(`**${report.harness.mainThreadUsPerEnvelope!.toFixed(1)} µs of main-thread CPU per envelope`);
     for (const chart of ['throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg', 'rss.svg']) expect(md).toContain(`](${chart})`);
+    for (const c of report.channels)
+      expect(md).toContain(`| ${c.channelId} | ${c.summary.sent.toLocaleString('en-US')} | ${c.summary.acknowledged.toLocaleString('en-US')} |`);
   });
 
   it('compare prints the change, and a threshold it fails exits 1', async () => {

@@ -27,8 +27,16 @@ async function render(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** Markers: each fault, when a new leader was first seen after it, and the restart. */
 function faultRules(report: BenchReport): Row[] {
-  return report.faults.map((f) => ({ t: f.atS, label: `${f.action} ${f.nodeId === null ? f.target : `node ${f.nodeId}`}` }));
+  return report.faults.flatMap((f) => {
+    const node = f.nodeId === null ? f.target : `node ${f.nodeId}`;
+    // Labels one under the other (pixels from the top): a new leader is often seen ms after the fault.
+    const rows: Row[] = [{ t: f.atS, label: `${f.action} ${node}`, ypx: 0 }];
+    if (f.newLeader !== null && f.newLeaderAfterMs !== null) rows.push({ t: f.atS + f.newLeaderAfterMs / 1000, label: `node ${f.newLeader} leads`, ypx: 12 });
+    if (f.restartedAtS !== null) rows.push({ t: f.restartedAtS, label: `restart ${node}`, ypx: 24 });
+    return rows;
+  });
 }
 
 /** A time-series chart: one line per series, fault markers as vertical rules. */
@@ -51,8 +59,8 @@ function timeSeries(title: string, yTitle: string, rows: Row[], faults: Row[], l
     });
     layers.push({
       data: { values: faults },
-      mark: { type: 'text', color: 'firebrick', align: 'left', dx: 3, dy: -4, baseline: 'top', y: 0 },
-      encoding: { x: { field: 't', type: 'quantitative' }, text: { field: 'label' } },
+      mark: { type: 'text', color: 'firebrick', align: 'left', dx: 3, baseline: 'top' },
+      encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'ypx', type: 'quantitative', scale: null }, text: { field: 'label' } },
     });
   }
   return {

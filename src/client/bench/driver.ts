@@ -47,7 +47,13 @@ export class Driver implements LaneSink {
   /** Called when a lane's stream fails (to reopen it). */
   laneDownHandler: (lane: BroadcastLane, reason: string) => void = () => undefined;
 
-  constructor(recorder: Recorder, supply: EnvelopeSupply, maxOutstanding: number) {
+  /** The channel this driver loads (its index in the target's channels, and its id). */
+  readonly channel: number;
+  readonly channelId: string;
+
+  constructor(recorder: Recorder, supply: EnvelopeSupply, maxOutstanding: number, channel = 0, channelId = '') {
+    this.channel = channel;
+    this.channelId = channelId;
     this.#recorder = recorder;
     this.#supply = supply;
     this.#maxOutstanding = maxOutstanding;
@@ -59,6 +65,8 @@ export class Driver implements LaneSink {
 
   /** Starts a phase at `nowMs`; undefined stops sending (answers still count). */
   setPhase(phase: Phase | undefined, nowMs: number): void {
+    // What the phase ending now made due is sent before the next one starts, however late the last tick ran.
+    if (this.#phase?.kind === 'rate') this.#pump();
     this.#phase = phase;
     this.#phaseStartMs = nowMs;
     this.#phaseEndMs = phase === undefined ? nowMs : nowMs + phase.durationS * 1000;
@@ -76,7 +84,7 @@ export class Driver implements LaneSink {
 
   onAnswer(lane: BroadcastLane, status: number, txId: string, intendedMs: number, sentMs: number, nowMs: number): void {
     this.#outstanding--;
-    this.#recorder.answer(status, txId, intendedMs, sentMs, nowMs);
+    this.#recorder.answer(this.channel, status, txId, intendedMs, sentMs, nowMs);
     if (status === 503) lane.pausedUntilMs = nowMs + UNAVAILABLE_PAUSE_MS;
     if (this.#outstanding === 0 && this.#drained !== undefined) {
       const drained = this.#drained;
@@ -147,7 +155,7 @@ export class Driver implements LaneSink {
       if (!lane.up || lane.pausedUntilMs > nowMs) continue;
       if (!this.#supply.take(this.#envelope)) return false;
       this.#outstanding++;
-      this.#recorder.sent(this.#envelope.txId, intendedMs);
+      this.#recorder.sent(this.channel, this.#envelope.txId, intendedMs);
       lane.send(this.#envelope.bytes, this.#envelope.txId, intendedMs, nowMs);
       return true;
     }

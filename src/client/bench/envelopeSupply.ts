@@ -37,9 +37,19 @@ export class EnvelopeSupply {
   #signingMs = 0;
   #failure: Error | undefined;
 
-  constructor(spec: SignerSpec, threads = Math.max(1, os.availableParallelism())) {
+  readonly #ownsPool: boolean;
+
+  /** `threads` signing workers of its own, or the pool of another supply (several channels share one pool). */
+  constructor(spec: SignerSpec, threads: number | EnvelopeSupply = Math.max(1, os.availableParallelism())) {
     this.#spec = spec;
-    this.#pool = new Piscina({ filename: WORKER_ENTRY, minThreads: threads, maxThreads: threads });
+    this.#ownsPool = typeof threads === 'number';
+    this.#pool = typeof threads === 'number' ? new Piscina({ filename: WORKER_ENTRY, minThreads: threads, maxThreads: threads }) : threads.#pool;
+  }
+
+  /** One supply per channel, sharing one pool of signing workers; close each (the first closes the pool). */
+  static forChannels(spec: SignerSpec, channelIds: readonly string[], threads = Math.max(1, os.availableParallelism())): EnvelopeSupply[] {
+    const first = new EnvelopeSupply({ ...spec, channelId: channelIds[0]! }, threads);
+    return [first, ...channelIds.slice(1).map((channelId) => new EnvelopeSupply({ ...spec, channelId }, first))];
   }
 
   /** Signs `count` envelopes before the run; rejects with the signer's error (bad MSP...). */
@@ -99,7 +109,7 @@ export class EnvelopeSupply {
   }
 
   async close(): Promise<void> {
-    await this.#pool.destroy();
+    if (this.#ownsPool) await this.#pool.destroy();
   }
 
   #signMore(): void {

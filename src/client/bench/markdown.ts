@@ -29,6 +29,40 @@ function describeSchedule(report: BenchReport): string[] {
   );
 }
 
+function channelsText(report: BenchReport): string {
+  const ids = report.config.channelIds ?? [report.config.channelId];
+  return ids.length === 1 ? `channel \`${ids[0]}\`` : `${ids.length} channels (${ids.map((c) => `\`${c}\``).join(', ')}), the load split evenly over them`;
+}
+
+/** Broadcast SUCCESS the nodes counted during the run on one channel (undefined without /metrics). */
+function nodesSuccess(metrics: BenchReport['nodeMetrics'], atStart: BenchReport['nodeMetricsAtStart']): number | undefined {
+  const counted = Object.entries(metrics).filter(([, m]) => m.broadcastSuccess !== undefined);
+  if (Object.keys(metrics).length === 0) return undefined;
+  return counted.reduce((sum, [id, m]) => sum + m.broadcastSuccess! - (atStart[Number(id)]?.broadcastSuccess ?? 0), 0);
+}
+
+function channelLines(report: BenchReport): string[] {
+  const channels = report.channels ?? [];
+  if (channels.length < 2) return [];
+  return [
+    '## Channels',
+    '',
+    'Each channel had its own Broadcast streams, envelopes and Deliver stream; the summary adds them up.',
+    '',
+    "| channel | sent | acknowledged | refused | committed tx/s | blocks | ack p50 | ack p99 | commit p50 | commit p99 | SUCCESS on the nodes' /metrics |",
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...channels.map((c) => {
+      const s = c.summary;
+      const success = nodesSuccess(c.nodeMetrics, c.nodeMetricsAtStart);
+      return (
+        `| ${c.channelId} | ${int(s.sent)} | ${int(s.acknowledged)} | ${refusedText(s.refused)} | ${int(Math.round(s.committedTxPerS))} | ${int(s.blocks)} | ` +
+        `${n(s.ack.p50)} | ${n(s.ack.p99)} | ${n(s.commit.p50)} | ${n(s.commit.p99)} | ${success === undefined ? '—' : int(success)} |`
+      );
+    }),
+    '',
+  ];
+}
+
 function findMaxLines(report: BenchReport): string[] {
   const lines: string[] = [];
   for (const f of report.findMax ?? []) {
@@ -61,7 +95,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): s
   const lines: string[] = [
     `# orderer bench — ${report.startedAt}`,
     '',
-    `${report.config.target}; channel \`${report.config.channelId}\`; ${report.config.algorithm} envelopes of ${int(report.config.envelopeBytes)} bytes, every tx id unique; ` +
+    `${report.config.target}; ${channelsText(report)}; ${report.config.algorithm} envelopes of ${int(report.config.envelopeBytes)} bytes, every tx id unique; ` +
       `load to ${report.config.role} over ${report.config.streamsPerNode} Broadcast stream(s) per node.`,
     '',
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} at the end` +
@@ -102,18 +136,19 @@ export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): s
     ),
     '',
   ];
-  lines.push(...findMaxLines(report));
+  lines.push(...channelLines(report), ...findMaxLines(report));
   if (report.faults.length > 0) {
     lines.push(
       '## Faults',
       '',
       'Unavailability: the longest silence within 60 s of the fault, in acknowledgements and in delivered blocks.',
       '',
-      '| fault | node | at s | restarted at s | new leader | after ms | ack gap ms | commit gap ms |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      '| fault | node | at s | restarted at s | new leader | after ms | ack gap ms | ack gap from s | commit gap ms | commit gap from s |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...report.faults.map(
         (f) =>
-          `| ${f.action} ${f.target}${f.error ? ` (${f.error})` : ''} | ${f.nodeId ?? '—'} | ${n(f.atS)} | ${n(f.restartedAtS)} | ${f.newLeader ?? '—'} | ${f.newLeaderAfterMs ?? '—'} | ${f.ackGapMs ?? '—'} | ${f.commitGapMs ?? '—'} |`,
+          `| ${f.action} ${f.target}${f.error ? ` (${f.error})` : ''} | ${f.nodeId ?? '—'} | ${n(f.atS, 3)} | ${n(f.restartedAtS, 3)} | ${f.newLeader ?? '—'} | ${f.newLeaderAfterMs ?? '—'} | ` +
+          `${f.ackGapMs ?? '—'} | ${n(f.ackGapFromS, 3)} | ${f.commitGapMs ?? '—'} | ${n(f.commitGapFromS, 3)} |`,
       ),
       '',
     );
@@ -129,7 +164,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): s
   const metrics = Object.entries(report.nodeMetrics);
   if (metrics.length > 0) {
     lines.push(
-      '## Nodes at the end (/metrics)',
+      (report.channels?.length ?? 1) > 1 ? `## Nodes at the end (/metrics, channel ${report.config.channelId})` : '## Nodes at the end (/metrics)',
       '',
       '| node | leader | committed block | Broadcast SUCCESS during the run |',
       '|---|---|---:|---:|',

@@ -42,10 +42,16 @@ export function parseNodeMetrics(text: string, channelId: string): NodeScrape {
 
 /** Scrapes http://operationsAddress/metrics; undefined when the node does not answer. */
 export async function scrapeNode(operationsAddress: string, channelId: string): Promise<NodeScrape | undefined> {
+  return (await scrapeNodeChannels(operationsAddress, [channelId]))?.[0];
+}
+
+/** One scrape, read for each channel (in the order given); undefined when the node does not answer. */
+export async function scrapeNodeChannels(operationsAddress: string, channelIds: readonly string[]): Promise<NodeScrape[] | undefined> {
   try {
     const response = await fetch(`http://${operationsAddress}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
     if (response.status !== 200) return undefined;
-    return parseNodeMetrics(await response.text(), channelId);
+    const text = await response.text();
+    return channelIds.map((channelId) => parseNodeMetrics(text, channelId));
   } catch (error) {
     if (error instanceof Error) return undefined;
     throw error;

@@ -60,78 +60,102 @@ class Bucket {
   }
 }
 
+/**
+ * Counts per round and channel (each latency recorded once, into its round
+ * and channel's histogram and the current second's); totals add channels and
+ * rounds up when asked. A run of one channel pays for nothing more.
+ */
 export class Recorder {
-  readonly #rounds: Bucket[] = [];
+  readonly #channels: number;
+  /** round -> channel -> bucket. */
+  readonly #rounds: Bucket[][] = [];
   /** What arrives before the first round (nothing is sent then) still counts somewhere. */
-  #round: Bucket = new Bucket();
+  #round: Bucket[];
   #second = new Bucket();
-  /** tx id -> intended send time, for envelopes sent and not yet seen committed (or refused). */
-  readonly #pending = new Map<string, number>();
+  /** Per channel: tx id -> intended send time, for envelopes sent and not yet seen committed (or refused). */
+  readonly #pending: Map<string, number>[];
   readonly ackGaps = new GapTracker();
   readonly commitGaps = new GapTracker();
 
+  constructor(channels = 1) {
+    this.#channels = channels;
+    this.#round = this.#newRound();
+    this.#pending = Array.from({ length: channels }, () => new Map<string, number>());
+  }
+
+  #newRound(): Bucket[] {
+    return Array.from({ length: this.#channels }, () => new Bucket());
+  }
+
   startRound(): void {
-    this.#round = new Bucket();
+    this.#round = this.#newRound();
     this.#rounds.push(this.#round);
   }
 
-  /** Each round's figures (the last one includes the drain after sending stopped). */
+  /** Each round's figures, channels added up (the last one includes the drain after sending stopped). */
   roundSummaries(): BucketSummary[] {
-    return this.#rounds.map((r) => r.summary());
+    return this.#rounds.map((r) => added(r).summary());
   }
 
-  /** The round going on, so far (a find-max step is judged on it when it ends). */
+  /** The round going on, so far, channels added up (a find-max step is judged on it when it ends). */
   currentRoundSummary(): BucketSummary {
-    return this.#round.summary(false);
+    return added(this.#round).summary(false);
   }
 
-  /** The whole run: every round added up. */
+  /** One channel over the whole run. */
+  channelSummary(channel: number): BucketSummary {
+    return added(this.#rounds.map((r) => r[channel]!)).summary();
+  }
+
+  /** The whole run: every round and channel added up. */
   totalSummary(): { summary: BucketSummary; ack: Histogram; ackService: Histogram; commit: Histogram } {
-    const total = new Bucket();
-    for (const round of this.#rounds) total.add(round);
+    const total = added(this.#rounds.flat());
     return { summary: total.summary(), ack: total.ack, ackService: total.ackService, commit: total.commit };
   }
 
   get awaitingCommit(): number {
-    return this.#pending.size;
+    return this.#pending.reduce((sum, p) => sum + p.size, 0);
   }
 
-  sent(txId: string, intendedMs: number): void {
-    this.#round.counts.sent++;
+  sent(channel: number, txId: string, intendedMs: number): void {
+    this.#round[channel]!.counts.sent++;
     this.#second.counts.sent++;
-    this.#pending.set(txId, intendedMs);
+    this.#pending[channel]!.set(txId, intendedMs);
   }
 
-  answer(status: number, txId: string, intendedMs: number, sentMs: number, nowMs: number): void {
+  answer(channel: number, status: number, txId: string, intendedMs: number, sentMs: number, nowMs: number): void {
+    const round = this.#round[channel]!;
     if (status === Status.SUCCESS) {
-      this.#round.counts.acknowledged++;
+      round.counts.acknowledged++;
       this.#second.counts.acknowledged++;
-      record(nowMs - intendedMs, this.#round.ack, this.#second.ack);
-      record(nowMs - sentMs, this.#round.ackService);
+      record(nowMs - intendedMs, round.ack, this.#second.ack);
+      record(nowMs - sentMs, round.ackService);
       this.ackGaps.event(nowMs);
       return;
     }
-    this.#pending.delete(txId);
+    this.#pending[channel]!.delete(txId);
     const name = statusName(status);
-    for (const bucket of [this.#round, this.#second]) bucket.counts.refused[name] = (bucket.counts.refused[name] ?? 0) + 1;
+    for (const bucket of [round, this.#second]) bucket.counts.refused[name] = (bucket.counts.refused[name] ?? 0) + 1;
   }
 
-  /** A delivered block's tx ids. */
-  block(txIds: readonly string[], nowMs: number): void {
+  /** A delivered block's tx ids, on `channel`. */
+  block(channel: number, txIds: readonly string[], nowMs: number): void {
     let own = 0;
-    const round = this.#round.commit;
+    const bucket = this.#round[channel]!;
+    const round = bucket.commit;
     const second = this.#second.commit;
+    const pending = this.#pending[channel]!;
     for (const txId of txIds) {
-      const intendedMs = this.#pending.get(txId);
+      const intendedMs = pending.get(txId);
       if (intendedMs === undefined) continue;
-      this.#pending.delete(txId);
+      pending.delete(txId);
       own++;
       record(nowMs - intendedMs, round, second);
     }
-    for (const bucket of [this.#round, this.#second]) {
-      bucket.counts.blocks++;
-      bucket.counts.committedTx += txIds.length;
-      bucket.counts.committedOwn += own;
+    for (const b of [bucket, this.#second]) {
+      b.counts.blocks++;
+      b.counts.committedTx += txIds.length;
+      b.counts.committedOwn += own;
     }
     this.commitGaps.event(nowMs);
   }
@@ -142,4 +166,11 @@ export class Recorder {
     this.#second = new Bucket();
     return summary;
   }
+}
+
+function added(buckets: readonly Bucket[]): Bucket {
+  if (buckets.length === 1) return buckets[0]!;
+  const total = new Bucket();
+  for (const b of buckets) total.add(b);
+  return total;
 }

@@ -22,7 +22,9 @@ export interface BenchConfig {
   readonly streamsPerNode: number;
   readonly maxOutstanding: number;
   readonly schedule: Schedule;
+  /** The first channel; `channelIds` lists every channel the run loaded (absent in reports of one channel written before). */
   readonly channelId: string;
+  readonly channelIds?: readonly string[];
 }
 
 export interface Machine {
@@ -75,8 +77,11 @@ export interface BenchReport {
     readonly restartedAtS: number | null;
     readonly newLeader: number | null;
     readonly newLeaderAfterMs: number | null;
+    /** The longest silence in acknowledgements / delivered blocks within 60 s of the fault: its length and start (s since the run's start). */
     readonly ackGapMs: number | null;
+    readonly ackGapFromS: number | null;
     readonly commitGapMs: number | null;
+    readonly commitGapFromS: number | null;
     readonly error: string | null;
   }[];
   /** Each find-max phase: its steps and the maximum sustainable rate. */
@@ -87,9 +92,12 @@ export interface BenchReport {
     readonly starved: number;
     readonly signingAheadS: number;
   };
+  /** The first channel's blocks and nodes' /metrics (each channel's are in `channels`). */
   readonly blocks: RunResult['blocks'];
   readonly nodeMetrics: Record<number, NodeScrape>;
   readonly nodeMetricsAtStart: Record<number, NodeScrape>;
+  /** Each channel's figures; `summary` adds them up. */
+  readonly channels: (Omit<RunResult['channels'][number], 'total'> & { readonly summary: Summary })[];
   readonly awaitingCommitAtEnd: number;
   readonly distribution: RunResult['distribution'];
   thresholds: ThresholdOutcome[];
@@ -150,7 +158,9 @@ export function buildReport(run: RunResult, config: BenchConfig, machine: Machin
         newLeader: f.newLeader ?? null,
         newLeaderAfterMs: f.newLeaderAtMs === undefined ? null : Math.round(f.newLeaderAtMs - f.atMs),
         ackGapMs: gap.ackGapMs,
+        ackGapFromS: gap.ackGapFromS === null ? null : Math.round(gap.ackGapFromS * 1000) / 1000,
         commitGapMs: gap.commitGapMs,
+        commitGapFromS: gap.commitGapFromS === null ? null : Math.round(gap.commitGapFromS * 1000) / 1000,
         error: f.error ?? null,
       };
     }),
@@ -164,6 +174,7 @@ export function buildReport(run: RunResult, config: BenchConfig, machine: Machin
     },
     blocks: run.blocks,
     nodeMetrics: run.nodeMetrics,
+    channels: run.channels.map(({ total, ...channel }) => ({ ...channel, summary: summarize(total, elapsedS) })),
     nodeMetricsAtStart: run.nodeMetricsAtStart,
     awaitingCommitAtEnd: run.awaitingCommitAtEnd,
     distribution: run.distribution,

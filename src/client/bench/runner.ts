@@ -11,11 +11,14 @@ import { CommitFollower } from './commitFollower.js';
 import { Driver } from './driver.js';
 import type { EnvelopeSupply, SupplyStats } from './envelopeSupply.js';
 import { checkFaults, runFaults, type FaultEvent } from './faults.js';
-import { scrapeNode, type NodeScrape } from './nodeScrape.js';
+import { scrapeNodeChannels, type NodeScrape } from './nodeScrape.js';
+import { BenchConfigError } from './errors.js';
 import { readMainThread } from './procStat.js';
 import { Recorder, type BucketSummary } from './recorder.js';
 import { Sampler, type SecondSample } from './sampler.js';
-import { findMaxRates, type FindMaxPhase, type Phase, type Schedule } from './schedule.js';
+import { findMaxRates, type BacklogPhase, type FindMaxPhase, type Phase, type RatePhase, type Schedule } from './schedule.js';
+
+type DrivenPhase = RatePhase | BacklogPhase;
 import { findMaxResult, judgeStep, type FindMaxResult, type StepResult } from './findMax.js';
 import type { BenchTarget, TargetRole } from './targets.js';
 
@@ -29,13 +32,23 @@ export interface RunOptions {
   readonly role: TargetRole;
   /** Broadcast streams per target node. */
   readonly streamsPerNode: number;
-  /** Open loop: envelopes outstanding at most (beyond it, due envelopes wait, their latency counting). */
+  /** Open loop: envelopes outstanding at most, over all channels (beyond it, due envelopes wait, their latency counting). */
   readonly maxOutstanding: number;
-  readonly supply: EnvelopeSupply;
+  /** Signed envelopes: one supply per channel of the target, in its order (one supply for a one-channel target). */
+  readonly supply: EnvelopeSupply | readonly EnvelopeSupply[];
   /** Sign more on the fly while the queue holds a reserve. Default: when a phase is closed loop (how many it needs is unknown). */
   readonly refill?: boolean;
   readonly signal?: AbortSignal;
   readonly onSample?: (sample: SecondSample, driver: { outstanding: number }) => void;
+}
+
+/** One channel's part of a run: its figures over the whole run, the blocks its Deliver stream saw, its nodes' /metrics. */
+export interface ChannelResult {
+  readonly channelId: string;
+  readonly total: BucketSummary;
+  readonly blocks: { readonly base: number | null; readonly last: number | null };
+  readonly nodeMetrics: Record<number, NodeScrape>;
+  readonly nodeMetricsAtStart: Record<number, NodeScrape>;
 }
 
 export interface RoundResult extends BucketSummary {
@@ -68,11 +81,13 @@ export interface RunResult {
   readonly unavailability: { fault: number; ackGapMs: number | null; ackGapFromS: number | null; commitGapMs: number | null; commitGapFromS: number | null }[];
   readonly harness: HarnessCost;
   readonly supply: SupplyStats;
-  /** Block numbers seen on the Deliver stream: the newest at the start, the last at the end. */
+  /** The first channel's: block numbers seen on its Deliver stream (the newest at the start, the last at the end). */
   readonly blocks: { readonly base: number | null; readonly last: number | null };
-  /** Each node's /metrics after the drain, and before the first send. */
+  /** The first channel's: each node's /metrics after the drain, and before the first send. */
   readonly nodeMetrics: Record<number, NodeScrape>;
   readonly nodeMetricsAtStart: Record<number, NodeScrape>;
+  /** Each channel's figures (one entry for a one-channel run); the totals above add them up. */
+  readonly channels: ChannelResult[];
   readonly awaitingCommitAtEnd: number;
   /** Whole-run latency distributions (percentile -> ms). */
   readonly distribution: { readonly ack: Point[]; readonly ackService: Point[]; readonly commit: Point[] };
@@ -86,23 +101,45 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
   options.signal?.addEventListener('abort', onAbort);
-  const recorder = new Recorder();
-  const driver = new Driver(recorder, options.supply, options.maxOutstanding);
-  const follower = new CommitFollower({
-    channelId: target.channelId,
-    creator: target.creator,
-    clients: () => target.deliverEndpoints(),
-    onBlock: (_number, txIds, nowMs) => recorder.block(txIds, nowMs),
-    signal: stop.signal,
-  });
-  const following = follower.run();
+  const channelIds = target.channelIds;
+  const supplies = Array.isArray(options.supply) ? (options.supply as readonly EnvelopeSupply[]) : [options.supply as EnvelopeSupply];
+  if (supplies.length !== channelIds.length) throw new BenchConfigError(`${supplies.length} envelope supplies for ${channelIds.length} channels`);
+  const recorder = new Recorder(channelIds.length);
+  const perChannelOutstanding = Math.max(1, Math.floor(options.maxOutstanding / channelIds.length));
+  const drivers = channelIds.map((channelId, i) => new Driver(recorder, supplies[i]!, perChannelOutstanding, i, channelId));
+  const followers = channelIds.map(
+    (channelId, i) =>
+      new CommitFollower({
+        channelId,
+        creator: target.creator,
+        clients: () => target.deliverEndpoints(),
+        onBlock: (_number, txIds, nowMs) => recorder.block(i, txIds, nowMs),
+        signal: stop.signal,
+      }),
+  );
+  const following = Promise.all(followers.map((f) => f.run()));
+  // The progress line and the live view see all channels as one.
+  const outstanding = {
+    get outstanding(): number {
+      return drivers.reduce((sum, d) => sum + d.outstanding, 0);
+    },
+  };
+  const setPhase = (phase: DrivenPhase | undefined, nowMs: number): void => {
+    for (const driver of drivers) driver.setPhase(phase === undefined ? undefined : shareOf(phase, drivers.length), nowMs);
+  };
   let phaseName = 'starting';
   try {
-    await Promise.race([follower.firstBlock, sleep(30_000).then(() => Promise.reject(new Error('no block delivered within 30 s')))]);
-    await openLanes(driver, options, stop.signal);
-    driver.laneDownHandler = (lane) => void reopenLane(lane, driver, options, stop.signal);
-    options.supply.startRun(options.refill ?? schedule.phases.some((p) => p.kind !== 'rate'));
-    const nodeMetricsAtStart = await scrapeAll(target);
+    await Promise.race([
+      Promise.all(followers.map((f) => f.firstBlock)),
+      sleep(30_000).then(() => Promise.reject(new Error('no block delivered within 30 s'))),
+    ]);
+    for (const driver of drivers) {
+      await openLanes(driver, options, stop.signal);
+      driver.laneDownHandler = (lane) => void reopenLane(lane, driver, options, stop.signal);
+    }
+    for (const supply of supplies) supply.startRun(options.refill ?? schedule.phases.some((p) => p.kind !== 'rate'));
+    const channelMetricsAtStart = await scrapeAll(target);
+    const nodeMetricsAtStart = channelMetricsAtStart[0]!;
 
     const startMs = performance.now();
     const startedAt = new Date().toISOString();
@@ -114,7 +151,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       recorder,
       startMs,
       () => phaseName,
-      (s) => options.onSample?.(s, driver),
+      (s) => options.onSample?.(s, outstanding),
     );
     sampler.start();
     const faulting = target.cluster === undefined ? Promise.resolve([]) : runFaults(target.cluster, schedule.faults, startMs, stop.signal);
@@ -129,27 +166,27 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     for (const phase of schedule.phases) {
       if (stop.signal.aborted) break;
       if (phase.kind === 'find-max') {
-        findMax.push(await stepUp(phase, driver, recorder, startRound, stop.signal));
+        findMax.push(await stepUp(phase, setPhase, recorder, startRound, stop.signal));
         continue;
       }
       startRound(phase.name, phase.kind);
-      driver.setPhase(phase, performance.now());
+      setPhase(phase, performance.now());
       await sleepLong(phase.durationS * 1000, stop.signal);
     }
     const sendingEndMs = performance.now();
     const interrupted = stop.signal.aborted && options.signal?.aborted === true;
-    driver.setPhase(undefined, performance.now());
+    setPhase(undefined, performance.now());
     phaseName = 'drain';
-    await Promise.race([driver.drained(), sleep(interrupted ? 2000 : ANSWER_DRAIN_MS)]);
+    await Promise.race([Promise.all(drivers.map((d) => d.drained())), sleep(interrupted ? 2000 : ANSWER_DRAIN_MS)]);
     const commitDeadline = performance.now() + (interrupted ? 2000 : COMMIT_DRAIN_MS);
-    while (recorder.awaitingCommit > 0 && follower.lastNumber !== undefined && performance.now() < commitDeadline) await sleep(50);
+    while (recorder.awaitingCommit > 0 && followers.every((f) => f.lastNumber !== undefined) && performance.now() < commitDeadline) await sleep(50);
     const endMs = performance.now();
     const cpuEnd = { main: readMainThread(), process: process.cpuUsage(cpuStart.process) };
     stop.abort();
     sampler.sample();
     await sampler.stop();
     const faults = await faulting;
-    for (const lane of driver.lanes) lane.cancel();
+    for (const driver of drivers) for (const lane of driver.lanes) lane.cancel();
     // A round the run was interrupted in counts for the time it ran.
     const rounds: RoundResult[] = recorder.roundSummaries().map((summary, i) => {
       const round = roundsRun[i]!;
@@ -160,6 +197,14 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     const total = totals.summary;
     const mainUs = cpuStart.main && cpuEnd.main ? cpuEnd.main.cpuUs - cpuStart.main.cpuUs : NaN;
     const processUs = cpuEnd.process.user + cpuEnd.process.system;
+    const channelMetrics = await scrapeAll(target);
+    const channels: ChannelResult[] = channelIds.map((channelId, i) => ({
+      channelId,
+      total: channelIds.length === 1 ? total : recorder.channelSummary(i),
+      blocks: { base: followers[i]!.baseNumber ?? null, last: followers[i]!.lastNumber ?? null },
+      nodeMetrics: channelMetrics[i]!,
+      nodeMetricsAtStart: channelMetricsAtStart[i]!,
+    }));
     return {
       startedAt,
       elapsedMs: endMs - startMs,
@@ -169,7 +214,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       seconds: sampler.samples,
       faults,
       findMax,
-      unavailability: faults.map((f, i) => unavailability(recorder, f, i, startMs, endMs)),
+      unavailability: faults.map((f, i) => unavailability(recorder, f, i, startMs, sendingEndMs)),
       harness: {
         mainThreadCpuUs: mainUs,
         processCpuUs: processUs,
@@ -177,17 +222,18 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
         mainThreadUsPerEnvelope: total.acknowledged > 0 && Number.isFinite(mainUs) ? mainUs / total.acknowledged : null,
         processUsPerEnvelope: total.acknowledged > 0 ? processUs / total.acknowledged : null,
       },
-      supply: options.supply.stats(),
-      blocks: { base: follower.baseNumber ?? null, last: follower.lastNumber ?? null },
-      nodeMetrics: await scrapeAll(target),
+      supply: supplyStats(supplies),
+      blocks: channels[0]!.blocks,
+      nodeMetrics: channels[0]!.nodeMetrics,
       nodeMetricsAtStart,
+      channels,
       awaitingCommitAtEnd: recorder.awaitingCommit,
       distribution: { ack: distribution(totals.ack), ackService: distribution(totals.ackService), commit: distribution(totals.commit) },
     };
   } finally {
     stop.abort();
     options.signal?.removeEventListener('abort', onAbort);
-    for (const lane of driver.lanes) lane.cancel();
+    for (const driver of drivers) for (const lane of driver.lanes) lane.cancel();
     await following;
     resumeStopped(target, schedule);
   }
@@ -200,7 +246,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
  */
 async function stepUp(
   phase: FindMaxPhase,
-  driver: Driver,
+  setPhase: (phase: DrivenPhase, nowMs: number) => void,
   recorder: Recorder,
   startRound: (name: string, kind: Phase['kind']) => void,
   signal: AbortSignal,
@@ -210,7 +256,7 @@ async function stepUp(
     const name = `${phase.name} ${rate} tx/s`;
     startRound(name, 'find-max');
     const started = performance.now();
-    driver.setPhase({ kind: 'rate', name, durationS: phase.stepS, rate, toRate: rate }, started);
+    setPhase({ kind: 'rate', name, durationS: phase.stepS, rate, toRate: rate }, started);
     await sleepLong(phase.stepS * 1000, signal);
     if (signal.aborted) break;
     const step = judgeStep(rate, (performance.now() - started) / 1000, recorder.currentRoundSummary(), phase.bounds);
@@ -220,11 +266,15 @@ async function stepUp(
   return findMaxResult(phase, steps, signal.aborted);
 }
 
-function unavailability(recorder: Recorder, fault: FaultEvent, index: number, startMs: number, endMs: number) {
+/**
+ * The longest silences overlapping [fault, fault + 60 s], while the harness
+ * was still sending (the drain's silence after the last answer is no outage).
+ */
+function unavailability(recorder: Recorder, fault: FaultEvent, index: number, startMs: number, sendingEndMs: number) {
   const from = startMs + fault.atMs;
-  const to = Math.min(endMs, from + 60_000);
-  const ack = recorder.ackGaps.longestWithin(from, to, endMs);
-  const commit = recorder.commitGaps.longestWithin(from, to, endMs);
+  const to = Math.min(sendingEndMs, from + 60_000);
+  const ack = recorder.ackGaps.longestWithin(from, to, sendingEndMs);
+  const commit = recorder.commitGaps.longestWithin(from, to, sendingEndMs);
   const round = (ms: number) => Math.round(ms);
   return {
     fault: index,
@@ -253,13 +303,31 @@ function resumeStopped(target: BenchTarget, schedule: Schedule): void {
   }
 }
 
+/** Each channel's share of a phase: the schedule's rate and backlog are for the whole run, split evenly over the channels. */
+function shareOf(phase: DrivenPhase, channels: number): DrivenPhase {
+  if (channels === 1) return phase;
+  if (phase.kind === 'backlog') return { ...phase, backlog: Math.max(1, Math.round(phase.backlog / channels)) };
+  return { ...phase, rate: phase.rate / channels, toRate: phase.toRate / channels };
+}
+
+function supplyStats(supplies: readonly EnvelopeSupply[]): SupplyStats {
+  const all = supplies.map((s) => s.stats());
+  const sum = (key: keyof SupplyStats) => all.reduce((total, s) => total + s[key], 0);
+  return {
+    signedAhead: sum('signedAhead'),
+    signedDuringRun: sum('signedDuringRun'),
+    starved: sum('starved'),
+    signingMs: Math.max(...all.map((s) => s.signingMs)),
+  };
+}
+
 async function openLanes(driver: Driver, options: RunOptions, signal: AbortSignal): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const endpoints = await options.target.sendEndpoints(options.role);
+    const endpoints = await options.target.sendEndpoints(options.role, driver.channelId);
     if (endpoints.length > 0) {
       for (const endpoint of endpoints) {
         for (let s = 0; s < options.streamsPerNode; s++) {
-          const lane = new BroadcastLane(`${endpoint.label} #${s + 1}`, driver);
+          const lane = new BroadcastLane(`${endpoint.label} ${driver.channelId} #${s + 1}`, driver);
           lane.open(endpoint.client, endpoint.nodeId);
           driver.lanes.push(lane);
         }
@@ -276,7 +344,7 @@ async function reopenLane(lane: BroadcastLane, driver: Driver, options: RunOptio
   while (!signal.aborted) {
     await sleep(LANE_RETRY_MS, undefined, { signal }).catch(() => undefined);
     if (signal.aborted) return;
-    const endpoints = await options.target.sendEndpoints(options.role);
+    const endpoints = await options.target.sendEndpoints(options.role, driver.channelId);
     if (endpoints.length === 0) continue;
     const same = endpoints.find((e) => e.nodeId !== undefined && e.nodeId === lane.nodeId);
     const endpoint = same ?? endpoints[driver.lanes.indexOf(lane) % endpoints.length]!;
@@ -286,13 +354,16 @@ async function reopenLane(lane: BroadcastLane, driver: Driver, options: RunOptio
   }
 }
 
-async function scrapeAll(target: BenchTarget): Promise<Record<number, NodeScrape>> {
-  const out: Record<number, NodeScrape> = {};
+/** Each channel's (in the target's order) view of every node's /metrics. */
+async function scrapeAll(target: BenchTarget): Promise<Record<number, NodeScrape>[]> {
+  const out: Record<number, NodeScrape>[] = target.channelIds.map(() => ({}));
   await Promise.all(
     target.nodes.map(async (node) => {
       if (node.operations === undefined) return;
-      const scrape = await scrapeNode(node.operations, target.channelId);
-      if (scrape !== undefined) out[node.id] = scrape;
+      const scrapes = await scrapeNodeChannels(node.operations, target.channelIds);
+      scrapes?.forEach((scrape, i) => {
+        out[i]![node.id] = scrape;
+      });
     }),
   );
   return out;

@@ -34,12 +34,16 @@ export interface ObservedNode {
 export interface BenchTarget {
   readonly kind: 'local' | 'external';
   readonly description: string;
+  /** The first of `channelIds` (the one faults' "leader" and the per-second leader/height refer to). */
   readonly channelId: string;
+  /** Every channel the run loads, each with its own Broadcast streams, envelopes and Deliver stream. */
+  readonly channelIds: readonly string[];
+  /** The signer of the first channel; other channels' differ only in channelId. */
   readonly signer: SignerSpec;
   readonly creator: EnvelopeCreator;
   readonly nodes: readonly ObservedNode[];
-  /** The endpoints the load goes to now (the leader may have changed). */
-  sendEndpoints(role: TargetRole): Promise<Endpoint[]>;
+  /** The endpoints the load of `channelId` goes to now (the leader may have changed; each channel has its own). */
+  sendEndpoints(role: TargetRole, channelId: string): Promise<Endpoint[]>;
   /** Endpoints to follow blocks from, preferred first. */
   deliverEndpoints(): Endpoint[];
   /** The local cluster's processes, for faults; undefined for external targets. */
@@ -63,7 +67,8 @@ export interface ExternalTargetOptions {
   /** PEM file of the TLS CA; plaintext when absent. */
   readonly tlsCaFile?: string;
   readonly serverNameOverride?: string;
-  readonly channelId: string;
+  /** One channel, or several (each loaded in the same run). */
+  readonly channelId: string | readonly string[];
   readonly mspDir: string;
   readonly mspId: string;
   readonly envelopeBytes: number;
@@ -73,6 +78,10 @@ export interface ExternalTargetOptions {
 
 export async function externalTarget(options: ExternalTargetOptions): Promise<BenchTarget> {
   if (options.endpoints.length === 0) throw new BenchConfigError('at least one endpoint is needed');
+  const channelIds = typeof options.channelId === 'string' ? [options.channelId] : [...options.channelId];
+  if (channelIds.length === 0 || channelIds.some((c) => c.length === 0)) throw new BenchConfigError('at least one channel name is needed, none empty');
+  const duplicate = channelIds.find((c, i) => channelIds.indexOf(c) !== i);
+  if (duplicate !== undefined) throw new BenchConfigError(`channel ${duplicate} is given twice`);
   if (!fs.existsSync(options.mspDir)) throw new BenchConfigError(`MSP directory ${options.mspDir} does not exist`);
   const creator = loadCreator(options.mspDir, options.mspId);
   let tlsCaPem: string | undefined;
@@ -97,8 +106,9 @@ export async function externalTarget(options: ExternalTargetOptions): Promise<Be
   return {
     kind: 'external',
     description: `external endpoints ${options.endpoints.join(', ')}`,
-    channelId: options.channelId,
-    signer: { mspDir: options.mspDir, mspId: options.mspId, channelId: options.channelId, envelopeBytes: options.envelopeBytes },
+    channelId: channelIds[0]!,
+    channelIds,
+    signer: { mspDir: options.mspDir, mspId: options.mspId, channelId: channelIds[0]!, envelopeBytes: options.envelopeBytes },
     creator,
     nodes,
     cluster: undefined,

@@ -38,7 +38,7 @@ export const BENCH_USAGE =
   'orderer bench [--nodes 3] [--algorithm p256|sm2] [--channels 1] | [--endpoint host:port ... --channel ID[,ID...] ... --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
   '      [--duration-s 30] [--rate TX/S [--to-rate TX/S] | --backlog N | --schedule FILE] [--target leader|followers|all] [--envelope-bytes 1024]\n' +
   '      [--find-max --rate START [--step-rate TX/S] [--step-s 5] [--max-rate TX/S] [--max-steps 20] --bound EXPR ...]\n' +
-  '      [--streams 4] [--max-outstanding 20000] [--presign N] [--out bench-report] [--threshold EXPR ...]\n' +
+  '      [--streams 4] [--max-outstanding 20000] [--presign N] [--out bench-report] [--html] [--threshold EXPR ...]\n' +
   '  orderer bench compare OLD.json NEW.json [--threshold EXPR ...]';
 
 const FLAGS = {
@@ -69,6 +69,7 @@ const FLAGS = {
   'max-outstanding': { type: 'string' },
   presign: { type: 'string' },
   out: { type: 'string' },
+  html: { type: 'boolean' },
   threshold: { type: 'string', multiple: true },
   'batch-timeout-ms': { type: 'string' },
 } as const;
@@ -254,7 +255,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       describeMachine(),
     );
     report.thresholds = evaluateThresholds(report, thresholds);
-    const files = await writeReport(outDir, report);
+    const files = await writeReport(outDir, report, { html: flags['html'] === true });
     const s = report.summary;
     for (const f of report.findMax)
       process.stdout.write(

@@ -211,6 +211,7 @@ describe('orderer bench on the local cluster it starts', () => {
       '200',
       '--out',
       out,
+      '--html',
       '--threshold',
       'tps>1',
       '--threshold',
@@ -222,7 +223,7 @@ describe('orderer bench on the local cluster it starts', () => {
   it('passes its thresholds and writes report.md, report.json and the SVG charts', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    for (const file of ['report.md', 'report.json', 'throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg', 'rss.svg']) {
+    for (const file of ['report.md', 'report.json', 'report.html', 'throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg', 'rss.svg']) {
       expect(fs.existsSync(path.join(out, file)), file).toBe(true);
     }
     for (const file of ['throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg'])

@@ -28,6 +28,7 @@ export type { SecondSample } from './sampler.js';
 export { buildReport, describeMachine, type BenchReport, type BenchConfig } from './report.js';
 export { writeReport } from './writeReport.js';
 export { renderMarkdown } from './markdown.js';
+export { renderHtml } from './html.js';
 export { parseThreshold, evaluateThresholds, type Threshold } from './thresholds.js';
 export { compareReports, formatComparison, readReport } from './compare.js';
 export { progressLine } from './progress.js';

@@ -190,4 +190,38 @@ describe('find the maximum against an orderer at its capacity', () => {
     const json = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(json.findMax[0].maxSustainableRate).toBe(max);
   });
+
+  it('writes report.html as one self-contained file: the report with every chart inline', async () => {
+    const out = path.join(dir, 'html');
+    const report = buildReport(
+      run,
+      {
+        target: 'stub <b>orderer</b>',
+        kind: 'external',
+        nodes: 1,
+        algorithm: 'p256',
+        envelopeBytes: 512,
+        role: 'all',
+        streamsPerNode: 1,
+        maxOutstanding: 20_000,
+        schedule,
+        channelId: 'stub',
+      },
+      describeMachine(),
+    );
+    const files = await writeReport(out, report, { html: true });
+    expect(files).toContain(path.join(out, 'report.html'));
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    const charts = files.filter((f) => f.endsWith('.svg'));
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html.match(/<svg[\s>]/g)).toHaveLength(charts.length);
+    for (const chart of charts) expect(html).toContain(fs.readFileSync(chart, 'utf8'));
+    // Nothing to fetch: no image, script or stylesheet link, no URL but SVG's namespaces.
+    expect(html).not.toMatch(/<img|<script|<link|src=/);
+    expect([...html.matchAll(/https?:\/\/[^\s"')]+/g)].map((m) => m[0]).filter((u) => !u.startsWith('http://www.w3.org/'))).toEqual([]);
+    // report.md's content: the headline, the find-max table, raw HTML from a name shown as text.
+    expect(html).toContain('Maximum sustainable rate');
+    expect(html).toContain('<table>');
+    expect(html).toContain('stub &lt;b&gt;orderer&lt;/b&gt;');
+  });
 });

@@ -4,7 +4,7 @@
 // CPU per envelope sent, acknowledged and seen committed, which must stay
 // ≤ 15 µs for the harness not to measure itself.
 //
-//   npm run bench:harness [-- --duration-s 10 --backlog 512 --rate 0 --streams 4 --generator bench|load]
+//   npm run bench:harness [-- --duration-s 10 --backlog 512 --rate 0 --tick-ms N --streams 4 --generator bench|load]
 //
 // --generator load measures instead runLoad (src/client/load.ts: `orderer
 // load`, bench:cluster, npm start), 4 streams x 128 outstanding, cycling a
@@ -35,12 +35,14 @@ const flags = parseFlags('bench:harness', process.argv.slice(2), {
   rate: { type: 'string' },
   streams: { type: 'string' },
   generator: { type: 'string' },
+  'tick-ms': { type: 'string' },
 });
 const generator = choiceFlag(flags, 'generator', ['bench', 'load'] as const, 'bench');
 const durationS = intFlag(flags, 'duration-s', 10, 1, 600);
 const backlog = intFlag(flags, 'backlog', 512, 1, 100_000);
 const rate = intFlag(flags, 'rate', 0, 0, 1_000_000);
 const streams = intFlag(flags, 'streams', 4, 1, 64);
+const tickMs = flags['tick-ms'] === undefined ? undefined : intFlag(flags, 'tick-ms', 2, 1, 100);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-harness-'));
 const manifest = keygen({ outDir: dir, nodes: 1, algorithm: 'ecdsa-p256', channelId: 'stub', ports: await freeNodePorts(1), engine: 'native' });
@@ -89,13 +91,21 @@ const supply = new EnvelopeSupply(target.signer);
 try {
   const count = rate > 0 ? Math.ceil(rate * durationS * 1.02) + 100 : 30_000 * durationS;
   await supply.prepare(count);
-  const run = await runBench({ target, schedule, role: 'all', streamsPerNode: streams, maxOutstanding: 20_000, supply });
+  const run = await runBench({
+    target,
+    schedule,
+    role: 'all',
+    streamsPerNode: streams,
+    maxOutstanding: 20_000,
+    supply,
+    ...(tickMs !== undefined && { tickMs }),
+  });
   const h = run.harness;
   console.log(`bench:harness on ${describeMachine()}`);
   console.log(
-    `${schedule.phases[0]!.name}, ${streams} streams, 1 KiB P-256 envelopes (signed ahead), stub orderer in another process: ` +
+    `${schedule.phases[0]!.name}${rate > 0 ? `, tick ${tickMs === undefined ? 'by rate' : `${tickMs} ms`}` : ''}, ${streams} streams, 1 KiB P-256 envelopes (signed ahead), stub orderer in another process: ` +
       `${run.total.acknowledged} acknowledged, ${run.total.committedOwn} seen committed in ${(run.elapsedMs / 1000).toFixed(1)} s ` +
-      `(${Math.round(run.total.acknowledged / (run.elapsedMs / 1000))}/s); harness main thread ${h.mainThreadUsPerEnvelope?.toFixed(1)} µs CPU per envelope ` +
+      `(${Math.round(run.total.acknowledged / (run.elapsedMs / 1000))}/s), ack p50/p99 ${run.total.ack.p50}/${run.total.ack.p99} ms from the intended send; harness main thread ${h.mainThreadUsPerEnvelope?.toFixed(1)} µs CPU per envelope ` +
       `(whole process ${h.processUsPerEnvelope?.toFixed(1)} µs); signed during the run ${run.supply.signedDuringRun}, starved ${run.supply.starved}`,
   );
 } finally {

@@ -38,7 +38,7 @@ export const BENCH_USAGE =
   'orderer bench [--nodes 3] [--algorithm p256|sm2] [--channels 1] | [--endpoint host:port ... --channel ID[,ID...] ... --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
   '      [--duration-s 30] [--rate TX/S [--to-rate TX/S] | --backlog N | --schedule FILE] [--target leader|followers|all] [--envelope-bytes 1024]\n' +
   '      [--find-max --rate START [--step-rate TX/S] [--step-s 5] [--max-rate TX/S] [--max-steps 20] --bound EXPR ...]\n' +
-  '      [--streams 4] [--max-outstanding 20000] [--presign N] [--out bench-report] [--html] [--threshold EXPR ...]\n' +
+  '      [--streams 4] [--max-outstanding 20000] [--tick-ms N] [--presign N] [--out bench-report] [--html] [--threshold EXPR ...]\n' +
   '  orderer bench compare OLD.json NEW.json [--threshold EXPR ...]';
 
 const FLAGS = {
@@ -67,6 +67,7 @@ const FLAGS = {
   'envelope-bytes': { type: 'string' },
   streams: { type: 'string' },
   'max-outstanding': { type: 'string' },
+  'tick-ms': { type: 'string' },
   presign: { type: 'string' },
   out: { type: 'string' },
   html: { type: 'boolean' },
@@ -206,6 +207,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
   const role = choiceFlag<TargetRole>(flags, 'target', ['leader', 'followers', 'all'], 'leader');
   const streamsPerNode = intFlag(flags, 'streams', 4, 1, 256);
   const maxOutstanding = intFlag(flags, 'max-outstanding', 20_000, 1, 1_000_000);
+  const tickMs = flags['tick-ms'] === undefined ? undefined : intFlag(flags, 'tick-ms', 2, 1, 100);
   const outDir = path.resolve(stringFlag(flags, 'out') ?? 'bench-report');
   const presign = presignCount(flags, schedule);
   const endpoints = multi['endpoint']!;
@@ -235,6 +237,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       maxOutstanding,
       supply: supplies,
       signal: aborter.signal,
+      ...(tickMs !== undefined && { tickMs }),
       onSample: (sample, driver) => painter.paint([progressLine(sample, driver.outstanding)]),
     });
     const report = buildReport(
@@ -248,6 +251,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
         role,
         streamsPerNode,
         maxOutstanding,
+        tickMs: tickMs ?? null,
         schedule,
         channelId: target.channelId,
         channelIds: target.channelIds,

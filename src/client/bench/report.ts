@@ -21,6 +21,8 @@ export interface BenchConfig {
   readonly role: string;
   readonly streamsPerNode: number;
   readonly maxOutstanding: number;
+  /** Open-loop send tick fixed by --tick-ms; null (or absent) when it followed the rate. */
+  readonly tickMs?: number | null;
   readonly schedule: Schedule;
   /** The first channel; `channelIds` lists every channel the run loaded (absent in reports of one channel written before). */
   readonly channelId: string;

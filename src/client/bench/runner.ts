@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Sign more on the fly while the queue holds a reserve. Default: when a phase is closed loop (how many it needs is unknown). */
   readonly refill?: boolean;
   readonly signal?: AbortSignal;
+  /** Open loop: wake to send at most this often (ms); default: about 8 envelopes' worth of the rate, 2..10 ms. */
+  readonly tickMs?: number;
   readonly onSample?: (sample: SecondSample, driver: { outstanding: number }) => void;
 }
 
@@ -106,7 +108,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
   if (supplies.length !== channelIds.length) throw new BenchConfigError(`${supplies.length} envelope supplies for ${channelIds.length} channels`);
   const recorder = new Recorder(channelIds.length);
   const perChannelOutstanding = Math.max(1, Math.floor(options.maxOutstanding / channelIds.length));
-  const drivers = channelIds.map((channelId, i) => new Driver(recorder, supplies[i]!, perChannelOutstanding, i, channelId));
+  const drivers = channelIds.map((channelId, i) => new Driver(recorder, supplies[i]!, perChannelOutstanding, i, channelId, options.tickMs));
   const followers = channelIds.map(
     (channelId, i) =>
       new CommitFollower({

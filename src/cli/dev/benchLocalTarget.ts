@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { BenchTargetError, channelView, connectBench, loadCreator, type BenchTarget, type Endpoint } from '../../client/index.js';
+import { BenchTargetError, channelView, connectBench, h2SessionSource, loadCreator, type BenchTarget, type Endpoint } from '../../client/index.js';
 import type { SignatureAlgorithm } from '../../crypto/index.js';
 import { freeNodePorts } from './freePorts.js';
 import { keygen } from './keygen.js';
@@ -89,7 +89,8 @@ export function clusterTarget(cluster: LocalCluster, options: { envelopeBytes: n
   const { dir, manifest } = cluster;
   const tls = clientTls(dir, manifest);
   const clients = new Map(cluster.nodes.map((n) => [n.id, connectBench(address(n, 'client'), tls.tlsCaPem, tls.serverNameOverride)]));
-  const endpoint = (id: number): Endpoint => ({ label: `node ${id}`, client: clients.get(id)!, nodeId: id });
+  const sessions = new Map(cluster.nodes.map((n) => [n.id, h2SessionSource(address(n, 'client'), tls.tlsCaPem, tls.serverNameOverride)]));
+  const endpoint = (id: number): Endpoint => ({ label: `node ${id}`, client: clients.get(id)!, broadcast: sessions.get(id)!, nodeId: id });
   const running = (): number[] => cluster.nodes.filter((n) => cluster.process(n.id).running).map((n) => n.id);
   const mspDir = path.join(dir, manifest.client.mspDir);
   const channelIds = options.channelIds ?? [manifest.channelId];
@@ -125,6 +126,7 @@ export function clusterTarget(cluster: LocalCluster, options: { envelopeBytes: n
     deliverEndpoints: () => running().map(endpoint),
     close: async () => {
       for (const client of clients.values()) client.close();
+      for (const session of sessions.values()) session.close();
     },
   };
 }

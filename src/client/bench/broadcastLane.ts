@@ -1,12 +1,19 @@
-// One Broadcast stream of the harness, lean on purpose: no promise per
-// envelope. Sends are written straight to the gRPC call; the server answers
-// in request order, so a ring of (intended, sent) times matches each answer
-// to its envelope. A failed stream hands back every outstanding envelope as
-// STREAM_FAILED; the lane can then be reopened (a restarted node, a new leader).
+// One Broadcast stream of the harness, lean on purpose: no promise, object
+// or write per envelope. Envelopes sent in one pump of the driver are framed
+// as gRPC messages into one buffer and written once (flush) to an HTTP/2
+// stream (h2Session.ts); the server answers in request order, so a ring of
+// (intended, sent) times matches each answer to its envelope. A failed
+// stream hands back every outstanding envelope as STREAM_FAILED; the lane can
+// then be reopened (a restarted node, a new leader).
 
-import type * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
 import { decodeBroadcastResponse, Status } from '../../block/index.js';
 import { ATOMIC_BROADCAST_SERVICE } from '../../block/index.js';
+import type { H2SessionSource } from './h2Session.js';
+
+const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_TE } = http2.constants;
+/** gRPC's message prefix: a compressed flag (0) and the length, big-endian. */
+const PREFIX_BYTES = 5;
 
 /** Status reported for envelopes outstanding on a stream that failed. */
 export const STREAM_FAILED = -1;
@@ -23,7 +30,12 @@ const SUCCESS_BYTES = Buffer.from([0x08, 0xc8, 0x01]);
 export class BroadcastLane {
   readonly label: string;
   readonly #sink: LaneSink;
-  #call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  #call: http2.ClientHttp2Stream | undefined;
+  /** Envelopes sent since the last flush, and their framed size. */
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  /** Bytes of a response message split over chunks. */
+  #partial: Buffer | undefined;
   #capacity = 1024;
   #intended = new Float64Array(this.#capacity);
   #sent = new Float64Array(this.#capacity);
@@ -48,16 +60,40 @@ export class BroadcastLane {
     return this.#count;
   }
 
-  open(client: grpc.Client, nodeId?: number): void {
-    const method = ATOMIC_BROADCAST_SERVICE.Broadcast;
-    const call = client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize);
-    this.#call = call;
+  open(source: H2SessionSource, nodeId?: number): void {
     this.nodeId = nodeId;
-    call.on('data', (bytes: Buffer) => this.#onData(bytes));
+    let call: http2.ClientHttp2Stream;
+    try {
+      call = source.session().request(
+        {
+          [HTTP2_HEADER_METHOD]: 'POST',
+          [HTTP2_HEADER_PATH]: ATOMIC_BROADCAST_SERVICE.Broadcast.path,
+          [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+          [HTTP2_HEADER_TE]: 'trailers',
+        },
+        { endStream: false },
+      );
+    } catch (error) {
+      // The session could not be opened (closed, refused): the lane is down; its owner retries.
+      setImmediate(() => this.#sink.onLaneDown(this, (error as Error).message));
+      return;
+    }
+    this.#call = call;
+    this.#partial = undefined;
+    call.on('response', (headers) => {
+      const status = Number(headers[HTTP2_HEADER_STATUS]);
+      if (status !== 200) this.#down(call, `HTTP status ${status}`);
+      else this.#grpcStatus(call, headers);
+    });
+    call.on('trailers', (trailers) => this.#grpcStatus(call, trailers));
+    call.on('data', (chunk: Buffer) => {
+      if (this.#call === call) this.#onChunk(chunk);
+    });
     call.on('error', (error: Error) => this.#down(call, error.message));
-    call.on('end', () => this.#down(call, 'ended by the server'));
+    call.on('close', () => this.#down(call, 'ended by the server'));
   }
 
+  /** Queues an envelope; it goes out at the next flush (the end of the driver's pump). */
   send(bytes: Buffer, txId: string, intendedMs: number, sentMs: number): void {
     if (this.#count === this.#capacity) this.#grow();
     const slot = (this.#head + this.#count) & (this.#capacity - 1);
@@ -65,11 +101,29 @@ export class BroadcastLane {
     this.#sent[slot] = sentMs;
     this.#txIds[slot] = txId;
     this.#count++;
-    this.#call!.write(bytes);
+    this.#batch.push(bytes);
+    this.#batchBytes += PREFIX_BYTES + bytes.length;
+  }
+
+  /** Writes every envelope queued since the last flush in one write. */
+  flush(): void {
+    if (this.#batch.length === 0) return;
+    const out = Buffer.allocUnsafe(this.#batchBytes);
+    let offset = 0;
+    for (const bytes of this.#batch) {
+      out[offset] = 0;
+      out.writeUInt32BE(bytes.length, offset + 1);
+      bytes.copy(out, offset + PREFIX_BYTES);
+      offset += PREFIX_BYTES + bytes.length;
+    }
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#call?.write(out);
   }
 
   /** Half-closes the stream; outstanding answers still arrive. */
   end(): void {
+    this.flush();
     this.#call?.end();
   }
 
@@ -77,8 +131,32 @@ export class BroadcastLane {
     const call = this.#call;
     if (call !== undefined) {
       this.#down(call, 'cancelled');
-      call.cancel();
+      call.close(http2.constants.NGHTTP2_CANCEL);
     }
+  }
+
+  /** A gRPC status in headers (an immediate error) or trailers: anything but OK takes the lane down naming it. */
+  #grpcStatus(call: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    const status = headers['grpc-status'];
+    if (status === undefined || status === '0') return;
+    const message = headers['grpc-message'];
+    this.#down(call, `gRPC status ${status}${message === undefined ? '' : `: ${decodeURIComponent(String(message))}`}`);
+  }
+
+  /** Response messages out of HTTP/2 data chunks (a message may span chunks, a chunk hold many). */
+  #onChunk(chunk: Buffer): void {
+    const buf = this.#partial === undefined ? chunk : Buffer.concat([this.#partial, chunk]);
+    this.#partial = undefined;
+    let i = 0;
+    while (buf.length - i >= PREFIX_BYTES) {
+      const length = buf.readUInt32BE(i + 1);
+      if (buf.length - i - PREFIX_BYTES < length) break;
+      this.#onData(buf.subarray(i + PREFIX_BYTES, i + PREFIX_BYTES + length));
+      i += PREFIX_BYTES + length;
+      // An answer may have taken the lane down (reopened on another stream): the rest of this chunk is not its.
+      if (this.#call === undefined) return;
+    }
+    if (i < buf.length) this.#partial = Buffer.from(buf.subarray(i));
   }
 
   #onData(bytes: Buffer): void {
@@ -92,9 +170,11 @@ export class BroadcastLane {
     this.#sink.onAnswer(this, status, txId, this.#intended[slot]!, this.#sent[slot]!, performance.now());
   }
 
-  #down(call: grpc.ClientDuplexStream<Buffer, Buffer>, reason: string): void {
+  #down(call: http2.ClientHttp2Stream, reason: string): void {
     if (this.#call !== call) return;
     this.#call = undefined;
+    this.#batch = [];
+    this.#batchBytes = 0;
     const now = performance.now();
     while (this.#count > 0) {
       const slot = this.#head;

@@ -146,6 +146,8 @@ export class Driver implements LaneSink {
         }
       }
     }
+    // Everything this pump sent goes out in one write per lane.
+    for (const lane of this.lanes) lane.flush();
     this.#blocked = blocked;
     // An answer wakes the pump when capacity is the limit; a timer covers the next due time and lanes coming back.
     if (phase.kind === 'rate' && !blocked && this.#nextDueMs < this.#phaseEndMs)

@@ -330,7 +330,7 @@ async function openLanes(driver: Driver, options: RunOptions, signal: AbortSigna
       for (const endpoint of endpoints) {
         for (let s = 0; s < options.streamsPerNode; s++) {
           const lane = new BroadcastLane(`${endpoint.label} ${driver.channelId} #${s + 1}`, driver);
-          lane.open(endpoint.client, endpoint.nodeId);
+          lane.open(endpoint.broadcast, endpoint.nodeId);
           driver.lanes.push(lane);
         }
       }
@@ -350,7 +350,7 @@ async function reopenLane(lane: BroadcastLane, driver: Driver, options: RunOptio
     if (endpoints.length === 0) continue;
     const same = endpoints.find((e) => e.nodeId !== undefined && e.nodeId === lane.nodeId);
     const endpoint = same ?? endpoints[driver.lanes.indexOf(lane) % endpoints.length]!;
-    lane.open(endpoint.client, endpoint.nodeId);
+    lane.open(endpoint.broadcast, endpoint.nodeId);
     driver.wake();
     return;
   }

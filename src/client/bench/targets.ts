@@ -7,6 +7,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import { connectBench } from './benchClient.js';
+import { h2SessionSource, type H2SessionSource } from './h2Session.js';
 import { BenchConfigError, BenchTargetError } from './errors.js';
 import { loadCreator, type SignerSpec } from './signing.js';
 import type { EnvelopeCreator } from '../../block/index.js';
@@ -17,7 +18,10 @@ export type TargetRole = 'leader' | 'followers' | 'all';
 
 export interface Endpoint {
   readonly label: string;
+  /** grpc-js client: Deliver and the reachability check. */
   readonly client: grpc.Client;
+  /** The HTTP/2 connection the Broadcast lanes write to (h2Session.ts). */
+  readonly broadcast: H2SessionSource;
   /** Local clusters: the node id. */
   readonly nodeId?: number;
 }
@@ -95,11 +99,15 @@ export async function externalTarget(options: ExternalTargetOptions): Promise<Be
   const endpoints: Endpoint[] = options.endpoints.map((label) => ({
     label,
     client: connectBench(label, tlsCaPem, options.serverNameOverride),
+    broadcast: h2SessionSource(label, tlsCaPem, options.serverNameOverride),
   }));
   try {
     await Promise.all(endpoints.map((e) => checkReachable(e.label, e.client)));
   } catch (error) {
-    for (const e of endpoints) e.client.close();
+    for (const e of endpoints) {
+      e.client.close();
+      e.broadcast.close();
+    }
     throw error;
   }
   const nodes: ObservedNode[] = endpoints.map((e, i) => ({ id: i + 1, label: e.label, operations: options.operations?.[i], pid: () => undefined }));
@@ -116,7 +124,10 @@ export async function externalTarget(options: ExternalTargetOptions): Promise<Be
     sendEndpoints: async () => endpoints,
     deliverEndpoints: () => endpoints,
     close: async () => {
-      for (const e of endpoints) e.client.close();
+      for (const e of endpoints) {
+        e.client.close();
+        e.broadcast.close();
+      }
     },
   };
 }

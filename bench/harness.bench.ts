@@ -89,7 +89,7 @@ const target = await externalTarget({
 });
 const supply = new EnvelopeSupply(target.signer);
 try {
-  const count = rate > 0 ? Math.ceil(rate * durationS * 1.02) + 100 : 30_000 * durationS;
+  const count = rate > 0 ? Math.ceil(rate * durationS * 1.02) + 100 : 50_000 * durationS;
   await supply.prepare(count);
   const run = await runBench({
     target,

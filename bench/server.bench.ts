@@ -49,6 +49,7 @@ const blocks = Array.from({ length: BLOCKS_PER_DELIVER }, (_, number) =>
 const accepting = {
   channelId: 'bench',
   submit: async () => ({ status: 'SUCCESS' as const, info: '' }),
+  submitAll: async (envelopes: readonly Uint8Array[]) => envelopes.map(() => ({ status: 'SUCCESS' as const, info: '' })),
   authorizeDeliver: async () => ({ status: 'SUCCESS' as const, info: '' }),
   height: () => blocks.length,
   block: (number: number) => blocks[number]!,

@@ -218,6 +218,10 @@ export class Chain implements ChannelSupport {
     return this.#intake.submit(envelope, options);
   }
 
+  submitAll(envelopes: readonly Uint8Array[], options?: SubmitOptions): Promise<SubmitResult[]> {
+    return this.#intake.submitAll(envelopes, options);
+  }
+
   authorizeDeliver(envelope: Uint8Array): Promise<SubmitResult> {
     return this.#intake.authorizeDeliver(envelope);
   }

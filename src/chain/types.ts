@@ -51,6 +51,12 @@ export interface ChannelSupport {
    */
   submit(envelope: Uint8Array, options?: SubmitOptions): Promise<SubmitResult>;
   /**
+   * submit() for the envelopes of one read burst of a stream: one result per
+   * envelope, in order, with one promise for all of them (the envelopes are
+   * verified and handed to ordering together). Never rejects.
+   */
+  submitAll(envelopes: readonly Uint8Array[], options?: SubmitOptions): Promise<SubmitResult[]>;
+  /**
    * Checks a Deliver request envelope: well-formed, for this channel, signed
    * by an identity of one of the channel's organizations. Never rejects.
    */

@@ -6,10 +6,12 @@
 // resumes as verdicts are written. A bad envelope gets its status and the
 // stream goes on (Fabric ends the stream there; we don't).
 
+import assert from 'node:assert/strict';
 import type * as grpc from '@grpc/grpc-js';
+import type { LabelValues } from 'prom-client';
 import type { Logger } from 'pino';
 import { encodeBroadcastResponse, HeaderType, MalformedMessageError, readEnvelopeFields, Status } from '../block/index.js';
-import type { ChannelRegistry, SubmitOptions, SubmitResult } from '../chain/index.js';
+import type { ChannelRegistry, ChannelSupport, SubmitOptions, SubmitResult } from '../chain/index.js';
 import { ackChoiceOf } from './ackChoice.js';
 import { truncate } from './clientText.js';
 import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
@@ -30,6 +32,14 @@ interface Verdict {
   readonly info: string;
 }
 
+/** The envelopes of one stream read in one event-loop turn, answered together. */
+interface Burst {
+  /** One per envelope, in request order; filled when `settled` resolves. */
+  readonly verdicts: Verdict[];
+  /** Never rejects: every failure became a verdict. */
+  readonly settled: Promise<void>;
+}
+
 enum StreamState {
   Open,
   /** The client half-closed: answer what is outstanding, then end. */
@@ -38,6 +48,9 @@ enum StreamState {
   Closed,
 }
 
+/** The encoded answer most envelopes get, made once (grpc-js copies it into its frame). */
+const SUCCESS_RESPONSE = asBuffer(encodeBroadcastResponse({ status: Status.SUCCESS, info: '' }));
+
 export function serveBroadcast(call: grpc.ServerDuplexStream<Buffer, Buffer>, context: BroadcastContext): void {
   new BroadcastStream(call, context).start();
 }
@@ -45,8 +58,12 @@ export function serveBroadcast(call: grpc.ServerDuplexStream<Buffer, Buffer>, co
 class BroadcastStream {
   readonly #call: grpc.ServerDuplexStream<Buffer, Buffer>;
   readonly #context: BroadcastContext;
-  /** Verdicts in request order. Invariant: length <= outstandingMax while reading is not paused. */
-  readonly #verdicts: Promise<Verdict>[] = [];
+  /** Bursts submitted and not yet answered, in request order. */
+  readonly #bursts: Burst[] = [];
+  /** Envelopes read in this turn, submitted together once the turn's reads are done. */
+  #reading: Buffer[] = [];
+  /** Envelopes received and not yet answered. Invariant: <= outstandingMax while reading is not paused. */
+  #outstanding = 0;
   #state = StreamState.Open;
   #readPaused = false;
   #draining = false;
@@ -75,27 +92,44 @@ class BroadcastStream {
 
   #onEnvelope(bytes: Buffer): void {
     if (this.#state !== StreamState.Open) return;
-    const ack = this.#ack;
-    const processing = typeof ack === 'string' ? Promise.resolve({ status: Status.BAD_REQUEST, info: ack }) : processEnvelope(bytes, this.#context, ack);
-    this.#verdicts.push(processing.catch((error: unknown) => this.#internalError(error)));
-    if (this.#verdicts.length >= this.#context.outstandingMax && !this.#readPaused) {
+    // grpc-js hands messages over one by one, each a few microtasks after the
+    // last: setImmediate runs once the turn's reads are all in.
+    if (this.#reading.length === 0) setImmediate(() => this.#submitBurst());
+    this.#reading.push(bytes);
+    this.#outstanding++;
+    if (this.#outstanding >= this.#context.outstandingMax && !this.#readPaused) {
       this.#readPaused = true;
       this.#call.pause();
     }
+  }
+
+  #submitBurst(): void {
+    const envelopes = this.#reading;
+    this.#reading = [];
+    // Submitted even if the stream closed meanwhile: what was read is ordered, as when each envelope went on its own.
+    const ack = this.#ack;
+    const verdicts: Verdict[] = new Array(envelopes.length);
+    const settled =
+      typeof ack === 'string'
+        ? Promise.resolve(void verdicts.fill({ status: Status.BAD_REQUEST, info: ack }))
+        : processBurst(envelopes, verdicts, this.#context, ack).catch((error: unknown) => void verdicts.fill(this.#internalError(error)));
+    this.#bursts.push({ verdicts, settled });
     if (!this.#draining) void this.#drain();
   }
 
-  /** Writes verdicts in order as they resolve; the only writer of the stream. */
+  /** Writes each burst's answers in order once it is settled; the only writer of the stream. */
   async #drain(): Promise<void> {
     this.#draining = true;
-    while (this.#verdicts.length > 0 && this.#state !== StreamState.Closed) {
-      // Never rejects: every failure became a verdict in #onEnvelope.
-      const verdict = await this.#verdicts[0]!;
-      this.#verdicts.shift();
+    while (this.#bursts.length > 0 && this.#state !== StreamState.Closed) {
+      const burst = this.#bursts[0]!;
+      await burst.settled;
+      this.#bursts.shift();
       if (this.#isClosed()) break;
-      const flushed = this.#call.write(asBuffer(encodeBroadcastResponse(verdict)));
+      let flushed = true;
+      for (const verdict of burst.verdicts) flushed = this.#call.write(responseOf(verdict));
+      this.#outstanding -= burst.verdicts.length;
       if (!flushed) await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
-      if (this.#readPaused && this.#verdicts.length < this.#context.outstandingMax && this.#state === StreamState.Open) {
+      if (this.#readPaused && this.#outstanding < this.#context.outstandingMax && this.#state === StreamState.Open) {
         this.#readPaused = false;
         this.#call.resume();
       }
@@ -104,7 +138,7 @@ class BroadcastStream {
     this.#finishIfDone();
   }
 
-  /** A bug below the server (an assertion) answers this envelope, not the whole stream. */
+  /** A bug below the server (an assertion) answers the burst's envelopes, not the whole stream. */
   #internalError(error: unknown): Verdict {
     this.#context.logger.error({ err: error }, 'broadcast envelope processing failed');
     return { status: Status.INTERNAL_SERVER_ERROR, info: 'internal error while processing the envelope' };
@@ -116,7 +150,7 @@ class BroadcastStream {
   }
 
   #finishIfDone(): void {
-    if (this.#state !== StreamState.InputEnded || this.#draining || this.#verdicts.length > 0) return;
+    if (this.#state !== StreamState.InputEnded || this.#draining || this.#outstanding > 0) return;
     this.#state = StreamState.Closed;
     this.#call.end();
   }
@@ -124,7 +158,7 @@ class BroadcastStream {
   #close(reason: string): void {
     if (this.#state === StreamState.Closed) return;
     this.#state = StreamState.Closed;
-    this.#context.logger.debug({ peer: this.#call.getPeer(), reason, unanswered: this.#verdicts.length }, 'broadcast stream closed');
+    this.#context.logger.debug({ peer: this.#call.getPeer(), reason, unanswered: this.#outstanding }, 'broadcast stream closed');
     this.#wake();
   }
 
@@ -135,48 +169,113 @@ class BroadcastStream {
   }
 }
 
-/** Decodes, routes and submits one envelope; operating errors become verdicts. */
-async function processEnvelope(bytes: Buffer, context: BroadcastContext, ack: SubmitOptions): Promise<Verdict> {
-  // performance.now(): a double, where hrtime.bigint() allocated a BigInt per envelope and another to subtract.
-  const startedMs = performance.now();
-  let fields;
-  try {
-    fields = readEnvelopeFields(bytes);
-  } catch (error) {
-    // Whatever fails while reading one envelope is its answer, never the stream's; a failure the codec does not name is logged.
-    if (error instanceof MalformedMessageError)
-      return count(context, '', '', startedMs, { status: Status.BAD_REQUEST, info: `malformed envelope: ${error.message}` });
-    context.logger.error({ err: error }, 'reading a broadcast envelope failed unexpectedly; the envelope alone is refused');
-    const reason = error instanceof Error ? error.message : String(error);
-    return count(context, '', '', startedMs, { status: Status.BAD_REQUEST, info: `unreadable envelope: ${reason}` });
-  }
-  const type = headerTypeLabel(fields.headerType);
-  if (fields.channelId === '') {
-    return count(context, '', type, startedMs, { status: Status.BAD_REQUEST, info: 'envelope channel header has an empty channel_id' });
-  }
-  const channel = context.channels.get(fields.channelId);
-  if (channel === undefined) {
-    const info = `channel "${truncate(fields.channelId)}" is not served by this orderer`;
-    return count(context, '', type, startedMs, { status: Status.NOT_FOUND, info });
-  }
-  let result: SubmitResult;
-  try {
-    // `bytes` is not used after this call, so the channel may transfer the envelope's buffer.
-    result = await channel.submit(ownedEnvelope(bytes), ack);
-  } catch (error) {
-    // The contract says submit never rejects: a chain bug must not end the stream.
-    context.logger.error({ channel: channel.channelId, err: error }, 'channel submit rejected, contrary to its contract');
-    result = { status: 'INTERNAL_SERVER_ERROR', info: 'internal error while submitting the envelope' };
-  }
-  return count(context, channel.channelId, type, startedMs, { status: Status[result.status], info: result.info });
+function responseOf(verdict: Verdict): Buffer {
+  if (verdict.status === Status.SUCCESS && verdict.info === '') return SUCCESS_RESPONSE;
+  return asBuffer(encodeBroadcastResponse(verdict));
 }
 
-function count(context: BroadcastContext, channel: string, type: string, startedMs: number, verdict: Verdict): Verdict {
-  const labels = context.metrics.broadcastLabels(channel, type, verdict.status);
-  context.metrics.broadcastProcessed.inc(labels);
-  context.metrics.broadcastValidateSeconds.observe(labels, (performance.now() - startedMs) / 1000);
-  if (verdict.status !== Status.SUCCESS) context.logger.debug({ channel, type, status: labels.status, info: verdict.info }, 'broadcast envelope rejected');
-  return verdict;
+/** An envelope read well enough to route: its channel and its type's metric label. */
+interface Routed {
+  readonly index: number;
+  readonly type: string;
+}
+
+/**
+ * Decodes and routes a burst's envelopes, submits each channel's share in one
+ * call, and fills `verdicts` (operating errors become verdicts). Metrics are
+ * counted per burst: every envelope of it took the same time to its verdict.
+ */
+async function processBurst(envelopes: readonly Buffer[], verdicts: Verdict[], context: BroadcastContext, ack: SubmitOptions): Promise<void> {
+  // performance.now(): a double, where hrtime.bigint() allocated a BigInt per envelope and another to subtract.
+  const startedMs = performance.now();
+  const byChannel = new Map<ChannelSupport, Routed[]>();
+  const early: { index: number; channel: string; type: string }[] = [];
+  for (let index = 0; index < envelopes.length; index++) {
+    const bytes = envelopes[index]!;
+    let fields;
+    try {
+      fields = readEnvelopeFields(bytes);
+    } catch (error) {
+      verdicts[index] = unreadable(error, context);
+      early.push({ index, channel: '', type: '' });
+      continue;
+    }
+    const type = headerTypeLabel(fields.headerType);
+    if (fields.channelId === '') {
+      verdicts[index] = { status: Status.BAD_REQUEST, info: 'envelope channel header has an empty channel_id' };
+      early.push({ index, channel: '', type });
+      continue;
+    }
+    const channel = context.channels.get(fields.channelId);
+    if (channel === undefined) {
+      verdicts[index] = { status: Status.NOT_FOUND, info: `channel "${truncate(fields.channelId)}" is not served by this orderer` };
+      early.push({ index, channel: '', type });
+      continue;
+    }
+    let routed = byChannel.get(channel);
+    if (routed === undefined) byChannel.set(channel, (routed = []));
+    routed.push({ index, type });
+  }
+  const counts = new BurstCounts(context, startedMs);
+  for (const { index, channel, type } of early) counts.add(channel, type, verdicts[index]!);
+  await Promise.all(
+    [...byChannel].map(async ([channel, routed]) => {
+      let results: readonly SubmitResult[];
+      try {
+        // The envelopes are not used here afterwards, so the channel may transfer their buffers.
+        results = await channel.submitAll(
+          routed.map((r) => ownedEnvelope(envelopes[r.index]!)),
+          ack,
+        );
+        assert.equal(results.length, routed.length, 'submitAll must answer every envelope');
+      } catch (error) {
+        // The contract says submitAll never rejects: a chain bug must not end the stream.
+        context.logger.error({ channel: channel.channelId, err: error }, 'channel submit rejected, contrary to its contract');
+        results = routed.map(() => ({ status: 'INTERNAL_SERVER_ERROR', info: 'internal error while submitting the envelope' }));
+      }
+      for (let k = 0; k < routed.length; k++) {
+        const result = results[k]!;
+        const verdict: Verdict = { status: Status[result.status], info: result.info };
+        verdicts[routed[k]!.index] = verdict;
+        counts.add(channel.channelId, routed[k]!.type, verdict);
+      }
+    }),
+  );
+  counts.record();
+}
+
+/** Whatever fails while reading one envelope is its answer, never the stream's; a failure the codec does not name is logged. */
+function unreadable(error: unknown, context: BroadcastContext): Verdict {
+  if (error instanceof MalformedMessageError) return { status: Status.BAD_REQUEST, info: `malformed envelope: ${error.message}` };
+  context.logger.error({ err: error }, 'reading a broadcast envelope failed unexpectedly; the envelope alone is refused');
+  const reason = error instanceof Error ? error.message : String(error);
+  return { status: Status.BAD_REQUEST, info: `unreadable envelope: ${reason}` };
+}
+
+/** Broadcast metrics of one burst: one counter increment per label set, not per envelope. */
+class BurstCounts {
+  readonly #counts = new Map<LabelValues<'channel' | 'type' | 'status'>, number>();
+
+  constructor(
+    private readonly context: BroadcastContext,
+    private readonly startedMs: number,
+  ) {}
+
+  add(channel: string, type: string, verdict: Verdict): void {
+    const labels = this.context.metrics.broadcastLabels(channel, type, verdict.status);
+    this.#counts.set(labels, (this.#counts.get(labels) ?? 0) + 1);
+    if (verdict.status !== Status.SUCCESS) this.context.logger.debug({ channel, type, status: labels.status, info: verdict.info }, 'broadcast envelope rejected');
+  }
+
+  record(): void {
+    const seconds = (performance.now() - this.startedMs) / 1000;
+    const { broadcastProcessed, broadcastValidateSeconds } = this.context.metrics;
+    for (const [labels, n] of this.#counts) {
+      broadcastProcessed.inc(labels, n);
+      const histogram = broadcastValidateSeconds.labels(labels);
+      for (let i = 0; i < n; i++) histogram.observe(seconds);
+    }
+  }
 }
 
 /** Fabric's HeaderType name; application-defined types share one label value to bound the label set. */

@@ -53,7 +53,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 describe('VerifyBatcher', () => {
   it('batches concurrent envelopes, keeps at most tasksInFlightMax calls running, and answers each envelope with its own verdict', async () => {
     const compute = new GatedCompute();
-    const batcher = new VerifyBatcher(compute, context, { batchMax: 4, tasksInFlightMax: 2, waitingMax: 100 });
+    const batcher = new VerifyBatcher(compute, context, { batchMax: 4, batchMin: 1, tasksInFlightMax: 2, waitingMax: 100 });
     const first = Array.from({ length: 10 }, (_, i) => batcher.verify(Uint8Array.of(i)));
     await turn();
     expect(compute.calls).toEqual([4, 4]); // 2 envelopes wait: both calls are in flight
@@ -75,7 +75,7 @@ describe('VerifyBatcher', () => {
 
   it('refuses with SERVICE_UNAVAILABLE beyond waitingMax envelopes', async () => {
     const compute = new GatedCompute();
-    const batcher = new VerifyBatcher(compute, context, { batchMax: 2, tasksInFlightMax: 1, waitingMax: 3 });
+    const batcher = new VerifyBatcher(compute, context, { batchMax: 2, batchMin: 1, tasksInFlightMax: 1, waitingMax: 3 });
     const accepted = [batcher.verify(Uint8Array.of(1)), batcher.verify(Uint8Array.of(2)), batcher.verify(Uint8Array.of(3))];
     await expect(batcher.verify(Uint8Array.of(4))).rejects.toBeInstanceOf(ServiceUnavailableError);
     await turn();

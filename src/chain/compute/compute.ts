@@ -26,6 +26,8 @@ export interface VerificationContext {
 }
 
 export interface ChainCompute {
+  /** Threads verifyBatch calls may run on at once (a batcher spreads its calls over them); default 1. */
+  readonly threads?: number;
   /**
    * One verdict per envelope, in order. Checks: well-formed Envelope with a
    * header, channel id equal to the context's, creator certificate chaining to

@@ -19,6 +19,10 @@ export class PoolCompute implements ChainCompute {
     private readonly signer: SignerInput,
   ) {}
 
+  get threads(): number {
+    return this.pool.options.maxThreads;
+  }
+
   async verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<readonly EnvelopeVerdict[]> {
     let handle = this.#verification.get(context);
     if (handle === undefined) {

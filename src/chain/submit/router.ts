@@ -62,6 +62,41 @@ export class EnvelopeRouter {
     return Promise.reject(new ServiceUnavailableError(`node ${this.view.selfId} no longer leads`));
   }
 
+  /**
+   * order() for several envelopes at once, with one promise for all of them:
+   * resolves once each is accepted or refused, with undefined (accepted) or
+   * the refusal at its index. Never rejects.
+   */
+  orderAll(envelopes: readonly OrderedEnvelope[]): Promise<unknown[]> {
+    const outcomes: unknown[] = new Array(envelopes.length).fill(undefined);
+    if (envelopes.length === 0) return Promise.resolve(outcomes);
+    return new Promise<unknown[]>((resolve) => {
+      let left = envelopes.length;
+      const settle = (index: number, refusal: unknown): void => {
+        outcomes[index] = refusal;
+        if (--left === 0) resolve(outcomes);
+      };
+      if (!this.view.isLeader()) {
+        for (let i = 0; i < envelopes.length; i++) {
+          this.order(envelopes[i]!).then(
+            () => settle(i, undefined),
+            (err: unknown) => settle(i, err),
+          );
+        }
+        return;
+      }
+      for (let i = 0; i < envelopes.length; i++) {
+        // No promise per envelope: the pipeline calls these back once the envelope is cut or refused.
+        const item: IntakeItem = { ...envelopes[i]!, accepted: () => settle(i, undefined), refused: (err: unknown) => settle(i, err) };
+        try {
+          this.pipeline.enqueue(item);
+        } catch (err) {
+          settle(i, err);
+        }
+      }
+    });
+  }
+
   /** Every leader change: forwards without a verdict follow the leadership. */
   onLeader(lead: number): void {
     this.forwarder.onLeader(lead);

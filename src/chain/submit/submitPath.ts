@@ -12,6 +12,7 @@ import { REJECTION_CODES, type ChainCompute, type EnvelopeRejection, type Verifi
 import type { ConfigControl } from '../config/configControl.js';
 import { BadRequestError, ServiceUnavailableError } from '../errors.js';
 import type { ChainMetrics } from '../metrics.js';
+import type { OrderedEnvelope } from '../order/leaderPipeline.js';
 import type { EnvelopeRouter } from './router.js';
 import { acceptForwarded, configEnvelopeSize, failureResult, refusalOf, rejectionStatus } from './submitSupport.js';
 import { DEFAULT_ACK_TIMEOUT_MS, type DeliverAuthorization, type SubmitOptions, type SubmitResult } from '../types.js';
@@ -61,30 +62,66 @@ export class SubmitPath {
 
   /** ChannelSupport.submit: never rejects, every failure is a SubmitResult. */
   async submit(envelope: Uint8Array, options?: SubmitOptions): Promise<SubmitResult> {
+    return (await this.submitAll([envelope], options))[0]!;
+  }
+
+  /**
+   * ChannelSupport.submitAll: one result per envelope, in order, never
+   * rejects. The envelopes are verified in one go and the normal ones handed
+   * to ordering together, so a read burst costs one promise, not several per envelope.
+   */
+  async submitAll(envelopes: readonly Uint8Array[], options?: SubmitOptions): Promise<SubmitResult[]> {
     const unavailable = this.host.unavailableReason();
-    if (unavailable !== undefined) return { status: 'SERVICE_UNAVAILABLE', info: unavailable };
-    let verdict;
+    if (unavailable !== undefined) return envelopes.map(() => ({ status: 'SERVICE_UNAVAILABLE', info: unavailable }));
+    let verdicts;
     try {
-      verdict = await this.#verifier.verify(envelope);
+      verdicts = await this.#verifier.verifyAll(envelopes);
     } catch (err) {
       // OrdererErrors (pool overloaded or closed, too many waiting) are SERVICE_UNAVAILABLE: the client may retry.
-      return failureResult(err, this.host.log);
+      const failure = failureResult(err, this.host.log);
+      return envelopes.map(() => failure);
     }
-    if (!verdict.ok) return this.#rejected(verdict);
-    const refusal = refusalOf(verdict, this.#batchSize);
-    if (refusal !== undefined) return refusal;
-    if (verdict.type === HeaderType.CONFIG_UPDATE) return this.#orderConfigUpdate(envelope);
-    const { txId } = verdict;
-    if (options?.ack === 'committed' && txId !== '')
-      return this.#orderCommitted(envelope, verdict.sizeBytes, txId, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
-    try {
-      await this.router.order({ bytes: envelope, sizeBytes: verdict.sizeBytes, txId });
-      return { status: 'SUCCESS', info: '' };
-    } catch (err) {
-      // A duplicate (ordered, or in flight on the leader) is answered SUCCESS: the transaction is or will be ordered once.
-      if (isDuplicate(err)) return { status: 'SUCCESS', info: err.message };
-      return failureResult(err, this.host.log);
+    const results: SubmitResult[] = new Array(envelopes.length);
+    /** Envelopes ordered together, and where their results go. */
+    const ordered: OrderedEnvelope[] = [];
+    const orderedAt: number[] = [];
+    /** Envelopes answered on their own path (CONFIG_UPDATE, committed acknowledgement). */
+    const separate: Promise<void>[] = [];
+    const committed = options?.ack === 'committed';
+    for (let i = 0; i < envelopes.length; i++) {
+      const envelope = envelopes[i]!;
+      const verdict = verdicts[i]!;
+      if (!verdict.ok) {
+        results[i] = this.#rejected(verdict);
+        continue;
+      }
+      const refusal = refusalOf(verdict, this.#batchSize);
+      if (refusal !== undefined) {
+        results[i] = refusal;
+      } else if (verdict.type === HeaderType.CONFIG_UPDATE) {
+        separate.push(this.#orderConfigUpdate(envelope).then((result) => void (results[i] = result)));
+      } else if (committed && verdict.txId !== '') {
+        const timeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+        separate.push(this.#orderCommitted(envelope, verdict.sizeBytes, verdict.txId, timeoutMs).then((result) => void (results[i] = result)));
+      } else {
+        ordered.push({ bytes: envelope, sizeBytes: verdict.sizeBytes, txId: verdict.txId });
+        orderedAt.push(i);
+      }
     }
+    if (ordered.length > 0) {
+      const outcomes = await this.router.orderAll(ordered);
+      for (let k = 0; k < outcomes.length; k++) results[orderedAt[k]!] = this.#orderingResult(outcomes[k]);
+    }
+    if (separate.length > 0) await Promise.all(separate);
+    return results;
+  }
+
+  /** What the client hears once ordering took (undefined) or refused an envelope. */
+  #orderingResult(refusal: unknown): SubmitResult {
+    if (refusal === undefined) return SUCCESS;
+    // A duplicate (ordered, or in flight on the leader) is answered SUCCESS: the transaction is or will be ordered once.
+    if (isDuplicate(refusal)) return { status: 'SUCCESS', info: refusal.message };
+    return failureResult(refusal, this.host.log);
   }
 
   /**
@@ -194,6 +231,9 @@ export class SubmitPath {
     return config;
   }
 }
+
+/** Shared: every accepted envelope gets the same answer. */
+const SUCCESS: SubmitResult = Object.freeze({ status: 'SUCCESS', info: '' });
 
 /** The leader found the tx id ordered or in flight (here, or carried back by code from a forward). */
 function isDuplicate(err: unknown): err is OrdererError {

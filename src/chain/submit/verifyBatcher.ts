@@ -2,8 +2,12 @@
 // sees batches, not single envelopes. Adaptive: at most `tasksInFlightMax`
 // calls run at once; envelopes arriving meanwhile wait and go out together
 // when a call returns, so batches grow with the load instead of the pool's
-// queue. Bounded: at most `batchMax` envelopes per call and `waitingMax`
-// waiting; beyond that verify() refuses with SERVICE_UNAVAILABLE.
+// queue. What waits is spread evenly over the compute's threads (a burst of
+// 300 on two threads is two calls of 150, not 256 + 44, which would leave one
+// core idle for most of the burst), with at least `batchMin` envelopes per
+// call so a call's fixed cost stays small beside its verifications.
+// Bounded: at most `batchMax` envelopes per call and `waitingMax` waiting;
+// beyond that verify()/verifyAll() refuse with SERVICE_UNAVAILABLE.
 
 import assert from 'node:assert/strict';
 import type { ChainCompute, EnvelopeVerdict, VerificationContext } from '../compute/compute.js';
@@ -12,18 +16,31 @@ import { ServiceUnavailableError } from '../errors.js';
 export interface VerifyBatcherLimits {
   /** Envelopes per verifyBatch call, at most (the pool's sweet spot is 64-256). */
   readonly batchMax: number;
+  /** Envelopes per verifyBatch call when waiting envelopes are split over threads, at least. */
+  readonly batchMin: number;
   /** verifyBatch calls of this channel running at once, at most. */
   readonly tasksInFlightMax: number;
   /** Envelopes waiting for a call, at most. */
   readonly waitingMax: number;
 }
 
-export const VERIFY_BATCHER_DEFAULTS: VerifyBatcherLimits = Object.freeze({ batchMax: 256, tasksInFlightMax: 4, waitingMax: 16 * 256 });
+export const VERIFY_BATCHER_DEFAULTS: VerifyBatcherLimits = Object.freeze({ batchMax: 256, batchMin: 16, tasksInFlightMax: 4, waitingMax: 16 * 256 });
 
-interface Waiting {
-  readonly envelope: Uint8Array;
-  resolve(verdict: EnvelopeVerdict): void;
+/** Envelopes waiting for one verdict each; the group is answered at once. */
+interface Group {
+  readonly envelopes: readonly Uint8Array[];
+  readonly verdicts: EnvelopeVerdict[];
+  /** Envelopes of the group not judged yet. */
+  left: number;
+  failed: boolean;
+  resolve(verdicts: EnvelopeVerdict[]): void;
   reject(err: unknown): void;
+}
+
+/** One envelope of a group, waiting for a call. */
+interface Waiting {
+  readonly group: Group;
+  readonly index: number;
 }
 
 export class VerifyBatcher {
@@ -32,6 +49,8 @@ export class VerifyBatcher {
   #flushScheduled = false;
   /** Invariant: <= limits.tasksInFlightMax. */
   #tasksInFlight = 0;
+  /** Threads a flush spreads its calls over. */
+  readonly #threads: number;
 
   constructor(
     private readonly compute: ChainCompute,
@@ -39,16 +58,28 @@ export class VerifyBatcher {
     private readonly limits: VerifyBatcherLimits = VERIFY_BATCHER_DEFAULTS,
   ) {
     for (const [name, value] of Object.entries(limits)) assert(Number.isSafeInteger(value) && value > 0, `${name} must be a positive integer`);
+    assert(limits.batchMin <= limits.batchMax, 'batchMin must not exceed batchMax');
+    this.#threads = Math.max(1, Math.min(compute.threads ?? 1, limits.tasksInFlightMax));
   }
 
   verify(envelope: Uint8Array): Promise<EnvelopeVerdict> {
-    if (this.#waiting.length >= this.limits.waitingMax) {
+    return this.verifyAll([envelope]).then((verdicts) => verdicts[0]!);
+  }
+
+  /**
+   * One verdict per envelope, in order, all at once (one promise for a
+   * client's read burst). Refused whole when they do not all fit in the wait.
+   */
+  verifyAll(envelopes: readonly Uint8Array[]): Promise<EnvelopeVerdict[]> {
+    if (envelopes.length === 0) return Promise.resolve([]);
+    if (this.#waiting.length + envelopes.length > this.limits.waitingMax) {
       return Promise.reject(
         new ServiceUnavailableError(`${this.limits.waitingMax} envelopes are already waiting for verification on channel "${this.context.channelId}"`),
       );
     }
-    return new Promise<EnvelopeVerdict>((resolve, reject) => {
-      this.#waiting.push({ envelope, resolve, reject });
+    return new Promise<EnvelopeVerdict[]>((resolve, reject) => {
+      const group: Group = { envelopes, verdicts: new Array(envelopes.length), left: envelopes.length, failed: false, resolve, reject };
+      for (let index = 0; index < envelopes.length; index++) this.#waiting.push({ group, index });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         // setImmediate: after the current I/O callbacks, so every submit that
@@ -62,27 +93,44 @@ export class VerifyBatcher {
   }
 
   #flush(): void {
-    while (this.#waiting.length > 0 && this.#tasksInFlight < this.limits.tasksInFlightMax) {
-      const batch = this.#waiting.splice(0, this.limits.batchMax);
-      this.#tasksInFlight++;
-      this.compute
-        .verifyBatch(
-          this.context,
-          batch.map((w) => w.envelope),
-        )
-        .then(
-          (verdicts) => {
-            assert.equal(verdicts.length, batch.length, 'verifyBatch must return one verdict per envelope');
-            batch.forEach((w, i) => w.resolve(verdicts[i]!));
-          },
-          (err: unknown) => {
-            for (const w of batch) w.reject(err);
-          },
-        )
-        .finally(() => {
-          this.#tasksInFlight--;
-          this.#flush();
-        });
+    const { batchMax, batchMin, tasksInFlightMax } = this.limits;
+    while (this.#waiting.length > 0 && this.#tasksInFlight < tasksInFlightMax) {
+      // Calls this flush makes: enough for batchMax, spread over the threads not yet busy, each at least batchMin.
+      const free = tasksInFlightMax - this.#tasksInFlight;
+      const idleThreads = Math.max(1, this.#threads - this.#tasksInFlight);
+      const calls = Math.min(free, Math.max(Math.ceil(this.#waiting.length / batchMax), Math.min(idleThreads, Math.floor(this.#waiting.length / batchMin))));
+      const size = Math.min(batchMax, Math.ceil(this.#waiting.length / Math.max(1, calls)));
+      this.#call(this.#waiting.splice(0, size));
     }
+  }
+
+  #call(batch: Waiting[]): void {
+    this.#tasksInFlight++;
+    this.compute
+      .verifyBatch(
+        this.context,
+        batch.map((w) => w.group.envelopes[w.index]!),
+      )
+      .then(
+        (verdicts) => {
+          assert.equal(verdicts.length, batch.length, 'verifyBatch must return one verdict per envelope');
+          for (let i = 0; i < batch.length; i++) {
+            const { group, index } = batch[i]!;
+            group.verdicts[index] = verdicts[i]!;
+            if (--group.left === 0 && !group.failed) group.resolve(group.verdicts);
+          }
+        },
+        (err: unknown) => {
+          for (const { group } of batch) {
+            if (group.failed) continue;
+            group.failed = true;
+            group.reject(err);
+          }
+        },
+      )
+      .finally(() => {
+        this.#tasksInFlight--;
+        this.#flush();
+      });
   }
 }

@@ -76,6 +76,11 @@ export class FakeChannel implements ChannelSupport {
     }
   }
 
+  /** Envelope by envelope through submit(), so holds, failures and in-flight counts apply to each. */
+  submitAll(inputs: readonly Uint8Array[], options?: SubmitOptions): Promise<SubmitResult[]> {
+    return Promise.all(inputs.map((input) => this.submit(input, options)));
+  }
+
   async authorizeDeliver(input: Uint8Array): Promise<DeliverAuthorization> {
     const envelope = this.#take(input);
     const fields = readEnvelopeFields(envelope);

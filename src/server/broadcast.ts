@@ -264,7 +264,8 @@ class BurstCounts {
   add(channel: string, type: string, verdict: Verdict): void {
     const labels = this.context.metrics.broadcastLabels(channel, type, verdict.status);
     this.#counts.set(labels, (this.#counts.get(labels) ?? 0) + 1);
-    if (verdict.status !== Status.SUCCESS) this.context.logger.debug({ channel, type, status: labels.status, info: verdict.info }, 'broadcast envelope rejected');
+    if (verdict.status !== Status.SUCCESS)
+      this.context.logger.debug({ channel, type, status: labels.status, info: verdict.info }, 'broadcast envelope rejected');
   }
 
   record(): void {

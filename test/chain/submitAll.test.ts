@@ -46,7 +46,15 @@ function mixedBurst(tag: string) {
     c.envelope(5000).bytes,
     ...valid.slice(6).map((v) => v.bytes),
   ];
-  const expected = ['SUCCESS', 'BAD_REQUEST', ...valid.slice(1, 6).map(() => 'SUCCESS'), 'FORBIDDEN', 'SUCCESS', 'BAD_REQUEST', ...valid.slice(6).map(() => 'SUCCESS')];
+  const expected = [
+    'SUCCESS',
+    'BAD_REQUEST',
+    ...valid.slice(1, 6).map(() => 'SUCCESS'),
+    'FORBIDDEN',
+    'SUCCESS',
+    'BAD_REQUEST',
+    ...valid.slice(6).map(() => 'SUCCESS'),
+  ];
   return { envelopes, expected, txIds: valid.map((v) => v.txId) };
 }
 

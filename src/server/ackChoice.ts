@@ -3,7 +3,6 @@
 // for it, and every gRPC client can set call metadata without touching the
 // messages (clients that do not set it get the node's default).
 
-import type * as grpc from '@grpc/grpc-js';
 import type { AckMode, SubmitOptions } from '../chain/index.js';
 import { truncate } from './clientText.js';
 
@@ -13,8 +12,7 @@ export const ACK_HEADER = 'orderer-ack';
 const ACK_MODES: readonly AckMode[] = ['accepted', 'committed'];
 
 /** The stream's submit options, or the BAD_REQUEST info when the header holds something else. */
-export function ackChoiceOf(metadata: grpc.Metadata | undefined, defaults: Required<SubmitOptions>): SubmitOptions | string {
-  const values = metadata?.get(ACK_HEADER) ?? [];
+export function ackChoiceOf(values: readonly string[], defaults: Required<SubmitOptions>): SubmitOptions | string {
   if (values.length === 0) return defaults;
   const value = String(values[0]);
   if (values.length > 1 || !(ACK_MODES as readonly string[]).includes(value)) {

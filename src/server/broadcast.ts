@@ -7,14 +7,14 @@
 // stream goes on (Fabric ends the stream there; we don't).
 
 import assert from 'node:assert/strict';
-import type * as grpc from '@grpc/grpc-js';
 import type { LabelValues } from 'prom-client';
 import type { Logger } from 'pino';
 import { encodeBroadcastResponse, HeaderType, MalformedMessageError, readEnvelopeFields, Status } from '../block/index.js';
 import type { ChannelRegistry, ChannelSupport, SubmitOptions, SubmitResult } from '../chain/index.js';
-import { ackChoiceOf } from './ackChoice.js';
+import { ACK_HEADER, ackChoiceOf } from './ackChoice.js';
+import type { StreamCall } from './serverCall.js';
 import { truncate } from './clientText.js';
-import { asBuffer, ownedEnvelope } from './envelopeOwnership.js';
+import { ownedEnvelope } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 
 export interface BroadcastContext {
@@ -48,15 +48,15 @@ enum StreamState {
   Closed,
 }
 
-/** The encoded answer most envelopes get, made once (grpc-js copies it into its frame). */
-const SUCCESS_RESPONSE = asBuffer(encodeBroadcastResponse({ status: Status.SUCCESS, info: '' }));
+/** The encoded answer most envelopes get, made once (framing copies it). */
+const SUCCESS_RESPONSE = encodeBroadcastResponse({ status: Status.SUCCESS, info: '' });
 
-export function serveBroadcast(call: grpc.ServerDuplexStream<Buffer, Buffer>, context: BroadcastContext): void {
+export function serveBroadcast(call: StreamCall, context: BroadcastContext): void {
   new BroadcastStream(call, context).start();
 }
 
 class BroadcastStream {
-  readonly #call: grpc.ServerDuplexStream<Buffer, Buffer>;
+  readonly #call: StreamCall;
   readonly #context: BroadcastContext;
   /** Bursts submitted and not yet answered, in request order. */
   readonly #bursts: Burst[] = [];
@@ -72,10 +72,10 @@ class BroadcastStream {
   /** The stream's acknowledgement choice, or why its header is refused (every envelope answered BAD_REQUEST). */
   readonly #ack: SubmitOptions | string;
 
-  constructor(call: grpc.ServerDuplexStream<Buffer, Buffer>, context: BroadcastContext) {
+  constructor(call: StreamCall, context: BroadcastContext) {
     this.#call = call;
     this.#context = context;
-    this.#ack = ackChoiceOf(call.metadata, context.ack);
+    this.#ack = ackChoiceOf(call.headerValues(ACK_HEADER), context.ack);
   }
 
   start(): void {
@@ -92,8 +92,8 @@ class BroadcastStream {
 
   #onEnvelope(bytes: Buffer): void {
     if (this.#state !== StreamState.Open) return;
-    // grpc-js hands messages over one by one, each a few microtasks after the
-    // last: setImmediate runs once the turn's reads are all in.
+    // Messages come one 'data' event each, from one or several reads of this
+    // turn: setImmediate runs once the turn's reads are all in.
     if (this.#reading.length === 0) setImmediate(() => this.#submitBurst());
     this.#reading.push(bytes);
     this.#outstanding++;
@@ -125,8 +125,8 @@ class BroadcastStream {
       await burst.settled;
       this.#bursts.shift();
       if (this.#isClosed()) break;
-      let flushed = true;
-      for (const verdict of burst.verdicts) flushed = this.#call.write(responseOf(verdict));
+      // One write for the burst's answers (one buffer, one HTTP/2 stream write).
+      const flushed = this.#call.writeAll(burst.verdicts.map(responseOf));
       this.#outstanding -= burst.verdicts.length;
       if (!flushed) await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
       if (this.#readPaused && this.#outstanding < this.#context.outstandingMax && this.#state === StreamState.Open) {
@@ -169,9 +169,9 @@ class BroadcastStream {
   }
 }
 
-function responseOf(verdict: Verdict): Buffer {
+function responseOf(verdict: Verdict): Uint8Array {
   if (verdict.status === Status.SUCCESS && verdict.info === '') return SUCCESS_RESPONSE;
-  return asBuffer(encodeBroadcastResponse(verdict));
+  return encodeBroadcastResponse(verdict);
 }
 
 /** An envelope read well enough to route: its channel and its type's metric label. */

@@ -4,7 +4,6 @@
 // one stream are served one at a time (the read side pauses meanwhile), so a
 // stream holds at most one request and one block being written.
 
-import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   decodeBlock,
@@ -23,8 +22,8 @@ import {
 } from '../block/index.js';
 import type { ChannelRegistry, ChannelSupport } from '../chain/index.js';
 import { truncate } from './clientText.js';
-import { asBuffer } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
+import type { StreamCall } from './serverCall.js';
 import { resolveSeekRange, type SeekRange } from './seekRange.js';
 import { deliverHeaderViolation, type DeliverHeaderRules } from './deliverHeader.js';
 
@@ -44,12 +43,12 @@ interface Outcome {
   readonly channel: string;
 }
 
-export function serveDeliver(call: grpc.ServerDuplexStream<Buffer, Buffer>, context: DeliverContext): void {
+export function serveDeliver(call: StreamCall, context: DeliverContext): void {
   new DeliverStream(call, context).start();
 }
 
 class DeliverStream {
-  readonly #call: grpc.ServerDuplexStream<Buffer, Buffer>;
+  readonly #call: StreamCall;
   readonly #context: DeliverContext;
   /** Aborted when the client cancels or the stream fails: ends block waits. */
   readonly #closed = new AbortController();
@@ -59,7 +58,7 @@ class DeliverStream {
   #inputEnded = false;
   #wakeWriter: (() => void) | undefined;
 
-  constructor(call: grpc.ServerDuplexStream<Buffer, Buffer>, context: DeliverContext) {
+  constructor(call: StreamCall, context: DeliverContext) {
     this.#call = call;
     this.#context = context;
   }
@@ -188,7 +187,7 @@ class DeliverStream {
   /** Writes one response, waiting for the transport to drain so at most one block is buffered per stream. */
   async #send(response: Uint8Array): Promise<void> {
     if (this.#closed.signal.aborted) return;
-    if (!this.#call.write(asBuffer(response))) await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
+    if (!this.#call.write(response)) await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
   }
 
   #internalError(error: unknown): Outcome {

@@ -8,7 +8,7 @@
 //   TLS session cannot be replayed by another client.
 
 import { createHash } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
+import type { StreamCall } from './serverCall.js';
 import { decodeChannelHeader, decodePayload, MalformedMessageError, type ChannelHeader } from '../block/index.js';
 
 export interface DeliverHeaderRules {
@@ -18,12 +18,7 @@ export interface DeliverHeaderRules {
 }
 
 /** Undefined when the header passes; otherwise why not. `nowMs`: the server clock. Throws only what the codec throws. */
-export function deliverHeaderViolation(
-  call: grpc.ServerDuplexStream<Buffer, Buffer>,
-  payloadBytes: Uint8Array,
-  rules: DeliverHeaderRules,
-  nowMs: number,
-): string | undefined {
+export function deliverHeaderViolation(call: StreamCall, payloadBytes: Uint8Array, rules: DeliverHeaderRules, nowMs: number): string | undefined {
   let header: ChannelHeader | undefined;
   try {
     const payloadHeader = decodePayload(payloadBytes).header;
@@ -40,8 +35,8 @@ export function deliverHeaderViolation(
   return rules.tlsBindingRequired ? tlsBindingViolation(call, header.tlsCertHash) : undefined;
 }
 
-function tlsBindingViolation(call: grpc.ServerDuplexStream<Buffer, Buffer>, claimed: Uint8Array): string | undefined {
-  const certificate = call.getAuthContext()?.sslPeerCertificate;
+function tlsBindingViolation(call: StreamCall, claimed: Uint8Array): string | undefined {
+  const certificate = call.peerCertificate();
   if (certificate?.raw === undefined) return 'the client presented no TLS certificate to bind the request to';
   if (claimed.length === 0) return "the request's channel header has no tls_cert_hash (mutual TLS requires it)";
   const actual = createHash('sha256').update(certificate.raw).digest();

@@ -1,7 +1,7 @@
-// Buffers between grpc-js and the layers below.
+// Buffers between the gRPC transport and the layers below.
 //
-// grpc-js hands each message over as a Buffer that may be a view into a
-// larger allocation (Node's shared pool for small buffers). The chain may
+// A request message is a view into the HTTP/2 DATA chunk it arrived in, which
+// holds other messages too. The chain may
 // transfer an envelope's ArrayBuffer to a worker thread, which would detach
 // every other view of that allocation, so the server passes on envelopes that
 // own their whole ArrayBuffer, copying only when they do not.
@@ -12,9 +12,4 @@ export function ownedEnvelope(bytes: Uint8Array): Uint8Array {
     return bytes;
   }
   return new Uint8Array(bytes);
-}
-
-/** A Buffer view of `bytes` (no copy), as grpc-js writes want. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

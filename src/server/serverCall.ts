@@ -175,7 +175,10 @@ export class GrpcServerCall extends EventEmitter implements StreamCall {
   #sendHeaders(): void {
     if (this.#headersSent) return;
     this.#headersSent = true;
-    this.#stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity,deflate,gzip' }, { waitForTrailers: true });
+    this.#stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity,deflate,gzip' },
+      { waitForTrailers: true },
+    );
   }
 
   /** Ends the call with `code`: trailers after what was written, or a trailers-only response. */

@@ -62,7 +62,7 @@ export interface AtomicBroadcastServerOptions {
 }
 
 export const BROADCAST_OUTSTANDING_MAX_LIMIT = 65_536;
-const MESSAGE_BYTES_LIMIT = 2 ** 31 - 1; // grpc-js takes an int32
+const MESSAGE_BYTES_LIMIT = 2 ** 31 - 1; // gRPC clients (grpc-js, grpc-go) take an int32
 
 export function fillServerOptions(input: AtomicBroadcastServerOptionsInput): AtomicBroadcastServerOptions {
   return {

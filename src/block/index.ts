@@ -50,3 +50,11 @@ export {
 export { createCreatorKeyResolver } from './creatorKey.js';
 export * from './configtx/index.js';
 export { ATOMIC_BROADCAST_SERVICE } from './atomicBroadcastService.js';
+export {
+  GRPC_INTERNAL,
+  GRPC_RESOURCE_EXHAUSTED,
+  GRPC_UNIMPLEMENTED,
+  GrpcFramingError,
+  GrpcMessageReader,
+  frameMessages,
+} from './grpcFraming.js';

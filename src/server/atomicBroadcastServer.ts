@@ -12,7 +12,7 @@ import type { ChannelRegistry } from '../chain/index.js';
 import { serveBroadcast } from './broadcast.js';
 import { serveDeliver } from './deliver.js';
 import { ListenError } from './errors.js';
-import { GRPC_UNIMPLEMENTED } from './grpcFraming.js';
+import { GRPC_UNIMPLEMENTED } from '../block/index.js';
 import { ServerMetrics } from './metrics.js';
 import { fillServerOptions, splitHostPort, type AtomicBroadcastServerOptions, type AtomicBroadcastServerOptionsInput } from './options.js';
 import { GrpcServerCall, refuseCall, type CallLimits } from './serverCall.js';

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { frameMessages, GRPC_RESOURCE_EXHAUSTED, GrpcFramingError, GrpcMessageReader } from './grpcFraming.js';
+import { frameMessages, GRPC_RESOURCE_EXHAUSTED, GrpcFramingError, GrpcMessageReader } from '../block/index.js';
 
 /** The call as Broadcast and Deliver see it. */
 export interface StreamCall {

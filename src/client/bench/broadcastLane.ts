@@ -7,13 +7,12 @@
 // then be reopened (a restarted node, a new leader).
 
 import http2 from 'node:http2';
-import { decodeBroadcastResponse, Status } from '../../block/index.js';
-import { ATOMIC_BROADCAST_SERVICE } from '../../block/index.js';
+import { ATOMIC_BROADCAST_SERVICE, decodeBroadcastResponse, frameMessages, GrpcMessageReader, Status } from '../../block/index.js';
 import type { H2SessionSource } from './h2Session.js';
 
 const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_TE } = http2.constants;
-/** gRPC's message prefix: a compressed flag (0) and the length, big-endian. */
-const PREFIX_BYTES = 5;
+/** A BroadcastResponse is a status and an info text: anything near this size is not one. */
+const ANSWER_BYTES_MAX = 1024 * 1024;
 
 /** Status reported for envelopes outstanding on a stream that failed. */
 export const STREAM_FAILED = -1;
@@ -31,11 +30,10 @@ export class BroadcastLane {
   readonly label: string;
   readonly #sink: LaneSink;
   #call: http2.ClientHttp2Stream | undefined;
-  /** Envelopes sent since the last flush, and their framed size. */
+  /** Envelopes sent since the last flush. */
   #batch: Buffer[] = [];
-  #batchBytes = 0;
-  /** Bytes of a response message split over chunks. */
-  #partial: Buffer | undefined;
+  /** The answers of the open call, out of its DATA chunks. */
+  #reader = new GrpcMessageReader(ANSWER_BYTES_MAX);
   #capacity = 1024;
   #intended = new Float64Array(this.#capacity);
   #sent = new Float64Array(this.#capacity);
@@ -79,7 +77,7 @@ export class BroadcastLane {
       return;
     }
     this.#call = call;
-    this.#partial = undefined;
+    this.#reader = new GrpcMessageReader(ANSWER_BYTES_MAX);
     call.on('response', (headers) => {
       const status = Number(headers[HTTP2_HEADER_STATUS]);
       if (status !== 200) this.#down(call, `HTTP status ${status}`);
@@ -87,7 +85,7 @@ export class BroadcastLane {
     });
     call.on('trailers', (trailers) => this.#grpcStatus(call, trailers));
     call.on('data', (chunk: Buffer) => {
-      if (this.#call === call) this.#onChunk(chunk);
+      if (this.#call === call) this.#onChunk(call, chunk);
     });
     call.on('error', (error: Error) => this.#down(call, error.message));
     call.on('close', () => this.#down(call, 'ended by the server'));
@@ -102,22 +100,13 @@ export class BroadcastLane {
     this.#txIds[slot] = txId;
     this.#count++;
     this.#batch.push(bytes);
-    this.#batchBytes += PREFIX_BYTES + bytes.length;
   }
 
   /** Writes every envelope queued since the last flush in one write. */
   flush(): void {
     if (this.#batch.length === 0) return;
-    const out = Buffer.allocUnsafe(this.#batchBytes);
-    let offset = 0;
-    for (const bytes of this.#batch) {
-      out[offset] = 0;
-      out.writeUInt32BE(bytes.length, offset + 1);
-      bytes.copy(out, offset + PREFIX_BYTES);
-      offset += PREFIX_BYTES + bytes.length;
-    }
+    const out = frameMessages(this.#batch);
     this.#batch = [];
-    this.#batchBytes = 0;
     this.#call?.write(out);
   }
 
@@ -144,19 +133,19 @@ export class BroadcastLane {
   }
 
   /** Response messages out of HTTP/2 data chunks (a message may span chunks, a chunk hold many). */
-  #onChunk(chunk: Buffer): void {
-    const buf = this.#partial === undefined ? chunk : Buffer.concat([this.#partial, chunk]);
-    this.#partial = undefined;
-    let i = 0;
-    while (buf.length - i >= PREFIX_BYTES) {
-      const length = buf.readUInt32BE(i + 1);
-      if (buf.length - i - PREFIX_BYTES < length) break;
-      this.#onData(buf.subarray(i + PREFIX_BYTES, i + PREFIX_BYTES + length));
-      i += PREFIX_BYTES + length;
-      // An answer may have taken the lane down (reopened on another stream): the rest of this chunk is not its.
-      if (this.#call === undefined) return;
+  #onChunk(call: http2.ClientHttp2Stream, chunk: Buffer): void {
+    let answers: Buffer[];
+    try {
+      answers = this.#reader.push(chunk);
+    } catch (error) {
+      this.#down(call, `unreadable answer: ${(error as Error).message}`);
+      return;
     }
-    if (i < buf.length) this.#partial = Buffer.from(buf.subarray(i));
+    for (const bytes of answers) {
+      this.#onData(bytes);
+      // An answer may have taken the lane down (reopened on another stream): the rest of this chunk is not its.
+      if (this.#call !== call) return;
+    }
   }
 
   #onData(bytes: Buffer): void {
@@ -174,7 +163,6 @@ export class BroadcastLane {
     if (this.#call !== call) return;
     this.#call = undefined;
     this.#batch = [];
-    this.#batchBytes = 0;
     const now = performance.now();
     while (this.#count > 0) {
       const slot = this.#head;

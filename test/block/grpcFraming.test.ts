@@ -5,7 +5,7 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { frameMessages, GrpcFramingError, GrpcMessageReader } from '../../src/server/grpcFraming.js';
+import { frameMessages, GrpcFramingError, GrpcMessageReader } from '../../src/block/grpcFraming.js';
 
 const hex = (messages: readonly Uint8Array[]) => messages.map((m) => Buffer.from(m).toString('hex'));
 

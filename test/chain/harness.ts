@@ -55,7 +55,7 @@ export interface ClusterSettings {
   readonly engine?: 'native' | 'native-free';
   /** A GM channel: SM2 signatures and SM3 block hashes (default: P-256 and SHA-256). */
   readonly gm?: boolean;
-  /** The snapshot catch-up hook a node gets (none by default, as in production until issue 6). */
+  /** The snapshot catch-up hook a node gets (none by default). */
   readonly catchUp?: (id: number) => SnapshotCatchUp | undefined;
 }
 

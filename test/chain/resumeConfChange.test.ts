@@ -1,4 +1,4 @@
-// A new leader resumes a pending membership change (issue 6): the leader
+// A new leader resumes a pending membership change: the leader
 // commits the config block adding consenter 4, proposes the Raft ConfChange,
 // but that entry never leaves it (its messages carrying a ConfChange are
 // dropped), and then it stops. The ConfChange exists nowhere else, so only

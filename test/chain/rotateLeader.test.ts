@@ -1,4 +1,4 @@
-// A config update rotating the Raft LEADER's own TLS certificate (issue 6,
+// A config update rotating the Raft LEADER's own TLS certificate,
 // as Fabric's etcdraft "certificate of Raft leader is being rotated, attempt
 // leader transfer before reconfiguring communication"). In process, with the
 // real transport's certificate pinning simulated on the memory network: a

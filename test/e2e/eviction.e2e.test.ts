@@ -1,4 +1,4 @@
-// Eviction with real `orderer start` processes on loopback (issue 6), with a
+// Eviction with real `orderer start` processes on loopback, with a
 // 3 s eviction suspicion in the channel file:
 // (a) a node removed by a config update while it is down, then restarted,
 //     finds no leader, reads the latest config block from the others, stops

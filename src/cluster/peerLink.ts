@@ -1,6 +1,6 @@
 // The outgoing side of the link to one peer: a lazily dialed `Step` stream, a
 // bounded send queue in front of it, the forwarded submits awaiting the
-// leader's verdict, and reconnection with backoff when the stream breaks.
+// leader's verdict (forwardedSubmits.ts), and reconnection with backoff when the stream breaks.
 //
 // The link only ever writes; the peer's frames to us (consensus, its own
 // forwarded submits) arrive on the stream the peer dials (inbound.ts). The
@@ -11,31 +11,14 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { MessageType, type Message } from '../raft/index.js';
-import { OrdererError } from '../errors.js';
 import { ReconnectBackoff } from './backoff.js';
-import { ClusterUnavailableError, ForwardRejectedError } from './errors.js';
-import { CLUSTER_PROTOCOL_VERSION, FrameKind, SUBMIT_BATCH_ENVELOPES_MAX, type Frame, type SubmitResultsFrame } from './frames.js';
+import { CLUSTER_PROTOCOL_VERSION, FrameKind, type Frame } from './frames.js';
+import { BATCH_BYTES_TARGET, ForwardedSubmits } from './forwardedSubmits.js';
 import type { DropReason, ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
-import { SendQueue, type QueuedFrame } from './sendQueue.js';
+import { SendQueue } from './sendQueue.js';
 import { laneOfMessage, type Lane } from './lanes.js';
 import { dialStep, tcpProbe, type DialedStream, type StepStream } from './dial.js';
-
-/**
- * Frames queued in one turn of the event loop go out as one gRPC message up
- * to this size (a larger frame goes alone): gRPC's cost is per message.
- */
-const BATCH_BYTES_TARGET = 256 * 1024;
-
-/**
- * Envelopes one SubmitBatch frame carries, at most (also at most
- * submitWaitersMax: a batch waits for room as a whole). Forwards of one
- * channel in one event-loop turn share a frame, up to this count and
- * BATCH_BYTES_TARGET of envelope bytes; a larger envelope goes alone.
- */
-const SUBMIT_BATCH_ENVELOPES_TARGET = 256;
-/** Bytes a SubmitBatch frame adds to its envelopes, at most: the tuple, the channel, the id, 5 per envelope. */
-const submitFrameOverheadBytes = (channel: string, envelopes: number): number => 32 + 3 * channel.length + 5 * envelopes;
 
 export enum LinkState {
   /** No stream; the next frame to send dials. */
@@ -47,34 +30,6 @@ export enum LinkState {
   /** The last stream broke; frames are refused until the backoff delay ends. */
   BackingOff = 'backing-off',
   Closed = 'closed',
-}
-
-interface SubmitWaiter {
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** Envelopes of one channel forwarded in this turn of the event loop, not yet encoded: they leave as one SubmitBatch frame. */
-interface OpenBatch {
-  readonly channel: string;
-  readonly envelopes: Uint8Array[];
-  readonly waiters: SubmitWaiter[];
-  /** Sum of the envelopes' lengths. Invariant: <= the batch byte bound, unless one envelope alone exceeds it. */
-  bytes: number;
-}
-
-/** A SubmitBatch frame queued or written, until each of its envelopes has a verdict (or the timeout). */
-interface SentBatch {
-  readonly frame: QueuedFrame;
-  readonly firstRequestId: number;
-  readonly count: number;
-  timer: NodeJS.Timeout | undefined;
-  /** Envelopes of the batch without a verdict. Invariant: the number of #pending entries pointing at this batch. */
-  open: number;
-}
-
-interface PendingSubmit extends SubmitWaiter {
-  readonly batch: SentBatch;
 }
 
 export interface PeerLinkContext {
@@ -110,12 +65,7 @@ export class PeerLink {
   #lastError = 'not dialed yet';
   /** True between the first queue-full drop and the queue draining, so the warning is logged once. */
   #dropping = false;
-  // Invariant: every entry's frame is queued, waiting for room, or written and awaiting its verdict.
-  readonly #pending = new Map<number, PendingSubmit>();
-  #nextRequestId = 1;
-  /** Per channel, the envelopes forwarded in this turn; encoded and queued at its end (setImmediate). */
-  readonly #openBatches = new Map<string, OpenBatch>();
-  #batchFlushScheduled = false;
+  readonly #submits: ForwardedSubmits;
 
   constructor(peer: PinnedPeer, context: PeerLinkContext) {
     this.peer = peer;
@@ -125,6 +75,19 @@ export class PeerLink {
     this.#queue = new SendQueue(s.sendQueueFramesMax, s.sendQueueBytesMax, s.submitWaitersMax);
     this.#backoff = new ReconnectBackoff(s.reconnectBackoffMinMs, s.reconnectBackoffMaxMs);
     context.metrics.egressQueueCapacity.set({ host: peer.address }, s.sendQueueFramesMax);
+    const queue = this.#queue;
+    this.#submits = new ForwardedSubmits({
+      peer,
+      settings: s,
+      metrics: context.metrics,
+      queue,
+      unreachable: () =>
+        this.#state === LinkState.Closed || this.#state === LinkState.BackingOff
+          ? `consenter ${peer.id} (${peer.address}) is unreachable: ${this.#lastError}`
+          : undefined,
+      stateName: () => this.#state,
+      kick: () => this.#kick(),
+    });
   }
 
   get state(): LinkState {
@@ -164,89 +127,10 @@ export class PeerLink {
 
   /**
    * Forwards an envelope; resolves on the peer's acceptance, rejects with its
-   * rejection or SERVICE_UNAVAILABLE. The envelopes of one channel forwarded
-   * in one event-loop turn leave together as one SubmitBatch frame (gRPC and
-   * the queue cost per frame); each still gets its own verdict.
+   * rejection or SERVICE_UNAVAILABLE (see forwardedSubmits.ts).
    */
   forwardSubmit(channel: string, envelope: Uint8Array): Promise<void> {
-    if (this.#state === LinkState.Closed || this.#state === LinkState.BackingOff) {
-      return Promise.reject(this.#unavailable(`consenter ${this.peer.id} (${this.peer.address}) is unreachable: ${this.#lastError}`));
-    }
-    const frameBytesMax = this.#context.settings.frameBytesMax;
-    if (envelope.length + submitFrameOverheadBytes(channel, 1) > frameBytesMax) {
-      return Promise.reject(
-        new OrdererError('BAD_REQUEST', `envelope of ${envelope.length} bytes does not fit the cluster frame limit of ${frameBytesMax} bytes (frameBytesMax)`),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      let batch = this.#openBatches.get(channel);
-      if (batch !== undefined && (batch.envelopes.length >= this.#batchEnvelopesMax() || batch.bytes + envelope.length > this.#batchBytesMax(channel))) {
-        this.#sendBatch(batch);
-        batch = undefined;
-      }
-      if (batch === undefined) {
-        batch = { channel, envelopes: [], waiters: [], bytes: 0 };
-        this.#openBatches.set(channel, batch);
-      }
-      batch.envelopes.push(envelope);
-      batch.waiters.push({ resolve, reject });
-      batch.bytes += envelope.length;
-      if (!this.#batchFlushScheduled) {
-        this.#batchFlushScheduled = true;
-        setImmediate(() => this.#flushBatches());
-      }
-    });
-  }
-
-  #batchEnvelopesMax(): number {
-    return Math.max(1, Math.min(SUBMIT_BATCH_ENVELOPES_TARGET, SUBMIT_BATCH_ENVELOPES_MAX, this.#context.settings.submitWaitersMax));
-  }
-
-  #batchBytesMax(channel: string): number {
-    return Math.min(BATCH_BYTES_TARGET, this.#context.settings.frameBytesMax) - submitFrameOverheadBytes(channel, this.#batchEnvelopesMax());
-  }
-
-  /** End of the turn: every open batch is encoded and queued. */
-  #flushBatches(): void {
-    this.#batchFlushScheduled = false;
-    for (const batch of [...this.#openBatches.values()]) this.#sendBatch(batch);
-  }
-
-  /** Encodes `batch` as one SubmitBatch frame and queues it (waiting for room if needed); its envelopes await their verdicts. */
-  #sendBatch(batch: OpenBatch): void {
-    this.#openBatches.delete(batch.channel);
-    const count = batch.envelopes.length;
-    if (this.#state === LinkState.Closed || this.#state === LinkState.BackingOff) {
-      const error = this.#unavailable(`consenter ${this.peer.id} (${this.peer.address}) is unreachable: ${this.#lastError}`, count);
-      for (const waiter of batch.waiters) waiter.reject(error);
-      return;
-    }
-    const firstRequestId = this.#nextRequestId;
-    this.#nextRequestId += count;
-    const bytes = this.#context.settings.frames.encodeFrame({
-      kind: FrameKind.SubmitBatch,
-      channel: batch.channel,
-      firstRequestId,
-      envelopes: batch.envelopes,
-    });
-    const frame: QueuedFrame = { bytes, channel: batch.channel, lane: 'bulk', consensus: false, snapshot: false, cancelled: false, submits: count };
-    const admission = this.#queue.pushOrWait(frame);
-    if (admission === 'full') {
-      const error = this.#unavailable(
-        `${this.#queue.waiting} forwarded envelopes already wait for room in the send queue to consenter ${this.peer.id} (${this.peer.address})`,
-        count,
-      );
-      for (const waiter of batch.waiters) waiter.reject(error);
-      return;
-    }
-    const sent: SentBatch = { frame, firstRequestId, count, timer: undefined, open: count };
-    const timeoutMs = this.#context.settings.submitTimeoutMs;
-    sent.timer = setTimeout(() => this.#batchTimedOut(sent, timeoutMs), timeoutMs);
-    for (let i = 0; i < count; i++) {
-      const waiter = batch.waiters[i]!;
-      this.#pending.set(firstRequestId + i, { batch: sent, resolve: waiter.resolve, reject: waiter.reject });
-    }
-    this.#kick();
+    return this.#submits.forward(channel, envelope);
   }
 
   /**
@@ -360,76 +244,12 @@ export class PeerLink {
       this.#log.info('stream to peer established');
       this.#pump();
     } else if (frame.kind === FrameKind.SubmitResults && this.#state === LinkState.Established) {
-      this.#settleAll(frame);
+      this.#submits.settleAll(frame);
     } else if (frame.kind === FrameKind.SubmitResult && this.#state === LinkState.Established) {
-      this.#settle(frame.requestId, frame.errorCode, frame.errorMessage);
+      this.#submits.settle(frame.requestId, frame.errorCode, frame.errorMessage);
     } else {
       this.#broke(call, `the peer sent an unexpected frame (kind ${frame.kind}) in state ${this.#state}`);
     }
-  }
-
-  /** The verdicts of one SubmitResults frame: counted once per frame, not per envelope. */
-  #settleAll(frame: SubmitResultsFrame): void {
-    let accepted = 0;
-    for (const [first, count] of frame.accepted) {
-      for (let id = first; id < first + count; id++) {
-        const pending = this.#take(id);
-        if (pending === undefined) continue;
-        accepted++;
-        pending.resolve();
-      }
-    }
-    let rejected = 0;
-    for (const r of frame.rejected) {
-      const pending = this.#take(r.requestId);
-      if (pending === undefined) continue;
-      rejected++;
-      pending.reject(new ForwardRejectedError(this.peer.id, r.errorCode, r.errorMessage));
-    }
-    const { metrics } = this.#context;
-    if (accepted > 0) metrics.submitsForwarded.inc({ host: this.peer.address, outcome: 'accepted' }, accepted);
-    if (rejected > 0) metrics.submitsForwarded.inc({ host: this.peer.address, outcome: 'rejected' }, rejected);
-  }
-
-  #settle(requestId: number, errorCode: string, errorMessage: string): void {
-    const pending = this.#take(requestId);
-    if (pending === undefined) return;
-    const { metrics } = this.#context;
-    if (errorCode === '') {
-      metrics.submitsForwarded.inc({ host: this.peer.address, outcome: 'accepted' });
-      pending.resolve();
-    } else {
-      metrics.submitsForwarded.inc({ host: this.peer.address, outcome: 'rejected' });
-      pending.reject(new ForwardRejectedError(this.peer.id, errorCode, errorMessage));
-    }
-  }
-
-  /**
-   * The pending submit of `requestId`, no longer pending; undefined for a
-   * verdict after our timeout (the client was already told SERVICE_UNAVAILABLE).
-   */
-  #take(requestId: number): PendingSubmit | undefined {
-    const pending = this.#pending.get(requestId);
-    if (pending === undefined) return undefined;
-    this.#pending.delete(requestId);
-    if (--pending.batch.open === 0) clearTimeout(pending.batch.timer);
-    return pending;
-  }
-
-  #batchTimedOut(batch: SentBatch, timeoutMs: number): void {
-    const error = this.#unavailable(
-      `consenter ${this.peer.id} (${this.peer.address}) gave no verdict on the forwarded envelope within ${timeoutMs} ms (stream ${this.#state})`,
-      batch.open,
-    );
-    for (let id = batch.firstRequestId; id < batch.firstRequestId + batch.count; id++) {
-      const pending = this.#pending.get(id);
-      if (pending?.batch !== batch) continue;
-      this.#pending.delete(id);
-      batch.open--;
-      pending.reject(error);
-    }
-    // Not written yet: it never will be. Written: the leader may still order them; the verdicts are lost.
-    this.#queue.cancel(batch.frame);
   }
 
   #pump(): void {
@@ -521,19 +341,7 @@ export class PeerLink {
     for (const frame of this.#queue.clear()) {
       if (frame.consensus) this.#drop(frame.channel, frame.lane, frame.snapshot, dropReason);
     }
-    const openBatches = [...this.#openBatches.values()];
-    this.#openBatches.clear();
-    const unsent = openBatches.reduce((n, b) => n + b.envelopes.length, 0);
-    if (this.#pending.size + unsent > 0) {
-      const error = this.#unavailable(`${reason}; the forwarded envelope got no verdict`, this.#pending.size + unsent);
-      for (const [requestId, pending] of this.#pending) {
-        this.#pending.delete(requestId);
-        clearTimeout(pending.batch.timer);
-        pending.batch.open = 0;
-        pending.reject(error);
-      }
-      for (const batch of openBatches) for (const waiter of batch.waiters) waiter.reject(error);
-    }
+    this.#submits.failAll(reason);
     this.#dropping = false;
     this.#context.metrics.egressQueueLength.set({ host: this.peer.address }, 0);
   }
@@ -541,11 +349,5 @@ export class PeerLink {
   #drop(channel: string, lane: Lane, snapshot: boolean, reason: DropReason): void {
     this.#context.metrics.msgDropped.inc({ host: this.peer.address, channel, lane, reason });
     if (snapshot) this.#context.onSnapshotStatus(channel, this.peer.id, 'failure');
-  }
-
-  /** The refusal of `envelopes` forwarded envelopes (one error object shared by them), counted. */
-  #unavailable(message: string, envelopes = 1): ClusterUnavailableError {
-    this.#context.metrics.submitsForwarded.inc({ host: this.peer.address, outcome: 'unavailable' }, envelopes);
-    return new ClusterUnavailableError(this.peer.id, message);
   }
 }

@@ -50,7 +50,7 @@ export class NodeProcess {
     fs.mkdirSync(path.dirname(this.#options.logFile), { recursive: true });
     const log = fs.openSync(this.#options.logFile, 'a');
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--config', this.#options.configFile], {
+      const child = spawn(process.execPath, [...extraNodeFlags(), '--import', 'tsx', MAIN, 'start', '--config', this.#options.configFile], {
         stdio: ['pipe', log, log],
         env: { ...process.env, ...this.#options.env, [EXIT_WITH_PARENT_ENV]: '1' },
       });
@@ -87,4 +87,13 @@ export class NodeProcess {
   exited(): Promise<number | null> {
     return this.#exited;
   }
+}
+
+/**
+ * Node flags for every spawned orderer, from ORDERER_NODE_FLAGS (space-separated), so a profile
+ * of a local cluster needs no code change: `ORDERER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p"`.
+ * NODE_OPTIONS cannot carry flags such as --cpu-prof or --perf-basic-prof.
+ */
+function extraNodeFlags(): string[] {
+  return (process.env.ORDERER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 }

@@ -3,7 +3,7 @@
 // chain, data hashes, creator and orderer signatures), no tx id ordered
 // twice, every envelope acknowledged in committed mode present, and every
 // envelope acknowledged in accepted mode either present or lost to a crash
-// of that channel's leader shortly after its acknowledgement.
+// of that channel's leader that could have taken it (lossAttribution.ts).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Block } from '../../src/block/index.js';
@@ -14,9 +14,7 @@ import { hashChainFault, headersOf, ledgerFailures, txIdsOf } from '../../bench/
 import type { NemesisCluster } from './cluster.js';
 import type { CrashEvent } from './faults.js';
 import type { NemesisLoad } from './load.js';
-
-/** An accepted-mode acknowledgement at most this long before a leader crash may be lost with it (the cutter's batch and the proposal in flight). */
-export const LOSS_WINDOW_MS = 3000;
+import { crashThatLost } from './lossAttribution.js';
 
 export interface ChannelVerdict {
   readonly channel: string;
@@ -102,13 +100,12 @@ export async function checkRun(cluster: NemesisCluster, load: NemesisLoad, crash
       }
       acceptedAcks++;
       if (present) continue;
-      const explained = crashes.some((c) => c.ledChannels.includes(channel) && ack.atMs <= c.atMs + 100 && ack.atMs >= c.atMs - LOSS_WINDOW_MS);
-      if (explained) acceptedLostToCrash++;
+      if (crashThatLost(ack, crashes) !== undefined) acceptedLostToCrash++;
       else {
         acceptedLostUnexplained++;
         if (acceptedLostUnexplained <= 5)
           failures.push(
-            `${channel}: tx ${txId} acknowledged (accepted mode) at ${ack.atMs.toFixed(0)} ms is lost with no leader crash within ${LOSS_WINDOW_MS} ms after`,
+            `${channel}: tx ${txId} sent at ${ack.sentAtMs.toFixed(0)} ms to node ${ack.node}, acknowledged (accepted mode) at ${ack.atMs.toFixed(0)} ms, is lost with no crash of the channel's leader that could have taken it`,
           );
       }
     }

@@ -18,8 +18,12 @@ import type { NemesisCluster } from './cluster.js';
 export interface Acknowledgement {
   readonly channel: string;
   readonly mode: AckMode;
+  /** Run clock, when the acknowledged attempt was sent. */
+  readonly sentAtMs: number;
   /** Run clock, when the SUCCESS arrived. */
   readonly atMs: number;
+  /** The node whose Broadcast stream answered (it forwarded the envelope if it was not the leader). */
+  readonly node: number;
   readonly info: string;
 }
 
@@ -75,10 +79,11 @@ class Lane {
           nextAt = Math.max(nextAt + gapMs, performance.now() - 1000);
           this.#inFlight++;
           this.load.figures.sent++;
+          const sent = { atMs: this.load.now(), node: node.id };
           stream.send(envelope.bytes).then(
             (r) => {
               this.#inFlight--;
-              if (r.status === Status.SUCCESS) this.load.acknowledged(envelope, this.channel, this.mode, r.info);
+              if (r.status === Status.SUCCESS) this.load.acknowledged(envelope, this.channel, this.mode, r.info, sent);
               else if (r.status === Status.SERVICE_UNAVAILABLE) this.#retry(envelope, true);
               else this.load.refuse(Status[r.status] ?? String(r.status), r.info);
             },
@@ -131,7 +136,7 @@ export class NemesisLoad {
   constructor(
     readonly cluster: NemesisCluster,
     private readonly creator: EnvelopeCreator,
-    private readonly now: () => number,
+    readonly now: () => number,
   ) {}
 
   start(ratePerSec: number): void {
@@ -161,9 +166,10 @@ export class NemesisLoad {
     return envelope;
   }
 
-  acknowledged(envelope: SignedEnvelope, channel: string, mode: AckMode, info: string): void {
+  /** `sent`: when and to which node the answered attempt went. */
+  acknowledged(envelope: SignedEnvelope, channel: string, mode: AckMode, info: string, sent: { readonly atMs: number; readonly node: number }): void {
     if (info.startsWith('duplicate:')) this.figures.duplicateAnswers++;
-    if (!this.acks.has(envelope.txId)) this.acks.set(envelope.txId, { channel, mode, atMs: this.now(), info });
+    if (!this.acks.has(envelope.txId)) this.acks.set(envelope.txId, { channel, mode, sentAtMs: sent.atMs, atMs: this.now(), node: sent.node, info });
   }
 
   refuse(status: string, info: string): void {

@@ -1,0 +1,51 @@
+// The nemesis checker's attribution of a lost accepted-mode acknowledgement
+// to a leader crash (scripts/nemesis/lossAttribution.ts): a crash of the
+// channel's leader between the send and shortly after the acknowledgement
+// explains it, also when a forwarding follower relayed the answer after the
+// leader died; a crash of another channel's leader, of a node that was not
+// leading, before the send, or long after the acknowledgement does not, and
+// a node that answered directly cannot have died long before its answer.
+
+import { describe, expect, it } from 'vitest';
+import type { CrashEvent } from '../../scripts/nemesis/faults.js';
+import { crashThatLost, DELIVERY_SLACK_MS, LOSS_WINDOW_MS, type AcceptedAck } from '../../scripts/nemesis/lossAttribution.js';
+
+const crash = (atMs: number, node: number, ledChannels: readonly string[] = ['ch']): CrashEvent => ({ atMs, node, ledChannels });
+/** Sent at 10 s to node 2 (a follower that forwards to the leader), acknowledged 0.5 s later. */
+const forwarded: AcceptedAck = { channel: 'ch', sentAtMs: 10_000, atMs: 10_500, node: 2 };
+/** Sent at 10 s to node 1 (the leader itself), acknowledged 0.5 s later. */
+const direct: AcceptedAck = { ...forwarded, node: 1 };
+
+describe('lost accepted-mode acknowledgement attribution', () => {
+  it('a crash of the leader shortly after the acknowledgement explains it', () => {
+    expect(crashThatLost(direct, [crash(10_600, 1)])).toEqual(crash(10_600, 1));
+    expect(crashThatLost(forwarded, [crash(10_500 + LOSS_WINDOW_MS, 1)])).toBeDefined();
+  });
+
+  it('a forwarded envelope acknowledged after its leader was killed is explained by that kill', () => {
+    // The leader took it at about 10.1 s and died at 10.2 s; the follower relayed its answer 0.3 s later.
+    expect(crashThatLost(forwarded, [crash(10_200, 1)])).toEqual(crash(10_200, 1));
+  });
+
+  it('a node that answered directly cannot have lost it in a crash well before its answer arrived', () => {
+    expect(crashThatLost(direct, [crash(10_500 - DELIVERY_SLACK_MS - 1, 1)])).toBeUndefined();
+    expect(crashThatLost(direct, [crash(10_500 - DELIVERY_SLACK_MS, 1)])).toBeDefined();
+  });
+
+  it('a crash before the envelope was sent does not explain it', () => {
+    expect(crashThatLost(forwarded, [crash(9_999, 1)])).toBeUndefined();
+  });
+
+  it('a crash long after the acknowledgement does not explain it', () => {
+    expect(crashThatLost(forwarded, [crash(10_500 + LOSS_WINDOW_MS + 1, 1)])).toBeUndefined();
+  });
+
+  it('a crash of a node not leading the channel does not explain it', () => {
+    expect(crashThatLost(forwarded, [crash(10_200, 1, ['other'])])).toBeUndefined();
+    expect(crashThatLost(forwarded, [crash(10_200, 3, [])])).toBeUndefined();
+  });
+
+  it('no crash at all leaves it unexplained', () => {
+    expect(crashThatLost(forwarded, [])).toBeUndefined();
+  });
+});

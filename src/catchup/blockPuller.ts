@@ -58,6 +58,8 @@ export interface BlockPullerOptions {
 }
 
 export const PULL_ROUNDS_MAX_DEFAULT = Number.POSITIVE_INFINITY;
+/** Pulled blocks handed to the ledger and not yet durable, at most (they share syncs). */
+export const APPENDS_IN_FLIGHT_MAX = 64;
 
 export class BlockPuller implements SnapshotCatchUp {
   readonly #opts: BlockPullerOptions;
@@ -181,24 +183,44 @@ export class BlockPuller implements SnapshotCatchUp {
     );
   }
 
+  /**
+   * Blocks from one source, each verified against the one before it and
+   * handed to the ledger at once; up to APPENDS_IN_FLIGHT_MAX of them wait for
+   * durability together, so one sync covers many (awaiting each block's sync
+   * made a rejoin as slow as the disk's sync rate: ~40 blocks/s on a loaded
+   * machine). Returns (or throws) only once every block handed over is durable
+   * or failed, so the next source starts from the durable tip.
+   */
   async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
     const { ledger, verifier, hasher, channelId } = this.#opts;
     let tip = this.#tip();
-    await source.deliver(
-      channelId,
-      tip.number + 1,
-      toNumber,
-      async (bytes) => {
-        const block = verifier.verifyNext(bytes, tip, source.name);
-        const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
-        if (raftIndex === undefined) throw new BlockPullError(`block ${block.header.number} from ${source.name} carries no etcdraft metadata (raft index)`);
-        await ledger.append(ledgerBlockFromFabric(bytes, hasher, raftIndex));
-        tip = verifier.tipOf(block.header);
-        this.#opts.onBlockPulled?.(block.header.number);
-        this.#opts.metrics?.blocksPulled.inc();
-      },
-      this.#closing.signal,
-    );
+    const appending: Promise<void>[] = [];
+    try {
+      await source.deliver(
+        channelId,
+        tip.number + 1,
+        toNumber,
+        async (bytes) => {
+          const block = verifier.verifyNext(bytes, tip, source.name);
+          const { number } = block.header;
+          const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
+          if (raftIndex === undefined) throw new BlockPullError(`block ${number} from ${source.name} carries no etcdraft metadata (raft index)`);
+          // The ledger checks number and previous hash against its pending end before the first await.
+          const durable = ledger.append(ledgerBlockFromFabric(bytes, hasher, raftIndex)).then(() => {
+            this.#opts.onBlockPulled?.(number);
+            this.#opts.metrics?.blocksPulled.inc();
+          });
+          durable.catch(() => undefined); // awaited below, in order
+          appending.push(durable);
+          tip = verifier.tipOf(block.header);
+          if (appending.length >= APPENDS_IN_FLIGHT_MAX) await appending.shift();
+        },
+        this.#closing.signal,
+      );
+      for (const durable of appending.splice(0)) await durable;
+    } finally {
+      await Promise.allSettled(appending);
+    }
     if (tip.number < toNumber) throw new BlockPullError(`${source.name} ended the stream at block ${tip.number}, before block ${toNumber}`);
   }
 

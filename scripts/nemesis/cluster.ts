@@ -11,8 +11,12 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { address, freeNodePorts, freePorts, keygen, LocalCluster, type ClusterManifest } from '../../src/cli/index.js';
 import { channelView, isHealthy } from '../../src/client/index.js';
+import { mountDisks, unmountDisks } from './diskFault.js';
 import { ClusterProxies } from './proxy.js';
 import type { NemesisOptions } from './options.js';
+
+/** Eviction suspicion of the channels when membership changes are in the schedule (default 10 minutes: longer than a fault's health bound). */
+const MEMBER_EVICTION_SUSPICION = '3s';
 
 export interface NemesisCluster {
   readonly dir: string;
@@ -20,6 +24,8 @@ export interface NemesisCluster {
   readonly local: LocalCluster;
   readonly proxies: ClusterProxies;
   readonly channels: readonly string[];
+  /** Each channel's config file (absolute; consenters' ports are the proxies): what a membership change edits and restores. */
+  readonly channelFiles: ReadonlyMap<string, string>;
   readonly ids: readonly number[];
   dispose(keep: boolean): Promise<void>;
 }
@@ -42,7 +48,10 @@ export async function createCluster(options: NemesisOptions): Promise<NemesisClu
   });
   const proxyPorts = await freePorts(options.nodes);
   const proxyOf = new Map(manifest.nodes.map((n, i) => [n.id, proxyPorts[i]!]));
-  const channelFiles = writeChannels(dir, manifest.channelConfigFile, channels, proxyOf);
+  // A consenter removed and added back while down finds out at its restart only by suspecting
+  // its eviction (no leader heard for this long), then re-onboards under its new id.
+  const evictionSuspicion = options.faults.includes('member') ? MEMBER_EVICTION_SUSPICION : undefined;
+  const channelFiles = writeChannels(dir, manifest.channelConfigFile, channels, proxyOf, evictionSuspicion);
   manifest.nodes.forEach((node, i) => {
     const file = path.join(dir, node.configFile);
     const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -51,6 +60,8 @@ export async function createCluster(options: NemesisOptions): Promise<NemesisClu
     config['broadcastAckTimeout'] = `${options.ackTimeoutMs}ms`;
     fs.writeFileSync(file, stringify(config));
   });
+  const dataDirs = manifest.nodes.map((n) => path.join(dir, n.dataDir));
+  if (options.faults.includes('disk')) mountDisks(dataDirs);
   const local = new LocalCluster(dir);
   const pids = (): Map<number, number> =>
     new Map(manifest.nodes.flatMap((n) => (local.process(n.id).pid === undefined ? [] : [[n.id, local.process(n.id).pid!] as const])));
@@ -61,10 +72,12 @@ export async function createCluster(options: NemesisOptions): Promise<NemesisClu
     local,
     proxies,
     channels,
+    channelFiles: new Map(channels.map((c, i) => [c, channelFiles[i]!])),
     ids: manifest.nodes.map((n) => n.id),
     async dispose(keep) {
       await local.stopAll(10_000);
       await proxies.close();
+      if (options.faults.includes('disk')) unmountDisks(dataDirs, keep);
       if (!keep) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -77,12 +90,19 @@ function engineOf(engine: NemesisOptions['engine'], index: number): 'native' | '
 }
 
 /** One channel config per channel id, consenters' ports pointing at the proxies. Returns their absolute paths. */
-function writeChannels(dir: string, templateFile: string, channels: readonly string[], proxyOf: ReadonlyMap<number, number>): string[] {
+function writeChannels(
+  dir: string,
+  templateFile: string,
+  channels: readonly string[],
+  proxyOf: ReadonlyMap<number, number>,
+  evictionSuspicion: string | undefined,
+): string[] {
   const template = parse(fs.readFileSync(path.join(dir, templateFile), 'utf8')) as Record<string, unknown>;
   return channels.map((channelId) => {
     const consenters = (template['consenters'] as Array<Record<string, unknown>>).map((c) => ({ ...c, port: proxyOf.get(c['id'] as number)! }));
     const file = path.join(dir, 'channels', `${channelId}.yaml`);
-    fs.writeFileSync(file, stringify({ ...template, channelId, consenters }));
+    const raft = { ...(template['raft'] as Record<string, unknown>), ...(evictionSuspicion === undefined ? {} : { evictionSuspicion }) };
+    fs.writeFileSync(file, stringify({ ...template, channelId, consenters, raft }));
     return file;
   });
 }

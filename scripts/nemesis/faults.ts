@@ -2,13 +2,16 @@
 // kill -9 (then restart), SIGSTOP/SIGCONT, SIGTERM (then restart), kill -9
 // with the data dir wiped (the node rejoins empty), a partition (the node
 // cut off from one or all others, both directions, at the cluster proxies),
-// a slow link. A kill of a channel's leader is recorded as a crash: default-
+// a slow link, a follower removed from a channel's consenters and added back
+// (membershipFault.ts), a full disk (diskFault.ts). A kill of a channel's leader is recorded as a crash: default-
 // mode acknowledgements shortly before it may be lost (checker.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { leadsItself, leaderOf, type NemesisCluster } from './cluster.js';
+import { fillDisk, haltsInLog, makeRoom } from './diskFault.js';
+import { addConsenterBack, removeConsenter } from './membershipFault.js';
 import type { PlannedFault } from './schedule.js';
 
 /** A process crash (kill -9, or wipe): the channels it led at that moment. */
@@ -30,7 +33,10 @@ export interface AppliedFault {
   upMs: number | undefined;
   /** Back to healthy after healing (after the restarted node is up, for restarts), ms; undefined when it never was within the limit. */
   backToHealthyMs: number | undefined;
-  readonly crash: CrashEvent | undefined;
+  /** Set when applied (kill -9, wipe) or when healed (a full disk that halted a channel the node led). */
+  crash: CrashEvent | undefined;
+  /** What the fault did beyond its plan (a full disk: the channels that halted), for the log. */
+  outcome: string;
   /** Ends the fault (restart, SIGCONT, heal the link). */
   heal(): Promise<void>;
 }
@@ -40,7 +46,8 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
   const channel = cluster.channels[plan.channel]!;
   const leader = await leaderOf(cluster, channel);
   const followers = cluster.ids.filter((id) => id !== leader);
-  const node = plan.role === 'leader' && leader !== undefined ? leader : followers[plan.pick % followers.length]!;
+  // A membership change removes a follower (a removed leader hands over first: another path).
+  const node = plan.role === 'leader' && plan.kind !== 'member' && leader !== undefined ? leader : followers[plan.pick % followers.length]!;
   const others = cluster.ids.filter((id) => id !== node);
   const peer = plan.peer < 0 ? undefined : others[plan.peer % others.length];
   // The channels this node leads by its own account: right after an election the others'
@@ -59,13 +66,42 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
     case 'wipe': {
       await process.kill('SIGKILL');
       crash = { atMs: startedMs, node, ledChannels };
-      if (plan.kind === 'wipe') fs.rmSync(path.join(cluster.dir, cluster.local.node(node).dataDir), { recursive: true, force: true });
+      if (plan.kind === 'wipe') wipe(path.join(cluster.dir, cluster.local.node(node).dataDir));
       heal = async () => process.start();
       break;
     }
     case 'term': {
       await process.stop(15_000);
       heal = async () => process.start();
+      break;
+    }
+    case 'disk': {
+      const dataDir = path.join(cluster.dir, cluster.local.node(node).dataDir);
+      const sinceWallMs = Date.now();
+      fillDisk(dataDir);
+      heal = async () => {
+        const halts = haltsInLog(cluster.local.logFile(node), sinceWallMs);
+        const toRunClock = Date.now() - now();
+        const ledHalts = halts.filter((h) => ledChannels.includes(h.channel));
+        if (ledHalts.length > 0) {
+          const atMs = Math.min(...ledHalts.map((h) => h.timeMs)) - toRunClock;
+          applied.crash = { atMs, node, ledChannels: ledHalts.map((h) => h.channel) };
+        }
+        applied.outcome =
+          halts.length === 0 ? 'no write needed space' : `halted ${halts.map((h) => h.channel).join(', ')} (${halts[0]!.message.slice(0, 160)})`;
+        makeRoom(dataDir);
+        await process.stop(15_000);
+        process.start();
+      };
+      break;
+    }
+    case 'member': {
+      await process.stop(15_000);
+      await removeConsenter(cluster, channel, node, others);
+      heal = async () => {
+        await addConsenterBack(cluster, channel, others);
+        process.start();
+      };
       break;
     }
     case 'stop': {
@@ -92,12 +128,18 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
     upMs: undefined,
     backToHealthyMs: undefined,
     crash,
+    outcome: '',
     heal: async () => {
       await heal();
       applied.healedMs = now();
     },
   };
   return applied;
+}
+
+/** Empties a data directory (it may be a mount point: the directory itself stays). */
+function wipe(dataDir: string): void {
+  for (const entry of fs.readdirSync(dataDir)) fs.rmSync(path.join(dataDir, entry), { recursive: true, force: true });
 }
 
 /** Holds the fault for its planned duration (from its start). */
@@ -108,12 +150,19 @@ export async function holdFault(fault: AppliedFault, now: () => number): Promise
 
 export function describeFault(f: AppliedFault): string {
   const p = f.plan;
-  const target = `node ${f.node} (${p.role} of ${p.channel})`;
-  const detail = p.kind === 'partition' ? ` from ${f.peer ?? 'all'}` : p.kind === 'slow' ? ` to ${f.peer ?? 'all'} +${p.delayMs} ms` : '';
-  return `#${p.index} ${p.kind} ${target}${detail} for ${p.durationMs} ms`;
+  const target = `node ${f.node} (${p.kind === 'member' ? 'follower' : p.role} of ${p.channel})`;
+  const detail =
+    p.kind === 'partition'
+      ? ` from ${f.peer ?? 'all'}`
+      : p.kind === 'slow'
+        ? ` to ${f.peer ?? 'all'} +${p.delayMs} ms`
+        : p.kind === 'member'
+          ? ' removed from the consenters and added back'
+          : '';
+  return `#${p.index} ${p.kind} ${target}${detail} for ${p.durationMs} ms${f.outcome === '' ? '' : `: ${f.outcome}`}`;
 }
 
 /** Faults that end with the node's process started again. */
 export function restarts(f: AppliedFault): boolean {
-  return f.plan.kind === 'kill9' || f.plan.kind === 'wipe' || f.plan.kind === 'term';
+  return f.plan.kind === 'kill9' || f.plan.kind === 'wipe' || f.plan.kind === 'term' || f.plan.kind === 'member' || f.plan.kind === 'disk';
 }

@@ -1,8 +1,8 @@
 // The nemesis' options: parsed from the command line, validated once, each
 // error naming the flag.
 
-export type FaultKind = 'kill9' | 'stop' | 'term' | 'wipe' | 'partition' | 'slow';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill9', 'stop', 'term', 'wipe', 'partition', 'slow'];
+export type FaultKind = 'kill9' | 'stop' | 'term' | 'wipe' | 'partition' | 'slow' | 'member' | 'disk';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill9', 'stop', 'term', 'wipe', 'partition', 'slow', 'member', 'disk'];
 
 export interface NemesisOptions {
   /** Seeds the fault schedule (kinds, targets' roles, durations, pauses). */
@@ -49,7 +49,7 @@ export class NemesisOptionsError extends Error {}
 
 const USAGE = `usage: npm run nemesis -- [--seed N] [--duration-s 120] [--nodes 3] [--channels 2] [--engine native|native-free|mixed]
   [--algorithm ecdsa-p256|sm2] [--tick-interval-ms 100] [--election-tick 10] [--batch-timeout-ms 200] [--ack-timeout-ms 5000]
-  [--rate 120] [--faults kill9,stop,term,wipe,partition,slow] [--faults-max N] [--keep]`;
+  [--rate 120] [--faults kill9,stop,term,wipe,partition,slow,member,disk] [--faults-max N] [--keep]`;
 
 export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
   const values = new Map<string, string>();

@@ -54,9 +54,9 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
       if (now() >= endAt || plan.index >= options.faultsMax) break;
       const fault = await applyFault(cluster, plan, now);
       faults.push(fault);
-      if (fault.crash !== undefined) crashes.push(fault.crash);
       await holdFault(fault, now);
       await fault.heal();
+      if (fault.crash !== undefined) crashes.push(fault.crash);
       if (restarts(fault)) {
         await cluster.local.waitListening(fault.node, HEALTHY_WITHIN_MS * 2);
         fault.upMs = now();

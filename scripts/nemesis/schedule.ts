@@ -25,7 +25,7 @@ export interface PlannedFault {
   readonly pick: number;
 }
 
-const WEIGHTS: Readonly<Record<FaultKind, number>> = { kill9: 4, stop: 2, term: 1, wipe: 1, partition: 2, slow: 1 };
+const WEIGHTS: Readonly<Record<FaultKind, number>> = { kill9: 4, stop: 2, term: 1, wipe: 1, partition: 2, slow: 1, member: 1, disk: 1 };
 
 /** An endless schedule for `options` (the run takes faults while time is left). */
 export function* faultSchedule(options: NemesisOptions): Generator<PlannedFault> {

@@ -8,5 +8,7 @@ export { keygen } from './dev/keygen.js';
 export { CommitCounter } from './dev/liveView.js';
 export { LocalCluster } from './dev/localCluster.js';
 export { DEMO_USAGE, demo } from './dev/demo.js';
+export { updateChannel } from './channelUpdate.js';
+export type { ChannelUpdateRequest } from './channelUpdate.js';
 export { runVerifyLedger, VERIFY_LEDGER_USAGE } from './verifyLedgerCommand.js';
 export { asCreator, startChainServer, type ChainServer, type ChainServerOptions } from './dev/chainServer.js';

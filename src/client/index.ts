@@ -6,6 +6,6 @@ export { ENVELOPE_POOL_MAX, createEnvelopePool, loadClientCreator } from './enve
 export type { ClientMsp, SignedEnvelope } from './envelopePool.js';
 export { runLoad } from './load.js';
 export type { LoadReport } from './load.js';
-export { channelView, isHealthy, isListening } from './nodeMetrics.js';
+export { channelView, isHealthy, isListening, metricValue } from './nodeMetrics.js';
 export { ClientCallError, ClientUsageError } from './errors.js';
 export * from './bench/index.js';

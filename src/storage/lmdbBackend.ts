@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { DropStep, RecoveredLedger, StorageBackend, TxLocation } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
 import { StorageCorruptError, type RecordLocation } from './errors.js';
+import { withCommitReason } from './lmdbCommitError.js';
 import { finishDropsSync, markerKeepsLedger, sweep } from './lmdbDrop.js';
 import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
 import { unseal } from './sealedValue.js';
@@ -97,7 +98,11 @@ export class LmdbBackend implements StorageBackend {
     // mdb_txn_commit synced the data file. Awaiting db.flushed as well only
     // added a turn of latency (5x fewer syncs/s for a single writer).
     const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers });
-    await this.#root.transaction(() => replayPlan(writes));
+    try {
+      await this.#root.transaction(() => replayPlan(writes));
+    } catch (err) {
+      throw await withCommitReason(err);
+    }
     this.#txIndex.committed(ops);
     if (this.#dropStepHook !== undefined && ops.some((op) => op.kind === 'dropChannel')) this.#dropStepHook('intent-durable');
   }

@@ -197,8 +197,11 @@ export class NodeChannels implements ChannelRegistry {
     assert(!this.#served.has(id), `channel ${id} started twice`);
     const storage = this.#deps.storage.channel(id);
     const selfId = raftId ?? storedRaftId(storage.ledger, this.#deps);
-    // A configured channel that re-onboarded this node under another id: its ledger's config wins over the file's consenters.
-    const plan = given.chain.consenters.includes(selfId) ? given : withNodeSettingsOf(given, this.#storedPlan(storage.ledger));
+    // A configured channel whose ledger holds a config update (consenters added, removed, re-added under a new id; this node
+    // re-onboarded under another id): its ledger's latest config wins over the file's consenters. With the file's, a restarted
+    // node refused streams from a consenter added since ("not a configured consenter") and never heard its leader again.
+    const updated = storage.ledger.height > 0 && storage.ledger.lastConfig > 0;
+    const plan = given.chain.consenters.includes(selfId) && !updated ? given : withNodeSettingsOf(given, this.#storedPlan(storage.ledger));
     const conflict = this.#peerSets.conflictWith(id, plan.consenters);
     if (conflict !== undefined) throw new UnservableChannelError(`channel "${id}": ${conflict}`);
     // The transport answers to the channel's id for this node before anyone can address it.

@@ -41,7 +41,7 @@ const keep = flags['keep'] === true;
 /** Keep the load running during the rejoin (as in the nemesis): done when within one block of the leader. */
 const underLoad = flags['under-load'] === true;
 
-const cluster = await createCluster({ ...NEMESIS_DEFAULTS, seed: 1, channels, engine, batchTimeoutMs, ratePerSec: rate });
+const cluster = await createCluster({ ...NEMESIS_DEFAULTS, seed: 1, channels, engine, batchTimeoutMs, ratePerSec: rate, faults: ['wipe'] });
 /** Raft snapshotIntervalSize of the channels (e.g. "1 MB": the wiped node receives a snapshot and pulls the blocks below it over Deliver). */
 const snapshotInterval = flags['snapshot-interval'];
 if (typeof snapshotInterval === 'string') {

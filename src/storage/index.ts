@@ -46,7 +46,7 @@ import { LmdbBackend } from './lmdbBackend.js';
 export { WalEnvironment, type ChannelStorage } from './environment.js';
 export { DurableRaftStorage, type ReadyToPersist } from './durableStorage.js';
 export { BlockLedger, type AppendOutcome } from './ledger.js';
-export type { LedgerBlock } from './walOps.js';
+export type { EntryBodySlice, LedgerBlock } from './walOps.js';
 export { ledgerBlockFromFabric } from './fabricBlock.js';
 export type { EngineName, TxLocation } from './backend.js';
 export type { SyncInfo } from './groupCommit.js';

@@ -1,5 +1,6 @@
 // The native engine: one LMDB environment per node. Sub-databases hold, keyed
-// by [channel, ...]: raft entries by index, per-channel meta (hard state, conf
+// by [channel, ...]: raft entries by index (block entries' data apart, in
+// entry bodies: lmdbEntryBodies.ts), per-channel meta (hard state, conf
 // state, snapshot, log start, ledger summary) and blocks by number (their
 // heads carry the tx ids: lmdbTxIndex.ts). One group-committed batch is one LMDB write
 // transaction, committed with a sync (overlappingSync off) on lmdb-js's writer
@@ -15,6 +16,7 @@ import { StorageCorruptError, type RecordLocation } from './errors.js';
 import { withCommitReason } from './lmdbCommitError.js';
 import { finishDropsSync, markerKeepsLedger, sweep } from './lmdbDrop.js';
 import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
+import { hasBody } from './lmdbEntryBodies.js';
 import { unseal } from './sealedValue.js';
 import { LmdbTxIndex } from './lmdbTxIndex.js';
 import { planWrites, replayPlan, type IndexKey, type LmdbDatabases, type MetaKey, type MetaName, type TxKey } from './lmdbWritePlan.js';
@@ -48,6 +50,8 @@ export class LmdbBackend implements StorageBackend {
   readonly #dbs: LmdbDatabases;
   /** Ledger summaries as of the last write: kept so a block op need not read them back. */
   readonly #ledgers = new Map<string, RecoveredLedger>();
+  /** Per channel, the last normal entry found stored inline at recovery (see PlannerState.inlineUpTo). */
+  readonly #inlineUpTo = new Map<string, number>();
   readonly #txIndex = new LmdbTxIndex();
   /** Channels with a 'known' marker on disk (loaded lazily, then kept current). */
   #known: Set<string> | undefined;
@@ -67,6 +71,7 @@ export class LmdbBackend implements StorageBackend {
     const sub = { encoding: 'binary' as const, cache: false };
     this.#dbs = {
       entries: this.#root.openDB<Buffer, IndexKey>({ name: 'raft-entries', ...sub }),
+      bodies: this.#root.openDB<Buffer, IndexKey>({ name: 'raft-entry-bodies', ...sub }),
       meta: this.#root.openDB<Buffer, MetaKey>({ name: 'channel-meta', ...sub }),
       blocks: this.#root.openDB<Buffer, IndexKey>({ name: 'ledger-blocks', ...sub }),
       // Per-transaction index records: nothing writes them now, a channel drop still sweeps those an environment holds.
@@ -97,7 +102,7 @@ export class LmdbBackend implements StorageBackend {
     // (lmdb-js sets commit.flushed = commit): it resolves after LMDB's
     // mdb_txn_commit synced the data file. Awaiting db.flushed as well only
     // added a turn of latency (5x fewer syncs/s for a single writer).
-    const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers });
+    const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers, inlineUpTo: this.#inlineUpTo });
     try {
       await this.#root.transaction(() => replayPlan(writes));
     } catch (err) {
@@ -111,7 +116,7 @@ export class LmdbBackend implements StorageBackend {
     const marker = this.#dbs.meta.get([channel, 'dropping']);
     if (marker === undefined) return;
     const keepLedger = markerKeepsLedger(marker, channel, this.#file);
-    await sweep(this.#root, this.#dbs, channel, keepLedger, this.#dropChunkKeys, () => this.#dropStepHook?.('sweep-step-durable'));
+    await sweep(this.#root, this.#dbs, channel, keepLedger, this.#dropChunkKeys, this.#file, () => this.#dropStepHook?.('sweep-step-durable'));
   }
 
   recoverLog(channel: string): RecoveredLog {
@@ -120,15 +125,24 @@ export class LmdbBackend implements StorageBackend {
     const cs = this.#readMeta(channel, 'confState', shapes.confStateFromWire);
     const start = this.#readMeta(channel, 'logStart', shapes.logStartFromWire) ?? emptyRecoveredLog.start;
     const entries: Entry[] = [];
+    let inlineUpTo = 0;
     let expected = start.index + 1;
     for (const { key, value } of this.#dbs.entries.getRange({ start: [channel, start.index + 1], end: [channel, Number.MAX_SAFE_INTEGER] })) {
       const index = key[1];
       if (index !== expected) {
         throw new StorageCorruptError(this.#at(channel, expected, 'raft index'), `entry missing: the next stored entry is ${index}`);
       }
-      entries.push(this.#decode(value, this.#at(channel, index, 'raft index'), (v) => shapes.entryFromWire(v, index)));
+      const at = this.#at(channel, index, 'raft index');
+      const { entry, apart } = this.#decode(value, at, (v) => ({
+        entry: shapes.entryFromWire(v, index, () => this.#readBody(channel, index)),
+        apart: shapes.entryIsApart(v),
+      }));
+      if (!apart && hasBody(entry)) inlineUpTo = index;
+      entries.push(entry);
       expected += 1;
     }
+    if (inlineUpTo > 0) this.#inlineUpTo.set(channel, inlineUpTo);
+    else this.#inlineUpTo.delete(channel);
     return {
       hardState: hs ?? emptyRecoveredLog.hardState,
       snapshot: snapshot ?? emptyRecoveredLog.snapshot,
@@ -155,13 +169,42 @@ export class LmdbBackend implements StorageBackend {
     const at = this.#at(channel, number, 'block number');
     const raw = this.#dbs.blocks.get([channel, number]);
     if (raw === undefined) throw new StorageCorruptError(at, 'block missing below the ledger height');
-    return this.#decode(raw, at, (v) => {
+    const block = this.#decode(raw, at, (v) => {
+      if (Array.isArray(v) && v.length === 4) return this.#blockFromBody(channel, v, at);
       const [head, blockBytes] = Array.isArray(v) && v.length === 2 ? v : [undefined, undefined];
-      if (!(blockBytes instanceof Uint8Array)) throw new shapes.ShapeError('block record is not [head, bytes]');
-      const block = shapes.blockFromWire(head, blockBytes);
-      if (block.number !== number) throw new shapes.ShapeError(`block record says number ${block.number}`);
-      return block;
+      if (!(blockBytes instanceof Uint8Array)) throw new shapes.ShapeError('block record is not [head, bytes] nor [head, tail, offset, length]');
+      return shapes.blockFromWire(head, blockBytes);
     });
+    if (block.number !== number) throw new StorageCorruptError(at, `block record says number ${block.number}`);
+    return block;
+  }
+
+  /** The bytes of a block stored as a reference to its entry's body: the body's slice, then the record's tail. */
+  #blockFromBody(channel: string, record: unknown[], at: RecordLocation): LedgerBlock {
+    const [head, tail, offset, length] = record;
+    if (!(tail instanceof Uint8Array) || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) {
+      throw new shapes.ShapeError('block record is not [head, tail, offset, length]');
+    }
+    const block = shapes.blockFromWire(head, tail);
+    const raftIndex = block.raftIndex;
+    const body = this.#readBody(channel, raftIndex);
+    const from = offset as number;
+    const to = from + (length as number);
+    if (from < 0 || to > body.length) {
+      throw new StorageCorruptError(at, `block refers to bytes [${from}, ${to}) of entry ${raftIndex}, whose data has ${body.length}`);
+    }
+    return { ...block, bytes: Buffer.concat([body.subarray(from, to), tail]) };
+  }
+
+  /** The data of entry `index` stored apart; throws StorageCorruptError if missing or damaged. */
+  #readBody(channel: string, index: number): Uint8Array {
+    const at = this.#at(channel, index, 'raft index');
+    const raw = this.#dbs.bodies.get([channel, index]);
+    if (raw === undefined) throw new StorageCorruptError(at, 'entry body missing');
+    return this.#decode(raw, at, (v) => {
+      if (!(v instanceof Uint8Array)) throw new shapes.ShapeError('entry body is not bytes');
+      return v;
+    }, 'entry body');
   }
 
   txLocation(channel: string, txId: string): TxLocation | undefined {

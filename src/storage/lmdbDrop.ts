@@ -6,7 +6,8 @@
 //      summary and the 'known' mark) and puts [channel, 'dropping']. From its
 //      commit the channel reads as dropped: recovery would see no log start,
 //      no ledger summary, and storedChannels() no longer lists it;
-//   2. sweep: the channel's entries (and for a full drop its blocks, and the
+//   2. sweep: the channel's entries and the entry bodies the ledger does not
+//      own (lmdbEntryBodies.ts; for a full drop all of them, its blocks, and the
 //      per-transaction index records an environment may hold) are removed `dropChunkKeys` keys per transaction, each its own
 //      commit, interleaved with the group commit's batches; the last one
 //      removes the marker.
@@ -20,6 +21,7 @@ import { StorageCorruptError } from './errors.js';
 import type { IndexKey, LmdbDatabases, LmdbWrite, TxKey } from './lmdbWritePlan.js';
 import { replayPlan } from './lmdbWritePlan.js';
 import { unseal } from './sealedValue.js';
+import { ledgerSummaryFromWire } from './storedShapes.js';
 
 /** Channels whose sweep is not finished, with whether their ledger stays. */
 export function unfinishedDrops(dbs: LmdbDatabases, file: string): Array<{ channel: string; keepLedger: boolean }> {
@@ -44,11 +46,16 @@ export function markerKeepsLedger(raw: Uint8Array, channel: string, file: string
 }
 
 /** Phase 2, one step: the next removals of the sweep (at most `maxKeys`, plus the marker on the last one). */
-export function nextSweep(dbs: LmdbDatabases, ch: string, keepLedger: boolean, maxKeys: number): { writes: LmdbWrite[]; last: boolean } {
+export function nextSweep(dbs: LmdbDatabases, ch: string, keepLedger: boolean, maxKeys: number, file: string): { writes: LmdbWrite[]; last: boolean } {
   const writes: LmdbWrite[] = [];
-  const sources: Array<Database<Buffer, IndexKey> | Database<Buffer, TxKey>> = keepLedger ? [dbs.entries] : [dbs.entries, dbs.blocks, dbs.txIndex];
+  const sources: Array<Database<Buffer, IndexKey> | Database<Buffer, TxKey>> = keepLedger
+    ? [dbs.entries, dbs.bodies]
+    : [dbs.entries, dbs.bodies, dbs.blocks, dbs.txIndex];
+  // The ledger that stays keeps the bodies its blocks may refer to.
+  const ledgerOwnsUpTo = keepLedger ? ledgerRaftIndex(dbs, ch, file) : 0;
   for (const db of sources) {
-    for (const key of keysOf(db as Database<Buffer, IndexKey | TxKey>, ch)) {
+    const from = db === dbs.bodies ? ledgerOwnsUpTo + 1 : undefined;
+    for (const key of keysOf(db as Database<Buffer, IndexKey | TxKey>, ch, from)) {
       if (writes.length >= maxKeys) return { writes, last: false };
       writes.push({ db: db as Database<Buffer, IndexKey>, key: key as IndexKey, value: undefined });
     }
@@ -64,10 +71,11 @@ export async function sweep(
   ch: string,
   keepLedger: boolean,
   maxKeys: number,
+  file: string,
   onStep?: () => void,
 ): Promise<void> {
   for (;;) {
-    const { writes, last } = nextSweep(dbs, ch, keepLedger, maxKeys);
+    const { writes, last } = nextSweep(dbs, ch, keepLedger, maxKeys, file);
     await root.transaction(() => replayPlan(writes));
     onStep?.();
     if (last) return;
@@ -79,7 +87,7 @@ export function finishDropsSync(root: RootDatabase<Buffer, string>, dbs: LmdbDat
   const drops = unfinishedDrops(dbs, file);
   for (const { channel, keepLedger } of drops) {
     for (;;) {
-      const { writes, last } = nextSweep(dbs, channel, keepLedger, maxKeys);
+      const { writes, last } = nextSweep(dbs, channel, keepLedger, maxKeys, file);
       root.transactionSync(() => replayPlan(writes));
       if (last) break;
     }
@@ -87,9 +95,19 @@ export function finishDropsSync(root: RootDatabase<Buffer, string>, dbs: LmdbDat
   return drops.map((d) => d.channel);
 }
 
-/** Every stored key of `channel` in `db` (keys are [channel, ...]; a channel's keys are contiguous). */
-function* keysOf<K extends IndexKey | TxKey>(db: Database<Buffer, K>, channel: string): Generator<K> {
-  for (const key of db.getKeys({ start: [channel] as unknown as K })) {
+/** The Raft index of the last block of the channel's ledger (0 if none). */
+function ledgerRaftIndex(dbs: LmdbDatabases, ch: string, file: string): number {
+  const raw = dbs.meta.get([ch, 'ledger']);
+  if (raw === undefined) return 0;
+  const unsealed = unseal(raw);
+  if (!unsealed.ok) throw new StorageCorruptError({ file, channel: ch, what: 'meta' }, `ledger: ${unsealed.reason}`);
+  return ledgerSummaryFromWire(unsealed.value).lastRaftIndex;
+}
+
+/** Every stored key of `channel` in `db` (keys are [channel, ...]; a channel's keys are contiguous), from [channel, from] when given. */
+function* keysOf<K extends IndexKey | TxKey>(db: Database<Buffer, K>, channel: string, from?: number): Generator<K> {
+  const start = from === undefined ? [channel] : [channel, from];
+  for (const key of db.getKeys({ start: start as unknown as K })) {
     if (key[0] !== channel) return;
     yield key;
   }

@@ -5,7 +5,8 @@
 // batch stays all or nothing.
 //
 // A block is one put: its head (tx ids included) and bytes in one sealed
-// record. There is no per-transaction record: a B-tree insert per tx id cost
+// record, or, for a block from an entry whose body this node stored, its head,
+// a reference to the body and the bytes after it (lmdbEntryBodies.ts). There is no per-transaction record: a B-tree insert per tx id cost
 // ~14 µs of the main thread per transaction on every node, more than the
 // whole budget of a follower; lmdbTxIndex.ts answers txLocation from the
 // block heads instead.
@@ -13,7 +14,8 @@
 import type { Database } from 'lmdb';
 import type { RecoveredLedger } from './backend.js';
 import { emptyRecoveredLedger } from './backend.js';
-import { seal } from './sealedValue.js';
+import { assertTruncationAboveLedger, blockRecord, entryRecords, removeEntries } from './lmdbEntryBodies.js';
+import { seal, unseal } from './sealedValue.js';
 import * as shapes from './storedShapes.js';
 import type { LedgerBlock, WalOp } from './walOps.js';
 
@@ -28,6 +30,8 @@ export type TxKey = [string, string];
 
 export interface LmdbDatabases {
   readonly entries: Database<Buffer, IndexKey>;
+  /** Data of normal entries, apart from their records (lmdbEntryBodies.ts). */
+  readonly bodies: Database<Buffer, IndexKey>;
   readonly meta: Database<Buffer, MetaKey>;
   readonly blocks: Database<Buffer, IndexKey>;
   readonly txIndex: Database<Buffer, TxKey>;
@@ -45,6 +49,12 @@ export interface PlannerState {
   readonly known: Set<string>;
   /** Ledger summaries as of the end of the plan so far. */
   readonly ledgers: Map<string, RecoveredLedger>;
+  /**
+   * Per channel, the last index whose normal entry a recovery found stored
+   * with its data inline (written before bodies were stored apart): a block
+   * from an entry at or below it is stored whole.
+   */
+  readonly inlineUpTo: Map<string, number>;
 }
 
 export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: PlannerState): LmdbWrite[] {
@@ -60,13 +70,18 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
       state.known.add(ch);
     }
     const meta = (name: MetaName, value: unknown): void => void writes.push({ db: dbs.meta, key: [ch, name], value: seal(value) });
-    const removeEntries = (from: number, to: number): void => {
-      for (let i = from; i <= to; i++) writes.push({ db: dbs.entries, key: [ch, i], value: undefined });
+    const remove = (from: number, to: number): void => {
+      for (const r of removeEntries(ch, from, to, ledgerOf(ch, dbs, state).lastRaftIndex, dbs)) writes.push({ ...r, value: undefined });
     };
     switch (op.kind) {
       case 'entries':
-        for (const e of op.entries) writes.push({ db: dbs.entries, key: [ch, e.index], value: seal(shapes.entryToWire(e)) });
-        removeEntries(op.removeFrom, op.removeTo);
+        assertTruncationAboveLedger(ch, op.removeFrom, op.removeTo, ledgerOf(ch, dbs, state).lastRaftIndex);
+        for (const e of op.entries) {
+          const { record, body } = entryRecords(e);
+          writes.push({ db: dbs.entries, key: [ch, e.index], value: record });
+          if (body !== undefined) writes.push({ db: dbs.bodies, key: [ch, e.index], value: body });
+        }
+        remove(op.removeFrom, op.removeTo);
         break;
       case 'hardState':
         meta('hardState', shapes.hardStateToWire(op.hardState));
@@ -79,11 +94,11 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
         meta('confState', shapes.confStateToWire(op.snapshot.metadata.confState));
         break;
       case 'compact':
-        removeEntries(op.removeFrom, op.start.index);
+        remove(op.removeFrom, op.start.index);
         meta('logStart', shapes.logStartToWire(op.start));
         break;
       case 'resetLog': {
-        removeEntries(op.removeFrom, op.removeTo);
+        remove(op.removeFrom, op.removeTo);
         const m = op.snapshot.metadata;
         meta('snapshot', shapes.snapshotToWire(op.snapshot));
         meta('confState', shapes.confStateToWire(m.confState));
@@ -99,9 +114,27 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
   return writes;
 }
 
+/** The channel's ledger summary as of the plan so far (read from disk for a channel this process has not recovered). */
+export function ledgerOf(ch: string, dbs: LmdbDatabases, state: PlannerState): RecoveredLedger {
+  let ledger = state.ledgers.get(ch);
+  if (ledger === undefined) {
+    const raw = dbs.meta.get([ch, 'ledger']);
+    ledger = raw === undefined ? emptyRecoveredLedger : summaryOf(raw, ch);
+    state.ledgers.set(ch, ledger);
+  }
+  return ledger;
+}
+
+function summaryOf(raw: Uint8Array, ch: string): RecoveredLedger {
+  const unsealed = unseal(raw);
+  if (!unsealed.ok) throw new Error(`channel "${ch}": ledger summary: ${unsealed.reason}`);
+  return shapes.ledgerSummaryFromWire(unsealed.value);
+}
+
 function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: PlannerState, writes: LmdbWrite[]): void {
-  writes.push({ db: dbs.blocks, key: [ch, block.number], value: seal([shapes.blockHeadToWire(block), block.bytes]) });
-  const before = state.ledgers.get(ch) ?? emptyRecoveredLedger;
+  const bodyStored = block.raftIndex > (state.inlineUpTo.get(ch) ?? 0);
+  writes.push({ db: dbs.blocks, key: [ch, block.number], value: blockRecord(block, bodyStored) });
+  const before = ledgerOf(ch, dbs, state);
   state.ledgers.set(ch, {
     height: block.number + 1,
     lastHeaderHash: block.headerHash,
@@ -134,7 +167,9 @@ export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWri
   const full = !keepLedger || (recorded !== undefined ? recorded.height === 0 : !dbs.meta.doesExist([ch, 'ledger']));
   const goes = (w: LmdbWrite): boolean => {
     if (w.key[0] !== ch) return false;
-    return full || w.db === dbs.entries || (w.db === dbs.meta && raftMetaNames.includes(w.key[1] as MetaName));
+    if (full || w.db === dbs.entries || (w.db === dbs.meta && raftMetaNames.includes(w.key[1] as MetaName))) return true;
+    // Bodies at or below the ledger's Raft index stay with the blocks that may refer to them.
+    return w.db === dbs.bodies && (w.key[1] as number) > ledgerOf(ch, dbs, state).lastRaftIndex;
   };
   const writes = planned.filter((w) => !goes(w));
   const metaGoing = full ? ([...raftMetaNames, 'ledger', 'known'] as const) : raftMetaNames;

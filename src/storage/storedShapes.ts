@@ -38,11 +38,25 @@ function nats(v: unknown, what: string): number[] {
 export function entryToWire(e: Entry): unknown {
   return [e.term, e.type, e.data];
 }
-export function entryFromWire(v: unknown, index: number): Entry {
+/** LMDB: an entry whose data is stored apart (lmdbEntryBodies.ts); `true` stands where the data would be. */
+export function entryApartToWire(e: Entry): unknown {
+  return [e.term, e.type, true];
+}
+/** `body` reads the data of an entry stored apart (LMDB only; the native-free engine never writes one). */
+export function entryFromWire(v: unknown, index: number, body?: () => Uint8Array): Entry {
   const [term, type, data] = tuple(v, 3, 'entry');
   const t = nat(type, 'entry type');
   if (t !== EntryType.Normal && t !== EntryType.ConfChange && t !== EntryType.ConfChangeV2) throw new ShapeError(`entry type ${t} is unknown`);
+  if (data === true) {
+    if (body === undefined) throw new ShapeError('entry data is stored apart, where this engine keeps none');
+    return { index, term: nat(term, 'entry term'), type: t, data: body() };
+  }
   return { index, term: nat(term, 'entry term'), type: t, data: bytes(data, 'entry data') };
+}
+
+/** Whether an entry record keeps its data apart (without decoding the rest). */
+export function entryIsApart(v: unknown): boolean {
+  return Array.isArray(v) && v.length === 3 && v[2] === true;
 }
 
 export function hardStateToWire(hs: HardState): unknown {

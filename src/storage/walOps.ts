@@ -23,6 +23,21 @@ export interface LedgerBlock {
   readonly txIds: readonly string[];
   /** The marshaled (protobuf) block. */
   readonly bytes: Uint8Array;
+  /**
+   * Where the block's bulk already is on this node's disk: `bytes[0, length)`
+   * equals bytes `[offset, offset + length)` of the data of the Raft entry at
+   * `raftIndex`, which this node persisted before the block was appended. An
+   * engine may then store only a reference and the rest of `bytes` (the
+   * node's signed metadata): the block is written once (see STORAGE.md).
+   * Undefined: the block is not from a persisted entry (genesis, catch-up).
+   */
+  readonly entryBody?: EntryBodySlice | undefined;
+}
+
+/** A byte range of a Raft entry's data: `[offset, offset + length)`. */
+export interface EntryBodySlice {
+  readonly offset: number;
+  readonly length: number;
 }
 
 /** The log's start: the entry at `index` is compacted but its term is still answered. */

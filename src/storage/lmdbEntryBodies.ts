@@ -1,0 +1,92 @@
+// Block bodies on LMDB, written once per node. The data of a normal Raft entry
+// (a block entry: tx ids + the leader's marshaled block, ~500 KB) is stored
+// apart from the entry's record, in the 'raft-entry-bodies' database under
+// the same [channel, index] key; the entry record says "data apart". When the
+// ledger appends a block that came from such an entry, it stores a reference
+// to the body (offset and length within the entry data) and only the bytes
+// that differ (this node's signed metadata), not the block again.
+//
+// Ownership: a body at or below the ledger's last Raft index belongs to the
+// ledger (it may be referenced by a block); compaction, a log reset (snapshot
+// from the leader) and a drop that keeps the ledger remove the entry records
+// but never those bodies. Bodies above it belong to the Raft log alone and go
+// with their entries. Raft never truncates a committed entry, so a body the
+// ledger refers to is never rewritten with other bytes (a truncation at or
+// below the ledger's Raft index fails the batch: it would be a Raft bug).
+//
+// Crash safety: one group-committed batch is one LMDB transaction. The entry
+// (and its body) is durable before the block that refers to it is appended
+// (the Ready loop persists before it applies; the group commit keeps
+// submission order), so a block record never points at a body that is not on
+// disk; a crash between the two leaves the entry in the log, and the restart
+// applies it again: the block is then written, or recognised as a replay.
+//
+// Not reclaimed: bodies at or below the ledger's Raft index that no block
+// refers to (entries committed while this node had a gap and caught up by
+// pulling blocks, or a block whose signed bytes did not start with the
+// entry's); they go when the channel is dropped in full.
+
+import assert from 'node:assert/strict';
+import type { Database } from 'lmdb';
+import { EntryType, type Entry } from '../raft/index.js';
+import type { IndexKey } from './lmdbWritePlan.js';
+import { seal } from './sealedValue.js';
+import * as shapes from './storedShapes.js';
+import type { LedgerBlock } from './walOps.js';
+
+/** An entry whose data is stored apart (a block entry): normal and not empty (a new leader's empty entry stays inline). */
+export function hasBody(e: Entry): boolean {
+  return e.type === EntryType.Normal && e.data.length > 0;
+}
+
+/** The entry's record, and its body's when it has one. */
+export function entryRecords(e: Entry): { record: Buffer; body: Buffer | undefined } {
+  if (!hasBody(e)) return { record: seal(shapes.entryToWire(e)), body: undefined };
+  return { record: seal(shapes.entryApartToWire(e)), body: seal(e.data) };
+}
+
+/** One removal of the plan (the caller adds it to its write list). */
+export interface Removal {
+  readonly db: Database<Buffer, IndexKey>;
+  readonly key: IndexKey;
+}
+
+/**
+ * Removals for the entries in [from, to] of channel `ch`: every entry record,
+ * and the bodies above `ledgerRaftIndex` (those at or below it are the ledger's).
+ */
+export function removeEntries(
+  ch: string,
+  from: number,
+  to: number,
+  ledgerRaftIndex: number,
+  dbs: { entries: Database<Buffer, IndexKey>; bodies: Database<Buffer, IndexKey> },
+): Removal[] {
+  const removals: Removal[] = [];
+  for (let i = from; i <= to; i++) {
+    removals.push({ db: dbs.entries, key: [ch, i] });
+    if (i > ledgerRaftIndex) removals.push({ db: dbs.bodies, key: [ch, i] });
+  }
+  return removals;
+}
+
+/** A truncation of a conflicting suffix never reaches an applied entry: Raft never truncates committed entries. */
+export function assertTruncationAboveLedger(ch: string, removeFrom: number, removeTo: number, ledgerRaftIndex: number): void {
+  assert(
+    removeFrom > removeTo || removeFrom > ledgerRaftIndex,
+    `channel "${ch}": truncating entries [${removeFrom}, ${removeTo}] reaches entry ${ledgerRaftIndex}, already in the ledger`,
+  );
+}
+
+/**
+ * The ledger record of `block`: with a reference to its entry's body when the
+ * block says where its bulk is and that body is stored apart (`bodyStored`),
+ * else the whole block.
+ */
+export function blockRecord(block: LedgerBlock, bodyStored: boolean): Buffer {
+  const head = shapes.blockHeadToWire(block);
+  const slice = block.entryBody;
+  if (slice === undefined || !bodyStored || block.raftIndex === 0) return seal([head, block.bytes]);
+  assert(slice.length <= block.bytes.length, `block ${block.number}: entry body slice of ${slice.length} bytes is longer than the block`);
+  return seal([head, block.bytes.subarray(slice.length), slice.offset, slice.length]);
+}

@@ -16,7 +16,6 @@ import { StorageCorruptError, type RecordLocation } from './errors.js';
 import { withCommitReason } from './lmdbCommitError.js';
 import { finishDropsSync, markerKeepsLedger, sweep } from './lmdbDrop.js';
 import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
-import { hasBody } from './lmdbEntryBodies.js';
 import { unseal } from './sealedValue.js';
 import { LmdbTxIndex } from './lmdbTxIndex.js';
 import { planWrites, replayPlan, type IndexKey, type LmdbDatabases, type MetaKey, type MetaName, type TxKey } from './lmdbWritePlan.js';
@@ -50,8 +49,6 @@ export class LmdbBackend implements StorageBackend {
   readonly #dbs: LmdbDatabases;
   /** Ledger summaries as of the last write: kept so a block op need not read them back. */
   readonly #ledgers = new Map<string, RecoveredLedger>();
-  /** Per channel, the last normal entry found stored inline at recovery (see PlannerState.inlineUpTo). */
-  readonly #inlineUpTo = new Map<string, number>();
   readonly #txIndex = new LmdbTxIndex();
   /** Channels with a 'known' marker on disk (loaded lazily, then kept current). */
   #known: Set<string> | undefined;
@@ -102,7 +99,7 @@ export class LmdbBackend implements StorageBackend {
     // (lmdb-js sets commit.flushed = commit): it resolves after LMDB's
     // mdb_txn_commit synced the data file. Awaiting db.flushed as well only
     // added a turn of latency (5x fewer syncs/s for a single writer).
-    const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers, inlineUpTo: this.#inlineUpTo });
+    const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers });
     try {
       await this.#root.transaction(() => replayPlan(writes));
     } catch (err) {
@@ -125,7 +122,6 @@ export class LmdbBackend implements StorageBackend {
     const cs = this.#readMeta(channel, 'confState', shapes.confStateFromWire);
     const start = this.#readMeta(channel, 'logStart', shapes.logStartFromWire) ?? emptyRecoveredLog.start;
     const entries: Entry[] = [];
-    let inlineUpTo = 0;
     let expected = start.index + 1;
     for (const { key, value } of this.#dbs.entries.getRange({ start: [channel, start.index + 1], end: [channel, Number.MAX_SAFE_INTEGER] })) {
       const index = key[1];
@@ -133,16 +129,9 @@ export class LmdbBackend implements StorageBackend {
         throw new StorageCorruptError(this.#at(channel, expected, 'raft index'), `entry missing: the next stored entry is ${index}`);
       }
       const at = this.#at(channel, index, 'raft index');
-      const { entry, apart } = this.#decode(value, at, (v) => ({
-        entry: shapes.entryFromWire(v, index, () => this.#readBody(channel, index)),
-        apart: shapes.entryIsApart(v),
-      }));
-      if (!apart && hasBody(entry)) inlineUpTo = index;
-      entries.push(entry);
+      entries.push(this.#decode(value, at, (v) => shapes.entryFromWire(v, index, () => this.#readBody(channel, index))));
       expected += 1;
     }
-    if (inlineUpTo > 0) this.#inlineUpTo.set(channel, inlineUpTo);
-    else this.#inlineUpTo.delete(channel);
     return {
       hardState: hs ?? emptyRecoveredLog.hardState,
       snapshot: snapshot ?? emptyRecoveredLog.snapshot,

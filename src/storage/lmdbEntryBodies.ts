@@ -32,7 +32,7 @@ import { EntryType, type Entry } from '../raft/index.js';
 import type { IndexKey } from './lmdbWritePlan.js';
 import { seal } from './sealedValue.js';
 import * as shapes from './storedShapes.js';
-import type { LedgerBlock } from './walOps.js';
+import type { EntryBodySlice, LedgerBlock } from './walOps.js';
 
 /** An entry whose data is stored apart (a block entry): normal and not empty (a new leader's empty entry stays inline). */
 export function hasBody(e: Entry): boolean {
@@ -78,15 +78,34 @@ export function assertTruncationAboveLedger(ch: string, removeFrom: number, remo
   );
 }
 
+/** Bytes of a sealed body before the entry data: crc32 u32, tuple tag u8 (bytes), length u32 (sealedValue.ts, tupleCodec.ts). */
+const sealedBodyHeaderBytes = 9;
+const bytesTag = 4;
+
 /**
- * The ledger record of `block`: with a reference to its entry's body when the
- * block says where its bulk is and that body is stored apart (`bodyStored`),
- * else the whole block.
+ * Whether the sealed body `sealed` (as stored) holds exactly the first
+ * `slice.length` bytes of `blockBytes` at `slice.offset` of its data: the
+ * reference is checked against the bytes on disk, so a block is never stored
+ * as a reference to anything but its own bytes (an entry stored inline by an
+ * older version, or never persisted here, has no body: the block is stored whole).
  */
-export function blockRecord(block: LedgerBlock, bodyStored: boolean): Buffer {
+export function bodyHolds(sealed: Uint8Array, slice: EntryBodySlice, blockBytes: Uint8Array): boolean {
+  if (sealed.length < sealedBodyHeaderBytes || sealed[4] !== bytesTag) return false;
+  const dataLength = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength).readUInt32LE(5);
+  if (slice.offset + slice.length > dataLength || sealedBodyHeaderBytes + dataLength !== sealed.length) return false;
+  const from = sealed.byteOffset + sealedBodyHeaderBytes + slice.offset;
+  return Buffer.compare(Buffer.from(sealed.buffer, from, slice.length), Buffer.from(blockBytes.buffer, blockBytes.byteOffset, slice.length)) === 0;
+}
+
+/**
+ * The ledger record of `block`: its head, the bytes after its entry body
+ * slice and a reference to that slice when `sealedBody` (the body of entry
+ * block.raftIndex, as stored) holds it; else the head and the whole block.
+ */
+export function blockRecord(block: LedgerBlock, sealedBody: Uint8Array | undefined): Buffer {
   const head = shapes.blockHeadToWire(block);
   const slice = block.entryBody;
-  if (slice === undefined || !bodyStored || block.raftIndex === 0) return seal([head, block.bytes]);
-  assert(slice.length <= block.bytes.length, `block ${block.number}: entry body slice of ${slice.length} bytes is longer than the block`);
+  if (slice === undefined || sealedBody === undefined || block.raftIndex === 0 || slice.length > block.bytes.length) return seal([head, block.bytes]);
+  if (!bodyHolds(sealedBody, slice, block.bytes)) return seal([head, block.bytes]);
   return seal([head, block.bytes.subarray(slice.length), slice.offset, slice.length]);
 }

@@ -49,16 +49,12 @@ export interface PlannerState {
   readonly known: Set<string>;
   /** Ledger summaries as of the end of the plan so far. */
   readonly ledgers: Map<string, RecoveredLedger>;
-  /**
-   * Per channel, the last index whose normal entry a recovery found stored
-   * with its data inline (written before bodies were stored apart): a block
-   * from an entry at or below it is stored whole.
-   */
-  readonly inlineUpTo: Map<string, number>;
 }
 
 export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: PlannerState): LmdbWrite[] {
   let writes: LmdbWrite[] = [];
+  /** Bodies this batch puts (not yet in the database), by channel and index: a block of the same batch may refer to one. */
+  const bodies = new Map<string, Map<number, Buffer>>();
   for (const op of ops) {
     const ch = op.channel;
     if (op.kind === 'dropChannel') {
@@ -71,7 +67,10 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
     }
     const meta = (name: MetaName, value: unknown): void => void writes.push({ db: dbs.meta, key: [ch, name], value: seal(value) });
     const remove = (from: number, to: number): void => {
-      for (const r of removeEntries(ch, from, to, ledgerOf(ch, dbs, state).lastRaftIndex, dbs)) writes.push({ ...r, value: undefined });
+      for (const r of removeEntries(ch, from, to, ledgerOf(ch, dbs, state).lastRaftIndex, dbs)) {
+        writes.push({ ...r, value: undefined });
+        if (r.db === dbs.bodies) bodies.get(ch)?.delete(r.key[1]);
+      }
     };
     switch (op.kind) {
       case 'entries':
@@ -79,7 +78,11 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
         for (const e of op.entries) {
           const { record, body } = entryRecords(e);
           writes.push({ db: dbs.entries, key: [ch, e.index], value: record });
-          if (body !== undefined) writes.push({ db: dbs.bodies, key: [ch, e.index], value: body });
+          if (body === undefined) continue;
+          writes.push({ db: dbs.bodies, key: [ch, e.index], value: body });
+          let planned = bodies.get(ch);
+          if (planned === undefined) bodies.set(ch, (planned = new Map()));
+          planned.set(e.index, body);
         }
         remove(op.removeFrom, op.removeTo);
         break;
@@ -106,7 +109,7 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
         break;
       }
       case 'block':
-        planBlock(ch, op.block, dbs, state, writes);
+        planBlock(ch, op.block, bodies.get(ch)?.get(op.block.raftIndex), dbs, state, writes);
         meta('ledger', shapes.ledgerSummaryToWire(state.ledgers.get(ch)!));
         break;
     }
@@ -131,9 +134,11 @@ function summaryOf(raw: Uint8Array, ch: string): RecoveredLedger {
   return shapes.ledgerSummaryFromWire(unsealed.value);
 }
 
-function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: PlannerState, writes: LmdbWrite[]): void {
-  const bodyStored = block.raftIndex > (state.inlineUpTo.get(ch) ?? 0);
-  writes.push({ db: dbs.blocks, key: [ch, block.number], value: blockRecord(block, bodyStored) });
+/** `plannedBody`: the body of the block's entry when this batch puts it. */
+function planBlock(ch: string, block: LedgerBlock, plannedBody: Buffer | undefined, dbs: LmdbDatabases, state: PlannerState, writes: LmdbWrite[]): void {
+  // A view valid until the next read: blockRecord uses it at once.
+  const sealedBody = block.entryBody === undefined ? undefined : (plannedBody ?? dbs.bodies.getBinaryFast([ch, block.raftIndex]));
+  writes.push({ db: dbs.blocks, key: [ch, block.number], value: blockRecord(block, sealedBody) });
   const before = ledgerOf(ch, dbs, state);
   state.ledgers.set(ch, {
     height: block.number + 1,

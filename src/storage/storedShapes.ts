@@ -54,10 +54,6 @@ export function entryFromWire(v: unknown, index: number, body?: () => Uint8Array
   return { index, term: nat(term, 'entry term'), type: t, data: bytes(data, 'entry data') };
 }
 
-/** Whether an entry record keeps its data apart (without decoding the rest). */
-export function entryIsApart(v: unknown): boolean {
-  return Array.isArray(v) && v.length === 3 && v[2] === true;
-}
 
 export function hardStateToWire(hs: HardState): unknown {
   return [hs.term, hs.vote, hs.commit];

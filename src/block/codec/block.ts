@@ -49,6 +49,28 @@ export function decodeBlock(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD
   return { header, data, metadata };
 }
 
+/**
+ * Length of the marshaled block's part before its metadata field: where the
+ * fields up to the metadata are written in field order (as encodeBlock
+ * writes them), two marshalings of the same header and data with other
+ * metadata share exactly these bytes. The block's length if there is no
+ * metadata field; 0 if a field follows the metadata (no such shared part).
+ */
+export function blockBytesBeforeMetadata(bytes: Uint8Array): number {
+  const r = new ProtoReader(bytes, 'BAD_BLOCK', 'block');
+  let metadataAt = bytes.length;
+  while (!r.done) {
+    const at = r.pos;
+    const key = r.key();
+    if (key >>> 3 === 3) {
+      if (metadataAt !== bytes.length) return 0;
+      metadataAt = at;
+    } else if (metadataAt !== bytes.length) return 0;
+    r.skip(key & 7, `field ${key >>> 3}`);
+  }
+  return metadataAt;
+}
+
 /** Encodes a Block; envelopes are copied once, straight into the result. */
 export function encodeBlock(block: Block): Uint8Array {
   return writeBlock(block).finish();

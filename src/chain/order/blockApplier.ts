@@ -2,7 +2,8 @@
 // writeBlock: each node writes the committed block with its own signature and
 // the etcdraft metadata (consenters, raft index) of the entry it came from.
 // Blocks from entries already in the ledger (replay after a restart) are not
-// written twice. Every snapshotIntervalSizeBytes of blocks, a Raft snapshot
+// written twice, and a block's bulk, already on disk in its Raft entry, is not
+// written again (entryBody.ts). Every snapshotIntervalSizeBytes of blocks, a Raft snapshot
 // whose data is the last block is taken and the log compacted.
 
 import type { Logger } from 'pino';
@@ -22,6 +23,7 @@ import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../../storage
 import type { ChainCompute } from '../compute/compute.js';
 import type { ChainMetrics } from '../metrics.js';
 import type { SnapshotCatchUp } from '../../catchup/index.js';
+import { sharedEntryBody } from './entryBody.js';
 
 /** Blocks being signed at once, at most (the pool queues ~64 tasks per thread). */
 export const SIGNING_IN_FLIGHT_MAX = 16;
@@ -297,7 +299,7 @@ export class BlockApplier {
         }
         // The ledger checks number and previousHash synchronously against its
         // pending end and queues the write: the next block need not wait for this sync.
-        deps.ledger.append({ ...base, bytes }).then(() => deps.metrics.committedBlockNumber.set(number), deps.fail);
+        deps.ledger.append({ ...base, bytes, entryBody: sharedEntryBody(entry.data, carried.block, bytes) }).then(() => deps.metrics.committedBlockNumber.set(number), deps.fail);
         if (snapshotDue) this.#snapshot(entry.index, number, bytes);
       })
       .catch(deps.fail);

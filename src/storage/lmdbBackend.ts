@@ -49,6 +49,8 @@ export class LmdbBackend implements StorageBackend {
   readonly #dbs: LmdbDatabases;
   /** Ledger summaries as of the last write: kept so a block op need not read them back. */
   readonly #ledgers = new Map<string, RecoveredLedger>();
+  /** PlannerState.bodies: entry data whose bodies are on disk, not yet referred to by a block. */
+  readonly #bodies = new Map<string, Map<number, Uint8Array>>();
   readonly #txIndex = new LmdbTxIndex();
   /** Channels with a 'known' marker on disk (loaded lazily, then kept current). */
   #known: Set<string> | undefined;
@@ -99,7 +101,7 @@ export class LmdbBackend implements StorageBackend {
     // (lmdb-js sets commit.flushed = commit): it resolves after LMDB's
     // mdb_txn_commit synced the data file. Awaiting db.flushed as well only
     // added a turn of latency (5x fewer syncs/s for a single writer).
-    const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers });
+    const writes = planWrites(ops, this.#dbs, { known: this.#knownChannels(), ledgers: this.#ledgers, bodies: this.#bodies });
     try {
       await this.#root.transaction(() => replayPlan(writes));
     } catch (err) {
@@ -122,6 +124,7 @@ export class LmdbBackend implements StorageBackend {
     const cs = this.#readMeta(channel, 'confState', shapes.confStateFromWire);
     const start = this.#readMeta(channel, 'logStart', shapes.logStartFromWire) ?? emptyRecoveredLog.start;
     const entries: Entry[] = [];
+    const bodies = new Map<number, Uint8Array>();
     let expected = start.index + 1;
     for (const { key, value } of this.#dbs.entries.getRange({ start: [channel, start.index + 1], end: [channel, Number.MAX_SAFE_INTEGER] })) {
       const index = key[1];
@@ -129,9 +132,15 @@ export class LmdbBackend implements StorageBackend {
         throw new StorageCorruptError(this.#at(channel, expected, 'raft index'), `entry missing: the next stored entry is ${index}`);
       }
       const at = this.#at(channel, index, 'raft index');
-      entries.push(this.#decode(value, at, (v) => shapes.entryFromWire(v, index, () => this.#readBody(channel, index))));
+      const readBody = (): Uint8Array => {
+        const body = this.#readBody(channel, index);
+        bodies.set(index, body);
+        return body;
+      };
+      entries.push(this.#decode(value, at, (v) => shapes.entryFromWire(v, index, readBody)));
       expected += 1;
     }
+    this.#bodies.set(channel, bodies);
     return {
       hardState: hs ?? emptyRecoveredLog.hardState,
       snapshot: snapshot ?? emptyRecoveredLog.snapshot,

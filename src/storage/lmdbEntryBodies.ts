@@ -78,34 +78,28 @@ export function assertTruncationAboveLedger(ch: string, removeFrom: number, remo
   );
 }
 
-/** Bytes of a sealed body before the entry data: crc32 u32, tuple tag u8 (bytes), length u32 (sealedValue.ts, tupleCodec.ts). */
-const sealedBodyHeaderBytes = 9;
-const bytesTag = 4;
-
 /**
- * Whether the sealed body `sealed` (as stored) holds exactly the first
- * `slice.length` bytes of `blockBytes` at `slice.offset` of its data: the
- * reference is checked against the bytes on disk, so a block is never stored
- * as a reference to anything but its own bytes (an entry stored inline by an
- * older version, or never persisted here, has no body: the block is stored whole).
+ * Whether `body` (the data of the entry whose body is on disk, as it was
+ * written) holds exactly the first `slice.length` bytes of `blockBytes` at
+ * `slice.offset`: a reference is stored only after this check, so a block is
+ * never stored as a reference to anything but its own bytes.
  */
-export function bodyHolds(sealed: Uint8Array, slice: EntryBodySlice, blockBytes: Uint8Array): boolean {
-  if (sealed.length < sealedBodyHeaderBytes || sealed[4] !== bytesTag) return false;
-  const dataLength = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength).readUInt32LE(5);
-  if (slice.offset + slice.length > dataLength || sealedBodyHeaderBytes + dataLength !== sealed.length) return false;
-  const from = sealed.byteOffset + sealedBodyHeaderBytes + slice.offset;
-  return Buffer.compare(Buffer.from(sealed.buffer, from, slice.length), Buffer.from(blockBytes.buffer, blockBytes.byteOffset, slice.length)) === 0;
+export function bodyHolds(body: Uint8Array, slice: EntryBodySlice, blockBytes: Uint8Array): boolean {
+  if (slice.offset < 0 || slice.length <= 0 || slice.offset + slice.length > body.length || slice.length > blockBytes.length) return false;
+  const stored = Buffer.from(body.buffer, body.byteOffset + slice.offset, slice.length);
+  return Buffer.compare(stored, Buffer.from(blockBytes.buffer, blockBytes.byteOffset, slice.length)) === 0;
 }
 
 /**
  * The ledger record of `block`: its head, the bytes after its entry body
- * slice and a reference to that slice when `sealedBody` (the body of entry
- * block.raftIndex, as stored) holds it; else the head and the whole block.
+ * slice and a reference to that slice when `body` (the data of entry
+ * block.raftIndex, whose body is on disk) holds it; else the head and the
+ * whole block (an entry stored inline by an older version, or never
+ * persisted here, has no body).
  */
-export function blockRecord(block: LedgerBlock, sealedBody: Uint8Array | undefined): Buffer {
+export function blockRecord(block: LedgerBlock, body: Uint8Array | undefined): Buffer {
   const head = shapes.blockHeadToWire(block);
   const slice = block.entryBody;
-  if (slice === undefined || sealedBody === undefined || block.raftIndex === 0 || slice.length > block.bytes.length) return seal([head, block.bytes]);
-  if (!bodyHolds(sealedBody, slice, block.bytes)) return seal([head, block.bytes]);
+  if (slice === undefined || body === undefined || block.raftIndex === 0 || !bodyHolds(body, slice, block.bytes)) return seal([head, block.bytes]);
   return seal([head, block.bytes.subarray(slice.length), slice.offset, slice.length]);
 }

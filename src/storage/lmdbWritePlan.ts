@@ -49,12 +49,17 @@ export interface PlannerState {
   readonly known: Set<string>;
   /** Ledger summaries as of the end of the plan so far. */
   readonly ledgers: Map<string, RecoveredLedger>;
+  /**
+   * Per channel, the data of the entries whose bodies are on disk (or put by
+   * the plan so far) and not yet referred to by a block nor removed: the
+   * buffers the Raft log holds in memory anyway. A block's reference is
+   * checked against these bytes, without reading the body back.
+   */
+  readonly bodies: Map<string, Map<number, Uint8Array>>;
 }
 
 export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: PlannerState): LmdbWrite[] {
   let writes: LmdbWrite[] = [];
-  /** Bodies this batch puts (not yet in the database), by channel and index: a block of the same batch may refer to one. */
-  const bodies = new Map<string, Map<number, Buffer>>();
   for (const op of ops) {
     const ch = op.channel;
     if (op.kind === 'dropChannel') {
@@ -69,7 +74,7 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
     const remove = (from: number, to: number): void => {
       for (const r of removeEntries(ch, from, to, ledgerOf(ch, dbs, state).lastRaftIndex, dbs)) {
         writes.push({ ...r, value: undefined });
-        if (r.db === dbs.bodies) bodies.get(ch)?.delete(r.key[1]);
+        if (r.db === dbs.entries) state.bodies.get(ch)?.delete(r.key[1]);
       }
     };
     switch (op.kind) {
@@ -80,9 +85,9 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
           writes.push({ db: dbs.entries, key: [ch, e.index], value: record });
           if (body === undefined) continue;
           writes.push({ db: dbs.bodies, key: [ch, e.index], value: body });
-          let planned = bodies.get(ch);
-          if (planned === undefined) bodies.set(ch, (planned = new Map()));
-          planned.set(e.index, body);
+          let known = state.bodies.get(ch);
+          if (known === undefined) state.bodies.set(ch, (known = new Map()));
+          known.set(e.index, e.data);
         }
         remove(op.removeFrom, op.removeTo);
         break;
@@ -109,7 +114,7 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
         break;
       }
       case 'block':
-        planBlock(ch, op.block, bodies.get(ch)?.get(op.block.raftIndex), dbs, state, writes);
+        planBlock(ch, op.block, dbs, state, writes);
         meta('ledger', shapes.ledgerSummaryToWire(state.ledgers.get(ch)!));
         break;
     }
@@ -134,11 +139,11 @@ function summaryOf(raw: Uint8Array, ch: string): RecoveredLedger {
   return shapes.ledgerSummaryFromWire(unsealed.value);
 }
 
-/** `plannedBody`: the body of the block's entry when this batch puts it. */
-function planBlock(ch: string, block: LedgerBlock, plannedBody: Buffer | undefined, dbs: LmdbDatabases, state: PlannerState, writes: LmdbWrite[]): void {
-  // A view valid until the next read: blockRecord uses it at once.
-  const sealedBody = block.entryBody === undefined ? undefined : (plannedBody ?? dbs.bodies.getBinaryFast([ch, block.raftIndex]));
-  writes.push({ db: dbs.blocks, key: [ch, block.number], value: blockRecord(block, sealedBody) });
+function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: PlannerState, writes: LmdbWrite[]): void {
+  const known = state.bodies.get(ch);
+  writes.push({ db: dbs.blocks, key: [ch, block.number], value: blockRecord(block, known?.get(block.raftIndex)) });
+  // One block per entry: the ledger owns the body from now on, nothing else refers to it.
+  known?.delete(block.raftIndex);
   const before = ledgerOf(ch, dbs, state);
   state.ledgers.set(ch, {
     height: block.number + 1,
@@ -180,6 +185,7 @@ export function planDropMarker(ch: string, keepLedger: boolean, planned: LmdbWri
   const metaGoing = full ? ([...raftMetaNames, 'ledger', 'known'] as const) : raftMetaNames;
   for (const name of metaGoing) if (dbs.meta.doesExist([ch, name])) writes.push({ db: dbs.meta, key: [ch, name], value: undefined });
   writes.push({ db: dbs.meta, key: [ch, 'dropping'], value: seal(full ? 0 : 1) });
+  state.bodies.delete(ch);
   if (full) {
     state.known.delete(ch);
     state.ledgers.set(ch, emptyRecoveredLedger);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BlockCreator,
@@ -75,14 +76,37 @@ async function setUp(engine: 'native' | 'native-free') {
   const creatorOfBlocks = new BlockCreator(hasher, genesis.header);
   const envelopes = (n: number) =>
     Array.from({ length: n }, (_, i) =>
-      createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, creator, txId: `tx-${++txSeq}`, data: Uint8Array.of(i) }),
+      createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, creator, txId: `tx-${++txSeq}`, data: new Uint8Array(1000).fill(i) }),
     );
-  return { storage, applier, committed, failures, nextBlock: (n: number) => creatorOfBlocks.createNextBlock(envelopes(n)) };
+  return { storage, applier, committed, failures, dir, env, nextBlock: (n: number) => creatorOfBlocks.createNextBlock(envelopes(n)) };
 }
 
 let txSeq = 0;
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const entry = (index: number, data: Uint8Array): Entry => ({ index, term: 1, type: EntryType.Normal, data });
+
+describe('BlockApplier (native storage): a block is written once', () => {
+  it('the ledger stores a block from a persisted entry as a reference to that entry and its own signed tail', async () => {
+    const { storage, applier, failures, nextBlock, dir, env } = await setUp('native');
+    const envelopes = 20;
+    const block = nextBlock(envelopes);
+    const data = encodeBlockEntry(block, readTxIds(block.data, 'BAD_BLOCK'));
+    // As the Ready loop does: the entry is durable before it is applied.
+    await storage.raft.persistReady({ entries: [entry(1, data)], hardState: { term: 1, vote: 1, commit: 1 } });
+    applier.applyEntry(entry(1, data));
+    await applier.whenWritten();
+    await storage.ledger.waitForBlock(1);
+    expect(failures).toEqual([]);
+    const written = storage.ledger.block(1).bytes;
+    expect(decodeBlock(written).data.map(hex)).toEqual(block.data.map(hex));
+    await env.close();
+    const root = open<Buffer, string>({ path: dir, maxDbs: 8, encoding: 'binary', readOnly: true });
+    const record = root.openDB<Buffer, [string, number]>({ name: 'ledger-blocks', encoding: 'binary' }).get([CHANNEL, 1]);
+    await root.close();
+    // The envelopes (20 x ~1 KiB here) are not in the block's record: only its head, signed metadata and the reference.
+    expect(record!.length).toBeLessThan(written.length - envelopes * 900);
+  });
+});
 
 describe.each(['native', 'native-free'] as const)('BlockApplier (%s storage)', (engine) => {
   it('indexes the tx ids the entry carries, without reading them from the envelopes', async () => {

@@ -9,10 +9,11 @@ import { blockBytesBeforeMetadata } from '../../block/index.js';
 import type { EntryBodySlice } from '../../storage/index.js';
 
 /**
- * The slice of `entryData` that `signed` starts with: the part of the
- * entry's block (`entryBlock`, a view into `entryData`) before its metadata,
- * when `signed` starts with exactly those bytes; undefined otherwise (the
- * ledger then stores the whole block).
+ * The slice of `entryData` that `signed` should start with: the part of the
+ * entry's block (`entryBlock`, a view into `entryData`) before its metadata;
+ * undefined when there is none. Not compared here: the storage engine
+ * compares the bytes before it stores a reference, and stores the block
+ * whole when they differ.
  */
 export function sharedEntryBody(entryData: Uint8Array, entryBlock: Uint8Array, signed: Uint8Array): EntryBodySlice | undefined {
   if (entryBlock.buffer !== entryData.buffer) return undefined;
@@ -20,10 +21,5 @@ export function sharedEntryBody(entryData: Uint8Array, entryBlock: Uint8Array, s
   if (offset < 0 || offset + entryBlock.length > entryData.length) return undefined;
   const length = blockBytesBeforeMetadata(entryBlock);
   if (length === 0 || length > signed.length) return undefined;
-  if (Buffer.compare(bufferOf(signed, length), bufferOf(entryBlock, length)) !== 0) return undefined;
   return { offset, length };
-}
-
-function bufferOf(bytes: Uint8Array, length: number): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, length);
 }

@@ -199,10 +199,15 @@ export class LmdbBackend implements StorageBackend {
     const at = this.#at(channel, index, 'raft index');
     const raw = this.#dbs.bodies.get([channel, index]);
     if (raw === undefined) throw new StorageCorruptError(at, 'entry body missing');
-    return this.#decode(raw, at, (v) => {
-      if (!(v instanceof Uint8Array)) throw new shapes.ShapeError('entry body is not bytes');
-      return v;
-    }, 'entry body');
+    return this.#decode(
+      raw,
+      at,
+      (v) => {
+        if (!(v instanceof Uint8Array)) throw new shapes.ShapeError('entry body is not bytes');
+        return v;
+      },
+      'entry body',
+    );
   }
 
   txLocation(channel: string, txId: string): TxLocation | undefined {

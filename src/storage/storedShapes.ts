@@ -54,7 +54,6 @@ export function entryFromWire(v: unknown, index: number, body?: () => Uint8Array
   return { index, term: nat(term, 'entry term'), type: t, data: bytes(data, 'entry data') };
 }
 
-
 export function hardStateToWire(hs: HardState): unknown {
   return [hs.term, hs.vote, hs.commit];
 }

@@ -89,7 +89,10 @@ for (const engine of engines) {
       const dir = freshDir();
       await reopened(engine, dir, async (env) => {
         await fill(env, 4);
-        const snapshot = { data: bodyBlock(9).bytes, metadata: { index: 10, term: 2, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } } };
+        const snapshot = {
+          data: bodyBlock(9).bytes,
+          metadata: { index: 10, term: 2, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } },
+        };
         await env.channel(CH).raft.persistReady({ snapshot, entries: [bodyEntry(11, 2)], hardState: { term: 2, vote: 1, commit: 10 } });
         expectBlocks(env, 4);
       });

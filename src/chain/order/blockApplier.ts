@@ -299,7 +299,9 @@ export class BlockApplier {
         }
         // The ledger checks number and previousHash synchronously against its
         // pending end and queues the write: the next block need not wait for this sync.
-        deps.ledger.append({ ...base, bytes, entryBody: sharedEntryBody(entry.data, carried.block, bytes) }).then(() => deps.metrics.committedBlockNumber.set(number), deps.fail);
+        deps.ledger
+          .append({ ...base, bytes, entryBody: sharedEntryBody(entry.data, carried.block, bytes) })
+          .then(() => deps.metrics.committedBlockNumber.set(number), deps.fail);
         if (snapshotDue) this.#snapshot(entry.index, number, bytes);
       })
       .catch(deps.fail);

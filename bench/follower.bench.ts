@@ -14,6 +14,10 @@
 //
 //   npm run bench:follower [-- --blocks 300 --engine native|native-free --entry carried|bare]
 //
+// Next to the CPU it prints the bytes the process wrote per block (from
+// /proc/self/io, in units of the entry's size): about 1 when a block is
+// written once per node, about 2 when the ledger writes it again.
+//
 // --entry bare feeds entries without carried tx ids (a marshaled block, as
 // leaders before tx ids were carried wrote them): the follower reads the ids
 // from the envelopes.
@@ -67,6 +71,21 @@ class LeaderStandIn implements ClusterTransport {
   onUnreachable(): void {}
   updatePeers(): void {}
   async close(): Promise<void> {}
+}
+
+/**
+ * Bytes this process handed to write calls so far (Linux /proc/self/io
+ * wchar: the storage engine's page and segment writes, every thread), or
+ * undefined where there is no /proc. Independent of the machine's load: it
+ * shows how many times a block is written.
+ */
+function bytesWritten(): number | undefined {
+  try {
+    const m = /^wchar: (\d+)$/m.exec(fs.readFileSync('/proc/self/io', 'utf8'));
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 function cpuMicros(): number {
@@ -160,21 +179,27 @@ async function run(engine: EngineName, blocks: number, entryKind: 'carried' | 'b
   let sentBlocks = 0;
   let cpuStart = 0;
   let wallStart = 0;
+  let writtenStart: number | undefined;
   for (let written = 0; written < blocks; written++) {
     while (sentBlocks < blocks && sentBlocks < written + AHEAD) send(sentBlocks++);
     await storage.ledger.waitForBlock(written + 1);
     if (written + 1 === warmup) {
       cpuStart = cpuMicros();
       wallStart = performance.now();
+      writtenStart = bytesWritten();
     }
   }
   const cpuUs = cpuMicros() - cpuStart;
   const wallMs = performance.now() - wallStart;
+  const writtenEnd = bytesWritten();
+  const written = writtenStart === undefined || writtenEnd === undefined ? undefined : writtenEnd - writtenStart;
   const txs = (blocks - warmup) * PER_BLOCK;
   await chain.close();
   await env.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  return { cpuPerTxUs: cpuUs / txs, txPerSec: txs / (wallMs / 1000), txs };
+  const entryBytes = entries.reduce((sum, e) => sum + e.length, 0) / entries.length;
+  const writtenPerBlock = written === undefined ? undefined : written / (blocks - warmup) / entryBytes;
+  return { cpuPerTxUs: cpuUs / txs, txPerSec: txs / (wallMs / 1000), txs, writtenPerBlock };
 }
 
 const flags = parseFlags('bench:follower', process.argv.slice(2), {
@@ -198,7 +223,8 @@ for (const engine of engines) {
       continue;
     }
     console.log(
-      `  ${engine.padEnd(11)} entries ${entry.padEnd(7)} ${r.cpuPerTxUs.toFixed(2).padStart(6)} µs CPU per committed tx (all threads), ${r.txPerSec.toFixed(0)} tx/s over ${r.txs} tx`,
+      `  ${engine.padEnd(11)} entries ${entry.padEnd(7)} ${r.cpuPerTxUs.toFixed(2).padStart(6)} µs CPU per committed tx (all threads), ${r.txPerSec.toFixed(0)} tx/s over ${r.txs} tx, ` +
+        `bytes written per block ${r.writtenPerBlock === undefined ? 'n/a (no /proc/self/io)' : `${r.writtenPerBlock.toFixed(2)} x its entry`}`,
     );
   }
 }

@@ -4,7 +4,8 @@
 // the same [channel, index] key; the entry record says "data apart". When the
 // ledger appends a block that came from such an entry, it stores a reference
 // to the body (offset and length within the entry data) and only the bytes
-// that differ (this node's signed metadata), not the block again.
+// that differ (this node's signed metadata), not the block again — after
+// comparing the block's bytes with the entry's data as it was written.
 //
 // Ownership: a body at or below the ledger's last Raft index belongs to the
 // ledger (it may be referenced by a block); compaction, a log reset (snapshot
@@ -17,8 +18,9 @@
 // Crash safety: one group-committed batch is one LMDB transaction. The entry
 // (and its body) is durable before the block that refers to it is appended
 // (the Ready loop persists before it applies; the group commit keeps
-// submission order), so a block record never points at a body that is not on
-// disk; a crash between the two leaves the entry in the log, and the restart
+// submission order), and a reference is stored only to a body written (or
+// recovered) by this process, so a block record never points at a body that
+// is not on disk; a crash between the two leaves the entry in the log, and the restart
 // applies it again: the block is then written, or recognised as a replay.
 //
 // Not reclaimed: bodies at or below the ledger's Raft index that no block

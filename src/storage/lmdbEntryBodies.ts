@@ -31,10 +31,12 @@
 import assert from 'node:assert/strict';
 import type { Database } from 'lmdb';
 import { EntryType, type Entry } from '../raft/index.js';
-import type { IndexKey } from './lmdbWritePlan.js';
 import { seal } from './sealedValue.js';
 import * as shapes from './storedShapes.js';
 import type { EntryBodySlice, LedgerBlock } from './walOps.js';
+
+/** [channel, raft index] (lmdbWritePlan.ts's IndexKey). */
+type IndexKey = [string, number];
 
 /** An entry whose data is stored apart (a block entry): normal and not empty (a new leader's empty entry stays inline). */
 export function hasBody(e: Entry): boolean {

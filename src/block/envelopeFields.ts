@@ -73,14 +73,18 @@ export function readTxIds(envelopes: readonly Uint8Array[], code: MalformedCode 
   const shared = new ProtoReader(whole, code, 'envelope');
   for (let i = 0; i < envelopes.length; i++) {
     const e = envelopes[i]!;
-    const r =
+    out[i] =
       e.buffer === backing
-        ? shared.reset(e.byteOffset, e.byteOffset + e.byteLength, 'envelope')
-        : new ProtoReader(Buffer.from(e.buffer, e.byteOffset, e.byteLength), code, 'envelope');
-    const payload = readEnvelopeLevel(r).payload;
-    out[i] = readChannelHeaderFields(r, readPayloadAndHeader(r, payload).channelHeader).txId;
+        ? readTxIdAt(shared, e.byteOffset, e.byteOffset + e.byteLength)
+        : readTxIdAt(new ProtoReader(Buffer.from(e.buffer, e.byteOffset, e.byteLength), code, 'envelope'), 0, e.byteLength);
   }
   return out;
+}
+
+/** The tx id of the envelope at `r.buf[start, end)`, read with `r` (re-pointed, no allocation but the id). */
+export function readTxIdAt(r: ProtoReader, start: number, end: number): string {
+  const payload = readEnvelopeLevel(r.reset(start, end, 'envelope')).payload;
+  return readChannelHeaderFields(r, readPayloadAndHeader(r, payload).channelHeader).txId;
 }
 
 /** [start, end) of a nested message inside the reader's buffer. */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { BenchTargetError, channelView, connectBench, h2SessionSource, loadCreator, type BenchTarget, type Endpoint } from '../../client/index.js';
+import { BenchTargetError, channelView, h2SessionSource, loadCreator, type BenchTarget, type Endpoint } from '../../client/index.js';
 import type { SignatureAlgorithm } from '../../crypto/index.js';
 import { freeNodePorts } from './freePorts.js';
 import { keygen } from './keygen.js';
@@ -88,9 +88,8 @@ function serveChannels(dir: string, manifest: ReturnType<typeof keygen>, channel
 export function clusterTarget(cluster: LocalCluster, options: { envelopeBytes: number; description: string; channelIds?: readonly string[] }): BenchTarget {
   const { dir, manifest } = cluster;
   const tls = clientTls(dir, manifest);
-  const clients = new Map(cluster.nodes.map((n) => [n.id, connectBench(address(n, 'client'), tls.tlsCaPem, tls.serverNameOverride)]));
   const sessions = new Map(cluster.nodes.map((n) => [n.id, h2SessionSource(address(n, 'client'), tls.tlsCaPem, tls.serverNameOverride)]));
-  const endpoint = (id: number): Endpoint => ({ label: `node ${id}`, client: clients.get(id)!, broadcast: sessions.get(id)!, nodeId: id });
+  const endpoint = (id: number): Endpoint => ({ label: `node ${id}`, session: sessions.get(id)!, nodeId: id });
   const running = (): number[] => cluster.nodes.filter((n) => cluster.process(n.id).running).map((n) => n.id);
   const mspDir = path.join(dir, manifest.client.mspDir);
   const channelIds = options.channelIds ?? [manifest.channelId];
@@ -125,7 +124,6 @@ export function clusterTarget(cluster: LocalCluster, options: { envelopeBytes: n
     },
     deliverEndpoints: () => running().map(endpoint),
     close: async () => {
-      for (const client of clients.values()) client.close();
       for (const session of sessions.values()) session.close();
     },
   };

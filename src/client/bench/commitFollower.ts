@@ -4,17 +4,16 @@
 // when the run started: it is not counted. A broken stream (node down) is
 // reopened on the next endpoint from the block after the last one seen.
 
-import type * as grpc from '@grpc/grpc-js';
-import { SEEK_MAX, Status, type Block, type EnvelopeCreator } from '../../block/index.js';
-import { deliver } from '../abClient.js';
+import { SEEK_MAX, Status, type EnvelopeCreator } from '../../block/index.js';
+import { deliverStream } from './deliverStream.js';
 import { BenchTargetError } from './errors.js';
-import { txIdOf } from './txIdOf.js';
+import type { H2SessionSource } from './h2Session.js';
 
 export interface FollowOptions {
   readonly channelId: string;
   readonly creator: EnvelopeCreator;
-  /** Endpoints to follow, in order of preference; cycled when one fails. */
-  readonly clients: () => readonly { label: string; client: grpc.Client }[];
+  /** Connections to follow on, in order of preference; cycled when one fails. */
+  readonly sources: () => readonly H2SessionSource[];
   readonly onBlock: (number: number, txIds: string[], nowMs: number) => void;
   readonly signal: AbortSignal;
 }
@@ -47,38 +46,34 @@ export class CommitFollower {
   async run(): Promise<void> {
     const { signal } = this.options;
     for (let attempt = 0; !signal.aborted; attempt++) {
-      const clients = this.options.clients();
-      const { label, client } = clients[attempt % clients.length]!;
+      const sources = this.options.sources();
+      const source = sources[attempt % sources.length]!;
       try {
         const start = this.#lastNumber === undefined ? ({ type: 'newest' } as const) : ({ type: 'specified', number: this.#lastNumber + 1 } as const);
-        const outcome = await deliver(client, {
+        const status = await deliverStream(source, {
           channelId: this.options.channelId,
           creator: this.options.creator,
           start,
           stop: { type: 'specified', number: SEEK_MAX },
-          onBlock: (block) => this.#onBlock(block),
+          onBlock: (number, txIds, nowMs) => this.#onBlock(number, txIds, nowMs),
           signal,
         });
         if (this.#baseNumber === undefined) {
           this.#firstBlockFailed!(
-            new BenchTargetError(`Deliver from ${label} on channel "${this.options.channelId}" answered ${Status[outcome.status] ?? outcome.status}`),
+            new BenchTargetError(`Deliver from ${source.label} on channel "${this.options.channelId}" answered ${Status[status] ?? status}`),
           );
         }
       } catch (error) {
         if (!(error instanceof Error)) throw error;
         if (this.#baseNumber === undefined && !signal.aborted) {
-          this.#firstBlockFailed!(
-            new BenchTargetError(`Deliver from ${label} on channel "${this.options.channelId}" failed: ${error.message}`, { cause: error }),
-          );
+          this.#firstBlockFailed!(new BenchTargetError(`Deliver on channel "${this.options.channelId}" failed: ${error.message}`, { cause: error }));
         }
       }
       if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
-  #onBlock(block: Block): void {
-    const number = block.header.number;
-    const now = performance.now();
+  #onBlock(number: number, txIds: string[], nowMs: number): void {
     if (this.#baseNumber === undefined) {
       this.#baseNumber = number;
       this.#lastNumber = number;
@@ -87,12 +82,9 @@ export class CommitFollower {
     }
     if (this.#lastNumber !== undefined && number <= this.#lastNumber) return;
     this.#lastNumber = number;
-    const txIds: string[] = [];
-    for (const envelope of block.data) {
-      // Config envelopes carry no tx id, and are not counted as transactions.
-      const txId = txIdOf(envelope);
-      if (txId !== '') txIds.push(txId);
-    }
-    this.options.onBlock(number, txIds, now);
+    // Config envelopes carry no tx id, and are not counted as transactions.
+    let own = txIds;
+    if (txIds.includes('')) own = txIds.filter((id) => id !== '');
+    this.options.onBlock(number, own, nowMs);
   }
 }

@@ -19,7 +19,6 @@ export {
 export { judgeStep, KEEP_UP, type FindMaxResult, type StepResult } from './findMax.js';
 export { EnvelopeSupply, type SupplyStats } from './envelopeSupply.js';
 export { externalTarget, checkReachable, type BenchTarget, type Endpoint, type ObservedNode, type TargetRole, type ExternalTargetOptions } from './targets.js';
-export { connectBench } from './benchClient.js';
 export { h2SessionSource, type H2SessionSource } from './h2Session.js';
 export { loadCreator, type SignerSpec } from './signing.js';
 export type { ProcessCluster } from './faults.js';

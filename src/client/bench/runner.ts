@@ -114,7 +114,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       new CommitFollower({
         channelId,
         creator: target.creator,
-        clients: () => target.deliverEndpoints(),
+        sources: () => target.deliverEndpoints().map((e) => e.session),
         onBlock: (_number, txIds, nowMs) => recorder.block(i, txIds, nowMs),
         signal: stop.signal,
       }),
@@ -330,7 +330,7 @@ async function openLanes(driver: Driver, options: RunOptions, signal: AbortSigna
       for (const endpoint of endpoints) {
         for (let s = 0; s < options.streamsPerNode; s++) {
           const lane = new BroadcastLane(`${endpoint.label} ${driver.channelId} #${s + 1}`, driver);
-          lane.open(endpoint.broadcast, endpoint.nodeId);
+          lane.open(endpoint.session, endpoint.nodeId);
           driver.lanes.push(lane);
         }
       }
@@ -350,7 +350,7 @@ async function reopenLane(lane: BroadcastLane, driver: Driver, options: RunOptio
     if (endpoints.length === 0) continue;
     const same = endpoints.find((e) => e.nodeId !== undefined && e.nodeId === lane.nodeId);
     const endpoint = same ?? endpoints[driver.lanes.indexOf(lane) % endpoints.length]!;
-    lane.open(endpoint.broadcast, endpoint.nodeId);
+    lane.open(endpoint.session, endpoint.nodeId);
     driver.wake();
     return;
   }

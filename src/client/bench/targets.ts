@@ -4,9 +4,7 @@
 // sign with. The local cluster target lives with the dev tooling
 // (src/cli/dev/benchLocalTarget.ts), which starts the node processes.
 
-import type * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
-import { connectBench } from './benchClient.js';
 import { h2SessionSource, type H2SessionSource } from './h2Session.js';
 import { BenchConfigError, BenchTargetError } from './errors.js';
 import { loadCreator, type SignerSpec } from './signing.js';
@@ -18,10 +16,8 @@ export type TargetRole = 'leader' | 'followers' | 'all';
 
 export interface Endpoint {
   readonly label: string;
-  /** grpc-js client: Deliver and the reachability check. */
-  readonly client: grpc.Client;
-  /** The HTTP/2 connection the Broadcast lanes write to (h2Session.ts). */
-  readonly broadcast: H2SessionSource;
+  /** The HTTP/2 connection the Broadcast lanes and the Deliver stream use (h2Session.ts). */
+  readonly session: H2SessionSource;
   /** Local clusters: the node id. */
   readonly nodeId?: number;
 }
@@ -57,13 +53,24 @@ export interface BenchTarget {
 
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** Resolves when the channel to `address` is ready; BenchTargetError naming it otherwise. */
-export async function checkReachable(label: string, client: grpc.Client): Promise<void> {
-  await new Promise<void>((resolve, reject) =>
-    client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (error) =>
-      error ? reject(new BenchTargetError(`endpoint ${label} is unreachable: no connection within ${CONNECT_TIMEOUT_MS} ms (${error.message})`)) : resolve(),
-    ),
-  );
+/** Resolves when the connection of `source` is up; BenchTargetError naming it otherwise. */
+export async function checkReachable(source: H2SessionSource): Promise<void> {
+  const session = source.session();
+  if (!session.connecting) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      session.off('connect', onConnect);
+      session.off('error', onError);
+      if (error === undefined) resolve();
+      else reject(new BenchTargetError(`endpoint ${source.label} is unreachable: ${error.message}`, { cause: error }));
+    };
+    const onConnect = (): void => done();
+    const onError = (error: Error): void => done(error);
+    const timer = setTimeout(() => done(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    session.once('connect', onConnect);
+    session.once('error', onError);
+  });
 }
 
 export interface ExternalTargetOptions {
@@ -98,15 +105,13 @@ export async function externalTarget(options: ExternalTargetOptions): Promise<Be
   }
   const endpoints: Endpoint[] = options.endpoints.map((label) => ({
     label,
-    client: connectBench(label, tlsCaPem, options.serverNameOverride),
-    broadcast: h2SessionSource(label, tlsCaPem, options.serverNameOverride),
+    session: h2SessionSource(label, tlsCaPem, options.serverNameOverride),
   }));
   try {
-    await Promise.all(endpoints.map((e) => checkReachable(e.label, e.client)));
+    await Promise.all(endpoints.map((e) => checkReachable(e.session)));
   } catch (error) {
     for (const e of endpoints) {
-      e.client.close();
-      e.broadcast.close();
+      e.session.close();
     }
     throw error;
   }
@@ -125,8 +130,7 @@ export async function externalTarget(options: ExternalTargetOptions): Promise<Be
     deliverEndpoints: () => endpoints,
     close: async () => {
       for (const e of endpoints) {
-        e.client.close();
-        e.broadcast.close();
+        e.session.close();
       }
     },
   };

@@ -41,7 +41,7 @@ export function compareReports(a: BenchReport, b: BenchReport): ComparedFigure[]
     ['commit p99 ms', (r) => r.summary.commit.p99, false],
     ['commit p99.9 ms', (r) => r.summary.commit.p999, false],
     ['refused', (r) => Object.values(r.summary.refused).reduce((x, y) => x + y, 0), false],
-    ['harness µs/envelope', (r) => r.harness.mainThreadUsPerEnvelope, false],
+    ['harness µs/envelope', (r) => r.harness.harnessUsPerEnvelope ?? null, false],
   ];
   return rows.map(([figure, get, higherIsBetter]) => {
     const old = get(a);

@@ -31,7 +31,42 @@ export function readProc(pid: number, tid?: number): ProcReading | undefined {
   return { cpuUs: ((utime + stime) * 1_000_000) / TICKS_PER_S, rssBytes: rssPages * PAGE_BYTES };
 }
 
-/** The harness's own main thread (where gRPC, sending and counting run). */
+/** The name of the harness's envelope signing threads (signWorker.ts), as /proc/<pid>/task/<tid>/comm shows it. */
+export const SIGNING_THREAD_NAME = 'bench-signer';
+
+export interface HarnessThreadsCpu {
+  /** µs of CPU so far: the main thread (HTTP/2, TLS, sending, counting, following blocks). */
+  readonly mainUs: number;
+  /** The signing workers (named SIGNING_THREAD_NAME). */
+  readonly signingUs: number;
+  /** The whole process (process.cpuUsage: every thread, ended ones included). */
+  readonly processUs: number;
+}
+
+/** This process's CPU so far by role; main and signing are 0 where /proc is absent (the process total is then all there is). */
+export function readHarnessThreads(): HarnessThreadsCpu {
+  const usage = process.cpuUsage();
+  let signingUs = 0;
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${process.pid}/task`);
+  } catch {
+    // No procfs.
+  }
+  for (const tid of tids) {
+    if (Number(tid) === process.pid) continue;
+    let comm: string;
+    try {
+      comm = fs.readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // A thread that ended since the listing.
+    }
+    if (comm === SIGNING_THREAD_NAME) signingUs += readProc(process.pid, Number(tid))?.cpuUs ?? 0;
+  }
+  return { mainUs: readMainThread()?.cpuUs ?? 0, signingUs, processUs: usage.user + usage.system };
+}
+
+/** The harness's own main thread (where HTTP/2, sending and counting run). */
 export function readMainThread(): ProcReading | undefined {
   return readProc(process.pid, process.pid);
 }

@@ -13,7 +13,7 @@ import type { EnvelopeSupply, SupplyStats } from './envelopeSupply.js';
 import { checkFaults, runFaults, type FaultEvent } from './faults.js';
 import { scrapeNodeChannels, type NodeScrape } from './nodeScrape.js';
 import { BenchConfigError } from './errors.js';
-import { readMainThread } from './procStat.js';
+import { readHarnessThreads } from './procStat.js';
 import { Recorder, type BucketSummary } from './recorder.js';
 import { Sampler, type SecondSample } from './sampler.js';
 import { findMaxRates, type BacklogPhase, type FindMaxPhase, type Phase, type RatePhase, type Schedule } from './schedule.js';
@@ -61,12 +61,18 @@ export interface RoundResult extends BucketSummary {
 }
 
 export interface HarnessCost {
-  /** Main-thread CPU (sending, gRPC, TLS, counting, following blocks) from the first send to the end of the drain. */
+  /** Main-thread CPU (HTTP/2, TLS, sending, counting, following blocks) from the first send to the end of the drain. */
   readonly mainThreadCpuUs: number;
+  /** The signing workers over the same time: envelopes signed on the fly (0 when every one was signed ahead). */
+  readonly signingCpuUs: number;
   /** Whole process over the same time, signing workers included. */
   readonly processCpuUs: number;
   readonly acknowledged: number;
   readonly mainThreadUsPerEnvelope: number | null;
+  /** Every thread of the process but the signing workers (main, GC, libuv): what sending, acknowledging and following commits cost. */
+  readonly harnessUsPerEnvelope: number | null;
+  /** Signing on the fly, per envelope acknowledged (0 when all were signed ahead). */
+  readonly signingUsPerEnvelope: number | null;
   readonly processUsPerEnvelope: number | null;
 }
 
@@ -147,7 +153,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     const startedAt = new Date().toISOString();
     recorder.ackGaps.start(startMs);
     recorder.commitGaps.start(startMs);
-    const cpuStart = { main: readMainThread(), process: process.cpuUsage() };
+    const cpuStart = readHarnessThreads();
     const sampler = new Sampler(
       target,
       recorder,
@@ -183,7 +189,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     const commitDeadline = performance.now() + (interrupted ? 2000 : COMMIT_DRAIN_MS);
     while (recorder.awaitingCommit > 0 && followers.every((f) => f.lastNumber !== undefined) && performance.now() < commitDeadline) await sleep(50);
     const endMs = performance.now();
-    const cpuEnd = { main: readMainThread(), process: process.cpuUsage(cpuStart.process) };
+    const cpuEnd = readHarnessThreads();
     stop.abort();
     sampler.sample();
     await sampler.stop();
@@ -197,8 +203,9 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     });
     const totals = recorder.totalSummary();
     const total = totals.summary;
-    const mainUs = cpuStart.main && cpuEnd.main ? cpuEnd.main.cpuUs - cpuStart.main.cpuUs : NaN;
-    const processUs = cpuEnd.process.user + cpuEnd.process.system;
+    const mainUs = cpuEnd.mainUs - cpuStart.mainUs;
+    const signingUs = cpuEnd.signingUs - cpuStart.signingUs;
+    const processUs = cpuEnd.processUs - cpuStart.processUs;
     const channelMetrics = await scrapeAll(target);
     const channels: ChannelResult[] = channelIds.map((channelId, i) => ({
       channelId,
@@ -217,13 +224,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       faults,
       findMax,
       unavailability: faults.map((f, i) => unavailability(recorder, f, i, startMs, sendingEndMs)),
-      harness: {
-        mainThreadCpuUs: mainUs,
-        processCpuUs: processUs,
-        acknowledged: total.acknowledged,
-        mainThreadUsPerEnvelope: total.acknowledged > 0 && Number.isFinite(mainUs) ? mainUs / total.acknowledged : null,
-        processUsPerEnvelope: total.acknowledged > 0 ? processUs / total.acknowledged : null,
-      },
+      harness: harnessCost(mainUs, signingUs, processUs, total.acknowledged),
       supply: supplyStats(supplies),
       blocks: channels[0]!.blocks,
       nodeMetrics: channels[0]!.nodeMetrics,
@@ -239,6 +240,20 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     await following;
     resumeStopped(target, schedule);
   }
+}
+
+function harnessCost(mainUs: number, signingUs: number, processUs: number, acknowledged: number): HarnessCost {
+  const per = (us: number): number | null => (acknowledged > 0 ? us / acknowledged : null);
+  return {
+    mainThreadCpuUs: mainUs,
+    signingCpuUs: signingUs,
+    processCpuUs: processUs,
+    acknowledged,
+    mainThreadUsPerEnvelope: per(mainUs),
+    harnessUsPerEnvelope: per(processUs - signingUs),
+    signingUsPerEnvelope: per(signingUs),
+    processUsPerEnvelope: per(processUs),
+  };
 }
 
 /**

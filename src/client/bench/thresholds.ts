@@ -29,7 +29,7 @@ export const THRESHOLD_METRICS: Readonly<Record<string, { get: Getter; latency: 
   ack_tps: { get: (r) => r.summary.acknowledgedTxPerS, latency: false },
   blocks_per_s: { get: (r) => r.summary.blocksPerS, latency: false },
   refused: { get: (r) => Object.values(r.summary.refused).reduce((a, b) => a + b, 0), latency: false },
-  harness_us: { get: (r) => r.harness.mainThreadUsPerEnvelope, latency: false },
+  harness_us: { get: (r) => r.harness.harnessUsPerEnvelope ?? null, latency: false },
 };
 
 export interface Threshold {

@@ -63,7 +63,7 @@ function reportWith(p99: number, tps: number): BenchReport {
     tool: 'orderer bench',
     version: 1,
     summary: { committedTxPerS: tps, acknowledgedTxPerS: tps, blocksPerS: 1, ack: latency, ackService: latency, commit: latency, refused: {} },
-    harness: { mainThreadUsPerEnvelope: 10 },
+    harness: { harnessUsPerEnvelope: 10 },
   } as unknown as BenchReport;
 }
 

@@ -20,6 +20,7 @@ export { judgeStep, KEEP_UP, type FindMaxResult, type StepResult } from './findM
 export { EnvelopeSupply, type SupplyStats } from './envelopeSupply.js';
 export { externalTarget, checkReachable, type BenchTarget, type Endpoint, type ObservedNode, type TargetRole, type ExternalTargetOptions } from './targets.js';
 export { h2SessionSource, type H2SessionSource } from './h2Session.js';
+export { deliverStream, DeliverStreamError, type DeliverStreamSpec } from './deliverStream.js';
 export { loadCreator, type SignerSpec } from './signing.js';
 export type { ProcessCluster } from './faults.js';
 export { startStubOrderer, type StubOrderer, type StubOptions } from './stubOrderer.js';

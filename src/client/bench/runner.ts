@@ -42,6 +42,8 @@ export interface RunOptions {
   /** Open loop: wake to send at most this often (ms); default: about 8 envelopes' worth of the rate, 2..10 ms. */
   readonly tickMs?: number;
   readonly onSample?: (sample: SecondSample, driver: { outstanding: number }) => void;
+  /** Called as each round (a phase, a find-max step) starts, with its name, and with 'drain' when sending stops: a caller can measure over a phase. */
+  readonly onRound?: (name: string) => void;
 }
 
 /** One channel's part of a run: its figures over the whole run, the blocks its Deliver stream saw, its nodes' /metrics. */
@@ -169,6 +171,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       phaseName = name;
       recorder.startRound();
       roundsRun.push({ name, kind, startMs: performance.now() });
+      options.onRound?.(name);
     };
     const findMax: FindMaxResult[] = [];
     for (const phase of schedule.phases) {
@@ -185,6 +188,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     const interrupted = stop.signal.aborted && options.signal?.aborted === true;
     setPhase(undefined, performance.now());
     phaseName = 'drain';
+    options.onRound?.('drain');
     await Promise.race([Promise.all(drivers.map((d) => d.drained())), sleep(interrupted ? 2000 : ANSWER_DRAIN_MS)]);
     const commitDeadline = performance.now() + (interrupted ? 2000 : COMMIT_DRAIN_MS);
     while (recorder.awaitingCommit > 0 && followers.every((f) => f.lastNumber !== undefined) && performance.now() < commitDeadline) await sleep(50);

@@ -160,6 +160,9 @@ function findMaxSpec(f: BenchReport['findMax'][number]): TopLevelSpec {
       ] as const
     ).flatMap(([series, value]) => (value === null ? [] : [{ offered: st.rate, series, value: Math.max(value, 0.001) }])),
   );
+  // The keep-up bound: a step passes only if it acknowledged this share of what it offered.
+  for (const st of f.steps)
+    throughput.push({ offered: st.rate, series: `keep-up bound (${Math.round(f.keepUp * 100)}% of offered)`, value: st.rate * f.keepUp, pass: '' });
   const x = { field: 'offered', type: 'quantitative', title: 'offered rate (tx/s)' };
   const color = { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } };
   const maxRule =
@@ -203,11 +206,32 @@ function findMaxSpec(f: BenchReport['findMax'][number]): TopLevelSpec {
             encoding: { x, y: { field: 'value', type: 'quantitative', title: 'latency (ms, log scale)', scale: { type: 'log' } }, color },
           },
           ...maxRule,
+          ...boundRules(f),
         ],
       },
     ],
     resolve: { scale: { color: 'independent' } },
   } as TopLevelSpec;
+}
+
+/** The latency bounds the steps were judged against, as horizontal rules on the latency panel (a refused_ratio bound has no latency scale). */
+function boundRules(f: BenchReport['findMax'][number]): object[] {
+  const rows = (f.limits ?? [])
+    .filter((l) => l.metric !== 'refused_ratio')
+    .map((l) => ({ value: l.value, label: `bound ${l.metric.replace('_', ' ').replace('p999', 'p99.9')} ${l.op} ${l.value} ms` }));
+  if (rows.length === 0) return [];
+  return [
+    {
+      data: { values: rows },
+      layer: [
+        { mark: { type: 'rule', color: 'firebrick', strokeDash: [6, 3] }, encoding: { y: { field: 'value', type: 'quantitative' } } },
+        {
+          mark: { type: 'text', color: 'firebrick', align: 'right', baseline: 'bottom', dy: -2, x: WIDTH },
+          encoding: { y: { field: 'value', type: 'quantitative' }, text: { field: 'label' } },
+        },
+      ],
+    },
+  ];
 }
 
 /** Every chart of the report. */

@@ -35,6 +35,8 @@ export interface StepResult {
 export interface FindMaxResult {
   readonly phase: string;
   readonly bounds: string[];
+  /** The bounds as the steps were judged against them: metric, comparison and value (ms for latencies, a fraction for refused_ratio). */
+  readonly limits: { readonly expression: string; readonly metric: string; readonly op: '<' | '<='; readonly value: number }[];
   readonly keepUp: number;
   readonly steps: StepResult[];
   /** The offered rate of the last step that passed; null when the first step failed. */
@@ -93,6 +95,7 @@ export function findMaxResult(phase: FindMaxPhase, steps: StepResult[], interrup
   return {
     phase: phase.name,
     bounds: phase.bounds.map((b) => b.expression),
+    limits: phase.bounds.map(({ expression, metric, op, value }) => ({ expression, metric, op, value })),
     keepUp: KEEP_UP,
     steps,
     maxSustainableRate: passed.at(-1)?.rate ?? null,

@@ -187,6 +187,10 @@ describe('find the maximum against an orderer at its capacity', () => {
     const svg = fs.readFileSync(path.join(out, 'find-max.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('offered rate (tx/s)');
+    // The bound find-max stepped against, drawn where the latencies are, and the keep-up share on the throughput panel.
+    expect(search!.limits).toEqual([{ expression: 'ack_p99<150ms', metric: 'ack_p99', op: '<', value: 150 }]);
+    expect(svg).toContain('bound ack p99 &lt; 150 ms');
+    expect(svg).toContain('keep-up bound (90% of offered)');
     const json = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(json.findMax[0].maxSustainableRate).toBe(max);
   });

@@ -60,6 +60,28 @@ function channelLines(report: BenchReport): string[] {
       );
     }),
     '',
+    ...channelSecondLines(report),
+  ];
+}
+
+/** Each channel's committed and acknowledged tx/s, second by second (report.json's seconds[].channels). */
+function channelSecondLines(report: BenchReport): string[] {
+  const seconds = report.seconds.filter((s) => s.channels !== undefined);
+  if (seconds.length === 0) return [];
+  const ids = report.channels.map((c) => c.channelId);
+  const perS = (count: number, intervalS: number): string => int(Math.round(count / Math.max(intervalS, 0.001)));
+  return [
+    '### Each channel, second by second',
+    '',
+    'Committed / acknowledged tx/s of each channel over each interval.',
+    '',
+    `| t s | phase | ${ids.join(' | ')} |`,
+    `|---:|---|${ids.map(() => '---:').join('|')}|`,
+    ...seconds.map(
+      (s) =>
+        `| ${n(s.t, 1)} | ${s.phase} | ${s.channels!.map((c) => `${perS(c.committedOwn, s.intervalS)} / ${perS(c.acknowledged, s.intervalS)}`).join(' | ')} |`,
+    ),
+    '',
   ];
 }
 

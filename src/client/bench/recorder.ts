@@ -27,7 +27,7 @@ export interface BucketSummary extends Counts {
 }
 
 class Bucket {
-  readonly counts: Counts = { sent: 0, acknowledged: 0, refused: {}, committedTx: 0, committedOwn: 0, blocks: 0 };
+  readonly counts: Counts = emptyCounts();
   /** Acknowledgement latency from the intended send time. */
   readonly ack: Histogram = newHistogram();
   /** Acknowledgement latency from the actual send (what an uncorrected tool shows); rounds only. */
@@ -72,6 +72,8 @@ export class Recorder {
   /** What arrives before the first round (nothing is sent then) still counts somewhere. */
   #round: Bucket[];
   #second = new Bucket();
+  /** Several channels: each one's counts over the current second (no histograms: the per-second percentiles are the run's). */
+  #secondByChannel: Counts[] | undefined;
   /** Per channel: tx id -> intended send time, for envelopes sent and not yet seen committed (or refused). */
   readonly #pending: Map<string, number>[];
   readonly ackGaps = new GapTracker();
@@ -81,6 +83,7 @@ export class Recorder {
     this.#channels = channels;
     this.#round = this.#newRound();
     this.#pending = Array.from({ length: channels }, () => new Map<string, number>());
+    this.#secondByChannel = channels > 1 ? Array.from({ length: channels }, emptyCounts) : undefined;
   }
 
   #newRound(): Bucket[] {
@@ -120,6 +123,7 @@ export class Recorder {
   sent(channel: number, txId: string, intendedMs: number): void {
     this.#round[channel]!.counts.sent++;
     this.#second.counts.sent++;
+    if (this.#secondByChannel !== undefined) this.#secondByChannel[channel]!.sent++;
     this.#pending[channel]!.set(txId, intendedMs);
   }
 
@@ -128,6 +132,7 @@ export class Recorder {
     if (status === Status.SUCCESS) {
       round.counts.acknowledged++;
       this.#second.counts.acknowledged++;
+      if (this.#secondByChannel !== undefined) this.#secondByChannel[channel]!.acknowledged++;
       record(nowMs - intendedMs, round.ack, this.#second.ack);
       record(nowMs - sentMs, round.ackService);
       this.ackGaps.event(nowMs);
@@ -135,7 +140,9 @@ export class Recorder {
     }
     this.#pending[channel]!.delete(txId);
     const name = statusName(status);
-    for (const bucket of [round, this.#second]) bucket.counts.refused[name] = (bucket.counts.refused[name] ?? 0) + 1;
+    for (const counts of [round.counts, this.#second.counts, this.#secondByChannel?.[channel]]) {
+      if (counts !== undefined) counts.refused[name] = (counts.refused[name] ?? 0) + 1;
+    }
   }
 
   /** A delivered block's tx ids, on `channel`. */
@@ -152,20 +159,28 @@ export class Recorder {
       own++;
       record(nowMs - intendedMs, round, second);
     }
-    for (const b of [bucket, this.#second]) {
-      b.counts.blocks++;
-      b.counts.committedTx += txIds.length;
-      b.counts.committedOwn += own;
+    for (const counts of [bucket.counts, this.#second.counts, this.#secondByChannel?.[channel]]) {
+      if (counts === undefined) continue;
+      counts.blocks++;
+      counts.committedTx += txIds.length;
+      counts.committedOwn += own;
     }
     this.commitGaps.event(nowMs);
   }
 
-  /** The interval since the last call, then a fresh one. */
-  takeSecond(): BucketSummary {
+  /** The interval since the last call, then a fresh one; with several channels, each one's counts over it too (in channel order). */
+  takeSecond(): BucketSummary & { channels?: Counts[] } {
     const summary = this.#second.summary(false);
     this.#second = new Bucket();
-    return summary;
+    const channels = this.#secondByChannel;
+    if (channels === undefined) return summary;
+    this.#secondByChannel = Array.from({ length: this.#channels }, emptyCounts);
+    return { ...summary, channels };
   }
+}
+
+function emptyCounts(): Counts {
+  return { sent: 0, acknowledged: 0, refused: {}, committedTx: 0, committedOwn: 0, blocks: 0 };
 }
 
 function added(buckets: readonly Bucket[]): Bucket {

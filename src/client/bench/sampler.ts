@@ -2,7 +2,7 @@
 // node's CPU and RSS from /proc, each node's /metrics (leader, height), and
 // the harness's own main-thread CPU.
 
-import type { BucketSummary, Recorder } from './recorder.js';
+import type { BucketSummary, Counts, Recorder } from './recorder.js';
 import { readMainThread, readProc, type ProcReading } from './procStat.js';
 import { scrapeNode, type NodeScrape } from './nodeScrape.js';
 import type { BenchTarget } from './targets.js';
@@ -18,6 +18,8 @@ export interface NodeSample {
 }
 
 export interface SecondSample extends BucketSummary {
+  /** Runs over several channels: each channel's counts over the interval, in the target's channel order. */
+  readonly channels?: Counts[];
   /** End of the interval, seconds since the run's start. */
   readonly t: number;
   readonly intervalS: number;

@@ -8,7 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeNodePorts, keygen } from '../../../src/cli/index.js';
-import { BenchConfigError, EnvelopeSupply, externalTarget, runBench, startStubOrderer, type RunResult } from '../../../src/client/index.js';
+import {
+  BenchConfigError,
+  buildReport,
+  describeMachine,
+  EnvelopeSupply,
+  externalTarget,
+  renderMarkdown,
+  runBench,
+  startStubOrderer,
+  type RunResult,
+} from '../../../src/client/index.js';
 
 const RATE = 300;
 const SECONDS = 2;
@@ -61,6 +71,52 @@ describe('a run over several channels', () => {
     expect(sum((c) => c.total.ack.count)).toBe(run.total.ack.count);
     for (const c of run.channels) expect(c.total.committedOwn).toBe(c.total.sent);
     expect(run.total.acknowledged).toBe(run.total.sent);
+  });
+
+  it('counts each channel second by second, adding up to the second and to the channel', () => {
+    expect(run.seconds.length).toBeGreaterThan(1);
+    for (const second of run.seconds) {
+      expect(second.channels).toHaveLength(CHANNELS.length);
+      for (const field of ['sent', 'acknowledged', 'committedOwn', 'blocks'] as const)
+        expect(
+          second.channels!.reduce((total, c) => total + c[field], 0),
+          field,
+        ).toBe(second[field]);
+    }
+    run.channels.forEach((channel, i) => {
+      for (const field of ['acknowledged', 'committedOwn', 'blocks'] as const)
+        expect(
+          run.seconds.reduce((total, s) => total + s.channels![i]![field], 0),
+          field,
+        ).toBe(channel.total[field]);
+    });
+  });
+
+  it("prints each channel's tx/s second by second in report.md", () => {
+    const report = buildReport(
+      run,
+      {
+        target: 'stub',
+        kind: 'external',
+        nodes: 1,
+        algorithm: 'p256',
+        envelopeBytes: 512,
+        role: 'all',
+        streamsPerNode: 1,
+        maxOutstanding: 10_000,
+        schedule: { phases: [{ kind: 'rate', name: 'steady', durationS: SECONDS, rate: RATE, toRate: RATE }], faults: [] },
+        channelId: CHANNELS[0]!,
+        channelIds: CHANNELS,
+      },
+      describeMachine(),
+    );
+    const md = renderMarkdown(report, []);
+    expect(md).toContain(`| t s | phase | ${CHANNELS.join(' | ')} |`);
+    const first = report.seconds[0]!;
+    const perS = (count: number) => Math.round(count / first.intervalS).toLocaleString('en-US');
+    expect(md).toContain(
+      `| ${first.t.toFixed(1)} | ${first.phase} | ${first.channels!.map((c) => `${perS(c.committedOwn)} / ${perS(c.acknowledged)}`).join(' | ')} |`,
+    );
   });
 
   it('refuses a channel named twice', async () => {

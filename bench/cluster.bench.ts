@@ -98,6 +98,8 @@ async function throughput(
     maxOutstanding: backlog,
     supply,
     refill: false,
+    // The per-role CPU lines come from /proc over the window: no per-second scraping in the load generator's figure.
+    watchNodes: false,
     onRound: (name) => {
       if (name === 'window') cpuBefore = clusterCpu(cluster);
       else if (name === 'drain') cpuAfter = clusterCpu(cluster);
@@ -168,6 +170,7 @@ async function failoverOnce(cluster: LocalCluster, target: BenchTarget, supply: 
     maxOutstanding: 128,
     supply,
     refill: false,
+    watchNodes: false,
     signal: stop.signal,
     onRound: (name) => {
       if (name === 'failover') loadStarted();

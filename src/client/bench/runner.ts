@@ -42,6 +42,8 @@ export interface RunOptions {
   /** Open loop: wake to send at most this often (ms); default: about 8 envelopes' worth of the rate, 2..10 ms. */
   readonly tickMs?: number;
   readonly onSample?: (sample: SecondSample, driver: { outstanding: number }) => void;
+  /** Read every node's /proc and /metrics each second (default true); off, the harness's CPU is only its own sending, counting and following. */
+  readonly watchNodes?: boolean;
   /** Called as each round (a phase, a find-max step) starts, with its name, and with 'drain' when sending stops: a caller can measure over a phase. */
   readonly onRound?: (name: string) => void;
 }
@@ -162,6 +164,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       startMs,
       () => phaseName,
       (s) => options.onSample?.(s, outstanding),
+      options.watchNodes ?? true,
     );
     sampler.start();
     const faulting = target.cluster === undefined ? Promise.resolve([]) : runFaults(target.cluster, schedule.faults, startMs, stop.signal);

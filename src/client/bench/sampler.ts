@@ -44,6 +44,8 @@ export class Sampler {
     private readonly startMs: number,
     private readonly phaseName: () => string,
     private readonly onSample: (sample: SecondSample) => void,
+    /** Read each node's /proc and /metrics every second (off: the samples have the harness's counts only). */
+    private readonly watchNodes = true,
   ) {
     this.#lastMs = startMs;
     for (const node of target.nodes) this.#procDelta(node.id, node.pid());
@@ -67,6 +69,12 @@ export class Sampler {
     const harness = readMainThread();
     const harnessCpuPct = harness && this.#previousHarness ? (harness.cpuUs - this.#previousHarness.cpuUs) / 1e4 / intervalS : undefined;
     this.#previousHarness = harness;
+    if (!this.watchNodes) {
+      const sample: SecondSample = { ...summary, t: (now - this.startMs) / 1000, intervalS, phase: this.phaseName(), harnessCpuPct, nodes: [] };
+      this.samples.push(sample);
+      this.onSample(sample);
+      return;
+    }
     const nodes: NodeSample[] = this.target.nodes.map((node) => {
       const delta = this.#procDelta(node.id, node.pid());
       return {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeNodePorts, keygen } from '../../../src/cli/index.js';
-import { EnvelopeSupply } from '../../../src/client/index.js';
+import { EnvelopeSupply, externalTarget, runBench, startStubOrderer } from '../../../src/client/index.js';
 import { readHarnessThreads } from '../../../src/client/bench/procStat.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cost-'));
@@ -39,4 +39,38 @@ describe('readHarnessThreads', () => {
     },
     120_000,
   );
+
+  it('leaves the nodes unwatched when asked: seconds carry the harness counts only', async () => {
+    const manifest = keygen({
+      outDir: path.join(dir, 'quiet'),
+      nodes: 1,
+      algorithm: 'ecdsa-p256',
+      channelId: 'c',
+      ports: await freeNodePorts(1),
+      engine: 'native',
+    });
+    const stub = await startStubOrderer({ blockIntervalMs: 50 });
+    const target = await externalTarget({
+      endpoints: [stub.address],
+      channelId: 'c',
+      mspDir: path.join(dir, 'quiet', manifest.client.mspDir),
+      mspId: manifest.client.mspId,
+      envelopeBytes: 256,
+    });
+    const supply = new EnvelopeSupply(target.signer, 1);
+    try {
+      await supply.prepare(400);
+      const schedule = { phases: [{ kind: 'rate' as const, name: 'r', durationS: 2, rate: 100, toRate: 100 }], faults: [] };
+      const quiet = await runBench({ target, schedule, role: 'all', streamsPerNode: 1, maxOutstanding: 100, supply, watchNodes: false });
+      expect(quiet.seconds.length).toBeGreaterThan(1);
+      for (const second of quiet.seconds) expect(second.nodes).toEqual([]);
+      expect(quiet.seconds.reduce((total, s) => total + s.acknowledged, 0)).toBe(quiet.total.acknowledged);
+      const watched = await runBench({ target, schedule, role: 'all', streamsPerNode: 1, maxOutstanding: 100, supply });
+      for (const second of watched.seconds) expect(second.nodes.map((n) => n.id)).toEqual([1]);
+    } finally {
+      await supply.close();
+      await target.close();
+      await stub.close();
+    }
+  }, 120_000);
 });

@@ -13,6 +13,7 @@ import type { EnvelopeSupply, SupplyStats } from './envelopeSupply.js';
 import { checkFaults, runFaults, type FaultEvent } from './faults.js';
 import { scrapeNodeChannels, type NodeScrape } from './nodeScrape.js';
 import { BenchConfigError } from './errors.js';
+import { harnessCost, type HarnessCost } from './harnessCost.js';
 import { readHarnessThreads } from './procStat.js';
 import { Recorder, type BucketSummary } from './recorder.js';
 import { Sampler, type SecondSample } from './sampler.js';
@@ -62,22 +63,6 @@ export interface RoundResult extends BucketSummary {
   /** A find-max phase has one round per step. */
   readonly kind: Phase['kind'];
   readonly durationS: number;
-}
-
-export interface HarnessCost {
-  /** Main-thread CPU (HTTP/2, TLS, sending, counting, following blocks) from the first send to the end of the drain. */
-  readonly mainThreadCpuUs: number;
-  /** The signing workers over the same time: envelopes signed on the fly (0 when every one was signed ahead). */
-  readonly signingCpuUs: number;
-  /** Whole process over the same time, signing workers included. */
-  readonly processCpuUs: number;
-  readonly acknowledged: number;
-  readonly mainThreadUsPerEnvelope: number | null;
-  /** Every thread of the process but the signing workers (main, GC, libuv): what sending, acknowledging and following commits cost. */
-  readonly harnessUsPerEnvelope: number | null;
-  /** Signing on the fly, per envelope acknowledged (0 when all were signed ahead). */
-  readonly signingUsPerEnvelope: number | null;
-  readonly processUsPerEnvelope: number | null;
 }
 
 export interface RunResult {
@@ -247,20 +232,6 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     await following;
     resumeStopped(target, schedule);
   }
-}
-
-function harnessCost(mainUs: number, signingUs: number, processUs: number, acknowledged: number): HarnessCost {
-  const per = (us: number): number | null => (acknowledged > 0 ? us / acknowledged : null);
-  return {
-    mainThreadCpuUs: mainUs,
-    signingCpuUs: signingUs,
-    processCpuUs: processUs,
-    acknowledged,
-    mainThreadUsPerEnvelope: per(mainUs),
-    harnessUsPerEnvelope: per(processUs - signingUs),
-    signingUsPerEnvelope: per(signingUs),
-    processUsPerEnvelope: per(processUs),
-  };
 }
 
 /**

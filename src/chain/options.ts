@@ -43,6 +43,13 @@ export interface ChainOptions {
   readonly consenters: readonly number[];
   readonly tickIntervalMs?: number;
   readonly electionTick?: number;
+  /**
+   * How many distinct election timeouts Raft draws from, 1..electionTick: a
+   * follower that hears no leader campaigns after [electionTick,
+   * electionTick + electionJitterTicks) ticks. Default: half of electionTick
+   * (see electionJitterTicks below).
+   */
+  readonly electionJitterTicks?: number;
   readonly heartbeatTick?: number;
   /** Blocks proposed but not yet committed, at most (Fabric MaxInflightBlocks). */
   readonly maxInflightBlocks?: number;
@@ -79,6 +86,8 @@ export interface ResolvedChainOptions {
   readonly consenters: readonly number[];
   readonly tickIntervalMs: number;
   readonly electionTick: number;
+  /** Invariant: 1 <= electionJitterTicks <= electionTick. */
+  readonly electionJitterTicks: number;
   readonly heartbeatTick: number;
   readonly maxInflightBlocks: number;
   readonly maxSizePerMsgBytes: number;
@@ -115,6 +124,23 @@ function leaderLossGraceMs(value: number | undefined): number {
   const ms = positiveInt(value, CHAIN_DEFAULTS.leaderLossGraceMs, 'leaderLossGraceMs');
   if (ms > 10_000) throw new ChainOptionsError(`options.leaderLossGraceMs must be at most 10000 ms, got ${ms}`);
   return ms;
+}
+
+/**
+ * etcd draws election timeouts in [1, 2) election timeouts. A silent leader
+ * (paused, partitioned: no stream closes) is then replaced by the first of the
+ * survivors' timeouts, and with two survivors that is after 1.5 election
+ * timeouts one time in four. Half the span bounds it below 1.5: the last
+ * timeout drawn is electionTick + electionTick/2 - 1 ticks. The span still
+ * puts half an election timeout (500 ms at 100 ms ticks, 2.5 s at Fabric's
+ * 500 ms) between the earliest and latest draws, against a (Pre)Vote round
+ * trip of milliseconds, so two survivors rarely campaign within a round trip
+ * of each other and split the vote.
+ */
+function electionJitterTicks(value: number | undefined, electionTick: number): number {
+  const ticks = positiveInt(value, Math.max(1, Math.floor(electionTick / 2)), 'electionJitterTicks');
+  if (ticks > electionTick) throw new ChainOptionsError(`options.electionJitterTicks must be at most electionTick (${electionTick}), got ${ticks}`);
+  return ticks;
 }
 
 function oneOf<T extends string>(value: T, allowed: readonly T[], name: string): T {
@@ -166,6 +192,7 @@ export function resolveChainOptions(options: ChainOptions): ResolvedChainOptions
     consenters,
     tickIntervalMs: positiveInt(options.tickIntervalMs, CHAIN_DEFAULTS.tickIntervalMs, 'tickIntervalMs'),
     electionTick,
+    electionJitterTicks: electionJitterTicks(options.electionJitterTicks, electionTick),
     heartbeatTick,
     maxInflightBlocks: positiveInt(options.maxInflightBlocks, CHAIN_DEFAULTS.maxInflightBlocks, 'maxInflightBlocks'),
     maxSizePerMsgBytes: positiveInt(options.maxSizePerMsgBytes, batchSize.preferredMaxBytes, 'maxSizePerMsgBytes'),

@@ -55,6 +55,7 @@ export interface ChannelConfigInput {
   raft?: {
     tickInterval?: string;
     electionTick?: number;
+    electionJitterTicks?: number;
     heartbeatTick?: number;
     maxInflightBlocks?: number;
     snapshotIntervalSize?: number | string;
@@ -124,6 +125,8 @@ export interface RaftOptionsConfig {
   readonly tickIntervalMs: number;
   /** Invariant: electionTick > heartbeatTick >= 1. */
   readonly electionTick: number;
+  /** 1..electionTick distinct election timeouts; absent: the chain's default (half of electionTick). A node setting. */
+  readonly electionJitterTicks?: number;
   readonly heartbeatTick: number;
   readonly maxInflightBlocks: number;
   readonly snapshotIntervalSizeBytes: number;
@@ -237,6 +240,7 @@ function fillRaftOptions(at: string, value: unknown): RaftOptionsConfig {
       : objectAt(at, value, [
           'tickInterval',
           'electionTick',
+          'electionJitterTicks',
           'heartbeatTick',
           'maxInflightBlocks',
           'snapshotIntervalSize',
@@ -251,7 +255,9 @@ function fillRaftOptions(at: string, value: unknown): RaftOptionsConfig {
   if (electionTick <= heartbeatTick) {
     refuse(fieldPath(at, 'electionTick'), `greater than heartbeatTick (${heartbeatTick})`, electionTick);
   }
+  const jitter = record['electionJitterTicks'];
   return {
+    ...(jitter !== undefined && { electionJitterTicks: integerAt(fieldPath(at, 'electionJitterTicks'), jitter, 1, electionTick) }),
     tickIntervalMs:
       record['tickInterval'] === undefined ? defaults.tickIntervalMs : durationMsAt(fieldPath(at, 'tickInterval'), record['tickInterval'], 1, 60_000),
     electionTick,

@@ -93,6 +93,7 @@ export function channelPlan(channel: ChannelConfig, at: string): ChannelPlan {
       consenters: channel.consenters.map((c) => c.id),
       tickIntervalMs: channel.raft.tickIntervalMs,
       electionTick: channel.raft.electionTick,
+      ...(channel.raft.electionJitterTicks !== undefined && { electionJitterTicks: channel.raft.electionJitterTicks }),
       heartbeatTick: channel.raft.heartbeatTick,
       maxInflightBlocks: channel.raft.maxInflightBlocks,
       snapshotIntervalSizeBytes: channel.raft.snapshotIntervalSizeBytes,

@@ -34,9 +34,9 @@ export function reonboardingPlan(verdict: ReaddedVerdict, genesis: Uint8Array, s
   return withNodeSettingsOf(previous, plan);
 }
 
-/** `plan` with the node-side settings of `previous` (not in any block: eviction suspicion, leader-loss detection). */
+/** `plan` with the node-side settings of `previous` (not in any block: eviction suspicion, leader-loss detection, election jitter). */
 export function withNodeSettingsOf(previous: ChannelPlan, plan: ChannelPlan): ChannelPlan {
-  const { evictionSuspicionMs, leaderLossDetection, leaderLossGraceMs } = previous.chain;
+  const { evictionSuspicionMs, leaderLossDetection, leaderLossGraceMs, electionJitterTicks } = previous.chain;
   return {
     ...plan,
     chain: {
@@ -44,6 +44,7 @@ export function withNodeSettingsOf(previous: ChannelPlan, plan: ChannelPlan): Ch
       ...(evictionSuspicionMs !== undefined && { evictionSuspicionMs }),
       ...(leaderLossDetection !== undefined && { leaderLossDetection }),
       ...(leaderLossGraceMs !== undefined && { leaderLossGraceMs }),
+      ...(electionJitterTicks !== undefined && { electionJitterTicks }),
     },
   };
 }

@@ -6,8 +6,20 @@ import type { Storage } from './storage.js';
 export interface RaftConfig {
   /** This node's id; non-zero, a safe integer. */
   id: number;
-  /** Followers campaign after a randomized timeout in [electionTick, 2*electionTick) ticks without a leader. */
+  /**
+   * Followers campaign after a randomized timeout in
+   * [electionTick, electionTick + electionJitterTicks) ticks without a leader.
+   */
   electionTick: number;
+  /**
+   * How many distinct election timeouts a follower draws from (default
+   * electionTick: etcd's [electionTick, 2*electionTick)). A narrower span bounds
+   * how late the first survivor of a silent leader campaigns (at most
+   * electionTick + electionJitterTicks - 1 ticks), at the price of more ties:
+   * two followers drawing the same tick campaign within their tick phases of
+   * each other and may split the vote, so keep it several ticks wide.
+   */
+  electionJitterTicks?: number;
   /** Leaders send heartbeats every heartbeatTick ticks; must be < electionTick. */
   heartbeatTick: number;
   storage: Storage;
@@ -49,6 +61,8 @@ export interface RaftConfig {
 export interface ResolvedRaftConfig {
   readonly id: number;
   readonly electionTick: number;
+  /** Invariant: 1 <= electionJitterTicks. */
+  readonly electionJitterTicks: number;
   readonly heartbeatTick: number;
   readonly storage: Storage;
   readonly applied: number;
@@ -91,6 +105,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
   if (c.electionTick <= c.heartbeatTick) {
     throw invalid(`config.electionTick (${c.electionTick}) must be greater than config.heartbeatTick (${c.heartbeatTick})`);
   }
+  const electionJitterTicks = c.electionJitterTicks === undefined ? c.electionTick : positiveInteger('electionJitterTicks', c.electionJitterTicks);
   if (!c.storage) throw invalid('config.storage is required');
   if (typeof c.random !== 'function') throw invalid('config.random is required: a function returning uniform floats in [0, 1)');
   const applied = c.applied ?? 0;
@@ -103,6 +118,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
   return {
     id: c.id,
     electionTick: c.electionTick,
+    electionJitterTicks,
     heartbeatTick: c.heartbeatTick,
     storage: c.storage,
     applied,

@@ -57,7 +57,7 @@ export class Raft {
   electionElapsed = 0;
   /** Leader only: ticks since the last heartbeat. */
   heartbeatElapsed = 0;
-  /** In [electionTick, 2*electionTick); re-drawn on every reset. */
+  /** In [electionTick, electionTick + electionJitterTicks); re-drawn on every reset. */
   randomizedElectionTimeout = 0;
 
   constructor(config: RaftConfig) {
@@ -347,7 +347,7 @@ export class Raft {
   }
 
   resetRandomizedElectionTimeout(): void {
-    this.randomizedElectionTimeout = this.cfg.electionTick + randomIntBelow(this.cfg.random, this.cfg.electionTick);
+    this.randomizedElectionTimeout = this.cfg.electionTick + randomIntBelow(this.cfg.random, this.cfg.electionJitterTicks);
   }
 
   sendTimeoutNow(to: number): void {

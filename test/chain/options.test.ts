@@ -27,6 +27,14 @@ function refusal(patch: Partial<Record<keyof ChainOptions, unknown>>): string {
 }
 
 describe('resolveChainOptions', () => {
+  it('election jitter: half of electionTick by default, at least one tick; more than electionTick is refused by name', () => {
+    expect(resolveChainOptions(valid)).toMatchObject({ electionTick: 10, electionJitterTicks: 5 });
+    expect(resolveChainOptions({ ...valid, electionTick: 3, heartbeatTick: 1 })).toMatchObject({ electionJitterTicks: 1 });
+    expect(resolveChainOptions({ ...valid, electionJitterTicks: 10 })).toMatchObject({ electionJitterTicks: 10 });
+    expect(refusal({ electionJitterTicks: 0 })).toMatch(/options\.electionJitterTicks must be a positive integer, got 0/);
+    expect(refusal({ electionJitterTicks: 11 })).toMatch(/options\.electionJitterTicks must be at most electionTick \(10\), got 11/);
+  });
+
   it('leader-loss detection: on by default with a 40 ms grace; a bad switch or grace is refused by name', () => {
     expect(resolveChainOptions(valid)).toMatchObject({ leaderLossDetection: true, leaderLossGraceMs: 40 });
     expect(resolveChainOptions({ ...valid, leaderLossDetection: false, leaderLossGraceMs: 15 })).toMatchObject({

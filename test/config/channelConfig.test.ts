@@ -65,6 +65,7 @@ describe('channel config defaults', () => {
         raft: {
           tickInterval: '100ms',
           electionTick: 20,
+          electionJitterTicks: 7,
           heartbeatTick: 2,
           maxInflightBlocks: 3,
           snapshotIntervalSize: '16 MB',
@@ -79,6 +80,7 @@ describe('channel config defaults', () => {
     expect(config.raft).toEqual({
       tickIntervalMs: 100,
       electionTick: 20,
+      electionJitterTicks: 7,
       heartbeatTick: 2,
       maxInflightBlocks: 3,
       snapshotIntervalSizeBytes: 16 * 1024 * 1024,
@@ -230,6 +232,12 @@ describe('channel config validation', () => {
       { raft: { electionTick: 3, heartbeatTick: 3 } },
       'raft.electionTick',
       'raft.electionTick must be greater than heartbeatTick (3), got 3',
+    ],
+    [
+      'electionJitterTicks above electionTick',
+      { raft: { electionTick: 10, electionJitterTicks: 11 } },
+      'raft.electionJitterTicks',
+      'raft.electionJitterTicks must be an integer in 1..10, got 11',
     ],
     ['heartbeatTick 0', { raft: { heartbeatTick: 0 } }, 'raft.heartbeatTick', 'raft.heartbeatTick must be an integer in 1..1000, got 0'],
     ['maxInflightBlocks 0', { raft: { maxInflightBlocks: 0 } }, 'raft.maxInflightBlocks', 'raft.maxInflightBlocks must be an integer in 1..1000, got 0'],

@@ -105,11 +105,33 @@ describe('RawNode', () => {
     expect(attempt({ id: 0 })).toThrow(/config\.id/);
     expect(attempt({ electionTick: 1 })).toThrow(/config\.electionTick \(1\) must be greater than config\.heartbeatTick/);
     expect(attempt({ maxInflightMsgs: 0 })).toThrow(/config\.maxInflightMsgs/);
+    expect(attempt({ electionJitterTicks: 0 })).toThrow(/config\.electionJitterTicks must be a positive integer, got 0/);
     try {
       attempt({ heartbeatTick: -1 })();
     } catch (err) {
       expect((err as RaftError).code).toBe('invalid-config');
     }
+  });
+
+  it("draws election timeouts in [electionTick, electionTick + electionJitterTicks), etcd's [electionTick, 2 * electionTick) by default", () => {
+    /** Ticks a follower without a leader waits before it campaigns, for 80 random sources. */
+    const timeouts = (opts: Partial<RaftConfig>) => {
+      const seen = new Set<number>();
+      for (let seed = 1; seed <= 80; seed++) {
+        const c = new Cluster([1, 2, 3], { ...opts, random: seededRandom(seed) });
+        c.isolated.add(1);
+        const node = c.get(1).node;
+        let ticks = 0;
+        while (node.status().softState.raftState === StateType.Follower && ticks < 100) {
+          node.tick();
+          ticks++;
+        }
+        seen.add(ticks);
+      }
+      return [...seen].sort((a, b) => a - b);
+    };
+    expect(timeouts({ electionJitterTicks: 3 })).toEqual([10, 11, 12]);
+    expect(timeouts({})).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
   });
 
   it('elects the campaigner, replicates a forwarded proposal and applies it everywhere', () => {

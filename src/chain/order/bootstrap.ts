@@ -47,6 +47,7 @@ export function createRawNode(opts: ResolvedChainOptions, storage: DurableRaftSt
   return new RawNode({
     id: opts.selfId,
     electionTick: opts.electionTick,
+    electionJitterTicks: opts.electionJitterTicks,
     heartbeatTick: opts.heartbeatTick,
     storage,
     applied,

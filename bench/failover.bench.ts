@@ -2,7 +2,7 @@
 // on this machine with the load generator:
 //
 //   npm run bench:failover [-- --kills 20 --pauses 3 --pause-ms 3000 --rate 500 --early on|off
-//                              --tick-ms 100 --election-tick 10 --fresh-starts 0 --soak-s 0]
+//                              --tick-ms 100 --election-tick 10 --election-jitter-ticks 5 --fresh-starts 0 --soak-s 0]
 //
 // Per kill -9 of the leader (the load goes to a follower, which forwards):
 //   leader known by all: the kill to the last survivor's "raft leader changed: x -> new" log line
@@ -17,6 +17,8 @@
 // After each kill the killed node restarts and catches up before the next round.
 // `--early off` writes raft.leaderLossDetection: false into the channel file (the election timeout alone).
 // `--tick-ms 500 --election-tick 10` is Fabric's default timing (a 5 s election timeout).
+// `--election-jitter-ticks N` writes raft.electionJitterTicks: election timeouts drawn from N ticks
+//                     (default the chain's, half of election_tick; N = election_tick is etcd's span).
 // `--fresh-starts N`: N more kill rounds, each right after every node restarted (stop all, start all):
 //                     the first kill after a start is where a non-random election timeout split the vote.
 // `--soak-s S`: first S seconds of load with no fault; every leader change the nodes log meanwhile is spurious.
@@ -247,10 +249,11 @@ async function soak(
   return { changes, sent, acknowledged, refused };
 }
 
-function disableEarlyCampaign(dir: string, channelId: string): void {
+/** Sets node-side raft settings (not in the block) in the channel file every node reads. */
+function setRaftSettings(dir: string, channelId: string, settings: Record<string, unknown>): void {
   const file = path.join(dir, 'channels', `${channelId}.yaml`);
   const doc = parse(fs.readFileSync(file, 'utf8')) as { raft?: Record<string, unknown> };
-  doc.raft = { ...doc.raft, leaderLossDetection: false };
+  doc.raft = { ...doc.raft, ...settings };
   fs.writeFileSync(file, stringify(doc));
 }
 
@@ -263,11 +266,14 @@ async function main(): Promise<void> {
     early: { type: 'string' },
     'tick-ms': { type: 'string' },
     'election-tick': { type: 'string' },
+    'election-jitter-ticks': { type: 'string' },
     'fresh-starts': { type: 'string' },
     'soak-s': { type: 'string' },
   });
   const tickIntervalMs = intFlag(flags, 'tick-ms', 100, 1, 10_000);
   const electionTick = intFlag(flags, 'election-tick', 10, 2, 1000);
+  // Default: the chain's own (half of election_tick); election_tick is etcd's span.
+  const jitterTicks = flags['election-jitter-ticks'] === undefined ? undefined : intFlag(flags, 'election-jitter-ticks', 1, 1, electionTick);
   const freshStarts = intFlag(flags, 'fresh-starts', 0, 0, 200);
   const soakS = intFlag(flags, 'soak-s', 0, 0, 86_400);
   const kills = intFlag(flags, 'kills', 20, 0, 200);
@@ -289,12 +295,13 @@ async function main(): Promise<void> {
     batchTimeoutMs: BATCH_TIMEOUT_MS,
     maxMessageCount: MAX_MESSAGE_COUNT,
   });
-  if (early === 'off') disableEarlyCampaign(dir, manifest.channelId);
+  if (early === 'off') setRaftSettings(dir, manifest.channelId, { leaderLossDetection: false });
+  if (jitterTicks !== undefined) setRaftSettings(dir, manifest.channelId, { electionJitterTicks: jitterTicks });
   const cluster = new LocalCluster(dir);
   const clients: Clients = new Map(cluster.nodes.map((n) => [n.id, connectAtomicBroadcast(address(n, 'client'), clientTls(dir, manifest))]));
   console.log(`bench:failover — 3 orderer processes + load generator on ${describeMachine()}`);
   console.log(
-    `tick ${tickIntervalMs} ms x election_tick ${electionTick}; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`,
+    `tick ${tickIntervalMs} ms x election_tick ${electionTick}, election timeouts drawn from ${jitterTicks ?? Math.max(1, Math.floor(electionTick / 2))} ticks; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`,
   );
   const rounds: Round[] = [];
   let soaked: Awaited<ReturnType<typeof soak>> | undefined;

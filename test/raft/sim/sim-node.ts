@@ -16,6 +16,8 @@ export interface SimNodeOptions {
   /** The membership this node boots with: the initial voters, or none for a node that joins later. */
   readonly voters: readonly number[];
   readonly electionTick: number;
+  /** Distinct election timeouts drawn: electionTick (etcd's) or the chain's half of it. */
+  readonly electionJitterTicks: number;
   readonly heartbeatTick: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
@@ -136,6 +138,7 @@ export class SimNode {
     this.#raw = new RawNode({
       id: o.id,
       electionTick: o.electionTick,
+      electionJitterTicks: o.electionJitterTicks,
       heartbeatTick: o.heartbeatTick,
       storage: this.#storage,
       applied: this.#app.appliedIndex,

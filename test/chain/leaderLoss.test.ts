@@ -40,24 +40,28 @@ async function earlyCampaigns(cluster: TestCluster, id: number): Promise<number>
   return values.reduce((sum, v) => sum + v.value, 0);
 }
 
-async function crashLeader(cluster: TestCluster): Promise<{ old: number; survivors: number[]; term: number }> {
+/** Stops the leader; its streams close for `seenFirstBy` (default: every survivor) at once. */
+async function crashLeader(cluster: TestCluster, seenFirstBy?: (survivors: number[]) => number[]): Promise<{ old: number; survivors: number[]; term: number }> {
   await cluster.tick(3);
   const old = cluster.leaderId();
   const term = cluster.chain(old).status().raftTerm;
   await cluster.stop(old);
-  cluster.network.streamsClosed(old);
-  return { old, survivors: cluster.ids.filter((id) => id !== old), term };
+  const survivors = cluster.ids.filter((id) => id !== old);
+  cluster.network.streamsClosed(old, seenFirstBy?.(survivors));
+  return { old, survivors, term };
+}
+
+/** Every survivor follows the same new leader, which leads. */
+function agreedOnNewLeader(cluster: TestCluster, old: number, survivors: readonly number[]): boolean {
+  const leads = survivors.map((id) => cluster.chain(id).status().leaderId);
+  return leads[0] !== 0 && leads[0] !== old && leads.every((l) => l === leads[0]) && cluster.leaderId() === leads[0];
 }
 
 describe('leader-loss detection', () => {
   it('a crashed leader is replaced by one early campaign, within one tick, in the next term', async () => {
     const cluster = await started();
     const { old, survivors, term } = await crashLeader(cluster);
-    const agreed = () => {
-      const leads = survivors.map((id) => cluster.chain(id).status().leaderId);
-      return leads[0] !== 0 && leads[0] !== old && leads.every((l) => l === leads[0]) && cluster.leaderId() === leads[0];
-    };
-    expect(await withinOneTick(cluster, agreed)).toBe(true);
+    expect(await withinOneTick(cluster, () => agreedOnNewLeader(cluster, old, survivors))).toBe(true);
     const leader = cluster.leaderId();
     // One campaign, no split vote: the new leader's term is the very next one.
     expect(cluster.chain(leader).status().raftTerm).toBe(term + 1);
@@ -69,6 +73,24 @@ describe('leader-loss detection', () => {
     const { bytes, txId } = cluster.envelope();
     expect((await cluster.chain(follower).submit(bytes)).status).toBe('SUCCESS');
     await cluster.tickUntil(() => survivors.every((id) => cluster.txIds(id).includes(txId)), 20, 'the envelope committed on both survivors');
+  });
+
+  it('the first survivor to campaign saw the close before the other: its PreVote is answered once the other sees it too', async () => {
+    const cluster = await started();
+    // The lowest survivor (the one that campaigns at once) sees the close; the other is 20 ms late and,
+    // still inside its leader's lease then, ignores the PreVote.
+    const { old, survivors, term } = await crashLeader(cluster, (ids) => [Math.min(...ids)]);
+    const late = Math.max(...survivors);
+    for (let ms = 0; ms < 20; ms += STEP_MS) {
+      cluster.clock.advance(STEP_MS);
+      await cluster.settle();
+    }
+    expect(await earlyCampaigns(cluster, Math.min(...survivors))).toBe(1);
+    cluster.network.streamsClosed(old, [late]);
+    expect(await withinOneTick(cluster, () => agreedOnNewLeader(cluster, old, survivors))).toBe(true);
+    expect(cluster.leaderId()).toBe(Math.min(...survivors));
+    expect(cluster.chain(cluster.leaderId()).status().raftTerm).toBe(term + 1);
+    expect(await earlyCampaigns(cluster, late)).toBe(0);
   });
 
   it('switched off, a crashed leader is found by the election timeout only', async () => {

@@ -9,7 +9,7 @@ import { ManualClock } from './manualClock.js';
 
 function setUp(selfId: number, last = { index: 10, term: 2 }) {
   const clock = new ManualClock();
-  const state = { lead: 1, raftState: StateType.Follower as StateType, campaigns: 0, forgot: 0 };
+  const state = { lead: 1, raftState: StateType.Follower as StateType, campaigns: 0, forgot: 0, stepped: [] as Message[] };
   const raft = {
     status: () => ({
       softState: { lead: state.lead, raftState: state.raftState },
@@ -23,6 +23,10 @@ function setUp(selfId: number, last = { index: 10, term: 2 }) {
     campaign: () => {
       state.campaigns++;
       state.raftState = StateType.PreCandidate;
+    },
+    step: (m: Message) => {
+      // A follower in its leader's lease ignores a PreVote: only a leaderless one may answer it.
+      if (state.lead === 0) state.stepped.push(m);
     },
   } as unknown as RawNode;
   const causes: LeaderLossCause[] = [];
@@ -111,6 +115,36 @@ describe('LeaderLossWatch', () => {
     other.watch.onLeader(3);
     other.clock.advance(1000);
     expect(other.state.campaigns).toBe(0);
+  });
+
+  it('a PreVote ignored while the leader was still followed is answered once the leader is forgotten', () => {
+    const { clock, state, watch } = setUp(3);
+    const early = preVote(2, 10, 2);
+    watch.observe(early); // survivor 2 saw the close first; this node still follows leader 1
+    clock.advance(30);
+    watch.onPeerLost(1);
+    expect(state.stepped).toEqual([]);
+    watch.onPeerLost(1); // the probe refused: leader 1 forgotten
+    expect(state.stepped).toEqual([early]);
+    clock.advance(2000);
+    expect(state.stepped).toHaveLength(1); // once
+  });
+
+  it('a PreVote older than a slot, or one seen with no leader followed, is not stepped again', () => {
+    const old = setUp(3);
+    old.watch.observe(preVote(2, 10, 2));
+    old.clock.advance(501);
+    old.watch.onPeerLost(1);
+    old.watch.onPeerLost(1);
+    expect(old.state.stepped).toEqual([]);
+
+    const leaderless = setUp(3);
+    leaderless.state.lead = 0; // Raft answered it when it came
+    leaderless.watch.observe(preVote(2, 10, 2));
+    leaderless.state.lead = 1;
+    leaderless.watch.onPeerLost(1);
+    leaderless.watch.onPeerLost(1);
+    expect(leaderless.state.stepped).toEqual([]);
   });
 
   it('a leader that is not the one whose stream closed is left alone', () => {

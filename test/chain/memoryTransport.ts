@@ -40,9 +40,12 @@ export class MemoryNetwork {
     this.#refused.clear();
   }
 
-  /** `id`'s process died: every other open node sees its streams close (the kernel resets them). */
-  streamsClosed(id: number): void {
-    for (const [other, t] of this.#transports) if (other !== id && t.open) t.reportLost(id);
+  /**
+   * `id`'s process died: every other open node (or only those of `seenBy`, the
+   * others later: a busy node reads the reset late) sees its streams close.
+   */
+  streamsClosed(id: number, seenBy?: readonly number[]): void {
+    for (const [other, t] of this.#transports) if (other !== id && t.open && (seenBy === undefined || seenBy.includes(other))) t.reportLost(id);
   }
 
   /**

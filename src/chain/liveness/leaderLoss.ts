@@ -72,10 +72,21 @@ interface Suspicion {
   campaigns: number;
 }
 
+/**
+ * A PreVote that arrived while this node still followed a leader: its Raft
+ * ignored it (the CheckQuorum lease) and sent no answer.
+ */
+interface IgnoredPreVote {
+  readonly message: Message;
+  /** clock.now() when it arrived. */
+  readonly at: number;
+}
+
 export class LeaderLossWatch {
   #suspicion: Suspicion | undefined;
   /** clock.now() of the last PreVote/Vote request from another node. */
   #voteRequestAt = -Infinity;
+  #ignoredPreVote: IgnoredPreVote | undefined;
 
   constructor(
     private readonly host: LeaderLossHost,
@@ -110,8 +121,10 @@ export class LeaderLossWatch {
    * this node is the one that can win, so it campaigns at once.
    */
   observe(m: Message): void {
+    if (m.type !== MessageType.MsgPreVote && m.type !== MessageType.MsgVote) return;
+    if (m.type === MessageType.MsgPreVote && this.options.enabled) this.#rememberIfIgnored(m);
     const s = this.#suspicion;
-    if (s === undefined || (m.type !== MessageType.MsgPreVote && m.type !== MessageType.MsgVote)) return;
+    if (s === undefined) return;
     const last = this.host.lastLog();
     const behind = m.logTerm < last.term || (m.logTerm === last.term && m.index < last.index);
     if (behind && s.cause !== undefined && s.campaigns === 0) {
@@ -137,6 +150,39 @@ export class LeaderLossWatch {
     this.#cancel();
   }
 
+  /**
+   * A survivor that saw the leader's streams close before this node did
+   * campaigns while this node still follows the leader: its Raft ignores the
+   * PreVote (lease) and answers nothing, and the pre-candidate would wait for
+   * a retry or an election timeout. Kept (the latest, one) so that it can be
+   * stepped again once this node forgot the leader too.
+   */
+  #rememberIfIgnored(m: Message): void {
+    const soft = this.host.raft().status().softState;
+    if (soft.raftState === StateType.Follower && soft.lead !== 0 && soft.lead !== m.from) {
+      this.#ignoredPreVote = { message: m, at: this.host.clock.now() };
+    }
+  }
+
+  /**
+   * Steps again a PreVote ignored within the last slot, now that the leader is
+   * forgotten: Raft answers it as it would answer the same message delivered
+   * late (grant if the candidate's log is as far along, else reject; a stale
+   * term is refused), so nothing Raft decides changes, only when.
+   */
+  #replayIgnoredPreVote(lost: number): void {
+    const ignored = this.#ignoredPreVote;
+    this.#ignoredPreVote = undefined;
+    if (ignored === undefined || ignored.message.from === lost) return;
+    const ageMs = this.host.clock.now() - ignored.at;
+    if (ageMs > this.options.slotMs) return;
+    this.host.log.info(
+      { candidate: ignored.message.from, term: ignored.message.term },
+      `answering the PreVote of ${ignored.message.from} ignored ${Math.round(ageMs)} ms ago while leader ${lost} was still followed`,
+    );
+    this.host.raft().step(ignored.message);
+  }
+
   #graceOver(s: Suspicion): void {
     if (this.#suspicion !== s || s.cause !== undefined) return;
     if (this.host.isReachable(s.leader)) {
@@ -158,6 +204,7 @@ export class LeaderLossWatch {
       return;
     }
     raft.forgetLeader();
+    this.#replayIgnoredPreVote(s.leader);
     this.host.kick();
     const delayMs = this.#campaignDelayMs(status.config.voters, s.leader);
     this.host.log.info(

@@ -14,7 +14,9 @@
 // leader too, so they grant; a survivor that still hears the leader keeps its
 // lease and refuses, and a live leader ignores the PreVote: a false alarm (a
 // flapping link of one follower) costs that follower one refused PreVote, never
-// the cluster a leader change. What this cannot see: a leader that is alive to
+// the cluster a leader change. A survivor that sees the close late has ignored
+// the first one's PreVote (its lease, no answer): it steps that PreVote again
+// once it forgets the leader itself. What this cannot see: a leader that is alive to
 // the kernel but silent (paused process, cut cable, full partition) closes no
 // stream; the election timeout still finds it.
 

@@ -53,7 +53,9 @@ export interface ChannelSupport {
   /**
    * submit() for the envelopes of one read burst of a stream: one result per
    * envelope, in order, with one promise for all of them (the envelopes are
-   * verified and handed to ordering together). Never rejects.
+   * verified and handed to ordering together). Never rejects. The envelopes
+   * are lent: read and kept (until ordered), never written or transferred,
+   * so a caller may pass views into a larger receive buffer without a copy.
    */
   submitAll(envelopes: readonly Uint8Array[], options?: SubmitOptions): Promise<SubmitResult[]>;
   /**

@@ -14,7 +14,6 @@ import type { ChannelRegistry, ChannelSupport, SubmitOptions, SubmitResult } fro
 import { ACK_HEADER, ackChoiceOf } from './ackChoice.js';
 import type { StreamCall } from './serverCall.js';
 import { truncate } from './clientText.js';
-import { ownedEnvelope } from './envelopeOwnership.js';
 import type { ServerMetrics } from './metrics.js';
 
 export interface BroadcastContext {
@@ -222,9 +221,9 @@ async function processBurst(envelopes: readonly Buffer[], verdicts: Verdict[], c
     [...byChannel].map(async ([channel, routed]) => {
       let results: readonly SubmitResult[];
       try {
-        // The envelopes are not used here afterwards, so the channel may transfer their buffers.
+        // Views into the stream's receive buffers, lent as they are (submitAll reads and keeps them, never writes or transfers them).
         results = await channel.submitAll(
-          routed.map((r) => ownedEnvelope(envelopes[r.index]!)),
+          routed.map((r) => envelopes[r.index]!),
           ack,
         );
         assert.equal(results.length, routed.length, 'submitAll must answer every envelope');

@@ -68,30 +68,25 @@ export class EnvelopeRouter {
    * the refusal at its index. Never rejects.
    */
   orderAll(envelopes: readonly OrderedEnvelope[]): Promise<unknown[]> {
-    const outcomes: unknown[] = new Array(envelopes.length).fill(undefined);
-    if (envelopes.length === 0) return Promise.resolve(outcomes);
+    if (envelopes.length === 0) return Promise.resolve([]);
     return new Promise<unknown[]>((resolve) => {
-      let left = envelopes.length;
-      const settle = (index: number, refusal: unknown): void => {
-        outcomes[index] = refusal;
-        if (--left === 0) resolve(outcomes);
-      };
+      const burst = new BurstOutcomes(envelopes.length, resolve);
       if (!this.view.isLeader()) {
         for (let i = 0; i < envelopes.length; i++) {
           this.order(envelopes[i]!).then(
-            () => settle(i, undefined),
-            (err: unknown) => settle(i, err),
+            () => burst.settle(i, undefined),
+            (err: unknown) => burst.settle(i, err),
           );
         }
         return;
       }
       for (let i = 0; i < envelopes.length; i++) {
-        // No promise per envelope: the pipeline calls these back once the envelope is cut or refused.
-        const item: IntakeItem = { ...envelopes[i]!, accepted: () => settle(i, undefined), refused: (err: unknown) => settle(i, err) };
+        // No promise or closure per envelope: the pipeline calls the entry back once it is cut or refused.
+        const item = new BurstEntry(envelopes[i]!, burst, i);
         try {
           this.pipeline.enqueue(item);
         } catch (err) {
-          settle(i, err);
+          burst.settle(i, err);
         }
       }
     });
@@ -120,7 +115,11 @@ export class EnvelopeRouter {
     }
     for (const item of waiting) {
       if (!this.view.isRunning()) item.refused(new ServiceUnavailableError(reason));
-      else this.order(item).then(item.accepted, item.refused);
+      else
+        this.order(item).then(
+          () => item.accepted(),
+          (err: unknown) => item.refused(err),
+        );
     }
   }
 
@@ -139,5 +138,51 @@ export class EnvelopeRouter {
     if (lead !== 0 && lead !== this.view.selfId) this.handover.flush(lead);
     // A forward that failed while this node became leader put its envelopes back: order them here.
     else if (lead === this.view.selfId && this.handover.size > 0 && this.pipeline.state !== PipelineState.Idle) this.pipeline.carry(this.handover.takeAll());
+  }
+}
+
+/** The outcomes of one burst handed to ordering together: undefined (accepted) or the refusal, per index; resolved once all are in. */
+class BurstOutcomes {
+  readonly #outcomes: unknown[];
+  #left: number;
+
+  constructor(
+    count: number,
+    private readonly resolve: (outcomes: unknown[]) => void,
+  ) {
+    this.#outcomes = new Array(count).fill(undefined);
+    this.#left = count;
+  }
+
+  settle(index: number, refusal: unknown): void {
+    this.#outcomes[index] = refusal;
+    if (--this.#left === 0) this.resolve(this.#outcomes);
+  }
+}
+
+/** One envelope of a burst in the leader's intake: its fields copied once, its answer going to the burst's outcomes. */
+class BurstEntry implements IntakeItem {
+  readonly bytes: Uint8Array;
+  readonly sizeBytes: number;
+  readonly txId: string | undefined;
+  readonly isConfig: boolean | undefined;
+  readonly #burst: BurstOutcomes;
+  readonly #index: number;
+
+  constructor(envelope: OrderedEnvelope, burst: BurstOutcomes, index: number) {
+    this.bytes = envelope.bytes;
+    this.sizeBytes = envelope.sizeBytes;
+    this.txId = envelope.txId;
+    this.isConfig = envelope.isConfig;
+    this.#burst = burst;
+    this.#index = index;
+  }
+
+  accepted(): void {
+    this.#burst.settle(this.#index, undefined);
+  }
+
+  refused(err: unknown): void {
+    this.#burst.settle(this.#index, err);
   }
 }

@@ -53,12 +53,34 @@ export class BlockCreator {
     };
     this.#number = header.number;
     this.#hash = headerHash(this.#hasher, header);
-    return {
-      header,
-      data: [...envelopes],
-      metadata: Array.from({ length: BLOCK_METADATA_ENTRIES }, () => EMPTY_BYTES),
-    };
+    return unsignedBlock(header, [...envelopes]);
   }
+
+  /** Number and previous hash of the next block, for a block built elsewhere (the worker pool) and then appended. */
+  nextHeaderStart(): { readonly number: number; readonly previousHash: Uint8Array } {
+    assert(this.#number < Number.MAX_SAFE_INTEGER, 'block number would exceed 2^53 - 1');
+    return { number: this.#number + 1, previousHash: this.#hash };
+  }
+
+  /**
+   * The next block, built elsewhere on nextHeaderStart() with its data hash:
+   * later blocks chain on it (its header hash is computed here, a few µs).
+   */
+  appendHeader(header: HeaderFields): void {
+    if (header.number !== this.#number + 1) assert.fail(`appended block ${header.number} does not follow block ${this.#number}`);
+    assert(equalBytes(header.previousHash, this.#hash), `appended block ${header.number} does not chain on the last block's header hash`);
+    this.#number = header.number;
+    this.#hash = headerHash(this.#hasher, header);
+  }
+}
+
+/** A new block over `data`, its metadata five empty entries (filled when the block is written: blockMetadata.ts). */
+export function unsignedBlock(header: HeaderFields, data: readonly Uint8Array[]): Block {
+  return { header, data, metadata: Array.from({ length: BLOCK_METADATA_ENTRIES }, () => EMPTY_BYTES) };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 /**

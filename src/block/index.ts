@@ -22,7 +22,7 @@ export {
   type BatchSize,
   type OrderedResult,
 } from './blockCutter.js';
-export { BlockCreator, createGenesisBlock } from './blockCreator.js';
+export { BlockCreator, createGenesisBlock, unsignedBlock } from './blockCreator.js';
 export {
   BlockMetadataWriter,
   NONCE_BYTES,

@@ -2,7 +2,7 @@
 // entry calls these; tests compare them with the block layer directly).
 
 import { BlockMetadataWriter, type OrdererIdentity } from '../block/index.js';
-import { encodeBlock } from '../block/index.js';
+import { encodeBlock, encodeBlockEntry, unsignedBlock } from '../block/index.js';
 import { dataHash, headerHash } from '../block/index.js';
 import type { Block } from '../block/index.js';
 import { createCryptoProvider } from '../crypto/index.js';
@@ -30,6 +30,25 @@ export function hashBlockData(
   const hasher = createCryptoProvider(engine).hasher(hashAlgorithm);
   const computedDataHash = dataHash(hasher, data);
   return { dataHash: computedDataHash, headerHash: headerHash(hasher, { number, previousHash, dataHash: computedDataHash }) };
+}
+
+export interface BuiltBlockEntry {
+  /** The Raft entry data: the new block (unsigned, metadata empty) marshaled behind its tx ids (block/blockEntry.ts). */
+  readonly entry: Uint8Array;
+  readonly dataHash: Uint8Array;
+}
+
+/** The leader's block `number` over `data`, chained on `previousHash`, as the Raft entry it proposes. */
+export function buildBlockEntry(
+  engine: Engine,
+  hashAlgorithm: HashAlgorithm,
+  start: { readonly number: number; readonly previousHash: Uint8Array },
+  data: readonly Uint8Array[],
+  txIds: readonly string[],
+): BuiltBlockEntry {
+  const hash = dataHash(createCryptoProvider(engine).hasher(hashAlgorithm), data);
+  const block = unsignedBlock({ number: start.number, previousHash: start.previousHash, dataHash: hash }, data);
+  return { entry: encodeBlockEntry(block, txIds), dataHash: hash };
 }
 
 export function marshalBlock(header: WireBlockHeader, data: readonly Uint8Array[], metadata: readonly Uint8Array[]): Uint8Array {

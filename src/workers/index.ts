@@ -5,6 +5,7 @@
 export {
   WorkerPool,
   TASKS_PER_THREAD_MAX,
+  type BlockEntryInput,
   type ContextHandle,
   type HashBlockInput,
   type PoolStats,
@@ -22,5 +23,14 @@ export {
 } from './protocol.js';
 export { VerificationContext } from './verifyEnvelopes.js';
 export { POOL_THREAD_NAME } from './thisThread.js';
-export { hashBlockData, hashData, marshalBlock, signAndMarshalBlock, type BlockHashes, type SignedBlock } from './blockTasks.js';
+export {
+  buildBlockEntry,
+  hashBlockData,
+  hashData,
+  marshalBlock,
+  signAndMarshalBlock,
+  type BlockHashes,
+  type BuiltBlockEntry,
+  type SignedBlock,
+} from './blockTasks.js';
 export { QUEUE_TASKS_PER_THREAD_DEFAULT } from './options.js';

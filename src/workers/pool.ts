@@ -15,7 +15,8 @@ import { signerSpecOf, verificationSpecOf, type SignerInput, type VerificationCo
 import { BatchTooLargeError, PoolClosedError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
 import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
 import { packBytes, packedTransferList, totalBytes, unpackBytes } from './packedBytes.js';
-import { signingStandIn } from './blockTasks.js';
+import { signingStandIn, type BuiltBlockEntry } from './blockTasks.js';
+import { packStrings } from './packedStrings.js';
 import { unpackVerdicts } from './packedVerdicts.js';
 import type {
   ContextId,
@@ -44,6 +45,11 @@ export interface HashBlockInput {
   readonly previousHash: Uint8Array;
   /** Marshaled envelopes of the block. */
   readonly data: readonly Uint8Array[];
+}
+
+export interface BlockEntryInput extends HashBlockInput {
+  /** Tx id of each envelope of `data` ('' for none), carried in the entry ahead of the block. */
+  readonly txIds: readonly string[];
 }
 
 export interface SignBlockInput {
@@ -199,6 +205,30 @@ export class WorkerPool {
     const result = await this.#run(task, this.#transferListOf(data));
     assert.ok(result.kind === 'blockHashes');
     return { headerHash: result.headerHash, dataHash: result.dataHash };
+  }
+
+  /**
+   * The leader's next block as the Raft entry it proposes (tx ids ahead of the
+   * marshaled block, block/blockEntry.ts) and its data hash: the envelopes are
+   * copied once into the task, hashed and marshaled in the worker, and the
+   * entry comes back as a buffer the caller owns (transferred, not copied).
+   */
+  async blockEntry(input: BlockEntryInput): Promise<BuiltBlockEntry> {
+    this.#checkBatch('blockEntry', input.data);
+    assert.equal(input.txIds.length, input.data.length, 'blockEntry: one tx id per envelope');
+    const data = packBytes(input.data);
+    const task: WorkerTask = {
+      kind: 'blockEntry',
+      engine: input.engine,
+      hashAlgorithm: input.hashAlgorithm,
+      number: input.number,
+      previousHash: input.previousHash.slice(),
+      data,
+      txIds: packStrings(input.txIds),
+    };
+    const result = await this.#run(task, this.#transferListOf(data));
+    assert.ok(result.kind === 'blockEntry');
+    return { entry: result.entry, dataHash: result.dataHash };
   }
 
   /** The marshaled common.Block (a buffer the caller owns). */

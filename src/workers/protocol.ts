@@ -27,6 +27,12 @@ export interface PackedBytes {
   readonly offsets: Uint32Array;
 }
 
+/** Strings back to back: entry i is joined.slice(sum of lengths[0..i), + lengths[i]) (UTF-16 lengths). */
+export interface PackedStrings {
+  readonly joined: string;
+  readonly lengths: Uint32Array;
+}
+
 /** Assigned by the front, never reused in a pool's life. Invariant: safe positive integer. */
 export type ContextId = number;
 
@@ -95,6 +101,17 @@ export type WorkerTask =
       readonly number: number;
       readonly previousHash: Uint8Array;
       readonly data: PackedBytes;
+    }
+  | {
+      /** The leader's next block: data hash, and the Raft entry carrying the block (tx ids ahead of it: block/blockEntry.ts). */
+      readonly kind: 'blockEntry';
+      readonly engine: Engine;
+      readonly hashAlgorithm: HashAlgorithm;
+      readonly number: number;
+      readonly previousHash: Uint8Array;
+      readonly data: PackedBytes;
+      /** Tx id of each envelope of `data`, '' for none. */
+      readonly txIds: PackedStrings;
     }
   | { readonly kind: 'marshalBlock'; readonly header: WireBlockHeader; readonly data: PackedBytes; readonly metadata: PackedBytes }
   | {
@@ -174,6 +191,8 @@ export type WorkerResult =
   | { readonly kind: 'verdicts'; readonly verdicts: PackedVerdicts; readonly heldBy: WorkerThreadId }
   | { readonly kind: 'dataHash'; readonly dataHash: Uint8Array }
   | { readonly kind: 'blockHashes'; readonly headerHash: Uint8Array; readonly dataHash: Uint8Array }
+  /** The Raft entry of a new block (a buffer of its own, transferred) and the block's data hash. */
+  | { readonly kind: 'blockEntry'; readonly entry: Uint8Array; readonly dataHash: Uint8Array }
   /** A marshaled common.Block. */
   | { readonly kind: 'blockBytes'; readonly bytes: Uint8Array }
   /** A block's signed metadata entries, and the last config block number after it. */

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { OrdererError } from '../errors.js';
-import { hashBlockData, hashData, marshalBlock, signBlockMetadata } from './blockTasks.js';
+import { buildBlockEntry, hashBlockData, hashData, marshalBlock, signBlockMetadata } from './blockTasks.js';
+import { unpackStrings } from './packedStrings.js';
 import { ContextCache, type BuiltContext } from './contextCache.js';
 import { exclusiveBytes, packBytes, packedTransferList, unpackBytes } from './packedBytes.js';
 import { packedVerdictsTransferList, packVerdicts } from './packedVerdicts.js';
@@ -79,6 +80,12 @@ function runTask(task: WorkerTask): WorkerResult | TransferringResult {
       // Two 32-byte digests: cloning them is cheaper than a transfer.
       const hashes = hashBlockData(task.engine, task.hashAlgorithm, task.number, task.previousHash, unpackBytes(task.data));
       return { kind: 'blockHashes', headerHash: exclusiveBytes(hashes.headerHash), dataHash: exclusiveBytes(hashes.dataHash) };
+    }
+    case 'blockEntry': {
+      const start = { number: task.number, previousHash: task.previousHash };
+      const built = buildBlockEntry(task.engine, task.hashAlgorithm, start, unpackBytes(task.data), unpackStrings(task.txIds));
+      const entry = exclusiveBytes(built.entry);
+      return transferring({ kind: 'blockEntry', entry, dataHash: exclusiveBytes(built.dataHash) }, [entry.buffer as ArrayBuffer]);
     }
     case 'marshalBlock':
       return transferringBytes({ kind: 'blockBytes', bytes: exclusiveBytes(marshalBlock(task.header, unpackBytes(task.data), unpackBytes(task.metadata))) });

@@ -57,6 +57,20 @@ describe('BlockCreator', () => {
     expect(block.header.dataHash).toBe(dh);
   });
 
+  it('chains blocks built elsewhere from nextHeaderStart as createNextBlock would, and refuses one that does not follow', () => {
+    const creator = new BlockCreator(nodeSha256, sample[0]!.header);
+    for (let i = 1; i < sample.length; i++) {
+      const start = creator.nextHeaderStart();
+      expect(start.number).toBe(i);
+      expect(hex(start.previousHash)).toBe(hex(sample[i]!.header.previousHash));
+      creator.appendHeader({ ...start, dataHash: sample[i]!.header.dataHash });
+    }
+    expect(hex(creator.lastHash)).toBe(hex(headerHash(nodeSha256, sample.at(-1)!.header)));
+    const start = creator.nextHeaderStart();
+    expect(() => creator.appendHeader({ ...start, number: start.number + 1, dataHash: empty })).toThrow(/does not follow/);
+    expect(() => creator.appendHeader({ ...start, previousHash: new Uint8Array(32), dataHash: empty })).toThrow(/does not chain/);
+  });
+
   it('refuses an empty block (programmer error)', () => {
     expect(() => new BlockCreator(nodeSha256, sample[0]!.header).createNextBlock([])).toThrow(/at least one envelope/);
   });

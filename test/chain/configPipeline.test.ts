@@ -5,10 +5,11 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { dataHash, decodeBlock, decodeBlockEntry, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
+import { decodeBlock, decodeBlockEntry, headerHash, type Block, type HeaderFields } from '../../src/block/index.js';
 import { LeaderPipeline, PipelineState, type IntakeItem, type OrderedEnvelope } from '../../src/chain/order/leaderPipeline.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
+import { buildBlockEntry } from '../../src/workers/index.js';
 import { ManualClock } from './manualClock.js';
 
 const sha256 = createCryptoProvider('native').hasher('sha256');
@@ -32,7 +33,7 @@ function setup(admit: (e: OrderedEnvelope) => boolean = () => true) {
     },
     {
       propose: (data) => void proposed.push(decodeBlock(decodeBlockEntry(data).block)),
-      dataHash: async (envelopes) => dataHash(sha256, envelopes),
+      blockEntry: async (start, envelopes, txIds) => buildBlockEntry('native', 'sha256', start, envelopes, txIds),
       lastLogIndex: () => 0,
       currentTerm: () => 1,
       fail: (err) => {

@@ -195,7 +195,7 @@ export class TestCluster extends TickedCluster {
     let signing = 0;
     return {
       verifyBatch: (context, envelopes) => inner.verifyBatch(context, envelopes),
-      dataHash: (engine, algorithm, envelopes) => inner.dataHash(engine, algorithm, envelopes),
+      blockEntry: (engine, algorithm, start, envelopes, txIds) => inner.blockEntry(engine, algorithm, start, envelopes, txIds),
       signBlock: (block, lastConfig, metadata) => {
         this.signedBlocks.set(node.id, this.signedBlocks.get(node.id)! + 1);
         signing++;

@@ -16,6 +16,7 @@ import { ChainMetrics } from '../../src/chain/metrics.js';
 import { TxTracker } from '../../src/chain/submit/txTracker.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { ProposalDroppedError } from '../../src/raft/index.js';
+import { buildBlockEntry } from '../../src/workers/index.js';
 import { ManualClock } from './manualClock.js';
 
 const sha256 = createCryptoProvider('native').hasher('sha256');
@@ -91,7 +92,7 @@ class Model {
           this.proposed.push(decodeBlock(decodeBlockEntry(data).block));
           this.proposedTerms.push(this.term);
         },
-        dataHash: async (envelopes) => dataHash(sha256, envelopes),
+        blockEntry: async (start, envelopes, txIds) => buildBlockEntry('native', 'sha256', start, envelopes, txIds),
         lastLogIndex: () => this.logIndex,
         currentTerm: () => this.term,
         fail: (err) => this.failures.push(err),
@@ -274,7 +275,13 @@ describe('LeaderPipeline', () => {
         logger: pino({ level: 'silent' }),
         metrics: new ChainMetrics(new Registry(), 'small'),
       },
-      { propose: () => undefined, dataHash: async () => new Uint8Array(32), lastLogIndex: () => 1, currentTerm: () => 1, fail: () => undefined },
+      {
+        propose: () => undefined,
+        blockEntry: async (start, envelopes, txIds) => buildBlockEntry('native', 'sha256', start, envelopes, txIds),
+        lastLogIndex: () => 1,
+        currentTerm: () => 1,
+        fail: () => undefined,
+      },
     );
     small.becomeLeader(); // catching up: submits wait in the intake
     small.enqueue(model.item('a'));

@@ -36,7 +36,7 @@ class GatedCompute implements ChainCompute {
     for (const gate of this.#gates.splice(0)) gate();
   }
 
-  dataHash(): Promise<Uint8Array> {
+  blockEntry(): never {
     throw new Error('not used');
   }
 

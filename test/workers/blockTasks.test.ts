@@ -11,7 +11,9 @@ import {
   createSignedEnvelope,
   dataHash,
   decodeBlock,
+  decodeBlockEntry,
   encodeBlock,
+  encodeBlockEntry,
   encodeSerializedIdentity,
   headerHash,
   readBlockSignatures,
@@ -20,7 +22,7 @@ import {
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../../src/crypto/types.js';
-import { WorkerPool, WorkerTaskError, hashBlockData, type ContextHandle } from '../../src/workers/index.js';
+import { WorkerPool, WorkerTaskError, buildBlockEntry, hashBlockData, type ContextHandle } from '../../src/workers/index.js';
 import { hex, ledgerSampleDir, readLedgerBlocks, readManifest } from '../block/fixtures.js';
 import { CHANNEL, signedEnvelope, testChannel } from './fixtures.js';
 
@@ -75,6 +77,41 @@ describe.each(ENGINES)('block tasks, %s engine', (engine) => {
     expect(hex(pooled.dataHash)).toBe(hex(expectedDataHash));
     expect(hex(pooled.headerHash)).toBe(hex(headerHash(hasher, { number: 300, previousHash, dataHash: expectedDataHash })));
     expect(hashBlockData(engine, hashAlgorithm, 300, previousHash, data)).toEqual(pooled);
+  });
+
+  it.each(['sha256', 'sm3'] as const)(
+    "blockEntry gives the creator's block behind its tx ids, as encodeBlockEntry does in-thread, with %s",
+    async (hashAlgorithm) => {
+      const hasher = createCryptoProvider(engine).hasher(hashAlgorithm);
+      const data = [new Uint8Array(3000).fill(7), new Uint8Array(0), new TextEncoder().encode('envelope')];
+      const txIds = ['tx-a', '', 'tx-ü'];
+      const creator = new BlockCreator(hasher, { number: 41, previousHash: new Uint8Array(32).fill(3), dataHash: new Uint8Array(32).fill(4) });
+      const start = creator.nextHeaderStart();
+      const built = await pool.blockEntry({ engine, hashAlgorithm, number: start.number, previousHash: start.previousHash, data, txIds });
+      const expected = creator.createNextBlock(data);
+      expect(hex(built.dataHash)).toBe(hex(expected.header.dataHash));
+      expect(hex(built.entry)).toBe(hex(encodeBlockEntry(expected, txIds)));
+      expect(decodeBlockEntry(built.entry).txIds).toEqual(txIds);
+      // The entry owns its buffer (transferred from the worker, nothing else shares it).
+      expect(built.entry.byteLength).toBe(built.entry.buffer.byteLength);
+      expect(buildBlockEntry(engine, hashAlgorithm, start, data, txIds)).toEqual(built);
+    },
+  );
+
+  it('blockEntry of each real Fabric block carries its original header and data', async () => {
+    for (const block of sample.slice(1)) {
+      const txIds = block.data.map((_, i) => `tx ${i}`);
+      const built = await pool.blockEntry({
+        engine,
+        hashAlgorithm: 'sha256',
+        number: block.header.number,
+        previousHash: block.header.previousHash,
+        data: block.data,
+        txIds,
+      });
+      const decoded = decodeBlock(decodeBlockEntry(built.entry).block);
+      expect(hex(encodeBlock({ ...decoded, metadata: block.metadata }))).toBe(hex(encodeBlock(block)));
+    }
   });
 
   it('marshalBlock re-encodes every real Fabric block to its original bytes', async () => {

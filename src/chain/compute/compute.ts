@@ -7,10 +7,10 @@
 import type { Block, EnvelopeCreator } from '../../block/index.js';
 import type { OrganizationConfig } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../../crypto/index.js';
-import type { EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata } from '../../workers/index.js';
+import type { BuiltBlockEntry, EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata } from '../../workers/index.js';
 
 export { REJECTION_CODES } from '../../workers/index.js';
-export type { EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata };
+export type { BuiltBlockEntry, EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata };
 
 /**
  * What a channel's envelopes are checked against. One object per channel for
@@ -25,6 +25,12 @@ export interface VerificationContext {
   readonly organizations: readonly OrganizationConfig[];
 }
 
+/** Number and previous header hash of a block to build. */
+export interface BlockStart {
+  readonly number: number;
+  readonly previousHash: Uint8Array;
+}
+
 export interface ChainCompute {
   /** Threads verifyBatch calls may run on at once (a batcher spreads its calls over them); default 1. */
   readonly threads?: number;
@@ -36,8 +42,13 @@ export interface ChainCompute {
    * envelope (that is a verdict); rejects only if the compute itself failed.
    */
   verifyBatch(context: VerificationContext, envelopes: readonly Uint8Array[]): Promise<readonly EnvelopeVerdict[]>;
-  /** Fabric's block data hash over `envelopes` (marshaled). */
-  dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array>;
+  /**
+   * The leader's next block over `envelopes` (marshaled), numbered and chained
+   * as `start` says, as the Raft entry it proposes (`txIds`, one per envelope,
+   * ahead of the marshaled block: block/blockEntry.ts), with Fabric's data hash.
+   * The entry is a buffer the caller owns; the envelopes are read, not retained.
+   */
+  blockEntry(engine: Engine, algorithm: HashAlgorithm, start: BlockStart, envelopes: readonly Uint8Array[], txIds: readonly string[]): Promise<BuiltBlockEntry>;
   /**
    * `block` with LAST_CONFIG and SIGNATURES filled (signed with this node's
    * orderer identity) and marshaled, as Fabric's BlockWriter writes it.

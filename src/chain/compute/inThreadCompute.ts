@@ -1,11 +1,11 @@
 // ChainCompute on the calling thread, with the functions the pool's workers
-// run (src/workers: VerificationContext, hashBlockData, signAndMarshalBlock),
+// run (src/workers: VerificationContext, buildBlockEntry, signAndMarshalBlock),
 // so both give identical verdicts and bytes.
 
 import type { Block, EnvelopeCreator, OrdererIdentity } from '../../block/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
-import { hashBlockData, signAndMarshalBlock, VerificationContext as WorkerVerificationContext } from '../../workers/index.js';
-import type { ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
+import { buildBlockEntry, signAndMarshalBlock, VerificationContext as WorkerVerificationContext } from '../../workers/index.js';
+import type { BlockStart, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
 
 export class InThreadCompute implements ChainCompute {
   /** Built once per channel context (its identity cache lives inside). */
@@ -30,8 +30,14 @@ export class InThreadCompute implements ChainCompute {
     return checker.verifyAll(envelopes, new Date());
   }
 
-  async dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array> {
-    return hashBlockData(engine, algorithm, 0, new Uint8Array(0), envelopes).dataHash;
+  async blockEntry(
+    engine: Engine,
+    algorithm: HashAlgorithm,
+    start: BlockStart,
+    envelopes: readonly Uint8Array[],
+    txIds: readonly string[],
+  ): Promise<BuiltBlockEntry> {
+    return buildBlockEntry(engine, algorithm, start, envelopes, txIds);
   }
 
   async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {

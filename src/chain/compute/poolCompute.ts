@@ -6,7 +6,7 @@ import type { Block, EnvelopeCreator } from '../../block/index.js';
 import { createCryptoProvider } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
 import type { ContextHandle, SignerInput, WorkerPool } from '../../workers/index.js';
-import type { ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
+import type { BlockStart, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
 
 export class PoolCompute implements ChainCompute {
   readonly #verification = new WeakMap<VerificationContext, Promise<ContextHandle<'verification'>>>();
@@ -33,10 +33,14 @@ export class PoolCompute implements ChainCompute {
     return this.pool.verifyBatch(await handle, envelopes);
   }
 
-  async dataHash(engine: Engine, algorithm: HashAlgorithm, envelopes: readonly Uint8Array[]): Promise<Uint8Array> {
-    // The header hash the task also returns is not used: the block creator chains in-thread (one small ASN.1 hash).
-    const hashes = await this.pool.hashBlock({ engine, hashAlgorithm: algorithm, number: 0, previousHash: new Uint8Array(0), data: envelopes });
-    return hashes.dataHash;
+  blockEntry(
+    engine: Engine,
+    algorithm: HashAlgorithm,
+    start: BlockStart,
+    envelopes: readonly Uint8Array[],
+    txIds: readonly string[],
+  ): Promise<BuiltBlockEntry> {
+    return this.pool.blockEntry({ engine, hashAlgorithm: algorithm, number: start.number, previousHash: start.previousHash, data: envelopes, txIds });
   }
 
   async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {

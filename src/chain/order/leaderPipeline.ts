@@ -15,7 +15,8 @@
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import { BlockCutter, BlockCreator, encodeBlockEntry, type BatchSize, type HeaderFields } from '../../block/index.js';
+import { BlockCutter, BlockCreator, type BatchSize, type HeaderFields } from '../../block/index.js';
+import type { BlockStart, BuiltBlockEntry } from '../compute/compute.js';
 import type { Hasher } from '../../crypto/index.js';
 import { ProposalDroppedError } from '../../raft/index.js';
 import type { ChainClock, TimerHandle } from '../../clock.js';
@@ -44,7 +45,12 @@ export enum PipelineState {
 export interface PipelineHost {
   /** Proposes block bytes to Raft; throws ProposalDroppedError if Raft refuses. */
   propose(data: Uint8Array): void;
-  dataHash(envelopes: readonly Uint8Array[]): Promise<Uint8Array>;
+  /**
+   * The block numbered and chained as `start` says over `envelopes`, as the
+   * Raft entry to propose (with `txIds` ahead of it), and its data hash; built
+   * off the main thread (ChainCompute.blockEntry).
+   */
+  blockEntry(start: BlockStart, envelopes: readonly Uint8Array[], txIds: readonly string[]): Promise<BuiltBlockEntry>;
   /** Index of the last entry in the Raft log (what a new leader must apply before serving). */
   lastLogIndex(): number;
   /** The Raft term this node leads in (the term its proposals get). */
@@ -335,26 +341,27 @@ export class LeaderPipeline {
   }
 
   async #createAndPropose(batch: OrderedEnvelope[], epoch: number): Promise<void> {
+    if (epoch !== this.#epoch) return; // a dropped proposal voided this creation before it began (and the creator with it)
     const envelopes = batch.map((m) => m.bytes);
-    const hash = await this.host.dataHash(envelopes);
+    // Creations are serialized: the last block created is chained on already.
+    const start = this.#creator!.nextHeaderStart();
+    const built = await this.host.blockEntry(start, envelopes, batch.map(txIdOf));
     if (epoch !== this.#epoch) return; // stepped down meanwhile: the batch was handed back
     assert(this.#creating[0] === batch, 'blocks are created in cut order');
-    const block = this.#creator!.createNextBlock(envelopes, hash);
+    const header: HeaderFields = { number: start.number, previousHash: start.previousHash, dataHash: built.dataHash };
+    this.#creator!.appendHeader(header);
     this.#creating.shift();
     try {
-      this.host.propose(encodeBlockEntry(block, batch.map(txIdOf)));
+      this.host.propose(built.entry);
     } catch (err) {
       if (!(err instanceof ProposalDroppedError)) throw err;
-      this.#onProposalDropped(block.header.number, batch, err);
+      this.#onProposalDropped(header.number, batch, err);
       return;
     }
-    this.#proposed.push(block.header.number);
-    this.#unconfirmed.remember(block.header.number, this.host.currentTerm(), block.header.dataHash, batch);
+    this.#proposed.push(header.number);
+    this.#unconfirmed.remember(header.number, this.host.currentTerm(), header.dataHash, batch);
     this.settings.metrics.inflightBlocks.set(this.inflightBlocks);
-    this.settings.logger.debug(
-      { block: block.header.number, envelopes: envelopes.length, inflight: this.inflightBlocks },
-      `proposed block ${block.header.number}`,
-    );
+    this.settings.logger.debug({ block: header.number, envelopes: envelopes.length, inflight: this.inflightBlocks }, `proposed block ${header.number}`);
   }
 
   /**

@@ -28,7 +28,7 @@ export function createPipeline(ctx: ChainContext, leadership: Leadership, halt: 
         ctx.raft().propose(data);
         ctx.loop!.kick();
       },
-      dataHash: (envelopes) => compute.dataHash(ctx.opts.engine, ctx.opts.hashAlgorithm, envelopes),
+      blockEntry: (start, envelopes, txIds) => compute.blockEntry(ctx.opts.engine, ctx.opts.hashAlgorithm, start, envelopes, txIds),
       lastLogIndex: () => storage.raft.lastIndex(),
       currentTerm: () => leadership.term,
       fail: (err) => halt('block creation failed', err),

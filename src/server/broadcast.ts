@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import type { LabelValues } from 'prom-client';
 import type { Logger } from 'pino';
-import { encodeBroadcastResponse, HeaderType, MalformedMessageError, readEnvelopeFields, Status } from '../block/index.js';
+import { encodeBroadcastResponse, HeaderType, MalformedMessageError, readEnvelopeRouting, Status } from '../block/index.js';
 import type { ChannelRegistry, ChannelSupport, SubmitOptions, SubmitResult } from '../chain/index.js';
 import { ACK_HEADER, ackChoiceOf } from './ackChoice.js';
 import type { StreamCall } from './serverCall.js';
@@ -193,7 +193,7 @@ async function processBurst(envelopes: readonly Buffer[], verdicts: Verdict[], c
     const bytes = envelopes[index]!;
     let fields;
     try {
-      fields = readEnvelopeFields(bytes);
+      fields = readEnvelopeRouting(bytes);
     } catch (error) {
       verdicts[index] = unreadable(error, context);
       early.push({ index, channel: '', type: '' });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBlock } from '../../src/block/codec/block.js';
 import { encodeChannelHeader, encodeEnvelope, encodePayload, encodeSerializedIdentity, encodeSignatureHeader } from '../../src/block/codec/common.js';
-import { readEnvelopeFields, readTxIds } from '../../src/block/envelopeFields.js';
+import { readEnvelopeFields, readEnvelopeRouting, readTxIds } from '../../src/block/envelopeFields.js';
 import { MalformedMessageError } from '../../src/block/errors.js';
 import { hex, ledgerBadDir, ledgerSampleDir, readLedgerBlocks, readManifest } from './fixtures.js';
 
@@ -144,6 +144,23 @@ describe('readEnvelopeFields', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('readEnvelopeRouting', () => {
+  it('reads the type and channel id readEnvelopeFields reads, on every real envelope', () => {
+    for (const { env } of realEnvelopes) {
+      const f = readEnvelopeFields(env);
+      expect(readEnvelopeRouting(env)).toEqual({ headerType: f.headerType, channelId: f.channelId });
+    }
+  });
+
+  it('names the field of malformed input on the path it reads', () => {
+    expectMalformed(() => readEnvelopeRouting(Uint8Array.of(0x0a, 0x05, 0x01)), 'envelope.payload');
+    const headerless = encodeEnvelope({ payload: encodePayload({ data: Uint8Array.of(1) }), signature: Uint8Array.of(1) });
+    expectMalformed(() => readEnvelopeRouting(headerless), 'envelope.payload.header');
+    expectMalformed(() => readEnvelopeRouting(envelopeWith(Uint8Array.of(0x20, 0x01))), 'envelope.payload.header.channel_header.field 4');
+    expectMalformed(() => readEnvelopeRouting(envelopeWith(Uint8Array.of(0x22, 0x02, 0xc3, 0x28))), 'envelope.payload.header.channel_header.channel_id');
   });
 });
 

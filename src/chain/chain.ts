@@ -230,6 +230,7 @@ export class Chain implements ChannelSupport {
       inbound: (message) => ctx.liveness!.inbound(message),
       peerLost: (peer) => ctx.liveness?.onPeerLost(peer),
       forwarded: (from, envelope) => this.#intake.forwarded(from, envelope),
+      forwardedAll: (from, envelopes) => this.#intake.forwardedAll(from, envelopes),
     });
   }
 

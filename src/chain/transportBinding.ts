@@ -23,6 +23,8 @@ export interface TransportBindingHost {
   peerLost(peer: number): void;
   /** An envelope a consenter forwarded: resolves once accepted for ordering, throws an OrdererError otherwise. */
   forwarded(from: number, envelope: Uint8Array): Promise<void>;
+  /** forwarded() for a SubmitBatch's envelopes: per envelope undefined (accepted) or its OrdererError; never rejects. */
+  forwardedAll(from: number, envelopes: readonly Uint8Array[]): Promise<unknown[]>;
 }
 
 /** Sets the channel's handler on the transport and subscribes to its peer reports. */
@@ -56,5 +58,6 @@ function channelHandler(host: TransportBindingHost): ClusterChannelHandler {
       host.kick();
     },
     onSubmit: (from: number, envelope: Uint8Array) => host.forwarded(from, envelope),
+    onSubmitAll: (from: number, envelopes: readonly Uint8Array[]) => host.forwardedAll(from, envelopes),
   };
 }

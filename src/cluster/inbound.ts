@@ -251,9 +251,8 @@ class InboundSession {
     for (const frame of frames) {
       if (this.#ended) return;
       if (frame.kind === FrameKind.Consensus) this.#consensus(frame.channel, frame.message);
-      else if (frame.kind === FrameKind.SubmitBatch) {
-        for (let i = 0; i < frame.envelopes.length && !this.#ended; i++) this.#submit(frame.channel, frame.firstRequestId + i, frame.envelopes[i]!);
-      } else if (frame.kind === FrameKind.Submit) this.#submit(frame.channel, frame.requestId, frame.envelope);
+      else if (frame.kind === FrameKind.SubmitBatch) this.#submitBatch(frame.channel, frame.firstRequestId, frame.envelopes);
+      else if (frame.kind === FrameKind.Submit) this.#submit(frame.channel, frame.requestId, frame.envelope);
       else this.#end(grpc.status.INVALID_ARGUMENT, `unexpected frame of kind ${frame.kind} after Hello`);
     }
   }
@@ -280,11 +279,7 @@ class InboundSession {
   #submit(channel: string, requestId: number, envelope: Uint8Array): void {
     const { inboundSubmitsMax } = this.context.settings;
     if (this.#submitsInFlight >= inboundSubmitsMax) {
-      this.#answer(
-        requestId,
-        'SERVICE_UNAVAILABLE',
-        `consenter ${this.context.settings.selfId} already has ${inboundSubmitsMax} envelopes forwarded by consenter ${this.peer} in flight`,
-      );
+      this.#refuseOverBound(requestId);
       return;
     }
     const handler = this.#handlerOf(channel);
@@ -306,11 +301,59 @@ class InboundSession {
       },
       (error: unknown) => {
         this.#submitsInFlight--;
-        const code = error instanceof OrdererError ? error.code : 'INTERNAL_SERVER_ERROR';
-        if (!(error instanceof OrdererError)) this.log.error({ channel, err: error }, 'channel handler failed a forwarded submit with a non-OrdererError');
-        this.#answer(requestId, code, error instanceof Error ? error.message : String(error));
+        this.#answerOutcome(channel, requestId, error ?? new Error('submit failed'));
       },
     );
+  }
+
+  /** A SubmitBatch: one call (and promise) for the envelopes within the in-flight bound when the channel takes them together. */
+  #submitBatch(channel: string, firstRequestId: number, envelopes: readonly Uint8Array[]): void {
+    const handler = this.#handlerOf(channel);
+    if (handler?.onSubmitAll === undefined) {
+      for (let i = 0; i < envelopes.length && !this.#ended; i++) this.#submit(channel, firstRequestId + i, envelopes[i]!);
+      return;
+    }
+    const admitted = Math.max(0, Math.min(envelopes.length, this.context.settings.inboundSubmitsMax - this.#submitsInFlight));
+    for (let i = admitted; i < envelopes.length; i++) this.#refuseOverBound(firstRequestId + i);
+    if (admitted === 0) return;
+    this.#submitsInFlight += admitted;
+    let outcomes: Promise<unknown[]>;
+    try {
+      outcomes = handler.onSubmitAll(this.peer, admitted === envelopes.length ? envelopes : envelopes.slice(0, admitted));
+    } catch (error) {
+      outcomes = Promise.reject(error);
+    }
+    outcomes.then(
+      (results) => {
+        this.#submitsInFlight -= admitted;
+        for (let i = 0; i < admitted; i++) this.#answerOutcome(channel, firstRequestId + i, results[i]);
+      },
+      (error: unknown) => {
+        // The contract says it never rejects: a chain bug answers the batch, it does not take the stream down.
+        this.#submitsInFlight -= admitted;
+        for (let i = 0; i < admitted; i++) this.#answerOutcome(channel, firstRequestId + i, error ?? new Error('submit failed'));
+      },
+    );
+  }
+
+  #refuseOverBound(requestId: number): void {
+    const { inboundSubmitsMax, selfId } = this.context.settings;
+    this.#answer(
+      requestId,
+      'SERVICE_UNAVAILABLE',
+      `consenter ${selfId} already has ${inboundSubmitsMax} envelopes forwarded by consenter ${this.peer} in flight`,
+    );
+  }
+
+  /** The verdict of a forwarded submit: accepted (undefined) or the error it was refused with. */
+  #answerOutcome(channel: string, requestId: number, refusal: unknown): void {
+    if (refusal === undefined) {
+      this.#answer(requestId, '', '');
+      return;
+    }
+    const code = refusal instanceof OrdererError ? refusal.code : 'INTERNAL_SERVER_ERROR';
+    if (!(refusal instanceof OrdererError)) this.log.error({ channel, err: refusal }, 'channel handler failed a forwarded submit with a non-OrdererError');
+    this.#answer(requestId, code, refusal instanceof Error ? refusal.message : String(refusal));
   }
 
   #handlerOf(channel: string): ClusterChannelHandler | undefined {

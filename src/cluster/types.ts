@@ -13,6 +13,13 @@ export interface ClusterChannelHandler {
    * otherwise — the transport reports it back to the forwarding node.
    */
   onSubmit(from: number, envelope: Uint8Array): Promise<void>;
+  /**
+   * onSubmit for the envelopes of one SubmitBatch frame, with one promise for
+   * all of them: per envelope, undefined once accepted into ordering, or its
+   * rejection (an OrdererError) — the same verdicts onSubmit gives one by one.
+   * Never rejects. Optional: without it each envelope goes through onSubmit.
+   */
+  onSubmitAll?(from: number, envelopes: readonly Uint8Array[]): Promise<unknown[]>;
 }
 
 export interface ClusterTransport {

@@ -79,13 +79,55 @@ export class MemoryNetwork {
     });
   }
 
-  async deliverSubmit(from: number, to: number, channelId: string, envelope: Uint8Array): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    if (!this.connected(from, to)) throw new ServiceUnavailableError(`node ${to} is unreachable from node ${from}`);
-    const handler = this.#transports.get(to)!.handler(channelId);
-    if (handler === undefined) throw new ServiceUnavailableError(`node ${to} does not serve channel "${channelId}"`);
-    await handler.onSubmit(from, new Uint8Array(envelope));
+  /**
+   * As the real transport: what a node forwards to one channel of a peer in
+   * one turn arrives together, through onSubmitAll when the channel has it.
+   */
+  deliverSubmit(from: number, to: number, channelId: string, envelope: Uint8Array): Promise<void> {
+    const key = `${from}>${to}/${channelId}`;
+    return new Promise<void>((resolve, reject) => {
+      let batch = this.#pendingSubmits.get(key);
+      if (batch === undefined) {
+        batch = [];
+        this.#pendingSubmits.set(key, batch);
+        setImmediate(() => {
+          this.#pendingSubmits.delete(key);
+          void this.#deliverSubmits(from, to, channelId, batch!);
+        });
+      }
+      batch.push({ envelope: new Uint8Array(envelope), resolve, reject });
+    });
   }
+
+  readonly #pendingSubmits = new Map<string, PendingSubmit[]>();
+
+  async #deliverSubmits(from: number, to: number, channelId: string, batch: readonly PendingSubmit[]): Promise<void> {
+    const handler = this.#transports.get(to)?.handler(channelId);
+    const refusal = !this.connected(from, to)
+      ? new ServiceUnavailableError(`node ${to} is unreachable from node ${from}`)
+      : handler === undefined
+        ? new ServiceUnavailableError(`node ${to} does not serve channel "${channelId}"`)
+        : undefined;
+    if (refusal !== undefined || handler === undefined) {
+      for (const submit of batch) submit.reject(refusal);
+      return;
+    }
+    if (handler.onSubmitAll === undefined) {
+      for (const submit of batch) handler.onSubmit(from, submit.envelope).then(submit.resolve, submit.reject);
+      return;
+    }
+    const outcomes = await handler.onSubmitAll(
+      from,
+      batch.map((submit) => submit.envelope),
+    );
+    batch.forEach((submit, i) => (outcomes[i] === undefined ? submit.resolve() : submit.reject(outcomes[i])));
+  }
+}
+
+interface PendingSubmit {
+  readonly envelope: Uint8Array;
+  resolve(): void;
+  reject(err: unknown): void;
 }
 
 function linkKey(a: number, b: number): string {

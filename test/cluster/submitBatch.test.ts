@@ -9,7 +9,7 @@ import { ForwardRejectedError } from '../../src/cluster/errors.js';
 import { FrameKind, decodeFrames, encodeFrame, type Frame, type SubmitBatchFrame } from '../../src/cluster/frames.js';
 import { clusterServiceDefinition } from '../../src/cluster/service.js';
 import type { GrpcClusterTransport } from '../../src/cluster/transport.js';
-import { TestPki, closeAll, metricValue, startCluster, startTransport, type TestNode, type TlsMaterial } from './fixtures.js';
+import { RecordingHandler, TestPki, closeAll, metricValue, startCluster, startTransport, waitFor, type TestNode, type TlsMaterial } from './fixtures.js';
 
 const pki = new TestPki();
 let closers: Array<() => Promise<void>> = [];
@@ -121,4 +121,64 @@ test('between two real transports: a burst of forwards is ordered, each answered
   );
   expect(two.handler.submits.map((s) => s.envelope[0]! + (s.envelope[1]! << 8))).toEqual(Array.from({ length: 600 }, (_, i) => i));
   outcomes.forEach((outcome, i) => expect(outcome).toBe((i % 256) % 10 === 0 ? 'no tens' : 'ok'));
+});
+
+/** A channel that takes a SubmitBatch's envelopes together: one call per batch, envelope n refused when n % 10 is 0. */
+class BatchHandler extends RecordingHandler {
+  readonly batchCalls: number[] = [];
+  /** Settled by the test: the batches wait until then. */
+  hold: Promise<void> = Promise.resolve();
+
+  override onSubmit(): Promise<void> {
+    throw new Error('a channel with onSubmitAll gets no single submits');
+  }
+
+  async onSubmitAll(from: number, envelopes: readonly Uint8Array[]): Promise<unknown[]> {
+    this.batchCalls.push(envelopes.length);
+    for (const envelope of envelopes) this.submits.push({ from, envelope });
+    await this.hold;
+    return envelopes.map((e) => (e[0]! % 10 === 0 ? new ForwardRejectedError(2, 'BAD_REQUEST', `no tens (${e[0]})`) : undefined));
+  }
+}
+
+test('a channel that takes batches gets each SubmitBatch in one call, and each envelope its own verdict', async () => {
+  const nodes: TestNode[] = await startCluster(pki, 2);
+  closers.push(() => closeAll(nodes));
+  const [one, two] = nodes as [TestNode, TestNode];
+  const handler = new BatchHandler();
+  two.transport.setHandler('ch1', handler);
+  const outcomes = await Promise.all(
+    Array.from({ length: 600 }, (_, i) =>
+      one.transport.forwardSubmit('ch1', 2, Uint8Array.of(i % 256, i >> 8)).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+    ),
+  );
+  expect(handler.submits.map((s) => s.envelope[0]! + (s.envelope[1]! << 8))).toEqual(Array.from({ length: 600 }, (_, i) => i));
+  expect(handler.batchCalls.reduce((a, b) => a + b, 0)).toBe(600);
+  expect(handler.batchCalls.length).toBeLessThan(600);
+  outcomes.forEach((outcome, i) => expect(outcome).toBe((i % 256) % 10 === 0 ? `no tens (${i % 256})` : 'ok'));
+});
+
+test('envelopes of a batch beyond inboundSubmitsMax in flight are refused, each, and the others taken together', async () => {
+  const nodes: TestNode[] = await startCluster(pki, 2, { inboundSubmitsMax: 3 });
+  closers.push(() => closeAll(nodes));
+  const [one, two] = nodes as [TestNode, TestNode];
+  const handler = new BatchHandler();
+  let release!: () => void;
+  handler.hold = new Promise<void>((resolve) => (release = resolve));
+  two.transport.setHandler('ch1', handler);
+  const outcomes = Promise.all(
+    [1, 2, 3, 4, 5].map((b) =>
+      one.transport.forwardSubmit('ch1', 2, Uint8Array.of(b)).then(
+        () => 'ok',
+        (e: ForwardRejectedError) => e.code,
+      ),
+    ),
+  );
+  await waitFor(() => handler.batchCalls.length > 0, 'the first batch');
+  release();
+  expect(await outcomes).toEqual(['ok', 'ok', 'ok', 'SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
+  expect(handler.batchCalls).toEqual([3]);
 });

@@ -190,14 +190,53 @@ export class SubmitPath {
     const unavailable = this.host.unavailableReason();
     if (unavailable !== undefined) throw new ServiceUnavailableError(unavailable);
     const { sizeBytes, isConfig, txId } = acceptForwarded(envelope, from, this.host.channelId, this.#batchSize);
-    if (!this.host.isLeader()) {
-      // No further hop: two nodes with stale views could bounce an envelope between them.
-      throw new ServiceUnavailableError(
-        `node ${this.host.selfId} is not the Raft leader of channel "${this.host.channelId}" (leader: ${this.host.leaderId() || 'none'})`,
-      );
-    }
+    if (!this.host.isLeader()) throw this.#notLeader();
     if (isConfig) this.#checkConfig(envelope);
     await this.router.order({ bytes: envelope, sizeBytes, txId, ...(isConfig && { isConfig }) });
+  }
+
+  /**
+   * forwarded() for the envelopes of one SubmitBatch frame, with one promise
+   * for all: per envelope, undefined once accepted for ordering or the
+   * OrdererError it was refused with. Never rejects.
+   */
+  async forwardedAll(from: number, envelopes: readonly Uint8Array[]): Promise<unknown[]> {
+    const outcomes: unknown[] = new Array(envelopes.length).fill(undefined);
+    const unavailable = this.host.unavailableReason();
+    if (unavailable !== undefined) return outcomes.fill(new ServiceUnavailableError(unavailable));
+    const ordered: OrderedEnvelope[] = [];
+    const orderedAt: number[] = [];
+    const separate: Promise<void>[] = [];
+    for (let i = 0; i < envelopes.length; i++) {
+      try {
+        const { sizeBytes, isConfig, txId } = acceptForwarded(envelopes[i]!, from, this.host.channelId, this.#batchSize);
+        if (isConfig) {
+          // Rare, and checked again as a config update: on its own path.
+          separate.push(this.forwarded(from, envelopes[i]!).then(undefined, (err: unknown) => void (outcomes[i] = err)));
+          continue;
+        }
+        ordered.push({ bytes: envelopes[i]!, sizeBytes, txId });
+        orderedAt.push(i);
+      } catch (err) {
+        outcomes[i] = err;
+      }
+    }
+    if (ordered.length > 0 && !this.host.isLeader()) {
+      const notLeader = this.#notLeader();
+      for (const i of orderedAt) outcomes[i] = notLeader;
+    } else if (ordered.length > 0) {
+      const refusals = await this.router.orderAll(ordered);
+      for (let k = 0; k < refusals.length; k++) outcomes[orderedAt[k]!] = refusals[k];
+    }
+    if (separate.length > 0) await Promise.all(separate);
+    return outcomes;
+  }
+
+  #notLeader(): ServiceUnavailableError {
+    // No further hop: two nodes with stale views could bounce an envelope between them.
+    return new ServiceUnavailableError(
+      `node ${this.host.selfId} is not the Raft leader of channel "${this.host.channelId}" (leader: ${this.host.leaderId() || 'none'})`,
+    );
   }
 
   /** A config block changed the BatchSize: later envelopes are bounded by its AbsoluteMaxBytes. */

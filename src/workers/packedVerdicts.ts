@@ -52,10 +52,13 @@ export function unpackVerdicts(packed: PackedVerdicts): EnvelopeVerdict[] {
   assert.ok(numbers.length === count * STRIDE && stringLengths.length === count * 2, 'packed verdicts: array lengths do not match the count');
   const out = new Array<EnvelopeVerdict>(count);
   let at = 0;
+  /** The last first-string read: a batch's accepted envelopes all name the same channel, so one string serves them all. */
+  let lastA = '';
   for (let i = 0; i < count; i++) {
     const aEnd = at + stringLengths[2 * i]!;
     const bEnd = aEnd + stringLengths[2 * i + 1]!;
-    const a = strings.slice(at, aEnd);
+    const a = aEnd - at === lastA.length && strings.startsWith(lastA, at) ? lastA : strings.slice(at, aEnd);
+    lastA = a;
     const b = strings.slice(aEnd, bEnd);
     at = bEnd;
     const head = numbers[STRIDE * i]!;

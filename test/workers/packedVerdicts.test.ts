@@ -29,6 +29,26 @@ it('unpacks exactly the verdicts packed, accepted and rejected mixed, any string
   );
 });
 
+it('unpacks the same verdicts when neighbours share (or nearly share) a channel id or code', () => {
+  const few = fc.constantFrom('ch', 'ch2', 'c', 'hc', '', 'BAD_SIGNATURE');
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.oneof(
+          fc.tuple(accepted, few).map(([v, channelId]) => ({ ...v, channelId })),
+          fc.tuple(rejected, few).map(([v, code]) => ({ ...v, code })),
+        ),
+        {
+          maxLength: 50,
+        },
+      ),
+      (verdicts: EnvelopeVerdict[]) => {
+        expect(unpackVerdicts(packVerdicts(verdicts))).toEqual(verdicts);
+      },
+    ),
+  );
+});
+
 it('refuses a packed batch whose lengths do not add up', () => {
   const packed = packVerdicts([{ ok: true, channelId: 'ch', txId: 'tx', type: 3, sizeBytes: 10, creatorValidUntilMs: 1_900_000_000_000 }]);
   expect(() => unpackVerdicts({ ...packed, strings: `${packed.strings}x` })).toThrow(/string lengths/);

@@ -47,6 +47,9 @@ enum StreamState {
   Closed,
 }
 
+/** The verdict most envelopes get, shared. */
+const SUCCESS_VERDICT: Verdict = Object.freeze({ status: Status.SUCCESS, info: '' });
+
 /** The encoded answer most envelopes get, made once (framing copies it). */
 const SUCCESS_RESPONSE = encodeBroadcastResponse({ status: Status.SUCCESS, info: '' });
 
@@ -234,7 +237,7 @@ async function processBurst(envelopes: readonly Buffer[], verdicts: Verdict[], c
       }
       for (let k = 0; k < routed.length; k++) {
         const result = results[k]!;
-        const verdict: Verdict = { status: Status[result.status], info: result.info };
+        const verdict: Verdict = result.status === 'SUCCESS' && result.info === '' ? SUCCESS_VERDICT : { status: Status[result.status], info: result.info };
         verdicts[routed[k]!.index] = verdict;
         counts.add(channel.channelId, routed[k]!.type, verdict);
       }

@@ -37,15 +37,19 @@ interface Group {
   reject(err: unknown): void;
 }
 
-/** One envelope of a group, waiting for a call. */
-interface Waiting {
+/** Envelopes [start, end) of a group, waiting for a call (one object per group, not per envelope). */
+interface Segment {
   readonly group: Group;
-  readonly index: number;
+  readonly start: number;
+  readonly end: number;
 }
 
 export class VerifyBatcher {
-  /** Invariant: length <= limits.waitingMax. */
-  #waiting: Waiting[] = [];
+  /** In arrival order; #waiting[#head] is the first. */
+  #waiting: Segment[] = [];
+  #head = 0;
+  /** Envelopes in #waiting. Invariant: <= limits.waitingMax. */
+  #waitingCount = 0;
   #flushScheduled = false;
   /** Invariant: <= limits.tasksInFlightMax. */
   #tasksInFlight = 0;
@@ -72,14 +76,15 @@ export class VerifyBatcher {
    */
   verifyAll(envelopes: readonly Uint8Array[]): Promise<EnvelopeVerdict[]> {
     if (envelopes.length === 0) return Promise.resolve([]);
-    if (this.#waiting.length + envelopes.length > this.limits.waitingMax) {
+    if (this.#waitingCount + envelopes.length > this.limits.waitingMax) {
       return Promise.reject(
         new ServiceUnavailableError(`${this.limits.waitingMax} envelopes are already waiting for verification on channel "${this.context.channelId}"`),
       );
     }
     return new Promise<EnvelopeVerdict[]>((resolve, reject) => {
       const group: Group = { envelopes, verdicts: new Array(envelopes.length), left: envelopes.length, failed: false, resolve, reject };
-      for (let index = 0; index < envelopes.length; index++) this.#waiting.push({ group, index });
+      this.#waiting.push({ group, start: 0, end: envelopes.length });
+      this.#waitingCount += envelopes.length;
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         // setImmediate: after the current I/O callbacks, so every submit that
@@ -94,43 +99,66 @@ export class VerifyBatcher {
 
   #flush(): void {
     const { batchMax, batchMin, tasksInFlightMax } = this.limits;
-    while (this.#waiting.length > 0 && this.#tasksInFlight < tasksInFlightMax) {
+    while (this.#waitingCount > 0 && this.#tasksInFlight < tasksInFlightMax) {
       // Calls this flush makes: enough for batchMax, spread over the threads not yet busy, each at least batchMin.
+      const waiting = this.#waitingCount;
       const free = tasksInFlightMax - this.#tasksInFlight;
       const idleThreads = Math.max(1, this.#threads - this.#tasksInFlight);
-      const calls = Math.min(free, Math.max(Math.ceil(this.#waiting.length / batchMax), Math.min(idleThreads, Math.floor(this.#waiting.length / batchMin))));
-      const size = Math.min(batchMax, Math.ceil(this.#waiting.length / Math.max(1, calls)));
-      this.#call(this.#waiting.splice(0, size));
+      const calls = Math.min(free, Math.max(Math.ceil(waiting / batchMax), Math.min(idleThreads, Math.floor(waiting / batchMin))));
+      this.#call(this.#take(Math.min(batchMax, Math.ceil(waiting / Math.max(1, calls)))));
     }
   }
 
-  #call(batch: Waiting[]): void {
+  /** The first `count` waiting envelopes, as segments (the last one split if it runs past). */
+  #take(count: number): Segment[] {
+    const taken: Segment[] = [];
+    let left = count;
+    while (left > 0) {
+      const first = this.#waiting[this.#head]!;
+      const size = first.end - first.start;
+      if (size <= left) {
+        taken.push(first);
+        this.#waiting[this.#head++] = undefined as unknown as Segment;
+        left -= size;
+      } else {
+        taken.push({ group: first.group, start: first.start, end: first.start + left });
+        this.#waiting[this.#head] = { group: first.group, start: first.start + left, end: first.end };
+        left = 0;
+      }
+    }
+    if (this.#head === this.#waiting.length) {
+      this.#waiting = [];
+      this.#head = 0;
+    }
+    this.#waitingCount -= count;
+    return taken;
+  }
+
+  #call(batch: readonly Segment[]): void {
     this.#tasksInFlight++;
-    this.compute
-      .verifyBatch(
-        this.context,
-        batch.map((w) => w.group.envelopes[w.index]!),
-      )
-      .then(
-        (verdicts) => {
-          assert.equal(verdicts.length, batch.length, 'verifyBatch must return one verdict per envelope');
-          for (let i = 0; i < batch.length; i++) {
-            const { group, index } = batch[i]!;
-            group.verdicts[index] = verdicts[i]!;
-            if (--group.left === 0 && !group.failed) group.resolve(group.verdicts);
-          }
-        },
-        (err: unknown) => {
-          for (const { group } of batch) {
-            if (group.failed) continue;
-            group.failed = true;
-            group.reject(err);
-          }
-        },
-      )
-      .finally(() => {
+    const envelopes: Uint8Array[] = [];
+    for (const { group, start, end } of batch) for (let i = start; i < end; i++) envelopes.push(group.envelopes[i]!);
+    this.compute.verifyBatch(this.context, envelopes).then(
+      (verdicts) => {
         this.#tasksInFlight--;
+        assert.equal(verdicts.length, envelopes.length, 'verifyBatch must return one verdict per envelope');
+        let at = 0;
+        for (const { group, start, end } of batch) {
+          for (let i = start; i < end; i++) group.verdicts[i] = verdicts[at++]!;
+          group.left -= end - start;
+          if (group.left === 0 && !group.failed) group.resolve(group.verdicts);
+        }
         this.#flush();
-      });
+      },
+      (err: unknown) => {
+        this.#tasksInFlight--;
+        for (const { group } of batch) {
+          if (group.failed) continue;
+          group.failed = true;
+          group.reject(err);
+        }
+        this.#flush();
+      },
+    );
   }
 }

@@ -5,31 +5,13 @@
 // submits to our chains, and our verdicts back.
 
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from 'pino';
-import type { ClusterChannelHandler } from './types.js';
 import { CLUSTER_PROTOCOL_VERSION, CLUSTER_PROTOCOL_VERSIONS_ACCEPTED, FrameKind, type Frame, type HelloFrame } from './frames.js';
-import type { ClusterMetrics } from './metrics.js';
-import type { ClusterSettings, PinnedPeer } from './options.js';
+import type { PinnedPeer } from './options.js';
 import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
-import { InboundSession } from './inboundSession.js';
-
-export type StepCall = grpc.ServerDuplexStream<Buffer, Buffer>;
+import { InboundSession, type InboundContext, type StepCall } from './inboundSession.js';
 
 /** Streams that have not said Hello yet, at most (a bound against idle connections holding memory). */
 const HANDSHAKES_MAX = 64;
-
-export interface InboundContext {
-  readonly settings: ClusterSettings;
-  readonly metrics: ClusterMetrics;
-  readonly logger: Logger;
-  /** The consenters as currently configured (changes with updatePeers). */
-  readonly peers: () => ReadonlyMap<number, PinnedPeer>;
-  /** True for settings.selfId and for any other id this node answers to (GrpcClusterTransport.addLocalId). */
-  readonly isLocalId: (id: number) => boolean;
-  readonly handler: (channel: string) => ClusterChannelHandler | undefined;
-  /** A peer's stream was accepted: it is up (e.g. restarted), so a link backing off from it may dial at once. */
-  readonly peerAdmitted?: (peerId: number) => void;
-}
 
 class Refusal extends Error {
   constructor(

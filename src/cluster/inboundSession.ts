@@ -7,8 +7,25 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { OrdererError } from '../errors.js';
 import { ERROR_MESSAGE_CHARS_MAX, FrameKind, SUBMIT_RESULTS_ITEMS_MAX, type Frame, type SubmitRejection } from './frames.js';
-import type { InboundContext, StepCall } from './inbound.js';
+import type { ClusterMetrics } from './metrics.js';
+import type { ClusterSettings, PinnedPeer } from './options.js';
 import type { ClusterChannelHandler } from './types.js';
+
+export type StepCall = grpc.ServerDuplexStream<Buffer, Buffer>;
+
+/** What the listening side needs of the node (inbound.ts), and each admitted stream of it. */
+export interface InboundContext {
+  readonly settings: ClusterSettings;
+  readonly metrics: ClusterMetrics;
+  readonly logger: Logger;
+  /** The consenters as currently configured (changes with updatePeers). */
+  readonly peers: () => ReadonlyMap<number, PinnedPeer>;
+  /** True for settings.selfId and for any other id this node answers to (GrpcClusterTransport.addLocalId). */
+  readonly isLocalId: (id: number) => boolean;
+  readonly handler: (channel: string) => ClusterChannelHandler | undefined;
+  /** A peer's stream was accepted: it is up (e.g. restarted), so a link backing off from it may dial at once. */
+  readonly peerAdmitted?: (peerId: number) => void;
+}
 
 /** One authenticated inbound stream: dispatches its frames to the channels. */
 export class InboundSession {

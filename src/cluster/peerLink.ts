@@ -134,16 +134,26 @@ export class PeerLink {
   }
 
   /**
-   * The peer just dialed us (it restarted or its network healed): a link
-   * waiting out its back-off may dial at the next send instead of up to
-   * reconnectBackoffMaxMs later, so the peer hears from us (e.g. the leader's
-   * heartbeats) as soon as it can.
+   * The peer just dialed us (it started, restarted or its network healed): a
+   * link waiting out its back-off or idle dials it now instead of at the next
+   * send up to reconnectBackoffMaxMs later, so the peer hears from us (the
+   * leader's heartbeats, a survivor's PreVote) as soon as it can.
    */
   peerIsUp(): void {
-    if (this.#state !== LinkState.BackingOff) return;
-    clearTimeout(this.#retryTimer);
-    this.#backoff.reset();
-    this.#state = LinkState.Idle;
+    if (this.#state === LinkState.BackingOff) {
+      clearTimeout(this.#retryTimer);
+      this.#backoff.reset();
+      this.#state = LinkState.Idle;
+    }
+    // Dialed back at once, not at the next send: two followers exchange
+    // nothing until one of them campaigns, and that PreVote must not wait for
+    // a TLS handshake in each direction.
+    if (this.#state === LinkState.Idle) this.#dial();
+  }
+
+  /** Dials if no stream is up or being set up; the transport warms every link at start so no Raft message waits for a handshake. */
+  connect(): void {
+    if (this.#state === LinkState.Idle) this.#dial();
   }
 
   /**

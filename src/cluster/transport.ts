@@ -1,6 +1,6 @@
 // GrpcClusterTransport: the ClusterTransport of a node, over gRPC with mutual
 // TLS. One listener takes the streams other consenters dial (inbound.ts); one
-// PeerLink per other consenter dials it lazily and writes our frames
+// PeerLink per other consenter dials it at start (again when it dials us) and writes our frames
 // (peerLink.ts). Every channel on the node shares these streams.
 
 import assert from 'node:assert/strict';
@@ -56,7 +56,7 @@ export class GrpcClusterTransport implements ClusterTransport {
   readonly #snapshotListeners: Array<(channelId: string, peer: number, status: 'finish' | 'failure') => void> = [];
   #state = TransportState.Running;
 
-  /** Validates `options`, binds the listener and returns the running transport. Peers are dialed on first use. */
+  /** Validates `options`, binds the listener and returns the running transport. Every peer is dialed at once (a failed dial is retried at the next send or when the peer dials us). */
   static async start(options: ClusterTransportOptions): Promise<GrpcClusterTransport> {
     const settings = validateClusterOptions(options);
     const server = new grpc.Server({
@@ -100,6 +100,7 @@ export class GrpcClusterTransport implements ClusterTransport {
     });
     server.addService(clusterServiceDefinition, { Step: this.#inbound.accept });
     for (const peer of this.#peers.values()) this.#links.set(peer.id, this.#newLink(peer));
+    for (const link of this.#links.values()) link.connect();
     this.#log.info({ port, peers: [...this.#peers.keys()], nativeFrameDecoding: settings.frames.nativeAcceleration }, 'cluster transport listening');
   }
 
@@ -213,7 +214,11 @@ export class GrpcClusterTransport implements ClusterTransport {
     }
     this.#peers = next;
     for (const peer of next.values()) {
-      if (!this.#links.has(peer.id)) this.#links.set(peer.id, this.#newLink(peer));
+      if (!this.#links.has(peer.id)) {
+        const link = this.#newLink(peer);
+        this.#links.set(peer.id, link);
+        link.connect();
+      }
     }
     // Links speaking as another id follow their peer: made again on next use if it changed.
     for (const [key, link] of this.#aliasLinks) {

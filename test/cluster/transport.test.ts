@@ -161,6 +161,22 @@ describe('streams that break', () => {
     expect(dropped).toEqual([]);
   });
 
+  test('every configured peer is dialed with nothing to send, and a peer that restarts is dialed back as soon as it dials us', async () => {
+    // Two followers exchange nothing until one campaigns: a cold link would make its PreVote wait for a TLS handshake each way.
+    nodes = await startCluster(pki, 2, { reconnectBackoffMinMs: 60_000, reconnectBackoffMaxMs: 60_000 });
+    const [one, two] = nodes as [TestNode, TestNode];
+    await waitFor(() => one.transport.isReachable(2) && two.transport.isReachable(1), 'both links up without a message');
+    const port = two.transport.port;
+    const unreachable: number[] = [];
+    one.transport.onUnreachable((peer) => unreachable.push(peer));
+    await two.transport.close();
+    await waitFor(() => unreachable.includes(2), 'onUnreachable(2)');
+    // one now backs off for 60 s; the restarted peer dials it, and it dials back at once.
+    two.transport = await startTransport(pki, 2, two.tls, {}, port);
+    two.transport.updatePeers(consenters(nodes));
+    await waitFor(() => one.transport.isReachable(2), 'the link to the restarted peer, with no message and no probe');
+  });
+
   test('probe() dials a peer at once, with no frame to send and past a backoff in progress; a refused probe is reported', async () => {
     nodes = await startCluster(pki, 2, { reconnectBackoffMinMs: 60_000, reconnectBackoffMaxMs: 60_000 });
     const [one, two] = nodes as [TestNode, TestNode];
@@ -193,7 +209,9 @@ describe('streams that break', () => {
       one.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 1));
     });
     const port = two.transport.port;
-    expect(await metricValue(one.transport, 'cluster_comm_ingress_stream_count')).toBe(0);
+    // Each side dialed the other when it was configured: one stream each way.
+    await waitFor(() => one.transport.isReachable(2) && two.transport.isReachable(1), 'both links up');
+    expect(await metricValue(one.transport, 'cluster_comm_ingress_stream_count')).toBe(1);
     expect(await metricValue(two.transport, 'cluster_comm_ingress_stream_count')).toBe(1);
     await two.transport.close();
     await waitFor(() => unreachable.includes(2), 'onUnreachable(2)');

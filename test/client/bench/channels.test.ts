@@ -19,6 +19,7 @@ import {
   startStubOrderer,
   type RunResult,
 } from '../../../src/client/index.js';
+import { stubReportConfig } from './stubReportConfig.js';
 
 const RATE = 300;
 const SECONDS = 2;
@@ -95,19 +96,12 @@ describe('a run over several channels', () => {
   it("prints each channel's tx/s second by second in report.md", () => {
     const report = buildReport(
       run,
-      {
-        target: 'stub',
-        kind: 'external',
-        nodes: 1,
-        algorithm: 'p256',
-        envelopeBytes: 512,
-        role: 'all',
-        streamsPerNode: 1,
+      stubReportConfig({
         maxOutstanding: 10_000,
         schedule: { phases: [{ kind: 'rate', name: 'steady', durationS: SECONDS, rate: RATE, toRate: RATE }], faults: [] },
         channelId: CHANNELS[0]!,
         channelIds: CHANNELS,
-      },
+      }),
       describeMachine(),
     );
     const md = renderMarkdown(report, []);

@@ -24,6 +24,7 @@ import {
   type FindMaxPhase,
   type RunResult,
 } from '../../../src/client/index.js';
+import { stubReportConfig } from './stubReportConfig.js';
 
 const latency = (p50: number | null, p99: number | null) => ({ count: p50 === null ? 0 : 1, p50, p90: p99, p99, p999: p99, max: p99, mean: p50 });
 
@@ -159,22 +160,7 @@ describe('find the maximum against an orderer at its capacity', () => {
   });
 
   it('prints the steps and the maximum in report.md and draws them in find-max.svg', async () => {
-    const report = buildReport(
-      run,
-      {
-        target: 'stub',
-        kind: 'external',
-        nodes: 1,
-        algorithm: 'p256',
-        envelopeBytes: 512,
-        role: 'all',
-        streamsPerNode: 1,
-        maxOutstanding: 20_000,
-        schedule,
-        channelId: 'stub',
-      },
-      describeMachine(),
-    );
+    const report = buildReport(run, stubReportConfig({ maxOutstanding: 20_000, schedule, channelId: 'stub' }), describeMachine());
     const out = path.join(dir, 'report');
     await writeReport(out, report);
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
@@ -199,18 +185,7 @@ describe('find the maximum against an orderer at its capacity', () => {
     const out = path.join(dir, 'html');
     const report = buildReport(
       run,
-      {
-        target: 'stub <b>orderer</b>',
-        kind: 'external',
-        nodes: 1,
-        algorithm: 'p256',
-        envelopeBytes: 512,
-        role: 'all',
-        streamsPerNode: 1,
-        maxOutstanding: 20_000,
-        schedule,
-        channelId: 'stub',
-      },
+      stubReportConfig({ target: 'stub <b>orderer</b>', maxOutstanding: 20_000, schedule, channelId: 'stub' }),
       describeMachine(),
     );
     const files = await writeReport(out, report, { html: true });

@@ -18,6 +18,7 @@ import { packBytes, packedTransferList, totalBytes, unpackBytes } from './packed
 import { signingStandIn, type BuiltBlockEntry } from './blockTasks.js';
 import { packStrings } from './packedStrings.js';
 import { unpackVerdicts } from './packedVerdicts.js';
+import { workerExecArgv } from './workerExecArgv.js';
 import type {
   ContextId,
   ContextRef,
@@ -104,6 +105,27 @@ export function wireHeader(header: WireBlockHeader): WireBlockHeader {
   return { number: header.number, previousHash: header.previousHash.slice(), dataHash: header.dataHash.slice() };
 }
 
+/** Piscina's options for a pool, its workers started with `execArgv` less the tsx preloads (workerExecArgv.ts). */
+export function piscinaOptionsOf(options: FilledPoolOptions, execArgv: readonly string[]): ConstructorParameters<typeof Piscina>[0] & { execArgv: string[] } {
+  return {
+    filename: WORKER_ENTRY,
+    // The entry registers tsx itself; an inherited tsx preload only added a hooks thread and its heap per worker.
+    execArgv: workerExecArgv(execArgv),
+    maxThreads: options.maxThreads,
+    minThreads: options.minThreads,
+    maxQueue: options.queueTasksMax,
+    // Tasks are CPU-bound and synchronous, so a thread still runs one at a
+    // time; letting Piscina hand it a second keeps the next task queued in the
+    // thread's port, so the thread does not idle while the main thread (busy
+    // with Raft) gets round to dispatching. Measured with bench:pool on 2 cores:
+    // batch 64 went from 82% to 87-88% of 2 x single-core, batch 256 from 88% to 91%.
+    concurrentTasksPerWorker: TASKS_PER_THREAD_MAX,
+    closeTimeout: options.closeTimeoutMs,
+    // Applied by each worker itself (worker.ts → thisThread.ts): Piscina's own niceIncrement needs an optional native addon.
+    workerData: { niceIncrement: options.workerNiceIncrement },
+  };
+}
+
 export class WorkerPool {
   readonly options: FilledPoolOptions;
   readonly #piscina: Piscina<WorkerTask, WorkerResult>;
@@ -119,21 +141,7 @@ export class WorkerPool {
   /** Throws PoolOptionsError naming the bad option. Threads start at once (minThreads). */
   constructor(options: WorkerPoolOptions = {}) {
     this.options = fillPoolOptions(options);
-    this.#piscina = new Piscina({
-      filename: WORKER_ENTRY,
-      maxThreads: this.options.maxThreads,
-      minThreads: this.options.minThreads,
-      maxQueue: this.options.queueTasksMax,
-      // Tasks are CPU-bound and synchronous, so a thread still runs one at a
-      // time; letting Piscina hand it a second keeps the next task queued in the
-      // thread's port, so the thread does not idle while the main thread (busy
-      // with Raft) gets round to dispatching. Measured with bench:pool on 2 cores:
-      // batch 64 went from 82% to 87-88% of 2 x single-core, batch 256 from 88% to 91%.
-      concurrentTasksPerWorker: TASKS_PER_THREAD_MAX,
-      closeTimeout: this.options.closeTimeoutMs,
-      // Applied by each worker itself (worker.ts → thisThread.ts): Piscina's own niceIncrement needs an optional native addon.
-      workerData: { niceIncrement: this.options.workerNiceIncrement },
-    });
+    this.#piscina = new Piscina(piscinaOptionsOf(this.options, process.execArgv));
   }
 
   get stats(): PoolStats {

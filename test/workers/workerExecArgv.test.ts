@@ -1,0 +1,42 @@
+// A pool worker registers tsx itself (worker-entry.mjs): the node flags it
+// inherits must not load tsx a second time (each load starts a module-hooks
+// thread with its own heap), and must keep every other flag.
+
+import { describe, expect, it } from 'vitest';
+import { fillPoolOptions } from '../../src/workers/index.js';
+import { piscinaOptionsOf } from '../../src/workers/pool.js';
+import { workerExecArgv } from '../../src/workers/workerExecArgv.js';
+
+describe('workerExecArgv', () => {
+  it('drops `--import tsx`, the way `node --import tsx` starts an orderer', () => {
+    expect(workerExecArgv(['--import', 'tsx'])).toEqual([]);
+    expect(workerExecArgv(['--import=tsx'])).toEqual([]);
+  });
+
+  it("drops the tsx CLI's preflight require and loader import, as paths and file URLs", () => {
+    const argv = ['--require', '/repo/node_modules/tsx/dist/preflight.cjs', '--import', 'file:///repo/node_modules/tsx/dist/loader.mjs'];
+    expect(workerExecArgv(argv)).toEqual([]);
+    expect(workerExecArgv(['-r', 'C:\\repo\\node_modules\\tsx\\dist\\preflight.cjs', '--loader=tsx/esm'])).toEqual([]);
+  });
+
+  it('keeps every other flag, in order, with its value', () => {
+    const argv = ['--cpu-prof', '--cpu-prof-dir=/tmp/p', '--import', './instrument.mjs', '--max-old-space-size', '512', '--require=dotenv/config'];
+    expect(workerExecArgv(argv)).toEqual(argv);
+  });
+
+  it('keeps a preload whose name only contains the letters tsx', () => {
+    const argv = ['--import', './setup-tsx.mjs', '--require', '/opt/tsxtra/hook.cjs'];
+    expect(workerExecArgv(argv)).toEqual(argv);
+  });
+
+  it('keeps a trailing preload flag that has no value', () => {
+    expect(workerExecArgv(['--trace-gc', '--import'])).toEqual(['--trace-gc', '--import']);
+  });
+});
+
+describe('the pool', () => {
+  it('starts its workers without the tsx preloads of the process it runs in, with its other flags', () => {
+    const argv = ['--require', '/repo/node_modules/tsx/dist/preflight.cjs', '--import', 'file:///repo/node_modules/tsx/dist/loader.mjs', '--cpu-prof'];
+    expect(piscinaOptionsOf(fillPoolOptions({ maxThreads: 1 }), argv).execArgv).toEqual(['--cpu-prof']);
+  });
+});

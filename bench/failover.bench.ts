@@ -13,7 +13,8 @@
 //   split votes:         elections that took more than one term (new term - old term > 1).
 // Per SIGSTOP of the leader for --pause-ms (then SIGCONT): leader known by all, first ack.
 // Each round also prints where its time went, phase by phase, from the nodes' own log lines
-// (bench/lib/failoverTimeline.ts), and the kill until the bench saw the killed process exit.
+// (bench/lib/failoverTimeline.ts), the kill until the bench saw the killed process exit, what that
+// process held (resident memory, threads: bench/lib/processFootprint.ts) and which survivor saw the close last.
 // After each kill the killed node restarts and catches up before the next round.
 // `--early off` writes raft.leaderLossDetection: false into the channel file (the election timeout alone).
 // `--tick-ms 500 --election-tick 10` is Fabric's default timing (a 5 s election timeout).
@@ -35,6 +36,7 @@ import { connectAtomicBroadcast, deliver, loadClientCreator, runLoad, type LoadR
 import { signedEnvelopes } from './lib/signedEnvelopes.js';
 import { describeMachine } from './lib/machine.js';
 import { describePhases, failoverTimeline, phasesOf, type FailoverPhases } from './lib/failoverTimeline.js';
+import { describeFootprint, processFootprint, type ProcessFootprint } from './lib/processFootprint.js';
 
 const MAX_MESSAGE_COUNT = 50;
 const BATCH_TIMEOUT_MS = 200;
@@ -55,6 +57,17 @@ interface Round {
   readonly refused: number;
   /** Where the time to "known by all" went (the nodes' log lines). */
   readonly phases: FailoverPhases & { readonly exit: number | undefined };
+  /** The killed leader's resident memory and threads just before the kill (what the kernel tears down before its sockets close). */
+  readonly victim: ProcessFootprint | undefined;
+  /** The survivor that saw the close last, and whether it is the one the load goes to. */
+  readonly lastToSee: { readonly id: number; readonly loadTarget: boolean } | undefined;
+}
+
+/** The survivor whose transport saw the stream to the old leader close last (of two or more that saw it). */
+function lastToSee(seenBy: ReadonlyMap<number, number>, loadTarget: number): Round['lastToSee'] {
+  if (seenBy.size < 2) return undefined;
+  const [id] = [...seenBy.entries()].reduce((late, entry) => (entry[1] > late[1] ? entry : late));
+  return { id, loadTarget: id === loadTarget };
 }
 
 /** Leader-change log lines of node `id` since epoch ms `since`: [time, new leader, term]. */
@@ -146,6 +159,7 @@ async function oneRound(
   const faultEpoch = Date.now();
   faultAt = performance.now();
   let exitMs: number | undefined;
+  const victim = kind === 'pause' ? undefined : processFootprint(cluster.process(old).pid!);
   if (kind !== 'pause') {
     await cluster.process(old).kill('SIGKILL');
     exitMs = Date.now() - faultEpoch;
@@ -153,7 +167,8 @@ async function oneRound(
   beyond = Math.max(lastSeen, ...[...atFault.values()].map((n) => n ?? -1));
   const seen = await newLeaderSeen(cluster, survivors, old, faultEpoch);
   const knownByAllMs = Math.max(...seen.map((s) => s.time)) - faultEpoch;
-  const phases = { exit: exitMs, ...phasesOf(failoverTimeline((id) => cluster.logFile(id), survivors, old, seen[0]!.to, faultEpoch)) };
+  const timeline = failoverTimeline((id) => cluster.logFile(id), survivors, old, seen[0]!.to, faultEpoch);
+  const phases = { exit: exitMs, ...phasesOf(timeline) };
   const firstKnownPerf = faultAt + Math.min(...seen.map((s) => s.time)) - faultEpoch;
   const settleUntil = performance.now() + 5000;
   while (performance.now() < settleUntil && (acks.every((t) => t < firstKnownPerf) || firstBlockAt === undefined)) await sleep(20);
@@ -181,6 +196,8 @@ async function oneRound(
     refused,
     sent: report.sent,
     phases,
+    victim,
+    lastToSee: lastToSee(timeline.seenBy, watcher),
   };
 }
 
@@ -329,7 +346,8 @@ async function main(): Promise<void> {
           `first ack ${r.firstAckMs?.toFixed(0) ?? '-'} ms, first block ${r.firstBlockMs?.toFixed(0) ?? '-'} ms, ${r.refused} Broadcasts refused`,
       );
       console.log(
-        `  where the time went (ms): ${r.kind !== 'pause' ? `process gone ${r.phases.exit} (as the bench saw it); ` : ''}${describePhases(r.phases)}`,
+        `  where the time went (ms): ${r.kind !== 'pause' ? `process gone ${r.phases.exit} (as the bench saw it; it held ${describeFootprint(r.victim)}); ` : ''}${describePhases(r.phases)}` +
+          (r.lastToSee === undefined ? '' : `; last to see the close: node ${r.lastToSee.id}${r.lastToSee.loadTarget ? ' (the load goes to it)' : ''}`),
       );
     }
   } finally {
@@ -353,6 +371,18 @@ async function main(): Promise<void> {
     if (kind !== 'pause') console.log(`${what} -> first block committed: ${percentiles(of.map((r) => r.firstBlockMs))}`);
     const phaseNames = ['exit', 'seen', 'spread', 'declare', 'delay', 'preVote', 'vote', 'announce'] as const;
     console.log(`${what}: where the time went, p50 per phase (ms): ${phaseNames.map((name) => `${name} ${median(of.map((r) => r.phases[name]))}`).join(', ')}`);
+    const victims = of.map((r) => r.victim).filter((v): v is ProcessFootprint => v !== undefined);
+    if (victims.length > 0) {
+      console.log(
+        `${what}: the killed leader held p50 ${median(victims.map((v) => v.rssMb))} MB resident (${median(victims.map((v) => v.anonMb))} MB anonymous), ${median(victims.map((v) => v.threads))} threads`,
+      );
+    }
+    const compared = of.filter((r) => r.lastToSee !== undefined);
+    if (compared.length > 0) {
+      console.log(
+        `${what}: the survivor the load goes to saw the close last in ${compared.filter((r) => r.lastToSee!.loadTarget).length} of ${compared.length}`,
+      );
+    }
     const splits = of.filter((r) => r.termsTaken > 1).length;
     console.log(
       `${what}: split votes ${splits} of ${of.length}${kind === 'fresh' ? '' : of[0]!.termsTaken > 1 ? ' (the first one after the start split)' : ' (not the first one after the start)'}; Broadcasts refused per round ${percentiles(of.map((r) => r.refused)).replace(/ ms/g, '')}`,

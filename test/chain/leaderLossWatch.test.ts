@@ -52,15 +52,15 @@ const preVote = (from: number, index: number, logTerm: number): Message =>
   ({ type: MessageType.MsgPreVote, from, to: 3, term: 3, index, logTerm, commit: 0, entries: [], reject: false, rejectHint: 0, vote: 0 }) as unknown as Message;
 
 describe('LeaderLossWatch', () => {
-  it('the first surviving voter campaigns at once when the redial is refused; the next waits a slot', () => {
+  it('the first surviving voter campaigns in the very turn its redial is refused, with no timer between; the next waits a slot', () => {
     const first = setUp(2);
     first.watch.onPeerLost(1);
     first.watch.onPeerLost(1); // the probe refused
     expect(first.state.forgot).toBe(1);
-    expect(first.state.campaigns).toBe(0);
-    first.clock.advance(0);
     expect(first.state.campaigns).toBe(1);
     expect(first.causes).toEqual(['redial_refused']);
+    first.clock.advance(0);
+    expect(first.state.campaigns).toBe(1);
 
     const second = setUp(3);
     second.watch.onPeerLost(1);
@@ -111,10 +111,12 @@ describe('LeaderLossWatch', () => {
     const other = setUp(2);
     other.watch.onPeerLost(1);
     other.watch.onPeerLost(1);
+    expect(other.state.campaigns).toBe(1);
+    other.state.raftState = StateType.Follower; // refused, and then survivor 3 wins
     other.state.lead = 3;
     other.watch.onLeader(3);
     other.clock.advance(1000);
-    expect(other.state.campaigns).toBe(0);
+    expect(other.state.campaigns).toBe(1);
   });
 
   it('a PreVote ignored while the leader was still followed is answered once the leader is forgotten', () => {

@@ -207,13 +207,17 @@ export class LeaderLossWatch {
     }
     raft.forgetLeader();
     this.#replayIgnoredPreVote(s.leader);
-    this.host.kick();
     const delayMs = this.#campaignDelayMs(status.config.voters, s.leader);
     this.host.log.info(
       { leader: s.leader, cause, campaignInMs: Math.round(delayMs) },
       `${this.#describe(s)}: leader ${s.leader} forgotten, campaigning in ${Math.round(delayMs)} ms unless another leader is known first`,
     );
-    s.timer = this.host.clock.after(delayMs, () => this.#campaign(s));
+    // The first survivor campaigns in this very turn: a zero-delay timer would
+    // run only after every other event the loop has queued, and the survivor
+    // that reads the close last is the busiest one (the failover's critical path).
+    if (delayMs === 0) this.#campaign(s);
+    else s.timer = this.host.clock.after(delayMs, () => this.#campaign(s));
+    this.host.kick();
   }
 
   /**

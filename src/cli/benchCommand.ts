@@ -221,7 +221,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
   const supplies = EnvelopeSupply.forChannels(target.signer, target.channelIds);
   try {
     process.stdout.write(
-      `${target.description}\nsigning ${presign.toLocaleString('en-US')} envelopes ahead (worker threads)${supplies.length > 1 ? `, split over ${supplies.length} channels` : ''}...\n`,
+      `${target.description}\nsigning ${presign.toLocaleString('en-US')} envelopes ahead (signing processes)${supplies.length > 1 ? `, split over ${supplies.length} channels` : ''}...\n`,
     );
     await Promise.race([Promise.all(supplies.map((s) => s.prepare(Math.ceil(presign / supplies.length)))), stop.promise]);
     if (stop.requested) return 1;
@@ -268,7 +268,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       );
     process.stdout.write(
       `\n${Math.round(s.committedTxPerS)} committed tx/s, ack p50/p99/p99.9 ${s.ack.p50}/${s.ack.p99}/${s.ack.p999} ms, commit p50/p99 ${s.commit.p50}/${s.commit.p99} ms, ` +
-        `refused ${Object.values(s.refused).reduce((a, b) => a + b, 0)}; harness ${report.harness.harnessUsPerEnvelope?.toFixed(1) ?? '—'} µs CPU per envelope (all threads but signing; main thread ${report.harness.mainThreadUsPerEnvelope?.toFixed(1) ?? '—'}, signing on the fly ${report.harness.signingUsPerEnvelope?.toFixed(1) ?? '—'})\n` +
+        `refused ${Object.values(s.refused).reduce((a, b) => a + b, 0)}; harness ${report.harness.harnessUsPerEnvelope?.toFixed(1) ?? '—'} µs CPU per envelope (every thread of the harness process; main thread ${report.harness.mainThreadUsPerEnvelope?.toFixed(1) ?? '—'}; signing on the fly, apart, ${report.harness.signingUsPerEnvelope?.toFixed(1) ?? '—'})\n` +
         `report: ${files.join(', ')}\n`,
     );
     for (const t of report.thresholds) process.stdout.write(`threshold ${t.expression}: ${t.pass ? 'pass' : 'FAIL'} (value ${t.value ?? '—'})\n`);

@@ -1,14 +1,13 @@
 // Where the harness takes envelopes from: signed ahead, before the clock
-// starts, by a pool of worker threads; when a run needs more than were signed
+// starts, by a few signing processes (signerPool.ts); when a run needs more than were signed
 // ahead (closed loop, a long ramp) the workers sign more on the fly, in
 // batches, while the queue still holds a reserve. Every envelope is used once:
 // every tx id is unique.
 
 import os from 'node:os';
-import { Piscina } from 'piscina';
-import type { SignedBatch, SignerSpec } from './signing.js';
+import { SignerPool } from './signerPool.js';
+import type { SignerSpec } from './signing.js';
 
-const WORKER_ENTRY = new URL('./sign-worker-entry.mjs', import.meta.url).href;
 const BATCH = 2000;
 
 export interface SupplyStats {
@@ -22,7 +21,7 @@ export interface SupplyStats {
 
 export class EnvelopeSupply {
   readonly #spec: SignerSpec;
-  readonly #pool: Piscina;
+  readonly #pool: SignerPool;
   /** Signed batches as one Buffer view per envelope (made when a batch arrives, not per send). */
   readonly #batches: { views: Buffer[]; txIds: string[] }[] = [];
   #batchIndex = 0;
@@ -39,17 +38,22 @@ export class EnvelopeSupply {
 
   readonly #ownsPool: boolean;
 
-  /** `threads` signing workers of its own, or the pool of another supply (several channels share one pool). */
-  constructor(spec: SignerSpec, threads: number | EnvelopeSupply = Math.max(1, os.availableParallelism())) {
+  /** `processes` signing processes of its own, or those of another supply (several channels share them). */
+  constructor(spec: SignerSpec, processes: number | EnvelopeSupply = Math.max(1, os.availableParallelism())) {
     this.#spec = spec;
-    this.#ownsPool = typeof threads === 'number';
-    this.#pool = typeof threads === 'number' ? new Piscina({ filename: WORKER_ENTRY, minThreads: threads, maxThreads: threads }) : threads.#pool;
+    this.#ownsPool = typeof processes === 'number';
+    this.#pool = typeof processes === 'number' ? new SignerPool(processes) : processes.#pool;
   }
 
-  /** One supply per channel, sharing one pool of signing workers; close each (the first closes the pool). */
-  static forChannels(spec: SignerSpec, channelIds: readonly string[], threads = Math.max(1, os.availableParallelism())): EnvelopeSupply[] {
-    const first = new EnvelopeSupply({ ...spec, channelId: channelIds[0]! }, threads);
+  /** One supply per channel, sharing one set of signing processes; close each (the first closes the processes). */
+  static forChannels(spec: SignerSpec, channelIds: readonly string[], processes = Math.max(1, os.availableParallelism())): EnvelopeSupply[] {
+    const first = new EnvelopeSupply({ ...spec, channelId: channelIds[0]! }, processes);
     return [first, ...channelIds.slice(1).map((channelId) => new EnvelopeSupply({ ...spec, channelId }, first))];
+  }
+
+  /** The signing processes' ids (shared ones included), for reading their CPU. */
+  get signingPids(): number[] {
+    return this.#pool.pids;
   }
 
   /** Signs `count` envelopes before the run; rejects with the signer's error (bad MSP...). */
@@ -109,7 +113,7 @@ export class EnvelopeSupply {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsPool) await this.#pool.destroy();
+    if (this.#ownsPool) await this.#pool.close();
   }
 
   #signMore(): void {
@@ -127,7 +131,7 @@ export class EnvelopeSupply {
   }
 
   async #sign(count: number): Promise<void> {
-    const batch = (await this.#pool.run({ spec: this.#spec, count })) as SignedBatch;
+    const batch = await this.#pool.sign({ spec: this.#spec, count });
     const views: Buffer[] = [];
     let start = 0;
     for (const end of batch.ends) {

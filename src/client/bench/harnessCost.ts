@@ -1,34 +1,51 @@
 // What the harness itself cost over a run, per envelope acknowledged: every
-// thread of its process but the signing workers (what sending, acknowledging
-// and following commits cost), the main thread alone, and signing on the fly
-// apart (procStat.ts tells the threads apart).
+// thread of its process (what sending, acknowledging and following commits
+// cost), told apart by thread (procStat.ts): the main thread, V8's platform
+// threads (GC and compilation helpers) and the rest (libuv's pool, the module
+// loader); signing on the fly, in processes of its own, apart.
+
+import type { HarnessThreadsCpu } from './procStat.js';
 
 export interface HarnessCost {
   /** Main-thread CPU (HTTP/2, TLS, sending, counting, following blocks) from the first send to the end of the drain. */
   readonly mainThreadCpuUs: number;
-  /** The signing workers over the same time: envelopes signed on the fly (0 when every one was signed ahead). */
+  /** The signing processes over the same time: envelopes signed on the fly (0 when every one was signed ahead). */
   readonly signingCpuUs: number;
-  /** Whole process over the same time, signing workers included. */
+  /** V8's platform threads over the same time: concurrent marking, parallel scavenges, sweeping, background compilation. */
+  readonly platformCpuUs: number;
+  /** The harness process over the same time (every thread; the signing processes are not in it). */
   readonly processCpuUs: number;
   readonly acknowledged: number;
   readonly mainThreadUsPerEnvelope: number | null;
-  /** Every thread of the process but the signing workers (main, GC, libuv): what sending, acknowledging and following commits cost. */
+  /** Every thread of the harness process (main, GC, libuv): what sending, acknowledging and following commits cost. */
   readonly harnessUsPerEnvelope: number | null;
+  readonly platformUsPerEnvelope: number | null;
+  /** The harness's threads but main and platform (libuv's pool, the module loader, threads that ended). */
+  readonly otherThreadsUsPerEnvelope: number | null;
   /** Signing on the fly, per envelope acknowledged (0 when all were signed ahead). */
   readonly signingUsPerEnvelope: number | null;
-  readonly processUsPerEnvelope: number | null;
+  /** The harness and its signing processes together. */
+  readonly withSigningUsPerEnvelope: number | null;
 }
 
-export function harnessCost(mainUs: number, signingUs: number, processUs: number, acknowledged: number): HarnessCost {
+/** The cost between two readings of the harness's threads, per envelope acknowledged in between. */
+export function harnessCost(before: HarnessThreadsCpu, after: HarnessThreadsCpu, acknowledged: number): HarnessCost {
   const per = (us: number): number | null => (acknowledged > 0 ? us / acknowledged : null);
+  const mainUs = after.mainUs - before.mainUs;
+  const signingUs = after.signingUs - before.signingUs;
+  const platformUs = after.platformUs - before.platformUs;
+  const processUs = after.processUs - before.processUs;
   return {
     mainThreadCpuUs: mainUs,
     signingCpuUs: signingUs,
+    platformCpuUs: platformUs,
     processCpuUs: processUs,
     acknowledged,
     mainThreadUsPerEnvelope: per(mainUs),
-    harnessUsPerEnvelope: per(processUs - signingUs),
+    harnessUsPerEnvelope: per(processUs),
+    platformUsPerEnvelope: per(platformUs),
+    otherThreadsUsPerEnvelope: per(Math.max(0, processUs - mainUs - platformUs)),
     signingUsPerEnvelope: per(signingUs),
-    processUsPerEnvelope: per(processUs),
+    withSigningUsPerEnvelope: per(processUs + signingUs),
   };
 }

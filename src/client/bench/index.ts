@@ -1,5 +1,5 @@
 // The load harness: targets (a local cluster or external AtomicBroadcast
-// endpoints), envelopes signed ahead by worker threads, open/closed-loop rate
+// endpoints), envelopes signed ahead by signing processes, open/closed-loop rate
 // control, latency and resource measurement, faults, reports and gates.
 
 export { BenchConfigError, BenchTargetError } from './errors.js';

@@ -31,39 +31,62 @@ export function readProc(pid: number, tid?: number): ProcReading | undefined {
   return { cpuUs: ((utime + stime) * 1_000_000) / TICKS_PER_S, rssBytes: rssPages * PAGE_BYTES };
 }
 
-/** The name of the harness's envelope signing threads (signWorker.ts), as /proc/<pid>/task/<tid>/comm shows it. */
-export const SIGNING_THREAD_NAME = 'bench-signer';
-
 export interface HarnessThreadsCpu {
   /** µs of CPU so far: the main thread (HTTP/2, TLS, sending, counting, following blocks). */
   readonly mainUs: number;
-  /** The signing workers (named SIGNING_THREAD_NAME). */
+  /** The signing processes (every thread of theirs). */
   readonly signingUs: number;
-  /** The whole process (process.cpuUsage: every thread, ended ones included). */
+  /** V8's platform threads, shared by every isolate of the process: concurrent and parallel GC, background compilation. */
+  readonly platformUs: number;
+  /** The whole harness process (process.cpuUsage: every thread, ended ones included), signing processes not included. */
   readonly processUs: number;
 }
 
-/** This process's CPU so far by role; main and signing are 0 where /proc is absent (the process total is then all there is). */
-export function readHarnessThreads(): HarnessThreadsCpu {
-  const usage = process.cpuUsage();
-  let signingUs = 0;
-  let tids: string[] = [];
+/** How many V8 platform worker threads Node starts: --v8-pool-size, 4 by default. */
+function v8PoolSize(): number {
+  const flag = process.execArgv.find((a) => a.startsWith('--v8-pool-size='));
+  const size = flag === undefined ? 4 : Number(flag.slice('--v8-pool-size='.length));
+  return Number.isInteger(size) && size > 0 ? size : 4;
+}
+
+/**
+ * The V8 platform threads' ids: Node starts them first (its delayed-task
+ * scheduler, then the pool's workers), before anything else can start a
+ * thread (libuv's pool, the module loader, workers), so they are the first
+ * threads after the main one by start time (field 22). Node 20 names no
+ * thread, so start order is what tells them apart. Taken once, when this
+ * module loads.
+ */
+function platformThreadIds(): number[] {
+  let tids: number[];
   try {
-    tids = fs.readdirSync(`/proc/${process.pid}/task`);
+    tids = fs.readdirSync(`/proc/${process.pid}/task`).map(Number);
   } catch {
-    // No procfs.
+    return [];
   }
+  const started: { tid: number; at: number }[] = [];
   for (const tid of tids) {
-    if (Number(tid) === process.pid) continue;
-    let comm: string;
+    if (tid === process.pid) continue;
+    let text: string;
     try {
-      comm = fs.readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim();
+      text = fs.readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
     } catch {
-      continue; // A thread that ended since the listing.
+      continue;
     }
-    if (comm === SIGNING_THREAD_NAME) signingUs += readProc(process.pid, Number(tid))?.cpuUs ?? 0;
+    started.push({ tid, at: Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]) });
   }
-  return { mainUs: readMainThread()?.cpuUs ?? 0, signingUs, processUs: usage.user + usage.system };
+  started.sort((a, b) => a.at - b.at || a.tid - b.tid);
+  return started.slice(0, v8PoolSize() + 1).map((t) => t.tid);
+}
+
+const PLATFORM_TIDS = platformThreadIds();
+
+/** This process's CPU so far by thread role, and its signing processes' (`signingPids`); main and platform are 0 where /proc is absent. */
+export function readHarnessThreads(signingPids: readonly number[] = []): HarnessThreadsCpu {
+  const usage = process.cpuUsage();
+  const signingUs = signingPids.reduce((sum, pid) => sum + (readProc(pid)?.cpuUs ?? 0), 0);
+  const platformUs = PLATFORM_TIDS.reduce((sum, tid) => sum + (readProc(process.pid, tid)?.cpuUs ?? 0), 0);
+  return { mainUs: readMainThread()?.cpuUs ?? 0, signingUs, platformUs, processUs: usage.user + usage.system };
 }
 
 /** The harness's own main thread (where HTTP/2, sending and counting run). */

@@ -142,7 +142,8 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     const startedAt = new Date().toISOString();
     recorder.ackGaps.start(startMs);
     recorder.commitGaps.start(startMs);
-    const cpuStart = readHarnessThreads();
+    const signingPids = supplies[0]!.signingPids;
+    const cpuStart = readHarnessThreads(signingPids);
     const sampler = new Sampler(
       target,
       recorder,
@@ -181,7 +182,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     const commitDeadline = performance.now() + (interrupted ? 2000 : COMMIT_DRAIN_MS);
     while (recorder.awaitingCommit > 0 && followers.every((f) => f.lastNumber !== undefined) && performance.now() < commitDeadline) await sleep(50);
     const endMs = performance.now();
-    const cpuEnd = readHarnessThreads();
+    const cpuEnd = readHarnessThreads(signingPids);
     stop.abort();
     sampler.sample();
     await sampler.stop();
@@ -195,9 +196,6 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     });
     const totals = recorder.totalSummary();
     const total = totals.summary;
-    const mainUs = cpuEnd.mainUs - cpuStart.mainUs;
-    const signingUs = cpuEnd.signingUs - cpuStart.signingUs;
-    const processUs = cpuEnd.processUs - cpuStart.processUs;
     const channelMetrics = await scrapeAll(target);
     const channels: ChannelResult[] = channelIds.map((channelId, i) => ({
       channelId,
@@ -216,7 +214,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       faults,
       findMax,
       unavailability: faults.map((f, i) => unavailability(recorder, f, i, startMs, sendingEndMs)),
-      harness: harnessCost(mainUs, signingUs, processUs, total.acknowledged),
+      harness: harnessCost(cpuStart, cpuEnd, total.acknowledged),
       supply: supplyStats(supplies),
       blocks: channels[0]!.blocks,
       nodeMetrics: channels[0]!.nodeMetrics,

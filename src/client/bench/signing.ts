@@ -1,6 +1,6 @@
 // Building signed ENDORSER_TRANSACTION envelopes of a chosen size, each with
-// its own nonce and so its own Fabric tx id. Runs inside the signing workers
-// (signWorker.ts) and, for small counts, in the caller's thread.
+// its own nonce and so its own Fabric tx id. Runs inside the signing processes
+// (signProcess.ts) and, for small counts, in the caller.
 
 import { randomBytes } from 'node:crypto';
 import { computeTxId, createSignedEnvelope, encodeSerializedIdentity, HeaderType, NONCE_BYTES, type EnvelopeCreator } from '../../block/index.js';

@@ -38,6 +38,11 @@ export class GrpcMessageReader {
     private readonly encoding = 'identity',
   ) {}
 
+  /** No unfinished message is held: the next chunk starts with a message's prefix. */
+  get idle(): boolean {
+    return this.#partial.length === 0;
+  }
+
   /** The messages `chunk` completes, in order; throws GrpcFramingError for a too large or undecodable message. */
   push(chunk: Buffer): Buffer[] {
     let buf = chunk;

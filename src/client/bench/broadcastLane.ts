@@ -1,18 +1,22 @@
 // One Broadcast stream of the harness, lean on purpose: no promise, object
-// or write per envelope. Envelopes sent in one pump of the driver are framed
-// as gRPC messages into one buffer and written once (flush) to an HTTP/2
-// stream (h2Session.ts); the server answers in request order, so a ring of
-// (intended, sent) times matches each answer to its envelope. A failed
+// or copy per envelope. Envelopes come framed as gRPC messages, back to back
+// in their signed batch (envelopeSupply.ts): those sent in one pump of the
+// driver are written (flush) to an HTTP/2 stream (h2Session.ts) as runs of
+// that batch, without copying; the server answers in request order, so a
+// ring of (intended, sent) times matches each answer to its envelope, and a
+// SUCCESS answer is recognised in the DATA chunk where it lies. A failed
 // stream hands back every outstanding envelope as STREAM_FAILED; the lane can
 // then be reopened (a restarted node, a new leader).
 
 import http2 from 'node:http2';
-import { ATOMIC_BROADCAST_SERVICE, decodeBroadcastResponse, frameMessages, GrpcMessageReader, Status } from '../../block/index.js';
+import { ATOMIC_BROADCAST_SERVICE, decodeBroadcastResponse, GrpcMessageReader, Status } from '../../block/index.js';
 import type { H2SessionSource } from './h2Session.js';
 
 const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_TE } = http2.constants;
 /** A BroadcastResponse is a status and an info text: anything near this size is not one. */
 const ANSWER_BYTES_MAX = 1024 * 1024;
+
+const EMPTY = Buffer.alloc(0);
 
 /** Status reported for envelopes outstanding on a stream that failed. */
 export const STREAM_FAILED = -1;
@@ -25,13 +29,18 @@ export interface LaneSink {
 
 /** The marshaled BroadcastResponse{status: SUCCESS}: answers are compared to it before any decoding. */
 const SUCCESS_BYTES = Buffer.from([0x08, 0xc8, 0x01]);
+/** gRPC's message prefix: flag and length. */
+const PREFIX_BYTES = 5;
 
 export class BroadcastLane {
   readonly label: string;
   readonly #sink: LaneSink;
   #call: http2.ClientHttp2Stream | undefined;
-  /** Envelopes sent since the last flush. */
-  #batch: Buffer[] = [];
+  /** Runs of framed envelopes sent since the last flush: run i is #runBytes[i][#runStarts[i]..#runEnds[i]). */
+  #runBytes: Buffer[] = [];
+  #runStarts: number[] = [];
+  #runEnds: number[] = [];
+  #runs = 0;
   /** The answers of the open call, out of its DATA chunks. */
   #reader = new GrpcMessageReader(ANSWER_BYTES_MAX);
   #capacity = 1024;
@@ -91,23 +100,42 @@ export class BroadcastLane {
     call.on('close', () => this.#down(call, 'ended by the server'));
   }
 
-  /** Queues an envelope; it goes out at the next flush (the end of the driver's pump). */
-  send(bytes: Buffer, txId: string, intendedMs: number, sentMs: number): void {
+  /**
+   * Queues an envelope framed as a gRPC message, bytes[start..end); it goes
+   * out at the next flush (the end of the driver's pump), joined to the run
+   * before it if it follows that in the same buffer.
+   */
+  send(bytes: Buffer, start: number, end: number, txId: string, intendedMs: number, sentMs: number): void {
     if (this.#count === this.#capacity) this.#grow();
     const slot = (this.#head + this.#count) & (this.#capacity - 1);
     this.#intended[slot] = intendedMs;
     this.#sent[slot] = sentMs;
     this.#txIds[slot] = txId;
     this.#count++;
-    this.#batch.push(bytes);
+    const last = this.#runs - 1;
+    if (last >= 0 && this.#runBytes[last] === bytes && this.#runEnds[last] === start) {
+      this.#runEnds[last] = end;
+      return;
+    }
+    this.#runBytes[this.#runs] = bytes;
+    this.#runStarts[this.#runs] = start;
+    this.#runEnds[this.#runs] = end;
+    this.#runs++;
   }
 
-  /** Writes every envelope queued since the last flush in one write. */
+  /** Writes every envelope queued since the last flush: its runs, corked into one write. */
   flush(): void {
-    if (this.#batch.length === 0) return;
-    const out = frameMessages(this.#batch);
-    this.#batch = [];
-    this.#call?.write(out);
+    const runs = this.#runs;
+    if (runs === 0) return;
+    this.#runs = 0;
+    const call = this.#call;
+    if (call !== undefined) {
+      if (runs > 1) call.cork();
+      for (let i = 0; i < runs; i++) call.write(this.#runBytes[i]!.subarray(this.#runStarts[i], this.#runEnds[i]));
+      if (runs > 1) call.uncork();
+    }
+    // The batches' buffers are not held past their writes.
+    this.#runBytes.fill(EMPTY, 0, runs);
   }
 
   /** Half-closes the stream; outstanding answers still arrive. */
@@ -132,11 +160,32 @@ export class BroadcastLane {
     this.#down(call, `gRPC status ${status}${message === undefined ? '' : `: ${decodeURIComponent(String(message))}`}`);
   }
 
-  /** Response messages out of HTTP/2 data chunks (a message may span chunks, a chunk hold many). */
+  /**
+   * Response messages out of HTTP/2 data chunks (a message may span chunks, a
+   * chunk hold many). The common case, uncompressed SUCCESS answers whole in
+   * the chunk, is counted where it lies; from the first other one on, the
+   * rest of the chunk goes through the reader.
+   */
   #onChunk(call: http2.ClientHttp2Stream, chunk: Buffer): void {
+    let offset = 0;
+    if (this.#reader.idle) {
+      while (
+        offset + PREFIX_BYTES + SUCCESS_BYTES.length <= chunk.length &&
+        chunk[offset] === 0 &&
+        chunk.readUInt32BE(offset + 1) === SUCCESS_BYTES.length &&
+        chunk[offset + 5] === SUCCESS_BYTES[0] &&
+        chunk[offset + 6] === SUCCESS_BYTES[1] &&
+        chunk[offset + 7] === SUCCESS_BYTES[2]
+      ) {
+        offset += PREFIX_BYTES + SUCCESS_BYTES.length;
+        this.#answer(Status.SUCCESS);
+        if (this.#call !== call) return;
+      }
+      if (offset === chunk.length) return;
+    }
     let answers: Buffer[];
     try {
-      answers = this.#reader.push(chunk);
+      answers = this.#reader.push(offset === 0 ? chunk : chunk.subarray(offset));
     } catch (error) {
       this.#down(call, `unreadable answer: ${(error as Error).message}`);
       return;
@@ -149,8 +198,12 @@ export class BroadcastLane {
   }
 
   #onData(bytes: Buffer): void {
+    this.#answer(bytes.equals(SUCCESS_BYTES) ? Status.SUCCESS : decodeStatus(bytes));
+  }
+
+  /** The answer to the oldest outstanding envelope. */
+  #answer(status: number): void {
     if (this.#count === 0) return;
-    const status = bytes.equals(SUCCESS_BYTES) ? Status.SUCCESS : decodeStatus(bytes);
     const slot = this.#head;
     this.#head = (this.#head + 1) & (this.#capacity - 1);
     this.#count--;
@@ -162,7 +215,7 @@ export class BroadcastLane {
   #down(call: http2.ClientHttp2Stream, reason: string): void {
     if (this.#call !== call) return;
     this.#call = undefined;
-    this.#batch = [];
+    this.#runs = 0;
     const now = performance.now();
     while (this.#count > 0) {
       const slot = this.#head;

@@ -19,11 +19,19 @@ export interface SupplyStats {
   readonly signingMs: number;
 }
 
+/** Where take() puts the next envelope: bytes[start..end) is its gRPC message (prefix and envelope). */
+export interface TakenEnvelope {
+  bytes: Buffer;
+  start: number;
+  end: number;
+  txId: string;
+}
+
 export class EnvelopeSupply {
   readonly #spec: SignerSpec;
   readonly #pool: SignerPool;
-  /** Signed batches as one Buffer view per envelope (made when a batch arrives, not per send). */
-  readonly #batches: { views: Buffer[]; txIds: string[] }[] = [];
+  /** Signed batches as they came: one buffer of framed envelopes each (no object per envelope but its tx id). */
+  readonly #batches: { bytes: Buffer; ends: Uint32Array; txIds: string[] }[] = [];
   #batchIndex = 0;
   #offsetInBatch = 0;
   #queued = 0;
@@ -86,10 +94,12 @@ export class EnvelopeSupply {
   }
 
   /**
-   * The next envelope, or undefined when none is signed yet (counted as
-   * starved; more are on their way). Fills `out` to avoid an object per call.
+   * The next envelope, or false when none is signed yet (counted as starved;
+   * more are on their way). Fills `out` to avoid an object per call: the
+   * envelope framed as a gRPC message is out.bytes[out.start..out.end), and
+   * consecutive envelopes of a batch lie back to back.
    */
-  take(out: { bytes: Buffer; txId: string }): boolean {
+  take(out: TakenEnvelope): boolean {
     if (this.#running && this.#refilling < 2 && (this.#queued === 0 || (this.#refill && this.#queued < BATCH * 2))) this.#signMore();
     if (this.#queued === 0) {
       this.#starved++;
@@ -97,7 +107,9 @@ export class EnvelopeSupply {
     }
     const batch = this.#batches[this.#batchIndex]!;
     const i = this.#offsetInBatch;
-    out.bytes = batch.views[i]!;
+    out.bytes = batch.bytes;
+    out.start = i === 0 ? 0 : batch.ends[i - 1]!;
+    out.end = batch.ends[i]!;
     out.txId = batch.txIds[i]!;
     this.#queued--;
     if (++this.#offsetInBatch === batch.txIds.length) {
@@ -132,13 +144,7 @@ export class EnvelopeSupply {
 
   async #sign(count: number): Promise<void> {
     const batch = await this.#pool.sign({ spec: this.#spec, count });
-    const views: Buffer[] = [];
-    let start = 0;
-    for (const end of batch.ends) {
-      views.push(Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset + start, end - start));
-      start = end;
-    }
-    this.#batches.push({ views, txIds: batch.txIds });
+    this.#batches.push({ bytes: Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength), ends: batch.ends, txIds: batch.txIds });
     this.#queued += batch.txIds.length;
   }
 }

@@ -7,6 +7,9 @@ import { computeTxId, createSignedEnvelope, encodeSerializedIdentity, HeaderType
 import { loadLocalMsp } from '../../crypto/index.js';
 import { createCryptoProvider } from '../../crypto/index.js';
 
+/** gRPC's message prefix: a compressed flag and a 4-byte length. */
+const GRPC_PREFIX_BYTES = 5;
+
 export interface SignerSpec {
   /** Fabric local MSP directory (signcerts/, keystore/, cacerts/). */
   readonly mspDir: string;
@@ -16,7 +19,12 @@ export interface SignerSpec {
   readonly envelopeBytes: number;
 }
 
-/** `count` envelopes back to back in one buffer; envelope i is bytes[ends[i-1]..ends[i]). */
+/**
+ * `count` envelopes framed as gRPC messages back to back in one buffer:
+ * message i is bytes[ends[i-1]..ends[i]), a 5-byte prefix (flag 0, big-endian
+ * length) then the envelope, so a run of them is written to a Broadcast
+ * stream as it is, without copying.
+ */
 export interface SignedBatch {
   readonly bytes: Uint8Array;
   readonly ends: Uint32Array;
@@ -60,15 +68,18 @@ export class EnvelopeSigner {
     for (let i = 0; i < count; i++) {
       const { txId, bytes } = this.#build(this.#data);
       parts.push(bytes);
-      total += bytes.length;
+      total += GRPC_PREFIX_BYTES + bytes.length;
       ends[i] = total;
       txIds.push(txId);
     }
     const bytes = new Uint8Array(total);
+    const view = new DataView(bytes.buffer);
     let offset = 0;
     for (const part of parts) {
-      bytes.set(part, offset);
-      offset += part.length;
+      // The prefix: flag 0 (not compressed), then the length.
+      view.setUint32(offset + 1, part.length);
+      bytes.set(part, offset + GRPC_PREFIX_BYTES);
+      offset += GRPC_PREFIX_BYTES + part.length;
     }
     return { bytes, ends, txIds };
   }

@@ -1,16 +1,27 @@
-// `orderer load`: Broadcast pre-signed 1 KiB envelopes to one node of a local
-// cluster (keygen directory) and report acknowledged tx/s.
+// `orderer load`: Broadcast 1 KiB envelopes, every tx id unique, to one node
+// of a local cluster (keygen directory) and report acknowledged tx/s. A thin
+// user of the bench harness (node:http2 lanes, signing processes): a closed
+// loop of --streams x --window envelopes outstanding, --pool of them signed
+// ahead and the rest on the fly.
 
 import path from 'node:path';
 import { Status } from '../block/index.js';
-import { connectAtomicBroadcast } from '../client/index.js';
+import { EnvelopeSupply, externalTarget, runBench, type RunResult, type Schedule } from '../client/index.js';
 import { intFlag, parseFlags, stringFlag } from './args.js';
 import { DEFAULT_CLUSTER_DIR } from './clusterCommand.js';
-import { createEnvelopePool, ENVELOPE_POOL_MAX, loadClientCreator } from '../client/index.js';
-import { address, clientMsp, clientTls, readManifest } from './dev/layout.js';
-import { runLoad, type LoadReport } from '../client/index.js';
+import { address, clientMsp, LOCAL_TLS_SERVER_NAME, readManifest } from './dev/layout.js';
 
 export const LOAD_USAGE = 'orderer load [--dir .data/cluster] [--node 1] [--duration-s 10] [--streams 4] [--window 64] [--pool 10000] [--envelope-bytes 1024]';
+
+/** What `orderer load` prints at the end: sent, answers by status, acknowledged tx/s over the time it sent. */
+export interface LoadSummary {
+  readonly sent: number;
+  readonly succeeded: number;
+  /** Answers other than SUCCESS, by status name, and stream failures under "STREAM_FAILED". */
+  readonly refused: Readonly<Record<string, number>>;
+  readonly elapsedMs: number;
+  readonly acknowledgedTxPerSec: number;
+}
 
 export async function loadCommand(argv: readonly string[]): Promise<number> {
   const flags = parseFlags('load', argv, {
@@ -25,46 +36,71 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   const dir = path.resolve(stringFlag(flags, 'dir') ?? DEFAULT_CLUSTER_DIR);
   const manifest = readManifest(dir);
   const nodeId = intFlag(flags, 'node', 1, 1, manifest.nodes.length);
-  const durationMs = intFlag(flags, 'duration-s', 10, 1, 3600) * 1000;
+  const durationS = intFlag(flags, 'duration-s', 10, 1, 3600);
   const streams = intFlag(flags, 'streams', 4, 1, 256);
   const windowPerStream = intFlag(flags, 'window', 64, 1, 4096);
-  const poolSize = intFlag(flags, 'pool', 10_000, 1, ENVELOPE_POOL_MAX);
+  const presign = intFlag(flags, 'pool', 10_000, 1, 5_000_000);
   const envelopeBytes = intFlag(flags, 'envelope-bytes', 1024, 256, 1024 * 1024);
   const node = manifest.nodes.find((n) => n.id === nodeId)!;
-
-  process.stdout.write(`signing ${poolSize} envelopes of ~${envelopeBytes} bytes...\n`);
-  const creator = loadClientCreator(clientMsp(dir, manifest));
-  const envelopes = createEnvelopePool({ channelId: manifest.channelId, creator, count: poolSize, envelopeBytes });
-  const client = connectAtomicBroadcast(address(node, 'client'), clientTls(dir, manifest));
+  const endpoint = address(node, 'client');
+  const target = await externalTarget({
+    endpoints: [endpoint],
+    tlsCaFile: path.join(dir, manifest.tlsCaFile),
+    serverNameOverride: LOCAL_TLS_SERVER_NAME,
+    channelId: manifest.channelId,
+    ...clientMsp(dir, manifest),
+    envelopeBytes,
+  });
+  const supply = new EnvelopeSupply(target.signer);
   try {
-    process.stdout.write(`broadcasting to node ${nodeId} (${address(node, 'client')}) for ${durationMs / 1000} s over ${streams} streams\n`);
-    let last = { succeeded: 0, elapsedMs: 0 };
-    const report = await runLoad({
-      client,
-      envelopes,
-      streams,
-      windowPerStream,
-      durationMs,
-      once: false,
-      onTick: (now) => {
-        const rate = ((now.succeeded - last.succeeded) * 1000) / Math.max(1, now.elapsedMs - last.elapsedMs);
-        process.stdout.write(`  ${(now.elapsedMs / 1000).toFixed(0)} s: ${rate.toFixed(0)} tx/s acknowledged, ${now.succeeded} total\n`);
-        last = now;
+    process.stdout.write(`signing ${presign} envelopes of ~${envelopeBytes} bytes ahead (more on the fly)...\n`);
+    await supply.prepare(presign);
+    process.stdout.write(`broadcasting to node ${nodeId} (${endpoint}) for ${durationS} s over ${streams} streams\n`);
+    const backlog = streams * windowPerStream;
+    const schedule: Schedule = { phases: [{ kind: 'backlog', name: `backlog ${backlog}`, durationS, backlog }], faults: [] };
+    let total = 0;
+    const run = await runBench({
+      target,
+      schedule,
+      role: 'all',
+      streamsPerNode: streams,
+      maxOutstanding: backlog,
+      supply,
+      watchNodes: false,
+      onSample: (second) => {
+        total += second.acknowledged;
+        if (second.phase === 'drain') return;
+        process.stdout.write(`  ${second.t.toFixed(0)} s: ${(second.acknowledged / second.intervalS).toFixed(0)} tx/s acknowledged, ${total} total\n`);
       },
     });
-    process.stdout.write(formatLoadReport(report));
-    return report.succeeded > 0 ? 0 : 1;
+    const summary = loadSummary(run);
+    process.stdout.write(formatLoadSummary(summary));
+    return summary.succeeded > 0 ? 0 : 1;
   } finally {
-    client.close();
+    await supply.close();
+    await target.close();
   }
 }
 
-export function formatLoadReport(report: LoadReport): string {
-  const refused = Object.entries(report.refused)
+/** The run's counts; tx/s over the time it sent (the drain, waiting for commits, left out). */
+export function loadSummary(run: RunResult): LoadSummary {
+  const sendingS = run.rounds.reduce((sum, r) => sum + r.durationS, 0);
+  const elapsedMs = Math.max(1, sendingS * 1000);
+  return {
+    sent: run.total.sent,
+    succeeded: run.total.acknowledged,
+    refused: run.total.refused,
+    elapsedMs,
+    acknowledgedTxPerSec: (run.total.acknowledged * 1000) / elapsedMs,
+  };
+}
+
+export function formatLoadSummary(summary: LoadSummary): string {
+  const refused = Object.entries(summary.refused)
     .map(([what, n]) => `${what} ${n}`)
     .join(', ');
   return (
-    `sent ${report.sent}, ${Status[Status.SUCCESS]} ${report.succeeded}${refused ? `, ${refused}` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s: ` +
-    `${report.acknowledgedTxPerSec.toFixed(0)} tx/s acknowledged\n`
+    `sent ${summary.sent}, ${Status[Status.SUCCESS]} ${summary.succeeded}${refused ? `, ${refused}` : ''} in ${(summary.elapsedMs / 1000).toFixed(1)} s: ` +
+    `${summary.acknowledgedTxPerSec.toFixed(0)} tx/s acknowledged\n`
   );
 }

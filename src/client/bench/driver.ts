@@ -18,7 +18,6 @@ type Phase = RatePhase | BacklogPhase;
 const UNAVAILABLE_PAUSE_MS = 50;
 /** Envelopes a lane takes in a row before the next lane's turn (few enough that lanes stay even, enough to write runs). */
 const LANE_RUN = 16;
-
 /** While nothing can be sent (every lane down or paused, no envelope signed yet), look again this often. */
 const IDLE_POLL_MS = 5;
 /**

@@ -1,8 +1,8 @@
 // Where the harness takes envelopes from: signed ahead, before the clock
-// starts, by a few signing processes (signerPool.ts); when a run needs more than were signed
-// ahead (closed loop, a long ramp) the workers sign more on the fly, in
-// batches, while the queue still holds a reserve. Every envelope is used once:
-// every tx id is unique.
+// starts, by a few signing processes (signerPool.ts); when a run needs more
+// than were signed ahead (closed loop, a long ramp) they sign more on the
+// fly, in batches, while the queue still holds a reserve. Every envelope is
+// used once: every tx id is unique.
 
 import os from 'node:os';
 import { SignerPool } from './signerPool.js';

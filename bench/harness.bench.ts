@@ -8,9 +8,9 @@
 //
 //   npm run bench:harness [-- --duration-s 10 --backlog 512 --rate 0 --tick-ms N --streams 4 --presign N --generator bench|load]
 //
-// --generator load measures instead runLoad (src/client/load.ts: `orderer
-// load`, bench:cluster, npm start), 4 streams x 128 outstanding, cycling a
-// pre-signed pool, acknowledgements only.
+// --generator load measures instead runLoad (src/client/load.ts, on grpc-js:
+// the end-to-end tests and bench:failover), 4 streams x 128 outstanding,
+// cycling a pre-signed pool, acknowledgements only.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

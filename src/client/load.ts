@@ -1,5 +1,7 @@
-// The load generator: Broadcast pre-signed envelopes to one node over a few
-// pipelined streams, count the answers per status, report tx/s.
+// The grpc-js load generator of the end-to-end tests and bench:failover:
+// Broadcast pre-signed envelopes to one node over a few pipelined streams,
+// count the answers per status, report tx/s (`orderer load` and `orderer
+// bench` use the bench harness, ./bench/).
 
 import type * as grpc from '@grpc/grpc-js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -176,6 +176,11 @@ export class RawNode {
     return getStatus(this.#raft, true);
   }
 
+  /** status() without the members' progress (etcd's BasicStatus): cheap enough to read after every Ready. */
+  basicStatus(): Status {
+    return getStatus(this.#raft, false);
+  }
+
   transferLeadership(transferee: number): void {
     this.#raft.step(newMessage({ type: MessageType.MsgTransferLeader, to: 0, from: transferee }));
   }

@@ -7,7 +7,7 @@ import { StateType } from '../../src/raft/index.js';
 
 export interface ScriptedLeaderOptions {
   readonly selfId: number;
-  /** Read at every status() call, so a test may change the voters between steps. */
+  /** Read at every status() / basicStatus() call, so a test may change the voters between steps. */
   readonly voters: () => readonly number[];
   readonly matchOf: (id: number) => number;
   readonly leadTransferee?: number;
@@ -23,16 +23,17 @@ export function scriptedLeaderRaft(opts: ScriptedLeaderOptions): ScriptedLeader 
   const proposed: ConfChange[] = [];
   const transfers: number[] = [];
   const { selfId } = opts;
+  const basicStatus = () => ({
+    id: selfId,
+    applied: 20,
+    leadTransferee: opts.leadTransferee ?? 0,
+    hardState: { term: 3, vote: selfId, commit: 20 },
+    softState: { lead: selfId, raftState: StateType.Leader },
+    config: { voters: [...opts.voters()], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
+  });
   const raft = {
-    status: () => ({
-      id: selfId,
-      applied: 20,
-      leadTransferee: opts.leadTransferee ?? 0,
-      hardState: { term: 3, vote: selfId, commit: 20 },
-      softState: { lead: selfId, raftState: StateType.Leader },
-      config: { voters: [...opts.voters()], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
-      progress: new Map(opts.voters().map((id) => [id, { match: opts.matchOf(id) }])),
-    }),
+    basicStatus,
+    status: () => ({ ...basicStatus(), progress: new Map(opts.voters().map((id) => [id, { match: opts.matchOf(id) }])) }),
     proposeConfChange: (cc: ConfChange) => void proposed.push(cc),
     transferLeadership: (to: number) => void transfers.push(to),
   } as unknown as RawNode;

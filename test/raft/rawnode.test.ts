@@ -147,6 +147,17 @@ describe('RawNode', () => {
     expect(c.get(2).node.status().progress).toBeUndefined();
   });
 
+  it("basicStatus is a leader's status without the members' progress", () => {
+    const c = new Cluster([1, 2, 3]);
+    c.get(1).node.campaign();
+    c.settle();
+    const full = c.get(1).node.status();
+    const basic = c.get(1).node.basicStatus();
+    expect(full.progress?.size).toBe(3);
+    expect(basic.progress).toBeUndefined();
+    expect({ ...basic, progress: full.progress }).toEqual(full);
+  });
+
   it('drops a proposal without a leader with ProposalDroppedError', () => {
     const c = new Cluster([1, 2, 3]);
     expect(() => c.get(1).node.propose(text('x'))).toThrow(ProposalDroppedError);

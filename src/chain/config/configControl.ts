@@ -309,7 +309,8 @@ export class ConfigControl {
   afterApply(): void {
     this.#refreshFromLedger();
     const raft = this.host.raft();
-    const status = raft.status();
+    // Read after every applied Ready: without the progress copy, which only a leader transferring away needs.
+    const status = raft.basicStatus();
     this.#rotation.observeLeader(status.softState.lead);
     const voters = status.config.voters;
     const key = voters.join(',');
@@ -330,7 +331,7 @@ export class ConfigControl {
     const term = status.hardState.term;
     if (change.type === ConfChangeType.RemoveNode && change.nodeId === this.host.selfId) {
       // Fabric: a leader being removed transfers leadership; the next leader proposes the removal.
-      const to = transfereeOf(status.progress ?? new Map(), voters, this.host.selfId);
+      const to = transfereeOf(raft.status().progress ?? new Map(), voters, this.host.selfId);
       // Retried while no transfer is in progress (etcd aborts one that does not finish within an election timeout).
       if (to === undefined || status.leadTransferee !== 0) return;
       // New submits are refused now; the commit of the last block it still orders calls afterApply again.

@@ -275,8 +275,7 @@ class BurstCounts {
     const { broadcastProcessed, broadcastValidateSeconds } = this.context.metrics;
     for (const [labels, n] of this.#counts) {
       broadcastProcessed.inc(labels, n);
-      const histogram = broadcastValidateSeconds.labels(labels);
-      for (let i = 0; i < n; i++) histogram.observe(seconds);
+      broadcastValidateSeconds.observe(labels, seconds, n);
     }
   }
 }

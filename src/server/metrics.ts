@@ -5,16 +5,17 @@
 // requests naming an unknown or no channel), so a client cannot grow the
 // label set without bound.
 
-import { Counter, Histogram, type LabelValues, type Registry } from 'prom-client';
+import { Counter, type LabelValues, type Registry } from 'prom-client';
 import { Status } from '../block/index.js';
+import { BurstHistogram } from './burstHistogram.js';
 
 type BroadcastLabels = LabelValues<'channel' | 'type' | 'status'>;
 
 export class ServerMetrics {
   /** Labels channel, type (HeaderType name), status (Status name). */
   readonly broadcastProcessed: Counter<'channel' | 'type' | 'status'>;
-  /** Time from receiving an envelope to the channel's verdict (verification + acceptance for ordering). */
-  readonly broadcastValidateSeconds: Histogram<'channel' | 'type' | 'status'>;
+  /** Time from receiving an envelope to the channel's verdict (verification + acceptance for ordering); one observation per envelope, added per burst. */
+  readonly broadcastValidateSeconds: BurstHistogram<'channel' | 'type' | 'status'>;
   readonly deliverStreamsOpened: Counter;
   readonly deliverStreamsClosed: Counter;
   readonly deliverRequestsReceived: Counter<'channel' | 'filtered' | 'data_type'>;
@@ -73,10 +74,10 @@ function counter<L extends string>(registry: Registry, name: string, help: strin
   return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
-function histogram<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Histogram<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Histogram) return existing as Histogram<L>;
+function histogram<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): BurstHistogram<L> {
+  const existing: unknown = registry.getSingleMetric(name);
+  if (existing instanceof BurstHistogram) return existing as BurstHistogram<L>;
   // Buckets from 100 us to ~6.5 s: verification is sub-millisecond, backpressure can take seconds.
   const buckets = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 6.5];
-  return new Histogram({ name, help, labelNames, buckets, registers: [registry] });
+  return new BurstHistogram({ name, help, labelNames, buckets, registers: [registry] });
 }

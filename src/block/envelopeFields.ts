@@ -73,17 +73,61 @@ export interface EnvelopeRouting {
 export function readEnvelopeRouting(bytes: Uint8Array, code: MalformedCode = 'BAD_ENVELOPE'): EnvelopeRouting {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const r = new ProtoReader(buf, code, 'envelope');
-  const headers = readPayloadAndHeader(r, readEnvelopeLevel(r).payload);
+  // The envelope level as readEnvelopeLevel reads it, without a view of the signature (the worker reads it).
+  let payloadStart = 0;
+  let payloadEnd = 0;
+  while (!r.done) {
+    const key = r.key();
+    if (key === ((1 << 3) | WIRE_LEN)) {
+      payloadStart = r.lenStart('payload');
+      payloadEnd = r.pos;
+    } else if (key === ((2 << 3) | WIRE_LEN)) r.lenStart('signature');
+    else unknownOrMistyped(r, key, 2);
+  }
+  const headers = readPayloadAndHeader(r, { start: payloadStart, end: payloadEnd });
   let headerType = 0;
   let channelId = '';
   r.reset(headers.channelHeader.start, headers.channelHeader.end, 'envelope.payload.header.channel_header');
   while (!r.done) {
     const key = r.key();
     if (key === ((1 << 3) | WIRE_VARINT)) headerType = r.int32('type');
-    else if (key === ((4 << 3) | WIRE_LEN)) channelId = r.string('channel_id');
+    else if (key === ((4 << 3) | WIRE_LEN)) channelId = readChannelId(r);
     else skipChannelHeaderField(r, key);
   }
   return { headerType, channelId };
+}
+
+/**
+ * The last channel id readChannelId decoded, and a copy of its bytes: a
+ * server reads burst after burst of envelopes naming the same channel, so
+ * the string is reused when the bytes match instead of decoded again.
+ */
+let lastChannelId = '';
+let lastChannelIdBytes: Uint8Array = EMPTY_BYTES;
+
+/** ChannelHeader.channel_id at the reader's position, as r.string('channel_id') reads it (same errors). */
+function readChannelId(r: ProtoReader): string {
+  const at = r.pos;
+  const start = r.lenStart('channel_id');
+  const end = r.pos;
+  const known = lastChannelIdBytes;
+  if (end - start === known.length && known.length > 0) {
+    const buf = r.buf;
+    let same = true;
+    for (let i = 0; i < known.length; i++) {
+      if (buf[start + i] !== known[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastChannelId;
+  }
+  r.pos = at;
+  const channelId = r.string('channel_id');
+  lastChannelId = channelId;
+  // A copy (Buffer#slice would be a view, keeping the client's receive buffer alive).
+  lastChannelIdBytes = new Uint8Array(r.buf.subarray(start, end));
+  return channelId;
 }
 
 /**

@@ -155,8 +155,25 @@ describe('readEnvelopeRouting', () => {
     }
   });
 
+  it("reads each envelope's own channel id when consecutive ones differ, even in a receive buffer reused in place", () => {
+    const onChannel = (channelId: string) =>
+      envelopeWith(encodeChannelHeader({ type: 3, version: 0, channelId, txId: 't', epoch: 0, extension: empty, tlsCertHash: empty }));
+    const ids = ['chan-a', 'chan-a', 'chan-b', 'chan-a', 'chanel-c', 'chan-b'];
+    expect(ids.map((id) => readEnvelopeRouting(onChannel(id)).channelId)).toEqual(ids);
+    // One buffer rewritten with the next message, as a stream's receive buffer is.
+    const reused = Buffer.from(onChannel('chan-a'));
+    expect(readEnvelopeRouting(reused).channelId).toBe('chan-a');
+    Buffer.from(onChannel('chan-b')).copy(reused);
+    expect(readEnvelopeRouting(reused).channelId).toBe('chan-b');
+    expectMalformed(
+      () => readEnvelopeRouting(envelopeWith(Uint8Array.of(0x22, 0x06, 0x63, 0x68, 0x61, 0x6e, 0x2d, 0xc3))),
+      'envelope.payload.header.channel_header.channel_id',
+    );
+  });
+
   it('names the field of malformed input on the path it reads', () => {
     expectMalformed(() => readEnvelopeRouting(Uint8Array.of(0x0a, 0x05, 0x01)), 'envelope.payload');
+    expectMalformed(() => readEnvelopeRouting(Uint8Array.of(0x12, 0x05, 0x01)), 'envelope.signature');
     const headerless = encodeEnvelope({ payload: encodePayload({ data: Uint8Array.of(1) }), signature: Uint8Array.of(1) });
     expectMalformed(() => readEnvelopeRouting(headerless), 'envelope.payload.header');
     expectMalformed(() => readEnvelopeRouting(envelopeWith(Uint8Array.of(0x20, 0x01))), 'envelope.payload.header.channel_header.field 4');

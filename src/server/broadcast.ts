@@ -254,9 +254,25 @@ function unreadable(error: unknown, context: BroadcastContext): Verdict {
   return { status: Status.BAD_REQUEST, info: `unreadable envelope: ${reason}` };
 }
 
-/** Broadcast metrics of one burst: one counter increment per label set, not per envelope. */
+type BroadcastLabels = LabelValues<'channel' | 'type' | 'status'>;
+
+/**
+ * Broadcast metrics of one burst: one counter increment per label set, not
+ * per envelope. A burst's envelopes nearly always share one label set: the
+ * first is counted in fields and the last one looked up is reused, so the
+ * common burst costs no Map and no label lookup per envelope.
+ */
 class BurstCounts {
-  readonly #counts = new Map<LabelValues<'channel' | 'type' | 'status'>, number>();
+  /** The first label set counted (the metrics' cached object) and its count. */
+  #first: BroadcastLabels | undefined;
+  #firstCount = 0;
+  /** Counts of any other label sets, made on the first one. */
+  #others: Map<BroadcastLabels, number> | undefined;
+  /** The arguments of the last label lookup and its result. */
+  #lastChannel = '';
+  #lastType = '';
+  #lastStatus: Status | undefined;
+  #lastLabels: BroadcastLabels | undefined;
 
   constructor(
     private readonly context: BroadcastContext,
@@ -264,19 +280,37 @@ class BurstCounts {
   ) {}
 
   add(channel: string, type: string, verdict: Verdict): void {
-    const labels = this.context.metrics.broadcastLabels(channel, type, verdict.status);
-    this.#counts.set(labels, (this.#counts.get(labels) ?? 0) + 1);
+    const labels = this.#labelsOf(channel, type, verdict.status);
+    if (this.#first === undefined) this.#first = labels;
+    if (labels === this.#first) this.#firstCount++;
+    else {
+      const others = (this.#others ??= new Map());
+      others.set(labels, (others.get(labels) ?? 0) + 1);
+    }
     if (verdict.status !== Status.SUCCESS)
       this.context.logger.debug({ channel, type, status: labels.status, info: verdict.info }, 'broadcast envelope rejected');
   }
 
   record(): void {
+    if (this.#first === undefined) return;
     const seconds = (performance.now() - this.startedMs) / 1000;
     const { broadcastProcessed, broadcastValidateSeconds } = this.context.metrics;
-    for (const [labels, n] of this.#counts) {
+    broadcastProcessed.inc(this.#first, this.#firstCount);
+    broadcastValidateSeconds.observe(this.#first, seconds, this.#firstCount);
+    if (this.#others === undefined) return;
+    for (const [labels, n] of this.#others) {
       broadcastProcessed.inc(labels, n);
       broadcastValidateSeconds.observe(labels, seconds, n);
     }
+  }
+
+  #labelsOf(channel: string, type: string, status: Status): BroadcastLabels {
+    if (this.#lastLabels !== undefined && status === this.#lastStatus && channel === this.#lastChannel && type === this.#lastType) return this.#lastLabels;
+    this.#lastChannel = channel;
+    this.#lastType = type;
+    this.#lastStatus = status;
+    this.#lastLabels = this.context.metrics.broadcastLabels(channel, type, status);
+    return this.#lastLabels;
   }
 }
 

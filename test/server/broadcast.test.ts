@@ -209,13 +209,18 @@ describe('Broadcast', () => {
     stream.write(toProtosEnvelope(transaction('mychannel', 'a')));
     stream.write(toProtosEnvelope(transaction('mychannel', 'b')));
     stream.write(toProtosEnvelope(transaction('elsewhere', 'c')));
+    stream.write(toProtosEnvelope(transaction('mychannel', 'd')));
+    stream.write(toProtosEnvelope(transaction('', 'e')));
+    stream.write(toProtosEnvelope(transaction('elsewhere', 'f')));
     stream.end();
     await done;
     const text = await harness.metrics.metrics();
-    expect(text).toContain('broadcast_processed_count{channel="mychannel",type="ENDORSER_TRANSACTION",status="SUCCESS"} 2');
-    expect(text).toContain('broadcast_processed_count{channel="",type="ENDORSER_TRANSACTION",status="NOT_FOUND"} 1');
+    expect(text).toContain('broadcast_processed_count{channel="mychannel",type="ENDORSER_TRANSACTION",status="SUCCESS"} 3');
+    expect(text).toContain('broadcast_processed_count{channel="",type="ENDORSER_TRANSACTION",status="NOT_FOUND"} 2');
+    expect(text).toContain('broadcast_processed_count{channel="",type="ENDORSER_TRANSACTION",status="BAD_REQUEST"} 1');
     expect(text).not.toContain('elsewhere');
-    expect(text).toContain('broadcast_validate_duration_count{channel="mychannel",type="ENDORSER_TRANSACTION",status="SUCCESS"} 2');
+    expect(text).toContain('broadcast_validate_duration_count{channel="mychannel",type="ENDORSER_TRANSACTION",status="SUCCESS"} 3');
+    expect(text).toContain('broadcast_validate_duration_count{channel="",type="ENDORSER_TRANSACTION",status="NOT_FOUND"} 2');
   });
 
   it('serves several streams at once, each in its own order', async () => {

@@ -139,11 +139,12 @@ export class NemesisLoad {
     readonly now: () => number,
   ) {}
 
-  start(ratePerSec: number): void {
+  /** `modes`: the acknowledgement modes to load, one lane per mode and channel. */
+  start(ratePerSec: number, modes: readonly AckMode[] = ['committed', 'accepted']): void {
     const { channels, ids } = this.cluster;
     channels.forEach((channel, i) => {
-      this.#lanes.push(new Lane(this, channel, 'committed', ids[i % ids.length]!));
-      this.#lanes.push(new Lane(this, channel, 'accepted', ids[(i + 1) % ids.length]!));
+      if (modes.includes('committed')) this.#lanes.push(new Lane(this, channel, 'committed', ids[i % ids.length]!));
+      if (modes.includes('accepted')) this.#lanes.push(new Lane(this, channel, 'accepted', ids[(i + 1) % ids.length]!));
     });
     const perLane = ratePerSec / this.#lanes.length;
     this.#running = Promise.all(this.#lanes.map((lane) => lane.run(this.#stop.signal, perLane)));

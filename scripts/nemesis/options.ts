@@ -25,6 +25,10 @@ export interface NemesisOptions {
   readonly faults: readonly FaultKind[];
   /** Stop after this many faults even if time is left. */
   readonly faultsMax: number;
+  /** Whom the faults hit: a channel's leader, a follower, or either as the schedule rolls (`member` always takes a follower). */
+  readonly target: 'any' | 'leader' | 'follower';
+  /** The load's acknowledgement modes: one lane per mode and channel. */
+  readonly ack: 'both' | 'committed' | 'accepted';
   /** Keep the cluster's directory (keys, ledgers, node logs) afterwards. */
   readonly keep: boolean;
 }
@@ -42,6 +46,8 @@ export const NEMESIS_DEFAULTS: Omit<NemesisOptions, 'seed'> = {
   ratePerSec: 120,
   faults: FAULT_KINDS,
   faultsMax: 1_000_000,
+  target: 'any',
+  ack: 'both',
   keep: false,
 };
 
@@ -49,7 +55,8 @@ export class NemesisOptionsError extends Error {}
 
 const USAGE = `usage: npm run nemesis -- [--seed N] [--duration-s 120] [--nodes 3] [--channels 2] [--engine native|native-free|mixed]
   [--algorithm ecdsa-p256|sm2] [--tick-interval-ms 100] [--election-tick 10] [--batch-timeout-ms 200] [--ack-timeout-ms 5000]
-  [--rate 120] [--faults kill9,stop,term,wipe,partition,slow,member,disk] [--faults-max N] [--keep]`;
+  [--rate 120] [--faults kill9,stop,term,wipe,partition,slow,member,disk] [--faults-max N]
+  [--target any|leader|follower] [--ack both|committed|accepted] [--keep]`;
 
 export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
   const values = new Map<string, string>();
@@ -77,6 +84,8 @@ export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
     'rate',
     'faults',
     'faults-max',
+    'target',
+    'ack',
   ];
   for (const key of values.keys()) if (!known.includes(key)) throw new NemesisOptionsError(`unknown flag --${key}\n${USAGE}`);
   const int = (key: string, fallback: number, min: number, max: number): number => {
@@ -111,6 +120,8 @@ export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
     ratePerSec: int('rate', d.ratePerSec, 1, 100_000),
     faults: faults as FaultKind[],
     faultsMax: int('faults-max', d.faultsMax, 1, 1_000_000),
+    target: oneOf('target', d.target, ['any', 'leader', 'follower'] as const),
+    ack: oneOf('ack', d.ack, ['both', 'committed', 'accepted'] as const),
     keep,
   };
 }

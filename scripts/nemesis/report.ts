@@ -31,6 +31,11 @@ export function formatReport(report: NemesisReport): string {
     `back to healthy after healing, from the restarted node's start-up for restarts (ms): median ${b.medianMs.toFixed(0)}, p90 ${b.p90Ms.toFixed(0)}, max ${b.maxMs.toFixed(0)} over ${b.count}; by kind median/max: ${byKind.join(', ')}`,
     `load: sent ${report.load.sent} (retries ${report.load.retries}), acknowledged ${report.acknowledged} (${report.load.duplicateAnswers} answered as duplicates), SERVICE_UNAVAILABLE ${report.load.unavailable}, stream failures ${report.load.streamFailures}, other refusals ${JSON.stringify(report.load.refused)}`,
   ];
+  const sum = (pick: (c: NemesisReport['verdict']['channels'][number]) => number): number => report.verdict.channels.reduce((total, c) => total + pick(c), 0);
+  const leaderKills = report.faults.filter((f) => f.crash !== undefined && f.crash.ledChannels.length > 0).length;
+  lines.push(
+    `totals: ${leaderKills} leader crashes; committed-mode acknowledged ${sum((c) => c.committedAcks)}, lost ${sum((c) => c.committedLost)}; accepted-mode acknowledged ${sum((c) => c.acceptedAcks)}, lost ${sum((c) => c.acceptedLostToCrash + c.acceptedLostUnexplained)}; tx ids ordered twice ${sum((c) => c.duplicates)}`,
+  );
   for (const c of report.verdict.channels) {
     lines.push(
       `${c.channel}: ${c.height} blocks, ${c.transactions} tx, duplicates ${c.duplicates}; committed-mode acks ${c.committedAcks}, lost ${c.committedLost}; accepted-mode acks ${c.acceptedAcks}, lost to a leader crash ${c.acceptedLostToCrash}, lost unexplained ${c.acceptedLostUnexplained}`,
@@ -48,5 +53,5 @@ export function formatReport(report: NemesisReport): string {
 
 function replayFlags(report: NemesisReport): string {
   const o = report.options;
-  return `--duration-s ${o.durationS} --nodes ${o.nodes} --channels ${o.channels} --engine ${o.engine} --algorithm ${o.algorithm} --rate ${o.ratePerSec} --faults ${o.faults.join(',')}${o.faultsMax < 1_000_000 ? ` --faults-max ${o.faultsMax}` : ''}`;
+  return `--duration-s ${o.durationS} --nodes ${o.nodes} --channels ${o.channels} --engine ${o.engine} --algorithm ${o.algorithm} --rate ${o.ratePerSec} --faults ${o.faults.join(',')} --target ${o.target} --ack ${o.ack}${o.faultsMax < 1_000_000 ? ` --faults-max ${o.faultsMax}` : ''}`;
 }

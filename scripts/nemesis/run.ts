@@ -46,7 +46,7 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
     await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS);
     log(`cluster up in ${cluster.dir}: ${options.nodes} nodes, channels ${cluster.channels.join(', ')}, engine ${options.engine}, ${options.algorithm}`);
     load = new NemesisLoad(cluster, creator, now);
-    load.start(options.ratePerSec);
+    load.start(options.ratePerSec, options.ack === 'both' ? ['committed', 'accepted'] : [options.ack]);
     await sleep(2000);
     // The duration counts from the first fault: the cluster's start-up is not part of it.
     const endAt = now() + options.durationS * 1000;

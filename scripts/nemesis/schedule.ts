@@ -36,10 +36,12 @@ export function* faultSchedule(options: NemesisOptions): Generator<PlannedFault>
   for (let index = 0; ; index++) {
     let roll = random() * total;
     const kind = kinds.find((k) => (roll -= WEIGHTS[k]) < 0) ?? kinds[kinds.length - 1]!;
+    // Rolled even when the target is fixed, so --target changes whom a fault hits, not the rest of the schedule.
+    const rolledRole = random() < 0.6 ? 'leader' : 'follower';
     yield {
       index,
       kind,
-      role: random() < 0.6 ? 'leader' : 'follower',
+      role: options.target === 'any' ? rolledRole : options.target,
       channel: Math.floor(random() * options.channels),
       peer: random() < 0.5 ? -1 : Math.floor(random() * (options.nodes - 1)),
       durationMs: Math.round(electionMs * (0.5 + random() * 3.5)),

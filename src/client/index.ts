@@ -7,5 +7,6 @@ export type { ClientMsp, SignedEnvelope } from './envelopePool.js';
 export { runLoad } from './load.js';
 export type { LoadReport } from './load.js';
 export { channelView, isHealthy, isListening, metricValue } from './nodeMetrics.js';
+export { NodeStatusFormatError, nodeStatus, parseNodeStatus, type ChannelStatusView, type NodeStatusView } from './nodeStatus.js';
 export { ClientCallError, ClientUsageError } from './errors.js';
 export * from './bench/index.js';

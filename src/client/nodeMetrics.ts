@@ -29,9 +29,9 @@ export async function isHealthy(operationsAddress: string): Promise<boolean> {
   return (await get(operationsAddress, '/healthz'))?.status === 200;
 }
 
-/** True when the operations listener answers at all (the node finished start-up). */
+/** True when the operations listener answers at all (the node finished start-up); asks the cheap /status, whatever its answer. */
 export async function isListening(operationsAddress: string): Promise<boolean> {
-  return (await get(operationsAddress, '/metrics')) !== undefined;
+  return (await get(operationsAddress, '/status')) !== undefined;
 }
 
 /** The value of `metric{channel="<channelId>"}` in Prometheus text, or undefined. */

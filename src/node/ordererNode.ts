@@ -201,7 +201,7 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
   health.watchChannels(channels);
   parts.operations = await OperationsServer.start(
     { listenAddress: options.operationsListenAddress, ...(options.operationsTls && { tls: options.operationsTls }) },
-    { metricsRegistry: metrics, health, logger: log, participation: channels.participation },
+    { metricsRegistry: metrics, health, logger: log, participation: channels.participation, channels },
   );
 }
 

@@ -3,6 +3,7 @@
 
 export { AtomicBroadcastServer, type AtomicBroadcastServerDeps } from './atomicBroadcastServer.js';
 export { OperationsServer, type OperationsServerDeps } from './operationsServer.js';
+export { nodeStatus, STATUS_PATH, type ChannelStatusView, type NodeStatus } from './nodeStatus.js';
 export { HealthChecks, HEALTH_COMPONENTS_MAX, type FailedCheck, type HealthCheck } from './health.js';
 export {
   BROADCAST_OUTSTANDING_MAX_LIMIT,

@@ -1,6 +1,8 @@
 // The operations HTTP(S) listener (as Fabric's operations.System):
 // GET /healthz → 200 {"status":"OK","time":...} or 503 with the failed checks;
 // GET /metrics → Prometheus text from the prom-client Registry;
+// GET /status → each channel's leader, term and height as JSON (nodeStatus.ts),
+// when the node gives its channels;
 // /participation/v1/channels... → channel participation (participation.ts)
 // when the node offers it.
 // Requests are bounded: only a join reads a body (bounded in bytes),
@@ -13,7 +15,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ListenError } from './errors.js';
+import type { ChannelRegistry } from '../chain/index.js';
 import type { HealthChecks } from './health.js';
+import { nodeStatus, STATUS_PATH } from './nodeStatus.js';
 import { handleParticipation, isParticipationPath, type ChannelParticipation } from './participation.js';
 import { fillOperationsOptions, splitHostPort, type OperationsServerOptions, type OperationsServerOptionsInput } from './options.js';
 
@@ -23,6 +27,8 @@ export interface OperationsServerDeps {
   readonly logger: Logger;
   /** Channel participation API; absent: its paths answer 404. */
   readonly participation?: ChannelParticipation;
+  /** The channels /status reports; absent: /status answers 404. */
+  readonly channels?: ChannelRegistry;
 }
 
 export class OperationsServer {
@@ -100,13 +106,18 @@ async function handle(
   }
   // No other path needs a body: drop whatever a client sends.
   request.resume();
-  if (path !== '/healthz' && path !== '/metrics') {
+  const status = path === STATUS_PATH && deps.channels !== undefined;
+  if (path !== '/healthz' && path !== '/metrics' && !status) {
     respondJson(response, 404, { status: 'Not Found' });
     return;
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('Allow', 'GET, HEAD');
     respondJson(response, 405, { status: 'Method Not Allowed' });
+    return;
+  }
+  if (status) {
+    respondJson(response, 200, nodeStatus(deps.channels!));
     return;
   }
   if (path === '/metrics') {

@@ -7,6 +7,7 @@ import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
+import { parseNodeStatus } from '../../src/client/index.js';
 import { HealthChecks, OperationsServer } from '../../src/server/index.js';
 import { FakeChannel, FakeRegistry } from './support/fakeChannels.js';
 import { silentLogger } from './support/harness.js';
@@ -100,6 +101,31 @@ describe('operations server', () => {
     const post = await get(port, '/healthz', 'POST');
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('/status answers every channel: leader, leadership, height and term as JSON, sorted by channel', async () => {
+    const leaderless = new FakeChannel('b', 3);
+    leaderless.leaderId = 0;
+    server = await OperationsServer.start(
+      { listenAddress: '127.0.0.1:0' },
+      { health: new HealthChecks(), metricsRegistry: new Registry(), logger: silentLogger, channels: new FakeRegistry([leaderless, new FakeChannel('a', 2)]) },
+    );
+    const response = await get(server.port, '/status');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json');
+    const parsed = parseNodeStatus(JSON.parse(response.body));
+    expect(parsed).toEqual({
+      nodeId: 1,
+      channels: [
+        { channel: 'a', leaderId: 1, isLeader: true, height: 2, term: 1 },
+        { channel: 'b', leaderId: 0, isLeader: false, height: 3, term: 1 },
+      ],
+    });
+  });
+
+  it('/status answers 404 when the server was given no channels', async () => {
+    const { port } = await start(new HealthChecks());
+    expect((await get(port, '/status')).status).toBe(404);
   });
 
   it('serves HTTPS, and with requireClientCert refuses clients without a certificate from the CA', async () => {

@@ -4,13 +4,13 @@
 // node serves `channels` channels, (3) each node runs the engine the options
 // give it, and (4) Broadcast answers with the acknowledgement the load asks
 // for per stream (request header). One NodeProcess per node (LocalCluster).
+// Health and leadership as the nemesis reads them: health.ts.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { address, freeNodePorts, freePorts, keygen, LocalCluster, type ClusterManifest } from '../../src/cli/index.js';
-import { channelView, isHealthy } from '../../src/client/index.js';
+import { freeNodePorts, freePorts, keygen, LocalCluster, type ClusterManifest } from '../../src/cli/index.js';
 import { mountDisks, unmountDisks } from './diskFault.js';
 import { ClusterProxies } from './proxy.js';
 import type { NemesisOptions } from './options.js';
@@ -105,57 +105,4 @@ function writeChannels(
     fs.writeFileSync(file, stringify({ ...template, channelId, consenters, raft }));
     return file;
   });
-}
-
-export interface HealthView {
-  readonly healthy: boolean;
-  /** Per channel: the leader's id (0 if not exactly one) and the committed heights of running nodes. */
-  readonly why: string;
-}
-
-/** Every running node healthy (a leader for each of its channels) and, per channel, committed block numbers within one. */
-export async function clusterHealth(cluster: NemesisCluster): Promise<HealthView> {
-  const running = cluster.manifest.nodes.filter((n) => cluster.local.process(n.id).running);
-  if (running.length < cluster.ids.length) return { healthy: false, why: `${cluster.ids.length - running.length} node(s) down` };
-  const healthy = await Promise.all(running.map((n) => isHealthy(address(n, 'operations'))));
-  const sick = running.filter((_, i) => !healthy[i]).map((n) => n.id);
-  if (sick.length > 0) return { healthy: false, why: `node(s) ${sick.join(',')} report no leader` };
-  for (const channel of cluster.channels) {
-    const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), channel)));
-    if (views.some((v) => v === undefined)) return { healthy: false, why: `${channel}: a node does not answer` };
-    const heights = views.map((v) => v!.committedBlockNumber);
-    if (Math.max(...heights) - Math.min(...heights) > 1) return { healthy: false, why: `${channel}: heights ${heights.join(',')}` };
-    if (views.filter((v) => v!.isLeader).length !== 1) return { healthy: false, why: `${channel}: not exactly one leader` };
-  }
-  return { healthy: true, why: '' };
-}
-
-/** Every running node's committed block number of every channel, as one comparable string ('' if a node does not answer). */
-export async function committedHeights(cluster: NemesisCluster): Promise<string> {
-  const running = cluster.manifest.nodes.filter((n) => cluster.local.process(n.id).running);
-  const parts: string[] = [];
-  for (const channel of cluster.channels) {
-    const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), channel)));
-    if (views.some((v) => v === undefined)) return '';
-    parts.push(`${channel}:${views.map((v) => v!.committedBlockNumber).join(',')}`);
-  }
-  return parts.join(' ');
-}
-
-/**
- * Whether `node` considers itself the leader of `channel` (its own metrics). During a
- * leadership change the others may not agree yet, so leaderOf() may see no single leader
- * while this node already took envelopes as leader.
- */
-export async function leadsItself(cluster: NemesisCluster, node: number, channel: string): Promise<boolean> {
-  if (!cluster.local.process(node).running) return false;
-  return (await channelView(address(cluster.local.node(node), 'operations'), channel))?.isLeader === true;
-}
-
-/** The node leading `channel` now, per the running nodes' metrics (undefined if not exactly one). */
-export async function leaderOf(cluster: NemesisCluster, channel: string): Promise<number | undefined> {
-  const running = cluster.manifest.nodes.filter((n) => cluster.local.process(n.id).running);
-  const views = await Promise.all(running.map((n) => channelView(address(n, 'operations'), channel)));
-  const leaders = running.filter((_, i) => views[i]?.isLeader === true);
-  return leaders.length === 1 ? leaders[0]!.id : undefined;
 }

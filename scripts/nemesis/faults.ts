@@ -9,8 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { leadsItself, leaderOf, type NemesisCluster } from './cluster.js';
+import type { NemesisCluster } from './cluster.js';
 import { fillDisk, haltsInLog, makeRoom } from './diskFault.js';
+import { leadsItself, leaderOf, type HealthTrace } from './health.js';
 import { addConsenterBack, removeConsenter } from './membershipFault.js';
 import type { PlannedFault } from './schedule.js';
 
@@ -33,6 +34,8 @@ export interface AppliedFault {
   upMs: number | undefined;
   /** Back to healthy after healing (after the restarted node is up, for restarts), ms; undefined when it never was within the limit. */
   backToHealthyMs: number | undefined;
+  /** When each health condition first held after healing (health.ts); undefined when it never was healthy. */
+  health: HealthTrace | undefined;
   /** Set when applied (kill -9, wipe) or when healed (a full disk that halted a channel the node led). */
   crash: CrashEvent | undefined;
   /** What the fault did beyond its plan (a full disk: the channels that halted), for the log. */
@@ -127,6 +130,7 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
     healedMs: startedMs,
     upMs: undefined,
     backToHealthyMs: undefined,
+    health: undefined,
     crash,
     outcome: '',
     heal: async () => {

@@ -1,6 +1,8 @@
 // The run's figures as text: faults by kind, back-to-healthy distribution,
 // load and the checker's per-channel counts, failures with the seed to replay.
 
+import type { AppliedFault } from './faults.js';
+import { HEALTH_STEPS } from './health.js';
 import type { NemesisReport } from './run.js';
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -18,17 +20,17 @@ export function formatReport(report: NemesisReport): string {
   const kinds = new Map<string, number>();
   for (const f of report.faults) kinds.set(f.plan.kind, (kinds.get(f.plan.kind) ?? 0) + 1);
   const b = backToHealthy(report);
-  const byKind = [...new Map(report.faults.map((f) => [f.plan.kind, 0])).keys()].map((kind) => {
-    const t = report.faults
-      .filter((f) => f.plan.kind === kind && f.backToHealthyMs !== undefined)
-      .map((f) => f.backToHealthyMs!)
-      .sort((x, y) => x - y);
-    return `${kind} ${quantile(t, 0.5).toFixed(0)}/${(t[t.length - 1] ?? NaN).toFixed(0)}`;
-  });
+  const byKind = [...new Set(report.faults.map((f) => f.plan.kind))].map((kind) =>
+    kindFigures(
+      report.faults.filter((f) => f.plan.kind === kind),
+      kind,
+    ),
+  );
   const lines = [
     `nemesis seed ${o.seed}: ${o.durationS} s, ${o.nodes} nodes, ${o.channels} channels, engine ${o.engine}, ${o.algorithm}, election timeout ${o.tickIntervalMs * o.electionTick} ms, ${o.ratePerSec} env/s offered`,
     `faults: ${report.faults.length} (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); leader crashes ${report.faults.filter((f) => f.crash !== undefined && f.crash.ledChannels.length > 0).length}`,
-    `back to healthy after healing, from the restarted node's start-up for restarts (ms): median ${b.medianMs.toFixed(0)}, p90 ${b.p90Ms.toFixed(0)}, max ${b.maxMs.toFixed(0)} over ${b.count}; by kind median/max: ${byKind.join(', ')}`,
+    `back to healthy after healing, from the restarted node's start-up for restarts (ms): median ${b.medianMs.toFixed(0)}, p90 ${b.p90Ms.toFixed(0)}, max ${b.maxMs.toFixed(0)} over ${b.count}; by kind:`,
+    ...byKind.map((line) => `  ${line}`),
     `load: sent ${report.load.sent} (retries ${report.load.retries}), acknowledged ${report.acknowledged} (${report.load.duplicateAnswers} answered as duplicates), SERVICE_UNAVAILABLE ${report.load.unavailable}, stream failures ${report.load.streamFailures}, other refusals ${JSON.stringify(report.load.refused)}`,
   ];
   const sum = (pick: (c: NemesisReport['verdict']['channels'][number]) => number): number => report.verdict.channels.reduce((total, c) => total + pick(c), 0);
@@ -54,4 +56,19 @@ export function formatReport(report: NemesisReport): string {
 function replayFlags(report: NemesisReport): string {
   const o = report.options;
   return `--duration-s ${o.durationS} --nodes ${o.nodes} --channels ${o.channels} --engine ${o.engine} --algorithm ${o.algorithm} --rate ${o.ratePerSec} --faults ${o.faults.join(',')} --target ${o.target} --ack ${o.ack}${o.faultsMax < 1_000_000 ? ` --faults-max ${o.faultsMax}` : ''}`;
+}
+
+/** One kind's faults: back to healthy median/p90/max, when each health condition first held (median), and the restarted node's start-up. */
+export function kindFigures(faults: readonly AppliedFault[], kind: string): string {
+  const sorted = (values: readonly number[]): number[] => [...values].sort((a, b) => a - b);
+  const ms = (n: number): string => n.toFixed(0);
+  const healthy = sorted(faults.flatMap((f) => (f.backToHealthyMs === undefined ? [] : [f.backToHealthyMs])));
+  const steps = HEALTH_STEPS.filter((s) => s !== 'answering').map((step) => {
+    const at = sorted(faults.flatMap((f) => (f.health?.firstMs[step] === undefined ? [] : [f.health.firstMs[step]!])));
+    return `${step} ${ms(quantile(at, 0.5))}`;
+  });
+  const startUps = sorted(faults.flatMap((f) => (f.upMs === undefined ? [] : [f.upMs - f.healedMs])));
+  const startUp = startUps.length === 0 ? '' : `; node start-up before it median ${ms(quantile(startUps, 0.5))}, max ${ms(startUps[startUps.length - 1]!)}`;
+  const never = faults.length - healthy.length;
+  return `${kind} x${faults.length}: median ${ms(quantile(healthy, 0.5))}, p90 ${ms(quantile(healthy, 0.9))}, max ${ms(healthy[healthy.length - 1] ?? NaN)}${never > 0 ? `, never ${never}` : ''} (median first ${steps.join(', ')})${startUp}`;
 }

@@ -5,12 +5,11 @@
 // the duration is spent; then the load stops and the checker's verdict.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Status } from '../../src/block/index.js';
-import { BroadcastStream, connectAtomicBroadcast } from '../../src/client/index.js';
-import { createEnvelopePool, loadClientCreator } from '../../src/client/index.js';
-import { address, clientMsp, clientTls } from '../../src/cli/index.js';
+import { loadClientCreator } from '../../src/client/index.js';
+import { clientMsp } from '../../src/cli/index.js';
 import { checkRun, type Verdict } from './checker.js';
-import { clusterHealth, committedHeights, createCluster, type NemesisCluster } from './cluster.js';
+import { createCluster, type NemesisCluster } from './cluster.js';
+import { committedHeights, describeTrace, waitHealthy } from './health.js';
 import { applyFault, describeFault, holdFault, restarts, type AppliedFault, type CrashEvent } from './faults.js';
 import { NemesisLoad, type LoadFigures } from './load.js';
 import type { NemesisOptions } from './options.js';
@@ -62,7 +61,10 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
         fault.upMs = now();
       }
       const healthyAt = await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS).then(
-        () => now(),
+        (trace) => {
+          fault.health = trace;
+          return now();
+        },
         (err: Error) => {
           failures.push(`after ${describeFault(fault)}: ${err.message}`);
           return undefined;
@@ -71,7 +73,7 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
       fault.backToHealthyMs = healthyAt === undefined ? undefined : healthyAt - (fault.upMs ?? fault.healedMs);
       const startUp = fault.upMs === undefined ? '' : ` (node start-up ${(fault.upMs - fault.healedMs).toFixed(0)} ms before)`;
       log(
-        `${(now() / 1000).toFixed(1)} s ${describeFault(fault)}: back to healthy ${fault.backToHealthyMs?.toFixed(0) ?? 'NEVER'} ms${startUp}; acks ${load.acks.size}`,
+        `${(now() / 1000).toFixed(1)} s ${describeFault(fault)}: back to healthy ${fault.backToHealthyMs?.toFixed(0) ?? 'NEVER'} ms${fault.health === undefined ? '' : ` (${describeTrace(fault.health)})`}${startUp}; acks ${load.acks.size}`,
       );
       if (healthyAt === undefined) break;
       await sleep(plan.pauseMs);
@@ -103,23 +105,6 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
   };
 }
 
-/** Polls until the cluster is healthy and each channel accepts a Broadcast; throws after `timeoutMs` naming what was still wrong. */
-async function waitHealthy(cluster: NemesisCluster, creator: ReturnType<typeof loadClientCreator>, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let why = '';
-  while (performance.now() < deadline) {
-    const health = await clusterHealth(cluster);
-    why = health.why;
-    if (health.healthy) {
-      const refused = await broadcastRefusal(cluster, creator);
-      if (refused === undefined) return;
-      why = refused;
-    }
-    await sleep(50);
-  }
-  throw new Error(`not back to healthy within ${timeoutMs} ms: ${why}`);
-}
-
 /** Returns once no committed height changed for `quietMs` (or after `timeoutMs`). */
 async function waitQuiet(cluster: NemesisCluster, quietMs: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -135,27 +120,4 @@ async function waitQuiet(cluster: NemesisCluster, quietMs: number, timeoutMs: nu
       return;
     }
   }
-}
-
-let probeNode = 0;
-
-/** One fresh envelope per channel, each to the next node in turn: undefined if every one is answered SUCCESS, else why not. */
-async function broadcastRefusal(cluster: NemesisCluster, creator: ReturnType<typeof loadClientCreator>): Promise<string | undefined> {
-  for (const channel of cluster.channels) {
-    const node = cluster.ids[probeNode++ % cluster.ids.length]!;
-    const client = connectAtomicBroadcast(address(cluster.local.node(node), 'client'), clientTls(cluster.dir, cluster.manifest));
-    const stream = new BroadcastStream(client);
-    try {
-      const [envelope] = createEnvelopePool({ channelId: channel, creator, count: 1, envelopeBytes: 200 });
-      const answer = await Promise.race([stream.send(envelope!.bytes), sleep(2000).then(() => undefined)]);
-      if (answer === undefined) return `${channel}: Broadcast to node ${node} not answered within 2 s`;
-      if (answer.status !== Status.SUCCESS) return `${channel}: Broadcast to node ${node}: ${Status[answer.status]} ${answer.info}`;
-    } catch (err) {
-      return `${channel}: Broadcast to node ${node}: ${(err as Error).message}`;
-    } finally {
-      stream.cancel();
-      client.close();
-    }
-  }
-  return undefined;
 }

@@ -1,0 +1,100 @@
+// The nemesis' health judgement (scripts/nemesis/health.ts): every node
+// answering, one leader followed by every node, heights within one block;
+// and the options that fix whom faults hit and which acknowledgement mode
+// the load uses.
+
+import { describe, expect, it } from 'vitest';
+import { judgeHealth } from '../../scripts/nemesis/health.js';
+import { NemesisOptionsError, parseNemesisArgs } from '../../scripts/nemesis/options.js';
+import { faultSchedule } from '../../scripts/nemesis/schedule.js';
+import type { NodeStatusView } from '../../src/client/index.js';
+
+const ids = [1, 2, 3];
+const channels = ['c0', 'c1'];
+
+/** Node `id`'s status: every channel led by `leader` (per channel if an array), at `height`. */
+function node(id: number, leader: number | number[], height: number | number[] = 10): NodeStatusView {
+  return {
+    nodeId: id,
+    channels: channels.map((channel, i) => {
+      const leaderId = Array.isArray(leader) ? leader[i]! : leader;
+      return { channel, leaderId, isLeader: leaderId === id, height: Array.isArray(height) ? height[i]! : height, term: 2 };
+    }),
+  };
+}
+
+describe('judgeHealth', () => {
+  it('is healthy when every node follows the same leader and heights are within one block', () => {
+    const statuses = new Map([
+      [1, node(1, 2, 10)],
+      [2, node(2, 2, 11)],
+      [3, node(3, 2, 10)],
+    ]);
+    expect(judgeHealth(ids, channels, statuses)).toEqual({ reached: 'heights', why: '' });
+  });
+
+  it('stops at the first unmet condition and says which', () => {
+    const down = new Map([
+      [1, node(1, 2)],
+      [2, node(2, 2)],
+      [3, undefined],
+    ]);
+    expect(judgeHealth(ids, channels, down)).toEqual({ reached: undefined, why: 'node(s) 3 down or not answering' });
+    // Node 3 restarted and has not heard the leader of c1 yet.
+    const deaf = new Map([
+      [1, node(1, [2, 1])],
+      [2, node(2, [2, 1])],
+      [3, node(3, [2, 0])],
+    ]);
+    expect(judgeHealth(ids, channels, deaf)).toEqual({ reached: 'answering', why: 'c1: no single leader followed by all (1->1 2->1 3->0)' });
+    // Two nodes think they lead c0 (the old leader has not heard of the new term yet).
+    const stale = new Map([
+      [1, node(1, 1)],
+      [2, node(2, 2)],
+      [3, node(3, 2)],
+    ]);
+    expect(judgeHealth(ids, channels, stale).reached).toBe('answering');
+    const behind = new Map([
+      [1, node(1, 2, [10, 10])],
+      [2, node(2, 2, [10, 10])],
+      [3, node(3, 2, [10, 8])],
+    ]);
+    expect(judgeHealth(ids, channels, behind)).toEqual({ reached: 'leader', why: 'c1: heights 10,10,8' });
+  });
+
+  it('does not count a node that lacks a channel as answering for it', () => {
+    const statuses = new Map([
+      [1, node(1, 2)],
+      [2, node(2, 2)],
+      [3, { nodeId: 3, channels: [node(3, 2).channels[0]!] }],
+    ]);
+    expect(judgeHealth(ids, channels, statuses)).toEqual({ reached: undefined, why: 'c1: node(s) 3 do not serve it' });
+  });
+});
+
+describe('nemesis --target and --ack', () => {
+  it('--target leader makes every fault hit a leader and keeps the rest of the seeded schedule', () => {
+    const any = parseNemesisArgs(['--seed', '5', '--faults', 'kill9,stop']);
+    const leader = parseNemesisArgs(['--seed', '5', '--faults', 'kill9,stop', '--target', 'leader', '--ack', 'committed']);
+    expect(leader.ack).toBe('committed');
+    const take = (o: typeof any) => {
+      const plans = [];
+      for (const plan of faultSchedule(o)) {
+        if (plan.index >= 40) break;
+        plans.push(plan);
+      }
+      return plans;
+    };
+    const rolled = take(any);
+    const fixed = take(leader);
+    expect(rolled.some((p) => p.role === 'follower')).toBe(true);
+    expect(fixed.every((p) => p.role === 'leader')).toBe(true);
+    expect(fixed.map(({ role: _, ...rest }) => rest)).toEqual(rolled.map(({ role: _, ...rest }) => rest));
+  });
+
+  it('refuses an unknown target or acknowledgement mode, naming the flag', () => {
+    expect(() => parseNemesisArgs(['--target', 'everyone'])).toThrow(NemesisOptionsError);
+    expect(() => parseNemesisArgs(['--target', 'everyone'])).toThrow(/--target must be one of any, leader, follower, got "everyone"/);
+    expect(() => parseNemesisArgs(['--ack', 'durable'])).toThrow(/--ack must be one of both, committed, accepted, got "durable"/);
+  });
+});

@@ -72,6 +72,8 @@ export async function clusterStatuses(cluster: NemesisCluster): Promise<Map<numb
 /** When each condition first held, ms from the start of the wait, and what the polling cost. */
 export interface HealthTrace {
   readonly firstMs: Readonly<Partial<Record<HealthStep, number>>>;
+  /** Blocks the furthest-behind node lacked (largest over the channels) when every node first followed one leader: what catch-up had to copy. */
+  readonly behindAtLeader: number | undefined;
   readonly polls: number;
   /** Mean time one poll of every node's /status took (a slow answer is a busy node, not the poller). */
   readonly meanPollMs: number;
@@ -80,9 +82,10 @@ export interface HealthTrace {
 const POLL_GAP_MS = 50;
 
 /** Polls until healthy and each channel accepts a Broadcast; resolves with the trace, throws after `timeoutMs` naming what was still wrong. */
-export async function waitHealthy(cluster: NemesisCluster, creator: ReturnType<typeof loadClientCreator>, timeoutMs: number): Promise<HealthTrace> {
+export async function waitHealthy(cluster: NemesisCluster, probe: BroadcastProbe, timeoutMs: number): Promise<HealthTrace> {
   const start = performance.now();
   const firstMs: Partial<Record<HealthStep, number>> = {};
+  let behindAtLeader: number | undefined;
   let polls = 0;
   let pollMs = 0;
   let why = '';
@@ -95,11 +98,12 @@ export async function waitHealthy(cluster: NemesisCluster, creator: ReturnType<t
     why = judged.why;
     const reachedIndex = judged.reached === undefined ? -1 : HEALTH_STEPS.indexOf(judged.reached);
     for (const step of HEALTH_STEPS.slice(0, reachedIndex + 1)) firstMs[step] ??= before - start;
+    if (reachedIndex >= HEALTH_STEPS.indexOf('leader')) behindAtLeader ??= heightSpread(cluster.channels, statuses);
     if (judged.reached === 'heights') {
-      const refused = await broadcastRefusal(cluster, creator);
+      const refused = await probe.refusal();
       if (refused === undefined) {
         firstMs.broadcast = performance.now() - start;
-        return { firstMs, polls, meanPollMs: pollMs / polls };
+        return { firstMs, behindAtLeader, polls, meanPollMs: pollMs / polls };
       }
       why = refused;
     }
@@ -108,33 +112,74 @@ export async function waitHealthy(cluster: NemesisCluster, creator: ReturnType<t
   throw new Error(`not back to healthy within ${timeoutMs} ms: ${why}`);
 }
 
-/** The trace as `leader +1200 heights +1900 broadcast +2100 ms (12 polls of 8 ms)`. */
-export function describeTrace(trace: HealthTrace): string {
-  const steps = HEALTH_STEPS.filter((s) => s !== 'answering' && trace.firstMs[s] !== undefined).map((s) => `${s} +${trace.firstMs[s]!.toFixed(0)}`);
-  return `${steps.join(' ')} ms (${trace.polls} polls of ${trace.meanPollMs.toFixed(0)} ms)`;
+/** Largest spread of heights over the channels (every node answering). */
+function heightSpread(channels: readonly string[], statuses: ReadonlyMap<number, NodeStatusView | undefined>): number {
+  let spread = 0;
+  for (const channel of channels) {
+    const heights = [...statuses.values()].map((s) => s?.channels.find((c) => c.channel === channel)?.height ?? 0);
+    spread = Math.max(spread, Math.max(...heights) - Math.min(...heights));
+  }
+  return spread;
 }
 
-let probeNode = 0;
+/** The trace as `leader +1200 heights +1900 broadcast +2100 ms (40 blocks behind; 12 polls of 8 ms)`. */
+export function describeTrace(trace: HealthTrace): string {
+  const steps = HEALTH_STEPS.filter((s) => s !== 'answering' && trace.firstMs[s] !== undefined).map((s) => `${s} +${trace.firstMs[s]!.toFixed(0)}`);
+  const behind = trace.behindAtLeader === undefined ? '' : `${trace.behindAtLeader} blocks behind; `;
+  return `${steps.join(' ')} ms (${behind}${trace.polls} polls of ${trace.meanPollMs.toFixed(0)} ms)`;
+}
 
-/** One fresh envelope per channel, each to the next node in turn: undefined if every one is answered SUCCESS, else why not. */
-async function broadcastRefusal(cluster: NemesisCluster, creator: ReturnType<typeof loadClientCreator>): Promise<string | undefined> {
-  for (const channel of cluster.channels) {
-    const node = cluster.ids[probeNode++ % cluster.ids.length]!;
-    const client = connectAtomicBroadcast(address(cluster.local.node(node), 'client'), clientTls(cluster.dir, cluster.manifest));
-    const stream = new BroadcastStream(client);
-    try {
-      const [envelope] = createEnvelopePool({ channelId: channel, creator, count: 1, envelopeBytes: 200 });
-      const answer = await Promise.race([stream.send(envelope!.bytes), sleep(2000).then(() => undefined)]);
-      if (answer === undefined) return `${channel}: Broadcast to node ${node} not answered within 2 s`;
-      if (answer.status !== Status.SUCCESS) return `${channel}: Broadcast to node ${node}: ${Status[answer.status]} ${answer.info}`;
-    } catch (err) {
-      return `${channel}: Broadcast to node ${node}: ${(err as Error).message}`;
-    } finally {
-      stream.cancel();
-      client.close();
-    }
+/**
+ * "Broadcast accepted": one fresh envelope per channel, each channel's to the next node in turn,
+ * over one kept client per node (as a real client keeps its connection; a new client per probe
+ * timed TLS handshakes of a loaded machine, not the cluster). A client whose call fails is
+ * replaced and the envelope sent once more at once (the node may have restarted since).
+ */
+export class BroadcastProbe {
+  readonly #clients = new Map<number, ReturnType<typeof connectAtomicBroadcast>>();
+  #next = 0;
+
+  constructor(
+    private readonly cluster: NemesisCluster,
+    private readonly creator: ReturnType<typeof loadClientCreator>,
+  ) {}
+
+  /** undefined if every channel answered SUCCESS, else why not. */
+  async refusal(): Promise<string | undefined> {
+    const answers = await Promise.all(this.cluster.channels.map((channel) => this.#probe(channel, this.cluster.ids[this.#next++ % this.cluster.ids.length]!)));
+    return answers.find((a) => a !== undefined);
   }
-  return undefined;
+
+  close(): void {
+    for (const client of this.#clients.values()) client.close();
+    this.#clients.clear();
+  }
+
+  async #probe(channel: string, node: number): Promise<string | undefined> {
+    const [envelope] = createEnvelopePool({ channelId: channel, creator: this.creator, count: 1, envelopeBytes: 200 });
+    let why: string | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let client = this.#clients.get(node);
+      if (client === undefined) {
+        client = connectAtomicBroadcast(address(this.cluster.local.node(node), 'client'), clientTls(this.cluster.dir, this.cluster.manifest));
+        this.#clients.set(node, client);
+      }
+      const stream = new BroadcastStream(client);
+      try {
+        const answer = await Promise.race([stream.send(envelope!.bytes), sleep(2000).then(() => undefined)]);
+        if (answer === undefined) return `${channel}: Broadcast to node ${node} not answered within 2 s`;
+        if (answer.status !== Status.SUCCESS) return `${channel}: Broadcast to node ${node}: ${Status[answer.status]} ${answer.info}`;
+        return undefined;
+      } catch (err) {
+        why = `${channel}: Broadcast to node ${node}: ${(err as Error).message}`;
+        client.close();
+        this.#clients.delete(node);
+      } finally {
+        stream.cancel();
+      }
+    }
+    return why;
+  }
 }
 
 /** Every running node's height of every channel, as one comparable string ('' if a running node does not answer). */

@@ -9,7 +9,7 @@ import { loadClientCreator } from '../../src/client/index.js';
 import { clientMsp } from '../../src/cli/index.js';
 import { checkRun, type Verdict } from './checker.js';
 import { createCluster, type NemesisCluster } from './cluster.js';
-import { committedHeights, describeTrace, waitHealthy } from './health.js';
+import { BroadcastProbe, committedHeights, describeTrace, waitHealthy } from './health.js';
 import { applyFault, describeFault, holdFault, restarts, type AppliedFault, type CrashEvent } from './faults.js';
 import { NemesisLoad, type LoadFigures } from './load.js';
 import type { NemesisOptions } from './options.js';
@@ -37,12 +37,14 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
   const faults: AppliedFault[] = [];
   const crashes: CrashEvent[] = [];
   let load: NemesisLoad | undefined;
+  let probe: BroadcastProbe | undefined;
   let verdict: Verdict = { channels: [], failures: [] };
   try {
     cluster.local.startAll();
     await cluster.local.waitHealthy(120_000);
     const creator = loadClientCreator(clientMsp(cluster.dir, cluster.manifest));
-    await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS);
+    probe = new BroadcastProbe(cluster, creator);
+    await waitHealthy(cluster, probe, HEALTHY_WITHIN_MS);
     log(`cluster up in ${cluster.dir}: ${options.nodes} nodes, channels ${cluster.channels.join(', ')}, engine ${options.engine}, ${options.algorithm}`);
     load = new NemesisLoad(cluster, creator, now);
     load.start(options.ratePerSec, options.ack === 'both' ? ['committed', 'accepted'] : [options.ack]);
@@ -60,7 +62,7 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
         await cluster.local.waitListening(fault.node, HEALTHY_WITHIN_MS * 2);
         fault.upMs = now();
       }
-      const healthyAt = await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS).then(
+      const healthyAt = await waitHealthy(cluster, probe, HEALTHY_WITHIN_MS).then(
         (trace) => {
           fault.health = trace;
           return now();
@@ -84,13 +86,14 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
     // being ordered again after a leader stepped down: read the chains once a leader serves
     // every channel and no height moved for a while (a block committed after the read
     // counted its envelopes as lost).
-    await waitHealthy(cluster, creator, HEALTHY_WITHIN_MS).catch((err: Error) => failures.push(`after the load stopped: ${err.message}`));
+    await waitHealthy(cluster, probe, HEALTHY_WITHIN_MS).catch((err: Error) => failures.push(`after the load stopped: ${err.message}`));
     await waitQuiet(cluster, 2 * options.electionTick * options.tickIntervalMs + options.batchTimeoutMs, HEALTHY_WITHIN_MS);
     log(`load stopped: ${load.acks.size} acknowledged; checking every node's chains`);
     verdict = await checkRun(cluster, load, crashes);
   } catch (err) {
     failures.push(`run failed: ${(err as Error).stack ?? String(err)}`);
   } finally {
+    probe?.close();
     const failed = failures.length + verdict.failures.length > 0;
     await cluster.dispose(options.keep || failed);
   }

@@ -27,6 +27,12 @@ describe('nemesis, short schedule', () => {
       report.faults.every((f) => f.backToHealthyMs !== undefined),
       text,
     ).toBe(true);
+    // Each recovery says when each health condition first held, in order.
+    for (const f of report.faults) {
+      const at = f.health?.firstMs;
+      expect(at?.leader, text).toBeLessThanOrEqual(at!.heights!);
+      expect(at?.heights, text).toBeLessThanOrEqual(at!.broadcast!);
+    }
     expect(report.verdict.channels).toHaveLength(2);
     for (const c of report.verdict.channels) {
       expect(c.duplicates, text).toBe(0);

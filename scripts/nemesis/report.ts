@@ -69,7 +69,7 @@ export function kindFigures(faults: readonly AppliedFault[], kind: string): stri
   });
   const startUps = sorted(faults.flatMap((f) => (f.upMs === undefined ? [] : [f.upMs - f.healedMs])));
   const startUp = startUps.length === 0 ? '' : `; node start-up before it median ${ms(quantile(startUps, 0.5))}, max ${ms(startUps[startUps.length - 1]!)}`;
-  // Catch-up: the blocks a node lacked when all followed one leader, over the time until heights were within one.
+  // Catch-up, net of the blocks the leader kept adding: the blocks a node lacked when all followed one leader, over the time until heights were within one.
   const rates = sorted(
     faults.flatMap((f) => {
       const t = f.health;
@@ -77,7 +77,7 @@ export function kindFigures(faults: readonly AppliedFault[], kind: string): stri
       return [(t.behindAtLeader - 1) / Math.max(0.001, (t.firstMs.heights - t.firstMs.leader) / 1000)];
     }),
   );
-  const catchUp = rates.length === 0 ? '' : `; catch-up median ${ms(quantile(rates, 0.5))} blocks/s over ${rates.length}`;
+  const catchUp = rates.length === 0 ? '' : `; net catch-up median ${ms(quantile(rates, 0.5))} blocks/s over ${rates.length}`;
   const never = faults.length - healthy.length;
   return `${kind} x${faults.length}: median ${ms(quantile(healthy, 0.5))}, p90 ${ms(quantile(healthy, 0.9))}, max ${ms(healthy[healthy.length - 1] ?? NaN)}${never > 0 ? `, never ${never}` : ''} (median first ${steps.join(', ')})${catchUp}${startUp}`;
 }

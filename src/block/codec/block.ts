@@ -13,7 +13,7 @@ import {
   type OrdererBlockMetadata,
 } from '../model.js';
 import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../wire/reader.js';
-import { ProtoWriter } from '../wire/writer.js';
+import { ProtoWriter, varintLength } from '../wire/writer.js';
 import type { DecodeContext } from './common.js';
 import { bytesField, decodeFields, messageField, repeatedMessageField, uint64Field, type Draft, type FieldTable } from './fields.js';
 
@@ -69,6 +69,42 @@ export function blockBytesBeforeMetadata(bytes: Uint8Array): number {
     r.skip(key & 7, `field ${key >>> 3}`);
   }
   return metadataAt;
+}
+
+/**
+ * The marshaled block's metadata field alone: for any header and data,
+ * encodeBlock({ header, data, metadata }) is the bytes encodeBlock writes
+ * before the metadata field followed by these bytes.
+ */
+export function encodeBlockMetadataField(metadata: readonly Uint8Array[]): Uint8Array {
+  const w = new ProtoWriter();
+  for (const entry of metadata) w.bytesAlways(1, entry);
+  return new ProtoWriter().message(3, w).finish();
+}
+
+/**
+ * The part of `bytes` (a marshaled block that decodes to `block`) before its
+ * metadata field, as a view (no copy), when it is exactly what encodeBlock
+ * writes there for `block`; undefined otherwise (a field after the metadata,
+ * unknown fields, fields out of order, non-minimal lengths). Checked without
+ * copying the data: the header field's bytes are compared, and the length
+ * with encodeBlock's. A marshaling whose header field is canonical and whose
+ * length equals the canonical length holds the data entries canonically too
+ * (any other form of the same entries, in the order they decode in, is longer).
+ */
+export function canonicalBytesBeforeMetadata(bytes: Uint8Array, block: Block): Uint8Array | undefined {
+  const length = blockBytesBeforeMetadata(bytes);
+  if (length === 0) return undefined;
+  const header = new ProtoWriter().message(1, writeBlockHeader(block.header)).finish();
+  const data = new ProtoWriter();
+  for (const entry of block.data) data.bytesAlways(1, entry);
+  // The data field: its one-byte key (field 2, length-delimited), its length, its entries.
+  const canonical = header.length + 1 + varintLength(data.byteLength) + data.byteLength;
+  if (length !== canonical || header.length > length) return undefined;
+  if (Buffer.compare(Buffer.from(header.buffer, header.byteOffset, header.length), Buffer.from(bytes.buffer, bytes.byteOffset, header.length)) !== 0) {
+    return undefined;
+  }
+  return bytes.subarray(0, length);
 }
 
 /** Encodes a Block; envelopes are copied once, straight into the result. */

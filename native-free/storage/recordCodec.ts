@@ -52,16 +52,19 @@ export function encodeFrame(ops: readonly FileRecord[]): EncodedFrame {
   const blocks: BlockPlacement[] = [];
   let offset = frameHeaderBytes;
   for (const op of ops) {
-    const { meta, blob } = opToRecord(op);
+    // The blob's parts go into the frame's chunks as they are: a block's pieces or a batch's entries are never joined into one buffer first.
+    const { meta, blob: blobParts } = opToRecord(op);
+    let blobBytes = 0;
+    for (const part of blobParts) blobBytes += part.length;
     const metaBytes = encodeTuple(meta as TupleValue);
     const header = Buffer.alloc(recordHeaderBytes);
     header.writeUInt32LE(metaBytes.length, 0);
-    header.writeUInt32LE(blob.length, 4);
-    header.writeUInt32LE(crc32Of([metaBytes, blob]), 8);
-    const recordBytes = recordHeaderBytes + metaBytes.length + blob.length;
+    header.writeUInt32LE(blobBytes, 4);
+    header.writeUInt32LE(crc32Of([metaBytes, ...blobParts]), 8);
+    const recordBytes = recordHeaderBytes + metaBytes.length + blobBytes;
     if (op.kind === 'block') blocks.push({ channel: op.channel, number: op.block.number, offsetInFrame: offset, recordBytes });
     chunks.push(header, metaBytes);
-    if (blob.length > 0) chunks.push(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+    for (const part of blobParts) if (part.length > 0) chunks.push(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
     offset += recordBytes;
   }
   const payloadBytes = offset - frameHeaderBytes;
@@ -73,11 +76,12 @@ export function encodeFrame(ops: readonly FileRecord[]): EncodedFrame {
   return { chunks, frameBytes: offset, blocks };
 }
 
-function opToRecord(op: FileRecord): { meta: unknown[]; blob: Uint8Array } {
-  const empty = new Uint8Array(0);
+/** The record's meta tuple, and its blob as the parts that follow one another. */
+function opToRecord(op: FileRecord): { meta: unknown[]; blob: readonly Uint8Array[] } {
+  const empty: Uint8Array[] = [];
   switch (op.kind) {
     case 'entries': {
-      const blob = Buffer.concat(op.entries.map((e) => e.data));
+      const blob = op.entries.map((e) => e.data);
       const heads = op.entries.map((e) => [e.term, e.type, e.data.length]);
       return { meta: ['e', op.channel, op.entries[0]!.index, heads], blob };
     }
@@ -88,18 +92,21 @@ function opToRecord(op: FileRecord): { meta: unknown[]; blob: Uint8Array } {
     case 'snapshot':
     case 'resetLog': {
       const m = op.snapshot.metadata;
-      return { meta: [op.kind === 'snapshot' ? 's' : 'r', op.channel, m.index, m.term, shapes.confStateToWire(m.confState)], blob: op.snapshot.data };
+      return { meta: [op.kind === 'snapshot' ? 's' : 'r', op.channel, m.index, m.term, shapes.confStateToWire(m.confState)], blob: [op.snapshot.data] };
     }
     case 'compact':
       return { meta: ['k', op.channel, op.start.index, op.start.term], blob: empty };
     case 'block':
-      return { meta: ['b', op.channel, shapes.blockHeadToWire(op.block)], blob: op.block.bytes };
+      return {
+        meta: ['b', op.channel, shapes.blockHeadToWire(op.block)],
+        blob: op.block.pieces === undefined ? [op.block.bytes] : [op.block.pieces.head, op.block.pieces.tail],
+      };
     case 'dropChannel':
       // A tombstone: replay forgets what the stream held for the channel before it.
       return { meta: ['d', op.channel, op.keepLedger ? 1 : 0], blob: empty };
     case 'checkpoint': {
       const st = op.state;
-      const blob = Buffer.concat([st.snapshot.data, ...st.entries.map((e) => e.data)]);
+      const blob = [st.snapshot.data, ...st.entries.map((e) => e.data)];
       const heads = st.entries.map((e) => [e.term, e.type, e.data.length]);
       const meta = [
         'x',

@@ -43,10 +43,10 @@ export function hasBody(e: Entry): boolean {
   return e.type === EntryType.Normal && e.data.length > 0;
 }
 
-/** The entry's record, and its body's when it has one. */
-export function entryRecords(e: Entry): { record: Buffer; body: Buffer | undefined } {
+/** The entry's record, and its body's when it has one (the body in a buffer from `alloc`, which seal documents). */
+export function entryRecords(e: Entry, alloc?: (size: number) => Buffer): { record: Buffer; body: Buffer | undefined } {
   if (!hasBody(e)) return { record: seal(shapes.entryToWire(e)), body: undefined };
-  return { record: seal(shapes.entryApartToWire(e)), body: seal(e.data) };
+  return { record: seal(shapes.entryApartToWire(e)), body: seal(e.data, alloc) };
 }
 
 /** One removal of the plan (the caller adds it to its write list). */
@@ -101,9 +101,13 @@ export function bodyHolds(body: Uint8Array, slice: EntryBodySlice, blockBytes: U
  * whole block (an entry stored inline by an older version, or never
  * persisted here, has no body).
  */
-export function blockRecord(block: LedgerBlock, body: Uint8Array | undefined): Buffer {
+export function blockRecord(block: LedgerBlock, body: Uint8Array | undefined, alloc?: (size: number) => Buffer): Buffer {
   const head = shapes.blockHeadToWire(block);
   const slice = block.entryBody;
-  if (slice === undefined || body === undefined || block.raftIndex === 0 || !bodyHolds(body, slice, block.bytes)) return seal([head, block.bytes]);
-  return seal([head, block.bytes.subarray(slice.length), slice.offset, slice.length]);
+  // A block assembled from pieces (walOps.ts) is compared and stored piece by piece: its bytes are never joined here.
+  const pieces = block.pieces;
+  const leading = pieces !== undefined && slice !== undefined && pieces.head.length === slice.length ? pieces.head : undefined;
+  if (slice === undefined || body === undefined || block.raftIndex === 0 || !bodyHolds(body, slice, leading ?? block.bytes))
+    return seal([head, block.bytes], alloc);
+  return seal([head, leading !== undefined ? pieces!.tail : block.bytes.subarray(slice.length), slice.offset, slice.length], alloc);
 }

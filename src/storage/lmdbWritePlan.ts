@@ -58,7 +58,12 @@ export interface PlannerState {
   readonly bodies: Map<string, Map<number, Uint8Array>>;
 }
 
-export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: PlannerState): LmdbWrite[] {
+/**
+ * `alloc` gives the buffers of the large values (entry bodies, block
+ * records): they must stay untouched until the plan's transaction settled
+ * (scratchBuffers.ts).
+ */
+export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: PlannerState, alloc?: (size: number) => Buffer): LmdbWrite[] {
   let writes: LmdbWrite[] = [];
   for (const op of ops) {
     const ch = op.channel;
@@ -81,7 +86,7 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
       case 'entries':
         assertTruncationAboveLedger(ch, op.removeFrom, op.removeTo, ledgerOf(ch, dbs, state).lastRaftIndex);
         for (const e of op.entries) {
-          const { record, body } = entryRecords(e);
+          const { record, body } = entryRecords(e, alloc);
           writes.push({ db: dbs.entries, key: [ch, e.index], value: record });
           if (body === undefined) continue;
           writes.push({ db: dbs.bodies, key: [ch, e.index], value: body });
@@ -114,7 +119,7 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
         break;
       }
       case 'block':
-        planBlock(ch, op.block, dbs, state, writes);
+        planBlock(ch, op.block, dbs, state, writes, alloc);
         meta('ledger', shapes.ledgerSummaryToWire(state.ledgers.get(ch)!));
         break;
     }
@@ -139,9 +144,9 @@ function summaryOf(raw: Uint8Array, ch: string): RecoveredLedger {
   return shapes.ledgerSummaryFromWire(unsealed.value);
 }
 
-function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: PlannerState, writes: LmdbWrite[]): void {
+function planBlock(ch: string, block: LedgerBlock, dbs: LmdbDatabases, state: PlannerState, writes: LmdbWrite[], alloc?: (size: number) => Buffer): void {
   const known = state.bodies.get(ch);
-  writes.push({ db: dbs.blocks, key: [ch, block.number], value: blockRecord(block, known?.get(block.raftIndex)) });
+  writes.push({ db: dbs.blocks, key: [ch, block.number], value: blockRecord(block, known?.get(block.raftIndex), alloc) });
   // One block per entry: the ledger owns the body from now on, nothing else refers to it.
   known?.delete(block.raftIndex);
   const before = ledgerOf(ch, dbs, state);

@@ -10,12 +10,23 @@ import { decodeTuple, encodeTupleParts, type TupleValue } from './tupleCodec.js'
 
 const headerBytes = 4;
 
-export function seal(value: unknown): Buffer {
+/**
+ * The sealed bytes of `value`, in a buffer from `alloc(size)` (exactly `size`
+ * bytes; a fresh one by default, or reused scratch: scratchBuffers.ts).
+ */
+export function seal(value: unknown, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   // One copy of the (possibly 1 MiB) payload: the pieces go straight into the sealed buffer.
   const parts = encodeTupleParts(value as TupleValue);
-  const header = Buffer.allocUnsafe(headerBytes);
-  header.writeUInt32LE(crc32Of(parts), 0);
-  return Buffer.concat([header, ...parts]);
+  let size = headerBytes;
+  for (const part of parts) size += part.length;
+  const out = alloc(size);
+  out.writeUInt32LE(crc32Of(parts), 0);
+  let at = headerBytes;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /**

@@ -32,6 +32,42 @@ export interface LedgerBlock {
    * Undefined: the block is not from a persisted entry (genesis, catch-up).
    */
   readonly entryBody?: EntryBodySlice | undefined;
+  /**
+   * `bytes` as the two pieces the block was assembled from, when it was
+   * (ledgerBlockOfPieces): `bytes` = head ‖ tail. An engine that needs only
+   * the pieces (a reference to the entry body and the rest) reads these, and
+   * the block's ~500 KB are never copied into one buffer.
+   */
+  readonly pieces?: BlockPieces | undefined;
+}
+
+export interface BlockPieces {
+  /** The block's bytes before its metadata: a view into the Raft entry's data (entryBody says where). */
+  readonly head: Uint8Array;
+  /** The rest: this node's marshaled metadata field. */
+  readonly tail: Uint8Array;
+}
+
+/**
+ * A LedgerBlock whose bytes are `pieces.head` ‖ `pieces.tail`, joined into
+ * one buffer only when something reads `bytes` (once, then kept).
+ */
+export function ledgerBlockOfPieces(fields: Omit<LedgerBlock, 'bytes' | 'pieces'>, pieces: BlockPieces): LedgerBlock {
+  let joined: Uint8Array | undefined;
+  const block = { ...fields, pieces } as LedgerBlock;
+  Object.defineProperty(block, 'bytes', {
+    enumerable: true,
+    get: (): Uint8Array => {
+      joined ??= Buffer.concat([pieces.head, pieces.tail]);
+      return joined;
+    },
+  });
+  return block;
+}
+
+/** Length of a block's bytes, without joining its pieces. */
+export function ledgerBlockLength(block: LedgerBlock): number {
+  return block.pieces === undefined ? block.bytes.length : block.pieces.head.length + block.pieces.tail.length;
 }
 
 /** A byte range of a Raft entry's data: `[offset, offset + length)`. */
@@ -81,7 +117,7 @@ export function opBytes(op: WalOp): number {
     case 'resetLog':
       return op.snapshot.data.length + 128;
     case 'block':
-      return op.block.bytes.length + 128 + op.block.txIds.length * 72;
+      return ledgerBlockLength(op.block) + 128 + op.block.txIds.length * 72;
     default:
       return 64;
   }

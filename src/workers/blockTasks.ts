@@ -80,6 +80,13 @@ export function signingStandIn(block: Block): Block {
   return { header: block.header, data: block.data.length === 1 ? block.data : [], metadata: block.metadata };
 }
 
+/** A block's metadata entries as its writer signed them (the block marshaled with these is the block to write). */
+export interface SignedMetadata {
+  readonly metadata: readonly Uint8Array[];
+  /** Last config block number after this block (itself if it is a config block). */
+  readonly lastConfigBlockNumber: number;
+}
+
 /**
  * Fills and signs a block's metadata as Fabric's BlockWriter does
  * (BlockMetadataWriter): `block` may be its signingStandIn. Returns the
@@ -90,7 +97,7 @@ export function signBlockMetadata(
   block: Block,
   lastConfigBlockNumber: number,
   consenterMetadata: WireEtcdraftMetadata | undefined,
-): { metadata: readonly Uint8Array[]; lastConfigBlockNumber: number } {
+): SignedMetadata {
   const writer = new BlockMetadataWriter({ identity, lastConfigBlockNumber });
   const signed = writer.write(block, consenterMetadata);
   return { metadata: signed.metadata, lastConfigBlockNumber: writer.lastConfigBlockNumber };

@@ -29,8 +29,10 @@ export {
   hashData,
   marshalBlock,
   signAndMarshalBlock,
+  signBlockMetadata,
   type BlockHashes,
   type BuiltBlockEntry,
   type SignedBlock,
+  type SignedMetadata,
 } from './blockTasks.js';
 export { QUEUE_TASKS_PER_THREAD_DEFAULT } from './options.js';

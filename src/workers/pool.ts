@@ -15,7 +15,7 @@ import { signerSpecOf, verificationSpecOf, type SignerInput, type VerificationCo
 import { BatchTooLargeError, PoolClosedError, PoolOverloadedError, UnknownContextError, WorkerTaskError } from './errors.js';
 import { fillPoolOptions, type FilledPoolOptions, type WorkerPoolOptions } from './options.js';
 import { packBytes, packedTransferList, totalBytes, unpackBytes } from './packedBytes.js';
-import { signingStandIn, type BuiltBlockEntry } from './blockTasks.js';
+import { signingStandIn, type BuiltBlockEntry, type SignedMetadata } from './blockTasks.js';
 import { packStrings } from './packedStrings.js';
 import { unpackVerdicts } from './packedVerdicts.js';
 import { workerExecArgv } from './workerExecArgv.js';
@@ -258,6 +258,18 @@ export class WorkerPool {
    * and the last config block number after this block.
    */
   async signBlock(handle: ContextHandle<'signer'>, block: Block, input: SignBlockInput): Promise<{ bytes: Uint8Array; lastConfigBlockNumber: number }> {
+    const signed = await this.signBlockMetadata(handle, block, input);
+    // The one copy of the block's data on this path: straight into the marshaled block.
+    const bytes = encodeBlock({ header: block.header, data: block.data, metadata: signed.metadata });
+    return { bytes, lastConfigBlockNumber: signed.lastConfigBlockNumber };
+  }
+
+  /**
+   * signBlock without the marshaling: the block's metadata entries with
+   * LAST_CONFIG and SIGNATURES filled, for a caller that has the block's
+   * bytes before its metadata already (a block from a Raft entry).
+   */
+  async signBlockMetadata(handle: ContextHandle<'signer'>, block: Block, input: SignBlockInput): Promise<SignedMetadata> {
     this.#checkBatch('signBlock', block.data);
     const result = await this.#runWithContext(handle, 'signer', (context) => {
       // The signature covers header and metadata only: the data (the block's bulk) never crosses to the worker.
@@ -276,9 +288,7 @@ export class WorkerPool {
       return { task, transfer: [...this.#transferListOf(data), ...this.#transferListOf(metadata)] };
     });
     assert.ok(result.kind === 'signedMetadata');
-    // The one copy of the block's data on this path: straight into the marshaled block.
-    const bytes = encodeBlock({ header: block.header, data: block.data, metadata: unpackBytes(result.metadata) });
-    return { bytes, lastConfigBlockNumber: result.lastConfigBlockNumber };
+    return { metadata: unpackBytes(result.metadata), lastConfigBlockNumber: result.lastConfigBlockNumber };
   }
 
   /**

@@ -7,10 +7,10 @@
 import type { Block, EnvelopeCreator } from '../../block/index.js';
 import type { OrganizationConfig } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm, SignatureAlgorithm } from '../../crypto/index.js';
-import type { BuiltBlockEntry, EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata } from '../../workers/index.js';
+import type { BuiltBlockEntry, EnvelopeRejection, EnvelopeVerdict, SignedMetadata, WireEtcdraftMetadata } from '../../workers/index.js';
 
 export { REJECTION_CODES } from '../../workers/index.js';
-export type { BuiltBlockEntry, EnvelopeRejection, EnvelopeVerdict, SignedBlock, WireEtcdraftMetadata };
+export type { BuiltBlockEntry, EnvelopeRejection, EnvelopeVerdict, SignedMetadata, WireEtcdraftMetadata };
 
 /**
  * What a channel's envelopes are checked against. One object per channel for
@@ -50,10 +50,12 @@ export interface ChainCompute {
    */
   blockEntry(engine: Engine, algorithm: HashAlgorithm, start: BlockStart, envelopes: readonly Uint8Array[], txIds: readonly string[]): Promise<BuiltBlockEntry>;
   /**
-   * `block` with LAST_CONFIG and SIGNATURES filled (signed with this node's
-   * orderer identity) and marshaled, as Fabric's BlockWriter writes it.
+   * `block`'s metadata with LAST_CONFIG and SIGNATURES filled (signed with
+   * this node's orderer identity), as Fabric's BlockWriter writes it. Not
+   * marshaled: the caller has the block's bytes before its metadata (the
+   * Raft entry's) and appends the metadata field (encodeBlockMetadataField).
    */
-  signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock>;
+  signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedMetadata>;
   /** This node's orderer identity, for the envelopes the orderer itself creates (the CONFIG envelope of a config update, as Fabric's). */
   ordererIdentity(): EnvelopeCreator;
 }

@@ -1,11 +1,11 @@
 // ChainCompute on the calling thread, with the functions the pool's workers
-// run (src/workers: VerificationContext, buildBlockEntry, signAndMarshalBlock),
+// run (src/workers: VerificationContext, buildBlockEntry, signBlockMetadata),
 // so both give identical verdicts and bytes.
 
 import type { Block, EnvelopeCreator, OrdererIdentity } from '../../block/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
-import { buildBlockEntry, signAndMarshalBlock, VerificationContext as WorkerVerificationContext } from '../../workers/index.js';
-import type { BlockStart, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
+import { buildBlockEntry, signBlockMetadata, VerificationContext as WorkerVerificationContext } from '../../workers/index.js';
+import type { BlockStart, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedMetadata, VerificationContext, WireEtcdraftMetadata } from './compute.js';
 
 export class InThreadCompute implements ChainCompute {
   /** Built once per channel context (its identity cache lives inside). */
@@ -40,8 +40,8 @@ export class InThreadCompute implements ChainCompute {
     return buildBlockEntry(engine, algorithm, start, envelopes, txIds);
   }
 
-  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {
-    return signAndMarshalBlock(this.identity, block, lastConfigBlockNumber, consenterMetadata);
+  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedMetadata> {
+    return signBlockMetadata(this.identity, block, lastConfigBlockNumber, consenterMetadata);
   }
 
   ordererIdentity(): EnvelopeCreator {

@@ -6,7 +6,7 @@ import type { Block, EnvelopeCreator } from '../../block/index.js';
 import { createCryptoProvider } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
 import type { ContextHandle, SignerInput, WorkerPool } from '../../workers/index.js';
-import type { BlockStart, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedBlock, VerificationContext, WireEtcdraftMetadata } from './compute.js';
+import type { BlockStart, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedMetadata, VerificationContext, WireEtcdraftMetadata } from './compute.js';
 
 export class PoolCompute implements ChainCompute {
   readonly #verification = new WeakMap<VerificationContext, Promise<ContextHandle<'verification'>>>();
@@ -43,9 +43,9 @@ export class PoolCompute implements ChainCompute {
     return this.pool.blockEntry({ engine, hashAlgorithm: algorithm, number: start.number, previousHash: start.previousHash, data: envelopes, txIds });
   }
 
-  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedBlock> {
+  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedMetadata> {
     this.#signer ??= this.pool.registerSigner(this.signer);
-    return this.pool.signBlock(await this.#signer, block, { lastConfigBlockNumber, consenterMetadata });
+    return this.pool.signBlockMetadata(await this.#signer, block, { lastConfigBlockNumber, consenterMetadata });
   }
 
   /** Signs on the calling thread: the orderer creates an envelope only per config update. */

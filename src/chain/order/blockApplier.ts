@@ -8,8 +8,11 @@
 
 import type { Logger } from 'pino';
 import {
+  canonicalBytesBeforeMetadata,
   decodeBlock,
   decodeBlockEntry,
+  encodeBlock,
+  encodeBlockMetadataField,
   headerHash,
   isConfigBlock,
   readTxIds,
@@ -19,7 +22,7 @@ import {
 } from '../../block/index.js';
 import type { Hasher } from '../../crypto/index.js';
 import type { ConfState, Entry } from '../../raft/index.js';
-import type { BlockLedger, DurableRaftStorage, LedgerBlock } from '../../storage/index.js';
+import { ledgerBlockOfPieces, type BlockLedger, type DurableRaftStorage, type LedgerBlock } from '../../storage/index.js';
 import type { ChainCompute } from '../compute/compute.js';
 import type { ChainMetrics } from '../metrics.js';
 import type { SnapshotCatchUp } from '../../catchup/index.js';
@@ -55,7 +58,7 @@ export interface BlockApplierDeps {
   readonly ledger: BlockLedger;
   readonly raftStorage: DurableRaftStorage;
   readonly hasher: Hasher;
-  /** Signs and marshals blocks (in the pool). */
+  /** Signs blocks' metadata (in the pool). */
   readonly compute: ChainCompute;
   readonly consenterIds: readonly number[];
   readonly snapshotIntervalSizeBytes: number;
@@ -289,20 +292,30 @@ export class BlockApplier {
     this.#bytesSinceSnapshot += carried.block.length;
     const snapshotDue = this.#bytesSinceSnapshot >= this.#snapshotIntervalSizeBytes;
     if (snapshotDue) this.#bytesSinceSnapshot = 0;
+    // The signed block is the entry's block up to its metadata, then this
+    // node's metadata: those bytes are reused as they are (no re-marshaling,
+    // no copy of the block) when they are what encodeBlock writes for it.
+    const head = canonicalBytesBeforeMetadata(carried.block, block);
     this.#writes = this.#writes
       .then(async () => {
-        let bytes: Uint8Array;
+        let metadata: readonly Uint8Array[];
         try {
-          ({ bytes } = await signing);
+          ({ metadata } = await signing);
         } finally {
           this.#signed();
         }
+        let written: LedgerBlock;
+        if (head !== undefined) {
+          const entryBody = sharedEntryBody(entry.data, carried.block, head);
+          written = ledgerBlockOfPieces({ ...base, entryBody }, { head, tail: encodeBlockMetadataField(metadata) });
+        } else {
+          const bytes = encodeBlock({ header: block.header, data: block.data, metadata });
+          written = { ...base, bytes, entryBody: sharedEntryBody(entry.data, carried.block, bytes) };
+        }
         // The ledger checks number and previousHash synchronously against its
         // pending end and queues the write: the next block need not wait for this sync.
-        deps.ledger
-          .append({ ...base, bytes, entryBody: sharedEntryBody(entry.data, carried.block, bytes) })
-          .then(() => deps.metrics.committedBlockNumber.set(number), deps.fail);
-        if (snapshotDue) this.#snapshot(entry.index, number, bytes);
+        deps.ledger.append(written).then(() => deps.metrics.committedBlockNumber.set(number), deps.fail);
+        if (snapshotDue) this.#snapshot(entry.index, number, written.bytes);
       })
       .catch(deps.fail);
   }

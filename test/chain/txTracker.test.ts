@@ -68,6 +68,32 @@ describe('TxTracker', () => {
     );
   });
 
+  it('blocks committed before any duplicate check (a follower) give the same window at the first check (property, distinct tx ids)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 25 }), (recentMax, sizes) => {
+        const lazy = tracker({}, recentMax);
+        const eager = tracker({}, recentMax);
+        expect(eager.duplicateOf('-')).toBeUndefined(); // indexes from its first block on
+        let seq = 0;
+        const all: string[] = [];
+        sizes.forEach((size, block) => {
+          const txIds = Array.from({ length: size }, () => `tx${seq++}`);
+          all.push(...txIds);
+          lazy.onCommitted(block, txIds);
+          eager.onCommitted(block, txIds);
+        });
+        const window = all.slice(-recentMax);
+        for (const txId of all) {
+          expect(lazy.duplicateOf(txId)?.blockNumber).toBe(eager.duplicateOf(txId)?.blockNumber);
+          expect(lazy.duplicateOf(txId) !== undefined).toBe(window.includes(txId));
+        }
+        // Indexing from then on: later blocks join the window at once.
+        lazy.onCommitted(sizes.length, ['late']);
+        expect(lazy.duplicateOf('late')?.blockNumber).toBe(sizes.length);
+      }),
+    );
+  });
+
   it('an empty tx id (CONFIG envelopes) is never a duplicate nor claimed', () => {
     const t = tracker();
     expect(t.claim('')).toBeUndefined();

@@ -7,7 +7,9 @@
 // - in flight on this leader: cut into a block not yet committed (claimed);
 // - in a recently committed block: a bounded window filled as blocks are
 //   applied (before the ledger's index has them: signing and the group
-//   commit come after Raft's commit);
+//   commit come after Raft's commit); on a node that has checked no tx id
+//   yet (a follower) the window's blocks are kept as they are and indexed
+//   at the first check, so a follower spends nothing per tx id here;
 // - in the ledger's tx-id index (storage), for older blocks.
 // A new leader serves only once it applied its whole log, so what its
 // predecessors committed is in the window or the index by then.
@@ -70,6 +72,20 @@ export class TxTracker {
   #ringHead = 0;
   readonly #waiters = new Map<string, Waiter[]>();
   #waiting = 0;
+  /**
+   * False until the first duplicate check: until then (a follower that never
+   * led nor took a submit) committed blocks are kept in #unindexed as they
+   * are, nothing per tx id, and #recent is filled from them at that check.
+   */
+  #indexing = false;
+  /**
+   * Committed blocks not yet in #recent, oldest first. Invariant: empty once
+   * #indexing; the blocks after the first hold fewer than recentMax tx ids
+   * (an older block's ids would all be evicted by the newer ones).
+   */
+  readonly #unindexed: { readonly number: number; readonly txIds: readonly string[] }[] = [];
+  /** Tx ids in #unindexed (with repeats and ''). */
+  #unindexedCount = 0;
 
   constructor(private readonly settings: TxTrackerSettings) {
     assert(Number.isSafeInteger(settings.recentMax) && settings.recentMax > 0, 'recentMax must be a positive integer');
@@ -86,6 +102,7 @@ export class TxTracker {
   /** The duplicate a tx id would be, or undefined; '' (CONFIG envelopes) is never a duplicate. */
   duplicateOf(txId: string): DuplicateTxError | undefined {
     if (txId === '') return undefined;
+    if (!this.#indexing) this.#startIndexing();
     if (this.#inflight.has(txId)) return new DuplicateTxError(txId, undefined);
     const block = this.#recent.get(txId) ?? this.settings.ledgerLookup(txId);
     return block === undefined ? undefined : new DuplicateTxError(txId, block);
@@ -110,18 +127,45 @@ export class TxTracker {
 
   /** Block `number` was committed (applied on this node) with these tx ids. */
   onCommitted(number: number, txIds: readonly string[]): void {
-    const { recentMax } = this.settings;
-    const inflight = this.#inflight.size > 0;
+    if (this.#indexing) this.#index(number, txIds);
+    else this.#keepUnindexed(number, txIds);
+    if (this.#inflight.size === 0 && this.#waiting === 0) return;
     for (const txId of txIds) {
       if (txId === '') continue;
-      if (inflight) this.#inflight.delete(txId);
-      if (!this.#recent.has(txId)) {
-        if (this.#recent.size === recentMax) this.#evictOldest();
-        this.#ring[(this.#ringHead + this.#recent.size) % recentMax] = txId;
-        this.#recent.set(txId, number);
-      }
+      this.#inflight.delete(txId);
       if (this.#waiting > 0) this.#wake(txId, number);
     }
+  }
+
+  #index(number: number, txIds: readonly string[]): void {
+    const { recentMax } = this.settings;
+    for (const txId of txIds) {
+      if (txId === '' || this.#recent.has(txId)) continue;
+      if (this.#recent.size === recentMax) this.#evictOldest();
+      this.#ring[(this.#ringHead + this.#recent.size) % recentMax] = txId;
+      this.#recent.set(txId, number);
+    }
+  }
+
+  /**
+   * The block is kept whole; the oldest kept block goes once the newer ones
+   * hold recentMax tx ids: indexing would evict all of its ids (exactly so
+   * when no committed block repeats a tx id: with repeats the window keeps
+   * fewer distinct ids, and the ledger's index answers for the older ones).
+   */
+  #keepUnindexed(number: number, txIds: readonly string[]): void {
+    this.#unindexed.push({ number, txIds });
+    this.#unindexedCount += txIds.length;
+    while (this.#unindexedCount - this.#unindexed[0]!.txIds.length >= this.settings.recentMax) {
+      this.#unindexedCount -= this.#unindexed.shift()!.txIds.length;
+    }
+  }
+
+  #startIndexing(): void {
+    this.#indexing = true;
+    for (const block of this.#unindexed) this.#index(block.number, block.txIds);
+    this.#unindexed.length = 0;
+    this.#unindexedCount = 0;
   }
 
   #evictOldest(): void {

@@ -34,8 +34,12 @@ export class ChannelState {
   gap: { next: number; readonly file: string; readonly number: number } | undefined;
   /** Invariant: blocks.length === summary.height (blocks[n] is where block n is). */
   readonly blocks: BlockPosition[] = [];
-  /** First occurrence of each txId. */
-  readonly txIndex = new Map<string, TxLocation>();
+  /**
+   * First occurrence of each txId: built from the blocks at the first lookup
+   * (locateTx), kept current from then on; undefined until then, so a node
+   * nobody asks (a follower) and the replay at start spend nothing per tx id.
+   */
+  #txIndex: Map<string, TxLocation> | undefined;
 
   constructor(readonly channel: string) {
     this.log = new MemoryLog(channel);
@@ -63,7 +67,7 @@ export class ChannelState {
   dropLedger(): BlockPosition[] {
     const dead = this.blocks.splice(0);
     this.gap = undefined;
-    this.txIndex.clear();
+    this.#txIndex = undefined;
     this.summary = emptyRecoveredLedger;
     return dead;
   }
@@ -82,9 +86,17 @@ export class ChannelState {
       lastConfig: block.isConfig ? block.number : this.summary.lastConfig,
       lastRaftIndex: block.raftIndex,
     };
-    block.txIds.forEach((txId, position) => {
-      if (!this.txIndex.has(txId)) this.txIndex.set(txId, { blockNumber: block.number, position });
-    });
+    if (this.#txIndex !== undefined) addTxIds(this.#txIndex, block.number, block.txIds);
+  }
+
+  /** Where `txId` first is; `read(n)` reads block n (below the height), called only to build the index. */
+  locateTx(txId: string, read: (number: number) => { readonly txIds: readonly string[] }): TxLocation | undefined {
+    if (this.#txIndex === undefined) {
+      const index = new Map<string, TxLocation>();
+      for (let n = 0; n < this.blocks.length; n++) addTxIds(index, n, read(n).txIds);
+      this.#txIndex = index;
+    }
+    return this.#txIndex.get(txId);
   }
 
   /** Bytes a checkpoint of this channel would write, roughly. */
@@ -94,4 +106,10 @@ export class ChannelState {
     for (const e of state.entries) n += e.data.length + 24;
     return n;
   }
+}
+
+function addTxIds(index: Map<string, TxLocation>, blockNumber: number, txIds: readonly string[]): void {
+  txIds.forEach((txId, position) => {
+    if (!index.has(txId)) index.set(txId, { blockNumber, position });
+  });
 }

@@ -179,7 +179,7 @@ export class FileBackend implements StorageBackend {
   }
 
   txLocation(channel: string, txId: string): TxLocation | undefined {
-    return this.#channels.get(channel)?.txIndex.get(txId);
+    return this.#channels.get(channel)?.locateTx(txId, (number) => this.readBlock(channel, number));
   }
 
   /** The tombstones written by writeBatch are the drop; what is left is space: ledger segments now mostly dead are rewritten. */

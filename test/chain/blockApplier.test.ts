@@ -1,7 +1,8 @@
 // BlockApplier over real storage: a committed entry's tx ids come from the
 // entry (the leader put them there), not from parsing its envelopes again; an
 // entry written before tx ids were carried (a bare block) still applies, its
-// tx ids read from the block.
+// tx ids read from the block; the written block's header and data are what
+// encodeBlock writes, whether the entry's bytes were reused or re-marshaled.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BlockCreator,
+  blockBytesBeforeMetadata,
   createGenesisBlock,
   createSignedEnvelope,
   decodeBlock,
@@ -138,6 +140,34 @@ describe.each(['native', 'native-free'] as const)('BlockApplier (%s storage)', (
     expect(txIds.every((id) => id.length > 0)).toBe(true);
     expect(committed).toEqual([{ number: 1, txIds }]);
     expect(storage.ledger.txLocation(txIds[1]!)).toEqual({ blockNumber: 1, position: 1 });
+  });
+
+  it.each([
+    ['as encodeBlock writes it (its bytes are reused)', (bytes: Uint8Array) => bytes],
+    // Field 9, unknown to Block, ahead of the metadata: decodes to the same block, and is not what encodeBlock writes.
+    [
+      'with an unknown field (re-marshaled)',
+      (bytes: Uint8Array) => {
+        const at = blockBytesBeforeMetadata(bytes);
+        return Buffer.concat([bytes.subarray(0, at), Uint8Array.of(0x4a, 1, 7), bytes.subarray(at)]);
+      },
+    ],
+  ])('writes the header and data as encodeBlock marshals them, from an entry block %s', async (_, marshal) => {
+    const { storage, applier, failures, nextBlock } = await setUp(engine);
+    const block = nextBlock(3);
+    const data = marshal(encodeBlock(block));
+    await storage.raft.persistReady({ entries: [entry(1, data)], hardState: { term: 1, vote: 1, commit: 1 } });
+    applier.applyEntry(entry(1, data));
+    await applier.whenWritten();
+    await storage.ledger.waitForBlock(1);
+    expect(failures).toEqual([]);
+    const written = storage.ledger.block(1).bytes;
+    const decoded = decodeBlock(written);
+    expect(hex(written)).toBe(hex(encodeBlock(decoded)));
+    expect(hex(written.subarray(0, blockBytesBeforeMetadata(written)))).toBe(
+      hex(encodeBlock({ ...block, metadata: [] }).subarray(0, blockBytesBeforeMetadata(encodeBlock(block)))),
+    );
+    expect(decoded.metadata.length).toBeGreaterThan(0);
   });
 
   it('refuses an entry whose tx ids do not match its envelopes', async () => {

@@ -38,6 +38,7 @@ import { clusterTarget, freeNodePorts, intFlag, keygen, LocalCluster, parseFlags
 import { deliverStream, EnvelopeSupply, runBench, type BenchTarget, type RunResult, type TargetRole } from '../src/client/index.js';
 import { clusterCpu, describeCpu, idleCpuPerSecond, singleCoreVerifyUs, type ClusterCpu } from './lib/clusterCpu.js';
 import { describeMachine } from './lib/machine.js';
+import { ORDERERS_FLAG, prepareOrderers } from './lib/orderers.js';
 
 const TICK_INTERVAL_MS = 100;
 const ELECTION_TICK = 10;
@@ -215,6 +216,7 @@ function summary(values: readonly number[]): string {
 
 async function main(): Promise<void> {
   const flags = parseFlags('bench:cluster', process.argv.slice(2), {
+    ...ORDERERS_FLAG,
     'window-s': { type: 'string' },
     kills: { type: 'string' },
     streams: { type: 'string' },
@@ -237,10 +239,11 @@ async function main(): Promise<void> {
     tickIntervalMs: TICK_INTERVAL_MS,
     electionTick: ELECTION_TICK,
   });
-  const cluster = new LocalCluster(dir);
+  const orderers = await prepareOrderers(flags);
+  const cluster = new LocalCluster(dir, { runtime: orderers.runtime });
   const target = clusterTarget(cluster, { envelopeBytes: 1024, description: 'bench:cluster' });
   const supply = new EnvelopeSupply(target.signer);
-  console.log(`bench:cluster — 3 orderer processes + load generator on ${describeMachine()}`);
+  console.log(`bench:cluster — 3 orderer processes (${orderers.description}) + load generator on ${describeMachine()}`);
   try {
     cluster.startAll();
     await cluster.waitHealthy(60_000);

@@ -35,6 +35,7 @@ import { address, clientMsp, clientTls, freeNodePorts, intFlag, keygen, LocalClu
 import { connectAtomicBroadcast, deliver, loadClientCreator, runLoad, type LoadReport, type SignedEnvelope } from '../src/client/index.js';
 import { signedEnvelopes } from './lib/signedEnvelopes.js';
 import { describeMachine } from './lib/machine.js';
+import { ORDERERS_FLAG, prepareOrderers } from './lib/orderers.js';
 import { describePhases, failoverTimeline, phasesOf, type FailoverPhases } from './lib/failoverTimeline.js';
 import { describeFootprint, processFootprint, type ProcessFootprint } from './lib/processFootprint.js';
 
@@ -276,6 +277,7 @@ function setRaftSettings(dir: string, channelId: string, settings: Record<string
 
 async function main(): Promise<void> {
   const flags = parseFlags('bench:failover', process.argv.slice(2), {
+    ...ORDERERS_FLAG,
     kills: { type: 'string' },
     pauses: { type: 'string' },
     'pause-ms': { type: 'string' },
@@ -314,9 +316,10 @@ async function main(): Promise<void> {
   });
   if (early === 'off') setRaftSettings(dir, manifest.channelId, { leaderLossDetection: false });
   if (jitterTicks !== undefined) setRaftSettings(dir, manifest.channelId, { electionJitterTicks: jitterTicks });
-  const cluster = new LocalCluster(dir);
+  const orderers = await prepareOrderers(flags);
+  const cluster = new LocalCluster(dir, { runtime: orderers.runtime });
   const clients: Clients = new Map(cluster.nodes.map((n) => [n.id, connectAtomicBroadcast(address(n, 'client'), clientTls(dir, manifest))]));
-  console.log(`bench:failover — 3 orderer processes + load generator on ${describeMachine()}`);
+  console.log(`bench:failover — 3 orderer processes (${orderers.description}) + load generator on ${describeMachine()}`);
   console.log(
     `tick ${tickIntervalMs} ms x election_tick ${electionTick}, election timeouts drawn from ${jitterTicks ?? Math.max(1, Math.floor(electionTick / 2))} ticks; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`,
   );

@@ -32,10 +32,11 @@ import { stopSignal } from './clusterCommand.js';
 import { CliUsageError } from './errors.js';
 import { LinePainter } from './dev/liveView.js';
 import { localTarget } from './dev/benchLocalTarget.js';
+import { currentRuntime, ORDERER_RUNTIMES } from './dev/ordererRuntime.js';
 import { benchCompareCommand } from './benchCompareCommand.js';
 
 export const BENCH_USAGE =
-  'orderer bench [--nodes 3] [--algorithm p256|sm2] [--channels 1] | [--endpoint host:port ... --channel ID[,ID...] ... --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
+  'orderer bench [--nodes 3] [--algorithm p256|sm2] [--channels 1] [--orderers compiled|tsx] | [--endpoint host:port ... --channel ID[,ID...] ... --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
   '      [--duration-s 30] [--rate TX/S [--to-rate TX/S] | --backlog N | --schedule FILE] [--target leader|followers|all] [--envelope-bytes 1024]\n' +
   '      [--find-max --rate START [--step-rate TX/S] [--step-s 5] [--max-rate TX/S] [--max-steps 20] --bound EXPR ...]\n' +
   '      [--streams 4] [--max-outstanding 20000] [--tick-ms N] [--presign N] [--out bench-report] [--html] [--threshold EXPR ...]\n' +
@@ -43,6 +44,7 @@ export const BENCH_USAGE =
 
 const FLAGS = {
   nodes: { type: 'string' },
+  orderers: { type: 'string' },
   algorithm: { type: 'string' },
   endpoint: { type: 'string', multiple: true },
   operations: { type: 'string', multiple: true },
@@ -164,10 +166,13 @@ async function openTarget(
     const nodes = intFlag(flags, 'nodes', 3, 1, 9);
     const channels = intFlag(flags, 'channels', 1, 1, 32);
     const batchTimeoutMs = flags['batch-timeout-ms'] === undefined ? undefined : intFlag(flags, 'batch-timeout-ms', 2000, 1, 60_000);
-    process.stdout.write(`starting a local cluster of ${nodes} nodes${channels > 1 ? ` serving ${channels} channels` : ''}...\n`);
-    return localTarget({ nodes, algorithm, envelopeBytes, channels, ...(batchTimeoutMs !== undefined && { batchTimeoutMs }) });
+    // Compiled from sources needs `npm run build` first; run compiled, the CLI can only spawn its own dist.
+    const runtime = choiceFlag(flags, 'orderers', ORDERER_RUNTIMES, currentRuntime());
+    process.stdout.write(`starting a local cluster of ${nodes} nodes${channels > 1 ? ` serving ${channels} channels` : ''} (orderers: ${runtime})...\n`);
+    return localTarget({ nodes, algorithm, envelopeBytes, channels, runtime, ...(batchTimeoutMs !== undefined && { batchTimeoutMs }) });
   }
   if (flags['nodes'] !== undefined) throw new CliUsageError('--nodes starts a local cluster: it does not go with --endpoint');
+  if (flags['orderers'] !== undefined) throw new CliUsageError('--orderers is for the local cluster: it does not go with --endpoint');
   if (flags['channels'] !== undefined) throw new CliUsageError('--channels N is for the local cluster: name external channels with --channel a,b');
   const mspDir = stringFlag(flags, 'msp-dir');
   if (channelIds.length === 0) throw new CliUsageError('--channel is required with --endpoint');

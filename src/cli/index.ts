@@ -7,6 +7,7 @@ export { freeNodePorts, freePorts } from './dev/freePorts.js';
 export { keygen } from './dev/keygen.js';
 export { CommitCounter } from './dev/liveView.js';
 export { LocalCluster } from './dev/localCluster.js';
+export { currentRuntime, ORDERER_RUNTIMES, type OrdererRuntime } from './dev/ordererRuntime.js';
 export { clusterTarget } from './dev/benchLocalTarget.js';
 export { DEMO_USAGE, demo } from './dev/demo.js';
 export { updateChannel } from './channelUpdate.js';

@@ -1,4 +1,6 @@
-// The `orderer` command: `npm run orderer -- <subcommand> [flags]`.
+#!/usr/bin/env node
+// The `orderer` command: `npm run orderer -- <subcommand> [flags]` from sources (tsx),
+// `node dist/src/cli/main.js <subcommand>` (or the `orderer` bin) compiled (`npm run build`).
 // Exit codes: 0 done, 1 the command failed (message names what), 2 bad usage.
 
 import { OrdererError } from '../errors.js';

@@ -87,7 +87,11 @@ enum PoolState {
   Closed,
 }
 
-const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url).href;
+/**
+ * The threads' entry: compiled (this file is dist's pool.js) they load the compiled worker.js beside it;
+ * from sources, worker-entry.mjs registers tsx in the thread and imports worker.ts.
+ */
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker-entry.mjs', import.meta.url).href;
 
 /**
  * Tasks a thread holds at once: one running, one waiting in its port. With

@@ -13,7 +13,7 @@ import { loadClientCreator } from '../../src/client/envelopePool.js';
 import { keygen, type KeygenOptions } from '../../src/cli/dev/keygen.js';
 import { clientMsp, address, clientTls } from '../../src/cli/dev/layout.js';
 import { freeNodePorts, freePorts } from '../../src/cli/dev/freePorts.js';
-import { LocalCluster } from '../../src/cli/dev/localCluster.js';
+import { LocalCluster, type LocalClusterOptions } from '../../src/cli/dev/localCluster.js';
 
 /** Raft timing of the e2e clusters: election timeout 100 ms x 10 = 1 s. */
 export const TICK_INTERVAL_MS = 100;
@@ -52,7 +52,7 @@ export interface E2eCluster {
 }
 
 /** Generates a cluster in a fresh temp dir and starts it; resolves once every node is healthy. */
-export async function startE2eCluster(overrides: Partial<KeygenOptions> = {}): Promise<E2eCluster> {
+export async function startE2eCluster(overrides: Partial<KeygenOptions> = {}, options: LocalClusterOptions = {}): Promise<E2eCluster> {
   const nodes = overrides.nodes ?? 3;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-e2e-'));
   const nodePorts = await freeNodePorts(nodes);
@@ -69,7 +69,7 @@ export async function startE2eCluster(overrides: Partial<KeygenOptions> = {}): P
     maxMessageCount: 50,
     ...overrides,
   });
-  const cluster = new LocalCluster(dir);
+  const cluster = new LocalCluster(dir, options);
   const clients = new Map<number, grpc.Client>();
   const e2e: E2eCluster = {
     dir,

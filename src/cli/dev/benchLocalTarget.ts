@@ -13,6 +13,7 @@ import { freeNodePorts } from './freePorts.js';
 import { keygen } from './keygen.js';
 import { address, clientTls } from './layout.js';
 import { LocalCluster } from './localCluster.js';
+import type { OrdererRuntime } from './ordererRuntime.js';
 
 export interface LocalTargetOptions {
   readonly nodes: number;
@@ -23,6 +24,8 @@ export interface LocalTargetOptions {
   readonly channels?: number;
   /** Where the cluster's keys, configs, data and logs go; a fresh temp dir (removed at close) if absent. */
   readonly dir?: string;
+  /** Compiled JavaScript or the sources under tsx; default: as this process runs. */
+  readonly runtime?: OrdererRuntime;
 }
 
 export async function localTarget(options: LocalTargetOptions): Promise<BenchTarget> {
@@ -41,10 +44,10 @@ export async function localTarget(options: LocalTargetOptions): Promise<BenchTar
     ...(options.batchTimeoutMs !== undefined && { batchTimeoutMs: options.batchTimeoutMs }),
   });
   if (count > 1) serveChannels(dir, manifest, channelIds);
-  const cluster = new LocalCluster(dir);
+  const cluster = new LocalCluster(dir, options.runtime && { runtime: options.runtime });
   const target = clusterTarget(cluster, {
     envelopeBytes: options.envelopeBytes,
-    description: `local cluster of ${options.nodes} orderer processes (${options.algorithm}) on this machine${count > 1 ? `, ${count} channels` : ''}`,
+    description: `local cluster of ${options.nodes} orderer processes (${options.algorithm}, ${cluster.runtime}) on this machine${count > 1 ? `, ${count} channels` : ''}`,
     channelIds,
   });
   const close = async (): Promise<void> => {

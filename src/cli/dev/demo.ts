@@ -16,20 +16,26 @@ import { ensureCluster, stopSignal } from '../clusterCommand.js';
 import { clusterTarget } from './benchLocalTarget.js';
 import { LinePainter, renderSample } from './liveView.js';
 import { LocalCluster } from './localCluster.js';
+import { currentRuntime, type OrdererRuntime } from './ordererRuntime.js';
 
 export const DEMO_USAGE = 'npm start -- [--dir .data/demo] [--nodes 3] [--rate 1000] [--base-port 7050]';
 
 const YEAR_S = 365 * 24 * 3600;
 
-export async function demo(argv: readonly string[]): Promise<number> {
+export interface DemoOptions {
+  /** What the node processes run; default: as this process runs. */
+  readonly runtime?: OrdererRuntime;
+}
+
+export async function demo(argv: readonly string[], options: DemoOptions = {}): Promise<number> {
   const flags = parseFlags('demo', argv, { dir: { type: 'string' }, nodes: { type: 'string' }, rate: { type: 'string' }, 'base-port': { type: 'string' } });
   const dir = path.resolve(stringFlag(flags, 'dir') ?? '.data/demo');
   const rate = intFlag(flags, 'rate', 1000, 1, 1_000_000);
   const nodes = intFlag(flags, 'nodes', 3, 1, 9);
   const stop = stopSignal();
-  process.stdout.write(`local ${nodes}-node cluster in ${dir} (keys made on first run)\n`);
+  process.stdout.write(`local ${nodes}-node cluster in ${dir} (keys made on first run), orderers: ${options.runtime ?? currentRuntime()}\n`);
   ensureCluster(dir, { nodes: String(nodes), 'batch-timeout-ms': '500', ...(flags['base-port'] !== undefined && { 'base-port': flags['base-port'] }) });
-  const cluster = new LocalCluster(dir);
+  const cluster = new LocalCluster(dir, options);
   const target = clusterTarget(cluster, { envelopeBytes: 1024, description: `local cluster in ${dir}` });
   const supply = new EnvelopeSupply(target.signer);
   const aborter = new AbortController();

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CliRunError } from '../errors.js';
 import { address, readManifest, type ClusterManifest, type ManifestNode } from './layout.js';
 import { NodeProcess } from './nodeProcess.js';
+import { currentRuntime, type OrdererRuntime } from './ordererRuntime.js';
 import { channelView, isHealthy, isListening } from '../../client/index.js';
 
 const POLL_MS = 100;
@@ -15,15 +16,20 @@ const POLL_MS = 100;
 export interface LocalClusterOptions {
   /** Extra environment of every node (e.g. LOG_LEVEL). */
   readonly env?: Readonly<Record<string, string>>;
+  /** What the node processes run: compiled JavaScript or the sources under tsx; default: as this process runs. */
+  readonly runtime?: OrdererRuntime;
 }
 
 export class LocalCluster {
   readonly dir: string;
   readonly manifest: ClusterManifest;
+  /** What the node processes run. */
+  readonly runtime: OrdererRuntime;
   readonly #processes = new Map<number, NodeProcess>();
 
   constructor(dir: string, options: LocalClusterOptions = {}) {
     this.dir = path.resolve(dir);
+    this.runtime = options.runtime ?? currentRuntime();
     this.manifest = readManifest(this.dir);
     for (const node of this.manifest.nodes) {
       this.#processes.set(
@@ -33,6 +39,7 @@ export class LocalCluster {
           configFile: path.join(this.dir, node.configFile),
           logFile: path.join(this.dir, path.dirname(node.configFile), 'orderer.log'),
           ...(options.env && { env: options.env }),
+          runtime: this.runtime,
         }),
       );
     }

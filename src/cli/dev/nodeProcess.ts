@@ -1,5 +1,6 @@
-// One orderer node as a child process (`orderer start --config <file>` under
-// tsx), for `orderer cluster`, `npm start`, the e2e tests and bench:cluster.
+// One orderer node as a child process (`orderer start --config <file>`,
+// compiled or under tsx: ordererRuntime.ts), for `orderer cluster`,
+// `npm start`, the e2e tests and bench:cluster.
 // The child's stdout/stderr go to a log file. The child is told to stop when
 // our end of its stdin pipe closes, so a supervisor that dies (even by
 // SIGKILL) leaves no orphan orderers behind.
@@ -7,13 +8,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CliRunError } from '../errors.js';
+import { currentRuntime, ordererMainArgs, type OrdererRuntime } from './ordererRuntime.js';
 
 /** Set in a child's environment: stop when stdin closes (the supervisor is gone). */
 export const EXIT_WITH_PARENT_ENV = 'ORDERER_EXIT_WITH_PARENT';
-
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export interface NodeProcessOptions {
   readonly id: number;
@@ -23,10 +22,13 @@ export interface NodeProcessOptions {
   readonly logFile: string;
   /** Extra environment (e.g. LOG_LEVEL). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Compiled JavaScript or the sources under tsx; default: as this process runs. */
+  readonly runtime?: OrdererRuntime;
 }
 
 export class NodeProcess {
   readonly id: number;
+  readonly runtime: OrdererRuntime;
   readonly #options: NodeProcessOptions;
   #child: ChildProcess | undefined;
   #exited: Promise<number | null> = Promise.resolve(null);
@@ -34,6 +36,7 @@ export class NodeProcess {
   constructor(options: NodeProcessOptions) {
     this.id = options.id;
     this.#options = options;
+    this.runtime = options.runtime ?? currentRuntime();
   }
 
   get running(): boolean {
@@ -47,10 +50,11 @@ export class NodeProcess {
   /** Spawns the node; it is ready when its listeners answer (see waitForHttp in clusterControl.ts). */
   start(): void {
     if (this.running) throw new CliRunError(`node ${this.id} is already running (pid ${this.pid})`);
+    const main = ordererMainArgs(this.runtime);
     fs.mkdirSync(path.dirname(this.#options.logFile), { recursive: true });
     const log = fs.openSync(this.#options.logFile, 'a');
     try {
-      const child = spawn(process.execPath, [...extraNodeFlags(), '--import', 'tsx', MAIN, 'start', '--config', this.#options.configFile], {
+      const child = spawn(process.execPath, [...extraNodeFlags(), ...main, 'start', '--config', this.#options.configFile], {
         stdio: ['pipe', log, log],
         env: { ...process.env, ...this.#options.env, [EXIT_WITH_PARENT_ENV]: '1' },
       });

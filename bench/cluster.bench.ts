@@ -3,7 +3,9 @@
 // (the same HTTP/2 Broadcast lanes, Deliver follower, recorder and signing
 // workers):
 //
-//   npm run bench:cluster [-- --window-s 15 --kills 5 --streams 4 --window 128 --envelopes 300000]
+//   npm run bench:cluster [-- --window-s 15 --kills 5 --streams 4 --window 128 --envelopes 300000 --orderers compiled|tsx]
+//
+// The orderers run compiled (dist/ is built first, as a production node runs) unless --orderers tsx.
 //
 // 1. throughput: 1 KiB P-256 envelopes Broadcast closed loop (streams x window
 //    outstanding) to the leader (then spread over all nodes, followers

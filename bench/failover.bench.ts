@@ -2,7 +2,8 @@
 // on this machine with the load generator:
 //
 //   npm run bench:failover [-- --kills 20 --pauses 3 --pause-ms 3000 --rate 500 --early on|off
-//                              --tick-ms 100 --election-tick 10 --election-jitter-ticks 5 --fresh-starts 0 --soak-s 0]
+//                              --tick-ms 100 --election-tick 10 --election-jitter-ticks 5 --fresh-starts 0 --soak-s 0
+//                              --orderers compiled|tsx]
 //
 // Per kill -9 of the leader (the load goes to a follower, which forwards):
 //   leader known by all: the kill to the last survivor's "raft leader changed: x -> new" log line
@@ -22,6 +23,7 @@
 //                     (default the chain's, half of election_tick; N = election_tick is etcd's span).
 // `--fresh-starts N`: N more kill rounds, each right after every node restarted (stop all, start all):
 //                     the first kill after a start is where a non-random election timeout split the vote.
+// `--orderers`: compiled (default: dist/ is built first, as a production node runs) or tsx (the sources).
 // `--soak-s S`: first S seconds of load with no fault; every leader change the nodes log meanwhile is spurious.
 // Figures include the load generator and three orderers sharing the machine's cores.
 

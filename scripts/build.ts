@@ -5,6 +5,8 @@ import path from 'node:path';
 import { compileDist, REPO_ROOT } from './build/compile.js';
 
 const result = await compileDist();
+const dist = path.relative(REPO_ROOT, result.outDir);
+const changes = `${result.written} written, ${result.removed} removed`;
 process.stdout.write(
-  `built ${result.files} files into ${path.relative(REPO_ROOT, result.outDir)}/ in ${result.ms.toFixed(0)} ms: node ${path.relative(REPO_ROOT, result.main)}\n`,
+  `compiled ${result.files} files into ${dist}/ in ${result.ms.toFixed(0)} ms (${changes}): node ${path.relative(REPO_ROOT, result.main)}\n`,
 );

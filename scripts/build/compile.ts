@@ -22,15 +22,22 @@ export interface CompileResult {
   /** The compiled CLI entry: `node <main> start --config FILE`. */
   readonly main: string;
   readonly files: number;
+  /** Files written (new or changed) and removed (their source is gone). */
+  readonly written: number;
+  readonly removed: number;
   readonly ms: number;
 }
 
-/** Empties `outDir` (no file of a deleted source survives) and compiles every .ts source into it. */
+/**
+ * Compiles every .ts source into `outDir`, touching only what changed: a file is written (to a
+ * temporary name, then renamed over the old one) only when its bytes differ, and a file no source
+ * produces any more is removed. Orderers already running from dist/, or a build racing this one
+ * (a bench and a test in the same checkout), never see a missing or half-written file.
+ */
 export async function compileDist(outDir = path.join(REPO_ROOT, 'dist')): Promise<CompileResult> {
   const started = performance.now();
-  const entryPoints = SOURCE_DIRS.flatMap((dir) => tsFiles(path.join(REPO_ROOT, dir)));
-  fs.rmSync(outDir, { recursive: true, force: true });
-  await build({
+  const entryPoints = SOURCE_DIRS.flatMap((dir) => filesUnder(path.join(REPO_ROOT, dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')));
+  const result = await build({
     entryPoints,
     outdir: outDir,
     outbase: REPO_ROOT,
@@ -38,15 +45,42 @@ export async function compileDist(outDir = path.join(REPO_ROOT, 'dist')): Promis
     platform: 'node',
     target: 'node20',
     bundle: false,
+    write: false,
     logLevel: 'warning',
   });
-  return { outDir, main: path.join(outDir, 'src', 'cli', 'main.js'), files: entryPoints.length, ms: performance.now() - started };
+  let written = 0;
+  const produced = new Set<string>();
+  for (const file of result.outputFiles) {
+    produced.add(file.path);
+    if (sameBytes(file.path, file.contents)) continue;
+    fs.mkdirSync(path.dirname(file.path), { recursive: true });
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, file.contents);
+    fs.renameSync(temporary, file.path);
+    written++;
+  }
+  let removed = 0;
+  for (const file of filesUnder(outDir)) {
+    if (produced.has(file) || file.endsWith('.tmp')) continue;
+    fs.rmSync(file, { force: true });
+    removed++;
+  }
+  return { outDir, main: path.join(outDir, 'src', 'cli', 'main.js'), files: entryPoints.length, written, removed, ms: performance.now() - started };
 }
 
-function tsFiles(dir: string): string[] {
+function sameBytes(file: string, contents: Uint8Array): boolean {
+  try {
+    return Buffer.from(contents).equals(fs.readFileSync(file));
+  } catch {
+    return false;
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
   return fs
-    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
-    .map((file) => path.join(dir, file))
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();
 }

@@ -1,7 +1,8 @@
 // The pool's worker entry: one handler that dispatches on the task kind.
-// Loaded in each worker thread through worker-entry.mjs (which compiles this
-// TypeScript with tsx). Keeps, per worker, the built contexts and with them
-// each channel's creator LRU, so a steady stream costs one signature check
+// Loaded in each worker thread: compiled, as dist's worker.js; from the
+// sources, through worker-entry.mjs (which compiles this TypeScript with
+// tsx). Keeps, per worker, the built contexts and with them each channel's
+// creator LRU, so a steady stream costs one signature check
 // per envelope.
 //
 // Results that carry bytes hand their buffers over (transfer) rather than

@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   const cluster = new LocalCluster(dir, { runtime: orderers.runtime });
   const target = clusterTarget(cluster, { envelopeBytes: 1024, description: 'bench:cluster' });
   const supply = new EnvelopeSupply(target.signer);
-  console.log(`bench:cluster — 3 orderer processes (${orderers.description}) + load generator on ${describeMachine()}`);
+  console.log(`bench:cluster — 3 orderer processes + load generator on ${describeMachine()}; ${orderers.description}`);
   try {
     cluster.startAll();
     await cluster.waitHealthy(60_000);

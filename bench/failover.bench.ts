@@ -321,7 +321,7 @@ async function main(): Promise<void> {
   const orderers = await prepareOrderers(flags);
   const cluster = new LocalCluster(dir, { runtime: orderers.runtime });
   const clients: Clients = new Map(cluster.nodes.map((n) => [n.id, connectAtomicBroadcast(address(n, 'client'), clientTls(dir, manifest))]));
-  console.log(`bench:failover — 3 orderer processes (${orderers.description}) + load generator on ${describeMachine()}`);
+  console.log(`bench:failover — 3 orderer processes + load generator on ${describeMachine()}; ${orderers.description}`);
   console.log(
     `tick ${tickIntervalMs} ms x election_tick ${electionTick}, election timeouts drawn from ${jitterTicks ?? Math.max(1, Math.floor(electionTick / 2))} ticks; early campaign on transport loss: ${early}; load ${rate} tx/s to a follower; blocks of ${MAX_MESSAGE_COUNT} (fill ${((MAX_MESSAGE_COUNT / rate) * 1000).toFixed(0)} ms at that load) or ${BATCH_TIMEOUT_MS} ms`,
   );

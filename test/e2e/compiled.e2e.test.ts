@@ -3,11 +3,15 @@
 // runs them with no transpiler in the process. Builds once (esbuild, ~2 s),
 // starts a one-node cluster from dist and orders envelopes through it, which
 // needs the compiled worker pool to load dist's worker.js (the tsx shim
-// worker-entry.mjs is not in dist).
+// worker-entry.mjs is not in dist); then the compiled `orderer bench` against
+// it, whose signing processes load dist's signProcess.js.
 
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { address, readManifest } from '../../src/cli/dev/layout.js';
 import { createEnvelopePool } from '../../src/client/envelopePool.js';
 import { runLoad } from '../../src/client/load.js';
 import { compileDist, type CompileResult } from '../../scripts/build/compile.js';
@@ -54,4 +58,36 @@ describe('the compiled orderer (npm run build, node dist/src/cli/main.js)', () =
     }
     expect(ids).toEqual(expect.arrayContaining(envelopes.map((e) => e.txId)));
   });
+
+  it('runs `orderer bench` compiled against that node: its signing processes sign and every envelope is acknowledged', async () => {
+    const manifest = readManifest(e2e.dir);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-compiled-bench-'));
+    try {
+      const args = [built.main, 'bench', '--endpoint', address(manifest.nodes[0]!, 'client'), '--tls-ca', path.join(e2e.dir, manifest.tlsCaFile)];
+      args.push(
+        '--server-name',
+        'localhost',
+        '--channel',
+        e2e.channelId,
+        '--msp-id',
+        manifest.client.mspId,
+        '--msp-dir',
+        path.join(e2e.dir, manifest.client.mspDir),
+      );
+      args.push('--duration-s', '2', '--rate', '50', '--out', out);
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, args, { stdio: 'ignore' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+        child.on('exit', (exitCode) => {
+          clearTimeout(timer);
+          resolve(exitCode);
+        });
+      });
+      expect(code).toBe(0);
+      const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as { summary: { sent: number; acknowledged: number } };
+      expect(report.summary).toMatchObject({ sent: 100, acknowledged: 100 });
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

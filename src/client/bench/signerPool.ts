@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { SignRequest } from './signProcess.js';
 import type { SignedBatch } from './signing.js';
 
-const ENTRY = fileURLToPath(new URL('./sign-process-entry.mjs', import.meta.url));
+/** Compiled (this file is dist's signerPool.js), the compiled signProcess.js beside it; from the sources, the tsx shim. */
+const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? './signProcess.js' : './sign-process-entry.mjs', import.meta.url));
 
 type Answer = { batch: SignedBatch } | { error: string };
 

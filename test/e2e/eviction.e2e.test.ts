@@ -11,46 +11,22 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig, readBlockSignatures, Status } from '../../src/block/index.js';
-import { blocksHolding, checkChannel, order, servedBlocks, waitLeaderOf, type Setup } from './channelSupport.js';
-import { channelFileWith, configBlockOf, setUpWithRaft, updateChannel } from './configUpdateSupport.js';
-import { participationOf } from './evictionSupport.js';
+import { blocksHolding, checkChannel, order, servedBlocks } from './channelSupport.js';
+import { configBlockOf, updateChannel } from './configUpdateSupport.js';
+import { participationOf, removeWhileDown, startEvictionCluster } from './evictionSupport.js';
 import { broadcastOne, logLines, waitHealthz, waitLogLine } from './nodeSupport.js';
 import { hashChainFault, headersOf } from './helpers.js';
 
-const EVICTION_SUSPICION = '3s';
 const disposers: Array<() => Promise<void>> = [];
 
 afterAll(async () => {
   for (const dispose of disposers.reverse()) await dispose();
 }, 120_000);
 
-/** A started 3-node cluster whose channel suspects eviction after 3 s without a leader; resolves with its leader. */
-async function startCluster(channelId: string): Promise<{ setup: Setup; leader: number }> {
-  const setup = await setUpWithRaft(channelId, disposers, { evictionSuspicion: EVICTION_SUSPICION });
-  return { setup, leader: await waitLeaderOf(setup, channelId, 30_000) };
-}
-
-/** Stops follower `victim` once it holds every envelope acknowledged so far, and removes it with a config update on the others. */
-async function removeWhileDown(
-  setup: Setup,
-  channelId: string,
-  victim: number,
-  rest: readonly number[],
-  acknowledgedTxIds: readonly string[],
-): Promise<number> {
-  await blocksHolding(setup, victim, channelId, acknowledgedTxIds, 60_000);
-  await setup.cluster.process(victim).stop(10_000);
-  const update = await updateChannel(setup, rest[0]!, channelFileWith(setup, `${channelId}-without-${victim}`, rest));
-  expect(update.code, update.stderr).toBe(0);
-  const removal = await configBlockOf(setup, rest[0]!, channelId, 1, 30_000);
-  expect(readBlockSignatures(removal).etcdraft?.consenterIds).toEqual([...rest]);
-  return removal.header.number;
-}
-
 describe('eviction of a node removed while it was down', () => {
   it('(a) a removed node restarted stops serving the channel and says why; the others keep ordering', async () => {
     const channelId = 'evict-removed';
-    const { setup, leader } = await startCluster(channelId);
+    const { setup, leader } = await startEvictionCluster(channelId, disposers);
     const victim = [1, 2, 3].find((id) => id !== leader)!;
     const rest = [1, 2, 3].filter((id) => id !== victim);
     const first = await order(setup, leader, channelId, 60);
@@ -88,7 +64,7 @@ describe('eviction of a node removed while it was down', () => {
 
   it('(b) a node removed and added back (same certificate) while down re-onboards by itself under its new Raft id, then orders and replicates', async () => {
     const channelId = 'evict-readded';
-    const { setup, leader } = await startCluster(channelId);
+    const { setup, leader } = await startEvictionCluster(channelId, disposers);
     const victim = [1, 2, 3].find((id) => id !== leader)!;
     const rest = [1, 2, 3].filter((id) => id !== victim);
     const first = await order(setup, leader, channelId, 60);

@@ -238,6 +238,8 @@ export class ConfigControl {
     const before = this.#state.values;
     const after = next.values;
     const peersBefore = this.#configPeers();
+    // The same consenters under other Raft ids (a config read from the ledger past a removal and re-addition) are other peers too.
+    const idsChanged = JSON.stringify(this.#state.ids.consenterIds) !== JSON.stringify(next.ids.consenterIds);
     this.#state = next;
     if (JSON.stringify(before.batchSize) !== JSON.stringify(after.batchSize) || before.batchTimeoutMs !== after.batchTimeoutMs) this.host.applyBatch(after);
     if (after.raftOptions !== undefined && before.raftOptions?.snapshotIntervalSizeBytes !== after.raftOptions.snapshotIntervalSizeBytes) {
@@ -247,7 +249,7 @@ export class ConfigControl {
       this.host.applyMaxInflightBlocks?.(after.raftOptions.maxInflightBlocks);
     }
     if (JSON.stringify(before.organizations) !== JSON.stringify(after.organizations)) this.host.applyOrganizations(organizationConfigsOf(after));
-    if (JSON.stringify(before.consenters) !== JSON.stringify(after.consenters)) {
+    if (idsChanged || JSON.stringify(before.consenters) !== JSON.stringify(after.consenters)) {
       const voters = new Set(this.host.raft().status().config.voters);
       for (const peer of peersBefore) {
         if (!next.ids.consenterIds.includes(peer.id) && voters.has(peer.id)) this.#leaving.set(peer.id, peer);

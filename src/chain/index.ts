@@ -13,6 +13,6 @@ export { systemClock, type ChainClock, type TimerHandle } from '../clock.js';
 export { firstCampaigner, goDecodeVarint } from './order/firstCampaigner.js';
 export { SIGNING_IN_FLIGHT_MAX } from './order/blockApplier.js';
 export { VERIFY_BATCHER_DEFAULTS } from './submit/verifyBatcher.js';
-export type { EvictedVerdict, ReaddedVerdict } from './liveness/evictionSuspicion.js';
+export type { EvictedVerdict, MemberVerdict, ReaddedVerdict } from './liveness/evictionSuspicion.js';
 export { standingIn } from './liveness/consenterStanding.js';
 export { DuplicateTxError, DUPLICATE_TX_CODE, duplicateBlockOf, TxTracker, type TxTrackerSettings } from './submit/txTracker.js';

@@ -3,6 +3,18 @@
 // list must not drop the peers of the node's other channels, so each chain
 // gets this view: its updatePeers records the channel's peers and the node
 // applies the union of all channels' peers to the real transport.
+//
+// A channel may also have vouched peers: the consenters of a config block
+// eviction suspicion read from the other orderers and verified (an orderer's
+// signature under the channel's orderer organizations), newer than any block
+// the chain has. A node wiped and restarted from block 0 after a consenter was
+// removed and added back (a new Raft id) knows that consenter only by its old
+// id: without them it refuses the re-added consenter's streams, and while that
+// consenter leads it never hears a leader, so never receives the entries or
+// snapshot that would teach it the new ids. Vouched peers only widen who the
+// transport talks to (streams accepted, messages sent); Raft's voters still
+// come from Raft's own log. They give way once the chain's own peers come
+// from a config at or past that block (its ledger holds the block).
 
 import type { Logger } from 'pino';
 import type { ClusterPeer, ClusterTransport } from '../cluster/index.js';
@@ -20,11 +32,25 @@ export interface NodeTransport extends ClusterTransport {
   isLocalId?(id: number): boolean;
 }
 
+/** Consenters of a verified config block newer than the chain's ledger, taken for one channel. */
+interface Vouched {
+  readonly configBlock: number;
+  readonly peers: readonly ClusterPeer[];
+  /** True once the channel's ledger holds `configBlock`: the chain's own peers then come from that config or a later one. */
+  readonly reached: () => boolean;
+  readonly updatedAt: number;
+}
+
 export class ChannelPeerSets {
   readonly #transport: NodeTransport;
   readonly #log: Logger;
-  /** Peers per channel, as each channel last gave them. Invariant: what the transport holds is their union (newest wins on a conflict). */
-  readonly #byChannel = new Map<string, { peers: readonly ClusterPeer[]; updatedAt: number }>();
+  /**
+   * Peers per channel, as each channel last gave them, and its vouched peers.
+   * Invariant: what the transport holds is the union over channels of their
+   * peers with the vouched ones in place of those of the same id (newest wins
+   * on a conflict between channels).
+   */
+  readonly #byChannel = new Map<string, { peers: readonly ClusterPeer[]; updatedAt: number; vouched?: Vouched }>();
   #updates = 0;
   /** Ids the transport holds as peers now (the union last applied); undefined before the first apply. */
   #peerIds: ReadonlySet<number> | undefined;
@@ -51,8 +77,51 @@ export class ChannelPeerSets {
   }
 
   set(channelId: string, peers: readonly ClusterPeer[]): void {
-    this.#byChannel.set(channelId, { peers: peers.filter((p) => !this.#isLocal(p.id)), updatedAt: ++this.#updates });
+    let vouched = this.#byChannel.get(channelId)?.vouched;
+    if (vouched?.reached() === true) {
+      this.#log.info(
+        { channel: channelId, configBlock: vouched.configBlock },
+        `channel "${channelId}" reached config block ${vouched.configBlock}: its consenters come from its own config again`,
+      );
+      vouched = undefined;
+    }
+    this.#byChannel.set(channelId, { peers: peers.filter((p) => !this.#isLocal(p.id)), updatedAt: ++this.#updates, ...(vouched && { vouched }) });
     this.#apply();
+  }
+
+  /**
+   * Takes the consenters of config block `configBlock` as the channel's peers
+   * in place of those of the same ids, until `reached()` (its ledger holds the
+   * block). Only for a config block verified as the channel's (eviction
+   * suspicion's, read through the block puller): whom the transport accepts
+   * is what this decides. A peer whose id another channel gives another
+   * endpoint is left out (that channel's config is this node's own, the
+   * warning says which). Returns the peers this adds or changes (none:
+   * nothing done).
+   */
+  vouch(channelId: string, configBlock: number, peers: readonly ClusterPeer[], reached: () => boolean): ClusterPeer[] {
+    const entry = this.#byChannel.get(channelId);
+    if (entry === undefined || reached()) return [];
+    const taken: ClusterPeer[] = [];
+    for (const peer of peers) {
+      if (this.#isLocal(peer.id)) continue;
+      const conflict = this.conflictWith(channelId, [peer]);
+      if (conflict === undefined) taken.push(peer);
+      else
+        this.#log.warn({ channel: channelId, configBlock, consenter: peer.id }, `channel "${channelId}", config block ${configBlock}: ${conflict}: not taken`);
+    }
+    const current = new Map(this.#peersOf(entry).map((p) => [p.id, p]));
+    const added = taken.filter((p) => !samePeer(current.get(p.id), p));
+    if (added.length === 0) return [];
+    entry.vouched = { configBlock, peers: taken, reached, updatedAt: ++this.#updates };
+    this.#apply();
+    return added;
+  }
+
+  /** A channel's peers: its vouched ones, then its own of other ids. */
+  #peersOf(entry: { peers: readonly ClusterPeer[]; vouched?: Vouched }): ClusterPeer[] {
+    const vouched = entry.vouched?.peers ?? [];
+    return [...vouched, ...entry.peers.filter((p) => !vouched.some((v) => v.id === p.id))];
   }
 
   delete(channelId: string): void {
@@ -108,8 +177,9 @@ export class ChannelPeerSets {
 
   #apply(): void {
     const union = new Map<number, { peer: ClusterPeer; updatedAt: number; channel: string }>();
-    for (const [channel, { peers, updatedAt }] of this.#byChannel) {
-      for (const peer of peers) {
+    for (const [channel, entry] of this.#byChannel) {
+      const updatedAt = Math.max(entry.updatedAt, entry.vouched?.updatedAt ?? 0);
+      for (const peer of this.#peersOf(entry)) {
         const known = union.get(peer.id);
         if (known !== undefined && (known.peer.address !== peer.address || known.peer.tlsCertPem !== peer.tlsCertPem)) {
           // A consenter rotated or moved in one channel before the others: the newest update is the live endpoint.
@@ -127,4 +197,8 @@ export class ChannelPeerSets {
     // A consenter that is a peer again (re-added) gets its drop logged anew if it leaves again.
     for (const key of this.#droppedLogged) if (this.#peerIds.has(Number(key.slice(key.lastIndexOf('/') + 1)))) this.#droppedLogged.delete(key);
   }
+}
+
+function samePeer(a: ClusterPeer | undefined, b: ClusterPeer): boolean {
+  return a !== undefined && a.address === b.address && a.tlsCertPem === b.tlsCertPem;
 }

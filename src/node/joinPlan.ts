@@ -8,7 +8,8 @@
 // cluster transport runs one id per node for every channel.
 
 import { X509Certificate } from 'node:crypto';
-import { consenterIdsOf, decodeBlock, extractChannelConfig, type ChannelConfigValues } from '../block/index.js';
+import { consenterIdsOf, decodeBlock, extractChannelConfig, type Block, type ChannelConfigValues } from '../block/index.js';
+import type { ClusterPeer } from '../cluster/index.js';
 import { CHAIN_DEFAULTS } from '../chain/index.js';
 import { OrdererError } from '../errors.js';
 import type { ChannelPlan } from './channelPlan.js';
@@ -73,9 +74,19 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
         organizations: values.organizations.map((org) => ({ mspId: org.mspId, rootCerts: org.rootCerts, intermediateCerts: org.intermediateCerts })),
         genesisBlock: number === 0 ? blockBytes : genesisBytes!,
       },
-      consenters: values.consenters.map((c, i) => ({ id: ids[i]!, address: `${c.host}:${c.port}`, tlsCertPem: c.clientTlsCertPem })),
+      consenters: peersOf(values, ids),
     },
   };
+}
+
+/** The consenters of a config block as cluster peers: the Raft id its etcdraft metadata gives each, its endpoint and TLS certificate. */
+export function consenterPeersOf(block: Block): ClusterPeer[] {
+  const values = extractChannelConfig(block);
+  return peersOf(values, consenterIdsOf(block, values.consenters).consenterIds);
+}
+
+function peersOf(values: ChannelConfigValues, ids: readonly number[]): ClusterPeer[] {
+  return values.consenters.map((c, i) => ({ id: ids[i]!, address: `${c.host}:${c.port}`, tlsCertPem: c.clientTlsCertPem }));
 }
 
 function checkGenesisOf(channelId: string, configNumber: number, genesisBytes: Uint8Array | undefined): void {

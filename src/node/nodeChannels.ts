@@ -16,12 +16,13 @@ import { OrdererError } from '../errors.js';
 import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
 import { decodeBlock, readBlockSignatures } from '../block/index.js';
 import type { BlockLedger, ChannelStorage, WalEnvironment } from '../storage/index.js';
-import type { EvictedVerdict, ReaddedVerdict } from '../chain/index.js';
+import type { EvictedVerdict, MemberVerdict, ReaddedVerdict } from '../chain/index.js';
 import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
 import { dropRaftStateKeepingBlocks, pullThroughConfigBlock, reonboardingPlan, storedRaftId, withNodeSettingsOf } from './reonboarding.js';
 import type { ChannelPlan } from './channelPlan.js';
 import { ChannelPeerSets } from './channelTransport.js';
 import { RemovedChannels } from './removedChannels.js';
+import { vouchVerifiedConsenters } from './vouchedPeers.js';
 
 export type ChannelSource = 'config' | 'joined';
 
@@ -209,7 +210,11 @@ export class NodeChannels implements ChannelRegistry {
     // Peers first: the chain's first messages go to them.
     this.#peerSets.set(id, plan.consenters);
     const catchUp = this.#deps.catchUpFor?.(plan, storage);
-    const eviction = { selfTlsCertPem: this.#deps.tlsCertPem, onVerdict: (verdict: EvictedVerdict | ReaddedVerdict) => this.#onEvictionVerdict(id, verdict) };
+    const eviction = {
+      selfTlsCertPem: this.#deps.tlsCertPem,
+      onVerdict: (verdict: EvictedVerdict | ReaddedVerdict) => this.#onEvictionVerdict(id, verdict),
+      onMember: (verdict: MemberVerdict) => vouchVerifiedConsenters(this.#peerSets, id, verdict, () => storage.ledger.height, this.#log),
+    };
     const chain = new Chain(
       { ...plan.chain, selfId, engine: this.#deps.engine },
       { ...this.#deps.chainDeps, transport: this.#peerSets.viewFor(id, selfId), storage, eviction, ...(catchUp && { catchUp }) },

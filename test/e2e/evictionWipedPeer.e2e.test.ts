@@ -96,6 +96,8 @@ describe('a wiped node whose channel file predates a re-added consenter', () => 
       90_000,
     );
     await waitHealthz(setup, wiped, 30_000);
+    // Its chain's own config (read from the pulled blocks) names consenter 4 now: the transport takes the peers from it again.
+    await waitLogLine(setup, wiped, new RegExp(`reached config block ${readding.header.number}: its consenters come from its own config again`), 30_000);
     expect(await waitLeaderOf(setup, channelId, 30_000)).toBe(readded);
     const third = await order(setup, wiped, channelId, 30);
     expect(third.length).toBe(30);

@@ -10,7 +10,11 @@
 //   id (onReadded: the node drops the chain's Raft state and starts it again);
 // - a consenter under its own id: nothing is forced; it keeps voting and
 //   catches up through Raft (a snapshot, then the block puller) once it
-//   reaches a leader. Checked again every period.
+//   reaches a leader. The config block goes to onMember: it may list
+//   consenters this node's own config does not know yet (a node wiped and
+//   restarted from block 0 after a consenter was re-added under a new id), and
+//   the node may have to accept their streams to hear the leader at all.
+//   Checked again every period.
 
 import type { Logger } from 'pino';
 import type { Block } from '../../block/index.js';
@@ -30,7 +34,9 @@ interface Seen {
 export type EvictedVerdict = Seen & { readonly kind: 'evicted' };
 export type ReaddedVerdict = Seen & { readonly kind: 'readded'; readonly newId: number; readonly config: Block };
 
-export type EvictionVerdict = (Seen & { readonly kind: 'member' }) | EvictedVerdict | ReaddedVerdict | { readonly kind: 'unknown'; readonly reason: string };
+export type MemberVerdict = Seen & { readonly kind: 'member'; readonly config: Block };
+
+export type EvictionVerdict = MemberVerdict | EvictedVerdict | ReaddedVerdict | { readonly kind: 'unknown'; readonly reason: string };
 
 export interface EvictionSuspectorOptions {
   /** The Raft id this node runs the channel as. */
@@ -44,6 +50,8 @@ export interface EvictionSuspectorOptions {
   readonly onEvicted: (reason: string, verdict: EvictedVerdict) => void;
   /** Called once when the node turns out to be a consenter under another Raft id. Checks stop. */
   readonly onReadded: (reason: string, verdict: ReaddedVerdict) => void;
+  /** Called on every check that finds this node a consenter under its own id, with the verified config block. */
+  readonly onMember?: (verdict: MemberVerdict) => void;
 }
 
 export class EvictionSuspector {
@@ -98,6 +106,7 @@ export class EvictionSuspector {
         { configBlock: verdict.configBlock, consenters: verdict.consenters },
         `${leaderless}; ${where}, this node (${selfId}) among them: waiting to rejoin`,
       );
+      this.opts.onMember?.(verdict);
     } else if (verdict.kind === 'evicted') {
       this.#decided = verdict;
       this.opts.onEvicted(`this node (${selfId}) is no longer a consenter: ${where}`, verdict);
@@ -123,6 +132,7 @@ export class EvictionSuspector {
       return { kind: 'unknown', reason: `config block ${seen.configBlock}: ${err.message}` };
     }
     if (standing.kind === 'readded') return { ...seen, kind: 'readded', newId: standing.newId, consenters: standing.consenters, config: latest.config };
-    return { ...seen, kind: standing.kind, consenters: standing.consenters };
+    if (standing.kind === 'member') return { ...seen, kind: 'member', consenters: standing.consenters, config: latest.config };
+    return { ...seen, kind: 'evicted', consenters: standing.consenters };
   }
 }

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { MessageType, StateType, type Message, type RawNode } from '../../raft/index.js';
 import type { ChainClock } from '../../clock.js';
-import { EvictionSuspector, type EvictedVerdict, type ReaddedVerdict } from './evictionSuspicion.js';
+import { EvictionSuspector, type EvictedVerdict, type MemberVerdict, type ReaddedVerdict } from './evictionSuspicion.js';
 import type { ConfigBlockSource } from './latestConfigBlock.js';
 import { LeaderLossWatch, type LeaderLossCause, type LeaderLossOptions } from './leaderLoss.js';
 import { guardHeartbeat, lostLogOf } from './lostLog.js';
@@ -53,6 +53,13 @@ export interface EvictionDeps {
    * the node re-onboards the channel under that id).
    */
   onVerdict(verdict: EvictedVerdict | ReaddedVerdict): void;
+  /**
+   * Told on every check (while no leader is known) that finds this node a
+   * consenter under its own Raft id, with that verified config block: the
+   * node may have to accept streams of consenters it lists that the chain's
+   * own config does not know yet.
+   */
+  onMember?(verdict: MemberVerdict): void;
 }
 
 export interface LivenessOptions {
@@ -96,6 +103,7 @@ export class Liveness {
               host.evicted(`re-added under another Raft id: ${reason}`);
               options.eviction?.onVerdict(verdict);
             },
+            onMember: (verdict) => options.eviction?.onMember?.(verdict),
           });
   }
 

@@ -17,8 +17,7 @@ import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { ChannelPeerSets, type NodeTransport } from '../../src/node/channelTransport.js';
 import { consenterPeersOf } from '../../src/node/joinPlan.js';
 import { vouchVerifiedConsenters } from '../../src/node/vouchedPeers.js';
-import { ConfigCluster } from '../chain/configCluster.js';
-import { CHANNEL } from '../chain/harness.js';
+import { CHANNEL, ConfigCluster } from '../chain/configCluster.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: (() => Promise<void>)[] = [];

@@ -99,7 +99,7 @@ export class BlockPuller implements SnapshotCatchUp {
     let best: Block | undefined;
     for (const source of this.#opts.sources) {
       try {
-        const block = this.#opts.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name);
+        const block = this.#opts.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name, this.#genesis());
         if (best === undefined || block.header.number > best.header.number) best = block;
       } catch (err) {
         if (!(err instanceof OrdererError)) throw err;
@@ -123,7 +123,7 @@ export class BlockPuller implements SnapshotCatchUp {
           number,
           number,
           async (bytes) => {
-            block = this.#opts.verifier.verifyStandalone(bytes, source.name);
+            block = this.#opts.verifier.verifyStandalone(bytes, source.name, this.#genesis());
           },
           this.#closing.signal,
         );
@@ -141,6 +141,12 @@ export class BlockPuller implements SnapshotCatchUp {
   close(): void {
     this.#closing.abort();
     for (const source of this.#opts.sources) source.close?.();
+  }
+
+  /** This node's block 0, against which a block 0 read on its own is checked (it carries no orderer signature); undefined on an empty ledger. */
+  #genesis(): ChainTip | undefined {
+    const { ledger } = this.#opts;
+    return ledger.height === 0 ? undefined : this.#opts.verifier.tipOf(decodeBlock(ledger.block(0).bytes).header);
   }
 
   #tip(): ChainTip {

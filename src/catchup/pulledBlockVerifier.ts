@@ -75,10 +75,22 @@ export class PulledBlockVerifier {
 
   /**
    * A block on its own (no chain to extend, e.g. the newest block read for
-   * eviction suspicion): data hash and orderer signature. Throws BlockPullError.
+   * eviction suspicion): data hash and orderer signature. Block 0, which no
+   * orderer signs (the channel's genesis block comes from its creator), is
+   * taken when it is `genesis`, this node's own block 0 (same header hash,
+   * its data hashing to the header's data hash). Throws BlockPullError.
    */
-  verifyStandalone(bytes: Uint8Array, source: string, now = new Date()): Block {
+  verifyStandalone(bytes: Uint8Array, source: string, genesis?: ChainTip, now = new Date()): Block {
     const block = this.#decode(bytes, 'newest block', source);
+    if (block.header.number === 0 && genesis !== undefined) {
+      if (!equalBytes(this.tipOf(block.header).headerHash, genesis.headerHash)) {
+        throw new BlockPullError(`block 0 from ${source} is not this node's genesis block (header hashes differ)`);
+      }
+      if (!equalBytes(dataHash(this.#hasher, block.data), block.header.dataHash)) {
+        throw new BlockPullError(`block 0 from ${source}: its data does not hash to the header's data hash`);
+      }
+      return block;
+    }
     this.#verifyContent(block, source, now);
     return block;
   }

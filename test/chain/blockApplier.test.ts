@@ -110,6 +110,21 @@ describe('BlockApplier (native storage): a block is written once', () => {
   });
 });
 
+describe('BlockApplier: a snapshot asked for at an index the stored snapshot already covers', () => {
+  it('is not taken, and the chain does not halt (a wiped node whose first received snapshot changed the voters)', async () => {
+    const { storage, applier, failures } = await setUp('native');
+    const voters = { voters: [1, 3, 4], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    const received = { data: storage.ledger.block(0).bytes, metadata: { confState: voters, index: 111, term: 3 } };
+    await storage.raft.persistReady({ snapshot: received, entries: [], hardState: { term: 3, vote: 0, commit: 111 } });
+    // The voter change seen with that snapshot asks for one at what was applied before it: index 0, block 0.
+    applier.snapshotNow(0);
+    await applier.whenWritten();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(failures).toEqual([]);
+    expect(storage.raft.snapshot().metadata.index).toBe(111);
+  });
+});
+
 describe.each(['native', 'native-free'] as const)('BlockApplier (%s storage)', (engine) => {
   it('indexes the tx ids the entry carries, without reading them from the envelopes', async () => {
     const { storage, applier, committed, failures, nextBlock } = await setUp(engine);

@@ -344,6 +344,13 @@ export class BlockApplier {
     const applied = deps.whenRaftApplied?.(index) ?? Promise.resolve();
     applied
       .then(() => {
+        // A snapshot received meanwhile may be at or past `index` (a wiped node's first snapshot brings new voters, and
+        // that voter change asks for a snapshot at what was applied before it): it is already the newer one.
+        const current = deps.raftStorage.snapshot().metadata.index;
+        if (index <= current) {
+          deps.logger.info({ index, block: number, snapshotIndex: current }, `no snapshot at raft index ${index}: the snapshot at ${current} is newer`);
+          return;
+        }
         deps.logger.info({ index, block: number }, `taking snapshot at raft index ${index} (block ${number})`);
         return deps.raftStorage.takeSnapshot(index, deps.confState(), lastBlock);
       })

@@ -222,6 +222,7 @@ export class Chain implements ChannelSupport {
     const ctx = this.#ctx;
     bindTransport(ctx.deps.transport, {
       channelId: this.channelId,
+      selfId: ctx.opts.selfId,
       log: ctx.log,
       isRunning: () => ctx.lifecycle.running,
       consenterIds: () => ctx.consenterIds(),

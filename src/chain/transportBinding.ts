@@ -10,6 +10,8 @@ import { RaftError, type Message, type RawNode } from '../raft/index.js';
 
 export interface TransportBindingHost {
   readonly channelId: string;
+  /** The Raft id this chain runs as: a message addressed to another id of this node is not for it. */
+  readonly selfId: number;
   readonly log: Logger;
   isRunning(): boolean;
   /** The consenter ids of the committed config: peer reports of others are ignored. */
@@ -44,9 +46,24 @@ export function bindTransport(transport: ClusterTransport, host: TransportBindin
 }
 
 function channelHandler(host: TransportBindingHost): ClusterChannelHandler {
+  /** Ids of this node other than selfId whose messages were dropped (logged once each). */
+  const misaddressed = new Set<number>();
   return {
     onConsensus: (from: number, message: Message) => {
       if (!host.isRunning()) return;
+      if (message.to !== host.selfId) {
+        // The node answers to another id of its own for another channel (re-added there under a new id); the sender
+        // knows this channel's node by that id (re-added here too, while this chain still runs the old one). Stepped
+        // in, its heartbeats kept a leader known here, so eviction suspicion never ran to re-onboard under the new id.
+        if (!misaddressed.has(message.to)) {
+          misaddressed.add(message.to);
+          host.log.warn(
+            { from, to: message.to, selfId: host.selfId },
+            `raft messages of channel "${host.channelId}" to consenter ${message.to} are dropped: this node runs the channel as consenter ${host.selfId}`,
+          );
+        }
+        return;
+      }
       try {
         host.raft().step(host.inbound(message));
       } catch (err) {

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freeNodePorts, freePorts, keygen, LocalCluster, type ClusterManifest } from '../../src/cli/index.js';
+import { compileDist } from '../build/compile.js';
 import { mountDisks, unmountDisks } from './diskFault.js';
 import { ClusterProxies } from './proxy.js';
 import type { NemesisOptions } from './options.js';
@@ -62,7 +63,8 @@ export async function createCluster(options: NemesisOptions): Promise<NemesisClu
   });
   const dataDirs = manifest.nodes.map((n) => path.join(dir, n.dataDir));
   if (options.faults.includes('disk')) mountDisks(dataDirs);
-  const local = new LocalCluster(dir);
+  if (options.orderers === 'compiled') await compileDist();
+  const local = new LocalCluster(dir, { runtime: options.orderers });
   const pids = (): Map<number, number> =>
     new Map(manifest.nodes.flatMap((n) => (local.process(n.id).pid === undefined ? [] : [[n.id, local.process(n.id).pid!] as const])));
   const proxies = await ClusterProxies.start(new Map(manifest.nodes.map((n) => [n.id, n.ports.cluster])), proxyOf, pids);

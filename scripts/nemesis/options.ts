@@ -1,6 +1,8 @@
 // The nemesis' options: parsed from the command line, validated once, each
 // error naming the flag.
 
+import { ORDERER_RUNTIMES, type OrdererRuntime } from '../../src/cli/index.js';
+
 export type FaultKind = 'kill9' | 'stop' | 'term' | 'wipe' | 'partition' | 'slow' | 'member' | 'disk';
 export const FAULT_KINDS: readonly FaultKind[] = ['kill9', 'stop', 'term', 'wipe', 'partition', 'slow', 'member', 'disk'];
 
@@ -31,6 +33,12 @@ export interface NemesisOptions {
   readonly ack: 'both' | 'committed' | 'accepted';
   /** Keep the cluster's directory (keys, ledgers, node logs) afterwards. */
   readonly keep: boolean;
+  /**
+   * What the orderer processes run: compiled JavaScript (dist/, built at the
+   * start, as in production: a node restarted mid-run loads what the run
+   * started with) or the TypeScript sources under tsx.
+   */
+  readonly orderers: OrdererRuntime;
 }
 
 export const NEMESIS_DEFAULTS: Omit<NemesisOptions, 'seed'> = {
@@ -49,6 +57,7 @@ export const NEMESIS_DEFAULTS: Omit<NemesisOptions, 'seed'> = {
   target: 'any',
   ack: 'both',
   keep: false,
+  orderers: 'compiled',
 };
 
 export class NemesisOptionsError extends Error {}
@@ -56,7 +65,7 @@ export class NemesisOptionsError extends Error {}
 const USAGE = `usage: npm run nemesis -- [--seed N] [--duration-s 120] [--nodes 3] [--channels 2] [--engine native|native-free|mixed]
   [--algorithm ecdsa-p256|sm2] [--tick-interval-ms 100] [--election-tick 10] [--batch-timeout-ms 200] [--ack-timeout-ms 5000]
   [--rate 120] [--faults kill9,stop,term,wipe,partition,slow,member,disk] [--faults-max N]
-  [--target any|leader|follower] [--ack both|committed|accepted] [--keep]`;
+  [--target any|leader|follower] [--ack both|committed|accepted] [--orderers compiled|tsx] [--keep]`;
 
 export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
   const values = new Map<string, string>();
@@ -86,6 +95,7 @@ export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
     'faults-max',
     'target',
     'ack',
+    'orderers',
   ];
   for (const key of values.keys()) if (!known.includes(key)) throw new NemesisOptionsError(`unknown flag --${key}\n${USAGE}`);
   const int = (key: string, fallback: number, min: number, max: number): number => {
@@ -122,6 +132,7 @@ export function parseNemesisArgs(argv: readonly string[]): NemesisOptions {
     faultsMax: int('faults-max', d.faultsMax, 1, 1_000_000),
     target: oneOf('target', d.target, ['any', 'leader', 'follower'] as const),
     ack: oneOf('ack', d.ack, ['both', 'committed', 'accepted'] as const),
+    orderers: oneOf('orderers', d.orderers, ORDERER_RUNTIMES),
     keep,
   };
 }

@@ -92,6 +92,12 @@ describe('nemesis --target and --ack', () => {
     expect(fixed.map(({ role: _, ...rest }) => rest)).toEqual(rolled.map(({ role: _, ...rest }) => rest));
   });
 
+  it('runs compiled orderers unless told to run the sources', () => {
+    expect(parseNemesisArgs([]).orderers).toBe('compiled');
+    expect(parseNemesisArgs(['--orderers', 'tsx']).orderers).toBe('tsx');
+    expect(() => parseNemesisArgs(['--orderers', 'bun'])).toThrow(/--orderers must be one of compiled, tsx, got "bun"/);
+  });
+
   it('refuses an unknown target or acknowledgement mode, naming the flag', () => {
     expect(() => parseNemesisArgs(['--target', 'everyone'])).toThrow(NemesisOptionsError);
     expect(() => parseNemesisArgs(['--target', 'everyone'])).toThrow(/--target must be one of any, leader, follower, got "everyone"/);

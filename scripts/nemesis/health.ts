@@ -33,7 +33,8 @@ export interface HealthJudgement {
 
 /**
  * Judges one poll: `statuses` maps every node id to its /status (undefined: down or not answering).
- * Leader: every node names the same leader for the channel and exactly that node says it leads.
+ * Leader: every node names the same leader for the channel and exactly one node says it leads (the
+ * leader's Raft id is its node id only until it is removed from the channel and added back).
  */
 export function judgeHealth(ids: readonly number[], channels: readonly string[], statuses: ReadonlyMap<number, NodeStatusView | undefined>): HealthJudgement {
   const silent = ids.filter((id) => statuses.get(id) === undefined);
@@ -49,7 +50,10 @@ export function judgeHealth(ids: readonly number[], channels: readonly string[],
   for (const { channel, perNode } of views) {
     const named = new Set(perNode.map((p) => p.view!.leaderId));
     const leaders = perNode.filter((p) => p.view!.isLeader).map((p) => p.id);
-    if (named.size !== 1 || named.has(0) || leaders.length !== 1 || !named.has(leaders[0]!)) {
+    // The leader's Raft id is not its node id once it was removed from the
+    // channel and added back (a new Raft id per channel), so the check is that
+    // all name one leader and exactly one node says it leads.
+    if (named.size !== 1 || named.has(0) || leaders.length !== 1) {
       const seen = perNode.map((p) => `${p.id}->${p.view!.leaderId}`).join(' ');
       return { reached: 'answering', why: `${channel}: no single leader followed by all (${seen})` };
     }

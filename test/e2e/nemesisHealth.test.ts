@@ -33,6 +33,16 @@ describe('judgeHealth', () => {
     expect(judgeHealth(ids, channels, statuses)).toEqual({ reached: 'heights', why: '' });
   });
 
+  it('takes a leader re-added under a new Raft id, which is not its node id', () => {
+    // Node 2 leads c0 as Raft id 5 after it was removed from c0 and added back.
+    const readded = (id: number): NodeStatusView => ({
+      nodeId: id,
+      channels: channels.map((channel) => ({ channel, leaderId: 5, isLeader: id === 2, height: 10, term: 3 })),
+    });
+    const statuses = new Map(ids.map((id) => [id, readded(id)] as const));
+    expect(judgeHealth(ids, channels, statuses)).toEqual({ reached: 'heights', why: '' });
+  });
+
   it('stops at the first unmet condition and says which', () => {
     const down = new Map([
       [1, node(1, 2)],

@@ -45,7 +45,9 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
     const creator = loadClientCreator(clientMsp(cluster.dir, cluster.manifest));
     probe = new BroadcastProbe(cluster, creator);
     await waitHealthy(cluster, probe, HEALTHY_WITHIN_MS);
-    log(`cluster up in ${cluster.dir}: ${options.nodes} nodes, channels ${cluster.channels.join(', ')}, engine ${options.engine}, ${options.algorithm}, orderers ${options.orderers}`);
+    log(
+      `cluster up in ${cluster.dir}: ${options.nodes} nodes, channels ${cluster.channels.join(', ')}, engine ${options.engine}, ${options.algorithm}, orderers ${options.orderers}`,
+    );
     load = new NemesisLoad(cluster, creator, now);
     load.start(options.ratePerSec, options.ack === 'both' ? ['committed', 'accepted'] : [options.ack]);
     await sleep(2000);

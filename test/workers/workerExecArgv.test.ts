@@ -25,7 +25,7 @@ describe('workerExecArgv', () => {
   });
 
   it('keeps a preload whose name only contains the letters tsx', () => {
-    const argv = ['--import', './setup-tsx.mjs', '--require', '/opt/tsxtra/hook.cjs'];
+    const argv = ['--import', './setup-tsx.mjs', '--require', 'tsxtra/hook.cjs'];
     expect(workerExecArgv(argv)).toEqual(argv);
   });
 

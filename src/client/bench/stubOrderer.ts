@@ -29,6 +29,9 @@ export interface StubOrderer {
 const SUCCESS = Buffer.from(encodeBroadcastResponse({ status: Status.SUCCESS, info: '' }));
 const EMPTY = new Uint8Array(0);
 
+/** The most unspent answering capacity a rate-limited stub keeps, in ms of its rate. */
+const BANKED_MS = 50;
+
 export async function startStubOrderer(options: StubOptions = {}): Promise<StubOrderer> {
   const server = new grpc.Server();
   let received = 0;
@@ -37,21 +40,25 @@ export async function startStubOrderer(options: StubOptions = {}): Promise<StubO
   let number = 0;
   const held: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
   const subscribers = new Set<grpc.ServerDuplexStream<Buffer, Buffer>>();
-  // Capacity: answers wait in arrival order; every 10 ms the ones the rate allows since the start are written.
+  // Capacity: answers wait in arrival order; every 10 ms the stub earns answers at
+  // ackPerS and writes as many as it holds. It keeps at most BANKED_MS of unspent
+  // capacity, as an orderer at its limit has no reserve: a lighter step before a
+  // heavier one does not let the heavier one through faster than the rate.
   const queued: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
   let queueHead = 0;
-  let answeredByRate = 0;
-  const rateStartMs = performance.now();
+  let earned = 0;
+  let earnedAtMs = performance.now();
   const rateTimer =
     options.ackPerS === undefined
       ? undefined
       : setInterval(() => {
-          const allowed = Math.floor(((performance.now() - rateStartMs) / 1000) * options.ackPerS!);
-          // An idle stub does not bank capacity for a later burst.
-          if (queueHead === queued.length) answeredByRate = Math.max(answeredByRate, allowed - 1);
-          while (queueHead < queued.length && answeredByRate < allowed) {
+          const nowMs = performance.now();
+          const perS = options.ackPerS!;
+          earned = Math.min(earned + ((nowMs - earnedAtMs) / 1000) * perS, Math.max(1, (BANKED_MS / 1000) * perS));
+          earnedAtMs = nowMs;
+          while (queueHead < queued.length && earned >= 1) {
             queued[queueHead++]!.write(SUCCESS);
-            answeredByRate++;
+            earned--;
           }
           if (queueHead === queued.length) {
             queued.length = 0;

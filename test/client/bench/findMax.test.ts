@@ -140,7 +140,7 @@ describe('find the maximum against an orderer at its capacity', () => {
     const failed = search!.steps.findIndex((s) => !s.pass);
     expect(failed).toBe(search!.steps.length - 1);
     expect(search!.maxSustainableRate).toBe(failed === 0 ? null : search!.steps[failed - 1]!.rate);
-    // Above the stub's capacity answers queue up: no such step can stay within the bound.
+    // Above the stub's capacity answers queue up and fewer come back than the step offered: no such step can pass.
     expect(search!.maxSustainableRate ?? 0).toBeLessThan(CAPACITY);
     expect(search!.steps.map((s) => s.rate)).toEqual([200, 400, 600, 800, 1000, 1200, 1400].slice(0, search!.steps.length));
   });

@@ -174,6 +174,66 @@ describe('eviction suspicion', () => {
     expect(seen).toEqual({ evicted: [], readded: [] });
   });
 
+  it('asks after firstCheckAfterMs without a leader while none was known since start, then once per suspicion period', async () => {
+    const cc = await configCluster();
+    const asked = { count: 0 };
+    const checkDone = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const suspector = (): EvictionSuspector =>
+      new EvictionSuspector({
+        selfId: 3,
+        selfTlsCertPem: cc.genesisValues.consenters[2]!.clientTlsCertPem,
+        evictionSuspicionMs: 1000,
+        firstCheckAfterMs: 200,
+        source: sourceOf(cc, () => 1, asked),
+        logger,
+        onEvicted: () => undefined,
+        onReadded: () => undefined,
+      });
+    const restarted = suspector();
+    restarted.onTick(0, false);
+    restarted.onTick(199, false);
+    expect(asked.count).toBe(0);
+    restarted.onTick(200, false);
+    await checkDone();
+    expect(asked.count).toBe(1);
+    restarted.onTick(1100, false);
+    expect(asked.count).toBe(1); // past the first check: the suspicion period
+    restarted.onTick(1200, false);
+    expect(asked.count).toBe(2);
+
+    // A leader known since start: a later leaderless stretch waits the whole period.
+    asked.count = 0;
+    const running = suspector();
+    running.onTick(0, true);
+    running.onTick(100, false);
+    running.onTick(900, false);
+    expect(asked.count).toBe(0);
+    running.onTick(1100, false);
+    expect(asked.count).toBe(1);
+  });
+
+  it('a config block older than its own latest config block decides nothing (the orderers that answered are behind)', async () => {
+    const { cc, gone, rest } = await removedWhileAway();
+    const configBlock = lastConfigBlockOf(cc, rest[0]!);
+    const seen = { evicted: [] as string[], readded: [] as ReaddedVerdict[] };
+    const ahead = new EvictionSuspector({
+      selfId: gone,
+      selfTlsCertPem: cc.genesisValues.consenters[gone - 1]!.clientTlsCertPem,
+      evictionSuspicionMs: 1000,
+      localConfigBlock: () => configBlock + 1,
+      source: sourceOf(cc, () => rest[0]!),
+      logger,
+      onEvicted: (reason) => seen.evicted.push(reason),
+      onReadded: (_reason, verdict) => seen.readded.push(verdict),
+    });
+    expect(await ahead.check()).toMatchObject({
+      kind: 'unknown',
+      reason: expect.stringContaining(`latest config block ${configBlock} `) as unknown,
+    });
+    expect(ahead.evicted).toBe(false);
+    expect(seen).toEqual({ evicted: [], readded: [] });
+  });
+
   it('a node removed by config while away is evicted, naming the config block; a remaining node is a member', async () => {
     const { cc, gone, rest } = await removedWhileAway();
     const source = sourceOf(cc, () => rest[0]!);

@@ -15,6 +15,19 @@
 //   restarted from block 0 after a consenter was re-added under a new id), and
 //   the node may have to accept their streams to hear the leader at all.
 //   Checked again every period.
+// The first check after the chain starts comes sooner, after
+// `firstCheckAfterMs` (an election timeout) without a leader, if no leader was
+// known since: a restarted consenter hears its leader's heartbeats within a
+// heartbeat or two of its links coming up, while one that was removed and
+// added back under a new Raft id while it was down hears nobody, ever (the
+// leader addresses the new id). Waiting the whole suspicion period (Fabric's
+// 10 minutes) there only keeps the channel one node short; the check itself
+// is one read of two blocks from the other orderers.
+// A config block older than this node's own latest config block
+// (`localConfigBlock`) is no verdict: the orderers that answered are behind
+// this node (e.g. still replaying their logs after a restart of the whole
+// cluster), and their older config may list this node under an id it left or
+// not at all.
 
 import type { Logger } from 'pino';
 import type { Block } from '../../block/index.js';
@@ -44,6 +57,10 @@ export interface EvictionSuspectorOptions {
   /** This node's cluster TLS certificate; absent: looked up by Raft id only (no re-added verdict). */
   readonly selfTlsCertPem?: string;
   readonly evictionSuspicionMs: number;
+  /** The first check's wait without a leader while none was known since start (default, and at most, evictionSuspicionMs). */
+  readonly firstCheckAfterMs?: number;
+  /** Number of the latest config block in this node's own ledger (-1: none): an older one read from the others decides nothing. */
+  readonly localConfigBlock?: () => number;
   readonly source: ConfigBlockSource;
   readonly logger: Logger;
   /** Called once when the node turns out to be removed; `reason` names the config block. Checks stop. */
@@ -59,6 +76,8 @@ export class EvictionSuspector {
   #leaderlessSinceMs: number | undefined;
   /** Invariant: at most one check in flight. */
   #checking = false;
+  /** True once a leader was known or a check was made: the suspicion period applies from then on. */
+  #pastStart = false;
   /** Set once by an evicted or re-added verdict; no check after it. */
   #decided: EvictedVerdict | ReaddedVerdict | undefined;
   /** Checks done (tests, metrics). */
@@ -79,23 +98,31 @@ export class EvictionSuspector {
   onTick(nowMs: number, leaderKnown: boolean): void {
     if (leaderKnown || this.#decided !== undefined) {
       this.#leaderlessSinceMs = undefined;
+      if (leaderKnown) this.#pastStart = true;
       return;
     }
     this.#leaderlessSinceMs ??= nowMs;
-    if (this.#checking || nowMs - this.#leaderlessSinceMs < this.opts.evictionSuspicionMs) return;
+    const waitMs = this.#pastStart ? this.opts.evictionSuspicionMs : Math.min(this.opts.firstCheckAfterMs ?? Infinity, this.opts.evictionSuspicionMs);
+    const leaderlessMs = nowMs - this.#leaderlessSinceMs;
+    if (this.#checking || leaderlessMs < waitMs) return;
     // The next check comes one suspicion period after this one, not on every tick.
     this.#leaderlessSinceMs = nowMs;
+    this.#pastStart = true;
     this.#checking = true;
-    void this.check().finally(() => (this.#checking = false));
+    void this.check(leaderlessMs).finally(() => (this.#checking = false));
   }
 
-  /** Asks the other orderers; acts on an eviction or a re-addition. Never rejects with an OrdererError. */
-  async check(): Promise<EvictionVerdict> {
+  /**
+   * Asks the other orderers; acts on an eviction or a re-addition. Never
+   * rejects with an OrdererError. `leaderlessMs`: how long no leader was
+   * known (the log says; default the suspicion period).
+   */
+  async check(leaderlessMs = this.opts.evictionSuspicionMs): Promise<EvictionVerdict> {
     this.checks++;
-    const { logger, selfId, evictionSuspicionMs } = this.opts;
+    const { logger, selfId } = this.opts;
     const verdict = await this.#verdict();
     if (this.#decided !== undefined) return verdict;
-    const leaderless = `no Raft leader for ${evictionSuspicionMs} ms`;
+    const leaderless = `no Raft leader for ${Math.round(leaderlessMs)} ms`;
     if (verdict.kind === 'unknown') {
       logger.warn({ reason: verdict.reason }, `${leaderless} and the latest config block could not be read from the other orderers: ${verdict.reason}`);
       return verdict;
@@ -124,6 +151,13 @@ export class EvictionSuspector {
     const latest = await fetchLatestConfigBlock(this.opts.source);
     if (latest.kind === 'unknown') return latest;
     const seen = { configBlock: latest.config.header.number, newestBlock: latest.newest };
+    const own = this.opts.localConfigBlock?.() ?? -1;
+    if (seen.configBlock < own) {
+      return {
+        kind: 'unknown',
+        reason: `the other orderers' latest config block ${seen.configBlock} (of their newest block ${seen.newestBlock}) is older than this node's own config block ${own}: they are behind`,
+      };
+    }
     let standing;
     try {
       standing = standingIn(latest.config, { id: this.opts.selfId, ...(this.opts.selfTlsCertPem !== undefined && { tlsCertPem: this.opts.selfTlsCertPem }) });

@@ -64,6 +64,10 @@ export interface EvictionDeps {
 
 export interface LivenessOptions {
   readonly evictionSuspicionMs: number;
+  /** The first eviction check's wait without a leader when none was known since the chain started (EvictionSuspectorOptions). */
+  readonly firstEvictionCheckAfterMs?: number;
+  /** Number of the latest config block in the chain's ledger (-1: none). */
+  readonly localConfigBlock?: () => number;
   /**
    * Undefined: no eviction suspicion (no other orderer to ask). Without
    * blockAt only a newest block that is itself the config block can be judged.
@@ -92,6 +96,8 @@ export class Liveness {
         : new EvictionSuspector({
             selfId: host.selfId,
             evictionSuspicionMs: options.evictionSuspicionMs,
+            ...(options.firstEvictionCheckAfterMs !== undefined && { firstCheckAfterMs: options.firstEvictionCheckAfterMs }),
+            ...(options.localConfigBlock !== undefined && { localConfigBlock: options.localConfigBlock }),
             source: configBlockSourceOf(options.membershipProbe),
             logger: host.log,
             ...(options.eviction !== undefined && { selfTlsCertPem: options.eviction.selfTlsCertPem }),

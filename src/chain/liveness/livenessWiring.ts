@@ -61,6 +61,10 @@ export function openLiveness(parts: LivenessParts): Liveness {
   };
   return new Liveness(host, {
     evictionSuspicionMs: opts.evictionSuspicionMs,
+    // A restarted consenter that hears no leader within an election timeout (the moment Raft itself would campaign)
+    // checks its membership at once: it may have been removed, or re-added under a new Raft id, while it was down.
+    firstEvictionCheckAfterMs: opts.electionTick * opts.tickIntervalMs,
+    localConfigBlock: () => storage.ledger.lastConfig,
     membershipProbe: membershipProbeOf(parts.catchUp),
     eviction: parts.eviction,
     // Half an election timeout between two survivors' turns: far above a PreVote's delay, even with the

@@ -23,6 +23,7 @@ import type { ChannelPlan } from './channelPlan.js';
 import { ChannelPeerSets } from './channelTransport.js';
 import { RemovedChannels } from './removedChannels.js';
 import { vouchVerifiedConsenters } from './vouchedPeers.js';
+import { LocalRaftIds } from './localRaftIds.js';
 
 export type ChannelSource = 'config' | 'joined';
 
@@ -69,12 +70,15 @@ export class NodeChannels implements ChannelRegistry {
   readonly #peerSets: ChannelPeerSets;
   /** Block pullers of re-onboardings in progress: closed (their pulls abort) when the node stops. */
   readonly #pulling = new Set<SnapshotCatchUp>();
+  /** The ids of re-added channels the transport answers to, counted per channel running under them. */
+  readonly #localIds: LocalRaftIds;
 
   constructor(deps: NodeChannelsDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'channels' });
     this.#removed = new RemovedChannels(deps.removedChannelsFile);
     this.#peerSets = new ChannelPeerSets(deps.transport, this.#log);
+    this.#localIds = new LocalRaftIds(deps.nodeId, deps.transport);
     this.#channelsGauge = new Gauge({ name: 'orderer_channels', help: 'Channels this node serves.', registers: [deps.metrics] });
     this.participation = {
       list: () => [...this.#served.keys()].map((name) => this.#info(name)!),
@@ -206,7 +210,7 @@ export class NodeChannels implements ChannelRegistry {
     const conflict = this.#peerSets.conflictWith(id, plan.consenters);
     if (conflict !== undefined) throw new UnservableChannelError(`channel "${id}": ${conflict}`);
     // The transport answers to the channel's id for this node before anyone can address it.
-    if (selfId !== this.#deps.nodeId) this.#deps.transport.addLocalId(selfId);
+    this.#localIds.take(selfId);
     // Peers first: the chain's first messages go to them.
     this.#peerSets.set(id, plan.consenters);
     const catchUp = this.#deps.catchUpFor?.(plan, storage);
@@ -231,9 +235,9 @@ export class NodeChannels implements ChannelRegistry {
     this.#channelsGauge.set(this.#served.size);
   }
 
-  /** The transport stops answering to a channel's own Raft id once that channel stops here. */
+  /** The transport stops answering to a channel's own Raft id once no channel here runs as it. */
   #releaseRaftId(raftId: number): void {
-    if (raftId !== this.#deps.nodeId) this.#deps.transport.removeLocalId(raftId);
+    this.#localIds.release(raftId);
   }
 
   /** Eviction suspicion's verdict on a channel (its chain already stopped serving it). */

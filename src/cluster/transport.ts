@@ -129,6 +129,18 @@ export class GrpcClusterTransport implements ClusterTransport {
     this.#log.info({ localIds: [this.selfId, ...this.#localIds] }, `this node also answers as consenter ${id}`);
   }
 
+  /**
+   * Dials the links speaking as local id `local` to `peers` now, as the
+   * transport warms its own links at start. A peer that accepts such a stream
+   * redials its own link to `local` at once (peerIsUp), so a channel started
+   * under a new id hears its leader's heartbeats without waiting out the
+   * leader's reconnect back-off to an id nobody answered to before.
+   */
+  connectAs(local: number, peers: readonly number[]): void {
+    if (this.#state !== TransportState.Running || local === this.selfId || !this.isLocalId(local)) return;
+    for (const peer of peers) if (!this.isLocalId(peer)) this.#linkAs(local, peer)?.connect();
+  }
+
   /** Stops answering as `id` (its channel stopped here) and closes the links that spoke as it. */
   removeLocalId(id: number): void {
     if (!this.#localIds.delete(id)) return;

@@ -65,6 +65,13 @@ describe('a second local consenter id', () => {
     expect(two.transport.peerStatus().map((p) => p.id)).toEqual([1]);
   });
 
+  test('connectAs dials the links of the second id before any message needs them', async () => {
+    const { two } = await twoNodesOneAlias();
+    expect(two.transport.isReachable(1, 4)).toBe(false);
+    two.transport.connectAs(4, [1, 4]);
+    await waitFor(() => two.transport.isReachable(1, 4), 'the link from 4 to 1 established');
+  });
+
   test('a forwarded submit as the second id reaches the leader as coming from it', async () => {
     const { two, reOnOne } = await twoNodesOneAlias();
     await two.transport.forwardSubmit('re', 1, new Uint8Array([1, 2, 3]), 4);

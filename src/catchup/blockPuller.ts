@@ -94,18 +94,25 @@ export class BlockPuller implements SnapshotCatchUp {
     logger.info({ to: toNumber }, `pulled blocks up to ${toNumber}`);
   }
 
-  /** Asks every source for its newest block and returns the highest one that is signed by an orderer of the channel. */
+  /**
+   * Asks every source for its newest block, all at once (a source that is
+   * slow to answer, or down until its connect times out, delays no other),
+   * and returns the highest one that is signed by an orderer of the channel.
+   */
   async newestBlock(): Promise<Block | undefined> {
+    const answers = await Promise.all(
+      this.#opts.sources.map(async (source): Promise<Block | undefined> => {
+        try {
+          return this.#opts.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name, this.#genesis());
+        } catch (err) {
+          if (!(err instanceof OrdererError)) throw err;
+          this.#opts.logger.warn({ source: source.name, err: err.message }, `newest block from ${source.name} unavailable`);
+          return undefined;
+        }
+      }),
+    );
     let best: Block | undefined;
-    for (const source of this.#opts.sources) {
-      try {
-        const block = this.#opts.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name, this.#genesis());
-        if (best === undefined || block.header.number > best.header.number) best = block;
-      } catch (err) {
-        if (!(err instanceof OrdererError)) throw err;
-        this.#opts.logger.warn({ source: source.name, err: err.message }, `newest block from ${source.name} unavailable`);
-      }
-    }
+    for (const block of answers) if (block !== undefined && (best === undefined || block.header.number > best.header.number)) best = block;
     return best;
   }
 

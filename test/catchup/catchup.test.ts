@@ -163,6 +163,25 @@ describe('chain: catch-up through the block puller', () => {
         }),
     };
     expect((await puller([forgedHigher, ledgerSource(c, b!)]).newestBlock())?.header.number).toBe(height - 1);
+
+    // Every source is asked at once: one that answers only once the other was asked is not waited for first.
+    let secondAsked = false;
+    const second: BlockSource = {
+      ...ledgerSource(c, b!),
+      newest: async () => {
+        secondAsked = true;
+        return c!.chain(b!).block(height - 2);
+      },
+    };
+    const first: BlockSource = {
+      ...ledgerSource(c, a!),
+      newest: async () => {
+        await Promise.resolve();
+        if (!secondAsked) throw new BlockPullError('asked before the other source: sources are asked one after the other');
+        return c!.chain(a!).block(height - 1);
+      },
+    };
+    expect((await puller([first, second]).newestBlock())?.header.number).toBe(height - 1);
   });
 
   it('keeps retrying rounds (capped back-off) until an orderer serves the blocks, counting the failed rounds', async () => {

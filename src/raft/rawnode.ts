@@ -5,9 +5,10 @@ import { entriesBytes } from './entrySize.js';
 import { RaftError } from './errors.js';
 import { isLocalMsg, isResponseMsg, newMessage } from './message.js';
 import { Raft } from './raft.js';
-import type { Ready, SoftState } from './state.js';
+import { StateType, type Ready, type SoftState } from './state.js';
 import { getStatus, type Status } from './status.js';
 import type { EntryId } from './logUnstable.js';
+import { sendAppend } from './replication.js';
 import { EntryType, MessageType, type ConfChange, type ConfState, type Entry, type HardState, type Message, type Snapshot } from './types.js';
 
 const noEntries: readonly Entry[] = Object.freeze([]);
@@ -183,6 +184,25 @@ export class RawNode {
 
   transferLeadership(transferee: number): void {
     this.#raft.step(newMessage({ type: MessageType.MsgTransferLeader, to: 0, from: transferee }));
+  }
+
+  /**
+   * Leader: follower `id` lost its log (it rejected an append with a hint
+   * below the index it had acknowledged: a wiped data directory). A leader
+   * never lowers a match index by itself; this replicates the follower from
+   * scratch, as a new leader would: its match forgotten, probed from index 1
+   * (a snapshot when the log was compacted). Safe for the commit index, which
+   * never moves back. A no-op elsewhere, or for an unknown id.
+   */
+  restartFollowerLog(id: number): void {
+    const r = this.#raft;
+    const pr = r.trk.progress.get(id);
+    if (r.state !== StateType.Leader || id === r.id || pr === undefined) return;
+    pr.match = 0;
+    pr.sentCommit = 0;
+    pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    sendAppend(r, id);
   }
 
   /** The transport failed to deliver to `id`: stop streaming to it optimistically. */

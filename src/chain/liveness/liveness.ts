@@ -81,8 +81,6 @@ export interface LivenessOptions {
 export class Liveness {
   readonly #suspector: EvictionSuspector | undefined;
   #handoff: LeadershipHandoff | undefined;
-  /** The term in which a lost follower log last made this leader hand over (once per term). */
-  #lostLogTerm = 0;
   readonly #leaderLoss: LeaderLossWatch;
 
   constructor(
@@ -201,16 +199,14 @@ export class Liveness {
     const status = raft.status();
     if (status.softState.raftState !== StateType.Leader) return;
     const lost = lostLogOf(m, status);
-    if (lost === undefined || this.#lostLogTerm === status.hardState.term || status.leadTransferee !== 0) return;
-    this.#lostLogTerm = status.hardState.term;
-    const to = mostCaughtUpFollower(status, this.host.selfId, (id) => id !== lost.follower && this.host.isReachable(id));
-    const what = `node ${lost.follower} lost its Raft log (it acknowledged index ${lost.match}, its log ends at ${lost.lastIndex})`;
-    if (to === undefined) {
-      this.host.log.error(lost, `${what}; no other follower to hand leadership to, so it cannot be sent a snapshot in this term`);
-      return;
-    }
-    this.host.log.warn(lost, `${what}; transferring leadership to node ${to} so that a new leader replicates it from scratch (snapshot, then block catch-up)`);
-    raft.transferLeadership(to);
+    if (lost === undefined) return;
+    this.host.log.warn(
+      lost,
+      `node ${lost.follower} lost its Raft log (it acknowledged index ${lost.match}, its log ends at ${lost.lastIndex}); replicating it from scratch (entries from index 1, or a snapshot then block catch-up)`,
+    );
+    // Its match index forgotten, it is probed from the start: once it answers, match is at most what its log holds, so
+    // this runs once per lost log. The rejection itself is then stale for Raft (it answers an append sent before).
+    raft.restartFollowerLog(lost.follower);
     this.host.kick();
   }
 }

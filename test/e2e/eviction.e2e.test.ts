@@ -5,7 +5,9 @@
 //     serving the channel and says why; the others keep ordering;
 // (b) a node removed and added again (same certificate, so a new Raft id)
 //     while it is down re-onboards by itself under its new id: it drops its
-//     Raft state, keeps its blocks, catches up, orders and replicates.
+//     Raft state, keeps its blocks, catches up, orders and replicates. Its
+//     channel suspects eviction only after 10 minutes: the node finds out by
+//     the first check, one election timeout after its start without a leader.
 // Both end with the check: the same blocks everywhere, a valid hash
 // chain, every acknowledged envelope exactly once.
 
@@ -64,7 +66,8 @@ describe('eviction of a node removed while it was down', () => {
 
   it('(b) a node removed and added back (same certificate) while down re-onboards by itself under its new Raft id, then orders and replicates', async () => {
     const channelId = 'evict-readded';
-    const { setup, leader } = await startEvictionCluster(channelId, disposers);
+    // A suspicion period far beyond the test: the node finds out by the check one election timeout after its start.
+    const { setup, leader } = await startEvictionCluster(channelId, disposers, '10m');
     const victim = [1, 2, 3].find((id) => id !== leader)!;
     const rest = [1, 2, 3].filter((id) => id !== victim);
     const first = await order(setup, leader, channelId, 60);

@@ -11,9 +11,16 @@ import { channelFileWith, configBlockOf, setUpWithRaft, updateChannel } from './
 
 const EVICTION_SUSPICION = '3s';
 
-/** A started 3-node cluster whose channel suspects eviction after 3 s without a leader; resolves with its leader. */
-export async function startEvictionCluster(channelId: string, disposers: Array<() => Promise<void>>): Promise<{ setup: Setup; leader: number }> {
-  const setup = await setUpWithRaft(channelId, disposers, { evictionSuspicion: EVICTION_SUSPICION });
+/**
+ * A started 3-node cluster whose channel suspects eviction after `evictionSuspicion` (3 s) without a leader
+ * (the first check after a start comes after one election timeout); resolves with its leader.
+ */
+export async function startEvictionCluster(
+  channelId: string,
+  disposers: Array<() => Promise<void>>,
+  evictionSuspicion = EVICTION_SUSPICION,
+): Promise<{ setup: Setup; leader: number }> {
+  const setup = await setUpWithRaft(channelId, disposers, { evictionSuspicion });
   return { setup, leader: await waitLeaderOf(setup, channelId, 30_000) };
 }
 

@@ -233,7 +233,11 @@ export class NodeChannels implements ChannelRegistry {
     }
     this.#served.set(id, { chain, plan, source, raftId: selfId });
     // The transport warmed the links of the node's own id at its start; those of a channel's own id are warmed now.
-    if (selfId !== this.#deps.nodeId) this.#deps.transport.connectAs(selfId, plan.consenters.map((c) => c.id));
+    if (selfId !== this.#deps.nodeId)
+      this.#deps.transport.connectAs(
+        selfId,
+        plan.consenters.map((c) => c.id),
+      );
     this.#channelsGauge.set(this.#served.size);
   }
 

@@ -219,7 +219,10 @@ export class LmdbBackend implements StorageBackend {
   }
 
   txLocation(channel: string, txId: string): TxLocation | undefined {
-    return this.#txIndex.locate(channel, txId, () => this.#committedBlocks(channel));
+    return this.#txIndex.locate(channel, txId, {
+      blocks: () => this.#committedBlocks(channel),
+      txIdsOf: (number) => this.readBlock(channel, number).txIds,
+    });
   }
 
   /** The channel's blocks below its durable height, in order, each checked against its checksum. */

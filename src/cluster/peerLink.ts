@@ -18,7 +18,8 @@ import type { DropReason, ClusterMetrics } from './metrics.js';
 import type { ClusterSettings, PinnedPeer } from './options.js';
 import { SendQueue } from './sendQueue.js';
 import { laneOfMessage, type Lane } from './lanes.js';
-import { dialStep, tcpProbe, type DialedStream, type StepStream } from './dial.js';
+import { dialStep, GRPC_OK, tcpProbe, type DialedStream } from './dial.js';
+import { consensusFramePieces } from './framePieces.js';
 
 export enum LinkState {
   /** No stream; the next frame to send dials. */
@@ -104,7 +105,8 @@ export class PeerLink {
     const lane = laneOfMessage(message.type);
     if (this.#state === LinkState.Closed) return this.#drop(channel, lane, snapshot, 'closed');
     if (this.#state === LinkState.BackingOff) return this.#drop(channel, lane, snapshot, 'unreachable');
-    const bytes = this.#context.settings.frames.encodeFrame({ kind: FrameKind.Consensus, channel, message });
+    // A block-sized entry is not copied into the frame: its pieces are written as they are (framePieces.ts).
+    const bytes = consensusFramePieces(channel, message) ?? this.#context.settings.frames.encodeFrame({ kind: FrameKind.Consensus, channel, message });
     if (bytes.length > this.#context.settings.frameBytesMax) {
       this.#log.error(
         { channel, frameBytes: bytes.length, frameBytesMax: this.#context.settings.frameBytesMax, type: message.type },
@@ -210,28 +212,25 @@ export class PeerLink {
     assert.equal(this.#state, LinkState.Idle, 'dial only from Idle');
     const { settings } = this.#context;
     this.#state = LinkState.Connecting;
-    const dialed = dialStep(this.peer, settings);
-    const call = dialed.call;
-    this.#dialed = dialed;
-    call.on('data', (bytes: Buffer) => this.#onData(call, bytes));
-    call.on('error', (error: grpc.ServiceError) => this.#onStreamError(call, error));
-    // A non-OK status arrives as 'error' (with the listener's reason); an OK one only as 'status'.
-    call.on('status', (status: grpc.StatusObject) => {
-      if (status.code === grpc.status.OK) this.#broke(call, 'the peer ended the stream');
+    // The handlers compare against #dialed: a stream torn down meanwhile is stale and ignored.
+    const dialed: DialedStream = dialStep(this.peer, settings, {
+      message: (bytes) => this.#onData(dialed, bytes),
+      ended: (code, details) => this.#onEnded(dialed, code, details),
     });
-    call.write(
+    this.#dialed = dialed;
+    dialed.call.write([
       settings.frames.encodeFrame({
         kind: FrameKind.Hello,
         protocolVersion: CLUSTER_PROTOCOL_VERSION,
         from: this.#context.localId ?? settings.selfId,
         to: this.peer.id,
       }),
-    );
-    this.#welcomeTimer = setTimeout(() => this.#broke(call, `no Welcome within ${settings.submitTimeoutMs} ms`), settings.submitTimeoutMs);
+    ]);
+    this.#welcomeTimer = setTimeout(() => this.#broke(dialed, `no Welcome within ${settings.submitTimeoutMs} ms`), settings.submitTimeoutMs);
   }
 
-  #onData(call: StepStream, bytes: Buffer): void {
-    if (call !== this.#dialed?.call) return;
+  #onData(call: DialedStream, bytes: Buffer): void {
+    if (call !== this.#dialed) return;
     let frames: Frame[];
     try {
       frames = this.#context.settings.frames.decodeFrames(bytes);
@@ -240,12 +239,12 @@ export class PeerLink {
       return;
     }
     for (const frame of frames) {
-      if (call !== this.#dialed?.call) return;
+      if (call !== this.#dialed) return;
       this.#onFrame(call, frame);
     }
   }
 
-  #onFrame(call: StepStream, frame: Frame): void {
+  #onFrame(call: DialedStream, frame: Frame): void {
     if (frame.kind === FrameKind.Welcome && this.#state === LinkState.Connecting) {
       clearTimeout(this.#welcomeTimer);
       this.#state = LinkState.Established;
@@ -263,8 +262,8 @@ export class PeerLink {
   }
 
   #pump(): void {
-    const call = this.#dialed?.call;
-    if (this.#state !== LinkState.Established || this.#awaitingDrain || call === undefined) return;
+    const dialed = this.#dialed;
+    if (this.#state !== LinkState.Established || this.#awaitingDrain || dialed === undefined) return;
     const batchBytesMax = Math.min(BATCH_BYTES_TARGET, this.#context.settings.frameBytesMax);
     for (let first = this.#queue.shift(); first !== undefined; first = this.#queue.shift()) {
       const batch = [first];
@@ -273,21 +272,15 @@ export class PeerLink {
         batch.push(next);
         bytes += next.bytes.length;
       }
-      const writable = call.write(
-        batch.length === 1
-          ? first.bytes
-          : Buffer.concat(
-              batch.map((f) => f.bytes),
-              bytes,
-            ),
-      );
+      // One gRPC message of the frames back to back, written without joining them.
+      const writable = dialed.call.write(batch.map((f) => f.bytes));
       // Handed to the stream counts as sent (as Fabric): if it is lost after all, the
       // leader's probe that follows 'finish' is rejected and the snapshot sent again.
       for (const frame of batch) if (frame.snapshot) this.#context.onSnapshotStatus(frame.channel, this.peer.id, 'finish');
       if (!writable) {
         this.#awaitingDrain = true;
-        call.once('drain', () => {
-          if (call !== this.#dialed?.call) return;
+        dialed.call.onceDrain(() => {
+          if (dialed !== this.#dialed) return;
           this.#awaitingDrain = false;
           this.#pump();
         });
@@ -301,16 +294,17 @@ export class PeerLink {
     this.#context.metrics.egressQueueLength.set({ host: this.peer.address }, this.#queue.length);
   }
 
-  #onStreamError(call: StepStream, error: grpc.ServiceError): void {
-    if (call !== this.#dialed?.call) return;
-    const refusedByPeer = error.code === grpc.status.PERMISSION_DENIED || error.code === grpc.status.UNAUTHENTICATED;
+  #onEnded(call: DialedStream, code: number, details: string): void {
+    if (call !== this.#dialed) return;
+    if (code === GRPC_OK) return this.#broke(call, 'the peer ended the stream');
+    const refusedByPeer = code === grpc.status.PERMISSION_DENIED || code === grpc.status.UNAUTHENTICATED;
     if (refusedByPeer) this.#context.metrics.streamsRefused.inc({ direction: 'egress', reason: 'refused_by_peer' });
-    this.#broke(call, refusedByPeer ? `the peer refused us: ${error.details}` : `${grpc.status[error.code] ?? error.code}: ${error.details}`);
+    this.#broke(call, refusedByPeer ? `the peer refused us: ${details}` : `${grpc.status[code] ?? code}: ${details}`);
   }
 
   /** The current stream is gone: refuse what waited on it, back off, tell the chains. */
-  #broke(call: StepStream, reason: string): void {
-    if (call !== this.#dialed?.call) return;
+  #broke(call: DialedStream, reason: string): void {
+    if (call !== this.#dialed) return;
     const wasEstablished = this.#state === LinkState.Established;
     if (wasEstablished) this.#context.metrics.egressStreams.dec();
     const refusal = this.#dialed?.refusal();
@@ -342,8 +336,7 @@ export class PeerLink {
     // Cleared first: the listeners still attached see a stale call and ignore what cancel() emits.
     this.#dialed = undefined;
     this.#awaitingDrain = false;
-    dialed?.call.cancel();
-    dialed?.client.close();
+    dialed?.call.close();
   }
 
   /** Drops queued consensus frames (counted) and rejects every pending submit. */

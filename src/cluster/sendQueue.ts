@@ -19,10 +19,12 @@
 // lane has drained enough, its retry fits.
 
 import assert from 'node:assert/strict';
+import type { FrameBytes } from './framePieces.js';
 import type { Lane } from './lanes.js';
 
 export interface QueuedFrame {
-  readonly bytes: Buffer;
+  /** The encoded frame: one buffer, or pieces (a large entry's data not copied); `length` is its size either way. */
+  readonly bytes: FrameBytes;
   /** For the drop counter's label and the bulk lane's round-robin. */
   readonly channel: string;
   readonly lane: Lane;

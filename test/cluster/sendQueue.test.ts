@@ -8,11 +8,14 @@ function frame(bytes: number, consensus = true, tag = 0, lane: Lane = 'bulk', ch
   return { bytes: Buffer.alloc(bytes, tag), channel, lane, consensus, snapshot: false, cancelled: false };
 }
 
+/** The tag byte a frame was made with (these frames are single buffers). */
+const tagOf = (f: QueuedFrame | undefined): number | undefined => (f === undefined ? undefined : (f.bytes as Buffer)[0]);
+
 const control = (tag: number): QueuedFrame => frame(1, true, tag, 'control');
 /** The tags of every frame `q` hands out, in order, until it is empty. */
 function tags(q: SendQueue): number[] {
   const out: number[] = [];
-  for (let f = q.shift(); f !== undefined; f = q.shift()) out.push(f.bytes[0]!);
+  for (let f = q.shift(); f !== undefined; f = q.shift()) out.push(tagOf(f)!);
   return out;
 }
 
@@ -40,7 +43,7 @@ describe('SendQueue', () => {
     expect(q.pushOrWait(frame(1, false, 3))).toBe('waiting');
     // A consensus frame does not overtake waiting submits.
     expect(q.tryPush(frame(1, true, 9))).toBe(false);
-    expect([q.shift()?.bytes[0], q.shift()?.bytes[0], q.shift()?.bytes[0], q.shift()]).toEqual([1, 2, 3, undefined]);
+    expect([tagOf(q.shift()), tagOf(q.shift()), tagOf(q.shift()), q.shift()]).toEqual([1, 2, 3, undefined]);
   });
 
   test('waiters beyond their bound are refused at once', () => {
@@ -64,7 +67,7 @@ describe('SendQueue', () => {
     q.cancel(c); // waiting
     q.cancel(a); // queued: releases its bytes; d is admitted (the slot of a is freed when shifted)
     expect(q.waiting).toBe(1);
-    expect([q.shift()?.bytes[0], q.shift()?.bytes[0], q.shift()]).toEqual([2, 4, undefined]);
+    expect([tagOf(q.shift()), tagOf(q.shift()), q.shift()]).toEqual([2, 4, undefined]);
     expect(q.bytes).toBe(0);
   });
 
@@ -72,10 +75,10 @@ describe('SendQueue', () => {
     const q = new SendQueue(10, 1000, 0);
     q.tryPush(frame(10, true, 1));
     q.tryPush(frame(30, true, 2));
-    expect(q.shift(20)?.bytes[0]).toBe(1);
+    expect(tagOf(q.shift(20))).toBe(1);
     expect(q.shift(20)).toBeUndefined();
     expect(q.length).toBe(1);
-    expect(q.shift(30)?.bytes[0]).toBe(2);
+    expect(tagOf(q.shift(30))).toBe(2);
   });
 
   test('clear drops queued and waiting frames and reports them', () => {
@@ -116,7 +119,7 @@ describe('SendQueue lanes', () => {
     push('b', 11);
     push('c', 21);
     push('c', 22);
-    expect(q.shift()?.bytes[0]).toBe(1);
+    expect(tagOf(q.shift())).toBe(1);
     push('b', 12); // b is next in turn already: it keeps its place
     expect(tags(q)).toEqual([11, 21, 2, 12, 22, 3]);
   });

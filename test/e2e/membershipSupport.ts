@@ -146,22 +146,22 @@ export async function helloProbe(setup: Setup, target: number, claimId: number, 
     peers: [{ id: target, address: address(setup.cluster.node(target), 'cluster'), tlsCertPem: read(nodePaths(target).tlsCert) }],
     logger: pino({ level: 'silent' }),
   });
-  const { client, call } = dialStep(settings.peers.get(target)!, settings);
   return new Promise((resolve) => {
     let done = false;
     const finish = (outcome: string): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      call.cancel();
-      client.close();
+      call.close();
       resolve(outcome);
     };
     const timer = setTimeout(() => finish(`no answer within ${PROBE_TIMEOUT_MS} ms`), PROBE_TIMEOUT_MS);
-    call.on('data', (bytes: Buffer) => {
-      if (decodeFrames(bytes)[0]?.kind === FrameKind.Welcome) finish('welcome');
+    const { call } = dialStep(settings.peers.get(target)!, settings, {
+      message: (bytes) => {
+        if (decodeFrames(bytes)[0]?.kind === FrameKind.Welcome) finish('welcome');
+      },
+      ended: (code, details) => finish(`${grpc.status[code] ?? code}: ${details}`),
     });
-    call.on('error', (err: grpc.ServiceError) => finish(`${grpc.status[err.code] ?? err.code}: ${err.details}`));
-    call.write(encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: claimId, to: target }));
+    call.write([encodeFrame({ kind: FrameKind.Hello, protocolVersion: CLUSTER_PROTOCOL_VERSION, from: claimId, to: target })]);
   });
 }

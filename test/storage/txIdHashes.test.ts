@@ -20,7 +20,11 @@ function source(blocks: string[][], reads: number[] = []): TxIdSource {
 describe('TxIdHashes', () => {
   it('names every block holding a tx id, ascending, across growth of the table', () => {
     const hashes = new TxIdHashes();
-    for (let block = 0; block < 40; block++) hashes.add(block, Array.from({ length: 100 }, (_, i) => `tx-${block}-${i}`));
+    for (let block = 0; block < 40; block++)
+      hashes.add(
+        block,
+        Array.from({ length: 100 }, (_, i) => `tx-${block}-${i}`),
+      );
     hashes.add(40, ['tx-3-7', 'again', 'again']);
     expect(hashes.size).toBe(4002);
     expect(hashes.candidates('tx-3-7')).toEqual([3, 40]);

@@ -215,12 +215,17 @@ function keepAlive(session: http2.ClientHttp2Session, intervalMs: number, dead: 
   let unanswered: NodeJS.Timeout | undefined;
   const timer = setInterval(() => {
     if (unanswered !== undefined || session.destroyed) return;
-    const sent = session.ping((error) => {
-      clearTimeout(unanswered);
-      unanswered = undefined;
-      if (error !== null && !session.destroyed) dead();
-    });
-    if (sent) unanswered = setTimeout(dead, intervalMs);
+    let sent: boolean;
+    try {
+      sent = session.ping((error) => {
+        clearTimeout(unanswered);
+        unanswered = undefined;
+        if (error !== null && !session.destroyed) dead();
+      });
+    } catch {
+      return; // the session is closing: its stream's end reports that
+    }
+    if (sent) unanswered = setTimeout(dead, intervalMs).unref();
   }, intervalMs);
   timer.unref();
   return {

@@ -60,6 +60,32 @@ describe('three transports', () => {
     expect([last.data.length, last.data[0]]).toEqual([2048, 199]);
   });
 
+  test('appends carrying block-sized entries, written as pieces, arrive intact and in order among small messages', async () => {
+    nodes = await startCluster(pki, 2);
+    const block = (i: number): Uint8Array => new Uint8Array(500 * 1024 + i).map((_, k) => (k * 31 + i) % 256);
+    const app = (i: number): Message => ({
+      ...heartbeat(1, 2, 3),
+      type: MessageType.MsgApp,
+      index: i,
+      entries: [
+        { term: 3, index: i + 1, type: 0, data: block(i) },
+        { term: 3, index: i + 2, type: 0, data: new Uint8Array([i]) },
+      ],
+    });
+    for (let i = 0; i < 6; i++) {
+      nodes[0]!.transport.sendConsensus('ch1', 2, app(i));
+      nodes[0]!.transport.sendConsensus('ch1', 2, heartbeat(1, 2, 3, 100 + i));
+    }
+    await waitFor(() => nodes[1]!.handler.consensus.length === 12, '12 messages');
+    const got = nodes[1]!.handler.consensus.map((c) => c.message);
+    expect(got.filter((m) => m.type === MessageType.MsgApp).map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(got.filter((m) => m.type !== MessageType.MsgApp).map((m) => m.commit)).toEqual([100, 101, 102, 103, 104, 105]);
+    for (const m of got.filter((m) => m.type === MessageType.MsgApp)) {
+      expect(Buffer.from(m.entries[0]!.data).equals(Buffer.from(block(m.index)))).toBe(true);
+      expect([...m.entries[1]!.data]).toEqual([m.index]);
+    }
+  });
+
   test('a snapshot is delivered whole and reported finished', async () => {
     nodes = await startCluster(pki, 2);
     const reports: string[] = [];

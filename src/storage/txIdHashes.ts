@@ -7,7 +7,7 @@
 // Why not a Map<string, location>: every committed tx id stayed on the heap
 // (~100 bytes of string, a location object and a slot per tx, for the life of
 // the process), so each major GC marked every tx the node ever committed, and
-// the Map's inserts were a tenth of a busy leader's main thread. Typed arrays
+// its inserts and lookups took 3–4% of a busy leader's main thread. Typed arrays
 // are not scanned by the GC and hold 12 bytes per slot.
 
 /** FNV-1a over the UTF-16 code units, then a final mix so the low bits (the home slot) depend on every unit. */

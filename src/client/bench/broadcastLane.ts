@@ -23,7 +23,7 @@ export const STREAM_FAILED = -1;
 
 export interface LaneSink {
   /** One answer: `status` is a Fabric Status or STREAM_FAILED. Times from performance.now(). */
-  onAnswer(lane: BroadcastLane, status: number, txId: string, intendedMs: number, sentMs: number, nowMs: number): void;
+  onAnswer(lane: BroadcastLane, status: number, txKey: number, intendedMs: number, sentMs: number, nowMs: number): void;
   onLaneDown(lane: BroadcastLane, reason: string): void;
 }
 
@@ -46,7 +46,7 @@ export class BroadcastLane {
   #capacity = 1024;
   #intended = new Float64Array(this.#capacity);
   #sent = new Float64Array(this.#capacity);
-  #txIds: string[] = new Array<string>(this.#capacity);
+  #txKeys = new Float64Array(this.#capacity);
   #head = 0;
   #count = 0;
   /** The lane sends nothing before this time (after SERVICE_UNAVAILABLE or a failure). */
@@ -105,12 +105,12 @@ export class BroadcastLane {
    * out at the next flush (the end of the driver's pump), joined to the run
    * before it if it follows that in the same buffer.
    */
-  send(bytes: Buffer, start: number, end: number, txId: string, intendedMs: number, sentMs: number): void {
+  send(bytes: Buffer, start: number, end: number, txKey: number, intendedMs: number, sentMs: number): void {
     if (this.#count === this.#capacity) this.#grow();
     const slot = (this.#head + this.#count) & (this.#capacity - 1);
     this.#intended[slot] = intendedMs;
     this.#sent[slot] = sentMs;
-    this.#txIds[slot] = txId;
+    this.#txKeys[slot] = txKey;
     this.#count++;
     const last = this.#runs - 1;
     if (last >= 0 && this.#runBytes[last] === bytes && this.#runEnds[last] === start) {
@@ -207,9 +207,7 @@ export class BroadcastLane {
     const slot = this.#head;
     this.#head = (this.#head + 1) & (this.#capacity - 1);
     this.#count--;
-    const txId = this.#txIds[slot]!;
-    this.#txIds[slot] = '';
-    this.#sink.onAnswer(this, status, txId, this.#intended[slot]!, this.#sent[slot]!, performance.now());
+    this.#sink.onAnswer(this, status, this.#txKeys[slot]!, this.#intended[slot]!, this.#sent[slot]!, performance.now());
   }
 
   #down(call: http2.ClientHttp2Stream, reason: string): void {
@@ -221,7 +219,7 @@ export class BroadcastLane {
       const slot = this.#head;
       this.#head = (this.#head + 1) & (this.#capacity - 1);
       this.#count--;
-      this.#sink.onAnswer(this, STREAM_FAILED, this.#txIds[slot]!, this.#intended[slot]!, this.#sent[slot]!, now);
+      this.#sink.onAnswer(this, STREAM_FAILED, this.#txKeys[slot]!, this.#intended[slot]!, this.#sent[slot]!, now);
     }
     this.#sink.onLaneDown(this, reason);
   }
@@ -230,16 +228,16 @@ export class BroadcastLane {
     const capacity = this.#capacity * 2;
     const intended = new Float64Array(capacity);
     const sent = new Float64Array(capacity);
-    const txIds = new Array<string>(capacity);
+    const txKeys = new Float64Array(capacity);
     for (let i = 0; i < this.#count; i++) {
       const from = (this.#head + i) & (this.#capacity - 1);
       intended[i] = this.#intended[from]!;
       sent[i] = this.#sent[from]!;
-      txIds[i] = this.#txIds[from]!;
+      txKeys[i] = this.#txKeys[from]!;
     }
     this.#intended = intended;
     this.#sent = sent;
-    this.#txIds = txIds;
+    this.#txKeys = txKeys;
     this.#capacity = capacity;
     this.#head = 0;
   }

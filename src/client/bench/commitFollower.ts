@@ -14,7 +14,8 @@ export interface FollowOptions {
   readonly creator: EnvelopeCreator;
   /** Connections to follow on, in order of preference; cycled when one fails. */
   readonly sources: () => readonly H2SessionSource[];
-  readonly onBlock: (number: number, txIds: string[], nowMs: number) => void;
+  /** A block's number and its transactions' keys, keys[0..count) (reused for the next block). */
+  readonly onBlock: (number: number, keys: Float64Array, count: number, nowMs: number) => void;
   readonly signal: AbortSignal;
 }
 
@@ -55,7 +56,7 @@ export class CommitFollower {
           creator: this.options.creator,
           start,
           stop: { type: 'specified', number: SEEK_MAX },
-          onBlock: (number, txIds, nowMs) => this.#onBlock(number, txIds, nowMs),
+          onBlock: (number, keys, count, nowMs) => this.#onBlock(number, keys, count, nowMs),
           signal,
         });
         if (this.#baseNumber === undefined) {
@@ -73,7 +74,7 @@ export class CommitFollower {
     }
   }
 
-  #onBlock(number: number, txIds: string[], nowMs: number): void {
+  #onBlock(number: number, keys: Float64Array, count: number, nowMs: number): void {
     if (this.#baseNumber === undefined) {
       this.#baseNumber = number;
       this.#lastNumber = number;
@@ -82,9 +83,6 @@ export class CommitFollower {
     }
     if (this.#lastNumber !== undefined && number <= this.#lastNumber) return;
     this.#lastNumber = number;
-    // Config envelopes carry no tx id, and are not counted as transactions.
-    let own = txIds;
-    if (txIds.includes('')) own = txIds.filter((id) => id !== '');
-    this.options.onBlock(number, own, nowMs);
+    this.options.onBlock(number, keys, count, nowMs);
   }
 }

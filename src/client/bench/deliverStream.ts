@@ -2,7 +2,7 @@
 // Broadcast lanes (h2Session.ts), without grpc-js: a POST to the Deliver
 // method carrying one signed SeekInfo envelope; every answer is a gRPC
 // message read in place for only what the harness counts (block number and
-// tx ids: readDeliveredTxIds), never decoded into a Block. The request side
+// tx keys: deliveredTxKeys.ts), never decoded into a Block. The request side
 // stays open until the stream ends, as a gRPC client's does.
 
 import http2 from 'node:http2';
@@ -11,13 +11,13 @@ import {
   createSeekInfoEnvelope,
   frameMessages,
   GrpcMessageReader,
-  readDeliveredTxIds,
   SeekBehavior,
   SeekContentType,
   SeekErrorResponse,
   type EnvelopeCreator,
   type SeekPosition,
 } from '../../block/index.js';
+import { DeliveredTxKeys } from './deliveredTxKeys.js';
 import type { H2SessionSource } from './h2Session.js';
 
 const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_TE } = http2.constants;
@@ -29,8 +29,11 @@ export interface DeliverStreamSpec {
   readonly creator: EnvelopeCreator;
   readonly start: SeekPosition;
   readonly stop: SeekPosition;
-  /** Each block as it arrives: its number and tx ids (config envelopes give ''), and when it arrived (performance.now()). */
-  readonly onBlock: (number: number, txIds: string[], nowMs: number) => void;
+  /**
+   * Each block as it arrives: its number, the keys of its transactions (txKey.ts; envelopes without a tx id
+   * left out) in keys[0..count), and when it arrived (performance.now()). `keys` is reused for the next block.
+   */
+  readonly onBlock: (number: number, keys: Float64Array, count: number, nowMs: number) => void;
   readonly signal: AbortSignal;
 }
 
@@ -70,6 +73,7 @@ export function deliverStream(source: H2SessionSource, spec: DeliverStreamSpec):
       return fail((error as Error).message);
     }
     const reader = new GrpcMessageReader(BLOCK_BYTES_MAX);
+    const answer = new DeliveredTxKeys();
     const grpcStatus = (headers: http2.IncomingHttpHeaders): void => {
       const status = headers['grpc-status'];
       if (status === undefined) return;
@@ -87,9 +91,9 @@ export function deliverStream(source: H2SessionSource, spec: DeliverStreamSpec):
       if (settled) return;
       try {
         for (const message of reader.push(chunk)) {
-          const answer = readDeliveredTxIds(message);
-          if (answer.type === 'block') spec.onBlock(answer.number, answer.txIds, performance.now());
-          else if (answer.type === 'status') return settle(answer.status);
+          const type = answer.read(message);
+          if (type === 'block') spec.onBlock(answer.number, answer.keys, answer.count, performance.now());
+          else if (type === 'status') return settle(answer.status);
           if (settled) return;
         }
       } catch (error) {

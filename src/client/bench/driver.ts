@@ -56,7 +56,7 @@ export class Driver implements LaneSink {
   #drained: (() => void) | undefined;
   /** The last pump stopped short of what was due or wanted (cap, no lane, no envelope). */
   #blocked = false;
-  readonly #envelope: TakenEnvelope = { bytes: Buffer.alloc(0), start: 0, end: 0, txId: '' };
+  readonly #envelope: TakenEnvelope = { bytes: Buffer.alloc(0), start: 0, end: 0, txKey: 0 };
   /** Envelopes sent on the lane at the cursor since it last moved. */
   #onLane = 0;
   /** Called when a lane's stream fails (to reopen it). */
@@ -99,9 +99,9 @@ export class Driver implements LaneSink {
     return new Promise((resolve) => (this.#drained = resolve));
   }
 
-  onAnswer(lane: BroadcastLane, status: number, txId: string, intendedMs: number, sentMs: number, nowMs: number): void {
+  onAnswer(lane: BroadcastLane, status: number, txKey: number, intendedMs: number, sentMs: number, nowMs: number): void {
     this.#outstanding--;
-    this.#recorder.answer(this.channel, status, txId, intendedMs, sentMs, nowMs);
+    this.#recorder.answer(this.channel, status, txKey, intendedMs, sentMs, nowMs);
     if (status === 503) lane.pausedUntilMs = nowMs + UNAVAILABLE_PAUSE_MS;
     if (this.#outstanding === 0 && this.#drained !== undefined) {
       const drained = this.#drained;
@@ -187,8 +187,8 @@ export class Driver implements LaneSink {
       if (!this.#supply.take(envelope)) return false;
       this.#outstanding++;
       this.#onLane++;
-      this.#recorder.sent(this.channel, envelope.txId, intendedMs);
-      lane.send(envelope.bytes, envelope.start, envelope.end, envelope.txId, intendedMs, nowMs);
+      this.#recorder.sent(this.channel, envelope.txKey, intendedMs);
+      lane.send(envelope.bytes, envelope.start, envelope.end, envelope.txKey, intendedMs, nowMs);
       return true;
     }
     return false;

@@ -24,14 +24,15 @@ export interface TakenEnvelope {
   bytes: Buffer;
   start: number;
   end: number;
-  txId: string;
+  /** Its tx id's key (txKey.ts). */
+  txKey: number;
 }
 
 export class EnvelopeSupply {
   readonly #spec: SignerSpec;
   readonly #pool: SignerPool;
-  /** Signed batches as they came: one buffer of framed envelopes each (no object per envelope but its tx id). */
-  readonly #batches: { bytes: Buffer; ends: Uint32Array; txIds: string[] }[] = [];
+  /** Signed batches as they came: one buffer of framed envelopes each, with their ends and tx keys (no object per envelope). */
+  readonly #batches: { bytes: Buffer; ends: Uint32Array; keys: Float64Array }[] = [];
   #batchIndex = 0;
   #offsetInBatch = 0;
   #queued = 0;
@@ -110,9 +111,9 @@ export class EnvelopeSupply {
     out.bytes = batch.bytes;
     out.start = i === 0 ? 0 : batch.ends[i - 1]!;
     out.end = batch.ends[i]!;
-    out.txId = batch.txIds[i]!;
+    out.txKey = batch.keys[i]!;
     this.#queued--;
-    if (++this.#offsetInBatch === batch.txIds.length) {
+    if (++this.#offsetInBatch === batch.keys.length) {
       this.#batches[this.#batchIndex] = undefined as never;
       this.#batchIndex++;
       this.#offsetInBatch = 0;
@@ -144,7 +145,7 @@ export class EnvelopeSupply {
 
   async #sign(count: number): Promise<void> {
     const batch = await this.#pool.sign({ spec: this.#spec, count });
-    this.#batches.push({ bytes: Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength), ends: batch.ends, txIds: batch.txIds });
-    this.#queued += batch.txIds.length;
+    this.#batches.push({ bytes: Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength), ends: batch.ends, keys: batch.keys });
+    this.#queued += batch.keys.length;
   }
 }

@@ -45,8 +45,9 @@ export function distribution(h: Histogram): { percentile: number; ms: number }[]
   return DISTRIBUTION_POINTS.map((p) => ({ percentile: p, ms: ms(p === 100 ? h.maxValue : h.getValueAtPercentile(p)) }));
 }
 
-/** Records one latency in milliseconds (performance.now() differences) into each histogram. */
-export function record(ms: number, ...into: Histogram[]): void {
+/** Records one latency in milliseconds (performance.now() differences) into one or two histograms (no array per call: once per envelope). */
+export function recordMs(ms: number, into: Histogram, alsoInto?: Histogram): void {
   const us = Math.max(1, Math.round(ms * 1000));
-  for (const h of into) h.recordValue(us);
+  into.recordValue(us);
+  alsoInto?.recordValue(us);
 }

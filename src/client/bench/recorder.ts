@@ -8,7 +8,8 @@
 import { Status } from '../../block/index.js';
 import { statusName } from './broadcastLane.js';
 import { GapTracker } from './gaps.js';
-import { newHistogram, percentiles, record, type Histogram, type Percentiles } from './latency.js';
+import { newHistogram, percentiles, recordMs, type Histogram, type Percentiles } from './latency.js';
+import { PendingTable } from './txKey.js';
 
 export interface Counts {
   sent: number;
@@ -74,15 +75,15 @@ export class Recorder {
   #second = new Bucket();
   /** Several channels: each one's counts over the current second (no histograms: the per-second percentiles are the run's). */
   #secondByChannel: Counts[] | undefined;
-  /** Per channel: tx id -> intended send time, for envelopes sent and not yet seen committed (or refused). */
-  readonly #pending: Map<string, number>[];
+  /** Per channel: tx key (txKey.ts) -> intended send time, for envelopes sent and not yet seen committed (or refused). */
+  readonly #pending: PendingTable[];
   readonly ackGaps = new GapTracker();
   readonly commitGaps = new GapTracker();
 
   constructor(channels = 1) {
     this.#channels = channels;
     this.#round = this.#newRound();
-    this.#pending = Array.from({ length: channels }, () => new Map<string, number>());
+    this.#pending = Array.from({ length: channels }, () => new PendingTable());
     this.#secondByChannel = channels > 1 ? Array.from({ length: channels }, emptyCounts) : undefined;
   }
 
@@ -120,52 +121,54 @@ export class Recorder {
     return this.#pending.reduce((sum, p) => sum + p.size, 0);
   }
 
-  sent(channel: number, txId: string, intendedMs: number): void {
+  sent(channel: number, txKey: number, intendedMs: number): void {
     this.#round[channel]!.counts.sent++;
     this.#second.counts.sent++;
     if (this.#secondByChannel !== undefined) this.#secondByChannel[channel]!.sent++;
-    this.#pending[channel]!.set(txId, intendedMs);
+    this.#pending[channel]!.set(txKey, intendedMs);
   }
 
-  answer(channel: number, status: number, txId: string, intendedMs: number, sentMs: number, nowMs: number): void {
+  answer(channel: number, status: number, txKey: number, intendedMs: number, sentMs: number, nowMs: number): void {
     const round = this.#round[channel]!;
     if (status === Status.SUCCESS) {
       round.counts.acknowledged++;
       this.#second.counts.acknowledged++;
       if (this.#secondByChannel !== undefined) this.#secondByChannel[channel]!.acknowledged++;
-      record(nowMs - intendedMs, round.ack, this.#second.ack);
-      record(nowMs - sentMs, round.ackService);
+      recordMs(nowMs - intendedMs, round.ack, this.#second.ack);
+      recordMs(nowMs - sentMs, round.ackService);
       this.ackGaps.event(nowMs);
       return;
     }
-    this.#pending[channel]!.delete(txId);
+    this.#pending[channel]!.take(txKey);
     const name = statusName(status);
     for (const counts of [round.counts, this.#second.counts, this.#secondByChannel?.[channel]]) {
       if (counts !== undefined) counts.refused[name] = (counts.refused[name] ?? 0) + 1;
     }
   }
 
-  /** A delivered block's tx ids, on `channel`. */
-  block(channel: number, txIds: readonly string[], nowMs: number): void {
+  /** A delivered block on `channel`: the keys of its `count` transactions (envelopes with a tx id) are keys[0..count). */
+  block(channel: number, keys: Float64Array, count: number, nowMs: number): void {
     let own = 0;
     const bucket = this.#round[channel]!;
     const round = bucket.commit;
     const second = this.#second.commit;
     const pending = this.#pending[channel]!;
-    for (const txId of txIds) {
-      const intendedMs = pending.get(txId);
-      if (intendedMs === undefined) continue;
-      pending.delete(txId);
+    for (let i = 0; i < count; i++) {
+      const intendedMs = pending.take(keys[i]!);
+      if (Number.isNaN(intendedMs)) continue;
       own++;
-      record(nowMs - intendedMs, round, second);
+      recordMs(nowMs - intendedMs, round, second);
     }
-    for (const counts of [bucket.counts, this.#second.counts, this.#secondByChannel?.[channel]]) {
-      if (counts === undefined) continue;
-      counts.blocks++;
-      counts.committedTx += txIds.length;
-      counts.committedOwn += own;
-    }
+    this.#countBlock(bucket.counts, count, own);
+    this.#countBlock(this.#second.counts, count, own);
+    if (this.#secondByChannel !== undefined) this.#countBlock(this.#secondByChannel[channel]!, count, own);
     this.commitGaps.event(nowMs);
+  }
+
+  #countBlock(counts: Counts, transactions: number, own: number): void {
+    counts.blocks++;
+    counts.committedTx += transactions;
+    counts.committedOwn += own;
   }
 
   /** The interval since the last call, then a fresh one; with several channels, each one's counts over it too (in channel order). */

@@ -110,7 +110,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
         channelId,
         creator: target.creator,
         sources: () => target.deliverEndpoints().map((e) => e.session),
-        onBlock: (_number, txIds, nowMs) => recorder.block(i, txIds, nowMs),
+        onBlock: (_number, keys, count, nowMs) => recorder.block(i, keys, count, nowMs),
         signal: stop.signal,
       }),
   );

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { computeTxId, createSignedEnvelope, encodeSerializedIdentity, HeaderType, NONCE_BYTES, type EnvelopeCreator } from '../../block/index.js';
 import { loadLocalMsp } from '../../crypto/index.js';
 import { createCryptoProvider } from '../../crypto/index.js';
+import { txKeyOf } from './txKey.js';
 
 /** gRPC's message prefix: a compressed flag and a 4-byte length. */
 const GRPC_PREFIX_BYTES = 5;
@@ -23,12 +24,14 @@ export interface SignerSpec {
  * `count` envelopes framed as gRPC messages back to back in one buffer:
  * message i is bytes[ends[i-1]..ends[i]), a 5-byte prefix (flag 0, big-endian
  * length) then the envelope, so a run of them is written to a Broadcast
- * stream as it is, without copying.
+ * stream as it is, without copying; keys[i] is its tx id's key (txKey.ts).
+ * Three typed arrays and nothing per envelope: the harness receives a batch
+ * as three views into one read buffer, with no string or object to collect.
  */
 export interface SignedBatch {
   readonly bytes: Uint8Array;
   readonly ends: Uint32Array;
-  readonly txIds: string[];
+  readonly keys: Float64Array;
 }
 
 export function loadCreator(mspDir: string, mspId: string): EnvelopeCreator {
@@ -63,14 +66,14 @@ export class EnvelopeSigner {
   sign(count: number): SignedBatch {
     const parts: Uint8Array[] = [];
     const ends = new Uint32Array(count);
-    const txIds: string[] = [];
+    const keys = new Float64Array(count);
     let total = 0;
     for (let i = 0; i < count; i++) {
       const { txId, bytes } = this.#build(this.#data);
       parts.push(bytes);
       total += GRPC_PREFIX_BYTES + bytes.length;
       ends[i] = total;
-      txIds.push(txId);
+      keys[i] = txKeyOf(txId);
     }
     const bytes = new Uint8Array(total);
     const view = new DataView(bytes.buffer);
@@ -81,6 +84,6 @@ export class EnvelopeSigner {
       bytes.set(part, offset + GRPC_PREFIX_BYTES);
       offset += GRPC_PREFIX_BYTES + part.length;
     }
-    return { bytes, ends, txIds };
+    return { bytes, ends, keys };
   }
 }

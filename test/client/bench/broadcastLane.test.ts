@@ -36,9 +36,9 @@ async function server(answer: (envelopes: Buffer[]) => Buffer[] | undefined): Pr
   return { address: `127.0.0.1:${(h2.address() as AddressInfo).port}`, received };
 }
 
-function sink(): LaneSink & { answers: { status: number; txId: string }[] } {
-  const answers: { status: number; txId: string }[] = [];
-  return { answers, onAnswer: (_lane, status, txId) => answers.push({ status, txId }), onLaneDown: () => undefined };
+function sink(): LaneSink & { answers: { status: number; txKey: number }[] } {
+  const answers: { status: number; txKey: number }[] = [];
+  return { answers, onAnswer: (_lane, status, txKey) => answers.push({ status, txKey }), onLaneDown: () => undefined };
 }
 
 /** Envelopes i..j framed back to back in one buffer, as the signing processes send them. */
@@ -71,16 +71,16 @@ describe('BroadcastLane', () => {
     closers.push(async () => lane.cancel());
     const { bytes, ends } = framedBatch(6);
     // Envelopes 0-2 and 4-5 are two runs of the batch (3 is skipped, as when another lane took it).
-    for (const i of [0, 1, 2, 4, 5]) lane.send(bytes, i === 0 ? 0 : ends[i - 1]!, ends[i]!, `tx${i}`, 0, 0);
+    for (const i of [0, 1, 2, 4, 5]) lane.send(bytes, i === 0 ? 0 : ends[i - 1]!, ends[i]!, 100 + i, 0, 0);
     lane.flush();
     await expect.poll(() => events.answers.length, { timeout: 5000 }).toBe(5);
     expect(received.map((b) => b.toString())).toEqual(['envelope 0', 'envelope 1', 'envelope 2', 'envelope 4', 'envelope 5']);
     expect(events.answers).toEqual([
-      { status: Status.SUCCESS, txId: 'tx0' },
-      { status: Status.SUCCESS, txId: 'tx1' },
-      { status: Status.SUCCESS, txId: 'tx2' },
-      { status: Status.SERVICE_UNAVAILABLE, txId: 'tx4' },
-      { status: Status.SUCCESS, txId: 'tx5' },
+      { status: Status.SUCCESS, txKey: 100 },
+      { status: Status.SUCCESS, txKey: 101 },
+      { status: Status.SUCCESS, txKey: 102 },
+      { status: Status.SERVICE_UNAVAILABLE, txKey: 104 },
+      { status: Status.SUCCESS, txKey: 105 },
     ]);
     expect(lane.outstanding).toBe(0);
   });

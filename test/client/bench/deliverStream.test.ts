@@ -1,5 +1,5 @@
 // The harness follows commits over node:http2 (no grpc-js client): blocks
-// arrive as (number, tx ids), a status answer ends the stream with that
+// arrive as (number, tx keys), a status answer ends the stream with that
 // status, and a refused or broken stream rejects naming what happened.
 
 import * as grpc from '@grpc/grpc-js';
@@ -17,6 +17,7 @@ import {
 } from '../../../src/block/index.js';
 import { DeliverStreamError, deliverStream } from '../../../src/client/bench/deliverStream.js';
 import { h2SessionSource } from '../../../src/client/bench/h2Session.js';
+import { txKeyOf } from '../../../src/client/bench/txKey.js';
 import { createCryptoProvider } from '../../../src/crypto/index.js';
 
 const signer = createCryptoProvider('native').generateSigner('ecdsa-p256');
@@ -42,17 +43,17 @@ function blockAnswer(number: number, ids: readonly string[]): Buffer {
   return Buffer.from(encodeDeliverResponse({ type: 'block', block: { header: { number, previousHash: empty, dataHash: empty }, data, metadata: [] } }));
 }
 
-const spec = (onBlock: (number: number, ids: string[]) => void, signal = new AbortController().signal) => ({
+const spec = (onBlock: (number: number, keys: number[]) => void, signal = new AbortController().signal) => ({
   channelId: 'c',
   creator,
   start: { type: 'specified', number: 5 } as const,
   stop: { type: 'specified', number: SEEK_MAX } as const,
-  onBlock,
+  onBlock: (number: number, keys: Float64Array, count: number) => onBlock(number, Array.from(keys.subarray(0, count))),
   signal,
 });
 
 describe('deliverStream', () => {
-  it('sends a signed seek for the channel, hands over each block as number and tx ids, and resolves with the closing status', async () => {
+  it('sends a signed seek for the channel, hands over each block as number and tx keys, and resolves with the closing status', async () => {
     let seekChannel = '';
     const address = await serve((call) => {
       call.once('data', (request: Buffer) => {
@@ -64,7 +65,7 @@ describe('deliverStream', () => {
       });
     });
     const source = h2SessionSource(address, undefined, undefined);
-    const blocks: [number, string[]][] = [];
+    const blocks: [number, number[]][] = [];
     try {
       const status = await deliverStream(
         source,
@@ -76,7 +77,7 @@ describe('deliverStream', () => {
     }
     expect(seekChannel).toBe('c');
     expect(blocks).toEqual([
-      [5, txIds],
+      [5, txIds.map(txKeyOf)],
       [6, []],
     ]);
   });

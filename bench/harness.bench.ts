@@ -111,7 +111,10 @@ try {
     `${schedule.phases[0]!.name}${rate > 0 ? `, tick ${tickMs === undefined ? 'by rate' : `${tickMs} ms`}` : ''}, ${streams} streams, 1 KiB P-256 envelopes (signed ahead), stub orderer in another process: ` +
       `${run.total.acknowledged} acknowledged, ${run.total.committedOwn} seen committed in ${(run.elapsedMs / 1000).toFixed(1)} s ` +
       `(${Math.round(run.total.acknowledged / (run.elapsedMs / 1000))}/s), ack p50/p99 ${run.total.ack.p50}/${run.total.ack.p99} ms from the intended send; harness ${h.harnessUsPerEnvelope?.toFixed(1)} µs CPU per envelope ` +
-      `(every thread of the harness process; main thread ${h.mainThreadUsPerEnvelope?.toFixed(1)} µs, V8 platform threads ${h.platformUsPerEnvelope?.toFixed(1)} µs, other threads ${h.otherThreadsUsPerEnvelope?.toFixed(1)} µs; signing on the fly, in processes of its own, ${h.signingUsPerEnvelope?.toFixed(1)} µs); signed during the run ${run.supply.signedDuringRun}, starved ${run.supply.starved}`,
+      `(every thread of the harness process; main thread ${h.mainThreadUsPerEnvelope?.toFixed(1)} µs, V8 platform threads ${h.platformUsPerEnvelope?.toFixed(1)} µs, other threads ${h.otherThreadsUsPerEnvelope?.toFixed(1)} µs; signing on the fly, in processes of its own, ${h.signingUsPerEnvelope?.toFixed(1)} µs); signed during the run ${run.supply.signedDuringRun}, starved ${run.supply.starved}` +
+      (h.steady === undefined
+        ? ''
+        : `; at steady state (from ${h.steady.fromS} s): harness ${h.steady.harnessUsPerEnvelope?.toFixed(1)} µs, main thread ${h.steady.mainThreadUsPerEnvelope?.toFixed(1)} µs, V8 platform threads ${h.steady.platformUsPerEnvelope?.toFixed(1)} µs`),
   );
 } finally {
   await supply.close();

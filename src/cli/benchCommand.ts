@@ -273,7 +273,8 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       );
     process.stdout.write(
       `\n${Math.round(s.committedTxPerS)} committed tx/s, ack p50/p99/p99.9 ${s.ack.p50}/${s.ack.p99}/${s.ack.p999} ms, commit p50/p99 ${s.commit.p50}/${s.commit.p99} ms, ` +
-        `refused ${Object.values(s.refused).reduce((a, b) => a + b, 0)}; harness ${report.harness.harnessUsPerEnvelope?.toFixed(1) ?? '—'} µs CPU per envelope (every thread of the harness process; main thread ${report.harness.mainThreadUsPerEnvelope?.toFixed(1) ?? '—'}; signing on the fly, apart, ${report.harness.signingUsPerEnvelope?.toFixed(1) ?? '—'})\n` +
+        `refused ${Object.values(s.refused).reduce((a, b) => a + b, 0)}; harness ${report.harness.harnessUsPerEnvelope?.toFixed(1) ?? '—'} µs CPU per envelope (every thread of the harness process; main thread ${report.harness.mainThreadUsPerEnvelope?.toFixed(1) ?? '—'}; signing on the fly, apart, ${report.harness.signingUsPerEnvelope?.toFixed(1) ?? '—'})` +
+        `${report.harness.steady === undefined ? '' : `; at steady state, from ${report.harness.steady.fromS} s: ${report.harness.steady.harnessUsPerEnvelope?.toFixed(1) ?? '—'} µs`}\n` +
         `report: ${files.join(', ')}\n`,
     );
     for (const t of report.thresholds) process.stdout.write(`threshold ${t.expression}: ${t.pass ? 'pass' : 'FAIL'} (value ${t.value ?? '—'})\n`);

@@ -49,3 +49,14 @@ export function harnessCost(before: HarnessThreadsCpu, after: HarnessThreadsCpu,
     withSigningUsPerEnvelope: per(processUs + signingUs),
   };
 }
+
+/**
+ * The first seconds of a run, by default: V8 compiles the harness's hot code (on its platform threads) and
+ * sizes its heap. A run has a steady-state figure if at least as long again follows them.
+ */
+export const WARM_UP_S = 10;
+
+/** The harness's cost from the end of the warm-up (`fromS` seconds into the run) to the end of the drain. */
+export interface SteadyHarnessCost extends HarnessCost {
+  readonly fromS: number;
+}

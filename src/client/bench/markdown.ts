@@ -185,6 +185,15 @@ export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): s
       `Signed ahead: ${int(h.signedAhead)} envelopes in ${n(h.signingAheadS)} s; signed during the run: ${int(h.signedDuringRun)}; sender found no envelope ready ${int(h.starved)} times.`,
     '',
   );
+  if (h.steady !== undefined) {
+    const st = h.steady;
+    lines.push(
+      `At steady state, from ${n(st.fromS)} s into the run to the end (the first seconds carry V8 compiling the harness's hot code and sizing its heap): ` +
+        `**${n(st.harnessUsPerEnvelope)} µs** per envelope over ${int(st.acknowledged)} envelopes, every thread of the harness process; ` +
+        `main thread ${n(st.mainThreadUsPerEnvelope)} µs, V8's platform threads ${n(st.platformUsPerEnvelope)} µs, the others ${n(st.otherThreadsUsPerEnvelope)} µs.`,
+      '',
+    );
+  }
   const metrics = Object.entries(report.nodeMetrics);
   if (metrics.length > 0) {
     lines.push(

@@ -77,6 +77,8 @@ export class Recorder {
   #secondByChannel: Counts[] | undefined;
   /** Per channel: tx key (txKey.ts) -> intended send time, for envelopes sent and not yet seen committed (or refused). */
   readonly #pending: PendingTable[];
+  /** SUCCESS answers so far, every round and channel. */
+  acknowledged = 0;
   readonly ackGaps = new GapTracker();
   readonly commitGaps = new GapTracker();
 
@@ -131,6 +133,7 @@ export class Recorder {
   answer(channel: number, status: number, txKey: number, intendedMs: number, sentMs: number, nowMs: number): void {
     const round = this.#round[channel]!;
     if (status === Status.SUCCESS) {
+      this.acknowledged++;
       round.counts.acknowledged++;
       this.#second.counts.acknowledged++;
       if (this.#secondByChannel !== undefined) this.#secondByChannel[channel]!.acknowledged++;

@@ -13,8 +13,8 @@ import type { EnvelopeSupply, SupplyStats } from './envelopeSupply.js';
 import { checkFaults, runFaults, type FaultEvent } from './faults.js';
 import { scrapeNodeChannels, type NodeScrape } from './nodeScrape.js';
 import { BenchConfigError } from './errors.js';
-import { harnessCost, type HarnessCost } from './harnessCost.js';
-import { readHarnessThreads } from './procStat.js';
+import { harnessCost, WARM_UP_S, type HarnessCost, type SteadyHarnessCost } from './harnessCost.js';
+import { readHarnessThreads, type HarnessThreadsCpu } from './procStat.js';
 import { Recorder, type BucketSummary } from './recorder.js';
 import { Sampler, type SecondSample } from './sampler.js';
 import { findMaxRates, type BacklogPhase, type FindMaxPhase, type Phase, type RatePhase, type Schedule } from './schedule.js';
@@ -45,6 +45,8 @@ export interface RunOptions {
   readonly onSample?: (sample: SecondSample, driver: { outstanding: number }) => void;
   /** Read every node's /proc and /metrics each second (default true); off, the harness's CPU is only its own sending, counting and following. */
   readonly watchNodes?: boolean;
+  /** Seconds from the first send after which the harness's steady-state cost is counted (default WARM_UP_S). */
+  readonly warmUpS?: number;
   /** Called as each round (a phase, a find-max step) starts, with its name, and with 'drain' when sending stops: a caller can measure over a phase. */
   readonly onRound?: (name: string) => void;
 }
@@ -76,7 +78,8 @@ export interface RunResult {
   /** One per find-max phase that ran: each step's figures and the maximum sustainable rate. */
   readonly findMax: FindMaxResult[];
   readonly unavailability: { fault: number; ackGapMs: number | null; ackGapFromS: number | null; commitGapMs: number | null; commitGapFromS: number | null }[];
-  readonly harness: HarnessCost;
+  /** Over the whole run; `steady`: from WARM_UP_S on (absent for runs too short to have one). */
+  readonly harness: HarnessCost & { readonly steady?: SteadyHarnessCost };
   readonly supply: SupplyStats;
   /** The first channel's: block numbers seen on its Deliver stream (the newest at the start, the last at the end). */
   readonly blocks: { readonly base: number | null; readonly last: number | null };
@@ -144,6 +147,12 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     recorder.commitGaps.start(startMs);
     const signingPids = supplies[0]!.signingPids;
     const cpuStart = readHarnessThreads(signingPids);
+    // The same reading once the warm-up is over: the steady-state cost runs from there to the end.
+    const warmUpS = options.warmUpS ?? WARM_UP_S;
+    let warm: { cpu: HarnessThreadsCpu; acknowledged: number; atS: number } | undefined;
+    const warmTimer = setTimeout(() => {
+      warm = { cpu: readHarnessThreads(signingPids), acknowledged: recorder.acknowledged, atS: (performance.now() - startMs) / 1000 };
+    }, warmUpS * 1000);
     const sampler = new Sampler(
       target,
       recorder,
@@ -183,6 +192,12 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     while (recorder.awaitingCommit > 0 && followers.every((f) => f.lastNumber !== undefined) && performance.now() < commitDeadline) await sleep(50);
     const endMs = performance.now();
     const cpuEnd = readHarnessThreads(signingPids);
+    clearTimeout(warmTimer);
+    const steadyUntilS = (endMs - startMs) / 1000;
+    const steady: SteadyHarnessCost | undefined =
+      warm === undefined || steadyUntilS - warm.atS < warmUpS
+        ? undefined
+        : { ...harnessCost(warm.cpu, cpuEnd, recorder.acknowledged - warm.acknowledged), fromS: Math.round(warm.atS * 10) / 10 };
     stop.abort();
     sampler.sample();
     await sampler.stop();
@@ -214,7 +229,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       faults,
       findMax,
       unavailability: faults.map((f, i) => unavailability(recorder, f, i, startMs, sendingEndMs)),
-      harness: harnessCost(cpuStart, cpuEnd, total.acknowledged),
+      harness: { ...harnessCost(cpuStart, cpuEnd, total.acknowledged), ...(steady !== undefined && { steady }) },
       supply: supplyStats(supplies),
       blocks: channels[0]!.blocks,
       nodeMetrics: channels[0]!.nodeMetrics,

@@ -45,6 +45,12 @@ export function txKeyOf(txId: string): number {
   return key;
 }
 
+/** Its low 32 and high 20 bits of a key mixed (a key's low bits alone need not be spread: ids from other clients may share them). */
+function slotOf(key: number): number {
+  const h = Math.imul((key >>> 0) ^ ((key / 0x1_0000_0000) >>> 0), 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
+
 /**
  * Envelopes awaiting their commit: tx key -> intended send time, in two
  * Float64Arrays (open addressing, linear probing, tombstones swept when the
@@ -67,7 +73,7 @@ export class PendingTable {
     if (key < 0) return;
     if ((this.#used + 1) * 2 > this.#keys.length) this.#rehash(this.#size * 4 > this.#keys.length ? this.#keys.length * 2 : this.#keys.length);
     const keys = this.#keys;
-    let i = (key >>> 0) & this.#mask;
+    let i = slotOf(key) & this.#mask;
     let tombstone = -1;
     for (;;) {
       const k = keys[i]!;
@@ -90,7 +96,7 @@ export class PendingTable {
   take(key: number): number {
     if (key < 0 || this.#size === 0) return Number.NaN;
     const keys = this.#keys;
-    let i = (key >>> 0) & this.#mask;
+    let i = slotOf(key) & this.#mask;
     for (;;) {
       const k = keys[i]!;
       if (k === key) {

@@ -73,4 +73,43 @@ describe('readHarnessThreads', () => {
       await stub.close();
     }
   }, 120_000);
+
+  it('gives a steady-state cost from the end of the warm-up to the end of the run, and none when no warm-up as long follows it', async () => {
+    const manifest = keygen({
+      outDir: path.join(dir, 'steady'),
+      nodes: 1,
+      algorithm: 'ecdsa-p256',
+      channelId: 'c',
+      ports: await freeNodePorts(1),
+      engine: 'native',
+    });
+    const stub = await startStubOrderer({ blockIntervalMs: 50 });
+    const target = await externalTarget({
+      endpoints: [stub.address],
+      channelId: 'c',
+      mspDir: path.join(dir, 'steady', manifest.client.mspDir),
+      mspId: manifest.client.mspId,
+      envelopeBytes: 256,
+    });
+    const supply = new EnvelopeSupply(target.signer, 1);
+    try {
+      await supply.prepare(800);
+      const schedule = { phases: [{ kind: 'rate' as const, name: 'r', durationS: 3, rate: 100, toRate: 100 }], faults: [] };
+      const options = { target, schedule, role: 'all' as const, streamsPerNode: 1, maxOutstanding: 100, supply, watchNodes: false };
+      const run = await runBench({ ...options, warmUpS: 1 });
+      const steady = run.harness.steady!;
+      expect(steady.fromS).toBeGreaterThanOrEqual(1);
+      expect(steady.fromS).toBeLessThan(run.elapsedMs / 1000 - 1);
+      // Envelopes acknowledged after the warm-up only: some, not all of the run's.
+      expect(steady.acknowledged).toBeGreaterThan(0);
+      expect(steady.acknowledged).toBeLessThan(run.harness.acknowledged);
+      expect(steady.processCpuUs).toBeLessThanOrEqual(run.harness.processCpuUs);
+      const short = await runBench({ ...options, warmUpS: 30 });
+      expect(short.harness.steady).toBeUndefined();
+    } finally {
+      await supply.close();
+      await target.close();
+      await stub.close();
+    }
+  }, 120_000);
 });

@@ -2,7 +2,11 @@
 // committed block number, and how many ENDORSER_TRANSACTION envelopes its
 // Broadcast service answered SUCCESS (to check the harness's own count).
 
+import http from 'node:http';
 import { SCRAPE_TIMEOUT_MS } from '../nodeMetrics.js';
+
+/** A /metrics page far larger than a node's (~13 KB with one channel) is not one. */
+const METRICS_BYTES_MAX = 16 * 1024 * 1024;
 
 export interface NodeScrape {
   readonly isLeader: boolean | undefined;
@@ -47,13 +51,33 @@ export async function scrapeNode(operationsAddress: string, channelId: string): 
 
 /** One scrape, read for each channel (in the order given); undefined when the node does not answer. */
 export async function scrapeNodeChannels(operationsAddress: string, channelIds: readonly string[]): Promise<NodeScrape[] | undefined> {
-  try {
-    const response = await fetch(`http://${operationsAddress}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
-    if (response.status !== 200) return undefined;
-    const text = await response.text();
-    return channelIds.map((channelId) => parseNodeMetrics(text, channelId));
-  } catch (error) {
-    if (error instanceof Error) return undefined;
-    throw error;
-  }
+  const text = await getText(`http://${operationsAddress}/metrics`);
+  return text === undefined ? undefined : channelIds.map((channelId) => parseNodeMetrics(text, channelId));
+}
+
+/**
+ * The body of a 200 answer to GET `url`, or undefined (another status, no answer within SCRAPE_TIMEOUT_MS,
+ * a refused connection). node:http rather than fetch: the harness scrapes every node each second, and
+ * its CPU is counted as the harness's cost; fetch took about 0.5 ms more per request.
+ */
+function getText(url: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { timeout: SCRAPE_TIMEOUT_MS }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        return resolve(undefined);
+      }
+      response.setEncoding('utf8');
+      let body = '';
+      response.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > METRICS_BYTES_MAX) request.destroy();
+      });
+      response.on('end', () => resolve(body));
+      response.on('error', () => resolve(undefined));
+      response.on('aborted', () => resolve(undefined));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(undefined));
+  });
 }

@@ -1,22 +1,23 @@
 // One Deliver stream of the harness on the same HTTP/2 connection as its
 // Broadcast lanes (h2Session.ts), without grpc-js: a POST to the Deliver
 // method carrying one signed SeekInfo envelope; every answer is a gRPC
-// message read in place for only what the harness counts (block number and
-// tx keys: deliveredTxKeys.ts), never decoded into a Block. The request side
-// stays open until the stream ends, as a gRPC client's does.
+// message (framed in one buffer reused for every block: blockFramer.ts)
+// read in place for only what the harness counts (block number and tx keys:
+// deliveredTxKeys.ts), never decoded into a Block. The request side stays
+// open until the stream ends, as a gRPC client's does.
 
 import http2 from 'node:http2';
 import {
   ATOMIC_BROADCAST_SERVICE,
   createSeekInfoEnvelope,
   frameMessages,
-  GrpcMessageReader,
   SeekBehavior,
   SeekContentType,
   SeekErrorResponse,
   type EnvelopeCreator,
   type SeekPosition,
 } from '../../block/index.js';
+import { BlockFramer } from './blockFramer.js';
 import { DeliveredTxKeys } from './deliveredTxKeys.js';
 import type { H2SessionSource } from './h2Session.js';
 
@@ -72,7 +73,7 @@ export function deliverStream(source: H2SessionSource, spec: DeliverStreamSpec):
     } catch (error) {
       return fail((error as Error).message);
     }
-    const reader = new GrpcMessageReader(BLOCK_BYTES_MAX);
+    const framer = new BlockFramer(BLOCK_BYTES_MAX);
     const answer = new DeliveredTxKeys();
     const grpcStatus = (headers: http2.IncomingHttpHeaders): void => {
       const status = headers['grpc-status'];
@@ -90,12 +91,12 @@ export function deliverStream(source: H2SessionSource, spec: DeliverStreamSpec):
     call.on('data', (chunk: Buffer) => {
       if (settled) return;
       try {
-        for (const message of reader.push(chunk)) {
+        framer.push(chunk, (message) => {
           const type = answer.read(message);
           if (type === 'block') spec.onBlock(answer.number, answer.keys, answer.count, performance.now());
-          else if (type === 'status') return settle(answer.status);
-          if (settled) return;
-        }
+          else if (type === 'status') settle(answer.status);
+          return !settled;
+        });
       } catch (error) {
         fail(`unreadable answer: ${(error as Error).message}`);
       }

@@ -38,6 +38,14 @@ export function openLoopTickMs(rate: number, fixedMs?: number): number {
   return Math.min(TICK_MAX_MS, Math.max(TICK_MIN_MS, (BURST * 1000) / Math.max(rate, 1)));
 }
 
+/** What an ended open-loop phase made due and the cap (or no lane) kept unsent: sent before anything newer. */
+interface OwedRun {
+  readonly phase: RatePhase;
+  readonly startMs: number;
+  readonly endMs: number;
+  nextDueMs: number;
+}
+
 export class Driver implements LaneSink {
   readonly lanes: BroadcastLane[] = [];
   readonly #recorder: Recorder;
@@ -49,6 +57,8 @@ export class Driver implements LaneSink {
   /** An open-loop phase makes due exactly the envelopes whose intended time falls before its end. */
   #phaseEndMs = 0;
   #nextDueMs = 0;
+  /** Ended open-loop phases' due envelopes not sent yet, oldest first. */
+  readonly #owed: OwedRun[] = [];
   #outstanding = 0;
   #laneCursor = 0;
   #immediate: NodeJS.Immediate | undefined;
@@ -83,7 +93,14 @@ export class Driver implements LaneSink {
   /** Starts a phase at `nowMs`; undefined stops sending (answers still count). */
   setPhase(phase: Phase | undefined, nowMs: number): void {
     // What the phase ending now made due is sent before the next one starts, however late the last tick ran.
-    if (this.#phase?.kind === 'rate') this.#pump();
+    // Whatever the cap still holds back stays owed: dropping it would hide the stall that held it (coordinated omission).
+    const ending = this.#phase;
+    if (ending?.kind === 'rate') {
+      this.#pump();
+      // A phase cut short (the run stopped) owes only what was due by now.
+      const endMs = Math.min(this.#phaseEndMs, nowMs);
+      if (this.#nextDueMs < endMs) this.#owed.push({ phase: ending, startMs: this.#phaseStartMs, endMs, nextDueMs: this.#nextDueMs });
+    }
     this.#phase = phase;
     this.#phaseStartMs = nowMs;
     this.#phaseEndMs = phase === undefined ? nowMs : nowMs + phase.durationS * 1000;
@@ -93,9 +110,9 @@ export class Driver implements LaneSink {
     this.wake();
   }
 
-  /** Resolves once nothing is outstanding (or at once). */
+  /** Resolves once nothing is outstanding or owed (or at once). */
   drained(): Promise<void> {
-    if (this.#outstanding === 0) return Promise.resolve();
+    if (this.#outstanding === 0 && this.#owed.length === 0) return Promise.resolve();
     return new Promise((resolve) => (this.#drained = resolve));
   }
 
@@ -103,13 +120,13 @@ export class Driver implements LaneSink {
     this.#outstanding--;
     this.#recorder.answer(this.channel, status, txKey, intendedMs, sentMs, nowMs);
     if (status === 503) lane.pausedUntilMs = nowMs + UNAVAILABLE_PAUSE_MS;
-    if (this.#outstanding === 0 && this.#drained !== undefined) {
+    if (this.#outstanding === 0 && this.#owed.length === 0 && this.#drained !== undefined) {
       const drained = this.#drained;
       this.#drained = undefined;
       drained();
     }
     // Open loop, the timer paces sending: an answer matters only when the cap (or no envelope) held sending back.
-    if (this.#phase?.kind === 'backlog' || this.#blocked) this.wake();
+    if (this.#phase?.kind === 'backlog' || this.#blocked || this.#owed.length > 0) this.wake();
   }
 
   onLaneDown(lane: BroadcastLane, reason: string): void {
@@ -118,7 +135,7 @@ export class Driver implements LaneSink {
 
   /** Pumps on the next turn of the event loop (once, however many answers arrive in this one). */
   wake(): void {
-    if (this.#immediate !== undefined || this.#phase === undefined) return;
+    if (this.#immediate !== undefined || (this.#phase === undefined && this.#owed.length === 0)) return;
     this.#immediate = setImmediate(() => {
       this.#immediate = undefined;
       this.#pump();
@@ -126,21 +143,26 @@ export class Driver implements LaneSink {
   }
 
   #pump(): void {
-    const phase = this.#phase;
-    if (phase === undefined) return;
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
     const now = performance.now();
-    let blocked = false;
+    let blocked = this.#sendOwed(now);
+    const phase = this.#phase;
+    if (phase === undefined || blocked) {
+      for (const lane of this.lanes) lane.flush();
+      this.#blocked = blocked;
+      if (blocked && this.#outstanding < this.#maxOutstanding) this.#timer = setTimeout(() => this.#pump(), IDLE_POLL_MS);
+      return;
+    }
     if (phase.kind === 'rate') {
       while (this.#nextDueMs <= now && this.#nextDueMs < this.#phaseEndMs) {
         if (this.#outstanding >= this.#maxOutstanding || !this.#sendOne(this.#nextDueMs, now)) {
           blocked = true;
           break;
         }
-        this.#nextDueMs += 1000 / this.#rateAt(phase, this.#nextDueMs);
+        this.#nextDueMs += 1000 / rateAt(phase, this.#phaseStartMs, this.#nextDueMs);
       }
     } else {
       while (this.#outstanding < phase.backlog) {
@@ -157,15 +179,23 @@ export class Driver implements LaneSink {
     if (phase.kind === 'rate' && !blocked && this.#nextDueMs < this.#phaseEndMs)
       this.#timer = setTimeout(
         () => this.#pump(),
-        Math.max(openLoopTickMs(this.#rateAt(phase, this.#nextDueMs), this.#tickMs), this.#nextDueMs - performance.now()),
+        Math.max(openLoopTickMs(rateAt(phase, this.#phaseStartMs, this.#nextDueMs), this.#tickMs), this.#nextDueMs - performance.now()),
       );
     else if (blocked && this.#outstanding < (phase.kind === 'rate' ? this.#maxOutstanding : phase.backlog))
       this.#timer = setTimeout(() => this.#pump(), IDLE_POLL_MS);
   }
 
-  #rateAt(phase: Phase & { kind: 'rate' }, atMs: number): number {
-    const fraction = Math.min(1, Math.max(0, (atMs - this.#phaseStartMs) / (phase.durationS * 1000)));
-    return phase.rate + (phase.toRate - phase.rate) * fraction;
+  /** Sends what ended phases still owe, oldest first; true if the cap (or no lane) stopped it short. */
+  #sendOwed(nowMs: number): boolean {
+    while (this.#owed.length > 0) {
+      const run = this.#owed[0]!;
+      while (run.nextDueMs < run.endMs) {
+        if (this.#outstanding >= this.#maxOutstanding || !this.#sendOne(run.nextDueMs, nowMs)) return true;
+        run.nextDueMs += 1000 / rateAt(run.phase, run.startMs, run.nextDueMs);
+      }
+      this.#owed.shift();
+    }
+    return false;
   }
 
   /**
@@ -198,4 +228,10 @@ export class Driver implements LaneSink {
     this.#laneCursor = this.lanes.length === 0 ? 0 : (this.#laneCursor + 1) % this.lanes.length;
     this.#onLane = 0;
   }
+}
+
+/** An open-loop phase's rate at `atMs` (fixed, or the point on its linear ramp). */
+function rateAt(phase: RatePhase, startMs: number, atMs: number): number {
+  const fraction = Math.min(1, Math.max(0, (atMs - startMs) / (phase.durationS * 1000)));
+  return phase.rate + (phase.toRate - phase.rate) * fraction;
 }

@@ -117,3 +117,17 @@ export function frameMessages(messages: readonly Uint8Array[]): Buffer {
   }
   return out;
 }
+
+/**
+ * One message given as pieces (their concatenation), framed without joining
+ * them: the 5-byte prefix, then the pieces themselves. Written back to back
+ * they are the bytes frameMessages([joined]) returns.
+ */
+export function framePieces(pieces: readonly Uint8Array[]): Uint8Array[] {
+  let length = 0;
+  for (const piece of pieces) length += piece.byteLength;
+  const prefix = Buffer.allocUnsafe(PREFIX_BYTES);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(length, 1);
+  return [prefix, ...pieces.filter((piece) => piece.byteLength > 0)];
+}

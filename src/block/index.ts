@@ -58,4 +58,5 @@ export {
   GrpcFramingError,
   GrpcMessageReader,
   frameMessages,
+  framePieces,
 } from './grpcFraming.js';

@@ -154,6 +154,11 @@ export class Chain implements ChannelSupport {
     return this.#ctx.deps.storage.ledger.block(number).bytes;
   }
 
+  blockPieces(number: number): readonly Uint8Array[] {
+    const block = this.#ctx.deps.storage.ledger.block(number);
+    return block.pieces === undefined ? [block.bytes] : [block.pieces.head, block.pieces.tail];
+  }
+
   waitForBlock(number: number, signal?: AbortSignal): Promise<void> {
     const closing = this.#ctx.closing.signal;
     const signals = signal === undefined ? [closing] : [closing, signal];

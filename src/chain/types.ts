@@ -67,6 +67,12 @@ export interface ChannelSupport {
   height(): number;
   /** Marshaled block `number` (< height()). */
   block(number: number): Uint8Array;
+  /**
+   * Marshaled block `number` (< height()) as the pieces it is held in: their
+   * concatenation is block(number). A block the node assembled from its Raft
+   * entry's bytes and its own metadata is two pieces, never joined here.
+   */
+  blockPieces(number: number): readonly Uint8Array[];
   /** Resolves when block `number` is durable; rejects if `signal` aborts or the channel closes. */
   waitForBlock(number: number, signal?: AbortSignal): Promise<void>;
   status(): ChannelStatus;

@@ -11,6 +11,7 @@ import {
   decodePayload,
   decodeSeekInfo,
   encodeDeliverResponse,
+  deliverResponseBlockHeader,
   encodeDeliverResponseBlockBytes,
   isConfigBlock,
   MalformedMessageError,
@@ -87,7 +88,7 @@ class DeliverStream {
       const outcome = await this.#serve(request).catch((error: unknown) => this.#internalError(error));
       if (this.#closed.signal.aborted) break;
       this.#context.logger.debug({ channel: outcome.channel, status: Status[outcome.status], info: outcome.info }, 'deliver request done');
-      await this.#send(encodeDeliverResponse({ type: 'status', status: outcome.status }));
+      await this.#send([encodeDeliverResponse({ type: 'status', status: outcome.status })]);
     }
     this.#serving = false;
     if (!this.#closed.signal.aborted) this.#call.resume();
@@ -177,17 +178,17 @@ class DeliverStream {
       if (Date.now() > sessionEndMs) {
         return { status: Status.FORBIDDEN, info: `the requester's certificate expired at ${new Date(sessionEndMs).toISOString()}`, channel: channelId };
       }
-      await this.#send(blockResponse(channel.block(number), headersOnly));
+      await this.#send(headersOnly ? [headersOnlyResponse(channel.block(number))] : blockResponsePieces(channel.blockPieces(number)));
       if (this.#closed.signal.aborted) return { status: Status.SUCCESS, info: 'client went away', channel: channelId };
       this.#context.metrics.deliverBlocksSent.inc(sentLabels);
     }
     return { status: Status.SUCCESS, info: `sent blocks ${range.first}..${range.last}`, channel: channelId };
   }
 
-  /** Writes one response, waiting for the transport to drain so at most one block is buffered per stream. */
-  async #send(response: Uint8Array): Promise<void> {
+  /** Writes one response (given as pieces), waiting for the transport to drain so at most one block is buffered per stream. */
+  async #send(response: readonly Uint8Array[]): Promise<void> {
     if (this.#closed.signal.aborted) return;
-    if (!this.#call.write(response)) await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
+    if (!this.#call.writePieces(response)) await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
   }
 
   #internalError(error: unknown): Outcome {
@@ -216,9 +217,18 @@ class DeliverStream {
   }
 }
 
+/**
+ * A DeliverResponse with the block held in `pieces`, as pieces: the block's
+ * ~500 KB are not copied into a response buffer (nor into a framed one).
+ */
+function blockResponsePieces(pieces: readonly Uint8Array[]): Uint8Array[] {
+  let length = 0;
+  for (const piece of pieces) length += piece.byteLength;
+  return [deliverResponseBlockHeader(length), ...pieces];
+}
+
 /** HEADER_WITH_SIG: the block without its data field (Data nil, as Fabric), except config blocks. */
-function blockResponse(blockBytes: Uint8Array, headersOnly: boolean): Uint8Array {
-  if (!headersOnly) return encodeDeliverResponseBlockBytes(blockBytes);
+function headersOnlyResponse(blockBytes: Uint8Array): Uint8Array {
   const block = decodeBlock(blockBytes);
   if (isConfigBlock(block)) return encodeDeliverResponseBlockBytes(blockBytes);
   return encodeDeliverResponseBlockBytes(encodeBlockWithoutData(block));

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { frameMessages, GRPC_RESOURCE_EXHAUSTED, GrpcFramingError, GrpcMessageReader } from '../block/index.js';
+import { frameMessages, framePieces, GRPC_RESOURCE_EXHAUSTED, GrpcFramingError, GrpcMessageReader } from '../block/index.js';
 
 /** The call as Broadcast and Deliver see it. */
 export interface StreamCall {
@@ -27,6 +27,8 @@ export interface StreamCall {
   write(message: Uint8Array): boolean;
   /** Sends several messages in one write. */
   writeAll(messages: readonly Uint8Array[]): boolean;
+  /** Sends one message given as pieces (their concatenation), without joining them; as write(). */
+  writePieces(pieces: readonly Uint8Array[]): boolean;
   /** Ends the call with status OK. */
   end(): void;
   /** The client's address, host:port. */
@@ -117,6 +119,23 @@ export class GrpcServerCall extends EventEmitter implements StreamCall {
     }
     this.#sendHeaders();
     return this.#stream.write(frameMessages(messages));
+  }
+
+  writePieces(pieces: readonly Uint8Array[]): boolean {
+    if (this.#status !== undefined || this.#stream.destroyed) return true;
+    let length = 0;
+    for (const piece of pieces) length += piece.byteLength;
+    if (length > this.#limits.maxSendMessageBytes) {
+      this.#finish(GRPC_RESOURCE_EXHAUSTED, `Sent message larger than max (${length} vs. ${this.#limits.maxSendMessageBytes})`);
+      return true;
+    }
+    this.#sendHeaders();
+    // Corked: the prefix and the pieces leave in one writev, as one write of the joined message would.
+    this.#stream.cork();
+    let room = true;
+    for (const chunk of framePieces(pieces)) room = this.#stream.write(chunk);
+    this.#stream.uncork();
+    return room;
   }
 
   end(): void {

@@ -17,6 +17,15 @@ export type AppendOutcome =
 /** Deliver streams wait here; a bound so a flood of idle streams cannot grow it without limit. */
 const waitersMax = 100_000;
 
+/**
+ * The last durable blocks kept as appended, at most: Deliver streams following
+ * the chain's end read each new block once per stream, and reading it back
+ * from the engine cost a block-sized copy, a checksum pass and (LMDB) a join
+ * of its pieces, per block per stream. Bounds the memory held: a few blocks
+ * (~500 KB each), whose bulk the Raft log holds anyway until compaction.
+ */
+export const RECENT_BLOCKS_KEPT = 4;
+
 interface Waiter {
   readonly number: number;
   resolve(): void;
@@ -39,6 +48,8 @@ export class BlockLedger {
   #released = false;
   /** Settles after every append submitted so far; never rejects (append's caller gets the error). */
   #lastWrite: Promise<unknown> = Promise.resolve();
+  /** Durable blocks as appended, by number: the last RECENT_BLOCKS_KEPT, oldest first. */
+  readonly #recent = new Map<number, LedgerBlock>();
 
   constructor(
     readonly channel: string,
@@ -91,6 +102,7 @@ export class BlockLedger {
     this.#pendingHashes.delete(block.number);
     this.#height = block.number + 1;
     if (isConfig) this.#lastConfig = block.number;
+    this.#keepRecent(block);
     this.#wake();
     return 'appended';
   }
@@ -101,7 +113,7 @@ export class BlockLedger {
     if (!Number.isSafeInteger(number) || number < 0 || number >= this.#height) {
       throw new BlockNotFoundError(this.channel, number, this.#height);
     }
-    return this.backend.readBlock(this.channel, number);
+    return this.#recent.get(number) ?? this.backend.readBlock(this.channel, number);
   }
 
   /** Blocks in [lo, hi), read one at a time (each 1 MiB block is not kept longer than the caller keeps it). */
@@ -151,6 +163,7 @@ export class BlockLedger {
    */
   async release(): Promise<void> {
     this.#released = true;
+    this.#recent.clear();
     this.close();
     await this.#lastWrite;
   }
@@ -159,6 +172,12 @@ export class BlockLedger {
   close(): void {
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w.reject(new WaitAbortedError(`channel "${this.channel}": ledger closed`));
+  }
+
+  /** `block` just became durable: the block reads return it as it was written (its bytes, or its pieces unjoined). */
+  #keepRecent(block: LedgerBlock): void {
+    this.#recent.set(block.number, block);
+    if (this.#recent.size > RECENT_BLOCKS_KEPT) this.#recent.delete(this.#recent.keys().next().value as number);
   }
 
   #wake(): void {

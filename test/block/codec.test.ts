@@ -38,6 +38,7 @@ import {
   decodeSeekInfo,
   encodeBroadcastResponse,
   encodeDeliverResponse,
+  deliverResponseBlockHeader,
   encodeDeliverResponseBlockBytes,
   encodeSeekInfo,
 } from '../../src/block/codec/orderer.js';
@@ -366,6 +367,8 @@ describe('codec against fabric-protos on random messages', () => {
       const expected = hex(dr.serializeBinary());
       expect(hex(encodeDeliverResponse({ type: 'block', block: decodeBlock(blockBytes) }))).toBe(expected);
       expect(hex(encodeDeliverResponseBlockBytes(blockBytes))).toBe(expected);
+      // Sent in pieces (Deliver): the header, then the block's bytes as they are.
+      expect(hex(deliverResponseBlockHeader(blockBytes.length)) + hex(blockBytes)).toBe(expected);
       const back = decodeDeliverResponse(dr.serializeBinary());
       expect(back.type === 'block' && hex(encodeBlock(back.block))).toBe(hex(blockBytes));
     }

@@ -5,11 +5,23 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { frameMessages, GrpcFramingError, GrpcMessageReader } from '../../src/block/grpcFraming.js';
+import { frameMessages, framePieces, GrpcFramingError, GrpcMessageReader } from '../../src/block/grpcFraming.js';
 
 const hex = (messages: readonly Uint8Array[]) => messages.map((m) => Buffer.from(m).toString('hex'));
 
 describe('gRPC framing', () => {
+  it('property: a message framed from its pieces is the bytes of it framed whole, the pieces themselves not copied', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }), (pieces) => {
+        const chunks = framePieces(pieces);
+        expect(Buffer.concat(chunks).toString('hex')).toBe(frameMessages([Buffer.concat(pieces)]).toString('hex'));
+        const nonEmpty = pieces.filter((p) => p.length > 0);
+        expect(chunks.slice(1)).toHaveLength(nonEmpty.length);
+        chunks.slice(1).forEach((chunk, i) => expect(chunk).toBe(nonEmpty[i]));
+      }),
+    );
+  });
+
   it('property: any messages framed and cut into any chunks read back as the same messages', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), fc.array(fc.nat({ max: 400 }), { maxLength: 30 }), (messages, cuts) => {

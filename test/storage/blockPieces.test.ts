@@ -8,7 +8,7 @@
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EntryType, type Entry } from '../../src/raft/types.js';
-import { ledgerBlockOfPieces, type EngineName, type LedgerBlock, type WalEnvironment } from '../../src/storage/index.js';
+import { ledgerBlockOfPieces, RECENT_BLOCKS_KEPT, type EngineName, type LedgerBlock, type WalEnvironment } from '../../src/storage/index.js';
 import { chainBlock, engines, openEnv, tempDirsPerTest } from './helpers.js';
 
 const freshDir = tempDirsPerTest();
@@ -87,6 +87,27 @@ for (const engine of engines) {
         expectBlocks(env, 5);
         const { raft } = env.channel(CH);
         for (let i = 1; i <= 5; i++) expect(Buffer.compare(raft.entries(i, i + 1, Number.MAX_SAFE_INTEGER)[0]!.data, pieceEntry(i).data), `entry ${i}`).toBe(0);
+      });
+    });
+
+    it('the last durable blocks read back as appended, their pieces unjoined; older ones from the engine, byte for byte', async () => {
+      const count = RECENT_BLOCKS_KEPT + 3;
+      await reopened(engine, freshDir(), async (env) => {
+        const { raft, ledger } = env.channel(CH);
+        const appended: LedgerBlock[] = [];
+        for (let i = 1; i <= count; i++) {
+          const e = pieceEntry(i);
+          await raft.persistReady({ entries: [e], hardState: { term: 1, vote: 1, commit: i } });
+          const block = piecesBlock(i - 1, e.data);
+          appended.push(block);
+          await ledger.append(block);
+        }
+        for (let n = 0; n < count; n++) {
+          const read = ledger.block(n);
+          const recent = n >= count - RECENT_BLOCKS_KEPT;
+          expect(read.pieces?.head, `block ${n}`).toBe(recent ? appended[n]!.pieces!.head : undefined);
+          expect(Buffer.compare(read.bytes, expected(n)), `block ${n}`).toBe(0);
+        }
       });
     });
   });

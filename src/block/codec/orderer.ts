@@ -177,6 +177,15 @@ export function encodeDeliverResponseBlockBytes(blockBytes: Uint8Array): Uint8Ar
   return new ProtoWriter().bytesAlways(2, blockBytes).finish();
 }
 
+/**
+ * The bytes a DeliverResponse carrying an already marshaled block of
+ * `blockLength` bytes starts with: this ‖ the block = encodeDeliverResponseBlockBytes(block),
+ * for a block sent in pieces, never joined into one buffer.
+ */
+export function deliverResponseBlockHeader(blockLength: number): Uint8Array {
+  return new ProtoWriter().bytesHeader(2, blockLength).finish();
+}
+
 /** A oneof enum member is written even when 0 (Go: the oneof wrapper is non-nil). */
 function writeOneofStatus(w: ProtoWriter, status: Status): ProtoWriter {
   return status >= 0 ? w.varintAlways(1, status) : w.int32(1, status);

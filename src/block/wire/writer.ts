@@ -88,6 +88,13 @@ export class ProtoWriter {
     return this;
   }
 
+  /** The key and length of a bytes field of `length` bytes, without the bytes: the caller sends them apart, right after this encoding. */
+  bytesHeader(field: number, length: number): this {
+    this.#key(field, WIRE_LEN);
+    this.#varint(length);
+    return this;
+  }
+
   /** Singular string field; omitted when empty. */
   string(field: number, value: string): this {
     if (value.length === 0) return this;

@@ -118,6 +118,13 @@ export class FakeChannel implements ChannelSupport {
     return block;
   }
 
+  /** In two pieces, as a chain holds a block assembled from its Raft entry and its metadata. */
+  blockPieces(number: number): readonly Uint8Array[] {
+    const block = this.block(number);
+    const cut = block.length >> 1;
+    return [block.subarray(0, cut), block.subarray(cut)];
+  }
+
   waitForBlock(number: number, signal?: AbortSignal): Promise<void> {
     if (number < this.blocks.length) return Promise.resolve();
     if (signal) this.waitSignals.push(signal);

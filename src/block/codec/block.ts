@@ -96,10 +96,11 @@ export function canonicalBytesBeforeMetadata(bytes: Uint8Array, block: Block): U
   const length = blockBytesBeforeMetadata(bytes);
   if (length === 0) return undefined;
   const header = new ProtoWriter().message(1, writeBlockHeader(block.header)).finish();
-  const data = new ProtoWriter();
-  for (const entry of block.data) data.bytesAlways(1, entry);
-  // The data field: its one-byte key (field 2, length-delimited), its length, its entries.
-  const canonical = header.length + 1 + varintLength(data.byteLength) + data.byteLength;
+  // The data field: its one-byte key (field 2, length-delimited), its length, its entries (each a one-byte key, its length, its bytes),
+  // counted without writing them.
+  let dataLength = 0;
+  for (const entry of block.data) dataLength += 1 + varintLength(entry.length) + entry.length;
+  const canonical = header.length + 1 + varintLength(dataLength) + dataLength;
   if (length !== canonical || header.length > length) return undefined;
   if (Buffer.compare(Buffer.from(header.buffer, header.byteOffset, header.length), Buffer.from(bytes.buffer, bytes.byteOffset, header.length)) !== 0) {
     return undefined;

@@ -45,7 +45,7 @@ import { LmdbBackend } from './lmdbBackend.js';
 
 export { WalEnvironment, type ChannelStorage } from './environment.js';
 export { DurableRaftStorage, type ReadyToPersist } from './durableStorage.js';
-export { BlockLedger, type AppendOutcome } from './ledger.js';
+export { BlockLedger, RECENT_BLOCKS_KEPT, type AppendOutcome } from './ledger.js';
 export type { BlockPieces, EntryBodySlice, LedgerBlock } from './walOps.js';
 export { ledgerBlockOfPieces } from './walOps.js';
 export { ledgerBlockFromFabric } from './fabricBlock.js';

@@ -102,6 +102,7 @@ for (const engine of engines) {
           appended.push(block);
           await ledger.append(block);
         }
+        expect(ledger.height).toBe(count);
         for (let n = 0; n < count; n++) {
           const read = ledger.block(n);
           const recent = n >= count - RECENT_BLOCKS_KEPT;

@@ -32,6 +32,8 @@ export interface NemesisCluster {
 }
 
 export async function createCluster(options: NemesisOptions): Promise<NemesisCluster> {
+  // Built before anything is made or mounted: a failed build leaves no directory or mount behind.
+  if (options.orderers === 'compiled') await compileDist();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderer-nemesis-'));
   const channels = Array.from({ length: options.channels }, (_, i) => `nemesis-${i}`);
   const ports = await freeNodePorts(options.nodes);
@@ -62,12 +64,18 @@ export async function createCluster(options: NemesisOptions): Promise<NemesisClu
     fs.writeFileSync(file, stringify(config));
   });
   const dataDirs = manifest.nodes.map((n) => path.join(dir, n.dataDir));
-  if (options.faults.includes('disk')) mountDisks(dataDirs);
-  if (options.orderers === 'compiled') await compileDist();
+  const withDisks = options.faults.includes('disk');
+  if (withDisks) mountDisks(dataDirs);
   const local = new LocalCluster(dir, { runtime: options.orderers });
   const pids = (): Map<number, number> =>
     new Map(manifest.nodes.flatMap((n) => (local.process(n.id).pid === undefined ? [] : [[n.id, local.process(n.id).pid!] as const])));
-  const proxies = await ClusterProxies.start(new Map(manifest.nodes.map((n) => [n.id, n.ports.cluster])), proxyOf, pids);
+  let proxies: ClusterProxies;
+  try {
+    proxies = await ClusterProxies.start(new Map(manifest.nodes.map((n) => [n.id, n.ports.cluster])), proxyOf, pids);
+  } catch (err) {
+    if (withDisks) unmountDisks(dataDirs);
+    throw err;
+  }
   return {
     dir,
     manifest,
@@ -79,7 +87,7 @@ export async function createCluster(options: NemesisOptions): Promise<NemesisClu
     async dispose(keep) {
       await local.stopAll(10_000);
       await proxies.close();
-      if (options.faults.includes('disk')) unmountDisks(dataDirs, keep);
+      if (withDisks) unmountDisks(dataDirs, keep);
       if (!keep) fs.rmSync(dir, { recursive: true, force: true });
     },
   };

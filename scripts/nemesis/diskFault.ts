@@ -10,6 +10,7 @@
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import type { CrashEvent } from './faults.js';
 
 /** Each node's filesystem: a limit, not a reservation (tmpfs takes memory as it is used). */
 const DISK_SIZE = '4g';
@@ -106,4 +107,24 @@ export function haltsInLog(logFile: string, sinceMs: number): Halt[] {
     halts.set(channel, { channel, timeMs: time, message: msg });
   }
   return [...halts.values()];
+}
+
+/**
+ * The leader crash a full disk amounts to: the channels `node` led (`ledChannels`) that halted
+ * lost what their leader had accepted from the fill (`filledAtMs`, run clock) on: its writes
+ * could fail from then, and a stuck write holds back what it accepted until the halt. The crash
+ * spans the fill to the first of those halts (`wallToRunMs`: wall clock minus run clock).
+ * Undefined when no channel it led halted.
+ */
+export function diskCrash(
+  node: number,
+  ledChannels: readonly string[],
+  halts: readonly Halt[],
+  filledAtMs: number,
+  wallToRunMs: number,
+): CrashEvent | undefined {
+  const led = halts.filter((h) => ledChannels.includes(h.channel));
+  if (led.length === 0) return undefined;
+  const atMs = Math.max(filledAtMs, Math.min(...led.map((h) => h.timeMs)) - wallToRunMs);
+  return { sinceMs: filledAtMs, atMs, node, ledChannels: led.map((h) => h.channel) };
 }

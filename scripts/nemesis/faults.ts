@@ -10,14 +10,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NemesisCluster } from './cluster.js';
-import { fillDisk, haltsInLog, makeRoom } from './diskFault.js';
+import { diskCrash, fillDisk, haltsInLog, makeRoom } from './diskFault.js';
 import { leadsItself, leaderOf, type HealthTrace } from './health.js';
 import { addConsenterBack, removeConsenter } from './membershipFault.js';
 import type { PlannedFault } from './schedule.js';
 
-/** A process crash (kill -9, or wipe): the channels it led at that moment. */
+/**
+ * A leader's loss of what it had accepted: a process crash (kill -9, wipe) at `atMs`, or a full
+ * disk from `sinceMs` (the fill: its writes could fail from then on) to `atMs` (its channels
+ * halted). `ledChannels`: the channels it led.
+ */
 export interface CrashEvent {
   readonly atMs: number;
+  /** The crash spans [sinceMs, atMs] (a full disk); undefined: a moment (a kill). */
+  readonly sinceMs?: number;
   readonly node: number;
   readonly ledChannels: readonly string[];
 }
@@ -83,17 +89,14 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
       const sinceWallMs = Date.now();
       fillDisk(dataDir);
       heal = async () => {
-        const halts = haltsInLog(cluster.local.logFile(node), sinceWallMs);
-        const toRunClock = Date.now() - now();
-        const ledHalts = halts.filter((h) => ledChannels.includes(h.channel));
-        if (ledHalts.length > 0) {
-          const atMs = Math.min(...ledHalts.map((h) => h.timeMs)) - toRunClock;
-          applied.crash = { atMs, node, ledChannels: ledHalts.map((h) => h.channel) };
-        }
-        applied.outcome =
-          halts.length === 0 ? 'no write needed space' : `halted ${halts.map((h) => h.channel).join(', ')} (${halts[0]!.message.slice(0, 160)})`;
         makeRoom(dataDir);
         await process.stop(15_000);
+        // Read once the node is down: every line it wrote is in the file, a halt the failed
+        // writes caused only later (in its stop) too.
+        const halts = haltsInLog(cluster.local.logFile(node), sinceWallMs);
+        applied.crash = diskCrash(node, ledChannels, halts, startedMs, Date.now() - now());
+        applied.outcome =
+          halts.length === 0 ? 'no write needed space' : `halted ${halts.map((h) => h.channel).join(', ')} (${halts[0]!.message.slice(0, 160)})`;
         process.start();
       };
       break;

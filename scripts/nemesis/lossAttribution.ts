@@ -8,7 +8,9 @@
 // node the client talked to is the one that crashed, it answered while alive:
 // the crash cannot be earlier than the answer's arrival (less a delivery
 // slack). When another node forwarded the envelope, it relays the leader's
-// answer, which under load arrives long after the leader died.
+// answer, which under load arrives long after the leader died. A full disk
+// is a crash spanning the fill to the halt (faults.ts CrashEvent): some
+// moment of it must fall in that window.
 
 import type { CrashEvent } from './faults.js';
 
@@ -31,7 +33,7 @@ export interface AcceptedAck {
 export function crashThatLost(ack: AcceptedAck, crashes: readonly CrashEvent[]): CrashEvent | undefined {
   return crashes.find((crash) => {
     if (!crash.ledChannels.includes(ack.channel)) return false;
-    if (crash.atMs > ack.atMs + LOSS_WINDOW_MS) return false;
+    if ((crash.sinceMs ?? crash.atMs) > ack.atMs + LOSS_WINDOW_MS) return false;
     const earliest = crash.node === ack.node ? ack.atMs - DELIVERY_SLACK_MS : ack.sentAtMs;
     return crash.atMs >= earliest;
   });

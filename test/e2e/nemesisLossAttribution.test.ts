@@ -5,8 +5,11 @@
 // leader died; a crash of another channel's leader, of a node that was not
 // leading, before the send, or long after the acknowledgement does not, and
 // a node that answered directly cannot have died long before its answer.
+// A leader halted by a full disk lost what it accepted from the fill to the
+// halt (diskFault.ts diskCrash), the halt often seconds after the fill.
 
 import { describe, expect, it } from 'vitest';
+import { diskCrash, type Halt } from '../../scripts/nemesis/diskFault.js';
 import type { CrashEvent } from '../../scripts/nemesis/faults.js';
 import { crashThatLost, DELIVERY_SLACK_MS, LOSS_WINDOW_MS, type AcceptedAck } from '../../scripts/nemesis/lossAttribution.js';
 
@@ -47,5 +50,44 @@ describe('lost accepted-mode acknowledgement attribution', () => {
 
   it('no crash at all leaves it unexplained', () => {
     expect(crashThatLost(forwarded, [])).toBeUndefined();
+  });
+});
+
+describe('lost accepted-mode acknowledgement attribution, full disk', () => {
+  /** Run clock = wall clock - this. */
+  const wallToRun = 1_000_000;
+  const halt = (channel: string, runMs: number): Halt => ({ channel, timeMs: runMs + wallToRun, message: `channel "${channel}" halted: ENOSPC` });
+  /** The disk of node 3, leading ch, filled at 8 s; ch halted at 18 s. */
+  const fullDisk = diskCrash(3, ['ch'], [halt('ch', 18_000)], 8_000, wallToRun);
+
+  it('a full disk of a leader whose channel halted is a crash from the fill to the halt', () => {
+    expect(fullDisk).toEqual({ sinceMs: 8_000, atMs: 18_000, node: 3, ledChannels: ['ch'] });
+  });
+
+  it('an envelope its leader accepted after the disk filled, well before the halt, is explained by it', () => {
+    // Forwarded by node 2 at 10 s, acknowledged at 10.5 s: more than the loss window before the halt.
+    expect(crashThatLost(forwarded, [fullDisk!])).toEqual(fullDisk);
+    expect(crashThatLost({ ...forwarded, node: 3 }, [fullDisk!])).toEqual(fullDisk);
+  });
+
+  it('an envelope acknowledged up to the loss window before the fill is explained, earlier ones are not', () => {
+    const early = (atMs: number): AcceptedAck => ({ ...forwarded, sentAtMs: atMs - 500, atMs });
+    expect(crashThatLost(early(8_000 - LOSS_WINDOW_MS), [fullDisk!])).toBeDefined();
+    expect(crashThatLost(early(8_000 - LOSS_WINDOW_MS - 1), [fullDisk!])).toBeUndefined();
+  });
+
+  it('an envelope sent after the halt is not explained by it', () => {
+    expect(crashThatLost({ ...forwarded, sentAtMs: 18_001, atMs: 18_300 }, [fullDisk!])).toBeUndefined();
+  });
+
+  it('a full disk is no crash of a channel the node did not lead, nor of one that did not halt', () => {
+    expect(diskCrash(3, [], [halt('ch', 18_000)], 8_000, wallToRun)).toBeUndefined();
+    expect(diskCrash(3, ['ch'], [halt('other', 18_000)], 8_000, wallToRun)).toBeUndefined();
+    expect(diskCrash(3, ['ch', 'other'], [halt('other', 9_000), halt('ch', 18_000)], 8_000, wallToRun)).toEqual({
+      sinceMs: 8_000,
+      atMs: 9_000,
+      node: 3,
+      ledChannels: ['other', 'ch'],
+    });
   });
 });

@@ -46,7 +46,7 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
     probe = new BroadcastProbe(cluster, creator);
     await waitHealthy(cluster, probe, HEALTHY_WITHIN_MS);
     log(
-      `cluster up in ${cluster.dir}: ${options.nodes} nodes, channels ${cluster.channels.join(', ')}, engine ${options.engine}, ${options.algorithm}, orderers ${options.orderers}`,
+      `cluster up in ${cluster.dir}: ${options.nodes} nodes, channels ${cluster.channels.join(', ')}, engine ${options.engine}, ${options.algorithm}, orderers ${options.orderers}; run clock 0 s = ${new Date(Date.now() - now()).toISOString()} (the nodes' logs are in wall-clock time)`,
     );
     load = new NemesisLoad(cluster, creator, now);
     load.start(options.ratePerSec, options.ack === 'both' ? ['committed', 'accepted'] : [options.ack]);

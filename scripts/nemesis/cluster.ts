@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freeNodePorts, freePorts, keygen, LocalCluster, type ClusterManifest } from '../../src/cli/index.js';
 import { compileDist } from '../build/compile.js';
+import { ConsenterIds } from './consenterIds.js';
 import { mountDisks, unmountDisks } from './diskFault.js';
 import { ClusterProxies } from './proxy.js';
 import type { NemesisOptions } from './options.js';
@@ -28,6 +29,8 @@ export interface NemesisCluster {
   /** Each channel's config file (absolute; consenters' ports are the proxies): what a membership change edits and restores. */
   readonly channelFiles: ReadonlyMap<string, string>;
   readonly ids: readonly number[];
+  /** Which node each Raft id names on each channel (the membership fault renumbers). */
+  readonly consenterIds: ConsenterIds;
   dispose(keep: boolean): Promise<void>;
 }
 
@@ -84,6 +87,10 @@ export async function createCluster(options: NemesisOptions): Promise<NemesisClu
     channels,
     channelFiles: new Map(channels.map((c, i) => [c, channelFiles[i]!])),
     ids: manifest.nodes.map((n) => n.id),
+    consenterIds: new ConsenterIds(
+      channels,
+      manifest.nodes.map((n) => n.id),
+    ),
     async dispose(keep) {
       await local.stopAll(10_000);
       await proxies.close();

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NemesisCluster } from './cluster.js';
+import { describeReadded } from './consenterIds.js';
 import { diskCrash, fillDisk, haltsInLog, makeRoom } from './diskFault.js';
 import { leadsItself, leaderOf, type HealthTrace } from './health.js';
 import { addConsenterBack, removeConsenter } from './membershipFault.js';
@@ -106,6 +107,7 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
       await removeConsenter(cluster, channel, node, others);
       heal = async () => {
         await addConsenterBack(cluster, channel, others);
+        applied.outcome = describeReadded(cluster.consenterIds.readded(channel, node));
         process.start();
       };
       break;
@@ -164,7 +166,7 @@ export function describeFault(f: AppliedFault): string {
       : p.kind === 'slow'
         ? ` to ${f.peer ?? 'all'} +${p.delayMs} ms`
         : p.kind === 'member'
-          ? ' removed from the consenters and added back'
+          ? ' removed from the consenters'
           : '';
   return `#${p.index} ${p.kind} ${target}${detail} for ${p.durationMs} ms${f.outcome === '' ? '' : `: ${f.outcome}`}`;
 }

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NemesisCluster } from './cluster.js';
 import { describeReadded } from './consenterIds.js';
 import { diskCrash, fillDisk, haltsInLog, makeRoom } from './diskFault.js';
-import { leadsItself, leaderOf, type HealthTrace } from './health.js';
+import { channelsLedBy, clusterStatuses, leaderIn, type HealthTrace } from './health.js';
 import { addConsenterBack, removeConsenter } from './membershipFault.js';
 import type { PlannedFault } from './schedule.js';
 
@@ -54,19 +54,17 @@ export interface AppliedFault {
 /** Starts `plan` on the cluster; `now` is the run's clock. */
 export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, now: () => number): Promise<AppliedFault> {
   const channel = cluster.channels[plan.channel]!;
-  const leader = await leaderOf(cluster, channel);
+  // One poll gives the target and every channel's leader, read as close to the fault as can be.
+  const statuses = await clusterStatuses(cluster);
+  const leader = leaderIn(statuses, channel);
   const followers = cluster.ids.filter((id) => id !== leader);
   // A membership change removes a follower (a removed leader hands over first: another path).
   const node = plan.role === 'leader' && plan.kind !== 'member' && leader !== undefined ? leader : followers[plan.pick % followers.length]!;
   const others = cluster.ids.filter((id) => id !== node);
   const peer = plan.peer < 0 ? undefined : others[plan.peer % others.length];
-  // The channels this node leads by its own account: right after an election the others'
-  // metrics may not show one leader yet, and a crash of a leader the checker does not know
-  // of made its lost accepted-mode envelopes look unexplained.
-  const led = await Promise.all(
-    cluster.channels.map(async (c) => ((await leaderOf(cluster, c)) === node || (await leadsItself(cluster, node, c)) ? c : undefined)),
-  );
-  const ledChannels = led.filter((c): c is string => c !== undefined);
+  // Every channel the node leads, by its own account: a crash of a leader the checker does not
+  // know of makes its lost accepted-mode envelopes look unexplained.
+  const ledChannels = channelsLedBy(statuses, node);
   const process = cluster.local.process(node);
   const startedMs = now();
   let crash: CrashEvent | undefined;

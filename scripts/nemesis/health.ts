@@ -202,19 +202,22 @@ export async function committedHeights(cluster: NemesisCluster): Promise<string>
     .join(' ');
 }
 
+/** The node leading `channel` in one poll of every node's /status (undefined if not exactly one says it leads). */
+export function leaderIn(statuses: ReadonlyMap<number, NodeStatusView | undefined>, channel: string): number | undefined {
+  const leaders = [...statuses].filter(([, s]) => s?.channels.find((c) => c.channel === channel)?.isLeader === true).map(([id]) => id);
+  return leaders.length === 1 ? leaders[0] : undefined;
+}
+
 /**
- * Whether `node` considers itself the leader of `channel` (its own view). During a
- * leadership change the others may not agree yet, so leaderOf() may see no single leader
- * while this node already took envelopes as leader.
+ * The channels `node` leads by its own account in that poll, every channel (not only the one a
+ * fault targets): during a leadership change the others may not agree yet, while this node
+ * already takes envelopes as leader.
  */
-export async function leadsItself(cluster: NemesisCluster, node: number, channel: string): Promise<boolean> {
-  if (!cluster.local.process(node).running) return false;
-  return (await nodeStatus(address(cluster.local.node(node), 'operations')))?.channels.find((c) => c.channel === channel)?.isLeader === true;
+export function channelsLedBy(statuses: ReadonlyMap<number, NodeStatusView | undefined>, node: number): string[] {
+  return (statuses.get(node)?.channels ?? []).filter((c) => c.isLeader).map((c) => c.channel);
 }
 
 /** The node leading `channel` now, per the running nodes' views (undefined if not exactly one says it leads). */
 export async function leaderOf(cluster: NemesisCluster, channel: string): Promise<number | undefined> {
-  const statuses = await clusterStatuses(cluster);
-  const leaders = cluster.ids.filter((id) => statuses.get(id)?.channels.find((c) => c.channel === channel)?.isLeader === true);
-  return leaders.length === 1 ? leaders[0] : undefined;
+  return leaderIn(await clusterStatuses(cluster), channel);
 }

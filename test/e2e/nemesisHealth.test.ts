@@ -4,7 +4,7 @@
 // the load uses.
 
 import { describe, expect, it } from 'vitest';
-import { judgeHealth } from '../../scripts/nemesis/health.js';
+import { channelsLedBy, judgeHealth, leaderIn } from '../../scripts/nemesis/health.js';
 import { NemesisOptionsError, parseNemesisArgs } from '../../scripts/nemesis/options.js';
 import { faultSchedule } from '../../scripts/nemesis/schedule.js';
 import type { NodeStatusView } from '../../src/client/index.js';
@@ -112,5 +112,29 @@ describe('nemesis --target and --ack', () => {
     expect(() => parseNemesisArgs(['--target', 'everyone'])).toThrow(NemesisOptionsError);
     expect(() => parseNemesisArgs(['--target', 'everyone'])).toThrow(/--target must be one of any, leader, follower, got "everyone"/);
     expect(() => parseNemesisArgs(['--ack', 'durable'])).toThrow(/--ack must be one of both, committed, accepted, got "durable"/);
+  });
+});
+
+describe('leaders at a fault', () => {
+  it('names every channel the node leads, not only the one the fault targets', () => {
+    // Node 2 leads c0 as itself and c1 as Raft id 4 (removed from c1 and added back).
+    const statuses = new Map<number, NodeStatusView | undefined>([
+      [1, node(1, [2, 4])],
+      [2, { nodeId: 2, channels: channels.map((channel) => ({ channel, leaderId: channel === 'c0' ? 2 : 4, isLeader: true, height: 10, term: 2 })) }],
+      [3, node(3, [2, 4])],
+    ]);
+    expect(channelsLedBy(statuses, 2)).toEqual(['c0', 'c1']);
+    expect(leaderIn(statuses, 'c1')).toBe(2);
+    expect(channelsLedBy(statuses, 1)).toEqual([]);
+  });
+
+  it('takes the node own account while the others do not name it yet', () => {
+    const statuses = new Map<number, NodeStatusView | undefined>([
+      [1, node(1, [0, 0])],
+      [2, node(2, [2, 0])],
+      [3, undefined],
+    ]);
+    expect(channelsLedBy(statuses, 2)).toEqual(['c0']);
+    expect(channelsLedBy(statuses, 3)).toEqual([]);
   });
 });

@@ -68,7 +68,12 @@ export class LmdbBackend implements StorageBackend {
     this.#file = join(dir, 'data.mdb');
     // overlappingSync off: a commit resolves only after its sync, which is what
     // the group commit times and what "durable" means to Raft.
-    this.#root = lmdb().open<Buffer, string>({ path: dir, maxDbs: 8, overlappingSync: false, encoding: 'binary', cache: false });
+    // eventTurnBatching off: every write here is one awaited transaction per
+    // sync, so lmdb-js's own per-event-turn batch groups nothing; and that
+    // batch's commit promise is one nobody holds, so a failed commit (a full
+    // disk) rejected it unhandled and killed the process instead of halting
+    // its channels.
+    this.#root = lmdb().open<Buffer, string>({ path: dir, maxDbs: 8, overlappingSync: false, eventTurnBatching: false, encoding: 'binary', cache: false });
     const sub = { encoding: 'binary' as const, cache: false };
     this.#dbs = {
       entries: this.#root.openDB<Buffer, IndexKey>({ name: 'raft-entries', ...sub }),

@@ -113,8 +113,9 @@ export function haltsInLog(logFile: string, sinceMs: number): Halt[] {
  * The leader crash a full disk amounts to: the channels `node` led (`ledChannels`) that halted
  * lost what their leader had accepted from the fill (`filledAtMs`, run clock) on: its writes
  * could fail from then, and a stuck write holds back what it accepted until the halt. The crash
- * spans the fill to the first of those halts (`wallToRunMs`: wall clock minus run clock).
- * Undefined when no channel it led halted.
+ * spans the fill to the first of those halts (`wallToRunMs`: wall clock minus run clock). A node
+ * whose process was found exited (`exitedBy`, run clock: it died of the full disk instead of
+ * halting) lost every channel it led, by then. Undefined when it lost none it led.
  */
 export function diskCrash(
   node: number,
@@ -122,7 +123,9 @@ export function diskCrash(
   halts: readonly Halt[],
   filledAtMs: number,
   wallToRunMs: number,
+  exitedBy?: number,
 ): CrashEvent | undefined {
+  if (exitedBy !== undefined && ledChannels.length > 0) return { sinceMs: filledAtMs, atMs: Math.max(filledAtMs, exitedBy), node, ledChannels };
   const led = halts.filter((h) => ledChannels.includes(h.channel));
   if (led.length === 0) return undefined;
   const atMs = Math.max(filledAtMs, Math.min(...led.map((h) => h.timeMs)) - wallToRunMs);

@@ -88,14 +88,15 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
       const sinceWallMs = Date.now();
       fillDisk(dataDir);
       heal = async () => {
+        const exitedBy = process.running ? undefined : now();
         makeRoom(dataDir);
         await process.stop(15_000);
         // Read once the node is down: every line it wrote is in the file, a halt the failed
         // writes caused only later (in its stop) too.
         const halts = haltsInLog(cluster.local.logFile(node), sinceWallMs);
-        applied.crash = diskCrash(node, ledChannels, halts, startedMs, Date.now() - now());
-        applied.outcome =
-          halts.length === 0 ? 'no write needed space' : `halted ${halts.map((h) => h.channel).join(', ')} (${halts[0]!.message.slice(0, 160)})`;
+        applied.crash = diskCrash(node, ledChannels, halts, startedMs, Date.now() - now(), exitedBy);
+        const halted = halts.length === 0 ? 'no write needed space' : `halted ${halts.map((h) => h.channel).join(', ')} (${halts[0]!.message.slice(0, 160)})`;
+        applied.outcome = exitedBy === undefined ? halted : `its process exited (see its log); ${halted}`;
         process.start();
       };
       break;

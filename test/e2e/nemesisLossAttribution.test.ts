@@ -76,6 +76,13 @@ describe('lost accepted-mode acknowledgement attribution, full disk', () => {
     expect(crashThatLost(early(8_000 - LOSS_WINDOW_MS - 1), [fullDisk!])).toBeUndefined();
   });
 
+  it('a node whose process exited on the full disk lost every channel it led, halted or not', () => {
+    const exited = diskCrash(3, ['ch', 'other'], [halt('other', 9_000)], 8_000, wallToRun, 11_000);
+    expect(exited).toEqual({ sinceMs: 8_000, atMs: 11_000, node: 3, ledChannels: ['ch', 'other'] });
+    expect(crashThatLost(forwarded, [exited!])).toEqual(exited);
+    expect(diskCrash(3, [], [], 8_000, wallToRun, 11_000)).toBeUndefined();
+  });
+
   it('an envelope sent after the halt is not explained by it', () => {
     expect(crashThatLost({ ...forwarded, sentAtMs: 18_001, atMs: 18_300 }, [fullDisk!])).toBeUndefined();
   });

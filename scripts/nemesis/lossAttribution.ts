@@ -10,7 +10,8 @@
 // slack). When another node forwarded the envelope, it relays the leader's
 // answer, which under load arrives long after the leader died. A full disk
 // is a crash spanning the fill to the halt (faults.ts CrashEvent): some
-// moment of it must fall in that window.
+// moment of it must fall in that window; the halted node's process lives on,
+// so its own answers may arrive after the halt.
 
 import type { CrashEvent } from './faults.js';
 
@@ -34,7 +35,10 @@ export function crashThatLost(ack: AcceptedAck, crashes: readonly CrashEvent[]):
   return crashes.find((crash) => {
     if (!crash.ledChannels.includes(ack.channel)) return false;
     if ((crash.sinceMs ?? crash.atMs) > ack.atMs + LOSS_WINDOW_MS) return false;
-    const earliest = crash.node === ack.node ? ack.atMs - DELIVERY_SLACK_MS : ack.sentAtMs;
+    // A killed node sent nothing after its death; a node halted by a full disk lives on, and an
+    // answer it queued before the halt may reach the client well after it.
+    const killedAnswering = crash.node === ack.node && crash.sinceMs === undefined;
+    const earliest = killedAnswering ? ack.atMs - DELIVERY_SLACK_MS : ack.sentAtMs;
     return crash.atMs >= earliest;
   });
 }

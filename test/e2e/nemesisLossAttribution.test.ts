@@ -83,6 +83,11 @@ describe('lost accepted-mode acknowledgement attribution, full disk', () => {
     expect(diskCrash(3, [], [], 8_000, wallToRun, 11_000)).toBeUndefined();
   });
 
+  it('the halted leader answering directly may answer after the halt: it lives on', () => {
+    // Sent to node 3 at 17.4 s, taken before the halt at 18 s, its answer delivered at 18.5 s.
+    expect(crashThatLost({ channel: 'ch', sentAtMs: 17_400, atMs: 18_500, node: 3 }, [fullDisk!])).toEqual(fullDisk);
+  });
+
   it('an envelope sent after the halt is not explained by it', () => {
     expect(crashThatLost({ ...forwarded, sentAtMs: 18_001, atMs: 18_300 }, [fullDisk!])).toBeUndefined();
   });

@@ -3,8 +3,10 @@
 // with the data dir wiped (the node rejoins empty), a partition (the node
 // cut off from one or all others, both directions, at the cluster proxies),
 // a slow link, a follower removed from a channel's consenters and added back
-// (membershipFault.ts), a full disk (diskFault.ts). A kill of a channel's leader is recorded as a crash: default-
-// mode acknowledgements shortly before it may be lost (checker.ts).
+// (membershipFault.ts), a full disk (diskFault.ts). A kill of a channel's
+// leader is recorded as a crash, a full disk of one as a crash from the fill
+// to the halt: accepted-mode acknowledgements shortly before may be lost
+// (lossAttribution.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';

@@ -113,7 +113,9 @@ export function haltsInLog(logFile: string, sinceMs: number): Halt[] {
  * The leader crash a full disk amounts to: the channels `node` led (`ledChannels`) that halted
  * lost what their leader had accepted from the fill (`filledAtMs`, run clock) on: its writes
  * could fail from then, and a stuck write holds back what it accepted until the halt. The crash
- * spans the fill to the first of those halts (`wallToRunMs`: wall clock minus run clock). A node
+ * spans the fill to the last of those halts (`wallToRunMs`: wall clock minus run clock): the
+ * storage stops for every channel at once, and each channel halts as its next write fails, tens
+ * of milliseconds apart, a channel taking envelopes until its own halt. A node
  * whose process was found exited (`exitedBy`, run clock: it died of the full disk instead of
  * halting) lost every channel it led, by then. Undefined when it lost none it led.
  */
@@ -128,6 +130,6 @@ export function diskCrash(
   if (exitedBy !== undefined && ledChannels.length > 0) return { sinceMs: filledAtMs, atMs: Math.max(filledAtMs, exitedBy), node, ledChannels };
   const led = halts.filter((h) => ledChannels.includes(h.channel));
   if (led.length === 0) return undefined;
-  const atMs = Math.max(filledAtMs, Math.min(...led.map((h) => h.timeMs)) - wallToRunMs);
+  const atMs = Math.max(filledAtMs, Math.max(...led.map((h) => h.timeMs)) - wallToRunMs);
   return { sinceMs: filledAtMs, atMs, node, ledChannels: led.map((h) => h.channel) };
 }

@@ -88,6 +88,12 @@ describe('lost accepted-mode acknowledgement attribution, full disk', () => {
     expect(crashThatLost({ channel: 'ch', sentAtMs: 17_400, atMs: 18_500, node: 3 }, [fullDisk!])).toEqual(fullDisk);
   });
 
+  it('a channel that halted after another of the same node took envelopes until its own halt', () => {
+    // Node 3 led both; 'other' halted at 17.95 s, 'ch' at 18 s; sent at 17.97 s through node 2, answered at once.
+    const both = diskCrash(3, ['other', 'ch'], [halt('other', 17_950), halt('ch', 18_000)], 8_000, wallToRun);
+    expect(crashThatLost({ channel: 'ch', sentAtMs: 17_970, atMs: 17_972, node: 2 }, [both!])).toEqual(both);
+  });
+
   it('an envelope sent after the halt is not explained by it', () => {
     expect(crashThatLost({ ...forwarded, sentAtMs: 18_001, atMs: 18_300 }, [fullDisk!])).toBeUndefined();
   });
@@ -97,7 +103,7 @@ describe('lost accepted-mode acknowledgement attribution, full disk', () => {
     expect(diskCrash(3, ['ch'], [halt('other', 18_000)], 8_000, wallToRun)).toBeUndefined();
     expect(diskCrash(3, ['ch', 'other'], [halt('other', 9_000), halt('ch', 18_000)], 8_000, wallToRun)).toEqual({
       sinceMs: 8_000,
-      atMs: 9_000,
+      atMs: 18_000,
       node: 3,
       ledChannels: ['other', 'ch'],
     });

@@ -1,12 +1,13 @@
 // The listening side: `Step` streams other consenters dial to us. A stream
 // is authenticated by its first frame (Hello: "I am consenter N") checked
-// against the public key pinned for N and the certificate presented on the
-// TLS connection; then it carries N's consensus messages and forwarded
-// submits to our chains, and our verdicts back.
+// against the certificate presented on the TLS connection: some channel (or
+// the node-wide list) must pin that certificate's public key for N. Then it
+// carries N's consensus messages and forwarded submits to our chains, each
+// taken only for a channel that pins that key for N (inboundSession.ts), and
+// our verdicts back.
 
 import * as grpc from '@grpc/grpc-js';
 import { CLUSTER_PROTOCOL_VERSION, CLUSTER_PROTOCOL_VERSIONS_ACCEPTED, FrameKind, type Frame, type HelloFrame } from './frames.js';
-import type { PinnedPeer } from './options.js';
 import { keyFingerprint, publicKeyOfCertificate } from './pinning.js';
 import { InboundSession, type InboundContext, type StepCall } from './inboundSession.js';
 
@@ -28,11 +29,12 @@ export class InboundStreams {
   // Invariant: a call is in #handshakes until its Hello is judged, then in #accepted if accepted.
   readonly #handshakes = new Set<StepCall>();
   /**
-   * The one accepted stream of each (peer, local id) pair, keyed by streamKey;
-   * a newer one supersedes it. A peer has one stream per id of ours it talks
-   * to (usually just selfId).
+   * The one accepted stream of each (peer id, its key, local id), keyed by
+   * streamKey; a newer one supersedes it. A peer has one stream per id of ours
+   * it talks to (usually just selfId); two orderers may claim one id (each
+   * channel numbers its consenters itself), each on a stream of its own.
    */
-  readonly #accepted = new Map<string, { readonly call: StepCall; readonly peer: number }>();
+  readonly #accepted = new Map<string, { readonly call: StepCall; readonly peer: number; readonly key: Buffer }>();
 
   constructor(context: InboundContext) {
     this.#context = context;
@@ -66,7 +68,7 @@ export class InboundStreams {
     call.once('data', (bytes: Buffer) => {
       clearTimeout(timer);
       if (!this.#handshakes.delete(call)) return;
-      let claim: { peer: PinnedPeer; local: number; protocolVersion: number };
+      let claim: { peer: number; key: Buffer; local: number; protocolVersion: number };
       try {
         claim = this.#authenticate(call, bytes);
       } catch (error) {
@@ -74,14 +76,16 @@ export class InboundStreams {
         this.#refuse(call, remote, error);
         return;
       }
-      this.#admit(call, claim.peer, claim.local, claim.protocolVersion);
+      this.#admit(call, claim.peer, claim.key, claim.local, claim.protocolVersion);
     });
   };
 
-  /** Ends the streams of `peer` (removed, or its pinned key changed: it must authenticate again). */
-  dropPeer(peer: number, reason: string): void {
+  /** Ends the streams whose id no list pins to their certificate's key any more (removed, or its pinned key changed: it must authenticate again). */
+  dropUnpinned(): void {
     for (const accepted of [...this.#accepted.values()]) {
-      if (accepted.peer !== peer) continue;
+      const { peer, key } = accepted;
+      if (this.#context.directory.keysOf(peer).some((k) => k.equals(key))) continue;
+      const reason = `no channel pins this TLS key (sha256 ${keyFingerprint(key)}) for consenter ${peer} any more`;
       this.#forget(accepted.call);
       this.#context.logger.info({ peer }, `ending the inbound stream of consenter ${peer}: ${reason}`);
       accepted.call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: reason });
@@ -95,7 +99,7 @@ export class InboundStreams {
     }
   }
 
-  #authenticate(call: StepCall, bytes: Buffer): { peer: PinnedPeer; local: number; protocolVersion: number } {
+  #authenticate(call: StepCall, bytes: Buffer): { peer: number; key: Buffer; local: number; protocolVersion: number } {
     let frames: Frame[];
     try {
       frames = this.#context.settings.frames.decodeFrames(bytes);
@@ -111,10 +115,11 @@ export class InboundStreams {
         `its first message must be a lone Hello frame, got ${frames.length} frame(s) starting with kind ${hello.kind}`,
       );
     }
-    return { peer: this.#checkClaim(call, hello), local: hello.to, protocolVersion: hello.protocolVersion };
+    return { peer: hello.from, key: this.#checkClaim(call, hello), local: hello.to, protocolVersion: hello.protocolVersion };
   }
 
-  #checkClaim(call: StepCall, hello: HelloFrame): PinnedPeer {
+  /** The public key of the dialer's certificate, once some list pins it for the id its Hello claims. */
+  #checkClaim(call: StepCall, hello: HelloFrame): Buffer {
     const { selfId } = this.#context.settings;
     if (!CLUSTER_PROTOCOL_VERSIONS_ACCEPTED.includes(hello.protocolVersion)) {
       throw new Refusal(
@@ -125,21 +130,21 @@ export class InboundStreams {
     }
     if (!this.#context.isLocalId(hello.to))
       throw new Refusal(grpc.status.PERMISSION_DENIED, 'wrong_target', `it meant to reach consenter ${hello.to}, this is consenter ${selfId}`);
-    const peer = this.#context.peers().get(hello.from);
-    if (peer === undefined)
+    const pinned = this.#context.directory.keysOf(hello.from);
+    if (pinned.length === 0)
       throw new Refusal(grpc.status.PERMISSION_DENIED, 'unknown_consenter', `it claims to be consenter ${hello.from}, which is not a configured consenter`);
     const certificate = call.getAuthContext().sslPeerCertificate;
     if (certificate === undefined)
       throw new Refusal(grpc.status.UNAUTHENTICATED, 'no_certificate', `it claims to be consenter ${hello.from} but presented no verified client certificate`);
     const key = publicKeyOfCertificate(certificate.raw);
-    if (!key.equals(peer.pinnedKey)) {
+    if (!pinned.some((k) => k.equals(key))) {
       throw new Refusal(
         grpc.status.PERMISSION_DENIED,
         'pin_mismatch',
-        `it claims to be consenter ${hello.from} but its TLS certificate's public key (sha256 ${keyFingerprint(key)}) is not the one pinned for it (sha256 ${keyFingerprint(peer.pinnedKey)})`,
+        `it claims to be consenter ${hello.from} but its TLS certificate's public key (sha256 ${keyFingerprint(key)}) is not the one pinned for it${pinned.length > 1 ? ' on any channel' : ''} (sha256 ${pinned.map((k) => keyFingerprint(k)).join(', ')})`,
       );
     }
-    return peer;
+    return key;
   }
 
   #refuse(call: StepCall, remote: string, refusal: Refusal): void {
@@ -149,19 +154,19 @@ export class InboundStreams {
     call.emit('error', { code: refusal.status, details: refusal.message });
   }
 
-  #admit(call: StepCall, peer: PinnedPeer, local: number, protocolVersion: number): void {
-    const key = streamKey(peer.id, local);
-    const previous = this.#accepted.get(key)?.call;
+  #admit(call: StepCall, peer: number, key: Buffer, local: number, protocolVersion: number): void {
+    const streamId = streamKey(peer, key, local);
+    const previous = this.#accepted.get(streamId)?.call;
     if (previous !== undefined) {
       this.#forget(previous);
-      previous.emit('error', { code: grpc.status.ABORTED, details: `superseded by a newer stream from consenter ${peer.id}` });
+      previous.emit('error', { code: grpc.status.ABORTED, details: `superseded by a newer stream from consenter ${peer}` });
     }
-    this.#accepted.set(key, { call, peer: peer.id });
+    this.#accepted.set(streamId, { call, peer, key });
     this.#context.metrics.ingressStreams.inc();
-    const log = this.#context.logger.child({ peer: peer.id, remote: call.getPeer(), ...(local !== this.#context.settings.selfId && { as: local }) });
+    const log = this.#context.logger.child({ peer, remote: call.getPeer(), ...(local !== this.#context.settings.selfId && { as: local }) });
     log.info('inbound stream from peer accepted');
-    this.#context.peerAdmitted?.(peer.id);
-    const session = new InboundSession(call, peer.id, local, protocolVersion, this.#context, log);
+    this.#context.peerAdmitted?.(key);
+    const session = new InboundSession(call, peer, key, local, protocolVersion, this.#context, log);
     call.on('data', (bytes: Buffer) => session.onMessage(bytes));
     call.on('end', () => call.end());
     call.write(this.#context.settings.frames.encodeFrame({ kind: FrameKind.Welcome }));
@@ -177,6 +182,6 @@ export class InboundStreams {
   }
 }
 
-function streamKey(peer: number, local: number): string {
-  return `${peer}>${local}`;
+function streamKey(peer: number, key: Buffer, local: number): string {
+  return `${peer}@${key.toString('base64')}>${local}`;
 }

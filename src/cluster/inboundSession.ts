@@ -1,5 +1,7 @@
 // One authenticated inbound `Step` stream (inbound.ts admits it): its frames
-// dispatched to the channels (consensus messages; forwarded submits, a
+// dispatched to the channels that pin the stream's certificate for its
+// consenter id (each channel numbers its consenters itself: peerDirectory.ts)
+// (consensus messages; forwarded submits, a
 // SubmitBatch in one call when the channel takes batches), within a bound of
 // submits in flight, and their verdicts written back together once per turn.
 
@@ -8,7 +10,9 @@ import type { Logger } from 'pino';
 import { OrdererError } from '../errors.js';
 import { ERROR_MESSAGE_CHARS_MAX, FrameKind, SUBMIT_RESULTS_ITEMS_MAX, type Frame, type SubmitRejection } from './frames.js';
 import type { ClusterMetrics } from './metrics.js';
-import type { ClusterSettings, PinnedPeer } from './options.js';
+import type { ClusterSettings } from './options.js';
+import type { PeerDirectory } from './peerDirectory.js';
+import { keyFingerprint } from './pinning.js';
 import type { ClusterChannelHandler } from './types.js';
 
 export type StepCall = grpc.ServerDuplexStream<Buffer, Buffer>;
@@ -18,13 +22,13 @@ export interface InboundContext {
   readonly settings: ClusterSettings;
   readonly metrics: ClusterMetrics;
   readonly logger: Logger;
-  /** The consenters as currently configured (changes with updatePeers). */
-  readonly peers: () => ReadonlyMap<number, PinnedPeer>;
+  /** The consenters as currently configured, per channel (changes with updatePeers, setChannelPeers). */
+  readonly directory: PeerDirectory;
   /** True for settings.selfId and for any other id this node answers to (GrpcClusterTransport.addLocalId). */
   readonly isLocalId: (id: number) => boolean;
   readonly handler: (channel: string) => ClusterChannelHandler | undefined;
-  /** A peer's stream was accepted: it is up (e.g. restarted), so a link backing off from it may dial at once. */
-  readonly peerAdmitted?: (peerId: number) => void;
+  /** A peer's stream was accepted (its certificate's public key): it is up (e.g. restarted), so a link backing off from it may dial at once. */
+  readonly peerAdmitted?: (key: Buffer) => void;
 }
 
 /** One authenticated inbound stream: dispatches its frames to the channels. */
@@ -46,10 +50,14 @@ export class InboundSession {
   /** Set once this side ended the stream: frames still arriving are ignored. */
   #ended = false;
   #unknownChannelsLogged = new Set<string>();
+  /** Channels whose frames were refused (not pinning this stream's key for its id), logged once each. */
+  #refusedChannelsLogged = new Set<string>();
 
   constructor(
     readonly call: StepCall,
     readonly peer: number,
+    /** The public key of the certificate the stream was authenticated with. */
+    readonly peerKey: Buffer,
     /** The id of ours the peer addressed in its Hello: its consensus messages must be to it. */
     readonly local: number,
     /** The protocol version of the peer's Hello: how verdicts are answered. */
@@ -86,7 +94,7 @@ export class InboundSession {
       return;
     }
     const handler = this.#handlerOf(channel);
-    if (handler === undefined) return;
+    if (handler === undefined || !this.#pinnedOn(channel)) return;
     try {
       handler.onConsensus(this.peer, message);
     } catch (error) {
@@ -104,6 +112,10 @@ export class InboundSession {
     const handler = this.#handlerOf(channel);
     if (handler === undefined) {
       this.#answer(requestId, 'NOT_FOUND', `channel "${channel}" is not served by consenter ${this.context.settings.selfId}`);
+      return;
+    }
+    if (!this.#pinnedOn(channel)) {
+      this.#answer(requestId, 'FORBIDDEN', this.#notPinned(channel));
       return;
     }
     this.#submitsInFlight++;
@@ -127,7 +139,8 @@ export class InboundSession {
 
   /** A SubmitBatch: one call (and promise) for the envelopes within the in-flight bound when the channel takes them together. */
   #submitBatch(channel: string, firstRequestId: number, envelopes: readonly Uint8Array[]): void {
-    const handler = this.#handlerOf(channel);
+    // Refused (unknown channel, not pinned there) envelope by envelope, in #submit.
+    const handler = this.context.directory.pins(channel, this.peer, this.peerKey) ? this.#handlerOf(channel) : undefined;
     if (handler?.onSubmitAll === undefined) {
       for (let i = 0; i < envelopes.length && !this.#ended; i++) this.#submit(channel, firstRequestId + i, envelopes[i]!);
       return;
@@ -173,6 +186,26 @@ export class InboundSession {
     const code = refusal instanceof OrdererError ? refusal.code : 'INTERNAL_SERVER_ERROR';
     if (!(refusal instanceof OrdererError)) this.log.error({ channel, err: refusal }, 'channel handler failed a forwarded submit with a non-OrdererError');
     this.#answer(requestId, code, refusal instanceof Error ? refusal.message : String(refusal));
+  }
+
+  /**
+   * True when `channel` pins this stream's certificate for its consenter id.
+   * Else the frame is refused (the stream carries other channels, so it stays
+   * up): logged once per channel and counted.
+   */
+  #pinnedOn(channel: string): boolean {
+    if (this.context.directory.pins(channel, this.peer, this.peerKey)) return true;
+    this.context.metrics.framesRefused.inc({ channel, reason: 'not_pinned_on_channel' });
+    if (!this.#refusedChannelsLogged.has(channel) && this.#refusedChannelsLogged.size < 16) {
+      this.#refusedChannelsLogged.add(channel);
+      this.log.error({ channel }, `frames of channel "${channel}" refused: ${this.#notPinned(channel)}`);
+    }
+    return false;
+  }
+
+  #notPinned(channel: string): string {
+    const pinned = this.context.directory.peerOf(channel, this.peer);
+    return `the stream's TLS certificate (key sha256 ${keyFingerprint(this.peerKey)}) is not that of consenter ${this.peer} of channel "${channel}" (${pinned === undefined ? 'no such consenter there' : `pinned key sha256 ${keyFingerprint(pinned.pinnedKey)}`})`;
   }
 
   #handlerOf(channel: string): ClusterChannelHandler | undefined {

@@ -18,6 +18,8 @@ export class ClusterMetrics {
   readonly ingressStreams: Gauge;
   /** Streams refused, by direction and reason (certificate pin mismatch, bad hello...). */
   readonly streamsRefused: Counter<'direction' | 'reason'>;
+  /** Frames of an authenticated stream refused because their channel does not pin the stream's certificate for its consenter id. */
+  readonly framesRefused: Counter<'channel' | 'reason'>;
   /** Forwarded submits by outcome (accepted, rejected by the leader, unavailable). */
   readonly submitsForwarded: Counter<'host' | 'outcome'>;
 
@@ -43,6 +45,12 @@ export class ClusterMetrics {
       name: 'cluster_comm_stream_refused_count',
       help: 'Streams refused, by direction (ingress, egress) and reason.',
       labelNames: ['direction', 'reason'],
+      registers,
+    });
+    this.framesRefused = new Counter({
+      name: 'cluster_comm_frame_refused_count',
+      help: "Frames of an accepted stream refused, by channel and reason (the channel does not pin the stream's certificate for the sender's id).",
+      labelNames: ['channel', 'reason'],
       registers,
     });
     this.submitsForwarded = new Counter({

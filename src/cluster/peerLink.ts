@@ -153,6 +153,11 @@ export class PeerLink {
     if (this.#state === LinkState.Idle) this.#dial();
   }
 
+  /** The consenter id this node speaks as on this link. */
+  get localId(): number {
+    return this.#context.localId ?? this.#context.settings.selfId;
+  }
+
   /** Dials if no stream is up or being set up; the transport warms every link at start so no Raft message waits for a handshake. */
   connect(): void {
     if (this.#state === LinkState.Idle) this.#dial();

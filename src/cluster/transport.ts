@@ -1,7 +1,9 @@
 // GrpcClusterTransport: the ClusterTransport of a node, over gRPC with mutual
 // TLS. One listener takes the streams other consenters dial (inbound.ts); one
-// PeerLink per other consenter dials it at start (again when it dials us) and writes our frames
-// (peerLink.ts). Every channel on the node shares these streams.
+// PeerLink per (id of ours, other consenter) dials it at start (again when it
+// dials us) and writes our frames (peerLink.ts). Every channel on the node
+// shares these streams; each channel names its consenters by its own Raft ids
+// (peerDirectory.ts).
 
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
@@ -13,7 +15,9 @@ import { ClusterOptionsError, ClusterUnavailableError } from './errors.js';
 import { InboundStreams } from './inbound.js';
 import { ClusterMetrics } from './metrics.js';
 import { validateClusterOptions, validatePeers, type ClusterSettings, type ClusterTransportOptions, type PinnedPeer } from './options.js';
+import { PeerDirectory, nodeKeyOf } from './peerDirectory.js';
 import { LinkState, PeerLink } from './peerLink.js';
+import { publicKeyOfCertificate } from './pinning.js';
 import { clusterServiceDefinition } from './service.js';
 
 enum TransportState {
@@ -39,20 +43,26 @@ export class GrpcClusterTransport implements ClusterTransport {
   readonly #metrics: ClusterMetrics;
   readonly #server: grpc.Server;
   readonly #inbound: InboundStreams;
-  // Invariant: #links has exactly one link per id of #peers.
-  #peers: ReadonlyMap<number, PinnedPeer>;
-  readonly #links = new Map<number, PeerLink>();
+  /** Who the consenters are: the node-wide list and each channel's own (peerDirectory.ts). */
+  readonly #directory: PeerDirectory;
+  /** This node's TLS public key: a channel's entry with it is this node (under whatever id), never a peer. */
+  readonly #ownKey: Buffer;
+  /**
+   * Every link, keyed by linkKey (our id, its id, that orderer). Those a list
+   * asks for (PeerDirectory.wanted) dial at once; others (a message from an id
+   * no list gives this node for that peer) are made on first use.
+   * Invariant: each link's (peer id, orderer) is held by some list of #directory, and its local id is a local id.
+   */
+  readonly #links = new Map<string, PeerLink>();
   /**
    * Other ids this node answers to and speaks as, beside selfId: a channel
    * that removed this node and added it again gave it a new Raft id (Fabric
    * numbers a re-added consenter anew), while the node keeps its id elsewhere.
-   * Invariant: disjoint from #peers' ids; never holds selfId.
+   * Invariant: never holds selfId.
    */
   readonly #localIds = new Set<number>();
-  /** Links speaking as an id of #localIds, keyed aliasKey(local, peer); made on first use. Invariant: each peer is in #peers. */
-  readonly #aliasLinks = new Map<string, PeerLink>();
   readonly #handlers = new Map<string, ClusterChannelHandler>();
-  readonly #unreachableListeners: Array<(peer: number) => void> = [];
+  readonly #unreachableListeners: Array<(peer: number, channelId?: string) => void> = [];
   readonly #snapshotListeners: Array<(channelId: string, peer: number, status: 'finish' | 'failure') => void> = [];
   #state = TransportState.Running;
 
@@ -88,20 +98,22 @@ export class GrpcClusterTransport implements ClusterTransport {
     this.#log = settings.logger.child({ node: settings.selfId, component: 'cluster' });
     this.#metrics = new ClusterMetrics(settings.metrics);
     this.#server = server;
-    this.#peers = settings.peers;
+    this.#ownKey = publicKeyOfCertificate(settings.tls.certPem);
+    this.#directory = new PeerDirectory(settings.peers, settings.selfId);
     this.#inbound = new InboundStreams({
       settings,
       metrics: this.#metrics,
       logger: this.#log,
-      peers: () => this.#peers,
+      directory: this.#directory,
       handler: (channel) => this.#handlers.get(channel),
       isLocalId: (id) => this.isLocalId(id),
-      peerAdmitted: (id) => this.#links.get(id)?.peerIsUp(),
+      peerAdmitted: (key) => {
+        for (const link of this.#links.values()) if (link.peer.pinnedKey.equals(key)) link.peerIsUp();
+      },
     });
     server.addService(clusterServiceDefinition, { Step: this.#inbound.accept });
-    for (const peer of this.#peers.values()) this.#links.set(peer.id, this.#newLink(peer));
-    for (const link of this.#links.values()) link.connect();
-    this.#log.info({ port, peers: [...this.#peers.keys()], nativeFrameDecoding: settings.frames.nativeAcceleration }, 'cluster transport listening');
+    this.#reconcile();
+    this.#log.info({ port, peers: [...settings.peers.keys()], nativeFrameDecoding: settings.frames.nativeAcceleration }, 'cluster transport listening');
   }
 
   /** The registry holding the cluster_comm_* metrics (options.metrics, or a private one). */
@@ -116,15 +128,15 @@ export class GrpcClusterTransport implements ClusterTransport {
 
   /**
    * This node also answers to, and speaks as, consenter `id` (a channel that
-   * re-added it under a new Raft id). A peer configured under that id (this
-   * node itself, as a channel's consenter list names it) is dropped.
+   * re-added it under a new Raft id). A peer of the node-wide list under that
+   * id (this node itself, as a channel's consenter list names it) is dropped.
    */
   addLocalId(id: number): void {
     assert.ok(Number.isInteger(id) && id > 0, `addLocalId: ${id} is not a positive integer`);
     if (this.isLocalId(id)) return;
     this.#localIds.add(id);
-    if (this.#peers.has(id)) {
-      this.updatePeers([...this.#peers.values()]);
+    if (this.#directory.shared.has(id)) {
+      this.updatePeers([...this.#directory.shared.values()]);
     }
     this.#log.info({ localIds: [this.selfId, ...this.#localIds] }, `this node also answers as consenter ${id}`);
   }
@@ -144,33 +156,34 @@ export class GrpcClusterTransport implements ClusterTransport {
   /** Stops answering as `id` (its channel stopped here) and closes the links that spoke as it. */
   removeLocalId(id: number): void {
     if (!this.#localIds.delete(id)) return;
-    for (const [key, link] of this.#aliasLinks) {
-      if (!key.startsWith(`${id}>`)) continue;
-      link.close(`this node no longer speaks as consenter ${id}`);
-      this.#aliasLinks.delete(key);
-    }
+    this.#reconcile();
   }
 
-  /** The message's `from` picks the id this node speaks as: selfId, or one of addLocalId. */
+  /** The message's `from` picks the id this node speaks as: selfId, or one of addLocalId; `to` is read in the channel's consenter list. */
   sendConsensus(channelId: string, to: number, message: Message): void {
     assert.equal(message.to, to, `sendConsensus: message.to ${message.to} differs from to ${to}`);
     if (this.#state !== TransportState.Running) return;
     assert.ok(this.isLocalId(message.from), `sendConsensus from ${message.from}, which is not an id of this node (${this.selfId})`);
-    const link = this.#linkAs(message.from, to);
-    assert.ok(link !== undefined, `sendConsensus to consenter ${to}, which is not a configured peer of consenter ${this.selfId}`);
+    const link = this.#linkAs(message.from, channelId, to);
+    assert.ok(link !== undefined, `sendConsensus to consenter ${to}, which is not a configured peer of channel "${channelId}" on consenter ${this.selfId}`);
     link.sendConsensus(channelId, message);
   }
 
   /** `from`: the id this node speaks as (default selfId; another one for a channel that re-added it). */
   forwardSubmit(channelId: string, to: number, envelope: Uint8Array, from = this.selfId): Promise<void> {
-    assert.ok(!this.isLocalId(to), 'forwardSubmit to this node itself: the chain submits locally when it leads');
+    assert.ok(
+      !this.isLocalId(to) || this.#directory.peerOf(channelId, to) !== undefined,
+      'forwardSubmit to this node itself: the chain submits locally when it leads',
+    );
     assert.ok(this.isLocalId(from), `forwardSubmit as ${from}, which is not an id of this node (${this.selfId})`);
     if (this.#state !== TransportState.Running) {
       return Promise.reject(new ClusterUnavailableError(to, `the cluster transport of consenter ${this.selfId} is closed`));
     }
-    const link = this.#linkAs(from, to);
+    const link = this.#linkAs(from, channelId, to);
     // The leader id comes from the network and may name a consenter not (yet) configured here.
-    if (link === undefined) return Promise.reject(new ClusterUnavailableError(to, `consenter ${to} is not a configured peer of consenter ${this.selfId}`));
+    if (link === undefined) {
+      return Promise.reject(new ClusterUnavailableError(to, `consenter ${to} is not a configured peer of channel "${channelId}" on consenter ${this.selfId}`));
+    }
     return link.forwardSubmit(channelId, envelope);
   }
 
@@ -179,20 +192,24 @@ export class GrpcClusterTransport implements ClusterTransport {
     else this.#handlers.set(channelId, handler);
   }
 
-  /** `from`: as forwardSubmit. A link not used yet is not reachable. */
-  isReachable(peer: number, from = this.selfId): boolean {
-    const link = from === this.selfId ? this.#links.get(peer) : this.#aliasLinks.get(aliasKey(from, peer));
-    return link?.state === LinkState.Established;
+  /** `from`: as forwardSubmit; `channelId`: whose consenter `peer` is (default: the node-wide list). A link not used yet is not reachable. */
+  isReachable(peer: number, from = this.selfId, channelId?: string): boolean {
+    const pinned = this.#directory.peerOf(channelId, peer);
+    return pinned !== undefined && this.#links.get(linkKey(from, pinned))?.state === LinkState.Established;
   }
 
-  /** `from`: as forwardSubmit. An unknown peer is ignored (the leader id came from the network). */
-  probe(peer: number, from = this.selfId): void {
-    if (this.#state !== TransportState.Running || this.isLocalId(peer)) return;
-    this.#linkAs(from, peer)?.probe();
+  /** `from`, `channelId`: as isReachable. An unknown peer is ignored (the leader id came from the network). */
+  probe(peer: number, from = this.selfId, channelId?: string): void {
+    if (this.#state !== TransportState.Running) return;
+    if (this.#directory.peerOf(channelId, peer) === undefined) return;
+    this.#linkAs(from, channelId, peer)?.probe();
   }
 
-  /** Returns a function that unregisters `listener` (beyond the contract: a removed channel should call it). */
-  onUnreachable(listener: (peer: number) => void): () => void {
+  /**
+   * Returns a function that unregisters `listener` (beyond the contract: a removed channel should call it).
+   * `channelId`: the channel whose consenter `peer` became unreachable; undefined for a peer of the node-wide list.
+   */
+  onUnreachable(listener: (peer: number, channelId?: string) => void): () => void {
     return subscribe(this.#unreachableListeners, listener);
   }
 
@@ -201,56 +218,54 @@ export class GrpcClusterTransport implements ClusterTransport {
     return subscribe(this.#snapshotListeners, listener);
   }
 
+  /** The node-wide consenter list: the peers of every channel that has no list of its own (setChannelPeers). */
   updatePeers(peers: readonly ClusterPeer[]): void {
     if (this.#state !== TransportState.Running) {
       // A config change racing node shutdown: nothing to connect any more.
       this.#log.debug('updatePeers after close ignored');
       return;
     }
-    const next = validatePeers(
-      peers.filter((p) => !this.#localIds.has(p?.id)),
-      this.selfId,
-      'updatePeers(peers)',
+    this.#directory.setShared(
+      validatePeers(
+        peers.filter((p) => !this.#localIds.has(p?.id)),
+        this.selfId,
+        'updatePeers(peers)',
+      ),
     );
-    for (const [id, link] of this.#links) {
-      const updated = next.get(id);
-      const keyChanged = updated === undefined || !updated.pinnedKey.equals(link.peer.pinnedKey);
-      if (updated !== undefined && !keyChanged && updated.address === link.peer.address) continue;
-      const why =
-        updated === undefined ? 'removed from the consenters' : keyChanged ? 'its TLS certificate was rotated' : `its address changed to ${updated.address}`;
-      this.#log.info({ peer: id }, `consenter ${id}: ${why}`);
-      link.close(`consenter ${id} was ${updated === undefined ? 'removed' : 'updated'}: ${why}`);
-      this.#links.delete(id);
-      // Its inbound stream was authenticated against the old pin: it must say Hello again.
-      if (keyChanged) this.#inbound.dropPeer(id, why);
-    }
-    this.#peers = next;
-    for (const peer of next.values()) {
-      if (!this.#links.has(peer.id)) {
-        const link = this.#newLink(peer);
-        this.#links.set(peer.id, link);
-        link.connect();
-      }
-    }
-    // Links speaking as another id follow their peer: made again on next use if it changed.
-    for (const [key, link] of this.#aliasLinks) {
-      const updated = next.get(link.peer.id);
-      if (updated?.pinnedKey.equals(link.peer.pinnedKey) && updated.address === link.peer.address) continue;
-      link.close(`consenter ${link.peer.id} was removed or updated`);
-      this.#aliasLinks.delete(key);
-    }
+    this.#reconcile();
   }
 
-  /** Per-peer view for tests and the operations view. */
+  /**
+   * A channel's own consenters, numbered as its config numbers them, with
+   * `localId` this node's id there (an entry under it, or with this node's
+   * own TLS key, is this node and skipped). Messages of the channel go to
+   * and are accepted from these only. `undefined` drops the channel's list.
+   */
+  setChannelPeers(channelId: string, localId: number, peers: readonly ClusterPeer[] | undefined): void {
+    if (this.#state !== TransportState.Running) return;
+    if (peers === undefined) {
+      this.#directory.setChannel(channelId, undefined);
+    } else {
+      assert.ok(this.isLocalId(localId), `setChannelPeers("${channelId}"): ${localId} is not an id of this node (addLocalId first)`);
+      const pinned = validatePeers(peers, localId, `setChannelPeers("${channelId}")`);
+      for (const [id, peer] of pinned) if (peer.pinnedKey.equals(this.#ownKey)) pinned.delete(id);
+      this.#directory.setChannel(channelId, { localId, peers: pinned });
+    }
+    this.#reconcile();
+  }
+
+  /** Per-peer view for tests and the operations view: the links speaking as selfId. */
   peerStatus(): PeerLinkStatus[] {
-    return [...this.#links.values()].map((link) => ({ id: link.peer.id, address: link.peer.address, state: link.state, queuedFrames: link.queuedFrames }));
+    return [...this.#links.values()]
+      .filter((link) => link.localId === this.selfId)
+      .map((link) => ({ id: link.peer.id, address: link.peer.address, state: link.state, queuedFrames: link.queuedFrames }));
   }
 
   /** Ends every stream, refuses pending submits and stops the listener. Idempotent. */
   async close(): Promise<void> {
     if (this.#state !== TransportState.Running) return;
     this.#state = TransportState.Closing;
-    for (const link of [...this.#links.values(), ...this.#aliasLinks.values()]) link.close(`the cluster transport of consenter ${this.selfId} is closing`);
+    for (const link of this.#links.values()) link.close(`the cluster transport of consenter ${this.selfId} is closing`);
     this.#inbound.closeAll();
     await new Promise<void>((resolve) => {
       // Streams were ended above; forceShutdown covers connections that never sent a stream.
@@ -261,26 +276,59 @@ export class GrpcClusterTransport implements ClusterTransport {
     this.#log.info('cluster transport closed');
   }
 
-  /** The link to `peer` speaking as `local` (made on first use for an id of addLocalId); undefined for an unknown peer. */
-  #linkAs(local: number, peer: number): PeerLink | undefined {
-    if (local === this.selfId) return this.#links.get(peer);
-    const key = aliasKey(local, peer);
-    const known = this.#aliasLinks.get(key);
-    if (known !== undefined) return known;
-    const pinned = this.#peers.get(peer);
+  /**
+   * Brings the links and inbound streams in line with the lists: closes links
+   * to an orderer no list names under that id any more (removed, its key
+   * rotated, its address moved) or speaking as an id this node dropped, dials
+   * the wanted ones not up, and ends inbound streams whose id and key no list
+   * pins together any more (they must say Hello again).
+   */
+  #reconcile(): void {
+    for (const [key, link] of this.#links) {
+      const nodeKey = nodeKeyOf(link.peer);
+      const held = this.#directory.holds(link.peer.id, nodeKey);
+      if (held && this.isLocalId(link.localId)) continue;
+      const why = held
+        ? `this node no longer speaks as consenter ${link.localId}`
+        : `no channel names it consenter ${link.peer.id} at ${link.peer.address} with this key any more`;
+      this.#log.info({ peer: link.peer.id, as: link.localId }, `consenter ${link.peer.id}: ${why}`);
+      link.close(`consenter ${link.peer.id} was removed or updated: ${why}`);
+      this.#links.delete(key);
+    }
+    for (const { localId, peer } of this.#directory.wanted()) {
+      if (!this.isLocalId(localId)) continue;
+      const key = linkKey(localId, peer);
+      if (this.#links.has(key)) continue;
+      const link = this.#newLink(peer, localId);
+      this.#links.set(key, link);
+      link.connect();
+    }
+    this.#inbound.dropUnpinned();
+  }
+
+  /** The link to consenter `peer` of `channelId` speaking as `local` (made on first use); undefined for an unknown peer. */
+  #linkAs(local: number, channelId: string | undefined, peer: number): PeerLink | undefined {
+    const pinned = this.#directory.peerOf(channelId, peer);
     if (pinned === undefined) return undefined;
+    const key = linkKey(local, pinned);
+    const known = this.#links.get(key);
+    if (known !== undefined) return known;
     const link = this.#newLink(pinned, local);
-    this.#aliasLinks.set(key, link);
+    this.#links.set(key, link);
     return link;
   }
 
-  #newLink(peer: PinnedPeer, localId?: number): PeerLink {
+  #newLink(peer: PinnedPeer, localId: number): PeerLink {
+    const nodeKey = nodeKeyOf(peer);
     return new PeerLink(peer, {
-      ...(localId !== undefined && { localId }),
+      ...(localId !== this.selfId && { localId }),
       settings: this.#settings,
       metrics: this.#metrics,
       logger: this.#log,
-      onBroken: (id) => this.#notify(this.#unreachableListeners, [id], 'onUnreachable'),
+      onBroken: (id) => {
+        for (const channelId of this.#directory.channelsReaching(localId, id, nodeKey))
+          this.#notify(this.#unreachableListeners, [id, channelId], 'onUnreachable');
+      },
       onSnapshotStatus: (channel, id, status) => this.#notify(this.#snapshotListeners, [channel, id, status], 'onSnapshotStatus'),
     });
   }
@@ -297,8 +345,9 @@ export class GrpcClusterTransport implements ClusterTransport {
   }
 }
 
-function aliasKey(local: number, peer: number): string {
-  return `${local}>${peer}`;
+/** A link: this node as `local` to consenter `peer.id` at that orderer (its address and key). */
+function linkKey(local: number, peer: PinnedPeer): string {
+  return `${local}>${peer.id}@${nodeKeyOf(peer)}`;
 }
 
 function subscribe<L>(listeners: L[], listener: L): () => void {

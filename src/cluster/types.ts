@@ -1,5 +1,6 @@
 // The orderer-to-orderer transport as the chain layer sees it. One instance
-// per node carries every channel over one gRPC `Step` stream per peer.
+// per node carries every channel over one gRPC `Step` stream per peer (and
+// per pair of Raft ids: each channel numbers its consenters itself).
 
 import type { Message } from '../raft/index.js';
 
@@ -42,8 +43,11 @@ export interface ClusterTransport {
   setHandler(channelId: string, handler: ClusterChannelHandler | undefined): void;
   /** True while a stream to `peer` is established (for quorum checks before membership changes). */
   isReachable(peer: number): boolean;
-  /** Called when a peer's stream breaks (or a dial to it fails), so chains can `reportUnreachable`. */
-  onUnreachable(listener: (peer: number) => void): void;
+  /**
+   * Called when a peer's stream breaks (or a dial to it fails), so chains can `reportUnreachable`.
+   * `channelId`, when given: the channel whose consenter `peer` is (a Raft id names an orderer within one channel only).
+   */
+  onUnreachable(listener: (peer: number, channelId?: string) => void): void;
   /**
    * Optional (additive): dials `peer` now when no stream to it is up or being
    * set up, skipping a reconnect backoff in progress. A chain asks when the

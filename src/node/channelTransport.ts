@@ -1,8 +1,12 @@
-// The cluster transport is one per node, but every chain keeps its channel's
-// consenters current on it (updatePeers after a config block). A chain's own
-// list must not drop the peers of the node's other channels, so each chain
-// gets this view: its updatePeers records the channel's peers and the node
-// applies the union of all channels' peers to the real transport.
+// The cluster transport is one per node, but each channel numbers its
+// consenters itself: after a consenter was removed from a channel and added
+// back (the channel's next id, as Fabric numbers it), one Raft id names
+// different orderers on different channels, and one orderer has different
+// ids. So each channel hands the transport its own consenter list, with this
+// node's id there (GrpcClusterTransport.setChannelPeers): its messages go to,
+// and are accepted from, the orderers its own config names under its own ids.
+// Every chain keeps its list current through its view (updatePeers after a
+// config block).
 //
 // A channel may also have vouched peers: the consenters of a config block
 // eviction suspicion read from the other orderers and verified (an orderer's
@@ -12,9 +16,9 @@
 // id: without them it refuses the re-added consenter's streams, and while that
 // consenter leads it never hears a leader, so never receives the entries or
 // snapshot that would teach it the new ids. Vouched peers only widen who the
-// transport talks to (streams accepted, messages sent); Raft's voters still
-// come from Raft's own log. They give way once the chain's own peers come
-// from a config at or past that block (its ledger holds the block).
+// transport talks to on that channel (streams accepted, messages sent); Raft's
+// voters still come from Raft's own log. They give way once the chain's own
+// peers come from a config at or past that block (its ledger holds the block).
 
 import type { Logger } from 'pino';
 import type { ClusterPeer, ClusterTransport } from '../cluster/index.js';
@@ -26,10 +30,10 @@ import type { ClusterPeer, ClusterTransport } from '../cluster/index.js';
  */
 export interface NodeTransport extends ClusterTransport {
   forwardSubmit(channelId: string, to: number, envelope: Uint8Array, from?: number): Promise<void>;
-  isReachable(peer: number, from?: number): boolean;
-  probe?(peer: number, from?: number): void;
-  /** True for selfId and every id added for such a channel; absent: selfId only. */
-  isLocalId?(id: number): boolean;
+  isReachable(peer: number, from?: number, channelId?: string): boolean;
+  probe?(peer: number, from?: number, channelId?: string): void;
+  /** A channel's own consenters and this node's id there; undefined drops the channel's list. */
+  setChannelPeers(channelId: string, localId: number, peers: readonly ClusterPeer[] | undefined): void;
 }
 
 /** Consenters of a verified config block newer than the chain's ledger, taken for one channel. */
@@ -38,7 +42,14 @@ interface Vouched {
   readonly peers: readonly ClusterPeer[];
   /** True once the channel's ledger holds `configBlock`: the chain's own peers then come from that config or a later one. */
   readonly reached: () => boolean;
-  readonly updatedAt: number;
+}
+
+interface ChannelEntry {
+  /** This node's Raft id on the channel. */
+  readonly selfId: number;
+  /** The channel's consenters as its chain last gave them, this node's entry left out. */
+  readonly peers: readonly ClusterPeer[];
+  vouched?: Vouched;
 }
 
 export class ChannelPeerSets {
@@ -46,14 +57,12 @@ export class ChannelPeerSets {
   readonly #log: Logger;
   /**
    * Peers per channel, as each channel last gave them, and its vouched peers.
-   * Invariant: what the transport holds is the union over channels of their
-   * peers with the vouched ones in place of those of the same id (newest wins
-   * on a conflict between channels).
+   * Invariant: the transport holds, per channel, its peers with the vouched
+   * ones in place of those of the same id (#peersOf).
    */
-  readonly #byChannel = new Map<string, { peers: readonly ClusterPeer[]; updatedAt: number; vouched?: Vouched }>();
-  #updates = 0;
-  /** Ids the transport holds as peers now (the union last applied); undefined before the first apply. */
-  #peerIds: ReadonlySet<number> | undefined;
+  readonly #byChannel = new Map<string, ChannelEntry>();
+  /** Ids each channel's list on the transport holds now (the list last applied). */
+  readonly #peerIds = new Map<string, ReadonlySet<number>>();
   /** "channel/id" pairs whose dropped Raft messages were logged (once each). */
   readonly #droppedLogged = new Set<string>();
 
@@ -62,22 +71,11 @@ export class ChannelPeerSets {
     this.#log = log;
   }
 
-  /** The union of every channel's peers, `candidate` (a channel about to start) included; undefined when ids conflict. */
-  conflictWith(channelId: string, candidate: readonly ClusterPeer[]): string | undefined {
-    for (const [other, { peers }] of this.#byChannel) {
-      if (other === channelId) continue;
-      for (const peer of candidate) {
-        const known = peers.find((p) => p.id === peer.id);
-        if (known !== undefined && (known.address !== peer.address || known.tlsCertPem !== peer.tlsCertPem)) {
-          return `consenter ${peer.id} (${peer.address}) differs from consenter ${peer.id} of channel "${other}" (${known.address}); the cluster runs one endpoint and TLS key per id`;
-        }
-      }
-    }
-    return undefined;
-  }
-
-  set(channelId: string, peers: readonly ClusterPeer[]): void {
-    let vouched = this.#byChannel.get(channelId)?.vouched;
+  /** `selfId`: this node's Raft id on the channel (default: as last set, else the transport's). */
+  set(channelId: string, peers: readonly ClusterPeer[], selfId?: number): void {
+    const known = this.#byChannel.get(channelId);
+    const self = selfId ?? known?.selfId ?? this.#transport.selfId;
+    let vouched = known?.vouched;
     if (vouched?.reached() === true) {
       this.#log.info(
         { channel: channelId, configBlock: vouched.configBlock },
@@ -85,8 +83,8 @@ export class ChannelPeerSets {
       );
       vouched = undefined;
     }
-    this.#byChannel.set(channelId, { peers: peers.filter((p) => !this.#isLocal(p.id)), updatedAt: ++this.#updates, ...(vouched && { vouched }) });
-    this.#apply();
+    this.#byChannel.set(channelId, { selfId: self, peers: peers.filter((p) => p.id !== self), ...(vouched && { vouched }) });
+    this.#apply(channelId);
   }
 
   /**
@@ -94,38 +92,31 @@ export class ChannelPeerSets {
    * in place of those of the same ids, until `reached()` (its ledger holds the
    * block). Only for a config block verified as the channel's (eviction
    * suspicion's, read through the block puller): whom the transport accepts
-   * is what this decides. A peer whose id another channel gives another
-   * endpoint is left out (that channel's config is this node's own, the
-   * warning says which). Returns the peers this adds or changes (none:
-   * nothing done).
+   * on the channel is what this decides. Returns the peers this adds or
+   * changes (none: nothing done).
    */
   vouch(channelId: string, configBlock: number, peers: readonly ClusterPeer[], reached: () => boolean): ClusterPeer[] {
     const entry = this.#byChannel.get(channelId);
     if (entry === undefined || reached()) return [];
-    const taken: ClusterPeer[] = [];
-    for (const peer of peers) {
-      if (this.#isLocal(peer.id)) continue;
-      const conflict = this.conflictWith(channelId, [peer]);
-      if (conflict === undefined) taken.push(peer);
-      else
-        this.#log.warn({ channel: channelId, configBlock, consenter: peer.id }, `channel "${channelId}", config block ${configBlock}: ${conflict}: not taken`);
-    }
+    const taken = peers.filter((p) => p.id !== entry.selfId);
     const current = new Map(this.#peersOf(entry).map((p) => [p.id, p]));
     const added = taken.filter((p) => !samePeer(current.get(p.id), p));
     if (added.length === 0) return [];
-    entry.vouched = { configBlock, peers: taken, reached, updatedAt: ++this.#updates };
-    this.#apply();
+    entry.vouched = { configBlock, peers: taken, reached };
+    this.#apply(channelId);
     return added;
   }
 
   /** A channel's peers: its vouched ones, then its own of other ids. */
-  #peersOf(entry: { peers: readonly ClusterPeer[]; vouched?: Vouched }): ClusterPeer[] {
+  #peersOf(entry: ChannelEntry): ClusterPeer[] {
     const vouched = entry.vouched?.peers ?? [];
     return [...vouched, ...entry.peers.filter((p) => !vouched.some((v) => v.id === p.id))];
   }
 
   delete(channelId: string): void {
-    if (this.#byChannel.delete(channelId)) this.#apply();
+    if (!this.#byChannel.delete(channelId)) return;
+    this.#peerIds.delete(channelId);
+    this.#transport.setChannelPeers(channelId, this.#transport.selfId, undefined);
   }
 
   /**
@@ -135,22 +126,23 @@ export class ChannelPeerSets {
    */
   viewFor(channelId: string, selfId = this.#transport.selfId): ClusterTransport {
     const transport = this.#transport;
-    const asSelf = selfId === transport.selfId;
     return {
       selfId,
       sendConsensus: (c, to, message) => {
-        if (this.#peerIds !== undefined && !this.#peerIds.has(to)) return this.#drop(c, to);
+        const peerIds = this.#peerIds.get(c);
+        if (peerIds !== undefined && !peerIds.has(to)) return this.#drop(c, to);
         transport.sendConsensus(c, to, message);
       },
-      forwardSubmit: (c, to, envelope) => (asSelf ? transport.forwardSubmit(c, to, envelope) : transport.forwardSubmit(c, to, envelope, selfId)),
+      forwardSubmit: (c, to, envelope) => transport.forwardSubmit(c, to, envelope, selfId),
       setHandler: (c, handler) => transport.setHandler(c, handler),
-      isReachable: (peer) => (asSelf ? transport.isReachable(peer) : transport.isReachable(peer, selfId)),
-      onUnreachable: (listener) => transport.onUnreachable(listener),
-      ...(transport.probe && { probe: (peer: number) => (asSelf ? transport.probe!(peer) : transport.probe!(peer, selfId)) }),
+      isReachable: (peer) => transport.isReachable(peer, selfId, channelId),
+      // The transport names the channel whose consenter broke: another channel's id `peer` may be another orderer.
+      onUnreachable: (listener) => transport.onUnreachable((peer, channel) => (channel === undefined || channel === channelId) && listener(peer)),
+      ...(transport.probe && { probe: (peer: number) => transport.probe!(peer, selfId, channelId) }),
       ...(transport.onSnapshotStatus && {
         onSnapshotStatus: (listener: Parameters<NonNullable<ClusterTransport['onSnapshotStatus']>>[0]) => transport.onSnapshotStatus!(listener),
       }),
-      updatePeers: (peers) => this.set(channelId, peers),
+      updatePeers: (peers) => this.set(channelId, peers, selfId),
       // The node closes its transport once, after every chain.
       close: async () => undefined,
     };
@@ -171,31 +163,17 @@ export class ChannelPeerSets {
     );
   }
 
-  #isLocal(id: number): boolean {
-    return this.#transport.isLocalId?.(id) ?? id === this.#transport.selfId;
-  }
-
-  #apply(): void {
-    const union = new Map<number, { peer: ClusterPeer; updatedAt: number; channel: string }>();
-    for (const [channel, entry] of this.#byChannel) {
-      const updatedAt = Math.max(entry.updatedAt, entry.vouched?.updatedAt ?? 0);
-      for (const peer of this.#peersOf(entry)) {
-        const known = union.get(peer.id);
-        if (known !== undefined && (known.peer.address !== peer.address || known.peer.tlsCertPem !== peer.tlsCertPem)) {
-          // A consenter rotated or moved in one channel before the others: the newest update is the live endpoint.
-          this.#log.warn(
-            { consenter: peer.id, channels: [known.channel, channel] },
-            'channels disagree on a consenter endpoint or certificate: using the newest',
-          );
-          if (known.updatedAt > updatedAt) continue;
-        }
-        union.set(peer.id, { peer, updatedAt, channel });
-      }
-    }
-    this.#transport.updatePeers([...union.values()].map((u) => u.peer));
-    this.#peerIds = new Set(union.keys());
+  #apply(channelId: string): void {
+    const entry = this.#byChannel.get(channelId)!;
+    const peers = this.#peersOf(entry);
+    this.#transport.setChannelPeers(channelId, entry.selfId, peers);
+    const ids = new Set(peers.map((p) => p.id));
+    this.#peerIds.set(channelId, ids);
     // A consenter that is a peer again (re-added) gets its drop logged anew if it leaves again.
-    for (const key of this.#droppedLogged) if (this.#peerIds.has(Number(key.slice(key.lastIndexOf('/') + 1)))) this.#droppedLogged.delete(key);
+    for (const key of this.#droppedLogged) {
+      const at = key.lastIndexOf('/');
+      if (key.slice(0, at) === channelId && ids.has(Number(key.slice(at + 1)))) this.#droppedLogged.delete(key);
+    }
   }
 }
 

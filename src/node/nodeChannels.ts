@@ -17,7 +17,7 @@ import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type Channe
 import { decodeBlock, readBlockSignatures } from '../block/index.js';
 import type { BlockLedger, ChannelStorage, WalEnvironment } from '../storage/index.js';
 import type { EvictedVerdict, MemberVerdict, ReaddedVerdict } from '../chain/index.js';
-import { joinPlanOfBlock, UnservableChannelError } from './joinPlan.js';
+import { joinPlanOfBlock } from './joinPlan.js';
 import { dropRaftStateKeepingBlocks, pullThroughConfigBlock, reonboardingPlan, storedRaftId, withNodeSettingsOf } from './reonboarding.js';
 import type { ChannelPlan } from './channelPlan.js';
 import { ChannelPeerSets } from './channelTransport.js';
@@ -207,12 +207,10 @@ export class NodeChannels implements ChannelRegistry {
     // node refused streams from a consenter added since ("not a configured consenter") and never heard its leader again.
     const updated = storage.ledger.height > 0 && storage.ledger.lastConfig > 0;
     const plan = given.chain.consenters.includes(selfId) && !updated ? given : withNodeSettingsOf(given, this.#storedPlan(storage.ledger));
-    const conflict = this.#peerSets.conflictWith(id, plan.consenters);
-    if (conflict !== undefined) throw new UnservableChannelError(`channel "${id}": ${conflict}`);
     // The transport answers to the channel's id for this node before anyone can address it.
     this.#localIds.take(selfId);
     // Peers first: the chain's first messages go to them.
-    this.#peerSets.set(id, plan.consenters);
+    this.#peerSets.set(id, plan.consenters, selfId);
     const catchUp = this.#deps.catchUpFor?.(plan, storage);
     const eviction = {
       selfTlsCertPem: this.#deps.tlsCertPem,

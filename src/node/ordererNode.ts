@@ -5,13 +5,12 @@
 // operations server (with the channel participation API). Started inner to outer; stopped outer to inner, so no
 // client is served by a half-closed chain and storage is flushed last.
 
-import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import path from 'node:path';
 import { Chain, PoolCompute, type ChannelRegistry } from '../chain/index.js';
 import { createChannelPuller } from '../catchup/index.js';
-import { GrpcClusterTransport, type ClusterPeer, type ClusterTlsOptions } from '../cluster/index.js';
+import { GrpcClusterTransport, type ClusterTlsOptions } from '../cluster/index.js';
 import type { Engine, KeyPairSigner } from '../crypto/index.js';
 import { AtomicBroadcastServer, HealthChecks, OperationsServer, type ServerTlsInput } from '../server/index.js';
 import { openWalEnvironment, type WalEnvironment } from '../storage/index.js';
@@ -147,7 +146,8 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     selfId: options.nodeId,
     listenAddress: options.clusterListenAddress,
     tls: options.clusterTls,
-    peers: unionOfConsenters(options.channels),
+    // Each channel hands the transport its own consenters as it starts (ChannelPeerSets): Raft ids are per channel.
+    peers: [],
     // The transport and the chains add `node` (and `channel`) to their lines themselves.
     logger: options.logger,
     metrics,
@@ -203,19 +203,6 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     { listenAddress: options.operationsListenAddress, ...(options.operationsTls && { tls: options.operationsTls }) },
     { metricsRegistry: metrics, health, logger: log, participation: channels.participation, channels },
   );
-}
-
-/** The cluster transport is per node: its peers are every channel's consenters (one entry per id). */
-function unionOfConsenters(plans: readonly ChannelPlan[]): ClusterPeer[] {
-  const byId = new Map<number, ClusterPeer>();
-  for (const plan of plans) {
-    for (const peer of plan.consenters) {
-      const known = byId.get(peer.id);
-      assert(known === undefined || (known.address === peer.address && known.tlsCertPem === peer.tlsCertPem), `consenter ${peer.id} differs between channels`);
-      byId.set(peer.id, peer);
-    }
-  }
-  return [...byId.values()];
 }
 
 /** Every chain this node leads hands leadership over (each bounded by 2 election timeouts); the chains keep running. */

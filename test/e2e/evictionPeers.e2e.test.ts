@@ -7,18 +7,23 @@ import { describe, expect, it } from 'vitest';
 import { ChannelPeerSets, type NodeTransport } from '../../src/node/channelTransport.js';
 import type { ClusterPeer } from '../../src/cluster/index.js';
 
-function fakeTransport(selfId: number, localIds: readonly number[]): { transport: NodeTransport; applied: ClusterPeer[][]; calls: string[] } {
-  const applied: ClusterPeer[][] = [];
+type Applied = ClusterPeer & { channel: string; localId: number };
+
+function fakeTransport(selfId: number, localIds: readonly number[]): { transport: NodeTransport; applied: Applied[][]; calls: string[] } {
+  const applied: Applied[][] = [];
   const calls: string[] = [];
   const transport: NodeTransport = {
     selfId,
     sendConsensus: () => undefined,
     forwardSubmit: async (c, to, _envelope, from) => void calls.push(`forward ${c} to ${to} as ${from ?? 'self'}`),
     setHandler: () => undefined,
-    isReachable: (peer, from) => (calls.push(`reachable ${peer} as ${from ?? 'self'}`), true),
-    isLocalId: (id) => id === selfId || localIds.includes(id),
+    isReachable: (peer, from, channel) => (calls.push(`reachable ${channel} ${peer} as ${from ?? 'self'}`), true),
     onUnreachable: () => undefined,
-    updatePeers: (peers) => void applied.push([...peers]),
+    updatePeers: () => expect.fail('a node hands the transport per-channel lists only'),
+    setChannelPeers: (channel, localId, peers) => {
+      expect(localId === selfId || localIds.includes(localId)).toBe(true);
+      applied.push((peers ?? []).map((p) => ({ ...p, channel, localId })));
+    },
     close: async () => undefined,
   };
   return { transport, applied, calls };
@@ -31,14 +36,12 @@ describe('a channel run under another Raft id of this node', () => {
     const { transport, applied, calls } = fakeTransport(3, [4]);
     const sets = new ChannelPeerSets(transport, pino({ level: 'silent' }));
     sets.set('other', [peer(1), peer(2), peer(3)]);
-    // The re-adding config lists this node (its address) as consenter 4.
-    sets.set('readded', [peer(1), peer(2), peer(4, '127.0.0.1:7003')]);
-    expect(
-      applied
-        .at(-1)!
-        .map((p) => p.id)
-        .sort(),
-    ).toEqual([1, 2]);
+    // The re-adding config lists this node (its address) as consenter 4: the node runs the channel as 4.
+    sets.set('readded', [peer(1), peer(2), peer(4, '127.0.0.1:7003')], 4);
+    expect(applied.at(-1)!.map((p) => [p.channel, p.localId, p.id])).toEqual([
+      ['readded', 4, 1],
+      ['readded', 4, 2],
+    ]);
     const view = sets.viewFor('readded', 4);
     expect(view.selfId).toBe(4);
     await view.forwardSubmit('readded', 1, new Uint8Array([1]));
@@ -46,6 +49,6 @@ describe('a channel run under another Raft id of this node', () => {
     const plain = sets.viewFor('other');
     expect(plain.selfId).toBe(3);
     await plain.forwardSubmit('other', 1, new Uint8Array([1]));
-    expect(calls).toEqual(['forward readded to 1 as 4', 'reachable 2 as 4', 'forward other to 1 as self']);
+    expect(calls).toEqual(['forward readded to 1 as 4', 'reachable readded 2 as 4', 'forward other to 1 as 3']);
   });
 });

@@ -5,8 +5,8 @@
 
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ChannelPeerSets } from '../../src/node/channelTransport.js';
-import type { ClusterPeer, ClusterTransport } from '../../src/cluster/index.js';
+import { ChannelPeerSets, type NodeTransport } from '../../src/node/channelTransport.js';
+import type { ClusterPeer } from '../../src/cluster/index.js';
 import { MessageType, type Message } from '../../src/raft/index.js';
 
 const peer = (id: number): ClusterPeer => ({ id, address: `127.0.0.1:${7000 + id}`, tlsCertPem: `cert${id}` });
@@ -19,7 +19,7 @@ describe('a channel transport view after a consenter left', () => {
   it('sends to peers, drops (and logs once) messages to an id that is no longer a peer, and sends again once it is re-added', () => {
     const sent: number[] = [];
     let known = new Set<number>();
-    const transport: ClusterTransport = {
+    const transport: NodeTransport = {
       selfId: 1,
       // The real transport asserts the recipient is a configured peer.
       sendConsensus: (_channel, to) => {
@@ -30,7 +30,8 @@ describe('a channel transport view after a consenter left', () => {
       setHandler: () => undefined,
       isReachable: () => true,
       onUnreachable: () => undefined,
-      updatePeers: (peers) => void (known = new Set(peers.map((p) => p.id))),
+      updatePeers: () => expect.fail('a node hands the transport per-channel lists only'),
+      setChannelPeers: (_channel, _localId, peers) => void (known = new Set((peers ?? []).map((p) => p.id))),
       close: async () => undefined,
     };
     const lines: string[] = [];

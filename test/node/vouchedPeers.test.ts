@@ -99,11 +99,12 @@ function wipedNode(cc: ConfigCluster, selfId: number): { sets: ChannelPeerSets; 
     setHandler: () => undefined,
     isReachable: () => true,
     onUnreachable: () => undefined,
-    updatePeers: (peers) => void applied.push([...peers]),
+    updatePeers: () => expect.fail('a node hands the transport per-channel lists only'),
+    setChannelPeers: (_channel, _localId, peers) => void applied.push([...(peers ?? [])]),
     close: async () => undefined,
   };
   const sets = new ChannelPeerSets(transport, logger);
-  sets.set(CHANNEL, consenterPeersOf(decodeBlock(cc.genesis)));
+  sets.set(CHANNEL, consenterPeersOf(decodeBlock(cc.genesis)), selfId);
   return { sets, applied };
 }
 

@@ -4,8 +4,9 @@
 // consenter added by a config update) together with the genesis block: the
 // chain starts its empty ledger from block 0 with the later block's consenters
 // as Raft voters, and catches up from the leader. This node must be one of the block's consenters, found by its
-// cluster TLS certificate as Fabric does, under the node's own Raft id: the
-// cluster transport runs one id per node for every channel.
+// cluster TLS certificate as Fabric does, under the node's own Raft id (a
+// channel that numbers it otherwise runs it under that id only through
+// re-onboarding: reonboarding.ts).
 
 import { X509Certificate } from 'node:crypto';
 import { consenterIdsOf, decodeBlock, extractChannelConfig, type Block, type ChannelConfigValues } from '../block/index.js';

@@ -1,0 +1,66 @@
+// Per-channel consenter lists on one transport (setChannelPeers): a broken
+// link is reported to the channel whose consenter it reaches only (another
+// channel's consenter of the same id is another orderer), and a list change
+// ends an inbound stream only once no channel pins its key for its id.
+
+import { afterEach, describe, expect, test } from 'vitest';
+import type { GrpcClusterTransport } from '../../src/cluster/index.js';
+import { RecordingHandler, TestPki, heartbeat, startTransport, waitFor, type TlsMaterial } from './fixtures.js';
+
+const pki = new TestPki();
+const started: GrpcClusterTransport[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((t) => t.close()));
+});
+
+async function node(
+  id: number,
+): Promise<{ transport: GrpcClusterTransport; tls: TlsMaterial; peer: (as: number) => { id: number; address: string; tlsCertPem: string } }> {
+  const tls = pki.issueTls(id);
+  const transport = await startTransport(pki, id, tls);
+  started.push(transport);
+  return { transport, tls, peer: (as) => ({ id: as, address: `127.0.0.1:${transport.port}`, tlsCertPem: tls.certPem }) };
+}
+
+describe('per-channel consenter lists', () => {
+  test('a broken link is reported to the channel whose consenter it reaches, not to one where that id is another orderer', async () => {
+    const [a, b, c] = [await node(1), await node(2), await node(3)];
+    // On b: consenter 4 is c on channel x and a on channel y.
+    b.transport.setChannelPeers('x', 2, [b.peer(2), c.peer(4)]);
+    b.transport.setChannelPeers('y', 2, [b.peer(2), a.peer(4)]);
+    c.transport.addLocalId(4);
+    c.transport.setChannelPeers('x', 4, [b.peer(2), c.peer(4)]);
+    a.transport.addLocalId(4);
+    a.transport.setChannelPeers('y', 4, [b.peer(2), a.peer(4)]);
+    const reports: Array<[number, string | undefined]> = [];
+    b.transport.onUnreachable((peer, channel) => reports.push([peer, channel]));
+    await waitFor(() => b.transport.isReachable(4, 2, 'x') && b.transport.isReachable(4, 2, 'y'), 'both links to a consenter 4 up');
+    expect(reports).toEqual([]);
+    await c.transport.close();
+    await waitFor(() => reports.length > 0, 'the broken link reported');
+    expect(new Set(reports.map(([peer, channel]) => `${peer}/${channel}`))).toEqual(new Set(['4/x']));
+  });
+
+  test('an inbound stream stays while some channel pins its key for its id, and ends once none does', async () => {
+    const [a, b] = [await node(1), await node(2)];
+    const handler = new RecordingHandler();
+    b.transport.setHandler('y', handler);
+    b.transport.setChannelPeers('x', 2, [a.peer(1)]);
+    b.transport.setChannelPeers('y', 2, [a.peer(1)]);
+    a.transport.setChannelPeers('x', 1, [b.peer(2)]);
+    a.transport.setChannelPeers('y', 1, [b.peer(2)]);
+    a.transport.sendConsensus('y', 2, heartbeat(1, 2, 1, 1));
+    await waitFor(() => handler.consensus.length === 1, 'the first message');
+    // Channel x drops a: y still pins it, the stream stays and carries y.
+    b.transport.setChannelPeers('x', 2, []);
+    a.transport.sendConsensus('y', 2, heartbeat(1, 2, 1, 2));
+    await waitFor(() => handler.consensus.length === 2, 'the second message on the same stream');
+    expect(a.transport.isReachable(2, 1, 'y')).toBe(true);
+    // Now no channel of b pins a's key for id 1: its stream is ended.
+    b.transport.setChannelPeers('y', 2, []);
+    await waitFor(() => !a.transport.isReachable(2, 1, 'y'), 'the stream ended');
+    a.transport.sendConsensus('y', 2, heartbeat(1, 2, 1, 3));
+    await waitFor(() => a.transport.peerStatus().some((p) => p.state === 'backing-off'), 'the redial refused');
+    expect(handler.consensus.map((m) => m.message.commit)).toEqual([1, 2]);
+  });
+});

@@ -150,7 +150,9 @@ export class GrpcClusterTransport implements ClusterTransport {
    */
   connectAs(local: number, peers: readonly number[]): void {
     if (this.#state !== TransportState.Running || local === this.selfId || !this.isLocalId(local)) return;
-    for (const peer of peers) if (!this.isLocalId(peer)) this.#linkAs(local, peer)?.connect();
+    // A channel's list made its links as its local id (setChannelPeers); those not up yet dial now, as do those to the node-wide list's peers.
+    for (const link of this.#links.values()) if (link.localId === local && peers.includes(link.peer.id)) link.connect();
+    for (const peer of peers) if (!this.isLocalId(peer)) this.#linkAs(local, undefined, peer)?.connect();
   }
 
   /** Stops answering as `id` (its channel stopped here) and closes the links that spoke as it. */

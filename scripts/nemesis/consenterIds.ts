@@ -3,9 +3,9 @@
 // node's id), and a consenter removed and added back gets the channel's next
 // consenter id (n+1, n+2, ... per channel, as the channel's config numbers
 // them). Each channel numbers on its own, so two channels can give one id to
-// two nodes; the cluster transport keys its peers by Raft id across all
-// channels, which such a collision breaks (NEMESIS.md, Open). The fault's line
-// says so when it happens, so a failure after it is read for what it is.
+// two nodes; the cluster transport keeps each channel's id list apart for that
+// (src/cluster/PROTOCOL.md). The fault's line says when it happens, so a run
+// shows that the collision was exercised.
 
 export interface Readded {
   /** The node's new Raft id on the channel. */
@@ -44,6 +44,6 @@ export class ConsenterIds {
 
 /** The membership fault's outcome line. */
 export function describeReadded(r: Readded): string {
-  const collision = r.collision === '' ? '' : ` (${r.collision}: Raft ids collide across channels, which the cluster transport does not support)`;
+  const collision = r.collision === '' ? '' : ` (${r.collision}: Raft ids collide across channels)`;
   return `added back as consenter ${r.id}${collision}`;
 }

@@ -2,6 +2,7 @@
 // inherits must not load tsx a second time (each load starts a module-hooks
 // thread with its own heap), and must keep every other flag.
 
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { fillPoolOptions } from '../../src/workers/index.js';
 import { piscinaOptionsOf } from '../../src/workers/pool.js';
@@ -19,9 +20,21 @@ describe('workerExecArgv', () => {
     expect(workerExecArgv(['-r', 'C:\\repo\\node_modules\\tsx\\dist\\preflight.cjs', '--loader=tsx/esm'])).toEqual([]);
   });
 
-  it('keeps every other flag, in order, with its value', () => {
-    const argv = ['--cpu-prof', '--cpu-prof-dir=/tmp/p', '--import', './instrument.mjs', '--max-old-space-size', '512', '--require=dotenv/config'];
+  it("keeps every other of Node's own flags, in order, with its value", () => {
+    const argv = ['--cpu-prof', '--cpu-prof-dir=/tmp/p', '--import', './instrument.mjs', '--heap-prof-dir', 'profiles', '--require=dotenv/config'];
     expect(workerExecArgv(argv)).toEqual(argv);
+  });
+
+  it("drops V8's flags, with a value given apart: they act on the whole process and a worker refuses them", () => {
+    const argv = ['--perf-basic-prof', '--cpu-prof', '--max-old-space-size', '512', '--expose_gc', '--trace-gc', '--stack-size=2000', '--enable-source-maps'];
+    expect(workerExecArgv(argv)).toEqual(['--cpu-prof', '--enable-source-maps']);
+  });
+
+  it('gives flags a worker thread starts with', async () => {
+    const execArgv = workerExecArgv(['--perf-basic-prof', '--max-old-space-size=512', '--jitless', '--conditions', 'orderer', '--enable-source-maps']);
+    const worker = new Worker('', { eval: true, execArgv });
+    const code = await new Promise<number>((resolve, reject) => worker.once('error', reject).once('exit', resolve));
+    expect(code).toBe(0);
   });
 
   it('keeps a preload whose name only contains the letters tsx', () => {
@@ -30,7 +43,7 @@ describe('workerExecArgv', () => {
   });
 
   it('keeps a trailing preload flag that has no value', () => {
-    expect(workerExecArgv(['--trace-gc', '--import'])).toEqual(['--trace-gc', '--import']);
+    expect(workerExecArgv(['--enable-source-maps', '--import'])).toEqual(['--enable-source-maps', '--import']);
   });
 });
 

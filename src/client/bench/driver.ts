@@ -110,6 +110,16 @@ export class Driver implements LaneSink {
     this.wake();
   }
 
+  /** Sends nothing more, owed or not, and leaves no timer behind (answers still count). */
+  stop(): void {
+    this.#phase = undefined;
+    this.#owed.length = 0;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+  }
+
   /** Resolves once nothing is outstanding or owed (or at once). */
   drained(): Promise<void> {
     if (this.#outstanding === 0 && this.#owed.length === 0) return Promise.resolve();

@@ -188,6 +188,8 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
     phaseName = 'drain';
     options.onRound?.('drain');
     await Promise.race([Promise.all(drivers.map((d) => d.drained())), sleep(interrupted ? 2000 : ANSWER_DRAIN_MS)]);
+    // What the drain could not send by its deadline is not sent.
+    for (const driver of drivers) driver.stop();
     const commitDeadline = performance.now() + (interrupted ? 2000 : COMMIT_DRAIN_MS);
     while (recorder.awaitingCommit > 0 && followers.every((f) => f.lastNumber !== undefined) && performance.now() < commitDeadline) await sleep(50);
     const endMs = performance.now();
@@ -241,6 +243,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
   } finally {
     stop.abort();
     options.signal?.removeEventListener('abort', onAbort);
+    for (const driver of drivers) driver.stop();
     for (const driver of drivers) for (const lane of driver.lanes) lane.cancel();
     await following;
     resumeStopped(target, schedule);

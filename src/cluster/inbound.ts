@@ -34,7 +34,7 @@ export class InboundStreams {
    * it talks to (usually just selfId); two orderers may claim one id (each
    * channel numbers its consenters itself), each on a stream of its own.
    */
-  readonly #accepted = new Map<string, { readonly call: StepCall; readonly peer: number; readonly key: Buffer }>();
+  readonly #accepted = new Map<string, { readonly call: StepCall; readonly peer: number; readonly key: Buffer; readonly local: number }>();
 
   constructor(context: InboundContext) {
     this.#context = context;
@@ -80,12 +80,19 @@ export class InboundStreams {
     });
   };
 
-  /** Ends the streams whose id no list pins to their certificate's key any more (removed, or its pinned key changed: it must authenticate again). */
+  /**
+   * Ends the streams whose id no list pins to their certificate's key any more
+   * (removed, or its pinned key changed: it must authenticate again), and those
+   * addressed to an id this node no longer answers as.
+   */
   dropUnpinned(): void {
     for (const accepted of [...this.#accepted.values()]) {
-      const { peer, key } = accepted;
-      if (this.#context.directory.keysOf(peer).some((k) => k.equals(key))) continue;
-      const reason = `no channel pins this TLS key (sha256 ${keyFingerprint(key)}) for consenter ${peer} any more`;
+      const { peer, key, local } = accepted;
+      const pinned = this.#context.directory.keysOf(peer).some((k) => k.equals(key));
+      if (pinned && this.#context.isLocalId(local)) continue;
+      const reason = pinned
+        ? `this node no longer answers as consenter ${local}`
+        : `no channel pins this TLS key (sha256 ${keyFingerprint(key)}) for consenter ${peer} any more`;
       this.#forget(accepted.call);
       this.#context.logger.info({ peer }, `ending the inbound stream of consenter ${peer}: ${reason}`);
       accepted.call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: reason });
@@ -161,7 +168,7 @@ export class InboundStreams {
       this.#forget(previous);
       previous.emit('error', { code: grpc.status.ABORTED, details: `superseded by a newer stream from consenter ${peer}` });
     }
-    this.#accepted.set(streamId, { call, peer, key });
+    this.#accepted.set(streamId, { call, peer, key, local });
     this.#context.metrics.ingressStreams.inc();
     const log = this.#context.logger.child({ peer, remote: call.getPeer(), ...(local !== this.#context.settings.selfId && { as: local }) });
     log.info('inbound stream from peer accepted');

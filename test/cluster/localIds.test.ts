@@ -89,4 +89,15 @@ describe('a second local consenter id', () => {
     expect(reOnTwo.consensus).toEqual([]);
     expect(() => two.transport.sendConsensus('re', 1, heartbeat(4, 1, 7))).toThrow(/not an id of this node/);
   });
+
+  test('removeLocalId ends the streams already accepted for that id', async () => {
+    const { one, two, reOnTwo } = await twoNodesOneAlias();
+    one.transport.sendConsensus('re', 4, heartbeat(1, 4, 7, 31));
+    await waitFor(() => reOnTwo.consensus.length === 1, 'the first heartbeat to 4 delivered');
+    two.transport.removeLocalId(4);
+    // Its stream ended, node 1's link to 4 redials and is refused at the Hello.
+    await waitFor(() => one.transport.peerStatus().find((p) => p.id === 4)?.state === 'backing-off', 'the stream to 4 ended and refused', 10_000);
+    one.transport.sendConsensus('re', 4, heartbeat(1, 4, 7, 32));
+    expect(reOnTwo.consensus.map((c) => c.message.commit)).toEqual([31]);
+  });
 });

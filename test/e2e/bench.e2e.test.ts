@@ -223,7 +223,7 @@ describe('orderer bench on the local cluster it starts', () => {
   it('passes its thresholds and writes report.md, report.json and the SVG charts', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    for (const file of ['report.md', 'report.json', 'report.html', 'throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg', 'rss.svg']) {
+    for (const file of ['report.md', 'report.json', 'report.html', 'throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg', 'rss.svg', 'anon.svg']) {
       expect(fs.existsSync(path.join(out, file)), file).toBe(true);
     }
     for (const file of ['throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg'])
@@ -278,7 +278,16 @@ describe('orderer bench on the local cluster it starts', () => {
     expect(md).toContain(`**${Math.round(s.committedTxPerS).toLocaleString('en-US')} committed tx/s**`);
     expect(md).toContain(`| ack | ${s.ack.count.toLocaleString('en-US')} | ${s.ack.p50!.toFixed(1)} |`);
     expect(md).toContain(`**${report.harness.harnessUsPerEnvelope!.toFixed(1)} µs of CPU per envelope sent, acknowledged and followed to its commit**`);
-    for (const chart of ['throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg', 'rss.svg']) expect(md).toContain(`](${chart})`);
+    for (const chart of ['throughput.svg', 'latency.svg', 'distribution.svg', 'cpu.svg', 'rss.svg', 'anon.svg']) expect(md).toContain(`](${chart})`);
+    // Each node's memory: the table's resident maximum and anonymous memory at the end are the seconds' figures.
+    for (const id of [1, 2, 3]) {
+      const points = report.seconds.flatMap((x) => x.nodes.filter((node) => node.id === id));
+      const rssMax = Math.round(Math.max(...points.map((p) => p.rssMb!)));
+      const anonLast = points[points.length - 1]!.anonMb!;
+      expect(anonLast).toBeGreaterThan(0);
+      expect(anonLast).toBeLessThan(points[points.length - 1]!.rssMb!);
+      expect(md).toMatch(new RegExp(`^\\| ${id} \\| ${rssMax.toLocaleString('en-US')} \\| [\\d,]+ \\| [\\d,—]+ \\| [\\d,]+ \\| ${Math.round(anonLast).toLocaleString('en-US')} \\|$`, 'm'));
+    }
     for (const c of report.channels)
       expect(md).toContain(`| ${c.channelId} | ${c.summary.sent.toLocaleString('en-US')} | ${c.summary.acknowledged.toLocaleString('en-US')} |`);
   });

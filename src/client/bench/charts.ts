@@ -100,10 +100,13 @@ function latencyRows(report: BenchReport): Row[] {
   return rows;
 }
 
-function resourceRows(report: BenchReport, field: 'cpuPct' | 'rssMb'): Row[] {
+function resourceRows(report: BenchReport, field: 'cpuPct' | 'rssMb' | 'anonMb'): Row[] {
   const rows: Row[] = [];
   for (const s of report.seconds) {
-    for (const n of s.nodes) if (n[field] !== undefined && n[field] !== null) rows.push({ t: s.t, series: `node ${n.id}`, value: n[field] as number });
+    for (const n of s.nodes) {
+      const value = n[field];
+      if (value !== undefined && value !== null) rows.push({ t: s.t, series: `node ${n.id}`, value });
+    }
     if (field === 'cpuPct' && s.harnessCpuPct !== undefined && s.harnessCpuPct !== null)
       rows.push({ t: s.t, series: 'harness (main thread)', value: s.harnessCpuPct });
   }
@@ -257,5 +260,12 @@ export async function renderCharts(report: BenchReport): Promise<Chart[]> {
   const rss = resourceRows(report, 'rssMb');
   if (rss.length > 0)
     charts.push({ file: 'rss.svg', title: 'Resident memory per node', svg: await render(timeSeries('resident memory per node (MiB)', 'MiB', rss, faults)) });
+  const anon = resourceRows(report, 'anonMb');
+  if (anon.length > 0)
+    charts.push({
+      file: 'anon.svg',
+      title: 'Anonymous memory per node',
+      svg: await render(timeSeries('anonymous memory per node (MiB): resident less mapped files', 'MiB', anon, faults)),
+    });
   return charts;
 }

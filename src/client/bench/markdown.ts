@@ -110,6 +110,33 @@ function findMaxLines(report: BenchReport): string[] {
   return lines;
 }
 
+/** Each local node's memory over the run: resident, and anonymous (what a leak grows; the ledger's mapped pages are not in it). */
+function memoryLines(report: BenchReport): string[] {
+  const byNode = new Map<number, { t: number; rssMb: number; anonMb: number | undefined }[]>();
+  for (const s of report.seconds)
+    for (const node of s.nodes)
+      if (node.rssMb !== undefined && node.rssMb !== null)
+        byNode.set(node.id, [...(byNode.get(node.id) ?? []), { t: s.t, rssMb: node.rssMb, anonMb: node.anonMb ?? undefined }]);
+  if (byNode.size === 0) return [];
+  const mb = (v: number | undefined): string => (v === undefined ? '—' : int(Math.round(v)));
+  const maxOf = (vs: (number | undefined)[]): number | undefined =>
+    vs.some((v) => v !== undefined) ? Math.max(...vs.filter((v) => v !== undefined)) : undefined;
+  return [
+    '## Memory per node',
+    '',
+    'MiB, read once a second from /proc. Anonymous: resident less shared pages (heap, buffers, stacks; a ledger read through its memory map is not in it).',
+    '',
+    '| node | resident max | resident at the end | anonymous at 10 s | anonymous max | anonymous at the end |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...[...byNode].map(([id, points]) => {
+      const at10 = points.find((p) => p.t >= 10) ?? points[0]!;
+      const last = points[points.length - 1]!;
+      return `| ${id} | ${mb(maxOf(points.map((p) => p.rssMb)))} | ${mb(last.rssMb)} | ${mb(at10.anonMb)} | ${mb(maxOf(points.map((p) => p.anonMb)))} | ${mb(last.anonMb)} |`;
+    }),
+    '',
+  ];
+}
+
 export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): string {
   const s = report.summary;
   const m = report.machine;
@@ -208,6 +235,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly Chart[]): s
       '',
     );
   }
+  lines.push(...memoryLines(report));
   if (report.thresholds.length > 0) {
     lines.push('## Thresholds', '', ...report.thresholds.map((t) => `- ${t.pass ? 'pass' : '**FAIL**'}: \`${t.expression}\` (value ${n(t.value, 2)})`), '');
   }

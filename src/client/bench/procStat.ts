@@ -31,6 +31,24 @@ export function readProc(pid: number, tid?: number): ProcReading | undefined {
   return { cpuUs: ((utime + stime) * 1_000_000) / TICKS_PER_S, rssBytes: rssPages * PAGE_BYTES };
 }
 
+/**
+ * A process's anonymous resident memory (heap, buffers, stacks): resident less
+ * shared pages, from /proc/<pid>/statm. Memory-mapped files (a ledger read
+ * through its map) count as resident but not here, so a leak shows in this
+ * figure while a growing ledger's page cache does not.
+ */
+export function readAnonBytes(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/statm`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [, resident, shared] = text.split(' ').map(Number);
+  if (!Number.isFinite(resident) || !Number.isFinite(shared)) return undefined;
+  return (resident! - shared!) * PAGE_BYTES;
+}
+
 export interface HarnessThreadsCpu {
   /** µs of CPU so far: the main thread (HTTP/2, TLS, sending, counting, following blocks). */
   readonly mainUs: number;

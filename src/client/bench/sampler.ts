@@ -3,7 +3,7 @@
 // the harness's own main-thread CPU.
 
 import type { BucketSummary, Counts, Recorder } from './recorder.js';
-import { readMainThread, readProc, type ProcReading } from './procStat.js';
+import { readAnonBytes, readMainThread, readProc, type ProcReading } from './procStat.js';
 import { scrapeNode, type NodeScrape } from './nodeScrape.js';
 import type { BenchTarget } from './targets.js';
 
@@ -12,6 +12,8 @@ export interface NodeSample {
   /** CPU of the whole process over the interval, % of one core; undefined when unknown (external, down). */
   readonly cpuPct: number | undefined;
   readonly rssMb: number | undefined;
+  /** Resident less shared pages (see readAnonBytes): what a leak grows, unlike the ledger's mapped pages. */
+  readonly anonMb?: number | undefined;
   readonly isLeader: boolean | undefined;
   /** Committed height (blocks, genesis included). */
   readonly height: number | undefined;
@@ -81,6 +83,7 @@ export class Sampler {
         id: node.id,
         cpuPct: delta === undefined ? undefined : delta.cpuUs / 1e4 / intervalS,
         rssMb: delta === undefined ? undefined : delta.rssBytes / (1024 * 1024),
+        anonMb: delta?.anonBytes === undefined ? undefined : delta.anonBytes / (1024 * 1024),
         isLeader: undefined,
         height: undefined,
       };
@@ -99,7 +102,7 @@ export class Sampler {
   }
 
   /** CPU used since the last reading of this node's process, and its RSS now. */
-  #procDelta(id: number, pid: number | undefined): { cpuUs: number; rssBytes: number } | undefined {
+  #procDelta(id: number, pid: number | undefined): { cpuUs: number; rssBytes: number; anonBytes: number | undefined } | undefined {
     if (pid === undefined) {
       this.#previousProc.delete(id);
       return undefined;
@@ -110,6 +113,6 @@ export class Sampler {
     this.#previousProc.set(id, { pid, reading });
     // A restarted node is a new process: its CPU counts from zero.
     const base = previous !== undefined && previous.pid === pid ? previous.reading.cpuUs : 0;
-    return { cpuUs: reading.cpuUs - base, rssBytes: reading.rssBytes };
+    return { cpuUs: reading.cpuUs - base, rssBytes: reading.rssBytes, anonBytes: readAnonBytes(pid) };
   }
 }

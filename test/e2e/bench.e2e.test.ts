@@ -286,7 +286,12 @@ describe('orderer bench on the local cluster it starts', () => {
       const anonLast = points[points.length - 1]!.anonMb!;
       expect(anonLast).toBeGreaterThan(0);
       expect(anonLast).toBeLessThan(points[points.length - 1]!.rssMb!);
-      expect(md).toMatch(new RegExp(`^\\| ${id} \\| ${rssMax.toLocaleString('en-US')} \\| [\\d,]+ \\| [\\d,—]+ \\| [\\d,]+ \\| ${Math.round(anonLast).toLocaleString('en-US')} \\|$`, 'm'));
+      expect(md).toMatch(
+        new RegExp(
+          `^\\| ${id} \\| ${rssMax.toLocaleString('en-US')} \\| [\\d,]+ \\| [\\d,—]+ \\| [\\d,]+ \\| ${Math.round(anonLast).toLocaleString('en-US')} \\|$`,
+          'm',
+        ),
+      );
     }
     for (const c of report.channels)
       expect(md).toContain(`| ${c.channelId} | ${c.summary.sent.toLocaleString('en-US')} | ${c.summary.acknowledged.toLocaleString('en-US')} |`);

@@ -9,6 +9,7 @@ export {
   type ContextHandle,
   type HashBlockInput,
   type PoolStats,
+  type BlockToSign,
   type SignBlockInput,
 } from './pool.js';
 export type { SignerInput, VerificationContextInput } from './contextSpecs.js';

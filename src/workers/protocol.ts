@@ -115,18 +115,26 @@ export type WorkerTask =
     }
   | { readonly kind: 'marshalBlock'; readonly header: WireBlockHeader; readonly data: PackedBytes; readonly metadata: PackedBytes }
   | {
-      /** Signs a block's metadata (signature over header and metadata); the worker never sees the data. */
-      readonly kind: 'signBlock';
+      /**
+       * Signs the metadata of each of `blocks` (each signature over that block's header and metadata); the worker
+       * never sees the data. Several blocks in one task: a follower catching up applies many per Ready.
+       */
+      readonly kind: 'signBlocks';
       readonly context: ContextRef;
-      readonly header: WireBlockHeader;
-      /** The block's single envelope (to tell a config block), or none when it has several: blockTasks.signingStandIn. */
-      readonly data: PackedBytes;
-      readonly metadata: PackedBytes;
-      /** Number of the last config block before this one. */
-      readonly lastConfigBlockNumber: number;
-      /** undefined: empty consenter metadata (as Fabric on a consensus-type migration). */
-      readonly consenterMetadata: WireEtcdraftMetadata | undefined;
+      readonly blocks: readonly BlockToSignWire[];
     };
+
+/** One block of a signBlocks task. */
+export interface BlockToSignWire {
+  readonly header: WireBlockHeader;
+  /** The block's single envelope (to tell a config block), or none when it has several: blockTasks.signingStandIn. */
+  readonly data: PackedBytes;
+  readonly metadata: PackedBytes;
+  /** Number of the last config block before this one. */
+  readonly lastConfigBlockNumber: number;
+  /** undefined: empty consenter metadata (as Fabric on a consensus-type migration). */
+  readonly consenterMetadata: WireEtcdraftMetadata | undefined;
+}
 
 export type TaskKind = WorkerTask['kind'];
 
@@ -195,5 +203,9 @@ export type WorkerResult =
   | { readonly kind: 'blockEntry'; readonly entry: Uint8Array; readonly dataHash: Uint8Array }
   /** A marshaled common.Block. */
   | { readonly kind: 'blockBytes'; readonly bytes: Uint8Array }
-  /** A block's signed metadata entries, and the last config block number after it. */
-  | { readonly kind: 'signedMetadata'; readonly metadata: PackedBytes; readonly lastConfigBlockNumber: number; readonly heldBy: WorkerThreadId };
+  /** Per block of a signBlocks task, in order: its signed metadata entries, and the last config block number after it. */
+  | {
+      readonly kind: 'signedMetadata';
+      readonly blocks: readonly { readonly metadata: PackedBytes; readonly lastConfigBlockNumber: number }[];
+      readonly heldBy: WorkerThreadId;
+    };

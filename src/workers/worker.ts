@@ -90,15 +90,17 @@ function runTask(task: WorkerTask): WorkerResult | TransferringResult {
     }
     case 'marshalBlock':
       return transferringBytes({ kind: 'blockBytes', bytes: exclusiveBytes(marshalBlock(task.header, unpackBytes(task.data), unpackBytes(task.metadata))) });
-    case 'signBlock': {
+    case 'signBlocks': {
       const built = resolveAs(task.context, 'signer');
       if (built === undefined) return { kind: 'contextMissing', contextId: task.context.id };
-      const standIn = { header: task.header, data: unpackBytes(task.data), metadata: unpackBytes(task.metadata) };
-      const signed = signBlockMetadata(built.identity, standIn, task.lastConfigBlockNumber, task.consenterMetadata);
-      const metadata = packBytes(signed.metadata);
+      const blocks = task.blocks.map((item) => {
+        const standIn = { header: item.header, data: unpackBytes(item.data), metadata: unpackBytes(item.metadata) };
+        const signed = signBlockMetadata(built.identity, standIn, item.lastConfigBlockNumber, item.consenterMetadata);
+        return { metadata: packBytes(signed.metadata), lastConfigBlockNumber: signed.lastConfigBlockNumber };
+      });
       return transferring(
-        { kind: 'signedMetadata', metadata, lastConfigBlockNumber: signed.lastConfigBlockNumber, heldBy: threadId },
-        packedTransferList(metadata),
+        { kind: 'signedMetadata', blocks, heldBy: threadId },
+        blocks.flatMap((b) => packedTransferList(b.metadata)),
       );
     }
   }

@@ -188,20 +188,26 @@ export class TestCluster extends TickedCluster {
   readonly peakSigning = new Map<number, number>();
   /** Blocks each node signed (to write) since its chain was last started. */
   readonly signedBlocks = new Map<number, number>();
+  /** Per node, the number of blocks of each signing call (one compute call per batch). */
+  readonly signingCalls = new Map<number, number[]>();
 
   #compute(node: NodeBase): ChainCompute {
     this.signedBlocks.set(node.id, 0);
+    this.signingCalls.set(node.id, []);
     const inner = this.#innerCompute(node);
     let signing = 0;
     return {
       verifyBatch: (context, envelopes) => inner.verifyBatch(context, envelopes),
       blockEntry: (engine, algorithm, start, envelopes, txIds) => inner.blockEntry(engine, algorithm, start, envelopes, txIds),
-      signBlock: (block, lastConfig, metadata) => {
-        this.signedBlocks.set(node.id, this.signedBlocks.get(node.id)! + 1);
-        signing++;
+      signBlocks: (blocks) => {
+        this.signedBlocks.set(node.id, this.signedBlocks.get(node.id)! + blocks.length);
+        this.signingCalls.set(node.id, [...(this.signingCalls.get(node.id) ?? []), blocks.length]);
+        signing += blocks.length;
         this.peakSigning.set(node.id, Math.max(this.peakSigning.get(node.id) ?? 0, signing));
-        const signed = inner.signBlock(block, lastConfig, metadata);
-        void signed.finally(() => signing--);
+        const signed = inner.signBlocks(blocks);
+        void signed.finally(() => {
+          signing -= blocks.length;
+        });
         return signed;
       },
       ordererIdentity: () => inner.ordererIdentity(),

@@ -40,7 +40,7 @@ class GatedCompute implements ChainCompute {
     throw new Error('not used');
   }
 
-  signBlock(): never {
+  signBlocks(): never {
     throw new Error('not used');
   }
 

@@ -25,6 +25,13 @@ export interface VerificationContext {
   readonly organizations: readonly OrganizationConfig[];
 }
 
+/** A committed block to sign, the last config block before it and its etcdraft metadata. */
+export interface BlockToSign {
+  readonly block: Block;
+  readonly lastConfigBlockNumber: number;
+  readonly consenterMetadata: WireEtcdraftMetadata;
+}
+
 /** Number and previous header hash of a block to build. */
 export interface BlockStart {
   readonly number: number;
@@ -50,12 +57,14 @@ export interface ChainCompute {
    */
   blockEntry(engine: Engine, algorithm: HashAlgorithm, start: BlockStart, envelopes: readonly Uint8Array[], txIds: readonly string[]): Promise<BuiltBlockEntry>;
   /**
-   * `block`'s metadata with LAST_CONFIG and SIGNATURES filled (signed with
-   * this node's orderer identity), as Fabric's BlockWriter writes it. Not
-   * marshaled: the caller has the block's bytes before its metadata (the
-   * Raft entry's) and appends the metadata field (encodeBlockMetadataField).
+   * Each block's metadata with LAST_CONFIG and SIGNATURES filled (signed with
+   * this node's orderer identity), as Fabric's BlockWriter writes it; one
+   * result per block, in order. Not marshaled: the caller has the block's bytes
+   * before its metadata (the Raft entry's) and appends the metadata field
+   * (encodeBlockMetadataField). Several blocks in one call are one trip to the
+   * pool (a follower catching up signs many blocks per Ready).
    */
-  signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedMetadata>;
+  signBlocks(blocks: readonly BlockToSign[]): Promise<readonly SignedMetadata[]>;
   /** This node's orderer identity, for the envelopes the orderer itself creates (the CONFIG envelope of a config update, as Fabric's). */
   ordererIdentity(): EnvelopeCreator;
 }

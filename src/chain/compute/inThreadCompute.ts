@@ -2,10 +2,10 @@
 // run (src/workers: VerificationContext, buildBlockEntry, signBlockMetadata),
 // so both give identical verdicts and bytes.
 
-import type { Block, EnvelopeCreator, OrdererIdentity } from '../../block/index.js';
+import type { EnvelopeCreator, OrdererIdentity } from '../../block/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
 import { buildBlockEntry, signBlockMetadata, VerificationContext as WorkerVerificationContext } from '../../workers/index.js';
-import type { BlockStart, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedMetadata, VerificationContext, WireEtcdraftMetadata } from './compute.js';
+import type { BlockStart, BlockToSign, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedMetadata, VerificationContext } from './compute.js';
 
 export class InThreadCompute implements ChainCompute {
   /** Built once per channel context (its identity cache lives inside). */
@@ -40,8 +40,8 @@ export class InThreadCompute implements ChainCompute {
     return buildBlockEntry(engine, algorithm, start, envelopes, txIds);
   }
 
-  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedMetadata> {
-    return signBlockMetadata(this.identity, block, lastConfigBlockNumber, consenterMetadata);
+  async signBlocks(blocks: readonly BlockToSign[]): Promise<readonly SignedMetadata[]> {
+    return blocks.map(({ block, lastConfigBlockNumber, consenterMetadata }) => signBlockMetadata(this.identity, block, lastConfigBlockNumber, consenterMetadata));
   }
 
   ordererIdentity(): EnvelopeCreator {

@@ -2,11 +2,11 @@
 // block signature runs in the pool's threads. A channel's verification
 // context is registered once (on first use) and referred to by its handle.
 
-import type { Block, EnvelopeCreator } from '../../block/index.js';
+import type { EnvelopeCreator } from '../../block/index.js';
 import { createCryptoProvider } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
 import type { ContextHandle, SignerInput, WorkerPool } from '../../workers/index.js';
-import type { BlockStart, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedMetadata, VerificationContext, WireEtcdraftMetadata } from './compute.js';
+import type { BlockStart, BlockToSign, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedMetadata, VerificationContext } from './compute.js';
 
 export class PoolCompute implements ChainCompute {
   readonly #verification = new WeakMap<VerificationContext, Promise<ContextHandle<'verification'>>>();
@@ -43,9 +43,9 @@ export class PoolCompute implements ChainCompute {
     return this.pool.blockEntry({ engine, hashAlgorithm: algorithm, number: start.number, previousHash: start.previousHash, data: envelopes, txIds });
   }
 
-  async signBlock(block: Block, lastConfigBlockNumber: number, consenterMetadata: WireEtcdraftMetadata): Promise<SignedMetadata> {
+  async signBlocks(blocks: readonly BlockToSign[]): Promise<readonly SignedMetadata[]> {
     this.#signer ??= this.pool.registerSigner(this.signer);
-    return this.pool.signBlockMetadata(await this.#signer, block, { lastConfigBlockNumber, consenterMetadata });
+    return this.pool.signBlocksMetadata(await this.#signer, blocks);
   }
 
   /** Signs on the calling thread: the orderer creates an envelope only per config update. */

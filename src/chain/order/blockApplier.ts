@@ -23,13 +23,19 @@ import {
 import type { Hasher } from '../../crypto/index.js';
 import type { ConfState, Entry } from '../../raft/index.js';
 import { ledgerBlockOfPieces, type BlockLedger, type DurableRaftStorage, type LedgerBlock } from '../../storage/index.js';
-import type { ChainCompute } from '../compute/compute.js';
+import type { BlockToSign, ChainCompute, SignedMetadata } from '../compute/compute.js';
 import type { ChainMetrics } from '../metrics.js';
 import type { SnapshotCatchUp } from '../../catchup/index.js';
 import { sharedEntryBody } from './entryBody.js';
 
-/** Blocks being signed at once, at most (the pool queues ~64 tasks per thread). */
-export const SIGNING_IN_FLIGHT_MAX = 16;
+/** Blocks being signed at once, at most (the pool queues ~64 tasks per thread): two batches, one per pool thread of a 2-core node. */
+export const SIGNING_IN_FLIGHT_MAX = 32;
+/**
+ * Blocks signed in one compute call (one pool task), at most. The blocks a Ready
+ * applies are signed together: one task per block cost a catching-up follower
+ * more main-thread time (posting tasks, waking workers, settling results) than the signatures.
+ */
+export const SIGNING_BATCH_MAX = 16;
 
 /** The etcdraft consenter ids written into a block's metadata (Fabric's BlockMetadata). */
 export interface ConsenterMetadata {
@@ -105,6 +111,12 @@ export class BlockApplier {
   /** Blocks handed to signing, not yet appended. Invariant: <= SIGNING_IN_FLIGHT_MAX (the Ready loop awaits room()). */
   #signing = 0;
   #roomWaiters: (() => void)[] = [];
+  /**
+   * Blocks handed to signing whose batch is not sent yet (counted in #signing). Sent when it holds
+   * SIGNING_BATCH_MAX blocks, when the Ready loop waits for room, and otherwise once the entries
+   * applied in one go (a Ready's, between waits) are all in: a microtask after the first.
+   */
+  #toSign: { readonly block: BlockToSign; readonly resolve: (signed: SignedMetadata) => void; readonly reject: (err: unknown) => void }[] = [];
   /** deps.snapshotIntervalSizeBytes until a config block changes it. */
   #snapshotIntervalSizeBytes: number;
 
@@ -282,7 +294,7 @@ export class BlockApplier {
     const ids = deps.consenterIds;
     const consenters = deps.configHook?.metadataFor(block, isConfig) ?? { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1 };
     const metadata = { consenterIds: consenters.consenterIds, nextConsenterId: consenters.nextConsenterId, raftIndex: entry.index };
-    const signing = deps.compute.signBlock(block, lastConfig, metadata);
+    const signing = this.#queueSigning({ block, lastConfigBlockNumber: lastConfig, consenterMetadata: metadata });
     // Handled where it is awaited below (in commit order); this only keeps an
     // early rejection from counting as unhandled while earlier blocks are written.
     signing.catch(() => undefined);
@@ -322,12 +334,46 @@ export class BlockApplier {
 
   /**
    * Undefined while fewer than SIGNING_IN_FLIGHT_MAX blocks are being signed;
-   * otherwise a promise of room. The Ready loop awaits it before each block,
-   * so a burst of committed blocks (a follower catching up) never floods the pool.
+   * otherwise a promise of room (the blocks waiting for their batch are sent
+   * first). The Ready loop awaits it before each block, so a burst of
+   * committed blocks (a follower catching up) never floods the pool.
    */
   room(): Promise<void> | undefined {
     if (this.#signing < SIGNING_IN_FLIGHT_MAX) return undefined;
+    this.#sendSigningBatch();
     return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #queueSigning(block: BlockToSign): Promise<SignedMetadata> {
+    return new Promise<SignedMetadata>((resolve, reject) => {
+      this.#toSign.push({ block, resolve, reject });
+      if (this.#toSign.length >= SIGNING_BATCH_MAX) this.#sendSigningBatch();
+      else if (this.#toSign.length === 1) queueMicrotask(() => this.#sendSigningBatch());
+    });
+  }
+
+  /** One compute call for the blocks waiting to be signed; each block's promise settles with its own result. */
+  #sendSigningBatch(): void {
+    const batch = this.#toSign;
+    if (batch.length === 0) return;
+    this.#toSign = [];
+    let signing: Promise<readonly SignedMetadata[]>;
+    try {
+      signing = this.deps.compute.signBlocks(batch.map((item) => item.block));
+    } catch (err) {
+      signing = Promise.reject(err);
+    }
+    signing.then(
+      (signed) => {
+        if (signed.length !== batch.length) throw new Error(`signing ${batch.length} blocks returned ${signed.length} results`);
+        batch.forEach((item, i) => item.resolve(signed[i]!));
+      },
+      (err: unknown) => {
+        for (const item of batch) item.reject(err);
+      },
+    ).catch((err: unknown) => {
+      for (const item of batch) item.reject(err);
+    });
   }
 
   #signed(): void {

@@ -22,10 +22,13 @@ import {
   encodeSerializedIdentity,
   HeaderType,
   headerHash,
+  LedgerVerifier,
+  createCreatorKeyResolver,
+  readBlockSignatures,
   readTxIds,
 } from '../../src/block/index.js';
-import { InThreadCompute } from '../../src/chain/index.js';
-import { BlockApplier } from '../../src/chain/order/blockApplier.js';
+import { InThreadCompute, type ChainCompute } from '../../src/chain/index.js';
+import { BlockApplier, SIGNING_BATCH_MAX } from '../../src/chain/order/blockApplier.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
@@ -49,7 +52,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function setUp(engine: 'native' | 'native-free') {
+async function setUp(engine: 'native' | 'native-free', wrapCompute: (compute: ChainCompute) => ChainCompute = (compute) => compute) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'applier-test-'));
   dirs.push(dir);
   const env = openWalEnvironment({ dir, engine, logger });
@@ -65,7 +68,7 @@ async function setUp(engine: 'native' | 'native-free') {
     ledger: storage.ledger,
     raftStorage: storage.raft,
     hasher,
-    compute: new InThreadCompute(identity),
+    compute: wrapCompute(new InThreadCompute(identity)),
     consenterIds: [1],
     snapshotIntervalSizeBytes: 1 << 30,
     logger,
@@ -107,6 +110,38 @@ describe('BlockApplier (native storage): a block is written once', () => {
     await root.close();
     // The envelopes (20 x ~1 KiB here) are not in the block's record: only its head, signed metadata and the reference.
     expect(record!.length).toBeLessThan(written.length - envelopes * 900);
+  });
+});
+
+describe('BlockApplier: signing in batches', () => {
+  it('signs the blocks applied in one go in one compute call each SIGNING_BATCH_MAX blocks, every block with its own signature', async () => {
+    const batches: number[] = [];
+    const { storage, applier, failures, nextBlock } = await setUp('native', (inner) => ({
+      ...inner,
+      verifyBatch: (context, envelopes) => inner.verifyBatch(context, envelopes),
+      blockEntry: (...args) => inner.blockEntry(...args),
+      ordererIdentity: () => inner.ordererIdentity(),
+      signBlocks: (blocks) => {
+        batches.push(blocks.length);
+        return inner.signBlocks(blocks);
+      },
+    }));
+    const count = SIGNING_BATCH_MAX + 4;
+    const entries = Array.from({ length: count }, (_, i) => {
+      const block = nextBlock(2);
+      return entry(1 + i, encodeBlockEntry(block, readTxIds(block.data, 'BAD_BLOCK')));
+    });
+    await storage.raft.persistReady({ entries, hardState: { term: 1, vote: 1, commit: count } });
+    // As the Ready loop applies a Ready's committed entries: one after the other, without a wait between them.
+    for (const e of entries) applier.applyEntry(e);
+    await applier.whenWritten();
+    await storage.ledger.waitForBlock(count);
+    expect(failures).toEqual([]);
+    expect(batches).toEqual([SIGNING_BATCH_MAX, 4]);
+    // The hash chain holds and each block carries a signature over its own header and metadata, and its own raft index.
+    const verifier = new LedgerVerifier({ hasher, verifier: (a) => provider.verifier(a), creatorKey: createCreatorKeyResolver() });
+    for (let n = 0; n <= count; n++) expect(verifier.verifyBlock(storage.ledger.block(n).bytes).failures).toEqual([]);
+    for (let n = 1; n <= count; n++) expect(readBlockSignatures(decodeBlock(storage.ledger.block(n).bytes)).etcdraft?.raftIndex).toBe(n);
   });
 });
 

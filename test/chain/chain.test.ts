@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, headerHash, readBlockSignatures } from '../../src/block/index.js';
 import { firstCampaigner } from '../../src/chain/index.js';
-import { SIGNING_IN_FLIGHT_MAX } from '../../src/chain/order/blockApplier.js';
+import { SIGNING_BATCH_MAX, SIGNING_IN_FLIGHT_MAX } from '../../src/chain/order/blockApplier.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { CHANNEL, TestCluster } from './harness.js';
 
@@ -196,7 +196,7 @@ describe('chain: a stalled disk', () => {
 });
 
 describe('chain: catching up', () => {
-  it('a follower catching up on many committed blocks signs at most SIGNING_IN_FLIGHT_MAX at once', async () => {
+  it('a follower catching up on many committed blocks signs at most SIGNING_IN_FLIGHT_MAX at once, in batches of up to SIGNING_BATCH_MAX', async () => {
     const c = await started({ options: { batchSize: { maxMessageCount: 1, absoluteMaxBytes: 1 << 20, preferredMaxBytes: 1 << 19 } } });
     const leader = await c.waitForLeader();
     const lagging = c.ids.find((id) => id !== leader)!;
@@ -208,6 +208,10 @@ describe('chain: catching up', () => {
     c.network.heal();
     await c.tickUntil(() => c.chain(lagging).height() === count + 1, 80, 'the lagging node caught up');
     expect(c.peakSigning.get(lagging)).toBe(SIGNING_IN_FLIGHT_MAX);
+    const calls = c.signingCalls.get(lagging)!;
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(count);
+    expect(Math.max(...calls)).toBe(SIGNING_BATCH_MAX);
+    expect(calls.length).toBeLessThanOrEqual(count / 4);
     expect(c.txIds(lagging)).toEqual(c.txIds(leader));
   });
 });

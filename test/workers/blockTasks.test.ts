@@ -171,6 +171,40 @@ describe.each(ENGINES)('block tasks, %s engine', (engine) => {
       expect(info.lastConfigIndex).toBe(5);
       expect(info.etcdraft).toBeUndefined();
     });
+
+    it("signs several blocks in one task, each signature over its own block's header and metadata", async () => {
+      const config = createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new Uint8Array(16) });
+      const genesis = createGenesisBlock(hasher, config);
+      const creator = new BlockCreator(hasher, genesis.header);
+      const configEnvelope = (tag: number) =>
+        createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new Uint8Array([tag]), creator: { signer: orderer.signer, serializedIdentity } });
+      const blocks = [
+        creator.createNextBlock([signedEnvelope(client, 'batch-1'), signedEnvelope(client, 'batch-2')]),
+        creator.createNextBlock([configEnvelope(2)]),
+        creator.createNextBlock([signedEnvelope(client, 'batch-3')]),
+      ];
+      const metadataOf = (i: number) => ({ consenterIds: [1, 2, 3], nextConsenterId: 4, raftIndex: 20 + i });
+      const before = pool.stats.completedTasks;
+      const signed = await pool.signBlocksMetadata(
+        signer,
+        blocks.map((block, i) => ({ block, lastConfigBlockNumber: i === 2 ? 2 : 0, consenterMetadata: metadataOf(i) })),
+      );
+      expect(pool.stats.completedTasks - before).toBe(1);
+      expect(signed.map((s) => s.lastConfigBlockNumber)).toEqual([0, 2, 2]);
+
+      const verifier = new LedgerVerifier({ hasher, verifier: (a) => provider.verifier(a), creatorKey: createCreatorKeyResolver() });
+      expect(verifier.verifyBlock(encodeBlock(genesis)).failures).toEqual([]);
+      blocks.forEach((block, i) => {
+        const bytes = encodeBlock({ ...block, metadata: signed[i]!.metadata });
+        expect(verifier.verifyBlock(bytes).failures).toEqual([]);
+        const info = readBlockSignatures(decodeBlock(bytes));
+        expect(info.etcdraft).toEqual(metadataOf(i));
+        expect(info.lastConfigIndex).toBe(i === 0 ? 0 : 2);
+      });
+      // A block's signature is bound to its header: another block's metadata does not verify on it.
+      const swapped = readBlockSignatures(decodeBlock(encodeBlock({ ...blocks[0]!, metadata: signed[2]!.metadata })));
+      expect(provider.verifier(algorithm).verify(orderer.signer.publicKey, swapped.signedData[0]!.data, swapped.signedData[0]!.signature)).toBe(false);
+    });
   });
 });
 

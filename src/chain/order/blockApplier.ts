@@ -334,8 +334,8 @@ export class BlockApplier {
 
   /**
    * Undefined while fewer than SIGNING_IN_FLIGHT_MAX blocks are being signed;
-   * otherwise a promise of room (the blocks waiting for their batch are sent
-   * first). The Ready loop awaits it before each block, so a burst of
+   * otherwise a promise of room for a whole batch (the blocks waiting for
+   * their batch are sent first). The Ready loop awaits it before each block, so a burst of
    * committed blocks (a follower catching up) never floods the pool.
    */
   room(): Promise<void> | undefined {
@@ -376,9 +376,11 @@ export class BlockApplier {
     });
   }
 
+  /** Room is given back a batch at a time: freed one block at a time, the Ready loop would send batches of one. */
   #signed(): void {
     this.#signing--;
-    this.#roomWaiters.shift()?.();
+    if (this.#signing > SIGNING_IN_FLIGHT_MAX - SIGNING_BATCH_MAX) return;
+    for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 
   #snapshot(index: number, number: number, lastBlock: Uint8Array): void {

@@ -177,7 +177,12 @@ describe.each(ENGINES)('block tasks, %s engine', (engine) => {
       const genesis = createGenesisBlock(hasher, config);
       const creator = new BlockCreator(hasher, genesis.header);
       const configEnvelope = (tag: number) =>
-        createSignedEnvelope({ type: HeaderType.CONFIG, channelId: CHANNEL, data: new Uint8Array([tag]), creator: { signer: orderer.signer, serializedIdentity } });
+        createSignedEnvelope({
+          type: HeaderType.CONFIG,
+          channelId: CHANNEL,
+          data: new Uint8Array([tag]),
+          creator: { signer: orderer.signer, serializedIdentity },
+        });
       const blocks = [
         creator.createNextBlock([signedEnvelope(client, 'batch-1'), signedEnvelope(client, 'batch-2')]),
         creator.createNextBlock([configEnvelope(2)]),

@@ -41,7 +41,9 @@ export class InThreadCompute implements ChainCompute {
   }
 
   async signBlocks(blocks: readonly BlockToSign[]): Promise<readonly SignedMetadata[]> {
-    return blocks.map(({ block, lastConfigBlockNumber, consenterMetadata }) => signBlockMetadata(this.identity, block, lastConfigBlockNumber, consenterMetadata));
+    return blocks.map(({ block, lastConfigBlockNumber, consenterMetadata }) =>
+      signBlockMetadata(this.identity, block, lastConfigBlockNumber, consenterMetadata),
+    );
   }
 
   ordererIdentity(): EnvelopeCreator {

@@ -365,15 +365,17 @@ export class BlockApplier {
     }
     signing.then(
       (signed) => {
-        if (signed.length !== batch.length) throw new Error(`signing ${batch.length} blocks returned ${signed.length} results`);
-        batch.forEach((item, i) => item.resolve(signed[i]!));
+        batch.forEach((item, i) => {
+          const result = signed[i];
+          if (result === undefined || signed.length !== batch.length)
+            item.reject(new Error(`signing ${batch.length} blocks returned ${signed.length} results`));
+          else item.resolve(result);
+        });
       },
       (err: unknown) => {
         for (const item of batch) item.reject(err);
       },
-    ).catch((err: unknown) => {
-      for (const item of batch) item.reject(err);
-    });
+    );
   }
 
   /** Room is given back a batch at a time: freed one block at a time, the Ready loop would send batches of one. */

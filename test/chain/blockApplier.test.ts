@@ -2,7 +2,9 @@
 // entry (the leader put them there), not from parsing its envelopes again; an
 // entry written before tx ids were carried (a bare block) still applies, its
 // tx ids read from the block; the written block's header and data are what
-// encodeBlock writes, whether the entry's bytes were reused or re-marshaled.
+// encodeBlock writes, whether the entry's bytes were reused or re-marshaled;
+// the blocks applied in one go are signed in batches (one compute call each),
+// every block over its own header and metadata.
 
 import fs from 'node:fs';
 import os from 'node:os';

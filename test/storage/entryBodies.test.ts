@@ -2,8 +2,8 @@
 // record refers to the entry's body (LMDB) and the block reads back byte for
 // byte after compaction, a log reset, a drop that keeps the ledger and a
 // restart; a full drop takes the bodies too; a reference is stored only to
-// bytes that are on disk and equal. The native-free engine stores
-// the block whole and reads back the same bytes.
+// bytes that are on disk and equal; a tx id is located without reading bodies.
+// The native-free engine stores the block whole and reads back the same bytes.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -175,6 +175,25 @@ describe('blocks from persisted entries (native: LMDB stores each block once)', 
       expect(Buffer.compare(env.channel(CH).ledger.block(1).bytes, bodyBlock(1).bytes)).toBe(0);
     });
     expect(fs.existsSync(join(dir, 'data.mdb'))).toBe(true);
+  });
+
+  it('a tx id is located from its block record alone: the entry body is not read, so a missing one does not stop the lookup', async () => {
+    const dir = freshDir();
+    await reopened('native', dir, async (env) => {
+      await fill(env, 6);
+      await env.channel(CH).raft.takeSnapshot(6, undefined, bodyBlock(5).bytes); // compacts entries 1 and 2
+    });
+    const root = open<Buffer, string>({ path: dir, maxDbs: 8, encoding: 'binary' });
+    await root.openDB<Buffer, [string, number]>({ name: 'raft-entry-bodies', encoding: 'binary' }).remove([CH, 1]);
+    await root.close();
+    await reopened('native', dir, (env) => {
+      const { ledger } = env.channel(CH);
+      expect(() => ledger.block(0)).toThrow(/raft index 1: entry body missing/);
+      // The index's first build reads every block's tx ids, the lookup confirms block 0's: neither needs the body.
+      expect(ledger.txLocation(bodyBlock(0).txIds[1]!)).toEqual({ blockNumber: 0, position: 1 });
+      expect(ledger.txLocation(bodyBlock(4).txIds[0]!)).toEqual({ blockNumber: 4, position: 0 });
+      expect(ledger.txLocation('no-such-tx')).toBeUndefined();
+    });
   });
 
   it('a truncation reaching an entry already in the ledger fails the write instead of changing a stored block', async () => {

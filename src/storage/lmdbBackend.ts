@@ -43,6 +43,9 @@ export interface LmdbBackendOptions {
   readonly dropStepHook?: ((step: DropStep) => void) | undefined;
 }
 
+/** The LMDB map's address space: 64 GiB, a ledger's bound on this engine (virtual, not memory; the file is not preallocated). */
+const MAP_SIZE_BYTES = 64 * 1024 ** 3;
+
 export class LmdbBackend implements StorageBackend {
   readonly engine = 'native' as const;
   readonly #file: string;
@@ -73,7 +76,18 @@ export class LmdbBackend implements StorageBackend {
     // batch's commit promise is one nobody holds, so a failed commit (a full
     // disk) rejected it unhandled and killed the process instead of halting
     // its channels.
-    this.#root = lmdb().open<Buffer, string>({ path: dir, maxDbs: 8, overlappingSync: false, eventTurnBatching: false, encoding: 'binary', cache: false });
+    // mapSize: address space reserved up front (the file grows only as written),
+    // so lmdb-js never remaps as the ledger grows; each remap doubled the map and
+    // kept the old one mapped, and the pages read through it stayed resident.
+    this.#root = lmdb().open<Buffer, string>({
+      path: dir,
+      maxDbs: 8,
+      overlappingSync: false,
+      eventTurnBatching: false,
+      encoding: 'binary',
+      cache: false,
+      mapSize: MAP_SIZE_BYTES,
+    });
     const sub = { encoding: 'binary' as const, cache: false };
     this.#dbs = {
       entries: this.#root.openDB<Buffer, IndexKey>({ name: 'raft-entries', ...sub }),

@@ -43,7 +43,7 @@ export interface LmdbBackendOptions {
   readonly dropStepHook?: ((step: DropStep) => void) | undefined;
 }
 
-/** The LMDB map's address space: 64 GiB, a ledger's bound on this engine (virtual, not memory; the file is not preallocated). */
+/** The LMDB map's address space reserved at open: 64 GiB (virtual, not memory; the file is not preallocated). A larger database is remapped as before. */
 const MAP_SIZE_BYTES = 64 * 1024 ** 3;
 
 export class LmdbBackend implements StorageBackend {

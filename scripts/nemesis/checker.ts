@@ -14,7 +14,7 @@ import { hashChainFault, headersOf, ledgerFailures, txIdsOf } from '../../bench/
 import type { NemesisCluster } from './cluster.js';
 import type { CrashEvent } from './faults.js';
 import type { NemesisLoad } from './load.js';
-import { crashThatLost } from './lossAttribution.js';
+import { crashThatLost, type CutOffLeader } from './lossAttribution.js';
 
 export interface ChannelVerdict {
   readonly channel: string;
@@ -56,7 +56,7 @@ async function settledBlocks(cluster: NemesisCluster, channel: string, timeoutMs
   }
 }
 
-export async function checkRun(cluster: NemesisCluster, load: NemesisLoad, crashes: readonly CrashEvent[]): Promise<Verdict> {
+export async function checkRun(cluster: NemesisCluster, load: NemesisLoad, crashes: readonly CrashEvent[], cutOffs: readonly CutOffLeader[]): Promise<Verdict> {
   const failures: string[] = [];
   const channels: ChannelVerdict[] = [];
   const hash = cluster.manifest.algorithm === 'sm2' ? 'sm3' : 'sha256';
@@ -100,7 +100,7 @@ export async function checkRun(cluster: NemesisCluster, load: NemesisLoad, crash
       }
       acceptedAcks++;
       if (present) continue;
-      if (crashThatLost(ack, crashes) !== undefined) acceptedLostToCrash++;
+      if (crashThatLost(ack, crashes, cutOffs) !== undefined) acceptedLostToCrash++;
       else {
         acceptedLostUnexplained++;
         if (acceptedLostUnexplained <= 5)

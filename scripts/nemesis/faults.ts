@@ -15,6 +15,7 @@ import type { NemesisCluster } from './cluster.js';
 import { describeReadded } from './consenterIds.js';
 import { diskCrash, fillDisk, haltsInLog, makeRoom } from './diskFault.js';
 import { channelsLedBy, clusterStatuses, leaderIn, type HealthTrace } from './health.js';
+import type { CutOffLeader } from './lossAttribution.js';
 import { addConsenterBack, removeConsenter } from './membershipFault.js';
 import type { PlannedFault } from './schedule.js';
 
@@ -34,6 +35,8 @@ export interface CrashEvent {
 export interface AppliedFault {
   readonly plan: PlannedFault;
   readonly node: number;
+  /** The channels the node led right before the fault (its own /status). */
+  readonly ledChannels: readonly string[];
   /** The other end of a partition or slow link (undefined: every other node). */
   readonly peer: number | undefined;
   readonly startedMs: number;
@@ -131,6 +134,7 @@ export async function applyFault(cluster: NemesisCluster, plan: PlannedFault, no
   const applied: AppliedFault = {
     plan,
     node,
+    ledChannels,
     peer,
     startedMs,
     healedMs: startedMs,
@@ -175,4 +179,10 @@ export function describeFault(f: AppliedFault): string {
 /** Faults that end with the node's process started again. */
 export function restarts(f: AppliedFault): boolean {
   return f.plan.kind === 'kill9' || f.plan.kind === 'wipe' || f.plan.kind === 'term' || f.plan.kind === 'member' || f.plan.kind === 'disk';
+}
+
+/** A fault that cut a leader off from every other node (a partition from all, SIGSTOP): what it accepted waits for the heal (lossAttribution.ts). */
+export function cutOffLeader(f: AppliedFault): CutOffLeader | undefined {
+  const cutOff = f.plan.kind === 'stop' || (f.plan.kind === 'partition' && f.peer === undefined);
+  return cutOff && f.ledChannels.length > 0 ? { startedMs: f.startedMs, healedMs: f.healedMs, ledChannels: f.ledChannels } : undefined;
 }

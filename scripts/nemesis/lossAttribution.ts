@@ -11,7 +11,11 @@
 // answer, which under load arrives long after the leader died. A full disk
 // is a crash spanning the fill to the halt (faults.ts CrashEvent): some
 // moment of it must fall in that window; the halted node's process lives on,
-// so its own answers may arrive after the halt.
+// so its own answers may arrive after the halt. A leader cut off from the
+// others (partitioned from all, or paused) keeps what it accepted until it is
+// healed and hears the new leader, then hands it over (the chain's handover):
+// a crash of the channel's leader up to LOSS_WINDOW_MS after that heal may
+// take it too.
 
 import type { CrashEvent } from './faults.js';
 
@@ -30,11 +34,29 @@ export interface AcceptedAck {
   readonly node: number;
 }
 
+/** A node leading `ledChannels` cut off from every other node (partition from all, SIGSTOP) from `startedMs` until `healedMs`. */
+export interface CutOffLeader {
+  readonly startedMs: number;
+  readonly healedMs: number;
+  readonly ledChannels: readonly string[];
+}
+
+/** Until when a leader crash may take the envelope: LOSS_WINDOW_MS after its acknowledgement, or after the heal of a cut-off leader of its channel that may have held it. */
+export function lossWindowEnd(ack: AcceptedAck, cutOffs: readonly CutOffLeader[]): number {
+  let end = ack.atMs + LOSS_WINDOW_MS;
+  for (const cut of [...cutOffs].sort((a, b) => a.startedMs - b.startedMs)) {
+    const mayHoldIt = cut.ledChannels.includes(ack.channel) && cut.startedMs <= end && cut.healedMs >= ack.sentAtMs;
+    if (mayHoldIt) end = Math.max(end, cut.healedMs + LOSS_WINDOW_MS);
+  }
+  return end;
+}
+
 /** The crash of a leader of `ack.channel` that explains losing it, or undefined when none can. */
-export function crashThatLost(ack: AcceptedAck, crashes: readonly CrashEvent[]): CrashEvent | undefined {
+export function crashThatLost(ack: AcceptedAck, crashes: readonly CrashEvent[], cutOffs: readonly CutOffLeader[] = []): CrashEvent | undefined {
+  const windowEnd = lossWindowEnd(ack, cutOffs);
   return crashes.find((crash) => {
     if (!crash.ledChannels.includes(ack.channel)) return false;
-    if ((crash.sinceMs ?? crash.atMs) > ack.atMs + LOSS_WINDOW_MS) return false;
+    if ((crash.sinceMs ?? crash.atMs) > windowEnd) return false;
     // A killed node sent nothing after its death; a node halted by a full disk lives on, and an
     // answer it queued before the halt may reach the client well after it.
     const killedAnswering = crash.node === ack.node && crash.sinceMs === undefined;

@@ -10,8 +10,9 @@ import { clientMsp } from '../../src/cli/index.js';
 import { checkRun, type Verdict } from './checker.js';
 import { createCluster, type NemesisCluster } from './cluster.js';
 import { BroadcastProbe, committedHeights, describeTrace, waitHealthy } from './health.js';
-import { applyFault, describeFault, holdFault, restarts, type AppliedFault, type CrashEvent } from './faults.js';
+import { applyFault, cutOffLeader, describeFault, holdFault, restarts, type AppliedFault, type CrashEvent } from './faults.js';
 import { NemesisLoad, type LoadFigures } from './load.js';
+import type { CutOffLeader } from './lossAttribution.js';
 import type { NemesisOptions } from './options.js';
 import { faultSchedule } from './schedule.js';
 
@@ -36,6 +37,7 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
   const failures: string[] = [];
   const faults: AppliedFault[] = [];
   const crashes: CrashEvent[] = [];
+  const cutOffs: CutOffLeader[] = [];
   let load: NemesisLoad | undefined;
   let probe: BroadcastProbe | undefined;
   let verdict: Verdict = { channels: [], failures: [] };
@@ -60,6 +62,8 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
       await holdFault(fault, now);
       await fault.heal();
       if (fault.crash !== undefined) crashes.push(fault.crash);
+      const cutOff = cutOffLeader(fault);
+      if (cutOff !== undefined) cutOffs.push(cutOff);
       if (restarts(fault)) {
         await cluster.local.waitListening(fault.node, HEALTHY_WITHIN_MS * 2);
         fault.upMs = now();
@@ -91,7 +95,7 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
     await waitHealthy(cluster, probe, HEALTHY_WITHIN_MS).catch((err: Error) => failures.push(`after the load stopped: ${err.message}`));
     await waitQuiet(cluster, 2 * options.electionTick * options.tickIntervalMs + options.batchTimeoutMs, HEALTHY_WITHIN_MS);
     log(`load stopped: ${load.acks.size} acknowledged; checking every node's chains`);
-    verdict = await checkRun(cluster, load, crashes);
+    verdict = await checkRun(cluster, load, crashes, cutOffs);
   } catch (err) {
     failures.push(`run failed: ${(err as Error).stack ?? String(err)}`);
   } finally {

@@ -7,11 +7,13 @@
 // a node that answered directly cannot have died long before its answer.
 // A leader halted by a full disk lost what it accepted from the fill to the
 // halt (diskFault.ts diskCrash), the halt often seconds after the fill.
+// A leader cut off from the others holds what it accepted until its heal,
+// then hands it to the new leader, whose crash after that may lose it.
 
 import { describe, expect, it } from 'vitest';
 import { diskCrash, type Halt } from '../../scripts/nemesis/diskFault.js';
 import type { CrashEvent } from '../../scripts/nemesis/faults.js';
-import { crashThatLost, DELIVERY_SLACK_MS, LOSS_WINDOW_MS, type AcceptedAck } from '../../scripts/nemesis/lossAttribution.js';
+import { crashThatLost, DELIVERY_SLACK_MS, LOSS_WINDOW_MS, type AcceptedAck, type CutOffLeader } from '../../scripts/nemesis/lossAttribution.js';
 
 const crash = (atMs: number, node: number, ledChannels: readonly string[] = ['ch']): CrashEvent => ({ atMs, node, ledChannels });
 /** Sent at 10 s to node 2 (a follower that forwards to the leader), acknowledged 0.5 s later. */
@@ -107,5 +109,33 @@ describe('lost accepted-mode acknowledgement attribution, full disk', () => {
       node: 3,
       ledChannels: ['other', 'ch'],
     });
+  });
+});
+
+describe('lost accepted-mode acknowledgement attribution, a leader cut off', () => {
+  // Node 3 led ch and was partitioned from all at 10.2 s for 3.3 s; it had acknowledged the
+  // envelope directly at 10.3 s, stepped down, heard the new leader (node 1) after the heal and
+  // handed its accepted envelopes over; node 1 was killed 150 ms after taking them, at 14.5 s.
+  const cut: CutOffLeader = { startedMs: 10_200, healedMs: 13_500, ledChannels: ['ch'] };
+  const heldAck: AcceptedAck = { channel: 'ch', sentAtMs: 10_290, atMs: 10_300, node: 3 };
+  const newLeaderKilled = crash(14_500, 1);
+
+  it('a crash of the next leader after the heal explains what the cut-off leader had accepted', () => {
+    expect(crashThatLost(heldAck, [newLeaderKilled], [cut])).toEqual(newLeaderKilled);
+    expect(crashThatLost(heldAck, [crash(13_500 + LOSS_WINDOW_MS, 1)], [cut])).toBeDefined();
+  });
+
+  it('without the cut-off, the same crash is past the loss window and explains nothing', () => {
+    expect(crashThatLost(heldAck, [newLeaderKilled])).toBeUndefined();
+  });
+
+  it('a crash later than the loss window after the heal does not explain it', () => {
+    expect(crashThatLost(heldAck, [crash(13_500 + LOSS_WINDOW_MS + 1, 1)], [cut])).toBeUndefined();
+  });
+
+  it('a cut-off leader of another channel, or one cut off after the envelope was ordered or before it was sent, extends nothing', () => {
+    expect(crashThatLost(heldAck, [newLeaderKilled], [{ ...cut, ledChannels: ['other'] }])).toBeUndefined();
+    expect(crashThatLost(heldAck, [newLeaderKilled], [{ ...cut, startedMs: 10_300 + LOSS_WINDOW_MS + 1, healedMs: 14_000 }])).toBeUndefined();
+    expect(crashThatLost({ ...heldAck, sentAtMs: 13_600, atMs: 13_610 }, [crash(17_000, 1)], [cut])).toBeUndefined();
   });
 });

@@ -4,40 +4,12 @@
 // cluster stream the flood held the follower's heartbeats (and other channels)
 // behind it for seconds.
 import { describe, expect, it } from 'vitest';
-import { emptyConfState, MemoryStorage, MessageType, ProgressState, RawNode, seededRandom, StateType, type Message } from '../../src/raft/index.js';
+import { drain, type TestNode, voterOfThree } from './threeVoters.js';
+import { MessageType, ProgressState, StateType, type Message } from '../../src/raft/index.js';
 
 const MAX_SIZE_PER_MSG = 64 * 1024;
 
-function node(id: number): { node: RawNode; storage: MemoryStorage } {
-  const storage = new MemoryStorage();
-  storage.applySnapshot({ data: new Uint8Array(), metadata: { index: 1, term: 1, confState: { ...emptyConfState, voters: [1, 2, 3] } } });
-  const raw = new RawNode({
-    id,
-    electionTick: 10,
-    heartbeatTick: 1,
-    storage,
-    applied: 1,
-    maxSizePerMsg: MAX_SIZE_PER_MSG,
-    maxInflightMsgs: 256,
-    checkQuorum: true,
-    preVote: true,
-    random: seededRandom(id),
-  });
-  return { node: raw, storage };
-}
-
-/** Persists and collects every Ready of `n` until it has none. */
-function drain(n: { node: RawNode; storage: MemoryStorage }): Message[] {
-  const out: Message[] = [];
-  while (n.node.hasReady()) {
-    const rd = n.node.ready();
-    n.storage.append(rd.entries);
-    if (rd.hardState) n.storage.setHardState(rd.hardState);
-    out.push(...rd.messages);
-    n.node.advance(rd);
-  }
-  return out;
-}
+const node = (id: number): TestNode => voterOfThree(id, MAX_SIZE_PER_MSG);
 
 /** Three voters, 1 leading; 3 is cut off while 40 entries of 16 KiB commit through 1 and 2; 1 then probes 3. */
 function leaderProbingLaggard(): { leader: ReturnType<typeof node>; term: number; lastIndex: number } {

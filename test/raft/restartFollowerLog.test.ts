@@ -2,37 +2,10 @@
 // counts the entries it acknowledged: the leader forgets its match index and
 // replicates it from index 1 in the same term, with no election.
 import { describe, expect, it } from 'vitest';
-import { emptyConfState, MemoryStorage, MessageType, RawNode, seededRandom, StateType, type Message } from '../../src/raft/index.js';
+import { drain, type TestNode, voterOfThree } from './threeVoters.js';
+import { MessageType, StateType } from '../../src/raft/index.js';
 
-function node(id: number): { node: RawNode; storage: MemoryStorage } {
-  const storage = new MemoryStorage();
-  storage.applySnapshot({ data: new Uint8Array(), metadata: { index: 1, term: 1, confState: { ...emptyConfState, voters: [1, 2, 3] } } });
-  const raw = new RawNode({
-    id,
-    electionTick: 10,
-    heartbeatTick: 1,
-    storage,
-    applied: 1,
-    maxSizePerMsg: 1024 * 1024,
-    maxInflightMsgs: 256,
-    checkQuorum: true,
-    preVote: true,
-    random: seededRandom(id),
-  });
-  return { node: raw, storage };
-}
-
-function drain(n: { node: RawNode; storage: MemoryStorage }): Message[] {
-  const out: Message[] = [];
-  while (n.node.hasReady()) {
-    const rd = n.node.ready();
-    n.storage.append(rd.entries);
-    if (rd.hardState) n.storage.setHardState(rd.hardState);
-    out.push(...rd.messages);
-    n.node.advance(rd);
-  }
-  return out;
-}
+const node = (id: number): TestNode => voterOfThree(id, 1024 * 1024);
 
 describe('restartFollowerLog', () => {
   it("forgets the follower's match index and sends it the log from index 1, in the same term", () => {

@@ -7,11 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeNodePorts, keygen } from '../../../src/cli/index.js';
 import {
   BenchConfigError,
-  EnvelopeSupply,
-  externalTarget,
   buildReport,
   describeMachine,
   judgeStep,
@@ -20,11 +17,11 @@ import {
   parseStepBound,
   runBench,
   writeReport,
-  startStubOrderer,
   type FindMaxPhase,
   type RunResult,
 } from '../../../src/client/index.js';
 import { stubReportConfig } from './stubReportConfig.js';
+import { withStubTarget } from './withStubTarget.js';
 
 const latency = (p50: number | null, p99: number | null) => ({ count: p50 === null ? 0 : 1, p50, p90: p99, p99, p999: p99, max: p99, mean: p50 });
 
@@ -109,27 +106,13 @@ describe('find the maximum against an orderer at its capacity', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-findmax-'));
-    const manifest = keygen({ outDir: dir, nodes: 1, algorithm: 'ecdsa-p256', channelId: 'stub', ports: await freeNodePorts(1), engine: 'native' });
-    const stub = await startStubOrderer({ ackPerS: CAPACITY, blockIntervalMs: 50 });
-    const target = await externalTarget({
-      endpoints: [stub.address],
-      channelId: 'stub',
-      mspDir: path.join(dir, manifest.client.mspDir),
-      mspId: manifest.client.mspId,
-      envelopeBytes: 512,
-    });
-    const supply = new EnvelopeSupply(target.signer, 1);
     schedule = parseSchedule({
       phases: [{ name: 'search', find_max: { start_rate: 200, step_rate: 200, step_s: 2, max_rate: 1400, bounds: ['ack_p99<150ms'] } }],
     });
-    try {
-      await supply.prepare(8000);
-      run = await runBench({ target, schedule, role: 'all', streamsPerNode: 1, maxOutstanding: 20_000, supply });
-    } finally {
-      await supply.close();
-      await target.close();
-      await stub.close();
-    }
+    const rig = { stub: { ackPerS: CAPACITY, blockIntervalMs: 50 }, channelId: 'stub', envelopeBytes: 512, prepare: 8000 };
+    run = await withStubTarget(dir, rig, ({ target, supply }) =>
+      runBench({ target, schedule, role: 'all', streamsPerNode: 1, maxOutstanding: 20_000, supply }),
+    );
   }, 120_000);
 
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeNodePorts, keygen } from '../../../src/cli/index.js';
-import { EnvelopeSupply, externalTarget, runBench, startStubOrderer } from '../../../src/client/index.js';
+import { EnvelopeSupply, runBench } from '../../../src/client/index.js';
 import { readHarnessThreads } from '../../../src/client/bench/procStat.js';
+import { withStubTarget } from './withStubTarget.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cost-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -41,25 +42,8 @@ describe('readHarnessThreads', () => {
   );
 
   it('leaves the nodes unwatched when asked: seconds carry the harness counts only', async () => {
-    const manifest = keygen({
-      outDir: path.join(dir, 'quiet'),
-      nodes: 1,
-      algorithm: 'ecdsa-p256',
-      channelId: 'c',
-      ports: await freeNodePorts(1),
-      engine: 'native',
-    });
-    const stub = await startStubOrderer({ blockIntervalMs: 50 });
-    const target = await externalTarget({
-      endpoints: [stub.address],
-      channelId: 'c',
-      mspDir: path.join(dir, 'quiet', manifest.client.mspDir),
-      mspId: manifest.client.mspId,
-      envelopeBytes: 256,
-    });
-    const supply = new EnvelopeSupply(target.signer, 1);
-    try {
-      await supply.prepare(400);
+    const rig = { stub: { blockIntervalMs: 50 }, channelId: 'c', envelopeBytes: 256, prepare: 400 };
+    await withStubTarget(path.join(dir, 'quiet'), rig, async ({ target, supply }) => {
       const schedule = { phases: [{ kind: 'rate' as const, name: 'r', durationS: 2, rate: 100, toRate: 100 }], faults: [] };
       const quiet = await runBench({ target, schedule, role: 'all', streamsPerNode: 1, maxOutstanding: 100, supply, watchNodes: false });
       expect(quiet.seconds.length).toBeGreaterThan(1);
@@ -67,33 +51,12 @@ describe('readHarnessThreads', () => {
       expect(quiet.seconds.reduce((total, s) => total + s.acknowledged, 0)).toBe(quiet.total.acknowledged);
       const watched = await runBench({ target, schedule, role: 'all', streamsPerNode: 1, maxOutstanding: 100, supply });
       for (const second of watched.seconds) expect(second.nodes.map((n) => n.id)).toEqual([1]);
-    } finally {
-      await supply.close();
-      await target.close();
-      await stub.close();
-    }
+    });
   }, 120_000);
 
   it('gives a steady-state cost from the end of the warm-up to the end of the run, and none when no warm-up as long follows it', async () => {
-    const manifest = keygen({
-      outDir: path.join(dir, 'steady'),
-      nodes: 1,
-      algorithm: 'ecdsa-p256',
-      channelId: 'c',
-      ports: await freeNodePorts(1),
-      engine: 'native',
-    });
-    const stub = await startStubOrderer({ blockIntervalMs: 50 });
-    const target = await externalTarget({
-      endpoints: [stub.address],
-      channelId: 'c',
-      mspDir: path.join(dir, 'steady', manifest.client.mspDir),
-      mspId: manifest.client.mspId,
-      envelopeBytes: 256,
-    });
-    const supply = new EnvelopeSupply(target.signer, 1);
-    try {
-      await supply.prepare(800);
+    const rig = { stub: { blockIntervalMs: 50 }, channelId: 'c', envelopeBytes: 256, prepare: 800 };
+    await withStubTarget(path.join(dir, 'steady'), rig, async ({ target, supply }) => {
       const schedule = { phases: [{ kind: 'rate' as const, name: 'r', durationS: 3, rate: 100, toRate: 100 }], faults: [] };
       const options = { target, schedule, role: 'all' as const, streamsPerNode: 1, maxOutstanding: 100, supply, watchNodes: false };
       const run = await runBench({ ...options, warmUpS: 1 });
@@ -106,10 +69,6 @@ describe('readHarnessThreads', () => {
       expect(steady.processCpuUs).toBeLessThanOrEqual(run.harness.processCpuUs);
       const short = await runBench({ ...options, warmUpS: 30 });
       expect(short.harness.steady).toBeUndefined();
-    } finally {
-      await supply.close();
-      await target.close();
-      await stub.close();
-    }
+    });
   }, 120_000);
 });

@@ -8,26 +8,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeNodePorts, keygen } from '../../../src/cli/index.js';
-import { EnvelopeSupply, externalTarget, runBench, startStubOrderer, type RunResult } from '../../../src/client/index.js';
+import { runBench, type RunResult } from '../../../src/client/index.js';
+import { withStubTarget } from './withStubTarget.js';
 
 const STALL_MS = 1500;
 const RATE = 200;
 
 /** Runs RATE tx/s for 4 s, at most 4 outstanding, against a stub that holds its answers for STALL_MS after `stallAfter` envelopes. */
-async function runThroughStall(dir: string, stallAfter: number): Promise<{ run: RunResult; received: number }> {
-  const manifest = keygen({ outDir: dir, nodes: 1, algorithm: 'ecdsa-p256', channelId: 'stub', ports: await freeNodePorts(1), engine: 'native' });
-  const stub = await startStubOrderer({ stallAfterEnvelopes: stallAfter, stallMs: STALL_MS, blockIntervalMs: 50 });
-  const target = await externalTarget({
-    endpoints: [stub.address],
-    channelId: 'stub',
-    mspDir: path.join(dir, manifest.client.mspDir),
-    mspId: manifest.client.mspId,
-    envelopeBytes: 512,
-  });
-  const supply = new EnvelopeSupply(target.signer, 1);
-  try {
-    await supply.prepare(RATE * 4 + 50);
+function runThroughStall(dir: string, stallAfter: number): Promise<{ run: RunResult; received: number }> {
+  const stalling = { stallAfterEnvelopes: stallAfter, stallMs: STALL_MS, blockIntervalMs: 50 };
+  return withStubTarget(dir, { stub: stalling, channelId: 'stub', envelopeBytes: 512, prepare: RATE * 4 + 50 }, async ({ stub, target, supply }) => {
     const run = await runBench({
       target,
       schedule: { phases: [{ kind: 'rate', name: 'steady', durationS: 4, rate: RATE, toRate: RATE }], faults: [] },
@@ -37,11 +27,7 @@ async function runThroughStall(dir: string, stallAfter: number): Promise<{ run: 
       supply,
     });
     return { run, received: stub.received() };
-  } finally {
-    await supply.close();
-    await target.close();
-    await stub.close();
-  }
+  });
 }
 
 describe('open-loop latency from the intended send time', () => {

@@ -9,7 +9,6 @@ export * from './codec/common.js';
 export * from './codec/block.js';
 export * from './codec/orderer.js';
 export { readEnvelopeFields, readEnvelopeRouting, readTxIds, type EnvelopeFields, type EnvelopeRouting } from './envelopeFields.js';
-export { readDeliveredTxIds, type DeliveredTxIds } from './deliveredTxIds.js';
 export { BLOCK_ENTRY_MAGIC, decodeBlockEntry, encodeBlockEntry, type DecodedBlockEntry } from './blockEntry.js';
 export { blockHeaderBytes, headerHash, dataHash, type HeaderFields } from './headerHash.js';
 export {

@@ -99,6 +99,11 @@ export class PeerLink {
     return this.#queue.length;
   }
 
+  /** Bytes of the frames queued (both lanes): the queue is bounded in bytes as well as in frames. */
+  get queuedBytes(): number {
+    return this.#queue.bytes;
+  }
+
   /** Queues a Raft message; drops it (counted) when the peer is unreachable or its queue is full. Never waits. */
   sendConsensus(channel: string, message: Message): void {
     const snapshot = message.type === MessageType.MsgSnap;

@@ -32,6 +32,8 @@ export interface PeerLinkStatus {
   readonly address: string;
   readonly state: LinkState;
   readonly queuedFrames: number;
+  /** Bytes of those frames: a consensus frame that would take the queue past sendQueueBytesMax is dropped, as one past sendQueueFramesMax. */
+  readonly queuedBytes: number;
 }
 
 export class GrpcClusterTransport implements ClusterTransport {
@@ -260,7 +262,7 @@ export class GrpcClusterTransport implements ClusterTransport {
   peerStatus(): PeerLinkStatus[] {
     return [...this.#links.values()]
       .filter((link) => link.localId === this.selfId)
-      .map((link) => ({ id: link.peer.id, address: link.peer.address, state: link.state, queuedFrames: link.queuedFrames }));
+      .map((link) => ({ id: link.peer.id, address: link.peer.address, state: link.state, queuedFrames: link.queuedFrames, queuedBytes: link.queuedBytes }));
   }
 
   /** Ends every stream, refuses pending submits and stops the listener. Idempotent. */

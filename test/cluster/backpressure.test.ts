@@ -62,6 +62,23 @@ describe('consensus messages', () => {
     expect(transport.isReachable(2)).toBe(false);
   });
 
+  test('appends are dropped at the byte bound with frame slots still free; the status shows the bytes queued', async () => {
+    // Ten 10 KiB appends against 64 KiB: six fit, four are dropped though 994 frame slots are free.
+    const { transport } = await nodeFacingSilentPeer({ sendQueueFramesMax: 1000, frameBytesMax: 64 * 1024, sendQueueBytesMax: 64 * 1024 });
+    const append = (index: number) => ({
+      ...heartbeat(1, 2, 1),
+      type: MessageType.MsgApp,
+      index,
+      entries: [{ term: 1, index: index + 1, type: 0, data: new Uint8Array(10 * 1024) }],
+    });
+    for (let index = 0; index < 10; index++) transport.sendConsensus('ch1', 2, append(index));
+    expect(await metricValue(transport, 'cluster_comm_msg_dropped_count', { lane: 'bulk', reason: 'queue_full' })).toBe(4);
+    const status = transport.peerStatus()[0]!;
+    expect(status.queuedFrames).toBe(6);
+    expect(status.queuedBytes).toBeGreaterThan(6 * 10 * 1024);
+    expect(status.queuedBytes).toBeLessThanOrEqual(64 * 1024);
+  });
+
   test('to a real peer: what fits the queue while connecting is delivered, the rest dropped, none lost silently', async () => {
     const nodes: TestNode[] = await startCluster(pki, 2, { sendQueueFramesMax: 8 });
     closers.push(() => closeAll(nodes));

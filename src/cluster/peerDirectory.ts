@@ -85,11 +85,27 @@ export class PeerDirectory {
     return keys;
   }
 
-  /** True when some list names this orderer under this id: a link or stream to it is still wanted. */
+  /** True when some list names this orderer under this id, whatever id it gives this node. */
   holds(id: number, nodeKey: string): boolean {
     for (const peers of this.#lists()) {
       const peer = peers.get(id);
       if (peer !== undefined && nodeKeyOf(peer) === nodeKey) return true;
+    }
+    return false;
+  }
+
+  /**
+   * True when a link speaking as `localId` to consenter `id` at `nodeKey` is
+   * still wanted: a channel's list names that orderer under that id and this
+   * node under `localId`, or the node-wide list names that orderer under that
+   * id (a channel without a list of its own may run as any id of this node).
+   */
+  holdsLink(localId: number, id: number, nodeKey: string): boolean {
+    const shared = this.#shared.get(id);
+    if (shared !== undefined && nodeKeyOf(shared) === nodeKey) return true;
+    for (const channel of this.#channels.values()) {
+      const peer = channel.peers.get(id);
+      if (channel.localId === localId && peer !== undefined && nodeKeyOf(peer) === nodeKey) return true;
     }
     return false;
   }

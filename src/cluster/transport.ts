@@ -53,7 +53,8 @@ export class GrpcClusterTransport implements ClusterTransport {
    * Every link, keyed by linkKey (our id, its id, that orderer). Those a list
    * asks for (PeerDirectory.wanted) dial at once; others (a message from an id
    * no list gives this node for that peer) are made on first use.
-   * Invariant: each link's (peer id, orderer) is held by some list of #directory, and its local id is a local id.
+   * Invariant after each #reconcile: each link's local id is a local id and some list of #directory holds
+   * (its local id, its peer id, that orderer) (PeerDirectory.holdsLink).
    */
   readonly #links = new Map<string, PeerLink>();
   /**
@@ -283,18 +284,22 @@ export class GrpcClusterTransport implements ClusterTransport {
   /**
    * Brings the links and inbound streams in line with the lists: closes links
    * to an orderer no list names under that id any more (removed, its key
-   * rotated, its address moved) or speaking as an id this node dropped, dials
+   * rotated, its address moved), speaking as an id this node dropped, or
+   * speaking as an id no list naming that orderer so gives this node any more
+   * (a channel that re-numbered this node: the old id must not keep a stream
+   * open, nor keep speaking on it, even while it stays an id of this node), dials
    * the wanted ones not up, and ends inbound streams whose id and key no list
    * pins together any more (they must say Hello again).
    */
   #reconcile(): void {
     for (const [key, link] of this.#links) {
       const nodeKey = nodeKeyOf(link.peer);
-      const held = this.#directory.holds(link.peer.id, nodeKey);
-      if (held && this.isLocalId(link.localId)) continue;
-      const why = held
+      if (this.isLocalId(link.localId) && this.#directory.holdsLink(link.localId, link.peer.id, nodeKey)) continue;
+      const why = !this.isLocalId(link.localId)
         ? `this node no longer speaks as consenter ${link.localId}`
-        : `no channel names it consenter ${link.peer.id} at ${link.peer.address} with this key any more`;
+        : this.#directory.holds(link.peer.id, nodeKey)
+          ? `no channel that names it so runs this node as consenter ${link.localId} any more`
+          : `no channel names it consenter ${link.peer.id} at ${link.peer.address} with this key any more`;
       this.#log.info({ peer: link.peer.id, as: link.localId }, `consenter ${link.peer.id}: ${why}`);
       link.close(`consenter ${link.peer.id} was removed or updated: ${why}`);
       this.#links.delete(key);

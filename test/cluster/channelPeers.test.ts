@@ -1,7 +1,9 @@
 // Per-channel consenter lists on one transport (setChannelPeers): a broken
 // link is reported to the channel whose consenter it reaches only (another
-// channel's consenter of the same id is another orderer), and a list change
-// ends an inbound stream only once no channel pins its key for its id.
+// channel's consenter of the same id is another orderer), a list change
+// ends an inbound stream only once no channel pins its key for its id, and a
+// link speaking as one of this node's ids stays only while some channel runs
+// this node as that id with that peer.
 
 import { afterEach, describe, expect, test } from 'vitest';
 import type { GrpcClusterTransport } from '../../src/cluster/index.js';
@@ -62,5 +64,44 @@ describe('per-channel consenter lists', () => {
     a.transport.sendConsensus('y', 2, heartbeat(1, 2, 1, 3));
     await waitFor(() => a.transport.peerStatus().some((p) => p.state === 'backing-off'), 'the redial refused');
     expect(handler.consensus.map((m) => m.message.commit)).toEqual([1, 2]);
+  });
+});
+
+describe('a channel that re-numbers this node', () => {
+  test("closes the link speaking as this node's own id once no channel runs it as that id towards that peer", async () => {
+    const [a, b] = [await node(1), await node(2)];
+    for (const channel of ['x', 'y']) {
+      a.transport.setChannelPeers(channel, 1, [b.peer(2)]);
+      b.transport.setChannelPeers(channel, 2, [a.peer(1)]);
+    }
+    await waitFor(() => a.transport.isReachable(2, 1, 'x'), 'the link from 1 to 2 up');
+    // Channel x removes a and adds it back as 4; y still runs it as 1 towards b: the link as 1 stays.
+    a.transport.addLocalId(4);
+    a.transport.setChannelPeers('x', 4, [b.peer(2)]);
+    b.transport.setChannelPeers('x', 2, [a.peer(4)]);
+    expect(a.transport.isReachable(2, 1, 'y')).toBe(true);
+    // Channel y does the same: no channel runs a as 1 any more, though 1 stays its node id.
+    a.transport.setChannelPeers('y', 4, [b.peer(2)]);
+    expect(a.transport.isLocalId(1)).toBe(true);
+    expect(a.transport.peerStatus()).toEqual([]);
+    b.transport.setChannelPeers('y', 2, [a.peer(4)]);
+    await waitFor(() => a.transport.isReachable(2, 4, 'x') && a.transport.isReachable(2, 4, 'y'), 'the link from 4 to 2 up');
+  });
+
+  test('closes the link speaking as an id another channel still runs as, when that channel does not list the peer', async () => {
+    const [a, b] = [await node(1), await node(2)];
+    a.transport.addLocalId(4);
+    a.transport.setChannelPeers('x', 4, [b.peer(2)]);
+    // Channel y runs a as 4 too, with no other consenter: id 4 stays in use.
+    a.transport.setChannelPeers('y', 4, []);
+    b.transport.setChannelPeers('x', 2, [a.peer(4)]);
+    await waitFor(() => a.transport.isReachable(2, 4, 'x'), 'the link from 4 to 2 up');
+    // Channel x re-numbers a as 5.
+    a.transport.addLocalId(5);
+    a.transport.setChannelPeers('x', 5, [b.peer(2)]);
+    expect(a.transport.isLocalId(4)).toBe(true);
+    expect(a.transport.isReachable(2, 4, 'x')).toBe(false);
+    b.transport.setChannelPeers('x', 2, [a.peer(5)]);
+    await waitFor(() => a.transport.isReachable(2, 5, 'x'), 'the link from 5 to 2 up');
   });
 });

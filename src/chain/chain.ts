@@ -235,6 +235,7 @@ export class Chain implements ChannelSupport {
       kick: () => ctx.loop!.kick(),
       inbound: (message) => ctx.liveness!.inbound(message),
       peerLost: (peer) => ctx.liveness?.onPeerLost(peer),
+      peerRefused: (peer, reason) => ctx.liveness?.onPeerRefused(peer, reason),
       forwarded: (from, envelope) => this.#intake.forwarded(from, envelope),
       forwardedAll: (from, envelopes) => this.#intake.forwardedAll(from, envelopes),
     });

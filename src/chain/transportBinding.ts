@@ -2,7 +2,8 @@
 // peers are stepped into the RawNode (through the lost-log guard), envelopes
 // forwarded by followers go to the chain's intake, and the transport's peer
 // reports (unreachable, snapshot sent or failed) reach Raft for the channel's
-// consenters only. While the chain does not run, peers' messages are dropped.
+// consenters only; a consenter's refusal of this node reaches eviction
+// suspicion. While the chain does not run, peers' messages are dropped.
 
 import type { Logger } from 'pino';
 import type { ClusterChannelHandler, ClusterTransport } from '../cluster/index.js';
@@ -23,6 +24,8 @@ export interface TransportBindingHost {
   inbound(message: Message): Message;
   /** The transport reports the stream to a consenter broken (leader-loss detection). */
   peerLost(peer: number): void;
+  /** A consenter refused this node's stream as one it does not know under this id (eviction suspicion checks sooner). */
+  peerRefused(peer: number, reason: string): void;
   /** An envelope a consenter forwarded: resolves once accepted for ordering, throws an OrdererError otherwise. */
   forwarded(from: number, envelope: Uint8Array): Promise<void>;
   /** forwarded() for a SubmitBatch's envelopes: per envelope undefined (accepted) or its OrdererError; never rejects. */
@@ -36,6 +39,10 @@ export function bindTransport(transport: ClusterTransport, host: TransportBindin
     if (!host.isRunning() || !host.consenterIds().includes(peer)) return;
     host.raft().reportUnreachable(peer);
     host.peerLost(peer);
+  });
+  transport.onRefused?.((peer, _channelId, reason) => {
+    if (!host.isRunning() || !host.consenterIds().includes(peer)) return;
+    host.peerRefused(peer, reason);
   });
   transport.onSnapshotStatus?.((channelId, peer, status) => {
     // Without the failure report a leader keeps that follower paused in StateSnapshot (etcd).

@@ -41,6 +41,8 @@ export interface PeerLinkContext {
   readonly onBroken: (peer: number) => void;
   /** A MsgSnap to this peer was written to its stream ('finish') or dropped ('failure'). */
   readonly onSnapshotStatus: (channel: string, peer: number, status: 'finish' | 'failure') => void;
+  /** The peer ended the stream PERMISSION_DENIED (it does not take this node as `localId`, or itself as `peer`), after onBroken. */
+  readonly onRefused?: (peer: number, reason: string) => void;
   /**
    * The consenter id this node speaks as on this link (its Hello's `from`);
    * default settings.selfId. Another id: a channel that re-added this node
@@ -310,6 +312,7 @@ export class PeerLink {
     const refusedByPeer = code === grpc.status.PERMISSION_DENIED || code === grpc.status.UNAUTHENTICATED;
     if (refusedByPeer) this.#context.metrics.streamsRefused.inc({ direction: 'egress', reason: 'refused_by_peer' });
     this.#broke(call, refusedByPeer ? `the peer refused us: ${details}` : `${grpc.status[code] ?? code}: ${details}`);
+    if (code === grpc.status.PERMISSION_DENIED) this.#context.onRefused?.(this.peer.id, details);
   }
 
   /** The current stream is gone: refuse what waited on it, back off, tell the chains. */

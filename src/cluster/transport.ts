@@ -67,6 +67,7 @@ export class GrpcClusterTransport implements ClusterTransport {
   readonly #handlers = new Map<string, ClusterChannelHandler>();
   readonly #unreachableListeners: Array<(peer: number, channelId?: string) => void> = [];
   readonly #snapshotListeners: Array<(channelId: string, peer: number, status: 'finish' | 'failure') => void> = [];
+  readonly #refusedListeners: Array<(peer: number, channelId: string | undefined, reason: string) => void> = [];
   #state = TransportState.Running;
 
   /** Validates `options`, binds the listener and returns the running transport. Every peer is dialed at once (a failed dial is retried at the next send or when the peer dials us). */
@@ -223,6 +224,11 @@ export class GrpcClusterTransport implements ClusterTransport {
     return subscribe(this.#snapshotListeners, listener);
   }
 
+  /** Returns a function that unregisters `listener`, as onUnreachable; the channels told are those onUnreachable would tell. */
+  onRefused(listener: (peer: number, channelId: string | undefined, reason: string) => void): () => void {
+    return subscribe(this.#refusedListeners, listener);
+  }
+
   /** The node-wide consenter list: the peers of every channel that has no list of its own (setChannelPeers). */
   updatePeers(peers: readonly ClusterPeer[]): void {
     if (this.#state !== TransportState.Running) {
@@ -339,6 +345,10 @@ export class GrpcClusterTransport implements ClusterTransport {
           this.#notify(this.#unreachableListeners, [id, channelId], 'onUnreachable');
       },
       onSnapshotStatus: (channel, id, status) => this.#notify(this.#snapshotListeners, [channel, id, status], 'onSnapshotStatus'),
+      onRefused: (id, reason) => {
+        for (const channelId of this.#directory.channelsReaching(localId, id, nodeKey))
+          this.#notify(this.#refusedListeners, [id, channelId, reason], 'onRefused');
+      },
     });
   }
 

@@ -64,6 +64,18 @@ export interface ClusterTransport {
    * leader keeps that follower paused in StateSnapshot (as in etcd).
    */
   onSnapshotStatus?(listener: (channelId: string, peer: number, status: 'finish' | 'failure') => void): void;
+  /**
+   * Optional (additive): called when `peer` refused this node's stream as a
+   * consenter it does not know under the id the stream speaks as (its Hello
+   * refused, or an accepted stream ended, with PERMISSION_DENIED: its lists
+   * no longer pin this node's certificate under that id, or `peer` is not
+   * that id there), `reason` as the peer gave it. This node's or that peer's
+   * membership may have changed while this node was away; a peer that does
+   * pin this node under that id on some channel takes the stream and refuses
+   * only frames of channels that do not, which the sender is not told.
+   * `channelId`: as in onUnreachable.
+   */
+  onRefused?(listener: (peer: number, channelId: string | undefined, reason: string) => void): void;
   /** Adds, updates (cert rotation) or removes consenters at runtime. */
   updatePeers(peers: readonly ClusterPeer[]): void;
   close(): Promise<void>;

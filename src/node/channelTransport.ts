@@ -142,6 +142,10 @@ export class ChannelPeerSets {
       ...(transport.onSnapshotStatus && {
         onSnapshotStatus: (listener: Parameters<NonNullable<ClusterTransport['onSnapshotStatus']>>[0]) => transport.onSnapshotStatus!(listener),
       }),
+      ...(transport.onRefused && {
+        onRefused: (listener: Parameters<NonNullable<ClusterTransport['onRefused']>>[0]) =>
+          transport.onRefused!((peer, channel, reason) => (channel === undefined || channel === channelId) && listener(peer, channel, reason)),
+      }),
       updatePeers: (peers) => this.set(channelId, peers, selfId),
       // The node closes its transport once, after every chain.
       close: async () => undefined,

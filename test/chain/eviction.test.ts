@@ -212,6 +212,50 @@ describe('eviction suspicion', () => {
     expect(asked.count).toBe(1);
   });
 
+  it("a peer's refusal brings a check forward to the next tick without a leader, once per suspicion period, and moves no other check", async () => {
+    const lines: string[] = [];
+    const checkDone = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const suspector = new EvictionSuspector({
+      selfId: 3,
+      evictionSuspicionMs: 1000,
+      firstCheckAfterMs: 200,
+      // No orderer answers: every check is 'unknown', which decides nothing.
+      source: { newestBlock: async () => undefined, blockAt: async () => undefined },
+      logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+      onEvicted: () => undefined,
+      onReadded: () => undefined,
+    });
+    suspector.onTick(0, false);
+    suspector.peerRefused(1, 'it claims to be consenter 3, which is not a configured consenter');
+    suspector.onTick(10, false);
+    await checkDone();
+    expect(suspector.checks).toBe(1);
+    expect(lines.join('')).toContain("consenter 1 refused this node's stream: it claims to be consenter 3, which is not a configured consenter");
+    // The first check still comes after firstCheckAfterMs.
+    suspector.onTick(199, false);
+    expect(suspector.checks).toBe(1);
+    suspector.onTick(200, false);
+    await checkDone();
+    expect(suspector.checks).toBe(2);
+    // A second refusal within the suspicion period of the first one's check brings nothing forward.
+    suspector.peerRefused(2, 'again');
+    suspector.onTick(300, false);
+    await checkDone();
+    expect(suspector.checks).toBe(2);
+    // A refusal heard while a leader is known brings nothing forward either.
+    suspector.onTick(1000, true);
+    suspector.peerRefused(2, 'while led');
+    suspector.onTick(1020, true);
+    suspector.onTick(1030, false);
+    await checkDone();
+    expect(suspector.checks).toBe(2);
+    // Leaderless again, a period after the first refusal's check: the next refusal brings a check forward.
+    suspector.peerRefused(2, 'once more');
+    suspector.onTick(1040, false);
+    await checkDone();
+    expect(suspector.checks).toBe(3);
+  });
+
   it('a config block older than its own latest config block decides nothing (the orderers that answered are behind)', async () => {
     const { cc, gone, rest } = await removedWhileAway();
     const configBlock = lastConfigBlockOf(cc, rest[0]!);

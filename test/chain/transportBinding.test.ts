@@ -34,6 +34,7 @@ describe('a chain bound to the cluster transport', () => {
       kick: () => undefined,
       inbound: (m) => m,
       peerLost: () => undefined,
+      peerRefused: () => undefined,
       forwarded: async () => undefined,
       forwardedAll: async () => [],
     });
@@ -42,5 +43,35 @@ describe('a chain bound to the cluster transport', () => {
     handler!.onConsensus(1, heartbeat(2));
     expect(stepped).toEqual([2]);
     expect(lines.filter((l) => l.includes('to consenter 4 are dropped: this node runs the channel as consenter 2'))).toHaveLength(1);
+  });
+
+  it("hands a consenter's refusal of this node to the chain while it runs, and ignores one from an orderer that is no consenter", () => {
+    let refused: ((peer: number, channelId: string | undefined, reason: string) => void) | undefined;
+    const transport = {
+      setHandler: () => undefined,
+      onUnreachable: () => undefined,
+      onRefused: (listener: typeof refused) => void (refused = listener),
+    } as unknown as ClusterTransport;
+    const heard: string[] = [];
+    let running = true;
+    bindTransport(transport, {
+      channelId: 'c',
+      selfId: 2,
+      log: pino({ level: 'silent' }),
+      isRunning: () => running,
+      consenterIds: () => [1, 2, 3],
+      raft: () => ({}) as unknown as RawNode,
+      kick: () => undefined,
+      inbound: (m) => m,
+      peerLost: () => undefined,
+      peerRefused: (peer, reason) => void heard.push(`${peer}: ${reason}`),
+      forwarded: async () => undefined,
+      forwardedAll: async () => [],
+    });
+    refused!(1, 'c', 'not a configured consenter');
+    refused!(7, 'c', 'no consenter of ours');
+    running = false;
+    refused!(3, 'c', 'after the chain stopped');
+    expect(heard).toEqual(['1: not a configured consenter']);
   });
 });

@@ -7,7 +7,7 @@
 
 import { afterEach, describe, expect, test } from 'vitest';
 import type { GrpcClusterTransport } from '../../src/cluster/index.js';
-import { RecordingHandler, TestPki, heartbeat, startTransport, waitFor, type TlsMaterial } from './fixtures.js';
+import { RecordingHandler, TestPki, heartbeat, metricValue, startTransport, waitFor, type TlsMaterial } from './fixtures.js';
 
 const pki = new TestPki();
 const started: GrpcClusterTransport[] = [];
@@ -103,5 +103,43 @@ describe('a channel that re-numbers this node', () => {
     expect(a.transport.isReachable(2, 4, 'x')).toBe(false);
     b.transport.setChannelPeers('x', 2, [a.peer(5)]);
     await waitFor(() => a.transport.isReachable(2, 5, 'x'), 'the link from 5 to 2 up');
+  });
+});
+
+describe("a peer's refusal", () => {
+  test('of the Hello (no channel there pins this node under that id) is reported to the channels the link serves', async () => {
+    const [a, b, c] = [await node(1), await node(2), await node(3)];
+    const refusals: Array<[number, string | undefined, string]> = [];
+    a.transport.onRefused((peer, channel, reason) => refusals.push([peer, channel, reason]));
+    // b's channel x removed a (1) and added it back as 4; a still runs x as 1. Channel y reaches c only.
+    b.transport.setChannelPeers('x', 2, [a.peer(4)]);
+    c.transport.setChannelPeers('y', 3, [a.peer(1)]);
+    a.transport.setChannelPeers('y', 1, [c.peer(3)]);
+    a.transport.setChannelPeers('x', 1, [b.peer(2)]);
+    await waitFor(() => refusals.length > 0, 'the refusal reported');
+    expect(refusals[0]).toEqual([2, 'x', 'it claims to be consenter 1, which is not a configured consenter']);
+    expect(new Set(refusals.map(([peer, channel]) => `${peer}/${channel}`))).toEqual(new Set(['2/x']));
+  });
+
+  test('of frames on a stream it took (another channel there pins this node under that id) is not reported: the sender is not told', async () => {
+    const [a, b] = [await node(1), await node(2)];
+    const refusals: number[] = [];
+    a.transport.onRefused((peer) => refusals.push(peer));
+    const onX = new RecordingHandler();
+    b.transport.setHandler('x', onX);
+    b.transport.setChannelPeers('x', 2, [a.peer(4)]);
+    b.transport.setChannelPeers('y', 2, [a.peer(1)]);
+    a.transport.setChannelPeers('x', 1, [b.peer(2)]);
+    await waitFor(() => a.transport.isReachable(2, 1, 'x'), 'the stream from 1 taken for channel y');
+    a.transport.sendConsensus('x', 2, heartbeat(1, 2, 1));
+    // b counts the refused frame; a hears nothing of it.
+    const deadline = Date.now() + 15_000;
+    while ((await metricValue(b.transport, 'cluster_comm_frame_refused_count', { channel: 'x' })) === 0) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the frame refused');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(onX.consensus).toEqual([]);
+    expect(refusals).toEqual([]);
+    expect(a.transport.isReachable(2, 1, 'x')).toBe(true);
   });
 });

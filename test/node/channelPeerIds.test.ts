@@ -122,3 +122,27 @@ describe('per-channel Raft ids on one transport per node', () => {
     expect(B.handlers.y.submits).toEqual([]);
   });
 });
+
+test("a peer's refusal of this node's stream reaches the view of the channel the link serves only", async () => {
+  const names = ['a', 'b', 'c'] as const;
+  const nodes = await Promise.all(
+    names.map(async (_, i) => {
+      const tls = pki.issueTls(i + 1);
+      const transport = await startTransport(pki, i + 1, tls);
+      started.push(transport);
+      return { transport, peer: (id: number): ClusterPeer => ({ id, address: `127.0.0.1:${transport.port}`, tlsCertPem: tls.certPem }) };
+    }),
+  );
+  const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
+  // b's channel x re-added a as 4 while a still runs x as 1; channel y is a and c.
+  b.transport.setChannelPeers('x', 2, [a.peer(4)]);
+  c.transport.setChannelPeers('y', 3, [a.peer(1)]);
+  const sets = new ChannelPeerSets(a.transport, testLogger());
+  const heard: string[] = [];
+  sets.set('y', [a.peer(1), c.peer(3)], 1);
+  sets.viewFor('y', 1).onRefused?.((peer) => heard.push(`y: ${peer}`));
+  sets.viewFor('x', 1).onRefused?.((peer) => heard.push(`x: ${peer}`));
+  sets.set('x', [a.peer(1), b.peer(2)], 1);
+  await waitFor(() => heard.length > 0, 'the refusal heard');
+  expect(new Set(heard)).toEqual(new Set(['x: 2']));
+});

@@ -23,6 +23,14 @@
 // leader addresses the new id). Waiting the whole suspicion period (Fabric's
 // 10 minutes) there only keeps the channel one node short; the check itself
 // is one read of two blocks from the other orderers.
+// A peer that refuses this node's stream as a consenter it does not know
+// under this id (peerRefused: the transport's onRefused) brings a check
+// forward to the next tick without a leader, at most once per suspicion
+// period: the node may have been removed, or re-added under a new id, while
+// away, and the check is cheap beside waiting out an election timeout (after
+// a restart) or the whole period (a node that once knew a leader). Such a
+// check leaves the schedule above as it is: a refusal that meant nothing (a
+// peer whose channels had not started yet) delays no check.
 // A config block older than this node's own latest config block
 // (`localConfigBlock`) is no verdict: the orderers that answered are behind
 // this node (e.g. still replaying their logs after a restart of the whole
@@ -78,6 +86,10 @@ export class EvictionSuspector {
   #checking = false;
   /** True once a leader was known or a check was made: the suspicion period applies from then on. */
   #pastStart = false;
+  /** What a peer refused since the last tick, while no leader is known: a check comes at the next tick (see the file comment). */
+  #refusal: string | undefined;
+  /** Clock time of the last check a refusal brought forward; undefined if none. */
+  #refusalCheckAtMs: number | undefined;
   /** Set once by an evicted or re-added verdict; no check after it. */
   #decided: EvictedVerdict | ReaddedVerdict | undefined;
   /** Checks done (tests, metrics). */
@@ -94,14 +106,31 @@ export class EvictionSuspector {
     return this.#decided;
   }
 
+  /** A peer refused this node's stream as a consenter it does not know under this id (`reason` as it gave it). */
+  peerRefused(peer: number, reason: string): void {
+    if (this.#decided !== undefined) return;
+    this.#refusal = `consenter ${peer} refused this node's stream: ${reason}`;
+  }
+
   /** Called on every tick with the clock's time and whether a leader is known. */
   onTick(nowMs: number, leaderKnown: boolean): void {
     if (leaderKnown || this.#decided !== undefined) {
       this.#leaderlessSinceMs = undefined;
+      this.#refusal = undefined;
       if (leaderKnown) this.#pastStart = true;
       return;
     }
     this.#leaderlessSinceMs ??= nowMs;
+    const refusal = this.#refusal;
+    if (refusal !== undefined && !this.#checking) {
+      this.#refusal = undefined;
+      if (this.#refusalCheckAtMs === undefined || nowMs - this.#refusalCheckAtMs >= this.opts.evictionSuspicionMs) {
+        this.#refusalCheckAtMs = nowMs;
+        this.#checking = true;
+        void this.check(nowMs - this.#leaderlessSinceMs, refusal).finally(() => (this.#checking = false));
+        return;
+      }
+    }
     const waitMs = this.#pastStart ? this.opts.evictionSuspicionMs : Math.min(this.opts.firstCheckAfterMs ?? Infinity, this.opts.evictionSuspicionMs);
     const leaderlessMs = nowMs - this.#leaderlessSinceMs;
     if (this.#checking || leaderlessMs < waitMs) return;
@@ -115,14 +144,15 @@ export class EvictionSuspector {
   /**
    * Asks the other orderers; acts on an eviction or a re-addition. Never
    * rejects with an OrdererError. `leaderlessMs`: how long no leader was
-   * known (the log says; default the suspicion period).
+   * known (the log says; default the suspicion period); `cause`: what
+   * brought the check forward, if anything (the log says).
    */
-  async check(leaderlessMs = this.opts.evictionSuspicionMs): Promise<EvictionVerdict> {
+  async check(leaderlessMs = this.opts.evictionSuspicionMs, cause?: string): Promise<EvictionVerdict> {
     this.checks++;
     const { logger, selfId } = this.opts;
     const verdict = await this.#verdict();
     if (this.#decided !== undefined) return verdict;
-    const leaderless = `no Raft leader for ${Math.round(leaderlessMs)} ms`;
+    const leaderless = `no Raft leader for ${Math.round(leaderlessMs)} ms${cause === undefined ? '' : ` (${cause})`}`;
     if (verdict.kind === 'unknown') {
       logger.warn({ reason: verdict.reason }, `${leaderless} and the latest config block could not be read from the other orderers: ${verdict.reason}`);
       return verdict;

@@ -152,6 +152,11 @@ export class Liveness {
     this.#leaderLoss.onPeerLost(peer);
   }
 
+  /** `peer` refused this node's stream as a consenter it does not know under this id: membership is checked at the next tick without a leader. */
+  onPeerRefused(peer: number, reason: string): void {
+    this.#suspector?.peerRefused(peer, reason);
+  }
+
   /** The chain stops: no early campaign after this. */
   close(): void {
     this.#leaderLoss.close();

@@ -126,6 +126,7 @@ export class EvictionSuspector {
       this.#refusal = undefined;
       if (this.#refusalCheckAtMs === undefined || nowMs - this.#refusalCheckAtMs >= this.opts.evictionSuspicionMs) {
         this.#refusalCheckAtMs = nowMs;
+        this.opts.logger.info(`${refusal}: checking this node's membership of the channel now`);
         this.#checking = true;
         void this.check(nowMs - this.#leaderlessSinceMs, refusal).finally(() => (this.#checking = false));
         return;

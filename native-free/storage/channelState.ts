@@ -1,11 +1,13 @@
 // The native-free engine's per-channel state as found on disk and kept up to
 // date as batches become durable: the Raft log exactly as persisted (the
-// checkpoint source), and the ledger's summary, block positions and txId index.
+// checkpoint source), and the ledger's summary, block positions and txId index
+// (the duplicate horizon: the newest tx ids only, src/storage/txIdHorizon.ts).
 
 import assert from 'node:assert/strict';
 import type { RecoveredLedger, TxLocation } from '../../src/storage/backend.js';
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { MemoryLog } from '../../src/storage/memoryLog.js';
+import { TxIdHorizon, type TxIdCoverage, type TxIdHorizonSettings } from '../../src/storage/txIdHorizon.js';
 import type { RecoveredLog } from '../../src/storage/memoryLog.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 
@@ -35,11 +37,12 @@ export class ChannelState {
   /** Invariant: blocks.length === summary.height (blocks[n] is where block n is). */
   readonly blocks: BlockPosition[] = [];
   /**
-   * First occurrence of each txId: built from the blocks at the first lookup
-   * (locateTx), kept current from then on; undefined until then, so a node
-   * nobody asks (a follower) and the replay at start spend nothing per tx id.
+   * The blocks of the channel's newest tx ids by tx id hash: built from the
+   * newest blocks backwards at the first lookup (locateTx), kept current from
+   * then on; undefined until then, so a node nobody asks (a follower) and the
+   * replay at start spend nothing per tx id.
    */
-  #txIndex: Map<string, TxLocation> | undefined;
+  #txIndex: TxIdHorizon | undefined;
 
   constructor(readonly channel: string) {
     this.log = new MemoryLog(channel);
@@ -86,17 +89,19 @@ export class ChannelState {
       lastConfig: block.isConfig ? block.number : this.summary.lastConfig,
       lastRaftIndex: block.raftIndex,
     };
-    if (this.#txIndex !== undefined) addTxIds(this.#txIndex, block.number, block.txIds);
+    this.#txIndex?.add(block.number, block.txIds);
   }
 
-  /** Where `txId` first is; `read(n)` reads block n (below the height), called only to build the index. */
-  locateTx(txId: string, read: (number: number) => { readonly txIds: readonly string[] }): TxLocation | undefined {
-    if (this.#txIndex === undefined) {
-      const index = new Map<string, TxLocation>();
-      for (let n = 0; n < this.blocks.length; n++) addTxIds(index, n, read(n).txIds);
-      this.#txIndex = index;
-    }
-    return this.#txIndex.get(txId);
+  /** Where `txId` first is within the horizon; `read(n)` reads block n (below the height), to build the index and to confirm a hash hit. */
+  locateTx(txId: string, read: (number: number) => { readonly txIds: readonly string[] }, horizon: TxIdHorizonSettings): TxLocation | undefined {
+    const txIdsOf = (n: number): readonly string[] => read(n).txIds;
+    this.#txIndex ??= TxIdHorizon.build(this.channel, this.blocks.length, txIdsOf, horizon);
+    return this.#txIndex.locate(txId, txIdsOf);
+  }
+
+  /** What the built txId index covers; undefined if not built (or nothing committed). */
+  get txIdCoverage(): TxIdCoverage | undefined {
+    return this.#txIndex?.coverage;
   }
 
   /** Bytes a checkpoint of this channel would write, roughly. */
@@ -106,10 +111,4 @@ export class ChannelState {
     for (const e of state.entries) n += e.data.length + 24;
     return n;
   }
-}
-
-function addTxIds(index: Map<string, TxLocation>, blockNumber: number, txIds: readonly string[]): void {
-  txIds.forEach((txId, position) => {
-    if (!index.has(txId)) index.set(txId, { blockNumber, position });
-  });
 }

@@ -22,11 +22,12 @@
 // (pendingDrops.ts) so a crash between the two frames is finished at open.
 //
 // Limits (documented, not hidden): start-up reads the whole ledger stream to
-// rebuild block positions and the txId index (kept in memory), so it grows
-// with the ledger. A dropped channel's Raft records leave the disk with the
-// next WAL checkpoint; its blocks leave when the closed ledger segments they
-// are in are at least half dead (ledgerCompaction.ts, run by finishDrop);
-// until then they are dead bytes, skipped at start-up.
+// rebuild block positions (kept in memory), so it grows with the ledger; the
+// txId index is bounded (src/storage/txIdHorizon.ts) and built at the first
+// lookup. A dropped channel's Raft records leave the disk with the next WAL
+// checkpoint; its blocks leave when the closed ledger segments they are in are
+// at least half dead (ledgerCompaction.ts, run by finishDrop); until then they
+// are dead bytes, skipped at start-up.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,7 @@ import type { DropStep, RecoveredLedger, StorageBackend, TxLocation } from '../.
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { StorageCorruptError } from '../../src/storage/errors.js';
 import { MemoryLog, type RecoveredLog } from '../../src/storage/memoryLog.js';
+import type { TxIdCoverage, TxIdHorizonSettings } from '../../src/storage/txIdHorizon.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 import type { ChannelState } from './channelState.js';
 import { LedgerSpace, removeRewriteLeftovers, writeRewrite } from './ledgerCompaction.js';
@@ -53,6 +55,8 @@ export interface FileBackendOptions {
   readonly mustExist: boolean;
   /** Tests only: called at each step of a full channel drop, once that step is durable. */
   readonly dropStepHook?: ((step: DropStep) => void) | undefined;
+  /** How many of each channel's newest tx ids txLocation finds (src/storage/txIdHorizon.ts). */
+  readonly txIdHorizon: TxIdHorizonSettings;
 }
 
 export class FileBackend implements StorageBackend {
@@ -66,6 +70,7 @@ export class FileBackend implements StorageBackend {
   readonly #walSegmentBytes: Map<number, number>;
   readonly #logger: Logger | undefined;
   readonly #dropStepHook: ((step: DropStep) => void) | undefined;
+  readonly #txIdHorizon: TxIdHorizonSettings;
   readonly #ledgerSpace: LedgerSpace;
   /** The ledger compaction running, if any (they run one at a time); never rejects. */
   #compacting: Promise<void> = Promise.resolve();
@@ -86,6 +91,7 @@ export class FileBackend implements StorageBackend {
     this.#walSegmentBytes = wal.segmentBytes;
     this.#logger = options.logger;
     this.#dropStepHook = options.dropStepHook;
+    this.#txIdHorizon = options.txIdHorizon;
     this.#wal = new SegmentWriter(this.#walDir, options.segmentMaxBytes, wal.lastSeq, wal.lastSize);
     this.#ledger = new SegmentWriter(this.#ledgerDir, options.segmentMaxBytes, ledger.lastSeq, ledger.lastSize);
   }
@@ -179,7 +185,16 @@ export class FileBackend implements StorageBackend {
   }
 
   txLocation(channel: string, txId: string): TxLocation | undefined {
-    return this.#channels.get(channel)?.locateTx(txId, (number) => this.readBlock(channel, number));
+    return this.#channels.get(channel)?.locateTx(txId, (number) => this.readBlock(channel, number), this.#txIdHorizon);
+  }
+
+  txIdCoverage(): Map<string, TxIdCoverage> {
+    const out = new Map<string, TxIdCoverage>();
+    for (const [channel, state] of this.#channels) {
+      const coverage = state.txIdCoverage;
+      if (coverage !== undefined) out.set(channel, coverage);
+    }
+    return out;
   }
 
   /** The tombstones written by writeBatch are the drop; what is left is space: ledger segments now mostly dead are rewritten. */

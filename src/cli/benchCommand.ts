@@ -34,12 +34,13 @@ import { LinePainter } from './dev/liveView.js';
 import { localTarget } from './dev/benchLocalTarget.js';
 import { currentRuntime, ORDERER_RUNTIMES } from './dev/ordererRuntime.js';
 import { benchCompareCommand } from './benchCompareCommand.js';
+import { TX_ID_HORIZON_RANGE } from '../config/index.js';
 
 export const BENCH_USAGE =
   'orderer bench [--nodes 3] [--algorithm p256|sm2] [--channels 1] [--orderers compiled|tsx] | [--endpoint host:port ... --channel ID[,ID...] ... --msp-dir DIR [--msp-id ID] [--tls-ca FILE] [--server-name NAME] [--operations host:port ...]]\n' +
   '      [--duration-s 30] [--rate TX/S [--to-rate TX/S] | --backlog N | --schedule FILE] [--target leader|followers|all] [--envelope-bytes 1024]\n' +
   '      [--find-max --rate START [--step-rate TX/S] [--step-s 5] [--max-rate TX/S] [--max-steps 20] --bound EXPR ...]\n' +
-  '      [--streams 4] [--max-outstanding 20000] [--tick-ms N] [--presign N] [--out bench-report] [--html] [--threshold EXPR ...]\n' +
+  '      [--streams 4] [--max-outstanding 20000] [--tick-ms N] [--presign N] [--out bench-report] [--html] [--threshold EXPR ...] [--tx-id-horizon N]\n' +
   '  orderer bench compare OLD.json NEW.json [--threshold EXPR ...]';
 
 const FLAGS = {
@@ -75,6 +76,7 @@ const FLAGS = {
   html: { type: 'boolean' },
   threshold: { type: 'string', multiple: true },
   'batch-timeout-ms': { type: 'string' },
+  'tx-id-horizon': { type: 'string' },
 } as const;
 
 function parse(argv: readonly string[]): { flags: ParsedFlags; multi: Record<string, string[]> } {
@@ -166,14 +168,24 @@ async function openTarget(
     const nodes = intFlag(flags, 'nodes', 3, 1, 9);
     const channels = intFlag(flags, 'channels', 1, 1, 32);
     const batchTimeoutMs = flags['batch-timeout-ms'] === undefined ? undefined : intFlag(flags, 'batch-timeout-ms', 2000, 1, 60_000);
+    const txIdHorizon = flags['tx-id-horizon'] === undefined ? undefined : intFlag(flags, 'tx-id-horizon', 0, TX_ID_HORIZON_RANGE.min, TX_ID_HORIZON_RANGE.max);
     // Compiled from sources needs `npm run build` first; run compiled, the CLI can only spawn its own dist.
     const runtime = choiceFlag(flags, 'orderers', ORDERER_RUNTIMES, currentRuntime());
     process.stdout.write(`starting a local cluster of ${nodes} nodes${channels > 1 ? ` serving ${channels} channels` : ''} (orderers: ${runtime})...\n`);
-    return localTarget({ nodes, algorithm, envelopeBytes, channels, runtime, ...(batchTimeoutMs !== undefined && { batchTimeoutMs }) });
+    return localTarget({
+      nodes,
+      algorithm,
+      envelopeBytes,
+      channels,
+      runtime,
+      ...(batchTimeoutMs !== undefined && { batchTimeoutMs }),
+      ...(txIdHorizon !== undefined && { txIdHorizon }),
+    });
   }
   if (flags['nodes'] !== undefined) throw new CliUsageError('--nodes starts a local cluster: it does not go with --endpoint');
   if (flags['orderers'] !== undefined) throw new CliUsageError('--orderers is for the local cluster: it does not go with --endpoint');
   if (flags['channels'] !== undefined) throw new CliUsageError('--channels N is for the local cluster: name external channels with --channel a,b');
+  if (flags['tx-id-horizon'] !== undefined) throw new CliUsageError('--tx-id-horizon configures the local cluster: it does not go with --endpoint');
   const mspDir = stringFlag(flags, 'msp-dir');
   if (channelIds.length === 0) throw new CliUsageError('--channel is required with --endpoint');
   if (channelIds.some((c) => c.length === 0)) throw new CliUsageError('--channel has an empty channel name');

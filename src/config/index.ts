@@ -23,6 +23,7 @@ export {
   CHANNELS_PER_NODE_MAX,
   NODE_DEFAULTS,
   POOL_SIZE_MAX,
+  TX_ID_HORIZON_RANGE,
   defaultPoolSize,
   fillNodeConfig,
   type EngineName,

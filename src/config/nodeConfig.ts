@@ -22,11 +22,15 @@ export const NODE_DEFAULTS = {
   authenticationTimeWindowMs: 15 * 60_000,
   broadcastAck: 'accepted' as BroadcastAckName,
   broadcastAckTimeoutMs: 10_000,
+  /** The storage layer's TX_ID_HORIZON_DEFAULT: each channel's newest 1,048,576 tx ids are recognized as duplicates. */
+  txIdHorizon: 1_048_576,
   tls: { clientListenerEnabled: true, clientAuthRequired: false, operationsEnabled: false, operationsClientAuthRequired: false },
 } as const;
 
 export const CHANNELS_PER_NODE_MAX = 1024;
 export const POOL_SIZE_MAX = 256;
+/** txIdHorizon's range: below a block's worth of tx ids it would be no horizon; the storage layer's TX_ID_HORIZON_MAX above. */
+export const TX_ID_HORIZON_RANGE = { min: 1024, max: 2 ** 28 } as const;
 const ENGINES: readonly EngineName[] = ['native', 'native-free'];
 /** When Broadcast answers SUCCESS: accepted for ordering (Fabric) or committed by a Raft quorum. */
 export type BroadcastAckName = 'accepted' | 'committed';
@@ -59,6 +63,8 @@ export interface NodeConfigInput {
   broadcastAck?: BroadcastAckName;
   /** Go duration: how long a 'committed' acknowledgement waits for the block before SERVICE_UNAVAILABLE. */
   broadcastAckTimeout?: string;
+  /** How many of each channel's newest committed tx ids are recognized as duplicates (older ones would be ordered again). */
+  txIdHorizon?: number;
   /** Each an inline channel config or the path of a channel config file. */
   channels?: (ChannelConfigInput | string)[];
 }
@@ -80,6 +86,8 @@ export interface NodeConfig {
   readonly authenticationTimeWindowMs: number;
   readonly broadcastAck: BroadcastAckName;
   readonly broadcastAckTimeoutMs: number;
+  /** Each channel's newest committed tx ids recognized as duplicates, at least. */
+  readonly txIdHorizon: number;
   /** Invariant: channelIds unique. */
   readonly channels: readonly ChannelConfig[];
 }
@@ -113,6 +121,7 @@ const NODE_KEYS = [
   'authenticationTimeWindow',
   'broadcastAck',
   'broadcastAckTimeout',
+  'txIdHorizon',
   'channels',
 ];
 
@@ -152,6 +161,10 @@ export function fillNodeConfig(input: unknown, baseDir: string, configFile: stri
       record['broadcastAckTimeout'] === undefined
         ? NODE_DEFAULTS.broadcastAckTimeoutMs
         : durationMsAt('broadcastAckTimeout', record['broadcastAckTimeout'], 100, 600_000),
+    txIdHorizon:
+      record['txIdHorizon'] === undefined
+        ? NODE_DEFAULTS.txIdHorizon
+        : integerAt('txIdHorizon', record['txIdHorizon'], TX_ID_HORIZON_RANGE.min, TX_ID_HORIZON_RANGE.max),
     channels,
   };
 }

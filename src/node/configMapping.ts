@@ -66,6 +66,7 @@ export function nodeOptionsFromConfig(config: NodeConfig, logger: Logger): Order
     deliverTimeWindowMs: config.authenticationTimeWindowMs,
     broadcastAck: config.broadcastAck,
     broadcastAckTimeoutMs: config.broadcastAckTimeoutMs,
+    txIdHorizon: config.txIdHorizon,
     operationsListenAddress: config.listen.operations,
     operationsTls: config.tls.operationsEnabled
       ? {

@@ -17,6 +17,7 @@ import { openWalEnvironment, type WalEnvironment } from '../storage/index.js';
 import type { ChannelPlan } from './channelPlan.js';
 import { WorkerPool, type WorkerPoolOptions } from '../workers/index.js';
 import { NodeChannels } from './nodeChannels.js';
+import { registerTxIdHorizonMetrics } from './txIdHorizonMetrics.js';
 
 /** One channel this node serves: the chain's options and the consenters' cluster endpoints. */
 export interface OrdererNodeOptions {
@@ -34,6 +35,8 @@ export interface OrdererNodeOptions {
   /** When Broadcast answers SUCCESS by default ('accepted' when absent) and how long 'committed' waits. */
   readonly broadcastAck?: 'accepted' | 'committed';
   readonly broadcastAckTimeoutMs?: number;
+  /** Each channel's newest committed tx ids recognized as duplicates (storage's default when absent). */
+  readonly txIdHorizon?: number;
   readonly operationsListenAddress: string;
   /** HTTPS on the operations listener when set. */
   readonly operationsTls: ServerTlsInput | undefined;
@@ -138,9 +141,16 @@ async function startParts(options: OrdererNodeOptions, log: Logger, metrics: Reg
     ELECTION_TIMEOUT_MS_WITHOUT_CHANNELS,
     ...options.channels.map((plan) => (plan.chain.tickIntervalMs ?? 500) * (plan.chain.electionTick ?? 10)),
   );
-  parts.storage = openWalEnvironment({ dir: options.dataDir, engine: options.engine, logger: log.child({ component: 'storage' }), electionTimeoutMs });
+  parts.storage = openWalEnvironment({
+    dir: options.dataDir,
+    engine: options.engine,
+    logger: log.child({ component: 'storage' }),
+    electionTimeoutMs,
+    txIdHorizon: options.txIdHorizon,
+  });
   // Opened before anything serves: a damaged record stops the node here.
   parts.storage.openStoredChannels();
+  registerTxIdHorizonMetrics(metrics, parts.storage);
   parts.pool = new WorkerPool(options.pool);
   parts.transport = await GrpcClusterTransport.start({
     selfId: options.nodeId,

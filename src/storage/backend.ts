@@ -4,6 +4,7 @@
 
 import type { BatchWriter } from './groupCommit.js';
 import type { RecoveredLog } from './memoryLog.js';
+import type { TxIdCoverage } from './txIdHorizon.js';
 import type { LedgerBlock } from './walOps.js';
 
 export type EngineName = 'native' | 'native-free';
@@ -60,7 +61,13 @@ export interface StorageBackend extends BatchWriter {
   recoverLedger(channel: string): RecoveredLedger;
   /** Block `number` (< durable height); verified against its checksum. The caller owns nothing to free. */
   readBlock(channel: string, number: number): LedgerBlock;
+  /**
+   * Where `txId` first is among the channel's newest committed tx ids (its
+   * duplicate horizon, txIdHorizon.ts); undefined for a tx id not among them.
+   */
   txLocation(channel: string, txId: string): TxLocation | undefined;
+  /** What each channel's duplicate horizon covers, for the channels whose horizon is built. */
+  txIdCoverage(): Map<string, TxIdCoverage>;
   /**
    * After a dropChannel op is durable (the channel reads as dropped from
    * then on): removes whatever that op left on disk, without holding up the

@@ -21,6 +21,7 @@ import { GroupCommitter, type SyncInfo } from './groupCommit.js';
 import { BlockLedger } from './ledger.js';
 import { MemoryLog } from './memoryLog.js';
 import { SyncStats } from './syncStats.js';
+import type { TxIdCoverage } from './txIdHorizon.js';
 
 /** Tuning of an environment (filled from WalEnvironmentOptions). */
 export interface EnvironmentSettings {
@@ -70,6 +71,15 @@ export class WalEnvironment {
 
   get dir(): string {
     return this.backend.dir;
+  }
+
+  /**
+   * What each channel's duplicate horizon covers (the oldest block whose tx
+   * ids txLocation still finds), for the channels whose horizon is built: on
+   * a channel's first tx id lookup (a leader's first duplicate check).
+   */
+  txIdCoverage(): Map<string, TxIdCoverage> {
+    return this.backend.txIdCoverage();
   }
 
   /** Channels found on disk (opened or not). */

@@ -13,7 +13,8 @@
 //                node.advance(rd);
 //   Snapshot:    await raft.takeSnapshot(appliedIndex, confState, lastBlockBytes);
 //   Deliver:     await ledger.waitForBlock(n, signal); ledger.block(n) / ledger.blocks(lo, hi)
-//   Metrics:     env.stats.histogram() (consensus_etcdraft_data_persist_duration), env.stats.syncCount
+//   Metrics:     env.stats.histogram() (consensus_etcdraft_data_persist_duration), env.stats.syncCount,
+//                env.txIdCoverage() (what each channel's duplicate horizon covers)
 //
 // Channel lifecycle. A channel's storage is created by its first write and is
 // "in use" from env.channel(id) until `await env.releaseChannel(id)` (after
@@ -42,6 +43,7 @@ import { WalEnvironment } from './environment.js';
 import { StorageOptionsError } from './errors.js';
 import type { SyncInfo } from './groupCommit.js';
 import { LmdbBackend } from './lmdbBackend.js';
+import { TX_ID_HORIZON_DEFAULT, TX_ID_HORIZON_MAX } from './txIdHorizon.js';
 
 export { WalEnvironment, type ChannelStorage } from './environment.js';
 export { DurableRaftStorage, type ReadyToPersist } from './durableStorage.js';
@@ -50,6 +52,7 @@ export type { BlockPieces, EntryBodySlice, LedgerBlock } from './walOps.js';
 export { ledgerBlockOfPieces } from './walOps.js';
 export { ledgerBlockFromFabric } from './fabricBlock.js';
 export type { EngineName, TxLocation } from './backend.js';
+export { TX_ID_HORIZON_DEFAULT, TX_ID_HORIZON_MAX, type TxIdCoverage } from './txIdHorizon.js';
 export type { SyncInfo } from './groupCommit.js';
 export type { DropStep } from './backend.js';
 export { persistDurationBucketsSeconds, persistDurationMetricName, type SyncHistogram } from './syncStats.js';
@@ -77,14 +80,23 @@ export interface WalEnvironmentOptions {
   readonly dropChunkKeys?: number | undefined;
   /** Tests only: called at each durable step of a channel drop (crash tests kill there). */
   readonly dropStepHook?: ((step: DropStep) => void) | undefined;
+  /**
+   * The duplicate horizon: how many of each channel's newest committed tx ids
+   * txLocation finds, at least (default TX_ID_HORIZON_DEFAULT, at most
+   * TX_ID_HORIZON_MAX); older tx ids are not found (txIdHorizon.ts).
+   */
+  readonly txIdHorizon?: number | undefined;
+  /** Tests only: the tx id hash of the duplicate horizon (a constant forces collisions). */
+  readonly txIdHash?: ((txId: string) => number) | undefined;
 }
 
 const MiB = 1024 * 1024;
 
-function positiveInt(value: number | undefined, fallback: number, name: string, min = 1): number {
+function positiveInt(value: number | undefined, fallback: number, name: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new StorageOptionsError(`options.${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+    throw new StorageOptionsError(`options.${name} must be an integer ${range}, got ${value}`);
   }
   return value;
 }
@@ -109,6 +121,11 @@ export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironme
     syncHook: options.syncHook,
   };
   const segmentMaxBytes = positiveInt(options.segmentMaxBytes, 64 * MiB, 'segmentMaxBytes', 4096);
+  const txIdHorizon = {
+    txIdsMax: positiveInt(options.txIdHorizon, TX_ID_HORIZON_DEFAULT, 'txIdHorizon', 1, TX_ID_HORIZON_MAX),
+    logger: options.logger,
+    hash: options.txIdHash,
+  };
   const lock = DirLock.acquire(options.dir);
   try {
     const mustExist = checkMarker(options.dir, engine) !== undefined;
@@ -118,8 +135,9 @@ export function openWalEnvironment(options: WalEnvironmentOptions): WalEnvironme
             mustExist,
             dropChunkKeys: positiveInt(options.dropChunkKeys, 1000, 'dropChunkKeys'),
             dropStepHook: options.dropStepHook,
+            txIdHorizon,
           })
-        : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger, mustExist, dropStepHook: options.dropStepHook });
+        : FileBackend.open(options.dir, { segmentMaxBytes, logger: options.logger, mustExist, dropStepHook: options.dropStepHook, txIdHorizon });
     writeMarker(options.dir, engine);
     return new WalEnvironment(backend, settings, () => lock.release());
   } catch (err) {

@@ -2,7 +2,7 @@
 // by [channel, ...]: raft entries by index (block entries' data apart, in
 // entry bodies: lmdbEntryBodies.ts), per-channel meta (hard state, conf
 // state, snapshot, log start, ledger summary) and blocks by number (their
-// heads carry the tx ids: lmdbTxIndex.ts). One group-committed batch is one LMDB write
+// heads carry the tx ids: lmdbTxIndex.ts indexes the newest of them). One group-committed batch is one LMDB write
 // transaction, committed with a sync (overlappingSync off) on lmdb-js's writer
 // thread, so the main thread keeps ticking while the disk works.
 
@@ -18,6 +18,7 @@ import { finishDropsSync, markerKeepsLedger, sweep } from './lmdbDrop.js';
 import { emptyRecoveredLog, type RecoveredLog } from './memoryLog.js';
 import { unseal } from './sealedValue.js';
 import { LmdbTxIndex } from './lmdbTxIndex.js';
+import type { TxIdCoverage, TxIdHorizonSettings } from './txIdHorizon.js';
 import { ScratchBuffers } from './scratchBuffers.js';
 import { planWrites, replayPlan, type IndexKey, type LmdbDatabases, type MetaKey, type MetaName, type TxKey } from './lmdbWritePlan.js';
 import * as shapes from './storedShapes.js';
@@ -41,6 +42,8 @@ export interface LmdbBackendOptions {
   readonly dropChunkKeys?: number | undefined;
   /** Tests only: called at each durable step of a channel drop. */
   readonly dropStepHook?: ((step: DropStep) => void) | undefined;
+  /** How many of each channel's newest tx ids txLocation finds (txIdHorizon.ts). */
+  readonly txIdHorizon: TxIdHorizonSettings;
 }
 
 /** The LMDB map's address space reserved at open: 64 GiB (virtual, not memory; the file is not preallocated). A larger database is remapped as before. */
@@ -55,7 +58,7 @@ export class LmdbBackend implements StorageBackend {
   readonly #ledgers = new Map<string, RecoveredLedger>();
   /** PlannerState.bodies: entry data whose bodies are on disk, not yet referred to by a block. */
   readonly #bodies = new Map<string, Map<number, Uint8Array>>();
-  readonly #txIndex = new LmdbTxIndex();
+  readonly #txIndex: LmdbTxIndex;
   readonly #scratch = new ScratchBuffers();
   /** Channels with a 'known' marker on disk (loaded lazily, then kept current). */
   #known: Set<string> | undefined;
@@ -68,6 +71,7 @@ export class LmdbBackend implements StorageBackend {
   ) {
     this.#dropChunkKeys = options.dropChunkKeys ?? 1000;
     this.#dropStepHook = options.dropStepHook;
+    this.#txIndex = new LmdbTxIndex(options.txIdHorizon);
     this.#file = join(dir, 'data.mdb');
     // overlappingSync off: a commit resolves only after its sync, which is what
     // the group commit times and what "durable" means to Raft.
@@ -239,24 +243,22 @@ export class LmdbBackend implements StorageBackend {
 
   txLocation(channel: string, txId: string): TxLocation | undefined {
     return this.#txIndex.locate(channel, txId, {
-      blocks: () => this.#committedBlockTxIds(channel),
+      height: () => this.#readMeta(channel, 'ledger', shapes.ledgerSummaryFromWire)?.height ?? 0,
       txIdsOf: (number) => this.#readBlockTxIds(channel, number).txIds,
     });
   }
 
-  /** The tx ids of the channel's blocks below its durable height, in order, each record checked against its checksum. */
-  *#committedBlockTxIds(channel: string): Generator<{ number: number; txIds: readonly string[] }> {
-    const height = this.#readMeta(channel, 'ledger', shapes.ledgerSummaryFromWire)?.height ?? 0;
-    for (let number = 0; number < height; number++) yield this.#readBlockTxIds(channel, number);
+  txIdCoverage(): Map<string, TxIdCoverage> {
+    return this.#txIndex.coverage();
   }
 
   /**
    * Block `number`'s tx ids from its record alone: a block that refers to its
    * entry's body (~500 KB) is not joined with it. A leader confirms a tx-id hash
    * hit here for about one new tx id in 4,000 at a million committed ids, on a
-   * block anywhere in the ledger: reading the body too touched half a megabyte
+   * block anywhere in its horizon: reading the body too touched half a megabyte
    * of the memory map per hit, which stayed resident, and the index's first
-   * build read the whole ledger.
+   * build reads every block of the horizon.
    */
   #readBlockTxIds(channel: string, number: number): { number: number; txIds: readonly string[] } {
     const at = this.#at(channel, number, 'block number');

@@ -1,42 +1,48 @@
 // txId -> (block, position) for the LMDB engine, without a record per
 // transaction: every block's head already stores its tx ids, durably and
-// checksummed with the block. An in-memory hash index (txIdHashes.ts: block
-// numbers by tx id hash, not the ids themselves) is built on the first
-// txLocation of a channel (one pass over its blocks) and then kept current as
-// batches commit; until someone asks, appending a block costs nothing per tx.
+// checksummed with the block. Per channel a bounded duplicate horizon
+// (txIdHorizon.ts: block numbers by tx id hash, not the ids themselves, for
+// the newest tx ids only) is built on the first txLocation of the channel
+// (reading its newest blocks backwards) and then kept current as batches
+// commit; until someone asks, appending a block costs nothing per tx.
 // A lookup reads the ids of the blocks the hash names (none for a new tx id,
 // nearly always) to find the id and its position.
-// The first occurrence of a tx id wins, as a replayed duplicate must not move it.
+// The first occurrence of a tx id within the horizon wins, as a replayed duplicate must not move it.
 
 import type { TxLocation } from './backend.js';
-import { TxIdHashes } from './txIdHashes.js';
+import { TxIdHorizon, type TxIdCoverage, type TxIdHorizonSettings } from './txIdHorizon.js';
 import type { WalOp } from './walOps.js';
 
-/** How the index reads the ledger: every committed block's tx ids in block order (to build it), one block's (to confirm a hash hit). */
+/** How the index reads the ledger: the durable height (to build it), one block's tx ids (to build it and to confirm a hash hit). */
 export interface TxIdSource {
-  blocks(): Iterable<{ number: number; txIds: readonly string[] }>;
+  height(): number;
   txIdsOf(blockNumber: number): readonly string[];
 }
 
 export class LmdbTxIndex {
-  /** Per channel, once built. Invariant: reflects exactly the committed blocks below the channel's durable height. */
-  readonly #channels = new Map<string, TxIdHashes>();
+  /** Per channel, once built. Invariant: reflects exactly the committed blocks below the channel's durable height (within its horizon). */
+  readonly #channels = new Map<string, TxIdHorizon>();
 
-  constructor(private readonly newIndex: () => TxIdHashes = () => new TxIdHashes()) {}
+  constructor(private readonly settings: TxIdHorizonSettings) {}
 
-  /** `source.blocks` is read only the first time the channel is asked about. */
+  /** `source.height` is read only the first time the channel is asked about. */
   locate(channel: string, txId: string, source: TxIdSource): TxLocation | undefined {
-    let index = this.#channels.get(channel);
-    if (index === undefined) {
-      index = this.newIndex();
-      for (const block of source.blocks()) index.add(block.number, block.txIds);
-      this.#channels.set(channel, index);
+    let horizon = this.#channels.get(channel);
+    if (horizon === undefined) {
+      horizon = TxIdHorizon.build(channel, source.height(), (n) => source.txIdsOf(n), this.settings);
+      this.#channels.set(channel, horizon);
     }
-    for (const blockNumber of index.candidates(txId)) {
-      const position = source.txIdsOf(blockNumber).indexOf(txId);
-      if (position >= 0) return { blockNumber, position };
+    return horizon.locate(txId, (n) => source.txIdsOf(n));
+  }
+
+  /** What each built index covers, by channel. */
+  coverage(): Map<string, TxIdCoverage> {
+    const out = new Map<string, TxIdCoverage>();
+    for (const [channel, horizon] of this.#channels) {
+      const coverage = horizon.coverage;
+      if (coverage !== undefined) out.set(channel, coverage);
     }
-    return undefined;
+    return out;
   }
 
   /** A batch committed: its blocks join the built indexes; a full channel drop forgets the channel's. */

@@ -14,14 +14,15 @@ import { FileBackend } from '../../native-free/storage/fileBackend.js';
 import { pendingDropsFileName } from '../../native-free/storage/pendingDrops.js';
 import type { StorageBackend } from '../../src/storage/backend.js';
 import { LmdbBackend } from '../../src/storage/lmdbBackend.js';
-import { StorageCorruptError, type EngineName } from '../../src/storage/index.js';
+import { StorageCorruptError, TX_ID_HORIZON_DEFAULT, type EngineName } from '../../src/storage/index.js';
 import type { WalOp } from '../../src/storage/walOps.js';
 import { chainBlock, engines, entries, tempDirsPerTest } from './helpers.js';
 
 const freshDir = tempDirsPerTest();
 
 function openBackend(engine: EngineName, dir: string, mustExist: boolean): StorageBackend {
-  return engine === 'native' ? LmdbBackend.open(dir, { mustExist }) : FileBackend.open(dir, { segmentMaxBytes: 1 << 20, mustExist });
+  const txIdHorizon = { txIdsMax: TX_ID_HORIZON_DEFAULT };
+  return engine === 'native' ? LmdbBackend.open(dir, { mustExist, txIdHorizon }) : FileBackend.open(dir, { segmentMaxBytes: 1 << 20, mustExist, txIdHorizon });
 }
 
 function writesOf(channel: string, blocks: number): WalOp[] {

@@ -26,6 +26,8 @@ export interface LocalTargetOptions {
   readonly dir?: string;
   /** Compiled JavaScript or the sources under tsx; default: as this process runs. */
   readonly runtime?: OrdererRuntime;
+  /** The nodes' txIdHorizon (node config); the default if absent. */
+  readonly txIdHorizon?: number;
 }
 
 export async function localTarget(options: LocalTargetOptions): Promise<BenchTarget> {
@@ -44,6 +46,7 @@ export async function localTarget(options: LocalTargetOptions): Promise<BenchTar
     ...(options.batchTimeoutMs !== undefined && { batchTimeoutMs: options.batchTimeoutMs }),
   });
   if (count > 1) serveChannels(dir, manifest, channelIds);
+  if (options.txIdHorizon !== undefined) editNodeConfigs(dir, manifest, (config) => ({ ...config, txIdHorizon: options.txIdHorizon }));
   const cluster = new LocalCluster(dir, options.runtime && { runtime: options.runtime });
   const target = clusterTarget(cluster, {
     envelopeBytes: options.envelopeBytes,
@@ -75,11 +78,17 @@ function serveChannels(dir: string, manifest: ReturnType<typeof keygen>, channel
     fs.writeFileSync(file, stringify({ ...template, channelId }));
     return file;
   });
+  editNodeConfigs(dir, manifest, (config, file) => ({ ...config, channels: files.map((f) => path.relative(path.dirname(file), f)) }));
+}
+
+function editNodeConfigs(
+  dir: string,
+  manifest: ReturnType<typeof keygen>,
+  edit: (config: Record<string, unknown>, file: string) => Record<string, unknown>,
+): void {
   for (const node of manifest.nodes) {
     const file = path.join(dir, node.configFile);
-    const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    config['channels'] = files.map((f) => path.relative(path.dirname(file), f));
-    fs.writeFileSync(file, stringify(config));
+    fs.writeFileSync(file, stringify(edit(parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>, file)));
   }
 }
 

@@ -4,10 +4,10 @@
 // (the duplicate horizon: the newest tx ids only, src/storage/txIdHorizon.ts).
 
 import assert from 'node:assert/strict';
-import type { RecoveredLedger, TxLocation } from '../../src/storage/backend.js';
+import type { RecoveredLedger, TxIdCoverage, TxLocation } from '../../src/storage/backend.js';
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { MemoryLog } from '../../src/storage/memoryLog.js';
-import { TxIdHorizon, type TxIdCoverage, type TxIdHorizonSettings } from '../../src/storage/txIdHorizon.js';
+import { TxIdHorizon, type TxIdHorizonSettings } from '../../src/storage/txIdHorizon.js';
 import type { RecoveredLog } from '../../src/storage/memoryLog.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 

@@ -32,11 +32,11 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { DropStep, RecoveredLedger, StorageBackend, TxLocation } from '../../src/storage/backend.js';
+import type { DropStep, RecoveredLedger, StorageBackend, TxIdCoverage, TxLocation } from '../../src/storage/backend.js';
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
 import { StorageCorruptError } from '../../src/storage/errors.js';
 import { MemoryLog, type RecoveredLog } from '../../src/storage/memoryLog.js';
-import type { TxIdCoverage, TxIdHorizonSettings } from '../../src/storage/txIdHorizon.js';
+import type { TxIdHorizonSettings } from '../../src/storage/txIdHorizon.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 import type { ChannelState } from './channelState.js';
 import { LedgerSpace, removeRewriteLeftovers, writeRewrite } from './ledgerCompaction.js';

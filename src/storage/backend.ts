@@ -4,7 +4,6 @@
 
 import type { BatchWriter } from './groupCommit.js';
 import type { RecoveredLog } from './memoryLog.js';
-import type { TxIdCoverage } from './txIdHorizon.js';
 import type { LedgerBlock } from './walOps.js';
 
 export type EngineName = 'native' | 'native-free';
@@ -48,6 +47,12 @@ export interface TxLocation {
   readonly blockNumber: number;
   /** Index of the envelope in the block's data. */
   readonly position: number;
+}
+
+/** What a channel's duplicate horizon (txIdHorizon.ts) covers: blocks oldestBlock.. the newest committed one, holding txIds tx ids (with repeats). */
+export interface TxIdCoverage {
+  readonly oldestBlock: number;
+  readonly txIds: number;
 }
 
 export interface StorageBackend extends BatchWriter {

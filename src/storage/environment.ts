@@ -14,14 +14,13 @@
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import type { StorageBackend } from './backend.js';
+import type { StorageBackend, TxIdCoverage } from './backend.js';
 import { ChannelInUseError, StorageFailedError } from './errors.js';
 import { DurableRaftStorage } from './durableStorage.js';
 import { GroupCommitter, type SyncInfo } from './groupCommit.js';
 import { BlockLedger } from './ledger.js';
 import { MemoryLog } from './memoryLog.js';
 import { SyncStats } from './syncStats.js';
-import type { TxIdCoverage } from './txIdHorizon.js';
 
 /** Tuning of an environment (filled from WalEnvironmentOptions). */
 export interface EnvironmentSettings {

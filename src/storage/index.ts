@@ -51,8 +51,8 @@ export { BlockLedger, RECENT_BLOCKS_KEPT, type AppendOutcome } from './ledger.js
 export type { BlockPieces, EntryBodySlice, LedgerBlock } from './walOps.js';
 export { ledgerBlockOfPieces } from './walOps.js';
 export { ledgerBlockFromFabric } from './fabricBlock.js';
-export type { EngineName, TxLocation } from './backend.js';
-export { TX_ID_HORIZON_DEFAULT, TX_ID_HORIZON_MAX, type TxIdCoverage } from './txIdHorizon.js';
+export type { EngineName, TxIdCoverage, TxLocation } from './backend.js';
+export { TX_ID_HORIZON_DEFAULT, TX_ID_HORIZON_MAX } from './txIdHorizon.js';
 export type { SyncInfo } from './groupCommit.js';
 export type { DropStep } from './backend.js';
 export { persistDurationBucketsSeconds, persistDurationMetricName, type SyncHistogram } from './syncStats.js';

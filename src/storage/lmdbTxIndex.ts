@@ -9,8 +9,8 @@
 // nearly always) to find the id and its position.
 // The first occurrence of a tx id within the horizon wins, as a replayed duplicate must not move it.
 
-import type { TxLocation } from './backend.js';
-import { TxIdHorizon, type TxIdCoverage, type TxIdHorizonSettings } from './txIdHorizon.js';
+import type { TxIdCoverage, TxLocation } from './backend.js';
+import { TxIdHorizon, type TxIdHorizonSettings } from './txIdHorizon.js';
 import type { WalOp } from './walOps.js';
 
 /** How the index reads the ledger: the durable height (to build it), one block's tx ids (to build it and to confirm a hash hit). */

@@ -20,7 +20,7 @@
 // A tx id older than the horizon is not found: it would be ordered again.
 
 import type { Logger } from 'pino';
-import type { TxLocation } from './backend.js';
+import type { TxIdCoverage, TxLocation } from './backend.js';
 import { TxIdHashes, txIdHash } from './txIdHashes.js';
 
 /** Default of txIdsMax: the newest 1,048,576 tx ids of each channel (32 MiB of tables at most per channel). */
@@ -35,12 +35,6 @@ export interface TxIdHorizonSettings {
   readonly logger?: Logger | undefined;
   /** Tests only: the tx id hash (a constant forces collisions). */
   readonly hash?: ((txId: string) => number) | undefined;
-}
-
-/** What a horizon covers: blocks oldestBlock.. the newest committed one, holding txIds tx ids (with repeats). */
-export interface TxIdCoverage {
-  readonly oldestBlock: number;
-  readonly txIds: number;
 }
 
 export class TxIdHorizon {

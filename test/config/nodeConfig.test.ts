@@ -63,6 +63,7 @@ describe('node config defaults', () => {
       authenticationTimeWindowMs: 900_000,
       broadcastAck: 'accepted',
       broadcastAckTimeoutMs: 10_000,
+      txIdHorizon: 1_048_576,
       channels: [],
     });
   });
@@ -188,7 +189,7 @@ describe('node config validation', () => {
       'unknown field',
       { listenAddress: '0.0.0.0:7050' },
       'listenAddress',
-      'listenAddress is not a known field (known fields: id, listen, tls, msp, dataDir, engine, poolSize, logLevel, authenticationTimeWindow, broadcastAck, broadcastAckTimeout, channels)',
+      'listenAddress is not a known field (known fields: id, listen, tls, msp, dataDir, engine, poolSize, logLevel, authenticationTimeWindow, broadcastAck, broadcastAckTimeout, txIdHorizon, channels)',
     ],
     ['broadcastAck unknown', { broadcastAck: 'durable' }, 'broadcastAck', 'broadcastAck must be one of accepted, committed, got "durable"'],
     [
@@ -197,6 +198,8 @@ describe('node config validation', () => {
       'broadcastAckTimeout',
       'broadcastAckTimeout must be between 100ms and 600000ms, got "10ms"',
     ],
+    ['txIdHorizon too small', { txIdHorizon: 100 }, 'txIdHorizon', 'txIdHorizon must be an integer in 1024..268435456, got 100'],
+    ['txIdHorizon not an integer', { txIdHorizon: '1M' }, 'txIdHorizon', 'txIdHorizon must be an integer, got "1M"'],
     [
       'channel error, named from the top',
       { channels: [minimalChannel({ batchSize: { preferredMaxBytes: 20_000_000 } })] },

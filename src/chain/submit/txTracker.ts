@@ -10,7 +10,9 @@
 //   commit come after Raft's commit); on a node that has checked no tx id
 //   yet (a follower) the window's blocks are kept as they are and indexed
 //   at the first check, so a follower spends nothing per tx id here;
-// - in the ledger's tx-id index (storage), for older blocks.
+// - in the ledger's tx-id index (storage), for older blocks: it covers the
+//   channel's newest txIdHorizon tx ids (storage/txIdHorizon.ts); an older
+//   tx id is not a duplicate any more and is ordered again.
 // A new leader serves only once it applied its whole log, so what its
 // predecessors committed is in the window or the index by then.
 

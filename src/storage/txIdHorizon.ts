@@ -47,6 +47,8 @@ export class TxIdHorizon {
   /** Tx ids (with repeats) added to #current. Invariant: <= #txIdsMax unless its only block holds more. */
   #currentIds = 0;
   #previousIds = 0;
+  /** The newest block added or read by the build; -1 if none. */
+  #newest = -1;
 
   private constructor(settings: TxIdHorizonSettings) {
     this.#txIdsMax = settings.txIdsMax;
@@ -60,6 +62,7 @@ export class TxIdHorizon {
   static build(channel: string, height: number, txIdsOf: (blockNumber: number) => readonly string[], settings: TxIdHorizonSettings): TxIdHorizon {
     const started = performance.now();
     const horizon = new TxIdHorizon(settings);
+    horizon.#newest = height - 1;
     let covered = 0;
     let table = horizon.#current;
     for (let n = height - 1; n >= 0 && covered < horizon.#txIdsMax; n--) {
@@ -100,8 +103,10 @@ export class TxIdHorizon {
     return this.#current.bytes + (this.#previous?.bytes ?? 0);
   }
 
-  /** Committed block `blockNumber` (the next after the newest covered one). */
+  /** Committed block `blockNumber`; one the horizon has already (the build read it as it became durable) is skipped. */
   add(blockNumber: number, txIds: readonly string[]): void {
+    if (blockNumber <= this.#newest) return;
+    this.#newest = blockNumber;
     if (this.#mustRotate(blockNumber, txIds.length)) this.#rotate();
     this.#current.add(blockNumber, txIds, this.#hash);
     this.#currentIds += txIds.length;

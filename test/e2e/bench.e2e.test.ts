@@ -179,6 +179,9 @@ describe('orderer bench against an orderer started separately', () => {
     const stepAlone = await orderer('bench', '--step-rate', '100');
     expect(stepAlone.code).toBe(2);
     expect(stepAlone.stderr).toContain('--step-rate needs --find-max');
+    const horizon = await orderer('bench', '--tx-id-horizon', '5');
+    expect(horizon.code).toBe(2);
+    expect(horizon.stderr).toContain('--tx-id-horizon must be an integer in 1024..268435456, got "5"');
   }, 60_000);
 });
 
@@ -209,6 +212,9 @@ describe('orderer bench on the local cluster it starts', () => {
       schedule,
       '--batch-timeout-ms',
       '200',
+      // The nodes start with a txIdHorizon in their config (each channel's index rotates within the run).
+      '--tx-id-horizon',
+      '1024',
       '--out',
       out,
       '--html',

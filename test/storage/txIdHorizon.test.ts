@@ -83,6 +83,15 @@ describe('TxIdHorizon', () => {
     expect(horizon.coverage!.oldestBlock).toBeGreaterThanOrEqual(40 - 8);
   });
 
+  it('skips a block it has already (a build that read it as it became durable, before its commit was reported)', () => {
+    const blocks = ledgerOf([2, 2, 2, 2]);
+    const horizon = TxIdHorizon.build('ch', 3, (n) => blocks[n]!, { txIdsMax: 4 });
+    horizon.add(2, blocks[2]!);
+    expect(horizon.coverage).toEqual({ oldestBlock: 1, txIds: 4 });
+    horizon.add(3, blocks[3]!);
+    expectHorizon(horizon, blocks, 4);
+  });
+
   it('names the first occurrence of a tx id within the horizon', () => {
     const blocks = [['a', 'b'], ['c'], ['b', 'd'], ['b']];
     const horizon = emptyHorizon({ txIdsMax: 100 });

@@ -98,19 +98,29 @@ export function readEnvelopeRouting(bytes: Uint8Array, code: MalformedCode = 'BA
 }
 
 /**
- * The last channel id readChannelId decoded, and a copy of its bytes: a
- * server reads burst after burst of envelopes naming the same channel, so
- * the string is reused when the bytes match instead of decoded again.
+ * The last string a field decoded, and a copy of its bytes: envelope after
+ * envelope names the same channel and the same creator MSP, so the string is
+ * reused when the bytes match instead of decoded (and allocated) again.
  */
-let lastChannelId = '';
-let lastChannelIdBytes: Uint8Array = EMPTY_BYTES;
+interface RepeatedString {
+  text: string;
+  bytes: Uint8Array;
+}
+
+const lastChannelId: RepeatedString = { text: '', bytes: EMPTY_BYTES };
+const lastMspId: RepeatedString = { text: '', bytes: EMPTY_BYTES };
 
 /** ChannelHeader.channel_id at the reader's position, as r.string('channel_id') reads it (same errors). */
 function readChannelId(r: ProtoReader): string {
+  return readRepeatedString(r, 'channel_id', lastChannelId);
+}
+
+/** A string field at the reader's position, as r.string(field) reads it (same errors), `last` reused if its bytes match. */
+function readRepeatedString(r: ProtoReader, field: string, last: RepeatedString): string {
   const at = r.pos;
-  const start = r.lenStart('channel_id');
+  const start = r.lenStart(field);
   const end = r.pos;
-  const known = lastChannelIdBytes;
+  const known = last.bytes;
   if (end - start === known.length && known.length > 0) {
     const buf = r.buf;
     let same = true;
@@ -120,14 +130,14 @@ function readChannelId(r: ProtoReader): string {
         break;
       }
     }
-    if (same) return lastChannelId;
+    if (same) return last.text;
   }
   r.pos = at;
-  const channelId = r.string('channel_id');
-  lastChannelId = channelId;
+  const text = r.string(field);
+  last.text = text;
   // A copy (Buffer#slice would be a view, keeping the client's receive buffer alive).
-  lastChannelIdBytes = new Uint8Array(r.buf.subarray(start, end));
-  return channelId;
+  last.bytes = new Uint8Array(r.buf.subarray(start, end));
+  return text;
 }
 
 /**
@@ -215,7 +225,7 @@ function readChannelHeaderFields(r: ProtoReader, range: Range): { headerType: nu
   while (!r.done) {
     const key = r.key();
     if (key === ((1 << 3) | WIRE_VARINT)) headerType = r.int32('type');
-    else if (key === ((4 << 3) | WIRE_LEN)) channelId = r.string('channel_id');
+    else if (key === ((4 << 3) | WIRE_LEN)) channelId = readChannelId(r);
     else if (key === ((5 << 3) | WIRE_LEN)) txId = r.string('tx_id');
     else skipChannelHeaderField(r, key);
   }
@@ -238,7 +248,7 @@ function readCreatorFields(r: ProtoReader, range: Range): { creator: Uint8Array;
   r.reset(creator.start, creator.end, 'envelope.payload.header.signature_header.creator');
   while (!r.done) {
     const key = r.key();
-    if (key === ((1 << 3) | WIRE_LEN)) mspId = r.string('mspid');
+    if (key === ((1 << 3) | WIRE_LEN)) mspId = readRepeatedString(r, 'mspid', lastMspId);
     else if (key === ((2 << 3) | WIRE_LEN)) idBytes = r.bytes('id_bytes');
     else unknownOrMistyped(r, key, 2);
   }

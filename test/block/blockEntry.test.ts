@@ -59,6 +59,23 @@ describe('block entry (tx ids carried ahead of the marshaled block)', () => {
     );
   });
 
+  it('writes each tx id as its UTF-8 bytes (lone surrogates as U+FFFD, as TextEncoder does), then the block unchanged', () => {
+    const utf8 = new TextEncoder();
+    // At most 30 units of at most 3 bytes each: every length is a one-byte varint.
+    const unit = fc.oneof(fc.constantFrom('a', 'Z', '0', 'é', '€', '😀', '\ud800', '\udfff'), fc.string({ unit: 'binary', maxLength: 1 }));
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit, maxLength: 30 }), { maxLength: 20 }), (txIds) => {
+        const block = blockOf(txIds.map((_, i) => Uint8Array.of(i % 256)));
+        const ids = txIds.map((id) => utf8.encode(id));
+        const expected = [BLOCK_ENTRY_MAGIC, 1, txIds.length];
+        for (const id of ids) expected.push(id.length, ...id);
+        const entry = encodeBlockEntry(block, txIds);
+        expect([...entry.subarray(0, expected.length)]).toEqual(expected);
+        expect(entry.subarray(expected.length)).toEqual(encodeBlock(block));
+      }),
+    );
+  });
+
   it('refuses a tx id list that does not match the envelopes', () => {
     expect(() => encodeBlockEntry(blockOf([Uint8Array.of(1)]), [])).toThrow(/0 tx ids for 1 envelopes/);
   });

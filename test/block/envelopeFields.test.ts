@@ -111,6 +111,33 @@ describe('readEnvelopeFields', () => {
     expect([f.headerType, f.channelId, f.txId, f.creatorMspId, hex(f.creatorIdBytes)]).toEqual([-5, 'ch', 'tx', 'Org1MSP', '010203']);
   });
 
+  it("reads each envelope's own channel id and creator MSP when consecutive ones differ, even in a buffer reused in place", () => {
+    const of = (channelId: string, mspid: string) =>
+      envelopeWith(
+        encodeChannelHeader({ type: 3, version: 0, channelId, txId: 't', epoch: 0, extension: empty, tlsCertHash: empty }),
+        encodeSerializedIdentity({ mspid, idBytes: Uint8Array.of(1) }),
+      );
+    const pairs: [string, string][] = [
+      ['chan-a', 'Org1MSP'],
+      ['chan-a', 'Org1MSP'],
+      ['chan-b', 'Org2MSP'],
+      ['chan-a', 'Org2MSP'],
+      ['chanel-c', 'Org1MSP'],
+      ['chan-b', 'Org1MSP'],
+    ];
+    expect(pairs.map(([c, m]) => readEnvelopeFields(of(c, m))).map((f) => [f.channelId, f.creatorMspId])).toEqual(pairs);
+    const reused = Buffer.from(of('chan-a', 'Org1MSP'));
+    expect(readEnvelopeFields(reused).creatorMspId).toBe('Org1MSP');
+    Buffer.from(of('chan-b', 'Org2MSP')).copy(reused);
+    expect([readEnvelopeFields(reused).channelId, readEnvelopeFields(reused).creatorMspId]).toEqual(['chan-b', 'Org2MSP']);
+    // Bytes that are not UTF-8 right after a valid id of the same length are still refused.
+    const badMsp = envelopeWith(
+      encodeChannelHeader({ type: 3, version: 0, channelId: 'chan-a', txId: 't', epoch: 0, extension: empty, tlsCertHash: empty }),
+      Uint8Array.of(0x0a, 0x07, 0x4f, 0x72, 0x67, 0x31, 0x4d, 0x53, 0xc3),
+    );
+    expectMalformed(() => readEnvelopeFields(badMsp), 'envelope.payload.header.signature_header.creator.mspid');
+  });
+
   it('names the field of malformed input', () => {
     const good = realEnvelopes[1]!.env;
     expectMalformed(() => readEnvelopeFields(good.subarray(0, good.length - 1)), 'envelope.signature');

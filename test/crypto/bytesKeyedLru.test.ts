@@ -87,3 +87,47 @@ describe('BytesKeyedLru', () => {
     expect(digests.size).toBe(8);
   });
 });
+
+describe('BytesKeyedLru, the most recently used slot checked first', () => {
+  it('answers a repeat of the last key without a digest, and only with the same tag and bytes', () => {
+    const cache = new BytesKeyedLru<string>(8);
+    cache.set('Org1MSP', bytes(1, 2, 3), 'one');
+    const copy = new Uint8Array(8);
+    copy.set([1, 2, 3], 5);
+    expect(cache.get('Org1MSP', copy.subarray(5))).toBe('one');
+    expect(cache.get('Org1MSP', bytes(1, 2, 3))).toBe('one');
+    expect(cache.youngestHits).toBe(2);
+    expect(cache.get('Org2MSP', bytes(1, 2, 3))).toBeUndefined();
+    expect(cache.get('Org1MSP', bytes(1, 2, 4))).toBeUndefined();
+    expect(cache.youngestHits).toBe(2);
+  });
+
+  it('follows the LRU order: a hit, a set or a colliding miss makes its slot the one checked first', () => {
+    const cache = new BytesKeyedLru<number>(2);
+    cache.set('', bytes(1), 1);
+    cache.set('', bytes(2), 2);
+    expect(cache.get('', bytes(1))).toBe(1); // by digest: 1 is now the youngest, 2 the oldest
+    expect(cache.get('', bytes(1))).toBe(1);
+    expect(cache.youngestHits).toBe(1);
+    cache.set('', bytes(3), 3); // evicts 2
+    expect(cache.get('', bytes(2))).toBeUndefined();
+    expect(cache.get('', bytes(3))).toBe(3);
+    expect(cache.youngestHits).toBe(2);
+
+    const [a, b] = collidingPair('Org1MSP');
+    const colliding = new BytesKeyedLru<string>(4);
+    colliding.set('Org1MSP', a, 'a');
+    colliding.set('Org1MSP', bytes(7), 'seven');
+    expect(colliding.get('Org1MSP', b)).toBeUndefined(); // found a's slot under the digest: a is the youngest now
+    expect(colliding.get('Org1MSP', a)).toBe('a');
+    expect(colliding.youngestHits).toBe(1);
+  });
+
+  it('a deleted key is not answered from the memo', () => {
+    const cache = new BytesKeyedLru<string>(8);
+    cache.set('', bytes(5), 'five');
+    expect(cache.delete('', bytes(5))).toBe(true);
+    expect(cache.get('', bytes(5))).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+});

@@ -2,7 +2,8 @@
 // accepted-creator cache lookup and the signature's DER acceptance check.
 // Figures for a cache hit through IdentityValidator.validate, for the key
 // lookup alone under the previous scheme (a ~1 KiB latin1 string built per
-// envelope) beside the current one, and for the P-256 signature acceptance
+// envelope) beside the current one (creators cycled, and one creator repeated
+// as in a client's burst, answered by the most recent slot without a digest), and for the P-256 signature acceptance
 // rule (strict DER, r and s in range, low-S) through bigints and on the bytes.
 //
 //   npm run bench:identity [-- --time-ms=1000]
@@ -64,6 +65,14 @@ async function main(): Promise<void> {
   bench.add('key lookup only: digest + full-bytes equality (BytesKeyedLru, current)', () => {
     const c = creators[i++ % CREATORS]!;
     if (byDigest.get(c.mspId, c.idBytes) === undefined) throw new Error('digest cache missed');
+  });
+  bench.add('key lookup only: the same creator again, a client burst (BytesKeyedLru, its most recent slot)', () => {
+    i++;
+    if (byDigest.get(creators[0]!.mspId, creators[0]!.idBytes) === undefined) throw new Error('digest cache missed');
+  });
+  bench.add('IdentityValidator.validate, cache hit, the same creator again', () => {
+    i++;
+    validator.validate(creators[0]!, now);
   });
   const signer = createCryptoProvider('native').generateSigner('ecdsa-p256');
   const signatures = Array.from({ length: CREATORS }, (_, k) => signer.sign(new Uint8Array(1024).fill(k)));

@@ -256,6 +256,47 @@ describe('eviction suspicion', () => {
     expect(suspector.checks).toBe(3);
   });
 
+  it("a chain whose ledger holds only its first block checks at its first tick without a leader, once, and keeps the first check's schedule", async () => {
+    const lines: string[] = [];
+    const checkDone = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const suspector = (startsEmpty: boolean): EvictionSuspector =>
+      new EvictionSuspector({
+        selfId: 3,
+        evictionSuspicionMs: 1000,
+        firstCheckAfterMs: 200,
+        startsEmpty: () => startsEmpty,
+        // No orderer answers: every check is 'unknown', which decides nothing.
+        source: { newestBlock: async () => undefined, blockAt: async () => undefined },
+        logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }),
+        onEvicted: () => undefined,
+        onReadded: () => undefined,
+      });
+    const wiped = suspector(true);
+    wiped.onTick(0, false);
+    await checkDone();
+    expect(wiped.checks).toBe(1);
+    expect(lines.join('')).toContain("this node's ledger holds only the block its chain started from");
+    wiped.onTick(100, false);
+    await checkDone();
+    expect(wiped.checks).toBe(1); // once
+    wiped.onTick(200, false);
+    await checkDone();
+    expect(wiped.checks).toBe(2); // the first check after firstCheckAfterMs still comes
+
+    const withBlocks = suspector(false);
+    withBlocks.onTick(0, false);
+    withBlocks.onTick(199, false);
+    await checkDone();
+    expect(withBlocks.checks).toBe(0);
+
+    // A leader heard before the first leaderless tick: no check at once either.
+    const led = suspector(true);
+    led.onTick(0, true);
+    led.onTick(10, false);
+    await checkDone();
+    expect(led.checks).toBe(0);
+  });
+
   it('a config block older than its own latest config block decides nothing (the orderers that answered are behind)', async () => {
     const { cc, gone, rest } = await removedWhileAway();
     const configBlock = lastConfigBlockOf(cc, rest[0]!);

@@ -31,6 +31,14 @@
 // a restart) or the whole period (a node that once knew a leader). Such a
 // check leaves the schedule above as it is: a refusal that meant nothing (a
 // peer whose channels had not started yet) delays no check.
+// A chain whose ledger holds only the block it started from (`startsEmpty`:
+// a node wiped and restarted from its genesis or join block, or a cluster's
+// first start) checks at its first tick without a leader, once: such a node
+// cannot know of any config change made since, and a node removed and re-added
+// under a new id while it was wiped would otherwise wait out the first check's
+// election timeout before it even asks. Like a refusal's, that check leaves
+// the schedule above as it is (at a cluster's first start the others may not
+// answer yet; the check after firstCheckAfterMs still comes).
 // A config block older than this node's own latest config block
 // (`localConfigBlock`) is no verdict: the orderers that answered are behind
 // this node (e.g. still replaying their logs after a restart of the whole
@@ -69,6 +77,8 @@ export interface EvictionSuspectorOptions {
   readonly firstCheckAfterMs?: number;
   /** Number of the latest config block in this node's own ledger (-1: none): an older one read from the others decides nothing. */
   readonly localConfigBlock?: () => number;
+  /** Read at the first tick without a leader: true when the ledger holds only the block the chain started from (see the file comment). */
+  readonly startsEmpty?: () => boolean;
   readonly source: ConfigBlockSource;
   readonly logger: Logger;
   /** Called once when the node turns out to be removed; `reason` names the config block. Checks stop. */
@@ -78,6 +88,9 @@ export interface EvictionSuspectorOptions {
   /** Called on every check that finds this node a consenter under its own id, with the verified config block. */
   readonly onMember?: (verdict: MemberVerdict) => void;
 }
+
+/** Why the check at a chain's first leaderless tick comes (startsEmpty); its 'unknown' is expected at a cluster's first start: logged at info. */
+const START_CAUSE = "this node's ledger holds only the block its chain started from";
 
 export class EvictionSuspector {
   /** Clock time since which no leader is known; undefined while one is. */
@@ -90,6 +103,8 @@ export class EvictionSuspector {
   #refusal: string | undefined;
   /** Clock time of the last check a refusal brought forward; undefined if none. */
   #refusalCheckAtMs: number | undefined;
+  /** True until the first tick without a leader has looked at startsEmpty. */
+  #startCheckDue = true;
   /** Set once by an evicted or re-added verdict; no check after it. */
   #decided: EvictedVerdict | ReaddedVerdict | undefined;
   /** Checks done (tests, metrics). */
@@ -121,6 +136,14 @@ export class EvictionSuspector {
       return;
     }
     this.#leaderlessSinceMs ??= nowMs;
+    if (this.#startCheckDue && !this.#checking) {
+      this.#startCheckDue = false;
+      if (!this.#pastStart && this.opts.startsEmpty?.() === true) {
+        this.#checking = true;
+        void this.check(0, START_CAUSE).finally(() => (this.#checking = false));
+        return;
+      }
+    }
     const refusal = this.#refusal;
     if (refusal !== undefined && !this.#checking) {
       this.#refusal = undefined;
@@ -155,7 +178,10 @@ export class EvictionSuspector {
     if (this.#decided !== undefined) return verdict;
     const leaderless = `no Raft leader for ${Math.round(leaderlessMs)} ms${cause === undefined ? '' : ` (${cause})`}`;
     if (verdict.kind === 'unknown') {
-      logger.warn({ reason: verdict.reason }, `${leaderless} and the latest config block could not be read from the other orderers: ${verdict.reason}`);
+      (cause === START_CAUSE ? logger.info.bind(logger) : logger.warn.bind(logger))(
+        { reason: verdict.reason },
+        `${leaderless} and the latest config block could not be read from the other orderers: ${verdict.reason}`,
+      );
       return verdict;
     }
     const where = `config block ${verdict.configBlock} (the last config of the other orderers' newest block ${verdict.newestBlock}) lists consenters ${verdict.consenters.join(', ')}`;

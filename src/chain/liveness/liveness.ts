@@ -68,6 +68,8 @@ export interface LivenessOptions {
   readonly firstEvictionCheckAfterMs?: number;
   /** Number of the latest config block in the chain's ledger (-1: none). */
   readonly localConfigBlock?: () => number;
+  /** True when the chain's ledger holds only the block it started from: the first leaderless tick checks membership at once. */
+  readonly startsEmpty?: () => boolean;
   /**
    * Undefined: no eviction suspicion (no other orderer to ask). Without
    * blockAt only a newest block that is itself the config block can be judged.
@@ -96,6 +98,7 @@ export class Liveness {
             evictionSuspicionMs: options.evictionSuspicionMs,
             ...(options.firstEvictionCheckAfterMs !== undefined && { firstCheckAfterMs: options.firstEvictionCheckAfterMs }),
             ...(options.localConfigBlock !== undefined && { localConfigBlock: options.localConfigBlock }),
+            ...(options.startsEmpty !== undefined && { startsEmpty: options.startsEmpty }),
             source: configBlockSourceOf(options.membershipProbe),
             logger: host.log,
             ...(options.eviction !== undefined && { selfTlsCertPem: options.eviction.selfTlsCertPem }),

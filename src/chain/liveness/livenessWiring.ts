@@ -65,6 +65,8 @@ export function openLiveness(parts: LivenessParts): Liveness {
     // checks its membership at once: it may have been removed, or re-added under a new Raft id, while it was down.
     firstEvictionCheckAfterMs: opts.electionTick * opts.tickIntervalMs,
     localConfigBlock: () => storage.ledger.lastConfig,
+    // A wiped node restarted from its genesis or join block knows no config change since: it asks at once.
+    startsEmpty: () => storage.ledger.height <= 1,
     membershipProbe: membershipProbeOf(parts.catchUp),
     eviction: parts.eviction,
     // Half an election timeout between two survivors' turns: far above a PreVote's delay, even with the

@@ -4,7 +4,8 @@
 // tx ids read from the block; the written block's header and data are what
 // encodeBlock writes, whether the entry's bytes were reused or re-marshaled;
 // the blocks applied in one go are signed in batches (one compute call each),
-// every block over its own header and metadata.
+// every block over its own header and metadata; past what the pool holds,
+// blocks are signed on the calling thread instead of waiting for the pool.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,7 +31,7 @@ import {
   readTxIds,
 } from '../../src/block/index.js';
 import { InThreadCompute, type ChainCompute } from '../../src/chain/index.js';
-import { BlockApplier, SIGNING_BATCH_MAX } from '../../src/chain/order/blockApplier.js';
+import { BlockApplier, SIGNING_BATCH_MAX, SIGNING_IN_FLIGHT_MAX, UNWRITTEN_MAX } from '../../src/chain/order/blockApplier.js';
 import { ChainMetrics } from '../../src/chain/metrics.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
@@ -141,6 +142,56 @@ describe('BlockApplier: signing in batches', () => {
     expect(failures).toEqual([]);
     expect(batches).toEqual([SIGNING_BATCH_MAX, 4]);
     // The hash chain holds and each block carries a signature over its own header and metadata, and its own raft index.
+    const verifier = new LedgerVerifier({ hasher, verifier: (a) => provider.verifier(a), creatorKey: createCreatorKeyResolver() });
+    for (let n = 0; n <= count; n++) expect(verifier.verifyBlock(storage.ledger.block(n).bytes).failures).toEqual([]);
+    for (let n = 1; n <= count; n++) expect(readBlockSignatures(decodeBlock(storage.ledger.block(n).bytes)).etcdraft?.raftIndex).toBe(n);
+  });
+});
+
+describe('BlockApplier: a pool that does not answer', () => {
+  it('past SIGNING_IN_FLIGHT_MAX blocks in the pool, signs on the calling thread without waiting, up to UNWRITTEN_MAX unwritten; blocks are appended in order', async () => {
+    const pool: { blocks: number; release: () => void }[] = [];
+    let answering = false;
+    let here = 0;
+    const { storage, applier, failures, nextBlock } = await setUp('native', (inner) => ({
+      verifyBatch: (context, envelopes) => inner.verifyBatch(context, envelopes),
+      blockEntry: (...args) => inner.blockEntry(...args),
+      ordererIdentity: () => inner.ordererIdentity(),
+      // A pool whose threads get no CPU for now: its signing settles only when released.
+      signBlocks: (blocks) => {
+        const signed = inner.signBlocks(blocks);
+        return answering ? signed : new Promise((resolve) => pool.push({ blocks: blocks.length, release: () => resolve(signed) }));
+      },
+      signBlocksHere: (blocks) => {
+        here += blocks.length;
+        return inner.signBlocksHere!(blocks);
+      },
+    }));
+    const count = UNWRITTEN_MAX + 8;
+    const entries = Array.from({ length: count }, (_, i) => {
+      const block = nextBlock(1);
+      return entry(1 + i, encodeBlockEntry(block, readTxIds(block.data, 'BAD_BLOCK')));
+    });
+    await storage.raft.persistReady({ entries, hardState: { term: 1, vote: 1, commit: count } });
+    // As the Ready loop applies: room() before each entry, applied while there is room.
+    let applied = 0;
+    while (applied < count && applier.room() === undefined) applier.applyEntry(entries[applied++]!);
+    expect(applied).toBe(UNWRITTEN_MAX);
+    await Promise.resolve();
+    expect(pool.reduce((sum, task) => sum + task.blocks, 0)).toBe(SIGNING_IN_FLIGHT_MAX);
+    expect(here).toBe(UNWRITTEN_MAX - SIGNING_IN_FLIGHT_MAX);
+    // Nothing after the pool's blocks is appended before them.
+    expect(storage.ledger.height).toBe(1);
+    answering = true;
+    for (const task of pool.splice(0)) task.release();
+    await applier.room();
+    while (applied < count) {
+      await applier.room();
+      applier.applyEntry(entries[applied++]!);
+    }
+    await applier.whenWritten();
+    await storage.ledger.waitForBlock(count);
+    expect(failures).toEqual([]);
     const verifier = new LedgerVerifier({ hasher, verifier: (a) => provider.verifier(a), creatorKey: createCreatorKeyResolver() });
     for (let n = 0; n <= count; n++) expect(verifier.verifyBlock(storage.ledger.block(n).bytes).failures).toEqual([]);
     for (let n = 1; n <= count; n++) expect(readBlockSignatures(decodeBlock(storage.ledger.block(n).bytes)).etcdraft?.raftIndex).toBe(n);

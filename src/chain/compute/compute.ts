@@ -65,6 +65,14 @@ export interface ChainCompute {
    * pool (a follower catching up signs many blocks per Ready).
    */
   signBlocks(blocks: readonly BlockToSign[]): Promise<readonly SignedMetadata[]>;
+  /**
+   * Optional: signBlocks on the calling thread, synchronously (same results).
+   * The block applier uses it for the blocks beyond what it keeps in the pool
+   * (SIGNING_IN_FLIGHT_MAX) instead of waiting for room: a follower catching
+   * up then never waits on pool threads that get little CPU (they run at a
+   * lower priority than every other busy thread of the machine).
+   */
+  signBlocksHere?(blocks: readonly BlockToSign[]): readonly SignedMetadata[];
   /** This node's orderer identity, for the envelopes the orderer itself creates (the CONFIG envelope of a config update, as Fabric's). */
   ordererIdentity(): EnvelopeCreator;
 }

@@ -41,6 +41,10 @@ export class InThreadCompute implements ChainCompute {
   }
 
   async signBlocks(blocks: readonly BlockToSign[]): Promise<readonly SignedMetadata[]> {
+    return this.signBlocksHere(blocks);
+  }
+
+  signBlocksHere(blocks: readonly BlockToSign[]): readonly SignedMetadata[] {
     return blocks.map(({ block, lastConfigBlockNumber, consenterMetadata }) =>
       signBlockMetadata(this.identity, block, lastConfigBlockNumber, consenterMetadata),
     );

@@ -2,16 +2,16 @@
 // block signature runs in the pool's threads. A channel's verification
 // context is registered once (on first use) and referred to by its handle.
 
-import type { EnvelopeCreator } from '../../block/index.js';
+import type { OrdererIdentity } from '../../block/index.js';
 import { createCryptoProvider } from '../../crypto/index.js';
 import type { Engine, HashAlgorithm } from '../../crypto/index.js';
-import type { ContextHandle, SignerInput, WorkerPool } from '../../workers/index.js';
+import { signBlockMetadata, type ContextHandle, type SignerInput, type WorkerPool } from '../../workers/index.js';
 import type { BlockStart, BlockToSign, BuiltBlockEntry, ChainCompute, EnvelopeVerdict, SignedMetadata, VerificationContext } from './compute.js';
 
 export class PoolCompute implements ChainCompute {
   readonly #verification = new WeakMap<VerificationContext, Promise<ContextHandle<'verification'>>>();
   #signer: Promise<ContextHandle<'signer'>> | undefined;
-  #identity: EnvelopeCreator | undefined;
+  #identity: OrdererIdentity | undefined;
 
   /** `signer`: this orderer's signing key and identity, registered in the pool on first use. */
   constructor(
@@ -48,8 +48,14 @@ export class PoolCompute implements ChainCompute {
     return this.pool.signBlocksMetadata(await this.#signer, blocks);
   }
 
+  /** The pool's signBlocks on the calling thread, with the same identity (the workers' function). */
+  signBlocksHere(blocks: readonly BlockToSign[]): readonly SignedMetadata[] {
+    const identity = this.ordererIdentity();
+    return blocks.map(({ block, lastConfigBlockNumber, consenterMetadata }) => signBlockMetadata(identity, block, lastConfigBlockNumber, consenterMetadata));
+  }
+
   /** Signs on the calling thread: the orderer creates an envelope only per config update. */
-  ordererIdentity(): EnvelopeCreator {
+  ordererIdentity(): OrdererIdentity {
     this.#identity ??= {
       signer: createCryptoProvider(this.signer.engine).signerFromPrivateKey(this.signer.algorithm, this.signer.privateKeyPem),
       serializedIdentity: this.signer.serializedIdentity,

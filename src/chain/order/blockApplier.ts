@@ -28,8 +28,14 @@ import type { ChainMetrics } from '../metrics.js';
 import type { SnapshotCatchUp } from '../../catchup/index.js';
 import { sharedEntryBody } from './entryBody.js';
 
-/** Blocks being signed at once, at most (the pool queues ~64 tasks per thread): two batches, one per pool thread of a 2-core node. */
+/** Blocks being signed in the pool at once, at most (the pool queues ~64 tasks per thread): two batches, one per pool thread of a 2-core node. */
 export const SIGNING_IN_FLIGHT_MAX = 32;
+/**
+ * Blocks applied and not yet appended to the ledger, at most, when the compute can sign on the
+ * calling thread (ChainCompute.signBlocksHere): past SIGNING_IN_FLIGHT_MAX in the pool, blocks are
+ * signed here rather than waiting for the pool, up to this many in all; then the Ready loop waits.
+ */
+export const UNWRITTEN_MAX = 256;
 /**
  * Blocks signed in one compute call (one pool task), at most. The blocks a Ready
  * applies are signed together: one task per block cost a catching-up follower
@@ -108,8 +114,10 @@ export class BlockApplier {
    * (a failure halts the channel through deps.fail).
    */
   #writes: Promise<void> = Promise.resolve();
-  /** Blocks handed to signing, not yet appended. Invariant: <= SIGNING_IN_FLIGHT_MAX (the Ready loop awaits room()). */
+  /** Blocks handed to the pool's signing, not yet appended. Invariant: <= SIGNING_IN_FLIGHT_MAX (the Ready loop awaits room()). */
   #signing = 0;
+  /** Blocks handed to writing (signed in the pool or here), not yet appended. Invariant: <= UNWRITTEN_MAX. */
+  #unwritten = 0;
   #roomWaiters: (() => void)[] = [];
   /**
    * Blocks handed to signing whose batch is not sent yet (counted in #signing). Sent when it holds
@@ -294,11 +302,15 @@ export class BlockApplier {
     const ids = deps.consenterIds;
     const consenters = deps.configHook?.metadataFor(block, isConfig) ?? { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1 };
     const metadata = { consenterIds: consenters.consenterIds, nextConsenterId: consenters.nextConsenterId, raftIndex: entry.index };
-    const signing = this.#queueSigning({ block, lastConfigBlockNumber: lastConfig, consenterMetadata: metadata });
+    const toSign: BlockToSign = { block, lastConfigBlockNumber: lastConfig, consenterMetadata: metadata };
+    // The pool holds what it should: the calling thread, which would otherwise wait for room, signs this one.
+    const inPool = this.#signing < SIGNING_IN_FLIGHT_MAX || deps.compute.signBlocksHere === undefined;
+    const signing = inPool ? this.#queueSigning(toSign) : this.#signHere(toSign);
     // Handled where it is awaited below (in commit order); this only keeps an
     // early rejection from counting as unhandled while earlier blocks are written.
     signing.catch(() => undefined);
-    this.#signing++;
+    if (inPool) this.#signing++;
+    this.#unwritten++;
     this.#nextNumber = number + 1;
     this.#lastHeader = block.header;
     this.#bytesSinceSnapshot += carried.block.length;
@@ -314,7 +326,7 @@ export class BlockApplier {
         try {
           ({ metadata } = await signing);
         } finally {
-          this.#signed();
+          this.#signed(inPool);
         }
         let written: LedgerBlock;
         if (head !== undefined) {
@@ -333,15 +345,28 @@ export class BlockApplier {
   }
 
   /**
-   * Undefined while fewer than SIGNING_IN_FLIGHT_MAX blocks are being signed;
-   * otherwise a promise of room for a whole batch (the blocks waiting for
-   * their batch are sent first). The Ready loop awaits it before each block, so a burst of
-   * committed blocks (a follower catching up) never floods the pool.
+   * Undefined while fewer than SIGNING_IN_FLIGHT_MAX blocks are being signed in
+   * the pool, or, when the compute signs on the calling thread too, while fewer
+   * than UNWRITTEN_MAX blocks wait to be appended; otherwise a promise of room
+   * for a whole batch (the blocks waiting for their batch are sent first). The
+   * Ready loop awaits it before each block, so a burst of committed blocks (a
+   * follower catching up) never floods the pool nor holds unbounded blocks.
    */
   room(): Promise<void> | undefined {
     if (this.#signing < SIGNING_IN_FLIGHT_MAX) return undefined;
+    if (this.deps.compute.signBlocksHere !== undefined && this.#unwritten < UNWRITTEN_MAX) return undefined;
     this.#sendSigningBatch();
     return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /** signBlocksHere of one block, as a settled promise (the write chain awaits every block's signing alike). */
+  #signHere(block: BlockToSign): Promise<SignedMetadata> {
+    try {
+      const [signed] = this.deps.compute.signBlocksHere!([block]);
+      return signed === undefined ? Promise.reject(new Error('signing 1 block here returned no result')) : Promise.resolve(signed);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   #queueSigning(block: BlockToSign): Promise<SignedMetadata> {
@@ -379,9 +404,12 @@ export class BlockApplier {
   }
 
   /** Room is given back a batch at a time: freed one block at a time, the Ready loop would send batches of one. */
-  #signed(): void {
-    this.#signing--;
-    if (this.#signing > SIGNING_IN_FLIGHT_MAX - SIGNING_BATCH_MAX) return;
+  #signed(inPool: boolean): void {
+    this.#unwritten--;
+    if (inPool) this.#signing--;
+    const poolRoom = this.#signing <= SIGNING_IN_FLIGHT_MAX - SIGNING_BATCH_MAX;
+    const hereRoom = this.deps.compute.signBlocksHere !== undefined && this.#unwritten <= UNWRITTEN_MAX - SIGNING_BATCH_MAX;
+    if (!poolRoom && !hereRoom) return;
     for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 

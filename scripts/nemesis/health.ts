@@ -133,6 +133,12 @@ export function describeTrace(trace: HealthTrace): string {
   return `${steps.join(' ')} ms (${behind}${trace.polls} polls of ${trace.meanPollMs.toFixed(0)} ms)`;
 }
 
+/** The probe's client of one node's AtomicBroadcast service. */
+export type ProbeClient = ReturnType<typeof connectAtomicBroadcast>;
+
+/** A reconnecting probe client gives up connecting in the background after this long (a probe then dials again). */
+const RECONNECT_WITHIN_MS = 10_000;
+
 /**
  * "Broadcast accepted": one fresh envelope per channel, each channel's to the next node in turn,
  * over one kept client per node (as a real client keeps its connection; a new client per probe
@@ -140,13 +146,29 @@ export function describeTrace(trace: HealthTrace): string {
  * replaced and the envelope sent once more at once (the node may have restarted since).
  */
 export class BroadcastProbe {
-  readonly #clients = new Map<number, ReturnType<typeof connectAtomicBroadcast>>();
+  readonly #clients = new Map<number, ProbeClient>();
   #next = 0;
 
   constructor(
     private readonly cluster: NemesisCluster,
     private readonly creator: ReturnType<typeof loadClientCreator>,
+    private readonly connect: (node: number) => ProbeClient = (node) =>
+      connectAtomicBroadcast(address(cluster.local.node(node), 'client'), clientTls(cluster.dir, cluster.manifest)),
   ) {}
+
+  /**
+   * Node `node` was restarted and listens again: its kept client still points at the old process
+   * (a gRPC channel in reconnect back-off, whose first call fails). It is replaced by a new one
+   * that starts connecting now, while the cluster recovers, so the Broadcast step times the
+   * cluster's answer, not this checker's reconnect: under load the failed call, the new client's
+   * TLS handshake and the retry took 0.5-3.5 s after the heights already held.
+   */
+  reconnect(node: number): void {
+    this.#clients.get(node)?.close();
+    const client = this.connect(node);
+    this.#clients.set(node, client);
+    client.waitForReady(Date.now() + RECONNECT_WITHIN_MS, () => undefined);
+  }
 
   /** undefined if every channel answered SUCCESS, else why not. */
   async refusal(): Promise<string | undefined> {
@@ -165,7 +187,7 @@ export class BroadcastProbe {
     for (let attempt = 0; attempt < 2; attempt++) {
       let client = this.#clients.get(node);
       if (client === undefined) {
-        client = connectAtomicBroadcast(address(this.cluster.local.node(node), 'client'), clientTls(this.cluster.dir, this.cluster.manifest));
+        client = this.connect(node);
         this.#clients.set(node, client);
       }
       const stream = new BroadcastStream(client);

@@ -67,6 +67,7 @@ export async function runNemesis(options: NemesisOptions, log: (line: string) =>
       if (restarts(fault)) {
         await cluster.local.waitListening(fault.node, HEALTHY_WITHIN_MS * 2);
         fault.upMs = now();
+        probe.reconnect(fault.node);
       }
       const healthyAt = await waitHealthy(cluster, probe, HEALTHY_WITHIN_MS).then(
         (trace) => {

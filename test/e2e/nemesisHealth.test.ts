@@ -1,10 +1,11 @@
 // The nemesis' health judgement (scripts/nemesis/health.ts): every node
 // answering, one leader followed by every node, heights within one block;
 // and the options that fix whom faults hit and which acknowledgement mode
-// the load uses.
+// the load uses; the Broadcast probe's client of a restarted node.
 
 import { describe, expect, it } from 'vitest';
-import { channelsLedBy, judgeHealth, leaderIn } from '../../scripts/nemesis/health.js';
+import type { NemesisCluster } from '../../scripts/nemesis/cluster.js';
+import { BroadcastProbe, channelsLedBy, judgeHealth, leaderIn, type ProbeClient } from '../../scripts/nemesis/health.js';
 import { NemesisOptionsError, parseNemesisArgs } from '../../scripts/nemesis/options.js';
 import { faultSchedule } from '../../scripts/nemesis/schedule.js';
 import type { NodeStatusView } from '../../src/client/index.js';
@@ -136,5 +137,32 @@ describe('leaders at a fault', () => {
     ]);
     expect(channelsLedBy(statuses, 2)).toEqual(['c0']);
     expect(channelsLedBy(statuses, 3)).toEqual([]);
+  });
+});
+
+describe('BroadcastProbe.reconnect', () => {
+  it("replaces a restarted node's client with one that starts connecting at once", () => {
+    const made: { node: number; closed: boolean; readyAsked: boolean }[] = [];
+    const connect = (node: number): ProbeClient => {
+      const client = { node, closed: false, readyAsked: false };
+      made.push(client);
+      return {
+        close: () => {
+          client.closed = true;
+        },
+        waitForReady: () => {
+          client.readyAsked = true;
+        },
+      } as unknown as ProbeClient;
+    };
+    const probe = new BroadcastProbe({} as NemesisCluster, {} as ConstructorParameters<typeof BroadcastProbe>[1], connect);
+    probe.reconnect(2);
+    probe.reconnect(2);
+    expect(made).toEqual([
+      { node: 2, closed: true, readyAsked: true },
+      { node: 2, closed: false, readyAsked: true },
+    ]);
+    probe.close();
+    expect(made[1]!.closed).toBe(true);
   });
 });

@@ -346,15 +346,16 @@ export class BlockApplier {
 
   /**
    * Undefined while fewer than SIGNING_IN_FLIGHT_MAX blocks are being signed in
-   * the pool, or, when the compute signs on the calling thread too, while fewer
-   * than UNWRITTEN_MAX blocks wait to be appended; otherwise a promise of room
+   * the pool or, when the compute signs on the calling thread too (blocks past
+   * the pool's share are signed here), while fewer than UNWRITTEN_MAX blocks
+   * wait to be appended; otherwise a promise of room
    * for a whole batch (the blocks waiting for their batch are sent first). The
    * Ready loop awaits it before each block, so a burst of committed blocks (a
    * follower catching up) never floods the pool nor holds unbounded blocks.
    */
   room(): Promise<void> | undefined {
-    if (this.#signing < SIGNING_IN_FLIGHT_MAX) return undefined;
-    if (this.deps.compute.signBlocksHere !== undefined && this.#unwritten < UNWRITTEN_MAX) return undefined;
+    const hasRoom = this.deps.compute.signBlocksHere === undefined ? this.#signing < SIGNING_IN_FLIGHT_MAX : this.#unwritten < UNWRITTEN_MAX;
+    if (hasRoom) return undefined;
     this.#sendSigningBatch();
     return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
   }
@@ -403,13 +404,18 @@ export class BlockApplier {
     );
   }
 
-  /** Room is given back a batch at a time: freed one block at a time, the Ready loop would send batches of one. */
+  /**
+   * Room is given back a batch at a time: freed one block at a time, the Ready loop would send
+   * batches of one. A waiter woken here finds room (room() checks the same bound).
+   */
   #signed(inPool: boolean): void {
     this.#unwritten--;
     if (inPool) this.#signing--;
-    const poolRoom = this.#signing <= SIGNING_IN_FLIGHT_MAX - SIGNING_BATCH_MAX;
-    const hereRoom = this.deps.compute.signBlocksHere !== undefined && this.#unwritten <= UNWRITTEN_MAX - SIGNING_BATCH_MAX;
-    if (!poolRoom && !hereRoom) return;
+    const freed =
+      this.deps.compute.signBlocksHere === undefined
+        ? this.#signing <= SIGNING_IN_FLIGHT_MAX - SIGNING_BATCH_MAX
+        : this.#unwritten <= UNWRITTEN_MAX - SIGNING_BATCH_MAX;
+    if (!freed) return;
     for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 

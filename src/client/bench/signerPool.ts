@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { SignRequest } from './signProcess.js';
 import type { SignedBatch } from './signing.js';
 
+/** How long a signing process gets to exit once its channel is given up, before it is killed. */
+const DISCONNECT_GRACE_MS = 2_000;
+
 /** Compiled (this file is dist's signerPool.js), the compiled signProcess.js beside it; from the sources, the tsx shim. */
 const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? './signProcess.js' : './sign-process-entry.mjs', import.meta.url));
 
@@ -51,7 +54,12 @@ export class SignerPool {
         if (s.exited !== undefined) return;
         const exited = new Promise((resolve) => s.child.once('exit', resolve));
         s.child.disconnect();
+        // Node closes the channel only once a message it is reading completes, and a batch the process
+        // was sending when the channel was given up may never be completed: the process would wait for
+        // more to sign, and this close for its exit, for good. It signs nothing anyone waits for now.
+        const timer = setTimeout(() => s.child.kill('SIGKILL'), DISCONNECT_GRACE_MS);
         await exited;
+        clearTimeout(timer);
       }),
     );
   }

@@ -139,8 +139,7 @@ export class EvictionSuspector {
     if (this.#startCheckDue && !this.#checking) {
       this.#startCheckDue = false;
       if (!this.#pastStart && this.opts.startsEmpty?.() === true) {
-        this.#checking = true;
-        void this.check(0, START_CAUSE).finally(() => (this.#checking = false));
+        this.#checkInBackground(0, START_CAUSE);
         return;
       }
     }
@@ -150,8 +149,7 @@ export class EvictionSuspector {
       if (this.#refusalCheckAtMs === undefined || nowMs - this.#refusalCheckAtMs >= this.opts.evictionSuspicionMs) {
         this.#refusalCheckAtMs = nowMs;
         this.opts.logger.info(`${refusal}: checking this node's membership of the channel now`);
-        this.#checking = true;
-        void this.check(nowMs - this.#leaderlessSinceMs, refusal).finally(() => (this.#checking = false));
+        this.#checkInBackground(nowMs - this.#leaderlessSinceMs, refusal);
         return;
       }
     }
@@ -161,8 +159,13 @@ export class EvictionSuspector {
     // The next check comes one suspicion period after this one, not on every tick.
     this.#leaderlessSinceMs = nowMs;
     this.#pastStart = true;
+    this.#checkInBackground(leaderlessMs);
+  }
+
+  /** One check from a tick, not awaited; #checking holds off the next until it ends. */
+  #checkInBackground(leaderlessMs: number, cause?: string): void {
     this.#checking = true;
-    void this.check(leaderlessMs).finally(() => (this.#checking = false));
+    void this.check(leaderlessMs, cause).finally(() => (this.#checking = false));
   }
 
   /**

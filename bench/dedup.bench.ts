@@ -3,7 +3,9 @@
 // not seen recently) plus onCommitted (the window's bookkeeping when its
 // block is applied), over a ledger of 200 blocks × 500 tx ids, both engines.
 //
-// Usage: npm run bench:dedup [-- --txs 200000]
+// Usage: npm run bench:dedup [-- --txs 200000 --block-bytes 550000]
+// Blocks carry `--block-bytes` of block bytes (default: 500 envelopes of ~1.1 KB), so a
+// read of a block costs what it costs on a real ledger.
 // Prints CPU µs per envelope (process.cpuUsage: user + system of this
 // process, so other load on the machine inflates it only a little).
 
@@ -13,9 +15,12 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { TxTracker } from '../src/chain/index.js';
 import { openWalEnvironment, type EngineName, type LedgerBlock } from '../src/storage/index.js';
+import { describeMachine } from './lib/machine.js';
 
 const txsArg = process.argv.indexOf('--txs');
 const txs = txsArg > 0 ? Number(process.argv[txsArg + 1]) : 200_000;
+const blockBytesArg = process.argv.indexOf('--block-bytes');
+const blockBytes = blockBytesArg > 0 ? Number(process.argv[blockBytesArg + 1]) : 550_000;
 const BLOCKS = 200;
 const PER_BLOCK = 500;
 const txIdOf = (n: number): string => n.toString(16).padStart(64, '0');
@@ -36,7 +41,15 @@ async function measure(engine: EngineName): Promise<Record<string, string>> {
       headerHash[0] = number & 0xff;
       headerHash[1] = number >> 8;
       const txIds = Array.from({ length: PER_BLOCK }, (_, i) => txIdOf(number * PER_BLOCK + i));
-      const block: LedgerBlock = { number, headerHash, previousHash: prev, raftIndex: number + 1, isConfig: false, txIds, bytes: new Uint8Array(64) };
+      const block: LedgerBlock = {
+        number,
+        headerHash,
+        previousHash: prev,
+        raftIndex: number + 1,
+        isConfig: false,
+        txIds,
+        bytes: new Uint8Array(blockBytes).fill(number & 0xff),
+      };
       await ledger.append(block);
       prev = headerHash;
     }
@@ -73,5 +86,6 @@ async function measure(engine: EngineName): Promise<Record<string, string>> {
   }
 }
 
-console.log(`duplicate check: ${txs} new tx ids over a ledger of ${BLOCKS * PER_BLOCK} tx ids, recent window 65536`);
+console.log(describeMachine());
+console.log(`duplicate check: ${txs} new tx ids over a ledger of ${BLOCKS * PER_BLOCK} tx ids in blocks of ${blockBytes} bytes, recent window 65536`);
 for (const engine of ['native', 'native-free'] as const) console.log(await measure(engine));

@@ -92,9 +92,8 @@ export class ChannelState {
     this.#txIndex?.add(block.number, block.txIds);
   }
 
-  /** Where `txId` first is within the horizon; `read(n)` reads block n (below the height), to build the index and to confirm a hash hit. */
-  locateTx(txId: string, read: (number: number) => { readonly txIds: readonly string[] }, horizon: TxIdHorizonSettings): TxLocation | undefined {
-    const txIdsOf = (n: number): readonly string[] => read(n).txIds;
+  /** Where `txId` first is within the horizon; `txIdsOf(n)` reads block n's tx ids (below the height), to build the index and to confirm a hash hit. */
+  locateTx(txId: string, txIdsOf: (number: number) => readonly string[], horizon: TxIdHorizonSettings): TxLocation | undefined {
     this.#txIndex ??= TxIdHorizon.build(this.channel, this.blocks.length, txIdsOf, horizon);
     return this.#txIndex.locate(txId, txIdsOf);
   }

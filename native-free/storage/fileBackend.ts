@@ -34,13 +34,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DropStep, RecoveredLedger, StorageBackend, TxIdCoverage, TxLocation } from '../../src/storage/backend.js';
 import { emptyRecoveredLedger } from '../../src/storage/backend.js';
-import { StorageCorruptError } from '../../src/storage/errors.js';
+import { StorageCorruptError, type RecordLocation } from '../../src/storage/errors.js';
 import { MemoryLog, type RecoveredLog } from '../../src/storage/memoryLog.js';
 import type { TxIdHorizonSettings } from '../../src/storage/txIdHorizon.js';
 import type { LedgerBlock, WalOp } from '../../src/storage/walOps.js';
 import type { ChannelState } from './channelState.js';
 import { LedgerSpace, removeRewriteLeftovers, writeRewrite } from './ledgerCompaction.js';
-import { decodeRecord, encodeFrame, opIndex, type FileRecord, type LedgerOp } from './recordCodec.js';
+import { decodeBlockHead, decodeRecord, encodeFrame, opIndex, recordHeaderBytes, type FileRecord, type LedgerOp } from './recordCodec.js';
 import { replayStream, type StreamReplay } from './replay.js';
 import { checkNoGaps, forgetPart, getOrCreate, replayBlockRecord, replayRaftRecord } from './replayRecords.js';
 import { clearPendingDrops, readPendingDrops, writePendingDrops } from './pendingDrops.js';
@@ -164,19 +164,8 @@ export class FileBackend implements StorageBackend {
   }
 
   readBlock(channel: string, number: number): LedgerBlock {
-    const pos = this.#channels.get(channel)?.blocks[number];
-    const file = pos === undefined ? this.#ledgerDir : segmentPath(this.#ledgerDir, pos.seq);
-    const at = { file, channel, index: number, what: 'block number' as const };
-    if (pos === undefined) throw new StorageCorruptError(at, 'no stored position for the block');
-    const buf = Buffer.allocUnsafe(pos.recordBytes);
-    const fd = fs.openSync(file, 'r');
-    try {
-      const got = fs.readSync(fd, buf, 0, pos.recordBytes, pos.offset);
-      if (got !== pos.recordBytes) throw new StorageCorruptError(at, `record cut short (${got} of ${pos.recordBytes} bytes)`);
-    } finally {
-      fs.closeSync(fd);
-    }
-    const rec = decodeRecord(buf, 0, buf.length);
+    const { at, bytes } = this.#readRecordBytes(channel, number, (pos) => pos.recordBytes);
+    const rec = decodeRecord(bytes, 0, bytes.length);
     if ('reason' in rec) throw new StorageCorruptError(at, rec.reason);
     if (rec.op.kind !== 'block' || rec.op.channel !== channel || opIndex(rec.op) !== number) {
       throw new StorageCorruptError(at, 'the record at the block position is another record');
@@ -184,8 +173,50 @@ export class FileBackend implements StorageBackend {
     return rec.op.block;
   }
 
+  /**
+   * The tx ids of block `number` from its record's meta alone, a few percent of the record:
+   * the txId index reads them to confirm a hash hit and to build itself backwards.
+   */
+  readBlockTxIds(channel: string, number: number): readonly string[] {
+    const { at, bytes } = this.#readRecordBytes(channel, number, (pos, fd) => {
+      const header = Buffer.allocUnsafe(recordHeaderBytes);
+      if (fs.readSync(fd, header, 0, recordHeaderBytes, pos.offset) !== recordHeaderBytes) return 0;
+      return Math.min(pos.recordBytes, recordHeaderBytes + header.readUInt32LE(0));
+    });
+    if (bytes.length <= recordHeaderBytes) throw new StorageCorruptError(at, 'the block record has no meta');
+    let head: ReturnType<typeof decodeBlockHead>;
+    try {
+      head = decodeBlockHead(bytes.subarray(recordHeaderBytes));
+    } catch (err) {
+      throw new StorageCorruptError(at, `the block record's meta does not decode: ${String(err)}`);
+    }
+    if (head.channel !== channel || head.block.number !== number) throw new StorageCorruptError(at, 'the record at the block position is another record');
+    return head.block.txIds;
+  }
+
+  /** The first `length(pos, fd)` bytes of block `number`'s record (all of them, or its header and meta). */
+  #readRecordBytes(
+    channel: string,
+    number: number,
+    length: (pos: { offset: number; recordBytes: number }, fd: number) => number,
+  ): { at: RecordLocation; bytes: Buffer } {
+    const pos = this.#channels.get(channel)?.blocks[number];
+    const file = pos === undefined ? this.#ledgerDir : segmentPath(this.#ledgerDir, pos.seq);
+    const at = { file, channel, index: number, what: 'block number' as const };
+    if (pos === undefined) throw new StorageCorruptError(at, 'no stored position for the block');
+    const fd = fs.openSync(file, 'r');
+    try {
+      const bytes = Buffer.allocUnsafe(length(pos, fd));
+      const got = fs.readSync(fd, bytes, 0, bytes.length, pos.offset);
+      if (got !== bytes.length) throw new StorageCorruptError(at, `record cut short (${got} of ${bytes.length} bytes)`);
+      return { at, bytes };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   txLocation(channel: string, txId: string): TxLocation | undefined {
-    return this.#channels.get(channel)?.locateTx(txId, (number) => this.readBlock(channel, number), this.#txIdHorizon);
+    return this.#channels.get(channel)?.locateTx(txId, (number) => this.readBlockTxIds(channel, number), this.#txIdHorizon);
   }
 
   txIdCoverage(): Map<string, TxIdCoverage> {

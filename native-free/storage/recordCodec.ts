@@ -178,6 +178,18 @@ export function decodeRecord(buf: Buffer, at: number, end: number): DecodedRecor
   return { op, offset: at, recordBytes };
 }
 
+/**
+ * The block a block record's meta describes, without its block bytes (`bytes` is empty): the
+ * meta alone is what the txId index reads. `meta` is the record's meta bytes only, so its
+ * crc32 (which covers meta and blob together) is not checked here: the record was checked
+ * when start-up read the ledger stream.
+ */
+export function decodeBlockHead(meta: Buffer): { readonly channel: string; readonly block: LedgerBlock } {
+  const tuple = decodeTuple(meta);
+  if (!Array.isArray(tuple) || tuple.length !== 3 || tuple[0] !== 'b') throw new shapes.ShapeError('record meta is not [b, channel, block head]');
+  return { channel: str(tuple[1]), block: shapes.blockFromWire(tuple[2], new Uint8Array(0)) };
+}
+
 /** The index an op is best named by: first raft index, snapshot index or block number. */
 export function opIndex(op: FileRecord): number | undefined {
   switch (op.kind) {

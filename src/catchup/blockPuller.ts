@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { decodeBlock, readBlockSignatures, type Block } from '../block/index.js';
 import type { Hasher } from '../crypto/index.js';
 import { OrdererError } from '../errors.js';
-import { ledgerBlockFromFabric, type BlockLedger } from '../storage/index.js';
+import { ledgerBlockOfDecoded, type BlockLedger } from '../storage/index.js';
 import type { SnapshotCatchUp } from './snapshotCatchUp.js';
 import { systemClock, type ChainClock } from '../clock.js';
 import type { CatchUpMetrics } from './catchUpMetrics.js';
@@ -197,35 +197,53 @@ export class BlockPuller implements SnapshotCatchUp {
   }
 
   /**
-   * Blocks from one source, each verified against the one before it and
-   * handed to the ledger at once; up to APPENDS_IN_FLIGHT_MAX of them wait for
-   * durability together, so one sync covers many (awaiting each block's sync
-   * made a rejoin as slow as the disk's sync rate: ~40 blocks/s on a loaded
-   * machine). Returns (or throws) only once every block handed over is durable
-   * or failed, so the next source starts from the durable tip.
+   * Blocks from one source, each checked against the one before it (number,
+   * previous hash, data hash) as it arrives, its orderer signature verified
+   * off the main thread where the engine can (the signatures of the blocks in
+   * flight verify in parallel: on the main thread they were most of a pull's
+   * CPU), and handed to the ledger in order once its signature verified and
+   * the block before it was handed over: a block whose signature fails is
+   * never appended, nor any after it. Up to APPENDS_IN_FLIGHT_MAX blocks are
+   * verifying or waiting for durability together, so one sync covers many
+   * (awaiting each block's sync made a rejoin as slow as the disk's sync rate:
+   * ~40 blocks/s on a loaded machine). Returns (or throws) only once every
+   * block handed over is durable or failed, so the next source starts from
+   * the durable tip.
    */
   async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
-    const { ledger, verifier, hasher, channelId } = this.#opts;
+    const { ledger, verifier, channelId } = this.#opts;
     let tip = this.#tip();
     const appending: Promise<void>[] = [];
+    // Settles once the latest block's ledger append was called (rejects if it never will be: its or an earlier signature failed).
+    let handedOver: Promise<void> = Promise.resolve();
     try {
       await source.deliver(
         channelId,
         tip.number + 1,
         toNumber,
         async (bytes) => {
-          const block = verifier.verifyNext(bytes, tip, source.name);
+          // Decoded and header-hashed once: the verified block, its tip and its ledger entry share them.
+          const { block, signed } = verifier.verifyNextDeferred(bytes, tip, source.name);
+          signed.catch(() => undefined); // awaited below, through its hand-over
           const { number } = block.header;
           const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
           if (raftIndex === undefined) throw new BlockPullError(`block ${number} from ${source.name} carries no etcdraft metadata (raft index)`);
+          const next = verifier.tipOf(block.header);
+          const entry = ledgerBlockOfDecoded(block, bytes, next.headerHash, raftIndex);
           // The ledger checks number and previous hash against its pending end before the first await.
-          const durable = ledger.append(ledgerBlockFromFabric(bytes, hasher, raftIndex)).then(() => {
-            this.#opts.onBlockPulled?.(number);
-            this.#opts.metrics?.blocksPulled.inc();
-          });
+          // Wrapped in an object so that the hand-over settles when the append is called, not when it is durable.
+          const handOver = Promise.all([handedOver, signed]).then(() => ({
+            durable: ledger.append(entry).then(() => {
+              this.#opts.onBlockPulled?.(number);
+              this.#opts.metrics?.blocksPulled.inc();
+            }),
+          }));
+          handedOver = handOver.then(() => undefined);
+          handedOver.catch(() => undefined); // the next block's hand-over, or the wait below, sees it
+          const durable = handOver.then((h) => h.durable);
           durable.catch(() => undefined); // awaited below, in order
           appending.push(durable);
-          tip = verifier.tipOf(block.header);
+          tip = next;
           if (appending.length >= APPENDS_IN_FLIGHT_MAX) await appending.shift();
         },
         this.#closing.signal,

@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   createSeekInfoEnvelope,
-  decodeDeliverResponse,
-  encodeBlock,
+  decodeDeliverResponseRaw,
   SeekBehavior,
   SeekContentType,
   SeekErrorResponse,
@@ -129,13 +128,14 @@ export class DeliverBlockSource implements BlockSource {
         idle = clock.after(idleMs, () => fail(new BlockPullError(`${this.name} sent nothing for ${idleMs} ms`)));
         let response;
         try {
-          response = decodeDeliverResponse(data);
+          response = decodeDeliverResponseRaw(data);
         } catch (err) {
           return fail(err);
         }
         if (response.type === 'block') {
           call.pause();
-          const bytes = encodeBlock(response.block);
+          // Left marshaled: the puller decodes it once to verify it and stores these bytes.
+          const bytes = response.blockBytes;
           handling = handling.then(() => onBlock(bytes)).then(() => void call.resume(), fail);
         } else if (response.type === 'status') {
           const status = response.status;

@@ -9,7 +9,7 @@ import { dataHash, decodeBlock, decodeSerializedIdentity, headerHash, readBlockS
 import { IdentityValidator } from '../crypto/index.js';
 import type { OrganizationConfig } from '../crypto/index.js';
 import { createCryptoProvider } from '../crypto/index.js';
-import type { Engine, Hasher } from '../crypto/index.js';
+import type { Engine, Hasher, Verifier } from '../crypto/index.js';
 import { OrdererError } from '../errors.js';
 
 /** A pulled block (or a whole pull) was refused; the message names the block, the source and the check. */
@@ -60,6 +60,13 @@ export class PulledBlockVerifier {
    * successor of `tip`; throws BlockPullError naming the failed check otherwise.
    */
   verifyNext(bytes: Uint8Array, tip: ChainTip, source: string, now = new Date()): Block {
+    const block = this.#chained(bytes, tip, source);
+    this.#verifyContent(block, source, now);
+    return block;
+  }
+
+  /** `bytes` decoded, checked to be the block after `tip` (number, previous hash). */
+  #chained(bytes: Uint8Array, tip: ChainTip, source: string): Block {
     const expected = tip.number + 1;
     const block = this.#decode(bytes, `block ${expected}`, source);
     const { number } = block.header;
@@ -69,8 +76,20 @@ export class PulledBlockVerifier {
         `block ${number} from ${source} does not extend the local chain: its previous hash is not the header hash of block ${tip.number}`,
       );
     }
-    this.#verifyContent(block, source, now);
     return block;
+  }
+
+  /**
+   * verifyNext with the orderer signature checked off this thread where the
+   * engine can (many blocks' signatures verify in parallel while the next
+   * blocks are read): number, hash chain and data hash are checked before it
+   * returns (throwing as verifyNext), the signature when `signed` settles
+   * (rejecting with BlockPullError). The block must not be used before then.
+   */
+  verifyNextDeferred(bytes: Uint8Array, tip: ChainTip, source: string, now = new Date()): { readonly block: Block; readonly signed: Promise<void> } {
+    const block = this.#chained(bytes, tip, source);
+    this.#verifyDataHash(block, source);
+    return { block, signed: this.#verifyOrdererSignatureOffThread(block, source, now) };
   }
 
   /**
@@ -105,14 +124,39 @@ export class PulledBlockVerifier {
   }
 
   #verifyContent(block: Block, source: string, now: Date): void {
+    this.#verifyDataHash(block, source);
+    this.#verifyOrdererSignature(block, source, now);
+  }
+
+  #verifyDataHash(block: Block, source: string): void {
     if (!equalBytes(dataHash(this.#hasher, block.data), block.header.dataHash)) {
       throw new BlockPullError(`block ${block.header.number} from ${source}: its data does not hash to the header's data hash`);
     }
-    this.#verifyOrdererSignature(block, source, now);
   }
 
   /** At least one signature by an orderer organization's identity that verifies. */
   #verifyOrdererSignature(block: Block, source: string, now: Date): void {
+    const { candidates, problems } = this.#signatureCandidates(block, source, now);
+    for (const c of candidates) {
+      if (c.verifier.verify(c.publicKey, c.data, c.signature)) return;
+      problems.push(`signature ${c.index}: does not verify`);
+    }
+    throw this.#unsigned(block, source, problems);
+  }
+
+  /** The same, the signatures checked off this thread where the engine can (the rest of the block was checked already). */
+  async #verifyOrdererSignatureOffThread(block: Block, source: string, now: Date): Promise<void> {
+    const { candidates, problems } = this.#signatureCandidates(block, source, now);
+    for (const c of candidates) {
+      const ok = c.verifier.verifyOffThread === undefined ? c.verifier.verify(c.publicKey, c.data, c.signature) : await c.verifier.verifyOffThread(c.publicKey, c.data, c.signature);
+      if (ok) return;
+      problems.push(`signature ${c.index}: does not verify`);
+    }
+    throw this.#unsigned(block, source, problems);
+  }
+
+  /** The block's signatures by certified identities of an orderer organization (what is left to verify), and why the others were refused. */
+  #signatureCandidates(block: Block, source: string, now: Date): { candidates: SignatureCandidate[]; problems: string[] } {
     const { number } = block.header;
     let signatures;
     try {
@@ -121,6 +165,7 @@ export class PulledBlockVerifier {
       if (!(err instanceof OrdererError)) throw err;
       throw new BlockPullError(`block ${number} from ${source}: unreadable signatures metadata: ${err.message}`, { cause: err });
     }
+    const candidates: SignatureCandidate[] = [];
     const problems: string[] = [];
     for (const [i, signed] of signatures.entries()) {
       try {
@@ -131,16 +176,28 @@ export class PulledBlockVerifier {
         }
         const identity = this.#identities.validate({ mspId: creator.mspid, idBytes: creator.idBytes }, now);
         const verifier = createCryptoProvider(this.#engine).verifier(identity.algorithm);
-        if (verifier.verify(identity.publicKey, signed.data, signed.signature)) return;
-        problems.push(`signature ${i}: does not verify`);
+        candidates.push({ index: i, verifier, publicKey: identity.publicKey, data: signed.data, signature: signed.signature });
       } catch (err) {
         if (!(err instanceof OrdererError)) throw err;
         problems.push(`signature ${i}: ${err.message}`);
       }
     }
-    const why = problems.length === 0 ? 'no orderer signature' : problems.join('; ');
-    throw new BlockPullError(`block ${number} from ${source} is not signed by an orderer of the channel (${why})`);
+    return { candidates, problems };
   }
+
+  #unsigned(block: Block, source: string, problems: readonly string[]): BlockPullError {
+    const why = problems.length === 0 ? 'no orderer signature' : problems.join('; ');
+    return new BlockPullError(`block ${block.header.number} from ${source} is not signed by an orderer of the channel (${why})`);
+  }
+}
+
+/** One signature of a block left to verify: its signer is a certified identity of an orderer organization. */
+interface SignatureCandidate {
+  readonly index: number;
+  readonly verifier: Verifier;
+  readonly publicKey: Uint8Array;
+  readonly data: Uint8Array;
+  readonly signature: Uint8Array;
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

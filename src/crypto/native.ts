@@ -61,6 +61,14 @@ class P256NativeVerifier implements Verifier {
     return crypto.verify('sha256', message, key, signature);
   }
 
+  verifyOffThread(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    if (!isAcceptableP256Signature(signature)) return Promise.resolve(false);
+    const key = this.#keyObject(publicKey);
+    if (key === null) return Promise.resolve(false);
+    // With a callback node:crypto verifies on libuv's thread pool; an OpenSSL error is a failed check, as in verify.
+    return new Promise((resolve) => crypto.verify('sha256', message, key, signature, (err, ok) => resolve(err === null && ok)));
+  }
+
   /** null caches "not a P-256 point" so a bad key costs one parse only. */
   #keyObject(publicKey: Uint8Array): KeyObject | null {
     const cached = this.#keys.get('', publicKey);

@@ -30,6 +30,13 @@ export interface Verifier {
    * Inputs are not retained (key caches copy what they keep).
    */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * The same check run off the calling thread (native: node:crypto's callback
+   * form, on libuv's thread pool), so many run in parallel with the caller's
+   * work; absent where verification is JavaScript on the caller's thread.
+   * The inputs must not change until it settles; it never rejects for bad input.
+   */
+  verifyOffThread?(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
 
 export interface Signer {

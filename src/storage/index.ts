@@ -50,7 +50,7 @@ export { DurableRaftStorage, type ReadyToPersist } from './durableStorage.js';
 export { BlockLedger, RECENT_BLOCKS_KEPT, type AppendOutcome } from './ledger.js';
 export type { BlockPieces, EntryBodySlice, LedgerBlock } from './walOps.js';
 export { ledgerBlockOfPieces } from './walOps.js';
-export { ledgerBlockFromFabric } from './fabricBlock.js';
+export { ledgerBlockFromFabric, ledgerBlockOfDecoded } from './fabricBlock.js';
 export type { EngineName, TxIdCoverage, TxLocation } from './backend.js';
 export { TX_ID_HORIZON_DEFAULT, TX_ID_HORIZON_MAX } from './txIdHorizon.js';
 export type { SyncInfo } from './groupCommit.js';

@@ -156,6 +156,35 @@ export function decodeDeliverResponse(bytes: Uint8Array, ctx: DecodeContext = { 
   return response;
 }
 
+/** A DeliverResponse whose block is left marshaled: `blockBytes` is a view of the response's bytes. */
+export type RawDeliverResponse = { readonly type: 'status'; readonly status: Status } | { readonly type: 'block'; readonly blockBytes: Uint8Array } | { readonly type: 'none' };
+
+/**
+ * DeliverResponse without decoding its block: a block pulled from another
+ * orderer is decoded once, by whoever verifies it (decoding it here and
+ * marshaling it again cost a rejoining node as much as its verification).
+ */
+export function decodeDeliverResponseRaw(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'deliver_response' }): RawDeliverResponse {
+  const r = new ProtoReader(bytes, ctx.code, ctx.path);
+  let response: RawDeliverResponse = { type: 'none' };
+  while (!r.done) {
+    const key = r.key();
+    switch (key >>> 3) {
+      case 1:
+        r.expect(key, WIRE_VARINT, 'status');
+        response = { type: 'status', status: r.int32('status') };
+        break;
+      case 2:
+        r.expect(key, WIRE_LEN, 'block');
+        response = { type: 'block', blockBytes: r.bytes('block') };
+        break;
+      default:
+        r.skip(key & 7, `field ${key >>> 3}`);
+    }
+  }
+  return response;
+}
+
 /** DeliverResponse; a block response copies the block's envelopes once. */
 export function encodeDeliverResponse(response: DeliverResponse): Uint8Array {
   const w = new ProtoWriter();

@@ -148,7 +148,10 @@ export class PulledBlockVerifier {
   async #verifyOrdererSignatureOffThread(block: Block, source: string, now: Date): Promise<void> {
     const { candidates, problems } = this.#signatureCandidates(block, source, now);
     for (const c of candidates) {
-      const ok = c.verifier.verifyOffThread === undefined ? c.verifier.verify(c.publicKey, c.data, c.signature) : await c.verifier.verifyOffThread(c.publicKey, c.data, c.signature);
+      const ok =
+        c.verifier.verifyOffThread === undefined
+          ? c.verifier.verify(c.publicKey, c.data, c.signature)
+          : await c.verifier.verifyOffThread(c.publicKey, c.data, c.signature);
       if (ok) return;
       problems.push(`signature ${c.index}: does not verify`);
     }

@@ -46,6 +46,25 @@ describe.each(ENGINES)('%s engine', (engine) => {
       }
     });
 
+    it('off the calling thread (where the engine offers it) answers as verify: true for its signature, false for tampered, high-S or malformed input', async () => {
+      if (verifier.verifyOffThread === undefined) {
+        expect(engine === 'native-free' || algorithm === 'sm2').toBe(true);
+        return;
+      }
+      const { r, s } = decodeSignature(signature);
+      const n = algorithm === 'sm2' ? SM2_CURVE.n : P256_N;
+      const cases: [Uint8Array, Uint8Array, Uint8Array][] = [
+        [signer.publicKey, message, signature],
+        [signer.publicKey, flipped(message, 3), signature],
+        [signer.publicKey, message, encodeSignature({ r, s: n - s })],
+        [signer.publicKey, message, Uint8Array.of(0x30, 0x00)],
+        [signer.publicKey.subarray(1), message, signature],
+      ];
+      const offThread = await Promise.all(cases.map(([key, m, sig]) => verifier.verifyOffThread!(key, m, sig)));
+      expect(offThread).toEqual([true, false, false, false, false]);
+      expect(offThread).toEqual(cases.map(([key, m, sig]) => verifier.verify(key, m, sig)));
+    });
+
     it('refuses r = 0, s = 0 and values >= n', () => {
       const n = algorithm === 'sm2' ? SM2_CURVE.n : P256_N;
       const { r, s } = decodeSignature(signature);

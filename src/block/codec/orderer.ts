@@ -157,7 +157,10 @@ export function decodeDeliverResponse(bytes: Uint8Array, ctx: DecodeContext = { 
 }
 
 /** A DeliverResponse whose block is left marshaled: `blockBytes` is a view of the response's bytes. */
-export type RawDeliverResponse = { readonly type: 'status'; readonly status: Status } | { readonly type: 'block'; readonly blockBytes: Uint8Array } | { readonly type: 'none' };
+export type RawDeliverResponse =
+  | { readonly type: 'status'; readonly status: Status }
+  | { readonly type: 'block'; readonly blockBytes: Uint8Array }
+  | { readonly type: 'none' };
 
 /**
  * DeliverResponse without decoding its block: a block pulled from another

@@ -89,13 +89,13 @@ export class ChannelState {
       lastConfig: block.isConfig ? block.number : this.summary.lastConfig,
       lastRaftIndex: block.raftIndex,
     };
-    this.#txIndex?.add(block.number, block.txIds);
+    this.#txIndex?.add(block.number, block.txIds, block.txIdHashes);
   }
 
   /** Where `txId` first is within the horizon; `txIdsOf(n)` reads block n's tx ids (below the height), to build the index and to confirm a hash hit. */
-  locateTx(txId: string, txIdsOf: (number: number) => readonly string[], horizon: TxIdHorizonSettings): TxLocation | undefined {
+  locateTx(txId: string, hash: number | undefined, txIdsOf: (number: number) => readonly string[], horizon: TxIdHorizonSettings): TxLocation | undefined {
     this.#txIndex ??= TxIdHorizon.build(this.channel, this.blocks.length, txIdsOf, horizon);
-    return this.#txIndex.locate(txId, txIdsOf);
+    return this.#txIndex.locate(txId, txIdsOf, hash);
   }
 
   /** What the built txId index covers; undefined if not built (or nothing committed). */

@@ -215,8 +215,8 @@ export class FileBackend implements StorageBackend {
     }
   }
 
-  txLocation(channel: string, txId: string): TxLocation | undefined {
-    return this.#channels.get(channel)?.locateTx(txId, (number) => this.readBlockTxIds(channel, number), this.#txIdHorizon);
+  txLocation(channel: string, txId: string, hash?: number): TxLocation | undefined {
+    return this.#channels.get(channel)?.locateTx(txId, hash, (number) => this.readBlockTxIds(channel, number), this.#txIdHorizon);
   }
 
   txIdCoverage(): Map<string, TxIdCoverage> {

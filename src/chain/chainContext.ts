@@ -79,7 +79,7 @@ export class ChainContext {
     this.txs = new TxTracker({
       recentMax: this.opts.recentTxIdsMax,
       waitersMax: this.opts.submitQueueMax * 4,
-      ledgerLookup: (txId) => ledger.txLocation(txId)?.blockNumber,
+      ledgerLookup: (txId, hash) => ledger.txLocation(txId, hash)?.blockNumber,
     });
   }
 

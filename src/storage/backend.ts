@@ -70,7 +70,7 @@ export interface StorageBackend extends BatchWriter {
    * Where `txId` first is among the channel's newest committed tx ids (its
    * duplicate horizon, txIdHorizon.ts); undefined for a tx id not among them.
    */
-  txLocation(channel: string, txId: string): TxLocation | undefined;
+  txLocation(channel: string, txId: string, hash?: number): TxLocation | undefined;
   /** What each channel's duplicate horizon covers, for the channels whose horizon is built. */
   txIdCoverage(): Map<string, TxIdCoverage>;
   /**

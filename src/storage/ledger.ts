@@ -123,8 +123,8 @@ export class BlockLedger {
     for (let n = lo; n < hi; n++) yield this.block(n);
   }
 
-  txLocation(txId: string): TxLocation | undefined {
-    return this.backend.txLocation(this.channel, txId);
+  txLocation(txId: string, hash?: number): TxLocation | undefined {
+    return this.backend.txLocation(this.channel, txId, hash);
   }
 
   /** Resolves once block `number` is durable; rejects with WaitAbortedError on abort or close. */

@@ -241,11 +241,16 @@ export class LmdbBackend implements StorageBackend {
     );
   }
 
-  txLocation(channel: string, txId: string): TxLocation | undefined {
-    return this.#txIndex.locate(channel, txId, {
-      height: () => this.#readMeta(channel, 'ledger', shapes.ledgerSummaryFromWire)?.height ?? 0,
-      txIdsOf: (number) => this.#readBlockTxIds(channel, number).txIds,
-    });
+  txLocation(channel: string, txId: string, hash?: number): TxLocation | undefined {
+    return this.#txIndex.locate(
+      channel,
+      txId,
+      {
+        height: () => this.#readMeta(channel, 'ledger', shapes.ledgerSummaryFromWire)?.height ?? 0,
+        txIdsOf: (number) => this.#readBlockTxIds(channel, number).txIds,
+      },
+      hash,
+    );
   }
 
   txIdCoverage(): Map<string, TxIdCoverage> {

@@ -26,13 +26,14 @@ export class LmdbTxIndex {
   constructor(private readonly settings: TxIdHorizonSettings) {}
 
   /** `source.height` is read only the first time the channel is asked about. */
-  locate(channel: string, txId: string, source: TxIdSource): TxLocation | undefined {
+  /** `hash`: txIdHash(txId) when the caller computed it already. */
+  locate(channel: string, txId: string, source: TxIdSource, hash?: number): TxLocation | undefined {
     let horizon = this.#channels.get(channel);
     if (horizon === undefined) {
       horizon = TxIdHorizon.build(channel, source.height(), (n) => source.txIdsOf(n), this.settings);
       this.#channels.set(channel, horizon);
     }
-    return horizon.locate(txId, (n) => source.txIdsOf(n));
+    return horizon.locate(txId, (n) => source.txIdsOf(n), hash);
   }
 
   /** What each built index covers, by channel. */
@@ -52,7 +53,7 @@ export class LmdbTxIndex {
       if (op.kind === 'dropChannel') {
         if (!op.keepLedger) this.#channels.delete(op.channel);
       } else if (op.kind === 'block') {
-        this.#channels.get(op.channel)?.add(op.block.number, op.block.txIds);
+        this.#channels.get(op.channel)?.add(op.block.number, op.block.txIds, op.block.txIdHashes);
       }
     }
   }

@@ -69,6 +69,16 @@ export class TxIdHashes {
     if (blockNumber < this.#lowest) this.#lowest = blockNumber;
   }
 
+  /** As add, with the tx ids' hashes already computed (`hashes[i]` the hash of the block's tx id i): no tx id is hashed again. */
+  addHashed(blockNumber: number, hashes: ArrayLike<number>): void {
+    if (hashes.length === 0) return;
+    if (this.#used === 0) this.#anchor = blockNumber;
+    const offset = blockNumber - this.#anchor;
+    if (!(Math.abs(offset) < OFFSET_MAX)) throw new RangeError(`block ${blockNumber} is too far from block ${this.#anchor} for one table`);
+    for (let i = 0; i < hashes.length; i++) this.#insert(hashes[i]! | 0, offset);
+    if (blockNumber < this.#lowest) this.#lowest = blockNumber;
+  }
+
   /** Pushes onto `into` every block whose tx ids have hash `h` (every block that holds such an id is among them). */
   collect(h: number, into: number[]): void {
     const mask = this.#hashes.length - 1;

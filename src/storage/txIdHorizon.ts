@@ -49,10 +49,23 @@ export class TxIdHorizon {
   #previousIds = 0;
   /** The newest block added or read by the build; -1 if none. */
   #newest = -1;
+  /**
+   * True when #hash is txIdHash: only then is a hash the caller computed
+   * (txIdHash, carried from an earlier step) the one this horizon holds.
+   */
+  readonly #takesCarriedHashes: boolean;
+  /** Reused by locate: the blocks whose ids share the hash (nearly always none). */
+  readonly #candidates: number[] = [];
 
   private constructor(settings: TxIdHorizonSettings) {
     this.#txIdsMax = settings.txIdsMax;
     this.#hash = settings.hash ?? txIdHash;
+    this.#takesCarriedHashes = this.#hash === txIdHash;
+  }
+
+  /** A horizon with no block yet, filled by add as blocks commit (a window of recent blocks kept by its owner). */
+  static empty(settings: TxIdHorizonSettings): TxIdHorizon {
+    return new TxIdHorizon(settings);
   }
 
   /**
@@ -92,6 +105,11 @@ export class TxIdHorizon {
     return horizon;
   }
 
+  /** The oldest block covered; undefined while no block with tx ids is. */
+  get oldestBlock(): number | undefined {
+    return this.#previous?.lowestBlock ?? this.#current.lowestBlock;
+  }
+
   /** What is covered now; undefined while no block with tx ids is. */
   get coverage(): TxIdCoverage | undefined {
     const oldestBlock = this.#previous?.lowestBlock ?? this.#current.lowestBlock;
@@ -103,24 +121,36 @@ export class TxIdHorizon {
     return this.#current.bytes + (this.#previous?.bytes ?? 0);
   }
 
-  /** Committed block `blockNumber`; one the horizon has already (the build read it as it became durable) is skipped. */
-  add(blockNumber: number, txIds: readonly string[]): void {
-    if (blockNumber <= this.#newest) return;
+  /**
+   * Committed block `blockNumber`; one the horizon has already (the build read it as it became durable) is skipped.
+   * `hashes`: txIdHash of each of `txIds`, when the caller has them (used only when this horizon hashes with txIdHash).
+   * Returns false when the block was skipped.
+   */
+  add(blockNumber: number, txIds: readonly string[], hashes?: Int32Array): boolean {
+    if (blockNumber <= this.#newest) return false;
     this.#newest = blockNumber;
     if (this.#mustRotate(blockNumber, txIds.length)) this.#rotate();
-    this.#current.add(blockNumber, txIds, this.#hash);
+    if (hashes !== undefined && this.#takesCarriedHashes && hashes.length === txIds.length) this.#current.addHashed(blockNumber, hashes);
+    else this.#current.add(blockNumber, txIds, this.#hash);
     this.#currentIds += txIds.length;
+    return true;
   }
 
-  /** Where `txId` first is among the covered blocks; `txIdsOf` reads a block whose ids share its hash (hit or collision). */
-  locate(txId: string, txIdsOf: (blockNumber: number) => readonly string[]): TxLocation | undefined {
-    const h = this.#hash(txId);
-    const candidates: number[] = [];
+  /**
+   * Where `txId` first is among the covered blocks; `txIdsOf` reads a block whose ids share its hash (hit or collision).
+   * `hash`: txIdHash(txId) when the caller has it (used only when this horizon hashes with txIdHash).
+   */
+  locate(txId: string, txIdsOf: (blockNumber: number) => readonly string[], hash?: number): TxLocation | undefined {
+    const h = hash !== undefined && this.#takesCarriedHashes ? hash : this.#hash(txId);
+    const candidates = this.#candidates;
+    candidates.length = 0;
     this.#previous?.collect(h, candidates);
     this.#current.collect(h, candidates);
+    if (candidates.length === 0) return undefined;
     // Probe order is not block order (a table grows, a build goes backwards): sorted, the first block holding the id comes first.
     if (candidates.length > 1) candidates.sort((a, b) => a - b);
-    for (const blockNumber of candidates) {
+    // A copy: txIdsOf may read a block, and nothing must touch the reused list meanwhile.
+    for (const blockNumber of candidates.slice()) {
       const position = txIdsOf(blockNumber).indexOf(txId);
       if (position >= 0) return { blockNumber, position };
     }

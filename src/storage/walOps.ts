@@ -21,6 +21,12 @@ export interface LedgerBlock {
   readonly isConfig: boolean;
   /** Transaction ids in block order; position i is the envelope index in the block. */
   readonly txIds: readonly string[];
+  /**
+   * txIdHash (txIdHashes.ts) of each of txIds, when the caller computed them
+   * already (a leader's duplicate check): the tx-id index takes them instead
+   * of hashing every id again. Never stored.
+   */
+  readonly txIdHashes?: Int32Array | undefined;
   /** The marshaled (protobuf) block. */
   readonly bytes: Uint8Array;
   /**

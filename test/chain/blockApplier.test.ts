@@ -79,7 +79,10 @@ async function setUp(engine: 'native' | 'native-free', wrapCompute: (compute: Ch
     confState: () => ({ voters: [1], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }),
     fail: (err) => failures.push(err),
     catchUp: undefined,
-    onTxIds: (number, txIds) => committed.push({ number, txIds }),
+    onTxIds: (number, txIds) => {
+      committed.push({ number, txIds });
+      return undefined;
+    },
   });
   const creatorOfBlocks = new BlockCreator(hasher, genesis.header);
   const envelopes = (n: number) =>

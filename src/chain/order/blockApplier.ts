@@ -83,8 +83,11 @@ export interface BlockApplierDeps {
   readonly catchUp: SnapshotCatchUp | undefined;
   /** Config-aware metadata; without it every block carries `consenterIds` (a channel without a readable config). */
   readonly configHook?: ConfigBlockHook;
-  /** A committed block's tx ids, as it is applied (before it is signed and durable here). */
-  readonly onTxIds?: (blockNumber: number, txIds: readonly string[]) => void;
+  /**
+   * A committed block's tx ids, as it is applied (before it is signed and durable here). Returns their
+   * txIdHash values when it computed them (a node that checks duplicates): the ledger's index takes them.
+   */
+  readonly onTxIds?: (blockNumber: number, txIds: readonly string[]) => Int32Array | undefined;
   /**
    * Resolves once Raft counts the entries up to `index` as applied (the Ready
    * loop advanced past them): a snapshot compacts the log, and Raft must never
@@ -298,7 +301,7 @@ export class BlockApplier {
     if (base.txIds.length !== block.data.length) {
       throw new Error(`entry ${entry.index} carries ${base.txIds.length} tx ids for the ${block.data.length} envelopes of block ${number}`);
     }
-    deps.onTxIds?.(number, base.txIds);
+    const txIdHashes = deps.onTxIds?.(number, base.txIds);
     const ids = deps.consenterIds;
     const consenters = deps.configHook?.metadataFor(block, isConfig) ?? { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1 };
     const metadata = { consenterIds: consenters.consenterIds, nextConsenterId: consenters.nextConsenterId, raftIndex: entry.index };
@@ -331,10 +334,10 @@ export class BlockApplier {
         let written: LedgerBlock;
         if (head !== undefined) {
           const entryBody = sharedEntryBody(entry.data, carried.block, head);
-          written = ledgerBlockOfPieces({ ...base, entryBody }, { head, tail: encodeBlockMetadataField(metadata) });
+          written = ledgerBlockOfPieces({ ...base, txIdHashes, entryBody }, { head, tail: encodeBlockMetadataField(metadata) });
         } else {
           const bytes = encodeBlock({ header: block.header, data: block.data, metadata });
-          written = { ...base, bytes, entryBody: sharedEntryBody(entry.data, carried.block, bytes) };
+          written = { ...base, txIdHashes, bytes, entryBody: sharedEntryBody(entry.data, carried.block, bytes) };
         }
         // The ledger checks number and previousHash synchronously against its
         // pending end and queues the write: the next block need not wait for this sync.

@@ -7,7 +7,8 @@
 // - in flight on this leader: cut into a block not yet committed (claimed);
 // - in a recently committed block: a bounded window filled as blocks are
 //   applied (before the ledger's index has them: signing and the group
-//   commit come after Raft's commit); on a node that has checked no tx id
+//   commit come after Raft's commit), at least the newest recentMax tx ids
+//   and at most about twice as many; on a node that has checked no tx id
 //   yet (a follower) the window's blocks are kept as they are and indexed
 //   at the first check, so a follower spends nothing per tx id here;
 // - in the ledger's tx-id index (storage), for older blocks: it covers the
@@ -15,9 +16,18 @@
 //   tx id is not a duplicate any more and is ordered again.
 // A new leader serves only once it applied its whole log, so what its
 // predecessors committed is in the window or the index by then.
-
+//
+// Each tx id is hashed once (storage's txIdHash) on a leader: the check
+// hashes it for the window and the ledger's index alike, the hash stays with
+// the claimed id, and its block's commit hands the block's hashes on to the
+// ledger's index (onCommitted returns them). The window is the storage's
+// duplicate horizon over the kept blocks' ids (typed arrays of hashes, the
+// ids read only on a hash hit): a Map of every recent tx id cost a string
+// hash and a map insert, look-up and delete per tx id, and a map of 65,536
+// strings for every major GC to mark.
 import assert from 'node:assert/strict';
 import { OrdererError } from '../../errors.js';
+import { TxIdHorizon, txIdHash } from '../../storage/index.js';
 import { ServiceUnavailableError } from '../errors.js';
 
 /**
@@ -49,29 +59,27 @@ export function duplicateBlockOf(info: string): number | undefined {
 }
 
 export interface TxTrackerSettings {
-  /** Tx ids of recently committed blocks kept in memory, at most. */
+  /** Tx ids of recently committed blocks kept in memory: at least the newest recentMax, at most about twice as many. */
   readonly recentMax: number;
   /** Submits waiting for their block to commit, at most (more are refused: SERVICE_UNAVAILABLE). */
   readonly waitersMax: number;
-  /** The ledger's index: block number of a committed tx id, undefined if none. */
-  readonly ledgerLookup: (txId: string) => number | undefined;
+  /** The ledger's index: block number of a committed tx id, undefined if none; `hash` is txIdHash(txId). */
+  readonly ledgerLookup: (txId: string, hash: number) => number | undefined;
 }
 
 type Waiter = (blockNumber: number) => void;
 
 export class TxTracker {
-  /** Claimed by this leader's pipeline, not yet seen committed. Cleared when it stops leading. */
-  readonly #inflight = new Set<string>();
-  /** tx id → block number, insertion order = commit order. Invariant: size <= recentMax. */
-  readonly #recent = new Map<string, number>();
+  /** Claimed by this leader's pipeline, not yet seen committed: tx id → its txIdHash. Cleared when it stops leading. */
+  readonly #inflight = new Map<string, number>();
+  /** Hashes of the window's tx ids → block numbers (at least the newest recentMax ids). */
+  readonly #recent: TxIdHorizon;
   /**
-   * The keys of #recent in commit order, as a ring: the oldest is evicted
-   * from here in O(1). (Evicting by iterating the Map from its start walked
-   * over every slot deleted since its last rehash: up to recentMax per block.)
-   * Invariant: #ring[(#ringHead + i) % recentMax] for i < #recent.size are exactly #recent's keys, oldest first.
+   * The window's blocks by number, oldest first (Map order = commit order):
+   * a hash hit in #recent is confirmed by reading the block's ids.
+   * Invariant: holds exactly the blocks #recent covers that have tx ids.
    */
-  readonly #ring: string[] = [];
-  #ringHead = 0;
+  readonly #recentBlocks = new Map<number, readonly string[]>();
   readonly #waiters = new Map<string, Waiter[]>();
   #waiting = 0;
   /**
@@ -91,6 +99,7 @@ export class TxTracker {
 
   constructor(private readonly settings: TxTrackerSettings) {
     assert(Number.isSafeInteger(settings.recentMax) && settings.recentMax > 0, 'recentMax must be a positive integer');
+    this.#recent = TxIdHorizon.empty({ txIdsMax: settings.recentMax });
   }
 
   get inflightCount(): number {
@@ -104,16 +113,22 @@ export class TxTracker {
   /** The duplicate a tx id would be, or undefined; '' (CONFIG envelopes) is never a duplicate. */
   duplicateOf(txId: string): DuplicateTxError | undefined {
     if (txId === '') return undefined;
+    return this.#duplicateOf(txId, txIdHash(txId));
+  }
+
+  #duplicateOf(txId: string, hash: number): DuplicateTxError | undefined {
     if (!this.#indexing) this.#startIndexing();
     if (this.#inflight.has(txId)) return new DuplicateTxError(txId, undefined);
-    const block = this.#recent.get(txId) ?? this.settings.ledgerLookup(txId);
+    const block = this.#recent.locate(txId, this.#blockTxIds, hash)?.blockNumber ?? this.settings.ledgerLookup(txId, hash);
     return block === undefined ? undefined : new DuplicateTxError(txId, block);
   }
 
   /** The leader cuts `txId`: undefined when it may (now claimed), else the duplicate it is. */
   claim(txId: string): DuplicateTxError | undefined {
-    const duplicate = this.duplicateOf(txId);
-    if (duplicate === undefined && txId !== '') this.#inflight.add(txId);
+    if (txId === '') return undefined;
+    const hash = txIdHash(txId);
+    const duplicate = this.#duplicateOf(txId, hash);
+    if (duplicate === undefined) this.#inflight.set(txId, hash);
     return duplicate;
   }
 
@@ -127,33 +142,55 @@ export class TxTracker {
     this.#inflight.clear();
   }
 
-  /** Block `number` was committed (applied on this node) with these tx ids. */
-  onCommitted(number: number, txIds: readonly string[]): void {
-    if (this.#indexing) this.#index(number, txIds);
-    else this.#keepUnindexed(number, txIds);
-    if (this.#inflight.size === 0 && this.#waiting === 0) return;
+  /**
+   * Block `number` was committed (applied on this node) with these tx ids.
+   * Returns their txIdHash values (position i for txIds[i]) when this node
+   * computed them (it checks duplicates), for the ledger's index to take; undefined otherwise.
+   */
+  onCommitted(number: number, txIds: readonly string[]): Int32Array | undefined {
+    let hashes: Int32Array | undefined;
+    if (this.#indexing) {
+      hashes = this.#hashesOf(txIds);
+      this.#index(number, txIds, hashes);
+    } else this.#keepUnindexed(number, txIds);
+    if (this.#inflight.size === 0 && this.#waiting === 0) return hashes;
     for (const txId of txIds) {
       if (txId === '') continue;
       this.#inflight.delete(txId);
       if (this.#waiting > 0) this.#wake(txId, number);
     }
+    return hashes;
   }
 
-  #index(number: number, txIds: readonly string[]): void {
-    const { recentMax } = this.settings;
-    for (const txId of txIds) {
-      if (txId === '' || this.#recent.has(txId)) continue;
-      if (this.#recent.size === recentMax) this.#evictOldest();
-      this.#ring[(this.#ringHead + this.#recent.size) % recentMax] = txId;
-      this.#recent.set(txId, number);
+  /** The hashes of a committed block's ids: carried from the claim for this leader's own, computed for the rest. */
+  #hashesOf(txIds: readonly string[]): Int32Array {
+    const hashes = new Int32Array(txIds.length);
+    const inflight = this.#inflight;
+    for (let i = 0; i < txIds.length; i++) {
+      const txId = txIds[i]!;
+      hashes[i] = (inflight.size === 0 ? undefined : inflight.get(txId)) ?? txIdHash(txId);
+    }
+    return hashes;
+  }
+
+  readonly #blockTxIds = (blockNumber: number): readonly string[] => this.#recentBlocks.get(blockNumber) ?? [];
+
+  #index(number: number, txIds: readonly string[], hashes?: Int32Array): void {
+    if (txIds.length === 0 || !this.#recent.add(number, txIds, hashes)) return;
+    this.#recentBlocks.set(number, txIds);
+    // Blocks the window no longer covers (a rotation dropped its older generation) are forgotten.
+    const oldest = this.#recent.oldestBlock ?? number;
+    for (const kept of this.#recentBlocks.keys()) {
+      if (kept >= oldest) break;
+      this.#recentBlocks.delete(kept);
     }
   }
 
   /**
    * The block is kept whole; the oldest kept block goes once the newer ones
-   * hold recentMax tx ids: indexing would evict all of its ids (exactly so
-   * when no committed block repeats a tx id: with repeats the window keeps
-   * fewer distinct ids, and the ledger's index answers for the older ones).
+   * hold recentMax tx ids: the window covers the newest recentMax ids, and
+   * no more are needed (with repeats the window keeps fewer distinct ids,
+   * and the ledger's index answers for the older ones).
    */
   #keepUnindexed(number: number, txIds: readonly string[]): void {
     this.#unindexed.push({ number, txIds });
@@ -168,11 +205,6 @@ export class TxTracker {
     for (const block of this.#unindexed) this.#index(block.number, block.txIds);
     this.#unindexed.length = 0;
     this.#unindexedCount = 0;
-  }
-
-  #evictOldest(): void {
-    this.#recent.delete(this.#ring[this.#ringHead]!);
-    this.#ringHead = (this.#ringHead + 1) % this.settings.recentMax;
   }
 
   /**

@@ -55,7 +55,11 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function setUp(engine: 'native' | 'native-free', wrapCompute: (compute: ChainCompute) => ChainCompute = (compute) => compute) {
+async function setUp(
+  engine: 'native' | 'native-free',
+  wrapCompute: (compute: ChainCompute) => ChainCompute = (compute) => compute,
+  hashesOf: (txIds: readonly string[]) => Int32Array | undefined = () => undefined,
+) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'applier-test-'));
   dirs.push(dir);
   const env = openWalEnvironment({ dir, engine, logger });
@@ -81,7 +85,7 @@ async function setUp(engine: 'native' | 'native-free', wrapCompute: (compute: Ch
     catchUp: undefined,
     onTxIds: (number, txIds) => {
       committed.push({ number, txIds });
-      return undefined;
+      return hashesOf(txIds);
     },
   });
   const creatorOfBlocks = new BlockCreator(hasher, genesis.header);
@@ -233,6 +237,20 @@ describe.each(['native', 'native-free'] as const)('BlockApplier (%s storage)', (
     const written = decodeBlock(storage.ledger.block(1).bytes);
     expect(headerHash(hasher, written.header)).toEqual(headerHash(hasher, block.header));
     expect(written.data.map(hex)).toEqual(block.data.map(hex));
+  });
+
+  it("hands the tx ids' hashes the duplicate check computed on to the ledger's index with the block", async () => {
+    // A hash no tx id has: the index can only find the id under it if the applier carried it.
+    const carriedHash = 424242;
+    const { storage, applier, failures, nextBlock } = await setUp(engine, undefined, (txIds) => Int32Array.from(txIds, () => carriedHash));
+    expect(storage.ledger.txLocation('built-before')).toBeUndefined(); // the index exists: blocks join it as they commit
+    const block = nextBlock(1);
+    applier.applyEntry(entry(5, encodeBlockEntry(block, ['carried'])));
+    await applier.whenWritten();
+    await storage.ledger.waitForBlock(1);
+    expect(failures).toEqual([]);
+    expect(storage.ledger.txLocation('carried')).toBeUndefined();
+    expect(storage.ledger.txLocation('carried', carriedHash)).toEqual({ blockNumber: 1, position: 0 });
   });
 
   it('applies an entry written before tx ids were carried (a bare block), reading its tx ids from the envelopes', async () => {

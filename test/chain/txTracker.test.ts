@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DuplicateTxError, duplicateBlockOf, TxTracker } from '../../src/chain/submit/txTracker.js';
+import { txIdHash } from '../../src/storage/index.js';
 
 function tracker(ledger: Record<string, number> = {}, recentMax = 3): TxTracker {
   return new TxTracker({ recentMax, waitersMax: 2, ledgerLookup: (txId) => ledger[txId] });
@@ -35,63 +36,101 @@ describe('TxTracker', () => {
     expect(t.claim('b')).toBeUndefined();
   });
 
-  it('the recent window keeps the newest recentMax tx ids; older ones are found in the ledger index', () => {
+  it('the recent window keeps at least the newest recentMax tx ids; older ones are found in the ledger index', () => {
     const t = tracker({ old: 1 });
     t.onCommitted(2, ['a', 'b']);
     t.onCommitted(3, ['c', 'd']);
-    expect(t.duplicateOf('a')).toBeUndefined(); // evicted, and not in this fake ledger
     expect(t.duplicateOf('b')!.blockNumber).toBe(2);
     expect(t.duplicateOf('d')!.blockNumber).toBe(3);
+    t.onCommitted(4, ['e', 'f']);
+    t.onCommitted(5, ['g', 'h']);
+    expect(t.duplicateOf('a')).toBeUndefined(); // out of the window, and not in this fake ledger
+    expect(t.duplicateOf('f')!.blockNumber).toBe(4);
+    expect(t.duplicateOf('h')!.blockNumber).toBe(5);
     expect(t.duplicateOf('old')!.blockNumber).toBe(1);
     expect(t.duplicateOf('new')).toBeUndefined();
   });
 
-  it('the window is the newest recentMax distinct committed tx ids, first block kept (property, against a naive model)', () => {
+  it('the window covers the newest recentMax committed tx ids, at the first covered block holding each, and at most twice as many (property)', () => {
     const ids = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', '');
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.array(ids, { maxLength: 6 }), { maxLength: 30 }), (recentMax, blocks) => {
         const t = tracker({}, recentMax);
-        // The model: distinct tx ids in first-commit order, the newest recentMax kept.
-        let model: { txId: string; block: number }[] = [];
         blocks.forEach((txIds, i) => {
           t.onCommitted(i, txIds);
-          for (const txId of txIds) {
-            if (txId === '' || model.some((m) => m.txId === txId)) continue;
-            model.push({ txId, block: i });
-            if (model.length > recentMax) model = model.slice(1);
-          }
+          const committed = blocks.slice(0, i + 1);
+          // Every id with its block, newest last ('' included: it takes room in the window like any id).
+          const flat = committed.flatMap((b, n) => b.map((txId): { txId: string; n: number } => ({ txId, n })));
+          const newest = flat.slice(-recentMax);
+          const largest = Math.max(...committed.map((b) => b.length));
           for (const txId of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
-            expect(t.duplicateOf(txId)?.blockNumber).toBe(model.find((m) => m.txId === txId)?.block);
+            const found = t.duplicateOf(txId)?.blockNumber;
+            const last = flat.map((m) => m.txId).lastIndexOf(txId);
+            if (newest.some((m) => m.txId === txId)) expect(found, `${txId} is among the newest ${recentMax}`).toBeDefined();
+            if (last < 0 || flat.length - 1 - last >= 2 * Math.max(recentMax, largest)) expect(found, `${txId} is far behind`).toBeUndefined();
+            if (found === undefined) continue;
+            expect(committed[found] as readonly string[]).toContain(txId);
+            // Whole blocks are covered, from the window's oldest on: a first copy at or after the newest ids' first block is the one found.
+            const first = committed.findIndex((b) => (b as readonly string[]).includes(txId));
+            if (first >= newest[0]!.n) expect(found).toBe(first);
           }
         });
       }),
     );
   });
 
-  it('blocks committed before any duplicate check (a follower) give the same window at the first check (property, distinct tx ids)', () => {
+  it('blocks committed before any duplicate check (a follower) give the newest recentMax tx ids at the first check (property, distinct tx ids)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 25 }), (recentMax, sizes) => {
         const lazy = tracker({}, recentMax);
         const eager = tracker({}, recentMax);
         expect(eager.duplicateOf('-')).toBeUndefined(); // indexes from its first block on
         let seq = 0;
-        const all: string[] = [];
+        const all: { txId: string; block: number }[] = [];
         sizes.forEach((size, block) => {
           const txIds = Array.from({ length: size }, () => `tx${seq++}`);
-          all.push(...txIds);
+          all.push(...txIds.map((txId) => ({ txId, block })));
           lazy.onCommitted(block, txIds);
           eager.onCommitted(block, txIds);
         });
         const window = all.slice(-recentMax);
-        for (const txId of all) {
-          expect(lazy.duplicateOf(txId)?.blockNumber).toBe(eager.duplicateOf(txId)?.blockNumber);
-          expect(lazy.duplicateOf(txId) !== undefined).toBe(window.includes(txId));
+        for (const { txId, block } of all) {
+          for (const t of [lazy, eager]) {
+            const found = t.duplicateOf(txId)?.blockNumber;
+            if (window.some((m) => m.txId === txId)) expect(found).toBe(block);
+            else expect(found === undefined || found === block).toBe(true);
+          }
         }
         // Indexing from then on: later blocks join the window at once.
         lazy.onCommitted(sizes.length, ['late']);
         expect(lazy.duplicateOf('late')?.blockNumber).toBe(sizes.length);
       }),
     );
+  });
+
+  it('hashes a claimed tx id once: the ledger is asked with its txIdHash, and its block commit hands the hashes on', () => {
+    const asked: [string, number][] = [];
+    const t = new TxTracker({
+      recentMax: 8,
+      waitersMax: 1,
+      ledgerLookup: (txId, hash) => {
+        asked.push([txId, hash]);
+        return undefined;
+      },
+    });
+    expect(t.claim('a')).toBeUndefined();
+    expect(asked).toEqual([['a', txIdHash('a')]]);
+    // 'a' carried from its claim, 'b' (another leader's) hashed here: the same values either way.
+    expect(t.onCommitted(1, ['a', 'b', ''])).toEqual(Int32Array.from([txIdHash('a'), txIdHash('b'), txIdHash('')]));
+    expect(t.claim('a')!.blockNumber).toBe(1);
+    expect(t.claim('b')!.blockNumber).toBe(1);
+  });
+
+  it('a node that has checked no tx id yet (a follower) hashes nothing on commit', () => {
+    const t = tracker();
+    expect(t.onCommitted(1, ['a', 'b'])).toBeUndefined();
+    expect(t.duplicateOf('a')!.blockNumber).toBe(1);
+    expect(t.onCommitted(2, ['c'])).toEqual(Int32Array.from([txIdHash('c')]));
   });
 
   it('an empty tx id (CONFIG envelopes) is never a duplicate nor claimed', () => {

@@ -3,7 +3,7 @@
 // horizon after a restart, what it covers, and its option checked.
 
 import { describe, expect, it } from 'vitest';
-import { StorageOptionsError, type WalEnvironment } from '../../src/storage/index.js';
+import { StorageOptionsError, txIdHash, type LedgerBlock, type WalEnvironment } from '../../src/storage/index.js';
 import { capturingLogger, chainBlock, engines, openEnv, tempDirsPerTest, type EnvOptions } from './helpers.js';
 
 const freshDir = tempDirsPerTest();
@@ -56,6 +56,28 @@ for (const engine of engines) {
         expect(ledger.txLocation(tx(23, 0))).toEqual({ blockNumber: 23, position: 0 });
         expect(ledger.txLocation(tx(10, 0))).toBeUndefined();
         expect(ledger.txLocation('ch-tx-never')).toBeUndefined();
+      });
+    });
+
+    it("takes the hashes a block carries for its tx ids instead of hashing them, and the hash a lookup carries (txIdHash's only)", async () => {
+      const blockWithHashes = (n: number, hashes: number[]): LedgerBlock => ({ ...chainBlock('ch', n), txIdHashes: Int32Array.from(hashes) });
+      await run({}, async (env) => {
+        const ledger = env.channel('ch').ledger;
+        await ledger.append(chainBlock('ch', 0));
+        expect(ledger.txLocation('ch-tx-never')).toBeUndefined(); // builds the index: later blocks join it as they commit
+        await ledger.append(blockWithHashes(1, [txIdHash(tx(1, 0)), 12345]));
+        expect(ledger.txLocation(tx(1, 0))).toEqual({ blockNumber: 1, position: 0 });
+        expect(ledger.txLocation(tx(1, 1))).toBeUndefined(); // indexed under the hash it carried
+        expect(ledger.txLocation(tx(1, 1), 12345)).toEqual({ blockNumber: 1, position: 1 });
+      });
+      // A horizon with another hash hashes every id itself: a carried hash is not its own.
+      await run({ txIdHash: (id) => id.length }, async (env) => {
+        const ledger = env.channel('ch').ledger;
+        await ledger.append(chainBlock('ch', 0));
+        expect(ledger.txLocation('ch-tx-never')).toBeUndefined();
+        await ledger.append(blockWithHashes(1, [1, 2]));
+        expect(ledger.txLocation(tx(1, 1), 2)).toEqual({ blockNumber: 1, position: 1 });
+        expect(ledger.txLocation(tx(1, 0), 1)).toEqual({ blockNumber: 1, position: 0 });
       });
     });
 

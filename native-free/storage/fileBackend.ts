@@ -219,6 +219,10 @@ export class FileBackend implements StorageBackend {
     return this.#channels.get(channel)?.locateTx(txId, hash, (number) => this.readBlockTxIds(channel, number), this.#txIdHorizon);
   }
 
+  get txIdsCovered(): number {
+    return this.#txIdHorizon.txIdsMax;
+  }
+
   txIdCoverage(): Map<string, TxIdCoverage> {
     const out = new Map<string, TxIdCoverage>();
     for (const [channel, state] of this.#channels) {

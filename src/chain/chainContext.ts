@@ -80,6 +80,8 @@ export class ChainContext {
       recentMax: this.opts.recentTxIdsMax,
       waitersMax: this.opts.submitQueueMax * 4,
       ledgerLookup: (txId, hash) => ledger.txLocation(txId, hash)?.blockNumber,
+      // The ledger answers for its durable blocks when its index reaches at least as far back as the window.
+      ...(ledger.txIdsCovered >= this.opts.recentTxIdsMax && { ledgerHeight: () => ledger.height }),
     });
   }
 

@@ -71,6 +71,8 @@ export interface StorageBackend extends BatchWriter {
    * duplicate horizon, txIdHorizon.ts); undefined for a tx id not among them.
    */
   txLocation(channel: string, txId: string, hash?: number): TxLocation | undefined;
+  /** How many of a channel's newest durable tx ids txLocation finds, at least (its horizon's txIdsMax). */
+  readonly txIdsCovered: number;
   /** What each channel's duplicate horizon covers, for the channels whose horizon is built. */
   txIdCoverage(): Map<string, TxIdCoverage>;
   /**

@@ -127,6 +127,11 @@ export class BlockLedger {
     return this.backend.txLocation(this.channel, txId, hash);
   }
 
+  /** How many of the newest durable tx ids txLocation finds, at least: those of the blocks below height, up to this many. */
+  get txIdsCovered(): number {
+    return this.backend.txIdsCovered;
+  }
+
   /** Resolves once block `number` is durable; rejects with WaitAbortedError on abort or close. */
   waitForBlock(number: number, signal?: AbortSignal): Promise<void> {
     assert(Number.isSafeInteger(number) && number >= 0, `waitForBlock: bad block number ${number}`);

@@ -64,6 +64,8 @@ export class LmdbBackend implements StorageBackend {
   #known: Set<string> | undefined;
   readonly #dropChunkKeys: number;
   readonly #dropStepHook: ((step: DropStep) => void) | undefined;
+  /** The horizon's txIdsMax. */
+  readonly txIdsCovered: number;
 
   private constructor(
     readonly dir: string,
@@ -72,6 +74,7 @@ export class LmdbBackend implements StorageBackend {
     this.#dropChunkKeys = options.dropChunkKeys ?? 1000;
     this.#dropStepHook = options.dropStepHook;
     this.#txIndex = new LmdbTxIndex(options.txIdHorizon);
+    this.txIdsCovered = options.txIdHorizon.txIdsMax;
     this.#file = join(dir, 'data.mdb');
     // overlappingSync off: a commit resolves only after its sync, which is what
     // the group commit times and what "durable" means to Raft.

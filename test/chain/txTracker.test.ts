@@ -133,6 +133,22 @@ describe('TxTracker', () => {
     expect(t.onCommitted(2, ['c'])).toEqual(Int32Array.from([txIdHash('c')]));
   });
 
+  it('a node that has checked no tx id yet keeps only the blocks not yet durable when the ledger answers for the durable ones', () => {
+    let durable = 0;
+    // The ledger's index as it would be: the durable blocks' ids.
+    const ledger: Record<string, number> = {};
+    const t = new TxTracker({ recentMax: 100, waitersMax: 1, ledgerLookup: (txId) => ledger[txId], ledgerHeight: () => durable });
+    for (let n = 1; n <= 5; n++) t.onCommitted(n, [`tx${n}`]);
+    durable = 4; // blocks 1..3 durable
+    t.onCommitted(6, ['tx6']);
+    // The window no longer holds the durable blocks: a ledger that (here) lacks block 2's id does not find it.
+    expect(t.duplicateOf('tx2')).toBeUndefined();
+    ledger.tx2 = 2;
+    expect(t.duplicateOf('tx2')!.blockNumber).toBe(2);
+    // Blocks not yet durable are the window's.
+    for (const n of [4, 5, 6]) expect(t.duplicateOf(`tx${n}`)!.blockNumber).toBe(n);
+  });
+
   it('an empty tx id (CONFIG envelopes) is never a duplicate nor claimed', () => {
     const t = tracker();
     expect(t.claim('')).toBeUndefined();

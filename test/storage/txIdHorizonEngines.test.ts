@@ -3,7 +3,7 @@
 // horizon after a restart, what it covers, and its option checked.
 
 import { describe, expect, it } from 'vitest';
-import { StorageOptionsError, txIdHash, type LedgerBlock, type WalEnvironment } from '../../src/storage/index.js';
+import { StorageOptionsError, TX_ID_HORIZON_DEFAULT, txIdHash, type LedgerBlock, type WalEnvironment } from '../../src/storage/index.js';
 import { capturingLogger, chainBlock, engines, openEnv, tempDirsPerTest, type EnvOptions } from './helpers.js';
 
 const freshDir = tempDirsPerTest();
@@ -79,6 +79,11 @@ for (const engine of engines) {
         expect(ledger.txLocation(tx(1, 1), 2)).toEqual({ blockNumber: 1, position: 1 });
         expect(ledger.txLocation(tx(1, 0), 1)).toEqual({ blockNumber: 1, position: 0 });
       });
+    });
+
+    it('says how many of the newest durable tx ids it covers at least', async () => {
+      await run({ txIdHorizon: 12 }, async (env) => expect(env.channel('ch').ledger.txIdsCovered).toBe(12));
+      await run({}, async (env) => expect(env.channel('ch').ledger.txIdsCovered).toBe(TX_ID_HORIZON_DEFAULT));
     });
 
     it('builds the same horizon after a restart, from the newest blocks only, and logs it', async () => {

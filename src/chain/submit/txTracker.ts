@@ -10,7 +10,11 @@
 //   commit come after Raft's commit), at least the newest recentMax tx ids
 //   and at most about twice as many; on a node that has checked no tx id
 //   yet (a follower) the window's blocks are kept as they are and indexed
-//   at the first check, so a follower spends nothing per tx id here;
+//   at the first check, so a follower spends nothing per tx id here, and
+//   it keeps only the blocks not yet durable in the ledger when the ledger's
+//   index covers at least recentMax ids (a block kept for the window's
+//   length, ~130 blocks of 500, outlived young-generation collections: its
+//   tx id strings were promoted, ~50 KB per block, for a major GC to reclaim);
 // - in the ledger's tx-id index (storage), for older blocks: it covers the
 //   channel's newest txIdHorizon tx ids (storage/txIdHorizon.ts); an older
 //   tx id is not a duplicate any more and is ordered again.
@@ -65,6 +69,12 @@ export interface TxTrackerSettings {
   readonly waitersMax: number;
   /** The ledger's index: block number of a committed tx id, undefined if none; `hash` is txIdHash(txId). */
   readonly ledgerLookup: (txId: string, hash: number) => number | undefined;
+  /**
+   * The ledger's durable height, given only when its index covers at least the newest
+   * recentMax durable tx ids: the blocks below it are the ledger's to answer for, and a node
+   * that has checked no tx id yet keeps only the blocks at or above it.
+   */
+  readonly ledgerHeight?: () => number;
 }
 
 type Waiter = (blockNumber: number) => void;
@@ -190,7 +200,8 @@ export class TxTracker {
    * The block is kept whole; the oldest kept block goes once the newer ones
    * hold recentMax tx ids: the window covers the newest recentMax ids, and
    * no more are needed (with repeats the window keeps fewer distinct ids,
-   * and the ledger's index answers for the older ones).
+   * and the ledger's index answers for the older ones); and with
+   * settings.ledgerHeight, once it is durable in the ledger.
    */
   #keepUnindexed(number: number, txIds: readonly string[]): void {
     this.#unindexed.push({ number, txIds });
@@ -198,6 +209,9 @@ export class TxTracker {
     while (this.#unindexedCount - this.#unindexed[0]!.txIds.length >= this.settings.recentMax) {
       this.#unindexedCount -= this.#unindexed.shift()!.txIds.length;
     }
+    const durable = this.settings.ledgerHeight?.();
+    if (durable === undefined) return;
+    while (this.#unindexed.length > 0 && this.#unindexed[0]!.number < durable) this.#unindexedCount -= this.#unindexed.shift()!.txIds.length;
   }
 
   #startIndexing(): void {

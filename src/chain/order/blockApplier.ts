@@ -305,20 +305,7 @@ export class BlockApplier {
     const ids = deps.consenterIds;
     const consenters = deps.configHook?.metadataFor(block, isConfig) ?? { consenterIds: ids, nextConsenterId: Math.max(...ids) + 1 };
     const metadata = { consenterIds: consenters.consenterIds, nextConsenterId: consenters.nextConsenterId, raftIndex: entry.index };
-    // The signed block is the entry's block up to its metadata, then this
-    // node's metadata: those bytes are reused as they are (no re-marshaling,
-    // no copy of the block) when they are what encodeBlock writes for it.
-    const head = canonicalBytesBeforeMetadata(carried.block, block);
-    // Signing reads the header and metadata only, and with `head` nothing after this reads the envelopes: the block's
-    // views of its envelopes (one object per tx) are not kept while it is signed and written. Kept, they outlived young-
-    // generation collections and were promoted, ~20 KB of old generation per block of 500, for a major GC to reclaim.
-    const envelopes = head === undefined ? block.data : undefined;
-    const header = block.header;
-    const toSign: BlockToSign = {
-      block: { header, data: envelopes ?? [], metadata: block.metadata },
-      lastConfigBlockNumber: lastConfig,
-      consenterMetadata: metadata,
-    };
+    const toSign: BlockToSign = { block, lastConfigBlockNumber: lastConfig, consenterMetadata: metadata };
     // The pool holds what it should: the calling thread, which would otherwise wait for room, signs this one.
     const inPool = this.#signing < SIGNING_IN_FLIGHT_MAX || deps.compute.signBlocksHere === undefined;
     const signing = inPool ? this.#queueSigning(toSign) : this.#signHere(toSign);
@@ -332,6 +319,10 @@ export class BlockApplier {
     this.#bytesSinceSnapshot += carried.block.length;
     const snapshotDue = this.#bytesSinceSnapshot >= this.#snapshotIntervalSizeBytes;
     if (snapshotDue) this.#bytesSinceSnapshot = 0;
+    // The signed block is the entry's block up to its metadata, then this
+    // node's metadata: those bytes are reused as they are (no re-marshaling,
+    // no copy of the block) when they are what encodeBlock writes for it.
+    const head = canonicalBytesBeforeMetadata(carried.block, block);
     this.#writes = this.#writes
       .then(async () => {
         let metadata: readonly Uint8Array[];
@@ -345,7 +336,7 @@ export class BlockApplier {
           const entryBody = sharedEntryBody(entry.data, carried.block, head);
           written = ledgerBlockOfPieces({ ...base, txIdHashes, entryBody }, { head, tail: encodeBlockMetadataField(metadata) });
         } else {
-          const bytes = encodeBlock({ header, data: envelopes!, metadata });
+          const bytes = encodeBlock({ header: block.header, data: block.data, metadata });
           written = { ...base, txIdHashes, bytes, entryBody: sharedEntryBody(entry.data, carried.block, bytes) };
         }
         // The ledger checks number and previousHash synchronously against its

@@ -8,7 +8,6 @@ import {
   SeekContentType,
   SeekErrorResponse,
   Status,
-  type Block,
   type BroadcastResponse,
   type DeliverResponse,
   type SeekInfo,
@@ -134,26 +133,9 @@ export function encodeBroadcastResponse(response: BroadcastResponse): Uint8Array
 }
 
 export function decodeDeliverResponse(bytes: Uint8Array, ctx: DecodeContext = { code: 'BAD_RESPONSE', path: 'deliver_response' }): DeliverResponse {
-  const r = new ProtoReader(bytes, ctx.code, ctx.path);
-  let response: DeliverResponse = { type: 'none' };
-  while (!r.done) {
-    const key = r.key();
-    switch (key >>> 3) {
-      case 1:
-        r.expect(key, WIRE_VARINT, 'status');
-        response = { type: 'status', status: r.int32('status') };
-        break;
-      case 2: {
-        r.expect(key, WIRE_LEN, 'block');
-        const block: Block = decodeBlock(r.bytes('block'), { code: ctx.code, path: `${ctx.path}.block` });
-        response = { type: 'block', block };
-        break;
-      }
-      default:
-        r.skip(key & 7, `field ${key >>> 3}`);
-    }
-  }
-  return response;
+  const raw = decodeDeliverResponseRaw(bytes, ctx);
+  if (raw.type !== 'block') return raw;
+  return { type: 'block', block: decodeBlock(raw.blockBytes, { code: ctx.code, path: `${ctx.path}.block` }) };
 }
 
 /** A DeliverResponse whose block is left marshaled: `blockBytes` is a view of the response's bytes. */

@@ -4,9 +4,6 @@
 // after a first source that is down. Also: a requester outside the channel's
 // organizations is refused by the server, and the pull fails with that reason.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,8 +13,8 @@ import { BlockPuller, CatchUpMetrics, DeliverBlockSource, PulledBlockVerifier } 
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { AtomicBroadcastServer } from '../../src/server/index.js';
-import { ledgerBlockFromFabric, openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
 import { CHANNEL, TestCluster } from '../chain/harness.js';
+import { freshLedger } from './catchupSupport.js';
 
 const logger = pino({ level: process.env.CHAIN_TEST_LOG ?? 'silent' });
 const sha256 = createCryptoProvider('native').hasher('sha256');
@@ -41,17 +38,6 @@ async function servedCluster(): Promise<{ c: TestCluster; address: string }> {
   return { c, address: `127.0.0.1:${server.port}` };
 }
 
-async function freshLedger(c: TestCluster): Promise<WalEnvironment> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catchup-deliver-'));
-  const env = openWalEnvironment({ dir, engine: 'native', logger });
-  cleanups.push(async () => {
-    await env.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await env.channel(CHANNEL).ledger.append(ledgerBlockFromFabric(c.genesis, sha256, 0));
-  return env;
-}
-
 function source(name: string, address: string, creator: EnvelopeCreator): DeliverBlockSource {
   const s = new DeliverBlockSource({ name, address, creator, idleTimeoutMs: 5000 });
   cleanups.push(() => s.close());
@@ -66,7 +52,7 @@ function ordererCreator(c: TestCluster, name: string): EnvelopeCreator {
 describe('block puller over a real Deliver server', () => {
   it('pulls and verifies the whole chain into a fresh ledger, after a source that is down', async () => {
     const { c, address } = await servedCluster();
-    const env = await freshLedger(c);
+    const env = await freshLedger(c, cleanups, 'catchup-deliver-');
     const ledger = env.channel(CHANNEL).ledger;
     const creator = ordererCreator(c, 'orderer9');
     const pulled: number[] = [];
@@ -98,7 +84,7 @@ describe('block puller over a real Deliver server', () => {
 
   it('a requester outside the channel is refused by the server and the pull fails saying so', async () => {
     const { c, address } = await servedCluster();
-    const env = await freshLedger(c);
+    const env = await freshLedger(c, cleanups, 'catchup-deliver-');
     const stranger = new DevOrganization({ mspId: 'OtherMSP', algorithm: 'ecdsa-p256', provider: createCryptoProvider('native') }).issueMember('x');
     const creator = { signer: stranger.signer, serializedIdentity: encodeSerializedIdentity({ mspid: stranger.mspId, idBytes: stranger.idBytes }) };
     const puller = new BlockPuller({

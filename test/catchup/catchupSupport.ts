@@ -2,13 +2,18 @@
 // other nodes' ledgers (optionally tampering with what they serve), built
 // lazily so a restarted node's puller writes to its reopened storage.
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { decodeBlock, encodeBlock, type Block } from '../../src/block/index.js';
 import { BlockPuller, BlockPullError, PulledBlockVerifier, type BlockSource, type SnapshotCatchUp } from '../../src/catchup/index.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { pino } from 'pino';
-import { CHANNEL, type TestCluster } from '../chain/harness.js';
+import { ledgerBlockFromFabric, openWalEnvironment, type WalEnvironment, type WalEnvironmentOptions } from '../../src/storage/index.js';
+import { CHANNEL, TestCluster } from '../chain/harness.js';
 
 const logger = pino({ level: process.env.CHAIN_TEST_LOG ?? 'silent' });
+const sha256 = createCryptoProvider('native').hasher('sha256');
 
 /** What each node's puller did. */
 export interface PullRecord {
@@ -72,4 +77,32 @@ export function pullerFor(c: TestCluster, id: number, sources: (id: number) => B
       return puller.pullBlocks(fromNumber, target);
     },
   };
+}
+
+/** Tear-downs a test file runs after each test, newest first. */
+export type Cleanups = (() => Promise<void> | void)[];
+
+/** A cluster whose node 1 holds at least `blocks` blocks after genesis, `perWave` envelopes a block. */
+export async function chainOfManyBlocks(cleanups: Cleanups, blocks: number, perWave: number): Promise<TestCluster> {
+  const c = new TestCluster();
+  cleanups.push(() => c.close());
+  await c.start();
+  const leader = await c.waitForLeader();
+  for (let wave = 0; c.chain(1).height() <= blocks; wave++) {
+    await Promise.all(Array.from({ length: perWave }, () => c.chain(leader).submit(c.envelope().bytes)));
+    await c.tickUntil(() => c.ids.every((id) => c.txIds(id).length === perWave * (wave + 1)), 60, `wave ${wave} everywhere`);
+  }
+  return c;
+}
+
+/** A native ledger in a temp dir holding only the cluster's genesis block, closed and removed by `cleanups`. */
+export async function freshLedger(c: TestCluster, cleanups: Cleanups, prefix: string, options: Partial<WalEnvironmentOptions> = {}): Promise<WalEnvironment> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const env = openWalEnvironment({ dir, engine: 'native', logger, ...options });
+  cleanups.push(async () => {
+    await env.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await env.channel(CHANNEL).ledger.append(ledgerBlockFromFabric(c.genesis, sha256, 0));
+  return env;
 }

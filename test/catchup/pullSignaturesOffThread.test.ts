@@ -4,17 +4,14 @@
 // whose signature does not verify is never appended, nor any block after it,
 // and the next source continues from the last verified, durable block.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeBlock, decodeMetadata, encodeMetadata, type Block } from '../../src/block/index.js';
 import { BlockPuller, PulledBlockVerifier, type BlockSource } from '../../src/catchup/index.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { ledgerBlockFromFabric, openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
-import { CHANNEL, TestCluster } from '../chain/harness.js';
-import { ledgerSource } from './catchupSupport.js';
+import type { WalEnvironment } from '../../src/storage/index.js';
+import { CHANNEL, type TestCluster } from '../chain/harness.js';
+import { chainOfManyBlocks, freshLedger, ledgerSource } from './catchupSupport.js';
 
 const logger = pino({ level: process.env.CHAIN_TEST_LOG ?? 'silent' });
 const sha256 = createCryptoProvider('native').hasher('sha256');
@@ -30,29 +27,6 @@ afterEach(async () => {
 });
 
 /** A cluster whose node 1 holds at least BLOCKS blocks after genesis. */
-async function chainOfManyBlocks(): Promise<TestCluster> {
-  const c = new TestCluster();
-  cleanups.push(() => c.close());
-  await c.start();
-  const leader = await c.waitForLeader();
-  for (let wave = 0; c.chain(1).height() <= BLOCKS; wave++) {
-    await c.chain(leader).submit(c.envelope().bytes);
-    await c.tickUntil(() => c.ids.every((id) => c.txIds(id).length === wave + 1), 60, `wave ${wave} everywhere`);
-  }
-  return c;
-}
-
-async function freshLedger(c: TestCluster): Promise<WalEnvironment> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pull-signatures-'));
-  const env = openWalEnvironment({ dir, engine: 'native', logger });
-  cleanups.push(async () => {
-    await env.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await env.channel(CHANNEL).ledger.append(ledgerBlockFromFabric(c.genesis, sha256, 0));
-  return env;
-}
-
 function pullerOf(c: TestCluster, env: WalEnvironment, sources: BlockSource[]): BlockPuller {
   return new BlockPuller({
     channelId: CHANNEL,
@@ -79,8 +53,8 @@ function breakSignature(block: Block): Block {
 
 describe('block puller: orderer signatures verified off the main thread', () => {
   it('verifies the pulled blocks’ signatures on the thread pool, several at once, and appends exactly the source chain', async () => {
-    const c = await chainOfManyBlocks();
-    const env = await freshLedger(c);
+    const c = await chainOfManyBlocks(cleanups, BLOCKS, 1);
+    const env = await freshLedger(c, cleanups, 'pull-signatures-');
     const verifyOffThread = p256.verifyOffThread!.bind(p256);
     let inFlight = 0;
     let inFlightMax = 0;
@@ -102,8 +76,8 @@ describe('block puller: orderer signatures verified off the main thread', () => 
   });
 
   it('a block whose signature does not verify is not appended, nor any after it; the next source continues from the block before it', async () => {
-    const c = await chainOfManyBlocks();
-    const env = await freshLedger(c);
+    const c = await chainOfManyBlocks(cleanups, BLOCKS, 1);
+    const env = await freshLedger(c, cleanups, 'pull-signatures-');
     const ledger = env.channel(CHANNEL).ledger;
     const height = c.chain(3).height();
     const warn = vi.spyOn(logger, 'warn');

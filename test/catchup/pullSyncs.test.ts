@@ -5,18 +5,15 @@
 // A source that fails after some blocks leaves only durable, verified blocks,
 // and the next source continues from there.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock } from '../../src/block/index.js';
 import { BlockPuller, BlockPullError, PulledBlockVerifier, type BlockSource } from '../../src/catchup/index.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { ledgerBlockFromFabric, openWalEnvironment, type WalEnvironment } from '../../src/storage/index.js';
-import { CHANNEL, TestCluster } from '../chain/harness.js';
-import { ledgerSource } from './catchupSupport.js';
+import type { WalEnvironment } from '../../src/storage/index.js';
+import { CHANNEL, type TestCluster } from '../chain/harness.js';
+import { chainOfManyBlocks, freshLedger, ledgerSource } from './catchupSupport.js';
 
 const logger = pino({ level: process.env.CHAIN_TEST_LOG ?? 'silent' });
 const sha256 = createCryptoProvider('native').hasher('sha256');
@@ -28,36 +25,14 @@ afterEach(async () => {
 });
 
 /** A cluster whose node 1 holds at least BLOCKS blocks after genesis. */
-async function chainOfManyBlocks(): Promise<TestCluster> {
-  const c = new TestCluster();
-  cleanups.push(() => c.close());
-  await c.start();
-  const leader = await c.waitForLeader();
-  for (let wave = 0; c.chain(1).height() <= BLOCKS; wave++) {
-    await Promise.all(Array.from({ length: 2 }, () => c.chain(leader).submit(c.envelope().bytes)));
-    await c.tickUntil(() => c.ids.every((id) => c.txIds(id).length === 2 * (wave + 1)), 60, `wave ${wave} everywhere`);
-  }
-  return c;
-}
-
 /** A fresh ledger (genesis only) whose every sync takes 20 ms and is counted. */
 async function slowDiskLedger(c: TestCluster): Promise<{ env: WalEnvironment; syncs: () => number }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pull-syncs-'));
   let syncs = 0;
-  const env = openWalEnvironment({
-    dir,
-    engine: 'native',
-    logger,
-    syncHook: async () => {
-      syncs++;
-      await sleep(20);
-    },
-  });
-  cleanups.push(async () => {
-    await env.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await env.channel(CHANNEL).ledger.append(ledgerBlockFromFabric(c.genesis, sha256, 0));
+  const syncHook = async (): Promise<void> => {
+    syncs++;
+    await sleep(20);
+  };
+  const env = await freshLedger(c, cleanups, 'pull-syncs-', { syncHook });
   return { env, syncs: () => syncs };
 }
 
@@ -75,7 +50,7 @@ function pullerOf(c: TestCluster, env: WalEnvironment, sources: BlockSource[]): 
 
 describe('block puller on a slow disk', () => {
   it('pulls many blocks with far fewer syncs than blocks, ending with exactly the source chain', async () => {
-    const c = await chainOfManyBlocks();
+    const c = await chainOfManyBlocks(cleanups, BLOCKS, 2);
     const { env, syncs } = await slowDiskLedger(c);
     const before = syncs();
     const height = c.chain(1).height();
@@ -87,7 +62,7 @@ describe('block puller on a slow disk', () => {
   });
 
   it('a source failing mid-range leaves only durable blocks; the next source continues from the durable tip', async () => {
-    const c = await chainOfManyBlocks();
+    const c = await chainOfManyBlocks(cleanups, BLOCKS, 2);
     const { env } = await slowDiskLedger(c);
     const height = c.chain(1).height();
     const good = ledgerSource(c, 2);

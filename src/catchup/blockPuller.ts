@@ -1,19 +1,22 @@
 // The block puller (Fabric's cluster.BlockPuller, etcdraft catchUp): a
 // follower whose Raft log was replaced by a snapshot beyond its ledger, or a
 // node whose data directory was wiped, fetches the blocks it lacks over Deliver
-// from the other orderers of the channel. Each block is verified (hash chain
-// from the local tip, data hash, orderer signature) before it is appended;
-// a source that fails or lies is left for the next one; whole rounds over all
-// sources are retried with a bounded, doubling back-off.
+// from the other orderers of the channel. Blocks are verified before they are
+// appended, per batch as Fabric's VerifyBlocks (pulledBatches.ts): each block's
+// hash chain from the local tip and data hash, and the orderer signature of the
+// batch's last block and of every config block; a source that fails or lies is
+// left for the next one; whole rounds over all sources are retried with a
+// bounded, doubling back-off.
 
 import type { Logger } from 'pino';
-import { decodeBlock, readBlockSignatures, type Block } from '../block/index.js';
+import { decodeBlock, type Block } from '../block/index.js';
 import type { Hasher } from '../crypto/index.js';
 import { OrdererError } from '../errors.js';
-import { ledgerBlockOfDecoded, type BlockLedger } from '../storage/index.js';
+import type { BlockLedger } from '../storage/index.js';
 import type { SnapshotCatchUp } from './snapshotCatchUp.js';
 import { systemClock, type ChainClock } from '../clock.js';
 import type { CatchUpMetrics } from './catchUpMetrics.js';
+import { PulledBatches } from './pulledBatches.js';
 import { BlockPullError, equalBytes, type ChainTip, type PulledBlockVerifier } from './pulledBlockVerifier.js';
 
 /** One orderer blocks can be pulled from. */
@@ -58,8 +61,6 @@ export interface BlockPullerOptions {
 }
 
 export const PULL_ROUNDS_MAX_DEFAULT = Number.POSITIVE_INFINITY;
-/** Pulled blocks handed to the ledger and not yet durable, at most (they share syncs). */
-export const APPENDS_IN_FLIGHT_MAX = 64;
 
 export class BlockPuller implements SnapshotCatchUp {
   readonly #opts: BlockPullerOptions;
@@ -197,62 +198,37 @@ export class BlockPuller implements SnapshotCatchUp {
   }
 
   /**
-   * Blocks from one source, each checked against the one before it (number,
-   * previous hash, data hash) as it arrives, its orderer signature verified
-   * off the main thread where the engine can (the signatures of the blocks in
-   * flight verify in parallel: on the main thread they were most of a pull's
-   * CPU), and handed to the ledger in order once its signature verified and
-   * the block before it was handed over: a block whose signature fails is
-   * never appended, nor any after it. Up to APPENDS_IN_FLIGHT_MAX blocks are
-   * verifying or waiting for durability together, so one sync covers many
-   * (awaiting each block's sync made a rejoin as slow as the disk's sync rate:
-   * ~40 blocks/s on a loaded machine). Returns (or throws) only once every
-   * block handed over is durable or failed, so the next source starts from
-   * the durable tip.
+   * Blocks from one source, verified per batch (pulledBatches.ts: each block
+   * chained to the one before it and to its data as it arrives, a batch's
+   * orderer signature checked on its last block, off the main thread where the
+   * engine can) and handed to the ledger in order, a batch only once its
+   * signature verified: a block that does not chain, or a batch whose closing
+   * signature fails, is never appended, nor anything after it. Returns (or
+   * throws) only once every batch handed over is durable or failed, so the
+   * next source starts from the durable tip.
    */
   async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
     const { ledger, verifier, channelId } = this.#opts;
-    let tip = this.#tip();
-    const appending: Promise<void>[] = [];
-    // Settles once the latest block's ledger append was called (rejects if it never will be: its or an earlier signature failed).
-    let handedOver: Promise<void> = Promise.resolve();
+    const batches = new PulledBatches({
+      verifier,
+      ledger,
+      source: source.name,
+      tip: this.#tip(),
+      lastNumber: toNumber,
+      clock: this.#clock,
+      onAppended: (number) => {
+        this.#opts.onBlockPulled?.(number);
+        this.#opts.metrics?.blocksPulled.inc();
+      },
+    });
     try {
-      await source.deliver(
-        channelId,
-        tip.number + 1,
-        toNumber,
-        async (bytes) => {
-          // Decoded and header-hashed once: the verified block, its tip and its ledger entry share them.
-          const { block, signed } = verifier.verifyNextDeferred(bytes, tip, source.name);
-          signed.catch(() => undefined); // awaited below, through its hand-over
-          const { number } = block.header;
-          const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
-          if (raftIndex === undefined) throw new BlockPullError(`block ${number} from ${source.name} carries no etcdraft metadata (raft index)`);
-          const next = verifier.tipOf(block.header);
-          const entry = ledgerBlockOfDecoded(block, bytes, next.headerHash, raftIndex);
-          // The ledger checks number and previous hash against its pending end before the first await.
-          // Wrapped in an object so that the hand-over settles when the append is called, not when it is durable.
-          const handOver = Promise.all([handedOver, signed]).then(() => ({
-            durable: ledger.append(entry).then(() => {
-              this.#opts.onBlockPulled?.(number);
-              this.#opts.metrics?.blocksPulled.inc();
-            }),
-          }));
-          handedOver = handOver.then(() => undefined);
-          handedOver.catch(() => undefined); // the next block's hand-over, or the wait below, sees it
-          const durable = handOver.then((h) => h.durable);
-          durable.catch(() => undefined); // awaited below, in order
-          appending.push(durable);
-          tip = next;
-          if (appending.length >= APPENDS_IN_FLIGHT_MAX) await appending.shift();
-        },
-        this.#closing.signal,
-      );
-      for (const durable of appending.splice(0)) await durable;
+      await source.deliver(channelId, batches.tip.number + 1, toNumber, (bytes) => batches.add(bytes), this.#closing.signal);
     } finally {
-      await Promise.allSettled(appending);
+      // The blocks received before the stream ended or failed are a chained run: their last block's signature vouches for them.
+      if (!this.#closing.signal.aborted) batches.close();
+      await batches.drain();
     }
-    if (tip.number < toNumber) throw new BlockPullError(`${source.name} ended the stream at block ${tip.number}, before block ${toNumber}`);
+    if (batches.tip.number < toNumber) throw new BlockPullError(`${source.name} ended the stream at block ${batches.tip.number}, before block ${toNumber}`);
   }
 
   #checkOpen(): void {

@@ -1,8 +1,11 @@
 // The catch-up layer's public front: pulling missing blocks of a channel from
 // the other orderers over Deliver (Fabric keeps its BlockPuller in
-// common/cluster), each block verified before it enters the local ledger.
+// common/cluster), verified before they enter the local ledger: the hash chain
+// of every block, the orderer signature of each batch's last block and of every
+// config block (Fabric's VerifyBlocks).
 
 export { BlockPuller, PULL_ROUNDS_MAX_DEFAULT, type BlockSource, type BlockPullerOptions } from './blockPuller.js';
+export { PULL_BATCH_BLOCKS_MAX, PULL_BATCH_BYTES_MAX, PULL_BATCH_PAUSE_MS } from './pulledBatches.js';
 export { PulledBlockVerifier, BlockPullError, type PulledBlockVerifierOptions, type ChainTip } from './pulledBlockVerifier.js';
 export { DeliverBlockSource, type DeliverSourceOptions, type DeliverSourceTls } from './deliverSource.js';
 export { createChannelPuller, deliverEndpointsOf, type ChannelPullerOptions, type DeliverEndpoints } from './channelPuller.js';

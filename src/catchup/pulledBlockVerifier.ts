@@ -2,7 +2,9 @@
 // node's ledger (Fabric's BlockPuller + VerifyBlocks): it must be the next
 // block of the local chain (number, previous hash), its data must hash to the
 // header's data hash, and it must carry at least one orderer signature that
-// verifies under a certificate of one of the channel's orderer organizations.
+// verifies under a certificate of one of the channel's orderer organizations;
+// a pulled run of blocks needs that signature on its last block only (and on
+// every config block), the hash chain vouching for the rest (pulledBatches.ts).
 // A block failing any check is never appended: the puller tries another orderer.
 
 import { dataHash, decodeBlock, decodeSerializedIdentity, headerHash, readBlockSignatures, type Block, type HeaderFields } from '../block/index.js';
@@ -80,16 +82,27 @@ export class PulledBlockVerifier {
   }
 
   /**
-   * verifyNext with the orderer signature checked off this thread where the
-   * engine can (many blocks' signatures verify in parallel while the next
-   * blocks are read): number, hash chain and data hash are checked before it
-   * returns (throwing as verifyNext), the signature when `signed` settles
-   * (rejecting with BlockPullError). The block must not be used before then.
+   * The checks of verifyNext but the orderer signature: `bytes` decoded, the
+   * block after `tip` (number, previous hash), its data hashing to the header's
+   * data hash. Throws BlockPullError naming the failed check. The block is not
+   * vouched for until the signature of a block at or after it in the same
+   * hash-chained run verified (verifySignature): the chain makes that
+   * signature cover it (Fabric's VerifyBlocks).
    */
-  verifyNextDeferred(bytes: Uint8Array, tip: ChainTip, source: string, now = new Date()): { readonly block: Block; readonly signed: Promise<void> } {
+  verifyChained(bytes: Uint8Array, tip: ChainTip, source: string): Block {
     const block = this.#chained(bytes, tip, source);
     this.#verifyDataHash(block, source);
-    return { block, signed: this.#verifyOrdererSignatureOffThread(block, source, now) };
+    return block;
+  }
+
+  /**
+   * At least one signature of `block` by an orderer organization's certified
+   * identity verifies; checked off this thread where the engine can (node:crypto
+   * on libuv's thread pool; the native-free engine and SM2 verify here).
+   * Rejects with BlockPullError naming the block and why each signature was refused.
+   */
+  verifySignature(block: Block, source: string, now = new Date()): Promise<void> {
+    return this.#verifyOrdererSignatureOffThread(block, source, now);
   }
 
   /**

@@ -209,6 +209,8 @@ export class BlockPuller implements SnapshotCatchUp {
    */
   async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
     const { ledger, verifier, channelId } = this.#opts;
+    // Ends this source's stream as soon as a batch fails, not at its next block (a source may stall after a forged one).
+    const failed = new AbortController();
     const batches = new PulledBatches({
       verifier,
       ledger,
@@ -220,9 +222,11 @@ export class BlockPuller implements SnapshotCatchUp {
         this.#opts.onBlockPulled?.(number);
         this.#opts.metrics?.blocksPulled.inc();
       },
+      onFailed: () => failed.abort(),
     });
     try {
-      await source.deliver(channelId, batches.tip.number + 1, toNumber, (bytes) => batches.add(bytes), this.#closing.signal);
+      const signal = AbortSignal.any([this.#closing.signal, failed.signal]);
+      await source.deliver(channelId, batches.tip.number + 1, toNumber, (bytes) => batches.add(bytes), signal);
     } finally {
       // The blocks received before the stream ended or failed are a chained run: their last block's signature vouches for them.
       if (!this.#closing.signal.aborted) batches.close();

@@ -20,7 +20,8 @@
 // - when the stream ends or fails (close() by the puller): the blocks received
 //   before the failure are a chained run too, vouched for by their last block.
 // A batch whose closing signature fails is never appended, nor any batch
-// after it; the next block the stream hands over is refused with that error.
+// after it; the puller is told at once (it ends the stream) and a block the
+// stream still hands over is refused with that error.
 
 import type { Block } from '../block/index.js';
 import { isConfigBlock, readBlockSignatures } from '../block/index.js';
@@ -54,6 +55,8 @@ export interface PulledBatchesOptions {
   readonly clock: ChainClock;
   /** Called once per block appended and durable. */
   readonly onAppended: (number: number) => void;
+  /** Called once when a batch's closing signature fails (the stream is worth no more waiting: e.g. a source that stalled after it). */
+  readonly onFailed: () => void;
 }
 
 /** A block checked against the chain, not yet vouched for by a signature. */
@@ -143,7 +146,10 @@ export class PulledBatches {
               cause: err,
             })
           : err;
-      this.#failure ??= failure;
+      if (this.#failure === undefined) {
+        this.#failure = failure;
+        this.#opts.onFailed();
+      }
       throw failure;
     });
     // Wrapped in an object so that the hand-over settles when the appends are called, not when they are durable.

@@ -138,4 +138,28 @@ describe('block puller: where a batch closes besides its bounds', () => {
     expect(heightAtResume).toBe(11);
     expect(verified()).toEqual([10, 30]);
   });
+
+  it('a batch closed by a pause whose signature fails ends the stream at once, though the source stalls: nothing of it is appended', async () => {
+    const chain = signedChain({ engine: 'native', blocks: 30 });
+    let p: ChainPuller | undefined;
+    let abortedWhileStalled = false;
+    const stalling = chainSource(chain, {
+      tamper: forgedAt(10),
+      before: async (n, signal) => {
+        if (n !== 11) return;
+        p!.clock.advance(PULL_BATCH_PAUSE_MS);
+        // Stalls until the stream is aborted (a source that would hold the pull until its idle timeout); a bounded wait, not a timing.
+        await new Promise((resolve) => {
+          signal.addEventListener('abort', resolve, { once: true });
+          setTimeout(resolve, 5000);
+        });
+        abortedWhileStalled = signal.aborted;
+        throw new BlockPullError('stream ended');
+      },
+    });
+    p = await chainPuller(chain, [stalling], cleanups);
+    await expect(p.pull()).rejects.toThrow('block 10 from source is not signed by an orderer of the channel (signature 0: does not verify); blocks 1..10');
+    expect(abortedWhileStalled).toBe(true);
+    expectLedgerIs(p, chain, 1);
+  });
 });

@@ -99,8 +99,8 @@ export interface ChainSourceOptions {
   readonly tamper?: ReadonlyMap<number, (block: Block) => Block>;
   /** The last block it serves (then it ends the stream as if that were all). */
   readonly endsAt?: number;
-  /** Awaited before block n is sent (a source whose stream pauses). */
-  readonly before?: (n: number) => Promise<void>;
+  /** Awaited before block n is sent (a source whose stream pauses), with the stream's abort signal. */
+  readonly before?: (n: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** A source serving `chain`. */
@@ -113,7 +113,7 @@ export function chainSource(chain: SignedChain, options: ChainSourceOptions = {}
       for (let n = fromNumber; n <= Math.min(toNumber, options.endsAt ?? toNumber); n++) {
         if (signal.aborted) throw new BlockPullError('aborted');
         if (n >= chain.blocks.length) throw new BlockPullError(`${name} has no block ${n}`);
-        await options.before?.(n);
+        await options.before?.(n, signal);
         const tamper = options.tamper?.get(n);
         await onBlock(tamper === undefined ? chain.blocks[n]! : encodeBlock(tamper(decodeBlock(chain.blocks[n]!))));
       }

@@ -8,6 +8,7 @@ import { parseFlags, requiredStringFlag } from './args.js';
 import { nodeOptionsFromConfig } from '../node/index.js';
 import { EXIT_WITH_PARENT_ENV } from './dev/nodeProcess.js';
 import { OrdererNode } from '../node/index.js';
+import { tuneHeapGrowth } from './heapGrowth.js';
 
 export const START_USAGE = 'orderer start --config <node config file>';
 
@@ -15,6 +16,9 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
   const flags = parseFlags('start', argv, { config: { type: 'string' } });
   const config = loadNodeConfig(requiredStringFlag(flags, 'config'));
   const logger = pino({ level: config.logLevel });
+  // Before any load: block-sized buffers otherwise make V8 mark a small heap about once a second (heapGrowth.ts).
+  const heapFlag = tuneHeapGrowth();
+  if (heapFlag !== undefined) logger.debug({ flag: heapFlag }, 'V8 heap growth set');
   const node = await OrdererNode.start(nodeOptionsFromConfig(config, logger));
   const reason = await stopRequested();
   logger.info({ node: config.id, reason }, 'stopping');

@@ -11,7 +11,8 @@
 // whole heap about once a second: ~35% of its CPU in a profile, more than
 // TLS, HTTP/2 and the apply path together (src/cluster/PROTOCOL.md, "Receive
 // path cost"). With the limit at 4 x the live size a full GC comes every
-// ~10 s under the same load, for ~40 MB more memory at the peak.
+// ~15 s under the same load, for ~25 MB more array buffers and ~10 MB more
+// JS heap at the peak (PROTOCOL.md has the figures).
 //
 // V8 reads the factor each time it sets the limit, so setting it at start-up
 // (before any load) is as good as the command-line flag. An operator's own

@@ -108,10 +108,16 @@ export const TASKS_PER_THREAD_MAX = 2;
  * The header with its hashes in buffers of their own. A decoded block's
  * hashes are views into the block's (or its Raft entry's) bytes, and a
  * structured clone copies a view's WHOLE ArrayBuffer: without this, each
- * block task sent the block along a second time.
+ * block task sent the block along a second time. Uint8Array's own slice
+ * copies; a Node Buffer's (the hashes of a block decoded from a received
+ * Raft message are Buffer views) is another view of the same memory.
  */
 export function wireHeader(header: WireBlockHeader): WireBlockHeader {
-  return { number: header.number, previousHash: header.previousHash.slice(), dataHash: header.dataHash.slice() };
+  return { number: header.number, previousHash: ownCopy(header.previousHash), dataHash: ownCopy(header.dataHash) };
+}
+
+function ownCopy(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
 }
 
 /** Piscina's options for a pool, its workers started with `execArgv` less the tsx preloads (workerExecArgv.ts). */

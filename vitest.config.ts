@@ -21,6 +21,8 @@ export default defineConfig({
     // default timeout generous but bounded.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // dist/ compiled once: the e2e tests run their orderer processes from it.
+    globalSetup: ['test/globalSetup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     projects: [

@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { address, freeNodePorts, keygen, LocalCluster, type ClusterManifest } from '../../src/cli/index.js';
 import type { BenchReport } from '../../src/client/index.js';
+import { E2E_RUNTIME, ordererArgv } from './ordererRuntime.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const tempDirs: string[] = [];
 
 function tempDir(): string {
@@ -29,7 +28,7 @@ afterAll(() => {
 
 function orderer(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ordererArgv(args), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -66,7 +65,7 @@ describe('orderer bench against an orderer started separately', () => {
       tickIntervalMs: 100,
       batchTimeoutMs: 200,
     });
-    cluster = new LocalCluster(dir);
+    cluster = new LocalCluster(dir, { runtime: E2E_RUNTIME });
     cluster.startAll();
     await cluster.waitHealthy(90_000);
     const node = manifest.nodes[0]!;

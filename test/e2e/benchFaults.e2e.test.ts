@@ -9,11 +9,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../src/client/index.js';
+import { ordererArgv } from './ordererRuntime.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const KILL_AT_S = 3;
 const RESTART_AT_S = 6;
 const DURATION_S = 10;
@@ -36,13 +35,9 @@ describe('orderer bench with the leader killed and restarted in its schedule', (
       `phases:\n  - { name: steady, duration_s: ${DURATION_S}, rate: 200 }\nfaults:\n  - { at_s: ${KILL_AT_S}, action: kill, node: leader, restart_at_s: ${RESTART_AT_S} }\n`,
     );
     code = await new Promise<number | null>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', MAIN, 'bench', '--nodes', '3', '--schedule', schedule, '--batch-timeout-ms', '200', '--out', out],
-        {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
+      const child = spawn(process.execPath, ordererArgv(['bench', '--nodes', '3', '--schedule', schedule, '--batch-timeout-ms', '200', '--out', out]), {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
       child.on('exit', (exitCode) => {

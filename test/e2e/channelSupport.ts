@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Block } from '../../src/block/index.js';
@@ -22,8 +21,8 @@ import { runLoad } from '../../src/client/load.js';
 import { LocalCluster } from '../../src/cli/dev/localCluster.js';
 import { channelView } from '../../src/client/nodeMetrics.js';
 import { ELECTION_TICK, hashChainFault, headersOf, TICK_INTERVAL_MS, txIdsOf } from './helpers.js';
+import { E2E_RUNTIME, ordererArgv } from './ordererRuntime.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const CLI_TIMEOUT_MS = 60_000;
 
 export interface Setup {
@@ -71,7 +70,7 @@ export async function setUp(channelId: string, disposers: Array<() => Promise<vo
       fs.writeFileSync(file, stringify(config));
     }
   }
-  const cluster = new LocalCluster(dir);
+  const cluster = new LocalCluster(dir, { runtime: E2E_RUNTIME });
   disposers.push(async () => {
     await cluster.stopAll(10_000);
     if (process.env['E2E_KEEP'] === '1') console.log(`kept ${dir}`);
@@ -90,7 +89,7 @@ export async function setUp(channelId: string, disposers: Array<() => Promise<vo
 /** Runs the `orderer` command; resolves with its exit code and output. */
 export function orderer(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: CLI_TIMEOUT_MS });
+    const child = spawn(process.execPath, ordererArgv(args), { stdio: ['ignore', 'pipe', 'pipe'], timeout: CLI_TIMEOUT_MS });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSignedEnvelope, decodeBlock, encodeBlock, extractChannelConfig, HeaderType, isOrganizationAdmin } from '../../src/block/index.js';
 import { channelPlan } from '../../src/node/configMapping.js';
@@ -18,8 +17,8 @@ import { RemovedChannels } from '../../src/node/removedChannels.js';
 import { loadNodeConfig, type ChannelConfig } from '../../src/config/index.js';
 import { OrdererError } from '../../src/errors.js';
 import { freeNodePorts, freePorts } from '../../src/cli/dev/freePorts.js';
+import { ordererArgv } from './ordererRuntime.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dirs: string[] = [];
 
 afterAll(() => {
@@ -48,7 +47,7 @@ async function layout(): Promise<{ dir: string; channel: ChannelConfig; tlsCertP
 }
 
 function run(args: readonly string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, ordererArgv(args), { encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

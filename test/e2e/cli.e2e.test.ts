@@ -21,6 +21,7 @@ import { clientMsp, address, readManifest } from '../../src/cli/dev/layout.js';
 import { isHealthy, isListening, metricValue } from '../../src/client/nodeMetrics.js';
 import { loadNodeConfig } from '../../src/config/index.js';
 import { freeNodePorts } from '../../src/cli/dev/freePorts.js';
+import { ordererArgv } from './ordererRuntime.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const tempDirs: string[] = [];
@@ -36,7 +37,7 @@ afterAll(() => {
 });
 
 function orderer(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, ordererArgv(args), { encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -98,7 +99,7 @@ describe('orderer start', () => {
       await new Promise((resolve) => squatter.close(resolve));
     }
     // The storage lock and the other listeners were released: the same node starts now.
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--config', path.join(dir, node.configFile)], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ordererArgv(['start', '--config', path.join(dir, node.configFile)]), { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const deadline = performance.now() + 60_000;
     while (!(await isHealthy(address(node, 'operations')))) {
@@ -221,6 +222,8 @@ describe('metrics text', () => {
 });
 
 describe('orderer cluster (the supervisor)', () => {
+  // The development way on purpose: the sources under tsx, whose supervisor
+  // starts its nodes under tsx too (the other tests here run dist/).
   async function startSupervisor(dir: string) {
     const manifest = readManifest(dir);
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'cluster', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,7 +6,6 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,8 +28,8 @@ import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { blockSignerCerts, blocksFrom, hashChainFault, headersOf, ledgerFailures, nodeSignCert, startE2eCluster, txIdsOf, type E2eCluster } from './helpers.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ordererArgv } from './ordererRuntime.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let e2e: E2eCluster;
 let leader: number;
 let follower: number;
@@ -210,7 +209,7 @@ describe('a 3-node cluster of orderer processes', () => {
   it('drives a given node with `orderer load` and reports acknowledged tx/s', () => {
     const result = spawnSync(
       process.execPath,
-      ['--import', 'tsx', MAIN, 'load', '--dir', e2e.dir, '--node', String(follower), '--duration-s', '2', '--pool', '300', '--streams', '1'],
+      ordererArgv(['load', '--dir', e2e.dir, '--node', String(follower), '--duration-s', '2', '--pool', '300', '--streams', '1']),
       {
         encoding: 'utf8',
         timeout: 60_000,

@@ -12,8 +12,9 @@ import { connectAtomicBroadcast, deliver } from '../../src/client/abClient.js';
 import { loadClientCreator } from '../../src/client/envelopePool.js';
 import { keygen, type KeygenOptions } from '../../src/cli/dev/keygen.js';
 import { clientMsp, address, clientTls } from '../../src/cli/dev/layout.js';
-import { freeNodePorts, freePorts } from '../../src/cli/dev/freePorts.js';
+import { ephemeralPortRange, freeNodePorts, freePorts } from '../../src/cli/dev/freePorts.js';
 import { LocalCluster, type LocalClusterOptions } from '../../src/cli/dev/localCluster.js';
+import { E2E_RUNTIME } from './ordererRuntime.js';
 
 /** Raft timing of the e2e clusters: election timeout 100 ms x 10 = 1 s. */
 export const TICK_INTERVAL_MS = 100;
@@ -34,7 +35,8 @@ async function portFree(port: number): Promise<boolean> {
 /** A base port B for keygen's layout (B+i client, B+100+i cluster, B+200+i operations) whose ports are all free now. */
 export async function freeBasePort(nodes: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    // Below the ephemeral range, as freePorts: no outgoing connection takes these meanwhile.
+    const base = 10_000 + Math.floor(Math.random() * ((ephemeralPortRange()?.[0] ?? 60_000) - 10_300 - nodes));
     const ports = [0, 100, 200].flatMap((offset) => Array.from({ length: nodes }, (_, i) => base + offset + i));
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
   }
@@ -69,7 +71,7 @@ export async function startE2eCluster(overrides: Partial<KeygenOptions> = {}, op
     maxMessageCount: 50,
     ...overrides,
   });
-  const cluster = new LocalCluster(dir, options);
+  const cluster = new LocalCluster(dir, { runtime: E2E_RUNTIME, ...options });
   const clients = new Map<number, grpc.Client>();
   const e2e: E2eCluster = {
     dir,

@@ -15,6 +15,7 @@ import { freeNodePorts } from '../../src/cli/dev/freePorts.js';
 import { LocalCluster } from '../../src/cli/dev/localCluster.js';
 import { checkChannel, order, type Setup } from './channelSupport.js';
 import { ELECTION_TICK, TICK_INTERVAL_MS } from './helpers.js';
+import { E2E_RUNTIME } from './ordererRuntime.js';
 
 const PRELOAD = fileURLToPath(new URL('./refuseAddons.cjs', import.meta.url));
 const CHANNEL = 'addonfree';
@@ -46,7 +47,7 @@ async function refusingCluster(engine: Engine, nodes: number): Promise<Refusing>
   });
   const addonLog = path.join(dir, 'addons.log');
   const nodeOptions = `${process.env['NODE_OPTIONS'] ?? ''} --require ${JSON.stringify(PRELOAD)}`.trim();
-  const cluster = new LocalCluster(dir, { env: { NODE_OPTIONS: nodeOptions, ADDON_LOG: addonLog } });
+  const cluster = new LocalCluster(dir, { runtime: E2E_RUNTIME, env: { NODE_OPTIONS: nodeOptions, ADDON_LOG: addonLog } });
   disposers.push(async () => {
     await cluster.stopAll(10_000);
     if (process.env['E2E_KEEP'] === '1') console.log(`kept ${dir}`);

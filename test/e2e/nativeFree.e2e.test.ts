@@ -91,7 +91,7 @@ describe('with every native add-on refused', () => {
   it('a native-engine node does not start: LMDB is an add-on', async () => {
     const setup = await refusingCluster('native', 1);
     setup.cluster.startAll();
-    await expect(setup.cluster.waitHealthy(30_000)).rejects.toThrow(/node 1 exited during start-up/);
+    await expect(setup.cluster.waitHealthy(30_000)).rejects.toThrow(/node 1 exited during start-up; see .*; its last words: .*native add-on refused/);
     const refused = recorded(setup).filter((l) => l.startsWith('refused'));
     expect(
       refused.some((l) => /lmdb.*\.node$/.test(l)),

@@ -3,6 +3,7 @@
 // restart single nodes; find the leader; wait for health. Shared by
 // `orderer cluster`, `npm start`, the e2e tests and bench:cluster.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliRunError } from '../errors.js';
@@ -78,7 +79,7 @@ export class LocalCluster {
     if (started.length === 0) throw new CliRunError('waitHealthy: no node is running');
     await this.#until(timeoutMs, 'every node healthy', async () => {
       const exited = started.find((n) => !this.process(n.id).running);
-      if (exited !== undefined) throw new CliRunError(`node ${exited.id} exited during start-up; see ${this.logFile(exited.id)}`);
+      if (exited !== undefined) throw this.#exitedDuringStartUp(exited.id);
       const healthy = await Promise.all(started.map((n) => isHealthy(address(n, 'operations'))));
       return healthy.every(Boolean);
     });
@@ -87,7 +88,7 @@ export class LocalCluster {
   /** Waits until node `id` answers on its operations listener (start-up finished); fails if it exits. */
   async waitListening(id: number, timeoutMs: number): Promise<void> {
     await this.#until(timeoutMs, `node ${id} listening`, async () => {
-      if (!this.process(id).running) throw new CliRunError(`node ${id} exited during start-up; see ${this.logFile(id)}`);
+      if (!this.process(id).running) throw this.#exitedDuringStartUp(id);
       return isListening(address(this.node(id), 'operations'));
     });
   }
@@ -125,6 +126,13 @@ export class LocalCluster {
     return codes;
   }
 
+  /** The error for a node that died starting: its log's last error line (or last line) says why, even once its directory is gone. */
+  #exitedDuringStartUp(id: number): CliRunError {
+    const file = this.logFile(id);
+    const why = lastErrorLine(file);
+    return new CliRunError(`node ${id} exited during start-up; see ${file}${why === undefined ? '' : `; its last words: ${why}`}`);
+  }
+
   async #until(timeoutMs: number, what: string, condition: () => Promise<boolean>): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
@@ -133,4 +141,26 @@ export class LocalCluster {
       await sleep(POLL_MS);
     }
   }
+}
+
+/** The last line of a node's log at level error or fatal (pino: 50, 60), else its last line naming an error (an uncaught one's stack), else its last line; at most 600 characters. */
+function lastErrorLine(file: string): string | undefined {
+  let text: string;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const tail = Buffer.alloc(Math.min(size, 16_384));
+      fs.readSync(fd, tail, 0, tail.length, size - tail.length);
+      text = tail.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const newestFirst = lines.reverse();
+  const line = newestFirst.find((l) => /"level":(50|60)\b/.test(l)) ?? newestFirst.find((l) => /error/i.test(l)) ?? newestFirst[0];
+  return line?.slice(0, 600);
 }

@@ -46,11 +46,13 @@ const V8_FLAGS_NODE_OPTIONS_ALLOWS: ReadonlySet<string> = new Set([
 
 /**
  * V8 flags outside that list, by the prefixes of the ones used to profile and
- * tune (Node's own --trace-warnings, --max-http-header-size, ... are told apart
- * by being in process.allowedNodeEnvironmentFlags).
+ * to tune the heap and its GC (e.g. an operator's --heap-growing-percent, which
+ * `orderer start` otherwise sets itself: src/cli/heapGrowth.ts). Node's own
+ * --trace-warnings, --max-http-header-size, --heap-prof, ... are told apart by
+ * being in process.allowedNodeEnvironmentFlags.
  */
 const V8_FLAG_PATTERN =
-  /^--(no-)?(perf[-_]|trace[-_]|max[-_]|min[-_]|stack[-_]size|expose[-_]gc|allow[-_]natives|jitless|single[-_]threaded|predictable|prof$|opt$|turbo|sparkplug|maglev|interpreted[-_]frames)/;
+  /^--(no-)?(perf[-_]|trace[-_]|max[-_]|min[-_]|stack[-_]size|expose[-_]gc|allow[-_]natives|jitless|single[-_]threaded|predictable|prof$|opt$|turbo|sparkplug|maglev|interpreted[-_]frames|heap[-_]growing|initial[-_]heap|gc[-_]|semi[-_]space|optimize[-_]for[-_]size)/;
 
 /** A flag V8 reads (process-wide, refused in a worker), as opposed to one of Node's own. */
 function isV8Flag(name: string): boolean {

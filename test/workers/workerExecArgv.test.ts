@@ -26,12 +26,34 @@ describe('workerExecArgv', () => {
   });
 
   it("drops V8's flags, with a value given apart: they act on the whole process and a worker refuses them", () => {
-    const argv = ['--perf-basic-prof', '--cpu-prof', '--max-old-space-size', '512', '--expose_gc', '--trace-gc', '--stack-size=2000', '--enable-source-maps'];
+    const argv = [
+      '--perf-basic-prof',
+      '--cpu-prof',
+      '--max-old-space-size',
+      '512',
+      '--expose_gc',
+      '--trace-gc',
+      '--stack-size=2000',
+      '--heap-growing-percent=300',
+      '--initial-heap-size',
+      '64',
+      '--gc-interval=100',
+      '--semi-space-growth-factor=2',
+      '--enable-source-maps',
+    ];
     expect(workerExecArgv(argv)).toEqual(['--cpu-prof', '--enable-source-maps']);
   });
 
   it('gives flags a worker thread starts with', async () => {
-    const execArgv = workerExecArgv(['--perf-basic-prof', '--max-old-space-size=512', '--jitless', '--conditions', 'orderer', '--enable-source-maps']);
+    const execArgv = workerExecArgv([
+      '--perf-basic-prof',
+      '--max-old-space-size=512',
+      '--jitless',
+      '--heap-growing-percent=0',
+      '--conditions',
+      'orderer',
+      '--enable-source-maps',
+    ]);
     const worker = new Worker('', { eval: true, execArgv });
     const code = await new Promise<number>((resolve, reject) => worker.once('error', reject).once('exit', resolve));
     expect(code).toBe(0);

@@ -6,7 +6,12 @@
 // hash chain from the local tip and data hash, and the orderer signature of the
 // batch's last block and of every config block; a source that fails or lies is
 // left for the next one; whole rounds over all sources are retried with a
-// bounded, doubling back-off.
+// bounded, doubling back-off. The organizations that may sign are those of
+// the config in force: the verifier given is taken to hold the ledger's last
+// config block's when the puller is built; once the ledger's last config block
+// is a later one (pulled, or committed by the chain), the verifier that block
+// installs takes over (PulledBlockVerifier.installedBy), for every later pull,
+// source and read on its own.
 
 import type { Logger } from 'pino';
 import { decodeBlock, type Block } from '../block/index.js';
@@ -41,6 +46,7 @@ export interface BlockPullerOptions {
   readonly channelId: string;
   /** The other orderers of the channel, tried in turn (the order is rotated per round). */
   readonly sources: readonly BlockSource[];
+  /** The verifier of the config in force at the ledger's last config block (block 0 on an empty ledger). */
   readonly verifier: PulledBlockVerifier;
   readonly ledger: BlockLedger;
   readonly hasher: Hasher;
@@ -68,12 +74,39 @@ export class BlockPuller implements SnapshotCatchUp {
   readonly #closing = new AbortController();
   /** Rotates so that a source that failed last is not always asked first. */
   #firstSource = 0;
+  /** The verifier of the config in force at the ledger's config block `#verifierConfig`. */
+  #verifier: PulledBlockVerifier;
+  #verifierConfig: number;
 
   constructor(options: BlockPullerOptions) {
     if (options.sources.length === 0)
       throw new BlockPullError(`channel "${options.channelId}": the block puller needs at least one other orderer to pull from`);
     this.#opts = options;
     this.#clock = options.clock ?? systemClock;
+    this.#verifier = options.verifier;
+    this.#verifierConfig = Math.max(options.ledger.lastConfig, 0);
+  }
+
+  /**
+   * The verifier of the config in force at the ledger's end: the one the
+   * ledger's last config block installs when that block is later than the one
+   * the current verifier stands for. A config block of this node's own ledger
+   * that yields none (it was verified when it was appended, so this is not
+   * expected) leaves the verifier as it was, logged.
+   */
+  get verifier(): PulledBlockVerifier {
+    const { ledger, logger } = this.#opts;
+    const lastConfig = ledger.lastConfig;
+    if (lastConfig > this.#verifierConfig) {
+      this.#verifierConfig = lastConfig;
+      try {
+        this.#verifier = this.#verifier.installedBy(decodeBlock(ledger.block(lastConfig).bytes), 'the local ledger');
+      } catch (err) {
+        if (!(err instanceof OrdererError)) throw err;
+        logger.warn({ block: lastConfig, err: err.message }, `pulled blocks are still verified with the organizations known before block ${lastConfig}`);
+      }
+    }
+    return this.#verifier;
   }
 
   /**
@@ -88,7 +121,7 @@ export class BlockPuller implements SnapshotCatchUp {
     logger.info({ from: fromNumber, to: toNumber }, `pulling blocks ${fromNumber}..${toNumber} from other orderers`);
     await this.#pullRange(toNumber);
     const tip = this.#tip();
-    const wanted = this.#opts.verifier.tipOf(target.header);
+    const wanted = this.verifier.tipOf(target.header);
     if (!equalBytes(tip.headerHash, wanted.headerHash)) {
       throw new BlockPullError(`pulled block ${toNumber} is not the block the Raft snapshot names (header hashes differ)`);
     }
@@ -104,7 +137,7 @@ export class BlockPuller implements SnapshotCatchUp {
     const answers = await Promise.all(
       this.#opts.sources.map(async (source): Promise<Block | undefined> => {
         try {
-          return this.#opts.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name, this.#genesis());
+          return this.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name, this.#genesis());
         } catch (err) {
           if (!(err instanceof OrdererError)) throw err;
           this.#opts.logger.warn({ source: source.name, err: err.message }, `newest block from ${source.name} unavailable`);
@@ -131,7 +164,7 @@ export class BlockPuller implements SnapshotCatchUp {
           number,
           number,
           async (bytes) => {
-            block = this.#opts.verifier.verifyStandalone(bytes, source.name, this.#genesis());
+            block = this.verifier.verifyStandalone(bytes, source.name, this.#genesis());
           },
           this.#closing.signal,
         );
@@ -154,12 +187,12 @@ export class BlockPuller implements SnapshotCatchUp {
   /** This node's block 0, against which a block 0 read on its own is checked (it carries no orderer signature); undefined on an empty ledger. */
   #genesis(): ChainTip | undefined {
     const { ledger } = this.#opts;
-    return ledger.height === 0 ? undefined : this.#opts.verifier.tipOf(decodeBlock(ledger.block(0).bytes).header);
+    return ledger.height === 0 ? undefined : this.verifier.tipOf(decodeBlock(ledger.block(0).bytes).header);
   }
 
   #tip(): ChainTip {
     const { ledger } = this.#opts;
-    return this.#opts.verifier.tipOf(decodeBlock(ledger.block(ledger.height - 1).bytes).header);
+    return this.verifier.tipOf(decodeBlock(ledger.block(ledger.height - 1).bytes).header);
   }
 
   async #pullRange(toNumber: number): Promise<void> {
@@ -208,7 +241,8 @@ export class BlockPuller implements SnapshotCatchUp {
    * next source starts from the durable tip.
    */
   async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
-    const { ledger, verifier, channelId } = this.#opts;
+    const { ledger, channelId } = this.#opts;
+    const verifier = this.verifier;
     // Ends this source's stream as soon as a batch fails, not at its next block (a source may stall after a forged one).
     const failed = new AbortController();
     const batches = new PulledBatches({

@@ -8,7 +8,11 @@
 // ledger, in order, after every batch before it. A config block always closes
 // its batch, so its own signature is verified (with the verifier in force
 // before it) and no block after it is vouched for by a signature checked
-// before it.
+// before it. The blocks after a config block are verified with the
+// organizations that config installs (PulledBlockVerifier.installedBy: an
+// orderer organization added there may sign them, one removed there may not);
+// a config block that holds no readable config or no orderer organization is
+// refused before it joins a batch.
 //
 // Where a batch closes:
 // - after PULL_BATCH_BLOCKS_MAX blocks or PULL_BATCH_BYTES_MAX bytes (one
@@ -44,6 +48,7 @@ export const PULL_BATCH_PAUSE_MS = 20;
 export const APPENDS_IN_FLIGHT_MAX = 2 * PULL_BATCH_BLOCKS_MAX;
 
 export interface PulledBatchesOptions {
+  /** The verifier in force at `tip` (the config of the local chain's last config block). */
   readonly verifier: PulledBlockVerifier;
   readonly ledger: BlockLedger;
   /** The source's name, for errors. */
@@ -75,6 +80,8 @@ interface ClosedBatch {
 export class PulledBatches {
   readonly #opts: PulledBatchesOptions;
   #tip: ChainTip;
+  /** The verifier in force after the last block received: replaced at each config block. */
+  #verifier: PulledBlockVerifier;
   #open: ChainedBlock[] = [];
   #openBytes = 0;
   #pause: TimerHandle | undefined;
@@ -89,6 +96,7 @@ export class PulledBatches {
   constructor(options: PulledBatchesOptions) {
     this.#opts = options;
     this.#tip = options.tip;
+    this.#verifier = options.verifier;
   }
 
   /** The last block received (checked against the chain, maybe not yet appended). */
@@ -106,18 +114,23 @@ export class PulledBatches {
     if (this.#failure !== undefined) throw this.#failure;
     this.#pause?.cancel();
     this.#pause = undefined;
-    const { verifier, source } = this.#opts;
+    const { source } = this.#opts;
+    const verifier = this.#verifier;
     // Decoded and header-hashed once: the verified block, its tip and its ledger entry share them.
     const block = verifier.verifyChained(bytes, this.#tip, source);
     const { number } = block.header;
     const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
     if (raftIndex === undefined) throw new BlockPullError(`block ${number} from ${source} carries no etcdraft metadata (raft index)`);
+    // Read before the block joins a batch: a config block carrying no usable config is never appended.
+    const installed = isConfigBlock(block) ? verifier.installedBy(block, source) : undefined;
     const next = verifier.tipOf(block.header);
     this.#open.push({ block, entry: ledgerBlockOfDecoded(block, bytes, next.headerHash, raftIndex) });
     this.#openBytes += bytes.length;
     this.#tip = next;
     const full = this.#open.length >= PULL_BATCH_BLOCKS_MAX || this.#openBytes >= PULL_BATCH_BYTES_MAX;
-    if (full || number >= this.#opts.lastNumber || isConfigBlock(block)) this.close();
+    if (full || number >= this.#opts.lastNumber || installed !== undefined) this.close();
+    // The config block's batch was closed under the config before it; the blocks after it answer to the one it installs.
+    if (installed !== undefined) this.#verifier = installed;
     while (this.#closedBlocks >= APPENDS_IN_FLIGHT_MAX || this.#closedBytes >= 2 * PULL_BATCH_BYTES_MAX) await this.#settleOldest();
     // Armed only now, when the next block is the source's to send (not while this waits on the ledger).
     if (this.#open.length > 0) this.#pause = this.#opts.clock.after(PULL_BATCH_PAUSE_MS, () => this.close());
@@ -136,7 +149,8 @@ export class PulledBatches {
     const bytes = this.#openBytes;
     this.#open = [];
     this.#openBytes = 0;
-    const { verifier, ledger, source, onAppended } = this.#opts;
+    const { ledger, source, onAppended } = this.#opts;
+    const verifier = this.#verifier;
     const closing = batch[batch.length - 1]!.block;
     const first = batch[0]!.block.header.number;
     const signed = verifier.verifySignature(closing, source).catch((err: unknown) => {

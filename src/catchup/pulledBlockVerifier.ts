@@ -6,8 +6,22 @@
 // a pulled run of blocks needs that signature on its last block only (and on
 // every config block), the hash chain vouching for the rest (pulledBatches.ts).
 // A block failing any check is never appended: the puller tries another orderer.
+// A config block, once its own signature verified under the config in force
+// before it, installs the organizations that may sign the blocks after it
+// (installedBy: Fabric's BlockPuller switches to the config it carries).
 
-import { dataHash, decodeBlock, decodeSerializedIdentity, headerHash, readBlockSignatures, type Block, type HeaderFields } from '../block/index.js';
+import {
+  dataHash,
+  decodeBlock,
+  decodeSerializedIdentity,
+  extractChannelConfig,
+  headerHash,
+  ordererOrganizationsOf,
+  organizationConfigsOf,
+  readBlockSignatures,
+  type Block,
+  type HeaderFields,
+} from '../block/index.js';
 import { IdentityValidator } from '../crypto/index.js';
 import type { OrganizationConfig } from '../crypto/index.js';
 import { createCryptoProvider } from '../crypto/index.js';
@@ -51,6 +65,33 @@ export class PulledBlockVerifier {
     this.#engine = options.engine;
     this.#identities = new IdentityValidator({ engine: options.engine, organizations: options.organizations, cacheEntriesMax: 64 });
     this.#ordererMspIds = new Set(options.ordererMspIds ?? []);
+  }
+
+  /**
+   * The verifier of the blocks after config block `block` (Fabric verifies
+   * them with the config it installs): its orderer organizations, the only
+   * ones whose orderers may sign, with their root and intermediate CAs; the
+   * same engine and hash (the channel's hash algorithm is not changed by a
+   * config update). Throws BlockPullError naming the block when it holds no
+   * readable channel config or its config has no orderer organization.
+   */
+  installedBy(block: Block, source: string): PulledBlockVerifier {
+    const { number } = block.header;
+    let values;
+    try {
+      values = extractChannelConfig(block);
+    } catch (err) {
+      if (!(err instanceof OrdererError)) throw err;
+      throw new BlockPullError(`config block ${number} from ${source} holds no readable channel config: ${err.message}`, { cause: err });
+    }
+    const ordererMspIds = ordererOrganizationsOf(values).map((o) => o.mspId);
+    if (ordererMspIds.length === 0) throw new BlockPullError(`config block ${number} from ${source}: its channel config has no orderer organization`);
+    return new PulledBlockVerifier({
+      engine: this.#engine,
+      hasher: this.#hasher,
+      organizations: organizationConfigsOf(values).filter((o) => ordererMspIds.includes(o.mspId)),
+      ordererMspIds,
+    });
   }
 
   tipOf(header: HeaderFields): ChainTip {

@@ -1,7 +1,9 @@
 // Test support for pulling without a Raft cluster: a chain of orderer-signed
-// blocks built in memory (some of them config blocks), a source serving it
-// (optionally tampered with), a fresh ledger holding its block 0, and a
-// BlockPuller over them. Fast: no ticks, no consensus, just blocks.
+// blocks built in memory (block 0 and some others config blocks carrying a
+// channel config, whose orderer organizations may change along the chain), a
+// source serving it (optionally tampered with), a fresh ledger holding its
+// block 0, and a BlockPuller over them verifying with block 0's config. Fast:
+// no ticks, no consensus, just blocks.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +12,12 @@ import { pino } from 'pino';
 import {
   BlockCreator,
   BlockMetadataWriter,
+  buildConfigEnvelope,
   createGenesisBlock,
+  DEFAULT_RAFT_OPTIONS,
+  extractChannelConfig,
+  ordererOrganizationsOf,
+  organizationConfigsOf,
   createSignedEnvelope,
   decodeBlock,
   decodeMetadata,
@@ -39,10 +46,27 @@ export interface ChainSpec {
   readonly blocks: number;
   /** Numbers of the blocks that are config blocks. */
   readonly configBlocks?: readonly number[];
+  /**
+   * The orderer organizations (of ORDERER_ORGS) of the config that block n
+   * installs, for block 0 and some of configBlocks; the others keep the
+   * config before them. Default for block 0: OrdererMSP alone.
+   */
+  readonly ordererOrgs?: Readonly<Record<number, readonly string[]>>;
+  /**
+   * From block n on (to the next entry), blocks are signed by an orderer of
+   * this organization. Default: the last orderer organization of the config
+   * in force before the block (a config block is signed under the config
+   * before it, as an orderer signs it before it is applied).
+   */
+  readonly signerFrom?: Readonly<Record<number, string>>;
 }
+
+/** The organizations a chain's configs may list as orderer organizations. */
+export const ORDERER_ORGS = ['OrdererMSP', 'Orderer2MSP'] as const;
 
 export interface SignedChain {
   readonly spec: ChainSpec;
+  /** OrdererMSP. */
   readonly org: DevOrganization;
   /** Marshaled blocks; index = block number, 0 is the genesis block. */
   readonly blocks: readonly Uint8Array[];
@@ -60,21 +84,70 @@ export function signedChain(spec: ChainSpec): SignedChain {
 
 function buildChain(spec: ChainSpec): SignedChain {
   const provider = createCryptoProvider(spec.engine);
-  const hasher = provider.hasher(spec.gm === true ? 'sm3' : 'sha256');
-  const org = new DevOrganization({ mspId: 'OrdererMSP', algorithm: spec.gm === true ? 'sm2' : 'ecdsa-p256', provider });
-  const member = org.issueMember('orderer1');
-  const identity = { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) };
+  const hashAlgorithm = spec.gm === true ? 'sm3' : 'sha256';
+  const hasher = provider.hasher(hashAlgorithm);
+  const algorithm = spec.gm === true ? 'sm2' : 'ecdsa-p256';
+  const orgs = new Map(ORDERER_ORGS.map((mspId) => [mspId, new DevOrganization({ mspId, algorithm, provider })]));
+  const signers = new Map(
+    [...orgs].map(([mspId, org]) => {
+      const member = org.issueMember('orderer1');
+      return [mspId, { signer: member.signer, serializedIdentity: encodeSerializedIdentity({ mspid: member.mspId, idBytes: member.idBytes }) }] as const;
+    }),
+  );
   const configAt = new Set(spec.configBlocks ?? []);
-  const envelope = (type: number, n: number): Uint8Array => createSignedEnvelope({ type, channelId: CHANNEL, data: new TextEncoder().encode(`block ${n}`) });
-  const genesis = createGenesisBlock(hasher, envelope(HeaderType.CONFIG, 0));
+  const configOf = (ordererOrgs: readonly string[]): Uint8Array =>
+    buildConfigEnvelope({
+      channelId: CHANNEL,
+      sequence: 0,
+      consensusType: 'etcdraft',
+      organizations: ordererOrgs.map((mspId) => {
+        const org = orgs.get(mspId as (typeof ORDERER_ORGS)[number]);
+        if (org === undefined) throw new Error(`no orderer organization ${mspId} in ORDERER_ORGS`);
+        return { mspId, sections: ['orderer'], rootCerts: [org.root.certPem], intermediateCerts: [], adminCerts: [], tlsRootCerts: [], tlsIntermediateCerts: [] };
+      }),
+      batchSize: { maxMessageCount: 10, absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 512 * 1024 },
+      batchTimeoutMs: 250,
+      consenters: [],
+      raftOptions: DEFAULT_RAFT_OPTIONS,
+      hashAlgorithm,
+      ordererAddresses: [],
+      capabilities: { channel: [], orderer: [], application: [] },
+      hasApplicationGroup: false,
+    });
+  const envelope = (type: number, data: Uint8Array): Uint8Array => createSignedEnvelope({ type, channelId: CHANNEL, data });
+  let ordererOrgs: readonly string[] = spec.ordererOrgs?.[0] ?? ['OrdererMSP'];
+  const genesis = createGenesisBlock(hasher, envelope(HeaderType.CONFIG, configOf(ordererOrgs)));
   const creator = new BlockCreator(hasher, genesis.header);
-  const writer = new BlockMetadataWriter({ identity, lastConfigBlockNumber: 0 });
   const blocks = [encodeBlock(genesis)];
+  let lastConfigBlockNumber = 0;
+  let signerFrom: string | undefined;
   for (let n = 1; n <= spec.blocks; n++) {
-    const block = creator.createNextBlock([envelope(configAt.has(n) ? HeaderType.CONFIG : HeaderType.ENDORSER_TRANSACTION, n)]);
+    signerFrom = spec.signerFrom?.[n] ?? signerFrom;
+    const signer = signerFrom ?? ordererOrgs[ordererOrgs.length - 1]!;
+    const isConfig = configAt.has(n);
+    if (isConfig) ordererOrgs = spec.ordererOrgs?.[n] ?? ordererOrgs;
+    const data = isConfig ? configOf(ordererOrgs) : new TextEncoder().encode(`block ${n}`);
+    const block = creator.createNextBlock([envelope(isConfig ? HeaderType.CONFIG : HeaderType.ENDORSER_TRANSACTION, data)]);
+    const identity = signers.get(signer as (typeof ORDERER_ORGS)[number]);
+    if (identity === undefined) throw new Error(`block ${n}: no orderer organization ${signer} in ORDERER_ORGS`);
+    const writer = new BlockMetadataWriter({ identity, lastConfigBlockNumber });
     blocks.push(encodeBlock(writer.write(block, { consenterIds: [1], nextConsenterId: 2, raftIndex: n + 10 })));
+    lastConfigBlockNumber = writer.lastConfigBlockNumber;
   }
-  return { spec, org, blocks };
+  return { spec, org: orgs.get('OrdererMSP')!, blocks };
+}
+
+/** The verifier of the config `chain`'s block 0 holds (its orderer organizations). */
+export function genesisVerifier(chain: SignedChain): PulledBlockVerifier {
+  const { engine, gm } = chain.spec;
+  const values = extractChannelConfig(decodeBlock(chain.blocks[0]!));
+  const ordererMspIds = ordererOrganizationsOf(values).map((o) => o.mspId);
+  return new PulledBlockVerifier({
+    engine,
+    hasher: createCryptoProvider(engine).hasher(gm === true ? 'sm3' : 'sha256'),
+    organizations: organizationConfigsOf(values),
+    ordererMspIds,
+  });
 }
 
 /** `block` with the last byte of its orderer signature flipped: hash chain and data hash intact, the signature wrong. */
@@ -145,7 +218,7 @@ export async function chainPuller(chain: SignedChain, sources: BlockSource[], cl
   });
   const ledger = env.channel(CHANNEL).ledger;
   await ledger.append(ledgerBlockFromFabric(chain.blocks[0]!, hasher, 0));
-  const verifier = new PulledBlockVerifier({ engine, hasher, organizations: [chain.org.config] });
+  const verifier = genesisVerifier(chain);
   const clock = new ManualClock();
   const puller = new BlockPuller({ channelId: CHANNEL, sources, verifier, ledger, hasher, logger, roundsMax: 1, clock });
   cleanups.push(() => puller.close());

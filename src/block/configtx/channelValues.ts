@@ -2,7 +2,7 @@
 // everything extractChannelConfig reads from a config block and everything
 // buildConfigEnvelope needs to write one. Certificates are PEM text.
 
-import type { HashAlgorithm, SignatureAlgorithm } from '../../crypto/index.js';
+import type { HashAlgorithm, OrganizationConfig, SignatureAlgorithm } from '../../crypto/index.js';
 import type { BatchSize } from '../blockCutter.js';
 
 /** Where in the config tree an organization is defined. */
@@ -71,4 +71,14 @@ export interface ChannelConfigValues {
   readonly capabilities: { readonly channel: readonly string[]; readonly orderer: readonly string[]; readonly application: readonly string[] };
   /** Whether the config has an Application group (configtxgen application channels do). */
   readonly hasApplicationGroup: boolean;
+}
+
+/** The config's organizations as the identity validators take them (MSP id, root and intermediate CAs). */
+export function organizationConfigsOf(values: ChannelConfigValues): OrganizationConfig[] {
+  return values.organizations.map((o) => ({ mspId: o.mspId, rootCerts: o.rootCerts, intermediateCerts: o.intermediateCerts }));
+}
+
+/** The organizations the config defines in its Orderer group (an MSP may serve both sections). */
+export function ordererOrganizationsOf(values: Pick<ChannelConfigValues, 'organizations'>): OrganizationValues[] {
+  return values.organizations.filter((o) => o.sections.includes('orderer'));
 }

@@ -6,9 +6,11 @@
 import type { Logger } from 'pino';
 import { decodeBlock, type Block } from '../../block/index.js';
 import { assignConsenterIds, consenterIdsOf, currentConfigOf, type ChannelConfigValues, type Config, type ConsenterIds } from '../../block/index.js';
-import type { OrganizationConfig } from '../../crypto/index.js';
 import type { BlockLedger } from '../../storage/index.js';
 import { OrdererError } from '../../errors.js';
+
+/** The config's organizations as the envelope verifier takes them (read by the block layer, which the block puller shares). */
+export { organizationConfigsOf } from '../../block/index.js';
 
 export interface ChannelConfigState {
   /** Number of the config block these values come from. */
@@ -56,11 +58,6 @@ export function nextConfigState(current: ChannelConfigState, block: Block): Chan
 /** The Raft ids of the config's consenters, ascending. */
 export function voterIdsOf(state: ChannelConfigState): number[] {
   return [...state.ids.consenterIds].sort((a, b) => a - b);
-}
-
-/** The config's organizations as the envelope verifier takes them. */
-export function organizationConfigsOf(values: ChannelConfigValues): OrganizationConfig[] {
-  return values.organizations.map((o) => ({ mspId: o.mspId, rootCerts: o.rootCerts, intermediateCerts: o.intermediateCerts }));
 }
 
 /**

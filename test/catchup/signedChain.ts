@@ -56,7 +56,8 @@ export interface ChainSpec {
    * From block n on (to the next entry), blocks are signed by an orderer of
    * this organization. Default: the last orderer organization of the config
    * in force before the block (a config block is signed under the config
-   * before it, as an orderer signs it before it is applied).
+   * before it, as an orderer signs it before it is applied), OrdererMSP when
+   * that config has none.
    */
   readonly signerFrom?: Readonly<Record<number, string>>;
 }
@@ -103,7 +104,15 @@ function buildChain(spec: ChainSpec): SignedChain {
       organizations: ordererOrgs.map((mspId) => {
         const org = orgs.get(mspId as (typeof ORDERER_ORGS)[number]);
         if (org === undefined) throw new Error(`no orderer organization ${mspId} in ORDERER_ORGS`);
-        return { mspId, sections: ['orderer'], rootCerts: [org.root.certPem], intermediateCerts: [], adminCerts: [], tlsRootCerts: [], tlsIntermediateCerts: [] };
+        return {
+          mspId,
+          sections: ['orderer'],
+          rootCerts: [org.root.certPem],
+          intermediateCerts: [],
+          adminCerts: [],
+          tlsRootCerts: [],
+          tlsIntermediateCerts: [],
+        };
       }),
       batchSize: { maxMessageCount: 10, absoluteMaxBytes: 1024 * 1024, preferredMaxBytes: 512 * 1024 },
       batchTimeoutMs: 250,
@@ -123,7 +132,7 @@ function buildChain(spec: ChainSpec): SignedChain {
   let signerFrom: string | undefined;
   for (let n = 1; n <= spec.blocks; n++) {
     signerFrom = spec.signerFrom?.[n] ?? signerFrom;
-    const signer = signerFrom ?? ordererOrgs[ordererOrgs.length - 1]!;
+    const signer = signerFrom ?? ordererOrgs[ordererOrgs.length - 1] ?? 'OrdererMSP';
     const isConfig = configAt.has(n);
     if (isConfig) ordererOrgs = spec.ordererOrgs?.[n] ?? ordererOrgs;
     const data = isConfig ? configOf(ordererOrgs) : new TextEncoder().encode(`block ${n}`);

@@ -2,7 +2,8 @@
 // the other orderers over Deliver (Fabric keeps its BlockPuller in
 // common/cluster), verified before they enter the local ledger: the hash chain
 // of every block, the orderer signature of each batch's last block and of every
-// config block (Fabric's VerifyBlocks).
+// config block (Fabric's VerifyBlocks), by an orderer organization of the
+// config in force (each config block installs the next).
 
 export { BlockPuller, PULL_ROUNDS_MAX_DEFAULT, type BlockSource, type BlockPullerOptions } from './blockPuller.js';
 export { PULL_BATCH_BLOCKS_MAX, PULL_BATCH_BYTES_MAX, PULL_BATCH_PAUSE_MS } from './pulledBatches.js';

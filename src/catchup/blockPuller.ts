@@ -7,11 +7,11 @@
 // batch's last block and of every config block; a source that fails or lies is
 // left for the next one; whole rounds over all sources are retried with a
 // bounded, doubling back-off. The organizations that may sign are those of
-// the config in force: the verifier given is taken to hold the ledger's last
-// config block's when the puller is built; once the ledger's last config block
-// is a later one (pulled, or committed by the chain), the verifier that block
-// installs takes over (PulledBlockVerifier.installedBy), for every later pull,
-// source and read on its own.
+// the config in force: the verifier given (the organizations the chain starts
+// with) until the ledger holds a config block after block 0; from then on the
+// one the ledger's last config block installs (PulledBlockVerifier.installedBy),
+// for every later pull, source and block read on its own, whether that block
+// was pulled, committed by the chain, or in the ledger before a restart.
 
 import type { Logger } from 'pino';
 import { decodeBlock, type Block } from '../block/index.js';
@@ -46,7 +46,7 @@ export interface BlockPullerOptions {
   readonly channelId: string;
   /** The other orderers of the channel, tried in turn (the order is rotated per round). */
   readonly sources: readonly BlockSource[];
-  /** The verifier of the config in force at the ledger's last config block (block 0 on an empty ledger). */
+  /** The verifier of the organizations the chain starts with: in force until the ledger holds a config block after block 0. */
   readonly verifier: PulledBlockVerifier;
   readonly ledger: BlockLedger;
   readonly hasher: Hasher;
@@ -74,7 +74,7 @@ export class BlockPuller implements SnapshotCatchUp {
   readonly #closing = new AbortController();
   /** Rotates so that a source that failed last is not always asked first. */
   #firstSource = 0;
-  /** The verifier of the config in force at the ledger's config block `#verifierConfig`. */
+  /** The verifier of the config in force from the ledger's config block `#verifierConfig` (0: the one given). */
   #verifier: PulledBlockVerifier;
   #verifierConfig: number;
 
@@ -84,7 +84,7 @@ export class BlockPuller implements SnapshotCatchUp {
     this.#opts = options;
     this.#clock = options.clock ?? systemClock;
     this.#verifier = options.verifier;
-    this.#verifierConfig = Math.max(options.ledger.lastConfig, 0);
+    this.#verifierConfig = 0;
   }
 
   /**

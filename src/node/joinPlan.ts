@@ -9,7 +9,7 @@
 // re-onboarding: reonboarding.ts).
 
 import { X509Certificate } from 'node:crypto';
-import { consenterIdsOf, decodeBlock, extractChannelConfig, type Block, type ChannelConfigValues } from '../block/index.js';
+import { consenterIdsOf, decodeBlock, extractChannelConfig, organizationConfigsOf, type Block, type ChannelConfigValues } from '../block/index.js';
 import type { ClusterPeer } from '../cluster/index.js';
 import { CHAIN_DEFAULTS } from '../chain/index.js';
 import { OrdererError } from '../errors.js';
@@ -72,7 +72,7 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
         batchTimeoutMs: values.batchTimeoutMs,
         hashAlgorithm: values.hashAlgorithm,
         signatureAlgorithm: values.signatureAlgorithm,
-        organizations: values.organizations.map((org) => ({ mspId: org.mspId, rootCerts: org.rootCerts, intermediateCerts: org.intermediateCerts })),
+        organizations: organizationConfigsOf(values),
         genesisBlock: number === 0 ? blockBytes : genesisBytes!,
       },
       consenters: peersOf(values, ids),

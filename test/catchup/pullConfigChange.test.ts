@@ -2,15 +2,19 @@
 // organizations that block installs, as Fabric's BlockPuller switches to the
 // config it carries: an orderer organization added there may sign the blocks
 // after it, one removed there may not; the config block itself is verified
-// under the config before it. A later source of the same catch-up starts with
-// the config of the ledger's last config block. A config block without a
+// under the config before it. A later source of the same catch-up, or a
+// puller built after a restart, starts with the config of the ledger's last
+// config block. A config block without a
 // usable config is refused, never appended. On both engines and on SM2/SM3.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock } from '../../src/block/index.js';
-import { BlockPullError, PULL_BATCH_BLOCKS_MAX } from '../../src/catchup/index.js';
+import { pino } from 'pino';
+import { BlockPuller, BlockPullError, PULL_BATCH_BLOCKS_MAX } from '../../src/catchup/index.js';
+import { createCryptoProvider } from '../../src/crypto/index.js';
+import { ManualClock } from '../chain/manualClock.js';
 import type { Cleanups } from './catchupSupport.js';
-import { chainPuller, chainSource, genesisVerifier, signedChain, type ChainPuller, type SignedChain } from './signedChain.js';
+import { CHANNEL, chainPuller, chainSource, genesisVerifier, signedChain, type ChainPuller, type SignedChain } from './signedChain.js';
 
 const cleanups: Cleanups = [];
 /** Two full batches and a partial one. */
@@ -55,6 +59,27 @@ describe.each([
     // One round: the second source must take over where the first ended, under the config block 40 installed.
     await p.pull();
     expectLedgerIs(p, chain, BLOCKS + 1);
+  });
+
+  it('a puller built on a ledger that already holds a later config block (a restart) verifies with that config', async () => {
+    const chain = added();
+    const before = await chainPuller(chain, [chainSource(chain, { name: 'before' })], cleanups);
+    await before.pull(CONFIG + 20);
+    before.puller.close();
+    // Given block 0's organizations, as a chain started from its genesis or channel file is.
+    const after = new BlockPuller({
+      channelId: CHANNEL,
+      sources: [chainSource(chain, { name: 'after' })],
+      verifier: genesisVerifier(chain),
+      ledger: before.ledger,
+      hasher: createCryptoProvider(engine).hasher(gm ? 'sm3' : 'sha256'),
+      logger: pino({ level: 'silent' }),
+      roundsMax: 1,
+      clock: new ManualClock(),
+    });
+    cleanups.push(() => after.close());
+    await after.pullBlocks(CONFIG + 21, decodeBlock(chain.blocks[BLOCKS]!));
+    expectLedgerIs(before, chain, BLOCKS + 1);
   });
 
   it('an orderer organization removed by a config block may not sign the blocks after it: the batch is refused, nothing of it appended', async () => {

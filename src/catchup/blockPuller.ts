@@ -94,7 +94,7 @@ export class BlockPuller implements SnapshotCatchUp {
    * that yields none (it was verified when it was appended, so this is not
    * expected) leaves the verifier as it was, logged.
    */
-  get verifier(): PulledBlockVerifier {
+  #currentVerifier(): PulledBlockVerifier {
     const { ledger, logger } = this.#opts;
     const lastConfig = ledger.lastConfig;
     if (lastConfig > this.#verifierConfig) {
@@ -121,7 +121,7 @@ export class BlockPuller implements SnapshotCatchUp {
     logger.info({ from: fromNumber, to: toNumber }, `pulling blocks ${fromNumber}..${toNumber} from other orderers`);
     await this.#pullRange(toNumber);
     const tip = this.#tip();
-    const wanted = this.verifier.tipOf(target.header);
+    const wanted = this.#currentVerifier().tipOf(target.header);
     if (!equalBytes(tip.headerHash, wanted.headerHash)) {
       throw new BlockPullError(`pulled block ${toNumber} is not the block the Raft snapshot names (header hashes differ)`);
     }
@@ -137,7 +137,7 @@ export class BlockPuller implements SnapshotCatchUp {
     const answers = await Promise.all(
       this.#opts.sources.map(async (source): Promise<Block | undefined> => {
         try {
-          return this.verifier.verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name, this.#genesis());
+          return this.#currentVerifier().verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name, this.#genesis());
         } catch (err) {
           if (!(err instanceof OrdererError)) throw err;
           this.#opts.logger.warn({ source: source.name, err: err.message }, `newest block from ${source.name} unavailable`);
@@ -164,7 +164,7 @@ export class BlockPuller implements SnapshotCatchUp {
           number,
           number,
           async (bytes) => {
-            block = this.verifier.verifyStandalone(bytes, source.name, this.#genesis());
+            block = this.#currentVerifier().verifyStandalone(bytes, source.name, this.#genesis());
           },
           this.#closing.signal,
         );
@@ -187,12 +187,12 @@ export class BlockPuller implements SnapshotCatchUp {
   /** This node's block 0, against which a block 0 read on its own is checked (it carries no orderer signature); undefined on an empty ledger. */
   #genesis(): ChainTip | undefined {
     const { ledger } = this.#opts;
-    return ledger.height === 0 ? undefined : this.verifier.tipOf(decodeBlock(ledger.block(0).bytes).header);
+    return ledger.height === 0 ? undefined : this.#currentVerifier().tipOf(decodeBlock(ledger.block(0).bytes).header);
   }
 
   #tip(): ChainTip {
     const { ledger } = this.#opts;
-    return this.verifier.tipOf(decodeBlock(ledger.block(ledger.height - 1).bytes).header);
+    return this.#currentVerifier().tipOf(decodeBlock(ledger.block(ledger.height - 1).bytes).header);
   }
 
   async #pullRange(toNumber: number): Promise<void> {
@@ -242,7 +242,7 @@ export class BlockPuller implements SnapshotCatchUp {
    */
   async #pullFrom(source: BlockSource, toNumber: number): Promise<void> {
     const { ledger, channelId } = this.#opts;
-    const verifier = this.verifier;
+    const verifier = this.#currentVerifier();
     // Ends this source's stream as soon as a batch fails, not at its next block (a source may stall after a forged one).
     const failed = new AbortController();
     const batches = new PulledBatches({

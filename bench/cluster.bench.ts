@@ -3,7 +3,8 @@
 // (the same HTTP/2 Broadcast lanes, Deliver follower, recorder and signing
 // workers):
 //
-//   npm run bench:cluster [-- --window-s 15 --kills 5 --streams 4 --window 128 --envelopes 300000 --orderers compiled|tsx]
+//   npm run bench:cluster [-- --window-s 15 --kills 5 --streams 4 --window 128 --envelopes 300000 --orderers compiled|tsx
+//                             --snapshot-interval '20 MB']
 //
 // The orderers run compiled (dist/ is built first, as a production node runs) unless --orderers tsx.
 //
@@ -224,6 +225,7 @@ async function main(): Promise<void> {
     streams: { type: 'string' },
     window: { type: 'string' },
     envelopes: { type: 'string' },
+    'snapshot-interval': { type: 'string' },
   });
   const windowS = intFlag(flags, 'window-s', 15, 1, 600);
   const kills = intFlag(flags, 'kills', 5, 0, 50);
@@ -240,6 +242,7 @@ async function main(): Promise<void> {
     engine: 'native',
     tickIntervalMs: TICK_INTERVAL_MS,
     electionTick: ELECTION_TICK,
+    ...(typeof flags['snapshot-interval'] === 'string' && { snapshotIntervalSize: flags['snapshot-interval'] }),
   });
   const orderers = await prepareOrderers(flags);
   const cluster = new LocalCluster(dir, { runtime: orderers.runtime });

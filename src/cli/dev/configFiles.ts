@@ -38,6 +38,8 @@ export interface ChannelFileSpec {
   readonly ordererEndpoints?: Readonly<Record<string, readonly string[]>>;
   readonly tickIntervalMs?: number | undefined;
   readonly electionTick?: number | undefined;
+  /** Raft snapshot interval as Fabric writes it ("20 MB"); default the channel config's. */
+  readonly snapshotIntervalSize?: string | undefined;
   readonly batchTimeoutMs?: number | undefined;
   readonly maxMessageCount?: number | undefined;
 }
@@ -72,6 +74,7 @@ export function renderChannelConfig(spec: ChannelFileSpec): string {
     raft: {
       ...(spec.tickIntervalMs !== undefined && { tickInterval: `${spec.tickIntervalMs}ms` }),
       ...(spec.electionTick !== undefined && { electionTick: spec.electionTick }),
+      ...(spec.snapshotIntervalSize !== undefined && { snapshotIntervalSize: spec.snapshotIntervalSize }),
     },
   };
   return `# Channel ${spec.channelId}, written by orderer keygen.\n${stringify(input)}`;

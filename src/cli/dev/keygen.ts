@@ -52,6 +52,8 @@ export interface KeygenOptions {
   /** Raft tick interval written into the channel config; default Fabric's (500). */
   readonly tickIntervalMs?: number;
   readonly electionTick?: number;
+  /** Raft snapshot interval ("20 MB"); default the channel config's. */
+  readonly snapshotIntervalSize?: string;
   readonly batchTimeoutMs?: number;
   readonly maxMessageCount?: number;
 }
@@ -137,6 +139,7 @@ export function keygen(options: KeygenOptions): ClusterManifest {
       ordererEndpoints: { [ORDERER_MSP_ID]: generated.map((node) => `${node.host}:${node.ports.client}`) },
       tickIntervalMs: options.tickIntervalMs,
       electionTick: options.electionTick,
+      snapshotIntervalSize: options.snapshotIntervalSize,
       batchTimeoutMs: options.batchTimeoutMs,
       maxMessageCount: options.maxMessageCount,
     }),

@@ -13,6 +13,7 @@ import type { Message } from '../raft/index.js';
 import type { ClusterChannelHandler, ClusterPeer, ClusterTransport } from './types.js';
 import { ClusterOptionsError, ClusterUnavailableError } from './errors.js';
 import { InboundStreams } from './inbound.js';
+import { windowedServerCredentials } from './inboundWindows.js';
 import { ClusterMetrics } from './metrics.js';
 import { validateClusterOptions, validatePeers, type ClusterSettings, type ClusterTransportOptions, type PinnedPeer } from './options.js';
 import { PeerDirectory, nodeKeyOf } from './peerDirectory.js';
@@ -79,11 +80,13 @@ export class GrpcClusterTransport implements ClusterTransport {
       'grpc.keepalive_time_ms': settings.keepaliveIntervalMs,
       'grpc.keepalive_timeout_ms': settings.keepaliveIntervalMs,
     });
-    const credentials = grpc.ServerCredentials.createSsl(
-      Buffer.from(settings.tls.caPems.join('\n')),
-      [{ cert_chain: Buffer.from(settings.tls.certPem), private_key: Buffer.from(settings.tls.keyPem) }],
-      // Mutual TLS: a client without a certificate from one of caPems is refused at the handshake.
-      true,
+    const credentials = windowedServerCredentials(
+      grpc.ServerCredentials.createSsl(
+        Buffer.from(settings.tls.caPems.join('\n')),
+        [{ cert_chain: Buffer.from(settings.tls.certPem), private_key: Buffer.from(settings.tls.keyPem) }],
+        // Mutual TLS: a client without a certificate from one of caPems is refused at the handshake.
+        true,
+      ),
     );
     const address = `${settings.listenHost}:${settings.listenPort}`;
     const port = await new Promise<number>((resolve, reject) => {

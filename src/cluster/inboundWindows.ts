@@ -23,7 +23,7 @@
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 
-/** Per inbound stream: a whole block of Fabric's default batch size (and then some). */
+/** Per inbound stream: a block of 500 envelopes of 1 KiB (Fabric's default MaxMessageCount), and then some. */
 export const INBOUND_STREAM_WINDOW_BYTES = 1024 * 1024;
 /** Per inbound connection (one per peer): two such blocks in flight. */
 export const INBOUND_CONNECTION_WINDOW_BYTES = 2 * 1024 * 1024;

@@ -126,24 +126,45 @@ export interface BlockSignatureInfo {
  * Throws MalformedMessageError (BAD_METADATA) naming the field.
  */
 export function readBlockSignatures(block: Block): BlockSignatureInfo {
-  const raw = block.metadata[BlockMetadataIndex.SIGNATURES] ?? new Uint8Array(0);
-  const md: Metadata = decodeMetadata(raw, { code: 'BAD_METADATA', path: 'block.metadata[SIGNATURES]' });
-  let lastConfigIndex: number | undefined;
-  let etcdraft: EtcdraftBlockMetadata | undefined;
-  if (md.value.length > 0) {
-    const obm = decodeOrdererBlockMetadata(md.value, { code: 'BAD_METADATA', path: 'block.metadata[SIGNATURES].value' });
-    lastConfigIndex = obm.lastConfig?.index;
-    const consenter = decodeMetadata(obm.consenterMetadata, { code: 'BAD_METADATA', path: 'block.metadata[SIGNATURES].value.consenter_metadata' });
-    if (consenter.value.length > 0) {
-      etcdraft = decodeEtcdraftBlockMetadata(consenter.value, { code: 'BAD_METADATA', path: 'block.metadata[SIGNATURES].value.consenter_metadata.value' });
-    }
-  }
+  const md = decodeSignaturesMetadata(block);
   const headerBytes = blockHeaderBytes(block.header);
   const signedData = md.signatures.map((sig, i) => {
     const sh = decodeSignatureHeader(sig.signatureHeader, { code: 'BAD_METADATA', path: `block.metadata[SIGNATURES].signatures[${i}].signature_header` });
     return { creator: sh.creator, data: concatBytes([md.value, sig.signatureHeader, headerBytes]), signature: sig.signature };
   });
-  return { lastConfigIndex, etcdraft, signedData };
+  return { ...consenterMetadataOf(md), signedData };
+}
+
+/** What a block's SIGNATURES metadata value says about the chain (last config, etcdraft state), without the signatures. */
+export interface BlockConsenterInfo {
+  readonly lastConfigIndex: number | undefined;
+  readonly etcdraft: EtcdraftBlockMetadata | undefined;
+}
+
+/**
+ * readBlockSignatures without the signed data: neither the header marshaled
+ * again nor the signature headers decoded, for a reader that needs only the
+ * raft index or the last config (a pulled block, whose signature is checked
+ * elsewhere or vouched for by a later one). Same errors for what it reads.
+ */
+export function readConsenterMetadata(block: Block): BlockConsenterInfo {
+  return consenterMetadataOf(decodeSignaturesMetadata(block));
+}
+
+function decodeSignaturesMetadata(block: Block): Metadata {
+  const raw = block.metadata[BlockMetadataIndex.SIGNATURES] ?? new Uint8Array(0);
+  return decodeMetadata(raw, { code: 'BAD_METADATA', path: 'block.metadata[SIGNATURES]' });
+}
+
+function consenterMetadataOf(md: Metadata): BlockConsenterInfo {
+  if (md.value.length === 0) return { lastConfigIndex: undefined, etcdraft: undefined };
+  const obm = decodeOrdererBlockMetadata(md.value, { code: 'BAD_METADATA', path: 'block.metadata[SIGNATURES].value' });
+  const consenter = decodeMetadata(obm.consenterMetadata, { code: 'BAD_METADATA', path: 'block.metadata[SIGNATURES].value.consenter_metadata' });
+  const etcdraft =
+    consenter.value.length > 0
+      ? decodeEtcdraftBlockMetadata(consenter.value, { code: 'BAD_METADATA', path: 'block.metadata[SIGNATURES].value.consenter_metadata.value' })
+      : undefined;
+  return { lastConfigIndex: obm.lastConfig?.index, etcdraft };
 }
 
 /** The LAST_CONFIG metadata entry's index, if present (deprecated in Fabric but still written). */

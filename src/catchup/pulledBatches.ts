@@ -28,7 +28,7 @@
 // stream still hands over is refused with that error.
 
 import type { Block } from '../block/index.js';
-import { isConfigBlock, readBlockSignatures } from '../block/index.js';
+import { isConfigBlock, readConsenterMetadata } from '../block/index.js';
 import type { ChainClock, TimerHandle } from '../clock.js';
 import { ledgerBlockOfDecoded, type BlockLedger, type LedgerBlock } from '../storage/index.js';
 import { BlockPullError, type ChainTip, type PulledBlockVerifier } from './pulledBlockVerifier.js';
@@ -119,7 +119,8 @@ export class PulledBatches {
     // Decoded and header-hashed once: the verified block, its tip and its ledger entry share them.
     const block = verifier.verifyChained(bytes, this.#tip, source);
     const { number } = block.header;
-    const raftIndex = readBlockSignatures(block).etcdraft?.raftIndex;
+    // The raft index alone: building the signed data (the header marshaled again) was a quarter of this method's time.
+    const raftIndex = readConsenterMetadata(block).etcdraft?.raftIndex;
     if (raftIndex === undefined) throw new BlockPullError(`block ${number} from ${source} carries no etcdraft metadata (raft index)`);
     // Read before the block joins a batch: a config block carrying no usable config is never appended.
     const installed = isConfigBlock(block) ? verifier.installedBy(block, source) : undefined;

@@ -3,8 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { Signer } from '../../src/crypto/types.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { BlockCreator } from '../../src/block/blockCreator.js';
-import { BlockMetadataWriter, NONCE_BYTES, isConfigBlock, readBlockSignatures, readLastConfigEntry } from '../../src/block/blockMetadata.js';
-import { decodeBlock, decodeMetadata, encodeBlock } from '../../src/block/codec/block.js';
+import {
+  BlockMetadataWriter,
+  NONCE_BYTES,
+  isConfigBlock,
+  readBlockSignatures,
+  readConsenterMetadata,
+  readLastConfigEntry,
+} from '../../src/block/blockMetadata.js';
+import { decodeBlock, decodeMetadata, encodeBlock, encodeMetadata } from '../../src/block/codec/block.js';
 import { decodeSerializedIdentity, decodeSignatureHeader, encodeSerializedIdentity } from '../../src/block/codec/common.js';
 import { headerHash } from '../../src/block/headerHash.js';
 import { BLOCK_METADATA_ENTRIES, BlockMetadataIndex, HeaderType, type Block } from '../../src/block/model.js';
@@ -126,6 +133,24 @@ describe('BlockMetadataWriter on the real Fabric ledgers', () => {
     expect(isConfigBlock(bad[3]!)).toBe(false);
     expect(bad.map((b) => readLastConfigEntry(b))).toEqual([0, 1, 2, 2, 2, 2, 2, 2, 2, 2]);
     expect(bad.slice(1).map((b) => readBlockSignatures(b).etcdraft?.raftIndex)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('reads the last config and etcdraft state of a real ledger as readBlockSignatures does, without the signed data', () => {
+    for (const block of [...sample.slice(1), ...bad.slice(1)]) {
+      const { lastConfigIndex, etcdraft } = readBlockSignatures(block);
+      expect(readConsenterMetadata(block)).toEqual({ lastConfigIndex, etcdraft });
+    }
+    expect(readConsenterMetadata(sample[0]!)).toEqual({ lastConfigIndex: undefined, etcdraft: undefined });
+  });
+
+  it('reads the raft index of a block whose signature header does not decode (signatures are not its business)', () => {
+    const block = bad[3]!;
+    const md = decodeMetadata(block.metadata[BlockMetadataIndex.SIGNATURES]!);
+    const garbled = encodeMetadata({ value: md.value, signatures: md.signatures.map((s) => ({ ...s, signatureHeader: Uint8Array.of(0xff, 0xff) })) });
+    const metadata = block.metadata.map((m, i) => (i === BlockMetadataIndex.SIGNATURES ? garbled : m));
+    const tampered: Block = { ...block, metadata };
+    expect(() => readBlockSignatures(tampered)).toThrow(/signature_header/);
+    expect(readConsenterMetadata(tampered).etcdraft?.raftIndex).toBe(5);
   });
 
   it('does not count a one-envelope ORDERER_TRANSACTION block as a config block, nor make it LAST_CONFIG', () => {

@@ -22,6 +22,14 @@ import { systemClock, type ChainClock } from '../clock.js';
 import { BlockPullError } from './pulledBlockVerifier.js';
 
 const DELIVER_PATH = '/orderer.AtomicBroadcast/Deliver';
+/**
+ * HTTP/2 flow-control window of a source's connection and streams (the default
+ * is 64 KiB): how many bytes of blocks the serving orderer may send ahead of
+ * what this node has read. With 64 KiB, a few small blocks, the serving
+ * orderer waited for this node's window updates every few blocks, and a busy
+ * one handled each only at its next event-loop turn.
+ */
+export const DELIVER_SOURCE_WINDOW_BYTES = 1024 * 1024;
 const passThrough = (bytes: Buffer): Buffer => bytes;
 
 export interface DeliverSourceTls {
@@ -70,6 +78,7 @@ export class DeliverBlockSource implements BlockSource {
     this.#tlsCertHash = tls?.clientCertPem === undefined ? undefined : pemCertificateSha256(tls.clientCertPem);
     this.#client = new grpc.Client(options.address, credentials, {
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 100 * 1024 * 1024,
+      'grpc-node.flow_control_window': DELIVER_SOURCE_WINDOW_BYTES,
       ...(tls?.serverNameOverride !== undefined && {
         'grpc.ssl_target_name_override': tls.serverNameOverride,
         'grpc.default_authority': tls.serverNameOverride,

@@ -2,7 +2,8 @@
 // Envelope whose payload data is a SeekInfo; the answer is the blocks asked
 // for, one DeliverResponse each, then a DeliverResponse{status}. Requests on
 // one stream are served one at a time (the read side pauses meanwhile), so a
-// stream holds at most one request and one block being written.
+// stream holds at most one request and DELIVER_WRITE_BUFFER_BYTES of blocks
+// being written (one block, when a block is larger).
 
 import type { Logger } from 'pino';
 import {
@@ -27,6 +28,16 @@ import type { ServerMetrics } from './metrics.js';
 import type { StreamCall } from './serverCall.js';
 import { resolveSeekRange, type SeekRange } from './seekRange.js';
 import { deliverHeaderViolation, type DeliverHeaderRules } from './deliverHeader.js';
+
+/**
+ * Blocks written to a stream and not yet taken by the transport, at most, before
+ * the stream waits for it to drain (a block larger than this is written alone).
+ * Waiting for a drain after every write the transport calls full (its 16 KiB
+ * mark: one or two small blocks) sent a block or two per event-loop turn of
+ * this node, and a busy node's turns are long: a wiped orderer pulling the
+ * chain from a leader under load got ~170 small blocks per second.
+ */
+export const DELIVER_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 export interface DeliverContext {
   readonly channels: ChannelRegistry;
@@ -185,10 +196,17 @@ class DeliverStream {
     return { status: Status.SUCCESS, info: `sent blocks ${range.first}..${range.last}`, channel: channelId };
   }
 
-  /** Writes one response (given as pieces), waiting for the transport to drain so at most one block is buffered per stream. */
+  /**
+   * Writes one response (given as pieces); once the transport holds
+   * DELIVER_WRITE_BUFFER_BYTES or more, waits for it to drain, so that many
+   * bytes (or one larger block) at most are buffered per stream.
+   */
   async #send(response: readonly Uint8Array[]): Promise<void> {
     if (this.#closed.signal.aborted) return;
-    if (!this.#call.writePieces(response)) await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
+    // 'drain' comes once the buffer is empty after a write that found it full: only wait for one when the transport said so.
+    if (!this.#call.writePieces(response) && this.#call.writableBytes >= DELIVER_WRITE_BUFFER_BYTES) {
+      await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
+    }
   }
 
   #internalError(error: unknown): Outcome {

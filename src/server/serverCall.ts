@@ -29,6 +29,8 @@ export interface StreamCall {
   writeAll(messages: readonly Uint8Array[]): boolean;
   /** Sends one message given as pieces (their concatenation), without joining them; as write(). */
   writePieces(pieces: readonly Uint8Array[]): boolean;
+  /** Bytes written and not yet taken by the transport (its flow control holds them back until the client reads). */
+  readonly writableBytes: number;
   /** Ends the call with status OK. */
   end(): void;
   /** The client's address, host:port. */
@@ -136,6 +138,10 @@ export class GrpcServerCall extends EventEmitter implements StreamCall {
     for (const chunk of framePieces(pieces)) room = this.#stream.write(chunk);
     this.#stream.uncork();
     return room;
+  }
+
+  get writableBytes(): number {
+    return this.#stream.writableLength;
   }
 
   end(): void {

@@ -31,7 +31,7 @@ import { BlockPuller, BlockPullError, PulledBlockVerifier, type BlockSource } fr
 import type { Engine } from '../../src/crypto/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
-import { ledgerBlockFromFabric, openWalEnvironment, type BlockLedger } from '../../src/storage/index.js';
+import { ledgerBlockFromFabric, openWalEnvironment, type BlockLedger, type WalEnvironmentOptions } from '../../src/storage/index.js';
 import { ManualClock } from '../chain/manualClock.js';
 import type { Cleanups } from './catchupSupport.js';
 
@@ -215,12 +215,20 @@ export interface ChainPuller {
   pull(last?: number): Promise<void>;
 }
 
-/** A fresh ledger holding `chain`'s block 0 and a puller filling it from `sources` (one round; a ManualClock: no batch closes on a pause unless advanced). */
-export async function chainPuller(chain: SignedChain, sources: BlockSource[], cleanups: Cleanups): Promise<ChainPuller> {
+/**
+ * A fresh ledger holding `chain`'s block 0 and a puller filling it from `sources` (one round; a ManualClock: no batch closes on a pause unless advanced).
+ * `storage`: options of the ledger's environment (e.g. a sync hook).
+ */
+export async function chainPuller(
+  chain: SignedChain,
+  sources: BlockSource[],
+  cleanups: Cleanups,
+  storage: Partial<WalEnvironmentOptions> = {},
+): Promise<ChainPuller> {
   const { engine, gm } = chain.spec;
   const hasher = createCryptoProvider(engine).hasher(gm === true ? 'sm3' : 'sha256');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulled-chain-'));
-  const env = openWalEnvironment({ dir, engine, logger });
+  const env = openWalEnvironment({ dir, engine, logger, ...storage });
   cleanups.push(async () => {
     await env.close();
     fs.rmSync(dir, { recursive: true, force: true });

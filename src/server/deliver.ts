@@ -35,9 +35,12 @@ import { deliverHeaderViolation, type DeliverHeaderRules } from './deliverHeader
  * Waiting for a drain after every write the transport calls full (its 16 KiB
  * mark: one or two small blocks) sent a block or two per event-loop turn of
  * this node, and a busy node's turns are long: a wiped orderer pulling the
- * chain from a leader under load got ~170 small blocks per second.
+ * chain from a leader under load got ~170 small blocks per second. The bound
+ * is also what one stream may write in one turn: ~20 small blocks (~0.3–0.5 ms
+ * each on a 2-core machine), so the drains of many catching-up streams handled
+ * in one turn do not hold the node's Raft ticks for long.
  */
-export const DELIVER_WRITE_BUFFER_BYTES = 1024 * 1024;
+export const DELIVER_WRITE_BUFFER_BYTES = 256 * 1024;
 
 export interface DeliverContext {
   readonly channels: ChannelRegistry;

@@ -91,7 +91,7 @@ function responseKinds(call: HeldTransportCall): string[] {
 
 describe('Deliver write buffer', () => {
   it('writes every small block of a request in one go although the transport called itself full after the first', async () => {
-    const call = new HeldTransportCall(16 * 1024);
+    const call = new HeldTransportCall(8 * 1024);
     serve(call, new FakeChannel('mychannel', 20));
     for (let i = 0; i < 5; i++) await settle();
     expect(responseKinds(call)).toEqual([...Array<string>(20).fill('block'), 'status']);

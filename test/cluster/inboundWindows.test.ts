@@ -34,16 +34,22 @@ async function connect(port: number): Promise<http2.ClientHttp2Session> {
   return session;
 }
 
+/** Consenter 1's cluster transport on a free port, closed after the test. */
+async function startTransport(): Promise<GrpcClusterTransport> {
+  const transport = await GrpcClusterTransport.start({
+    selfId: 1,
+    listenAddress: '127.0.0.1:0',
+    tls: { certPem: read('rsa-node1.crt'), keyPem: read('rsa-node1.key'), caPems: [read('rsa-ca.crt')] },
+    peers: [],
+    logger: testLogger(),
+  });
+  cleanups.push(() => transport.close());
+  return transport;
+}
+
 describe('inbound HTTP/2 windows of the cluster transport', () => {
   test('a peer may send a block-sized message on one stream and two on its connection before the node reads them', async () => {
-    const transport = await GrpcClusterTransport.start({
-      selfId: 1,
-      listenAddress: '127.0.0.1:0',
-      tls: { certPem: read('rsa-node1.crt'), keyPem: read('rsa-node1.key'), caPems: [read('rsa-ca.crt')] },
-      peers: [],
-      logger: testLogger(),
-    });
-    cleanups.push(() => transport.close());
+    const transport = await startTransport();
     const session = await connect(transport.port);
     expect(session.remoteSettings.initialWindowSize).toBe(INBOUND_STREAM_WINDOW_BYTES);
     await waitFor(() => (session.state.remoteWindowSize ?? 0) >= INBOUND_CONNECTION_WINDOW_BYTES, 'the connection window update', 5000);
@@ -52,14 +58,7 @@ describe('inbound HTTP/2 windows of the cluster transport', () => {
 
   test("another HTTP/2 server of the process keeps HTTP/2's default windows", async () => {
     // A cluster transport first, so its server-creation hook is in place.
-    const transport = await GrpcClusterTransport.start({
-      selfId: 1,
-      listenAddress: '127.0.0.1:0',
-      tls: { certPem: read('rsa-node1.crt'), keyPem: read('rsa-node1.key'), caPems: [read('rsa-ca.crt')] },
-      peers: [],
-      logger: testLogger(),
-    });
-    cleanups.push(() => transport.close());
+    await startTransport();
     const server = http2.createSecureServer({ cert: read('rsa-node1.crt'), key: read('rsa-node1.key'), ca: read('rsa-ca.crt'), requestCert: true });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));

@@ -6,12 +6,12 @@ import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { decodeDeliverResponseRaw, SeekBehavior, SeekContentType, SeekErrorResponse } from '../../src/block/index.js';
+import { decodeDeliverResponseRaw } from '../../src/block/index.js';
 import { DELIVER_WRITE_BUFFER_BYTES, serveDeliver } from '../../src/server/deliver.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
 import type { StreamCall } from '../../src/server/serverCall.js';
 import { FakeChannel, FakeRegistry } from './support/fakeChannels.js';
-import { seekRequest } from './support/envelopes.js';
+import { oldestToNewest, seekRequest } from './support/envelopes.js';
 
 /** A transport that calls itself full after every write and holds `bytesPerWrite` per response until flush(). */
 class HeldTransportCall extends EventEmitter implements StreamCall {
@@ -71,14 +71,7 @@ function serve(call: HeldTransportCall, channel: FakeChannel): void {
     logger: pino({ level: 'silent' }),
     headerRules: { timeWindowMs: 15 * 60_000, tlsBindingRequired: false },
   });
-  const seek = {
-    start: { type: 'oldest' as const },
-    stop: { type: 'newest' as const },
-    behavior: SeekBehavior.FAIL_IF_NOT_READY,
-    errorResponse: SeekErrorResponse.STRICT,
-    contentType: SeekContentType.BLOCK,
-  };
-  call.emit('data', Buffer.from(seekRequest(channel.channelId, seek)));
+  call.emit('data', Buffer.from(seekRequest(channel.channelId, oldestToNewest)));
   call.emit('end');
 }
 

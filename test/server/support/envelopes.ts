@@ -10,6 +10,9 @@ import {
   encodeSerializedIdentity,
   encodeSignatureHeader,
   HeaderType,
+  SeekBehavior,
+  SeekContentType,
+  SeekErrorResponse,
   type EnvelopeCreator,
   type SeekInfo,
   type Timestamp,
@@ -35,6 +38,15 @@ export function transaction(channelId: string, data: string | Uint8Array, mspId 
 export function unsignedTransaction(channelId: string, data: string): Uint8Array {
   return createSignedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId, data: new TextEncoder().encode(data) });
 }
+
+/** Every block from the oldest to the newest there is now, failing at once if the channel has none: the plainest Deliver request. */
+export const oldestToNewest: SeekInfo = {
+  start: { type: 'oldest' },
+  stop: { type: 'newest' },
+  behavior: SeekBehavior.FAIL_IF_NOT_READY,
+  errorResponse: SeekErrorResponse.STRICT,
+  contentType: SeekContentType.BLOCK,
+};
 
 /** A Deliver request; signed with a marker signature as `mspId`, or by `signedBy` for real checks. */
 export function seekRequest(channelId: string, seek: SeekInfo | Uint8Array, mspId = 'Org1MSP', signedBy?: EnvelopeCreator): Uint8Array {

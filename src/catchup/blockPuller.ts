@@ -11,7 +11,9 @@
 // with) until the ledger holds a config block after block 0; from then on the
 // one the ledger's last config block installs (PulledBlockVerifier.installedBy),
 // for every later pull, source and block read on its own, whether that block
-// was pulled, committed by the chain, or in the ledger before a restart.
+// was pulled, committed by the chain, or in the ledger before a restart. The
+// orderers pulled from follow the same config block (`sourcesOf`), as Fabric
+// builds its puller from the channel's current config at each catch-up.
 
 import type { Logger } from 'pino';
 import { decodeBlock, type Block } from '../block/index.js';
@@ -46,6 +48,12 @@ export interface BlockPullerOptions {
   readonly channelId: string;
   /** The other orderers of the channel, tried in turn (the order is rotated per round). */
   readonly sources: readonly BlockSource[];
+  /**
+   * The orderers a config block names, for a ledger whose last config block is
+   * later than the config the puller started with: they replace `sources` from
+   * the next pull on. Undefined (none named, or no such option): the sources stay.
+   */
+  readonly sourcesOf?: (configBlock: Uint8Array) => readonly BlockSource[] | undefined;
   /** The verifier of the organizations the chain starts with: in force until the ledger holds a config block after block 0. */
   readonly verifier: PulledBlockVerifier;
   readonly ledger: BlockLedger;
@@ -77,6 +85,11 @@ export class BlockPuller implements SnapshotCatchUp {
   /** The verifier of the config in force from the ledger's config block `#verifierConfig` (0: the one given). */
   #verifier: PulledBlockVerifier;
   #verifierConfig: number;
+  /** The orderers named by the config of the ledger's config block `#sourcesConfig` (0: the ones given). */
+  #sources: readonly BlockSource[];
+  #sourcesConfig = 0;
+  /** Sources replaced by a later config's: a pull may still read from one; closed with the puller. */
+  readonly #retired: BlockSource[] = [];
 
   constructor(options: BlockPullerOptions) {
     if (options.sources.length === 0)
@@ -85,6 +98,29 @@ export class BlockPuller implements SnapshotCatchUp {
     this.#clock = options.clock ?? systemClock;
     this.#verifier = options.verifier;
     this.#verifierConfig = 0;
+    this.#sources = options.sources;
+  }
+
+  /**
+   * The orderers to pull from: those the ledger's last config block names when
+   * that block is later than the config the current ones came from (and names
+   * any), else the current ones. Read at the start of each pull or read, so a
+   * loop over them keeps the list it started with.
+   */
+  #currentSources(): readonly BlockSource[] {
+    const { ledger, logger, sourcesOf } = this.#opts;
+    const lastConfig = ledger.lastConfig;
+    if (sourcesOf === undefined || lastConfig <= this.#sourcesConfig) return this.#sources;
+    this.#sourcesConfig = lastConfig;
+    const named = sourcesOf(ledger.block(lastConfig).bytes);
+    if (named === undefined || named.length === 0) {
+      logger.warn({ block: lastConfig }, `config block ${lastConfig} names no other orderer to pull from: the orderers known before it are kept`);
+      return this.#sources;
+    }
+    this.#retired.push(...this.#sources);
+    this.#sources = named;
+    logger.info({ block: lastConfig, sources: named.map((s) => s.name) }, `pulling from the orderers config block ${lastConfig} names`);
+    return this.#sources;
   }
 
   /**
@@ -135,7 +171,7 @@ export class BlockPuller implements SnapshotCatchUp {
    */
   async newestBlock(): Promise<Block | undefined> {
     const answers = await Promise.all(
-      this.#opts.sources.map(async (source): Promise<Block | undefined> => {
+      this.#currentSources().map(async (source): Promise<Block | undefined> => {
         try {
           return this.#currentVerifier().verifyStandalone(await source.newest(this.#opts.channelId, this.#closing.signal), source.name, this.#genesis());
         } catch (err) {
@@ -156,7 +192,7 @@ export class BlockPuller implements SnapshotCatchUp {
    * none did. Eviction suspicion reads the latest config block with it.
    */
   async blockAt(number: number): Promise<Block | undefined> {
-    for (const source of this.#opts.sources) {
+    for (const source of this.#currentSources()) {
       let block: Block | undefined;
       try {
         await source.deliver(
@@ -181,7 +217,7 @@ export class BlockPuller implements SnapshotCatchUp {
   /** Aborts pulls in progress (they reject) and closes the sources' connections. */
   close(): void {
     this.#closing.abort();
-    for (const source of this.#opts.sources) source.close?.();
+    for (const source of [...this.#retired, ...this.#sources]) source.close?.();
   }
 
   /** This node's block 0, against which a block 0 read on its own is checked (it carries no orderer signature); undefined on an empty ledger. */
@@ -196,13 +232,16 @@ export class BlockPuller implements SnapshotCatchUp {
   }
 
   async #pullRange(toNumber: number): Promise<void> {
-    const { sources, logger } = this.#opts;
+    const { logger } = this.#opts;
     const roundsMax = this.#opts.roundsMax ?? PULL_ROUNDS_MAX_DEFAULT;
     let backoffMs = this.#opts.backoffInitialMs ?? 500;
     const backoffMaxMs = this.#opts.backoffMaxMs ?? 10_000;
     const failures: string[] = [];
+    let sources = this.#currentSources();
     for (let round = 1; round <= roundsMax; round++) {
-      const first = this.#firstSource;
+      // A config block pulled in the last round may name other orderers.
+      sources = this.#currentSources();
+      const first = this.#firstSource % sources.length;
       for (let i = 0; i < sources.length; i++) {
         this.#checkOpen();
         if (this.#opts.ledger.height > toNumber) return;

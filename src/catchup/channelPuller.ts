@@ -64,24 +64,35 @@ export interface ChannelPullerOptions {
 /** The channel's BlockPuller, or undefined (logged) when its config names no other orderer endpoint. */
 export function createChannelPuller(options: ChannelPullerOptions): BlockPuller | undefined {
   const endpoints = options.configBlock === undefined ? undefined : deliverEndpointsOf(options.configBlock);
-  const addresses = (endpoints?.addresses ?? []).filter((a) => a !== options.selfAddress);
-  if (endpoints === undefined || addresses.length === 0) {
+  const sources = endpoints === undefined ? [] : deliverSourcesOf(endpoints, options);
+  if (endpoints === undefined || sources.length === 0) {
     options.logger.warn(`channel "${options.channelId}": its config block names no other orderer endpoint; blocks missing after a snapshot cannot be pulled`);
     return undefined;
   }
-  const tls =
-    options.tls === undefined || endpoints.tlsRootCertsPem.length === 0
-      ? undefined
-      : { rootCasPem: endpoints.tlsRootCertsPem.join('\n'), clientCertPem: options.tls.certPem, clientKeyPem: options.tls.keyPem };
-  const sources = addresses.map((address) => new DeliverBlockSource({ name: `orderer ${address}`, address, creator: options.creator, ...(tls && { tls }) }));
   const hasher = createCryptoProvider(options.engine).hasher(options.hashAlgorithm);
   return new BlockPuller({
     channelId: options.channelId,
     sources,
+    // A config update may move, add or remove orderers: a later config block's endpoints replace these.
+    sourcesOf: (configBlock) => {
+      const named = deliverEndpointsOf(configBlock);
+      return named === undefined ? undefined : deliverSourcesOf(named, options);
+    },
     verifier: new PulledBlockVerifier({ engine: options.engine, hasher, organizations: options.organizations, ordererMspIds: endpoints.ordererMspIds }),
     ledger: options.ledger,
     hasher,
     logger: options.logger.child({ channel: options.channelId, component: 'block-puller' }),
     ...(options.metrics && { metrics: new CatchUpMetrics(options.metrics, options.channelId) }),
   });
+}
+
+/** A Deliver source for each endpoint but this node's own, trusting the TLS roots the same config names. */
+export function deliverSourcesOf(endpoints: DeliverEndpoints, options: Pick<ChannelPullerOptions, 'selfAddress' | 'creator' | 'tls'>): DeliverBlockSource[] {
+  const tls =
+    options.tls === undefined || endpoints.tlsRootCertsPem.length === 0
+      ? undefined
+      : { rootCasPem: endpoints.tlsRootCertsPem.join('\n'), clientCertPem: options.tls.certPem, clientKeyPem: options.tls.keyPem };
+  return endpoints.addresses
+    .filter((address) => address !== options.selfAddress)
+    .map((address) => new DeliverBlockSource({ name: 'orderer', address, creator: options.creator, ...(tls && { tls }) }));
 }

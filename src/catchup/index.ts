@@ -9,6 +9,6 @@ export { BlockPuller, PULL_ROUNDS_MAX_DEFAULT, type BlockSource, type BlockPulle
 export { PULL_BATCH_BLOCKS_MAX, PULL_BATCH_BYTES_MAX, PULL_BATCH_PAUSE_MS } from './pulledBatches.js';
 export { PulledBlockVerifier, BlockPullError, type PulledBlockVerifierOptions, type ChainTip } from './pulledBlockVerifier.js';
 export { DeliverBlockSource, type DeliverSourceOptions, type DeliverSourceTls } from './deliverSource.js';
-export { createChannelPuller, deliverEndpointsOf, type ChannelPullerOptions, type DeliverEndpoints } from './channelPuller.js';
+export { createChannelPuller, deliverEndpointsOf, deliverSourcesOf, type ChannelPullerOptions, type DeliverEndpoints } from './channelPuller.js';
 export { CatchUpMetrics } from './catchUpMetrics.js';
 export type { SnapshotCatchUp } from './snapshotCatchUp.js';

@@ -27,7 +27,7 @@ import {
   HeaderType,
   type Block,
 } from '../../src/block/index.js';
-import { BlockPuller, BlockPullError, PulledBlockVerifier, type BlockSource } from '../../src/catchup/index.js';
+import { BlockPuller, BlockPullError, PulledBlockVerifier, type BlockPullerOptions, type BlockSource } from '../../src/catchup/index.js';
 import type { Engine } from '../../src/crypto/index.js';
 import { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
@@ -217,13 +217,14 @@ export interface ChainPuller {
 
 /**
  * A fresh ledger holding `chain`'s block 0 and a puller filling it from `sources` (one round; a ManualClock: no batch closes on a pause unless advanced).
- * `storage`: options of the ledger's environment (e.g. a sync hook).
+ * `storage`: options of the ledger's environment (e.g. a sync hook); `sourcesOf`: the puller's sources of a later config.
  */
 export async function chainPuller(
   chain: SignedChain,
   sources: BlockSource[],
   cleanups: Cleanups,
   storage: Partial<WalEnvironmentOptions> = {},
+  sourcesOf?: BlockPullerOptions['sourcesOf'],
 ): Promise<ChainPuller> {
   const { engine, gm } = chain.spec;
   const hasher = createCryptoProvider(engine).hasher(gm === true ? 'sm3' : 'sha256');
@@ -237,7 +238,7 @@ export async function chainPuller(
   await ledger.append(ledgerBlockFromFabric(chain.blocks[0]!, hasher, 0));
   const verifier = genesisVerifier(chain);
   const clock = new ManualClock();
-  const puller = new BlockPuller({ channelId: CHANNEL, sources, verifier, ledger, hasher, logger, roundsMax: 1, clock });
+  const puller = new BlockPuller({ channelId: CHANNEL, sources, verifier, ledger, hasher, logger, roundsMax: 1, clock, ...(sourcesOf && { sourcesOf }) });
   cleanups.push(() => puller.close());
   return {
     puller,

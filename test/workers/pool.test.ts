@@ -82,13 +82,16 @@ describe('pool lifecycle and bounds', () => {
     const before = poolHandles();
     const pool = new WorkerPool({ maxThreads: 2 });
     const handle = await pool.registerVerificationContext(contextInput);
+    // Counted from the pool, not from the process' active resources: Piscina unrefs a thread while it is idle.
+    expect(pool.stats.threads).toBe(2);
     const running = pool.verifyBatch(handle, [signedEnvelope(alice, 'tx-1')]);
-    expect(poolHandles().length).toBeGreaterThan(before.length);
     const closing = pool.close();
     expect(pool.close()).toBe(closing);
     await expect(running).resolves.toMatchObject([{ ok: true, txId: 'tx-1' }]);
     await closing;
-    expect(poolHandles()).toEqual(before);
+    expect(pool.stats.threads).toBe(0);
+    // Nothing of the pool keeps the process alive (a port of an earlier test may still go away meanwhile).
+    expect(poolHandles().length).toBeLessThanOrEqual(before.length);
     await expect(pool.verifyBatch(handle, [signedEnvelope(alice, 'tx-2')])).rejects.toBeInstanceOf(PoolClosedError);
     await expect(pool.hashBlock({ engine: 'native', hashAlgorithm: 'sha256', number: 1, previousHash: new Uint8Array(0), data: [] })).rejects.toThrow(
       'worker pool is closed: cannot run hashBlock',

@@ -82,12 +82,10 @@ export class BlockPuller implements SnapshotCatchUp {
   readonly #closing = new AbortController();
   /** Rotates so that a source that failed last is not always asked first. */
   #firstSource = 0;
-  /** The verifier of the config in force from the ledger's config block `#verifierConfig` (0: the one given). */
+  /** The ledger's config block the verifier and the sources follow (0: the ones given). */
+  #configInForce = 0;
   #verifier: PulledBlockVerifier;
-  #verifierConfig: number;
-  /** The orderers named by the config of the ledger's config block `#sourcesConfig` (0: the ones given). */
   #sources: readonly BlockSource[];
-  #sourcesConfig = 0;
   /** Sources replaced by a later config's: a pull may still read from one; closed with the puller. */
   readonly #retired: BlockSource[] = [];
 
@@ -97,52 +95,51 @@ export class BlockPuller implements SnapshotCatchUp {
     this.#opts = options;
     this.#clock = options.clock ?? systemClock;
     this.#verifier = options.verifier;
-    this.#verifierConfig = 0;
     this.#sources = options.sources;
   }
 
   /**
-   * The orderers to pull from: those the ledger's last config block names when
-   * that block is later than the config the current ones came from (and names
-   * any), else the current ones. Read at the start of each pull or read, so a
-   * loop over them keeps the list it started with.
+   * Follows the ledger's last config block when it is later than the config
+   * in force: the verifier becomes the one it installs and the sources the
+   * orderers it names (`sourcesOf`). A config block of this node's own ledger
+   * that yields no verifier (it was verified when it was appended, so this is
+   * not expected), or that names no orderer, leaves that part as it was, logged.
+   * A loop over the sources keeps the list it started with: replaced sources
+   * are closed only with the puller.
    */
-  #currentSources(): readonly BlockSource[] {
+  #followConfig(): void {
     const { ledger, logger, sourcesOf } = this.#opts;
     const lastConfig = ledger.lastConfig;
-    if (sourcesOf === undefined || lastConfig <= this.#sourcesConfig) return this.#sources;
-    this.#sourcesConfig = lastConfig;
-    const named = sourcesOf(ledger.block(lastConfig).bytes);
+    if (lastConfig <= this.#configInForce) return;
+    this.#configInForce = lastConfig;
+    const bytes = ledger.block(lastConfig).bytes;
+    try {
+      this.#verifier = this.#verifier.installedBy(decodeBlock(bytes), 'the local ledger');
+    } catch (err) {
+      if (!(err instanceof OrdererError)) throw err;
+      logger.warn({ block: lastConfig, err: err.message }, `pulled blocks are still verified with the organizations known before block ${lastConfig}`);
+    }
+    if (sourcesOf === undefined) return;
+    const named = sourcesOf(bytes);
     if (named === undefined || named.length === 0) {
       logger.warn({ block: lastConfig }, `config block ${lastConfig} names no other orderer to pull from: the orderers known before it are kept`);
-      return this.#sources;
+      return;
     }
     this.#retired.push(...this.#sources);
     this.#sources = named;
     logger.info({ block: lastConfig, sources: named.map((s) => s.name) }, `pulling from the orderers config block ${lastConfig} names`);
-    return this.#sources;
   }
 
-  /**
-   * The verifier of the config in force at the ledger's end: the one the
-   * ledger's last config block installs when that block is later than the one
-   * the current verifier stands for. A config block of this node's own ledger
-   * that yields none (it was verified when it was appended, so this is not
-   * expected) leaves the verifier as it was, logged.
-   */
+  /** The verifier of the config in force at the ledger's end. */
   #currentVerifier(): PulledBlockVerifier {
-    const { ledger, logger } = this.#opts;
-    const lastConfig = ledger.lastConfig;
-    if (lastConfig > this.#verifierConfig) {
-      this.#verifierConfig = lastConfig;
-      try {
-        this.#verifier = this.#verifier.installedBy(decodeBlock(ledger.block(lastConfig).bytes), 'the local ledger');
-      } catch (err) {
-        if (!(err instanceof OrdererError)) throw err;
-        logger.warn({ block: lastConfig, err: err.message }, `pulled blocks are still verified with the organizations known before block ${lastConfig}`);
-      }
-    }
+    this.#followConfig();
     return this.#verifier;
+  }
+
+  /** The orderers the config in force at the ledger's end names. */
+  #currentSources(): readonly BlockSource[] {
+    this.#followConfig();
+    return this.#sources;
   }
 
   /**
@@ -240,7 +237,7 @@ export class BlockPuller implements SnapshotCatchUp {
     let sources = this.#currentSources();
     for (let round = 1; round <= roundsMax; round++) {
       // A config block pulled in the last round may name other orderers.
-      sources = this.#currentSources();
+      if (round > 1) sources = this.#currentSources();
       const first = this.#firstSource % sources.length;
       for (let i = 0; i < sources.length; i++) {
         this.#checkOpen();

@@ -20,11 +20,11 @@ import {
   readBlockSignatures,
   readEnvelopeFields,
   type EnvelopeCreator,
+  organizationConfigsOf,
 } from '../../src/block/index.js';
 import { buildConfigUpdateEnvelope, buildGenesisBlock, currentConfigOf, type ChannelConfigInput, type CurrentConfig } from '../../src/block/configtx/index.js';
 import { Chain, InThreadCompute, PoolCompute, type ChainCompute, type ChainOptions } from '../../src/chain/index.js';
 import type { SnapshotCatchUp } from '../../src/catchup/index.js';
-import { organizationConfigsOf } from '../../src/chain/config/channelConfig.js';
 import type { ClusterPeer } from '../../src/cluster/types.js';
 import type { DevOrganization } from '../../src/crypto/devpki.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { buildGenesisBlock } from '../../src/block/configtx/index.js';
-import { configStateOfBlock, consenterIdsMismatch, nextConfigState, organizationConfigsOf, voterIdsOf } from '../../src/chain/config/channelConfig.js';
+import { organizationConfigsOf } from '../../src/block/index.js';
+import { configStateOfBlock, consenterIdsMismatch, nextConfigState, voterIdsOf } from '../../src/chain/config/channelConfig.js';
 import { createCryptoProvider } from '../../src/crypto/provider.js';
 import { makeTestChannel } from '../block/configtx/helpers.js';
 

@@ -9,9 +9,6 @@ import { assignConsenterIds, consenterIdsOf, currentConfigOf, type ChannelConfig
 import type { BlockLedger } from '../../storage/index.js';
 import { OrdererError } from '../../errors.js';
 
-/** The config's organizations as the envelope verifier takes them (read by the block layer, which the block puller shares). */
-export { organizationConfigsOf } from '../../block/index.js';
-
 export interface ChannelConfigState {
   /** Number of the config block these values come from. */
   readonly blockNumber: number;

@@ -14,13 +14,13 @@
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { Block, EnvelopeCreator } from '../../block/index.js';
-import type { ConfigUpdatePolicies } from '../../block/index.js';
+import { organizationConfigsOf, type ConfigUpdatePolicies } from '../../block/index.js';
 import type { ClusterPeer, ClusterTransport } from '../../cluster/index.js';
 import type { OrganizationConfig } from '../../crypto/index.js';
 import type { Engine } from '../../crypto/index.js';
 import { ConfChangeType, ProposalDroppedError, StateType, type RawNode } from '../../raft/index.js';
 import type { ConsenterMetadata } from '../order/blockApplier.js';
-import { nextConfigState, organizationConfigsOf, type ChannelConfigState } from './channelConfig.js';
+import { nextConfigState, type ChannelConfigState } from './channelConfig.js';
 import { checkConfigEnvelope, policiesOf, processConfigUpdate, type ConfigCheckContext } from './configProcessor.js';
 import { ServiceUnavailableError } from '../errors.js';
 import type { OrderedEnvelope } from '../order/leaderPipeline.js';

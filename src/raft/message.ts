@@ -60,6 +60,20 @@ export function isResponseMsg(t: MessageType): boolean {
   return responseTypes.has(t);
 }
 
+/**
+ * Acks and votes: each promises something about the sender's disk (entries
+ * appended, a vote cast), so it may leave only once the Ready that produced it
+ * is durable (etcd's msgsAfterAppend). Every other message a Ready carries — a
+ * leader's appends, heartbeats and snapshots, a candidate's vote requests —
+ * promises nothing and may leave while that Ready's write runs: the node's own
+ * ack and own vote are messages to itself, stepped only on advance(), after
+ * the write, so a leader never counts an entry of its own, nor a candidate its
+ * own vote, before they are on its disk (the Raft thesis, 10.2.1).
+ */
+export function waitsForDurability(t: MessageType): boolean {
+  return t === MessageType.MsgAppResp || t === MessageType.MsgVoteResp || t === MessageType.MsgPreVoteResp;
+}
+
 export function voteRespType(t: MessageType): MessageType {
   return t === MessageType.MsgVote ? MessageType.MsgVoteResp : MessageType.MsgPreVoteResp;
 }

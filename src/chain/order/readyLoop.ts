@@ -1,14 +1,16 @@
-// The Ready loop of one chain: take a Ready, persist it through the node's
-// group commit and wait until durable, THEN send its messages, apply its
-// committed entries, advance (a follower's new view of the leader is passed
-// on before the write: it is volatile). One Ready in flight at a time; ticks
-// and peer messages keep stepping the RawNode meanwhile (kick() is a no-op
-// while a Ready is in flight: the loop picks the new work up when it comes
-// round).
+// The Ready loop of one chain: take a Ready, start its write through the
+// node's group commit, send the messages that promise nothing about this
+// node's disk (a leader's appends and heartbeats, a candidate's vote
+// requests: followers write while we do), wait until durable, THEN send its
+// acks and votes, apply its committed entries, advance (a follower's new view
+// of the leader is passed on before the write: it is volatile). One Ready in
+// flight at a time; ticks and peer messages keep stepping the RawNode
+// meanwhile (kick() is a no-op while a Ready is in flight: the loop picks the
+// new work up when it comes round).
 
 import type { Logger } from 'pino';
 import type { HeaderFields } from '../../block/index.js';
-import { decodeConfChange, EntryType, StateType, type Entry, type Message, type RawNode, type SoftState } from '../../raft/index.js';
+import { decodeConfChange, EntryType, StateType, waitsForDurability, type Entry, type Message, type RawNode, type SoftState } from '../../raft/index.js';
 import type { DurableRaftStorage } from '../../storage/index.js';
 import type { BlockApplier } from './blockApplier.js';
 
@@ -92,13 +94,18 @@ export class ReadyLoop {
         const soft = rd.softState;
         const softBeforeWrite = soft !== undefined && !this.#leads && soft.raftState !== StateType.Leader;
         if (softBeforeWrite) this.host.onSoftState(soft);
+        // Raft counts this node's own ack and vote only on advance(), after the
+        // write (waitsForDurability), so requests may overlap it: a follower
+        // writes a new block, or a voter its vote, while this node does.
+        const { beforeWrite, afterWrite } = splitByDurability(rd.messages);
+        if (beforeWrite.length > 0) this.host.send(beforeWrite);
         await durable;
         if (this.#stopped) return;
         // A leadership change after the write: a new leader's empty entry is
         // then in the log, and "serve once applied up to the last index" includes it.
         if (soft !== undefined && !softBeforeWrite) this.host.onSoftState(soft);
         if (soft !== undefined) this.#leads = soft.raftState === StateType.Leader;
-        this.host.send(rd.messages);
+        if (afterWrite.length > 0) this.host.send(afterWrite);
         if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
           this.#appliedIndex = rd.snapshot.metadata.index;
           this.host.onSnapshot(rd.snapshot.data, rd.snapshot.metadata.index);
@@ -141,4 +148,13 @@ export class ReadyLoop {
     }
     return blocks;
   }
+}
+
+/** A Ready's messages: those that may leave while its write runs, and the acks and votes that wait for it. */
+function splitByDurability(messages: readonly Message[]): { beforeWrite: readonly Message[]; afterWrite: readonly Message[] } {
+  let waiting = 0;
+  for (const m of messages) if (waitsForDurability(m.type)) waiting++;
+  if (waiting === 0) return { beforeWrite: messages, afterWrite: [] };
+  if (waiting === messages.length) return { beforeWrite: [], afterWrite: messages };
+  return { beforeWrite: messages.filter((m) => !waitsForDurability(m.type)), afterWrite: messages.filter((m) => waitsForDurability(m.type)) };
 }

@@ -5,7 +5,16 @@
 // and is rebuilt at restart from the disk's snapshot plus re-applied entries.
 
 import assert from 'node:assert/strict';
-import { MemoryStorage, ProposalDroppedError, RaftError, RawNode, StateType, decodeConfChange, type Ready } from '../../../src/raft/index.js';
+import {
+  MemoryStorage,
+  ProposalDroppedError,
+  RaftError,
+  RawNode,
+  StateType,
+  decodeConfChange,
+  waitsForDurability,
+  type Ready,
+} from '../../../src/raft/index.js';
 import { ConfChangeType, EntryType, type ConfChange, type ConfState, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
 import { applyEntry, decodeAppState, emptyAppState, encodeAppState, type AppState } from './app-state.js';
 import { FlakySnapshotStorage } from './flaky-storage.js';
@@ -223,10 +232,13 @@ export class SimNode {
 
   /**
    * Runs the Ready loop until the node is quiet and returns the messages to
-   * send. `crashHere` is asked once per Ready, after the Ready is on disk and
-   * before anything is sent or applied: if it says yes the node crashes there
-   * and the Ready's messages are lost. (With `sendBeforePersist`, the
-   * question is asked after sending and before persisting instead.)
+   * send, as the chain's Ready loop does: requests (appends, heartbeats, vote
+   * requests) before the Ready is written, acks and votes after. `crashHere`
+   * is asked twice per Ready: once the requests are sent and before the
+   * write, and once the Ready is on disk and before its acks and votes leave
+   * or anything is applied; a crash loses what was not sent. (With
+   * `sendBeforePersist`, the deliberate bug, every message leaves before the
+   * write and the question is asked once, in between.)
    */
   processReady(crashHere: () => boolean): Message[] {
     const out: Message[] = [];
@@ -244,13 +256,22 @@ export class SimNode {
         }
         this.#persist(rd);
       } else {
-        this.#persist(rd);
+        // As the chain's Ready loop: requests leave while the Ready is being
+        // written (a crash may cut in before it is on disk), acks and votes
+        // only once it is.
+        for (const m of rd.messages) if (!waitsForDurability(m.type)) out.push(m);
         if (crashHere()) {
-          this.#record(`n${this.id} crashes after persisting a Ready (its ${rd.messages.length} messages are lost)`);
+          this.#record(`n${this.id} crashes after sending a Ready's requests, before persisting it`);
           this.crash();
           break;
         }
-        for (const m of rd.messages) out.push(m);
+        this.#persist(rd);
+        if (crashHere()) {
+          this.#record(`n${this.id} crashes after persisting a Ready (its acks and votes are lost)`);
+          this.crash();
+          break;
+        }
+        for (const m of rd.messages) if (waitsForDurability(m.type)) out.push(m);
       }
       this.#apply(raw, rd);
       raw.advance(rd);

@@ -10,7 +10,7 @@ export { RaftError, ProposalDroppedError, type RaftErrorCode } from './errors.js
 export { RaftAssertionError } from './assert.js';
 export { silentLogger, type RaftLogger } from './logger.js';
 export { seededRandom } from './random.js';
-export { waitsForDurability } from './message.js';
+export { leavesBeforeWrite } from './message.js';
 export {
   describeEntry,
   describeEntries,

@@ -61,17 +61,19 @@ export function isResponseMsg(t: MessageType): boolean {
 }
 
 /**
- * Acks and votes: each promises something about the sender's disk (entries
- * appended, a vote cast), so it may leave only once the Ready that produced it
- * is durable (etcd's msgsAfterAppend). Every other message a Ready carries — a
- * leader's appends, heartbeats and snapshots, a candidate's vote requests —
- * promises nothing and may leave while that Ready's write runs: the node's own
- * ack and own vote are messages to itself, stepped only on advance(), after
- * the write, so a leader never counts an entry of its own, nor a candidate its
- * own vote, before they are on its disk (the Raft thesis, 10.2.1).
+ * A leader's messages to its followers — appends, heartbeats, snapshots and a
+ * transfer's MsgTimeoutNow — may leave while the Ready that carries them is
+ * being written (the Raft thesis, 10.2.1): a node leads only once its term and
+ * vote are on its disk, and counts its own entries toward commit only once
+ * they are too (its own ack is a message to itself, stepped on advance()), so
+ * a crash before the write loses only entries no quorum counted this node
+ * for, and it cannot lead that term again. Every other message waits for the
+ * write: acks and votes promise durability, and a vote request claims a term
+ * and a log that must not be lost once a voter may grant it (a restarted
+ * candidate could otherwise count a grant given to the log it lost).
  */
-export function waitsForDurability(t: MessageType): boolean {
-  return t === MessageType.MsgAppResp || t === MessageType.MsgVoteResp || t === MessageType.MsgPreVoteResp;
+export function leavesBeforeWrite(t: MessageType): boolean {
+  return t === MessageType.MsgApp || t === MessageType.MsgHeartbeat || t === MessageType.MsgSnap || t === MessageType.MsgTimeoutNow;
 }
 
 export function voteRespType(t: MessageType): MessageType {

@@ -6,7 +6,7 @@ import { entriesBytes } from './entrySize.js';
 import { RaftLog } from './log.js';
 import type { RaftLogger } from './logger.js';
 import { applyAndSwitchConfig, switchToConfig } from './membership.js';
-import { newMessage, waitsForDurability, type MessageFields } from './message.js';
+import { newMessage, type MessageFields } from './message.js';
 import { ProgressState } from './progress.js';
 import { randomIntBelow } from './random.js';
 import { bcastAppend } from './replication.js';
@@ -17,7 +17,7 @@ import type { EntryId } from './logUnstable.js';
 import { EntryType, MessageType, type ConfChange, type ConfState, type Entry, type HardState, type Message, type Snapshot } from './types.js';
 
 // Hot-path constants: enum members read once (imported enums are live bindings).
-const { MsgVote, MsgVoteResp, MsgPreVote, MsgPreVoteResp, MsgProp, MsgReadIndex } = MessageType;
+const { MsgVote, MsgVoteResp, MsgPreVote, MsgPreVoteResp, MsgProp, MsgReadIndex, MsgAppResp } = MessageType;
 
 /** Why a node campaigns: a pre-vote round, a real election, or a leader transfer (skips pre-vote and leases). */
 export type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransfer';
@@ -111,7 +111,7 @@ export class Raft {
       if (t !== MsgProp && t !== MsgReadIndex) term = this.term;
     }
     const m = newMessage(f, f.from || this.id, term);
-    if (waitsForDurability(t)) {
+    if (t === MsgAppResp || t === MsgVoteResp || t === MsgPreVoteResp) {
       // Acks and votes promise durability: they leave only after the Ready's writes.
       this.msgsAfterAppend.push(m);
     } else {

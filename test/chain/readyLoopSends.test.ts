@@ -1,6 +1,6 @@
-// When the Ready loop sends what: requests (a leader's appends, a candidate's
-// vote requests) leave while the Ready's write runs; acks and votes only once
-// it is durable; and a candidate becomes leader only once its own vote is.
+// When the Ready loop sends what: a leader's appends leave while the Ready's
+// write runs; acks, votes and vote requests only once it is durable; and a
+// candidate becomes leader only once its own vote is.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { HeaderFields } from '../../src/block/index.js';
@@ -98,27 +98,33 @@ describe('Ready loop: what leaves before the write', () => {
     await Promise.all([leader.loop.idle(), follower.loop.idle()]);
   });
 
-  it("sends a candidate's vote requests while its vote is written, and makes it leader only once that vote is durable", async () => {
+  it("sends a candidate's vote requests only once its term and vote are durable, and makes it leader only once its own vote is", async () => {
     const three = voterOfThree(3, 1 << 20);
     const { loop, writes, sent } = loopOf(three);
     three.node.campaign(); // PreVote first: nothing to write
     loop.kick();
     await turn();
-    const preVoteTerm = ofType(sent, MessageType.MsgPreVote)[0]!.term;
-    three.node.step({ ...ofType(sent, MessageType.MsgPreVote)[0]!, type: MessageType.MsgPreVoteResp, from: 1, to: 3, term: preVoteTerm, reject: false });
+    const preVote = ofType(sent, MessageType.MsgPreVote)[0]!;
+    three.node.step({ ...preVote, type: MessageType.MsgPreVoteResp, from: 1, to: 3, reject: false });
     loop.kick();
     await turn();
     expect(three.node.status().softState.raftState).toBe(StateType.Candidate);
     expect(writes.held).toBe(1); // its term and its own vote
-    const votes = ofType(sent, MessageType.MsgVote);
-    expect(votes.map((m) => m.to).sort()).toEqual([1, 2]);
-
-    // Another voter grants before the candidate's own vote is on its disk: one grant of three, not yet a quorum.
-    three.node.step({ ...votes[0]!, type: MessageType.MsgVoteResp, from: votes[0]!.to, to: 3, reject: false });
+    // A vote request claims a term and a log: granted, it must not be lost with an unfinished write.
+    expect(ofType(sent, MessageType.MsgVote)).toEqual([]);
+    // A grant that comes in meanwhile is one of three until its own vote is on its disk.
+    three.node.step({ ...preVote, type: MessageType.MsgVoteResp, from: 1, to: 3, term: three.node.status().hardState.term, reject: false });
     expect(three.node.status().softState.raftState).toBe(StateType.Candidate);
     writes.releaseAll();
     await turn();
+    expect(
+      ofType(sent, MessageType.MsgVote)
+        .map((m) => m.to)
+        .sort(),
+    ).toEqual([1, 2]);
     expect(three.node.status().softState.raftState).toBe(StateType.Leader);
+    writes.releaseAll();
+    await turn();
     writes.releaseAll();
     await loop.idle();
   });

@@ -1,16 +1,15 @@
 // The Ready loop of one chain: take a Ready, start its write through the
-// node's group commit, send the messages that promise nothing about this
-// node's disk (a leader's appends and heartbeats, a candidate's vote
-// requests: followers write while we do), wait until durable, THEN send its
-// acks and votes, apply its committed entries, advance (a follower's new view
-// of the leader is passed on before the write: it is volatile). One Ready in
-// flight at a time; ticks and peer messages keep stepping the RawNode
-// meanwhile (kick() is a no-op while a Ready is in flight: the loop picks the
-// new work up when it comes round).
+// node's group commit, send a leader's messages to its followers (appends,
+// heartbeats: they write while we do), wait until durable, THEN send the
+// rest (acks, votes, vote requests), apply its committed entries, advance (a
+// new view of the leader is passed on before the write, but for this node's
+// stepping down). One Ready in flight at a time; ticks and peer messages keep
+// stepping the RawNode meanwhile (kick() is a no-op while a Ready is in
+// flight: the loop picks the new work up when it comes round).
 
 import type { Logger } from 'pino';
 import type { HeaderFields } from '../../block/index.js';
-import { decodeConfChange, EntryType, StateType, waitsForDurability, type Entry, type Message, type RawNode, type SoftState } from '../../raft/index.js';
+import { decodeConfChange, EntryType, StateType, leavesBeforeWrite, type Entry, type Message, type RawNode, type SoftState } from '../../raft/index.js';
 import type { DurableRaftStorage } from '../../storage/index.js';
 import type { BlockApplier } from './blockApplier.js';
 
@@ -86,23 +85,28 @@ export class ReadyLoop {
       while (!this.#stopped && this.node.hasReady()) {
         const rd = this.node.ready();
         const durable = this.storage.persistReady({ entries: rd.entries, hardState: rd.hardState, snapshot: rd.snapshot });
+        // Awaited below; should a send before that throw, the loop halts and the write's own failure must not go unhandled.
+        durable.catch(() => {});
         if (rd.hardState !== undefined) this.host.onTerm(rd.hardState.term);
-        // A soft state that neither starts nor ends this node's leadership (a
-        // follower learning or losing the leader) is volatile and decides nothing
-        // Raft persists: the chain learns it before the write, so its forwards
-        // go to a new leader one disk sync sooner.
+        // Every soft state but the end of this node's leadership is taken
+        // before the write. A follower learning or losing the leader is
+        // volatile and decides nothing Raft persists: its forwards go to a new
+        // leader one disk sync sooner. A new leader's term and vote are durable
+        // already and its empty entry is in the log (persistReady put it there),
+        // so "serve once applied up to the last index" includes it; and it must
+        // lead before its first append leaves, for the forwards its followers
+        // send as soon as that append tells them who leads. Stepping down is
+        // taken after the write.
         const soft = rd.softState;
-        const softBeforeWrite = soft !== undefined && !this.#leads && soft.raftState !== StateType.Leader;
+        const softBeforeWrite = soft !== undefined && !this.#leads;
         if (softBeforeWrite) this.host.onSoftState(soft);
-        // Raft counts this node's own ack and vote only on advance(), after the
-        // write (waitsForDurability), so requests may overlap it: a follower
-        // writes a new block, or a voter its vote, while this node does.
-        const { beforeWrite, afterWrite } = splitByDurability(rd.messages);
+        // A leader's appends overlap its own write (leavesBeforeWrite): its
+        // followers write a new block while it does, and it counts its own
+        // copy only on advance(), after the write.
+        const { beforeWrite, afterWrite } = splitAtWrite(rd.messages);
         if (beforeWrite.length > 0) this.host.send(beforeWrite);
         await durable;
         if (this.#stopped) return;
-        // A leadership change after the write: a new leader's empty entry is
-        // then in the log, and "serve once applied up to the last index" includes it.
         if (soft !== undefined && !softBeforeWrite) this.host.onSoftState(soft);
         if (soft !== undefined) this.#leads = soft.raftState === StateType.Leader;
         if (afterWrite.length > 0) this.host.send(afterWrite);
@@ -150,11 +154,11 @@ export class ReadyLoop {
   }
 }
 
-/** A Ready's messages: those that may leave while its write runs, and the acks and votes that wait for it. */
-function splitByDurability(messages: readonly Message[]): { beforeWrite: readonly Message[]; afterWrite: readonly Message[] } {
-  let waiting = 0;
-  for (const m of messages) if (waitsForDurability(m.type)) waiting++;
-  if (waiting === 0) return { beforeWrite: messages, afterWrite: [] };
-  if (waiting === messages.length) return { beforeWrite: [], afterWrite: messages };
-  return { beforeWrite: messages.filter((m) => !waitsForDurability(m.type)), afterWrite: messages.filter((m) => waitsForDurability(m.type)) };
+/** A Ready's messages: those that may leave while its write runs, and those that wait for it. */
+function splitAtWrite(messages: readonly Message[]): { beforeWrite: readonly Message[]; afterWrite: readonly Message[] } {
+  let early = 0;
+  for (const m of messages) if (leavesBeforeWrite(m.type)) early++;
+  if (early === messages.length) return { beforeWrite: messages, afterWrite: [] };
+  if (early === 0) return { beforeWrite: [], afterWrite: messages };
+  return { beforeWrite: messages.filter((m) => leavesBeforeWrite(m.type)), afterWrite: messages.filter((m) => !leavesBeforeWrite(m.type)) };
 }

@@ -12,7 +12,7 @@ import {
   RawNode,
   StateType,
   decodeConfChange,
-  waitsForDurability,
+  leavesBeforeWrite,
   type Ready,
 } from '../../../src/raft/index.js';
 import { ConfChangeType, EntryType, type ConfChange, type ConfState, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
@@ -232,11 +232,11 @@ export class SimNode {
 
   /**
    * Runs the Ready loop until the node is quiet and returns the messages to
-   * send, as the chain's Ready loop does: requests (appends, heartbeats, vote
-   * requests) before the Ready is written, acks and votes after. `crashHere`
-   * is asked twice per Ready: once the requests are sent and before the
-   * write, and once the Ready is on disk and before its acks and votes leave
-   * or anything is applied; a crash loses what was not sent. (With
+   * send, as the chain's Ready loop does: a leader's messages to its
+   * followers before the Ready is written, the rest after. `crashHere` is
+   * asked twice per Ready: once those are sent and before the write, and once
+   * the Ready is on disk and before the rest leave or anything is applied; a
+   * crash loses what was not sent. (With
    * `sendBeforePersist`, the deliberate bug, every message leaves before the
    * write and the question is asked once, in between.)
    */
@@ -256,22 +256,22 @@ export class SimNode {
         }
         this.#persist(rd);
       } else {
-        // As the chain's Ready loop: requests leave while the Ready is being
-        // written (a crash may cut in before it is on disk), acks and votes
-        // only once it is.
-        for (const m of rd.messages) if (!waitsForDurability(m.type)) out.push(m);
+        // As the chain's Ready loop: a leader's messages to its followers leave
+        // while the Ready is being written (a crash may cut in before it is on
+        // disk), everything else only once it is.
+        for (const m of rd.messages) if (leavesBeforeWrite(m.type)) out.push(m);
         if (crashHere()) {
-          this.#record(`n${this.id} crashes after sending a Ready's requests, before persisting it`);
+          this.#record(`n${this.id} crashes after sending a Ready's leader messages, before persisting it`);
           this.crash();
           break;
         }
         this.#persist(rd);
         if (crashHere()) {
-          this.#record(`n${this.id} crashes after persisting a Ready (its acks and votes are lost)`);
+          this.#record(`n${this.id} crashes after persisting a Ready (its other messages are lost)`);
           this.crash();
           break;
         }
-        for (const m of rd.messages) if (waitsForDurability(m.type)) out.push(m);
+        for (const m of rd.messages) if (!leavesBeforeWrite(m.type)) out.push(m);
       }
       this.#apply(raw, rd);
       raw.advance(rd);

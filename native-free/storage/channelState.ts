@@ -106,7 +106,7 @@ export class ChannelState {
   /** Bytes a checkpoint of this channel would write, roughly. */
   checkpointBytes(): number {
     const state = this.log.export();
-    let n = 256 + state.snapshot.data.length;
+    let n = 256 + state.snapshot.data.length + (state.raftId?.configBlock.length ?? 0);
     for (const e of state.entries) n += e.data.length + 24;
     return n;
   }

@@ -89,6 +89,8 @@ function opToRecord(op: FileRecord): { meta: unknown[]; blob: readonly Uint8Arra
       return { meta: ['h', op.channel, shapes.hardStateToWire(op.hardState)], blob: empty };
     case 'confState':
       return { meta: ['c', op.channel, shapes.confStateToWire(op.confState)], blob: empty };
+    case 'raftId':
+      return { meta: ['i', op.channel, shapes.raftIdToWire(op.record)], blob: empty };
     case 'snapshot':
     case 'resetLog': {
       const m = op.snapshot.metadata;
@@ -116,6 +118,8 @@ function opToRecord(op: FileRecord): { meta: unknown[]; blob: readonly Uint8Arra
         [st.snapshot.metadata.index, st.snapshot.metadata.term, shapes.confStateToWire(st.snapshot.metadata.confState), st.snapshot.data.length],
         shapes.logStartToWire(st.start),
         heads,
+        // An 8th field only when a Raft id is recorded: checkpoints written before it existed read the same.
+        ...(st.raftId === undefined ? [] : [shapes.raftIdToWire(st.raftId)]),
       ];
       return { meta, blob };
     }
@@ -207,6 +211,7 @@ export function opIndex(op: FileRecord): number | undefined {
     case 'hardState':
       return op.hardState.commit;
     case 'confState':
+    case 'raftId':
     case 'dropChannel':
       return undefined;
   }
@@ -228,6 +233,8 @@ function recordToOp(meta: unknown, blob: Buffer): FileRecord {
       return { kind: 'hardState', channel, hardState: shapes.hardStateFromWire(meta[2]) };
     case 'c':
       return { kind: 'confState', channel, confState: shapes.confStateFromWire(meta[2]) };
+    case 'i':
+      return { kind: 'raftId', channel, record: shapes.raftIdFromWire(meta[2]) };
     case 's':
     case 'r': {
       const snapshot = shapes.snapshotFromWire([meta[2], meta[3], meta[4], blob]);
@@ -267,7 +274,7 @@ function entriesFromRecord(first: unknown, heads: unknown, blob: Buffer): Entry[
 }
 
 function checkpointFromRecord(meta: unknown[], blob: Buffer): RecoveredLog {
-  if (meta.length !== 7) throw new shapes.ShapeError('checkpoint meta is not a 7-tuple');
+  if (meta.length !== 7 && meta.length !== 8) throw new shapes.ShapeError('checkpoint meta is not a 7- or 8-tuple');
   const snap = meta[4];
   if (!Array.isArray(snap) || snap.length !== 4) throw new shapes.ShapeError('checkpoint snapshot is not a 4-tuple');
   const snapBytes = snap[3];
@@ -279,5 +286,6 @@ function checkpointFromRecord(meta: unknown[], blob: Buffer): RecoveredLog {
   const heads = meta[6];
   const entries = Array.isArray(heads) && heads.length === 0 ? [] : entriesFromRecord(start.index + 1, heads, blob.subarray(snapBytes));
   if (entries.length === 0 && snapBytes !== blob.length) throw new shapes.ShapeError('checkpoint blob is longer than its parts');
-  return { hardState: shapes.hardStateFromWire(meta[2]), confState: shapes.confStateFromWire(meta[3]), snapshot, start, entries };
+  const state = { hardState: shapes.hardStateFromWire(meta[2]), confState: shapes.confStateFromWire(meta[3]), snapshot, start, entries };
+  return meta.length === 8 ? { ...state, raftId: shapes.raftIdFromWire(meta[7]) } : state;
 }

@@ -3,7 +3,7 @@
 // the tombstone rule shared with the running engine (forgetPart).
 
 import { StorageCorruptError } from '../../src/storage/errors.js';
-import type { WalOp } from '../../src/storage/walOps.js';
+import type { RaftIdRecord, WalOp } from '../../src/storage/walOps.js';
 import { ChannelState } from './channelState.js';
 import type { LedgerSpace } from './ledgerCompaction.js';
 import { opIndex, type DecodedRecord } from './recordCodec.js';
@@ -31,7 +31,13 @@ export function replayRaftRecord(channels: Map<string, ChannelState>, ch: Channe
   if (op.kind === 'block')
     throw new StorageCorruptError({ file: path, channel: op.channel, index: op.block.number, what: 'block number' }, 'a block record in the WAL stream');
   if (op.kind === 'checkpoint') {
-    ch.restoreCheckpoint({ ...op.state, snapshot: copySnapshot(op.state.snapshot), entries: op.state.entries.map(copyEntry) });
+    const { raftId } = op.state;
+    ch.restoreCheckpoint({
+      ...op.state,
+      snapshot: copySnapshot(op.state.snapshot),
+      entries: op.state.entries.map(copyEntry),
+      ...(raftId !== undefined && { raftId: copyRaftId(raftId) }),
+    });
     return;
   }
   if (op.kind === 'dropChannel') {
@@ -94,6 +100,9 @@ function copyEntry<T extends { data: Uint8Array }>(e: T): T {
 function copySnapshot<T extends { data: Uint8Array }>(s: T): T {
   return { ...s, data: new Uint8Array(s.data) };
 }
+function copyRaftId(r: RaftIdRecord): RaftIdRecord {
+  return { raftId: r.raftId, configBlock: new Uint8Array(r.configBlock) };
+}
 function copyBulk(op: WalOp): WalOp {
   switch (op.kind) {
     case 'entries':
@@ -101,6 +110,8 @@ function copyBulk(op: WalOp): WalOp {
     case 'snapshot':
     case 'resetLog':
       return { ...op, snapshot: copySnapshot(op.snapshot) };
+    case 'raftId':
+      return { ...op, record: copyRaftId(op.record) };
     default:
       return op;
   }

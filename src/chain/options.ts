@@ -41,6 +41,13 @@ export interface ChainOptions {
   readonly selfId: number;
   /** Consenter ids of the channel: the initial Raft voters of a fresh channel. */
   readonly consenters: readonly number[];
+  /**
+   * Number of the config block `consenters` come from: 0 (default) for block 0
+   * or a channel file; a later one for a node that joins from a later config
+   * block (participation API) or is re-onboarded under a new Raft id, whose
+   * ledger may hold only older config blocks while it catches up.
+   */
+  readonly consentersBlock?: number;
   readonly tickIntervalMs?: number;
   readonly electionTick?: number;
   /**
@@ -84,6 +91,7 @@ export interface ResolvedChainOptions {
   readonly selfId: number;
   /** Sorted, distinct, positive. */
   readonly consenters: readonly number[];
+  readonly consentersBlock: number;
   readonly tickIntervalMs: number;
   readonly electionTick: number;
   /** Invariant: 1 <= electionJitterTicks <= electionTick. */
@@ -190,6 +198,7 @@ export function resolveChainOptions(options: ChainOptions): ResolvedChainOptions
     channelId: options.channelId,
     selfId: options.selfId,
     consenters,
+    consentersBlock: options.consentersBlock === 0 ? 0 : positiveInt(options.consentersBlock, 0, 'consentersBlock'),
     tickIntervalMs: positiveInt(options.tickIntervalMs, CHAIN_DEFAULTS.tickIntervalMs, 'tickIntervalMs'),
     electionTick,
     electionJitterTicks: electionJitterTicks(options.electionJitterTicks, electionTick),

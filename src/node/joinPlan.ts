@@ -59,6 +59,7 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
       chain: {
         channelId: values.channelId,
         consenters: [...ids],
+        consentersBlock: number,
         tickIntervalMs: raft.tickIntervalMs,
         electionTick: raft.electionTick,
         heartbeatTick: raft.heartbeatTick,

@@ -14,11 +14,11 @@ import type { GrpcClusterTransport } from '../cluster/index.js';
 import type { Engine } from '../crypto/index.js';
 import { OrdererError } from '../errors.js';
 import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
-import { decodeBlock, readBlockSignatures } from '../block/index.js';
-import type { BlockLedger, ChannelStorage, WalEnvironment } from '../storage/index.js';
+import type { ChannelStorage, WalEnvironment } from '../storage/index.js';
 import type { EvictedVerdict, MemberVerdict, ReaddedVerdict } from '../chain/index.js';
-import { joinPlanOfBlock } from './joinPlan.js';
-import { dropRaftStateKeepingBlocks, pullThroughConfigBlock, reonboardingPlan, storedRaftId, withNodeSettingsOf } from './reonboarding.js';
+import { consenterPeersOf, joinPlanOfBlock } from './joinPlan.js';
+import { takeRaftId } from './reonboarding.js';
+import { channelStart, storedPlan } from './storedPlan.js';
 import type { ChannelPlan } from './channelPlan.js';
 import { ChannelPeerSets } from './channelTransport.js';
 import { RemovedChannels } from './removedChannels.js';
@@ -68,8 +68,6 @@ export class NodeChannels implements ChannelRegistry {
   readonly #removed: RemovedChannels;
   readonly #channelsGauge: Gauge;
   readonly #peerSets: ChannelPeerSets;
-  /** Block pullers of re-onboardings in progress: closed (their pulls abort) when the node stops. */
-  readonly #pulling = new Set<SnapshotCatchUp>();
   /** The ids of re-added channels the transport answers to, counted per channel running under them. */
   readonly #localIds: LocalRaftIds;
 
@@ -115,7 +113,7 @@ export class NodeChannels implements ChannelRegistry {
       }
       let plan: ChannelPlan;
       try {
-        plan = this.#storedPlan(ledger);
+        plan = storedPlan(this.#deps.storage.channel(id), this.#deps, this.#log);
       } catch (error) {
         // One channel this node can no longer serve (its TLS key or id changed) must not keep the others down.
         if (!(error instanceof OrdererError)) throw error;
@@ -126,21 +124,7 @@ export class NodeChannels implements ChannelRegistry {
     }
   }
 
-  /**
-   * A joined channel's plan from its ledger: the config of its latest config
-   * block (the LAST_CONFIG index of its last block), with block 0 as genesis.
-   */
-  #storedPlan(ledger: BlockLedger): ChannelPlan {
-    // Under the id its latest config gives this node (another than the node's once re-onboarded).
-    const self = { nodeId: storedRaftId(ledger, this.#deps), tlsCertPem: this.#deps.tlsCertPem };
-    const genesis = ledger.block(0).bytes;
-    const lastConfig = readBlockSignatures(decodeBlock(ledger.block(ledger.height - 1).bytes)).lastConfigIndex ?? 0;
-    if (lastConfig === 0 || lastConfig >= ledger.height) return joinPlanOfBlock(genesis, self).plan;
-    return joinPlanOfBlock(ledger.block(lastConfig).bytes, self, genesis).plan;
-  }
-
   async closeAll(): Promise<void> {
-    for (const puller of this.#pulling) puller.close?.();
     await Promise.all([...this.#served.values()].map((s) => s.chain.close()));
   }
 
@@ -196,21 +180,23 @@ export class NodeChannels implements ChannelRegistry {
     this.#removed.delete(id);
   }
 
-  /** `raftId`: the id to run the channel as; default what its stored config gives this node (storedRaftId). */
-  async #startChain(given: ChannelPlan, source: ChannelSource, raftId?: number): Promise<void> {
+  /** Starts a channel's chain under the Raft id it runs as (channelRaftId: a re-onboarding's record first). */
+  async #startChain(given: ChannelPlan, source: ChannelSource): Promise<void> {
     const id = given.chain.channelId;
     assert(!this.#served.has(id), `channel ${id} started twice`);
     const storage = this.#deps.storage.channel(id);
-    const selfId = raftId ?? storedRaftId(storage.ledger, this.#deps);
-    // A configured channel whose ledger holds a config update (consenters added, removed, re-added under a new id; this node
-    // re-onboarded under another id): its ledger's latest config wins over the file's consenters. With the file's, a restarted
-    // node refused streams from a consenter added since ("not a configured consenter") and never heard its leader again.
-    const updated = storage.ledger.height > 0 && storage.ledger.lastConfig > 0;
-    const plan = given.chain.consenters.includes(selfId) && !updated ? given : withNodeSettingsOf(given, this.#storedPlan(storage.ledger));
+    const { selfId, plan, ahead } = channelStart(given, storage, this.#deps, this.#log);
     // The transport answers to the channel's id for this node before anyone can address it.
     this.#localIds.take(selfId);
     // Peers first: the chain's first messages go to them.
     this.#peerSets.set(id, plan.consenters, selfId);
+    // Until the ledger holds that block, the config blocks the chain applies on the way there are older: their consenters
+    // must not replace the ones it runs with (the leader may be one they do not list). The block was verified when the
+    // re-onboarding took it from eviction suspicion's verdict.
+    if (ahead !== undefined) {
+      const number = ahead.header.number;
+      this.#peerSets.vouch(id, number, consenterPeersOf(ahead), () => storage.ledger.height > number);
+    }
     const catchUp = this.#deps.catchUpFor?.(plan, storage);
     const eviction = {
       selfTlsCertPem: this.#deps.tlsCertPem,
@@ -255,8 +241,9 @@ export class NodeChannels implements ChannelRegistry {
   /**
    * The channel removed this node and added it back while it was away, under
    * a new Raft id (reonboarding.ts): stop the chain, drop its Raft state (blocks
-   * kept), pull the blocks up to the re-adding config block, and start it
-   * again under the new id, joining from that config block.
+   * kept) and record the new id, then start it again at once under the new id
+   * from the re-adding config block's consenters: Raft's snapshot and the block
+   * puller bring the ledger from its kept end to the leader's.
    */
   async #reonboard(id: string, served: Served, verdict: ReaddedVerdict): Promise<void> {
     if (this.#busy.has(id)) return;
@@ -266,30 +253,19 @@ export class NodeChannels implements ChannelRegistry {
       await served.chain.close();
       this.#peerSets.delete(id);
       this.#releaseRaftId(served.raftId);
-      const kept = await dropRaftStateKeepingBlocks(this.#deps.storage, id);
+      const { dropped, kept } = await takeRaftId(this.#deps.storage, id, verdict);
+      const state = dropped ? 'its Raft state was dropped' : `its Raft state was already that of consenter ${verdict.newId}, kept`;
       this.#log.warn(
-        { channel: id, configBlock: verdict.configBlock, raftId: verdict.newId, formerRaftId: served.raftId, blocksKept: kept },
-        `re-onboarding channel "${id}": this node was removed and added back while away, as consenter ${verdict.newId} (config block ${verdict.configBlock}); its Raft state was dropped, its ${kept} blocks kept; pulling the blocks up to config block ${verdict.configBlock}, then joining as consenter ${verdict.newId}`,
+        { channel: id, configBlock: verdict.configBlock, raftId: verdict.newId, formerRaftId: served.raftId, blocksKept: kept, dropped },
+        `re-onboarding channel "${id}": this node was removed and added back while away, as consenter ${verdict.newId} (config block ${verdict.configBlock}); ${state}, its ${kept} blocks kept; joining as consenter ${verdict.newId} now, catching up from block ${kept}`,
       );
-      const storage = this.#deps.storage.channel(id);
-      const plan = reonboardingPlan(verdict, storage.ledger.block(0).bytes, this.#deps, served.plan);
-      const puller = this.#deps.catchUpFor?.(plan, storage);
-      if (puller !== undefined) {
-        this.#pulling.add(puller);
-        try {
-          await pullThroughConfigBlock(puller, storage.ledger, verdict);
-        } finally {
-          this.#pulling.delete(puller);
-          puller.close?.();
-        }
-      }
-      await this.#startChain(plan, served.source, verdict.newId);
+      await this.#startChain(served.plan, served.source);
       this.#log.info(
-        { channel: id, raftId: verdict.newId, height: storage.ledger.height },
+        { channel: id, raftId: verdict.newId, height: this.#deps.storage.channel(id).ledger.height },
         `channel "${id}" re-onboarded as consenter ${verdict.newId}: catching up from the leader`,
       );
     } catch (error) {
-      // Not served until the next start (which suspects eviction again); the log says why.
+      // Not served until the next start (which runs the recorded id, or suspects eviction again); the log says why.
       if (!(error instanceof OrdererError)) throw error;
       this.#log.error({ channel: id, err: error }, `re-onboarding channel "${id}" failed: the channel is not served until the node restarts`);
     } finally {

@@ -2,17 +2,24 @@
 // certificate) while the node was away. Fabric numbers a re-added consenter
 // anew (next_consenter_id), so the node must run the channel under that new
 // Raft id: its Raft state (log, hard state, voters of the old id) is dropped,
-// its blocks are kept, and the chain starts again as a joining node — voters
-// from the re-adding config block, the ledger's block 0 as genesis — catching
-// up from the leader (entries, or a snapshot and the block puller). The node
-// keeps its own id on its other channels (the cluster transport answers to both).
+// its blocks are kept, the new id is recorded with the config block that gave
+// it (the channel's storage, Raft state side), and the chain starts again at
+// once as a joining node — voters from the re-adding config block, the
+// ledger's block 0 as genesis — catching up from the leader (entries, or a
+// snapshot and the block puller from the kept ledger's end). The node keeps
+// its own id on its other channels (the cluster transport answers to both).
+//
+// Why the record (src/chain/CHAIN.md, "Re-onboarding and a restart"): the
+// chain votes under the new id before its ledger holds the re-adding config
+// block, so the ledger cannot say which id a restart runs the channel as;
+// the record can, and a re-onboarding drops Raft state only when the record
+// names another id than the one it is given.
 
-import { decodeBlock, encodeBlock } from '../block/index.js';
-import type { SnapshotCatchUp } from '../catchup/index.js';
+import { decodeBlock, encodeBlock, type Block } from '../block/index.js';
 import type { ReaddedVerdict } from '../chain/index.js';
 import { standingIn } from '../chain/index.js';
 import { OrdererError } from '../errors.js';
-import type { BlockLedger, WalEnvironment } from '../storage/index.js';
+import type { BlockLedger, ChannelStorage, RaftIdRecord, WalEnvironment } from '../storage/index.js';
 import { joinPlanOfBlock } from './joinPlan.js';
 import type { ChannelPlan } from './channelPlan.js';
 
@@ -24,14 +31,13 @@ export interface NodeIdentity {
 }
 
 /**
- * The plan to start the channel again under the re-adding config's id:
- * consenters and values of that config block, block 0 of the kept ledger as
- * genesis; node-side settings of the plan it ran with (eviction suspicion) kept.
+ * The plan of a channel run under a recorded Raft id: consenters and values
+ * of the config block that gave the id, `genesis` (block 0 of the kept
+ * ledger) as genesis. Node-side settings are the caller's (withNodeSettingsOf).
  */
-export function reonboardingPlan(verdict: ReaddedVerdict, genesis: Uint8Array, self: NodeIdentity, previous: ChannelPlan): ChannelPlan {
-  const config = encodeBlock(verdict.config);
-  const { plan } = joinPlanOfBlock(config, { nodeId: verdict.newId, tlsCertPem: self.tlsCertPem }, verdict.config.header.number === 0 ? undefined : genesis);
-  return withNodeSettingsOf(previous, plan);
+export function recordedPlan(record: RaftIdRecord, genesis: Uint8Array | undefined, tlsCertPem: string): ChannelPlan {
+  const number = decodeBlock(record.configBlock).header.number;
+  return joinPlanOfBlock(record.configBlock, { nodeId: record.raftId, tlsCertPem }, number === 0 ? undefined : genesis).plan;
 }
 
 /** `plan` with the node-side settings of `previous` (not in any block: eviction suspicion, leader-loss detection, election jitter). */
@@ -50,30 +56,49 @@ export function withNodeSettingsOf(previous: ChannelPlan, plan: ChannelPlan): Ch
 }
 
 /**
- * Drops the channel's Raft state and keeps its blocks; resolves with the
- * number of blocks kept once that is durable. The chain must be closed.
+ * The re-onboarding's storage step, the chain closed: unless the channel's
+ * Raft id is recorded as `verdict.newId` already (its Raft state is that id's:
+ * it may hold votes cast under it, never dropped), drops the Raft state
+ * keeping the blocks, then records the new id with the re-adding config block.
+ * Resolves once that is durable, before any chain runs under the id. A crash
+ * between the drop and the record leaves no record and no Raft state: the
+ * restart runs the channel as the id its ledger gives, hears no leader and
+ * re-onboards again; the new id cast no vote yet.
  */
-export async function dropRaftStateKeepingBlocks(storage: WalEnvironment, channelId: string): Promise<number> {
-  await storage.releaseChannel(channelId);
-  await storage.dropChannel(channelId, { keepLedger: true });
-  return storage.channel(channelId).ledger.height;
+export async function takeRaftId(
+  env: WalEnvironment,
+  channelId: string,
+  verdict: ReaddedVerdict,
+): Promise<{ readonly dropped: boolean; readonly kept: number }> {
+  const open = env.channel(channelId);
+  if (open.raft.raftId?.raftId === verdict.newId) return { dropped: false, kept: open.ledger.height };
+  await env.releaseChannel(channelId);
+  await env.dropChannel(channelId, { keepLedger: true });
+  const storage = env.channel(channelId);
+  await storage.raft.recordRaftId({ raftId: verdict.newId, configBlock: encodeBlock(verdict.config) });
+  return { dropped: true, kept: storage.ledger.height };
+}
+
+/** The Raft id this node runs a stored channel as: the recorded one (re-onboarding) first, else what its ledger gives (storedRaftId). */
+export function channelRaftId(storage: ChannelStorage, self: NodeIdentity): number {
+  return storage.raft.raftId?.raftId ?? storedRaftId(storage.ledger, self);
 }
 
 /**
- * Pulls the blocks the kept ledger lacks up to the re-adding config block
- * (verified by the block puller: hash chain from the local tip, orderer
- * signatures, the config block's own header hash at the end), so the chain
- * starts under the config that lists this node under its new id. Rejects
- * when the puller is closed (the node stops).
+ * The config block of the channel's Raft id record while the ledger has not
+ * reached it (the chain then starts from that block's consenters), else
+ * undefined: no record, or the ledger's own config is as new or newer.
  */
-export async function pullThroughConfigBlock(puller: SnapshotCatchUp, ledger: BlockLedger, verdict: ReaddedVerdict): Promise<void> {
-  if (ledger.height > verdict.configBlock) return;
-  await puller.pullBlocks(ledger.height, verdict.config);
+export function recordAheadOfLedger(storage: ChannelStorage): Block | undefined {
+  const record = storage.raft.raftId;
+  if (record === undefined) return undefined;
+  const config = decodeBlock(record.configBlock);
+  return config.header.number > storage.ledger.lastConfig ? config : undefined;
 }
 
 /**
- * The Raft id this node runs a stored channel as: the one its latest config
- * block (in the ledger) gives this node's certificate — another than the
+ * The Raft id its ledger gives this node on a stored channel: the one its
+ * latest config block gives this node's certificate — another than the
  * node's id once the channel re-onboarded it — else the node's id (not listed,
  * or no readable config: eviction suspicion or the chain's start says why).
  */

@@ -9,7 +9,7 @@ import type { ConfState, Entry, HardState, Snapshot } from '../raft/index.js';
 import { ChannelReleasedError } from './errors.js';
 import type { GroupCommitter } from './groupCommit.js';
 import type { MemoryLog } from './memoryLog.js';
-import type { WalOp } from './walOps.js';
+import type { RaftIdRecord, WalOp } from './walOps.js';
 
 /** What one Raft Ready asks to persist. */
 export interface ReadyToPersist {
@@ -53,6 +53,24 @@ export class DurableRaftStorage implements Storage {
   }
   snapshot(): Snapshot {
     return this.log.snapshot();
+  }
+
+  /**
+   * The Raft id recorded for this channel (recordRaftId), undefined if none:
+   * the node then runs it as its own id or the one its ledger's config gives it.
+   */
+  get raftId(): RaftIdRecord | undefined {
+    return this.log.raftId;
+  }
+
+  /**
+   * Records the Raft id this node runs the channel as from now on, and the
+   * config block that gave it; resolves once durable. Dropping the channel's
+   * Raft state drops the record with it.
+   */
+  recordRaftId(record: RaftIdRecord): Promise<void> {
+    this.#throwIfFailed();
+    return this.#submit([this.log.setRaftId(record)]);
   }
 
   // ---- The Ready loop's write side ----

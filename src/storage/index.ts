@@ -12,6 +12,7 @@
 //                for each committed block: await ledger.append(block) ('duplicate' = replay)
 //                node.advance(rd);
 //   Snapshot:    await raft.takeSnapshot(appliedIndex, confState, lastBlockBytes);
+//   Raft id:     await raft.recordRaftId({ raftId, configBlock }) (re-onboarding); raft.raftId reads it back
 //   Deliver:     await ledger.waitForBlock(n, signal); ledger.block(n) / ledger.blocks(lo, hi)
 //   Metrics:     env.stats.histogram() (consensus_etcdraft_data_persist_duration), env.stats.syncCount,
 //                env.txIdCoverage() (what each channel's duplicate horizon covers)
@@ -48,7 +49,7 @@ import { TX_ID_HORIZON_DEFAULT, TX_ID_HORIZON_MAX } from './txIdHorizon.js';
 export { WalEnvironment, type ChannelStorage } from './environment.js';
 export { DurableRaftStorage, type ReadyToPersist } from './durableStorage.js';
 export { BlockLedger, RECENT_BLOCKS_KEPT, type AppendOutcome } from './ledger.js';
-export type { BlockPieces, EntryBodySlice, LedgerBlock } from './walOps.js';
+export type { BlockPieces, EntryBodySlice, LedgerBlock, RaftIdRecord } from './walOps.js';
 export { ledgerBlockOfPieces } from './walOps.js';
 export { ledgerBlockFromFabric, ledgerBlockOfDecoded } from './fabricBlock.js';
 export type { EngineName, TxIdCoverage, TxLocation } from './backend.js';

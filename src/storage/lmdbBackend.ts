@@ -157,6 +157,7 @@ export class LmdbBackend implements StorageBackend {
     const snapshot = this.#readMeta(channel, 'snapshot', shapes.snapshotFromWire);
     const cs = this.#readMeta(channel, 'confState', shapes.confStateFromWire);
     const start = this.#readMeta(channel, 'logStart', shapes.logStartFromWire) ?? emptyRecoveredLog.start;
+    const raftId = this.#readMeta(channel, 'raftId', shapes.raftIdFromWire);
     const entries: Entry[] = [];
     const bodies = new Map<number, Uint8Array>();
     let expected = start.index + 1;
@@ -181,6 +182,7 @@ export class LmdbBackend implements StorageBackend {
       confState: cs ?? snapshot?.metadata.confState ?? emptyRecoveredLog.confState,
       start,
       entries,
+      ...(raftId !== undefined && { raftId }),
     };
   }
 

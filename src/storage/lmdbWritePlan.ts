@@ -23,7 +23,7 @@ import type { LedgerBlock, WalOp } from './walOps.js';
  * 'known' marks a channel as stored, whatever else it has written;
  * 'dropping' marks a channel drop whose bulk deletion is not finished (lmdbDrop.ts).
  */
-export type MetaName = 'known' | 'hardState' | 'confState' | 'snapshot' | 'logStart' | 'ledger' | 'dropping';
+export type MetaName = 'known' | 'hardState' | 'confState' | 'raftId' | 'snapshot' | 'logStart' | 'ledger' | 'dropping';
 export type IndexKey = [string, number];
 export type MetaKey = [string, MetaName];
 export type TxKey = [string, string];
@@ -102,6 +102,9 @@ export function planWrites(ops: readonly WalOp[], dbs: LmdbDatabases, state: Pla
       case 'confState':
         meta('confState', shapes.confStateToWire(op.confState));
         break;
+      case 'raftId':
+        meta('raftId', shapes.raftIdToWire(op.record));
+        break;
       case 'snapshot':
         meta('snapshot', shapes.snapshotToWire(op.snapshot));
         meta('confState', shapes.confStateToWire(op.snapshot.metadata.confState));
@@ -169,7 +172,7 @@ export function replayPlan(writes: readonly LmdbWrite[]): void {
 }
 
 /** Meta records of the Raft state (the rest, 'known' and 'ledger', belong to the ledger side). */
-export const raftMetaNames: readonly MetaName[] = ['hardState', 'confState', 'snapshot', 'logStart'];
+export const raftMetaNames: readonly MetaName[] = ['hardState', 'confState', 'raftId', 'snapshot', 'logStart'];
 
 /**
  * Phase 1, planned inside a batch: earlier writes of the channel in this

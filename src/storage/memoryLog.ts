@@ -11,7 +11,7 @@
 import { assert, assertIndexOrTerm } from '../raft/index.js';
 import { checkIncomingSnapshot, checkSnapshotPoint, MemoryEntries } from '../raft/index.js';
 import { emptyConfState, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from '../raft/index.js';
-import type { LogStart, WalOp } from './walOps.js';
+import type { LogStart, RaftIdRecord, WalOp } from './walOps.js';
 
 const emptyData = new Uint8Array(0);
 
@@ -28,6 +28,8 @@ export interface RecoveredLog {
   readonly start: LogStart;
   /** Contiguous from start.index + 1. */
   readonly entries: readonly Entry[];
+  /** The Raft id recorded for the channel (re-onboarding), if any. */
+  readonly raftId?: RaftIdRecord | undefined;
 }
 
 export const emptyRecoveredLog: RecoveredLog = {
@@ -43,6 +45,7 @@ export class MemoryLog {
   /** Membership returned by initialState: the snapshot's, or a newer one set by setConfState. */
   #confState: ConfState;
   #snapshot: Snapshot;
+  #raftId: RaftIdRecord | undefined;
   /** Invariant: starts at the snapshot point or after it (compaction moves it on). */
   readonly #entries: MemoryEntries;
 
@@ -53,6 +56,7 @@ export class MemoryLog {
     this.#hardState = recovered.hardState;
     this.#confState = recovered.confState;
     this.#snapshot = recovered.snapshot;
+    this.#raftId = recovered.raftId;
     this.#entries = new MemoryEntries(recovered.start.index, recovered.start.term);
     recovered.entries.forEach((e, i) => {
       assert(e.index === recovered.start.index + 1 + i, () => `recovered log of "${channel}" is not contiguous at ${e.index}`);
@@ -89,6 +93,17 @@ export class MemoryLog {
     assertIndexOrTerm(hs.commit, 'hard state commit');
     this.#hardState = hs;
     return { kind: 'hardState', channel: this.channel, hardState: hs };
+  }
+
+  /** The Raft id recorded for the channel, undefined if none was (the node's id, or the one its ledger's config gives it). */
+  get raftId(): RaftIdRecord | undefined {
+    return this.#raftId;
+  }
+
+  setRaftId(record: RaftIdRecord): WalOp {
+    assert(Number.isSafeInteger(record.raftId) && record.raftId > 0, () => `raft id record of "${this.channel}": ${record.raftId} is not a Raft id`);
+    this.#raftId = record;
+    return { kind: 'raftId', channel: this.channel, record };
   }
 
   setConfState(cs: ConfState): WalOp {
@@ -132,7 +147,8 @@ export class MemoryLog {
   /** The whole state, as an engine would recover it (the native-free engine builds its start-up state this way). */
   export(): RecoveredLog {
     const start: LogStart = { index: this.#entries.startIndex, term: this.#entries.startTerm };
-    return { hardState: this.#hardState, confState: this.#confState, snapshot: this.#snapshot, start, entries: this.#entries.all() };
+    const state = { hardState: this.#hardState, confState: this.#confState, snapshot: this.#snapshot, start, entries: this.#entries.all() };
+    return this.#raftId === undefined ? state : { ...state, raftId: this.#raftId };
   }
 
   /** Replays a persisted op (native-free engine start-up); the inverse of the methods above. */
@@ -146,6 +162,9 @@ export class MemoryLog {
         return;
       case 'confState':
         this.#confState = op.confState;
+        return;
+      case 'raftId':
+        this.#raftId = op.record;
         return;
       case 'snapshot':
         this.#snapshot = op.snapshot;

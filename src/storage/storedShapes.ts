@@ -4,7 +4,7 @@
 
 import { EntryType, type ConfState, type Entry, type HardState, type Snapshot } from '../raft/index.js';
 import type { RecoveredLedger } from './backend.js';
-import type { LedgerBlock, LogStart } from './walOps.js';
+import type { LedgerBlock, LogStart, RaftIdRecord } from './walOps.js';
 
 /** A decoded record has the wrong shape; the engine wraps it into a StorageCorruptError naming the record. */
 export class ShapeError extends Error {
@@ -94,6 +94,16 @@ export function logStartToWire(s: LogStart): unknown {
 export function logStartFromWire(v: unknown): LogStart {
   const [index, term] = tuple(v, 2, 'log start');
   return { index: nat(index, 'log start index'), term: nat(term, 'log start term') };
+}
+
+export function raftIdToWire(r: RaftIdRecord): unknown {
+  return [r.raftId, r.configBlock];
+}
+export function raftIdFromWire(v: unknown): RaftIdRecord {
+  const [raftId, configBlock] = tuple(v, 2, 'raft id record');
+  const id = nat(raftId, 'raft id');
+  if (id === 0) throw new ShapeError('raft id is 0');
+  return { raftId: id, configBlock: bytes(configBlock, 'raft id config block') };
 }
 
 /** A block's fields without its bytes (the native-free engine stores the bytes apart). */

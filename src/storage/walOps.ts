@@ -88,6 +88,17 @@ export interface LogStart {
   readonly term: number;
 }
 
+/**
+ * The Raft id this node runs a channel as, recorded when a config block gave
+ * it one of its own (a channel that removed the node and added it back under
+ * a new id): the id and that config block (marshaled). Part of the channel's
+ * Raft state: written before Raft runs under the id, dropped with the rest.
+ */
+export interface RaftIdRecord {
+  readonly raftId: number;
+  readonly configBlock: Uint8Array;
+}
+
 export type WalOp =
   /**
    * Entries written at their indexes; every stored entry in
@@ -97,6 +108,7 @@ export type WalOp =
   | { readonly kind: 'entries'; readonly channel: string; readonly entries: readonly Entry[]; readonly removeFrom: number; readonly removeTo: number }
   | { readonly kind: 'hardState'; readonly channel: string; readonly hardState: HardState }
   | { readonly kind: 'confState'; readonly channel: string; readonly confState: ConfState }
+  | { readonly kind: 'raftId'; readonly channel: string; readonly record: RaftIdRecord }
   /** The stored snapshot (and conf state) becomes `snapshot`; no entry is removed. */
   | { readonly kind: 'snapshot'; readonly channel: string; readonly snapshot: Snapshot }
   /** Entries in [`removeFrom`, `start.index`] are deleted; `start` becomes the log start. */
@@ -106,7 +118,7 @@ export type WalOp =
   | { readonly kind: 'block'; readonly channel: string; readonly block: LedgerBlock }
   /**
    * WalEnvironment.dropChannel: the channel's Raft state (entries, hard state,
-   * conf state, snapshot, log start) goes, and unless `keepLedger` its blocks
+   * conf state, snapshot, log start, Raft id record) goes, and unless `keepLedger` its blocks
    * and txId index too. Ops of the channel earlier in the same batch go with it.
    */
   | { readonly kind: 'dropChannel'; readonly channel: string; readonly keepLedger: boolean };
@@ -124,6 +136,8 @@ export function opBytes(op: WalOp): number {
       return op.snapshot.data.length + 128;
     case 'block':
       return ledgerBlockLength(op.block) + 128 + op.block.txIds.length * 72;
+    case 'raftId':
+      return op.record.configBlock.length + 64;
     default:
       return 64;
   }

@@ -16,7 +16,7 @@ import { extractChannelConfig, readBlockSignatures, Status } from '../../src/blo
 import { blocksHolding, checkChannel, order, servedBlocks } from './channelSupport.js';
 import { configBlockOf, updateChannel } from './configUpdateSupport.js';
 import { participationOf, removeWhileDown, startEvictionCluster } from './evictionSupport.js';
-import { broadcastOne, logLines, waitHealthz, waitLogLine } from './nodeSupport.js';
+import { broadcastOne, logLines, logRecords, waitHealthz, waitLogLine, type LogRecord } from './nodeSupport.js';
 import { hashChainFault, headersOf } from './helpers.js';
 
 const disposers: Array<() => Promise<void>> = [];
@@ -24,6 +24,24 @@ const disposers: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const dispose of disposers.reverse()) await dispose();
 }, 120_000);
+
+/**
+ * The re-onboarded chain started under its new id (4) while its ledger ended
+ * before the re-adding config block, heard its leader, and only then did its
+ * ledger reach that block (Raft's snapshot and the block puller, or entries).
+ */
+function expectJoinedBeforeThePull(records: readonly LogRecord[], channelId: string, readding: number): void {
+  const ours = records.filter((r) => r.fields.channel === channelId);
+  const reonboarding = ours.findIndex((r) => /^re-onboarding channel/.test(r.msg));
+  const started = ours.findIndex((r, i) => i > reonboarding && r.msg === 'chain started' && r.fields.node === 4);
+  expect(reonboarding).toBeGreaterThanOrEqual(0);
+  expect(started, 'the chain started again as consenter 4').toBeGreaterThan(reonboarding);
+  expect(ours[started]!.fields.height, 'the ledger height when the chain started as 4').toBeLessThanOrEqual(readding);
+  const leader = ours.findIndex((r, i) => i > started && r.fields.node === 4 && /^raft leader changed: 0 -> [1-9]/.test(r.msg));
+  expect(leader, 'consenter 4 heard its leader').toBeGreaterThan(started);
+  const reached = ours.findIndex((r, i) => i > reonboarding && /^caught up to block (\d+)/.test(r.msg) && Number(/(\d+)/.exec(r.msg)![1]) >= readding);
+  if (reached >= 0) expect(reached, 'the ledger reached the re-adding block only after the leader was heard').toBeGreaterThan(leader);
+}
 
 describe('eviction of a node removed while it was down', () => {
   it('(a) a removed node restarted stops serving the channel and says why; the others keep ordering', async () => {
@@ -100,6 +118,7 @@ describe('eviction of a node removed while it was down', () => {
       90_000,
     );
     expect(await participationOf(setup, victim, channelId)).toMatchObject({ status: 'active', consensusRelation: 'consenter' });
+    expectJoinedBeforeThePull(logRecords(setup, victim), channelId, readding.header.number);
     // It orders again: envelopes broadcast to it are forwarded to the leader as consenter 4 and replicated everywhere.
     const third = await order(setup, victim, channelId, 60);
     expect(third.length).toBe(60);

@@ -6,9 +6,9 @@
 
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeBlock, isConfigBlock } from '../../src/block/index.js';
+import { decodeBlock, encodeBlock, isConfigBlock } from '../../src/block/index.js';
 import { EvictionSuspector, type ReaddedVerdict } from '../../src/chain/liveness/evictionSuspicion.js';
-import { reonboardingPlan, storedRaftId } from '../../src/node/reonboarding.js';
+import { recordedPlan, storedRaftId, withNodeSettingsOf } from '../../src/node/reonboarding.js';
 import type { ChannelPlan } from '../../src/node/channelPlan.js';
 import type { BlockLedger } from '../../src/storage/index.js';
 import { ConfigCluster } from '../chain/configCluster.js';
@@ -88,10 +88,12 @@ describe('the plan of a re-onboarded channel', () => {
     expect(verdict.newId).toBe(4);
     const genesis = cc.chain(gone).block(0);
     const previous = { chain: { ...cc.options(gone, [1, 2, 3]), evictionSuspicionMs: 3000 }, consenters: [] } as unknown as ChannelPlan;
-    const plan = reonboardingPlan(verdict, genesis, { nodeId: gone, tlsCertPem: certOf(gone) }, previous);
+    const record = { raftId: verdict.newId, configBlock: encodeBlock(verdict.config) };
+    const plan = withNodeSettingsOf(previous, recordedPlan(record, genesis, certOf(gone)));
     expect([...plan.chain.consenters].sort()).toEqual([1, 2, 3].map((id) => (id === gone ? 4 : id)).sort());
     expect(plan.consenters.find((c) => c.id === 4)?.tlsCertPem).toBe(certOf(gone));
     expect(Buffer.from(plan.chain.genesisBlock!).equals(Buffer.from(genesis))).toBe(true);
     expect(plan.chain.evictionSuspicionMs).toBe(3000);
+    expect(plan.chain.consentersBlock).toBe(verdict.configBlock);
   });
 });

@@ -45,10 +45,11 @@ export async function waitLogLine(setup: Setup, id: number, pattern: RegExp, tim
   return line!;
 }
 
-/** One JSON log line of a node: its message and when it was written (ms since the epoch). */
+/** One JSON log line of a node: its message, when it was written (ms since the epoch), and all its fields. */
 export interface LogRecord {
   readonly msg: string;
   readonly timeMs: number;
+  readonly fields: Readonly<Record<string, unknown>>;
 }
 
 /** Every JSON log line node `id` wrote (its log file accumulates across restarts). */
@@ -56,8 +57,8 @@ export function logRecords(setup: Setup, id: number): LogRecord[] {
   const text = fs.readFileSync(setup.cluster.logFile(id), 'utf8');
   return text.split('\n').flatMap((line) => {
     if (!line.startsWith('{')) return [];
-    const record = JSON.parse(line) as { msg?: unknown; time?: unknown };
-    return typeof record.msg === 'string' && typeof record.time === 'number' ? [{ msg: record.msg, timeMs: record.time }] : [];
+    const record = JSON.parse(line) as { msg?: unknown; time?: unknown } & Record<string, unknown>;
+    return typeof record.msg === 'string' && typeof record.time === 'number' ? [{ msg: record.msg, timeMs: record.time, fields: record }] : [];
   });
 }
 

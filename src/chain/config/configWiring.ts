@@ -45,7 +45,8 @@ export function openConfigControl(parts: ConfigurableParts): ConfigControl | und
   const { opts, storage, log, pipeline, intake } = parts;
   const state = loadConfigState(storage.ledger, log);
   if (state === undefined) return undefined;
-  const mismatch = consenterIdsMismatch(state, opts.consenters);
+  // Consenters of a config block the ledger has not reached yet (a join from a later config block, a re-onboarding) are no founding voters.
+  const mismatch = opts.consentersBlock > state.blockNumber ? undefined : consenterIdsMismatch(state, opts.consenters);
   if (mismatch !== undefined) {
     log.warn(`${mismatch}: config updates are refused on this channel`);
     return undefined;

@@ -113,9 +113,13 @@ export class ConfigCluster extends TickedCluster {
     };
   }
 
-  /** Starts node `id` with its storage (new or kept); `consenters`: the voters it starts with on an empty log. */
-  async startNode(id: number, consenters: readonly number[]): Promise<void> {
-    const dir = path.join(this.#root, `node${id}`);
+  /**
+   * Starts node `id` with its storage (new or kept); `consenters`: the voters it starts with on an empty log.
+   * `as.storageOf`: the storage directory of another node id (a node re-onboarded under a new id keeps its blocks);
+   * `as.options`: chain options over the cluster's.
+   */
+  async startNode(id: number, consenters: readonly number[], as: { storageOf?: number; options?: Partial<ChainOptions> } = {}): Promise<void> {
+    const dir = path.join(this.#root, `node${as.storageOf ?? id}`);
     const existing = this.nodes.get(id);
     const env = openWalEnvironment({ dir, engine: 'native', logger });
     const transport = this.network.transport(id);
@@ -134,17 +138,20 @@ export class ConfigCluster extends TickedCluster {
           });
     const registry = existing?.registry ?? new Registry();
     const storage = env.channel(CHANNEL);
-    const chain = new Chain(this.options(id, consenters), {
-      storage,
-      transport,
-      compute,
-      logger,
-      metrics: registry,
-      clock: this.clock,
-      // Replayable: the draws the scenarios were written against.
-      random: seededRandom(id * 2654435761),
-      catchUp: this.#catchUp(id, storage.ledger),
-    });
+    const chain = new Chain(
+      { ...this.options(id, consenters), ...as.options },
+      {
+        storage,
+        transport,
+        compute,
+        logger,
+        metrics: registry,
+        clock: this.clock,
+        // Replayable: the draws the scenarios were written against.
+        random: seededRandom(id * 2654435761),
+        catchUp: this.#catchUp(id, storage.ledger),
+      },
+    );
     await chain.start();
     this.nodes.set(id, { id, dir, registry, env, chain, transport, peerUpdates });
   }

@@ -59,7 +59,8 @@ export function joinPlanOfBlock(blockBytes: Uint8Array, self: { readonly nodeId:
       chain: {
         channelId: values.channelId,
         consenters: [...ids],
-        consentersBlock: number,
+        // A later config block's consenters: the ledger reaches that block only by catching up.
+        ...(number > 0 && { consentersBlock: number }),
         tickIntervalMs: raft.tickIntervalMs,
         electionTick: raft.electionTick,
         heartbeatTick: raft.heartbeatTick,

@@ -70,6 +70,8 @@ export class NodeChannels implements ChannelRegistry {
   readonly #peerSets: ChannelPeerSets;
   /** The ids of re-added channels the transport answers to, counted per channel running under them. */
   readonly #localIds: LocalRaftIds;
+  /** Set by closeAll: a re-onboarding in progress starts no chain after it. */
+  #closing = false;
 
   constructor(deps: NodeChannelsDeps) {
     this.#deps = deps;
@@ -125,6 +127,7 @@ export class NodeChannels implements ChannelRegistry {
   }
 
   async closeAll(): Promise<void> {
+    this.#closing = true;
     await Promise.all([...this.#served.values()].map((s) => s.chain.close()));
   }
 
@@ -253,12 +256,15 @@ export class NodeChannels implements ChannelRegistry {
       await served.chain.close();
       this.#peerSets.delete(id);
       this.#releaseRaftId(served.raftId);
+      if (this.#closing) return;
       const { dropped, kept } = await takeRaftId(this.#deps.storage, id, verdict);
       const state = dropped ? 'its Raft state was dropped' : `its Raft state was already that of consenter ${verdict.newId}, kept`;
       this.#log.warn(
         { channel: id, configBlock: verdict.configBlock, raftId: verdict.newId, formerRaftId: served.raftId, blocksKept: kept, dropped },
         `re-onboarding channel "${id}": this node was removed and added back while away, as consenter ${verdict.newId} (config block ${verdict.configBlock}); ${state}, its ${kept} blocks kept; joining as consenter ${verdict.newId} now, catching up from block ${kept}`,
       );
+      // The node stops: the recorded id is what the next start runs the channel as.
+      if (this.#closing) return;
       await this.#startChain(served.plan, served.source);
       this.#log.info(
         { channel: id, raftId: verdict.newId, height: this.#deps.storage.channel(id).ledger.height },

@@ -8,9 +8,12 @@
 //     Raft state, keeps its blocks, catches up, orders and replicates. Its
 //     channel suspects eviction only after 10 minutes: the node finds out by
 //     the first check, one election timeout after its start without a leader.
-// Both end with the issue's check: the same blocks everywhere, a valid hash
+// (c) the same node with its data directory wiped while it was down restarts
+//     from block 0 alone, as its old id, and re-onboards the same way.
+// All end with the issue's check: the same blocks everywhere, a valid hash
 // chain, every acknowledged envelope exactly once.
 
+import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractChannelConfig, readBlockSignatures, Status } from '../../src/block/index.js';
 import { blocksHolding, checkChannel, order, servedBlocks } from './channelSupport.js';
@@ -18,6 +21,7 @@ import { configBlockOf, updateChannel } from './configUpdateSupport.js';
 import { participationOf, removeWhileDown, startEvictionCluster } from './evictionSupport.js';
 import { broadcastOne, logLines, logRecords, waitHealthz, waitLogLine, type LogRecord } from './nodeSupport.js';
 import { hashChainFault, headersOf } from './helpers.js';
+import { dataDirOf } from './catchupSupport.js';
 
 const disposers: Array<() => Promise<void>> = [];
 
@@ -133,5 +137,41 @@ describe('eviction of a node removed while it was down', () => {
     expect(fourth.length).toBe(30);
     await checkChannel(setup, channelId, [1, 2, 3], [...first, ...second, ...third, ...fourth]);
     expect(logLines(setup, victim, /re-onboarding channel/)).toHaveLength(1);
+  }, 240_000);
+  it('(c) a node removed and added back while down, its data wiped, re-onboards from block 0 under its new Raft id', async () => {
+    const channelId = 'evict-readded-wiped';
+    const { setup, leader } = await startEvictionCluster(channelId, disposers, '10m');
+    const victim = [1, 2, 3].find((id) => id !== leader)!;
+    const rest = [1, 2, 3].filter((id) => id !== victim);
+    const first = await order(setup, leader, channelId, 60);
+    await removeWhileDown(
+      setup,
+      channelId,
+      victim,
+      rest,
+      first.map((e) => e.txId),
+    );
+    const readd = await updateChannel(setup, rest[0]!, setup.channelFile);
+    expect(readd.code, readd.stderr).toBe(0);
+    const readding = await configBlockOf(setup, rest[0]!, channelId, 2, 30_000);
+    const second = await order(setup, rest[1]!, channelId, 60);
+    fs.rmSync(dataDirOf(setup, victim), { recursive: true, force: true });
+
+    setup.cluster.process(victim).start();
+    await setup.cluster.waitListening(victim, 60_000);
+    const line = await waitLogLine(setup, victim, /re-onboarding channel/, 60_000);
+    expect(line).toContain(`as consenter 4 (config block ${readding.header.number})`);
+    expect(line).toContain('its 1 blocks kept');
+    await blocksHolding(
+      setup,
+      victim,
+      channelId,
+      [...first, ...second].map((e) => e.txId),
+      90_000,
+    );
+    expectJoinedBeforeThePull(logRecords(setup, victim), channelId, readding.header.number);
+    const third = await order(setup, victim, channelId, 30);
+    expect(third.length).toBe(30);
+    await checkChannel(setup, channelId, [1, 2, 3], [...first, ...second, ...third]);
   }, 240_000);
 });

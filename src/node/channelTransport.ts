@@ -107,6 +107,19 @@ export class ChannelPeerSets {
     return added;
   }
 
+  /**
+   * A chain that starts with the consenters of config block `configBlock`,
+   * which its ledger has not reached (a re-onboarded chain catching up): they
+   * are its peers, vouched until `reached()`, so the older config blocks it
+   * applies on the way there (set, through its view's updatePeers) only add
+   * to them. `peers`: verified already (the block a re-onboarding recorded).
+   */
+  setAhead(channelId: string, peers: readonly ClusterPeer[], selfId: number, configBlock: number, reached: () => boolean): void {
+    const vouched = { configBlock, peers: peers.filter((p) => p.id !== selfId), reached };
+    this.#byChannel.set(channelId, { selfId, peers: [], vouched });
+    this.#apply(channelId);
+  }
+
   /** A channel's peers: its vouched ones, then its own of other ids. */
   #peersOf(entry: ChannelEntry): ClusterPeer[] {
     const vouched = entry.vouched?.peers ?? [];

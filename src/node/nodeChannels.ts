@@ -16,7 +16,7 @@ import { OrdererError } from '../errors.js';
 import { ChannelExistsError, ChannelNotFoundError, type ChannelInfo, type ChannelParticipation } from '../server/index.js';
 import type { ChannelStorage, WalEnvironment } from '../storage/index.js';
 import type { EvictedVerdict, MemberVerdict, ReaddedVerdict } from '../chain/index.js';
-import { consenterPeersOf, joinPlanOfBlock } from './joinPlan.js';
+import { joinPlanOfBlock } from './joinPlan.js';
 import { takeRaftId } from './reonboarding.js';
 import { channelStart, storedPlan } from './storedPlan.js';
 import type { ChannelPlan } from './channelPlan.js';
@@ -191,15 +191,11 @@ export class NodeChannels implements ChannelRegistry {
     const { selfId, plan, ahead } = channelStart(given, storage, this.#deps, this.#log);
     // The transport answers to the channel's id for this node before anyone can address it.
     this.#localIds.take(selfId);
-    // Peers first: the chain's first messages go to them.
-    this.#peerSets.set(id, plan.consenters, selfId);
-    // Until the ledger holds that block, the config blocks the chain applies on the way there are older: their consenters
-    // must not replace the ones it runs with (the leader may be one they do not list). The block was verified when the
-    // re-onboarding took it from eviction suspicion's verdict.
-    if (ahead !== undefined) {
-      const number = ahead.header.number;
-      this.#peerSets.vouch(id, number, consenterPeersOf(ahead), () => storage.ledger.height > number);
-    }
+    // Peers first: the chain's first messages go to them. Ahead of its ledger, the config blocks the chain applies on the
+    // way to that block are older: their consenters must not replace the ones it runs with (the leader may be one they do
+    // not list). The block was verified when the re-onboarding took it from eviction suspicion's verdict.
+    if (ahead === undefined) this.#peerSets.set(id, plan.consenters, selfId);
+    else this.#peerSets.setAhead(id, plan.consenters, selfId, ahead.header.number, () => storage.ledger.height > ahead.header.number);
     const catchUp = this.#deps.catchUpFor?.(plan, storage);
     const eviction = {
       selfTlsCertPem: this.#deps.tlsCertPem,

@@ -47,6 +47,32 @@ function expectJoinedBeforeThePull(records: readonly LogRecord[], channelId: str
   if (reached >= 0) expect(reached, 'the ledger reached the re-adding block only after the leader was heard').toBeGreaterThan(leader);
 }
 
+/**
+ * A cluster where a follower (the victim) was removed while down and added back (the keygen channel file lists it
+ * again, with the same certificate; Fabric numbers it anew: 4): 60 envelopes ordered before, 60 after the re-adding.
+ */
+async function removedAndAddedBackWhileDown(channelId: string) {
+  // A suspicion period far beyond the test: the node finds out by the check one election timeout after its start.
+  const { setup, leader } = await startEvictionCluster(channelId, disposers, '10m');
+  const victim = [1, 2, 3].find((id) => id !== leader)!;
+  const rest = [1, 2, 3].filter((id) => id !== victim);
+  const first = await order(setup, leader, channelId, 60);
+  expect(first.length).toBe(60);
+  await removeWhileDown(
+    setup,
+    channelId,
+    victim,
+    rest,
+    first.map((e) => e.txId),
+  );
+  const readd = await updateChannel(setup, rest[0]!, setup.channelFile);
+  expect(readd.code, readd.stderr).toBe(0);
+  const readding = await configBlockOf(setup, rest[0]!, channelId, 2, 30_000);
+  const second = await order(setup, rest[1]!, channelId, 60);
+  expect(second.length).toBe(60);
+  return { setup, victim, first, readding, second };
+}
+
 describe('eviction of a node removed while it was down', () => {
   it('(a) a removed node restarted stops serving the channel and says why; the others keep ordering', async () => {
     const channelId = 'evict-removed';
@@ -88,26 +114,8 @@ describe('eviction of a node removed while it was down', () => {
 
   it('(b) a node removed and added back (same certificate) while down re-onboards by itself under its new Raft id, then orders and replicates', async () => {
     const channelId = 'evict-readded';
-    // A suspicion period far beyond the test: the node finds out by the check one election timeout after its start.
-    const { setup, leader } = await startEvictionCluster(channelId, disposers, '10m');
-    const victim = [1, 2, 3].find((id) => id !== leader)!;
-    const rest = [1, 2, 3].filter((id) => id !== victim);
-    const first = await order(setup, leader, channelId, 60);
-    expect(first.length).toBe(60);
-    await removeWhileDown(
-      setup,
-      channelId,
-      victim,
-      rest,
-      first.map((e) => e.txId),
-    );
-    // Added back: the keygen channel file lists it again, with the same certificate. Fabric numbers it anew: 4.
-    const readd = await updateChannel(setup, rest[0]!, setup.channelFile);
-    expect(readd.code, readd.stderr).toBe(0);
-    const readding = await configBlockOf(setup, rest[0]!, channelId, 2, 30_000);
+    const { setup, victim, first, readding, second } = await removedAndAddedBackWhileDown(channelId);
     expect(readBlockSignatures(readding).etcdraft?.consenterIds).toEqual([1, 2, 3].map((id) => (id === victim ? 4 : id)));
-    const second = await order(setup, rest[1]!, channelId, 60);
-    expect(second.length).toBe(60);
 
     setup.cluster.process(victim).start();
     await setup.cluster.waitListening(victim, 60_000);
@@ -140,21 +148,7 @@ describe('eviction of a node removed while it was down', () => {
   }, 240_000);
   it('(c) a node removed and added back while down, its data wiped, re-onboards from block 0 under its new Raft id', async () => {
     const channelId = 'evict-readded-wiped';
-    const { setup, leader } = await startEvictionCluster(channelId, disposers, '10m');
-    const victim = [1, 2, 3].find((id) => id !== leader)!;
-    const rest = [1, 2, 3].filter((id) => id !== victim);
-    const first = await order(setup, leader, channelId, 60);
-    await removeWhileDown(
-      setup,
-      channelId,
-      victim,
-      rest,
-      first.map((e) => e.txId),
-    );
-    const readd = await updateChannel(setup, rest[0]!, setup.channelFile);
-    expect(readd.code, readd.stderr).toBe(0);
-    const readding = await configBlockOf(setup, rest[0]!, channelId, 2, 30_000);
-    const second = await order(setup, rest[1]!, channelId, 60);
+    const { setup, victim, first, readding, second } = await removedAndAddedBackWhileDown(channelId);
     fs.rmSync(dataDirOf(setup, victim), { recursive: true, force: true });
 
     setup.cluster.process(victim).start();

@@ -4,43 +4,28 @@
 // Config blocks are real ones: a consenter removed and added back through
 // config updates in an in-process cluster (test/chain/configCluster.ts).
 
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBlock, encodeBlock, isConfigBlock } from '../../src/block/index.js';
-import { EvictionSuspector, type ReaddedVerdict } from '../../src/chain/liveness/evictionSuspicion.js';
 import { recordedPlan, storedRaftId, withNodeSettingsOf } from '../../src/node/reonboarding.js';
 import type { ChannelPlan } from '../../src/node/channelPlan.js';
 import type { BlockLedger } from '../../src/storage/index.js';
-import { ConfigCluster } from '../chain/configCluster.js';
+import type { ConfigCluster } from '../chain/configCluster.js';
+import { certOf as certOfConsenter, readdedVerdict, readdedWhileCutOff, type ReaddedWhileCutOff } from '../chain/readdedWhileCutOff.js';
 
 let cc: ConfigCluster;
 /** The node removed and added back while cut off, and one that stayed. */
 let gone: number;
 let stayed: number;
+let readded: ReaddedWhileCutOff;
 
 beforeAll(async () => {
-  cc = new ConfigCluster(3);
-  await cc.start([1, 2, 3]);
-  await cc.waitForLeader();
-  gone = [1, 2, 3].find((id) => id !== cc.leaderId())!;
-  stayed = [1, 2, 3].find((id) => id !== gone)!;
-  cc.network.isolate(gone);
-  const goneConsenter = cc.genesisValues.consenters[gone - 1]!;
-  await reconfigure((v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== gone - 1) }));
-  await reconfigure((v) => ({ ...v, consenters: [...v.consenters, goneConsenter] }));
+  readded = await readdedWhileCutOff();
+  ({ cc, gone, stayed } = readded);
 }, 60_000);
 
 afterAll(async () => {
   await cc.close();
 });
-
-async function reconfigure(change: Parameters<ConfigCluster['configUpdate']>[1]): Promise<void> {
-  const leader = cc.leaderId();
-  const sequence = cc.currentConfig(leader).values.sequence + 1;
-  const result = await cc.chain(leader).submit(cc.configUpdate(leader, change));
-  expect(result.status, result.info).toBe('SUCCESS');
-  await cc.tickUntil(() => cc.currentConfig(stayed).values.sequence === sequence, 80, 'the config update committed');
-}
 
 /** Node `id`'s ledger, first `height` blocks of it, as a BlockLedger reads them. */
 function ledgerOf(id: number, height = cc.chain(id).height()): BlockLedger {
@@ -50,27 +35,7 @@ function ledgerOf(id: number, height = cc.chain(id).height()): BlockLedger {
   return { height, lastConfig, block: (n: number) => ({ bytes: chain.block(n) }) } as unknown as BlockLedger;
 }
 
-const certOf = (id: number): string => cc.genesisValues.consenters[id - 1]!.clientTlsCertPem;
-
-async function readdedVerdict(): Promise<ReaddedVerdict> {
-  const chain = cc.chain(stayed);
-  const source = {
-    newestBlock: async () => decodeBlock(chain.block(chain.height() - 1)),
-    blockAt: async (n: number) => decodeBlock(chain.block(n)),
-  };
-  const suspector = new EvictionSuspector({
-    selfId: gone,
-    selfTlsCertPem: certOf(gone),
-    evictionSuspicionMs: 1000,
-    source,
-    logger: pino({ level: 'silent' }),
-    onEvicted: () => expect.fail('re-added, not evicted'),
-    onReadded: () => undefined,
-  });
-  const verdict = await suspector.check();
-  if (verdict.kind !== 'readded') throw new Error(`expected a re-added verdict, got ${verdict.kind}`);
-  return verdict;
-}
+const certOf = (id: number): string => certOfConsenter(cc, id);
 
 describe('the Raft id of a stored channel', () => {
   it('is the id its latest config gives this node: the new one after a re-adding config block, the node id before', () => {
@@ -84,7 +49,7 @@ describe('the Raft id of a stored channel', () => {
 
 describe('the plan of a re-onboarded channel', () => {
   it("runs the re-adding config block's consenters from block 0 of the kept ledger, keeping the node-side eviction suspicion", async () => {
-    const verdict = await readdedVerdict();
+    const verdict = await readdedVerdict(readded);
     expect(verdict.newId).toBe(4);
     const genesis = cc.chain(gone).block(0);
     const previous = { chain: { ...cc.options(gone, [1, 2, 3]), evictionSuspicionMs: 3000 }, consenters: [] } as unknown as ChannelPlan;

@@ -15,13 +15,14 @@ import * as path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBlock, readBlockSignatures } from '../../src/block/index.js';
-import { EvictionSuspector, type ReaddedVerdict } from '../../src/chain/liveness/evictionSuspicion.js';
+import type { ReaddedVerdict } from '../../src/chain/liveness/evictionSuspicion.js';
 import { createCryptoProvider } from '../../src/crypto/index.js';
 import { joinPlanOfBlock } from '../../src/node/joinPlan.js';
 import { channelRaftId, storedRaftId, takeRaftId } from '../../src/node/reonboarding.js';
 import { channelStart } from '../../src/node/storedPlan.js';
 import { ledgerBlockFromFabric, openWalEnvironment, type EngineName, type WalEnvironment } from '../../src/storage/index.js';
-import { ConfigCluster } from '../chain/configCluster.js';
+import type { ConfigCluster } from '../chain/configCluster.js';
+import { certOf, readdedVerdict, readdedWhileCutOff } from '../chain/readdedWhileCutOff.js';
 
 const logger = pino({ level: 'silent' });
 const sha256 = createCryptoProvider('native').hasher('sha256');
@@ -34,17 +35,9 @@ let removal: number;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  cc = new ConfigCluster(3);
-  await cc.start([1, 2, 3]);
-  await cc.waitForLeader();
-  gone = [1, 2, 3].find((id) => id !== cc.leaderId())!;
-  stayed = [1, 2, 3].find((id) => id !== gone)!;
-  cc.network.isolate(gone);
-  const goneConsenter = cc.genesisValues.consenters[gone - 1]!;
-  await reconfigure((v) => ({ ...v, consenters: v.consenters.filter((_, i) => i !== gone - 1) }));
-  removal = cc.chain(stayed).height() - 1;
-  await reconfigure((v) => ({ ...v, consenters: [...v.consenters, goneConsenter] }));
-  verdict = await readdedVerdict();
+  const readded = await readdedWhileCutOff();
+  ({ cc, gone, stayed, removal } = readded);
+  verdict = await readdedVerdict(readded);
 }, 60_000);
 
 afterAll(async () => {
@@ -52,32 +45,7 @@ afterAll(async () => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function reconfigure(change: Parameters<ConfigCluster['configUpdate']>[1]): Promise<void> {
-  const leader = cc.leaderId();
-  const sequence = cc.currentConfig(leader).values.sequence + 1;
-  const result = await cc.chain(leader).submit(cc.configUpdate(leader, change));
-  expect(result.status, result.info).toBe('SUCCESS');
-  await cc.tickUntil(() => cc.currentConfig(stayed).values.sequence === sequence, 80, 'the config update committed');
-}
-
-const certOf = (id: number): string => cc.genesisValues.consenters[id - 1]!.clientTlsCertPem;
-const self = (): { nodeId: number; tlsCertPem: string } => ({ nodeId: gone, tlsCertPem: certOf(gone) });
-
-async function readdedVerdict(): Promise<ReaddedVerdict> {
-  const chain = cc.chain(stayed);
-  const suspector = new EvictionSuspector({
-    selfId: gone,
-    selfTlsCertPem: certOf(gone),
-    evictionSuspicionMs: 1000,
-    source: { newestBlock: async () => decodeBlock(chain.block(chain.height() - 1)), blockAt: async (n: number) => decodeBlock(chain.block(n)) },
-    logger,
-    onEvicted: () => expect.fail('re-added, not evicted'),
-    onReadded: () => undefined,
-  });
-  const found = await suspector.check();
-  if (found.kind !== 'readded') throw new Error(`expected a re-added verdict, got ${found.kind}`);
-  return found;
-}
+const self = (): { nodeId: number; tlsCertPem: string } => ({ nodeId: gone, tlsCertPem: certOf(cc, gone) });
 
 const CHANNEL = (): string => cc.chain(stayed).channelId;
 
@@ -125,7 +93,7 @@ for (const engine of ['native', 'native-free'] as const) {
         expect([...start.plan.chain.consenters].sort()).toEqual([...verdict.consenters].sort());
         expect(start.plan.chain.consentersBlock).toBe(verdict.configBlock);
         expect(Buffer.from(start.plan.chain.genesisBlock!).equals(Buffer.from(cc.chain(stayed).block(0)))).toBe(true);
-        expect(start.plan.consenters.find((c) => c.id === verdict.newId)?.tlsCertPem).toBe(certOf(gone));
+        expect(start.plan.consenters.find((c) => c.id === verdict.newId)?.tlsCertPem).toBe(certOf(cc, gone));
 
         // The same verdict again (eviction suspicion under a stale id): nothing dropped, the vote stays.
         expect(await takeRaftId(restarted, CHANNEL(), verdict)).toEqual({ dropped: false, kept: removal });
